@@ -1,0 +1,23 @@
+// Bundles pier into dist/: a tiny entry (dist/pier.js) that answers --version without
+// loading the rest, and the CLI bundle (dist/cli.js) it loads for everything else.
+import { build } from 'esbuild';
+import { chmodSync, readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: false,
+  minifySyntax: true,
+  legalComments: 'none',
+  external: ['better-sqlite3', '*.node'],
+  define: { PIER_VERSION: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+};
+await Promise.all([
+  build({ ...common, external: [...common.external, './cli.js'], entryPoints: ['src/main.ts'], outfile: 'dist/pier.js', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' }),
+]);
+chmodSync('dist/pier.js', 0o755);

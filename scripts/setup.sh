@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One idempotent set-up step for a Debian 12 machine (run as root): installs the Debian
+# packages pier and its tests need when missing, the npm packages, builds the native addon
+# and the bundle, and links `pier` onto PATH. Fast when everything is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES=(
+  runc crun conmon netavark aardvark-dns slirp4netns passt fuse-overlayfs uidmap catatonit
+  iptables docker-registry busybox-static apache2-utils openssl tmux hyperfine
+  python3 make g++ git ca-certificates curl
+)
+
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The docker-registry package starts a system registry on :5000; pier's tests start their own.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+
+# npm packages: reinstall only when package-lock.json changed.
+stamp=node_modules/.pier-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+  echo "$want" > "$stamp"
+fi
+
+# The native addon (mknod, xattrs, mount), built from source with node-gyp.
+addon=native/build/Release/pier_native.node
+src_hash=$(cat native/binding.gyp native/*.c | sha256sum | cut -d' ' -f1)
+if [ ! -f "$addon" ] || [ "$(cat native/build/.src-hash 2>/dev/null)" != "$src_hash" ]; then
+  echo "setup: building native addon"
+  (cd native && ../node_modules/.bin/node-gyp rebuild --silent)
+  echo "$src_hash" > native/build/.src-hash
+fi
+
+echo "setup: building pier"
+node scripts/build.mjs
+
+ln -sf "$PWD/dist/pier.js" /usr/local/bin/pier
+echo "setup: done ($(pier --version))"

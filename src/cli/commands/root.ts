@@ -1,0 +1,26 @@
+// The command tree. Each area's commands live in their own module; this file only wires them.
+import { CommandDef } from '../parser';
+import { imageCommands, imageGroup } from './images';
+import { systemCommands } from './system';
+
+export function rootCommand(): CommandDef {
+  return {
+    name: 'pier',
+    summary: 'Manage pods, containers and images',
+    usage: '[options] [command]',
+    flags: [
+      { name: 'root', type: 'string', help: 'Path to the root directory in which data, including images, is stored', hideDefault: true },
+      { name: 'runroot', type: 'string', help: "Path to the 'run directory' where all state information is stored" },
+      { name: 'storage-driver', type: 'string', help: 'Select which storage driver is used to manage storage of images and containers (overlay, vfs)' },
+      { name: 'storage-opt', type: 'stringArray', help: 'Used to pass an option to the storage driver' },
+      { name: 'log-level', type: 'string', help: 'Log messages above specified level (trace, debug, info, warn, warning, error, fatal, panic)', default: 'warn' },
+      { name: 'registries-conf', type: 'string', help: 'Path to the registries.conf file (CONTAINERS_REGISTRIES_CONF)' },
+      { name: 'config', type: 'string', help: 'Path of a containers.conf file' },
+      { name: 'runtime', type: 'string', help: 'Path to the OCI-compatible binary used to run containers' },
+      { name: 'conmon', type: 'string', help: 'Path of the conmon binary' },
+      { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
+      { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
+    ],
+    subcommands: [imageGroup(), ...imageCommands(), ...systemCommands()],
+  };
+}

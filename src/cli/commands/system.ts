@@ -1,0 +1,149 @@
+// System-level commands: version, info, completion.
+import * as os from 'node:os';
+import { CommandDef } from '../parser';
+import { Ctx } from '../context';
+import { completionScript } from '../completion';
+import { UsageError } from '../../util/errors';
+
+function goArch(): string {
+  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
+}
+
+export function versionInfo() {
+  return {
+    Client: {
+      APIVersion: '4.3.1',
+      Version: PIER_VERSION,
+      NodeVersion: process.version,
+      BuiltTime: '',
+      Built: 0,
+      OsArch: `linux/${goArch()}`,
+      Os: 'linux',
+    },
+  };
+}
+
+async function formatWith(format: string, data: unknown): Promise<string> {
+  const { compileTemplate } = require('../format/gotemplate') as typeof import('../format/gotemplate');
+  return compileTemplate(format.replace(/\\n/g, '\n').replace(/\\t/g, '\t')).execute(data);
+}
+
+const versionCmd: CommandDef = {
+  name: 'version',
+  summary: 'Display the Pier version information',
+  description: 'Display the Pier version information',
+  usage: '[options]',
+  maxArgs: 0,
+  flags: [{ name: 'format', short: 'f', type: 'string', help: 'Change the output format to JSON or a Go template' }],
+  async run(ctx: Ctx, _args, opts) {
+    const v = versionInfo();
+    if (opts.format === 'json' || opts.format === '{{json .}}') { ctx.out(JSON.stringify(v, null, 4)); return; }
+    if (opts.format) { ctx.out(await formatWith(opts.format, v)); return; }
+    const c = v.Client;
+    ctx.out([
+      'Client:       Pier Engine',
+      `Version:      ${c.Version}`,
+      `API Version:  ${c.APIVersion}`,
+      `Node Version: ${c.NodeVersion}`,
+      `OS/Arch:      ${c.OsArch}`,
+    ].join('\n'));
+  },
+};
+
+const infoCmd: CommandDef = {
+  name: 'info',
+  summary: 'Display pier system information',
+  description: "Display information pertaining to the host, current storage stats, and build of pier.\n\nUseful for the user and when reporting issues.",
+  usage: '[options]',
+  maxArgs: 0,
+  flags: [
+    { name: 'format', short: 'f', type: 'string', help: 'Change the output format to JSON or a Go template' },
+    { name: 'debug', short: 'D', type: 'bool', help: 'Display additional debug information', hidden: true },
+  ],
+  async run(ctx: Ctx, _args, opts) {
+    const images = ctx.images() as any;
+    const store = images.store;
+    const imgs = store.images.list();
+    const info = {
+      host: {
+        arch: goArch(),
+        hostname: os.hostname(),
+        kernel: os.release(),
+        os: 'linux',
+        memTotal: os.totalmem(),
+        memFree: os.freemem(),
+        cpus: os.cpus().length,
+        uptime: `${Math.floor(os.uptime())}s`,
+        security: { rootless: ctx.cfg.dirs.rootless },
+      },
+      store: {
+        configFile: ctx.cfg.configFiles.join(', '),
+        graphDriverName: store.driver,
+        graphRoot: store.graphRoot,
+        runRoot: store.runRoot,
+        imageStore: { number: imgs.length },
+        containerStore: { number: 0, paused: 0, running: 0, stopped: 0 },
+      },
+      registries: (() => {
+        try { return { search: images.searchRegistries() }; } catch { return {}; }
+      })(),
+      version: versionInfo().Client,
+    };
+    if (opts.format === 'json' || opts.format === '{{json .}}') { ctx.out(JSON.stringify(info, null, 4)); return; }
+    if (opts.format) { ctx.out(await formatWith(opts.format, info)); return; }
+    ctx.out(toYaml(info));
+  },
+};
+
+function toYaml(v: unknown, indent = ''): string {
+  if (v === null || typeof v !== 'object') return String(v);
+  const lines: string[] = [];
+  if (Array.isArray(v)) {
+    for (const x of v) lines.push(`${indent}- ${typeof x === 'object' ? JSON.stringify(x) : x}`);
+    return lines.join('\n');
+  }
+  for (const [k, x] of Object.entries(v as object)) {
+    if (x !== null && typeof x === 'object' && (!Array.isArray(x) || x.length)) lines.push(`${indent}${k}:`, toYaml(x, indent + '  '));
+    else lines.push(`${indent}${k}: ${Array.isArray(x) ? '[]' : x === '' ? '""' : x}`);
+  }
+  return lines.join('\n');
+}
+
+const completionCmd: CommandDef = {
+  name: 'completion',
+  summary: 'Generate shell autocompletions',
+  description: 'Generate shell autocompletions.\nValid arguments are bash, zsh and fish.\nPlease refer to the man page to see how you can load these completions.',
+  usage: '[options] bash | zsh | fish',
+  minArgs: 1,
+  maxArgs: 1,
+  example: 'pier completion bash\npier completion zsh -f _pier\npier completion fish --no-desc',
+  flags: [
+    { name: 'file', short: 'f', type: 'string', help: 'Output the completion to file rather than stdout.' },
+    { name: 'no-desc', type: 'bool', help: 'Do not include descriptions in the completion output.' },
+  ],
+  async run(ctx: Ctx, args, opts) {
+    const shell = args[0];
+    if (!['bash', 'zsh', 'fish'].includes(shell)) throw new UsageError(`unsupported shell "${shell}": valid arguments are bash, zsh and fish`);
+    const { rootCommand } = require('./root') as typeof import('./root');
+    const script = completionScript(rootCommand(), shell as 'bash' | 'zsh' | 'fish', !opts.noDesc);
+    if (opts.file) require('node:fs').writeFileSync(opts.file, script);
+    else ctx.out(script);
+  },
+};
+
+export function systemCommands(): CommandDef[] {
+  return [
+    versionCmd,
+    infoCmd,
+    completionCmd,
+    {
+      name: 'system',
+      summary: 'Manage pier',
+      description: 'Manage pier',
+      subcommands: [
+        { ...infoCmd },
+        { ...versionCmd },
+      ],
+    },
+  ];
+}

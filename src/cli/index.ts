@@ -1,0 +1,70 @@
+// The CLI's main: parse argv, dispatch to the command, map errors to podman's exit codes.
+import { parse, checkArgs, helpText, commandPath, CommandDef } from './parser';
+import { rootCommand } from './commands/root';
+import { Ctx } from './context';
+import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
+import { setLogLevel } from '../util/log';
+
+function fail(msg: string, code: number, hint?: string): never {
+  process.stderr.write(`Error: ${msg}\n`);
+  if (hint) process.stderr.write(hint + '\n');
+  process.exit(code);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const root = rootCommand();
+  let parsed;
+  try {
+    parsed = parse(root, argv);
+  } catch (e) {
+    const name = argv.find((a) => !a.startsWith('-'));
+    fail(errorMessage(e), EXIT_ENGINE, /unrecognized command/.test(errorMessage(e)) ? "Try 'pier --help' for more information" : `See 'pier${name ? ' ' + name : ''} --help'`);
+  }
+  const { path, args, opts, help } = parsed;
+  const cmd = path[path.length - 1];
+  if (help || (!cmd.run && cmd !== root) || (cmd === root && !opts.version)) {
+    if (cmd === root && !help && args.length) fail(`unrecognized command \`pier ${args[0]}\``, EXIT_ENGINE, "Try 'pier --help' for more information");
+    if (!help && !cmd.run && cmd !== root && args.length === 0 && path.length > 1) {
+      // `pier image` alone prints help and fails like podman's "missing command".
+      process.stdout.write(helpText(root, path) + '\n');
+      fail(`missing command '${commandPath(path)} COMMAND'`, EXIT_ENGINE);
+    }
+    process.stdout.write(helpText(root, path) + '\n');
+    return;
+  }
+  if (cmd === root && opts.version) {
+    process.stdout.write(`pier version ${PIER_VERSION}\n`);
+    return;
+  }
+  try {
+    if (opts.logLevel) setLogLevel(opts.logLevel);
+    checkArgs(cmd, path, args);
+  } catch (e) {
+    fail(errorMessage(e), EXIT_ENGINE, `See '${commandPath(path)} --help'`);
+  }
+  const ctx = new Ctx(
+    {
+      root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, logLevel: opts.logLevel,
+      registriesConf: opts.registriesConf, config: opts.config, runtime: opts.runtime, conmon: opts.conmon, tmpdir: opts.tmpdir,
+    },
+    commandPath(path),
+  );
+  try {
+    const code = await cmd.run!(ctx, args, { ...opts, changed: parsed.changed });
+    await flushStdout();
+    process.exit(typeof code === 'number' ? code : 0);
+  } catch (e) {
+    await flushStdout();
+    if (process.env.PIER_DEBUG_STACK) process.stderr.write(String((e as Error)?.stack) + '\n');
+    fail(errorMessage(e), e instanceof PierError ? e.exitCode : EXIT_ENGINE);
+  }
+}
+
+function flushStdout(): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.writableLength === 0) resolve();
+    else process.stdout.write('', () => resolve());
+  });
+}
+
+export type { CommandDef };

@@ -1,0 +1,248 @@
+// A small cobra/pflag-like command line parser: commands with subcommands, long and short
+// flags (`--name=v`, `--name v`, `-abc`, `-nvalue`), typed values, persistent (global) flags,
+// help text in podman's layout, and `--` to end flag parsing.
+import { UsageError } from '../util/errors';
+
+export type FlagType = 'bool' | 'string' | 'int' | 'stringArray' | 'count';
+
+export interface FlagDef {
+  name: string;
+  short?: string;
+  type: FlagType;
+  help: string;
+  /** Default value; shown in help as `(default X)` unless `hideDefault`. */
+  default?: unknown;
+  hideDefault?: boolean;
+  /** Name of the value in help (`--format string`); defaults to the type name. */
+  valueName?: string;
+  hidden?: boolean;
+  /** For string flags: the value used when the flag is given without `=value`. */
+  noOptDefault?: string;
+}
+
+export type Opts = Record<string, any>;
+
+export interface CommandDef {
+  name: string;
+  aliases?: string[];
+  summary: string;
+  description?: string;
+  usage?: string;
+  example?: string;
+  flags?: FlagDef[];
+  /** Allowed number of positional arguments. */
+  minArgs?: number;
+  maxArgs?: number;
+  /** When false, the first positional argument ends flag parsing (run, exec). */
+  interspersed?: boolean;
+  subcommands?: CommandDef[];
+  hidden?: boolean;
+  run?: (ctx: any, args: string[], opts: Opts) => Promise<number | void> | number | void;
+}
+
+export interface ParseResult {
+  /** The chain of commands from the root to the one selected. */
+  path: CommandDef[];
+  args: string[];
+  opts: Opts;
+  /** Flags the user set explicitly (names). */
+  changed: Set<string>;
+  help: boolean;
+}
+
+export const HELP_FLAG: FlagDef = { name: 'help', short: 'h', type: 'bool', help: 'Help for this command' };
+
+function defaultFor(f: FlagDef): unknown {
+  if (f.default !== undefined) return Array.isArray(f.default) ? [...f.default] : f.default;
+  switch (f.type) {
+    case 'bool': return false;
+    case 'count': return 0;
+    case 'int': return undefined;
+    case 'stringArray': return [];
+    default: return undefined;
+  }
+}
+
+/** The camel-cased option key of a flag name: `all-tags` → `allTags`. */
+export function optKey(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function commandPath(path: CommandDef[]): string {
+  return path.map((c) => c.name).join(' ');
+}
+
+function findSub(cmd: CommandDef, name: string): CommandDef | undefined {
+  return cmd.subcommands?.find((c) => c.name === name || c.aliases?.includes(name));
+}
+
+function parseBool(name: string, v: string): boolean {
+  if (/^(true|1|t|yes)$/i.test(v)) return true;
+  if (/^(false|0|f|no)$/i.test(v)) return false;
+  throw new UsageError(`invalid argument "${v}" for "--${name}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+}
+
+/**
+ * Parse argv against the command tree. Persistent flags are those of the root command;
+ * they are accepted at any position before the end of flag parsing.
+ */
+export function parse(root: CommandDef, argv: string[]): ParseResult {
+  const path: CommandDef[] = [root];
+  const opts: Opts = {};
+  const changed = new Set<string>();
+  const args: string[] = [];
+  let help = false;
+  const active = (): FlagDef[] => {
+    const cur = path[path.length - 1];
+    return [...(cur.flags ?? []), ...(cur === root ? [] : root.flags ?? []), HELP_FLAG];
+  };
+  const initFlags = (flags: FlagDef[] | undefined) => {
+    for (const f of flags ?? []) if (!(optKey(f.name) in opts)) opts[optKey(f.name)] = defaultFor(f);
+  };
+  initFlags(root.flags);
+
+  const set = (f: FlagDef, value: string | undefined, display: string) => {
+    const key = optKey(f.name);
+    if (f.name === 'help') { help = true; return; }
+    changed.add(f.name);
+    switch (f.type) {
+      case 'bool': opts[key] = value === undefined ? true : parseBool(f.name, value); break;
+      case 'count': opts[key] = (opts[key] ?? 0) + 1; break;
+      case 'int': {
+        const v = value ?? '';
+        if (!/^-?\d+$/.test(v)) {
+          throw new UsageError(`invalid argument "${v}" for "${display}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`);
+        }
+        opts[key] = parseInt(v, 10);
+        break;
+      }
+      case 'stringArray':
+        if (!changed.has(f.name + '\0')) { opts[key] = []; changed.add(f.name + '\0'); }
+        opts[key].push(value ?? '');
+        break;
+      default: opts[key] = value ?? '';
+    }
+  };
+
+  let flagsDone = false;
+  let sawPositional = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const cur = path[path.length - 1];
+    if (flagsDone) { args.push(a); continue; }
+    if (a === '--') { flagsDone = true; continue; }
+    if (a.startsWith('--') && a.length > 2) {
+      const eq = a.indexOf('=');
+      const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+      const f = active().find((x) => x.name === name);
+      if (!f) throw new UsageError(`unknown flag: --${name}`);
+      let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : undefined;
+      if (value === undefined && f.type !== 'bool' && f.type !== 'count') {
+        if (f.noOptDefault !== undefined) value = f.noOptDefault;
+        else {
+          if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: --${name}`);
+          value = argv[++i];
+        }
+      }
+      set(f, value, `--${name}`);
+      continue;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      // A group of short flags: -abc, -n5, -n 5
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j];
+        const f = active().find((x) => x.short === c);
+        if (!f) throw new UsageError(`unknown shorthand flag: '${c}' in ${a}`);
+        if (f.type === 'bool' || f.type === 'count') {
+          if (a[j + 1] === '=') { set(f, a.slice(j + 2), `-${c}, --${f.name}`); break; }
+          set(f, undefined, `-${c}, --${f.name}`);
+          continue;
+        }
+        let value = a.slice(j + 1);
+        if (value.startsWith('=')) value = value.slice(1);
+        if (value === '') {
+          if (f.noOptDefault !== undefined) value = f.noOptDefault;
+          else {
+            if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: '${c}' in ${a}`);
+            value = argv[++i];
+          }
+        }
+        set(f, value, `-${c}, --${f.name}`);
+        break;
+      }
+      continue;
+    }
+    // A positional: either a subcommand name or an argument.
+    if (!sawPositional && cur.subcommands?.length) {
+      const sub = findSub(cur, a);
+      if (sub) { path.push(sub); initFlags(sub.flags); continue; }
+      if (!cur.run) {
+        throw new UsageError(`unrecognized command \`${commandPath(path)} ${a}\``);
+      }
+    }
+    sawPositional = true;
+    args.push(a);
+    if (cur.interspersed === false) flagsDone = true;
+  }
+  return { path, args, opts, changed, help };
+}
+
+/** Validate the number of positional arguments of the selected command. */
+export function checkArgs(cmd: CommandDef, path: CommandDef[], args: string[]): void {
+  const name = commandPath(path);
+  if (cmd.minArgs !== undefined && args.length < cmd.minArgs) {
+    if (cmd.minArgs === 1 && cmd.maxArgs === 1) throw new UsageError(`accepts 1 arg(s), received ${args.length}`);
+    throw new UsageError(`"${name}" requires at least ${cmd.minArgs} argument${cmd.minArgs === 1 ? '' : 's'}`);
+  }
+  if (cmd.maxArgs !== undefined && args.length > cmd.maxArgs) {
+    if (cmd.maxArgs === 0) throw new UsageError(`\`${name}\` takes no arguments`);
+    if (cmd.minArgs === cmd.maxArgs) throw new UsageError(`accepts ${cmd.maxArgs} arg(s), received ${args.length}`);
+    throw new UsageError(`"${name}" accepts at most ${cmd.maxArgs} argument${cmd.maxArgs === 1 ? '' : 's'}`);
+  }
+}
+
+function flagLine(f: FlagDef): [string, string] {
+  const short = f.short ? `-${f.short}, ` : '    ';
+  let left = `${short}--${f.name}`;
+  if (f.type !== 'bool' && f.type !== 'count') left += ` ${f.valueName ?? (f.type === 'stringArray' ? 'stringArray' : f.type)}`;
+  let help = f.help;
+  const d = f.default;
+  if (!f.hideDefault && d !== undefined && d !== '' && d !== false && !(Array.isArray(d) && d.length === 0)) {
+    const shown = Array.isArray(d) ? `[${d.join(',')}]` : typeof d === 'string' && f.type === 'string' ? `"${d}"` : String(d);
+    help += ` (default ${shown})`;
+  }
+  return [left, help];
+}
+
+function flagTable(flags: FlagDef[]): string {
+  const rows = flags.filter((f) => !f.hidden).sort((a, b) => a.name.localeCompare(b.name)).map(flagLine);
+  const w = Math.max(0, ...rows.map((r) => r[0].length));
+  return rows.map(([l, h]) => `  ${l.padEnd(w)}   ${h}`).join('\n');
+}
+
+/** Help text in podman's layout. */
+export function helpText(root: CommandDef, path: CommandDef[]): string {
+  const cmd = path[path.length - 1];
+  const name = commandPath(path);
+  const out: string[] = [];
+  out.push(cmd.summary, '');
+  if (cmd.description) out.push('Description:', ...cmd.description.split('\n').map((l) => (l ? '  ' + l : '')), '');
+  out.push('Usage:');
+  if (cmd.usage !== undefined) out.push(`  ${name} ${cmd.usage}`.trimEnd());
+  else if (cmd.subcommands?.length) out.push(`  ${name} [options] command`);
+  else out.push(`  ${name} [options]`);
+  out.push('');
+  if (cmd.aliases?.length) out.push('Aliases:', `  ${[cmd.name, ...cmd.aliases].join(', ')}`, '');
+  if (cmd.example) out.push('Examples:', ...cmd.example.split('\n').map((l) => '  ' + l), '');
+  const subs = (cmd.subcommands ?? []).filter((s) => !s.hidden);
+  if (subs.length) {
+    const w = Math.max(...subs.map((s) => s.name.length));
+    out.push('Available Commands:', ...subs.map((s) => `  ${s.name.padEnd(w)}  ${s.summary}`), '');
+  }
+  const own = cmd === root ? [...(root.flags ?? []), { ...HELP_FLAG, short: undefined, help: `Help for ${root.name}` }] : [...(cmd.flags ?? [])];
+  if (own.some((f) => !f.hidden)) out.push('Options:', flagTable(own), '');
+  if (cmd !== root && root.flags?.length && !cmd.subcommands?.length) {
+    // podman shows global flags only in the root help; keep leaf help concise.
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,42 @@
+// Where pier keeps its state, resolved in one place and keyed by the user: root uses
+// /var/lib/pier and /run/pier; other users their XDG directories. pier never shares
+// podman's store (/var/lib/containers): it coexists with podman and docker on one host.
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export interface UserDirs {
+  uid: number;
+  rootless: boolean;
+  home: string;
+  /** Persistent data: images, layers, containers (podman: graphroot). */
+  dataDir: string;
+  /** Runtime state on tmpfs (podman: runroot). */
+  runDir: string;
+  /** User configuration dir for pier's own files. */
+  configDir: string;
+}
+
+export function userDirs(env: NodeJS.ProcessEnv = process.env, uid = process.getuid ? process.getuid() : 0): UserDirs {
+  const home = env.HOME || os.homedir();
+  if (uid === 0) {
+    return { uid, rootless: false, home, dataDir: '/var/lib/pier', runDir: '/run/pier', configDir: '/etc/pier' };
+  }
+  const dataHome = env.XDG_DATA_HOME || path.join(home, '.local', 'share');
+  const configHome = env.XDG_CONFIG_HOME || path.join(home, '.config');
+  const runtimeDir = env.XDG_RUNTIME_DIR || path.join(os.tmpdir(), `pier-run-${uid}`);
+  return {
+    uid,
+    rootless: true,
+    home,
+    dataDir: path.join(dataHome, 'pier', 'storage'),
+    runDir: path.join(runtimeDir, 'pier'),
+    configDir: path.join(configHome, 'pier'),
+  };
+}
+
+/** The containers ecosystem's config dirs, read so users' registries and credentials just work. */
+export function containersConfigDirs(dirs: UserDirs): string[] {
+  const out = ['/usr/share/containers', '/etc/containers'];
+  if (dirs.rootless) out.push(path.join(process.env.XDG_CONFIG_HOME || path.join(dirs.home, '.config'), 'containers'));
+  return out;
+}

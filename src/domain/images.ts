@@ -1,0 +1,128 @@
+// The image half of the engine's domain interface. The CLI and the API call only this;
+// domain/local implements it in-process, domain/remote (later) over the Libpod API.
+
+export interface Platform {
+  os?: string;
+  arch?: string;
+  variant?: string;
+}
+
+export interface RegistryOptions {
+  /** undefined: follow registries.conf; false: allow plain HTTP and unverified TLS. */
+  tlsVerify?: boolean;
+  creds?: string;
+  authfile?: string;
+  certDir?: string;
+  retry?: number;
+  retryDelayMs?: number;
+}
+
+/** Progress lines as podman prints them when not on a terminal. */
+export interface ProgressSink {
+  line(s: string): void;
+  /** Byte progress of one blob, for terminal progress bars. */
+  bytes?(id: string, done: number, total: number): void;
+}
+
+export interface PullOptions extends RegistryOptions {
+  allTags?: boolean;
+  platform?: Platform;
+  progress?: ProgressSink;
+}
+
+export interface PushOptions extends RegistryOptions {
+  progress?: ProgressSink;
+  /** Compression format for new blobs (gzip only today). */
+  compressionFormat?: string;
+  removeSignatures?: boolean;
+  digestFile?: string;
+  format?: 'oci' | 'v2s2';
+}
+
+/** One row of `images`, with podman's JSON field names. */
+export interface ImageSummary {
+  Id: string;
+  ParentId: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Size: number;
+  SharedSize: number;
+  VirtualSize: number;
+  Labels: Record<string, string> | null;
+  Containers: number;
+  Names: string[];
+  Digest: string;
+  History: string[];
+  Created: number;
+  CreatedAt: string;
+  Dangling: boolean;
+  ReadOnly: boolean;
+  Arch?: string;
+  Os?: string;
+}
+
+export interface ImageListOptions {
+  all?: boolean;
+  filters?: string[];
+}
+
+export interface RemoveReport {
+  untagged: string[];
+  deleted: string[];
+  errors: string[];
+  exitCode: number;
+}
+
+export interface HistoryEntry {
+  id: string;
+  created: number;
+  createdBy: string;
+  size: number;
+  comment: string;
+  tags: string[];
+}
+
+export interface SaveOptions {
+  output: string;
+  format: 'docker-archive' | 'oci-archive' | 'oci-dir' | 'docker-dir';
+  compress?: boolean;
+  multiImageArchive?: boolean;
+}
+
+export interface ImportOptions {
+  changes?: string[];
+  message?: string;
+  reference?: string;
+  platform?: Platform;
+  progress?: ProgressSink;
+}
+
+export interface SearchResult {
+  Index: string;
+  Name: string;
+  Description: string;
+  Stars: number;
+  Official: string;
+  Automated: string;
+  Tag?: string;
+}
+
+export interface ImageEngine {
+  pull(ref: string, opts: PullOptions): Promise<string[]>;
+  push(source: string, destination: string | undefined, opts: PushOptions): Promise<string>;
+  list(opts: ImageListOptions): Promise<ImageSummary[]>;
+  inspect(nameOrId: string): Promise<Record<string, unknown>>;
+  exists(nameOrId: string): Promise<boolean>;
+  tag(nameOrId: string, newNames: string[]): Promise<void>;
+  untag(nameOrId: string, names: string[]): Promise<void>;
+  remove(namesOrIds: string[], opts: { force?: boolean; all?: boolean; ignore?: boolean }): Promise<RemoveReport>;
+  history(nameOrId: string): Promise<HistoryEntry[]>;
+  prune(opts: { all?: boolean; filters?: string[] }): Promise<{ id: string; size: number }[]>;
+  tree(nameOrId: string, whatrequires?: boolean): Promise<string>;
+  save(namesOrIds: string[], opts: SaveOptions): Promise<void>;
+  load(input: string, opts: { progress?: ProgressSink }): Promise<string[]>;
+  importArchive(source: string, opts: ImportOptions): Promise<string>;
+  login(registry: string, opts: { username: string; password: string; authfile?: string; tlsVerify?: boolean; certDir?: string }): Promise<void>;
+  logout(registry: string | undefined, opts: { all?: boolean; authfile?: string }): Promise<void>;
+  search(term: string, opts: { limit?: number; tlsVerify?: boolean; filters?: string[]; listTags?: boolean; authfile?: string; creds?: string }): Promise<SearchResult[]>;
+}

@@ -1,0 +1,319 @@
+// The in-process image engine: local image management over the store, and pull/push,
+// archives and login through src/image.
+import { EngineConfig } from '../../config/config';
+import { Store } from '../../storage/store';
+import { ImageRecord } from '../../storage/images';
+import type {
+  ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, SaveOptions, ImportOptions, SearchResult,
+} from '../images';
+import { lookupImage, mustLookup, normalizeLocalName } from '../../image/lookup';
+import { NotFoundError, PierError, ConflictError, UsageError } from '../../util/errors';
+import { imageFilter } from '../../image/filters';
+
+export function splitName(name: string): { repo: string; tag: string } {
+  const at = name.indexOf('@');
+  if (at >= 0) return { repo: name.slice(0, at), tag: '<none>' };
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) return { repo: name.slice(0, colon), tag: name.slice(colon + 1) };
+  return { repo: name, tag: '<none>' };
+}
+
+function createdSeconds(img: ImageRecord): number {
+  const c = img.config.created ? Date.parse(img.config.created) : NaN;
+  return Math.floor((isNaN(c) ? img.created : c) / 1000);
+}
+
+export class LocalImageEngine implements ImageEngine {
+  private _store?: Store;
+
+  constructor(readonly cfg: EngineConfig) {}
+
+  get store(): Store {
+    return (this._store ??= new Store({ graphRoot: this.cfg.graphRoot, runRoot: this.cfg.runRoot, driver: this.cfg.storageDriver }));
+  }
+
+  /** Unqualified-search registries, for local short-name lookups. */
+  searchRegistries(): string[] {
+    const { loadRegistriesConf } = require('../../image/config/registries') as typeof import('../../image/config/registries');
+    try {
+      return loadRegistriesConf({ path: this.cfg.registriesConf }).unqualifiedSearchRegistries ?? [];
+    } catch {
+      return [];
+    }
+  }
+
+  lookup(nameOrId: string): ImageRecord {
+    return mustLookup(this.store, nameOrId, this.searchRegistries());
+  }
+
+  /** Images whose top layer is an ancestor of another image's layers: podman's "intermediate". */
+  private parentMap(images: ImageRecord[]): Map<string, string> {
+    const byTop = new Map<string, ImageRecord>();
+    for (const i of images) if (i.topLayer) byTop.set(i.topLayer, i);
+    const parentOf = new Map<string, string>();
+    for (const i of images) {
+      if (!i.topLayer) continue;
+      let cur = this.store.layers.get(i.topLayer)?.parent ?? null;
+      while (cur) {
+        const p = byTop.get(cur);
+        if (p) { parentOf.set(i.id, p.id); break; }
+        cur = this.store.layers.get(cur)?.parent ?? null;
+      }
+    }
+    return parentOf;
+  }
+
+  summary(img: ImageRecord, parentOf: Map<string, string>, children: Set<string>): ImageSummary {
+    const created = createdSeconds(img);
+    const tags = img.names.filter((n) => !n.includes('@'));
+    return {
+      Id: img.id,
+      ParentId: parentOf.get(img.id) ?? '',
+      RepoTags: tags,
+      RepoDigests: img.repoDigests,
+      Size: img.size,
+      SharedSize: 0,
+      VirtualSize: img.size,
+      Labels: img.config.config?.Labels ?? null,
+      Containers: 0,
+      Names: img.names,
+      Digest: img.manifestDigest ?? img.digests[0] ?? '',
+      History: img.names,
+      Created: created,
+      CreatedAt: new Date(created * 1000).toISOString(),
+      Dangling: tags.length === 0 && !children.has(img.id),
+      ReadOnly: false,
+      Arch: img.config.architecture,
+      Os: img.config.os,
+    };
+  }
+
+  async list(opts: ImageListOptions): Promise<ImageSummary[]> {
+    const images = this.store.images.list();
+    const parentOf = this.parentMap(images);
+    const children = new Set(parentOf.values());
+    let rows = images.map((i) => this.summary(i, parentOf, children));
+    const intermediate = (s: ImageSummary) => s.RepoTags.length === 0 && children.has(s.Id);
+    if (!opts.all) rows = rows.filter((r) => !intermediate(r));
+    for (const f of opts.filters ?? []) {
+      const pred = imageFilter(f, (n: string) => { const i = lookupImage(this.store, n, this.searchRegistries()); return i ? this.summary(i, parentOf, children) : undefined; }, intermediate);
+      rows = rows.filter(pred);
+    }
+    return rows;
+  }
+
+  async inspect(nameOrId: string): Promise<Record<string, unknown>> {
+    const img = this.lookup(nameOrId);
+    const images = this.store.images.list();
+    const parentOf = this.parentMap(images);
+    const cfg = img.config;
+    const layers = this.store.layers.chain(img.topLayer);
+    const created = cfg.created ?? new Date(img.created).toISOString();
+    const driverData: Record<string, string> = {};
+    if (this.store.driver === 'overlay' && layers.length) {
+      const top = layers[layers.length - 1];
+      driverData.UpperDir = this.store.layers.diffDir(top.id);
+      driverData.WorkDir = this.store.layers.diffDir(top.id).replace(/diff$/, 'work');
+      if (layers.length > 1) driverData.LowerDir = layers.slice(0, -1).reverse().map((l) => this.store.layers.diffDir(l.id)).join(':');
+    } else if (layers.length) {
+      driverData.Dir = this.store.layers.diffDir(layers[layers.length - 1].id);
+    }
+    return {
+      Id: img.id,
+      Digest: img.manifestDigest ?? img.digests[0] ?? '',
+      RepoTags: img.names.filter((n) => !n.includes('@')),
+      RepoDigests: img.repoDigests,
+      Parent: parentOf.get(img.id) ?? '',
+      Comment: cfg.comment ?? '',
+      Created: created,
+      Config: cfg.config ?? {},
+      Version: cfg.docker_version ?? '',
+      Author: cfg.author ?? '',
+      Architecture: cfg.architecture ?? '',
+      Os: cfg.os ?? '',
+      ...(cfg.variant ? { Variant: cfg.variant } : {}),
+      Size: img.size,
+      VirtualSize: img.size,
+      GraphDriver: { Name: this.store.driver, Data: driverData },
+      RootFS: { Type: 'layers', Layers: layers.map((l) => l.diffId) },
+      Labels: cfg.config?.Labels ?? null,
+      Annotations: (() => { try { return img.manifest ? JSON.parse(img.manifest).annotations ?? {} : {}; } catch { return {}; } })(),
+      ManifestType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
+      User: cfg.config?.User ?? '',
+      History: cfg.history ?? [],
+      NamesHistory: img.names,
+    };
+  }
+
+  async exists(nameOrId: string): Promise<boolean> {
+    return !!lookupImage(this.store, nameOrId, this.searchRegistries());
+  }
+
+  async tag(nameOrId: string, newNames: string[]): Promise<void> {
+    const img = this.lookup(nameOrId);
+    const names = newNames.map((n) => normalizeLocalName(n));
+    for (const n of names) this.store.images.addName(img.id, n);
+  }
+
+  async untag(nameOrId: string, names: string[]): Promise<void> {
+    const img = this.lookup(nameOrId);
+    if (names.length === 0) { this.store.images.removeAllNames(img.id); return; }
+    for (const n of names) {
+      const full = normalizeLocalName(n);
+      const target = lookupImage(this.store, n, this.searchRegistries());
+      const name = target?.id === img.id ? img.names.find((x) => x === full) ?? img.names.find((x) => x.endsWith('/' + n) || x.endsWith('/' + n + ':latest')) : undefined;
+      if (!name || !this.store.images.removeName(img.id, name)) throw new NotFoundError(`${n}: tag not known`);
+    }
+  }
+
+  /** Layers used by containers: filled in by the container engine. */
+  protected layerInUse: (layerId: string) => boolean = () => false;
+  /** Containers using an image: filled in by the container engine. */
+  protected containersUsing: (imageId: string) => string[] = () => [];
+
+  async remove(namesOrIds: string[], opts: { force?: boolean; all?: boolean; ignore?: boolean }): Promise<RemoveReport> {
+    const report: RemoveReport = { untagged: [], deleted: [], errors: [], exitCode: 0 };
+    const targets: { input: string; img: ImageRecord }[] = [];
+    if (opts.all) {
+      for (const img of this.store.images.list()) targets.push({ input: img.id, img });
+    } else {
+      for (const input of namesOrIds) {
+        const img = lookupImage(this.store, input, this.searchRegistries());
+        if (!img) {
+          if (opts.ignore) continue;
+          report.errors.push(`${input}: image not known`);
+          report.exitCode = 1;
+          continue;
+        }
+        targets.push({ input, img });
+      }
+    }
+    const seen = new Set<string>();
+    for (const { input, img } of targets) {
+      if (seen.has(img.id)) continue;
+      const current = this.store.images.get(img.id);
+      if (!current) continue;
+      // Removing by a name of an image with several names only untags it (podman/docker).
+      const byName = !opts.all && !img.id.startsWith(input.replace(/^sha256:/, ''));
+      if (byName && current.names.length > 1 && !opts.force) {
+        const full = current.names.find((n) => lookupImage(this.store, input, this.searchRegistries())?.id === img.id && (n === input || n.endsWith('/' + input) || n.endsWith('/' + input + ':latest') || n === normalizeLocalName(input)));
+        if (full) {
+          this.store.images.removeName(img.id, full);
+          report.untagged.push(full);
+          continue;
+        }
+      }
+      const users = this.containersUsing(img.id);
+      if (users.length && !opts.force) {
+        report.errors.push(`image used by ${users[0]}: image is in use by a container: consider listing external containers and force-removing image`);
+        report.exitCode = 2;
+        continue;
+      }
+      const children = this.parentMap(this.store.images.list());
+      if ([...children.entries()].some(([, p]) => p === img.id) && !opts.force && !opts.all) {
+        // podman refuses to remove an image with dependent children
+        report.errors.push(`image has dependent child images`);
+        report.exitCode = 2;
+        continue;
+      }
+      seen.add(img.id);
+      report.untagged.push(...current.names.filter((n) => !n.includes('@')));
+      this.store.deleteImage(img.id, this.layerInUse);
+      report.deleted.push(img.id);
+    }
+    if (report.exitCode === 0 && report.errors.length) report.exitCode = 125;
+    return report;
+  }
+
+  async history(nameOrId: string): Promise<HistoryEntry[]> {
+    const img = this.lookup(nameOrId);
+    const layers = this.store.layers.chain(img.topLayer);
+    const hist = img.config.history ?? [];
+    const out: HistoryEntry[] = [];
+    let li = 0;
+    const entries = hist.length ? hist : layers.map(() => ({} as any));
+    entries.forEach((h: any, i: number) => {
+      const layer = h.empty_layer ? undefined : layers[li++];
+      out.push({
+        id: i === entries.length - 1 ? img.id : '<missing>',
+        created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
+        createdBy: h.created_by ?? '',
+        size: layer ? layer.uncompressedSize : 0,
+        comment: h.comment ?? '',
+        tags: i === entries.length - 1 ? img.names.filter((n) => !n.includes('@')) : [],
+      });
+    });
+    return out.reverse();
+  }
+
+  async prune(opts: { all?: boolean; filters?: string[] }): Promise<{ id: string; size: number }[]> {
+    const out: { id: string; size: number }[] = [];
+    // Repeat: removing an image can make its parent dangling.
+    for (;;) {
+      let rows = await this.list({ all: true, filters: opts.filters });
+      rows = rows.filter((r) => (opts.all ? true : r.Dangling) && this.containersUsing(r.Id).length === 0);
+      const parents = new Set(rows.map((r) => r.ParentId).filter(Boolean));
+      const removable = rows.filter((r) => !parents.has(r.Id) || opts.all);
+      if (!removable.length) break;
+      let progressed = false;
+      for (const r of removable) {
+        if (!this.store.images.get(r.Id)) continue;
+        this.store.deleteImage(r.Id, this.layerInUse);
+        out.push({ id: r.Id, size: r.Size });
+        progressed = true;
+      }
+      if (!progressed) break;
+    }
+    return out;
+  }
+
+  async tree(nameOrId: string, whatrequires = false): Promise<string> {
+    const { imageTree } = require('../../image/tree') as typeof import('../../image/tree');
+    const img = this.lookup(nameOrId);
+    return imageTree(this.store, img, whatrequires);
+  }
+
+  async pull(ref: string, opts: PullOptions): Promise<string[]> {
+    const { pullImage } = require('../../image/pull') as typeof import('../../image/pull');
+    return pullImage(this.store, this.cfg, ref, opts);
+  }
+
+  async push(source: string, destination: string | undefined, opts: PushOptions): Promise<string> {
+    const { pushImage } = require('../../image/push') as typeof import('../../image/push');
+    const img = this.lookup(source);
+    return pushImage(this.store, this.cfg, img, source, destination, opts);
+  }
+
+  async save(namesOrIds: string[], opts: SaveOptions): Promise<void> {
+    const { saveImages } = require('../../image/archive/save') as typeof import('../../image/archive/save');
+    const imgs = namesOrIds.map((n) => ({ input: n, img: this.lookup(n) }));
+    return saveImages(this.store, imgs, opts);
+  }
+
+  async load(input: string, opts: { progress?: import('../images').ProgressSink }): Promise<string[]> {
+    const { loadArchive } = require('../../image/archive/load') as typeof import('../../image/archive/load');
+    return loadArchive(this.store, input, opts);
+  }
+
+  async importArchive(source: string, opts: ImportOptions): Promise<string> {
+    const { importTarball } = require('../../image/archive/import') as typeof import('../../image/archive/import');
+    return importTarball(this.store, source, opts);
+  }
+
+  async login(registry: string, opts: { username: string; password: string; authfile?: string; tlsVerify?: boolean; certDir?: string }): Promise<void> {
+    const { login } = require('../../image/login') as typeof import('../../image/login');
+    return login(this.cfg, registry, opts);
+  }
+
+  async logout(registry: string | undefined, opts: { all?: boolean; authfile?: string }): Promise<void> {
+    const { logout } = require('../../image/login') as typeof import('../../image/login');
+    return logout(this.cfg, registry, opts);
+  }
+
+  async search(term: string, opts: { limit?: number; tlsVerify?: boolean; filters?: string[]; listTags?: boolean; authfile?: string; creds?: string }): Promise<SearchResult[]> {
+    const { search } = require('../../image/search') as typeof import('../../image/search');
+    return search(this.cfg, term, opts);
+  }
+}
+
+export { ConflictError, UsageError };

@@ -1,0 +1,74 @@
+// Finding local images by id, id prefix, name, short name or digest, as podman's libimage does.
+import { Store } from '../storage/store';
+import { ImageRecord } from '../storage/images';
+import { NotFoundError, PierError } from '../util/errors';
+import { parseReference, ImageReference } from './reference';
+
+/** The fully qualified name podman gives a local name: short names go under localhost/. */
+export function normalizeLocalName(name: string): string {
+  const ref = parseReference(name.includes('/') || name.includes('.') || name.includes(':') ? name : name, { defaultRegistry: 'localhost' });
+  return refName(ref, true);
+}
+
+/** `registry/repo:tag` (tag defaults to latest unless a digest is given). */
+export function refName(ref: ImageReference, defaultTag: boolean): string {
+  const base = `${ref.registry}/${ref.repository}`;
+  if (ref.digest && !ref.tag) return `${base}@${ref.digest}`;
+  return `${base}:${ref.tag ?? (defaultTag ? 'latest' : '')}`.replace(/:$/, '') + (ref.digest ? `@${ref.digest}` : '');
+}
+
+const HEX_RE = /^[a-f0-9]{3,64}$/;
+
+/**
+ * Look up a local image. `search` lists the unqualified-search registries, tried for short
+ * names after localhost/ (podman's order); a last resort matches any name whose repository
+ * ends with the given path.
+ */
+export function lookupImage(store: Store, input: string, search: string[] = []): ImageRecord | undefined {
+  const s = input.startsWith('sha256:') ? input.slice(7) : input;
+  if (HEX_RE.test(s)) {
+    const exact = store.images.get(s);
+    if (exact) return exact;
+    const byPrefix = store.images.byIdPrefix(s);
+    if (byPrefix.length > 1) throw new PierError(`${input}: image ID is ambiguous, ${byPrefix.length} images match`);
+    if (byPrefix.length === 1) return byPrefix[0];
+  }
+  let ref: ImageReference;
+  try {
+    ref = parseReference(input);
+  } catch {
+    return undefined;
+  }
+  if (ref.digest) {
+    const repo = `${ref.registry}/${ref.repository}`;
+    const candidates = store.images.byDigest(ref.digest);
+    const hit = candidates.find((i) => i.names.some((n) => n.startsWith(repo + ':') || n.startsWith(repo + '@')) || i.repoDigests.some((d) => d.startsWith(repo + '@')));
+    if (hit) return hit;
+    if (ref.explicitRegistry === false) {
+      const suffix = candidates.find((i) => i.repoDigests.some((d) => d.split('@')[0].endsWith('/' + ref.repository)));
+      if (suffix) return suffix;
+    }
+    return undefined;
+  }
+  const tag = ref.tag ?? 'latest';
+  const full = `${ref.registry}/${ref.repository}:${tag}`;
+  const direct = store.images.byName(full);
+  if (direct) return direct;
+  if (ref.explicitRegistry === false) {
+    const repo = ref.repository.startsWith('library/') && !input.includes('library/') ? ref.repository.slice(8) : ref.repository;
+    for (const reg of ['localhost', ...search]) {
+      const hit = store.images.byName(`${reg}/${repo}:${tag}`) ?? store.images.byName(`${reg}/${ref.repository}:${tag}`);
+      if (hit) return hit;
+    }
+    const tail = `/${repo}:${tag}`;
+    const loose = store.images.allNames().filter((n) => n.name.endsWith(tail));
+    if (loose.length >= 1) return store.images.get(loose[0].id);
+  }
+  return undefined;
+}
+
+export function mustLookup(store: Store, input: string, search: string[] = []): ImageRecord {
+  const img = lookupImage(store, input, search);
+  if (!img) throw new NotFoundError(`${input}: image not known`);
+  return img;
+}

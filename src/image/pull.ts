@@ -1,0 +1,240 @@
+// Pulling images from registries into the store: short-name resolution, mirrors, policy,
+// platform selection, parallel layer download with verification, and an atomic commit
+// (the image record appears only once all of its layers are stored).
+import { Store } from '../storage/store';
+import { chainId } from '../storage/layers';
+import { EngineConfig } from '../config/config';
+import type { PullOptions, ProgressSink, Platform } from '../domain/images';
+import { parseReference, isShortName, ImageReference } from './reference';
+import { loadRegistriesConf, findRegistry, resolveShortName } from './config/registries';
+import { loadPolicy, checkPolicy } from './config/policy';
+import { RegistryClient, selectPlatform } from './registry/client';
+import { clientFor } from './registry/connect';
+import { PierError, NotFoundError, errorMessage } from '../util/errors';
+import { hexOf, sha256 } from '../util/digest';
+import { refName } from './lookup';
+import { log } from '../util/log';
+
+export const MEDIA = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
+  dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  ociLayer: 'application/vnd.oci.image.layer.v1.tar',
+  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+} as const;
+
+const MAX_PARALLEL_LAYERS = 6;
+
+const silent: ProgressSink = { line: () => undefined };
+
+/** Run `fn` over items with at most `limit` running at once; fails fast. */
+export async function parallel<T>(items: T[], limit: number, fn: (x: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (next < items.length && failed === undefined) {
+      const i = next++;
+      try { await fn(items[i], i); } catch (e) { if (failed === undefined) failed = e; }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+export function hostPlatform(): Required<Pick<Platform, 'os' | 'arch'>> & Platform {
+  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
+  return { os: 'linux', arch };
+}
+
+interface PullContext {
+  store: Store;
+  cfg: EngineConfig;
+  opts: PullOptions;
+  progress: ProgressSink;
+}
+
+function refString(ref: ImageReference): string {
+  return refName(ref, true);
+}
+
+export async function pullImage(store: Store, cfg: EngineConfig, input: string, opts: PullOptions): Promise<string[]> {
+  const progress = opts.progress ?? silent;
+  const ctx: PullContext = { store, cfg, opts, progress };
+  let name = input;
+  if (name.startsWith('docker://')) name = name.slice('docker://'.length);
+  else if (/^(docker-archive|oci-archive|oci|dir):/.test(name)) {
+    const { loadArchive } = require('./archive/load') as typeof import('./archive/load');
+    const { pullFromTransport } = require('./archive/transports') as typeof import('./archive/transports');
+    void loadArchive;
+    return pullFromTransport(store, name, { progress });
+  }
+  const conf = loadRegistriesConf({ path: cfg.registriesConf });
+  const candidates: ImageReference[] = isShortName(name) ? resolveShortName(conf, name) : [parseReference(name)];
+  const errors: string[] = [];
+  for (const ref of candidates) {
+    if (opts.allTags) {
+      if (ref.tag || ref.digest) throw new PierError(`tag or digest can't be used with --all-tags`);
+      return pullAllTags(ctx, conf, ref);
+    }
+    progress.line(`Trying to pull ${refString(ref)}...`);
+    try {
+      return [await pullOne(ctx, conf, ref)];
+    } catch (e) {
+      if (candidates.length === 1) throw e;
+      errors.push(`  * ${refString(ref)}: ${errorMessage(e)}`);
+      if (!(e instanceof NotFoundError) && !/manifest unknown|name unknown|not found|unauthorized|denied/i.test(errorMessage(e))) break;
+    }
+  }
+  throw new PierError(`${errors.length} error${errors.length === 1 ? '' : 's'} occurred while pulling:\n${errors.join('\n')}`);
+}
+
+async function pullAllTags(ctx: PullContext, conf: ReturnType<typeof loadRegistriesConf>, ref: ImageReference): Promise<string[]> {
+  const endpoint = findRegistry(conf, ref)[0];
+  const client = clientFor(ctx.cfg, endpoint?.ref ?? ref, { insecure: endpoint?.insecure, ...ctx.opts });
+  const tags = await client.listTags(ref.repository);
+  const ids: string[] = [];
+  for (const tag of tags) {
+    const r = ref.withTag(tag);
+    ctx.progress.line(`Trying to pull ${refString(r)}...`);
+    ids.push(await pullOne(ctx, conf, r));
+  }
+  return [...new Set(ids)];
+}
+
+async function pullOne(ctx: PullContext, conf: ReturnType<typeof loadRegistriesConf>, ref: ImageReference): Promise<string> {
+  checkPolicy(loadPolicy({}), 'docker', ref);
+  const endpoints = findRegistry(conf, ref);
+  let lastErr: unknown;
+  for (const ep of endpoints) {
+    try {
+      const client = clientFor(ctx.cfg, ep.ref, { ...ctx.opts, insecure: ep.insecure });
+      return await pullFrom(ctx, client, ep.ref, ref);
+    } catch (e) {
+      lastErr = e;
+      if (ep !== endpoints[endpoints.length - 1]) log.info(`pulling from mirror ${ep.ref.registry} failed: ${errorMessage(e)}`);
+    }
+  }
+  throw lastErr ?? new PierError(`no endpoint to pull ${refString(ref)} from`);
+}
+
+async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageReference, named: ImageReference): Promise<string> {
+  const { store, progress } = ctx;
+  const reference = src.digest ?? src.tag ?? 'latest';
+  const where = `docker://${refString(named)}`;
+  let top;
+  try {
+    top = await client.getManifest(src.repository, reference);
+  } catch (e) {
+    throw rewrap(e, `initializing source ${where}`);
+  }
+  let manifest = top;
+  const digests = [top.digest];
+  if (top.mediaType === MEDIA.ociIndex || top.mediaType === MEDIA.dockerList) {
+    const want = { ...hostPlatform(), ...stripUndefined(ctx.opts.platform ?? {}) };
+    const child = selectPlatform(JSON.parse(top.body.toString('utf8')), want);
+    if (!child) {
+      throw new PierError(`choosing an image from manifest list ${where}: no image found in manifest list for architecture ${want.arch}, variant "${want.variant ?? ''}", OS ${want.os}`);
+    }
+    manifest = await client.getManifest(src.repository, child.digest);
+    digests.push(manifest.digest);
+  }
+  if (manifest.mediaType === MEDIA.dockerSchema1 || manifest.mediaType === MEDIA.dockerSchema1Signed) {
+    throw new PierError(`${where}: Docker schema 1 images are not supported`);
+  }
+  const m = JSON.parse(manifest.body.toString('utf8'));
+  if (!m.config?.digest || !Array.isArray(m.layers)) throw new PierError(`${where}: invalid manifest`);
+  progress.line('Getting image source signatures');
+
+  const configBuf = await readAll(await client.getBlob(src.repository, m.config.digest, m.config.size));
+  if (sha256(configBuf) !== m.config.digest) throw new PierError(`config digest mismatch: expected ${m.config.digest}`);
+  const config = JSON.parse(configBuf.toString('utf8'));
+  const diffIds: string[] = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== m.layers.length) {
+    throw new PierError(`${where}: image config has ${diffIds.length} layer diff IDs but the manifest lists ${m.layers.length} layers`);
+  }
+  const ids: string[] = [];
+  let parent: string | null = null;
+  for (const d of diffIds) { parent = chainId(parent, d); ids.push(parent); }
+
+  await parallel(m.layers as any[], store.driver === 'overlay' ? MAX_PARALLEL_LAYERS : 1, async (layer, i) => {
+    const short = hexOf(layer.digest).slice(0, 12);
+    if (store.layers.get(ids[i])) {
+      progress.line(`Copying blob ${short} skipped: already exists`);
+      return;
+    }
+    progress.line(`Copying blob ${layer.digest}`);
+    let lastErr: unknown;
+    const attempts = 1 + Math.max(0, ctx.opts.retry ?? 3);
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      try {
+        const stream = await client.getBlob(src.repository, layer.digest, layer.size);
+        if (ctx.progress.bytes) {
+          let done = 0;
+          stream.on('data', (c: Buffer) => { done += c.length; ctx.progress.bytes!(short, done, layer.size); });
+        }
+        await store.layers.apply(i === 0 ? null : ids[i - 1], stream, {
+          expectedDiffId: diffIds[i],
+          keepBlob: { digest: layer.digest, size: layer.size, mediaType: layer.mediaType },
+        });
+        return;
+      } catch (e) {
+        lastErr = e;
+        // Content errors (digest, size, malformed tar) do not get better by retrying.
+        if (!isTransient(e) || attempt === attempts - 1) break;
+        await new Promise((r) => setTimeout(r, ctx.opts.retryDelayMs ?? 1000));
+      }
+    }
+    throw rewrap(lastErr, `copying layer ${layer.digest} from ${where}`);
+  });
+
+  progress.line(`Copying config ${m.config.digest}`);
+  progress.line('Writing manifest to image destination');
+  progress.line('Storing signatures');
+  const repo = `${named.registry}/${named.repository}`;
+  const names = named.digest ? [`${repo}@${named.digest}`] : [`${repo}:${named.tag ?? 'latest'}`];
+  const size = ids.reduce((n, id) => n + (store.layers.get(id)?.uncompressedSize ?? 0), 0);
+  const img = store.images.put({
+    id: hexOf(m.config.digest),
+    configRaw: configBuf.toString('utf8'),
+    manifest: manifest.body.toString('utf8'),
+    manifestDigest: manifest.digest,
+    manifestMediaType: manifest.mediaType,
+    topLayer: ids.length ? ids[ids.length - 1] : null,
+    size,
+    names,
+    repoDigests: digests.map((d) => `${repo}@${d}`),
+    digests,
+  });
+  return img.id;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+}
+
+function isTransient(e: unknown): boolean {
+  const code = (e as any)?.code;
+  if (['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN'].includes(code)) return true;
+  const status = (e as any)?.statusCode ?? (e as any)?.status;
+  return typeof status === 'number' && (status >= 500 || status === 429);
+}
+
+function rewrap(e: unknown, prefix: string): Error {
+  const msg = errorMessage(e);
+  if (msg.startsWith(prefix)) return e as Error;
+  if (e instanceof NotFoundError) return new NotFoundError(`${prefix}: ${msg}`);
+  const err = new PierError(`${prefix}: ${msg}`, e instanceof PierError ? e.exitCode : undefined);
+  return err;
+}
+
+export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}

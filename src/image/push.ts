@@ -1,0 +1,116 @@
+// Pushing a local image to a registry (blobs the registry has are skipped, blobs in another
+// repository of the same registry are mounted) or to an archive/layout transport.
+import * as fs from 'node:fs';
+import { Store } from '../storage/store';
+import { ImageRecord } from '../storage/images';
+import { EngineConfig } from '../config/config';
+import type { PushOptions, ProgressSink } from '../domain/images';
+import { parseReference, ImageReference } from './reference';
+import { loadRegistriesConf, findRegistry } from './config/registries';
+import { clientFor } from './registry/connect';
+import { MEDIA, parallel } from './pull';
+import { PierError, errorMessage } from '../util/errors';
+import { hexOf, sha256 } from '../util/digest';
+import { refName } from './lookup';
+
+const silent: ProgressSink = { line: () => undefined };
+
+interface BlobRef { digest: string; size: number; mediaType: string; layerId: string }
+
+/** The manifest to push and its blobs: the pulled manifest when every blob is at hand. */
+async function manifestFor(store: Store, img: ImageRecord, format?: 'oci' | 'v2s2'): Promise<{ body: Buffer; mediaType: string; layers: BlobRef[] }> {
+  const chain = store.layers.chain(img.topLayer);
+  const stored = img.manifest ? JSON.parse(img.manifest) : null;
+  const storedType = img.manifestMediaType ?? stored?.mediaType;
+  const reuse = stored && Array.isArray(stored.layers) && stored.layers.length === chain.length &&
+    chain.every((l, i) => l.compressedDigest === stored.layers[i].digest && store.layers.hasBlob(l.compressedDigest!)) &&
+    (!format || (format === 'oci') === (storedType === MEDIA.ociManifest));
+  if (reuse) {
+    return {
+      body: Buffer.from(img.manifest!, 'utf8'),
+      mediaType: storedType,
+      layers: chain.map((l, i) => ({ digest: stored.layers[i].digest, size: stored.layers[i].size, mediaType: stored.layers[i].mediaType, layerId: l.id })),
+    };
+  }
+  const { layerBlob } = require('../storage/diff') as typeof import('../storage/diff');
+  const oci = format !== 'v2s2';
+  const layers: BlobRef[] = [];
+  for (const l of chain) {
+    const b = await layerBlob(store, l);
+    layers.push({ digest: b.digest, size: b.size, mediaType: oci ? MEDIA.ociLayerGzip : MEDIA.dockerLayerGzip, layerId: l.id });
+  }
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: oci ? MEDIA.ociManifest : MEDIA.dockerManifest,
+    config: { mediaType: oci ? MEDIA.ociConfig : MEDIA.dockerConfig, digest: `sha256:${img.id}`, size: Buffer.byteLength(img.configRaw) },
+    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+  };
+  return { body: Buffer.from(JSON.stringify(manifest)), mediaType: manifest.mediaType, layers };
+}
+
+export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecord, source: string, destination: string | undefined,
+  opts: PushOptions): Promise<string> {
+  const progress = opts.progress ?? silent;
+  let dest = destination ?? source;
+  if (/^(docker-archive|oci-archive|oci|dir):/.test(dest)) {
+    const { writeToTransport } = require('./archive/transports') as typeof import('./archive/transports');
+    progress.line('Getting image source signatures');
+    await writeToTransport(store, img, dest);
+    progress.line('Writing manifest to image destination');
+    return img.id;
+  }
+  if (dest.startsWith('docker://')) dest = dest.slice('docker://'.length);
+  const ref: ImageReference = parseReference(dest);
+  if (!destination && !ref.explicitRegistry) {
+    throw new PierError(`${source}: pushing requires a fully qualified destination or a name with a registry`);
+  }
+  const conf = loadRegistriesConf({ path: cfg.registriesConf });
+  const ep = findRegistry(conf, ref).at(-1)!; // push goes to the primary location, never a mirror
+  const target = ep?.ref ?? ref;
+  const client = clientFor(cfg, target, { ...opts, insecure: ep?.insecure, push: true });
+  const where = `docker://${refName(ref, true)}`;
+  try {
+    const { body, mediaType, layers } = await manifestFor(store, img, opts.format);
+    progress.line('Getting image source signatures');
+    const sameRegistryRepos = img.repoDigests.concat(img.names)
+      .map((n) => n.split('@')[0].replace(/:[^/:]*$/, ''))
+      .filter((n) => n.startsWith(target.registry + '/'))
+      .map((n) => n.slice(target.registry.length + 1))
+      .filter((r) => r !== target.repository);
+    await parallel(layers, 4, async (l) => {
+      const short = hexOf(l.digest).slice(0, 12);
+      if ((await client.blobExists(target.repository, l.digest)) !== null) {
+        progress.line(`Copying blob ${short} skipped: already exists`);
+        return;
+      }
+      for (const from of [...new Set(sameRegistryRepos)]) {
+        if (await client.mountBlob(target.repository, l.digest, from).catch(() => false)) {
+          progress.line(`Copying blob ${short} skipped: already exists`);
+          return;
+        }
+      }
+      progress.line(`Copying blob ${l.digest}`);
+      const path = store.layers.blobPath(l.digest);
+      await client.uploadBlob(target.repository, l.digest, l.size, () => fs.createReadStream(path));
+    });
+    progress.line(`Copying config sha256:${img.id}`);
+    const configBuf = Buffer.from(img.configRaw, 'utf8');
+    if ((await client.blobExists(target.repository, `sha256:${img.id}`)) === null) {
+      await client.uploadBlob(target.repository, `sha256:${img.id}`, configBuf.length, () => require('node:stream').Readable.from([configBuf]));
+    }
+    progress.line('Writing manifest to image destination');
+    const digest = await client.putManifest(target.repository, ref.digest ?? ref.tag ?? 'latest', mediaType, body);
+    progress.line('Storing signatures');
+    const manifestDigest = digest || sha256(body);
+    if (opts.digestFile) fs.writeFileSync(opts.digestFile, manifestDigest);
+    store.images.put({
+      id: img.id, configRaw: img.configRaw, topLayer: img.topLayer, size: img.size,
+      repoDigests: [`${ref.registry}/${ref.repository}@${manifestDigest}`], digests: [manifestDigest],
+      ...(img.manifest ? {} : { manifest: body.toString('utf8'), manifestDigest, manifestMediaType: mediaType }),
+    });
+    return manifestDigest;
+  } catch (e) {
+    const msg = errorMessage(e);
+    throw new PierError(msg.startsWith('trying to reuse') || msg.includes(where) ? msg : `writing to ${where}: ${msg}`, (e as any).exitCode);
+  }
+}

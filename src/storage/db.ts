@@ -1,0 +1,78 @@
+// pier's metadata database: SQLite in WAL mode, shared safely by many pier processes.
+// Writers use BEGIN IMMEDIATE transactions and wait on a busy timeout, so concurrent
+// commands serialise their writes instead of failing or losing updates.
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export type DB = Database.Database;
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS layers (
+  id TEXT PRIMARY KEY,            -- chain id (hex)
+  parent TEXT,                    -- parent layer id or NULL
+  diff_id TEXT NOT NULL,          -- sha256 of the uncompressed tar
+  compressed_digest TEXT,         -- digest of the stored compressed blob, if kept
+  compressed_size INTEGER,
+  compressed_media_type TEXT,
+  uncompressed_size INTEGER NOT NULL,
+  driver TEXT NOT NULL,
+  link TEXT,                      -- short name for overlay lowerdir lists
+  created INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS layers_parent ON layers(parent);
+CREATE TABLE IF NOT EXISTS images (
+  id TEXT PRIMARY KEY,            -- config digest (hex)
+  created INTEGER NOT NULL,       -- when stored locally (ms)
+  config TEXT NOT NULL,           -- image config JSON
+  manifest TEXT,                  -- manifest JSON as pulled or generated
+  manifest_digest TEXT,
+  manifest_media_type TEXT,
+  top_layer TEXT,                 -- layer id or NULL for an image without layers
+  size INTEGER NOT NULL,          -- sum of uncompressed layer sizes
+  digests TEXT NOT NULL DEFAULT '[]',  -- JSON list of manifest digests this image is known by
+  repo_digests TEXT NOT NULL DEFAULT '[]'  -- JSON list of repo@digest
+);
+CREATE TABLE IF NOT EXISTS image_names (
+  name TEXT PRIMARY KEY,          -- fully qualified reference: registry/repo:tag
+  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  added INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS image_names_image ON image_names(image_id);
+`;
+
+const opened = new Map<string, DB>();
+
+/** Open (and create/migrate) the database under `dir`. One handle per process and path. */
+export function openDb(dir: string): DB {
+  const file = path.join(dir, 'pier.db');
+  const cached = opened.get(file);
+  if (cached) return cached;
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const db = new Database(file, { timeout: 60_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version < SCHEMA_VERSION) {
+    immediate(db, () => {
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    });
+  }
+  opened.set(file, db);
+  return db;
+}
+
+/** Run `fn` in a BEGIN IMMEDIATE transaction (takes the write lock up front). */
+export function immediate<T>(db: DB, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
+
+export function closeAll(): void {
+  for (const db of opened.values()) db.close();
+  opened.clear();
+}

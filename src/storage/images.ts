@@ -1,0 +1,156 @@
+// The image store: image records (id = config digest) with their names, manifests and
+// configs in SQLite. A name belongs to at most one image; tagging moves it.
+import { DB, immediate } from './db';
+import { NotFoundError, PierError } from '../util/errors';
+
+export interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  variant?: string;
+  created?: string;
+  author?: string;
+  config?: Record<string, any>;
+  rootfs?: { type: string; diff_ids: string[] };
+  history?: { created?: string; created_by?: string; author?: string; comment?: string; empty_layer?: boolean }[];
+  [k: string]: unknown;
+}
+
+export interface ImageRecord {
+  id: string;
+  created: number;
+  config: ImageConfig;
+  configRaw: string;
+  manifest: string | null;
+  manifestDigest: string | null;
+  manifestMediaType: string | null;
+  topLayer: string | null;
+  size: number;
+  digests: string[];
+  repoDigests: string[];
+  names: string[];
+}
+
+export interface NewImage {
+  id: string;
+  configRaw: string;
+  manifest?: string | null;
+  manifestDigest?: string | null;
+  manifestMediaType?: string | null;
+  topLayer: string | null;
+  size: number;
+  names?: string[];
+  repoDigests?: string[];
+  /** Other manifest digests the image is known by (e.g. its manifest list's). */
+  digests?: string[];
+}
+
+function uniq<T>(a: T[]): T[] {
+  return [...new Set(a)];
+}
+
+export class ImageStore {
+  constructor(readonly db: DB) {}
+
+  private row(r: any, names: string[]): ImageRecord {
+    return {
+      id: r.id, created: r.created, config: JSON.parse(r.config), configRaw: r.config, manifest: r.manifest,
+      manifestDigest: r.manifest_digest, manifestMediaType: r.manifest_media_type, topLayer: r.top_layer,
+      size: r.size, digests: JSON.parse(r.digests), repoDigests: JSON.parse(r.repo_digests), names,
+    };
+  }
+
+  private namesOf(id: string): string[] {
+    return (this.db.prepare('SELECT name FROM image_names WHERE image_id = ? ORDER BY added, name').all(id) as any[]).map((r) => r.name);
+  }
+
+  get(id: string): ImageRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id);
+    return r ? this.row(r, this.namesOf(id)) : undefined;
+  }
+
+  list(): ImageRecord[] {
+    const names = new Map<string, string[]>();
+    for (const r of this.db.prepare('SELECT name, image_id FROM image_names ORDER BY added, name').all() as any[]) {
+      const l = names.get(r.image_id);
+      if (l) l.push(r.name); else names.set(r.image_id, [r.name]);
+    }
+    return (this.db.prepare('SELECT * FROM images ORDER BY created DESC').all() as any[]).map((r) => this.row(r, names.get(r.id) ?? []));
+  }
+
+  byName(name: string): ImageRecord | undefined {
+    const r = this.db.prepare('SELECT image_id FROM image_names WHERE name = ?').get(name) as any;
+    return r ? this.get(r.image_id) : undefined;
+  }
+
+  /** Images whose id starts with `prefix`. */
+  byIdPrefix(prefix: string): ImageRecord[] {
+    return (this.db.prepare("SELECT id FROM images WHERE id >= ? AND id < ? || 'g'").all(prefix, prefix) as any[])
+      .map((r) => this.get(r.id)!)
+      .filter(Boolean);
+  }
+
+  /** Images known by this manifest digest. */
+  byDigest(digest: string): ImageRecord[] {
+    return this.list().filter((i) => i.digests.includes(digest));
+  }
+
+  /** All names, for short-name lookups. */
+  allNames(): { name: string; id: string }[] {
+    return (this.db.prepare('SELECT name, image_id FROM image_names').all() as any[]).map((r) => ({ name: r.name, id: r.image_id }));
+  }
+
+  /**
+   * Store an image, or merge names and digests into the existing record with the same id.
+   * Names move from any other image. Must run inside (or as) one transaction.
+   */
+  put(img: NewImage): ImageRecord {
+    return immediate(this.db, () => {
+      const existing = this.db.prepare('SELECT * FROM images WHERE id = ?').get(img.id) as any;
+      const digests = uniq([...(img.manifestDigest ? [img.manifestDigest] : []), ...(img.digests ?? [])]);
+      if (!existing) {
+        this.db.prepare(`INSERT INTO images (id, created, config, manifest, manifest_digest, manifest_media_type, top_layer, size, digests, repo_digests)
+          VALUES (?,?,?,?,?,?,?,?,?,?)`).run(img.id, Date.now(), img.configRaw, img.manifest ?? null, img.manifestDigest ?? null,
+          img.manifestMediaType ?? null, img.topLayer, img.size, JSON.stringify(digests), JSON.stringify(uniq(img.repoDigests ?? [])));
+      } else {
+        const allDigests = uniq([...JSON.parse(existing.digests), ...digests]);
+        const repoDigests = uniq([...JSON.parse(existing.repo_digests), ...(img.repoDigests ?? [])]);
+        this.db.prepare('UPDATE images SET digests = ?, repo_digests = ?, manifest = COALESCE(?, manifest), manifest_digest = COALESCE(?, manifest_digest), manifest_media_type = COALESCE(?, manifest_media_type) WHERE id = ?')
+          .run(JSON.stringify(allDigests), JSON.stringify(repoDigests), img.manifest ?? null, img.manifestDigest ?? null, img.manifestMediaType ?? null, img.id);
+      }
+      for (const n of img.names ?? []) this.addNameTx(img.id, n);
+      return this.get(img.id)!;
+    });
+  }
+
+  private addNameTx(id: string, name: string): void {
+    this.db.prepare('INSERT INTO image_names (name, image_id, added) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, added = excluded.added')
+      .run(name, id, Date.now());
+  }
+
+  addName(id: string, name: string): void {
+    immediate(this.db, () => {
+      if (!this.db.prepare('SELECT 1 FROM images WHERE id = ?').get(id)) throw new NotFoundError(`${id}: image not known`);
+      this.addNameTx(id, name);
+    });
+  }
+
+  /** Remove a name; returns false if no image has it. */
+  removeName(id: string, name: string): boolean {
+    return this.db.prepare('DELETE FROM image_names WHERE name = ? AND image_id = ?').run(name, id).changes > 0;
+  }
+
+  removeAllNames(id: string): void {
+    this.db.prepare('DELETE FROM image_names WHERE image_id = ?').run(id);
+  }
+
+  /** Delete the image record (names cascade). Call inside a transaction with the layer cleanup. */
+  delete(id: string): void {
+    const r = this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
+    if (r.changes === 0) throw new PierError(`${id}: image not known`);
+  }
+
+  /** Whether any image uses this layer as its top layer. */
+  usesTopLayer(layerId: string): boolean {
+    return !!this.db.prepare('SELECT 1 FROM images WHERE top_layer = ? LIMIT 1').get(layerId);
+  }
+}

@@ -1,0 +1,276 @@
+// The layer store: content-addressed layers (id = OCI chain id) shared between images.
+// Each layer is extracted into a private staging directory and made visible atomically
+// (rename + one SQLite transaction), so an interrupted pull never leaves a half layer
+// behind and concurrent pulls of the same layer store it once.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { pipeline as pipelineP } from 'node:stream/promises';
+import { spawnSync } from 'node:child_process';
+import { DB, immediate } from './db';
+import { extractLayer } from './tar/extract';
+import { sha256, hexOf } from '../util/digest';
+import { PierError } from '../util/errors';
+
+export type Driver = 'overlay' | 'vfs';
+
+export interface LayerRecord {
+  id: string;
+  parent: string | null;
+  diffId: string;
+  compressedDigest: string | null;
+  compressedSize: number | null;
+  compressedMediaType: string | null;
+  uncompressedSize: number;
+  driver: Driver;
+  link: string | null;
+  created: number;
+}
+
+/** The OCI chain id of a layer given its parent's chain id. */
+export function chainId(parent: string | null, diffId: string): string {
+  if (!parent) return hexOf(diffId);
+  return hexOf(sha256(`sha256:${parent} ${diffId}`));
+}
+
+function rowToLayer(r: any): LayerRecord {
+  return {
+    id: r.id, parent: r.parent, diffId: r.diff_id, compressedDigest: r.compressed_digest,
+    compressedSize: r.compressed_size, compressedMediaType: r.compressed_media_type,
+    uncompressedSize: r.uncompressed_size, driver: r.driver, link: r.link, created: r.created,
+  };
+}
+
+export interface CompressedBlob {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
+export interface ApplyOptions {
+  /** The diff id the uncompressed stream must hash to (from the image config). */
+  expectedDiffId?: string;
+  /** Keep the compressed stream as this blob (for push and save without recompressing). */
+  keepBlob?: CompressedBlob;
+}
+
+const STAGING_PREFIX = '.staging-';
+
+function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e: any) { return e.code === 'EPERM'; }
+}
+
+/** Wait for the first bytes of a stream and put them back. */
+function firstBytes(input: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const onReadable = () => {
+      const c: Buffer | null = input.read();
+      if (c === null) return;
+      cleanup(); input.unshift(c); resolve(c);
+    };
+    const onEnd = () => { cleanup(); resolve(Buffer.alloc(0)); };
+    const onError = (e: Error) => { cleanup(); reject(e); };
+    const cleanup = () => { input.off('readable', onReadable); input.off('end', onEnd); input.off('error', onError); };
+    input.on('readable', onReadable); input.on('end', onEnd); input.on('error', onError);
+  });
+}
+
+function wrapStreamError(e: Error): Error {
+  if (e instanceof PierError) return e;
+  if ((e as any).code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(e.message)) return new PierError('layer is truncated: unexpected end of compressed data');
+  if ((e as any).code?.startsWith?.('Z_')) return new PierError(`decompressing layer: ${e.message}`);
+  return e;
+}
+
+export class LayerStore {
+  readonly driverDir: string;
+  readonly blobDir: string;
+
+  constructor(readonly root: string, readonly db: DB, readonly driver: Driver) {
+    this.driverDir = path.join(root, driver === 'overlay' ? 'overlay' : 'vfs');
+    this.blobDir = path.join(root, 'blobs', 'sha256');
+    fs.mkdirSync(this.driverDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.blobDir, { recursive: true, mode: 0o700 });
+    if (driver === 'overlay') fs.mkdirSync(path.join(this.driverDir, 'l'), { recursive: true, mode: 0o700 });
+  }
+
+  get(id: string): LayerRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM layers WHERE id = ?').get(id);
+    return r ? rowToLayer(r) : undefined;
+  }
+
+  all(): LayerRecord[] {
+    return this.db.prepare('SELECT * FROM layers').all().map(rowToLayer);
+  }
+
+  /** The directory holding the layer's files (overlay: its diff; vfs: its full tree). */
+  diffDir(id: string): string {
+    return this.driver === 'overlay' ? path.join(this.driverDir, id, 'diff') : path.join(this.driverDir, id);
+  }
+
+  blobPath(digest: string): string {
+    return path.join(this.blobDir, hexOf(digest));
+  }
+
+  hasBlob(digest: string): boolean {
+    return fs.existsSync(this.blobPath(digest));
+  }
+
+  /** The chain of layer ids from the base to `id` (inclusive). */
+  chain(id: string | null): LayerRecord[] {
+    const out: LayerRecord[] = [];
+    let cur = id;
+    while (cur) {
+      const l = this.get(cur);
+      if (!l) throw new PierError(`layer ${cur} not known`);
+      out.unshift(l);
+      cur = l.parent;
+    }
+    return out;
+  }
+
+  /** Remove staging dirs left by pier processes that died (kill -9 mid-pull). */
+  cleanupStaging(): void {
+    for (const dir of [this.driverDir, this.blobDir]) {
+      let names: string[] = [];
+      try { names = fs.readdirSync(dir); } catch { continue; }
+      for (const n of names) {
+        if (!n.startsWith(STAGING_PREFIX)) continue;
+        const pid = parseInt(n.slice(STAGING_PREFIX.length), 10);
+        if (pid && pid !== process.pid && isAlive(pid)) continue;
+        if (pid === process.pid) continue;
+        fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+      }
+    }
+  }
+
+  private stagingName(): string {
+    return `${STAGING_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`;
+  }
+
+  /**
+   * Apply a layer stream (gzip-compressed or plain tar) on top of `parent`.
+   * Verifies the diff id, keeps the compressed blob if asked, and commits atomically.
+   * Returns the existing record when another process stored the same layer first.
+   */
+  async apply(parent: string | null, input: Readable, opts: ApplyOptions = {}): Promise<LayerRecord> {
+    if (opts.expectedDiffId) {
+      const id = chainId(parent, opts.expectedDiffId);
+      const existing = this.get(id);
+      if (existing) { input.resume(); input.destroy(); return existing; }
+    }
+    const staging = path.join(this.driverDir, this.stagingName());
+    const dest = this.driver === 'overlay' ? path.join(staging, 'diff') : staging;
+    const blobTmp = opts.keepBlob ? path.join(this.blobDir, this.stagingName()) : null;
+    try {
+      if (this.driver === 'overlay') {
+        fs.mkdirSync(dest, { recursive: true, mode: 0o755 });
+      } else if (parent) {
+        const r = spawnSync('cp', ['-a', '--reflink=auto', this.diffDir(parent), dest]);
+        if (r.status !== 0) throw new PierError(`copying parent layer: ${r.stderr.toString().trim()}`);
+      } else {
+        fs.mkdirSync(dest, { mode: 0o755 });
+      }
+      const { diffId, size } = await this.extract(input, dest, blobTmp);
+      if (opts.expectedDiffId && diffId !== opts.expectedDiffId) {
+        throw new PierError(`layer content digest mismatch: expected ${opts.expectedDiffId}, got ${diffId}`);
+      }
+      const id = chainId(parent, diffId);
+      return this.commit(id, parent, diffId, size, staging, blobTmp, opts.keepBlob ?? null);
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+      if (blobTmp) fs.rmSync(blobTmp, { force: true });
+    }
+  }
+
+  private async extract(input: Readable, dest: string, blobTmp: string | null): Promise<{ diffId: string; size: number }> {
+    const head = await firstBytes(input);
+    if (head.length >= 4 && head.readUInt32BE(0) === 0x28b52ffd) throw new PierError('zstd-compressed layers are not supported yet');
+    const hash = createHash('sha256');
+    let size = 0;
+    const hasher = new Transform({
+      transform(chunk: Buffer, _enc, cb) { hash.update(chunk); size += chunk.length; cb(null, chunk); },
+    });
+    const fd = blobTmp ? fs.openSync(blobTmp, 'w', 0o600) : -1;
+    const stages: NodeJS.ReadWriteStream[] = [];
+    if (fd >= 0) stages.push(new Transform({ transform(c: Buffer, _e, cb) { fs.writeSync(fd, c); cb(null, c); } }));
+    if (head[0] === 0x1f && head[1] === 0x8b) stages.push(zlib.createGunzip({ chunkSize: 256 * 1024 }));
+    const piped = (pipelineP as (...s: NodeJS.ReadableStream[] | any[]) => Promise<void>)(input, ...stages, hasher);
+    piped.catch(() => undefined);
+    try {
+      await extractLayer(hasher, dest, { mode: this.driver });
+      hasher.resume(); // what follows the end-of-archive marker still counts for the digest
+      await piped;
+    } catch (e) {
+      hasher.destroy(); input.destroy();
+      // A transport or decompression error explains a tar error that follows from it.
+      const pe = await piped.then(() => null, (x: Error) => x);
+      throw pe && !/premature close/i.test(pe.message) ? wrapStreamError(pe) : e;
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+    return { diffId: 'sha256:' + hash.digest('hex'), size };
+  }
+
+  private commit(id: string, parent: string | null, diffId: string, size: number, staging: string,
+    blobTmp: string | null, blob: CompressedBlob | null): LayerRecord {
+    return immediate(this.db, () => {
+      const existing = this.get(id);
+      if (existing) return existing;
+      let link: string | null = null;
+      fs.renameSync(staging, path.join(this.driverDir, id));
+      if (this.driver === 'overlay') {
+        link = randomBytes(13).toString('base64url').toUpperCase().replace(/[^A-Z0-9]/g, 'X').slice(0, 26);
+        fs.mkdirSync(path.join(this.driverDir, id, 'work'), { recursive: true });
+        fs.writeFileSync(path.join(this.driverDir, id, 'link'), link);
+        fs.symlinkSync(path.join('..', id, 'diff'), path.join(this.driverDir, 'l', link));
+      }
+      if (blobTmp && blob) fs.renameSync(blobTmp, this.blobPath(blob.digest));
+      const rec: LayerRecord = {
+        id, parent, diffId, compressedDigest: blob?.digest ?? null, compressedSize: blob?.size ?? null,
+        compressedMediaType: blob?.mediaType ?? null, uncompressedSize: size, driver: this.driver, link, created: Date.now(),
+      };
+      this.db.prepare(`INSERT INTO layers (id, parent, diff_id, compressed_digest, compressed_size, compressed_media_type,
+        uncompressed_size, driver, link, created) VALUES (?,?,?,?,?,?,?,?,?,?)`).run(
+        rec.id, rec.parent, rec.diffId, rec.compressedDigest, rec.compressedSize, rec.compressedMediaType,
+        rec.uncompressedSize, rec.driver, rec.link, rec.created);
+      return rec;
+    });
+  }
+
+  /** Record an already-stored compressed blob for a layer that lacked one (e.g. after push). */
+  setBlob(id: string, blob: CompressedBlob): void {
+    this.db.prepare('UPDATE layers SET compressed_digest=?, compressed_size=?, compressed_media_type=? WHERE id=?')
+      .run(blob.digest, blob.size, blob.mediaType, id);
+  }
+
+  /** Ids of layers that are parents of other layers. */
+  private isParent(id: string): boolean {
+    return !!this.db.prepare('SELECT 1 FROM layers WHERE parent = ? LIMIT 1').get(id);
+  }
+
+  /**
+   * Delete a layer and, walking down, its parents that nothing else uses.
+   * `inUse(id)` tells whether an image or container still needs a layer.
+   * Must be called inside a transaction; returns the paths to remove afterwards.
+   */
+  removeUnused(id: string | null, inUse: (id: string) => boolean): string[] {
+    const paths: string[] = [];
+    let cur = id;
+    while (cur) {
+      const l = this.get(cur);
+      if (!l || inUse(cur) || this.isParent(cur)) break;
+      this.db.prepare('DELETE FROM layers WHERE id = ?').run(cur);
+      paths.push(path.join(this.driverDir, cur));
+      if (l.link) paths.push(path.join(this.driverDir, 'l', l.link));
+      if (l.compressedDigest) {
+        const others = this.db.prepare('SELECT 1 FROM layers WHERE compressed_digest = ? LIMIT 1').get(l.compressedDigest);
+        if (!others) paths.push(this.blobPath(l.compressedDigest));
+      }
+      cur = l.parent;
+    }
+    return paths;
+  }
+}

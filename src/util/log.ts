@@ -1,0 +1,26 @@
+// Leveled logging to stderr, like podman's --log-level.
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'panic'] as const;
+export type LogLevel = (typeof LEVELS)[number];
+
+let threshold = LEVELS.indexOf('warn');
+
+export function setLogLevel(level: string): void {
+  const l = level === 'warning' ? 'warn' : level;
+  const i = LEVELS.indexOf(l as LogLevel);
+  if (i < 0) throw new Error(`"${level}" is not a valid log level (trace, debug, info, warn, warning, error, fatal, panic)`);
+  threshold = i;
+}
+
+function emit(level: LogLevel, msg: string): void {
+  if (LEVELS.indexOf(level) < threshold) return;
+  const ts = new Date().toISOString();
+  process.stderr.write(`time="${ts}" level=${level} msg=${JSON.stringify(msg)}\n`);
+}
+
+export const log = {
+  debug: (m: string) => emit('debug', m),
+  info: (m: string) => emit('info', m),
+  warn: (m: string) => emit('warn', m),
+  error: (m: string) => emit('error', m),
+  enabled: (l: LogLevel) => LEVELS.indexOf(l) >= threshold,
+};
