@@ -1,0 +1,376 @@
+/*
+ * pier_native: the few Linux syscalls Node does not expose, as a tiny N-API addon.
+ * Every function is synchronous and throws an Error whose `code` is the errno name
+ * (EPERM, ENOENT, ...), `errno` the number and `syscall` the call's name.
+ */
+#include <node_api.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <sys/mount.h>
+#include <fcntl.h>
+#include <stdint.h>
+
+#define MAX_ARGS 6
+
+static const char *errno_name(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case ESRCH: return "ESRCH";
+    case EINTR: return "EINTR";
+    case EIO: return "EIO";
+    case ENXIO: return "ENXIO";
+    case E2BIG: return "E2BIG";
+    case EBADF: return "EBADF";
+    case EAGAIN: return "EAGAIN";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EFAULT: return "EFAULT";
+    case ENOTBLK: return "ENOTBLK";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case EXDEV: return "EXDEV";
+    case ENODEV: return "ENODEV";
+    case ENOTDIR: return "ENOTDIR";
+    case EISDIR: return "EISDIR";
+    case EINVAL: return "EINVAL";
+    case ENFILE: return "ENFILE";
+    case EMFILE: return "EMFILE";
+    case ENOSPC: return "ENOSPC";
+    case EROFS: return "EROFS";
+    case EMLINK: return "EMLINK";
+    case ERANGE: return "ERANGE";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ENOSYS: return "ENOSYS";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case ELOOP: return "ELOOP";
+    case ENODATA: return "ENODATA";
+    case EOPNOTSUPP: return "ENOTSUP";
+    case EDQUOT: return "EDQUOT";
+    default: return "EUNKNOWN";
+  }
+}
+
+/* Throws an Error like Node's fs errors: "EPERM: operation not permitted, mknod '/x'". */
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  char msg[1024];
+  if (path)
+    snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(err), strerror(err), syscall, path);
+  else
+    snprintf(msg, sizeof msg, "%s: %s, %s", errno_name(err), strerror(err), syscall);
+  napi_value jmsg, jerr, jcode, jno, jsys;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg);
+  napi_create_error(env, NULL, jmsg, &jerr);
+  napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &jcode);
+  napi_set_named_property(env, jerr, "code", jcode);
+  napi_create_int32(env, -err, &jno);
+  napi_set_named_property(env, jerr, "errno", jno);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &jsys);
+  napi_set_named_property(env, jerr, "syscall", jsys);
+  if (path) {
+    napi_value jpath;
+    napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &jpath);
+    napi_set_named_property(env, jerr, "path", jpath);
+  }
+  napi_throw(env, jerr);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return NULL;
+}
+
+/* Reads argument i as a freshly malloc'd UTF-8 string; NULL (with a pending TypeError) if not a string. */
+static char *get_string(napi_env env, napi_value v, const char *what) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a string", what);
+    throw_type(env, msg);
+    return NULL;
+  }
+  char *s = malloc(len + 1);
+  if (!s) { throw_errno(env, ENOMEM, "malloc", NULL); return NULL; }
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  if (strlen(s) != len) { /* embedded NUL */
+    free(s);
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must not contain NUL bytes", what);
+    throw_type(env, msg);
+    return NULL;
+  }
+  return s;
+}
+
+static int get_u32(napi_env env, napi_value v, const char *what, uint32_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || d < 0 || d > 4294967295.0 || d != (double)(uint32_t)d) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be an unsigned 32-bit integer", what);
+    throw_type(env, msg);
+    return -1;
+  }
+  *out = (uint32_t)d;
+  return 0;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = MAX_ARGS;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < want) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "expected %zu arguments, got %zu", want, argc);
+    throw_type(env, msg);
+    return -1;
+  }
+  return 0;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+/* mknod(path, mode, major, minor): mode includes the file type bits (S_IFCHR etc.). */
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  uint32_t mode, maj, min;
+  if (get_args(env, info, 4, argv)) return NULL;
+  if (get_u32(env, argv[1], "mode", &mode) || get_u32(env, argv[2], "major", &maj) ||
+      get_u32(env, argv[3], "minor", &min))
+    return NULL;
+  char *path = get_string(env, argv[0], "path");
+  if (!path) return NULL;
+  napi_value ret = undefined(env);
+  if (mknod(path, (mode_t)mode, makedev(maj, min)) != 0) ret = throw_errno(env, errno, "mknod", path);
+  free(path);
+  return ret;
+}
+
+/* lsetxattr(path, name, value: Buffer): sets an extended attribute without following symlinks. */
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 3, argv)) return NULL;
+  bool isbuf = false;
+  napi_is_buffer(env, argv[2], &isbuf);
+  if (!isbuf) return throw_type(env, "value must be a Buffer");
+  void *data = NULL;
+  size_t len = 0;
+  napi_get_buffer_info(env, argv[2], &data, &len);
+  char *path = get_string(env, argv[0], "path");
+  if (!path) return NULL;
+  char *name = get_string(env, argv[1], "name");
+  if (!name) { free(path); return NULL; }
+  napi_value ret = undefined(env);
+  if (lsetxattr(path, name, len ? data : "", len, 0) != 0) ret = throw_errno(env, errno, "lsetxattr", path);
+  free(path);
+  free(name);
+  return ret;
+}
+
+/* lgetxattr(path, name): the value as a Buffer, or null when the attribute is absent. */
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 2, argv)) return NULL;
+  char *path = get_string(env, argv[0], "path");
+  if (!path) return NULL;
+  char *name = get_string(env, argv[1], "name");
+  if (!name) { free(path); return NULL; }
+  napi_value ret = NULL;
+  for (int tries = 0; tries < 5; tries++) {
+    ssize_t n = lgetxattr(path, name, NULL, 0);
+    if (n < 0) {
+      if (errno == ENODATA) napi_get_null(env, &ret);
+      else ret = throw_errno(env, errno, "lgetxattr", path);
+      break;
+    }
+    void *buf = malloc(n ? (size_t)n : 1);
+    if (!buf) { ret = throw_errno(env, ENOMEM, "malloc", NULL); break; }
+    ssize_t m = lgetxattr(path, name, buf, (size_t)n);
+    if (m < 0) {
+      int e = errno;
+      free(buf);
+      if (e == ERANGE) continue; /* grew between the two calls */
+      if (e == ENODATA) napi_get_null(env, &ret);
+      else ret = throw_errno(env, e, "lgetxattr", path);
+      break;
+    }
+    void *out = NULL;
+    napi_create_buffer_copy(env, (size_t)m, buf, &out, &ret);
+    free(buf);
+    break;
+  }
+  if (!ret) ret = throw_errno(env, ERANGE, "lgetxattr", path);
+  free(path);
+  free(name);
+  return ret;
+}
+
+/* llistxattr(path): the attribute names, without following symlinks. */
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  char *path = get_string(env, argv[0], "path");
+  if (!path) return NULL;
+  napi_value ret = NULL;
+  for (int tries = 0; tries < 5; tries++) {
+    ssize_t n = llistxattr(path, NULL, 0);
+    if (n < 0) { ret = throw_errno(env, errno, "llistxattr", path); break; }
+    char *buf = malloc(n ? (size_t)n : 1);
+    if (!buf) { ret = throw_errno(env, ENOMEM, "malloc", NULL); break; }
+    ssize_t m = llistxattr(path, buf, (size_t)n);
+    if (m < 0) {
+      int e = errno;
+      free(buf);
+      if (e == ERANGE) continue;
+      ret = throw_errno(env, e, "llistxattr", path);
+      break;
+    }
+    napi_create_array(env, &ret);
+    uint32_t idx = 0;
+    for (ssize_t off = 0; off < m;) {
+      size_t l = strnlen(buf + off, (size_t)(m - off));
+      if (l > 0) {
+        napi_value s;
+        napi_create_string_utf8(env, buf + off, l, &s);
+        napi_set_element(env, ret, idx++, s);
+      }
+      off += (ssize_t)l + 1;
+    }
+    free(buf);
+    break;
+  }
+  if (!ret) ret = throw_errno(env, ERANGE, "llistxattr", path);
+  free(path);
+  return ret;
+}
+
+/* mount(source, target, fstype, flags, data): data may be "" for none. */
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 5, argv)) return NULL;
+  double flags;
+  if (napi_get_value_double(env, argv[3], &flags) != napi_ok || flags < 0)
+    return throw_type(env, "flags must be a non-negative number");
+  char *src = get_string(env, argv[0], "source");
+  if (!src) return NULL;
+  char *target = get_string(env, argv[1], "target");
+  if (!target) { free(src); return NULL; }
+  char *fstype = get_string(env, argv[2], "fstype");
+  if (!fstype) { free(src); free(target); return NULL; }
+  char *data = get_string(env, argv[4], "data");
+  if (!data) { free(src); free(target); free(fstype); return NULL; }
+  napi_value ret = undefined(env);
+  if (mount(src, target, fstype[0] ? fstype : NULL, (unsigned long)flags, data[0] ? data : NULL) != 0)
+    ret = throw_errno(env, errno, "mount", target);
+  free(src);
+  free(target);
+  free(fstype);
+  free(data);
+  return ret;
+}
+
+/* umount2(target, flags). */
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 2, argv)) return NULL;
+  uint32_t flags;
+  if (get_u32(env, argv[1], "flags", &flags)) return NULL;
+  char *target = get_string(env, argv[0], "target");
+  if (!target) return NULL;
+  napi_value ret = undefined(env);
+  if (umount2(target, (int)flags) != 0) ret = throw_errno(env, errno, "umount2", target);
+  free(target);
+  return ret;
+}
+
+static int get_i64(napi_env env, napi_value v, const char *what, int64_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || d < -9.2e18 || d > 9.2e18 || d != (double)(int64_t)d) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be an integer", what);
+    throw_type(env, msg);
+    return -1;
+  }
+  *out = (int64_t)d;
+  return 0;
+}
+
+/* lutimens(path, atimeSec, atimeNsec, mtimeSec, mtimeNsec): utimensat(2) with nanoseconds,
+ * never following a final symlink (Node's lutimes truncates to microseconds). */
+static napi_value js_lutimens(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 5, argv)) return NULL;
+  int64_t asec, msec;
+  uint32_t ansec, mnsec;
+  if (get_i64(env, argv[1], "atimeSec", &asec) || get_u32(env, argv[2], "atimeNsec", &ansec) ||
+      get_i64(env, argv[3], "mtimeSec", &msec) || get_u32(env, argv[4], "mtimeNsec", &mnsec))
+    return NULL;
+  if (ansec > 999999999 || mnsec > 999999999) return throw_type(env, "nanoseconds must be below 1e9");
+  char *path = get_string(env, argv[0], "path");
+  if (!path) return NULL;
+  struct timespec ts[2];
+  ts[0].tv_sec = (time_t)asec;
+  ts[0].tv_nsec = (long)ansec;
+  ts[1].tv_sec = (time_t)msec;
+  ts[1].tv_nsec = (long)mnsec;
+  napi_value ret = undefined(env);
+  if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) != 0) ret = throw_errno(env, errno, "utimensat", path);
+  free(path);
+  return ret;
+}
+
+/* Integer constants the JS side needs (mount flags, device type bits). */
+static void set_const(napi_env env, napi_value obj, const char *name, double v) {
+  napi_value n;
+  napi_create_double(env, v, &n);
+  napi_set_named_property(env, obj, name, n);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor fns[] = {
+    {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lutimens", NULL, js_lutimens, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
+  napi_value c;
+  napi_create_object(env, &c);
+  set_const(env, c, "MS_RDONLY", MS_RDONLY);
+  set_const(env, c, "MS_NOSUID", MS_NOSUID);
+  set_const(env, c, "MS_NODEV", MS_NODEV);
+  set_const(env, c, "MS_NOEXEC", MS_NOEXEC);
+  set_const(env, c, "MS_REMOUNT", MS_REMOUNT);
+  set_const(env, c, "MS_BIND", MS_BIND);
+  set_const(env, c, "MS_MOVE", MS_MOVE);
+  set_const(env, c, "MS_REC", MS_REC);
+  set_const(env, c, "MS_PRIVATE", MS_PRIVATE);
+  set_const(env, c, "MS_SLAVE", MS_SLAVE);
+  set_const(env, c, "MS_SHARED", MS_SHARED);
+  set_const(env, c, "MS_NOATIME", MS_NOATIME);
+  set_const(env, c, "MS_RELATIME", MS_RELATIME);
+  set_const(env, c, "MS_STRICTATIME", MS_STRICTATIME);
+  set_const(env, c, "MNT_FORCE", MNT_FORCE);
+  set_const(env, c, "MNT_DETACH", MNT_DETACH);
+  set_const(env, c, "MNT_EXPIRE", MNT_EXPIRE);
+  set_const(env, c, "UMOUNT_NOFOLLOW", UMOUNT_NOFOLLOW);
+  set_const(env, c, "S_IFCHR", S_IFCHR);
+  set_const(env, c, "S_IFBLK", S_IFBLK);
+  set_const(env, c, "S_IFIFO", S_IFIFO);
+  napi_set_named_property(env, exports, "constants", c);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

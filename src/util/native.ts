@@ -1,0 +1,83 @@
+/**
+ * Lazy loader for pier's own N-API addon (native/pier_native.c): the Linux syscalls
+ * Node lacks (mknod, *xattr, mount). Functions throw Errors whose `code` is the errno
+ * name ('EPERM', 'ENOTSUP', ...), like Node's fs errors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Flag and mode constants exported by the addon. */
+export interface NativeConstants {
+  MS_RDONLY: number; MS_NOSUID: number; MS_NODEV: number; MS_NOEXEC: number;
+  MS_REMOUNT: number; MS_BIND: number; MS_MOVE: number; MS_REC: number;
+  MS_PRIVATE: number; MS_SLAVE: number; MS_SHARED: number;
+  MS_NOATIME: number; MS_RELATIME: number; MS_STRICTATIME: number;
+  MNT_FORCE: number; MNT_DETACH: number; MNT_EXPIRE: number; UMOUNT_NOFOLLOW: number;
+  S_IFCHR: number; S_IFBLK: number; S_IFIFO: number;
+}
+
+/** The addon's API. */
+export interface NativeAddon {
+  /** mknod(2); `mode` includes the file-type bits (S_IFCHR | 0o644, ...). */
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  /** lsetxattr(2): never follows a final symlink. */
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  /** lgetxattr(2): null when the attribute does not exist. */
+  lgetxattr(path: string, name: string): Buffer | null;
+  /** llistxattr(2): attribute names. */
+  llistxattr(path: string): string[];
+  /** mount(2); empty fstype/data mean NULL. */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  /** umount2(2). */
+  umount2(target: string, flags: number): void;
+  /** utimensat(2) with nanoseconds, never following a final symlink. */
+  lutimens(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
+  readonly constants: NativeConstants;
+}
+
+const ADDON_REL = path.join('native', 'build', 'Release', 'pier_native.node');
+
+let cached: NativeAddon | undefined;
+
+/** Directories holding package.json, walking up from `start`. */
+function repoRoots(start: string): string[] {
+  const out: string[] = [];
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) out.push(dir);
+    const up = path.dirname(dir);
+    if (up === dir) break;
+  }
+  return out;
+}
+
+/** Where the addon may be: beside dist/ when bundled, or under the repo root when run from src. */
+export function addonCandidates(): string[] {
+  const list = [path.join(__dirname, '..', ADDON_REL)];
+  for (const root of repoRoots(__dirname)) list.push(path.join(root, ADDON_REL));
+  if (process.env.PIER_NATIVE_ADDON) list.unshift(process.env.PIER_NATIVE_ADDON);
+  return [...new Set(list.map((p) => path.resolve(p)))];
+}
+
+/** Loads (once) and returns the addon; throws a clear error if it was never built. */
+export function native(): NativeAddon {
+  if (cached) return cached;
+  const tried = addonCandidates();
+  for (const file of tried) {
+    if (!fs.existsSync(file)) continue;
+    const mod = { exports: {} as NativeAddon };
+    process.dlopen(mod, file);
+    cached = mod.exports;
+    return cached;
+  }
+  throw new Error(`native addon not built: run scripts/setup.sh (looked for ${tried.join(', ')})`);
+}
+
+/** True when the addon can be loaded. */
+export function nativeAvailable(): boolean {
+  try {
+    native();
+    return true;
+  } catch {
+    return false;
+  }
+}

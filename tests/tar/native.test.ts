@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { addonCandidates, native } from '../../src/util/native';
+import { cleanup, tmpdir } from './helpers';
+
+test('loader finds the built addon under the repo root', () => {
+  const repoAddon = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release', 'pier_native.node');
+  assert.ok(addonCandidates().includes(repoAddon));
+  assert.equal(typeof native().mknod, 'function');
+  assert.equal(native(), native()); // loaded once
+});
+
+test('mknod creates fifos and char devices; errors carry errno code names', () => {
+  const dir = tmpdir();
+  try {
+    const n = native();
+    n.mknod(path.join(dir, 'fifo'), n.constants.S_IFIFO | 0o640, 0, 0);
+    assert.ok(fs.lstatSync(path.join(dir, 'fifo')).isFIFO());
+    n.mknod(path.join(dir, 'wh'), n.constants.S_IFCHR, 0, 0);
+    const wh = fs.lstatSync(path.join(dir, 'wh'));
+    assert.ok(wh.isCharacterDevice());
+    assert.equal(wh.rdev, 0);
+    n.mknod(path.join(dir, 'zero'), n.constants.S_IFCHR | 0o666, 1, 5);
+    assert.equal(fs.lstatSync(path.join(dir, 'zero')).rdev, (1 << 8) | 5);
+    assert.throws(() => n.mknod(path.join(dir, 'fifo'), n.constants.S_IFIFO, 0, 0), (err: NodeJS.ErrnoException) => {
+      assert.equal(err.code, 'EEXIST');
+      assert.equal(err.syscall, 'mknod');
+      assert.match(err.message, /^EEXIST: .*mknod '.*fifo'$/);
+      return true;
+    });
+    assert.throws(() => n.mknod(path.join(dir, 'missing/x'), n.constants.S_IFIFO, 0, 0), { code: 'ENOENT' });
+    assert.throws(() => n.mknod(42 as unknown as string, 0, 0, 0), TypeError);
+    assert.throws(() => n.mknod('x', -1, 0, 0), TypeError);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('xattrs: set, get, list without following symlinks', () => {
+  const dir = tmpdir();
+  try {
+    const n = native();
+    const f = path.join(dir, 'f');
+    fs.writeFileSync(f, '');
+    fs.symlinkSync(f, path.join(dir, 'link'));
+    n.lsetxattr(f, 'user.a', Buffer.from([0, 1, 2]));
+    n.lsetxattr(f, 'user.empty', Buffer.alloc(0));
+    n.lsetxattr(f, 'trusted.t', Buffer.from('y'));
+    assert.deepEqual(n.lgetxattr(f, 'user.a'), Buffer.from([0, 1, 2]));
+    assert.deepEqual(n.lgetxattr(f, 'user.empty'), Buffer.alloc(0));
+    assert.equal(n.lgetxattr(f, 'user.none'), null);
+    assert.deepEqual(n.llistxattr(f).sort(), ['trusted.t', 'user.a', 'user.empty']);
+    // The symlink itself has none of the target's attributes.
+    assert.equal(n.lgetxattr(path.join(dir, 'link'), 'user.a'), null);
+    assert.deepEqual(n.llistxattr(path.join(dir, 'link')), []);
+    assert.throws(() => n.llistxattr(path.join(dir, 'nope')), { code: 'ENOENT' });
+    assert.throws(() => n.lsetxattr(f, 'bogusns.x', Buffer.from('1')), { code: 'ENOTSUP' });
+    assert.throws(() => n.lsetxattr(f, 'user.x', 'str' as unknown as Buffer), TypeError);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('lutimens sets nanosecond times on symlinks without touching the target', () => {
+  const dir = tmpdir();
+  try {
+    const f = path.join(dir, 'f');
+    fs.writeFileSync(f, '');
+    fs.symlinkSync('f', path.join(dir, 'l'));
+    const before = fs.statSync(f, { bigint: true }).mtimeNs;
+    native().lutimens(path.join(dir, 'l'), 100, 1, 1700000000, 123456789);
+    const st = fs.lstatSync(path.join(dir, 'l'), { bigint: true });
+    assert.equal(st.mtimeNs, 1700000000123456789n);
+    assert.equal(st.atimeNs, 100000000001n);
+    assert.equal(fs.statSync(f, { bigint: true }).mtimeNs, before);
+    assert.throws(() => native().lutimens(f, 0, 1e9, 0, 0), TypeError);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('mount and umount2 a tmpfs', () => {
+  const dir = tmpdir();
+  const n = native();
+  try {
+    n.mount('tmpfs', dir, 'tmpfs', n.constants.MS_NOSUID | n.constants.MS_NODEV, 'size=1m,mode=0711');
+    try {
+      assert.equal(fs.statSync(dir).mode & 0o777, 0o711);
+      fs.writeFileSync(path.join(dir, 'inside'), 'x');
+      assert.ok(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `));
+    } finally {
+      n.umount2(dir, 0);
+    }
+    assert.deepEqual(fs.readdirSync(dir), []); // the file lived on the tmpfs
+    assert.throws(() => n.umount2(dir, 0), { code: 'EINVAL' });
+    assert.throws(() => n.mount('none', dir, 'no-such-fs', 0, ''), { code: 'ENODEV' });
+  } finally {
+    cleanup(dir);
+  }
+});
