@@ -41,7 +41,8 @@ addon=native/build/Release/pier_native.node
 src_hash=$(cat native/binding.gyp native/*.c | sha256sum | cut -d' ' -f1)
 if [ ! -f "$addon" ] || [ "$(cat native/build/.src-hash 2>/dev/null)" != "$src_hash" ]; then
   echo "setup: building native addon"
-  (cd native && ../node_modules/.bin/node-gyp rebuild --silent)
+  nodedir=$(npm config get nodedir 2>/dev/null | grep -v "^undefined$" || true)
+  (cd native && ../node_modules/.bin/node-gyp rebuild --silent ${nodedir:+--nodedir="$nodedir"} >/dev/null)
   echo "$src_hash" > native/build/.src-hash
 fi
 
