@@ -6,7 +6,7 @@ import { ImageRecord } from '../storage/images';
 import { EngineConfig } from '../config/config';
 import type { PushOptions, ProgressSink } from '../domain/images';
 import { parseReference, ImageReference } from './reference';
-import { loadRegistriesConf, findRegistry } from './config/registries';
+import { loadRegistriesConf, isInsecure, assertNotBlocked } from './config/registries';
 import { clientFor } from './registry/connect';
 import { MEDIA, parallel } from './pull';
 import { PierError, errorMessage } from '../util/errors';
@@ -64,10 +64,12 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
   if (!destination && !ref.explicitRegistry) {
     throw new PierError(`${source}: pushing requires a fully qualified destination or a name with a registry`);
   }
+  // As containers/image does, a push goes to the reference as written: registries.conf
+  // locations and mirrors only rewrite pulls. It still decides whether the registry is insecure.
   const conf = loadRegistriesConf({ path: cfg.registriesConf });
-  const ep = findRegistry(conf, ref).at(-1)!; // push goes to the primary location, never a mirror
-  const target = ep?.ref ?? ref;
-  const client = clientFor(cfg, target, { ...opts, insecure: ep?.insecure, push: true });
+  assertNotBlocked(conf, ref);
+  const target = ref;
+  const client = clientFor(cfg, target, { ...opts, insecure: isInsecure(conf, ref.registry), push: true });
   const where = `docker://${refName(ref, true)}`;
   try {
     const { body, mediaType, layers } = await manifestFor(store, img, opts.format);
