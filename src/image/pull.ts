@@ -6,7 +6,7 @@ import { chainId } from '../storage/layers';
 import { EngineConfig } from '../config/config';
 import type { PullOptions, ProgressSink, Platform } from '../domain/images';
 import { parseReference, isShortName, ImageReference } from './reference';
-import { loadRegistriesConf, findRegistry, resolveShortName } from './config/registries';
+import { loadRegistriesConf, findRegistry, resolveShortName, assertNotBlocked } from './config/registries';
 import { loadPolicy, checkPolicy } from './config/policy';
 import { RegistryClient, selectPlatform } from './registry/client';
 import { clientFor } from './registry/connect';
@@ -109,6 +109,7 @@ async function pullAllTags(ctx: PullContext, conf: ReturnType<typeof loadRegistr
 
 async function pullOne(ctx: PullContext, conf: ReturnType<typeof loadRegistriesConf>, ref: ImageReference): Promise<string> {
   checkPolicy(loadPolicy({}), 'docker', ref);
+  assertNotBlocked(conf, ref);
   const endpoints = findRegistry(conf, ref);
   let lastErr: unknown;
   for (const ep of endpoints) {

@@ -23,7 +23,8 @@ async function manifestFor(store: Store, img: ImageRecord, format?: 'oci' | 'v2s
   const stored = img.manifest ? JSON.parse(img.manifest) : null;
   const storedType = img.manifestMediaType ?? stored?.mediaType;
   const reuse = stored && Array.isArray(stored.layers) && stored.layers.length === chain.length &&
-    chain.every((l, i) => l.compressedDigest === stored.layers[i].digest && store.layers.hasBlob(l.compressedDigest!)) &&
+    chain.every((l, i) => l.compressedDigest === stored.layers[i].digest && store.layers.hasBlob(l.compressedDigest!) &&
+      /gzip|zstd/.test(stored.layers[i].mediaType ?? '')) &&
     (!format || (format === 'oci') === (storedType === MEDIA.ociManifest));
   if (reuse) {
     return {

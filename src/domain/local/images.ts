@@ -286,7 +286,11 @@ export class LocalImageEngine implements ImageEngine {
 
   async save(namesOrIds: string[], opts: SaveOptions): Promise<void> {
     const { saveImages } = require('../../image/archive/save') as typeof import('../../image/archive/save');
-    const imgs = namesOrIds.map((n) => ({ input: n, img: this.lookup(n) }));
+    // Without --multi-image-archive, podman treats later arguments as extra tags of the first image.
+    const imgs = namesOrIds.map((n, i) => ({
+      input: n,
+      img: (i === 0 || opts.multiImageArchive ? this.lookup(n) : lookupImage(this.store, n, this.searchRegistries())) as ImageRecord,
+    }));
     return saveImages(this.store, imgs, opts);
   }
 
