@@ -24,6 +24,10 @@ export interface EngineConfig {
   runRoot: string;
   storageDriver: string;
   registriesConf?: string;
+  /** --runtime (a name or path); else containers.conf, else the first that works. */
+  runtime?: string;
+  /** --conmon path. */
+  conmon?: string;
   /** containers.conf-style settings merged from the files read. */
   engine: Record<string, any>;
   /** The config files read, for `info`. */
@@ -64,6 +68,8 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     runRoot: path.resolve(g.runroot || own?.storage?.runroot || dirs.runDir),
     storageDriver: driver === 'overlay2' ? 'overlay' : driver,
     registriesConf: g.registriesConf || env.CONTAINERS_REGISTRIES_CONF || undefined,
+    runtime: g.runtime || undefined,
+    conmon: g.conmon || engine.engine?.conmon_path?.[0] || undefined,
     engine,
     configFiles,
   };
