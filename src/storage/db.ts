@@ -7,9 +7,8 @@ import * as path from 'node:path';
 
 export type DB = Database.Database;
 
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
+/** Schema migrations, applied in order; user_version counts those applied. */
+const MIGRATIONS: string[] = [`
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS layers (
   id TEXT PRIMARY KEY,            -- chain id (hex)
@@ -42,7 +41,20 @@ CREATE TABLE IF NOT EXISTS image_names (
   added INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS image_names_image ON image_names(image_id);
-`;
+`, `
+CREATE TABLE containers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  image_id TEXT,                  -- NULL for containers from a rootfs
+  image_name TEXT NOT NULL,       -- as the user gave it
+  created INTEGER NOT NULL,       -- ms
+  config TEXT NOT NULL,           -- JSON: resolved create options
+  state TEXT NOT NULL,            -- JSON: status, pids, exit code, times
+  pod_id TEXT
+);
+CREATE INDEX containers_image ON containers(image_id);
+`];
+
 
 const opened = new Map<string, DB>();
 
@@ -56,15 +68,21 @@ export function openDb(dir: string): DB {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version < SCHEMA_VERSION) {
-    immediate(db, () => {
-      db.exec(SCHEMA);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    });
-  }
+  migrate(db);
   opened.set(file, db);
   return db;
+}
+
+function migrate(db: DB): void {
+  const current = () => db.pragma('user_version', { simple: true }) as number;
+  if (current() >= MIGRATIONS.length) return;
+  immediate(db, () => {
+    for (let v = current(); v < MIGRATIONS.length; v++) {
+      if (MIGRATIONS[v] === undefined) throw new Error(`schema migration ${v} missing`);
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  });
 }
 
 /** Run `fn` in a BEGIN IMMEDIATE transaction (takes the write lock up front). */

@@ -1,0 +1,191 @@
+// The container half of the engine's domain interface (CLI and API call only this).
+import type { PullOptions } from './images';
+
+export type ContainerStatus = 'configured' | 'created' | 'initialized' | 'running' | 'stopping' | 'paused' | 'stopped' | 'exited' | 'removing';
+
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  maximumRetryCount: number;
+}
+
+/** What `create`/`run` ask for: podman's flags, parsed but not yet resolved against the image. */
+export interface CreateOptions {
+  image: string;
+  /** The command after the image name (overrides the image's CMD). */
+  command: string[];
+  /** --entrypoint: a string (JSON array or plain) or undefined to keep the image's. */
+  entrypoint?: string[];
+  name?: string;
+  env?: string[];
+  envFile?: string[];
+  envHost?: boolean;
+  unsetEnv?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  workdir?: string;
+  user?: string;
+  groupAdd?: string[];
+  hostname?: string;
+  tty?: boolean;
+  interactive?: boolean;
+  volumes?: string[];
+  mounts?: string[];
+  tmpfs?: string[];
+  addHost?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  network?: string;
+  restart?: RestartPolicy;
+  rm?: boolean;
+  rmi?: boolean;
+  memory?: number;
+  memorySwap?: number;
+  memoryReservation?: number;
+  cpus?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pidsLimit?: number;
+  ulimits?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  securityOpt?: string[];
+  readOnly?: boolean;
+  readOnlyTmpfs?: boolean;
+  init?: boolean;
+  initPath?: string;
+  devices?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
+  shmSize?: number;
+  sysctl?: string[];
+  ipc?: string;
+  pid?: string;
+  uts?: string;
+  cgroupns?: string;
+  cgroupParent?: string;
+  logDriver?: string;
+  logOpts?: string[];
+  pull?: 'always' | 'missing' | 'never' | 'newer';
+  pullOptions?: PullOptions;
+  platform?: string;
+  tz?: string;
+  umask?: string;
+  oomScoreAdj?: number;
+  healthcheck?: HealthConfig;
+  noHealthcheck?: boolean;
+  replace?: boolean;
+  /** A rootfs directory instead of an image (--rootfs). */
+  rootfs?: boolean;
+  pod?: string;
+}
+
+export interface HealthConfig {
+  Test: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  conmonPid: number;
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  oomKilled: boolean;
+  error: string;
+  restartCount: number;
+  /** The container was stopped by the user (restart policies do not apply). */
+  stoppedByUser: boolean;
+  health?: { status: string; failingStreak: number; log: { Start: string; End: string; ExitCode: number; Output: string }[] };
+}
+
+export interface PsOptions {
+  all?: boolean;
+  last?: number;
+  filters?: string[];
+  size?: boolean;
+  sync?: boolean;
+}
+
+/** One row of `ps --format json`, podman's field names. */
+export interface ContainerSummary {
+  AutoRemove: boolean;
+  Command: string[] | null;
+  Created: number;
+  CreatedAt: string;
+  Exited: boolean;
+  ExitedAt: number;
+  ExitCode: number;
+  Id: string;
+  Image: string;
+  ImageID: string;
+  IsInfra: boolean;
+  Labels: Record<string, string> | null;
+  Mounts: string[];
+  Names: string[];
+  Namespaces: Record<string, string>;
+  Networks: string[];
+  Pid: number;
+  Pod: string;
+  PodName: string;
+  Ports: unknown[] | null;
+  Size: { rootFsSize: number; rwSize: number } | null;
+  StartedAt: number;
+  State: string;
+  Status: string;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  since?: string;
+  until?: string;
+  tail?: number;
+  timestamps?: boolean;
+  names?: boolean;
+}
+
+export interface ExecOptions {
+  command: string[];
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  user?: string;
+  workdir?: string;
+  env?: string[];
+  envFile?: string[];
+  privileged?: boolean;
+  detachKeys?: string;
+  preserveFds?: number;
+}
+
+export interface ContainerEngine {
+  create(opts: CreateOptions): Promise<{ id: string; warnings: string[] }>;
+  start(nameOrId: string, opts?: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number | void>;
+  /** run: create + start; attached runs return the container's exit code. */
+  run(opts: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean }): Promise<{ id: string; exitCode?: number }>;
+  stop(nameOrId: string, opts: { timeout?: number; ignore?: boolean }): Promise<void>;
+  kill(nameOrId: string, signal: string): Promise<void>;
+  remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean; ignore?: boolean; timeout?: number; depend?: boolean }): Promise<string[]>;
+  list(opts: PsOptions): Promise<ContainerSummary[]>;
+  inspect(nameOrId: string, opts?: { size?: boolean }): Promise<Record<string, unknown>>;
+  exists(nameOrId: string): Promise<boolean>;
+  wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }): Promise<number>;
+  logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }): Promise<void>;
+  exec(nameOrId: string, opts: ExecOptions): Promise<number>;
+  /** What conmon's exit command calls when a container exits. */
+  cleanup(nameOrId: string, opts?: { rm?: boolean; rmi?: boolean }): Promise<void>;
+  /** All container ids (for -a flags). */
+  ids(opts?: { all?: boolean; latest?: boolean; filters?: string[] }): Promise<string[]>;
+  restart(nameOrId: string, opts: { timeout?: number }): Promise<void>;
+  pause(nameOrId: string): Promise<void>;
+  unpause(nameOrId: string): Promise<void>;
+  rename(nameOrId: string, newName: string): Promise<void>;
+  /** The image ids containers use (for rmi's in-use check). */
+  imagesInUse(): Map<string, string[]>;
+}

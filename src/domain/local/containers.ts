@@ -1,0 +1,703 @@
+// The in-process container engine: resolves create options against the image, and drives
+// the engine's lifecycle (src/engine) for every container command.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { EngineConfig } from '../../config/config';
+import type {
+  ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
+} from '../containers';
+import { LocalImageEngine } from './images';
+import { Lifecycle } from '../../engine/lifecycle';
+import { ContainerRecord, ContainerConfig, initialState } from '../../engine/container-store';
+import { containerDirs, createContainerStorage, removeContainerStorage } from '../../engine/rootfs';
+import { randomName, NAME_RE } from '../../engine/names';
+import { attach } from '../../engine/attach';
+import { waitForExit, readExitCode, execInContainer } from '../../engine/conmon';
+import { readLogEntries, streamLogs, formatEntry } from '../../engine/logs';
+import { resolveUser } from '../../engine/spec';
+import { parseSignal } from '../../util/signals';
+import { randomId } from '../../util/digest';
+import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } from '../../util/errors';
+import { ImageRecord } from '../../storage/images';
+
+export interface RunIO {
+  stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+function shortId(id: string): string {
+  return id.slice(0, 12);
+}
+
+/** Merge KEY=VALUE lists: later entries win, order of first appearance kept. */
+export function mergeEnv(...lists: string[][]): string[] {
+  const m = new Map<string, string>();
+  for (const l of lists) for (const e of l) {
+    const i = e.indexOf('=');
+    const k = i < 0 ? e : e.slice(0, i);
+    if (i < 0) { const v = process.env[k]; if (v !== undefined) m.set(k, `${k}=${v}`); continue; }
+    m.set(k, e);
+  }
+  return [...m.values()];
+}
+
+function readEnvFile(file: string): string[] {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e: any) { throw new UsageError(`open ${file}: no such file or directory`); }
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+export class LocalContainerEngine implements ContainerEngine {
+  readonly lifecycle: Lifecycle;
+
+  constructor(readonly cfg: EngineConfig, readonly images: LocalImageEngine) {
+    this.lifecycle = new Lifecycle(images.store, cfg);
+  }
+
+  get store() { return this.images.store; }
+  get containers() { return this.lifecycle.containers; }
+
+  imagesInUse(): Map<string, string[]> {
+    return this.containers.imagesInUse();
+  }
+
+  private async resolveImage(o: CreateOptions): Promise<ImageRecord> {
+    const policy = o.pull ?? 'missing';
+    let img = policy === 'always' ? undefined : (() => { try { return this.images.lookup(o.image); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; } })();
+    if (!img || policy === 'newer') {
+      if (policy === 'never') throw new NotFoundError(`${o.image}: image not known`);
+      try {
+        const ids = await this.images.pull(o.image, { ...(o.pullOptions ?? {}) });
+        img = this.store.images.get(ids[0]);
+      } catch (e) {
+        if (!img) throw e;
+      }
+    }
+    if (!img) throw new NotFoundError(`${o.image}: image not known`);
+    return img;
+  }
+
+  private parseMounts(o: CreateOptions, imageVolumes: string[]): ContainerConfig['mounts'] {
+    const out: ContainerConfig['mounts'] = [];
+    const volDir = (name: string) => {
+      const d = path.join(this.store.graphRoot, 'volumes', name, '_data');
+      fs.mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const addVolume = (name: string, dst: string, options: string[]) => out.push({ type: 'volume', name, source: volDir(name), destination: dst, options });
+    for (const v of o.volumes ?? []) {
+      const parts = v.split(':');
+      if (parts.length === 1) { addVolume(randomId(), parts[0], []); continue; }
+      if (parts.length > 3) throw new UsageError(`invalid volume specification: "${v}"`);
+      const [src, dst, opt] = parts;
+      if (!dst.startsWith('/')) throw new UsageError(`invalid container path "${dst}", must be an absolute path`);
+      const options = opt ? opt.split(',') : [];
+      if (src.startsWith('/') || src.startsWith('.')) {
+        const abs = path.resolve(src);
+        if (!fs.existsSync(abs)) throw new UsageError(`statfs ${abs}: no such file or directory`);
+        out.push({ type: 'bind', source: abs, destination: dst, options });
+      } else {
+        if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(src)) throw new UsageError(`invalid volume name "${src}"`);
+        addVolume(src, dst, options);
+      }
+    }
+    for (const m of o.mounts ?? []) {
+      const kv: Record<string, string> = {};
+      const flags: string[] = [];
+      for (const p of m.split(',')) {
+        const i = p.indexOf('=');
+        if (i < 0) flags.push(p); else kv[p.slice(0, i)] = p.slice(i + 1);
+      }
+      const type = kv.type ?? 'volume';
+      const dst = kv.destination ?? kv.dst ?? kv.target;
+      if (!dst) throw new UsageError(`must set target path: invalid mount option "${m}"`);
+      const ro = flags.includes('ro') || flags.includes('readonly') || kv.ro === 'true' || kv.readonly === 'true';
+      const options = ro ? ['ro'] : [];
+      if (kv['bind-propagation']) options.push(kv['bind-propagation']);
+      if (type === 'bind') {
+        const src = kv.source ?? kv.src;
+        if (!src) throw new UsageError(`must set source path for bind mount: invalid mount option "${m}"`);
+        const abs = path.resolve(src);
+        if (!fs.existsSync(abs)) throw new UsageError(`statfs ${abs}: no such file or directory`);
+        out.push({ type: 'bind', source: abs, destination: dst, options });
+      } else if (type === 'tmpfs') {
+        if (kv['tmpfs-size']) options.push(`size=${kv['tmpfs-size']}`);
+        if (kv['tmpfs-mode']) options.push(`mode=${kv['tmpfs-mode']}`);
+        out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options });
+      } else if (type === 'volume') {
+        addVolume(kv.source ?? kv.src ?? randomId(), dst, options);
+      } else throw new UsageError(`invalid filesystem type "${type}"`);
+    }
+    for (const t of o.tmpfs ?? []) {
+      const i = t.indexOf(':');
+      const dst = i < 0 ? t : t.slice(0, i);
+      out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: i < 0 ? [] : t.slice(i + 1).split(',') });
+    }
+    for (const v of imageVolumes) if (!out.some((m) => m.destination === v)) addVolume(randomId(), v, []);
+    const seen = new Set<string>();
+    for (const m of out) {
+      if (seen.has(m.destination)) throw new UsageError(`${m.destination}: duplicate mount destination`);
+      seen.add(m.destination);
+    }
+    return out;
+  }
+
+  async create(o: CreateOptions): Promise<{ id: string; warnings: string[] }> {
+    if (o.name !== undefined && !NAME_RE.test(o.name)) {
+      throw new UsageError(`invalid container name "${o.name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument`);
+    }
+    if (o.name && o.replace) {
+      const old = this.containers.byName(o.name);
+      if (old) await this.lifecycle.remove(old.id, { force: true, timeout: 0 });
+    }
+    if (o.name && this.containers.byName(o.name)) {
+      const other = this.containers.byName(o.name)!;
+      throw new ConflictError(`creating container storage: the container name "${o.name}" is already in use by ${other.id}. You have to remove that container to be able to reuse that name: that name is already in use`);
+    }
+    const img = o.rootfs ? null : await this.resolveImage(o);
+    const ic: Record<string, any> = img?.config.config ?? {};
+    const id = randomId();
+    const entrypoint = o.entrypoint !== undefined ? o.entrypoint : (ic.Entrypoint ?? []);
+    const cmd = o.command.length ? o.command : o.entrypoint !== undefined ? [] : (ic.Cmd ?? []);
+    if (!entrypoint.length && !cmd.length) throw new UsageError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
+    const networkMode = o.network ?? 'bridge';
+    const hostname = o.hostname ?? (networkMode === 'host' ? os.hostname() : shortId(id));
+    const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
+    const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`) : [];
+    let env = mergeEnv(
+      [DEFAULT_PATH, 'container=pier'],
+      ic.Env ?? [],
+      o.tty ? ['TERM=xterm'] : [],
+      hostEnv, envFiles, o.env ?? [],
+    );
+    env = mergeEnv(env, env.some((e) => e.startsWith('HOSTNAME=')) ? [] : [`HOSTNAME=${hostname}`]);
+    if (o.unsetEnv?.length) env = env.filter((e) => !o.unsetEnv!.includes(e.split('=')[0]));
+    const stopSignal = o.stopSignal ? parseSignal(o.stopSignal) : ic.StopSignal ? parseSignal(ic.StopSignal) : 15;
+    const logOpts = Object.fromEntries((o.logOpts ?? []).map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
+    const logDriver = o.logDriver ?? 'k8s-file';
+    if (!['k8s-file', 'none', 'passthrough', 'json-file'].includes(logDriver)) throw new UsageError(`unsupported log driver: ${logDriver}`);
+    const dirs = containerDirs(this.store, id);
+    const config: ContainerConfig = {
+      create: { ...o, pullOptions: undefined },
+      entrypoint,
+      cmd,
+      env,
+      workdir: o.workdir ?? ic.WorkingDir ?? '/',
+      user: o.user ?? ic.User ?? '',
+      hostname,
+      stopSignal,
+      stopTimeout: o.stopTimeout ?? 10,
+      logDriver: logDriver === 'json-file' ? 'k8s-file' : logDriver,
+      logPath: logOpts.path ?? path.join(dirs.userdata, 'ctr.log'),
+      logSizeMax: logOpts['max-size'] ? parseSize(logOpts['max-size']) : undefined,
+      runtime: this.cfg.runtime ?? '',
+      topLayer: img?.topLayer ?? null,
+      imageConfig: ic,
+      labels: { ...(ic.Labels ?? {}), ...(o.labels ?? {}) },
+      annotations: { ...(o.annotations ?? {}) },
+      mounts: this.parseMounts(o, Object.keys(ic.Volumes ?? {})),
+      networkMode,
+      restart: o.restart ?? { name: 'no', maximumRetryCount: 0 },
+      healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
+    };
+    if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
+    const rec: ContainerRecord = {
+      id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId: null,
+    };
+    for (let attempt = 0; ; attempt++) {
+      rec.name = o.name ?? randomName();
+      try { this.containers.insert(rec); break; } catch (e) {
+        if (o.name || !(e instanceof ConflictError) || attempt > 20) throw e;
+      }
+    }
+    try {
+      createContainerStorage(this.store, id, config.topLayer);
+    } catch (e) {
+      this.containers.delete(id);
+      removeContainerStorage(this.store, id);
+      throw e;
+    }
+    return { id, warnings: [] };
+  }
+
+  async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {}, io?: RunIO): Promise<number | void> {
+    const c = this.lifecycle.get(nameOrId);
+    if (!opts.attach) { await this.lifecycle.start(c.id); return; }
+    return this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys }, io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+  }
+
+  /** Start with the terminal attached; returns the exit code (or undefined when detached). */
+  private async startAttached(c: ContainerRecord, o: { interactive?: boolean; detachKeys?: string; sigProxy?: boolean }, io: RunIO): Promise<number | undefined> {
+    let session: Awaited<ReturnType<typeof attach>> | undefined;
+    const tty = !!c.config.create.tty;
+    const stdin = o.interactive ? io.stdin ?? null : null;
+    const ttyIn = stdin && (stdin as NodeJS.ReadStream).isTTY ? (stdin as NodeJS.ReadStream) : undefined;
+    const onResize = () => { const s = io.stdout as NodeJS.WriteStream; if (session && s.columns) session.resize(s.rows, s.columns); };
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+    const proxies: [string, () => void][] = [];
+    try {
+      await this.lifecycle.start(c.id, {
+        beforeStart: async (_c, bundle) => {
+          if (c.config.logDriver === 'passthrough') return;
+          session = await attach({ dir: bundle, stdin, stdout: io.stdout, stderr: tty ? io.stdout : io.stderr, detachKeys: o.detachKeys });
+        },
+      });
+      if (ttyIn && tty) { ttyIn.setRawMode(true); onResize(); process.on('SIGWINCH', onResize); }
+      if (!tty && o.sigProxy !== false) {
+        for (const sig of signals) {
+          const h = () => { this.lifecycle.kill(c.id, parseSignal(sig)).catch(() => undefined); };
+          process.on(sig, h);
+          proxies.push([sig, h]);
+        }
+      }
+      const exit = waitForExit(this.lifecycle.exitDir, c.id);
+      if (session) {
+        const r = await Promise.race([session.done, exit.then(() => null)]);
+        if (r && r.detached) return undefined;
+        if (r === null) await Promise.race([session.done, new Promise((res) => setTimeout(res, 2000))]);
+      }
+      const code = await exit;
+      return code;
+    } finally {
+      if (ttyIn && tty) { try { ttyIn.setRawMode(false); } catch { /* closed */ } process.off('SIGWINCH', onResize); }
+      for (const [sig, h] of proxies) process.off(sig, h);
+      if (stdin && 'pause' in stdin) (stdin as NodeJS.ReadStream).pause();
+    }
+  }
+
+  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean }, io?: RunIO): Promise<{ id: string; exitCode?: number }> {
+    const { id } = await this.create(o);
+    if (o.detach) {
+      try {
+        await this.lifecycle.start(id);
+      } catch (e) {
+        if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+        throw e;
+      }
+      return { id };
+    }
+    let exitCode: number | undefined;
+    try {
+      exitCode = await this.startAttached(this.containers.get(id)!, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy },
+        io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    } catch (e) {
+      if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+      throw e;
+    }
+    if (exitCode === undefined) return { id };
+    // The container exited: release it now rather than waiting for conmon's cleanup command.
+    if (o.rm) {
+      await this.lifecycle.cleanup(id);
+      if (this.containers.get(id)) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+      if (o.rmi) await this.images.remove([o.image], {}).catch(() => undefined);
+    }
+    return { id, exitCode };
+  }
+
+  async stop(nameOrId: string, opts: { timeout?: number; ignore?: boolean }): Promise<void> {
+    try {
+      await this.lifecycle.stop(this.containers.lookup(nameOrId).id, opts.timeout);
+    } catch (e) {
+      if (opts.ignore && e instanceof NotFoundError) return;
+      throw e;
+    }
+  }
+
+  async kill(nameOrId: string, signal: string): Promise<void> {
+    await this.lifecycle.kill(this.containers.lookup(nameOrId).id, parseSignal(signal));
+  }
+
+  async remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean; ignore?: boolean; timeout?: number; depend?: boolean }): Promise<string[]> {
+    let c: ContainerRecord;
+    try { c = this.containers.lookup(nameOrId); } catch (e) {
+      if (opts.ignore && e instanceof NotFoundError) return [];
+      throw e;
+    }
+    await this.lifecycle.remove(c.id, { force: opts.force, timeout: opts.timeout });
+    if (opts.volumes) {
+      for (const m of c.config.mounts) {
+        // Anonymous volumes go with their container.
+        if (m.type === 'volume' && m.name && /^[a-f0-9]{64}$/.test(m.name)) fs.rmSync(path.dirname(m.source), { recursive: true, force: true });
+      }
+    }
+    return [c.id];
+  }
+
+  async restart(nameOrId: string, opts: { timeout?: number }): Promise<void> {
+    const c = this.lifecycle.get(nameOrId);
+    if (c.state.status === 'running' || c.state.status === 'paused') await this.lifecycle.stop(c.id, opts.timeout);
+    await this.lifecycle.start(c.id);
+    this.containers.updateState(c.id, (s) => ({ ...s, restartCount: s.restartCount + 1 }));
+  }
+
+  async pause(nameOrId: string): Promise<void> { await this.lifecycle.pause(nameOrId); }
+  async unpause(nameOrId: string): Promise<void> { await this.lifecycle.unpause(nameOrId); }
+
+  async rename(nameOrId: string, newName: string): Promise<void> {
+    if (!NAME_RE.test(newName)) throw new UsageError(`invalid container name "${newName}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    this.containers.rename(this.containers.lookup(nameOrId).id, newName);
+  }
+
+  async exists(nameOrId: string): Promise<boolean> {
+    return !!this.containers.find(nameOrId);
+  }
+
+  async ids(opts: { all?: boolean; latest?: boolean } = {}): Promise<string[]> {
+    let list = this.containers.list().map((c) => this.lifecycle.sync(c));
+    if (!opts.all) list = list.filter((c) => c.state.status === 'running');
+    if (opts.latest) list = list.slice(0, 1);
+    return list.map((c) => c.id);
+  }
+
+  status(s: ContainerState): string {
+    const ago = (iso: string) => {
+      const { timeAgo } = require('../../cli/format/units') as typeof import('../../cli/format/units');
+      return timeAgo(new Date(iso));
+    };
+    switch (s.status) {
+      case 'running': return `Up ${ago(s.startedAt).replace(/ ago$/, '')}`;
+      case 'paused': return `Up ${ago(s.startedAt).replace(/ ago$/, '')} (paused)`;
+      case 'exited': case 'stopped': return `Exited (${s.exitCode}) ${ago(s.finishedAt || s.startedAt)}`;
+      case 'created': return 'Created';
+      default: return s.status.charAt(0).toUpperCase() + s.status.slice(1);
+    }
+  }
+
+  summary(c: ContainerRecord): ContainerSummary {
+    const s = c.state;
+    return {
+      AutoRemove: !!c.config.create.rm,
+      Command: [...c.config.entrypoint, ...c.config.cmd],
+      Created: Math.floor(c.created / 1000),
+      CreatedAt: new Date(c.created).toISOString(),
+      Exited: s.status === 'exited' || s.status === 'stopped',
+      ExitedAt: s.finishedAt ? Math.floor(Date.parse(s.finishedAt) / 1000) : -62135596800,
+      ExitCode: s.exitCode,
+      Id: c.id,
+      Image: this.imageDisplayName(c),
+      ImageID: c.imageId ?? '',
+      IsInfra: false,
+      Labels: Object.keys(c.config.labels).length ? c.config.labels : null,
+      Mounts: c.config.mounts.map((m) => m.destination),
+      Names: [c.name],
+      Namespaces: {},
+      Networks: [],
+      Pid: s.pid,
+      Pod: c.podId ?? '',
+      PodName: '',
+      Ports: null,
+      Size: null,
+      StartedAt: s.startedAt ? Math.floor(Date.parse(s.startedAt) / 1000) : -62135596800,
+      State: s.status,
+      Status: this.status(s),
+    };
+  }
+
+  private imageDisplayName(c: ContainerRecord): string {
+    if (!c.imageId) return c.imageName;
+    const img = this.store.images.get(c.imageId);
+    if (!img) return c.imageName;
+    const tagged = img.names.filter((n) => !n.includes('@'));
+    const want = c.imageName;
+    return tagged.find((n) => n === want || n.endsWith('/' + want) || n.endsWith('/' + want + ':latest')) ?? tagged[0] ?? c.imageName;
+  }
+
+  async list(opts: PsOptions): Promise<ContainerSummary[]> {
+    let list = this.containers.list().map((c) => this.lifecycle.sync(c));
+    if (!opts.all && !opts.last && !opts.filters?.length) list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused');
+    if (opts.last !== undefined && opts.last > 0) list = list.slice(0, opts.last);
+    const rows = list.map((c) => this.summary(c));
+    if (opts.size) {
+      for (const r of rows) {
+        const d = containerDirs(this.store, r.Id);
+        const rw = dirSize(d.diff);
+        const img = r.ImageID ? this.store.images.get(r.ImageID)?.size ?? 0 : 0;
+        r.Size = { rootFsSize: img + rw, rwSize: rw };
+      }
+    }
+    return rows;
+  }
+
+  async inspect(nameOrId: string, opts: { size?: boolean } = {}): Promise<Record<string, unknown>> {
+    const c = this.lifecycle.get(nameOrId);
+    const d = containerDirs(this.store, c.id);
+    const s = c.state;
+    const o = c.config.create;
+    const zero = '0001-01-01T00:00:00Z';
+    const args = [...c.config.entrypoint, ...c.config.cmd];
+    let spec: any = {};
+    try { spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8')); } catch { /* not started */ }
+    const out: Record<string, unknown> = {
+      Id: c.id,
+      Created: new Date(c.created).toISOString(),
+      Path: args[0] ?? '',
+      Args: args.slice(1),
+      State: {
+        OciVersion: '1.0.2-dev',
+        Status: s.status,
+        Running: s.status === 'running',
+        Paused: s.status === 'paused',
+        Restarting: false,
+        OOMKilled: s.oomKilled,
+        Dead: false,
+        Pid: s.pid,
+        ConmonPid: s.conmonPid,
+        ExitCode: s.exitCode,
+        Error: s.error,
+        StartedAt: s.startedAt || zero,
+        FinishedAt: s.finishedAt || zero,
+        ...(s.health ? { Health: { Status: s.health.status, FailingStreak: s.health.failingStreak, Log: s.health.log } } : {}),
+        CheckpointedAt: zero,
+        RestoredAt: zero,
+      },
+      Image: c.imageId ?? '',
+      ImageName: this.imageDisplayName(c),
+      Rootfs: o.rootfs ? o.image : '',
+      Pod: c.podId ?? '',
+      ResolvConfPath: path.join(d.run, 'resolv.conf'),
+      HostnamePath: path.join(d.run, 'hostname'),
+      HostsPath: path.join(d.run, 'hosts'),
+      StaticDir: d.userdata,
+      OCIConfigPath: path.join(d.userdata, 'config.json'),
+      OCIRuntime: (() => { try { return this.lifecycle.runtime().name; } catch { return ''; } })(),
+      ConmonPidFile: path.join(d.run, 'conmon.pid'),
+      PidFile: path.join(d.run, 'pidfile'),
+      Name: c.name,
+      RestartCount: s.restartCount,
+      Driver: this.store.driver,
+      MountLabel: '',
+      ProcessLabel: '',
+      AppArmorProfile: spec.process?.apparmorProfile ?? '',
+      EffectiveCaps: spec.process?.capabilities?.effective ?? null,
+      BoundingCaps: spec.process?.capabilities?.bounding ?? null,
+      ExecIDs: [],
+      GraphDriver: { Name: this.store.driver, Data: this.store.driver === 'overlay' ? { UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs } },
+      Mounts: c.config.mounts.map((m) => ({
+        Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: m.source, Destination: m.destination, Driver: m.type === 'volume' ? 'local' : '',
+        Mode: '', Options: m.options, RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
+      })),
+      Dependencies: [],
+      NetworkSettings: { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {}, SandboxKey: '' },
+      Namespace: '',
+      IsInfra: false,
+      Config: {
+        Hostname: c.config.hostname,
+        Domainname: '',
+        User: c.config.user,
+        AttachStdin: !!o.interactive,
+        AttachStdout: false,
+        AttachStderr: false,
+        Tty: !!o.tty,
+        OpenStdin: !!o.interactive,
+        StdinOnce: false,
+        Env: c.config.env,
+        Cmd: c.config.cmd.length ? c.config.cmd : null,
+        Image: c.imageName,
+        Volumes: null,
+        WorkingDir: c.config.workdir,
+        Entrypoint: c.config.entrypoint.join(' '),
+        OnBuild: null,
+        Labels: c.config.labels,
+        Annotations: c.config.annotations,
+        StopSignal: c.config.stopSignal,
+        ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
+        CreateCommand: process.argv.slice(1),
+        Umask: o.umask ?? '0022',
+        Timeout: 0,
+        StopTimeout: c.config.stopTimeout,
+      },
+      HostConfig: {
+        Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
+        CgroupManager: 'cgroupfs',
+        CgroupMode: o.cgroupns ?? 'host',
+        ContainerIDFile: '',
+        LogConfig: { Type: c.config.logDriver, Config: null, Path: c.config.logPath, Tag: '', Size: '0B' },
+        NetworkMode: c.config.networkMode,
+        PortBindings: {},
+        RestartPolicy: { Name: c.config.restart.name === 'no' ? '' : c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
+        AutoRemove: !!o.rm,
+        CapAdd: o.capAdd ?? [],
+        CapDrop: o.capDrop ?? [],
+        Dns: o.dns ?? [],
+        DnsOptions: o.dnsOption ?? [],
+        DnsSearch: o.dnsSearch ?? [],
+        ExtraHosts: o.addHost ?? [],
+        GroupAdd: o.groupAdd ?? [],
+        IpcMode: o.ipc ?? 'shareable',
+        Privileged: !!o.privileged,
+        ReadonlyRootfs: !!o.readOnly,
+        SecurityOpt: o.securityOpt ?? [],
+        Tmpfs: Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')])),
+        UTSMode: o.uts ?? 'private',
+        ShmSize: o.shmSize ?? 65536000,
+        Memory: o.memory ?? 0,
+        MemorySwap: o.memorySwap ?? 0,
+        MemoryReservation: o.memoryReservation ?? 0,
+        NanoCpus: o.cpus ? Math.round(o.cpus * 1e9) : 0,
+        CpuShares: o.cpuShares ?? 0,
+        CpusetCpus: o.cpusetCpus ?? '',
+        CpusetMems: o.cpusetMems ?? '',
+        PidsLimit: o.pidsLimit ?? 2048,
+        Ulimits: (o.ulimits ?? []).map((u) => ({ Name: `RLIMIT_${u.split('=')[0].toUpperCase()}`, Soft: Number(u.split('=')[1]?.split(':')[0]), Hard: Number(u.split('=')[1]?.split(':')[1] ?? u.split('=')[1]?.split(':')[0]) })),
+        Init: !!o.init,
+        OomScoreAdj: o.oomScoreAdj ?? 0,
+        Devices: (o.devices ?? []).map((dv) => { const [h, cp, perm] = dv.split(':'); return { PathOnHost: h, PathInContainer: cp ?? h, CgroupPermissions: perm ?? 'rwm' }; }),
+      },
+    };
+    if (opts.size) {
+      const rw = dirSize(d.diff);
+      out.SizeRw = rw;
+      out.SizeRootFs = rw + (c.imageId ? this.store.images.get(c.imageId)?.size ?? 0 : 0);
+    }
+    return out;
+  }
+
+  async wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }): Promise<number> {
+    const conditions = (opts.conditions?.length ? opts.conditions : ['stopped']).map((x) => x === 'exited' ? 'stopped' : x);
+    const interval = opts.interval ?? 250;
+    const id = this.containers.lookup(nameOrId).id;
+    for (;;) {
+      const c = this.containers.find(id);
+      if (!c) throw new NotFoundError(`no container with name or ID "${nameOrId}" found: no such container`);
+      const s = this.lifecycle.sync(c).state;
+      const stopped = s.status === 'exited' || s.status === 'stopped' || (s.status === 'created' && conditions.includes('created'));
+      if (conditions.includes(s.status) || (conditions.includes('stopped') && (s.status === 'exited' || s.status === 'stopped'))) {
+        return s.exitCode;
+      }
+      if (conditions.includes('stopped') && s.status === 'created' && !c.state.startedAt) {
+        // podman waits for a created container to run and stop
+      }
+      void stopped;
+      if (s.status === 'running' && conditions.includes('stopped')) {
+        await waitForExit(this.lifecycle.exitDir, id, interval * 4).catch(() => undefined);
+      } else {
+        await new Promise((r) => setTimeout(r, interval));
+      }
+    }
+  }
+
+  async logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }): Promise<void> {
+    const cs = nameOrIds.map((n) => this.lifecycle.get(n));
+    for (const c of cs) {
+      if (c.config.logDriver !== 'k8s-file') throw new PierError(`failed to obtain logs for Container '${c.name}': this container is using the '${c.config.logDriver}' log driver, cannot read logs: this container is not using a log driver that supports reading logs`);
+    }
+    const prefix = (c: ContainerRecord) => (opts.names || cs.length > 1 ? `${shortId(c.id)} ` : '');
+    const emit = (c: ContainerRecord, e: { stream: string; text: string; time: string }) => {
+      const line = prefix(c) + formatEntry(e as any, opts.timestamps);
+      if (e.stream === 'stderr') out.stderr(line); else out.stdout(line);
+    };
+    const since = opts.since ? parseTimeArg(opts.since) : undefined;
+    const until = opts.until ? parseTimeArg(opts.until) : undefined;
+    if (!opts.follow) {
+      for (const c of cs) for (const e of readLogEntries(c.config.logPath, { since, until, tail: opts.tail })) emit(c, e as any);
+      return;
+    }
+    await Promise.all(cs.map(async (c) => {
+      const exitFile = path.join(this.lifecycle.exitDir, c.id);
+      const running = () => {
+        const cur = this.containers.find(c.id);
+        return !cur || !['running', 'paused', 'stopping'].includes(this.lifecycle.sync(cur).state.status);
+      };
+      for await (const e of streamLogs(c.config.logPath, { since, until, tail: opts.tail, follow: true, exited: running, exitFile })) emit(c, e as any);
+    }));
+  }
+
+  async exec(nameOrId: string, o: ExecOptions, io?: RunIO): Promise<number> {
+    const c = this.lifecycle.get(nameOrId);
+    if (c.state.status !== 'running') throw new ConflictError(`can only create exec sessions on running containers: container state improper`);
+    const d = containerDirs(this.store, c.id);
+    const spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8'));
+    const p = { ...spec.process };
+    p.args = o.command;
+    p.terminal = !!o.tty;
+    const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
+    p.env = mergeEnv(p.env ?? [], envFiles, o.env ?? []);
+    if (o.workdir) p.cwd = o.workdir;
+    if (o.user) {
+      const u = resolveUser(d.rootfs, o.user);
+      p.user = { ...p.user, uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+    }
+    if (o.privileged) {
+      const all = spec.process?.capabilities?.bounding ?? [];
+      p.capabilities = { bounding: all, effective: all, permitted: all };
+    }
+    delete p.consoleSize;
+    const streams = io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+    const execDir = path.join(d.run, 'exec', randomId().slice(0, 16));
+    const ttyIn = o.interactive && o.tty && (streams.stdin as NodeJS.ReadStream)?.isTTY ? streams.stdin as NodeJS.ReadStream : undefined;
+    if (ttyIn) ttyIn.setRawMode(true);
+    try {
+      const r = await execInContainer({
+        containerId: c.id, name: c.name, execDir, process: p, terminal: !!o.tty,
+        stdin: o.interactive ? streams.stdin ?? null : null, stdout: streams.stdout, stderr: o.tty ? streams.stdout : streams.stderr,
+        detachKeys: o.detachKeys, runtime: this.lifecycle.runtime(), stateRoot: this.lifecycle.stateRoot(), conmonPath: this.cfg.conmon,
+      });
+      return r.exitCode;
+    } finally {
+      if (ttyIn) ttyIn.setRawMode(false);
+      if (o.interactive && streams.stdin && 'pause' in streams.stdin) (streams.stdin as NodeJS.ReadStream).pause();
+      fs.rmSync(execDir, { recursive: true, force: true });
+    }
+  }
+
+  async cleanup(nameOrId: string, opts: { rm?: boolean; rmi?: boolean } = {}): Promise<void> {
+    const c = this.containers.find(nameOrId);
+    if (!c) return;
+    const r = await this.lifecycle.cleanup(c.id);
+    if (r.removed) {
+      if (c.config.create.rmi || opts.rmi) await this.images.remove([c.config.create.image], {}).catch(() => undefined);
+      return;
+    }
+    const cur = this.containers.find(c.id);
+    if (cur && this.lifecycle.shouldRestart(this.lifecycle.sync(cur))) {
+      this.containers.updateState(c.id, (s) => ({ ...s, restartCount: s.restartCount + 1 }));
+      try { await this.lifecycle.start(c.id); } catch (e) {
+        this.containers.updateState(c.id, (s) => ({ ...s, error: errorMessage(e) }));
+      }
+    }
+  }
+
+  /** Exit code recorded by conmon, if the container has exited. */
+  exitCode(id: string): number | null {
+    return readExitCode(this.lifecycle.exitDir, id);
+  }
+}
+
+function dirSize(dir: string): number {
+  let total = 0;
+  const walk = (d: string) => {
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else { try { total += fs.lstatSync(p).size; } catch { /* gone */ } }
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
+  if (!m) throw new UsageError(`invalid size: '${s}'`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase()]!;
+  return Math.floor(parseFloat(m[1]) * mult);
+}
+
+/** --since/--until: RFC3339 timestamps, unix seconds, or Go durations relative to now. */
+export function parseTimeArg(s: string): Date {
+  if (/^\d+(\.\d+)?$/.test(s)) return new Date(parseFloat(s) * 1000);
+  const dur = /^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$/.exec(s);
+  if (dur) {
+    const mult = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 }[dur[2] as 'ns']!;
+    return new Date(Date.now() - parseFloat(dur[1]) * mult);
+  }
+  const t = Date.parse(s);
+  if (isNaN(t)) throw new UsageError(`invalid time "${s}"`);
+  return new Date(t);
+}

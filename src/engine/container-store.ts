@@ -1,0 +1,141 @@
+// Container records in the metadata database. Names are unique (a UNIQUE constraint), so
+// concurrent creates never produce duplicates; state changes are single transactions.
+import { DB, immediate } from '../storage/db';
+import type { CreateOptions, ContainerState } from '../domain/containers';
+import { ConflictError, NotFoundError, PierError } from '../util/errors';
+
+/** A container's settings, resolved against its image at create time. */
+export interface ContainerConfig {
+  create: CreateOptions;
+  /** entrypoint + cmd as the process runs them. */
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  workdir: string;
+  user: string;
+  hostname: string;
+  stopSignal: number;
+  stopTimeout: number;
+  logDriver: string;
+  logPath: string;
+  logSizeMax?: number;
+  runtime: string;
+  /** The image's top layer (the rootfs's lower layers). */
+  topLayer: string | null;
+  /** The image's config (healthcheck, volumes, exposed ports...), for inspect. */
+  imageConfig: Record<string, any>;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Resolved mounts: host source or volume, destination, options. */
+  mounts: { type: 'bind' | 'volume' | 'tmpfs'; source: string; destination: string; options: string[]; name?: string }[];
+  networkMode: string;
+  restart: { name: string; maximumRetryCount: number };
+  healthcheck?: CreateOptions['healthcheck'];
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  imageId: string | null;
+  imageName: string;
+  created: number;
+  config: ContainerConfig;
+  state: ContainerState;
+  podId: string | null;
+}
+
+export function initialState(): ContainerState {
+  return {
+    status: 'created', pid: 0, conmonPid: 0, exitCode: 0, startedAt: '', finishedAt: '', oomKilled: false, error: '',
+    restartCount: 0, stoppedByUser: false,
+  };
+}
+
+function row(r: any): ContainerRecord {
+  return {
+    id: r.id, name: r.name, imageId: r.image_id, imageName: r.image_name, created: r.created,
+    config: JSON.parse(r.config), state: JSON.parse(r.state), podId: r.pod_id,
+  };
+}
+
+export class ContainerStore {
+  constructor(readonly db: DB) {}
+
+  insert(c: ContainerRecord): void {
+    try {
+      this.db.prepare('INSERT INTO containers (id, name, image_id, image_name, created, config, state, pod_id) VALUES (?,?,?,?,?,?,?,?)')
+        .run(c.id, c.name, c.imageId, c.imageName, c.created, JSON.stringify(c.config), JSON.stringify(c.state), c.podId);
+    } catch (e: any) {
+      if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /name/.test(e.message)) {
+        const other = this.byName(c.name);
+        throw new ConflictError(`the container name "${c.name}" is already in use by ${other?.id ?? 'another container'}. You have to remove that container to be able to reuse that name: that name is already in use`);
+      }
+      throw e;
+    }
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id);
+    return r ? row(r) : undefined;
+  }
+
+  byName(name: string): ContainerRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM containers WHERE name = ?').get(name);
+    return r ? row(r) : undefined;
+  }
+
+  /** By full id, unique id prefix, or name (podman's order: name, then id prefix). */
+  lookup(nameOrId: string): ContainerRecord {
+    const byName = this.byName(nameOrId);
+    if (byName) return byName;
+    const full = this.get(nameOrId);
+    if (full) return full;
+    if (/^[a-f0-9]+$/.test(nameOrId)) {
+      const rows = this.db.prepare("SELECT * FROM containers WHERE id >= ? AND id < ? || 'g' LIMIT 2").all(nameOrId, nameOrId) as any[];
+      if (rows.length > 1) throw new PierError(`more than one result for container "${nameOrId}": container already exists`);
+      if (rows.length === 1) return row(rows[0]);
+    }
+    throw new NotFoundError(`no container with name or ID "${nameOrId}" found: no such container`);
+  }
+
+  find(nameOrId: string): ContainerRecord | undefined {
+    try { return this.lookup(nameOrId); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; }
+  }
+
+  list(): ContainerRecord[] {
+    return (this.db.prepare('SELECT * FROM containers ORDER BY created DESC').all() as any[]).map(row);
+  }
+
+  /** Atomically read-modify-write a container's state; returns the new record. */
+  updateState(id: string, fn: (s: ContainerState, c: ContainerRecord) => ContainerState | void): ContainerRecord {
+    return immediate(this.db, () => {
+      const c = this.get(id);
+      if (!c) throw new NotFoundError(`no container with ID ${id} found in database: no such container`);
+      const next = fn(c.state, c) ?? c.state;
+      this.db.prepare('UPDATE containers SET state = ? WHERE id = ?').run(JSON.stringify(next), id);
+      return { ...c, state: next };
+    });
+  }
+
+  rename(id: string, name: string): void {
+    try {
+      this.db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, id);
+    } catch (e: any) {
+      if (e.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`the container name "${name}" is already in use: that name is already in use`);
+      throw e;
+    }
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+
+  imagesInUse(): Map<string, string[]> {
+    const m = new Map<string, string[]>();
+    for (const r of this.db.prepare('SELECT id, image_id FROM containers WHERE image_id IS NOT NULL').all() as any[]) {
+      const l = m.get(r.image_id);
+      if (l) l.push(r.id); else m.set(r.image_id, [r.id]);
+    }
+    return m;
+  }
+}

@@ -1,0 +1,323 @@
+// The container state machine: create, start, stop, kill, cleanup, remove, and syncing
+// with what conmon and the OCI runtime report. No pier process stays running: conmon
+// watches each container and runs `pier container cleanup` when it exits.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Store } from '../storage/store';
+import type { EngineConfig } from '../config/config';
+import type { ContainerState } from '../domain/containers';
+import { ContainerStore, ContainerRecord } from './container-store';
+import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage } from './rootfs';
+import { writeEtcFiles } from './etc-files';
+import { generateSpec, writeSpec, resolveUser, SpecOptions, NamespaceOptions } from './spec';
+import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
+import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
+import { lock } from '../util/lock';
+import { PierError, ConflictError } from '../util/errors';
+import { signalName } from '../util/signals';
+import { log } from '../util/log';
+
+const RUNNING: ContainerState['status'][] = ['running', 'paused', 'stopping'];
+
+export class Lifecycle {
+  readonly containers: ContainerStore;
+  private _runtime?: OciRuntime;
+
+  constructor(readonly store: Store, readonly cfg: EngineConfig) {
+    this.containers = new ContainerStore(store.db);
+  }
+
+  runtime(): OciRuntime {
+    return (this._runtime ??= findRuntime({
+      name: this.cfg.runtime || this.cfg.engine.engine?.runtime || undefined,
+      runtimes: this.cfg.engine.engine?.runtimes,
+      cacheDir: this.store.runRoot,
+    }));
+  }
+
+  stateRoot(): string {
+    return runtimeStateRoot(this.store.runRoot, this.runtime());
+  }
+
+  get exitDir(): string {
+    return path.join(this.store.runRoot, 'exits');
+  }
+
+  lockFile(id: string): string {
+    return path.join(this.store.runRoot, 'locks', id);
+  }
+
+  async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const release = await lock(this.lockFile(id));
+    try { return await fn(); } finally { release(); }
+  }
+
+  /** The command conmon runs when the container exits. */
+  exitCommand(id: string): string[] {
+    const pierJs = path.resolve(__dirname, 'pier.js');
+    const entry = fs.existsSync(pierJs) ? pierJs : path.resolve(__dirname, '..', '..', 'dist', 'pier.js');
+    return [process.execPath, entry, '--root', this.store.graphRoot, '--runroot', this.store.runRoot,
+      '--storage-driver', this.store.driver, ...(this.cfg.runtime ? ['--runtime', this.cfg.runtime] : []),
+      '--log-level', 'error', 'container', 'cleanup', id];
+  }
+
+  /**
+   * Reconcile the recorded state with reality: a container whose process ended (exit file
+   * written by conmon) or whose conmon died is exited, never left "running".
+   */
+  sync(c: ContainerRecord): ContainerRecord {
+    if (!RUNNING.includes(c.state.status) && c.state.status !== 'created') return c;
+    if (c.state.status === 'created' && !c.state.conmonPid) return c;
+    const code = readExitCode(this.exitDir, c.id);
+    const conmonDead = c.state.conmonPid > 0 && !processAlive(c.state.conmonPid);
+    if (code === null && !conmonDead) return c;
+    return this.containers.updateState(c.id, (s) => {
+      if (!RUNNING.includes(s.status) && s.status !== 'created') return s;
+      const exitFile = path.join(this.exitDir, c.id);
+      let finished = new Date().toISOString();
+      try { finished = fs.statSync(exitFile).mtime.toISOString(); } catch { /* conmon died */ }
+      return {
+        ...s, status: 'exited', exitCode: code ?? (s.exitCode || 137), finishedAt: finished, pid: 0,
+        error: code === null ? 'conmon exited unexpectedly' : s.error,
+      };
+    });
+  }
+
+  get(nameOrId: string): ContainerRecord {
+    return this.sync(this.containers.lookup(nameOrId));
+  }
+
+  /** Start a created or exited container: mount, write the bundle, create under conmon, start. */
+  async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void> } = {}): Promise<ContainerRecord> {
+    return this.withLock(id, async () => {
+      let c = this.sync(this.containers.lookup(id));
+      if (c.state.status === 'running') return c;
+      if (c.state.status === 'paused') throw new ConflictError(`container ${c.id} is paused: unpause it first`);
+      if (c.state.status === 'removing') throw new ConflictError(`container ${c.id} is being removed`);
+      // A previous run may have left runtime state behind (e.g. a killed conmon).
+      await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+      const d = containerDirs(this.store, c.id);
+      const rootfs = mountRootfs(this.store, c.id, c.config.topLayer);
+      try {
+        const spec = this.specFor(c, rootfs, d.run);
+        fs.mkdirSync(d.userdata, { recursive: true });
+        writeSpec(d.userdata, spec);
+        fs.rmSync(path.join(this.exitDir, c.id), { force: true });
+        const created = await createContainer({
+          id: c.id, name: c.name, bundle: d.userdata, exitDir: this.exitDir, persistDir: d.run, socketDir: d.run,
+          runtime: this.runtime(), stateRoot: this.stateRoot(), terminal: !!c.config.create.tty,
+          stdin: !!c.config.create.interactive,
+          logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax,
+          exitCommand: this.exitCommand(c.id), conmonPath: this.cfg.conmon,
+          pidFile: path.join(d.run, 'pidfile'), conmonPidFile: path.join(d.run, 'conmon.pid'),
+        });
+        c = this.containers.updateState(c.id, (s) => ({ ...s, status: 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
+        if (hooks.beforeStart) await hooks.beforeStart(c, d.userdata);
+        await startContainer(this.runtime(), c.id, { root: this.stateRoot() });
+        return this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
+      } catch (e) {
+        await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+        this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));
+        unmountRootfs(this.store, c.id);
+        throw e;
+      }
+    });
+  }
+
+  private specFor(c: ContainerRecord, rootfs: string, runDir: string): ReturnType<typeof generateSpec> {
+    const o = c.config.create;
+    const files = writeEtcFiles({
+      dir: runDir, id: c.id, name: c.name, image: c.imageName, imageId: c.imageId ?? '', hostname: c.config.hostname,
+      addHost: o.addHost, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOption,
+      hostNetwork: c.config.networkMode === 'host', rootless: this.cfg.dirs.rootless,
+    });
+    const user = resolveUser(rootfs, c.config.user || '0', o.groupAdd ?? []);
+    const ns: NamespaceOptions = { network: this.netns(c.config.networkMode) };
+    for (const [k, v] of [['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts], ['cgroup', o.cgroupns]] as const) {
+      if (v) (ns as any)[k] = this.nsSetting(v, k === 'cgroup' ? 'cgroup' : k);
+    }
+    const sec = parseSecurityOpts(o.securityOpt ?? []);
+    const opts: SpecOptions = {
+      id: c.id,
+      rootfs,
+      args: [...c.config.entrypoint, ...c.config.cmd],
+      env: c.config.env.some((e) => e.startsWith('HOME=')) ? c.config.env : [...c.config.env, `HOME=${user.home || '/'}`],
+      cwd: c.config.workdir || '/',
+      user,
+      umask: o.umask,
+      hostname: c.config.hostname,
+      terminal: !!o.tty,
+      readOnly: o.readOnly,
+      readOnlyTmpfs: o.readOnlyTmpfs,
+      mounts: c.config.mounts.map((m) => ({ type: m.type === 'volume' ? 'bind' : m.type, source: m.source, destination: m.destination, options: m.options })),
+      engineFiles: { hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf, containerEnv: files.containerEnv },
+      shmSize: o.shmSize,
+      devices: o.devices,
+      privileged: o.privileged,
+      capAdd: o.capAdd,
+      capDrop: o.capDrop,
+      ...sec,
+      ulimits: o.ulimits,
+      resources: {
+        memory: o.memory, memorySwap: o.memorySwap, memoryReservation: o.memoryReservation, cpus: o.cpus,
+        cpuShares: o.cpuShares, cpusetCpus: o.cpusetCpus, cpusetMems: o.cpusetMems, pidsLimit: o.pidsLimit,
+      },
+      sysctls: o.sysctl,
+      namespaces: ns,
+      cgroupParent: o.cgroupParent,
+      oomScoreAdj: o.oomScoreAdj,
+      annotations: c.config.annotations,
+      stopSignal: c.config.stopSignal,
+      init: o.init,
+      initPath: o.initPath,
+      tz: o.tz,
+    };
+    return generateSpec(opts);
+  }
+
+  private netns(mode: string): NamespaceOptions['network'] {
+    if (mode === 'host') return 'host';
+    if (mode.startsWith('container:')) return this.nsSetting(mode, 'net');
+    if (mode.startsWith('ns:')) return { path: mode.slice(3) };
+    return 'private';
+  }
+
+  private nsSetting(v: string, kind: string): 'private' | 'host' | { path: string } {
+    if (v === 'host') return 'host';
+    if (v === 'private' || v === 'shareable' || v === '') return 'private';
+    if (v.startsWith('ns:')) return { path: v.slice(3) };
+    if (v.startsWith('container:')) {
+      const other = this.get(v.slice('container:'.length));
+      if (other.state.status !== 'running' || !other.state.pid) throw new ConflictError(`cannot join namespace of container ${other.id}: container is not running`);
+      return { path: `/proc/${other.state.pid}/ns/${kind}` };
+    }
+    throw new PierError(`invalid namespace mode "${v}"`);
+  }
+
+  /** Send a signal to the container's process. */
+  async kill(id: string, signal: number): Promise<ContainerRecord> {
+    const c = this.get(id);
+    if (c.state.status !== 'running' && c.state.status !== 'paused') {
+      throw new ConflictError(`can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
+    }
+    await runtimeKill(this.runtime(), c.id, signal, { root: this.stateRoot() });
+    return c;
+  }
+
+  /** Stop: the stop signal, then SIGKILL after the timeout; waits for the exit. */
+  async stop(id: string, timeoutSec?: number): Promise<ContainerRecord> {
+    let c = this.get(id);
+    if (c.state.status === 'created' || c.state.status === 'exited' || c.state.status === 'stopped' || c.state.status === 'configured') {
+      if (!c.state.stoppedByUser) c = this.containers.updateState(c.id, (s) => ({ ...s, stoppedByUser: true }));
+      return c;
+    }
+    c = this.containers.updateState(c.id, (s) => ({ ...s, stoppedByUser: true }));
+    const timeout = timeoutSec ?? c.config.stopTimeout;
+    if (c.state.status === 'paused') await runtimeResume(this.runtime(), c.id, { root: this.stateRoot() }).catch(() => undefined);
+    const rt = this.runtime();
+    const root = this.stateRoot();
+    if (timeout > 0) {
+      await runtimeKill(rt, c.id, c.config.stopSignal, { root }).catch(() => undefined);
+      const code = await waitForExit(this.exitDir, c.id, timeout * 1000).catch(() => null);
+      if (code === null) {
+        log.warn(`StopSignal ${signalName(c.config.stopSignal).replace(/^SIG/, '')} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
+      }
+    }
+    if (readExitCode(this.exitDir, c.id) === null) {
+      await runtimeKill(rt, c.id, 9, { root, all: true }).catch(() => undefined);
+      await waitForExit(this.exitDir, c.id, 30_000).catch(() => undefined);
+    }
+    await this.cleanup(c.id, { fromStop: true });
+    return this.get(c.id);
+  }
+
+  /** After the process exited: record the exit, release the runtime state and the mount. */
+  async cleanup(id: string, opts: { fromStop?: boolean } = {}): Promise<{ removed: boolean; restarted: boolean }> {
+    const c0 = this.containers.find(id);
+    if (!c0) return { removed: false, restarted: false };
+    return this.withLock(c0.id, async () => {
+      const c = this.containers.find(c0.id);
+      if (!c) return { removed: false, restarted: false };
+      const synced = this.sync(c);
+      if (RUNNING.includes(synced.state.status)) return { removed: false, restarted: false };
+      const st = await runtimeState(this.runtime(), c.id, { root: this.stateRoot() }).catch(() => null);
+      if (st && st.status === 'running') return { removed: false, restarted: false };
+      if (st) await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+      unmountRootfs(this.store, c.id);
+      if (synced.config.create.rm && !opts.fromStop) {
+        this.removeNow(synced);
+        return { removed: true, restarted: false };
+      }
+      return { removed: false, restarted: false };
+    });
+  }
+
+  /** Whether the restart policy asks for another run after this exit. */
+  shouldRestart(c: ContainerRecord): boolean {
+    const p = c.config.restart;
+    if (c.state.stoppedByUser || c.state.status !== 'exited') return false;
+    if (p.name === 'always' || p.name === 'unless-stopped') return true;
+    if (p.name === 'on-failure') return c.state.exitCode !== 0 && (p.maximumRetryCount === 0 || c.state.restartCount < p.maximumRetryCount);
+    return false;
+  }
+
+  /** Remove the record and storage; the caller holds the lock and made sure it is stopped. */
+  removeNow(c: ContainerRecord): void {
+    this.containers.updateState(c.id, (s) => ({ ...s, status: 'removing' }));
+    removeContainerStorage(this.store, c.id);
+    fs.rmSync(path.join(this.exitDir, c.id), { force: true });
+    this.containers.delete(c.id);
+  }
+
+  async remove(id: string, opts: { force?: boolean; timeout?: number }): Promise<ContainerRecord> {
+    let c = this.get(id);
+    if (RUNNING.includes(c.state.status)) {
+      if (!opts.force) {
+        throw new ConflictError(`cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
+      }
+      c = await this.stop(c.id, opts.timeout ?? 0);
+    }
+    await this.withLock(c.id, async () => {
+      const cur = this.containers.find(c.id);
+      if (!cur) return;
+      await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+      this.removeNow(cur);
+    });
+    return c;
+  }
+
+  async pause(id: string): Promise<void> {
+    const c = this.get(id);
+    if (c.state.status !== 'running') throw new ConflictError(`"${c.name}" is not running, can't pause: container state improper`);
+    await runtimePause(this.runtime(), c.id, { root: this.stateRoot() });
+    this.containers.updateState(c.id, (s) => ({ ...s, status: 'paused' }));
+  }
+
+  async unpause(id: string): Promise<void> {
+    const c = this.get(id);
+    if (c.state.status !== 'paused') throw new ConflictError(`"${c.name}" is not paused, can't unpause: container state improper`);
+    await runtimeResume(this.runtime(), c.id, { root: this.stateRoot() });
+    this.containers.updateState(c.id, (s) => ({ ...s, status: 'running' }));
+  }
+}
+
+/** --security-opt values → spec options. */
+export function parseSecurityOpts(opts: string[]): Pick<SpecOptions, 'seccomp' | 'apparmorProfile' | 'noNewPrivileges' | 'mask' | 'unmask'> {
+  const out: ReturnType<typeof parseSecurityOpts> = {};
+  for (const o of opts) {
+    if (o === 'no-new-privileges' || o === 'no-new-privileges=true' || o === 'no-new-privileges:true') { out.noNewPrivileges = true; continue; }
+    const i = o.search(/[=:]/);
+    const k = i < 0 ? o : o.slice(0, i);
+    const v = i < 0 ? '' : o.slice(i + 1);
+    switch (k) {
+      case 'seccomp': out.seccomp = v; break;
+      case 'apparmor': out.apparmorProfile = v; break;
+      case 'label': if (!/^(disable|type:|level:|user:|role:|filetype:|nested)/.test(v)) throw new PierError(`invalid --security-opt 2: "${o}"`); break;
+      case 'mask': out.mask = [...(out.mask ?? []), ...v.split(':')]; break;
+      case 'unmask': out.unmask = [...(out.unmask ?? []), ...v.split(':')]; break;
+      case 'no-new-privileges': out.noNewPrivileges = v !== 'false'; break;
+      default: throw new PierError(`invalid --security-opt 1: "${o}"`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+// A container's root file system: a writable layer over its image's layers (overlay), or a
+// private copy of the image's tree (vfs). Mounted at start, unmounted at cleanup.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Store } from '../storage/store';
+import { native } from '../util/native';
+import { PierError } from '../util/errors';
+
+export interface ContainerDirs {
+  /** Persistent per-container dir: the writable layer and userdata. */
+  base: string;
+  /** Bundle dir: config.json, and files conmon keeps with the container. */
+  userdata: string;
+  /** overlay upper dir / vfs tree. */
+  diff: string;
+  work: string;
+  /** Where the rootfs is mounted (overlay) or lives (vfs). */
+  rootfs: string;
+  /** Per-boot runtime state: hosts, resolv.conf, exit files, attach sockets, logs. */
+  run: string;
+}
+
+export function containerDirs(store: Store, id: string): ContainerDirs {
+  const base = path.join(store.graphRoot, 'containers', id);
+  const overlay = store.driver === 'overlay';
+  return {
+    base,
+    userdata: path.join(base, 'userdata'),
+    diff: path.join(base, overlay ? 'diff' : 'rootfs'),
+    work: path.join(base, 'work'),
+    rootfs: path.join(base, overlay ? 'merged' : 'rootfs'),
+    run: path.join(store.runRoot, 'containers', id),
+  };
+}
+
+/** Create the container's writable layer (and, for vfs, its private copy of the image). */
+export function createContainerStorage(store: Store, id: string, topLayer: string | null): ContainerDirs {
+  const d = containerDirs(store, id);
+  fs.mkdirSync(d.userdata, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(d.run, { recursive: true, mode: 0o700 });
+  if (store.driver === 'overlay') {
+    for (const p of [d.diff, d.work, d.rootfs]) fs.mkdirSync(p, { recursive: true, mode: 0o755 });
+  } else if (topLayer) {
+    const r = spawnSync('cp', ['-a', '--reflink=auto', store.layers.diffDir(topLayer), d.diff]);
+    if (r.status !== 0) throw new PierError(`copying image tree: ${r.stderr.toString().trim()}`);
+  } else {
+    fs.mkdirSync(d.diff, { recursive: true, mode: 0o755 });
+  }
+  return d;
+}
+
+export function isMounted(target: string): boolean {
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  const esc = target.replace(/ /g, '\\040');
+  return mounts.split('\n').some((l) => l.split(' ')[4] === esc);
+}
+
+/** Mount the container's rootfs (idempotent); returns its path. */
+export function mountRootfs(store: Store, id: string, topLayer: string | null): string {
+  const d = containerDirs(store, id);
+  if (store.driver !== 'overlay') return d.rootfs;
+  if (isMounted(d.rootfs)) return d.rootfs;
+  const overlayDir = store.layers.driverDir;
+  let lowers = store.layers.chain(topLayer).reverse().map((l) => `l/${l.link}`);
+  if (!lowers.length) {
+    const empty = path.join(overlayDir, 'empty');
+    fs.mkdirSync(empty, { recursive: true });
+    lowers = ['empty'];
+  }
+  const data = `lowerdir=${lowers.join(':')},upperdir=${d.diff},workdir=${d.work}`;
+  if (data.length > 4000) throw new PierError(`too many image layers (${lowers.length}) to mount`);
+  // Relative lower dirs keep the option string short; the kernel resolves them from our cwd.
+  const cwd = process.cwd();
+  process.chdir(overlayDir);
+  try {
+    native().mount('overlay', d.rootfs, 'overlay', 0, data);
+  } catch (e: any) {
+    throw new PierError(`mounting container rootfs: ${e.message}`);
+  } finally {
+    process.chdir(cwd);
+  }
+  return d.rootfs;
+}
+
+export function unmountRootfs(store: Store, id: string): void {
+  const d = containerDirs(store, id);
+  if (store.driver !== 'overlay') return;
+  for (let i = 0; i < 10 && isMounted(d.rootfs); i++) {
+    try {
+      native().umount2(d.rootfs, 0);
+    } catch (e: any) {
+      if (e.code === 'EBUSY') native().umount2(d.rootfs, native().constants.MNT_DETACH);
+      else if (e.code !== 'EINVAL') throw new PierError(`unmounting container rootfs: ${e.message}`);
+    }
+  }
+}
+
+/** Remove all of a container's storage (after unmounting). */
+export function removeContainerStorage(store: Store, id: string): void {
+  unmountRootfs(store, id);
+  const d = containerDirs(store, id);
+  fs.rmSync(d.base, { recursive: true, force: true });
+  fs.rmSync(d.run, { recursive: true, force: true });
+}

@@ -1,0 +1,335 @@
+// The OCI runtime (crun, runc, ...): finding one that works on this host, and the thin
+// wrappers around its CLI that pier needs outside conmon (state, start, kill, delete,
+// pause, resume, update). Every call passes pier's own state root (`--root`), so pier
+// never shares /run/runc or /run/crun with other engines.
+import { execFile, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PierError, EXIT_CANNOT_INVOKE, EXIT_ENGINE, EXIT_NOT_FOUND } from '../util/errors';
+
+/** A resolved OCI runtime binary. */
+export interface OciRuntime {
+  /** Short name (crun, runc, or the basename of a path given by the user). */
+  name: string;
+  /** Absolute path of the binary. */
+  path: string;
+}
+
+/** Options shared by the runtime CLI wrappers. */
+export interface RuntimeCallOptions {
+  /** The runtime's state directory (`--root`); pier-specific, see runtimeStateRoot(). */
+  root: string;
+}
+
+/** Where pier keeps a runtime's state: `<runRoot>/<runtime name>`. */
+export function runtimeStateRoot(runRoot: string, rt: Pick<OciRuntime, 'name'>): string {
+  return path.join(runRoot, rt.name);
+}
+
+/** Podman's default search paths per runtime name (containers.conf [engine.runtimes] adds to these). */
+export const DEFAULT_RUNTIME_PATHS: Record<string, string[]> = {
+  crun: ['/usr/bin/crun', '/usr/sbin/crun', '/usr/local/bin/crun', '/usr/local/sbin/crun', '/sbin/crun', '/bin/crun', '/run/current-system/sw/bin/crun'],
+  runc: ['/usr/bin/runc', '/usr/sbin/runc', '/usr/local/bin/runc', '/usr/local/sbin/runc', '/sbin/runc', '/bin/runc', '/usr/lib/cri-o-runc/sbin/runc', '/run/current-system/sw/bin/runc'],
+};
+
+export interface FindRuntimeOptions {
+  /** --runtime or containers.conf `runtime`: a name or a path; honoured strictly. */
+  name?: string;
+  /** Names tried in order when no name is given (podman: crun, then runc). */
+  candidates?: string[];
+  /** containers.conf [engine.runtimes]: name → candidate paths (searched before the defaults). */
+  runtimes?: Record<string, string[]>;
+  /** Directory for the cached probe results (e.g. the run root); no caching when absent. */
+  cacheDir?: string;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) return false;
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function searchPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (!dir) continue;
+    const f = path.join(dir, name);
+    if (isExecutable(f)) return f;
+  }
+  return undefined;
+}
+
+/** The first existing binary for a runtime name: configured paths, defaults, then $PATH. */
+export function lookupRuntimePath(name: string, runtimes: Record<string, string[]> = {}): string | undefined {
+  const list = [...(runtimes[name] ?? []), ...(DEFAULT_RUNTIME_PATHS[name] ?? [])];
+  for (const p of list) if (isExecutable(p)) return p;
+  return searchPath(name);
+}
+
+/** How the host mounts cgroups: v2 only, v1 only, or v1 with a v2 hierarchy at /sys/fs/cgroup/unified. */
+export type CgroupMode = 'unified' | 'legacy' | 'hybrid';
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+export function cgroupMode(root = '/sys/fs/cgroup'): CgroupMode {
+  const isV2 = (p: string): boolean => {
+    try { return fs.statfsSync(p).type === CGROUP2_SUPER_MAGIC; } catch { return false; }
+  };
+  if (isV2(root)) return 'unified';
+  return isV2(path.join(root, 'unified')) ? 'hybrid' : 'legacy';
+}
+
+/** Result of checking whether a runtime can run containers here. */
+export interface RuntimeProbe {
+  usable: boolean;
+  reason?: string;
+  version?: string;
+}
+
+/**
+ * Checks a runtime binary: it must answer `--version`; crun additionally refuses a hybrid
+ * cgroup layout whose v2 hierarchy has controllers enabled ("cgroups in hybrid mode not
+ * supported"), so that layout makes it unusable.
+ */
+export function probeRuntime(rt: OciRuntime, cgroupRoot = '/sys/fs/cgroup'): RuntimeProbe {
+  let version: string;
+  try {
+    version = execFileSync(rt.path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  } catch (e: any) {
+    return { usable: false, reason: `${rt.path} --version failed: ${String(e.stderr || e.message).trim()}` };
+  }
+  const first = version.split('\n')[0].trim();
+  if (/\bcrun\b/.test(first) || rt.name === 'crun') {
+    if (cgroupMode(cgroupRoot) === 'hybrid') {
+      let controllers = '';
+      try { controllers = fs.readFileSync(path.join(cgroupRoot, 'unified', 'cgroup.controllers'), 'utf8').trim(); } catch { /* unreadable: assume none */ }
+      if (controllers) {
+        return { usable: false, version: first, reason: `crun does not support hybrid cgroups with controllers enabled in the v2 hierarchy (${controllers})` };
+      }
+    }
+  }
+  return { usable: true, version: first };
+}
+
+const PROBE_CACHE = 'runtime-probe.json';
+
+/** probeRuntime() with a result cached under cacheDir, keyed by path, size and mtime of the binary. */
+export function probeRuntimeCached(rt: OciRuntime, cacheDir?: string): RuntimeProbe {
+  if (!cacheDir) return probeRuntime(rt);
+  let key: string;
+  try {
+    const st = fs.statSync(rt.path);
+    key = `${rt.path}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return probeRuntime(rt);
+  }
+  const file = path.join(cacheDir, PROBE_CACHE);
+  let cache: Record<string, RuntimeProbe> = {};
+  try { cache = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { /* no cache yet */ }
+  if (cache[key]) return cache[key];
+  const result = probeRuntime(rt);
+  cache[key] = result;
+  try {
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(cache));
+    fs.renameSync(tmp, file);
+  } catch { /* caching is best effort */ }
+  return result;
+}
+
+/**
+ * Resolves the OCI runtime. An explicit name or path is honoured as is (error when it does
+ * not exist); otherwise the candidates are tried in order and the first one that can work on
+ * this host wins (crun is skipped on hybrid cgroup v1 hosts, falling back to runc).
+ */
+export function findRuntime(opts: FindRuntimeOptions = {}): OciRuntime {
+  const runtimes = opts.runtimes ?? {};
+  if (opts.name) {
+    const want = opts.name;
+    if (want.includes('/')) {
+      if (!isExecutable(want)) throw new PierError(`default OCI runtime "${want}" not found: invalid argument`);
+      return { name: path.basename(want), path: path.resolve(want) };
+    }
+    const p = lookupRuntimePath(want, runtimes);
+    if (!p) throw new PierError(`default OCI runtime "${want}" not found: invalid argument`);
+    return { name: want, path: p };
+  }
+  const candidates = opts.candidates ?? ['crun', 'runc'];
+  const rejected: string[] = [];
+  for (const name of candidates) {
+    const p = lookupRuntimePath(name, runtimes);
+    if (!p) continue;
+    const rt = { name, path: p };
+    const probe = probeRuntimeCached(rt, opts.cacheDir);
+    if (probe.usable) return rt;
+    rejected.push(`${name} (${probe.reason})`);
+  }
+  if (rejected.length) throw new PierError(`no usable OCI runtime found: ${rejected.join('; ')}`);
+  throw new PierError(`default OCI runtime "${candidates[0] ?? 'crun'}" not found: invalid argument`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Runtime error messages
+
+/** Pulls the human message out of runtime stderr (JSON log lines, logfmt `msg="..."`, or raw text). */
+export function runtimeMessage(stderr: string): string {
+  const msgs: string[] = [];
+  for (const raw of stderr.split('\n')) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (line.startsWith('{')) {
+      try {
+        const j = JSON.parse(line);
+        if (typeof j.msg === 'string') {
+          if (j.level === undefined || j.level === 'error' || j.level === 'fatal') msgs.push(j.msg);
+          continue;
+        }
+      } catch { /* not JSON */ }
+    }
+    const m = /(?:^|\s)msg="((?:[^"\\]|\\.)*)"/.exec(line);
+    if (m) {
+      if (/level=(warning|info|debug)/.test(line)) continue;
+      try { msgs.push(JSON.parse(`"${m[1]}"`)); } catch { msgs.push(m[1]); }
+      continue;
+    }
+    msgs.push(line);
+  }
+  return msgs.join('\n').trim();
+}
+
+/** podman's suffixes for OCI runtime failures, by class. */
+export const OCI_NOT_FOUND = 'OCI runtime attempted to invoke a command that was not found';
+export const OCI_PERMISSION_DENIED = 'OCI permission denied';
+export const OCI_RUNTIME_ERROR = 'OCI runtime error';
+
+/**
+ * Turns a runtime failure message into a PierError with podman's exit-code semantics:
+ * "executable file not found" / "no such file or directory" → 127, "permission denied" /
+ * "operation not permitted" → 126, anything else → 125.
+ */
+export function ociRuntimeError(runtimeName: string, message: string): PierError {
+  const msg = runtimeMessage(message) || message.trim() || 'unknown error';
+  if (/permission denied|operation not permitted/i.test(msg)) {
+    return new PierError(`${runtimeName}: ${msg}: ${OCI_PERMISSION_DENIED}`, EXIT_CANNOT_INVOKE);
+  }
+  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(msg)) {
+    return new PierError(`${runtimeName}: ${msg}: ${OCI_NOT_FOUND}`, EXIT_NOT_FOUND);
+  }
+  return new PierError(`${runtimeName}: ${msg}: ${OCI_RUNTIME_ERROR}`, EXIT_ENGINE);
+}
+
+// ---------------------------------------------------------------------------------------
+// CLI wrappers
+
+interface RunResult { code: number; stdout: string; stderr: string }
+
+function run(rt: OciRuntime, opts: RuntimeCallOptions, args: string[], input?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(rt.path, ['--root', opts.root, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err && typeof (err as any).code !== 'number') {
+        reject(new PierError(`${rt.name}: ${err.message}: ${OCI_RUNTIME_ERROR}`));
+        return;
+      }
+      resolve({ code: err ? ((err as any).code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+    else child.stdin?.end();
+  });
+}
+
+const GONE = /does not exist|not found|no such file or directory/i;
+const NOT_RUNNING = /not running|already finished|process already|container not running|no such process|is stopped/i;
+
+/** OCI state as reported by `runtime state`. */
+export interface RuntimeStateInfo {
+  ociVersion?: string;
+  id: string;
+  pid: number;
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped' | string;
+  bundle: string;
+  rootfs?: string;
+  created?: string;
+  owner?: string;
+  annotations?: Record<string, string>;
+}
+
+/** `runtime state ID`: the parsed state, or null when the runtime does not know the container. */
+export async function runtimeState(rt: OciRuntime, id: string, opts: RuntimeCallOptions): Promise<RuntimeStateInfo | null> {
+  const r = await run(rt, opts, ['state', id]);
+  if (r.code !== 0) {
+    if (GONE.test(r.stderr)) return null;
+    throw ociRuntimeError(rt.name, r.stderr);
+  }
+  return JSON.parse(r.stdout) as RuntimeStateInfo;
+}
+
+/** `runtime start ID`: runs the user process of a created container. */
+export async function runtimeStart(rt: OciRuntime, id: string, opts: RuntimeCallOptions): Promise<void> {
+  const r = await run(rt, opts, ['start', id]);
+  if (r.code !== 0) throw ociRuntimeError(rt.name, r.stderr);
+}
+
+function signalArg(sig: string | number): string {
+  if (typeof sig === 'number') return String(sig);
+  const s = sig.toUpperCase();
+  if (/^\d+$/.test(s)) return s;
+  return s.startsWith('SIG') ? s.slice(3) : s;
+}
+
+/**
+ * `runtime kill [--all] ID SIG`. Resolves true when signalled, false when the container's
+ * process had already gone; other failures throw.
+ */
+export async function runtimeKill(rt: OciRuntime, id: string, sig: string | number, opts: RuntimeCallOptions & { all?: boolean }): Promise<boolean> {
+  const args = ['kill'];
+  if (opts.all) args.push('--all');
+  args.push(id, signalArg(sig));
+  const r = await run(rt, opts, args);
+  if (r.code === 0) return true;
+  if (NOT_RUNNING.test(r.stderr) || GONE.test(r.stderr)) return false;
+  throw ociRuntimeError(rt.name, r.stderr);
+}
+
+/** `runtime delete [--force] ID`; a container the runtime does not know is not an error. */
+export async function runtimeDelete(rt: OciRuntime, id: string, opts: RuntimeCallOptions & { force?: boolean }): Promise<void> {
+  const args = ['delete'];
+  if (opts.force) args.push('--force');
+  args.push(id);
+  const r = await run(rt, opts, args);
+  if (r.code !== 0 && !GONE.test(r.stderr)) throw ociRuntimeError(rt.name, r.stderr);
+}
+
+/** `runtime pause ID`. */
+export async function runtimePause(rt: OciRuntime, id: string, opts: RuntimeCallOptions): Promise<void> {
+  const r = await run(rt, opts, ['pause', id]);
+  if (r.code !== 0) throw ociRuntimeError(rt.name, r.stderr);
+}
+
+/** `runtime resume ID`. */
+export async function runtimeResume(rt: OciRuntime, id: string, opts: RuntimeCallOptions): Promise<void> {
+  const r = await run(rt, opts, ['resume', id]);
+  if (r.code !== 0) throw ociRuntimeError(rt.name, r.stderr);
+}
+
+/** `runtime update --resources - ID` with an OCI LinuxResources object on stdin. */
+export async function runtimeUpdate(rt: OciRuntime, id: string, resources: object, opts: RuntimeCallOptions): Promise<void> {
+  const r = await run(rt, opts, ['update', '--resources', '-', id], JSON.stringify(resources));
+  if (r.code !== 0) throw ociRuntimeError(rt.name, r.stderr);
+}
+
+/** `runtime list` (JSON): the ids the runtime knows under this root. */
+export async function runtimeList(rt: OciRuntime, opts: RuntimeCallOptions): Promise<RuntimeStateInfo[]> {
+  const r = await run(rt, opts, ['list', '--format', 'json']);
+  if (r.code !== 0) {
+    if (GONE.test(r.stderr)) return [];
+    throw ociRuntimeError(rt.name, r.stderr);
+  }
+  const out = r.stdout.trim();
+  if (!out || out === 'null') return [];
+  return JSON.parse(out) as RuntimeStateInfo[];
+}
