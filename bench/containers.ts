@@ -1,0 +1,106 @@
+// Side-by-side benchmark of pier and podman container commands in one run: `run --rm IMG
+// true` (--network none), `ps -a` with 100 containers, 20 parallel `run -d`, peak RSS.
+// Each side has a private store loaded with the same busybox image. Run: bash bench/containers.sh
+import { execFileSync, spawnSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { busyboxImage, writeDockerArchive } from '../tests/fixtures/images';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-bench-ctr-'));
+const pierBin = path.resolve(__dirname, '..', 'dist', 'pier.js');
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+
+interface Side { name: string; argv: string[] }
+const sides: Side[] = [
+  { name: 'pier', argv: [pierBin, '--root', path.join(work, 'pier-root'), '--runroot', path.join(work, 'pier-run')] },
+  // crun 1.8.1 refuses this host's hybrid cgroups; podman is given runc, as pier picks it.
+  { name: 'podman', argv: ['podman', '--root', path.join(work, 'podman-root'), '--runroot', path.join(work, 'podman-run'), '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'] },
+];
+const cmd = (s: Side, args: string) => `${s.argv.join(' ')} ${args}`;
+
+function sh(c: string): string {
+  const r = spawnSync('bash', ['-c', c], { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`failed (${r.status}): ${c}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function hyperfine(label: string, cmds: string[], extra: string[]): number[] {
+  const out = path.join(work, `${label}.json`);
+  execFileSync('hyperfine', ['--style', 'basic', '--export-json', out, ...extra, ...cmds], { stdio: 'inherit', env });
+  return (JSON.parse(fs.readFileSync(out, 'utf8')).results as { median: number }[]).map((r) => r.median);
+}
+
+function peakRss(c: string): number {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'bash', '-c', `${c} >/dev/null`], { env, encoding: 'utf8' });
+  const lines = r.stderr.trim().split('\n');
+  return parseInt(lines[lines.length - 1], 10) / 1024;
+}
+
+async function parallelRuns(s: Side, n: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolve, reject) => {
+    const [bin, ...rest] = s.argv;
+    const p = spawn(bin, [...rest, 'run', '-d', '--network', 'none', 'localhost/busybox', 'sleep', '600'], { env, stdio: 'ignore' });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${s.name} run -d exited ${code}`))));
+  })));
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function main() {
+  const rows: { what: string; pier: number; podman: number; target: number; unit: string }[] = [];
+  const archive = path.join(work, 'busybox.tar');
+  await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
+  try {
+    for (const s of sides) sh(cmd(s, `load -q -i ${archive}`));
+
+    const run = hyperfine('run', sides.map((s) => cmd(s, 'run --rm --network none localhost/busybox true')), ['--warmup', '2', '--runs', process.env.BENCH_RUNS ?? '20']);
+    rows.push({ what: 'run --rm --network none IMG true', pier: run[0], podman: run[1], target: 0.7, unit: 's' });
+    for (const s of sides) {
+      const left = sh(cmd(s, 'ps -aq')).trim();
+      if (left) throw new Error(`${s.name}: run --rm left containers behind: ${left}`);
+    }
+
+    const rss = sides.map((s) => peakRss(cmd(s, 'run --rm --network none localhost/busybox true')));
+    rows.push({ what: 'peak RSS of run --rm (MiB)', pier: rss[0], podman: rss[1], target: NaN, unit: 'MiB' });
+
+    const par: number[] = [];
+    for (const s of sides) {
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        times.push(await parallelRuns(s, 20));
+        sh(cmd(s, 'rm -a -f -t 0'));
+      }
+      par.push(times.sort((a, b) => a - b)[1]);
+    }
+    rows.push({ what: '20 parallel run -d (wall)', pier: par[0], podman: par[1], target: 0.7, unit: 's' });
+
+    for (const s of sides) {
+      for (let i = 0; i < 100; i += 10) {
+        sh(Array.from({ length: 10 }, () => `${cmd(s, 'create --network none localhost/busybox true')} >/dev/null &`).join(' ') + ' wait');
+      }
+      const n = sh(cmd(s, 'ps -aq')).trim().split('\n').length;
+      if (n !== 100) throw new Error(`${s.name}: expected 100 containers, have ${n}`);
+    }
+    const ps = hyperfine('ps', sides.map((s) => cmd(s, 'ps -a')), ['--warmup', '3', '--runs', '30']);
+    rows.push({ what: 'ps -a (100 containers)', pier: ps[0], podman: ps[1], target: 1.0, unit: 's' });
+    const psRss = sides.map((s) => peakRss(cmd(s, 'ps -a')));
+    rows.push({ what: 'peak RSS of ps -a (MiB)', pier: psRss[0], podman: psRss[1], target: NaN, unit: 'MiB' });
+  } finally {
+    for (const s of sides) spawnSync('bash', ['-c', `${cmd(s, 'rm -a -f -t 0')} >/dev/null 2>&1`], { env });
+    spawnSync('bash', ['-c', `grep ' ${work}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
+    spawnSync('rm', ['-rf', work]);
+  }
+  console.log('\n| benchmark | pier | podman | pier/podman | target | met |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    const ratio = r.pier / r.podman;
+    const fmt = (v: number) => (r.unit === 's' ? `${(v * 1000).toFixed(1)} ms` : `${v.toFixed(1)} MiB`);
+    const target = isNaN(r.target) ? '-' : `<= ${r.target}x`;
+    const met = isNaN(r.target) ? '-' : ratio <= r.target ? 'yes' : 'NO';
+    console.log(`| ${r.what} | ${fmt(r.pier)} | ${fmt(r.podman)} | ${ratio.toFixed(2)}x | ${target} | ${met} |`);
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
