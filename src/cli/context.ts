@@ -1,10 +1,12 @@
 // What every command's run() receives: parsed global options and lazily created engines.
 import { resolveConfig, EngineConfig, GlobalOptions } from '../config/config';
 import type { ImageEngine } from '../domain/images';
+import type { ContainerEngine } from '../domain/containers';
 
 export class Ctx {
   private _cfg?: EngineConfig;
   private _images?: ImageEngine;
+  private _containers?: ContainerEngine;
 
   constructor(readonly globals: GlobalOptions, readonly commandName: string) {}
 
@@ -16,9 +18,21 @@ export class Ctx {
   images(): ImageEngine {
     if (!this._images) {
       const { LocalImageEngine } = require('../domain/local/images') as typeof import('../domain/local/images');
-      this._images = new LocalImageEngine(this.cfg);
+      const engine = new LocalImageEngine(this.cfg);
+      // Images used by containers are protected from removal.
+      engine.containersUsing = (id: string) => (this.containers() as any).imagesInUse().get(id) ?? [];
+      this._images = engine;
     }
     return this._images;
+  }
+
+  /** The container engine (local, in-process). */
+  containers(): ContainerEngine {
+    if (!this._containers) {
+      const { LocalContainerEngine } = require('../domain/local/containers') as typeof import('../domain/local/containers');
+      this._containers = new LocalContainerEngine(this.cfg, this.images() as import('../domain/local/images').LocalImageEngine);
+    }
+    return this._containers;
   }
 
   out(s: string): void {

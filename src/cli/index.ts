@@ -1,5 +1,5 @@
 // The CLI's main: parse argv, dispatch to the command, map errors to podman's exit codes.
-import { parse, checkArgs, helpText, commandPath, CommandDef } from './parser';
+import { parse, checkArgs, helpText, commandPath, CommandDef, ArgCountError } from './parser';
 import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<void> {
     if (opts.logLevel) setLogLevel(opts.logLevel);
     checkArgs(cmd, path, args);
   } catch (e) {
-    fail(errorMessage(e), EXIT_ENGINE, `See '${commandPath(path)} --help'`);
+    fail(errorMessage(e), EXIT_ENGINE, e instanceof ArgCountError ? undefined : `See '${commandPath(path)} --help'`);
   }
   const ctx = new Ctx(
     {

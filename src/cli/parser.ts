@@ -188,18 +188,18 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
 }
 
 /** Validate the number of positional arguments of the selected command. */
-export function checkArgs(cmd: CommandDef, path: CommandDef[], args: string[]): void {
-  const name = commandPath(path);
-  if (cmd.minArgs !== undefined && args.length < cmd.minArgs) {
-    if (cmd.minArgs === 1 && cmd.maxArgs === 1) throw new UsageError(`accepts 1 arg(s), received ${args.length}`);
-    throw new UsageError(`"${name}" requires at least ${cmd.minArgs} argument${cmd.minArgs === 1 ? '' : 's'}`);
-  }
-  if (cmd.maxArgs !== undefined && args.length > cmd.maxArgs) {
-    if (cmd.maxArgs === 0) throw new UsageError(`\`${name}\` takes no arguments`);
-    if (cmd.minArgs === cmd.maxArgs) throw new UsageError(`accepts ${cmd.maxArgs} arg(s), received ${args.length}`);
-    throw new UsageError(`"${name}" accepts at most ${cmd.maxArgs} argument${cmd.maxArgs === 1 ? '' : 's'}`);
-  }
+export function checkArgs(cmd: CommandDef, _path: CommandDef[], args: string[]): void {
+  const min = cmd.minArgs;
+  const max = cmd.maxArgs;
+  const n = args.length;
+  if (min !== undefined && max !== undefined && min === max && n !== min) throw new ArgCountError(`accepts ${min} arg(s), received ${n}`);
+  if (min !== undefined && max !== undefined && (n < min || n > max)) throw new ArgCountError(`accepts between ${min} and ${max} arg(s), received ${n}`);
+  if (min !== undefined && n < min) throw new ArgCountError(`requires at least ${min} arg(s), only received ${n}`);
+  if (max !== undefined && n > max) throw new ArgCountError(max === 0 ? `\`${commandPath(_path)}\` takes no arguments` : `accepts at most ${max} arg(s), received ${n}`);
 }
+
+/** A wrong number of arguments: podman prints no usage hint after these. */
+export class ArgCountError extends UsageError {}
 
 function flagLine(f: FlagDef): [string, string] {
   const short = f.short ? `-${f.short}, ` : '    ';

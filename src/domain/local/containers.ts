@@ -359,8 +359,8 @@ export class LocalContainerEngine implements ContainerEngine {
       return timeAgo(new Date(iso));
     };
     switch (s.status) {
-      case 'running': return `Up ${ago(s.startedAt).replace(/ ago$/, '')}`;
-      case 'paused': return `Up ${ago(s.startedAt).replace(/ ago$/, '')} (paused)`;
+      case 'running': return `Up ${ago(s.startedAt)}`;
+      case 'paused': return `Up ${ago(s.startedAt)} (paused)`;
       case 'exited': case 'stopped': return `Exited (${s.exitCode}) ${ago(s.finishedAt || s.startedAt)}`;
       case 'created': return 'Created';
       default: return s.status.charAt(0).toUpperCase() + s.status.slice(1);

@@ -8,7 +8,7 @@ import type {
 } from '../images';
 import { lookupImage, mustLookup, normalizeLocalName } from '../../image/lookup';
 import { NotFoundError, PierError, ConflictError, UsageError } from '../../util/errors';
-import { imageFilter } from '../../image/filters';
+import { compileImageFilters } from '../../image/filters';
 
 export function splitName(name: string): { repo: string; tag: string } {
   const at = name.indexOf('@');
@@ -95,9 +95,9 @@ export class LocalImageEngine implements ImageEngine {
     let rows = images.map((i) => this.summary(i, parentOf, children));
     const intermediate = (s: ImageSummary) => s.RepoTags.length === 0 && children.has(s.Id);
     if (!opts.all) rows = rows.filter((r) => !intermediate(r));
-    for (const f of opts.filters ?? []) {
-      const pred = imageFilter(f, (n: string) => { const i = lookupImage(this.store, n, this.searchRegistries()); return i ? this.summary(i, parentOf, children) : undefined; }, intermediate);
-      rows = rows.filter(pred);
+    if (opts.filters?.length) {
+      const lookup = (n: string) => { const i = lookupImage(this.store, n, this.searchRegistries()); return i ? this.summary(i, parentOf, children) : undefined; };
+      rows = rows.filter(compileImageFilters(opts.filters, lookup, intermediate));
     }
     return rows;
   }
@@ -167,9 +167,9 @@ export class LocalImageEngine implements ImageEngine {
   }
 
   /** Layers used by containers: filled in by the container engine. */
-  protected layerInUse: (layerId: string) => boolean = () => false;
+  layerInUse: (layerId: string) => boolean = () => false;
   /** Containers using an image: filled in by the container engine. */
-  protected containersUsing: (imageId: string) => string[] = () => [];
+  containersUsing: (imageId: string) => string[] = () => [];
 
   async remove(namesOrIds: string[], opts: { force?: boolean; all?: boolean; ignore?: boolean }): Promise<RemoveReport> {
     const report: RemoveReport = { untagged: [], deleted: [], errors: [], exitCode: 0 };

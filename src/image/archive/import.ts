@@ -93,10 +93,10 @@ export async function importTarball(store: Store, source: string, opts: ImportOp
       history: [{
         created: now,
         created_by: `/bin/sh -c #(nop) ADD file:${hexOf(layer.diffId)} in / `,
-        ...(opts.message ? { comment: opts.message } : {}),
+        comment: opts.message || 'imported from tarball',
       }],
     };
-    if (opts.message) cfg.comment = opts.message;
+    cfg.comment = opts.message || 'imported from tarball';
     const configRaw = JSON.stringify(cfg);
     const configDigest = sha256(configRaw);
     progress.line(`Copying config ${configDigest}`);

@@ -1,0 +1,188 @@
+// inspect, tag/untag, rmi/image rm, image exists, image prune, history and image tree.
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestStore, seedStandard, seedImage, openStore, closeAll, Seeded } from './helpers';
+
+type Std = Record<'base' | 'mid' | 'child' | 'orphan' | 'lone', Seeded>;
+
+describe('image management commands', () => {
+  let ts: TestStore;
+  let imgs: Std;
+  beforeEach(async () => {
+    ts = new TestStore({ driver: 'vfs' });
+    imgs = await seedStandard(ts);
+  });
+  afterEach(() => ts.cleanup());
+
+  const ids = () => ts.ok(['images', '-a', '-q', '--no-trunc']).trim().split('\n').filter(Boolean).map((x) => x.slice(7));
+
+  test('image inspect: JSON array of images', () => {
+    const arr = JSON.parse(ts.ok(['image', 'inspect', 'localhost/base:1', 'alpine:3.18']));
+    assert.equal(arr.length, 2);
+    assert.equal(arr[0].Id, imgs.base.id);
+    assert.deepEqual(arr[0].RepoTags, ['localhost/base:1', 'quay.io/acme/base:v2']);
+    assert.equal(arr[1].Id, imgs.lone.id);
+    assert.deepEqual(arr[1].RootFS.Layers, imgs.lone.diffIds);
+  });
+
+  test('inspect --format and pier inspect --type', () => {
+    assert.equal(ts.ok(['image', 'inspect', '--format', '{{.Id}} {{.Os}}', 'child']), `${imgs.child.id} linux\n`);
+    assert.equal(ts.ok(['inspect', '-f', '{{.Id}}', 'child']), `${imgs.child.id}\n`);
+    assert.equal(ts.ok(['inspect', '--type', 'image', '--format', '{{.Config.Labels.tier}}', 'child']), 'app\n');
+    const bad = ts.run(['inspect', '--type', 'bogus', 'child']);
+    assert.equal(bad.code, 125);
+    assert.equal(bad.stderr.trim(), 'Error: invalid type "bogus": must be "image", "container", "pod", "network", "volume", or "all"');
+    const size = ts.run(['inspect', '--type', 'image', '-s', 'child']);
+    assert.equal(size.code, 125);
+    assert.equal(size.stderr.trim(), 'Error: size is not supported for type "image"');
+  });
+
+  test('inspect prints what exists, then fails for the rest', () => {
+    const r = ts.run(['image', 'inspect', 'child', 'nope']);
+    assert.equal(r.code, 125);
+    assert.equal(JSON.parse(r.stdout).length, 1);
+    assert.equal(r.stderr.trim(), 'Error: inspecting object: nope: image not known');
+    const r2 = ts.run(['inspect', '--format', '{{.Id}}', 'nope', 'child']);
+    assert.equal(r2.code, 125);
+    assert.equal(r2.stdout, `${imgs.child.id}\n`);
+    assert.equal(r2.stderr.trim(), 'Error: inspecting object: no such object: "nope"');
+    const r3 = ts.run(['image', 'inspect', 'nope']);
+    assert.equal(r3.code, 125);
+    assert.deepEqual(JSON.parse(r3.stdout), []);
+  });
+
+  test('tag adds names; untag removes one or all', () => {
+    ts.ok(['tag', 'alpine:3.18', 'mine:1', 'quay.io/me/app:2']);
+    assert.deepEqual(JSON.parse(ts.ok(['image', 'inspect', 'mine:1']))[0].RepoTags, ['docker.io/library/alpine:3.18', 'localhost/mine:1', 'quay.io/me/app:2']);
+    ts.ok(['untag', 'mine:1', 'quay.io/me/app:2']);
+    assert.deepEqual(JSON.parse(ts.ok(['image', 'inspect', imgs.lone.id]))[0].RepoTags, ['docker.io/library/alpine:3.18', 'localhost/mine:1']);
+    ts.ok(['image', 'untag', imgs.lone.id]);
+    assert.deepEqual(JSON.parse(ts.ok(['image', 'inspect', imgs.lone.id]))[0].RepoTags, []);
+    const r = ts.run(['tag', 'nope', 'x']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr.trim(), 'Error: nope: image not known');
+    assert.equal(ts.run(['tag', 'base:1']).code, 125);
+  });
+
+  test('rmi by one of several names only untags', () => {
+    const out = ts.ok(['rmi', 'quay.io/acme/base:v2']);
+    assert.equal(out, 'Untagged: quay.io/acme/base:v2\n');
+    assert.ok(ids().includes(imgs.base.id));
+  });
+
+  test('rmi deletes: Untagged then Deleted lines', () => {
+    const out = ts.ok(['rmi', 'alpine:3.18']);
+    assert.equal(out, `Untagged: docker.io/library/alpine:3.18\nDeleted: ${imgs.lone.id}\n`);
+    assert.ok(!ids().includes(imgs.lone.id));
+    assert.equal(ts.ok(['image', 'rm', imgs.orphan.id.slice(0, 12)]), `Deleted: ${imgs.orphan.id}\n`);
+  });
+
+  test('rmi of a missing image exits 1; -i ignores it; no args is an error', () => {
+    const r = ts.run(['rmi', 'nope', 'alpine:3.18']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), 'Error: nope: image not known');
+    assert.match(r.stdout, /^Untagged: docker.io\/library\/alpine:3.18\nDeleted: [0-9a-f]{64}\n$/);
+    assert.equal(ts.run(['rmi', '-i', 'nope']).code, 0);
+    const none = ts.run(['rmi']);
+    assert.equal(none.code, 125);
+    assert.equal(none.stderr.trim(), 'Error: image name or ID must be specified');
+    const both = ts.run(['rmi', '-a', 'x']);
+    assert.equal(both.code, 125);
+    assert.equal(both.stderr.trim(), 'Error: when using the --all switch, you may not pass any images names or IDs');
+  });
+
+  test('rmi -f removes an image with several names; rmi -a removes all', () => {
+    const out = ts.ok(['rmi', '-f', 'localhost/base:1']);
+    assert.match(out, /Untagged: localhost\/base:1\n/);
+    assert.match(out, /Untagged: quay.io\/acme\/base:v2\n/);
+    ts.ok(['rmi', '-a']);
+    assert.deepEqual(ids(), []);
+    assert.equal(ts.ok(['rmi', '-a']), '');
+  });
+
+  test('image exists: 0 or 1, no output', () => {
+    const yes = ts.run(['image', 'exists', 'child']);
+    assert.deepEqual([yes.code, yes.stdout, yes.stderr], [0, '', '']);
+    const no = ts.run(['image', 'exists', 'nope']);
+    assert.deepEqual([no.code, no.stdout, no.stderr], [1, '', '']);
+    assert.equal(ts.run(['image', 'exists']).code, 125);
+  });
+
+  test('image prune -f removes dangling images and prints their ids', () => {
+    assert.equal(ts.ok(['image', 'prune', '-f']), `${imgs.orphan.id}\n`);
+    assert.ok(!ids().includes(imgs.orphan.id));
+    assert.equal(ts.ok(['image', 'prune', '-f']), '');
+  });
+
+  test('image prune asks for confirmation', () => {
+    const no = ts.run(['image', 'prune'], { input: 'n\n' });
+    assert.equal(no.code, 0);
+    assert.equal(no.stdout, 'WARNING! This command removes all dangling images.\nAre you sure you want to continue? [y/N] ');
+    assert.ok(ids().includes(imgs.orphan.id));
+    const eof = ts.run(['image', 'prune'], { input: '' });
+    assert.equal(eof.code, 125);
+    assert.equal(eof.stderr.trim(), 'Error: EOF');
+    const yes = ts.run(['image', 'prune'], { input: 'y\n' });
+    assert.equal(yes.code, 0);
+    assert.equal(yes.stdout, `WARNING! This command removes all dangling images.\nAre you sure you want to continue? [y/N] ${imgs.orphan.id}\n`);
+    const all = ts.run(['image', 'prune', '-a'], { input: 'N\n' });
+    assert.match(all.stdout, /^WARNING! This command removes all images without at least one container associated with them\.\n/);
+  });
+
+  test('image prune -a --filter label', () => {
+    const out = ts.ok(['image', 'prune', '-a', '-f', '--filter', 'label=tier=junk']);
+    assert.equal(out, `${imgs.orphan.id}\n`);
+  });
+
+  test('history: table, --no-trunc, -q, json', () => {
+    const out = ts.ok(['history', 'child']).trimEnd().split('\n');
+    assert.match(out[0], /^ID\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+    assert.equal(out.length, 4);
+    assert.ok(out[1].startsWith(imgs.child.id.slice(0, 12) + '  '));
+    assert.ok(out[2].startsWith('<missing>'));
+    // CREATED BY is cut at 45 characters.
+    assert.ok(out.some((l) => l.includes('/bin/sh -c #(nop) COPY file:0123456789abcd...')));
+    assert.ok(out.some((l) => l.includes('mid step')));
+    const full = ts.ok(['image', 'history', '--no-trunc', 'child']);
+    assert.ok(full.includes(imgs.child.id));
+    assert.ok(full.includes('file:0123456789abcdef0123456789abcdef0123456789abcdef in /etc/mid'));
+    assert.equal(ts.ok(['history', '-q', 'child']).trim().split('\n')[0], imgs.child.id.slice(0, 12));
+    const j = JSON.parse(ts.ok(['history', '--format', 'json', 'child']));
+    assert.equal(j.length, 3);
+    assert.equal(j[0].id, imgs.child.id);
+    assert.equal(typeof j[0].size, 'number');
+    assert.equal(ts.ok(['history', '--format', '{{.ID}}|{{.Comment}}', 'child']).trim().split('\n')[1], '<missing>|mid step');
+    const created = ts.ok(['history', '-H=false', '--format', '{{.Created}}', 'alpine:3.18']).trim();
+    assert.equal(Date.parse(created), Date.parse('2020-01-01T00:00:00Z'));
+    assert.equal(ts.run(['history', 'nope']).stderr.trim(), 'Error: nope: image not known');
+  });
+
+  test('image tree: layers of an image, and --whatrequires', async () => {
+    const out = ts.ok(['image', 'tree', 'child']);
+    const lines = out.split('\n');
+    assert.equal(lines[0], `Image ID: ${imgs.child.id.slice(0, 12)}`);
+    assert.equal(lines[1], 'Tags:     [localhost/child:latest]');
+    assert.match(lines[2], /^Size:     \d+(\.\d+)?(B|kB)$/);
+    assert.equal(lines[3], 'Image Layers');
+    assert.match(lines[4], new RegExp(`^├── ID: ${imgs.base.topLayer!.slice(0, 12)} Size: {1,7}\\d.* Top Layer of: \\[localhost/base:1 quay.io/acme/base:v2\\]$`));
+    assert.match(lines[5], new RegExp(`^├── ID: ${imgs.mid.topLayer!.slice(0, 12)} Size: +\\d[.\\d]*k?B$`));
+    assert.match(lines[6], new RegExp(`^└── ID: ${imgs.child.topLayer!.slice(0, 12)} Size: +\\S+ Top Layer of: \\[localhost/child:latest\\]$`));
+    assert.deepEqual(lines.slice(7), ['', '']);
+    // A second child of base makes the tree branch.
+    const store = openStore(ts);
+    try {
+      await seedImage(store, { layers: [{ 'etc/other': 'x' }], parent: imgs.base, names: ['localhost/other:1'], created: '2024-01-01T00:00:00Z' });
+    } finally {
+      closeAll();
+    }
+    const req = ts.ok(['image', 'tree', '--whatrequires', 'base:1']).split('\n');
+    assert.equal(req[3], 'Image Layers');
+    assert.match(req[4], /^├── ID: \w{12} Size: +\S+ Top Layer of: \[localhost\/base:1 quay.io\/acme\/base:v2\]$/);
+    assert.match(req[5], new RegExp(`^├── ID: ${imgs.mid.topLayer!.slice(0, 12)} Size: +\\S+$`));
+    assert.match(req[6], /^│   └── ID: \w{12} Size: +\S+ Top Layer of: \[localhost\/child:latest\]$/);
+    assert.match(req[7], /^└── ID: \w{12} Size: +\S+ Top Layer of: \[localhost\/other:1\]$/);
+    assert.deepEqual(req.slice(8), ['', '']);
+    assert.equal(ts.run(['image', 'tree', 'nope']).code, 125);
+    assert.equal(ts.run(['image', 'tree']).stderr.trim().split('\n')[0], 'Error: accepts 1 arg(s), received 0');
+  });
+});
