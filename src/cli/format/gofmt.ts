@@ -141,11 +141,10 @@ function formatArg(v: unknown, verb: string, f: Flags, depth: number): string {
     case 'bool':
       return verb === 'v' || verb === 't' ? pad(String(v), f) : badVerb(v, verb);
     case 'int': {
-      const r = fmtInteger(v, verb, f) ?? (['e', 'E', 'f', 'F', 'g', 'G'].includes(verb) ? undefined : null);
-      if (typeof r === 'string') return r;
-      // Go would reject a float verb on an int; JSON numbers are all floats, so accept it.
-      if (r === undefined) return fmtFloatVerb(Number(v), verb, f)!;
-      return badVerb(v, verb);
+      const r = fmtInteger(v, verb, f);
+      if (r !== undefined) return r;
+      // Go rejects float verbs on ints, but JSON cannot tell 2.0 from 2: accept them.
+      return fmtFloatVerb(Number(v), verb, f) ?? badVerb(v, verb);
     }
     case 'float':
       return fmtFloatVerb(v as number, verb, f) ?? badVerb(v, verb);
@@ -157,8 +156,12 @@ function formatArg(v: unknown, verb: string, f: Flags, depth: number): string {
     case 'func':
       return verb === 'v' ? pad('0x0', f) : badVerb(v, verb);
     case 'slice': {
-      if (v instanceof Uint8Array && (verb === 's' || verb === 'q' || verb === 'x' || verb === 'X')) {
-        return fmtString(Buffer.from(v).toString('latin1'), verb, f)!;
+      if (v instanceof Uint8Array && (verb === 'x' || verb === 'X')) {
+        const hex = Buffer.from(v).toString('hex');
+        return pad((f.sharp ? '0x' : '') + (verb === 'X' ? hex.toUpperCase() : hex), f);
+      }
+      if (v instanceof Uint8Array && (verb === 's' || verb === 'q')) {
+        return fmtString(Buffer.from(v).toString('utf8'), verb, f)!;
       }
       const items = sliceItems(v).map((x) => formatArg(x, verb, f, depth + 1));
       return (f.sharpV ? goTypeName(v) + '{' + items.join(', ') + '}' : '[' + items.join(' ') + ']');

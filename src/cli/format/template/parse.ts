@@ -15,8 +15,6 @@ export interface ParsedTemplates {
   defs: Map<string, ListNode>;
 }
 
-class Bail extends Error {}
-
 /** Parses template source; `hasFunction` tells which identifiers are callable functions. */
 export function parseTemplate(name: string, src: string, hasFunction: (n: string) => boolean): ParsedTemplates {
   return new Parser(name, src, hasFunction).parse();
