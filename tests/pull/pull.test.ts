@@ -41,6 +41,8 @@ function withStore(fn: (s: TestStore) => Promise<void> | void, opts: { driver?: 
 function withRootfs(s: TestStore, image: string, check: (dir: string) => void): void {
   const data = JSON.parse(s.ok(['image', 'inspect', '--format', '{{json .GraphDriver}}', image]));
   if (data.Name === 'vfs') { check(data.Data.Dir); return; }
+  // A read-only overlay needs two lower dirs; a one-layer image is its own tree.
+  if (!data.Data.LowerDir) { check(data.Data.UpperDir); return; }
   const merged = path.join(s.dir, 'merged');
   fs.mkdirSync(merged, { recursive: true });
   const lowers = [data.Data.UpperDir, ...(data.Data.LowerDir ? data.Data.LowerDir.split(':') : [])].join(':');
@@ -177,6 +179,7 @@ describe('pull', () => {
   }));
 });
 
+// The token server runs in this process: these tests never block the event loop with spawnSync.
 describe('pull: authentication', () => {
   for (const auth of ['basic', 'token'] as const) {
     test(`${auth} auth: right credentials work, wrong ones are refused`, withStore(async (s) => {
@@ -184,27 +187,27 @@ describe('pull: authentication', () => {
       try {
         await pushImage(r2, 'private/busybox', 'latest', busybox);
         const ref = `${r2.host}/private/busybox`;
-        const anon = s.run(['pull', '--tls-verify=false', ref]);
+        const anon = await s.runAsync(['pull', '--tls-verify=false', ref]);
         assert.equal(anon.code, 125);
         assert.match(anon.stderr, /unauthorized|authentication required|invalid username\/password/i);
-        const bad = s.run(['pull', '--tls-verify=false', '--creds', `${r2.username}:wrong`, ref]);
+        const bad = await s.runAsync(['pull', '--tls-verify=false', '--creds', `${r2.username}:wrong`, ref]);
         assert.equal(bad.code, 125);
-        assert.match(bad.stderr, /^Error: /);
-        assert.equal(s.ok(['images', '-q']), '');
-        const good = s.run(['pull', '-q', '--tls-verify=false', '--creds', `${r2.username}:${r2.password}`, ref]);
+        assert.match(bad.stderr, /^Error: /m);
+        assert.equal((await s.runAsync(['images', '-q'])).stdout, '');
+        const good = await s.runAsync(['pull', '-q', '--tls-verify=false', '--creds', `${r2.username}:${r2.password}`, ref]);
         assert.equal(good.code, 0, good.stderr);
         // login stores credentials in the auth file; pulls then need no --creds.
-        s.ok(['rmi', '-a']);
-        const lr = s.run(['login', '--tls-verify=false', '-u', r2.username!, '-p', r2.password!, r2.host]);
+        assert.equal((await s.runAsync(['rmi', '-a'])).code, 0);
+        const lr = await s.runAsync(['login', '--tls-verify=false', '-u', r2.username!, '-p', r2.password!, r2.host]);
         assert.equal(lr.code, 0, lr.stderr);
         assert.match(lr.stdout, /Login Succeeded!/);
         const auth = JSON.parse(fs.readFileSync(s.authfile, 'utf8'));
         assert.ok(auth.auths[r2.host]);
-        assert.equal(s.run(['pull', '-q', '--tls-verify=false', ref]).code, 0);
-        const badLogin = s.run(['login', '--tls-verify=false', '-u', r2.username!, '-p', 'nope', r2.host]);
+        assert.equal((await s.runAsync(['pull', '-q', '--tls-verify=false', ref])).code, 0);
+        const badLogin = await s.runAsync(['login', '--tls-verify=false', '-u', r2.username!, '-p', 'nope', r2.host]);
         assert.equal(badLogin.code, 125);
         assert.match(badLogin.stderr, /invalid username\/password/);
-        assert.equal(s.run(['logout', r2.host]).code, 0);
+        assert.equal((await s.runAsync(['logout', r2.host])).code, 0);
         assert.equal(JSON.parse(fs.readFileSync(s.authfile, 'utf8')).auths[r2.host], undefined);
       } finally { await r2.stop(); }
     }));
@@ -245,7 +248,7 @@ describe('pull: bad input', () => {
       await pushImage(r2, 'lib/corrupt', 'latest', img);
       // Corrupt the top layer's data inside the registry's storage.
       const hexd = img.layers[2].digest.slice(7);
-      const blob = path.join(r2.dir, 'docker/registry/v2/blobs/sha256', hexd.slice(0, 2), hexd, 'data');
+      const blob = path.join(r2.dir, 'storage/docker/registry/v2/blobs/sha256', hexd.slice(0, 2), hexd, 'data');
       const buf = fs.readFileSync(blob);
       buf[buf.length - 20] ^= 0xff;
       fs.writeFileSync(blob, buf);
@@ -264,7 +267,7 @@ describe('pull: bad input', () => {
       { type: 'symlink', name: 'x/link', target: s.dir, mode: 0o777, uid: 0, gid: 0, mtime: 0 } as any,
       { type: 'file', name: 'x/link/escaped', content: 'pwned', mode: 0o644, uid: 0, gid: 0, mtime: 0 } as any,
     ]);
-    const img = assembleImage([evil], { architecture: 'amd64', os: 'linux', env: [DEFAULT_PATH] } as any, 'docker');
+    const img = assembleImage([evil], { platform: { architecture: 'amd64', os: 'linux' }, env: [DEFAULT_PATH], history: [{ createdBy: 'evil' }] }, 'docker');
     await pushImage(reg, 'evil/symlink', 'latest', img);
     const r = s.run(['pull', '--tls-verify=false', `${reg.host}/evil/symlink`]);
     assert.equal(r.code, 125);
