@@ -21,3 +21,6 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' }),
 ]);
 chmodSync('dist/pier.js', 0o755);
+// A fresh bundle invalidates the V8 code cache; the first run after the build writes a new one.
+import { rmSync } from 'node:fs';
+rmSync('dist/cli.js.cache', { force: true });

@@ -398,7 +398,7 @@ export function validateVolume(v: string): void {
   };
   if (parts.length === 1) { checkContainerPath(parts[0]); return; }
   if (parts[1] === '') throw new UsageError('container directory cannot be empty');
-  if (parts.length === 2 && !parts[1].startsWith('/') && parts[0].startsWith('/')) {
+  if (parts.length === 2 && !parts[1].startsWith('/') && parts[0].startsWith('/') && parts[1].split(',').every((o) => VOLUME_OPTIONS.has(o.split('=')[0]))) {
     // ctr-dir:options (an anonymous volume with options)
     checkOpts(parts[1]);
     return;

@@ -366,15 +366,33 @@ const inspectCmd: CommandDef = {
       throw new UsageError(`invalid type "${type}": must be "image", "container", "pod", "network", "volume", or "all"`);
     }
     if (opts.size && type === 'image') throw new UsageError(`size is not supported for type "image"`);
-    if (opts.latest) {
-      if (args.length) throw new UsageError('--latest and arguments cannot be used together');
-      throw new PierError('no containers to inspect: no such container');
+    const { inspectContainers } = require('./containers') as typeof import('./containers');
+    if (opts.latest || type === 'container') {
+      return inspectContainers(ctx, args, { format: opts.format, size: opts.size, latest: opts.latest });
     }
     if (!args.length) throw new UsageError('no names or ids specified');
-    if (type === 'image' || type === 'all') {
-      return inspectImages(ctx, args, opts.format, (n, msg) => (type === 'all' ? `no such object: "${n}"` : msg));
+    if (type === 'image') return inspectImages(ctx, args, opts.format, (_n, msg) => msg);
+    if (type === 'all') {
+      // podman's order: a container by that name or id first, then an image.
+      const found: Record<string, unknown>[] = [];
+      const errors: string[] = [];
+      for (const n of args) {
+        try {
+          if (await ctx.containers().exists(n)) found.push(await ctx.containers().inspect(n, { size: !!opts.size }));
+          else found.push(await ctx.images().inspect(n));
+        } catch {
+          errors.push(`no such object: "${n}"`);
+        }
+      }
+      const out = formatInspect(found, opts.format || 'json');
+      if (out) ctx.out(out);
+      if (errors.length) {
+        for (const e of errors.slice(0, -1)) process.stderr.write(`error inspecting object: ${e}\n`);
+        throw new PierError(`inspecting object: ${errors[errors.length - 1]}`);
+      }
+      return;
     }
-    // Containers, pods, networks and volumes are not managed by pier's image engine.
+    // Pods, networks and volumes come with their own engines.
     const out = formatInspect([], opts.format || 'json');
     if (out) ctx.out(out);
     throw new PierError(`inspecting object: no such ${type} ${args[0]}`);

@@ -2,6 +2,7 @@
 import { CommandDef } from '../parser';
 import { imageCommands, imageGroup } from './images';
 import { systemCommands } from './system';
+import { containerCommands, containerGroup } from './containers';
 
 export function rootCommand(): CommandDef {
   return {
@@ -21,6 +22,6 @@ export function rootCommand(): CommandDef {
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
-    subcommands: [imageGroup(), ...imageCommands(), ...systemCommands()],
+    subcommands: [containerGroup(), imageGroup(), ...containerCommands(), ...imageCommands(), ...systemCommands()],
   };
 }

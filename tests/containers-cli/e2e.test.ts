@@ -1,0 +1,128 @@
+// End-to-end: the built CLI (dist/pier.js) running real busybox containers in a private store.
+// PIER_TEST_BIN may point at another build of the CLI.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TestStore, PIER, Result } from '../helpers/cli';
+import { writeDockerArchive, busyboxImage } from '../fixtures/images';
+
+const BIN = process.env.PIER_TEST_BIN ?? PIER;
+const IMAGE = 'localhost/busybox:latest';
+
+describe('container commands end to end', () => {
+  let ts: TestStore;
+  const run = (args: string[], input?: string): Result => {
+    const r = spawnSync(process.execPath, [BIN, ...ts.globalArgs(), ...args], { env: ts.env(), input, timeout: 60_000 });
+    return { code: r.status ?? -1, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
+  };
+  const ok = (args: string[]): string => {
+    const r = run(args);
+    assert.equal(r.code, 0, `pier ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    ts = new TestStore({ driver: 'vfs' });
+    const archive = path.join(ts.dir, 'busybox.tar');
+    await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: [IMAGE] }]);
+    ok(['load', '-q', '-i', archive]);
+  });
+  after(() => {
+    spawnSync(process.execPath, [BIN, ...ts.globalArgs(), 'rm', '-a', '-f', '-t', '0'], { env: ts.env(), timeout: 60_000 });
+    ts.cleanup();
+  });
+
+  test('run -d, ps, logs, exec, stop, rm', () => {
+    const id = ok(['run', '-d', '--name', 'sleeper', IMAGE, 'sh', '-c', 'echo started; exec sleep 1000']).trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const ps = ok(['ps']).trimEnd().split('\n');
+    assert.match(ps[0], /^CONTAINER ID {2}IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$/);
+    const row = ps.find((l) => l.startsWith(id.slice(0, 12)));
+    assert.ok(row, ps.join('\n'));
+    assert.match(row!, new RegExp(`^${id.slice(0, 12)} {2}localhost/busybox:latest {2}sh -c echo starte\\.\\.\\. +\\S.* ago {2}Up .* ago +sleeper$`));
+    assert.deepEqual(ok(['ps', '-q', '--no-trunc']).trim().split('\n'), [id]);
+    assert.equal(ok(['ps', '--format', '{{.Names}} {{.Image}}']), `sleeper ${IMAGE}\n`);
+    const json = JSON.parse(ok(['ps', '--format', 'json']));
+    assert.equal(json[0].Id, id);
+    assert.equal(json[0].State, 'running');
+    assert.match(json[0].Status, /^Up /);
+
+    // Logs appear once the process has written them.
+    let logs = '';
+    for (let i = 0; i < 50 && !logs.includes('started'); i++) { logs = ok(['logs', 'sleeper']); spawnSync('sleep', ['0.1']); }
+    assert.equal(logs, 'started\n');
+
+    const ex = run(['exec', 'sleeper', 'sh', '-c', 'echo in-$HOSTNAME >&2; echo out; exit 4']);
+    assert.equal(ex.code, 4);
+    assert.equal(ex.stdout, 'out\n');
+    assert.match(ex.stderr, /^in-/);
+    assert.equal(run(['exec', 'sleeper', 'nonexistent-cmd']).code, 127);
+    assert.equal(run(['exec', '-e', 'FOO=bar', 'sleeper', 'sh', '-c', 'echo $FOO']).stdout, 'bar\n');
+
+    const rmRunning = run(['rm', 'sleeper']);
+    assert.equal(rmRunning.code, 2);
+    assert.match(rmRunning.stderr, /running or paused containers cannot be removed without force/);
+
+    assert.equal(ok(['stop', '-t', '1', 'sleeper']), 'sleeper\n');
+    assert.equal(ok(['ps', '-q']), '');
+    assert.match(ok(['ps', '-a', '--filter', 'name=sleeper', '--format', '{{.Status}}']), /^Exited \(\d+\) .* ago\n$/);
+    assert.equal(ok(['rm', 'sleeper']), 'sleeper\n');
+    assert.equal(run(['container', 'exists', 'sleeper']).code, 1);
+  });
+
+  test('attached run streams output and propagates the exit code', () => {
+    const r = run(['run', '--rm', '-l', 'e2e=rm', IMAGE, 'sh', '-c', 'echo hello; echo oops >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, 'hello\n');
+    assert.equal(r.stderr, 'oops\n');
+    assert.equal(ok(['run', '--rm', '-l', 'e2e=rm', '-e', 'GREETING=hi there', IMAGE, 'sh', '-c', 'echo "$GREETING"']), 'hi there\n');
+    // --rm left nothing behind.
+    assert.equal(ok(['ps', '-a', '-q', '--filter', 'label=e2e=rm']), '');
+  });
+
+  test('commands that cannot run: 127 not found, 126 not executable', () => {
+    const nf = run(['run', '--rm', IMAGE, 'nonexistent-cmd']);
+    assert.equal(nf.code, 127, nf.stderr);
+    assert.match(nf.stderr, /^Error: .*(not found|no such file)/m);
+    const ne = run(['run', '--rm', IMAGE, '/etc/passwd']);
+    assert.equal(ne.code, 126, ne.stderr);
+  });
+
+  test('create, start, wait, cidfile, inspect, rm -f', () => {
+    const cidfile = path.join(ts.dir, 'ctr.cid');
+    const id = ok(['create', '--name', 'later', '--cidfile', cidfile, '-l', 'tier=test', IMAGE, 'sh', '-c', 'echo ran; exit 7']).trim();
+    assert.equal(fs.readFileSync(cidfile, 'utf8'), id);
+    const again = run(['create', '--cidfile', cidfile, IMAGE, 'true']);
+    assert.equal(again.code, 125);
+    assert.match(again.stderr, /^Error: container id file exists\. Ensure another container is not using it or delete /);
+    assert.equal(ok(['ps', '-a', '--filter', 'label=tier=test', '--format', '{{.Names}} {{.Status}}']), 'later Created\n');
+    assert.equal(ok(['start', 'later']), 'later\n');
+    assert.equal(ok(['wait', 'later']), '7\n');
+    assert.equal(ok(['logs', 'later']), 'ran\n');
+    assert.equal(ok(['ps', '-a', '--filter', 'exited=7', '--format', '{{.ID}}']), `${id.slice(0, 12)}\n`);
+    const insp = JSON.parse(ok(['container', 'inspect', 'later']));
+    assert.equal(insp[0].Id, id);
+    assert.equal(ok(['container', 'inspect', '--format', '{{.Name}} {{.State.ExitCode}}', 'later']), 'later 7\n');
+    const missing = run(['container', 'inspect', 'later', 'nope']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /^Error: inspecting object: no such container nope$/m);
+    assert.equal(ok(['rm', '-f', id]), `${id}\n`);
+    const gone = run(['rm', 'later']);
+    assert.equal(gone.code, 1);
+    assert.equal(gone.stderr, 'Error: no container with name or ID "later" found: no such container\n');
+    assert.equal(run(['rm', '-i', 'later']).code, 0);
+  });
+
+  test('bad flag values fail with exit 125 before anything is created', () => {
+    const before = ok(['ps', '-a', '-q']);
+    const r = run(['run', '--memory', '12x', IMAGE, 'true']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, "Error: invalid value for memory: invalid size: '12x'\n");
+    const c = run(['run', '--cpus', 'abc', IMAGE, 'true']);
+    assert.equal(c.code, 125);
+    assert.equal(c.stderr, 'Error: invalid argument "abc" for "--cpus" flag: strconv.ParseFloat: parsing "abc": invalid syntax\nSee \'pier run --help\'\n');
+    assert.equal(ok(['ps', '-a', '-q']), before);
+  });
+});
