@@ -227,12 +227,12 @@ export class Lifecycle {
       await runtimeKill(rt, c.id, 9, { root, all: true }).catch(() => undefined);
       await waitForExit(this.exitDir, c.id, 30_000).catch(() => undefined);
     }
-    await this.cleanup(c.id, { fromStop: true });
-    return this.get(c.id);
+    const r = await this.cleanup(c.id);
+    return r.removed ? c : this.get(c.id);
   }
 
   /** After the process exited: record the exit, release the runtime state and the mount. */
-  async cleanup(id: string, opts: { fromStop?: boolean } = {}): Promise<{ removed: boolean; restarted: boolean }> {
+  async cleanup(id: string): Promise<{ removed: boolean; restarted: boolean }> {
     const c0 = this.containers.find(id);
     if (!c0) return { removed: false, restarted: false };
     return this.withLock(c0.id, async () => {
@@ -244,7 +244,7 @@ export class Lifecycle {
       if (st && st.status === 'running') return { removed: false, restarted: false };
       if (st) await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
       unmountRootfs(this.store, c.id);
-      if (synced.config.create.rm && !opts.fromStop) {
+      if (synced.config.create.rm) {
         this.removeNow(synced);
         return { removed: true, restarted: false };
       }
