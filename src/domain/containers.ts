@@ -139,6 +139,8 @@ export interface ContainerSummary {
   StartedAt: number;
   State: string;
   Status: string;
+  /** Not in podman's JSON: for the restart-policy filter. */
+  RestartPolicy?: string;
 }
 
 export interface LogOptions {
@@ -178,6 +180,8 @@ export interface ContainerEngine {
   wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }): Promise<number>;
   logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }): Promise<void>;
   exec(nameOrId: string, opts: ExecOptions): Promise<number>;
+  /** Attach to a running container: its exit code, or undefined when the user detached. */
+  attach(nameOrId: string, opts: { noStdin?: boolean; detachKeys?: string; sigProxy?: boolean }): Promise<number | undefined>;
   /** What conmon's exit command calls when a container exits. */
   cleanup(nameOrId: string, opts?: { rm?: boolean; rmi?: boolean }): Promise<void>;
   /** All container ids (for -a flags). */

@@ -426,6 +426,12 @@ export function filterContainers(rows: ContainerSummary[], filters: string[], op
       case 'network':
         preds.push((r) => vals.some((v) => (r.Networks ?? []).includes(v)));
         break;
+      case 'restart-policy':
+        for (const v of vals) {
+          if (!['no', 'on-failure', 'always', 'unless-stopped', ''].includes(v)) throw new UsageError(`${v} invalid restart policy`);
+        }
+        preds.push((r) => vals.includes(r.RestartPolicy || 'no'));
+        break;
       default:
         throw new UsageError(`${key} is an invalid filter`);
     }
@@ -1091,8 +1097,34 @@ const inspectCmd: CommandDef = {
 // ---------------------------------------------------------------------------------------
 // Wiring
 
+function attachCmd(group: boolean): CommandDef {
+  const full = group ? 'container attach' : 'attach';
+  return {
+    name: 'attach',
+    summary: 'Attach to a running container',
+    description: 'The pier attach command allows you to attach to a running container using the container\'s ID or name, either to view its ongoing output or to control it interactively.\n\nYou can detach from the container (and leave it running) using a configurable key sequence. The default sequence is `ctrl-p,ctrl-q`.',
+    usage: '[options] CONTAINER',
+    example: ex(['pier attach ctrID', 'pier attach 1234', 'pier attach --no-stdin foobar'], group),
+    maxArgs: 1,
+    flags: [
+      { name: 'detach-keys', type: 'string', valueName: 'string', default: DEFAULT_DETACH_KEYS, help: 'Select the key sequence for detaching a container. Format is a single character [a-Z] or a comma separated sequence of `ctrl-<value>`, where `<value>` is one of: `a-z`, `@`, `^`, `[`, `\\`, `]`, `^` or `_`' },
+      latestFlag,
+      { name: 'no-stdin', type: 'bool', help: 'Do not attach STDIN. The default is false' },
+      { name: 'sig-proxy', type: 'bool', default: true, help: 'Proxy received signals to the process' },
+    ],
+    run: withHint(full, async (ctx: Ctx, args, opts) => {
+      validateDetachKeys(String(opts.detachKeys ?? DEFAULT_DETACH_KEYS));
+      if (!opts.latest && args.length !== 1) throw new UsageError('attach requires the name or id of one running container or the latest flag');
+      const [t] = await targets(ctx, args, opts);
+      const code = await engine(ctx).attach(t.name, { noStdin: !!opts.noStdin, detachKeys: opts.detachKeys, sigProxy: opts.sigProxy });
+      return typeof code === 'number' ? code : 0;
+    }),
+  };
+}
+
 function common(group: boolean): CommandDef[] {
   return [
+    attachCmd(group),
     createLikeCmd('create', group),
     execCmd(group),
     killCmd(group),

@@ -235,19 +235,40 @@ export class LocalContainerEngine implements ContainerEngine {
     let session: Awaited<ReturnType<typeof attach>> | undefined;
     const tty = !!c.config.create.tty;
     const stdin = o.interactive ? io.stdin ?? null : null;
-    const ttyIn = stdin && (stdin as NodeJS.ReadStream).isTTY ? (stdin as NodeJS.ReadStream) : undefined;
-    const onResize = () => { const s = io.stdout as NodeJS.WriteStream; if (session && s.columns) session.resize(s.rows, s.columns); };
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
-    const proxies: [string, () => void][] = [];
-    try {
+    return this.attached(c, io, tty, stdin, o.sigProxy, () => session, async () => {
       await this.lifecycle.start(c.id, {
         beforeStart: async (_c, bundle) => {
           if (c.config.logDriver === 'passthrough') return;
           session = await attach({ dir: bundle, stdin, stdout: io.stdout, stderr: tty ? io.stdout : io.stderr, detachKeys: o.detachKeys });
         },
       });
+    });
+  }
+
+  /** Attach to a running container; returns its exit code, or undefined when the user detached. */
+  async attach(nameOrId: string, o: { noStdin?: boolean; detachKeys?: string; sigProxy?: boolean } = {}, io?: RunIO): Promise<number | undefined> {
+    const c = this.lifecycle.get(nameOrId);
+    if (c.state.status !== 'running') throw new ConflictError(`you can only attach to running containers: container state improper`);
+    const streams = io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+    const tty = !!c.config.create.tty;
+    const stdin = !o.noStdin && c.config.create.interactive ? streams.stdin ?? null : null;
+    let session: Awaited<ReturnType<typeof attach>> | undefined;
+    return this.attached(c, streams, tty, stdin, o.sigProxy, () => session, async () => {
+      session = await attach({ dir: containerDirs(this.store, c.id).userdata, stdin, stdout: streams.stdout, stderr: tty ? streams.stdout : streams.stderr, detachKeys: o.detachKeys });
+    });
+  }
+
+  /** Terminal set-up, signal proxying and waiting shared by run, start -a and attach. */
+  private async attached(c: ContainerRecord, io: RunIO, tty: boolean, stdin: RunIO['stdin'], sigProxy: boolean | undefined,
+    session: () => Awaited<ReturnType<typeof attach>> | undefined, connect: () => Promise<void>): Promise<number | undefined> {
+    const ttyIn = stdin && (stdin as NodeJS.ReadStream).isTTY ? (stdin as NodeJS.ReadStream) : undefined;
+    const onResize = () => { const s = io.stdout as NodeJS.WriteStream; if (session() && s.columns) session()!.resize(s.rows, s.columns); };
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+    const proxies: [string, () => void][] = [];
+    try {
+      await connect();
       if (ttyIn && tty) { ttyIn.setRawMode(true); onResize(); process.on('SIGWINCH', onResize); }
-      if (!tty && o.sigProxy !== false) {
+      if (!tty && sigProxy !== false) {
         for (const sig of signals) {
           const h = () => { this.lifecycle.kill(c.id, parseSignal(sig)).catch(() => undefined); };
           process.on(sig, h);
@@ -255,13 +276,13 @@ export class LocalContainerEngine implements ContainerEngine {
         }
       }
       const exit = waitForExit(this.lifecycle.exitDir, c.id);
-      if (session) {
-        const r = await Promise.race([session.done, exit.then(() => null)]);
+      const s = session();
+      if (s) {
+        const r = await Promise.race([s.done, exit.then(() => null)]);
         if (r && r.detached) return undefined;
-        if (r === null) await Promise.race([session.done, new Promise((res) => setTimeout(res, 2000))]);
+        if (r === null) await Promise.race([s.done, new Promise((res) => setTimeout(res, 2000))]);
       }
-      const code = await exit;
-      return code;
+      return await exit;
     } finally {
       if (ttyIn && tty) { try { ttyIn.setRawMode(false); } catch { /* closed */ } process.off('SIGWINCH', onResize); }
       for (const [sig, h] of proxies) process.off(sig, h);
@@ -394,6 +415,7 @@ export class LocalContainerEngine implements ContainerEngine {
       StartedAt: s.startedAt ? Math.floor(Date.parse(s.startedAt) / 1000) : -62135596800,
       State: s.status,
       Status: this.status(s),
+      RestartPolicy: c.config.restart.name,
     };
   }
 

@@ -1,0 +1,79 @@
+// `run -it` through a real terminal (tmux): a tty in the container, resize, detach with
+// ctrl-p ctrl-q leaving it running, and `attach` reconnecting.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { busyboxImage, writeDockerArchive } from '../fixtures/images';
+import { TestStore, PIER } from '../helpers/cli';
+
+let s: TestStore;
+const sock = `pier-test-${randomBytes(4).toString('hex')}`;
+
+function tmux(...args: string[]): string {
+  const r = spawnSync('tmux', ['-L', sock, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function screen(target: string): string {
+  return tmux('capture-pane', '-p', '-t', target);
+}
+
+async function waitFor(target: string, re: RegExp, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = screen(target);
+    if (re.test(text)) return text;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${re} on screen:\n${text}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function pierCmd(args: string): string {
+  const q = (x: string) => `'${x}'`;
+  return `env NODE_EXTRA_CA_CERTS= ${process.execPath} ${PIER} ${s.globalArgs().map(q).join(' ')} ${args}`;
+}
+
+before(async () => {
+  s = new TestStore();
+  const archive = path.join(s.dir, 'busybox.tar');
+  await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
+  s.ok(['load', '-q', '-i', archive]);
+});
+after(() => {
+  spawnSync('tmux', ['-L', sock, 'kill-server']);
+  s.run(['rm', '-a', '-f', '-t', '0']);
+  s.cleanup();
+});
+
+test('run -it: a real terminal, resize, detach and attach', async () => {
+  tmux('new-session', '-d', '-s', 'run', '-x', '80', '-y', '24', `${pierCmd('run -it --name tty1 --network none localhost/busybox sh')}; echo RUN-EXIT=$?; sleep 60`);
+  await waitFor("run", /\/ # ?$/m);
+  tmux('send-keys', '-t', 'run', 'tty; stty size; echo sum=$((40+2))', 'Enter');
+  const out = await waitFor('run', /sum=42/);
+  assert.match(out, /\/dev\/pts\/\d+/);
+  assert.match(out, /^24 80\s*$/m);
+  tmux('resize-window', '-t', 'run', '-x', '100', '-y', '30');
+  await new Promise((r) => setTimeout(r, 300));
+  tmux('send-keys', '-t', 'run', 'clear; stty size', 'Enter');
+  await waitFor('run', /^30 100\s*$/m);
+  // Detach: the pier process ends, the container keeps running.
+  tmux('send-keys', '-t', 'run', 'C-p', 'C-q');
+  await waitFor('run', /RUN-EXIT=0/);
+  assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', 'tty1']).trim(), 'running');
+  // Reattach and leave with an exit code.
+  tmux('new-session', '-d', '-s', 'att', '-x', '80', '-y', '24', `${pierCmd('attach tty1')}; echo ATTACH-EXIT=$?; sleep 60`);
+  await new Promise((r) => setTimeout(r, 500));
+  tmux('send-keys', '-t', 'att', 'echo back-$((2*3))', 'Enter');
+  await waitFor('att', /back-6/);
+  tmux('send-keys', '-t', 'att', 'exit 5', 'Enter');
+  await waitFor('att', /ATTACH-EXIT=5/);
+  const deadline = Date.now() + 10_000;
+  let st = '';
+  while (Date.now() < deadline && (st = s.ok(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'tty1']).trim()) !== 'exited 5') {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(st, 'exited 5');
+});
