@@ -156,3 +156,15 @@ describe('containers: reliability', () => {
     spawnSync('true');
   });
 });
+
+describe('containers: restart at boot', () => {
+  test('start --all --filter restart-policy=always starts only those containers', () => {
+    const always = s.ok(['create', '--restart', 'always', '--network', 'none', 'localhost/busybox', 'sleep', '300']).trim();
+    const no = s.ok(['create', '--network', 'none', 'localhost/busybox', 'sleep', '300']).trim();
+    const out = s.ok(['start', '--all', '--filter', 'restart-policy=always']);
+    assert.match(out, new RegExp(always));
+    assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', always]).trim(), 'running');
+    assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', no]).trim(), 'created');
+    s.ok(['rm', '-f', '-t', '0', always, no]);
+  });
+});
