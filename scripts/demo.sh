@@ -46,3 +46,12 @@ pier images
 echo "== pier image inspect"
 pier image inspect busybox --format 'id={{.Id}} arch={{.Architecture}} cmd={{.Config.Cmd}} layers={{len .RootFS.Layers}}'
 pier image tree busybox
+echo "== pier run"
+pier run --rm --network none busybox echo "hello from a pier container"
+cid=$(pier run -d --name pier-demo --network none busybox sh -c 'while true; do date; sleep 1; done')
+sleep 1.5
+pier ps
+pier logs --tail 1 pier-demo
+pier exec pier-demo uname -a
+pier rm -f -t 0 pier-demo >/dev/null
+echo "== done"
