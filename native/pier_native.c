@@ -15,6 +15,9 @@
 #include <sys/mount.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #define MAX_ARGS 6
 
@@ -335,6 +338,56 @@ static void set_const(napi_env env, napi_value obj, const char *name, double v) 
   napi_set_named_property(env, obj, name, n);
 }
 
+/*
+ * seqpacketConnect(dir, name) -> fd: connect a SOCK_SEQPACKET unix socket (conmon's attach
+ * socket), reaching it through /proc/self/fd/<dirfd>/<name> so long paths still fit in
+ * sun_path. The fd is blocking; each read returns one packet.
+ */
+static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 2, argv)) return NULL;
+  char *dir = get_string(env, argv[0], "dir");
+  if (!dir) return NULL;
+  char *name = get_string(env, argv[1], "name");
+  if (!name) { free(dir); return NULL; }
+  napi_value ret = NULL;
+  int dfd = open(dir, O_PATH | O_CLOEXEC | O_DIRECTORY);
+  if (dfd < 0) { ret = throw_errno(env, errno, "open", dir); goto out; }
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) { ret = throw_errno(env, errno, "socket", dir); close(dfd); goto out; }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  int n = snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, name);
+  if (n < 0 || (size_t)n >= sizeof addr.sun_path) {
+    close(fd); close(dfd);
+    ret = throw_errno(env, ENAMETOOLONG, "connect", name);
+    goto out;
+  }
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    int e = errno;
+    close(fd); close(dfd);
+    ret = throw_errno(env, e, "connect", dir);
+    goto out;
+  }
+  close(dfd);
+  napi_create_int32(env, fd, &ret);
+out:
+  free(dir);
+  free(name);
+  return ret;
+}
+
+/* shutdownSocket(fd, how): shutdown(2); how 0 = read, 1 = write, 2 = both. */
+static napi_value js_shutdown(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 2, argv)) return NULL;
+  uint32_t fd, how;
+  if (get_u32(env, argv[0], "fd", &fd) || get_u32(env, argv[1], "how", &how)) return NULL;
+  if (shutdown((int)fd, (int)how) != 0 && errno != ENOTCONN) return throw_errno(env, errno, "shutdown", NULL);
+  return undefined(env);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -344,6 +397,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
     {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lutimens", NULL, js_lutimens, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"shutdownSocket", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

@@ -24,3 +24,4 @@ chmodSync('dist/pier.js', 0o755);
 // A fresh bundle invalidates the V8 code cache; the first run after the build writes a new one.
 import { rmSync } from 'node:fs';
 rmSync('dist/cli.js.cache', { force: true });
+rmSync('dist/cli.js.cache.cmds', { force: true });

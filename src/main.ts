@@ -24,13 +24,22 @@ function loadCli(): { main(argv: string[]): Promise<void> } {
   mod.paths = Module._nodeModulePaths(__dirname);
   mod.loaded = true;
   script.runInThisContext().call(mod.exports, mod.exports, (id: string) => mod.require(id), mod, file, __dirname);
-  if (!cached || script.cachedDataRejected) {
+  // V8 compiles functions lazily, so a cache written by one command lacks the code of the
+  // others: each command seen for the first time rewrites it, including what it compiled.
+  const key = argv.filter((a) => /^[a-z][a-z-]*$/.test(a)).slice(0, 2).join(' ');
+  const seenFile = cacheFile + '.cmds';
+  let seen: string[] = [];
+  try { seen = JSON.parse(fs.readFileSync(seenFile, 'utf8')); } catch { /* none yet */ }
+  if (!cached || script.cachedDataRejected || !seen.includes(key)) {
     // Written at exit, so the functions this command compiled are in the cache too.
     process.once('exit', () => {
       try {
         const tmp = `${cacheFile}.${process.pid}`;
         fs.writeFileSync(tmp, script.createCachedData());
         fs.renameSync(tmp, cacheFile);
+        const list = script.cachedDataRejected || !cached ? [key] : [...seen, key];
+        fs.writeFileSync(`${seenFile}.${process.pid}`, JSON.stringify(list));
+        fs.renameSync(`${seenFile}.${process.pid}`, seenFile);
       } catch { /* read-only install: run without a cache */ }
     });
   }

@@ -1,5 +1,6 @@
 // What every command's run() receives: parsed global options and lazily created engines.
 import { resolveConfig, EngineConfig, GlobalOptions } from '../config/config';
+import { trace } from '../util/log';
 import type { ImageEngine } from '../domain/images';
 import type { ContainerEngine } from '../domain/containers';
 
@@ -11,7 +12,8 @@ export class Ctx {
   constructor(readonly globals: GlobalOptions, readonly commandName: string) {}
 
   get cfg(): EngineConfig {
-    return (this._cfg ??= resolveConfig(this.globals));
+    if (!this._cfg) { trace('config'); this._cfg = resolveConfig(this.globals); trace('config resolved'); }
+    return this._cfg;
   }
 
   /** The image engine: in-process (local) today; the remote client implements the same interface. */
@@ -24,6 +26,13 @@ export class Ctx {
       this._images = engine;
     }
     return this._images;
+  }
+
+  /** The volume engine (local, in-process); removing in-use volumes with -f removes their containers. */
+  volumes(): import('../domain/volumes').VolumeEngine {
+    const { LocalVolumeEngine } = require('../domain/local/volumes') as typeof import('../domain/local/volumes');
+    const c = this.containers() as import('../domain/local/containers').LocalContainerEngine;
+    return new LocalVolumeEngine(c.store, { removeContainer: async (id: string, t?: number) => { await c.remove(id, { force: true, timeout: t }); } });
   }
 
   /** The container engine (local, in-process). */

@@ -3,7 +3,7 @@ import { parse, checkArgs, helpText, commandPath, CommandDef, ArgCountError } fr
 import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
-import { setLogLevel } from '../util/log';
+import { setLogLevel, trace } from '../util/log';
 
 function fail(msg: string, code: number, hint?: string): never {
   process.stderr.write(`Error: ${msg}\n`);
@@ -12,7 +12,9 @@ function fail(msg: string, code: number, hint?: string): never {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  trace('main');
   const root = rootCommand();
+  trace('command tree');
   let parsed;
   try {
     parsed = parse(root, argv);
@@ -42,6 +44,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     fail(errorMessage(e), EXIT_ENGINE, e instanceof ArgCountError ? undefined : `See '${commandPath(path)} --help'`);
   }
+  trace('parsed');
   const ctx = new Ctx(
     {
       root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, logLevel: opts.logLevel,

@@ -5,16 +5,15 @@
 // naming the stream (2 = stdout, 3 = stderr; a tty only uses 2); what the client sends is
 // raw stdin; the client shutting down its write side closes the container's stdin.
 //
-// Node's net module only speaks SOCK_STREAM, so pier reaches the socket through a tiny
-// bridge process written in Perl (perl-base is Essential on Debian and present on nearly
-// every Linux host): it connects the seqpacket socket and relays packets to its stdout as
-// length-prefixed frames ([u32 big-endian length][packet]) and its stdin to the socket. The
-// first frame is empty and means "connected". A native `seqpacketConnect(path) → fd` in
-// pier's addon can replace the bridge later without changing this module's API.
+// Node's net module only speaks SOCK_STREAM, so pier connects the socket with its native
+// addon (seqpacketConnect) and reads it on libuv's thread pool; one read is one packet.
+// Without the addon, a tiny Perl bridge process (perl-base is Essential on Debian) relays
+// packets to its stdout as length-prefixed frames and its stdin to the socket.
 import { spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
+import { native, nativeAvailable } from '../util/native';
 
 /** conmon's stream markers on the attach socket. */
 export const STREAM_STDOUT = 2;
@@ -116,47 +115,109 @@ export interface AttachSession {
   detach(): void;
 }
 
-/** Connects to conmon's attach socket and starts relaying; resolves once connected. */
-export function attach(opts: AttachOptions): Promise<AttachSession> {
-  const detachSeq = parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS);
-  const wantStdin = !!opts.stdin;
-  let bridge: ChildProcess;
-  try {
-    bridge = spawn(opts.perl ?? 'perl', ['-e', BRIDGE, opts.dir, opts.socketName ?? 'attach', wantStdin ? '1' : '0'], {
-      stdio: [wantStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-  } catch (e: any) {
-    return Promise.reject(new PierError(`attach: cannot start the socket bridge: ${e.message}`));
+/** A connection to conmon's attach socket: packets in, raw stdin bytes out. */
+interface Transport {
+  /** Deliver packets (stream byte + data); `resume` must be called before the next one. */
+  start(onPacket: (packet: Buffer, resume: () => void) => void, onClose: (err?: Error) => void): void;
+  write(data: Buffer): void;
+  endWrite(): void;
+  close(): void;
+}
+
+/** conmon reads stdin packets into a fixed buffer: never send bigger ones. */
+const MAX_STDIN_PACKET = 8192;
+
+/** The socket opened by pier's native addon, read on libuv's thread pool. */
+class NativeTransport implements Transport {
+  private closed = false;
+  private reading = false;
+  constructor(private readonly fd: number) {}
+
+  static connect(dir: string, name: string): NativeTransport | undefined {
+    if (!nativeAvailable()) return undefined;
+    const n = native();
+    if (typeof n.seqpacketConnect !== 'function') return undefined;
+    try {
+      return new NativeTransport(n.seqpacketConnect(dir, name));
+    } catch (e: any) {
+      const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'ECONNREFUSED' ? 'Connection refused' : e.code ?? e.message;
+      throw new PierError(`attach: connect ${path.join(dir, name)}: ${why}`);
+    }
   }
 
-  return new Promise<AttachSession>((resolveConnect, rejectConnect) => {
-    let connected = false;
-    let detached = false;
-    let errText = '';
-    let pending: Buffer = Buffer.alloc(0);
-    let resolveDone!: (r: AttachResult) => void;
-    let rejectDone!: (e: Error) => void;
-    const done = new Promise<AttachResult>((res, rej) => { resolveDone = res; rejectDone = rej; });
-    // Don't crash on an unobserved rejection; callers see it through `done`.
-    done.catch(() => undefined);
-
-    const session: AttachSession = {
-      done,
-      resize: (h, w) => resizeTerminal(opts.dir, h, w),
-      detach: () => {
-        detached = true;
-        stopStdin();
-        bridge.kill('SIGTERM');
-      },
+  start(onPacket: (packet: Buffer, resume: () => void) => void, onClose: (err?: Error) => void): void {
+    const buf = Buffer.allocUnsafe(262144);
+    const next = () => {
+      this.reading = true;
+      fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
+        this.reading = false;
+        if (err || n === 0 || this.closed) { this.finish(); onClose(this.closed ? undefined : err ?? undefined); return; }
+        onPacket(Buffer.from(buf.subarray(0, n)), next);
+      });
     };
+    next();
+  }
 
-    bridge.stderr!.on('data', (d: Buffer) => { errText += d.toString(); });
-    bridge.on('error', (e) => {
-      if (!connected) rejectConnect(new PierError(`attach: cannot start the socket bridge (perl): ${e.message}`));
-      else rejectDone(e);
+  write(data: Buffer): void {
+    for (let off = 0; off < data.length && !this.closed; off += MAX_STDIN_PACKET) {
+      try { fs.writeSync(this.fd, data.subarray(off, off + MAX_STDIN_PACKET)); } catch { return; }
+    }
+  }
+
+  endWrite(): void {
+    if (!this.closed) try { native().shutdownSocket(this.fd, 1); } catch { /* gone */ }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Wakes a blocked read (it returns 0); the fd is closed once no read is pending.
+    try { native().shutdownSocket(this.fd, 2); } catch { /* gone */ }
+    if (!this.reading) this.finish();
+  }
+
+  private finished = false;
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    try { fs.closeSync(this.fd); } catch { /* closed */ }
+  }
+}
+
+/** Fallback without the addon: a tiny Perl process relays the socket as length-prefixed frames. */
+class PerlTransport implements Transport {
+  private bridge: ChildProcess;
+  private errText = '';
+  constructor(dir: string, name: string, wantStdin: boolean, perl: string) {
+    this.bridge = spawn(perl, ['-e', BRIDGE, dir, name, wantStdin ? '1' : '0'], { stdio: [wantStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    this.bridge.stderr!.on('data', (d: Buffer) => { this.errText += d.toString(); });
+    this.bridge.stdin?.on('error', () => undefined);
+  }
+
+  /** Resolves once the bridge reports the connection. */
+  connected(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let pending = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        if (pending.length < 4) return;
+        this.bridge.stdout!.off('data', onData);
+        this.bridge.off('close', onClose);
+        this.bridge.stdout!.pause();
+        const rest = pending.subarray(4 + pending.readUInt32BE(0));
+        if (rest.length) this.bridge.stdout!.unshift(rest);
+        resolve();
+      };
+      const onClose = (code: number) => reject(new PierError(`attach: ${this.errText.trim() || `socket bridge exited with code ${code}`}`));
+      this.bridge.on('error', (e) => reject(new PierError(`attach: cannot start the socket bridge (perl): ${e.message}`)));
+      this.bridge.stdout!.on('data', onData);
+      this.bridge.on('close', onClose);
     });
+  }
 
-    const out = bridge.stdout!;
+  start(onPacket: (packet: Buffer, resume: () => void) => void, onClose: (err?: Error) => void): void {
+    const out = this.bridge.stdout!;
+    let pending: Buffer = Buffer.alloc(0);
     out.on('data', (chunk: Buffer) => {
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       while (pending.length >= 4) {
@@ -164,70 +225,95 @@ export function attach(opts: AttachOptions): Promise<AttachSession> {
         if (pending.length < 4 + len) break;
         const packet = pending.subarray(4, 4 + len);
         pending = pending.subarray(4 + len);
-        if (!connected) {
-          connected = true;
-          resolveConnect(session);
-          continue;
-        }
-        if (packet.length === 0) continue;
-        const data = packet.subarray(1);
-        const dest = packet[0] === STREAM_STDERR ? opts.stderr : opts.stdout;
-        if (dest && data.length && dest.write(data) === false) {
-          out.pause();
-          dest.once('drain', () => out.resume());
-        }
+        let resumed = false;
+        out.pause();
+        onPacket(packet, () => { resumed = true; out.resume(); });
+        if (!resumed) return;
       }
     });
+    this.bridge.on('close', () => onClose());
+    out.resume();
+  }
 
-    bridge.on('close', (code) => {
+  write(data: Buffer): void { this.bridge.stdin?.write(data); }
+  endWrite(): void { this.bridge.stdin?.end(); }
+  close(): void { this.bridge.kill('SIGTERM'); }
+}
+
+/** Connects to conmon's attach socket and starts relaying; resolves once connected. */
+export async function attach(opts: AttachOptions): Promise<AttachSession> {
+  const detachSeq = parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS);
+  const name = opts.socketName ?? 'attach';
+  let transport: Transport | undefined = opts.perl ? undefined : NativeTransport.connect(opts.dir, name);
+  if (!transport) {
+    const perl = new PerlTransport(opts.dir, name, !!opts.stdin, opts.perl ?? 'perl');
+    await perl.connected();
+    transport = perl;
+  }
+  const t = transport;
+  let detached = false;
+  let resolveDone!: (r: AttachResult) => void;
+  const done = new Promise<AttachResult>((res) => { resolveDone = res; });
+  const session: AttachSession = {
+    done,
+    resize: (h, w) => resizeTerminal(opts.dir, h, w),
+    detach: () => {
+      detached = true;
       stopStdin();
-      if (!connected) {
-        rejectConnect(new PierError(`attach: ${errText.trim() || `socket bridge exited with code ${code}`}`));
-        return;
-      }
-      resolveDone({ detached });
-    });
+      t.close();
+    },
+  };
 
-    // stdin → bridge, watching for the detach sequence.
-    let held: number[] = [];
-    const onData = (chunk: Buffer | string) => {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      if (!detachSeq.length) { bridge.stdin!.write(buf); return; }
-      const pass: number[] = [];
-      for (const b of buf) {
-        if (b === detachSeq[held.length]) {
-          held.push(b);
-          if (held.length === detachSeq.length) {
-            if (pass.length) bridge.stdin!.write(Buffer.from(pass));
-            held = [];
-            session.detach();
-            return;
-          }
-          continue;
-        }
-        if (held.length) { pass.push(...held); held = []; }
-        if (b === detachSeq[0]) held.push(b); else pass.push(b);
-      }
-      if (pass.length) bridge.stdin!.write(Buffer.from(pass));
-    };
-    const onEnd = () => {
-      if (held.length) { bridge.stdin!.write(Buffer.from(held)); held = []; }
-      bridge.stdin!.end();
-    };
-    let stdinAttached = false;
-    function stopStdin(): void {
-      if (!stdinAttached || !opts.stdin) return;
-      stdinAttached = false;
-      opts.stdin.removeListener('data', onData);
-      opts.stdin.removeListener('end', onEnd);
-      if (typeof (opts.stdin as any).pause === 'function') (opts.stdin as any).pause();
-    }
-    if (opts.stdin && bridge.stdin) {
-      bridge.stdin.on('error', () => undefined); // bridge gone: its close handler reports
-      stdinAttached = true;
-      opts.stdin.on('data', onData);
-      opts.stdin.on('end', onEnd);
-      if (typeof (opts.stdin as any).resume === 'function') (opts.stdin as any).resume();
-    }
+  t.start((packet, resume) => {
+    if (packet.length <= 1) { resume(); return; }
+    const data = packet.subarray(1);
+    const dest = packet[0] === STREAM_STDERR ? opts.stderr : opts.stdout;
+    if (dest && dest.write(data) === false) dest.once('drain', resume);
+    else resume();
+  }, () => {
+    stopStdin();
+    resolveDone({ detached });
   });
+
+  // stdin → socket, watching for the detach sequence.
+  let held: number[] = [];
+  const onData = (chunk: Buffer | string) => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!detachSeq.length) { t.write(buf); return; }
+    const pass: number[] = [];
+    for (const b of buf) {
+      if (b === detachSeq[held.length]) {
+        held.push(b);
+        if (held.length === detachSeq.length) {
+          if (pass.length) t.write(Buffer.from(pass));
+          held = [];
+          session.detach();
+          return;
+        }
+        continue;
+      }
+      if (held.length) { pass.push(...held); held = []; }
+      if (b === detachSeq[0]) held.push(b); else pass.push(b);
+    }
+    if (pass.length) t.write(Buffer.from(pass));
+  };
+  const onEnd = () => {
+    if (held.length) { t.write(Buffer.from(held)); held = []; }
+    t.endWrite();
+  };
+  let stdinAttached = false;
+  function stopStdin(): void {
+    if (!stdinAttached || !opts.stdin) return;
+    stdinAttached = false;
+    opts.stdin.removeListener('data', onData);
+    opts.stdin.removeListener('end', onEnd);
+    if (typeof (opts.stdin as any).pause === 'function') (opts.stdin as any).pause();
+  }
+  if (opts.stdin) {
+    stdinAttached = true;
+    opts.stdin.on('data', onData);
+    opts.stdin.on('end', onEnd);
+    if (typeof (opts.stdin as any).resume === 'function') (opts.stdin as any).resume();
+  }
+  return session;
 }

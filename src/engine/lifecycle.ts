@@ -13,9 +13,10 @@ import { generateSpec, writeSpec, resolveUser, SpecOptions, NamespaceOptions } f
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { lock } from '../util/lock';
+import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
 import { PierError, ConflictError } from '../util/errors';
 import { signalName } from '../util/signals';
-import { log } from '../util/log';
+import { log, trace } from '../util/log';
 
 const RUNNING: ContainerState['status'][] = ['running', 'paused', 'stopping'];
 
@@ -95,14 +96,23 @@ export class Lifecycle {
       if (c.state.status === 'paused') throw new ConflictError(`container ${c.id} is paused: unpause it first`);
       if (c.state.status === 'removing') throw new ConflictError(`container ${c.id} is being removed`);
       // A previous run may have left runtime state behind (e.g. a killed conmon).
-      await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+      if (c.state.startedAt || c.state.conmonPid) {
+        await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+      }
       const d = containerDirs(this.store, c.id);
+      trace('start: mount');
       const rootfs = mountRootfs(this.store, c.id, c.config.topLayer);
+      trace('start: spec');
       try {
+        if (c.config.mounts.some((m) => m.type === 'volume')) {
+          const u = resolveUser(rootfs, c.config.user || '0', c.config.create.groupAdd ?? []);
+          await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: u.uid, gid: u.gid });
+        }
         const spec = this.specFor(c, rootfs, d.run);
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
         fs.rmSync(path.join(this.exitDir, c.id), { force: true });
+        trace('start: conmon');
         const created = await createContainer({
           id: c.id, name: c.name, bundle: d.userdata, exitDir: this.exitDir, persistDir: d.run, socketDir: d.run,
           runtime: this.runtime(), stateRoot: this.stateRoot(), terminal: !!c.config.create.tty,
@@ -112,12 +122,16 @@ export class Lifecycle {
           pidFile: path.join(d.run, 'pidfile'), conmonPidFile: path.join(d.run, 'conmon.pid'),
         });
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
+        trace('start: attach');
         if (hooks.beforeStart) await hooks.beforeStart(c, d.userdata);
+        trace('start: runtime start');
         await startContainer(this.runtime(), c.id, { root: this.stateRoot() });
+        trace('start: started');
         return this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
       } catch (e) {
         await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
         this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));
+        await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
         unmountRootfs(this.store, c.id);
         throw e;
       }
@@ -240,10 +254,19 @@ export class Lifecycle {
       if (!c) return { removed: false, restarted: false };
       const synced = this.sync(c);
       if (RUNNING.includes(synced.state.status)) return { removed: false, restarted: false };
-      const st = await runtimeState(this.runtime(), c.id, { root: this.stateRoot() }).catch(() => null);
-      if (st && st.status === 'running') return { removed: false, restarted: false };
-      if (st) await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+      // With conmon's exit file the process is known to be gone; otherwise ask the runtime.
+      if (readExitCode(this.exitDir, c.id) === null) {
+        const st = await runtimeState(this.runtime(), c.id, { root: this.stateRoot() }).catch(() => null);
+        if (st && st.status === 'running') return { removed: false, restarted: false };
+      }
+      trace('cleanup: runtime delete');
+      if (fs.existsSync(path.join(this.stateRoot(), c.id))) {
+        await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+      }
+      trace('cleanup: unmount');
       unmountRootfs(this.store, c.id);
+      await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
+      trace('cleanup: done');
       if (synced.config.create.rm) {
         this.removeNow(synced);
         return { removed: true, restarted: false };
@@ -281,6 +304,7 @@ export class Lifecycle {
       const cur = this.containers.find(c.id);
       if (!cur) return;
       await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+      await unmountContainerVolumes(this.store, c.id, cur.config.mounts as VolumeMountRef[]).catch(() => undefined);
       this.removeNow(cur);
     });
     return c;

@@ -6,7 +6,7 @@ import { LayerStore, Driver } from './layers';
 import { ImageStore } from './images';
 import { PierError } from '../util/errors';
 import { native } from '../util/native';
-import { log } from '../util/log';
+import { log, trace } from '../util/log';
 
 export interface StoreOptions {
   graphRoot: string;
@@ -42,13 +42,16 @@ export class Store {
 
   constructor(readonly opts: StoreOptions) {
     fs.mkdirSync(opts.graphRoot, { recursive: true, mode: 0o700 });
+    trace('store: open db');
     this.db = openDb(opts.graphRoot);
+    trace('store: db open');
     this.driver = this.chooseDriver(opts.driver ?? '');
     this.layers = new LayerStore(opts.graphRoot, this.db, this.driver);
     this.images = new ImageStore(this.db);
     this.tmpDir = path.join(opts.graphRoot, 'tmp');
     fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
     this.layers.cleanupStaging();
+    trace('store: ready');
   }
 
   get graphRoot(): string { return this.opts.graphRoot; }

@@ -24,3 +24,9 @@ export const log = {
   error: (m: string) => emit('error', m),
   enabled: (l: LogLevel) => LEVELS.indexOf(l) >= threshold,
 };
+
+const tracing = !!process.env.PIER_TRACE;
+/** With PIER_TRACE set, print a timestamped step to stderr (for finding where time goes). */
+export function trace(step: string): void {
+  if (tracing) process.stderr.write(`[trace ${performance.now().toFixed(1)}ms] ${step}\n`);
+}

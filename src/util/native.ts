@@ -32,6 +32,10 @@ export interface NativeAddon {
   umount2(target: string, flags: number): void;
   /** utimensat(2) with nanoseconds, never following a final symlink. */
   lutimens(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
+  /** Connect conmon's SOCK_SEQPACKET attach socket `dir/name`; returns a blocking fd. */
+  seqpacketConnect(dir: string, name: string): number;
+  /** shutdown(2): 0 read, 1 write, 2 both. */
+  shutdownSocket(fd: number, how: number): void;
   readonly constants: NativeConstants;
 }
 

@@ -13,6 +13,7 @@ import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { goHumanSize, humanDuration } from '../format/units';
 import { asStruct, goTimeString } from '../format/govalue';
+import { trace } from '../../util/log';
 import { createFlags, parseCreateOptions, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
 
 export { parseCreateOptions, createFlags } from './container-flags';
@@ -557,7 +558,9 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
     flags: createFlags(kind),
     interspersed: false,
     run: withHint(full, async (ctx: Ctx, args, opts) => {
+      trace('cli: parse options');
       const p = parseCreateOptions(kind, args, opts);
+      trace('cli: options parsed');
       if (p.cidfile && fs.existsSync(p.cidfile)) {
         throw new PierError(`container id file exists. Ensure another container is not using it or delete ${p.cidfile}`);
       }
@@ -571,6 +574,7 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
         }
       };
       const eng = engine(ctx);
+      trace('cli: engine ready');
       if (!isRun) {
         const { id, warnings } = await eng.create(p.create);
         for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`);

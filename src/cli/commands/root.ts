@@ -3,6 +3,7 @@ import { CommandDef } from '../parser';
 import { imageCommands, imageGroup } from './images';
 import { systemCommands } from './system';
 import { containerCommands, containerGroup } from './containers';
+import { volumeGroup } from './volumes';
 
 export function rootCommand(): CommandDef {
   return {
@@ -22,6 +23,6 @@ export function rootCommand(): CommandDef {
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
-    subcommands: [containerGroup(), imageGroup(), ...containerCommands(), ...imageCommands(), ...systemCommands()],
+    subcommands: [containerGroup(), imageGroup(), volumeGroup(), ...containerCommands(), ...imageCommands(), ...systemCommands()],
   };
 }

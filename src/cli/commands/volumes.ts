@@ -88,12 +88,12 @@ const createCmd: CommandDef = {
   flags: [
     { name: 'driver', short: 'd', type: 'string', default: 'local', help: 'Specify volume driver name' },
     { name: 'ignore', type: 'bool', help: "Don't fail if volume already exists" },
-    { name: 'label', short: 'l', type: 'stringArray', help: 'Set metadata for a volume (default [])', hideDefault: true },
+    { name: 'label', short: 'l', type: 'stringArray', valueName: 'strings', help: 'Set metadata for a volume (default [])', hideDefault: true },
     { name: 'opt', short: 'o', type: 'stringArray', help: 'Set driver specific options (default [])', hideDefault: true },
   ],
   async run(ctx: Ctx, args, opts) {
     const v = await volumeEngine(ctx).create({
-      name: args[0], driver: opts.driver, labels: keyValues(opts.label ?? []), options: keyValues(opts.opt ?? []),
+      name: args[0], driver: opts.driver, labels: keyValues((opts.label ?? []).flatMap((l: string) => l.split(',')).filter(Boolean)), options: keyValues(opts.opt ?? []),
       ignoreIfExists: !!opts.ignore,
     });
     ctx.out(v.Name);
@@ -109,15 +109,17 @@ function lsCmd(name: string, aliases: string[]): CommandDef {
     usage: '[options]',
     maxArgs: 0,
     flags: [
-      { name: 'filter', short: 'f', type: 'stringArray', help: "Filter volume output", hideDefault: true },
-      { name: 'format', type: 'string', help: 'Format volume output using Go template', default: '{{range .}}{{.Driver}}\t{{.Name}}\n{{end -}}', hideDefault: false },
+      { name: 'filter', short: 'f', type: 'stringArray', valueName: 'strings', help: 'Filter volume output' },
+      { name: 'format', type: 'string', help: 'Format volume output using Go template', default: '{{range .}}{{.Driver}}\\t{{.Name}}\\n{{end -}}' },
       { name: 'noheading', type: 'bool', help: 'Do not print headers' },
       { name: 'quiet', short: 'q', type: 'bool', help: 'Print volume output in quiet mode' },
     ],
     async run(ctx: Ctx, _args, opts) {
       const formatSet = opts.changed?.has('format');
       if (opts.quiet && formatSet) throw new UsageError('quiet and format flags cannot be used together');
-      const vols = await volumeEngine(ctx).list(opts.filter ?? []);
+      // podman's --filter is a `strings` flag: comma-separated values split too.
+      const filters = (opts.filter ?? []).flatMap((f: string) => f.split(',')).filter(Boolean);
+      const vols = await volumeEngine(ctx).list(filters);
       const format: string | undefined = formatSet ? opts.format : undefined;
       if (isJSONFormat(format)) { ctx.out(lsJSON(vols)); return; }
       if (vols.length === 0) return;
@@ -164,13 +166,13 @@ const rmCmd: CommandDef = {
   name: 'rm',
   aliases: ['remove'],
   summary: 'Remove one or more volumes',
-  description: 'Remove one or more existing volumes.\n\n  By default only volumes that are not being used by any containers will be removed. To remove the volumes anyways, use the --force flag.',
+  description: 'Remove one or more existing volumes.\n\nBy default only volumes that are not being used by any containers will be removed. To remove the volumes anyways, use the --force flag.',
   usage: '[options] VOLUME [VOLUME...]',
   example: ['pier volume rm myvol1 myvol2', 'pier volume rm --all', 'pier volume rm --force myvol'].join('\n'),
   flags: [
     { name: 'all', short: 'a', type: 'bool', help: 'Remove all volumes' },
     { name: 'force', short: 'f', type: 'bool', help: 'Remove a volume by force, even if it is being used by a container' },
-    { name: 'time', short: 't', type: 'int', default: 10, help: 'Seconds to wait for running containers to stop before killing the container' },
+    { name: 'time', short: 't', type: 'int', default: 10, valueName: 'uint', help: 'Seconds to wait for running containers to stop before killing the container' },
   ],
   async run(ctx: Ctx, args, opts) {
     if ((args.length > 0 && opts.all) || (args.length === 0 && !opts.all)) throw new UsageError('choose either one or more volumes or all');
@@ -195,7 +197,7 @@ const rmCmd: CommandDef = {
 const pruneCmd: CommandDef = {
   name: 'prune',
   summary: 'Remove all unused volumes',
-  description: 'Volumes that are not currently owned by a container will be removed.\n\n  The command prompts for confirmation which can be overridden with the --force flag.\n  Note all data will be destroyed.',
+  description: 'Volumes that are not currently owned by a container will be removed.\n\nThe command prompts for confirmation which can be overridden with the --force flag.\nNote all data will be destroyed.',
   usage: '[options]',
   example: 'pier volume prune',
   maxArgs: 0,

@@ -20,6 +20,8 @@ import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
 import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } from '../../util/errors';
 import { ImageRecord } from '../../storage/images';
+import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
+import { trace } from '../../util/log';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
@@ -83,15 +85,15 @@ export class LocalContainerEngine implements ContainerEngine {
 
   private parseMounts(o: CreateOptions, imageVolumes: string[]): ContainerConfig['mounts'] {
     const out: ContainerConfig['mounts'] = [];
-    const volDir = (name: string) => {
-      const d = path.join(this.store.graphRoot, 'volumes', name, '_data');
-      fs.mkdirSync(d, { recursive: true });
-      return d;
+    // Volumes are created only after every mount parsed, so bad input creates nothing.
+    const pending: { name?: string; destination: string; options: string[] }[] = [];
+    const addVolume = (name: string | undefined, dst: string, options: string[]) => {
+      pending.push({ name, destination: dst, options });
+      out.push({ type: 'volume', name, source: '', destination: dst, options });
     };
-    const addVolume = (name: string, dst: string, options: string[]) => out.push({ type: 'volume', name, source: volDir(name), destination: dst, options });
     for (const v of o.volumes ?? []) {
       const parts = v.split(':');
-      if (parts.length === 1) { addVolume(randomId(), parts[0], []); continue; }
+      if (parts.length === 1) { addVolume(undefined, parts[0], []); continue; }
       if (parts.length > 3) throw new UsageError(`invalid volume specification: "${v}"`);
       const [src, dst, opt] = parts;
       if (!dst.startsWith('/')) throw new UsageError(`invalid container path "${dst}", must be an absolute path`);
@@ -129,7 +131,7 @@ export class LocalContainerEngine implements ContainerEngine {
         if (kv['tmpfs-mode']) options.push(`mode=${kv['tmpfs-mode']}`);
         out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options });
       } else if (type === 'volume') {
-        addVolume(kv.source ?? kv.src ?? randomId(), dst, options);
+        addVolume(kv.source ?? kv.src, dst, options);
       } else throw new UsageError(`invalid filesystem type "${type}"`);
     }
     for (const t of o.tmpfs ?? []) {
@@ -137,11 +139,17 @@ export class LocalContainerEngine implements ContainerEngine {
       const dst = i < 0 ? t : t.slice(0, i);
       out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: i < 0 ? [] : t.slice(i + 1).split(',') });
     }
-    for (const v of imageVolumes) if (!out.some((m) => m.destination === v)) addVolume(randomId(), v, []);
+    for (const v of imageVolumes) if (!out.some((m) => m.destination === v)) addVolume(undefined, v, []);
     const seen = new Set<string>();
     for (const m of out) {
       if (seen.has(m.destination)) throw new UsageError(`${m.destination}: duplicate mount destination`);
       seen.add(m.destination);
+    }
+    for (const m of out) {
+      if (m.type !== 'volume') continue;
+      const v = volumeForMount(this.store, m.name);
+      m.name = v.name;
+      m.source = v.mountpoint;
     }
     return out;
   }
@@ -158,7 +166,9 @@ export class LocalContainerEngine implements ContainerEngine {
       const other = this.containers.byName(o.name)!;
       throw new ConflictError(`creating container storage: the container name "${o.name}" is already in use by ${other.id}. You have to remove that container to be able to reuse that name: that name is already in use`);
     }
+    trace('create: resolve image');
     const img = o.rootfs ? null : await this.resolveImage(o);
+    trace('create: image resolved');
     const ic: Record<string, any> = img?.config.config ?? {};
     const id = randomId();
     const entrypoint = o.entrypoint !== undefined ? o.entrypoint : (ic.Entrypoint ?? []);
@@ -205,20 +215,23 @@ export class LocalContainerEngine implements ContainerEngine {
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
     };
     if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
+    const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
     const rec: ContainerRecord = {
       id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId: null,
     };
     for (let attempt = 0; ; attempt++) {
       rec.name = o.name ?? randomName();
       try { this.containers.insert(rec); break; } catch (e) {
-        if (o.name || !(e instanceof ConflictError) || attempt > 20) throw e;
+        if (o.name || !(e instanceof ConflictError) || attempt > 20) { await cleanupVolumes(); throw e; }
       }
     }
+    trace('create: inserted');
     try {
       createContainerStorage(this.store, id, config.topLayer);
     } catch (e) {
       this.containers.delete(id);
       removeContainerStorage(this.store, id);
+      await cleanupVolumes();
       throw e;
     }
     return { id, warnings: [] };
@@ -291,7 +304,9 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean }, io?: RunIO): Promise<{ id: string; exitCode?: number }> {
+    trace('run: create');
     const { id } = await this.create(o);
+    trace('run: created');
     if (o.detach) {
       try {
         await this.lifecycle.start(id);
@@ -309,13 +324,17 @@ export class LocalContainerEngine implements ContainerEngine {
       if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
       throw e;
     }
+    trace('run: exited');
     if (exitCode === undefined) return { id };
     // The container exited: release it now rather than waiting for conmon's cleanup command.
     if (o.rm) {
+      const rec = this.containers.get(id);
       await this.lifecycle.cleanup(id);
       if (this.containers.get(id)) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+      if (rec) await this.removeAnonymousVolumes(rec).catch(() => undefined);
       if (o.rmi) await this.images.remove([o.image], {}).catch(() => undefined);
     }
+    trace('run: done');
     return { id, exitCode };
   }
 
@@ -339,13 +358,14 @@ export class LocalContainerEngine implements ContainerEngine {
       throw e;
     }
     await this.lifecycle.remove(c.id, { force: opts.force, timeout: opts.timeout });
-    if (opts.volumes) {
-      for (const m of c.config.mounts) {
-        // Anonymous volumes go with their container.
-        if (m.type === 'volume' && m.name && /^[a-f0-9]{64}$/.test(m.name)) fs.rmSync(path.dirname(m.source), { recursive: true, force: true });
-      }
-    }
+    if (opts.volumes) await this.removeAnonymousVolumes(c);
     return [c.id];
+  }
+
+  /** Drop the anonymous volumes of a removed container that no other container uses. */
+  async removeAnonymousVolumes(c: ContainerRecord): Promise<void> {
+    await removeAnonymousVolumes(this.store, c.config.mounts,
+      (n) => this.containers.list().filter((x) => x.config.mounts.some((m) => m.type === 'volume' && m.name === n)).map((x) => x.id));
   }
 
   async restart(nameOrId: string, opts: { timeout?: number }): Promise<void> {
@@ -671,6 +691,7 @@ export class LocalContainerEngine implements ContainerEngine {
     if (!c) return;
     const r = await this.lifecycle.cleanup(c.id);
     if (r.removed) {
+      await this.removeAnonymousVolumes(c).catch(() => undefined);
       if (c.config.create.rmi || opts.rmi) await this.images.remove([c.config.create.image], {}).catch(() => undefined);
       return;
     }

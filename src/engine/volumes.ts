@@ -1,0 +1,703 @@
+/**
+ * Named volumes of the local driver. Each volume is a directory under the graph root:
+ *
+ *   <graphRoot>/volumes/<name>/volume.json   its settings (written atomically)
+ *   <graphRoot>/volumes/<name>/_data         its content (the mount point)
+ *
+ * Runtime state (which containers have it mounted) lives under the run root, in
+ * <runRoot>/volumes/<name>.json, guarded by the lock file <runRoot>/volumes/<name>.lock.
+ *
+ * Concurrency: a volume comes into existence by renaming a fully written staging
+ * directory onto its name; rename(2) fails on an existing (non-empty) directory, so of
+ * several processes creating one name exactly one wins. Removal renames the directory
+ * away first, so readers see a volume entirely or not at all.
+ *
+ * Volumes with `type`/`device` options are mounted with mount(2) on `_data` when the first
+ * user mounts them and unmounted when the last one goes.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConflictError, NotFoundError, PierError, UsageError } from '../util/errors';
+import { lock } from '../util/lock';
+import { native } from '../util/native';
+import { randomId } from '../util/digest';
+import { resolveInRoot } from './spec/rootfs-path';
+
+/** The two roots a volume store needs (a Store satisfies this). */
+export interface VolumeRoots {
+  graphRoot: string;
+  runRoot: string;
+}
+
+/** A volume as pier knows it. */
+export interface Volume {
+  name: string;
+  driver: 'local';
+  /** Host path of the volume's content (`_data`). */
+  mountpoint: string;
+  /** Creation time, ms since the epoch. */
+  createdAt: number;
+  labels: Record<string, string>;
+  /** Driver options as given (`type`, `device`, `o`, `nocopy`...), plus UID/GID from `o`. */
+  options: Record<string, string>;
+  uid?: number;
+  gid?: number;
+  anonymous: boolean;
+  /** Filled from the image on first mount (docker semantics) while still true. */
+  needsCopyUp: boolean;
+  /** Owner and mode taken from the container's mount point on first mount while still true. */
+  needsChown: boolean;
+  /** Users (containers) that have it mounted now. */
+  mountCount: number;
+}
+
+export interface CreateVolumeOptions {
+  /** Default: 64 random hex digits. */
+  name?: string;
+  driver?: string;
+  labels?: Record<string, string>;
+  options?: Record<string, string>;
+  anonymous?: boolean;
+  /** Return the existing volume instead of failing when the name is taken. */
+  ignoreIfExists?: boolean;
+}
+
+/** A volume used by containers (or still mounted): podman's exit code 2. */
+export class VolumeInUseError extends PierError {
+  constructor(readonly volume: string, readonly users: string[]) {
+    super(`volume ${volume} is being used by the following container(s): ${users.join(', ')}: volume is being used`, 2, 409);
+    this.name = 'VolumeInUseError';
+  }
+}
+
+export const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const CONFIG = 'volume.json';
+const DATA = '_data';
+/** Keys `-o` accepts for the local driver. */
+const LOCAL_OPTS = new Set(['type', 'device', 'o', 'copy', 'nocopy', 'uid', 'gid', 'UID', 'GID']);
+
+/** What volume.json holds. */
+interface VolumeFile {
+  version: 1;
+  name: string;
+  driver: 'local';
+  createdAt: number;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  uid?: number;
+  gid?: number;
+  anonymous: boolean;
+  needsCopyUp: boolean;
+  needsChown: boolean;
+}
+
+/** What <runRoot>/volumes/<name>.json holds. */
+interface VolumeRunState {
+  mountedBy: string[];
+}
+
+// ---------------------------------------------------------------------------------------
+// Paths and small file helpers
+
+export function volumesDir(roots: VolumeRoots): string {
+  return path.join(roots.graphRoot, 'volumes');
+}
+
+function volDir(roots: VolumeRoots, name: string): string {
+  return path.join(volumesDir(roots), name);
+}
+
+function dataDir(roots: VolumeRoots, name: string): string {
+  return path.join(volDir(roots, name), DATA);
+}
+
+function runDir(roots: VolumeRoots): string {
+  return path.join(roots.runRoot, 'volumes');
+}
+
+function runStateFile(roots: VolumeRoots, name: string): string {
+  return path.join(runDir(roots), `${name}.json`);
+}
+
+function lockFile(roots: VolumeRoots, name: string): string {
+  return path.join(runDir(roots), `${name}.lock`);
+}
+
+function tmpName(): string {
+  return `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+}
+
+/** Write `data` to `file` via a temporary file and rename: readers never see half a file. */
+function writeAtomic(file: string, data: string): void {
+  const tmp = `${file}.tmp-${tmpName()}`;
+  const fd = fs.openSync(tmp, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+function readJSON<T>(file: string): T | undefined {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e: any) {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+  try { return JSON.parse(text) as T; } catch { return undefined; }
+}
+
+function readRunState(roots: VolumeRoots, name: string): VolumeRunState {
+  return readJSON<VolumeRunState>(runStateFile(roots, name)) ?? { mountedBy: [] };
+}
+
+function writeRunState(roots: VolumeRoots, name: string, s: VolumeRunState): void {
+  fs.mkdirSync(runDir(roots), { recursive: true, mode: 0o700 });
+  if (s.mountedBy.length === 0) fs.rmSync(runStateFile(roots, name), { force: true });
+  else writeAtomic(runStateFile(roots, name), JSON.stringify(s));
+}
+
+function toVolume(roots: VolumeRoots, f: VolumeFile): Volume {
+  const v: Volume = {
+    name: f.name, driver: 'local', mountpoint: dataDir(roots, f.name), createdAt: f.createdAt,
+    labels: { ...f.labels }, options: { ...f.options }, anonymous: !!f.anonymous,
+    needsCopyUp: !!f.needsCopyUp, needsChown: !!f.needsChown,
+    mountCount: readRunState(roots, f.name).mountedBy.length,
+  };
+  if (f.uid !== undefined) v.uid = f.uid;
+  if (f.gid !== undefined) v.gid = f.gid;
+  return v;
+}
+
+function readVolumeFile(roots: VolumeRoots, name: string): VolumeFile | undefined {
+  if (!VOLUME_NAME_RE.test(name)) return undefined;
+  const f = readJSON<VolumeFile>(path.join(volDir(roots, name), CONFIG));
+  return f && f.name === name ? f : undefined;
+}
+
+function notFound(name: string): NotFoundError {
+  return new NotFoundError(`no volume with name "${name}" found: no such volume`);
+}
+
+/** Run `fn` holding the volume's lock (cross-process). */
+async function withVolumeLock<T>(roots: VolumeRoots, name: string, fn: () => T | Promise<T>): Promise<T> {
+  if (!VOLUME_NAME_RE.test(name)) throw notFound(name); // never build paths from other names
+  const release = await lock(lockFile(roots, name));
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+/** Parse `uid=`/`gid=` values: non-negative integers. */
+function parseId(key: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`cannot convert ${key} ${v} to integer: strconv.Atoi: parsing "${v}": invalid syntax`);
+  return parseInt(v, 10);
+}
+
+/** Validate local driver options; returns the options to store and the volume's UID/GID. */
+function checkLocalOptions(opts: Record<string, string>): { options: Record<string, string>; uid?: number; gid?: number } {
+  const options: Record<string, string> = {};
+  let uid: number | undefined;
+  let gid: number | undefined;
+  for (const [k, v] of Object.entries(opts)) {
+    if (!LOCAL_OPTS.has(k)) throw new UsageError(`invalid mount option ${k} for driver 'local': invalid argument`);
+    if (k === 'uid' || k === 'UID') uid = parseId('UID', v);
+    if (k === 'gid' || k === 'GID') gid = parseId('GID', v);
+    options[k] = v;
+  }
+  if (options.o !== undefined) {
+    for (const item of options.o.split(',').filter(Boolean)) {
+      const eq = item.indexOf('=');
+      const key = eq < 0 ? item : item.slice(0, eq);
+      const val = eq < 0 ? '' : item.slice(eq + 1);
+      if (key === 'uid') { uid = parseId('UID', val); options.UID = val; }
+      if (key === 'gid') { gid = parseId('GID', val); options.GID = val; }
+      if ((key === 'size' || key === 'inodes') && !options.type) {
+        throw new UsageError('volume options size and inodes not supported. Filesystem does not support Project Quota');
+      }
+      if (key === 'timeout' && !/^\d+$/.test(val)) throw new UsageError(`cannot convert Timeout ${val} to an integer: invalid argument`);
+    }
+  }
+  if ((options.type === 'none' || !options.type) && options.device && /(^|,)r?bind(,|$)/.test(options.o ?? '') && !path.isAbsolute(options.device)) {
+    throw new UsageError(`bind mount device ${options.device} must be an absolute path`);
+  }
+  return { options, uid, gid };
+}
+
+/** True when the volume is backed by a mount (local driver with `type` or `device`). */
+export function volumeNeedsMount(vol: Pick<Volume, 'options'>): boolean {
+  return !!(vol.options.type || vol.options.device);
+}
+
+const MOUNT_FLAGS: Record<string, [keyof ReturnType<typeof native>['constants'], boolean]> = {
+  ro: ['MS_RDONLY', true], rw: ['MS_RDONLY', false],
+  nosuid: ['MS_NOSUID', true], suid: ['MS_NOSUID', false],
+  nodev: ['MS_NODEV', true], dev: ['MS_NODEV', false],
+  noexec: ['MS_NOEXEC', true], exec: ['MS_NOEXEC', false],
+  noatime: ['MS_NOATIME', true], atime: ['MS_NOATIME', false],
+  relatime: ['MS_RELATIME', true], strictatime: ['MS_STRICTATIME', true],
+};
+
+/** The mount(2) call for a volume's options: flags from `o`, the rest as data. */
+export function mountCall(vol: Pick<Volume, 'options'>): { source: string; fstype: string; flags: number; data: string; bind: boolean } {
+  const c = native().constants;
+  const type = vol.options.type ?? '';
+  let flags = 0;
+  let bind = false;
+  const data: string[] = [];
+  for (const item of (vol.options.o ?? '').split(',').filter(Boolean)) {
+    if (item === 'bind' || item === 'rbind') {
+      bind = true;
+      flags |= c.MS_BIND | (item === 'rbind' ? c.MS_REC : 0);
+      continue;
+    }
+    const known = MOUNT_FLAGS[item];
+    if (known) {
+      const bit = c[known[0]] as number;
+      flags = known[1] ? flags | bit : flags & ~bit;
+      continue;
+    }
+    // Options the volume layer consumed itself.
+    if (/^(timeout|noquota)(=|$)/.test(item)) continue;
+    data.push(item);
+  }
+  const fstype = bind || type === 'none' ? '' : type;
+  const source = vol.options.device || type || 'none';
+  return { source, fstype, flags, data: bind ? '' : data.join(','), bind };
+}
+
+// ---------------------------------------------------------------------------------------
+// Create, read, list, remove
+
+/** Create a volume; fails with "volume already exists" if the name is taken (unless ignoreIfExists). */
+export function createVolume(roots: VolumeRoots, o: CreateVolumeOptions = {}): Volume {
+  const driver = o.driver || 'local';
+  if (driver !== 'local') throw new PierError(`volume plugin ${driver} not found: no such volume plugin`);
+  const name = o.name || randomId();
+  if (!VOLUME_NAME_RE.test(name)) throw new UsageError('running volume create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument');
+  const existing = readVolumeFile(roots, name);
+  if (existing) {
+    if (o.ignoreIfExists) return toVolume(roots, existing);
+    throw new ConflictError(`volume with name ${name} already exists: volume already exists`);
+  }
+  const { options, uid, gid } = checkLocalOptions(o.options ?? {});
+  const file: VolumeFile = {
+    version: 1, name, driver: 'local', createdAt: Date.now(), labels: { ...(o.labels ?? {}) }, options,
+    anonymous: !!o.anonymous, needsCopyUp: true, needsChown: uid === undefined && gid === undefined,
+  };
+  if (uid !== undefined) file.uid = uid;
+  if (gid !== undefined) file.gid = gid;
+
+  const dir = volumesDir(roots);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const staging = path.join(dir, `.staging-${tmpName()}`);
+  fs.mkdirSync(staging, 0o700);
+  try {
+    fs.mkdirSync(path.join(staging, DATA), 0o755);
+    fs.chmodSync(path.join(staging, DATA), 0o755); // regardless of the umask
+    if (uid !== undefined || gid !== undefined) {
+      fs.chownSync(staging, uid ?? 0, gid ?? 0);
+      fs.chownSync(path.join(staging, DATA), uid ?? 0, gid ?? 0);
+    }
+    writeAtomic(path.join(staging, CONFIG), JSON.stringify(file, null, 2) + '\n');
+    try {
+      fs.renameSync(staging, volDir(roots, name));
+    } catch (e: any) {
+      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST' && e.code !== 'ENOTDIR') throw e;
+      // Someone else created it first (or a leftover non-volume entry holds the name).
+      const winner = readVolumeFile(roots, name) ?? adoptLegacy(roots, name, file);
+      if (winner && o.ignoreIfExists) return toVolume(roots, winner);
+      throw new ConflictError(`volume with name ${name} already exists: volume already exists`);
+    }
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return toVolume(roots, file);
+}
+
+/**
+ * A bare `<name>/_data` directory from before volume records existed becomes a volume (in use
+ * already, so no copy-up or chown). Exclusive: link(2) of the record fails if another won.
+ */
+function adoptLegacy(roots: VolumeRoots, name: string, file: VolumeFile): VolumeFile | undefined {
+  const dir = volDir(roots, name);
+  let entries: string[];
+  try { entries = fs.readdirSync(dir); } catch { return undefined; }
+  if (entries.some((e) => e !== DATA && !e.startsWith(`${CONFIG}.tmp-`)) || !fs.lstatSync(path.join(dir, DATA)).isDirectory()) return undefined;
+  const adopted: VolumeFile = { ...file, labels: {}, options: {}, anonymous: /^[0-9a-f]{64}$/.test(name), needsCopyUp: false, needsChown: false };
+  delete adopted.uid;
+  delete adopted.gid;
+  const tmp = path.join(dir, `${CONFIG}.tmp-${tmpName()}`);
+  fs.writeFileSync(tmp, JSON.stringify(adopted, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  try { fs.linkSync(tmp, path.join(dir, CONFIG)); } catch (e: any) { if (e.code !== 'EEXIST') throw e; } finally { fs.rmSync(tmp, { force: true }); }
+  return readVolumeFile(roots, name);
+}
+
+/** The volume called `name`, or undefined. */
+export function findVolume(roots: VolumeRoots, name: string): Volume | undefined {
+  const f = readVolumeFile(roots, name);
+  return f ? toVolume(roots, f) : undefined;
+}
+
+/** The volume called `name`; NotFoundError "no such volume" otherwise. */
+export function getVolume(roots: VolumeRoots, name: string): Volume {
+  const v = findVolume(roots, name);
+  if (!v) throw notFound(name);
+  return v;
+}
+
+/** All volumes, sorted by name. */
+export function listVolumes(roots: VolumeRoots): Volume[] {
+  let names: string[];
+  try { names = fs.readdirSync(volumesDir(roots)); } catch (e: any) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: Volume[] = [];
+  for (const n of names.sort()) {
+    if (n.startsWith('.')) continue;
+    const v = findVolume(roots, n);
+    if (v) out.push(v);
+  }
+  return out;
+}
+
+export interface RemoveVolumeOptions {
+  /** Remove even when in use: unmount it first (the caller removes the containers). */
+  force?: boolean;
+  /** Containers using the volume (refuse removal when any, unless force). */
+  usedBy?: (name: string) => string[];
+  /** Whether a recorded mount user (container id) still exists; gone ones do not block removal. */
+  isMountUserAlive?: (user: string) => boolean;
+}
+
+/** Remove a volume and its content. In-use volumes are refused (VolumeInUseError) unless `force`. */
+export async function removeVolume(roots: VolumeRoots, name: string, o: RemoveVolumeOptions = {}): Promise<void> {
+  await withVolumeLock(roots, name, () => {
+    const f = readVolumeFile(roots, name);
+    if (!f) throw notFound(name);
+    const users = o.usedBy?.(name) ?? [];
+    const state = readRunState(roots, name);
+    if (o.isMountUserAlive) state.mountedBy = state.mountedBy.filter((u) => o.isMountUserAlive!(u));
+    if (!o.force) {
+      if (users.length) throw new VolumeInUseError(name, users);
+      if (state.mountedBy.length) throw new VolumeInUseError(name, state.mountedBy);
+    }
+    const data = dataDir(roots, name);
+    if (isMountpoint(data)) unmountPath(data);
+    if (isMountpoint(data)) throw new PierError(`volume ${name}: ${data} is still mounted`);
+    // Rename away first: from here on the volume no longer exists for anyone.
+    const trash = path.join(volumesDir(roots), `.removing-${tmpName()}`);
+    fs.renameSync(volDir(roots, name), trash);
+    writeRunState(roots, name, { mountedBy: [] });
+    removeTree(trash);
+  });
+}
+
+/** rm -rf that refuses to descend into anything still mounted below `dir`. */
+function removeTree(dir: string): void {
+  const below = mountpoints().filter((m) => m === dir || m.startsWith(dir + '/'));
+  for (const m of below.sort().reverse()) unmountPath(m);
+  if (mountpoints().some((m) => m === dir || m.startsWith(dir + '/'))) throw new PierError(`cannot remove ${dir}: something is still mounted below it`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------
+// Mounting
+
+/** Mount points of this mount namespace (octal escapes decoded). */
+function mountpoints(): string[] {
+  let text: string;
+  try { text = fs.readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return []; }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (f.length > 4) out.push(f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
+}
+
+/** True when `p` is a mount point. */
+export function isMountpoint(p: string): boolean {
+  let real: string;
+  try { real = fs.realpathSync(p); } catch { return false; }
+  return mountpoints().includes(real);
+}
+
+function unmountPath(p: string): void {
+  const c = native().constants;
+  try {
+    native().umount2(p, 0);
+  } catch (e: any) {
+    if (e.code === 'EINVAL' || e.code === 'ENOENT') return; // not mounted
+    if (e.code !== 'EBUSY') throw e;
+    native().umount2(p, c.MNT_DETACH);
+  }
+}
+
+/**
+ * Mount the volume for `user` (a container id; idempotent per user) and return the host path
+ * to bind into the container. Volumes with mount options are mounted by their first user.
+ */
+export async function mountVolume(roots: VolumeRoots, name: string, user: string): Promise<string> {
+  return withVolumeLock(roots, name, () => {
+    const f = readVolumeFile(roots, name);
+    if (!f) throw notFound(name);
+    const vol = toVolume(roots, f);
+    const state = readRunState(roots, name);
+    if (volumeNeedsMount(vol) && !isMountpoint(vol.mountpoint)) {
+      const m = mountCall(vol);
+      try {
+        const c = native().constants;
+        if (!m.bind) native().mount(m.source, vol.mountpoint, m.fstype, m.flags, m.data);
+        else {
+          native().mount(m.source, vol.mountpoint, '', m.flags & (c.MS_BIND | c.MS_REC), '');
+          const extra = m.flags & (c.MS_RDONLY | c.MS_NOSUID | c.MS_NODEV | c.MS_NOEXEC);
+          if (extra) native().mount('', vol.mountpoint, '', c.MS_BIND | c.MS_REMOUNT | extra, '');
+        }
+      } catch (e: any) {
+        if (isMountpoint(vol.mountpoint)) unmountPath(vol.mountpoint);
+        throw new PierError(`mounting volume ${name}: mount ${m.source} on ${vol.mountpoint} (type ${m.fstype || 'none'}): ${e.code ?? e.message}`);
+      }
+      // The stale users of an unmounted volume (after a reboot or a crash) no longer count.
+      state.mountedBy = [];
+    }
+    if (!state.mountedBy.includes(user)) state.mountedBy.push(user);
+    writeRunState(roots, name, state);
+    return vol.mountpoint;
+  });
+}
+
+/** Drop `user`'s mount; the last user unmounts a mount-backed volume. Unknown users are ignored. */
+export async function unmountVolume(roots: VolumeRoots, name: string, user: string): Promise<void> {
+  await withVolumeLock(roots, name, () => {
+    const state = readRunState(roots, name);
+    state.mountedBy = state.mountedBy.filter((u) => u !== user);
+    const f = readVolumeFile(roots, name);
+    if (state.mountedBy.length === 0 && f && volumeNeedsMount(toVolume(roots, f))) {
+      const mp = dataDir(roots, name);
+      if (isMountpoint(mp)) unmountPath(mp);
+    }
+    writeRunState(roots, name, state);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Copy-up and ownership
+
+export interface CopyUpOptions {
+  /** The container process's uid/gid: a new volume is chowned to them (before matching the mount point). */
+  uid?: number;
+  gid?: number;
+  /** The mount's `nocopy` option: never copy. */
+  noCopy?: boolean;
+}
+
+/**
+ * First use of a volume by a container whose (mounted) root file system is `rootfs`:
+ * - NeedsChown: the volume's root takes the container user's owner, then the owner and mode
+ *   of `containerPath` in the rootfs when that exists;
+ * - NeedsCopyUp: if the volume is empty and `containerPath` is a directory in the rootfs,
+ *   its content is copied in (owners, modes, times, xattrs, symlinks as links, hard links).
+ * Both flags are then cleared. Never follows symlinks out of `rootfs`. Call it after
+ * mountVolume (so mount-backed volumes receive the content). Returns true if files were copied.
+ */
+export async function copyUpIfNeeded(roots: VolumeRoots, name: string, rootfs: string, containerPath: string, o: CopyUpOptions = {}): Promise<boolean> {
+  return withVolumeLock(roots, name, () => {
+    const f = readVolumeFile(roots, name);
+    if (!f) throw notFound(name);
+    if (!f.needsCopyUp && !f.needsChown) return false;
+    const mp = dataDir(roots, name);
+    const src = resolveInRoot(rootfs, containerPath);
+    let st: fs.Stats | undefined;
+    try { st = fs.lstatSync(src); } catch { st = undefined; }
+    if (f.needsChown) {
+      if (f.uid === undefined && f.gid === undefined) {
+        if (o.uid !== undefined || o.gid !== undefined) fs.lchownSync(mp, o.uid ?? 0, o.gid ?? 0);
+        if (st?.isDirectory()) {
+          fs.lchownSync(mp, st.uid, st.gid);
+          fs.chmodSync(mp, st.mode & 0o7777);
+        }
+      }
+      f.needsChown = false;
+    }
+    let copied = false;
+    if (f.needsCopyUp) {
+      const noCopy = o.noCopy || 'nocopy' in f.options || f.options.copy === 'false';
+      if (!noCopy && st?.isDirectory() && fs.readdirSync(mp).length === 0) {
+        copyTree(src, mp);
+        copied = true;
+      }
+      f.needsCopyUp = false;
+    }
+    // Persist unless the volume was removed meanwhile (it cannot be: we hold its lock).
+    writeAtomic(path.join(volDir(roots, name), CONFIG), JSON.stringify(f, null, 2) + '\n');
+    return copied;
+  });
+}
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+const COPY_BUF = 1024 * 1024;
+
+/** Copy a regular file's bytes without following a symlink at either end. */
+function copyFileBytes(src: string, dst: string): void {
+  const inFd = fs.openSync(src, O_RDONLY | O_NOFOLLOW);
+  try {
+    if (!fs.fstatSync(inFd).isFile()) throw new PierError(`copy-up: ${src} changed while copying`);
+    const outFd = fs.openSync(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    try {
+      const buf = Buffer.allocUnsafe(COPY_BUF);
+      for (;;) {
+        const n = fs.readSync(inFd, buf, 0, COPY_BUF, null);
+        if (n === 0) break;
+        let off = 0;
+        while (off < n) off += fs.writeSync(outFd, buf, off, n - off);
+      }
+    } finally {
+      fs.closeSync(outFd);
+    }
+  } finally {
+    fs.closeSync(inFd);
+  }
+}
+
+function copyXattrs(src: string, dst: string): void {
+  let names: string[];
+  try { names = native().llistxattr(src); } catch { return; }
+  for (const n of names) {
+    if (n.startsWith('trusted.overlay.')) continue;
+    try {
+      const v = native().lgetxattr(src, n);
+      if (v) native().lsetxattr(dst, n, v);
+    } catch (e: any) {
+      // The volume's file system may not support this namespace (tmpfs and user.* / security.*).
+      if (!['ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EACCES'].includes(e.code)) throw e;
+    }
+  }
+}
+
+function setTimes(p: string, st: fs.BigIntStats): void {
+  const sec = (ns: bigint) => Number(ns / 1_000_000_000n);
+  const nsec = (ns: bigint) => Number(ns % 1_000_000_000n);
+  native().lutimens(p, sec(st.atimeNs), nsec(st.atimeNs), sec(st.mtimeNs), nsec(st.mtimeNs));
+}
+
+/** Copy the content of directory `srcDir` into the existing directory `dstDir`; never follows symlinks. */
+export function copyTree(srcDir: string, dstDir: string): void {
+  const links = new Map<string, string>();
+  const dirs: [string, fs.BigIntStats][] = [];
+  const meta = (src: string, dst: string, st: fs.BigIntStats) => {
+    fs.lchownSync(dst, Number(st.uid), Number(st.gid));
+    copyXattrs(src, dst);
+    if (!st.isSymbolicLink()) fs.chmodSync(dst, Number(st.mode) & 0o7777);
+  };
+  const walk = (s: string, d: string): void => {
+    for (const n of fs.readdirSync(s)) {
+      const sp = path.join(s, n);
+      const dp = path.join(d, n);
+      const st = fs.lstatSync(sp, { bigint: true });
+      if (st.isDirectory()) {
+        fs.mkdirSync(dp, 0o700);
+        walk(sp, dp);
+        dirs.push([dp, st]);
+        meta(sp, dp, st);
+        continue;
+      }
+      if (st.nlink > 1n) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = links.get(key);
+        if (first !== undefined) { fs.linkSync(first, dp); continue; }
+        links.set(key, dp);
+      }
+      if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(sp), dp);
+      else if (st.isFile()) copyFileBytes(sp, dp);
+      else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
+        const rdev = st.rdev;
+        const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+        const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+        native().mknod(dp, Number(st.mode), major, minor);
+      } else continue; // sockets
+      meta(sp, dp, st);
+      setTimes(dp, st);
+    }
+  };
+  walk(srcDir, dstDir);
+  // Directory times last: creating their children changed them.
+  for (const [d, st] of dirs) setTimes(d, st);
+}
+
+// ---------------------------------------------------------------------------------------
+// Container integration: what the container engine calls at create / start / cleanup / rm -v
+
+/** The part of a container mount these helpers look at (ContainerConfig['mounts'][n]). */
+export interface VolumeMountRef {
+  type: string;
+  name?: string;
+  destination: string;
+  options: string[];
+}
+
+/**
+ * At container create: the volume for `-v NAME:/dst` (created on first use, like podman) or,
+ * without a name, a new anonymous volume. Its `mountpoint` is the mount's host source.
+ */
+export function volumeForMount(roots: VolumeRoots, name?: string): Volume {
+  if (name === undefined || name === '') return createVolume(roots, { anonymous: true });
+  return createVolume(roots, { name, ignoreIfExists: true });
+}
+
+/**
+ * At container start, with the container's rootfs mounted: mount every volume of `mounts`
+ * for `containerId` and do the first-use copy-up / chown into it. On failure the volumes
+ * mounted so far are released again.
+ */
+export async function mountContainerVolumes(roots: VolumeRoots, containerId: string, mounts: VolumeMountRef[], rootfs: string,
+  user: { uid?: number; gid?: number } = {}): Promise<void> {
+  const done: string[] = [];
+  try {
+    for (const m of mounts) {
+      if (m.type !== 'volume' || !m.name) continue;
+      await mountVolume(roots, m.name, containerId);
+      done.push(m.name);
+      await copyUpIfNeeded(roots, m.name, rootfs, m.destination, { ...user, noCopy: m.options.includes('nocopy') });
+    }
+  } catch (e) {
+    for (const n of done.reverse()) await unmountVolume(roots, n, containerId).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** At container cleanup (stopped/exited): release `containerId`'s mounts of its volumes. Never throws for missing volumes. */
+export async function unmountContainerVolumes(roots: VolumeRoots, containerId: string, mounts: VolumeMountRef[]): Promise<void> {
+  for (const m of mounts) {
+    if (m.type === 'volume' && m.name) await unmountVolume(roots, m.name, containerId);
+  }
+}
+
+/**
+ * At `rm -v` / `run --rm`, after the container record is gone: remove its anonymous volumes
+ * that no other container uses. Returns the names removed.
+ */
+export async function removeAnonymousVolumes(roots: VolumeRoots, mounts: VolumeMountRef[], usedBy: (name: string) => string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const m of mounts) {
+    if (m.type !== 'volume' || !m.name) continue;
+    const v = findVolume(roots, m.name);
+    if (!v?.anonymous) continue;
+    try {
+      await removeVolume(roots, m.name, { usedBy });
+      removed.push(m.name);
+    } catch (e) {
+      if (!(e instanceof VolumeInUseError) && !(e instanceof NotFoundError)) throw e;
+    }
+  }
+  return removed;
+}
