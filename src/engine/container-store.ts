@@ -117,6 +117,17 @@ export class ContainerStore {
     });
   }
 
+  /** Atomically read-modify-write a container's config (e.g. `update`); returns the new record. */
+  updateConfig(id: string, fn: (c: ContainerConfig, rec: ContainerRecord) => ContainerConfig | void): ContainerRecord {
+    return immediate(this.db, () => {
+      const c = this.get(id);
+      if (!c) throw new NotFoundError(`no container with ID ${id} found in database: no such container`);
+      const next = fn(c.config, c) ?? c.config;
+      this.db.prepare('UPDATE containers SET config = ? WHERE id = ?').run(JSON.stringify(next), id);
+      return { ...c, config: next };
+    });
+  }
+
   rename(id: string, name: string): void {
     try {
       this.db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, id);

@@ -127,7 +127,12 @@ export class Lifecycle {
         trace('start: runtime start');
         await startContainer(this.runtime(), c.id, { root: this.stateRoot() });
         trace('start: started');
-        return this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
+        const started = this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
+        if (started.config.healthcheck) {
+          const { startHealthMonitor } = require('./health') as typeof import('./health');
+          startHealthMonitor(this, started);
+        }
+        return started;
       } catch (e) {
         await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
         this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));

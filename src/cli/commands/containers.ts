@@ -14,6 +14,7 @@ import { goJSON } from '../format/gojson';
 import { goHumanSize, humanDuration } from '../format/units';
 import { asStruct, goTimeString } from '../format/govalue';
 import { trace } from '../../util/log';
+import { containerGroupOpsCommands } from './container-ops';
 import { createFlags, parseCreateOptions, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
 
 export { parseCreateOptions, createFlags } from './container-flags';
@@ -1160,6 +1161,7 @@ export function containerGroup(): CommandDef {
     psCmd('list', ['ls'], true),
     psCmd('ps', undefined, true),
     pruneCmd,
+    ...containerGroupOpsCommands(),
   ].sort((a, b) => a.name.localeCompare(b.name));
   return {
     name: 'container',

@@ -4,6 +4,7 @@ import { imageCommands, imageGroup } from './images';
 import { systemCommands } from './system';
 import { containerCommands, containerGroup } from './containers';
 import { volumeGroup } from './volumes';
+import { containerOpsCommands } from './container-ops';
 
 export function rootCommand(): CommandDef {
   return {
@@ -23,6 +24,6 @@ export function rootCommand(): CommandDef {
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
-    subcommands: [containerGroup(), imageGroup(), volumeGroup(), ...containerCommands(), ...imageCommands(), ...systemCommands()],
+    subcommands: [containerGroup(), imageGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...imageCommands(), ...systemCommands()],
   };
 }

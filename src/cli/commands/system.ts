@@ -4,6 +4,7 @@ import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import { completionScript } from '../completion';
 import { UsageError } from '../../util/errors';
+import { systemOpsCommands } from './system-ops';
 
 function goArch(): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
@@ -143,7 +144,8 @@ export function systemCommands(): CommandDef[] {
       subcommands: [
         { ...infoCmd },
         { ...versionCmd },
-      ],
+        ...systemOpsCommands(),
+      ].sort((a, b) => a.name.localeCompare(b.name)),
     },
   ];
 }

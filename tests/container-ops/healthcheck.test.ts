@@ -1,0 +1,94 @@
+// Healthchecks against real containers: `healthcheck run` verdicts and recorded state, the
+// timeout, and the periodic monitor started with the container.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { storeWithBusybox, waitFor, alive } from './helpers';
+
+test('healthcheck run: healthy and unhealthy verdicts are recorded in the state', async () => {
+  const s = await storeWithBusybox();
+  try {
+    s.ok(['run', '-d', '--name', 'good', '--health-cmd', 'echo fine', '--health-interval', 'disable', 'localhost/busybox', 'sleep', '1000']);
+    const ok = s.run(['healthcheck', 'run', 'good']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, '');
+    assert.equal(s.inspect('good', '{{.State.Health.Status}}'), 'healthy');
+    const health = JSON.parse(s.inspect('good', '{{json .State.Health}}'));
+    assert.equal(health.FailingStreak, 0);
+    assert.equal(health.Log.length, 1);
+    assert.equal(health.Log[0].ExitCode, 0);
+    assert.equal(health.Log[0].Output, 'fine\n');
+    assert.ok(Date.parse(health.Log[0].End) >= Date.parse(health.Log[0].Start));
+
+    s.ok(['run', '-d', '--name', 'bad', '--health-cmd', 'echo broken >&2; exit 1', '--health-retries', '1', '--health-interval', 'disable', 'localhost/busybox', 'sleep', '1000']);
+    const bad = s.run(['healthcheck', 'run', 'bad']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, 'unhealthy\n');
+    assert.equal(s.inspect('bad', '{{.State.Health.Status}} {{.State.Health.FailingStreak}}'), 'unhealthy 1');
+    const badLog = JSON.parse(s.inspect('bad', '{{json .State.Health.Log}}'));
+    assert.equal(badLog[0].ExitCode, 1);
+    assert.equal(badLog[0].Output, 'broken\n');
+
+    // Only the last five results are kept.
+    for (let i = 0; i < 5; i++) s.run(['healthcheck', 'run', 'good']);
+    assert.equal(JSON.parse(s.inspect('good', '{{json .State.Health.Log}}')).length, 5);
+
+    s.ok(['run', '-d', '--name', 'plain', 'localhost/busybox', 'sleep', '1000']);
+    const none = s.run(['healthcheck', 'run', 'plain']);
+    assert.equal(none.code, 125);
+    assert.match(none.stderr, /has no defined healthcheck/);
+
+    s.ok(['stop', '-t', '0', 'good']);
+    const stopped = s.run(['healthcheck', 'run', 'good']);
+    assert.equal(stopped.code, 125);
+    assert.match(stopped.stderr, /is not running/);
+  } finally {
+    await s.dispose();
+  }
+});
+
+test('healthcheck run: a command exceeding the timeout is killed and fails', async () => {
+  const s = await storeWithBusybox();
+  try {
+    s.ok(['run', '-d', '--name', 'slow', '--health-cmd', 'sleep 30', '--health-timeout', '1s', '--health-retries', '1', '--health-interval', 'disable', 'localhost/busybox', 'sleep', '1000']);
+    const t0 = Date.now();
+    const r = s.run(['healthcheck', 'run', 'slow']);
+    assert.ok(Date.now() - t0 < 15_000, 'did not wait for the whole command');
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, 'unhealthy\n');
+    const log = JSON.parse(s.inspect('slow', '{{json .State.Health.Log}}'));
+    assert.equal(log[0].ExitCode, -1);
+    assert.match(log[0].Output, /exceeded timeout of 1s/);
+    // The check's process is gone from the container.
+    assert.doesNotMatch(s.ok(['top', 'slow', 'args']), /sleep 30/);
+  } finally {
+    await s.dispose();
+  }
+});
+
+test('periodic healthchecks turn the container unhealthy and stop with it', async () => {
+  const s = await storeWithBusybox();
+  try {
+    const id = s.ok(['run', '-d', '--name', 'flappy', '--health-cmd', 'exit 1', '--health-interval', '1s', '--health-retries', '2', 'localhost/busybox', 'sleep', '1000']).trim();
+    assert.equal(s.inspect('flappy', '{{.State.Health.Status}}'), 'starting');
+    const status = await waitFor(() => s.inspect('flappy', '{{.State.Health.Status}}') === 'unhealthy', 20_000);
+    assert.ok(status, `still ${s.inspect('flappy', '{{.State.Health.Status}}')}`);
+    assert.ok(Number(s.inspect('flappy', '{{.State.Health.FailingStreak}}')) >= 2);
+
+    // Without systemd the checks run in a detached monitor process that ends with the container.
+    const rec = JSON.parse(fs.readFileSync(path.join(s.runroot, 'healthcheck', `${id}.json`), 'utf8'));
+    if (rec.pid) {
+      assert.ok(alive(rec.pid), 'monitor runs while the container runs');
+      s.ok(['stop', '-t', '0', 'flappy']);
+      assert.ok(await waitFor(() => !alive(rec.pid), 10_000), 'monitor exits after the container stopped');
+      const streak = s.inspect('flappy', '{{.State.Health.FailingStreak}}');
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(s.inspect('flappy', '{{.State.Health.FailingStreak}}'), streak, 'no checks after the stop');
+    } else {
+      assert.ok(rec.unit, 'a systemd timer unit');
+    }
+  } finally {
+    await s.dispose();
+  }
+});
