@@ -187,6 +187,8 @@ export interface ContainerEngine {
   /** All container ids (for -a flags). */
   ids(opts?: { all?: boolean; latest?: boolean; filters?: string[] }): Promise<string[]>;
   restart(nameOrId: string, opts: { timeout?: number }): Promise<void>;
+  /** Prepare a container to run (mounts, bundle, created under conmon) without starting it. */
+  init(nameOrId: string): Promise<void>;
   pause(nameOrId: string): Promise<void>;
   unpause(nameOrId: string): Promise<void>;
   rename(nameOrId: string, newName: string): Promise<void>;

@@ -67,13 +67,13 @@ export class Lifecycle {
    * written by conmon) or whose conmon died is exited, never left "running".
    */
   sync(c: ContainerRecord): ContainerRecord {
-    if (!RUNNING.includes(c.state.status) && c.state.status !== 'created') return c;
+    if (!RUNNING.includes(c.state.status) && c.state.status !== 'created' && c.state.status !== 'initialized') return c;
     if (c.state.status === 'created' && !c.state.conmonPid) return c;
     const code = readExitCode(this.exitDir, c.id);
     const conmonDead = c.state.conmonPid > 0 && !processAlive(c.state.conmonPid);
     if (code === null && !conmonDead) return c;
     return this.containers.updateState(c.id, (s) => {
-      if (!RUNNING.includes(s.status) && s.status !== 'created') return s;
+      if (!RUNNING.includes(s.status) && s.status !== 'created' && s.status !== 'initialized') return s;
       const exitFile = path.join(this.exitDir, c.id);
       let finished = new Date().toISOString();
       try { finished = fs.statSync(exitFile).mtime.toISOString(); } catch { /* conmon died */ }
@@ -89,10 +89,17 @@ export class Lifecycle {
   }
 
   /** Start a created or exited container: mount, write the bundle, create under conmon, start. */
-  async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void> } = {}): Promise<ContainerRecord> {
+  async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean } = {}): Promise<ContainerRecord> {
     return this.withLock(id, async () => {
       let c = this.sync(this.containers.lookup(id));
       if (c.state.status === 'running') return c;
+      if (c.state.status === 'initialized') {
+        // `pier init` already created it under conmon: only the process is left to start.
+        if (hooks.initOnly) return c;
+        if (hooks.beforeStart) await hooks.beforeStart(c, containerDirs(this.store, c.id).userdata);
+        await startContainer(this.runtime(), c.id, { root: this.stateRoot() });
+        return this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
+      }
       if (c.state.status === 'paused') throw new ConflictError(`container ${c.id} is paused: unpause it first`);
       if (c.state.status === 'removing') throw new ConflictError(`container ${c.id} is being removed`);
       // A previous run may have left runtime state behind (e.g. a killed conmon).
@@ -121,7 +128,8 @@ export class Lifecycle {
           exitCommand: this.exitCommand(c.id), conmonPath: this.cfg.conmon,
           pidFile: path.join(d.run, 'pidfile'), conmonPidFile: path.join(d.run, 'conmon.pid'),
         });
-        c = this.containers.updateState(c.id, (s) => ({ ...s, status: 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
+        c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
+        if (hooks.initOnly) return c;
         trace('start: attach');
         if (hooks.beforeStart) await hooks.beforeStart(c, d.userdata);
         trace('start: runtime start');

@@ -168,3 +168,16 @@ describe('containers: restart at boot', () => {
     s.ok(['rm', '-f', '-t', '0', always, no]);
   });
 });
+
+describe('containers: init', () => {
+  test('init prepares the container without starting it; start then runs it', () => {
+    const id = s.ok(['create', '--network', 'none', 'localhost/busybox', 'sh', '-c', 'echo ran; exit 4']).trim();
+    assert.equal(s.ok(['init', id]).trim(), id);
+    assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', id]).trim(), 'initialized');
+    assert.equal(s.ok(['logs', id]), '', 'nothing ran yet');
+    s.ok(['start', id]);
+    assert.equal(s.ok(['wait', id]).trim(), '4');
+    assert.equal(s.ok(['logs', id]), 'ran\n');
+    s.ok(['rm', id]);
+  });
+});

@@ -17,7 +17,7 @@ function files(ctx: Ctx): ContainerFilesEngine {
   return containerFilesEngine(ctx.containers());
 }
 
-const latestFlag: FlagDef = { name: 'latest', short: 'l', type: 'bool', help: 'Act on the latest container podman is aware of\nNot supported with the "--remote" flag' };
+const latestFlag: FlagDef = { name: 'latest', short: 'l', type: 'bool', help: 'Act on the latest container pier is aware of' };
 
 /** The containers named on the command line, or the latest one with -l. */
 async function targets(f: ContainerFilesEngine, args: string[], opts: Opts, min = 1): Promise<string[]> {
@@ -42,14 +42,11 @@ function cpCmd(prefix: string): CommandDef {
     flags: [
       { name: 'archive', short: 'a', type: 'bool', default: true, help: 'Chown copied files to the primary uid/gid of the destination container.' },
       { name: 'overwrite', type: 'bool', help: 'Allow to overwrite directories with non-directories and vice versa' },
-      { name: 'follow-link', short: 'L', type: 'bool', help: 'Always follow symbolic links in SRC_PATH (the default: podman resolves them inside the container)' },
+      { name: 'follow-link', short: 'L', type: 'bool', help: 'Follow symbolic links in SRC_PATH (always done: they resolve inside the container)' },
     ],
     minArgs: 2,
     maxArgs: 2,
     async run(ctx: Ctx, args, opts) {
-      if (args[1] === '-' && args[0] !== '-' && process.stdout.isTTY) {
-        throw new UsageError('refusing to write a tar archive to a terminal. Redirect the output');
-      }
       await files(ctx).copy(args[0], args[1], { archive: opts.archive !== false, overwrite: !!opts.overwrite });
     },
   };
@@ -121,7 +118,9 @@ function diffCmd(kind: 'any' | 'container' | 'image', prefix: string): CommandDe
     usage: `[options] ${what}`,
     example: kind === 'image'
       ? [`pier ${prefix}diff myImage`, `pier ${prefix}diff --format json redis:alpine`].join('\n')
-      : [`pier ${prefix}diff ${kind === 'container' ? 'ctrID' : 'imageID'}`, `pier ${prefix}diff ctrID`, `pier ${prefix}diff --format json redis:alpine`].join('\n'),
+      : kind === 'container'
+        ? [`pier ${prefix}diff ctrID`, `pier ${prefix}diff --format json ctrID`].join('\n')
+        : [`pier ${prefix}diff imageID`, `pier ${prefix}diff ctrID`, `pier ${prefix}diff --format json redis:alpine`].join('\n'),
     flags: [
       { name: 'format', type: 'string', help: 'Change the output format (json)' },
       ...(kind === 'image' ? [] : [latestFlag]),

@@ -1127,9 +1127,29 @@ function attachCmd(group: boolean): CommandDef {
   };
 }
 
+function initCmd(group: boolean): CommandDef {
+  const full = group ? 'container init' : 'init';
+  return {
+    name: 'init',
+    summary: 'Initialize one or more containers',
+    description: 'Initialize one or more containers, creating the OCI spec and mounts for inspection. Container names or IDs can be used.',
+    usage: '[options] CONTAINER [CONTAINER...]',
+    example: ex(['pier init 3c45ef19d893', 'pier init test1'], group),
+    flags: [
+      { name: 'all', short: 'a', type: 'bool', help: 'Initialize all containers' },
+      latestFlag,
+    ],
+    run: withHint(full, async (ctx: Ctx, args, opts) => {
+      const list = await targets(ctx, args, opts, { states: ['created', 'exited', 'stopped'] });
+      await forEach(list, (t) => engine(ctx).init(t.name));
+    }),
+  };
+}
+
 function common(group: boolean): CommandDef[] {
   return [
     attachCmd(group),
+    initCmd(group),
     createLikeCmd('create', group),
     execCmd(group),
     killCmd(group),

@@ -375,6 +375,14 @@ export class LocalContainerEngine implements ContainerEngine {
     this.containers.updateState(c.id, (s) => ({ ...s, restartCount: s.restartCount + 1 }));
   }
 
+  async init(nameOrId: string): Promise<void> {
+    const c = this.lifecycle.get(nameOrId);
+    if (c.state.status !== 'created' && c.state.status !== 'exited' && c.state.status !== 'stopped' && c.state.status !== 'initialized') {
+      throw new ConflictError(`container ${c.id} has already been created in runtime: container state improper`);
+    }
+    await this.lifecycle.start(c.id, { initOnly: true });
+  }
+
   async pause(nameOrId: string): Promise<void> { await this.lifecycle.pause(nameOrId); }
   async unpause(nameOrId: string): Promise<void> { await this.lifecycle.unpause(nameOrId); }
 
