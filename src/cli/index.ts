@@ -19,8 +19,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     parsed = parse(root, argv);
   } catch (e) {
-    const name = argv.find((a) => !a.startsWith('-'));
-    fail(errorMessage(e), EXIT_ENGINE, /unrecognized command/.test(errorMessage(e)) ? "Try 'pier --help' for more information" : `See 'pier${name ? ' ' + name : ''} --help'`);
+    fail(errorMessage(e), EXIT_ENGINE, /unrecognized command/.test(errorMessage(e)) ? "Try 'pier --help' for more information" : `See '${guessCommandPath(root, argv)} --help'`);
   }
   const { path, args, opts, help } = parsed;
   const cmd = path[path.length - 1];
@@ -61,6 +60,24 @@ export async function main(argv: string[]): Promise<void> {
     if (process.env.PIER_DEBUG_STACK) process.stderr.write(String((e as Error)?.stack) + '\n');
     fail(errorMessage(e), e instanceof PierError ? e.exitCode : EXIT_ENGINE);
   }
+}
+
+/** The command a failed parse was about, skipping global flags and their values. */
+function guessCommandPath(root: CommandDef, argv: string[]): string {
+  const path = [root];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const cur = path[path.length - 1];
+    if (a.startsWith('-')) {
+      const f = (root.flags ?? []).find((x) => `--${x.name}` === a || (x.short && `-${x.short}` === a));
+      if (f && f.type !== 'bool' && f.type !== 'count') i++;
+      continue;
+    }
+    const sub = cur.subcommands?.find((c) => c.name === a || c.aliases?.includes(a));
+    if (!sub) break;
+    path.push(sub);
+  }
+  return commandPath(path);
 }
 
 function flushStdout(): Promise<void> {

@@ -1,5 +1,7 @@
 // System-level commands: version, info, completion.
 import * as os from 'node:os';
+import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import { completionScript } from '../completion';
@@ -65,25 +67,42 @@ const infoCmd: CommandDef = {
     const images = ctx.images() as any;
     const store = images.store;
     const imgs = store.images.list();
+    const containers = ctx.containers() as import('../../domain/local/containers').LocalContainerEngine;
+    const rows = await containers.list({ all: true });
+    const count = (st: string) => rows.filter((r) => r.State === st).length;
+    const versionOf = (bin: string, args: string[] = ['--version']) => {
+      const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 5000 });
+      return (r.stdout || '').split('\n').filter(Boolean).join(', ');
+    };
+    const rt = (() => { try { return containers.lifecycle.runtime(); } catch { return undefined; } })();
+    const { findConmon } = require('../../engine/conmon') as typeof import('../../engine/conmon');
+    const conmonPath = (() => { try { return findConmon(ctx.cfg.conmon); } catch { return ''; } })();
+    const { cgroupMode } = require('../../engine/runtime') as typeof import('../../engine/runtime');
     const info = {
       host: {
         arch: goArch(),
+        cgroupManager: 'cgroupfs',
+        cgroupVersion: cgroupMode() === 'unified' ? 'v2' : 'v1',
+        conmon: { package: 'conmon', path: conmonPath, version: conmonPath ? versionOf(conmonPath) : '' },
+        cpus: os.cpus().length,
+        eventLogger: 'file',
         hostname: os.hostname(),
         kernel: os.release(),
-        os: 'linux',
-        memTotal: os.totalmem(),
         memFree: os.freemem(),
-        cpus: os.cpus().length,
+        memTotal: os.totalmem(),
+        ociRuntime: rt ? { name: rt.name, package: rt.name, path: rt.path, version: versionOf(rt.path) } : {},
+        os: 'linux',
+        security: { rootless: ctx.cfg.dirs.rootless, seccompEnabled: true, seccompProfilePath: fs.existsSync('/usr/share/containers/seccomp.json') ? '/usr/share/containers/seccomp.json' : '' },
         uptime: `${Math.floor(os.uptime())}s`,
-        security: { rootless: ctx.cfg.dirs.rootless },
       },
       store: {
         configFile: ctx.cfg.configFiles.join(', '),
+        containerStore: { number: rows.length, paused: count('paused'), running: count('running'), stopped: rows.length - count('running') - count('paused') },
         graphDriverName: store.driver,
         graphRoot: store.graphRoot,
-        runRoot: store.runRoot,
         imageStore: { number: imgs.length },
-        containerStore: { number: 0, paused: 0, running: 0, stopped: 0 },
+        runRoot: store.runRoot,
+        volumePath: require('node:path').join(store.graphRoot, 'volumes'),
       },
       registries: (() => {
         try { return { search: images.searchRegistries() }; } catch { return {}; }

@@ -1,0 +1,62 @@
+// version, info, completion and the CLI's general behaviour (help, unknown commands/flags).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { TestStore, PIER } from '../helpers/cli';
+
+const s = new TestStore();
+after(() => s.cleanup());
+
+test('--version and version', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+  assert.equal(s.ok(['--version']), `pier version ${pkg.version}\n`);
+  const r = spawnSync(process.execPath, [PIER, '--version'], { encoding: 'utf8' });
+  assert.equal(r.stdout, `pier version ${pkg.version}\n`);
+  assert.match(s.ok(['version']), new RegExp(`^Version:\\s+${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
+  assert.equal(s.ok(['version', '--format', '{{.Client.Version}}']).trim(), pkg.version);
+});
+
+test('info reports host, runtime and store', () => {
+  const info = JSON.parse(s.ok(['info', '--format', 'json']));
+  assert.equal(info.store.graphRoot, s.root);
+  assert.equal(info.store.runRoot, s.runroot);
+  assert.ok(['overlay', 'vfs'].includes(info.store.graphDriverName));
+  assert.match(info.host.ociRuntime.name, /^(runc|crun)$/);
+  assert.match(info.host.conmon.version, /conmon version/);
+  assert.equal(s.ok(['info', '--format', '{{.Store.GraphRoot}}']).trim(), s.root);
+  assert.match(s.ok(['system', 'info']), /^host:$/m);
+});
+
+test('completion scripts for bash, zsh and fish', () => {
+  const bash = s.ok(['completion', 'bash']);
+  // Drive the generated bash completion function for `pier ima<TAB>` and `pier image <TAB>`.
+  const script = `${bash}\nCOMP_WORDS=(pier ima); COMP_CWORD=1; _pier_complete; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(pier image ''); COMP_CWORD=2; _pier_complete; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(pier pull --a); COMP_CWORD=2; _pier_complete; echo "\${COMPREPLY[*]}"`;
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+  const [l1, l2, l3] = r.stdout.split('\n');
+  assert.deepEqual(l1.split(' ').sort(), ['image', 'images']);
+  assert.ok(l2.split(' ').includes('ls') && l2.split(' ').includes('prune'), l2);
+  assert.ok(l3.split(' ').includes('--all-tags') && l3.split(' ').includes('--arch'), l3);
+  assert.match(s.ok(['completion', 'zsh']), /^#compdef pier/);
+  assert.match(s.ok(['completion', 'fish']), /complete -c pier .*-a pull/);
+  const f = path.join(s.dir, 'comp.bash');
+  s.ok(['completion', 'bash', '-f', f]);
+  assert.equal(fs.readFileSync(f, 'utf8'), bash);
+  const bad = s.run(['completion', 'tcsh']);
+  assert.equal(bad.code, 125);
+});
+
+test('help, unknown commands and flags', () => {
+  assert.match(s.ok(['--help']), /^Usage:\n  pier \[options\] \[command\]$/m);
+  assert.match(s.ok(['run', '--help']), /^Usage:\n  pier run \[options\] IMAGE \[COMMAND \[ARG\.\.\.\]\]$/m);
+  const u = s.run(['frobnicate']);
+  assert.equal(u.code, 125);
+  assert.match(u.stderr, /^Error: unrecognized command `pier frobnicate`/);
+  const f = s.run(['images', '--nope']);
+  assert.equal(f.code, 125);
+  assert.equal(f.stderr, "Error: unknown flag: --nope\nSee 'pier images --help'\n");
+  const a = s.run(['image', 'exists']);
+  assert.equal(a.code, 125);
+  assert.match(a.stderr, /^Error: accepts 1 arg\(s\), received 0$/m);
+});
