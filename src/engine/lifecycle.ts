@@ -13,6 +13,7 @@ import { generateSpec, writeSpec, resolveUser, SpecOptions, NamespaceOptions } f
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { lock } from '../util/lock';
+import { userMountCount } from './container-files';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
 import { PierError, ConflictError } from '../util/errors';
 import { signalName } from '../util/signals';
@@ -277,7 +278,8 @@ export class Lifecycle {
         await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
       }
       trace('cleanup: unmount');
-      unmountRootfs(this.store, c.id);
+      // A `pier mount` by the user keeps the rootfs mounted after the container exits.
+      if (userMountCount(this.store, c.id) === 0) unmountRootfs(this.store, c.id);
       await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
       trace('cleanup: done');
       if (synced.config.create.rm) {

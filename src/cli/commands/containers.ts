@@ -15,6 +15,7 @@ import { goHumanSize, humanDuration } from '../format/units';
 import { asStruct, goTimeString } from '../format/govalue';
 import { trace } from '../../util/log';
 import { containerGroupOpsCommands } from './container-ops';
+import { containerFilesSubcommands } from './container-files';
 import { createFlags, parseCreateOptions, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
 
 export { parseCreateOptions, createFlags } from './container-flags';
@@ -1182,6 +1183,7 @@ export function containerGroup(): CommandDef {
     psCmd('ps', undefined, true),
     pruneCmd,
     ...containerGroupOpsCommands(),
+    ...containerFilesSubcommands(),
   ].sort((a, b) => a.name.localeCompare(b.name));
   return {
     name: 'container',

@@ -1,6 +1,7 @@
 // Image commands: `pier images|pull|push|rmi|tag|untag|history|inspect|save|load|import|
 // login|logout|search` and the `pier image` group. They only call the ImageEngine and
 // print what podman 4.3 prints (tables, JSON, Go templates, progress on stderr).
+import { imageFilesSubcommands } from './container-files';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -1001,6 +1002,7 @@ export function imageGroup(): CommandDef {
       tagCmd(p),
       treeCmd,
       untagCmd(p),
-    ],
+      ...imageFilesSubcommands(),
+    ].sort((a, b) => a.name.localeCompare(b.name)),
   };
 }

@@ -5,6 +5,7 @@ import { systemCommands } from './system';
 import { containerCommands, containerGroup } from './containers';
 import { volumeGroup } from './volumes';
 import { containerOpsCommands } from './container-ops';
+import { containerFilesCommands } from './container-files';
 
 export function rootCommand(): CommandDef {
   return {
@@ -24,6 +25,6 @@ export function rootCommand(): CommandDef {
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
-    subcommands: [containerGroup(), imageGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...imageCommands(), ...systemCommands()],
+    subcommands: [containerGroup(), imageGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...containerFilesCommands(), ...imageCommands(), ...systemCommands()],
   };
 }

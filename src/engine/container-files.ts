@@ -1,0 +1,853 @@
+// File operations on a container's root file system: `cp` (both directions, tar streams),
+// `export`, `diff` and user mounts (`mount`/`umount` with a mount count).
+//
+// Paths inside a container are resolved the way the container sees them: symlinks are
+// followed but evaluated against the container's root (an absolute target restarts at the
+// root, `..` never climbs above it), and a path under a volume or bind mount destination
+// maps to that mount's host source. Nothing is ever resolved against the host's own tree.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Store } from '../storage/store';
+import { ImageRecord } from '../storage/images';
+import { TarWriter, TarHeaderOptions, devNumbers, writeDirAsTar } from '../storage/tar/writer';
+import { TarReader, TarEntry } from '../storage/tar/reader';
+import { cleanEntryPath } from '../storage/tar/extract';
+import { native, nativeAvailable } from '../util/native';
+import { PierError, NotFoundError } from '../util/errors';
+import type { Lifecycle } from './lifecycle';
+import type { ContainerRecord } from './container-store';
+import { containerDirs, isMounted, mountRootfs, unmountRootfs } from './rootfs';
+import { resolveUser } from './spec';
+
+// ---------------------------------------------------------------------------------------
+// Views and path resolution
+
+/** A host directory mounted at `destination` inside a view. */
+export interface PathMount {
+  destination: string;
+  source: string;
+}
+
+/** A file system as one side of a copy sees it: a root with mounts over it. */
+export interface FsView {
+  root: string;
+  mounts: PathMount[];
+  /** How error messages name it: `container NAME`, `the host`. */
+  label: string;
+}
+
+/** The host's own file system (paths resolve as usual). */
+export function hostView(): FsView {
+  return { root: '/', mounts: [], label: 'the host' };
+}
+
+const MAX_SYMLINKS = 255;
+const RUNNING = ['running', 'paused', 'stopping'];
+
+function components(p: string): string[] {
+  return p.split('/').filter((c) => c !== '');
+}
+
+function lstatOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(p);
+  } catch (e: any) {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return null;
+    throw e;
+  }
+}
+
+function byteSorted(names: string[]): string[] {
+  return names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+function readdirSorted(dir: string): string[] {
+  try {
+    return byteSorted(fs.readdirSync(dir));
+  } catch (e: any) {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return [];
+    throw e;
+  }
+}
+
+/** The host path of a literal (already resolved) view path: the deepest mount wins. */
+export function hostPathOf(view: FsView, comps: string[]): string {
+  let best: PathMount | undefined;
+  let bestLen = -1;
+  for (const m of view.mounts) {
+    const d = components(m.destination);
+    if (d.length > bestLen && d.length <= comps.length && d.every((c, i) => c === comps[i])) {
+      best = m;
+      bestLen = d.length;
+    }
+  }
+  return best ? path.join(best.source, ...comps.slice(bestLen)) : path.join(view.root, ...comps);
+}
+
+/** A path resolved inside a view. */
+export interface ResolvedPath {
+  /** Resolved path components inside the view (no symlinks left, except a final one when not followed). */
+  comps: string[];
+  /** Where it lives on the host. */
+  host: string;
+  /** lstat of `host`, null when it does not exist. */
+  st: fs.Stats | null;
+}
+
+/**
+ * Resolve `p` inside `view`: every symlink is followed within the view (never onto the
+ * host), the last component only when `followFinal`. The result may not exist.
+ */
+export function resolveInView(view: FsView, p: string, followFinal = true): ResolvedPath {
+  const pending = components(p);
+  const resolved: string[] = [];
+  let links = 0;
+  while (pending.length) {
+    const part = pending.shift()!;
+    if (part === '.') continue;
+    if (part === '..') { resolved.pop(); continue; }
+    const candidate = hostPathOf(view, [...resolved, part]);
+    const st = lstatOrNull(candidate);
+    if (st?.isSymbolicLink() && (pending.length > 0 || followFinal)) {
+      if (++links > MAX_SYMLINKS) throw new PierError(`too many levels of symbolic links resolving ${p}`);
+      const target = fs.readlinkSync(candidate);
+      if (target.startsWith('/')) resolved.length = 0;
+      pending.unshift(...components(target));
+      continue;
+    }
+    resolved.push(part);
+  }
+  const host = hostPathOf(view, resolved);
+  return { comps: resolved, host, st: lstatOrNull(host) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading: a path of a view as a tar stream
+
+const useXattrs = (() => {
+  let ok: boolean | undefined;
+  return () => (ok ??= nativeAvailable());
+})();
+
+/** xattrs worth carrying in an archive (overlay's bookkeeping and SELinux labels left out). */
+export function archiveXattrs(abs: string): Record<string, Buffer> | undefined {
+  if (!useXattrs()) return undefined;
+  let names: string[];
+  try { names = native().llistxattr(abs); } catch { return undefined; }
+  const out: Record<string, Buffer> = {};
+  for (const n of names.sort()) {
+    if (n.startsWith('trusted.overlay.') || n.startsWith('user.overlay.') || n === 'security.selinux') continue;
+    try {
+      const v = native().lgetxattr(abs, n);
+      if (v) out[n] = v;
+    } catch { /* vanished or unreadable */ }
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Writes one filesystem entry; `links` turns repeated inodes into hard links. */
+export async function addFsEntry(w: TarWriter, name: string, abs: string, st: fs.Stats, links: Map<string, string>,
+  owner?: { uid: number; gid: number }): Promise<void> {
+  const hdr: TarHeaderOptions = {
+    mode: st.mode & 0o7777, uid: owner?.uid ?? st.uid, gid: owner?.gid ?? st.gid, mtime: Math.floor(st.mtimeMs / 1000),
+  };
+  const x = archiveXattrs(abs);
+  if (x) hdr.xattrs = x;
+  if (st.isDirectory()) return w.addDir(name, hdr);
+  if (st.isSymbolicLink()) return w.addSymlink(name, fs.readlinkSync(abs), hdr);
+  if (st.nlink > 1) {
+    const key = `${st.dev}:${st.ino}`;
+    const first = links.get(key);
+    if (first !== undefined) return w.addHardlink(name, first, hdr);
+    links.set(key, name);
+  }
+  if (st.isFile()) return w.addFile(name, { stream: fs.createReadStream(abs), size: st.size }, hdr);
+  if (st.isCharacterDevice() || st.isBlockDevice()) {
+    const { major, minor } = devNumbers(st.rdev);
+    return st.isCharacterDevice() ? w.addChar(name, major, minor, hdr) : w.addBlock(name, major, minor, hdr);
+  }
+  if (st.isFIFO()) return w.addFifo(name, hdr);
+  // sockets: not representable
+}
+
+export interface ViewTarOptions {
+  /** Name of the top entry; '' writes a directory's contents without it. */
+  topName: string;
+  /** Owner written for every entry (podman chowns what leaves a container to the host user). */
+  owner?: { uid: number; gid: number };
+  /** Names directly under the source directory to leave out. */
+  exclude?: string[];
+}
+
+/** The resolved path `src` of `view` as a tar stream (directories recursively, mounts honoured). */
+export function viewTar(view: FsView, src: ResolvedPath, opts: ViewTarOptions): Readable {
+  const w = new TarWriter();
+  const links = new Map<string, string>();
+  const walk = async (comps: string[], prefix: string, top: boolean): Promise<void> => {
+    for (const name of readdirSorted(hostPathOf(view, comps))) {
+      if (top && opts.exclude?.includes(name)) continue;
+      const child = [...comps, name];
+      const abs = hostPathOf(view, child);
+      const st = lstatOrNull(abs);
+      if (!st) continue;
+      const entry = prefix + name;
+      await addFsEntry(w, entry, abs, st, links, opts.owner);
+      if (st.isDirectory()) await walk(child, `${entry}/`, false);
+    }
+  };
+  (async () => {
+    const st = src.st ?? fs.lstatSync(src.host);
+    if (st.isDirectory()) {
+      if (opts.topName) await addFsEntry(w, opts.topName, src.host, st, links, opts.owner);
+      await walk(src.comps, opts.topName ? `${opts.topName}/` : '', true);
+    } else {
+      if (!opts.topName) throw new PierError('internal: a file needs an archive name');
+      await addFsEntry(w, opts.topName, src.host, st, links, opts.owner);
+    }
+    await w.finish();
+  })().catch((e) => w.destroy(e instanceof Error ? e : new Error(String(e))));
+  return w.stream;
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing: a tar stream extracted into a directory of a view
+
+export interface ExtractIntoOptions {
+  /** Resolved components of the (existing) directory to extract into. */
+  dir: string[];
+  /** chown every entry to this owner (podman's --archive into a container); else the archive's ids. */
+  owner?: { uid: number; gid: number };
+  /** Replace directories with non-directories and vice versa. */
+  overwrite?: boolean;
+  /** For error messages: "copying to container" etc. */
+  what?: string;
+}
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC } = fs.constants;
+
+/** Write an entry's body to `fd`, run `then` on it, close it. */
+async function writeEntry(e: TarEntry, fd: number, then?: () => void): Promise<void> {
+  try {
+    for await (const chunk of e.chunks()) {
+      let off = 0;
+      while (off < chunk.length) off += fs.writeSync(fd, chunk, off);
+    }
+    then?.();
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** A stream that transparently gunzips gzip input. */
+export async function maybeGunzip(input: Readable): Promise<Readable> {
+  const head: Buffer = await new Promise((resolve, reject) => {
+    const onReadable = () => {
+      const c: Buffer | null = input.read();
+      if (c === null) return;
+      done(); input.unshift(c); resolve(c);
+    };
+    const onEnd = () => { done(); resolve(Buffer.alloc(0)); };
+    const onError = (e: Error) => { done(); reject(e); };
+    const done = () => { input.off('readable', onReadable); input.off('end', onEnd); input.off('error', onError); };
+    input.on('readable', onReadable); input.on('end', onEnd); input.on('error', onError);
+  });
+  if (!isGzip(head)) return input;
+  const gunzip = zlib.createGunzip();
+  input.on('error', (e) => gunzip.destroy(e));
+  return input.pipe(gunzip);
+}
+
+/**
+ * Extract an archive into a directory of a view. Every entry's parent is resolved inside
+ * the view (symlinks followed within it, never out of it); final components are never
+ * followed: an existing symlink is replaced, files are created O_EXCL|O_NOFOLLOW.
+ */
+export async function extractIntoView(view: FsView, input: Readable, opts: ExtractIntoOptions): Promise<void> {
+  const what = opts.what ?? 'copying';
+  const fail = (msg: string) => new PierError(`${what}: ${msg}`);
+  const isRoot = process.getuid?.() === 0;
+  const deferred: { host: string; mode: number; mtime: number }[] = [];
+  const chown = (p: string, uid: number, gid: number) => {
+    try { fs.lchownSync(p, uid, gid); } catch (e: any) { if (isRoot || e.code !== 'EPERM') throw e; }
+  };
+  const owner = (e: TarEntry) => opts.owner ?? { uid: e.uid, gid: e.gid };
+  const base = '/' + opts.dir.join('/');
+
+  /** Make sure the view directory `comps` exists; returns its resolved components. */
+  const ensureDir = (comps: string[], e: TarEntry): string[] => {
+    const r = resolveInView(view, '/' + comps.join('/'), true);
+    if (r.st?.isDirectory()) return r.comps;
+    if (r.st) {
+      if (!opts.overwrite) throw fail(`creating ${JSON.stringify('/' + r.comps.join('/'))}: not a directory`);
+      fs.rmSync(r.host, { force: true });
+    } else if (r.comps.length) {
+      ensureDir(r.comps.slice(0, -1), e);
+    }
+    fs.mkdirSync(r.host, { mode: 0o755 });
+    fs.chmodSync(r.host, 0o755);
+    const o = owner(e);
+    chown(r.host, o.uid, o.gid);
+    return r.comps;
+  };
+
+  const reader = new TarReader(await maybeGunzip(input));
+  for await (const e of reader.entries()) {
+    const rel = cleanEntryPath(e.name);
+    if (rel === '') continue; // the archive's root: the destination exists already
+    const relComps = rel.split('/');
+    const parent = ensureDir([...opts.dir, ...relComps.slice(0, -1)], e);
+    const name = relComps[relComps.length - 1];
+    const target = hostPathOf(view, [...parent, name]);
+    const shown = JSON.stringify(path.posix.join(base, rel));
+    let st = lstatOrNull(target);
+    if (st && e.type === 'dir' && st.isSymbolicLink()) {
+      // A symlink to a directory inside the view is as good as the directory.
+      const r = resolveInView(view, '/' + [...parent, name].join('/'), true);
+      if (r.st?.isDirectory()) continue;
+    }
+    if (st?.isFile() && e.type === 'file' && view.mounts.some((m) => m.source === target)) {
+      // A file bind mount (e.g. a running container's /etc/hosts): write in place, keeping the inode it sees.
+      await writeEntry(e, fs.openSync(target, O_WRONLY | O_TRUNC | O_NOFOLLOW));
+      continue;
+    }
+    if (st) {
+      const isDir = st.isDirectory();
+      if (e.type === 'dir' && isDir) {
+        deferred.push({ host: target, mode: e.mode, mtime: e.mtime });
+        continue;
+      }
+      if (isDir !== (e.type === 'dir') && !opts.overwrite) {
+        throw fail(`creating ${shown}: ${isDir ? 'cannot overwrite directory with non-directory' : 'cannot overwrite non-directory with directory'}: file exists`);
+      }
+      fs.rmSync(target, { recursive: true, force: true });
+      st = null;
+    }
+    const o = owner(e);
+    switch (e.type) {
+      case 'dir':
+        fs.mkdirSync(target, { mode: 0o700 });
+        chown(target, o.uid, o.gid);
+        deferred.push({ host: target, mode: e.mode, mtime: e.mtime });
+        continue;
+      case 'file': {
+        const fd = fs.openSync(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+        await writeEntry(e, fd, () => {
+          try { fs.fchownSync(fd, o.uid, o.gid); } catch (err: any) { if (isRoot || err.code !== 'EPERM') throw err; }
+          fs.fchmodSync(fd, e.mode & 0o7777);
+        });
+        break;
+      }
+      case 'symlink':
+        fs.symlinkSync(e.linkname, target);
+        chown(target, o.uid, o.gid);
+        break;
+      case 'hardlink': {
+        const linkRel = cleanEntryPath(e.linkname, e.name);
+        const lc = linkRel.split('/');
+        const lp = resolveInView(view, '/' + [...opts.dir, ...lc.slice(0, -1)].join('/'), true);
+        const src = hostPathOf(view, [...lp.comps, lc[lc.length - 1]]);
+        const sst = lstatOrNull(src);
+        if (!linkRel || !sst || sst.isDirectory()) throw fail(`creating ${shown}: hard link target ${JSON.stringify(e.linkname)} is not a file of the archive`);
+        fs.linkSync(src, target);
+        continue;
+      }
+      case 'char':
+      case 'block':
+      case 'fifo': {
+        const kind = e.type === 'char' ? S_IFCHR : e.type === 'block' ? S_IFBLK : S_IFIFO;
+        native().mknod(target, kind | (e.mode & 0o777), e.devmajor, e.devminor);
+        chown(target, o.uid, o.gid);
+        fs.chmodSync(target, e.mode & 0o7777);
+        break;
+      }
+    }
+    for (const [k, v] of Object.entries(e.xattrs)) {
+      if (k.startsWith('trusted.overlay.')) continue;
+      try { native().lsetxattr(target, k, v); } catch { /* unsupported here: best effort, as podman */ }
+    }
+    try { fs.lutimesSync(target, e.mtime, e.mtime); } catch { /* e.g. a symlink on an odd fs */ }
+  }
+  for (const d of deferred.reverse()) {
+    if (!lstatOrNull(d.host)?.isDirectory()) continue;
+    fs.chmodSync(d.host, d.mode & 0o7777);
+    fs.utimesSync(d.host, d.mtime, d.mtime);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// cp: argument parsing and docker's copy semantics
+
+/** One side of `cp`: a container path, a host path, or '-' (a tar stream). */
+export type CopyArg =
+  | { kind: 'container'; container: string; path: string }
+  | { kind: 'host'; path: string }
+  | { kind: 'stream' };
+
+/** podman's rule: '-' is a stream; `/...` and `.…` are host paths; `NAME:PATH` is a container path. */
+export function parseCopyArg(arg: string): CopyArg {
+  if (arg === '-') return { kind: 'stream' };
+  if (arg.startsWith('/') || arg.startsWith('.')) return { kind: 'host', path: arg };
+  const i = arg.indexOf(':');
+  if (i < 0) return { kind: 'host', path: arg };
+  return { kind: 'container', container: arg.slice(0, i), path: arg.slice(i + 1) };
+}
+
+/** One side of a copy, opened: its view, the path as given, and the owner written files get. */
+export interface CopyEndpoint {
+  view: FsView;
+  /** The path inside the view (host paths absolute). */
+  path: string;
+  /** The path as the user gave it (for messages). */
+  given: string;
+  /** What files written here are owned by (undefined: keep the archive's). */
+  writeOwner?: { uid: number; gid: number };
+  /** What files read from here are owned by in the archive (undefined: their own). */
+  readOwner?: { uid: number; gid: number };
+  /** Leave these names out when copying this side's `/` (podman: dev, proc, sys). */
+  rootExcludes?: string[];
+}
+
+function notFound(ep: CopyEndpoint): PierError {
+  return new NotFoundError(`"${ep.given}" could not be found on ${ep.view.label}: no such file or directory`);
+}
+
+/** The source of a copy, stat'ed: what it is and what its archive calls it. */
+export interface CopySource {
+  resolved: ResolvedPath;
+  isDir: boolean;
+  /** The top entry's name ('' = the directory's contents: `SRC/.` or `/`). */
+  topName: string;
+}
+
+export function statSource(src: CopyEndpoint): CopySource {
+  const r = resolveInView(src.view, src.path, true);
+  if (!r.st) throw notFound(src);
+  const isDir = r.st.isDirectory();
+  const contentsOnly = isDir && (path.posix.basename(src.path) === '.' || r.comps.length === 0);
+  return { resolved: r, isDir, topName: contentsOnly ? '' : r.comps[r.comps.length - 1] };
+}
+
+/** The source as a tar stream (for `cp SRC -`). */
+export function sourceTar(src: CopyEndpoint, s: CopySource = statSource(src)): Readable {
+  return viewTar(src.view, s.resolved, {
+    topName: s.topName, owner: src.readOwner, exclude: s.resolved.comps.length === 0 ? src.rootExcludes : undefined,
+  });
+}
+
+/** Copy SRC to DEST with docker's rules (file → dir, dir → new dir, `dir/.` → contents). */
+export async function copyPath(src: CopyEndpoint, dst: CopyEndpoint, opts: { overwrite?: boolean; what?: string } = {}): Promise<void> {
+  const s = statSource(src);
+  const d = resolveInView(dst.view, dst.path, true);
+  let dir: string[];
+  let topName = s.topName;
+  if (d.st?.isDirectory()) {
+    dir = d.comps;
+  } else if (d.st) {
+    if (s.isDir) throw new PierError('destination must be a directory when copying a directory');
+    dir = d.comps.slice(0, -1);
+    topName = d.comps[d.comps.length - 1];
+  } else {
+    if (dst.path.endsWith('/') || !d.comps.length) throw notFound(dst);
+    const parent = resolveInView(dst.view, '/' + d.comps.slice(0, -1).join('/'), true);
+    if (!parent.st?.isDirectory()) throw notFound(dst);
+    const newName = d.comps[d.comps.length - 1];
+    if (s.isDir && !s.topName) {
+      // `SRC/.` into a new directory: create it, then copy the contents.
+      fs.mkdirSync(d.host, { mode: s.resolved.st!.mode & 0o7777 });
+      const o = dst.writeOwner;
+      if (o) fs.lchownSync(d.host, o.uid, o.gid);
+      dir = d.comps;
+    } else {
+      dir = parent.comps;
+      topName = newName;
+    }
+  }
+  const tar = viewTar(src.view, s.resolved, {
+    topName, owner: src.readOwner, exclude: s.resolved.comps.length === 0 ? src.rootExcludes : undefined,
+  });
+  await extractIntoView(dst.view, tar, { dir, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what });
+}
+
+/** `cp - DEST`: extract a tar stream (plain or gzip) into an existing directory. */
+export async function copyFromStream(input: Readable, dst: CopyEndpoint, opts: { overwrite?: boolean; what?: string } = {}): Promise<void> {
+  const d = resolveInView(dst.view, dst.path, true);
+  if (!d.st) throw notFound(dst);
+  if (!d.st.isDirectory()) throw new PierError('destination must be a directory when copying from stdin');
+  await extractIntoView(dst.view, input, { dir: d.comps, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what });
+}
+
+// ---------------------------------------------------------------------------------------
+// Containers: views, mounted rootfs, mount counts
+
+function isRunning(c: ContainerRecord): boolean {
+  return RUNNING.includes(c.state.status);
+}
+
+function mountCountFile(store: Store, id: string): string {
+  return path.join(containerDirs(store, id).run, 'mount-count');
+}
+
+/** How many `pier mount`s of the container are outstanding (0 when none). */
+export function userMountCount(store: Store, id: string): number {
+  try {
+    const n = parseInt(fs.readFileSync(mountCountFile(store, id), 'utf8'), 10);
+    return Number.isFinite(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function setUserMountCount(store: Store, id: string, n: number): void {
+  const f = mountCountFile(store, id);
+  if (n <= 0) { fs.rmSync(f, { force: true }); return; }
+  fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(`${f}.tmp`, String(n));
+  fs.renameSync(`${f}.tmp`, f);
+}
+
+/** Whether the container's rootfs is mounted (vfs: always there). */
+export function rootfsMounted(store: Store, id: string): boolean {
+  return store.driver !== 'overlay' || isMounted(containerDirs(store, id).rootfs);
+}
+
+/** The container's view: its rootfs plus volumes, binds and (while running) the engine's /etc files. */
+export function containerView(store: Store, c: ContainerRecord, rootfs: string): FsView {
+  const mounts: PathMount[] = [];
+  const d = containerDirs(store, c.id);
+  if (isRunning(c)) {
+    for (const [dest, file] of [['/etc/hosts', 'hosts'], ['/etc/hostname', 'hostname'], ['/etc/resolv.conf', 'resolv.conf'], ['/run/.containerenv', '.containerenv']]) {
+      const src = path.join(d.run, file);
+      if (fs.existsSync(src)) mounts.push({ destination: dest, source: src });
+    }
+  }
+  for (const m of c.config.mounts ?? []) {
+    if (m.type !== 'bind' && m.type !== 'volume') continue;
+    let source = m.source;
+    try { source = fs.realpathSync(m.source); } catch { continue; }
+    const dest = '/' + components(m.destination).join('/');
+    const i = mounts.findIndex((x) => x.destination === dest);
+    if (i >= 0) mounts.splice(i, 1);
+    mounts.push({ destination: dest, source });
+  }
+  return { root: rootfs, mounts, label: `container ${c.name}` };
+}
+
+/**
+ * Run `fn` with the container's rootfs mounted, holding the container lock. A mount made
+ * for `fn` alone is released afterwards unless the container started using it.
+ */
+export async function withContainerRootfs<T>(lc: Lifecycle, nameOrId: string, fn: (c: ContainerRecord, rootfs: string) => Promise<T>): Promise<T> {
+  const id = lc.containers.lookup(nameOrId).id;
+  return lc.withLock(id, async () => {
+    const c = lc.sync(lc.containers.lookup(id));
+    const was = rootfsMounted(lc.store, id);
+    const rootfs = mountRootfs(lc.store, id, c.config.topLayer);
+    try {
+      return await fn(c, rootfs);
+    } finally {
+      if (!was) {
+        const cur = lc.containers.find(id);
+        if (!cur || (!isRunning(lc.sync(cur)) && userMountCount(lc.store, id) === 0)) unmountRootfs(lc.store, id);
+      }
+    }
+  });
+}
+
+/** `pier mount`: mount the rootfs and count one more user; returns the mount point. */
+export async function mountContainer(lc: Lifecycle, nameOrId: string): Promise<{ id: string; mountpoint: string }> {
+  const id = lc.containers.lookup(nameOrId).id;
+  return lc.withLock(id, async () => {
+    const c = lc.containers.lookup(id);
+    const mountpoint = mountRootfs(lc.store, id, c.config.topLayer);
+    setUserMountCount(lc.store, id, userMountCount(lc.store, id) + 1);
+    return { id, mountpoint };
+  });
+}
+
+/**
+ * `pier umount`: one user fewer (all of them with `force`); the rootfs is unmounted when
+ * none remains and the container is not running. Returns whether it was unmounted.
+ */
+export async function unmountContainer(lc: Lifecycle, nameOrId: string, opts: { force?: boolean } = {}): Promise<{ id: string; unmounted: boolean }> {
+  const id = lc.containers.lookup(nameOrId).id;
+  return lc.withLock(id, async () => {
+    const c = lc.sync(lc.containers.lookup(id));
+    const n = opts.force ? 0 : Math.max(0, userMountCount(lc.store, id) - 1);
+    setUserMountCount(lc.store, id, n);
+    if (n > 0 || isRunning(c)) return { id, unmounted: false };
+    const was = lc.store.driver === 'overlay' && isMounted(containerDirs(lc.store, id).rootfs);
+    unmountRootfs(lc.store, id);
+    return { id, unmounted: was };
+  });
+}
+
+export interface MountedContainer {
+  id: string;
+  names: string[];
+  mountpoint: string;
+}
+
+/** Containers whose rootfs is mounted (by `pier mount` or because they run), newest first. */
+export function mountedContainers(lc: Lifecycle): MountedContainer[] {
+  const out: MountedContainer[] = [];
+  for (const c0 of lc.containers.list()) {
+    const c = lc.sync(c0);
+    const d = containerDirs(lc.store, c.id);
+    const mounted = lc.store.driver === 'overlay'
+      ? isMounted(d.rootfs)
+      : userMountCount(lc.store, c.id) > 0 || isRunning(c);
+    if (mounted) out.push({ id: c.id, names: [c.name], mountpoint: d.rootfs });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// cp and export for containers
+
+export interface ContainerCopyOptions {
+  /** chown what lands in a container to its user (podman's --archive, default true). */
+  archive?: boolean;
+  overwrite?: boolean;
+  stdin?: Readable;
+  stdout?: NodeJS.WritableStream;
+}
+
+/** `normalized` with the meaningful tail of `given` kept: `/.` (contents) or `/` (must be a directory). */
+function withTail(given: string, normalized: string): string {
+  const base = normalized.replace(/\/+$/, '').replace(/\/\.$/, '') || '/';
+  if (given === '.' || given.endsWith('/.')) return base === '/' ? '/.' : `${base}/.`;
+  if (given.endsWith('/') && base !== '/') return `${base}/`;
+  return base;
+}
+
+/** The process's own ids: what files copied out of a container belong to. */
+function hostOwner(): { uid: number; gid: number } {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
+/** `pier cp SRC DEST`: container ↔ host, container ↔ container, or a tar stream on either side. */
+export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: string, opts: ContainerCopyOptions = {}): Promise<void> {
+  const src = parseCopyArg(srcArg);
+  const dst = parseCopyArg(dstArg);
+  if (src.kind === 'stream' && dst.kind === 'stream') throw new PierError('"-" may only be used once: copying from stdin to stdout is not supported');
+  if (src.kind !== 'container' && dst.kind !== 'container') throw new PierError('name or ID cannot be empty');
+  if ((src.kind === 'container' && !src.container) || (dst.kind === 'container' && !dst.container)) throw new PierError('name or ID cannot be empty');
+  const what = dst.kind === 'container' ? 'copying to container' : 'copying from container';
+
+  const hostEndpoint = (a: { path: string }, write: boolean): CopyEndpoint => ({
+    view: hostView(), path: withTail(a.path, path.resolve(a.path)), given: a.path, ...(write ? { writeOwner: hostOwner() } : {}),
+  });
+  // Open the container side(s) with their rootfs mounted, then copy.
+  const withEndpoint = async <T>(a: CopyArg, write: boolean, fn: (ep: CopyEndpoint | null) => Promise<T>): Promise<T> => {
+    if (a.kind === 'stream') return fn(null);
+    if (a.kind === 'host') return fn(hostEndpoint(a, write));
+    return withContainerRootfs(lc, a.container, async (c, rootfs) => {
+      const view = containerView(lc.store, c, rootfs);
+      const ep: CopyEndpoint = { view, path: withTail(a.path, '/' + components(a.path).join('/')), given: a.path, rootExcludes: ['dev', 'proc', 'sys'] };
+      if (write) {
+        if (opts.archive !== false) {
+          const u = resolveUser(rootfs, c.config.user || '0');
+          ep.writeOwner = { uid: u.uid, gid: u.gid };
+        }
+      } else {
+        ep.readOwner = hostOwner();
+      }
+      return fn(ep);
+    });
+  };
+
+  if (src.kind === 'stream') {
+    const input = opts.stdin ?? process.stdin;
+    await withEndpoint(dst, true, (ep) => copyFromStream(input, ep!, { overwrite: opts.overwrite, what }));
+    return;
+  }
+  if (dst.kind === 'stream') {
+    const out = opts.stdout ?? process.stdout;
+    await withEndpoint(src, false, async (ep) => {
+      const s = statSource(ep!);
+      await pipeline(sourceTar(ep!, s), out as NodeJS.WritableStream, { end: out !== process.stdout });
+    });
+    return;
+  }
+  // Same container on both sides: open it once (its lock is not reentrant).
+  if (src.kind === 'container' && dst.kind === 'container' &&
+    lc.containers.lookup(src.container).id === lc.containers.lookup(dst.container).id) {
+    await withEndpoint(src, false, async (s) => {
+      const d: CopyEndpoint = { ...s!, path: withTail(dst.path, '/' + components(dst.path).join('/')), given: dst.path, readOwner: undefined };
+      if (opts.archive !== false) {
+        const c = lc.containers.lookup(src.container);
+        const u = resolveUser(s!.view.root, c.config.user || '0');
+        d.writeOwner = { uid: u.uid, gid: u.gid };
+      }
+      await copyPath(s!, d, { overwrite: opts.overwrite, what });
+    });
+    return;
+  }
+  // Two containers: take their locks in id order so that opposite copies cannot deadlock.
+  const dstFirst = src.kind === 'container' && dst.kind === 'container' &&
+    lc.containers.lookup(dst.container).id < lc.containers.lookup(src.container).id;
+  const copy = (s: CopyEndpoint | null, d: CopyEndpoint | null) => copyPath(s!, d!, { overwrite: opts.overwrite, what });
+  if (dstFirst) await withEndpoint(dst, true, (d) => withEndpoint(src, false, (s) => copy(s, d)));
+  else await withEndpoint(src, false, (s) => withEndpoint(dst, true, (d) => copy(s, d)));
+}
+
+/** `pier export`: the container's whole file system (merged view) as a tar stream into `out`. */
+export async function exportContainer(lc: Lifecycle, nameOrId: string, out: NodeJS.WritableStream, opts: { end?: boolean } = {}): Promise<void> {
+  await withContainerRootfs(lc, nameOrId, async (_c, rootfs) => {
+    await pipeline(writeDirAsTar(rootfs, { xattrs: (abs) => archiveXattrs(abs) }), out, { end: opts.end ?? true });
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// diff
+
+export type ChangeKind = 'A' | 'C' | 'D';
+
+export interface FsChange {
+  path: string;
+  kind: ChangeKind;
+}
+
+/** Paths the engine itself creates in every container: never reported by diff (as podman). */
+export const ENGINE_PATHS = new Set([
+  '/dev', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/proc', '/run', '/run/notify', '/run/.containerenv',
+  '/run/secrets', '/sys', '/etc/mtab',
+]);
+
+const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
+
+export function isOpaqueDir(abs: string): boolean {
+  if (!useXattrs()) return false;
+  for (const n of OPAQUE_XATTRS) {
+    try {
+      const v = native().lgetxattr(abs, n);
+      if (v && v.toString() === 'y') return true;
+    } catch { /* not supported here */ }
+  }
+  return false;
+}
+
+export function isWhiteout(st: fs.Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+function sortChanges(changes: FsChange[]): FsChange[] {
+  return changes.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+}
+
+/**
+ * Changes recorded in an overlay upper dir over `lowers` (topmost first): whiteouts and
+ * opaque directories hiding a lower one are deletions, entries missing from every lower
+ * are additions, others changes (directories only when their metadata differs). The
+ * parent of an addition or deletion counts as changed.
+ */
+export function overlayChanges(upper: string, lowers: string[]): FsChange[] {
+  const out: FsChange[] = [];
+  const changedDirs = new Set<string>();
+  const record = (p: string, kind: ChangeKind, isDir: boolean) => {
+    if (kind !== 'C') {
+      const parent = path.posix.dirname(p);
+      if (parent !== '/' && !changedDirs.has(parent)) {
+        out.push({ path: parent, kind: 'C' });
+        changedDirs.add(parent);
+      }
+    }
+    out.push({ path: p, kind });
+    if (isDir) changedDirs.add(p);
+  };
+  // lowerDirs[i]: this directory in lower i when it is a real directory there.
+  const walk = (abs: string, rel: string, lowerDirs: (string | null)[]) => {
+    for (const name of readdirSorted(abs)) {
+      const childAbs = path.join(abs, name);
+      const p = `${rel}/${name}`;
+      const st = lstatOrNull(childAbs);
+      if (!st) continue;
+      if (isWhiteout(st)) { record(p, 'D', false); continue; }
+      const lowerSt = lowerDirs.map((d) => (d ? lstatOrNull(path.join(d, name)) : null));
+      const inLower = lowerSt.find((x) => x !== null) ?? null;
+      if (st.isDirectory()) {
+        if (inLower && isOpaqueDir(childAbs)) record(p, 'D', true);
+        else if (!inLower) record(p, 'A', true);
+        else if (!(inLower.isDirectory() && inLower.size === st.size && inLower.mode === st.mode && inLower.mtimeMs === st.mtimeMs)) record(p, 'C', true);
+        walk(childAbs, p, lowerDirs.map((d, i) => (d && lowerSt[i]?.isDirectory() ? path.join(d, name) : null)));
+        continue;
+      }
+      record(p, inLower ? 'C' : 'A', false);
+    }
+  };
+  walk(upper, '', lowers);
+  return out;
+}
+
+function metaChanged(a: fs.Stats, b: fs.Stats, aAbs: string, bAbs: string): boolean {
+  if (a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.rdev !== b.rdev) return true;
+  if (a.isDirectory()) return false;
+  if (a.mtimeMs !== b.mtimeMs || a.size !== b.size) return true;
+  return a.isSymbolicLink() && fs.readlinkSync(aAbs) !== fs.readlinkSync(bAbs);
+}
+
+/**
+ * Changes between two full trees (vfs): new entries are additions (with everything under
+ * them), vanished ones deletions (the top one only), entries whose metadata differ
+ * changes; a directory holding changes counts as changed.
+ */
+export function treeChanges(newRoot: string, oldRoot: string | null): FsChange[] {
+  const out: FsChange[] = [];
+  const walk = (nAbs: string, oAbs: string | null, rel: string) => {
+    const names = readdirSorted(nAbs);
+    const onames = oAbs ? readdirSorted(oAbs) : [];
+    const oset = new Set(onames);
+    for (const name of names) {
+      const p = `${rel}/${name}`;
+      const abs = path.join(nAbs, name);
+      const st = lstatOrNull(abs);
+      if (!st) continue;
+      const oldAbs = oAbs && oset.has(name) ? path.join(oAbs, name) : null;
+      const ost = oldAbs ? lstatOrNull(oldAbs) : null;
+      const mark = out.length;
+      let recorded = true;
+      if (!ost) out.push({ path: p, kind: 'A' });
+      else if (metaChanged(st, ost, abs, oldAbs!)) out.push({ path: p, kind: 'C' });
+      else recorded = false;
+      if (st.isDirectory()) {
+        walk(abs, ost?.isDirectory() ? oldAbs : null, p);
+        if (!recorded && out.length > mark) out.splice(mark, 0, { path: p, kind: 'C' });
+      }
+    }
+    const nset = new Set(names);
+    for (const name of onames) if (!nset.has(name)) out.push({ path: `${rel}/${name}`, kind: 'D' });
+  };
+  walk(newRoot, oldRoot, '');
+  return out;
+}
+
+/** The container's changes to its image (sorted; the engine's own mount points left out). */
+export function containerChanges(store: Store, c: ContainerRecord): FsChange[] {
+  const d = containerDirs(store, c.id);
+  const top = c.config.topLayer;
+  const changes = store.driver === 'overlay'
+    ? overlayChanges(d.diff, store.layers.chain(top).reverse().map((l) => store.layers.diffDir(l.id)))
+    : treeChanges(d.diff, top ? store.layers.diffDir(top) : null);
+  return sortChanges(changes.filter((x) => !ENGINE_PATHS.has(x.path)));
+}
+
+/** An image's changes to its parent: its top layer's change set (sorted). */
+export function imageChanges(store: Store, img: ImageRecord): FsChange[] {
+  if (!img.topLayer) return [];
+  const layer = store.layers.get(img.topLayer);
+  if (!layer) throw new PierError(`layer ${img.topLayer} not known`);
+  const changes = store.driver === 'overlay'
+    ? overlayChanges(store.layers.diffDir(layer.id), store.layers.chain(layer.parent).reverse().map((l) => store.layers.diffDir(l.id)))
+    : treeChanges(store.layers.diffDir(layer.id), layer.parent ? store.layers.diffDir(layer.parent) : null);
+  return sortChanges(changes.filter((x) => !ENGINE_PATHS.has(x.path)));
+}

@@ -1,0 +1,241 @@
+// `pier cp`: both directions, docker's path rules, tar streams, volumes, stopped containers,
+// and symlinks inside the container that must never lead onto the host.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Env, tarListBuffer, eventually } from './helpers';
+import { tarToBuffer } from '../../src/storage/tar/writer';
+import { containerDirs, isMounted } from '../../src/engine/rootfs';
+import { FIXTURE_PASSWD } from '../fixtures/images';
+
+const SETUP = [
+  'ln -s / /evil', 'ln -s /etc /etc2', 'mkdir -p /data/sub', 'echo hi > /data/sub/f', 'echo top > /data/top',
+  'ln -s passwd /etc/pw', 'mkdir /home/tester', 'touch /ready', 'exec sleep 1000',
+].join('; ');
+
+describe('cp', () => {
+  let env: Env;
+  let id: string;
+  let vol: string;
+
+  before(async () => {
+    env = await Env.create('overlay');
+    vol = env.tmp('vol');
+    fs.writeFileSync(path.join(vol, 'in-volume'), 'from the volume\n');
+    id = await env.container(['sh', '-c', SETUP], { name: 'c1', start: true, volumes: [`${vol}:/vol`] });
+    await eventually(() => env.cli(['exec', 'c1', 'test', '-e', '/ready']).code === 0);
+  });
+  after(() => env.cleanup());
+
+  test('a file out of the container, to a new file and into an existing directory', async () => {
+    const out = env.tmp('out1');
+    env.ok(['cp', 'c1:/etc/passwd', path.join(out, 'copy')]);
+    assert.equal(fs.readFileSync(path.join(out, 'copy'), 'utf8'), FIXTURE_PASSWD);
+    env.ok(['cp', 'c1:/data/top', out]);
+    assert.equal(fs.readFileSync(path.join(out, 'top'), 'utf8'), 'top\n');
+    // A file over an existing file replaces it.
+    env.ok(['cp', 'c1:/data/sub/f', path.join(out, 'copy')]);
+    assert.equal(fs.readFileSync(path.join(out, 'copy'), 'utf8'), 'hi\n');
+    // A final symlink is resolved in the container: the target's content and name.
+    env.ok(['cp', 'c1:/etc/pw', out]);
+    assert.equal(fs.readFileSync(path.join(out, 'passwd'), 'utf8'), FIXTURE_PASSWD);
+    // Files leaving a container belong to the host user.
+    assert.equal(fs.statSync(path.join(out, 'passwd')).uid, process.getuid!());
+  });
+
+  test('directories out: new dir gets the contents, existing dir gets the dir, dir/. gets the contents', async () => {
+    const out = env.tmp('out2');
+    env.ok(['cp', 'c1:/data', path.join(out, 'new')]);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'new')).sort(), ['sub', 'top']);
+    assert.equal(fs.readFileSync(path.join(out, 'new', 'sub', 'f'), 'utf8'), 'hi\n');
+    fs.mkdirSync(path.join(out, 'exists'));
+    env.ok(['cp', 'c1:/data', path.join(out, 'exists')]);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'exists')), ['data']);
+    fs.mkdirSync(path.join(out, 'contents'));
+    env.ok(['cp', 'c1:/data/.', path.join(out, 'contents')]);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'contents')).sort(), ['sub', 'top']);
+  });
+
+  test('errors: missing source, missing destination parent, directory onto a file', () => {
+    const out = env.tmp('out3');
+    let r = env.cli(['cp', 'c1:/nonexistent', out]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: "/nonexistent" could not be found on container c1: no such file or directory\n');
+    const missing = path.join(out, 'no', 'such');
+    r = env.cli(['cp', 'c1:/etc/passwd', missing]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, `Error: "${missing}" could not be found on the host: no such file or directory\n`);
+    fs.writeFileSync(path.join(out, 'file'), 'x');
+    r = env.cli(['cp', 'c1:/data', path.join(out, 'file')]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: destination must be a directory when copying a directory\n');
+    r = env.cli(['cp', path.join(out, 'file'), 'c1:/nope/x']);
+    assert.equal(r.stderr, 'Error: "/nope/x" could not be found on container c1: no such file or directory\n');
+    r = env.cli(['cp', path.join(out, 'file'), path.join(out, 'other')]);
+    assert.equal(r.code, 125);
+    r = env.cli(['cp', 'nosuchctr:/etc/passwd', out]);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /no container with name or ID "nosuchctr" found/);
+  });
+
+  test('symlinks in the container resolve inside it when reading', () => {
+    const out = env.tmp('out4');
+    // /evil -> / : /evil/etc/passwd is the container's passwd, never the host's.
+    env.ok(['cp', 'c1:/evil/etc/passwd', path.join(out, 'p1')]);
+    assert.equal(fs.readFileSync(path.join(out, 'p1'), 'utf8'), FIXTURE_PASSWD);
+    env.ok(['cp', 'c1:/etc2/passwd', path.join(out, 'p2')]);
+    assert.equal(fs.readFileSync(path.join(out, 'p2'), 'utf8'), FIXTURE_PASSWD);
+    // `..` cannot climb out of the root either.
+    env.ok(['cp', 'c1:/../../../../etc/passwd', path.join(out, 'p3')]);
+    assert.equal(fs.readFileSync(path.join(out, 'p3'), 'utf8'), FIXTURE_PASSWD);
+    // A symlinked directory copies the directory it points to.
+    env.ok(['cp', 'c1:/etc2', path.join(out, 'etcdir')]);
+    assert.equal(fs.readFileSync(path.join(out, 'etcdir', 'passwd'), 'utf8'), FIXTURE_PASSWD);
+  });
+
+  test('symlinks in the container resolve inside it when writing', () => {
+    const src = env.tmp('in1');
+    const tag = randomBytes(6).toString('hex');
+    fs.writeFileSync(path.join(src, 'payload'), `payload ${tag}\n`);
+    env.ok(['cp', path.join(src, 'payload'), `c1:/evil/pwned-${tag}`]);
+    env.ok(['cp', path.join(src, 'payload'), `c1:/etc2/pwned-${tag}`]);
+    env.ok(['cp', path.join(src, 'payload'), 'c1:/evil/tmp/']);
+    assert.equal(fs.existsSync(`/pwned-${tag}`), false);
+    assert.equal(fs.existsSync(`/etc/pwned-${tag}`), false);
+    assert.equal(env.exec(id, ['cat', `/pwned-${tag}`, `/etc/pwned-${tag}`, '/tmp/payload']), `payload ${tag}\n`.repeat(3));
+  });
+
+  test('a tar stream whose entries go through container symlinks stays inside the container', async () => {
+    const tag = randomBytes(6).toString('hex');
+    const tar = await tarToBuffer([
+      { type: 'file', name: `etc2/streamed-${tag}`, content: 'via etc2\n' },
+      { type: 'symlink', name: `escape-${tag}`, target: '/' },
+      { type: 'file', name: `escape-${tag}/tmp/deep-${tag}`, content: 'via escape\n' },
+      { type: 'file', name: `../../outside-${tag}`, content: 'never\n' },
+    ]);
+    const r = env.cli(['cp', '-', 'c1:/'], { input: tar });
+    // The `..` entry is refused; what came before it is in place, inside the container.
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /escapes/);
+    assert.equal(fs.existsSync(`/etc/streamed-${tag}`), false);
+    assert.equal(fs.existsSync(`/tmp/deep-${tag}`), false);
+    assert.equal(env.exec(id, ['cat', `/etc/streamed-${tag}`, `/tmp/deep-${tag}`]), 'via etc2\nvia escape\n');
+    assert.equal(env.exec(id, ['readlink', `/escape-${tag}`]), '/\n');
+  });
+
+  test('into the container: new file, into a dir, dir to new path, dir/. into existing dir', () => {
+    const src = env.tmp('in2');
+    fs.mkdirSync(path.join(src, 'tree', 'inner'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'tree', 'inner', 'leaf'), 'leaf\n');
+    fs.writeFileSync(path.join(src, 'tree', 'root-file'), 'rf\n', { mode: 0o640 });
+    env.ok(['cp', path.join(src, 'tree', 'root-file'), 'c1:/tmp/renamed']);
+    env.ok(['cp', path.join(src, 'tree', 'root-file'), 'c1:/home/tester']);
+    env.ok(['cp', path.join(src, 'tree'), 'c1:/newtree']);
+    env.ok(['cp', path.join(src, 'tree'), 'c1:/home/tester/']);
+    env.ok(['cp', `${path.join(src, 'tree')}/.`, 'c1:/tmp']);
+    const listing = env.exec(id, ['sh', '-c', 'cat /tmp/renamed /home/tester/root-file /newtree/inner/leaf /home/tester/tree/inner/leaf /tmp/inner/leaf; stat -c %a /tmp/renamed']);
+    assert.equal(listing, 'rf\nrf\nleaf\nleaf\nleaf\n640\n');
+    // A directory cannot replace a file.
+    const r = env.cli(['cp', path.join(src, 'tree'), 'c1:/etc/passwd']);
+    assert.equal(r.stderr, 'Error: destination must be a directory when copying a directory\n');
+  });
+
+  test('--archive chowns to the container user; --archive=false keeps the ids', async () => {
+    const uid = (await env.container(['sleep', '1000'], { name: 'as-tester', user: 'tester', start: true }));
+    const src = env.tmp('in3');
+    fs.writeFileSync(path.join(src, 'owned'), 'o\n');
+    fs.chownSync(path.join(src, 'owned'), 4321, 4321);
+    env.ok(['cp', path.join(src, 'owned'), 'as-tester:/tmp/a']);
+    env.ok(['cp', '--archive=false', path.join(src, 'owned'), 'as-tester:/tmp/b']);
+    assert.equal(env.exec(uid, ['stat', '-c', '%u:%g', '/tmp/a', '/tmp/b']), '1000:1000\n4321:4321\n');
+  });
+
+  test('--overwrite replaces a directory with a file', () => {
+    const src = env.tmp('in4');
+    fs.writeFileSync(path.join(src, 'sub'), 'now a file\n');
+    let r = env.cli(['cp', path.join(src, 'sub'), 'c1:/data/']);
+    // `sub` exists in /data as a directory: the file goes into it? No: into /data, where it clashes.
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /cannot overwrite directory with non-directory/);
+    r = env.cli(['cp', '--overwrite', path.join(src, 'sub'), 'c1:/data/']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(env.exec(id, ['cat', '/data/sub']), 'now a file\n');
+    env.exec(id, ['sh', '-c', 'rm /data/sub; mkdir -p /data/sub; echo hi > /data/sub/f']);
+  });
+
+  test('tar streams: - to stdout and - from stdin (plain and gzip)', async () => {
+    const r = env.cliBytes(['cp', 'c1:/data', '-']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(tarListBuffer(r.stdout), ['data/', 'data/sub/', 'data/sub/f', 'data/top']);
+    const contents = env.cliBytes(['cp', 'c1:/data/.', '-']);
+    assert.deepEqual(tarListBuffer(contents.stdout), ['sub/', 'sub/f', 'top']);
+    const single = env.cliBytes(['cp', 'c1:/etc/pw', '-']);
+    assert.deepEqual(tarListBuffer(single.stdout), ['passwd']);
+
+    const tar = await tarToBuffer([
+      { type: 'dir', name: 'streamed/' },
+      { type: 'file', name: 'streamed/a', content: 'A\n', mode: 0o600 },
+      { type: 'symlink', name: 'streamed/l', target: 'a' },
+    ]);
+    env.ok(['cp', '-', 'c1:/tmp'], { input: tar });
+    const gz = require('node:zlib').gzipSync(await tarToBuffer([{ type: 'file', name: 'gz-file', content: 'G\n' }]));
+    env.ok(['cp', '-', 'c1:/tmp'], { input: gz });
+    assert.equal(env.exec(id, ['sh', '-c', 'cat /tmp/streamed/l /tmp/gz-file; stat -c %a /tmp/streamed/a']), 'A\nG\n600\n');
+    const notDir = env.cli(['cp', '-', 'c1:/etc/passwd'], { input: tar });
+    assert.equal(notDir.stderr, 'Error: destination must be a directory when copying from stdin\n');
+    // The domain API streams too.
+    const chunks: Buffer[] = [];
+    const sink = new (require('node:stream').Writable)({ write(c: Buffer, _e: string, cb: () => void) { chunks.push(c); cb(); } });
+    await env.files.copy('c1:/data/top', '-', { stdout: sink });
+    assert.deepEqual(tarListBuffer(Buffer.concat(chunks)), ['top']);
+    await env.files.copy('-', 'c1:/tmp', { stdin: Readable.from([await tarToBuffer([{ type: 'file', name: 'api-file', content: 'api\n' }])]) });
+    assert.equal(env.exec(id, ['cat', '/tmp/api-file']), 'api\n');
+  });
+
+  test('volumes: reads and writes under a volume go to its host directory', () => {
+    const out = env.tmp('out5');
+    env.ok(['cp', 'c1:/vol/in-volume', out]);
+    assert.equal(fs.readFileSync(path.join(out, 'in-volume'), 'utf8'), 'from the volume\n');
+    const src = env.tmp('in5');
+    fs.writeFileSync(path.join(src, 'to-volume'), 'written\n');
+    env.ok(['cp', path.join(src, 'to-volume'), 'c1:/vol/']);
+    assert.equal(fs.readFileSync(path.join(vol, 'to-volume'), 'utf8'), 'written\n');
+    assert.equal(env.exec(id, ['cat', '/vol/to-volume']), 'written\n');
+  });
+
+  test("a running container's /etc/hostname and /etc/hosts are the ones it sees", () => {
+    const out = env.tmp('out7');
+    env.ok(['cp', 'c1:/etc/hostname', out]);
+    assert.equal(fs.readFileSync(path.join(out, 'hostname'), 'utf8'), `${id.slice(0, 12)}\n`);
+    fs.writeFileSync(path.join(out, 'hosts'), '127.0.0.1 replaced-by-cp\n');
+    env.ok(['cp', path.join(out, 'hosts'), 'c1:/etc/hosts']);
+    assert.equal(env.exec(id, ['cat', '/etc/hosts']), '127.0.0.1 replaced-by-cp\n');
+  });
+
+  test('container to container', () => {
+    env.ok(['cp', 'c1:/data/top', 'as-tester:/tmp/from-c1']);
+    assert.equal(env.exec('as-tester', ['cat', '/tmp/from-c1']), 'top\n');
+    env.ok(['cp', 'c1:/data/top', 'c1:/tmp/self-copy']);
+    assert.equal(env.exec(id, ['cat', '/tmp/self-copy']), 'top\n');
+  });
+
+  test('a stopped (never started) container: mounted for the copy only', async () => {
+    const sid = await env.container(['true'], { name: 'stopped', volumes: [`${vol}:/vol`] });
+    const d = containerDirs(env.store, sid);
+    const src = env.tmp('in6');
+    fs.writeFileSync(path.join(src, 'f'), 'into stopped\n');
+    env.ok(['cp', path.join(src, 'f'), 'stopped:/etc/added']);
+    assert.equal(isMounted(d.rootfs), false);
+    const out = env.tmp('out6');
+    env.ok(['cp', 'stopped:/etc/added', out]);
+    env.ok(['cp', 'stopped:/vol/in-volume', out]);
+    assert.equal(fs.readFileSync(path.join(out, 'added'), 'utf8'), 'into stopped\n');
+    assert.equal(fs.readFileSync(path.join(out, 'in-volume'), 'utf8'), 'from the volume\n');
+    assert.equal(isMounted(d.rootfs), false);
+    // The change is in the container's writable layer.
+    assert.equal(fs.readFileSync(path.join(d.diff, 'etc', 'added'), 'utf8'), 'into stopped\n');
+  });
+});
