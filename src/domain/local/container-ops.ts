@@ -439,7 +439,8 @@ export class LocalContainerOps {
     const runRoot = this.store.runRoot;
     for (const m of mountsBelow([graphRoot, runRoot])) unmount(m);
     try { this.store.db.close(); } catch { /* already closed */ }
-    for (const dir of [graphRoot, runRoot]) fs.rmSync(dir, { recursive: true, force: true });
+    // conmon's cleanup commands for the containers just removed may still be opening the store.
+    for (const dir of [graphRoot, runRoot]) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }
 
