@@ -1,6 +1,7 @@
 // Pulling images from registries into the store: short-name resolution, mirrors, policy,
 // platform selection, parallel layer download with verification, and an atomic commit
 // (the image record appears only once all of its layers are stored).
+import { Readable, Transform } from 'node:stream';
 import { Store } from '../storage/store';
 import { chainId } from '../storage/layers';
 import { EngineConfig } from '../config/config';
@@ -174,10 +175,13 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
     const attempts = 1 + Math.max(0, ctx.opts.retry ?? 3);
     for (let attempt = 0; attempt < attempts; attempt++) {
       try {
-        const stream = await client.getBlob(src.repository, layer.digest, layer.size);
+        let stream: Readable = await client.getBlob(src.repository, layer.digest, layer.size);
         if (ctx.progress.bytes) {
+          // Count through a pass-through stage: a 'data' listener would start the flow early.
           let done = 0;
-          stream.on('data', (c: Buffer) => { done += c.length; ctx.progress.bytes!(short, done, layer.size); });
+          const counter = new Transform({ transform(c: Buffer, _e, cb) { done += c.length; ctx.progress.bytes!(short, done, layer.size); cb(null, c); } });
+          stream.on('error', (e) => counter.destroy(e));
+          stream = stream.pipe(counter);
         }
         await store.layers.apply(i === 0 ? null : ids[i - 1], stream, {
           expectedDiffId: diffIds[i],

@@ -311,3 +311,29 @@ describe('pull: concurrency and interruption', () => {
     assert.deepEqual(leftovers, []);
   }));
 });
+
+describe('pull: terminal progress', () => {
+  test('on a terminal, blobs show progress bars that end in "done"', withStore(async (s) => {
+    const { PIER } = await import('../helpers/cli');
+    const sock = `pier-pull-${process.pid}`;
+    const q = (x: string) => `'${x}'`;
+    const cmd = `env NODE_EXTRA_CA_CERTS= REGISTRY_AUTH_FILE=${s.authfile} ${process.execPath} ${PIER} ${s.globalArgs().map(q).join(' ')} pull --tls-verify=false ${reg.host}/lib/multilayer; echo PULL-EXIT=$?; sleep 30`;
+    const tmux = (...a: string[]) => spawnSync('tmux', ['-L', sock, ...a], { encoding: 'utf8' });
+    try {
+      assert.equal(tmux('new-session', '-d', '-s', 'p', '-x', '150', '-y', '40', cmd).status, 0);
+      let screen = '';
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && !/PULL-EXIT=\d/.test(screen)) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = tmux('capture-pane', '-p', '-t', 'p').stdout;
+      }
+      assert.match(screen, /PULL-EXIT=0/);
+      for (const l of multilayer.layers) assert.match(screen, new RegExp(`Copying blob ${l.digest.slice(7, 19)} done`));
+      assert.match(screen, /Copying config [a-f0-9]{12} done/);
+      assert.doesNotMatch(screen, /Copying blob sha256:/);
+      assert.match(screen, /Writing manifest to image destination/);
+    } finally {
+      tmux('kill-server');
+    }
+  }));
+});

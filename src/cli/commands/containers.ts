@@ -14,6 +14,7 @@ import { goJSON } from '../format/gojson';
 import { goHumanSize, humanDuration } from '../format/units';
 import { asStruct, goTimeString } from '../format/govalue';
 import { trace } from '../../util/log';
+import { stderrProgress } from '../progress';
 import { containerGroupOpsCommands } from './container-ops';
 import { containerFilesSubcommands } from './container-files';
 import { createFlags, parseCreateOptions, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
@@ -23,7 +24,7 @@ export { parseCreateOptions, createFlags } from './container-flags';
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-const stderrSink: ProgressSink = { line: (s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); } };
+const stderrSink: ProgressSink = stderrProgress();
 
 /** Print every error but the last to stderr; throw the last with `exitCode`. */
 function failWith(errors: string[], exitCode: number): never {

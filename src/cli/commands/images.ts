@@ -2,6 +2,7 @@
 // login|logout|search` and the `pier image` group. They only call the ImageEngine and
 // print what podman 4.3 prints (tables, JSON, Go templates, progress on stderr).
 import { imageFilesSubcommands } from './container-files';
+import { stderrProgress } from '../progress';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,7 +20,7 @@ import { asStruct } from '../format/gotemplate';
 // ---------------------------------------------------------------------------------------
 // Small helpers
 
-const stderrSink: ProgressSink = { line: (s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); } };
+const stderrSink: ProgressSink = stderrProgress();
 
 /** Go's time.Time String(): `2006-01-02 15:04:05 -0700 MST` in the local zone. */
 export function goTimeString(d: Date): string {
