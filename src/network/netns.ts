@@ -1,0 +1,76 @@
+// Persistent network namespaces as nsfs bind mounts on files under `<runRoot>/netns`
+// (pier's own dir, never /run/netns), created with util-linux `unshare --net=FILE` and
+// removed by unmounting the file. The runtime joins the namespace by that path.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PierError } from '../util/errors';
+
+/** Mount points of the calling process (decoded paths). */
+function mountPoints(): Set<string> {
+  const out = new Set<string>();
+  let text = '';
+  try { text = fs.readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return out; }
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (f.length > 4) out.add(f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
+}
+
+/** True when `file` is a mounted network namespace. */
+export function isNetns(file: string): boolean {
+  return mountPoints().has(path.resolve(file));
+}
+
+/** The netns file of container `id`. */
+export function netnsPath(runRoot: string, id: string): string {
+  return path.join(runRoot, 'netns', `pier-${id}`);
+}
+
+function run(cmd: string, args: string[]): void {
+  try {
+    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e: any) {
+    const msg = String(e.stderr || e.message).trim();
+    throw new PierError(`${cmd} ${args.join(' ')}: ${msg}`);
+  }
+}
+
+/**
+ * Create (or return the existing) persistent network namespace for `id` at
+ * `<runRoot>/netns/pier-<id>`, with its loopback up.
+ */
+export function createNetns(runRoot: string, id: string): string {
+  const file = netnsPath(runRoot, id);
+  if (isNetns(file)) return file;
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+  fs.closeSync(fs.openSync(file, 'a', 0o644));
+  try {
+    run('unshare', [`--net=${file}`, 'true']);
+    run('nsenter', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
+  } catch (e) {
+    removeNetns(file);
+    throw e;
+  }
+  return file;
+}
+
+/** Unmount and delete a namespace file made by createNetns; missing files are fine. */
+export function removeNetns(file: string): void {
+  if (isNetns(file)) {
+    try { execFileSync('umount', ['-l', file], { stdio: 'ignore' }); } catch { /* checked below */ }
+    if (isNetns(file)) throw new PierError(`failed to unmount network namespace ${file}`);
+  }
+  fs.rmSync(file, { force: true });
+}
+
+/** Run a command inside the namespace (for tests and connect/disconnect hooks). */
+export function execInNetns(file: string, cmd: string, args: string[], opts: { timeoutMs?: number } = {}): { code: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync('nsenter', [`--net=${file}`, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 20_000 });
+    return { code: 0, stdout, stderr: '' };
+  } catch (e: any) {
+    return { code: typeof e.status === 'number' ? e.status : 1, stdout: String(e.stdout ?? ''), stderr: String(e.stderr ?? e.message) };
+  }
+}

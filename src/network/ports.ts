@@ -1,0 +1,149 @@
+// Published ports: parse `-p [[ip:][hostPort]:]containerPort[/proto]` (ranges, IPv6 in
+// brackets, several protocols), turn image ExposedPorts into `-P` mappings, pick random
+// host ports and refuse host ports already bound on the host or published by another
+// container (netavark's DNAT rules do not bind sockets, so both checks are needed).
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { PierError, UsageError } from '../util/errors';
+import { PortMapping } from './types';
+
+const PROTOCOLS = ['tcp', 'udp', 'sctp'];
+
+function parsePortRange(s: string, what: string): [number, number] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
+  if (!m) throw new UsageError(`invalid ${what} "${s}"`);
+  const a = parseInt(m[1], 10);
+  const b = m[2] !== undefined ? parseInt(m[2], 10) : a;
+  if (a < 1 || a > 65535 || b < 1 || b > 65535) throw new UsageError(`invalid ${what} "${s}": port numbers must be between 1 and 65535 (inclusive)`);
+  if (b < a) throw new UsageError(`invalid ${what} "${s}": end port must be greater than start port`);
+  return [a, b];
+}
+
+/**
+ * Parse one `-p` value. A host port of 0 (omitted) means "pick a free one" (see
+ * resolveHostPorts). One mapping per protocol.
+ */
+export function parsePublish(spec: string): PortMapping[] {
+  let rest = spec;
+  let protos = ['tcp'];
+  const slash = rest.lastIndexOf('/');
+  if (slash >= 0) {
+    protos = rest.slice(slash + 1).split(',').map((p) => p.trim().toLowerCase());
+    rest = rest.slice(0, slash);
+    for (const p of protos) if (!PROTOCOLS.includes(p)) throw new UsageError(`unrecognized protocol "${p}" in port mapping`);
+  }
+  let hostIp = '';
+  if (rest.startsWith('[')) {
+    const end = rest.indexOf(']');
+    if (end < 0 || rest[end + 1] !== ':') throw new UsageError(`invalid port format "${spec}"`);
+    hostIp = rest.slice(1, end);
+    if (!net.isIPv6(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
+    rest = rest.slice(end + 2);
+    if (!rest.includes(':')) rest = ':' + rest;
+  }
+  const parts = rest.split(':');
+  let hostPart = '';
+  let ctrPart: string;
+  if (parts.length === 1) ctrPart = parts[0];
+  else if (parts.length === 2) [hostPart, ctrPart] = parts;
+  else if (parts.length === 3 && !hostIp) {
+    [hostIp, hostPart, ctrPart] = parts;
+    if (!net.isIPv4(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
+  } else {
+    throw new UsageError(`invalid port format "${spec}"`);
+  }
+  if (hostIp === '0.0.0.0') hostIp = '';
+  if (ctrPart === '') throw new UsageError(`invalid port format "${spec}": container port must be specified`);
+  const [cs, ce] = parsePortRange(ctrPart, 'containerPort');
+  let hs = 0;
+  if (hostPart !== '') {
+    const [a, b] = parsePortRange(hostPart, 'hostPort');
+    if (b - a !== ce - cs && !(a === b && cs === ce)) {
+      throw new UsageError(`host and container port ranges have different lengths: ${b - a + 1} vs ${ce - cs + 1}`);
+    }
+    hs = a;
+  }
+  return protos.map((protocol) => ({ host_ip: hostIp, container_port: cs, host_port: hs, range: ce - cs + 1, protocol }));
+}
+
+/** `-P`: a mapping to a random host port for every exposed port ("80/tcp" keys) not already published. */
+export function publishAll(exposed: Record<string, unknown> | string[], published: PortMapping[] = []): PortMapping[] {
+  const keys = Array.isArray(exposed) ? exposed : Object.keys(exposed);
+  const out: PortMapping[] = [];
+  for (const k of keys) {
+    const [port, proto = 'tcp'] = k.split('/');
+    const [cs, ce] = parsePortRange(port, 'containerPort');
+    for (let p = cs; p <= ce; p++) {
+      const covered = [...published, ...out].some((m) => m.protocol === proto && p >= m.container_port && p < m.container_port + m.range);
+      if (!covered) out.push({ host_ip: '', container_port: p, host_port: 0, range: 1, protocol: proto });
+    }
+  }
+  return out;
+}
+
+function overlapping(a: PortMapping, b: PortMapping): boolean {
+  if (a.protocol !== b.protocol) return false;
+  if (a.host_ip && b.host_ip && a.host_ip !== b.host_ip) return false;
+  return a.host_port < b.host_port + b.range && b.host_port < a.host_port + a.range;
+}
+
+/** Can `port` be bound on `ip` ('' = any) for `proto` right now? */
+function probe(proto: string, ip: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (proto === 'udp') {
+      const s = dgram.createSocket(ip && net.isIPv6(ip) ? 'udp6' : 'udp4');
+      s.once('error', () => { s.close(); resolve(false); });
+      s.bind({ port, address: ip || undefined, exclusive: true }, () => s.close(() => resolve(true)));
+      return;
+    }
+    // sctp cannot be probed from Node; tcp is the best approximation.
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: ip || undefined, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+function describe(m: PortMapping, port: number): string {
+  const fam = m.host_ip && net.isIPv6(m.host_ip) ? '6' : '4';
+  const host = m.host_ip ? (fam === '6' ? `[${m.host_ip}]` : m.host_ip) : '';
+  return `cannot listen on the ${m.protocol.toUpperCase()} port: listen ${m.protocol}${fam} ${host}:${port}: bind: address already in use`;
+}
+
+/**
+ * Give every mapping with host port 0 a free host port (a free run for ranges) and check
+ * that the others are free on the host and not published already (`taken`: mappings of
+ * other running containers). Returns new mappings.
+ */
+export async function resolveHostPorts(mappings: PortMapping[], taken: PortMapping[] = []): Promise<PortMapping[]> {
+  const out: PortMapping[] = [];
+  for (const m of mappings) {
+    const against = [...taken, ...out];
+    if (m.host_port) {
+      for (const t of against) if (overlapping(m, t)) throw new PierError(describe(m, Math.max(m.host_port, t.host_port)));
+      for (let i = 0; i < m.range; i++) {
+        if (!(await probe(m.protocol, m.host_ip, m.host_port + i))) throw new PierError(describe(m, m.host_port + i));
+      }
+      out.push({ ...m });
+      continue;
+    }
+    let found = 0;
+    for (let attempt = 0; attempt < 200 && !found; attempt++) {
+      const start = 20000 + Math.floor(Math.random() * (60000 - 20000 - m.range));
+      const cand = { ...m, host_port: start };
+      if (against.some((t) => overlapping(cand, t))) continue;
+      let ok = true;
+      for (let i = 0; i < m.range && ok; i++) ok = await probe(m.protocol, m.host_ip, start + i);
+      if (ok) found = start;
+    }
+    if (!found) throw new PierError(`failed to find a free ${m.protocol} host port for container port ${m.container_port}`);
+    out.push({ ...m, host_port: found });
+  }
+  return out;
+}
+
+/** podman's `port`/ps rendering of one mapping: `0.0.0.0:8080->80/tcp`. */
+export function formatPortMapping(m: PortMapping): string {
+  const ip = m.host_ip || '0.0.0.0';
+  if (m.range > 1) return `${ip}:${m.host_port}-${m.host_port + m.range - 1}->${m.container_port}-${m.container_port + m.range - 1}/${m.protocol}`;
+  return `${ip}:${m.host_port}->${m.container_port}/${m.protocol}`;
+}
