@@ -36,6 +36,16 @@ export interface CreateOptions {
   dnsSearch?: string[];
   dnsOption?: string[];
   network?: string;
+  /** Every --network value (networks to join, with `name:alias=a,ip=x` options). */
+  networks?: string[];
+  /** -p values. */
+  publish?: string[];
+  /** -P: publish the image's exposed ports to random host ports. */
+  publishAll?: boolean;
+  expose?: string[];
+  networkAliases?: string[];
+  ip?: string;
+  macAddress?: string;
   restart?: RestartPolicy;
   rm?: boolean;
   rmi?: boolean;
@@ -103,6 +113,8 @@ export interface ContainerState {
   /** The container was stopped by the user (restart policies do not apply). */
   stoppedByUser: boolean;
   health?: { status: string; failingStreak: number; log: { Start: string; End: string; ExitCode: number; Output: string }[] };
+  /** What netavark set up while the container runs: per-network status and the ports in effect. */
+  network?: { status: Record<string, import('../network/types').StatusBlock>; ports: import('../network/types').PortMapping[] };
 }
 
 export interface PsOptions {

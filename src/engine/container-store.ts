@@ -29,6 +29,10 @@ export interface ContainerConfig {
   /** Resolved mounts: host source or volume, destination, options. */
   mounts: { type: 'bind' | 'volume' | 'tmpfs'; source: string; destination: string; options: string[]; name?: string }[];
   networkMode: string;
+  /** Bridge networks to join (name → settings); empty for none/host/container: modes. */
+  networks?: Record<string, import('../network/netavark').ContainerNetworkSettings>;
+  /** Published ports (host port 0 = pick one at start). */
+  portMappings?: import('../network/types').PortMapping[];
   restart: { name: string; maximumRetryCount: number };
   healthcheck?: CreateOptions['healthcheck'];
 }

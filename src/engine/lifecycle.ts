@@ -106,17 +106,24 @@ export class Lifecycle {
       // A previous run may have left runtime state behind (e.g. a killed conmon).
       if (c.state.startedAt || c.state.conmonPid) {
         await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+        await this.teardownNetwork(c.id);
       }
       const d = containerDirs(this.store, c.id);
       trace('start: mount');
       const rootfs = mountRootfs(this.store, c.id, c.config.topLayer);
       trace('start: spec');
+      let netns: string | undefined;
       try {
+        if (c.config.networks && Object.keys(c.config.networks).length) {
+          trace('start: network');
+          netns = await this.setupNetwork(c);
+          c = this.containers.get(c.id)!;
+        }
         if (c.config.mounts.some((m) => m.type === 'volume')) {
           const u = resolveUser(rootfs, c.config.user || '0', c.config.create.groupAdd ?? []);
           await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: u.uid, gid: u.gid });
         }
-        const spec = this.specFor(c, rootfs, d.run);
+        const spec = this.specFor(c, rootfs, d.run, netns);
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
         fs.rmSync(path.join(this.exitDir, c.id), { force: true });
@@ -146,21 +153,65 @@ export class Lifecycle {
         await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
         this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));
         await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
+        await this.teardownNetwork(c.id);
         unmountRootfs(this.store, c.id);
         throw e;
       }
     });
   }
 
-  private specFor(c: ContainerRecord, rootfs: string, runDir: string): ReturnType<typeof generateSpec> {
+  /** Join the container's bridge networks: a network namespace of its own set up by netavark. */
+  private async setupNetwork(c: ContainerRecord): Promise<string> {
+    const { NetworkStore } = require('../network/store') as typeof import('../network/store');
+    const { createNetns, removeNetns, setupContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
+    const ns = createNetns(this.store.runRoot, c.id);
+    try {
+      const r = await setupContainerNetwork({
+        store: NetworkStore.forConfig(this.cfg), containerId: c.id, name: c.name, networks: c.config.networks ?? {},
+        portMappings: c.config.portMappings ?? [], dnsServers: c.config.create.dns?.filter((d) => d !== 'none'), netnsPath: ns,
+      });
+      this.containers.updateState(c.id, (s) => ({ ...s, network: { status: r.status, ports: r.portMappings } }));
+      return ns;
+    } catch (e) {
+      removeNetns(ns);
+      throw e;
+    }
+  }
+
+  /** Undo setupNetwork (a no-op for containers without bridge networks). */
+  async teardownNetwork(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c || !c.config.networks || !Object.keys(c.config.networks).length) return;
+    const { NetworkStore } = require('../network/store') as typeof import('../network/store');
+    const { removeNetns, netnsPath, teardownContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
+    await teardownContainerNetwork({ store: NetworkStore.forConfig(this.cfg), containerId: id })
+      .catch((e) => log.warn(`tearing down the network of ${id}: ${(e as Error).message}`));
+    removeNetns(netnsPath(this.store.runRoot, id));
+    if (c.state.network) this.containers.updateState(id, (s) => ({ ...s, network: undefined }));
+  }
+
+  private specFor(c: ContainerRecord, rootfs: string, runDir: string, netns?: string): ReturnType<typeof generateSpec> {
     const o = c.config.create;
+    let dns = o.dns;
+    let dnsSearch = o.dnsSearch;
+    let ips: string[] | undefined;
+    if (c.state.network) {
+      const { containerIPs, containerDNS } = require('../network/netavark') as typeof import('../network/netavark');
+      ips = containerIPs(c.state.network.status);
+      const d = containerDNS(c.state.network.status);
+      if (d.servers.length) {
+        // aardvark-dns answers for the network's names and forwards the rest.
+        dns = d.servers;
+        dnsSearch = [...d.search, ...(o.dnsSearch ?? hostSearchDomains())];
+      }
+    }
     const files = writeEtcFiles({
       dir: runDir, id: c.id, name: c.name, image: c.imageName, imageId: c.imageId ?? '', hostname: c.config.hostname,
-      addHost: o.addHost, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOption,
+      addHost: o.addHost, dns, dnsSearch, dnsOption: o.dnsOption, ips,
       hostNetwork: c.config.networkMode === 'host', rootless: this.cfg.dirs.rootless,
     });
     const user = resolveUser(rootfs, c.config.user || '0', o.groupAdd ?? []);
-    const ns: NamespaceOptions = { network: this.netns(c.config.networkMode) };
+    const ns: NamespaceOptions = { network: netns ? { path: netns } : this.netns(c.config.networkMode) };
     for (const [k, v] of [['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts], ['cgroup', o.cgroupns]] as const) {
       if (v) (ns as any)[k] = this.nsSetting(v, k === 'cgroup' ? 'cgroup' : k);
     }
@@ -281,6 +332,7 @@ export class Lifecycle {
       // A `pier mount` by the user keeps the rootfs mounted after the container exits.
       if (userMountCount(this.store, c.id) === 0) unmountRootfs(this.store, c.id);
       await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
+      await this.teardownNetwork(c.id);
       trace('cleanup: done');
       if (synced.config.create.rm) {
         this.removeNow(synced);
@@ -320,6 +372,7 @@ export class Lifecycle {
       if (!cur) return;
       await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
       await unmountContainerVolumes(this.store, c.id, cur.config.mounts as VolumeMountRef[]).catch(() => undefined);
+      await this.teardownNetwork(c.id);
       this.removeNow(cur);
     });
     return c;
@@ -337,6 +390,15 @@ export class Lifecycle {
     if (c.state.status !== 'paused') throw new ConflictError(`"${c.name}" is not paused, can't unpause: container state improper`);
     await runtimeResume(this.runtime(), c.id, { root: this.stateRoot() });
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'running' }));
+  }
+}
+
+/** The host's resolv.conf search domains (kept behind aardvark's own). */
+function hostSearchDomains(): string[] {
+  try {
+    return fs.readFileSync('/etc/resolv.conf', 'utf8').split('\n').filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
+  } catch {
+    return [];
   }
 }
 

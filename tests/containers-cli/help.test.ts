@@ -19,9 +19,9 @@ function optionLines(text: string): string[] {
 describe('container command help', () => {
   test('top-level commands and the container group', () => {
     const names = containerCommands().map((c) => c.name).sort();
-    assert.deepEqual(names, ['attach', 'create', 'exec', 'init', 'kill', 'logs', 'pause', 'ps', 'rename', 'restart', 'rm', 'run', 'start', 'stop', 'unpause', 'wait']);
+    assert.deepEqual(names, ['attach', 'create', 'exec', 'init', 'kill', 'logs', 'pause', 'port', 'ps', 'rename', 'restart', 'rm', 'run', 'start', 'stop', 'unpause', 'wait']);
     const g = help('container');
-    for (const n of ['attach', 'cleanup', 'create', 'exec', 'exists', 'init', 'inspect', 'kill', 'list', 'logs', 'pause', 'prune', 'ps', 'rename', 'restart', 'rm', 'run', 'start', 'stop', 'unpause', 'wait']) {
+    for (const n of ['attach', 'cleanup', 'create', 'exec', 'exists', 'init', 'inspect', 'kill', 'list', 'logs', 'pause', 'port', 'prune', 'ps', 'rename', 'restart', 'rm', 'run', 'start', 'stop', 'unpause', 'wait']) {
       assert.match(g, new RegExp(`^  ${n} +\\S`, 'm'), n);
     }
     assert.match(g, /^  ps +List containers$/m);

@@ -34,8 +34,8 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 const UNSUPPORTED = [
   'blkio-weight', 'blkio-weight-device', 'cgroup-conf', 'chrootdirs', 'conmon-pidfile', 'cpu-period', 'cpu-quota', 'cpu-rt-period',
   'cpu-rt-runtime', 'device-cgroup-rule', 'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'env-merge',
-  'expose', 'gidmap', 'hostuser', 'init-ctr', 'ip', 'ip6', 'mac-address', 'network-alias', 'no-hosts', 'oom-kill-disable', 'passwd-entry',
-  'personality', 'pidfile', 'pod-id-file', 'publish', 'publish-all', 'requires', 'secret', 'subgidname', 'subuidname', 'timeout', 'uidmap',
+  'gidmap', 'hostuser', 'init-ctr', 'ip6', 'no-hosts', 'oom-kill-disable', 'passwd-entry',
+  'personality', 'pidfile', 'pod-id-file', 'requires', 'secret', 'subgidname', 'subuidname', 'timeout', 'uidmap',
   'unsetenv-all', 'userns', 'volumes-from',
 ];
 
@@ -695,7 +695,26 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (dnsOption.length) c.dnsOption = dnsOption;
   const networks: string[] = [...(opts.network ?? []), ...(opts.net ?? [])];
   for (const n of networks) validateNetwork(n);
-  if (networks.length) c.network = networks.join(',');
+  if (networks.length) { c.network = networks[0]; c.networks = networks; }
+  const publish = (opts.publish ?? []) as string[];
+  if (publish.length) {
+    const { parsePublish } = require('../../network/ports') as typeof import('../../network/ports');
+    for (const p of publish) parsePublish(p);
+    c.publish = publish;
+  }
+  if (opts.publishAll) c.publishAll = true;
+  const expose = splitCSV(opts.expose);
+  if (expose.length) c.expose = expose;
+  const aliases = splitCSV(opts.networkAlias);
+  if (aliases.length) c.networkAliases = aliases;
+  if (opts.ip) {
+    if (!isIP(opts.ip)) throw new UsageError(`${opts.ip} is not an ip address`);
+    c.ip = opts.ip;
+  }
+  if (opts.macAddress) {
+    if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(opts.macAddress)) throw new UsageError(`invalid MAC address ${opts.macAddress}`);
+    c.macAddress = opts.macAddress;
+  }
 
   // Lifecycle.
   if (has('restart')) c.restart = parseRestartPolicy(String(opts.restart));

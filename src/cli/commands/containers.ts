@@ -1148,9 +1148,68 @@ function initCmd(group: boolean): CommandDef {
   };
 }
 
+function portCmd(group: boolean): CommandDef {
+  const full = group ? 'container port' : 'port';
+  return {
+    name: 'port',
+    summary: 'List port mappings or a specific mapping for the container',
+    description: 'List port mappings for the CONTAINER, or look up the public-facing port that is NAT-ed to the PRIVATE_PORT',
+    usage: '[options] CONTAINER [PORT]',
+    example: ex(['pier port --all', 'pier port ctrID 80/tcp', 'pier port --latest 80'], group),
+    flags: [
+      { name: 'all', short: 'a', type: 'bool', help: 'Display port information for all containers' },
+      latestFlag,
+    ],
+    run: withHint(full, async (ctx: Ctx, args, opts) => {
+      const eng = engine(ctx) as import('../../domain/local/containers').LocalContainerEngine;
+      let want: { port: number; proto: string } | undefined;
+      let names: string[];
+      if (opts.all) {
+        if (args.length > 1 || (args.length === 1 && !/^\d/.test(args[0]))) throw new UsageError('the --all and --latest options do not require arguments');
+        if (args[0]) want = parsePortArg(args[0]);
+        names = (await eng.list({ all: false })).map((r) => r.Id);
+      } else if (opts.latest) {
+        if (args.length > 1) throw new UsageError('the --all and --latest options do not require arguments');
+        if (args[0]) want = parsePortArg(args[0]);
+        names = [(await latestContainer(ctx)).Id];
+      } else {
+        if (!args.length) throw new UsageError('you must supply a running container name or id');
+        if (args.length > 2) throw new UsageError('accepts between 1 and 2 arg(s), received ' + args.length);
+        if (args[1]) want = parsePortArg(args[1]);
+        names = [args[0]];
+      }
+      const out: string[] = [];
+      for (const n of names) {
+        const ports = eng.ports(n);
+        const lines: string[] = [];
+        for (const m of ports) {
+          for (let i = 0; i < m.range; i++) {
+            const cp = m.container_port + i;
+            const host = `${m.host_ip || '0.0.0.0'}:${m.host_port + i}`;
+            if (want) { if (want.port === cp && want.proto === m.protocol) lines.push(host); }
+            else lines.push(`${cp}/${m.protocol} -> ${host}`);
+          }
+        }
+        if (opts.all && lines.length) out.push(n.slice(0, 12));
+        out.push(...lines);
+        if (want && !lines.length && !opts.all) throw new PierError(`failed to find published port "${want.port}/${want.proto}"`);
+      }
+      if (out.length) ctx.out(out.join('\n'));
+    }),
+  };
+}
+
+function parsePortArg(s: string): { port: number; proto: string } {
+  const [p, proto = 'tcp'] = s.split('/');
+  const port = Number(p);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`invalid port: ${s}`);
+  return { port, proto };
+}
+
 function common(group: boolean): CommandDef[] {
   return [
     attachCmd(group),
+    portCmd(group),
     initCmd(group),
     createLikeCmd('create', group),
     execCmd(group),

@@ -6,6 +6,7 @@ import { containerCommands, containerGroup } from './containers';
 import { volumeGroup } from './volumes';
 import { containerOpsCommands } from './container-ops';
 import { containerFilesCommands } from './container-files';
+import { networkGroup } from './networks';
 
 export function rootCommand(): CommandDef {
   return {
@@ -25,6 +26,6 @@ export function rootCommand(): CommandDef {
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
-    subcommands: [containerGroup(), imageGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...containerFilesCommands(), ...imageCommands(), ...systemCommands()],
+    subcommands: [containerGroup(), imageGroup(), networkGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...containerFilesCommands(), ...imageCommands(), ...systemCommands()],
   };
 }

@@ -174,7 +174,8 @@ export class LocalContainerEngine implements ContainerEngine {
     const entrypoint = o.entrypoint !== undefined ? o.entrypoint : (ic.Entrypoint ?? []);
     const cmd = o.command.length ? o.command : o.entrypoint !== undefined ? [] : (ic.Cmd ?? []);
     if (!entrypoint.length && !cmd.length) throw new UsageError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
-    const networkMode = o.network ?? 'bridge';
+    const net = this.resolveNetworks(o, ic);
+    const networkMode = net.mode;
     const hostname = o.hostname ?? (networkMode === 'host' ? os.hostname() : shortId(id));
     const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
     const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`) : [];
@@ -211,6 +212,8 @@ export class LocalContainerEngine implements ContainerEngine {
       annotations: { ...(o.annotations ?? {}) },
       mounts: this.parseMounts(o, Object.keys(ic.Volumes ?? {})),
       networkMode,
+      networks: net.networks,
+      portMappings: net.ports,
       restart: o.restart ?? { name: 'no', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
     };
@@ -234,7 +237,49 @@ export class LocalContainerEngine implements ContainerEngine {
       await cleanupVolumes();
       throw e;
     }
-    return { id, warnings: [] };
+    return { id, warnings: net.warnings };
+  }
+
+  /** --network/-p/-P → the networks to join and the ports to publish. */
+  private resolveNetworks(o: CreateOptions, ic: Record<string, any>): { mode: string; networks: Record<string, import('../../network/netavark').ContainerNetworkSettings>; ports: import('../../network/types').PortMapping[]; warnings: string[] } {
+    const values = o.networks?.length ? o.networks : [o.network ?? 'bridge'];
+    const special = (v: string) => /^(none|host|private|slirp4netns|pasta)$/.test(v) || v.startsWith('container:') || v.startsWith('ns:');
+    const warnings: string[] = [];
+    const { parsePublish, publishAll } = require('../../network/ports') as typeof import('../../network/ports');
+    let ports = (o.publish ?? []).flatMap(parsePublish);
+    if (values.some(special)) {
+      if (values.length > 1) throw new UsageError(`cannot set multiple networks without bridge network mode, selected mode ${values.find(special)}: invalid argument`);
+      if (ports.length || o.publishAll) warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
+      return { mode: values[0] === 'private' ? 'none' : values[0], networks: {}, ports: [], warnings };
+    }
+    const { NetworkStore } = require('../../network/store') as typeof import('../../network/store');
+    const netStore = NetworkStore.forConfig(this.cfg);
+    const networks: Record<string, import('../../network/netavark').ContainerNetworkSettings> = {};
+    values.forEach((v, i) => {
+      const colon = v.indexOf(':');
+      let name = colon < 0 ? v : v.slice(0, colon);
+      if (name === 'bridge' || name === 'default') name = 'pier';
+      const def = netStore.get(name);
+      const settings: import('../../network/netavark').ContainerNetworkSettings = {};
+      const aliases = [...(o.networkAliases ?? [])];
+      for (const opt of colon < 0 ? [] : v.slice(colon + 1).split(',')) {
+        const [k, val] = [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)];
+        if (k === 'alias') aliases.push(val);
+        else if (k === 'ip' || k === 'ip6') settings.staticIps = [...(settings.staticIps ?? []), val];
+        else if (k === 'mac') settings.staticMac = val;
+        else if (k === 'interface_name') settings.interfaceName = val;
+      }
+      if (i === 0 && o.ip) settings.staticIps = [...(settings.staticIps ?? []), o.ip];
+      if (i === 0 && o.macAddress) settings.staticMac = o.macAddress;
+      if (aliases.length) settings.aliases = aliases;
+      networks[def.name] = settings;
+    });
+    if (o.publishAll) {
+      const exposed: Record<string, unknown> = { ...(ic.ExposedPorts ?? {}) };
+      for (const e of o.expose ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
+      ports = [...ports, ...publishAll(exposed, ports)];
+    }
+    return { mode: 'bridge', networks, ports, warnings };
   }
 
   async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {}, io?: RunIO): Promise<number | void> {
@@ -434,11 +479,11 @@ export class LocalContainerEngine implements ContainerEngine {
       Mounts: c.config.mounts.map((m) => m.destination),
       Names: [c.name],
       Namespaces: {},
-      Networks: [],
+      Networks: Object.keys(c.config.networks ?? {}),
       Pid: s.pid,
       Pod: c.podId ?? '',
       PodName: '',
-      Ports: null,
+      Ports: (s.network?.ports ?? c.config.portMappings ?? []).length ? (s.network?.ports ?? c.config.portMappings ?? []) : null,
       Size: null,
       StartedAt: s.startedAt ? Math.floor(Date.parse(s.startedAt) / 1000) : -62135596800,
       State: s.status,
@@ -531,7 +576,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Mode: '', Options: m.options, RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
       })),
       Dependencies: [],
-      NetworkSettings: { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {}, SandboxKey: '' },
+      NetworkSettings: this.networkSettings(c),
       Namespace: '',
       IsInfra: false,
       Config: {
@@ -604,6 +649,56 @@ export class LocalContainerEngine implements ContainerEngine {
       out.SizeRootFs = rw + (c.imageId ? this.store.images.get(c.imageId)?.size ?? 0 : 0);
     }
     return out;
+  }
+
+  /** podman's NetworkSettings: the first network's address at the top, every network under Networks. */
+  networkSettings(c: ContainerRecord): Record<string, unknown> {
+    const { formatPortMapping } = require('../../network/ports') as typeof import('../../network/ports');
+    const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+    const mappings = c.state.network?.ports ?? c.config.portMappings ?? [];
+    for (const m of mappings) {
+      for (let i = 0; i < m.range; i++) {
+        (ports[`${m.container_port + i}/${m.protocol}`] ??= []).push({ HostIp: m.host_ip, HostPort: m.host_port ? String(m.host_port + i) : '' });
+      }
+    }
+    void formatPortMapping;
+    const networks: Record<string, unknown> = {};
+    let first: Record<string, any> | undefined;
+    for (const [name, block] of Object.entries(c.state.network?.status ?? {})) {
+      const iface = Object.values(block.interfaces ?? {})[0];
+      const v4 = iface?.subnets?.find((x) => !x.ipnet.includes(':'));
+      const v6 = iface?.subnets?.find((x) => x.ipnet.includes(':'));
+      const entry = {
+        EndpointID: '', Gateway: v4?.gateway ?? '', IPAddress: v4?.ipnet.split('/')[0] ?? '', IPPrefixLen: v4 ? Number(v4.ipnet.split('/')[1]) : 0,
+        IPv6Gateway: v6?.gateway ?? '', GlobalIPv6Address: v6?.ipnet.split('/')[0] ?? '', GlobalIPv6PrefixLen: v6 ? Number(v6.ipnet.split('/')[1]) : 0,
+        MacAddress: iface?.mac_address ?? '', NetworkID: name, DriverOpts: null, IPAMConfig: null, Links: null,
+        Aliases: [shortId(c.id), ...(c.config.networks?.[name]?.aliases ?? [])],
+      };
+      networks[name] = entry;
+      first ??= entry;
+    }
+    if (!Object.keys(networks).length) {
+      for (const name of Object.keys(c.config.networks ?? {})) networks[name] = { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', NetworkID: name, Aliases: [shortId(c.id)] };
+    }
+    const running = c.state.status === 'running' || c.state.status === 'paused';
+    return {
+      EndpointID: '', Gateway: first?.Gateway ?? '', IPAddress: first?.IPAddress ?? '', IPPrefixLen: first?.IPPrefixLen ?? 0,
+      IPv6Gateway: first?.IPv6Gateway ?? '', GlobalIPv6Address: first?.GlobalIPv6Address ?? '', GlobalIPv6PrefixLen: first?.GlobalIPv6PrefixLen ?? 0,
+      MacAddress: first?.MacAddress ?? '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+      Ports: ports, SandboxKey: running && Object.keys(networks).length ? path.join(this.store.runRoot, 'netns', `pier-${c.id}`) : '',
+      ...(Object.keys(networks).length ? { Networks: networks } : {}),
+    };
+  }
+
+  /** The host ports published for a container (random ones resolved once it runs). */
+  ports(nameOrId: string): import('../../network/types').PortMapping[] {
+    const c = this.lifecycle.get(nameOrId);
+    return c.state.network?.ports ?? c.config.portMappings ?? [];
+  }
+
+  /** Containers configured on a network (for `network rm`). */
+  networkUsers(name: string): string[] {
+    return this.containers.list().filter((c) => Object.keys(c.config.networks ?? {}).includes(name)).map((c) => c.id);
   }
 
   async wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }): Promise<number> {

@@ -1,0 +1,114 @@
+// Containers on bridge networks through the CLI: name resolution between containers,
+// published ports fetched from the host, isolation, and no leftovers after removal.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { busyboxImage, writeDockerArchive } from '../fixtures/images';
+import { TestStore } from '../helpers/cli';
+
+let s: TestStore;
+const tag = randomBytes(3).toString('hex');
+
+function get(port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: '/index.html', timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+async function retry<T>(fn: () => Promise<T>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try { return await fn(); } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function links(): string[] {
+  return spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0]).filter(Boolean);
+}
+
+before(async () => {
+  s = new TestStore();
+  const archive = path.join(s.dir, 'busybox.tar');
+  await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
+  s.ok(['load', '-q', '-i', archive]);
+});
+after(() => {
+  s.run(['rm', '-a', '-f', '-t', '0']);
+  for (const n of [`front-${tag}`, `back-${tag}`, `int-${tag}`]) s.run(['network', 'rm', '-f', n]);
+  s.cleanup();
+});
+
+describe('containers on networks', () => {
+  test('two containers on a user network fetch each other by name; a published port answers on the host', async () => {
+    const net = `front-${tag}`;
+    // Like podman, networks are isolated from each other only with -o isolate=true.
+    s.ok(['network', 'create', '-o', 'isolate=true', net]);
+    const web = `web-${tag}`;
+    s.ok(['run', '-d', '--name', web, '--network', net, '--network-alias', `www-${tag}`, '-p', '127.0.0.1::80',
+      'localhost/busybox', 'sh', '-c', 'mkdir -p /srv && echo hello-from-web > /srv/index.html && exec httpd -f -p 80 -h /srv']);
+    const ip = s.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, web]).trim();
+    assert.match(ip, /^10\.\d+\.\d+\.\d+$/);
+    // by name and by alias, from another container on the same network
+    // busybox-static's wget crashes in glibc's static resolver: names go through busybox
+    // nslookup (its own DNS client) and HTTP through nc.
+    const fetchByName = (n: string) => `a=$(nslookup ${n} 2>/dev/null | awk '/^Address/ {x=$NF} END {print x}'); printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 $a 80 | tail -n 1 | grep .`;
+    const out = s.ok(['run', '--rm', '--network', net, 'localhost/busybox', 'sh', '-c',
+      `for i in 1 2 3 4 5 6 7 8 9 10; do (${fetchByName(web)}) && break; sleep 0.3; done; ${fetchByName(`www-${tag}`)}`]);
+    assert.equal(out, 'hello-from-web\nhello-from-web\n');
+    // the published port from the host
+    const mapping = s.ok(['port', web, '80']).trim();
+    assert.match(mapping, /^127\.0\.0\.1:\d+$/);
+    const hostPort = Number(mapping.split(':')[1]);
+    assert.equal(await retry(() => get(hostPort)), 'hello-from-web\n');
+    assert.match(s.ok(['ps', '--filter', `name=${web}`, '--format', '{{.Ports}}']), new RegExp(`127\\.0\\.0\\.1:${hostPort}->80/tcp`));
+    // a container on another network cannot reach it
+    const other = `back-${tag}`;
+    s.ok(['network', 'create', '-o', 'isolate=true', other]);
+    const r = s.run(['run', '--rm', '--network', other, 'localhost/busybox', 'sh', '-c', `printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 80`]);
+    assert.doesNotMatch(r.stdout, /hello-from-web/, 'isolated networks');
+    // removing everything leaves no veths or namespaces behind
+    const bridge = JSON.parse(s.ok(['network', 'inspect', net]))[0].network_interface;
+    s.ok(['rm', '-f', '-t', '0', web]);
+    assert.ok(!fs.existsSync(path.join(s.runroot, 'netns')) || fs.readdirSync(path.join(s.runroot, 'netns')).length === 0);
+    s.ok(['network', 'rm', net]);
+    s.ok(['network', 'rm', other]);
+    assert.ok(!links().includes(bridge), `bridge ${bridge} removed`);
+  });
+
+  test('an --internal network has no route out; the default network gets an address', () => {
+    const net = `int-${tag}`;
+    s.ok(['network', 'create', '--internal', net]);
+    const routes = s.ok(['run', '--rm', '--network', net, 'localhost/busybox', 'ip', 'route']);
+    assert.doesNotMatch(routes, /^default/m);
+    s.ok(['network', 'rm', net]);
+    const def = s.ok(['run', '--rm', 'localhost/busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+    assert.match(def, /inet 10\.90\.0\.\d+\/24/);
+  });
+
+  test('bad port specs and unknown networks are refused and create nothing', () => {
+    const before = s.ok(['ps', '-a', '-q']);
+    for (const [args, re] of [
+      [['run', '-p', '99999:80', 'localhost/busybox', 'true'], /port|invalid/i],
+      [['run', '-p', 'abc', 'localhost/busybox', 'true'], /port|invalid/i],
+      [['run', '--network', `nope-${tag}`, 'localhost/busybox', 'true'], /network not found|unable to find network/],
+    ] as [string[], RegExp][]) {
+      const r = s.run(args);
+      assert.equal(r.code, 125, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+    assert.equal(s.ok(['ps', '-a', '-q']), before);
+  });
+});
