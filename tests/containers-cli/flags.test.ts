@@ -293,7 +293,7 @@ describe('run/create flag parsing', () => {
   });
 
   test('flags pier cannot honour are refused, not ignored', () => {
-    err(['-p', '8080:80', 'img'], /^the --publish option is not supported by pier$/);
+    err(['--gidmap', '0:100000:5000', 'img'], /^the --gidmap option is not supported by pier$/);
     err(['--userns', 'auto', 'img'], /^the --userns option is not supported by pier$/);
     err(['--volumes-from', 'x', 'img'], /^the --volumes-from option is not supported by pier$/);
     // NOOPs and defaults are accepted.
