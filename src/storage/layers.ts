@@ -195,7 +195,19 @@ export class LayerStore {
     });
     const fd = blobTmp ? fs.openSync(blobTmp, 'w', 0o600) : -1;
     const stages: NodeJS.ReadWriteStream[] = [];
-    if (fd >= 0) stages.push(new Transform({ transform(c: Buffer, _e, cb) { fs.writeSync(fd, c); cb(null, c); } }));
+    // The kept blob is written on the thread pool while the data flows on to decompression.
+    if (fd >= 0) {
+      stages.push(new Transform({
+        transform(c: Buffer, _e, cb) {
+          const write = (off: number) => fs.write(fd, c, off, c.length - off, null, (err, n) => {
+            if (err) cb(err);
+            else if (off + n < c.length) write(off + n);
+            else cb(null, c);
+          });
+          write(0);
+        },
+      }));
+    }
     if (head[0] === 0x1f && head[1] === 0x8b) stages.push(zlib.createGunzip({ chunkSize: 256 * 1024 }));
     const piped = (pipelineP as (...s: NodeJS.ReadableStream[] | any[]) => Promise<void>)(input, ...stages, hasher);
     piped.catch(() => undefined);

@@ -46,6 +46,8 @@ const WH_OPAQUE = '.wh..wh..opq';
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
 /** Flush file data when this many bytes are buffered. */
 const WRITE_BATCH = 1024 * 1024;
+/** Batches at least this big are written asynchronously (thread pool). */
+const ASYNC_WRITE_MIN = 256 * 1024;
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const O_CLOEXEC = 0o2000000;
 const S_IFCHR = 0o020000;
@@ -301,10 +303,17 @@ class Extractor {
     try {
       let batch: Buffer[] = [];
       let batched = 0;
-      const flush = () => {
+      // Big batches are written on libuv's thread pool so the main thread keeps hashing and
+      // decompressing (other layers too) meanwhile; small ones synchronously.
+      const flush = async () => {
         let bufs = batch;
+        const big = batched >= ASYNC_WRITE_MIN;
+        batch = [];
+        batched = 0;
         while (bufs.length) {
-          let n = fs.writevSync(fd, bufs);
+          let n = big
+            ? await new Promise<number>((resolve, reject) => fs.writev(fd, bufs, (err, w) => (err ? reject(err) : resolve(w))))
+            : fs.writevSync(fd, bufs);
           // Partial writes are rare but possible: drop what was written and retry the rest.
           while (n > 0 && bufs.length) {
             if (n >= bufs[0].length) {
@@ -316,15 +325,13 @@ class Extractor {
             }
           }
         }
-        batch = [];
-        batched = 0;
       };
       for await (const chunk of e.chunks()) {
         batch.push(chunk);
         batched += chunk.length;
-        if (batched >= WRITE_BATCH || batch.length >= 512) flush();
+        if (batched >= WRITE_BATCH || batch.length >= 512) await flush();
       }
-      if (batched) flush();
+      if (batched) await flush();
       this.fchown(fd, e);
       fs.fchmodSync(fd, e.mode);
       this.setXattrs(e, target);
