@@ -19,6 +19,9 @@ const sides: Side[] = [
   { name: 'podman', argv: ['podman', '--root', path.join(work, 'podman-root'), '--runroot', path.join(work, 'podman-run'), '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'] },
 ];
 const cmd = (s: Side, args: string) => `${s.argv.join(' ')} ${args}`;
+// podman 4.3's default rlimits exceed this host's hard limits (pier clamps them; podman's
+// runc then fails to start the container), so both sides get the same explicit ulimits.
+const RUN_FLAGS = '--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024';
 
 function sh(c: string): string {
   const r = spawnSync('bash', ['-c', c], { env, encoding: 'utf8' });
@@ -42,7 +45,7 @@ async function parallelRuns(s: Side, n: number): Promise<number> {
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolve, reject) => {
     const [bin, ...rest] = s.argv;
-    const p = spawn(bin, [...rest, 'run', '-d', '--network', 'none', 'localhost/busybox', 'sleep', '600'], { env, stdio: 'ignore' });
+    const p = spawn(bin, [...rest, 'run', '-d', ...RUN_FLAGS.split(' '), 'localhost/busybox', 'sleep', '600'], { env, stdio: 'ignore' });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${s.name} run -d exited ${code}`))));
   })));
   return Number(process.hrtime.bigint() - t0) / 1e9;
@@ -55,14 +58,14 @@ async function main() {
   try {
     for (const s of sides) sh(cmd(s, `load -q -i ${archive}`));
 
-    const run = hyperfine('run', sides.map((s) => cmd(s, 'run --rm --network none localhost/busybox true')), ['--warmup', '2', '--runs', process.env.BENCH_RUNS ?? '20']);
+    const run = hyperfine('run', sides.map((s) => cmd(s, `run --rm ${RUN_FLAGS} localhost/busybox true`)), ['--warmup', '2', '--runs', process.env.BENCH_RUNS ?? '20']);
     rows.push({ what: 'run --rm --network none IMG true', pier: run[0], podman: run[1], target: 0.7, unit: 's' });
     for (const s of sides) {
       const left = sh(cmd(s, 'ps -aq')).trim();
       if (left) throw new Error(`${s.name}: run --rm left containers behind: ${left}`);
     }
 
-    const rss = sides.map((s) => peakRss(cmd(s, 'run --rm --network none localhost/busybox true')));
+    const rss = sides.map((s) => peakRss(cmd(s, `run --rm ${RUN_FLAGS} localhost/busybox true`)));
     rows.push({ what: 'peak RSS of run --rm (MiB)', pier: rss[0], podman: rss[1], target: NaN, unit: 'MiB' });
 
     const par: number[] = [];
@@ -78,7 +81,7 @@ async function main() {
 
     for (const s of sides) {
       for (let i = 0; i < 100; i += 10) {
-        sh(Array.from({ length: 10 }, () => `${cmd(s, 'create --network none localhost/busybox true')} >/dev/null &`).join(' ') + ' wait');
+        sh(Array.from({ length: 10 }, () => `${cmd(s, `create ${RUN_FLAGS} localhost/busybox true`)} >/dev/null &`).join(' ') + ' wait');
       }
       const n = sh(cmd(s, 'ps -aq')).trim().split('\n').length;
       if (n !== 100) throw new Error(`${s.name}: expected 100 containers, have ${n}`);

@@ -59,7 +59,13 @@ export class ImageStore {
     };
   }
 
-  private namesOf(id: string): string[] {
+  /** The names of an image, or null when there is no such image (no config parsing). */
+  namesIfExists(id: string): string[] | null {
+    if (!this.db.prepare('SELECT 1 FROM images WHERE id = ?').get(id)) return null;
+    return this.namesOf(id);
+  }
+
+  namesOf(id: string): string[] {
     return (this.db.prepare('SELECT name FROM image_names WHERE image_id = ? ORDER BY added, name').all(id) as any[]).map((r) => r.name);
   }
 

@@ -492,11 +492,18 @@ export class LocalContainerEngine implements ContainerEngine {
     };
   }
 
+  /** Image names by id, read once per command (ps lists many containers of few images). */
+  private imageNames = new Map<string, string[] | null>();
+
   private imageDisplayName(c: ContainerRecord): string {
     if (!c.imageId) return c.imageName;
-    const img = this.store.images.get(c.imageId);
-    if (!img) return c.imageName;
-    const tagged = img.names.filter((n) => !n.includes('@'));
+    let names = this.imageNames.get(c.imageId);
+    if (names === undefined) {
+      names = this.store.images.namesIfExists(c.imageId);
+      this.imageNames.set(c.imageId, names);
+    }
+    if (!names) return c.imageName;
+    const tagged = names.filter((n) => !n.includes('@'));
     const want = c.imageName;
     return tagged.find((n) => n === want || n.endsWith('/' + want) || n.endsWith('/' + want + ':latest')) ?? tagged[0] ?? c.imageName;
   }
