@@ -13,6 +13,7 @@ import { generateSpec, writeSpec, resolveUser, SpecOptions, NamespaceOptions } f
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { lock } from '../util/lock';
+import { emitEvent } from './events';
 import { userMountCount } from './container-files';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
 import { PierError, ConflictError } from '../util/errors';
@@ -45,6 +46,14 @@ export class Lifecycle {
     return path.join(this.store.runRoot, 'exits');
   }
 
+  /** Record a container event in the event log (`pier events`). */
+  event(c: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
+    emitEvent(this.store.runRoot, {
+      Type: 'container', Status: status, ID: c.id, Name: c.name, Image: c.imageName,
+      Attributes: { ...c.config.labels, ...(extra.Attributes ?? {}) }, ...(extra.ContainerExitCode !== undefined ? { ContainerExitCode: extra.ContainerExitCode } : {}),
+    });
+  }
+
   lockFile(id: string): string {
     return path.join(this.store.runRoot, 'locks', id);
   }
@@ -73,8 +82,10 @@ export class Lifecycle {
     const code = readExitCode(this.exitDir, c.id);
     const conmonDead = c.state.conmonPid > 0 && !processAlive(c.state.conmonPid);
     if (code === null && !conmonDead) return c;
-    return this.containers.updateState(c.id, (s) => {
+    let died = false;
+    const rec = this.containers.updateState(c.id, (s) => {
       if (!RUNNING.includes(s.status) && s.status !== 'created' && s.status !== 'initialized') return s;
+      died = true;
       const exitFile = path.join(this.exitDir, c.id);
       let finished = new Date().toISOString();
       try { finished = fs.statSync(exitFile).mtime.toISOString(); } catch { /* conmon died */ }
@@ -83,6 +94,8 @@ export class Lifecycle {
         error: code === null ? 'conmon exited unexpectedly' : s.error,
       };
     });
+    if (died) this.event(rec, 'died', { ContainerExitCode: rec.state.exitCode });
+    return rec;
   }
 
   get(nameOrId: string): ContainerRecord {
@@ -137,13 +150,14 @@ export class Lifecycle {
           pidFile: path.join(d.run, 'pidfile'), conmonPidFile: path.join(d.run, 'conmon.pid'),
         });
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
-        if (hooks.initOnly) return c;
+        if (hooks.initOnly) { this.event(c, 'init'); return c; }
         trace('start: attach');
         if (hooks.beforeStart) await hooks.beforeStart(c, d.userdata);
         trace('start: runtime start');
         await startContainer(this.runtime(), c.id, { root: this.stateRoot() });
         trace('start: started');
         const started = this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
+        this.event(started, 'start');
         if (started.config.healthcheck) {
           const { startHealthMonitor } = require('./health') as typeof import('./health');
           startHealthMonitor(this, started);
@@ -280,6 +294,7 @@ export class Lifecycle {
       throw new ConflictError(`can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
     }
     await runtimeKill(this.runtime(), c.id, signal, { root: this.stateRoot() });
+    this.event(c, 'kill', { Attributes: { signal: String(signal) } });
     return c;
   }
 
@@ -306,6 +321,7 @@ export class Lifecycle {
       await runtimeKill(rt, c.id, 9, { root, all: true }).catch(() => undefined);
       await waitForExit(this.exitDir, c.id, 30_000).catch(() => undefined);
     }
+    this.event(c, 'stop');
     const r = await this.cleanup(c.id);
     return r.removed ? c : this.get(c.id);
   }
@@ -334,6 +350,7 @@ export class Lifecycle {
       await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
       await this.teardownNetwork(c.id);
       trace('cleanup: done');
+      this.event(synced, 'cleanup');
       if (synced.config.create.rm) {
         this.removeNow(synced);
         return { removed: true, restarted: false };
@@ -357,6 +374,7 @@ export class Lifecycle {
     removeContainerStorage(this.store, c.id);
     fs.rmSync(path.join(this.exitDir, c.id), { force: true });
     this.containers.delete(c.id);
+    this.event(c, 'remove');
   }
 
   async remove(id: string, opts: { force?: boolean; timeout?: number }): Promise<ContainerRecord> {
@@ -383,6 +401,7 @@ export class Lifecycle {
     if (c.state.status !== 'running') throw new ConflictError(`"${c.name}" is not running, can't pause: container state improper`);
     await runtimePause(this.runtime(), c.id, { root: this.stateRoot() });
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'paused' }));
+    this.event(c, 'pause');
   }
 
   async unpause(id: string): Promise<void> {
@@ -390,6 +409,7 @@ export class Lifecycle {
     if (c.state.status !== 'paused') throw new ConflictError(`"${c.name}" is not paused, can't unpause: container state improper`);
     await runtimeResume(this.runtime(), c.id, { root: this.stateRoot() });
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'running' }));
+    this.event(c, 'unpause');
   }
 }
 

@@ -122,8 +122,8 @@ async function runEvents(ctx: Ctx, opts: Opts): Promise<number> {
 export function eventsCommand(): CommandDef {
   return {
     name: 'events',
-    summary: 'Show podman events',
-    description: 'Monitor podman events.\n\n  By default, streaming mode is used, printing new events as they occur.  Previous events can be listed via --since and --until.',
+    summary: 'Show pier events',
+    description: 'Monitor pier events.\n\n  By default, streaming mode is used, printing new events as they occur.  Previous events can be listed via --since and --until.',
     usage: '[options]',
     example: ['pier events', 'pier events --filter event=create', 'pier events --format {{.Image}}', 'pier events --since 1h30s'].join('\n'),
     maxArgs: 0,

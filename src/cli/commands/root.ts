@@ -7,6 +7,7 @@ import { volumeGroup } from './volumes';
 import { containerOpsCommands } from './container-ops';
 import { containerFilesCommands } from './container-files';
 import { networkGroup } from './networks';
+import { eventsCommand } from './events';
 
 export function rootCommand(): CommandDef {
   return {
@@ -26,6 +27,6 @@ export function rootCommand(): CommandDef {
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
-    subcommands: [containerGroup(), imageGroup(), networkGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...containerFilesCommands(), ...imageCommands(), ...systemCommands()],
+    subcommands: [containerGroup(), imageGroup(), networkGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...containerFilesCommands(), ...imageCommands(), eventsCommand(), ...systemCommands()],
   };
 }

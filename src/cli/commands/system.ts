@@ -7,6 +7,7 @@ import { Ctx } from '../context';
 import { completionScript } from '../completion';
 import { UsageError } from '../../util/errors';
 import { systemOpsCommands } from './system-ops';
+import { eventsCommand } from './events';
 
 function goArch(): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
@@ -164,6 +165,7 @@ export function systemCommands(): CommandDef[] {
         { ...infoCmd },
         { ...versionCmd },
         ...systemOpsCommands(),
+        eventsCommand(),
       ].sort((a, b) => a.name.localeCompare(b.name)),
     },
   ];

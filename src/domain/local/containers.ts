@@ -237,6 +237,7 @@ export class LocalContainerEngine implements ContainerEngine {
       await cleanupVolumes();
       throw e;
     }
+    this.lifecycle.event({ ...rec, id }, 'create');
     return { id, warnings: net.warnings };
   }
 
@@ -433,7 +434,9 @@ export class LocalContainerEngine implements ContainerEngine {
 
   async rename(nameOrId: string, newName: string): Promise<void> {
     if (!NAME_RE.test(newName)) throw new UsageError(`invalid container name "${newName}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
-    this.containers.rename(this.containers.lookup(nameOrId).id, newName);
+    const c = this.containers.lookup(nameOrId);
+    this.containers.rename(c.id, newName);
+    this.lifecycle.event({ ...c, name: newName }, 'rename');
   }
 
   async exists(nameOrId: string): Promise<boolean> {

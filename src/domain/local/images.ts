@@ -42,6 +42,12 @@ export class LocalImageEngine implements ImageEngine {
     }
   }
 
+  /** Record an image event in the event log (`pier events`). */
+  private event(status: string, id: string, name: string): void {
+    const { emitEvent } = require('../../engine/events') as typeof import('../../engine/events');
+    emitEvent(this.store.runRoot, { Type: 'image', Status: status, ID: id, Name: name });
+  }
+
   lookup(nameOrId: string): ImageRecord {
     return mustLookup(this.store, nameOrId, this.searchRegistries());
   }
@@ -152,7 +158,7 @@ export class LocalImageEngine implements ImageEngine {
   async tag(nameOrId: string, newNames: string[]): Promise<void> {
     const img = this.lookup(nameOrId);
     const names = newNames.map((n) => normalizeLocalName(n));
-    for (const n of names) this.store.images.addName(img.id, n);
+    for (const n of names) { this.store.images.addName(img.id, n); this.event('tag', img.id, n); }
   }
 
   async untag(nameOrId: string, names: string[]): Promise<void> {
@@ -220,6 +226,7 @@ export class LocalImageEngine implements ImageEngine {
       report.untagged.push(...current.names.filter((n) => !n.includes('@')));
       this.store.deleteImage(img.id, this.layerInUse);
       report.deleted.push(img.id);
+      this.event('remove', img.id, current.names[0] ?? img.id);
     }
     if (report.exitCode === 0 && report.errors.length) report.exitCode = 125;
     return report;
@@ -275,13 +282,17 @@ export class LocalImageEngine implements ImageEngine {
 
   async pull(ref: string, opts: PullOptions): Promise<string[]> {
     const { pullImage } = require('../../image/pull') as typeof import('../../image/pull');
-    return pullImage(this.store, this.cfg, ref, opts);
+    const ids = await pullImage(this.store, this.cfg, ref, opts);
+    for (const id of ids) this.event('pull', id, ref);
+    return ids;
   }
 
   async push(source: string, destination: string | undefined, opts: PushOptions): Promise<string> {
     const { pushImage } = require('../../image/push') as typeof import('../../image/push');
     const img = this.lookup(source);
-    return pushImage(this.store, this.cfg, img, source, destination, opts);
+    const digest = await pushImage(this.store, this.cfg, img, source, destination, opts);
+    this.event('push', img.id, destination ?? source);
+    return digest;
   }
 
   async save(namesOrIds: string[], opts: SaveOptions): Promise<void> {
@@ -296,12 +307,16 @@ export class LocalImageEngine implements ImageEngine {
 
   async load(input: string, opts: { progress?: import('../images').ProgressSink }): Promise<string[]> {
     const { loadArchive } = require('../../image/archive/load') as typeof import('../../image/archive/load');
-    return loadArchive(this.store, input, opts);
+    const names = await loadArchive(this.store, input, opts);
+    for (const n of names) this.event('loadfromarchive', '', n);
+    return names;
   }
 
   async importArchive(source: string, opts: ImportOptions): Promise<string> {
     const { importTarball } = require('../../image/archive/import') as typeof import('../../image/archive/import');
-    return importTarball(this.store, source, opts);
+    const id = await importTarball(this.store, source, opts);
+    this.event('import', id, opts.reference ?? '');
+    return id;
   }
 
   async login(registry: string, opts: { username: string; password: string; authfile?: string; tlsVerify?: boolean; certDir?: string }): Promise<void> {
