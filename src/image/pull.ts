@@ -9,20 +9,16 @@ import type { PullOptions, ProgressSink, Platform } from '../domain/images';
 import { parseReference, isShortName, ImageReference } from './reference';
 import { loadRegistriesConf, findRegistry, resolveShortName, assertNotBlocked } from './config/registries';
 import { loadPolicy, checkPolicy } from './config/policy';
-import { RegistryClient, selectPlatform } from './registry/client';
+import { RegistryClient, selectPlatform, MEDIA_TYPES } from './registry/client';
 import { clientFor } from './registry/connect';
 import { PierError, NotFoundError, errorMessage } from '../util/errors';
 import { hexOf, sha256 } from '../util/digest';
 import { refName } from './lookup';
 import { log } from '../util/log';
 
+/** Manifest media types (the registry client's) plus the config and layer types. */
 export const MEDIA = {
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
-  dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+  ...MEDIA_TYPES,
   ociConfig: 'application/vnd.oci.image.config.v1+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
   ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',

@@ -2,11 +2,9 @@
 // ctrl-p ctrl-q leaving it running, and `attach` reconnecting.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { busyboxImage, writeDockerArchive } from '../fixtures/images';
-import { TestStore, PIER } from '../helpers/cli';
+import { TestStore, PIER, busyboxStore } from '../helpers/cli';
 
 let s: TestStore;
 const sock = `pier-test-${randomBytes(4).toString('hex')}`;
@@ -37,10 +35,7 @@ function pierCmd(args: string): string {
 }
 
 before(async () => {
-  s = new TestStore();
-  const archive = path.join(s.dir, 'busybox.tar');
-  await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
-  s.ok(['load', '-q', '-i', archive]);
+  s = await busyboxStore();
 });
 after(() => {
   spawnSync('tmux', ['-L', sock, 'kill-server']);

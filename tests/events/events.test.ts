@@ -1,16 +1,11 @@
 // The event log through the CLI: container and image events, filters, formats, streaming.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
-import { busyboxImage, writeDockerArchive } from '../fixtures/images';
-import { TestStore } from '../helpers/cli';
+import { TestStore, busyboxStore } from '../helpers/cli';
 
 let s: TestStore;
 before(async () => {
-  s = new TestStore();
-  const archive = path.join(s.dir, 'busybox.tar');
-  await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
-  s.ok(['load', '-q', '-i', archive]);
+  s = await busyboxStore();
 });
 after(() => { s.run(['rm', '-a', '-f', '-t', '0']); s.cleanup(); });
 

@@ -75,3 +75,13 @@ export class TestStore {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A TestStore with the fixture busybox image loaded as localhost/busybox:latest. */
+export async function busyboxStore(opts: { driver?: string } = {}): Promise<TestStore> {
+  const { busyboxImage, writeDockerArchive } = await import('../fixtures/images');
+  const s = new TestStore(opts);
+  const archive = path.join(s.dir, 'busybox.tar');
+  await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
+  s.ok(['load', '-q', '-i', archive]);
+  return s;
+}

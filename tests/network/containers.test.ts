@@ -7,8 +7,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { busyboxImage, writeDockerArchive } from '../fixtures/images';
-import { TestStore } from '../helpers/cli';
+import { TestStore, busyboxStore } from '../helpers/cli';
 
 let s: TestStore;
 const tag = randomBytes(3).toString('hex');
@@ -40,10 +39,7 @@ function links(): string[] {
 }
 
 before(async () => {
-  s = new TestStore();
-  const archive = path.join(s.dir, 'busybox.tar');
-  await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
-  s.ok(['load', '-q', '-i', archive]);
+  s = await busyboxStore();
 });
 after(() => {
   s.run(['rm', '-a', '-f', '-t', '0']);
