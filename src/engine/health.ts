@@ -204,12 +204,8 @@ export function timerKind(): 'systemd' | 'monitor' {
 }
 
 /** The pier command line (node, entry, global flags) that conmon's exit command also uses. */
-export function pierCommand(lifecycle: Lifecycle, id: string, args: string[]): string[] {
-  const exit = lifecycle.exitCommand(id);
-  let i = exit.length - 1;
-  while (i > 0 && !(exit[i - 1] === 'container' && exit[i] === 'cleanup')) i--;
-  const base = i > 0 ? exit.slice(0, i - 1) : exit.slice(0, 2);
-  return [...base, ...args];
+export function pierCommand(lifecycle: Lifecycle, _id: string, args: string[]): string[] {
+  return lifecycle.pierCommand(args);
 }
 
 /**

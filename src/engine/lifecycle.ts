@@ -64,12 +64,27 @@ export class Lifecycle {
   }
 
   /** The command conmon runs when the container exits. */
-  exitCommand(id: string): string[] {
+  /** A pier command line on this store (node, entry, global flags) followed by `args`. */
+  pierCommand(args: string[]): string[] {
     const pierJs = path.resolve(__dirname, 'pier.js');
     const entry = fs.existsSync(pierJs) ? pierJs : path.resolve(__dirname, '..', '..', 'dist', 'pier.js');
     return [process.execPath, entry, '--root', this.store.graphRoot, '--runroot', this.store.runRoot,
       '--storage-driver', this.store.driver, ...(this.cfg.runtime ? ['--runtime', this.cfg.runtime] : []),
-      '--log-level', 'error', 'container', 'cleanup', id];
+      '--log-level', 'error', ...args];
+  }
+
+  exitCommand(c: ContainerRecord): string[] {
+    const cmd = this.pierCommand(['container', 'cleanup', c.id]);
+    if (!c.config.create.rm) return cmd;
+    // An attached `run --rm` cleans up and removes the container itself: while that pier
+    // process is alive (its pid in the marker), conmon's cleanup process is not needed.
+    const marker = this.attachedMarker(c.id);
+    return ['/bin/sh', '-c', `p=$(cat '${marker}' 2>/dev/null) && kill -0 "$p" 2>/dev/null && exit 0; exec "$0" "$@"`, ...cmd];
+  }
+
+  /** Written by an attached `run --rm` while it owns the container's cleanup. */
+  attachedMarker(id: string): string {
+    return path.join(this.store.runRoot, 'containers', id, 'attached');
   }
 
   /**
@@ -146,7 +161,7 @@ export class Lifecycle {
           runtime: this.runtime(), stateRoot: this.stateRoot(), terminal: !!c.config.create.tty,
           stdin: !!c.config.create.interactive,
           logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax,
-          exitCommand: this.exitCommand(c.id), conmonPath: this.cfg.conmon,
+          exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: path.join(d.run, 'pidfile'), conmonPidFile: path.join(d.run, 'conmon.pid'),
         });
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));

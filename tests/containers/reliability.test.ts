@@ -177,3 +177,20 @@ describe('containers: init', () => {
     s.ok(['rm', id]);
   });
 });
+
+describe('containers: run --rm when the pier process dies', () => {
+  test('conmon\'s cleanup still removes the container after its attached pier was killed', async () => {
+    const p = s.runAsync(['run', '--rm', '--name', 'orphan-rm', '--network', 'none', 'localhost/busybox', 'sh', '-c', 'sleep 1.5']);
+    const deadline = Date.now() + 15_000;
+    while (s.run(['inspect', '--format', '{{.State.Status}}', 'orphan-rm']).stdout.trim() !== 'running') {
+      assert.ok(Date.now() < deadline, 'container did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    p.child.kill('SIGKILL');
+    await p;
+    while (s.run(['container', 'exists', 'orphan-rm']).code === 0) {
+      assert.ok(Date.now() < deadline, 'the --rm container was not removed after it exited');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+});

@@ -363,15 +363,22 @@ export class LocalContainerEngine implements ContainerEngine {
       return { id };
     }
     let exitCode: number | undefined;
+    const marker = o.rm ? this.lifecycle.attachedMarker(id) : undefined;
     try {
+      if (marker) fs.writeFileSync(marker, String(process.pid));
       exitCode = await this.startAttached(this.containers.get(id)!, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy },
         io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     } catch (e) {
+      if (marker) fs.rmSync(marker, { force: true });
       if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
       throw e;
     }
     trace('run: exited');
-    if (exitCode === undefined) return { id };
+    if (exitCode === undefined) {
+      // Detached from the terminal: conmon's cleanup command takes over again.
+      if (marker) fs.rmSync(marker, { force: true });
+      return { id };
+    }
     // The container exited: release it now rather than waiting for conmon's cleanup command.
     if (o.rm) {
       const rec = this.containers.get(id);
