@@ -54,4 +54,9 @@ pier ps
 pier logs --tail 1 pier-demo
 pier exec pier-demo uname -a
 pier rm -f -t 0 pier-demo >/dev/null
+echo "== a published port on the default bridge network"
+pier run -d --name pier-web -p 127.0.0.1::80 busybox sh -c 'mkdir -p /srv && echo "hello over the network" > /srv/index.html && exec httpd -f -p 80 -h /srv' >/dev/null
+hostport=$(pier port pier-web 80)
+for _ in $(seq 50); do curl -sf "http://$hostport/index.html" && break; sleep 0.1; done
+pier rm -f -t 0 pier-web >/dev/null
 echo "== done"
