@@ -1,6 +1,7 @@
 // A small cobra/pflag-like command line parser: commands with subcommands, long and short
 // flags (`--name=v`, `--name v`, `-abc`, `-nvalue`), typed values, persistent (global) flags,
 // help text in podman's layout, and `--` to end flag parsing.
+import { byName } from '../util/compare';
 import { UsageError } from '../util/errors';
 
 export type FlagType = 'bool' | 'string' | 'int' | 'stringArray' | 'count';
@@ -215,7 +216,7 @@ function flagLine(f: FlagDef): [string, string] {
 }
 
 function flagTable(flags: FlagDef[]): string {
-  const rows = flags.filter((f) => !f.hidden).sort((a, b) => a.name.localeCompare(b.name)).map(flagLine);
+  const rows = flags.filter((f) => !f.hidden).sort(byName).map(flagLine);
   const w = Math.max(0, ...rows.map((r) => r[0].length));
   return rows.map(([l, h]) => `  ${l.padEnd(w)}   ${h}`).join('\n');
 }

@@ -1,6 +1,7 @@
 // `image tree`: an image's layer hierarchy rendered like podman's (gotree-style branches).
 // Without whatrequires it lists the image's layers from the base up; with it, the image's
 // top layer and every layer (and image) built on top of it.
+import { byString } from '../util/compare';
 import type { Store } from '../storage/store';
 import type { ImageRecord } from '../storage/images';
 import type { LayerRecord } from '../storage/layers';
@@ -38,7 +39,7 @@ interface LayerNode {
 
 function buildLayerTree(store: Store): Map<string, LayerNode> {
   const nodes = new Map<string, LayerNode>();
-  const layers = store.layers.all().sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
+  const layers = store.layers.all().sort((a, b) => a.created - b.created || byString(a.id, b.id));
   for (const l of layers) nodes.set(l.id, { layer: l, children: [], images: [] });
   for (const n of nodes.values()) {
     const p = n.layer.parent ? nodes.get(n.layer.parent) : undefined;

@@ -65,7 +65,8 @@ export function openDb(dir: string): DB {
   if (cached) return cached;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const db = new Database(file, { timeout: 60_000 });
-  db.pragma('journal_mode = WAL');
+  // WAL is a property of the database file: set it once, not on every open.
+  if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   migrate(db);

@@ -1,6 +1,7 @@
 // Container commands: `pier run|create|start|stop|kill|restart|pause|unpause|rm|ps|logs|wait|
 // exec|rename` and the `pier container` group (plus exists, cleanup, prune, inspect). They
 // only call the ContainerEngine and print what podman 4.3 prints.
+import { byName } from '../../util/compare';
 import * as fs from 'node:fs';
 import { CommandDef, FlagDef, Opts } from '../parser';
 import { Ctx } from '../context';
@@ -1244,7 +1245,7 @@ export function containerGroup(): CommandDef {
     pruneCmd,
     ...containerGroupOpsCommands(),
     ...containerFilesSubcommands(),
-  ].sort((a, b) => a.name.localeCompare(b.name));
+  ].sort(byName);
   return {
     name: 'container',
     summary: 'Manage containers',

@@ -1,6 +1,7 @@
 // Image commands: `pier images|pull|push|rmi|tag|untag|history|inspect|save|load|import|
 // login|logout|search` and the `pier image` group. They only call the ImageEngine and
 // print what podman 4.3 prints (tables, JSON, Go templates, progress on stderr).
+import { byName } from '../../util/compare';
 import { imageFilesSubcommands } from './container-files';
 import { stderrProgress } from '../progress';
 import * as fs from 'node:fs';
@@ -1004,6 +1005,6 @@ export function imageGroup(): CommandDef {
       treeCmd,
       untagCmd(p),
       ...imageFilesSubcommands(),
-    ].sort((a, b) => a.name.localeCompare(b.name)),
+    ].sort(byName),
   };
 }

@@ -1,4 +1,5 @@
 // System-level commands: version, info, completion.
+import { byName } from '../../util/compare';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -166,7 +167,7 @@ export function systemCommands(): CommandDef[] {
         { ...versionCmd },
         ...systemOpsCommands(),
         eventsCommand(),
-      ].sort((a, b) => a.name.localeCompare(b.name)),
+      ].sort(byName),
     },
   ];
 }
