@@ -166,9 +166,26 @@ function netavarkName(def: NetworkDef): string {
  * check host ports, run `netavark setup`, and remember what was done for teardown.
  * On failure nothing stays allocated. Serialised host-wide (as podman locks around netavark).
  */
+/**
+ * Tear down attachments whose network namespace is gone: their container's store or run
+ * directory was deleted without a teardown (e.g. a killed test). Their addresses and port
+ * rules would otherwise stay taken until reboot.
+ */
+export async function reapStaleAttachments(store: NetworkStore): Promise<string[]> {
+  const reaped: string[] = [];
+  for (const id of attachedContainers(store)) {
+    const saved = savedAttachment(store, id);
+    if (!saved || fs.existsSync(saved.netnsPath)) continue;
+    await teardownContainerNetwork({ store, containerId: id }).catch(() => undefined);
+    reaped.push(id);
+  }
+  return reaped;
+}
+
 export async function setupContainerNetwork(o: SetupOptions): Promise<SetupResult> {
   const names = Object.keys(o.networks);
   if (names.length === 0) throw new PierError('no networks given');
+  await reapStaleAttachments(o.store);
   const defs = names.map((n) => o.store.get(n));
   const runDir = o.store.runDir;
   const saved: SavedAttachment = { netnsPath: o.netnsPath, options: { container_id: o.containerId, container_name: o.name, networks: {}, network_info: {} }, names: {}, files: {} };

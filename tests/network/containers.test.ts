@@ -108,3 +108,22 @@ describe('containers on networks', () => {
     assert.equal(s.ok(['ps', '-a', '-q']), before);
   });
 });
+
+describe('stale network attachments', () => {
+  test('addresses of a container whose store vanished without teardown are reclaimed', async () => {
+    const s2 = await busyboxStore();
+    const id = s2.ok(['run', '-d', 'localhost/busybox', 'sleep', '300']).trim();
+    const pid = Number(s2.ok(['inspect', '--format', '{{.State.Pid}}', id]).trim());
+    const conmon = Number(s2.ok(['inspect', '--format', '{{.State.ConmonPid}}', id]).trim());
+    const attachment = `/run/pier/networks/containers/${id}.json`;
+    assert.ok(fs.existsSync(attachment));
+    // Simulate a store deleted under a running container (a killed test run).
+    process.kill(conmon, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    s2.cleanup();
+    // The next network set-up on the host reaps it.
+    const r = s.run(['run', '--rm', 'localhost/busybox', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!fs.existsSync(attachment), 'stale attachment reaped');
+  });
+});
