@@ -12,7 +12,7 @@ import { Store } from '../storage/store';
 import { ImageConfig } from '../storage/images';
 import { LayerRecord, chainId } from '../storage/layers';
 import { TarWriter, writeDirAsTar } from '../storage/tar/writer';
-import { LAYER_TAR_GZIP } from '../storage/diff';
+import { LAYER_TAR_GZIP, readdirSorted } from '../storage/diff';
 import { applyChanges, ContainerConfig as ImageContainerConfig } from '../image/archive/changes';
 import { MT, storeStagingDir } from '../image/archive/layout';
 import { rollbackLayers } from '../image/archive/load';
@@ -64,14 +64,6 @@ function lstatOrNull(p: string): fs.Stats | null {
   return fs.lstatSync(p, { throwIfNoEntry: false }) ?? null;
 }
 
-function readdirSorted(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  } catch (e: any) {
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return [];
-    throw e;
-  }
-}
 
 function join(rel: string, name: string): string {
   return rel ? `${rel}/${name}` : name;

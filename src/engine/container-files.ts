@@ -11,6 +11,7 @@ import * as zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Store } from '../storage/store';
+import { readdirSorted } from '../storage/diff';
 import { ImageRecord } from '../storage/images';
 import { TarWriter, TarHeaderOptions, devNumbers, writeDirAsTar } from '../storage/tar/writer';
 import { TarReader, TarEntry } from '../storage/tar/reader';
@@ -60,18 +61,6 @@ function lstatOrNull(p: string): fs.Stats | null {
   }
 }
 
-function byteSorted(names: string[]): string[] {
-  return names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-}
-
-function readdirSorted(dir: string): string[] {
-  try {
-    return byteSorted(fs.readdirSync(dir));
-  } catch (e: any) {
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return [];
-    throw e;
-  }
-}
 
 /** The host path of a literal (already resolved) view path: the deepest mount wins. */
 export function hostPathOf(view: FsView, comps: string[]): string {

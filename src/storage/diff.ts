@@ -26,11 +26,13 @@ type Change =
   | { kind: 'entry'; rel: string; abs: string; st: fs.Stats }
   | { kind: 'whiteout'; rel: string };
 
-function byteSort(names: string[]): string[] {
+/** Names in byte order (tar and podman's ordering). */
+export function byteSort(names: string[]): string[] {
   return names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 
-function readdirSorted(dir: string): string[] {
+/** A directory's entries in byte order; none when it is missing. */
+export function readdirSorted(dir: string): string[] {
   try {
     return byteSort(fs.readdirSync(dir));
   } catch (e: any) {
