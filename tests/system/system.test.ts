@@ -60,3 +60,11 @@ test('help, unknown commands and flags', () => {
   assert.equal(a.code, 125);
   assert.match(a.stderr, /^Error: accepts 1 arg\(s\), received 0$/m);
 });
+
+test('a late `container cleanup` on a removed store does not create it again', () => {
+  const root = path.join(s.dir, 'gone-root');
+  const runroot = path.join(s.dir, 'gone-run');
+  const r = spawnSync(process.execPath, [PIER, '--root', root, '--runroot', runroot, 'container', 'cleanup', 'a'.repeat(64)], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.existsSync(root), false);
+});

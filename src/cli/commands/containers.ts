@@ -3,6 +3,7 @@
 // only call the ContainerEngine and print what podman 4.3 prints.
 import { byName } from '../../util/compare';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CommandDef, FlagDef, Opts } from '../parser';
 import { Ctx } from '../context';
 import type { ContainerEngine, ContainerSummary } from '../../domain/containers';
@@ -991,6 +992,9 @@ const cleanupCmd: CommandDef = {
   ],
   async run(ctx: Ctx, args, opts) {
     if (opts.exec) return; // exec sessions clean up after themselves
+    // conmon may run this after the whole store was removed (system reset, a deleted test
+    // store): there is nothing to clean, and opening the store would create it again.
+    if (!fs.existsSync(path.join(ctx.cfg.graphRoot, 'pier.db'))) return;
     const list = await targets(ctx, args, opts, { allStates: true });
     await forEach(list, (t) => engine(ctx).cleanup(t.name, { rm: !!opts.rm, rmi: !!opts.rmi }));
   },
