@@ -49,5 +49,6 @@ fi
 echo "setup: building pier"
 node scripts/build.mjs
 
-ln -sf "$PWD/dist/pier.js" /usr/local/bin/pier
-echo "setup: done ($(pier --version))"
+# PIER_NO_LINK=1 (used by extra git worktrees) leaves /usr/local/bin/pier alone.
+if [ -z "${PIER_NO_LINK:-}" ]; then ln -sf "$PWD/dist/pier.js" /usr/local/bin/pier; fi
+echo "setup: done ($(node dist/pier.js --version))"
