@@ -3,11 +3,13 @@ import { resolveConfig, EngineConfig, GlobalOptions } from '../config/config';
 import { trace } from '../util/log';
 import type { ImageEngine } from '../domain/images';
 import type { ContainerEngine } from '../domain/containers';
+import type { VolumeEngine } from '../domain/volumes';
+import type { Engines } from '../domain/engines';
+import type { LocalEngines } from '../domain/local/engines';
 
 export class Ctx {
   private _cfg?: EngineConfig;
-  private _images?: ImageEngine;
-  private _containers?: ContainerEngine;
+  private _engines?: LocalEngines;
 
   constructor(readonly globals: GlobalOptions, readonly commandName: string) {}
 
@@ -16,32 +18,25 @@ export class Ctx {
     return this._cfg;
   }
 
-  /** The image engine: in-process (local) today; the remote client implements the same interface. */
+  /** The engines behind the domain interface: in-process (local) today; a remote client implements the same. */
+  get engines(): Engines {
+    if (!this._engines) {
+      const { LocalEngines } = require('../domain/local/engines') as typeof import('../domain/local/engines');
+      this._engines = new LocalEngines(this.cfg);
+    }
+    return this._engines;
+  }
+
   images(): ImageEngine {
-    if (!this._images) {
-      const { LocalImageEngine } = require('../domain/local/images') as typeof import('../domain/local/images');
-      const engine = new LocalImageEngine(this.cfg);
-      // Images used by containers are protected from removal.
-      engine.containersUsing = (id: string) => (this.containers() as any).imagesInUse().get(id) ?? [];
-      this._images = engine;
-    }
-    return this._images;
+    return this.engines.images();
   }
 
-  /** The volume engine (local, in-process); removing in-use volumes with -f removes their containers. */
-  volumes(): import('../domain/volumes').VolumeEngine {
-    const { LocalVolumeEngine } = require('../domain/local/volumes') as typeof import('../domain/local/volumes');
-    const c = this.containers() as import('../domain/local/containers').LocalContainerEngine;
-    return new LocalVolumeEngine(c.store, { removeContainer: async (id: string, t?: number) => { await c.remove(id, { force: true, timeout: t }); } });
+  volumes(): VolumeEngine {
+    return this.engines.volumes();
   }
 
-  /** The container engine (local, in-process). */
   containers(): ContainerEngine {
-    if (!this._containers) {
-      const { LocalContainerEngine } = require('../domain/local/containers') as typeof import('../domain/local/containers');
-      this._containers = new LocalContainerEngine(this.cfg, this.images() as import('../domain/local/images').LocalImageEngine);
-    }
-    return this._containers;
+    return this.engines.containers();
   }
 
   out(s: string): void {

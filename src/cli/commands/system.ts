@@ -9,6 +9,7 @@ import { completionScript } from '../completion';
 import { UsageError } from '../../util/errors';
 import { systemOpsCommands } from './system-ops';
 import { eventsCommand } from './events';
+import { serviceCommand } from './service';
 
 function goArch(): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
@@ -167,6 +168,7 @@ export function systemCommands(): CommandDef[] {
         { ...versionCmd },
         ...systemOpsCommands(),
         eventsCommand(),
+        serviceCommand,
       ].sort(byName),
     },
   ];

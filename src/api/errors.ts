@@ -1,0 +1,42 @@
+// Errors as the APIs answer them: Docker's {"message": "..."} and Libpod's
+// {"cause": "...", "message": "...", "response": N}, with the engine's error mapped to a status code.
+import type * as http from 'node:http';
+import { PierError, errorMessage } from '../util/errors';
+
+/** An error with an explicit HTTP status (bad JSON, unknown endpoint, wrong version...). */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The HTTP status an error answers with: ApiError's own, PierError's httpStatus, else 500. */
+export function errorStatus(err: unknown): number {
+  if (err instanceof ApiError) return err.status;
+  if (err instanceof PierError) return err.httpStatus;
+  return 500;
+}
+
+/** Libpod's "cause": the general kind of the error, as podman's errors carry it. */
+function cause(status: number, msg: string): string {
+  if (status === 404) return /image/i.test(msg) ? 'image not known' : /volume/i.test(msg) ? 'no such volume' : /network/i.test(msg) ? 'network not found' : /pod/i.test(msg) ? 'no such pod' : 'no such container';
+  if (status === 409) return 'container state improper';
+  if (status === 400) return 'bad parameter';
+  return msg;
+}
+
+export function errorBody(err: unknown, libpod: boolean): { status: number; body: Record<string, unknown> } {
+  const status = errorStatus(err);
+  const message = errorMessage(err);
+  return { status, body: libpod ? { cause: cause(status, message), message, response: status } : { message } };
+}
+
+/** Sends an error unless the response already started (then the connection is cut). */
+export function sendError(res: http.ServerResponse, err: unknown, libpod: boolean): void {
+  const { status, body } = errorBody(err, libpod);
+  if (res.headersSent) { res.destroy(); return; }
+  const text = JSON.stringify(body) + '\n';
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,14 @@
+// The Libpod API (/vX.Y.Z/libpod/...): each area registers its routes from its own module.
+import type { Router } from '../router';
+import { dockerVersion } from '../docker/system';
+
+export function registerLibpodRoutes(router: Router): void {
+  const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
+    const res = r.res!;
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Content-Length': '2' });
+    res.end(r.method === 'HEAD' ? undefined : 'OK');
+  };
+  router.get('/libpod/_ping', ping);
+  router.head('/libpod/_ping', ping);
+  router.get('/libpod/version', (r) => r.send(200, dockerVersion()));
+}

@@ -1,0 +1,269 @@
+// The REST service (`pier system service`): one HTTP server answering the Docker-compatible and the
+// Libpod APIs over the same engines the CLI uses. It listens on a unix socket, a TCP address or a
+// socket passed by systemd (LISTEN_FDS), and exits after `idleSeconds` without requests (0 = never).
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { Engines } from '../domain/engines';
+import type { EngineConfig } from '../config/config';
+import { ApiRequest, Router, splitVersion, checkDockerVersion, MAX_JSON_BODY, DOCKER_API_VERSION, LIBPOD_API_VERSION } from './router';
+import { ApiError, errorBody, sendError } from './errors';
+import { registerDockerRoutes } from './docker';
+import { registerLibpodRoutes } from './libpod';
+import { log } from '../util/log';
+
+export interface ServiceOptions {
+  /** unix:///path, tcp://host:port, or undefined to use LISTEN_FDS (systemd) or the default socket. */
+  uri?: string;
+  /** Seconds without requests before the service exits; 0 = never. */
+  idleSeconds: number;
+  /** Access-Control-Allow-Origin value (--cors). */
+  cors?: string;
+}
+
+export function buildRouter(): Router {
+  const router = new Router();
+  registerLibpodRoutes(router);
+  registerDockerRoutes(router);
+  return router;
+}
+
+/** Headers every answer carries, as podman's service sends them. */
+function commonHeaders(cors?: string): Record<string, string> {
+  return {
+    'Api-Version': DOCKER_API_VERSION,
+    'Libpod-Api-Version': LIBPOD_API_VERSION,
+    'Server': `Libpod/${LIBPOD_API_VERSION} (linux)`,
+    'Ostype': 'linux',
+    ...(cors ? { 'Access-Control-Allow-Origin': cors } : {}),
+  };
+}
+
+export class ApiService {
+  readonly router = buildRouter();
+  readonly server: http.Server;
+  private active = 0;
+  private idleTimer?: NodeJS.Timeout;
+  private socketPath?: string;
+  private closed?: Promise<void>;
+  private resolveClosed?: () => void;
+
+  constructor(readonly engines: Engines, readonly cfg: EngineConfig, readonly opts: ServiceOptions) {
+    this.server = http.createServer({ keepAliveTimeout: 5000 });
+    this.server.on('request', (req, res) => this.dispatch(req, res, undefined, undefined));
+    this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => this.dispatch(req, undefined, socket, head));
+    this.server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"bad request"}\n');
+      else socket.destroy();
+    });
+  }
+
+  /** Starts listening; resolves with the address in URI form. */
+  async listen(): Promise<string> {
+    const fds = Number(process.env.LISTEN_FDS || 0);
+    if (!this.opts.uri && fds > 0 && (!process.env.LISTEN_PID || Number(process.env.LISTEN_PID) === process.pid)) {
+      // systemd socket activation: the socket is fd 3.
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen({ fd: 3 }, () => resolve());
+      });
+      delete process.env.LISTEN_FDS; delete process.env.LISTEN_PID; delete process.env.LISTEN_FDNAMES;
+      this.armIdle();
+      return 'fd://3';
+    }
+    const uri = this.opts.uri ?? defaultServiceUri(this.cfg);
+    const u = parseServiceUri(uri);
+    if (u.kind === 'unix') {
+      fs.mkdirSync(path.dirname(u.path), { recursive: true });
+      await removeStaleSocket(u.path);
+      // Keep other users out: the socket is created 0660 (root's group) or 0600 (a user's).
+      const old = process.umask(process.getuid?.() === 0 ? 0o117 : 0o177);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.server.once('error', reject);
+          this.server.listen(u.path, () => resolve());
+        });
+      } finally {
+        process.umask(old);
+      }
+      this.socketPath = u.path;
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(u.port, u.host, () => resolve());
+      });
+    }
+    this.armIdle();
+    return uri;
+  }
+
+  /** Resolves when the service stopped (idle timeout or close()). */
+  wait(): Promise<void> {
+    if (!this.closed) this.closed = new Promise((r) => { this.resolveClosed = r; });
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.socketPath) fs.rmSync(this.socketPath, { force: true });
+    this.wait();
+    this.resolveClosed?.();
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (!this.opts.idleSeconds || this.active > 0) return;
+    this.idleTimer = setTimeout(() => {
+      log.debug(`service idle for ${this.opts.idleSeconds}s, exiting`);
+      // Idle keep-alive connections must not hold the process open.
+      this.server.closeIdleConnections?.();
+      void this.close();
+    }, this.opts.idleSeconds * 1000);
+  }
+
+  private begin(): () => void {
+    this.active++;
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.active--;
+      this.armIdle();
+    };
+  }
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse | undefined, socket: Duplex | undefined, head: Buffer | undefined): Promise<void> {
+    const end = this.begin();
+    const url = new URL(req.url ?? '/', 'http://d');
+    const { version, path: p } = splitVersion(url.pathname);
+    const libpod = p.startsWith('/libpod/') || p === '/libpod';
+    const method = (req.method ?? 'GET').toUpperCase();
+    log.debug(`api: ${method} ${req.url}`);
+    let hijacked = false;
+    if (res) res.on('close', end);
+    else socket!.on('close', end);
+    const headers = commonHeaders(this.opts.cors);
+    const fail = (err: unknown) => {
+      if (hijacked) { socket?.destroy(); res?.socket?.destroy(); return; }
+      if (res) { for (const [k, v] of Object.entries(headers)) if (!res.headersSent) res.setHeader(k, v); sendError(res, err, libpod); return; }
+      const { status, body } = errorBody(err, libpod);
+      const text = JSON.stringify(body) + '\n';
+      socket!.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+    };
+    try {
+      if (method === 'OPTIONS' && res) {
+        res.writeHead(200, { ...headers, 'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, HEAD', 'Access-Control-Allow-Headers': '*' });
+        res.end();
+        return;
+      }
+      if (!libpod) checkDockerVersion(version);
+      const m = this.router.match(method, p);
+      if (!m) throw new ApiError(404, `page not found`);
+      if ('methodMismatch' in m) throw new ApiError(405, `method not allowed`);
+      let bodyPromise: Promise<Buffer> | undefined;
+      const readBody = () => {
+        if (!bodyPromise) bodyPromise = readAll(req, MAX_JSON_BODY, head);
+        return bodyPromise;
+      };
+      const r: ApiRequest = {
+        method, path: p, params: m.params, query: url.searchParams, version, libpod, req, res,
+        engines: this.engines, cfg: this.cfg, upgrade: !!socket,
+        body: readBody,
+        async json<T>() {
+          const b = await readBody();
+          if (b.length === 0) return undefined;
+          try {
+            return JSON.parse(b.toString('utf8')) as T;
+          } catch (e) {
+            throw new ApiError(400, `failed to decode JSON body: ${(e as Error).message}`);
+          }
+        },
+        send(status: number, body?: unknown, extra?: Record<string, string>) {
+          if (!res) throw new ApiError(400, 'this endpoint does not upgrade connections');
+          const noBody = status === 204 || status === 304 || body === undefined;
+          const text = noBody ? '' : JSON.stringify(body) + '\n';
+          res.writeHead(status, { ...headers, ...(noBody ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) }), ...extra });
+          res.end(method === 'HEAD' ? undefined : text);
+        },
+        hijack(contentType: string): Duplex {
+          hijacked = true;
+          if (socket) {
+            const hdr = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+            socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${hdr}\r\n`);
+            if (head && head.length) socket.unshift(head);
+            return socket;
+          }
+          // A plain request: answer 200 and hand over the raw connection (output only is reliable here).
+          const s = res!.socket!;
+          const hdr = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+          res!.detachSocket(s);
+          s.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n${hdr}\r\n`);
+          return s;
+        },
+      };
+      if (res) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      await m.handler(r);
+      if (socket && !hijacked && !socket.destroyed) socket.end();
+    } catch (err) {
+      log.debug(`api: ${method} ${req.url}: ${(err as Error)?.message}`);
+      fail(err);
+    }
+  }
+}
+
+/** Reads a request body up to `limit` bytes (a 413 beyond it). */
+function readAll(req: http.IncomingMessage, limit: number, head?: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = head && head.length ? [head] : [];
+    let size = head?.length ?? 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.destroy();
+        reject(new ApiError(413, `request body too large (limit ${limit} bytes)`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export type ServiceUri = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+export function parseServiceUri(uri: string): ServiceUri {
+  if (uri.startsWith('unix://')) {
+    const p = uri.slice('unix://'.length);
+    if (!p.startsWith('/')) throw new ApiError(400, `invalid socket path in ${uri}: must be absolute`);
+    return { kind: 'unix', path: p };
+  }
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]*):(\d+)\/?$/.exec(uri);
+  if (m) return { kind: 'tcp', host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
+  if (uri.startsWith('/')) return { kind: 'unix', path: uri };
+  throw new ApiError(400, `${uri} is not a supported schema (use unix:// or tcp://)`);
+}
+
+/** /run/pier/pier.sock for root, $XDG_RUNTIME_DIR/pier/pier.sock for users. */
+export function defaultServiceUri(_cfg?: EngineConfig, env: NodeJS.ProcessEnv = process.env): string {
+  if (process.getuid?.() === 0) return 'unix:///run/pier/pier.sock';
+  const xdg = env.XDG_RUNTIME_DIR || `/run/user/${process.getuid?.()}`;
+  return `unix://${xdg}/pier/pier.sock`;
+}
+
+/** Removes a socket file nobody answers on (left by a killed service); refuses a live one. */
+async function removeStaleSocket(p: string): Promise<void> {
+  if (!fs.existsSync(p)) return;
+  const live = await new Promise<boolean>((resolve) => {
+    const c = net.connect(p);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+  if (live) throw new ApiError(500, `${p} is in use by another service`);
+  fs.rmSync(p, { force: true });
+}

@@ -1,0 +1,11 @@
+// One handle on the whole engine: what the CLI's Ctx and the API service hold.
+// Two implementations: local/engines.ts (in-process) and, later, remote/ (a Libpod API client).
+import type { ImageEngine } from './images';
+import type { ContainerEngine } from './containers';
+import type { VolumeEngine } from './volumes';
+
+export interface Engines {
+  images(): ImageEngine;
+  containers(): ContainerEngine;
+  volumes(): VolumeEngine;
+}

@@ -1,0 +1,41 @@
+// The in-process engines, created lazily so a command only loads what it uses.
+import type { EngineConfig } from '../../config/config';
+import type { Engines } from '../engines';
+import type { ImageEngine } from '../images';
+import type { ContainerEngine } from '../containers';
+import type { VolumeEngine } from '../volumes';
+import type { LocalImageEngine } from './images';
+import type { LocalContainerEngine } from './containers';
+
+export class LocalEngines implements Engines {
+  private _images?: LocalImageEngine;
+  private _containers?: LocalContainerEngine;
+
+  constructor(readonly cfg: EngineConfig) {}
+
+  images(): ImageEngine {
+    if (!this._images) {
+      const { LocalImageEngine } = require('./images') as typeof import('./images');
+      const engine = new LocalImageEngine(this.cfg);
+      // Images used by containers are protected from removal.
+      engine.containersUsing = (id: string) => this.containers().imagesInUse().get(id) ?? [];
+      this._images = engine;
+    }
+    return this._images;
+  }
+
+  containers(): ContainerEngine {
+    if (!this._containers) {
+      const { LocalContainerEngine } = require('./containers') as typeof import('./containers');
+      this._containers = new LocalContainerEngine(this.cfg, this.images() as LocalImageEngine);
+    }
+    return this._containers;
+  }
+
+  /** Removing in-use volumes with -f removes their containers. */
+  volumes(): VolumeEngine {
+    const { LocalVolumeEngine } = require('./volumes') as typeof import('./volumes');
+    const c = this.containers() as LocalContainerEngine;
+    return new LocalVolumeEngine(c.store, { removeContainer: async (id: string, t?: number) => { await c.remove(id, { force: true, timeout: t }); } });
+  }
+}

@@ -1,0 +1,116 @@
+// `pier system service`: listening, version negotiation, errors, idle exit, socket activation.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { TestStore, PIER } from '../helpers/cli';
+import { startService, request } from '../helpers/api';
+
+const store = new TestStore();
+after(() => store.cleanup());
+
+test('answers /_ping and /version, unversioned and versioned, with API headers', async () => {
+  const svc = await startService(store);
+  try {
+    const ping = await request(svc.socket, 'GET', '/_ping');
+    assert.equal(ping.status, 200);
+    assert.equal(ping.text, 'OK');
+    assert.equal(ping.headers['api-version'], '1.41');
+    const head = await request(svc.socket, 'HEAD', '/_ping');
+    assert.equal(head.status, 200);
+    const v = await request(svc.socket, 'GET', '/v1.41/version');
+    assert.equal(v.status, 200);
+    assert.equal(v.json().ApiVersion, '1.41');
+    assert.equal(v.json().MinAPIVersion, '1.24');
+    const lv = await request(svc.socket, 'GET', '/v4.3.1/libpod/version');
+    assert.equal(lv.status, 200);
+    // The socket keeps other users out.
+    assert.equal(fs.statSync(svc.socket).mode & 0o007, 0);
+  } finally {
+    await svc.stop();
+  }
+  assert.equal(fs.existsSync(svc.socket), false, 'the socket is removed when the service stops');
+});
+
+test('Docker-style errors: too new a version, unknown endpoint, wrong method; Libpod-style for libpod paths', async () => {
+  const svc = await startService(store);
+  try {
+    const tooNew = await request(svc.socket, 'GET', '/v1.99/version');
+    assert.equal(tooNew.status, 400);
+    assert.match(tooNew.json().message, /client version 1\.99 is too new/);
+    const unknown = await request(svc.socket, 'GET', '/v1.41/nothing/here');
+    assert.equal(unknown.status, 404);
+    assert.equal(typeof unknown.json().message, 'string');
+    const lp = await request(svc.socket, 'GET', '/v4.3.1/libpod/nothing');
+    assert.equal(lp.status, 404);
+    assert.equal(lp.json().response, 404);
+    assert.ok(lp.json().cause);
+    const wrong = await request(svc.socket, 'DELETE', '/_ping');
+    assert.equal(wrong.status, 405);
+    // The service is still up after all that.
+    assert.equal((await request(svc.socket, 'GET', '/_ping')).status, 200);
+  } finally {
+    await svc.stop();
+  }
+});
+
+test('the Docker CLI negotiates the API version with the service', async () => {
+  const svc = await startService(store);
+  try {
+    const r = await new Promise<{ code: number; out: string }>((resolve) => {
+      const c = spawn('docker', ['version', '--format', '{{.Server.APIVersion}} {{.Client.APIVersion}}'], { env: { ...process.env, DOCKER_HOST: `unix://${svc.socket}` } });
+      let out = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.stderr.on('data', (d) => (out += d));
+      c.on('close', (code) => resolve({ code: code ?? -1, out }));
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.out.trim(), '1.41 1.41');
+  } finally {
+    await svc.stop();
+  }
+});
+
+test('exits after --time seconds without requests', async () => {
+  const svc = await startService(store, { time: 1 });
+  const t0 = Date.now();
+  await new Promise<void>((resolve) => svc.child.on('exit', () => resolve()));
+  assert.equal(svc.child.exitCode, 0);
+  assert.ok(Date.now() - t0 < 5000);
+  assert.equal(fs.existsSync(svc.socket), false);
+});
+
+test('systemd socket activation: serves on the socket passed as LISTEN_FDS', async () => {
+  const sock = path.join(store.dir, 'activated.sock');
+  const child = spawn('systemd-socket-activate', ['-l', sock, process.execPath, PIER, ...store.globalArgs(), 'system', 'service', '--time', '0'], { env: store.env(), stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    const ping = await request(sock, 'GET', '/_ping');
+    assert.equal(ping.status, 200);
+    assert.equal(ping.text, 'OK');
+  } finally {
+    child.kill('SIGTERM');
+    spawnSync('pkill', ['-f', `${store.dir}.*system service`]);
+  }
+});
+
+test('a second service on a live socket is refused; a stale socket file is replaced', async () => {
+  const svc = await startService(store);
+  try {
+    const r = spawnSync(process.execPath, [PIER, ...store.globalArgs(), 'system', 'service', '--time', '0', `unix://${svc.socket}`], { env: store.env(), timeout: 10000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr.toString(), /in use/);
+  } finally {
+    svc.child.kill('SIGKILL');
+    await new Promise((r) => svc.child.on('exit', r));
+  }
+  assert.ok(fs.existsSync(svc.socket), 'a killed service leaves its socket file');
+  const again = await startService(store, { socket: svc.socket });
+  assert.equal(again.socket, svc.socket);
+  try {
+    assert.equal((await request(again.socket, 'GET', '/_ping')).status, 200);
+  } finally {
+    await again.stop();
+  }
+});
