@@ -512,36 +512,46 @@ function psCmd(name: string, aliases: string[] | undefined, group: boolean): Com
       if (opts.quiet && (opts.size || opts.ns)) throw new UsageError('quiet conflicts with size and namespace');
       if (opts.size && opts.ns) throw new UsageError('size and namespace options conflict');
       if (opts.watch > 0 && opts.latest) throw new UsageError('the watch and latest flags cannot be used together');
-      if (opts.watch > 0) throw new UsageError('the --watch option is not supported by pier');
       const format = String(opts.format ?? '');
-      const rows = await psSelect(ctx, {
-        all: !!opts.all, last: opts.last, latest: !!opts.latest, filters: splitCSV(opts.filter), size: !!opts.size || /\.Size\b/.test(format),
-        sort: changed.has('sort') ? opts.sort : undefined,
-      });
-      if (isJSONFormat(format)) {
-        ctx.out(psJSONText(rows));
-        return;
+      if (opts.watch > 0) {
+        // --watch N: redraw every N seconds (clear screen, cursor home) until interrupted, as podman does.
+        for (;;) {
+          const out = await psRender(ctx, opts, changed, format, name);
+          process.stdout.write('\x1b[2J\x1b[1;1H' + out);
+          await new Promise((r) => setTimeout(r, opts.watch * 1000));
+        }
       }
-      if (opts.quiet && !changed.has('format')) {
-        if (rows.length) ctx.out(rows.map((r) => (opts.noTrunc ? r.Id : r.Id.slice(0, 12))).join('\n'));
-        return;
-      }
-      const now = Date.now();
-      const reps = rows.map((r) => psRow(r, { noTrunc: !!opts.noTrunc, now }));
-      let cols: string;
-      if (opts.ns) cols = '{{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Cgroup}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}\t{{.PIDNS}}\t{{.User}}\t{{.UTS}}';
-      else {
-        cols = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
-        if (opts.pod || format.includes('.PodName')) cols += '\t{{.Pod}}\t{{.PodName}}';
-        if (opts.size) cols += '\t{{.Size}}';
-      }
-      let userFormat = changed.has('format') ? format.replace(/\.Namespaces\./g, '.') : '';
-      const noHeading = !!opts.noheading || (changed.has('format') && userFormat.trim() !== '' && !userFormat.trim().startsWith('table'));
-      if (userFormat.trim() === 'table') userFormat = '';
-      const out = formatList(reps, userFormat, `table ${cols}`, { noHeading, headers: PS_HEADERS, name: name });
-      if (out) process.stdout.write(out);
+      const text = await psRender(ctx, opts, changed, format, name);
+      if (text) process.stdout.write(text);
     }),
   };
+}
+
+/** One listing of `ps` as text (table, template, JSON or ids). */
+async function psRender(ctx: Ctx, opts: any, changed: Set<string>, format: string, name: string): Promise<string> {
+  const rows = await psSelect(ctx, {
+    all: !!opts.all, last: opts.last, latest: !!opts.latest, filters: splitCSV(opts.filter), size: !!opts.size || /\.Size\b/.test(format),
+    sort: changed.has('sort') ? opts.sort : undefined,
+  });
+  if (isJSONFormat(format)) {
+    return psJSONText(rows) + '\n';
+  }
+  if (opts.quiet && !changed.has('format')) {
+    return rows.length ? rows.map((r) => (opts.noTrunc ? r.Id : r.Id.slice(0, 12))).join('\n') + '\n' : '';
+  }
+  const now = Date.now();
+  const reps = rows.map((r) => psRow(r, { noTrunc: !!opts.noTrunc, now }));
+  let cols: string;
+  if (opts.ns) cols = '{{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Cgroup}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}\t{{.PIDNS}}\t{{.User}}\t{{.UTS}}';
+  else {
+    cols = '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+    if (opts.pod || format.includes('.PodName')) cols += '\t{{.Pod}}\t{{.PodName}}';
+    if (opts.size) cols += '\t{{.Size}}';
+  }
+  let userFormat = changed.has('format') ? format.replace(/\.Namespaces\./g, '.') : '';
+  const noHeading = !!opts.noheading || (changed.has('format') && userFormat.trim() !== '' && !userFormat.trim().startsWith('table'));
+  if (userFormat.trim() === 'table') userFormat = '';
+  return formatList(reps, userFormat, `table ${cols}`, { noHeading, headers: PS_HEADERS, name: name });
 }
 
 // ---------------------------------------------------------------------------------------
