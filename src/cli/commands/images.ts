@@ -64,6 +64,28 @@ function readStdinLine(): Promise<string | null> {
   });
 }
 
+/** Reads one line from a terminal without echoing it (login's password prompt); null on ctrl-d. */
+function readHiddenLine(): Promise<string | null> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    let buf = '';
+    stdin.setRawMode(true);
+    const done = (v: string | null) => { stdin.off('data', onData); stdin.setRawMode(false); stdin.pause(); resolve(v); };
+    const onData = (c: Buffer) => {
+      for (const ch of c.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(buf);
+        if (ch === '\u0004') return done(buf || null);
+        if (ch === '\u0003') { stdin.setRawMode(false); process.stdout.write('\n'); process.exit(130); }
+        if (ch === '\u007f' || ch === '\b') buf = [...buf].slice(0, -1).join('');
+        else if (ch === '\u0015') buf = '';
+        else if (ch >= ' ') buf += ch;
+      }
+    };
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
+
 async function readStdinAll(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -870,7 +892,7 @@ const loginCmd: CommandDef = {
     }
     if (!password) {
       process.stdout.write('Password: ');
-      password = (await readStdinLine()) ?? '';
+      password = (process.stdin.isTTY ? await readHiddenLine() : await readStdinLine()) ?? '';
       process.stdout.write('\n');
       if (!password) throw new PierError('getting username and password: reading password: EOF');
     }
