@@ -71,6 +71,10 @@ interface RawEntry {
 
 interface AuthDoc {
   auths?: Record<string, RawEntry>;
+  /** Per-registry credential helpers: host -> NAME, run as docker-credential-NAME. */
+  credHelpers?: Record<string, string>;
+  /** The helper for every registry without an entry in credHelpers. */
+  credsStore?: string;
   [k: string]: unknown;
 }
 
@@ -150,6 +154,11 @@ export function getCredentialsWithSource(target: string, o: AuthPathOptions = {}
   const keys = candidateKeys(target);
   for (const f of authFilesForRead(o)) {
     const doc = readDoc(f.path, f.legacy);
+    const helper = f.legacy ? undefined : helperFor(doc, keys[keys.length - 1]);
+    if (helper) {
+      const creds = credentialsFromHelper(helper, keys[keys.length - 1], envOf(o));
+      if (creds) return { credentials: creds, file: f.path, key: keys[keys.length - 1] };
+    }
     const auths = doc?.auths;
     if (!auths || typeof auths !== 'object') continue;
     const normalized = new Map<string, { raw: string; entry: RawEntry }>();
@@ -165,6 +174,41 @@ export function getCredentialsWithSource(target: string, o: AuthPathOptions = {}
     }
   }
   return undefined;
+}
+
+/** The credential helper a file names for a registry host: credHelpers first, then credsStore. */
+function helperFor(doc: AuthDoc | undefined, host: string): string | undefined {
+  if (!doc) return undefined;
+  const helpers = doc.credHelpers && typeof doc.credHelpers === 'object' ? doc.credHelpers : {};
+  for (const [k, v] of Object.entries(helpers)) if (normalizeAuthKey(k) === host && typeof v === 'string' && v) return v;
+  return typeof doc.credsStore === 'string' && doc.credsStore ? doc.credsStore : undefined;
+}
+
+/**
+ * Runs `docker-credential-NAME get` with the registry on stdin, as docker and podman do. A helper that
+ * has no credentials for the registry gives undefined; a missing or failing helper is an error.
+ */
+function credentialsFromHelper(name: string, host: string, env: NodeJS.ProcessEnv): Credentials | undefined {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const bin = `docker-credential-${name}`;
+  const server = host === 'docker.io' ? 'https://index.docker.io/v1/' : host;
+  const r = spawnSync(bin, ['get'], { input: server, env, encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw new PierError(`getting credentials for ${host} from ${bin}: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'executable file not found in $PATH' : r.error.message}`);
+  const out = (r.stdout || '').trim();
+  if (r.status !== 0) {
+    if (/credentials not found/i.test(out + r.stderr)) return undefined;
+    throw new PierError(`getting credentials for ${host} from ${bin}: ${(out || r.stderr || `exit status ${r.status}`).trim()}`);
+  }
+  let doc: { Username?: string; Secret?: string };
+  try {
+    doc = JSON.parse(out);
+  } catch {
+    throw new PierError(`getting credentials for ${host} from ${bin}: invalid output`);
+  }
+  if (!doc.Username && !doc.Secret) return undefined;
+  // docker's convention: the username "<token>" means the secret is an identity token.
+  if (doc.Username === '<token>') return { username: '', password: '', identityToken: doc.Secret ?? '' };
+  return { username: doc.Username ?? '', password: doc.Secret ?? '' };
 }
 
 /** Validate a login/logout key: a host, or host/namespace[/repo] without tag or digest. */
