@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Duplex, Readable, Transform } from 'node:stream';
 import { pipeline as pipelineP } from 'node:stream/promises';
 import { spawnSync } from 'node:child_process';
 import { DB, immediate } from './db';
@@ -201,7 +201,6 @@ export class LayerStore {
 
   private async extract(input: Readable, dest: string, blobTmp: string | null): Promise<{ diffId: string; size: number }> {
     const head = await firstBytes(input);
-    if (head.length >= 4 && head.readUInt32BE(0) === 0x28b52ffd) throw new PierError('zstd-compressed layers are not supported yet');
     const hash = createHash('sha256');
     let size = 0;
     const hasher = new Transform({
@@ -225,6 +224,7 @@ export class LayerStore {
       }));
     }
     if (head[0] === 0x1f && head[1] === 0x8b) stages.push(zlib.createGunzip({ chunkSize: 256 * 1024 }));
+    else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) stages.push(zstdDecompressor());
     const piped = (pipelineP as (...s: NodeJS.ReadableStream[] | any[]) => Promise<void>)(input, ...stages, hasher);
     piped.catch(() => undefined);
     try {
@@ -301,4 +301,26 @@ export class LayerStore {
     }
     return paths;
   }
+}
+
+/**
+ * A zstd decompressor (Node 20's zlib has none): Debian's `zstd -dc` as a stream stage. A non-zero
+ * exit (corrupt input) fails the stream with zstd's message.
+ */
+function zstdDecompressor(): NodeJS.ReadWriteStream {
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  const { PassThrough } = require('node:stream') as typeof import('node:stream');
+  const child = spawn('zstd', ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  // The output ends only once zstd has exited, so a corrupt input fails the stream with zstd's
+  // message before the tar reader sees a short archive.
+  const out = new PassThrough();
+  child.stdout.pipe(out, { end: false });
+  const duplex = Duplex.from({ writable: child.stdin, readable: out });
+  const fail = (msg: string) => { const e = new PierError(`decompressing zstd layer: ${msg}`); out.destroy(e); duplex.destroy(e); };
+  child.on('error', (e) => fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'zstd is not installed' : e.message));
+  child.on('close', (code) => { if (code) fail(err.trim().replace(/^zstd: /, '') || `zstd exited ${code}`); else out.end(); });
+  duplex.on('close', () => { if (child.exitCode === null) child.kill(); });
+  return duplex;
 }

@@ -83,7 +83,17 @@ test('exits after --time seconds without requests', async () => {
 
 test('systemd socket activation: serves on the socket passed as LISTEN_FDS', async () => {
   const sock = path.join(store.dir, 'activated.sock');
-  const child = spawn('systemd-socket-activate', ['-l', sock, process.execPath, PIER, ...store.globalArgs(), 'system', 'service', '--time', '0'], { env: store.env(), stdio: 'ignore' });
+  // What systemd does for a .socket unit: bind, listen, and exec the service with the socket as fd 3
+  // and LISTEN_FDS=1, LISTEN_PID=<its pid>.
+  const launcher = [
+    'import os, socket, sys',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+    's.bind(sys.argv[1]); s.listen(16)',
+    'os.dup2(s.fileno(), 3); os.set_inheritable(3, True)',
+    'os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())',
+    'os.execv(sys.argv[2], sys.argv[2:])',
+  ].join('\n');
+  const child = spawn('/usr/bin/python3', ['-c', launcher, sock, process.execPath, PIER, ...store.globalArgs(), 'system', 'service', '--time', '0'], { env: store.env(), stdio: 'ignore' });
   try {
     for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     const ping = await request(sock, 'GET', '/_ping');
