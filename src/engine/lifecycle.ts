@@ -1,6 +1,7 @@
 // The container state machine: create, start, stop, kill, cleanup, remove, and syncing
 // with what conmon and the OCI runtime report. No pier process stays running: conmon
 // watches each container and runs `pier container cleanup` when it exits.
+import { currentResources } from './update';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../storage/store';
@@ -266,10 +267,8 @@ export class Lifecycle {
       capDrop: o.capDrop,
       ...sec,
       ulimits: o.ulimits,
-      resources: {
-        memory: o.memory, memorySwap: o.memorySwap, memoryReservation: o.memoryReservation, cpus: o.cpus,
-        cpuShares: o.cpuShares, cpusetCpus: o.cpusetCpus, cpusetMems: o.cpusetMems, pidsLimit: o.pidsLimit,
-      },
+      // Every resource key create or a later `update` stored (cpu period/quota, blkio...).
+      resources: currentResources(o),
       sysctls: o.sysctl,
       namespaces: ns,
       cgroupParent: o.cgroupParent,

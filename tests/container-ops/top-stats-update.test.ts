@@ -107,6 +107,18 @@ test('update --memory changes the cgroup limit now and on the next start', async
     assert.notEqual(pid2, pid);
     assert.equal(fs.readFileSync(memoryLimitFile(pid2), 'utf8').trim(), '67108864');
 
+    // Keys that only update sets (CFS period/quota) also survive a restart.
+    s.ok(['update', '--cpu-period', '50000', '--cpu-quota', '20000', 'upd']);
+    s.ok(['stop', '-t', '0', 'upd']);
+    s.ok(['start', 'upd']);
+    const cg3 = containerCgroup({ pid: Number(s.inspect('upd', '{{.State.Pid}}')) })!;
+    if (cg3.version === 1) {
+      assert.equal(fs.readFileSync(path.join(cg3.v1.cpu, 'cpu.cfs_period_us'), 'utf8').trim(), '50000');
+      assert.equal(fs.readFileSync(path.join(cg3.v1.cpu, 'cpu.cfs_quota_us'), 'utf8').trim(), '20000');
+    } else {
+      assert.equal(fs.readFileSync(path.join(cg3.unified!, 'cpu.max'), 'utf8').trim(), '20000 50000');
+    }
+
     const tooSmall = s.run(['update', '--memory', '1m', 'upd']);
     assert.equal(tooSmall.code, 125);
     assert.match(tooSmall.stderr, /minimum memory limit allowed is 6MB/);
