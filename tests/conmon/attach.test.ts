@@ -20,54 +20,58 @@ test('detach keys parse like podman', () => {
   assert.throws(() => parseDetachKeys('abc'), /invalid detach keys/);
 });
 
-test('attach to a tty container: interactive shell, resize, exit code', async () => {
-  const fx = makeFixture(['sh'], { terminal: true });
-  try {
-    await createContainer(fx.createOptions());
-    const out = new TextSink();
-    const stdin = new PassThrough();
-    // Attach before start so no output is lost (as `run -it` does).
-    const session = await attach({ dir: fx.bundle, stdin, stdout: sink(out), stderr: sink(out) });
-    await startContainer(fx.runtime, fx.id, { root: fx.stateRoot });
-    stdin.write('echo hi-$((40+2))\n');
-    await out.waitFor('hi-42');
-    session.resize(33, 101);
-    stdin.write('stty size\n');
-    await out.waitFor('33 101');
-    resizeTerminal(fx.bundle, 20, 60);
-    stdin.write('stty size\n');
-    await out.waitFor('20 60');
-    stdin.write('exit 7\n');
-    assert.deepEqual(await session.done, { detached: false });
-    assert.equal(await waitForExit(fx.exitDir, fx.id, 10_000), 7);
-    // The tty output also went to the log.
-    assert.match(readLogs(fx.logPath).stdout, /hi-42/);
-  } finally {
-    await fx.cleanup();
-  }
-});
+// Both transports: the native seqpacket addon and the Perl bridge used when the addon is missing.
+for (const transport of ['native', 'perl'] as const) {
+  const perl = transport === 'perl' ? 'perl' : undefined;
+  test(`attach to a tty container: interactive shell, resize, exit code (${transport})`, async () => {
+    const fx = makeFixture(['sh'], { terminal: true });
+    try {
+      await createContainer(fx.createOptions());
+      const out = new TextSink();
+      const stdin = new PassThrough();
+      // Attach before start so no output is lost (as `run -it` does).
+      const session = await attach({ dir: fx.bundle, stdin, stdout: sink(out), stderr: sink(out), perl });
+      await startContainer(fx.runtime, fx.id, { root: fx.stateRoot });
+      stdin.write('echo hi-$((40+2))\n');
+      await out.waitFor('hi-42');
+      session.resize(33, 101);
+      stdin.write('stty size\n');
+      await out.waitFor('33 101');
+      resizeTerminal(fx.bundle, 20, 60);
+      stdin.write('stty size\n');
+      await out.waitFor('20 60');
+      stdin.write('exit 7\n');
+      assert.deepEqual(await session.done, { detached: false });
+      assert.equal(await waitForExit(fx.exitDir, fx.id, 10_000), 7);
+      // The tty output also went to the log.
+      assert.match(readLogs(fx.logPath).stdout, /hi-42/);
+    } finally {
+      await fx.cleanup();
+    }
+  });
 
-test('attach to a non-tty container keeps stdout and stderr apart and passes stdin', async () => {
-  const fx = makeFixture(['sh', '-c', 'while read l; do echo "out:$l"; echo "err:$l" >&2; done; echo eof; exit 2']);
-  try {
-    await createContainer(fx.createOptions({ stdin: true }));
-    const out = new TextSink();
-    const err = new TextSink();
-    const stdin = new PassThrough();
-    const session = await attach({ dir: fx.bundle, stdin, stdout: sink(out), stderr: sink(err) });
-    await startContainer(fx.runtime, fx.id, { root: fx.stateRoot });
-    stdin.write('a\n');
-    await out.waitFor('out:a\n');
-    await err.waitFor('err:a\n');
-    stdin.end('b\n');
-    assert.deepEqual(await session.done, { detached: false });
-    assert.equal(out.text, 'out:a\nout:b\neof\n');
-    assert.equal(err.text, 'err:a\nerr:b\n');
-    assert.equal(await waitForExit(fx.exitDir, fx.id, 10_000), 2);
-  } finally {
-    await fx.cleanup();
-  }
-});
+  test(`attach to a non-tty container keeps stdout and stderr apart and passes stdin (${transport})`, async () => {
+    const fx = makeFixture(['sh', '-c', 'while read l; do echo "out:$l"; echo "err:$l" >&2; done; echo eof; exit 2']);
+    try {
+      await createContainer(fx.createOptions({ stdin: true }));
+      const out = new TextSink();
+      const err = new TextSink();
+      const stdin = new PassThrough();
+      const session = await attach({ dir: fx.bundle, stdin, stdout: sink(out), stderr: sink(err), perl });
+      await startContainer(fx.runtime, fx.id, { root: fx.stateRoot });
+      stdin.write('a\n');
+      await out.waitFor('out:a\n');
+      await err.waitFor('err:a\n');
+      stdin.end('b\n');
+      assert.deepEqual(await session.done, { detached: false });
+      assert.equal(out.text, 'out:a\nout:b\neof\n');
+      assert.equal(err.text, 'err:a\nerr:b\n');
+      assert.equal(await waitForExit(fx.exitDir, fx.id, 10_000), 2);
+    } finally {
+      await fx.cleanup();
+    }
+  });
+}
 
 test('detach keys end the session and leave the container running', async () => {
   const fx = makeFixture(['sh'], { terminal: true });
