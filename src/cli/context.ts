@@ -39,6 +39,10 @@ export class Ctx {
     return this.engines.containers();
   }
 
+  pods(): import('../domain/pods').PodEngine {
+    return this.engines.pods();
+  }
+
   out(s: string): void {
     if (s) process.stdout.write(s.endsWith('\n') ? s : s + '\n');
   }

@@ -90,6 +90,8 @@ export interface CreateOptions {
   /** A rootfs directory instead of an image (--rootfs). */
   rootfs?: boolean;
   pod?: string;
+  /** Internal: this container is the infra container of the pod with this id. */
+  infraOf?: string;
 }
 
 export interface HealthConfig {

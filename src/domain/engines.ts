@@ -3,9 +3,11 @@
 import type { ImageEngine } from './images';
 import type { ContainerEngine } from './containers';
 import type { VolumeEngine } from './volumes';
+import type { PodEngine } from './pods';
 
 export interface Engines {
   images(): ImageEngine;
   containers(): ContainerEngine;
   volumes(): VolumeEngine;
+  pods(): PodEngine;
 }

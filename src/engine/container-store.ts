@@ -35,6 +35,8 @@ export interface ContainerConfig {
   portMappings?: import('../network/types').PortMapping[];
   restart: { name: string; maximumRetryCount: number };
   healthcheck?: CreateOptions['healthcheck'];
+  /** The infra container of its pod (removed only with the pod). */
+  isInfra?: boolean;
 }
 
 export interface ContainerRecord {

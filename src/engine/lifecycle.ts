@@ -120,6 +120,7 @@ export class Lifecycle {
 
   /** Start a created or exited container: mount, write the bundle, create under conmon, start. */
   async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean } = {}): Promise<ContainerRecord> {
+    await this.startPodInfra(id);
     return this.withLock(id, async () => {
       let c = this.sync(this.containers.lookup(id));
       if (c.state.status === 'running') return c;
@@ -190,6 +191,24 @@ export class Lifecycle {
     });
   }
 
+  /** The pods table (pods are records in the same database). */
+  pods(): import('./pod-store').PodStore {
+    const { PodStore } = require('./pod-store') as typeof import('./pod-store');
+    return (this._pods ??= new PodStore(this.containers.db));
+  }
+
+  private _pods?: import('./pod-store').PodStore;
+
+  /** A pod member needs its infra container running first (it joins the infra's namespaces). */
+  private async startPodInfra(id: string): Promise<void> {
+    const c = this.containers.lookup(id);
+    if (!c.podId || c.config.isInfra) return;
+    const pod = this.pods().get(c.podId);
+    if (!pod?.infraId) return;
+    const infra = this.containers.get(pod.infraId);
+    if (infra && this.sync(infra).state.status !== 'running') await this.start(infra.id);
+  }
+
   /** Join the container's bridge networks: a network namespace of its own set up by netavark. */
   private async setupNetwork(c: ContainerRecord): Promise<string> {
     const { NetworkStore } = require('../network/store') as typeof import('../network/store');
@@ -225,10 +244,14 @@ export class Lifecycle {
     let dns = o.dns;
     let dnsSearch = o.dnsSearch;
     let ips: string[] | undefined;
-    if (c.state.network) {
+    let netState = c.state.network;
+    if (!netState && c.config.networkMode.startsWith('container:')) {
+      netState = this.containers.find(c.config.networkMode.slice('container:'.length))?.state.network;
+    }
+    if (netState) {
       const { containerIPs, containerDNS } = require('../network/netavark') as typeof import('../network/netavark');
-      ips = containerIPs(c.state.network.status);
-      const d = containerDNS(c.state.network.status);
+      ips = containerIPs(netState.status);
+      const d = containerDNS(netState.status);
       if (d.servers.length) {
         // aardvark-dns answers for the network's names and forwards the rest.
         dns = d.servers;
@@ -391,8 +414,12 @@ export class Lifecycle {
     this.event(c, 'remove');
   }
 
-  async remove(id: string, opts: { force?: boolean; timeout?: number }): Promise<ContainerRecord> {
+  async remove(id: string, opts: { force?: boolean; timeout?: number; removingPod?: boolean }): Promise<ContainerRecord> {
     let c = this.get(id);
+    if (c.config.isInfra && c.podId && !opts.removingPod) {
+      const pod = this.pods().get(c.podId);
+      if (pod) throw new ConflictError(`container ${c.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
+    }
     if (RUNNING.includes(c.state.status)) {
       if (!opts.force) {
         throw new ConflictError(`cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);

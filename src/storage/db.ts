@@ -53,6 +53,15 @@ CREATE TABLE containers (
   pod_id TEXT
 );
 CREATE INDEX containers_image ON containers(image_id);
+`, `
+CREATE TABLE pods (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created INTEGER NOT NULL,       -- ms
+  config TEXT NOT NULL,           -- JSON: the pod's create options
+  infra_id TEXT                   -- the infra container, or NULL for a pod without one
+);
+CREATE INDEX containers_pod ON containers(pod_id);
 `];
 
 

@@ -8,6 +8,7 @@ import { containerOpsCommands } from './container-ops';
 import { containerFilesCommands } from './container-files';
 import { networkGroup } from './networks';
 import { eventsCommand } from './events';
+import { podGroup } from './pods';
 
 export function rootCommand(): CommandDef {
   return {
@@ -27,6 +28,6 @@ export function rootCommand(): CommandDef {
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
-    subcommands: [containerGroup(), imageGroup(), networkGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...containerFilesCommands(), ...imageCommands(), eventsCommand(), ...systemCommands()],
+    subcommands: [containerGroup(), imageGroup(), networkGroup(), podGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...containerFilesCommands(), ...imageCommands(), eventsCommand(), ...systemCommands()],
   };
 }

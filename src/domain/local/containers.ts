@@ -166,6 +166,12 @@ export class LocalContainerEngine implements ContainerEngine {
       const other = this.containers.byName(o.name)!;
       throw new ConflictError(`creating container storage: the container name "${o.name}" is already in use by ${other.id}. You have to remove that container to be able to reuse that name: that name is already in use`);
     }
+    let podId: string | null = o.infraOf ?? null;
+    if (o.pod && !o.infraOf) {
+      const joined = await this.joinPod(o);
+      o = joined.opts;
+      podId = joined.podId;
+    }
     trace('create: resolve image');
     const img = o.rootfs ? null : await this.resolveImage(o);
     trace('create: image resolved');
@@ -216,11 +222,12 @@ export class LocalContainerEngine implements ContainerEngine {
       portMappings: net.ports,
       restart: o.restart ?? { name: 'no', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
+      ...(o.infraOf ? { isInfra: true } : {}),
     };
     if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
     const rec: ContainerRecord = {
-      id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId: null,
+      id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId,
     };
     for (let attempt = 0; ; attempt++) {
       rec.name = o.name ?? randomName();
@@ -239,6 +246,46 @@ export class LocalContainerEngine implements ContainerEngine {
     }
     this.lifecycle.event({ ...rec, id }, 'create');
     return { id, warnings: net.warnings };
+  }
+
+  /**
+   * --pod NAME (or new:NAME, which creates the pod with this container's ports and networks): the
+   * container joins the namespaces the pod shares with its infra container.
+   */
+  private async joinPod(o: CreateOptions): Promise<{ opts: CreateOptions; podId: string }> {
+    const { LocalPodEngine } = require('./pods') as typeof import('./pods');
+    const pods = new LocalPodEngine(this);
+    let ref = o.pod!;
+    if (ref.startsWith('new:')) {
+      const name = ref.slice(4);
+      if (!name) throw new UsageError('new pod name must be at least one character');
+      ref = await pods.create({ name, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, ip: o.ip, macAddress: o.macAddress, dns: o.dns, addHost: o.addHost });
+      o = { ...o, publish: undefined, publishAll: false, networks: undefined, network: undefined, networkAliases: undefined, ip: undefined, macAddress: undefined, dns: undefined, addHost: undefined };
+    }
+    const pod = pods.pods.lookup(ref);
+    if (!pod.infraId) return { opts: o, podId: pod.id };
+    const share = pod.config.share;
+    const infra = `container:${pod.infraId}`;
+    if (share.includes('net')) {
+      if (o.publish?.length || o.publishAll) {
+        throw new UsageError('invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod');
+      }
+      if (o.networks?.length || (o.network && o.network !== 'bridge' && o.network !== 'default')) {
+        throw new UsageError('invalid config provided: networks must be defined when the pod is created: network cannot be configured when it is shared with a pod');
+      }
+    }
+    return {
+      podId: pod.id,
+      opts: {
+        ...o,
+        network: share.includes('net') ? infra : o.network,
+        networks: share.includes('net') ? undefined : o.networks,
+        ipc: o.ipc ?? (share.includes('ipc') ? infra : undefined),
+        uts: o.uts ?? (share.includes('uts') ? infra : undefined),
+        pid: o.pid ?? (share.includes('pid') ? infra : undefined),
+        hostname: o.hostname ?? (share.includes('uts') ? pod.config.hostname ?? pod.name : undefined),
+      },
+    };
   }
 
   /** --network/-p/-P → the networks to join and the ports to publish. */
@@ -484,7 +531,7 @@ export class LocalContainerEngine implements ContainerEngine {
       Id: c.id,
       Image: this.imageDisplayName(c),
       ImageID: c.imageId ?? '',
-      IsInfra: false,
+      IsInfra: !!c.config.isInfra,
       Labels: Object.keys(c.config.labels).length ? c.config.labels : null,
       Mounts: c.config.mounts.map((m) => m.destination),
       Names: [c.name],
@@ -492,7 +539,7 @@ export class LocalContainerEngine implements ContainerEngine {
       Networks: Object.keys(c.config.networks ?? {}),
       Pid: s.pid,
       Pod: c.podId ?? '',
-      PodName: '',
+      PodName: c.podId ? this.podName(c.podId) : '',
       Ports: (s.network?.ports ?? c.config.portMappings ?? []).length ? (s.network?.ports ?? c.config.portMappings ?? []) : null,
       Size: null,
       StartedAt: s.startedAt ? Math.floor(Date.parse(s.startedAt) / 1000) : -62135596800,
@@ -500,6 +547,17 @@ export class LocalContainerEngine implements ContainerEngine {
       Status: this.status(s),
       RestartPolicy: c.config.restart.name,
     };
+  }
+
+  private podNames = new Map<string, string>();
+
+  private podName(podId: string): string {
+    let n = this.podNames.get(podId);
+    if (n === undefined) {
+      n = this.lifecycle.pods().get(podId)?.name ?? '';
+      this.podNames.set(podId, n);
+    }
+    return n;
   }
 
   /** Image names by id, read once per command (ps lists many containers of few images). */

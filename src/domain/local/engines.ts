@@ -4,6 +4,7 @@ import type { Engines } from '../engines';
 import type { ImageEngine } from '../images';
 import type { ContainerEngine } from '../containers';
 import type { VolumeEngine } from '../volumes';
+import type { PodEngine } from '../pods';
 import type { LocalImageEngine } from './images';
 import type { LocalContainerEngine } from './containers';
 
@@ -37,5 +38,10 @@ export class LocalEngines implements Engines {
     const { LocalVolumeEngine } = require('./volumes') as typeof import('./volumes');
     const c = this.containers() as LocalContainerEngine;
     return new LocalVolumeEngine(c.store, { removeContainer: async (id: string, t?: number) => { await c.remove(id, { force: true, timeout: t }); } });
+  }
+
+  pods(): PodEngine {
+    const { LocalPodEngine } = require('./pods') as typeof import('./pods');
+    return new LocalPodEngine(this.containers() as LocalContainerEngine);
   }
 }

@@ -1,0 +1,95 @@
+// Pods in the metadata database: a name, the options the pod was created with, and its infra
+// container. Member containers point at their pod through containers.pod_id.
+import type { DB } from '../storage/db';
+import { ConflictError, NotFoundError, PierError } from '../util/errors';
+
+export interface PodConfig {
+  hostname?: string;
+  labels: Record<string, string>;
+  /** Namespaces members share with the infra container (podman's --share; default ipc, net, uts). */
+  share: string[];
+  infra: boolean;
+  infraImage?: string;
+  infraCommand?: string[];
+  infraName?: string;
+  /** Options that belong to the pod's network (applied to the infra container). */
+  publish?: string[];
+  networks?: string[];
+  networkAliases?: string[];
+  addHost?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  ip?: string;
+  macAddress?: string;
+  cgroupParent?: string;
+  exitPolicy: 'continue' | 'stop';
+  /** The command line that created the pod (inspect's CreateCommand). */
+  createCommand?: string[];
+}
+
+export interface PodRecord {
+  id: string;
+  name: string;
+  created: number;
+  config: PodConfig;
+  infraId: string | null;
+}
+
+function row(r: any): PodRecord {
+  return { id: r.id, name: r.name, created: r.created, config: JSON.parse(r.config), infraId: r.infra_id };
+}
+
+export class PodStore {
+  constructor(readonly db: DB) {}
+
+  insert(p: PodRecord): void {
+    try {
+      this.db.prepare('INSERT INTO pods (id, name, created, config, infra_id) VALUES (?,?,?,?,?)')
+        .run(p.id, p.name, p.created, JSON.stringify(p.config), p.infraId);
+    } catch (e: any) {
+      if (e.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`adding pod to state: name "${p.name}" is in use: pod already exists`);
+      throw e;
+    }
+  }
+
+  setInfra(id: string, infraId: string | null): void {
+    this.db.prepare('UPDATE pods SET infra_id = ? WHERE id = ?').run(infraId, id);
+  }
+
+  get(id: string): PodRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM pods WHERE id = ?').get(id);
+    return r ? row(r) : undefined;
+  }
+
+  /** By name, full id or unique id prefix. */
+  lookup(nameOrId: string): PodRecord {
+    const byName = this.db.prepare('SELECT * FROM pods WHERE name = ?').get(nameOrId);
+    if (byName) return row(byName);
+    const full = this.get(nameOrId);
+    if (full) return full;
+    if (/^[a-f0-9]+$/.test(nameOrId)) {
+      const rows = this.db.prepare("SELECT * FROM pods WHERE id >= ? AND id < ? || 'g' LIMIT 2").all(nameOrId, nameOrId) as any[];
+      if (rows.length > 1) throw new PierError(`more than one result for pod "${nameOrId}"`);
+      if (rows.length === 1) return row(rows[0]);
+    }
+    throw new NotFoundError(`no pod with name or ID ${nameOrId} found: no such pod`);
+  }
+
+  find(nameOrId: string): PodRecord | undefined {
+    try { return this.lookup(nameOrId); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; }
+  }
+
+  list(): PodRecord[] {
+    return (this.db.prepare('SELECT * FROM pods ORDER BY created DESC').all() as any[]).map(row);
+  }
+
+  /** Member container ids, infra included, oldest first. */
+  containerIds(podId: string): string[] {
+    return (this.db.prepare('SELECT id FROM containers WHERE pod_id = ? ORDER BY created').all(podId) as any[]).map((r) => r.id);
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM pods WHERE id = ?').run(id);
+  }
+}

@@ -1,0 +1,179 @@
+// Pods with the real runtime, catatonit infra containers, netavark and aardvark-dns: lifecycle
+// commands, shared namespaces (localhost between members), ports published through the pod, and
+// nothing left behind on removal.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { TestStore, busyboxStore } from '../helpers/cli';
+
+let s: TestStore;
+const tag = randomBytes(3).toString('hex');
+
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/index.html', timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+async function retry<T>(fn: () => Promise<T>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try { return await fn(); } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+const inspect = (kind: string, name: string, f: string) => s.ok([kind, 'inspect', '--format', f, name]).trim();
+
+before(async () => {
+  s = await busyboxStore();
+});
+after(() => {
+  s.run(['pod', 'rm', '-a', '-f', '-t', '0']);
+  s.run(['rm', '-a', '-f', '-t', '0']);
+  s.cleanup();
+});
+
+describe('pods', () => {
+  test('create, ps, inspect, start, stop, rm: podman\'s lifecycle and output', () => {
+    const name = `life-${tag}`;
+    const id = s.ok(['pod', 'create', '--name', name, '--label', 'app=web']).trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(s.run(['pod', 'exists', name]).code, 0);
+    assert.equal(s.run(['pod', 'exists', `nope-${tag}`]).code, 1);
+    // The infra container exists, from the locally built pause image.
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    assert.match(infra, /^[0-9a-f]{64}$/);
+    assert.match(s.ok(['inspect', '--format', '{{.ImageName}}', infra]), /localhost\/pier-pause:/);
+    assert.equal(inspect('pod', name, '{{.State}}'), 'Created');
+    const table = s.ok(['pod', 'ps']).split('\n');
+    assert.match(table[0], /^POD ID\s+NAME\s+STATUS\s+CREATED\s+INFRA ID\s+# OF CONTAINERS$/);
+    assert.ok(table.some((l) => l.startsWith(id.slice(0, 12)) && l.includes(name) && /Created/.test(l) && / 1$/.test(l)));
+    const ctr = s.ok(['create', '--pod', name, '--name', `member-${tag}`, 'localhost/busybox', 'sleep', '1000']).trim();
+    assert.equal(inspect('pod', name, '{{.NumContainers}}'), '2');
+    assert.equal(s.ok(['ps', '-a', '--filter', `id=${ctr}`, '--format', '{{.PodName}}']).trim(), name);
+    // start: infra first, then members
+    assert.equal(s.ok(['pod', 'start', name]).trim(), id);
+    assert.equal(inspect('pod', name, '{{.State}}'), 'Running');
+    assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', `member-${tag}`]).trim(), 'running');
+    assert.match(s.ok(['pod', 'ps', '--ctr-names', '--ctr-status', '--filter', `name=${name}`]), new RegExp(`member-${tag}`));
+    const json = JSON.parse(s.ok(['pod', 'ps', '--format', 'json']));
+    const row = json.find((p: any) => p.Name === name);
+    assert.equal(row.Status, 'Running');
+    assert.equal(row.Labels.app, 'web');
+    assert.equal(row.Containers.length, 2);
+    // The infra container cannot be removed on its own; a running pod not without -f.
+    assert.equal(s.run(['rm', '-f', infra]).code, 125);
+    const busy = s.run(['pod', 'rm', name]);
+    assert.equal(busy.code, 125);
+    assert.match(busy.stderr, /running/);
+    // pause, unpause, stop
+    s.ok(['pod', 'pause', name]);
+    assert.equal(inspect('pod', name, '{{.State}}'), 'Paused');
+    s.ok(['pod', 'unpause', name]);
+    s.ok(['pod', 'stop', '-t', '0', name]);
+    assert.equal(inspect('pod', name, '{{.State}}'), 'Exited');
+    s.ok(['pod', 'restart', name]);
+    assert.equal(inspect('pod', name, '{{.State}}'), 'Running');
+    s.ok(['pod', 'kill', name]);
+    assert.notEqual(inspect('pod', name, '{{.State}}'), 'Running');
+    assert.equal(s.ok(['pod', 'rm', name]).trim(), id);
+    assert.equal(s.run(['pod', 'exists', name]).code, 1);
+    assert.equal(s.run(['container', 'exists', ctr]).code, 1);
+    assert.equal(s.run(['container', 'exists', infra]).code, 1);
+    // Events were recorded.
+    const ev = s.ok(['events', '--stream=false', '--filter', 'type=pod', '--format', '{{.Status}}']).split('\n');
+    for (const st of ['create', 'start', 'stop', 'remove']) assert.ok(ev.includes(st), `pod ${st} event`);
+  });
+
+  test('members share the network namespace: localhost between containers; ports published through the pod', async () => {
+    const name = `net-${tag}`;
+    const netnsBefore = fs.existsSync(path.join(s.runroot, 'netns')) ? fs.readdirSync(path.join(s.runroot, 'netns')).length : 0;
+    s.ok(['pod', 'create', '--name', name, '-p', '127.0.0.1::8080']);
+    s.ok(['run', '-d', '--pod', name, '--name', `web-${tag}`, 'localhost/busybox', 'sh', '-c',
+      'mkdir -p /srv && echo hello-from-pod > /srv/index.html && exec httpd -f -p 8080 -h /srv']);
+    // Another member reaches it over localhost and sees the pod's hostname.
+    const out = s.ok(['run', '--rm', '--pod', name, 'localhost/busybox', 'sh', '-c',
+      "for i in 1 2 3 4 5 6 7 8 9 10; do printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 8080 | tail -n 1 | grep . && break; sleep 0.3; done; hostname"]);
+    assert.equal(out, `hello-from-pod\n${name}\n`);
+    // The published port answers on the host.
+    const ports = JSON.parse(s.ok(['pod', 'inspect', name])).InfraConfig.PortBindings['8080/tcp'];
+    const hostPort = Number(ports[0].HostPort);
+    assert.ok(hostPort > 0);
+    assert.equal(await retry(() => get(hostPort)), 'hello-from-pod\n');
+    // A pod member cannot publish ports or choose networks of its own.
+    const bad = s.run(['run', '--rm', '--pod', name, '-p', '9999:80', 'localhost/busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /published or exposed ports must be defined when the pod is created/);
+    // After a restart of the pod the network and the port come back.
+    s.ok(['pod', 'restart', name]);
+    const again = Number(JSON.parse(s.ok(['pod', 'inspect', name])).InfraConfig.PortBindings['8080/tcp'][0].HostPort);
+    assert.equal(await retry(() => get(again)), 'hello-from-pod\n');
+    // top and logs over the pod's containers
+    assert.match(s.ok(['pod', 'top', name]), /httpd/);
+    assert.match(s.ok(['pod', 'stats', '--no-stream', name]), /CPU %/);
+    // Removing the pod removes its network namespace, veths and firewall rules.
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    assert.match(s.ok(['pod', 'logs', '--tail', '5', name]), /^$|\S/);
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+    const netnsAfter = fs.existsSync(path.join(s.runroot, 'netns')) ? fs.readdirSync(path.join(s.runroot, 'netns')).length : 0;
+    assert.equal(netnsAfter, netnsBefore);
+    const rules = spawnSync('iptables-save', { encoding: 'utf8' }).stdout;
+    assert.equal(rules.includes(infra.slice(0, 12)), false, 'no firewall rules of the infra container remain');
+    assert.equal(rules.includes(`--dport ${again} `), false, 'no DNAT rule for the pod\'s port remains');
+  });
+
+  test('--pod new:NAME creates the pod with the container\'s ports; pod prune and --replace', () => {
+    const name = `new-${tag}`;
+    s.ok(['create', '--pod', `new:${name}`, '--name', `c-${tag}`, '-p', '127.0.0.1::80', 'localhost/busybox', 'sleep', '100']);
+    const pod = JSON.parse(s.ok(['pod', 'inspect', name]));
+    assert.ok(pod.InfraConfig.PortBindings['80/tcp'], 'the port moved to the pod');
+    assert.equal(pod.NumContainers, 2);
+    const again = s.run(['pod', 'create', '--name', name]);
+    assert.equal(again.code, 125);
+    assert.match(again.stderr, /already exists|in use/);
+    const replaced = s.ok(['pod', 'create', '--replace', '--name', name]).trim();
+    assert.notEqual(replaced, pod.Id);
+    assert.equal(s.run(['container', 'exists', `c-${tag}`]).code, 1, 'the replaced pod\'s containers are gone');
+    // prune removes stopped pods only
+    const running = `run-${tag}`;
+    s.ok(['pod', 'create', '--name', running]);
+    s.ok(['pod', 'start', running]);
+    const pruned = s.ok(['pod', 'prune', '-f']);
+    assert.match(pruned, new RegExp(replaced));
+    assert.equal(s.run(['pod', 'exists', name]).code, 1);
+    assert.equal(s.run(['pod', 'exists', running]).code, 0);
+    s.ok(['pod', 'rm', '-f', '-t', '0', running]);
+  });
+
+  test('bad input: invalid names, share values and port specs change nothing', () => {
+    const before = s.ok(['pod', 'ps', '-q']);
+    const cases: [string[], RegExp][] = [
+      [['pod', 'create', '--name', 'bad name'], /invalid pod name/],
+      [['pod', 'create', '--share', 'bogus'], /invalid kernel namespace/],
+      [['pod', 'create', '-p', '99999:80'], /port|invalid/i],
+      [['pod', 'create', '--infra=false', '-p', '80:80'], /infra container/],
+      [['pod', 'start', `missing-${tag}`], /no pod with name or ID/],
+      [['create', '--pod', `missing-${tag}`, 'localhost/busybox', 'true'], /no pod with name or ID/],
+    ];
+    for (const [args, re] of cases) {
+      const r = s.run(args);
+      assert.equal(r.code, 125, args.join(' '));
+      assert.match(r.stderr, re, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    assert.equal(s.ok(['pod', 'ps', '-q']), before);
+  });
+});
