@@ -4,10 +4,12 @@ import type { ImageEngine } from './images';
 import type { ContainerEngine } from './containers';
 import type { VolumeEngine } from './volumes';
 import type { PodEngine } from './pods';
+import type { BuildEngine } from './build';
 
 export interface Engines {
   images(): ImageEngine;
   containers(): ContainerEngine;
   volumes(): VolumeEngine;
   pods(): PodEngine;
+  build(): BuildEngine;
 }

@@ -44,6 +44,12 @@ export interface CommitOptions {
   /** The new history entry's created_by (default "/bin/sh") and comment (default "FROM <image>"). */
   createdBy?: string;
   historyComment?: string;
+  /** Seconds since the epoch: the image's created time and the upper bound of file mtimes (reproducible builds). */
+  timestamp?: number;
+  /** The image config's `config` to write as is (builds), instead of one derived from the container. */
+  config?: ImageContainerConfig;
+  /** Leave out the files the engine mounts into every container (/etc/hosts, /etc/resolv.conf...). */
+  skipEnginePaths?: boolean;
 }
 
 export interface CommitResult {
@@ -54,6 +60,7 @@ export interface CommitResult {
 }
 
 const WH_PREFIX = '.wh.';
+const ENGINE_FILES = new Set(['etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'run/.containerenv']);
 const WH_OPAQUE = '.wh..wh..opq';
 
 type Change =
@@ -148,16 +155,20 @@ function treeDirChanges(dir: string, parentDir: string | null): Change[] {
 }
 
 /** The container's changes to its image as an (uncompressed) OCI layer tar. */
-export function containerLayerTar(store: Store, c: ContainerRecord): Readable {
+export function containerLayerTar(store: Store, c: ContainerRecord, o: { mtime?: number; skipEnginePaths?: boolean } = {}): Readable {
   const d = containerDirs(store, c.id);
   const top = c.config.topLayer;
   const w = new TarWriter();
   (async () => {
-    const changes = store.driver === 'overlay' ? upperDirChanges(d.diff) : treeDirChanges(d.diff, top ? store.layers.diffDir(top) : null);
+    let changes = store.driver === 'overlay' ? upperDirChanges(d.diff) : treeDirChanges(d.diff, top ? store.layers.diffDir(top) : null);
+    if (o.skipEnginePaths) {
+      // Mount points the runtime created for the engine's bind mounts: empty files, not content.
+      changes = changes.filter((ch) => !(ch.kind === 'entry' && ENGINE_FILES.has(ch.rel) && ch.st.isFile() && ch.st.size === 0));
+    }
     const links = new Map<string, string>();
     for (const ch of changes) {
-      if (ch.kind === 'whiteout') await w.addFile(ch.rel, Buffer.alloc(0), { mode: 0, uid: 0, gid: 0 });
-      else await addFsEntry(w, ch.rel, ch.abs, ch.st, links);
+      if (ch.kind === 'whiteout') await w.addFile(ch.rel, Buffer.alloc(0), { mode: 0, uid: 0, gid: 0, ...(o.mtime !== undefined ? { mtime: o.mtime } : {}) });
+      else await addFsEntry(w, ch.rel, ch.abs, ch.st, links, undefined, o.mtime);
     }
     await w.finish();
   })().catch((e) => w.destroy(e instanceof Error ? e : new Error(String(e))));
@@ -232,15 +243,17 @@ async function commitFrom(store: Store, c: ContainerRecord, tar: () => Readable,
     const z = hasher();
     await pipeline(tar(), u.t, zlib.createGzip({ level: 6 }), z.t, fs.createWriteStream(file, { mode: 0o600 }));
     const parent = opts.squash ? null : c.config.topLayer;
-    const existed = !!store.layers.get(chainId(parent, u.digest()));
-    const layer = await store.layers.apply(parent, fs.createReadStream(file), {
+    const existing = store.layers.get(chainId(parent, u.digest()));
+    const existed = !!existing;
+    // The same changes on the same parent (a reproducible build): the stored layer is reused.
+    const layer = existing ?? await store.layers.apply(parent, fs.createReadStream(file), {
       expectedDiffId: u.digest(),
       keepBlob: { digest: z.digest(), size: z.size(), mediaType: LAYER_TAR_GZIP },
     });
     if (!existed) created.push(layer.id);
 
     const chain = store.layers.chain(layer.id);
-    const now = new Date().toISOString();
+    const now = opts.timestamp !== undefined ? new Date(opts.timestamp * 1000).toISOString() : new Date().toISOString();
     const baseName = img?.names.find((n) => !n.includes('@')) ?? c.imageName;
     const history = [
       ...(opts.squash ? [] : base.history ?? []),
@@ -259,7 +272,7 @@ async function commitFrom(store: Store, c: ContainerRecord, tar: () => Readable,
       ...(opts.author ? { author: opts.author } : {}),
       architecture: base.architecture ?? hostArch(),
       os: base.os ?? 'linux',
-      config: applyChanges(committedContainerConfig(c, base.config, !!opts.includeVolumes), opts.changes ?? []),
+      config: opts.config ?? applyChanges(committedContainerConfig(c, base.config, !!opts.includeVolumes), opts.changes ?? []),
       rootfs: { type: 'layers', diff_ids: chain.map((l) => l.diffId) },
       history,
     });
@@ -309,7 +322,7 @@ export async function commitContainer(store: Store, source: Lifecycle | Containe
   const name = validate(opts);
   if (!isLifecycle(source)) {
     const c = source;
-    if (!opts.squash) return commitFrom(store, c, () => containerLayerTar(store, c), name, opts);
+    if (!opts.squash) return commitFrom(store, c, () => containerLayerTar(store, c, { mtime: opts.timestamp, skipEnginePaths: opts.skipEnginePaths }), name, opts);
     const was = rootfsMounted(store, c.id);
     const rootfs = mountRootfs(store, c.id, c.config.topLayer);
     try {
@@ -338,4 +351,47 @@ export async function commitContainer(store: Store, source: Lifecycle | Containe
   } finally {
     if (paused) await lc.unpause(id).catch(() => undefined);
   }
+}
+
+/**
+ * An image that keeps its parent's layers and gets a new config and one more history entry
+ * (a build's ENV, LABEL, CMD... steps): no layer is written. `parent` null starts from scratch.
+ */
+export function writeConfigImage(store: Store, parent: { id: string; configRaw: string; topLayer: string | null } | null, opts: {
+  config: ImageContainerConfig; createdBy: string; timestamp?: number; format?: 'oci' | 'docker'; name?: string; platform?: { os: string; architecture: string; variant?: string };
+  author?: string;
+}): CommitResult {
+  const base: ImageConfig = parent ? JSON.parse(parent.configRaw) : {};
+  const chain = parent?.topLayer ? store.layers.chain(parent.topLayer) : [];
+  const now = opts.timestamp !== undefined ? new Date(opts.timestamp * 1000).toISOString() : new Date().toISOString();
+  const cfg: ImageConfig = { ...base };
+  delete cfg.container;
+  delete cfg.container_config;
+  Object.assign(cfg, {
+    created: now,
+    ...(opts.author ? { author: opts.author } : {}),
+    architecture: base.architecture ?? opts.platform?.architecture ?? hostArch(),
+    os: base.os ?? opts.platform?.os ?? 'linux',
+    ...(base.variant ?? opts.platform?.variant ? { variant: base.variant ?? opts.platform?.variant } : {}),
+    config: opts.config,
+    rootfs: { type: 'layers', diff_ids: chain.map((l) => l.diffId) },
+    history: [...(base.history ?? []), { created: now, created_by: opts.createdBy, empty_layer: true }],
+  });
+  const configRaw = JSON.stringify(cfg);
+  const configDigest = sha256(configRaw);
+  const oci = opts.format !== 'docker';
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: oci ? MT.ociManifest : MT.dockerManifest,
+    config: { mediaType: oci ? MT.ociConfig : MT.dockerConfig, digest: configDigest, size: Buffer.byteLength(configRaw) },
+    layers: chain.map((l) => layerDescriptor(store, l, oci)),
+  });
+  const name = opts.name ? normalizeLocalName(opts.name) : undefined;
+  const rec = store.images.put({
+    id: hexOf(configDigest), configRaw, topLayer: parent?.topLayer ?? null,
+    size: chain.reduce((n, l) => n + l.uncompressedSize, 0),
+    manifest, manifestDigest: sha256(manifest), manifestMediaType: oci ? MT.ociManifest : MT.dockerManifest,
+    names: name ? [name] : [],
+  });
+  return { id: rec.id, layerId: parent?.topLayer ?? '' };
 }

@@ -139,9 +139,10 @@ export function archiveXattrs(abs: string): Record<string, Buffer> | undefined {
 
 /** Writes one filesystem entry; `links` turns repeated inodes into hard links. */
 export async function addFsEntry(w: TarWriter, name: string, abs: string, st: fs.Stats, links: Map<string, string>,
-  owner?: { uid: number; gid: number }): Promise<void> {
+  owner?: { uid: number; gid: number }, maxMtime?: number): Promise<void> {
+  const mtime = Math.floor(st.mtimeMs / 1000);
   const hdr: TarHeaderOptions = {
-    mode: st.mode & 0o7777, uid: owner?.uid ?? st.uid, gid: owner?.gid ?? st.gid, mtime: Math.floor(st.mtimeMs / 1000),
+    mode: st.mode & 0o7777, uid: owner?.uid ?? st.uid, gid: owner?.gid ?? st.gid, mtime: maxMtime !== undefined ? Math.min(mtime, maxMtime) : mtime,
   };
   const x = archiveXattrs(abs);
   if (x) hdr.xattrs = x;

@@ -62,6 +62,12 @@ CREATE TABLE pods (
   infra_id TEXT                   -- the infra container, or NULL for a pod without one
 );
 CREATE INDEX containers_pod ON containers(pod_id);
+`, `
+CREATE TABLE build_cache (
+  key TEXT PRIMARY KEY,           -- sha256 of parent image, instruction and its inputs
+  image_id TEXT NOT NULL,         -- the image the step produced
+  created INTEGER NOT NULL
+);
 `];
 
 

@@ -1011,6 +1011,7 @@ export function imageGroup(): CommandDef {
     description: 'Manage images',
     usage: '[command]',
     subcommands: [
+      (require('./build') as typeof import('./build')).buildCommand(),
       existsCmd,
       historyCmd(p),
       importCmd(p),

@@ -9,6 +9,7 @@ import { containerFilesCommands } from './container-files';
 import { networkGroup } from './networks';
 import { eventsCommand } from './events';
 import { podGroup } from './pods';
+import { buildCommand, buildxGroup } from './build';
 
 export function rootCommand(): CommandDef {
   return {
@@ -28,6 +29,6 @@ export function rootCommand(): CommandDef {
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
-    subcommands: [containerGroup(), imageGroup(), networkGroup(), podGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...containerFilesCommands(), ...imageCommands(), eventsCommand(), ...systemCommands()],
+    subcommands: [containerGroup(), imageGroup(), networkGroup(), podGroup(), volumeGroup(), ...containerCommands(), ...containerOpsCommands(), ...containerFilesCommands(), ...imageCommands(), eventsCommand(), buildCommand(), buildxGroup(), ...systemCommands()],
   };
 }

@@ -5,6 +5,7 @@ import type { ImageEngine } from '../images';
 import type { ContainerEngine } from '../containers';
 import type { VolumeEngine } from '../volumes';
 import type { PodEngine } from '../pods';
+import type { BuildEngine } from '../build';
 import type { LocalImageEngine } from './images';
 import type { LocalContainerEngine } from './containers';
 
@@ -43,5 +44,10 @@ export class LocalEngines implements Engines {
   pods(): PodEngine {
     const { LocalPodEngine } = require('./pods') as typeof import('./pods');
     return new LocalPodEngine(this.containers() as LocalContainerEngine);
+  }
+
+  build(): BuildEngine {
+    const { LocalBuildEngine } = require('./build') as typeof import('./build');
+    return new LocalBuildEngine(this.containers() as LocalContainerEngine);
   }
 }

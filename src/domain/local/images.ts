@@ -55,10 +55,19 @@ export class LocalImageEngine implements ImageEngine {
   /** Images whose top layer is an ancestor of another image's layers: podman's "intermediate". */
   private parentMap(images: ImageRecord[]): Map<string, string> {
     const byTop = new Map<string, ImageRecord>();
-    for (const i of images) if (i.topLayer) byTop.set(i.topLayer, i);
+    // Images on the same top layer (a build's metadata-only steps): the one with the shorter
+    // history is the parent, as podman orders them.
+    const histLen = (i: ImageRecord) => (Array.isArray((i.config as any).history) ? (i.config as any).history.length : 0);
+    const groups = new Map<string, ImageRecord[]>();
+    for (const i of images) if (i.topLayer) (groups.get(i.topLayer) ?? groups.set(i.topLayer, []).get(i.topLayer)!).push(i);
     const parentOf = new Map<string, string>();
+    for (const [top, g] of groups) {
+      g.sort((a, b) => histLen(a) - histLen(b));
+      byTop.set(top, g[g.length - 1]);
+      for (let k = 1; k < g.length; k++) if (histLen(g[k - 1]) < histLen(g[k])) parentOf.set(g[k].id, g[k - 1].id);
+    }
     for (const i of images) {
-      if (!i.topLayer) continue;
+      if (!i.topLayer || parentOf.has(i.id)) continue;
       let cur = this.store.layers.get(i.topLayer)?.parent ?? null;
       while (cur) {
         const p = byTop.get(cur);

@@ -1,0 +1,664 @@
+// Executes a parsed Containerfile: stages from images, scratch or earlier stages; each RUN runs in
+// a container through the same conmon + OCI runtime path as `pier run`; COPY/ADD write into a
+// working container's rootfs; every step is committed as an image (metadata-only steps without a
+// layer) and remembered in the build cache under a key of parent image + step + inputs, so an
+// unchanged step is reused.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { PassThrough, Writable } from 'node:stream';
+import type { BuildOptions, BuildOutput } from '../domain/build';
+import type { LocalContainerEngine } from '../domain/local/containers';
+import type { ImageRecord } from '../storage/images';
+import type { ContainerConfig as ImageConfigBody } from '../image/archive/changes';
+import { parseContainerfile, expandVars, parseKeyValues, Instruction, ParsedFile } from './parser';
+import { loadIgnore } from './ignore';
+import { copyIntoRootfs, CopySource, contentDigest } from './copy';
+import { commitContainer, writeConfigImage } from '../engine/commit';
+import { containerDirs, mountRootfs, unmountRootfs } from '../engine/rootfs';
+import { PierError, UsageError, NotFoundError, errorMessage } from '../util/errors';
+import { immediate } from '../storage/db';
+
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const PREDEFINED_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+
+interface Stage {
+  index: number;
+  name?: string;
+  from: Instruction;
+  steps: Instruction[];
+}
+
+interface StageState {
+  image: ImageRecord;
+  config: ImageConfigBody;
+  args: Record<string, string | undefined>;
+  /** Build args declared in this stage (they enter RUN's environment and cache keys). */
+  declared: Set<string>;
+  author?: string;
+  platform?: { os: string; architecture: string; variant?: string };
+  /** CMD was set in this stage (an ENTRYPOINT only resets an inherited CMD). */
+  cmdSet?: boolean;
+}
+
+export class BuildError extends PierError {}
+
+export class Builder {
+  private readonly store;
+  private readonly stageImages = new Map<string, string>();
+  private readonly tmpContainers = new Set<string>();
+  private readonly opts: BuildOptions;
+  private file = 'Containerfile';
+
+  constructor(private readonly ce: LocalContainerEngine, opts: BuildOptions, private readonly out: BuildOutput) {
+    this.store = ce.store;
+    this.opts = { layers: true, rm: true, pull: 'missing', format: 'oci', ...opts };
+  }
+
+  private print(s: string): void {
+    if (!this.opts.quiet) this.out.write(s.endsWith('\n') ? s : s + '\n');
+  }
+
+  private readContainerfile(): { text: string; file: string } {
+    if (this.opts.containerfileText !== undefined) return { text: this.opts.containerfileText, file: 'Containerfile' };
+    const ctx = this.opts.contextDir;
+    let f = this.opts.containerfile;
+    if (!f) {
+      f = ['Containerfile', 'Dockerfile'].map((n) => path.join(ctx, n)).find((p) => fs.existsSync(p));
+      if (!f) throw new UsageError(`no Containerfile or Dockerfile specified or found in context directory, ${ctx}: no such file or directory`);
+    } else if (!path.isAbsolute(f) && !fs.existsSync(f) && fs.existsSync(path.join(ctx, f))) {
+      f = path.join(ctx, f);
+    }
+    try {
+      return { text: fs.readFileSync(f, 'utf8'), file: f };
+    } catch (e) {
+      throw new UsageError(`reading Containerfile ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(e)}`);
+    }
+  }
+
+  async build(): Promise<{ id: string }> {
+    if (!fs.existsSync(this.opts.contextDir) || !fs.statSync(this.opts.contextDir).isDirectory()) {
+      throw new UsageError(`context directory ${this.opts.contextDir} does not exist or is not a directory`);
+    }
+    const { text, file } = this.readContainerfile();
+    this.file = file;
+    const parsed = parseContainerfile(text, file);
+    const stages = this.stages(parsed);
+    let last = stages.length - 1;
+    if (this.opts.target) {
+      last = stages.findIndex((s) => s.name === this.opts.target!.toLowerCase());
+      if (last < 0) throw new UsageError(`the target "${this.opts.target}" was not found in the provided Containerfile`);
+    }
+    const globalArgs = this.globalArgs(parsed);
+    const unused = new Set(Object.keys(this.opts.buildArgs ?? {}));
+    let result: ImageRecord | undefined;
+    try {
+      for (let i = 0; i <= last; i++) {
+        result = await this.runStage(stages[i], stages.length > 1 ? last + 1 : 1, globalArgs, unused, i === last);
+        this.stageImages.set(String(i), result.id);
+        if (stages[i].name) this.stageImages.set(stages[i].name!, result.id);
+      }
+      const finalImage = await this.finish(result!);
+      if (unused.size && !this.opts.quiet) {
+        this.print(`[Warning] one or more build args were not consumed: [${[...unused].sort().join(' ')}]`);
+      }
+      return { id: finalImage };
+    } finally {
+      for (const id of this.tmpContainers) await this.removeContainer(id);
+    }
+  }
+
+  /** Splits the instructions into stages; ARGs before the first FROM are global. */
+  private stages(parsed: ParsedFile): Stage[] {
+    const out: Stage[] = [];
+    for (const ins of parsed.instructions) {
+      if (ins.name === 'FROM') {
+        const m = /^(\S+)(?:\s+as\s+(\S+))?\s*$/i.exec(ins.args);
+        if (!m) throw new BuildError(`${this.file}:${ins.line}: invalid FROM: ${ins.args}`);
+        out.push({ index: out.length, name: m[2]?.toLowerCase(), from: ins, steps: [] });
+      } else if (!out.length) {
+        if (ins.name !== 'ARG') throw new BuildError(`${this.file}:${ins.line}: no build stage in current context`);
+      } else out[out.length - 1].steps.push(ins);
+    }
+    if (!out.length) throw new BuildError(`${this.file}: no FROM instruction`);
+    return out;
+  }
+
+  private globalArgs(parsed: ParsedFile): Record<string, string | undefined> {
+    const args: Record<string, string | undefined> = {};
+    for (const ins of parsed.instructions) {
+      if (ins.name === 'FROM') break;
+      for (const [k, v] of parseKeyValues(ins.args, false)) {
+        args[k] = this.opts.buildArgs?.[k] ?? (v !== undefined ? expandVars(v, args) : undefined);
+      }
+    }
+    return args;
+  }
+
+  private async resolveBase(ref: string, platform?: string): Promise<ImageRecord> {
+    if (ref.toLowerCase() === 'scratch') return this.scratchImage();
+    const stage = this.stageImages.get(ref.toLowerCase());
+    if (stage) return this.store.images.get(stage)!;
+    const policy = this.opts.pull ?? 'missing';
+    let img: ImageRecord | undefined;
+    if (policy !== 'always') {
+      try { img = this.ce.images.lookup(ref); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
+    }
+    if (!img || policy === 'newer') {
+      if (policy === 'never' && !img) throw new NotFoundError(`${ref}: image not known`);
+      if (policy !== 'never') {
+        try {
+          const ids = await this.ce.images.pull(ref, { platform: platform ?? this.opts.platform, progress: { line: (l: string) => this.print(l) } } as any);
+          img = this.store.images.get(ids[0]);
+        } catch (e) {
+          if (!img) throw e;
+        }
+      }
+    }
+    if (!img) throw new NotFoundError(`${ref}: image not known`);
+    return img;
+  }
+
+  /** An empty image (no layers, empty config) that `FROM scratch` starts from. */
+  private scratchImage(): ImageRecord {
+    const [o, arch, variant] = (this.opts.platform ?? '').split('/');
+    const r = writeConfigImage(this.store, null, {
+      config: {}, createdBy: '', timestamp: 0,
+      platform: this.opts.platform ? { os: o || 'linux', architecture: arch || hostArch(), ...(variant ? { variant } : {}) } : undefined,
+    });
+    return this.store.images.get(r.id)!;
+  }
+
+  private async runStage(stage: Stage, stageCount: number, globalArgs: Record<string, string | undefined>, unused: Set<string>, isLast: boolean): Promise<ImageRecord> {
+    const prefix = stageCount > 1 ? `[${stage.index + 1}/${stageCount}] ` : '';
+    const total = stage.steps.length + 1;
+    const fromRef = expandVars(stage.from.args.split(/\s+/)[0], globalArgs);
+    this.print(`${prefix}STEP 1/${total}: FROM ${fromRef}${stage.name ? ` AS ${stage.name}` : ''}`);
+    const base = await this.resolveBase(fromRef, stage.from.flags.platform as string | undefined);
+    const baseCfg = JSON.parse(base.configRaw);
+    const state: StageState = {
+      image: base,
+      config: JSON.parse(JSON.stringify(baseCfg.config ?? {})),
+      args: {},
+      declared: new Set(),
+      platform: { os: baseCfg.os ?? 'linux', architecture: baseCfg.architecture ?? hostArch(), ...(baseCfg.variant ? { variant: baseCfg.variant } : {}) },
+    };
+    for (const k of PREDEFINED_ARGS) if (this.opts.buildArgs?.[k] !== undefined) { state.args[k] = this.opts.buildArgs[k]; unused.delete(k); }
+    // ONBUILD triggers of the base image run first (and are not inherited further).
+    const triggers = (state.config.OnBuild as string[] | undefined) ?? [];
+    delete state.config.OnBuild;
+    const steps: Instruction[] = [];
+    for (const t of triggers) {
+      const p = parseContainerfile(t, `${fromRef} ONBUILD`).instructions;
+      steps.push(...p.map((x) => ({ ...x, line: stage.from.line })));
+    }
+    steps.push(...stage.steps);
+    let n = 1;
+    for (const ins of steps) {
+      n++;
+      const display = ins.original.replace(/\s+/g, ' ');
+      this.print(`${prefix}STEP ${Math.min(n, total + triggers.length)}/${total + triggers.length}: ${display}`);
+      try {
+        await this.step(ins, state, globalArgs, unused);
+      } catch (e) {
+        if (e instanceof BuildError || e instanceof UsageError) throw e;
+        throw new BuildError(`error building at STEP "${display}": ${errorMessage(e)}`);
+      }
+    }
+    if (!isLast) this.print(`--> ${state.image.id.slice(0, 12)}`);
+    return state.image;
+  }
+
+  private cacheKey(state: StageState, ins: Instruction, extra: string): string {
+    const args = [...state.declared].sort().map((k) => `${k}=${state.args[k] ?? ''}`);
+    return createHash('sha256').update(JSON.stringify([state.image.id, ins.name, ins.flags, ins.args, ins.heredocs, args, extra, this.opts.format, this.opts.timestamp ?? null])).digest('hex');
+  }
+
+  private cached(key: string): ImageRecord | undefined {
+    if (!this.opts.layers || this.opts.noCache) return undefined;
+    const row = this.store.db.prepare('SELECT image_id FROM build_cache WHERE key = ?').get(key) as { image_id: string } | undefined;
+    return row ? this.store.images.get(row.image_id) : undefined;
+  }
+
+  private remember(key: string, id: string): void {
+    if (!this.opts.layers) return;
+    immediate(this.store.db, () => {
+      this.store.db.prepare('INSERT INTO build_cache (key, image_id, created) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET image_id = excluded.image_id, created = excluded.created').run(key, id, Date.now());
+    });
+  }
+
+  private vars(state: StageState): Record<string, string | undefined> {
+    const env: Record<string, string> = {};
+    for (const e of (state.config.Env as string[] | undefined) ?? []) {
+      const i = e.indexOf('=');
+      env[e.slice(0, i)] = e.slice(i + 1);
+    }
+    return { ...state.args, ...env };
+  }
+
+  private async step(ins: Instruction, state: StageState, globalArgs: Record<string, string | undefined>, unused: Set<string>): Promise<void> {
+    const cfg = state.config;
+    const vars = this.vars(state);
+    const shellForm = (s: string) => [...((cfg.Shell as string[] | undefined) ?? DEFAULT_SHELL), s];
+    const meta = async (mutate: () => void, createdBy: string) => {
+      const key = this.cacheKey(state, ins, '');
+      const hit = this.cached(key);
+      if (hit) return this.useCache(state, hit);
+      mutate();
+      const r = writeConfigImage(this.store, state.image, {
+        config: cfg, createdBy, timestamp: this.opts.timestamp, format: this.opts.format, author: state.author, platform: state.platform,
+      });
+      state.image = this.store.images.get(r.id)!;
+      this.remember(key, r.id);
+      this.print(`--> ${r.id.slice(0, 12)}`);
+    };
+    switch (ins.name) {
+      case 'ARG': {
+        for (const [k, v] of parseKeyValues(ins.args, false)) {
+          unused.delete(k);
+          state.declared.add(k);
+          const given = this.opts.buildArgs?.[k];
+          state.args[k] = given !== undefined ? given : v !== undefined ? expandVars(v, vars) : globalArgs[k];
+        }
+        return;
+      }
+      case 'ENV': {
+        const pairs = parseKeyValues(ins.args, true);
+        return meta(() => {
+          let env = [...((cfg.Env as string[] | undefined) ?? [])];
+          const cur = { ...vars };
+          for (const [k, raw] of pairs) {
+            const v = expandVars(raw ?? '', cur);
+            cur[k] = v;
+            env = env.filter((e) => !e.startsWith(k + '='));
+            env.push(`${k}=${v}`);
+          }
+          cfg.Env = env;
+        }, `/bin/sh -c #(nop) ENV ${pairs.map(([k, v]) => `${k}=${expandVars(v ?? '', vars)}`).join(' ')}`);
+      }
+      case 'LABEL': {
+        const pairs = parseKeyValues(ins.args, true);
+        return meta(() => {
+          const labels: Record<string, string> = { ...((cfg.Labels as Record<string, string> | undefined) ?? {}) };
+          for (const [k, v] of pairs) labels[expandVars(k, vars)] = expandVars(v ?? '', vars);
+          cfg.Labels = labels;
+        }, `/bin/sh -c #(nop) LABEL ${ins.args}`);
+      }
+      case 'MAINTAINER':
+        return meta(() => { state.author = ins.args; }, `/bin/sh -c #(nop) MAINTAINER ${ins.args}`);
+      case 'USER': {
+        const u = expandVars(ins.args, vars);
+        return meta(() => { cfg.User = u; }, `/bin/sh -c #(nop) USER ${u}`);
+      }
+      case 'EXPOSE': {
+        const ports = expandVars(ins.args, vars).split(/\s+/).filter(Boolean).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
+        for (const p of ports) if (!/^\d+(-\d+)?\/(tcp|udp|sctp)$/.test(p)) throw new BuildError(`${this.file}:${ins.line}: invalid containerPort: ${p}`);
+        return meta(() => { cfg.ExposedPorts = { ...((cfg.ExposedPorts as Record<string, object>) ?? {}), ...Object.fromEntries(ports.map((p) => [p, {}])) }; }, `/bin/sh -c #(nop) EXPOSE ${ports.join(' ')}`);
+      }
+      case 'VOLUME': {
+        const vols = ins.json ?? expandVars(ins.args, vars).split(/\s+/).filter(Boolean);
+        return meta(() => { cfg.Volumes = { ...((cfg.Volumes as Record<string, object>) ?? {}), ...Object.fromEntries(vols.map((v) => [v, {}])) }; }, `/bin/sh -c #(nop) VOLUME ${JSON.stringify(vols)}`);
+      }
+      case 'STOPSIGNAL': {
+        const sig = expandVars(ins.args, vars);
+        return meta(() => { cfg.StopSignal = sig; }, `/bin/sh -c #(nop) STOPSIGNAL ${sig}`);
+      }
+      case 'CMD': {
+        const cmd = ins.json ?? shellForm(ins.args);
+        state.cmdSet = true;
+        return meta(() => { cfg.Cmd = cmd; }, `/bin/sh -c #(nop) CMD ${JSON.stringify(cmd)}`);
+      }
+      case 'ENTRYPOINT': {
+        const ep = ins.json ?? (ins.args ? shellForm(ins.args) : []);
+        return meta(() => {
+          cfg.Entrypoint = ep;
+          // An ENTRYPOINT resets the CMD inherited from the base image.
+          if (!state.cmdSet) delete cfg.Cmd;
+        }, `/bin/sh -c #(nop) ENTRYPOINT ${JSON.stringify(ep)}`);
+      }
+      case 'SHELL': {
+        if (!ins.json || !ins.json.length) throw new BuildError(`${this.file}:${ins.line}: SHELL requires the arguments to be in JSON form`);
+        return meta(() => { cfg.Shell = ins.json!; }, `/bin/sh -c #(nop) SHELL ${JSON.stringify(ins.json)}`);
+      }
+      case 'ONBUILD': {
+        const trigger = ins.args;
+        const kw = trigger.split(/\s+/)[0].toUpperCase();
+        if (['ONBUILD', 'FROM', 'MAINTAINER'].includes(kw)) throw new BuildError(`${this.file}:${ins.line}: ${kw} isn't allowed as an ONBUILD trigger`);
+        return meta(() => { cfg.OnBuild = [...((cfg.OnBuild as string[] | undefined) ?? []), trigger]; }, `/bin/sh -c #(nop) ONBUILD ${trigger}`);
+      }
+      case 'HEALTHCHECK':
+        return meta(() => { cfg.Healthcheck = this.healthcheck(ins); }, `/bin/sh -c #(nop) HEALTHCHECK ${ins.args}`);
+      case 'WORKDIR': {
+        const dir = path.posix.resolve((cfg.WorkingDir as string | undefined) || '/', expandVars(ins.args, vars));
+        const key = this.cacheKey(state, ins, dir);
+        const hit = this.cached(key);
+        if (hit) return this.useCache(state, hit);
+        cfg.WorkingDir = dir;
+        // The directory exists in the image afterwards, as docker and buildah make it.
+        const id = await this.workingContainer(state);
+        const rootfs = mountRootfs(this.store, id, this.store.images.get(state.image.id)!.topLayer);
+        const target = path.join(rootfs, dir);
+        const existed = fs.existsSync(target);
+        if (!existed) {
+          const u = cfg.User ? this.resolveOwner(rootfs, String(cfg.User)) : { uid: 0, gid: 0 };
+          fs.mkdirSync(target, { recursive: true, mode: 0o755 });
+          fs.chownSync(target, u.uid, u.gid);
+        }
+        unmountRootfs(this.store, id);
+        if (existed) {
+          await this.removeContainer(id);
+          const r = writeConfigImage(this.store, state.image, { config: cfg, createdBy: `/bin/sh -c #(nop) WORKDIR ${dir}`, timestamp: this.opts.timestamp, format: this.opts.format, platform: state.platform });
+          state.image = this.store.images.get(r.id)!;
+        } else {
+          await this.commitStep(state, id, `/bin/sh -c #(nop) WORKDIR ${dir}`);
+        }
+        this.remember(key, state.image.id);
+        this.print(`--> ${state.image.id.slice(0, 12)}`);
+        return;
+      }
+      case 'RUN':
+        return this.run(ins, state, vars);
+      case 'COPY':
+      case 'ADD':
+        return this.copy(ins, state, vars);
+      default:
+        throw new BuildError(`${this.file}:${ins.line}: unsupported instruction ${ins.name}`);
+    }
+  }
+
+  private useCache(state: StageState, hit: ImageRecord): void {
+    this.print(`--> Using cache ${hit.id}`);
+    state.image = hit;
+    state.config = JSON.parse(hit.configRaw).config ?? {};
+    this.print(`--> ${hit.id.slice(0, 12)}`);
+  }
+
+  private healthcheck(ins: Instruction): Record<string, unknown> {
+    const rest = ins.args.trim();
+    if (/^NONE$/i.test(rest)) return { Test: ['NONE'] };
+    const m = /^CMD\s+([\s\S]*)$/i.exec(rest);
+    if (!m) throw new BuildError(`${this.file}:${ins.line}: HEALTHCHECK requires NONE or CMD`);
+    let test: string[];
+    try {
+      const j = JSON.parse(m[1]);
+      test = Array.isArray(j) ? ['CMD', ...j] : ['CMD-SHELL', m[1]];
+    } catch {
+      test = ['CMD-SHELL', m[1]];
+    }
+    const dur = (v: string | string[] | undefined) => {
+      if (v === undefined) return undefined;
+      const mm = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(String(v));
+      if (!mm) throw new BuildError(`${this.file}:${ins.line}: invalid duration ${v}`);
+      return Math.round(Number(mm[1]) * { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[mm[2] as 'ms']);
+    };
+    const hc: Record<string, unknown> = { Test: test };
+    const f = ins.flags;
+    if (f.interval) hc.Interval = dur(f.interval);
+    if (f.timeout) hc.Timeout = dur(f.timeout);
+    if (f['start-period']) hc.StartPeriod = dur(f['start-period']);
+    if (f.retries) hc.Retries = Number(f.retries);
+    return hc;
+  }
+
+  /** A container from the current image that nothing runs in (for COPY, ADD, WORKDIR). */
+  private async workingContainer(state: StageState): Promise<string> {
+    const { id } = await this.ce.create({ image: state.image.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never', labels: { 'io.pier.build': 'true' } });
+    this.tmpContainers.add(id);
+    return id;
+  }
+
+  private async removeContainer(id: string): Promise<void> {
+    this.tmpContainers.delete(id);
+    await this.ce.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+  }
+
+  /** Commits a working container as the stage's next image. */
+  private async commitStep(state: StageState, id: string, createdBy: string): Promise<void> {
+    const c = this.ce.containers.get(id)!;
+    const r = await commitContainer(this.store, c, {
+      config: state.config, createdBy, historyComment: '', format: this.opts.format, timestamp: this.opts.timestamp, skipEnginePaths: true,
+      author: state.author,
+    });
+    state.image = this.store.images.get(r.id)!;
+    await this.removeContainer(id);
+  }
+
+  private resolveOwner(rootfs: string, spec: string): { uid: number; gid: number } {
+    const { resolveUser } = require('../engine/spec') as typeof import('../engine/spec');
+    const u = resolveUser(rootfs, spec);
+    return { uid: u.uid, gid: u.gid };
+  }
+
+  private async run(ins: Instruction, state: StageState, vars: Record<string, string | undefined>): Promise<void> {
+    const cfg = state.config;
+    const shell = (cfg.Shell as string[] | undefined) ?? DEFAULT_SHELL;
+    let argv: string[];
+    if (ins.json) argv = ins.json;
+    else if (ins.heredocs.length) {
+      const h = ins.heredocs[0];
+      const bare = ins.args.replace(/<<-?(["']?)[A-Za-z_][A-Za-z0-9_]*\1/g, '').trim();
+      const body = h.quoted ? h.content : expandVars(h.content, vars);
+      // `RUN <<EOF` runs the heredoc as a script; `RUN cmd <<EOF` feeds it to cmd, as a shell would.
+      argv = bare ? [...shell, `${ins.args}\n${ins.heredocs.map((x) => x.content + x.name).join('\n')}`] : [...shell, body];
+    } else argv = [...shell, ins.args];
+    const mounts: string[] = [];
+    const secretsUsed: string[] = [];
+    const cleanups: (() => void)[] = [];
+    for (const m of (ins.flags.mount as string[] | undefined) ?? []) mounts.push(await this.runMount(m, state, secretsUsed, cleanups));
+    const argEnv = [...state.declared].filter((k) => state.args[k] !== undefined).map((k) => `${k}=${state.args[k]}`);
+    for (const k of PREDEFINED_ARGS) if (state.args[k] !== undefined && !state.declared.has(k)) argEnv.push(`${k}=${state.args[k]}`);
+    const secretDigest = secretsUsed.map((id) => createHash('sha256').update(fs.readFileSync(this.opts.secrets![id])).digest('hex')).join(',');
+    const key = this.cacheKey(state, ins, secretDigest);
+    const hit = this.cached(key);
+    if (hit) { cleanups.forEach((f) => f()); return this.useCache(state, hit); }
+    const network = (ins.flags.network as string | undefined) ?? this.opts.network ?? 'host';
+    let id: string | undefined;
+    try {
+      ({ id } = await this.ce.create({
+        image: state.image.id, entrypoint: [], command: argv, env: argEnv, user: (cfg.User as string) || undefined,
+        workdir: (cfg.WorkingDir as string) || undefined, network: network === 'default' ? 'bridge' : network, mounts,
+        pull: 'never', labels: { 'io.pier.build': 'true' }, ...(this.opts.noHosts ? { addHost: [] } : {}),
+        ulimits: undefined,
+      }));
+      this.tmpContainers.add(id);
+      // This process owns the container's clean-up (conmon's exit command steps aside).
+      const marker = this.ce.lifecycle.attachedMarker(id);
+      fs.mkdirSync(path.dirname(marker), { recursive: true });
+      fs.writeFileSync(marker, String(process.pid));
+      const sink = new Writable({ write: (chunk, _e, cb) => { if (!this.opts.quiet) this.out.write(chunk.toString()); cb(); } });
+      const stdin = new PassThrough();
+      stdin.end();
+      const code = await this.ce.start(id, { attach: true }, { stdin, stdout: sink, stderr: sink });
+      await this.ce.lifecycle.cleanup(id).catch(() => undefined);
+      fs.rmSync(marker, { force: true });
+      if (code !== 0) {
+        if (!this.opts.forceRm && this.opts.rm === false) this.tmpContainers.delete(id);
+        throw new BuildError(`error building at STEP "${ins.original.replace(/\s+/g, ' ')}": while running runtime: exit status ${code ?? 1}`);
+      }
+      this.pruneMountPoints(id, state.image, mounts.map((m) => /(?:^|,)destination=([^,]+)/.exec(m)?.[1]).filter((x): x is string => !!x));
+      await this.commitStep(state, id, `/bin/sh -c ${ins.json ? JSON.stringify(ins.json) : ins.args}`);
+      this.remember(key, state.image.id);
+      this.print(`--> ${state.image.id.slice(0, 12)}`);
+    } finally {
+      cleanups.forEach((f) => f());
+    }
+  }
+
+  /**
+   * The runtime creates missing mount points (empty files and directories) in the container's
+   * upper layer: they are not part of the step's result, so they are removed before the commit,
+   * with the parent directories created for them.
+   */
+  private pruneMountPoints(id: string, image: ImageRecord, targets: string[]): void {
+    const upper = containerDirs(this.store, id).diff;
+    const lowers = this.store.driver === 'overlay'
+      ? (image.topLayer ? this.store.layers.chain(image.topLayer).map((l) => this.store.layers.diffDir(l.id)) : [])
+      : (image.topLayer ? [this.store.layers.diffDir(image.topLayer)] : []);
+    const inImage = (rel: string) => lowers.some((l) => fs.lstatSync(path.join(l, rel), { throwIfNoEntry: false }));
+    for (const t of targets) {
+      const comps = t.split('/').filter(Boolean);
+      for (let i = comps.length; i >= 1; i--) {
+        const rel = comps.slice(0, i).join('/');
+        if (inImage(rel)) break;
+        const p = path.join(upper, rel);
+        const st = fs.lstatSync(p, { throwIfNoEntry: false });
+        if (!st) continue;
+        if (st.isDirectory() ? fs.readdirSync(p).length === 0 : st.isFile() && st.size === 0) fs.rmSync(p, { recursive: true, force: true });
+        else break;
+      }
+    }
+  }
+
+  /** RUN --mount=type=bind|cache|tmpfs|secret,... → a --mount value for the RUN container. */
+  private async runMount(spec: string, state: StageState, secrets: string[], cleanups: (() => void)[]): Promise<string> {
+    const kv: Record<string, string> = {};
+    for (const part of spec.split(',')) {
+      const i = part.indexOf('=');
+      kv[i < 0 ? part : part.slice(0, i)] = i < 0 ? 'true' : part.slice(i + 1);
+    }
+    const type = kv.type ?? 'bind';
+    const target = kv.target ?? kv.dst ?? kv.destination;
+    const ro = kv.rw === 'true' || kv.readwrite === 'true' ? '' : ',ro';
+    switch (type) {
+      case 'bind': {
+        if (!target) throw new BuildError('RUN --mount=type=bind needs a target');
+        let root = this.opts.contextDir;
+        if (kv.from) root = await this.imageRootfs(kv.from, cleanups);
+        const src = safeJoin(root, kv.source ?? kv.src ?? '.');
+        return `type=bind,source=${src},destination=${target}${kv.rw === 'true' ? '' : ',ro'}`;
+      }
+      case 'cache': {
+        if (!target) throw new BuildError('RUN --mount=type=cache needs a target');
+        const idName = createHash('sha256').update(kv.id ?? target).digest('hex').slice(0, 32);
+        const dir = path.join(this.store.graphRoot, 'build-cache-mounts', idName);
+        fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+        if (kv.uid || kv.gid) fs.chownSync(dir, Number(kv.uid ?? 0), Number(kv.gid ?? 0));
+        return `type=bind,source=${dir},destination=${target}`;
+      }
+      case 'tmpfs':
+        if (!target) throw new BuildError('RUN --mount=type=tmpfs needs a target');
+        return `type=tmpfs,destination=${target}${kv.size ? `,tmpfs-size=${kv.size}` : ''}`;
+      case 'secret': {
+        const id = kv.id ?? path.basename(target ?? '');
+        const file = this.opts.secrets?.[id];
+        if (!file) {
+          if (kv.required === 'true') throw new BuildError(`secret ${id} not found`);
+          throw new BuildError(`secret ${id} was not provided (use --secret id=${id},src=FILE)`);
+        }
+        secrets.push(id);
+        return `type=bind,source=${path.resolve(file)},destination=${target ?? `/run/secrets/${id}`},ro`;
+      }
+      default:
+        throw new BuildError(`unsupported RUN --mount type "${type}"${ro ? '' : ''}`);
+    }
+  }
+
+  /** The mounted rootfs of a stage or image (for COPY --from and RUN --mount from=). */
+  private async imageRootfs(ref: string, cleanups: (() => void)[]): Promise<string> {
+    const img = this.stageImages.has(ref.toLowerCase()) ? this.store.images.get(this.stageImages.get(ref.toLowerCase())!)! : await this.resolveBase(ref);
+    const { id } = await this.ce.create({ image: img.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never', labels: { 'io.pier.build': 'true' } });
+    this.tmpContainers.add(id);
+    const rootfs = mountRootfs(this.store, id, img.topLayer);
+    cleanups.push(() => { unmountRootfs(this.store, id); });
+    return rootfs;
+  }
+
+  private async copy(ins: Instruction, state: StageState, vars: Record<string, string | undefined>): Promise<void> {
+    const isAdd = ins.name === 'ADD';
+    const cfg = state.config;
+    const words = ins.json ?? splitArgs(ins.args);
+    if (words.length < 2 && !ins.heredocs.length) throw new BuildError(`${this.file}:${ins.line}: ${ins.name} requires at least two arguments`);
+    const expanded = words.map((w) => expandVars(w, vars));
+    const dest = expanded[expanded.length - 1];
+    const srcs = expanded.slice(0, -1);
+    const cleanups: (() => void)[] = [];
+    try {
+      const from = ins.flags.from as string | undefined;
+      const root = from ? await this.imageRootfs(expandVars(from, vars), cleanups) : this.opts.contextDir;
+      const ignore = from ? undefined : loadIgnore(this.opts.contextDir, this.opts.ignoreFile);
+      const sources: CopySource[] = [];
+      for (const h of ins.heredocs) {
+        sources.push({ kind: 'content', name: h.name, content: h.quoted ? h.content : expandVars(h.content, vars) });
+      }
+      for (const s of srcs) {
+        if (ins.heredocs.some((h) => new RegExp(`^<<-?["']?${h.name}["']?$`).test(s))) continue;
+        if (isAdd && /^https?:\/\//.test(s)) { sources.push({ kind: 'url', url: s, checksum: ins.flags.checksum as string | undefined }); continue; }
+        sources.push({ kind: 'path', root, pattern: s, ignore: ignore && !ignore.empty ? ignore : undefined, fromContext: !from });
+      }
+      const digest = await contentDigest(sources);
+      const key = this.cacheKey(state, ins, digest);
+      const hit = this.cached(key);
+      if (hit) return this.useCache(state, hit);
+      const id = await this.workingContainer(state);
+      const rootfs = mountRootfs(this.store, id, state.image.topLayer);
+      try {
+        const chown = ins.flags.chown ? this.resolveOwner(rootfs, expandVars(ins.flags.chown as string, vars)) : undefined;
+        const chmod = ins.flags.chmod ? parseInt(ins.flags.chmod as string, 8) : undefined;
+        if (chmod !== undefined && (Number.isNaN(chmod) || chmod > 0o7777)) throw new BuildError(`${this.file}:${ins.line}: invalid --chmod ${ins.flags.chmod}`);
+        await copyIntoRootfs(rootfs, sources, dest, {
+          workdir: (cfg.WorkingDir as string) || '/', chown, chmod, extractArchives: isAdd, multiple: srcs.length > 1 || ins.heredocs.length > 1,
+        });
+      } finally {
+        unmountRootfs(this.store, id);
+      }
+      await this.commitStep(state, id, `/bin/sh -c #(nop) ${ins.name} ${srcs.join(' ')} ${dest}`.replace(/\s+/g, ' '));
+      this.remember(key, state.image.id);
+      this.print(`--> ${state.image.id.slice(0, 12)}`);
+    } finally {
+      cleanups.forEach((f) => f());
+    }
+  }
+
+  /** Build-wide labels and annotations, --squash-all, the tags; prints COMMIT and the id. */
+  private async finish(img: ImageRecord): Promise<string> {
+    const tags = this.opts.tags ?? [];
+    const { normalizeLocalName } = require('../image/lookup') as typeof import('../image/lookup');
+    const names = tags.map((t) => normalizeLocalName(t));
+    this.print(`COMMIT${names.length ? ' ' + names[0] : ''}`);
+    let id = img.id;
+    const cfg = JSON.parse(img.configRaw);
+    const extraLabels = this.opts.labels ?? {};
+    if (Object.keys(extraLabels).length) {
+      const config = { ...(cfg.config ?? {}), Labels: { ...(cfg.config?.Labels ?? {}), ...extraLabels } };
+      id = writeConfigImage(this.store, img, { config, createdBy: `/bin/sh -c #(nop) LABEL ${Object.entries(extraLabels).map(([k, v]) => `${k}=${v}`).join(' ')}`, timestamp: this.opts.timestamp, format: this.opts.format }).id;
+    }
+    if (this.opts.squashAll) {
+      const cur = this.store.images.get(id)!;
+      const { id: cid } = await this.ce.create({ image: cur.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never' });
+      this.tmpContainers.add(cid);
+      const c = this.ce.containers.get(cid)!;
+      const r = await commitContainer(this.store, c, {
+        config: JSON.parse(cur.configRaw).config ?? {}, squash: true, createdBy: '/bin/sh -c #(nop) squashed', historyComment: '',
+        format: this.opts.format, timestamp: this.opts.timestamp, skipEnginePaths: true,
+      });
+      await this.removeContainer(cid);
+      id = r.id;
+    }
+    for (const n of names) this.store.images.addName(id, n);
+    this.print(`--> ${id.slice(0, 12)}`);
+    for (const n of names) this.print(`Successfully tagged ${n}`);
+    if (this.opts.quiet) this.out.write(id + '\n');
+    else this.out.write(id + '\n');
+    return id;
+  }
+}
+
+/** COPY/ADD arguments: whitespace-separated, with the usual quotes. */
+function splitArgs(s: string): string[] {
+  const { splitWords } = require('./parser') as typeof import('./parser');
+  return splitWords(s).map((w) => w.value);
+}
+
+/** `rel` under `root`, refusing paths that leave it. */
+export function safeJoin(root: string, rel: string): string {
+  const p = path.resolve(root, rel.replace(/^\/+/, ''));
+  if (p !== root && !p.startsWith(root.endsWith('/') ? root : root + '/')) throw new BuildError(`${rel}: path is outside of the build context`);
+  return p;
+}
+
+function hostArch(): string {
+  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[process.arch] ?? process.arch;
+}
+
+export { os };

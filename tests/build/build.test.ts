@@ -1,0 +1,329 @@
+// `pier build` over a corpus of Containerfiles, with RUN steps through conmon + runc: each resulting
+// image's config is inspected and its files checked by running it.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { TestStore, busyboxStore } from '../helpers/cli';
+
+let s: TestStore;
+let n = 0;
+
+/** A fresh context directory with the given files (Containerfile included). */
+function context(files: Record<string, string>): string {
+  const dir = path.join(s.dir, `ctx-${++n}`);
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+function build(dir: string, args: string[] = []): { out: string; id: string } {
+  const r = s.run(['build', ...args, dir]);
+  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return { out: r.stdout, id: lines[lines.length - 1] };
+}
+
+const cfg = (img: string) => JSON.parse(s.ok(['image', 'inspect', img]))[0].Config;
+const runIn = (img: string, ...cmd: string[]) => s.ok(['run', '--rm', '--network', 'none', img, ...cmd]);
+
+before(async () => {
+  s = await busyboxStore();
+});
+after(() => {
+  s.run(['rm', '-a', '-f', '-t', '0']);
+  s.cleanup();
+});
+
+describe('build', () => {
+  test('a simple build: config from ENV/WORKDIR/LABEL/EXPOSE/CMD, files from COPY and RUN; no-change rebuild is all cache', () => {
+    const dir = context({
+      'Containerfile': [
+        'FROM localhost/busybox',
+        'ARG GREETING=hello',
+        'ENV APP=/app NAME="pier build"',
+        'WORKDIR $APP',
+        'COPY hello.txt ./',
+        'RUN echo "$GREETING from $NAME" > greet.txt && cat greet.txt',
+        'LABEL org.test=yes',
+        'EXPOSE 8080',
+        'CMD ["cat", "/app/greet.txt"]',
+        '',
+      ].join('\n'),
+      'hello.txt': 'hi there\n',
+    });
+    const first = build(dir, ['-t', 'simple']);
+    assert.match(first.out, /^STEP 1\/9: FROM localhost\/busybox$/m);
+    assert.match(first.out, /^STEP 6\/9: RUN echo/m);
+    assert.match(first.out, /^hello from pier build$/m, 'RUN output is shown');
+    assert.match(first.out, /^COMMIT localhost\/simple:latest$/m);
+    assert.match(first.out, /^Successfully tagged localhost\/simple:latest$/m);
+    assert.match(first.id, /^[0-9a-f]{64}$/);
+    const c = cfg('simple');
+    assert.ok(c.Env.includes('APP=/app'));
+    assert.ok(c.Env.includes('NAME=pier build'));
+    assert.ok(!c.Env.some((e: string) => e.startsWith('GREETING=')), 'ARG values are not persisted');
+    assert.equal(c.WorkingDir, '/app');
+    assert.equal(c.Labels['org.test'], 'yes');
+    assert.ok('8080/tcp' in c.ExposedPorts);
+    assert.deepEqual(c.Cmd, ['cat', '/app/greet.txt']);
+    assert.equal(s.ok(['run', '--rm', '--network', 'none', 'simple']), 'hello from pier build\n');
+    assert.equal(runIn('simple', 'cat', '/app/hello.txt'), 'hi there\n');
+    // No change: every step is a cache hit and the same image comes out.
+    const again = build(dir, ['-t', 'simple']);
+    assert.equal(again.id, first.id);
+    assert.equal((again.out.match(/--> Using cache/g) ?? []).length, 7);
+    assert.doesNotMatch(again.out, /^hello from pier build$/m, 'RUN did not run again');
+    // A changed copied file reruns from the COPY on; the steps before it stay cached.
+    fs.writeFileSync(path.join(dir, 'hello.txt'), 'changed\n');
+    const changed = build(dir, ['-t', 'simple']);
+    assert.notEqual(changed.id, first.id);
+    assert.equal((changed.out.match(/--> Using cache/g) ?? []).length, 2, changed.out);
+    assert.match(changed.out, /^hello from pier build$/m);
+    assert.equal(runIn('simple', 'cat', '/app/hello.txt'), 'changed\n');
+    // --no-cache runs everything.
+    assert.doesNotMatch(build(dir, ['--no-cache']).out, /Using cache/);
+    // Intermediate images are hidden from `images` (shown with -a), as podman does.
+    const listed = s.ok(['images', '--format', '{{.ID}}']).split('\n').filter(Boolean);
+    assert.ok(listed.length < s.ok(['images', '-a', '--format', '{{.ID}}']).split('\n').filter(Boolean).length);
+    assert.equal(s.ok(['ps', '-a', '-q']), '', 'no build containers are left');
+  });
+
+  test('multi-stage: COPY --from a stage, FROM a previous stage, --target', () => {
+    const dir = context({
+      'Containerfile': [
+        'FROM localhost/busybox AS builder',
+        'RUN mkdir -p /out && echo built > /out/artifact',
+        'FROM builder AS extended',
+        'RUN echo more >> /out/artifact',
+        'FROM localhost/busybox',
+        'COPY --from=extended /out/artifact /artifact',
+        'COPY --from=0 /out /from-first/',
+        'CMD ["cat", "/artifact"]',
+      ].join('\n'),
+    });
+    const r = build(dir, ['-t', 'multi']);
+    assert.match(r.out, /^\[1\/3\] STEP 1\/2: FROM localhost\/busybox AS builder$/m);
+    assert.match(r.out, /^\[3\/3\] STEP 2\/4: COPY --from=extended/m);
+    assert.equal(s.ok(['run', '--rm', '--network', 'none', 'multi']), 'built\nmore\n');
+    assert.equal(runIn('multi', 'cat', '/from-first/artifact'), 'built\n');
+    const t = build(dir, ['-t', 'only-builder', '--target', 'builder']);
+    assert.doesNotMatch(t.out, /\[3\/3\]/);
+    assert.equal(runIn('only-builder', 'cat', '/out/artifact'), 'built\n');
+    const bad = s.run(['build', '--target', 'nope', dir]);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /target "nope" was not found/);
+  });
+
+  test('.containerignore with exceptions; .dockerignore when there is no .containerignore', () => {
+    const dir = context({
+      'Containerfile': 'FROM localhost/busybox\nCOPY . /ctx/\n',
+      '.containerignore': '*.log\nsecret/\n!keep.log\n**/tmp\n',
+      'a.txt': 'a', 'debug.log': 'x', 'keep.log': 'k', 'secret/key': 'k', 'sub/tmp': 't', 'sub/ok': 'o',
+    });
+    build(dir, ['-t', 'ignored']);
+    const listing = runIn('ignored', 'find', '/ctx', '-type', 'f').split('\n').filter(Boolean).sort();
+    assert.deepEqual(listing, ['/ctx/.containerignore', '/ctx/Containerfile', '/ctx/a.txt', '/ctx/keep.log', '/ctx/sub/ok']);
+    const dir2 = context({ 'Dockerfile': 'FROM localhost/busybox\nCOPY . /ctx/\n', '.dockerignore': 'b.txt\n', 'a.txt': 'a', 'b.txt': 'b' });
+    build(dir2, ['-t', 'dockerignored']);
+    assert.deepEqual(runIn('dockerignored', 'ls', '-A', '/ctx').split('\n').filter(Boolean).sort(), ['.dockerignore', 'Dockerfile', 'a.txt']);
+  });
+
+  test('ARG scoping: global ARG in FROM, redeclared in the stage; --build-arg overrides; ENV expands ARG', () => {
+    const dir = context({
+      'Containerfile': [
+        'ARG BASE=localhost/busybox',
+        'ARG VERSION=1.0',
+        'FROM $BASE',
+        'RUN echo "before:[$VERSION]" > /v1',
+        'ARG VERSION',
+        'ARG FLAVOR=plain',
+        'ENV IMAGE_VERSION=${VERSION}-${FLAVOR} EMPTY=${UNSET:-fallback}',
+        'RUN echo "after:[$VERSION] $IMAGE_VERSION $EMPTY" > /v2',
+      ].join('\n'),
+    });
+    build(dir, ['-t', 'args', '--build-arg', 'VERSION=2.5']);
+    assert.equal(runIn('args', 'cat', '/v1'), 'before:[]\n', 'a global ARG is not visible in a stage until redeclared');
+    assert.equal(runIn('args', 'cat', '/v2'), 'after:[2.5] 2.5-plain fallback\n');
+    assert.ok(cfg('args').Env.includes('IMAGE_VERSION=2.5-plain'));
+    // A different build arg value is a different cache key.
+    const other = build(dir, ['-t', 'args2', '--build-arg', 'VERSION=3']);
+    assert.match(other.out, /after|STEP/);
+    assert.equal(runIn('args2', 'cat', '/v2'), 'after:[3] 3-plain fallback\n');
+  });
+
+  test('USER and WORKDIR: RUN as the user; WORKDIR is created; COPY --chown/--chmod', () => {
+    const dir = context({
+      'Containerfile': [
+        'FROM localhost/busybox',
+        'USER tester',
+        'WORKDIR /home/tester/work',
+        'COPY --chown=tester:tester --chmod=640 data.txt ./',
+        'RUN id -u > uid && id -g >> uid && pwd >> uid',
+      ].join('\n'),
+      'data.txt': 'data',
+    });
+    build(dir, ['-t', 'user']);
+    assert.equal(cfg('user').User, 'tester');
+    assert.equal(runIn('user', 'cat', '/home/tester/work/uid'), '1000\n1000\n/home/tester/work\n');
+    assert.equal(runIn('user', 'stat', '-c', '%u:%g %a', '/home/tester/work/data.txt'), '1000:1000 640\n');
+  });
+
+  test('heredocs in RUN and COPY', () => {
+    const dir = context({
+      'Containerfile': [
+        'FROM localhost/busybox',
+        'ENV WHO=heredoc',
+        'RUN <<EOF',
+        'echo "line one" > /h1',
+        'echo "from $WHO" >> /h1',
+        'EOF',
+        'COPY <<EOT /etc/greeting',
+        'hello $WHO',
+        'EOT',
+        'RUN cat <<EOF > /h2',
+        'fed to cat',
+        'EOF',
+      ].join('\n'),
+    });
+    build(dir, ['-t', 'heredoc']);
+    assert.equal(runIn('heredoc', 'cat', '/h1'), 'line one\nfrom heredoc\n');
+    assert.equal(runIn('heredoc', 'cat', '/etc/greeting'), 'hello heredoc\n');
+    assert.equal(runIn('heredoc', 'cat', '/h2'), 'fed to cat\n');
+  });
+
+  test('RUN --mount: cache mounts persist between builds; bind mounts of the context; secrets stay out of the image', () => {
+    const secret = path.join(s.dir, 'token.txt');
+    fs.writeFileSync(secret, 's3cret');
+    const dir = context({
+      'Containerfile': [
+        'FROM localhost/busybox',
+        'RUN --mount=type=cache,target=/cache echo run >> /cache/log && wc -l < /cache/log > /count',
+        'RUN --mount=type=bind,source=input.txt,target=/mnt/input cat /mnt/input > /copied',
+        'RUN --mount=type=secret,id=token cat /run/secrets/token > /seen-secret-length && wc -c < /run/secrets/token > /secret-len',
+        'RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /tmpfs-seen',
+      ].join('\n'),
+      'input.txt': 'from the context\n',
+    });
+    build(dir, ['-t', 'mounts', '--secret', `id=token,src=${secret}`]);
+    assert.equal(runIn('mounts', 'cat', '/count').trim(), '1');
+    assert.equal(runIn('mounts', 'cat', '/copied'), 'from the context\n');
+    assert.equal(runIn('mounts', 'cat', '/secret-len').trim(), '6');
+    assert.equal(runIn('mounts', 'sh', '-c', 'test -e /run/secrets/token && echo present || echo absent'), 'absent\n');
+    assert.equal(runIn('mounts', 'cat', '/tmpfs-seen'), 'x\n');
+    assert.equal(runIn('mounts', 'sh', '-c', 'ls /scratch 2>/dev/null | wc -l').trim(), '0');
+    build(dir, ['-t', 'mounts', '--no-cache', '--secret', `id=token,src=${secret}`]);
+    assert.equal(runIn('mounts', 'cat', '/count').trim(), '2', 'the cache mount kept the first build\'s file');
+  });
+
+  test('ONBUILD triggers run in the child build; ENTRYPOINT, SHELL, STOPSIGNAL, VOLUME, HEALTHCHECK', () => {
+    build(context({ 'Containerfile': 'FROM localhost/busybox\nONBUILD RUN touch /onbuild-ran\nONBUILD COPY marker.txt /\n' }), ['-t', 'onbuild-base']);
+    assert.deepEqual(cfg('onbuild-base').OnBuild, ['RUN touch /onbuild-ran', 'COPY marker.txt /']);
+    const dir = context({
+      'Containerfile': [
+        'FROM onbuild-base',
+        'SHELL ["/bin/sh", "-ec"]',
+        'RUN echo shell-ok > /shell',
+        'ENTRYPOINT ["echo", "ep"]',
+        'STOPSIGNAL SIGINT',
+        'VOLUME /data',
+        'HEALTHCHECK --interval=30s --retries=2 CMD true',
+      ].join('\n'),
+      'marker.txt': 'marker\n',
+    });
+    build(dir, ['-t', 'onbuild-child']);
+    assert.equal(runIn('onbuild-child', 'x').trim(), 'ep x');
+    const c = cfg('onbuild-child');
+    assert.equal(c.OnBuild ?? null, null, 'triggers are not inherited further');
+    assert.equal(c.StopSignal, 'SIGINT');
+    assert.ok('/data' in c.Volumes);
+    assert.deepEqual(c.Entrypoint, ['echo', 'ep']);
+    const img = JSON.parse(s.ok(['image', 'inspect', 'onbuild-child']))[0];
+    assert.deepEqual(img.Config.Healthcheck?.Test ?? img.HealthCheck?.Test, ['CMD-SHELL', 'true']);
+    assert.equal(s.ok(['run', '--rm', '--network', 'none', '--entrypoint', 'cat', 'onbuild-child', '/marker.txt', '/shell']), 'marker\nshell-ok\n');
+    assert.equal(s.ok(['run', '--rm', '--network', 'none', '--entrypoint', 'ls', 'onbuild-child', '/onbuild-ran']), '/onbuild-ran\n');
+  });
+
+  test('--timestamp builds are reproducible; --squash-all gives one layer; --iidfile; -f - and a tarball context', () => {
+    const dir = context({ 'Containerfile': 'FROM localhost/busybox\nCOPY f /f\nRUN echo x > /made\n', f: 'f' });
+    const a = build(dir, ['--no-cache', '--timestamp', '1700000000']).id;
+    const b = build(dir, ['--no-cache', '--timestamp', '1700000000']).id;
+    assert.equal(a, b, 'same digest twice');
+    assert.equal(JSON.parse(s.ok(['image', 'inspect', a]))[0].Created.slice(0, 19), '2023-11-14T22:13:20');
+    const iid = path.join(s.dir, 'iid');
+    const sq = build(dir, ['--squash-all', '-t', 'squashed', '--iidfile', iid]).id;
+    assert.equal(fs.readFileSync(iid, 'utf8'), `sha256:${sq}`);
+    assert.equal(JSON.parse(s.ok(['image', 'inspect', 'squashed']))[0].RootFS.Layers.length, 1);
+    assert.equal(runIn('squashed', 'cat', '/made'), 'x\n');
+    // Containerfile on stdin
+    const r = s.run(['build', '-t', 'stdin-file', '-f', '-', dir], { input: 'FROM localhost/busybox\nRUN echo from-stdin > /s\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(runIn('stdin-file', 'cat', '/s'), 'from-stdin\n');
+    // A tarball as the context
+    const tarball = path.join(s.dir, 'ctx.tar');
+    spawnSync('tar', ['-cf', tarball, '-C', dir, '.']);
+    build(tarball, ['-t', 'from-tar']);
+    assert.equal(runIn('from-tar', 'cat', '/f'), 'f');
+  });
+
+  test('ADD extracts local tarballs and fetches URLs with --checksum', async () => {
+    const payload = 'downloaded content\n';
+    const sum = createHash('sha256').update(payload).digest('hex');
+    const server = http.createServer((_req, res) => res.end(payload));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as any).port;
+    try {
+      const dir = context({ 'Containerfile': '' });
+      fs.mkdirSync(path.join(dir, 'src'));
+      fs.writeFileSync(path.join(dir, 'src', 'inner.txt'), 'inside the tar\n');
+      spawnSync('tar', ['-czf', path.join(dir, 'bundle.tar.gz'), '-C', path.join(dir, 'src'), '.']);
+      fs.writeFileSync(path.join(dir, 'Containerfile'), [
+        'FROM localhost/busybox',
+        'ADD bundle.tar.gz /unpacked/',
+        `ADD --checksum=sha256:${sum} http://127.0.0.1:${port}/file.txt /downloads/`,
+      ].join('\n'));
+      // The HTTP server runs in this process: the build must not block its event loop.
+      const ok = await s.runAsync(['build', '-t', 'added', dir]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(runIn('added', 'cat', '/unpacked/inner.txt'), 'inside the tar\n');
+      assert.equal(runIn('added', 'cat', '/downloads/file.txt'), payload);
+      fs.writeFileSync(path.join(dir, 'Containerfile'), `FROM localhost/busybox\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/file.txt /x\n`);
+      const bad = await s.runAsync(['build', dir]);
+      assert.equal(bad.code, 125);
+      assert.match(bad.stderr, /checksum mismatch/);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('errors: a syntax error names file and line; a failing RUN reports its exit code and leaves nothing; escaping the context is refused', () => {
+    const syntax = context({ 'Containerfile': 'FROM localhost/busybox\nRUN true\nFROBNICATE now\n' });
+    const r1 = s.run(['build', syntax]);
+    assert.equal(r1.code, 125);
+    assert.match(r1.stderr, /Containerfile:3: unknown instruction: FROBNICATE/);
+    const before = s.ok(['images', '-a', '-q']);
+    const failing = context({ 'Containerfile': 'FROM localhost/busybox\nRUN echo partial > /p\nRUN exit 3\n' });
+    const r2 = s.run(['build', '--no-cache', failing]);
+    assert.equal(r2.code, 125);
+    assert.match(r2.stderr, /error building at STEP "RUN exit 3": while running runtime: exit status 3/);
+    assert.equal(s.ok(['ps', '-a', '-q']), '', 'no intermediate containers are left');
+    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(path.join(s.root, 'overlay-containers')) || l.includes(`${s.root}/containers/`));
+    assert.deepEqual(mounts, [], 'no mounts are left');
+    assert.ok(s.ok(['images', '-a', '-q']).split('\n').length >= before.split('\n').length);
+    const escape = context({ 'Containerfile': 'FROM localhost/busybox\nCOPY ../outside /x\n' });
+    fs.writeFileSync(path.join(path.dirname(escape), 'outside'), 'nope');
+    const r3 = s.run(['build', escape]);
+    assert.equal(r3.code, 125);
+    assert.match(r3.stderr, /outside of the build context/);
+    const missing = context({ 'Containerfile': 'FROM localhost/busybox\nCOPY nothere /x\n' });
+    const r4 = s.run(['build', missing]);
+    assert.equal(r4.code, 125);
+    assert.match(r4.stderr, /no such file or directory/);
+    assert.equal(s.ok(['ps', '-a', '-q']), '');
+  });
+});
