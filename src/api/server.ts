@@ -167,7 +167,12 @@ export class ApiService {
       if ('methodMismatch' in m) throw new ApiError(405, `method not allowed`);
       let bodyPromise: Promise<Buffer> | undefined;
       const readBody = () => {
-        if (!bodyPromise) bodyPromise = readAll(req, MAX_JSON_BODY, head);
+        if (!bodyPromise) {
+          // An upgraded request's body arrived with the upgrade (in `head`), up to Content-Length.
+          bodyPromise = socket
+            ? Promise.resolve((head ?? Buffer.alloc(0)).subarray(0, Number(req.headers['content-length'] ?? 0)))
+            : readAll(req, MAX_JSON_BODY, head);
+        }
         return bodyPromise;
       };
       const r: ApiRequest = {
@@ -195,7 +200,9 @@ export class ApiService {
           if (socket) {
             const hdr = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
             socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${hdr}\r\n`);
-            if (head && head.length) socket.unshift(head);
+            // A body read with json()/body() came out of `head`; what follows it is stream data.
+            const used = bodyPromise ? Math.min(head?.length ?? 0, Number(req.headers['content-length'] ?? 0)) : 0;
+            if (head && head.length > used) socket.unshift(head.subarray(used));
             return socket;
           }
           // A plain request: answer 200 and hand over the raw connection (output only is reliable here).

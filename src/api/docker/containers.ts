@@ -1,0 +1,500 @@
+// Docker Engine API: containers (create, start, attach, wait, logs, inspect, list, stop, kill,
+// restart, pause, unpause, rename, top, resize, delete, prune) and exec sessions, over the
+// domain's ContainerEngine plus the local engine's attach/start hooks for hijacked connections.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough, Writable, Duplex } from 'node:stream';
+import type { Router, ApiRequest } from '../router';
+import { ApiError } from '../errors';
+import type { CreateOptions, ContainerSummary } from '../../domain/containers';
+import type { LocalContainerEngine } from '../../domain/local/containers';
+import { NotFoundError, ConflictError } from '../../util/errors';
+import { randomId } from '../../util/digest';
+import { signalName } from '../../util/signals';
+
+const RAW = 'application/vnd.docker.raw-stream';
+const MUX = 'application/vnd.docker.multiplexed-stream';
+
+function local(r: ApiRequest): LocalContainerEngine {
+  return r.engines.containers() as LocalContainerEngine;
+}
+
+/** Docker's stream framing: [stream, 0, 0, 0, size (BE32)] + payload. */
+export function frame(stream: 1 | 2, data: Buffer | string): Buffer {
+  const b = Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const h = Buffer.alloc(8);
+  h[0] = stream;
+  h.writeUInt32BE(b.length, 4);
+  return Buffer.concat([h, b]);
+}
+
+function sink(out: Duplex | NodeJS.WritableStream, stream: 1 | 2, mux: boolean): Writable {
+  return new Writable({
+    write(chunk: Buffer, _e, cb) {
+      if ((out as Duplex).destroyed) { cb(); return; }
+      out.write(mux ? frame(stream, chunk) : chunk);
+      cb();
+    },
+  });
+}
+
+const bool = (v: string | null, dflt = false) => (v === null ? dflt : v === '1' || v === 'true' || v === 'True');
+
+/** `{"status":["running"],"label":["a=b"]}` → our `key=value` filters. */
+export function dockerFilters(q: string | null): string[] {
+  if (!q) return [];
+  let f: Record<string, string[] | Record<string, boolean>>;
+  try { f = JSON.parse(q); } catch { throw new ApiError(400, `invalid filter: ${q}`); }
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(f ?? {})) {
+    const values = Array.isArray(v) ? v : Object.keys(v).filter((x) => (v as Record<string, boolean>)[x]);
+    for (const x of values) out.push(`${k}=${x}`);
+  }
+  return out;
+}
+
+function ns(n: unknown): number | undefined {
+  return typeof n === 'number' && n > 0 ? n / 1e9 : undefined;
+}
+
+/** A Docker create body → the domain's create options. */
+export function createOptionsFromDocker(body: any, name: string | null): CreateOptions {
+  if (!body || typeof body !== 'object') throw new ApiError(400, 'invalid JSON body: an object is required');
+  if (typeof body.Image !== 'string' || !body.Image) throw new ApiError(400, 'Config.Image is required');
+  const hc = body.HostConfig ?? {};
+  const str = (v: unknown, what: string): string[] | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+    throw new ApiError(400, `json: cannot unmarshal ${typeof v} into Go struct field ${what} of type []string`);
+  };
+  const o: CreateOptions = {
+    image: body.Image,
+    command: str(body.Cmd, 'Config.Cmd') ?? [],
+    entrypoint: str(body.Entrypoint, 'Config.Entrypoint'),
+    name: name ?? undefined,
+    env: str(body.Env, 'Config.Env'),
+    labels: body.Labels ?? undefined,
+    workdir: body.WorkingDir || undefined,
+    user: body.User || undefined,
+    hostname: body.Hostname || undefined,
+    tty: !!body.Tty,
+    interactive: !!body.OpenStdin,
+    stopSignal: body.StopSignal || undefined,
+    stopTimeout: typeof body.StopTimeout === 'number' ? body.StopTimeout : undefined,
+    expose: body.ExposedPorts ? Object.keys(body.ExposedPorts) : undefined,
+    rm: !!hc.AutoRemove,
+    privileged: !!hc.Privileged,
+    capAdd: hc.CapAdd ?? undefined,
+    capDrop: hc.CapDrop ?? undefined,
+    memory: hc.Memory || undefined,
+    memorySwap: hc.MemorySwap || undefined,
+    cpus: hc.NanoCpus ? hc.NanoCpus / 1e9 : undefined,
+    cpuShares: hc.CpuShares || undefined,
+    pidsLimit: hc.PidsLimit || undefined,
+    dns: hc.Dns?.length ? hc.Dns : undefined,
+    dnsSearch: hc.DnsSearch?.length ? hc.DnsSearch : undefined,
+    dnsOption: hc.DnsOptions?.length ? hc.DnsOptions : undefined,
+    addHost: hc.ExtraHosts?.length ? hc.ExtraHosts : undefined,
+    readOnly: !!hc.ReadonlyRootfs,
+    securityOpt: hc.SecurityOpt?.length ? hc.SecurityOpt : undefined,
+    init: !!hc.Init,
+    shmSize: hc.ShmSize || undefined,
+    sysctl: hc.Sysctls ? Object.entries(hc.Sysctls).map(([k, v]) => `${k}=${v}`) : undefined,
+    ipc: hc.IpcMode || undefined,
+    pid: hc.PidMode || undefined,
+    uts: hc.UTSMode || undefined,
+    logDriver: hc.LogConfig?.Type && hc.LogConfig.Type !== 'json-file' ? hc.LogConfig.Type : undefined,
+    publishAll: !!hc.PublishAllPorts,
+    ulimits: hc.Ulimits?.length ? hc.Ulimits.map((u: any) => `${u.Name}=${u.Soft}:${u.Hard}`) : undefined,
+    restart: hc.RestartPolicy?.Name ? { name: hc.RestartPolicy.Name, maximumRetryCount: hc.RestartPolicy.MaximumRetryCount ?? 0 } : undefined,
+    volumes: [...(hc.Binds ?? []), ...Object.keys(body.Volumes ?? {})],
+    mounts: (hc.Mounts ?? []).map((m: any) => {
+      const parts = [`type=${(m.Type ?? 'bind').toLowerCase()}`];
+      if (m.Source) parts.push(`source=${m.Source}`);
+      parts.push(`destination=${m.Target}`);
+      if (m.ReadOnly) parts.push('ro');
+      if (m.TmpfsOptions?.SizeBytes) parts.push(`tmpfs-size=${m.TmpfsOptions.SizeBytes}`);
+      return parts.join(',');
+    }),
+    tmpfs: hc.Tmpfs ? Object.entries(hc.Tmpfs).map(([p, opts]) => (opts ? `${p}:${opts}` : p)) : undefined,
+    pull: 'never',
+  };
+  if (body.Healthcheck?.Test?.length) {
+    if (body.Healthcheck.Test[0] === 'NONE') o.noHealthcheck = true;
+    else o.healthcheck = { Test: body.Healthcheck.Test, Interval: body.Healthcheck.Interval, Timeout: body.Healthcheck.Timeout, StartPeriod: body.Healthcheck.StartPeriod, Retries: body.Healthcheck.Retries };
+  }
+  const publish: string[] = [];
+  for (const [port, bindings] of Object.entries(hc.PortBindings ?? {})) {
+    for (const b of (bindings as any[]) ?? [{}]) publish.push(`${b?.HostIp ? b.HostIp + ':' : ''}${b?.HostPort ?? ''}:${port}`);
+  }
+  if (publish.length) o.publish = publish;
+  const mode: string = hc.NetworkMode ?? '';
+  const endpoints: Record<string, any> = body.NetworkingConfig?.EndpointsConfig ?? {};
+  if (mode && mode !== 'default' && mode !== 'bridge') {
+    if (/^(host|none|container:.+|ns:.+)$/.test(mode)) o.network = mode;
+    else o.networks = [mode];
+  }
+  const eps = Object.entries(endpoints).filter(([n]) => n !== 'bridge' && n !== 'default');
+  if (eps.length) {
+    o.networks = eps.map(([n, e]) => {
+      const opts: string[] = [];
+      for (const a of e?.Aliases ?? []) opts.push(`alias=${a}`);
+      if (e?.IPAMConfig?.IPv4Address) opts.push(`ip=${e.IPAMConfig.IPv4Address}`);
+      return opts.length ? `${n}:${opts.join(',')}` : n;
+    });
+  }
+  for (const k of Object.keys(o) as (keyof CreateOptions)[]) if (o[k] === undefined) delete o[k];
+  if (!o.volumes?.length) delete o.volumes;
+  if (!o.mounts?.length) delete o.mounts;
+  return o;
+}
+
+function dockerState(status: string): string {
+  return ({ configured: 'created', initialized: 'created', stopped: 'exited', stopping: 'running', removing: 'removing' } as Record<string, string>)[status] ?? status;
+}
+
+function dockerStatus(c: ContainerSummary, now = Date.now()): string {
+  const { humanDuration } = require('../../cli/format/units') as typeof import('../../cli/format/units');
+  const since = (t: number) => humanDuration(now - t * 1000);
+  switch (c.State) {
+    case 'running': return `Up ${since(c.StartedAt)}`;
+    case 'paused': return `Up ${since(c.StartedAt)} (Paused)`;
+    case 'exited': case 'stopped': return `Exited (${c.ExitCode}) ${since(c.ExitedAt)} ago`;
+    default: return 'Created';
+  }
+}
+
+export function listEntry(c: ContainerSummary): Record<string, unknown> {
+  const ports = ((c.Ports ?? []) as any[]).flatMap((p) => Array.from({ length: p.range || 1 }, (_, i) => ({
+    IP: p.host_ip || '0.0.0.0', PrivatePort: p.container_port + i, PublicPort: p.host_port + i, Type: p.protocol,
+  })));
+  return {
+    Id: c.Id, Names: c.Names.map((n) => `/${n}`), Image: c.Image, ImageID: c.ImageID ? `sha256:${c.ImageID}` : '',
+    Command: (c.Command ?? []).join(' '), Created: c.Created, Ports: ports, Labels: c.Labels ?? {},
+    State: dockerState(c.State), Status: dockerStatus(c),
+    HostConfig: { NetworkMode: c.Networks.length ? c.Networks[0] : 'default' },
+    NetworkSettings: { Networks: Object.fromEntries(c.Networks.map((n) => [n, {}])) },
+    Mounts: c.Mounts.map((m) => ({ Destination: m })),
+    SizeRw: c.Size?.rwSize, SizeRootFs: c.Size?.rootFsSize,
+  };
+}
+
+/** The engine's inspect (podman's shape) adjusted to what Docker clients read. */
+export function dockerInspect(i: any): Record<string, unknown> {
+  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const [k, v] of Object.entries(i.NetworkSettings?.Ports ?? {})) ports[k] = v as any;
+  return {
+    ...i,
+    Name: `/${i.Name}`,
+    Image: i.Image ? `sha256:${i.Image}` : '',
+    State: { ...i.State, Status: dockerState(i.State?.Status ?? 'created') },
+    Config: { ...i.Config, StopSignal: typeof i.Config?.StopSignal === 'number' ? signalName(i.Config.StopSignal) : i.Config?.StopSignal, Entrypoint: typeof i.Config?.Entrypoint === 'string' ? (i.Config.Entrypoint ? i.Config.Entrypoint.split(' ') : null) : i.Config?.Entrypoint, ExposedPorts: i.Config?.ExposedPorts ?? {} },
+    NetworkSettings: { ...i.NetworkSettings, Ports: ports },
+    HostConfig: { ...i.HostConfig, NetworkMode: i.HostConfig?.NetworkMode === 'bridge' ? 'default' : i.HostConfig?.NetworkMode },
+  };
+}
+
+/** Attachments waiting for /start: the container's streams go to these connections. */
+const pendingAttach = new Map<string, { stdin: NodeJS.ReadableStream | null; stdout: Writable; stderr: Writable; socket: Duplex }[]>();
+
+async function findId(r: ApiRequest): Promise<string> {
+  try {
+    return local(r).containers.lookup(r.params.id.replace(/^\//, '')).id;
+  } catch (e) {
+    if (e instanceof NotFoundError) throw new ApiError(404, `No such container: ${r.params.id}`);
+    throw e;
+  }
+}
+
+async function startContainer(r: ApiRequest, id: string): Promise<void> {
+  const ce = local(r);
+  const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
+  const waiting = pendingAttach.get(id) ?? [];
+  pendingAttach.delete(id);
+  await ce.lifecycle.start(id, waiting.length ? {
+    beforeStart: async (_c, bundle) => {
+      for (const w of waiting) {
+        const session = await attach({ dir: bundle, stdin: w.stdin, stdout: w.stdout, stderr: w.stderr, detachKeys: '' });
+        session.done.then(() => w.socket.end(), () => w.socket.destroy());
+        w.socket.on('close', () => session.detach());
+      }
+    },
+  } : {});
+}
+
+/** Waits for a condition; resolves with the exit code (removed containers: their last one). */
+async function waitFor(r: ApiRequest, id: string, condition: string, abort: AbortSignal): Promise<number> {
+  const ce = local(r);
+  const { readExitCode } = require('../../engine/conmon') as typeof import('../../engine/conmon');
+  const t0 = Date.now() - 1000;
+  let seenRunning = false;
+  let last = 0;
+  for (;;) {
+    if (abort.aborted) return last;
+    const rec = ce.containers.get(id);
+    if (!rec) return readExitCode(ce.lifecycle.exitDir, id) ?? last;
+    const c = ce.lifecycle.sync(rec);
+    const st = c.state.status;
+    if (st === 'running' || st === 'paused' || st === 'stopping') seenRunning = true;
+    const stopped = st === 'exited' || st === 'stopped';
+    if (stopped) last = c.state.exitCode;
+    if (condition === 'not-running' && (stopped || st === 'created' || st === 'configured')) return last;
+    // next-exit: an exit after the wait began (a fast container may start and stop between two looks).
+    if (condition === 'next-exit' && stopped && (seenRunning || (c.state.finishedAt && Date.parse(c.state.finishedAt) >= t0))) return last;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+const execs = new Map<string, { container: string; opts: any; running: boolean; exitCode: number | null; pid: number }>();
+
+export function registerContainerRoutes(router: Router): void {
+  router.post('/containers/create', async (r) => {
+    const body = await r.json();
+    const name = r.query.get('name');
+    const o = createOptionsFromDocker(body, name);
+    const ce = local(r);
+    try { ce.images.lookup(o.image); } catch (e) {
+      if (e instanceof NotFoundError) throw new ApiError(404, `No such image: ${o.image}`);
+      throw e;
+    }
+    try {
+      const { id, warnings } = await ce.create(o);
+      r.send(201, { Id: id, Warnings: warnings });
+    } catch (e) {
+      if (e instanceof ConflictError) throw new ApiError(409, `Conflict. ${(e as Error).message}`);
+      throw e;
+    }
+  });
+
+  router.get('/containers/json', async (r) => {
+    const all = bool(r.query.get('all'));
+    const limit = Number(r.query.get('limit') ?? -1);
+    const filters = dockerFilters(r.query.get('filters'));
+    let rows = await local(r).list({ all: all || filters.length > 0, size: bool(r.query.get('size')), filters });
+    const { filterContainers } = require('../../cli/commands/containers') as typeof import('../../cli/commands/containers');
+    if (filters.length) rows = filterContainers(rows, filters);
+    if (!all && filters.length) rows = rows.filter((c) => filters.some((f) => f.startsWith('status=')) || c.State === 'running' || c.State === 'paused');
+    if (limit > 0) rows = rows.slice(0, limit);
+    r.send(200, rows.map(listEntry));
+  });
+
+  router.get('/containers/{id}/json', async (r) => {
+    const id = await findId(r);
+    r.send(200, dockerInspect(await local(r).inspect(id, { size: bool(r.query.get('size')) })));
+  });
+
+  router.post('/containers/{id}/start', async (r) => {
+    const id = await findId(r);
+    const c = local(r).lifecycle.sync(local(r).containers.get(id)!);
+    if (c.state.status === 'running') { r.send(304); return; }
+    await startContainer(r, id);
+    r.send(204);
+  });
+
+  router.post('/containers/{id}/stop', async (r) => {
+    const id = await findId(r);
+    const c = local(r).lifecycle.sync(local(r).containers.get(id)!);
+    if (c.state.status !== 'running' && c.state.status !== 'paused') { r.send(304); return; }
+    const t = r.query.get('t') ?? r.query.get('timeout');
+    await local(r).stop(id, { timeout: t !== null ? Number(t) : undefined });
+    r.send(204);
+  });
+
+  router.post('/containers/{id}/restart', async (r) => {
+    const id = await findId(r);
+    const t = r.query.get('t');
+    await local(r).restart(id, { timeout: t !== null ? Number(t) : undefined });
+    r.send(204);
+  });
+
+  router.post('/containers/{id}/kill', async (r) => {
+    const id = await findId(r);
+    const c = local(r).lifecycle.sync(local(r).containers.get(id)!);
+    if (c.state.status !== 'running' && c.state.status !== 'paused') throw new ApiError(409, `Container ${id} is not running`);
+    await local(r).kill(id, r.query.get('signal') || 'KILL');
+    r.send(204);
+  });
+
+  router.post('/containers/{id}/pause', async (r) => { await local(r).pause(await findId(r)); r.send(204); });
+  router.post('/containers/{id}/unpause', async (r) => { await local(r).unpause(await findId(r)); r.send(204); });
+
+  router.post('/containers/{id}/rename', async (r) => {
+    const name = r.query.get('name');
+    if (!name) throw new ApiError(400, 'name is required');
+    await local(r).rename(await findId(r), name);
+    r.send(204);
+  });
+
+  router.post('/containers/{id}/resize', async (r) => {
+    const id = await findId(r);
+    const { resizeTerminal } = require('../../engine/attach') as typeof import('../../engine/attach');
+    const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
+    try { resizeTerminal(containerDirs(local(r).store, id).userdata, Number(r.query.get('h')), Number(r.query.get('w'))); } catch { /* not a tty */ }
+    r.send(200, {});
+  });
+
+  router.post('/containers/{id}/wait', async (r) => {
+    const id = await findId(r);
+    const condition = r.query.get('condition') ?? 'not-running';
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new ApiError(400, `invalid condition: ${condition}`);
+    const abort = new AbortController();
+    r.req.socket.on('close', () => abort.abort());
+    // Headers go out at once (the Docker CLI waits for them before starting the container).
+    r.res!.writeHead(200, { 'Content-Type': 'application/json' });
+    r.res!.flushHeaders();
+    let code: number;
+    if (condition === 'removed') {
+      code = await waitFor(r, id, 'next-exit', abort.signal);
+      while (!abort.signal.aborted && local(r).containers.get(id)) await new Promise((res) => setTimeout(res, 50));
+    } else code = await waitFor(r, id, condition, abort.signal);
+    r.res!.end(JSON.stringify({ StatusCode: code, Error: null }) + '\n');
+  });
+
+  router.delete('/containers/{id}', async (r) => {
+    const id = await findId(r);
+    const force = bool(r.query.get('force'));
+    const c = local(r).lifecycle.sync(local(r).containers.get(id)!);
+    if (!force && (c.state.status === 'running' || c.state.status === 'paused')) {
+      throw new ApiError(409, `You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`);
+    }
+    await local(r).remove(id, { force, volumes: bool(r.query.get('v')), timeout: 0 });
+    r.send(204);
+  });
+
+  router.post('/containers/prune', async (r) => {
+    const rows = await local(r).list({ all: true });
+    const deleted: string[] = [];
+    for (const c of rows) {
+      if (c.State !== 'exited' && c.State !== 'created' && c.State !== 'stopped') continue;
+      await local(r).remove(c.Id, { force: false }).then(() => deleted.push(c.Id), () => undefined);
+    }
+    r.send(200, { ContainersDeleted: deleted, SpaceReclaimed: 0 });
+  });
+
+  router.get('/containers/{id}/top', async (r) => {
+    const id = await findId(r);
+    const { LocalContainerOps } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
+    const ops = new LocalContainerOps(local(r) as any);
+    const args = (r.query.get('ps_args') ?? '').split(/\s+/).filter(Boolean);
+    const rows = await ops.top(id, args);
+    r.send(200, { Titles: rows[0] ?? [], Processes: rows.slice(1) });
+  });
+
+  router.get('/containers/{id}/logs', async (r) => {
+    const id = await findId(r);
+    const c = local(r).containers.get(id)!;
+    const tty = !!c.config.create.tty;
+    const wantOut = bool(r.query.get('stdout'));
+    const wantErr = bool(r.query.get('stderr'));
+    if (!wantOut && !wantErr) throw new ApiError(400, 'Bad parameters: you must choose at least one stream');
+    const res = r.res!;
+    res.writeHead(200, { 'Content-Type': tty ? RAW : MUX });
+    const tail = r.query.get('tail');
+    const since = r.query.get('since');
+    const until = r.query.get('until');
+    const abort = new AbortController();
+    r.req.socket.on('close', () => abort.abort());
+    await local(r).logs([id], {
+      follow: bool(r.query.get('follow')), timestamps: bool(r.query.get('timestamps')),
+      tail: tail && tail !== 'all' ? Number(tail) : undefined,
+      since: since && since !== '0' ? since : undefined, until: until && until !== '0' ? until : undefined,
+    }, {
+      stdout: (b) => { if (wantOut && !res.destroyed) res.write(tty ? b : frame(1, b)); },
+      stderr: (b) => { if (wantErr && !res.destroyed) res.write(tty ? b : frame(2, b)); },
+    });
+    res.end();
+  });
+
+  router.post('/containers/{id}/attach', async (r) => {
+    const id = await findId(r);
+    const ce = local(r);
+    const c = ce.lifecycle.sync(ce.containers.get(id)!);
+    const tty = !!c.config.create.tty;
+    const sock = r.hijack(tty ? RAW : MUX);
+    const wantIn = bool(r.query.get('stdin'));
+    let stdin: PassThrough | null = null;
+    if (wantIn) {
+      stdin = new PassThrough();
+      sock.pipe(stdin);
+    } else sock.resume();
+    const stdout = bool(r.query.get('stdout')) ? sink(sock, 1, !tty) : new Writable({ write: (_c, _e, cb) => cb() });
+    const stderr = bool(r.query.get('stderr')) ? sink(sock, 2, !tty) : new Writable({ write: (_c, _e, cb) => cb() });
+    if (c.state.status === 'running') {
+      const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
+      const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
+      const session = await attach({ dir: containerDirs(ce.store, id).userdata, stdin, stdout, stderr, detachKeys: r.query.get('detachKeys') ?? '' });
+      sock.on('close', () => session.detach());
+      await session.done;
+      sock.end();
+      return;
+    }
+    // Not running yet: the streams are connected when the container starts (docker run).
+    const list = pendingAttach.get(id) ?? [];
+    list.push({ stdin, stdout, stderr, socket: sock });
+    pendingAttach.set(id, list);
+    await new Promise<void>((resolve) => sock.on('close', () => resolve()));
+  });
+
+  // ----- exec
+
+  router.post('/containers/{id}/exec', async (r) => {
+    const id = await findId(r);
+    const body = (await r.json()) ?? {};
+    if (!Array.isArray(body.Cmd) || !body.Cmd.length) throw new ApiError(400, 'No exec command specified');
+    const c = local(r).lifecycle.sync(local(r).containers.get(id)!);
+    if (c.state.status !== 'running') throw new ApiError(409, `Container ${id} is not running`);
+    const execId = randomId();
+    execs.set(execId, {
+      container: id, running: false, exitCode: null, pid: 0,
+      opts: { command: body.Cmd, tty: !!body.Tty, interactive: !!body.AttachStdin, env: body.Env ?? undefined, user: body.User || undefined, workdir: body.WorkingDir || undefined, privileged: !!body.Privileged, detachKeys: '' },
+    });
+    r.send(201, { Id: execId });
+  });
+
+  router.post('/exec/{id}/start', async (r) => {
+    const e = execs.get(r.params.id);
+    if (!e) throw new ApiError(404, `No such exec instance: ${r.params.id}`);
+    if (e.running) throw new ApiError(409, `Exec ${r.params.id} is already running`);
+    const body = (await r.json()) ?? {};
+    e.running = true;
+    const ce = local(r);
+    if (body.Detach) {
+      const devnull = new Writable({ write: (_c, _en, cb) => cb() });
+      ce.exec(e.container, { ...e.opts, interactive: false }, { stdin: null, stdout: devnull, stderr: devnull })
+        .then((code) => { e.exitCode = code; }, () => { e.exitCode = 126; }).finally(() => { e.running = false; });
+      r.send(200, {});
+      return;
+    }
+    const tty = !!e.opts.tty;
+    const sock = r.hijack(tty ? RAW : MUX);
+    let stdin: PassThrough | null = null;
+    if (e.opts.interactive) { stdin = new PassThrough(); sock.pipe(stdin); } else sock.resume();
+    try {
+      e.exitCode = await ce.exec(e.container, e.opts, { stdin, stdout: sink(sock, 1, !tty), stderr: sink(sock, 2, !tty) });
+    } catch (err) {
+      e.exitCode = 126;
+      if (!sock.destroyed) sock.write(tty ? Buffer.from(String((err as Error).message) + '\n') : frame(2, String((err as Error).message) + '\n'));
+    } finally {
+      e.running = false;
+      sock.end();
+    }
+  });
+
+  router.get('/exec/{id}/json', async (r) => {
+    const e = execs.get(r.params.id);
+    if (!e) throw new ApiError(404, `No such exec instance: ${r.params.id}`);
+    r.send(200, {
+      ID: r.params.id, Running: e.running, ExitCode: e.exitCode, ContainerID: e.container, OpenStdin: !!e.opts.interactive,
+      OpenStdout: true, OpenStderr: true, ProcessConfig: { entrypoint: e.opts.command[0], arguments: e.opts.command.slice(1), tty: !!e.opts.tty, privileged: !!e.opts.privileged, user: e.opts.user ?? '' },
+      Pid: e.pid, CanRemove: !e.running, DetachKeys: '',
+    });
+  });
+
+  router.post('/exec/{id}/resize', async (r) => {
+    if (!execs.get(r.params.id)) throw new ApiError(404, `No such exec instance: ${r.params.id}`);
+    r.send(201, {});
+  });
+}
+
+export { fs, path };

@@ -1,0 +1,90 @@
+// The Docker CLI (a real docker 28.x client) against pier's API socket: run, ps, logs, exec,
+// inspect, images, stop, rm, exit codes and published ports.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { TestStore, busyboxStore } from '../helpers/cli';
+import { startService, Service } from '../helpers/api';
+
+let s: TestStore;
+let svc: Service;
+
+function docker(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${svc.socket}` }, encoding: 'utf8', input, timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+function ok(args: string[], input?: string): string {
+  const r = docker(args, input);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}\nservice: ${svc.stderr()}`);
+  return r.stdout;
+}
+
+before(async () => {
+  s = await busyboxStore();
+  svc = await startService(s);
+});
+after(async () => {
+  await svc.stop();
+  s.run(['rm', '-a', '-f', '-t', '0']);
+  s.cleanup();
+});
+
+describe('docker CLI through pier system service', () => {
+  test('docker run --rm prints the output, returns the exit code and leaves nothing', () => {
+    assert.equal(ok(['run', '--rm', '--network', 'none', 'localhost/busybox', 'echo', 'hello from docker']), 'hello from docker\n');
+    const r = docker(['run', '--rm', '--network', 'none', 'localhost/busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    assert.equal(s.ok(['ps', '-a', '-q']), '', 'the --rm containers are gone');
+    const missing = docker(['run', '--rm', '--pull', 'never', 'localhost/nosuchimage']);
+    assert.notEqual(missing.code, 0);
+  });
+
+  test('run -d, ps, inspect, logs, exec, stop, rm', () => {
+    const id = ok(['run', '-d', '--name', 'dweb', '--network', 'none', 'localhost/busybox', 'sh', '-c', 'echo started; exec sleep 100']).trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const ps = ok(['ps', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.Status}}']);
+    assert.match(ps, new RegExp(`^${id.slice(0, 12)} dweb localhost/busybox(:latest)? Up`, 'm'));
+    assert.equal(ok(['inspect', '--format', '{{.State.Running}} {{.Name}} {{.Config.Image}}', 'dweb']).trim(), 'true /dweb localhost/busybox');
+    assert.equal(ok(['exec', 'dweb', 'sh', '-c', 'echo in-exec; exit 0']), 'in-exec\n');
+    assert.equal(docker(['exec', 'dweb', 'sh', '-c', 'exit 4']).code, 4);
+    assert.equal(ok(['exec', '-i', 'dweb', 'cat'], 'piped stdin\n'), 'piped stdin\n');
+    for (let i = 0; i < 50 && !ok(['logs', 'dweb']).includes('started'); i++) spawnSync('sleep', ['0.1']);
+    assert.equal(ok(['logs', 'dweb']), 'started\n');
+    ok(['stop', '-t', '1', 'dweb']);
+    assert.equal(ok(['inspect', '--format', '{{.State.Status}}', 'dweb']).trim(), 'exited');
+    assert.match(ok(['ps', '-a', '--filter', 'name=dweb', '--format', '{{.Names}}']), /dweb/);
+    ok(['rm', 'dweb']);
+    const gone = docker(['inspect', 'dweb']);
+    assert.notEqual(gone.code, 0);
+    assert.match(gone.stderr, /No such/i);
+  });
+
+  test('images, tag, rmi', () => {
+    assert.match(ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /localhost\/busybox:latest/);
+    ok(['tag', 'localhost/busybox', 'localhost/retagged:v1']);
+    assert.match(ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /localhost\/retagged:v1/);
+    ok(['rmi', 'localhost/retagged:v1']);
+    assert.doesNotMatch(ok(['images', '--format', '{{.Repository}}:{{.Tag}}']), /retagged/);
+    assert.match(ok(['image', 'inspect', '--format', '{{.Id}}', 'localhost/busybox']), /^sha256:[0-9a-f]{64}$/m);
+  });
+
+  test('a published port answers from the host', async () => {
+    ok(['run', '-d', '--name', 'dport', '-p', '127.0.0.1::8080', 'localhost/busybox', 'sh', '-c', 'mkdir -p /w && echo via-docker > /w/index.html && exec httpd -f -p 8080 -h /w']);
+    const port = ok(['port', 'dport', '8080/tcp']).trim().split('\n')[0];
+    const m = /:(\d+)$/.exec(port);
+    assert.ok(m, port);
+    let body = '';
+    for (let i = 0; i < 50 && !body; i++) {
+      body = await new Promise<string>((resolve) => {
+        http.get({ host: '127.0.0.1', port: Number(m![1]), path: '/index.html' }, (res) => {
+          let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b));
+        }).on('error', () => setTimeout(() => resolve(''), 100));
+      });
+    }
+    assert.equal(body, 'via-docker\n');
+    ok(['rm', '-f', 'dport']);
+  });
+});
