@@ -108,7 +108,9 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
     publishAll: !!hc.PublishAllPorts,
     ulimits: hc.Ulimits?.length ? hc.Ulimits.map((u: any) => `${u.Name}=${u.Soft}:${u.Hard}`) : undefined,
     restart: hc.RestartPolicy?.Name ? { name: hc.RestartPolicy.Name, maximumRetryCount: hc.RestartPolicy.MaximumRetryCount ?? 0 } : undefined,
-    volumes: [...(hc.Binds ?? []), ...Object.keys(body.Volumes ?? {})],
+    // Config.Volumes lists every mount point, Binds/Mounts/Tmpfs included: only the rest are anonymous volumes.
+    volumes: [...(hc.Binds ?? []), ...Object.keys(body.Volumes ?? {}).filter((d) => !(hc.Binds ?? []).some((b: string) => b.split(':')[1] === d)
+      && !(hc.Mounts ?? []).some((m: any) => m.Target === d) && !(d in (hc.Tmpfs ?? {})))],
     mounts: (hc.Mounts ?? []).map((m: any) => {
       const parts = [`type=${(m.Type ?? 'bind').toLowerCase()}`];
       if (m.Source) parts.push(`source=${m.Source}`);

@@ -3,9 +3,11 @@ import type { Router } from '../router';
 import { registerSystemRoutes } from './system';
 import { registerContainerRoutes } from './containers';
 import { registerImageRoutes } from './images';
+import { registerNetworkVolumeRoutes } from './networks-volumes';
 
 export function registerDockerRoutes(router: Router): void {
   registerSystemRoutes(router);
   registerContainerRoutes(router);
   registerImageRoutes(router);
+  registerNetworkVolumeRoutes(router);
 }
