@@ -303,7 +303,12 @@ test('DNS works when /run/systemd/system exists but systemd is not PID 1', async
     } finally {
       for (const d of made) fs.rmdirSync(d);
     }
-    const q = bb(a.ns, 'nslookup', 'two', net.subnets![0].gateway!);
+    // aardvark-dns reloads its records asynchronously after netavark's SIGHUP: allow it a moment.
+    let q = bb(a.ns, 'nslookup', 'two', net.subnets![0].gateway!);
+    for (let i = 0; i < 30 && q.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      q = bb(a.ns, 'nslookup', 'two', net.subnets![0].gateway!);
+    }
     assert.equal(q.code, 0, q.stdout + q.stderr);
     assert.match(q.stdout, new RegExp(containerIPs(rb.status)[0].replace(/\./g, '\\.')));
     assert.ok(containerIPs(ra.status)[0]);
