@@ -11,6 +11,8 @@ const common = {
   format: 'cjs',
   sourcemap: false,
   minifySyntax: true,
+  minifyWhitespace: true,
+  minifyIdentifiers: true,
   legalComments: 'none',
   external: ['better-sqlite3', '*.node'],
   define: { PIER_VERSION: JSON.stringify(pkg.version) },

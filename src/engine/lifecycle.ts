@@ -11,7 +11,7 @@ import { ContainerStore, ContainerRecord } from './container-store';
 import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage } from './rootfs';
 import { writeEtcFiles } from './etc-files';
 import { generateSpec, writeSpec, resolveUser, SpecOptions, NamespaceOptions } from './spec';
-import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
+import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { lock } from '../util/lock';
 import { emitEvent } from './events';
@@ -140,7 +140,7 @@ export class Lifecycle {
       }
       const d = containerDirs(this.store, c.id);
       trace('start: mount');
-      const rootfs = mountRootfs(this.store, c.id, c.config.topLayer);
+      const rootfs = mountRootfs(this.store, c.id, c.config.topLayer, { volatile: !!c.config.create.rm });
       trace('start: spec');
       let netns: string | undefined;
       try {
@@ -379,7 +379,9 @@ export class Lifecycle {
       }
       trace('cleanup: runtime delete');
       if (fs.existsSync(path.join(this.stateRoot(), c.id))) {
-        await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+        // The exit code is recorded, so the process is gone: runc's state can go without a runc process.
+        const quick = readExitCode(this.exitDir, c.id) !== null && deleteStoppedRuncState(this.runtime(), c.id, this.stateRoot());
+        if (!quick) await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
       }
       trace('cleanup: unmount');
       // A `pier mount` by the user keeps the rootfs mounted after the container exits.
@@ -407,11 +409,15 @@ export class Lifecycle {
 
   /** Remove the record and storage; the caller holds the lock and made sure it is stopped. */
   removeNow(c: ContainerRecord): void {
+    trace('remove: state');
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'removing' }));
+    trace('remove: storage');
     removeContainerStorage(this.store, c.id);
     fs.rmSync(path.join(this.exitDir, c.id), { force: true });
+    trace('remove: record');
     this.containers.delete(c.id);
     this.event(c, 'remove');
+    trace('remove: done');
   }
 
   async remove(id: string, opts: { force?: boolean; timeout?: number; removingPod?: boolean }): Promise<ContainerRecord> {

@@ -56,8 +56,18 @@ export function isMounted(target: string): boolean {
   return mounts.split('\n').some((l) => l.split(' ')[4] === esc);
 }
 
+let volatileOk: boolean | undefined;
+/** overlayfs takes `volatile` since Linux 5.10. */
+function volatileSupported(): boolean {
+  if (volatileOk === undefined) {
+    const [maj, min] = require('node:os').release().split('.').map(Number);
+    volatileOk = maj > 5 || (maj === 5 && min >= 10);
+  }
+  return volatileOk;
+}
+
 /** Mount the container's rootfs (idempotent); returns its path. */
-export function mountRootfs(store: Store, id: string, topLayer: string | null): string {
+export function mountRootfs(store: Store, id: string, topLayer: string | null, opts: { volatile?: boolean } = {}): string {
   const d = containerDirs(store, id);
   if (store.driver !== 'overlay') return d.rootfs;
   if (isMounted(d.rootfs)) return d.rootfs;
@@ -68,7 +78,8 @@ export function mountRootfs(store: Store, id: string, topLayer: string | null): 
     fs.mkdirSync(empty, { recursive: true });
     lowers = ['empty'];
   }
-  const data = `lowerdir=${lowers.join(':')},upperdir=${d.diff},workdir=${d.work}`;
+  // `volatile` (as podman uses for --rm containers): no syncs of the upper layer, nor on unmount.
+  const data = `lowerdir=${lowers.join(':')},upperdir=${d.diff},workdir=${d.work}${opts.volatile && volatileSupported() ? ',volatile' : ''}`;
   if (data.length > 4000) throw new PierError(`too many image layers (${lowers.length}) to mount`);
   // Relative lower dirs keep the option string short; the kernel resolves them from our cwd.
   const cwd = process.cwd();

@@ -304,6 +304,37 @@ export async function runtimeDelete(rt: OciRuntime, id: string, opts: RuntimeCal
   if (r.code !== 0 && !GONE.test(r.stderr)) throw ociRuntimeError(rt.name, r.stderr);
 }
 
+/**
+ * What `runc delete` does for a container whose process is known to be gone (conmon wrote its
+ * exit code), without starting a runc process: remove the (empty) cgroups listed in runc's
+ * state.json, then the state directory. False when that cannot be done safely (another runtime,
+ * an unreadable state, a cgroup still in use): the caller then runs `runtime delete`.
+ */
+export function deleteStoppedRuncState(rt: OciRuntime, id: string, root: string): boolean {
+  if (rt.name !== 'runc') return false;
+  const dir = path.join(root, id);
+  let state: { cgroup_paths?: Record<string, string>; init_process_pid?: number };
+  try {
+    state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(dir);
+  }
+  const pid = state.init_process_pid ?? 0;
+  if (pid > 0) {
+    try { process.kill(pid, 0); return false; } catch { /* gone, as expected */ }
+  }
+  const paths = [...new Set(Object.values(state.cgroup_paths ?? {}))].sort((a, b) => b.length - a.length);
+  for (const p of paths) {
+    try {
+      fs.rmdirSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return true;
+}
+
 /** `runtime pause ID`. */
 export async function runtimePause(rt: OciRuntime, id: string, opts: RuntimeCallOptions): Promise<void> {
   const r = await run(rt, opts, ['pause', id]);
