@@ -9,7 +9,7 @@ DEB_PACKAGES=(
   runc crun conmon netavark aardvark-dns slirp4netns passt fuse-overlayfs uidmap catatonit
   iptables golang-github-containers-common docker-registry busybox-static apache2-utils openssl tmux hyperfine
   python3 make g++ git ca-certificates curl zstd
-  python3-docker docker-compose
+  python3-docker docker-compose openssh-server openssh-client
 )
 
 missing=()

@@ -7,9 +7,21 @@ import type { VolumeEngine } from '../domain/volumes';
 import type { Engines } from '../domain/engines';
 import type { LocalEngines } from '../domain/local/engines';
 
+/** Commands pier's remote client supports (paths without the leading `pier `). */
+const REMOTE_COMMANDS = new RegExp('^(' + [
+  '(container )?(ps|ls|list|create|run|start|stop|kill|rm|remove|restart|pause|unpause|rename|logs|wait|exists|init)',
+  '(container )?inspect', 'inspect', 'images', 'image (ls|list|inspect|exists|rm|remove|tag|untag|history|pull)', 'pull', 'rmi', 'tag', 'untag', 'history',
+  'volume (create|ls|list|inspect|rm|remove|prune|exists)', 'pod (create|ps|ls|list|start|stop|restart|kill|pause|unpause|rm|remove|inspect|exists)',
+  'version', 'system version',
+].join('|') + ')$');
+/** Commands that always act locally, even with CONTAINER_HOST set. */
+const REMOTE_LOCAL_ONLY = /^pier (system connection|system service|container cleanup|completion)/;
+
 export class Ctx {
   private _cfg?: EngineConfig;
-  private _engines?: LocalEngines;
+  private _engines?: Engines;
+  /** The service's URI in remote mode (--remote, --url, --connection, CONTAINER_HOST). */
+  remoteUri?: string;
 
   constructor(readonly globals: GlobalOptions, readonly commandName: string) {}
 
@@ -19,6 +31,30 @@ export class Ctx {
   }
 
   /** The engines behind the domain interface: in-process (local) today; a remote client implements the same. */
+  /**
+   * Remote mode: connects the engines to the service (through an ssh tunnel for ssh://) and
+   * refuses the commands the remote client does not offer yet, rather than running them locally.
+   */
+  async prepareRemote(): Promise<void> {
+    const { resolveRemote } = require('../config/connections') as typeof import('../config/connections');
+    if (REMOTE_LOCAL_ONLY.test(this.commandName)) return;
+    const conn = resolveRemote(this.globals);
+    if (!conn) return;
+    if (!REMOTE_COMMANDS.test(this.commandName.replace(/^pier /, ''))) {
+      const { PierError } = require('../util/errors') as typeof import('../util/errors');
+      throw new PierError(`${this.commandName} is not supported in remote mode yet`);
+    }
+    let url = conn.uri;
+    if (url.startsWith('ssh://')) {
+      const { openSshTunnel } = require('../domain/remote/ssh') as typeof import('../domain/remote/ssh');
+      url = `unix://${(await openSshTunnel(url, conn.identity)).socket}`;
+    }
+    const { ApiClient, parseEndpoint } = require('../domain/remote/client') as typeof import('../domain/remote/client');
+    const { RemoteEngines } = require('../domain/remote/engines') as typeof import('../domain/remote/engines');
+    this._engines = new RemoteEngines(new ApiClient(parseEndpoint(url), conn.uri));
+    this.remoteUri = conn.uri;
+  }
+
   get engines(): Engines {
     if (!this._engines) {
       const { LocalEngines } = require('../domain/local/engines') as typeof import('../domain/local/engines');

@@ -46,12 +46,14 @@ export async function main(argv: string[]): Promise<void> {
   trace('parsed');
   const ctx = new Ctx(
     {
+      remote: opts.remote, url: opts.url, connection: opts.connection, identity: opts.identity,
       root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, logLevel: opts.logLevel,
       registriesConf: opts.registriesConf, config: opts.config, runtime: opts.runtime, conmon: opts.conmon, tmpdir: opts.tmpdir,
     },
     commandPath(path),
   );
   try {
+    await ctx.prepareRemote();
     const code = await cmd.run!(ctx, args, { ...opts, changed: parsed.changed });
     await flushStdout();
     process.exit(typeof code === 'number' ? code : 0);

@@ -7,6 +7,10 @@ import { userDirs, UserDirs } from './paths';
 import { log } from '../util/log';
 
 export interface GlobalOptions {
+  remote?: boolean;
+  url?: string;
+  connection?: string;
+  identity?: string;
   root?: string;
   runroot?: string;
   storageDriver?: string;

@@ -1,6 +1,7 @@
 // The Libpod API (/vX.Y.Z/libpod/...): each area registers its routes from its own module.
 import type { Router } from '../router';
 import { dockerVersion } from '../docker/system';
+import { registerLibpodApiRoutes } from './routes';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -11,4 +12,5 @@ export function registerLibpodRoutes(router: Router): void {
   router.get('/libpod/_ping', ping);
   router.head('/libpod/_ping', ping);
   router.get('/libpod/version', (r) => r.send(200, dockerVersion()));
+  registerLibpodApiRoutes(router);
 }

@@ -10,6 +10,7 @@ import { UsageError } from '../../util/errors';
 import { systemOpsCommands } from './system-ops';
 import { eventsCommand } from './events';
 import { serviceCommand } from './service';
+import { connectionGroup } from './connection';
 
 function goArch(): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
@@ -169,6 +170,7 @@ export function systemCommands(): CommandDef[] {
         ...systemOpsCommands(),
         eventsCommand(),
         serviceCommand,
+        connectionGroup(),
       ].sort(byName),
     },
   ];

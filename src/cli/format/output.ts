@@ -107,6 +107,8 @@ export interface ListFormatOptions {
   structType?: string;
   /** Template name used in error messages (default "format"). */
   name?: string;
+  /** Print `headers` as given instead of upper-cased (podman's `system connection ls`). */
+  headersAsIs?: boolean;
   /** Extra template functions. */
   funcs?: Record<string, TemplateFunc>;
 }
@@ -123,7 +125,8 @@ export function formatList(rows: object[], format: string | undefined, defaultTa
   const tmpl = compileFormat(f, { name: opts.name ?? 'format', funcs: opts.funcs });
   let out = '';
   try {
-    if (table && !opts.noHeading) out += tmpl.executeHeader((field) => headerFor(field, opts.headers), [{}]);
+    const header = (field: string) => (opts.headersAsIs && opts.headers?.[field] ? opts.headers[field] : headerFor(field, opts.headers));
+    if (table && !opts.noHeading) out += tmpl.executeHeader(header, [{}]);
     out += tmpl.execute(items);
   } catch (e) {
     if (e instanceof TemplateError) {

@@ -1,0 +1,217 @@
+// The Libpod API (/v4.x.x/libpod/...) over the domain interfaces: containers, images, volumes,
+// pods and system. Lists and inspects answer podman's JSON shapes (the domain objects are
+// podman's). Container and pod creation take podman's SpecGenerator fields that map onto pier's
+// options, plus `pier_create_options` (pier's full CreateOptions, sent by pier's remote client).
+import type { Router, ApiRequest } from '../router';
+import { ApiError } from '../errors';
+import type { CreateOptions } from '../../domain/containers';
+import { NotFoundError, errorMessage } from '../../util/errors';
+import { frame, dockerFilters } from '../docker/containers';
+import { PassThrough, Writable } from 'node:stream';
+
+const bool = (v: string | null) => v === '1' || v === 'true';
+const filtersOf = (r: ApiRequest) => dockerFilters(r.query.get('filters'));
+
+function nf(e: unknown, what: string): never {
+  if (e instanceof NotFoundError) throw new ApiError(404, errorMessage(e) || `no such ${what}`);
+  throw e;
+}
+
+/** podman's SpecGenerator (the subset that maps onto pier) → CreateOptions. */
+export function specToCreate(b: any): CreateOptions {
+  if (b?.pier_create_options) return b.pier_create_options as CreateOptions;
+  if (!b || typeof b.image !== 'string') throw new ApiError(400, 'image is required');
+  return {
+    image: b.image, command: b.command ?? [], entrypoint: b.entrypoint ?? undefined, name: b.name || undefined,
+    env: b.env ? Object.entries(b.env).map(([k, v]) => `${k}=${v}`) : undefined, labels: b.labels ?? undefined,
+    workdir: b.work_dir || undefined, user: b.user || undefined, hostname: b.hostname || undefined, tty: !!b.terminal,
+    interactive: !!b.stdin, rm: !!b.remove, pod: b.pod || undefined,
+    publish: (b.portmappings ?? []).map((p: any) => `${p.host_ip ? p.host_ip + ':' : ''}${p.host_port ?? ''}:${p.container_port}/${p.protocol ?? 'tcp'}`),
+    network: b.netns?.nsmode && b.netns.nsmode !== 'bridge' ? (b.netns.nsmode === 'path' ? `ns:${b.netns.value}` : b.netns.nsmode) : undefined,
+    pull: 'never',
+  };
+}
+
+async function streamLogs(r: ApiRequest, ids: string[]): Promise<void> {
+  const res = r.res!;
+  res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
+  const tail = r.query.get('tail');
+  await r.engines.containers().logs(ids, {
+    follow: bool(r.query.get('follow')), timestamps: bool(r.query.get('timestamps')), tail: tail && tail !== 'all' ? Number(tail) : undefined,
+    since: r.query.get('since') || undefined, until: r.query.get('until') || undefined, names: bool(r.query.get('names')),
+  }, { stdout: (b) => { if (!res.destroyed) res.write(frame(1, b)); }, stderr: (b) => { if (!res.destroyed) res.write(frame(2, b)); } });
+  res.end();
+}
+
+export function registerLibpodApiRoutes(router: Router): void {
+  // ----- containers
+  router.get('/libpod/containers/json', async (r) => {
+    const { filterContainers } = require('../../cli/commands/containers') as typeof import('../../cli/commands/containers');
+    const filters = filtersOf(r);
+    let rows = await r.engines.containers().list({ all: bool(r.query.get('all')), size: bool(r.query.get('size')), filters, last: r.query.get('last') ? Number(r.query.get('last')) : undefined });
+    if (filters.length) rows = filterContainers(rows, filters);
+    r.send(200, rows);
+  });
+  router.post('/libpod/containers/create', async (r) => {
+    const o = specToCreate(await r.json());
+    const { id, warnings } = await r.engines.containers().create(o);
+    r.send(201, { Id: id, Warnings: warnings });
+  });
+  router.get('/libpod/containers/{name}/json', async (r) => {
+    try { r.send(200, await r.engines.containers().inspect(r.params.name, { size: bool(r.query.get('size')) })); } catch (e) { nf(e, 'container'); }
+  });
+  router.get('/libpod/containers/{name}/exists', async (r) => {
+    r.send((await r.engines.containers().exists(r.params.name)) ? 204 : 404, (await r.engines.containers().exists(r.params.name)) ? undefined : { cause: 'no such container', message: `no container with name or ID "${r.params.name}" found: no such container`, response: 404 });
+  });
+  const simple = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/containers/{name}/${verb}`, async (r) => {
+    try { await fn(r); } catch (e) { nf(e, 'container'); }
+    r.send(204);
+  });
+  simple('start', (r) => r.engines.containers().start(r.params.name));
+  simple('stop', (r) => r.engines.containers().stop(r.params.name, { timeout: r.query.get('timeout') ?? r.query.get('t') ? Number(r.query.get('timeout') ?? r.query.get('t')) : undefined }));
+  simple('kill', (r) => r.engines.containers().kill(r.params.name, r.query.get('signal') || 'SIGKILL'));
+  simple('restart', (r) => r.engines.containers().restart(r.params.name, { timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined }));
+  simple('pause', (r) => r.engines.containers().pause(r.params.name));
+  simple('unpause', (r) => r.engines.containers().unpause(r.params.name));
+  simple('init', (r) => r.engines.containers().init(r.params.name));
+  simple('rename', (r) => r.engines.containers().rename(r.params.name, r.query.get('name') ?? ''));
+  router.post('/libpod/containers/{name}/wait', async (r) => {
+    try {
+      const conds = r.query.getAll('condition');
+      const code = await r.engines.containers().wait(r.params.name, { conditions: conds.length ? conds : undefined });
+      r.send(200, code);
+    } catch (e) { nf(e, 'container'); }
+  });
+  router.delete('/libpod/containers/{name}', async (r) => {
+    try {
+      const ids = await r.engines.containers().remove(r.params.name, { force: bool(r.query.get('force')), volumes: bool(r.query.get('v')), ignore: bool(r.query.get('ignore')), timeout: r.query.get('timeout') ? Number(r.query.get('timeout')) : undefined, depend: bool(r.query.get('depend')) });
+      r.send(200, ids.map((Id) => ({ Id, Err: null })));
+    } catch (e) { nf(e, 'container'); }
+  });
+  router.get('/libpod/containers/{name}/logs', async (r) => {
+    try { await streamLogs(r, [r.params.name]); } catch (e) { nf(e, 'container'); }
+  });
+  router.post('/libpod/containers/{name}/attach', async (r) => {
+    // Attached start, as pier's remote `run`/`start -a` use it: the streams are connected before the
+    // container starts; the connection ends when the container's streams close.
+    const ce = r.engines.containers() as import('../../domain/local/containers').LocalContainerEngine;
+    let c;
+    try { c = ce.lifecycle.sync(ce.containers.lookup(r.params.name)); } catch (e) { nf(e, 'container'); }
+    const tty = !!c!.config.create.tty;
+    const sock = r.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    const stdin = bool(r.query.get('stdin')) ? new PassThrough() : null;
+    if (stdin) sock.pipe(stdin); else sock.resume();
+    const w = (n: 1 | 2) => new Writable({ write(ch: Buffer, _e, cb) { if (!sock.destroyed) sock.write(tty ? ch : frame(n, ch)); cb(); } });
+    try {
+      if (bool(r.query.get('start'))) {
+        const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
+        let session: Awaited<ReturnType<typeof attach>> | undefined;
+        await ce.lifecycle.start(c!.id, { beforeStart: async (_c, bundle) => { session = await attach({ dir: bundle, stdin, stdout: w(1), stderr: w(2), detachKeys: '' }); } });
+        sock.on('close', () => session?.detach());
+        await session?.done;
+      } else {
+        await ce.attach(c!.id, { noStdin: !stdin, detachKeys: r.query.get('detachKeys') ?? '', sigProxy: false }, { stdin, stdout: w(1), stderr: w(2) });
+      }
+      sock.end();
+    } catch (e) {
+      if (!sock.destroyed) sock.end(tty ? Buffer.from(`Error: ${errorMessage(e)}\n`) : frame(2, `Error: ${errorMessage(e)}\n`));
+    }
+  });
+  router.post('/libpod/containers/{name}/resize', async (r) => {
+    const ce = r.engines.containers() as import('../../domain/local/containers').LocalContainerEngine;
+    const { resizeTerminal } = require('../../engine/attach') as typeof import('../../engine/attach');
+    const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
+    try { resizeTerminal(containerDirs(ce.store, ce.containers.lookup(r.params.name).id).userdata, Number(r.query.get('h')), Number(r.query.get('w'))); } catch { /* not a tty */ }
+    r.send(200, {});
+  });
+
+  // ----- images
+  router.get('/libpod/images/json', async (r) => r.send(200, await r.engines.images().list({ all: bool(r.query.get('all')), filters: filtersOf(r) })));
+  router.get('/libpod/images/{name*}/json', async (r) => {
+    try { r.send(200, await r.engines.images().inspect(r.params.name)); } catch (e) { nf(e, 'image'); }
+  });
+  router.get('/libpod/images/{name*}/exists', async (r) => r.send((await r.engines.images().exists(r.params.name)) ? 204 : 404));
+  router.get('/libpod/images/{name*}/history', async (r) => {
+    try { r.send(200, await r.engines.images().history(r.params.name)); } catch (e) { nf(e, 'image'); }
+  });
+  router.post('/libpod/images/{name*}/tag', async (r) => {
+    try { await r.engines.images().tag(r.params.name, [`${r.query.get('repo')}${r.query.get('tag') ? ':' + r.query.get('tag') : ''}`]); } catch (e) { nf(e, 'image'); }
+    r.send(201);
+  });
+  router.post('/libpod/images/{name*}/untag', async (r) => {
+    try { await r.engines.images().untag(r.params.name, r.query.get('repo') ? [`${r.query.get('repo')}:${r.query.get('tag') ?? 'latest'}`] : []); } catch (e) { nf(e, 'image'); }
+    r.send(201);
+  });
+  router.delete('/libpod/images/remove', async (r) => {
+    const rep = await r.engines.images().remove(r.query.getAll('images'), { force: bool(r.query.get('force')), all: bool(r.query.get('all')), ignore: bool(r.query.get('ignore')) });
+    r.send(200, { Deleted: rep.deleted, Untagged: rep.untagged, Errors: rep.errors, ExitCode: rep.exitCode });
+  });
+  router.post('/libpod/images/pull', async (r) => {
+    const ref = r.query.get('reference');
+    if (!ref) throw new ApiError(400, 'reference is required');
+    const res = r.res!;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    const send = (o: unknown) => { if (!res.destroyed) res.write(JSON.stringify(o) + '\n'); };
+    try {
+      const tls = r.query.get('tlsVerify');
+      const ids = await r.engines.images().pull(ref, {
+        tlsVerify: tls === null ? undefined : tls !== 'false', allTags: bool(r.query.get('allTags')),
+        progress: bool(r.query.get('quiet')) ? undefined : { line: (l: string) => send({ stream: l + '\n' }) },
+      });
+      send({ id: ids[0], images: ids });
+    } catch (e) {
+      send({ error: errorMessage(e) });
+    }
+    res.end();
+  });
+
+  // ----- volumes
+  router.get('/libpod/volumes/json', async (r) => r.send(200, await r.engines.volumes().list(filtersOf(r))));
+  router.post('/libpod/volumes/create', async (r) => {
+    const b = (await r.json()) ?? {};
+    r.send(201, await r.engines.volumes().create({ name: b.Name || undefined, driver: b.Driver || undefined, labels: b.Labels, options: b.Options, ignoreIfExists: !!b.IgnoreIfExists }));
+  });
+  router.get('/libpod/volumes/{name}/json', async (r) => {
+    try { r.send(200, await r.engines.volumes().inspect(r.params.name)); } catch (e) { nf(e, 'volume'); }
+  });
+  router.get('/libpod/volumes/{name}/exists', async (r) => r.send((await r.engines.volumes().exists(r.params.name)) ? 204 : 404));
+  router.delete('/libpod/volumes/{name}', async (r) => {
+    try { await r.engines.volumes().remove(r.params.name, { force: bool(r.query.get('force')) }); } catch (e) { nf(e, 'volume'); }
+    r.send(204);
+  });
+  router.post('/libpod/volumes/prune', async (r) => r.send(200, (await r.engines.volumes().prune(filtersOf(r))).map((Id) => ({ Id, Size: 0 }))));
+
+  // ----- pods
+  router.get('/libpod/pods/json', async (r) => r.send(200, await r.engines.pods().list({ filters: filtersOf(r) })));
+  router.post('/libpod/pods/create', async (r) => {
+    const b = (await r.json()) ?? {};
+    const o = b.pier_pod_options ?? { name: b.name, hostname: b.hostname, labels: b.labels, infra: b.no_infra ? false : undefined, share: b.shared_namespaces };
+    r.send(201, { Id: await r.engines.pods().create(o) });
+  });
+  router.get('/libpod/pods/{name}/json', async (r) => {
+    try { r.send(200, await r.engines.pods().inspect(r.params.name)); } catch (e) { nf(e, 'pod'); }
+  });
+  router.get('/libpod/pods/{name}/exists', async (r) => r.send((await r.engines.pods().exists(r.params.name)) ? 204 : 404));
+  const podVerb = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/pods/{name}/${verb}`, async (r) => {
+    try { await fn(r); } catch (e) { nf(e, 'pod'); }
+    r.send(200, { Id: r.params.name, Errs: [] });
+  });
+  podVerb('start', (r) => r.engines.pods().start(r.params.name));
+  podVerb('stop', (r) => r.engines.pods().stop(r.params.name, { timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined }));
+  podVerb('restart', (r) => r.engines.pods().restart(r.params.name));
+  podVerb('kill', (r) => r.engines.pods().kill(r.params.name, r.query.get('signal') || 'SIGKILL'));
+  podVerb('pause', (r) => r.engines.pods().pause(r.params.name));
+  podVerb('unpause', (r) => r.engines.pods().unpause(r.params.name));
+  router.delete('/libpod/pods/{name}', async (r) => {
+    try {
+      const rep = await r.engines.pods().remove(r.params.name, { force: bool(r.query.get('force')), timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined });
+      r.send(200, rep ?? { Id: r.params.name, RemovedCtrs: [] });
+    } catch (e) { nf(e, 'pod'); }
+  });
+
+  // ----- system
+  router.get('/libpod/info', async (r) => {
+    const rows = await r.engines.containers().list({ all: true });
+    r.send(200, { host: { hostname: require('node:os').hostname(), os: 'linux' }, store: { graphRoot: r.cfg.graphRoot, runRoot: r.cfg.runRoot, containerStore: { number: rows.length } }, version: { APIVersion: '4.3.1', Version: PIER_VERSION } });
+  });
+}
