@@ -13,7 +13,7 @@ import { writeEtcFiles } from './etc-files';
 import { generateSpec, writeSpec, resolveUser, SpecOptions, NamespaceOptions } from './spec';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
-import { lock } from '../util/lock';
+import { withFileLock } from '../util/lock';
 import { emitEvent } from './events';
 import { userMountCount } from './container-files';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
@@ -60,8 +60,7 @@ export class Lifecycle {
   }
 
   async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const release = await lock(this.lockFile(id));
-    try { return await fn(); } finally { release(); }
+    return withFileLock(this.lockFile(id), fn);
   }
 
   /** The command conmon runs when the container exits. */

@@ -19,7 +19,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError, NotFoundError, PierError, UsageError } from '../util/errors';
-import { lock } from '../util/lock';
+import { withFileLock } from '../util/lock';
 import { native } from '../util/native';
 import { randomId } from '../util/digest';
 import { resolveInRoot } from './spec/rootfs-path';
@@ -185,12 +185,7 @@ function notFound(name: string): NotFoundError {
 /** Run `fn` holding the volume's lock (cross-process). */
 async function withVolumeLock<T>(roots: VolumeRoots, name: string, fn: () => T | Promise<T>): Promise<T> {
   if (!VOLUME_NAME_RE.test(name)) throw notFound(name); // never build paths from other names
-  const release = await lock(lockFile(roots, name));
-  try {
-    return await fn();
-  } finally {
-    release();
-  }
+  return withFileLock(lockFile(roots, name), fn);
 }
 
 // ---------------------------------------------------------------------------------------

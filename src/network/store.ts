@@ -10,7 +10,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError, NotFoundError, PierError, UsageError } from '../util/errors';
-import { lock } from '../util/lock';
+import { withFileLock } from '../util/lock';
 import type { EngineConfig } from '../config/config';
 import { NetworkDef, NetworkDriver, SubnetDef } from './types';
 import { formatCIDR, formatIP, IPNet, lastAddr, nth, overlaps, parseCIDR, parseIP, contains } from './ipnet';
@@ -92,9 +92,7 @@ export class NetworkStore {
   }
 
   private withStoreLock<T>(fn: () => Promise<T>): Promise<T> {
-    return lock(path.join(this.configDir, '.lock')).then(async (release) => {
-      try { return await fn(); } finally { release(); }
-    });
+    return withFileLock(path.join(this.configDir, '.lock'), fn);
   }
 
   private readAll(): NetworkDef[] {
