@@ -168,10 +168,14 @@ export class ApiService {
       let bodyPromise: Promise<Buffer> | undefined;
       const readBody = () => {
         if (!bodyPromise) {
-          // An upgraded request's body arrived with the upgrade (in `head`), up to Content-Length.
-          bodyPromise = socket
-            ? Promise.resolve((head ?? Buffer.alloc(0)).subarray(0, Number(req.headers['content-length'] ?? 0)))
-            : readAll(req, MAX_JSON_BODY, head);
+          if (socket) {
+            // An upgrade request: the body (Content-Length bytes) comes first on the raw connection;
+            // what follows it is the hijacked stream.
+            bodyPromise = readUpgradeBody(socket, Number(req.headers['content-length'] ?? 0), head ?? Buffer.alloc(0)).then(({ body, rest }) => {
+              head = rest;
+              return body;
+            });
+          } else bodyPromise = readAll(req, MAX_JSON_BODY, head);
         }
         return bodyPromise;
       };
@@ -200,9 +204,8 @@ export class ApiService {
           if (socket) {
             const hdr = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
             socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${hdr}\r\n`);
-            // A body read with json()/body() came out of `head`; what follows it is stream data.
-            const used = bodyPromise ? Math.min(head?.length ?? 0, Number(req.headers['content-length'] ?? 0)) : 0;
-            if (head && head.length > used) socket.unshift(head.subarray(used));
+            // A body read with json()/body() was taken off `head`; what is left is stream data.
+            if (head && head.length) socket.unshift(head);
             return socket;
           }
           // A plain request: answer 200 and hand over the raw connection (output only is reliable here).
@@ -221,6 +224,28 @@ export class ApiService {
       fail(err);
     }
   }
+}
+
+/** The body of an upgrade request: `length` bytes from `head` and then the socket; the rest is the stream's. */
+function readUpgradeBody(socket: Duplex, length: number, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+  if (!Number.isFinite(length) || length < 0) return Promise.reject(new ApiError(400, 'invalid Content-Length'));
+  if (length > MAX_JSON_BODY) return Promise.reject(new ApiError(413, `request body too large (limit ${MAX_JSON_BODY} bytes)`));
+  if (head.length >= length) return Promise.resolve({ body: head.subarray(0, length), rest: head.subarray(length) });
+  return new Promise((resolve, reject) => {
+    let buf = head;
+    const onData = (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      if (buf.length < length) return;
+      cleanup();
+      socket.pause();
+      resolve({ body: buf.subarray(0, length), rest: buf.subarray(length) });
+    };
+    const onEnd = () => { cleanup(); reject(new ApiError(400, 'connection closed before the request body was complete')); };
+    const cleanup = () => { socket.off('data', onData); socket.off('end', onEnd); socket.off('close', onEnd); };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+  });
 }
 
 /** Reads a request body up to `limit` bytes (a 413 beyond it). */

@@ -841,3 +841,48 @@ export function imageChanges(store: Store, img: ImageRecord): FsChange[] {
     : treeChanges(store.layers.diffDir(layer.id), layer.parent ? store.layers.diffDir(layer.parent) : null);
   return sortChanges(changes.filter((x) => !ENGINE_PATHS.has(x.path)));
 }
+
+// ---------------------------------------------------------------------------------------
+// stat (the Docker API's HEAD /containers/{id}/archive)
+
+/** What a path in a container is: name, size, Go os.FileMode bits, mtime, symlink target. */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** Go's os.FileMode for an lstat result (type bits above the permission bits). */
+export function goFileMode(st: fs.Stats): number {
+  let m = st.mode & 0o777;
+  if (st.mode & 0o4000) m |= 1 << 23;
+  if (st.mode & 0o2000) m |= 1 << 22;
+  if (st.mode & 0o1000) m |= 1 << 20;
+  if (st.isDirectory()) m |= 2 ** 31;
+  else if (st.isSymbolicLink()) m |= 1 << 27;
+  else if (st.isFIFO()) m |= 1 << 25;
+  else if (st.isSocket()) m |= 1 << 24;
+  else if (st.isCharacterDevice()) m |= (1 << 26) | (1 << 21);
+  else if (st.isBlockDevice()) m |= 1 << 26;
+  return m >>> 0;
+}
+
+/** Stats `p` inside a container (the final symlink not followed). NotFoundError when missing. */
+export async function statContainerPath(lc: Lifecycle, nameOrId: string, p: string): Promise<ContainerPathStat> {
+  return withContainerRootfs(lc, nameOrId, async (c, rootfs) => {
+    const view = containerView(lc.store, c, rootfs);
+    const r = resolveInView(view, p, false);
+    if (!r.st) throw new NotFoundError(`Could not find the file ${p} in container ${c.name}`);
+    let linkTarget = '';
+    if (r.st.isSymbolicLink()) {
+      const t = resolveInView(view, p, true);
+      linkTarget = '/' + t.comps.join('/');
+    }
+    return {
+      name: r.comps.length ? r.comps[r.comps.length - 1] : '/', size: r.st.size, mode: goFileMode(r.st),
+      mtime: r.st.mtime.toISOString(), linkTarget,
+    };
+  });
+}

@@ -11,6 +11,10 @@ import type { LocalContainerEngine } from '../../domain/local/containers';
 import { NotFoundError, ConflictError } from '../../util/errors';
 import { randomId } from '../../util/digest';
 import { signalName } from '../../util/signals';
+import type { AttachSession } from '../../engine/attach';
+import { serviceState } from './service-state';
+import { containerLogs } from './container-logs';
+import { dockerInspect as dockerContainerJSON } from './container-shape';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -182,21 +186,6 @@ export function listEntry(c: ContainerSummary): Record<string, unknown> {
   };
 }
 
-/** The engine's inspect (podman's shape) adjusted to what Docker clients read. */
-export function dockerInspect(i: any): Record<string, unknown> {
-  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
-  for (const [k, v] of Object.entries(i.NetworkSettings?.Ports ?? {})) ports[k] = v as any;
-  return {
-    ...i,
-    Name: `/${i.Name}`,
-    Image: i.Image ? `sha256:${i.Image}` : '',
-    State: { ...i.State, Status: dockerState(i.State?.Status ?? 'created') },
-    Config: { ...i.Config, StopSignal: typeof i.Config?.StopSignal === 'number' ? signalName(i.Config.StopSignal) : i.Config?.StopSignal, Entrypoint: typeof i.Config?.Entrypoint === 'string' ? (i.Config.Entrypoint ? i.Config.Entrypoint.split(' ') : null) : i.Config?.Entrypoint, ExposedPorts: i.Config?.ExposedPorts ?? {} },
-    NetworkSettings: { ...i.NetworkSettings, Ports: ports },
-    HostConfig: { ...i.HostConfig, NetworkMode: i.HostConfig?.NetworkMode === 'bridge' ? 'default' : i.HostConfig?.NetworkMode },
-  };
-}
-
 /** Attachments waiting for /start: the container's streams go to these connections. */
 const pendingAttach = new Map<string, { stdin: NodeJS.ReadableStream | null; stdout: Writable; stderr: Writable; socket: Duplex }[]>();
 
@@ -214,6 +203,7 @@ async function startContainer(r: ApiRequest, id: string): Promise<void> {
   const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
   const waiting = pendingAttach.get(id) ?? [];
   pendingAttach.delete(id);
+  serviceState.prepareStart(ce, id);
   await ce.lifecycle.start(id, waiting.length ? {
     beforeStart: async (_c, bundle) => {
       for (const w of waiting) {
@@ -223,6 +213,8 @@ async function startContainer(r: ApiRequest, id: string): Promise<void> {
       }
     },
   } : {});
+  // An auto-removed container is cleaned up and removed by this process as soon as it exits.
+  serviceState.watch(ce, id);
 }
 
 /** Waits for a condition; resolves with the exit code (removed containers: their last one). */
@@ -235,7 +227,7 @@ async function waitFor(r: ApiRequest, id: string, condition: string, abort: Abor
   for (;;) {
     if (abort.aborted) return last;
     const rec = ce.containers.get(id);
-    if (!rec) return readExitCode(ce.lifecycle.exitDir, id) ?? last;
+    if (!rec) return serviceState.exits.get(id)?.code ?? readExitCode(ce.lifecycle.exitDir, id) ?? last;
     const c = ce.lifecycle.sync(rec);
     const st = c.state.status;
     if (st === 'running' || st === 'paused' || st === 'stopping') seenRunning = true;
@@ -244,11 +236,11 @@ async function waitFor(r: ApiRequest, id: string, condition: string, abort: Abor
     if (condition === 'not-running' && (stopped || st === 'created' || st === 'configured')) return last;
     // next-exit: an exit after the wait began (a fast container may start and stop between two looks).
     if (condition === 'next-exit' && stopped && (seenRunning || (c.state.finishedAt && Date.parse(c.state.finishedAt) >= t0))) return last;
-    await new Promise((res) => setTimeout(res, 50));
+    await serviceState.nextChange(50, abort);
   }
 }
 
-const execs = new Map<string, { container: string; opts: any; running: boolean; exitCode: number | null; pid: number }>();
+const execs = new Map<string, { container: string; opts: any; running: boolean; exitCode: number | null; pid: number; session?: AttachSession; size?: { h: number; w: number } }>();
 
 export function registerContainerRoutes(router: Router): void {
   router.post('/containers/create', async (r) => {
@@ -283,7 +275,8 @@ export function registerContainerRoutes(router: Router): void {
 
   router.get('/containers/{id}/json', async (r) => {
     const id = await findId(r);
-    r.send(200, dockerInspect(await local(r).inspect(id, { size: bool(r.query.get('size')) })));
+    const ce = local(r);
+    r.send(200, dockerContainerJSON(ce, ce.lifecycle.get(id), { size: bool(r.query.get('size')) }));
   });
 
   router.post('/containers/{id}/start', async (r) => {
@@ -348,7 +341,7 @@ export function registerContainerRoutes(router: Router): void {
     let code: number;
     if (condition === 'removed') {
       code = await waitFor(r, id, 'next-exit', abort.signal);
-      while (!abort.signal.aborted && local(r).containers.get(id)) await new Promise((res) => setTimeout(res, 50));
+      while (!abort.signal.aborted && local(r).containers.get(id)) await serviceState.nextChange(50, abort.signal);
     } else code = await waitFor(r, id, condition, abort.signal);
     r.res!.end(JSON.stringify({ StatusCode: code, Error: null }) + '\n');
   });
@@ -365,13 +358,19 @@ export function registerContainerRoutes(router: Router): void {
   });
 
   router.post('/containers/prune', async (r) => {
-    const rows = await local(r).list({ all: true });
+    const ce = local(r);
+    const { containerPruneFilter, dirSize } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
+    const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
+    const keep = containerPruneFilter(dockerFilters(r.query.get('filters')));
     const deleted: string[] = [];
-    for (const c of rows) {
-      if (c.State !== 'exited' && c.State !== 'created' && c.State !== 'stopped') continue;
-      await local(r).remove(c.Id, { force: false }).then(() => deleted.push(c.Id), () => undefined);
+    let reclaimed = 0;
+    for (const c0 of ce.containers.list()) {
+      const c = ce.lifecycle.sync(c0);
+      if (!['exited', 'created', 'stopped', 'configured'].includes(c.state.status) || c.config.isInfra || !keep(c)) continue;
+      const size = dirSize(containerDirs(ce.store, c.id).diff);
+      await ce.remove(c.id, { force: false }).then(() => { deleted.push(c.id); reclaimed += size; }, () => undefined);
     }
-    r.send(200, { ContainersDeleted: deleted, SpaceReclaimed: 0 });
+    r.send(200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
   });
 
   router.get('/containers/{id}/top', async (r) => {
@@ -383,30 +382,7 @@ export function registerContainerRoutes(router: Router): void {
     r.send(200, { Titles: rows[0] ?? [], Processes: rows.slice(1) });
   });
 
-  router.get('/containers/{id}/logs', async (r) => {
-    const id = await findId(r);
-    const c = local(r).containers.get(id)!;
-    const tty = !!c.config.create.tty;
-    const wantOut = bool(r.query.get('stdout'));
-    const wantErr = bool(r.query.get('stderr'));
-    if (!wantOut && !wantErr) throw new ApiError(400, 'Bad parameters: you must choose at least one stream');
-    const res = r.res!;
-    res.writeHead(200, { 'Content-Type': tty ? RAW : MUX });
-    const tail = r.query.get('tail');
-    const since = r.query.get('since');
-    const until = r.query.get('until');
-    const abort = new AbortController();
-    r.req.socket.on('close', () => abort.abort());
-    await local(r).logs([id], {
-      follow: bool(r.query.get('follow')), timestamps: bool(r.query.get('timestamps')),
-      tail: tail && tail !== 'all' ? Number(tail) : undefined,
-      since: since && since !== '0' ? since : undefined, until: until && until !== '0' ? until : undefined,
-    }, {
-      stdout: (b) => { if (wantOut && !res.destroyed) res.write(tty ? b : frame(1, b)); },
-      stderr: (b) => { if (wantErr && !res.destroyed) res.write(tty ? b : frame(2, b)); },
-    });
-    res.end();
-  });
+  router.get('/containers/{id}/logs', async (r) => { await containerLogs(r, await findId(r)); });
 
   router.post('/containers/{id}/attach', async (r) => {
     const id = await findId(r);
@@ -457,7 +433,7 @@ export function registerContainerRoutes(router: Router): void {
   router.post('/exec/{id}/start', async (r) => {
     const e = execs.get(r.params.id);
     if (!e) throw new ApiError(404, `No such exec instance: ${r.params.id}`);
-    if (e.running) throw new ApiError(409, `Exec ${r.params.id} is already running`);
+    if (e.running || e.exitCode !== null) throw new ApiError(409, `Exec instance ${r.params.id} has already been started`);
     const body = (await r.json()) ?? {};
     e.running = true;
     const ce = local(r);
@@ -473,12 +449,19 @@ export function registerContainerRoutes(router: Router): void {
     let stdin: PassThrough | null = null;
     if (e.opts.interactive) { stdin = new PassThrough(); sock.pipe(stdin); } else sock.resume();
     try {
-      e.exitCode = await ce.exec(e.container, e.opts, { stdin, stdout: sink(sock, 1, !tty), stderr: sink(sock, 2, !tty) });
+      sock.once('close', () => e.session?.detach());
+      e.exitCode = await ce.exec(e.container, e.opts, { stdin, stdout: sink(sock, 1, !tty), stderr: sink(sock, 2, !tty) }, {
+        onAttach: (session) => {
+          e.session = session;
+          if (tty && e.size) { try { session.resize(e.size.h, e.size.w); } catch { /* ended */ } }
+        },
+      });
     } catch (err) {
       e.exitCode = 126;
       if (!sock.destroyed) sock.write(tty ? Buffer.from(String((err as Error).message) + '\n') : frame(2, String((err as Error).message) + '\n'));
     } finally {
       e.running = false;
+      e.session = undefined;
       sock.end();
     }
   });
@@ -494,7 +477,13 @@ export function registerContainerRoutes(router: Router): void {
   });
 
   router.post('/exec/{id}/resize', async (r) => {
-    if (!execs.get(r.params.id)) throw new ApiError(404, `No such exec instance: ${r.params.id}`);
+    const e = execs.get(r.params.id);
+    if (!e) throw new ApiError(404, `No such exec instance: ${r.params.id}`);
+    const h = Number(r.query.get('h') ?? 0);
+    const w = Number(r.query.get('w') ?? 0);
+    if (!Number.isFinite(h) || !Number.isFinite(w)) throw new ApiError(400, 'invalid terminal size');
+    e.size = { h, w };
+    if (e.session && e.opts.tty) { try { e.session.resize(h, w); } catch { /* ended */ } }
     r.send(201, {});
   });
 }

@@ -2,12 +2,18 @@
 import type { Router } from '../router';
 import { registerSystemRoutes } from './system';
 import { registerContainerRoutes } from './containers';
+import { registerContainerFileRoutes } from './container-files';
+import { registerContainerResourceRoutes } from './container-resources';
+import { registerSystemInfoRoutes } from './system-info';
 import { registerImageRoutes } from './images';
 import { registerNetworkVolumeRoutes } from './networks-volumes';
 
 export function registerDockerRoutes(router: Router): void {
   registerSystemRoutes(router);
   registerContainerRoutes(router);
+  registerContainerFileRoutes(router);
+  registerContainerResourceRoutes(router);
+  registerSystemInfoRoutes(router);
   registerImageRoutes(router);
   registerNetworkVolumeRoutes(router);
 }

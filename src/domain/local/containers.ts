@@ -550,8 +550,16 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   private podNames = new Map<string, string>();
+  /** When the name caches were filled: a long-running service must not keep stale names. */
+  private cachedAt = 0;
+
+  private freshCaches(): void {
+    const now = Date.now();
+    if (now - this.cachedAt > 1000) { this.podNames.clear(); this.imageNames.clear(); this.cachedAt = now; }
+  }
 
   private podName(podId: string): string {
+    this.freshCaches();
     let n = this.podNames.get(podId);
     if (n === undefined) {
       n = this.lifecycle.pods().get(podId)?.name ?? '';
@@ -563,8 +571,9 @@ export class LocalContainerEngine implements ContainerEngine {
   /** Image names by id, read once per command (ps lists many containers of few images). */
   private imageNames = new Map<string, string[] | null>();
 
-  private imageDisplayName(c: ContainerRecord): string {
+  imageDisplayName(c: ContainerRecord): string {
     if (!c.imageId) return c.imageName;
+    this.freshCaches();
     let names = this.imageNames.get(c.imageId);
     if (names === undefined) {
       names = this.store.images.namesIfExists(c.imageId);
@@ -826,7 +835,7 @@ export class LocalContainerEngine implements ContainerEngine {
     }));
   }
 
-  async exec(nameOrId: string, o: ExecOptions, io?: RunIO): Promise<number> {
+  async exec(nameOrId: string, o: ExecOptions, io?: RunIO, hooks: { onAttach?: (s: import('../../engine/attach').AttachSession) => void } = {}): Promise<number> {
     const c = this.lifecycle.get(nameOrId);
     if (c.state.status !== 'running') throw new ConflictError(`can only create exec sessions on running containers: container state improper`);
     const d = containerDirs(this.store, c.id);
@@ -855,6 +864,7 @@ export class LocalContainerEngine implements ContainerEngine {
         containerId: c.id, name: c.name, execDir, process: p, terminal: !!o.tty,
         stdin: o.interactive ? streams.stdin ?? null : null, stdout: streams.stdout, stderr: o.tty ? streams.stdout : streams.stderr,
         detachKeys: o.detachKeys, runtime: this.lifecycle.runtime(), stateRoot: this.lifecycle.stateRoot(), conmonPath: this.cfg.conmon,
+        onAttach: hooks.onAttach,
       });
       return r.exitCode;
     } finally {

@@ -1,0 +1,232 @@
+// Docker API container endpoints over HTTP: shapes, status codes, streams.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { busyboxStore, TestStore } from '../helpers/cli';
+import { startService, request, Service } from '../helpers/api';
+
+let store: TestStore;
+let svc: Service;
+before(async () => {
+  store = await busyboxStore();
+  svc = await startService(store);
+});
+after(async () => {
+  for (const c of (await request(svc.socket, 'GET', '/containers/json?all=1')).json()) await request(svc.socket, 'DELETE', `/containers/${c.Id}?force=1`);
+  await svc.stop();
+  store.cleanup();
+});
+
+/** Splits a multiplexed stream into [stream, text] frames. */
+function demux(b: Buffer): [number, string][] {
+  const out: [number, string][] = [];
+  let off = 0;
+  while (off + 8 <= b.length) {
+    const len = b.readUInt32BE(off + 4);
+    out.push([b[off], b.subarray(off + 8, off + 8 + len).toString()]);
+    off += 8 + len;
+  }
+  assert.equal(off, b.length, 'the stream is whole frames');
+  return out;
+}
+
+test('create, inspect (Docker shape), start, 304s, wait, logs (multiplexed), remove', async () => {
+  const cr = await request(svc.socket, 'POST', '/v1.41/containers/create?name=shape1', {
+    Image: 'busybox', Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], Env: ['A=1'], Labels: { l: 'v' },
+    ExposedPorts: { '80/tcp': {} }, HostConfig: { Tmpfs: { '/scratch': 'size=1m' } },
+  });
+  assert.equal(cr.status, 201, cr.text);
+  const id = cr.json().Id;
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const dup = await request(svc.socket, 'POST', '/v1.41/containers/create?name=shape1', { Image: 'busybox', Cmd: ['true'] });
+  assert.equal(dup.status, 409);
+
+  const ins = (await request(svc.socket, 'GET', `/v1.41/containers/shape1/json`)).json();
+  assert.equal(ins.Id, id);
+  assert.equal(ins.Name, '/shape1');
+  assert.equal(ins.State.Status, 'created');
+  assert.equal(ins.State.Running, false);
+  assert.match(ins.Image, /^sha256:[0-9a-f]{64}$/);
+  assert.deepEqual(ins.Config.Cmd, ['sh', '-c', 'echo out; echo err >&2; exit 3']);
+  assert.ok(ins.Config.Env.includes('A=1'));
+  assert.equal(ins.Config.Labels.l, 'v');
+  assert.ok('80/tcp' in ins.Config.ExposedPorts);
+  assert.equal(ins.HostConfig.Tmpfs['/scratch'], 'size=1m');
+  assert.equal(typeof ins.NetworkSettings.Networks, 'object');
+
+  // wait?condition=next-exit before start, as the Docker CLI does.
+  const waited = request(svc.socket, 'POST', `/v1.41/containers/${id}/wait?condition=next-exit`);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await request(svc.socket, 'POST', `/v1.41/containers/${id}/start`)).status, 204);
+  const w = await waited;
+  assert.equal(w.status, 200);
+  assert.deepEqual(w.json(), { StatusCode: 3, Error: null });
+  assert.equal((await request(svc.socket, 'POST', `/v1.41/containers/${id}/stop`)).status, 304);
+  const kill = await request(svc.socket, 'POST', `/v1.41/containers/${id}/kill`);
+  assert.equal(kill.status, 409);
+
+  const logs = await request(svc.socket, 'GET', `/v1.41/containers/${id}/logs?stdout=1&stderr=1`);
+  assert.equal(logs.status, 200);
+  assert.equal(logs.headers['content-type'], 'application/vnd.docker.multiplexed-stream');
+  assert.deepEqual(demux(logs.body).sort(), [[1, 'out\n'], [2, 'err\n']]);
+  const onlyErr = demux((await request(svc.socket, 'GET', `/v1.41/containers/${id}/logs?stderr=1&timestamps=1`)).body);
+  assert.equal(onlyErr.length, 1);
+  assert.match(onlyErr[0][1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z err\n$/);
+
+  const exited = (await request(svc.socket, 'GET', `/v1.41/containers/${id}/json`)).json();
+  assert.equal(exited.State.Status, 'exited');
+  assert.equal(exited.State.ExitCode, 3);
+  assert.equal((await request(svc.socket, 'DELETE', `/v1.41/containers/${id}`)).status, 204);
+  const gone = await request(svc.socket, 'GET', `/v1.41/containers/${id}/json`);
+  assert.equal(gone.status, 404);
+  assert.equal(gone.json().message, `No such container: ${id}`);
+});
+
+test('list: all, limit, filters (status, label, name), ports', async () => {
+  const mk = async (name: string, cmd: string[], labels: Record<string, string> = {}) => {
+    const r = await request(svc.socket, 'POST', `/containers/create?name=${name}`, { Image: 'busybox', Cmd: cmd, Labels: labels });
+    assert.equal(r.status, 201, r.text);
+    return r.json().Id as string;
+  };
+  const a = await mk('list-a', ['sleep', '60'], { team: 'x' });
+  const b = await mk('list-b', ['true'], { team: 'y' });
+  assert.equal((await request(svc.socket, 'POST', `/containers/${a}/start`)).status, 204);
+  assert.equal((await request(svc.socket, 'POST', `/containers/${a}/start`)).status, 304);
+  const running = (await request(svc.socket, 'GET', '/containers/json')).json();
+  assert.ok(running.some((c: any) => c.Id === a));
+  assert.ok(!running.some((c: any) => c.Id === b));
+  const row = running.find((c: any) => c.Id === a);
+  assert.deepEqual(row.Names, ['/list-a']);
+  assert.equal(row.State, 'running');
+  assert.match(row.Status, /^Up /);
+  assert.equal(row.Command, 'sleep 60');
+  const all = (await request(svc.socket, 'GET', '/containers/json?all=true')).json();
+  assert.ok(all.some((c: any) => c.Id === b && c.State === 'created'));
+  assert.equal((await request(svc.socket, 'GET', '/containers/json?all=1&limit=1')).json().length, 1);
+  const f = (q: object) => request(svc.socket, 'GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(q))}`).then((x) => x.json().map((c: any) => c.Id));
+  assert.deepEqual(await f({ label: ['team=y'] }), [b]);
+  assert.deepEqual(await f({ name: ['list-a'] }), [a]);
+  assert.deepEqual(await f({ status: ['created'], label: ['team'] }), [b]);
+  assert.deepEqual(await f({ label: { 'team=x': true } }), [a]);
+  const bad = await request(svc.socket, 'GET', `/containers/json?filters=${encodeURIComponent('{not json')}`);
+  assert.equal(bad.status, 400);
+
+  // top and stats while it runs.
+  const top = (await request(svc.socket, 'GET', `/containers/${a}/top`)).json();
+  assert.ok(top.Titles.includes('PID'));
+  assert.ok(top.Processes.some((p: string[]) => p.join(' ').includes('sleep 60')));
+  const stats = (await request(svc.socket, 'GET', `/containers/${a}/stats?stream=false`)).json();
+  assert.equal(stats.id, a);
+  assert.equal(stats.name, '/list-a');
+  assert.ok(stats.cpu_stats.cpu_usage.total_usage > 0);
+  assert.ok(stats.cpu_stats.system_cpu_usage > 0);
+  assert.ok(stats.memory_stats.usage > 0);
+  assert.ok(stats.pids_stats.current >= 1);
+
+  // pause/unpause, rename, restart, remove with force.
+  assert.equal((await request(svc.socket, 'POST', `/containers/${a}/pause`)).status, 204);
+  assert.equal((await request(svc.socket, 'GET', `/containers/${a}/json`)).json().State.Status, 'paused');
+  assert.equal((await request(svc.socket, 'POST', `/containers/${a}/unpause`)).status, 204);
+  assert.equal((await request(svc.socket, 'POST', `/containers/${a}/rename?name=list-a2`)).status, 204);
+  assert.equal((await request(svc.socket, 'POST', `/containers/list-b/rename?name=list-a2`)).status, 409);
+  assert.equal((await request(svc.socket, 'DELETE', `/containers/list-a2`)).status, 409);
+  assert.equal((await request(svc.socket, 'POST', `/containers/list-a2/restart?t=0`)).status, 204);
+  assert.equal((await request(svc.socket, 'GET', `/containers/list-a2/json`)).json().RestartCount, 1);
+  assert.equal((await request(svc.socket, 'DELETE', `/containers/list-a2?force=1`)).status, 204);
+  const pr = await request(svc.socket, 'POST', `/containers/prune?filters=${encodeURIComponent(JSON.stringify({ label: ['team=y'] }))}`);
+  assert.equal(pr.status, 200);
+  assert.deepEqual(pr.json().ContainersDeleted, [b]);
+});
+
+test('attach before start (multiplexed), exec create/start/inspect, archive HEAD/GET/PUT, changes', async () => {
+  const cr = await request(svc.socket, 'POST', '/containers/create', {
+    Image: 'busybox', Cmd: ['sh', '-c', 'echo started; sleep 30'], OpenStdin: false,
+  });
+  const id = cr.json().Id;
+  // A hijacked attach, as the Docker CLI opens it before starting the container.
+  const frames: Buffer[] = [];
+  const upgraded = new Promise<net.Socket>((resolve, reject) => {
+    const req = http.request({ socketPath: svc.socket, method: 'POST', path: `/v1.41/containers/${id}/attach?stream=1&stdout=1&stderr=1`, headers: { Connection: 'Upgrade', Upgrade: 'tcp' } });
+    req.on('upgrade', (res, sock, head) => {
+      assert.equal(res.statusCode, 101);
+      assert.equal(res.headers['content-type'], 'application/vnd.docker.multiplexed-stream');
+      if (head.length) frames.push(head);
+      resolve(sock);
+    });
+    req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+    req.on('error', reject);
+    req.end();
+  });
+  const sock = await upgraded;
+  sock.on('data', (d) => frames.push(d));
+  assert.equal((await request(svc.socket, 'POST', `/containers/${id}/start`)).status, 204);
+  for (let i = 0; i < 50 && !Buffer.concat(frames).includes('started'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(demux(Buffer.concat(frames)), [[1, 'started\n']]);
+  sock.destroy();
+
+  const ex = await request(svc.socket, 'POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', 'echo e-out; echo e-err >&2; exit 5'], AttachStdout: true, AttachStderr: true });
+  assert.equal(ex.status, 201);
+  const execId = ex.json().Id;
+  const started = await request(svc.socket, 'POST', `/exec/${execId}/start`, { Detach: false, Tty: false });
+  assert.equal(started.status, 200);
+  assert.deepEqual(demux(started.body).sort(), [[1, 'e-out\n'], [2, 'e-err\n']]);
+  const ei = (await request(svc.socket, 'GET', `/exec/${execId}/json`)).json();
+  assert.equal(ei.ExitCode, 5);
+  assert.equal(ei.Running, false);
+  assert.equal(ei.ContainerID, id);
+  assert.equal((await request(svc.socket, 'POST', `/exec/${execId}/start`, {})).status, 409);
+  assert.equal((await request(svc.socket, 'GET', `/exec/nope/json`)).status, 404);
+
+  // archive: HEAD stat, PUT a tar into /tmp, GET it back.
+  const head = await request(svc.socket, 'HEAD', `/containers/${id}/archive?path=/etc/hostname`);
+  assert.equal(head.status, 200);
+  const stat = JSON.parse(Buffer.from(String(head.headers['x-docker-container-path-stat']), 'base64').toString());
+  assert.equal(stat.name, 'hostname');
+  assert.equal(stat.mode & 0o777, 0o644);
+  assert.equal((await request(svc.socket, 'HEAD', `/containers/${id}/archive?path=/nope`)).status, 404);
+  const { TarWriter } = await import('../../src/storage/tar/writer');
+  const w = new TarWriter();
+  const chunks: Buffer[] = [];
+  w.stream.on('data', (d: Buffer) => chunks.push(d));
+  const done = new Promise((r) => w.stream.on('end', r));
+  await w.addFile('put.txt', Buffer.from('put-data\n'), { mode: 0o600, uid: 0, gid: 0, mtime: 0 });
+  await w.finish();
+  await done;
+  const put = await request(svc.socket, 'PUT', `/containers/${id}/archive?path=/tmp`, Buffer.concat(chunks), { 'Content-Type': 'application/x-tar' });
+  assert.equal(put.status, 200, put.text);
+  const get = await request(svc.socket, 'GET', `/containers/${id}/archive?path=/tmp/put.txt`);
+  assert.equal(get.status, 200);
+  assert.equal(get.headers['content-type'], 'application/x-tar');
+  assert.equal(get.body.subarray(0, 7).toString(), 'put.txt');
+  assert.ok(get.body.includes('put-data\n'));
+  const changes = (await request(svc.socket, 'GET', `/containers/${id}/changes`)).json();
+  assert.ok(changes.some((c: any) => c.Path === '/tmp/put.txt' && c.Kind === 1));
+  assert.equal((await request(svc.socket, 'DELETE', `/containers/${id}?force=1`)).status, 204);
+});
+
+test('/info, /system/df and /events in Docker shapes', async () => {
+  const t0 = Math.floor(Date.now() / 1000) - 1;
+  const id = (await request(svc.socket, 'POST', '/containers/create?name=ev1', { Image: 'busybox', Cmd: ['true'] })).json().Id;
+  const info = (await request(svc.socket, 'GET', '/info')).json();
+  assert.ok(info.Containers >= 1);
+  assert.equal(info.OSType, 'linux');
+  assert.equal(typeof info.ServerVersion, 'string');
+  assert.ok(info.Images >= 1);
+  const df = (await request(svc.socket, 'GET', '/system/df')).json();
+  assert.ok(df.Images.some((i: any) => i.RepoTags.includes('localhost/busybox:latest')));
+  assert.ok(df.Containers.some((c: any) => c.Id === id && typeof c.SizeRw === 'number'));
+  assert.ok(Array.isArray(df.Volumes));
+  await request(svc.socket, 'DELETE', `/containers/${id}`);
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const ev = await request(svc.socket, 'GET', `/events?since=${t0}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ container: ['ev1'] }))}`);
+  assert.equal(ev.status, 200);
+  const events = ev.text.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events.map((e) => e.Action), ['create', 'destroy']);
+  assert.equal(events[0].Type, 'container');
+  assert.equal(events[0].Actor.ID, id);
+  assert.equal(events[0].Actor.Attributes.name, 'ev1');
+  assert.equal(typeof events[0].timeNano, 'number');
+  const bad = await request(svc.socket, 'GET', `/events?filters=${encodeURIComponent(JSON.stringify({ bogus: ['x'] }))}`);
+  assert.equal(bad.status, 400);
+});
