@@ -217,6 +217,9 @@ export class ApiService {
         },
       };
       if (res) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      // An upgrade request's body (dockerode sends its options as JSON) must be off the connection
+      // before the handler hijacks it, read or not.
+      if (socket && Number(req.headers['content-length'] ?? 0) > 0) await readBody();
       await m.handler(r);
       if (socket && !hijacked && !socket.destroyed) socket.end();
     } catch (err) {

@@ -132,7 +132,12 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
   }
   const publish: string[] = [];
   for (const [port, bindings] of Object.entries(hc.PortBindings ?? {})) {
-    for (const b of (bindings as any[]) ?? [{}]) publish.push(`${b?.HostIp ? b.HostIp + ':' : ''}${b?.HostPort ?? ''}:${port}`);
+    for (const b of (bindings as any[]) ?? [{}]) {
+      // HostPort "" or "0": a random host port.
+      const hp = b?.HostPort && b.HostPort !== '0' ? b.HostPort : '';
+      const ip = b?.HostIp && b.HostIp !== '0.0.0.0' ? (b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp) : '';
+      publish.push(ip ? `${ip}:${hp}:${port}` : hp ? `${hp}:${port}` : port);
+    }
   }
   if (publish.length) o.publish = publish;
   const mode: string = hc.NetworkMode ?? '';
