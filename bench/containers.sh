@@ -1,11 +1,4 @@
 #!/usr/bin/env bash
 # Benchmarks pier's container commands against podman (Debian's, a reference peer only) in one run.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-for p in podman hyperfine time; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
-    export DEBIAN_FRONTEND=noninteractive; apt-get update -q; apt-get install -y -q "$p"; }
-done
-unset NODE_EXTRA_CA_CERTS
+source "$(dirname "$0")/lib.sh"
 exec node --import tsx bench/containers.ts

@@ -1,39 +1,17 @@
 // Side-by-side benchmark of pier and podman container commands in one run: `run --rm IMG
 // true` (--network none), `ps -a` with 100 containers, 20 parallel `run -d`, peak RSS.
 // Each side has a private store loaded with the same busybox image. Run: bash bench/containers.sh
-import { execFileSync, spawnSync, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { busyboxImage, writeDockerArchive } from '../tests/fixtures/images';
+import { newBench, sh, hyperfine, printTable, env, Row, Side } from './harness';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-bench-ctr-'));
-const pierBin = path.resolve(__dirname, '..', 'dist', 'pier.js');
-const env = { ...process.env };
-delete env.NODE_EXTRA_CA_CERTS;
-
-interface Side { name: string; argv: string[] }
-const sides: Side[] = [
-  { name: 'pier', argv: [pierBin, '--root', path.join(work, 'pier-root'), '--runroot', path.join(work, 'pier-run')] },
-  // crun 1.8.1 refuses this host's hybrid cgroups; podman is given runc, as pier picks it.
-  { name: 'podman', argv: ['podman', '--root', path.join(work, 'podman-root'), '--runroot', path.join(work, 'podman-run'), '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'] },
-];
-const cmd = (s: Side, args: string) => `${s.argv.join(' ')} ${args}`;
+const { work, sides, cmd, cleanup } = newBench('ctr');
 // podman 4.3's default rlimits exceed this host's hard limits (pier clamps them; podman's
 // runc then fails to start the container), so both sides get the same explicit ulimits.
 const RUN_FLAGS = '--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024';
 
-function sh(c: string): string {
-  const r = spawnSync('bash', ['-c', c], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`failed (${r.status}): ${c}\n${r.stderr}`);
-  return r.stdout;
-}
 
-function hyperfine(label: string, cmds: string[], extra: string[]): number[] {
-  const out = path.join(work, `${label}.json`);
-  execFileSync('hyperfine', ['--style', 'basic', '--export-json', out, ...extra, ...cmds], { stdio: 'inherit', env });
-  return (JSON.parse(fs.readFileSync(out, 'utf8')).results as { median: number }[]).map((r) => r.median);
-}
 
 function peakRss(c: string): number {
   const r = spawnSync('/usr/bin/time', ['-f', '%M', 'bash', '-c', `${c} >/dev/null`], { env, encoding: 'utf8' });
@@ -52,13 +30,13 @@ async function parallelRuns(s: Side, n: number): Promise<number> {
 }
 
 async function main() {
-  const rows: { what: string; pier: number; podman: number; target: number; unit: string }[] = [];
+  const rows: Row[] = [];
   const archive = path.join(work, 'busybox.tar');
   await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
   try {
     for (const s of sides) sh(cmd(s, `load -q -i ${archive}`));
 
-    const run = hyperfine('run', sides.map((s) => cmd(s, `run --rm ${RUN_FLAGS} localhost/busybox true`)), ['--warmup', '2', '--runs', process.env.BENCH_RUNS ?? '20']);
+    const run = hyperfine(work, 'run', sides.map((s) => cmd(s, `run --rm ${RUN_FLAGS} localhost/busybox true`)), ['--warmup', '2', '--runs', process.env.BENCH_RUNS ?? '20']);
     rows.push({ what: 'run --rm --network none IMG true', pier: run[0], podman: run[1], target: 0.7, unit: 's' });
     for (const s of sides) {
       const left = sh(cmd(s, 'ps -aq')).trim();
@@ -86,24 +64,14 @@ async function main() {
       const n = sh(cmd(s, 'ps -aq')).trim().split('\n').length;
       if (n !== 100) throw new Error(`${s.name}: expected 100 containers, have ${n}`);
     }
-    const ps = hyperfine('ps', sides.map((s) => cmd(s, 'ps -a')), ['--warmup', '3', '--runs', '30']);
+    const ps = hyperfine(work, 'ps', sides.map((s) => cmd(s, 'ps -a')), ['--warmup', '3', '--runs', '30']);
     rows.push({ what: 'ps -a (100 containers)', pier: ps[0], podman: ps[1], target: 1.0, unit: 's' });
     const psRss = sides.map((s) => peakRss(cmd(s, 'ps -a')));
     rows.push({ what: 'peak RSS of ps -a (MiB)', pier: psRss[0], podman: psRss[1], target: NaN, unit: 'MiB' });
   } finally {
-    for (const s of sides) spawnSync('bash', ['-c', `${cmd(s, 'rm -a -f -t 0')} >/dev/null 2>&1`], { env });
-    spawnSync('bash', ['-c', `grep ' ${work}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r umount -l`]);
-    spawnSync('rm', ['-rf', work]);
+    cleanup();
   }
-  console.log('\n| benchmark | pier | podman | pier/podman | target | met |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) {
-    const ratio = r.pier / r.podman;
-    const fmt = (v: number) => (r.unit === 's' ? `${(v * 1000).toFixed(1)} ms` : `${v.toFixed(1)} MiB`);
-    const target = isNaN(r.target) ? '-' : `<= ${r.target}x`;
-    const met = isNaN(r.target) ? '-' : ratio <= r.target ? 'yes' : 'NO';
-    console.log(`| ${r.what} | ${fmt(r.pier)} | ${fmt(r.podman)} | ${ratio.toFixed(2)}x | ${target} | ${met} |`);
-  }
+  printTable(rows);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

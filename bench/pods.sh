@@ -1,12 +1,5 @@
 #!/usr/bin/env bash
 # Benchmarks pier against podman (Debian's, a reference peer only) in one run: `run --rm IMG true`
 # on each engine's default bridge network, and `pod create` + `pod rm` cycles.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-for p in podman hyperfine time; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
-    export DEBIAN_FRONTEND=noninteractive; apt-get update -q; apt-get install -y -q "$p"; }
-done
-unset NODE_EXTRA_CA_CERTS
+source "$(dirname "$0")/lib.sh"
 exec node --import tsx bench/pods.ts

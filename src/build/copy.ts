@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { TarWriter } from '../storage/tar/writer';
-import { extractIntoView, resolveInView, FsView } from '../engine/container-files';
+import { addFsEntry, extractIntoView, resolveInView, FsView } from '../engine/container-files';
 import type { IgnoreMatcher } from './ignore';
 import { PierError } from '../util/errors';
 
@@ -190,7 +190,6 @@ export async function copyIntoRootfs(rootfs: string, sources: CopySource[], dest
 
   const w = new TarWriter();
   const owner = (st: fs.Stats | null, fromContext: boolean) => o.chown ?? (fromContext || !st ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid });
-  const mode = (st: fs.Stats) => (o.chmod !== undefined ? o.chmod : st.mode & 0o7777);
   const archives: string[] = [];
   const producing = (async () => {
     for (let i = 0; i < sources.length; i++) {
@@ -213,12 +212,12 @@ export async function copyIntoRootfs(rootfs: string, sources: CopySource[], dest
           const ig = s.ignore ? prefixed(s.ignore, m.rel) : undefined;
           const entries: { a: string; r: string; st: fs.Stats }[] = [];
           walk(m.abs, '', ig, (a, r, st2) => entries.push({ a, r, st: st2 }));
-          for (const e of entries) await addEntry(w, e.r, e.a, e.st, owner(e.st, s.fromContext), mode(e.st), links);
+          for (const e of entries) await addFsEntry(w, e.r, e.a, e.st, links, owner(e.st, s.fromContext), undefined, { fileMode: o.chmod, xattrs: false });
           continue;
         }
         if (o.extractArchives && st.isFile() && isArchive(m.abs)) { archives.push(m.abs); continue; }
         const name = fileName ?? path.posix.basename(m.rel || m.abs);
-        await addEntry(w, name, m.abs, st, owner(st, s.fromContext), mode(st), links);
+        await addFsEntry(w, name, m.abs, st, links, owner(st, s.fromContext), undefined, { fileMode: o.chmod, xattrs: false });
       }
     }
     await w.finish();
@@ -231,17 +230,4 @@ export async function copyIntoRootfs(rootfs: string, sources: CopySource[], dest
     const dir = ensureDir(destIsDir ? destPath : destPath);
     await extractIntoView(view, fs.createReadStream(a), { dir, overwrite: true, what: 'extracting', ...(o.chown ? { owner: o.chown } : {}) });
   }
-}
-
-async function addEntry(w: TarWriter, name: string, abs: string, st: fs.Stats, owner: { uid: number; gid: number }, mode: number, links: Map<string, string>): Promise<void> {
-  const hdr = { mode, uid: owner.uid, gid: owner.gid, mtime: Math.floor(st.mtimeMs / 1000) };
-  if (st.isDirectory()) return w.addDir(name, { ...hdr, mode: st.mode & 0o7777 });
-  if (st.isSymbolicLink()) return w.addSymlink(name, fs.readlinkSync(abs), { ...hdr, mode: 0o777 });
-  if (st.nlink > 1) {
-    const key = `${st.dev}:${st.ino}`;
-    const first = links.get(key);
-    if (first !== undefined) return w.addHardlink(name, first, hdr);
-    links.set(key, name);
-  }
-  if (st.isFile()) return w.addFile(name, { stream: fs.createReadStream(abs), size: st.size }, hdr);
 }

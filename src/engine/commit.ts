@@ -278,26 +278,11 @@ async function commitFrom(store: Store, c: ContainerRecord, tar: () => Readable,
     });
     if (opts.message) cfg.comment = opts.message;
     const configRaw = JSON.stringify(cfg);
-    const configDigest = sha256(configRaw);
-
-    const oci = opts.format !== 'docker';
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: oci ? MT.ociManifest : MT.dockerManifest,
-      config: { mediaType: oci ? MT.ociConfig : MT.dockerConfig, digest: configDigest, size: Buffer.byteLength(configRaw) },
-      layers: chain.map((l) => layerDescriptor(store, l, oci)),
-    });
-
     progress.line('Getting image source signatures');
     for (const l of chain) progress.line(`Copying blob ${l.diffId}`);
-    progress.line(`Copying config ${configDigest}`);
+    progress.line(`Copying config ${sha256(configRaw)}`);
     progress.line('Writing manifest to image destination');
-    const rec = store.images.put({
-      id: hexOf(configDigest), configRaw, topLayer: layer.id,
-      size: chain.reduce((n, l) => n + l.uncompressedSize, 0),
-      manifest, manifestDigest: sha256(manifest), manifestMediaType: oci ? MT.ociManifest : MT.dockerManifest,
-      names: name ? [name] : [],
-    });
+    const rec = storeImage(store, configRaw, chain, layer.id, opts.format !== 'docker', name);
     progress.line('Storing signatures');
     return { id: rec.id, layerId: layer.id };
   } catch (e) {
@@ -306,6 +291,23 @@ async function commitFrom(store: Store, c: ContainerRecord, tar: () => Readable,
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** Writes the manifest for a config and its layer chain and stores the image (named if `name`). */
+function storeImage(store: Store, configRaw: string, chain: LayerRecord[], topLayer: string | null, oci: boolean, name?: string) {
+  const configDigest = sha256(configRaw);
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: oci ? MT.ociManifest : MT.dockerManifest,
+    config: { mediaType: oci ? MT.ociConfig : MT.dockerConfig, digest: configDigest, size: Buffer.byteLength(configRaw) },
+    layers: chain.map((l) => layerDescriptor(store, l, oci)),
+  });
+  return store.images.put({
+    id: hexOf(configDigest), configRaw, topLayer,
+    size: chain.reduce((n, l) => n + l.uncompressedSize, 0),
+    manifest, manifestDigest: sha256(manifest), manifestMediaType: oci ? MT.ociManifest : MT.dockerManifest,
+    names: name ? [name] : [],
+  });
 }
 
 function isLifecycle(x: unknown): x is Lifecycle {
@@ -377,21 +379,6 @@ export function writeConfigImage(store: Store, parent: { id: string; configRaw: 
     rootfs: { type: 'layers', diff_ids: chain.map((l) => l.diffId) },
     history: [...(base.history ?? []), { created: now, created_by: opts.createdBy, empty_layer: true }],
   });
-  const configRaw = JSON.stringify(cfg);
-  const configDigest = sha256(configRaw);
-  const oci = opts.format !== 'docker';
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: oci ? MT.ociManifest : MT.dockerManifest,
-    config: { mediaType: oci ? MT.ociConfig : MT.dockerConfig, digest: configDigest, size: Buffer.byteLength(configRaw) },
-    layers: chain.map((l) => layerDescriptor(store, l, oci)),
-  });
-  const name = opts.name ? normalizeLocalName(opts.name) : undefined;
-  const rec = store.images.put({
-    id: hexOf(configDigest), configRaw, topLayer: parent?.topLayer ?? null,
-    size: chain.reduce((n, l) => n + l.uncompressedSize, 0),
-    manifest, manifestDigest: sha256(manifest), manifestMediaType: oci ? MT.ociManifest : MT.dockerManifest,
-    names: name ? [name] : [],
-  });
+  const rec = storeImage(store, JSON.stringify(cfg), chain, parent?.topLayer ?? null, opts.format !== 'docker', opts.name ? normalizeLocalName(opts.name) : undefined);
   return { id: rec.id, layerId: parent?.topLayer ?? '' };
 }

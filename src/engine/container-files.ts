@@ -139,12 +139,13 @@ export function archiveXattrs(abs: string): Record<string, Buffer> | undefined {
 
 /** Writes one filesystem entry; `links` turns repeated inodes into hard links. */
 export async function addFsEntry(w: TarWriter, name: string, abs: string, st: fs.Stats, links: Map<string, string>,
-  owner?: { uid: number; gid: number }, maxMtime?: number): Promise<void> {
+  owner?: { uid: number; gid: number }, maxMtime?: number, o: { fileMode?: number; xattrs?: boolean } = {}): Promise<void> {
   const mtime = Math.floor(st.mtimeMs / 1000);
   const hdr: TarHeaderOptions = {
-    mode: st.mode & 0o7777, uid: owner?.uid ?? st.uid, gid: owner?.gid ?? st.gid, mtime: maxMtime !== undefined ? Math.min(mtime, maxMtime) : mtime,
+    mode: o.fileMode !== undefined && !st.isDirectory() && !st.isSymbolicLink() ? o.fileMode : st.mode & 0o7777,
+    uid: owner?.uid ?? st.uid, gid: owner?.gid ?? st.gid, mtime: maxMtime !== undefined ? Math.min(mtime, maxMtime) : mtime,
   };
-  const x = archiveXattrs(abs);
+  const x = o.xattrs === false ? undefined : archiveXattrs(abs);
   if (x) hdr.xattrs = x;
   if (st.isDirectory()) return w.addDir(name, hdr);
   if (st.isSymbolicLink()) return w.addSymlink(name, fs.readlinkSync(abs), hdr);
