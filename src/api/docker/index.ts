@@ -7,6 +7,7 @@ import { registerContainerResourceRoutes } from './container-resources';
 import { registerSystemInfoRoutes } from './system-info';
 import { registerImageRoutes } from './images';
 import { registerNetworkVolumeRoutes } from './networks-volumes';
+import { registerBuildRoutes } from './build';
 
 export function registerDockerRoutes(router: Router): void {
   registerSystemRoutes(router);
@@ -16,4 +17,5 @@ export function registerDockerRoutes(router: Router): void {
   registerSystemInfoRoutes(router);
   registerImageRoutes(router);
   registerNetworkVolumeRoutes(router);
+  registerBuildRoutes(router);
 }

@@ -1,0 +1,65 @@
+// POST /build through real clients: the Docker CLI's classic builder and docker-py, with a tar
+// context, build args, labels and tags; a failing build reports its error in the stream.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { TestStore, busyboxStore } from '../helpers/cli';
+import { startService, Service } from '../helpers/api';
+
+let s: TestStore;
+let svc: Service;
+let ctx: string;
+
+function run(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(bin, args, { env: { ...process.env, DOCKER_HOST: `unix://${svc.socket}`, ...env } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  s = await busyboxStore();
+  svc = await startService(s);
+  ctx = path.join(s.dir, 'ctx');
+  fs.mkdirSync(ctx);
+  fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM localhost/busybox\nARG WHO=nobody\nCOPY msg.txt /msg.txt\nRUN echo "built for $WHO" > /who\nCMD ["cat", "/who", "/msg.txt"]\n');
+  fs.writeFileSync(path.join(ctx, 'msg.txt'), 'from the context\n');
+});
+after(async () => {
+  await svc.stop();
+  s.run(['rm', '-a', '-f', '-t', '0']);
+  s.cleanup();
+});
+
+test('docker build (classic builder) through the socket', async () => {
+  const r = await run('docker', ['build', '-t', 'dbuilt:v1', '--build-arg', 'WHO=docker', '--label', 'via=docker', ctx], { DOCKER_BUILDKIT: '0' });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /STEP 4\/5: RUN echo/);
+  assert.match(r.stdout, /Successfully tagged dbuilt:v1/);
+  assert.equal(s.ok(['run', '--rm', '--network', 'none', 'dbuilt:v1']), 'built for docker\nfrom the context\n');
+  assert.equal(s.ok(['image', 'inspect', '--format', '{{index .Config.Labels "via"}}', 'dbuilt:v1']).trim(), 'docker');
+  const bad = path.join(s.dir, 'bad');
+  fs.mkdirSync(bad);
+  fs.writeFileSync(path.join(bad, 'Dockerfile'), 'FROM localhost/busybox\nRUN exit 7\n');
+  const f = await run('docker', ['build', bad], { DOCKER_BUILDKIT: '0' });
+  assert.notEqual(f.code, 0);
+  assert.match(f.stderr + f.stdout, /exit status 7/);
+  assert.equal(s.ok(['ps', '-a', '-q']), '', 'no build containers are left');
+});
+
+test('docker-py images.build', async () => {
+  const r = await run('/usr/bin/python3', ['-c', `import docker
+c = docker.DockerClient(base_url='unix://${svc.socket}')
+img, logs = c.images.build(path='${ctx}', tag='pybuilt:1', buildargs={'WHO': 'python'})
+print(img.tags)
+print(c.containers.run('pybuilt:1', network_mode='none', remove=True).decode(), end='')
+`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "['localhost/pybuilt:1']\nbuilt for python\nfrom the context\n");
+});
