@@ -73,6 +73,8 @@ export function registerImageRoutes(router: Router): void {
     try {
       const ids = await r.engines.images().pull(ref, {
         creds: registryCreds(r),
+        // Docker treats registries on the loopback network as insecure (plain HTTP allowed).
+        tlsVerify: /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?\//.test(ref) ? false : undefined,
         progress: {
           line: (l: string) => {
             const m = /^Copying blob ([0-9a-f]{12})/.exec(l.replace(/sha256:/, ''));

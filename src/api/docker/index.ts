@@ -8,6 +8,7 @@ import { registerSystemInfoRoutes } from './system-info';
 import { registerImageRoutes } from './images';
 import { registerNetworkVolumeRoutes } from './networks-volumes';
 import { registerBuildRoutes } from './build';
+import { registerImageTransferRoutes } from './image-transfer';
 
 export function registerDockerRoutes(router: Router): void {
   registerSystemRoutes(router);
@@ -15,6 +16,7 @@ export function registerDockerRoutes(router: Router): void {
   registerContainerFileRoutes(router);
   registerContainerResourceRoutes(router);
   registerSystemInfoRoutes(router);
+  registerImageTransferRoutes(router);
   registerImageRoutes(router);
   registerNetworkVolumeRoutes(router);
   registerBuildRoutes(router);
