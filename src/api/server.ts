@@ -147,6 +147,9 @@ export class ApiService {
     let hijacked = false;
     if (res) res.on('close', end);
     else socket!.on('close', end);
+    // A client that went away must never take the service down with an unhandled 'error'.
+    if (res) res.on('error', () => undefined);
+    else socket!.on('error', () => socket!.destroy());
     const headers = commonHeaders(this.opts.cors);
     const fail = (err: unknown) => {
       if (hijacked) { socket?.destroy(); res?.socket?.destroy(); return; }
@@ -201,19 +204,21 @@ export class ApiService {
         },
         hijack(contentType: string): Duplex {
           hijacked = true;
+          // A client hanging up mid-stream makes writes fail (EPIPE/ECONNRESET): that ends the stream, never the service.
+          const quiet = (s: Duplex) => { s.on('error', () => s.destroy()); return s; };
           if (socket) {
             const hdr = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
             socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${hdr}\r\n`);
             // A body read with json()/body() was taken off `head`; what is left is stream data.
             if (head && head.length) socket.unshift(head);
-            return socket;
+            return quiet(socket);
           }
           // A plain request: answer 200 and hand over the raw connection (output only is reliable here).
           const s = res!.socket!;
           const hdr = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
           res!.detachSocket(s);
           s.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n${hdr}\r\n`);
-          return s;
+          return quiet(s);
         },
       };
       if (res) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);

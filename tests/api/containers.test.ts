@@ -15,7 +15,9 @@ before(async () => {
 after(async () => {
   for (const c of (await request(svc.socket, 'GET', '/containers/json?all=1')).json()) await request(svc.socket, 'DELETE', `/containers/${c.Id}?force=1`);
   await svc.stop();
-  store.cleanup();
+  for (let i = 0; ; i++) {
+    try { store.cleanup(); break; } catch (e) { if (i >= 10) throw e; await new Promise((r) => setTimeout(r, 300)); }
+  }
 });
 
 /** Splits a multiplexed stream into [stream, text] frames. */

@@ -15,7 +15,9 @@ before(async () => {
 after(async () => {
   await svc.stop();
   store.run(['rm', '-a', '-f', '-t', '0']);
-  store.cleanup();
+  for (let i = 0; ; i++) {
+    try { store.cleanup(); break; } catch (e) { if (i >= 10) throw e; await new Promise((r) => setTimeout(r, 300)); }
+  }
 });
 
 function httpGet(port: number, p: string): Promise<string> {

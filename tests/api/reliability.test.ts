@@ -19,7 +19,9 @@ before(async () => {
 after(async () => {
   await svc.stop();
   store.run(['rm', '-a', '-f', '-t', '0']);
-  store.cleanup();
+  for (let i = 0; ; i++) {
+    try { store.cleanup(); break; } catch (e) { if (i >= 10) throw e; await new Promise((r) => setTimeout(r, 300)); }
+  }
 });
 
 const api = (method: string, p: string, body?: unknown) => request(svc.socket, method, `/v1.41${p}`, body);
@@ -122,8 +124,8 @@ test('clients hanging up mid-stream (logs -f, events, stats, attach, wait, exec)
   const hangUp = (p: string, method = 'GET', headers: Record<string, string> = {}, body?: string) => new Promise<void>((resolve) => {
     const req = http.request({ socketPath: svc.socket, method, path: `/v1.41${p}`, headers: { ...headers, ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(body.length) } : {}) } });
     const kill = () => { req.destroy(); resolve(); };
-    req.on('response', (res) => { res.once('data', kill); setTimeout(kill, 500); });
-    req.on('upgrade', (_res, sock) => { sock.once('data', () => { sock.destroy(); resolve(); }); setTimeout(() => { sock.destroy(); resolve(); }, 500); });
+    req.on('response', (res) => { res.on('error', () => undefined); res.once('data', kill); setTimeout(kill, 500); });
+    req.on('upgrade', (_res, sock) => { sock.on('error', () => undefined); sock.once('data', () => { sock.destroy(); resolve(); }); setTimeout(() => { sock.destroy(); resolve(); }, 500); });
     req.on('error', () => resolve());
     if (body) req.write(body);
     req.end();

@@ -14,6 +14,7 @@ import { signalName } from '../../util/signals';
 import type { AttachSession } from '../../engine/attach';
 import { serviceState } from './service-state';
 import { containerLogs } from './container-logs';
+import { validateCreateBody } from './create-validate';
 import { dockerInspect as dockerContainerJSON } from './container-shape';
 
 const RAW = 'application/vnd.docker.raw-stream';
@@ -63,7 +64,7 @@ function ns(n: unknown): number | undefined {
 
 /** A Docker create body → the domain's create options. */
 export function createOptionsFromDocker(body: any, name: string | null): CreateOptions {
-  if (!body || typeof body !== 'object') throw new ApiError(400, 'invalid JSON body: an object is required');
+  validateCreateBody(body);
   if (typeof body.Image !== 'string' || !body.Image) throw new ApiError(400, 'Config.Image is required');
   const hc = body.HostConfig ?? {};
   const str = (v: unknown, what: string): string[] | undefined => {
