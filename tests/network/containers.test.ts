@@ -74,6 +74,21 @@ describe('containers on networks', () => {
     assert.match(def, /inet 10\.90\.0\.\d+\/24/);
   });
 
+  test('--network ns:PATH joins an existing network namespace', () => {
+    const ns = `pier-t-${tag}`;
+    assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
+    try {
+      assert.equal(spawnSync('ip', ['-n', ns, 'link', 'add', `dm${tag}`, 'type', 'veth', 'peer', 'name', `dp${tag}`]).status, 0);
+      const out = s.ok(['run', '--rm', '--network', `ns:/run/netns/${ns}`, 'localhost/busybox', 'ip', '-o', 'link']);
+      assert.match(out, new RegExp(`dm${tag}`));
+      const bad = s.run(['run', '--rm', '--network', 'ns:/nonexistent/netns', 'localhost/busybox', 'true']);
+      assert.notEqual(bad.code, 0);
+      assert.equal(s.ok(['ps', '-a', '-q', '--filter', 'status=created']), '');
+    } finally {
+      spawnSync('ip', ['netns', 'del', ns]);
+    }
+  });
+
   test('bad port specs and unknown networks are refused and create nothing', () => {
     const before = s.ok(['ps', '-a', '-q']);
     for (const [args, re] of [
