@@ -50,6 +50,8 @@ export class Builder {
   private readonly tmpContainers = new Set<string>();
   private readonly opts: BuildOptions;
   private file = 'Containerfile';
+  /** The base image of the stage built last (what --squash keeps as separate layers). */
+  private lastBase?: string;
 
   constructor(private readonly ce: LocalContainerEngine, opts: BuildOptions, private readonly out: BuildOutput) {
     this.store = ce.store;
@@ -176,6 +178,7 @@ export class Builder {
     const fromRef = expandVars(stage.from.args.split(/\s+/)[0], globalArgs);
     this.print(`${prefix}STEP 1/${total}: FROM ${fromRef}${stage.name ? ` AS ${stage.name}` : ''}`);
     const base = await this.resolveBase(fromRef, stage.from.flags.platform as string | undefined);
+    this.lastBase = base.id;
     const baseCfg = JSON.parse(base.configRaw);
     const state: StageState = {
       image: base,
@@ -622,6 +625,27 @@ export class Builder {
     if (Object.keys(extraLabels).length) {
       const config = { ...(cfg.config ?? {}), Labels: { ...(cfg.config?.Labels ?? {}), ...extraLabels } };
       id = writeConfigImage(this.store, img, { config, createdBy: `/bin/sh -c #(nop) LABEL ${Object.entries(extraLabels).map(([k, v]) => `${k}=${v}`).join(' ')}`, timestamp: this.opts.timestamp, format: this.opts.format }).id;
+    }
+    if (this.opts.squash && this.lastBase && this.lastBase !== id) {
+      // --squash: everything the last stage added, as one layer on its base image's layers.
+      const base = this.store.images.get(this.lastBase)!;
+      const cur = this.store.images.get(id)!;
+      const mk = async (img: ImageRecord) => {
+        const { id: cid } = await this.ce.create({ image: img.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never' });
+        this.tmpContainers.add(cid);
+        return { cid, root: mountRootfs(this.store, cid, img.topLayer) };
+      };
+      const a = await mk(cur);
+      const b = await mk(base);
+      try {
+        const { treeDiffTar, commitLayerOnto } = require('../engine/commit') as typeof import('../engine/commit');
+        const r = await commitLayerOnto(this.store, base, () => treeDiffTar(a.root, b.root, { mtime: this.opts.timestamp }), {
+          config: JSON.parse(cur.configRaw).config ?? {}, createdBy: '/bin/sh -c #(nop) squashed', historyComment: '', format: this.opts.format, timestamp: this.opts.timestamp,
+        });
+        id = r.id;
+      } finally {
+        for (const x of [a, b]) { unmountRootfs(this.store, x.cid); await this.removeContainer(x.cid); }
+      }
     }
     if (this.opts.squashAll) {
       const cur = this.store.images.get(id)!;

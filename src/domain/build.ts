@@ -20,6 +20,8 @@ export interface BuildOptions {
   pull?: 'always' | 'missing' | 'never' | 'newer';
   /** One layer holding the whole file system. */
   squashAll?: boolean;
+  /** The new layers of the last stage folded into one, on top of its base image's layers. */
+  squash?: boolean;
   format?: 'oci' | 'docker';
   labels?: Record<string, string>;
   annotations?: Record<string, string>;

@@ -175,6 +175,30 @@ export function containerLayerTar(store: Store, c: ContainerRecord, o: { mtime?:
   return w.stream;
 }
 
+/** The differences of one full tree to another as a layer tar (deletions as whiteouts): --squash. */
+export function treeDiffTar(newRoot: string, oldRoot: string | null, o: { mtime?: number } = {}): Readable {
+  const w = new TarWriter();
+  (async () => {
+    const links = new Map<string, string>();
+    for (const ch of treeDirChanges(newRoot, oldRoot)) {
+      if (ENGINE_FILES.has(ch.rel) && ch.kind === 'entry' && ch.st.isFile() && ch.st.size === 0) continue;
+      if (ch.kind === 'whiteout') await w.addFile(ch.rel, Buffer.alloc(0), { mode: 0, uid: 0, gid: 0, ...(o.mtime !== undefined ? { mtime: o.mtime } : {}) });
+      else await addFsEntry(w, ch.rel, ch.abs, ch.st, links, undefined, o.mtime);
+    }
+    await w.finish();
+  })().catch((e) => w.destroy(e instanceof Error ? e : new Error(String(e))));
+  return w.stream;
+}
+
+/**
+ * Commits `tar` as one layer on top of `base` (an image record), with `config` as the image's
+ * config and one history entry: how a build's --squash folds its new layers into one.
+ */
+export async function commitLayerOnto(store: Store, base: { id: string; topLayer: string | null }, tar: () => Readable, opts: CommitOptions & { config: ImageContainerConfig }): Promise<CommitResult> {
+  const pseudo = { id: '', name: '', imageId: base.id, imageName: '', created: 0, podId: null, state: {} as any, config: { topLayer: base.topLayer } as any } as ContainerRecord;
+  return commitFrom(store, pseudo, tar, opts.name ? normalizeLocalName(opts.name) : undefined, opts);
+}
+
 function hasher(): { t: Transform; digest: () => string; size: () => number } {
   const h = createHash('sha256');
   let n = 0;

@@ -271,6 +271,23 @@ describe('build', () => {
     assert.equal(runIn('from-tar', 'cat', '/f'), 'f');
   });
 
+  test('--squash folds the new layers into one on top of the base image\'s layers', () => {
+    const dir = context({ 'Containerfile': [
+      'FROM localhost/busybox',
+      'RUN echo one > /one && echo tmp > /tmp/gone',
+      'COPY f /f',
+      'RUN rm /tmp/gone /etc/group && echo two > /two',
+      'CMD ["cat", "/one", "/two", "/f"]',
+    ].join('\n'), f: 'f\n' });
+    build(dir, ['-t', 'squashed-new', '--squash']);
+    const base = JSON.parse(s.ok(['image', 'inspect', 'localhost/busybox']))[0].RootFS.Layers.length;
+    assert.equal(JSON.parse(s.ok(['image', 'inspect', 'squashed-new']))[0].RootFS.Layers.length, base + 1);
+    assert.equal(s.ok(['run', '--rm', '--network', 'none', 'squashed-new']), 'one\ntwo\nf\n');
+    assert.equal(runIn('squashed-new', 'sh', '-c', 'ls /tmp/gone /etc/group 2>&1 | wc -l').trim(), '2');
+    assert.equal(runIn('squashed-new', 'sh', '-c', 'test -e /etc/group && echo present || echo deleted'), 'deleted\n');
+    assert.equal(s.ok(['ps', '-a', '-q']), '');
+  });
+
   test('ADD extracts local tarballs and fetches URLs with --checksum', async () => {
     const payload = 'downloaded content\n';
     const sum = createHash('sha256').update(payload).digest('hex');

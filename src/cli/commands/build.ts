@@ -109,11 +109,10 @@ function buildCmd(name: string): CommandDef {
           if (!fs.existsSync(ctxArg)) throw new UsageError(`context directory ${path.resolve(ctxArg)}: no such file or directory`);
           contextDir = fs.statSync(ctxArg).isDirectory() ? path.resolve(ctxArg) : await extractContext(ctxArg, tmp);
         }
-        if (opts.squash) throw new UsageError('--squash (only the new layers in one) is not supported yet: use --squash-all');
         const bo: BuildOptions = {
           contextDir, containerfile: files[0] && files[0] !== '-' ? path.resolve(files[0]) : undefined, containerfileText,
           tags: opts.tag ?? [], buildArgs, target: opts.target, layers: opts.layers !== false && process.env.BUILDAH_LAYERS !== 'false',
-          noCache: !!opts.noCache, pull: pull as BuildOptions['pull'], squashAll: !!opts.squashAll, format: format as 'oci' | 'docker',
+          noCache: !!opts.noCache, pull: pull as BuildOptions['pull'], squashAll: !!opts.squashAll, squash: !!opts.squash, format: format as 'oci' | 'docker',
           labels: keyValues(opts.label ?? [], 'label'), annotations: keyValues(opts.annotation ?? [], 'annotation'), secrets,
           noHosts: !!opts.noHosts, timestamp: opts.changed?.has('timestamp') ? Number(opts.timestamp) : undefined, quiet: !!opts.quiet,
           rm: opts.rm !== false, forceRm: !!opts.forceRm, platform: opts.platform, network: opts.network, ignoreFile: opts.ignorefile,
