@@ -1,11 +1,11 @@
 // pier's metadata database: SQLite in WAL mode, shared safely by many pier processes.
 // Writers use BEGIN IMMEDIATE transactions and wait on a busy timeout, so concurrent
 // commands serialise their writes instead of failing or losing updates.
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export type DB = Database.Database;
+export type DB = BetterSqlite3.Database;
 
 /** Schema migrations, applied in order; user_version counts those applied. */
 const MIGRATIONS: string[] = [`
@@ -79,6 +79,8 @@ export function openDb(dir: string): DB {
   const cached = opened.get(file);
   if (cached) return cached;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Loaded on first use: the native module is not needed to start (and not part of a start-up snapshot).
+  const Database = require('better-sqlite3') as typeof BetterSqlite3;
   const db = new Database(file, { timeout: 60_000 });
   // WAL is a property of the database file: set it once, not on every open.
   if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');

@@ -25,8 +25,9 @@ export const log = {
   enabled: (l: LogLevel) => LEVELS.indexOf(l) >= threshold,
 };
 
-const tracing = !!process.env.PIER_TRACE;
+let tracing: boolean | undefined;
 /** With PIER_TRACE set, print a timestamped step to stderr (for finding where time goes). */
 export function trace(step: string): void {
+  tracing ??= !!process.env.PIER_TRACE;
   if (tracing) process.stderr.write(`[trace ${performance.now().toFixed(1)}ms] ${step}\n`);
 }
