@@ -29,7 +29,10 @@ function cause(status: number, msg: string): string {
 export function errorBody(err: unknown, libpod: boolean): { status: number; body: Record<string, unknown> } {
   const status = errorStatus(err);
   const message = errorMessage(err);
-  return { status, body: libpod ? { cause: cause(status, message), message, response: status } : { message } };
+  // pier_exit_code (an extension): the exit code pier's CLI gives this error (126, 127...), so the
+  // remote client exits as the local one would.
+  const exit = err instanceof PierError && err.exitCode !== 125 ? { pier_exit_code: err.exitCode } : {};
+  return { status, body: libpod ? { cause: cause(status, message), message, response: status, ...exit } : { message } };
 }
 
 /** Sends an error unless the response already started (then the connection is cut). */

@@ -9,13 +9,14 @@ import type { LocalEngines } from '../domain/local/engines';
 
 /** Commands pier's remote client supports (paths without the leading `pier `). */
 const REMOTE_COMMANDS = new RegExp('^(' + [
-  '(container )?(ps|ls|list|create|run|start|stop|kill|rm|remove|restart|pause|unpause|rename|logs|wait|exists|init)',
-  '(container )?inspect', 'inspect', 'images', 'image (ls|list|inspect|exists|rm|remove|tag|untag|history|pull)', 'pull', 'rmi', 'tag', 'untag', 'history',
+  '(container )?(ps|ls|list|create|run|start|stop|kill|rm|remove|restart|pause|unpause|rename|logs|wait|exists|init|exec|attach|port)',
+  '(container )?inspect', 'inspect', 'images', 'image (ls|list|inspect|exists|rm|remove|tag|untag|history|pull|push|prune|tree|save|load|import|search)',
+  'pull', 'push', 'rmi', 'tag', 'untag', 'history', 'save', 'load', 'import', 'search',
   'volume (create|ls|list|inspect|rm|remove|prune|exists)', 'pod (create|ps|ls|list|start|stop|restart|kill|pause|unpause|rm|remove|inspect|exists)',
   'version', 'system version',
 ].join('|') + ')$');
 /** Commands that always act locally, even with CONTAINER_HOST set. */
-const REMOTE_LOCAL_ONLY = /^pier (system connection|system service|container cleanup|completion)/;
+const REMOTE_LOCAL_ONLY = /^pier (system connection|system service|container cleanup|completion|login|logout|help)/;
 
 export class Ctx {
   private _cfg?: EngineConfig;

@@ -93,7 +93,7 @@ test('systemd socket activation: serves on the socket passed as LISTEN_FDS', asy
     'os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())',
     'os.execv(sys.argv[2], sys.argv[2:])',
   ].join('\n');
-  const child = spawn('/usr/bin/python3', ['-c', launcher, sock, process.execPath, PIER, ...store.globalArgs(), 'system', 'service', '--time', '0'], { env: store.env(), stdio: 'ignore' });
+  const child = spawn('/usr/bin/python3', ['-c', launcher, sock, process.execPath, PIER, ...store.localArgs(), 'system', 'service', '--time', '0'], { env: store.env(), stdio: 'ignore' });
   try {
     for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     const ping = await request(sock, 'GET', '/_ping');
@@ -108,7 +108,7 @@ test('systemd socket activation: serves on the socket passed as LISTEN_FDS', asy
 test('a second service on a live socket is refused; a stale socket file is replaced', async () => {
   const svc = await startService(store);
   try {
-    const r = spawnSync(process.execPath, [PIER, ...store.globalArgs(), 'system', 'service', '--time', '0', `unix://${svc.socket}`], { env: store.env(), timeout: 10000 });
+    const r = spawnSync(process.execPath, [PIER, ...store.localArgs(), 'system', 'service', '--time', '0', `unix://${svc.socket}`], { env: store.env(), timeout: 10000 });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr.toString(), /in use/);
   } finally {

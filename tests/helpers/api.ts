@@ -15,7 +15,7 @@ export interface Service {
 /** Starts the service for `store` on a unix socket in the store's directory; resolves once it answers. */
 export async function startService(store: TestStore, opts: { time?: number; extraArgs?: string[]; env?: NodeJS.ProcessEnv; socket?: string } = {}): Promise<Service> {
   const socket = opts.socket ?? path.join(store.dir, `api-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`);
-  const child = spawn(process.execPath, [PIER, ...store.globalArgs(), ...(opts.extraArgs ?? []), 'system', 'service', '--time', String(opts.time ?? 0), `unix://${socket}`],
+  const child = spawn(process.execPath, [PIER, ...store.localArgs(), ...(opts.extraArgs ?? []), 'system', 'service', '--time', String(opts.time ?? 0), `unix://${socket}`],
     { env: store.env(opts.env), stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));

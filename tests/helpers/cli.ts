@@ -6,6 +6,8 @@ import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const PIER = path.join(REPO, 'dist', 'pier.js');
+/** PIER_TEST_REMOTE=1: every TestStore command goes through a `pier system service` (remote mode). */
+export const REMOTE = process.env.PIER_TEST_REMOTE === '1';
 
 export interface Result {
   code: number;
@@ -34,9 +36,55 @@ export class TestStore {
 
   readonly driver?: string;
 
-  globalArgs(): string[] {
+  /** The store's own options: what a local command (or the service, in remote mode) runs with. */
+  localArgs(): string[] {
     return ['--root', this.root, '--runroot', this.runroot, '--registries-conf', this.registriesConf,
       ...(this.driver ? ['--storage-driver', this.driver] : [])];
+  }
+
+  /**
+   * Every command's global options. With PIER_TEST_REMOTE=1 they add `--url` to a
+   * `pier system service` this store starts for its own root (the local options stay, so
+   * local-only commands such as `container cleanup` still act on the same store).
+   */
+  globalArgs(): string[] {
+    return REMOTE ? ['--url', `unix://${this.service()}`, ...this.localArgs()] : this.localArgs();
+  }
+
+  private svc?: { socket: string; child: ReturnType<typeof spawn> };
+
+  /** Starts (once) the service for this store; returns its socket. */
+  service(): string {
+    if (this.svc) return this.svc.socket;
+    const socket = path.join(this.dir, 'api.sock');
+    const log = fs.openSync(path.join(this.dir, 'service.log'), 'a');
+    const child = spawn(process.execPath, [PIER, ...this.localArgs(), 'system', 'service', '--time', '900', `unix://${socket}`],
+      { env: this.env(), stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    child.unref();
+    const stop = () => { if (child.exitCode === null) child.kill('SIGTERM'); };
+    process.once('exit', stop);
+    const deadline = Date.now() + 30_000;
+    while (!fs.existsSync(socket)) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`pier system service did not start: ${fs.readFileSync(path.join(this.dir, 'service.log'), 'utf8')}`);
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+    this.svc = { socket, child };
+    return socket;
+  }
+
+  /** Stops the store's service (remote mode), waiting for it to exit. */
+  stopService(): void {
+    const c = this.svc?.child;
+    if (!c || c.exitCode !== null || c.pid === undefined) return;
+    c.kill('SIGTERM');
+    for (let i = 0; i < 250; i++) {
+      try { process.kill(c.pid, 0); } catch { break; }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+    try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -69,6 +117,7 @@ export class TestStore {
   }
 
   cleanup(): void {
+    this.stopService();
     // Unmount anything a test left mounted under the store before removing it.
     const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(this.dir));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TestStore, seedStandard, Seeded } from './helpers';
-import { PIER } from '../helpers/cli';
+import { PIER, REMOTE } from '../helpers/cli';
 import { startRegistry, Registry } from '../fixtures/registry';
 import { busyboxImage, pushImage } from '../fixtures/images';
 import { tarToBuffer } from '../../src/storage/tar/writer';
@@ -28,7 +28,8 @@ describe('save, load, import', () => {
     const r = ts.run(['load', '-i', file]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'Loaded image: docker.io/library/alpine:3.18\n');
-    assert.match(r.stderr, /Writing manifest to image destination/);
+    // The copy's progress is the service's in remote mode (podman-remote prints none either).
+    if (!REMOTE) assert.match(r.stderr, /Writing manifest to image destination/);
     assert.equal(ts.run(['image', 'exists', 'alpine:3.18']).code, 0);
     const q = ts.run(['load', '-q', '-i', file]);
     assert.equal(q.stderr, '');

@@ -192,8 +192,8 @@ export function listEntry(c: ContainerSummary): Record<string, unknown> {
   };
 }
 
-/** Attachments waiting for /start: the container's streams go to these connections. */
-const pendingAttach = new Map<string, { stdin: NodeJS.ReadableStream | null; stdout: Writable; stderr: Writable; socket: Duplex }[]>();
+/** Attachments waiting for /start: the container's streams go to these connections (the Libpod API's too). */
+export const pendingAttach = new Map<string, { stdin: NodeJS.ReadableStream | null; stdout: Writable; stderr: Writable; socket: Duplex; detachKeys?: string }[]>();
 
 async function findId(r: ApiRequest): Promise<string> {
   try {
@@ -204,7 +204,7 @@ async function findId(r: ApiRequest): Promise<string> {
   }
 }
 
-async function startContainer(r: ApiRequest, id: string): Promise<void> {
+export async function startContainer(r: ApiRequest, id: string): Promise<void> {
   const ce = local(r);
   const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
   const waiting = pendingAttach.get(id) ?? [];
@@ -213,7 +213,7 @@ async function startContainer(r: ApiRequest, id: string): Promise<void> {
   await ce.lifecycle.start(id, waiting.length ? {
     beforeStart: async (_c, bundle) => {
       for (const w of waiting) {
-        const session = await attach({ dir: bundle, stdin: w.stdin, stdout: w.stdout, stderr: w.stderr, detachKeys: '' });
+        const session = await attach({ dir: bundle, stdin: w.stdin, stdout: w.stdout, stderr: w.stderr, detachKeys: w.detachKeys ?? '' });
         session.done.then(() => w.socket.end(), () => w.socket.destroy());
         w.socket.on('close', () => session.detach());
       }

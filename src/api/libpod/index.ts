@@ -2,6 +2,8 @@
 import type { Router } from '../router';
 import { dockerVersion } from '../docker/system';
 import { registerLibpodApiRoutes } from './routes';
+import { registerLibpodImageRoutes } from './images';
+import { registerLibpodExecRoutes } from './exec';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -12,5 +14,7 @@ export function registerLibpodRoutes(router: Router): void {
   router.get('/libpod/_ping', ping);
   router.head('/libpod/_ping', ping);
   router.get('/libpod/version', (r) => r.send(200, dockerVersion()));
+  registerLibpodImageRoutes(router);
+  registerLibpodExecRoutes(router);
   registerLibpodApiRoutes(router);
 }

@@ -67,7 +67,15 @@ export function registerLibpodApiRoutes(router: Router): void {
     try { await fn(r); } catch (e) { nf(e, 'container'); }
     r.send(204);
   });
-  simple('start', (r) => r.engines.containers().start(r.params.name));
+  router.post('/libpod/containers/{name}/start', async (r) => {
+    const ce = r.engines.containers() as import('../../domain/local/containers').LocalContainerEngine;
+    let c;
+    try { c = ce.lifecycle.sync(ce.containers.lookup(r.params.name)); } catch (e) { nf(e, 'container'); }
+    if (c!.state.status === 'running') { r.send(304); return; }
+    const { startContainer } = require('../docker/containers') as typeof import('../docker/containers');
+    await startContainer(r, c!.id);
+    r.send(204);
+  });
   simple('stop', (r) => r.engines.containers().stop(r.params.name, { timeout: r.query.get('timeout') ?? r.query.get('t') ? Number(r.query.get('timeout') ?? r.query.get('t')) : undefined }));
   simple('kill', (r) => r.engines.containers().kill(r.params.name, r.query.get('signal') || 'SIGKILL'));
   simple('restart', (r) => r.engines.containers().restart(r.params.name, { timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined }));
@@ -78,9 +86,15 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.post('/libpod/containers/{name}/wait', async (r) => {
     try {
       const conds = r.query.getAll('condition');
-      const code = await r.engines.containers().wait(r.params.name, { conditions: conds.length ? conds : undefined });
+      const code = await r.engines.containers().wait(r.params.name, { conditions: conds.length ? conds : undefined, interval: 50 });
       r.send(200, code);
-    } catch (e) { nf(e, 'container'); }
+    } catch (e) {
+      // A container this service removed (--rm) after it exited: its recorded exit code.
+      const { serviceState } = require('../docker/service-state') as typeof import('../docker/service-state');
+      const seen = serviceState.exits.get(r.params.name);
+      if (e instanceof NotFoundError && seen) { r.send(200, seen.code); return; }
+      nf(e, 'container');
+    }
   });
   router.delete('/libpod/containers/{name}', async (r) => {
     try {
@@ -92,30 +106,46 @@ export function registerLibpodApiRoutes(router: Router): void {
     try { await streamLogs(r, [r.params.name]); } catch (e) { nf(e, 'container'); }
   });
   router.post('/libpod/containers/{name}/attach', async (r) => {
-    // Attached start, as pier's remote `run`/`start -a` use it: the streams are connected before the
-    // container starts; the connection ends when the container's streams close.
+    // A running container's streams now; a created one's when it starts (POST .../start), as
+    // podman-remote's run and start --attach use it. The connection ends when the streams close
+    // (the container exited, or the user detached with the detach keys).
     const ce = r.engines.containers() as import('../../domain/local/containers').LocalContainerEngine;
     let c;
     try { c = ce.lifecycle.sync(ce.containers.lookup(r.params.name)); } catch (e) { nf(e, 'container'); }
+    const running = c!.state.status === 'running';
+    if (!running && !['created', 'configured', 'exited', 'stopped', 'initialized'].includes(c!.state.status)) {
+      throw new ApiError(409, `you can only attach to running containers: container state improper`);
+    }
     const tty = !!c!.config.create.tty;
+    const detachKeys = r.query.get('detachKeys') ?? '';
     const sock = r.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     const stdin = bool(r.query.get('stdin')) ? new PassThrough() : null;
     if (stdin) sock.pipe(stdin); else sock.resume();
-    const w = (n: 1 | 2) => new Writable({ write(ch: Buffer, _e, cb) { if (!sock.destroyed) sock.write(tty ? ch : frame(n, ch)); cb(); } });
-    try {
-      if (bool(r.query.get('start'))) {
-        const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
-        let session: Awaited<ReturnType<typeof attach>> | undefined;
-        await ce.lifecycle.start(c!.id, { beforeStart: async (_c, bundle) => { session = await attach({ dir: bundle, stdin, stdout: w(1), stderr: w(2), detachKeys: '' }); } });
-        sock.on('close', () => session?.detach());
-        await session?.done;
-      } else {
-        await ce.attach(c!.id, { noStdin: !stdin, detachKeys: r.query.get('detachKeys') ?? '', sigProxy: false }, { stdin, stdout: w(1), stderr: w(2) });
-      }
-      sock.end();
-    } catch (e) {
-      if (!sock.destroyed) sock.end(tty ? Buffer.from(`Error: ${errorMessage(e)}\n`) : frame(2, `Error: ${errorMessage(e)}\n`));
+    const w = (n: 1 | 2, on: boolean) => new Writable({ write(ch: Buffer, _e, cb) { if (on && !sock.destroyed && !sock.writableEnded) sock.write(tty ? ch : frame(n, ch)); cb(); } });
+    const stdout = w(1, r.query.get('stdout') !== 'false');
+    const stderr = w(2, r.query.get('stderr') !== 'false');
+    if (!running) {
+      const { pendingAttach } = require('../docker/containers') as typeof import('../docker/containers');
+      const list = pendingAttach.get(c!.id) ?? [];
+      list.push({ stdin, stdout, stderr, socket: sock, detachKeys });
+      pendingAttach.set(c!.id, list);
+      sock.on('close', () => {
+        const l = pendingAttach.get(c!.id);
+        if (l) pendingAttach.set(c!.id, l.filter((x) => x.socket !== sock));
+      });
+      await new Promise<void>((resolve) => sock.on('close', () => resolve()));
+      return;
     }
+    try {
+      const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
+      const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
+      const session = await attach({ dir: containerDirs(ce.store, c!.id).userdata, stdin, stdout, stderr, detachKeys });
+      sock.on('close', () => session.detach());
+      await session.done;
+    } catch (e) {
+      if (!sock.destroyed) sock.write(tty ? Buffer.from(`Error: ${errorMessage(e)}\n`) : frame(2, `Error: ${errorMessage(e)}\n`));
+    }
+    if (!sock.destroyed) sock.end();
   });
   router.post('/libpod/containers/{name}/resize', async (r) => {
     const ce = r.engines.containers() as import('../../domain/local/containers').LocalContainerEngine;
@@ -153,9 +183,14 @@ export function registerLibpodApiRoutes(router: Router): void {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     const send = (o: unknown) => { if (!res.destroyed) res.write(JSON.stringify(o) + '\n'); };
     try {
-      const tls = r.query.get('tlsVerify');
+      const { registryQuery } = require('./images') as typeof import('./images');
+      const arch = r.query.get('arch') || undefined;
+      const os = r.query.get('os') || undefined;
+      const variant = r.query.get('variant') || undefined;
+      const retry = r.query.get('retry');
       const ids = await r.engines.images().pull(ref, {
-        tlsVerify: tls === null ? undefined : tls !== 'false', allTags: bool(r.query.get('allTags')),
+        ...registryQuery(r), allTags: bool(r.query.get('allTags')), platform: arch || os || variant ? { arch, os, variant } : undefined,
+        retry: retry ? Number(retry) : undefined,
         progress: bool(r.query.get('quiet')) ? undefined : { line: (l: string) => send({ stream: l + '\n' }) },
       });
       send({ id: ids[0], images: ids });

@@ -1195,7 +1195,7 @@ function portCmd(group: boolean): CommandDef {
       }
       const out: string[] = [];
       for (const n of names) {
-        const ports = eng.ports(n);
+        const ports = await eng.ports(n);
         const lines: string[] = [];
         for (const m of ports) {
           for (let i = 0; i < m.range; i++) {

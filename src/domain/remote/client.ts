@@ -21,9 +21,19 @@ export function parseEndpoint(url: string): Endpoint {
   throw new UsageError(`${url}: unsupported connection URL (use unix://, tcp:// or ssh://)`);
 }
 
-function errorFrom(status: number, body: string): PierError {
+/** The exit code pier's CLI gives an error message of the OCI runtime (podman's classes). */
+export function exitCodeOf(msg: string): number {
+  if (msg.endsWith('OCI runtime attempted to invoke a command that was not found')) return 127;
+  if (msg.endsWith('OCI permission denied')) return 126;
+  return 125;
+}
+
+export function errorFrom(status: number, body: string): PierError {
   let msg = body.trim();
-  try { const j = JSON.parse(body); msg = j.message ?? j.cause ?? msg; } catch { /* plain text */ }
+  let exit: number | undefined;
+  try { const j = JSON.parse(body); msg = j.message ?? j.cause ?? msg; exit = j.pier_exit_code; } catch { /* plain text */ }
+  if (typeof exit === 'number' && exit !== 125) return new PierError(msg, exit);
+  if (exitCodeOf(msg) !== 125) return new PierError(msg, exitCodeOf(msg));
   if (status === 404) return new NotFoundError(msg);
   if (status === 409) return new ConflictError(msg);
   if (status === 400) return new UsageError(msg);
@@ -49,10 +59,10 @@ export class ApiClient {
   }
 
   /** A JSON request; non-2xx answers throw the matching PierError. */
-  async json<T = any>(method: string, p: string, body?: unknown): Promise<T> {
-    const res = await this.raw(method, p, body);
+  async json<T = any>(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const res = await this.raw(method, p, body, headers);
     const text = await readText(res);
-    if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, text);
+    if ((res.statusCode ?? 500) >= 300 && res.statusCode !== 304) throw errorFrom(res.statusCode ?? 500, text);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -64,13 +74,23 @@ export class ApiClient {
   }
 
   /** A streamed response; each chunk goes to `onData`; errors in the status line throw. */
-  async stream(method: string, p: string, onData: (chunk: Buffer) => void, body?: unknown): Promise<void> {
-    const res = await this.raw(method, p, body);
+  async stream(method: string, p: string, onData: (chunk: Buffer) => void, body?: unknown, headers: Record<string, string> = {}): Promise<void> {
+    const res = await this.raw(method, p, body, headers);
     if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, await readText(res));
     await new Promise<void>((resolve, reject) => {
       res.on('data', onData);
       res.on('end', resolve);
       res.on('error', reject);
+    });
+  }
+
+  /** Sends a stream (a tarball) as the body; resolves with the raw response. */
+  upload(method: string, p: string, body: NodeJS.ReadableStream, headers: Record<string, string> = {}): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(this.options(method, p, { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked', ...headers }), resolve);
+      req.on('error', (e) => reject(new PierError(`unable to connect to the pier service at ${this.url}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+      body.on('error', (e) => { req.destroy(); reject(new PierError(errorMessageOf(e))); });
+      body.pipe(req);
     });
   }
 
@@ -91,6 +111,10 @@ export class ApiClient {
       req.end();
     });
   }
+}
+
+function errorMessageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 export function readText(res: http.IncomingMessage): Promise<string> {

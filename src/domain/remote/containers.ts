@@ -1,0 +1,182 @@
+// The remote ContainerEngine: the Libpod API's container endpoints. Attached runs, start -a,
+// attach and exec go through hijacked connections (./attach), with the local terminal raw and
+// its size sent to the service.
+import type { ContainerEngine, CreateOptions, PsOptions, ContainerSummary, LogOptions, ExecOptions } from '../containers';
+import type { ImageEngine } from '../images';
+import type { PortMapping } from '../../network/types';
+import { ApiClient, demux, exitCodeOf } from './client';
+import { RemoteIO, processIO, pump, terminalSize } from './attach';
+import { q, enc, filters, notRemote } from './query';
+import { specGenerator } from './spec';
+import { NotFoundError, PierError } from '../../util/errors';
+
+export class RemoteContainers implements ContainerEngine {
+  constructor(private c: ApiClient, private images: ImageEngine) {}
+
+  /** The image is pulled here first (with the CLI's progress), as podman-remote does. */
+  private async ensureImage(o: CreateOptions): Promise<void> {
+    if (o.rootfs) return;
+    const policy = o.pull ?? 'missing';
+    if (policy === 'never') return;
+    if (policy === 'missing' && await this.images.exists(o.image)) return;
+    try {
+      await this.images.pull(o.image, { ...(o.pullOptions ?? {}), platform: o.pullOptions?.platform });
+    } catch (e) {
+      if (policy === 'newer' && await this.images.exists(o.image)) return;
+      throw e;
+    }
+  }
+
+  async create(o: CreateOptions) {
+    await this.ensureImage(o);
+    const r = await this.c.json('POST', '/libpod/containers/create', specGenerator({ ...o, pullOptions: undefined }));
+    return { id: r.Id as string, warnings: (r.Warnings ?? []) as string[] };
+  }
+
+  /** After an attached session: the exit code, or undefined when the user detached. */
+  private async afterAttach(id: string, startError?: Error): Promise<number | undefined> {
+    let info: any;
+    try { info = await this.inspect(id); } catch (e) {
+      if (e instanceof NotFoundError) return this.wait(id, { conditions: ['stopped'] });
+      throw e;
+    }
+    const st = info.State ?? {};
+    if (st.Running || st.Status === 'running' || st.Status === 'paused') return undefined;
+    if (startError) throw startError;
+    if (st.Status === 'created' && st.Error) throw new PierError(st.Error, exitCodeOf(st.Error));
+    return this.wait(id, { conditions: ['stopped'] });
+  }
+
+  /** Attach (hijacked), start when asked, pump until the streams close. */
+  private async attachSession(id: string, io: RemoteIO, o: { stdin: boolean; start: boolean; detachKeys?: string; tty?: boolean }): Promise<number | undefined> {
+    const tty = o.tty ?? !!((await this.inspect(id)) as any).Config?.Tty;
+    const sock = await this.c.hijack(`/libpod/containers/${enc(id)}/attach${q({ stdin: o.stdin, stdout: true, stderr: true, stream: true, detachKeys: o.detachKeys ?? undefined })}`);
+    const resize = (h: number, w: number) => { void this.c.json('POST', `/libpod/containers/${enc(id)}/resize${q({ h, w })}`).catch(() => undefined); };
+    const pumping = pump(sock, io, { tty, stdin: o.stdin, resize: tty ? resize : undefined });
+    if (o.start) {
+      try {
+        await this.c.json('POST', `/libpod/containers/${enc(id)}/start${q({ detachKeys: o.detachKeys ?? undefined })}`);
+      } catch (e) {
+        sock.destroy();
+        await pumping;
+        throw e;
+      }
+    }
+    if (tty) { const sz = terminalSize(io); if (sz) resize(sz.h, sz.w); }
+    await pumping;
+    return this.afterAttach(id);
+  }
+
+  async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {}, io?: RemoteIO): Promise<number | void> {
+    if (!opts.attach) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/start`); return; }
+    const r = await this.attachSession(nameOrId, io ?? processIO(), { stdin: !!opts.interactive, start: true, detachKeys: opts.detachKeys });
+    return r;
+  }
+
+  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean }, io?: RemoteIO): Promise<{ id: string; exitCode?: number }> {
+    const { id } = await this.create(o);
+    if (o.detach) {
+      try {
+        await this.c.json('POST', `/libpod/containers/${enc(id)}/start`);
+      } catch (e) {
+        if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
+        throw e;
+      }
+      return { id };
+    }
+    let exitCode: number | undefined;
+    try {
+      exitCode = await this.attachSession(id, io ?? processIO(), { stdin: !!o.interactive, start: true, detachKeys: o.detachKeys, tty: !!o.tty });
+    } catch (e) {
+      if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
+      throw e;
+    }
+    if (exitCode !== undefined && o.rm) await this.remove(id, { force: true, ignore: true }).catch(() => undefined);
+    return { id, exitCode };
+  }
+
+  async attach(nameOrId: string, opts: { noStdin?: boolean; detachKeys?: string; sigProxy?: boolean }, io?: RemoteIO): Promise<number | undefined> {
+    const info = await this.inspect(nameOrId) as any;
+    if (info.State?.Status !== 'running') throw new PierError('you can only attach to running containers: container state improper');
+    return this.attachSession(info.Id, io ?? processIO(), { stdin: !opts.noStdin && !!info.Config?.OpenStdin, start: false, detachKeys: opts.detachKeys, tty: !!info.Config?.Tty });
+  }
+
+  async exec(nameOrId: string, o: ExecOptions, io: RemoteIO = processIO()): Promise<number> {
+    const { Id } = await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/exec`, {
+      AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach, Cmd: o.command, DetachKeys: o.detachKeys,
+      Env: [...(o.envFile ?? []).flatMap(readEnvFileLines), ...(o.env ?? [])], Privileged: !!o.privileged, Tty: !!o.tty, User: o.user ?? '', WorkingDir: o.workdir ?? '',
+    });
+    if (o.detach) {
+      await this.c.json('POST', `/libpod/exec/${Id}/start`, { Detach: true });
+      return 0;
+    }
+    const tty = !!o.tty;
+    const sz = tty ? terminalSize(io) : undefined;
+    const sock = await this.c.hijack(`/libpod/exec/${Id}/start`, { Detach: false, Tty: tty, ...(sz ?? {}) });
+    const resize = (h: number, w: number) => { void this.c.json('POST', `/libpod/exec/${Id}/resize${q({ h, w })}`).catch(() => undefined); };
+    await pump(sock, io, { tty, stdin: !!o.interactive, resize: tty ? resize : undefined });
+    const info = await this.c.json('GET', `/libpod/exec/${Id}/json`);
+    if (info.pier_error) throw new PierError(info.pier_error, info.pier_exit_code ?? 126);
+    return info.ExitCode ?? 0;
+  }
+
+  async stop(nameOrId: string, opts: { timeout?: number; ignore?: boolean }) {
+    try { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/stop${q({ timeout: opts.timeout })}`); } catch (e) {
+      if (!(opts.ignore && e instanceof NotFoundError)) throw e;
+    }
+  }
+  async kill(nameOrId: string, signal: string) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/kill${q({ signal })}`); }
+  async remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean; ignore?: boolean; timeout?: number; depend?: boolean }) {
+    const r = await this.c.json<{ Id: string; Err?: string | null }[]>('DELETE', `/libpod/containers/${enc(nameOrId)}${q({ force: opts.force, v: opts.volumes, ignore: opts.ignore, timeout: opts.timeout, depend: opts.depend })}`);
+    const failed = r.find((x) => x.Err);
+    if (failed) throw new PierError(String(failed.Err));
+    return r.map((x) => x.Id);
+  }
+  async list(opts: PsOptions): Promise<ContainerSummary[]> {
+    return this.c.json('GET', `/libpod/containers/json${q({ all: opts.all, size: opts.size, last: opts.last, sync: opts.sync, filters: filters(opts.filters) })}`);
+  }
+  async inspect(nameOrId: string, opts: { size?: boolean } = {}) { return this.c.json('GET', `/libpod/containers/${enc(nameOrId)}/json${q({ size: opts.size })}`); }
+  async exists(nameOrId: string) { return (await this.c.status('GET', `/libpod/containers/${enc(nameOrId)}/exists`)) === 204; }
+  async wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }) {
+    return this.c.json<number>('POST', `/libpod/containers/${enc(nameOrId)}/wait${q({ condition: opts.conditions, interval: opts.interval ? `${opts.interval}ms` : undefined })}`);
+  }
+  async logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }) {
+    const several = nameOrIds.length > 1;
+    await Promise.all(nameOrIds.map(async (n) => {
+      const prefix = several || opts.names ? `${(await this.inspect(n) as any).Id.slice(0, 12)} ` : '';
+      const line = (w: (b: Buffer | string) => void) => prefix ? (b: Buffer) => w(prefix + b.toString()) : (b: Buffer) => w(b);
+      await this.c.stream('GET', `/libpod/containers/${enc(n)}/logs${q({ follow: opts.follow, since: opts.since, until: opts.until, tail: opts.tail, timestamps: opts.timestamps, stdout: true, stderr: true })}`,
+        demux(line((b) => out.stdout(b)), line((b) => out.stderr(b))));
+    }));
+  }
+  async cleanup(): Promise<void> { return notRemote('container cleanup'); }
+  async ids(opts: { all?: boolean; latest?: boolean; filters?: string[] } = {}) {
+    const rows = await this.list({ all: opts.all, last: opts.latest ? 1 : undefined, filters: opts.filters });
+    return rows.map((r) => r.Id);
+  }
+  async restart(nameOrId: string, opts: { timeout?: number }) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/restart${q({ t: opts.timeout })}`); }
+  async init(nameOrId: string) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/init`); }
+  async pause(nameOrId: string) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/pause`); }
+  async unpause(nameOrId: string) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/unpause`); }
+  async rename(nameOrId: string, newName: string) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/rename${q({ name: newName })}`); }
+  imagesInUse(): Map<string, string[]> { return new Map(); }
+
+  /** The host ports published for a container, from its inspect (NetworkSettings.Ports). */
+  async ports(nameOrId: string): Promise<PortMapping[]> {
+    const info = await this.inspect(nameOrId) as any;
+    const out: PortMapping[] = [];
+    for (const [key, binds] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
+      const [port, proto] = key.split('/');
+      for (const b of (binds as { HostIp: string; HostPort: string }[] | null) ?? []) {
+        out.push({ container_port: Number(port), protocol: proto, host_ip: b.HostIp, host_port: Number(b.HostPort), range: 1 } as PortMapping);
+      }
+    }
+    return out;
+  }
+}
+
+/** --env-file lines are read here, on the client, as podman-remote does. */
+function readEnvFileLines(file: string): string[] {
+  const { parseEnvFile } = require('../../cli/commands/container-flags') as typeof import('../../cli/commands/container-flags');
+  return parseEnvFile(file, process.env);
+}

@@ -1,0 +1,186 @@
+// The remote ImageEngine: the Libpod API's image endpoints. Archives move through the
+// connection (load and import upload the local file, save downloads into the local one); registry
+// credentials are the client's (--creds, --authfile, REGISTRY_AUTH_FILE), sent as X-Registry-Auth;
+// login and logout stay local (they only edit the client's auth file).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type {
+  ImageEngine, PullOptions, PushOptions, ImageSummary, ImageListOptions, RemoveReport, HistoryEntry, SaveOptions, ImportOptions,
+  SearchResult, RegistryOptions, ProgressSink,
+} from '../images';
+import { ApiClient, errorFrom, readText } from './client';
+import { q, enc, filters } from './query';
+import { PierError } from '../../util/errors';
+
+/** The registry host of a fully qualified reference (short names are resolved by the service). */
+function registryOf(ref: string): string | undefined {
+  const r = ref.replace(/^docker:\/\//, '');
+  const first = r.split('/')[0];
+  if (r.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return first;
+  return undefined;
+}
+
+/** X-Registry-Auth for `ref`: --creds, else the client's auth file entry for its registry. */
+export function authHeader(ref: string | undefined, o: RegistryOptions & { authfile?: string }): Record<string, string> {
+  let username: string | undefined;
+  let password: string | undefined;
+  if (o.creds) {
+    const i = o.creds.indexOf(':');
+    username = i < 0 ? o.creds : o.creds.slice(0, i);
+    password = i < 0 ? '' : o.creds.slice(i + 1);
+  } else {
+    const host = ref ? registryOf(ref) : undefined;
+    if (!host) return {};
+    const { getCredentials } = require('../../image/config/auth') as typeof import('../../image/config/auth');
+    const c = getCredentials(ref!.replace(/^docker:\/\//, ''), { authFile: o.authfile || undefined });
+    if (!c?.username) return {};
+    username = c.username;
+    password = c.password;
+  }
+  const json = JSON.stringify({ username, password, serveraddress: ref ? registryOf(ref) ?? '' : '' });
+  return { 'X-Registry-Auth': Buffer.from(json).toString('base64url') };
+}
+
+/** Reads a stream of JSON lines. */
+function jsonLines(onLine: (m: any) => void): (chunk: Buffer) => void {
+  let buf = '';
+  return (chunk) => {
+    buf += chunk.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line) onLine(JSON.parse(line));
+    }
+  };
+}
+
+const progressLine = (p: ProgressSink | undefined) => (m: any) => { if (m.stream) p?.line(String(m.stream).replace(/\n$/, '')); };
+const tls = (v: boolean | undefined) => (v === undefined ? undefined : String(v));
+
+export class RemoteImages implements ImageEngine {
+  constructor(private c: ApiClient) {}
+
+  async pull(ref: string, opts: PullOptions) {
+    let ids: string[] = [];
+    let err: string | undefined;
+    const p = opts.platform;
+    await this.c.stream('POST', `/libpod/images/pull${q({ reference: ref, tlsVerify: tls(opts.tlsVerify), allTags: opts.allTags, quiet: !opts.progress, arch: p?.arch, os: p?.os, variant: p?.variant, retry: opts.retry, retryDelay: opts.retryDelayMs !== undefined ? `${opts.retryDelayMs}ms` : undefined })}`,
+      jsonLines((m) => {
+        progressLine(opts.progress)(m);
+        if (m.error) err = m.error;
+        if (m.images) ids = m.images;
+      }), undefined, authHeader(ref, opts));
+    if (err) throw new PierError(err);
+    return ids;
+  }
+
+  async push(source: string, destination: string | undefined, opts: PushOptions): Promise<string> {
+    let digest = '';
+    let err: string | undefined;
+    await this.c.stream('POST', `/libpod/images/${source}/push${q({ destination, tlsVerify: tls(opts.tlsVerify), quiet: !opts.progress, format: opts.format, compressionFormat: opts.compressionFormat, removeSignatures: opts.removeSignatures })}`,
+      jsonLines((m) => {
+        progressLine(opts.progress)(m);
+        if (m.error) err = m.error;
+        if (m.manifestdigest) digest = m.manifestdigest;
+      }), undefined, authHeader(destination ?? source, opts));
+    if (err) throw new PierError(err);
+    if (opts.digestFile) fs.writeFileSync(opts.digestFile, digest);
+    return digest;
+  }
+
+  async list(opts: ImageListOptions): Promise<ImageSummary[]> {
+    const { parseFilter } = require('../../image/filters') as typeof import('../../image/filters');
+    for (const f of opts.filters ?? []) parseFilter(f);
+    return this.c.json('GET', `/libpod/images/json${q({ all: opts.all, filters: filters(opts.filters) })}`); }
+  async inspect(nameOrId: string) { return this.c.json('GET', `/libpod/images/${nameOrId}/json`); }
+  async exists(nameOrId: string) { return (await this.c.status('GET', `/libpod/images/${nameOrId}/exists`)) === 204; }
+
+  async tag(nameOrId: string, newNames: string[]) {
+    for (const n of newNames) {
+      const i = n.lastIndexOf(':');
+      const hasTag = i > n.lastIndexOf('/');
+      await this.c.json('POST', `/libpod/images/${nameOrId}/tag${q({ repo: hasTag ? n.slice(0, i) : n, tag: hasTag ? n.slice(i + 1) : 'latest' })}`);
+    }
+  }
+
+  async untag(nameOrId: string, names: string[]) {
+    if (!names.length) { await this.c.json('POST', `/libpod/images/${nameOrId}/untag`); return; }
+    for (const n of names) {
+      const i = n.lastIndexOf(':');
+      const hasTag = i > n.lastIndexOf('/');
+      await this.c.json('POST', `/libpod/images/${nameOrId}/untag${q({ repo: hasTag ? n.slice(0, i) : n, tag: hasTag ? n.slice(i + 1) : 'latest' })}`);
+    }
+  }
+
+  async remove(namesOrIds: string[], opts: { force?: boolean; all?: boolean; ignore?: boolean }): Promise<RemoveReport> {
+    const r = await this.c.json('DELETE', `/libpod/images/remove${q({ images: namesOrIds, force: opts.force, all: opts.all, ignore: opts.ignore })}`);
+    return { deleted: r.Deleted ?? [], untagged: r.Untagged ?? [], errors: r.Errors ?? [], exitCode: r.ExitCode ?? 0 };
+  }
+
+  async history(nameOrId: string): Promise<HistoryEntry[]> { return this.c.json('GET', `/libpod/images/${nameOrId}/history`); }
+
+  async prune(opts: { all?: boolean; filters?: string[] }): Promise<{ id: string; size: number }[]> {
+    const rows = await this.c.json<{ Id: string; Size: number }[]>('POST', `/libpod/images/prune${q({ all: opts.all, filters: filters(opts.filters) })}`);
+    return (rows ?? []).map((r) => ({ id: r.Id, size: r.Size }));
+  }
+
+  async tree(nameOrId: string, whatrequires = false): Promise<string> {
+    return (await this.c.json('GET', `/libpod/images/${nameOrId}/tree${q({ whatrequires })}`)).Tree;
+  }
+
+  /** The archive comes over the connection; directory formats arrive tarred and are unpacked here. */
+  async save(namesOrIds: string[], opts: SaveOptions): Promise<void> {
+    const p = namesOrIds.length === 1
+      ? `/libpod/images/${namesOrIds[0]}/get${q({ format: opts.format, compress: opts.compress })}`
+      : `/libpod/images/export${q({ references: namesOrIds, format: opts.format, compress: opts.compress })}`;
+    const res = await this.c.raw('GET', p);
+    if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, await readText(res));
+    if (!opts.format.endsWith('-dir')) {
+      const tmp = `${opts.output}.pier-${process.pid}`;
+      try {
+        await pipeline(res, fs.createWriteStream(tmp));
+        fs.renameSync(tmp, opts.output);
+      } finally {
+        fs.rmSync(tmp, { force: true });
+      }
+      return;
+    }
+    fs.mkdirSync(opts.output, { recursive: true });
+    const { extractLayer } = require('../../storage/tar/extract') as typeof import('../../storage/tar/extract');
+    await extractLayer(res, path.resolve(opts.output), { mode: 'vfs' });
+  }
+
+  async load(input: string, _opts: { progress?: ProgressSink }): Promise<string[]> {
+    if (fs.statSync(input).isDirectory()) throw new PierError(`${input}: loading a directory is not supported in remote mode, use an archive`);
+    const res = await this.c.upload('POST', '/libpod/images/load', fs.createReadStream(input));
+    const text = await readText(res);
+    if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, text);
+    return JSON.parse(text).Names ?? [];
+  }
+
+  async importArchive(source: string, opts: ImportOptions): Promise<string> {
+    const query = q({ reference: opts.reference, changes: opts.changes, message: opts.message, arch: opts.platform?.arch, os: opts.platform?.os, variant: opts.platform?.variant });
+    if (/^https?:\/\//.test(source)) return (await this.c.json('POST', `/libpod/images/import${query}${query ? '&' : '?'}url=${enc(source)}`)).Id;
+    const res = await this.c.upload('POST', `/libpod/images/import${query}`, fs.createReadStream(source));
+    const text = await readText(res);
+    if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, text);
+    return JSON.parse(text).Id;
+  }
+
+  async login(registry: string, opts: { username: string; password: string; authfile?: string; tlsVerify?: boolean; certDir?: string }): Promise<void> {
+    void registry; void opts;
+    throw new PierError('login runs on the client: it is not sent to the service');
+  }
+
+  async logout(): Promise<void> { throw new PierError('logout runs on the client: it is not sent to the service'); }
+
+  async search(term: string, opts: { limit?: number; tlsVerify?: boolean; filters?: string[]; listTags?: boolean; authfile?: string; creds?: string }): Promise<SearchResult[]> {
+    return this.c.json('GET', `/libpod/images/search${q({ term, limit: opts.limit, tlsVerify: tls(opts.tlsVerify), filters: filters(opts.filters), listTags: opts.listTags })}`,
+      undefined, authHeader(term, opts));
+  }
+}
+
+export { os };

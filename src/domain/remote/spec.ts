@@ -1,0 +1,61 @@
+// pier's CreateOptions as the body of POST /libpod/containers/create: podman's SpecGenerator
+// fields (so the shape is what podman-remote sends), plus `pier_create_options`, the options
+// exactly as the CLI parsed them, which a pier service prefers (every flag keeps its meaning).
+import type { CreateOptions } from '../containers';
+
+function envMap(env?: string[]): Record<string, string> | undefined {
+  if (!env?.length) return undefined;
+  const m: Record<string, string> = {};
+  for (const e of env) { const i = e.indexOf('='); if (i > 0) m[e.slice(0, i)] = e.slice(i + 1); }
+  return m;
+}
+
+function portMappings(publish?: string[]): Record<string, unknown>[] | undefined {
+  if (!publish?.length) return undefined;
+  const out: Record<string, unknown>[] = [];
+  for (const p of publish) {
+    const [spec, proto = 'tcp'] = p.split('/');
+    const parts = spec.split(':');
+    const container = parts.pop()!;
+    const host = parts.pop();
+    const ip = parts.join(':') || undefined;
+    out.push({ container_port: Number(container.split('-')[0]), host_port: host ? Number(host.split('-')[0]) : undefined, host_ip: ip, protocol: proto });
+  }
+  return out;
+}
+
+const NS_MODES = new Set(['host', 'private', 'none', 'bridge', 'slirp4netns']);
+
+function namespace(v?: string): Record<string, string> | undefined {
+  if (!v) return undefined;
+  if (NS_MODES.has(v)) return { nsmode: v };
+  if (v.startsWith('ns:')) return { nsmode: 'path', value: v.slice(3) };
+  if (v.startsWith('container:')) return { nsmode: 'container', value: v.slice('container:'.length) };
+  return { nsmode: 'bridge' };
+}
+
+export function specGenerator(o: CreateOptions): Record<string, unknown> {
+  const nets = o.networks?.length ? o.networks : o.network && !NS_MODES.has(o.network) && !o.network.includes(':') ? [o.network] : [];
+  const spec: Record<string, unknown> = {
+    image: o.image, name: o.name, command: o.command?.length ? o.command : undefined, entrypoint: o.entrypoint,
+    env: envMap(o.env), labels: o.labels, annotations: o.annotations, work_dir: o.workdir, user: o.user, groups: o.groupAdd,
+    hostname: o.hostname, terminal: o.tty, stdin: o.interactive, remove: o.rm, pod: o.pod,
+    portmappings: portMappings(o.publish), publish_image_ports: o.publishAll, expose: o.expose,
+    netns: namespace(o.network), Networks: nets.length ? Object.fromEntries(nets.map((n) => [n.split(':')[0], {}])) : undefined,
+    dns_server: o.dns, dns_search: o.dnsSearch, dns_option: o.dnsOption, hostadd: o.addHost,
+    cap_add: o.capAdd, cap_drop: o.capDrop, privileged: o.privileged, read_only_filesystem: o.readOnly,
+    init: o.init, stop_signal: undefined, stop_timeout: o.stopTimeout, restart_policy: o.restart?.name, restart_tries: o.restart?.maximumRetryCount || undefined,
+    resource_limits: o.memory || o.cpus || o.pidsLimit ? {
+      memory: o.memory ? { limit: o.memory, swap: o.memorySwap, reservation: o.memoryReservation } : undefined,
+      cpu: o.cpus ? { quota: Math.round(o.cpus * 100000), period: 100000 } : undefined,
+      pids: o.pidsLimit ? { limit: o.pidsLimit } : undefined,
+    } : undefined,
+    sysctl: o.sysctl?.length ? Object.fromEntries(o.sysctl.map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1)]; })) : undefined,
+    ipcns: namespace(o.ipc), pidns: namespace(o.pid), utsns: namespace(o.uts), cgroupns: namespace(o.cgroupns),
+    cgroup_parent: o.cgroupParent, log_configuration: o.logDriver ? { driver: o.logDriver } : undefined,
+    timezone: o.tz, umask: o.umask, oom_score_adj: o.oomScoreAdj, shm_size: o.shmSize,
+    pier_create_options: o,
+  };
+  for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
+  return spec;
+}
