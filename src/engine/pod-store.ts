@@ -1,32 +1,17 @@
 // Pods in the metadata database: a name, the options the pod was created with, and its infra
 // container. Member containers point at their pod through containers.pod_id.
 import type { DB } from '../storage/db';
+import type { PodCreateOptions } from '../domain/pods';
 import { ConflictError, NotFoundError, PierError } from '../util/errors';
 
-export interface PodConfig {
-  hostname?: string;
+/** A pod's stored options: what it was created with (name and --replace aside), defaults filled in. */
+export type PodConfig = Omit<PodCreateOptions, 'name' | 'replace' | 'labels' | 'share' | 'infra' | 'exitPolicy'> & {
   labels: Record<string, string>;
   /** Namespaces members share with the infra container (podman's --share; default ipc, net, uts). */
   share: string[];
   infra: boolean;
-  infraImage?: string;
-  infraCommand?: string[];
-  infraName?: string;
-  /** Options that belong to the pod's network (applied to the infra container). */
-  publish?: string[];
-  networks?: string[];
-  networkAliases?: string[];
-  addHost?: string[];
-  dns?: string[];
-  dnsSearch?: string[];
-  dnsOption?: string[];
-  ip?: string;
-  macAddress?: string;
-  cgroupParent?: string;
   exitPolicy: 'continue' | 'stop';
-  /** The command line that created the pod (inspect's CreateCommand). */
-  createCommand?: string[];
-}
+};
 
 export interface PodRecord {
   id: string;

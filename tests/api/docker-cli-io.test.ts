@@ -5,22 +5,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { busyboxStore, TestStore } from '../helpers/cli';
-import { startService, Service } from '../helpers/api';
+import { TestStore } from '../helpers/cli';
+import { Service, closeService, openService, startService } from '../helpers/api';
 
 let store: TestStore;
 let svc: Service;
-before(async () => {
-  store = await busyboxStore();
-  svc = await startService(store);
-});
-after(async () => {
-  await svc.stop();
-  store.run(['rm', '-a', '-f', '-t', '0']);
-  for (let i = 0; ; i++) {
-    try { store.cleanup(); break; } catch (e) { if (i >= 10) throw e; await new Promise((r) => setTimeout(r, 300)); }
-  }
-});
+before(async () => ({ store: store, svc: svc } = await openService()));
+after(() => closeService(store, svc));
 
 const env = () => ({ ...process.env, DOCKER_HOST: `unix://${svc.socket}` });
 

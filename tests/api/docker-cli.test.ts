@@ -4,8 +4,8 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { TestStore, busyboxStore } from '../helpers/cli';
-import { startService, Service } from '../helpers/api';
+import { TestStore } from '../helpers/cli';
+import { Service, closeService, openService, startService } from '../helpers/api';
 
 let s: TestStore;
 let svc: Service;
@@ -20,15 +20,8 @@ function ok(args: string[], input?: string): string {
   return r.stdout;
 }
 
-before(async () => {
-  s = await busyboxStore();
-  svc = await startService(s);
-});
-after(async () => {
-  await svc.stop();
-  s.run(['rm', '-a', '-f', '-t', '0']);
-  s.cleanup();
-});
+before(async () => ({ store: s, svc: svc } = await openService()));
+after(() => closeService(s, svc));
 
 describe('docker CLI through pier system service', () => {
   test('docker run --rm prints the output, returns the exit code and leaves nothing', () => {

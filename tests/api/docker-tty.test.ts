@@ -2,21 +2,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { TestStore, busyboxStore } from '../helpers/cli';
-import { startService, Service } from '../helpers/api';
+import { TestStore } from '../helpers/cli';
+import { Service, closeService, openService, startService } from '../helpers/api';
 
 let s: TestStore;
 let svc: Service;
 
-before(async () => {
-  s = await busyboxStore();
-  svc = await startService(s);
-});
-after(async () => {
-  await svc.stop();
-  s.run(['rm', '-a', '-f', '-t', '0']);
-  s.cleanup();
-});
+before(async () => ({ store: s, svc: svc } = await openService()));
+after(() => closeService(s, svc));
 
 test('docker run -it: an interactive shell with a terminal, resize and the exit code', { timeout: 90_000 }, async () => {
   const sock = `pier-dtty-${process.pid}`;

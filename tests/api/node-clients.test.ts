@@ -3,22 +3,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { busyboxStore, TestStore } from '../helpers/cli';
-import { startService, Service } from '../helpers/api';
+import { TestStore } from '../helpers/cli';
+import { Service, closeService, openService, startService } from '../helpers/api';
 
 let store: TestStore;
 let svc: Service;
-before(async () => {
-  store = await busyboxStore();
-  svc = await startService(store);
-});
-after(async () => {
-  await svc.stop();
-  store.run(['rm', '-a', '-f', '-t', '0']);
-  for (let i = 0; ; i++) {
-    try { store.cleanup(); break; } catch (e) { if (i >= 10) throw e; await new Promise((r) => setTimeout(r, 300)); }
-  }
-});
+before(async () => ({ store: store, svc: svc } = await openService()));
+after(() => closeService(store, svc));
 
 function httpGet(port: number, p: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -7,22 +7,13 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { busyboxStore, TestStore } from '../helpers/cli';
-import { startService, request, Service } from '../helpers/api';
+import { TestStore } from '../helpers/cli';
+import { Service, closeService, openService, request, startService } from '../helpers/api';
 
 let store: TestStore;
 let svc: Service;
-before(async () => {
-  store = await busyboxStore();
-  svc = await startService(store);
-});
-after(async () => {
-  await svc.stop();
-  store.run(['rm', '-a', '-f', '-t', '0']);
-  for (let i = 0; ; i++) {
-    try { store.cleanup(); break; } catch (e) { if (i >= 10) throw e; await new Promise((r) => setTimeout(r, 300)); }
-  }
-});
+before(async () => ({ store: store, svc: svc } = await openService()));
+after(() => closeService(store, svc));
 
 const api = (method: string, p: string, body?: unknown) => request(svc.socket, method, `/v1.41${p}`, body);
 

@@ -62,3 +62,20 @@ export function request(socket: string, method: string, p: string, body?: unknow
     req.end();
   });
 }
+
+/** A store with the busybox image and a service on it, for a suite's `before`. */
+export async function openService(): Promise<{ store: import('./cli').TestStore; svc: Service }> {
+  const { busyboxStore } = await import('./cli');
+  const store = await busyboxStore();
+  return { store, svc: await startService(store) };
+}
+
+/** A suite's `after`: stops the service, removes its containers, then the store (retrying while mounts settle). */
+export async function closeService(store: import('./cli').TestStore | undefined, svc: Service | undefined): Promise<void> {
+  await svc?.stop();
+  if (!store) return;
+  store.run(['rm', '-a', '-f', '-t', '0']);
+  for (let i = 0; ; i++) {
+    try { store.cleanup(); break; } catch (e) { if (i >= 10) throw e; await new Promise((r) => setTimeout(r, 300)); }
+  }
+}
