@@ -162,9 +162,9 @@ test('two containers on one network: ping by IP, resolve names and aliases throu
     const q1 = await settle(() => bb(a.ns, 'nslookup', 'beta', gw));
     assert.equal(q1.code, 0, q1.stdout + q1.stderr);
     assert.match(q1.stdout, new RegExp(`Address:? ${ipB.replace(/\./g, '\\.')}`));
-    assert.match(bb(b.ns, 'nslookup', 'alpha', gw).stdout, new RegExp(`Address:? ${ipA.replace(/\./g, '\\.')}`));
-    assert.match(bb(a.ns, 'nslookup', 'db.dns.podman', gw).stdout, new RegExp(`Address:? ${ipB.replace(/\./g, '\\.')}`));
-    assert.match(bb(a.ns, 'nslookup', b.id.slice(0, 12), gw).stdout, new RegExp(`Address:? ${ipB.replace(/\./g, '\\.')}`), 'short id alias');
+    assert.match((await settle(() => bb(b.ns, 'nslookup', 'alpha', gw))).stdout, new RegExp(`Address:? ${ipA.replace(/\./g, '\\.')}`));
+    assert.match((await settle(() => bb(a.ns, 'nslookup', 'db.dns.podman', gw))).stdout, new RegExp(`Address:? ${ipB.replace(/\./g, '\\.')}`));
+    assert.match((await settle(() => bb(a.ns, 'nslookup', b.id.slice(0, 12), gw))).stdout, new RegExp(`Address:? ${ipB.replace(/\./g, '\\.')}`), 'short id alias');
     assert.notEqual(bb(a.ns, 'nslookup', 'nosuchname', gw).code, 0);
 
     // Addresses are held until teardown, then released.
@@ -197,7 +197,7 @@ test('an internal network has no route out, but its containers reach each other'
       assert.match(r.stdout + r.stderr, /unreachable|100% packet loss/i);
     }
     assert.equal(bb(a.ns, 'ping', '-c', '1', '-W', '3', containerIPs(rb.status)[0]).code, 0);
-    assert.match(bb(a.ns, 'nslookup', 'ib', net.subnets![0].gateway!).stdout, new RegExp(containerIPs(rb.status)[0].replace(/\./g, '\\.')));
+    assert.match((await settle(() => bb(a.ns, 'nslookup', 'ib', net.subnets![0].gateway!))).stdout, new RegExp(containerIPs(rb.status)[0].replace(/\./g, '\\.')));
     assert.ok(containerIPs(ra.status)[0]);
   } finally { await env.cleanup(); }
 });
@@ -281,7 +281,7 @@ test('connect and disconnect a second network on an attached namespace', async (
     assert.match(addrs[1], /^fd[0-9a-f:]+\/64$/);
     const ipB = containerIPs({ back: rb.status.back }).find((x) => !x.includes(':'))!;
     assert.equal(bb(a.ns, 'ping', '-c', '1', '-W', '3', ipB).code, 0);
-    assert.match(bb(b.ns, 'nslookup', 'application', back.subnets![0].gateway!).stdout, new RegExp(addrs[0].split('/')[0].replace(/\./g, '\\.')));
+    assert.match((await settle(() => bb(b.ns, 'nslookup', 'application', back.subnets![0].gateway!))).stdout, new RegExp(addrs[0].split('/')[0].replace(/\./g, '\\.')));
     await assert.rejects(connectContainerNetwork({ store: env.store, containerId: a.id, network: 'back' }), /already connected/);
     await disconnectContainerNetwork({ store: env.store, containerId: a.id, network: 'back' });
     assert.doesNotMatch(bb(a.ns, 'ip', 'link').stdout, /eth1/);
