@@ -74,6 +74,27 @@ describe('containers on networks', () => {
     assert.match(def, /inet 10\.90\.0\.\d+\/24/);
   });
 
+  test('after pier restart the container is back on its network: its published port and its name answer', async () => {
+    const net = `rs-${tag}`;
+    s.ok(['network', 'create', net]);
+    try {
+      const web = `rsweb-${tag}`;
+      s.ok(['run', '-d', '--name', web, '--network', net, '-p', '127.0.0.1::80', 'localhost/busybox', 'sh', '-c',
+        'mkdir -p /srv && echo restarted-ok > /srv/index.html && exec httpd -f -p 80 -h /srv']);
+      const port = () => Number(s.ok(['port', web, '80']).trim().split(':')[1]);
+      assert.equal(await retry(() => get(port())), 'restarted-ok\n');
+      s.ok(['restart', '-t', '0', web]);
+      assert.equal(await retry(() => get(port())), 'restarted-ok\n');
+      const ip = s.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, web]).trim();
+      const out = s.ok(['run', '--rm', '--network', net, 'localhost/busybox', 'sh', '-c',
+        `for i in 1 2 3 4 5 6 7 8 9 10; do nslookup ${web} 2>/dev/null | grep -q ${ip} && echo resolved && break; sleep 0.3; done`]);
+      assert.equal(out, 'resolved\n');
+      s.ok(['rm', '-f', '-t', '0', web]);
+    } finally {
+      s.run(['network', 'rm', '-f', net]);
+    }
+  });
+
   test('--network ns:PATH joins an existing network namespace', () => {
     const ns = `pier-t-${tag}`;
     assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
