@@ -72,3 +72,22 @@ test('run -it: a real terminal, resize, detach and attach', async () => {
   }
   assert.equal(st, 'exited 5');
 });
+
+test('exec -it: a terminal of the pane\'s size, input, resize and the exit code; exec -i without -t reads stdin', async () => {
+  s.ok(['run', '-d', '--name', 'ttyexec', '--network', 'none', 'localhost/busybox', 'sleep', '300']);
+  tmux('new-session', '-d', '-s', 'ex', '-x', '90', '-y', '20', `${pierCmd('exec -it ttyexec sh')}; echo EXEC-EXIT=$?; sleep 60`);
+  await waitFor('ex', /\/ # ?$/m);
+  tmux('send-keys', '-t', 'ex', 'tty; stty size; echo prod=$((6*7))', 'Enter');
+  const out = await waitFor('ex', /prod=42/);
+  assert.match(out, /\/dev\/pts\/\d+/);
+  assert.match(out, /^20 90\s*$/m);
+  tmux('resize-window', '-t', 'ex', '-x', '70', '-y', '15');
+  await new Promise((r) => setTimeout(r, 300));
+  tmux('send-keys', '-t', 'ex', 'clear; stty size', 'Enter');
+  await waitFor('ex', /^15 70\s*$/m);
+  tmux('send-keys', '-t', 'ex', 'exit 7', 'Enter');
+  await waitFor('ex', /EXEC-EXIT=7/);
+  const piped = s.run(['exec', '-i', 'ttyexec', 'sh', '-c', 'tr a-z A-Z; exit 3'], { input: 'piped input\n' });
+  assert.equal(piped.stdout, 'PIPED INPUT\n');
+  assert.equal(piped.code, 3);
+});

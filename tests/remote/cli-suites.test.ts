@@ -10,12 +10,14 @@ import { spawn } from 'node:child_process';
 import { REPO } from '../helpers/cli';
 
 const SUITES = ['tests/containers-cli', 'tests/images-cli'];
+/** Terminal tests (tmux): run -it, detach, attach, exec -it through hijacked connections. */
+const EXTRA = ['tests/containers/tty.test.ts'];
 
 // No test is excluded from the remote run: the few remote-only differences (load prints no copy
 // progress, as podman-remote) are asserted in place under REMOTE.
 
 function files(): string[] {
-  return SUITES.flatMap((d) => fs.readdirSync(path.join(REPO, d)).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(d, f))).sort();
+  return [...SUITES.flatMap((d) => fs.readdirSync(path.join(REPO, d)).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(d, f))).sort(), ...EXTRA];
 }
 
 function runSuite(file: string): Promise<{ code: number; out: string }> {

@@ -858,17 +858,20 @@ export class LocalContainerEngine implements ContainerEngine {
     const streams = io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
     const execDir = path.join(d.run, 'exec', randomId().slice(0, 16));
     const ttyIn = o.interactive && o.tty && (streams.stdin as NodeJS.ReadStream)?.isTTY ? streams.stdin as NodeJS.ReadStream : undefined;
-    if (ttyIn) ttyIn.setRawMode(true);
+    // The exec's terminal takes the size of ours, now and on SIGWINCH.
+    let session: import('../../engine/attach').AttachSession | undefined;
+    const onResize = () => { const t = streams.stdout as NodeJS.WriteStream; if (session && t.isTTY && t.columns) { try { session.resize(t.rows, t.columns); } catch { /* ended */ } } };
+    if (ttyIn) { ttyIn.setRawMode(true); process.on('SIGWINCH', onResize); }
     try {
       const r = await execInContainer({
         containerId: c.id, name: c.name, execDir, process: p, terminal: !!o.tty,
         stdin: o.interactive ? streams.stdin ?? null : null, stdout: streams.stdout, stderr: o.tty ? streams.stdout : streams.stderr,
         detachKeys: o.detachKeys, runtime: this.lifecycle.runtime(), stateRoot: this.lifecycle.stateRoot(), conmonPath: this.cfg.conmon,
-        onAttach: hooks.onAttach,
+        onAttach: (a) => { session = a; if (ttyIn) onResize(); hooks.onAttach?.(a); },
       });
       return r.exitCode;
     } finally {
-      if (ttyIn) ttyIn.setRawMode(false);
+      if (ttyIn) { ttyIn.setRawMode(false); process.off('SIGWINCH', onResize); }
       if (o.interactive && streams.stdin && 'pause' in streams.stdin) (streams.stdin as NodeJS.ReadStream).pause();
       fs.rmSync(execDir, { recursive: true, force: true });
     }
