@@ -13,6 +13,7 @@ const REMOTE_COMMANDS = new RegExp('^(' + [
   '(container )?inspect', 'inspect', 'images', 'image (ls|list|inspect|exists|rm|remove|tag|untag|history|pull|push|prune|tree|save|load|import|search)',
   'pull', 'push', 'rmi', 'tag', 'untag', 'history', 'save', 'load', 'import', 'search',
   'volume (create|ls|list|inspect|rm|remove|prune|exists)', 'pod (create|ps|ls|list|start|stop|restart|kill|pause|unpause|rm|remove|inspect|exists)',
+  'network (create|ls|list|inspect|rm|remove|prune|exists|connect|disconnect)',
   'version', 'system version',
 ].join('|') + ')$');
 /** Commands that always act locally, even with CONTAINER_HOST set. */

@@ -5,6 +5,7 @@ import type { ContainerEngine } from './containers';
 import type { VolumeEngine } from './volumes';
 import type { PodEngine } from './pods';
 import type { BuildEngine } from './build';
+import type { NetworkEngine } from './networks';
 
 export interface Engines {
   images(): ImageEngine;
@@ -12,4 +13,5 @@ export interface Engines {
   volumes(): VolumeEngine;
   pods(): PodEngine;
   build(): BuildEngine;
+  networks(): NetworkEngine;
 }

@@ -84,7 +84,7 @@ describe('remote client', () => {
     assert.match(remote(['--url', url(), 'pod', 'create', '--name', 'rpod']).stdout, /^[0-9a-f]{64}$/m);
     assert.match(remote(['--url', url(), 'pod', 'ps', '--format', '{{.Name}} {{.Status}}']).stdout, /^rpod Created$/m);
     assert.equal(remote(['--url', url(), 'pod', 'rm', 'rpod']).code, 0);
-    const unsupported = remote(['--url', url(), 'network', 'ls']);
+    const unsupported = remote(['--url', url(), 'mount']);
     assert.equal(unsupported.code, 125);
     assert.match(unsupported.stderr, /not supported in remote mode/);
     const down = remote(['--url', 'unix:///nonexistent/pier.sock', 'ps']);
@@ -92,6 +92,39 @@ describe('remote client', () => {
     assert.match(down.stderr, /unable to connect to the pier service/);
     assert.equal(down.stderr.trim().split('\n').length, 1);
   });
+});
+
+test('networks remotely: create, ls, inspect, exists, run on it, connect, disconnect, rm (in use: exit 2), prune', () => {
+  const u = ['--url', url()];
+  const name = `rnet${process.pid}`;
+  const created = remote([...u, 'network', 'create', '--label', 'from=remote', name]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(created.stdout, `${name}\n`);
+  assert.ok(server.ok(['network', 'ls', '--format', '{{.Name}}']).split('\n').includes(name), 'created in the service\'s store');
+  assert.match(remote([...u, 'network', 'ls', '--format', '{{.Name}} {{.Labels}}']).stdout, new RegExp(`^${name} from=remote$`, 'm'));
+  const insp = JSON.parse(remote([...u, 'network', 'inspect', name]).stdout);
+  assert.equal(insp[0].name, name);
+  assert.match(insp[0].subnets[0].subnet, /^\d+\.\d+\.\d+\.0\/24$/);
+  assert.equal(remote([...u, 'network', 'exists', name]).code, 0);
+  assert.equal(remote([...u, 'network', 'exists', 'nosuchnet']).code, 1);
+  const id = remote([...u, 'run', '-d', '--name', 'rnetc', '--network', name, 'localhost/busybox', 'sleep', '100']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const ip = remote([...u, 'inspect', '--format', `{{(index .NetworkSettings.Networks "${name}").IPAddress}}`, 'rnetc']).stdout.trim();
+  assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.equal(remote([...u, 'network', 'connect', 'pier', 'rnetc']).code, 0);
+  assert.match(remote([...u, 'exec', 'rnetc', 'ip', '-o', '-4', 'addr']).stdout, /eth1/);
+  assert.equal(remote([...u, 'network', 'disconnect', 'pier', 'rnetc']).code, 0);
+  assert.doesNotMatch(remote([...u, 'exec', 'rnetc', 'ip', '-o', '-4', 'addr']).stdout, /eth1/);
+  const inUse = remote([...u, 'network', 'rm', name]);
+  assert.equal(inUse.code, 2, inUse.stderr);
+  assert.match(inUse.stderr, /network is being used/);
+  assert.equal(remote([...u, 'network', 'rm', '-f', '-t', '0', name]).stdout, `${name}\n`);
+  assert.equal(remote([...u, 'container', 'exists', 'rnetc']).code, 1, 'rm -f removed its container');
+  const missing = remote([...u, 'network', 'rm', name]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /network not found/);
+  assert.equal(remote([...u, 'network', 'create', `${name}p`]).code, 0);
+  assert.equal(remote([...u, 'network', 'prune', '-f']).stdout, `${name}p\n`);
 });
 
 test('ssh://: the connection goes through an OpenSSH tunnel to a local sshd', async () => {

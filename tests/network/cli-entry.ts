@@ -6,6 +6,9 @@ import { rootCommand } from '../../src/cli/commands/root';
 import { networkGroup } from '../../src/cli/commands/networks';
 import { Ctx } from '../../src/cli/context';
 import { NetworkStore } from '../../src/network/store';
+import { LocalEngines } from '../../src/domain/local/engines';
+import { LocalNetworkEngine } from '../../src/domain/local/networks';
+import type { LocalContainerEngine } from '../../src/domain/local/containers';
 import { PierError, errorMessage } from '../../src/util/errors';
 
 async function main(argv: string[]): Promise<number> {
@@ -18,7 +21,10 @@ async function main(argv: string[]): Promise<number> {
   try { checkArgs(cmd, path, args); } catch (e) { process.stderr.write(`Error: ${errorMessage(e)}\n`); return 125; }
   const ctx = new Ctx({ root: opts.root, runroot: opts.runroot }, path.map((c) => c.name).join(' '));
   if (process.env.PIER_TEST_NETWORK_RUN_DIR) {
-    (ctx as any)._pierNetworks = new NetworkStore({ configDir: `${ctx.cfg.graphRoot}/networks`, runDir: process.env.PIER_TEST_NETWORK_RUN_DIR });
+    const engines = new LocalEngines(ctx.cfg);
+    const store = new NetworkStore({ configDir: `${ctx.cfg.graphRoot}/networks`, runDir: process.env.PIER_TEST_NETWORK_RUN_DIR });
+    (engines as any)._networks = new LocalNetworkEngine(ctx.cfg, () => engines.containers() as LocalContainerEngine, store);
+    (ctx as any)._engines = engines;
   }
   try {
     const code = await cmd.run(ctx, args, { ...opts, changed: parsed.changed });

@@ -4,6 +4,7 @@ import { dockerVersion } from '../docker/system';
 import { registerLibpodApiRoutes } from './routes';
 import { registerLibpodImageRoutes } from './images';
 import { registerLibpodExecRoutes } from './exec';
+import { registerLibpodNetworkRoutes } from './networks';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -16,5 +17,6 @@ export function registerLibpodRoutes(router: Router): void {
   router.get('/libpod/version', (r) => r.send(200, dockerVersion()));
   registerLibpodImageRoutes(router);
   registerLibpodExecRoutes(router);
+  registerLibpodNetworkRoutes(router);
   registerLibpodApiRoutes(router);
 }

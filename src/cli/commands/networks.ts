@@ -1,39 +1,17 @@
 // `pier network create|ls|inspect|rm|prune|exists|connect|disconnect|reload`, printing
-// what podman 4.3 prints. Definitions live in the store's NetworkStore; everything that
-// needs containers goes through NetworkCommandHooks (wired by the container engine).
+// what podman 4.3 prints, over the domain's NetworkEngine (ctx.engines.networks()).
 import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import { NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { asStruct } from '../format/govalue';
-import { NetworkStore, NetworkInUseError, DEFAULT_NETWORK } from '../../network/store';
-import type { NetworkDef } from '../../network/types';
-import {
-  attachedContainers, connectContainerNetwork, disconnectContainerNetwork, reloadContainerNetwork, ContainerNetworkSettings,
-} from '../../network/netavark';
+import { NetworkInUseError, DEFAULT_NETWORK } from '../../network/store';
+import type { NetworkEngine, NetworkDef, ContainerNetworkSettings } from '../../domain/networks';
 
-/** What network commands need from the container side. Every hook has a fallback. */
-export interface NetworkCommandHooks {
-  /** Ids or names of the containers using network `name` (default: the engine's `networkUsers(name)` if it has one). */
-  usedBy?(ctx: Ctx, name: string): Promise<string[]> | string[];
-  /** Remove containers for `network rm -f` (default: ContainerEngine.remove with force). */
-  removeContainers?(ctx: Ctx, ids: string[], timeout?: number): Promise<void>;
-  /** `network connect` (default: attach the running container's namespace, see connectContainerNetwork). */
-  connect?(ctx: Ctx, network: string, container: string, settings: ContainerNetworkSettings): Promise<void>;
-  /** `network disconnect` (default: disconnectContainerNetwork on the running container). */
-  disconnect?(ctx: Ctx, network: string, container: string, opts: { force: boolean }): Promise<void>;
-  /** Full container id of a name or id (default: ContainerEngine.inspect(x).Id). */
-  containerId?(ctx: Ctx, nameOrId: string): Promise<string>;
-  /** Ids of running containers for `reload --all` / `--latest` (default: ContainerEngine.ids). */
-  runningContainers?(ctx: Ctx, opts: { latest: boolean }): Promise<string[]>;
-}
-
-/** The network store of the context's configuration. */
-export function networkStore(ctx: Ctx): NetworkStore {
-  const c = ctx as any;
-  if (typeof c.networks === 'function') return c.networks();
-  return (c._pierNetworks ??= NetworkStore.forConfig(ctx.cfg));
+/** The networks of the context's engines (local, or a service in remote mode). */
+function networks(ctx: Ctx): NetworkEngine {
+  return ctx.engines.networks();
 }
 
 /** `k=v` list → map; a bare `k` maps to ''. */
@@ -89,21 +67,6 @@ function networkStruct(n: NetworkDef, listRow: boolean): object {
   }, listRow ? 'network.ListPrintReports' : 'types.Network');
 }
 
-function hooksUsedBy(hooks: NetworkCommandHooks, ctx: Ctx) {
-  return async (name: string): Promise<string[]> => {
-    if (hooks.usedBy) return hooks.usedBy(ctx, name);
-    const engine = ctx.containers() as any;
-    if (typeof engine.networkUsers === 'function') return engine.networkUsers(name);
-    return [];
-  };
-}
-
-async function containerIdOf(hooks: NetworkCommandHooks, ctx: Ctx, nameOrId: string): Promise<string> {
-  if (hooks.containerId) return hooks.containerId(ctx, nameOrId);
-  const info = await ctx.containers().inspect(nameOrId);
-  return String(info.Id ?? info.ID ?? nameOrId);
-}
-
 // ---------------------------------------------------------------------------------------
 
 function createCmd(): CommandDef {
@@ -130,7 +93,7 @@ function createCmd(): CommandDef {
     ],
     async run(ctx: Ctx, args, opts) {
       const split = (l: string[] | undefined) => (l ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-      const def = await networkStore(ctx).create({
+      const def = await networks(ctx).create({
         name: args[0],
         driver: opts.driver,
         subnets: split(opts.subnet),
@@ -150,7 +113,7 @@ function createCmd(): CommandDef {
   };
 }
 
-function lsCmd(hooks: NetworkCommandHooks): CommandDef {
+function lsCmd(): CommandDef {
   return {
     name: 'ls',
     aliases: ['list'],
@@ -166,7 +129,7 @@ function lsCmd(hooks: NetworkCommandHooks): CommandDef {
       { name: 'quiet', short: 'q', type: 'bool', help: 'display only names' },
     ],
     async run(ctx: Ctx, _args, opts) {
-      const nets = await networkStore(ctx).list(opts.filter ?? [], hooksUsedBy(hooks, ctx));
+      const nets = await networks(ctx).list(opts.filter ?? []);
       const format: string | undefined = opts.format || undefined;
       if (isJSONFormat(format)) { ctx.out(goJSON(nets, { indent: '  ', escapeHTML: true })); return; }
       if (opts.quiet && !format) { if (nets.length) ctx.out(nets.map((n) => n.name).join('\n')); return; }
@@ -186,11 +149,10 @@ const inspectCmd: CommandDef = {
   minArgs: 1,
   flags: [{ name: 'format', short: 'f', type: 'string', help: 'Pretty-print network to JSON or using a Go template' }],
   async run(ctx: Ctx, args, opts) {
-    const store = networkStore(ctx);
     const found: NetworkDef[] = [];
     const errors: string[] = [];
     for (const a of args) {
-      try { found.push(store.get(a)); } catch (e) {
+      try { found.push(await networks(ctx).inspect(a)); } catch (e) {
         if (!(e instanceof NotFoundError)) throw e;
         errors.push(errorMessage(e));
       }
@@ -202,7 +164,7 @@ const inspectCmd: CommandDef = {
   },
 };
 
-function rmCmd(hooks: NetworkCommandHooks): CommandDef {
+function rmCmd(): CommandDef {
   return {
     name: 'rm',
     aliases: ['remove'],
@@ -216,20 +178,11 @@ function rmCmd(hooks: NetworkCommandHooks): CommandDef {
       { name: 'time', short: 't', type: 'int', valueName: 'int', default: 10, help: 'Seconds to wait for running containers to stop before killing the container' },
     ],
     async run(ctx: Ctx, args, opts) {
-      const store = networkStore(ctx);
-      const usedBy = hooksUsedBy(hooks, ctx);
       const errors: string[] = [];
       let code = 0;
       for (const a of args) {
         try {
-          const name = await store.remove(a, {
-            force: !!opts.force,
-            usedBy,
-            onForce: async (ids) => {
-              if (hooks.removeContainers) await hooks.removeContainers(ctx, ids, opts.time);
-              else for (const id of ids) await ctx.containers().remove(id, { force: true, timeout: opts.time });
-            },
-          });
+          const name = await networks(ctx).remove(a, { force: !!opts.force, timeout: opts.time });
           ctx.out(name);
         } catch (e) {
           if (e instanceof NotFoundError) { errors.push(errorMessage(e)); code = code || 1; continue; }
@@ -242,7 +195,7 @@ function rmCmd(hooks: NetworkCommandHooks): CommandDef {
   };
 }
 
-function pruneCmd(hooks: NetworkCommandHooks): CommandDef {
+function pruneCmd(): CommandDef {
   return {
     name: 'prune',
     summary: 'network prune',
@@ -261,7 +214,7 @@ function pruneCmd(hooks: NetworkCommandHooks): CommandDef {
         if (answer === null) throw new PierError('EOF');
         if (!answer.trim().toLowerCase().startsWith('y')) return;
       }
-      const removed = await networkStore(ctx).prune(opts.filter ?? [], hooksUsedBy(hooks, ctx));
+      const removed = await networks(ctx).prune(opts.filter ?? []);
       if (removed.length) ctx.out(removed.join('\n'));
     },
   };
@@ -275,12 +228,12 @@ const existsCmd: CommandDef = {
   example: 'pier network exists net1',
   minArgs: 1,
   maxArgs: 1,
-  run(ctx: Ctx, args) {
-    return networkStore(ctx).exists(args[0]) ? 0 : 1;
+  async run(ctx: Ctx, args) {
+    return (await networks(ctx).exists(args[0])) ? 0 : 1;
   },
 };
 
-function connectCmd(hooks: NetworkCommandHooks): CommandDef {
+function connectCmd(): CommandDef {
   return {
     name: 'connect',
     summary: 'network connect',
@@ -297,21 +250,17 @@ function connectCmd(hooks: NetworkCommandHooks): CommandDef {
     ],
     async run(ctx: Ctx, args, opts) {
       const [network, container] = args;
-      const store = networkStore(ctx);
-      store.get(network);
       const settings: ContainerNetworkSettings = {
         aliases: (opts.alias ?? []).flatMap((a: string) => a.split(',')).filter(Boolean),
         staticIps: [opts.ip, opts.ip6].filter(Boolean),
         staticMac: opts.macAddress || undefined,
       };
-      if (hooks.connect) { await hooks.connect(ctx, network, container, settings); return; }
-      const id = await containerIdOf(hooks, ctx, container);
-      await connectContainerNetwork({ store, containerId: id, network, settings });
+      await networks(ctx).connect(network, container, settings);
     },
   };
 }
 
-function disconnectCmd(hooks: NetworkCommandHooks): CommandDef {
+function disconnectCmd(): CommandDef {
   return {
     name: 'disconnect',
     summary: 'network rm',
@@ -323,16 +272,12 @@ function disconnectCmd(hooks: NetworkCommandHooks): CommandDef {
     flags: [{ name: 'force', short: 'f', type: 'bool', help: 'force removal of container from network' }],
     async run(ctx: Ctx, args, opts) {
       const [network, container] = args;
-      const store = networkStore(ctx);
-      const def = store.get(network);
-      if (hooks.disconnect) { await hooks.disconnect(ctx, def.name, container, { force: !!opts.force }); return; }
-      const id = await containerIdOf(hooks, ctx, container);
-      await disconnectContainerNetwork({ store, containerId: id, network: def.name });
+      await networks(ctx).disconnect(network, container, { force: !!opts.force });
     },
   };
 }
 
-function reloadCmd(hooks: NetworkCommandHooks): CommandDef {
+function reloadCmd(): CommandDef {
   return {
     name: 'reload',
     summary: 'Reload firewall rules for one or more containers',
@@ -346,37 +291,22 @@ function reloadCmd(hooks: NetworkCommandHooks): CommandDef {
     async run(ctx: Ctx, args, opts) {
       if (opts.all && args.length) throw new UsageError('--all and containers cannot be used together');
       if (!opts.all && !opts.latest && args.length === 0) throw new UsageError('specify one or more containers, --all or --latest');
-      const store = networkStore(ctx);
-      let ids: string[];
-      if (opts.all || opts.latest) {
-        const running = hooks.runningContainers
-          ? await hooks.runningContainers(ctx, { latest: !!opts.latest })
-          : await ctx.containers().ids({ latest: !!opts.latest });
-        const attached = new Set(attachedContainers(store));
-        ids = running.filter((id) => attached.has(id) || [...attached].some((a) => a.startsWith(id)));
-      } else {
-        ids = [];
-        for (const a of args) ids.push(await containerIdOf(hooks, ctx, a));
-      }
-      const errors: string[] = [];
-      for (const id of ids) {
-        const full = attachedContainers(store).find((a) => a.startsWith(id)) ?? id;
-        try { await reloadContainerNetwork({ store, containerId: full }); ctx.out(full); } catch (e) { errors.push(errorMessage(e)); }
-      }
+      const { ids, errors } = await networks(ctx).reload({ containers: args, all: !!opts.all, latest: !!opts.latest });
+      for (const id of ids) ctx.out(id);
       if (errors.length) failWith(errors, 125);
     },
   };
 }
 
 /** `pier network` and its subcommands. */
-export function networkGroup(hooks: NetworkCommandHooks = {}): CommandDef {
+export function networkGroup(): CommandDef {
   return {
     name: 'network',
     summary: 'Manage networks',
     description: 'Manage networks',
     usage: '[command]',
     subcommands: [
-      connectCmd(hooks), createCmd(), disconnectCmd(hooks), existsCmd, inspectCmd, lsCmd(hooks), pruneCmd(hooks), reloadCmd(hooks), rmCmd(hooks),
+      connectCmd(), createCmd(), disconnectCmd(), existsCmd, inspectCmd, lsCmd(), pruneCmd(), reloadCmd(), rmCmd(),
     ],
   };
 }

@@ -6,12 +6,15 @@ import type { ContainerEngine } from '../containers';
 import type { VolumeEngine } from '../volumes';
 import type { PodEngine } from '../pods';
 import type { BuildEngine } from '../build';
+import type { NetworkEngine } from '../networks';
+import type { LocalNetworkEngine } from './networks';
 import type { LocalImageEngine } from './images';
 import type { LocalContainerEngine } from './containers';
 
 export class LocalEngines implements Engines {
   private _images?: LocalImageEngine;
   private _containers?: LocalContainerEngine;
+  private _networks?: LocalNetworkEngine;
 
   constructor(readonly cfg: EngineConfig) {}
 
@@ -49,5 +52,13 @@ export class LocalEngines implements Engines {
   build(): BuildEngine {
     const { LocalBuildEngine } = require('./build') as typeof import('./build');
     return new LocalBuildEngine(this.containers() as LocalContainerEngine);
+  }
+
+  networks(): NetworkEngine {
+    if (!this._networks) {
+      const { LocalNetworkEngine } = require('./networks') as typeof import('./networks');
+      this._networks = new LocalNetworkEngine(this.cfg, () => this.containers() as LocalContainerEngine);
+    }
+    return this._networks;
   }
 }

@@ -10,6 +10,8 @@ import type { BuildEngine } from '../build';
 import { ApiClient } from './client';
 import { RemoteContainers } from './containers';
 import { RemoteImages } from './images';
+import { RemoteNetworks } from './networks';
+import type { NetworkEngine } from '../networks';
 import { q, enc, filters, notRemote } from './query';
 
 export { notRemote };
@@ -79,4 +81,5 @@ export class RemoteEngines implements Engines {
   volumes(): VolumeEngine { return this._volumes; }
   pods(): PodEngine { return this._pods; }
   build(): BuildEngine { return { build: async () => notRemote('build') }; }
+  networks(): NetworkEngine { return new RemoteNetworks(this.client); }
 }

@@ -1,0 +1,66 @@
+// The in-process NetworkEngine: definitions in the store's NetworkStore, containers joined and
+// left through netavark (src/network), container lookups through the local container engine.
+import type { NetworkEngine, NetworkDef, CreateNetworkOptions, ContainerNetworkSettings } from '../networks';
+import type { EngineConfig } from '../../config/config';
+import type { LocalContainerEngine } from './containers';
+import { NetworkStore } from '../../network/store';
+import { attachedContainers, connectContainerNetwork, disconnectContainerNetwork, reloadContainerNetwork } from '../../network/netavark';
+import { errorMessage } from '../../util/errors';
+
+export class LocalNetworkEngine implements NetworkEngine {
+  readonly store: NetworkStore;
+
+  constructor(cfg: EngineConfig, private containers: () => LocalContainerEngine, store?: NetworkStore) {
+    this.store = store ?? NetworkStore.forConfig(cfg);
+  }
+
+  private usedBy = async (name: string): Promise<string[]> => this.containers().networkUsers(name);
+
+  private async containerId(nameOrId: string): Promise<string> {
+    const info = await this.containers().inspect(nameOrId);
+    return String(info.Id ?? nameOrId);
+  }
+
+  create(o: CreateNetworkOptions): Promise<NetworkDef> { return this.store.create(o); }
+  list(filters: string[] = []): Promise<NetworkDef[]> { return this.store.list(filters, this.usedBy); }
+  async inspect(nameOrId: string): Promise<NetworkDef> { return this.store.get(nameOrId); }
+  async exists(nameOrId: string): Promise<boolean> { return this.store.exists(nameOrId); }
+
+  remove(nameOrId: string, o: { force?: boolean; timeout?: number } = {}): Promise<string> {
+    return this.store.remove(nameOrId, {
+      force: !!o.force, usedBy: this.usedBy,
+      onForce: async (ids) => { for (const id of ids) await this.containers().remove(id, { force: true, timeout: o.timeout }); },
+    });
+  }
+
+  prune(filters: string[] = []): Promise<string[]> { return this.store.prune(filters, this.usedBy); }
+
+  async connect(network: string, container: string, settings: ContainerNetworkSettings): Promise<void> {
+    this.store.get(network);
+    await connectContainerNetwork({ store: this.store, containerId: await this.containerId(container), network, settings });
+  }
+
+  async disconnect(network: string, container: string): Promise<void> {
+    const def = this.store.get(network);
+    await disconnectContainerNetwork({ store: this.store, containerId: await this.containerId(container), network: def.name });
+  }
+
+  async reload(o: { containers?: string[]; all?: boolean; latest?: boolean }): Promise<{ ids: string[]; errors: string[] }> {
+    let ids: string[];
+    if (o.all || o.latest) {
+      const running = await this.containers().ids({ latest: !!o.latest });
+      const attached = new Set(attachedContainers(this.store));
+      ids = running.filter((id) => attached.has(id) || [...attached].some((a) => a.startsWith(id)));
+    } else {
+      ids = [];
+      for (const a of o.containers ?? []) ids.push(await this.containerId(a));
+    }
+    const done: string[] = [];
+    const errors: string[] = [];
+    for (const id of ids) {
+      const full = attachedContainers(this.store).find((a) => a.startsWith(id)) ?? id;
+      try { await reloadContainerNetwork({ store: this.store, containerId: full }); done.push(full); } catch (e) { errors.push(errorMessage(e)); }
+    }
+    return { ids: done, errors };
+  }
+}
