@@ -33,18 +33,29 @@ export class RemoteContainers implements ContainerEngine {
     return { id: r.Id as string, warnings: (r.Warnings ?? []) as string[] };
   }
 
-  /** After an attached session: the exit code, or undefined when the user detached. */
-  private async afterAttach(id: string, startError?: Error): Promise<number | undefined> {
-    let info: any;
-    try { info = await this.inspect(id); } catch (e) {
-      if (e instanceof NotFoundError) return this.wait(id, { conditions: ['stopped'] });
-      throw e;
+  /**
+   * After an attached session: the exit code, or undefined when the user detached (only possible
+   * with stdin attached: the detach keys). The streams close a moment before the container's
+   * state says it exited, so a container still running is looked at again for a while.
+   */
+  private async afterAttach(id: string, couldDetach: boolean): Promise<number | undefined> {
+    const deadline = Date.now() + (couldDetach ? 1500 : 0);
+    for (;;) {
+      let info: any;
+      try { info = await this.inspect(id); } catch (e) {
+        if (e instanceof NotFoundError) return this.wait(id, { conditions: ['stopped'] });
+        throw e;
+      }
+      const st = info.State ?? {};
+      const running = st.Status === 'running' || st.Status === 'paused' || st.Status === 'stopping';
+      if (!running) {
+        if ((st.Status === 'created' || st.Status === 'configured') && st.Error) throw new PierError(st.Error, exitCodeOf(st.Error));
+        return this.wait(id, { conditions: ['stopped'] });
+      }
+      if (!couldDetach) return this.wait(id, { conditions: ['stopped'] });
+      if (Date.now() > deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 50));
     }
-    const st = info.State ?? {};
-    if (st.Running || st.Status === 'running' || st.Status === 'paused') return undefined;
-    if (startError) throw startError;
-    if (st.Status === 'created' && st.Error) throw new PierError(st.Error, exitCodeOf(st.Error));
-    return this.wait(id, { conditions: ['stopped'] });
   }
 
   /** Attach (hijacked), start when asked, pump until the streams close. */
@@ -64,7 +75,7 @@ export class RemoteContainers implements ContainerEngine {
     }
     if (tty) { const sz = terminalSize(io); if (sz) resize(sz.h, sz.w); }
     await pumping;
-    return this.afterAttach(id);
+    return this.afterAttach(id, o.stdin);
   }
 
   async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {}, io?: RemoteIO): Promise<number | void> {
