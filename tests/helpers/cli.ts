@@ -121,7 +121,8 @@ export class TestStore {
     // Unmount anything a test left mounted under the store before removing it.
     const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(this.dir));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    // A container's exit command (container cleanup) may still be writing into the store: retry.
+    fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
