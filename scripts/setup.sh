@@ -10,6 +10,8 @@ DEB_PACKAGES=(
   iptables golang-github-containers-common docker-registry busybox-static apache2-utils openssl tmux hyperfine
   python3 make g++ git ca-certificates curl zstd
   python3-docker docker-compose openssh-server openssh-client
+  # podman 4.3's remote client drives pier's Libpod API in tests/api/podman-remote (pier never runs it).
+  podman
 )
 
 missing=()

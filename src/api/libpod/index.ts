@@ -1,5 +1,5 @@
 // The Libpod API (/vX.Y.Z/libpod/...): each area registers its routes from its own module.
-import type { Router } from '../router';
+import { type Router, LIBPOD_API_VERSION } from '../router';
 import { dockerVersion } from '../docker/system';
 import { registerLibpodApiRoutes } from './routes';
 import { registerLibpodImageRoutes } from './images';
@@ -14,7 +14,8 @@ export function registerLibpodRoutes(router: Router): void {
   };
   router.get('/libpod/_ping', ping);
   router.head('/libpod/_ping', ping);
-  router.get('/libpod/version', (r) => r.send(200, dockerVersion()));
+  // podman's shape: the Libpod API version (4.3.1) where Docker's answer has its own.
+  router.get('/libpod/version', (r) => r.send(200, { ...dockerVersion(), ApiVersion: LIBPOD_API_VERSION, MinAPIVersion: '4.0.0' }));
   registerLibpodImageRoutes(router);
   registerLibpodExecRoutes(router);
   registerLibpodNetworkRoutes(router);

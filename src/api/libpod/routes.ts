@@ -7,6 +7,7 @@ import { ApiError } from '../errors';
 import type { CreateOptions } from '../../domain/containers';
 import { NotFoundError, errorMessage } from '../../util/errors';
 import { frame, dockerFilters } from '../docker/containers';
+import { specToCreate } from './spec';
 import { PassThrough, Writable } from 'node:stream';
 
 const bool = (v: string | null) => v === '1' || v === 'true';
@@ -17,29 +18,29 @@ function nf(e: unknown, what: string): never {
   throw e;
 }
 
-/** podman's SpecGenerator (the subset that maps onto pier) → CreateOptions. */
-export function specToCreate(b: any): CreateOptions {
-  if (b?.pier_create_options) return b.pier_create_options as CreateOptions;
-  if (!b || typeof b.image !== 'string') throw new ApiError(400, 'image is required');
-  return {
-    image: b.image, command: b.command ?? [], entrypoint: b.entrypoint ?? undefined, name: b.name || undefined,
-    env: b.env ? Object.entries(b.env).map(([k, v]) => `${k}=${v}`) : undefined, labels: b.labels ?? undefined,
-    workdir: b.work_dir || undefined, user: b.user || undefined, hostname: b.hostname || undefined, tty: !!b.terminal,
-    interactive: !!b.stdin, rm: !!b.remove, pod: b.pod || undefined,
-    publish: (b.portmappings ?? []).map((p: any) => `${p.host_ip ? p.host_ip + ':' : ''}${p.host_port ?? ''}:${p.container_port}/${p.protocol ?? 'tcp'}`),
-    network: b.netns?.nsmode && b.netns.nsmode !== 'bridge' ? (b.netns.nsmode === 'path' ? `ns:${b.netns.value}` : b.netns.nsmode) : undefined,
-    pull: 'never',
-  };
+/** podman's clients send Go's zero time for "unset". */
+function timeParam(v: string | null): string | undefined {
+  if (!v || v.startsWith('0001-01-01') || v === '0') return undefined;
+  return v;
 }
 
 async function streamLogs(r: ApiRequest, ids: string[]): Promise<void> {
-  const res = r.res!;
-  res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' });
   const tail = r.query.get('tail');
+  const n = tail && tail !== 'all' ? Number(tail) : undefined;
+  if (n !== undefined && !Number.isFinite(n)) throw new ApiError(400, `invalid tail: ${tail}`);
+  const since = timeParam(r.query.get('since'));
+  const until = timeParam(r.query.get('until'));
+  const { parseTimeArg } = require('../../domain/local/containers') as typeof import('../../domain/local/containers');
+  for (const t of [since, until]) if (t) parseTimeArg(t);
+  const res = r.res!;
+  let started = false;
+  const head = () => { if (!started) { started = true; res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' }); res.flushHeaders(); } };
+  if (bool(r.query.get('follow'))) head();
   await r.engines.containers().logs(ids, {
-    follow: bool(r.query.get('follow')), timestamps: bool(r.query.get('timestamps')), tail: tail && tail !== 'all' ? Number(tail) : undefined,
-    since: r.query.get('since') || undefined, until: r.query.get('until') || undefined, names: bool(r.query.get('names')),
-  }, { stdout: (b) => { if (!res.destroyed) res.write(frame(1, b)); }, stderr: (b) => { if (!res.destroyed) res.write(frame(2, b)); } });
+    follow: bool(r.query.get('follow')), timestamps: bool(r.query.get('timestamps')), tail: n !== undefined && n >= 0 ? n : undefined,
+    since, until, names: bool(r.query.get('names')),
+  }, { stdout: (b) => { head(); if (!res.destroyed) res.write(frame(1, b)); }, stderr: (b) => { head(); if (!res.destroyed) res.write(frame(2, b)); } });
+  head();
   res.end();
 }
 
@@ -50,7 +51,8 @@ export function registerLibpodApiRoutes(router: Router): void {
     const filters = filtersOf(r);
     let rows = await r.engines.containers().list({ all: bool(r.query.get('all')), size: bool(r.query.get('size')), filters, last: r.query.get('last') ? Number(r.query.get('last')) : undefined });
     if (filters.length) rows = filterContainers(rows, filters);
-    r.send(200, rows);
+    // podman's ListContainer: Created is a time (RFC 3339), not the CLI's unix seconds.
+    r.send(200, rows.map((c) => ({ ...c, Created: new Date(c.Created * 1000).toISOString() })));
   });
   router.post('/libpod/containers/create', async (r) => {
     const o = specToCreate(await r.json());
@@ -179,6 +181,18 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.post('/libpod/images/pull', async (r) => {
     const ref = r.query.get('reference');
     if (!ref) throw new ApiError(400, 'reference is required');
+    // policy (podman-remote's run/create send missing): a local image answers without pulling.
+    const policy = r.query.get('policy') || 'always';
+    if (!['always', 'missing', 'never', 'newer'].includes(policy)) throw new ApiError(400, `unsupported pull policy "${policy}"`);
+    if (policy === 'missing' || policy === 'never') {
+      let id: string | undefined;
+      try { id = String((await r.engines.images().inspect(ref)).Id); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
+      if (id || policy === 'never') {
+        if (!id) throw new ApiError(404, `${ref}: image not known`);
+        r.send(200, { id, images: [id] });
+        return;
+      }
+    }
     const res = r.res!;
     res.writeHead(200, { 'Content-Type': 'application/json' });
     const send = (o: unknown) => { if (!res.destroyed) res.write(JSON.stringify(o) + '\n'); };

@@ -144,7 +144,9 @@ export class RemoteContainers implements ContainerEngine {
     return r.map((x) => x.Id);
   }
   async list(opts: PsOptions): Promise<ContainerSummary[]> {
-    return this.c.json('GET', `/libpod/containers/json${q({ all: opts.all, size: opts.size, last: opts.last, sync: opts.sync, filters: filters(opts.filters) })}`);
+    const rows = await this.c.json<(Omit<ContainerSummary, 'Created'> & { Created: string | number })[]>('GET', `/libpod/containers/json${q({ all: opts.all, size: opts.size, last: opts.last, sync: opts.sync, filters: filters(opts.filters) })}`);
+    // The API's Created is a time; the CLI's rows carry unix seconds.
+    return rows.map((c) => ({ ...c, Created: typeof c.Created === 'string' ? Math.floor(Date.parse(c.Created) / 1000) : c.Created }));
   }
   async inspect(nameOrId: string, opts: { size?: boolean } = {}) { return this.c.json('GET', `/libpod/containers/${enc(nameOrId)}/json${q({ size: opts.size })}`); }
   async exists(nameOrId: string) { return (await this.c.status('GET', `/libpod/containers/${enc(nameOrId)}/exists`)) === 204; }

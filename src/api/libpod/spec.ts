@@ -1,0 +1,154 @@
+// podman's SpecGenerator (the body of POST /libpod/containers/create, as podman-remote 4.3 sends
+// it) → pier's CreateOptions. pier's own client also sends `pier_create_options` (the CLI's
+// options exactly as parsed), which wins when present.
+import { ApiError } from '../errors';
+import type { CreateOptions, HealthConfig } from '../../domain/containers';
+import { signalName } from '../../util/signals';
+
+type NS = { nsmode?: string; value?: string } | undefined;
+
+/** A namespace spec → pier's flag value (host, private, none, ns:PATH, container:ID, bridge). */
+function nsFlag(ns: NS): string | undefined {
+  if (!ns?.nsmode || ns.nsmode === 'default' || ns.nsmode === '') return undefined;
+  switch (ns.nsmode) {
+    case 'path': return `ns:${ns.value}`;
+    case 'container': return `container:${ns.value}`;
+    case 'host': case 'private': case 'none': case 'bridge': case 'slirp4netns': case 'pasta': return ns.nsmode;
+    default: return undefined;
+  }
+}
+
+const strList = (v: unknown): string[] | undefined => (Array.isArray(v) && v.length ? v.map(String) : undefined);
+
+function healthOf(h: any): HealthConfig | undefined {
+  if (!h || !Array.isArray(h.Test) || !h.Test.length) return undefined;
+  return { Test: h.Test, Interval: h.Interval || undefined, Timeout: h.Timeout || undefined, StartPeriod: h.StartPeriod || undefined, Retries: h.Retries || undefined };
+}
+
+export function specToCreate(b: any): CreateOptions {
+  if (b?.pier_create_options) return b.pier_create_options as CreateOptions;
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw new ApiError(400, 'the body must be a JSON object');
+  if (typeof b.image !== 'string' && !b.rootfs) throw new ApiError(400, 'image is required');
+  const o: CreateOptions = { image: b.rootfs ? String(b.rootfs) : b.image, command: strList(b.command) ?? [], pull: 'never' };
+  if (b.rootfs) o.rootfs = true;
+  if (b.entrypoint !== undefined && b.entrypoint !== null) o.entrypoint = Array.isArray(b.entrypoint) ? b.entrypoint.map(String) : [String(b.entrypoint)];
+  if (b.name) o.name = String(b.name);
+  if (b.env && typeof b.env === 'object') o.env = Object.entries(b.env).map(([k, v]) => `${k}=${v}`);
+  if (b.env_host) o.envHost = true;
+  if (b.unsetenv) o.unsetEnv = strList(b.unsetenv);
+  if (b.labels) o.labels = b.labels;
+  if (b.annotations) o.annotations = b.annotations;
+  if (b.work_dir) o.workdir = String(b.work_dir);
+  if (b.user) o.user = String(b.user);
+  if (b.groups) o.groupAdd = strList(b.groups);
+  if (b.hostname) o.hostname = String(b.hostname);
+  o.tty = !!b.terminal;
+  o.interactive = !!b.stdin;
+  if (b.remove) o.rm = true;
+  if (b.pod) o.pod = String(b.pod);
+
+  // Storage: bind and tmpfs mounts, named volumes, image volumes.
+  const volumes: string[] = [];
+  const tmpfs: string[] = [];
+  const mounts: string[] = [];
+  for (const m of Array.isArray(b.mounts) ? b.mounts : []) {
+    const opts = strList(m.options) ?? [];
+    if (m.type === 'tmpfs') tmpfs.push(opts.length ? `${m.destination}:${opts.join(',')}` : m.destination);
+    else if (m.type === 'bind') volumes.push([m.source, m.destination, ...(opts.filter((x) => x !== 'rbind' && x !== 'bind').length ? [opts.filter((x) => x !== 'rbind' && x !== 'bind').join(',')] : [])].join(':'));
+    else mounts.push(`type=${m.type},source=${m.source ?? ''},destination=${m.destination}${opts.length ? ',' + opts.join(',') : ''}`);
+  }
+  for (const v of Array.isArray(b.volumes) ? b.volumes : []) {
+    const opts = strList(v.Options) ?? [];
+    volumes.push(v.Name ? [v.Name, v.Dest, ...(opts.length ? [opts.join(',')] : [])].join(':') : v.Dest);
+  }
+  if (volumes.length) o.volumes = volumes;
+  if (tmpfs.length) o.tmpfs = tmpfs;
+  if (mounts.length) o.mounts = mounts;
+  if (Array.isArray(b.devices) && b.devices.length) o.devices = b.devices.map((d: any) => String(d.path));
+  if (b.shm_size) o.shmSize = Number(b.shm_size);
+  if (b.init) o.init = true;
+  if (b.init_path) o.initPath = String(b.init_path);
+  if (b.read_only_filesystem) o.readOnly = true;
+
+  // Networking.
+  const net = nsFlag(b.netns);
+  if (net) o.network = net;
+  const named = b.Networks && typeof b.Networks === 'object' ? Object.entries(b.Networks) as [string, any][] : [];
+  if (named.length) {
+    o.networks = named.map(([n, s]) => {
+      const parts: string[] = [];
+      for (const a of s?.aliases ?? []) parts.push(`alias=${a}`);
+      for (const ip of s?.static_ips ?? []) parts.push(`ip=${ip}`);
+      if (s?.static_mac) parts.push(`mac=${s.static_mac}`);
+      if (s?.interface_name) parts.push(`interface_name=${s.interface_name}`);
+      return parts.length ? `${n}:${parts.join(',')}` : n;
+    });
+    if (!o.network) o.network = o.networks[0];
+  }
+  if (Array.isArray(b.portmappings) && b.portmappings.length) {
+    o.publish = b.portmappings.map((p: any) => {
+      const range = Number(p.range) > 1 ? Number(p.range) : 1;
+      const cport = range > 1 ? `${p.container_port}-${p.container_port + range - 1}` : String(p.container_port);
+      const hport = p.host_port ? (range > 1 ? `${p.host_port}-${p.host_port + range - 1}` : String(p.host_port)) : '';
+      return `${p.host_ip ? p.host_ip + ':' : ''}${hport}:${cport}/${p.protocol || 'tcp'}`;
+    });
+  }
+  if (b.publish_image_ports) o.publishAll = true;
+  if (b.expose && typeof b.expose === 'object') o.expose = Object.entries(b.expose).map(([port, proto]) => `${port}/${proto || 'tcp'}`);
+  if (b.dns_server) o.dns = strList(b.dns_server);
+  if (b.dns_search) o.dnsSearch = strList(b.dns_search);
+  if (b.dns_option) o.dnsOption = strList(b.dns_option);
+  if (b.hostadd) o.addHost = strList(b.hostadd);
+
+  // Security.
+  if (b.privileged) o.privileged = true;
+  if (b.cap_add) o.capAdd = strList(b.cap_add);
+  if (b.cap_drop) o.capDrop = strList(b.cap_drop);
+  const secOpts: string[] = [];
+  if (b.no_new_privileges) secOpts.push('no-new-privileges');
+  if (b.seccomp_profile_path) secOpts.push(`seccomp=${b.seccomp_profile_path}`);
+  if (b.apparmor_profile) secOpts.push(`apparmor=${b.apparmor_profile}`);
+  if (secOpts.length) o.securityOpt = secOpts;
+  if (b.umask) o.umask = String(b.umask);
+
+  // Namespaces and cgroups.
+  for (const [k, key] of [['ipcns', 'ipc'], ['pidns', 'pid'], ['utsns', 'uts'], ['cgroupns', 'cgroupns']] as const) {
+    const v = nsFlag(b[k]);
+    if (v) (o as any)[key] = v;
+  }
+  if (b.cgroup_parent) o.cgroupParent = String(b.cgroup_parent);
+
+  // Resources.
+  const rl = b.resource_limits ?? {};
+  if (rl.memory?.limit) o.memory = Number(rl.memory.limit);
+  if (rl.memory?.swap) o.memorySwap = Number(rl.memory.swap);
+  if (rl.memory?.reservation) o.memoryReservation = Number(rl.memory.reservation);
+  if (rl.cpu?.quota && rl.cpu?.period) o.cpus = Number(rl.cpu.quota) / Number(rl.cpu.period);
+  if (rl.cpu?.shares) o.cpuShares = Number(rl.cpu.shares);
+  if (rl.cpu?.cpus) o.cpusetCpus = String(rl.cpu.cpus);
+  if (rl.cpu?.mems) o.cpusetMems = String(rl.cpu.mems);
+  if (rl.pids?.limit) o.pidsLimit = Number(rl.pids.limit);
+  if (Array.isArray(b.r_limits) && b.r_limits.length) {
+    o.ulimits = b.r_limits.map((l: any) => `${String(l.type).replace(/^RLIMIT_/i, '').toLowerCase()}=${l.soft}:${l.hard}`);
+  }
+  if (typeof b.oom_score_adj === 'number') o.oomScoreAdj = b.oom_score_adj;
+  if (b.sysctl && typeof b.sysctl === 'object') o.sysctl = Object.entries(b.sysctl).map(([k, v]) => `${k}=${v}`);
+
+  // Lifecycle.
+  if (b.stop_signal) o.stopSignal = typeof b.stop_signal === 'number' ? signalName(b.stop_signal) : String(b.stop_signal);
+  if (typeof b.stop_timeout === 'number' && b.stop_timeout > 0) o.stopTimeout = b.stop_timeout;
+  if (b.restart_policy && b.restart_policy !== 'no' && b.restart_policy !== '') {
+    o.restart = { name: b.restart_policy, maximumRetryCount: Number(b.restart_tries ?? 0) };
+  }
+  const log = b.log_configuration;
+  if (log?.driver) o.logDriver = String(log.driver);
+  if (log?.options && typeof log.options === 'object') o.logOpts = Object.entries(log.options).map(([k, v]) => `${k}=${v}`);
+  if (log?.path) o.logOpts = [...(o.logOpts ?? []), `path=${log.path}`];
+  const health = healthOf(b.healthconfig);
+  if (health) {
+    if (health.Test[0] === 'NONE') o.noHealthcheck = true;
+    else o.healthcheck = health;
+  }
+  if (b.timezone) o.tz = String(b.timezone);
+  return o;
+}
