@@ -242,7 +242,7 @@ export class NetworkStore {
           if (driver === 'bridge') {
             // No subnet given: a free IPv4 /24 (plus a ULA /64 with --ipv6); a given IPv4
             // subnet with --ipv6 also gets an IPv6 one.
-            if (subnets.length === 0) subnetDefs.push(subnetDef(freeV4Subnet(usedNets), undefined, undefined, true));
+            if (subnets.length === 0) subnetDefs.push(subnetDef(freeV4Subnet(usedNets, this.runDir), undefined, undefined, true));
             if (o.ipv6 && !subnets.some((n) => n.v6)) subnetDefs.push(subnetDef(freeV6Subnet(usedNets), undefined, undefined, true));
           }
         }
@@ -334,13 +334,23 @@ function subnetDef(n: IPNet, gateway: string | undefined, range: string | undefi
   return out;
 }
 
-/** The first free /24 from 10.90.1.0 to 10.99.255.0. */
-function freeV4Subnet(used: IPNet[]): IPNet {
-  for (let b = 90; b <= 99; b++) {
-    for (let c = b === 90 ? 1 : 0; c <= 255; c++) {
-      const n = parseCIDR(`10.${b}.${c}.0/24`)!;
-      if (!used.some((u) => overlaps(u, n))) return n;
-    }
+/**
+ * A free /24 from 10.90.1.0 to 10.99.255.0, searched from just after the one handed out last
+ * (recorded in the host-wide state dir): a subnet just released is not handed out again at once,
+ * while the aardvark-dns of its old network may still hold its gateway address.
+ */
+function freeV4Subnet(used: IPNet[], stateDir?: string): IPNet {
+  const pool: string[] = [];
+  for (let b = 90; b <= 99; b++) for (let c = b === 90 ? 1 : 0; c <= 255; c++) pool.push(`10.${b}.${c}.0/24`);
+  const marker = stateDir ? path.join(stateDir, 'last-subnet') : undefined;
+  let last = -1;
+  if (marker) { try { last = pool.indexOf(fs.readFileSync(marker, 'utf8').trim()); } catch { /* none yet */ } }
+  for (let k = 1; k <= pool.length; k++) {
+    const i = (last + k) % pool.length;
+    const n = parseCIDR(pool[i])!;
+    if (used.some((u) => overlaps(u, n))) continue;
+    if (marker) { try { fs.mkdirSync(path.dirname(marker), { recursive: true }); fs.writeFileSync(marker, pool[i]); } catch { /* best effort */ } }
+    return n;
   }
   throw new PierError('could not find free subnet from subnet pools');
 }
