@@ -29,8 +29,12 @@ async function main(argv: string[]): Promise<void> {
   if (parsed.help) { process.stdout.write(helpText(root, path) + '\n'); return; }
   if (!cmd.run) return fail(`no runnable command: ${commandPath(path)}`);
   try { checkArgs(cmd, path, args); } catch (e) { return fail(errorMessage(e)); }
-  const ctx = new Ctx({ root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, registriesConf: opts.registriesConf, logLevel: opts.logLevel }, commandPath(path));
+  const ctx = new Ctx({
+    remote: opts.remote, url: opts.url, connection: opts.connection, identity: opts.identity,
+    root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, registriesConf: opts.registriesConf, logLevel: opts.logLevel,
+  }, commandPath(path));
   try {
+    await ctx.prepareRemote();
     const code = await cmd.run(ctx, args, { ...opts, changed: parsed.changed });
     await new Promise<void>((r) => process.stdout.write('', () => r()));
     process.exit(typeof code === 'number' ? code : 0);

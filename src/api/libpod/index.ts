@@ -5,6 +5,8 @@ import { registerLibpodApiRoutes } from './routes';
 import { registerLibpodImageRoutes } from './images';
 import { registerLibpodExecRoutes } from './exec';
 import { registerLibpodNetworkRoutes } from './networks';
+import { registerLibpodCompatAliases } from './compat-aliases';
+import { registerLibpodCommitRoutes } from './commit';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -19,5 +21,7 @@ export function registerLibpodRoutes(router: Router): void {
   registerLibpodImageRoutes(router);
   registerLibpodExecRoutes(router);
   registerLibpodNetworkRoutes(router);
+  registerLibpodCompatAliases(router);
+  registerLibpodCommitRoutes(router);
   registerLibpodApiRoutes(router);
 }

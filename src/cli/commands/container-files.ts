@@ -14,7 +14,8 @@ import { isJSONFormat } from '../format/output';
 const stderrSink: ProgressSink = { line: (s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); } };
 
 function files(ctx: Ctx): ContainerFilesEngine {
-  return containerFilesEngine(ctx.containers());
+  const remote = (ctx.engines as { containerFiles?: () => ContainerFilesEngine }).containerFiles;
+  return remote ? remote.call(ctx.engines) : containerFilesEngine(ctx.containers());
 }
 
 const latestFlag: FlagDef = { name: 'latest', short: 'l', type: 'bool', help: 'Act on the latest container pier is aware of' };

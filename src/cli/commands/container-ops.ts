@@ -44,9 +44,18 @@ const topCmd: CommandDef = {
   async run(ctx: Ctx, args, opts) {
     if (opts.listDescriptors) { ctx.out(listDescriptors().join('\n')); return; }
     if (!args.length && !opts.latest) throw new UsageError('you must provide the name or id of a running container');
-    const ops = containerOps(ctx);
-    const name = opts.latest ? latestId(ops) : args[0].replace(/^\//, '');
-    const rows = await ops.top(name, opts.latest ? args : args.slice(1));
+    const remote = ctx.containers() as { top?: (n: string, d: string[]) => Promise<string[][]>; ids(o: { latest?: boolean }): Promise<string[]> };
+    let rows: string[][];
+    if (remote.top) {
+      // Remote mode: the service runs it.
+      const name = opts.latest ? (await remote.ids({ latest: true }))[0] : args[0].replace(/^\//, '');
+      if (!name) throw new NotFoundError('no containers to act on: no such container');
+      rows = await remote.top(name, opts.latest ? args : args.slice(1));
+    } else {
+      const ops = containerOps(ctx);
+      const name = opts.latest ? latestId(ops) : args[0].replace(/^\//, '');
+      rows = await ops.top(name, opts.latest ? args : args.slice(1));
+    }
     process.stdout.write(tabwriter(rows) + '\n');
   },
 };

@@ -174,6 +174,12 @@ export class RemoteContainers implements ContainerEngine {
   async rename(nameOrId: string, newName: string) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/rename${q({ name: newName })}`); }
   imagesInUse(): Map<string, string[]> { return new Map(); }
 
+  /** `top`: the titles row, then one row per process. */
+  async top(nameOrId: string, descriptors: string[]): Promise<string[][]> {
+    const r = await this.c.json('GET', `/libpod/containers/${enc(nameOrId)}/top${q({ ps_args: descriptors.length ? descriptors.join(' ') : undefined })}`);
+    return [r.Titles ?? [], ...(r.Processes ?? [])];
+  }
+
   /** The host ports published for a container, from its inspect (NetworkSettings.Ports). */
   async ports(nameOrId: string): Promise<PortMapping[]> {
     const info = await this.inspect(nameOrId) as any;

@@ -11,6 +11,7 @@ import { ApiClient } from './client';
 import { RemoteContainers } from './containers';
 import { RemoteImages } from './images';
 import { RemoteNetworks } from './networks';
+import { RemoteContainerFiles } from './container-files';
 import type { NetworkEngine } from '../networks';
 import { q, enc, filters, notRemote } from './query';
 
@@ -82,4 +83,6 @@ export class RemoteEngines implements Engines {
   pods(): PodEngine { return this._pods; }
   build(): BuildEngine { return { build: async () => notRemote('build') }; }
   networks(): NetworkEngine { return new RemoteNetworks(this.client); }
+  /** cp, export, diff, commit (the CLI's file commands use this in remote mode). */
+  containerFiles(): RemoteContainerFiles { return new RemoteContainerFiles(this.client); }
 }
