@@ -14,6 +14,7 @@ const REMOTE_COMMANDS = new RegExp('^(' + [
   'pull', 'push', 'rmi', 'tag', 'untag', 'history', 'save', 'load', 'import', 'search',
   'volume (create|ls|list|inspect|rm|remove|prune|exists)', 'pod (create|ps|ls|list|start|stop|restart|kill|pause|unpause|rm|remove|inspect|exists)',
   'network (create|ls|list|inspect|rm|remove|prune|exists|connect|disconnect)',
+  'build', 'buildx build', 'image build',
   'version', 'system version',
 ].join('|') + ')$');
 /** Commands that always act locally, even with CONTAINER_HOST set. */

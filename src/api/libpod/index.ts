@@ -7,6 +7,7 @@ import { registerLibpodExecRoutes } from './exec';
 import { registerLibpodNetworkRoutes } from './networks';
 import { registerLibpodCompatAliases } from './compat-aliases';
 import { registerLibpodCommitRoutes } from './commit';
+import { registerLibpodBuildRoutes } from './build';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -23,5 +24,6 @@ export function registerLibpodRoutes(router: Router): void {
   registerLibpodNetworkRoutes(router);
   registerLibpodCompatAliases(router);
   registerLibpodCommitRoutes(router);
+  registerLibpodBuildRoutes(router);
   registerLibpodApiRoutes(router);
 }

@@ -12,6 +12,7 @@ import { RemoteContainers } from './containers';
 import { RemoteImages } from './images';
 import { RemoteNetworks } from './networks';
 import { RemoteContainerFiles } from './container-files';
+import { RemoteBuild } from './build';
 import type { NetworkEngine } from '../networks';
 import { q, enc, filters, notRemote } from './query';
 
@@ -81,7 +82,7 @@ export class RemoteEngines implements Engines {
   images(): ImageEngine { return this._images; }
   volumes(): VolumeEngine { return this._volumes; }
   pods(): PodEngine { return this._pods; }
-  build(): BuildEngine { return { build: async () => notRemote('build') }; }
+  build(): BuildEngine { return new RemoteBuild(this.client); }
   networks(): NetworkEngine { return new RemoteNetworks(this.client); }
   /** cp, export, diff, commit (the CLI's file commands use this in remote mode). */
   containerFiles(): RemoteContainerFiles { return new RemoteContainerFiles(this.client); }
