@@ -13,7 +13,8 @@ import { PierError } from '../util/errors';
 
 export type CopySource =
   | { kind: 'content'; name: string; content: string }
-  | { kind: 'url'; url: string; checksum?: string }
+  /** body: the content once fetched (for the cache key), so the copy does not fetch it again. */
+  | { kind: 'url'; url: string; checksum?: string; body?: Buffer }
   | { kind: 'path'; root: string; pattern: string; ignore?: IgnoreMatcher; fromContext: boolean };
 
 interface Match {
@@ -48,7 +49,7 @@ function matchSource(s: Extract<CopySource, { kind: 'path' }>): Match[] {
   if (s.fromContext && path.posix.normalize(s.pattern).startsWith('..')) {
     throw new PierError(`${s.pattern}: path is outside of the build context`);
   }
-  const segs = clean === '' || clean === '.' ? [] : clean.split('/');
+  const segs = clean === '' || clean === '.' ? [] : clean.split('/').filter(Boolean);
   let cur: Match[] = [{ abs: s.root, rel: '' }];
   for (const seg of segs) {
     const next: Match[] = [];
@@ -108,7 +109,12 @@ export async function contentDigest(sources: CopySource[]): Promise<string> {
   };
   for (const s of sources) {
     if (s.kind === 'content') { h.update(`content:${s.name}\0${s.content}\0`); continue; }
-    if (s.kind === 'url') { h.update(`url:${s.url}\0${s.checksum ?? ''}\0`); continue; }
+    if (s.kind === 'url') {
+      // With --checksum the content is pinned; without, what the server returns now is the key.
+      h.update(`url:${s.url}\0${s.checksum ?? ''}\0`);
+      if (!s.checksum) { s.body = await download(s.url); h.update(s.body); }
+      continue;
+    }
     for (const m of matchSource(s)) {
       h.update(`path:${m.rel}\0`);
       const st = fs.lstatSync(m.abs);
@@ -199,7 +205,7 @@ export async function copyIntoRootfs(rootfs: string, sources: CopySource[], dest
         continue;
       }
       if (s.kind === 'url') {
-        const body = await download(s.url, s.checksum);
+        const body = s.body ?? await download(s.url, s.checksum);
         const name = fileName ?? (path.posix.basename(new URL(s.url).pathname) || 'download');
         await w.addFile(name, body, { mode: o.chmod ?? 0o600, ...(o.chown ?? { uid: 0, gid: 0 }), mtime: Math.floor(Date.now() / 1000) });
         continue;

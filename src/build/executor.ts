@@ -14,6 +14,7 @@ import type { ImageRecord } from '../storage/images';
 import type { ContainerConfig as ImageConfigBody } from '../image/archive/changes';
 import { parseContainerfile, expandVars, parseKeyValues, Instruction, ParsedFile } from './parser';
 import { loadIgnore } from './ignore';
+import { BuildPlatform, parsePlatform, buildHostPlatform, platformArgs, platformString, imageFits } from './platform';
 import { copyIntoRootfs, CopySource, contentDigest } from './copy';
 import { commitContainer, writeConfigImage } from '../engine/commit';
 import { containerDirs, mountRootfs, unmountRootfs } from '../engine/rootfs';
@@ -52,10 +53,20 @@ export class Builder {
   private file = 'Containerfile';
   /** The base image of the stage built last (what --squash keeps as separate layers). */
   private lastBase?: string;
+  /** --platform: the platform images are looked up and pulled for (default: the host's). */
+  private readonly target?: BuildPlatform;
+  /** With --layers=false: the images there were before the build, and those it wrote. */
+  private existing?: Set<string>;
+  private readonly newImages = new Set<string>();
 
   constructor(private readonly ce: LocalContainerEngine, opts: BuildOptions, private readonly out: BuildOutput) {
     this.store = ce.store;
     this.opts = { layers: true, rm: true, pull: 'missing', format: 'oci', ...opts };
+    if (opts.platform !== undefined && opts.platform !== '') {
+      const list = opts.platform.split(',').map((p) => p.trim()).filter(Boolean);
+      if (list.length > 1) throw new UsageError(`building for several platforms (--platform ${opts.platform}) needs --manifest, which pier does not support: build once per platform`);
+      this.target = parsePlatform(list[0] ?? '');
+    }
   }
 
   private print(s: string): void {
@@ -94,20 +105,23 @@ export class Builder {
     }
     const globalArgs = this.globalArgs(parsed);
     const unused = new Set(Object.keys(this.opts.buildArgs ?? {}));
+    if (!this.opts.layers) this.existing = new Set(this.store.images.list().map((i) => i.id));
     let result: ImageRecord | undefined;
+    let finalImage: string | undefined;
     try {
       for (let i = 0; i <= last; i++) {
         result = await this.runStage(stages[i], stages.length > 1 ? last + 1 : 1, globalArgs, unused, i === last);
         this.stageImages.set(String(i), result.id);
         if (stages[i].name) this.stageImages.set(stages[i].name!, result.id);
       }
-      const finalImage = await this.finish(result!);
+      finalImage = await this.finish(result!);
       if (unused.size && !this.opts.quiet) {
         this.print(`[Warning] one or more build args were not consumed: [${[...unused].sort().join(' ')}]`);
       }
       return { id: finalImage };
     } finally {
       for (const id of this.tmpContainers) await this.removeContainer(id);
+      if (!this.opts.layers) this.dropIntermediates(finalImage ?? '');
     }
   }
 
@@ -127,49 +141,80 @@ export class Builder {
     return out;
   }
 
+  /** ARGs before the first FROM, over the automatic platform args (TARGETARCH, BUILDPLATFORM...). */
   private globalArgs(parsed: ParsedFile): Record<string, string | undefined> {
-    const args: Record<string, string | undefined> = {};
+    const host = buildHostPlatform();
+    const auto = platformArgs(this.target ?? host, host);
+    const args: Record<string, string | undefined> = { ...auto };
     for (const ins of parsed.instructions) {
       if (ins.name === 'FROM') break;
       for (const [k, v] of parseKeyValues(ins.args, false)) {
-        args[k] = this.opts.buildArgs?.[k] ?? (v !== undefined ? expandVars(v, args) : undefined);
+        args[k] = this.opts.buildArgs?.[k] ?? (v !== undefined ? expandVars(v, args) : auto[k as keyof typeof auto]);
       }
     }
     return args;
   }
 
-  private async resolveBase(ref: string, platform?: string): Promise<ImageRecord> {
-    if (ref.toLowerCase() === 'scratch') return this.scratchImage();
+  /**
+   * A stage's base (or COPY --from / RUN --mount from= image): scratch, an earlier stage, or an
+   * image by the pull policy. With a platform (FROM --platform, else --platform), a local image
+   * of another platform counts as missing, as in podman: it is pulled for the platform.
+   */
+  private async resolveBase(ref: string, platform?: BuildPlatform): Promise<ImageRecord> {
+    const want = platform ?? this.target;
+    if (ref.toLowerCase() === 'scratch') return this.scratchImage(want);
     const stage = this.stageImages.get(ref.toLowerCase());
     if (stage) return this.store.images.get(stage)!;
     const policy = this.opts.pull ?? 'missing';
+    const fits = (img: ImageRecord) => !want || imageFits(JSON.parse(img.configRaw), want);
     let img: ImageRecord | undefined;
     if (policy !== 'always') {
       try { img = this.ce.images.lookup(ref); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
+      if (img && !fits(img)) img = undefined;
     }
+    const notKnown = () => new NotFoundError(`${ref}: image not known${want ? ` for platform ${platformString(want)}` : ''}`);
     if (!img || policy === 'newer') {
-      if (policy === 'never' && !img) throw new NotFoundError(`${ref}: image not known`);
+      if (policy === 'never' && !img) throw notKnown();
       if (policy !== 'never') {
         try {
-          const ids = await this.ce.images.pull(ref, { platform: platform ?? this.opts.platform, progress: { line: (l: string) => this.print(l) } } as any);
+          const ids = await this.ce.images.pull(ref, { ...this.opts.registry, platform: want ? { os: want.os, arch: want.arch, variant: want.variant } : undefined, progress: { line: (l: string) => this.print(l) } });
           img = this.store.images.get(ids[0]);
+          if (img && !fits(img)) {
+            const c = JSON.parse(img.configRaw);
+            this.print(`WARNING: image platform (${[c.os, c.architecture, c.variant].filter(Boolean).join('/')}) does not match the expected platform (${platformString(want!)})`);
+          }
         } catch (e) {
           if (!img) throw e;
         }
       }
     }
-    if (!img) throw new NotFoundError(`${ref}: image not known`);
+    if (!img) throw notKnown();
     return img;
   }
 
   /** An empty image (no layers, empty config) that `FROM scratch` starts from. */
-  private scratchImage(): ImageRecord {
-    const [o, arch, variant] = (this.opts.platform ?? '').split('/');
+  private scratchImage(want?: BuildPlatform): ImageRecord {
     const r = writeConfigImage(this.store, null, {
       config: {}, createdBy: '', timestamp: 0,
-      platform: this.opts.platform ? { os: o || 'linux', architecture: arch || hostArch(), ...(variant ? { variant } : {}) } : undefined,
+      platform: want ? { os: want.os, architecture: want.arch, ...(want.variant ? { variant: want.variant } : {}) } : undefined,
     });
-    return this.store.images.get(r.id)!;
+    return this.store.images.get(this.made(r.id))!;
+  }
+
+  /** Notes an image this build wrote (with --layers=false, the intermediate ones go at the end). */
+  private made(id: string): string {
+    if (this.existing && !this.existing.has(id)) this.newImages.add(id);
+    return id;
+  }
+
+  /** --layers=false: removes the images this build wrote but the result (no step cache is kept). */
+  private dropIntermediates(finalId: string): void {
+    for (const id of this.newImages) {
+      if (id === finalId) continue;
+      const img = this.store.images.get(id);
+      if (!img || img.names.length) continue;
+      try { this.store.deleteImage(id); } catch { /* still in use: left for prune */ }
+    }
   }
 
   private async runStage(stage: Stage, stageCount: number, globalArgs: Record<string, string | undefined>, unused: Set<string>, isLast: boolean): Promise<ImageRecord> {
@@ -177,7 +222,8 @@ export class Builder {
     const total = stage.steps.length + 1;
     const fromRef = expandVars(stage.from.args.split(/\s+/)[0], globalArgs);
     this.print(`${prefix}STEP 1/${total}: FROM ${fromRef}${stage.name ? ` AS ${stage.name}` : ''}`);
-    const base = await this.resolveBase(fromRef, stage.from.flags.platform as string | undefined);
+    const fromPlatform = stage.from.flags.platform as string | undefined;
+    const base = await this.resolveBase(fromRef, fromPlatform ? parsePlatform(expandVars(fromPlatform, globalArgs)) : undefined);
     this.lastBase = base.id;
     const baseCfg = JSON.parse(base.configRaw);
     const state: StageState = {
@@ -252,7 +298,7 @@ export class Builder {
       const r = writeConfigImage(this.store, state.image, {
         config: cfg, createdBy, timestamp: this.opts.timestamp, format: this.opts.format, author: state.author, platform: state.platform,
       });
-      state.image = this.store.images.get(r.id)!;
+      state.image = this.store.images.get(this.made(r.id))!;
       this.remember(key, r.id);
       this.print(`--> ${r.id.slice(0, 12)}`);
     };
@@ -352,7 +398,7 @@ export class Builder {
         if (existed) {
           await this.removeContainer(id);
           const r = writeConfigImage(this.store, state.image, { config: cfg, createdBy: `/bin/sh -c #(nop) WORKDIR ${dir}`, timestamp: this.opts.timestamp, format: this.opts.format, platform: state.platform });
-          state.image = this.store.images.get(r.id)!;
+          state.image = this.store.images.get(this.made(r.id))!;
         } else {
           await this.commitStep(state, id, `/bin/sh -c #(nop) WORKDIR ${dir}`);
         }
@@ -423,7 +469,7 @@ export class Builder {
       config: state.config, createdBy, historyComment: '', format: this.opts.format, timestamp: this.opts.timestamp, skipEnginePaths: true,
       author: state.author,
     });
-    state.image = this.store.images.get(r.id)!;
+    state.image = this.store.images.get(this.made(r.id))!;
     await this.removeContainer(id);
   }
 
@@ -448,19 +494,20 @@ export class Builder {
     const mounts: string[] = [];
     const secretsUsed: string[] = [];
     const cleanups: (() => void)[] = [];
-    for (const m of (ins.flags.mount as string[] | undefined) ?? []) mounts.push(await this.runMount(m, state, secretsUsed, cleanups));
+    const mountKeys: string[] = [];
+    for (const m of (ins.flags.mount as string[] | undefined) ?? []) mounts.push(await this.runMount(m, state, secretsUsed, cleanups, mountKeys));
     const argEnv = [...state.declared].filter((k) => state.args[k] !== undefined).map((k) => `${k}=${state.args[k]}`);
     for (const k of PREDEFINED_ARGS) if (state.args[k] !== undefined && !state.declared.has(k)) argEnv.push(`${k}=${state.args[k]}`);
     const secretDigest = secretsUsed.map((id) => createHash('sha256').update(fs.readFileSync(this.opts.secrets![id])).digest('hex')).join(',');
-    const key = this.cacheKey(state, ins, secretDigest);
+    const network = this.runNetwork(ins);
+    const key = this.cacheKey(state, ins, [secretDigest, ...mountKeys].join(';'));
     const hit = this.cached(key);
     if (hit) { cleanups.forEach((f) => f()); return this.useCache(state, hit); }
-    const network = (ins.flags.network as string | undefined) ?? this.opts.network ?? 'host';
     let id: string | undefined;
     try {
       ({ id } = await this.ce.create({
         image: state.image.id, entrypoint: [], command: argv, env: argEnv, user: (cfg.User as string) || undefined,
-        workdir: (cfg.WorkingDir as string) || undefined, network: network === 'default' ? 'bridge' : network, mounts,
+        workdir: (cfg.WorkingDir as string) || undefined, network, mounts,
         pull: 'never', labels: { 'io.pier.build': 'true' }, ...(this.opts.noHosts ? { addHost: [] } : {}),
         ulimits: undefined,
       }));
@@ -489,6 +536,19 @@ export class Builder {
   }
 
   /**
+   * RUN's network: `RUN --network=none|host|default`, where default (or no flag) is the build's
+   * --network: host unless given; `private` and `default` there are the default bridge network.
+   */
+  private runNetwork(ins: Instruction): string {
+    const flag = ins.flags.network as string | undefined;
+    if (flag !== undefined && !['default', 'none', 'host'].includes(flag)) {
+      throw new BuildError(`${this.file}:${ins.line}: RUN --network=${flag}: unsupported network mode (use default, none or host)`);
+    }
+    const mode = flag && flag !== 'default' ? flag : this.opts.network || 'host';
+    return mode === 'private' || mode === 'default' ? 'bridge' : mode;
+  }
+
+  /**
    * The runtime creates missing mount points (empty files and directories) in the container's
    * upper layer: they are not part of the step's result, so they are removed before the commit,
    * with the parent directories created for them.
@@ -514,7 +574,7 @@ export class Builder {
   }
 
   /** RUN --mount=type=bind|cache|tmpfs|secret,... → a --mount value for the RUN container. */
-  private async runMount(spec: string, state: StageState, secrets: string[], cleanups: (() => void)[]): Promise<string> {
+  private async runMount(spec: string, state: StageState, secrets: string[], cleanups: (() => void)[], keys: string[]): Promise<string> {
     const kv: Record<string, string> = {};
     for (const part of spec.split(',')) {
       const i = part.indexOf('=');
@@ -527,8 +587,15 @@ export class Builder {
       case 'bind': {
         if (!target) throw new BuildError('RUN --mount=type=bind needs a target');
         let root = this.opts.contextDir;
-        if (kv.from) root = await this.imageRootfs(kv.from, cleanups);
+        if (kv.from) root = await this.imageRootfs(kv.from, cleanups, keys);
         const src = safeJoin(root, kv.source ?? kv.src ?? '.');
+        if (!fs.existsSync(src)) throw new BuildError(`RUN --mount=type=bind: ${kv.source ?? kv.src ?? '.'}: no such file or directory`);
+        // What the step sees through the mount is part of its cache key (the context's files by
+        // content, with the ignore file's rules; another stage or image by its id).
+        if (!kv.from) {
+          const ignore = loadIgnore(this.opts.contextDir, this.opts.ignoreFile);
+          keys.push(`bind:${target}:` + await contentDigest([{ kind: 'path', root, pattern: kv.source ?? kv.src ?? '.', ignore: ignore.empty ? undefined : ignore, fromContext: true }]));
+        }
         return `type=bind,source=${src},destination=${target}${kv.rw === 'true' ? '' : ',ro'}`;
       }
       case 'cache': {
@@ -558,8 +625,9 @@ export class Builder {
   }
 
   /** The mounted rootfs of a stage or image (for COPY --from and RUN --mount from=). */
-  private async imageRootfs(ref: string, cleanups: (() => void)[]): Promise<string> {
+  private async imageRootfs(ref: string, cleanups: (() => void)[], keys?: string[]): Promise<string> {
     const img = this.stageImages.has(ref.toLowerCase()) ? this.store.images.get(this.stageImages.get(ref.toLowerCase())!)! : await this.resolveBase(ref);
+    keys?.push(`from:${ref}:${img.id}`);
     const { id } = await this.ce.create({ image: img.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never', labels: { 'io.pier.build': 'true' } });
     this.tmpContainers.add(id);
     const rootfs = mountRootfs(this.store, id, img.topLayer);
@@ -622,9 +690,15 @@ export class Builder {
     let id = img.id;
     const cfg = JSON.parse(img.configRaw);
     const extraLabels = this.opts.labels ?? {};
-    if (Object.keys(extraLabels).length) {
-      const config = { ...(cfg.config ?? {}), Labels: { ...(cfg.config?.Labels ?? {}), ...extraLabels } };
-      id = writeConfigImage(this.store, img, { config, createdBy: `/bin/sh -c #(nop) LABEL ${Object.entries(extraLabels).map(([k, v]) => `${k}=${v}`).join(' ')}`, timestamp: this.opts.timestamp, format: this.opts.format }).id;
+    const annotations = this.opts.annotations ?? {};
+    if (Object.keys(annotations).length && this.opts.format === 'docker') this.print('WARNING: annotations are not supported by the docker image format: they are dropped');
+    if (Object.keys(extraLabels).length || Object.keys(annotations).length) {
+      // --label and --annotation: one more image on top of the last step (its config, or its manifest).
+      const config = Object.keys(extraLabels).length ? { ...(cfg.config ?? {}), Labels: { ...(cfg.config?.Labels ?? {}), ...extraLabels } } : (cfg.config ?? {});
+      const createdBy = Object.keys(extraLabels).length
+        ? `/bin/sh -c #(nop) LABEL ${Object.entries(extraLabels).map(([k, v]) => `${k}=${v}`).join(' ')}`
+        : `/bin/sh -c #(nop) ANNOTATION ${Object.entries(annotations).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+      id = this.made(writeConfigImage(this.store, img, { config, createdBy, timestamp: this.opts.timestamp, format: this.opts.format, annotations }).id);
     }
     if (this.opts.squash && this.lastBase && this.lastBase !== id) {
       // --squash: everything the last stage added, as one layer on its base image's layers.
@@ -641,8 +715,9 @@ export class Builder {
         const { treeDiffTar, commitLayerOnto } = require('../engine/commit') as typeof import('../engine/commit');
         const r = await commitLayerOnto(this.store, base, () => treeDiffTar(a.root, b.root, { mtime: this.opts.timestamp }), {
           config: JSON.parse(cur.configRaw).config ?? {}, createdBy: '/bin/sh -c #(nop) squashed', historyComment: '', format: this.opts.format, timestamp: this.opts.timestamp,
+          annotations,
         });
-        id = r.id;
+        id = this.made(r.id);
       } finally {
         for (const x of [a, b]) { unmountRootfs(this.store, x.cid); await this.removeContainer(x.cid); }
       }
@@ -654,10 +729,10 @@ export class Builder {
       const c = this.ce.containers.get(cid)!;
       const r = await commitContainer(this.store, c, {
         config: JSON.parse(cur.configRaw).config ?? {}, squash: true, createdBy: '/bin/sh -c #(nop) squashed', historyComment: '',
-        format: this.opts.format, timestamp: this.opts.timestamp, skipEnginePaths: true,
+        format: this.opts.format, timestamp: this.opts.timestamp, skipEnginePaths: true, annotations,
       });
       await this.removeContainer(cid);
-      id = r.id;
+      id = this.made(r.id);
     }
     for (const n of names) this.store.images.addName(id, n);
     this.print(`--> ${id.slice(0, 12)}`);

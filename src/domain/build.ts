@@ -4,6 +4,8 @@
 // Entry point for the API: write the tar context to a temporary directory, then
 //   const { id } = await engines.build().build({ contextDir, tags, ... }, { write: (s) => stream(s) });
 
+import type { RegistryOptions } from './images';
+
 export interface BuildOptions {
   /** The build context: a directory on disk. */
   contextDir: string;
@@ -36,12 +38,14 @@ export interface BuildOptions {
   /** Remove intermediate containers after a successful (rm) or failed (forceRm) step. Default true, false. */
   rm?: boolean;
   forceRm?: boolean;
-  /** os/arch[/variant] for FROM images. */
+  /** os/arch[/variant]: the platform base images are looked up and pulled for (TARGETPLATFORM). */
   platform?: string;
-  /** RUN's network: host (default), none, or a network name. */
+  /** RUN's network: host (default), none, private (the default bridge network), ns:PATH, or a network name. */
   network?: string;
   /** An explicit ignore file instead of the context's .containerignore/.dockerignore. */
   ignoreFile?: string;
+  /** TLS, credentials and certificates for pulling base images. */
+  registry?: RegistryOptions;
 }
 
 export interface BuildOutput {

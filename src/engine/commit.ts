@@ -50,6 +50,8 @@ export interface CommitOptions {
   config?: ImageContainerConfig;
   /** Leave out the files the engine mounts into every container (/etc/hosts, /etc/resolv.conf...). */
   skipEnginePaths?: boolean;
+  /** OCI manifest annotations (build --annotation). */
+  annotations?: Record<string, string>;
 }
 
 export interface CommitResult {
@@ -306,7 +308,7 @@ async function commitFrom(store: Store, c: ContainerRecord, tar: () => Readable,
     for (const l of chain) progress.line(`Copying blob ${l.diffId}`);
     progress.line(`Copying config ${sha256(configRaw)}`);
     progress.line('Writing manifest to image destination');
-    const rec = storeImage(store, configRaw, chain, layer.id, opts.format !== 'docker', name);
+    const rec = storeImage(store, configRaw, chain, layer.id, opts.format !== 'docker', name, opts.annotations);
     progress.line('Storing signatures');
     return { id: rec.id, layerId: layer.id };
   } catch (e) {
@@ -318,13 +320,15 @@ async function commitFrom(store: Store, c: ContainerRecord, tar: () => Readable,
 }
 
 /** Writes the manifest for a config and its layer chain and stores the image (named if `name`). */
-function storeImage(store: Store, configRaw: string, chain: LayerRecord[], topLayer: string | null, oci: boolean, name?: string) {
+function storeImage(store: Store, configRaw: string, chain: LayerRecord[], topLayer: string | null, oci: boolean, name?: string, annotations?: Record<string, string>) {
   const configDigest = sha256(configRaw);
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: oci ? MT.ociManifest : MT.dockerManifest,
     config: { mediaType: oci ? MT.ociConfig : MT.dockerConfig, digest: configDigest, size: Buffer.byteLength(configRaw) },
     layers: chain.map((l) => layerDescriptor(store, l, oci)),
+    // Manifest annotations exist in OCI manifests only (podman drops them for the docker format).
+    ...(oci && annotations && Object.keys(annotations).length ? { annotations } : {}),
   });
   return store.images.put({
     id: hexOf(configDigest), configRaw, topLayer,
@@ -386,6 +390,8 @@ export async function commitContainer(store: Store, source: Lifecycle | Containe
 export function writeConfigImage(store: Store, parent: { id: string; configRaw: string; topLayer: string | null } | null, opts: {
   config: ImageContainerConfig; createdBy: string; timestamp?: number; format?: 'oci' | 'docker'; name?: string; platform?: { os: string; architecture: string; variant?: string };
   author?: string;
+  /** OCI manifest annotations (build --annotation). */
+  annotations?: Record<string, string>;
 }): CommitResult {
   const base: ImageConfig = parent ? JSON.parse(parent.configRaw) : {};
   const chain = parent?.topLayer ? store.layers.chain(parent.topLayer) : [];
@@ -403,6 +409,6 @@ export function writeConfigImage(store: Store, parent: { id: string; configRaw: 
     rootfs: { type: 'layers', diff_ids: chain.map((l) => l.diffId) },
     history: [...(base.history ?? []), { created: now, created_by: opts.createdBy, empty_layer: true }],
   });
-  const rec = storeImage(store, JSON.stringify(cfg), chain, parent?.topLayer ?? null, opts.format !== 'docker', opts.name ? normalizeLocalName(opts.name) : undefined);
+  const rec = storeImage(store, JSON.stringify(cfg), chain, parent?.topLayer ?? null, opts.format !== 'docker', opts.name ? normalizeLocalName(opts.name) : undefined, opts.annotations);
   return { id: rec.id, layerId: parent?.topLayer ?? '' };
 }

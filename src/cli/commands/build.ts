@@ -7,6 +7,7 @@ import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import type { BuildOptions } from '../../domain/build';
 import { UsageError, PierError } from '../../util/errors';
+import { authfileFlag, credsFlag, tlsVerifyFlag, registryOptions, checkAuthFile } from './images';
 
 function keyValues(list: string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -50,8 +51,12 @@ function buildCmd(name: string): CommandDef {
     maxArgs: 1,
     flags: [
       { name: 'annotation', type: 'stringArray', help: 'Set metadata for an image (default [])' },
+      { name: 'arch', type: 'string', help: 'set the ARCH of the image to the provided value instead of the architecture of the host' },
+      authfileFlag,
       { name: 'build-arg', type: 'stringArray', valueName: 'argument=value', help: 'argument=value to supply to the builder' },
       { name: 'build-arg-file', type: 'stringArray', valueName: 'argfile.conf', help: 'argfile.conf containing lines of argument=value to supply to the builder' },
+      { name: 'cert-dir', type: 'string', help: 'use certificates at the specified path to access the registry' },
+      credsFlag,
       { name: 'file', short: 'f', type: 'stringArray', valueName: 'pathname or URL', help: 'pathname or URL of a Dockerfile' },
       { name: 'force-rm', type: 'bool', help: 'always remove intermediate containers after a build, even if the build is unsuccessful.' },
       { name: 'format', type: 'string', default: 'oci', help: "format of the built image's manifest and metadata. Use BUILDAH_FORMAT environment variable to override." },
@@ -62,6 +67,7 @@ function buildCmd(name: string): CommandDef {
       { name: 'network', type: 'string', help: "sets the networking mode for the RUN instructions during build (host, none, or a network name)" },
       { name: 'no-cache', type: 'bool', help: 'do not use existing cached images for the container build. Build from the start with a new set of cached layers.' },
       { name: 'no-hosts', type: 'bool', help: 'do not create new /etc/hosts files for RUN instructions, use the one from the base image.' },
+      { name: 'os', type: 'string', help: 'set the OS to the provided value instead of the current operating system of the host' },
       { name: 'platform', type: 'string', help: 'set the OS/ARCH[/VARIANT] of the image to the provided value instead of the current operating system and architecture of the host' },
       { name: 'pull', type: 'string', noOptDefault: 'always', default: 'missing', help: 'pull images: always, missing, never or newer' },
       { name: 'quiet', short: 'q', type: 'bool', help: 'refrain from announcing build instructions and image read/write progress' },
@@ -72,12 +78,22 @@ function buildCmd(name: string): CommandDef {
       { name: 'tag', short: 't', type: 'stringArray', valueName: 'name', help: 'tagged name to apply to the built image' },
       { name: 'target', type: 'string', help: 'set the target build stage to build' },
       { name: 'timestamp', type: 'int', help: 'set created timestamp to the specified epoch seconds to allow for deterministic builds, defaults to current time' },
+      tlsVerifyFlag,
+      { name: 'variant', type: 'string', help: 'override the variant of the specified image' },
     ],
     async run(ctx: Ctx, args, opts) {
       const format = String(opts.format ?? 'oci').toLowerCase();
       if (format !== 'oci' && format !== 'docker') throw new UsageError(`unrecognized image type "${opts.format}"`);
       const pull = opts.pull === 'true' ? 'always' : opts.pull === 'false' ? 'missing' : String(opts.pull);
       if (!['always', 'missing', 'never', 'newer'].includes(pull)) throw new UsageError(`invalid pull policy "${opts.pull}"`);
+      checkAuthFile(opts.authfile);
+      // --platform wins over --os/--arch/--variant, as in podman.
+      let platform: string | undefined = opts.platform || undefined;
+      if (!platform && (opts.arch || opts.os || opts.variant)) {
+        const { buildHostPlatform } = require('../../build/platform') as typeof import('../../build/platform');
+        const h = buildHostPlatform();
+        platform = [opts.os || h.os, opts.arch || h.arch, opts.variant || (opts.arch ? '' : h.variant ?? '')].filter(Boolean).join('/');
+      }
       if (opts.squash && opts.squashAll) throw new UsageError('cannot specify --squash and --squash-all together');
       const files: string[] = opts.file ?? [];
       if (files.length > 1) throw new UsageError('pier build accepts one --file');
@@ -115,7 +131,8 @@ function buildCmd(name: string): CommandDef {
           noCache: !!opts.noCache, pull: pull as BuildOptions['pull'], squashAll: !!opts.squashAll, squash: !!opts.squash, format: format as 'oci' | 'docker',
           labels: keyValues(opts.label ?? [], 'label'), annotations: keyValues(opts.annotation ?? [], 'annotation'), secrets,
           noHosts: !!opts.noHosts, timestamp: opts.changed?.has('timestamp') ? Number(opts.timestamp) : undefined, quiet: !!opts.quiet,
-          rm: opts.rm !== false, forceRm: !!opts.forceRm, platform: opts.platform, network: opts.network, ignoreFile: opts.ignorefile,
+          rm: opts.rm !== false, forceRm: !!opts.forceRm, platform, network: opts.network, ignoreFile: opts.ignorefile,
+          registry: registryOptions(opts),
         };
         const { id } = await ctx.engines.build().build(bo, { write: (s) => process.stdout.write(s) });
         if (opts.iidfile) fs.writeFileSync(opts.iidfile, `sha256:${id}`);

@@ -106,7 +106,7 @@ function failWith(errors: string[], exitCode: number): never {
   throw new PierError(errors[errors.length - 1], exitCode);
 }
 
-function checkAuthFile(authfile: string | undefined): void {
+export function checkAuthFile(authfile: string | undefined): void {
   if (!authfile) return;
   try {
     fs.statSync(authfile);
@@ -116,7 +116,7 @@ function checkAuthFile(authfile: string | undefined): void {
 }
 
 /** Registry options from flags: `--tls-verify` only counts when given. */
-function registryOptions(opts: Opts): RegistryOptions {
+export function registryOptions(opts: Opts): RegistryOptions {
   const r: RegistryOptions = {};
   if (opts.changed?.has('tls-verify')) r.tlsVerify = !!opts.tlsVerify;
   if (opts.creds) r.creds = opts.creds;
@@ -131,9 +131,9 @@ function registryOptions(opts: Opts): RegistryOptions {
   return r;
 }
 
-const tlsVerifyFlag: FlagDef = { name: 'tls-verify', type: 'bool', default: true, help: 'Require HTTPS and verify certificates when contacting registries' };
-const authfileFlag: FlagDef = { name: 'authfile', type: 'string', help: 'Path of the authentication file. Use REGISTRY_AUTH_FILE environment variable to override' };
-const credsFlag: FlagDef = { name: 'creds', type: 'string', valueName: 'Credentials', help: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' };
+export const tlsVerifyFlag: FlagDef = { name: 'tls-verify', type: 'bool', default: true, help: 'Require HTTPS and verify certificates when contacting registries' };
+export const authfileFlag: FlagDef = { name: 'authfile', type: 'string', help: 'Path of the authentication file. Use REGISTRY_AUTH_FILE environment variable to override' };
+export const credsFlag: FlagDef = { name: 'creds', type: 'string', valueName: 'Credentials', help: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' };
 const dctFlag: FlagDef = { name: 'disable-content-trust', type: 'bool', help: 'This is a Docker specific option and is a NOOP' };
 const retryFlags: FlagDef[] = [
   { name: 'retry', type: 'int', help: 'number of times to retry in case of failure when performing pull', hidden: true },
