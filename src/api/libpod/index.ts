@@ -8,6 +8,7 @@ import { registerLibpodNetworkRoutes } from './networks';
 import { registerLibpodCompatAliases } from './compat-aliases';
 import { registerLibpodCommitRoutes } from './commit';
 import { registerLibpodBuildRoutes } from './build';
+import { registerLibpodEventRoutes } from './events';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -25,5 +26,6 @@ export function registerLibpodRoutes(router: Router): void {
   registerLibpodCompatAliases(router);
   registerLibpodCommitRoutes(router);
   registerLibpodBuildRoutes(router);
+  registerLibpodEventRoutes(router);
   registerLibpodApiRoutes(router);
 }

@@ -54,6 +54,30 @@ export function registerLibpodApiRoutes(router: Router): void {
     // podman's ListContainer: Created is a time (RFC 3339), not the CLI's unix seconds.
     r.send(200, rows.map((c) => ({ ...c, Created: new Date(c.Created * 1000).toISOString() })));
   });
+  // podman's stats: {Error, Stats: [ContainerStats]}, once (stream=false) or every `interval` seconds.
+  router.get('/libpod/containers/stats', async (r) => {
+    const { LocalContainerOps } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
+    const ops = new LocalContainerOps(r.engines.containers() as any);
+    const names = r.query.getAll('containers');
+    let targets;
+    try { targets = ops.statsTargets(names, false); } catch (e) { nf(e, 'container'); }
+    const prev = new Map();
+    const sample = () => {
+      const stats = ops.stats(names.length ? targets! : ops.statsTargets([], false), prev);
+      for (const x of stats) prev.set(x.ContainerID, x);
+      return { Error: null, Stats: stats };
+    };
+    if (r.query.get('stream') === 'false') { r.send(200, sample()); return; }
+    const res = r.res!;
+    const interval = Math.max(1, Number(r.query.get('interval') ?? 5) || 5);
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    let open = true;
+    res.once('close', () => { open = false; });
+    while (open) {
+      res.write(JSON.stringify(sample()) + '\n');
+      await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+    }
+  });
   router.post('/libpod/containers/create', async (r) => {
     const o = specToCreate(await r.json());
     const { id, warnings } = await r.engines.containers().create(o);
@@ -228,6 +252,18 @@ export function registerLibpodApiRoutes(router: Router): void {
     try { await r.engines.volumes().remove(r.params.name, { force: bool(r.query.get('force')) }); } catch (e) { nf(e, 'volume'); }
     r.send(204);
   });
+  router.get('/libpod/volumes/{name}/export', async (r) => {
+    if (!(await r.engines.volumes().exists(r.params.name))) throw new ApiError(404, `no such volume ${r.params.name}`);
+    const res = r.res!;
+    res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    await r.engines.volumes().export(r.params.name, res);
+    res.end();
+  });
+  router.post('/libpod/volumes/{name}/import', async (r) => {
+    if (!(await r.engines.volumes().exists(r.params.name))) throw new ApiError(404, `no such volume ${r.params.name}`);
+    await r.engines.volumes().import(r.params.name, r.req);
+    r.send(204);
+  });
   router.post('/libpod/volumes/prune', async (r) => r.send(200, (await r.engines.volumes().prune(filtersOf(r))).map((Id) => ({ Id, Size: 0 }))));
 
   // ----- pods
@@ -240,6 +276,7 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/pods/{name}/json', async (r) => {
     try { r.send(200, await r.engines.pods().inspect(r.params.name)); } catch (e) { nf(e, 'pod'); }
   });
+  router.post('/libpod/pods/prune', async (r) => r.send(200, (await r.engines.pods().prune()).map((Id) => ({ Id, Err: null }))));
   router.get('/libpod/pods/{name}/exists', async (r) => r.send((await r.engines.pods().exists(r.params.name)) ? 204 : 404));
   const podVerb = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/pods/{name}/${verb}`, async (r) => {
     try { await fn(r); } catch (e) { nf(e, 'pod'); }

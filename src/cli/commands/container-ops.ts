@@ -21,6 +21,25 @@ export function containerOps(ctx: Ctx): LocalContainerOps {
   return new LocalContainerOps(ctx.containers() as unknown as LocalContainerEngine);
 }
 
+/** What `stats` and `pod stats` need: the remote client's when connected, else the local operations. */
+export interface StatsOps {
+  statsTargets(names: string[], all: boolean): Promise<{ id: string; state: { status: string } }[]> | { id: string; state: { status: string } }[];
+  stats(targets: { id: string }[], prev: Map<string, ContainerStats>): Promise<ContainerStats[]> | ContainerStats[];
+  latest(): Promise<string>;
+}
+
+export function statsOps(ctx: Ctx): StatsOps {
+  const remote = ctx.containers() as unknown as Partial<StatsOps> & { ids(o: { latest?: boolean }): Promise<string[]> };
+  if (remote.statsTargets && remote.stats) {
+    return {
+      statsTargets: (n, a) => remote.statsTargets!(n, a), stats: (t, p) => remote.stats!(t, p),
+      latest: async () => { const [id] = await remote.ids({ latest: true }); if (!id) throw new NotFoundError('no containers to act on: no such container'); return id; },
+    };
+  }
+  const ops = containerOps(ctx);
+  return { statsTargets: (n, a) => ops.statsTargets(n, a), stats: (t, p) => ops.stats(t as never, p), latest: async () => latestId(ops) };
+}
+
 const latestFlag: FlagDef = { name: 'latest', short: 'l', type: 'bool', help: 'Act on the latest container pier is aware of' };
 
 function latestId(ops: LocalContainerOps): string {
@@ -135,9 +154,9 @@ const statsCmd: CommandDef = {
   async run(ctx: Ctx, args, opts) {
     if ([opts.all, opts.latest, args.length > 0].filter(Boolean).length > 1) throw new UsageError('--all, --latest and containers cannot be used together');
     if (opts.interval < 1) throw new UsageError('invalid interval, must be a positive number greater zero');
-    const ops = containerOps(ctx);
-    const names = opts.latest ? [latestId(ops)] : args.map((a) => a.replace(/^\//, ''));
-    const targets = ops.statsTargets(names, !!opts.all);
+    const ops = statsOps(ctx);
+    const names = opts.latest ? [await ops.latest()] : args.map((a) => a.replace(/^\//, ''));
+    const targets = await ops.statsTargets(names, !!opts.all);
     for (const t of targets) {
       if (names.length && t.state.status !== 'running' && t.state.status !== 'paused') throw new UsageError('container state improper');
     }
@@ -149,8 +168,8 @@ const statsCmd: CommandDef = {
     try {
       for (;;) {
         // Without names, each round looks at the containers running now.
-        const current = names.length ? targets : ops.statsTargets([], !!opts.all);
-        const stats = ops.stats(current, prev).filter((s) => names.length > 0 || s.SystemNano > 0);
+        const current = names.length ? targets : await ops.statsTargets([], !!opts.all);
+        const stats = (await ops.stats(current, prev)).filter((s) => names.length > 0 || s.SystemNano > 0);
         for (const s of stats) prev.set(s.ContainerID, s);
         // podman clears the screen before each round; only do that on a terminal.
         if (!opts.noReset && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[1;1H');

@@ -97,14 +97,16 @@ async function runEvents(ctx: Ctx, opts: Opts): Promise<number> {
   const onStdoutError = (): void => ac.abort();
   process.stdout.on('error', onStdoutError);
   try {
-    const logOpts = eventLogOptions(ctx.cfg.engine);
-    const events = readEvents(ctx.cfg.runRoot, {
-      since: opts.since || undefined,
-      until: opts.until || undefined,
-      filters: opts.filter ?? [],
-      follow: stream && !logOpts.disabled,
-      signal: ac.signal,
-    });
+    const remote = (ctx.engines as { events?: (o: { since?: string; until?: string; filters?: string[]; stream: boolean; signal?: AbortSignal }) => AsyncGenerator<EventRecord> }).events;
+    const events = remote
+      ? remote.call(ctx.engines, { since: opts.since || undefined, until: opts.until || undefined, filters: opts.filter ?? [], stream, signal: ac.signal })
+      : readEvents(ctx.cfg.runRoot, {
+        since: opts.since || undefined,
+        until: opts.until || undefined,
+        filters: opts.filter ?? [],
+        follow: stream && !eventLogOptions(ctx.cfg.engine).disabled,
+        signal: ac.signal,
+      });
     for await (const e of events) {
       if (ac.signal.aborted) break;
       process.stdout.write(print(e));

@@ -335,7 +335,9 @@ const topCmd: CommandDef = {
     const name = opts.latest ? (await targets(ctx, [], opts, 'top'))[0] : args[0];
     if (!name) throw new UsageError('you must provide the name or id of a running pod');
     const { containerOps } = require('./container-ops') as typeof import('./container-ops');
-    const ops = containerOps(ctx);
+    // Remote mode: each container's top comes from the service.
+    const remote = ctx.containers() as { top?: (id: string, d: string[]) => Promise<string[][]> };
+    const ops = remote.top ? { top: (id: string, d: string[]) => remote.top!(id, d) } : containerOps(ctx);
     const ids = await pods(ctx).containerIds(name);
     let header: string[] | undefined;
     const rows: string[][] = [];
@@ -364,8 +366,8 @@ const statsCmd: CommandDef = {
     { name: 'no-stream', type: 'bool', help: 'Disable streaming stats and only pull the first result' },
   ],
   async run(ctx: Ctx, args, opts) {
-    const { containerOps, renderStats } = require('./container-ops') as typeof import('./container-ops');
-    const ops = containerOps(ctx);
+    const { statsOps, renderStats } = require('./container-ops') as typeof import('./container-ops');
+    const ops = statsOps(ctx);
     const names = args.length || opts.latest ? await targets(ctx, args, opts, 'stats') : await pods(ctx).ids();
     const prev = new Map<string, any>();
     let stop = false;
@@ -373,8 +375,8 @@ const statsCmd: CommandDef = {
     for (;;) {
       const ids: string[] = [];
       for (const n of names) ids.push(...await pods(ctx).containerIds(n));
-      const recs = ops.statsTargets(ids, false).filter((c) => c.state.status === 'running' || c.state.status === 'paused');
-      const stats = ops.stats(recs, prev);
+      const recs = (await ops.statsTargets(ids, false)).filter((c) => c.state.status === 'running' || c.state.status === 'paused');
+      const stats = await ops.stats(recs, prev);
       for (const s of stats) prev.set(s.ContainerID, s);
       if (!opts.noStream && !opts.noReset && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[1;1H');
       process.stdout.write(renderStats(stats, { format: opts.format }));

@@ -154,13 +154,10 @@ export class RemoteContainers implements ContainerEngine {
     return this.c.json<number>('POST', `/libpod/containers/${enc(nameOrId)}/wait${q({ condition: opts.conditions, interval: opts.interval ? `${opts.interval}ms` : undefined })}`);
   }
   async logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }) {
-    const several = nameOrIds.length > 1;
-    await Promise.all(nameOrIds.map(async (n) => {
-      const prefix = several || opts.names ? `${(await this.inspect(n) as any).Id.slice(0, 12)} ` : '';
-      const line = (w: (b: Buffer | string) => void) => prefix ? (b: Buffer) => w(prefix + b.toString()) : (b: Buffer) => w(b);
-      await this.c.stream('GET', `/libpod/containers/${enc(n)}/logs${q({ follow: opts.follow, since: opts.since, until: opts.until, tail: opts.tail, timestamps: opts.timestamps, stdout: true, stderr: true })}`,
-        demux(line((b) => out.stdout(b)), line((b) => out.stderr(b))));
-    }));
+    // Several containers: each line carries its container's short id (the service adds it).
+    const names = nameOrIds.length > 1 || !!opts.names;
+    await Promise.all(nameOrIds.map((n) => this.c.stream('GET', `/libpod/containers/${enc(n)}/logs${q({ follow: opts.follow, since: opts.since, until: opts.until, tail: opts.tail, timestamps: opts.timestamps, names, stdout: true, stderr: true })}`,
+      demux((b) => out.stdout(b), (b) => out.stderr(b)))));
   }
   async cleanup(): Promise<void> { return notRemote('container cleanup'); }
   async ids(opts: { all?: boolean; latest?: boolean; filters?: string[] } = {}) {
@@ -173,6 +170,27 @@ export class RemoteContainers implements ContainerEngine {
   async unpause(nameOrId: string) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/unpause`); }
   async rename(nameOrId: string, newName: string) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/rename${q({ name: newName })}`); }
   imagesInUse(): Map<string, string[]> { return new Map(); }
+
+  /** `stats`: the named containers, all (-a), or the running ones. */
+  async statsTargets(names: string[], all: boolean): Promise<{ id: string; state: { status: string } }[]> {
+    if (names.length) {
+      return Promise.all(names.map(async (n) => { const i = await this.inspect(n) as any; return { id: String(i.Id), state: { status: String(i.State?.Status) } }; }));
+    }
+    return (await this.list({ all })).map((r) => ({ id: r.Id, state: { status: r.State } }));
+  }
+
+  /** One sample per container from the service; CPU % over the interval since `prev`, as locally. */
+  async stats(targets: { id: string }[], prev: Map<string, import('../../engine/stats').ContainerStats> = new Map()): Promise<import('../../engine/stats').ContainerStats[]> {
+    if (!targets.length) return [];
+    const r = await this.c.json('GET', `/libpod/containers/stats${q({ containers: targets.map((t) => t.id), stream: 'false' })}`);
+    if (r.Error) throw new PierError(String(r.Error));
+    return (r.Stats ?? []).map((s: import('../../engine/stats').ContainerStats) => {
+      const p = prev.get(s.ContainerID);
+      if (!p || s.SystemNano <= p.SystemNano) return s;
+      const cpu = ((s.CPUNano - p.CPUNano) / (s.SystemNano - p.SystemNano)) * 100;
+      return { ...s, CPU: cpu, AvgCPU: (p.AvgCPU * p.DataPoints + cpu) / (p.DataPoints + 1), DataPoints: p.DataPoints + 1 };
+    });
+  }
 
   /** `top`: the titles row, then one row per process. */
   async top(nameOrId: string, descriptors: string[]): Promise<string[][]> {

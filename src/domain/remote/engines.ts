@@ -7,7 +7,10 @@ import type { ImageEngine } from '../images';
 import type { VolumeEngine, VolumeInspect, VolumeCreateOptions, VolumeRemoveOptions } from '../volumes';
 import type { PodEngine, PodCreateOptions, PodSummary, PodReport } from '../pods';
 import type { BuildEngine } from '../build';
-import { ApiClient } from './client';
+import { ApiClient, errorFrom, readText } from './client';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { UsageError } from '../../util/errors';
 import { RemoteContainers } from './containers';
 import { RemoteImages } from './images';
 import { RemoteNetworks } from './networks';
@@ -18,18 +21,32 @@ import { q, enc, filters, notRemote } from './query';
 
 export { notRemote };
 
+/** The API's CreatedAt is a string; the CLI formats a Date. */
+const volumeOf = (v: VolumeInspect): VolumeInspect => ({ ...v, CreatedAt: new Date(v.CreatedAt) });
+
 class RemoteVolumes implements VolumeEngine {
   constructor(private c: ApiClient) {}
   async create(o: VolumeCreateOptions): Promise<VolumeInspect> {
-    return this.c.json('POST', '/libpod/volumes/create', { Name: o.name, Driver: o.driver, Labels: o.labels, Options: o.options, IgnoreIfExists: o.ignoreIfExists });
+    return volumeOf(await this.c.json('POST', '/libpod/volumes/create', { Name: o.name, Driver: o.driver, Labels: o.labels, Options: o.options, IgnoreIfExists: o.ignoreIfExists }));
   }
-  async list(f?: string[]): Promise<VolumeInspect[]> { return this.c.json('GET', `/libpod/volumes/json${q({ filters: filters(f) })}`); }
-  async inspect(name: string): Promise<VolumeInspect> { return this.c.json('GET', `/libpod/volumes/${enc(name)}/json`); }
-  async remove(name: string, o: VolumeRemoveOptions = {}) { await this.c.json('DELETE', `/libpod/volumes/${enc(name)}${q({ force: o.force })}`); }
+  async list(f?: string[]): Promise<VolumeInspect[]> {
+    for (const x of f ?? []) if (!x.includes('=')) throw new UsageError(`filter input must be in the form of filter=value: ${x} is invalid`);
+    return (await this.c.json<VolumeInspect[]>('GET', `/libpod/volumes/json${q({ filters: filters(f) })}`)).map(volumeOf);
+  }
+  async inspect(name: string): Promise<VolumeInspect> { return volumeOf(await this.c.json('GET', `/libpod/volumes/${enc(name)}/json`)); }
+  async remove(name: string, o: VolumeRemoveOptions = {}) { await this.c.json('DELETE', `/libpod/volumes/${enc(name)}${q({ force: o.force, timeout: o.timeout })}`); }
   async prune(f?: string[]): Promise<string[]> { return (await this.c.json<{ Id: string }[]>('POST', `/libpod/volumes/prune${q({ filters: filters(f) })}`)).map((x) => x.Id); }
   async exists(name: string) { return (await this.c.status('GET', `/libpod/volumes/${enc(name)}/exists`)) === 204; }
-  async export(): Promise<void> { return notRemote('volume export'); }
-  async import(): Promise<void> { return notRemote('volume import'); }
+  async export(name: string, out: NodeJS.WritableStream): Promise<void> {
+    const res = await this.c.raw('GET', `/libpod/volumes/${enc(name)}/export`);
+    if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, await readText(res));
+    await pipeline(res, out, { end: false });
+  }
+  async import(name: string, input: Readable): Promise<void> {
+    const res = await this.c.upload('POST', `/libpod/volumes/${enc(name)}/import`, input);
+    const text = await readText(res);
+    if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, text);
+  }
 }
 
 class RemotePods implements PodEngine {
@@ -54,7 +71,7 @@ class RemotePods implements PodEngine {
   async list(o: { filters?: string[] }): Promise<PodSummary[]> { return this.c.json('GET', `/libpod/pods/json${q({ filters: filters(o.filters) })}`); }
   async inspect(n: string): Promise<Record<string, unknown>> { return this.c.json('GET', `/libpod/pods/${enc(n)}/json`); }
   async exists(n: string) { return (await this.c.status('GET', `/libpod/pods/${enc(n)}/exists`)) === 204; }
-  async prune(): Promise<string[]> { return notRemote('pod prune'); }
+  async prune(): Promise<string[]> { return ((await this.c.json<{ Id: string }[]>('POST', '/libpod/pods/prune')) ?? []).map((x) => x.Id); }
   async ids() { return (await this.list({})).map((p) => p.Id); }
   async containerIds(n: string, o: { infra?: boolean } = {}) {
     const p = await this.inspect(n) as any;
@@ -84,6 +101,29 @@ export class RemoteEngines implements Engines {
   pods(): PodEngine { return this._pods; }
   build(): BuildEngine { return new RemoteBuild(this.client); }
   networks(): NetworkEngine { return new RemoteNetworks(this.client); }
+  /** The service's events (what `pier events` prints in remote mode). */
+  async *events(o: { since?: string; until?: string; filters?: string[]; stream: boolean; signal?: AbortSignal }): AsyncGenerator<import('../../engine/events').EventRecord> {
+    const res = await this.client.raw('GET', `/libpod/events${q({ since: o.since, until: o.until, filters: filters(o.filters), stream: String(o.stream) })}`);
+    if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, await readText(res));
+    o.signal?.addEventListener('abort', () => res.destroy(), { once: true });
+    let buf = '';
+    try {
+      for await (const chunk of res) {
+        buf += chunk.toString();
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          const m = JSON.parse(line);
+          if (m.pier_event) yield { ...m.pier_event, TimeNano: BigInt(m.pier_event.TimeNano) };
+        }
+      }
+    } catch (e) {
+      if (!o.signal?.aborted) throw e;
+    }
+  }
+
   /** cp, export, diff, commit (the CLI's file commands use this in remote mode). */
   containerFiles(): RemoteContainerFiles { return new RemoteContainerFiles(this.client); }
 }
