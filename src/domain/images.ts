@@ -22,6 +22,8 @@ export interface ProgressSink {
   line(s: string): void;
   /** Byte progress of one blob, for terminal progress bars. */
   bytes?(id: string, done: number, total: number): void;
+  /** One blob (by its short id, as in bytes()) is stored: fetched, checked and applied. */
+  blobDone?(id: string): void;
 }
 
 export interface PullOptions extends RegistryOptions {
@@ -122,7 +124,8 @@ export interface ImageEngine {
   save(namesOrIds: string[], opts: SaveOptions): Promise<void>;
   load(input: string, opts: { progress?: ProgressSink }): Promise<string[]>;
   importArchive(source: string, opts: ImportOptions): Promise<string>;
-  login(registry: string, opts: { username: string; password: string; authfile?: string; tlsVerify?: boolean; certDir?: string }): Promise<void>;
+  /** Checks the credentials against the registry and stores them in the auth file (only checks with verifyOnly). */
+  login(registry: string, opts: { username: string; password: string; authfile?: string; tlsVerify?: boolean; certDir?: string; verifyOnly?: boolean }): Promise<void>;
   logout(registry: string | undefined, opts: { all?: boolean; authfile?: string }): Promise<void>;
   search(term: string, opts: { limit?: number; tlsVerify?: boolean; filters?: string[]; listTags?: boolean; authfile?: string; creds?: string }): Promise<SearchResult[]>;
 }

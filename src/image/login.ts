@@ -9,12 +9,15 @@ export interface LoginOptions {
   authfile?: string;
   tlsVerify?: boolean;
   certDir?: string;
+  /** Only check the credentials (the API's POST /auth): the auth file is left alone. */
+  verifyOnly?: boolean;
 }
 
 export async function login(cfg: EngineConfig, registry: string, o: LoginOptions): Promise<void> {
   const key = validateAuthKey(registry);
   const client = clientFor(cfg, key, { tlsVerify: o.tlsVerify, certDir: o.certDir, credentials: { username: o.username, password: o.password } });
   await client.login();
+  if (o.verifyOnly) return;
   setCredentials(primaryAuthFile({ authFile: o.authfile }).path, key, o.username, o.password);
 }
 

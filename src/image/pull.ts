@@ -183,6 +183,7 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
           expectedDiffId: diffIds[i],
           keepBlob: { digest: layer.digest, size: layer.size, mediaType: layer.mediaType },
         });
+        ctx.progress.blobDone?.(short);
         return;
       } catch (e) {
         lastErr = e;

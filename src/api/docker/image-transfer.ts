@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
 import { NotFoundError, errorMessage } from '../../util/errors';
-import { registryCreds } from './images';
+import { registryCreds } from './registry-auth';
 
 /** Docker treats registries on the loopback network as insecure (plain HTTP allowed). */
 function loopback(ref: string): boolean {
@@ -53,7 +53,7 @@ export function registerImageTransferRoutes(router: Router): void {
       if (quiet && !names.length) r.res!.write('{}\r\n');
       r.res!.end();
     } catch (e) {
-      throw new ApiError(400, errorMessage(e));
+      throw new ApiError(400, errorMessage(e).replace(/\s*\n\s*/g, ' '));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,10 +1,12 @@
-// Docker Engine API: images (list, inspect, pull through /images/create with the JSON progress
-// stream, tag, delete) and /info, over the domain's ImageEngine.
+// Docker Engine API: images (list, inspect, history, tag, delete, prune) and /info, over the
+// domain's ImageEngine. Pull and import: image-create.ts; push, save, load: image-transfer.ts;
+// search and /auth: registry.ts.
 import * as os from 'node:os';
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
-import { NotFoundError, errorMessage } from '../../util/errors';
+import { NotFoundError, UsageError, errorMessage } from '../../util/errors';
 import { dockerFilters } from './containers';
+import { qbool } from './common';
 import { DOCKER_API_VERSION } from '../router';
 
 function imageName(r: ApiRequest): string {
@@ -20,23 +22,15 @@ async function inspectImage(r: ApiRequest, name: string): Promise<any> {
   }
 }
 
-/** Registry credentials from the X-Registry-Auth header (base64url JSON), as `user:pass`. */
-export function registryCreds(r: ApiRequest): string | undefined {
-  const h = r.req.headers['x-registry-auth'];
-  if (!h || Array.isArray(h)) return undefined;
-  try {
-    const a = JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
-    if (a?.username) return `${a.username}:${a.password ?? ''}`;
-  } catch { /* no usable credentials */ }
-  return undefined;
-}
+export { registryCreds } from './registry-auth';
 
 export function registerImageRoutes(router: Router): void {
   router.get('/images/json', async (r) => {
-    const rows = await r.engines.images().list({ all: r.query.get('all') === '1' || r.query.get('all') === 'true', filters: dockerFilters(r.query.get('filters')) });
+    const rows = await r.engines.images().list({ all: qbool(r, 'all'), filters: dockerFilters(r.query.get('filters')) });
+    // Untagged images: Docker 1.41's placeholders (docker-py and the CLI skip them).
     r.send(200, rows.map((i) => ({
-      Id: `sha256:${i.Id}`, ParentId: i.ParentId ? `sha256:${i.ParentId}` : '', RepoTags: i.RepoTags.length ? i.RepoTags : null,
-      RepoDigests: i.RepoDigests, Created: i.Created, Size: i.Size, SharedSize: -1, VirtualSize: i.VirtualSize,
+      Id: `sha256:${i.Id}`, ParentId: i.ParentId ? `sha256:${i.ParentId}` : '', RepoTags: i.RepoTags.length ? i.RepoTags : ['<none>:<none>'],
+      RepoDigests: i.RepoDigests.length ? i.RepoDigests : ['<none>@<none>'], Created: i.Created, Size: i.Size, SharedSize: -1, VirtualSize: i.VirtualSize,
       Labels: i.Labels ?? {}, Containers: i.Containers,
     })));
   });
@@ -61,55 +55,46 @@ export function registerImageRoutes(router: Router): void {
     }
   });
 
-  router.post('/images/create', async (r) => {
-    const from = r.query.get('fromImage');
-    if (!from) throw new ApiError(400, 'fromImage is required (importing with fromSrc is not supported)');
-    const tag = r.query.get('tag');
-    const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from;
-    const res = r.res!;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    const send = (o: unknown) => { if (!res.destroyed) res.write(JSON.stringify(o) + '\n'); };
-    send({ status: `Trying to pull ${ref}...` });
-    try {
-      const ids = await r.engines.images().pull(ref, {
-        creds: registryCreds(r),
-        // Docker treats registries on the loopback network as insecure (plain HTTP allowed).
-        tlsVerify: /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?\//.test(ref) ? false : undefined,
-        progress: {
-          line: (l: string) => {
-            const m = /^Copying blob ([0-9a-f]{12})/.exec(l.replace(/sha256:/, ''));
-            if (m) send({ status: 'Pulling fs layer', progressDetail: {}, id: m[1] });
-            else send({ status: l });
-          },
-        },
-      });
-      send({ status: `Digest: sha256:${ids[0]}` });
-      send({ status: `Status: Downloaded newer image for ${ref}` });
-    } catch (e) {
-      send({ errorDetail: { message: errorMessage(e) }, error: errorMessage(e) });
-    }
-    res.end();
-  });
-
   router.post('/images/{name*}/tag', async (r) => {
     const repo = r.query.get('repo');
     if (!repo) throw new ApiError(400, 'repo is required');
     const tag = r.query.get('tag') || 'latest';
+    if (/^sha256:/.test(tag) || tag.includes('/')) throw new ApiError(400, `invalid tag format: ${tag}`);
     try {
       await r.engines.images().tag(imageName(r), [`${repo}:${tag}`]);
     } catch (e) {
       if (e instanceof NotFoundError) throw new ApiError(404, `No such image: ${imageName(r)}`);
+      if (e instanceof UsageError || /invalid|must be|cannot/i.test(errorMessage(e))) throw new ApiError(400, errorMessage(e));
       throw e;
     }
     r.send(201);
   });
 
+  // noprune is accepted: pier never removes an image's untagged parents along with it.
   router.delete('/images/{name*}', async (r) => {
     const name = imageName(r);
     await inspectImage(r, name);
-    const rep = await r.engines.images().remove([name], { force: r.query.get('force') === '1' || r.query.get('force') === 'true' });
+    const rep = await r.engines.images().remove([name], { force: qbool(r, 'force') });
     if (rep.errors.length) throw new ApiError(rep.errors.some((e) => /in use|used by/i.test(e)) ? 409 : 500, rep.errors.join('; '));
     r.send(200, [...rep.untagged.map((u) => ({ Untagged: u })), ...rep.deleted.map((d) => ({ Deleted: `sha256:${d}` }))]);
+  });
+
+  // filters: dangling=false prunes every unused image (docker image prune -a), until, label.
+  router.post('/images/prune', async (r) => {
+    const filters = dockerFilters(r.query.get('filters'));
+    const dangling = filters.filter((f) => f.startsWith('dangling='));
+    const all = dangling.some((f) => /^dangling=(false|0)$/i.test(f));
+    const images = r.engines.images();
+    const before = new Map((await images.list({ all: true })).map((i) => [i.Id, i.RepoTags]));
+    let pruned;
+    try {
+      pruned = await images.prune({ all, filters: filters.filter((f) => !f.startsWith('dangling=')) });
+    } catch (e) {
+      if (e instanceof UsageError) throw new ApiError(400, errorMessage(e));
+      throw e;
+    }
+    const deleted = pruned.flatMap((p) => [...(before.get(p.id) ?? []).map((t) => ({ Untagged: t })), { Deleted: `sha256:${p.id}` }]);
+    r.send(200, { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: pruned.reduce((n, p) => n + p.size, 0) });
   });
 
   router.get('/info', async (r) => {

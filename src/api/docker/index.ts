@@ -9,6 +9,8 @@ import { registerImageRoutes } from './images';
 import { registerNetworkVolumeRoutes } from './networks-volumes';
 import { registerBuildRoutes } from './build';
 import { registerImageTransferRoutes } from './image-transfer';
+import { registerImageCreateRoutes } from './image-create';
+import { registerRegistryRoutes } from './registry';
 
 export function registerDockerRoutes(router: Router): void {
   registerSystemRoutes(router);
@@ -17,6 +19,8 @@ export function registerDockerRoutes(router: Router): void {
   registerContainerResourceRoutes(router);
   registerSystemInfoRoutes(router);
   registerImageTransferRoutes(router);
+  registerImageCreateRoutes(router);
+  registerRegistryRoutes(router);
   registerImageRoutes(router);
   registerNetworkVolumeRoutes(router);
   registerBuildRoutes(router);

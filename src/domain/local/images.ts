@@ -328,7 +328,7 @@ export class LocalImageEngine implements ImageEngine {
     return id;
   }
 
-  async login(registry: string, opts: { username: string; password: string; authfile?: string; tlsVerify?: boolean; certDir?: string }): Promise<void> {
+  async login(registry: string, opts: { username: string; password: string; authfile?: string; tlsVerify?: boolean; certDir?: string; verifyOnly?: boolean }): Promise<void> {
     const { login } = require('../../image/login') as typeof import('../../image/login');
     return login(this.cfg, registry, opts);
   }

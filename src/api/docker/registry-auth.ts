@@ -1,0 +1,48 @@
+// Registry credentials as Docker clients send them: the X-Registry-Auth header (base64url, or
+// plain base64, of {"username", "password", "serveraddress", ...}) on pull, push and search, and
+// the JSON body of POST /auth. Registries on the loopback network are plain HTTP, as Docker allows.
+import type { ApiRequest } from '../router';
+
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+  email?: string;
+}
+
+/** The decoded X-Registry-Auth header, or undefined when absent or unreadable. */
+export function registryAuth(r: ApiRequest): AuthConfig | undefined {
+  const h = r.req.headers['x-registry-auth'];
+  if (!h || Array.isArray(h)) return undefined;
+  try {
+    const a = JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+    return a && typeof a === 'object' ? a : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Registry credentials from the X-Registry-Auth header, as `user:pass`. */
+export function registryCreds(r: ApiRequest): string | undefined {
+  const a = registryAuth(r);
+  return a?.username ? `${a.username}:${a.password ?? ''}` : undefined;
+}
+
+/** True when a reference (or a bare host) names a registry on the loopback network. */
+export function loopbackRegistry(refOrHost: string): boolean {
+  const host = refOrHost.replace(/^[a-z]+:\/\//i, '').split('/')[0];
+  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+}
+
+/** tlsVerify for a registry operation: off for loopback registries, else registries.conf decides. */
+export function tlsFor(refOrHost: string): false | undefined {
+  return loopbackRegistry(refOrHost) ? false : undefined;
+}
+
+/** The registry host a Docker server address names (`https://index.docker.io/v1/` → docker.io). */
+export function registryHost(serverAddress: string | undefined): string {
+  const host = (serverAddress ?? '').trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  if (!host || host === 'index.docker.io' || host === 'registry-1.docker.io') return 'docker.io';
+  return host;
+}
