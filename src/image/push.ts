@@ -95,6 +95,7 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
       progress.line(`Copying blob ${l.digest}`);
       const path = store.layers.blobPath(l.digest);
       await client.uploadBlob(target.repository, l.digest, l.size, () => fs.createReadStream(path));
+      progress.blobDone?.(short);
     });
     progress.line(`Copying config sha256:${img.id}`);
     const configBuf = Buffer.from(img.configRaw, 'utf8');

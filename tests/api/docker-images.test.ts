@@ -108,6 +108,25 @@ describe('docker images API', () => {
     assert.ok(unreachable.status >= 400, unreachable.text);
   });
 
+  test('push streams Docker progress: Pushing/Pushed per layer, Layer already exists the second time, the digest', async () => {
+    const repo = `${reg.host}/streamed/busybox`;
+    assert.equal((await request(svc.socket, 'POST', `/images/localhost/busybox/tag?repo=${encodeURIComponent(repo)}&tag=p1`)).status, 201);
+    const first = lines((await request(svc.socket, 'POST', `/v1.41/images/${repo}/push?tag=p1`)).text);
+    assert.deepEqual(first[0], { status: `The push refers to repository [${repo}]` });
+    const pushed = first.filter((e) => e.status === 'Pushed').map((e) => e.id);
+    assert.ok(pushed.length >= 1, JSON.stringify(first));
+    for (const id of pushed) assert.ok(first.some((e) => e.status === 'Pushing' && e.id === id));
+    const digest = /^p1: digest: (sha256:[0-9a-f]{64}) /.exec(first.find((e) => /digest:/.test(e.status ?? ''))?.status ?? '')?.[1];
+    assert.ok(digest, JSON.stringify(first));
+    assert.deepEqual(first[first.length - 1].aux, { Tag: 'p1', Digest: digest, Size: 0 });
+    const second = lines((await request(svc.socket, 'POST', `/v1.41/images/${repo}/push?tag=p1`)).text);
+    assert.deepEqual(second.filter((e) => e.id).map((e) => e.status), pushed.map(() => 'Layer already exists'));
+    assert.ok(!second.some((e) => e.error));
+    const missing = await request(svc.socket, 'POST', `/v1.41/images/${repo}/push?tag=nope`);
+    assert.equal(missing.status, 404);
+    assert.equal((await request(svc.socket, 'DELETE', `/images/${repo}:p1`)).json()[0].Untagged, `${repo}:p1`);
+  });
+
   test('/auth checks credentials without storing them; docker login, pull and push with X-Registry-Auth', async () => {
     const bad = await request(svc.socket, 'POST', '/v1.41/auth', { username: authReg.username, password: 'wrong', serveraddress: authReg.host });
     assert.equal(bad.status, 401, bad.text);

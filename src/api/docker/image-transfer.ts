@@ -8,13 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
 import { NotFoundError, errorMessage } from '../../util/errors';
-import { registryCreds } from './registry-auth';
-
-/** Docker treats registries on the loopback network as insecure (plain HTTP allowed). */
-function loopback(ref: string): boolean {
-  const host = ref.split('/')[0];
-  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
-}
+import { registryCreds, tlsFor } from './registry-auth';
 
 async function sendArchive(r: ApiRequest, names: string[]): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-api-save-'));
@@ -70,11 +64,20 @@ export function registerImageTransferRoutes(router: Router): void {
     send({ status: `The push refers to repository [${name}]` });
     try {
       const digest = await r.engines.images().push(ref, undefined, {
-        creds: registryCreds(r), tlsVerify: loopback(ref) ? false : undefined,
-        progress: { line: (l: string) => { const m = /^Copying blob (?:sha256:)?([0-9a-f]{12})/.exec(l); if (m) send({ status: 'Pushed', progressDetail: {}, id: m[1] }); } },
+        creds: registryCreds(r), tlsVerify: tlsFor(ref),
+        progress: {
+          line: (l: string) => {
+            const skip = /^Copying blob ([0-9a-f]{12}) skipped/.exec(l);
+            if (skip) { send({ status: 'Layer already exists', progressDetail: {}, id: skip[1] }); return; }
+            const m = /^Copying blob (?:sha256:)?([0-9a-f]{12})/.exec(l);
+            if (m) send({ status: 'Pushing', progressDetail: {}, id: m[1] });
+          },
+          blobDone: (id: string) => send({ status: 'Pushed', progressDetail: {}, id }),
+        },
       });
-      send({ status: `${tag ?? 'latest'}: digest: ${digest} size: 0` });
-      send({ progressDetail: {}, aux: { Tag: tag ?? 'latest', Digest: digest, Size: 0 } });
+      const shown = tag ?? (name.lastIndexOf(':') > name.lastIndexOf('/') ? name.slice(name.lastIndexOf(':') + 1) : 'latest');
+      send({ status: `${shown}: digest: ${digest} size: 0` });
+      send({ progressDetail: {}, aux: { Tag: shown, Digest: digest, Size: 0 } });
     } catch (e) {
       send({ errorDetail: { message: errorMessage(e) }, error: errorMessage(e) });
     }

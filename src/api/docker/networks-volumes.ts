@@ -24,6 +24,21 @@ function getNet(r: ApiRequest, name: string): NetworkDef {
   }
 }
 
+/** A subnet's lease range as the CIDR Docker's IPRange names (when it is one). */
+function ipRange(s: { subnet: string; lease_range?: { start_ip?: string; end_ip?: string } }): string | undefined {
+  const lr = s.lease_range;
+  if (!lr?.start_ip || !lr.end_ip || s.subnet.includes(':')) return undefined;
+  const n = (ip: string) => ip.split('.').reduce((a, x) => a * 256 + Number(x), 0);
+  const start = n(lr.start_ip);
+  // As stored (podman's way), a range leaves out its CIDR's first and last addresses.
+  const size = n(lr.end_ip) - start + 3;
+  const bits = Math.log2(size);
+  if (!Number.isInteger(bits)) return undefined;
+  const base = start - 1;
+  if (base % size !== 0) return undefined;
+  return `${[24, 16, 8, 0].map((sh) => Math.floor(base / 2 ** sh) % 256).join('.')}/${32 - bits}`;
+}
+
 function dockerNetwork(r: ApiRequest, n: NetworkDef): Record<string, unknown> {
   const ce = r.engines.containers() as LocalContainerEngine;
   const containers: Record<string, unknown> = {};
@@ -38,7 +53,7 @@ function dockerNetwork(r: ApiRequest, n: NetworkDef): Record<string, unknown> {
   }
   return {
     Name: n.name === 'pier' ? 'bridge' : n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: n.driver, EnableIPv6: n.ipv6_enabled,
-    IPAM: { Driver: 'default', Options: {}, Config: (n.subnets ?? []).map((s) => ({ Subnet: s.subnet, ...(s.gateway ? { Gateway: s.gateway } : {}) })) },
+    IPAM: { Driver: 'default', Options: {}, Config: (n.subnets ?? []).map((s) => ({ Subnet: s.subnet, ...(s.gateway ? { Gateway: s.gateway } : {}), ...(ipRange(s) ? { IPRange: ipRange(s) } : {}) })) },
     Internal: n.internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
     Containers: containers, Options: n.options ?? {}, Labels: n.labels ?? {},
   };
@@ -75,37 +90,49 @@ export function registerNetworkVolumeRoutes(router: Router): void {
     }
   });
 
+  // Connecting and disconnecting go through the domain's NetworkEngine: a running container joins
+  // or leaves at once, and its configuration follows either way (a stopped one joins at its start).
+  const netError = (e: unknown, container: string): never => {
+    if (e instanceof ApiError) throw e;
+    if (e instanceof NotFoundError) throw new ApiError(404, /container/i.test(errorMessage(e)) && !/connected/.test(errorMessage(e)) ? `No such container: ${container}` : errorMessage(e));
+    if (e instanceof ConflictError) throw new ApiError(403, errorMessage(e));
+    throw new ApiError(500, errorMessage(e));
+  };
+
   router.post('/networks/{id}/connect', async (r) => {
     const n = getNet(r, r.params.id);
     const b = (await r.json()) ?? {};
-    const ce = r.engines.containers() as LocalContainerEngine;
-    let c;
-    try { c = ce.containers.lookup(b.Container); } catch { throw new ApiError(404, `No such container: ${b.Container}`); }
-    const settings = { aliases: b.EndpointConfig?.Aliases ?? undefined, staticIps: b.EndpointConfig?.IPAMConfig?.IPv4Address ? [b.EndpointConfig.IPAMConfig.IPv4Address] : undefined };
-    c = ce.lifecycle.sync(c);
-    if (c.state.status === 'running') {
-      const { connectContainerNetwork } = require('../../network/netavark') as typeof import('../../network/netavark');
-      await connectContainerNetwork({ store: netStore(r), containerId: c.id, network: n.name, settings });
+    if (typeof b.Container !== 'string' || !b.Container) throw new ApiError(400, 'Container is required');
+    const ec = b.EndpointConfig ?? {};
+    const ips = [ec.IPAMConfig?.IPv4Address, ec.IPAMConfig?.IPv6Address].filter((x) => typeof x === 'string' && x);
+    const settings = { aliases: Array.isArray(ec.Aliases) && ec.Aliases.length ? ec.Aliases : undefined, staticIps: ips.length ? ips : undefined, staticMac: ec.MacAddress || undefined };
+    try {
+      (r.engines.containers() as LocalContainerEngine).containers.lookup(b.Container);
+    } catch {
+      throw new ApiError(404, `No such container: ${b.Container}`);
     }
-    ce.containers.updateConfig(c.id, (cfg) => ({ ...cfg, networkMode: cfg.networkMode === 'none' ? 'bridge' : cfg.networkMode, networks: { ...(cfg.networks ?? {}), [n.name]: settings } }));
+    try {
+      await r.engines.networks().connect(n.name, b.Container, settings);
+    } catch (e) {
+      netError(e, b.Container);
+    }
     r.send(200, {});
   });
 
   router.post('/networks/{id}/disconnect', async (r) => {
     const n = getNet(r, r.params.id);
     const b = (await r.json()) ?? {};
-    const ce = r.engines.containers() as LocalContainerEngine;
-    let c;
-    try { c = ce.lifecycle.sync(ce.containers.lookup(b.Container)); } catch { throw new ApiError(404, `No such container: ${b.Container}`); }
-    if (c.state.status === 'running') {
-      const { disconnectContainerNetwork } = require('../../network/netavark') as typeof import('../../network/netavark');
-      await disconnectContainerNetwork({ store: netStore(r), containerId: c.id, network: n.name });
+    if (typeof b.Container !== 'string' || !b.Container) throw new ApiError(400, 'Container is required');
+    try {
+      (r.engines.containers() as LocalContainerEngine).containers.lookup(b.Container);
+    } catch {
+      throw new ApiError(404, `No such container: ${b.Container}`);
     }
-    ce.containers.updateConfig(c.id, (cfg) => {
-      const nets = { ...(cfg.networks ?? {}) };
-      delete nets[n.name];
-      return { ...cfg, networks: nets };
-    });
+    try {
+      await r.engines.networks().disconnect(n.name, b.Container, { force: !!b.Force });
+    } catch (e) {
+      netError(e, b.Container);
+    }
     r.send(200, {});
   });
 

@@ -5,7 +5,9 @@ import type { EngineConfig } from '../../config/config';
 import type { LocalContainerEngine } from './containers';
 import { NetworkStore } from '../../network/store';
 import { attachedContainers, connectContainerNetwork, disconnectContainerNetwork, reloadContainerNetwork } from '../../network/netavark';
-import { errorMessage } from '../../util/errors';
+import { ConflictError, NotFoundError, PierError, errorMessage } from '../../util/errors';
+
+const RUNNING = ['running', 'paused', 'stopping'];
 
 export class LocalNetworkEngine implements NetworkEngine {
   readonly store: NetworkStore;
@@ -35,14 +37,49 @@ export class LocalNetworkEngine implements NetworkEngine {
 
   prune(filters: string[] = []): Promise<string[]> { return this.store.prune(filters, this.usedBy); }
 
+  /**
+   * Joins a container to a network: at once when it runs (netavark in its namespace), and in its
+   * configuration either way, so inspect shows it and the next start sets it up again.
+   */
   async connect(network: string, container: string, settings: ContainerNetworkSettings): Promise<void> {
-    this.store.get(network);
-    await connectContainerNetwork({ store: this.store, containerId: await this.containerId(container), network, settings });
+    const def = this.store.get(network);
+    const ce = this.containers();
+    const c = ce.lifecycle.sync(ce.containers.lookup(container));
+    const mode = c.config.networkMode;
+    if (mode === 'host' || mode.startsWith('container:') || mode.startsWith('ns:') || mode === 'slirp4netns') {
+      throw new PierError(`container ${c.name} uses network mode ${mode}: it cannot join a network`);
+    }
+    if (c.config.networks?.[def.name]) throw new ConflictError(`container ${c.id} is already connected to network "${def.name}"`);
+    if (RUNNING.includes(c.state.status) && mode !== 'none') {
+      const status = await connectContainerNetwork({ store: this.store, containerId: c.id, network: def.name, settings });
+      ce.containers.updateState(c.id, (st) => ({ ...st, network: { ports: st.network?.ports ?? [], status: { ...(st.network?.status ?? {}), [def.name]: status } } }));
+    } else if (RUNNING.includes(c.state.status)) {
+      throw new PierError(`container ${c.name} runs without networking (--network none): stop it before connecting it to a network`);
+    }
+    ce.containers.updateConfig(c.id, (cfg) => ({
+      ...cfg, networkMode: cfg.networkMode === 'none' ? 'bridge' : cfg.networkMode, networks: { ...(cfg.networks ?? {}), [def.name]: settings },
+    }));
   }
 
   async disconnect(network: string, container: string): Promise<void> {
     const def = this.store.get(network);
-    await disconnectContainerNetwork({ store: this.store, containerId: await this.containerId(container), network: def.name });
+    const ce = this.containers();
+    const c = ce.lifecycle.sync(ce.containers.lookup(container));
+    if (!c.config.networks?.[def.name]) throw new NotFoundError(`container ${c.id} is not connected to network "${def.name}"`);
+    if (RUNNING.includes(c.state.status)) {
+      await disconnectContainerNetwork({ store: this.store, containerId: c.id, network: def.name });
+      ce.containers.updateState(c.id, (st) => {
+        if (!st.network) return st;
+        const status = { ...st.network.status };
+        delete status[def.name];
+        return { ...st, network: { ...st.network, status } };
+      });
+    }
+    ce.containers.updateConfig(c.id, (cfg) => {
+      const nets = { ...(cfg.networks ?? {}) };
+      delete nets[def.name];
+      return { ...cfg, networks: nets };
+    });
   }
 
   async reload(o: { containers?: string[]; all?: boolean; latest?: boolean }): Promise<{ ids: string[]; errors: string[] }> {
