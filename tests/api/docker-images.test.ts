@@ -223,7 +223,7 @@ describe('docker images API', () => {
   });
 
   test('search lists a registry\'s repositories in Docker\'s shape', async () => {
-    const r = await request(freshSvc.socket, 'GET', `/v1.41/images/search?term=${encodeURIComponent(`${reg.host}/busybox`)}`);
+    const r = await request(freshSvc.socket, 'GET', `/v1.41/images/search?term=${encodeURIComponent(`${reg.host}/pushed`)}`);
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json(), [{ star_count: 0, is_official: false, name: `${reg.host}/pushed/busybox`, is_automated: false, description: '' }]);
     const cli = docker(freshSvc.socket, ['search', `${reg.host}/layers`]);
