@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Router } from '../router';
 import type { BuildOptions } from '../../domain/build';
 import { errorMessage } from '../../util/errors';
+import { registryQuery } from './images';
 
 const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
@@ -71,7 +72,7 @@ export function registerLibpodBuildRoutes(router: Router): void {
         timestamp: qp.get('timestamp') ? Number(qp.get('timestamp')) : undefined, quiet: bool(qp.get('q')),
         rm: qp.get('rm') === null ? true : bool(qp.get('rm')), forceRm: bool(qp.get('forcerm')), platform: qp.get('platform') || undefined,
         network: qp.get('networkmode') && qp.get('networkmode') !== 'default' ? qp.get('networkmode')! : undefined,
-        ignoreFile: outside(ignore ?? undefined), secrets,
+        ignoreFile: outside(ignore ?? undefined), secrets, registry: registryQuery(r),
       };
       const { id } = await r.engines.build().build(o, { write: (s) => send({ stream: s }) });
       send({ aux: { ID: `sha256:${id}` } });

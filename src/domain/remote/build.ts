@@ -62,7 +62,10 @@ export class RemoteBuild implements BuildEngine {
       timestamp: o.timestamp, q: o.quiet, rm: o.rm === false ? 'false' : undefined, forcerm: o.forceRm, platform: o.platform, networkmode: o.network,
       ignorefile: o.ignoreFile ? '.pier-ignorefile' : undefined, secrets: Object.keys(secrets).length ? JSON.stringify(secrets) : undefined,
     });
-    const res = await this.c.upload('POST', `/libpod/build${query}`, dirTarWith(o.contextDir, extra));
+    const tls = o.registry?.tlsVerify;
+    const { authHeader } = require('./images') as typeof import('./images');
+    const res = await this.c.upload('POST', `/libpod/build${query}${tls === undefined ? '' : `${query ? '&' : '?'}tlsVerify=${tls}`}`, dirTarWith(o.contextDir, extra),
+      o.registry?.creds ? authHeader(undefined, { creds: o.registry.creds }) : {});
     if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, await readText(res));
     let id = '';
     let err: string | undefined;
