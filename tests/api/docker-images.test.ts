@@ -234,6 +234,21 @@ describe('docker images API', () => {
     assert.equal((await request(freshSvc.socket, 'GET', `/images/search?term=${reg.host}/x&limit=0`)).status, 400);
   });
 
+  test('images NAME lists one row per matching name; rmi by ID of an image with several names needs force', async () => {
+    assert.equal(docker(svc.socket, ['tag', 'localhost/busybox', 'localhost/twin:2']).code, 0);
+    assert.equal(docker(svc.socket, ['images', '--format', '{{.Repository}}:{{.Tag}}', 'localhost/twin']).stdout, 'localhost/twin:2\n');
+    assert.equal(docker(svc.socket, ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=localhost/tw*:2']).stdout, 'localhost/twin:2\n');
+    const list = (await request(svc.socket, 'GET', `/images/json?filters=${encodeURIComponent('{"reference":["localhost/busybox"]}')}`)).json();
+    assert.deepEqual(list.map((i: any) => i.RepoTags), [['localhost/busybox:latest']]);
+    const id = (await request(svc.socket, 'GET', '/images/localhost/twin:2/json')).json().Id as string;
+    const refused = await request(svc.socket, 'DELETE', `/images/${id.slice(7, 19)}`);
+    assert.equal(refused.status, 409, refused.text);
+    assert.match(refused.json().message, /more than one tag/);
+    assert.equal((await request(svc.socket, 'GET', '/images/localhost/twin:2/json')).status, 200);
+    const untag = await request(svc.socket, 'DELETE', '/images/localhost/twin:2');
+    assert.deepEqual(untag.json(), [{ Untagged: 'localhost/twin:2' }]);
+  });
+
   test('bad input: one clear error each, nothing half-done', async () => {
     const cases: [string, string, number, unknown?][] = [
       ['POST', '/images/create', 400],

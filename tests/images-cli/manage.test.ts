@@ -91,6 +91,13 @@ describe('image management commands', () => {
     assert.equal(both.stderr.trim(), 'Error: when using the --all switch, you may not pass any images names or IDs');
   });
 
+  test('rmi by ID of an image with several names refuses without -f (as podman)', () => {
+    const r = ts.run(['rmi', imgs.base.id.slice(0, 12)]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr.trim(), `Error: unable to delete image "${imgs.base.id}" by ID with more than one tag ([localhost/base:1 quay.io/acme/base:v2]): please force removal`);
+    assert.ok(ids().includes(imgs.base.id));
+  });
+
   test('rmi -f removes an image with several names; rmi -a removes all', () => {
     const out = ts.ok(['rmi', '-f', 'localhost/base:1']);
     assert.match(out, /Untagged: localhost\/base:1\n/);

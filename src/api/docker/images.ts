@@ -24,12 +24,33 @@ async function inspectImage(r: ApiRequest, name: string): Promise<any> {
 
 export { registryCreds } from './registry-auth';
 
+/**
+ * Docker's reference filter on one name: a pattern (with `*` and `?` globs) for the repository, or
+ * for repository:tag when it has a tag, matching the full name or its familiar forms
+ * (without `docker.io/library/`, `docker.io/` or `localhost/`).
+ */
+export function referenceMatcher(pattern: string): (name: string) => boolean {
+  const last = pattern.split('/').pop() ?? '';
+  const withTag = last.includes(':') || pattern.includes('@');
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+  return (name: string) => {
+    const repo = name.replace(/:[^:/]*$/, '');
+    const forms = [name, name.replace(/^docker\.io\/library\//, ''), name.replace(/^docker\.io\//, ''), name.replace(/^localhost\//, '')];
+    return forms.some((f) => re.test(withTag ? f : f.replace(/:[^:/]*$/, ''))) || (!withTag && re.test(repo));
+  };
+}
+
 export function registerImageRoutes(router: Router): void {
   router.get('/images/json', async (r) => {
-    const rows = await r.engines.images().list({ all: qbool(r, 'all'), filters: dockerFilters(r.query.get('filters')) });
+    const filters = dockerFilters(r.query.get('filters'));
+    const rows = await r.engines.images().list({ all: qbool(r, 'all'), filters });
+    // As dockerd: with reference filters an image lists only the names that match (docker images NAME
+    // shows one row, not one per name of the image).
+    const refs = filters.filter((f) => f.startsWith('reference=')).map((f) => referenceMatcher(f.slice('reference='.length)));
+    const tagsOf = (tags: string[]) => (refs.length ? tags.filter((t) => refs.some((m) => m(t))) : tags);
     // Untagged images: Docker 1.41's placeholders (docker-py and the CLI skip them).
-    r.send(200, rows.map((i) => ({
-      Id: `sha256:${i.Id}`, ParentId: i.ParentId ? `sha256:${i.ParentId}` : '', RepoTags: i.RepoTags.length ? i.RepoTags : ['<none>:<none>'],
+    r.send(200, rows.map((i) => ({ i, tags: tagsOf(i.RepoTags) })).map(({ i, tags }) => ({
+      Id: `sha256:${i.Id}`, ParentId: i.ParentId ? `sha256:${i.ParentId}` : '', RepoTags: tags.length ? tags : ['<none>:<none>'],
       RepoDigests: i.RepoDigests.length ? i.RepoDigests : ['<none>@<none>'], Created: i.Created, Size: i.Size, SharedSize: -1, VirtualSize: i.VirtualSize,
       Labels: i.Labels ?? {}, Containers: i.Containers,
     })));
@@ -75,7 +96,7 @@ export function registerImageRoutes(router: Router): void {
     const name = imageName(r);
     await inspectImage(r, name);
     const rep = await r.engines.images().remove([name], { force: qbool(r, 'force') });
-    if (rep.errors.length) throw new ApiError(rep.errors.some((e) => /in use|used by/i.test(e)) ? 409 : 500, rep.errors.join('; '));
+    if (rep.errors.length) throw new ApiError(rep.errors.some((e) => /in use|used by|more than one tag|dependent child/i.test(e)) ? 409 : 500, rep.errors.join('; '));
     r.send(200, [...rep.untagged.map((u) => ({ Untagged: u })), ...rep.deleted.map((d) => ({ Deleted: `sha256:${d}` }))]);
   });
 

@@ -218,6 +218,12 @@ export class LocalImageEngine implements ImageEngine {
           continue;
         }
       }
+      const tags = current.names.filter((n) => !n.includes('@'));
+      if (!byName && !opts.all && !opts.force && tags.length > 1) {
+        // podman (libimage) and docker refuse to remove an image by ID while several names refer to it.
+        report.errors.push(`unable to delete image "${img.id}" by ID with more than one tag ([${tags.join(' ')}]): please force removal`);
+        continue;
+      }
       const users = this.containersUsing(img.id);
       if (users.length && !opts.force) {
         report.errors.push(`image used by ${users[0]}: image is in use by a container: consider listing external containers and force-removing image`);
