@@ -47,11 +47,11 @@ export function registerImageRoutes(router: Router): void {
     // As dockerd: with reference filters an image lists only the names that match (docker images NAME
     // shows one row, not one per name of the image).
     const refs = filters.filter((f) => f.startsWith('reference=')).map((f) => referenceMatcher(f.slice('reference='.length)));
-    const tagsOf = (tags: string[]) => (refs.length ? tags.filter((t) => refs.some((m) => m(t))) : tags);
+    const matching = (names: string[], strip = (n: string) => n) => (refs.length ? names.filter((t) => refs.some((m) => m(strip(t)))) : names);
     // Untagged images: Docker 1.41's placeholders (docker-py and the CLI skip them).
-    r.send(200, rows.map((i) => ({ i, tags: tagsOf(i.RepoTags) })).map(({ i, tags }) => ({
+    r.send(200, rows.map((i) => ({ i, tags: matching(i.RepoTags), digests: matching(i.RepoDigests, (d) => d.split('@')[0]) })).map(({ i, tags, digests }) => ({
       Id: `sha256:${i.Id}`, ParentId: i.ParentId ? `sha256:${i.ParentId}` : '', RepoTags: tags.length ? tags : ['<none>:<none>'],
-      RepoDigests: i.RepoDigests.length ? i.RepoDigests : ['<none>@<none>'], Created: i.Created, Size: i.Size, SharedSize: -1, VirtualSize: i.VirtualSize,
+      RepoDigests: digests.length ? digests : ['<none>@<none>'], Created: i.Created, Size: i.Size, SharedSize: -1, VirtualSize: i.VirtualSize,
       Labels: i.Labels ?? {}, Containers: i.Containers,
     })));
   });
