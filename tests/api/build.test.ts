@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { TestStore, busyboxStore } from '../helpers/cli';
 import { startService, Service } from '../helpers/api';
+import { startRegistry } from '../fixtures/registry';
+import { busyboxImage, pushImage } from '../fixtures/images';
 
 let s: TestStore;
 let svc: Service;
@@ -62,4 +64,29 @@ print(c.containers.run('pybuilt:1', network_mode='none', remove=True).decode(), 
 `]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "['localhost/pybuilt:1']\nbuilt for python\nfrom the context\n");
+});
+
+test('docker build from a base image in a registry that needs a login: credentials from the CLI (X-Registry-Config), gzip context, a registry tag', async () => {
+  const reg = await startRegistry({ auth: 'basic' });
+  const cfgDir = path.join(s.dir, 'docker-config');
+  try {
+    await pushImage(reg, 'base/busybox', 'latest', await busyboxImage('docker'), { username: reg.username!, password: reg.password! });
+    const dir = path.join(s.dir, 'private-base');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${reg.host}/base/busybox\nRUN echo private-base > /b\n`);
+    const env = { DOCKER_BUILDKIT: '0', DOCKER_CONFIG: cfgDir };
+    const denied = await run('docker', ['build', '-t', 'nobase', dir], env);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stdout + denied.stderr, /unauthorized|authentication required|denied/i);
+    const login = spawn('docker', ['login', '-u', reg.username!, '--password-stdin', reg.host], { env: { ...process.env, DOCKER_HOST: `unix://${svc.socket}`, DOCKER_CONFIG: cfgDir } });
+    login.stdin.end(`${reg.password}\n`);
+    assert.equal(await new Promise((res) => login.on('close', res)), 0);
+    const tagged = `${reg.host}/built/image:2`;
+    const r = await run('docker', ['build', '--compress', '-t', tagged, dir], env);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`Successfully tagged ${tagged.replace(/\./g, '\\.')}\\n`));
+    assert.equal(s.ok(['run', '--rm', '--network', 'none', tagged, 'cat', '/b']), 'private-base\n');
+  } finally {
+    await reg.stop();
+  }
 });

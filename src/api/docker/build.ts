@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Router } from '../router';
 import { errorMessage } from '../../util/errors';
+import { buildAuthFile, buildTlsVerify } from './registry-auth';
 
 function jsonParam(v: string | null): Record<string, string> {
   if (!v) return {};
@@ -31,6 +32,10 @@ export function registerBuildRoutes(router: Router): void {
       started = true;
       const q = r.query;
       const dockerfile = q.get('dockerfile') || undefined;
+      let dockerfileText = '';
+      try { dockerfileText = fs.readFileSync(path.join(ctx, (dockerfile ?? 'Dockerfile').replace(/^\/+/, '')), 'utf8'); } catch { /* the build reports it */ }
+      // Credentials for base images (X-Registry-Config) and Docker's plain HTTP for loopback registries.
+      const registry = { authfile: buildAuthFile(r, tmp), tlsVerify: buildTlsVerify(dockerfileText) };
       const { id } = await r.engines.build().build({
         contextDir: ctx,
         containerfile: dockerfile ? path.join(ctx, dockerfile.replace(/^\/+/, '')) : undefined,
@@ -45,10 +50,11 @@ export function registerBuildRoutes(router: Router): void {
         forceRm: q.get('forcerm') === '1' || q.get('forcerm') === 'true',
         platform: q.get('platform') || undefined,
         network: q.get('networkmode') && q.get('networkmode') !== 'default' ? q.get('networkmode')! : undefined,
+        registry,
       }, { write: (s) => send({ stream: s }) });
       send({ aux: { ID: `sha256:${id}` } });
       send({ stream: `Successfully built ${id.slice(0, 12)}\n` });
-      for (const t of q.getAll('t')) send({ stream: `Successfully tagged ${t.includes(':') ? t : `${t}:latest`}\n` });
+      for (const t of q.getAll('t')) send({ stream: `Successfully tagged ${t.lastIndexOf(':') > t.lastIndexOf('/') ? t : `${t}:latest`}\n` });
     } catch (e) {
       if (!started) { res.writeHead(200, { 'Content-Type': 'application/json' }); started = true; }
       send({ errorDetail: { message: errorMessage(e) }, error: errorMessage(e) });
