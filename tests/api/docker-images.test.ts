@@ -319,6 +319,32 @@ describe('docker images API', () => {
     }
   });
 
+  test('concurrent tags, deletes, lists and inspects of one image stay consistent', async () => {
+    const names = Array.from({ length: 30 }, (_x, i) => `localhost/conc${i}:t`);
+    const reads = () => [request(svc.socket, 'GET', '/images/json'), request(svc.socket, 'GET', '/images/localhost/busybox/json'), request(svc.socket, 'GET', '/images/localhost/busybox/history')];
+    const tagged = await Promise.all([
+      ...names.map((n) => request(svc.socket, 'POST', `/images/localhost/busybox/tag?repo=${n.split(':')[0]}&tag=t`)),
+      ...reads(), ...reads(),
+    ]);
+    for (const r of tagged) assert.ok(r.status === 201 || r.status === 200, `${r.status} ${r.text}`);
+    const all = (await request(svc.socket, 'GET', '/images/localhost/busybox/json')).json().RepoTags as string[];
+    for (const n of names) assert.ok(all.includes(n), `${n} in ${all}`);
+    const deleted = await Promise.all([...names.map((n) => request(svc.socket, 'DELETE', `/images/${n}`)), ...reads(), ...reads()]);
+    for (const r of deleted.slice(0, names.length)) assert.equal(r.status, 200, r.text);
+    assert.deepEqual(deleted.slice(0, names.length).map((r) => r.json()[0].Untagged).sort(), [...names].sort());
+    for (const r of deleted.slice(names.length)) assert.equal(r.status, 200, r.text);
+    const left = (await request(svc.socket, 'GET', '/images/localhost/busybox/json')).json().RepoTags as string[];
+    assert.ok(!left.some((t) => t.includes('/conc')), left.join(' '));
+    assert.ok(left.includes('localhost/busybox:latest'));
+    // Two forced deletes of one image at once: one deletes it, the other finds nothing; no 500.
+    const tar = path.join(s.dir, 'twice.tar');
+    fs.writeFileSync(path.join(s.dir, 'twicefile'), 'twice');
+    assert.equal(spawnSync('tar', ['-C', s.dir, '-cf', tar, 'twicefile']).status, 0);
+    const id = lines((await request(svc.socket, 'POST', '/images/create?fromSrc=-&repo=localhost/twice', fs.readFileSync(tar))).text).pop().status as string;
+    const both = await Promise.all([1, 2].map(() => request(svc.socket, 'DELETE', `/images/${id.slice(7)}?force=1`)));
+    assert.deepEqual(both.map((r) => r.status).sort(), [200, 404], both.map((r) => r.text).join(' '));
+  });
+
   test('docker-py: pull from a registry, list, get, tag, remove, search, login, prune', async () => {
     const r = await py(svc.socket, `
 img = c.images.pull('${reg.host}/pushed/busybox', tag='1')
