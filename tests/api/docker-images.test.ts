@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { TestStore, busyboxStore } from '../helpers/cli';
 import { startService, request, Service } from '../helpers/api';
 import { startRegistry, Registry } from '../fixtures/registry';
-import { busyboxImage, multilayerImage, pushImage } from '../fixtures/images';
+import { busyboxImage, multilayerImage, multiarchIndex, pushImage } from '../fixtures/images';
 
 let s: TestStore; // busybox loaded; a container uses it
 let svc: Service;
@@ -50,6 +50,9 @@ before(async () => {
   fs.mkdirSync(dockerConfig);
   await pushImage(reg, 'pushed/busybox', '1', await busyboxImage('docker'));
   await pushImage(reg, 'multi/layers', 'latest', await multilayerImage('docker'));
+  await pushImage(reg, 'tags/busybox', 'a', await busyboxImage('docker'));
+  await pushImage(reg, 'tags/busybox', 'b', await busyboxImage('oci'));
+  await pushImage(reg, 'multi/arch', 'latest', await multiarchIndex('oci'));
   await pushImage(authReg, 'private/busybox', 'latest', await busyboxImage('docker'), { username: authReg.username!, password: authReg.password! });
 });
 after(async () => {
@@ -125,6 +128,35 @@ describe('docker images API', () => {
     const missing = await request(svc.socket, 'POST', `/v1.41/images/${repo}/push?tag=nope`);
     assert.equal(missing.status, 404);
     assert.equal((await request(svc.socket, 'DELETE', `/images/${repo}:p1`)).json()[0].Untagged, `${repo}:p1`);
+  });
+
+  test('pull without a tag pulls every tag (docker pull -a); platform picks from an index; by digest', async () => {
+    const repo = `${reg.host}/tags/busybox`;
+    const r = await request(freshSvc.socket, 'POST', `/images/create?fromImage=${encodeURIComponent(repo)}`);
+    assert.equal(r.status, 200);
+    const ev = lines(r.text);
+    assert.deepEqual(ev.filter((e) => /^Pulling from/.test(e.status)).map((e) => `${e.status} ${e.id}`).sort(), ['Pulling from tags/busybox a', 'Pulling from tags/busybox b']);
+    assert.equal(ev[ev.length - 1].status, `Status: Downloaded newer image for ${repo}`);
+    for (const t of ['a', 'b']) assert.equal((await request(freshSvc.socket, 'GET', `/images/${repo}:${t}/json`)).status, 200);
+    const cli = docker(freshSvc.socket, ['pull', '-a', repo]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /Image is up to date/);
+
+    const arch = `${reg.host}/multi/arch`;
+    const arm = await request(freshSvc.socket, 'POST', `/images/create?fromImage=${encodeURIComponent(arch)}&tag=latest&platform=linux/arm64/v8`);
+    assert.equal(arm.status, 200);
+    assert.match(lines(arm.text).pop().status, /^Status: Downloaded newer image/, arm.text);
+    const i = (await request(freshSvc.socket, 'GET', `/images/${arch}:latest/json`)).json();
+    assert.equal(`${i.Os}/${i.Architecture}`, 'linux/arm64');
+    const none = await request(freshSvc.socket, 'POST', `/images/create?fromImage=${encodeURIComponent(arch)}&tag=latest&platform=linux/s390x`);
+    assert.equal(none.status, 500);
+    assert.match(none.json().message, /no image found in manifest list/);
+
+    const digest = lines((await request(freshSvc.socket, 'POST', `/images/create?fromImage=${encodeURIComponent(`${reg.host}/pushed/busybox`)}&tag=1`)).text).find((e) => /^Digest:/.test(e.status)).status.slice(8);
+    const byDigest = docker(freshSvc.socket, ['pull', `${reg.host}/pushed/busybox@${digest}`]);
+    assert.equal(byDigest.code, 0, byDigest.stderr);
+    assert.match(byDigest.stdout, new RegExp(`Pulling from pushed/busybox`));
+    assert.equal(docker(freshSvc.socket, ['image', 'inspect', `${reg.host}/pushed/busybox@${digest}`]).code, 0);
   });
 
   test('/auth checks credentials without storing them; docker login, pull and push with X-Registry-Auth', async () => {

@@ -90,25 +90,35 @@ function pullStatus(e: unknown): number {
 async function pull(r: ApiRequest, from: string): Promise<void> {
   const tag = r.query.get('tag');
   const hasTag = /@/.test(from) || from.lastIndexOf(':') > from.lastIndexOf('/');
-  const ref = tag && !hasTag ? (/^sha256:/.test(tag) ? `${from}@${tag}` : `${from}:${tag}`) : hasTag ? from : `${from}:latest`;
+  // No tag at all: every tag of the repository (Docker's API; `docker pull -a`, docker-py's all_tags).
+  const allTags = !tag && !hasTag;
+  const ref = tag && !hasTag ? (/^sha256:/.test(tag) ? `${from}@${tag}` : `${from}:${tag}`) : from;
   const platform = parsePlatform(r.query.get('platform'));
   const images = r.engines.images();
-  const before = new Set((await images.list({ all: true })).map((i) => i.Id));
+  // "Downloaded newer image" when a name the pull sets is new or moved; else "Image is up to date".
+  const names = async () => new Map((await images.list({ all: true })).flatMap((i) => [...i.RepoTags, ...i.RepoDigests].map((n) => [n, i.Id] as const)));
+  const before = await names();
+  const repoOf = (n: string) => n.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+  const suffix = (n: string) => n.slice(repoOf(n).length);
+  const wanted = (n: string) => (repoOf(n) === repoOf(ref) || repoOf(n).endsWith('/' + repoOf(ref))) && (allTags ? !n.includes('@') : suffix(n) === suffix(ref) || (!suffix(ref) && suffix(n) === ':latest'));
   const out = new JsonStream(r.res!);
   let announced = false;
   let downloaded = 0;
+  let current = ref;
   const announce = () => {
     if (announced) return;
     announced = true;
-    out.send({ status: `Pulling from ${repoPath(ref)}`, id: ref.includes('@') ? ref.slice(ref.indexOf('@') + 1) : ref.slice(ref.lastIndexOf(':') + 1) });
+    out.send({ status: `Pulling from ${repoPath(current)}`, id: current.includes('@') ? current.slice(current.indexOf('@') + 1) : current.lastIndexOf(':') > current.lastIndexOf('/') ? current.slice(current.lastIndexOf(':') + 1) : 'latest' });
   };
   const lastSent = new Map<string, number>();
   try {
     const ids = await images.pull(ref, {
-      creds: registryCreds(r), tlsVerify: tlsFor(ref), platform,
+      creds: registryCreds(r), tlsVerify: tlsFor(ref), platform, allTags,
       progress: {
         line: (l: string) => {
           // "Trying to pull" comes before the manifest is read: nothing is announced until that worked.
+          const trying = /^Trying to pull (.*)\.\.\.$/.exec(l);
+          if (trying && allTags) { current = trying[1]; announced = false; return; }
           if (/^Getting image source signatures/.test(l)) { announce(); return; }
           const skip = /^Copying blob ([0-9a-f]{12}) skipped/.exec(l);
           if (skip) { announce(); out.send({ status: 'Already exists', progressDetail: {}, id: skip[1] }); return; }
@@ -131,8 +141,9 @@ async function pull(r: ApiRequest, from: string): Promise<void> {
     const repo = repoPath(ref);
     const digests = ((info.RepoDigests as string[] | undefined) ?? []).filter((d) => repoPath(d) === repo);
     const digest = digests[0]?.slice(digests[0].indexOf('@') + 1) ?? (info.Digest as string | undefined) ?? '';
-    if (digest) out.send({ status: `Digest: ${digest}` });
-    out.send({ status: before.has(ids[0]) && downloaded === 0 ? `Status: Image is up to date for ${ref}` : `Status: Downloaded newer image for ${ref}` });
+    if (digest && !allTags) out.send({ status: `Digest: ${digest}` });
+    const fresh = downloaded > 0 || [...(await names())].some(([n, id]) => wanted(n) && before.get(n) !== id);
+    out.send({ status: fresh ? `Status: Downloaded newer image for ${ref}` : `Status: Image is up to date for ${ref}` });
   } catch (e) {
     out.fail(e, pullStatus(e));
   }
