@@ -377,6 +377,35 @@ describe('docker images API', () => {
     assert.deepEqual(both.map((r) => r.status).sort(), [200, 404], both.map((r) => r.text).join(' '));
   });
 
+  test('clients hanging up while uploading a tarball (load, import) leave no temporary files and the service answers', async () => {
+    const other = new TestStore();
+    const tmp = path.join(other.dir, 'tmp');
+    fs.mkdirSync(tmp);
+    const osvc = await startService(other, { env: { TMPDIR: tmp } });
+    try {
+      for (const p of ['/images/load', '/images/create?fromSrc=-&repo=localhost/cut']) {
+        await new Promise<void>((resolve) => {
+          const req = http.request({ socketPath: osvc.socket, method: 'POST', path: p, headers: { 'Content-Type': 'application/x-tar', 'Content-Length': String(64 << 20) } });
+          req.on('error', () => resolve());
+          req.write(Buffer.alloc(1 << 20));
+          setTimeout(() => { req.destroy(); resolve(); }, 300);
+        });
+      }
+      let left: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        left = fs.readdirSync(tmp);
+        if (!left.length) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(left, []);
+      assert.equal((await request(osvc.socket, 'GET', '/_ping')).text, 'OK');
+      assert.deepEqual((await request(osvc.socket, 'GET', '/images/json')).json(), []);
+    } finally {
+      await osvc.stop();
+      other.cleanup();
+    }
+  });
+
   test('docker-py: pull from a registry, list, get, tag, remove, search, login, prune', async () => {
     const r = await py(svc.socket, `
 img = c.images.pull('${reg.host}/pushed/busybox', tag='1')
@@ -401,8 +430,15 @@ try:
 except docker.errors.ImageNotFound:
     print('not found')
 print(c.images.prune()['SpaceReclaimed'] >= 0)
+c.images.get('localhost/busybox').tag('localhost/pysaved', tag='s')
+data = b''.join(c.images.get('localhost/pysaved:s').save(named='localhost/pysaved:s'))
+c.images.remove('localhost/pysaved:s')
+print([i.tags for i in c.images.load(data) if 'localhost/pysaved:s' in i.tags] != [])
+c.images.get('localhost/busybox').tag('${reg.host}/py/pushed', tag='1')
+events = list(c.images.push('${reg.host}/py/pushed', tag='1', stream=True, decode=True))
+print(any(e.get('status') in ('Pushed', 'Layer already exists') for e in events), [e for e in events if 'error' in e])
 `);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, ['True', 'True', 'True', 'True', 'False', `['${reg.host}/pushed/busybox']`, 'Login Succeeded', 'refused 401', 'True', 'not found', 'True', ''].join('\n'));
+    assert.equal(r.stdout, ['True', 'True', 'True', 'True', 'False', `['${reg.host}/pushed/busybox']`, 'Login Succeeded', 'refused 401', 'True', 'not found', 'True', 'True', 'True []', ''].join('\n'));
   });
 });

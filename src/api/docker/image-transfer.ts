@@ -43,7 +43,11 @@ export function registerImageTransferRoutes(router: Router): void {
       const quiet = r.query.get('quiet') === '1' || r.query.get('quiet') === 'true';
       const names = await r.engines.images().load(file, {});
       r.res!.writeHead(200, { 'Content-Type': 'application/json' });
-      for (const n of names) r.res!.write(JSON.stringify({ stream: `Loaded image: ${n}\n` }) + '\r\n');
+      // An image without a name in the archive is reported by ID, as dockerd does.
+      for (const n of names) {
+        const id = /^(?:sha256:)?([0-9a-f]{64})$/.exec(n);
+        r.res!.write(JSON.stringify({ stream: id ? `Loaded image ID: sha256:${id[1]}\n` : `Loaded image: ${n}\n` }) + '\r\n');
+      }
       if (quiet && !names.length) r.res!.write('{}\r\n');
       r.res!.end();
     } catch (e) {
