@@ -9,6 +9,7 @@ import { registerLibpodCompatAliases } from './compat-aliases';
 import { registerLibpodCommitRoutes } from './commit';
 import { registerLibpodBuildRoutes } from './build';
 import { registerLibpodEventRoutes } from './events';
+import { registerLibpodSystemRoutes } from './system';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -27,5 +28,6 @@ export function registerLibpodRoutes(router: Router): void {
   registerLibpodCommitRoutes(router);
   registerLibpodBuildRoutes(router);
   registerLibpodEventRoutes(router);
+  registerLibpodSystemRoutes(router);
   registerLibpodApiRoutes(router);
 }

@@ -21,6 +21,12 @@ export function containerOps(ctx: Ctx): LocalContainerOps {
   return new LocalContainerOps(ctx.containers() as unknown as LocalContainerEngine);
 }
 
+/** system df/prune, healthcheck run and update: the service's in remote mode, else the local operations. */
+export function systemOps(ctx: Ctx): Pick<LocalContainerOps, 'df' | 'prune' | 'healthcheckRun' | 'update'> {
+  const remote = (ctx.engines as { systemOps?: () => Pick<LocalContainerOps, 'df' | 'prune' | 'healthcheckRun' | 'update'> }).systemOps;
+  return remote ? remote.call(ctx.engines) : containerOps(ctx);
+}
+
 /** What `stats` and `pod stats` need: the remote client's when connected, else the local operations. */
 export interface StatsOps {
   statsTargets(names: string[], all: boolean): Promise<{ id: string; state: { status: string } }[]> | { id: string; state: { status: string } }[];
@@ -279,7 +285,7 @@ const updateCmd: CommandDef = {
   ],
   async run(ctx: Ctx, args, opts) {
     const upd = parseUpdateOptions(opts);
-    const id = await containerOps(ctx).update(args[0].replace(/^\//, ''), upd);
+    const id = await systemOps(ctx).update(args[0].replace(/^\//, ''), upd);
     ctx.out(id);
   },
 };
@@ -296,7 +302,7 @@ const healthcheckRunCmd: CommandDef = {
   minArgs: 1,
   maxArgs: 1,
   async run(ctx: Ctx, args) {
-    const r = await containerOps(ctx).healthcheckRun(args[0].replace(/^\//, ''));
+    const r = await systemOps(ctx).healthcheckRun(args[0].replace(/^\//, ''));
     if (r.result !== 'healthy') {
       ctx.out(r.result);
       return 1;

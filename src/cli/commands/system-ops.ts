@@ -2,7 +2,7 @@
 import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import type { SystemDfReport, PruneReport } from '../../domain/local/container-ops';
-import { containerOps } from './container-ops';
+import { containerOps, systemOps } from './container-ops';
 import { formatList, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { goHumanSize, humanDuration } from '../format/units';
@@ -123,7 +123,7 @@ const dfCmd: CommandDef = {
     { name: 'verbose', short: 'v', type: 'bool', help: 'Show detailed information on disk usage' },
   ],
   async run(ctx: Ctx, _args, opts) {
-    const report = await containerOps(ctx).df();
+    const report = await systemOps(ctx).df();
     if (opts.format !== undefined && opts.verbose) throw new UsageError('cannot combine --format and --verbose flags');
     process.stdout.write(opts.verbose ? renderDfVerbose(report) : renderDf(report, opts.format));
   },
@@ -166,7 +166,7 @@ const pruneCmd: CommandDef = {
   ],
   async run(ctx: Ctx, _args, opts) {
     if (!opts.force && !(await confirm(pruneWarning(!!opts.all, !!opts.volumes)))) return;
-    const r = await containerOps(ctx).prune({ all: !!opts.all, volumes: !!opts.volumes, filters: opts.filter ?? [] });
+    const r = await systemOps(ctx).prune({ all: !!opts.all, volumes: !!opts.volumes, filters: opts.filter ?? [] });
     const errors: string[] = [];
     printReports('Deleted Containers', r.ContainerPruneReports, errors);
     if (opts.volumes) printReports('Deleted Volumes', r.VolumePruneReports, errors);

@@ -124,6 +124,27 @@ export class RemoteEngines implements Engines {
     }
   }
 
+  /** system df / prune and healthcheck run (the CLI's container operations in remote mode). */
+  systemOps() {
+    type Ops = import('../local/container-ops').LocalContainerOps;
+    return {
+      df: (): ReturnType<Ops['df']> => this.client.json('GET', '/libpod/system/df'),
+      prune: (o: { all?: boolean; volumes?: boolean; filters?: string[] }): ReturnType<Ops['prune']> =>
+        this.client.json('POST', `/libpod/system/prune${q({ all: o.all, volumes: o.volumes, filters: filters(o.filters) })}`),
+      healthcheckRun: async (name: string): ReturnType<Ops['healthcheckRun']> => (await this.client.json('GET', `/libpod/containers/${enc(name)}/healthcheck`)).pier_healthcheck,
+      update: async (name: string, u: Parameters<Ops['update']>[1]): Promise<string> => {
+        const m = u as Record<string, number | string | undefined>;
+        const body = {
+          memory: m.memory || m.memorySwap || m.memoryReservation ? { limit: m.memory, swap: m.memorySwap, reservation: m.memoryReservation } : undefined,
+          cpu: m.cpuShares || m.cpuQuota || m.cpuPeriod || m.cpusetCpus || m.cpusetMems ? { shares: m.cpuShares, quota: m.cpuQuota, period: m.cpuPeriod, cpus: m.cpusetCpus, mems: m.cpusetMems } : undefined,
+          pids: m.pidsLimit !== undefined ? { limit: m.pidsLimit } : undefined,
+          pier_update_options: u,
+        };
+        return (await this.client.json('POST', `/libpod/containers/${enc(name)}/update`, body)).Id;
+      },
+    };
+  }
+
   /** cp, export, diff, commit (the CLI's file commands use this in remote mode). */
   containerFiles(): RemoteContainerFiles { return new RemoteContainerFiles(this.client); }
 }
