@@ -3,7 +3,6 @@
 // credentials are the client's (--creds, --authfile, REGISTRY_AUTH_FILE), sent as X-Registry-Auth;
 // login and logout stay local (they only edit the client's auth file).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type {
@@ -183,4 +182,3 @@ export class RemoteImages implements ImageEngine {
   }
 }
 
-export { os };
