@@ -8,29 +8,14 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { TestStore, busyboxStore } from '../helpers/cli';
+import { buildHelpers } from './helpers';
 
 let s: TestStore;
-let n = 0;
+const { context, build, runIn } = buildHelpers(() => s);
 
-/** A fresh context directory with the given files (Containerfile included). */
-function context(files: Record<string, string>): string {
-  const dir = path.join(s.dir, `ctx-${++n}`);
-  for (const [name, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), content);
-  }
-  return dir;
-}
 
-function build(dir: string, args: string[] = []): { out: string; id: string } {
-  const r = s.run(['build', ...args, dir]);
-  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  const lines = r.stdout.trim().split('\n');
-  return { out: r.stdout, id: lines[lines.length - 1] };
-}
 
 const cfg = (img: string) => JSON.parse(s.ok(['image', 'inspect', img]))[0].Config;
-const runIn = (img: string, ...cmd: string[]) => s.ok(['run', '--rm', '--network', 'none', img, ...cmd]);
 
 before(async () => {
   s = await busyboxStore();

@@ -8,25 +8,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { TestStore, busyboxStore } from '../helpers/cli';
+import { buildHelpers } from './helpers';
 
 let s: TestStore;
-let n = 0;
+const { context, build, runIn } = buildHelpers(() => s);
 
-function context(files: Record<string, string>): string {
-  const dir = path.join(s.dir, `ctx-${++n}`);
-  for (const [name, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), content);
-  }
-  return dir;
-}
 
-function build(dir: string, args: string[] = []): { out: string; id: string; hits: number } {
-  const r = s.run(['build', ...args, dir]);
-  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
-  const lines = r.stdout.trim().split('\n');
-  return { out: r.stdout, id: lines[lines.length - 1], hits: (r.stdout.match(/^--> Using cache /gm) ?? []).length };
-}
 
 /** The numbers of the steps that ran (not from the cache), from the build output. */
 function ran(out: string): number[] {
@@ -35,7 +22,6 @@ function ran(out: string): number[] {
     .map((b) => Number(/STEP (\d+)\//.exec(b)![1]));
 }
 
-const runIn = (img: string, ...cmd: string[]) => s.ok(['run', '--rm', '--network', 'none', img, ...cmd]);
 
 before(async () => {
   s = await busyboxStore();
