@@ -1,10 +1,9 @@
 // Docker API: GET /system/df and GET /events (streamed, filtered, since/until) in Docker's shapes.
 import type { Router } from '../router';
-import { ApiError } from '../errors';
 import { localContainers, qbool } from './common';
 import { dockerFilters, listEntry } from './containers';
-import { readEvents, EventRecord } from '../../engine/events';
-import { UsageError } from '../../util/errors';
+import type { EventRecord } from '../../engine/events';
+import { streamEvents } from '../event-stream';
 
 
 
@@ -70,32 +69,7 @@ export function registerSystemInfoRoutes(router: Router): void {
     const since = r.query.get('since') || undefined;
     const until = r.query.get('until') || undefined;
     const filters = dockerFilters(r.query.get('filters')).map((f) => f.replace(/^event=die$/, 'event=died').replace(/^event=destroy$/, 'event=remove'));
-    const res = r.res!;
-    const ac = new AbortController();
-    res.once('close', () => ac.abort());
     const follow = !until || qbool(r, 'follow', true);
-    const it = readEvents(e.store.runRoot, { since, until, filters, follow, fromStart: !!since, signal: ac.signal });
-    // Bad filters or times surface on the first step: wait for it briefly before answering 200.
-    let pending = it.next();
-    pending.catch(() => undefined);
-    try {
-      await Promise.race([pending, new Promise((res2) => setTimeout(res2, 50))]);
-    } catch (err) {
-      if (err instanceof UsageError) throw new ApiError(400, err.message);
-      throw err;
-    }
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.flushHeaders();
-    try {
-      for (;;) {
-        const n = await pending;
-        if (n.done || ac.signal.aborted) break;
-        res.write(JSON.stringify(dockerEvent(n.value)) + '\n');
-        pending = it.next();
-      }
-    } finally {
-      ac.abort();
-      if (!res.writableEnded) res.end();
-    }
+    await streamEvents(r, e.store.runRoot, { since, until, filters, follow, fromStart: !!since }, dockerEvent);
   });
 }

@@ -2,10 +2,9 @@
 // status names as Action (died, remove, ...), plus `pier_event`, the record as pier's event log
 // holds it (its nanosecond time as a string), which pier's remote client prints from.
 import type { Router } from '../router';
-import { ApiError } from '../errors';
 import { dockerFilters } from '../docker/containers';
-import { readEvents, EventRecord } from '../../engine/events';
-import { UsageError } from '../../util/errors';
+import type { EventRecord } from '../../engine/events';
+import { streamEvents } from '../event-stream';
 
 function libpodEvent(e: EventRecord): Record<string, unknown> {
   const attrs: Record<string, string> = { ...(e.Attributes ?? {}) };
@@ -24,35 +23,9 @@ function libpodEvent(e: EventRecord): Record<string, unknown> {
 
 export function registerLibpodEventRoutes(router: Router): void {
   router.get('/libpod/events', async (r) => {
-    const stream = r.query.get('stream') !== 'false';
-    const res = r.res!;
-    const ac = new AbortController();
-    res.once('close', () => ac.abort());
-    const it = readEvents(r.cfg.runRoot, {
+    await streamEvents(r, r.cfg.runRoot, {
       since: r.query.get('since') || undefined, until: r.query.get('until') || undefined,
-      filters: dockerFilters(r.query.get('filters')), follow: stream, signal: ac.signal,
-    });
-    // Bad filters or times surface on the first step: wait for it briefly before answering 200.
-    let pending = it.next();
-    pending.catch(() => undefined);
-    try {
-      await Promise.race([pending, new Promise((res2) => setTimeout(res2, 50))]);
-    } catch (err) {
-      if (err instanceof UsageError) throw new ApiError(400, err.message);
-      throw err;
-    }
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.flushHeaders();
-    try {
-      for (;;) {
-        const n = await pending;
-        if (n.done || ac.signal.aborted) break;
-        res.write(JSON.stringify(libpodEvent(n.value)) + '\n');
-        pending = it.next();
-      }
-    } finally {
-      ac.abort();
-      if (!res.writableEnded) res.end();
-    }
+      filters: dockerFilters(r.query.get('filters')), follow: r.query.get('stream') !== 'false',
+    }, libpodEvent);
   });
 }
