@@ -19,15 +19,13 @@ function jsonParam(v: string | null): Record<string, string> {
 
 export function registerBuildRoutes(router: Router): void {
   router.post('/build', async (r) => {
-    const { extractIntoView } = require('../../engine/container-files') as typeof import('../../engine/container-files');
+    const { extractBuildContext } = require('../../build/context') as typeof import('../../build/context');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-api-build-'));
     const res = r.res!;
     const send = (o: unknown) => { if (!res.destroyed) res.write(JSON.stringify(o) + '\r\n'); };
     let started = false;
     try {
-      const ctx = path.join(tmp, 'context');
-      fs.mkdirSync(ctx);
-      await extractIntoView({ root: ctx, mounts: [], label: 'the build context' }, r.req, { dir: [], overwrite: true, what: 'reading the build context' });
+      const ctx = await extractBuildContext(r.req, tmp, 'reading the build context');
       res.writeHead(200, { 'Content-Type': 'application/json' });
       started = true;
       const q = r.query;

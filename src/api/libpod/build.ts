@@ -28,15 +28,13 @@ function dockerfileParam(v: string | null): string | undefined {
 
 export function registerLibpodBuildRoutes(router: Router): void {
   router.post('/libpod/build', async (r) => {
-    const { extractIntoView } = require('../../engine/container-files') as typeof import('../../engine/container-files');
+    const { extractBuildContext } = require('../../build/context') as typeof import('../../build/context');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-libpod-build-'));
     const res = r.res!;
     const send = (o: unknown) => { if (!res.destroyed) res.write(JSON.stringify(o) + '\n'); };
     let started = false;
     try {
-      const ctx = path.join(tmp, 'context');
-      fs.mkdirSync(ctx);
-      await extractIntoView({ root: ctx, mounts: [], label: 'the build context' }, r.req, { dir: [], overwrite: true, what: 'reading the build context' });
+      const ctx = await extractBuildContext(r.req, tmp, 'reading the build context');
       res.writeHead(200, { 'Content-Type': 'application/json' });
       started = true;
       const qp = r.query;

@@ -30,15 +30,11 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Extracts a tarball context (file or stdin) into a private directory. */
+/** Extracts a tarball context (a file, or stdin's bytes) into a private directory. */
 async function extractContext(source: string | Buffer, tmp: string): Promise<string> {
-  const { extractIntoView } = require('../../engine/container-files') as typeof import('../../engine/container-files');
+  const { extractBuildContext } = require('../../build/context') as typeof import('../../build/context');
   const { Readable } = require('node:stream') as typeof import('node:stream');
-  const dir = path.join(tmp, 'context');
-  fs.mkdirSync(dir);
-  const input = typeof source === 'string' ? fs.createReadStream(source) : Readable.from([source]);
-  await extractIntoView({ root: dir, mounts: [], label: 'the build context' }, input, { dir: [], overwrite: true, what: 'extracting the build context' });
-  return dir;
+  return extractBuildContext(typeof source === 'string' ? fs.createReadStream(source) : Readable.from([source]), tmp);
 }
 
 function buildCmd(name: string): CommandDef {
