@@ -77,7 +77,7 @@ function matchSource(s: Extract<CopySource, { kind: 'path' }>): Match[] {
   const kept = s.ignore ? cur.filter((m) => m.rel === '' || !s.ignore!.ignored(m.rel)) : cur;
   if (!kept.length) {
     throw new PierError(hasGlob(s.pattern)
-      ? `no items matching glob "${s.pattern}" copied (1 filtered out using .containerignore)`.replace(/ \(1 filtered.*\)$/, '')
+      ? `no items matching glob "${s.pattern}" copied`
       : `checking on sources under "${s.root}": copier: stat: "/${clean}": no such file or directory`);
   }
   return kept;

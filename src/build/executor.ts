@@ -4,7 +4,6 @@
 // layer) and remembered in the build cache under a key of parent image + step + inputs, so an
 // unchanged step is reused.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
@@ -12,7 +11,7 @@ import type { BuildOptions, BuildOutput } from '../domain/build';
 import type { LocalContainerEngine } from '../domain/local/containers';
 import type { ImageRecord } from '../storage/images';
 import type { ContainerConfig as ImageConfigBody } from '../image/archive/changes';
-import { parseContainerfile, expandVars, parseKeyValues, Instruction, ParsedFile } from './parser';
+import { parseContainerfile, expandVars, parseKeyValues, splitWords, Instruction, ParsedFile } from './parser';
 import { loadIgnore } from './ignore';
 import { BuildPlatform, parsePlatform, buildHostPlatform, platformArgs, platformString, imageFits } from './platform';
 import { copyIntoRootfs, CopySource, contentDigest } from './copy';
@@ -737,15 +736,14 @@ export class Builder {
     for (const n of names) this.store.images.addName(id, n);
     this.print(`--> ${id.slice(0, 12)}`);
     for (const n of names) this.print(`Successfully tagged ${n}`);
-    if (this.opts.quiet) this.out.write(id + '\n');
-    else this.out.write(id + '\n');
+    // The image id is the one line -q still prints.
+    this.out.write(id + '\n');
     return id;
   }
 }
 
 /** COPY/ADD arguments: whitespace-separated, with the usual quotes. */
 function splitArgs(s: string): string[] {
-  const { splitWords } = require('./parser') as typeof import('./parser');
   return splitWords(s).map((w) => w.value);
 }
 
@@ -760,4 +758,3 @@ function hostArch(): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[process.arch] ?? process.arch;
 }
 
-export { os };
