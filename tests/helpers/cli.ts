@@ -121,8 +121,45 @@ export class TestStore {
     // Unmount anything a test left mounted under the store before removing it.
     const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(this.dir));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
-    // A container's exit command (container cleanup) may still be writing into the store: retry.
-    fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    // A container's conmon and its exit command (`pier container cleanup`) may still be writing
+    // into the store: wait for every process that names the store, then remove it. rmSync's own
+    // retries never re-read a directory, so a file created after its readdir would fail it: loop.
+    this.waitForStoreProcesses();
+    for (let i = 0; ; i++) {
+      try {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+        return;
+      } catch (e) {
+        if (i >= 20 || !['ENOTEMPTY', 'EBUSY'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      }
+    }
+  }
+
+  /** Processes (conmon, a late `container cleanup`) whose command line names this store. */
+  storeProcesses(): number[] {
+    const pids: number[] = [];
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+      try {
+        if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(this.dir + '/')) pids.push(Number(d));
+      } catch { /* gone */ }
+    }
+    return pids;
+  }
+
+  /** Waits up to 10 s for storeProcesses() to end; kills what is left (a test that leaked a container). */
+  private waitForStoreProcesses(): void {
+    const deadline = Date.now() + 10_000;
+    let pids = this.storeProcesses();
+    while (pids.length && Date.now() < deadline) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      pids = this.storeProcesses();
+    }
+    for (const pid of pids) {
+      try { process.stderr.write(`leftover process of ${this.dir} killed: ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 200)}\n`); } catch { /* gone */ }
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
   }
 }
 

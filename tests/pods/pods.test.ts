@@ -17,6 +17,17 @@ const tag = randomBytes(3).toString('hex');
 
 const inspect = (kind: string, name: string, f: string) => s.ok([kind, 'inspect', '--format', f, name]).trim();
 
+/** GET the pod's published port; on failure the error says what the host's NAT rules and the pod looked like. */
+async function fetchPublished(pod: string, port: number): Promise<string> {
+  try {
+    return await retry(() => get(port));
+  } catch (e) {
+    const nat = spawnSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(String(port)));
+    const ps = s.run(['ps', '-a', '--pod', '--filter', `pod=${pod}`, '--format', '{{.Names}} {{.Status}} {{.Pid}}']).stdout;
+    throw new Error(`GET 127.0.0.1:${port}: ${(e as Error).message}\nNAT rules naming the port:\n${nat.join('\n')}\npod members:\n${ps}`);
+  }
+}
+
 before(async () => {
   s = await busyboxStore();
 });
@@ -92,7 +103,7 @@ describe('pods', () => {
     const ports = JSON.parse(s.ok(['pod', 'inspect', name])).InfraConfig.PortBindings['8080/tcp'];
     const hostPort = Number(ports[0].HostPort);
     assert.ok(hostPort > 0);
-    assert.equal(await retry(() => get(hostPort)), 'hello-from-pod\n');
+    assert.equal(await fetchPublished(name, hostPort), 'hello-from-pod\n');
     // A pod member cannot publish ports or choose networks of its own.
     const bad = s.run(['run', '--rm', '--pod', name, '-p', '9999:80', 'localhost/busybox', 'true']);
     assert.equal(bad.code, 125);
@@ -100,7 +111,7 @@ describe('pods', () => {
     // After a restart of the pod the network and the port come back.
     s.ok(['pod', 'restart', name]);
     const again = Number(JSON.parse(s.ok(['pod', 'inspect', name])).InfraConfig.PortBindings['8080/tcp'][0].HostPort);
-    assert.equal(await retry(() => get(again)), 'hello-from-pod\n');
+    assert.equal(await fetchPublished(name, again), 'hello-from-pod\n');
     // top and logs over the pod's containers
     assert.match(s.ok(['pod', 'top', name]), /httpd/);
     assert.match(s.ok(['pod', 'stats', '--no-stream', name]), /CPU %/);
