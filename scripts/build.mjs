@@ -13,7 +13,7 @@ const common = {
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
-  external: ['better-sqlite3', '*.node'],
+  external: ['*.node'],
   define: { PIER_VERSION: JSON.stringify(pkg.version) },
   logLevel: 'warning',
 };
@@ -32,5 +32,6 @@ for (const f of ['dist/cli.js', 'dist/pier.js']) {
 }
 // A fresh bundle invalidates the V8 code cache; the first run after the build writes a new one.
 import { rmSync } from 'node:fs';
+rmSync('dist/cache', { recursive: true, force: true });
 rmSync('dist/cli.js.cache', { force: true });
 rmSync('dist/cli.js.cache.cmds', { force: true });

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { PierError } from '../util/errors';
 import { log } from '../util/log';
-import { OciRuntime, ociRuntimeError, runtimeStart } from './runtime';
+import { OciRuntime, ociRuntimeError, runtimeStart, startCreatedRunc } from './runtime';
 import { attach, AttachSession } from './attach';
 
 /** Podman's default conmon locations, tried before $PATH. */
@@ -315,6 +315,7 @@ export async function createContainer(o: CreateContainerOptions): Promise<Create
 
 /** Runs the created container's process (`runtime start`). */
 export async function startContainer(runtime: OciRuntime, id: string, opts: { root: string }): Promise<void> {
+  if (await startCreatedRunc(runtime, id, opts.root)) return;
   await runtimeStart(runtime, id, opts);
 }
 

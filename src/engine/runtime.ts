@@ -268,6 +268,62 @@ export async function runtimeState(rt: OciRuntime, id: string, opts: RuntimeCall
   return JSON.parse(r.stdout) as RuntimeStateInfo;
 }
 
+/** The state letter of /proc/PID/stat ('Z' for a zombie); null when the process is gone. */
+function procState(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What `runc start` does for a created container, without starting a runc process: runc's
+ * init is blocked opening `exec.fifo` (in runc's state dir) for writing; the reader that
+ * opens it and reads its byte lets init exec the user process, and then removes the fifo
+ * (runc reports a container without the fifo whose init lives as running). False when this
+ * does not apply (another runtime, no fifo, hooks to run): the caller runs `runtime start`.
+ */
+export async function startCreatedRunc(rt: OciRuntime, id: string, root: string): Promise<boolean> {
+  if (rt.name !== 'runc') return false;
+  const dir = path.join(root, id);
+  const fifo = path.join(dir, 'exec.fifo');
+  let pid = 0;
+  try {
+    const state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
+    if (state.config?.hooks && Object.keys(state.config.hooks).length) return false;
+    pid = state.init_process_pid ?? 0;
+  } catch {
+    return false;
+  }
+  if (!pid || !fs.existsSync(fifo)) return false;
+  const dead = () => { const st = procState(pid); return st === null || st === 'Z'; };
+  if (dead()) throw ociRuntimeError(rt.name, 'container process is already dead');
+  // A blocking open returns once init (already waiting) opens the other end. Should init die
+  // first, a non-blocking writer of our own ends the wait (its close reads as an empty fifo).
+  const opening = fs.promises.open(fifo, fs.constants.O_RDONLY);
+  const watch = setInterval(() => {
+    if (!dead()) return;
+    clearInterval(watch);
+    try { fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)); } catch { /* the open already returned */ }
+  }, 100);
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await opening;
+  } finally {
+    clearInterval(watch);
+  }
+  try {
+    const { bytesRead } = await fh.read(Buffer.alloc(1), 0, 1, null);
+    if (bytesRead <= 0) throw ociRuntimeError(rt.name, 'container process is already dead');
+  } finally {
+    await fh.close();
+  }
+  fs.rmSync(fifo, { force: true });
+  return true;
+}
+
 /** `runtime start ID`: runs the user process of a created container. */
 export async function runtimeStart(rt: OciRuntime, id: string, opts: RuntimeCallOptions): Promise<void> {
   const r = await run(rt, opts, ['start', id]);

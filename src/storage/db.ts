@@ -73,6 +73,18 @@ CREATE TABLE build_cache (
 
 const opened = new Map<string, DB>();
 
+/**
+ * The path of better-sqlite3's compiled addon, handed to it directly: its own lookup (the
+ * `bindings` package) probes a dozen paths on every start. Undefined (its lookup) if absent.
+ */
+function sqliteBinding(): string | undefined {
+  for (let d = __dirname; ; d = path.dirname(d)) {
+    const file = path.join(d, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+    if (fs.existsSync(file)) return file;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
 /** Open (and create/migrate) the database under `dir`. One handle per process and path. */
 export function openDb(dir: string): DB {
   const file = path.join(dir, 'pier.db');
@@ -81,7 +93,7 @@ export function openDb(dir: string): DB {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Loaded on first use: the native module is not needed to start (and not part of a start-up snapshot).
   const Database = require('better-sqlite3') as typeof BetterSqlite3;
-  const db = new Database(file, { timeout: 60_000 });
+  const db = new Database(file, { timeout: 60_000, nativeBinding: sqliteBinding() });
   // WAL is a property of the database file: set it once, not on every open.
   if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

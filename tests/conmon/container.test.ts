@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import {
   createContainer, startContainer, waitForExit, readExitCode, processAlive, readPidFile, createContainerArgs,
 } from '../../src/engine/conmon';
-import { runtimeState, runtimeKill, runtimeList, OCI_NOT_FOUND, OCI_PERMISSION_DENIED } from '../../src/engine/runtime';
+import { runtimeState, runtimeKill, runtimeList, startCreatedRunc, OCI_NOT_FOUND, OCI_PERMISSION_DENIED } from '../../src/engine/runtime';
 import { readLogs, parseLogLine, streamLogs } from '../../src/engine/logs';
 import { PierError } from '../../src/util/errors';
 import { makeFixture, eventually } from './helpers';
@@ -108,6 +108,36 @@ test('a container outlives the Node process that started it', async () => {
     await eventually(() => !processAlive(info.conmonPid), 10_000, 'conmon to exit');
   } finally {
     await fx.cleanup();
+  }
+});
+
+test('start without a runtime process: runc reports it running, the fifo is gone; a dead init fails at once', async () => {
+  const fx = makeFixture(['sleep', '1000']);
+  try {
+    const { pid } = await createContainer(fx.createOptions());
+    const fifo = path.join(fx.stateRoot, fx.id, 'exec.fifo');
+    assert.ok(fs.existsSync(fifo), 'runc create leaves the exec fifo');
+    assert.equal(await startCreatedRunc(fx.runtime, fx.id, fx.stateRoot), fx.runtime.name === 'runc');
+    if (fx.runtime.name === 'runc') {
+      assert.equal(fs.existsSync(fifo), false);
+      const st = await runtimeState(fx.runtime, fx.id, { root: fx.stateRoot });
+      assert.equal(st?.status, 'running');
+      assert.equal(st?.pid, pid);
+      await eventually(() => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\u00001000'), 10_000, 'init to exec the command');
+    }
+  } finally {
+    await fx.cleanup();
+  }
+  const dead = makeFixture(['true']);
+  try {
+    const { pid } = await createContainer(dead.createOptions());
+    process.kill(pid, 'SIGKILL');
+    await eventually(() => !fs.existsSync(`/proc/${pid}/stat`) || / Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')), 10_000, 'init to die');
+    const t0 = Date.now();
+    await assert.rejects(startContainer(dead.runtime, dead.id, { root: dead.stateRoot }), PierError);
+    assert.ok(Date.now() - t0 < 5000, 'no hang on a dead init');
+  } finally {
+    await dead.cleanup();
   }
 });
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommandDef, FlagDef, Opts } from '../parser';
 import { Ctx } from '../context';
-import { containerFilesEngine, ContainerFilesEngine, FsChange } from '../../domain/local/container-files';
+import type { ContainerFilesEngine, FsChange } from '../../domain/local/container-files';
 import type { ProgressSink } from '../../domain/images';
 import { PierError, UsageError } from '../../util/errors';
 import { goJSON } from '../format/gojson';
@@ -15,7 +15,9 @@ const stderrSink: ProgressSink = { line: (s) => { process.stderr.write(s.endsWit
 
 function files(ctx: Ctx): ContainerFilesEngine {
   const remote = (ctx.engines as { containerFiles?: () => ContainerFilesEngine }).containerFiles;
-  return remote ? remote.call(ctx.engines) : containerFilesEngine(ctx.containers());
+  if (remote) return remote.call(ctx.engines);
+  const { containerFilesEngine } = require('../../domain/local/container-files') as typeof import('../../domain/local/container-files');
+  return containerFilesEngine(ctx.containers());
 }
 
 const latestFlag: FlagDef = { name: 'latest', short: 'l', type: 'bool', help: 'Act on the latest container pier is aware of' };

@@ -3,10 +3,10 @@
 import { CommandDef, FlagDef, Opts } from '../parser';
 import { Ctx } from '../context';
 import type { LocalContainerEngine } from '../../domain/local/containers';
-import { LocalContainerOps } from '../../domain/local/container-ops';
+import type { LocalContainerOps } from '../../domain/local/container-ops';
 import type { ContainerStats } from '../../engine/stats';
-import { goDuration } from '../../engine/stats';
-import { listDescriptors } from '../../engine/top';
+const topModule = () => require('../../engine/top') as typeof import('../../engine/top');
+const goDuration = (ns: number) => (require('../../engine/stats') as typeof import('../../engine/stats')).goDuration(ns);
 import type { UpdateOptions } from '../../engine/update';
 import { formatList, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
@@ -18,6 +18,7 @@ import { NotFoundError, UsageError } from '../../util/errors';
 
 /** The container operations of the context's (local) engine. */
 export function containerOps(ctx: Ctx): LocalContainerOps {
+  const { LocalContainerOps } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
   return new LocalContainerOps(ctx.containers() as unknown as LocalContainerEngine);
 }
 
@@ -60,14 +61,17 @@ function latestId(ops: LocalContainerOps): string {
 const topCmd: CommandDef = {
   name: 'top',
   summary: 'Display the running processes of a container',
-  description: 'Display the running processes of a container.\n\n  The top command extends the ps(1) compatible AIX descriptors with container-specific ones as shown below.  In the presence of ps(1) specific flags (e.g, -eo), Pier will execute ps(1) inside the container.\n\n' +
-    `  Format Descriptors:\n    ${listDescriptors().join(',')}`,
+  // A getter: the descriptors come from the engine module, loaded only when help is shown.
+  get description() {
+    return 'Display the running processes of a container.\n\n  The top command extends the ps(1) compatible AIX descriptors with container-specific ones as shown below.  In the presence of ps(1) specific flags (e.g, -eo), Pier will execute ps(1) inside the container.\n\n' +
+      `  Format Descriptors:\n    ${topModule().listDescriptors().join(',')}`;
+  },
   usage: '[options] CONTAINER [FORMAT-DESCRIPTORS|ARGS...]',
   example: 'pier top ctrID\npier top --latest\npier top ctrID pid seccomp args %C\npier top ctrID -eo user,pid,comm',
   interspersed: false,
   flags: [latestFlag, { name: 'list-descriptors', type: 'bool', help: '', hidden: true }],
   async run(ctx: Ctx, args, opts) {
-    if (opts.listDescriptors) { ctx.out(listDescriptors().join('\n')); return; }
+    if (opts.listDescriptors) { ctx.out(topModule().listDescriptors().join('\n')); return; }
     if (!args.length && !opts.latest) throw new UsageError('you must provide the name or id of a running container');
     const remote = ctx.containers() as { top?: (n: string, d: string[]) => Promise<string[][]>; ids(o: { latest?: boolean }): Promise<string[]> };
     let rows: string[][];

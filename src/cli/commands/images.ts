@@ -7,7 +7,6 @@ import { stderrProgress } from '../progress';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { CommandDef, FlagDef, Opts } from '../parser';
 import { Ctx } from '../context';
 import type { ImageSummary, HistoryEntry, ProgressSink, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
@@ -96,6 +95,7 @@ async function readStdinAll(): Promise<string> {
 async function stdinToTempFile(ctx: Ctx, name: string): Promise<{ file: string; cleanup: () => void }> {
   const dir = fs.mkdtempSync(path.join(ctx.globals.tmpdir || os.tmpdir(), 'pier-'));
   const file = path.join(dir, name);
+  const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
   await pipeline(process.stdin, fs.createWriteStream(file, { mode: 0o600 }));
   return { file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
@@ -758,6 +758,7 @@ function saveCmd(prefix: string): CommandDef {
       try {
         const file = path.join(dir, 'archive.tar');
         await save(file);
+        const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
         await pipeline(fs.createReadStream(file), process.stdout, { end: false });
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,12 @@ import { NotFoundError, PierError, UsageError, errorMessage } from '../../util/e
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { asStruct } from '../format/govalue';
-import { NetworkInUseError, DEFAULT_NETWORK } from '../../network/store';
+import type { NetworkInUseError as NetworkInUseErrorType } from '../../network/store';
+
+/** The default network's name (network/store.ts's DEFAULT_NETWORK, without loading that module). */
+export const DEFAULT_NETWORK = 'pier';
+const isNetworkInUse = (e: unknown): e is NetworkInUseErrorType =>
+  e instanceof (require('../../network/store') as typeof import('../../network/store')).NetworkInUseError;
 import type { NetworkEngine, NetworkDef, ContainerNetworkSettings } from '../../domain/networks';
 
 /** The networks of the context's engines (local, or a service in remote mode). */
@@ -186,7 +191,7 @@ function rmCmd(): CommandDef {
           ctx.out(name);
         } catch (e) {
           if (e instanceof NotFoundError) { errors.push(errorMessage(e)); code = code || 1; continue; }
-          if (e instanceof NetworkInUseError) { errors.push(errorMessage(e)); code = 2; continue; }
+          if (isNetworkInUse(e)) { errors.push(errorMessage(e)); code = 2; continue; }
           errors.push(errorMessage(e)); code = 125;
         }
       }
@@ -311,4 +316,3 @@ export function networkGroup(): CommandDef {
   };
 }
 
-export { DEFAULT_NETWORK };

@@ -2,7 +2,6 @@
 import { byName } from '../../util/compare';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import { completionScript } from '../completion';
@@ -75,6 +74,7 @@ const infoCmd: CommandDef = {
     const rows = await containers.list({ all: true });
     const count = (st: string) => rows.filter((r) => r.State === st).length;
     const versionOf = (bin: string, args: string[] = ['--version']) => {
+      const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
       const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 5000 });
       return (r.stdout || '').split('\n').filter(Boolean).join(', ');
     };

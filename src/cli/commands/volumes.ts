@@ -1,13 +1,12 @@
 // `pier volume create|ls|inspect|rm|prune|exists|export|import`: they only call the
 // VolumeEngine and print what podman 4.3 prints.
 import * as fs from 'node:fs';
-import { PassThrough, Readable } from 'node:stream';
-import * as zlib from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import type { VolumeEngine, VolumeInspect } from '../../domain/volumes';
 import { NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
-import { VolumeInUseError } from '../../engine/volumes';
+const isVolumeInUse = (e: unknown): boolean => e instanceof (require('../../engine/volumes') as typeof import('../../engine/volumes')).VolumeInUseError;
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { asStruct } from '../format/govalue';
@@ -186,7 +185,7 @@ const rmCmd: CommandDef = {
         ctx.out(n);
       } catch (e) {
         if (e instanceof NotFoundError) { errors.push(errorMessage(e)); code = 1; continue; }
-        if (e instanceof VolumeInUseError) { errors.push(errorMessage(e)); code = 2; continue; }
+        if (isVolumeInUse(e)) { errors.push(errorMessage(e)); code = 2; continue; }
         throw e;
       }
     }
@@ -302,12 +301,13 @@ async function decompressed(input: Readable): Promise<Readable> {
     const cleanup = () => { input.off('readable', onReadable); input.off('end', onEnd); input.off('error', onError); };
     input.on('readable', onReadable); input.on('end', onEnd); input.on('error', onError);
   });
+  const { PassThrough } = require('node:stream') as typeof import('node:stream');
   const out = new PassThrough();
   if (first.length) out.write(first);
   input.pipe(out);
   input.on('error', (e) => out.destroy(e));
   if (first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
-    const gunzip = zlib.createGunzip();
+    const gunzip = (require('node:zlib') as typeof import('node:zlib')).createGunzip();
     out.pipe(gunzip);
     out.on('error', (e) => gunzip.destroy(e));
     return gunzip;
