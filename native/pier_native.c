@@ -18,6 +18,9 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <spawn.h>
+#include <signal.h>
 
 #define MAX_ARGS 6
 
@@ -388,6 +391,114 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* Frees a NULL-terminated array of malloc'd strings. */
+static void free_strv(char **v) {
+  if (!v) return;
+  for (char **p = v; *p; p++) free(*p);
+  free(v);
+}
+
+/* A JS array of strings as a NULL-terminated malloc'd array; NULL (exception pending) on error. */
+static char **get_strv(napi_env env, napi_value arr, const char *what) {
+  uint32_t n;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be an array", what);
+    throw_type(env, msg);
+    return NULL;
+  }
+  char **v = calloc(n + 1, sizeof(char *));
+  if (!v) { throw_errno(env, ENOMEM, "malloc", NULL); return NULL; }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    napi_get_element(env, arr, i, &e);
+    if (!(v[i] = get_string(env, e, what))) { free_strv(v); return NULL; }
+  }
+  return v;
+}
+
+/* pipe(): [readFd, writeFd], both close-on-exec. */
+static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return throw_errno(env, errno, "pipe2", NULL);
+  napi_value arr, a, b;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_int32(env, fds[0], &a);
+  napi_create_int32(env, fds[1], &b);
+  napi_set_element(env, arr, 0, a);
+  napi_set_element(env, arr, 1, b);
+  return arr;
+}
+
+/*
+ * spawnDetached(file, argv, envp, fds): posix_spawn(3) (a vfork-style clone: no copy of this
+ * process's page tables, unlike the fork libuv uses) of `file` in a new session, signal mask
+ * and dispositions reset. fds[i] >= 0 becomes the child's fd i; -1 opens /dev/null there.
+ * Every other descriptor of this process is close-on-exec. Returns the child's pid.
+ */
+static napi_value js_spawn_detached(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 4, argv)) return NULL;
+  napi_value ret = NULL;
+  char *file = get_string(env, argv[0], "file");
+  char **args = file ? get_strv(env, argv[1], "argv") : NULL;
+  char **envp = args ? get_strv(env, argv[2], "envp") : NULL;
+  uint32_t nfds = 0;
+  if (envp && napi_get_array_length(env, argv[3], &nfds) != napi_ok) throw_type(env, "fds must be an array");
+  if (!envp || nfds > 64) {
+    if (envp) throw_type(env, "too many fds");
+    goto out;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  for (uint32_t i = 0; i < nfds; i++) {
+    napi_value e;
+    int32_t fd;
+    napi_get_element(env, argv[3], i, &e);
+    if (napi_get_value_int32(env, e, &fd) != napi_ok) fd = -1;
+    if (fd >= 0) posix_spawn_file_actions_adddup2(&fa, fd, (int)i);
+    else posix_spawn_file_actions_addopen(&fa, (int)i, "/dev/null", O_RDWR, 0);
+  }
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  int rc = posix_spawn(&pid, file, &fa, &attr, args, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) ret = throw_errno(env, rc, "posix_spawn", file);
+  else napi_create_int32(env, pid, &ret);
+out:
+  free(file);
+  free_strv(args);
+  free_strv(envp);
+  return ret;
+}
+
+/* waitpidNohang(pid): null while the child runs; else its exit code (128+signal if killed). */
+static napi_value js_waitpid_nohang(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  uint32_t pid;
+  if (get_u32(env, argv[0], "pid", &pid)) return NULL;
+  int status;
+  pid_t r;
+  do { r = waitpid((pid_t)pid, &status, WNOHANG); } while (r < 0 && errno == EINTR);
+  if (r < 0) return throw_errno(env, errno, "waitpid", NULL);
+  napi_value ret;
+  if (r == 0) { napi_get_null(env, &ret); return ret; }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+  napi_create_int32(env, code, &ret);
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -399,6 +510,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"lutimens", NULL, js_lutimens, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
     {"shutdownSocket", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"spawnDetached", NULL, js_spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"waitpidNohang", NULL, js_waitpid_nohang, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

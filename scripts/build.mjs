@@ -3,6 +3,11 @@
 import { build } from 'esbuild';
 import { chmodSync, readFileSync } from 'node:fs';
 
+// The entry's interpreter: the node that builds it, by absolute path (no `env` lookup through
+// PATH on every start); `env node` when that path has a space or PIER_SHEBANG_ENV=1.
+function shebangNode() {
+  return process.env.PIER_SHEBANG_ENV === '1' || /\s/.test(process.execPath) ? '/usr/bin/env node' : process.execPath;
+}
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
   bundle: true,
@@ -18,7 +23,7 @@ const common = {
   logLevel: 'warning',
 };
 await Promise.all([
-  build({ ...common, external: [...common.external, './cli.js'], entryPoints: ['src/main.ts'], outfile: 'dist/pier.js', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, external: [...common.external, './cli.js'], entryPoints: ['src/main.ts'], outfile: 'dist/pier.js', banner: { js: `#!${shebangNode()}` } }),
   build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' }),
 ]);
 chmodSync('dist/pier.js', 0o755);

@@ -6,13 +6,13 @@
 // for exec the exit code) and the start pipe (fd 4, a byte written to let conmon go on;
 // exec with attach reads it a second time once the client is attached). Exec with attach
 // also passes an attach pipe (fd 5) on which conmon says the attach socket is ready.
-import { spawn, ChildProcess, StdioOptions } from 'node:child_process';
+import { spawn, StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { PierError } from '../util/errors';
-import { log } from '../util/log';
+import { log, trace } from '../util/log';
 import { OciRuntime, ociRuntimeError, runtimeStart, startCreatedRunc } from './runtime';
 import { attach, AttachSession } from './attach';
 
@@ -224,7 +224,8 @@ export function createContainerArgs(o: CreateContainerOptions): string[] {
 }
 
 interface SpawnedConmon {
-  child: ChildProcess;
+  /** The pid of conmon's first process (it double-forks; the monitor's pid is in its pid file). */
+  pid?: number;
   sync: MessageReader;
   start: NodeJS.WritableStream;
   attachPipe?: MessageReader;
@@ -237,6 +238,10 @@ interface SpawnedConmon {
 function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttachPipe: boolean, passthrough?: StdioEntry[]): SpawnedConmon {
   const pipes: Record<string, number> = { _OCI_SYNCPIPE: 3, _OCI_STARTPIPE: 4 };
   if (withAttachPipe) pipes._OCI_ATTACHPIPE = 5;
+  if (!passthrough) {
+    const fast = spawnConmonNative(conmon, args, conmonEnv(o.env, pipes), withAttachPipe);
+    if (fast) return fast;
+  }
   const stdio: StdioOptions = [...(passthrough ?? ['ignore', 'ignore', 'pipe']), 'pipe', 'pipe'];
   if (withAttachPipe) stdio.push('pipe');
   const child = spawn(conmon, args, { stdio, detached: true, env: conmonEnv(o.env, pipes) });
@@ -256,7 +261,70 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
     }
     child.unref();
   };
-  return { child, sync, start, attachPipe, stderr: () => errText.trim(), firstExit, release };
+  return { pid: child.pid, sync, start, attachPipe, stderr: () => errText.trim(), firstExit, release };
+}
+
+/**
+ * spawnConmon through the native addon's posix_spawn: libuv's fork copies this process's page
+ * tables and waits for the exec, ~8 ms of a `pier run` here; posix_spawn takes well under 1.
+ * Same descriptors as the libuv path (stderr, sync, start and attach pipes on fds 2-5).
+ * Null when the addon is unavailable or the spawn fails (the libuv path then reports it).
+ */
+function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean): SpawnedConmon | null {
+  let addon: import('../util/native').NativeAddon;
+  try {
+    addon = (require('../util/native') as typeof import('../util/native')).native();
+  } catch {
+    return null;
+  }
+  if (typeof addon.spawnDetached !== 'function') return null;
+  const net = require('node:net') as typeof import('node:net');
+  // [parent end, child end] per pipe: stderr and sync (and attach) are read by us, start written.
+  const made: Array<[number, number]> = [];
+  const closeAll = () => { for (const [a, b] of made) for (const fd of [a, b]) { try { fs.closeSync(fd); } catch { /* closed */ } } };
+  let pid: number;
+  try {
+    for (let i = 0; i < (withAttachPipe ? 4 : 3); i++) {
+      const [r, w] = addon.pipe();
+      made.push(i === 2 ? [w, r] : [r, w]);
+    }
+    const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    pid = addon.spawnDetached(conmon, [conmon, ...args], envp, [-1, -1, ...made.map(([, child]) => child)]);
+  } catch (e) {
+    log.debug(`posix_spawn of conmon failed, using child_process: ${(e as Error).message}`);
+    closeAll();
+    return null;
+  }
+  for (const [, child] of made) fs.closeSync(child);
+  const [stderrFd, syncFd, startFd, attachFd] = made.map(([parent]) => parent);
+  const stderr = new net.Socket({ fd: stderrFd, readable: true, writable: false });
+  let errText = '';
+  stderr.on('data', (d: Buffer) => { if (errText.length < 65536) errText += d.toString(); });
+  stderr.on('error', () => undefined);
+  const sync = new MessageReader(new net.Socket({ fd: syncFd, readable: true, writable: false }), 'sync');
+  const start = new net.Socket({ fd: startFd, readable: false, writable: true });
+  start.on('error', () => undefined);
+  const attachPipe = withAttachPipe ? new MessageReader(new net.Socket({ fd: attachFd, readable: true, writable: false }), 'attach') : undefined;
+  // conmon's first process exits once the monitor has forked away: reap it (no libuv SIGCHLD watch here).
+  let poll: NodeJS.Timeout | undefined;
+  const firstExit = new Promise<number | null>((resolve) => {
+    const check = () => {
+      let code: number | null;
+      try { code = addon.waitpidNohang(pid); } catch { code = -1; }
+      if (code === null) return false;
+      if (poll) clearInterval(poll);
+      poll = undefined;
+      resolve(code < 0 ? null : code);
+      return true;
+    };
+    if (!check()) poll = setInterval(check, 2);
+  });
+  const release = () => {
+    for (const st of [stderr, start, sync.stream, attachPipe?.stream]) st?.destroy();
+    // Reaped later in the background if it is still running (it exits right after forking).
+    if (poll) poll.unref();
+  };
+  return { pid, sync, start, attachPipe, stderr: () => errText.trim(), firstExit, release };
 }
 
 function writeStart(start: NodeJS.WritableStream): void {
@@ -272,7 +340,7 @@ function conmonFailure(what: string, stderr: string, code: number | null): PierE
 /** Best-effort kill of a conmon that did not report in time (its pid file may not exist yet). */
 function killStuckConmon(c: SpawnedConmon, conmonPidFile?: string): void {
   const pid = conmonPidFile ? readPidFile(conmonPidFile) : null;
-  for (const p of [pid, c.child.pid]) {
+  for (const p of [pid, c.pid]) {
     if (!p) continue;
     try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
   }
@@ -295,7 +363,9 @@ export async function createContainer(o: CreateContainerOptions): Promise<Create
   const args = createContainerArgs({ ...o, pidFile, conmonPidFile });
   const passthrough = o.logDriver === 'passthrough' ? (o.passthroughStdio ?? ['inherit', 'inherit', 'inherit']) : undefined;
   log.debug(`conmon ${args.join(' ')}`);
+  trace('conmon: spawn');
   const c = spawnConmon(conmon, args, o, false, passthrough);
+  trace('conmon: spawned');
   try {
     writeStart(c.start);
     const msg = await c.sync.next(o.syncTimeoutMs ?? 120_000).catch((e) => { killStuckConmon(c, conmonPidFile); throw e; });

@@ -36,6 +36,15 @@ export interface NativeAddon {
   seqpacketConnect(dir: string, name: string): number;
   /** shutdown(2): 0 read, 1 write, 2 both. */
   shutdownSocket(fd: number, how: number): void;
+  /** pipe2(O_CLOEXEC): [read end, write end]. */
+  pipe(): [number, number];
+  /**
+   * posix_spawn(3) in a new session with signals reset: fds[i] becomes the child's fd i
+   * (-1: /dev/null). Returns the pid; reap it with waitpidNohang().
+   */
+  spawnDetached(file: string, argv: string[], envp: string[], fds: number[]): number;
+  /** waitpid(pid, WNOHANG): null while it runs, else the exit code (128+signal when killed). */
+  waitpidNohang(pid: number): number | null;
   readonly constants: NativeConstants;
 }
 

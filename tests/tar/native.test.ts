@@ -100,3 +100,30 @@ test('mount and umount2 a tmpfs', () => {
     cleanup(dir);
   }
 });
+
+test('spawnDetached: posix_spawn in a new session with the given fds; waitpidNohang reaps the exit code', async () => {
+  const n = native();
+  const [r, w] = n.pipe();
+  const pid = n.spawnDetached('/bin/sh', ['sh', '-c', 'echo "$$ $(cut -d" " -f6 /proc/$$/stat) $(cat)" >&3; exit 7'], ['PATH=/usr/bin:/bin'], [-1, -1, -1, w]);
+  fs.closeSync(w);
+  assert.ok(pid > 0);
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(256);
+  for (;;) {
+    const k = fs.readSync(r, buf, 0, buf.length, null);
+    if (k === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, k)));
+  }
+  fs.closeSync(r);
+  const [shPid, sid, stdin] = Buffer.concat(chunks).toString().trim().split(' ');
+  assert.equal(Number(shPid), pid);
+  assert.equal(Number(sid), pid, 'the child leads its own session');
+  assert.equal(stdin, undefined, 'stdin is /dev/null');
+  let code: number | null = null;
+  for (let i = 0; i < 500 && code === null; i++) {
+    code = n.waitpidNohang(pid);
+    if (code === null) await new Promise((res) => setTimeout(res, 10));
+  }
+  assert.equal(code, 7);
+  assert.throws(() => n.spawnDetached('/nonexistent/binary', ['x'], [], []), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+});
