@@ -1,5 +1,6 @@
 // A container's root file system: a writable layer over its image's layers (overlay), or a
 // private copy of the image's tree (vfs). Mounted at start, unmounted at cleanup.
+import { rmTree } from '../util/rmtree';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -111,6 +112,6 @@ export function unmountRootfs(store: Store, id: string): void {
 export function removeContainerStorage(store: Store, id: string): void {
   unmountRootfs(store, id);
   const d = containerDirs(store, id);
-  fs.rmSync(d.base, { recursive: true, force: true });
-  fs.rmSync(d.run, { recursive: true, force: true });
+  rmTree(d.base);
+  rmTree(d.run);
 }
