@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { busyboxImage, writeDockerArchive } from '../tests/fixtures/images';
-import { newBench, sh, hyperfine, printTable, env, Row, Side } from './harness';
+import { newBench, sh, hyperfineRounds, printTable, env, Row, Side } from './harness';
 
 const { work, sides, cmd, cleanup } = newBench('ctr');
 // podman 4.3's default rlimits exceed this host's hard limits (pier clamps them; podman's
@@ -36,7 +36,7 @@ async function main() {
   try {
     for (const s of sides) sh(cmd(s, `load -q -i ${archive}`));
 
-    const run = hyperfine(work, 'run', sides.map((s) => cmd(s, `run --rm ${RUN_FLAGS} localhost/busybox true`)), ['--warmup', '2', '--runs', process.env.BENCH_RUNS ?? '20']);
+    const run = hyperfineRounds(work, 'run', sides.map((s) => cmd(s, `run --rm ${RUN_FLAGS} localhost/busybox true`)), ['--warmup', '2', '--runs', process.env.BENCH_RUNS ?? '10'], 4);
     rows.push({ what: 'run --rm --network none IMG true', pier: run[0], podman: run[1], target: 0.7, unit: 's' });
     for (const s of sides) {
       const left = sh(cmd(s, 'ps -aq')).trim();
@@ -46,15 +46,15 @@ async function main() {
     const rss = sides.map((s) => peakRss(cmd(s, `run --rm ${RUN_FLAGS} localhost/busybox true`)));
     rows.push({ what: 'peak RSS of run --rm (MiB)', pier: rss[0], podman: rss[1], target: NaN, unit: 'MiB' });
 
-    const par: number[] = [];
-    for (const s of sides) {
-      const times: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        times.push(await parallelRuns(s, 20));
-        sh(cmd(s, 'rm -a -f -t 0'));
+    // Five trials per side, alternating sides (and which goes first); the median of each.
+    const trials: number[][] = sides.map(() => []);
+    for (let i = 0; i < 5; i++) {
+      for (const k of i % 2 ? [1, 0] : [0, 1]) {
+        trials[k].push(await parallelRuns(sides[k], 20));
+        sh(cmd(sides[k], 'rm -a -f -t 0'));
       }
-      par.push(times.sort((a, b) => a - b)[1]);
     }
+    const par = trials.map((t) => t.sort((a, b) => a - b)[2]);
     rows.push({ what: '20 parallel run -d (wall)', pier: par[0], podman: par[1], target: 0.7, unit: 's' });
 
     for (const s of sides) {
@@ -64,7 +64,7 @@ async function main() {
       const n = sh(cmd(s, 'ps -aq')).trim().split('\n').length;
       if (n !== 100) throw new Error(`${s.name}: expected 100 containers, have ${n}`);
     }
-    const ps = hyperfine(work, 'ps', sides.map((s) => cmd(s, 'ps -a')), ['--warmup', '3', '--runs', '30']);
+    const ps = hyperfineRounds(work, 'ps', sides.map((s) => cmd(s, 'ps -a')), ['--warmup', '3', '--runs', '10'], 4);
     rows.push({ what: 'ps -a (100 containers)', pier: ps[0], podman: ps[1], target: 1.0, unit: 's' });
     const psRss = sides.map((s) => peakRss(cmd(s, 'ps -a')));
     rows.push({ what: 'peak RSS of ps -a (MiB)', pier: psRss[0], podman: psRss[1], target: NaN, unit: 'MiB' });

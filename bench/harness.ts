@@ -49,6 +49,25 @@ export function hyperfine(work: string, label: string, cmds: string[], extra: st
   return (JSON.parse(fs.readFileSync(out, 'utf8')).results as { median: number }[]).map((r) => r.median);
 }
 
+/**
+ * hyperfine in `rounds` alternating rounds (each side's runs spread over the whole bench, so
+ * a slow minute of this shared host does not land on one side only); the median of all runs.
+ */
+export function hyperfineRounds(work: string, label: string, cmds: string[], extra: string[], rounds: number): number[] {
+  const times: number[][] = cmds.map(() => []);
+  for (let i = 0; i < rounds; i++) {
+    const out = path.join(work, `${label}-${i}.json`);
+    const order = i % 2 ? [...cmds.keys()].reverse() : [...cmds.keys()];
+    execFileSync('hyperfine', ['--style', 'basic', '--export-json', out, ...extra, ...order.map((k) => cmds[k])], { stdio: 'inherit', env });
+    const res = JSON.parse(fs.readFileSync(out, 'utf8')).results as { times: number[] }[];
+    order.forEach((k, j) => times[k].push(...res[j].times));
+  }
+  return times.map((t) => {
+    const s = [...t].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  });
+}
+
 export interface Row { what: string; pier: number; podman: number; target: number; unit?: 's' | 'MiB' }
 
 /** The results as a markdown table: values, pier/podman ratio, target (<=) and whether it is met. */
