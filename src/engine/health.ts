@@ -138,7 +138,7 @@ export async function runHealthcheck(lifecycle: Lifecycle, nameOrId: string): Pr
     const r = await execInContainer({
       containerId: c.id, name: c.name, execDir, process: proc, terminal: false, stdin: null,
       stdout: out as unknown as NodeJS.WritableStream, stderr: out as unknown as NodeJS.WritableStream,
-      runtime: lifecycle.runtime(), stateRoot: lifecycle.stateRoot(), conmonPath: lifecycle.cfg.conmon,
+      runtime: lifecycle.runtime(c), stateRoot: lifecycle.stateRoot(c), conmonPath: lifecycle.cfg.conmon,
     });
     exitCode = r.exitCode;
   } catch (e) {

@@ -31,7 +31,20 @@ export class Lifecycle {
     this.containers = new ContainerStore(store.db);
   }
 
-  runtime(): OciRuntime {
+  /**
+   * The OCI runtime: a container's own (recorded at create, as podman's OCIRuntime, so a later
+   * `--runtime` or a new default does not move it), else --runtime, containers.conf, or the
+   * first that works here.
+   */
+  runtime(c?: ContainerRecord): OciRuntime {
+    const own = c?.config.runtime;
+    if (own) {
+      const known = this._runtimes.get(own);
+      if (known) return known;
+      const rt = findRuntime({ name: own, runtimes: this.cfg.engine.engine?.runtimes, cacheDir: this.store.runRoot });
+      this._runtimes.set(own, rt);
+      return rt;
+    }
     return (this._runtime ??= findRuntime({
       name: this.cfg.runtime || this.cfg.engine.engine?.runtime || undefined,
       runtimes: this.cfg.engine.engine?.runtimes,
@@ -39,8 +52,11 @@ export class Lifecycle {
     }));
   }
 
-  stateRoot(): string {
-    return runtimeStateRoot(this.store.runRoot, this.runtime());
+  private readonly _runtimes = new Map<string, OciRuntime>();
+
+  /** Where the container's runtime keeps its state (`<runroot>/<runtime name>`). */
+  stateRoot(c?: ContainerRecord): string {
+    return runtimeStateRoot(this.store.runRoot, this.runtime(c));
   }
 
   get exitDir(): string {
@@ -127,14 +143,14 @@ export class Lifecycle {
         // `pier init` already created it under conmon: only the process is left to start.
         if (hooks.initOnly) return c;
         if (hooks.beforeStart) await hooks.beforeStart(c, containerDirs(this.store, c.id).userdata);
-        await startContainer(this.runtime(), c.id, { root: this.stateRoot() });
+        await startContainer(this.runtime(c), c.id, { root: this.stateRoot(c) });
         return this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
       }
       if (c.state.status === 'paused') throw new ConflictError(`container ${c.id} is paused: unpause it first`);
       if (c.state.status === 'removing') throw new ConflictError(`container ${c.id} is being removed`);
       // A previous run may have left runtime state behind (e.g. a killed conmon).
       if (c.state.startedAt || c.state.conmonPid) {
-        await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+        await runtimeDelete(this.runtime(c), c.id, { root: this.stateRoot(c), force: true }).catch(() => undefined);
         await this.teardownNetwork(c.id);
       }
       const d = containerDirs(this.store, c.id);
@@ -159,7 +175,7 @@ export class Lifecycle {
         trace('start: conmon');
         const created = await createContainer({
           id: c.id, name: c.name, bundle: d.userdata, exitDir: this.exitDir, persistDir: d.run, socketDir: d.run,
-          runtime: this.runtime(), stateRoot: this.stateRoot(), terminal: !!c.config.create.tty,
+          runtime: this.runtime(c), stateRoot: this.stateRoot(c), terminal: !!c.config.create.tty,
           stdin: !!c.config.create.interactive,
           logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
@@ -170,7 +186,7 @@ export class Lifecycle {
         trace('start: attach');
         if (hooks.beforeStart) await hooks.beforeStart(c, d.userdata);
         trace('start: runtime start');
-        await startContainer(this.runtime(), c.id, { root: this.stateRoot() });
+        await startContainer(this.runtime(c), c.id, { root: this.stateRoot(c) });
         trace('start: started');
         const started = this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
         this.event(started, 'start');
@@ -180,7 +196,7 @@ export class Lifecycle {
         }
         return started;
       } catch (e) {
-        await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+        await runtimeDelete(this.runtime(c), c.id, { root: this.stateRoot(c), force: true }).catch(() => undefined);
         this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));
         await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
         await this.teardownNetwork(c.id);
@@ -329,7 +345,7 @@ export class Lifecycle {
     if (c.state.status !== 'running' && c.state.status !== 'paused') {
       throw new ConflictError(`can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
     }
-    await runtimeKill(this.runtime(), c.id, signal, { root: this.stateRoot() });
+    await runtimeKill(this.runtime(c), c.id, signal, { root: this.stateRoot(c) });
     this.event(c, 'kill', { Attributes: { signal: String(signal) } });
     return c;
   }
@@ -343,9 +359,9 @@ export class Lifecycle {
     }
     c = this.containers.updateState(c.id, (s) => ({ ...s, stoppedByUser: true }));
     const timeout = timeoutSec ?? c.config.stopTimeout;
-    if (c.state.status === 'paused') await runtimeResume(this.runtime(), c.id, { root: this.stateRoot() }).catch(() => undefined);
-    const rt = this.runtime();
-    const root = this.stateRoot();
+    if (c.state.status === 'paused') await runtimeResume(this.runtime(c), c.id, { root: this.stateRoot(c) }).catch(() => undefined);
+    const rt = this.runtime(c);
+    const root = this.stateRoot(c);
     if (timeout > 0) {
       await runtimeKill(rt, c.id, c.config.stopSignal, { root }).catch(() => undefined);
       const code = await waitForExit(this.exitDir, c.id, timeout * 1000).catch(() => null);
@@ -373,14 +389,14 @@ export class Lifecycle {
       if (RUNNING.includes(synced.state.status)) return { removed: false, restarted: false };
       // With conmon's exit file the process is known to be gone; otherwise ask the runtime.
       if (readExitCode(this.exitDir, c.id) === null) {
-        const st = await runtimeState(this.runtime(), c.id, { root: this.stateRoot() }).catch(() => null);
+        const st = await runtimeState(this.runtime(c), c.id, { root: this.stateRoot(c) }).catch(() => null);
         if (st && st.status === 'running') return { removed: false, restarted: false };
       }
       trace('cleanup: runtime delete');
-      if (fs.existsSync(path.join(this.stateRoot(), c.id))) {
+      if (fs.existsSync(path.join(this.stateRoot(c), c.id))) {
         // The exit code is recorded, so the process is gone: runc's state can go without a runc process.
-        const quick = readExitCode(this.exitDir, c.id) !== null && deleteStoppedRuncState(this.runtime(), c.id, this.stateRoot());
-        if (!quick) await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+        const quick = readExitCode(this.exitDir, c.id) !== null && deleteStoppedRuncState(this.runtime(c), c.id, this.stateRoot(c));
+        if (!quick) await runtimeDelete(this.runtime(c), c.id, { root: this.stateRoot(c), force: true }).catch(() => undefined);
       }
       trace('cleanup: unmount');
       // A `pier mount` by the user keeps the rootfs mounted after the container exits.
@@ -434,7 +450,7 @@ export class Lifecycle {
     await this.withLock(c.id, async () => {
       const cur = this.containers.find(c.id);
       if (!cur) return;
-      await runtimeDelete(this.runtime(), c.id, { root: this.stateRoot(), force: true }).catch(() => undefined);
+      await runtimeDelete(this.runtime(c), c.id, { root: this.stateRoot(c), force: true }).catch(() => undefined);
       await unmountContainerVolumes(this.store, c.id, cur.config.mounts as VolumeMountRef[]).catch(() => undefined);
       await this.teardownNetwork(c.id);
       this.removeNow(cur);
@@ -445,7 +461,7 @@ export class Lifecycle {
   async pause(id: string): Promise<void> {
     const c = this.get(id);
     if (c.state.status !== 'running') throw new ConflictError(`"${c.name}" is not running, can't pause: container state improper`);
-    await runtimePause(this.runtime(), c.id, { root: this.stateRoot() });
+    await runtimePause(this.runtime(c), c.id, { root: this.stateRoot(c) });
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'paused' }));
     this.event(c, 'pause');
   }
@@ -453,7 +469,7 @@ export class Lifecycle {
   async unpause(id: string): Promise<void> {
     const c = this.get(id);
     if (c.state.status !== 'paused') throw new ConflictError(`"${c.name}" is not paused, can't unpause: container state improper`);
-    await runtimeResume(this.runtime(), c.id, { root: this.stateRoot() });
+    await runtimeResume(this.runtime(c), c.id, { root: this.stateRoot(c) });
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'running' }));
     this.event(c, 'unpause');
   }

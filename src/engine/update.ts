@@ -74,7 +74,7 @@ export async function updateContainer(lifecycle: Lifecycle, nameOrId: string, up
     const merged = mergeResources(currentResources(c.config.create), upd);
     const resources = updateResources(merged);
     if (c.state.status === 'running' || c.state.status === 'paused') {
-      await runtimeUpdate(lifecycle.runtime(), c.id, resources, { root: lifecycle.stateRoot() });
+      await runtimeUpdate(lifecycle.runtime(c), c.id, resources, { root: lifecycle.stateRoot(c) });
     }
     const rec = persistConfig(lifecycle, c.id, (cfg) => {
       const create: Record<string, unknown> = { ...cfg.create };

@@ -104,3 +104,46 @@ test('system reset -f removes every container, image and volume and the store it
     await s.dispose();
   }
 });
+
+test('a container keeps the runtime it was created with; system migrate --new-runtime moves it; renumber drops stale locks', async () => {
+  const s = await storeWithBusybox();
+  try {
+    // crun refuses this host's hybrid cgroups, runc works: which runtime runs is visible.
+    const hasCrun = s.run(['--runtime', 'crun', 'create', '--name', 'oncrun', '--network', 'none', 'localhost/busybox', 'sleep', '1000']);
+    const def = s.ok(['create', '--name', 'ondefault', '--network', 'none', 'localhost/busybox', 'true']).trim();
+    assert.equal(s.ok(['inspect', '--format', '{{.OCIRuntime}}', def]).trim(), 'runc', 'the default is resolved and recorded at create');
+    // A later --runtime does not move an existing container.
+    assert.equal(s.run(['--runtime', 'crun', 'start', '-a', def]).code, 0);
+    if (hasCrun.code === 0) {
+      assert.equal(s.ok(['inspect', '--format', '{{.OCIRuntime}}', 'oncrun']).trim(), 'crun');
+      const bad = s.run(['start', 'oncrun']);
+      assert.equal(bad.code, 125, 'started with its own runtime (crun), not the default');
+      assert.match(bad.stderr, /crun/);
+    } else {
+      assert.match(hasCrun.stderr, /crun/);
+      s.ok(['--runtime', 'runc', 'create', '--name', 'oncrun', '--network', 'none', 'localhost/busybox', 'sleep', '1000']);
+    }
+    // An unknown runtime changes nothing.
+    const unknown = s.run(['system', 'migrate', '--new-runtime', 'no-such-runtime']);
+    assert.equal(unknown.code, 125);
+    assert.match(unknown.stderr, /no-such-runtime/);
+    assert.notEqual(s.ok(['inspect', '--format', '{{.OCIRuntime}}', 'oncrun']).trim(), 'no-such-runtime');
+    // migrate stops running containers and moves every container to runc.
+    s.ok(['run', '-d', '--name', 'running', '--network', 'none', '--stop-timeout', '1', 'localhost/busybox', 'sleep', '1000']);
+    const out = s.ok(['system', 'migrate', '--new-runtime', 'runc']);
+    assert.match(out, /^stopped [0-9a-f]{64}\n$/);
+    assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', 'running']).trim(), 'exited');
+    for (const n of ['oncrun', 'ondefault', 'running']) assert.equal(s.ok(['inspect', '--format', '{{.OCIRuntime}}', n]).trim(), 'runc');
+    s.ok(['start', 'oncrun']);
+    assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', 'oncrun']).trim(), 'running');
+    // renumber: a lock file of a dead process goes, the command prints nothing.
+    const stale = path.join(s.runroot, 'locks', 'f'.repeat(64));
+    fs.mkdirSync(path.dirname(stale), { recursive: true });
+    fs.writeFileSync(stale, '999999999');
+    assert.equal(s.ok(['system', 'renumber']), '');
+    assert.equal(fs.existsSync(stale), false);
+    s.ok(['rm', '-a', '-f', '-t', '0']);
+  } finally {
+    await s.dispose();
+  }
+});

@@ -208,7 +208,34 @@ const resetCmd: CommandDef = {
   },
 };
 
-/** The `pier system` subcommands df, prune and reset. */
+// ---------------------------------------------------------------------------------------
+// migrate, renumber
+
+const migrateCmd: CommandDef = {
+  name: 'migrate',
+  summary: 'Migrate containers',
+  description: 'Migrate existing containers to a new pier version: running containers are stopped, and with --new-runtime all containers move to that OCI runtime',
+  usage: '[options]',
+  maxArgs: 0,
+  flags: [{ name: 'new-runtime', type: 'string', help: 'Specify a new runtime for all containers' }],
+  async run(ctx: Ctx, _args, opts) {
+    const stopped = await containerOps(ctx).migrate(opts.newRuntime || undefined);
+    for (const id of stopped) ctx.out(`stopped ${id}`);
+  },
+};
+
+const renumberCmd: CommandDef = {
+  name: 'renumber',
+  summary: 'Migrate lock numbers',
+  description: "Migrate lock numbers to handle a change in maximum number of locks.\n\n  pier's locks are files named by container and pod, so nothing is renumbered; locks left by dead processes are removed.",
+  usage: '',
+  maxArgs: 0,
+  async run(ctx: Ctx) {
+    containerOps(ctx).renumber();
+  },
+};
+
+/** The `pier system` subcommands df, prune, reset, migrate and renumber. */
 export function systemOpsCommands(): CommandDef[] {
-  return [dfCmd, pruneCmd, resetCmd];
+  return [dfCmd, migrateCmd, pruneCmd, renumberCmd, resetCmd];
 }

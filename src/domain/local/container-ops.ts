@@ -231,7 +231,7 @@ export class LocalContainerOps {
     try {
       r = await execInContainer({
         containerId: c.id, name: c.name, execDir, process: proc, terminal: false, stdin: null,
-        runtime: this.lifecycle.runtime(), stateRoot: this.lifecycle.stateRoot(), conmonPath: this.lifecycle.cfg.conmon,
+        runtime: this.lifecycle.runtime(c), stateRoot: this.lifecycle.stateRoot(c), conmonPath: this.lifecycle.cfg.conmon,
       });
     } catch (e) {
       throw new PierError(`executing ps(1) in the container: ${errorMessage(e)}`);
@@ -420,6 +420,50 @@ export class LocalContainerOps {
    * Removes everything (`system reset`): stops and removes all containers, removes all
    * images and volumes, then the store's graph root and run root.
    */
+  /**
+   * `system migrate`: stops every running container (their next start uses the current
+   * configuration), moves them all to `newRuntime` when given (checked first: an unknown
+   * runtime changes nothing), and drops lock files left by dead processes. Schema
+   * migrations of the store run when it is opened. Returns the ids of the stopped containers.
+   */
+  async migrate(newRuntime?: string): Promise<string[]> {
+    const lc = this.lifecycle;
+    if (newRuntime) {
+      const { findRuntime } = require('../../engine/runtime') as typeof import('../../engine/runtime');
+      findRuntime({ name: newRuntime, runtimes: lc.cfg.engine.engine?.runtimes, cacheDir: this.store.runRoot });
+    }
+    const stopped: string[] = [];
+    for (const c of lc.containers.list()) {
+      const cur = lc.sync(c);
+      if (cur.state.status === 'running' || cur.state.status === 'paused') {
+        await lc.stop(c.id, cur.config.stopTimeout);
+        stopped.push(c.id);
+      }
+      if (newRuntime && c.config.runtime !== newRuntime) lc.containers.updateConfig(c.id, (cfg) => ({ ...cfg, runtime: newRuntime }));
+    }
+    this.renumber();
+    return stopped;
+  }
+
+  /**
+   * `system renumber`: podman re-allocates its numbered shared-memory locks; pier's locks are
+   * files named by container or pod id, so there is nothing to number: lock files whose
+   * owner died (or that name no container or pod) are removed.
+   */
+  renumber(): void {
+    const dir = path.join(this.store.runRoot, 'locks');
+    let names: string[];
+    try { names = fs.readdirSync(dir); } catch { return; }
+    for (const n of names) {
+      const file = path.join(dir, n);
+      let pid = 0;
+      try { pid = parseInt(fs.readFileSync(file, 'utf8'), 10); } catch { continue; }
+      let alive = false;
+      if (pid > 0) { try { process.kill(pid, 0); alive = true; } catch (e) { alive = (e as NodeJS.ErrnoException).code === 'EPERM'; } }
+      if (!alive) fs.rmSync(file, { force: true });
+    }
+  }
+
   async reset(): Promise<void> {
     const lc = this.lifecycle;
     for (const c of lc.containers.list()) {

@@ -211,7 +211,8 @@ export class LocalContainerEngine implements ContainerEngine {
       logDriver: logDriver === 'json-file' ? 'k8s-file' : logDriver,
       logPath: logOpts.path ?? path.join(dirs.userdata, 'ctr.log'),
       logSizeMax: logOpts['max-size'] ? parseSize(logOpts['max-size']) : undefined,
-      runtime: this.cfg.runtime ?? '',
+      // Pinned at create (podman's OCIRuntime): --runtime as given, else the default resolved now.
+      runtime: this.cfg.runtime || this.lifecycle.runtime().name,
       topLayer: img?.topLayer ?? null,
       imageConfig: ic,
       labels: { ...(ic.Labels ?? {}), ...(o.labels ?? {}) },
@@ -642,7 +643,7 @@ export class LocalContainerEngine implements ContainerEngine {
       HostsPath: path.join(d.run, 'hosts'),
       StaticDir: d.userdata,
       OCIConfigPath: path.join(d.userdata, 'config.json'),
-      OCIRuntime: (() => { try { return this.lifecycle.runtime().name; } catch { return ''; } })(),
+      OCIRuntime: (() => { try { return this.lifecycle.runtime(c).name; } catch { return ''; } })(),
       ConmonPidFile: path.join(d.run, 'conmon.pid'),
       PidFile: path.join(d.run, 'pidfile'),
       Name: c.name,
@@ -866,7 +867,7 @@ export class LocalContainerEngine implements ContainerEngine {
       const r = await execInContainer({
         containerId: c.id, name: c.name, execDir, process: p, terminal: !!o.tty,
         stdin: o.interactive ? streams.stdin ?? null : null, stdout: streams.stdout, stderr: o.tty ? streams.stdout : streams.stderr,
-        detachKeys: o.detachKeys, runtime: this.lifecycle.runtime(), stateRoot: this.lifecycle.stateRoot(), conmonPath: this.cfg.conmon,
+        detachKeys: o.detachKeys, runtime: this.lifecycle.runtime(c), stateRoot: this.lifecycle.stateRoot(c), conmonPath: this.cfg.conmon,
         onAttach: (a) => { session = a; if (ttyIn) onResize(); hooks.onAttach?.(a); },
       });
       return r.exitCode;
