@@ -21,6 +21,10 @@
 #include <sys/wait.h>
 #include <spawn.h>
 #include <signal.h>
+#include <sched.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <net/if.h>
 
 #define MAX_ARGS 6
 
@@ -499,6 +503,52 @@ static napi_value js_waitpid_nohang(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+struct netns_job { const char *file; int err; const char *what; };
+
+/* Runs on its own thread: a new network namespace for this thread only, kept alive by a
+ * bind mount of it on job->file, with its loopback up. The thread then ends. */
+static void *netns_thread(void *arg) {
+  struct netns_job *j = arg;
+  if (unshare(CLONE_NEWNET) != 0) { j->err = errno; j->what = "unshare"; return NULL; }
+  if (mount("/proc/thread-self/ns/net", j->file, NULL, MS_BIND, NULL) != 0) { j->err = errno; j->what = "mount"; return NULL; }
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) { j->err = errno; j->what = "socket"; return NULL; }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) { j->err = errno; j->what = "SIOCGIFFLAGS"; }
+  else {
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) { j->err = errno; j->what = "SIOCSIFFLAGS"; }
+  }
+  close(s);
+  return NULL;
+}
+
+/* createNetns(file): a persistent network namespace bind-mounted on the existing file `file`,
+ * loopback up; what `unshare --net=FILE true` plus `ip link set lo up` do, without two
+ * processes. The calling thread's own namespace never changes. */
+static napi_value js_create_netns(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  char *file = get_string(env, argv[0], "file");
+  if (!file) return NULL;
+  struct netns_job j = { file, 0, NULL };
+  pthread_t t;
+  int rc = pthread_create(&t, NULL, netns_thread, &j);
+  napi_value ret;
+  if (rc != 0) ret = throw_errno(env, rc, "pthread_create", file);
+  else {
+    pthread_join(t, NULL);
+    if (j.err) {
+      if (strcmp(j.what, "unshare") != 0 && strcmp(j.what, "mount") != 0) umount2(file, MNT_DETACH);
+      ret = throw_errno(env, j.err, j.what, file);
+    } else ret = undefined(env);
+  }
+  free(file);
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -513,6 +563,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
     {"spawnDetached", NULL, js_spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL},
     {"waitpidNohang", NULL, js_waitpid_nohang, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

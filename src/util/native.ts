@@ -45,6 +45,8 @@ export interface NativeAddon {
   spawnDetached(file: string, argv: string[], envp: string[], fds: number[]): number;
   /** waitpid(pid, WNOHANG): null while it runs, else the exit code (128+signal when killed). */
   waitpidNohang(pid: number): number | null;
+  /** A new network namespace (loopback up) bind-mounted on the existing file `file`. */
+  createNetns(file: string): void;
   readonly constants: NativeConstants;
 }
 
