@@ -8,7 +8,8 @@
 // container with the exact options used, so teardown undoes exactly what setup did.
 // Networks are named after their bridge when handed to netavark so every pier store on
 // the host shares one aardvark-dns config per bridge (aardvark binds <gateway>:53).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { spawnCollect } from '../util/spawn';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
@@ -137,23 +138,16 @@ function runNetavark(runDir: string, command: 'setup' | 'teardown', netns: strin
   if (aardvark) args.push('--aardvark-binary', aardvark);
   args.push(command, netns);
   fs.mkdirSync(runDir, { recursive: true });
-  return new Promise((resolve, reject) => {
-    const child = spawn(netavark, args, { env: netavarkEnv(runDir), stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('error', (e) => reject(new PierError(`netavark: ${e.message}`)));
-    child.on('close', (code) => {
+  return spawnCollect(netavark, args, { env: netavarkEnv(runDir), input: JSON.stringify(options) }).then(
+    ({ code, stdout: out, stderr: err }) => {
       let parsed: any;
       try { parsed = out.trim() ? JSON.parse(out) : {}; } catch { parsed = undefined; }
-      if (code === 0 && parsed !== undefined) { resolve(parsed); return; }
+      if (code === 0 && parsed !== undefined) return parsed;
       const msg = parsed?.error ?? (err.trim() || out.trim() || `exit status ${code}`);
-      reject(new PierError(`netavark (exit code ${code}): ${msg}`));
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(JSON.stringify(options));
-  });
+      throw new PierError(`netavark (exit code ${code}): ${msg}`);
+    },
+    (e: Error) => { throw new PierError(`netavark: ${e.message}`); },
+  );
 }
 
 /** netavark's name for a network: its bridge for bridge networks (host-unique), else its name. */
