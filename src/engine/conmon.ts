@@ -271,13 +271,9 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
  * Null when the addon is unavailable or the spawn fails (the libuv path then reports it).
  */
 function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean): SpawnedConmon | null {
-  let addon: import('../util/native').NativeAddon;
-  try {
-    addon = (require('../util/native') as typeof import('../util/native')).native();
-  } catch {
-    return null;
-  }
-  if (typeof addon.spawnDetached !== 'function') return null;
+  const { spawnAddon, childExit } = require('../util/spawn') as typeof import('../util/spawn');
+  const addon = spawnAddon();
+  if (!addon) return null;
   const net = require('node:net') as typeof import('node:net');
   // [parent end, child end] per pipe: stderr and sync (and attach) are read by us, start written.
   const made: Array<[number, number]> = [];
@@ -306,23 +302,12 @@ function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEn
   start.on('error', () => undefined);
   const attachPipe = withAttachPipe ? new MessageReader(new net.Socket({ fd: attachFd, readable: true, writable: false }), 'attach') : undefined;
   // conmon's first process exits once the monitor has forked away: reap it (no libuv SIGCHLD watch here).
-  let poll: NodeJS.Timeout | undefined;
-  const firstExit = new Promise<number | null>((resolve) => {
-    const check = () => {
-      let code: number | null;
-      try { code = addon.waitpidNohang(pid); } catch { code = -1; }
-      if (code === null) return false;
-      if (poll) clearInterval(poll);
-      poll = undefined;
-      resolve(code < 0 ? null : code);
-      return true;
-    };
-    if (!check()) poll = setInterval(check, 2);
-  });
+  const first = childExit(addon, pid);
+  const firstExit = first.exited;
   const release = () => {
     for (const st of [stderr, start, sync.stream, attachPipe?.stream]) st?.destroy();
     // Reaped later in the background if it is still running (it exits right after forking).
-    if (poll) poll.unref();
+    first.unref();
   };
   return { pid, sync, start, attachPipe, stderr: () => errText.trim(), firstExit, release };
 }

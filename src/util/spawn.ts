@@ -6,12 +6,43 @@ import * as fs from 'node:fs';
 
 export interface SpawnResult { code: number; stdout: string; stderr: string }
 
+/** The native addon when it can posix_spawn, else null (not built). */
+export function spawnAddon(): import('./native').NativeAddon | null {
+  try {
+    const n = (require('./native') as typeof import('./native')).native();
+    return typeof n.spawnDetached === 'function' ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The exit of `pid`, a child made by the addon's spawnDetached (libuv does not watch it):
+ * waitpid polled every 2 ms; `unref()` lets this process exit while it is still pending.
+ * Resolves with the exit code (128+signal), or null when it cannot be waited for.
+ */
+export function childExit(addon: import('./native').NativeAddon, pid: number): { exited: Promise<number | null>; unref(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    const check = (): boolean => {
+      let code: number | null;
+      try { code = addon.waitpidNohang(pid); } catch { code = -1; }
+      if (code === null) return false;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      resolve(code < 0 ? null : code);
+      return true;
+    };
+    if (!check()) timer = setInterval(check, 2);
+  });
+  return { exited, unref: () => { timer?.unref(); } };
+}
+
 /** Runs `file args` with `input` on stdin; resolves with its exit code (128+signal) and output. */
 export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<SpawnResult> {
   const env = opts.env ?? process.env;
-  let addon: import('./native').NativeAddon | undefined;
-  try { addon = (require('./native') as typeof import('./native')).native(); } catch { /* not built */ }
-  if (!addon || typeof addon.spawnDetached !== 'function') return viaChildProcess(file, args, env, opts.input);
+  const addon = spawnAddon();
+  if (!addon) return viaChildProcess(file, args, env, opts.input);
   const net = require('node:net') as typeof import('node:net');
   const pipes: Array<[number, number]> = [];
   let pid: number;
@@ -37,19 +68,8 @@ export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.
     s.on('error', () => resolve(text));
     s.on('close', () => resolve(text));
   });
-  const exited = new Promise<number>((resolve) => {
-    const check = () => {
-      let code: number | null;
-      try { code = addon!.waitpidNohang(pid); } catch { code = 255; }
-      if (code === null) return false;
-      clearInterval(timer);
-      resolve(code);
-      return true;
-    };
-    const timer = setInterval(check, 2);
-    check();
-  });
-  return Promise.all([exited, read(pipes[1][0]), read(pipes[2][0])]).then(([code, stdout, stderr]) => ({ code, stdout, stderr }));
+  const { exited } = childExit(addon, pid);
+  return Promise.all([exited, read(pipes[1][0]), read(pipes[2][0])]).then(([code, stdout, stderr]) => ({ code: code ?? 255, stdout, stderr }));
 }
 
 function viaChildProcess(file: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<SpawnResult> {
