@@ -54,6 +54,19 @@ export class Lifecycle {
 
   private readonly _runtimes = new Map<string, OciRuntime>();
 
+  /**
+   * `runtime delete --force`, skipped when runc or crun has no state for the container
+   * (`<state root>/<id>`: never created, or already deleted at cleanup) and done without a
+   * runc process when conmon recorded the exit (deleteStoppedRuncState).
+   */
+  private async deleteRuntimeState(c: ContainerRecord): Promise<void> {
+    const rt = this.runtime(c);
+    const root = this.stateRoot(c);
+    if ((rt.name === 'runc' || rt.name === 'crun') && !fs.existsSync(path.join(root, c.id))) return;
+    if (readExitCode(this.exitDir, c.id) !== null && deleteStoppedRuncState(rt, c.id, root)) return;
+    await runtimeDelete(rt, c.id, { root, force: true }).catch(() => undefined);
+  }
+
   /** Where the container's runtime keeps its state (`<runroot>/<runtime name>`). */
   stateRoot(c?: ContainerRecord): string {
     return runtimeStateRoot(this.store.runRoot, this.runtime(c));
@@ -150,7 +163,7 @@ export class Lifecycle {
       if (c.state.status === 'removing') throw new ConflictError(`container ${c.id} is being removed`);
       // A previous run may have left runtime state behind (e.g. a killed conmon).
       if (c.state.startedAt || c.state.conmonPid) {
-        await runtimeDelete(this.runtime(c), c.id, { root: this.stateRoot(c), force: true }).catch(() => undefined);
+        await this.deleteRuntimeState(c);
         await this.teardownNetwork(c.id);
       }
       const d = containerDirs(this.store, c.id);
@@ -450,7 +463,7 @@ export class Lifecycle {
     await this.withLock(c.id, async () => {
       const cur = this.containers.find(c.id);
       if (!cur) return;
-      await runtimeDelete(this.runtime(c), c.id, { root: this.stateRoot(c), force: true }).catch(() => undefined);
+      await this.deleteRuntimeState(cur);
       await unmountContainerVolumes(this.store, c.id, cur.config.mounts as VolumeMountRef[]).catch(() => undefined);
       await this.teardownNetwork(c.id);
       this.removeNow(cur);
