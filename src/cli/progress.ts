@@ -76,6 +76,17 @@ class TerminalProgress implements ProgressSink {
 
 /** The progress sink for stderr. */
 export function stderrProgress(): ProgressSink {
-  if (process.stderr.isTTY) return new TerminalProgress(process.stderr);
-  return { line: (s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); } };
+  // process.stderr (and the tty module behind isTTY) costs ~5-10 ms to set up: a run that
+  // pulls nothing never touches it, so the sink is made on its first use.
+  let sink: ProgressSink | undefined;
+  const get = (): ProgressSink => (sink ??= process.stderr.isTTY
+    ? new TerminalProgress(process.stderr)
+    : { line: (s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); } });
+  // bytes/blobDone exist only on a terminal's sink (a pull counts bytes only for a bar):
+  // getters, asked when a pull starts, keep that without making the sink up front.
+  return {
+    line: (s) => get().line(s),
+    get bytes() { const s = get(); return s.bytes?.bind(s); },
+    get blobDone() { const s = get(); return s.blobDone?.bind(s); },
+  };
 }

@@ -24,7 +24,10 @@ const HEX_RE = /^[a-f0-9]{3,64}$/;
  * names after localhost/ (podman's order); a last resort matches any name whose repository
  * ends with the given path.
  */
-export function lookupImage(store: Store, input: string, search: string[] = []): ImageRecord | undefined {
+/** Unqualified-search registries, or a function giving them (read only for a short name). */
+export type SearchRegistries = string[] | (() => string[]);
+
+export function lookupImage(store: Store, input: string, search: SearchRegistries = []): ImageRecord | undefined {
   const s = input.startsWith('sha256:') ? input.slice(7) : input;
   if (HEX_RE.test(s)) {
     const exact = store.images.get(s);
@@ -56,7 +59,7 @@ export function lookupImage(store: Store, input: string, search: string[] = []):
   if (direct) return direct;
   if (ref.explicitRegistry === false) {
     const repo = ref.repository.startsWith('library/') && !input.includes('library/') ? ref.repository.slice(8) : ref.repository;
-    for (const reg of ['localhost', ...search]) {
+    for (const reg of ['localhost', ...(typeof search === 'function' ? search() : search)]) {
       const hit = store.images.byName(`${reg}/${repo}:${tag}`) ?? store.images.byName(`${reg}/${ref.repository}:${tag}`);
       if (hit) return hit;
     }
@@ -67,7 +70,7 @@ export function lookupImage(store: Store, input: string, search: string[] = []):
   return undefined;
 }
 
-export function mustLookup(store: Store, input: string, search: string[] = []): ImageRecord {
+export function mustLookup(store: Store, input: string, search: SearchRegistries = []): ImageRecord {
   const img = lookupImage(store, input, search);
   if (!img) throw new NotFoundError(`${input}: image not known`);
   return img;

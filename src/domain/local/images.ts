@@ -49,7 +49,7 @@ export class LocalImageEngine implements ImageEngine {
   }
 
   lookup(nameOrId: string): ImageRecord {
-    return mustLookup(this.store, nameOrId, this.searchRegistries());
+    return mustLookup(this.store, nameOrId, () => this.searchRegistries());
   }
 
   /** Images whose top layer is an ancestor of another image's layers: podman's "intermediate". */
@@ -111,7 +111,7 @@ export class LocalImageEngine implements ImageEngine {
     const intermediate = (s: ImageSummary) => s.RepoTags.length === 0 && children.has(s.Id);
     if (!opts.all) rows = rows.filter((r) => !intermediate(r));
     if (opts.filters?.length) {
-      const lookup = (n: string) => { const i = lookupImage(this.store, n, this.searchRegistries()); return i ? this.summary(i, parentOf, children) : undefined; };
+      const lookup = (n: string) => { const i = lookupImage(this.store, n, () => this.searchRegistries()); return i ? this.summary(i, parentOf, children) : undefined; };
       rows = rows.filter(compileImageFilters(opts.filters, lookup, intermediate));
     }
     return rows;
@@ -161,7 +161,7 @@ export class LocalImageEngine implements ImageEngine {
   }
 
   async exists(nameOrId: string): Promise<boolean> {
-    return !!lookupImage(this.store, nameOrId, this.searchRegistries());
+    return !!lookupImage(this.store, nameOrId, () => this.searchRegistries());
   }
 
   async tag(nameOrId: string, newNames: string[]): Promise<void> {
@@ -175,7 +175,7 @@ export class LocalImageEngine implements ImageEngine {
     if (names.length === 0) { this.store.images.removeAllNames(img.id); return; }
     for (const n of names) {
       const full = normalizeLocalName(n);
-      const target = lookupImage(this.store, n, this.searchRegistries());
+      const target = lookupImage(this.store, n, () => this.searchRegistries());
       const name = target?.id === img.id ? img.names.find((x) => x === full) ?? img.names.find((x) => x.endsWith('/' + n) || x.endsWith('/' + n + ':latest')) : undefined;
       if (!name || !this.store.images.removeName(img.id, name)) throw new NotFoundError(`${n}: tag not known`);
     }
@@ -193,7 +193,7 @@ export class LocalImageEngine implements ImageEngine {
       for (const img of this.store.images.list()) targets.push({ input: img.id, img });
     } else {
       for (const input of namesOrIds) {
-        const img = lookupImage(this.store, input, this.searchRegistries());
+        const img = lookupImage(this.store, input, () => this.searchRegistries());
         if (!img) {
           if (opts.ignore) continue;
           report.errors.push(`${input}: image not known`);
@@ -211,7 +211,7 @@ export class LocalImageEngine implements ImageEngine {
       // Removing by a name of an image with several names only untags it (podman/docker).
       const byName = !opts.all && !img.id.startsWith(input.replace(/^sha256:/, ''));
       if (byName && current.names.length > 1 && !opts.force) {
-        const full = current.names.find((n) => lookupImage(this.store, input, this.searchRegistries())?.id === img.id && (n === input || n.endsWith('/' + input) || n.endsWith('/' + input + ':latest') || n === normalizeLocalName(input)));
+        const full = current.names.find((n) => lookupImage(this.store, input, () => this.searchRegistries())?.id === img.id && (n === input || n.endsWith('/' + input) || n.endsWith('/' + input + ':latest') || n === normalizeLocalName(input)));
         if (full) {
           this.store.images.removeName(img.id, full);
           report.untagged.push(full);
@@ -315,7 +315,7 @@ export class LocalImageEngine implements ImageEngine {
     // Without --multi-image-archive, podman treats later arguments as extra tags of the first image.
     const imgs = namesOrIds.map((n, i) => ({
       input: n,
-      img: (i === 0 || opts.multiImageArchive ? this.lookup(n) : lookupImage(this.store, n, this.searchRegistries())) as ImageRecord,
+      img: (i === 0 || opts.multiImageArchive ? this.lookup(n) : lookupImage(this.store, n, () => this.searchRegistries())) as ImageRecord,
     }));
     return saveImages(this.store, imgs, opts);
   }
