@@ -271,9 +271,9 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
  * Null when the addon is unavailable or the spawn fails (the libuv path then reports it).
  */
 function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean): SpawnedConmon | null {
-  const { spawnAddon, childExit } = require('../util/spawn') as typeof import('../util/spawn');
-  const addon = spawnAddon();
+  const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('spawnDetached');
   if (!addon) return null;
+  const { childExit, envList } = require('../util/spawn') as typeof import('../util/spawn');
   const net = require('node:net') as typeof import('node:net');
   // [parent end, child end] per pipe: stderr and sync (and attach) are read by us, start written.
   const made: Array<[number, number]> = [];
@@ -284,8 +284,7 @@ function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEn
       const [r, w] = addon.pipe();
       made.push(i === 2 ? [w, r] : [r, w]);
     }
-    const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
-    pid = addon.spawnDetached(conmon, [conmon, ...args], envp, [-1, -1, ...made.map(([, child]) => child)]);
+    pid = addon.spawnDetached(conmon, [conmon, ...args], envList(env), [-1, -1, ...made.map(([, child]) => child)]);
   } catch (e) {
     log.debug(`posix_spawn of conmon failed, using child_process: ${(e as Error).message}`);
     closeAll();

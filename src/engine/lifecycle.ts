@@ -61,8 +61,9 @@ export class Lifecycle {
    */
   private async deleteRuntimeState(c: ContainerRecord): Promise<void> {
     const rt = this.runtime(c);
-    const root = this.stateRoot(c);
+    const root = runtimeStateRoot(this.store.runRoot, rt);
     if ((rt.name === 'runc' || rt.name === 'crun') && !fs.existsSync(path.join(root, c.id))) return;
+    // The exit code is recorded, so the process is gone: runc's state can go without a runc process.
     if (readExitCode(this.exitDir, c.id) !== null && deleteStoppedRuncState(rt, c.id, root)) return;
     await runtimeDelete(rt, c.id, { root, force: true }).catch(() => undefined);
   }
@@ -84,8 +85,13 @@ export class Lifecycle {
     });
   }
 
+  /** Where the per-container lock files live. */
+  get lockDir(): string {
+    return path.join(this.store.runRoot, 'locks');
+  }
+
   lockFile(id: string): string {
-    return path.join(this.store.runRoot, 'locks', id);
+    return path.join(this.lockDir, id);
   }
 
   async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -209,7 +215,7 @@ export class Lifecycle {
         }
         return started;
       } catch (e) {
-        await runtimeDelete(this.runtime(c), c.id, { root: this.stateRoot(c), force: true }).catch(() => undefined);
+        await this.deleteRuntimeState(c);
         this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));
         await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
         await this.teardownNetwork(c.id);
@@ -406,11 +412,7 @@ export class Lifecycle {
         if (st && st.status === 'running') return { removed: false, restarted: false };
       }
       trace('cleanup: runtime delete');
-      if (fs.existsSync(path.join(this.stateRoot(c), c.id))) {
-        // The exit code is recorded, so the process is gone: runc's state can go without a runc process.
-        const quick = readExitCode(this.exitDir, c.id) !== null && deleteStoppedRuncState(this.runtime(c), c.id, this.stateRoot(c));
-        if (!quick) await runtimeDelete(this.runtime(c), c.id, { root: this.stateRoot(c), force: true }).catch(() => undefined);
-      }
+      await this.deleteRuntimeState(c);
       trace('cleanup: unmount');
       // A `pier mount` by the user keeps the rootfs mounted after the container exits.
       if (userMountCount(this.store, c.id) === 0) unmountRootfs(this.store, c.id);

@@ -1,11 +1,11 @@
 // A container's root file system: a writable layer over its image's layers (overlay), or a
 // private copy of the image's tree (vfs). Mounted at start, unmounted at cleanup.
-import { rmTree } from '../util/rmtree';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Store } from '../storage/store';
 import { native } from '../util/native';
+import { rmTree } from '../util/rmtree';
 import { PierError } from '../util/errors';
 
 export interface ContainerDirs {

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
+import { nativeWith } from '../util/native';
 
 /** Mount points of the calling process (decoded paths). */
 function mountPoints(): Set<string> {
@@ -29,16 +30,6 @@ export function netnsPath(runRoot: string, id: string): string {
   return path.join(runRoot, 'netns', `pier-${id}`);
 }
 
-/** pier's native addon when built with createNetns; else null (util-linux tools are used). */
-function nativeAddon(): import('../util/native').NativeAddon | null {
-  try {
-    const n = (require('../util/native') as typeof import('../util/native')).native();
-    return typeof n.createNetns === 'function' ? n : null;
-  } catch {
-    return null;
-  }
-}
-
 function run(cmd: string, args: string[]): void {
   try {
     execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -58,7 +49,7 @@ export function createNetns(runRoot: string, id: string): string {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
   fs.closeSync(fs.openSync(file, 'a', 0o644));
   try {
-    const addon = nativeAddon();
+    const addon = nativeWith('createNetns');
     if (addon) {
       // One thread of ours makes the namespace (no unshare/nsenter/ip processes: ~30 ms).
       try {
@@ -80,7 +71,7 @@ export function createNetns(runRoot: string, id: string): string {
 /** Unmount and delete a namespace file made by createNetns; missing files are fine. */
 export function removeNetns(file: string): void {
   if (isNetns(file)) {
-    const addon = nativeAddon();
+    const addon = nativeWith('umount2');
     try {
       if (addon) addon.umount2(file, addon.constants.MNT_DETACH);
       else execFileSync('umount', ['-l', file], { stdio: 'ignore' });

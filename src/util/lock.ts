@@ -30,6 +30,29 @@ function heldHere(file: string): boolean {
   return !!h && !h.released;
 }
 
+/** The pid in a lock file: 0 while its owner has not written it yet, null when there is no file. */
+function lockOwner(file: string): number | null {
+  try { return parseInt(fs.readFileSync(file, 'utf8'), 10) || 0; } catch { return null; }
+}
+
+/** Removes a lock whose owner died: renamed first (atomic), so of several removers only one wins. */
+function breakStaleLock(file: string): void {
+  const stale = `${file}.stale-${process.pid}`;
+  try { fs.renameSync(file, stale); fs.rmSync(stale, { force: true }); } catch { /* someone else did */ }
+}
+
+/** Removes the lock files in `dir` whose owner died (`system renumber`, `system migrate`). */
+export function removeStaleLocks(dir: string): void {
+  let names: string[];
+  try { names = fs.readdirSync(dir); } catch { return; }
+  for (const n of names) {
+    if (n.includes('.stale-')) continue;
+    const file = path.join(dir, n);
+    const owner = lockOwner(file);
+    if (owner && !alive(owner)) breakStaleLock(file);
+  }
+}
+
 /** Takes the lock file itself (other processes). */
 async function acquireFile(file: string, timeoutMs: number): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -43,12 +66,11 @@ async function acquireFile(file: string, timeoutMs: number): Promise<void> {
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw e;
     }
-    let owner = 0;
-    try { owner = parseInt(fs.readFileSync(file, 'utf8'), 10); } catch { continue; }
+    const owner = lockOwner(file);
+    if (owner === null) continue;
     if (owner && !alive(owner)) {
-      // Take over a dead owner's lock: rename is atomic, so only one process wins.
-      const stale = `${file}.stale-${process.pid}`;
-      try { fs.renameSync(file, stale); fs.rmSync(stale, { force: true }); } catch { /* someone else did */ }
+      // Take over a dead owner's lock.
+      breakStaleLock(file);
       continue;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${file}`);

@@ -87,6 +87,19 @@ export function native(): NativeAddon {
   throw new Error(`native addon not built: run scripts/setup.sh (looked for ${tried.join(', ')})`);
 }
 
+/**
+ * The addon when it loads and has `fn` (an addon built before `fn` was added lacks it);
+ * null otherwise, for callers that then fall back to other tools.
+ */
+export function nativeWith(fn: keyof NativeAddon): NativeAddon | null {
+  try {
+    const n = native();
+    return typeof n[fn] === 'function' ? n : null;
+  } catch {
+    return null;
+  }
+}
+
 /** True when the addon can be loaded. */
 export function nativeAvailable(): boolean {
   try {

@@ -3,17 +3,13 @@
 // an ~80 MB Node process costs ~8 ms per spawn here). Falls back to child_process when the
 // addon is not built.
 import * as fs from 'node:fs';
+import { nativeWith, type NativeAddon } from './native';
 
 export interface SpawnResult { code: number; stdout: string; stderr: string }
 
-/** The native addon when it can posix_spawn, else null (not built). */
-export function spawnAddon(): import('./native').NativeAddon | null {
-  try {
-    const n = (require('./native') as typeof import('./native')).native();
-    return typeof n.spawnDetached === 'function' ? n : null;
-  } catch {
-    return null;
-  }
+/** An environment as posix_spawn's `KEY=value` list (unset values left out). */
+export function envList(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
 }
 
 /**
@@ -21,7 +17,7 @@ export function spawnAddon(): import('./native').NativeAddon | null {
  * waitpid polled every 2 ms; `unref()` lets this process exit while it is still pending.
  * Resolves with the exit code (128+signal), or null when it cannot be waited for.
  */
-export function childExit(addon: import('./native').NativeAddon, pid: number): { exited: Promise<number | null>; unref(): void } {
+export function childExit(addon: NativeAddon, pid: number): { exited: Promise<number | null>; unref(): void } {
   let timer: NodeJS.Timeout | undefined;
   const exited = new Promise<number | null>((resolve) => {
     const check = (): boolean => {
@@ -41,16 +37,15 @@ export function childExit(addon: import('./native').NativeAddon, pid: number): {
 /** Runs `file args` with `input` on stdin; resolves with its exit code (128+signal) and output. */
 export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<SpawnResult> {
   const env = opts.env ?? process.env;
-  const addon = spawnAddon();
+  const addon = nativeWith('spawnDetached');
   if (!addon) return viaChildProcess(file, args, env, opts.input);
   const net = require('node:net') as typeof import('node:net');
   const pipes: Array<[number, number]> = [];
   let pid: number;
   try {
     for (let i = 0; i < 3; i++) pipes.push(addon.pipe());
-    const envp = Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     // The child gets stdin's read end and stdout's and stderr's write ends.
-    pid = addon.spawnDetached(file, [file, ...args], envp, [pipes[0][0], pipes[1][1], pipes[2][1]]);
+    pid = addon.spawnDetached(file, [file, ...args], envList(env), [pipes[0][0], pipes[1][1], pipes[2][1]]);
   } catch (e) {
     for (const [r, w] of pipes) for (const fd of [r, w]) { try { fs.closeSync(fd); } catch { /* closed */ } }
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EACCES') return Promise.reject(e);

@@ -4,6 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+/** Blocks this thread for `ms` (the helpers here are synchronous, like spawnSync). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export const REPO = path.resolve(__dirname, '..', '..');
 export const PIER = path.join(REPO, 'dist', 'pier.js');
 /** PIER_TEST_REMOTE=1: every TestStore command goes through a `pier system service` (remote mode). */
@@ -69,7 +74,7 @@ export class TestStore {
       if (child.exitCode !== null || Date.now() > deadline) {
         throw new Error(`pier system service did not start: ${fs.readFileSync(path.join(this.dir, 'service.log'), 'utf8')}`);
       }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      sleepSync(20);
     }
     this.svc = { socket, child };
     return socket;
@@ -82,7 +87,7 @@ export class TestStore {
     c.kill('SIGTERM');
     for (let i = 0; i < 250; i++) {
       try { process.kill(c.pid, 0); } catch { break; }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      sleepSync(20);
     }
     try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
   }
@@ -131,7 +136,7 @@ export class TestStore {
         return;
       } catch (e) {
         if (i >= 20 || !['ENOTEMPTY', 'EBUSY'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+        sleepSync(100);
       }
     }
   }
@@ -153,7 +158,7 @@ export class TestStore {
     const deadline = Date.now() + 10_000;
     let pids = this.storeProcesses();
     while (pids.length && Date.now() < deadline) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      sleepSync(50);
       pids = this.storeProcesses();
     }
     for (const pid of pids) {

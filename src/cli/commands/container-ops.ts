@@ -5,8 +5,6 @@ import { Ctx } from '../context';
 import type { LocalContainerEngine } from '../../domain/local/containers';
 import type { LocalContainerOps } from '../../domain/local/container-ops';
 import type { ContainerStats } from '../../engine/stats';
-const topModule = () => require('../../engine/top') as typeof import('../../engine/top');
-const goDuration = (ns: number) => (require('../../engine/stats') as typeof import('../../engine/stats')).goDuration(ns);
 import type { UpdateOptions } from '../../engine/update';
 import { formatList, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
@@ -15,6 +13,10 @@ import { tabwriter } from '../format/tabwriter';
 import { asStruct } from '../format/govalue';
 import { parseRAM } from './container-flags';
 import { NotFoundError, UsageError } from '../../util/errors';
+
+// Engine modules loaded only by the commands that need them (not at every start).
+const topModule = () => require('../../engine/top') as typeof import('../../engine/top');
+const goDuration = (ns: number) => (require('../../engine/stats') as typeof import('../../engine/stats')).goDuration(ns);
 
 /** The container operations of the context's (local) engine. */
 export function containerOps(ctx: Ctx): LocalContainerOps {

@@ -7,12 +7,11 @@ import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { asStruct } from '../format/govalue';
 import type { NetworkInUseError as NetworkInUseErrorType } from '../../network/store';
+import type { NetworkEngine, NetworkDef, ContainerNetworkSettings } from '../../domain/networks';
 
-/** The default network's name (network/store.ts's DEFAULT_NETWORK, without loading that module). */
-export const DEFAULT_NETWORK = 'pier';
+/** A NetworkInUseError (network/store.ts is loaded only when a removal failed). */
 const isNetworkInUse = (e: unknown): e is NetworkInUseErrorType =>
   e instanceof (require('../../network/store') as typeof import('../../network/store')).NetworkInUseError;
-import type { NetworkEngine, NetworkDef, ContainerNetworkSettings } from '../../domain/networks';
 
 /** The networks of the context's engines (local, or a service in remote mode). */
 function networks(ctx: Ctx): NetworkEngine {

@@ -417,10 +417,6 @@ export class LocalContainerOps {
   }
 
   /**
-   * Removes everything (`system reset`): stops and removes all containers, removes all
-   * images and volumes, then the store's graph root and run root.
-   */
-  /**
    * `system migrate`: stops every running container (their next start uses the current
    * configuration), moves them all to `newRuntime` when given (checked first: an unknown
    * runtime changes nothing), and drops lock files left by dead processes. Schema
@@ -448,22 +444,17 @@ export class LocalContainerOps {
   /**
    * `system renumber`: podman re-allocates its numbered shared-memory locks; pier's locks are
    * files named by container or pod id, so there is nothing to number: lock files whose
-   * owner died (or that name no container or pod) are removed.
+   * owner died are removed.
    */
   renumber(): void {
-    const dir = path.join(this.store.runRoot, 'locks');
-    let names: string[];
-    try { names = fs.readdirSync(dir); } catch { return; }
-    for (const n of names) {
-      const file = path.join(dir, n);
-      let pid = 0;
-      try { pid = parseInt(fs.readFileSync(file, 'utf8'), 10); } catch { continue; }
-      let alive = false;
-      if (pid > 0) { try { process.kill(pid, 0); alive = true; } catch (e) { alive = (e as NodeJS.ErrnoException).code === 'EPERM'; } }
-      if (!alive) fs.rmSync(file, { force: true });
-    }
+    const { removeStaleLocks } = require('../../util/lock') as typeof import('../../util/lock');
+    removeStaleLocks(this.lifecycle.lockDir);
   }
 
+  /**
+   * Removes everything (`system reset`): stops and removes all containers, removes all
+   * images and volumes, then the store's graph root and run root.
+   */
   async reset(): Promise<void> {
     const lc = this.lifecycle;
     for (const c of lc.containers.list()) {
