@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <sys/ioctl.h>
 #include <net/if.h>
+#include <time.h>
 
 #define MAX_ARGS 6
 
@@ -503,6 +504,16 @@ static napi_value js_waitpid_nohang(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+/* realtimeNs(): clock_gettime(CLOCK_REALTIME) in ns since the epoch, as a BigInt. */
+static napi_value js_realtime_ns(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct timespec ts;
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0) return throw_errno(env, errno, "clock_gettime", NULL);
+  napi_value ret;
+  napi_create_bigint_uint64(env, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, &ret);
+  return ret;
+}
+
 struct netns_job { const char *file; int err; const char *what; };
 
 /* Runs on its own thread: a new network namespace for this thread only, kept alive by a
@@ -564,6 +575,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"spawnDetached", NULL, js_spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL},
     {"waitpidNohang", NULL, js_waitpid_nohang, NULL, NULL, NULL, napi_enumerable, NULL},
     {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"realtimeNs", NULL, js_realtime_ns, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

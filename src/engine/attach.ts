@@ -9,7 +9,7 @@
 // addon (seqpacketConnect) and reads it on libuv's thread pool; one read is one packet.
 // Without the addon, a tiny Perl bridge process (perl-base is Essential on Debian) relays
 // packets to its stdout as length-prefixed frames and its stdin to the socket.
-import { spawn, ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
@@ -189,6 +189,7 @@ class PerlTransport implements Transport {
   private bridge: ChildProcess;
   private errText = '';
   constructor(dir: string, name: string, wantStdin: boolean, perl: string) {
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     this.bridge = spawn(perl, ['-e', BRIDGE, dir, name, wantStdin ? '1' : '0'], { stdio: [wantStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     this.bridge.stderr!.on('data', (d: Buffer) => { this.errText += d.toString(); });
     this.bridge.stdin?.on('error', () => undefined);

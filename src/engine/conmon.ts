@@ -6,15 +6,15 @@
 // for exec the exit code) and the start pipe (fd 4, a byte written to let conmon go on;
 // exec with attach reads it a second time once the client is attached). Exec with attach
 // also passes an attach pipe (fd 5) on which conmon says the attach socket is ready.
-import { spawn, StdioOptions } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { PierError } from '../util/errors';
 import { log, trace } from '../util/log';
 import { OciRuntime, ociRuntimeError, runtimeStart, startCreatedRunc } from './runtime';
 import { attach, AttachSession } from './attach';
+import { rmFile } from '../util/rmtree';
 
 /** Podman's default conmon locations, tried before $PATH. */
 export const DEFAULT_CONMON_PATHS = [
@@ -244,6 +244,7 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
   }
   const stdio: StdioOptions = [...(passthrough ?? ['ignore', 'ignore', 'pipe']), 'pipe', 'pipe'];
   if (withAttachPipe) stdio.push('pipe');
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const child = spawn(conmon, args, { stdio, detached: true, env: conmonEnv(o.env, pipes) });
   let errText = '';
   child.stderr?.on('data', (d: Buffer) => { if (errText.length < 65536) errText += d.toString(); });
@@ -343,7 +344,7 @@ export async function createContainer(o: CreateContainerOptions): Promise<Create
   if (o.logPath) fs.mkdirSync(path.dirname(o.logPath), { recursive: true });
   const pidFile = o.pidFile ?? path.join(o.bundle, 'pidfile');
   const conmonPidFile = o.conmonPidFile ?? path.join(o.bundle, 'conmon.pid');
-  for (const f of [pidFile, conmonPidFile, path.join(o.exitDir, o.id)]) fs.rmSync(f, { force: true });
+  for (const f of [pidFile, conmonPidFile, path.join(o.exitDir, o.id)]) rmFile(f);
   const args = createContainerArgs({ ...o, pidFile, conmonPidFile });
   const passthrough = o.logDriver === 'passthrough' ? (o.passthroughStdio ?? ['inherit', 'inherit', 'inherit']) : undefined;
   log.debug(`conmon ${args.join(' ')}`);
@@ -515,7 +516,7 @@ export function execArgs(o: ExecOptions, sessionId: string, specFile: string): s
  */
 export async function execInContainer(o: ExecOptions): Promise<ExecResult> {
   const conmon = o.conmonPath ?? findConmon();
-  const sessionId = o.sessionId ?? randomBytes(32).toString('hex');
+  const sessionId = o.sessionId ?? (require('node:crypto') as typeof import('node:crypto')).randomBytes(32).toString('hex');
   fs.mkdirSync(path.join(o.execDir, 'exits'), { recursive: true });
   const specFile = path.join(o.execDir, 'exec-process.json');
   const proc = { ...o.process, terminal: !!o.terminal };

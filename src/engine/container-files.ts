@@ -7,9 +7,7 @@
 // maps to that mount's host source. Nothing is ever resolved against the host's own tree.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { Store } from '../storage/store';
 import { readdirSorted } from '../storage/diff';
 import { ImageRecord } from '../storage/images';
@@ -253,7 +251,7 @@ export async function maybeGunzip(input: Readable): Promise<Readable> {
     input.on('readable', onReadable); input.on('end', onEnd); input.on('error', onError);
   });
   if (!isGzip(head)) return input;
-  const gunzip = zlib.createGunzip();
+  const gunzip = (require('node:zlib') as typeof import('node:zlib')).createGunzip();
   input.on('error', (e) => gunzip.destroy(e));
   return input.pipe(gunzip);
 }
@@ -666,6 +664,7 @@ export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: 
     const out = opts.stdout ?? process.stdout;
     await withEndpoint(src, false, async (ep) => {
       const s = statSource(ep!);
+      const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
       await pipeline(sourceTar(ep!, s), out as NodeJS.WritableStream, { end: out !== process.stdout });
     });
     return;
@@ -695,6 +694,7 @@ export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: 
 /** `pier export`: the container's whole file system (merged view) as a tar stream into `out`. */
 export async function exportContainer(lc: Lifecycle, nameOrId: string, out: NodeJS.WritableStream, opts: { end?: boolean } = {}): Promise<void> {
   await withContainerRootfs(lc, nameOrId, async (_c, rootfs) => {
+    const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
     await pipeline(writeDirAsTar(rootfs, { xattrs: (abs) => archiveXattrs(abs) }), out, { end: opts.end ?? true });
   });
 }

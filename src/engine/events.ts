@@ -24,6 +24,7 @@ import * as path from 'node:path';
 import { goJSON } from '../cli/format/gojson';
 import { UsageError } from '../util/errors';
 import { log } from '../util/log';
+import { nowNanos } from '../util/clock';
 
 export type EventType = 'container' | 'image' | 'volume' | 'pod' | 'network' | 'system' | 'machine';
 
@@ -103,23 +104,6 @@ export function eventLogOptions(conf: Record<string, any> | undefined): EventLog
 
 // ---------------------------------------------------------------------------------------
 // Time
-
-let clockAnchor: { wallNs: bigint; hr: bigint } | undefined;
-
-/** Wall-clock time in nanoseconds: µs-precise, with sub-µs digits from the monotonic clock. */
-export function nowNanos(): bigint {
-  const hr = process.hrtime.bigint();
-  const wallMs = Date.now();
-  if (clockAnchor) {
-    const ns = clockAnchor.wallNs + (hr - clockAnchor.hr);
-    const drift = ns / 1_000_000n - BigInt(wallMs);
-    if (drift >= -2n && drift <= 2n) return ns;
-  }
-  const precise = performance.timeOrigin + performance.now();
-  const base = Math.abs(precise - wallMs) < 2 ? precise : wallMs;
-  clockAnchor = { wallNs: BigInt(Math.round(base * 1000)) * 1000n, hr };
-  return clockAnchor.wallNs;
-}
 
 function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');

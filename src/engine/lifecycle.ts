@@ -20,6 +20,7 @@ import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from '
 import { PierError, ConflictError } from '../util/errors';
 import { signalName } from '../util/signals';
 import { log, trace } from '../util/log';
+import { rmFile } from '../util/rmtree';
 
 const RUNNING: ContainerState['status'][] = ['running', 'paused', 'stopping'];
 
@@ -190,7 +191,7 @@ export class Lifecycle {
         const spec = this.specFor(c, rootfs, d.run, netns);
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
-        fs.rmSync(path.join(this.exitDir, c.id), { force: true });
+        rmFile(path.join(this.exitDir, c.id));
         trace('start: conmon');
         const created = await createContainer({
           id: c.id, name: c.name, bundle: d.userdata, exitDir: this.exitDir, persistDir: d.run, socketDir: d.run,
@@ -416,7 +417,9 @@ export class Lifecycle {
       trace('cleanup: unmount');
       // A `pier mount` by the user keeps the rootfs mounted after the container exits.
       if (userMountCount(this.store, c.id) === 0) unmountRootfs(this.store, c.id);
+      trace('cleanup: unmounted');
       await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
+      trace('cleanup: volumes');
       await this.teardownNetwork(c.id);
       trace('cleanup: done');
       this.event(synced, 'cleanup');
@@ -443,7 +446,7 @@ export class Lifecycle {
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'removing' }));
     trace('remove: storage');
     removeContainerStorage(this.store, c.id);
-    fs.rmSync(path.join(this.exitDir, c.id), { force: true });
+    rmFile(path.join(this.exitDir, c.id));
     trace('remove: record');
     this.containers.delete(c.id);
     this.event(c, 'remove');

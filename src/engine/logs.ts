@@ -4,7 +4,7 @@
 // by conmon, or output without a trailing newline); partial records are joined with the
 // next full record of the same stream. Reader (since/until/tail/follow) and writer helpers.
 import * as fs from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { nowNanos } from '../util/clock';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -111,7 +111,7 @@ export function formatTimestamp(ns: bigint, offsetMinutes?: number): string {
 
 /** Current time in ns since the epoch (microsecond resolution). */
 export function nowNs(): bigint {
-  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+  return nowNanos();
 }
 
 /** Formats a timestamp the way `podman logs -t` prints it (Go's RFC3339Nano: trailing zeros trimmed, Z for UTC). */

@@ -1,5 +1,4 @@
 // Random container names in the familiar adjective_noun style.
-import { randomInt } from 'node:crypto';
 
 const ADJECTIVES = [
   'agile', 'amber', 'ancient', 'bold', 'brave', 'bright', 'brisk', 'calm', 'candid', 'clever', 'cosmic', 'crisp',
@@ -19,8 +18,13 @@ const NOUNS = [
   'skiff', 'sloop', 'starfish', 'stern', 'surf', 'tern', 'tide', 'trawler', 'tugboat', 'walrus', 'wharf', 'whale',
 ];
 
+/** A uniform index below n; names need no cryptographic randomness (a taken name is retried). */
+function randomIndex(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+
 export function randomName(): string {
-  return `${ADJECTIVES[randomInt(ADJECTIVES.length)]}_${NOUNS[randomInt(NOUNS.length)]}`;
+  return `${ADJECTIVES[randomIndex(ADJECTIVES.length)]}_${NOUNS[randomIndex(NOUNS.length)]}`;
 }
 
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

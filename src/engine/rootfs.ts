@@ -2,7 +2,6 @@
 // private copy of the image's tree (vfs). Mounted at start, unmounted at cleanup.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { Store } from '../storage/store';
 import { native } from '../util/native';
 import { rmTree } from '../util/rmtree';
@@ -43,6 +42,7 @@ export function createContainerStorage(store: Store, id: string, topLayer: strin
   if (store.driver === 'overlay') {
     for (const p of [d.diff, d.work, d.rootfs]) fs.mkdirSync(p, { recursive: true, mode: 0o755 });
   } else if (topLayer) {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync('cp', ['-a', '--reflink=auto', store.layers.diffDir(topLayer), d.diff]);
     if (r.status !== 0) throw new PierError(`copying image tree: ${r.stderr.toString().trim()}`);
   } else {

@@ -2,10 +2,10 @@
 // wrappers around its CLI that pier needs outside conmon (state, start, kill, delete,
 // pause, resume, update). Every call passes pier's own state root (`--root`), so pier
 // never shares /run/runc or /run/crun with other engines.
-import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError, EXIT_CANNOT_INVOKE, EXIT_ENGINE, EXIT_NOT_FOUND } from '../util/errors';
+import { rmFile, rmTree } from '../util/rmtree';
 
 /** A resolved OCI runtime binary. */
 export interface OciRuntime {
@@ -98,6 +98,7 @@ export interface RuntimeProbe {
 export function probeRuntime(rt: OciRuntime, cgroupRoot = '/sys/fs/cgroup'): RuntimeProbe {
   let version: string;
   try {
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
     version = execFileSync(rt.path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
   } catch (e: any) {
     return { usable: false, reason: `${rt.path} --version failed: ${String(e.stderr || e.message).trim()}` };
@@ -228,18 +229,14 @@ export function ociRuntimeError(runtimeName: string, message: string): PierError
 
 interface RunResult { code: number; stdout: string; stderr: string }
 
-function run(rt: OciRuntime, opts: RuntimeCallOptions, args: string[], input?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(rt.path, ['--root', opts.root, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err && typeof (err as any).code !== 'number') {
-        reject(new PierError(`${rt.name}: ${err.message}: ${OCI_RUNTIME_ERROR}`));
-        return;
-      }
-      resolve({ code: err ? ((err as any).code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-    else child.stdin?.end();
-  });
+/** `runtime --root ROOT args...` (posix_spawn through spawnCollect; killed after 120 s). */
+async function run(rt: OciRuntime, opts: RuntimeCallOptions, args: string[], input?: string): Promise<RunResult> {
+  const { spawnCollect } = require('../util/spawn') as typeof import('../util/spawn');
+  try {
+    return await spawnCollect(rt.path, ['--root', opts.root, ...args], { input, timeoutMs: 120_000 });
+  } catch (e) {
+    throw new PierError(`${rt.name}: ${(e as Error).message}: ${OCI_RUNTIME_ERROR}`);
+  }
 }
 
 const GONE = /does not exist|not found|no such file or directory/i;
@@ -300,28 +297,32 @@ export async function startCreatedRunc(rt: OciRuntime, id: string, root: string)
   if (!pid || !fs.existsSync(fifo)) return false;
   const dead = () => { const st = procState(pid); return st === null || st === 'Z'; };
   if (dead()) throw ociRuntimeError(rt.name, 'container process is already dead');
-  // A blocking open returns once init (already waiting) opens the other end. Should init die
-  // first, a non-blocking writer of our own ends the wait (its close reads as an empty fifo).
-  const opening = fs.promises.open(fifo, fs.constants.O_RDONLY);
-  const watch = setInterval(() => {
-    if (!dead()) return;
-    clearInterval(watch);
-    try { fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)); } catch { /* the open already returned */ }
-  }, 100);
-  let fh: fs.promises.FileHandle;
+  // A non-blocking read end never waits: init (blocked opening the write end) then opens it and
+  // writes its byte. Until that byte, a read gives EAGAIN (init connected) or 0 (not yet, or
+  // init died: told apart by its pid). No thread pool, no fs.promises: a short synchronous poll.
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    fh = await opening;
+    const buf = Buffer.alloc(1);
+    for (let i = 0; ; i++) {
+      let n: number;
+      try { n = fs.readSync(fd, buf, 0, 1, null); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        n = -1;
+      }
+      if (n === 1) break;
+      if (n === 0 && dead()) throw ociRuntimeError(rt.name, 'container process is already dead');
+      sleepSync(i < 100 ? 0.1 : 5);
+    }
   } finally {
-    clearInterval(watch);
+    fs.closeSync(fd);
   }
-  try {
-    const { bytesRead } = await fh.read(Buffer.alloc(1), 0, 1, null);
-    if (bytesRead <= 0) throw ociRuntimeError(rt.name, 'container process is already dead');
-  } finally {
-    await fh.close();
-  }
-  fs.rmSync(fifo, { force: true });
+  rmFile(fifo);
   return true;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 /** `runtime start ID`: runs the user process of a created container. */
@@ -387,7 +388,7 @@ export function deleteStoppedRuncState(rt: OciRuntime, id: string, root: string)
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
     }
   }
-  fs.rmSync(dir, { recursive: true, force: true });
+  rmTree(dir);
   return true;
 }
 

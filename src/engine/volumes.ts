@@ -15,13 +15,12 @@
  * Volumes with `type`/`device` options are mounted with mount(2) on `_data` when the first
  * user mounts them and unmounted when the last one goes.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError, NotFoundError, PierError, UsageError } from '../util/errors';
 import { withFileLock } from '../util/lock';
 import { native } from '../util/native';
-import { randomId } from '../util/digest';
+import { randomHex, randomId } from '../util/digest';
 import { resolveInRoot } from './spec/rootfs-path';
 
 /** The two roots a volume store needs (a Store satisfies this). */
@@ -125,7 +124,7 @@ function lockFile(roots: VolumeRoots, name: string): string {
 }
 
 function tmpName(): string {
-  return `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+  return `${process.pid}-${randomHex(6)}`;
 }
 
 /** Write `data` to `file` via a temporary file and rename: readers never see half a file. */

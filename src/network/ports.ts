@@ -2,8 +2,8 @@
 // brackets, several protocols), turn image ExposedPorts into `-P` mappings, pick random
 // host ports and refuse host ports already bound on the host or published by another
 // container (netavark's DNAT rules do not bind sockets, so both checks are needed).
-import * as dgram from 'node:dgram';
-import * as net from 'node:net';
+// net and dgram load on first use: most containers publish no ports.
+const net = () => require('node:net') as typeof import('node:net');
 import { PierError, UsageError } from '../util/errors';
 import { PortMapping } from './types';
 
@@ -37,7 +37,7 @@ export function parsePublish(spec: string): PortMapping[] {
     const end = rest.indexOf(']');
     if (end < 0 || rest[end + 1] !== ':') throw new UsageError(`invalid port format "${spec}"`);
     hostIp = rest.slice(1, end);
-    if (!net.isIPv6(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
+    if (!net().isIPv6(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
     rest = rest.slice(end + 2);
     if (!rest.includes(':')) rest = ':' + rest;
   }
@@ -48,7 +48,7 @@ export function parsePublish(spec: string): PortMapping[] {
   else if (parts.length === 2) [hostPart, ctrPart] = parts;
   else if (parts.length === 3 && !hostIp) {
     [hostIp, hostPart, ctrPart] = parts;
-    if (!net.isIPv4(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
+    if (!net().isIPv4(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
   } else {
     throw new UsageError(`invalid port format "${spec}"`);
   }
@@ -91,20 +91,20 @@ function overlapping(a: PortMapping, b: PortMapping): boolean {
 function probe(proto: string, ip: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     if (proto === 'udp') {
-      const s = dgram.createSocket(ip && net.isIPv6(ip) ? 'udp6' : 'udp4');
+      const s = (require('node:dgram') as typeof import('node:dgram')).createSocket(ip && net().isIPv6(ip) ? 'udp6' : 'udp4');
       s.once('error', () => { s.close(); resolve(false); });
       s.bind({ port, address: ip || undefined, exclusive: true }, () => s.close(() => resolve(true)));
       return;
     }
     // sctp cannot be probed from Node; tcp is the best approximation.
-    const srv = net.createServer();
+    const srv = net().createServer();
     srv.once('error', () => resolve(false));
     srv.listen({ port, host: ip || undefined, exclusive: true }, () => srv.close(() => resolve(true)));
   });
 }
 
 function describe(m: PortMapping, port: number): string {
-  const fam = m.host_ip && net.isIPv6(m.host_ip) ? '6' : '4';
+  const fam = m.host_ip && net().isIPv6(m.host_ip) ? '6' : '4';
   const host = m.host_ip ? (fam === '6' ? `[${m.host_ip}]` : m.host_ip) : '';
   return `cannot listen on the ${m.protocol.toUpperCase()} port: listen ${m.protocol}${fam} ${host}:${port}: bind: address already in use`;
 }

@@ -4,10 +4,9 @@
 // order with parents first, so the same layer always gives the same bytes.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import { createHash, randomBytes } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable, Transform } from 'node:stream';
+// zlib, crypto and stream load on first use: `run` reaches this module only for readdirSorted.
+const zlib = () => require('node:zlib') as typeof import('node:zlib');
 import { Store } from './store';
 import { LayerRecord } from './layers';
 import { TarWriter, TarHeaderOptions, devNumbers } from './tar/writer';
@@ -284,6 +283,7 @@ function keptBlob(store: Store, layer: LayerRecord): { file: string; gzip: boole
 
 /** A stream that opens `file` only when first read (so unread results leak no fd). */
 function lazyFileStream(file: string): Readable {
+  const { Readable } = require('node:stream') as typeof import('node:stream');
   return Readable.from((async function* () {
     for await (const c of fs.createReadStream(file)) yield c as Buffer;
   })(), { objectMode: false });
@@ -297,7 +297,7 @@ export function layerTar(store: Store, layer: LayerRecord): { stream: Readable; 
   const kept = keptBlob(store, layer);
   if (kept) {
     const file = lazyFileStream(kept.file);
-    return { stream: kept.gzip ? file.pipe(zlib.createGunzip()) : file, exact: true };
+    return { stream: kept.gzip ? file.pipe(zlib().createGunzip()) : file, exact: true };
   }
   return { stream: layerTarStream(store, layer.id), exact: false };
 }
@@ -313,7 +313,8 @@ export interface LayerBlob {
 }
 
 function hasher(): { t: Transform; digest: () => string; size: () => number } {
-  const h = createHash('sha256');
+  const { Transform } = require('node:stream') as typeof import('node:stream');
+  const h = (require('node:crypto') as typeof import('node:crypto')).createHash('sha256');
   let n = 0;
   const t = new Transform({ transform(c: Buffer, _e, cb) { h.update(c); n += c.length; cb(null, c); } });
   let d: string | undefined;
@@ -337,11 +338,12 @@ export async function layerBlob(store: Store, layer: LayerRecord | string): Prom
     };
   }
   const src = kept ? fs.createReadStream(kept.file) : layerTarStream(store, rec.id);
-  const tmp = path.join(store.layers.blobDir, `.staging-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const tmp = path.join(store.layers.blobDir, `.staging-${process.pid}-${(require('node:crypto') as typeof import('node:crypto')).randomBytes(6).toString('hex')}`);
   const u = hasher();
   const c = hasher();
   try {
-    await pipeline(src, u.t, zlib.createGzip({ level: 6 }), c.t, fs.createWriteStream(tmp, { mode: 0o600 }));
+    const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
+    await pipeline(src, u.t, zlib().createGzip({ level: 6 }), c.t, fs.createWriteStream(tmp, { mode: 0o600 }));
     const digest = c.digest();
     fs.renameSync(tmp, store.layers.blobPath(digest));
   } finally {

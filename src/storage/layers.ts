@@ -4,14 +4,12 @@
 // behind and concurrent pulls of the same layer store it once.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import { createHash, randomBytes } from 'node:crypto';
-import { Duplex, Readable, Transform } from 'node:stream';
-import { pipeline as pipelineP } from 'node:stream/promises';
-import { spawnSync } from 'node:child_process';
+import type { Readable, Transform } from 'node:stream';
+// zlib, crypto, stream and child_process load when a layer is applied, not when the store opens.
+const stream = () => require('node:stream') as typeof import('node:stream');
 import { DB, immediate } from './db';
 import { extractLayer } from './tar/extract';
-import { sha256, hexOf } from '../util/digest';
+import { sha256, hexOf, randomBytes, randomHex } from '../util/digest';
 import { PierError } from '../util/errors';
 
 export type Driver = 'overlay' | 'vfs';
@@ -88,7 +86,7 @@ function wrapStreamError(e: Error): Error {
 function coalesce(min: number): Transform {
   let parts: Buffer[] = [];
   let size = 0;
-  return new Transform({
+  return new (stream().Transform)({
     transform(c: Buffer, _e, cb) {
       parts.push(c);
       size += c.length;
@@ -161,7 +159,7 @@ export class LayerStore {
   }
 
   private stagingName(): string {
-    return `${STAGING_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`;
+    return `${STAGING_PREFIX}${process.pid}-${randomHex(6)}`;
   }
 
   /**
@@ -182,6 +180,7 @@ export class LayerStore {
       if (this.driver === 'overlay') {
         fs.mkdirSync(dest, { recursive: true, mode: 0o755 });
       } else if (parent) {
+        const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
         const r = spawnSync('cp', ['-a', '--reflink=auto', this.diffDir(parent), dest]);
         if (r.status !== 0) throw new PierError(`copying parent layer: ${r.stderr.toString().trim()}`);
       } else {
@@ -201,7 +200,8 @@ export class LayerStore {
 
   private async extract(input: Readable, dest: string, blobTmp: string | null): Promise<{ diffId: string; size: number }> {
     const head = await firstBytes(input);
-    const hash = createHash('sha256');
+    const { Transform } = stream();
+    const hash = (require('node:crypto') as typeof import('node:crypto')).createHash('sha256');
     let size = 0;
     const hasher = new Transform({
       transform(chunk: Buffer, _enc, cb) { hash.update(chunk); size += chunk.length; cb(null, chunk); },
@@ -223,8 +223,9 @@ export class LayerStore {
         },
       }));
     }
-    if (head[0] === 0x1f && head[1] === 0x8b) stages.push(zlib.createGunzip({ chunkSize: 256 * 1024 }));
+    if (head[0] === 0x1f && head[1] === 0x8b) stages.push((require('node:zlib') as typeof import('node:zlib')).createGunzip({ chunkSize: 256 * 1024 }));
     else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) stages.push(zstdDecompressor());
+    const pipelineP = (require('node:stream/promises') as typeof import('node:stream/promises')).pipeline;
     const piped = (pipelineP as (...s: NodeJS.ReadableStream[] | any[]) => Promise<void>)(input, ...stages, hasher);
     piped.catch(() => undefined);
     try {
@@ -317,7 +318,7 @@ function zstdDecompressor(): NodeJS.ReadWriteStream {
   // message before the tar reader sees a short archive.
   const out = new PassThrough();
   child.stdout.pipe(out, { end: false });
-  const duplex = Duplex.from({ writable: child.stdin, readable: out });
+  const duplex = stream().Duplex.from({ writable: child.stdin, readable: out });
   const fail = (msg: string) => { const e = new PierError(`decompressing zstd layer: ${msg}`); out.destroy(e); duplex.destroy(e); };
   child.on('error', (e) => fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'zstd is not installed' : e.message));
   child.on('close', (code) => { if (code) fail(err.trim().replace(/^zstd: /, '') || `zstd exited ${code}`); else out.end(); });

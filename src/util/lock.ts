@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { rmFile } from './rmtree';
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e: any) { return e.code === 'EPERM'; }
@@ -38,7 +39,7 @@ function lockOwner(file: string): number | null {
 /** Removes a lock whose owner died: renamed first (atomic), so of several removers only one wins. */
 function breakStaleLock(file: string): void {
   const stale = `${file}.stale-${process.pid}`;
-  try { fs.renameSync(file, stale); fs.rmSync(stale, { force: true }); } catch { /* someone else did */ }
+  try { fs.renameSync(file, stale); rmFile(stale); } catch { /* someone else did */ }
 }
 
 /** Removes the lock files in `dir` whose owner died (`system renumber`, `system migrate`). */
@@ -97,7 +98,7 @@ async function acquire(file: string, timeoutMs: number): Promise<() => void> {
   return () => {
     if (done) return;
     done = true;
-    fs.rmSync(file, { force: true });
+    rmFile(file);
     dropLocal();
   };
 }

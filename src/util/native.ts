@@ -47,6 +47,8 @@ export interface NativeAddon {
   waitpidNohang(pid: number): number | null;
   /** A new network namespace (loopback up) bind-mounted on the existing file `file`. */
   createNetns(file: string): void;
+  /** clock_gettime(CLOCK_REALTIME): ns since the epoch. */
+  realtimeNs(): bigint;
   readonly constants: NativeConstants;
 }
 

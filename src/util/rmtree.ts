@@ -5,6 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** `rm -f p` for a file (not a directory): a missing file is not an error. Node 20's
+ * fs.rmSync loads its rimraf module even for one file. */
+export function rmFile(p: string): void {
+  try { fs.unlinkSync(p); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+}
+
 /** `rm -rf p`: never follows symlinks; a missing path is not an error. */
 export function rmTree(p: string): void {
   let entries: fs.Dirent[];
@@ -13,7 +19,7 @@ export function rmTree(p: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    if (code === 'ENOTDIR') { fs.rmSync(p, { force: true }); return; }
+    if (code === 'ENOTDIR') { rmFile(p); return; }
     // An unreadable directory (a mode-000 overlay work dir as non-root): Node's walk copes.
     fs.rmSync(p, { recursive: true, force: true });
     return;
@@ -21,9 +27,7 @@ export function rmTree(p: string): void {
   for (const d of entries) {
     const child = path.join(p, d.name);
     if (d.isDirectory()) rmTree(child);
-    else {
-      try { fs.unlinkSync(child); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
-    }
+    else rmFile(child);
   }
   try {
     fs.rmdirSync(p);

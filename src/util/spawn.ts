@@ -34,11 +34,14 @@ export function childExit(addon: NativeAddon, pid: number): { exited: Promise<nu
   return { exited, unref: () => { timer?.unref(); } };
 }
 
-/** Runs `file args` with `input` on stdin; resolves with its exit code (128+signal) and output. */
-export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<SpawnResult> {
+/**
+ * Runs `file args` with `input` on stdin; resolves with its exit code (128+signal) and output.
+ * With `timeoutMs`, a child still running then is killed (SIGKILL: code 137).
+ */
+export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<SpawnResult> {
   const env = opts.env ?? process.env;
   const addon = nativeWith('spawnDetached');
-  if (!addon) return viaChildProcess(file, args, env, opts.input);
+  if (!addon) return viaChildProcess(file, args, env, opts.input, opts.timeoutMs);
   const net = require('node:net') as typeof import('node:net');
   const pipes: Array<[number, number]> = [];
   let pid: number;
@@ -49,7 +52,7 @@ export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.
   } catch (e) {
     for (const [r, w] of pipes) for (const fd of [r, w]) { try { fs.closeSync(fd); } catch { /* closed */ } }
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EACCES') return Promise.reject(e);
-    return viaChildProcess(file, args, env, opts.input);
+    return viaChildProcess(file, args, env, opts.input, opts.timeoutMs);
   }
   for (const fd of [pipes[0][0], pipes[1][1], pipes[2][1]]) fs.closeSync(fd);
   const stdin = new net.Socket({ fd: pipes[0][1], readable: false, writable: true });
@@ -64,13 +67,17 @@ export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.
     s.on('close', () => resolve(text));
   });
   const { exited } = childExit(addon, pid);
-  return Promise.all([exited, read(pipes[1][0]), read(pipes[2][0])]).then(([code, stdout, stderr]) => ({ code: code ?? 255, stdout, stderr }));
+  const timer = opts.timeoutMs ? setTimeout(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs) : undefined;
+  return Promise.all([exited, read(pipes[1][0]), read(pipes[2][0])]).then(([code, stdout, stderr]) => {
+    clearTimeout(timer);
+    return { code: code ?? 255, stdout, stderr };
+  });
 }
 
-function viaChildProcess(file: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<SpawnResult> {
+function viaChildProcess(file: string, args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs?: number): Promise<SpawnResult> {
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });

@@ -22,11 +22,25 @@ import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } fro
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
 import { trace } from '../../util/log';
+import { rmFile } from '../../util/rmtree';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+}
+
+/**
+ * The process's own stdin, stdout and stderr, each made on first use: Node builds these streams
+ * lazily and making one costs a few ms (stdin on a file loads fs streams and fs.promises), which
+ * a container that reads no input or prints nothing need not pay.
+ */
+function processIO(): RunIO {
+  return {
+    get stdin() { return process.stdin; },
+    get stdout() { return process.stdout; },
+    get stderr() { return process.stderr; },
+  };
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -334,7 +348,7 @@ export class LocalContainerEngine implements ContainerEngine {
   async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {}, io?: RunIO): Promise<number | void> {
     const c = this.lifecycle.get(nameOrId);
     if (!opts.attach) { await this.lifecycle.start(c.id); return; }
-    return this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys }, io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    return this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys }, io ?? processIO());
   }
 
   /** Start with the terminal attached; returns the exit code (or undefined when detached). */
@@ -346,7 +360,8 @@ export class LocalContainerEngine implements ContainerEngine {
       await this.lifecycle.start(c.id, {
         beforeStart: async (_c, bundle) => {
           if (c.config.logDriver === 'passthrough') return;
-          session = await attach({ dir: bundle, stdin, stdout: io.stdout, stderr: tty ? io.stdout : io.stderr, detachKeys: o.detachKeys });
+          // The output streams are looked up at the first output (see processIO).
+          session = await attach({ dir: bundle, stdin, get stdout() { return io.stdout; }, get stderr() { return tty ? io.stdout : io.stderr; }, detachKeys: o.detachKeys });
         },
       });
     });
@@ -356,12 +371,12 @@ export class LocalContainerEngine implements ContainerEngine {
   async attach(nameOrId: string, o: { noStdin?: boolean; detachKeys?: string; sigProxy?: boolean } = {}, io?: RunIO): Promise<number | undefined> {
     const c = this.lifecycle.get(nameOrId);
     if (c.state.status !== 'running') throw new ConflictError(`you can only attach to running containers: container state improper`);
-    const streams = io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+    const streams = io ?? processIO();
     const tty = !!c.config.create.tty;
     const stdin = !o.noStdin && c.config.create.interactive ? streams.stdin ?? null : null;
     let session: Awaited<ReturnType<typeof attach>> | undefined;
     return this.attached(c, streams, tty, stdin, o.sigProxy, () => session, async () => {
-      session = await attach({ dir: containerDirs(this.store, c.id).userdata, stdin, stdout: streams.stdout, stderr: tty ? streams.stdout : streams.stderr, detachKeys: o.detachKeys });
+      session = await attach({ dir: containerDirs(this.store, c.id).userdata, stdin, get stdout() { return streams.stdout; }, get stderr() { return tty ? streams.stdout : streams.stderr; }, detachKeys: o.detachKeys });
     });
   }
 
@@ -415,16 +430,16 @@ export class LocalContainerEngine implements ContainerEngine {
     try {
       if (marker) fs.writeFileSync(marker, String(process.pid));
       exitCode = await this.startAttached(this.containers.get(id)!, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy },
-        io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+        io ?? processIO());
     } catch (e) {
-      if (marker) fs.rmSync(marker, { force: true });
+      if (marker) rmFile(marker);
       if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
       throw e;
     }
     trace('run: exited');
     if (exitCode === undefined) {
       // Detached from the terminal: conmon's cleanup command takes over again.
-      if (marker) fs.rmSync(marker, { force: true });
+      if (marker) rmFile(marker);
       return { id };
     }
     // The container exited: release it now rather than waiting for conmon's cleanup command.
@@ -856,7 +871,7 @@ export class LocalContainerEngine implements ContainerEngine {
       p.capabilities = { bounding: all, effective: all, permitted: all };
     }
     delete p.consoleSize;
-    const streams = io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+    const streams = io ?? processIO();
     const execDir = path.join(d.run, 'exec', randomId().slice(0, 16));
     const ttyIn = o.interactive && o.tty && (streams.stdin as NodeJS.ReadStream)?.isTTY ? streams.stdin as NodeJS.ReadStream : undefined;
     // The exec's terminal takes the size of ours, now and on SIGWINCH.
