@@ -2,7 +2,7 @@
 // and config files (pier's own storage.conf and the containers ecosystem's files).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseToml } from 'smol-toml';
+import { parseToml } from './toml';
 import { userDirs, UserDirs } from './paths';
 import { log } from '../util/log';
 

@@ -65,7 +65,7 @@ export class Lifecycle {
     const root = runtimeStateRoot(this.store.runRoot, rt);
     if ((rt.name === 'runc' || rt.name === 'crun') && !fs.existsSync(path.join(root, c.id))) return;
     // The exit code is recorded, so the process is gone: runc's state can go without a runc process.
-    if (readExitCode(this.exitDir, c.id) !== null && deleteStoppedRuncState(rt, c.id, root)) return;
+    if (readExitCode(this.exitDir, c.id) !== null && await deleteStoppedRuncState(rt, c.id, root)) return;
     await runtimeDelete(rt, c.id, { root, force: true }).catch(() => undefined);
   }
 
@@ -413,7 +413,9 @@ export class Lifecycle {
         if (st && st.status === 'running') return { removed: false, restarted: false };
       }
       trace('cleanup: runtime delete');
-      await this.deleteRuntimeState(c);
+      // The runtime's state (cgroups) goes on a pool thread while the mounts come down here.
+      const runtimeDeleted = this.deleteRuntimeState(c);
+      runtimeDeleted.catch(() => undefined); // awaited below; not unhandled should the unmount throw first
       trace('cleanup: unmount');
       // A `pier mount` by the user keeps the rootfs mounted after the container exits.
       if (userMountCount(this.store, c.id) === 0) unmountRootfs(this.store, c.id);
@@ -421,6 +423,7 @@ export class Lifecycle {
       await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
       trace('cleanup: volumes');
       await this.teardownNetwork(c.id);
+      await runtimeDeleted;
       trace('cleanup: done');
       this.event(synced, 'cleanup');
       if (synced.config.create.rm) {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError, EXIT_CANNOT_INVOKE, EXIT_ENGINE, EXIT_NOT_FOUND } from '../util/errors';
-import { rmFile, rmTree } from '../util/rmtree';
+import { rmdirsAsync, rmFile, rmTree } from '../util/rmtree';
 
 /** A resolved OCI runtime binary. */
 export interface OciRuntime {
@@ -275,6 +275,33 @@ function procState(pid: number): string | null {
   }
 }
 
+/** What pier needs from runc's state.json: the init pid, the cgroups, whether hooks are set. */
+interface RuncState { pid: number; cgroupPaths: Record<string, string>; hasHooks: boolean }
+
+/**
+ * Reads runc's state.json (~35 KB, nearly all of it the container's config) for the few fields
+ * pier uses: the top-level pid and cgroup map are picked out and only they are parsed (a key
+ * inside a JSON string is escaped, so the patterns cannot match there); the whole file is
+ * parsed only when some hook is set or a field is not where runc writes it.
+ */
+function readRuncState(dir: string): RuncState {
+  const text = fs.readFileSync(path.join(dir, 'state.json'), 'utf8');
+  const pid = /"init_process_pid":(\d+)/.exec(text);
+  const at = text.lastIndexOf('"cgroup_paths":{');
+  const end = at < 0 ? -1 : text.indexOf('}', at);
+  const hooks = /"Hooks":(null|\{[^{}]*\})/.exec(text);
+  if (pid && end > 0 && hooks && !/:\s*\[/.test(hooks[1])) {
+    return { pid: Number(pid[1]), cgroupPaths: JSON.parse(text.slice(at + '"cgroup_paths":'.length, end + 1)), hasHooks: false };
+  }
+  const j = JSON.parse(text);
+  const h = j.config?.Hooks ?? j.config?.hooks ?? {};
+  return {
+    pid: j.init_process_pid ?? 0,
+    cgroupPaths: j.cgroup_paths ?? {},
+    hasHooks: Object.values(h).some((v) => Array.isArray(v) && v.length > 0),
+  };
+}
+
 /**
  * What `runc start` does for a created container, without starting a runc process: runc's
  * init is blocked opening `exec.fifo` (in runc's state dir) for writing; the reader that
@@ -288,9 +315,9 @@ export async function startCreatedRunc(rt: OciRuntime, id: string, root: string)
   const fifo = path.join(dir, 'exec.fifo');
   let pid = 0;
   try {
-    const state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
-    if (state.config?.hooks && Object.keys(state.config.hooks).length) return false;
-    pid = state.init_process_pid ?? 0;
+    const state = readRuncState(dir);
+    if (state.hasHooks) return false;
+    pid = state.pid;
   } catch {
     return false;
   }
@@ -364,29 +391,27 @@ export async function runtimeDelete(rt: OciRuntime, id: string, opts: RuntimeCal
 /**
  * What `runc delete` does for a container whose process is known to be gone (conmon wrote its
  * exit code), without starting a runc process: remove the (empty) cgroups listed in runc's
- * state.json, then the state directory. False when that cannot be done safely (another runtime,
- * an unreadable state, a cgroup still in use): the caller then runs `runtime delete`.
+ * state.json (on a thread-pool thread), then the state directory. False when that cannot be
+ * done safely (another runtime, an unreadable state, a cgroup still in use): the caller then
+ * runs `runtime delete`.
  */
-export function deleteStoppedRuncState(rt: OciRuntime, id: string, root: string): boolean {
+export async function deleteStoppedRuncState(rt: OciRuntime, id: string, root: string): Promise<boolean> {
   if (rt.name !== 'runc') return false;
   const dir = path.join(root, id);
-  let state: { cgroup_paths?: Record<string, string>; init_process_pid?: number };
+  let state: RuncState;
   try {
-    state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
+    state = readRuncState(dir);
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(dir);
   }
-  const pid = state.init_process_pid ?? 0;
-  if (pid > 0) {
-    try { process.kill(pid, 0); return false; } catch { /* gone, as expected */ }
+  if (state.pid > 0) {
+    try { process.kill(state.pid, 0); return false; } catch { /* gone, as expected */ }
   }
-  const paths = [...new Set(Object.values(state.cgroup_paths ?? {}))].sort((a, b) => b.length - a.length);
-  for (const p of paths) {
-    try {
-      fs.rmdirSync(p);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-    }
+  const paths = [...new Set(Object.values(state.cgroupPaths))].sort((a, b) => b.length - a.length);
+  try {
+    await rmdirsAsync(paths);
+  } catch {
+    return false;
   }
   rmTree(dir);
   return true;

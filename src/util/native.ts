@@ -49,6 +49,11 @@ export interface NativeAddon {
   createNetns(file: string): void;
   /** clock_gettime(CLOCK_REALTIME): ns since the epoch. */
   realtimeNs(): bigint;
+  /**
+   * On a thread-pool thread: rmdir(2) each of `dirs`, then `rm -rf --one-file-system` each of
+   * `trees` (no symlink followed). Missing paths are fine. Null, or "ECODE path" of the first failure.
+   */
+  removeAsync(dirs: string[], trees: string[]): Promise<string | null>;
   readonly constants: NativeConstants;
 }
 

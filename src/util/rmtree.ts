@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { nativeWith } from './native';
 
 /** `rm -f p` for a file (not a directory): a missing file is not an error. Node 20's
  * fs.rmSync loads its rimraf module even for one file. */
@@ -37,5 +38,25 @@ export function rmTree(p: string): void {
     // Something appeared meanwhile: fall back to Node's walk, which retries.
     if (code === 'ENOTEMPTY') fs.rmSync(p, { recursive: true, force: true });
     else throw e;
+  }
+}
+
+/**
+ * rmdir(2) of each (empty) directory, cgroups say, on a thread-pool thread so the caller can go
+ * on meanwhile (cgroup removal takes some ms per controller). Missing ones are fine; the first
+ * failure rejects with its errno code (the rest is still attempted).
+ */
+export async function rmdirsAsync(dirs: string[]): Promise<void> {
+  const addon = nativeWith('removeAsync');
+  if (!addon) {
+    for (const d of dirs) {
+      try { fs.rmdirSync(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+    }
+    return;
+  }
+  const failed = await addon.removeAsync(dirs, []);
+  if (failed) {
+    const [code, ...p] = failed.split(' ');
+    throw Object.assign(new Error(`${code}: rmdir '${p.join(' ')}'`), { code, path: p.join(' ') });
   }
 }

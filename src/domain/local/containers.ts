@@ -389,6 +389,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const proxies: [string, () => void][] = [];
     try {
       await connect();
+      // onResize() makes stdout before our SIGWINCH listener: its own (refreshing its size) runs first.
       if (ttyIn && tty) { ttyIn.setRawMode(true); onResize(); process.on('SIGWINCH', onResize); }
       if (!tty && sigProxy !== false) {
         for (const sig of signals) {
@@ -877,7 +878,12 @@ export class LocalContainerEngine implements ContainerEngine {
     // The exec's terminal takes the size of ours, now and on SIGWINCH.
     let session: import('../../engine/attach').AttachSession | undefined;
     const onResize = () => { const t = streams.stdout as NodeJS.WriteStream; if (session && t.isTTY && t.columns) { try { session.resize(t.rows, t.columns); } catch { /* ended */ } } };
-    if (ttyIn) { ttyIn.setRawMode(true); process.on('SIGWINCH', onResize); }
+    if (ttyIn) {
+      ttyIn.setRawMode(true);
+      // stdout first: its own SIGWINCH listener (which refreshes its size) must run before ours.
+      void streams.stdout;
+      process.on('SIGWINCH', onResize);
+    }
     try {
       const r = await execInContainer({
         containerId: c.id, name: c.name, execDir, process: p, terminal: !!o.tty,

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parse as parseToml } from 'smol-toml';
+import { parseToml } from '../../config/toml';
 import { PierError, UsageError } from '../../util/errors';
 import { ImageReference, isShortName, parseReference, splitShortName } from '../reference';
 
