@@ -28,7 +28,8 @@ function loadCli(): { main(argv: string[]): Promise<void> } {
   mod.paths = Module._nodeModulePaths(__dirname);
   mod.loaded = true;
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, __dirname);
-  if (!cached || script.cachedDataRejected) {
+  // Not from a help request: the cache would then hold the help path, not the command's own code.
+  if ((!cached || script.cachedDataRejected) && !argv.includes('--help') && !argv.includes('-h')) {
     // Written at exit (of a successful run), so the functions the command compiled are in it:
     // V8 compiles lazily, and a cache made before running would hold little more than the top level.
     process.once('exit', (code) => {

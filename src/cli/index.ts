@@ -1,5 +1,5 @@
 // The CLI's main: parse argv, dispatch to the command, map errors to podman's exit codes.
-import { parse, checkArgs, helpText, commandPath, CommandDef, ArgCountError } from './parser';
+import { parse, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountError } from './parser';
 import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
@@ -13,6 +13,7 @@ function fail(msg: string, code: number, hint?: string): never {
 
 export async function main(argv: string[]): Promise<void> {
   trace('main');
+  watchStdout();
   const root = rootCommand();
   trace('command tree');
   let parsed;
@@ -75,16 +76,27 @@ function guessCommandPath(root: CommandDef, argv: string[]): string {
       if (f && f.type !== 'bool' && f.type !== 'count') i++;
       continue;
     }
-    const sub = cur.subcommands?.find((c) => c.name === a || c.aliases?.includes(a));
+    const sub = findSub(cur, a);
     if (!sub) break;
     path.push(sub);
   }
   return commandPath(path);
 }
 
+/** True once something made process.stdout (Node makes it on first use; see watchStdout). */
+let stdoutMade = false;
+
+/** Notes when process.stdout is first made, so the exit path need not make it just to flush it. */
+function watchStdout(): void {
+  const d = Object.getOwnPropertyDescriptor(process, 'stdout');
+  if (!d?.get || !d.configurable) { stdoutMade = true; return; }
+  const get = d.get;
+  Object.defineProperty(process, 'stdout', { ...d, get() { stdoutMade = true; return get.call(process); } });
+}
+
 function flushStdout(): Promise<void> {
   return new Promise((resolve) => {
-    if (process.stdout.writableLength === 0) resolve();
+    if (!stdoutMade || process.stdout.writableLength === 0) resolve();
     else process.stdout.write('', () => resolve());
   });
 }

@@ -38,6 +38,11 @@ export interface CommandDef {
   interspersed?: boolean;
   subcommands?: CommandDef[];
   hidden?: boolean;
+  /**
+   * A stub: name, aliases and summary only (enough for its parent's help); the full definition
+   * comes from load() when the command is used (see resolveSub).
+   */
+  load?: () => CommandDef;
   run?: (ctx: any, args: string[], opts: Opts) => Promise<number | void> | number | void;
 }
 
@@ -73,8 +78,25 @@ export function commandPath(path: CommandDef[]): string {
   return path.map((c) => c.name).join(' ');
 }
 
-function findSub(cmd: CommandDef, name: string): CommandDef | undefined {
-  return cmd.subcommands?.find((c) => c.name === name || c.aliases?.includes(name));
+/** `cmd`'s subcommand at index i, loaded in place if it is a stub. */
+function loadedSub(cmd: CommandDef, i: number): CommandDef {
+  const c = cmd.subcommands![i];
+  if (!c.load) return c;
+  const full = c.load();
+  cmd.subcommands![i] = full;
+  return full;
+}
+
+/** The subcommand called `name` (or one of its aliases), loaded if it was a stub. */
+export function findSub(cmd: CommandDef, name: string): CommandDef | undefined {
+  const i = cmd.subcommands?.findIndex((c) => c.name === name || c.aliases?.includes(name)) ?? -1;
+  return i < 0 ? undefined : loadedSub(cmd, i);
+}
+
+/** Loads every stub in the tree (completion scripts need all flags). */
+export function loadAll(cmd: CommandDef): CommandDef {
+  cmd.subcommands?.forEach((_, i) => loadAll(loadedSub(cmd, i)));
+  return cmd;
 }
 
 function parseBool(name: string, v: string): boolean {

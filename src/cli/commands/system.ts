@@ -149,7 +149,8 @@ const completionCmd: CommandDef = {
     const shell = args[0];
     if (!['bash', 'zsh', 'fish'].includes(shell)) throw new UsageError(`unsupported shell "${shell}": valid arguments are bash, zsh and fish`);
     const { rootCommand } = require('./root') as typeof import('./root');
-    const script = completionScript(rootCommand(), shell as 'bash' | 'zsh' | 'fish', !opts.noDesc);
+    const { loadAll } = require('../parser') as typeof import('../parser');
+    const script = completionScript(loadAll(rootCommand()), shell as 'bash' | 'zsh' | 'fish', !opts.noDesc);
     if (opts.file) require('node:fs').writeFileSync(opts.file, script);
     else ctx.out(script);
   },
