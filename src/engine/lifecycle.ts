@@ -113,9 +113,12 @@ export class Lifecycle {
     const cmd = this.pierCommand(['container', 'cleanup', c.id]);
     if (!c.config.create.rm) return cmd;
     // An attached `run --rm` cleans up and removes the container itself: while that pier
-    // process is alive (its pid in the marker), conmon's cleanup process is not needed.
+    // process is alive (its pid in the marker), conmon's cleanup process is not needed; nor once
+    // the container is gone (its run dir, which holds the marker, goes with it). Shell builtins
+    // only, so the check is done before that pier process can finish removing.
     const marker = this.attachedMarker(c.id);
-    return ['/bin/sh', '-c', `p=$(cat '${marker}' 2>/dev/null) && kill -0 "$p" 2>/dev/null && exit 0; exec "$0" "$@"`, ...cmd];
+    const dir = path.dirname(marker);
+    return ['/bin/sh', '-c', `p=; read -r p 2>/dev/null < '${marker}'; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && exit 0; [ -d '${dir}' ] || exit 0; exec "$0" "$@"`, ...cmd];
   }
 
   /** Written by an attached `run --rm` while it owns the container's cleanup. */
