@@ -580,6 +580,17 @@ static napi_value js_remove_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* setNonblock(fd): O_NONBLOCK on the descriptor (fcntl F_SETFL). */
+static napi_value js_set_nonblock(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  uint32_t fd;
+  if (get_u32(env, argv[0], "fd", &fd)) return NULL;
+  int fl = fcntl((int)fd, F_GETFL);
+  if (fl < 0 || fcntl((int)fd, F_SETFL, fl | O_NONBLOCK) != 0) return throw_errno(env, errno, "fcntl", NULL);
+  return undefined(env);
+}
+
 /* realtimeNs(): clock_gettime(CLOCK_REALTIME) in ns since the epoch, as a BigInt. */
 static napi_value js_realtime_ns(napi_env env, napi_callback_info info) {
   (void)info;
@@ -653,6 +664,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"realtimeNs", NULL, js_realtime_ns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"removeAsync", NULL, js_remove_async, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setNonblock", NULL, js_set_nonblock, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

@@ -15,6 +15,7 @@ import { log, trace } from '../util/log';
 import { OciRuntime, ociRuntimeError, runtimeStart, startCreatedRunc } from './runtime';
 import { attach, AttachSession } from './attach';
 import { rmFile } from '../util/rmtree';
+import type { NativeAddon } from '../util/native';
 
 /** Podman's default conmon locations, tried before $PATH. */
 export const DEFAULT_CONMON_PATHS = [
@@ -113,27 +114,36 @@ class MessageReader {
   private waiters: Array<{ resolve: (m: ConmonMessage | null) => void; reject: (e: Error) => void }> = [];
   private ended = false;
 
-  constructor(readonly stream: Readable, private readonly what: string) {
+  constructor(private readonly what: string) {}
+
+  /** Reads from a stream (the child_process and exec paths). */
+  static fromStream(stream: Readable, what: string): MessageReader {
+    const r = new MessageReader(what);
     stream.setEncoding('utf8');
-    stream.on('data', (d: string) => {
-      this.buf += d;
-      let i: number;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i).trim();
-        this.buf = this.buf.slice(i + 1);
-        if (line) this.push(line);
-      }
-    });
-    const end = () => {
-      if (this.ended) return;
-      if (this.buf.trim()) this.push(this.buf.trim());
-      this.buf = '';
-      this.ended = true;
-      for (const w of this.waiters.splice(0)) w.resolve(null);
-    };
+    stream.on('data', (d: string) => r.feed(d));
+    const end = () => r.end();
     stream.on('end', end);
     stream.on('close', end);
     stream.on('error', end);
+    return r;
+  }
+
+  feed(d: string): void {
+    this.buf += d;
+    let i: number;
+    while ((i = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, i).trim();
+      this.buf = this.buf.slice(i + 1);
+      if (line) this.push(line);
+    }
+  }
+
+  end(): void {
+    if (this.ended) return;
+    if (this.buf.trim()) this.push(this.buf.trim());
+    this.buf = '';
+    this.ended = true;
+    for (const w of this.waiters.splice(0)) w.resolve(null);
   }
 
   private push(line: string): void {
@@ -227,7 +237,7 @@ interface SpawnedConmon {
   /** The pid of conmon's first process (it double-forks; the monitor's pid is in its pid file). */
   pid?: number;
   sync: MessageReader;
-  start: NodeJS.WritableStream;
+  start: { write(b: Uint8Array): unknown };
   attachPipe?: MessageReader;
   stderr: () => string;
   firstExit: Promise<number | null>;
@@ -252,10 +262,10 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
     child.on('exit', (code) => resolve(code));
     child.on('error', (e) => { errText += e.message; resolve(null); });
   });
-  const sync = new MessageReader(child.stdio[3] as Readable, 'sync');
+  const sync = MessageReader.fromStream(child.stdio[3] as Readable, 'sync');
   const start = child.stdio[4] as unknown as NodeJS.WritableStream;
   (start as any).on?.('error', () => undefined);
-  const attachPipe = withAttachPipe ? new MessageReader((child.stdio as unknown as Readable[])[5], 'attach') : undefined;
+  const attachPipe = withAttachPipe ? MessageReader.fromStream((child.stdio as unknown as Readable[])[5], 'attach') : undefined;
   const release = () => {
     for (const s of child.stdio) {
       if (s && typeof (s as any).destroy === 'function') (s as any).destroy();
@@ -275,7 +285,6 @@ function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEn
   const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('spawnDetached');
   if (!addon) return null;
   const { childExit, envList } = require('../util/spawn') as typeof import('../util/spawn');
-  const net = require('node:net') as typeof import('node:net');
   // [parent end, child end] per pipe: stderr and sync (and attach) are read by us, start written.
   const made: Array<[number, number]> = [];
   const closeAll = () => { for (const [a, b] of made) for (const fd of [a, b]) { try { fs.closeSync(fd); } catch { /* closed */ } } };
@@ -293,26 +302,108 @@ function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEn
   }
   for (const [, child] of made) fs.closeSync(child);
   const [stderrFd, syncFd, startFd, attachFd] = made.map(([parent]) => parent);
-  const stderr = new net.Socket({ fd: stderrFd, readable: true, writable: false });
   let errText = '';
-  stderr.on('data', (d: Buffer) => { if (errText.length < 65536) errText += d.toString(); });
-  stderr.on('error', () => undefined);
-  const sync = new MessageReader(new net.Socket({ fd: syncFd, readable: true, writable: false }), 'sync');
-  const start = new net.Socket({ fd: startFd, readable: false, writable: true });
-  start.on('error', () => undefined);
-  const attachPipe = withAttachPipe ? new MessageReader(new net.Socket({ fd: attachFd, readable: true, writable: false }), 'attach') : undefined;
+  const onErr = (d: string | Buffer) => { if (errText.length < 65536) errText += d.toString(); };
   // conmon's first process exits once the monitor has forked away: reap it (no libuv SIGCHLD watch here).
   const first = childExit(addon, pid);
   const firstExit = first.exited;
+  if (!withAttachPipe) {
+    // Creating a container: conmon answers within ~100 ms, read by polling (see pollPipes).
+    const sync = new MessageReader('sync');
+    const stopReading = pollPipes(addon, [
+      { fd: stderrFd, data: onErr },
+      { fd: syncFd, data: (d) => sync.feed(d), end: () => sync.end() },
+    ]);
+    const start = new FdWriter(startFd);
+    const release = () => {
+      stopReading();
+      start.destroy();
+      // Reaped later in the background if it is still running (it exits right after forking).
+      first.unref();
+    };
+    return { pid, sync, start, stderr: () => errText.trim(), firstExit, release };
+  }
+  // An exec session waits on these pipes for as long as the process runs: libuv watches them.
+  const net = require('node:net') as typeof import('node:net');
+  const stderr = new net.Socket({ fd: stderrFd, readable: true, writable: false });
+  stderr.on('data', onErr);
+  stderr.on('error', () => undefined);
+  const syncStream = new net.Socket({ fd: syncFd, readable: true, writable: false });
+  const attachStream = new net.Socket({ fd: attachFd, readable: true, writable: false });
+  const start = new net.Socket({ fd: startFd, readable: false, writable: true });
+  start.on('error', () => undefined);
   const release = () => {
-    for (const st of [stderr, start, sync.stream, attachPipe?.stream]) st?.destroy();
-    // Reaped later in the background if it is still running (it exits right after forking).
+    for (const st of [stderr, start, syncStream, attachStream]) st.destroy();
     first.unref();
   };
-  return { pid, sync, start, attachPipe, stderr: () => errText.trim(), firstExit, release };
+  return {
+    pid, sync: MessageReader.fromStream(syncStream, 'sync'), start, attachPipe: MessageReader.fromStream(attachStream, 'attach'),
+    stderr: () => errText.trim(), firstExit, release,
+  };
 }
 
-function writeStart(start: NodeJS.WritableStream): void {
+/** One of conmon's pipes read by pollPipes: text as it comes, then end-of-file. */
+interface PipeReader { fd: number; data: (text: string) => void; end?: () => void }
+
+/**
+ * Reads non-blocking pipe fds on a timer (every ms at first, backing off to 20 ms while they stay
+ * quiet), until each reaches end-of-file or the returned stop() is called, which closes them.
+ * A net.Socket per pipe would do the same with libuv's poll, but creating the first one loads
+ * net and stream (~5 ms of every `run`); for short waits only.
+ */
+function pollPipes(addon: NativeAddon, readers: PipeReader[]): () => void {
+  const open = new Set(readers);
+  const buf = Buffer.allocUnsafe(65536);
+  for (const r of readers) addon.setNonblock(r.fd);
+  let timer: NodeJS.Timeout | undefined;
+  let idle = 0;
+  const close = (r: PipeReader) => {
+    open.delete(r);
+    try { fs.closeSync(r.fd); } catch { /* closed */ }
+  };
+  const poll = () => {
+    timer = undefined;
+    let got = false;
+    for (const r of [...open]) {
+      for (;;) {
+        let n: number;
+        try { n = fs.readSync(r.fd, buf, 0, buf.length, null); } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          n = 0;
+        }
+        if (n === 0) { close(r); r.end?.(); break; }
+        got = true;
+        r.data(buf.toString('utf8', 0, n));
+      }
+    }
+    if (!open.size) return;
+    idle = got ? 0 : idle + 1;
+    timer = setTimeout(poll, idle < 100 ? 1 : 20);
+  };
+  poll();
+  return () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    for (const r of [...open]) close(r);
+  };
+}
+
+/** The write end of conmon's start pipe (one byte, then closed). */
+class FdWriter {
+  private closed = false;
+  constructor(private readonly fd: number) {}
+  write(b: Uint8Array): boolean {
+    if (!this.closed) { try { fs.writeSync(this.fd, b); } catch { /* conmon gone: its failure is reported elsewhere */ } }
+    return true;
+  }
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try { fs.closeSync(this.fd); } catch { /* closed */ }
+  }
+}
+
+function writeStart(start: SpawnedConmon['start']): void {
   start.write(Buffer.from([0]));
 }
 

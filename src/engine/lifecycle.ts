@@ -192,6 +192,7 @@ export class Lifecycle {
           await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: u.uid, gid: u.gid });
         }
         const spec = this.specFor(c, rootfs, d.run, netns);
+        trace('start: write spec');
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
         rmFile(path.join(this.exitDir, c.id));

@@ -54,6 +54,8 @@ export interface NativeAddon {
    * `trees` (no symlink followed). Missing paths are fine. Null, or "ECODE path" of the first failure.
    */
   removeAsync(dirs: string[], trees: string[]): Promise<string | null>;
+  /** fcntl(F_SETFL, O_NONBLOCK). */
+  setNonblock(fd: number): void;
   readonly constants: NativeConstants;
 }
 

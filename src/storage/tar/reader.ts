@@ -4,7 +4,7 @@
  * entry bodies are handed out as chunks of the input without copying, and an entry's
  * body that the consumer leaves unread is skipped when it asks for the next entry.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { PierError } from '../../util/errors';
 
 export type TarEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
@@ -277,7 +277,7 @@ function makeEntry(header: TarHeader, state: BodyState, src: ByteSource): TarEnt
   return {
     ...header,
     chunks,
-    stream: () => Readable.from(chunks(), { objectMode: false }),
+    stream: () => (require('node:stream') as typeof import('node:stream')).Readable.from(chunks(), { objectMode: false }),
     async buffer() {
       const parts: Buffer[] = [];
       for await (const c of chunks()) parts.push(c);

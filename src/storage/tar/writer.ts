@@ -4,7 +4,7 @@
 // the same bytes. Output is a Readable stream that honours backpressure.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import type { PassThrough, Readable } from 'node:stream';
 
 /** The mtime (seconds since the epoch) used when an entry does not give one. */
 export const DEFAULT_MTIME = 0;
@@ -178,6 +178,8 @@ export class TarWriter {
   private finished = false;
 
   constructor(opts: { highWaterMark?: number } = {}) {
+    // node:stream loads on first use: a `run` imports this module but writes no tar.
+    const { PassThrough } = require('node:stream') as typeof import('node:stream');
     this.out = new PassThrough({ highWaterMark: opts.highWaterMark ?? 256 * 1024 });
     this.stream = this.out;
   }
