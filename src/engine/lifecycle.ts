@@ -24,6 +24,16 @@ import { rmFile } from '../util/rmtree';
 
 const RUNNING: ContainerState['status'][] = ['running', 'paused', 'stopping'];
 
+/**
+ * `cmd` behind a shell check (builtins only): it does not run while the pid in `marker` is a
+ * live process, nor once the marker's directory (the container's run dir) is gone.
+ */
+export function guardedExitCommand(marker: string, cmd: string[]): string[] {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const dir = path.dirname(marker);
+  return ['/bin/sh', '-c', `p=; read -r p 2>/dev/null < ${q(marker)}; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && exit 0; [ -d ${q(dir)} ] || exit 0; exec "$0" "$@"`, ...cmd];
+}
+
 export class Lifecycle {
   readonly containers: ContainerStore;
   private _runtime?: OciRuntime;
@@ -111,17 +121,15 @@ export class Lifecycle {
 
   exitCommand(c: ContainerRecord): string[] {
     const cmd = this.pierCommand(['container', 'cleanup', c.id]);
-    if (!c.config.create.rm) return cmd;
-    // An attached `run --rm` cleans up and removes the container itself: while that pier
-    // process is alive (its pid in the marker), conmon's cleanup process is not needed; nor once
-    // the container is gone (its run dir, which holds the marker, goes with it). Shell builtins
-    // only, so the check is done before that pier process can finish removing.
-    const marker = this.attachedMarker(c.id);
-    const dir = path.dirname(marker);
-    return ['/bin/sh', '-c', `p=; read -r p 2>/dev/null < '${marker}'; [ -n "$p" ] && kill -0 "$p" 2>/dev/null && exit 0; [ -d '${dir}' ] || exit 0; exec "$0" "$@"`, ...cmd];
+    // A pier process that cleans up after the exit itself (an attached `run --rm`, `stop`, `rm -f`,
+    // a build step) names itself in the marker: while it is alive, conmon's cleanup process (a
+    // whole Node start) is not needed; nor once the container is gone (its run dir, which holds
+    // the marker, goes with it). Shell builtins only, so the check is over before that pier
+    // process can finish removing.
+    return guardedExitCommand(this.attachedMarker(c.id), cmd);
   }
 
-  /** Written by an attached `run --rm` while it owns the container's cleanup. */
+  /** Holds the pid of the pier process that owns the container's cleanup after it exits (see exitCommand). */
   attachedMarker(id: string): string {
     return path.join(this.store.runRoot, 'containers', id, 'attached');
   }
@@ -382,6 +390,27 @@ export class Lifecycle {
       return c;
     }
     c = this.containers.updateState(c.id, (s) => ({ ...s, stoppedByUser: true }));
+    // This process cleans up after the exit (below): conmon's exit command can step aside.
+    const cur = c;
+    return this.owningCleanup(c.id, () => this.stopOwned(cur, timeoutSec));
+  }
+
+  /**
+   * Runs fn with this process named in the container's cleanup marker (unless another live
+   * owner is), so that conmon's exit command does not start a second pier for the cleanup.
+   */
+  private async owningCleanup<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const marker = this.attachedMarker(id);
+    let owned = false;
+    try { fs.writeFileSync(marker, String(process.pid), { flag: 'wx' }); owned = true; } catch { /* another owner, or no run dir */ }
+    try {
+      return await fn();
+    } finally {
+      if (owned) { try { if (fs.readFileSync(marker, 'utf8') === String(process.pid)) rmFile(marker); } catch { /* removed with the container */ } }
+    }
+  }
+
+  private async stopOwned(c: ContainerRecord, timeoutSec?: number): Promise<ContainerRecord> {
     const timeout = timeoutSec ?? c.config.stopTimeout;
     if (c.state.status === 'paused') await runtimeResume(this.runtime(c), c.id, { root: this.stateRoot(c) }).catch(() => undefined);
     const rt = this.runtime(c);
@@ -461,7 +490,7 @@ export class Lifecycle {
   }
 
   async remove(id: string, opts: { force?: boolean; timeout?: number; removingPod?: boolean }): Promise<ContainerRecord> {
-    let c = this.get(id);
+    const c = this.get(id);
     if (c.config.isInfra && c.podId && !opts.removingPod) {
       const pod = this.pods().get(c.podId);
       if (pod) throw new ConflictError(`container ${c.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
@@ -470,8 +499,18 @@ export class Lifecycle {
       if (!opts.force) {
         throw new ConflictError(`cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
       }
-      c = await this.stop(c.id, opts.timeout ?? 0);
+      // Owned across the stop and the removal: the exit command's check must not fall between.
+      return this.owningCleanup(c.id, async () => {
+        const stopped = await this.stop(c.id, opts.timeout ?? 0);
+        await this.removeStopped(stopped);
+        return stopped;
+      });
     }
+    await this.removeStopped(c);
+    return c;
+  }
+
+  private async removeStopped(c: ContainerRecord): Promise<void> {
     await this.withLock(c.id, async () => {
       const cur = this.containers.find(c.id);
       if (!cur) return;
@@ -480,7 +519,6 @@ export class Lifecycle {
       await this.teardownNetwork(c.id);
       this.removeNow(cur);
     });
-    return c;
   }
 
   async pause(id: string): Promise<void> {
