@@ -96,7 +96,16 @@ test('systemd socket activation: serves on the socket passed as LISTEN_FDS', asy
   const child = spawn('/usr/bin/python3', ['-c', launcher, sock, process.execPath, PIER, ...store.localArgs(), 'system', 'service', '--time', '0'], { env: store.env(), stdio: 'ignore' });
   try {
     for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-    const ping = await request(sock, 'GET', '/_ping');
+    // The file appears at bind(2); connections are refused until listen(2), a moment later.
+    let ping: Awaited<ReturnType<typeof request>> | undefined;
+    for (let i = 0; !ping; i++) {
+      try {
+        ping = await request(sock, 'GET', '/_ping');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || i >= 50) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
     assert.equal(ping.status, 200);
     assert.equal(ping.text, 'OK');
   } finally {
