@@ -26,7 +26,6 @@
 #include <sys/ioctl.h>
 #include <net/if.h>
 #include <time.h>
-#include <ftw.h>
 
 #define MAX_ARGS 6
 
@@ -506,49 +505,33 @@ static napi_value js_waitpid_nohang(napi_env env, napi_callback_info info) {
 }
 
 /*
- * removeAsync(dirs, trees): on a thread-pool thread, rmdir(2) each of `dirs` (empty directories
- * such as cgroups), then remove each of `trees` like `rm -rf --one-file-system` (never following
- * symlinks, never entering another mount). A missing path is not an error. Resolves with null,
- * or with "ECODE path" for the first failure (the rest is still attempted).
+ * rmdirsAsync(dirs): on a thread-pool thread, rmdir(2) each of `dirs` (empty directories such
+ * as cgroups) in order. A missing one is not an error. Resolves with null, or with "ECODE path"
+ * for the first failure (the rest is still attempted).
  */
-struct rm_job {
-  char **dirs, **trees;
+struct rmdirs_job {
+  char **dirs;
   int err;
   char *errpath;
   napi_async_work work;
   napi_deferred deferred;
 };
 
-static __thread struct rm_job *rm_current;
-
-static void rm_note(struct rm_job *j, int err, const char *p) {
-  if (j->err || err == ENOENT) return;
-  j->err = err;
-  j->errpath = strdup(p);
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *f) {
-  (void)sb; (void)f;
-  int r = (flag == FTW_DP || flag == FTW_DNR) ? rmdir(p) : unlink(p);
-  if (r != 0) rm_note(rm_current, errno, p);
-  return 0;
-}
-
-static void rm_execute(napi_env env, void *data) {
+static void rmdirs_execute(napi_env env, void *data) {
   (void)env;
-  struct rm_job *j = data;
-  rm_current = j;
-  for (char **d = j->dirs; *d; d++) if (rmdir(*d) != 0) rm_note(j, errno, *d);
-  for (char **t = j->trees; *t; t++) {
-    if (nftw(*t, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) rm_note(j, errno, *t);
+  struct rmdirs_job *j = data;
+  for (char **d = j->dirs; *d; d++) {
+    if (rmdir(*d) != 0 && errno != ENOENT && !j->err) {
+      j->err = errno;
+      j->errpath = strdup(*d);
+    }
   }
-  rm_current = NULL;
 }
 
-static void rm_complete(napi_env env, napi_status status, void *data) {
-  struct rm_job *j = data;
+static void rmdirs_complete(napi_env env, napi_status status, void *data) {
+  struct rmdirs_job *j = data;
   napi_value v;
-  if (status != napi_ok) napi_create_string_utf8(env, "EUNKNOWN removeAsync", NAPI_AUTO_LENGTH, &v);
+  if (status != napi_ok) napi_create_string_utf8(env, "EUNKNOWN rmdirsAsync", NAPI_AUTO_LENGTH, &v);
   else if (j->err) {
     char msg[1200];
     snprintf(msg, sizeof msg, "%s %s", errno_name(j->err), j->errpath ? j->errpath : "");
@@ -557,25 +540,20 @@ static void rm_complete(napi_env env, napi_status status, void *data) {
   napi_resolve_deferred(env, j->deferred, v);
   napi_delete_async_work(env, j->work);
   free_strv(j->dirs);
-  free_strv(j->trees);
   free(j->errpath);
   free(j);
 }
 
-static napi_value js_remove_async(napi_env env, napi_callback_info info) {
+static napi_value js_rmdirs_async(napi_env env, napi_callback_info info) {
   napi_value argv[MAX_ARGS];
-  if (get_args(env, info, 2, argv)) return NULL;
-  struct rm_job *j = calloc(1, sizeof *j);
+  if (get_args(env, info, 1, argv)) return NULL;
+  struct rmdirs_job *j = calloc(1, sizeof *j);
   if (!j) return throw_errno(env, ENOMEM, "malloc", NULL);
-  if (!(j->dirs = get_strv(env, argv[0], "dirs")) || !(j->trees = get_strv(env, argv[1], "trees"))) {
-    if (j->dirs) free_strv(j->dirs);
-    free(j);
-    return NULL;
-  }
+  if (!(j->dirs = get_strv(env, argv[0], "dirs"))) { free(j); return NULL; }
   napi_value promise, name;
   napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "pier:removeAsync", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, rm_execute, rm_complete, j, &j->work);
+  napi_create_string_utf8(env, "pier:rmdirsAsync", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, rmdirs_execute, rmdirs_complete, j, &j->work);
   napi_queue_async_work(env, j->work);
   return promise;
 }
@@ -663,7 +641,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"waitpidNohang", NULL, js_waitpid_nohang, NULL, NULL, NULL, napi_enumerable, NULL},
     {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"realtimeNs", NULL, js_realtime_ns, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"removeAsync", NULL, js_remove_async, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"rmdirsAsync", NULL, js_rmdirs_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setNonblock", NULL, js_set_nonblock, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);

@@ -512,15 +512,14 @@ export class Builder {
       }));
       this.tmpContainers.add(id);
       // This process owns the container's clean-up (conmon's exit command steps aside).
-      const marker = this.ce.lifecycle.attachedMarker(id);
-      fs.mkdirSync(path.dirname(marker), { recursive: true });
-      fs.writeFileSync(marker, String(process.pid));
+      fs.mkdirSync(path.dirname(this.ce.lifecycle.attachedMarker(id)), { recursive: true });
+      const release = this.ce.lifecycle.claimCleanup(id);
       const sink = new Writable({ write: (chunk, _e, cb) => { if (!this.opts.quiet) this.out.write(chunk.toString()); cb(); } });
       const stdin = new PassThrough();
       stdin.end();
       const code = await this.ce.start(id, { attach: true }, { stdin, stdout: sink, stderr: sink });
       await this.ce.lifecycle.cleanup(id).catch(() => undefined);
-      fs.rmSync(marker, { force: true });
+      release();
       if (code !== 0) {
         if (!this.opts.forceRm && this.opts.rm === false) this.tmpContainers.delete(id);
         throw new BuildError(`error building at STEP "${ins.original.replace(/\s+/g, ' ')}": while running runtime: exit status ${code ?? 1}`);

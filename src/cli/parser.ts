@@ -40,7 +40,7 @@ export interface CommandDef {
   hidden?: boolean;
   /**
    * A stub: name, aliases and summary only (enough for its parent's help); the full definition
-   * comes from load() when the command is used (see resolveSub).
+   * comes from load() when the command is used (see findSub).
    */
   load?: () => CommandDef;
   run?: (ctx: any, args: string[], opts: Opts) => Promise<number | void> | number | void;

@@ -396,17 +396,25 @@ export class Lifecycle {
   }
 
   /**
-   * Runs fn with this process named in the container's cleanup marker (unless another live
-   * owner is), so that conmon's exit command does not start a second pier for the cleanup.
+   * Names this process in the container's cleanup marker (unless the marker exists already, or
+   * the run dir does not), so that conmon's exit command does not start a second pier for the
+   * cleanup. Returns release(), which removes the marker if it still names this process.
    */
-  private async owningCleanup<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  claimCleanup(id: string): () => void {
     const marker = this.attachedMarker(id);
-    let owned = false;
-    try { fs.writeFileSync(marker, String(process.pid), { flag: 'wx' }); owned = true; } catch { /* another owner, or no run dir */ }
+    try { fs.writeFileSync(marker, String(process.pid), { flag: 'wx' }); } catch { return () => undefined; }
+    return () => {
+      try { if (fs.readFileSync(marker, 'utf8') === String(process.pid)) rmFile(marker); } catch { /* removed with the container */ }
+    };
+  }
+
+  /** Runs fn as the owner of the container's cleanup (see claimCleanup). */
+  private async owningCleanup<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const release = this.claimCleanup(id);
     try {
       return await fn();
     } finally {
-      if (owned) { try { if (fs.readFileSync(marker, 'utf8') === String(process.pid)) rmFile(marker); } catch { /* removed with the container */ } }
+      release();
     }
   }
 

@@ -49,11 +49,8 @@ export interface NativeAddon {
   createNetns(file: string): void;
   /** clock_gettime(CLOCK_REALTIME): ns since the epoch. */
   realtimeNs(): bigint;
-  /**
-   * On a thread-pool thread: rmdir(2) each of `dirs`, then `rm -rf --one-file-system` each of
-   * `trees` (no symlink followed). Missing paths are fine. Null, or "ECODE path" of the first failure.
-   */
-  removeAsync(dirs: string[], trees: string[]): Promise<string | null>;
+  /** On a thread-pool thread, rmdir(2) of each of `dirs`; missing ones are fine. Null, or "ECODE path" of the first failure. */
+  rmdirsAsync(dirs: string[]): Promise<string | null>;
   /** fcntl(F_SETFL, O_NONBLOCK). */
   setNonblock(fd: number): void;
   readonly constants: NativeConstants;

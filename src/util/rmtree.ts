@@ -47,14 +47,14 @@ export function rmTree(p: string): void {
  * failure rejects with its errno code (the rest is still attempted).
  */
 export async function rmdirsAsync(dirs: string[]): Promise<void> {
-  const addon = nativeWith('removeAsync');
+  const addon = nativeWith('rmdirsAsync');
   if (!addon) {
     for (const d of dirs) {
       try { fs.rmdirSync(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
     }
     return;
   }
-  const failed = await addon.removeAsync(dirs, []);
+  const failed = await addon.rmdirsAsync(dirs);
   if (failed) {
     const [code, ...p] = failed.split(' ');
     throw Object.assign(new Error(`${code}: rmdir '${p.join(' ')}'`), { code, path: p.join(' ') });

@@ -2,7 +2,6 @@
 // saw (so waiters of auto-removed containers still learn the exit code), and in-process cleanup of
 // auto-removed (--rm) containers as soon as they exit.
 import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
 import type { LocalContainerEngine } from '../../domain/local/containers';
 import { waitForExit } from '../../engine/conmon';
 import { log } from '../../util/log';
@@ -13,6 +12,8 @@ class ServiceState {
   /** Emits `change` whenever a container's state may have changed (start, exit, removal). */
   readonly events = new EventEmitter();
   private watching = new Set<string>();
+  /** Cleanup claims of the auto-removed containers this service started (see prepareStart). */
+  private claims = new Map<string, () => void>();
 
   constructor() { this.events.setMaxListeners(0); }
 
@@ -44,7 +45,7 @@ class ServiceState {
   prepareStart(engine: LocalContainerEngine, id: string): void {
     const lc = engine.lifecycle;
     if (!lc.containers.get(id)?.config.create.rm) return;
-    try { fs.writeFileSync(lc.attachedMarker(id), String(process.pid)); } catch { /* removed meanwhile */ }
+    this.claims.set(id, lc.claimCleanup(id));
   }
 
   /**
@@ -69,7 +70,8 @@ class ServiceState {
       }
     })().catch(() => undefined).finally(() => {
       this.watching.delete(id);
-      if (rm) fs.rmSync(lc.attachedMarker(id), { force: true });
+      this.claims.get(id)?.();
+      this.claims.delete(id);
       this.changed();
     });
   }

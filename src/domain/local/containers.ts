@@ -22,7 +22,6 @@ import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } fro
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
 import { trace } from '../../util/log';
-import { rmFile } from '../../util/rmtree';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
@@ -427,20 +426,20 @@ export class LocalContainerEngine implements ContainerEngine {
       return { id };
     }
     let exitCode: number | undefined;
-    const marker = o.rm ? this.lifecycle.attachedMarker(id) : undefined;
+    // An attached --rm run cleans up and removes the container itself (below).
+    const release = o.rm ? this.lifecycle.claimCleanup(id) : () => undefined;
     try {
-      if (marker) fs.writeFileSync(marker, String(process.pid));
       exitCode = await this.startAttached(this.containers.get(id)!, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy },
         io ?? processIO());
     } catch (e) {
-      if (marker) rmFile(marker);
+      release();
       if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
       throw e;
     }
     trace('run: exited');
     if (exitCode === undefined) {
       // Detached from the terminal: conmon's cleanup command takes over again.
-      if (marker) rmFile(marker);
+      release();
       return { id };
     }
     // The container exited: release it now rather than waiting for conmon's cleanup command.
