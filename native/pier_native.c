@@ -26,6 +26,8 @@
 #include <sys/ioctl.h>
 #include <net/if.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <dlfcn.h>
 
 #define MAX_ARGS 6
 
@@ -625,6 +627,70 @@ static napi_value js_create_netns(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+
+/* A read-only private mapping of a whole file, unmapped by the finalizer of what it backs. */
+struct file_map { void *addr; size_t len; };
+
+static void unmap_file(napi_env env, void *data, void *hint) {
+  (void)env; (void)data;
+  struct file_map *m = hint;
+  if (m->addr && m->len) munmap(m->addr, m->len);
+  free(m);
+}
+
+/* Node's external latin1 strings (experimental in Node 20, stable later): looked up at run
+ * time so the addon still loads on a Node without them. */
+typedef napi_status (*ext_latin1_fn)(napi_env, char *, size_t, napi_finalize, void *, napi_value *, bool *);
+
+/* mapFile(path, asLatin1): the file's bytes, mapped rather than read: a Buffer, or with asLatin1 a
+ * latin1 string, both backed by the mapping (pages come from the page cache as they are used,
+ * none are copied into fresh memory). null when the file is empty or this Node cannot make an
+ * external string. Throws on open/mmap errors. */
+static napi_value js_map_file(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 2, argv)) return NULL;
+  char *file = get_string(env, argv[0], "path");
+  if (!file) return NULL;
+  bool as_string = false;
+  napi_get_value_bool(env, argv[1], &as_string);
+  ext_latin1_fn make_string = NULL;
+  napi_value ret;
+  napi_get_null(env, &ret);
+  if (as_string) {
+    make_string = (ext_latin1_fn)dlsym(RTLD_DEFAULT, "node_api_create_external_string_latin1");
+    if (!make_string) { free(file); return ret; }
+  }
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) { napi_value e = throw_errno(env, errno, "open", file); free(file); return e; }
+  struct stat st;
+  if (fstat(fd, &st) != 0) { int e = errno; close(fd); napi_value r = throw_errno(env, e, "fstat", file); free(file); return r; }
+  if (st.st_size == 0) { close(fd); free(file); return ret; }
+  void *addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int merr = errno;
+  close(fd);
+  if (addr == MAP_FAILED) { napi_value r = throw_errno(env, merr, "mmap", file); free(file); return r; }
+  free(file);
+  struct file_map *m = malloc(sizeof *m);
+  if (!m) { munmap(addr, (size_t)st.st_size); return throw_errno(env, ENOMEM, "malloc", NULL); }
+  m->addr = addr;
+  m->len = (size_t)st.st_size;
+  madvise(addr, m->len, MADV_WILLNEED);
+  napi_status s;
+  if (as_string) {
+    bool copied = false;
+    s = make_string(env, addr, m->len, unmap_file, m, &ret, &copied);
+    if (s == napi_ok && copied) { munmap(addr, m->len); free(m); }
+  } else {
+    s = napi_create_external_buffer(env, m->len, addr, unmap_file, m, &ret);
+  }
+  if (s != napi_ok) {
+    munmap(addr, m->len);
+    free(m);
+    napi_get_null(env, &ret);
+  }
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -643,6 +709,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"realtimeNs", NULL, js_realtime_ns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmdirsAsync", NULL, js_rmdirs_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setNonblock", NULL, js_set_nonblock, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"mapFile", NULL, js_map_file, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

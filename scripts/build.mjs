@@ -1,7 +1,7 @@
 // Bundles pier into dist/: a tiny entry (dist/pier.js) that answers --version without
 // loading the rest, and the CLI bundle (dist/cli.js) it loads for everything else.
 import { build } from 'esbuild';
-import { chmodSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 // The entry's interpreter: the node that builds it, by absolute path (no `env` lookup through
 // PATH on every start); `env node` when that path has a space or PIER_SHEBANG_ENV=1.
@@ -21,22 +21,31 @@ const common = {
   external: ['*.node'],
   define: { PIER_VERSION: JSON.stringify(pkg.version) },
   logLevel: 'warning',
+  write: false,
 };
-await Promise.all([
+const [entry, cli] = await Promise.all([
   build({ ...common, external: [...common.external, './cli.js'], entryPoints: ['src/main.ts'], outfile: 'dist/pier.js', banner: { js: `#!${shebangNode()}` } }),
   build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' }),
 ]);
-chmodSync('dist/pier.js', 0o755);
 // Namespace imports of Node's built-in modules (`import * as fs from 'node:fs'`) need no ESM
 // interop wrapper: __toESM would copy every export of fs, path, os... once per importing module
 // at start-up (~5 ms). The modules are plain CommonJS objects, used as namespaces only.
-import { writeFileSync } from 'node:fs';
-for (const f of ['dist/cli.js', 'dist/pier.js']) {
-  const src = readFileSync(f, 'utf8');
-  writeFileSync(f, src.replace(/__toESM\((require\("node:[a-z_/]+"\))\)/g, '$1'));
+// The files are also made pure ASCII (dist/pier.js reads the bundle as latin1): esbuild escapes
+// strings, but a regex literal such as /µs/ keeps its UTF-8; \uXXXX means the same there.
+const unwrapBuiltins = (src) => src.replace(/__toESM\((require\("node:[a-z_/]+"\))\)/g, '$1')
+  .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+// Each file is written new and renamed over the old one: a running pier keeps its mapping of
+// the old dist/cli.js (rewriting it in place could truncate pages from under that process).
+function install(file, text, mode) {
+  writeFileSync(`${file}.tmp`, text, { mode });
+  renameSync(`${file}.tmp`, file);
 }
+mkdirSync('dist', { recursive: true });
+install('dist/pier.js', unwrapBuiltins(entry.outputFiles[0].text), 0o755);
+// The CLI bundle is one function expression taking CommonJS's arguments: dist/pier.js maps the
+// file and compiles it as it stands, with no wrapped copy of it in memory (see main.ts).
+install('dist/cli.js', `(function (exports, require, module, __filename, __dirname) {${unwrapBuiltins(cli.outputFiles[0].text)}\n})`, 0o644);
 // A fresh bundle invalidates the V8 code cache; the first run after the build writes a new one.
-import { rmSync } from 'node:fs';
 rmSync('dist/cache', { recursive: true, force: true });
 rmSync('dist/cli.js.cache', { force: true });
 rmSync('dist/cli.js.cache.cmds', { force: true });

@@ -29,12 +29,16 @@ export const log = {
 let tracing: string | undefined;
 /**
  * With PIER_TRACE set, print a timestamped step (ms since the process started) to stderr, for
- * finding where time goes; PIER_TRACE=faults adds the process's minor page faults so far.
+ * finding where time goes; PIER_TRACE=faults adds the process's minor page faults so far, PIER_TRACE=cpu its CPU time.
  * Written with fs.writeSync: neither process.stderr nor perf_hooks gets loaded by tracing.
  */
 export function trace(step: string): void {
   tracing ??= process.env.PIER_TRACE ?? '';
   if (!tracing) return;
-  const faults = tracing === 'faults' ? ` faults=${process.resourceUsage().minorPageFault}` : '';
+  let faults = '';
+  if (tracing === 'faults' || tracing === 'cpu') {
+    const r = process.resourceUsage();
+    faults = tracing === 'faults' ? ` faults=${r.minorPageFault}` : ` cpu=${((r.userCPUTime + r.systemCPUTime) / 1000).toFixed(1)}ms`;
+  }
   try { fs.writeSync(2, `[trace ${(process.uptime() * 1000).toFixed(1)}ms${faults}] ${step}\n`); } catch { /* stderr closed */ }
 }

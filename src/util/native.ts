@@ -53,6 +53,8 @@ export interface NativeAddon {
   rmdirsAsync(dirs: string[]): Promise<string | null>;
   /** fcntl(F_SETFL, O_NONBLOCK). */
   setNonblock(fd: number): void;
+  /** The file mapped read-only: a Buffer, or a latin1 string (null where Node lacks external strings). */
+  mapFile(file: string, asLatin1: boolean): string | Buffer | null;
   readonly constants: NativeConstants;
 }
 
@@ -82,6 +84,9 @@ export function addonCandidates(): string[] {
 /** Loads (once) and returns the addon; throws a clear error if it was never built. */
 export function native(): NativeAddon {
   if (cached) return cached;
+  // Already opened by dist/pier.js (main.ts), which maps the bundle through it.
+  const early = (globalThis as any)[Symbol.for('pier.native')] as NativeAddon | undefined;
+  if (early) return (cached = early);
   const tried = addonCandidates();
   for (const file of tried) {
     if (!fs.existsSync(file)) continue;
