@@ -4,6 +4,8 @@
  * (EPERM, ENOENT, ...), `errno` the number and `syscall` the call's name.
  */
 #include <node_api.h>
+#include <uv.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -691,6 +693,123 @@ static napi_value js_map_file(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+
+/* A readable-fd watch on Node's own event loop (a libuv poll handle): what a net.Socket does
+ * to wait on a pipe, without loading net and stream. The callback runs once per readiness; the
+ * JS side reads the (non-blocking) fd until EAGAIN. */
+struct fd_watch {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context ctx;
+  int closed;
+};
+
+static void watch_closed(uv_handle_t *h) {
+  struct fd_watch *w = h->data;
+  napi_delete_reference(w->env, w->callback);
+  napi_async_destroy(w->env, w->ctx);
+  free(w);
+}
+
+static void watch_event(uv_poll_t *p, int status, int events) {
+  (void)status; (void)events;
+  struct fd_watch *w = p->data;
+  if (w->closed) return;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value fn, recv, res;
+  napi_get_reference_value(env, w->callback, &fn);
+  napi_get_global(env, &recv);
+  if (napi_make_callback(env, w->ctx, recv, fn, 0, NULL, &res) == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static struct fd_watch *get_watch(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p) { throw_type(env, "watch: expected a handle from watchFd"); return NULL; }
+  return p;
+}
+
+/* watchFd(fd, callback): calls callback() whenever fd is readable (or at end-of-file/hang-up),
+ * until unwatchFd(handle). Keeps the process alive unless unrefWatch(handle). */
+static napi_value js_watch_fd(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 2, argv)) return NULL;
+  uint32_t fd;
+  if (get_u32(env, argv[0], "fd", &fd)) return NULL;
+  napi_valuetype t;
+  napi_typeof(env, argv[1], &t);
+  if (t != napi_function) return throw_type(env, "callback must be a function");
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EINVAL, "uv_loop", NULL);
+  struct fd_watch *w = calloc(1, sizeof *w);
+  if (!w) return throw_errno(env, ENOMEM, "calloc", NULL);
+  int rc = uv_poll_init(loop, &w->poll, (int)fd);
+  if (rc != 0) { free(w); return throw_errno(env, -rc, "uv_poll_init", NULL); }
+  w->poll.data = w;
+  w->env = env;
+  napi_create_reference(env, argv[1], 1, &w->callback);
+  napi_value name;
+  napi_create_string_utf8(env, "pier.watchFd", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &w->ctx);
+  rc = uv_poll_start(&w->poll, UV_READABLE, watch_event);
+  if (rc != 0) {
+    w->closed = 1;
+    uv_close((uv_handle_t *)&w->poll, watch_closed);
+    return throw_errno(env, -rc, "uv_poll_start", NULL);
+  }
+  napi_value handle;
+  napi_create_external(env, w, NULL, NULL, &handle);
+  return handle;
+}
+
+/* unwatchFd(handle): stops the watch (the fd stays open: the caller closes it). Idempotent. */
+static napi_value js_unwatch_fd(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  struct fd_watch *w = get_watch(env, argv[0]);
+  if (!w) return NULL;
+  if (!w->closed) {
+    w->closed = 1;
+    uv_close((uv_handle_t *)&w->poll, watch_closed);
+  }
+  return undefined(env);
+}
+
+/* unrefWatch(handle): the watch no longer keeps the process alive. */
+static napi_value js_unref_watch(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  struct fd_watch *w = get_watch(env, argv[0]);
+  if (!w) return NULL;
+  if (!w->closed) uv_unref((uv_handle_t *)&w->poll);
+  return undefined(env);
+}
+
+/* pidfdOpen(pid): a pidfd (close-on-exec), readable once the process has exited. */
+static napi_value js_pidfd_open(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  uint32_t pid;
+  if (get_u32(env, argv[0], "pid", &pid)) return NULL;
+#ifdef SYS_pidfd_open
+  long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+#else
+  long fd = -1;
+  errno = ENOSYS;
+#endif
+  if (fd < 0) return throw_errno(env, errno, "pidfd_open", NULL);
+  napi_value ret;
+  napi_create_int32(env, (int32_t)fd, &ret);
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -710,6 +829,10 @@ static napi_value init(napi_env env, napi_value exports) {
     {"rmdirsAsync", NULL, js_rmdirs_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setNonblock", NULL, js_set_nonblock, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mapFile", NULL, js_map_file, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"watchFd", NULL, js_watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unwatchFd", NULL, js_unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unrefWatch", NULL, js_unref_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pidfdOpen", NULL, js_pidfd_open, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

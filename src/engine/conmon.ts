@@ -15,7 +15,6 @@ import { log, trace } from '../util/log';
 import { OciRuntime, ociRuntimeError, runtimeStart, startCreatedRunc } from './runtime';
 import { attach, AttachSession } from './attach';
 import { rmFile } from '../util/rmtree';
-import type { NativeAddon } from '../util/native';
 
 /** Podman's default conmon locations, tried before $PATH. */
 export const DEFAULT_CONMON_PATHS = [
@@ -282,9 +281,9 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
  * Null when the addon is unavailable or the spawn fails (the libuv path then reports it).
  */
 function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean): SpawnedConmon | null {
-  const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('spawnDetached');
+  const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('watchFd');
   if (!addon) return null;
-  const { childExit, envList } = require('../util/spawn') as typeof import('../util/spawn');
+  const { childExit, envList, watchPipe } = require('../util/spawn') as typeof import('../util/spawn');
   // [parent end, child end] per pipe: stderr and sync (and attach) are read by us, start written.
   const made: Array<[number, number]> = [];
   const closeAll = () => { for (const [a, b] of made) for (const fd of [a, b]) { try { fs.closeSync(fd); } catch { /* closed */ } } };
@@ -308,15 +307,16 @@ function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEn
   const first = childExit(addon, pid);
   const firstExit = first.exited;
   if (!withAttachPipe) {
-    // Creating a container: conmon answers within ~100 ms, read by polling (see pollPipes).
+    // Creating a container: conmon answers within ~100 ms, its pipes watched on the event loop
+    // by the addon (no net.Socket: loading net and stream would cost more than the wait).
     const sync = new MessageReader('sync');
-    const stopReading = pollPipes(addon, [
-      { fd: stderrFd, data: onErr },
-      { fd: syncFd, data: (d) => sync.feed(d), end: () => sync.end() },
-    ]);
+    const readers = [
+      watchPipe(addon, stderrFd, (d) => onErr(d.toString()), () => undefined),
+      watchPipe(addon, syncFd, (d) => sync.feed(d.toString()), () => sync.end()),
+    ];
     const start = new FdWriter(startFd);
     const release = () => {
-      stopReading();
+      for (const r of readers) r.stop();
       start.destroy();
       // Reaped later in the background if it is still running (it exits right after forking).
       first.unref();
@@ -339,52 +339,6 @@ function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEn
   return {
     pid, sync: MessageReader.fromStream(syncStream, 'sync'), start, attachPipe: MessageReader.fromStream(attachStream, 'attach'),
     stderr: () => errText.trim(), firstExit, release,
-  };
-}
-
-/** One of conmon's pipes read by pollPipes: text as it comes, then end-of-file. */
-interface PipeReader { fd: number; data: (text: string) => void; end?: () => void }
-
-/**
- * Reads non-blocking pipe fds on a timer (every ms at first, backing off to 20 ms while they stay
- * quiet), until each reaches end-of-file or the returned stop() is called, which closes them.
- * A net.Socket per pipe would do the same with libuv's poll, but creating the first one loads
- * net and stream (~5 ms of every `run`); for short waits only.
- */
-function pollPipes(addon: NativeAddon, readers: PipeReader[]): () => void {
-  const open = new Set(readers);
-  const buf = Buffer.allocUnsafe(65536);
-  for (const r of readers) addon.setNonblock(r.fd);
-  let timer: NodeJS.Timeout | undefined;
-  let idle = 0;
-  const close = (r: PipeReader) => {
-    open.delete(r);
-    try { fs.closeSync(r.fd); } catch { /* closed */ }
-  };
-  const poll = () => {
-    timer = undefined;
-    let got = false;
-    for (const r of [...open]) {
-      for (;;) {
-        let n: number;
-        try { n = fs.readSync(r.fd, buf, 0, buf.length, null); } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
-          n = 0;
-        }
-        if (n === 0) { close(r); r.end?.(); break; }
-        got = true;
-        r.data(buf.toString('utf8', 0, n));
-      }
-    }
-    if (!open.size) return;
-    idle = got ? 0 : idle + 1;
-    timer = setTimeout(poll, idle < 100 ? 1 : 20);
-  };
-  poll();
-  return () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    for (const r of [...open]) close(r);
   };
 }
 

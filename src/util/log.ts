@@ -38,7 +38,9 @@ export function trace(step: string): void {
   let faults = '';
   if (tracing === 'faults' || tracing === 'cpu') {
     const r = process.resourceUsage();
-    faults = tracing === 'faults' ? ` faults=${r.minorPageFault}` : ` cpu=${((r.userCPUTime + r.systemCPUTime) / 1000).toFixed(1)}ms`;
+    let main = '';
+    try { main = ` main=${(Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'latin1').split(' ')[0]) / 1e6).toFixed(1)}ms`; } catch { /* no schedstat */ }
+    faults = tracing === 'faults' ? ` faults=${r.minorPageFault}` : ` cpu=${((r.userCPUTime + r.systemCPUTime) / 1000).toFixed(1)}ms${main}`;
   }
   try { fs.writeSync(2, `[trace ${(process.uptime() * 1000).toFixed(1)}ms${faults}] ${step}\n`); } catch { /* stderr closed */ }
 }

@@ -16,6 +16,9 @@ export interface NativeConstants {
   S_IFCHR: number; S_IFBLK: number; S_IFIFO: number;
 }
 
+/** A watch made by watchFd (opaque). */
+export type FdWatchHandle = { readonly __fdWatch: unique symbol };
+
 /** The addon's API. */
 export interface NativeAddon {
   /** mknod(2); `mode` includes the file-type bits (S_IFCHR | 0o644, ...). */
@@ -55,6 +58,17 @@ export interface NativeAddon {
   setNonblock(fd: number): void;
   /** The file mapped read-only: a Buffer, or a latin1 string (null where Node lacks external strings). */
   mapFile(file: string, asLatin1: boolean): string | Buffer | null;
+  /**
+   * Calls `callback` whenever `fd` is readable (end-of-file and hang-up included), from Node's
+   * event loop (a libuv poll handle), until unwatchFd; the fd itself is the caller's to close.
+   */
+  watchFd(fd: number, callback: () => void): FdWatchHandle;
+  /** Stops a watch (idempotent). */
+  unwatchFd(handle: FdWatchHandle): void;
+  /** The watch no longer keeps the process alive. */
+  unrefWatch(handle: FdWatchHandle): void;
+  /** pidfd_open(2): an fd that turns readable when the process exits. */
+  pidfdOpen(pid: number): number;
   readonly constants: NativeConstants;
 }
 

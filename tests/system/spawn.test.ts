@@ -13,3 +13,35 @@ test('spawnCollect feeds stdin and returns stdout, stderr and the exit code; a m
   assert.equal(killed.code, 137);
   await assert.rejects(spawnCollect('/nonexistent/helper', [], {}));
 });
+
+test('spawnCollect writes stdin larger than a pipe while the child writes as much back, without deadlock', async () => {
+  // The child echoes stdin to stdout as it reads: a blocking write of all 1 MB at once would
+  // hang (its stdout pipe fills while nobody reads it).
+  const input = 'ü'.repeat(512 * 1024); // 1 MiB of UTF-8, two bytes per character
+  const r = await spawnCollect('/bin/cat', [], { input, timeoutMs: 20_000 });
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.length, input.length);
+  assert.equal(r.stdout, input);
+});
+
+test('childExit sees a child exit through its pidfd, also one that exited before the watch began', async () => {
+  const { native } = await import('../../src/util/native');
+  const { childExit } = await import('../../src/util/spawn');
+  const addon = native();
+  const env = ['PATH=/usr/bin:/bin'];
+  const slow = addon.spawnDetached('/bin/sh', ['/bin/sh', '-c', 'sleep 0.3; exit 3'], env, [-1, -1, -1]);
+  const t0 = Date.now();
+  assert.equal(await childExit(addon, slow).exited, 3);
+  assert.ok(Date.now() - t0 >= 250, 'resolved before the child exited');
+  const quick = addon.spawnDetached('/bin/sh', ['/bin/sh', '-c', 'exit 5'], env, [-1, -1, -1]);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await childExit(addon, quick).exited, 5);
+  // A pidfd turns readable at exit: watched on the event loop, no timer involved.
+  const pid = addon.spawnDetached('/bin/sh', ['/bin/sh', '-c', 'sleep 0.1'], env, [-1, -1, -1]);
+  const fd = addon.pidfdOpen(pid);
+  await new Promise<void>((resolve) => {
+    const w = addon.watchFd(fd, () => { addon.unwatchFd(w); resolve(); });
+  });
+  assert.equal(addon.waitpidNohang(pid), 0);
+  (await import('node:fs')).closeSync(fd);
+});
