@@ -449,7 +449,7 @@ export function processAlive(pid: number): boolean {
 /** The exit code conmon recorded in <exitDir>/<id>, or null while there is none. */
 export function readExitCode(exitDir: string, id: string): number | null {
   let text: string;
-  try { text = fs.readFileSync(path.join(exitDir, id), 'utf8').trim(); } catch { return null; }
+  try { text = fs.readFileSync(`${exitDir}/${id}`, 'utf8').trim(); } catch { return null; }
   if (!text) return null; // conmon writes atomically, but be safe against a torn read
   const n = parseInt(text, 10);
   return Number.isFinite(n) ? n : null;

@@ -63,8 +63,10 @@ export interface EventLogOptions {
 export const DEFAULT_EVENTS_LOG_MAX_SIZE = 1_000_000;
 
 /** The event log file of a run root. */
+let logPath: [string, string] | undefined;
 export function eventsLogPath(runRoot: string): string {
-  return path.join(runRoot, 'events', 'events.log');
+  if (logPath?.[0] !== runRoot) logPath = [runRoot, path.join(runRoot, 'events', 'events.log')];
+  return logPath[1];
 }
 
 /** The rotated (previous) event log next to `file`. */

@@ -84,8 +84,9 @@ export class Lifecycle {
     return runtimeStateRoot(this.store.runRoot, this.runtime(c));
   }
 
+  private exits?: string;
   get exitDir(): string {
-    return path.join(this.store.runRoot, 'exits');
+    return (this.exits ??= path.join(this.store.runRoot, 'exits'));
   }
 
   /** Record a container event in the event log (`pier events`). */

@@ -3,7 +3,6 @@
 // removal and retries, 2-4x slower on the 20-odd entries a container leaves behind.
 
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { nativeWith } from './native';
 
 /** `rm -f p` for a file (not a directory): a missing file is not an error. Node 20's
@@ -25,8 +24,9 @@ export function rmTree(p: string): void {
     fs.rmSync(p, { recursive: true, force: true });
     return;
   }
+  const prefix = p.endsWith('/') ? p : `${p}/`;
   for (const d of entries) {
-    const child = path.join(p, d.name);
+    const child = prefix + d.name;
     if (d.isDirectory()) rmTree(child);
     else rmFile(child);
   }
