@@ -1,6 +1,7 @@
 // What every command's run() receives: parsed global options and lazily created engines.
 import { resolveConfig, EngineConfig, GlobalOptions } from '../config/config';
 import { trace } from '../util/log';
+import { writeStdout } from '../util/stdio';
 import type { ImageEngine } from '../domain/images';
 import type { ContainerEngine } from '../domain/containers';
 import type { VolumeEngine } from '../domain/volumes';
@@ -83,7 +84,7 @@ export class Ctx {
   }
 
   out(s: string): void {
-    if (s) process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+    if (s) writeStdout(s.endsWith('\n') ? s : s + '\n');
   }
 
   get stdoutIsTTY(): boolean {

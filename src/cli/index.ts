@@ -4,16 +4,16 @@ import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
 import { setLogLevel, trace } from '../util/log';
+import { stdoutMade, watchStdio, writeStderr } from '../util/stdio';
 
 function fail(msg: string, code: number, hint?: string): never {
-  process.stderr.write(`Error: ${msg}\n`);
-  if (hint) process.stderr.write(hint + '\n');
+  writeStderr(`Error: ${msg}\n${hint ? `${hint}\n` : ''}`);
   process.exit(code);
 }
 
 export async function main(argv: string[]): Promise<void> {
   trace('main');
-  watchStdout();
+  watchStdio();
   const root = rootCommand();
   trace('command tree');
   let parsed;
@@ -83,20 +83,9 @@ function guessCommandPath(root: CommandDef, argv: string[]): string {
   return commandPath(path);
 }
 
-/** True once something made process.stdout (Node makes it on first use; see watchStdout). */
-let stdoutMade = false;
-
-/** Notes when process.stdout is first made, so the exit path need not make it just to flush it. */
-function watchStdout(): void {
-  const d = Object.getOwnPropertyDescriptor(process, 'stdout');
-  if (!d?.get || !d.configurable) { stdoutMade = true; return; }
-  const get = d.get;
-  Object.defineProperty(process, 'stdout', { ...d, get() { stdoutMade = true; return get.call(process); } });
-}
-
 function flushStdout(): Promise<void> {
   return new Promise((resolve) => {
-    if (!stdoutMade || process.stdout.writableLength === 0) resolve();
+    if (!stdoutMade() || process.stdout.writableLength === 0) resolve();
     else process.stdout.write('', () => resolve());
   });
 }

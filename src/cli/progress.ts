@@ -2,6 +2,7 @@
 // live per-blob progress bars when it is.
 import type { ProgressSink } from '../domain/images';
 import { bytesSize } from './format/units';
+import { writeStderr } from '../util/stdio';
 
 const BAR_WIDTH = 30;
 const REDRAW_MS = 100;
@@ -81,7 +82,7 @@ export function stderrProgress(): ProgressSink {
   let sink: ProgressSink | undefined;
   const get = (): ProgressSink => (sink ??= process.stderr.isTTY
     ? new TerminalProgress(process.stderr)
-    : { line: (s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); } });
+    : { line: (s) => { writeStderr(s.endsWith('\n') ? s : s + '\n'); } });
   // bytes/blobDone exist only on a terminal's sink (a pull counts bytes only for a bar):
   // getters, asked when a pull starts, keep that without making the sink up front.
   return {

@@ -1,5 +1,7 @@
 // Leveled logging to stderr, like podman's --log-level.
 import * as fs from 'node:fs';
+import { writeStderr } from './stdio';
+
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'panic'] as const;
 export type LogLevel = (typeof LEVELS)[number];
 
@@ -15,7 +17,7 @@ export function setLogLevel(level: string): void {
 function emit(level: LogLevel, msg: string): void {
   if (LEVELS.indexOf(level) < threshold) return;
   const ts = new Date().toISOString();
-  process.stderr.write(`time="${ts}" level=${level} msg=${JSON.stringify(msg)}\n`);
+  writeStderr(`time="${ts}" level=${level} msg=${JSON.stringify(msg)}\n`);
 }
 
 export const log = {

@@ -8,6 +8,7 @@ import { Ctx } from '../context';
 import type { BuildOptions } from '../../domain/build';
 import { UsageError, PierError } from '../../util/errors';
 import { authfileFlag, credsFlag, tlsVerifyFlag, registryOptions, checkAuthFile } from './images';
+import { writeStdout } from '../../util/stdio';
 
 function keyValues(list: string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -130,7 +131,7 @@ function buildCmd(name: string): CommandDef {
           rm: opts.rm !== false, forceRm: !!opts.forceRm, platform, network: opts.network, ignoreFile: opts.ignorefile,
           registry: registryOptions(opts),
         };
-        const { id } = await ctx.engines.build().build(bo, { write: (s) => process.stdout.write(s) });
+        const { id } = await ctx.engines.build().build(bo, { write: (s) => writeStdout(s) });
         if (opts.iidfile) fs.writeFileSync(opts.iidfile, `sha256:${id}`);
       } catch (e) {
         if (e instanceof PierError) throw e;

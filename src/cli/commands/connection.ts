@@ -6,6 +6,7 @@ import { readConnections, writeConnections, validateUri } from '../../config/con
 import { NotFoundError, UsageError } from '../../util/errors';
 import { formatList, isJSONFormat } from '../format/output';
 import { asStruct } from '../format/govalue';
+import { writeStdout } from '../../util/stdio';
 
 const addCmd: CommandDef = {
   name: 'add',
@@ -56,7 +57,7 @@ function lsCmd(): CommandDef {
       if (isJSONFormat(opts.format)) { ctx.out(JSON.stringify(rows, null, 4)); return; }
       if (opts.quiet) { if (rows.length) ctx.out(rows.map((r) => r.Name).join('\n')); return; }
       const out = formatList(rows.map((r) => asStruct(r, 'connection')), opts.format, 'table {{.Name}}\t{{.URI}}\t{{.Identity}}\t{{.Default}}', { headers: { Name: 'Name', URI: 'URI', Identity: 'Identity', Default: 'Default' }, headersAsIs: true, name: 'ls' });
-      if (out) process.stdout.write(out);
+      if (out) writeStdout(out);
     },
   };
 }

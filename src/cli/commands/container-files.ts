@@ -10,8 +10,9 @@ import type { ProgressSink } from '../../domain/images';
 import { PierError, UsageError } from '../../util/errors';
 import { goJSON } from '../format/gojson';
 import { isJSONFormat } from '../format/output';
+import { writeStdout, writeStderr } from '../../util/stdio';
 
-const stderrSink: ProgressSink = { line: (s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); } };
+const stderrSink: ProgressSink = { line: (s) => { writeStderr(s.endsWith('\n') ? s : s + '\n'); } };
 
 function files(ctx: Ctx): ContainerFilesEngine {
   const remote = (ctx.engines as { containerFiles?: () => ContainerFilesEngine }).containerFiles;
@@ -141,7 +142,7 @@ function diffCmd(kind: 'any' | 'container' | 'image', prefix: string): CommandDe
         name = args[0];
       }
       const changes = await f.diff(name, { kind: kind === 'any' ? undefined : kind });
-      process.stdout.write(formatChanges(changes, opts.format || undefined));
+      writeStdout(formatChanges(changes, opts.format || undefined));
     },
   };
 }
@@ -182,7 +183,7 @@ function mountCmd(prefix: string): CommandDef {
         try {
           ctx.out(await f.mount(n));
         } catch (e) {
-          if (failed) process.stderr.write(`Error: ${failed.message}\n`);
+          if (failed) writeStderr(`Error: ${failed.message}\n`);
           failed = e as Error;
         }
       }
@@ -224,7 +225,7 @@ function umountCmd(prefix: string): CommandDef {
           await f.unmount(n, { force: !!opts.force });
           ctx.out(n);
         } catch (e) {
-          if (failed) process.stderr.write(`Error: ${failed.message}\n`);
+          if (failed) writeStderr(`Error: ${failed.message}\n`);
           failed = e as Error;
         }
       }

@@ -13,6 +13,7 @@ import { tabwriter } from '../format/tabwriter';
 import { asStruct } from '../format/govalue';
 import { parseRAM } from './container-flags';
 import { NotFoundError, UsageError } from '../../util/errors';
+import { writeStdout } from '../../util/stdio';
 
 // Engine modules loaded only by the commands that need them (not at every start).
 const topModule = () => require('../../engine/top') as typeof import('../../engine/top');
@@ -87,7 +88,7 @@ const topCmd: CommandDef = {
       const name = opts.latest ? latestId(ops) : args[0].replace(/^\//, '');
       rows = await ops.top(name, opts.latest ? args : args.slice(1));
     }
-    process.stdout.write(tabwriter(rows) + '\n');
+    writeStdout(tabwriter(rows) + '\n');
   },
 };
 
@@ -184,8 +185,8 @@ const statsCmd: CommandDef = {
         const stats = (await ops.stats(current, prev)).filter((s) => names.length > 0 || s.SystemNano > 0);
         for (const s of stats) prev.set(s.ContainerID, s);
         // podman clears the screen before each round; only do that on a terminal.
-        if (!opts.noReset && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[1;1H');
-        process.stdout.write(renderStats(stats, { format: opts.format, noTrunc: opts.noTrunc }));
+        if (!opts.noReset && process.stdout.isTTY) writeStdout('\x1b[2J\x1b[1;1H');
+        writeStdout(renderStats(stats, { format: opts.format, noTrunc: opts.noTrunc }));
         if (opts.noStream || abort.signal.aborted) break;
         await sleep(opts.interval * 1000, abort.signal);
         if (abort.signal.aborted) break;

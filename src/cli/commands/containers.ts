@@ -20,6 +20,7 @@ import { stderrProgress } from '../progress';
 import { containerGroupOpsCommands } from './container-ops';
 import { containerFilesSubcommands } from './container-files';
 import { createFlags, parseCreateOptions, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
+import { writeStdout, writeStderr } from '../../util/stdio';
 
 export { parseCreateOptions, createFlags } from './container-flags';
 
@@ -30,7 +31,7 @@ const stderrSink: ProgressSink = stderrProgress();
 
 /** Print every error but the last to stderr; throw the last with `exitCode`. */
 function failWith(errors: string[], exitCode: number): never {
-  for (const e of errors.slice(0, -1)) process.stderr.write(`Error: ${e}\n`);
+  for (const e of errors.slice(0, -1)) writeStderr(`Error: ${e}\n`);
   throw new PierError(errors[errors.length - 1], exitCode);
 }
 
@@ -45,7 +46,7 @@ function withHint(cmdName: string, fn: (ctx: Ctx, args: string[], opts: Opts) =>
       return await fn(ctx, args, opts);
     } catch (e) {
       if (e instanceof FlagValueError) {
-        process.stderr.write(`Error: ${e.message}\nSee 'pier ${cmdName} --help'\n`);
+        writeStderr(`Error: ${e.message}\nSee 'pier ${cmdName} --help'\n`);
         return e.exitCode;
       }
       throw e;
@@ -123,7 +124,7 @@ async function forEach(targetsList: Target[], fn: (t: Target) => Promise<unknown
     try {
       await fn(t);
       const line = print(t);
-      if (line !== undefined) process.stdout.write(line + '\n');
+      if (line !== undefined) writeStdout(line + '\n');
     } catch (e) {
       errors.push(errorMessage(e));
     }
@@ -517,12 +518,12 @@ function psCmd(name: string, aliases: string[] | undefined, group: boolean): Com
         // --watch N: redraw every N seconds (clear screen, cursor home) until interrupted, as podman does.
         for (;;) {
           const out = await psRender(ctx, opts, changed, format, name);
-          process.stdout.write('\x1b[2J\x1b[1;1H' + out);
+          writeStdout('\x1b[2J\x1b[1;1H' + out);
           await new Promise((r) => setTimeout(r, opts.watch * 1000));
         }
       }
       const text = await psRender(ctx, opts, changed, format, name);
-      if (text) process.stdout.write(text);
+      if (text) writeStdout(text);
     }),
   };
 }
@@ -592,7 +593,7 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
       trace('cli: engine ready');
       if (!isRun) {
         const { id, warnings } = await eng.create(p.create);
-        for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`);
+        for (const w of warnings) writeStderr(`WARNING: ${w}\n`);
         writeCid(id);
         ctx.out(id);
         return;
@@ -846,8 +847,8 @@ function logsCmd(group: boolean): CommandDef {
       await engine(ctx).logs(names, {
         follow: !!opts.follow, since: opts.since || undefined, until: opts.until || undefined, tail, timestamps: !!opts.timestamps, names: !!opts.names,
       }, {
-        stdout: (b) => { process.stdout.write(b); },
-        stderr: (b) => { process.stderr.write(b); },
+        stdout: (b) => { writeStdout(b); },
+        stderr: (b) => { writeStderr(b); },
       });
     },
   };
@@ -1043,7 +1044,7 @@ const pruneCmd: CommandDef = {
     const filters: string[] = opts.filter ?? [];
     for (const [k] of parsePsFilters(filters)) if (!['label', 'until'].includes(k)) throw new UsageError(`${k} is an invalid filter`);
     if (!opts.force) {
-      process.stdout.write('WARNING! This will remove all non running containers.\nAre you sure you want to continue? [y/N] ');
+      writeStdout('WARNING! This will remove all non running containers.\nAre you sure you want to continue? [y/N] ');
       if (!(await readYes())) return;
     }
     const rows = filterContainers((await allContainers(ctx)).filter((r) => !['running', 'paused', 'stopping'].includes(r.State)), filters);
@@ -1095,7 +1096,7 @@ export async function inspectContainers(
   const out = formatInspect(found, opts.format || 'json');
   if (out) ctx.out(out);
   if (errors.length) {
-    process.stderr.write(errors.slice(0, -1).map((e) => `error inspecting object: ${e}\n`).join(''));
+    writeStderr(errors.slice(0, -1).map((e) => `error inspecting object: ${e}\n`).join(''));
     throw new PierError(`inspecting object: ${errors[errors.length - 1]}`);
   }
 }

@@ -7,6 +7,7 @@ import { compileTemplate, Template, TemplateError } from '../format/gotemplate';
 import { asStruct } from '../format/govalue';
 import { isJSONFormat, normalizeFormat } from '../format/output';
 import { EventRecord, eventLogOptions, eventToJSON, formatGoTime, readEvents } from '../../engine/events';
+import { writeStdout } from '../../util/stdio';
 
 /** stringid.TruncateID: drop an algorithm prefix, keep 12 characters. */
 function truncateID(id: string): string {
@@ -80,7 +81,7 @@ function eventPrinter(opts: Opts): (e: EventRecord) => string {
       try {
         return tmpl.execute(eventTemplateData(e));
       } catch (err) {
-        if (err instanceof TemplateError && err.partialOutput) process.stdout.write(err.partialOutput);
+        if (err instanceof TemplateError && err.partialOutput) writeStdout(err.partialOutput);
         throw err;
       }
     };
@@ -109,7 +110,7 @@ async function runEvents(ctx: Ctx, opts: Opts): Promise<number> {
       });
     for await (const e of events) {
       if (ac.signal.aborted) break;
-      process.stdout.write(print(e));
+      writeStdout(print(e));
     }
   } catch (e) {
     if (e instanceof PierError) throw e;

@@ -16,6 +16,7 @@ import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { humanSize, timeAgo } from '../format/units';
 import { asStruct } from '../format/gotemplate';
+import { writeStdout, writeStderr } from '../../util/stdio';
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -74,7 +75,7 @@ function readHiddenLine(): Promise<string | null> {
       for (const ch of c.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done(buf);
         if (ch === '\u0004') return done(buf || null);
-        if (ch === '\u0003') { stdin.setRawMode(false); process.stdout.write('\n'); process.exit(130); }
+        if (ch === '\u0003') { stdin.setRawMode(false); writeStdout('\n'); process.exit(130); }
         if (ch === '\u007f' || ch === '\b') buf = [...buf].slice(0, -1).join('');
         else if (ch === '\u0015') buf = '';
         else if (ch >= ' ') buf += ch;
@@ -102,7 +103,7 @@ async function stdinToTempFile(ctx: Ctx, name: string): Promise<{ file: string; 
 
 /** Print every error but the last to stderr; throw the last with `exitCode`. */
 function failWith(errors: string[], exitCode: number): never {
-  for (const e of errors.slice(0, -1)) process.stderr.write(`Error: ${e}\n`);
+  for (const e of errors.slice(0, -1)) writeStderr(`Error: ${e}\n`);
   throw new PierError(errors[errors.length - 1], exitCode);
 }
 
@@ -335,7 +336,7 @@ async function inspectImages(ctx: Ctx, names: string[], format: string, notFound
   const out = formatInspect(found, format || 'json');
   if (out) ctx.out(out);
   if (errors.length) {
-    for (const e of errors.slice(1)) process.stderr.write(`error inspecting object: ${e}\n`);
+    for (const e of errors.slice(1)) writeStderr(`error inspecting object: ${e}\n`);
     throw new PierError(`inspecting object: ${errors[0]}`);
   }
 }
@@ -412,7 +413,7 @@ const inspectCmd: CommandDef = {
       const out = formatInspect(found, opts.format || 'json');
       if (out) ctx.out(out);
       if (errors.length) {
-        for (const e of errors.slice(0, -1)) process.stderr.write(`error inspecting object: ${e}\n`);
+        for (const e of errors.slice(0, -1)) writeStderr(`error inspecting object: ${e}\n`);
         throw new PierError(`inspecting object: ${errors[errors.length - 1]}`);
       }
       return;
@@ -598,7 +599,7 @@ const pruneCmd: CommandDef = {
       const what = opts.all
         ? 'WARNING! This command removes all images without at least one container associated with them.\n'
         : 'WARNING! This command removes all dangling images.\n';
-      process.stdout.write(`${what}Are you sure you want to continue? [y/N] `);
+      writeStdout(`${what}Are you sure you want to continue? [y/N] `);
       const answer = await readStdinLine();
       if (answer === null) throw new PierError('EOF');
       if (!answer.toLowerCase().startsWith('y')) return;
@@ -619,7 +620,7 @@ const treeCmd: CommandDef = {
   maxArgs: 1,
   async run(ctx: Ctx, args, opts) {
     const tree = await ctx.images().tree(args[0], !!opts.whatrequires);
-    process.stdout.write(tree.endsWith('\n') ? tree + '\n' : tree + '\n\n');
+    writeStdout(tree.endsWith('\n') ? tree + '\n' : tree + '\n\n');
   },
 };
 
@@ -887,14 +888,14 @@ const loginCmd: CommandDef = {
       password = (await readStdinAll()).replace(/\r?\n$/, '');
     }
     if (!username) {
-      process.stdout.write('Username: ');
+      writeStdout('Username: ');
       username = (await readStdinLine()) ?? '';
       if (!username) throw new PierError('getting username and password: reading username: EOF');
     }
     if (!password) {
-      process.stdout.write('Password: ');
+      writeStdout('Password: ');
       password = (process.stdin.isTTY ? await readHiddenLine() : await readStdinLine()) ?? '';
-      process.stdout.write('\n');
+      writeStdout('\n');
       if (!password) throw new PierError('getting username and password: reading password: EOF');
     }
     await ctx.images().login(registry, {

@@ -8,6 +8,7 @@ import { goJSON } from '../format/gojson';
 import { asStruct } from '../format/govalue';
 import type { NetworkInUseError as NetworkInUseErrorType } from '../../network/store';
 import type { NetworkEngine, NetworkDef, ContainerNetworkSettings } from '../../domain/networks';
+import { writeStdout, writeStderr } from '../../util/stdio';
 
 /** A NetworkInUseError (network/store.ts is loaded only when a removal failed). */
 const isNetworkInUse = (e: unknown): e is NetworkInUseErrorType =>
@@ -31,7 +32,7 @@ function keyValues(list: string[]): Record<string, string> {
 
 /** Print every error but the last to stderr; throw the last with `exitCode`. */
 function failWith(errors: string[], exitCode: number): never {
-  for (const e of errors.slice(0, -1)) process.stderr.write(`Error: ${e}\n`);
+  for (const e of errors.slice(0, -1)) writeStderr(`Error: ${e}\n`);
   throw new PierError(errors[errors.length - 1], exitCode);
 }
 
@@ -213,7 +214,7 @@ function pruneCmd(): CommandDef {
     ],
     async run(ctx: Ctx, _args, opts) {
       if (!opts.force) {
-        process.stdout.write('WARNING! This will remove all networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
+        writeStdout('WARNING! This will remove all networks not used by at least one container.\nAre you sure you want to continue? [y/N] ');
         const answer = await readStdinLine();
         if (answer === null) throw new PierError('EOF');
         if (!answer.trim().toLowerCase().startsWith('y')) return;

@@ -10,6 +10,7 @@ import { goJSON } from '../format/gojson';
 import { asStruct } from '../format/govalue';
 import { humanDuration } from '../format/units';
 import { tabwriter } from '../format/tabwriter';
+import { writeStdout, writeStderr } from '../../util/stdio';
 
 const latestFlag = { name: 'latest', short: 'l', type: 'bool' as const, help: 'Act on the latest pod pier is aware of' };
 const allFlag = (what: string) => ({ name: 'all', short: 'a', type: 'bool' as const, help: `${what} all pods` });
@@ -40,7 +41,7 @@ async function perPod(ctx: Ctx, names: string[], fn: (n: string) => Promise<stri
       const out = await fn(n);
       if (out) ctx.out(out);
     } catch (e) {
-      if (failed) process.stderr.write(`Error: ${failed.message}\n`);
+      if (failed) writeStderr(`Error: ${failed.message}\n`);
       failed = e instanceof PierError ? e : new PierError(errorMessage(e));
     }
   }
@@ -185,7 +186,7 @@ const pruneCmd: CommandDef = {
   flags: [{ name: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation.  The default is false' }],
   async run(ctx: Ctx, _args, opts) {
     if (!opts.force) {
-      process.stdout.write('WARNING! This will remove all stopped/exited pods..\nAre you sure you want to continue? [y/N] ');
+      writeStdout('WARNING! This will remove all stopped/exited pods..\nAre you sure you want to continue? [y/N] ');
       const answer = await new Promise<string>((resolve) => {
         let buf = '';
         process.stdin.on('data', (d) => { buf += d; if (buf.includes('\n')) resolve(buf); });
@@ -283,7 +284,7 @@ function psCmd(name: string, aliases: string[]): CommandDef {
       const out = formatList(rows.map((r) => psRow(r, !!opts.noTrunc, now)), format, `table ${cols}`, {
         noHeading: !!opts.noheading || (!!format && !String(format).startsWith('table')), headers: PS_HEADERS, name: 'ps',
       });
-      if (out) process.stdout.write(out);
+      if (out) writeStdout(out);
     },
   };
 }
@@ -314,7 +315,7 @@ const inspectCmd: CommandDef = {
       ctx.out(formatInspect(found.map((f) => asStruct(f, 'define.InspectPodData')), format));
     }
     if (errors.length) {
-      for (const e of errors.slice(0, -1)) process.stderr.write(`Error: ${e}\n`);
+      for (const e of errors.slice(0, -1)) writeStderr(`Error: ${e}\n`);
       throw new PierError(errors[errors.length - 1]);
     }
   },
@@ -349,7 +350,7 @@ const topCmd: CommandDef = {
       rows.push(...r.slice(1));
     }
     if (!header) throw new PierError(`pod ${name} is not running: no running containers`);
-    process.stdout.write(tabwriter([header, ...rows]) + '\n');
+    writeStdout(tabwriter([header, ...rows]) + '\n');
   },
 };
 
@@ -378,8 +379,8 @@ const statsCmd: CommandDef = {
       const recs = (await ops.statsTargets(ids, false)).filter((c) => c.state.status === 'running' || c.state.status === 'paused');
       const stats = await ops.stats(recs, prev);
       for (const s of stats) prev.set(s.ContainerID, s);
-      if (!opts.noStream && !opts.noReset && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[1;1H');
-      process.stdout.write(renderStats(stats, { format: opts.format }));
+      if (!opts.noStream && !opts.noReset && process.stdout.isTTY) writeStdout('\x1b[2J\x1b[1;1H');
+      writeStdout(renderStats(stats, { format: opts.format }));
       if (opts.noStream || stop) break;
       await new Promise((r) => setTimeout(r, 5000));
       if (stop) break;
@@ -415,7 +416,7 @@ const logsCmd: CommandDef = {
     await ctx.containers().logs(ids, {
       follow: !!opts.follow, since: opts.since, until: opts.until, tail: opts.tail >= 0 ? opts.tail : undefined,
       timestamps: !!opts.timestamps, names: ids.length > 1 || !!opts.names,
-    }, { stdout: (b) => process.stdout.write(b), stderr: (b) => process.stderr.write(b) });
+    }, { stdout: (b) => writeStdout(b), stderr: (b) => writeStderr(b) });
   },
 };
 

@@ -9,6 +9,7 @@ import { goHumanSize, humanDuration } from '../format/units';
 import { tabwriteText } from '../format/tabwriter';
 import { asStruct } from '../format/govalue';
 import { PierError, UsageError } from '../../util/errors';
+import { writeStdout, writeStderr } from '../../util/stdio';
 
 /** Reads one line from stdin (null at EOF). */
 function readLine(): Promise<string | null> {
@@ -33,7 +34,7 @@ function readLine(): Promise<string | null> {
 
 /** Prints the prompt and answers whether the user said yes (EOF is an error, as in podman). */
 async function confirm(prompt: string): Promise<boolean> {
-  process.stdout.write(prompt);
+  writeStdout(prompt);
   const answer = await readLine();
   if (answer === null) throw new PierError('EOF');
   return answer.trim().toLowerCase().startsWith('y');
@@ -125,7 +126,7 @@ const dfCmd: CommandDef = {
   async run(ctx: Ctx, _args, opts) {
     const report = await systemOps(ctx).df();
     if (opts.format !== undefined && opts.verbose) throw new UsageError('cannot combine --format and --verbose flags');
-    process.stdout.write(opts.verbose ? renderDfVerbose(report) : renderDf(report, opts.format));
+    writeStdout(opts.verbose ? renderDfVerbose(report) : renderDf(report, opts.format));
   },
 };
 
@@ -147,7 +148,7 @@ function printReports(heading: string, reports: PruneReport[], errors: string[])
     if (r.Err) errors.push(r.Err);
     else lines.push(r.Id);
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  writeStdout(lines.join('\n') + '\n');
 }
 
 const pruneCmd: CommandDef = {
@@ -171,7 +172,7 @@ const pruneCmd: CommandDef = {
     printReports('Deleted Containers', r.ContainerPruneReports, errors);
     if (opts.volumes) printReports('Deleted Volumes', r.VolumePruneReports, errors);
     printReports('Deleted Images', r.ImagePruneReports, errors);
-    for (const e of errors.slice(0, -1)) process.stderr.write(`Error: ${e}\n`);
+    for (const e of errors.slice(0, -1)) writeStderr(`Error: ${e}\n`);
     if (errors.length) throw new PierError(errors[errors.length - 1]);
     ctx.out(`Total reclaimed space: ${goHumanSize(r.ReclaimedSpace)}`);
   },

@@ -10,6 +10,7 @@ const isVolumeInUse = (e: unknown): boolean => e instanceof (require('../../engi
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { asStruct } from '../format/govalue';
+import { writeStdout, writeStderr } from '../../util/stdio';
 
 /** The volume engine: ctx.volumes() when the context offers it, else a local one over the container engine's store. */
 export function volumeEngine(ctx: Ctx): VolumeEngine {
@@ -38,7 +39,7 @@ function keyValues(list: string[]): Record<string, string> {
 
 /** Print every error but the last to stderr; throw the last with `exitCode`. */
 function failWith(errors: string[], exitCode: number): never {
-  for (const e of errors.slice(0, -1)) process.stderr.write(`Error: ${e}\n`);
+  for (const e of errors.slice(0, -1)) writeStderr(`Error: ${e}\n`);
   throw new PierError(errors[errors.length - 1], exitCode);
 }
 
@@ -209,10 +210,10 @@ const pruneCmd: CommandDef = {
     const filters: string[] = opts.filter ?? [];
     if (!opts.force) {
       const unused = await engine.list([...filters.filter((f) => !f.startsWith('dangling=')), 'dangling=true']);
-      process.stdout.write('WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n');
+      writeStdout('WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n');
       if (unused.length === 0) { ctx.out('No dangling volumes found'); return; }
       ctx.out(unused.map((v) => v.Name).join('\n'));
-      process.stdout.write('Are you sure you want to continue? [y/N] ');
+      writeStdout('Are you sure you want to continue? [y/N] ');
       const answer = await readStdinLine();
       if (answer === null) throw new PierError('EOF');
       if (!answer.trim().toLowerCase().startsWith('y')) return;

@@ -22,6 +22,7 @@ import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } fro
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
 import { trace } from '../../util/log';
+import { syncWritable } from '../../util/stdio';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
@@ -34,11 +35,20 @@ export interface RunIO {
  * lazily and making one costs a few ms (stdin on a file loads fs streams and fs.promises), which
  * a container that reads no input or prints nothing need not pay.
  */
-function processIO(): RunIO {
+function processIO(tty: boolean): RunIO {
+  if (tty) {
+    return {
+      get stdin() { return process.stdin; },
+      get stdout() { return process.stdout; },
+      get stderr() { return process.stderr; },
+    };
+  }
+  // Without a terminal the output only needs writing: plain synchronous writes (util/stdio),
+  // through Node's streams only where something already made them.
   return {
     get stdin() { return process.stdin; },
-    get stdout() { return process.stdout; },
-    get stderr() { return process.stderr; },
+    stdout: syncWritable('stdout'),
+    stderr: syncWritable('stderr'),
   };
 }
 
@@ -347,7 +357,7 @@ export class LocalContainerEngine implements ContainerEngine {
   async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {}, io?: RunIO): Promise<number | void> {
     const c = this.lifecycle.get(nameOrId);
     if (!opts.attach) { await this.lifecycle.start(c.id); return; }
-    return this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys }, io ?? processIO());
+    return this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys }, io ?? processIO(!!c.config.create.tty));
   }
 
   /** Start with the terminal attached; returns the exit code (or undefined when detached). */
@@ -370,8 +380,8 @@ export class LocalContainerEngine implements ContainerEngine {
   async attach(nameOrId: string, o: { noStdin?: boolean; detachKeys?: string; sigProxy?: boolean } = {}, io?: RunIO): Promise<number | undefined> {
     const c = this.lifecycle.get(nameOrId);
     if (c.state.status !== 'running') throw new ConflictError(`you can only attach to running containers: container state improper`);
-    const streams = io ?? processIO();
     const tty = !!c.config.create.tty;
+    const streams = io ?? processIO(tty);
     const stdin = !o.noStdin && c.config.create.interactive ? streams.stdin ?? null : null;
     let session: Awaited<ReturnType<typeof attach>> | undefined;
     return this.attached(c, streams, tty, stdin, o.sigProxy, () => session, async () => {
@@ -429,8 +439,9 @@ export class LocalContainerEngine implements ContainerEngine {
     // An attached --rm run cleans up and removes the container itself (below).
     const release = o.rm ? this.lifecycle.claimCleanup(id) : () => undefined;
     try {
-      exitCode = await this.startAttached(this.containers.get(id)!, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy },
-        io ?? processIO());
+      const c = this.containers.get(id)!;
+      exitCode = await this.startAttached(c, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy },
+        io ?? processIO(!!c.config.create.tty));
     } catch (e) {
       release();
       if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
@@ -871,7 +882,7 @@ export class LocalContainerEngine implements ContainerEngine {
       p.capabilities = { bounding: all, effective: all, permitted: all };
     }
     delete p.consoleSize;
-    const streams = io ?? processIO();
+    const streams = io ?? processIO(!!o.tty);
     const execDir = path.join(d.run, 'exec', randomId().slice(0, 16));
     const ttyIn = o.interactive && o.tty && (streams.stdin as NodeJS.ReadStream)?.isTTY ? streams.stdin as NodeJS.ReadStream : undefined;
     // The exec's terminal takes the size of ours, now and on SIGWINCH.
