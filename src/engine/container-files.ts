@@ -18,7 +18,8 @@ import { native, nativeAvailable } from '../util/native';
 import { PierError, NotFoundError } from '../util/errors';
 import type { Lifecycle } from './lifecycle';
 import type { ContainerRecord } from './container-store';
-import { containerDirs, isMounted, mountRootfs, unmountRootfs } from './rootfs';
+import { containerDirs, isMounted, mountCountFile, mountRootfs, unmountRootfs, userMountCount } from './rootfs';
+export { userMountCount } from './rootfs';
 import { resolveUser } from './spec';
 
 // ---------------------------------------------------------------------------------------
@@ -480,20 +481,6 @@ export async function copyFromStream(input: Readable, dst: CopyEndpoint, opts: {
 
 function isRunning(c: ContainerRecord): boolean {
   return RUNNING.includes(c.state.status);
-}
-
-function mountCountFile(store: Store, id: string): string {
-  return path.join(containerDirs(store, id).run, 'mount-count');
-}
-
-/** How many `pier mount`s of the container are outstanding (0 when none). */
-export function userMountCount(store: Store, id: string): number {
-  try {
-    const n = parseInt(fs.readFileSync(mountCountFile(store, id), 'utf8'), 10);
-    return Number.isFinite(n) && n > 0 ? n : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function setUserMountCount(store: Store, id: string, n: number): void {

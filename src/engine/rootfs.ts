@@ -128,3 +128,18 @@ export function removeContainerStorage(store: Store, id: string): void {
   rmTree(d.base);
   rmTree(d.run);
 }
+
+/** Where `pier mount` counts its outstanding mounts of the container. */
+export function mountCountFile(store: Store, id: string): string {
+  return path.join(containerDirs(store, id).run, 'mount-count');
+}
+
+/** How many `pier mount`s of the container are outstanding (0 when none). */
+export function userMountCount(store: Store, id: string): number {
+  try {
+    const n = parseInt(fs.readFileSync(mountCountFile(store, id), 'utf8'), 10);
+    return Number.isFinite(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}

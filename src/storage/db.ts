@@ -85,6 +85,25 @@ function sqliteBinding(): string | undefined {
   }
 }
 
+let sqliteAddon: object | undefined;
+
+/**
+ * better-sqlite3's addon, opened here with process.dlopen and handed over as an object: given a
+ * path, it would go through require's resolution (stat and realpath of every component).
+ */
+function nativeBinding(): object | string | undefined {
+  if (sqliteAddon) return sqliteAddon;
+  const file = sqliteBinding();
+  if (!file) return undefined;
+  try {
+    const mod = { exports: {} as object };
+    process.dlopen(mod, file);
+    return (sqliteAddon = mod.exports);
+  } catch {
+    return file;
+  }
+}
+
 /** Open (and create/migrate) the database under `dir`. One handle per process and path. */
 export function openDb(dir: string): DB {
   const file = path.join(dir, 'pier.db');
@@ -93,7 +112,7 @@ export function openDb(dir: string): DB {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Loaded on first use: the native module is not needed to start (and not part of a start-up snapshot).
   const Database = require('better-sqlite3') as typeof BetterSqlite3;
-  const db = new Database(file, { timeout: 60_000, nativeBinding: sqliteBinding() });
+  const db = new Database(file, { timeout: 60_000, nativeBinding: nativeBinding() as any });
   // WAL is a property of the database file: set it once, not on every open.
   if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

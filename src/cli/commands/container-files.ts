@@ -9,8 +9,10 @@ import type { ContainerFilesEngine, FsChange } from '../../domain/local/containe
 import type { ProgressSink } from '../../domain/images';
 import { PierError, UsageError } from '../../util/errors';
 import { goJSON } from '../format/gojson';
-import { isJSONFormat } from '../format/output';
 import { writeStdout, writeStderr } from '../../util/stdio';
+
+/** The output formatter (Go templates, tables), loaded only by a command that prints with it. */
+const output = () => require('../format/output') as typeof import('../format/output');
 
 const stderrSink: ProgressSink = { line: (s) => { writeStderr(s.endsWith('\n') ? s : s + '\n'); } };
 
@@ -94,7 +96,7 @@ function exportCmd(prefix: string): CommandDef {
 /** `C /path` lines, or podman's JSON object of changed/added/deleted lists. */
 export function formatChanges(changes: FsChange[], format: string | undefined): string {
   if (format) {
-    if (!isJSONFormat(format)) throw new UsageError("only supported value for '--format' is 'json'");
+    if (!output().isJSONFormat(format)) throw new UsageError("only supported value for '--format' is 'json'");
     const pick = (k: string) => changes.filter((c) => c.kind === k).map((c) => c.path);
     const obj: Record<string, string[]> = {};
     const changed = pick('C');
@@ -131,7 +133,7 @@ function diffCmd(kind: 'any' | 'container' | 'image', prefix: string): CommandDe
     ],
     maxArgs: 1,
     async run(ctx: Ctx, args, opts) {
-      if (opts.format && !isJSONFormat(opts.format)) throw new UsageError("only supported value for '--format' is 'json'");
+      if (opts.format && !output().isJSONFormat(opts.format)) throw new UsageError("only supported value for '--format' is 'json'");
       const f = files(ctx);
       let name: string;
       if (opts.latest) {
@@ -165,7 +167,7 @@ function mountCmd(prefix: string): CommandDef {
     async run(ctx: Ctx, args, opts) {
       const f = files(ctx);
       if (opts.all && args.length) throw new UsageError('no arguments are needed with --all');
-      if (opts.format && !isJSONFormat(opts.format)) throw new UsageError(`unknown --format argument: ${JSON.stringify(opts.format)}`);
+      if (opts.format && !output().isJSONFormat(opts.format)) throw new UsageError(`unknown --format argument: ${JSON.stringify(opts.format)}`);
       let names: string[] = args;
       if (opts.all) names = (ctx.containers() as any).containers.list().map((c: { id: string }) => c.id);
       else if (opts.latest) names = await targets(f, args, opts);

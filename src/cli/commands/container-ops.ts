@@ -6,7 +6,6 @@ import type { LocalContainerEngine } from '../../domain/local/containers';
 import type { LocalContainerOps } from '../../domain/local/container-ops';
 import type { ContainerStats } from '../../engine/stats';
 import type { UpdateOptions } from '../../engine/update';
-import { formatList, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { goHumanSize, bytesSize } from '../format/units';
 import { tabwriter } from '../format/tabwriter';
@@ -14,6 +13,9 @@ import { asStruct } from '../format/govalue';
 import { parseRAM } from './container-flags';
 import { NotFoundError, UsageError } from '../../util/errors';
 import { writeStdout } from '../../util/stdio';
+
+/** The output formatter (Go templates, tables), loaded only by a command that prints with it. */
+const output = () => require('../format/output') as typeof import('../format/output');
 
 // Engine modules loaded only by the commands that need them (not at every start).
 const topModule = () => require('../../engine/top') as typeof import('../../engine/top');
@@ -138,8 +140,8 @@ export function statsJSON(stats: ContainerStats[], noTrunc = false): string {
 
 /** Renders one round of stats output. */
 export function renderStats(stats: ContainerStats[], opts: { format?: string; noTrunc?: boolean }): string {
-  if (isJSONFormat(opts.format)) return statsJSON(stats, opts.noTrunc);
-  return formatList(stats.map((s) => statsRow(s, opts.noTrunc)), opts.format, STATS_TABLE, { headers: STATS_HEADERS, name: 'stats' });
+  if (output().isJSONFormat(opts.format)) return statsJSON(stats, opts.noTrunc);
+  return output().formatList(stats.map((s) => statsRow(s, opts.noTrunc)), opts.format, STATS_TABLE, { headers: STATS_HEADERS, name: 'stats' });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

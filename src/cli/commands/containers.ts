@@ -11,7 +11,6 @@ import type { ProgressSink } from '../../domain/images';
 import { PierError, NotFoundError, UsageError, errorMessage } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
 import { parseGoDuration, parseTimeOrDuration } from '../../image/filters';
-import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { goHumanSize, humanDuration } from '../format/units';
 import { asStruct, goTimeString } from '../format/govalue';
@@ -21,6 +20,9 @@ import { containerGroupOpsCommands } from './container-ops';
 import { containerFilesSubcommands } from './container-files';
 import { createFlags, parseCreateOptions, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
 import { writeStdout, writeStderr } from '../../util/stdio';
+
+/** The output formatter (Go templates, tables), loaded only by a command that prints with it. */
+const output = () => require('../format/output') as typeof import('../format/output');
 
 export { parseCreateOptions, createFlags } from './container-flags';
 
@@ -534,7 +536,7 @@ async function psRender(ctx: Ctx, opts: any, changed: Set<string>, format: strin
     all: !!opts.all, last: opts.last, latest: !!opts.latest, filters: splitCSV(opts.filter), size: !!opts.size || /\.Size\b/.test(format),
     sort: changed.has('sort') ? opts.sort : undefined,
   });
-  if (isJSONFormat(format)) {
+  if (output().isJSONFormat(format)) {
     return psJSONText(rows) + '\n';
   }
   if (opts.quiet && !changed.has('format')) {
@@ -552,7 +554,7 @@ async function psRender(ctx: Ctx, opts: any, changed: Set<string>, format: strin
   let userFormat = changed.has('format') ? format.replace(/\.Namespaces\./g, '.') : '';
   const noHeading = !!opts.noheading || (changed.has('format') && userFormat.trim() !== '' && !userFormat.trim().startsWith('table'));
   if (userFormat.trim() === 'table') userFormat = '';
-  return formatList(reps, userFormat, `table ${cols}`, { noHeading, headers: PS_HEADERS, name: name });
+  return output().formatList(reps, userFormat, `table ${cols}`, { noHeading, headers: PS_HEADERS, name: name });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1076,7 +1078,7 @@ export async function inspectContainers(
     if (names.length) throw new UsageError('--latest and containers cannot be used together');
     const all = await allContainers(ctx);
     if (!all.length) {
-      const out = formatInspect([], opts.format || 'json');
+      const out = output().formatInspect([], opts.format || 'json');
       if (out) ctx.out(out);
       throw new PierError('inspecting object: no containers to inspect: no such container');
     }
@@ -1093,7 +1095,7 @@ export async function inspectContainers(
       errors.push(opts.notFound ? opts.notFound(n, msg) : msg);
     }
   }
-  const out = formatInspect(found, opts.format || 'json');
+  const out = output().formatInspect(found, opts.format || 'json');
   if (out) ctx.out(out);
   if (errors.length) {
     writeStderr(errors.slice(0, -1).map((e) => `error inspecting object: ${e}\n`).join(''));
