@@ -6,6 +6,7 @@
 #include <node_api.h>
 #include <uv.h>
 #include <sys/syscall.h>
+#include <sys/inotify.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -810,6 +811,30 @@ static napi_value js_pidfd_open(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+
+/* inotifyDir(dir): a non-blocking inotify fd watching `dir` for files written (closed after
+ * writing), renamed in or created; read it dry when readable. What fs.watch does for one
+ * directory, without loading Node's watcher modules. */
+static napi_value js_inotify_dir(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  char *dir = get_string(env, argv[0], "dir");
+  if (!dir) return NULL;
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) { napi_value e = throw_errno(env, errno, "inotify_init1", dir); free(dir); return e; }
+  if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+    int e = errno;
+    close(fd);
+    napi_value r = throw_errno(env, e, "inotify_add_watch", dir);
+    free(dir);
+    return r;
+  }
+  free(dir);
+  napi_value ret;
+  napi_create_int32(env, fd, &ret);
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -833,6 +858,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"unwatchFd", NULL, js_unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unrefWatch", NULL, js_unref_watch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pidfdOpen", NULL, js_pidfd_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"inotifyDir", NULL, js_inotify_dir, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

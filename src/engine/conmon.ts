@@ -459,10 +459,34 @@ export function readExitCode(exitDir: string, id: string): number | null {
  * Waits for conmon to record the exit code in <exitDir>/<id> (fs.watch with a polling
  * fallback). Rejects with a PierError after timeoutMs (no limit when absent).
  */
+/**
+ * Calls `check` when a file shows up in `exitDir` (conmon's exit files): an inotify fd watched on
+ * the event loop through the addon, else fs.watch (which loads Node's watcher modules, ~2 ms).
+ * Undefined when neither works (no such dir, no inotify): the caller's polling covers it.
+ */
+function watchExitDir(exitDir: string, id: string, check: () => void): { close(): void } | undefined {
+  const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('inotifyDir');
+  if (addon) {
+    let fd: number;
+    try { fd = addon.inotifyDir(exitDir); } catch { return undefined; }
+    const { watchPipe } = require('../util/spawn') as typeof import('../util/spawn');
+    // Any event: the exit file is read again (cheap), the events themselves are not parsed.
+    const w = watchPipe(addon, fd, () => check(), () => undefined);
+    return { close: () => w.stop() };
+  }
+  try {
+    const w = fs.watch(exitDir, (_ev, file) => { if (!file || file.toString() === id) check(); });
+    w.on('error', () => w.close());
+    return w;
+  } catch {
+    return undefined;
+  }
+}
+
 export function waitForExit(exitDir: string, id: string, timeoutMs?: number, signal?: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
     let finished = false;
-    let watcher: fs.FSWatcher | undefined;
+    let watcher: { close(): void } | undefined;
     let poll: NodeJS.Timeout | undefined;
     let timer: NodeJS.Timeout | undefined;
     const finish = (err: Error | null, code?: number) => {
@@ -481,10 +505,7 @@ export function waitForExit(exitDir: string, id: string, timeoutMs?: number, sig
     const onAbort = () => finish(new PierError(`waiting for container ${id} was aborted`));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort);
-    try {
-      watcher = fs.watch(exitDir, (_ev, file) => { if (!file || file.toString() === id) check(); });
-      watcher.on('error', () => { watcher?.close(); watcher = undefined; });
-    } catch { /* dir missing or no inotify: polling covers it */ }
+    watcher = watchExitDir(exitDir, id, check);
     poll = setInterval(check, 100);
     if (timeoutMs !== undefined) timer = setTimeout(() => finish(new PierError(`timed out waiting for container ${id} to exit`)), timeoutMs);
     check();

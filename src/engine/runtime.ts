@@ -285,7 +285,21 @@ interface RuncState { pid: number; cgroupPaths: Record<string, string>; hasHooks
  * parsed only when some hook is set or a field is not where runc writes it.
  */
 function readRuncState(dir: string): RuncState {
-  const text = fs.readFileSync(path.join(dir, 'state.json'), 'utf8');
+  // The same state.json (same inode and mtime) is read once per process: a `run --rm` needs it
+  // to start the container and again to delete it.
+  const file = `${dir}/state.json`;
+  const st = fs.statSync(file, { bigint: true });
+  const key = `${st.ino}:${st.mtimeNs}:${st.size}`;
+  const known = stateCache.get(file);
+  if (known?.key === key) return known.state;
+  const state = parseRuncState(fs.readFileSync(file, 'utf8'));
+  stateCache.set(file, { key, state });
+  return state;
+}
+
+const stateCache = new Map<string, { key: string; state: RuncState }>();
+
+function parseRuncState(text: string): RuncState {
   const pid = /"init_process_pid":(\d+)/.exec(text);
   const at = text.lastIndexOf('"cgroup_paths":{');
   const end = at < 0 ? -1 : text.indexOf('}', at);

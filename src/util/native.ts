@@ -69,6 +69,8 @@ export interface NativeAddon {
   unrefWatch(handle: FdWatchHandle): void;
   /** pidfd_open(2): an fd that turns readable when the process exits. */
   pidfdOpen(pid: number): number;
+  /** A non-blocking inotify fd watching a directory for files written, renamed in or created. */
+  inotifyDir(dir: string): number;
   readonly constants: NativeConstants;
 }
 
