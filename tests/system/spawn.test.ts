@@ -45,3 +45,30 @@ test('childExit sees a child exit through its pidfd, also one that exited before
   assert.equal(addon.waitpidNohang(pid), 0);
   (await import('node:fs')).closeSync(fd);
 });
+
+test('waitForExit sees an exit file written later (inotify on the event loop), and one already there', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { waitForExit } = await import('../../src/engine/conmon');
+  const { native } = await import('../../src/util/native');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-exits-'));
+  try {
+    // The addon's inotify fd turns readable when a file is written into the directory.
+    const fd = native().inotifyDir(dir);
+    const seen = new Promise<void>((resolve) => {
+      const w = native().watchFd(fd, () => { native().unwatchFd(w); resolve(); });
+    });
+    fs.writeFileSync(path.join(dir, 'other'), '1');
+    await seen;
+    fs.closeSync(fd);
+    const waiting = waitForExit(dir, 'abc', 5000);
+    setTimeout(() => { fs.writeFileSync(path.join(dir, 'abc.tmp'), '42'); fs.renameSync(path.join(dir, 'abc.tmp'), path.join(dir, 'abc')); }, 150);
+    assert.equal(await waiting, 42);
+    assert.equal(await waitForExit(dir, 'abc', 5000), 42);
+    await assert.rejects(waitForExit(dir, 'never', 300), /timed out/);
+    assert.throws(() => native().inotifyDir(path.join(dir, 'missing')), { code: 'ENOENT' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
