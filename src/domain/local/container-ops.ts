@@ -382,6 +382,11 @@ export class LocalContainerOps {
         report.ContainerPruneReports.push({ Id: c.id, Size: 0, Err: errorMessage(e) });
       }
     }
+    // Cgroups that exited containers left behind (conmon killed before cleanup ran): not reported,
+    // as podman reports none.
+    const { sweepStaleCgroups } = require('../../engine/cgroup-sweep') as typeof import('../../engine/cgroup-sweep');
+    const swept = sweepStaleCgroups();
+    if (swept.length) log.debug(`removed ${swept.length} stale cgroups`);
     // Volumes no container uses (before images: podman's order of reports).
     if (opts.volumes) {
       const users = this.volumeUsers();
