@@ -177,6 +177,9 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
           let done = 0;
           const counter = new Transform({ transform(c: Buffer, _e, cb) { done += c.length; ctx.progress.bytes!(short, done, layer.size); cb(null, c); } });
           stream.on('error', (e) => counter.destroy(e));
+          // The layer store reports the failure (digest, size, tar); an 'error' the counter emits
+          // after the store stopped listening must not become an uncaught exception (exit 1).
+          counter.on('error', () => undefined);
           stream = stream.pipe(counter);
         }
         await store.layers.apply(i === 0 ? null : ids[i - 1], stream, {

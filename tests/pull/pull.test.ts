@@ -10,7 +10,7 @@ import {
   busyboxImage, multilayerImage, multiarchIndex, pushImage, MULTILAYER_EXPECTED, MULTILAYER_ABSENT, TestImage, buildLayer,
   assembleImage, DEFAULT_PATH,
 } from '../fixtures/images';
-import { TestStore } from '../helpers/cli';
+import { PIER, TestStore } from '../helpers/cli';
 
 let reg: Registry;
 let busybox: TestImage;
@@ -255,6 +255,13 @@ describe('pull: bad input', () => {
       const r = s.run(['pull', '--tls-verify=false', `${r2.host}/lib/corrupt`]);
       assert.equal(r.code, 125);
       assert.match(r.stderr, /digest|checksum|mismatch|corrupt|invalid/i);
+      assert.equal(s.ok(['images', '-a', '-q']), '');
+      // On a terminal (progress with byte counts through a counting stream): the same 125.
+      const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+      const cmd = [process.execPath, PIER, ...s.localArgs(), 'pull', '--tls-verify=false', `${r2.host}/lib/corrupt`].map(q).join(' ');
+      const t = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: s.env() });
+      assert.equal(t.status, 125, t.stdout);
+      assert.match(t.stdout, /digest|checksum|mismatch|corrupt|invalid/i);
       assert.equal(s.ok(['images', '-a', '-q']), '');
       assert.equal(s.run(['image', 'exists', `${r2.host}/lib/corrupt`]).code, 1);
     } finally { await r2.stop(); }
