@@ -1,6 +1,7 @@
 // Bundles pier into dist/: a tiny entry (dist/pier.js) that answers --version without
 // loading the rest, and the CLI bundle (dist/cli.js) it loads for everything else.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 // The entry's interpreter: the node that builds it, by absolute path (no `env` lookup through
@@ -23,10 +24,15 @@ const common = {
   logLevel: 'warning',
   write: false,
 };
-const [entry, cli] = await Promise.all([
-  build({ ...common, external: [...common.external, './cli.js'], entryPoints: ['src/main.ts'], outfile: 'dist/pier.js', banner: { js: `#!${shebangNode()}` } }),
-  build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' }),
-]);
+const cli = await build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' });
+// The entry names code caches after this bundle's hash: a pier still running the previous bundle
+// writes its cache under its own name, never one that a new process would pair with new source
+// (V8 checks a cache against the source's length only).
+const buildId = createHash('sha256').update(cli.outputFiles[0].contents).digest('hex').slice(0, 12);
+const entry = await build({
+  ...common, external: [...common.external, './cli.js'], entryPoints: ['src/main.ts'], outfile: 'dist/pier.js',
+  banner: { js: `#!${shebangNode()}` }, define: { ...common.define, PIER_BUILD: JSON.stringify(buildId) },
+});
 // Namespace imports of Node's built-in modules (`import * as fs from 'node:fs'`) need no ESM
 // interop wrapper: __toESM would copy every export of fs, path, os... once per importing module
 // at start-up (~5 ms). The modules are plain CommonJS objects, used as namespaces only.

@@ -1,6 +1,6 @@
 // Entry point of the `pier` binary. Kept tiny: `--version` is answered here without
 // loading the CLI bundle; everything else runs dist/cli.js, compiled with a V8 code cache
-// per command (dist/cache/<command>.cache), so the bundle is not re-parsed on every start
+// per command (dist/cache/<command>-<bundle hash>.cache), so the bundle is not re-parsed on every start
 // and each command deserializes only the code it runs. Bundle and cache are mapped, not read.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -45,7 +45,8 @@ function loadCli(): { main(argv: string[]): Promise<void> } {
   // a function expression taking CommonJS's (exports, require, module, __filename, __dirname).
   const source = contents(native, file, true);
   const key = cacheKey(argv) || 'pier';
-  const cacheFile = path.join(__dirname, 'cache', `${key}.cache`);
+  const build = typeof PIER_BUILD === 'string' ? PIER_BUILD : 'dev';
+  const cacheFile = path.join(__dirname, 'cache', `${key}-${build}.cache`);
   let cached: Buffer | undefined;
   try { cached = contents(native, cacheFile, false); } catch { /* first run of this command */ }
   // eslint-disable-next-line @typescript-eslint/no-var-requires
