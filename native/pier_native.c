@@ -1,7 +1,9 @@
 /*
- * pier_native: the few Linux syscalls Node does not expose, as a tiny N-API addon.
- * Every function is synchronous and throws an Error whose `code` is the errno name
- * (EPERM, ENOENT, ...), `errno` the number and `syscall` the call's name.
+ * pier_native: the few Linux syscalls Node does not expose, as a tiny N-API addon, plus
+ * files mapped as external strings/Buffers and fd watches on Node's own event loop.
+ * Functions throw an Error whose `code` is the errno name (EPERM, ENOENT, ...), `errno` the
+ * number and `syscall` the call's name; all are synchronous except rmdirsAsync and the
+ * callbacks of watchFd.
  */
 #include <node_api.h>
 #include <uv.h>

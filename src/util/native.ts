@@ -1,7 +1,8 @@
 /**
  * Lazy loader for pier's own N-API addon (native/pier_native.c): the Linux syscalls
- * Node lacks (mknod, *xattr, mount). Functions throw Errors whose `code` is the errno
- * name ('EPERM', 'ENOTSUP', ...), like Node's fs errors.
+ * Node lacks (mknod, *xattr, mount, pidfd, inotify), file mappings and fd watches on the
+ * event loop. Functions throw Errors whose `code` is the errno name ('EPERM', 'ENOTSUP', ...),
+ * like Node's fs errors.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
