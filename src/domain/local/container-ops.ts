@@ -196,6 +196,21 @@ function mountsBelow(dirs: string[]): string[] {
 // ---------------------------------------------------------------------------------------
 
 /** top, stats, healthcheck, update and the system commands over a LocalContainerEngine. */
+
+/**
+ * Just after a start, the container's first process may still be runc's init, between reading
+ * its start signal and exec'ing the user's command (runc and podman return before that exec as
+ * well). Waits up to a second for the exec, so `top` right after `start` shows the command.
+ */
+async function execDone(pid: number): Promise<void> {
+  for (let i = 0; i < 200 && pid > 0; i++) {
+    let comm: string;
+    try { comm = fs.readFileSync(`/proc/${pid}/comm`, 'latin1'); } catch { return; }
+    if (!comm.startsWith('runc:[2:INIT]')) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 export class LocalContainerOps {
   constructor(readonly engine: LocalContainerEngine) {}
 
@@ -215,6 +230,7 @@ export class LocalContainerOps {
       if (!(e instanceof UnknownDescriptorError)) throw e;
       return this.topWithPs(c, descriptors);
     }
+    await execDone(c.state.pid);
     const cg = cgroupOf(this.lifecycle, c);
     let pids = cg ? cgroupPids(cg) : [];
     if (!pids.length) pids = [c.state.pid];
