@@ -15,7 +15,7 @@ const REMOTE_COMMANDS = new RegExp('^(' + [
   'pull', 'push', 'rmi', 'tag', 'untag', 'history', 'save', 'load', 'import', 'search',
   'volume (create|ls|list|inspect|rm|remove|prune|exists|export|import)', 'pod (create|ps|ls|list|start|stop|restart|kill|pause|unpause|rm|remove|inspect|exists|prune|top|stats|logs)',
   'network (create|ls|list|inspect|rm|remove|prune|exists|connect|disconnect)',
-  'build', 'buildx build', 'image build', 'events', 'system events', 'system (df|prune)', '(container )?healthcheck run', 'healthcheck run',
+  'build', 'buildx build', 'image build', 'events', 'system events', 'system (df|prune|info)', 'info', '(container )?healthcheck run', 'healthcheck run',
   'version', 'system version',
 ].join('|') + ')$');
 /** Commands that always act locally, even with CONTAINER_HOST set. */

@@ -92,6 +92,18 @@ describe('remote client', () => {
     assert.match(down.stderr, /unable to connect to the pier service/);
     assert.equal(down.stderr.trim().split('\n').length, 1);
   });
+
+  test('info remotely reports the service\'s store and runtime, not the client\'s', () => {
+    const r = remote(['--url', url(), 'info', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse(r.stdout);
+    assert.equal(info.store.graphRoot, server.root);
+    assert.equal(info.store.runRoot, server.runroot);
+    assert.ok(info.store.imageStore.number >= 1);
+    assert.match(info.host.ociRuntime.name, /^(runc|crun)$/);
+    assert.match(info.host.conmon.version, /conmon version/);
+    assert.equal(remote(['--url', url(), 'system', 'info', '--format', '{{.Store.GraphRoot}}']).stdout.trim(), server.root);
+  });
 });
 
 test('networks remotely: create, ls, inspect, exists, run on it, connect, disconnect, rm (in use: exit 2), prune', () => {

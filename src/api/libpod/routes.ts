@@ -297,7 +297,7 @@ export function registerLibpodApiRoutes(router: Router): void {
 
   // ----- system
   router.get('/libpod/info', async (r) => {
-    const rows = await r.engines.containers().list({ all: true });
-    r.send(200, { host: { hostname: require('node:os').hostname(), os: 'linux' }, store: { graphRoot: r.cfg.graphRoot, runRoot: r.cfg.runRoot, containerStore: { number: rows.length } }, version: { APIVersion: '4.3.1', Version: PIER_VERSION } });
+    const { systemInfo } = require('../../domain/local/system-info') as typeof import('../../domain/local/system-info');
+    r.send(200, await systemInfo(r.cfg, r.engines.images() as any, r.engines.containers() as any));
   });
 }

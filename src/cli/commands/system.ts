@@ -1,7 +1,5 @@
 // System-level commands: version, info, completion.
 import { byName } from '../../util/compare';
-import * as os from 'node:os';
-import * as fs from 'node:fs';
 import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import { completionScript } from '../completion';
@@ -11,22 +9,9 @@ import { eventsCommand } from './events';
 import { serviceCommand } from './service';
 import { connectionGroup } from './connection';
 
-function goArch(): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
-}
-
 export function versionInfo() {
-  return {
-    Client: {
-      APIVersion: '4.3.1',
-      Version: PIER_VERSION,
-      NodeVersion: process.version,
-      BuiltTime: '',
-      Built: 0,
-      OsArch: `linux/${goArch()}`,
-      Os: 'linux',
-    },
-  };
+  const { clientVersion } = require('../../domain/local/system-info') as typeof import('../../domain/local/system-info');
+  return { Client: clientVersion() };
 }
 
 async function formatWith(format: string, data: unknown): Promise<string> {
@@ -67,52 +52,15 @@ const infoCmd: CommandDef = {
     { name: 'debug', short: 'D', type: 'bool', help: 'Display additional debug information', hidden: true },
   ],
   async run(ctx: Ctx, _args, opts) {
-    const images = ctx.images() as any;
-    const store = images.store;
-    const imgs = store.images.list();
-    const containers = ctx.containers() as import('../../domain/local/containers').LocalContainerEngine;
-    const rows = await containers.list({ all: true });
-    const count = (st: string) => rows.filter((r) => r.State === st).length;
-    const versionOf = (bin: string, args: string[] = ['--version']) => {
-      const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-      const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 5000 });
-      return (r.stdout || '').split('\n').filter(Boolean).join(', ');
-    };
-    const rt = (() => { try { return containers.lifecycle.runtime(); } catch { return undefined; } })();
-    const { findConmon } = require('../../engine/conmon') as typeof import('../../engine/conmon');
-    const conmonPath = (() => { try { return findConmon(ctx.cfg.conmon); } catch { return ''; } })();
-    const { cgroupMode } = require('../../engine/runtime') as typeof import('../../engine/runtime');
-    const info = {
-      host: {
-        arch: goArch(),
-        cgroupManager: 'cgroupfs',
-        cgroupVersion: cgroupMode() === 'unified' ? 'v2' : 'v1',
-        conmon: { package: 'conmon', path: conmonPath, version: conmonPath ? versionOf(conmonPath) : '' },
-        cpus: os.cpus().length,
-        eventLogger: 'file',
-        hostname: os.hostname(),
-        kernel: os.release(),
-        memFree: os.freemem(),
-        memTotal: os.totalmem(),
-        ociRuntime: rt ? { name: rt.name, package: rt.name, path: rt.path, version: versionOf(rt.path) } : {},
-        os: 'linux',
-        security: { rootless: ctx.cfg.dirs.rootless, seccompEnabled: true, seccompProfilePath: fs.existsSync('/usr/share/containers/seccomp.json') ? '/usr/share/containers/seccomp.json' : '' },
-        uptime: `${Math.floor(os.uptime())}s`,
-      },
-      store: {
-        configFile: ctx.cfg.configFiles.join(', '),
-        containerStore: { number: rows.length, paused: count('paused'), running: count('running'), stopped: rows.length - count('running') - count('paused') },
-        graphDriverName: store.driver,
-        graphRoot: store.graphRoot,
-        imageStore: { number: imgs.length },
-        runRoot: store.runRoot,
-        volumePath: require('node:path').join(store.graphRoot, 'volumes'),
-      },
-      registries: (() => {
-        try { return { search: images.searchRegistries() }; } catch { return {}; }
-      })(),
-      version: versionInfo().Client,
-    };
+    // Remote: the service's GET /libpod/info; local: built here from the local engines.
+    const remote = (ctx.engines as { info?: () => Promise<Record<string, unknown>> }).info;
+    let info: Record<string, unknown>;
+    if (remote) {
+      info = await remote.call(ctx.engines);
+    } else {
+      const { systemInfo } = require('../../domain/local/system-info') as typeof import('../../domain/local/system-info');
+      info = await systemInfo(ctx.cfg, ctx.images() as any, ctx.containers() as any);
+    }
     if (opts.format === 'json' || opts.format === '{{json .}}') { ctx.out(JSON.stringify(info, null, 4)); return; }
     if (opts.format) { ctx.out(await formatWith(opts.format, info)); return; }
     ctx.out(toYaml(info));

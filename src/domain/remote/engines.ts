@@ -124,6 +124,11 @@ export class RemoteEngines implements Engines {
     }
   }
 
+  /** `pier info` of the service's store (GET /libpod/info). */
+  info(): Promise<Record<string, unknown>> {
+    return this.client.json('GET', '/libpod/info');
+  }
+
   /** system df / prune and healthcheck run (the CLI's container operations in remote mode). */
   systemOps() {
     type Ops = import('../local/container-ops').LocalContainerOps;
