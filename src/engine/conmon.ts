@@ -456,10 +456,6 @@ export function readExitCode(exitDir: string, id: string): number | null {
 }
 
 /**
- * Waits for conmon to record the exit code in <exitDir>/<id> (fs.watch with a polling
- * fallback). Rejects with a PierError after timeoutMs (no limit when absent).
- */
-/**
  * Calls `check` when a file shows up in `exitDir` (conmon's exit files): an inotify fd watched on
  * the event loop through the addon, else fs.watch (which loads Node's watcher modules, ~2 ms).
  * Undefined when neither works (no such dir, no inotify): the caller's polling covers it.
@@ -483,6 +479,10 @@ function watchExitDir(exitDir: string, id: string, check: () => void): { close()
   }
 }
 
+/**
+ * Waits for conmon to record the exit code in <exitDir>/<id> (watchExitDir, with a polling
+ * fallback). Rejects with a PierError after timeoutMs (no limit when absent).
+ */
 export function waitForExit(exitDir: string, id: string, timeoutMs?: number, signal?: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
     let finished = false;

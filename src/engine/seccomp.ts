@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { UsageError } from '../util/errors';
+import { goArch } from '../util/arch';
 import type { OciSeccomp, OciSeccompArg, OciSeccompSyscall } from './spec/types';
 
 /** Where podman (containers-common) looks for its default profile, override first. */
@@ -42,12 +43,6 @@ export interface ConvertOptions {
   arch?: string;
   /** Kernel version "major.minor" for minKernel filters; default: os.release(). */
   kernel?: string;
-}
-
-/** Node's process.arch → Go's GOARCH. */
-export function goArch(nodeArch: string = process.arch): string {
-  const map: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', mips: 'mips', mipsel: 'mipsle', riscv64: 'riscv64' };
-  return map[nodeArch] ?? nodeArch;
 }
 
 /** GOARCH → libseccomp's native architecture name. */

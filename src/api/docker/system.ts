@@ -2,10 +2,8 @@
 import * as os from 'node:os';
 import type { Router } from '../router';
 import { DOCKER_API_VERSION, DOCKER_MIN_API_VERSION } from '../router';
+import { goArch } from '../../util/arch';
 
-export function goArch(): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
-}
 
 /** The body of GET /version (Docker's shape; Libpod's /version answers the same). */
 export function dockerVersion(): Record<string, unknown> {

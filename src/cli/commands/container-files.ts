@@ -10,9 +10,7 @@ import type { ProgressSink } from '../../domain/images';
 import { PierError, UsageError } from '../../util/errors';
 import { goJSON } from '../format/gojson';
 import { writeStdout, writeStderr } from '../../util/stdio';
-
-/** The output formatter (Go templates, tables), loaded only by a command that prints with it. */
-const output = () => require('../format/output') as typeof import('../format/output');
+import { output } from '../format/lazy-output';
 
 const stderrSink: ProgressSink = { line: (s) => { writeStderr(s.endsWith('\n') ? s : s + '\n'); } };
 

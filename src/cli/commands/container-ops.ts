@@ -13,9 +13,7 @@ import { asStruct } from '../format/govalue';
 import { parseRAM } from './container-flags';
 import { NotFoundError, UsageError } from '../../util/errors';
 import { writeStdout } from '../../util/stdio';
-
-/** The output formatter (Go templates, tables), loaded only by a command that prints with it. */
-const output = () => require('../format/output') as typeof import('../format/output');
+import { output } from '../format/lazy-output';
 
 // Engine modules loaded only by the commands that need them (not at every start).
 const topModule = () => require('../../engine/top') as typeof import('../../engine/top');

@@ -20,9 +20,7 @@ import { containerGroupOpsCommands } from './container-ops';
 import { containerFilesSubcommands } from './container-files';
 import { createFlags, parseCreateOptions, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
 import { writeStdout, writeStderr } from '../../util/stdio';
-
-/** The output formatter (Go templates, tables), loaded only by a command that prints with it. */
-const output = () => require('../format/output') as typeof import('../format/output');
+import { output } from '../format/lazy-output';
 
 export { parseCreateOptions, createFlags } from './container-flags';
 

@@ -195,8 +195,6 @@ function mountsBelow(dirs: string[]): string[] {
 
 // ---------------------------------------------------------------------------------------
 
-/** top, stats, healthcheck, update and the system commands over a LocalContainerEngine. */
-
 /**
  * Just after a start, the container's first process may still be runc's init, between reading
  * its start signal and exec'ing the user's command (runc and podman return before that exec as
@@ -211,6 +209,7 @@ async function execDone(pid: number): Promise<void> {
   }
 }
 
+/** top, stats, healthcheck, update and the system commands over a LocalContainerEngine. */
 export class LocalContainerOps {
   constructor(readonly engine: LocalContainerEngine) {}
 

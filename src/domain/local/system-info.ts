@@ -6,11 +6,7 @@ import * as path from 'node:path';
 import type { EngineConfig } from '../../config/config';
 import type { LocalContainerEngine } from './containers';
 import type { LocalImageEngine } from './images';
-
-/** Go's GOARCH for this machine. */
-export function goArch(): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
-}
+import { goArch } from '../../util/arch';
 
 /** The client part of `pier version` (and of info's `version`). */
 export function clientVersion() {
