@@ -38,6 +38,13 @@ function contents(native: ReturnType<typeof addon>, file: string, latin1: boolea
   return latin1 ? fs.readFileSync(file, 'latin1') : fs.readFileSync(file);
 }
 
+/** A short name for a set of node options (FNV-1a, hex). */
+function optionsTag(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
 function loadCli(): { main(argv: string[]): Promise<void> } {
   const file = path.join(__dirname, 'cli.js');
   const native = addon();
@@ -46,7 +53,10 @@ function loadCli(): { main(argv: string[]): Promise<void> } {
   const source = contents(native, file, true);
   const key = cacheKey(argv) || 'pier';
   const build = typeof PIER_BUILD === 'string' ? PIER_BUILD : 'dev';
-  const cacheFile = path.join(__dirname, 'cache', `${key}-${build}.cache`);
+  // V8 rejects a cache made under other V8 options (the shebang's, or none with `node pier.js`):
+  // each option set gets its own file, so the two ways of starting pier do not overwrite each other's.
+  const opts = process.execArgv.length ? `-${optionsTag(process.execArgv.join(' '))}` : '';
+  const cacheFile = path.join(__dirname, 'cache', `${key}-${build}${opts}.cache`);
   let cached: Buffer | undefined;
   try { cached = contents(native, cacheFile, false); } catch { /* first run of this command */ }
   // eslint-disable-next-line @typescript-eslint/no-var-requires

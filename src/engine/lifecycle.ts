@@ -109,16 +109,21 @@ export class Lifecycle {
     return withFileLock(this.lockFile(id), fn);
   }
 
-  /** The command conmon runs when the container exits. */
-  /** A pier command line on this store (node, entry, global flags) followed by `args`. */
+  /**
+   * A pier command line on this store (node, the heap options dist/pier.js starts with, entry,
+   * global flags) followed by `args`. Only those options: in-process callers (tests under
+   * `node --test`) have others that must not reach a pier command.
+   */
   pierCommand(args: string[]): string[] {
     const pierJs = path.resolve(__dirname, 'pier.js');
     const entry = fs.existsSync(pierJs) ? pierJs : path.resolve(__dirname, '..', '..', 'dist', 'pier.js');
-    return [process.execPath, entry, '--root', this.store.graphRoot, '--runroot', this.store.runRoot,
+    const heap = process.execArgv.filter((a) => /^--(min|max)-semi-space-size=\d+$/.test(a));
+    return [process.execPath, ...heap, entry, '--root', this.store.graphRoot, '--runroot', this.store.runRoot,
       '--storage-driver', this.store.driver, ...(this.cfg.runtime ? ['--runtime', this.cfg.runtime] : []),
       '--log-level', 'error', ...args];
   }
 
+  /** The command conmon runs when the container exits. */
   exitCommand(c: ContainerRecord): string[] {
     const cmd = this.pierCommand(['container', 'cleanup', c.id]);
     // A pier process that cleans up after the exit itself (an attached `run --rm`, `stop`, `rm -f`,

@@ -2,11 +2,13 @@
 // read into memory otherwise; either way the same ASCII function expression and code cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../../src/util/native';
 import { REPO, TestStore } from '../helpers/cli';
+import { busyboxImage, writeDockerArchive } from '../fixtures/images';
 
 const BUNDLE = path.join(REPO, 'dist', 'cli.js');
 
@@ -53,6 +55,46 @@ test('pier runs with the bundle mapped and, without the addon, read; a µs durat
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '');
     }
+  } finally {
+    st.cleanup();
+  }
+});
+
+test('started by its shebang, pier runs with its heap option, keeps a code cache of its own and hands the option to conmon', async () => {
+  const st = new TestStore();
+  try {
+    const archive = path.join(st.dir, 'busybox.tar');
+    await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
+    st.ok(['load', '-q', '-i', archive]);
+    const entry = path.join(REPO, 'dist', 'pier.js');
+    const shebang = fs.readFileSync(entry, 'latin1').split('\n', 1)[0];
+    assert.match(shebang, /^#!\S*(node|env -S node) --min-semi-space-size=2$/);
+    const direct = (args: string[]) => spawnSync(entry, [...st.localArgs(), ...args], { env: st.env(), encoding: 'utf8' });
+    const cacheDir = path.join(REPO, 'dist', 'cache');
+    const named = (re: RegExp) => (fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : []).filter((f) => re.test(f));
+    // `volume ls`: a command few tests run. Its cache for the shebang's option set has a tag;
+    // the one for `node dist/pier.js` has none. Neither is rewritten by the other kind of start.
+    let r = direct(['volume', 'ls', '-q']);
+    assert.equal(r.status, 0, r.stderr);
+    const tagged = named(/^volume-ls-[0-9a-f]+-[0-9a-f]+\.cache$/);
+    assert.equal(tagged.length, 1, `caches: ${named(/^volume-ls/).join(' ')}`);
+    st.ok(['volume', 'ls', '-q']);
+    assert.equal(named(/^volume-ls-[0-9a-f]+\.cache$/).length, 1);
+    const file = path.join(cacheDir, tagged[0]);
+    const before = fs.statSync(file).mtimeMs;
+    r = direct(['volume', 'ls', '-q']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(fs.statSync(file).mtimeMs, before, 'the tagged cache was rejected and written again');
+    // The exit command conmon holds starts pier with the same option.
+    r = direct(['run', '-d', '--network', 'none', 'localhost/busybox', 'sleep', '60']);
+    assert.equal(r.status, 0, r.stderr);
+    const conmon = st.ok(['inspect', '--format', '{{.State.ConmonPid}}', r.stdout.trim()]).trim();
+    const args = fs.readFileSync(`/proc/${conmon}/cmdline`, 'utf8').split('\0');
+    const exitArgs = args.flatMap((a, i) => (args[i - 1] === '--exit-command-arg' ? [a] : []));
+    const node = exitArgs.indexOf(process.execPath);
+    assert.ok(node > 0, args.join(' '));
+    assert.deepEqual(exitArgs.slice(node + 1, node + 3), ['--min-semi-space-size=2', entry]);
+    st.ok(['rm', '-f', '-t', '0', r.stdout.trim()]);
   } finally {
     st.cleanup();
   }
