@@ -25,6 +25,12 @@ export interface CreateOptions {
   workdir?: string;
   user?: string;
   groupAdd?: string[];
+  /** --passwd=false: no /etc/passwd and /etc/group entries for the user (default true). */
+  passwd?: boolean;
+  /** --passwd-entry: the template of the /etc/passwd entries pier adds. */
+  passwdEntry?: string;
+  /** --hostuser: host accounts (names or uids) added to the container's /etc/passwd. */
+  hostUsers?: string[];
   hostname?: string;
   tty?: boolean;
   interactive?: boolean;

@@ -10,13 +10,13 @@ import type { ContainerState } from '../domain/containers';
 import { ContainerStore, ContainerRecord } from './container-store';
 import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
 import { writeEtcFiles } from './etc-files';
-import { generateSpec, writeSpec, resolveUser, SpecOptions, NamespaceOptions } from './spec';
+import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions } from './spec';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { withFileLock } from '../util/lock';
 import { emitEvent } from './events';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
-import { PierError, ConflictError } from '../util/errors';
+import { PierError, ConflictError, UsageError } from '../util/errors';
 import { signalName } from '../util/signals';
 import { log, trace } from '../util/log';
 import { rmFile } from '../util/rmtree';
@@ -201,7 +201,7 @@ export class Lifecycle {
           c = this.containers.get(c.id)!;
         }
         if (c.config.mounts.some((m) => m.type === 'volume')) {
-          const u = resolveUser(rootfs, c.config.user || '0', c.config.create.groupAdd ?? []);
+          const u = this.containerUser(c, rootfs);
           await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: u.uid, gid: u.gid });
         }
         const spec = this.specFor(c, rootfs, d.run, netns);
@@ -315,7 +315,15 @@ export class Lifecycle {
       addHost: o.addHost, dns, dnsSearch, dnsOption: o.dnsOption, ips,
       hostNetwork: c.config.networkMode === 'host', rootless: this.cfg.dirs.rootless,
     });
-    const user = resolveUser(rootfs, c.config.user || '0', o.groupAdd ?? []);
+    // As podman: the user is resolved first, then its /etc/passwd and /etc/group entries are added.
+    const user = this.containerUser(c, rootfs);
+    const accounts = o.passwd === false ? {} : this.accountFiles(c, rootfs, o.readOnly === true);
+    // HOME: a --hostuser entry's, else the user's home; for a user the container did not know,
+    // what the runtime finds for its uid in the files as they are now (podman leaves it to runc).
+    let home = accounts.home ?? user.home;
+    if (accounts.home === undefined && user.name === undefined) {
+      home = resolveUser(rootfs, String(user.uid), [], userFileOverrides(c.config.mounts, containerDirs(this.store, c.id).userdata)).home;
+    }
     const ns: NamespaceOptions = { network: netns ? { path: netns } : this.netns(c.config.networkMode) };
     for (const [k, v] of [['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts], ['cgroup', o.cgroupns]] as const) {
       if (v) (ns as any)[k] = this.nsSetting(v, k === 'cgroup' ? 'cgroup' : k);
@@ -325,7 +333,7 @@ export class Lifecycle {
       id: c.id,
       rootfs,
       args: [...c.config.entrypoint, ...c.config.cmd],
-      env: c.config.env.some((e) => e.startsWith('HOME=')) ? c.config.env : [...c.config.env, `HOME=${user.home || '/'}`],
+      env: c.config.env.some((e) => e.startsWith('HOME=')) ? c.config.env : [...c.config.env, `HOME=${home || '/'}`],
       cwd: c.config.workdir || '/',
       user,
       umask: o.umask,
@@ -334,7 +342,10 @@ export class Lifecycle {
       readOnly: o.readOnly,
       readOnlyTmpfs: o.readOnlyTmpfs,
       mounts: c.config.mounts.map((m) => ({ type: m.type === 'volume' ? 'bind' : m.type, source: m.source, destination: m.destination, options: m.options })),
-      engineFiles: { hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf, containerEnv: files.containerEnv },
+      engineFiles: {
+        hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf, containerEnv: files.containerEnv,
+        passwd: accounts.passwd, group: accounts.group,
+      },
       shmSize: o.shmSize,
       devices: o.devices,
       privileged: o.privileged,
@@ -355,6 +366,39 @@ export class Lifecycle {
       tz: o.tz,
     };
     return generateSpec(opts);
+  }
+
+  /** The container's user as its process gets it (podman's look-up: user-mounted files, --hostuser accounts). */
+  private containerUser(c: ContainerRecord, rootfs: string): ReturnType<typeof resolveContainerUser> {
+    const o = c.config.create;
+    const files = userFileOverrides(c.config.mounts, containerDirs(this.store, c.id).userdata);
+    try {
+      return resolveContainerUser(rootfs, c.config.user ?? '', o.groupAdd ?? [], o.hostUsers ?? [], files);
+    } catch (e) {
+      if (e instanceof GroupAddError) throw new UsageError(`looking up supplemental groups for container ${c.id}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** --passwd: the container's /etc/passwd and /etc/group entries (see setUpAccountFiles). */
+  private accountFiles(c: ContainerRecord, rootfs: string, readOnly: boolean): ReturnType<typeof setUpAccountFiles> {
+    const o = c.config.create;
+    const binds = c.config.mounts.filter((m) => m.type !== 'volume');
+    const mountDestinations = ['/proc', '/dev', '/sys', '/dev/pts', '/dev/mqueue', '/sys/fs/cgroup', '/dev/shm', ...binds.map((m) => m.destination)];
+    if (readOnly && o.readOnlyTmpfs !== false) mountDestinations.push('/run', '/tmp', '/var/tmp');
+    try {
+      return setUpAccountFiles({
+        id: c.id, rootfs, userdata: containerDirs(this.store, c.id).userdata, readOnly,
+        user: c.config.user ?? '', hostUsers: o.hostUsers, passwdEntry: o.passwdEntry, workdir: c.config.workdir || '/',
+        mountDestinations, volumeDestinations: c.config.mounts.filter((m) => m.type === 'volume').map((m) => m.destination),
+        userMounted: {
+          passwd: binds.some((m) => cleanDest(m.destination) === '/etc/passwd'),
+          group: binds.some((m) => cleanDest(m.destination) === '/etc/group'),
+        },
+      });
+    } catch (e) {
+      throw new PierError(`creating temporary passwd file for container ${c.id}: ${(e as Error).message}`);
+    }
   }
 
   private netns(mode: string): NamespaceOptions['network'] {
@@ -579,4 +623,8 @@ export function parseSecurityOpts(opts: string[]): Pick<SpecOptions, 'seccomp' |
     }
   }
   return out;
+}
+
+function cleanDest(p: string): string {
+  return path.posix.normalize(p).replace(/(.)\/+$/, '$1');
 }

@@ -21,7 +21,8 @@ import type {
   OciCapabilities, OciDevice, OciDeviceRule, OciIdMapping, OciMount, OciNamespace, OciNamespaceType, OciSeccomp, OciSpec,
 } from './spec/types';
 
-export { resolveUser, type ResolvedUser } from './spec/user';
+export { GroupAddError, resolveUser, type ResolvedUser, type UserFiles } from './spec/user';
+export { lookupHostUser, resolveContainerUser, setUpAccountFiles, userFileOverrides, type HostUser } from './spec/passwd';
 export { resolveInRoot } from './spec/rootfs-path';
 export { parseUlimit, readHostLimits, RLIM_INFINITY, type HostLimits } from './spec/limits';
 export { DEFAULT_CAPABILITIES } from './spec/caps';
@@ -70,6 +71,9 @@ export interface EngineFiles {
   resolvConf?: string;
   /** /run/.containerenv */
   containerEnv?: string;
+  /** /etc/passwd and /etc/group copies of a --read-only container (see setUpAccountFiles). */
+  passwd?: string;
+  group?: string;
 }
 
 export interface SpecOptions {
@@ -229,6 +233,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   const files = opts.engineFiles ?? {};
   const fileMounts: Array<[string, string | undefined]> = [
     ['/etc/hosts', files.hosts], ['/etc/hostname', files.hostname], ['/etc/resolv.conf', files.resolvConf], ['/run/.containerenv', files.containerEnv],
+    ['/etc/passwd', files.passwd], ['/etc/group', files.group],
   ];
   for (const [dest, src] of fileMounts) if (src !== undefined) base.push(engineFileMount(dest, src, readOnly));
   const mounts = sortMounts([...base.filter((m) => !seen.has(m.destination)), ...userMounts]);

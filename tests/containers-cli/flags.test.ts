@@ -110,6 +110,17 @@ describe('run/create flag parsing', () => {
     err(['-w', 'rel', 'img'], /^workdir "rel" must be an absolute path$/);
   });
 
+  test('--passwd (run only), --passwd-entry, --hostuser', () => {
+    let c = p(['--passwd=false', '--passwd-entry', '$USERNAME:x:$UID:$GID:$NAME:$HOME:/bin/false', '--hostuser', 'daemon,bin', '--hostuser', '1', 'img']).create;
+    assert.equal(c.passwd, false);
+    assert.equal(c.passwdEntry, '$USERNAME:x:$UID:$GID:$NAME:$HOME:/bin/false');
+    assert.deepEqual(c.hostUsers, ['daemon', 'bin', '1']);
+    c = p(['--passwd', '--passwd-entry', '', 'img']).create;
+    assert.deepEqual(Object.keys(c).sort(), ['command', 'image']);
+    assert.deepEqual(p(['--hostuser', 'daemon', 'img'], 'create').create.hostUsers, ['daemon']);
+    assert.throws(() => p(['--passwd=false', 'img'], 'create'), /unknown flag: --passwd/);
+  });
+
   test('volumes, mounts and tmpfs are validated and passed through', () => {
     const c = p(['-v', '/tmp:/data:ro,z', '-v', 'named:/v', '-v', '/anon', '--mount', 'type=bind,src=/tmp,dst=/m,ro', '--mount', 'type=tmpfs,target=/t,tmpfs-size=1m', '--tmpfs', '/run:size=64k,mode=1777', 'img']).create;
     assert.deepEqual(c.volumes, ['/tmp:/data:ro,z', 'named:/v', '/anon']);

@@ -78,7 +78,8 @@ test('user:group forms use only the named group plus --group-add', () => withRoo
 test('unknown names are errors worded as podman', () => withRootfs((root) => {
   assert.throws(() => resolveUser(root, 'bob', []), /^UsageError: unable to find user bob: no matching entries in passwd file$/);
   assert.throws(() => resolveUser(root, 'alice:nogroup', []), /unable to find group nogroup: no matching entries in group file/);
-  assert.throws(() => resolveUser(root, '', ['nogroup']), /unable to find group nogroup: no matching entries in group file/);
+  // --group-add's wording is runc's, capitalised.
+  assert.throws(() => resolveUser(root, '', ['nogroup']), /^GroupAddError: Unable to find group nogroup: no matching entries in group file$/);
 }));
 
 test('keep-groups is ignored in group-add', () => withRootfs((root) => {
@@ -88,7 +89,8 @@ test('keep-groups is ignored in group-add', () => withRootfs((root) => {
 test('missing passwd/group files: numeric ok, names fail', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-user-'));
   try {
-    assert.deepEqual(resolveUser(root, '123:456', []), { uid: 123, gid: 456, additionalGids: [456], home: '/', name: undefined });
+    assert.deepEqual(resolveUser(root, '123:456', []), { uid: 123, gid: 456, additionalGids: [456], addedGids: [], memberGids: [], home: '/', name: undefined });
+    assert.equal(resolveUser(root, '', []).home, '/');
     assert.throws(() => resolveUser(root, 'alice', []), /unable to find user alice/);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
@@ -143,3 +145,59 @@ test('resolveInRoot handles symlink loops', () => {
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+// podman 4.3's supplementary groups (compared with `podman run ... grep Groups /proc/self/status`
+// and its config.json): the primary gid only when a user is given, --group-add, then (unless the
+// spec names a group) the groups that list the user.
+const WHEEL_ROOT_GROUP = GROUP.replace('wheel:x:10:alice', 'wheel:x:10:root,alice');
+
+test('default user (empty spec): root without its primary gid, only the groups listing root', () => withRootfs((root) => {
+  fs.writeFileSync(path.join(root, 'etc/group'), WHEEL_ROOT_GROUP);
+  let u = resolveUser(root, '', []);
+  assert.deepEqual([u.uid, u.gid, u.additionalGids, u.memberGids], [0, 0, [10], [10]]);
+  u = resolveUser(root, '', ['2000']);
+  assert.deepEqual(u.additionalGids, [2000, 10]);
+  assert.deepEqual(u.addedGids, [2000]);
+  // -u 0 / -u root name the user: the primary gid comes first.
+  assert.deepEqual(resolveUser(root, '0', []).additionalGids, [0, 10]);
+  assert.deepEqual(resolveUser(root, 'root', []).additionalGids, [0, 10]);
+  // -u root:root names the group: no member groups.
+  u = resolveUser(root, 'root:root', []);
+  assert.deepEqual([u.additionalGids, u.memberGids], [[0], []]);
+}));
+
+test('-u UID: and -u :GID', () => withRootfs((root) => {
+  // An empty group part is not a group: gid from passwd, no member groups in the process's list (the spec has a colon).
+  let u = resolveUser(root, 'alice:', []);
+  assert.deepEqual([u.uid, u.gid, u.additionalGids, u.memberGids], [1000, 1001, [1001], [10, 50]]);
+  u = resolveUser(root, ':2000', []);
+  assert.deepEqual([u.uid, u.gid, u.additionalGids, u.home], [0, 2000, [2000], '/root']);
+}));
+
+test('ids: runc\'s range and Atoi rules', () => withRootfs((root) => {
+  assert.equal(resolveUser(root, '2147483647', []).uid, 2147483647);
+  assert.throws(() => resolveUser(root, '2147483648', []), /^UsageError: uids and gids must be in range 0-2147483647$/);
+  assert.throws(() => resolveUser(root, '-1', []), /^UsageError: uids and gids must be in range 0-2147483647$/);
+  assert.throws(() => resolveUser(root, '5:2147483648', []), /uids and gids must be in range 0-2147483647/);
+  // Too long for a 64-bit number: looked up as a name.
+  assert.throws(() => resolveUser(root, '99999999999999999999', []), /^UsageError: unable to find user 99999999999999999999: no matching entries in passwd file$/);
+  assert.throws(() => resolveUser(root, '', ['99999999999']), /^GroupAddError: uids and gids must be in range 0-2147483647$/);
+  assert.throws(() => resolveUser(root, '', ['99999999999999999999']), /^GroupAddError: Unable to find group 99999999999999999999/);
+  // A group given by name or gid: the same gid once.
+  assert.deepEqual(resolveUser(root, '5000', ['staff', '50', 'wheel']).additionalGids, [0, 50, 10]);
+}));
+
+test('files mounted over /etc/passwd and /etc/group are read instead of the rootfs\'s', () => withRootfs((root) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-userfiles-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'passwd'), 'carol:x:3000:3000:Carol:/home/carol:/bin/sh\n');
+    fs.writeFileSync(path.join(dir, 'group'), 'carols:x:3000:\nteam:x:3100:carol\n');
+    const u = resolveUser(root, 'carol', [], { passwd: path.join(dir, 'passwd'), group: path.join(dir, 'group') });
+    assert.deepEqual([u.uid, u.gid, u.home, u.additionalGids], [3000, 3000, '/home/carol', [3000, 3100]]);
+    assert.throws(() => resolveUser(root, 'alice', [], { passwd: path.join(dir, 'passwd') }), /unable to find user alice/);
+    // Only the passwd file overridden: groups still come from the rootfs.
+    assert.deepEqual(resolveUser(root, 'carol', ['other'], { passwd: path.join(dir, 'passwd') }).additionalGids, [3000, 2000]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}));

@@ -41,6 +41,9 @@ export function specToCreate(b: any): CreateOptions {
   if (b.work_dir) o.workdir = String(b.work_dir);
   if (b.user) o.user = String(b.user);
   if (b.groups) o.groupAdd = strList(b.groups);
+  if (b.manage_password === false) o.passwd = false;
+  if (b.passwd_entry) o.passwdEntry = String(b.passwd_entry);
+  if (b.hostusers) o.hostUsers = strList(b.hostusers);
   if (b.hostname) o.hostname = String(b.hostname);
   o.tty = !!b.terminal;
   o.interactive = !!b.stdin;

@@ -34,7 +34,7 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 const UNSUPPORTED = [
   'blkio-weight', 'blkio-weight-device', 'cgroup-conf', 'chrootdirs', 'conmon-pidfile', 'cpu-period', 'cpu-quota', 'cpu-rt-period',
   'cpu-rt-runtime', 'device-cgroup-rule', 'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'env-merge',
-  'gidmap', 'hostuser', 'init-ctr', 'ip6', 'no-hosts', 'oom-kill-disable', 'passwd-entry',
+  'gidmap', 'init-ctr', 'ip6', 'no-hosts', 'oom-kill-disable',
   'personality', 'pidfile', 'pod-id-file', 'requires', 'secret', 'subgidname', 'subuidname', 'timeout', 'uidmap',
   'unsetenv-all', 'userns', 'volumes-from',
 ];
@@ -667,6 +667,10 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (has('user') && opts.user !== '') c.user = String(opts.user);
   const groups = splitCSV(opts.groupAdd).filter((g) => g !== '');
   if (groups.length) c.groupAdd = groups;
+  if (kind === 'run' && opts.passwd === false) c.passwd = false;
+  if (has('passwd-entry') && opts.passwdEntry !== '') c.passwdEntry = String(opts.passwdEntry);
+  const hostUsers = splitCSV(opts.hostuser).filter((u) => u !== '');
+  if (hostUsers.length) c.hostUsers = hostUsers;
   if (has('hostname') && opts.hostname !== '') c.hostname = String(opts.hostname);
 
   // Storage.

@@ -15,7 +15,7 @@ import { randomName, NAME_RE } from '../../engine/names';
 import { attach } from '../../engine/attach';
 import { waitForExit, readExitCode, execInContainer } from '../../engine/conmon';
 import { readLogEntries, streamLogs, formatEntry } from '../../engine/logs';
-import { resolveUser } from '../../engine/spec';
+import { lookupHostUser, resolveUser, userFileOverrides } from '../../engine/spec';
 import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
 import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } from '../../util/errors';
@@ -180,6 +180,10 @@ export class LocalContainerEngine implements ContainerEngine {
   async create(o: CreateOptions): Promise<{ id: string; warnings: string[] }> {
     if (o.name !== undefined && !NAME_RE.test(o.name)) {
       throw new UsageError(`invalid container name "${o.name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument`);
+    }
+    // podman looks --hostuser accounts up only when the container starts; an unknown one fails here instead.
+    for (const u of o.hostUsers ?? []) {
+      try { lookupHostUser(u); } catch (e) { throw new UsageError(`--hostuser: ${errorMessage(e)}`); }
     }
     if (o.name && o.replace) {
       const old = this.containers.byName(o.name);
@@ -715,6 +719,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Umask: o.umask ?? '0022',
         Timeout: 0,
         StopTimeout: c.config.stopTimeout,
+        Passwd: o.passwd !== false,
       },
       HostConfig: {
         Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
@@ -870,13 +875,26 @@ export class LocalContainerEngine implements ContainerEngine {
     const p = { ...spec.process };
     p.args = o.command;
     p.terminal = !!o.tty;
-    const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
-    p.env = mergeEnv(p.env ?? [], envFiles, o.env ?? []);
     if (o.workdir) p.cwd = o.workdir;
-    if (o.user) {
-      const u = resolveUser(d.rootfs, o.user);
-      p.user = { ...p.user, uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+    // podman's exec user: -u, else the container's user with its --group-add groups; the
+    // supplementary groups are those, then (for a user given) the groups listing the user
+    // (so none for the default root user without --group-add).
+    const user = o.user || c.config.user || '';
+    const groupAdd = o.user ? [] : c.config.create.groupAdd ?? [];
+    const userFiles = userFileOverrides(c.config.mounts, d.userdata);
+    const u = resolveUser(d.rootfs, user, groupAdd, userFiles);
+    const gids = [...new Set([...u.addedGids, ...(user !== '' ? u.memberGids : [])])];
+    p.user = { ...p.user, uid: u.uid, gid: u.gid };
+    if (gids.length) p.user.additionalGids = gids;
+    else delete p.user.additionalGids;
+    let env: string[] = p.env ?? [];
+    if (!c.config.env.some((e) => e.startsWith('HOME='))) {
+      // HOME was set for the container's own process: the exec'd one gets its user's, as the runtime gives it.
+      const home = resolveUser(d.rootfs, String(u.uid), [], userFiles).home;
+      env = [...env.filter((e) => !e.startsWith('HOME=')), `HOME=${home}`];
     }
+    const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
+    p.env = mergeEnv(env, envFiles, o.env ?? []);
     if (o.privileged) {
       const all = spec.process?.capabilities?.bounding ?? [];
       p.capabilities = { bounding: all, effective: all, permitted: all };
