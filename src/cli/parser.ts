@@ -134,7 +134,7 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
       case 'int': {
         const v = value ?? '';
         if (!/^-?\d+$/.test(v)) {
-          throw new UsageError(`invalid argument "${v}" for "${display}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`);
+          throw new UsageError(`invalid argument "${v}" for "${display}" flag: strconv.${f.valueName === 'uint' ? 'ParseUint' : 'ParseInt'}: parsing "${v}": invalid syntax`);
         }
         opts[key] = parseInt(v, 10);
         break;

@@ -59,9 +59,30 @@ export interface CreateOptions {
   memorySwap?: number;
   memoryReservation?: number;
   cpus?: number;
+  /** --cpu-period/--cpu-quota (µs, only positive values kept) and the real-time ones. */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  cpuRtPeriod?: number;
+  cpuRtRuntime?: number;
   cpuShares?: number;
   cpusetCpus?: string;
   cpusetMems?: string;
+  /** --blkio-weight (10 to 1000). */
+  blkioWeight?: number;
+  /** `DEV:VALUE` entries (bytes or operations per second, weights), one per device. */
+  blkioWeightDevice?: string[];
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
+  deviceReadIops?: string[];
+  deviceWriteIops?: string[];
+  oomKillDisable?: boolean;
+  /** --device-cgroup-rule values ('c 1:3 rwm'). */
+  deviceCgroupRules?: string[];
+  /** --personality: the OCI execution domain (LINUX32). */
+  personality?: string;
+  /** --pidfile / --conmon-pidfile (absolute): where the container's and conmon's pids go. */
+  pidFile?: string;
+  conmonPidFile?: string;
   pidsLimit?: number;
   ulimits?: string[];
   capAdd?: string[];
@@ -190,7 +211,8 @@ export interface ContainerEngine {
   create(opts: CreateOptions): Promise<{ id: string; warnings: string[] }>;
   start(nameOrId: string, opts?: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number | void>;
   /** run: create + start; attached runs return the container's exit code. */
-  run(opts: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean }): Promise<{ id: string; exitCode?: number }>;
+  /** `warn` receives create's warnings (settings the host cannot apply) before the container starts. */
+  run(opts: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; warn?: (w: string) => void }): Promise<{ id: string; exitCode?: number }>;
   stop(nameOrId: string, opts: { timeout?: number; ignore?: boolean }): Promise<void>;
   kill(nameOrId: string, signal: string): Promise<void>;
   remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean; ignore?: boolean; timeout?: number; depend?: boolean }): Promise<string[]>;

@@ -216,7 +216,7 @@ export class Lifecycle {
           stdin: !!c.config.create.interactive,
           logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
-          pidFile: path.join(d.run, 'pidfile'), conmonPidFile: path.join(d.run, 'conmon.pid'),
+          pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
         });
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
         if (hooks.initOnly) { this.event(c, 'init'); return c; }
@@ -348,13 +348,15 @@ export class Lifecycle {
       },
       shmSize: o.shmSize,
       devices: o.devices,
+      deviceCgroupRules: o.deviceCgroupRules,
+      personality: o.personality,
       privileged: o.privileged,
       capAdd: o.capAdd,
       capDrop: o.capDrop,
       ...sec,
       ulimits: o.ulimits,
       // Every resource key create or a later `update` stored (cpu period/quota, blkio...).
-      resources: currentResources(o),
+      resources: { ...currentResources(o), oomKillDisable: o.oomKillDisable },
       sysctls: o.sysctl,
       namespaces: ns,
       cgroupParent: o.cgroupParent,

@@ -152,6 +152,8 @@ export interface SpecOptions {
   initPath?: string;
   /** --tz: `local` or an IANA zone name (bind-mounted read-only as /etc/localtime). */
   tz?: string;
+  /** --personality: the execution domain (LINUX, LINUX32), passed to the runtime as given. */
+  personality?: string;
 }
 
 /** Build the OCI runtime spec for a container. */
@@ -270,6 +272,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
     if (opts.gidMappings) linux.gidMappings = opts.gidMappings.map((m) => ({ ...m }));
   }
 
+  if (opts.personality) linux.personality = { domain: opts.personality };
   const seccomp = buildSeccomp(opts, privileged, bounding);
   if (seccomp !== undefined) linux.seccomp = seccomp;
   const propagation = rootfsPropagationFor(mounts);
@@ -431,7 +434,7 @@ function reorder(spec: OciSpec): OciSpec {
   if (spec.annotations !== undefined) out.annotations = spec.annotations;
   const l = spec.linux;
   const linux = {} as OciSpec['linux'];
-  const keys: Array<keyof OciSpec['linux']> = ['uidMappings', 'gidMappings', 'sysctl', 'resources', 'cgroupsPath', 'namespaces', 'devices', 'seccomp', 'rootfsPropagation', 'maskedPaths', 'readonlyPaths', 'mountLabel'];
+  const keys: Array<keyof OciSpec['linux']> = ['uidMappings', 'gidMappings', 'sysctl', 'resources', 'cgroupsPath', 'namespaces', 'devices', 'seccomp', 'rootfsPropagation', 'maskedPaths', 'readonlyPaths', 'mountLabel', 'personality'];
   for (const k of keys) if (l[k] !== undefined) (linux as unknown as Record<string, unknown>)[k] = l[k];
   out.linux = linux;
   return out;

@@ -192,6 +192,46 @@ describe('run/create flag parsing', () => {
     err(['--ulimit', 'nofile=a:b', 'img'], /strconv.ParseInt: parsing "a": invalid syntax$/);
   });
 
+  test('cpu period/quota/real-time, blkio, oom-kill-disable, device cgroup rules, personality, pid files', () => {
+    const c = p(['--cpu-period', '50000', '--cpu-quota', '20000', '--cpu-rt-period', '40000', '--cpu-rt-runtime', '1000',
+      '--blkio-weight', '300', '--blkio-weight-device', '/dev/sda:200,/dev/sdb:0', '--device-read-bps', '/dev/sda:1mb', '--device-read-bps', '/dev/sda:2mb',
+      '--device-write-bps', '/dev/sda:1.5k', '--device-read-iops', '/dev/sda:30', '--device-write-iops', '/dev/sda:40', '--oom-kill-disable',
+      '--device-cgroup-rule', 'c 1:3 rwm', '--device-cgroup-rule', 'b 8:* r', '--personality', 'LINUX32',
+      '--pidfile', 'rel/pid', '--conmon-pidfile', '/run/x/conmon.pid', 'img']).create;
+    assert.equal(c.cpuPeriod, 50000);
+    assert.equal(c.cpuQuota, 20000);
+    assert.equal(c.cpuRtPeriod, 40000);
+    assert.equal(c.cpuRtRuntime, 1000);
+    assert.equal(c.blkioWeight, 300);
+    assert.deepEqual(c.blkioWeightDevice, ['/dev/sda:200', '/dev/sdb:0']);
+    assert.deepEqual(c.deviceReadBps, ['/dev/sda:2097152'], 'one entry per device, the last one');
+    assert.deepEqual(c.deviceWriteBps, ['/dev/sda:1536']);
+    assert.deepEqual(c.deviceReadIops, ['/dev/sda:30']);
+    assert.deepEqual(c.deviceWriteIops, ['/dev/sda:40']);
+    assert.equal(c.oomKillDisable, true);
+    assert.deepEqual(c.deviceCgroupRules, ['c 1:3 rwm', 'b 8:* r']);
+    assert.equal(c.personality, 'LINUX32');
+    assert.equal(c.pidFile, path.resolve('rel/pid'));
+    assert.equal(c.conmonPidFile, '/run/x/conmon.pid');
+    // Negative quota/runtime mean no limit (podman keeps only positive values); explicit false/empty set nothing.
+    const d = p(['--cpu-quota', '-1', '--cpu-rt-runtime', '-5', '--cpu-period', '0', '--oom-kill-disable=false', '--personality', '', '--pidfile', '', 'img']).create;
+    assert.deepEqual(Object.keys(d).sort(), ['command', 'image']);
+    err(['--cpus', '1', '--cpu-period', '50000', 'img'], /^--cpu-period and --cpus cannot be set together$/);
+    err(['--cpus', '1', '--cpu-quota', '50000', 'img'], /^--cpu-quota and --cpus cannot be set together$/);
+    err(['--cpus', '0', '--cpu-period', '0', 'img'], /^--cpu-period and --cpus cannot be set together$/);
+    assert.ok(err(['--cpu-period', '-5', 'img'], /^invalid argument "-5" for "--cpu-period" flag: strconv.ParseUint: parsing "-5": invalid syntax$/) instanceof FlagValueError);
+    assert.throws(() => p(['--cpu-period', 'abc', 'img']), /invalid argument "abc" for "--cpu-period" flag: strconv.ParseUint: parsing "abc": invalid syntax/);
+    assert.throws(() => p(['--cpu-quota', 'abc', 'img']), /invalid argument "abc" for "--cpu-quota" flag: strconv.ParseInt: parsing "abc": invalid syntax/);
+    err(['--blkio-weight', 'abc', 'img'], /^invalid value for blkio-weight: strconv.ParseUint: parsing "abc": invalid syntax$/);
+    err(['--blkio-weight', '-1', 'img'], /^invalid value for blkio-weight: strconv.ParseUint: parsing "-1": invalid syntax$/);
+    err(['--blkio-weight', '70000', 'img'], /^invalid value for blkio-weight: strconv.ParseUint: parsing "70000": value out of range$/);
+    err(['--blkio-weight-device', '/dev/sda:5', 'img'], /^invalid weight for device: \/dev\/sda:5$/);
+    err(['--device-read-bps', 'sda:1mb', 'img'], /^bad format for device path: sda:1mb$/);
+    err(['--device-write-iops', '/dev/sda', 'img'], /^bad format: \/dev\/sda$/);
+    err(['--device-cgroup-rule', 'c 1:3', 'img'], /^invalid device cgroup rule requires type, major:Minor, and access rules: "c 1:3"$/);
+    err(['--device-cgroup-rule', 'x 1:3 rwm', 'img'], /^invalid device type in device-access-add: x$/);
+  });
+
   test('typed flag errors carry podman\'s flag wording', () => {
     const e = err(['--cpus', 'abc', 'img'], /^invalid argument "abc" for "--cpus" flag: strconv.ParseFloat: parsing "abc": invalid syntax$/);
     assert.ok(e instanceof FlagValueError);

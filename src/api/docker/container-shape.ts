@@ -11,6 +11,12 @@ import { signalName } from '../../util/signals';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
+/** Docker's block I/O device lists from pier's `DEV:VALUE` entries (null when unset). */
+function devList(l: string[] | undefined, key: 'Weight' | 'Rate'): Record<string, unknown>[] | null {
+  if (!l?.length) return null;
+  return l.map((v) => { const i = v.indexOf(':'); return { Path: v.slice(0, i), [key]: Number(v.slice(i + 1)) }; });
+}
+
 /** pier's states → Docker's (created, running, paused, restarting, removing, exited, dead). */
 export function dockerState(s: ContainerState['status']): string {
   switch (s) {
@@ -178,25 +184,25 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
       Memory: o.memory ?? 0,
       NanoCpus: o.cpus ? Math.round(o.cpus * 1e9) : 0,
       CgroupParent: o.cgroupParent ?? '',
-      BlkioWeight: 0,
-      BlkioWeightDevice: null,
-      BlkioDeviceReadBps: null,
-      BlkioDeviceWriteBps: null,
-      BlkioDeviceReadIOps: null,
-      BlkioDeviceWriteIOps: null,
-      CpuPeriod: 0,
-      CpuQuota: 0,
-      CpuRealtimePeriod: 0,
-      CpuRealtimeRuntime: 0,
+      BlkioWeight: o.blkioWeight ?? 0,
+      BlkioWeightDevice: devList(o.blkioWeightDevice, 'Weight'),
+      BlkioDeviceReadBps: devList(o.deviceReadBps, 'Rate'),
+      BlkioDeviceWriteBps: devList(o.deviceWriteBps, 'Rate'),
+      BlkioDeviceReadIOps: devList(o.deviceReadIops, 'Rate'),
+      BlkioDeviceWriteIOps: devList(o.deviceWriteIops, 'Rate'),
+      CpuPeriod: o.cpuPeriod ?? 0,
+      CpuQuota: o.cpuQuota ?? 0,
+      CpuRealtimePeriod: o.cpuRtPeriod ?? 0,
+      CpuRealtimeRuntime: o.cpuRtRuntime ?? 0,
       CpusetCpus: o.cpusetCpus ?? '',
       CpusetMems: o.cpusetMems ?? '',
       Devices: (o.devices ?? []).map((dv) => { const [h, cp, perm] = dv.split(':'); return { PathOnHost: h, PathInContainer: cp ?? h, CgroupPermissions: perm ?? 'rwm' }; }),
-      DeviceCgroupRules: null,
+      DeviceCgroupRules: o.deviceCgroupRules ?? null,
       DeviceRequests: null,
       MemoryReservation: o.memoryReservation ?? 0,
       MemorySwap: o.memorySwap ?? 0,
       MemorySwappiness: null,
-      OomKillDisable: false,
+      OomKillDisable: !!o.oomKillDisable,
       PidsLimit: o.pidsLimit ?? null,
       Ulimits: (o.ulimits ?? []).map((u) => { const [n, v = ''] = u.split('='); const [soft, hard] = v.split(':'); return { Name: n, Soft: Number(soft), Hard: Number(hard ?? soft) }; }),
       Init: o.init ?? null,

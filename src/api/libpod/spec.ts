@@ -126,7 +126,37 @@ export function specToCreate(b: any): CreateOptions {
   if (rl.memory?.limit) o.memory = Number(rl.memory.limit);
   if (rl.memory?.swap) o.memorySwap = Number(rl.memory.swap);
   if (rl.memory?.reservation) o.memoryReservation = Number(rl.memory.reservation);
-  if (rl.cpu?.quota && rl.cpu?.period) o.cpus = Number(rl.cpu.quota) / Number(rl.cpu.period);
+  // --cpus arrives as a quota over the default period; other periods are --cpu-period/--cpu-quota.
+  const quota = Number(rl.cpu?.quota ?? 0);
+  const period = Number(rl.cpu?.period ?? 0);
+  if (quota > 0 && period === 100000) o.cpus = quota / period;
+  else {
+    if (period > 0) o.cpuPeriod = period;
+    if (quota > 0) o.cpuQuota = quota;
+  }
+  if (Number(rl.cpu?.realtimePeriod) > 0) o.cpuRtPeriod = Number(rl.cpu.realtimePeriod);
+  if (Number(rl.cpu?.realtimeRuntime) > 0) o.cpuRtRuntime = Number(rl.cpu.realtimeRuntime);
+  if (rl.memory?.disableOOMKiller) o.oomKillDisable = true;
+  if (rl.blockIO?.weight !== undefined && rl.blockIO?.weight !== null) o.blkioWeight = Number(rl.blockIO.weight);
+  // Block I/O devices come keyed by path (the numbers are resolved by the engine).
+  const byPath = (m: unknown, key: 'weight' | 'rate'): string[] | undefined => {
+    if (!m || typeof m !== 'object') return undefined;
+    const out = Object.entries(m as Record<string, any>).map(([dev, v]) => `${dev}:${Number(v?.[key] ?? 0)}`);
+    return out.length ? out : undefined;
+  };
+  for (const [field, key, what] of [
+    ['weightDevice', 'blkioWeightDevice', 'weight'], ['throttleReadBpsDevice', 'deviceReadBps', 'rate'], ['throttleWriteBpsDevice', 'deviceWriteBps', 'rate'],
+    ['throttleReadIOPSDevice', 'deviceReadIops', 'rate'], ['throttleWriteIOPSDevice', 'deviceWriteIops', 'rate'],
+  ] as const) {
+    const l = byPath(b[field], what);
+    if (l) o[key] = l;
+  }
+  if (Array.isArray(b.device_cgroup_rule) && b.device_cgroup_rule.length) {
+    o.deviceCgroupRules = b.device_cgroup_rule.filter((r: any) => r?.allow !== false).map((r: any) =>
+      `${r.type ?? 'a'} ${r.major ?? '*'}:${r.minor ?? '*'} ${r.access ?? ''}`);
+  }
+  if (b.personality?.domain) o.personality = String(b.personality.domain);
+  if (b.conmon_pid_file) o.conmonPidFile = String(b.conmon_pid_file);
   if (rl.cpu?.shares) o.cpuShares = Number(rl.cpu.shares);
   if (rl.cpu?.cpus) o.cpusetCpus = String(rl.cpu.cpus);
   if (rl.cpu?.mems) o.cpusetMems = String(rl.cpu.mems);

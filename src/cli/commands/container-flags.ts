@@ -9,6 +9,8 @@ import type { Platform, PullOptions } from '../../domain/images';
 import { PierError, UsageError } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
 import { parseGoDuration } from '../../image/filters';
+import { parseDeviceCgroupRule } from '../../engine/spec/devices';
+import { dedupeDeviceValues, parseThrottleDevice, parseWeightDevice } from '../../engine/spec/resources';
 
 /** A bad flag value that podman reports with a `See 'podman run --help'` hint. */
 export class FlagValueError extends UsageError {
@@ -32,10 +34,10 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 
 /** Flags that parse but that pier cannot honour: setting them is an error. */
 const UNSUPPORTED = [
-  'blkio-weight', 'blkio-weight-device', 'cgroup-conf', 'chrootdirs', 'conmon-pidfile', 'cpu-period', 'cpu-quota', 'cpu-rt-period',
-  'cpu-rt-runtime', 'device-cgroup-rule', 'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'env-merge',
-  'gidmap', 'init-ctr', 'ip6', 'no-hosts', 'oom-kill-disable',
-  'personality', 'pidfile', 'pod-id-file', 'requires', 'secret', 'subgidname', 'subuidname', 'timeout', 'uidmap',
+  'cgroup-conf', 'chrootdirs',
+  'env-merge',
+  'gidmap', 'init-ctr', 'ip6', 'no-hosts',
+  'pod-id-file', 'requires', 'secret', 'subgidname', 'subuidname', 'timeout', 'uidmap',
   'unsetenv-all', 'userns', 'volumes-from',
 ];
 
@@ -48,7 +50,7 @@ export function createFlags(kind: RunKind): FlagDef[] {
     ss('attach', 'Attach to STDIN, STDOUT or STDERR', { short: 'a' }),
     s('authfile', 'Path of the authentication file. Use REGISTRY_AUTH_FILE environment variable to override'),
     s('blkio-weight', 'Block IO weight (relative weight) accepts a weight value between 10 and 1000.'),
-    sa('blkio-weight-device', 'Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)', { valueName: 'DEVICE_NAME:WEIGHT' }),
+    ss('blkio-weight-device', 'Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)', { valueName: 'DEVICE_NAME:WEIGHT' }),
     ss('cap-add', 'Add capabilities to the container'),
     ss('cap-drop', 'Drop capabilities from the container'),
     ss('cgroup-conf', 'Configure cgroup v2 (key=value)'),
@@ -586,6 +588,19 @@ function platformOf(opts: Opts): { platform?: Platform; str?: string } {
   return {};
 }
 
+/** --blkio-weight: a uint16 (its 10 to 1000 range is checked where the host supports weights). */
+export function parseBlkioWeight(v: string): number {
+  if (!/^[0-9]+$/.test(v)) throw new UsageError(`invalid value for blkio-weight: strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
+  const n = Number(v);
+  if (n > 65535) throw new UsageError(`invalid value for blkio-weight: strconv.ParseUint: parsing ${JSON.stringify(v)}: value out of range`);
+  return n;
+}
+
+const THROTTLE_FLAGS = [
+  ['device-read-bps', 'deviceReadBps', 'bps'], ['device-write-bps', 'deviceWriteBps', 'bps'],
+  ['device-read-iops', 'deviceReadIops', 'iops'], ['device-write-iops', 'deviceWriteIops', 'iops'],
+] as const;
+
 function uintValue(opts: Opts, name: string, short?: string): number {
   const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
   const v = opts[key] as number;
@@ -610,7 +625,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   for (const n of UNSUPPORTED) {
     if (!has(n)) continue;
     // Explicit defaults are harmless.
-    if ((n === 'publish-all' || n === 'no-hosts' || n === 'oom-kill-disable' || n === 'unsetenv-all') && !opts[n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]) continue;
+    if ((n === 'publish-all' || n === 'no-hosts' || n === 'unsetenv-all') && !opts[n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]) continue;
     throw new UsageError(`the --${n} option is not supported by pier`);
   }
   if (has('memory-swappiness') && opts.memorySwappiness !== -1) {
@@ -733,6 +748,8 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (has('stop-timeout')) c.stopTimeout = uintValue(opts, 'stop-timeout');
   if (opts.replace) c.replace = true;
   if (has('pod') && opts.pod !== '') c.pod = String(opts.pod);
+  if (opts.pidfile) c.pidFile = path.resolve(String(opts.pidfile));
+  if (opts.conmonPidfile) c.conmonPidFile = path.resolve(String(opts.conmonPidfile));
 
   // Resources.
   if (has('memory')) c.memory = ramOrThrow(String(opts.memory), 'invalid value for memory: ');
@@ -751,6 +768,13 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     if (n < 0) throw new UsageError('cpus cannot be negative');
     c.cpus = n;
   }
+  if (has('cpus') && has('cpu-period')) throw new UsageError('--cpu-period and --cpus cannot be set together');
+  if (has('cpus') && has('cpu-quota')) throw new UsageError('--cpu-quota and --cpus cannot be set together');
+  // podman keeps only positive CFS and real-time values (a negative quota or runtime is no limit).
+  if (has('cpu-period') && uintValue(opts, 'cpu-period') > 0) c.cpuPeriod = opts.cpuPeriod;
+  if (has('cpu-quota') && opts.cpuQuota > 0) c.cpuQuota = opts.cpuQuota;
+  if (has('cpu-rt-period') && uintValue(opts, 'cpu-rt-period') > 0) c.cpuRtPeriod = opts.cpuRtPeriod;
+  if (has('cpu-rt-runtime') && opts.cpuRtRuntime > 0) c.cpuRtRuntime = opts.cpuRtRuntime;
   if (has('cpu-shares')) c.cpuShares = uintValue(opts, 'cpu-shares', 'c');
   if (has('cpuset-cpus')) c.cpusetCpus = String(opts.cpusetCpus);
   if (has('cpuset-mems')) c.cpusetMems = String(opts.cpusetMems);
@@ -760,6 +784,14 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (ulimits.length) c.ulimits = ulimits;
   if (has('shm-size')) c.shmSize = ramOrThrow(String(opts.shmSize), 'unable to translate --shm-size: ');
   if (has('oom-score-adj')) c.oomScoreAdj = opts.oomScoreAdj;
+  if (opts.oomKillDisable) c.oomKillDisable = true;
+  if (has('blkio-weight')) c.blkioWeight = parseBlkioWeight(String(opts.blkioWeight));
+  const weightDevices = splitCSV(opts.blkioWeightDevice).map(parseWeightDevice);
+  if (weightDevices.length) c.blkioWeightDevice = dedupeDeviceValues(weightDevices);
+  for (const [flag, key, unit] of THROTTLE_FLAGS) {
+    const list = splitCSV(opts[flag.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase())]).map((v) => parseThrottleDevice(v, unit));
+    if (list.length) c[key] = dedupeDeviceValues(list);
+  }
 
   // Security.
   const capAdd = splitCSV(opts.capAdd);
@@ -773,6 +805,10 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   const devices = splitCSV(opts.device);
   for (const d of devices) validateDevice(d);
   if (devices.length) c.devices = devices;
+  const rules = splitCSV(opts.deviceCgroupRule);
+  for (const r of rules) parseDeviceCgroupRule(r);
+  if (rules.length) c.deviceCgroupRules = rules;
+  if (opts.personality) c.personality = String(opts.personality);
   const sysctls = splitCSV(opts.sysctl);
   for (const sc of sysctls) validateSysctl(sc);
   if (sysctls.length) c.sysctl = sysctls;

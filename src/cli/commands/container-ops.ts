@@ -10,7 +10,8 @@ import { goJSON } from '../format/gojson';
 import { goHumanSize, bytesSize } from '../format/units';
 import { tabwriter } from '../format/tabwriter';
 import { asStruct } from '../format/govalue';
-import { parseRAM } from './container-flags';
+import { parseBlkioWeight, parseRAM, splitCSV } from './container-flags';
+import { dedupeDeviceValues, parseThrottleDevice, parseWeightDevice } from '../../engine/spec/resources';
 import { NotFoundError, UsageError } from '../../util/errors';
 import { writeStdout } from '../../util/stdio';
 import { output } from '../format/lazy-output';
@@ -209,18 +210,6 @@ function ram(value: string, what: string): number {
   return n;
 }
 
-/** `DEVICE:RATE` with a size rate (`1mb`) → `DEVICE:bytes`. */
-function deviceRate(list: string[], bytes: boolean, flag: string): string[] {
-  return list.map((v) => {
-    const i = v.lastIndexOf(':');
-    if (i <= 0) throw new UsageError(`invalid value for ${flag}: ${v}: bad format`);
-    const rate = v.slice(i + 1);
-    const n = bytes ? parseRAM(rate) : /^\d+$/.test(rate) ? Number(rate) : undefined;
-    if (n === undefined) throw new UsageError(`invalid value for ${flag}: ${v}: invalid rate`);
-    return `${v.slice(0, i)}:${n}`;
-  });
-}
-
 /** The update flags the user gave, parsed. */
 export function parseUpdateOptions(opts: Opts): UpdateOptions {
   const changed: Set<string> = opts.changed ?? new Set();
@@ -249,12 +238,13 @@ export function parseUpdateOptions(opts: Opts): UpdateOptions {
   if (has('cpuset-cpus')) u.cpusetCpus = String(opts.cpusetCpus);
   if (has('cpuset-mems')) u.cpusetMems = String(opts.cpusetMems);
   if (has('pids-limit')) u.pidsLimit = opts.pidsLimit;
-  if (has('blkio-weight')) u.blkioWeight = uint('blkio-weight', opts.blkioWeight);
-  if (has('blkio-weight-device')) u.blkioWeightDevice = opts.blkioWeightDevice;
-  if (has('device-read-bps')) u.deviceReadBps = deviceRate(opts.deviceReadBps, true, 'device-read-bps');
-  if (has('device-write-bps')) u.deviceWriteBps = deviceRate(opts.deviceWriteBps, true, 'device-write-bps');
-  if (has('device-read-iops')) u.deviceReadIops = deviceRate(opts.deviceReadIops, false, 'device-read-iops');
-  if (has('device-write-iops')) u.deviceWriteIops = deviceRate(opts.deviceWriteIops, false, 'device-write-iops');
+  // The same values and errors as run/create.
+  if (has('blkio-weight')) u.blkioWeight = parseBlkioWeight(String(opts.blkioWeight));
+  if (has('blkio-weight-device')) u.blkioWeightDevice = dedupeDeviceValues(splitCSV(opts.blkioWeightDevice).map(parseWeightDevice));
+  if (has('device-read-bps')) u.deviceReadBps = dedupeDeviceValues(splitCSV(opts.deviceReadBps).map((v) => parseThrottleDevice(v, 'bps')));
+  if (has('device-write-bps')) u.deviceWriteBps = dedupeDeviceValues(splitCSV(opts.deviceWriteBps).map((v) => parseThrottleDevice(v, 'bps')));
+  if (has('device-read-iops')) u.deviceReadIops = dedupeDeviceValues(splitCSV(opts.deviceReadIops).map((v) => parseThrottleDevice(v, 'iops')));
+  if (has('device-write-iops')) u.deviceWriteIops = dedupeDeviceValues(splitCSV(opts.deviceWriteIops).map((v) => parseThrottleDevice(v, 'iops')));
   if (u.memorySwap !== undefined && u.memorySwap > 0 && u.memory !== undefined && u.memorySwap < u.memory) {
     throw new UsageError('minimum memoryswap limit should be larger than memory limit, see usage');
   }
@@ -270,7 +260,7 @@ const updateCmd: CommandDef = {
   minArgs: 1,
   maxArgs: 1,
   flags: [
-    { name: 'blkio-weight', type: 'int', valueName: 'uint', help: 'Block IO weight (relative weight) accepts a weight value between 10 and 1000.' },
+    { name: 'blkio-weight', type: 'string', help: 'Block IO weight (relative weight) accepts a weight value between 10 and 1000.' },
     { name: 'blkio-weight-device', type: 'stringArray', valueName: 'DEVICE_NAME:WEIGHT', help: 'Block IO weight (relative device weight, format: DEVICE_NAME:WEIGHT)' },
     { name: 'cpu-period', type: 'int', valueName: 'uint', help: 'Limit the CPU CFS (Completely Fair Scheduler) period' },
     { name: 'cpu-quota', type: 'int', help: 'Limit the CPU CFS (Completely Fair Scheduler) quota' },

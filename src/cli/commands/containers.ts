@@ -593,12 +593,12 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
       trace('cli: engine ready');
       if (!isRun) {
         const { id, warnings } = await eng.create(p.create);
-        for (const w of warnings) writeStderr(`WARNING: ${w}\n`);
+        for (const w of warnings) writeStderr(`${w}\n`);
         writeCid(id);
         ctx.out(id);
         return;
       }
-      const r = await eng.run({ ...p.create, detach: p.detach, detachKeys: p.detachKeys, sigProxy: p.sigProxy });
+      const r = await eng.run({ ...p.create, detach: p.detach, detachKeys: p.detachKeys, sigProxy: p.sigProxy, warn: (w) => writeStderr(`${w}\n`) });
       writeCid(r.id);
       if (p.detach) {
         ctx.out(r.id);

@@ -16,6 +16,7 @@ import { attach } from '../../engine/attach';
 import { waitForExit, readExitCode, execInContainer } from '../../engine/conmon';
 import { readLogEntries, streamLogs, formatEntry } from '../../engine/logs';
 import { lookupHostUser, resolveUser, userFileOverrides } from '../../engine/spec';
+import { cpusToQuota, DEFAULT_CPU_PERIOD, verifyResources } from '../../engine/spec/resources';
 import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
 import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } from '../../util/errors';
@@ -208,6 +209,9 @@ export class LocalContainerEngine implements ContainerEngine {
     const cmd = o.command.length ? o.command : o.entrypoint !== undefined ? [] : (ic.Cmd ?? []);
     if (!entrypoint.length && !cmd.length) throw new UsageError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
     const net = this.resolveNetworks(o, ic);
+    // Resource settings the host's cgroups cannot apply are dropped with a warning (as podman).
+    const verified = verifyResources(o);
+    o = verified.resources;
     const networkMode = net.mode;
     const hostname = o.hostname ?? (networkMode === 'host' ? os.hostname() : shortId(id));
     const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
@@ -273,7 +277,7 @@ export class LocalContainerEngine implements ContainerEngine {
       throw e;
     }
     this.lifecycle.event({ ...rec, id }, 'create');
-    return { id, warnings: net.warnings };
+    return { id, warnings: [...net.warnings, ...verified.warnings] };
   }
 
   /**
@@ -426,9 +430,10 @@ export class LocalContainerEngine implements ContainerEngine {
     }
   }
 
-  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean }, io?: RunIO): Promise<{ id: string; exitCode?: number }> {
+  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; warn?: (w: string) => void }, io?: RunIO): Promise<{ id: string; exitCode?: number }> {
     trace('run: create');
-    const { id } = await this.create(o);
+    const { id, warnings } = await this.create(o);
+    for (const w of warnings) o.warn?.(w);
     trace('run: created');
     if (o.detach) {
       try {
@@ -674,8 +679,8 @@ export class LocalContainerEngine implements ContainerEngine {
       StaticDir: d.userdata,
       OCIConfigPath: path.join(d.userdata, 'config.json'),
       OCIRuntime: (() => { try { return this.lifecycle.runtime(c).name; } catch { return ''; } })(),
-      ConmonPidFile: path.join(d.run, 'conmon.pid'),
-      PidFile: path.join(d.run, 'pidfile'),
+      ConmonPidFile: o.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
+      PidFile: o.pidFile ?? path.join(d.run, 'pidfile'),
       Name: c.name,
       RestartCount: s.restartCount,
       Driver: this.store.driver,
@@ -748,10 +753,16 @@ export class LocalContainerEngine implements ContainerEngine {
         Memory: o.memory ?? 0,
         MemorySwap: o.memorySwap ?? 0,
         MemoryReservation: o.memoryReservation ?? 0,
-        NanoCpus: o.cpus ? Math.round(o.cpus * 1e9) : 0,
+        NanoCpus: nanoCpus(o),
         CpuShares: o.cpuShares ?? 0,
+        ...blkioInspect(o),
+        CpuPeriod: o.cpus ? DEFAULT_CPU_PERIOD : o.cpuPeriod ?? 0,
+        CpuQuota: o.cpus ? cpusToQuota(o.cpus) : o.cpuQuota ?? 0,
+        CpuRealtimePeriod: o.cpuRtPeriod ?? 0,
+        CpuRealtimeRuntime: o.cpuRtRuntime ?? 0,
         CpusetCpus: o.cpusetCpus ?? '',
         CpusetMems: o.cpusetMems ?? '',
+        OomKillDisable: !!o.oomKillDisable,
         PidsLimit: o.pidsLimit ?? 2048,
         Ulimits: (o.ulimits ?? []).map((u) => ({ Name: `RLIMIT_${u.split('=')[0].toUpperCase()}`, Soft: Number(u.split('=')[1]?.split(':')[0]), Hard: Number(u.split('=')[1]?.split(':')[1] ?? u.split('=')[1]?.split(':')[0]) })),
         Init: !!o.init,
@@ -949,6 +960,30 @@ export class LocalContainerEngine implements ContainerEngine {
   exitCode(id: string): number | null {
     return readExitCode(this.lifecycle.exitDir, id);
   }
+}
+
+/** inspect's NanoCpus: podman derives it from a quota over the default 100000 µs period only. */
+function nanoCpus(o: CreateOptions): number {
+  const period = o.cpus ? DEFAULT_CPU_PERIOD : o.cpuPeriod;
+  const quota = o.cpus ? cpusToQuota(o.cpus) : o.cpuQuota;
+  return period === DEFAULT_CPU_PERIOD && quota !== undefined && quota > 0 ? quota * 10000 : 0;
+}
+
+/** inspect's block I/O fields: null lists without any block I/O setting, else the devices by path. */
+function blkioInspect(o: CreateOptions): Record<string, unknown> {
+  const any = o.blkioWeight !== undefined || [o.blkioWeightDevice, o.deviceReadBps, o.deviceWriteBps, o.deviceReadIops, o.deviceWriteIops].some((l) => l?.length);
+  const list = (l: string[] | undefined, key: 'Weight' | 'Rate') => (any ? (l ?? []).map((v) => {
+    const i = v.indexOf(':');
+    return { Path: v.slice(0, i), [key]: Number(v.slice(i + 1)) };
+  }) : null);
+  return {
+    BlkioWeight: o.blkioWeight ?? 0,
+    BlkioWeightDevice: list(o.blkioWeightDevice, 'Weight'),
+    BlkioDeviceReadBps: list(o.deviceReadBps, 'Rate'),
+    BlkioDeviceWriteBps: list(o.deviceWriteBps, 'Rate'),
+    BlkioDeviceReadIOps: list(o.deviceReadIops, 'Rate'),
+    BlkioDeviceWriteIOps: list(o.deviceWriteIops, 'Rate'),
+  };
 }
 
 function dirSize(dir: string): number {

@@ -84,8 +84,9 @@ export class RemoteContainers implements ContainerEngine {
     return r;
   }
 
-  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean }, io?: RemoteIO): Promise<{ id: string; exitCode?: number }> {
-    const { id } = await this.create(o);
+  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; warn?: (w: string) => void }, io?: RemoteIO): Promise<{ id: string; exitCode?: number }> {
+    const { id, warnings } = await this.create(o);
+    for (const w of warnings) o.warn?.(w);
     if (o.detach) {
       try {
         await this.c.json('POST', `/libpod/containers/${enc(id)}/start`);

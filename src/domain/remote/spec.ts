@@ -34,6 +34,32 @@ function namespace(v?: string): Record<string, string> | undefined {
   return { nsmode: 'bridge' };
 }
 
+/** SpecGenerator's resource_limits (an OCI LinuxResources): what podman-remote sends for the flags. */
+function resourceLimits(o: CreateOptions): Record<string, unknown> | undefined {
+  const drop = (x: Record<string, unknown>) => { for (const k of Object.keys(x)) if (x[k] === undefined) delete x[k]; return Object.keys(x).length ? x : undefined; };
+  const memory = drop({ limit: o.memory || undefined, swap: o.memory ? o.memorySwap : undefined, reservation: o.memory ? o.memoryReservation : undefined, disableOOMKiller: o.oomKillDisable || undefined });
+  const cpu = drop({
+    quota: o.cpus ? Math.trunc(o.cpus * 100000) : o.cpuQuota, period: o.cpus ? 100000 : o.cpuPeriod,
+    realtimeRuntime: o.cpuRtRuntime, realtimePeriod: o.cpuRtPeriod,
+  });
+  const blockIO = drop({ weight: o.blkioWeight });
+  return drop({ memory, cpu, pids: o.pidsLimit ? { limit: o.pidsLimit } : undefined, blockIO });
+}
+
+/** `DEV:VALUE` entries → SpecGenerator's map by device path (numbers resolved by the server). */
+function byPath(list: string[] | undefined, key: 'weight' | 'rate'): Record<string, unknown> | undefined {
+  if (!list?.length) return undefined;
+  return Object.fromEntries(list.map((v) => { const i = v.indexOf(':'); return [v.slice(0, i), { major: 0, minor: 0, [key]: Number(v.slice(i + 1)) }]; }));
+}
+
+/** 'c 1:3 rwm' → an OCI device cgroup entry. */
+function cgroupRule(r: string): Record<string, unknown> {
+  const [type, nums = '', access] = r.split(' ');
+  const [major, minor] = nums.split(':');
+  const num = (x?: string) => (x === undefined || x === '*' || x === '' ? undefined : Number(x));
+  return { allow: true, type, major: num(major), minor: num(minor), access: access || undefined };
+}
+
 export function specGenerator(o: CreateOptions): Record<string, unknown> {
   const nets = o.networks?.length ? o.networks : o.network && !NS_MODES.has(o.network) && !o.network.includes(':') ? [o.network] : [];
   const spec: Record<string, unknown> = {
@@ -46,11 +72,12 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     dns_server: o.dns, dns_search: o.dnsSearch, dns_option: o.dnsOption, hostadd: o.addHost,
     cap_add: o.capAdd, cap_drop: o.capDrop, privileged: o.privileged, read_only_filesystem: o.readOnly,
     init: o.init, stop_signal: undefined, stop_timeout: o.stopTimeout, restart_policy: o.restart?.name, restart_tries: o.restart?.maximumRetryCount || undefined,
-    resource_limits: o.memory || o.cpus || o.pidsLimit ? {
-      memory: o.memory ? { limit: o.memory, swap: o.memorySwap, reservation: o.memoryReservation } : undefined,
-      cpu: o.cpus ? { quota: Math.round(o.cpus * 100000), period: 100000 } : undefined,
-      pids: o.pidsLimit ? { limit: o.pidsLimit } : undefined,
-    } : undefined,
+    resource_limits: resourceLimits(o),
+    weightDevice: byPath(o.blkioWeightDevice, 'weight'), throttleReadBpsDevice: byPath(o.deviceReadBps, 'rate'),
+    throttleWriteBpsDevice: byPath(o.deviceWriteBps, 'rate'), throttleReadIOPSDevice: byPath(o.deviceReadIops, 'rate'),
+    throttleWriteIOPSDevice: byPath(o.deviceWriteIops, 'rate'),
+    device_cgroup_rule: o.deviceCgroupRules?.length ? o.deviceCgroupRules.map(cgroupRule) : undefined,
+    personality: o.personality ? { domain: o.personality } : undefined, conmon_pid_file: o.conmonPidFile,
     sysctl: o.sysctl?.length ? Object.fromEntries(o.sysctl.map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1)]; })) : undefined,
     ipcns: namespace(o.ipc), pidns: namespace(o.pid), utsns: namespace(o.uts), cgroupns: namespace(o.cgroupns),
     cgroup_parent: o.cgroupParent, log_configuration: o.logDriver ? { driver: o.logDriver } : undefined,

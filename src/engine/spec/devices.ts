@@ -89,14 +89,26 @@ export function resolveDevices(requests: readonly DeviceRequest[]): ResolvedDevi
   return { devices, rules };
 }
 
-/** Parse `--device-cgroup-rule 'c 42:* rmw'`. */
+/**
+ * Parse `--device-cgroup-rule 'c 42:* rmw'` as podman does: three fields split on single
+ * spaces, type a/b/c, MAJOR[:MINOR] numbers or `*`, access letters from r, w, m.
+ */
 export function parseDeviceCgroupRule(rule: string): OciDeviceRule {
-  const m = /^([abc])\s+(\d+|\*):(\d+|\*)\s+([rwm]{1,3})$/.exec(rule.trim());
-  if (m === null) throw new UsageError(`invalid device cgroup rule requires type, major:Minor, and access rules: "${rule}"`);
-  const out: OciDeviceRule = { allow: true, type: m[1] as 'a' | 'b' | 'c' };
-  if (m[2] !== '*') out.major = Number(m[2]);
-  if (m[3] !== '*') out.minor = Number(m[3]);
-  out.access = m[4];
+  const fields = rule.split(' ');
+  if (fields.length !== 3) throw new UsageError(`invalid device cgroup rule requires type, major:Minor, and access rules: ${JSON.stringify(rule)}`);
+  const [type, numbers, access] = fields;
+  if (type !== 'a' && type !== 'b' && type !== 'c') throw new UsageError(`invalid device type in device-access-add: ${type}`);
+  const out: OciDeviceRule = { allow: true, type };
+  const colon = numbers.indexOf(':');
+  const parts = colon < 0 ? [numbers] : [numbers.slice(0, colon), numbers.slice(colon + 1)];
+  const num = (s: string): number => {
+    if (!/^[0-9]+$/.test(s) || BigInt(s) >= 2n ** 64n) throw new UsageError(`strconv.ParseUint: parsing ${JSON.stringify(s)}: ${/^[0-9]+$/.test(s) ? 'value out of range' : 'invalid syntax'}`);
+    return Number(s);
+  };
+  if (parts[0] !== '*') out.major = num(parts[0]);
+  if (parts.length > 1 && parts[1] !== '*') out.minor = num(parts[1]);
+  for (const ch of access) if (!'rwm'.includes(ch)) throw new UsageError(`invalid device access in device-access-add: ${ch}`);
+  if (access !== '') out.access = access;
   return out;
 }
 

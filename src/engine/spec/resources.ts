@@ -1,6 +1,5 @@
 /** linux.resources: memory, CPU, pids and block I/O limits as podman computes them from its flags. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { UsageError } from '../../util/errors';
 import { splitDevNumber } from './devices';
 import type { OciDeviceRule, OciResources, OciThrottleDevice, OciWeightDevice } from './types';
@@ -37,16 +36,165 @@ export interface ResourceOptions {
   deviceWriteIops?: string[];
 }
 
-function deviceNumbers(spec: string, what: string): { major: number; minor: number; value: number } {
-  const colon = spec.lastIndexOf(':');
-  if (colon <= 0) throw new UsageError(`invalid ${what} format ${spec}: expected DEVICE:VALUE`);
-  const dev = spec.slice(0, colon);
-  const value = Number(spec.slice(colon + 1));
-  if (!Number.isFinite(value) || value < 0) throw new UsageError(`invalid ${what} value in ${spec}`);
-  let st: fs.BigIntStats;
-  try { st = fs.statSync(dev, { bigint: true }); } catch { throw new UsageError(`stat ${dev}: no such file or directory`); }
-  if (!st.isBlockDevice() && !st.isCharacterDevice()) throw new UsageError(`${dev} is not a device`);
-  return { ...splitDevNumber(st.rdev), value };
+/** podman's default CFS period (what --cpus divides). */
+export const DEFAULT_CPU_PERIOD = 100000;
+
+/** The CFS quota --cpus gives: cpus × 100000 µs, truncated as podman does. */
+export function cpusToQuota(cpus: number): number {
+  return Math.trunc(cpus * DEFAULT_CPU_PERIOD);
+}
+
+function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'ENOTDIR') return 'not a directory';
+  return (e as Error)?.message ?? String(e);
+}
+
+/**
+ * A block device's major:minor, for --blkio-weight-device (`weight`) or the --device-*-bps/iops
+ * throttles (`throttle`), with podman's errors. A path that is not a block device is refused
+ * here (podman would write 0:0 or the char device's numbers and fail when the runtime applies it).
+ */
+export function blockDeviceNumbers(dev: string, kind: 'weight' | 'throttle'): { major: number; minor: number } {
+  const fail = (why: string): never => {
+    throw new UsageError(kind === 'weight' ? `failed to inspect '${dev}' in --blkio-weight-device: ${why}` : `could not parse throttle device at ${dev}: ${why}`);
+  };
+  let st: fs.BigIntStats | undefined;
+  try { st = fs.statSync(dev, { bigint: true }); } catch (e) { fail(fsReason(e)); }
+  if (!st!.isBlockDevice()) fail('not a block device');
+  return splitDevNumber(st!.rdev);
+}
+
+/** `DEV:VALUE` as stored (VALUE already a number): split at the first colon. */
+function splitDeviceValue(spec: string): { dev: string; value: number } {
+  const colon = spec.indexOf(':');
+  const value = colon > 0 ? Number(spec.slice(colon + 1)) : NaN;
+  if (!Number.isFinite(value) || value < 0 || spec.slice(colon + 1).trim() === '') throw new UsageError(`bad format: ${spec}`);
+  return { dev: spec.slice(0, colon), value };
+}
+
+/** Parse one `--blkio-weight-device DEV:WEIGHT` (0, or 10 to 1000) → `DEV:WEIGHT`. */
+export function parseWeightDevice(v: string): string {
+  const colon = v.indexOf(':');
+  if (colon < 0) throw new UsageError(`bad format: ${v}`);
+  const dev = v.slice(0, colon);
+  const w = v.slice(colon + 1);
+  if (!dev.startsWith('/dev/')) throw new UsageError(`bad format for device path: ${v}`);
+  const n = /^[0-9]+$/.test(w) ? Number(w) : NaN;
+  if (!Number.isSafeInteger(n) || (n > 0 && (n < 10 || n > 1000))) throw new UsageError(`invalid weight for device: ${v}`);
+  return `${dev}:${n}`;
+}
+
+/** Parse one `--device-{read,write}-{bps,iops} DEV:RATE` (bps takes size units: 1mb) → `DEV:RATE`. */
+export function parseThrottleDevice(v: string, unit: 'bps' | 'iops'): string {
+  const colon = v.indexOf(':');
+  if (colon < 0) throw new UsageError(`bad format: ${v}`);
+  const dev = v.slice(0, colon);
+  const r = v.slice(colon + 1);
+  if (!dev.startsWith('/dev/')) throw new UsageError(`bad format for device path: ${v}`);
+  let n: number | undefined;
+  if (unit === 'bps') {
+    // go-units' RAMInBytes: binary units, an optional space, i and b suffixes.
+    const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(r);
+    if (m) {
+      const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+      n = Math.trunc(parseFloat(m[1]) * mult[(m[2] ?? '').toLowerCase()]);
+    }
+    // Beyond int64 podman's conversion goes negative and is refused.
+    if (n !== undefined && !(n < 2 ** 63)) n = undefined;
+    if (n === undefined) {
+      throw new UsageError(`invalid rate for device: ${v}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`);
+    }
+  } else {
+    if (/^[0-9]+$/.test(r) && BigInt(r) < 2n ** 64n) n = Number(r);
+    if (n === undefined) throw new UsageError(`invalid rate for device: ${v}. The correct format is <device-path>:<number>. Number must be a positive integer`);
+  }
+  return `${dev}:${n}`;
+}
+
+/** Device values by path, the last one given for a path winning (podman keeps one per device). */
+export function dedupeDeviceValues(list: readonly string[]): string[] {
+  const byDev = new Map<string, string>();
+  for (const v of list) byDev.set(v.slice(0, v.indexOf(':')), v);
+  return [...byDev.values()];
+}
+
+/** podman's checks of the CFS values: --cpus excludes period/quota, both within the kernel's range. */
+function checkValues(r: ResourceOptions): void {
+  const cpusSet = r.cpus !== undefined && r.cpus > 0;
+  if (cpusSet && r.cpuPeriod !== undefined) throw new UsageError('--cpu-period and --cpus cannot be set together');
+  if (cpusSet && r.cpuQuota !== undefined) throw new UsageError('--cpu-quota and --cpus cannot be set together');
+  if (!cpusSet && r.cpuPeriod !== undefined && r.cpuPeriod !== 0 && (r.cpuPeriod < 1000 || r.cpuPeriod > 1000000)) {
+    throw new UsageError('CPU cfs period cannot be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  }
+  // 0 is unset and a negative quota (update's -1) means no limit; --cpus always sets one.
+  const quota = cpusSet ? cpusToQuota(r.cpus!) : r.cpuQuota;
+  if (quota !== undefined && (cpusSet || quota > 0) && quota < 1000) throw new UsageError('CPU cfs quota cannot be less than 1ms (i.e. 1000)');
+}
+
+/** What the host's cgroups can apply (podman's sysinfo): cgroup v1 lacks some files on some kernels. */
+export interface CgroupSupport {
+  blkioWeight: boolean;
+  oomKillDisable: boolean;
+  cpuCfsPeriod: boolean;
+  cpuCfsQuota: boolean;
+}
+
+/** Probe the cgroup v1 controllers' files (everything counts as supported on cgroup v2, as podman does). */
+export function cgroupSupport(): CgroupSupport {
+  if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) return { blkioWeight: true, oomKillDisable: true, cpuCfsPeriod: true, cpuCfsQuota: true };
+  const { cgroupMounts } = require('../stats') as typeof import('../stats');
+  const mounts = cgroupMounts();
+  const has = (controller: string, file: string): boolean => {
+    const m = mounts.find((x) => x.version === 1 && x.controllers.includes(controller));
+    return m !== undefined && fs.existsSync(`${m.mountpoint}/${file}`);
+  };
+  return {
+    blkioWeight: has('blkio', 'blkio.weight'),
+    oomKillDisable: has('memory', 'memory.oom_control'),
+    cpuCfsPeriod: has('cpu', 'cpu.cfs_period_us'),
+    cpuCfsQuota: has('cpu', 'cpu.cfs_quota_us'),
+  };
+}
+
+/**
+ * What podman does with a new container's resource settings: settings the host's cgroups
+ * cannot apply are dropped with a warning, bad values are refused (UsageError), and the
+ * devices of block I/O settings must exist. Returns the settings to keep and the warnings.
+ */
+export function verifyResources<T extends ResourceOptions>(r: T, support: CgroupSupport = cgroupSupport()): { resources: T; warnings: string[] } {
+  const out: T = { ...r };
+  const warnings: string[] = [];
+  if (out.oomKillDisable && !support.oomKillDisable) {
+    warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
+    delete out.oomKillDisable;
+  }
+  const cpusSet = out.cpus !== undefined && out.cpus > 0;
+  if ((out.cpuPeriod !== undefined || cpusSet) && !support.cpuCfsPeriod) {
+    warnings.push('Your kernel does not support CPU cfs period or the cgroup is not mounted. Period discarded.');
+    delete out.cpuPeriod;
+  }
+  if ((out.cpuQuota !== undefined || cpusSet) && !support.cpuCfsQuota) {
+    warnings.push('Your kernel does not support CPU cfs quota or the cgroup is not mounted. Quota discarded.');
+    delete out.cpuQuota;
+  }
+  if (cpusSet && (!support.cpuCfsPeriod || !support.cpuCfsQuota)) delete out.cpus;
+  checkValues(out);
+  if (out.blkioWeight !== undefined) {
+    if (!support.blkioWeight) {
+      warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+      delete out.blkioWeight;
+    } else if (out.blkioWeight < 10 || out.blkioWeight > 1000) {
+      throw new UsageError('range of blkio weight is from 10 to 1000');
+    }
+  }
+  for (const v of out.blkioWeightDevice ?? []) blockDeviceNumbers(splitDeviceValue(v).dev, 'weight');
+  for (const list of [out.deviceReadBps, out.deviceWriteBps, out.deviceReadIops, out.deviceWriteIops]) {
+    for (const v of list ?? []) blockDeviceNumbers(splitDeviceValue(v).dev, 'throttle');
+  }
+  return { resources: out, warnings };
 }
 
 /** linux.resources from the resource options and the device cgroup rules. */
@@ -77,14 +225,12 @@ export function buildResources(r: ResourceOptions, devices: OciDeviceRule[]): Oc
   if (Object.keys(mem).length > 0) res.memory = mem;
 
   // CPU.
+  checkValues(r);
   const cpu: NonNullable<OciResources['cpu']> = {};
   if (r.cpuShares !== undefined && r.cpuShares > 0) cpu.shares = r.cpuShares;
   if (r.cpus !== undefined && r.cpus > 0) {
-    if (r.cpuPeriod !== undefined || r.cpuQuota !== undefined) throw new UsageError('--cpus and --cpu-period/--cpu-quota cannot be set together');
-    const ncpu = os.cpus().length;
-    if (r.cpus > ncpu) throw new UsageError(`range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`);
-    cpu.quota = Math.round(r.cpus * 100000);
-    cpu.period = 100000;
+    cpu.quota = cpusToQuota(r.cpus);
+    cpu.period = DEFAULT_CPU_PERIOD;
   } else {
     if (r.cpuQuota !== undefined && r.cpuQuota !== 0) cpu.quota = r.cpuQuota;
     if (r.cpuPeriod !== undefined && r.cpuPeriod !== 0) cpu.period = r.cpuPeriod;
@@ -106,17 +252,16 @@ export function buildResources(r: ResourceOptions, devices: OciDeviceRule[]): Oc
     bio.weight = r.blkioWeight;
   }
   const weights: OciWeightDevice[] = (r.blkioWeightDevice ?? []).map((s) => {
-    const d = deviceNumbers(s, 'blkio-weight-device');
-    if (d.value < 10 || d.value > 1000) throw new UsageError('range of blkio weight is from 10 to 1000');
-    return { major: d.major, minor: d.minor, weight: d.value };
+    const { dev, value } = splitDeviceValue(s);
+    return { ...blockDeviceNumbers(dev, 'weight'), weight: value };
   });
   if (weights.length > 0) bio.weightDevice = weights;
-  const throttle = (list: string[] | undefined, what: string): OciThrottleDevice[] =>
-    (list ?? []).map((s) => { const d = deviceNumbers(s, what); return { major: d.major, minor: d.minor, rate: d.value }; });
-  const rbps = throttle(r.deviceReadBps, 'device-read-bps');
-  const wbps = throttle(r.deviceWriteBps, 'device-write-bps');
-  const riops = throttle(r.deviceReadIops, 'device-read-iops');
-  const wiops = throttle(r.deviceWriteIops, 'device-write-iops');
+  const throttle = (list: string[] | undefined): OciThrottleDevice[] =>
+    (list ?? []).map((s) => { const { dev, value } = splitDeviceValue(s); return { ...blockDeviceNumbers(dev, 'throttle'), rate: value }; });
+  const rbps = throttle(r.deviceReadBps);
+  const wbps = throttle(r.deviceWriteBps);
+  const riops = throttle(r.deviceReadIops);
+  const wiops = throttle(r.deviceWriteIops);
   if (rbps.length > 0) bio.throttleReadBpsDevice = rbps;
   if (wbps.length > 0) bio.throttleWriteBpsDevice = wbps;
   if (riops.length > 0) bio.throttleReadIOPSDevice = riops;

@@ -135,6 +135,8 @@ export interface OciLinux {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   mountLabel?: string;
+  /** Execution domain (personality(2)): LINUX or LINUX32. */
+  personality?: { domain: string; flags?: string[] };
 }
 
 export interface OciSpec {
