@@ -854,7 +854,8 @@ function logsCmd(group: boolean): CommandDef {
   };
 }
 
-const WAIT_CONDITIONS = ['configured', 'created', 'exited', 'initialized', 'paused', 'removing', 'running', 'stopped', 'stopping', 'unknown', 'healthy', 'unhealthy'];
+/** The states podman 4.3's wait accepts (configured, stopping and the health states are refused). */
+const WAIT_CONDITIONS = ['created', 'exited', 'initialized', 'paused', 'removing', 'running', 'stopped', 'unknown'];
 
 function waitCmd(group: boolean): CommandDef {
   return {

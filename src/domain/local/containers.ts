@@ -812,23 +812,25 @@ export class LocalContainerEngine implements ContainerEngine {
     return this.containers.list().filter((c) => Object.keys(c.config.networks ?? {}).includes(name)).map((c) => c.id);
   }
 
+  /**
+   * podman 4.3's wait: `stopped`/`exited` (the default) return the exit code once the container is
+   * not running, paused or stopping (a created one counts: it returns at once); any other
+   * condition is a state to reach, and reaching it returns -1. Several conditions: the first met.
+   */
   async wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }): Promise<number> {
-    const conditions = (opts.conditions?.length ? opts.conditions : ['stopped']).map((x) => x === 'exited' ? 'stopped' : x);
+    const conditions = opts.conditions?.length ? opts.conditions : ['stopped'];
+    const forExit = conditions.some((x) => x === 'stopped' || x === 'exited');
+    const states = conditions.filter((x) => x !== 'stopped' && x !== 'exited');
     const interval = opts.interval ?? 250;
     const id = this.containers.lookup(nameOrId).id;
     for (;;) {
       const c = this.containers.find(id);
       if (!c) throw new NotFoundError(`no container with name or ID "${nameOrId}" found: no such container`);
       const s = this.lifecycle.sync(c).state;
-      const stopped = s.status === 'exited' || s.status === 'stopped' || (s.status === 'created' && conditions.includes('created'));
-      if (conditions.includes(s.status) || (conditions.includes('stopped') && (s.status === 'exited' || s.status === 'stopped'))) {
-        return s.exitCode;
-      }
-      if (conditions.includes('stopped') && s.status === 'created' && !c.state.startedAt) {
-        // podman waits for a created container to run and stop
-      }
-      void stopped;
-      if (s.status === 'running' && conditions.includes('stopped')) {
+      const live = s.status === 'running' || s.status === 'paused' || s.status === 'stopping';
+      if (forExit && !live) return s.exitCode;
+      if (states.includes(s.status)) return -1;
+      if (forExit && !states.length && s.status === 'running') {
         await waitForExit(this.lifecycle.exitDir, id, interval * 4).catch(() => undefined);
       } else {
         await new Promise((r) => setTimeout(r, interval));
