@@ -23,6 +23,8 @@ export interface CreateOptions {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   workdir?: string;
+  /** Create a missing --workdir at start (Docker's API, build steps) instead of failing as podman's -w does. */
+  createWorkdir?: boolean;
   user?: string;
   groupAdd?: string[];
   hostname?: string;

@@ -10,13 +10,13 @@ import type { ContainerState } from '../domain/containers';
 import { ContainerStore, ContainerRecord } from './container-store';
 import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
 import { writeEtcFiles } from './etc-files';
-import { generateSpec, writeSpec, resolveUser, SpecOptions, NamespaceOptions } from './spec';
+import { generateSpec, writeSpec, resolveUser, resolveInRoot, SpecOptions, NamespaceOptions } from './spec';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { withFileLock } from '../util/lock';
 import { emitEvent } from './events';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
-import { PierError, ConflictError } from '../util/errors';
+import { PierError, ConflictError, EXIT_CANNOT_INVOKE, EXIT_ENGINE } from '../util/errors';
 import { signalName } from '../util/signals';
 import { log, trace } from '../util/log';
 import { rmFile } from '../util/rmtree';
@@ -196,7 +196,7 @@ export class Lifecycle {
           c = this.containers.get(c.id)!;
         }
         if (c.config.mounts.some((m) => m.type === 'volume')) {
-          const u = resolveUser(rootfs, c.config.user || '0', c.config.create.groupAdd ?? []);
+          const u = cannotInvoke(() => resolveUser(rootfs, c.config.user || '0', c.config.create.groupAdd ?? []));
           await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: u.uid, gid: u.gid });
         }
         const spec = this.specFor(c, rootfs, d.run, netns);
@@ -310,7 +310,7 @@ export class Lifecycle {
       addHost: o.addHost, dns, dnsSearch, dnsOption: o.dnsOption, ips,
       hostNetwork: c.config.networkMode === 'host', rootless: this.cfg.dirs.rootless,
     });
-    const user = resolveUser(rootfs, c.config.user || '0', o.groupAdd ?? []);
+    const user = cannotInvoke(() => resolveUser(rootfs, c.config.user || '0', o.groupAdd ?? []));
     const ns: NamespaceOptions = { network: netns ? { path: netns } : this.netns(c.config.networkMode) };
     for (const [k, v] of [['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts], ['cgroup', o.cgroupns]] as const) {
       if (v) (ns as any)[k] = this.nsSetting(v, k === 'cgroup' ? 'cgroup' : k);
@@ -349,7 +349,9 @@ export class Lifecycle {
       initPath: o.initPath,
       tz: o.tz,
     };
-    return generateSpec(opts);
+    const spec = generateSpec(opts);
+    prepareWorkdir(c, rootfs, spec.mounts ?? [], user);
+    return spec;
   }
 
   private netns(mode: string): NamespaceOptions['network'] {
@@ -543,6 +545,51 @@ export class Lifecycle {
     await runtimeResume(this.runtime(c), c.id, { root: this.stateRoot(c) });
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'running' }));
     this.event(c, 'unpause');
+  }
+}
+
+/**
+ * Set-up failures of the container's process found at start (an unknown user or group): `run`
+ * exits 126 for them, as podman does (it resolves them at start too), not 125.
+ */
+function cannotInvoke<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof PierError && e.exitCode === EXIT_ENGINE) throw new PierError(e.message, EXIT_CANNOT_INVOKE);
+    throw e;
+  }
+}
+
+/**
+ * podman's working directory rule, checked at start: a workdir the user gave (-w) must exist
+ * in the container, as a directory, unless a mount provides it; the image's WORKDIR (or one the
+ * caller asked to create: Docker's API, build steps) is made when missing, owned by the
+ * container's user. Errors exit `run` with 126.
+ */
+export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { destination: string }[], user: { uid: number; gid: number }): void {
+  const given = c.config.workdir || '/';
+  const wd = path.posix.normalize(given);
+  if (wd === '/') return;
+  if (mounts.some((m) => wd === m.destination || wd.startsWith(m.destination.replace(/\/?$/, '/')))) return;
+  const host = resolveInRoot(rootfs, wd);
+  const reason = (e: unknown) => /^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message;
+  try {
+    if (!fs.statSync(host).isDirectory()) throw new PierError(`workdir "${given}" exists on container ${c.id}, but is not a directory`, EXIT_CANNOT_INVOKE);
+    return;
+  } catch (e) {
+    if (e instanceof PierError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new PierError(`detecting workdir "${given}" on container ${c.id}: stat ${host}: ${reason(e)}`, EXIT_CANNOT_INVOKE);
+    }
+  }
+  const o = c.config.create;
+  if (o.workdir !== undefined && !o.createWorkdir) throw new PierError(`workdir "${given}" does not exist on container ${c.id}`, EXIT_CANNOT_INVOKE);
+  try {
+    fs.mkdirSync(host, { recursive: true, mode: 0o755 });
+    fs.chownSync(host, user.uid, user.gid);
+  } catch (e) {
+    throw new PierError(`creating container ${c.id} workdir: mkdir ${host}: ${reason(e)}`, EXIT_CANNOT_INVOKE);
   }
 }
 

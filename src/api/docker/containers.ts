@@ -81,6 +81,8 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
     env: str(body.Env, 'Config.Env'),
     labels: body.Labels ?? undefined,
     workdir: body.WorkingDir || undefined,
+    // Docker makes a missing working directory (podman's compat API too).
+    createWorkdir: body.WorkingDir ? true : undefined,
     user: body.User || undefined,
     hostname: body.Hostname || undefined,
     tty: !!body.Tty,

@@ -39,6 +39,7 @@ export function specToCreate(b: any): CreateOptions {
   if (b.labels) o.labels = b.labels;
   if (b.annotations) o.annotations = b.annotations;
   if (b.work_dir) o.workdir = String(b.work_dir);
+  if (b.create_working_dir) o.createWorkdir = true;
   if (b.user) o.user = String(b.user);
   if (b.groups) o.groupAdd = strList(b.groups);
   if (b.hostname) o.hostname = String(b.hostname);

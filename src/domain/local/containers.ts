@@ -430,7 +430,7 @@ export class LocalContainerEngine implements ContainerEngine {
       try {
         await this.lifecycle.start(id);
       } catch (e) {
-        if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+        if (o.rm) await this.removeUnstarted(id);
         throw e;
       }
       return { id };
@@ -444,7 +444,7 @@ export class LocalContainerEngine implements ContainerEngine {
         io ?? processIO(!!c.config.create.tty));
     } catch (e) {
       release();
-      if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+      if (o.rm) await this.removeUnstarted(id);
       throw e;
     }
     trace('run: exited');
@@ -463,6 +463,13 @@ export class LocalContainerEngine implements ContainerEngine {
     }
     trace('run: done');
     return { id, exitCode };
+  }
+
+  /** `run --rm` whose start failed: the container goes, with its anonymous volumes (as podman's). */
+  private async removeUnstarted(id: string): Promise<void> {
+    const rec = this.containers.get(id);
+    await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+    if (rec && !this.containers.get(id)) await this.removeAnonymousVolumes(rec).catch(() => undefined);
   }
 
   async stop(nameOrId: string, opts: { timeout?: number; ignore?: boolean }): Promise<void> {

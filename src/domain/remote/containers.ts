@@ -90,7 +90,7 @@ export class RemoteContainers implements ContainerEngine {
       try {
         await this.c.json('POST', `/libpod/containers/${enc(id)}/start`);
       } catch (e) {
-        if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
+        if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0, volumes: true }).catch(() => undefined);
         throw e;
       }
       return { id };
@@ -99,7 +99,8 @@ export class RemoteContainers implements ContainerEngine {
     try {
       exitCode = await this.attachSession(id, io ?? processIO(), { stdin: !!o.interactive, start: true, detachKeys: o.detachKeys, tty: !!o.tty });
     } catch (e) {
-      if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
+      // A start that failed: the container goes with its anonymous volumes (podman-remote's run --rm).
+      if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0, volumes: true }).catch(() => undefined);
       throw e;
     }
     if (exitCode !== undefined && o.rm) await this.remove(id, { force: true, ignore: true }).catch(() => undefined);
