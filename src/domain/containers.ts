@@ -71,6 +71,8 @@ export interface CreateOptions {
   devices?: string[];
   stopSignal?: string;
   stopTimeout?: number;
+  /** --timeout: conmon kills the container after this many seconds. */
+  timeout?: number;
   shmSize?: number;
   sysctl?: string[];
   ipc?: string;

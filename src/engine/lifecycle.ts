@@ -212,6 +212,7 @@ export class Lifecycle {
           logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: path.join(d.run, 'pidfile'), conmonPidFile: path.join(d.run, 'conmon.pid'),
+          timeoutSeconds: c.config.create.timeout,
         });
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
         if (hooks.initOnly) { this.event(c, 'init'); return c; }

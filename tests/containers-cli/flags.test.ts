@@ -126,6 +126,13 @@ describe('run/create flag parsing', () => {
     err(['--tmpfs', 'relative', 'img'], /^invalid container path "relative", must be an absolute path$/);
   });
 
+  test('--timeout is seconds, 0 means none', () => {
+    assert.equal(p(['--timeout', '30', 'img']).create.timeout, 30);
+    assert.equal(p(['--timeout', '0', 'img']).create.timeout, undefined);
+    const e = err(['--timeout', '-1', 'img'], /^invalid argument "-1" for "--timeout" flag: strconv\.ParseUint: parsing "-1": invalid syntax$/);
+    assert.ok(e instanceof FlagValueError);
+  });
+
   test('network flags', () => {
     const c = p(['--network', 'none', '--add-host', 'db:10.0.0.2,h2:::1', '--dns', '1.1.1.1', '--dns-search', 'example.com', '--dns-option', 'ndots:2', 'img']).create;
     assert.equal(c.network, 'none');

@@ -1,6 +1,7 @@
 // What podman 4.3 checks when a container starts rather than at create, and how `run` exits
-// then: a --workdir missing from the image (126; the image's own WORKDIR is made instead) and an
-// unknown --user (create succeeds, start fails, run exits 126). Real runc + conmon.
+// then: a --workdir missing from the image (126; the image's own WORKDIR is made instead), an
+// unknown --user (create succeeds, start fails, run exits 126), and --timeout (conmon kills the
+// container: exit code -1, run exits 255). Real runc + conmon.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestStore, busyboxStore } from '../helpers/cli';
@@ -88,4 +89,19 @@ test('-u with an unknown user: create succeeds, start fails (125), run exits 126
   assert.deepEqual(ids(), before);
   assert.equal(volumes(), vols);
   assert.equal(s.ok(['run', '--rm', '--network', 'none', '-u', 'tester', IMG, 'id', '-un']), 'tester\n');
+});
+
+test('--timeout: conmon kills the container after that many seconds; exit code -1, run exits 255', () => {
+  const t0 = Date.now();
+  const r = s.run(['run', '--name', 'timed', '--network', 'none', '--timeout', '2', IMG, 'sleep', '30']);
+  const took = Date.now() - t0;
+  assert.equal(r.code, 255, r.stderr);
+  assert.ok(took >= 1900 && took < 15_000, `took ${took} ms`);
+  assert.equal(s.ok(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.Config.Timeout}}', 'timed']), 'exited -1 2\n');
+  assert.match(s.ok(['ps', '-a', '--filter', 'name=timed', '--format', '{{.Status}}']), /^Exited \(-1\) /);
+  // A process that ignores SIGTERM goes too (conmon sends SIGKILL); no timeout means none.
+  s.ok(['run', '-d', '--name', 'timed-trap', '--network', 'none', '--timeout', '1', IMG, 'sh', '-c', 'trap "" TERM; sleep 30']);
+  assert.equal(s.ok(['wait', 'timed-trap']), '-1\n');
+  assert.equal(s.ok(['inspect', '--format', '{{.Config.Timeout}}', 'timed-trap']), '1\n');
+  assert.equal(s.ok(['run', '--rm', '--network', 'none', '--timeout', '0', IMG, 'echo', 'ok']), 'ok\n');
 });

@@ -35,7 +35,7 @@ const UNSUPPORTED = [
   'blkio-weight', 'blkio-weight-device', 'cgroup-conf', 'chrootdirs', 'conmon-pidfile', 'cpu-period', 'cpu-quota', 'cpu-rt-period',
   'cpu-rt-runtime', 'device-cgroup-rule', 'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'env-merge',
   'gidmap', 'hostuser', 'init-ctr', 'ip6', 'no-hosts', 'oom-kill-disable', 'passwd-entry',
-  'personality', 'pidfile', 'pod-id-file', 'requires', 'secret', 'subgidname', 'subuidname', 'timeout', 'uidmap',
+  'personality', 'pidfile', 'pod-id-file', 'requires', 'secret', 'subgidname', 'subuidname', 'uidmap',
   'unsetenv-all', 'userns', 'volumes-from',
 ];
 
@@ -727,6 +727,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     c.stopSignal = String(opts.stopSignal);
   }
   if (has('stop-timeout')) c.stopTimeout = uintValue(opts, 'stop-timeout');
+  if (has('timeout') && opts.timeout > 0) c.timeout = opts.timeout;
   if (opts.replace) c.replace = true;
   if (has('pod') && opts.pod !== '') c.pod = String(opts.pod);
 

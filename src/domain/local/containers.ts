@@ -720,7 +720,7 @@ export class LocalContainerEngine implements ContainerEngine {
         ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
         CreateCommand: process.argv.slice(1),
         Umask: o.umask ?? '0022',
-        Timeout: 0,
+        Timeout: o.timeout ?? 0,
         StopTimeout: c.config.stopTimeout,
       },
       HostConfig: {
