@@ -33,6 +33,8 @@ export interface CreateOptions {
   volumes?: string[];
   mounts?: string[];
   tmpfs?: string[];
+  /** --volumes-from CONTAINER[:OPTIONS] values. */
+  volumesFrom?: string[];
   addHost?: string[];
   dns?: string[];
   dnsSearch?: string[];

@@ -126,6 +126,12 @@ describe('run/create flag parsing', () => {
     err(['--tmpfs', 'relative', 'img'], /^invalid container path "relative", must be an absolute path$/);
   });
 
+  test('--volumes-from is repeatable and keeps commas (a StringArray), options checked at create', () => {
+    const c = p(['--volumes-from', 'a', '--volumes-from', 'b:ro,z', '--volumes-from', 'c,d', 'img']).create;
+    assert.deepEqual(c.volumesFrom, ['a', 'b:ro,z', 'c,d']);
+    assert.equal(p(['img']).create.volumesFrom, undefined);
+  });
+
   test('--timeout is seconds, 0 means none', () => {
     assert.equal(p(['--timeout', '30', 'img']).create.timeout, 30);
     assert.equal(p(['--timeout', '0', 'img']).create.timeout, undefined);
@@ -302,7 +308,7 @@ describe('run/create flag parsing', () => {
   test('flags pier cannot honour are refused, not ignored', () => {
     err(['--gidmap', '0:100000:5000', 'img'], /^the --gidmap option is not supported by pier$/);
     err(['--userns', 'auto', 'img'], /^the --userns option is not supported by pier$/);
-    err(['--volumes-from', 'x', 'img'], /^the --volumes-from option is not supported by pier$/);
+    err(['--passwd-entry', 'x', 'img'], /^the --passwd-entry option is not supported by pier$/);
     // NOOPs and defaults are accepted.
     assert.equal(p(['--disable-content-trust', '--http-proxy=false', '--systemd', 'false', '--memory-swappiness', '-1', 'img']).create.image, 'img');
   });

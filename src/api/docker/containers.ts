@@ -127,6 +127,7 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
       return parts.join(',');
     }),
     tmpfs: hc.Tmpfs ? Object.entries(hc.Tmpfs).map(([p, opts]) => (opts ? `${p}:${opts}` : p)) : undefined,
+    volumesFrom: hc.VolumesFrom?.length ? hc.VolumesFrom : undefined,
     pull: 'never',
   };
   if (body.Healthcheck?.Test?.length) {

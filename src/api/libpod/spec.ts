@@ -63,6 +63,7 @@ export function specToCreate(b: any): CreateOptions {
     volumes.push(v.Name ? [v.Name, v.Dest, ...(opts.length ? [opts.join(',')] : [])].join(':') : v.Dest);
   }
   if (volumes.length) o.volumes = volumes;
+  if (strList(b.volumes_from)) o.volumesFrom = strList(b.volumes_from);
   if (tmpfs.length) o.tmpfs = tmpfs;
   if (mounts.length) o.mounts = mounts;
   if (Array.isArray(b.devices) && b.devices.length) o.devices = b.devices.map((d: any) => String(d.path));

@@ -36,7 +36,7 @@ const UNSUPPORTED = [
   'cpu-rt-runtime', 'device-cgroup-rule', 'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'env-merge',
   'gidmap', 'hostuser', 'init-ctr', 'ip6', 'no-hosts', 'oom-kill-disable', 'passwd-entry',
   'personality', 'pidfile', 'pod-id-file', 'requires', 'secret', 'subgidname', 'subuidname', 'uidmap',
-  'unsetenv-all', 'userns', 'volumes-from',
+  'unsetenv-all', 'userns',
 ];
 
 /** The flag table of `run` (kind 'run') or `create`, in podman 4.3's wording. */
@@ -676,6 +676,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     for (const t of opts.tmpfs as string[]) checkContainerPath(t.split(':')[0]);
     c.tmpfs = [...opts.tmpfs];
   }
+  if (opts.volumesFrom?.length) c.volumesFrom = [...opts.volumesFrom];
 
   // Network.
   const addHost = splitCSV(opts.addHost);

@@ -21,7 +21,7 @@ import { randomId } from '../../util/digest';
 import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } from '../../util/errors';
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
-import { trace } from '../../util/log';
+import { log, trace } from '../../util/log';
 import { syncWritable } from '../../util/stdio';
 
 export interface RunIO {
@@ -162,6 +162,8 @@ export class LocalContainerEngine implements ContainerEngine {
       const dst = i < 0 ? t : t.slice(0, i);
       out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: i < 0 ? [] : t.slice(i + 1).split(',') });
     }
+    // --volumes-from: the other containers' volumes and bind mounts where the user mounted nothing.
+    for (const m of this.volumesFrom(o.volumesFrom ?? [])) if (!out.some((x) => x.destination === m.destination)) out.push(m);
     for (const v of imageVolumes) if (!out.some((m) => m.destination === v)) addVolume(undefined, v, []);
     const seen = new Set<string>();
     for (const m of out) {
@@ -175,6 +177,46 @@ export class LocalContainerEngine implements ContainerEngine {
       m.source = v.mountpoint;
     }
     return out;
+  }
+
+  /**
+   * The mounts --volumes-from copies (podman's): every volume and bind mount of each container
+   * (tmpfs mounts are not shared), a later container's winning at the same destination. With
+   * OPTIONS (ro, rw, z) those replace the mount's own ro/rw/z; without, its mode is kept.
+   */
+  private volumesFrom(values: string[]): ContainerConfig['mounts'] {
+    const byDest = new Map<string, ContainerConfig['mounts'][number]>();
+    for (const v of values) {
+      const colon = v.indexOf(':');
+      const ref = colon < 0 ? v : v.slice(0, colon);
+      let given: string[] | undefined;
+      if (colon >= 0) {
+        given = v.slice(colon + 1).split(',');
+        let mode = false;
+        let z = false;
+        for (const opt of given) {
+          if (opt === 'z') {
+            if (z) throw new UsageError('cannot set :z more than once in mount options');
+            z = true;
+          } else if (opt === 'ro' || opt === 'rw') {
+            if (mode) throw new UsageError('cannot set ro or rw options more than once');
+            mode = true;
+          } else throw new UsageError(`invalid option "${opt}" specified - volumes from another container can only use z,ro,rw options`);
+        }
+      }
+      let src: ContainerRecord;
+      try { src = this.containers.lookup(ref); } catch (e) {
+        if (e instanceof NotFoundError) throw new NotFoundError(`looking up container "${ref}" for volumes-from: ${e.message}`);
+        throw e;
+      }
+      for (const m of src.config.mounts) {
+        if (m.type === 'tmpfs') { log.warn(`Unable to match volume ${m.destination} from container ${src.id} for volumes-from`); continue; }
+        const options = given ? [...m.options.filter((x) => x !== 'ro' && x !== 'rw' && x !== 'z'), ...given] : [...m.options];
+        byDest.delete(m.destination);
+        byDest.set(m.destination, { ...m, options });
+      }
+    }
+    return [...byDest.values()];
   }
 
   async create(o: CreateOptions): Promise<{ id: string; warnings: string[] }> {
@@ -733,6 +775,7 @@ export class LocalContainerEngine implements ContainerEngine {
         PortBindings: {},
         RestartPolicy: { Name: c.config.restart.name === 'no' ? '' : c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
         AutoRemove: !!o.rm,
+        VolumesFrom: o.volumesFrom?.length ? o.volumesFrom : null,
         CapAdd: o.capAdd ?? [],
         CapDrop: o.capDrop ?? [],
         Dns: o.dns ?? [],
