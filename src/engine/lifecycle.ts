@@ -167,6 +167,7 @@ export class Lifecycle {
   /** Start a created or exited container: mount, write the bundle, create under conmon, start. */
   async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean } = {}): Promise<ContainerRecord> {
     await this.startPodInfra(id);
+    await this.startDependencies(id);
     return this.withLock(id, async () => {
       let c = this.sync(this.containers.lookup(id));
       if (c.state.status === 'running') return c;
@@ -255,6 +256,31 @@ export class Lifecycle {
     if (!pod?.infraId) return;
     const infra = this.containers.get(pod.infraId);
     if (infra && this.sync(infra).state.status !== 'running') await this.start(infra.id);
+  }
+
+  /**
+   * The containers this one depends on (--requires, shared namespaces) that are not running or
+   * paused are started first, as podman does; any failing fails this start (podman's wording).
+   */
+  private async startDependencies(id: string): Promise<void> {
+    const deps = this.containers.lookup(id).config.dependencies ?? [];
+    const failures: string[] = [];
+    for (const dep of deps) {
+      const d = this.containers.get(dep);
+      if (!d) { failures.push(`no container with ID ${dep} found in database: no such container`); continue; }
+      const status = this.sync(d).state.status;
+      if (status === 'running' || status === 'paused') continue;
+      try { await this.start(d.id); } catch (e) { failures.push((e as Error).message); }
+    }
+    if (!failures.length) return;
+    log.error('Starting some container dependencies');
+    for (const f of failures) log.error(JSON.stringify(f));
+    throw new PierError('starting some containers: internal libpod error', EXIT_CANNOT_INVOKE);
+  }
+
+  /** The containers that depend on `id` (their --requires or shared namespaces name it). */
+  dependents(id: string): ContainerRecord[] {
+    return this.containers.dependents(id);
   }
 
   /** Join the container's bridge networks: a network namespace of its own set up by netavark. */
@@ -470,7 +496,8 @@ export class Lifecycle {
       await runtimeDeleted;
       trace('cleanup: done');
       this.event(synced, 'cleanup');
-      if (synced.config.create.rm) {
+      // A --rm container others still depend on stays (podman's removal refuses it too).
+      if (synced.config.create.rm && !this.dependents(c.id).length) {
         this.removeNow(synced);
         return { removed: true, restarted: false };
       }
@@ -506,10 +533,15 @@ export class Lifecycle {
       const pod = this.pods().get(c.podId);
       if (pod) throw new ConflictError(`container ${c.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
     }
+    if (RUNNING.includes(c.state.status) && !opts.force) {
+      throw new ConflictError(`cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
+    }
+    // Not even with force (podman): `rm --depend` removes the dependents first.
+    const dependents = opts.removingPod ? [] : this.dependents(c.id);
+    if (dependents.length) {
+      throw new PierError(`container ${c.id} has dependent containers which must be removed before it: ${dependents.map((x) => x.id).join(',')}: container already exists`);
+    }
     if (RUNNING.includes(c.state.status)) {
-      if (!opts.force) {
-        throw new ConflictError(`cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
-      }
       // Owned across the stop and the removal: the exit command's check must not fall between.
       return this.owningCleanup(c.id, async () => {
         const stopped = await this.stop(c.id, opts.timeout ?? 0);

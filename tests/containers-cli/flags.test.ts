@@ -132,6 +132,11 @@ describe('run/create flag parsing', () => {
     assert.equal(p(['img']).create.volumesFrom, undefined);
   });
 
+  test('--requires takes comma-separated containers, repeatable', () => {
+    assert.deepEqual(p(['--requires', 'db,cache', '--requires', 'web', 'img']).create.requires, ['db', 'cache', 'web']);
+    assert.equal(p(['--requires', '', 'img']).create.requires, undefined);
+  });
+
   test('--timeout is seconds, 0 means none', () => {
     assert.equal(p(['--timeout', '30', 'img']).create.timeout, 30);
     assert.equal(p(['--timeout', '0', 'img']).create.timeout, undefined);

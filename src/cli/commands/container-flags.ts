@@ -35,7 +35,7 @@ const UNSUPPORTED = [
   'blkio-weight', 'blkio-weight-device', 'cgroup-conf', 'chrootdirs', 'conmon-pidfile', 'cpu-period', 'cpu-quota', 'cpu-rt-period',
   'cpu-rt-runtime', 'device-cgroup-rule', 'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'env-merge',
   'gidmap', 'hostuser', 'init-ctr', 'ip6', 'no-hosts', 'oom-kill-disable', 'passwd-entry',
-  'personality', 'pidfile', 'pod-id-file', 'requires', 'secret', 'subgidname', 'subuidname', 'uidmap',
+  'personality', 'pidfile', 'pod-id-file', 'secret', 'subgidname', 'subuidname', 'uidmap',
   'unsetenv-all', 'userns',
 ];
 
@@ -729,6 +729,8 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   }
   if (has('stop-timeout')) c.stopTimeout = uintValue(opts, 'stop-timeout');
   if (has('timeout') && opts.timeout > 0) c.timeout = opts.timeout;
+  const requires = splitCSV(opts.requires).filter((r) => r !== '');
+  if (requires.length) c.requires = requires;
   if (opts.replace) c.replace = true;
   if (has('pod') && opts.pod !== '') c.pod = String(opts.pod);
 

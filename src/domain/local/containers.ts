@@ -7,6 +7,7 @@ import type { EngineConfig } from '../../config/config';
 import type {
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
+import { PartialRemoveError } from '../containers';
 import { LocalImageEngine } from './images';
 import { Lifecycle } from '../../engine/lifecycle';
 import { ContainerRecord, ContainerConfig, initialState } from '../../engine/container-store';
@@ -219,6 +220,27 @@ export class LocalContainerEngine implements ContainerEngine {
     return [...byDest.values()];
   }
 
+  /**
+   * The containers a new one depends on (podman's Dependencies): those whose namespaces it joins
+   * (`container:X`), then --requires; ids, each once. Unknown containers are errors.
+   */
+  private dependencies(o: CreateOptions): string[] {
+    const ids: string[] = [];
+    const add = (ref: string, what: (msg: string) => string) => {
+      let id: string;
+      try { id = this.containers.lookup(ref).id; } catch (e) {
+        if (e instanceof NotFoundError) throw new NotFoundError(what(e.message));
+        throw e;
+      }
+      if (!ids.includes(id)) ids.push(id);
+    };
+    for (const [kind, v] of [['net', o.network], ['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts], ['cgroup', o.cgroupns]] as const) {
+      if (v?.startsWith('container:')) add(v.slice('container:'.length), (m) => `looking up container to share ${kind} namespace with: ${m}`);
+    }
+    for (const r of o.requires ?? []) add(r, (m) => `"${r}" is not a valid container, cannot be used as a dependency: ${m}`);
+    return ids;
+  }
+
   async create(o: CreateOptions): Promise<{ id: string; warnings: string[] }> {
     if (o.name !== undefined && !NAME_RE.test(o.name)) {
       throw new UsageError(`invalid container name "${o.name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument`);
@@ -247,6 +269,7 @@ export class LocalContainerEngine implements ContainerEngine {
     if (!entrypoint.length && !cmd.length) throw new UsageError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
     const net = this.resolveNetworks(o, ic);
     const networkMode = net.mode;
+    const dependencies = this.dependencies({ ...o, network: networkMode });
     const hostname = o.hostname ?? (networkMode === 'host' ? os.hostname() : shortId(id));
     const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
     const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`) : [];
@@ -289,6 +312,7 @@ export class LocalContainerEngine implements ContainerEngine {
       restart: o.restart ?? { name: 'no', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
       ...(o.infraOf ? { isInfra: true } : {}),
+      ...(dependencies.length ? { dependencies } : {}),
     };
     if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
@@ -533,9 +557,37 @@ export class LocalContainerEngine implements ContainerEngine {
       if (opts.ignore && e instanceof NotFoundError) return [];
       throw e;
     }
+    if (opts.depend) return this.removeWithDependents(c, opts);
     await this.lifecycle.remove(c.id, { force: opts.force, timeout: opts.timeout });
     if (opts.volumes) await this.removeAnonymousVolumes(c);
     return [c.id];
+  }
+
+  /**
+   * `rm --depend`: the containers that depend on `c` (and theirs), deepest first, then `c`; each
+   * failure is kept and the rest still tried, as podman does. Returns the ids removed.
+   */
+  private async removeWithDependents(c: ContainerRecord, opts: { force?: boolean; volumes?: boolean; timeout?: number }): Promise<string[]> {
+    const order: ContainerRecord[] = [];
+    const visit = (x: ContainerRecord) => {
+      if (order.some((y) => y.id === x.id)) return;
+      for (const d of this.lifecycle.dependents(x.id)) visit(d);
+      order.push(x);
+    };
+    visit(c);
+    const removed: string[] = [];
+    const failures: { id: string; error: PierError }[] = [];
+    for (const x of order) {
+      try {
+        await this.lifecycle.remove(x.id, { force: opts.force, timeout: opts.timeout });
+        if (opts.volumes) await this.removeAnonymousVolumes(x);
+        removed.push(x.id);
+      } catch (e) {
+        failures.push({ id: x.id, error: e instanceof PierError ? e : new PierError(errorMessage(e)) });
+      }
+    }
+    if (failures.length) throw new PartialRemoveError(removed, failures);
+    return removed;
   }
 
   /** Drop the anonymous volumes of a removed container that no other container uses. */
@@ -735,7 +787,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: m.source, Destination: m.destination, Driver: m.type === 'volume' ? 'local' : '',
         Mode: '', Options: m.options, RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
       })),
-      Dependencies: [],
+      Dependencies: c.config.dependencies ?? [],
       NetworkSettings: this.networkSettings(c),
       Namespace: '',
       IsInfra: false,
