@@ -506,7 +506,7 @@ export class Builder {
     try {
       ({ id } = await this.ce.create({
         image: state.image.id, entrypoint: [], command: argv, env: argEnv, user: (cfg.User as string) || undefined,
-        workdir: (cfg.WorkingDir as string) || undefined, network, mounts,
+        workdir: (cfg.WorkingDir as string) || undefined, createWorkdir: true, network, mounts,
         pull: 'never', labels: { 'io.pier.build': 'true' }, ...(this.opts.noHosts ? { addHost: [] } : {}),
         ulimits: undefined,
       }));

@@ -1,5 +1,6 @@
 // The container half of the engine's domain interface (CLI and API call only this).
 import type { PullOptions } from './images';
+import { PierError } from '../util/errors';
 
 export type ContainerStatus = 'configured' | 'created' | 'initialized' | 'running' | 'stopping' | 'paused' | 'stopped' | 'exited' | 'removing';
 
@@ -23,6 +24,8 @@ export interface CreateOptions {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   workdir?: string;
+  /** Create a missing --workdir at start (Docker's API, build steps) instead of failing as podman's -w does. */
+  createWorkdir?: boolean;
   user?: string;
   groupAdd?: string[];
   /** --passwd=false: no /etc/passwd and /etc/group entries for the user (default true). */
@@ -37,6 +40,8 @@ export interface CreateOptions {
   volumes?: string[];
   mounts?: string[];
   tmpfs?: string[];
+  /** --volumes-from CONTAINER[:OPTIONS] values. */
+  volumesFrom?: string[];
   addHost?: string[];
   dns?: string[];
   dnsSearch?: string[];
@@ -96,6 +101,10 @@ export interface CreateOptions {
   devices?: string[];
   stopSignal?: string;
   stopTimeout?: number;
+  /** --timeout: conmon kills the container after this many seconds. */
+  timeout?: number;
+  /** --requires: containers (names or ids) started before this one. */
+  requires?: string[];
   shmSize?: number;
   sysctl?: string[];
   ipc?: string;
@@ -205,6 +214,18 @@ export interface ExecOptions {
   privileged?: boolean;
   detachKeys?: string;
   preserveFds?: number;
+}
+
+/**
+ * `rm --depend` that removed some containers and failed on others: the ids removed (in order)
+ * and each failure; the message and exit code are the last failure's.
+ */
+export class PartialRemoveError extends PierError {
+  constructor(readonly removed: string[], readonly failures: { id: string; error: PierError }[]) {
+    const last = failures[failures.length - 1].error;
+    super(last.message, last.exitCode, last.httpStatus);
+    this.name = 'PartialRemoveError';
+  }
 }
 
 export interface ContainerEngine {

@@ -37,6 +37,11 @@ export interface ContainerConfig {
   healthcheck?: CreateOptions['healthcheck'];
   /** The infra container of its pod (removed only with the pod). */
   isInfra?: boolean;
+  /**
+   * Ids of the containers this one depends on (--requires, and those whose namespaces it
+   * joins): started before it, and not removable while it exists.
+   */
+  dependencies?: string[];
 }
 
 export interface ContainerRecord {
@@ -110,6 +115,12 @@ export class ContainerStore {
 
   list(): ContainerRecord[] {
     return (this.db.prepare('SELECT * FROM containers ORDER BY created DESC').all() as any[]).map(row);
+  }
+
+  /** The containers whose dependencies name `id` (only their rows are parsed). */
+  dependents(id: string): ContainerRecord[] {
+    const rows = this.db.prepare(`SELECT * FROM containers WHERE instr(config, '"dependencies":') > 0 AND instr(config, ?) > 0 ORDER BY created DESC`).all(`"${id}"`) as any[];
+    return rows.map(row).filter((c) => c.config.dependencies?.includes(id));
   }
 
   /** Atomically read-modify-write a container's state; returns the new record. */

@@ -10,13 +10,13 @@ import type { ContainerState } from '../domain/containers';
 import { ContainerStore, ContainerRecord } from './container-store';
 import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
 import { writeEtcFiles } from './etc-files';
-import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions } from './spec';
+import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions } from './spec';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { withFileLock } from '../util/lock';
 import { emitEvent } from './events';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
-import { PierError, ConflictError, UsageError } from '../util/errors';
+import { PierError, ConflictError, UsageError, EXIT_CANNOT_INVOKE, EXIT_ENGINE } from '../util/errors';
 import { signalName } from '../util/signals';
 import { log, trace } from '../util/log';
 import { rmFile } from '../util/rmtree';
@@ -172,6 +172,7 @@ export class Lifecycle {
   /** Start a created or exited container: mount, write the bundle, create under conmon, start. */
   async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean } = {}): Promise<ContainerRecord> {
     await this.startPodInfra(id);
+    await this.startDependencies(id);
     return this.withLock(id, async () => {
       let c = this.sync(this.containers.lookup(id));
       if (c.state.status === 'running') return c;
@@ -201,7 +202,7 @@ export class Lifecycle {
           c = this.containers.get(c.id)!;
         }
         if (c.config.mounts.some((m) => m.type === 'volume')) {
-          const u = this.containerUser(c, rootfs);
+          const u = cannotInvoke(() => this.containerUser(c, rootfs));
           await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: u.uid, gid: u.gid });
         }
         const spec = this.specFor(c, rootfs, d.run, netns);
@@ -217,6 +218,7 @@ export class Lifecycle {
           logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
+          timeoutSeconds: c.config.create.timeout,
         });
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
         if (hooks.initOnly) { this.event(c, 'init'); return c; }
@@ -259,6 +261,31 @@ export class Lifecycle {
     if (!pod?.infraId) return;
     const infra = this.containers.get(pod.infraId);
     if (infra && this.sync(infra).state.status !== 'running') await this.start(infra.id);
+  }
+
+  /**
+   * The containers this one depends on (--requires, shared namespaces) that are not running or
+   * paused are started first, as podman does; any failing fails this start (podman's wording).
+   */
+  private async startDependencies(id: string): Promise<void> {
+    const deps = this.containers.lookup(id).config.dependencies ?? [];
+    const failures: string[] = [];
+    for (const dep of deps) {
+      const d = this.containers.get(dep);
+      if (!d) { failures.push(`no container with ID ${dep} found in database: no such container`); continue; }
+      const status = this.sync(d).state.status;
+      if (status === 'running' || status === 'paused') continue;
+      try { await this.start(d.id); } catch (e) { failures.push((e as Error).message); }
+    }
+    if (!failures.length) return;
+    log.error('Starting some container dependencies');
+    for (const f of failures) log.error(JSON.stringify(f));
+    throw new PierError('starting some containers: internal libpod error', EXIT_CANNOT_INVOKE);
+  }
+
+  /** The containers that depend on `id` (their --requires or shared namespaces name it). */
+  dependents(id: string): ContainerRecord[] {
+    return this.containers.dependents(id);
   }
 
   /** Join the container's bridge networks: a network namespace of its own set up by netavark. */
@@ -316,7 +343,7 @@ export class Lifecycle {
       hostNetwork: c.config.networkMode === 'host', rootless: this.cfg.dirs.rootless,
     });
     // As podman: the user is resolved first, then its /etc/passwd and /etc/group entries are added.
-    const user = this.containerUser(c, rootfs);
+    const user = cannotInvoke(() => this.containerUser(c, rootfs));
     const accounts = o.passwd === false ? {} : this.accountFiles(c, rootfs, o.readOnly === true);
     // HOME: a --hostuser entry's, else the user's home; for a user the container did not know,
     // what the runtime finds for its uid in the files as they are now (podman leaves it to runc).
@@ -367,7 +394,9 @@ export class Lifecycle {
       initPath: o.initPath,
       tz: o.tz,
     };
-    return generateSpec(opts);
+    const spec = generateSpec(opts);
+    prepareWorkdir(c, rootfs, spec.mounts ?? [], user);
+    return spec;
   }
 
   /** The container's user as its process gets it (podman's look-up: user-mounted files, --hostuser accounts). */
@@ -518,7 +547,8 @@ export class Lifecycle {
       await runtimeDeleted;
       trace('cleanup: done');
       this.event(synced, 'cleanup');
-      if (synced.config.create.rm) {
+      // A --rm container others still depend on stays (podman's removal refuses it too).
+      if (synced.config.create.rm && !this.dependents(c.id).length) {
         this.removeNow(synced);
         return { removed: true, restarted: false };
       }
@@ -554,10 +584,15 @@ export class Lifecycle {
       const pod = this.pods().get(c.podId);
       if (pod) throw new ConflictError(`container ${c.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
     }
+    if (RUNNING.includes(c.state.status) && !opts.force) {
+      throw new ConflictError(`cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
+    }
+    // Not even with force (podman): `rm --depend` removes the dependents first.
+    const dependents = opts.removingPod ? [] : this.dependents(c.id);
+    if (dependents.length) {
+      throw new PierError(`container ${c.id} has dependent containers which must be removed before it: ${dependents.map((x) => x.id).join(',')}: container already exists`);
+    }
     if (RUNNING.includes(c.state.status)) {
-      if (!opts.force) {
-        throw new ConflictError(`cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
-      }
       // Owned across the stop and the removal: the exit command's check must not fall between.
       return this.owningCleanup(c.id, async () => {
         const stopped = await this.stop(c.id, opts.timeout ?? 0);
@@ -594,6 +629,51 @@ export class Lifecycle {
     await runtimeResume(this.runtime(c), c.id, { root: this.stateRoot(c) });
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'running' }));
     this.event(c, 'unpause');
+  }
+}
+
+/**
+ * Set-up failures of the container's process found at start (an unknown user or group): `run`
+ * exits 126 for them, as podman does (it resolves them at start too), not 125.
+ */
+function cannotInvoke<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof PierError && e.exitCode === EXIT_ENGINE) throw new PierError(e.message, EXIT_CANNOT_INVOKE);
+    throw e;
+  }
+}
+
+/**
+ * podman's working directory rule, checked at start: a workdir the user gave (-w) must exist
+ * in the container, as a directory, unless a mount provides it; the image's WORKDIR (or one the
+ * caller asked to create: Docker's API, build steps) is made when missing, owned by the
+ * container's user. Errors exit `run` with 126.
+ */
+export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { destination: string }[], user: { uid: number; gid: number }): void {
+  const given = c.config.workdir || '/';
+  const wd = path.posix.normalize(given);
+  if (wd === '/') return;
+  if (mounts.some((m) => wd === m.destination || wd.startsWith(m.destination.replace(/\/?$/, '/')))) return;
+  const host = resolveInRoot(rootfs, wd);
+  const reason = (e: unknown) => /^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message;
+  try {
+    if (!fs.statSync(host).isDirectory()) throw new PierError(`workdir "${given}" exists on container ${c.id}, but is not a directory`, EXIT_CANNOT_INVOKE);
+    return;
+  } catch (e) {
+    if (e instanceof PierError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new PierError(`detecting workdir "${given}" on container ${c.id}: stat ${host}: ${reason(e)}`, EXIT_CANNOT_INVOKE);
+    }
+  }
+  const o = c.config.create;
+  if (o.workdir !== undefined && !o.createWorkdir) throw new PierError(`workdir "${given}" does not exist on container ${c.id}`, EXIT_CANNOT_INVOKE);
+  try {
+    fs.mkdirSync(host, { recursive: true, mode: 0o755 });
+    fs.chownSync(host, user.uid, user.gid);
+  } catch (e) {
+    throw new PierError(`creating container ${c.id} workdir: mkdir ${host}: ${reason(e)}`, EXIT_CANNOT_INVOKE);
   }
 }
 

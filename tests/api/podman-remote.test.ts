@@ -84,3 +84,21 @@ test('podman-remote: volumes, networks, pods, tags, info', () => {
   assert.match(podman(['rmi', 'localhost/bb:2']).stdout, /Untagged: localhost\/bb:2/);
   assert.equal(podman(['info', '--format', '{{.Store.GraphRoot}}']).stdout.trim(), s.root);
 });
+
+test('podman-remote: --requires, --volumes-from, --timeout and -w as its SpecGenerator sends them', () => {
+  const base = podman(['create', '--name', 'pr-base', '--network', 'none', '-v', '/shared', 'localhost/busybox', 'sh', '-c', 'echo base > /shared/f; sleep 300']).stdout.trim();
+  assert.match(base, /^[0-9a-f]{64}$/);
+  const r = podman(['run', '--name', 'pr-user', '--network', 'none', '--requires', 'pr-base', '--volumes-from', 'pr-base:ro', '--timeout', '1',
+    'localhost/busybox', 'sh', '-c', 'sleep 0.5; cat /shared/f; touch /shared/g || echo ro; sleep 30']);
+  assert.equal(r.code, 255, r.stderr);
+  assert.equal(r.stdout, 'base\nro\n');
+  assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', 'pr-base']).trim(), 'running', 'started as a requirement');
+  assert.equal(s.ok(['inspect', '--format', '{{json .Dependencies}} {{.Config.Timeout}} {{.State.ExitCode}}', 'pr-user']).trim(), `["${base}"] 1 -1`);
+  const rm = podman(['rm', '-f', 'pr-base']);
+  assert.equal(rm.code, 125);
+  assert.match(rm.stderr, /has dependent containers which must be removed before it/);
+  const wd = podman(['run', '--rm', '--network', 'none', '-w', '/nonexistent', 'localhost/busybox', 'pwd']);
+  assert.equal(wd.code, 126);
+  assert.match(wd.stderr, /workdir "\/nonexistent" does not exist on container/);
+  assert.equal(podman(['rm', '-f', '-t', '0', 'pr-user', 'pr-base']).code, 0);
+});

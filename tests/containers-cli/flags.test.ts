@@ -137,6 +137,24 @@ describe('run/create flag parsing', () => {
     err(['--tmpfs', 'relative', 'img'], /^invalid container path "relative", must be an absolute path$/);
   });
 
+  test('--volumes-from is repeatable and keeps commas (a StringArray), options checked at create', () => {
+    const c = p(['--volumes-from', 'a', '--volumes-from', 'b:ro,z', '--volumes-from', 'c,d', 'img']).create;
+    assert.deepEqual(c.volumesFrom, ['a', 'b:ro,z', 'c,d']);
+    assert.equal(p(['img']).create.volumesFrom, undefined);
+  });
+
+  test('--requires takes comma-separated containers, repeatable', () => {
+    assert.deepEqual(p(['--requires', 'db,cache', '--requires', 'web', 'img']).create.requires, ['db', 'cache', 'web']);
+    assert.equal(p(['--requires', '', 'img']).create.requires, undefined);
+  });
+
+  test('--timeout is seconds, 0 means none', () => {
+    assert.equal(p(['--timeout', '30', 'img']).create.timeout, 30);
+    assert.equal(p(['--timeout', '0', 'img']).create.timeout, undefined);
+    const e = err(['--timeout', '-1', 'img'], /^invalid argument "-1" for "--timeout" flag: strconv\.ParseUint: parsing "-1": invalid syntax$/);
+    assert.ok(e instanceof FlagValueError);
+  });
+
   test('network flags', () => {
     const c = p(['--network', 'none', '--add-host', 'db:10.0.0.2,h2:::1', '--dns', '1.1.1.1', '--dns-search', 'example.com', '--dns-option', 'ndots:2', 'img']).create;
     assert.equal(c.network, 'none');
@@ -346,7 +364,7 @@ describe('run/create flag parsing', () => {
   test('flags pier cannot honour are refused, not ignored', () => {
     err(['--gidmap', '0:100000:5000', 'img'], /^the --gidmap option is not supported by pier$/);
     err(['--userns', 'auto', 'img'], /^the --userns option is not supported by pier$/);
-    err(['--volumes-from', 'x', 'img'], /^the --volumes-from option is not supported by pier$/);
+    err(['--passwd-entry', 'x', 'img'], /^the --passwd-entry option is not supported by pier$/);
     // NOOPs and defaults are accepted.
     assert.equal(p(['--disable-content-trust', '--http-proxy=false', '--systemd', 'false', '--memory-swappiness', '-1', 'img']).create.image, 'img');
   });

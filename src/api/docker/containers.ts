@@ -81,6 +81,8 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
     env: str(body.Env, 'Config.Env'),
     labels: body.Labels ?? undefined,
     workdir: body.WorkingDir || undefined,
+    // Docker makes a missing working directory (podman's compat API too).
+    createWorkdir: body.WorkingDir ? true : undefined,
     user: body.User || undefined,
     hostname: body.Hostname || undefined,
     tty: !!body.Tty,
@@ -137,6 +139,7 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
       return parts.join(',');
     }),
     tmpfs: hc.Tmpfs ? Object.entries(hc.Tmpfs).map(([p, opts]) => (opts ? `${p}:${opts}` : p)) : undefined,
+    volumesFrom: hc.VolumesFrom?.length ? hc.VolumesFrom : undefined,
     pull: 'never',
   };
   if (body.Healthcheck?.Test?.length) {

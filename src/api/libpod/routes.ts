@@ -5,6 +5,7 @@
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
 import type { CreateOptions } from '../../domain/containers';
+import { PartialRemoveError } from '../../domain/containers';
 import { NotFoundError, errorMessage } from '../../util/errors';
 import { frame, dockerFilters } from '../docker/containers';
 import { specToCreate } from './spec';
@@ -126,7 +127,14 @@ export function registerLibpodApiRoutes(router: Router): void {
     try {
       const ids = await r.engines.containers().remove(r.params.name, { force: bool(r.query.get('force')), volumes: bool(r.query.get('v')), ignore: bool(r.query.get('ignore')), timeout: r.query.get('timeout') ? Number(r.query.get('timeout')) : undefined, depend: bool(r.query.get('depend')) });
       r.send(200, ids.map((Id) => ({ Id, Err: null })));
-    } catch (e) { nf(e, 'container'); }
+    } catch (e) {
+      // rm --depend: a report per container, podman's shape.
+      if (e instanceof PartialRemoveError) {
+        r.send(200, [...e.removed.map((Id) => ({ Id, Err: null })), ...e.failures.map((f) => ({ Id: f.id, Err: f.error.message, pier_exit_code: f.error.exitCode }))]);
+        return;
+      }
+      nf(e, 'container');
+    }
   });
   router.get('/libpod/containers/{name}/logs', async (r) => {
     try { await streamLogs(r, [r.params.name]); } catch (e) { nf(e, 'container'); }

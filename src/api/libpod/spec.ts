@@ -39,6 +39,7 @@ export function specToCreate(b: any): CreateOptions {
   if (b.labels) o.labels = b.labels;
   if (b.annotations) o.annotations = b.annotations;
   if (b.work_dir) o.workdir = String(b.work_dir);
+  if (b.create_working_dir) o.createWorkdir = true;
   if (b.user) o.user = String(b.user);
   if (b.groups) o.groupAdd = strList(b.groups);
   if (b.manage_password === false) o.passwd = false;
@@ -65,6 +66,7 @@ export function specToCreate(b: any): CreateOptions {
     volumes.push(v.Name ? [v.Name, v.Dest, ...(opts.length ? [opts.join(',')] : [])].join(':') : v.Dest);
   }
   if (volumes.length) o.volumes = volumes;
+  if (strList(b.volumes_from)) o.volumesFrom = strList(b.volumes_from);
   if (tmpfs.length) o.tmpfs = tmpfs;
   if (mounts.length) o.mounts = mounts;
   if (Array.isArray(b.devices) && b.devices.length) o.devices = b.devices.map((d: any) => String(d.path));
@@ -170,6 +172,8 @@ export function specToCreate(b: any): CreateOptions {
   // Lifecycle.
   if (b.stop_signal) o.stopSignal = typeof b.stop_signal === 'number' ? signalName(b.stop_signal) : String(b.stop_signal);
   if (typeof b.stop_timeout === 'number' && b.stop_timeout > 0) o.stopTimeout = b.stop_timeout;
+  if (typeof b.timeout === 'number' && b.timeout > 0) o.timeout = b.timeout;
+  if (strList(b.dependencyContainers)) o.requires = strList(b.dependencyContainers);
   if (b.restart_policy && b.restart_policy !== 'no' && b.restart_policy !== '') {
     o.restart = { name: b.restart_policy, maximumRetryCount: Number(b.restart_tries ?? 0) };
   }

@@ -37,8 +37,8 @@ const UNSUPPORTED = [
   'cgroup-conf', 'chrootdirs',
   'env-merge',
   'gidmap', 'init-ctr', 'ip6', 'no-hosts',
-  'pod-id-file', 'requires', 'secret', 'subgidname', 'subuidname', 'timeout', 'uidmap',
-  'unsetenv-all', 'userns', 'volumes-from',
+  'pod-id-file', 'secret', 'subgidname', 'subuidname', 'uidmap',
+  'unsetenv-all', 'userns',
 ];
 
 /** The flag table of `run` (kind 'run') or `create`, in podman 4.3's wording. */
@@ -695,6 +695,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     for (const t of opts.tmpfs as string[]) checkContainerPath(t.split(':')[0]);
     c.tmpfs = [...opts.tmpfs];
   }
+  if (opts.volumesFrom?.length) c.volumesFrom = [...opts.volumesFrom];
 
   // Network.
   const addHost = splitCSV(opts.addHost);
@@ -746,6 +747,9 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     c.stopSignal = String(opts.stopSignal);
   }
   if (has('stop-timeout')) c.stopTimeout = uintValue(opts, 'stop-timeout');
+  if (has('timeout') && opts.timeout > 0) c.timeout = opts.timeout;
+  const requires = splitCSV(opts.requires).filter((r) => r !== '');
+  if (requires.length) c.requires = requires;
   if (opts.replace) c.replace = true;
   if (has('pod') && opts.pod !== '') c.pod = String(opts.pod);
   if (opts.pidfile) c.pidFile = path.resolve(String(opts.pidfile));

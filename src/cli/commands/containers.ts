@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { CommandDef, FlagDef, Opts } from '../parser';
 import { Ctx } from '../context';
 import type { ContainerEngine, ContainerSummary } from '../../domain/containers';
+import { PartialRemoveError } from '../../domain/containers';
 import type { ProgressSink } from '../../domain/images';
 import { PierError, NotFoundError, UsageError, errorMessage } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
@@ -797,9 +798,15 @@ function rmCmd(group: boolean): CommandDef {
         try {
           const removed = await eng.remove(t.name, { force: !!opts.force, volumes: !!opts.volumes, ignore: !!opts.ignore, timeout, depend: !!opts.depend });
           if (!removed.length) continue;
-          if (opts.depend && removed.length > 1) ctx.out(removed.join('\n'));
+          // With --depend podman prints the full id of every container removed.
+          if (opts.depend) ctx.out(removed.join('\n'));
           else ctx.out(t.display);
         } catch (e) {
+          if (e instanceof PartialRemoveError) {
+            if (e.removed.length) ctx.out(e.removed.join('\n'));
+            for (const f of e.failures) errors.push({ msg: f.error.message, code: rmExitCode(f.error.message, f.error) });
+            continue;
+          }
           const msg = errorMessage(e);
           errors.push({ msg, code: rmExitCode(msg, e) });
         }
@@ -854,7 +861,8 @@ function logsCmd(group: boolean): CommandDef {
   };
 }
 
-const WAIT_CONDITIONS = ['configured', 'created', 'exited', 'initialized', 'paused', 'removing', 'running', 'stopped', 'stopping', 'unknown', 'healthy', 'unhealthy'];
+/** The states podman 4.3's wait accepts (configured, stopping and the health states are refused). */
+const WAIT_CONDITIONS = ['created', 'exited', 'initialized', 'paused', 'removing', 'running', 'stopped', 'unknown'];
 
 function waitCmd(group: boolean): CommandDef {
   return {

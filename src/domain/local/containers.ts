@@ -7,6 +7,7 @@ import type { EngineConfig } from '../../config/config';
 import type {
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
+import { PartialRemoveError } from '../containers';
 import { LocalImageEngine } from './images';
 import { Lifecycle } from '../../engine/lifecycle';
 import { ContainerRecord, ContainerConfig, initialState } from '../../engine/container-store';
@@ -22,7 +23,7 @@ import { randomId } from '../../util/digest';
 import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } from '../../util/errors';
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
-import { trace } from '../../util/log';
+import { log, trace } from '../../util/log';
 import { syncWritable } from '../../util/stdio';
 
 export interface RunIO {
@@ -163,6 +164,8 @@ export class LocalContainerEngine implements ContainerEngine {
       const dst = i < 0 ? t : t.slice(0, i);
       out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: i < 0 ? [] : t.slice(i + 1).split(',') });
     }
+    // --volumes-from: the other containers' volumes and bind mounts where the user mounted nothing.
+    for (const m of this.volumesFrom(o.volumesFrom ?? [])) if (!out.some((x) => x.destination === m.destination)) out.push(m);
     for (const v of imageVolumes) if (!out.some((m) => m.destination === v)) addVolume(undefined, v, []);
     const seen = new Set<string>();
     for (const m of out) {
@@ -176,6 +179,67 @@ export class LocalContainerEngine implements ContainerEngine {
       m.source = v.mountpoint;
     }
     return out;
+  }
+
+  /**
+   * The mounts --volumes-from copies (podman's): every volume and bind mount of each container
+   * (tmpfs mounts are not shared), a later container's winning at the same destination. With
+   * OPTIONS (ro, rw, z) those replace the mount's own ro/rw/z; without, its mode is kept.
+   */
+  private volumesFrom(values: string[]): ContainerConfig['mounts'] {
+    const byDest = new Map<string, ContainerConfig['mounts'][number]>();
+    for (const v of values) {
+      const colon = v.indexOf(':');
+      const ref = colon < 0 ? v : v.slice(0, colon);
+      let given: string[] | undefined;
+      if (colon >= 0) {
+        given = v.slice(colon + 1).split(',');
+        let mode = false;
+        let z = false;
+        for (const opt of given) {
+          if (opt === 'z') {
+            if (z) throw new UsageError('cannot set :z more than once in mount options');
+            z = true;
+          } else if (opt === 'ro' || opt === 'rw') {
+            if (mode) throw new UsageError('cannot set ro or rw options more than once');
+            mode = true;
+          } else throw new UsageError(`invalid option "${opt}" specified - volumes from another container can only use z,ro,rw options`);
+        }
+      }
+      let src: ContainerRecord;
+      try { src = this.containers.lookup(ref); } catch (e) {
+        if (e instanceof NotFoundError) throw new NotFoundError(`looking up container "${ref}" for volumes-from: ${e.message}`);
+        throw e;
+      }
+      for (const m of src.config.mounts) {
+        if (m.type === 'tmpfs') { log.warn(`Unable to match volume ${m.destination} from container ${src.id} for volumes-from`); continue; }
+        const options = given ? [...m.options.filter((x) => x !== 'ro' && x !== 'rw' && x !== 'z'), ...given] : [...m.options];
+        byDest.delete(m.destination);
+        byDest.set(m.destination, { ...m, options });
+      }
+    }
+    return [...byDest.values()];
+  }
+
+  /**
+   * The containers a new one depends on (podman's Dependencies): those whose namespaces it joins
+   * (`container:X`), then --requires; ids, each once. Unknown containers are errors.
+   */
+  private dependencies(o: CreateOptions): string[] {
+    const ids: string[] = [];
+    const add = (ref: string, what: (msg: string) => string) => {
+      let id: string;
+      try { id = this.containers.lookup(ref).id; } catch (e) {
+        if (e instanceof NotFoundError) throw new NotFoundError(what(e.message));
+        throw e;
+      }
+      if (!ids.includes(id)) ids.push(id);
+    };
+    for (const [kind, v] of [['net', o.network], ['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts], ['cgroup', o.cgroupns]] as const) {
+      if (v?.startsWith('container:')) add(v.slice('container:'.length), (m) => `looking up container to share ${kind} namespace with: ${m}`);
+    }
+    for (const r of o.requires ?? []) add(r, (m) => `"${r}" is not a valid container, cannot be used as a dependency: ${m}`);
+    return ids;
   }
 
   async create(o: CreateOptions): Promise<{ id: string; warnings: string[] }> {
@@ -213,6 +277,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const verified = verifyResources(o);
     o = verified.resources;
     const networkMode = net.mode;
+    const dependencies = this.dependencies({ ...o, network: networkMode });
     const hostname = o.hostname ?? (networkMode === 'host' ? os.hostname() : shortId(id));
     const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
     const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`) : [];
@@ -255,6 +320,7 @@ export class LocalContainerEngine implements ContainerEngine {
       restart: o.restart ?? { name: 'no', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
       ...(o.infraOf ? { isInfra: true } : {}),
+      ...(dependencies.length ? { dependencies } : {}),
     };
     if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
@@ -439,7 +505,7 @@ export class LocalContainerEngine implements ContainerEngine {
       try {
         await this.lifecycle.start(id);
       } catch (e) {
-        if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+        if (o.rm) await this.removeUnstarted(id);
         throw e;
       }
       return { id };
@@ -453,7 +519,7 @@ export class LocalContainerEngine implements ContainerEngine {
         io ?? processIO(!!c.config.create.tty));
     } catch (e) {
       release();
-      if (o.rm) await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+      if (o.rm) await this.removeUnstarted(id);
       throw e;
     }
     trace('run: exited');
@@ -472,6 +538,13 @@ export class LocalContainerEngine implements ContainerEngine {
     }
     trace('run: done');
     return { id, exitCode };
+  }
+
+  /** `run --rm` whose start failed: the container goes, with its anonymous volumes (as podman's). */
+  private async removeUnstarted(id: string): Promise<void> {
+    const rec = this.containers.get(id);
+    await this.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+    if (rec && !this.containers.get(id)) await this.removeAnonymousVolumes(rec).catch(() => undefined);
   }
 
   async stop(nameOrId: string, opts: { timeout?: number; ignore?: boolean }): Promise<void> {
@@ -493,9 +566,37 @@ export class LocalContainerEngine implements ContainerEngine {
       if (opts.ignore && e instanceof NotFoundError) return [];
       throw e;
     }
+    if (opts.depend) return this.removeWithDependents(c, opts);
     await this.lifecycle.remove(c.id, { force: opts.force, timeout: opts.timeout });
     if (opts.volumes) await this.removeAnonymousVolumes(c);
     return [c.id];
+  }
+
+  /**
+   * `rm --depend`: the containers that depend on `c` (and theirs), deepest first, then `c`; each
+   * failure is kept and the rest still tried, as podman does. Returns the ids removed.
+   */
+  private async removeWithDependents(c: ContainerRecord, opts: { force?: boolean; volumes?: boolean; timeout?: number }): Promise<string[]> {
+    const order: ContainerRecord[] = [];
+    const visit = (x: ContainerRecord) => {
+      if (order.some((y) => y.id === x.id)) return;
+      for (const d of this.lifecycle.dependents(x.id)) visit(d);
+      order.push(x);
+    };
+    visit(c);
+    const removed: string[] = [];
+    const failures: { id: string; error: PierError }[] = [];
+    for (const x of order) {
+      try {
+        await this.lifecycle.remove(x.id, { force: opts.force, timeout: opts.timeout });
+        if (opts.volumes) await this.removeAnonymousVolumes(x);
+        removed.push(x.id);
+      } catch (e) {
+        failures.push({ id: x.id, error: e instanceof PierError ? e : new PierError(errorMessage(e)) });
+      }
+    }
+    if (failures.length) throw new PartialRemoveError(removed, failures);
+    return removed;
   }
 
   /** Drop the anonymous volumes of a removed container that no other container uses. */
@@ -695,7 +796,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: m.source, Destination: m.destination, Driver: m.type === 'volume' ? 'local' : '',
         Mode: '', Options: m.options, RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
       })),
-      Dependencies: [],
+      Dependencies: c.config.dependencies ?? [],
       NetworkSettings: this.networkSettings(c),
       Namespace: '',
       IsInfra: false,
@@ -722,7 +823,7 @@ export class LocalContainerEngine implements ContainerEngine {
         ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
         CreateCommand: process.argv.slice(1),
         Umask: o.umask ?? '0022',
-        Timeout: 0,
+        Timeout: o.timeout ?? 0,
         StopTimeout: c.config.stopTimeout,
         Passwd: o.passwd !== false,
       },
@@ -736,6 +837,7 @@ export class LocalContainerEngine implements ContainerEngine {
         PortBindings: {},
         RestartPolicy: { Name: c.config.restart.name === 'no' ? '' : c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
         AutoRemove: !!o.rm,
+        VolumesFrom: o.volumesFrom?.length ? o.volumesFrom : null,
         CapAdd: o.capAdd ?? [],
         CapDrop: o.capDrop ?? [],
         Dns: o.dns ?? [],
@@ -828,23 +930,25 @@ export class LocalContainerEngine implements ContainerEngine {
     return this.containers.list().filter((c) => Object.keys(c.config.networks ?? {}).includes(name)).map((c) => c.id);
   }
 
+  /**
+   * podman 4.3's wait: `stopped`/`exited` (the default) return the exit code once the container is
+   * not running, paused or stopping (a created one counts: it returns at once); any other
+   * condition is a state to reach, and reaching it returns -1. Several conditions: the first met.
+   */
   async wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }): Promise<number> {
-    const conditions = (opts.conditions?.length ? opts.conditions : ['stopped']).map((x) => x === 'exited' ? 'stopped' : x);
+    const conditions = opts.conditions?.length ? opts.conditions : ['stopped'];
+    const forExit = conditions.some((x) => x === 'stopped' || x === 'exited');
+    const states = conditions.filter((x) => x !== 'stopped' && x !== 'exited');
     const interval = opts.interval ?? 250;
     const id = this.containers.lookup(nameOrId).id;
     for (;;) {
       const c = this.containers.find(id);
       if (!c) throw new NotFoundError(`no container with name or ID "${nameOrId}" found: no such container`);
       const s = this.lifecycle.sync(c).state;
-      const stopped = s.status === 'exited' || s.status === 'stopped' || (s.status === 'created' && conditions.includes('created'));
-      if (conditions.includes(s.status) || (conditions.includes('stopped') && (s.status === 'exited' || s.status === 'stopped'))) {
-        return s.exitCode;
-      }
-      if (conditions.includes('stopped') && s.status === 'created' && !c.state.startedAt) {
-        // podman waits for a created container to run and stop
-      }
-      void stopped;
-      if (s.status === 'running' && conditions.includes('stopped')) {
+      const live = s.status === 'running' || s.status === 'paused' || s.status === 'stopping';
+      if (forExit && !live) return s.exitCode;
+      if (states.includes(s.status)) return -1;
+      if (forExit && !states.length && s.status === 'running') {
         await waitForExit(this.lifecycle.exitDir, id, interval * 4).catch(() => undefined);
       } else {
         await new Promise((r) => setTimeout(r, interval));

@@ -2,6 +2,7 @@
 // attach and exec go through hijacked connections (./attach), with the local terminal raw and
 // its size sent to the service.
 import type { ContainerEngine, CreateOptions, PsOptions, ContainerSummary, LogOptions, ExecOptions } from '../containers';
+import { PartialRemoveError } from '../containers';
 import type { ImageEngine } from '../images';
 import type { PortMapping } from '../../network/types';
 import { ApiClient, demux, exitCodeOf } from './client';
@@ -91,7 +92,7 @@ export class RemoteContainers implements ContainerEngine {
       try {
         await this.c.json('POST', `/libpod/containers/${enc(id)}/start`);
       } catch (e) {
-        if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
+        if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0, volumes: true }).catch(() => undefined);
         throw e;
       }
       return { id };
@@ -100,7 +101,8 @@ export class RemoteContainers implements ContainerEngine {
     try {
       exitCode = await this.attachSession(id, io ?? processIO(), { stdin: !!o.interactive, start: true, detachKeys: o.detachKeys, tty: !!o.tty });
     } catch (e) {
-      if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
+      // A start that failed: the container goes with its anonymous volumes (podman-remote's run --rm).
+      if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0, volumes: true }).catch(() => undefined);
       throw e;
     }
     if (exitCode !== undefined && o.rm) await this.remove(id, { force: true, ignore: true }).catch(() => undefined);
@@ -139,9 +141,12 @@ export class RemoteContainers implements ContainerEngine {
   }
   async kill(nameOrId: string, signal: string) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/kill${q({ signal })}`); }
   async remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean; ignore?: boolean; timeout?: number; depend?: boolean }) {
-    const r = await this.c.json<{ Id: string; Err?: string | null }[]>('DELETE', `/libpod/containers/${enc(nameOrId)}${q({ force: opts.force, v: opts.volumes, ignore: opts.ignore, timeout: opts.timeout, depend: opts.depend })}`);
-    const failed = r.find((x) => x.Err);
-    if (failed) throw new PierError(String(failed.Err));
+    const r = await this.c.json<{ Id: string; Err?: string | null; pier_exit_code?: number }[]>('DELETE', `/libpod/containers/${enc(nameOrId)}${q({ force: opts.force, v: opts.volumes, ignore: opts.ignore, timeout: opts.timeout, depend: opts.depend })}`);
+    const failed = r.filter((x) => x.Err);
+    if (failed.length) {
+      const failures = failed.map((x) => ({ id: x.Id, error: new PierError(String(x.Err), x.pier_exit_code ?? 125) }));
+      throw new PartialRemoveError(r.filter((x) => !x.Err).map((x) => x.Id), failures);
+    }
     return r.map((x) => x.Id);
   }
   async list(opts: PsOptions): Promise<ContainerSummary[]> {
