@@ -364,7 +364,7 @@ describe('run/create flag parsing', () => {
   test('flags pier cannot honour are refused, not ignored', () => {
     err(['--gidmap', '0:100000:5000', 'img'], /^the --gidmap option is not supported by pier$/);
     err(['--userns', 'auto', 'img'], /^the --userns option is not supported by pier$/);
-    err(['--passwd-entry', 'x', 'img'], /^the --passwd-entry option is not supported by pier$/);
+    err(['--uidmap', '0:100000:5000', 'img'], /^the --uidmap option is not supported by pier$/);
     // NOOPs and defaults are accepted.
     assert.equal(p(['--disable-content-trust', '--http-proxy=false', '--systemd', 'false', '--memory-swappiness', '-1', 'img']).create.image, 'img');
   });
