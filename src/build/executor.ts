@@ -507,7 +507,7 @@ export class Builder {
       ({ id } = await this.ce.create({
         image: state.image.id, entrypoint: [], command: argv, env: argEnv, user: (cfg.User as string) || undefined,
         workdir: (cfg.WorkingDir as string) || undefined, createWorkdir: true, network, mounts,
-        pull: 'never', labels: { 'io.pier.build': 'true' }, ...(this.opts.noHosts ? { addHost: [] } : {}),
+        pull: 'never', labels: { 'io.pier.build': 'true' }, buildStep: true, ...(this.opts.noHosts ? { noHosts: true } : {}),
         ulimits: undefined,
       }));
       this.tmpContainers.add(id);

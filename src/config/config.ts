@@ -78,3 +78,29 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     configFiles,
   };
 }
+
+/** containers.conf `[containers] env`'s default (podman's). */
+export const DEFAULT_CONTAINER_ENV: readonly string[] = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'];
+
+/** The `[containers]` keys of containers.conf that shape a container's /etc files and environment. */
+export interface ContainersSettings {
+  /** `env`: variables every container gets (image ENV and the user's override them). */
+  env: string[];
+  /** `base_hosts_file`: '' (the host's /etc/hosts), 'image', 'none' or a path. */
+  baseHostsFile: string;
+  /** `host_containers_internal_ip`: '' (automatic), 'none' or an address. */
+  hostContainersInternalIP: string;
+  /** `no_hosts`: the default of --no-hosts. */
+  noHosts: boolean;
+}
+
+export function containersSettings(cfg: Pick<EngineConfig, 'engine'>): ContainersSettings {
+  const c: Record<string, any> = cfg.engine?.containers ?? {};
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return {
+    env: Array.isArray(c.env) ? c.env.map(String) : [...DEFAULT_CONTAINER_ENV],
+    baseHostsFile: str(c.base_hosts_file),
+    hostContainersInternalIP: str(c.host_containers_internal_ip),
+    noHosts: c.no_hosts === true,
+  };
+}

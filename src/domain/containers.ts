@@ -21,6 +21,10 @@ export interface CreateOptions {
   envFile?: string[];
   envHost?: boolean;
   unsetEnv?: string[];
+  /** --unsetenv-all: none of the default variables (pier's, containers.conf's, the image's). */
+  unsetEnvAll?: boolean;
+  /** --env-merge KEY=VALUE: VALUE expanded against the default variables, for keys they set. */
+  envMerge?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   workdir?: string;
@@ -43,6 +47,8 @@ export interface CreateOptions {
   /** --volumes-from CONTAINER[:OPTIONS] values. */
   volumesFrom?: string[];
   addHost?: string[];
+  /** --no-hosts (true or false when given; unset: containers.conf no_hosts). */
+  noHosts?: boolean;
   dns?: string[];
   dnsSearch?: string[];
   dnsOption?: string[];
@@ -126,6 +132,8 @@ export interface CreateOptions {
   /** A rootfs directory instead of an image (--rootfs). */
   rootfs?: boolean;
   pod?: string;
+  /** Internal: a build's RUN step, whose environment has no TERM nor containers.conf env (as buildah's). */
+  buildStep?: boolean;
   /** Internal: this container is the infra container of the pod with this id. */
   infraOf?: string;
 }

@@ -1,8 +1,24 @@
 // Per-container /etc/hosts, /etc/hostname, /etc/resolv.conf and /run/.containerenv,
 // written into the container's run dir and bind-mounted by the spec.
+//
+// /etc/hosts follows podman 4.3: the --add-host entries, then the base file (containers.conf
+// base_hosts_file: the host's /etc/hosts by default), then localhost (only when nothing above
+// names it), host.containers.internal (unless named above), and the container's own addresses
+// with those of its hostname and name that no entry above has.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { UsageError } from '../util/errors';
+import { PierError, UsageError, EXIT_NOT_FOUND } from '../util/errors';
+import { resolveInRoot } from './spec/rootfs-path';
+
+export const HOST_CONTAINERS_INTERNAL = 'host.containers.internal';
+
+/** One line of a hosts file. */
+export interface HostEntry {
+  ip: string;
+  names: string[];
+}
 
 export interface EtcFilesOptions {
   dir: string;
@@ -15,23 +31,113 @@ export interface EtcFilesOptions {
   dns?: string[];
   dnsSearch?: string[];
   dnsOption?: string[];
-  /** host networking: the host's own files are used as a base. */
+  /** host networking: the host's resolvers on its loopback stay usable. */
   hostNetwork: boolean;
-  /** IPs the container has on its networks (for its own hosts entry). */
-  ips?: string[];
+  /** The container's own entries (its addresses with its hostname and name). */
+  ownEntries?: HostEntry[];
+  /** host.containers.internal's address; undefined: no entry. */
+  hostContainersInternalIP?: string;
+  /** containers.conf base_hosts_file: '' (the host's /etc/hosts), 'image', 'none' or a path. */
+  baseHostsFile?: string;
+  /** The mounted rootfs, for base_hosts_file = "image". */
+  rootfs?: string;
+  /** --no-hosts: no /etc/hosts is written (the image's own stays). */
+  noHosts?: boolean;
+  /** --network none, --dns none: no /etc/resolv.conf is written (the image's own stays). */
+  noResolvConf?: boolean;
   rootless: boolean;
 }
 
-export function parseAddHost(s: string): { host: string; ip: string } {
+/** An --add-host value, `HOST:IP`, checked as podman 4.3 does (no `host-gateway`, no brackets). */
+export function parseAddHost(s: string): HostEntry {
   const i = s.indexOf(':');
-  if (i <= 0) throw new UsageError(`invalid value "${s}" for --add-host: must be HOST:IP`);
-  const host = s.slice(0, i);
-  let ip = s.slice(i + 1);
-  if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
-  if (!/^[0-9.]+$/.test(ip) && !/^[0-9a-fA-F:]+$/.test(ip) && ip !== 'host-gateway') {
-    throw new UsageError(`invalid IP address in add-host: "${ip}"`);
+  if (i <= 0) throw new UsageError(`bad format for add-host: "${s}"`);
+  const ip = s.slice(i + 1);
+  if (!validIP(ip)) throw new UsageError(`invalid IP address in add-host: "${ip}"`);
+  return { ip, names: [s.slice(0, i)] };
+}
+
+function validIP(s: string): boolean {
+  return net.isIP(s) !== 0 && !s.includes('%');
+}
+
+/** The entries of a hosts file: comments and lines without a name dropped, whitespace normalised. */
+export function parseHosts(text: string): HostEntry[] {
+  const out: HostEntry[] = [];
+  for (const raw of text.split('\n')) {
+    const fields = raw.replace(/#.*/, '').trim().split(/\s+/).filter((f) => f !== '');
+    if (fields.length >= 2) out.push({ ip: fields[0], names: fields.slice(1) });
   }
-  return { host, ip };
+  return out;
+}
+
+export function formatHosts(entries: HostEntry[]): string {
+  return entries.map((e) => `${e.ip}\t${e.names.join(' ')}\n`).join('');
+}
+
+/** The names `entries` give an address to. */
+function namesIn(entries: HostEntry[]): Set<string> {
+  return new Set(entries.flatMap((e) => e.names));
+}
+
+/** The hosts file's entries, in podman's order (see the header). */
+export function buildHosts(o: { extra?: HostEntry[]; base?: HostEntry[]; hostContainersInternalIP?: string; own?: HostEntry[] }): HostEntry[] {
+  const entries = [...(o.extra ?? []), ...(o.base ?? [])];
+  if (!namesIn(entries).has('localhost')) entries.push({ ip: '127.0.0.1', names: ['localhost'] }, { ip: '::1', names: ['localhost'] });
+  if (o.hostContainersInternalIP !== undefined && !namesIn(entries).has(HOST_CONTAINERS_INTERNAL)) {
+    entries.push({ ip: o.hostContainersInternalIP, names: [HOST_CONTAINERS_INTERNAL] });
+  }
+  const known = namesIn(entries);
+  for (const e of o.own ?? []) {
+    const names = e.names.filter((n) => n !== '' && !known.has(n));
+    if (names.length) entries.push({ ip: e.ip, names });
+  }
+  return entries;
+}
+
+/** The base file's entries: base_hosts_file '' (the host's /etc/hosts), 'none', 'image' or a path. */
+export function readBaseHosts(setting: string | undefined, rootfs: string | undefined, id: string): HostEntry[] {
+  if (setting === 'none') return [];
+  let file = setting || '/etc/hosts';
+  if (setting === 'image') {
+    if (!rootfs) return [];
+    file = resolveInRoot(rootfs, '/etc/hosts');
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
+    throw new PierError(`creating hosts file for container ${id}: failed to create new hosts file: open ${file}: ${reason}`, EXIT_NOT_FOUND);
+  }
+  return parseHosts(text);
+}
+
+/**
+ * host.containers.internal's address: containers.conf host_containers_internal_ip ("none": no
+ * entry), else the first gateway of the container's networks (IPv4 first), else the host's first
+ * global unicast address.
+ */
+export function hostContainersInternalIP(confValue: string | undefined, gateways: string[], hostIP: () => string | undefined = hostLocalIP): string | undefined {
+  if (confValue === 'none') return undefined;
+  if (confValue) return confValue;
+  return gateways.find((g) => net.isIPv4(g)) ?? gateways[0] ?? hostIP();
+}
+
+/** The host's first global unicast IPv4 address, else its last IPv6 one. */
+export function hostLocalIP(): string | undefined {
+  let v6: string | undefined;
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv4') {
+        if (!a.address.startsWith('169.254.') && !a.address.startsWith('0.') && a.address !== '255.255.255.255') return a.address;
+      } else if (!/^fe[89ab]/i.test(a.address) && !/^ff/i.test(a.address) && a.address !== '::' && a.address !== '::1') {
+        v6 = a.address;
+      }
+    }
+  }
+  return v6;
 }
 
 function hostResolvConf(): string {
@@ -64,36 +170,40 @@ export function resolvConf(o: Pick<EtcFilesOptions, 'dns' | 'dnsSearch' | 'dnsOp
   return lines.join('\n') + (lines.length ? '\n' : '');
 }
 
+/** The container's /etc/hosts. */
 export function hostsFile(o: EtcFilesOptions): string {
-  const lines: string[] = [];
-  for (const h of o.addHost ?? []) {
-    const { host, ip } = parseAddHost(h);
-    lines.push(`${ip}\t${host}`);
-  }
-  if (o.hostNetwork) {
-    try { lines.push(fs.readFileSync('/etc/hosts', 'utf8').trimEnd()); } catch { /* none */ }
-  } else {
-    lines.push('127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4');
-    lines.push('::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6');
-  }
-  const names = [...new Set([o.hostname, o.name])].join(' ');
-  if (o.ips?.length) for (const ip of o.ips) lines.push(`${ip}\t${names}`);
-  else if (!o.hostNetwork) lines.push(`127.0.1.1\t${names}`);
-  return lines.join('\n') + '\n';
+  return formatHosts(buildHosts({
+    extra: (o.addHost ?? []).map(parseAddHost),
+    base: readBaseHosts(o.baseHostsFile, o.rootfs, o.id),
+    hostContainersInternalIP: o.hostContainersInternalIP,
+    own: o.ownEntries,
+  }));
 }
 
-/** Write the files; returns their host paths keyed by container path. */
-export function writeEtcFiles(o: EtcFilesOptions): { hosts: string; hostname: string; resolvConf: string; containerEnv: string } {
+/** Writes `text` into `file` in place (a running container's bind mount keeps seeing the same inode). */
+function writeInPlace(file: string, text: string): void {
+  fs.writeFileSync(file, text);
+}
+
+/**
+ * Write the files; returns their host paths. `hosts` and `resolvConf` are undefined when the
+ * container gets none (--no-hosts, --network none...): a file left by an earlier start goes.
+ */
+export function writeEtcFiles(o: EtcFilesOptions): { hosts?: string; hostname: string; resolvConf?: string; containerEnv: string } {
   fs.mkdirSync(o.dir, { recursive: true });
+  const hosts = path.join(o.dir, 'hosts');
+  const resolv = path.join(o.dir, 'resolv.conf');
   const files = {
-    hosts: path.join(o.dir, 'hosts'),
+    hosts: o.noHosts ? undefined : hosts,
     hostname: path.join(o.dir, 'hostname'),
-    resolvConf: path.join(o.dir, 'resolv.conf'),
+    resolvConf: o.noResolvConf ? undefined : resolv,
     containerEnv: path.join(o.dir, '.containerenv'),
   };
-  fs.writeFileSync(files.hosts, hostsFile(o));
+  if (files.hosts) writeInPlace(hosts, hostsFile(o));
+  else fs.rmSync(hosts, { force: true });
   fs.writeFileSync(files.hostname, o.hostname + '\n');
-  fs.writeFileSync(files.resolvConf, resolvConf(o));
+  if (files.resolvConf) writeInPlace(resolv, resolvConf(o));
+  else fs.rmSync(resolv, { force: true });
   fs.writeFileSync(files.containerEnv, [
     'engine="pier"',
     `name="${o.name}"`,
@@ -103,4 +213,30 @@ export function writeEtcFiles(o: EtcFilesOptions): { hosts: string; hostname: st
     `rootless=${o.rootless ? 1 : 0}`,
   ].join('\n') + '\n');
   return files;
+}
+
+/**
+ * A container joining another's network namespace (--network container:X, pod members) shares
+ * X's /etc/hosts: its own entry is added there while it runs. Returns the line added, or
+ * undefined when every name of `entry` is already in the file.
+ */
+export function addSharedHostsEntry(file: string, entry: HostEntry): string | undefined {
+  const text = fs.readFileSync(file, 'utf8');
+  const known = namesIn(parseHosts(text));
+  const names = entry.names.filter((n) => n !== '' && !known.has(n));
+  if (!names.length) return undefined;
+  const line = formatHosts([{ ip: entry.ip, names }]);
+  writeInPlace(file, (text === '' || text.endsWith('\n') ? text : text + '\n') + line);
+  return line.trimEnd();
+}
+
+/** Undo addSharedHostsEntry: the first line equal to `line` goes. */
+export function removeSharedHostsEntry(file: string, line: string): void {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
+  const lines = text.split('\n');
+  const i = lines.indexOf(line);
+  if (i < 0) return;
+  lines.splice(i, 1);
+  writeInPlace(file, lines.join('\n'));
 }

@@ -9,7 +9,8 @@ import type { EngineConfig } from '../config/config';
 import type { ContainerState } from '../domain/containers';
 import { ContainerStore, ContainerRecord } from './container-store';
 import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
-import { writeEtcFiles } from './etc-files';
+import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
+import { containersSettings } from '../config/config';
 import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions } from './spec';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
@@ -22,6 +23,8 @@ import { log, trace } from '../util/log';
 import { rmFile } from '../util/rmtree';
 
 const RUNNING: ContainerState['status'][] = ['running', 'paused', 'stopping'];
+/** In a container's run dir: the line it added to the /etc/hosts it shares (joinSharedEtcFiles). */
+const SHARED_HOSTS_MARKER = 'hosts-shared';
 
 /**
  * `cmd` behind a shell check (builtins only): it does not run while the pid in `marker` is a
@@ -205,7 +208,8 @@ export class Lifecycle {
           const u = cannotInvoke(() => this.containerUser(c, rootfs));
           await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: u.uid, gid: u.gid });
         }
-        const spec = this.specFor(c, rootfs, d.run, netns);
+        const shared = await this.joinSharedEtcFiles(c, d.run);
+        const spec = this.specFor(c, rootfs, d.run, netns, shared);
         trace('start: write spec');
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
@@ -239,6 +243,7 @@ export class Lifecycle {
         this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));
         await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
         await this.teardownNetwork(c.id);
+        await this.releaseSharedHosts(c.id);
         unmountRootfs(this.store, c.id);
         throw e;
       }
@@ -318,30 +323,79 @@ export class Lifecycle {
     if (c.state.network) this.containers.updateState(id, (s) => ({ ...s, network: undefined }));
   }
 
-  private specFor(c: ContainerRecord, rootfs: string, runDir: string, netns?: string): ReturnType<typeof generateSpec> {
+  /**
+   * --network container:X (pod members too) shares X's /etc/hosts, where this container's own
+   * entry is added while it runs (releaseSharedHosts takes it out), and X's /etc/resolv.conf.
+   * Undefined for other network modes, and when X has no network (as podman, the container then
+   * has a hosts file of its own and no resolv.conf).
+   */
+  private async joinSharedEtcFiles(c: ContainerRecord, runDir: string): Promise<{ hosts?: string; resolvConf?: string } | undefined> {
+    const mode = c.config.networkMode;
+    if (!mode.startsWith('container:')) return undefined;
+    const other = this.containers.find(mode.slice('container:'.length));
+    if (!other) return {};
+    if (other.config.networkMode === 'none') return undefined;
+    const dir = containerDirs(this.store, other.id).run;
+    const hosts = path.join(dir, 'hosts');
+    const resolv = path.join(dir, 'resolv.conf');
+    const shared = { hosts: undefined as string | undefined, resolvConf: fs.existsSync(resolv) ? resolv : undefined };
+    await this.releaseSharedHosts(c.id);
+    if (c.config.create.noHosts || !fs.existsSync(hosts)) return shared;
+    shared.hosts = hosts;
+    fs.mkdirSync(runDir, { recursive: true });
+    await withFileLock(`${hosts}.lock`, () => {
+      const line = addSharedHostsEntry(hosts, { ip: '127.0.0.1', names: [c.config.hostname, c.name] });
+      if (line !== undefined) fs.writeFileSync(path.join(runDir, SHARED_HOSTS_MARKER), JSON.stringify({ file: hosts, line }));
+    });
+    return shared;
+  }
+
+  /** Takes the container's entry out of the /etc/hosts it shares with another container. */
+  async releaseSharedHosts(id: string): Promise<void> {
+    const marker = path.join(containerDirs(this.store, id).run, SHARED_HOSTS_MARKER);
+    let m: { file: string; line: string };
+    try { m = JSON.parse(fs.readFileSync(marker, 'utf8')); } catch { return; }
+    await withFileLock(`${m.file}.lock`, () => removeSharedHostsEntry(m.file, m.line)).catch(() => undefined);
+    rmFile(marker);
+  }
+
+  private specFor(c: ContainerRecord, rootfs: string, runDir: string, netns?: string, shared?: { hosts?: string; resolvConf?: string }): ReturnType<typeof generateSpec> {
     const o = c.config.create;
+    const mode = c.config.networkMode;
     let dns = o.dns;
     let dnsSearch = o.dnsSearch;
-    let ips: string[] | undefined;
-    let netState = c.state.network;
-    if (!netState && c.config.networkMode.startsWith('container:')) {
-      netState = this.containers.find(c.config.networkMode.slice('container:'.length))?.state.network;
-    }
+    const names = [c.config.hostname, c.name];
+    let ownEntries: HostEntry[] | undefined;
+    const gateways: string[] = [];
+    const netState = c.state.network;
     if (netState) {
       const { containerIPs, containerDNS } = require('../network/netavark') as typeof import('../network/netavark');
-      ips = containerIPs(netState.status);
+      ownEntries = containerIPs(netState.status).map((ip) => ({ ip, names }));
+      for (const st of Object.values(netState.status)) {
+        for (const iface of Object.values(st.interfaces ?? {})) for (const a of iface.subnets ?? []) if (a.gateway) gateways.push(a.gateway);
+      }
       const d = containerDNS(netState.status);
       if (d.servers.length) {
         // aardvark-dns answers for the network's names and forwards the rest.
         dns = d.servers;
         dnsSearch = [...d.search, ...(o.dnsSearch ?? hostSearchDomains())];
       }
+    } else if (mode === 'none' || mode.startsWith('container:')) {
+      // Only lo: a network namespace of its own, or another container's without networks.
+      ownEntries = [{ ip: '127.0.0.1', names }];
     }
+    const settings = containersSettings(this.cfg);
     const files = writeEtcFiles({
       dir: runDir, id: c.id, name: c.name, image: c.imageName, imageId: c.imageId ?? '', hostname: c.config.hostname,
-      addHost: o.addHost, dns, dnsSearch, dnsOption: o.dnsOption, ips,
-      hostNetwork: c.config.networkMode === 'host', rootless: this.cfg.dirs.rootless,
+      addHost: o.addHost, dns, dnsSearch, dnsOption: o.dnsOption, ownEntries,
+      hostContainersInternalIP: hostContainersInternalIP(settings.hostContainersInternalIP, gateways),
+      baseHostsFile: settings.baseHostsFile, rootfs,
+      // With another container's network these come from it (joinSharedEtcFiles).
+      noHosts: !!o.noHosts || shared !== undefined,
+      noResolvConf: mode === 'none' || mode.startsWith('container:') || !!o.dns?.includes('none'),
+      hostNetwork: mode === 'host', rootless: this.cfg.dirs.rootless,
     });
+    if (shared) Object.assign(files, shared);
     // As podman: the user is resolved first, then its /etc/passwd and /etc/group entries are added.
     const user = cannotInvoke(() => this.containerUser(c, rootfs));
     const accounts = o.passwd === false ? {} : this.accountFiles(c, rootfs, o.readOnly === true);
@@ -544,6 +598,7 @@ export class Lifecycle {
       await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
       trace('cleanup: volumes');
       await this.teardownNetwork(c.id);
+      await this.releaseSharedHosts(c.id);
       await runtimeDeleted;
       trace('cleanup: done');
       this.event(synced, 'cleanup');
@@ -611,6 +666,7 @@ export class Lifecycle {
       await this.deleteRuntimeState(cur);
       await unmountContainerVolumes(this.store, c.id, cur.config.mounts as VolumeMountRef[]).catch(() => undefined);
       await this.teardownNetwork(c.id);
+      await this.releaseSharedHosts(c.id);
       this.removeNow(cur);
     });
   }

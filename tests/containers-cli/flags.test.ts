@@ -80,6 +80,10 @@ describe('run/create flag parsing', () => {
     assert.deepEqual(h.env, ['HOSTONLY=h', 'FOO_A=1', 'FOO_B=2', 'BAR=b']);
     err(['--env-file', path.join(tmp, 'nope'), 'img'], /^parsing env file ".*nope": open .*nope: no such file or directory$/);
     assert.deepEqual(p(['--unsetenv', 'PATH', 'img']).create.unsetEnv, ['PATH']);
+    const u = p(['--unsetenv-all', '--env-merge', 'PATH=${PATH}:/x', '--env-merge', 'A=b,c', 'img']).create;
+    assert.equal(u.unsetEnvAll, true);
+    assert.deepEqual(u.envMerge, ['PATH=${PATH}:/x', 'A=b,c']);
+    assert.equal(p(['--unsetenv-all=false', 'img']).create.unsetEnvAll, undefined);
   });
 
   test('labels, label files and annotations', () => {
@@ -166,6 +170,13 @@ describe('run/create flag parsing', () => {
     assert.equal(p(['--network', 'container:abc', 'img']).create.network, 'container:abc');
     assert.equal(p(['--network', 'ns:/proc/1/ns/net', 'img']).create.network, 'ns:/proc/1/ns/net');
     err(['--add-host', 'bad', 'img'], /^bad format for add-host: "bad"$/);
+    // podman 4.3 knows no host-gateway and takes IPv6 addresses without brackets.
+    err(['--add-host', 'gw:host-gateway', 'img'], /^invalid IP address in add-host: "host-gateway"$/);
+    err(['--add-host', 'v6:[::1]', 'img'], /^invalid IP address in add-host: "\[::1\]"$/);
+    assert.equal(p(['--no-hosts', 'img']).create.noHosts, true);
+    assert.equal(p(['--no-hosts=false', '--add-host', 'a:1.1.1.1', 'img']).create.noHosts, false);
+    assert.equal(p(['img']).create.noHosts, undefined, 'unset: containers.conf no_hosts decides');
+    err(['--no-hosts', '--add-host', 'a:1.1.1.1', 'img'], /^--no-hosts and --add-host cannot be set together$/);
     err(['--dns', 'bad', 'img'], /^bad is not an ip address$/);
     err(['--network', 'foo:bar', 'img'], /^invalid option for network foo: unknown bridge network option: bar$/);
   });

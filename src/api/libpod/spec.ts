@@ -36,6 +36,8 @@ export function specToCreate(b: any): CreateOptions {
   if (b.env && typeof b.env === 'object') o.env = Object.entries(b.env).map(([k, v]) => `${k}=${v}`);
   if (b.env_host) o.envHost = true;
   if (b.unsetenv) o.unsetEnv = strList(b.unsetenv);
+  if (b.unsetenvall) o.unsetEnvAll = true;
+  if (b.envmerge) o.envMerge = strList(b.envmerge);
   if (b.labels) o.labels = b.labels;
   if (b.annotations) o.annotations = b.annotations;
   if (b.work_dir) o.workdir = String(b.work_dir);
@@ -104,6 +106,8 @@ export function specToCreate(b: any): CreateOptions {
   if (b.dns_search) o.dnsSearch = strList(b.dns_search);
   if (b.dns_option) o.dnsOption = strList(b.dns_option);
   if (b.hostadd) o.addHost = strList(b.hostadd);
+  if (b.use_image_hosts) o.noHosts = true;
+  if (b.use_image_resolve_conf && !o.dns) o.dns = ['none'];
 
   // Security.
   if (b.privileged) o.privileged = true;

@@ -35,10 +35,9 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 /** Flags that parse but that pier cannot honour: setting them is an error. */
 const UNSUPPORTED = [
   'cgroup-conf', 'chrootdirs',
-  'env-merge',
-  'gidmap', 'init-ctr', 'ip6', 'no-hosts',
+  'gidmap', 'init-ctr', 'ip6',
   'pod-id-file', 'secret', 'subgidname', 'subuidname', 'uidmap',
-  'unsetenv-all', 'userns',
+  'userns',
 ];
 
 /** The flag table of `run` (kind 'run') or `create`, in podman 4.3's wording. */
@@ -661,6 +660,8 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   env.push(...resolveEnv(opts.env ?? [], hostEnv));
   if (env.length) c.env = env;
   if (opts.unsetenv?.length) c.unsetEnv = [...opts.unsetenv];
+  if (opts.unsetenvAll) c.unsetEnvAll = true;
+  if (opts.envMerge?.length) c.envMerge = [...opts.envMerge];
 
   const labelFiles = splitCSV(opts.labelFile);
   if (labelFiles.length || opts.label?.length) c.labels = parseLabels(labelFiles, opts.label ?? []);
@@ -699,13 +700,11 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
 
   // Network.
   const addHost = splitCSV(opts.addHost);
-  for (const h of addHost) {
-    const i = h.indexOf(':');
-    if (i <= 0) throw new UsageError(`bad format for add-host: "${h}"`);
-    const ip = h.slice(i + 1).replace(/^\[(.*)\]$/, '$1');
-    if (ip !== 'host-gateway' && !isIP(ip)) throw new UsageError(`invalid IP address in add-host: "${ip}"`);
-  }
+  const { parseAddHost } = require('../../engine/etc-files') as typeof import('../../engine/etc-files');
+  for (const h of addHost) parseAddHost(h);
   if (addHost.length) c.addHost = addHost;
+  if (has('no-hosts')) c.noHosts = !!opts.noHosts;
+  if (c.noHosts && addHost.length) throw new UsageError('--no-hosts and --add-host cannot be set together');
   const dns = splitCSV(opts.dns);
   for (const d of dns) if (d !== 'none' && !isIP(d)) throw new UsageError(`${d} is not an ip address`);
   if (dns.length) c.dns = dns;

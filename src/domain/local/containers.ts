@@ -25,6 +25,9 @@ import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
 import { log, trace } from '../../util/log';
 import { syncWritable } from '../../util/stdio';
+import { containersSettings } from '../../config/config';
+import { parseAddHost } from '../../engine/etc-files';
+import { applyEnvMerge } from './env-merge';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
@@ -55,6 +58,27 @@ function processIO(tty: boolean): RunIO {
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * --add-host, --no-hosts and --dns* against each other and the network mode, as podman 4.3
+ * checks them before creating anything.
+ */
+export function checkEtcFileOptions(o: CreateOptions, noHosts: boolean): void {
+  for (const h of o.addHost ?? []) parseAddHost(h);
+  if (noHosts && o.addHost?.length) throw new UsageError('--no-hosts and --add-host cannot be set together');
+  const mode = (o.networks?.length ? o.networks[0] : o.network) ?? '';
+  const kind = mode === 'none' ? 'none' : mode.startsWith('container:') ? 'container' : undefined;
+  if (kind && (o.dns?.length || o.dnsSearch?.length || o.dnsOption?.length)) {
+    throw new UsageError(`conflicting options: dns and the network mode: ${kind}`);
+  }
+  if (kind === 'container' && o.addHost?.length) {
+    throw new UsageError('invalid config provided: cannot set extra host entries when the container is joined to another containers network namespace: invalid configuration');
+  }
+}
+
+function existingPath(file: string): string {
+  return fs.existsSync(file) ? file : '';
+}
 
 function shortId(id: string): string {
   return id.slice(0, 12);
@@ -258,6 +282,9 @@ export class LocalContainerEngine implements ContainerEngine {
       const other = this.containers.byName(o.name)!;
       throw new ConflictError(`creating container storage: the container name "${o.name}" is already in use by ${other.id}. You have to remove that container to be able to reuse that name: that name is already in use`);
     }
+    const settings = containersSettings(this.cfg);
+    const noHosts = o.noHosts ?? settings.noHosts;
+    checkEtcFileOptions(o, noHosts);
     let podId: string | null = o.infraOf ?? null;
     if (o.pod && !o.infraOf) {
       const joined = await this.joinPod(o);
@@ -281,21 +308,22 @@ export class LocalContainerEngine implements ContainerEngine {
     const hostname = o.hostname ?? (networkMode === 'host' ? os.hostname() : shortId(id));
     const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
     const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`) : [];
-    let env = mergeEnv(
-      [DEFAULT_PATH, 'container=pier'],
-      ic.Env ?? [],
-      o.tty ? ['TERM=xterm'] : [],
-      hostEnv, envFiles, o.env ?? [],
-    );
+    // The defaults (pier's, containers.conf's env, the image's), --env-merge and --unsetenv on
+    // them, then the user's: --env-host, --env-file, --env.
+    let env = o.buildStep ? mergeEnv([DEFAULT_PATH, 'container=pier'], ic.Env ?? [])
+      : mergeEnv([DEFAULT_PATH, 'TERM=xterm', 'container=pier'], settings.env, ic.Env ?? []);
+    if (o.envMerge?.length) env = applyEnvMerge(env, o.envMerge);
+    if (o.unsetEnvAll) env = [];
+    else if (o.unsetEnv?.length) env = env.filter((e) => !o.unsetEnv!.includes(e.split('=')[0]));
+    env = mergeEnv(env, hostEnv, envFiles, o.env ?? []);
     env = mergeEnv(env, env.some((e) => e.startsWith('HOSTNAME=')) ? [] : [`HOSTNAME=${hostname}`]);
-    if (o.unsetEnv?.length) env = env.filter((e) => !o.unsetEnv!.includes(e.split('=')[0]));
     const stopSignal = o.stopSignal ? parseSignal(o.stopSignal) : ic.StopSignal ? parseSignal(ic.StopSignal) : 15;
     const logOpts = Object.fromEntries((o.logOpts ?? []).map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
     const logDriver = o.logDriver ?? 'k8s-file';
     if (!['k8s-file', 'none', 'passthrough', 'json-file'].includes(logDriver)) throw new UsageError(`unsupported log driver: ${logDriver}`);
     const dirs = containerDirs(this.store, id);
     const config: ContainerConfig = {
-      create: { ...o, pullOptions: undefined },
+      create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined },
       entrypoint,
       cmd,
       env,
@@ -365,6 +393,9 @@ export class LocalContainerEngine implements ContainerEngine {
     const share = pod.config.share;
     const infra = `container:${pod.infraId}`;
     if (share.includes('net')) {
+      if (o.addHost?.length) {
+        throw new UsageError('invalid config provided: extra host entries must be specified on the pod: network cannot be configured when it is shared with a pod');
+      }
       if (o.publish?.length || o.publishAll) {
         throw new UsageError('invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod');
       }
@@ -774,9 +805,10 @@ export class LocalContainerEngine implements ContainerEngine {
       ImageName: this.imageDisplayName(c),
       Rootfs: o.rootfs ? o.image : '',
       Pod: c.podId ?? '',
-      ResolvConfPath: path.join(d.run, 'resolv.conf'),
-      HostnamePath: path.join(d.run, 'hostname'),
-      HostsPath: path.join(d.run, 'hosts'),
+      // As podman: empty before the first start and when the container gets no such file.
+      ResolvConfPath: existingPath(path.join(d.run, 'resolv.conf')),
+      HostnamePath: existingPath(path.join(d.run, 'hostname')),
+      HostsPath: existingPath(path.join(d.run, 'hosts')),
       StaticDir: d.userdata,
       OCIConfigPath: path.join(d.userdata, 'config.json'),
       OCIRuntime: (() => { try { return this.lifecycle.runtime(c).name; } catch { return ''; } })(),

@@ -71,6 +71,7 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     portmappings: portMappings(o.publish), publish_image_ports: o.publishAll, expose: o.expose,
     netns: namespace(o.network), Networks: nets.length ? Object.fromEntries(nets.map((n) => [n.split(':')[0], {}])) : undefined,
     dns_server: o.dns, dns_search: o.dnsSearch, dns_option: o.dnsOption, hostadd: o.addHost,
+    use_image_hosts: o.noHosts, unsetenv: o.unsetEnv, unsetenvall: o.unsetEnvAll, envmerge: o.envMerge,
     cap_add: o.capAdd, cap_drop: o.capDrop, privileged: o.privileged, read_only_filesystem: o.readOnly,
     init: o.init, stop_signal: undefined, stop_timeout: o.stopTimeout, restart_policy: o.restart?.name, restart_tries: o.restart?.maximumRetryCount || undefined,
     resource_limits: resourceLimits(o),
