@@ -41,6 +41,9 @@ function commonHeaders(cors?: string): Record<string, string> {
   };
 }
 
+/** How long close() lets requests under way finish before it closes their connections. */
+const CLOSE_GRACE_MS = 5000;
+
 export class ApiService {
   readonly router = buildRouter();
   readonly server: http.Server;
@@ -49,9 +52,15 @@ export class ApiService {
   private socketPath?: string;
   private closed?: Promise<void>;
   private resolveClosed?: () => void;
+  /** Every open connection, hijacked and upgraded ones too (the HTTP server stops tracking those). */
+  private readonly sockets = new Set<Duplex>();
 
   constructor(readonly engines: Engines, readonly cfg: EngineConfig, readonly opts: ServiceOptions) {
     this.server = http.createServer({ keepAliveTimeout: 5000 });
+    this.server.on('connection', (s: Duplex) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
     this.server.on('request', (req, res) => this.dispatch(req, res, undefined, undefined));
     this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => this.dispatch(req, undefined, socket, head));
     this.server.on('clientError', (_err, socket) => {
@@ -107,7 +116,15 @@ export class ApiService {
 
   async close(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Idle keep-alive connections end now; requests under way (an attach, a log or events
+    // stream a client never ends) get a few seconds, then their connections are closed too,
+    // so a stopped service always exits.
+    this.server.closeIdleConnections?.();
+    const force = setTimeout(() => { for (const s of this.sockets) s.destroy(); }, CLOSE_GRACE_MS);
+    force.unref();
+    await closed;
+    clearTimeout(force);
     if (this.socketPath) fs.rmSync(this.socketPath, { force: true });
     this.wait();
     this.resolveClosed?.();

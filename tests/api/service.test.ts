@@ -133,3 +133,29 @@ test('a second service on a live socket is refused; a stale socket file is repla
     await again.stop();
   }
 });
+
+test('SIGTERM stops the service within seconds even while a client holds an events stream and a hijacked connection open', async () => {
+  const svc = await startService(store);
+  const net = await import('node:net');
+  const open = (req: string) => new Promise<import('node:net').Socket>((resolve, reject) => {
+    const c = net.createConnection(svc.socket, () => { c.write(req); resolve(c); });
+    c.on('error', reject);
+  });
+  // An events stream that never ends, and an upgraded (hijacked) request left open.
+  const events = await open('GET /v1.41/events HTTP/1.1\r\nHost: d\r\n\r\n');
+  const upgraded = await open('POST /v1.41/containers/nosuch/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  svc.child.kill('SIGTERM');
+  const exited = await Promise.race([
+    new Promise<boolean>((resolve) => (svc.child.exitCode !== null ? resolve(true) : svc.child.on('exit', () => resolve(true)))),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000)),
+  ]);
+  events.destroy();
+  upgraded.destroy();
+  if (!exited) svc.child.kill('SIGKILL');
+  assert.ok(exited, 'the service was still running 15 s after SIGTERM');
+  assert.ok(Date.now() - t0 < 10_000);
+  assert.equal(svc.child.exitCode, 0);
+  assert.ok(!fs.existsSync(svc.socket), 'the socket file is removed');
+});

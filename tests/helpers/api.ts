@@ -31,7 +31,11 @@ export async function startService(store: TestStore, opts: { time?: number; extr
     socket, child, stderr: () => err,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
+      // A service that does not stop must fail its test, not hang the suite.
+      const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
+      clearTimeout(t);
+      if (child.signalCode === 'SIGKILL') throw new Error(`the service did not exit within 20 s of SIGTERM: ${err}`);
     },
   };
 }
