@@ -500,6 +500,12 @@ export class Lifecycle {
     if (v.startsWith('container:')) {
       const other = this.get(v.slice('container:'.length));
       if (other.state.status !== 'running' || !other.state.pid) throw new ConflictError(`cannot join namespace of container ${other.id}: container is not running`);
+      // Joining a container that shares the host's namespace is sharing the host's: the spec
+      // says so, so that what is refused for the host's namespace (the default net.* and ipc
+      // sysctls, which runc will not set there) is left out here too.
+      const o = other.config.create;
+      const otherMode = kind === 'net' ? other.config.networkMode : kind === 'ipc' ? o.ipc : kind === 'uts' ? o.uts : kind === 'pid' ? o.pid : o.cgroupns;
+      if (otherMode === 'host') return 'host';
       return { path: `/proc/${other.state.pid}/ns/${kind}` };
     }
     throw new PierError(`invalid namespace mode "${v}"`);

@@ -7,14 +7,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { busyboxStore, REMOTE, TestStore, type Result } from '../helpers/cli';
+import { spawnSync } from 'node:child_process';
+import { busyboxStore, PIER, TestStore, type Result } from '../helpers/cli';
 
 const IMAGE = 'localhost/busybox:latest';
 let ts: TestStore;
 /** An image with its own /etc/hosts and /etc/resolv.conf (and ENV FOO=img). */
 const OWN = 'localhost/own-etc';
-// containers.conf files only reach the engine in local mode (the service reads its own at start).
-const conf = { skip: REMOTE ? 'containers.conf is read by the service' : undefined };
+// containers.conf files only reach the engine in local mode (a service reads its own at start):
+// commands given one run locally on the same store, in remote mode too.
+const conf = {};
 
 function confFile(name: string, body: string): string {
   const f = path.join(ts.dir, `${name}.conf`);
@@ -23,7 +25,9 @@ function confFile(name: string, body: string): string {
 }
 
 function run(args: string[], confPath?: string): Result {
-  return ts.run(['run', '--rm', ...args], { env: confPath ? { CONTAINERS_CONF: confPath } : {} });
+  if (!confPath) return ts.run(['run', '--rm', ...args]);
+  const r = spawnSync(process.execPath, [PIER, ...ts.localArgs(), 'run', '--rm', ...args], { env: ts.env({ CONTAINERS_CONF: confPath }), encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 function out(args: string[], confPath?: string): string {
@@ -212,5 +216,17 @@ test('bridge network: host.containers.internal is the gateway; --network contain
     assert.equal(containerCount(), before);
   } finally {
     ts.run(['rm', '-f', '-t', '0', 'dep', 'netx']);
+  }
+});
+
+test('--network container:X where X has the host\'s network: the host\'s network, without the default net sysctl runc refuses there', () => {
+  ts.ok(['run', '-d', '--name', 'hostnet', '--network', 'host', IMAGE, 'sleep', '120']);
+  try {
+    const r = run(['--network', 'container:hostnet', IMAGE, 'sh', '-c', 'cat /proc/net/dev | grep -c :']);
+    assert.equal(r.code, 0, r.stderr);
+    const host = fs.readFileSync('/proc/net/dev', 'utf8').split('\n').filter((l) => l.includes(':')).length;
+    assert.equal(Number(r.stdout.trim()), host, 'the container sees the host\'s interfaces');
+  } finally {
+    ts.run(['rm', '-f', '-t', '0', 'hostnet']);
   }
 });
