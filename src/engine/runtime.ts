@@ -208,20 +208,24 @@ export const OCI_NOT_FOUND = 'OCI runtime attempted to invoke a command that was
 export const OCI_PERMISSION_DENIED = 'OCI permission denied';
 export const OCI_RUNTIME_ERROR = 'OCI runtime error';
 
+/** A failure the OCI runtime reported (see ociRuntimeError). */
+export class OciRuntimeError extends PierError {}
+
 /**
- * Turns a runtime failure message into a PierError with podman's exit-code semantics:
- * "executable file not found" / "no such file or directory" → 127, "permission denied" /
- * "operation not permitted" → 126, anything else → 125.
+ * Turns a runtime failure message into a PierError with podman's exit-code semantics and
+ * wording: "executable file not found" / "no such file or directory" → 127 and "permission
+ * denied" / "operation not permitted" → 126, each with its class after the message; anything
+ * else → 125, as `OCI runtime error: RUNTIME: MESSAGE` (podman 4.3 puts that class first).
  */
-export function ociRuntimeError(runtimeName: string, message: string): PierError {
+export function ociRuntimeError(runtimeName: string, message: string): OciRuntimeError {
   const msg = runtimeMessage(message) || message.trim() || 'unknown error';
   if (/permission denied|operation not permitted/i.test(msg)) {
-    return new PierError(`${runtimeName}: ${msg}: ${OCI_PERMISSION_DENIED}`, EXIT_CANNOT_INVOKE);
+    return new OciRuntimeError(`${runtimeName}: ${msg}: ${OCI_PERMISSION_DENIED}`, EXIT_CANNOT_INVOKE);
   }
   if (/executable file not found|no such file or directory|not found in \$PATH/i.test(msg)) {
-    return new PierError(`${runtimeName}: ${msg}: ${OCI_NOT_FOUND}`, EXIT_NOT_FOUND);
+    return new OciRuntimeError(`${runtimeName}: ${msg}: ${OCI_NOT_FOUND}`, EXIT_NOT_FOUND);
   }
-  return new PierError(`${runtimeName}: ${msg}: ${OCI_RUNTIME_ERROR}`, EXIT_ENGINE);
+  return new OciRuntimeError(`${OCI_RUNTIME_ERROR}: ${runtimeName}: ${msg}`, EXIT_ENGINE);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -237,7 +237,7 @@ test('conmon failures before the runtime runs are reported', async () => {
   try {
     await assert.rejects(createContainer(fx.createOptions({ logLevel: 'bogus' })), /conmon failed to create container .*No such log level bogus/);
     fs.rmSync(path.join(fx.bundle, 'config.json'));
-    await assert.rejects(createContainer(fx.createOptions()), (e: any) => e instanceof PierError && e.exitCode === 125 && /^runc: .*config\.json not found: OCI runtime error$/.test(e.message));
+    await assert.rejects(createContainer(fx.createOptions()), (e: any) => e instanceof PierError && e.exitCode === 125 && /^OCI runtime error: runc: .*config\.json not found$/.test(e.message));
   } finally {
     await fx.cleanup();
   }

@@ -89,7 +89,7 @@ test('runtime errors are classified like podman (127 / 126 / 125)', () => {
   assert.ok(pd.message.endsWith(OCI_PERMISSION_DENIED));
   const other = ociRuntimeError('crun', 'something odd happened');
   assert.equal(other.exitCode, 125);
-  assert.equal(other.message, 'crun: something odd happened: OCI runtime error');
+  assert.equal(other.message, 'OCI runtime error: crun: something odd happened');
   assert.equal(runtimeMessage('time="x" level=warning msg="ignored"\ntime="x" level=error msg="kept"'), 'kept');
 });
 
@@ -115,7 +115,7 @@ test('runtime CLI wrappers drive a real container through its states', async () 
     await runtimeUpdate(fx.runtime, fx.id, { pids: { limit: 77 } }, opts);
     const pidsMax = fs.readFileSync(`/sys/fs/cgroup/pids/pier-test/${fx.id}/pids.max`, 'utf8').trim();
     assert.equal(pidsMax, '77');
-    await assert.rejects(runtimeStart(fx.runtime, fx.id, opts), (e: any) => e instanceof PierError && /runc: .*OCI runtime error/.test(e.message));
+    await assert.rejects(runtimeStart(fx.runtime, fx.id, opts), (e: any) => e instanceof PierError && /^OCI runtime error: runc: /.test(e.message));
     assert.equal(await runtimeKill(fx.runtime, fx.id, 'SIGKILL', opts), true);
     assert.equal(await waitForExit(fx.exitDir, fx.id, 10_000), 137);
     st = await runtimeState(fx.runtime, fx.id, opts);

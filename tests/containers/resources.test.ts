@@ -93,8 +93,14 @@ describe('containers: resource and runtime flags', () => {
     const parentBudget = fs.readFileSync('/sys/fs/cgroup/cpu/pier_parent/cpu.rt_runtime_us', 'utf8').trim();
     if (parentBudget === '0') {
       const r = s.run(['run', '--rm', '--network', 'none', '--cpu-rt-runtime', '10000', IMAGE, 'true']);
-      assert.notEqual(r.code, 0);
-      assert.match(r.stderr, /failed to write "10000": write \/sys\/fs\/cgroup\/cpu\/pier_parent\/pier-[0-9a-f]{64}\/cpu\.rt_runtime_us: invalid argument/);
+      // podman's wording and exit code for a runtime failure in `run` (126) and in `start` (125).
+      assert.equal(r.code, 126, r.stderr);
+      assert.match(r.stderr, /^Error: OCI runtime error: runc: .*failed to write "10000": write \/sys\/fs\/cgroup\/cpu\/pier_parent\/pier-[0-9a-f]{64}\/cpu\.rt_runtime_us: invalid argument\n$/);
+      const id = s.ok(['create', '--network', 'none', '--cpu-rt-runtime', '10000', IMAGE, 'true']).trim();
+      const st = s.run(['start', id]);
+      assert.equal(st.code, 125);
+      assert.match(st.stderr, new RegExp(`^Error: OCI runtime error: unable to start container "${id}": runc: .*cpu\\.rt_runtime_us: invalid argument\n$`));
+      s.ok(['rm', id]);
     }
     // Under a parent given a budget, the container gets its share.
     const parent = `pier-rt-test-${process.pid}`;

@@ -20,7 +20,8 @@ import { lookupHostUser, resolveUser, userFileOverrides } from '../../engine/spe
 import { cpusToQuota, DEFAULT_CPU_PERIOD, verifyResources } from '../../engine/spec/resources';
 import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
-import { PierError, NotFoundError, UsageError, ConflictError, errorMessage } from '../../util/errors';
+import { PierError, NotFoundError, UsageError, ConflictError, errorMessage, EXIT_ENGINE, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../../util/errors';
+import { OciRuntimeError, OCI_RUNTIME_ERROR } from '../../engine/runtime';
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
 import { log, trace } from '../../util/log';
@@ -461,8 +462,19 @@ export class LocalContainerEngine implements ContainerEngine {
 
   async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {}, io?: RunIO): Promise<number | void> {
     const c = this.lifecycle.get(nameOrId);
-    if (!opts.attach) { await this.lifecycle.start(c.id); return; }
-    return this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys }, io ?? processIO(!!c.config.create.tty));
+    try {
+      if (!opts.attach) { await this.lifecycle.start(c.id); return; }
+      return await this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys }, io ?? processIO(!!c.config.create.tty));
+    } catch (e) {
+      // podman's wording for what the runtime refused: `unable to start container "ID": ...`,
+      // with a plain OCI runtime error's class in front (`OCI runtime error: unable to ...`).
+      if (!(e instanceof OciRuntimeError)) throw e;
+      const generic = `${OCI_RUNTIME_ERROR}: `;
+      const msg = e.message.startsWith(generic)
+        ? `${generic}unable to start container "${c.id}": ${e.message.slice(generic.length)}`
+        : `unable to start container "${c.id}": ${e.message}`;
+      throw new OciRuntimeError(msg, e.exitCode);
+    }
   }
 
   /** Start with the terminal attached; returns the exit code (or undefined when detached). */
@@ -537,7 +549,7 @@ export class LocalContainerEngine implements ContainerEngine {
         await this.lifecycle.start(id);
       } catch (e) {
         if (o.rm) await this.removeUnstarted(id);
-        throw e;
+        throw runStartError(e);
       }
       return { id };
     }
@@ -551,7 +563,7 @@ export class LocalContainerEngine implements ContainerEngine {
     } catch (e) {
       release();
       if (o.rm) await this.removeUnstarted(id);
-      throw e;
+      throw runStartError(e);
     }
     trace('run: exited');
     if (exitCode === undefined) {
@@ -1155,4 +1167,13 @@ export function parseTimeArg(s: string): Date {
   const t = Date.parse(s);
   if (isNaN(t)) throw new UsageError(`invalid time "${s}"`);
   return new Date(t);
+}
+
+/**
+ * A failed start in `run` exits as podman's: 127 when the failure names something not found,
+ * else 126 (an engine error, 125, is for what fails before the container exists).
+ */
+function runStartError(e: unknown): unknown {
+  if (!(e instanceof OciRuntimeError) || e.exitCode !== EXIT_ENGINE) return e;
+  return new OciRuntimeError(e.message, /not found|no such file/i.test(e.message) ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE);
 }

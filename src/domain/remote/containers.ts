@@ -9,7 +9,7 @@ import { ApiClient, demux, exitCodeOf } from './client';
 import { RemoteIO, processIO, pump, terminalSize } from './attach';
 import { q, enc, filters, notRemote } from './query';
 import { specGenerator } from './spec';
-import { NotFoundError, PierError } from '../../util/errors';
+import { NotFoundError, PierError, EXIT_ENGINE, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../../util/errors';
 
 export class RemoteContainers implements ContainerEngine {
   constructor(private c: ApiClient, private images: ImageEngine) {}
@@ -80,9 +80,19 @@ export class RemoteContainers implements ContainerEngine {
   }
 
   async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {}, io?: RemoteIO): Promise<number | void> {
-    if (!opts.attach) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/start`); return; }
-    const r = await this.attachSession(nameOrId, io ?? processIO(), { stdin: !!opts.interactive, start: true, detachKeys: opts.detachKeys });
-    return r;
+    try {
+      if (!opts.attach) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/start`); return; }
+      return await this.attachSession(nameOrId, io ?? processIO(), { stdin: !!opts.interactive, start: true, detachKeys: opts.detachKeys });
+    } catch (e) {
+      // The runtime's refusal in podman's `start` wording, as locally: `unable to start container "ID": ...`.
+      const runtime = e instanceof PierError && /^OCI runtime error: |: OCI (permission denied|runtime attempted to invoke)/.test(e.message);
+      if (!runtime || /unable to start container "/.test((e as Error).message)) throw e;
+      let id = nameOrId;
+      try { id = (await this.c.json<{ Id: string }>('GET', `/libpod/containers/${enc(nameOrId)}/json`)).Id; } catch { /* keep the name */ }
+      const generic = 'OCI runtime error: ';
+      const msg = (e as Error).message;
+      throw new PierError(msg.startsWith(generic) ? `${generic}unable to start container "${id}": ${msg.slice(generic.length)}` : `unable to start container "${id}": ${msg}`, EXIT_ENGINE);
+    }
   }
 
   async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; warn?: (w: string) => void }, io?: RemoteIO): Promise<{ id: string; exitCode?: number }> {
@@ -93,7 +103,7 @@ export class RemoteContainers implements ContainerEngine {
         await this.c.json('POST', `/libpod/containers/${enc(id)}/start`);
       } catch (e) {
         if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0, volumes: true }).catch(() => undefined);
-        throw e;
+        throw runStartError(e);
       }
       return { id };
     }
@@ -103,7 +113,7 @@ export class RemoteContainers implements ContainerEngine {
     } catch (e) {
       // A start that failed: the container goes with its anonymous volumes (podman-remote's run --rm).
       if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0, volumes: true }).catch(() => undefined);
-      throw e;
+      throw runStartError(e);
     }
     if (exitCode !== undefined && o.rm) await this.remove(id, { force: true, ignore: true }).catch(() => undefined);
     return { id, exitCode };
@@ -222,4 +232,10 @@ export class RemoteContainers implements ContainerEngine {
 function readEnvFileLines(file: string): string[] {
   const { parseEnvFile } = require('../../cli/commands/container-flags') as typeof import('../../cli/commands/container-flags');
   return parseEnvFile(file, process.env);
+}
+
+/** A failed start in `run` exits 127 when it names something not found, else 126, as locally. */
+function runStartError(e: unknown): unknown {
+  if (!(e instanceof PierError) || e.exitCode !== EXIT_ENGINE) return e;
+  return new PierError(e.message, /not found|no such file/i.test(e.message) ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE);
 }
