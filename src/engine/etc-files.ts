@@ -6,11 +6,11 @@
 // names it), host.containers.internal (unless named above), and the container's own addresses
 // with those of its hostname and name that no entry above has.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PierError, UsageError, EXIT_NOT_FOUND } from '../util/errors';
 import { resolveInRoot } from './spec/rootfs-path';
+import { rmFile } from '../util/rmtree';
 
 export const HOST_CONTAINERS_INTERNAL = 'host.containers.internal';
 
@@ -57,8 +57,16 @@ export function parseAddHost(s: string): HostEntry {
   return { ip, names: [s.slice(0, i)] };
 }
 
+/** A dotted-quad IPv4 address (each part 0-255, no leading zeros, as Go's net.ParseIP). */
+function isIPv4(s: string): boolean {
+  return /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(s);
+}
+
 function validIP(s: string): boolean {
-  return net.isIP(s) !== 0 && !s.includes('%');
+  if (isIPv4(s)) return true;
+  if (!s.includes(':') || s.includes('%')) return false;
+  // IPv6 only: node:net (and the stream modules under it, ~10 ms to load) is not on the run path otherwise.
+  return (require('node:net') as typeof import('node:net')).isIPv6(s);
 }
 
 /** The entries of a hosts file: comments and lines without a name dropped, whitespace normalised. */
@@ -121,7 +129,7 @@ export function readBaseHosts(setting: string | undefined, rootfs: string | unde
 export function hostContainersInternalIP(confValue: string | undefined, gateways: string[], hostIP: () => string | undefined = hostLocalIP): string | undefined {
   if (confValue === 'none') return undefined;
   if (confValue) return confValue;
-  return gateways.find((g) => net.isIPv4(g)) ?? gateways[0] ?? hostIP();
+  return gateways.find(isIPv4) ?? gateways[0] ?? hostIP();
 }
 
 /** The host's first global unicast IPv4 address, else its last IPv6 one. */
@@ -200,10 +208,10 @@ export function writeEtcFiles(o: EtcFilesOptions): { hosts?: string; hostname: s
     containerEnv: path.join(o.dir, '.containerenv'),
   };
   if (files.hosts) writeInPlace(hosts, hostsFile(o));
-  else fs.rmSync(hosts, { force: true });
+  else rmFile(hosts);
   fs.writeFileSync(files.hostname, o.hostname + '\n');
   if (files.resolvConf) writeInPlace(resolv, resolvConf(o));
-  else fs.rmSync(resolv, { force: true });
+  else rmFile(resolv);
   fs.writeFileSync(files.containerEnv, [
     'engine="pier"',
     `name="${o.name}"`,

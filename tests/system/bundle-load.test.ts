@@ -99,3 +99,26 @@ test('started by its shebang, pier runs with its heap option, keeps a code cache
     st.cleanup();
   }
 });
+
+test('run --rm loads none of node\'s socket, stream or rimraf modules (each costs milliseconds and fresh pages at every start)', async () => {
+  const st = new TestStore();
+  try {
+    const archive = path.join(st.dir, 'busybox.tar');
+    await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
+    st.ok(['load', '-q', '-i', archive]);
+    // The store's first container does one-time set-up (and may spawn helpers); the run after it is what every run costs.
+    st.ok(['run', '--rm', '--network', 'none', 'localhost/busybox', 'true']);
+    const hook = path.join(st.dir, 'hook.js');
+    const list = path.join(st.dir, 'modules.txt');
+    fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+    const r = spawnSync(process.execPath, ['-r', hook, path.join(REPO, 'dist', 'pier.js'), ...st.localArgs(),
+      'run', '--rm', '--network', 'none', '--add-host', 'a.example:10.1.2.3', 'localhost/busybox', 'true'], { env: st.env(), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const loaded = fs.readFileSync(list, 'utf8').split('\n');
+    for (const m of ['NativeModule net', 'NativeModule stream', 'NativeModule internal/fs/rimraf', 'NativeModule child_process']) {
+      assert.ok(!loaded.includes(m), `${m} was loaded`);
+    }
+  } finally {
+    st.cleanup();
+  }
+});
