@@ -68,7 +68,7 @@ test('started by its shebang, pier runs with its heap option, keeps a code cache
     st.ok(['load', '-q', '-i', archive]);
     const entry = path.join(REPO, 'dist', 'pier.js');
     const shebang = fs.readFileSync(entry, 'latin1').split('\n', 1)[0];
-    assert.match(shebang, /^#!\S*(node|env -S node) --min-semi-space-size=2$/);
+    assert.match(shebang, /^#!\S*(node|env -S node) --min-semi-space-size=3$/);
     const direct = (args: string[]) => spawnSync(entry, [...st.localArgs(), ...args], { env: st.env(), encoding: 'utf8' });
     const cacheDir = path.join(REPO, 'dist', 'cache');
     const named = (re: RegExp) => (fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : []).filter((f) => re.test(f));
@@ -93,7 +93,7 @@ test('started by its shebang, pier runs with its heap option, keeps a code cache
     const exitArgs = args.flatMap((a, i) => (args[i - 1] === '--exit-command-arg' ? [a] : []));
     const node = exitArgs.indexOf(process.execPath);
     assert.ok(node > 0, args.join(' '));
-    assert.deepEqual(exitArgs.slice(node + 1, node + 3), ['--min-semi-space-size=2', entry]);
+    assert.deepEqual(exitArgs.slice(node + 1, node + 3), ['--min-semi-space-size=3', entry]);
     st.ok(['rm', '-f', '-t', '0', r.stdout.trim()]);
   } finally {
     st.cleanup();
