@@ -5,9 +5,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { TestStore, PIER, Result } from '../helpers/cli';
-import { writeDockerArchive, busyboxImage, FIXTURE_PASSWD, FIXTURE_GROUP } from '../fixtures/images';
+import { TestStore, PIER, Result, busyboxStore } from '../helpers/cli';
+import { FIXTURE_PASSWD, FIXTURE_GROUP } from '../fixtures/images';
 
 const BIN = process.env.PIER_TEST_BIN ?? PIER;
 const IMAGE = 'localhost/busybox:latest';
@@ -40,10 +39,7 @@ describe('container users and groups', () => {
   const show = (flags: string[], cmd = SHOW): string[] => lines(ok(['run', '--rm', '--network', 'none', ...flags, IMAGE, 'sh', '-c', cmd]));
 
   before(async () => {
-    ts = new TestStore();
-    const archive = path.join(ts.dir, 'busybox.tar');
-    await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: [IMAGE] }]);
-    ok(['load', '-q', '-i', archive]);
+    ts = await busyboxStore();
   });
   after(() => {
     spawnSync(process.execPath, [BIN, ...ts.globalArgs(), 'rm', '-a', '-f', '-t', '0'], { env: ts.env(), timeout: 60_000 });

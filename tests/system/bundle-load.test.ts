@@ -7,8 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../../src/util/native';
-import { REPO, TestStore } from '../helpers/cli';
-import { busyboxImage, writeDockerArchive } from '../fixtures/images';
+import { REPO, TestStore, busyboxStore } from '../helpers/cli';
 
 const BUNDLE = path.join(REPO, 'dist', 'cli.js');
 
@@ -61,11 +60,8 @@ test('pier runs with the bundle mapped and, without the addon, read; a µs durat
 });
 
 test('started by its shebang, pier runs with its heap option, keeps a code cache of its own and hands the option to conmon', async () => {
-  const st = new TestStore();
+  const st = await busyboxStore();
   try {
-    const archive = path.join(st.dir, 'busybox.tar');
-    await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
-    st.ok(['load', '-q', '-i', archive]);
     const entry = path.join(REPO, 'dist', 'pier.js');
     const shebang = fs.readFileSync(entry, 'latin1').split('\n', 1)[0];
     assert.match(shebang, /^#!\S*(node|env -S node) --min-semi-space-size=3$/);
@@ -101,11 +97,8 @@ test('started by its shebang, pier runs with its heap option, keeps a code cache
 });
 
 test('run --rm loads none of node\'s socket, stream or rimraf modules (each costs milliseconds and fresh pages at every start)', async () => {
-  const st = new TestStore();
+  const st = await busyboxStore();
   try {
-    const archive = path.join(st.dir, 'busybox.tar');
-    await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
-    st.ok(['load', '-q', '-i', archive]);
     // The store's first container does one-time set-up (and may spawn helpers); the run after it is what every run costs.
     st.ok(['run', '--rm', '--network', 'none', 'localhost/busybox', 'true']);
     const hook = path.join(st.dir, 'hook.js');
