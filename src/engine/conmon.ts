@@ -505,7 +505,12 @@ export function waitForExit(exitDir: string, id: string, timeoutMs?: number, sig
     const onAbort = () => finish(new PierError(`waiting for container ${id} was aborted`));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort);
-    watcher = watchExitDir(exitDir, id, check);
+    // The watcher reads its fd once as it is made: an exit seen then finishes the wait before
+    // `watcher` is assigned, so it (and no interval) must be left running: either would keep
+    // this process alive for good.
+    const w = watchExitDir(exitDir, id, check);
+    if (finished) { w?.close(); return; }
+    watcher = w;
     poll = setInterval(check, 100);
     if (timeoutMs !== undefined) timer = setTimeout(() => finish(new PierError(`timed out waiting for container ${id} to exit`)), timeoutMs);
     check();
