@@ -204,12 +204,13 @@ export class Lifecycle {
           netns = await this.setupNetwork(c);
           c = this.containers.get(c.id)!;
         }
+        // As podman: the user is resolved once, before its /etc/passwd and /etc/group entries are added (specFor).
+        const user = cannotInvoke(() => this.containerUser(c, rootfs));
         if (c.config.mounts.some((m) => m.type === 'volume')) {
-          const u = cannotInvoke(() => this.containerUser(c, rootfs));
-          await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: u.uid, gid: u.gid });
+          await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: user.uid, gid: user.gid });
         }
         const shared = await this.joinSharedEtcFiles(c, d.run);
-        const spec = this.specFor(c, rootfs, d.run, netns, shared);
+        const spec = this.specFor(c, rootfs, d.run, user, netns, shared);
         trace('start: write spec');
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
@@ -359,7 +360,7 @@ export class Lifecycle {
     rmFile(marker);
   }
 
-  private specFor(c: ContainerRecord, rootfs: string, runDir: string, netns?: string, shared?: { hosts?: string; resolvConf?: string }): ReturnType<typeof generateSpec> {
+  private specFor(c: ContainerRecord, rootfs: string, runDir: string, user: ReturnType<typeof resolveContainerUser>, netns?: string, shared?: { hosts?: string; resolvConf?: string }): ReturnType<typeof generateSpec> {
     const o = c.config.create;
     const mode = c.config.networkMode;
     let dns = o.dns;
@@ -396,8 +397,6 @@ export class Lifecycle {
       hostNetwork: mode === 'host', rootless: this.cfg.dirs.rootless,
     });
     if (shared) Object.assign(files, shared);
-    // As podman: the user is resolved first, then its /etc/passwd and /etc/group entries are added.
-    const user = cannotInvoke(() => this.containerUser(c, rootfs));
     const accounts = o.passwd === false ? {} : this.accountFiles(c, rootfs, o.readOnly === true);
     // HOME: a --hostuser entry's, else the user's home; for a user the container did not know,
     // what the runtime finds for its uid in the files as they are now (podman leaves it to runc).
