@@ -3,7 +3,8 @@ import { parse, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountE
 import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
-import { setLogLevel, trace } from '../util/log';
+import { log, setLogLevel, trace } from '../util/log';
+import { checkContainersConfEnv, ConfigFileError } from '../config/config';
 import { stdoutMade, watchStdio, writeStderr } from '../util/stdio';
 
 function fail(msg: string, code: number, hint?: string): never {
@@ -45,11 +46,16 @@ export async function main(argv: string[]): Promise<void> {
     fail(errorMessage(e), EXIT_ENGINE, e instanceof ArgCountError ? undefined : `See '${commandPath(path)} --help'`);
   }
   trace('parsed');
+  // podman 4.3's --config is hidden and ignored (Docker's client config dir).
+  if (opts.config !== undefined) log.warn('The --config flag is ignored by pier. Exists for Docker compatibility');
+  if (process.env.CONTAINERS_CONF) {
+    try { checkContainersConfEnv(); } catch (e) { configFailure(e); }
+  }
   const ctx = new Ctx(
     {
       remote: opts.remote, url: opts.url, connection: opts.connection, identity: opts.identity,
       root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, logLevel: opts.logLevel,
-      registriesConf: opts.registriesConf, config: opts.config, runtime: opts.runtime, conmon: opts.conmon, tmpdir: opts.tmpdir,
+      registriesConf: opts.registriesConf, runtime: opts.runtime, conmon: opts.conmon, tmpdir: opts.tmpdir,
     },
     commandPath(path),
   );
@@ -61,8 +67,15 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     await flushStdout();
     if (process.env.PIER_DEBUG_STACK) process.stderr.write(String((e as Error)?.stack) + '\n');
+    if (e instanceof ConfigFileError) configFailure(e);
     fail(errorMessage(e), e instanceof PierError ? e.exitCode : EXIT_ENGINE);
   }
+}
+
+/** A config podman would not run with: logged as an error (podman's logrus line), exit 1. */
+function configFailure(e: unknown): never {
+  writeStderr(`time="${new Date().toISOString()}" level=error msg=${JSON.stringify(errorMessage(e))}\n`);
+  process.exit(e instanceof PierError ? e.exitCode : 1);
 }
 
 /** The command a failed parse was about, skipping global flags and their values. */

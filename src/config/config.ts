@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parseToml } from './toml';
 import { userDirs, UserDirs } from './paths';
 import { log } from '../util/log';
+import { PierError } from '../util/errors';
 
 export interface GlobalOptions {
   remote?: boolean;
@@ -16,7 +17,6 @@ export interface GlobalOptions {
   storageDriver?: string;
   logLevel?: string;
   registriesConf?: string;
-  config?: string;
   runtime?: string;
   conmon?: string;
   tmpdir?: string;
@@ -36,6 +36,60 @@ export interface EngineConfig {
   engine: Record<string, any>;
   /** The config files read, for `info`. */
   configFiles: string[];
+}
+
+/**
+ * The containers.conf files podman 4.3 reads, in order (later files win key by key):
+ * $CONTAINERS_CONF alone when set; else /usr/share/containers/containers.conf,
+ * /etc/containers/containers.conf, /etc/containers/containers.conf.d/*.conf, for users other
+ * than root ~/.config/containers/containers.conf and its .d/*.conf, then pier's own
+ * (/etc/pier/containers.conf, or $XDG_CONFIG_HOME/pier/containers.conf).
+ */
+export function containersConfFiles(dirs: UserDirs, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.CONTAINERS_CONF) { checkContainersConfEnv(env); return [env.CONTAINERS_CONF]; }
+  const files = ['/usr/share/containers/containers.conf', '/etc/containers/containers.conf', ...dropIns('/etc/containers/containers.conf.d')];
+  if (dirs.rootless) {
+    const user = path.join(env.XDG_CONFIG_HOME || path.join(dirs.home, '.config'), 'containers', 'containers.conf');
+    files.push(user, ...dropIns(`${user}.d`));
+  }
+  files.push(path.join(dirs.configDir, 'containers.conf'));
+  return files;
+}
+
+/** `*.conf` files directly in dir, sorted by name (none when dir is missing). */
+function dropIns(dir: string): string[] {
+  let names: string[];
+  try { names = fs.readdirSync(dir); } catch { return []; }
+  return names.filter((n) => n.endsWith('.conf')).sort().map((n) => path.join(dir, n)).filter((f) => {
+    try { return !fs.statSync(f).isDirectory(); } catch { return false; }
+  });
+}
+
+/**
+ * $CONTAINERS_CONF must name an existing file: podman 4.3 refuses to run otherwise, with
+ * `finding config on system: CONTAINERS_CONF file: stat PATH: no such file or directory`.
+ */
+export function checkContainersConfEnv(env: NodeJS.ProcessEnv = process.env): void {
+  const f = env.CONTAINERS_CONF;
+  if (!f) return;
+  try { fs.statSync(f); } catch (e: any) {
+    const why: Record<string, string> = { ENOENT: 'no such file or directory', EACCES: 'permission denied', ENOTDIR: 'not a directory', ELOOP: 'too many levels of symbolic links' };
+    throw new ConfigFileError(`finding config on system: CONTAINERS_CONF file: stat ${f}: ${why[e?.code] ?? e?.message ?? String(e)}`);
+  }
+}
+
+/** A config file podman would not start with: logged as an error, exit 1 (as podman). */
+export class ConfigFileError extends PierError {
+  constructor(message: string) { super(message, 1); this.name = 'ConfigFileError'; }
+}
+
+/** Merge a parsed file into the settings so far: tables key by key (also nested ones), other values replaced. */
+function mergeTables(into: Record<string, any>, from: Record<string, any>): void {
+  for (const [k, v] of Object.entries(from)) {
+    const isTable = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x) && !(x instanceof Date);
+    if (isTable(v) && isTable(into[k])) mergeTables(into[k], v);
+    else if (isTable(v)) { into[k] = {}; mergeTables(into[k], v); } else into[k] = v;
+  }
 }
 
 function readToml(file: string): Record<string, any> | undefined {
@@ -60,10 +114,9 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
   if (own) configFiles.push(pierStorage);
   const containersStorage = readToml(dirs.rootless ? path.join(dirs.home, '.config/containers/storage.conf') : '/etc/containers/storage.conf');
   const engine: Record<string, any> = {};
-  for (const f of ['/usr/share/containers/containers.conf', '/etc/containers/containers.conf', path.join(dirs.configDir, 'containers.conf'), g.config, env.CONTAINERS_CONF]) {
-    if (!f) continue;
+  for (const f of containersConfFiles(dirs, env)) {
     const t = readToml(f);
-    if (t) { configFiles.push(f); for (const [k, v] of Object.entries(t)) engine[k] = { ...(engine[k] ?? {}), ...(v as object) }; }
+    if (t) { configFiles.push(f); mergeTables(engine, t); }
   }
   const driver = g.storageDriver || env.STORAGE_DRIVER || own?.storage?.driver || containersStorage?.storage?.driver || '';
   return {

@@ -33,7 +33,7 @@ async function run(): Promise<void> {
     if (opts.logLevel) setLogLevel(opts.logLevel);
     checkArgs(cmd, path, args);
   } catch (e) { fail(errorMessage(e), 125); }
-  const ctx = new Ctx({ root: opts.root, runroot: opts.runroot, config: opts.config }, path.map((c) => c.name).join(' '));
+  const ctx = new Ctx({ root: opts.root, runroot: opts.runroot }, path.map((c) => c.name).join(' '));
   try {
     const code = await cmd.run!(ctx, args, { ...opts, changed: parsed.changed });
     process.exitCode = typeof code === 'number' ? code : 0;

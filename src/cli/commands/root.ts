@@ -114,7 +114,7 @@ export function rootCommand(): CommandDef {
       { name: 'storage-opt', type: 'stringArray', help: 'Used to pass an option to the storage driver' },
       { name: 'log-level', type: 'string', help: 'Log messages above specified level (trace, debug, info, warn, warning, error, fatal, panic)', default: 'warn' },
       { name: 'registries-conf', type: 'string', help: 'Path to the registries.conf file (CONTAINERS_REGISTRIES_CONF)' },
-      { name: 'config', type: 'string', help: 'Path of a containers.conf file' },
+      { name: 'config', type: 'string', help: 'Ignored: exists for Docker compatibility (as podman\'s)', hidden: true },
       { name: 'runtime', type: 'string', help: 'Path to the OCI-compatible binary used to run containers' },
       { name: 'conmon', type: 'string', help: 'Path of the conmon binary' },
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
