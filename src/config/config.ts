@@ -135,7 +135,16 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
 /** containers.conf `[containers] env`'s default (podman's). */
 export const DEFAULT_CONTAINER_ENV: readonly string[] = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'];
 
-/** The `[containers]` keys of containers.conf that shape a container's /etc files and environment. */
+/**
+ * containers.conf `default_capabilities` when no file sets it: podman 4.3's built-in list (the
+ * file podman ships in /usr/share/containers sets a shorter one).
+ */
+export const BUILTIN_DEFAULT_CAPABILITIES: readonly string[] = [
+  'CAP_AUDIT_WRITE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_MKNOD',
+  'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT',
+];
+
+/** The `[containers]` (and a few `[engine]`) keys of containers.conf that shape new containers, parsed once per config. */
 export interface ContainersSettings {
   /** `env`: variables every container gets (image ENV and the user's override them). */
   env: string[];
@@ -145,15 +154,110 @@ export interface ContainersSettings {
   hostContainersInternalIP: string;
   /** `no_hosts`: the default of --no-hosts. */
   noHosts: boolean;
+  /** `default_capabilities` (CAP_ names): the base set --cap-add/--cap-drop change. */
+  capabilities: string[];
+  /** `default_sysctls` (KEY=VALUE), under --sysctl; skipped where their namespace is the host's. */
+  sysctls: string[];
+  /** `default_ulimits` (`nofile=1024:2048`): used when no --ulimit is given. */
+  ulimits: string[];
+  /** `pids_limit`: --pids-limit's default (0: none). */
+  pidsLimit: number;
+  /** `shm_size` in bytes, when set. */
+  shmSize?: number;
+  /** `log_driver`, when set. */
+  logDriver?: string;
+  /** `log_size_max` in bytes (-1: none): for containers without a log-opt max-size, at each start. */
+  logSizeMax: number;
+  /** `tz`, `umask`, `init_path`, `seccomp_profile`: '' when unset. */
+  tz: string;
+  umask: string;
+  initPath: string;
+  seccompProfile: string;
+  /** `dns_servers`, `dns_searches`, `dns_options`: put before a container's own at each start. */
+  dnsServers: string[];
+  dnsSearches: string[];
+  dnsOptions: string[];
+  /** `devices` and `volumes` every container gets (a user's volume at the same destination wins). */
+  devices: string[];
+  volumes: string[];
+  /** `annotations` (KEY=VALUE), under the user's. */
+  annotations: Record<string, string>;
+  /** `http_proxy`: --http-proxy's default (podman's: true). */
+  httpProxy: boolean;
+  /** `netns`, `ipcns`, `pidns`, `utsns`, `cgroupns`: '' when unset. */
+  netns: string;
+  ipcns: string;
+  pidns: string;
+  utsns: string;
+  cgroupns: string;
+  /** `[engine] stop_timeout`, when set. */
+  stopTimeout?: number;
+  /** `[engine] pull_policy` (always, missing, never, newer), when set. */
+  pullPolicy?: 'always' | 'missing' | 'never' | 'newer';
 }
 
+const settingsCache = new WeakMap<object, ContainersSettings>();
+
+/** The settings of a resolved config (computed once per config object). Bad values are errors, as podman's. */
 export function containersSettings(cfg: Pick<EngineConfig, 'engine'>): ContainersSettings {
-  const c: Record<string, any> = cfg.engine?.containers ?? {};
+  const key = cfg.engine ?? cfg;
+  let s = settingsCache.get(key);
+  if (!s) { s = parseContainersSettings(cfg.engine?.containers ?? {}, cfg.engine?.engine ?? {}); settingsCache.set(key, s); }
+  return s;
+}
+
+function parseContainersSettings(c: Record<string, any>, e: Record<string, any>): ContainersSettings {
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
+  const bad = (key: string, v: unknown): never => { throw new PierError(`containers.conf: invalid ${key} value ${JSON.stringify(v)}`); };
+  let shmSize: number | undefined;
+  if (str(c.shm_size)) {
+    const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(c.shm_size.trim());
+    if (!m) bad('shm_size', c.shm_size);
+    // go-units FromHumanSize, as podman reads this key: decimal units (32m is 32000000 bytes).
+    shmSize = Math.floor(parseFloat(m![1]) * 1000 ** ' kmgtp'.indexOf((m![2] ?? ' ').toLowerCase()));
+  }
+  const umask = str(c.umask);
+  if (umask && !/^[0-7]{1,4}$/.test(umask)) bad('umask', umask);
+  const logSizeMax = num(c.log_size_max) ?? -1;
+  if (logSizeMax >= 0 && logSizeMax < 8192) throw new PierError('validating containers config: log size max should be negative or >= 8192');
+  const annotations: Record<string, string> = {};
+  for (const a of list(c.annotations)) { const i = a.indexOf('='); if (i < 0) annotations[a] = ''; else annotations[a.slice(0, i)] = a.slice(i + 1); }
+  const pull = str(e.pull_policy).toLowerCase();
+  const pullPolicy = ({ always: 'always', missing: 'missing', ifmissing: 'missing', never: 'never', newer: 'newer', ifnewer: 'newer' } as const)[pull as 'always'];
+  if (pull && !pullPolicy) bad('pull_policy', e.pull_policy);
   return {
     env: Array.isArray(c.env) ? c.env.map(String) : [...DEFAULT_CONTAINER_ENV],
     baseHostsFile: str(c.base_hosts_file),
     hostContainersInternalIP: str(c.host_containers_internal_ip),
     noHosts: c.no_hosts === true,
+    capabilities: Array.isArray(c.default_capabilities)
+      ? c.default_capabilities.map((x: unknown) => { const u = String(x).trim().toUpperCase(); return u.startsWith('CAP_') ? u : `CAP_${u}`; })
+      : [...BUILTIN_DEFAULT_CAPABILITIES],
+    sysctls: Array.isArray(c.default_sysctls) ? list(c.default_sysctls) : ['net.ipv4.ping_group_range=0 0'],
+    ulimits: list(c.default_ulimits),
+    pidsLimit: num(c.pids_limit) ?? 2048,
+    shmSize,
+    logDriver: str(c.log_driver) || undefined,
+    logSizeMax,
+    tz: str(c.tz),
+    umask,
+    initPath: str(c.init_path) || str(e.init_path),
+    seccompProfile: str(c.seccomp_profile),
+    dnsServers: list(c.dns_servers),
+    dnsSearches: list(c.dns_searches),
+    dnsOptions: list(c.dns_options),
+    devices: list(c.devices),
+    volumes: list(c.volumes),
+    annotations,
+    httpProxy: c.http_proxy !== false,
+    netns: str(c.netns),
+    ipcns: str(c.ipcns),
+    pidns: str(c.pidns),
+    utsns: str(c.utsns),
+    cgroupns: str(c.cgroupns),
+    stopTimeout: num(e.stop_timeout),
+    pullPolicy,
   };
 }

@@ -20,6 +20,8 @@ export interface CreateOptions {
   env?: string[];
   envFile?: string[];
   envHost?: boolean;
+  /** --http-proxy: pass the engine's proxy variables (default: containers.conf http_proxy, true). */
+  httpProxy?: boolean;
   unsetEnv?: string[];
   /** --unsetenv-all: none of the default variables (pier's, containers.conf's, the image's). */
   unsetEnvAll?: boolean;

@@ -42,6 +42,12 @@ export interface ContainerConfig {
    * joins): started before it, and not removable while it exists.
    */
   dependencies?: string[];
+  /**
+   * containers.conf defaults pinned at create (as podman writes them into the container's
+   * spec then): `default_capabilities`, `default_sysctls`, `seccomp_profile`. Missing in
+   * containers made before pier read them: the engine's old defaults apply.
+   */
+  confDefaults?: { capabilities: string[]; sysctls: string[]; seccompProfile?: string };
 }
 
 export interface ContainerRecord {

@@ -10,7 +10,7 @@ import type { ContainerState } from '../domain/containers';
 import { ContainerStore, ContainerRecord } from './container-store';
 import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
-import { containersSettings } from '../config/config';
+import { containersSettings, type ContainersSettings } from '../config/config';
 import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions } from './spec';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
@@ -220,7 +220,7 @@ export class Lifecycle {
           id: c.id, name: c.name, bundle: d.userdata, exitDir: this.exitDir, persistDir: d.run, socketDir: d.run,
           runtime: this.runtime(c), stateRoot: this.stateRoot(c), terminal: !!c.config.create.tty,
           stdin: !!c.config.create.interactive,
-          logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax,
+          logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax ?? containersSettings(this.cfg).logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
           timeoutSeconds: c.config.create.timeout,
@@ -302,7 +302,7 @@ export class Lifecycle {
     try {
       const r = await setupContainerNetwork({
         store: NetworkStore.forConfig(this.cfg), containerId: c.id, name: c.name, networks: c.config.networks ?? {},
-        portMappings: c.config.portMappings ?? [], dnsServers: c.config.create.dns?.filter((d) => d !== 'none'), netnsPath: ns,
+        portMappings: c.config.portMappings ?? [], dnsServers: confDns(c.config.create, containersSettings(this.cfg)).dns?.filter((d) => d !== 'none'), netnsPath: ns,
       });
       this.containers.updateState(c.id, (s) => ({ ...s, network: { status: r.status, ports: r.portMappings } }));
       return ns;
@@ -363,8 +363,10 @@ export class Lifecycle {
   private specFor(c: ContainerRecord, rootfs: string, runDir: string, user: ReturnType<typeof resolveContainerUser>, netns?: string, shared?: { hosts?: string; resolvConf?: string }): ReturnType<typeof generateSpec> {
     const o = c.config.create;
     const mode = c.config.networkMode;
-    let dns = o.dns;
-    let dnsSearch = o.dnsSearch;
+    const settings = containersSettings(this.cfg);
+    const conf = confDns(o, settings);
+    let dns = conf.dns;
+    let dnsSearch = conf.dnsSearch;
     const names = [c.config.hostname, c.name];
     let ownEntries: HostEntry[] | undefined;
     const gateways: string[] = [];
@@ -379,16 +381,15 @@ export class Lifecycle {
       if (d.servers.length) {
         // aardvark-dns answers for the network's names and forwards the rest.
         dns = d.servers;
-        dnsSearch = [...d.search, ...(o.dnsSearch ?? hostSearchDomains())];
+        dnsSearch = [...d.search, ...(conf.dnsSearch ?? hostSearchDomains())];
       }
     } else if (mode === 'none' || mode.startsWith('container:')) {
       // Only lo: a network namespace of its own, or another container's without networks.
       ownEntries = [{ ip: '127.0.0.1', names }];
     }
-    const settings = containersSettings(this.cfg);
     const files = writeEtcFiles({
       dir: runDir, id: c.id, name: c.name, image: c.imageName, imageId: c.imageId ?? '', hostname: c.config.hostname,
-      addHost: o.addHost, dns, dnsSearch, dnsOption: o.dnsOption, ownEntries,
+      addHost: o.addHost, dns, dnsSearch, dnsOption: conf.dnsOption, ownEntries,
       hostContainersInternalIP: hostContainersInternalIP(settings.hostContainersInternalIP, gateways),
       baseHostsFile: settings.baseHostsFile, rootfs,
       // With another container's network these come from it (joinSharedEtcFiles).
@@ -434,6 +435,10 @@ export class Lifecycle {
       capAdd: o.capAdd,
       capDrop: o.capDrop,
       ...sec,
+      // containers.conf's, pinned at create (older containers: the engine's defaults).
+      seccomp: sec.seccomp ?? c.config.confDefaults?.seccompProfile,
+      defaultCapabilities: c.config.confDefaults?.capabilities,
+      defaultSysctls: c.config.confDefaults ? Object.fromEntries(c.config.confDefaults.sysctls.map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1)])) : undefined,
       ulimits: o.ulimits,
       // Every resource key create or a later `update` stored (cpu period/quota, blkio...).
       resources: { ...currentResources(o), oomKillDisable: o.oomKillDisable },
@@ -770,4 +775,15 @@ export function parseSecurityOpts(opts: string[]): Pick<SpecOptions, 'seccomp' |
 
 function cleanDest(p: string): string {
   return path.posix.normalize(p).replace(/(.)\/+$/, '$1');
+}
+
+/**
+ * A container's DNS settings at a start: containers.conf `dns_servers`, `dns_searches` and
+ * `dns_options` before its own (podman 4.3 reads them at each start; `--dns none` keeps the
+ * image's resolv.conf).
+ */
+function confDns(o: import('../domain/containers').CreateOptions, s: ContainersSettings): { dns?: string[]; dnsSearch?: string[]; dnsOption?: string[] } {
+  if (o.dns?.includes('none')) return { dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOption };
+  const join = (a: string[], b: string[] | undefined) => (a.length ? [...a, ...(b ?? [])] : b);
+  return { dns: join(s.dnsServers, o.dns), dnsSearch: join(s.dnsSearches, o.dnsSearch), dnsOption: join(s.dnsOptions, o.dnsOption) };
 }

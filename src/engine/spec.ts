@@ -114,6 +114,8 @@ export interface SpecOptions {
   privileged?: boolean;
   capAdd?: string[];
   capDrop?: string[];
+  /** containers.conf default_capabilities (CAP_ names); default DEFAULT_CAPABILITIES. */
+  defaultCapabilities?: string[];
   /** --security-opt no-new-privileges */
   noNewPrivileges?: boolean;
   /** --security-opt seccomp=: `default` (the default), `unconfined`, or a profile file path. */
@@ -177,7 +179,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
     args = [INIT_DESTINATION, '--', ...args];
   }
 
-  const bounding = boundingCapabilities({ privileged, capAdd: opts.capAdd, capDrop: opts.capDrop });
+  const bounding = boundingCapabilities({ privileged, capAdd: opts.capAdd, capDrop: opts.capDrop, defaults: opts.defaultCapabilities });
   const capabilities: OciCapabilities = { bounding };
   if (user.uid === 0) {
     capabilities.effective = [...bounding];

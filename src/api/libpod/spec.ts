@@ -35,6 +35,7 @@ export function specToCreate(b: any): CreateOptions {
   if (b.name) o.name = String(b.name);
   if (b.env && typeof b.env === 'object') o.env = Object.entries(b.env).map(([k, v]) => `${k}=${v}`);
   if (b.env_host) o.envHost = true;
+  if (typeof b.httpproxy === 'boolean') o.httpProxy = b.httpproxy;
   if (b.unsetenv) o.unsetEnv = strList(b.unsetenv);
   if (b.unsetenvall) o.unsetEnvAll = true;
   if (b.envmerge) o.envMerge = strList(b.envmerge);

@@ -656,6 +656,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     c.envHost = true;
     for (const [k, v] of Object.entries(hostEnv)) if (v !== undefined) env.push(`${k}=${v}`);
   }
+  if (has('http-proxy')) c.httpProxy = !!opts.httpProxy;
   for (const f of splitCSV(opts.envFile)) env.push(...parseEnvFile(f, hostEnv));
   env.push(...resolveEnv(opts.env ?? [], hostEnv));
   if (env.length) c.env = env;

@@ -27,6 +27,7 @@ import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
 import { log, trace } from '../../util/log';
 import { syncWritable } from '../../util/stdio';
 import { containersSettings } from '../../config/config';
+import { applyContainersConf, PROXY_ENV } from './conf-defaults';
 import { parseAddHost } from '../../engine/etc-files';
 import { applyEnvMerge } from './env-merge';
 
@@ -292,6 +293,10 @@ export class LocalContainerEngine implements ContainerEngine {
       o = joined.opts;
       podId = joined.podId;
     }
+    if (!o.buildStep && !o.infraOf) o = applyContainersConf(o, settings);
+    if (o.init && o.initPath && !fs.existsSync(o.initPath)) {
+      throw new UsageError(`container-init binary not found on the host: stat ${o.initPath}: no such file or directory`);
+    }
     trace('create: resolve image');
     const img = o.rootfs ? null : await this.resolveImage(o);
     trace('create: image resolved');
@@ -308,7 +313,9 @@ export class LocalContainerEngine implements ContainerEngine {
     const dependencies = this.dependencies({ ...o, network: networkMode });
     const hostname = o.hostname ?? (networkMode === 'host' ? os.hostname() : shortId(id));
     const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
-    const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`) : [];
+    const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)
+      // --http-proxy: the engine's proxy variables (podman's default, from containers.conf).
+      : !o.buildStep && (o.httpProxy ?? settings.httpProxy) ? PROXY_ENV.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`) : [];
     // The defaults (pier's, containers.conf's env, the image's), --env-merge and --unsetenv on
     // them, then the user's: --env-host, --env-file, --env.
     let env = o.buildStep ? mergeEnv([DEFAULT_PATH, 'container=pier'], ic.Env ?? [])
@@ -350,6 +357,7 @@ export class LocalContainerEngine implements ContainerEngine {
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
       ...(o.infraOf ? { isInfra: true } : {}),
       ...(dependencies.length ? { dependencies } : {}),
+      ...(o.buildStep ? {} : { confDefaults: { capabilities: settings.capabilities, sysctls: settings.sysctls, ...(settings.seccompProfile ? { seccompProfile: settings.seccompProfile } : {}) } }),
     };
     if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
@@ -866,6 +874,7 @@ export class LocalContainerEngine implements ContainerEngine {
         StopSignal: c.config.stopSignal,
         ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
         CreateCommand: process.argv.slice(1),
+        ...(o.tz ? { Timezone: o.tz } : {}),
         Umask: o.umask ?? '0022',
         Timeout: o.timeout ?? 0,
         StopTimeout: c.config.stopTimeout,
@@ -890,6 +899,7 @@ export class LocalContainerEngine implements ContainerEngine {
         ExtraHosts: o.addHost ?? [],
         GroupAdd: o.groupAdd ?? [],
         IpcMode: o.ipc ?? 'shareable',
+        PidMode: o.pid ?? 'private',
         Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly,
         SecurityOpt: o.securityOpt ?? [],

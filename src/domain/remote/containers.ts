@@ -30,7 +30,7 @@ export class RemoteContainers implements ContainerEngine {
 
   async create(o: CreateOptions) {
     await this.ensureImage(o);
-    const r = await this.c.json('POST', '/libpod/containers/create', specGenerator({ ...o, pullOptions: undefined }));
+    const r = await this.c.json('POST', '/libpod/containers/create', specGenerator({ ...o, pull: o.rootfs ? o.pull : 'never', pullOptions: undefined }));
     return { id: r.Id as string, warnings: (r.Warnings ?? []) as string[] };
   }
 

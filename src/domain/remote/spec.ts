@@ -83,7 +83,7 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     sysctl: o.sysctl?.length ? Object.fromEntries(o.sysctl.map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1)]; })) : undefined,
     ipcns: namespace(o.ipc), pidns: namespace(o.pid), utsns: namespace(o.uts), cgroupns: namespace(o.cgroupns),
     cgroup_parent: o.cgroupParent, log_configuration: o.logDriver ? { driver: o.logDriver } : undefined,
-    timezone: o.tz, umask: o.umask, oom_score_adj: o.oomScoreAdj, shm_size: o.shmSize,
+    timezone: o.tz, umask: o.umask, httpproxy: o.httpProxy, oom_score_adj: o.oomScoreAdj, shm_size: o.shmSize,
     pier_create_options: o,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];

@@ -14,7 +14,10 @@ export const CAPABILITY_NAMES: readonly string[] = [
   'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
 
-/** containers.conf `default_capabilities` as shipped with podman 4.3. */
+/**
+ * The base set of containers made before pier read containers.conf's `default_capabilities`
+ * (the list podman 4.3's /usr/share/containers/containers.conf ships); newer containers record theirs.
+ */
 export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_NET_BIND_SERVICE',
   'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT',
@@ -78,7 +81,7 @@ export function boundingCapabilities(input: CapabilityInput): string[] {
     set = new Set(add);
   } else {
     for (const c of add) if (drop.includes(c)) throw new UsageError(`capability "${c}" cannot be dropped and added`);
-    set = new Set(input.defaults ?? DEFAULT_CAPABILITIES);
+    set = new Set(input.defaults ? expand(input.defaults) : DEFAULT_CAPABILITIES);
     for (const c of drop) set.delete(c);
     for (const c of add) set.add(c);
   }
