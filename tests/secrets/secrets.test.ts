@@ -72,6 +72,10 @@ describe('pier secret create / ls / inspect / rm', () => {
     const json = JSON.parse(s.ok(['secret', 'ls', '--format', 'json']));
     assert.deepEqual(json.map((x: any) => x.Name), ['s1', 's2', 's3']);
     assert.ok(!s.ok(['secret', 'ls', '--format', 'json']).includes('hunter2'));
+    // podman 4.3 runs other formats per secret: `{{json .}}` is one line each; a table has its heading.
+    const lines = s.ok(['secret', 'ls', '--format', '{{json .}}']).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((x) => Object.keys(x)), Array(3).fill(['ID', 'Name', 'Driver', 'CreatedAt', 'UpdatedAt']));
+    assert.equal(s.ok(['secret', 'ls', '--format', 'table {{.Name}} {{.Driver}}']), 'NAME        DRIVER\ns1          file\ns2          file\ns3          file\n');
   });
 
   test('inspect: JSON (never the data), --format, --pretty, labels and driver options, missing secrets', () => {
@@ -87,6 +91,8 @@ describe('pier secret create / ls / inspect / rm', () => {
     // By id and unique id prefix too.
     assert.equal(s.ok(['secret', 'inspect', '--format', '{{.Spec.Name}}', info.ID.slice(0, 8)]), 'lab\n');
     assert.match(s.ok(['secret', 'inspect', '--format', '{{.Spec.Name}} {{.CreatedAt}}', 'lab', 's1']), /^lab \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC\ns1 .* \+0000 UTC\n$/);
+    assert.equal(s.ok(['secret', 'inspect', '--format', '{{json .}}', 'lab']), JSON.stringify(info) + '\n');
+    assert.equal(s.ok(['secret', 'inspect', '--format', 'table {{.Spec.Name}} {{.Spec.Driver.Name}}', 'lab', 's1']), 'lab         file\ns1          file\n');
     const pretty = s.ok(['secret', 'inspect', '--pretty', 'lab']);
     assert.match(pretty, new RegExp(`^ID: {14}${info.ID}\nName: {14}lab\nLabels:\n - a=b\n - c\nDriver: {12}file\nCreated at: {8}\\S+ \\S+ \\+0000 UTC\nUpdated at: {8}\\S+ \\S+ \\+0000 UTC\n$`));
     let r = expect(s, ['secret', 'inspect', 'nosuch'], 125);

@@ -5,7 +5,8 @@ import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import type { SecretEngine, SecretInfo } from '../../domain/secrets';
 import { NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
-import { formatList, formatInspect, isJSONFormat } from '../format/output';
+import { formatList, formatInspect, isJSONFormat, isTableFormat } from '../format/output';
+import { goJSON } from '../format/gojson';
 import { asStruct, goTimeString } from '../format/govalue';
 import { timeAgo } from '../format/units';
 import { writeStderr } from '../../util/stdio';
@@ -106,6 +107,9 @@ const lsCmd: CommandDef = {
     const now = Date.now();
     const rows = list.map((s) => listRow(s, now));
     const format: string | undefined = opts.changed?.has('format') ? opts.format : undefined;
+    if (format?.trim() === 'json') { ctx.out(goJSON(rows, { indent: '    ', escapeHTML: true })); return; }
+    // podman 4.3 runs every other format as a template per secret: `{{json .}}` gives one line each.
+    if (isJSONFormat(format)) { ctx.out(rows.map((r) => goJSON(r, { escapeHTML: true })).join('\n')); return; }
     ctx.out(formatList(rows, format, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.CreatedAt}}\t{{.UpdatedAt}}', {
       noHeading: !!opts.noheading, headers: { CreatedAt: 'CREATED', UpdatedAt: 'UPDATED' }, name: 'ls',
     }));
@@ -144,9 +148,13 @@ const inspectCmd: CommandDef = {
       }
     }
     const format: string | undefined = opts.format || undefined;
+    const structs = () => found.map((s) => asStruct({ ...s, Spec: asStruct(s.Spec, 'secrets.SecretSpec') }, 'entities.SecretInfoReport'));
     if (opts.pretty) ctx.out(found.map(pretty).join(''));
-    else if (!format || isJSONFormat(format)) ctx.out(formatInspect(found, undefined, { indent: '    ' }));
-    else if (found.length) ctx.out(formatInspect(found.map((s) => asStruct({ ...s, Spec: asStruct(s.Spec, 'secrets.SecretSpec') }, 'entities.SecretInfoReport')), format));
+    else if (!format || format.trim() === 'json') ctx.out(formatInspect(found, undefined, { indent: '    ' }));
+    // podman 4.3 runs every other format as a template per secret (`{{json .}}`: one line each; a table without heading).
+    else if (isJSONFormat(format)) ctx.out(found.map((s) => goJSON(s, { escapeHTML: true })).join('\n'));
+    else if (isTableFormat(format)) ctx.out(formatList(structs(), format, '', { noHeading: true, name: 'inspect' }));
+    else if (found.length) ctx.out(formatInspect(structs(), format));
     if (errors.length) failWith(errors);
   },
 };
