@@ -14,7 +14,7 @@ const REMOTE_COMMANDS = new RegExp('^(' + [
   '(container )?inspect', 'inspect', 'images', 'image (ls|list|inspect|exists|rm|remove|tag|untag|history|pull|push|prune|tree|save|load|import|search|diff)',
   'pull', 'push', 'rmi', 'tag', 'untag', 'history', 'save', 'load', 'import', 'search',
   'volume (create|ls|list|inspect|rm|remove|prune|exists|export|import)', 'pod (create|ps|ls|list|start|stop|restart|kill|pause|unpause|rm|remove|inspect|exists|prune|top|stats|logs)',
-  'network (create|ls|list|inspect|rm|remove|prune|exists|connect|disconnect)',
+  'network (create|ls|list|inspect|rm|remove|prune|exists|connect|disconnect)', 'secret (create|ls|list|inspect|rm)',
   'build', 'buildx build', 'image build', 'events', 'system events', 'system (df|prune|info)', 'info', '(container )?healthcheck run', 'healthcheck run',
   'version', 'system version',
 ].join('|') + ')$');

@@ -46,6 +46,8 @@ export interface CreateOptions {
   volumes?: string[];
   mounts?: string[];
   tmpfs?: string[];
+  /** --secret values, parsed (domain/secrets parseSecretFlag). */
+  secrets?: import('./secrets').SecretRequest[];
   /** --volumes-from CONTAINER[:OPTIONS] values. */
   volumesFrom?: string[];
   addHost?: string[];

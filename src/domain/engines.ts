@@ -6,6 +6,7 @@ import type { VolumeEngine } from './volumes';
 import type { PodEngine } from './pods';
 import type { BuildEngine } from './build';
 import type { NetworkEngine } from './networks';
+import type { SecretEngine } from './secrets';
 
 export interface Engines {
   images(): ImageEngine;
@@ -14,4 +15,5 @@ export interface Engines {
   pods(): PodEngine;
   build(): BuildEngine;
   networks(): NetworkEngine;
+  secrets(): SecretEngine;
 }

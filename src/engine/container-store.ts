@@ -26,6 +26,10 @@ export interface ContainerConfig {
   imageConfig: Record<string, any>;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** --secret type=mount: copies under <userdata>/secrets, bind-mounted at their targets. */
+  secrets?: import('./secrets').ContainerSecret[];
+  /** --secret type=env: variable → secret name (its data is read at each start, as podman does). */
+  secretEnv?: Record<string, string>;
   /** Resolved mounts: host source or volume, destination, options. */
   mounts: { type: 'bind' | 'volume' | 'tmpfs'; source: string; destination: string; options: string[]; name?: string }[];
   networkMode: string;

@@ -11,7 +11,7 @@ import { ContainerStore, ContainerRecord } from './container-store';
 import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
-import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions } from './spec';
+import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { withFileLock } from '../util/lock';
@@ -410,11 +410,37 @@ export class Lifecycle {
       if (v) (ns as any)[k] = this.nsSetting(v, k === 'cgroup' ? 'cgroup' : k);
     }
     const sec = parseSecurityOpts(o.securityOpt ?? []);
+    let env = c.config.env.some((e) => e.startsWith('HOME=')) ? c.config.env : [...c.config.env, `HOME=${home || '/'}`];
+    let secretMounts: EngineFiles['secrets'];
+    if (c.config.secrets?.length || c.config.secretEnv) {
+      const s = require('./secrets') as typeof import('./secrets');
+      const dir = s.containerSecretsDir(containerDirs(this.store, c.id).userdata);
+      secretMounts = (c.config.secrets ?? []).map((m) => ({ source: path.join(dir, m.name), destination: m.target }));
+      if (secretMounts.some((m) => m.destination.startsWith('/run/secrets/'))) {
+        // As podman: /run/secrets is a directory of the run dir, so the files' mount points stay
+        // out of the container's writable layer (diff, commit).
+        const runSecrets = path.join(runDir, 'run-secrets');
+        fs.mkdirSync(runSecrets, { recursive: true, mode: 0o755 });
+        secretMounts.unshift({ source: runSecrets, destination: '/run/secrets' });
+      }
+      // As podman: an env secret's data is read at each start; its variables come last.
+      if (c.config.secretEnv) {
+        const vars = Object.keys(c.config.secretEnv);
+        let values: string[];
+        try {
+          values = s.secretEnv(new s.SecretStore(this.store.db, this.store.graphRoot), c.config.secretEnv);
+        } catch (e) {
+          // Removed since create: podman's start fails in these words (local, remote, run or start).
+          throw e instanceof PierError ? new PierError(`unable to start container ${c.id}: ${e.message}`, e.exitCode, e.httpStatus) : e;
+        }
+        env = [...env.filter((e) => !vars.includes(e.split('=')[0])), ...values];
+      }
+    }
     const opts: SpecOptions = {
       id: c.id,
       rootfs,
       args: [...c.config.entrypoint, ...c.config.cmd],
-      env: c.config.env.some((e) => e.startsWith('HOME=')) ? c.config.env : [...c.config.env, `HOME=${home || '/'}`],
+      env,
       cwd: c.config.workdir || '/',
       user,
       umask: o.umask,
@@ -425,7 +451,7 @@ export class Lifecycle {
       mounts: c.config.mounts.map((m) => ({ type: m.type === 'volume' ? 'bind' : m.type, source: m.source, destination: m.destination, options: m.options })),
       engineFiles: {
         hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf, containerEnv: files.containerEnv,
-        passwd: accounts.passwd, group: accounts.group,
+        passwd: accounts.passwd, group: accounts.group, secrets: secretMounts,
       },
       shmSize: o.shmSize,
       devices: o.devices,

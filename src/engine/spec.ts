@@ -74,6 +74,8 @@ export interface EngineFiles {
   /** /etc/passwd and /etc/group copies of a --read-only container (see setUpAccountFiles). */
   passwd?: string;
   group?: string;
+  /** --secret type=mount: host file → container path (podman's options: bind, rprivate). */
+  secrets?: Array<{ source: string; destination: string }>;
 }
 
 export interface SpecOptions {
@@ -240,6 +242,9 @@ export function generateSpec(opts: SpecOptions): OciSpec {
     ['/etc/passwd', files.passwd], ['/etc/group', files.group],
   ];
   for (const [dest, src] of fileMounts) if (src !== undefined) base.push(engineFileMount(dest, src, readOnly));
+  for (const sm of files.secrets ?? []) {
+    if (!base.some((m) => m.destination === sm.destination)) base.push({ destination: sm.destination, type: 'bind', source: sm.source, options: ['bind', 'rprivate'] });
+  }
   const mounts = sortMounts([...base.filter((m) => !seen.has(m.destination)), ...userMounts]);
 
   // Linux.

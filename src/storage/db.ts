@@ -68,6 +68,15 @@ CREATE TABLE build_cache (
   image_id TEXT NOT NULL,         -- the image the step produced
   created INTEGER NOT NULL
 );
+`, `
+CREATE TABLE secrets (
+  id TEXT PRIMARY KEY,            -- 25 hex digits (podman's secret ids)
+  name TEXT NOT NULL UNIQUE,
+  created TEXT NOT NULL,          -- ns since the epoch (decimal)
+  driver TEXT NOT NULL,           -- 'file': the data is <root>/secrets/filedriver/<id>
+  driver_options TEXT NOT NULL,   -- JSON map (path: the data directory)
+  labels TEXT NOT NULL            -- JSON map
+);
 `];
 
 

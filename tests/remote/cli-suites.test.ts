@@ -1,4 +1,4 @@
-// The CLI's container, image, build, pod and volume suites a second time, in remote mode: PIER_TEST_REMOTE=1 makes
+// The CLI's container, image, build, pod, volume and secret suites a second time, in remote mode: PIER_TEST_REMOTE=1 makes
 // every TestStore start `pier system service` for its own store and run each command with
 // `--url unix://...` (tests/helpers/cli.ts), so the same assertions hold for the remote client.
 // Each suite file runs in its own node test process; a failure shows that process's report.
@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { REPO } from '../helpers/cli';
 
-const SUITES = ['tests/containers-cli', 'tests/images-cli', 'tests/build', 'tests/pods', 'tests/volumes'];
+const SUITES = ['tests/containers-cli', 'tests/images-cli', 'tests/build', 'tests/pods', 'tests/volumes', 'tests/secrets'];
 /** Terminal tests (tmux: run -it, detach, attach, exec -it through hijacked connections). */
 const EXTRA = ['tests/containers/tty.test.ts'];
 

@@ -11,6 +11,7 @@ import { registerBuildRoutes } from './build';
 import { registerImageTransferRoutes } from './image-transfer';
 import { registerImageCreateRoutes } from './image-create';
 import { registerRegistryRoutes } from './registry';
+import { registerSecretRoutes } from './secrets';
 
 export function registerDockerRoutes(router: Router): void {
   registerSystemRoutes(router);
@@ -24,4 +25,5 @@ export function registerDockerRoutes(router: Router): void {
   registerImageRoutes(router);
   registerNetworkVolumeRoutes(router);
   registerBuildRoutes(router);
+  registerSecretRoutes(router);
 }

@@ -10,6 +10,7 @@ import { registerLibpodCommitRoutes } from './commit';
 import { registerLibpodBuildRoutes } from './build';
 import { registerLibpodEventRoutes } from './events';
 import { registerLibpodSystemRoutes } from './system';
+import { registerLibpodSecretRoutes } from './secrets';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -29,5 +30,6 @@ export function registerLibpodRoutes(router: Router): void {
   registerLibpodBuildRoutes(router);
   registerLibpodEventRoutes(router);
   registerLibpodSystemRoutes(router);
+  registerLibpodSecretRoutes(router);
   registerLibpodApiRoutes(router);
 }

@@ -73,6 +73,13 @@ export function specToCreate(b: any): CreateOptions {
   if (tmpfs.length) o.tmpfs = tmpfs;
   if (mounts.length) o.mounts = mounts;
   if (Array.isArray(b.devices) && b.devices.length) o.devices = b.devices.map((d: any) => String(d.path));
+  // Secrets: mount ones ({Source, Target, UID, GID, Mode}) and env ones (variable → secret).
+  const secrets: NonNullable<CreateOptions['secrets']> = [];
+  for (const x of Array.isArray(b.secrets) ? b.secrets : []) {
+    secrets.push({ source: String(x.Source ?? ''), ...(x.Target ? { target: String(x.Target) } : {}), uid: Number(x.UID ?? 0), gid: Number(x.GID ?? 0), ...(x.Mode ? { mode: Number(x.Mode) } : {}) });
+  }
+  for (const [k, v] of Object.entries(b.secret_env && typeof b.secret_env === 'object' ? b.secret_env : {})) secrets.push({ source: String(v), type: 'env', target: k });
+  if (secrets.length) o.secrets = secrets;
   if (b.shm_size) o.shmSize = Number(b.shm_size);
   if (b.init) o.init = true;
   if (b.init_path) o.initPath = String(b.init_path);

@@ -36,7 +36,7 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 const UNSUPPORTED = [
   'cgroup-conf', 'chrootdirs',
   'gidmap', 'init-ctr', 'ip6',
-  'pod-id-file', 'secret', 'subgidname', 'subuidname', 'uidmap',
+  'pod-id-file', 'subgidname', 'subuidname', 'uidmap',
   'userns',
 ];
 
@@ -698,6 +698,10 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     c.tmpfs = [...opts.tmpfs];
   }
   if (opts.volumesFrom?.length) c.volumesFrom = [...opts.volumesFrom];
+  if (opts.secret?.length) {
+    const { parseSecretFlag } = require('../../domain/secrets') as typeof import('../../domain/secrets');
+    c.secrets = (opts.secret as string[]).map(parseSecretFlag);
+  }
 
   // Network.
   const addHost = splitCSV(opts.addHost);

@@ -35,6 +35,9 @@ export function goJSONString(s: string, escapeHTML: boolean): string {
 }
 
 function rfc3339Nano(d: Date): string {
+  // A NanoDate (util/nanotime) carries the nanosecond digits of its second.
+  const nanos = (d as { nanos?: string }).nanos;
+  if (nanos !== undefined) return d.toISOString().slice(0, 19) + `.${nanos}`.replace(/\.?0+$/, '') + 'Z';
   return d.toISOString().replace(/\.?0+Z$/, 'Z').replace(/\.Z$/, 'Z');
 }
 

@@ -128,7 +128,10 @@ export function goTimeString(d: Date): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   let s = `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ` +
     `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+  // A NanoDate (util/nanotime) carries the nanosecond digits of its second.
+  const nanos = (d as { nanos?: string }).nanos;
   const ms = d.getUTCMilliseconds();
-  if (ms) s += '.' + p(ms, 3).replace(/0+$/, '');
+  if (nanos !== undefined) s += `.${nanos}`.replace(/\.?0+$/, '');
+  else if (ms) s += '.' + p(ms, 3).replace(/0+$/, '');
   return s + ' +0000 UTC';
 }

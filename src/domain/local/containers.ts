@@ -329,6 +329,14 @@ export class LocalContainerEngine implements ContainerEngine {
     const logOpts = Object.fromEntries((o.logOpts ?? []).map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
     const logDriver = o.logDriver ?? 'k8s-file';
     if (!['k8s-file', 'none', 'passthrough', 'json-file'].includes(logDriver)) throw new UsageError(`unsupported log driver: ${logDriver}`);
+    // --secret: looked up before anything (an anonymous volume) is made for the container.
+    let secretStore: import('../../engine/secrets').SecretStore | undefined;
+    let secrets: ReturnType<typeof import('../../engine/secrets').resolveSecrets> | undefined;
+    if (o.secrets?.length) {
+      const { SecretStore, resolveSecrets } = require('../../engine/secrets') as typeof import('../../engine/secrets');
+      secretStore = new SecretStore(this.store.db, this.store.graphRoot);
+      secrets = resolveSecrets(secretStore, o.secrets);
+    }
     const dirs = containerDirs(this.store, id);
     const config: ContainerConfig = {
       create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined },
@@ -358,6 +366,8 @@ export class LocalContainerEngine implements ContainerEngine {
       ...(o.infraOf ? { isInfra: true } : {}),
       ...(dependencies.length ? { dependencies } : {}),
       ...(o.buildStep ? {} : { confDefaults: { capabilities: settings.capabilities, sysctls: settings.sysctls, ...(settings.seccompProfile ? { seccompProfile: settings.seccompProfile } : {}) } }),
+      ...(secrets?.mounts.length ? { secrets: secrets.mounts } : {}),
+      ...(secrets && Object.keys(secrets.env).length ? { secretEnv: secrets.env } : {}),
     };
     if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
@@ -373,6 +383,10 @@ export class LocalContainerEngine implements ContainerEngine {
     trace('create: inserted');
     try {
       createContainerStorage(this.store, id, config.topLayer);
+      if (secretStore && config.secrets) {
+        const { copySecrets } = require('../../engine/secrets') as typeof import('../../engine/secrets');
+        copySecrets(secretStore, dirs.userdata, config.secrets);
+      }
     } catch (e) {
       this.containers.delete(id);
       removeContainerStorage(this.store, id);
@@ -876,6 +890,7 @@ export class LocalContainerEngine implements ContainerEngine {
         CreateCommand: process.argv.slice(1),
         ...(o.tz ? { Timezone: o.tz } : {}),
         Umask: o.umask ?? '0022',
+        ...(c.config.secrets?.length ? { Secrets: c.config.secrets.map((x) => ({ Name: x.name, ID: x.id, UID: x.uid, GID: x.gid, Mode: x.mode })) } : {}),
         Timeout: o.timeout ?? 0,
         StopTimeout: c.config.stopTimeout,
         Passwd: o.passwd !== false,

@@ -7,6 +7,7 @@ import type { VolumeEngine } from '../volumes';
 import type { PodEngine } from '../pods';
 import type { BuildEngine } from '../build';
 import type { NetworkEngine } from '../networks';
+import type { SecretEngine } from '../secrets';
 import type { LocalNetworkEngine } from './networks';
 import type { LocalImageEngine } from './images';
 import type { LocalContainerEngine } from './containers';
@@ -52,6 +53,12 @@ export class LocalEngines implements Engines {
   build(): BuildEngine {
     const { LocalBuildEngine } = require('./build') as typeof import('./build');
     return new LocalBuildEngine(this.containers() as LocalContainerEngine);
+  }
+
+  secrets(): SecretEngine {
+    const { LocalSecretEngine } = require('./secrets') as typeof import('./secrets');
+    const store = (this.images() as LocalImageEngine).store;
+    return new LocalSecretEngine(store.db, store.graphRoot);
   }
 
   networks(): NetworkEngine {

@@ -17,6 +17,7 @@ import { RemoteNetworks } from './networks';
 import { RemoteContainerFiles } from './container-files';
 import { RemoteBuild } from './build';
 import type { NetworkEngine } from '../networks';
+import type { SecretEngine } from '../secrets';
 import { q, enc, filters, notRemote } from './query';
 
 export { notRemote };
@@ -101,6 +102,10 @@ export class RemoteEngines implements Engines {
   pods(): PodEngine { return this._pods; }
   build(): BuildEngine { return new RemoteBuild(this.client); }
   networks(): NetworkEngine { return new RemoteNetworks(this.client); }
+  secrets(): SecretEngine {
+    const { RemoteSecrets } = require('./secrets') as typeof import('./secrets');
+    return new RemoteSecrets(this.client);
+  }
   /** The service's events (what `pier events` prints in remote mode). */
   async *events(o: { since?: string; until?: string; filters?: string[]; stream: boolean; signal?: AbortSignal }): AsyncGenerator<import('../../engine/events').EventRecord> {
     const res = await this.client.raw('GET', `/libpod/events${q({ since: o.since, until: o.until, filters: filters(o.filters), stream: String(o.stream) })}`);

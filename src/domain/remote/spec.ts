@@ -84,6 +84,10 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     ipcns: namespace(o.ipc), pidns: namespace(o.pid), utsns: namespace(o.uts), cgroupns: namespace(o.cgroupns),
     cgroup_parent: o.cgroupParent, log_configuration: o.logDriver ? { driver: o.logDriver } : undefined,
     timezone: o.tz, umask: o.umask, httpproxy: o.httpProxy, oom_score_adj: o.oomScoreAdj, shm_size: o.shmSize,
+    secrets: o.secrets?.some((x) => x.type !== 'env')
+      ? o.secrets.filter((x) => x.type !== 'env').map((x) => ({ Source: x.source, Target: x.target ?? '', UID: x.uid ?? 0, GID: x.gid ?? 0, Mode: x.mode ?? 0 })) : undefined,
+    secret_env: o.secrets?.some((x) => x.type === 'env')
+      ? Object.fromEntries(o.secrets.filter((x) => x.type === 'env').map((x) => [x.target || x.source, x.source])) : undefined,
     pier_create_options: o,
   };
   for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
