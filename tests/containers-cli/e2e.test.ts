@@ -113,6 +113,14 @@ describe('container commands end to end', () => {
     assert.equal(gone.code, 1);
     assert.equal(gone.stderr, 'Error: no container with name or ID "later" found: no such container\n');
     assert.equal(run(['rm', '-i', 'later']).code, 0);
+    // -f ignores a missing name and still removes the others (docker's rm -f).
+    const other = ok(['create', '--name', 'other', IMAGE, 'true']).trim();
+    const forced = run(['rm', '-f', 'nope', 'other']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(forced.stdout, 'other\n');
+    assert.equal(forced.stderr, '');
+    assert.equal(run(['container', 'exists', other]).code, 1);
+    assert.equal(run(['rm', '-f', 'nope']).code, 0);
   });
 
   test('bad flag values fail with exit 125 before anything is created', () => {

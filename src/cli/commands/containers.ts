@@ -786,9 +786,12 @@ function rmCmd(group: boolean): CommandDef {
         opts = { ...opts, cidfile: (opts.cidfile as string[]).filter((f) => fs.existsSync(f)) };
         if (!opts.cidfile.length && !args.length) return;
       }
+      // --force also ignores names that are not there, as `docker rm -f` and later podmans do (podman
+      // 4.3 then removed none of the others either, silently: that is not copied).
+      const ignore = !!(opts.ignore || opts.force);
       const list = await targets(ctx, args, opts, { allStates: true });
       // podman looks every name up before removing anything.
-      if (!opts.ignore) {
+      if (!ignore) {
         for (const t of list) {
           if (!(await eng.exists(t.name))) throw new PierError(`no container with name or ID "${t.name}" found: no such container`, 1);
         }
@@ -796,7 +799,7 @@ function rmCmd(group: boolean): CommandDef {
       const errors: { msg: string; code: number }[] = [];
       for (const t of list) {
         try {
-          const removed = await eng.remove(t.name, { force: !!opts.force, volumes: !!opts.volumes, ignore: !!opts.ignore, timeout, depend: !!opts.depend });
+          const removed = await eng.remove(t.name, { force: !!opts.force, volumes: !!opts.volumes, ignore, timeout, depend: !!opts.depend });
           if (!removed.length) continue;
           // With --depend podman prints the full id of every container removed.
           if (opts.depend) ctx.out(removed.join('\n'));
