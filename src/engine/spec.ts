@@ -36,7 +36,8 @@ export const OCI_VERSION = '1.0.2-dev';
 export const INIT_DESTINATION = '/run/pier-init';
 /** cgroupfs parent for pier's containers (podman uses /libpod_parent); kept apart from podman's. */
 export const DEFAULT_CGROUP_PARENT = '/pier_parent';
-export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+/** podman 4.3: containers.conf's default shm_size "65536k", read with decimal units (64000 KiB). */
+export const DEFAULT_SHM_SIZE = 65536000;
 export const DEFAULT_UMASK = 0o022;
 export const DEFAULT_MASKED_PATHS: readonly string[] = [
   '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
@@ -105,7 +106,7 @@ export interface SpecOptions {
   /** -v/--mount/--tmpfs, volumes resolved to host paths; user mounts replace defaults at the same destination. */
   mounts?: MountRequest[];
   engineFiles?: EngineFiles;
-  /** --shm-size in bytes; default 64 MiB. */
+  /** --shm-size in bytes; default DEFAULT_SHM_SIZE (podman's 65536000 bytes). */
   shmSize?: number;
   /** Bind this host directory at /dev/shm instead of a private tmpfs (shared IPC, --ipc=host uses /dev/shm). */
   shmPath?: string;

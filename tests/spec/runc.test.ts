@@ -97,7 +97,7 @@ test('runc: default container matches podman\'s confinement', () => {
   assert.equal(field(out, 'ping'), '0 0');
   assert.equal(field(out, 'pidns'), '1');
   assert.equal(field(out, 'root'), 'rw');
-  assert.match(field(out, 'shm')!, /tmpfs rw,nosuid,nodev,noexec,relatime,size=65536k/);
+  assert.match(field(out, 'shm')!, /tmpfs rw,nosuid,nodev,noexec,relatime,size=64000k/);
   assert.match(field(out, 'pts')!, /devpts rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=666/);
   const devs = field(out, 'devs')!.split(' ');
   for (const d of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'ptmx', 'pts', 'shm', 'mqueue']) assert.ok(devs.includes(d), `/dev/${d}`);
