@@ -128,6 +128,8 @@ export interface CreateOptions {
   oomScoreAdj?: number;
   healthcheck?: HealthConfig;
   noHealthcheck?: boolean;
+  /** --health-on-failure: what to do once the healthcheck turns unhealthy (unset: none). */
+  healthOnFailure?: HealthOnFailure;
   replace?: boolean;
   /** A rootfs directory instead of an image (--rootfs). */
   rootfs?: boolean;
@@ -137,6 +139,10 @@ export interface CreateOptions {
   /** Internal: this container is the infra container of the pod with this id. */
   infraOf?: string;
 }
+
+/** The actions of --health-on-failure (podman 4.3), in the order of podman's numbering after 'invalid'. */
+export const HEALTH_ON_FAILURE_ACTIONS = ['none', 'kill', 'restart', 'stop'] as const;
+export type HealthOnFailure = typeof HEALTH_ON_FAILURE_ACTIONS[number];
 
 export interface HealthConfig {
   Test: string[];

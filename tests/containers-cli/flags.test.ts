@@ -335,6 +335,13 @@ describe('run/create flag parsing', () => {
     err(['--health-cmd', 'true', '--no-healthcheck', 'img'], /^cannot specify both --no-healthcheck and --health-cmd$/);
   });
 
+  test('--health-on-failure: none|kill|restart|stop, none leaves it unset', () => {
+    for (const a of ['kill', 'restart', 'stop']) assert.equal(p(['--health-cmd', 'true', '--health-on-failure', a, 'img']).create.healthOnFailure, a);
+    assert.equal(p(['--health-on-failure', 'none', 'img']).create.healthOnFailure, undefined);
+    const e = err(['--health-on-failure', 'KILL', 'img'], /^invalid on-failure action "KILL" for health check: supported actions are none,kill,restart,stop$/);
+    assert.equal(e.exitCode, 125);
+  });
+
   test('pull policy, platform and registry options', () => {
     const authfile = path.join(tmp, 'auth.json');
     fs.writeFileSync(authfile, '{}');

@@ -2,7 +2,7 @@
 // it) → pier's CreateOptions. pier's own client also sends `pier_create_options` (the CLI's
 // options exactly as parsed), which wins when present.
 import { ApiError } from '../errors';
-import type { CreateOptions, HealthConfig } from '../../domain/containers';
+import type { CreateOptions, HealthConfig, HealthOnFailure } from '../../domain/containers';
 import { signalName } from '../../util/signals';
 
 type NS = { nsmode?: string; value?: string } | undefined;
@@ -189,6 +189,13 @@ export function specToCreate(b: any): CreateOptions {
   if (health) {
     if (health.Test[0] === 'NONE') o.noHealthcheck = true;
     else o.healthcheck = health;
+  }
+  // podman's numbering: 0 none, 1 invalid, 2 kill, 3 restart, 4 stop.
+  const onFailure = b.health_check_on_failure_action;
+  if (onFailure !== undefined && onFailure !== null && onFailure !== 0) {
+    const a = ({ 2: 'kill', 3: 'restart', 4: 'stop' } as Record<number, HealthOnFailure>)[Number(onFailure)];
+    if (!a) throw new ApiError(500, `invalid on-failure action ${JSON.stringify(onFailure)} for health check`);
+    o.healthOnFailure = a;
   }
   if (b.timezone) o.tz = String(b.timezone);
   return o;

@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FlagDef, Opts } from '../parser';
-import type { CreateOptions, HealthConfig, RestartPolicy } from '../../domain/containers';
+import { HEALTH_ON_FAILURE_ACTIONS } from '../../domain/containers';
+import type { CreateOptions, HealthConfig, HealthOnFailure, RestartPolicy } from '../../domain/containers';
 import type { Platform, PullOptions } from '../../domain/images';
 import { PierError, UsageError } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
@@ -631,10 +632,6 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     if (opts.memorySwappiness < -1 || opts.memorySwappiness > 100) throw new UsageError(`invalid value: ${opts.memorySwappiness}, valid memory swappiness range is 0-100`);
     throw new UsageError('the --memory-swappiness option is not supported by pier');
   }
-  if (has('health-on-failure') && opts.healthOnFailure !== 'none') {
-    if (!['kill', 'restart', 'stop'].includes(opts.healthOnFailure)) throw new UsageError(`invalid on-failure action "${opts.healthOnFailure}" for health check: supported actions are none,kill,restart,stop`);
-    throw new UsageError('the --health-on-failure option is not supported by pier');
-  }
   if (has('preserve-fds') && uintValue(opts, 'preserve-fds') > 0) throw new UsageError('the --preserve-fds option is not supported by pier');
   if (has('timeout')) uintValue(opts, 'timeout');
   if (has('cgroups') && !['enabled', 'disabled', 'no-conmon', 'split'].includes(opts.cgroups)) {
@@ -857,6 +854,13 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   const hc = parseHealthcheck(opts, changed);
   if (hc) c.healthcheck = hc;
   if (opts.noHealthcheck) c.noHealthcheck = true;
+  if (has('health-on-failure')) {
+    const a = String(opts.healthOnFailure);
+    if (!(HEALTH_ON_FAILURE_ACTIONS as readonly string[]).includes(a)) {
+      throw new UsageError(`invalid on-failure action "${a}" for health check: supported actions are ${HEALTH_ON_FAILURE_ACTIONS.join(',')}`);
+    }
+    if (a !== 'none') c.healthOnFailure = a as HealthOnFailure;
+  }
 
   // Image pulling.
   if (has('pull')) {

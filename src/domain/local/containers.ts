@@ -352,6 +352,7 @@ export class LocalContainerEngine implements ContainerEngine {
       ...(dependencies.length ? { dependencies } : {}),
     };
     if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
+    if (o.healthOnFailure && o.healthOnFailure !== 'none' && !config.healthcheck) throw new UsageError(`cannot set on-failure action to ${o.healthOnFailure} without a health check`);
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
     const rec: ContainerRecord = {
       id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId,
@@ -865,6 +866,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Annotations: c.config.annotations,
         StopSignal: c.config.stopSignal,
         ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
+        HealthcheckOnFailureAction: o.healthOnFailure ?? 'none',
         CreateCommand: process.argv.slice(1),
         Umask: o.umask ?? '0022',
         Timeout: o.timeout ?? 0,
