@@ -69,6 +69,8 @@ export interface CreateOptions {
   memory?: number;
   memorySwap?: number;
   memoryReservation?: number;
+  /** --memory-swappiness (0 to 100; unset: the system's). */
+  memorySwappiness?: number;
   cpus?: number;
   /** --cpu-period/--cpu-quota (µs, only positive values kept) and the real-time ones. */
   cpuPeriod?: number;

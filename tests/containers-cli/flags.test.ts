@@ -387,6 +387,14 @@ describe('run/create flag parsing', () => {
     assert.equal(p(['--disable-content-trust', '--http-proxy=false', '--systemd', 'false', '--memory-swappiness', '-1', 'img']).create.image, 'img');
   });
 
+  test('--memory-swappiness: 0 to 100 kept, negative is the default, above 100 refused', () => {
+    assert.equal(p(['--memory-swappiness', '0', 'img']).create.memorySwappiness, 0);
+    assert.equal(p(['--memory-swappiness', '100', 'img']).create.memorySwappiness, 100);
+    assert.equal(p(['--memory-swappiness', '-1', 'img']).create.memorySwappiness, undefined);
+    assert.equal(p(['--memory-swappiness', '-5', 'img']).create.memorySwappiness, undefined);
+    err(['--memory-swappiness', '101', 'img'], /^invalid value: 101, valid memory swappiness range is 0-100$/);
+  });
+
   test('splitCSV follows pflag string slices', () => {
     assert.deepEqual(splitCSV(['a,b', 'c']), ['a', 'b', 'c']);
     assert.deepEqual(splitCSV(['"x,y",z']), ['x,y', 'z']);

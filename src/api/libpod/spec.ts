@@ -163,6 +163,7 @@ export function specToCreate(b: any): CreateOptions {
   }
   if (b.personality?.domain) o.personality = String(b.personality.domain);
   if (b.conmon_pid_file) o.conmonPidFile = String(b.conmon_pid_file);
+  if (typeof rl.memory?.swappiness === 'number' && rl.memory.swappiness >= 0) o.memorySwappiness = rl.memory.swappiness;
   if (rl.cpu?.shares) o.cpuShares = Number(rl.cpu.shares);
   if (rl.cpu?.cpus) o.cpusetCpus = String(rl.cpu.cpus);
   if (rl.cpu?.mems) o.cpusetMems = String(rl.cpu.mems);

@@ -628,10 +628,6 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     if ((n === 'publish-all' || n === 'no-hosts' || n === 'unsetenv-all') && !opts[n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]) continue;
     throw new UsageError(`the --${n} option is not supported by pier`);
   }
-  if (has('memory-swappiness') && opts.memorySwappiness !== -1) {
-    if (opts.memorySwappiness < -1 || opts.memorySwappiness > 100) throw new UsageError(`invalid value: ${opts.memorySwappiness}, valid memory swappiness range is 0-100`);
-    throw new UsageError('the --memory-swappiness option is not supported by pier');
-  }
   if (has('preserve-fds') && uintValue(opts, 'preserve-fds') > 0) throw new UsageError('the --preserve-fds option is not supported by pier');
   if (has('timeout')) uintValue(opts, 'timeout');
   if (has('cgroups') && !['enabled', 'disabled', 'no-conmon', 'split'].includes(opts.cgroups)) {
@@ -754,6 +750,9 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   // Resources.
   if (has('memory')) c.memory = ramOrThrow(String(opts.memory), 'invalid value for memory: ');
   if (has('memory-swap')) c.memorySwap = opts.memorySwap === '-1' ? -1 : ramOrThrow(String(opts.memorySwap), 'invalid value for memory: ');
+  // podman: above 100 is refused, a negative value (not only -1) is the system default.
+  if (has('memory-swappiness') && opts.memorySwappiness > 100) throw new UsageError(`invalid value: ${opts.memorySwappiness}, valid memory swappiness range is 0-100`);
+  if (has('memory-swappiness') && opts.memorySwappiness >= 0) c.memorySwappiness = opts.memorySwappiness;
   if (has('memory-reservation')) c.memoryReservation = ramOrThrow(String(opts.memoryReservation), 'invalid value for memory: ');
   if (c.memory && c.memorySwap !== undefined && c.memorySwap !== -1 && c.memorySwap !== 0 && c.memorySwap < c.memory) {
     throw new UsageError('minimum memoryswap limit should be larger than memory limit, see usage');

@@ -900,6 +900,7 @@ export class LocalContainerEngine implements ContainerEngine {
         ShmSize: o.shmSize ?? 65536000,
         Memory: o.memory ?? 0,
         MemorySwap: o.memorySwap ?? 0,
+        MemorySwappiness: o.memorySwappiness ?? 0,
         MemoryReservation: o.memoryReservation ?? 0,
         NanoCpus: nanoCpus(o),
         CpuShares: o.cpuShares ?? 0,

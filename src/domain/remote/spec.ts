@@ -37,7 +37,7 @@ function namespace(v?: string): Record<string, string> | undefined {
 /** SpecGenerator's resource_limits (an OCI LinuxResources): what podman-remote sends for the flags. */
 function resourceLimits(o: CreateOptions): Record<string, unknown> | undefined {
   const drop = (x: Record<string, unknown>) => { for (const k of Object.keys(x)) if (x[k] === undefined) delete x[k]; return Object.keys(x).length ? x : undefined; };
-  const memory = drop({ limit: o.memory || undefined, swap: o.memory ? o.memorySwap : undefined, reservation: o.memory ? o.memoryReservation : undefined, disableOOMKiller: o.oomKillDisable || undefined });
+  const memory = drop({ limit: o.memory || undefined, swap: o.memory ? o.memorySwap : undefined, reservation: o.memory ? o.memoryReservation : undefined, disableOOMKiller: o.oomKillDisable || undefined, swappiness: o.memorySwappiness });
   const cpu = drop({
     quota: o.cpus ? Math.trunc(o.cpus * 100000) : o.cpuQuota, period: o.cpus ? 100000 : o.cpuPeriod,
     realtimeRuntime: o.cpuRtRuntime, realtimePeriod: o.cpuRtPeriod,
