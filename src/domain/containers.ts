@@ -146,6 +146,16 @@ export interface CreateOptions {
 export const HEALTH_ON_FAILURE_ACTIONS = ['none', 'kill', 'restart', 'stop'] as const;
 export type HealthOnFailure = typeof HEALTH_ON_FAILURE_ACTIONS[number];
 
+/** What `run` takes beyond the container's options. */
+export interface RunOnlyOptions {
+  detach?: boolean;
+  detachKeys?: string;
+  sigProxy?: boolean;
+  warn?: (w: string) => void;
+  /** --preserve-fds: pass this process's fds 3..3+N-1 to the container's first start (local only). */
+  preserveFds?: number;
+}
+
 export interface HealthConfig {
   Test: string[];
   Interval?: number;
@@ -249,7 +259,7 @@ export interface ContainerEngine {
   start(nameOrId: string, opts?: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number | void>;
   /** run: create + start; attached runs return the container's exit code. */
   /** `warn` receives create's warnings (settings the host cannot apply) before the container starts. */
-  run(opts: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; warn?: (w: string) => void }): Promise<{ id: string; exitCode?: number }>;
+  run(opts: CreateOptions & RunOnlyOptions): Promise<{ id: string; exitCode?: number }>;
   stop(nameOrId: string, opts: { timeout?: number; ignore?: boolean }): Promise<void>;
   kill(nameOrId: string, signal: string): Promise<void>;
   remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean; ignore?: boolean; timeout?: number; depend?: boolean }): Promise<string[]>;

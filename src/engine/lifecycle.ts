@@ -173,7 +173,7 @@ export class Lifecycle {
   }
 
   /** Start a created or exited container: mount, write the bundle, create under conmon, start. */
-  async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean } = {}): Promise<ContainerRecord> {
+  async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean; preserveFds?: number } = {}): Promise<ContainerRecord> {
     await this.startPodInfra(id);
     await this.startDependencies(id);
     return this.withLock(id, async () => {
@@ -223,7 +223,7 @@ export class Lifecycle {
           logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
-          timeoutSeconds: c.config.create.timeout,
+          timeoutSeconds: c.config.create.timeout, preserveFds: hooks.preserveFds,
         });
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
         if (hooks.initOnly) { this.event(c, 'init'); return c; }

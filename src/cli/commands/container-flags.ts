@@ -198,6 +198,24 @@ export interface ParsedCreate {
   cidfile?: string;
   quiet: boolean;
   rmi: boolean;
+  /** --preserve-fds (run): fds 3..3+N-1 of this process go to the container. */
+  preserveFds?: number;
+}
+
+/**
+ * Whether fd was passed to this process. Node marks inherited descriptors close-on-exec at
+ * startup (libuv's uv_disable_stdio_inheritance), so flags cannot tell them from its own; but
+ * the first descriptor Node opens itself is its event loop's epoll instance (an anon inode),
+ * taking the lowest free number: the open descriptors from 3 up to the first anon inode are
+ * the inherited ones.
+ */
+export function fdInherited(fd: number): boolean {
+  const link = (n: number): string | undefined => { try { return fs.readlinkSync(`/proc/self/fd/${n}`); } catch { return undefined; } };
+  if (fd < 3 || link(fd) === undefined) return false;
+  for (let n = 3; n <= fd; n++) {
+    if (link(n)?.startsWith('anon_inode:')) return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -628,7 +646,13 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     if ((n === 'publish-all' || n === 'no-hosts' || n === 'unsetenv-all') && !opts[n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]) continue;
     throw new UsageError(`the --${n} option is not supported by pier`);
   }
-  if (has('preserve-fds') && uintValue(opts, 'preserve-fds') > 0) throw new UsageError('the --preserve-fds option is not supported by pier');
+  let preserveFds: number | undefined;
+  if (kind === 'run' && has('preserve-fds') && uintValue(opts, 'preserve-fds') > 0) {
+    preserveFds = Number(opts.preserveFds);
+    for (let fd = 3; fd < 3 + preserveFds; fd++) {
+      if (!fdInherited(fd)) throw new UsageError(`file descriptor ${fd} is not available - the preserve-fds option requires that file descriptors must be passed`);
+    }
+  }
   if (has('timeout')) uintValue(opts, 'timeout');
   if (has('cgroups') && !['enabled', 'disabled', 'no-conmon', 'split'].includes(opts.cgroups)) {
     throw new UsageError(`running container create option: invalid cgroup mode "${opts.cgroups}": invalid argument`);
@@ -905,5 +929,6 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     cidfile,
     quiet: !!opts.quiet,
     rmi: kind === 'run' && !!opts.rmi,
+    ...(preserveFds ? { preserveFds } : {}),
   };
 }

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineConfig } from '../../config/config';
 import type {
+  RunOnlyOptions,
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
 import { PartialRemoveError } from '../containers';
@@ -479,12 +480,13 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   /** Start with the terminal attached; returns the exit code (or undefined when detached). */
-  private async startAttached(c: ContainerRecord, o: { interactive?: boolean; detachKeys?: string; sigProxy?: boolean }, io: RunIO): Promise<number | undefined> {
+  private async startAttached(c: ContainerRecord, o: { interactive?: boolean; detachKeys?: string; sigProxy?: boolean; preserveFds?: number }, io: RunIO): Promise<number | undefined> {
     let session: Awaited<ReturnType<typeof attach>> | undefined;
     const tty = !!c.config.create.tty;
     const stdin = o.interactive ? io.stdin ?? null : null;
     return this.attached(c, io, tty, stdin, o.sigProxy, () => session, async () => {
       await this.lifecycle.start(c.id, {
+        preserveFds: o.preserveFds,
         beforeStart: async (_c, bundle) => {
           if (c.config.logDriver === 'passthrough') return;
           // The output streams are looked up at the first output (see processIO).
@@ -540,14 +542,14 @@ export class LocalContainerEngine implements ContainerEngine {
     }
   }
 
-  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; warn?: (w: string) => void }, io?: RunIO): Promise<{ id: string; exitCode?: number }> {
+  async run(o: CreateOptions & RunOnlyOptions, io?: RunIO): Promise<{ id: string; exitCode?: number }> {
     trace('run: create');
     const { id, warnings } = await this.create(o);
     for (const w of warnings) o.warn?.(w);
     trace('run: created');
     if (o.detach) {
       try {
-        await this.lifecycle.start(id);
+        await this.lifecycle.start(id, { preserveFds: o.preserveFds });
       } catch (e) {
         if (o.rm) await this.removeUnstarted(id);
         throw runStartError(e);
@@ -559,7 +561,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const release = o.rm ? this.lifecycle.claimCleanup(id) : () => undefined;
     try {
       const c = this.containers.get(id)!;
-      exitCode = await this.startAttached(c, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy },
+      exitCode = await this.startAttached(c, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy, preserveFds: o.preserveFds },
         io ?? processIO(!!c.config.create.tty));
     } catch (e) {
       release();
@@ -1079,6 +1081,7 @@ export class LocalContainerEngine implements ContainerEngine {
         containerId: c.id, name: c.name, execDir, process: p, terminal: !!o.tty,
         stdin: o.interactive ? streams.stdin ?? null : null, stdout: streams.stdout, stderr: o.tty ? streams.stdout : streams.stderr,
         detachKeys: o.detachKeys, runtime: this.lifecycle.runtime(c), stateRoot: this.lifecycle.stateRoot(c), conmonPath: this.cfg.conmon,
+        preserveFds: o.preserveFds,
         onAttach: (a) => { session = a; if (ttyIn) onResize(); hooks.onAttach?.(a); },
       });
       return r.exitCode;
