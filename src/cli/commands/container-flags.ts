@@ -37,7 +37,7 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 const UNSUPPORTED = [
   'cgroup-conf', 'chrootdirs',
   'gidmap', 'init-ctr', 'ip6',
-  'pod-id-file', 'secret', 'subgidname', 'subuidname', 'uidmap',
+  'secret', 'subgidname', 'subuidname', 'uidmap',
   'userns',
 ];
 
@@ -768,6 +768,16 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (requires.length) c.requires = requires;
   if (opts.replace) c.replace = true;
   if (has('pod') && opts.pod !== '') c.pod = String(opts.pod);
+  if (has('pod-id-file') && opts.podIdFile !== '') {
+    if (c.pod) throw new UsageError('cannot specify both --pod and --pod-id-file');
+    // podman: the file's first line, as it is (an empty one is no pod).
+    let text: string;
+    try { text = fs.readFileSync(String(opts.podIdFile), 'utf8'); } catch (e) {
+      throw new UsageError(`reading pod ID file: ${e && (e as NodeJS.ErrnoException).syscall === 'read' ? 'read' : 'open'} ${opts.podIdFile}: ${fsReason(e)}`);
+    }
+    const id = text.split('\n')[0];
+    if (id !== '') c.pod = id;
+  }
   if (opts.pidfile) c.pidFile = path.resolve(String(opts.pidfile));
   if (opts.conmonPidfile) c.conmonPidFile = path.resolve(String(opts.conmonPidfile));
 
