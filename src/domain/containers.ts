@@ -69,6 +69,10 @@ export interface CreateOptions {
   memory?: number;
   memorySwap?: number;
   memoryReservation?: number;
+  /** --cgroup-conf KEY=VALUE settings (cgroup v2 only). */
+  cgroupConf?: Record<string, string>;
+  /** --chrootdirs: directories that get the container's /etc/hosts and /etc/resolv.conf too. */
+  chrootDirs?: string[];
   /** --memory-swappiness (0 to 100; unset: the system's). */
   memorySwappiness?: number;
   cpus?: number;

@@ -446,6 +446,8 @@ export class Lifecycle {
       init: o.init,
       initPath: o.initPath,
       tz: o.tz,
+      chrootDirs: o.chrootDirs,
+      cgroupConf: o.cgroupConf,
     };
     const spec = generateSpec(opts);
     prepareWorkdir(c, rootfs, spec.mounts ?? [], user);

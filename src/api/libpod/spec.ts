@@ -199,5 +199,9 @@ export function specToCreate(b: any): CreateOptions {
     o.healthOnFailure = a;
   }
   if (b.timezone) o.tz = String(b.timezone);
+  if (strList(b.chroot_directories)) o.chrootDirs = strList(b.chroot_directories);
+  if (b.cgroup_conf && typeof b.cgroup_conf === 'object' && Object.keys(b.cgroup_conf).length) {
+    o.cgroupConf = Object.fromEntries(Object.entries(b.cgroup_conf).map(([k, v]) => [k, String(v)]));
+  }
   return o;
 }

@@ -35,7 +35,6 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 
 /** Flags that parse but that pier cannot honour: setting them is an error. */
 const UNSUPPORTED = [
-  'cgroup-conf', 'chrootdirs',
   'gidmap', 'init-ctr', 'ip6',
   'secret', 'subgidname', 'subuidname', 'uidmap',
   'userns',
@@ -849,6 +848,18 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     if (has(ns)) { validateNamespace(ns, String(opts[ns])); if (opts[ns]) c[ns] = String(opts[ns]); }
   }
   if (has('cgroup-parent') && opts.cgroupParent) c.cgroupParent = String(opts.cgroupParent);
+  const cgroupConf = splitCSV(opts.cgroupConf);
+  if (cgroupConf.length) {
+    c.cgroupConf = {};
+    for (const kv of cgroupConf) {
+      const eq = kv.indexOf('=');
+      if (eq < 0) throw new UsageError('--cgroup-conf must be formatted KEY=VALUE');
+      c.cgroupConf[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) throw new UsageError('cannot use --cgroup-conf without cgroup v2');
+  }
+  const chrootDirs = splitCSV(opts.chrootdirs);
+  if (chrootDirs.length) c.chrootDirs = chrootDirs;
   if (opts.init) c.init = true;
   if (has('init-path') && opts.initPath) {
     if (!opts.init) throw new UsageError('--init-path requires --init');

@@ -874,6 +874,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Timeout: o.timeout ?? 0,
         StopTimeout: c.config.stopTimeout,
         Passwd: o.passwd !== false,
+        ...(o.chrootDirs?.length ? { ChrootDirs: o.chrootDirs } : {}),
       },
       HostConfig: {
         Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
@@ -919,6 +920,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Init: !!o.init,
         OomScoreAdj: o.oomScoreAdj ?? 0,
         Devices: (o.devices ?? []).map((dv) => { const [h, cp, perm] = dv.split(':'); return { PathOnHost: h, PathInContainer: cp ?? h, CgroupPermissions: perm ?? 'rwm' }; }),
+        CgroupConf: o.cgroupConf ?? null,
       },
     };
     if (opts.size) {

@@ -84,6 +84,7 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     ipcns: namespace(o.ipc), pidns: namespace(o.pid), utsns: namespace(o.uts), cgroupns: namespace(o.cgroupns),
     cgroup_parent: o.cgroupParent, log_configuration: o.logDriver ? { driver: o.logDriver } : undefined,
     health_check_on_failure_action: o.healthOnFailure ? ({ none: 0, kill: 2, restart: 3, stop: 4 } as const)[o.healthOnFailure] || undefined : undefined,
+    chroot_directories: o.chrootDirs, cgroup_conf: o.cgroupConf,
     timezone: o.tz, umask: o.umask, oom_score_adj: o.oomScoreAdj, shm_size: o.shmSize,
     pier_create_options: o,
   };
