@@ -353,7 +353,7 @@ export class LocalContainerEngine implements ContainerEngine {
       ...(dependencies.length ? { dependencies } : {}),
     };
     if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
-    if (o.healthOnFailure && o.healthOnFailure !== 'none' && !config.healthcheck) throw new UsageError(`cannot set on-failure action to ${o.healthOnFailure} without a health check`);
+    if (o.healthOnFailure && o.healthOnFailure !== 'none' && !config.healthcheck) throw new PierError(`cannot set on-failure action to ${o.healthOnFailure} without a health check`);
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
     const rec: ContainerRecord = {
       id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId,
