@@ -133,3 +133,14 @@ test('--health-on-failure without a healthcheck is refused at create; the defaul
     await s.dispose();
   }
 });
+
+test('--health-on-failure acts on periodic checks too (the monitor or timer runs the same check)', async () => {
+  const s = await storeWithBusybox();
+  try {
+    s.ok(['run', '-d', '--name', 'pk', '--health-cmd', 'exit 1', '--health-interval', '1s', '--health-retries', '1', '--health-on-failure', 'kill', 'localhost/busybox', 'sleep', '1000']);
+    assert.ok(await waitFor(() => s.inspect('pk', '{{.State.Status}}') === 'exited', 20_000), `still ${s.inspect('pk', '{{.State.Status}}')}`);
+    assert.equal(s.inspect('pk', '{{.State.ExitCode}} {{.State.Health.Status}}'), '137 unhealthy');
+  } finally {
+    await s.dispose();
+  }
+});
