@@ -110,6 +110,11 @@ test('--health-on-failure: kill, stop and restart act once a check leaves the co
     assert.equal(s.inspect('none', '{{.State.Status}} {{.State.Health.Status}}'), 'running unhealthy');
     assert.ok(await waitFor(() => s.inspect('kill', '{{.State.Status}}') === 'exited', 10_000));
     assert.equal(s.inspect('kill', '{{.State.ExitCode}}'), '137');
+    // ps: the health status follows the state, running or not (podman 4.3).
+    const status = (n: string) => s.ok(['ps', '-a', '--filter', `name=^${n}$`, '--format', '{{.Status}}']).trim();
+    assert.match(status('kill'), /^Exited \(137\) .* \(unhealthy\)$/);
+    assert.match(status('none'), /^Up .* \(unhealthy\)$/);
+    assert.equal(JSON.parse(s.ok(['ps', '-a', '--filter', 'name=^none$', '--format', 'json']))[0].Status.endsWith(' (unhealthy)'), true);
     // sleep ignores SIGTERM as PID 1: the stop ends with SIGKILL after the stop timeout.
     assert.equal(s.inspect('stop', '{{.State.Status}} {{.State.ExitCode}} {{.State.Health.Status}}'), 'exited 137 unhealthy');
     // Restarted: running again with a new start, health back to starting, no restart counted.

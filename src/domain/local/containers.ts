@@ -688,6 +688,12 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   status(s: ContainerState): string {
+    // podman: the health status follows, running or not (`Exited (137) 2 seconds ago (unhealthy)`).
+    const base = this.baseStatus(s);
+    return s.health?.status ? `${base} (${s.health.status})` : base;
+  }
+
+  private baseStatus(s: ContainerState): string {
     const ago = (iso: string) => {
       const { timeAgo } = require('../../cli/format/units') as typeof import('../../cli/format/units');
       return timeAgo(new Date(iso));
