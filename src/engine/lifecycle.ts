@@ -568,7 +568,7 @@ export class Lifecycle {
       await runtimeKill(rt, c.id, c.config.stopSignal, { root }).catch(() => undefined);
       const code = await waitForExit(this.exitDir, c.id, timeout * 1000).catch(() => null);
       if (code === null) {
-        log.warn(`StopSignal ${signalName(c.config.stopSignal).replace(/^SIG/, '')} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
+        log.warn(`StopSignal ${signalName(c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
       }
     }
     if (readExitCode(this.exitDir, c.id) === null) {
