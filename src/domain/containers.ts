@@ -73,6 +73,12 @@ export interface CreateOptions {
   memory?: number;
   memorySwap?: number;
   memoryReservation?: number;
+  /** --cgroup-conf KEY=VALUE settings (cgroup v2 only). */
+  cgroupConf?: Record<string, string>;
+  /** --chrootdirs: directories that get the container's /etc/hosts and /etc/resolv.conf too. */
+  chrootDirs?: string[];
+  /** --memory-swappiness (0 to 100; unset: the system's). */
+  memorySwappiness?: number;
   cpus?: number;
   /** --cpu-period/--cpu-quota (µs, only positive values kept) and the real-time ones. */
   cpuPeriod?: number;
@@ -132,6 +138,8 @@ export interface CreateOptions {
   oomScoreAdj?: number;
   healthcheck?: HealthConfig;
   noHealthcheck?: boolean;
+  /** --health-on-failure: what to do once the healthcheck turns unhealthy (unset: none). */
+  healthOnFailure?: HealthOnFailure;
   replace?: boolean;
   /** A rootfs directory instead of an image (--rootfs). */
   rootfs?: boolean;
@@ -140,6 +148,20 @@ export interface CreateOptions {
   buildStep?: boolean;
   /** Internal: this container is the infra container of the pod with this id. */
   infraOf?: string;
+}
+
+/** The actions of --health-on-failure (podman 4.3), in the order of podman's numbering after 'invalid'. */
+export const HEALTH_ON_FAILURE_ACTIONS = ['none', 'kill', 'restart', 'stop'] as const;
+export type HealthOnFailure = typeof HEALTH_ON_FAILURE_ACTIONS[number];
+
+/** What `run` takes beyond the container's options. */
+export interface RunOnlyOptions {
+  detach?: boolean;
+  detachKeys?: string;
+  sigProxy?: boolean;
+  warn?: (w: string) => void;
+  /** --preserve-fds: pass this process's fds 3..3+N-1 to the container's first start (local only). */
+  preserveFds?: number;
 }
 
 export interface HealthConfig {
@@ -245,7 +267,7 @@ export interface ContainerEngine {
   start(nameOrId: string, opts?: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number | void>;
   /** run: create + start; attached runs return the container's exit code. */
   /** `warn` receives create's warnings (settings the host cannot apply) before the container starts. */
-  run(opts: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; warn?: (w: string) => void }): Promise<{ id: string; exitCode?: number }>;
+  run(opts: CreateOptions & RunOnlyOptions): Promise<{ id: string; exitCode?: number }>;
   stop(nameOrId: string, opts: { timeout?: number; ignore?: boolean }): Promise<void>;
   kill(nameOrId: string, signal: string): Promise<void>;
   remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean; ignore?: boolean; timeout?: number; depend?: boolean }): Promise<string[]>;

@@ -58,6 +58,11 @@ interface ConmonCommon {
   exitDelay?: number;
   /** Extra environment for conmon (and so for the exit command). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * --preserve-fds: this process's fds 3..3+N-1 become conmon's (its own pipes follow them, as
+   * podman passes them) and the runtime passes them on to the container process.
+   */
+  preserveFds?: number;
 }
 
 export interface CreateContainerOptions extends ConmonCommon {
@@ -229,6 +234,7 @@ export function createContainerArgs(o: CreateContainerOptions): string[] {
   if (o.timeoutSeconds && o.timeoutSeconds > 0) args.push('-T', String(o.timeoutSeconds));
   if (o.noPivot) args.push('--no-pivot');
   if (o.noNewKeyring) args.push('--no-new-keyring');
+  if (o.preserveFds && o.preserveFds > 0) args.push('--runtime-opt', '--preserve-fds', '--runtime-opt', String(o.preserveFds));
   return args;
 }
 
@@ -245,13 +251,16 @@ interface SpawnedConmon {
 
 /** Spawns conmon detached (own session) with the sync, start and optional attach pipes. */
 function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttachPipe: boolean, passthrough?: StdioEntry[]): SpawnedConmon {
-  const pipes: Record<string, number> = { _OCI_SYNCPIPE: 3, _OCI_STARTPIPE: 4 };
-  if (withAttachPipe) pipes._OCI_ATTACHPIPE = 5;
+  // Preserved fds keep their numbers; conmon's pipes come after them.
+  const preserved = Array.from({ length: o.preserveFds ?? 0 }, (_, i) => 3 + i);
+  const base = 3 + preserved.length;
+  const pipes: Record<string, number> = { _OCI_SYNCPIPE: base, _OCI_STARTPIPE: base + 1 };
+  if (withAttachPipe) pipes._OCI_ATTACHPIPE = base + 2;
   if (!passthrough) {
-    const fast = spawnConmonNative(conmon, args, conmonEnv(o.env, pipes), withAttachPipe);
+    const fast = spawnConmonNative(conmon, args, conmonEnv(o.env, pipes), withAttachPipe, preserved);
     if (fast) return fast;
   }
-  const stdio: StdioOptions = [...(passthrough ?? ['ignore', 'ignore', 'pipe']), 'pipe', 'pipe'];
+  const stdio: StdioOptions = [...(passthrough ?? ['ignore', 'ignore', 'pipe']), ...preserved, 'pipe', 'pipe'];
   if (withAttachPipe) stdio.push('pipe');
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const child = spawn(conmon, args, { stdio, detached: true, env: conmonEnv(o.env, pipes) });
@@ -261,10 +270,10 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
     child.on('exit', (code) => resolve(code));
     child.on('error', (e) => { errText += e.message; resolve(null); });
   });
-  const sync = MessageReader.fromStream(child.stdio[3] as Readable, 'sync');
-  const start = child.stdio[4] as unknown as NodeJS.WritableStream;
+  const sync = MessageReader.fromStream(child.stdio[base] as Readable, 'sync');
+  const start = child.stdio[base + 1] as unknown as NodeJS.WritableStream;
   (start as any).on?.('error', () => undefined);
-  const attachPipe = withAttachPipe ? MessageReader.fromStream((child.stdio as unknown as Readable[])[5], 'attach') : undefined;
+  const attachPipe = withAttachPipe ? MessageReader.fromStream((child.stdio as unknown as Readable[])[base + 2], 'attach') : undefined;
   const release = () => {
     for (const s of child.stdio) {
       if (s && typeof (s as any).destroy === 'function') (s as any).destroy();
@@ -280,7 +289,7 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
  * Same descriptors as the libuv path (stderr, sync, start and attach pipes on fds 2-5).
  * Null when the addon is unavailable or the spawn fails (the libuv path then reports it).
  */
-function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean): SpawnedConmon | null {
+function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean, preserved: number[] = []): SpawnedConmon | null {
   const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('watchFd');
   if (!addon) return null;
   const { childExit, envList, watchPipe } = require('../util/spawn') as typeof import('../util/spawn');
@@ -293,7 +302,11 @@ function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEn
       const [r, w] = addon.pipe();
       made.push(i === 2 ? [w, r] : [r, w]);
     }
-    pid = addon.spawnDetached(conmon, [conmon, ...args], envList(env), [-1, -1, ...made.map(([, child]) => child)]);
+    const fds = [-1, -1, made[0][1], ...preserved, ...made.slice(1).map(([, child]) => child)];
+    // posix_spawn's dup2s run in order: a pipe below the last target could be overwritten before
+    // its own dup2 (possible with many preserved fds); the libuv path handles that case.
+    if (made.some(([, child]) => child < fds.length)) throw new Error('a pipe fd is among the target fds');
+    pid = addon.spawnDetached(conmon, [conmon, ...args], envList(env), fds);
   } catch (e) {
     log.debug(`posix_spawn of conmon failed, using child_process: ${(e as Error).message}`);
     closeAll();
@@ -575,6 +588,7 @@ export function execArgs(o: ExecOptions, sessionId: string, specFile: string): s
   args.push('-l', 'none');
   if (o.terminal) args.push('-t');
   if (o.stdin) args.push('-i');
+  if (o.preserveFds && o.preserveFds > 0) args.push('--runtime-opt', '--preserve-fds', '--runtime-opt', String(o.preserveFds));
   args.push('-e', '--exec-attach', '--exec-process-spec', specFile);
   return args;
 }

@@ -248,3 +248,28 @@ export function removeSharedHostsEntry(file: string, line: string): void {
   lines.splice(i, 1);
   writeInPlace(file, lines.join('\n'));
 }
+
+/**
+ * `network connect` on a running container (podman 4.3): its hosts file gets a line for each
+ * new address, with the container's names (even when an earlier line has them). Nothing when
+ * the container has no hosts file of its own (--no-hosts, another container's network).
+ */
+export function addHostsEntries(file: string, entries: HostEntry[]): void {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
+  if (!entries.length) return;
+  writeInPlace(file, (text === '' || text.endsWith('\n') ? text : text + '\n') + formatHosts(entries));
+}
+
+/** `network disconnect`: the lines giving these addresses these names go (podman's etchosts.Remove). */
+export function removeHostsEntries(file: string, entries: HostEntry[]): void {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
+  const drop = (line: string): boolean => {
+    const fields = line.replace(/#.*/, '').trim().split(/\s+/).filter((f) => f !== '');
+    return fields.length >= 2 && entries.some((e) => e.ip === fields[0] && e.names.join(' ') === fields.slice(1).join(' '));
+  };
+  const lines = text.split('\n');
+  const kept = lines.filter((l) => !drop(l));
+  if (kept.length !== lines.length) writeInPlace(file, kept.join('\n'));
+}

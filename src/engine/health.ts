@@ -164,7 +164,37 @@ export async function runHealthcheck(lifecycle: Lifecycle, nameOrId: string): Pr
   const startedAt = c.state.startedAt ? Date.parse(c.state.startedAt) : 0;
   const inStartPeriod = settings.startPeriod > 0 && start.getTime() < startedAt + settings.startPeriod / 1e6;
   const rec = lifecycle.containers.updateState(c.id, (s) => ({ ...s, health: applyHealthResult(s.health, entry, { retries: settings.retries, inStartPeriod }) }));
+  if (rec.state.health!.status === HEALTH_UNHEALTHY) await onFailure(lifecycle, rec);
   return { result: exitCode === 0 ? HEALTH_HEALTHY : HEALTH_UNHEALTHY, health: rec.state.health!, entry };
+}
+
+/**
+ * --health-on-failure, after a check left the container unhealthy (podman 4.3): kill sends
+ * SIGKILL; stop stops it (stop signal, then SIGKILL after the stop timeout); restart stops it
+ * and starts it again (its health back to "starting"; the restart count is not raised).
+ */
+async function onFailure(lifecycle: Lifecycle, c: ContainerRecord): Promise<void> {
+  const action = c.config.create.healthOnFailure;
+  if (!action || action === 'none') return;
+  try {
+    switch (action) {
+      case 'kill':
+        await lifecycle.kill(c.id, 9);
+        break;
+      case 'stop':
+        await lifecycle.stop(c.id);
+        break;
+      case 'restart':
+        await lifecycle.stop(c.id);
+        await lifecycle.start(c.id);
+        break;
+    }
+  } catch (e) {
+    const what = action === 'kill' ? 'killing container health-check turned unhealthy'
+      : action === 'stop' ? 'stopping container after health-check turned unhealthy'
+        : 'restarting/stopping container after health-check turned unhealthy';
+    throw new PierError(`${what}: ${errorMessage(e)}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -173,7 +173,7 @@ export class Lifecycle {
   }
 
   /** Start a created or exited container: mount, write the bundle, create under conmon, start. */
-  async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean } = {}): Promise<ContainerRecord> {
+  async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean; preserveFds?: number } = {}): Promise<ContainerRecord> {
     await this.startPodInfra(id);
     await this.startDependencies(id);
     return this.withLock(id, async () => {
@@ -223,7 +223,7 @@ export class Lifecycle {
           logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax ?? containersSettings(this.cfg).logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
-          timeoutSeconds: c.config.create.timeout,
+          timeoutSeconds: c.config.create.timeout, preserveFds: hooks.preserveFds,
         });
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
         if (hooks.initOnly) { this.event(c, 'init'); return c; }
@@ -477,6 +477,8 @@ export class Lifecycle {
       init: o.init,
       initPath: o.initPath,
       tz: o.tz,
+      chrootDirs: o.chrootDirs,
+      cgroupConf: o.cgroupConf,
     };
     const spec = generateSpec(opts);
     prepareWorkdir(c, rootfs, spec.mounts ?? [], user);
@@ -597,7 +599,7 @@ export class Lifecycle {
       await runtimeKill(rt, c.id, c.config.stopSignal, { root }).catch(() => undefined);
       const code = await waitForExit(this.exitDir, c.id, timeout * 1000).catch(() => null);
       if (code === null) {
-        log.warn(`StopSignal ${signalName(c.config.stopSignal).replace(/^SIG/, '')} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
+        log.warn(`StopSignal ${signalName(c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
       }
     }
     if (readExitCode(this.exitDir, c.id) === null) {

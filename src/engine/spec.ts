@@ -134,6 +134,10 @@ export interface SpecOptions {
   /** Host facts for rlimit defaults; default: read from /proc. */
   hostLimits?: HostLimits;
   resources?: ResourceOptions;
+  /** --cgroup-conf: cgroup v2 KEY=VALUE settings (linux.resources.unified). */
+  cgroupConf?: Record<string, string>;
+  /** --chrootdirs: each also gets the container's /etc/hosts and /etc/resolv.conf under DIR/etc. */
+  chrootDirs?: string[];
   /** --sysctl (`KEY=VALUE` list or map). */
   sysctls?: string[] | Record<string, string>;
   /** containers.conf default_sysctls; default net.ipv4.ping_group_range=0 0. */
@@ -246,6 +250,11 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   for (const sm of files.secrets ?? []) {
     if (!base.some((m) => m.destination === sm.destination)) base.push({ destination: sm.destination, type: 'bind', source: sm.source, options: ['bind', 'rprivate'] });
   }
+  // podman: the chroot directories see the same hosts and resolv.conf files.
+  for (const [file, src] of [['hosts', files.hosts], ['resolv.conf', files.resolvConf]] as const) {
+    if (src === undefined) continue;
+    for (const dir of opts.chrootDirs ?? []) base.push(engineFileMount(path.join(dir, 'etc', file), src, readOnly));
+  }
   const mounts = sortMounts([...base.filter((m) => !seen.has(m.destination)), ...userMounts]);
 
   // Linux.
@@ -273,6 +282,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
 
   const cgroupsPath = computeCgroupsPath(opts);
   linux.resources = buildResources(opts.resources ?? {}, deviceRules);
+  if (opts.cgroupConf && Object.keys(opts.cgroupConf).length) linux.resources.unified = { ...opts.cgroupConf };
   if (cgroupsPath !== '') linux.cgroupsPath = cgroupsPath;
   if (devices.length > 0) linux.devices = devices;
   if (ns.user !== 'host') {

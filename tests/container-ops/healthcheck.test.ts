@@ -92,3 +92,60 @@ test('periodic healthchecks turn the container unhealthy and stop with it', asyn
     await s.dispose();
   }
 });
+
+test('--health-on-failure: kill, stop and restart act once a check leaves the container unhealthy', async () => {
+  const s = await storeWithBusybox();
+  try {
+    const bad = ['--health-cmd', 'exit 1', '--health-retries', '1', '--health-interval', 'disable'];
+    for (const a of ['none', 'kill', 'stop', 'restart']) {
+      s.ok(['run', '-d', '--name', a, ...bad, '--health-on-failure', a, '--stop-timeout', '1', 'localhost/busybox', 'sleep', '1000']);
+      assert.equal(s.inspect(a, '{{.Config.HealthcheckOnFailureAction}}'), a);
+    }
+    const startedAt = s.inspect('restart', '{{.State.StartedAt}}');
+    for (const a of ['none', 'kill', 'stop', 'restart']) {
+      const r = s.run(['healthcheck', 'run', a]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout, 'unhealthy\n');
+    }
+    assert.equal(s.inspect('none', '{{.State.Status}} {{.State.Health.Status}}'), 'running unhealthy');
+    assert.ok(await waitFor(() => s.inspect('kill', '{{.State.Status}}') === 'exited', 10_000));
+    assert.equal(s.inspect('kill', '{{.State.ExitCode}}'), '137');
+    // ps: the health status follows the state, running or not (podman 4.3).
+    const status = (n: string) => s.ok(['ps', '-a', '--filter', `name=^${n}$`, '--format', '{{.Status}}']).trim();
+    assert.match(status('kill'), /^Exited \(137\) .* \(unhealthy\)$/);
+    assert.match(status('none'), /^Up .* \(unhealthy\)$/);
+    assert.equal(JSON.parse(s.ok(['ps', '-a', '--filter', 'name=^none$', '--format', 'json']))[0].Status.endsWith(' (unhealthy)'), true);
+    // sleep ignores SIGTERM as PID 1: the stop ends with SIGKILL after the stop timeout.
+    assert.equal(s.inspect('stop', '{{.State.Status}} {{.State.ExitCode}} {{.State.Health.Status}}'), 'exited 137 unhealthy');
+    // Restarted: running again with a new start, health back to starting, no restart counted.
+    assert.equal(s.inspect('restart', '{{.State.Status}} {{.State.Health.Status}} {{.RestartCount}}'), 'running starting 0');
+    assert.notEqual(s.inspect('restart', '{{.State.StartedAt}}'), startedAt);
+    assert.equal(s.inspect('restart', '{{len .State.Health.Log}}'), '1', 'the health log is kept');
+  } finally {
+    await s.dispose();
+  }
+});
+
+test('--health-on-failure without a healthcheck is refused at create; the default shows as none', async () => {
+  const s = await storeWithBusybox();
+  try {
+    const r = s.run(['create', '--health-on-failure', 'stop', 'localhost/busybox']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr.trim(), 'Error: cannot set on-failure action to stop without a health check');
+    s.ok(['create', '--name', 'plain', 'localhost/busybox']);
+    assert.equal(s.inspect('plain', '{{.Config.HealthcheckOnFailureAction}}'), 'none');
+  } finally {
+    await s.dispose();
+  }
+});
+
+test('--health-on-failure acts on periodic checks too (the monitor or timer runs the same check)', async () => {
+  const s = await storeWithBusybox();
+  try {
+    s.ok(['run', '-d', '--name', 'pk', '--health-cmd', 'exit 1', '--health-interval', '1s', '--health-retries', '1', '--health-on-failure', 'kill', 'localhost/busybox', 'sleep', '1000']);
+    assert.ok(await waitFor(() => s.inspect('pk', '{{.State.Status}}') === 'exited', 20_000), `still ${s.inspect('pk', '{{.State.Status}}')}`);
+    assert.equal(s.inspect('pk', '{{.State.ExitCode}} {{.State.Health.Status}}'), '137 unhealthy');
+  } finally {
+    await s.dispose();
+  }
+});

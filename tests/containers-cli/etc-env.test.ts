@@ -141,6 +141,34 @@ test('/etc/resolv.conf: none with --network none or --dns none (the image\'s sta
   assert.equal(containerCount(), before);
 });
 
+test('--chrootdirs: the container\'s /etc/hosts and /etc/resolv.conf also under each DIR/etc; inspect lists them', () => {
+  const script = 'for d in /jail /other; do cmp /etc/hosts $d/etc/hosts && cmp /etc/resolv.conf $d/etc/resolv.conf && echo $d ok; done; test -e /jail/etc/hostname || echo no hostname';
+  assert.equal(out(['--network', 'host', '--dns', '10.1.1.1', '--chrootdirs', '/jail', '--chrootdirs', '/other', IMAGE, 'sh', '-c', script]), '/jail ok\n/other ok\nno hostname\n');
+  // Only the files the container gets: none here.
+  assert.equal(out(['--network', 'none', '--no-hosts', '--chrootdirs', '/jail', IMAGE, 'sh', '-c', 'test -e /jail || echo absent']), 'absent\n');
+  const id = ts.ok(['create', '--chrootdirs', '/a,/b', IMAGE, 'true']).trim();
+  assert.equal(ts.ok(['inspect', '--format', '{{json .Config.ChrootDirs}}', id]).trim(), '["/a","/b"]');
+  const plain = ts.ok(['create', IMAGE, 'true']).trim();
+  assert.equal(ts.ok(['inspect', '--format', '{{json .Config.ChrootDirs}}', plain]).trim(), 'null');
+  ts.ok(['rm', id, plain]);
+});
+
+test('--cgroup-conf: KEY=VALUE, and (on this cgroup v1 host) refused as podman does', () => {
+  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const before = containerCount();
+  const bad = run(['--cgroup-conf', 'memory.high', IMAGE, 'true']);
+  assert.equal(bad.code, 125);
+  assert.equal(bad.stderr, 'Error: --cgroup-conf must be formatted KEY=VALUE\n');
+  if (!v2) {
+    const r = run(['--cgroup-conf', 'memory.high=10000000', IMAGE, 'true']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: cannot use --cgroup-conf without cgroup v2\n');
+  } else {
+    assert.equal(out(['--cgroup-conf', 'memory.high=10000000', IMAGE, 'cat', '/sys/fs/cgroup/memory.high']), '9998336\n');
+  }
+  assert.equal(containerCount(), before);
+});
+
 function env(args: string[], image = IMAGE, confPath?: string): string[] {
   return out(['--network', 'none', '--hostname', 'box', ...args, image, '/bin/env'], confPath).trimEnd().split('\n').sort();
 }

@@ -335,6 +335,13 @@ describe('run/create flag parsing', () => {
     err(['--health-cmd', 'true', '--no-healthcheck', 'img'], /^cannot specify both --no-healthcheck and --health-cmd$/);
   });
 
+  test('--health-on-failure: none|kill|restart|stop, none leaves it unset', () => {
+    for (const a of ['kill', 'restart', 'stop']) assert.equal(p(['--health-cmd', 'true', '--health-on-failure', a, 'img']).create.healthOnFailure, a);
+    assert.equal(p(['--health-on-failure', 'none', 'img']).create.healthOnFailure, undefined);
+    const e = err(['--health-on-failure', 'KILL', 'img'], /^invalid on-failure action "KILL" for health check: supported actions are none,kill,restart,stop$/);
+    assert.equal(e.exitCode, 125);
+  });
+
   test('pull policy, platform and registry options', () => {
     const authfile = path.join(tmp, 'auth.json');
     fs.writeFileSync(authfile, '{}');
@@ -378,6 +385,14 @@ describe('run/create flag parsing', () => {
     err(['--uidmap', '0:100000:5000', 'img'], /^the --uidmap option is not supported by pier$/);
     // NOOPs and defaults are accepted.
     assert.equal(p(['--disable-content-trust', '--http-proxy=false', '--systemd', 'false', '--memory-swappiness', '-1', 'img']).create.image, 'img');
+  });
+
+  test('--memory-swappiness: 0 to 100 kept, negative is the default, above 100 refused', () => {
+    assert.equal(p(['--memory-swappiness', '0', 'img']).create.memorySwappiness, 0);
+    assert.equal(p(['--memory-swappiness', '100', 'img']).create.memorySwappiness, 100);
+    assert.equal(p(['--memory-swappiness', '-1', 'img']).create.memorySwappiness, undefined);
+    assert.equal(p(['--memory-swappiness', '-5', 'img']).create.memorySwappiness, undefined);
+    err(['--memory-swappiness', '101', 'img'], /^invalid value: 101, valid memory swappiness range is 0-100$/);
   });
 
   test('splitCSV follows pflag string slices', () => {

@@ -186,6 +186,22 @@ describe('containers: resource and runtime flags', () => {
     s.ok(['rm', 'oom', 'oom2']);
   });
 
+  test('--memory-swappiness sets the memory cgroup\'s swappiness; above 100 is refused, negative is the default', { skip: skipV1 }, () => {
+    const host = fs.readFileSync('/sys/fs/cgroup/memory/memory.swappiness', 'utf8').trim();
+    assert.equal(runSh(['--memory-swappiness', '30'], 'cat /sys/fs/cgroup/memory/memory.swappiness'), '30\n');
+    assert.equal(runSh(['--memory-swappiness', '0'], 'cat /sys/fs/cgroup/memory/memory.swappiness'), '0\n');
+    // podman: any negative value leaves the setting out.
+    assert.equal(runSh(['--memory-swappiness', '-2'], 'cat /sys/fs/cgroup/memory/memory.swappiness'), `${host}\n`);
+    const bad = s.run(['create', '--memory-swappiness', '101', IMAGE, 'true']);
+    assert.equal(bad.code, 125);
+    assert.equal(bad.stderr, 'Error: invalid value: 101, valid memory swappiness range is 0-100\n');
+    s.ok(['create', '--name', 'swp', '--memory-swappiness', '30', IMAGE, 'true']);
+    s.ok(['create', '--name', 'swp2', IMAGE, 'true']);
+    assert.equal(inspect('swp', '{{.HostConfig.MemorySwappiness}}'), '30');
+    assert.equal(inspect('swp2', '{{.HostConfig.MemorySwappiness}}'), '0');
+    s.ok(['rm', 'swp', 'swp2']);
+  });
+
   test('--device-cgroup-rule lets the container open a device node it made', { skip: skipV1 }, () => {
     const script = 'mknod /tmp/lc c 10 237 && exec 3</tmp/lc && echo opened';
     const denied = s.run(['run', '--rm', '--network', 'none', '--cap-add', 'MKNOD', IMAGE, 'sh', '-c', script]);

@@ -110,6 +110,41 @@ describe('containers on networks', () => {
     }
   });
 
+  test('network connect/disconnect on a running container add and remove its own /etc/hosts lines (podman 4.3)', () => {
+    const [n1, n2] = [`hc1-${tag}`, `hc2-${tag}`];
+    s.ok(['network', 'create', n1]);
+    s.ok(['network', 'create', n2]);
+    const [c1, c2] = [`hosts1-${tag}`, `hosts2-${tag}`];
+    const id = s.ok(['run', '-d', '--name', c1, '--network', n1, 'localhost/busybox', 'sleep', '1000']).trim();
+    s.ok(['run', '-d', '--name', c2, '--network', n1, 'localhost/busybox', 'sleep', '1000']);
+    const hosts = (c: string) => s.ok(['exec', c, 'cat', '/etc/hosts']);
+    const ipOn = (net: string) => s.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, c1]).trim();
+    const ip1 = ipOn(n1);
+    const before = hosts(c1);
+    const other = hosts(c2);
+    assert.ok(before.endsWith(`${ip1}\t${id.slice(0, 12)} ${c1}\n`), before);
+
+    s.ok(['network', 'connect', n2, c1]);
+    const ip2 = ipOn(n2);
+    assert.equal(hosts(c1), `${before}${ip2}\t${id.slice(0, 12)} ${c1}\n`, 'a line for the new address, with the same names');
+    assert.equal(hosts(c2), other, 'other containers on the network keep theirs');
+
+    s.ok(['network', 'disconnect', n1, c1]);
+    assert.equal(hosts(c1), before.replace(`${ip1}\t${id.slice(0, 12)} ${c1}\n`, '') + `${ip2}\t${id.slice(0, 12)} ${c1}\n`);
+    s.ok(['network', 'disconnect', n2, c1]);
+    assert.doesNotMatch(hosts(c1), new RegExp(c1), 'no address left, no line');
+
+    // --no-hosts: no hosts file of pier's to change.
+    const c3 = `nohosts-${tag}`;
+    s.ok(['run', '-d', '--name', c3, '--network', n1, '--no-hosts', 'localhost/busybox', 'sleep', '1000']);
+    const imageHosts = () => s.ok(['exec', c3, 'sh', '-c', 'cat /etc/hosts 2>/dev/null || echo none']);
+    assert.equal(imageHosts(), 'none\n', 'the image has none');
+    s.ok(['network', 'connect', n2, c3]);
+    assert.equal(imageHosts(), 'none\n');
+    s.ok(['rm', '-f', '-t', '0', c1, c2, c3]);
+    s.ok(['network', 'rm', n1, n2]);
+  });
+
   test('bad port specs and unknown networks are refused and create nothing', () => {
     const before = s.ok(['ps', '-a', '-q']);
     for (const [args, re] of [

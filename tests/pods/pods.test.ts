@@ -149,6 +149,40 @@ describe('pods', () => {
     s.ok(['pod', 'rm', '-f', '-t', '0', running]);
   });
 
+  test('create/run --pod-id-file: the pod whose ID is the file\'s first line', () => {
+    const name = `idf-${tag}`;
+    const idFile = path.join(s.dir, `${name}.id`);
+    s.ok(['pod', 'create', '--name', name, '--pod-id-file', idFile]);
+    const id = fs.readFileSync(idFile, 'utf8');
+    assert.match(id, /^[0-9a-f]{64}$/);
+    s.ok(['create', '--name', `c-${name}`, '--pod-id-file', idFile, 'localhost/busybox', 'true']);
+    assert.equal(inspect('container', `c-${name}`, '{{.Pod}}'), id);
+    // Only the first line counts; run joins the pod too (its UTS namespace: the pod's hostname).
+    const lines = path.join(s.dir, `${name}.lines`);
+    fs.writeFileSync(lines, `${id}\n\nother\n`);
+    assert.equal(s.ok(['run', '--rm', '--pod-id-file', lines, 'localhost/busybox', 'hostname']).trim(), name);
+    // An empty file is no pod.
+    const empty = path.join(s.dir, `${name}.empty`);
+    fs.writeFileSync(empty, '');
+    s.ok(['create', '--name', `e-${name}`, '--pod-id-file', empty, 'localhost/busybox', 'true']);
+    assert.equal(inspect('container', `e-${name}`, '{{.Pod}}'), '');
+    for (const [args, msg] of [
+      [['--pod-id-file', path.join(s.dir, 'missing.id')], `Error: reading pod ID file: open ${path.join(s.dir, 'missing.id')}: no such file or directory`],
+      [['--pod-id-file', s.dir], `Error: reading pod ID file: read ${s.dir}: is a directory`],
+      [['--pod', name, '--pod-id-file', idFile], 'Error: cannot specify both --pod and --pod-id-file'],
+    ] as const) {
+      const r = s.run(['create', ...args, 'localhost/busybox', 'true']);
+      assert.equal(r.code, 125);
+      assert.equal(r.stderr.trim(), msg);
+    }
+    fs.writeFileSync(empty, 'nosuchpod');
+    const r = s.run(['create', '--pod-id-file', empty, 'localhost/busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^Error: no pod with name or ID nosuchpod found: no such pod\n$/);
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+    s.ok(['rm', `e-${name}`]);
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [

@@ -107,7 +107,7 @@ function blockDevice(): { path: string; major: number; minor: number } | undefin
   return undefined;
 }
 
-const ALL: CgroupSupport = { blkioWeight: true, oomKillDisable: true, cpuCfsPeriod: true, cpuCfsQuota: true };
+const ALL: CgroupSupport = { blkioWeight: true, oomKillDisable: true, memorySwappiness: true, cpuCfsPeriod: true, cpuCfsQuota: true };
 
 test('CFS period/quota, real-time period/runtime and --cpus as podman writes them', () => {
   assert.deepEqual(resourcesOf({ cpuPeriod: 50000, cpuQuota: 25000 }).cpu, { quota: 25000, period: 50000 });
@@ -184,11 +184,12 @@ test('--blkio-weight-device and --device-*-bps/iops values: podman\'s formats an
 });
 
 test('verifyResources: what the host cannot apply is dropped with podman\'s warnings, bad values refused', () => {
-  const none: CgroupSupport = { blkioWeight: false, oomKillDisable: false, cpuCfsPeriod: false, cpuCfsQuota: false };
-  const v = verifyResources({ blkioWeight: 300, oomKillDisable: true, cpuPeriod: 50000, cpuQuota: 20000, cpuShares: 10 }, none);
+  const none: CgroupSupport = { blkioWeight: false, oomKillDisable: false, memorySwappiness: false, cpuCfsPeriod: false, cpuCfsQuota: false };
+  const v = verifyResources({ blkioWeight: 300, oomKillDisable: true, memorySwappiness: 10, cpuPeriod: 50000, cpuQuota: 20000, cpuShares: 10 }, none);
   assert.deepEqual(v.resources, { cpuShares: 10 });
   assert.deepEqual(v.warnings, [
     'Your kernel does not support OomKillDisable. OomKillDisable discarded.',
+    'Your kernel does not support memory swappiness capabilities, or the cgroup is not mounted. Memory swappiness discarded.',
     'Your kernel does not support CPU cfs period or the cgroup is not mounted. Period discarded.',
     'Your kernel does not support CPU cfs quota or the cgroup is not mounted. Quota discarded.',
     'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.',
@@ -200,6 +201,8 @@ test('verifyResources: what the host cannot apply is dropped with podman\'s warn
   const kept = verifyResources({ blkioWeight: 10, oomKillDisable: true, cpuPeriod: 50000, cpuQuota: 20000 }, ALL);
   assert.deepEqual(kept, { resources: { blkioWeight: 10, oomKillDisable: true, cpuPeriod: 50000, cpuQuota: 20000 }, warnings: [] });
   assert.throws(() => verifyResources({ cpuPeriod: 500 }, ALL), /CPU cfs period cannot be less than 1ms/);
+  assert.deepEqual(verifyResources({ memorySwappiness: 0 }, ALL).resources, { memorySwappiness: 0 });
+  assert.throws(() => verifyResources({ memorySwappiness: 101 }, ALL), /^UsageError: invalid value: 101, valid memory swappiness range is 0-100$/);
   assert.throws(() => verifyResources({ deviceReadIops: ['/dev/nonexistent-dev:5'] }, ALL), /could not parse throttle device at \/dev\/nonexistent-dev/);
 });
 
@@ -208,6 +211,7 @@ test('cgroupSupport reads this host\'s cgroup files', () => {
   if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) { assert.deepEqual(s, ALL); return; }
   assert.equal(s.blkioWeight, fs.existsSync('/sys/fs/cgroup/blkio/blkio.weight'));
   assert.equal(s.oomKillDisable, fs.existsSync('/sys/fs/cgroup/memory/memory.oom_control'));
+  assert.equal(s.memorySwappiness, fs.existsSync('/sys/fs/cgroup/memory/memory.swappiness'));
   assert.equal(s.cpuCfsQuota, fs.existsSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
 });
 

@@ -344,3 +344,23 @@ test('writeSpec writes parseable config.json', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--chrootdirs: each directory gets the hosts and resolv.conf binds under DIR/etc (podman 4.3)', () => {
+  const files = { hosts: '/x/hosts', hostname: '/x/hostname', resolvConf: '/x/resolv.conf', containerEnv: '/x/.containerenv' };
+  const s = gen({ engineFiles: files, chrootDirs: ['/foo', '/bar/'] });
+  for (const dir of ['/foo', '/bar']) {
+    assert.deepEqual(mount(s.mounts, `${dir}/etc/hosts`), { destination: `${dir}/etc/hosts`, type: 'bind', source: '/x/hosts', options: ['bind', 'rprivate'] });
+    assert.equal(mount(s.mounts, `${dir}/etc/resolv.conf`)!.source, '/x/resolv.conf');
+    assert.equal(mount(s.mounts, `${dir}/etc/hostname`), undefined);
+  }
+  // Only the files the container has: no resolv.conf (--network none), no hosts (--no-hosts).
+  const none = gen({ engineFiles: { hostname: '/x/hostname' }, chrootDirs: ['/foo'] });
+  assert.deepEqual(none.mounts.filter((m) => m.destination.startsWith('/foo')), []);
+  assert.deepEqual(gen({ engineFiles: files, chrootDirs: ['/foo'], readOnly: true }).mounts.find((m) => m.destination === '/foo/etc/hosts')!.options,
+    ['bind', 'rprivate', 'ro', 'nosuid', 'noexec', 'nodev']);
+});
+
+test('--cgroup-conf is linux.resources.unified', () => {
+  assert.deepEqual(gen({ cgroupConf: { 'memory.high': '1000000', 'cpu.weight': '10' } }).linux.resources!.unified, { 'memory.high': '1000000', 'cpu.weight': '10' });
+  assert.equal(gen().linux.resources!.unified, undefined);
+});

@@ -96,6 +96,7 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
     capDrop: hc.CapDrop ?? undefined,
     memory: hc.Memory || undefined,
     memorySwap: hc.MemorySwap || undefined,
+    memorySwappiness: typeof hc.MemorySwappiness === 'number' && hc.MemorySwappiness >= 0 ? hc.MemorySwappiness : undefined,
     cpus: hc.NanoCpus ? hc.NanoCpus / 1e9 : undefined,
     cpuShares: hc.CpuShares || undefined,
     pidsLimit: hc.PidsLimit || undefined,

@@ -2,7 +2,7 @@
 // it) → pier's CreateOptions. pier's own client also sends `pier_create_options` (the CLI's
 // options exactly as parsed), which wins when present.
 import { ApiError } from '../errors';
-import type { CreateOptions, HealthConfig } from '../../domain/containers';
+import type { CreateOptions, HealthConfig, HealthOnFailure } from '../../domain/containers';
 import { signalName } from '../../util/signals';
 
 type NS = { nsmode?: string; value?: string } | undefined;
@@ -171,6 +171,7 @@ export function specToCreate(b: any): CreateOptions {
   }
   if (b.personality?.domain) o.personality = String(b.personality.domain);
   if (b.conmon_pid_file) o.conmonPidFile = String(b.conmon_pid_file);
+  if (typeof rl.memory?.swappiness === 'number' && rl.memory.swappiness >= 0) o.memorySwappiness = rl.memory.swappiness;
   if (rl.cpu?.shares) o.cpuShares = Number(rl.cpu.shares);
   if (rl.cpu?.cpus) o.cpusetCpus = String(rl.cpu.cpus);
   if (rl.cpu?.mems) o.cpusetMems = String(rl.cpu.mems);
@@ -198,6 +199,17 @@ export function specToCreate(b: any): CreateOptions {
     if (health.Test[0] === 'NONE') o.noHealthcheck = true;
     else o.healthcheck = health;
   }
+  // podman's numbering: 0 none, 1 invalid, 2 kill, 3 restart, 4 stop.
+  const onFailure = b.health_check_on_failure_action;
+  if (onFailure !== undefined && onFailure !== null && onFailure !== 0) {
+    const a = ({ 2: 'kill', 3: 'restart', 4: 'stop' } as Record<number, HealthOnFailure>)[Number(onFailure)];
+    if (!a) throw new ApiError(500, `invalid on-failure action ${JSON.stringify(onFailure)} for health check`);
+    o.healthOnFailure = a;
+  }
   if (b.timezone) o.tz = String(b.timezone);
+  if (strList(b.chroot_directories)) o.chrootDirs = strList(b.chroot_directories);
+  if (b.cgroup_conf && typeof b.cgroup_conf === 'object' && Object.keys(b.cgroup_conf).length) {
+    o.cgroupConf = Object.fromEntries(Object.entries(b.cgroup_conf).map(([k, v]) => [k, String(v)]));
+  }
   return o;
 }

@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FlagDef, Opts } from '../parser';
-import type { CreateOptions, HealthConfig, RestartPolicy } from '../../domain/containers';
+import { HEALTH_ON_FAILURE_ACTIONS } from '../../domain/containers';
+import type { CreateOptions, HealthConfig, HealthOnFailure, RestartPolicy } from '../../domain/containers';
 import type { Platform, PullOptions } from '../../domain/images';
 import { PierError, UsageError } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
@@ -34,9 +35,8 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 
 /** Flags that parse but that pier cannot honour: setting them is an error. */
 const UNSUPPORTED = [
-  'cgroup-conf', 'chrootdirs',
   'gidmap', 'init-ctr', 'ip6',
-  'pod-id-file', 'subgidname', 'subuidname', 'uidmap',
+  'subgidname', 'subuidname', 'uidmap',
   'userns',
 ];
 
@@ -197,6 +197,24 @@ export interface ParsedCreate {
   cidfile?: string;
   quiet: boolean;
   rmi: boolean;
+  /** --preserve-fds (run): fds 3..3+N-1 of this process go to the container. */
+  preserveFds?: number;
+}
+
+/**
+ * Whether fd was passed to this process. Node marks inherited descriptors close-on-exec at
+ * startup (libuv's uv_disable_stdio_inheritance), so flags cannot tell them from its own; but
+ * the first descriptor Node opens itself is its event loop's epoll instance (an anon inode),
+ * taking the lowest free number: the open descriptors from 3 up to the first anon inode are
+ * the inherited ones.
+ */
+export function fdInherited(fd: number): boolean {
+  const link = (n: number): string | undefined => { try { return fs.readlinkSync(`/proc/self/fd/${n}`); } catch { return undefined; } };
+  if (fd < 3 || link(fd) === undefined) return false;
+  for (let n = 3; n <= fd; n++) {
+    if (link(n)?.startsWith('anon_inode:')) return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -627,15 +645,13 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     if ((n === 'publish-all' || n === 'no-hosts' || n === 'unsetenv-all') && !opts[n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]) continue;
     throw new UsageError(`the --${n} option is not supported by pier`);
   }
-  if (has('memory-swappiness') && opts.memorySwappiness !== -1) {
-    if (opts.memorySwappiness < -1 || opts.memorySwappiness > 100) throw new UsageError(`invalid value: ${opts.memorySwappiness}, valid memory swappiness range is 0-100`);
-    throw new UsageError('the --memory-swappiness option is not supported by pier');
+  let preserveFds: number | undefined;
+  if (kind === 'run' && has('preserve-fds') && uintValue(opts, 'preserve-fds') > 0) {
+    preserveFds = Number(opts.preserveFds);
+    for (let fd = 3; fd < 3 + preserveFds; fd++) {
+      if (!fdInherited(fd)) throw new UsageError(`file descriptor ${fd} is not available - the preserve-fds option requires that file descriptors must be passed`);
+    }
   }
-  if (has('health-on-failure') && opts.healthOnFailure !== 'none') {
-    if (!['kill', 'restart', 'stop'].includes(opts.healthOnFailure)) throw new UsageError(`invalid on-failure action "${opts.healthOnFailure}" for health check: supported actions are none,kill,restart,stop`);
-    throw new UsageError('the --health-on-failure option is not supported by pier');
-  }
-  if (has('preserve-fds') && uintValue(opts, 'preserve-fds') > 0) throw new UsageError('the --preserve-fds option is not supported by pier');
   if (has('timeout')) uintValue(opts, 'timeout');
   if (has('cgroups') && !['enabled', 'disabled', 'no-conmon', 'split'].includes(opts.cgroups)) {
     throw new UsageError(`running container create option: invalid cgroup mode "${opts.cgroups}": invalid argument`);
@@ -756,12 +772,25 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (requires.length) c.requires = requires;
   if (opts.replace) c.replace = true;
   if (has('pod') && opts.pod !== '') c.pod = String(opts.pod);
+  if (has('pod-id-file') && opts.podIdFile !== '') {
+    if (c.pod) throw new UsageError('cannot specify both --pod and --pod-id-file');
+    // podman: the file's first line, as it is (an empty one is no pod).
+    let text: string;
+    try { text = fs.readFileSync(String(opts.podIdFile), 'utf8'); } catch (e) {
+      throw new UsageError(`reading pod ID file: ${e && (e as NodeJS.ErrnoException).syscall === 'read' ? 'read' : 'open'} ${opts.podIdFile}: ${fsReason(e)}`);
+    }
+    const id = text.split('\n')[0];
+    if (id !== '') c.pod = id;
+  }
   if (opts.pidfile) c.pidFile = path.resolve(String(opts.pidfile));
   if (opts.conmonPidfile) c.conmonPidFile = path.resolve(String(opts.conmonPidfile));
 
   // Resources.
   if (has('memory')) c.memory = ramOrThrow(String(opts.memory), 'invalid value for memory: ');
   if (has('memory-swap')) c.memorySwap = opts.memorySwap === '-1' ? -1 : ramOrThrow(String(opts.memorySwap), 'invalid value for memory: ');
+  // podman: above 100 is refused, a negative value (not only -1) is the system default.
+  if (has('memory-swappiness') && opts.memorySwappiness > 100) throw new UsageError(`invalid value: ${opts.memorySwappiness}, valid memory swappiness range is 0-100`);
+  if (has('memory-swappiness') && opts.memorySwappiness >= 0) c.memorySwappiness = opts.memorySwappiness;
   if (has('memory-reservation')) c.memoryReservation = ramOrThrow(String(opts.memoryReservation), 'invalid value for memory: ');
   if (c.memory && c.memorySwap !== undefined && c.memorySwap !== -1 && c.memorySwap !== 0 && c.memorySwap < c.memory) {
     throw new UsageError('minimum memoryswap limit should be larger than memory limit, see usage');
@@ -824,6 +853,18 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     if (has(ns)) { validateNamespace(ns, String(opts[ns])); if (opts[ns]) c[ns] = String(opts[ns]); }
   }
   if (has('cgroup-parent') && opts.cgroupParent) c.cgroupParent = String(opts.cgroupParent);
+  const cgroupConf = splitCSV(opts.cgroupConf);
+  if (cgroupConf.length) {
+    c.cgroupConf = {};
+    for (const kv of cgroupConf) {
+      const eq = kv.indexOf('=');
+      if (eq < 0) throw new UsageError('--cgroup-conf must be formatted KEY=VALUE');
+      c.cgroupConf[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    if (!fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) throw new UsageError('cannot use --cgroup-conf without cgroup v2');
+  }
+  const chrootDirs = splitCSV(opts.chrootdirs);
+  if (chrootDirs.length) c.chrootDirs = chrootDirs;
   if (opts.init) c.init = true;
   if (has('init-path') && opts.initPath) {
     if (!opts.init) throw new UsageError('--init-path requires --init');
@@ -862,6 +903,13 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   const hc = parseHealthcheck(opts, changed);
   if (hc) c.healthcheck = hc;
   if (opts.noHealthcheck) c.noHealthcheck = true;
+  if (has('health-on-failure')) {
+    const a = String(opts.healthOnFailure);
+    if (!(HEALTH_ON_FAILURE_ACTIONS as readonly string[]).includes(a)) {
+      throw new UsageError(`invalid on-failure action "${a}" for health check: supported actions are ${HEALTH_ON_FAILURE_ACTIONS.join(',')}`);
+    }
+    if (a !== 'none') c.healthOnFailure = a as HealthOnFailure;
+  }
 
   // Image pulling.
   if (has('pull')) {
@@ -907,5 +955,6 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     cidfile,
     quiet: !!opts.quiet,
     rmi: kind === 'run' && !!opts.rmi,
+    ...(preserveFds ? { preserveFds } : {}),
   };
 }

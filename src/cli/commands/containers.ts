@@ -19,7 +19,7 @@ import { trace } from '../../util/log';
 import { stderrProgress } from '../progress';
 import { containerGroupOpsCommands } from './container-ops';
 import { containerFilesSubcommands } from './container-files';
-import { createFlags, parseCreateOptions, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
+import { createFlags, parseCreateOptions, fdInherited, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
 import { writeStdout, writeStderr } from '../../util/stdio';
 import { output } from '../format/lazy-output';
 
@@ -599,7 +599,9 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
         ctx.out(id);
         return;
       }
-      const r = await eng.run({ ...p.create, detach: p.detach, detachKeys: p.detachKeys, sigProxy: p.sigProxy, warn: (w) => writeStderr(`${w}\n`) });
+      // podman-remote has no --preserve-fds: the service cannot reach this process's fds.
+      if (p.preserveFds && ctx.remoteUri) throw new FlagValueError('unknown flag: --preserve-fds');
+      const r = await eng.run({ ...p.create, detach: p.detach, detachKeys: p.detachKeys, sigProxy: p.sigProxy, preserveFds: p.preserveFds, warn: (w) => writeStderr(`${w}\n`) });
       writeCid(r.id);
       if (p.detach) {
         ctx.out(r.id);
@@ -934,6 +936,13 @@ function execCmd(group: boolean): CommandDef {
     interspersed: false,
     run: withHint(full, async (ctx: Ctx, args, opts) => {
       const preserveFds = uintFlag(opts, 'preserve-fds') ?? 0;
+      if (preserveFds > 0) {
+        // podman-remote has no --preserve-fds: the service cannot reach this process's fds.
+        if (ctx.remoteUri) throw new FlagValueError('unknown flag: --preserve-fds');
+        for (let fd = 3; fd < 3 + preserveFds; fd++) {
+          if (!fdInherited(fd)) throw new UsageError(`file descriptor ${fd} is not available - the preserve-fds option requires that file descriptors must be passed`);
+        }
+      }
       let name: string;
       let command: string[];
       if (opts.latest) {

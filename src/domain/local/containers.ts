@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineConfig } from '../../config/config';
 import type {
+  RunOnlyOptions,
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
 import { PartialRemoveError } from '../containers';
@@ -370,6 +371,7 @@ export class LocalContainerEngine implements ContainerEngine {
       ...(secrets && Object.keys(secrets.env).length ? { secretEnv: secrets.env } : {}),
     };
     if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
+    if (o.healthOnFailure && o.healthOnFailure !== 'none' && !config.healthcheck) throw new PierError(`cannot set on-failure action to ${o.healthOnFailure} without a health check`);
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
     const rec: ContainerRecord = {
       id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId,
@@ -500,12 +502,13 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   /** Start with the terminal attached; returns the exit code (or undefined when detached). */
-  private async startAttached(c: ContainerRecord, o: { interactive?: boolean; detachKeys?: string; sigProxy?: boolean }, io: RunIO): Promise<number | undefined> {
+  private async startAttached(c: ContainerRecord, o: { interactive?: boolean; detachKeys?: string; sigProxy?: boolean; preserveFds?: number }, io: RunIO): Promise<number | undefined> {
     let session: Awaited<ReturnType<typeof attach>> | undefined;
     const tty = !!c.config.create.tty;
     const stdin = o.interactive ? io.stdin ?? null : null;
     return this.attached(c, io, tty, stdin, o.sigProxy, () => session, async () => {
       await this.lifecycle.start(c.id, {
+        preserveFds: o.preserveFds,
         beforeStart: async (_c, bundle) => {
           if (c.config.logDriver === 'passthrough') return;
           // The output streams are looked up at the first output (see processIO).
@@ -561,14 +564,14 @@ export class LocalContainerEngine implements ContainerEngine {
     }
   }
 
-  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; warn?: (w: string) => void }, io?: RunIO): Promise<{ id: string; exitCode?: number }> {
+  async run(o: CreateOptions & RunOnlyOptions, io?: RunIO): Promise<{ id: string; exitCode?: number }> {
     trace('run: create');
     const { id, warnings } = await this.create(o);
     for (const w of warnings) o.warn?.(w);
     trace('run: created');
     if (o.detach) {
       try {
-        await this.lifecycle.start(id);
+        await this.lifecycle.start(id, { preserveFds: o.preserveFds });
       } catch (e) {
         if (o.rm) await this.removeUnstarted(id);
         throw runStartError(e);
@@ -580,7 +583,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const release = o.rm ? this.lifecycle.claimCleanup(id) : () => undefined;
     try {
       const c = this.containers.get(id)!;
-      exitCode = await this.startAttached(c, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy },
+      exitCode = await this.startAttached(c, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy, preserveFds: o.preserveFds },
         io ?? processIO(!!c.config.create.tty));
     } catch (e) {
       release();
@@ -707,6 +710,12 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   status(s: ContainerState): string {
+    // podman: the health status follows, running or not (`Exited (137) 2 seconds ago (unhealthy)`).
+    const base = this.baseStatus(s);
+    return s.health?.status ? `${base} (${s.health.status})` : base;
+  }
+
+  private baseStatus(s: ContainerState): string {
     const ago = (iso: string) => {
       const { timeAgo } = require('../../cli/format/units') as typeof import('../../cli/format/units');
       return timeAgo(new Date(iso));
@@ -887,6 +896,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Annotations: c.config.annotations,
         StopSignal: c.config.stopSignal,
         ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
+        HealthcheckOnFailureAction: o.healthOnFailure ?? 'none',
         CreateCommand: process.argv.slice(1),
         ...(o.tz ? { Timezone: o.tz } : {}),
         Umask: o.umask ?? '0022',
@@ -894,6 +904,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Timeout: o.timeout ?? 0,
         StopTimeout: c.config.stopTimeout,
         Passwd: o.passwd !== false,
+        ...(o.chrootDirs?.length ? { ChrootDirs: o.chrootDirs } : {}),
       },
       HostConfig: {
         Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
@@ -923,6 +934,7 @@ export class LocalContainerEngine implements ContainerEngine {
         ShmSize: o.shmSize ?? 65536000,
         Memory: o.memory ?? 0,
         MemorySwap: o.memorySwap ?? 0,
+        MemorySwappiness: o.memorySwappiness ?? 0,
         MemoryReservation: o.memoryReservation ?? 0,
         NanoCpus: nanoCpus(o),
         CpuShares: o.cpuShares ?? 0,
@@ -939,6 +951,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Init: !!o.init,
         OomScoreAdj: o.oomScoreAdj ?? 0,
         Devices: (o.devices ?? []).map((dv) => { const [h, cp, perm] = dv.split(':'); return { PathOnHost: h, PathInContainer: cp ?? h, CgroupPermissions: perm ?? 'rwm' }; }),
+        CgroupConf: o.cgroupConf ?? null,
       },
     };
     if (opts.size) {
@@ -1101,6 +1114,7 @@ export class LocalContainerEngine implements ContainerEngine {
         containerId: c.id, name: c.name, execDir, process: p, terminal: !!o.tty,
         stdin: o.interactive ? streams.stdin ?? null : null, stdout: streams.stdout, stderr: o.tty ? streams.stdout : streams.stderr,
         detachKeys: o.detachKeys, runtime: this.lifecycle.runtime(c), stateRoot: this.lifecycle.stateRoot(c), conmonPath: this.cfg.conmon,
+        preserveFds: o.preserveFds,
         onAttach: (a) => { session = a; if (ttyIn) onResize(); hooks.onAttach?.(a); },
       });
       return r.exitCode;

@@ -4,7 +4,10 @@ import type { NetworkEngine, NetworkDef, CreateNetworkOptions, ContainerNetworkS
 import type { EngineConfig } from '../../config/config';
 import type { LocalContainerEngine } from './containers';
 import { NetworkStore } from '../../network/store';
-import { attachedContainers, connectContainerNetwork, disconnectContainerNetwork, reloadContainerNetwork } from '../../network/netavark';
+import * as path from 'node:path';
+import { attachedContainers, connectContainerNetwork, containerIPs, disconnectContainerNetwork, reloadContainerNetwork } from '../../network/netavark';
+import type { StatusBlock } from '../../network/types';
+import type { HostEntry } from '../../engine/etc-files';
 import { ConflictError, NotFoundError, PierError, errorMessage } from '../../util/errors';
 
 const RUNNING = ['running', 'paused', 'stopping'];
@@ -53,6 +56,8 @@ export class LocalNetworkEngine implements NetworkEngine {
     if (RUNNING.includes(c.state.status) && mode !== 'none') {
       const status = await connectContainerNetwork({ store: this.store, containerId: c.id, network: def.name, settings });
       ce.containers.updateState(c.id, (st) => ({ ...st, network: { ports: st.network?.ports ?? [], status: { ...(st.network?.status ?? {}), [def.name]: status } } }));
+      const { addHostsEntries } = require('../../engine/etc-files') as typeof import('../../engine/etc-files');
+      addHostsEntries(this.hostsFile(c.id), this.hostsEntries(c, { [def.name]: status }));
     } else if (RUNNING.includes(c.state.status)) {
       throw new PierError(`container ${c.name} runs without networking (--network none): stop it before connecting it to a network`);
     }
@@ -67,7 +72,12 @@ export class LocalNetworkEngine implements NetworkEngine {
     const c = ce.lifecycle.sync(ce.containers.lookup(container));
     if (!c.config.networks?.[def.name]) throw new NotFoundError(`container ${c.id} is not connected to network "${def.name}"`);
     if (RUNNING.includes(c.state.status)) {
+      const status = c.state.network?.status?.[def.name];
       await disconnectContainerNetwork({ store: this.store, containerId: c.id, network: def.name });
+      if (status) {
+        const { removeHostsEntries } = require('../../engine/etc-files') as typeof import('../../engine/etc-files');
+        removeHostsEntries(this.hostsFile(c.id), this.hostsEntries(c, { [def.name]: status }));
+      }
       ce.containers.updateState(c.id, (st) => {
         if (!st.network) return st;
         const status = { ...st.network.status };
@@ -80,6 +90,17 @@ export class LocalNetworkEngine implements NetworkEngine {
       delete nets[def.name];
       return { ...cfg, networks: nets };
     });
+  }
+
+  /** The running container's own hosts file (absent with --no-hosts or another container's network). */
+  private hostsFile(id: string): string {
+    const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
+    return path.join(containerDirs(this.containers().store, id).run, 'hosts');
+  }
+
+  /** The hosts lines of a container's addresses on these networks: each address with its hostname and name. */
+  private hostsEntries(c: { config: { hostname: string }; name: string }, status: Record<string, StatusBlock>): HostEntry[] {
+    return containerIPs(status).map((ip) => ({ ip, names: [c.config.hostname, c.name] }));
   }
 
   async reload(o: { containers?: string[]; all?: boolean; latest?: boolean }): Promise<{ ids: string[]; errors: string[] }> {

@@ -37,7 +37,7 @@ function namespace(v?: string): Record<string, string> | undefined {
 /** SpecGenerator's resource_limits (an OCI LinuxResources): what podman-remote sends for the flags. */
 function resourceLimits(o: CreateOptions): Record<string, unknown> | undefined {
   const drop = (x: Record<string, unknown>) => { for (const k of Object.keys(x)) if (x[k] === undefined) delete x[k]; return Object.keys(x).length ? x : undefined; };
-  const memory = drop({ limit: o.memory || undefined, swap: o.memory ? o.memorySwap : undefined, reservation: o.memory ? o.memoryReservation : undefined, disableOOMKiller: o.oomKillDisable || undefined });
+  const memory = drop({ limit: o.memory || undefined, swap: o.memory ? o.memorySwap : undefined, reservation: o.memory ? o.memoryReservation : undefined, disableOOMKiller: o.oomKillDisable || undefined, swappiness: o.memorySwappiness });
   const cpu = drop({
     quota: o.cpus ? Math.trunc(o.cpus * 100000) : o.cpuQuota, period: o.cpus ? 100000 : o.cpuPeriod,
     realtimeRuntime: o.cpuRtRuntime, realtimePeriod: o.cpuRtPeriod,
@@ -83,6 +83,8 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     sysctl: o.sysctl?.length ? Object.fromEntries(o.sysctl.map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1)]; })) : undefined,
     ipcns: namespace(o.ipc), pidns: namespace(o.pid), utsns: namespace(o.uts), cgroupns: namespace(o.cgroupns),
     cgroup_parent: o.cgroupParent, log_configuration: o.logDriver ? { driver: o.logDriver } : undefined,
+    health_check_on_failure_action: o.healthOnFailure ? ({ none: 0, kill: 2, restart: 3, stop: 4 } as const)[o.healthOnFailure] || undefined : undefined,
+    chroot_directories: o.chrootDirs, cgroup_conf: o.cgroupConf,
     timezone: o.tz, umask: o.umask, httpproxy: o.httpProxy, oom_score_adj: o.oomScoreAdj, shm_size: o.shmSize,
     secrets: o.secrets?.some((x) => x.type !== 'env')
       ? o.secrets.filter((x) => x.type !== 'env').map((x) => ({ Source: x.source, Target: x.target ?? '', UID: x.uid ?? 0, GID: x.gid ?? 0, Mode: x.mode ?? 0 })) : undefined,

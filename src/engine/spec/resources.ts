@@ -123,6 +123,7 @@ export function dedupeDeviceValues(list: readonly string[]): string[] {
 
 /** podman's checks of the CFS values: --cpus excludes period/quota, both within the kernel's range. */
 function checkValues(r: ResourceOptions): void {
+  if (r.memorySwappiness !== undefined && r.memorySwappiness > 100) throw new UsageError(`invalid value: ${r.memorySwappiness}, valid memory swappiness range is 0-100`);
   const cpusSet = r.cpus !== undefined && r.cpus > 0;
   if (cpusSet && r.cpuPeriod !== undefined) throw new UsageError('--cpu-period and --cpus cannot be set together');
   if (cpusSet && r.cpuQuota !== undefined) throw new UsageError('--cpu-quota and --cpus cannot be set together');
@@ -138,13 +139,14 @@ function checkValues(r: ResourceOptions): void {
 export interface CgroupSupport {
   blkioWeight: boolean;
   oomKillDisable: boolean;
+  memorySwappiness: boolean;
   cpuCfsPeriod: boolean;
   cpuCfsQuota: boolean;
 }
 
 /** Probe the cgroup v1 controllers' files (everything counts as supported on cgroup v2, as podman does). */
 export function cgroupSupport(): CgroupSupport {
-  if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) return { blkioWeight: true, oomKillDisable: true, cpuCfsPeriod: true, cpuCfsQuota: true };
+  if (fs.existsSync('/sys/fs/cgroup/cgroup.controllers')) return { blkioWeight: true, oomKillDisable: true, memorySwappiness: true, cpuCfsPeriod: true, cpuCfsQuota: true };
   const { cgroupMounts } = require('../stats') as typeof import('../stats');
   const mounts = cgroupMounts();
   const has = (controller: string, file: string): boolean => {
@@ -154,6 +156,7 @@ export function cgroupSupport(): CgroupSupport {
   return {
     blkioWeight: has('blkio', 'blkio.weight'),
     oomKillDisable: has('memory', 'memory.oom_control'),
+    memorySwappiness: has('memory', 'memory.swappiness'),
     cpuCfsPeriod: has('cpu', 'cpu.cfs_period_us'),
     cpuCfsQuota: has('cpu', 'cpu.cfs_quota_us'),
   };
@@ -170,6 +173,10 @@ export function verifyResources<T extends ResourceOptions>(r: T, support: Cgroup
   if (out.oomKillDisable && !support.oomKillDisable) {
     warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
     delete out.oomKillDisable;
+  }
+  if (out.memorySwappiness !== undefined && out.memorySwappiness >= 0 && !support.memorySwappiness) {
+    warnings.push('Your kernel does not support memory swappiness capabilities, or the cgroup is not mounted. Memory swappiness discarded.');
+    delete out.memorySwappiness;
   }
   const cpusSet = out.cpus !== undefined && out.cpus > 0;
   if ((out.cpuPeriod !== undefined || cpusSet) && !support.cpuCfsPeriod) {

@@ -96,6 +96,8 @@ export interface OciResources {
     throttleReadIOPSDevice?: OciThrottleDevice[];
     throttleWriteIOPSDevice?: OciThrottleDevice[];
   };
+  /** cgroup v2 files to write (--cgroup-conf). */
+  unified?: Record<string, string>;
 }
 
 export type OciNamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';

@@ -1,0 +1,42 @@
+// The Libpod create body both ways for the run/create flags added in podman 4.3's shape:
+// what pier's remote client sends (specGenerator) read back by the service (specToCreate)
+// as podman-remote's body would be, without pier's own copy of the options.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { specGenerator } from '../../src/domain/remote/spec';
+import { specToCreate } from '../../src/api/libpod/spec';
+import type { CreateOptions } from '../../src/domain/containers';
+
+/** The body podman-remote would send: pier's SpecGenerator fields only. */
+function podmanBody(o: CreateOptions): Record<string, unknown> {
+  const b = specGenerator(o);
+  delete b.pier_create_options;
+  return b;
+}
+
+test('health_check_on_failure_action: podman\'s numbers (2 kill, 3 restart, 4 stop), 0 none', () => {
+  const hc = { Test: ['CMD-SHELL', 'true'], Interval: 30e9 };
+  for (const [a, n] of [['kill', 2], ['restart', 3], ['stop', 4]] as const) {
+    const b = podmanBody({ image: 'img', command: [], healthcheck: hc, healthOnFailure: a });
+    assert.equal(b.health_check_on_failure_action, n);
+    assert.equal(specToCreate({ ...b, healthconfig: hc }).healthOnFailure, a);
+  }
+  assert.equal(podmanBody({ image: 'img', command: [] }).health_check_on_failure_action, undefined);
+  assert.equal(specToCreate({ image: 'img', health_check_on_failure_action: 0 }).healthOnFailure, undefined);
+  assert.throws(() => specToCreate({ image: 'img', health_check_on_failure_action: 1 }), /invalid on-failure action/);
+});
+
+test('memory swappiness, chroot directories and cgroup conf', () => {
+  const b = podmanBody({ image: 'img', command: [], memorySwappiness: 0, chrootDirs: ['/a', '/b'], cgroupConf: { 'memory.high': '1000' } });
+  assert.deepEqual(b.resource_limits, { memory: { swappiness: 0 } });
+  assert.deepEqual(b.chroot_directories, ['/a', '/b']);
+  assert.deepEqual(b.cgroup_conf, { 'memory.high': '1000' });
+  const o = specToCreate(b);
+  assert.equal(o.memorySwappiness, 0);
+  assert.deepEqual(o.chrootDirs, ['/a', '/b']);
+  assert.deepEqual(o.cgroupConf, { 'memory.high': '1000' });
+  const plain = specToCreate(podmanBody({ image: 'img', command: [] }));
+  assert.equal(plain.memorySwappiness, undefined);
+  assert.equal(plain.chrootDirs, undefined);
+  assert.equal(plain.cgroupConf, undefined);
+});
