@@ -17,7 +17,7 @@ import { BuildPlatform, parsePlatform, buildHostPlatform, platformArgs, platform
 import { copyIntoRootfs, CopySource, contentDigest } from './copy';
 import { commitContainer, writeConfigImage } from '../engine/commit';
 import { containerDirs, mountRootfs, unmountRootfs } from '../engine/rootfs';
-import { PierError, UsageError, NotFoundError, errorMessage } from '../util/errors';
+import { PierError, UsageError, NotFoundError, errorMessage, errnoText } from '../util/errors';
 import { immediate } from '../storage/db';
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -85,7 +85,7 @@ export class Builder {
     try {
       return { text: fs.readFileSync(f, 'utf8'), file: f };
     } catch (e) {
-      throw new UsageError(`reading Containerfile ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(e)}`);
+      throw new UsageError(`reading Containerfile ${f}: ${errnoText(e)}`);
     }
   }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parseToml } from './toml';
 import { userDirs, UserDirs } from './paths';
 import { log } from '../util/log';
-import { PierError } from '../util/errors';
+import { PierError, errnoText } from '../util/errors';
 
 export interface GlobalOptions {
   remote?: boolean;
@@ -73,8 +73,7 @@ export function checkContainersConfEnv(env: NodeJS.ProcessEnv = process.env): vo
   const f = env.CONTAINERS_CONF;
   if (!f) return;
   try { fs.statSync(f); } catch (e: any) {
-    const why: Record<string, string> = { ENOENT: 'no such file or directory', EACCES: 'permission denied', ENOTDIR: 'not a directory', ELOOP: 'too many levels of symbolic links' };
-    throw new ConfigFileError(`finding config on system: CONTAINERS_CONF file: stat ${f}: ${why[e?.code] ?? e?.message ?? String(e)}`);
+    throw new ConfigFileError(`finding config on system: CONTAINERS_CONF file: stat ${f}: ${errnoText(e)}`);
   }
 }
 

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PierError, UsageError, EXIT_NOT_FOUND } from '../util/errors';
+import { PierError, UsageError, EXIT_NOT_FOUND, errnoText } from '../util/errors';
 import { resolveInRoot } from './spec/rootfs-path';
 import { rmFile } from '../util/rmtree';
 
@@ -115,8 +115,7 @@ export function readBaseHosts(setting: string | undefined, rootfs: string | unde
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
-    throw new PierError(`creating hosts file for container ${id}: failed to create new hosts file: open ${file}: ${reason}`, EXIT_NOT_FOUND);
+    throw new PierError(`creating hosts file for container ${id}: failed to create new hosts file: open ${file}: ${errnoText(e)}`, EXIT_NOT_FOUND);
   }
   return parseHosts(text);
 }

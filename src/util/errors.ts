@@ -30,3 +30,20 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** Go's (and so podman's) text for the errno codes file operations fail with. */
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory', EACCES: 'permission denied', EPERM: 'operation not permitted',
+  ENOTDIR: 'not a directory', EISDIR: 'is a directory', ELOOP: 'too many levels of symbolic links',
+  EEXIST: 'file exists', EROFS: 'read-only file system', ENOSPC: 'no space left on device',
+  EBUSY: 'device or resource busy', ENAMETOOLONG: 'file name too long', EINVAL: 'invalid argument',
+};
+
+/**
+ * The reason part of a failed file operation as podman words it (`open F: <reason>`): Go's errno
+ * text, where Node's message would be `ENOENT: no such file or directory, open 'F'`.
+ */
+export function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return (code && ERRNO_TEXT[code]) ?? (e instanceof Error ? e.message : String(e));
+}

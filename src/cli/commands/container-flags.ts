@@ -7,7 +7,7 @@ import { FlagDef, Opts } from '../parser';
 import { HEALTH_ON_FAILURE_ACTIONS } from '../../domain/containers';
 import type { CreateOptions, HealthConfig, HealthOnFailure, RestartPolicy } from '../../domain/containers';
 import type { Platform, PullOptions } from '../../domain/images';
-import { PierError, UsageError } from '../../util/errors';
+import { PierError, UsageError, errnoText } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
 import { parseGoDuration } from '../../image/filters';
 import { parseDeviceCgroupRule } from '../../engine/spec/devices';
@@ -336,7 +336,7 @@ export function parseEnvFile(file: string, hostEnv: NodeJS.ProcessEnv): string[]
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`parsing env file "${file}": open ${file}: ${fsReason(e)}`);
+    throw new UsageError(`parsing env file "${file}": open ${file}: ${errnoText(e)}`);
   }
   const entries: string[] = [];
   for (const raw of text.split(/\r?\n/)) {
@@ -350,13 +350,6 @@ export function parseEnvFile(file: string, hostEnv: NodeJS.ProcessEnv): string[]
   return resolveEnv(entries, hostEnv);
 }
 
-function fsReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return (e as Error)?.message ?? String(e);
-}
 
 /** Labels from --label-file files then --label flags (`key=value` or `key`). */
 export function parseLabels(labelFiles: string[], labels: string[]): Record<string, string> {
@@ -369,7 +362,7 @@ export function parseLabels(labelFiles: string[], labels: string[]): Record<stri
   };
   for (const f of labelFiles) {
     let text: string;
-    try { text = fs.readFileSync(f, 'utf8'); } catch (e) { throw new UsageError(`unable to process labels: open ${f}: ${fsReason(e)}`); }
+    try { text = fs.readFileSync(f, 'utf8'); } catch (e) { throw new UsageError(`unable to process labels: open ${f}: ${errnoText(e)}`); }
     for (const raw of text.split(/\r?\n/)) {
       const line = raw.trim();
       if (line && !line.startsWith('#')) add(line);
@@ -581,7 +574,7 @@ export function validateDevice(d: string): void {
   try {
     fs.statSync(host);
   } catch (e) {
-    throw new UsageError(`stat ${host}: ${fsReason(e)}`);
+    throw new UsageError(`stat ${host}: ${errnoText(e)}`);
   }
 }
 
@@ -777,7 +770,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     // podman: the file's first line, as it is (an empty one is no pod).
     let text: string;
     try { text = fs.readFileSync(String(opts.podIdFile), 'utf8'); } catch (e) {
-      throw new UsageError(`reading pod ID file: ${e && (e as NodeJS.ErrnoException).syscall === 'read' ? 'read' : 'open'} ${opts.podIdFile}: ${fsReason(e)}`);
+      throw new UsageError(`reading pod ID file: ${e && (e as NodeJS.ErrnoException).syscall === 'read' ? 'read' : 'open'} ${opts.podIdFile}: ${errnoText(e)}`);
     }
     const id = text.split('\n')[0];
     if (id !== '') c.pod = id;
@@ -925,7 +918,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (has('tls-verify')) pullOptions.tlsVerify = !!opts.tlsVerify;
   if (opts.creds) pullOptions.creds = String(opts.creds);
   if (opts.authfile) {
-    try { fs.statSync(opts.authfile); } catch (e) { throw new UsageError(`checking authfile: stat ${opts.authfile}: ${fsReason(e)}`); }
+    try { fs.statSync(opts.authfile); } catch (e) { throw new UsageError(`checking authfile: stat ${opts.authfile}: ${errnoText(e)}`); }
     pullOptions.authfile = String(opts.authfile);
   }
   if (opts.certDir) pullOptions.certDir = String(opts.certDir);

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import type { VolumeEngine, VolumeInspect } from '../../domain/volumes';
-import { NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
+import { NotFoundError, PierError, UsageError, errorMessage, errnoText } from '../../util/errors';
 const isVolumeInUse = (e: unknown): boolean => e instanceof (require('../../engine/volumes') as typeof import('../../engine/volumes')).VolumeInUseError;
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
@@ -255,7 +255,7 @@ const exportCmd: CommandDef = {
     try {
       await new Promise<void>((res, rej) => { out.once('open', () => res()); out.once('error', rej); });
     } catch (e: any) {
-      throw new PierError(`open ${opts.output}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`);
+      throw new PierError(`open ${opts.output}: ${errnoText(e)}`);
     }
     try {
       await engine.export(args[0], out);

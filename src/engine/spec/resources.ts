@@ -1,6 +1,6 @@
 /** linux.resources: memory, CPU, pids and block I/O limits as podman computes them from its flags. */
 import * as fs from 'node:fs';
-import { UsageError } from '../../util/errors';
+import { UsageError, errnoText } from '../../util/errors';
 import { splitDevNumber } from './devices';
 import type { OciDeviceRule, OciResources, OciThrottleDevice, OciWeightDevice } from './types';
 
@@ -44,13 +44,6 @@ export function cpusToQuota(cpus: number): number {
   return Math.trunc(cpus * DEFAULT_CPU_PERIOD);
 }
 
-function fsReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'ENOTDIR') return 'not a directory';
-  return (e as Error)?.message ?? String(e);
-}
 
 /**
  * A block device's major:minor, for --blkio-weight-device (`weight`) or the --device-*-bps/iops
@@ -62,7 +55,7 @@ export function blockDeviceNumbers(dev: string, kind: 'weight' | 'throttle'): { 
     throw new UsageError(kind === 'weight' ? `failed to inspect '${dev}' in --blkio-weight-device: ${why}` : `could not parse throttle device at ${dev}: ${why}`);
   };
   let st: fs.BigIntStats | undefined;
-  try { st = fs.statSync(dev, { bigint: true }); } catch (e) { fail(fsReason(e)); }
+  try { st = fs.statSync(dev, { bigint: true }); } catch (e) { fail(errnoText(e)); }
   if (!st!.isBlockDevice()) fail('not a block device');
   return splitDevNumber(st!.rdev);
 }
