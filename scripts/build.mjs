@@ -9,11 +9,16 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 // the fresh pages it copies into. V8 also scavenges once new space is 80% full, which a `run`
 // reached with 2 MiB (docs/performance.md). Caches are named per option set (main.ts).
 const NODE_OPTIONS = '--min-semi-space-size=3';
-// The entry's interpreter: the node that builds it, by absolute path (no `env` lookup through
-// PATH on every start); `env -S node` when that path has a space or PIER_SHEBANG_ENV=1. Linux
-// passes everything after the interpreter as one argument, so NODE_OPTIONS is a single option.
+// The entry's interpreter, through `env -S` so that node gets `--` before the script: Node 20
+// checks `--env-file FILE` anywhere in its arguments, the script's included, unless a `--` comes
+// first. Without it, `pier run --env-file F` with a missing F (or a directory) ended before pier
+// ran, with node's "F: not found" ("invalid format") and exit 9 instead of podman's error and 125.
+// (Linux passes everything after the interpreter as one argument; `env -S` splits it.) The node
+// is the one that builds, by absolute path, or `node` from PATH when that path has a space or
+// PIER_SHEBANG_ENV=1. The extra exec of env costs ~1.5 ms per command.
 function shebangNode() {
-  return process.env.PIER_SHEBANG_ENV === '1' || /\s/.test(process.execPath) ? `/usr/bin/env -S node ${NODE_OPTIONS}` : `${process.execPath} ${NODE_OPTIONS}`;
+  const node = process.env.PIER_SHEBANG_ENV === '1' || /\s/.test(process.execPath) ? 'node' : process.execPath;
+  return `/usr/bin/env -S ${node} ${NODE_OPTIONS} --`;
 }
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {

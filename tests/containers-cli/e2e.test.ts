@@ -123,6 +123,28 @@ describe('container commands end to end', () => {
     assert.equal(run(['rm', '-f', 'nope']).code, 0);
   });
 
+  test('--env-file is read by pier, not by node: a missing file gets podman\'s error and 125', () => {
+    // Started by its shebang, as users start it (node 20 checks --env-file anywhere in its
+    // arguments unless a `--` comes first, and exits 9 on a missing file).
+    const direct = (args: string[]) => {
+      const r = spawnSync(BIN, [...ts.globalArgs(), ...args], { env: ts.env(), timeout: 60_000 });
+      return { code: r.status ?? -1, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
+    };
+    const envFile = path.join(ts.dir, 'ctr.env');
+    // Were it ever loaded into pier's own environment, this CONTAINERS_CONF would fail the command.
+    fs.writeFileSync(envFile, 'CONTAINERS_CONF=/nonexistent/containers.conf\nFOO=bar\n');
+    const r = direct(['run', '--rm', '--network', 'none', '--env-file', envFile, IMAGE, 'sh', '-c', 'echo $FOO $CONTAINERS_CONF']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'bar /nonexistent/containers.conf\n');
+    const missing = path.join(ts.dir, 'missing.env');
+    const m = direct(['run', '--rm', '--env-file', missing, IMAGE, 'true']);
+    assert.equal(m.code, 125);
+    assert.equal(m.stderr, `Error: parsing env file "${missing}": open ${missing}: no such file or directory\n`);
+    const d = direct(['run', '--rm', '--env-file', ts.dir, IMAGE, 'true']);
+    assert.equal(d.code, 125);
+    assert.equal(d.stderr, `Error: parsing env file "${ts.dir}": read ${ts.dir}: is a directory\n`);
+  });
+
   test('bad flag values fail with exit 125 before anything is created', () => {
     const before = ok(['ps', '-a', '-q']);
     const r = run(['run', '--memory', '12x', IMAGE, 'true']);

@@ -336,7 +336,8 @@ export function parseEnvFile(file: string, hostEnv: NodeJS.ProcessEnv): string[]
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`parsing env file "${file}": open ${file}: ${errnoText(e)}`);
+    // podman: a directory opens, then fails to read.
+    throw new UsageError(`parsing env file "${file}": ${(e as NodeJS.ErrnoException).code === 'EISDIR' ? 'read' : 'open'} ${file}: ${errnoText(e)}`);
   }
   const entries: string[] = [];
   for (const raw of text.split(/\r?\n/)) {
