@@ -74,7 +74,7 @@ export async function main(argv: string[]): Promise<void> {
 
 /** A config podman would not run with: logged as an error (podman's logrus line), exit 1. */
 function configFailure(e: unknown): never {
-  writeStderr(`time="${new Date().toISOString()}" level=error msg=${JSON.stringify(errorMessage(e))}\n`);
+  log.error(errorMessage(e));
   process.exit(e instanceof PierError ? e.exitCode : 1);
 }
 

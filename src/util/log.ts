@@ -16,8 +16,9 @@ export function setLogLevel(level: string): void {
 
 function emit(level: LogLevel, msg: string): void {
   if (LEVELS.indexOf(level) < threshold) return;
-  const ts = new Date().toISOString();
-  writeStderr(`time="${ts}" level=${level} msg=${JSON.stringify(msg)}\n`);
+  // logrus's text format, as podman prints it: RFC 3339 to the second, `warning` spelled out.
+  const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  writeStderr(`time="${ts}" level=${level === 'warn' ? 'warning' : level} msg=${JSON.stringify(msg)}\n`);
 }
 
 export const log = {
