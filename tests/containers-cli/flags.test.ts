@@ -181,6 +181,27 @@ describe('run/create flag parsing', () => {
     err(['--network', 'foo:bar', 'img'], /^invalid option for network foo: unknown bridge network option: bar$/);
   });
 
+  test('--ip/--ip6: an address, on a single bridge network (podman 4.3 wording)', () => {
+    const c = p(['--network', 'n6', '--ip', '10.0.0.5', '--ip6', 'fd00::5', 'img']).create;
+    assert.equal(c.ip, '10.0.0.5');
+    assert.equal(c.ip6, 'fd00::5');
+    assert.equal(p(['--ip6', 'fd00::5', 'img']).create.ip6, 'fd00::5', 'the default network is a bridge');
+    assert.equal(p(['--network', 'bridge', '--ip6', 'fd00::5', 'img']).create.ip6, 'fd00::5');
+    assert.equal(p(['--network', 'n6:alias=a', '--ip6', 'fd00::5', 'img']).create.ip6, 'fd00::5');
+    assert.equal(p(['--ip6', '', 'img']).create.ip6, undefined);
+    err(['--ip6', 'foo', 'img'], /^"foo" is not an ip address$/);
+    err(['--ip6', 'fe80::1%eth0', 'img'], /^"fe80::1%eth0" is not an ip address$/);
+    err(['--ip', 'foo', 'img'], /^"foo" is not an ip address$/);
+    // --ip is parsed and checked before --ip6; the address before the network mode.
+    err(['--network', 'none', '--ip6', 'foo', '--ip', 'bar', 'img'], /^"bar" is not an ip address$/);
+    err(['--network', 'none', '--ip', '10.0.0.1', '--ip6', 'foo', 'img'], /^--ip can only be set when the network mode is bridge: invalid argument$/);
+    for (const mode of ['none', 'host', 'private', 'slirp4netns', 'container:abc', 'ns:/proc/1/ns/net']) {
+      err(['--network', mode, '--ip6', 'fd00::5', 'img'], /^--ip6 can only be set when the network mode is bridge: invalid argument$/);
+    }
+    err(['--network', 'a', '--network', 'b', '--ip6', 'fd00::5', 'img'], /^--ip6 can only be set for a single network: invalid argument$/);
+    err(['--network', 'a', '--network', 'b', '--ip', '10.0.0.5', 'img'], /^--ip can only be set for a single network: invalid argument$/);
+  });
+
   test('--restart policies', () => {
     assert.deepEqual(p(['--restart', 'always', 'img']).create.restart, { name: 'always', maximumRetryCount: 0 });
     assert.deepEqual(p(['--restart', 'on-failure:3', 'img']).create.restart, { name: 'on-failure', maximumRetryCount: 3 });

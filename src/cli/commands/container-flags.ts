@@ -35,7 +35,7 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 
 /** Flags that parse but that pier cannot honour: setting them is an error. */
 const UNSUPPORTED = [
-  'gidmap', 'init-ctr', 'ip6',
+  'gidmap', 'init-ctr',
   'subgidname', 'subuidname', 'uidmap',
   'userns',
 ];
@@ -741,9 +741,17 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (expose.length) c.expose = expose;
   const aliases = splitCSV(opts.networkAlias);
   if (aliases.length) c.networkAliases = aliases;
-  if (opts.ip) {
-    if (!isIP(opts.ip)) throw new UsageError(`${opts.ip} is not an ip address`);
-    c.ip = opts.ip;
+  // podman: each of --ip and --ip6 is parsed, then allowed only with a single bridge network.
+  for (const flag of ['ip', 'ip6'] as const) {
+    const v = opts[flag] as string | undefined;
+    if (!v) continue;
+    if (!isIP(v) || v.includes('%')) throw new UsageError(`${JSON.stringify(v)} is not an ip address`);
+    const mode = networks[0]?.split(':')[0];
+    if (mode && (NETWORK_MODES.includes(mode) && mode !== 'bridge' && mode !== 'default' || mode === 'container' || mode === 'ns')) {
+      throw new UsageError(`--${flag} can only be set when the network mode is bridge: invalid argument`);
+    }
+    if (networks.length > 1) throw new UsageError(`--${flag} can only be set for a single network: invalid argument`);
+    c[flag] = v;
   }
   if (opts.macAddress) {
     if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(opts.macAddress)) throw new UsageError(`invalid MAC address ${opts.macAddress}`);
