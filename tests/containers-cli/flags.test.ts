@@ -402,10 +402,25 @@ describe('run/create flag parsing', () => {
 
   test('flags pier cannot honour are refused, not ignored', () => {
     err(['--gidmap', '0:100000:5000', 'img'], /^the --gidmap option is not supported by pier$/);
-    err(['--userns', 'auto', 'img'], /^the --userns option is not supported by pier$/);
     err(['--uidmap', '0:100000:5000', 'img'], /^the --uidmap option is not supported by pier$/);
     // NOOPs and defaults are accepted.
     assert.equal(p(['--disable-content-trust', '--http-proxy=false', '--systemd', 'false', '--memory-swappiness', '-1', 'img']).create.image, 'img');
+  });
+
+  test('--userns: the modes needing no user namespace are taken, the others refused (podman 4.3 as root)', () => {
+    assert.equal(p(['--userns', 'host', 'img']).create.image, 'img');
+    assert.equal(p(['--userns=', 'img']).create.image, 'img');
+    if (process.getuid?.() === 0) {
+      err(['--userns', 'keep-id', 'img'], /^keep-id is only supported in rootless mode$/);
+      err(['--userns', 'keep-id:uid=5', 'img'], /^keep-id is only supported in rootless mode$/);
+      err(['--userns', 'nomap', 'img'], /^nomap is only supported in rootless mode$/);
+    }
+    for (const v of ['auto', 'auto:size=5', 'private', 'ns:/proc/1/ns/user', 'container:abc']) {
+      err(['--userns', v, 'img'], new RegExp(`^the --userns=${v} option is not supported by pier$`));
+    }
+    err(['--userns', 'ns:', 'img'], /^invalid config provided: namespace mode path requires a value$/);
+    err(['--userns', 'container:', 'img'], /^invalid config provided: namespace mode container requires a value$/);
+    for (const v of ['foo', 'Host', 'host:x', 'nomap:x']) err(['--userns', v, 'img'], new RegExp(`^unrecognized namespace mode ${v} passed$`));
   });
 
   test('--memory-swappiness: 0 to 100 kept, negative is the default, above 100 refused', () => {

@@ -931,6 +931,8 @@ export class LocalContainerEngine implements ContainerEngine {
         SecurityOpt: o.securityOpt ?? [],
         Tmpfs: Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')])),
         UTSMode: o.uts ?? 'private',
+        // pier makes no user namespace: --userns is '' or host, which podman shows as ''.
+        UsernsMode: '',
         ShmSize: o.shmSize ?? 65536000,
         Memory: o.memory ?? 0,
         MemorySwap: o.memorySwap ?? 0,
