@@ -65,7 +65,9 @@ export interface CreateOptions {
   publishAll?: boolean;
   expose?: string[];
   networkAliases?: string[];
+  /** --ip/--ip6: static addresses on the (single) bridge network. */
   ip?: string;
+  ip6?: string;
   macAddress?: string;
   restart?: RestartPolicy;
   rm?: boolean;

@@ -19,6 +19,7 @@ export interface PodCreateOptions {
   dnsSearch?: string[];
   dnsOption?: string[];
   ip?: string;
+  ip6?: string;
   macAddress?: string;
   cgroupParent?: string;
   exitPolicy?: 'continue' | 'stop';

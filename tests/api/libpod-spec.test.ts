@@ -40,3 +40,13 @@ test('memory swappiness, chroot directories and cgroup conf', () => {
   assert.equal(plain.chrootDirs, undefined);
   assert.equal(plain.cgroupConf, undefined);
 });
+
+test('--ip/--ip6/--mac-address and network options travel in Networks\' per-network options (static_ips)', () => {
+  const b = podmanBody({ image: 'img', command: [], network: 'n6', networks: ['n6:alias=a'], ip: '10.0.0.5', ip6: 'fd00::5', macAddress: '02:00:00:00:00:01', networkAliases: ['b'] });
+  assert.deepEqual(b.Networks, { n6: { aliases: ['b', 'a'], static_ips: ['10.0.0.5', 'fd00::5'], static_mac: '02:00:00:00:00:01', interface_name: undefined } });
+  assert.deepEqual(specToCreate(b).networks, ['n6:alias=b,alias=a,ip=10.0.0.5,ip=fd00::5,mac=02:00:00:00:00:01']);
+  // the default network is named when it carries a static address
+  assert.deepEqual(Object.keys(podmanBody({ image: 'img', command: [], ip6: 'fd00::5' }).Networks as object), ['bridge']);
+  assert.equal(podmanBody({ image: 'img', command: [] }).Networks, undefined);
+  assert.deepEqual(specToCreate({ image: 'img', Networks: { n6: { static_ips: ['fd00::7'] } } }).networks, ['n6:ip=fd00::7']);
+});

@@ -181,6 +181,27 @@ describe('run/create flag parsing', () => {
     err(['--network', 'foo:bar', 'img'], /^invalid option for network foo: unknown bridge network option: bar$/);
   });
 
+  test('--ip/--ip6: an address, on a single bridge network (podman 4.3 wording)', () => {
+    const c = p(['--network', 'n6', '--ip', '10.0.0.5', '--ip6', 'fd00::5', 'img']).create;
+    assert.equal(c.ip, '10.0.0.5');
+    assert.equal(c.ip6, 'fd00::5');
+    assert.equal(p(['--ip6', 'fd00::5', 'img']).create.ip6, 'fd00::5', 'the default network is a bridge');
+    assert.equal(p(['--network', 'bridge', '--ip6', 'fd00::5', 'img']).create.ip6, 'fd00::5');
+    assert.equal(p(['--network', 'n6:alias=a', '--ip6', 'fd00::5', 'img']).create.ip6, 'fd00::5');
+    assert.equal(p(['--ip6', '', 'img']).create.ip6, undefined);
+    err(['--ip6', 'foo', 'img'], /^"foo" is not an ip address$/);
+    err(['--ip6', 'fe80::1%eth0', 'img'], /^"fe80::1%eth0" is not an ip address$/);
+    err(['--ip', 'foo', 'img'], /^"foo" is not an ip address$/);
+    // --ip is parsed and checked before --ip6; the address before the network mode.
+    err(['--network', 'none', '--ip6', 'foo', '--ip', 'bar', 'img'], /^"bar" is not an ip address$/);
+    err(['--network', 'none', '--ip', '10.0.0.1', '--ip6', 'foo', 'img'], /^--ip can only be set when the network mode is bridge: invalid argument$/);
+    for (const mode of ['none', 'host', 'private', 'slirp4netns', 'container:abc', 'ns:/proc/1/ns/net']) {
+      err(['--network', mode, '--ip6', 'fd00::5', 'img'], /^--ip6 can only be set when the network mode is bridge: invalid argument$/);
+    }
+    err(['--network', 'a', '--network', 'b', '--ip6', 'fd00::5', 'img'], /^--ip6 can only be set for a single network: invalid argument$/);
+    err(['--network', 'a', '--network', 'b', '--ip', '10.0.0.5', 'img'], /^--ip can only be set for a single network: invalid argument$/);
+  });
+
   test('--restart policies', () => {
     assert.deepEqual(p(['--restart', 'always', 'img']).create.restart, { name: 'always', maximumRetryCount: 0 });
     assert.deepEqual(p(['--restart', 'on-failure:3', 'img']).create.restart, { name: 'on-failure', maximumRetryCount: 3 });
@@ -381,10 +402,25 @@ describe('run/create flag parsing', () => {
 
   test('flags pier cannot honour are refused, not ignored', () => {
     err(['--gidmap', '0:100000:5000', 'img'], /^the --gidmap option is not supported by pier$/);
-    err(['--userns', 'auto', 'img'], /^the --userns option is not supported by pier$/);
     err(['--uidmap', '0:100000:5000', 'img'], /^the --uidmap option is not supported by pier$/);
     // NOOPs and defaults are accepted.
     assert.equal(p(['--disable-content-trust', '--http-proxy=false', '--systemd', 'false', '--memory-swappiness', '-1', 'img']).create.image, 'img');
+  });
+
+  test('--userns: the modes needing no user namespace are taken, the others refused (podman 4.3 as root)', () => {
+    assert.equal(p(['--userns', 'host', 'img']).create.image, 'img');
+    assert.equal(p(['--userns=', 'img']).create.image, 'img');
+    if (process.getuid?.() === 0) {
+      err(['--userns', 'keep-id', 'img'], /^keep-id is only supported in rootless mode$/);
+      err(['--userns', 'keep-id:uid=5', 'img'], /^keep-id is only supported in rootless mode$/);
+      err(['--userns', 'nomap', 'img'], /^nomap is only supported in rootless mode$/);
+    }
+    for (const v of ['auto', 'auto:size=5', 'private', 'ns:/proc/1/ns/user', 'container:abc']) {
+      err(['--userns', v, 'img'], new RegExp(`^the --userns=${v} option is not supported by pier$`));
+    }
+    err(['--userns', 'ns:', 'img'], /^invalid config provided: namespace mode path requires a value$/);
+    err(['--userns', 'container:', 'img'], /^invalid config provided: namespace mode container requires a value$/);
+    for (const v of ['foo', 'Host', 'host:x', 'nomap:x']) err(['--userns', v, 'img'], new RegExp(`^unrecognized namespace mode ${v} passed$`));
   });
 
   test('--memory-swappiness: 0 to 100 kept, negative is the default, above 100 refused', () => {

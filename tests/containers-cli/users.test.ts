@@ -97,6 +97,15 @@ describe('container users and groups', () => {
     ok(['rm', '-f', id]);
   });
 
+  test('--userns=host runs in the host user namespace; inspect shows UsernsMode "" as podman does', () => {
+    assert.deepEqual(show(['--userns=host'], 'id; cat /proc/self/uid_map'), ['uid=0(root) gid=0(root) groups=10(wheel)', '         0          0 4294967295']);
+    const id = ok(['create', '--userns', 'host', IMAGE, 'true']).trim();
+    assert.equal(ok(['inspect', '--format', '{{json .HostConfig.UsernsMode}}', id]), '""\n');
+    ok(['rm', '-f', id]);
+    const r = run(['create', '--userns', 'auto', IMAGE, 'true']);
+    assert.deepEqual([r.code, r.stderr], [125, 'Error: the --userns=auto option is not supported by pier\n']);
+  });
+
   test('--read-only: the entries are in bind-mounted copies', () => {
     const out = show(['--read-only', '-u', '1234'], `${SHOW}; grep -c -E ' /etc/(passwd|group) ' /proc/self/mountinfo`);
     assert.deepEqual(out, [

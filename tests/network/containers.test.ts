@@ -74,6 +74,40 @@ describe('containers on networks', () => {
     assert.match(def, /inet 10\.90\.0\.\d+\/24/);
   });
 
+  test('--ip6 puts a static IPv6 address on the container\'s network; outside its subnets it is refused', () => {
+    const net = `v6-${tag}`, v4 = `v4-${tag}`;
+    s.ok(['network', 'create', '--ipv6', net]);
+    s.ok(['network', 'create', v4]);
+    try {
+      const subnet = (JSON.parse(s.ok(['network', 'inspect', net]))[0].subnets as { subnet: string }[]).find((x) => x.subnet.includes(':'))!.subnet;
+      const addr = subnet.replace(/::\/\d+$/, '::42');
+      const name = `six-${tag}`;
+      s.ok(['run', '-d', '--name', name, '--network', net, '--ip6', addr, 'localhost/busybox', 'sleep', '100']);
+      assert.match(s.ok(['exec', name, 'ip', '-6', '-o', 'addr', 'show', 'eth0', 'scope', 'global']), new RegExp(`inet6 ${addr}/64 `));
+      assert.equal(s.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").GlobalIPv6Address}}`, name]).trim(), addr);
+      assert.match(s.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, name]), /^10\./, 'an IPv4 address is still allocated');
+      // a second container cannot take the same address
+      const dup = s.run(['run', '--rm', '--network', net, '--ip6', addr, 'localhost/busybox', 'true']);
+      assert.notEqual(dup.code, 0);
+      assert.match(dup.stderr, new RegExp(`requested ip address ${addr} is already allocated`));
+      s.ok(['rm', '-f', '-t', '0', name]);
+      // released with the container
+      assert.match(s.ok(['run', '--rm', '--network', net, '--ip6', addr, 'localhost/busybox', 'ip', '-6', '-o', 'addr', 'show', 'eth0']), new RegExp(`inet6 ${addr}/64 `));
+      for (const [n, a] of [[net, 'fd00:dead::5'], [v4, addr]]) {
+        // (podman's run exits 126 here, its start having failed; pier's 125 is the same for --ip)
+        const r = s.run(['run', '--rm', '--network', n, '--ip6', a, 'localhost/busybox', 'true']);
+        assert.notEqual(r.code, 0);
+        assert.equal(r.stderr, `Error: requested static ip ${a} not in any subnet on network ${n}\n`);
+      }
+      const none = s.run(['create', '--network', 'none', '--ip6', addr, 'localhost/busybox', 'true']);
+      assert.equal(none.code, 125);
+      assert.equal(none.stderr, 'Error: --ip6 can only be set when the network mode is bridge: invalid argument\n');
+    } finally {
+      s.run(['rm', '-f', '-t', '0', `six-${tag}`]);
+      s.run(['network', 'rm', '-f', net, v4]);
+    }
+  });
+
   test('after pier restart the container is back on its network: its published port and its name answer', async () => {
     const net = `rs-${tag}`;
     s.ok(['network', 'create', net]);

@@ -17,6 +17,12 @@ function devList(l: string[] | undefined, key: 'Weight' | 'Rate'): Record<string
   return l.map((v) => { const i = v.indexOf(':'); return { Path: v.slice(0, i), [key]: Number(v.slice(i + 1)) }; });
 }
 
+/** A Docker EndpointIPAMConfig from the static addresses (IPv6Address is omitted when empty, as Docker's). */
+function ipamConfig(ips: string[]): Record<string, string> {
+  const v6 = ips.find((x) => x.includes(':'));
+  return { IPv4Address: ips.find((x) => !x.includes(':')) ?? '', ...(v6 ? { IPv6Address: v6 } : {}) };
+}
+
 /** pier's states → Docker's (created, running, paused, restarting, removing, exited, dead). */
 export function dockerState(s: ContainerState['status']): string {
   switch (s) {
@@ -77,7 +83,7 @@ function endpoints(c: ContainerRecord): Record<string, Record<string, unknown>> 
     const v6 = iface?.subnets?.find((x) => x.ipnet.includes(':'));
     const settings = c.config.networks?.[name] ?? {};
     out[dockerNetworkName(name)] = {
-      IPAMConfig: settings.staticIps?.length ? { IPv4Address: settings.staticIps.find((x) => !x.includes(':')) ?? '' } : null,
+      IPAMConfig: settings.staticIps?.length ? ipamConfig(settings.staticIps) : null,
       Links: null,
       Aliases: [...(settings.aliases ?? []), c.id.slice(0, 12)],
       NetworkID: name,

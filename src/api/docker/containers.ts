@@ -169,6 +169,7 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
       const opts: string[] = [];
       for (const a of e?.Aliases ?? []) opts.push(`alias=${a}`);
       if (e?.IPAMConfig?.IPv4Address) opts.push(`ip=${e.IPAMConfig.IPv4Address}`);
+      if (e?.IPAMConfig?.IPv6Address) opts.push(`ip6=${e.IPAMConfig.IPv6Address}`);
       return opts.length ? `${n}:${opts.join(',')}` : n;
     });
   }

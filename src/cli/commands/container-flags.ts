@@ -35,9 +35,8 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 
 /** Flags that parse but that pier cannot honour: setting them is an error. */
 const UNSUPPORTED = [
-  'gidmap', 'init-ctr', 'ip6',
+  'gidmap', 'init-ctr',
   'subgidname', 'subuidname', 'uidmap',
-  'userns',
 ];
 
 /** The flag table of `run` (kind 'run') or `create`, in podman 4.3's wording. */
@@ -517,6 +516,23 @@ export function validateNamespace(kind: 'ipc' | 'pid' | 'uts' | 'cgroupns', valu
   if (arg !== undefined || !simple[kind].includes(mode)) throw new UsageError(`unrecognized namespace mode ${value} passed`);
 }
 
+/**
+ * --userns: pier makes no user namespace, so only the modes that need none are taken: '' (the
+ * default) and host. keep-id and nomap are podman's rootless modes; as root podman refuses them.
+ */
+export function validateUserns(value: string, uid = process.getuid ? process.getuid() : 0): void {
+  if (value === '' || value === 'host') return;
+  const [mode, arg] = value.split(/:(.*)/s, 2);
+  if ((mode === 'keep-id' || value === 'nomap') && uid === 0) throw new UsageError(`${mode} is only supported in rootless mode`);
+  if ((mode === 'container' || mode === 'ns') && !arg) {
+    throw new UsageError(`invalid config provided: namespace mode ${mode === 'ns' ? 'path' : mode} requires a value`);
+  }
+  if (['keep-id', 'auto', 'container', 'ns'].includes(mode) || value === 'nomap' || value === 'private') {
+    throw new UsageError(`the --userns=${value} option is not supported by pier`);
+  }
+  throw new UsageError(`unrecognized namespace mode ${value} passed`);
+}
+
 const NETWORK_MODES = ['none', 'host', 'bridge', 'default', 'private', 'slirp4netns', 'pasta'];
 
 /** --network values: modes, container:/ns: forms or network names (with bridge options). */
@@ -741,9 +757,17 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (expose.length) c.expose = expose;
   const aliases = splitCSV(opts.networkAlias);
   if (aliases.length) c.networkAliases = aliases;
-  if (opts.ip) {
-    if (!isIP(opts.ip)) throw new UsageError(`${opts.ip} is not an ip address`);
-    c.ip = opts.ip;
+  // podman: each of --ip and --ip6 is parsed, then allowed only with a single bridge network.
+  for (const flag of ['ip', 'ip6'] as const) {
+    const v = opts[flag] as string | undefined;
+    if (!v) continue;
+    if (!isIP(v) || v.includes('%')) throw new UsageError(`${JSON.stringify(v)} is not an ip address`);
+    const mode = networks[0]?.split(':')[0];
+    if (mode && (NETWORK_MODES.includes(mode) && mode !== 'bridge' && mode !== 'default' || mode === 'container' || mode === 'ns')) {
+      throw new UsageError(`--${flag} can only be set when the network mode is bridge: invalid argument`);
+    }
+    if (networks.length > 1) throw new UsageError(`--${flag} can only be set for a single network: invalid argument`);
+    c[flag] = v;
   }
   if (opts.macAddress) {
     if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(opts.macAddress)) throw new UsageError(`invalid MAC address ${opts.macAddress}`);
@@ -843,6 +867,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   const sysctls = splitCSV(opts.sysctl);
   for (const sc of sysctls) validateSysctl(sc);
   if (sysctls.length) c.sysctl = sysctls;
+  if (has('userns')) validateUserns(String(opts.userns));
   for (const ns of ['ipc', 'pid', 'uts', 'cgroupns'] as const) {
     if (has(ns)) { validateNamespace(ns, String(opts[ns])); if (opts[ns]) c[ns] = String(opts[ns]); }
   }

@@ -410,8 +410,8 @@ export class LocalContainerEngine implements ContainerEngine {
     if (ref.startsWith('new:')) {
       const name = ref.slice(4);
       if (!name) throw new UsageError('new pod name must be at least one character');
-      ref = await pods.create({ name, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, ip: o.ip, macAddress: o.macAddress, dns: o.dns, addHost: o.addHost });
-      o = { ...o, publish: undefined, publishAll: false, networks: undefined, network: undefined, networkAliases: undefined, ip: undefined, macAddress: undefined, dns: undefined, addHost: undefined };
+      ref = await pods.create({ name, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress, dns: o.dns, addHost: o.addHost });
+      o = { ...o, publish: undefined, publishAll: false, networks: undefined, network: undefined, networkAliases: undefined, ip: undefined, ip6: undefined, macAddress: undefined, dns: undefined, addHost: undefined };
     }
     const pod = pods.pods.lookup(ref);
     if (!pod.infraId) return { opts: o, podId: pod.id };
@@ -471,7 +471,7 @@ export class LocalContainerEngine implements ContainerEngine {
         else if (k === 'mac') settings.staticMac = val;
         else if (k === 'interface_name') settings.interfaceName = val;
       }
-      if (i === 0 && o.ip) settings.staticIps = [...(settings.staticIps ?? []), o.ip];
+      if (i === 0) for (const ip of [o.ip, o.ip6]) if (ip) settings.staticIps = [...(settings.staticIps ?? []), ip];
       if (i === 0 && o.macAddress) settings.staticMac = o.macAddress;
       if (aliases.length) settings.aliases = aliases;
       networks[def.name] = settings;
@@ -931,6 +931,8 @@ export class LocalContainerEngine implements ContainerEngine {
         SecurityOpt: o.securityOpt ?? [],
         Tmpfs: Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')])),
         UTSMode: o.uts ?? 'private',
+        // pier makes no user namespace: --userns is '' or host, which podman shows as ''.
+        UsernsMode: '',
         ShmSize: o.shmSize ?? 65536000,
         Memory: o.memory ?? 0,
         MemorySwap: o.memorySwap ?? 0,

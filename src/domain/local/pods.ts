@@ -53,7 +53,7 @@ export class LocalPodEngine implements PodEngine {
     for (const s of share) if (!SHAREABLE.includes(s)) throw new UsageError(`invalid kernel namespace to share: ${s}. Options are: cgroup, ipc, net, pid, uts or none`);
     const infra = o.infra ?? true;
     if (!infra) {
-      const netOpts = o.publish?.length || o.networks?.length || o.ip || o.macAddress || o.dns?.length || o.addHost?.length;
+      const netOpts = o.publish?.length || o.networks?.length || o.ip || o.ip6 || o.macAddress || o.dns?.length || o.addHost?.length;
       if (netOpts) throw new UsageError('you must have an infra container to publish ports or set network options');
     }
     if (o.name && o.replace) {
@@ -70,7 +70,7 @@ export class LocalPodEngine implements PodEngine {
       hostname: o.hostname, labels: o.labels ?? {}, share: share.filter((s) => s !== 'none'), infra,
       infraImage: o.infraImage, infraCommand: o.infraCommand, infraName: o.infraName,
       publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, addHost: o.addHost, dns: o.dns,
-      dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, ip: o.ip, macAddress: o.macAddress, cgroupParent: o.cgroupParent,
+      dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress, cgroupParent: o.cgroupParent,
       exitPolicy: o.exitPolicy ?? 'continue', createCommand: o.createCommand,
     };
     let rec: PodRecord = { id, name: o.name ?? '', created: Date.now(), config, infraId: null };
@@ -90,7 +90,7 @@ export class LocalPodEngine implements PodEngine {
         const { id: infraId } = await this.ce.create({
           image, command: o.infraCommand ?? [], name: o.infraName ?? `${id.slice(0, 12)}-infra`,
           hostname: o.hostname ?? rec.name, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases,
-          addHost: o.addHost, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, ip: o.ip, macAddress: o.macAddress,
+          addHost: o.addHost, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress,
           cgroupParent: o.cgroupParent, infraOf: id, pull: 'missing',
         });
         this.pods.setInfra(id, infraId);

@@ -60,8 +60,37 @@ function cgroupRule(r: string): Record<string, unknown> {
   return { allow: true, type, major: num(major), minor: num(minor), access: access || undefined };
 }
 
+/**
+ * One --network value as the SpecGenerator's Networks entry (podman's PerNetworkOptions): its
+ * `name:alias=a,ip=x,ip6=y,mac=m,interface_name=i` options, --network-alias on every network
+ * and --ip/--ip6/--mac-address on the (single) first one.
+ */
+function perNetwork(o: CreateOptions, value: string, i: number): [string, Record<string, unknown>] {
+  const colon = value.indexOf(':');
+  const name = colon < 0 ? value : value.slice(0, colon);
+  const aliases = [...(o.networkAliases ?? [])];
+  const ips: string[] = [];
+  let mac: string | undefined;
+  let ifname: string | undefined;
+  for (const opt of colon < 0 ? [] : value.slice(colon + 1).split(',')) {
+    const eq = opt.indexOf('=');
+    const [k, v] = [opt.slice(0, eq), opt.slice(eq + 1)];
+    if (k === 'alias') aliases.push(v);
+    else if (k === 'ip' || k === 'ip6') ips.push(v);
+    else if (k === 'mac') mac = v;
+    else if (k === 'interface_name') ifname = v;
+  }
+  if (i === 0) {
+    for (const ip of [o.ip, o.ip6]) if (ip) ips.push(ip);
+    if (o.macAddress) mac = o.macAddress;
+  }
+  return [name, { aliases: aliases.length ? aliases : undefined, static_ips: ips.length ? ips : undefined, static_mac: mac, interface_name: ifname }];
+}
+
 export function specGenerator(o: CreateOptions): Record<string, unknown> {
-  const nets = o.networks?.length ? o.networks : o.network && !NS_MODES.has(o.network) && !o.network.includes(':') ? [o.network] : [];
+  let nets = o.networks?.length ? o.networks : o.network && !NS_MODES.has(o.network) && !o.network.includes(':') ? [o.network] : [];
+  // --ip/--ip6/--mac-address on the default network: it is named so it can carry them.
+  if (!nets.length && !o.network && (o.ip || o.ip6 || o.macAddress)) nets = ['bridge'];
   const spec: Record<string, unknown> = {
     image: o.image, name: o.name, command: o.command?.length ? o.command : undefined, entrypoint: o.entrypoint,
     env: envMap(o.env), labels: o.labels, annotations: o.annotations, work_dir: o.workdir, create_working_dir: o.createWorkdir, user: o.user, groups: o.groupAdd,
@@ -69,7 +98,7 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     volumes_from: o.volumesFrom, dependencyContainers: o.requires, timeout: o.timeout,
     hostname: o.hostname, terminal: o.tty, stdin: o.interactive, remove: o.rm, pod: o.pod,
     portmappings: portMappings(o.publish), publish_image_ports: o.publishAll, expose: o.expose,
-    netns: namespace(o.network), Networks: nets.length ? Object.fromEntries(nets.map((n) => [n.split(':')[0], {}])) : undefined,
+    netns: namespace(o.network), Networks: nets.length ? Object.fromEntries(nets.map((n, i) => perNetwork(o, n, i))) : undefined,
     dns_server: o.dns, dns_search: o.dnsSearch, dns_option: o.dnsOption, hostadd: o.addHost,
     use_image_hosts: o.noHosts, unsetenv: o.unsetEnv, unsetenvall: o.unsetEnvAll, envmerge: o.envMerge,
     cap_add: o.capAdd, cap_drop: o.capDrop, privileged: o.privileged, read_only_filesystem: o.readOnly,
