@@ -179,6 +179,9 @@ describe('run/create flag parsing', () => {
     err(['--no-hosts', '--add-host', 'a:1.1.1.1', 'img'], /^--no-hosts and --add-host cannot be set together$/);
     err(['--dns', 'bad', 'img'], /^bad is not an ip address$/);
     err(['--network', 'foo:bar', 'img'], /^invalid option for network foo: unknown bridge network option: bar$/);
+    // podman 4.3: a first --network without options may name several networks with commas.
+    assert.deepEqual(p(['--network', 'n1,n2', '--network', 'n3', 'img']).create.networks, ['n1', 'n2', 'n3']);
+    assert.deepEqual(p(['--network', 'n1:ip=10.1.0.5', 'img']).create.networks, ['n1:ip=10.1.0.5']);
   });
 
   test('--ip/--ip6: an address, on a single bridge network (podman 4.3 wording)', () => {

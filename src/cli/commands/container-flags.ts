@@ -744,6 +744,8 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   const dnsOption = splitCSV(opts.dnsOption).filter((o) => o !== '');
   if (dnsOption.length) c.dnsOption = dnsOption;
   const networks: string[] = [...(opts.network ?? []), ...(opts.net ?? [])];
+  // podman 4.3 (kept for compatibility): a first value with no options may list networks by commas.
+  if (networks.length && !networks[0].includes(':') && networks[0].includes(',')) networks.splice(0, 1, ...networks[0].split(','));
   for (const n of networks) validateNetwork(n);
   if (networks.length) { c.network = networks[0]; c.networks = networks; }
   const publish = (opts.publish ?? []) as string[];
