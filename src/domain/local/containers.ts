@@ -1212,9 +1212,12 @@ export function parseTimeArg(s: string): Date {
 
 /**
  * A failed start in `run` exits as podman's: 127 when the failure names something not found,
- * else 126 (an engine error, 125, is for what fails before the container exists).
+ * else 126, whatever failed (the runtime, a network's set-up, a volume); an engine error, 125, is
+ * for what fails before the container exists.
  */
 function runStartError(e: unknown): unknown {
-  if (!(e instanceof OciRuntimeError) || e.exitCode !== EXIT_ENGINE) return e;
-  return new OciRuntimeError(e.message, /not found|no such file/i.test(e.message) ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE);
+  if (e instanceof PierError && e.exitCode !== EXIT_ENGINE) return e;
+  const msg = errorMessage(e);
+  const code = /not found|no such file|executable path is empty/i.test(msg) ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
+  return e instanceof OciRuntimeError ? new OciRuntimeError(msg, code) : new PierError(msg, code);
 }
