@@ -40,3 +40,14 @@ test('memory swappiness, chroot directories and cgroup conf', () => {
   assert.equal(plain.chrootDirs, undefined);
   assert.equal(plain.cgroupConf, undefined);
 });
+
+test('init_container_type: --init-ctr both ways, absent when unset', () => {
+  for (const t of ['always', 'once'] as const) {
+    const b = podmanBody({ image: 'img', command: [], pod: 'p', initContainerType: t });
+    assert.equal(b.init_container_type, t);
+    assert.equal(specToCreate(b).initContainerType, t);
+  }
+  const plain = podmanBody({ image: 'img', command: [] });
+  assert.equal('init_container_type' in plain, false);
+  assert.equal(specToCreate(plain).initContainerType, undefined);
+});
