@@ -82,6 +82,25 @@ describe('pod init containers', () => {
     s.ok(['pod', 'rm', '-f', '-t', '0', pod]);
   });
 
+  test('a pod left without containers (an empty one, or only once init containers) does not start, as podman\'s', () => {
+    const pod = `bare-${tag}`;
+    const id = s.ok(['pod', 'create', '--infra=false', '--name', pod]).trim();
+    const err = `Error: no containers in pod ${id} have no dependencies, cannot start pod: no such container`;
+    const empty = s.run(['pod', 'start', pod]);
+    assert.equal(empty.code, 125);
+    assert.equal(empty.stderr.trim(), err);
+    const once = s.ok(['create', '--pod', pod, '--init-ctr', 'once', 'localhost/busybox', 'true']).trim();
+    const r = s.run(['pod', 'start', pod]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr.trim(), err);
+    assert.equal(s.run(['container', 'exists', once]).code, 1);
+    // An always one stays: the pod starts, its status ignoring the exited init container.
+    s.ok(['create', '--pod', pod, '--init-ctr', 'always', 'localhost/busybox', 'true']);
+    s.ok(['pod', 'start', pod]);
+    assert.equal(s.ok(['pod', 'inspect', '--format', '{{.State}} {{.NumContainers}}', pod]).trim(), 'Created 1');
+    s.ok(['pod', 'rm', '-f', '-t', '0', pod]);
+  });
+
   test('flag errors: --init-ctr needs --pod and always|once, and is a create flag only', () => {
     const noPod = s.run(['create', '--init-ctr', 'always', 'localhost/busybox', 'true']);
     assert.equal(noPod.code, 125);

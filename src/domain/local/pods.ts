@@ -164,6 +164,11 @@ export class LocalPodEngine implements PodEngine {
     }
     // Init containers run at every pod start (not a pod restart), before the other containers.
     if (!errs.length && inits.length && !opts.skipInit) await this.runInitContainers(inits);
+    // podman starts a pod from its containers without dependencies: none at all (an empty pod,
+    // or one whose only containers were `once` init containers) is an error.
+    if (!infra && !others.length && !inits.some((c) => this.ce.containers.get(c.id))) {
+      throw new PierError(`no containers in pod ${p.id} have no dependencies, cannot start pod: no such container`);
+    }
     if (!errs.length) errs.push(...await this.each(others.filter((c) => c.state.status !== 'running' && c.state.status !== 'paused'), (c) => this.ce.lifecycle.start(c.id)));
     if (!errs.length) this.event(p, 'start');
     return this.report(p, errs, 'starting');
