@@ -146,11 +146,15 @@ export interface CreateOptions {
   /** A rootfs directory instead of an image (--rootfs). */
   rootfs?: boolean;
   pod?: string;
+  /** --init-ctr: a pod init container, run to completion at each pod start (always) or at the first only (once). */
+  initContainerType?: InitContainerType;
   /** Internal: a build's RUN step, whose environment has no TERM nor containers.conf env (as buildah's). */
   buildStep?: boolean;
   /** Internal: this container is the infra container of the pod with this id. */
   infraOf?: string;
 }
+
+export type InitContainerType = 'always' | 'once';
 
 /** The actions of --health-on-failure (podman 4.3), in the order of podman's numbering after 'invalid'. */
 export const HEALTH_ON_FAILURE_ACTIONS = ['none', 'kill', 'restart', 'stop'] as const;

@@ -41,6 +41,8 @@ export interface ContainerConfig {
   healthcheck?: CreateOptions['healthcheck'];
   /** The infra container of its pod (removed only with the pod). */
   isInfra?: boolean;
+  /** --init-ctr: a pod init container (run to completion by `pod start`, before the other members). */
+  initContainerType?: import('../domain/containers').InitContainerType;
   /**
    * Ids of the containers this one depends on (--requires, and those whose namespaces it
    * joins): started before it, and not removable while it exists.

@@ -50,3 +50,14 @@ test('--ip/--ip6/--mac-address and network options travel in Networks\' per-netw
   assert.equal(podmanBody({ image: 'img', command: [] }).Networks, undefined);
   assert.deepEqual(specToCreate({ image: 'img', Networks: { n6: { static_ips: ['fd00::7'] } } }).networks, ['n6:ip=fd00::7']);
 });
+
+test('init_container_type: --init-ctr both ways, absent when unset', () => {
+  for (const t of ['always', 'once'] as const) {
+    const b = podmanBody({ image: 'img', command: [], pod: 'p', initContainerType: t });
+    assert.equal(b.init_container_type, t);
+    assert.equal(specToCreate(b).initContainerType, t);
+  }
+  const plain = podmanBody({ image: 'img', command: [] });
+  assert.equal('init_container_type' in plain, false);
+  assert.equal(specToCreate(plain).initContainerType, undefined);
+});

@@ -53,6 +53,7 @@ export function specToCreate(b: any): CreateOptions {
   o.interactive = !!b.stdin;
   if (b.remove) o.rm = true;
   if (b.pod) o.pod = String(b.pod);
+  if (b.init_container_type) o.initContainerType = String(b.init_container_type) as CreateOptions['initContainerType'];
 
   // Storage: bind and tmpfs mounts, named volumes, image volumes.
   const volumes: string[] = [];

@@ -35,7 +35,7 @@ const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef
 
 /** Flags that parse but that pier cannot honour: setting them is an error. */
 const UNSUPPORTED = [
-  'gidmap', 'init-ctr',
+  'gidmap',
   'subgidname', 'subuidname', 'uidmap',
 ];
 
@@ -663,6 +663,11 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     }
   }
   if (has('timeout')) uintValue(opts, 'timeout');
+  // --init-ctr (create only): podman checks --pod itself (not --pod-id-file) before the value.
+  if (kind === 'create' && has('init-ctr')) {
+    if (!has('pod')) throw new UsageError('must specify pod value with init-ctr');
+    if (opts.initCtr !== 'always' && opts.initCtr !== 'once') throw new UsageError("init-ctr value must be 'always' or 'once'");
+  }
   if (has('cgroups') && !['enabled', 'disabled', 'no-conmon', 'split'].includes(opts.cgroups)) {
     throw new UsageError(`running container create option: invalid cgroup mode "${opts.cgroups}": invalid argument`);
   }
@@ -802,6 +807,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     const id = text.split('\n')[0];
     if (id !== '') c.pod = id;
   }
+  if (kind === 'create' && has('init-ctr')) c.initContainerType = opts.initCtr;
   if (opts.pidfile) c.pidFile = path.resolve(String(opts.pidfile));
   if (opts.conmonPidfile) c.conmonPidFile = path.resolve(String(opts.conmonPidfile));
 

@@ -289,6 +289,10 @@ export class LocalContainerEngine implements ContainerEngine {
     const noHosts = o.noHosts ?? settings.noHosts;
     checkEtcFileOptions(o, noHosts);
     let podId: string | null = o.infraOf ?? null;
+    if (o.initContainerType !== undefined) {
+      if (o.initContainerType !== 'always' && o.initContainerType !== 'once') throw new UsageError(`${o.initContainerType} is invalid init container type`);
+      if (!o.pod) throw new UsageError('init containers must be created in a pod: invalid argument');
+    }
     if (o.pod && !o.infraOf) {
       const joined = await this.joinPod(o);
       o = joined.opts;
@@ -365,6 +369,7 @@ export class LocalContainerEngine implements ContainerEngine {
       restart: o.restart ?? { name: 'no', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
       ...(o.infraOf ? { isInfra: true } : {}),
+      ...(o.initContainerType ? { initContainerType: o.initContainerType } : {}),
       ...(dependencies.length ? { dependencies } : {}),
       ...(o.buildStep ? {} : { confDefaults: { capabilities: settings.capabilities, sysctls: settings.sysctls, ...(settings.seccompProfile ? { seccompProfile: settings.seccompProfile } : {}) } }),
       ...(secrets?.mounts.length ? { secrets: secrets.mounts } : {}),
@@ -414,6 +419,8 @@ export class LocalContainerEngine implements ContainerEngine {
       o = { ...o, publish: undefined, publishAll: false, networks: undefined, network: undefined, networkAliases: undefined, ip: undefined, ip6: undefined, macAddress: undefined, dns: undefined, addHost: undefined };
     }
     const pod = pods.pods.lookup(ref);
+    // podman: init containers run when the pod starts, so a running pod takes none.
+    if (o.initContainerType && pods.running(pod)) throw new PierError('cannot add init-ctr to a running pod');
     if (!pod.infraId) return { opts: o, podId: pod.id };
     const share = pod.config.share;
     const infra = `container:${pod.infraId}`;

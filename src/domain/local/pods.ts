@@ -118,17 +118,56 @@ export class LocalPodEngine implements PodEngine {
     return { infra: all.find((c) => c.id === p.infraId), others: all.filter((c) => c.id !== p.infraId) };
   }
 
+  /** A pod runs when one of its containers, init containers aside, runs (podman's check before adding an init container). */
+  running(p: PodRecord): boolean {
+    return this.members(p).some((c) => !c.config.initContainerType && c.state.status === 'running');
+  }
+
+  /**
+   * podman's pod start runs the init containers first, one at a time in the order they were
+   * created, each to completion: a non-zero exit stops the pod start there; a `once` container
+   * is removed after its successful run.
+   */
+  private async runInitContainers(inits: ContainerRecord[]): Promise<void> {
+    for (const c of [...inits].sort((a, b) => a.created - b.created)) {
+      await this.ce.lifecycle.start(c.id);
+      const code = await this.ce.wait(c.id, {});
+      if (code !== 0) throw new PierError(`init container ${c.id} exited with code ${code}`);
+      if (c.config.initContainerType === 'once') {
+        try {
+          await this.ce.lifecycle.remove(c.id, { force: true, timeout: 0, removingPod: true });
+          await this.ce.removeAnonymousVolumes(c).catch(() => undefined);
+        } catch (e) {
+          throw new PierError(`failed to remove once init container ${c.id}: ${errorMessage(e)}`);
+        }
+      }
+    }
+  }
+
   private report(p: PodRecord, errs: string[], what: string): PodReport {
     if (errs.length) throw new PierError(`${what} pod ${p.id}: ${errs.join('; ')}`);
     return { Id: p.id, Errs: [] };
   }
 
-  async start(nameOrId: string): Promise<PodReport> {
+  async start(nameOrId: string, opts: { skipInit?: boolean } = {}): Promise<PodReport> {
     const p = this.pods.lookup(nameOrId);
-    const { infra, others } = this.split(p);
+    const { infra, others: all } = this.split(p);
+    const inits = all.filter((c) => c.config.initContainerType);
+    const others = all.filter((c) => !c.config.initContainerType);
     const errs: string[] = [];
     if (infra && infra.state.status !== 'running') {
-      try { await this.ce.lifecycle.start(infra.id); } catch (e) { errs.push(`${infra.id}: ${errorMessage(e)}`); }
+      try { await this.ce.lifecycle.start(infra.id); } catch (e) {
+        // The first init container starts the infra as its dependency: its error is the pod start's.
+        if (inits.length && !opts.skipInit) throw e;
+        errs.push(`${infra.id}: ${errorMessage(e)}`);
+      }
+    }
+    // Init containers run at every pod start (not a pod restart), before the other containers.
+    if (!errs.length && inits.length && !opts.skipInit) await this.runInitContainers(inits);
+    // podman starts a pod from its containers without dependencies: none at all (an empty pod,
+    // or one whose only containers were `once` init containers) is an error.
+    if (!infra && !others.length && !inits.some((c) => this.ce.containers.get(c.id))) {
+      throw new PierError(`no containers in pod ${p.id} have no dependencies, cannot start pod: no such container`);
     }
     if (!errs.length) errs.push(...await this.each(others.filter((c) => c.state.status !== 'running' && c.state.status !== 'paused'), (c) => this.ce.lifecycle.start(c.id)));
     if (!errs.length) this.event(p, 'start');
@@ -147,7 +186,8 @@ export class LocalPodEngine implements PodEngine {
 
   async restart(nameOrId: string): Promise<PodReport> {
     await this.stop(nameOrId, {});
-    const r = await this.start(nameOrId);
+    // podman's pod restart restarts the pod's containers but runs no init container.
+    const r = await this.start(nameOrId, { skipInit: true });
     this.event(this.pods.lookup(nameOrId), 'restart');
     return r;
   }
@@ -213,7 +253,8 @@ export class LocalPodEngine implements PodEngine {
       Name: p.name,
       Namespace: '',
       Networks: infra ? Object.keys(infra.config.networks ?? {}) : [],
-      Status: podStatus(members.map((c) => c.state.status)),
+      // podman leaves init containers out of the pod's status (they are exited once the pod runs).
+      Status: podStatus(members.filter((c) => !c.config.initContainerType).map((c) => c.state.status)),
       Labels: p.config.labels,
     };
   }
