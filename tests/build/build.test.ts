@@ -1,13 +1,13 @@
 // `pier build` over a corpus of Containerfiles, with RUN steps through conmon + runc: each resulting
 // image's config is inspected and its files checked by running it.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { TestStore, busyboxStore } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile } from '../helpers/cli';
 import { buildHelpers } from './helpers';
 
 let s: TestStore;
@@ -17,13 +17,7 @@ const { context, build, runIn } = buildHelpers(() => s);
 
 const cfg = (img: string) => JSON.parse(s.ok(['image', 'inspect', img]))[0].Config;
 
-before(async () => {
-  s = await busyboxStore();
-});
-after(() => {
-  s.run(['rm', '-a', '-f', '-t', '0']);
-  s.cleanup();
-});
+busyboxStoreForFile((x) => { s = x; });
 
 describe('build', () => {
   test('a simple build: config from ENV/WORKDIR/LABEL/EXPOSE/CMD, files from COPY and RUN; no-change rebuild is all cache', () => {

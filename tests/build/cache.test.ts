@@ -2,12 +2,12 @@
 // does not (ignored files, mtimes, unused build args), cached images that were removed, RUN bind
 // mounts and ADD of a URL keyed by content, --no-cache writing a fresh cache, --layers=false
 // keeping no intermediate images, two concurrent builds of one Containerfile.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { TestStore, busyboxStore } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile } from '../helpers/cli';
 import { buildHelpers } from './helpers';
 
 let s: TestStore;
@@ -23,13 +23,7 @@ function ran(out: string): number[] {
 }
 
 
-before(async () => {
-  s = await busyboxStore();
-});
-after(() => {
-  s.run(['rm', '-a', '-f', '-t', '0']);
-  s.cleanup();
-});
+busyboxStoreForFile((x) => { s = x; });
 
 describe('build cache', () => {
   test('a change reruns from the step it touches on; ignored files, mtimes and unrelated edits do not bust it', () => {

@@ -1,23 +1,17 @@
 // run --preserve-fds N with real runc + conmon: the CLI's fds 3..3+N-1 reach the container's
 // process (through conmon and `runc create --preserve-fds`), nothing more; fds that were not
 // passed are refused in podman's words; exec --preserve-fds likewise. podman-remote has no such flag.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestStore, busyboxStore, PIER, REMOTE, Result } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile, PIER, REMOTE, Result } from '../helpers/cli';
 
 const IMAGE = 'localhost/busybox';
 let s: TestStore;
 
-before(async () => {
-  s = await busyboxStore();
-});
-after(() => {
-  s.run(['rm', '-a', '-f', '-t', '0']);
-  s.cleanup();
-});
+busyboxStoreForFile((x) => { s = x; });
 
 /** pier ARGS with `extra` as the child's fds 3, 4, ... */
 function runWithFds(args: string[], extra: number[]): Result {

@@ -1,21 +1,15 @@
 // Container engine reliability with real runc + conmon: concurrency, pier or conmon dying,
 // cleanup after failures.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestStore, busyboxStore } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile } from '../helpers/cli';
 
 let s: TestStore;
 
-before(async () => {
-  s = await busyboxStore();
-});
-after(() => {
-  s.run(['rm', '-a', '-f', '-t', '0']);
-  s.cleanup();
-});
+busyboxStoreForFile((x) => { s = x; });
 
 function mounts(): string[] {
   return fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m && m.startsWith(s.dir));

@@ -2,12 +2,12 @@
 // limits, block I/O throttles and weights, --oom-kill-disable, --device-cgroup-rule,
 // --personality, --pidfile/--conmon-pidfile and `update`, checked in the container's cgroup
 // files (cgroup v1, as on this host) and in inspect.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestStore, busyboxStore } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile } from '../helpers/cli';
 import { splitDevNumber } from '../../src/engine/spec/devices';
 
 const IMAGE = 'localhost/busybox';
@@ -16,13 +16,7 @@ const skipV1 = V1 ? false : 'needs cgroup v1 controllers';
 
 let s: TestStore;
 
-before(async () => {
-  s = await busyboxStore();
-});
-after(() => {
-  s.run(['rm', '-a', '-f', '-t', '0']);
-  s.cleanup();
-});
+busyboxStoreForFile((x) => { s = x; });
 
 /** `run --rm --network none FLAGS busybox sh -c SCRIPT`, required to succeed. */
 function runSh(flags: string[], script: string): string {

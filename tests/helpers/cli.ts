@@ -1,5 +1,6 @@
 // Running the built pier CLI in tests, each test with its own --root and --runroot.
 import { spawn, spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { before, after } from 'node:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -176,4 +177,22 @@ export async function busyboxStore(opts: { driver?: string } = {}): Promise<Test
   await writeDockerArchive(archive, [{ image: await busyboxImage('docker'), repoTags: ['localhost/busybox:latest'] }]);
   s.ok(['load', '-q', '-i', archive]);
   return s;
+}
+
+/**
+ * A busybox store for a whole test file: made before its tests, handed to `assign`; after them
+ * its pods and containers are removed (-f, -t 0) and the store deleted.
+ */
+export function busyboxStoreForFile(assign: (s: TestStore) => void, opts: { driver?: string } = {}): void {
+  let s: TestStore | undefined;
+  before(async () => {
+    s = await busyboxStore(opts);
+    assign(s);
+  });
+  after(() => {
+    if (!s) return;
+    s.run(['pod', 'rm', '-a', '-f', '-t', '0']);
+    s.run(['rm', '-a', '-f', '-t', '0']);
+    s.cleanup();
+  });
 }

@@ -2,24 +2,17 @@
 // completion, in the order they were created, when the pod starts and before its other
 // containers; a `once` container is removed after its first successful run; a pod restart runs
 // none; a failing one stops the pod start with podman's error.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { TestStore, busyboxStore } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile } from '../helpers/cli';
 
 let s: TestStore;
 const tag = randomBytes(3).toString('hex');
 
-before(async () => {
-  s = await busyboxStore();
-});
-after(() => {
-  s.run(['pod', 'rm', '-a', '-f', '-t', '0']);
-  s.run(['rm', '-a', '-f', '-t', '0']);
-  s.cleanup();
-});
+busyboxStoreForFile((x) => { s = x; });
 
 /** The file's text once it equals `want` (the member writes it just after it starts), or what it held after 10s. */
 function settle(file: string, want: string): string {

@@ -1,13 +1,13 @@
 // Pods with the real runtime, catatonit infra containers, netavark and aardvark-dns: lifecycle
 // commands, shared namespaces (localhost between members), ports published through the pod, and
 // nothing left behind on removal.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { TestStore, busyboxStore } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile } from '../helpers/cli';
 import { get, retry } from '../helpers/http';
 
 let s: TestStore;
@@ -28,14 +28,7 @@ async function fetchPublished(pod: string, port: number): Promise<string> {
   }
 }
 
-before(async () => {
-  s = await busyboxStore();
-});
-after(() => {
-  s.run(['pod', 'rm', '-a', '-f', '-t', '0']);
-  s.run(['rm', '-a', '-f', '-t', '0']);
-  s.cleanup();
-});
+busyboxStoreForFile((x) => { s = x; });
 
 describe('pods', () => {
   test('create, ps, inspect, start, stop, rm: podman\'s lifecycle and output', () => {
