@@ -56,6 +56,8 @@ test('create, inspect (Docker shape), start, 304s, wait, logs (multiplexed), rem
   assert.ok('80/tcp' in ins.Config.ExposedPorts);
   assert.equal(ins.HostConfig.Tmpfs['/scratch'], 'size=1m');
   assert.equal(typeof ins.NetworkSettings.Networks, 'object');
+  // No /etc files before the first start (podman's compat inspect: empty paths).
+  assert.deepEqual([ins.HostsPath, ins.HostnamePath, ins.ResolvConfPath], ['', '', '']);
 
   // wait?condition=next-exit before start, as the Docker CLI does.
   const waited = request(svc.socket, 'POST', `/v1.41/containers/${id}/wait?condition=next-exit`);
@@ -79,6 +81,7 @@ test('create, inspect (Docker shape), start, 304s, wait, logs (multiplexed), rem
   const exited = (await request(svc.socket, 'GET', `/v1.41/containers/${id}/json`)).json();
   assert.equal(exited.State.Status, 'exited');
   assert.equal(exited.State.ExitCode, 3);
+  assert.match(exited.HostsPath, new RegExp(`/${id}/hosts$`));
   assert.equal((await request(svc.socket, 'DELETE', `/v1.41/containers/${id}`)).status, 204);
   const gone = await request(svc.socket, 'GET', `/v1.41/containers/${id}/json`);
   assert.equal(gone.status, 404);

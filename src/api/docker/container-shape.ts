@@ -1,5 +1,6 @@
 // A container in the Docker Engine API's shape for GET /containers/{id}/json (ContainerJSON), built
 // from pier's container record (Docker's field names and types, not podman's inspect).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LocalContainerEngine } from '../../domain/local/containers';
 import type { ContainerRecord } from '../../engine/container-store';
@@ -140,9 +141,11 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
       ...(s.health ? { Health: { Status: s.health.status, FailingStreak: s.health.failingStreak, Log: s.health.log } } : {}),
     },
     Image: c.imageId ? `sha256:${c.imageId}` : '',
-    ResolvConfPath: path.join(d.run, 'resolv.conf'),
-    HostnamePath: path.join(d.run, 'hostname'),
-    HostsPath: path.join(d.run, 'hosts'),
+    // As podman's compat inspect: empty when the container has no such file (not started yet,
+    // --no-hosts, --network none's resolv.conf).
+    ResolvConfPath: existing(path.join(d.run, 'resolv.conf')),
+    HostnamePath: existing(path.join(d.run, 'hostname')),
+    HostsPath: existing(path.join(d.run, 'hosts')),
     LogPath: c.config.logPath,
     Name: `/${c.name}`,
     RestartCount: s.restartCount,
@@ -267,4 +270,8 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
     out.SizeRootFs = rw + (c.imageId ? engine.store.images.get(c.imageId)?.size ?? 0 : 0);
   }
   return out;
+}
+
+function existing(file: string): string {
+  return fs.existsSync(file) ? file : '';
 }
