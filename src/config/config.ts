@@ -6,6 +6,7 @@ import { parseToml } from './toml';
 import { userDirs, UserDirs } from './paths';
 import { log } from '../util/log';
 import { PierError, errnoText } from '../util/errors';
+import { parseHumanSize } from '../util/units';
 
 export interface GlobalOptions {
   remote?: boolean;
@@ -212,10 +213,9 @@ function parseContainersSettings(c: Record<string, any>, e: Record<string, any>)
   const bad = (key: string, v: unknown): never => { throw new PierError(`containers.conf: invalid ${key} value ${JSON.stringify(v)}`); };
   let shmSize: number | undefined;
   if (str(c.shm_size)) {
-    const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(c.shm_size.trim());
-    if (!m) bad('shm_size', c.shm_size);
-    // go-units FromHumanSize, as podman reads this key: decimal units (32m is 32000000 bytes).
-    shmSize = Math.floor(parseFloat(m![1]) * 1000 ** ' kmgtp'.indexOf((m![2] ?? ' ').toLowerCase()));
+    // As podman reads this key: decimal units (32m is 32000000 bytes).
+    shmSize = parseHumanSize(c.shm_size);
+    if (shmSize === undefined) bad('shm_size', c.shm_size);
   }
   const umask = str(c.umask);
   if (umask && !/^[0-7]{1,4}$/.test(umask)) bad('umask', umask);

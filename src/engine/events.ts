@@ -25,6 +25,7 @@ import { goJSON } from '../cli/format/gojson';
 import { UsageError } from '../util/errors';
 import { log } from '../util/log';
 import { nowNanos } from '../util/clock';
+import { parseHumanSize } from '../util/units';
 
 export type EventType = 'container' | 'image' | 'volume' | 'pod' | 'network' | 'system' | 'machine';
 
@@ -76,14 +77,6 @@ export function rotatedLogPath(file: string): string {
 
 // ---------------------------------------------------------------------------------------
 // Configuration
-
-/** docker/go-units FromHumanSize: decimal units (`1m` = 1000000, `512k`, `1.5g`, `100`). */
-export function parseHumanSize(s: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s?([kmgtp])?i?b?\s*$/i.exec(s);
-  if (!m) return undefined;
-  const mult: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
-  return Math.floor(parseFloat(m[1]) * (m[2] ? mult[m[2].toLowerCase()] : 1));
-}
 
 /**
  * Event log options from the merged containers.conf (`cfg.engine` of EngineConfig):

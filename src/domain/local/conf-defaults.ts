@@ -3,6 +3,7 @@
 // own containers.conf, a remote client none (as podman 4.3's server does in its specgen).
 import type { CreateOptions } from '../containers';
 import type { ContainersSettings } from '../../config/config';
+import { DEFAULT_PIDS_LIMIT } from '../../engine/spec/resources';
 
 /** The proxy variables --http-proxy passes from the engine's environment (podman's list). */
 export const PROXY_ENV: readonly string[] = ['http_proxy', 'https_proxy', 'ftp_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'FTP_PROXY', 'NO_PROXY'];
@@ -25,7 +26,7 @@ function mountDest(m: string): string | undefined {
 /** The create request with containers.conf defaults filled in. */
 export function applyContainersConf(o: CreateOptions, s: ContainersSettings): CreateOptions {
   const out: CreateOptions = { ...o };
-  if (out.pidsLimit === undefined && s.pidsLimit !== 2048) out.pidsLimit = s.pidsLimit;
+  if (out.pidsLimit === undefined && s.pidsLimit !== DEFAULT_PIDS_LIMIT) out.pidsLimit = s.pidsLimit;
   if (!out.ulimits?.length && s.ulimits.length) out.ulimits = [...s.ulimits];
   if (out.shmSize === undefined && s.shmSize !== undefined) out.shmSize = s.shmSize;
   if (out.logDriver === undefined && s.logDriver) out.logDriver = s.logDriver;
