@@ -12,6 +12,7 @@ import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage, user
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
 import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
+import { parseSysctls } from './spec/sysctl';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { withFileLock } from '../util/lock';
@@ -464,7 +465,7 @@ export class Lifecycle {
       // containers.conf's, pinned at create (older containers: the engine's defaults).
       seccomp: sec.seccomp ?? c.config.confDefaults?.seccompProfile,
       defaultCapabilities: c.config.confDefaults?.capabilities,
-      defaultSysctls: c.config.confDefaults ? Object.fromEntries(c.config.confDefaults.sysctls.map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1)])) : undefined,
+      defaultSysctls: c.config.confDefaults ? parseSysctls(c.config.confDefaults.sysctls) : undefined,
       ulimits: o.ulimits,
       // Every resource key create or a later `update` stored (cpu period/quota, blkio...).
       resources: { ...currentResources(o), oomKillDisable: o.oomKillDisable },

@@ -47,3 +47,11 @@ export function errnoText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
   return (code && ERRNO_TEXT[code]) ?? (e instanceof Error ? e.message : String(e));
 }
+
+/**
+ * A failed read of a whole file as Go words it (`open F: no such file or directory`,
+ * `read F: is a directory`): a directory opens, then fails to read.
+ */
+export function readFileErrorText(e: unknown, file: string): string {
+  return `${(e as NodeJS.ErrnoException)?.code === 'EISDIR' ? 'read' : 'open'} ${file}: ${errnoText(e)}`;
+}

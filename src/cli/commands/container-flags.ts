@@ -7,7 +7,7 @@ import { FlagDef, Opts } from '../parser';
 import { HEALTH_ON_FAILURE_ACTIONS } from '../../domain/containers';
 import type { CreateOptions, HealthConfig, HealthOnFailure, RestartPolicy } from '../../domain/containers';
 import type { Platform, PullOptions } from '../../domain/images';
-import { PierError, UsageError, errnoText } from '../../util/errors';
+import { PierError, UsageError, errnoText, readFileErrorText } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
 import { parseGoDuration } from '../../image/filters';
 import { parseDeviceCgroupRule } from '../../engine/spec/devices';
@@ -335,8 +335,7 @@ export function parseEnvFile(file: string, hostEnv: NodeJS.ProcessEnv): string[]
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    // podman: a directory opens, then fails to read.
-    throw new UsageError(`parsing env file "${file}": ${(e as NodeJS.ErrnoException).code === 'EISDIR' ? 'read' : 'open'} ${file}: ${errnoText(e)}`);
+    throw new UsageError(`parsing env file "${file}": ${readFileErrorText(e, file)}`);
   }
   const entries: string[] = [];
   for (const raw of text.split(/\r?\n/)) {
@@ -802,7 +801,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     // podman: the file's first line, as it is (an empty one is no pod).
     let text: string;
     try { text = fs.readFileSync(String(opts.podIdFile), 'utf8'); } catch (e) {
-      throw new UsageError(`reading pod ID file: ${e && (e as NodeJS.ErrnoException).syscall === 'read' ? 'read' : 'open'} ${opts.podIdFile}: ${errnoText(e)}`);
+      throw new UsageError(`reading pod ID file: ${readFileErrorText(e, String(opts.podIdFile))}`);
     }
     const id = text.split('\n')[0];
     if (id !== '') c.pod = id;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import type { SecretEngine, SecretInfo } from '../../domain/secrets';
-import { NotFoundError, PierError, UsageError, errorMessage, errnoText } from '../../util/errors';
+import { NotFoundError, PierError, UsageError, errorMessage, readFileErrorText } from '../../util/errors';
 import { formatList, formatInspect, isJSONFormat, isTableFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { asStruct, goTimeString } from '../format/govalue';
@@ -67,7 +67,7 @@ const createCmd: CommandDef = {
       data = await readStdin();
     } else {
       try { data = fs.readFileSync(source); } catch (e: any) {
-        throw new PierError(`${e.code === 'EISDIR' ? 'read' : 'open'} ${source}: ${errnoText(e)}`);
+        throw new PierError(readFileErrorText(e, source));
       }
     }
     const labels: Record<string, string> = {};
