@@ -257,7 +257,8 @@ export function helpText(root: CommandDef, path: CommandDef[]): string {
   out.push('');
   if (cmd.aliases?.length) out.push('Aliases:', `  ${[cmd.name, ...cmd.aliases].join(', ')}`, '');
   if (cmd.example) out.push('Examples:', ...cmd.example.split('\n').map((l) => '  ' + l), '');
-  const subs = (cmd.subcommands ?? []).filter((s) => !s.hidden);
+  // cobra lists commands sorted by name.
+  const subs = (cmd.subcommands ?? []).filter((s) => !s.hidden).sort(byName);
   if (subs.length) {
     const w = Math.max(...subs.map((s) => s.name.length));
     out.push('Available Commands:', ...subs.map((s) => `  ${s.name.padEnd(w)}  ${s.summary}`), '');

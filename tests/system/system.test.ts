@@ -61,6 +61,22 @@ test('help, unknown commands and flags', () => {
   assert.match(a.stderr, /^Error: accepts 1 arg\(s\), received 0$/m);
 });
 
+test('the help command, and the root help lists commands sorted, hidden ones left out (as podman)', () => {
+  const rootHelp = s.ok(['--help']);
+  const listed = rootHelp.split('Available Commands:\n')[1].split('\n\n')[0].split('\n').map((l) => l.trim().split(/\s+/)[0]);
+  assert.deepEqual(listed, [...listed].sort());
+  assert.ok(listed.includes('help') && listed.includes('run') && listed.includes('volume'));
+  assert.ok(!listed.includes('buildx') && !listed.includes('completion'), 'buildx and completion work but are not listed');
+  assert.equal(s.ok(['help']), rootHelp);
+  assert.equal(s.ok(['help', 'run']), s.ok(['run', '--help']));
+  assert.equal(s.ok(['help', 'container', 'nosuch']), s.ok(['container', '--help']), 'words after the deepest command are ignored');
+  const u = s.run(['help', 'nosuch']);
+  assert.equal(u.code, 0);
+  assert.equal(u.stdout, '');
+  assert.match(u.stderr, /^Unknown help topic \[`nosuch`\]\nUsage:\n  pier \[options\] \[command\]\n/);
+  assert.match(s.ok(['buildx', '--help']), /^Build images/);
+});
+
 test('a late `container cleanup` on a removed store does not create it again', () => {
   const root = path.join(s.dir, 'gone-root');
   const runroot = path.join(s.dir, 'gone-run');

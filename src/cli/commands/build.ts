@@ -151,6 +151,7 @@ export function buildxGroup(): CommandDef {
   return {
     name: 'buildx',
     summary: 'Build images',
+    hidden: true,
     description: 'Build images (docker buildx compatibility: `buildx build` is `build`)',
     usage: '[command]',
     subcommands: [buildCmd('build')],

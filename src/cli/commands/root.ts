@@ -3,7 +3,8 @@
 // command is used: a run loads and builds the definitions of one area, not of all (~1/3 less
 // code cache to read at every start). tests/format/command-table.test.ts keeps the stubs equal
 // to the definitions they stand for.
-import type { CommandDef } from '../parser';
+import { findSub, helpText, type CommandDef } from '../parser';
+import { writeStderr } from '../../util/stdio';
 
 /** The definitions of one area of commands, built once on first use. */
 function area(build: () => CommandDef[]): () => CommandDef[] {
@@ -34,7 +35,10 @@ const AREAS = {
 
 export type Area = keyof typeof AREAS;
 
-/** The top-level commands in help order: [area, name, summary, aliases]. */
+/** Top-level commands that work but are not listed in help, as in podman. */
+const HIDDEN = new Set(['buildx', 'completion']);
+
+/** The top-level commands: [area, name, summary, aliases]; help lists them sorted by name. */
 export const TOP_LEVEL: ReadonlyArray<readonly [Area, string, string, string[]?]> = [
   ['containerGroup', 'container', 'Manage containers'],
   ['imageGroup', 'image', 'Manage images'],
@@ -105,7 +109,7 @@ export function loadTopLevel(a: Area, name: string): CommandDef {
 }
 
 export function rootCommand(): CommandDef {
-  return {
+  const root: CommandDef = {
     name: 'pier',
     summary: 'Manage pods, containers and images',
     usage: '[options] [command]',
@@ -126,6 +130,40 @@ export function rootCommand(): CommandDef {
       { name: 'identity', type: 'string', help: 'path to SSH identity file, (CONTAINER_SSHKEY)' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
-    subcommands: TOP_LEVEL.map(([a, name, summary, aliases]) => ({ name, summary, ...(aliases ? { aliases } : {}), load: () => loadTopLevel(a, name) })),
+    subcommands: TOP_LEVEL.map(([a, name, summary, aliases]) => ({
+      name, summary, ...(aliases ? { aliases } : {}), ...(HIDDEN.has(name) ? { hidden: true } : {}), load: () => loadTopLevel(a, name),
+    })),
+  };
+  root.subcommands!.push({ name: 'help', summary: 'Help about any command', load: () => helpCommand(root) });
+  return root;
+}
+
+/**
+ * `pier help [command...]`, cobra's help command as podman has it: the help of the deepest
+ * command the words name (words after it are ignored), the root's with none. A first word that
+ * names no command prints "Unknown help topic" and the root's usage on stderr, and exits 0.
+ */
+function helpCommand(root: CommandDef): CommandDef {
+  return {
+    name: 'help',
+    summary: 'Help about any command',
+    description: `Help provides help for any command in the application.\nSimply type ${root.name} help [path to command] for full details.`,
+    usage: '[command]',
+    run: (_ctx, args) => {
+      const path = [root];
+      for (const word of args) {
+        const sub = findSub(path[path.length - 1], word);
+        if (!sub) break;
+        path.push(sub);
+      }
+      if (args.length && path.length === 1) {
+        // cobra: Printf("Unknown help topic %#q\n", args), then the root's usage (its help without the summary).
+        const usage = helpText(root, [root]).split('\n').slice(2).join('\n');
+        writeStderr(`Unknown help topic [${args.map((a) => `\`${a}\``).join(' ')}]\n${usage}\n`);
+        return 0;
+      }
+      process.stdout.write(helpText(root, path) + '\n');
+      return 0;
+    },
   };
 }

@@ -84,6 +84,7 @@ function toYaml(v: unknown, indent = ''): string {
 const completionCmd: CommandDef = {
   name: 'completion',
   summary: 'Generate shell autocompletions',
+  hidden: true,
   description: 'Generate shell autocompletions.\nValid arguments are bash, zsh and fish.\nPlease refer to the man page to see how you can load these completions.',
   usage: '[options] bash | zsh | fish',
   minArgs: 1,
