@@ -1,6 +1,8 @@
 // inspect, tag/untag, rmi/image rm, image exists, image prune, history and image tree.
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { TestStore, seedStandard, seedImage, openStore, closeAll, Seeded } from './helpers';
 
 type Std = Record<'base' | 'mid' | 'child' | 'orphan' | 'lone', Seeded>;
@@ -77,6 +79,27 @@ describe('image management commands', () => {
     assert.equal(ts.ok(['image', 'rm', imgs.orphan.id.slice(0, 12)]), `Deleted: ${imgs.orphan.id}\n`);
   });
 
+  test('rmi of a parent image drops its record and names; the child keeps its layers (podman, not docker)', () => {
+    ts.ok(['untag', imgs.base.id, 'quay.io/acme/base:v2']);
+    // Not reported deleted: a child image still holds its layers.
+    assert.equal(ts.ok(['rmi', 'localhost/base:1']), 'Untagged: localhost/base:1\n');
+    assert.ok(!ids().includes(imgs.base.id));
+    assert.ok(ids().includes(imgs.mid.id) && ids().includes(imgs.child.id));
+    assert.equal(JSON.parse(ts.ok(['image', 'inspect', 'child']))[0].RootFS.Layers.length, 3);
+    // Saving reads every layer of the child, the removed parent's included.
+    const archive = path.join(ts.dir, 'child.tar');
+    ts.ok(['save', '-o', archive, 'child']);
+    assert.ok(fs.statSync(archive).size > 3 * 1024);
+    const events = ts.ok(['events', '--stream=false', '--filter', 'type=image', '--format', '{{.Status}} {{.Name}}']);
+    assert.deepEqual(events.trim().split('\n'), ['untag quay.io/acme/base:v2', 'untag localhost/base:1', 'remove localhost/base:1']);
+  });
+
+  test('rmi of a child also removes its parent when that is left without names and children', () => {
+    const out = ts.ok(['rmi', 'child']);
+    assert.equal(out, `Untagged: localhost/child:latest\nDeleted: ${imgs.child.id}\nDeleted: ${imgs.mid.id}\n`);
+    assert.ok(ids().includes(imgs.base.id), 'the named grandparent stays');
+  });
+
   test('rmi of a missing image exits 1; -i ignores it; no args is an error', () => {
     const r = ts.run(['rmi', 'nope', 'alpine:3.18']);
     assert.equal(r.code, 1);
@@ -98,10 +121,13 @@ describe('image management commands', () => {
     assert.ok(ids().includes(imgs.base.id));
   });
 
-  test('rmi -f removes an image with several names; rmi -a removes all', () => {
-    const out = ts.ok(['rmi', '-f', 'localhost/base:1']);
+  test('rmi -f by a name of several still only untags; by ID it removes the image; rmi -a removes all', () => {
+    assert.equal(ts.ok(['rmi', '-f', 'localhost/base:1']), 'Untagged: localhost/base:1\n');
+    ts.ok(['tag', 'quay.io/acme/base:v2', 'localhost/base:1']);
+    const out = ts.ok(['rmi', '-f', imgs.base.id]);
     assert.match(out, /Untagged: localhost\/base:1\n/);
     assert.match(out, /Untagged: quay.io\/acme\/base:v2\n/);
+    assert.ok(!ids().includes(imgs.base.id));
     ts.ok(['rmi', '-a']);
     assert.deepEqual(ids(), []);
     assert.equal(ts.ok(['rmi', '-a']), '');

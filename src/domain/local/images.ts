@@ -167,17 +167,23 @@ export class LocalImageEngine implements ImageEngine {
   async tag(nameOrId: string, newNames: string[]): Promise<void> {
     const img = this.lookup(nameOrId);
     const names = newNames.map((n) => normalizeLocalName(n));
-    for (const n of names) { this.store.images.addName(img.id, n); this.event('tag', img.id, n); }
+    // The tag event names the image as given (libimage), not normalized.
+    names.forEach((n, i) => { this.store.images.addName(img.id, n); this.event('tag', img.id, newNames[i]); });
   }
 
   async untag(nameOrId: string, names: string[]): Promise<void> {
     const img = this.lookup(nameOrId);
-    if (names.length === 0) { this.store.images.removeAllNames(img.id); return; }
+    if (names.length === 0) {
+      this.store.images.removeAllNames(img.id);
+      for (const n of img.names.filter((x) => !x.includes('@'))) this.event('untag', img.id, n);
+      return;
+    }
     for (const n of names) {
       const full = normalizeLocalName(n);
       const target = lookupImage(this.store, n, () => this.searchRegistries());
       const name = target?.id === img.id ? img.names.find((x) => x === full) ?? img.names.find((x) => x.endsWith('/' + n) || x.endsWith('/' + n + ':latest')) : undefined;
       if (!name || !this.store.images.removeName(img.id, name)) throw new NotFoundError(`${n}: tag not known`);
+      this.event('untag', img.id, name);
     }
   }
 
@@ -203,48 +209,63 @@ export class LocalImageEngine implements ImageEngine {
         targets.push({ input, img });
       }
     }
-    const seen = new Set<string>();
+    const removed = new Set<string>();
     for (const { input, img } of targets) {
-      if (seen.has(img.id)) continue;
+      if (removed.has(img.id)) continue;
       const current = this.store.images.get(img.id);
       if (!current) continue;
-      // Removing by a name of an image with several names only untags it (podman/docker).
-      const byName = !opts.all && !img.id.startsWith(input.replace(/^sha256:/, ''));
-      if (byName && current.names.length > 1 && !opts.force) {
-        const full = current.names.find((n) => lookupImage(this.store, input, () => this.searchRegistries())?.id === img.id && (n === input || n.endsWith('/' + input) || n.endsWith('/' + input + ':latest') || n === normalizeLocalName(input)));
-        if (full) {
-          this.store.images.removeName(img.id, full);
-          report.untagged.push(full);
-          continue;
-        }
-      }
-      const tags = current.names.filter((n) => !n.includes('@'));
-      if (!byName && !opts.all && !opts.force && tags.length > 1) {
-        // podman (libimage) and docker refuse to remove an image by ID while several names refer to it.
-        report.errors.push(`unable to delete image "${img.id}" by ID with more than one tag ([${tags.join(' ')}]): please force removal`);
-        continue;
-      }
-      const users = this.containersUsing(img.id);
-      if (users.length && !opts.force) {
-        report.errors.push(`image used by ${users[0]}: image is in use by a container: consider listing external containers and force-removing image`);
-        report.exitCode = 2;
-        continue;
-      }
-      const children = this.parentMap(this.store.images.list());
-      if ([...children.entries()].some(([, p]) => p === img.id) && !opts.force && !opts.all) {
-        // podman refuses to remove an image with dependent children
-        report.errors.push(`image has dependent child images`);
-        report.exitCode = 2;
-        continue;
-      }
-      seen.add(img.id);
-      report.untagged.push(...current.names.filter((n) => !n.includes('@')));
-      this.store.deleteImage(img.id, this.layerInUse);
-      report.deleted.push(img.id);
-      this.event('remove', img.id, current.names[0] ?? img.id);
+      this.removeOne(current, opts.all ? '' : input, !!opts.force, report, removed);
     }
     if (report.exitCode === 0 && report.errors.length) report.exitCode = 125;
     return report;
+  }
+
+  /**
+   * Removes one image as podman's libimage does. By a name of an image with several names, only
+   * that name goes (untagged). Otherwise the image record goes and is reported deleted only when
+   * no child image still holds its layers; an image with children is not refused (docker does).
+   * Then a parent left without names and children goes too. `input` is '' for `--all`.
+   */
+  private removeOne(img: ImageRecord, input: string, force: boolean, report: RemoveReport, removed: Set<string>): void {
+    const tags = img.names.filter((n) => !n.includes('@'));
+    if (input && tags.length > 1) {
+      const byId = img.id.startsWith(input);
+      const byDigest = input.startsWith('sha256:');
+      if (!force && (byId || byDigest)) {
+        report.errors.push(`unable to delete image "${img.id}" by ${byId ? 'ID' : 'digest'} with more than one tag ([${tags.join(' ')}]): please force removal`);
+        return;
+      }
+      if (!byId && !byDigest) {
+        const full = img.names.find((n) => n === input || n === normalizeLocalName(input) || n.endsWith('/' + input) || n.endsWith('/' + input + ':latest'));
+        if (full) {
+          this.store.images.removeName(img.id, full);
+          report.untagged.push(full);
+          // libimage writes a remove event for every image it was asked to remove, untagged only or not.
+          this.event('untag', img.id, full);
+          this.event('remove', img.id, full);
+          return;
+        }
+      }
+    }
+    const users = this.containersUsing(img.id);
+    if (users.length && !force) {
+      report.errors.push(`image used by ${users[0]}: image is in use by a container: consider listing external containers and force-removing image`);
+      report.exitCode = 2;
+      return;
+    }
+    const parentOf = this.parentMap(this.store.images.list());
+    const hasChildren = [...parentOf.values()].includes(img.id);
+    const parent = parentOf.get(img.id);
+    this.store.deleteImage(img.id, this.layerInUse);
+    removed.add(img.id);
+    report.untagged.push(...tags);
+    if (!hasChildren) report.deleted.push(img.id);
+    for (const t of tags) this.event('untag', img.id, t);
+    this.event('remove', img.id, img.names[0] ?? img.id);
+    const p = parent ? this.store.images.get(parent) : undefined;
+    if (p && p.names.length === 0 && ![...this.parentMap(this.store.images.list()).values()].includes(p.id)) {
+      this.removeOne(p, '', force, report, removed);
+    }
   }
 
   async history(nameOrId: string): Promise<HistoryEntry[]> {
