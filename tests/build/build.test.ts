@@ -248,6 +248,15 @@ describe('build', () => {
     spawnSync('tar', ['-cf', tarball, '-C', dir, '.']);
     build(tarball, ['-t', 'from-tar']);
     assert.equal(runIn('from-tar', 'cat', '/f'), 'f');
+    // `build -`: a context archive on stdin, or a bare Containerfile with an empty context
+    const t = s.run(['build', '-t', 'stdin-tar', '-'], { input: fs.readFileSync(tarball) });
+    assert.equal(t.code, 0, t.stderr);
+    assert.equal(runIn('stdin-tar', 'cat', '/f'), 'f');
+    const c = s.run(['build', '-t', 'stdin-containerfile', '-'], { input: 'FROM localhost/busybox\nRUN echo bare > /b\n' });
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(runIn('stdin-containerfile', 'cat', '/b'), 'bare\n');
+    const missing = s.run(['build', '-'], { input: 'FROM localhost/busybox\nCOPY f /f\n' });
+    assert.equal(missing.code, 125, 'the context is empty');
   });
 
   test('--squash folds the new layers into one on top of the base image\'s layers', () => {

@@ -117,7 +117,16 @@ function buildCmd(name: string): CommandDef {
           containerfileText = (await readStdin()).toString('utf8');
         }
         if (ctxArg === '-') {
-          contextDir = await extractContext(await readStdin(), tmp);
+          // `build -` reads a context archive, or (as podman and docker) a bare Containerfile
+          // with an empty context.
+          const input = await readStdin();
+          if (containerfileText === undefined && !looksLikeArchive(input)) {
+            containerfileText = input.toString('utf8');
+            contextDir = path.join(tmp, 'context');
+            fs.mkdirSync(contextDir);
+          } else {
+            contextDir = await extractContext(input, tmp);
+          }
         } else {
           if (!fs.existsSync(ctxArg)) throw new UsageError(`context directory ${path.resolve(ctxArg)}: no such file or directory`);
           contextDir = fs.statSync(ctxArg).isDirectory() ? path.resolve(ctxArg) : await extractContext(ctxArg, tmp);
@@ -141,6 +150,13 @@ function buildCmd(name: string): CommandDef {
       }
     },
   };
+}
+
+/** A tar archive (ustar magic at 257), or gzip, bzip2, xz or zstd data. */
+function looksLikeArchive(b: Buffer): boolean {
+  const starts = (...bytes: number[]) => bytes.every((x, i) => b[i] === x);
+  return (b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar')
+    || starts(0x1f, 0x8b) || starts(0x42, 0x5a, 0x68) || starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00) || starts(0x28, 0xb5, 0x2f, 0xfd);
 }
 
 export function buildCommand(): CommandDef {
