@@ -5,7 +5,7 @@ import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
 import { log, setLogLevel, trace } from '../util/log';
 import { checkContainersConfEnv, ConfigFileError } from '../config/config';
-import { stdoutMade, watchStdio, writeStderr } from '../util/stdio';
+import { discardStdout, stdoutMade, watchStdio, writeStderr } from '../util/stdio';
 
 function fail(msg: string, code: number, hint?: string): never {
   writeStderr(`Error: ${msg}\n${hint ? `${hint}\n` : ''}`);
@@ -45,6 +45,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     fail(errorMessage(e), EXIT_ENGINE, e instanceof ArgCountError ? undefined : `See '${commandPath(path)} --help'`);
   }
+  if (opts.noout) discardStdout();
   trace('parsed');
   // podman 4.3's --config is hidden and ignored (Docker's client config dir).
   if (opts.config !== undefined) log.warn('The --config flag is ignored by pier. Exists for Docker compatibility');

@@ -37,6 +37,8 @@ export interface CommandDef {
   /** When false, the first positional argument ends flag parsing (run, exec). */
   interspersed?: boolean;
   subcommands?: CommandDef[];
+  /** Old long flag names accepted for current ones (podman's pflag normalizers): old → new. */
+  flagAliases?: Readonly<Record<string, string>>;
   hidden?: boolean;
   /**
    * A stub: name, aliases and summary only (enough for its parent's help); the full definition
@@ -55,6 +57,16 @@ export interface ParseResult {
   changed: Set<string>;
   help: boolean;
 }
+
+/** podman's AliasFlags: flag names older podmans used, for run, create, ps, pod create... */
+export const OLD_FLAG_NAMES: Readonly<Record<string, string>> = {
+  'dns-opt': 'dns-option', 'healthcheck-command': 'health-cmd', 'healthcheck-interval': 'health-interval',
+  'healthcheck-retries': 'health-retries', 'healthcheck-start-period': 'health-start-period',
+  'healthcheck-timeout': 'health-timeout', net: 'network', namespace: 'ns', storage: 'external',
+  purge: 'rm', notruncate: 'no-trunc', 'override-arch': 'arch', 'override-os': 'os', 'override-variant': 'variant',
+};
+/** podman's TimeoutAliasFlags (stop): --timeout for --time. */
+export const TIMEOUT_FLAG_NAME: Readonly<Record<string, string>> = { timeout: 'time' };
 
 export const HELP_FLAG: FlagDef = { name: 'help', short: 'h', type: 'bool', help: 'Help for this command' };
 
@@ -156,7 +168,8 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
     if (a === '--') { flagsDone = true; continue; }
     if (a.startsWith('--') && a.length > 2) {
       const eq = a.indexOf('=');
-      const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+      const given = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+      const name = cur.flagAliases?.[given] ?? given;
       const f = active().find((x) => x.name === name);
       if (!f) throw new UsageError(`unknown flag: --${name}`);
       let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : undefined;

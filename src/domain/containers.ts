@@ -5,7 +5,8 @@ import { PierError } from '../util/errors';
 export type ContainerStatus = 'configured' | 'created' | 'initialized' | 'running' | 'stopping' | 'paused' | 'stopped' | 'exited' | 'removing';
 
 export interface RestartPolicy {
-  name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  /** '' when --restart was not given (podman's "none"); 'no' when it was given as no. */
+  name: '' | 'no' | 'on-failure' | 'always' | 'unless-stopped';
   maximumRetryCount: number;
 }
 

@@ -547,7 +547,7 @@ export class Lifecycle {
   /** Send a signal to the container's process. */
   async kill(id: string, signal: number): Promise<ContainerRecord> {
     const c = this.get(id);
-    if (c.state.status !== 'running' && c.state.status !== 'paused') {
+    if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'stopping') {
       throw new ConflictError(`can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
     }
     await runtimeKill(this.runtime(c), c.id, signal, { root: this.stateRoot(c) });
@@ -562,7 +562,8 @@ export class Lifecycle {
       if (!c.state.stoppedByUser) c = this.containers.updateState(c.id, (s) => ({ ...s, stoppedByUser: true }));
       return c;
     }
-    c = this.containers.updateState(c.id, (s) => ({ ...s, stoppedByUser: true }));
+    // A running container is "stopping" until it exits (podman's state; other commands still work meanwhile).
+    c = this.containers.updateState(c.id, (s) => ({ ...s, stoppedByUser: true, status: s.status === 'running' ? 'stopping' : s.status }));
     // This process cleans up after the exit (below): conmon's exit command can step aside.
     const cur = c;
     return this.owningCleanup(c.id, () => this.stopOwned(cur, timeoutSec));

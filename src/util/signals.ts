@@ -7,18 +7,27 @@ SIGNALS.SIGCLD = SIGNALS.SIGCHLD;
 SIGNALS.SIGIOT = SIGNALS.SIGABRT;
 SIGNALS.SIGPOLL = SIGNALS.SIGIO;
 
-export function parseSignal(s: string): number {
-  const t = s.trim().toUpperCase();
-  if (/^\d+$/.test(t)) {
-    const n = parseInt(t, 10);
-    if (n < 1 || n > 64) throw new UsageError(`invalid signal: ${s}`);
-    return n;
+export function parseSignal(raw: string): number {
+  // podman's ParseSignal: a leading dash is dropped (-HUP, -9), then docker's parser: a number
+  // (0 is invalid), or a name with or without SIG; then the range check.
+  const s = raw.startsWith('-') ? raw.slice(1) : raw;
+  let n: number | undefined;
+  if (/^[+-]?\d+$/.test(s)) {
+    n = parseInt(s, 10);
+    if (n === 0) throw new UsageError(`invalid signal: ${s}`);
+  } else {
+    const t = s.toUpperCase().replace(/^SIG/, '');
+    const rt = /^RT(MIN|MAX)(?:([+-])(\d+))?$/.exec(t);
+    if (rt) {
+      const off = rt[3] === undefined ? 0 : parseInt(rt[3], 10);
+      const ok = rt[1] === 'MIN' ? rt[2] !== '-' && off <= 15 : rt[2] !== '+' && off <= 14;
+      if (ok) n = rt[1] === 'MIN' ? 34 + off : 64 - off;
+    } else {
+      n = SIGNALS[`SIG${t}`];
+    }
+    if (n === undefined) throw new UsageError(`invalid signal: ${s}`);
   }
-  const rt = /^(?:SIG)?RTMIN(?:\+(\d+))?$/.exec(t);
-  if (rt) return 34 + parseInt(rt[1] ?? '0', 10);
-  const name = t.startsWith('SIG') ? t : `SIG${t}`;
-  const n = SIGNALS[name];
-  if (n === undefined) throw new UsageError(`invalid signal: ${s}`);
+  if (n < 1 || n > 64) throw new UsageError('valid signals are 1 through 64');
   return n;
 }
 

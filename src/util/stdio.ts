@@ -66,3 +66,17 @@ export function syncWritable(name: 'stdout' | 'stderr'): NodeJS.WritableStream {
   const w = { write(chunk: string | Uint8Array) { write(name, chunk); return true; } };
   return w as unknown as NodeJS.WritableStream;
 }
+
+/**
+ * The global --noout: standard output is dropped, pier's writes and process.stdout's alike
+ * (podman swaps its os.Stdout for /dev/null). Processes that inherit fd 1 still write there.
+ */
+export function discardStdout(): void {
+  broken.stdout = true;
+  made.stdout = false;
+  let devNull: NodeJS.WritableStream | undefined;
+  Object.defineProperty(process, 'stdout', {
+    configurable: true,
+    get() { return (devNull ??= (require('node:fs') as typeof import('node:fs')).createWriteStream('/dev/null')); },
+  });
+}

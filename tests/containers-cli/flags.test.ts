@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parse, CommandDef } from '../../src/cli/parser';
+import { parse, CommandDef, OLD_FLAG_NAMES } from '../../src/cli/parser';
 import { createFlags, parseCreateOptions, FlagValueError, parseRAM, splitCSV, RunKind, ParsedCreate } from '../../src/cli/commands/container-flags';
 import { PierError } from '../../src/util/errors';
 
@@ -12,7 +12,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-flags-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function root(kind: RunKind): CommandDef {
-  return { name: 'pier', summary: '', subcommands: [{ name: kind, summary: '', flags: createFlags(kind), interspersed: false, run: () => 0 }] };
+  return { name: 'pier', summary: '', subcommands: [{ name: kind, summary: '', flags: createFlags(kind), flagAliases: OLD_FLAG_NAMES, interspersed: false, run: () => 0 }] };
 }
 
 /** Parse `pier <kind> ARGV` with the real parser, then into CreateOptions. */
@@ -33,6 +33,14 @@ function err(argv: string[], re: RegExp, kind: RunKind = 'run'): PierError {
 }
 
 describe('run/create flag parsing', () => {
+  test('podman\'s old flag names still work: --net, --dns-opt, --healthcheck-*', () => {
+    const c = p(['--net', 'none', '--dns-opt', 'ndots:2', '--healthcheck-command', 'true', '--healthcheck-retries', '5', 'img']).create;
+    assert.deepEqual(c.networks, ['none']);
+    assert.deepEqual(c.dnsOption, ['ndots:2']);
+    assert.deepEqual(c.healthcheck, p(['--health-cmd', 'true', '--health-retries', '5', 'img']).create.healthcheck);
+    assert.ok(c.healthcheck);
+  });
+
   test('image, command and flags after the image belong to the container', () => {
     const r = p(['-d', '--name', 'web', 'alpine', 'ls', '-l', '--all']);
     assert.equal(r.create.image, 'alpine');
@@ -328,6 +336,8 @@ describe('run/create flag parsing', () => {
     assert.equal(c.tz, 'UTC');
     assert.equal(c.pod, 'mypod');
     err(['--stop-signal', 'FOO', 'img'], /^invalid signal: FOO$/);
+    err(['--stop-signal', '99', 'img'], /^valid signals are 1 through 64$/);
+    assert.equal(p(['--stop-signal', '-9', 'img']).create.stopSignal, '-9');
     err(['--umask', '999', 'img'], /^running container create option: invalid umask string 999: invalid argument$/);
     err(['--tz', 'foo/bar', 'img'], /^running container create option: stat \/usr\/share\/zoneinfo\/foo\/bar: no such file or directory$/);
   });

@@ -157,6 +157,48 @@ describe('containers: restart at boot', () => {
     assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', no]).trim(), 'created');
     s.ok(['rm', '-f', '-t', '0', always, no]);
   });
+
+  test('start skips running containers; --filter with names keeps the matching named ones; restart-policy none/no (as podman)', () => {
+    const none = s.ok(['create', '--network', 'none', 'localhost/busybox', 'sleep', '300']).trim();
+    const no = s.ok(['create', '--restart', 'no', '--network', 'none', 'localhost/busybox', 'sleep', '300']).trim();
+    assert.equal(s.ok(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', none]).trim(), '');
+    assert.equal(s.ok(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', no]).trim(), 'no');
+    const ids = (f: string) => s.ok(['ps', '-a', '-q', '--no-trunc', '--filter', `restart-policy=${f}`]).trim().split('\n').filter(Boolean);
+    assert.deepEqual(ids('none'), [none]);
+    assert.deepEqual(ids('no'), [no]);
+    const bad = s.run(['ps', '-a', '--filter', 'restart-policy=bogus']);
+    assert.equal(bad.code, 125);
+    assert.equal(bad.stderr, 'Error: bogus invalid restart policy\n');
+    // Names with a filter: only those that match it, printed by ID.
+    assert.equal(s.ok(['start', '--filter', 'restart-policy=always', none]), '');
+    assert.equal(s.ok(['start', '--filter', 'restart-policy=none', none]), `${none}\n`);
+    // Already running: left alone and not printed, named or by --all.
+    assert.equal(s.ok(['start', none]), '');
+    assert.equal(s.ok(['start', '--all']), `${no}\n`);
+    s.ok(['rm', '-f', '-t', '0', none, no]);
+  });
+});
+
+describe('containers: stop', () => {
+  test('a container is "stopping" while stop waits; other commands and kill still work; --timeout is --time', async () => {
+    const id = s.ok(['run', '-d', '--network', 'none', 'localhost/busybox', 'sh', '-c', "trap 'echo got TERM' TERM; echo READY; while :; do sleep 0.2; done"]).trim();
+    for (let i = 0; i < 50 && !s.ok(['logs', id]).includes('READY'); i++) await new Promise((r) => setTimeout(r, 100));
+    const stopping = s.runAsync(['stop', '--timeout', '20', id]);
+    let status = '';
+    for (let i = 0; i < 50; i++) {
+      status = s.ok(['inspect', '--format', '{{.State.Status}}', id]).trim();
+      if (status === 'stopping') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 'stopping');
+    assert.match(s.ok(['ps', '-a', '--format', '{{.ID}} {{.Status}}', '--no-trunc']), new RegExp(`^${id} Stopping$`, 'm'));
+    assert.ok(!s.ok(['ps', '-q', '--no-trunc']).includes(id), 'plain ps lists running containers only, as podman');
+    s.ok(['kill', id]);
+    const r = await stopping;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(s.ok(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', id]).trim(), 'exited 137');
+    s.ok(['rm', id]);
+  });
 });
 
 describe('containers: init', () => {

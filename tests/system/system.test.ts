@@ -61,6 +61,26 @@ test('help, unknown commands and flags', () => {
   assert.match(a.stderr, /^Error: accepts 1 arg\(s\), received 0$/m);
 });
 
+test('--noout drops standard output only; old flag names; kill and pod kill check the signal first (as podman)', () => {
+  const quiet = s.run(['--noout', 'images']);
+  assert.deepEqual([quiet.code, quiet.stdout, quiet.stderr], [0, '', '']);
+  const failed = s.run(['--noout', 'image', 'inspect', 'nope']);
+  assert.equal(failed.code, 125);
+  assert.equal(failed.stdout, '');
+  assert.match(failed.stderr, /nope/);
+  assert.match(s.ok(['ps', '-a', '--notruncate']), /^CONTAINER ID/);
+  for (const [sig, msg] of [['0', 'invalid signal: 0'], ['-0', 'invalid signal: 0'], ['SIG', 'invalid signal: SIG'], ['-BADSIG', 'invalid signal: BADSIG'],
+    ['-', 'invalid signal: '], ['65', 'valid signals are 1 through 64'], ['-65', 'valid signals are 1 through 64'], ['99999999', 'valid signals are 1 through 64']]) {
+    const r = s.run(['kill', '-s', sig, 'nosuchcontainer']);
+    assert.deepEqual([r.code, r.stderr], [125, `Error: ${msg}\n`], `kill -s ${sig}`);
+    const pr = s.run(['pod', 'kill', '-s', sig, 'nosuchpod']);
+    assert.deepEqual([pr.code, pr.stderr], [125, `Error: ${msg}\n`], `pod kill -s ${sig}`);
+  }
+  for (const sig of ['-HUP', 'rtmin+3', 'RTMAX-1', '9']) {
+    assert.match(s.run(['kill', '-s', sig, 'nosuchcontainer']).stderr, /no such container/, sig);
+  }
+});
+
 test('the help command, and the root help lists commands sorted, hidden ones left out (as podman)', () => {
   const rootHelp = s.ok(['--help']);
   const listed = rootHelp.split('Available Commands:\n')[1].split('\n\n')[0].split('\n').map((l) => l.trim().split(/\s+/)[0]);

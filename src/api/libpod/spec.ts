@@ -188,7 +188,7 @@ export function specToCreate(b: any): CreateOptions {
   if (typeof b.stop_timeout === 'number' && b.stop_timeout > 0) o.stopTimeout = b.stop_timeout;
   if (typeof b.timeout === 'number' && b.timeout > 0) o.timeout = b.timeout;
   if (strList(b.dependencyContainers)) o.requires = strList(b.dependencyContainers);
-  if (b.restart_policy && b.restart_policy !== 'no' && b.restart_policy !== '') {
+  if (b.restart_policy) {
     o.restart = { name: b.restart_policy, maximumRetryCount: Number(b.restart_tries ?? 0) };
   }
   const log = b.log_configuration;

@@ -3,7 +3,7 @@
 // and print what podman 4.3 prints.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommandDef, FlagDef, Opts } from '../parser';
+import { CommandDef, FlagDef, Opts, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
 import type { ContainerFilesEngine, FsChange } from '../../domain/local/container-files';
 import type { ProgressSink } from '../../domain/images';
@@ -153,6 +153,7 @@ function diffCmd(kind: 'any' | 'container' | 'image', prefix: string): CommandDe
 function mountCmd(prefix: string): CommandDef {
   return {
     name: 'mount',
+    flagAliases: OLD_FLAG_NAMES,
     summary: "Mount a working container's root filesystem",
     description: `pier ${prefix}mount\n  Lists all mounted containers mount points if no container is specified\n\npier ${prefix}mount CONTAINER-NAME-OR-ID\n  Mounts the specified container and outputs the mountpoint\n`,
     usage: '[options] [CONTAINER...]',

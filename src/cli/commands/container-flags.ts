@@ -266,7 +266,7 @@ export function parseRestartPolicy(value: string): RestartPolicy {
     max = parseInt(count, 10);
     if (max < 0) throw new UsageError('must specify restart policy retry count as a number greater than 0');
   }
-  return { name: (name || 'no') as RestartPolicy['name'], maximumRetryCount: max };
+  return { name: name as RestartPolicy['name'], maximumRetryCount: max };
 }
 
 /** A Go duration for the health flags, in nanoseconds. */
@@ -784,10 +784,10 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (has('restart')) c.restart = parseRestartPolicy(String(opts.restart));
   if (opts.rm) {
     c.rm = true;
-    if (c.restart && c.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
+    if (c.restart && c.restart.name !== 'no' && c.restart.name !== '') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
   }
   if (has('stop-signal')) {
-    try { parseSignal(String(opts.stopSignal)); } catch { throw new UsageError(`invalid signal: ${opts.stopSignal}`); }
+    parseSignal(String(opts.stopSignal));
     c.stopSignal = String(opts.stopSignal);
   }
   if (has('stop-timeout')) c.stopTimeout = uintValue(opts, 'stop-timeout');

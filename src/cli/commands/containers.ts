@@ -4,7 +4,7 @@
 import { byName } from '../../util/compare';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommandDef, FlagDef, Opts } from '../parser';
+import { CommandDef, FlagDef, Opts, OLD_FLAG_NAMES, TIMEOUT_FLAG_NAME } from '../parser';
 import { Ctx } from '../context';
 import type { ContainerEngine, ContainerSummary } from '../../domain/containers';
 import { PartialRemoveError } from '../../domain/containers';
@@ -107,10 +107,12 @@ async function targets(ctx: Ctx, args: string[], opts: Opts, sel: { states?: str
     const c = await latestContainer(ctx);
     return [{ name: c.Id, display: c.Id }];
   }
-  if (opts.all || (filters.length && !args.length)) {
+  if (opts.all || filters.length) {
     let rows = await allContainers(ctx);
     if (sel.states && !sel.allStates) rows = rows.filter((r) => sel.states!.includes(r.State));
     rows = filterContainers(rows, filters);
+    // With names too, podman keeps the matching containers whose full ID or name is one of them.
+    if (filters.length && args.length) rows = rows.filter((r) => args.includes(r.Id) || r.Names.some((n) => args.includes(n)));
     return rows.map((r) => ({ name: r.Id, display: r.Id }));
   }
   const list = [...args.map((a) => ({ name: a, display: a })), ...cids.map((c) => ({ name: c, display: c }))];
@@ -435,10 +437,12 @@ export function filterContainers(rows: ContainerSummary[], filters: string[], op
         preds.push((r) => vals.some((v) => (r.Networks ?? []).includes(v)));
         break;
       case 'restart-policy':
-        for (const v of vals) {
-          if (!['no', 'on-failure', 'always', 'unless-stopped', ''].includes(v)) throw new UsageError(`${v} invalid restart policy`);
-        }
-        preds.push((r) => vals.includes(r.RestartPolicy || 'no'));
+      {
+        // podman's names: "none" is a container created without --restart, "no" one with --restart=no.
+        const invalid = vals.filter((v) => !['none', 'no', 'on-failure', 'always', 'unless-stopped'].includes(v));
+        if (invalid.length) throw new UsageError(`${invalid.join(', ')} invalid restart ${invalid.length > 1 ? 'policies' : 'policy'}`);
+        preds.push((r) => vals.some((v) => (v === 'none' && !r.RestartPolicy) || r.RestartPolicy === v));
+      }
         break;
       default:
         throw new UsageError(`${key} is an invalid filter`);
@@ -494,6 +498,7 @@ function psCmd(name: string, aliases: string[] | undefined, group: boolean): Com
   return {
     name,
     aliases,
+    flagAliases: OLD_FLAG_NAMES,
     summary: 'List containers',
     description: 'Prints out information about the containers',
     usage: '[options]',
@@ -564,6 +569,7 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
   const isRun = kind === 'run';
   return {
     name: kind,
+    flagAliases: OLD_FLAG_NAMES,
     summary: isRun ? 'Run a command in a new container' : 'Create but do not start a container',
     description: isRun
       ? 'Runs a command in a new container from the given image'
@@ -644,7 +650,13 @@ function startCmd(group: boolean): CommandDef {
         const code = await engine(ctx).start(list[0].name, { attach: true, interactive: !!opts.interactive, detachKeys: opts.detachKeys });
         return typeof code === 'number' ? code : 0;
       }
-      await forEach(list, (t) => engine(ctx).start(t.name, { interactive: !!opts.interactive }));
+      // A running container is left alone and not printed (podman).
+      const running = new Set<Target>();
+      await forEach(list, async (t) => {
+        const state = await engine(ctx).inspect(t.name).then((i) => (i.State as { Running?: boolean } | undefined), () => undefined);
+        if (state?.Running) running.add(t);
+        else await engine(ctx).start(t.name, { interactive: !!opts.interactive });
+      }, (t) => (running.has(t) ? undefined : t.display));
     }),
   };
 }
@@ -653,6 +665,7 @@ function stopCmd(group: boolean): CommandDef {
   const full = group ? 'container stop' : 'stop';
   return {
     name: 'stop',
+    flagAliases: TIMEOUT_FLAG_NAME,
     summary: 'Stop one or more containers',
     description: 'Stops one or more running containers.  The container name or ID can be used.\n\nA timeout to forcibly stop the container can also be set but defaults to 10 seconds otherwise.',
     usage: '[options] CONTAINER [CONTAINER...]',
@@ -706,6 +719,7 @@ function restartCmd(group: boolean): CommandDef {
   const full = group ? 'container restart' : 'restart';
   return {
     name: 'restart',
+    flagAliases: OLD_FLAG_NAMES,
     summary: 'Restart one or more containers',
     description: 'Restarts one or more running containers. The container ID or name can be used.\n\nA timeout before forcibly stopping can be set, but defaults to 10 seconds.',
     usage: '[options] CONTAINER [CONTAINER...]',

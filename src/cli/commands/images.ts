@@ -7,7 +7,7 @@ import { stderrProgress } from '../progress';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CommandDef, FlagDef, Opts } from '../parser';
+import { CommandDef, FlagDef, Opts, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
 import type { ImageSummary, HistoryEntry, ProgressSink, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
 import { PierError, UsageError, errorMessage } from '../../util/errors';
@@ -462,6 +462,7 @@ export function historyRows(entries: HistoryEntry[], opts: { human: boolean; noT
 function historyCmd(prefix: string): CommandDef {
   return {
     name: 'history',
+    flagAliases: OLD_FLAG_NAMES,
     summary: 'Show history of a specified image',
     description: 'Displays the history of an image.\n\nThe information can be printed out in an easy to read, or user specified format, and can be truncated.',
     usage: '[options] IMAGE',

@@ -1,7 +1,7 @@
 // `pier pod ...`: create, start, stop, restart, kill, pause, unpause, rm, ps/ls, inspect, top,
 // stats, logs, exists, prune, clone. They call the PodEngine and print what podman 4.3 prints.
 import * as fs from 'node:fs';
-import { CommandDef } from '../parser';
+import { CommandDef, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
 import type { PodEngine, PodSummary, PodCreateOptions } from '../../domain/pods';
 import { NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
@@ -11,6 +11,7 @@ import { asStruct } from '../format/govalue';
 import { humanDuration } from '../format/units';
 import { tabwriter } from '../format/tabwriter';
 import { writeStdout, writeStderr } from '../../util/stdio';
+import { parseSignal } from '../../util/signals';
 
 const latestFlag = { name: 'latest', short: 'l', type: 'bool' as const, help: 'Act on the latest pod pier is aware of' };
 const allFlag = (what: string) => ({ name: 'all', short: 'a', type: 'bool' as const, help: `${what} all pods` });
@@ -63,6 +64,7 @@ function keyValues(list: string[]): Record<string, string> {
 
 const createCmd: CommandDef = {
   name: 'create',
+  flagAliases: OLD_FLAG_NAMES,
   summary: 'Create a new empty pod',
   description: 'After creating the pod, the pod ID is printed to stdout.\n\n  You can then start it at any time with the  pier pod start <pod_id> command. The pod will be created with the initial state \'created\'.',
   usage: '[options] [NAME]',
@@ -123,11 +125,14 @@ function lifecycleCmd(name: string, summary: string, verb: string, fn: (e: PodEn
   return {
     name,
     summary,
+    ...(name === 'stop' ? { flagAliases: OLD_FLAG_NAMES } : {}),
     description: summary,
     usage: '[options] POD [POD...]',
     example: `pier pod ${name} podID\npier pod ${name} --all`,
     flags: [allFlag(name.charAt(0).toUpperCase() + name.slice(1)), latestFlag, ...extraFlags],
     async run(ctx: Ctx, args, opts) {
+      // A bad signal is refused before any pod is looked up (podman).
+      if (name === 'kill') parseSignal(String(opts.signal ?? 'KILL'));
       const names = await targets(ctx, args, opts, verb);
       return perPod(ctx, names, async (n) => {
         await fn(pods(ctx), n, opts);
@@ -242,6 +247,7 @@ function psCmd(name: string, aliases: string[]): CommandDef {
   return {
     name,
     aliases,
+    flagAliases: OLD_FLAG_NAMES,
     summary: 'List pods',
     description: 'List all pods on system including their names, ids and current state.',
     usage: '[options]',

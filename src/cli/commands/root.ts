@@ -128,6 +128,7 @@ export function rootCommand(): CommandDef {
       { name: 'url', type: 'string', help: 'URL to access Pier service (CONTAINER_HOST)', hideDefault: true },
       { name: 'connection', short: 'c', type: 'string', help: 'Connection to use for remote Pier service (CONTAINER_CONNECTION)' },
       { name: 'identity', type: 'string', help: 'path to SSH identity file, (CONTAINER_SSHKEY)' },
+      { name: 'noout', type: 'bool', help: 'do not output to stdout' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
     subcommands: TOP_LEVEL.map(([a, name, summary, aliases]) => ({

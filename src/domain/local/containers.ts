@@ -366,7 +366,7 @@ export class LocalContainerEngine implements ContainerEngine {
       networkMode,
       networks: net.networks,
       portMappings: net.ports,
-      restart: o.restart ?? { name: 'no', maximumRetryCount: 0 },
+      restart: o.restart ?? { name: '', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
       ...(o.infraOf ? { isInfra: true } : {}),
       ...(o.initContainerType ? { initContainerType: o.initContainerType } : {}),
@@ -375,7 +375,7 @@ export class LocalContainerEngine implements ContainerEngine {
       ...(secrets?.mounts.length ? { secrets: secrets.mounts } : {}),
       ...(secrets && Object.keys(secrets.env).length ? { secretEnv: secrets.env } : {}),
     };
-    if (o.rm && config.restart.name !== 'no') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
+    if (o.rm && config.restart.name !== 'no' && config.restart.name !== '') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
     if (o.healthOnFailure && o.healthOnFailure !== 'none' && !config.healthcheck) throw new PierError(`cannot set on-failure action to ${o.healthOnFailure} without a health check`);
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
     const rec: ContainerRecord = {
@@ -921,7 +921,7 @@ export class LocalContainerEngine implements ContainerEngine {
         LogConfig: { Type: c.config.logDriver, Config: null, Path: c.config.logPath, Tag: '', Size: '0B' },
         NetworkMode: c.config.networkMode,
         PortBindings: {},
-        RestartPolicy: { Name: c.config.restart.name === 'no' ? '' : c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
+        RestartPolicy: { Name: c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
         AutoRemove: !!o.rm,
         VolumesFrom: o.volumesFrom?.length ? o.volumesFrom : null,
         CapAdd: o.capAdd ?? [],
