@@ -21,6 +21,10 @@ export interface GlobalOptions {
   runtime?: string;
   conmon?: string;
   tmpdir?: string;
+  /** --events-backend: file, journald (recorded to the file, as pier has no journald writer) or none. */
+  eventsBackend?: string;
+  /** --cgroup-manager: cgroupfs, or systemd (accepted; pier manages cgroups itself). */
+  cgroupManager?: string;
 }
 
 export interface EngineConfig {
@@ -117,6 +121,15 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
   for (const f of containersConfFiles(dirs, env)) {
     const t = readToml(f);
     if (t) { configFiles.push(f); mergeTables(engine, t); }
+  }
+  // The global flags win over the files' [engine] keys, checked as podman checks them.
+  if (g.eventsBackend !== undefined) {
+    if (!['file', 'journald', 'none'].includes(g.eventsBackend)) throw new PierError(`configuring runtime: "${g.eventsBackend}" is not a valid events backend: invalid argument`);
+    (engine.engine ??= {}).events_logger = g.eventsBackend;
+  }
+  if (g.cgroupManager !== undefined) {
+    if (!['cgroupfs', 'systemd'].includes(g.cgroupManager)) throw new PierError('configuring runtime: cgroup manager must be one of cgroupfs and systemd: invalid argument');
+    (engine.engine ??= {}).cgroup_manager = g.cgroupManager;
   }
   const driver = g.storageDriver || env.STORAGE_DRIVER || own?.storage?.driver || containersStorage?.storage?.driver || '';
   return {

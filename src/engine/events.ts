@@ -63,6 +63,12 @@ export interface EventLogOptions {
 
 export const DEFAULT_EVENTS_LOG_MAX_SIZE = 1_000_000;
 
+/** This process's event log options (containers.conf and --events-backend), set once by the engine. */
+let configured: EventLogOptions = {};
+export function configureEventLog(opts: EventLogOptions): void {
+  configured = opts;
+}
+
 /** The event log file of a run root. */
 let logPath: [string, string] | undefined;
 export function eventsLogPath(runRoot: string): string {
@@ -278,7 +284,7 @@ function eventNanos(t: Date | undefined): bigint {
  * Appends one event to `<runRoot>/events/events.log`. Cheap (open, one append, fstat,
  * close; no reads) and never throws: failures are logged at debug level.
  */
-export function emitEvent(runRoot: string, ev: EventInput, opts: EventLogOptions = {}): void {
+export function emitEvent(runRoot: string, ev: EventInput, opts: EventLogOptions = configured): void {
   if (opts.disabled) return;
   const file = eventsLogPath(runRoot);
   try {

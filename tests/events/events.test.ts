@@ -39,3 +39,49 @@ test('events streams new events until stopped', async () => {
   assert.ok(seen, 'the create event arrived while streaming');
   s.ok(['rm', 'evt2']);
 });
+
+test('image events name what podman names: save and load the archive, pull as asked (no ID), tag as given, remove by what was asked', () => {
+  const since = new Date().toISOString();
+  const id = s.ok(['image', 'inspect', '--format', '{{.Id}}', 'localhost/busybox']).trim();
+  const tarball = `${s.dir}/evt.tar`;
+  s.ok(['tag', 'localhost/busybox', 'evt-img:2']);
+  s.ok(['save', '-o', tarball, 'evt-img:2']);
+  s.ok(['load', '-i', tarball]);
+  s.ok(['pull', '-q', `docker-archive:${tarball}`]);
+  s.ok(['untag', 'localhost/busybox', 'evt-img:2']);
+  s.ok(['tag', 'localhost/busybox', 'evt-img:3']);
+  s.ok(['rmi', 'evt-img:3']);
+  const got = s.ok(['events', '--stream=false', '--since', since, '--filter', 'type=image', '--format', '{{.Status}} {{.ID}} {{.Name}}']).trim().split('\n');
+  assert.deepEqual(got, [
+    `tag ${id} evt-img:2`,
+    `save ${id} ${tarball}`,
+    `loadfromarchive  ${tarball}`,
+    `pull  docker-archive:${tarball}`,
+    `untag ${id} localhost/evt-img:2`,
+    `tag ${id} evt-img:3`,
+    `untag ${id} localhost/evt-img:3`,
+    `remove ${id} localhost/evt-img:3`,
+  ]);
+});
+
+test('--events-backend: none records nothing and events refuses to read; a bad backend is podman\'s error', () => {
+  const none = s.run(['--events-backend', 'none', 'events', '--stream=false']);
+  assert.deepEqual([none.code, none.stderr], [125, 'Error: cannot read events with the "none" backend\n']);
+  assert.equal(s.ok(['--events-backend', 'none', 'info', '--format', '{{.Host.EventLogger}}']).trim(), 'none');
+  const since = new Date().toISOString();
+  s.ok(['--events-backend', 'none', 'tag', 'localhost/busybox', 'evt-none:1']);
+  assert.equal(s.ok(['events', '--stream=false', '--since', since, '--filter', 'type=image']), '');
+  s.ok(['--events-backend=file', 'rmi', 'evt-none:1']);
+  assert.match(s.ok(['events', '--stream=false', '--since', since, '--filter', 'type=image']), /image untag .* localhost\/evt-none:1/);
+  // The same from containers.conf: nothing written (the writers ignored the key before).
+  const conf = `${s.dir}/events-none.conf`;
+  require('node:fs').writeFileSync(conf, '[engine]\nevents_logger = "none"\n');
+  const since2 = new Date().toISOString();
+  s.ok(['tag', 'localhost/busybox', 'evt-none:2'], { env: { ...process.env, CONTAINERS_CONF: conf } });
+  s.ok(['rmi', 'evt-none:2'], { env: { ...process.env, CONTAINERS_CONF: conf } });
+  assert.equal(s.ok(['events', '--stream=false', '--since', since2, '--filter', 'type=image']), '');
+  const bad = s.run(['--events-backend', 'foo', 'ps']);
+  assert.deepEqual([bad.code, bad.stderr], [125, 'Error: configuring runtime: "foo" is not a valid events backend: invalid argument\n']);
+  const cg = s.run(['--cgroup-manager', 'foo', 'ps']);
+  assert.deepEqual([cg.code, cg.stderr], [125, 'Error: configuring runtime: cgroup manager must be one of cgroupfs and systemd: invalid argument\n']);
+});

@@ -93,6 +93,7 @@ function eventPrinter(opts: Opts): (e: EventRecord) => string {
 async function runEvents(ctx: Ctx, opts: Opts): Promise<number> {
   const print = eventPrinter(opts);
   const stream = opts.stream !== false;
+  if (!ctx.remoteUri && eventLogOptions(ctx.cfg.engine).disabled) throw new PierError('cannot read events with the "none" backend');
   const ac = new AbortController();
   // A closed pipe (`pier events | head -1`) ends the command quietly.
   const onStdoutError = (): void => ac.abort();
@@ -105,7 +106,7 @@ async function runEvents(ctx: Ctx, opts: Opts): Promise<number> {
         since: opts.since || undefined,
         until: opts.until || undefined,
         filters: opts.filter ?? [],
-        follow: stream && !eventLogOptions(ctx.cfg.engine).disabled,
+        follow: stream,
         signal: ac.signal,
       });
     for await (const e of events) {

@@ -228,6 +228,9 @@ export class LocalImageEngine implements ImageEngine {
    */
   private removeOne(img: ImageRecord, input: string, force: boolean, report: RemoveReport, removed: Set<string>): void {
     const tags = img.names.filter((n) => !n.includes('@'));
+    // The remove event names the image as it was asked for: the full name it matched, or the ID as given.
+    const byName = input && !img.id.startsWith(input.replace(/^sha256:/, ''));
+    const asked = byName ? img.names.find((n) => n === input || n === normalizeLocalName(input) || n.endsWith('/' + input) || n.endsWith('/' + input + ':latest')) ?? input : input;
     if (input && tags.length > 1) {
       const byId = img.id.startsWith(input);
       const byDigest = input.startsWith('sha256:');
@@ -261,7 +264,7 @@ export class LocalImageEngine implements ImageEngine {
     report.untagged.push(...tags);
     if (!hasChildren) report.deleted.push(img.id);
     for (const t of tags) this.event('untag', img.id, t);
-    this.event('remove', img.id, img.names[0] ?? img.id);
+    this.event('remove', img.id, asked);
     const p = parent ? this.store.images.get(parent) : undefined;
     if (p && p.names.length === 0 && ![...this.parentMap(this.store.images.list()).values()].includes(p.id)) {
       this.removeOne(p, '', force, report, removed);
@@ -319,7 +322,8 @@ export class LocalImageEngine implements ImageEngine {
   async pull(ref: string, opts: PullOptions): Promise<string[]> {
     const { pullImage } = require('../../image/pull') as typeof import('../../image/pull');
     const ids = await pullImage(this.store, this.cfg, ref, opts);
-    for (const id of ids) this.event('pull', id, ref);
+    // libimage writes one pull event, without an ID, named as the image was asked for.
+    this.event('pull', '', ref);
     return ids;
   }
 
@@ -338,13 +342,16 @@ export class LocalImageEngine implements ImageEngine {
       input: n,
       img: (i === 0 || opts.multiImageArchive ? this.lookup(n) : lookupImage(this.store, n, () => this.searchRegistries())) as ImageRecord,
     }));
-    return saveImages(this.store, imgs, opts);
+    await saveImages(this.store, imgs, opts);
+    // One save event per image, named by the archive written (libimage).
+    for (const id of new Set(imgs.filter((x) => x.img).map((x) => x.img.id))) this.event('save', id, opts.output);
   }
 
   async load(input: string, opts: { progress?: import('../images').ProgressSink }): Promise<string[]> {
     const { loadArchive } = require('../../image/archive/load') as typeof import('../../image/archive/load');
     const names = await loadArchive(this.store, input, opts);
-    for (const n of names) this.event('loadfromarchive', '', n);
+    // One event per archive, named by its path (libimage), not per image.
+    this.event('loadfromarchive', '', input);
     return names;
   }
 

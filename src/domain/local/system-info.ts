@@ -39,11 +39,11 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
   return {
     host: {
       arch: goArch(),
-      cgroupManager: 'cgroupfs',
+      cgroupManager: cfg.engine.engine?.cgroup_manager === 'systemd' ? 'systemd' : 'cgroupfs',
       cgroupVersion: cgroupMode() === 'unified' ? 'v2' : 'v1',
       conmon: { package: 'conmon', path: conmonPath, version: conmonPath ? versionOf(conmonPath) : '' },
       cpus: os.cpus().length,
-      eventLogger: 'file',
+      eventLogger: ['none', 'journald'].includes(cfg.engine.engine?.events_logger) ? cfg.engine.engine.events_logger : 'file',
       hostname: os.hostname(),
       kernel: os.release(),
       memFree: os.freemem(),
