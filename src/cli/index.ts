@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<void> {
   const cmd = path[path.length - 1];
   if (help || (!cmd.run && cmd !== root) || (cmd === root && !opts.version)) {
     if (cmd === root && !help && args.length) fail(`unrecognized command \`pier ${args[0]}\``, EXIT_ENGINE, "Try 'pier --help' for more information");
-    if (!help && !cmd.run && cmd !== root && args.length === 0 && path.length > 1) {
+    if (!help && !cmd.run && args.length === 0) {
       // `pier image` alone prints help and fails like podman's "missing command".
       process.stdout.write(helpText(root, path) + '\n');
       fail(`missing command '${commandPath(path)} COMMAND'`, EXIT_ENGINE);
@@ -42,6 +42,14 @@ export async function main(argv: string[]): Promise<void> {
   try {
     if (opts.logLevel) setLogLevel(opts.logLevel);
     checkArgs(cmd, path, args);
+    // Every command with both --all and --latest refuses the pair (ps and port combine them).
+    if (opts.all && opts.latest && !['ps', 'port'].includes(cmd.name) && cmd.flags?.some((f) => f.name === 'all') && cmd.flags.some((f) => f.name === 'latest')) {
+      throw new ArgCountError('--all and --latest cannot be used together');
+    }
+    // ...and --latest with names (where the arguments are names: exec, top and port take others).
+    if (opts.latest && args.length && !['ps', 'port', 'exec', 'top'].includes(cmd.name) && cmd.flags?.some((f) => f.name === 'latest')) {
+      throw new ArgCountError(`--latest and ${path.some((c) => c.name === 'pod') ? 'pods' : 'containers'} cannot be used together`);
+    }
   } catch (e) {
     fail(errorMessage(e), EXIT_ENGINE, e instanceof ArgCountError ? undefined : `See '${commandPath(path)} --help'`);
   }

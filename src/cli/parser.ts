@@ -234,7 +234,7 @@ export function checkArgs(cmd: CommandDef, _path: CommandDef[], args: string[]):
   if (max !== undefined && n > max) throw new ArgCountError(max === 0 ? `\`${commandPath(_path)}\` takes no arguments` : `accepts at most ${max} arg(s), received ${n}`);
 }
 
-/** A wrong number of arguments: podman prints no usage hint after these. */
+/** A wrong number or combination of arguments: podman prints no usage hint after these. */
 export class ArgCountError extends UsageError {}
 
 function flagLine(f: FlagDef): [string, string] {
@@ -264,9 +264,10 @@ export function helpText(root: CommandDef, path: CommandDef[]): string {
   out.push(cmd.summary, '');
   if (cmd.description) out.push('Description:', ...cmd.description.split('\n').map((l) => (l ? '  ' + l : '')), '');
   out.push('Usage:');
-  if (cmd.usage !== undefined) out.push(`  ${name} ${cmd.usage}`.trimEnd());
-  else if (cmd.subcommands?.length) out.push(`  ${name} [options] command`);
-  else out.push(`  ${name} [options]`);
+  // "[options]" only where an Options section follows.
+  const hasOptions = (cmd === root ? root.flags ?? [] : cmd.flags ?? []).some((f) => !f.hidden) || cmd === root;
+  const usage = cmd.usage !== undefined ? cmd.usage : cmd.subcommands?.length ? '[command]' : '[options]';
+  out.push(`  ${name} ${hasOptions ? usage : usage.replace(/^\[options\] ?/, '')}`.trimEnd());
   out.push('');
   if (cmd.aliases?.length) out.push('Aliases:', `  ${[cmd.name, ...cmd.aliases].join(', ')}`, '');
   if (cmd.example) out.push('Examples:', ...cmd.example.split('\n').map((l) => '  ' + l), '');

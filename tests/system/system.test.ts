@@ -81,6 +81,26 @@ test('--noout drops standard output only; old flag names; kill and pod kill chec
   }
 });
 
+test('usage rules podman\'s help test checks: no command, --all with --latest, --latest with names, fixed argument counts', () => {
+  const bare = s.run([]);
+  assert.equal(bare.code, 125);
+  assert.match(bare.stdout, /^Manage pods, containers and images\n/);
+  assert.equal(bare.stderr, "Error: missing command 'pier COMMAND'\n");
+  for (const cmd of [['container', 'mount'], ['network', 'reload'], ['stop'], ['pod', 'rm']]) {
+    const both = s.run([...cmd, '--all', '--latest']);
+    assert.deepEqual([both.code, both.stderr], [125, 'Error: --all and --latest cannot be used together\n'], cmd.join(' '));
+  }
+  assert.equal(s.run(['network', 'reload', '-l', 'x']).stderr, 'Error: --latest and containers cannot be used together\n');
+  assert.equal(s.run(['pod', 'logs', '-l', 'x']).stderr, 'Error: --latest and pods cannot be used together\n');
+  assert.equal(s.run(['pod', 'logs', 'x0', 'x1']).stderr, 'Error: accepts at most 1 arg(s), received 2\n');
+  assert.equal(s.run(['port', 'x0', 'x1', 'x2']).stderr, 'Error: `port` accepts at most 2 arguments\n');
+  // Groups read `[command]`; "[options]" only where an Options section follows.
+  assert.match(s.ok(['healthcheck', '--help']), /^Usage:\n  pier healthcheck \[command\]$/m);
+  const hc = s.ok(['healthcheck', 'run', '--help']);
+  assert.match(hc, /^Usage:\n  pier healthcheck run CONTAINER$/m);
+  assert.doesNotMatch(hc, /Options:/);
+});
+
 test('the help command, and the root help lists commands sorted, hidden ones left out (as podman)', () => {
   const rootHelp = s.ok(['--help']);
   const listed = rootHelp.split('Available Commands:\n')[1].split('\n\n')[0].split('\n').map((l) => l.trim().split(/\s+/)[0]);

@@ -101,6 +101,7 @@ interface Target { name: string; display: string }
 async function targets(ctx: Ctx, args: string[], opts: Opts, sel: { states?: string[]; allStates?: boolean } = {}): Promise<Target[]> {
   const cids: string[] = opts.cidfile?.length ? readCidfiles(opts.cidfile) : [];
   const filters = splitCSV(opts.filter);
+  if (opts.all && opts.latest) throw new UsageError('--all and --latest cannot be used together');
   if (opts.all && (args.length || cids.length)) throw new UsageError('no arguments are needed with --all');
   if (opts.latest && args.length) throw new UsageError('--latest and containers cannot be used together');
   if (opts.latest) {
@@ -1224,7 +1225,7 @@ function portCmd(group: boolean): CommandDef {
         names = [(await latestContainer(ctx)).Id];
       } else {
         if (!args.length) throw new UsageError('you must supply a running container name or id');
-        if (args.length > 2) throw new UsageError('accepts between 1 and 2 arg(s), received ' + args.length);
+        if (args.length > 2) throw new UsageError('`port` accepts at most 2 arguments');
         if (args[1]) want = parsePortArg(args[1]);
         names = [args[0]];
       }

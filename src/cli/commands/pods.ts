@@ -399,6 +399,7 @@ const logsCmd: CommandDef = {
   summary: 'Fetch logs for pod with one or more containers',
   description: 'Displays logs for pod with one or more containers.',
   usage: '[options] POD',
+  maxArgs: 1,
   flags: [
     { name: 'container', short: 'c', type: 'string', help: 'Filter logs by container name or id which belongs to pod' },
     { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output.' },

@@ -86,7 +86,7 @@ const completionCmd: CommandDef = {
   summary: 'Generate shell autocompletions',
   hidden: true,
   description: 'Generate shell autocompletions.\nValid arguments are bash, zsh and fish.\nPlease refer to the man page to see how you can load these completions.',
-  usage: '[options] bash | zsh | fish',
+  usage: '[options] {bash|zsh|fish}',
   minArgs: 1,
   maxArgs: 1,
   example: 'pier completion bash\npier completion zsh -f _pier\npier completion fish --no-desc',
