@@ -133,6 +133,19 @@ describe('image management commands', () => {
     assert.equal(ts.ok(['rmi', '-a']), '');
   });
 
+  test('images {{.History}} and inspect NamesHistory keep names the image had, newest first after its own', () => {
+    const history = () => ts.ok(['images', 'alpine', '--format', '{{ .History }}']).trim();
+    assert.equal(history(), 'docker.io/library/alpine:3.18');
+    ts.ok(['tag', 'alpine:3.18', 'h1']);
+    ts.ok(['rmi', 'h1']);
+    assert.equal(history(), 'docker.io/library/alpine:3.18, localhost/h1:latest');
+    ts.ok(['tag', 'alpine:3.18', 'h2']);
+    ts.ok(['rmi', 'h2']);
+    assert.equal(history(), 'docker.io/library/alpine:3.18, localhost/h2:latest, localhost/h1:latest');
+    assert.deepEqual(JSON.parse(ts.ok(['image', 'inspect', 'alpine:3.18']))[0].NamesHistory,
+      ['docker.io/library/alpine:3.18', 'localhost/h2:latest', 'localhost/h1:latest']);
+  });
+
   test('image exists: 0 or 1, no output', () => {
     const yes = ts.run(['image', 'exists', 'child']);
     assert.deepEqual([yes.code, yes.stdout, yes.stderr], [0, '', '']);

@@ -93,7 +93,7 @@ export class LocalImageEngine implements ImageEngine {
       Containers: 0,
       Names: img.names,
       Digest: img.manifestDigest ?? img.digests[0] ?? '',
-      History: img.names,
+      History: img.namesHistory,
       Created: created,
       CreatedAt: new Date(created * 1000).toISOString(),
       Dangling: tags.length === 0 && !children.has(img.id),
@@ -156,7 +156,7 @@ export class LocalImageEngine implements ImageEngine {
       ManifestType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
       User: cfg.config?.User ?? '',
       History: cfg.history ?? [],
-      NamesHistory: img.names,
+      NamesHistory: img.namesHistory,
     };
   }
 
