@@ -75,6 +75,20 @@ export interface RemoveReport {
   exitCode: number;
 }
 
+export const IMAGE_NOT_KNOWN = 'image not known';
+export const IMAGE_IN_USE = 'image is in use by a container: consider listing external containers and force-removing image';
+
+/**
+ * The exit code of an image removal with these errors, as podman ranks them: 2 when an image
+ * is in use by a container, else 125 for any other failure, else 1 when images were not known.
+ */
+export function removeExitCode(errors: string[]): number {
+  if (errors.length === 0) return 0;
+  if (errors.some((e) => e.includes(IMAGE_IN_USE))) return 2;
+  if (errors.some((e) => !e.endsWith(IMAGE_NOT_KNOWN))) return 125;
+  return 1;
+}
+
 export interface HistoryEntry {
   id: string;
   created: number;

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { CommandDef, FlagDef, Opts, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
 import type { ImageSummary, HistoryEntry, ProgressSink, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
+import { IMAGE_NOT_KNOWN } from '../../domain/images';
 import { PierError, UsageError, errorMessage } from '../../util/errors';
 import { parseGoDuration } from '../../image/filters';
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
@@ -102,9 +103,13 @@ async function stdinToTempFile(ctx: Ctx, name: string): Promise<{ file: string; 
 }
 
 /** Print every error but the last to stderr; throw the last with `exitCode`. */
-function failWith(errors: string[], exitCode: number): never {
-  for (const e of errors.slice(0, -1)) writeStderr(`Error: ${e}\n`);
-  throw new PierError(errors[errors.length - 1], exitCode);
+/**
+ * Fails with several errors as one, as podman's errorhandling.JoinErrors does: a single error
+ * as it is, more as "N errors occurred:" and a tab-indented "* error" line for each.
+ */
+function failJoined(errors: string[], exitCode: number): never {
+  if (errors.length === 1) throw new PierError(errors[0], exitCode);
+  throw new PierError(`${errors.length} errors occurred:\n${errors.map((e) => `\t* ${e.replace(/\n/g, '\n\t')}`).join('\n')}`, exitCode);
 }
 
 export function checkAuthFile(authfile: string | undefined): void {
@@ -563,8 +568,10 @@ function rmiCmd(name: string, prefix: string): CommandDef {
       const report = await ctx.images().remove(args, { force: !!opts.force, all: !!opts.all, ignore: !!opts.ignore });
       const lines = [...report.untagged.map((u) => `Untagged: ${u}`), ...report.deleted.map((d) => `Deleted: ${d}`)];
       if (lines.length) ctx.out(lines.join('\n'));
-      if (report.errors.length) failWith(report.errors, report.exitCode || 125);
-      return report.exitCode;
+      // With --force, images that are not known are no error (podman drops them before reporting).
+      const errors = opts.force ? report.errors.filter((e) => !e.endsWith(IMAGE_NOT_KNOWN)) : report.errors;
+      if (errors.length) failJoined(errors, report.exitCode || 125);
+      return errors.length ? report.exitCode : 0;
     },
   };
 }

@@ -6,8 +6,9 @@ import { ImageRecord } from '../../storage/images';
 import type {
   ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, SaveOptions, ImportOptions, SearchResult,
 } from '../images';
+import { IMAGE_IN_USE, removeExitCode } from '../images';
 import { lookupImage, mustLookup, normalizeLocalName } from '../../image/lookup';
-import { NotFoundError, PierError, ConflictError, UsageError } from '../../util/errors';
+import { NotFoundError, PierError, ConflictError, UsageError, errorMessage } from '../../util/errors';
 import { compileImageFilters } from '../../image/filters';
 
 export function splitName(name: string): { repo: string; tag: string } {
@@ -191,19 +192,24 @@ export class LocalImageEngine implements ImageEngine {
   layerInUse: (layerId: string) => boolean = () => false;
   /** Containers using an image: filled in by the container engine. */
   containersUsing: (imageId: string) => string[] = () => [];
+  /**
+   * `rmi --force`: removes the containers using an image (a pod's infra container takes its pod
+   * along), as libpod's callback for libimage does. Filled in by the container engine.
+   */
+  removeContainersUsing: (imageId: string) => Promise<void> = async () => undefined;
 
   async remove(namesOrIds: string[], opts: { force?: boolean; all?: boolean; ignore?: boolean }): Promise<RemoveReport> {
     const report: RemoveReport = { untagged: [], deleted: [], errors: [], exitCode: 0 };
     const targets: { input: string; img: ImageRecord }[] = [];
     if (opts.all) {
-      for (const img of this.store.images.list()) targets.push({ input: img.id, img });
+      // Oldest first: libimage walks the store in the order images were created.
+      for (const img of this.store.images.list().reverse()) targets.push({ input: img.id, img });
     } else {
       for (const input of namesOrIds) {
         const img = lookupImage(this.store, input, () => this.searchRegistries());
         if (!img) {
           if (opts.ignore) continue;
           report.errors.push(`${input}: image not known`);
-          report.exitCode = 1;
           continue;
         }
         targets.push({ input, img });
@@ -214,9 +220,9 @@ export class LocalImageEngine implements ImageEngine {
       if (removed.has(img.id)) continue;
       const current = this.store.images.get(img.id);
       if (!current) continue;
-      this.removeOne(current, opts.all ? '' : input, !!opts.force, report, removed);
+      await this.removeOne(current, opts.all ? '' : input, !!opts.force, report, removed);
     }
-    if (report.exitCode === 0 && report.errors.length) report.exitCode = 125;
+    report.exitCode = removeExitCode(report.errors);
     return report;
   }
 
@@ -226,7 +232,7 @@ export class LocalImageEngine implements ImageEngine {
    * no child image still holds its layers; an image with children is not refused (docker does).
    * Then a parent left without names and children goes too. `input` is '' for `--all`.
    */
-  private removeOne(img: ImageRecord, input: string, force: boolean, report: RemoveReport, removed: Set<string>): void {
+  private async removeOne(img: ImageRecord, input: string, force: boolean, report: RemoveReport, removed: Set<string>): Promise<void> {
     const tags = img.names.filter((n) => !n.includes('@'));
     if (input && tags.length > 1) {
       const byId = img.id.startsWith(input);
@@ -249,9 +255,16 @@ export class LocalImageEngine implements ImageEngine {
     }
     const users = this.containersUsing(img.id);
     if (users.length && !force) {
-      report.errors.push(`image used by ${users[0]}: image is in use by a container: consider listing external containers and force-removing image`);
-      report.exitCode = 2;
+      report.errors.push(`image used by ${users[0]}: ${IMAGE_IN_USE}`);
       return;
+    }
+    if (users.length) {
+      try {
+        await this.removeContainersUsing(img.id);
+      } catch (e) {
+        report.errors.push(errorMessage(e));
+        return;
+      }
     }
     const parentOf = this.parentMap(this.store.images.list());
     const hasChildren = [...parentOf.values()].includes(img.id);
@@ -264,7 +277,7 @@ export class LocalImageEngine implements ImageEngine {
     this.event('remove', img.id, img.names[0] ?? img.id);
     const p = parent ? this.store.images.get(parent) : undefined;
     if (p && p.names.length === 0 && ![...this.parentMap(this.store.images.list()).values()].includes(p.id)) {
-      this.removeOne(p, '', force, report, removed);
+      await this.removeOne(p, '', force, report, removed);
     }
   }
 
