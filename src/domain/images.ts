@@ -123,6 +123,15 @@ export interface SearchResult {
   Tag?: string;
 }
 
+/** An image `image mount` mounted (or found mounted). */
+export interface ImageMountReport {
+  id: string;
+  /** The image's manifest digest. */
+  digest: string;
+  repositories: string[];
+  path: string;
+}
+
 export interface ImageEngine {
   pull(ref: string, opts: PullOptions): Promise<string[]>;
   push(source: string, destination: string | undefined, opts: PushOptions): Promise<string>;
@@ -133,6 +142,13 @@ export interface ImageEngine {
   untag(nameOrId: string, names: string[]): Promise<void>;
   remove(namesOrIds: string[], opts: { force?: boolean; all?: boolean; ignore?: boolean }): Promise<RemoveReport>;
   history(nameOrId: string): Promise<HistoryEntry[]>;
+  /**
+   * `image mount`: mounts the images read-only (every image with `all`) and reports where; with
+   * neither names nor `all`, reports the images mounted now. Local engines only.
+   */
+  mount?(namesOrIds: string[], opts: { all?: boolean }): Promise<ImageMountReport[]>;
+  /** `image unmount`: one mount fewer (or all with `force`); returns the ids of the images that were mounted. */
+  unmount?(namesOrIds: string[], opts: { all?: boolean; force?: boolean }): Promise<string[]>;
   prune(opts: { all?: boolean; filters?: string[] }): Promise<{ id: string; size: number }[]>;
   tree(nameOrId: string, whatrequires?: boolean): Promise<string>;
   save(namesOrIds: string[], opts: SaveOptions): Promise<void>;

@@ -9,12 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommandDef, FlagDef, Opts, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
-import type { ImageSummary, HistoryEntry, ProgressSink, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
+import type { ImageEngine, ImageSummary, HistoryEntry, ProgressSink, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
 import { IMAGE_NOT_KNOWN } from '../../domain/images';
 import { PierError, UsageError, errorMessage } from '../../util/errors';
 import { parseGoDuration } from '../../image/filters';
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
+import { tabwriter } from '../format/tabwriter';
 import { humanSize, timeAgo } from '../format/units';
 import { asStruct } from '../format/gotemplate';
 import { writeStdout, writeStderr } from '../../util/stdio';
@@ -589,6 +590,59 @@ const existsCmd: CommandDef = {
   },
 };
 
+/** The image engine's mount and unmount (local engines only: podman offers them in ABI mode alone). */
+function imageMounts(ctx: Ctx): Required<Pick<ImageEngine, 'mount' | 'unmount'>> {
+  const e = ctx.images();
+  if (!e.mount || !e.unmount) throw new PierError('mounting images is not supported by this engine');
+  return { mount: e.mount.bind(e), unmount: e.unmount.bind(e) };
+}
+
+const imageMountCmd: CommandDef = {
+  name: 'mount',
+  summary: "Mount an image's root filesystem",
+  description: 'pier image mount\n    Lists all mounted images mount points if no images is specified\n\n  pier image mount IMAGE-NAME-OR-ID\n    Mounts the specified image and prints the mountpoint\n',
+  usage: '[options] [IMAGE...]',
+  example: ['pier image mount imgID', 'pier image mount imgID1 imgID2 imgID3', 'pier image mount', 'pier image mount --all'].join('\n'),
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', help: 'Mount all images' },
+    { name: 'format', type: 'string', help: 'Print the mounted images in specified format (json)' },
+  ],
+  async run(ctx: Ctx, args, opts) {
+    if (args.length && opts.all) throw new UsageError('when using the --all switch, you may not pass any image names or IDs');
+    const reports = await imageMounts(ctx).mount(args, { all: !!opts.all });
+    if (args.length === 1 && !opts.format && !opts.all) {
+      ctx.out(reports[0].path);
+      return;
+    }
+    if (opts.format && isJSONFormat(opts.format)) {
+      ctx.out(goJSON(reports.map((r) => ({ id: r.id, Names: [r.digest], Repositories: r.repositories, mountpoint: r.path })), { indent: ' ' }));
+      return;
+    }
+    if (opts.format) throw new PierError(`unknown --format argument: ${JSON.stringify(opts.format)}`);
+    // podman's "{{range . }}{{.ID}}\t{{.Path}}\n{{end -}}": the first tag, or the ID of an untagged image.
+    if (reports.length) ctx.out(tabwriter(reports.map((r) => [r.repositories[0] ?? r.id, r.path])));
+  },
+};
+
+const imageUnmountCmd: CommandDef = {
+  name: 'unmount',
+  aliases: ['umount'],
+  summary: "Unmount an image's root filesystem",
+  description: "Image storage increments a mount counter each time an image is mounted.\n\n  When an image is unmounted, the mount counter is decremented. The image's root filesystem is physically unmounted only when the mount counter reaches zero indicating no other processes are using the mount.\n\n  An unmount can be forced with the --force flag.\n",
+  usage: '[options] IMAGE [IMAGE...]',
+  example: ['pier unmount imgID', 'pier unmount imgID1 imgID2 imgID3', 'pier unmount --all'].join('\n'),
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', help: 'Unmount all of the currently mounted images' },
+    { name: 'force', short: 'f', type: 'bool', help: 'Force the complete unmount of the specified mounted images' },
+  ],
+  async run(ctx: Ctx, args, opts) {
+    if (args.length < 1 && !opts.all) throw new UsageError('image name or ID must be specified');
+    if (args.length > 0 && opts.all) throw new UsageError('when using the --all switch, you may not pass any image names or IDs');
+    const ids = await imageMounts(ctx).unmount(args, { all: !!opts.all, force: !!opts.force });
+    if (ids.length) ctx.out(ids.join('\n'));
+  },
+};
+
 const pruneCmd: CommandDef = {
   name: 'prune',
   summary: 'Remove unused images',
@@ -1028,6 +1082,7 @@ export function imageGroup(): CommandDef {
       imageInspectCmd,
       imagesCmd('list', ['ls'], p),
       loadCmd(),
+      imageMountCmd,
       pruneCmd,
       pullCmd(p),
       pushCmd(p),
@@ -1036,6 +1091,7 @@ export function imageGroup(): CommandDef {
       { ...searchCmd },
       tagCmd(p),
       treeCmd,
+      imageUnmountCmd,
       untagCmd(p),
       ...imageFilesSubcommands(),
     ].sort(byName),

@@ -4,7 +4,7 @@ import { EngineConfig } from '../../config/config';
 import { Store } from '../../storage/store';
 import { ImageRecord } from '../../storage/images';
 import type {
-  ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, SaveOptions, ImportOptions, SearchResult,
+  ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, ImageMountReport, SaveOptions, ImportOptions, SearchResult,
 } from '../images';
 import { IMAGE_IN_USE, removeExitCode } from '../images';
 import { lookupImage, mustLookup, normalizeLocalName } from '../../image/lookup';
@@ -279,6 +279,42 @@ export class LocalImageEngine implements ImageEngine {
     if (p && p.names.length === 0 && ![...this.parentMap(this.store.images.list()).values()].includes(p.id)) {
       await this.removeOne(p, '', force, report, removed);
     }
+  }
+
+  async mount(namesOrIds: string[], opts: { all?: boolean }): Promise<ImageMountReport[]> {
+    const m = require('../../storage/image-mount') as typeof import('../../storage/image-mount');
+    // Every name is resolved before anything is mounted; without names, oldest image first.
+    const images = namesOrIds.length ? namesOrIds.map((n) => this.lookup(n)) : this.store.images.list().reverse();
+    const listOnly = !opts.all && namesOrIds.length === 0;
+    const out: ImageMountReport[] = [];
+    for (const img of images) {
+      let mountPoint: string;
+      if (listOnly) {
+        mountPoint = m.imageMountpoint(this.store, img.topLayer);
+        if (!mountPoint) continue;
+      } else {
+        mountPoint = m.mountImageLayer(this.store, img.topLayer);
+        this.event('mount', img.id, '');
+      }
+      out.push({
+        id: img.id, digest: img.manifestDigest ?? img.digests[0] ?? '',
+        repositories: img.names.filter((n) => !n.includes('@')), path: mountPoint,
+      });
+    }
+    return out;
+  }
+
+  async unmount(namesOrIds: string[], opts: { all?: boolean; force?: boolean }): Promise<string[]> {
+    const m = require('../../storage/image-mount') as typeof import('../../storage/image-mount');
+    const images = namesOrIds.length ? namesOrIds.map((n) => this.lookup(n)) : this.store.images.list().reverse();
+    const out: string[] = [];
+    for (const img of images) {
+      if (!img.topLayer || !m.imageMountpoint(this.store, img.topLayer)) continue; // not mounted: skipped
+      m.unmountImageLayer(this.store, img.topLayer, !!opts.force);
+      this.event('unmount', img.id, '');
+      out.push(img.id);
+    }
+    return out;
   }
 
   async history(nameOrId: string): Promise<HistoryEntry[]> {
