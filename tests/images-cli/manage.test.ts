@@ -242,6 +242,10 @@ describe('image management commands', () => {
     assert.equal(ts.ok(['history', '--format', '{{.ID}}|{{.Comment}}', 'child']).trim().split('\n')[1], '<missing>|mid step');
     const created = ts.ok(['history', '-H=false', '--format', '{{.Created}}', 'alpine:3.18']).trim();
     assert.equal(Date.parse(created), Date.parse('2020-01-01T00:00:00Z'));
+    // CreatedAt is Go's time String() in UTC, as `images` prints it; CreatedSince follows -H.
+    assert.equal(ts.ok(['history', '--format', '{{.CreatedAt}}', 'alpine:3.18']).trim(), '2020-01-01 00:00:00 +0000 UTC');
+    assert.equal(ts.ok(['history', '-H=false', '--format', '{{.CreatedSince}}', 'alpine:3.18']).trim(), created);
+    assert.match(ts.ok(['history', '--format', '{{.CreatedSince}}', 'alpine:3.18']).trim(), / ago$/);
     assert.equal(ts.run(['history', 'nope']).stderr.trim(), 'Error: nope: image not known');
   });
 

@@ -25,9 +25,12 @@ import { writeStdout, writeStderr } from '../../util/stdio';
 
 const stderrSink: ProgressSink = stderrProgress();
 
-/** Go's time.Time String(): `2006-01-02 15:04:05 -0700 MST` in the local zone. */
-export function goTimeString(d: Date): string {
+/** Go's time.Time String(): `2006-01-02 15:04:05 -0700 MST` in the local zone (or UTC). */
+export function goTimeString(d: Date, opts: { utc?: boolean } = {}): string {
   const p = (n: number) => String(n).padStart(2, '0');
+  if (opts.utc) {
+    return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;
+  }
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
   const zone = `${sign}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
@@ -455,8 +458,10 @@ export function historyRows(entries: HistoryEntry[], opts: { human: boolean; noT
     return {
       ID: opts.noTrunc || h.id === '<missing>' ? h.id : shortId(h.id),
       Created: opts.human ? timeAgo(created) : rfc3339(created),
-      CreatedAt: rfc3339(created),
-      CreatedSince: timeAgo(created),
+      // podman: time.Unix(created, 0).UTC().String(), as `images` prints it in UTC.
+      CreatedAt: goTimeString(new Date(Math.floor(h.created) * 1000), { utc: true }),
+      // podman's CreatedSince is its Created: human or RFC 3339 as -H says.
+      CreatedSince: opts.human ? timeAgo(created) : rfc3339(created),
       CreatedBy: createdBy,
       Size: tableSize(h.size),
       Comment: h.comment,
