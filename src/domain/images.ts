@@ -103,6 +103,8 @@ export interface SaveOptions {
   format: 'docker-archive' | 'oci-archive' | 'oci-dir' | 'docker-dir';
   compress?: boolean;
   multiImageArchive?: boolean;
+  /** oci-archive: write the layers as plain tar (podman's --uncompressed), not gzip. */
+  uncompressed?: boolean;
 }
 
 export interface ImportOptions {
