@@ -75,6 +75,20 @@ export interface RemoveReport {
   exitCode: number;
 }
 
+export const IMAGE_NOT_KNOWN = 'image not known';
+export const IMAGE_IN_USE = 'image is in use by a container: consider listing external containers and force-removing image';
+
+/**
+ * The exit code of an image removal with these errors, as podman ranks them: 2 when an image
+ * is in use by a container, else 125 for any other failure, else 1 when images were not known.
+ */
+export function removeExitCode(errors: string[]): number {
+  if (errors.length === 0) return 0;
+  if (errors.some((e) => e.includes(IMAGE_IN_USE))) return 2;
+  if (errors.some((e) => !e.endsWith(IMAGE_NOT_KNOWN))) return 125;
+  return 1;
+}
+
 export interface HistoryEntry {
   id: string;
   created: number;
@@ -89,6 +103,8 @@ export interface SaveOptions {
   format: 'docker-archive' | 'oci-archive' | 'oci-dir' | 'docker-dir';
   compress?: boolean;
   multiImageArchive?: boolean;
+  /** oci-archive: write the layers as plain tar (podman's --uncompressed), not gzip. */
+  uncompressed?: boolean;
 }
 
 export interface ImportOptions {
@@ -109,6 +125,15 @@ export interface SearchResult {
   Tag?: string;
 }
 
+/** An image `image mount` mounted (or found mounted). */
+export interface ImageMountReport {
+  id: string;
+  /** The image's manifest digest. */
+  digest: string;
+  repositories: string[];
+  path: string;
+}
+
 export interface ImageEngine {
   pull(ref: string, opts: PullOptions): Promise<string[]>;
   push(source: string, destination: string | undefined, opts: PushOptions): Promise<string>;
@@ -119,6 +144,13 @@ export interface ImageEngine {
   untag(nameOrId: string, names: string[]): Promise<void>;
   remove(namesOrIds: string[], opts: { force?: boolean; all?: boolean; ignore?: boolean }): Promise<RemoveReport>;
   history(nameOrId: string): Promise<HistoryEntry[]>;
+  /**
+   * `image mount`: mounts the images read-only (every image with `all`) and reports where; with
+   * neither names nor `all`, reports the images mounted now. Local engines only.
+   */
+  mount?(namesOrIds: string[], opts: { all?: boolean }): Promise<ImageMountReport[]>;
+  /** `image unmount`: one mount fewer (or all with `force`); returns the ids of the images that were mounted. */
+  unmount?(namesOrIds: string[], opts: { all?: boolean; force?: boolean }): Promise<string[]>;
   prune(opts: { all?: boolean; filters?: string[] }): Promise<{ id: string; size: number }[]>;
   tree(nameOrId: string, whatrequires?: boolean): Promise<string>;
   save(namesOrIds: string[], opts: SaveOptions): Promise<void>;

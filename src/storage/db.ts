@@ -77,6 +77,9 @@ CREATE TABLE secrets (
   driver_options TEXT NOT NULL,   -- JSON map (path: the data directory)
   labels TEXT NOT NULL            -- JSON map
 );
+`, `
+-- Every name an image has had, newest first (containers/storage's NamesHistory).
+ALTER TABLE images ADD COLUMN names_history TEXT NOT NULL DEFAULT '[]';
 `];
 
 

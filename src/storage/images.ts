@@ -28,6 +28,8 @@ export interface ImageRecord {
   digests: string[];
   repoDigests: string[];
   names: string[];
+  /** Every name the image has had, most recent first (containers/storage's NamesHistory). */
+  namesHistory: string[];
 }
 
 export interface NewImage {
@@ -56,6 +58,7 @@ export class ImageStore {
       id: r.id, created: r.created, config: JSON.parse(r.config), configRaw: r.config, manifest: r.manifest,
       manifestDigest: r.manifest_digest, manifestMediaType: r.manifest_media_type, topLayer: r.top_layer,
       size: r.size, digests: JSON.parse(r.digests), repoDigests: JSON.parse(r.repo_digests), names,
+      namesHistory: JSON.parse(r.names_history ?? '[]'),
     };
   }
 
@@ -124,6 +127,7 @@ export class ImageStore {
           .run(JSON.stringify(allDigests), JSON.stringify(repoDigests), img.manifest ?? null, img.manifestDigest ?? null, img.manifestMediaType ?? null, img.id);
       }
       for (const n of img.names ?? []) this.addNameTx(img.id, n);
+      if (img.names?.length) this.recordNamesTx(img.id);
       return this.get(img.id)!;
     });
   }
@@ -133,16 +137,34 @@ export class ImageStore {
       .run(name, id, Date.now());
   }
 
+  /**
+   * After the names of an image change, put each of its names (in order) at the front of its
+   * names history, as containers/storage does on every name update: so a name added and removed
+   * again stays second, behind the names the image still has.
+   */
+  private recordNamesTx(id: string): void {
+    const r = this.db.prepare('SELECT names_history FROM images WHERE id = ?').get(id) as any;
+    if (!r) return;
+    let history: string[] = JSON.parse(r.names_history);
+    for (const n of this.namesOf(id)) history = [n, ...history.filter((h) => h !== n)];
+    this.db.prepare('UPDATE images SET names_history = ? WHERE id = ?').run(JSON.stringify(history), id);
+  }
+
   addName(id: string, name: string): void {
     immediate(this.db, () => {
       if (!this.db.prepare('SELECT 1 FROM images WHERE id = ?').get(id)) throw new NotFoundError(`${id}: image not known`);
       this.addNameTx(id, name);
+      this.recordNamesTx(id);
     });
   }
 
   /** Remove a name; returns false if no image has it. */
   removeName(id: string, name: string): boolean {
-    return this.db.prepare('DELETE FROM image_names WHERE name = ? AND image_id = ?').run(name, id).changes > 0;
+    return immediate(this.db, () => {
+      const removed = this.db.prepare('DELETE FROM image_names WHERE name = ? AND image_id = ?').run(name, id).changes > 0;
+      if (removed) this.recordNamesTx(id);
+      return removed;
+    });
   }
 
   removeAllNames(id: string): void {

@@ -90,6 +90,9 @@ export class Store {
       this.images.delete(id);
       return this.layers.removeUnused(img.topLayer, (l) => this.images.usesTopLayer(l) || layerInUse(l));
     });
+    // A layer still mounted by `image mount` is unmounted before its directory goes.
+    const { releaseImageLayer } = require('./image-mount') as typeof import('./image-mount');
+    for (const p of paths) if (path.dirname(p) === this.layers.driverDir) releaseImageLayer(this, path.basename(p));
     for (const p of paths) fs.rmSync(p, { recursive: true, force: true });
   }
 }

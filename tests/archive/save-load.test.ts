@@ -292,3 +292,26 @@ test('save to stdout and load from stdin (separate processes)', async (t) => {
   assert.equal(loaded.stdout.toString(), BUSYBOX);
   assert.equal(b.store.images.get(bb.id)?.names[0], BUSYBOX);
 });
+
+test('oci-archive --uncompressed writes plain tar layers (podman\'s --oci-accept-uncompressed-layers), and loads back', async (t) => {
+  const a = newStore('vfs');
+  const b = newStore('vfs');
+  const out = tmpDir();
+  const unpacked = tmpDir();
+  cleanupAfter(t, a.cleanup, b.cleanup, () => fs.rmSync(out, { recursive: true, force: true }), () => fs.rmSync(unpacked, { recursive: true, force: true }));
+  const bb = await busyboxImage('oci');
+  const src = await seed(a.store, bb, [BUSYBOX]);
+  const file = path.join(out, 'bb-plain.tar');
+  await saveImages(a.store, [{ input: 'busybox', img: src }], { output: file, format: 'oci-archive', uncompressed: true });
+  const { unpackArchive } = await import('../../src/image/archive/sources');
+  await unpackArchive(fs.createReadStream(file), unpacked);
+  const { manifests } = validateOciLayout(unpacked);
+  const m = JSON.parse(fs.readFileSync(path.join(unpacked, 'blobs', 'sha256', hex(manifests[0].digest)), 'utf8'));
+  for (const l of m.layers) {
+    assert.equal(l.mediaType, 'application/vnd.oci.image.layer.v1.tar');
+    const head = fs.readFileSync(path.join(unpacked, 'blobs', 'sha256', hex(l.digest))).subarray(257, 262).toString();
+    assert.equal(head, 'ustar');
+  }
+  assert.deepEqual(await loadArchive(b.store, file), [BUSYBOX]);
+  assert.equal(b.store.images.byName(BUSYBOX)!.id, src.id);
+});

@@ -133,6 +133,61 @@ describe('image management commands', () => {
     assert.equal(ts.ok(['rmi', '-a']), '');
   });
 
+  test('rmi -f: images not known are no error; several errors are joined as podman joins them', () => {
+    const none = ts.run(['image', 'rm', '--force', 'bogus']);
+    assert.deepEqual([none.code, none.stdout, none.stderr], [0, '', '']);
+    const some = ts.run(['rmi', '-f', 'bogus', 'alpine:3.18']);
+    assert.equal(some.code, 0);
+    assert.equal(some.stdout, `Untagged: docker.io/library/alpine:3.18\nDeleted: ${imgs.lone.id}\n`);
+    assert.equal(some.stderr, '');
+    const two = ts.run(['rmi', 'bogus1', 'bogus2']);
+    assert.equal(two.code, 1);
+    assert.equal(two.stderr, 'Error: 2 errors occurred:\n\t* bogus1: image not known\n\t* bogus2: image not known\n');
+  });
+
+  test('rmi -af removes the containers using the images, and a pod with its infra image', () => {
+    ts.ok(['create', '--pod', 'new:p1', 'alpine:3.18', 'true']);
+    const pause = ts.ok(['pod', 'inspect', '--format', '{{.InfraContainerID}}', 'p1']).trim();
+    const pauseImage = ts.ok(['inspect', '--format', '{{.ImageName}}', pause]).trim();
+    const pauseId = ts.ok(['image', 'inspect', '--format', '{{.Id}}', pauseImage]).trim();
+    ts.ok(['rmi', '-f', 'localhost/base:1', 'quay.io/acme/base:v2', 'child', imgs.orphan.id]);
+    // Without -f each image in use is an error: exit 2, the errors joined, oldest image first.
+    const busy = ts.run(['rmi', '-a']);
+    assert.equal(busy.code, 2);
+    assert.match(busy.stderr, /^Error: 2 errors occurred:\n\t\* image used by [0-9a-f]{64}: image is in use by a container: consider listing external containers and force-removing image\n\t\* image used by [0-9a-f]{64}: image is in use/);
+    assert.equal(ts.ok(['rmi', '-af']),
+      `Untagged: docker.io/library/alpine:3.18\nUntagged: ${pauseImage}\nDeleted: ${imgs.lone.id}\nDeleted: ${pauseId}\n`);
+    assert.deepEqual(ids(), []);
+    assert.equal(ts.ok(['ps', '-a', '--noheading']), '');
+    assert.equal(ts.ok(['pod', 'ps', '--noheading']), '');
+  });
+
+  test('rmi -f of an infra image removes its pod', () => {
+    ts.ok(['create', '--pod', 'new:p2', 'alpine:3.18', 'true']);
+    const infra = ts.ok(['pod', 'inspect', '--format', '{{.InfraContainerID}}', 'p2']).trim();
+    const pauseImage = ts.ok(['inspect', '--format', '{{.ImageName}}', infra]).trim();
+    const busy = ts.run(['rmi', pauseImage]);
+    assert.equal(busy.code, 2);
+    assert.equal(busy.stderr, `Error: image used by ${infra}: image is in use by a container: consider listing external containers and force-removing image\n`);
+    assert.match(ts.ok(['rmi', '-f', pauseImage]), new RegExp(`^Untagged: ${pauseImage}\nDeleted: [0-9a-f]{64}\n$`));
+    assert.equal(ts.ok(['ps', '-a', '--noheading']), '');
+    assert.equal(ts.ok(['pod', 'ps', '--noheading']), '');
+    assert.ok(ids().includes(imgs.lone.id), 'other images stay');
+  });
+
+  test('images {{.History}} and inspect NamesHistory keep names the image had, newest first after its own', () => {
+    const history = () => ts.ok(['images', 'alpine', '--format', '{{ .History }}']).trim();
+    assert.equal(history(), 'docker.io/library/alpine:3.18');
+    ts.ok(['tag', 'alpine:3.18', 'h1']);
+    ts.ok(['rmi', 'h1']);
+    assert.equal(history(), 'docker.io/library/alpine:3.18, localhost/h1:latest');
+    ts.ok(['tag', 'alpine:3.18', 'h2']);
+    ts.ok(['rmi', 'h2']);
+    assert.equal(history(), 'docker.io/library/alpine:3.18, localhost/h2:latest, localhost/h1:latest');
+    assert.deepEqual(JSON.parse(ts.ok(['image', 'inspect', 'alpine:3.18']))[0].NamesHistory,
+      ['docker.io/library/alpine:3.18', 'localhost/h2:latest', 'localhost/h1:latest']);
+  });
+
   test('image exists: 0 or 1, no output', () => {
     const yes = ts.run(['image', 'exists', 'child']);
     assert.deepEqual([yes.code, yes.stdout, yes.stderr], [0, '', '']);
@@ -187,6 +242,10 @@ describe('image management commands', () => {
     assert.equal(ts.ok(['history', '--format', '{{.ID}}|{{.Comment}}', 'child']).trim().split('\n')[1], '<missing>|mid step');
     const created = ts.ok(['history', '-H=false', '--format', '{{.Created}}', 'alpine:3.18']).trim();
     assert.equal(Date.parse(created), Date.parse('2020-01-01T00:00:00Z'));
+    // CreatedAt is Go's time String() in UTC, as `images` prints it; CreatedSince follows -H.
+    assert.equal(ts.ok(['history', '--format', '{{.CreatedAt}}', 'alpine:3.18']).trim(), '2020-01-01 00:00:00 +0000 UTC');
+    assert.equal(ts.ok(['history', '-H=false', '--format', '{{.CreatedSince}}', 'alpine:3.18']).trim(), created);
+    assert.match(ts.ok(['history', '--format', '{{.CreatedSince}}', 'alpine:3.18']).trim(), / ago$/);
     assert.equal(ts.run(['history', 'nope']).stderr.trim(), 'Error: nope: image not known');
   });
 

@@ -9,11 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommandDef, FlagDef, Opts, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
-import type { ImageSummary, HistoryEntry, ProgressSink, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
+import type { ImageEngine, ImageSummary, HistoryEntry, ProgressSink, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
+import { IMAGE_NOT_KNOWN } from '../../domain/images';
 import { PierError, UsageError, errorMessage } from '../../util/errors';
 import { parseGoDuration } from '../../image/filters';
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
+import { tabwriter } from '../format/tabwriter';
 import { humanSize, timeAgo } from '../format/units';
 import { asStruct } from '../format/gotemplate';
 import { writeStdout, writeStderr } from '../../util/stdio';
@@ -23,9 +25,12 @@ import { writeStdout, writeStderr } from '../../util/stdio';
 
 const stderrSink: ProgressSink = stderrProgress();
 
-/** Go's time.Time String(): `2006-01-02 15:04:05 -0700 MST` in the local zone. */
-export function goTimeString(d: Date): string {
+/** Go's time.Time String(): `2006-01-02 15:04:05 -0700 MST` in the local zone (or UTC). */
+export function goTimeString(d: Date, opts: { utc?: boolean } = {}): string {
   const p = (n: number) => String(n).padStart(2, '0');
+  if (opts.utc) {
+    return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;
+  }
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
   const zone = `${sign}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
@@ -102,9 +107,13 @@ async function stdinToTempFile(ctx: Ctx, name: string): Promise<{ file: string; 
 }
 
 /** Print every error but the last to stderr; throw the last with `exitCode`. */
-function failWith(errors: string[], exitCode: number): never {
-  for (const e of errors.slice(0, -1)) writeStderr(`Error: ${e}\n`);
-  throw new PierError(errors[errors.length - 1], exitCode);
+/**
+ * Fails with several errors as one, as podman's errorhandling.JoinErrors does: a single error
+ * as it is, more as "N errors occurred:" and a tab-indented "* error" line for each.
+ */
+function failJoined(errors: string[], exitCode: number): never {
+  if (errors.length === 1) throw new PierError(errors[0], exitCode);
+  throw new PierError(`${errors.length} errors occurred:\n${errors.map((e) => `\t* ${e.replace(/\n/g, '\n\t')}`).join('\n')}`, exitCode);
 }
 
 export function checkAuthFile(authfile: string | undefined): void {
@@ -449,8 +458,10 @@ export function historyRows(entries: HistoryEntry[], opts: { human: boolean; noT
     return {
       ID: opts.noTrunc || h.id === '<missing>' ? h.id : shortId(h.id),
       Created: opts.human ? timeAgo(created) : rfc3339(created),
-      CreatedAt: rfc3339(created),
-      CreatedSince: timeAgo(created),
+      // podman: time.Unix(created, 0).UTC().String(), as `images` prints it in UTC.
+      CreatedAt: goTimeString(new Date(Math.floor(h.created) * 1000), { utc: true }),
+      // podman's CreatedSince is its Created: human or RFC 3339 as -H says.
+      CreatedSince: opts.human ? timeAgo(created) : rfc3339(created),
       CreatedBy: createdBy,
       Size: tableSize(h.size),
       Comment: h.comment,
@@ -563,8 +574,10 @@ function rmiCmd(name: string, prefix: string): CommandDef {
       const report = await ctx.images().remove(args, { force: !!opts.force, all: !!opts.all, ignore: !!opts.ignore });
       const lines = [...report.untagged.map((u) => `Untagged: ${u}`), ...report.deleted.map((d) => `Deleted: ${d}`)];
       if (lines.length) ctx.out(lines.join('\n'));
-      if (report.errors.length) failWith(report.errors, report.exitCode || 125);
-      return report.exitCode;
+      // With --force, images that are not known are no error (podman drops them before reporting).
+      const errors = opts.force ? report.errors.filter((e) => !e.endsWith(IMAGE_NOT_KNOWN)) : report.errors;
+      if (errors.length) failJoined(errors, report.exitCode || 125);
+      return errors.length ? report.exitCode : 0;
     },
   };
 }
@@ -579,6 +592,59 @@ const existsCmd: CommandDef = {
   maxArgs: 1,
   async run(ctx: Ctx, args) {
     return (await ctx.images().exists(args[0])) ? 0 : 1;
+  },
+};
+
+/** The image engine's mount and unmount (local engines only: podman offers them in ABI mode alone). */
+function imageMounts(ctx: Ctx): Required<Pick<ImageEngine, 'mount' | 'unmount'>> {
+  const e = ctx.images();
+  if (!e.mount || !e.unmount) throw new PierError('mounting images is not supported by this engine');
+  return { mount: e.mount.bind(e), unmount: e.unmount.bind(e) };
+}
+
+const imageMountCmd: CommandDef = {
+  name: 'mount',
+  summary: "Mount an image's root filesystem",
+  description: 'pier image mount\n    Lists all mounted images mount points if no images is specified\n\n  pier image mount IMAGE-NAME-OR-ID\n    Mounts the specified image and prints the mountpoint\n',
+  usage: '[options] [IMAGE...]',
+  example: ['pier image mount imgID', 'pier image mount imgID1 imgID2 imgID3', 'pier image mount', 'pier image mount --all'].join('\n'),
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', help: 'Mount all images' },
+    { name: 'format', type: 'string', help: 'Print the mounted images in specified format (json)' },
+  ],
+  async run(ctx: Ctx, args, opts) {
+    if (args.length && opts.all) throw new UsageError('when using the --all switch, you may not pass any image names or IDs');
+    const reports = await imageMounts(ctx).mount(args, { all: !!opts.all });
+    if (args.length === 1 && !opts.format && !opts.all) {
+      ctx.out(reports[0].path);
+      return;
+    }
+    if (opts.format && isJSONFormat(opts.format)) {
+      ctx.out(goJSON(reports.map((r) => ({ id: r.id, Names: [r.digest], Repositories: r.repositories, mountpoint: r.path })), { indent: ' ' }));
+      return;
+    }
+    if (opts.format) throw new PierError(`unknown --format argument: ${JSON.stringify(opts.format)}`);
+    // podman's "{{range . }}{{.ID}}\t{{.Path}}\n{{end -}}": the first tag, or the ID of an untagged image.
+    if (reports.length) ctx.out(tabwriter(reports.map((r) => [r.repositories[0] ?? r.id, r.path])));
+  },
+};
+
+const imageUnmountCmd: CommandDef = {
+  name: 'unmount',
+  aliases: ['umount'],
+  summary: "Unmount an image's root filesystem",
+  description: "Image storage increments a mount counter each time an image is mounted.\n\n  When an image is unmounted, the mount counter is decremented. The image's root filesystem is physically unmounted only when the mount counter reaches zero indicating no other processes are using the mount.\n\n  An unmount can be forced with the --force flag.\n",
+  usage: '[options] IMAGE [IMAGE...]',
+  example: ['pier unmount imgID', 'pier unmount imgID1 imgID2 imgID3', 'pier unmount --all'].join('\n'),
+  flags: [
+    { name: 'all', short: 'a', type: 'bool', help: 'Unmount all of the currently mounted images' },
+    { name: 'force', short: 'f', type: 'bool', help: 'Force the complete unmount of the specified mounted images' },
+  ],
+  async run(ctx: Ctx, args, opts) {
+    if (args.length < 1 && !opts.all) throw new UsageError('image name or ID must be specified');
+    if (args.length > 0 && opts.all) throw new UsageError('when using the --all switch, you may not pass any image names or IDs');
+    const ids = await imageMounts(ctx).unmount(args, { all: !!opts.all, force: !!opts.force });
+    if (ids.length) ctx.out(ids.join('\n'));
   },
 };
 
@@ -752,7 +818,7 @@ function saveCmd(prefix: string): CommandDef {
       const format = String(opts.format || 'docker-archive');
       if (!SAVE_FORMATS.includes(format)) throw new UsageError(`format value must be one of ${SAVE_FORMATS.join(' ')}`);
       if (opts.compress && format !== 'docker-dir' && format !== 'oci-dir') throw new UsageError("--compress can only be set when --format is 'docker-dir'");
-      const save = (output: string) => ctx.images().save(args, { output, format: format as SaveOptions['format'], compress: !!opts.compress, multiImageArchive: !!opts.multiImageArchive });
+      const save = (output: string) => ctx.images().save(args, { output, format: format as SaveOptions['format'], compress: !!opts.compress, multiImageArchive: !!opts.multiImageArchive, uncompressed: !!opts.uncompressed });
       if (opts.output) { await save(opts.output); return; }
       if (process.stdout.isTTY) throw new UsageError('refusing to save to terminal. Use -o flag or redirect');
       if (format.endsWith('-dir')) throw new UsageError(`a directory must be given with -o to save in ${format} format`);
@@ -1021,6 +1087,7 @@ export function imageGroup(): CommandDef {
       imageInspectCmd,
       imagesCmd('list', ['ls'], p),
       loadCmd(),
+      imageMountCmd,
       pruneCmd,
       pullCmd(p),
       pushCmd(p),
@@ -1029,6 +1096,7 @@ export function imageGroup(): CommandDef {
       { ...searchCmd },
       tagCmd(p),
       treeCmd,
+      imageUnmountCmd,
       untagCmd(p),
       ...imageFilesSubcommands(),
     ].sort(byName),

@@ -11,6 +11,7 @@ import type { SecretEngine } from '../secrets';
 import type { LocalNetworkEngine } from './networks';
 import type { LocalImageEngine } from './images';
 import type { LocalContainerEngine } from './containers';
+import { PierError, errorMessage } from '../../util/errors';
 
 export class LocalEngines implements Engines {
   private _images?: LocalImageEngine;
@@ -30,9 +31,28 @@ export class LocalEngines implements Engines {
       const engine = new LocalImageEngine(this.cfg);
       // Images used by containers are protected from removal.
       engine.containersUsing = (id: string) => this.containers().imagesInUse().get(id) ?? [];
+      engine.removeContainersUsing = (id: string) => this.removeContainersUsing(id);
       this._images = engine;
     }
     return this._images;
+  }
+
+  /**
+   * `rmi --force` of an image in use: each container using it is force-removed, and an infra
+   * container takes its whole pod with it (libpod's RemoveContainersForImageCallback).
+   */
+  private async removeContainersUsing(imageId: string): Promise<void> {
+    const ce = this.containers() as LocalContainerEngine;
+    for (const id of ce.imagesInUse().get(imageId) ?? []) {
+      const c = ce.containers.get(id);
+      if (!c) continue; // gone with a pod removed before
+      try {
+        if (c.config.isInfra && c.podId) await this.pods().remove(c.podId, { force: true, ignore: true });
+        else await ce.remove(id, { force: true, ignore: true });
+      } catch (e) {
+        throw new PierError(`removing image ${imageId}: container ${id} using image could not be removed: ${errorMessage(e)}`);
+      }
+    }
   }
 
   containers(): ContainerEngine {

@@ -4,10 +4,11 @@ import { EngineConfig } from '../../config/config';
 import { Store } from '../../storage/store';
 import { ImageRecord } from '../../storage/images';
 import type {
-  ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, SaveOptions, ImportOptions, SearchResult,
+  ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, ImageMountReport, SaveOptions, ImportOptions, SearchResult,
 } from '../images';
+import { IMAGE_IN_USE, removeExitCode } from '../images';
 import { lookupImage, mustLookup, normalizeLocalName } from '../../image/lookup';
-import { NotFoundError, PierError, ConflictError, UsageError } from '../../util/errors';
+import { NotFoundError, PierError, ConflictError, UsageError, errorMessage } from '../../util/errors';
 import { compileImageFilters } from '../../image/filters';
 
 export function splitName(name: string): { repo: string; tag: string } {
@@ -93,7 +94,7 @@ export class LocalImageEngine implements ImageEngine {
       Containers: 0,
       Names: img.names,
       Digest: img.manifestDigest ?? img.digests[0] ?? '',
-      History: img.names,
+      History: img.namesHistory,
       Created: created,
       CreatedAt: new Date(created * 1000).toISOString(),
       Dangling: tags.length === 0 && !children.has(img.id),
@@ -156,7 +157,7 @@ export class LocalImageEngine implements ImageEngine {
       ManifestType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
       User: cfg.config?.User ?? '',
       History: cfg.history ?? [],
-      NamesHistory: img.names,
+      NamesHistory: img.namesHistory,
     };
   }
 
@@ -191,19 +192,24 @@ export class LocalImageEngine implements ImageEngine {
   layerInUse: (layerId: string) => boolean = () => false;
   /** Containers using an image: filled in by the container engine. */
   containersUsing: (imageId: string) => string[] = () => [];
+  /**
+   * `rmi --force`: removes the containers using an image (a pod's infra container takes its pod
+   * along), as libpod's callback for libimage does. Filled in by the container engine.
+   */
+  removeContainersUsing: (imageId: string) => Promise<void> = async () => undefined;
 
   async remove(namesOrIds: string[], opts: { force?: boolean; all?: boolean; ignore?: boolean }): Promise<RemoveReport> {
     const report: RemoveReport = { untagged: [], deleted: [], errors: [], exitCode: 0 };
     const targets: { input: string; img: ImageRecord }[] = [];
     if (opts.all) {
-      for (const img of this.store.images.list()) targets.push({ input: img.id, img });
+      // Oldest first: libimage walks the store in the order images were created.
+      for (const img of this.store.images.list().reverse()) targets.push({ input: img.id, img });
     } else {
       for (const input of namesOrIds) {
         const img = lookupImage(this.store, input, () => this.searchRegistries());
         if (!img) {
           if (opts.ignore) continue;
           report.errors.push(`${input}: image not known`);
-          report.exitCode = 1;
           continue;
         }
         targets.push({ input, img });
@@ -214,9 +220,9 @@ export class LocalImageEngine implements ImageEngine {
       if (removed.has(img.id)) continue;
       const current = this.store.images.get(img.id);
       if (!current) continue;
-      this.removeOne(current, opts.all ? '' : input, !!opts.force, report, removed);
+      await this.removeOne(current, opts.all ? '' : input, !!opts.force, report, removed);
     }
-    if (report.exitCode === 0 && report.errors.length) report.exitCode = 125;
+    report.exitCode = removeExitCode(report.errors);
     return report;
   }
 
@@ -226,7 +232,7 @@ export class LocalImageEngine implements ImageEngine {
    * no child image still holds its layers; an image with children is not refused (docker does).
    * Then a parent left without names and children goes too. `input` is '' for `--all`.
    */
-  private removeOne(img: ImageRecord, input: string, force: boolean, report: RemoveReport, removed: Set<string>): void {
+  private async removeOne(img: ImageRecord, input: string, force: boolean, report: RemoveReport, removed: Set<string>): Promise<void> {
     const tags = img.names.filter((n) => !n.includes('@'));
     // The remove event names the image as it was asked for: the full name it matched, or the ID as given.
     const byName = input && !img.id.startsWith(input.replace(/^sha256:/, ''));
@@ -252,9 +258,16 @@ export class LocalImageEngine implements ImageEngine {
     }
     const users = this.containersUsing(img.id);
     if (users.length && !force) {
-      report.errors.push(`image used by ${users[0]}: image is in use by a container: consider listing external containers and force-removing image`);
-      report.exitCode = 2;
+      report.errors.push(`image used by ${users[0]}: ${IMAGE_IN_USE}`);
       return;
+    }
+    if (users.length) {
+      try {
+        await this.removeContainersUsing(img.id);
+      } catch (e) {
+        report.errors.push(errorMessage(e));
+        return;
+      }
     }
     const parentOf = this.parentMap(this.store.images.list());
     const hasChildren = [...parentOf.values()].includes(img.id);
@@ -267,8 +280,44 @@ export class LocalImageEngine implements ImageEngine {
     this.event('remove', img.id, asked);
     const p = parent ? this.store.images.get(parent) : undefined;
     if (p && p.names.length === 0 && ![...this.parentMap(this.store.images.list()).values()].includes(p.id)) {
-      this.removeOne(p, '', force, report, removed);
+      await this.removeOne(p, '', force, report, removed);
     }
+  }
+
+  async mount(namesOrIds: string[], opts: { all?: boolean }): Promise<ImageMountReport[]> {
+    const m = require('../../storage/image-mount') as typeof import('../../storage/image-mount');
+    // Every name is resolved before anything is mounted; without names, oldest image first.
+    const images = namesOrIds.length ? namesOrIds.map((n) => this.lookup(n)) : this.store.images.list().reverse();
+    const listOnly = !opts.all && namesOrIds.length === 0;
+    const out: ImageMountReport[] = [];
+    for (const img of images) {
+      let mountPoint: string;
+      if (listOnly) {
+        mountPoint = m.imageMountpoint(this.store, img.topLayer);
+        if (!mountPoint) continue;
+      } else {
+        mountPoint = m.mountImageLayer(this.store, img.topLayer);
+        this.event('mount', img.id, '');
+      }
+      out.push({
+        id: img.id, digest: img.manifestDigest ?? img.digests[0] ?? '',
+        repositories: img.names.filter((n) => !n.includes('@')), path: mountPoint,
+      });
+    }
+    return out;
+  }
+
+  async unmount(namesOrIds: string[], opts: { all?: boolean; force?: boolean }): Promise<string[]> {
+    const m = require('../../storage/image-mount') as typeof import('../../storage/image-mount');
+    const images = namesOrIds.length ? namesOrIds.map((n) => this.lookup(n)) : this.store.images.list().reverse();
+    const out: string[] = [];
+    for (const img of images) {
+      if (!img.topLayer || !m.imageMountpoint(this.store, img.topLayer)) continue; // not mounted: skipped
+      m.unmountImageLayer(this.store, img.topLayer, !!opts.force);
+      this.event('unmount', img.id, '');
+      out.push(img.id);
+    }
+    return out;
   }
 
   async history(nameOrId: string): Promise<HistoryEntry[]> {

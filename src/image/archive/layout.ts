@@ -13,6 +13,7 @@ import { writeDirAsTar } from '../../storage/tar/writer';
 import { hexOf, sha256 } from '../../util/digest';
 import { PierError } from '../../util/errors';
 import { log } from '../../util/log';
+import { ociConfigFromDocker } from './oci-config';
 
 export const MT = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -121,7 +122,7 @@ function writeFileAtomic(file: string, data: string | Buffer): void {
  * Layers whose exact bytes are gone and whose regenerated tar hashes differently get the
  * new diff id written into the exported config, so the output is always self-consistent.
  */
-export async function exportImage(store: Store, img: ImageRecord, dir: string, naming: BlobNaming, compress: boolean): Promise<ExportedImage> {
+export async function exportImage(store: Store, img: ImageRecord, dir: string, naming: BlobNaming, compress: boolean, opts: { oci?: boolean } = {}): Promise<ExportedImage> {
   const chain = store.layers.chain(img.topLayer);
   const layers: ExportedLayer[] = [];
   for (const l of chain) {
@@ -145,10 +146,23 @@ export async function exportImage(store: Store, img: ImageRecord, dir: string, n
     cfg.rootfs = { type: 'layers', diff_ids: diffIds };
     configRaw = JSON.stringify(cfg);
   }
+  // In OCI format a Docker config is re-encoded as an OCI one (containers/image's manifest
+  // conversion), as podman does: the image gets another ID there.
+  if (opts.oci && hasDockerConfig(img)) configRaw = ociConfigFromDocker(configRaw);
   const configDigest = sha256(configRaw);
   const configFile = path.join(dir, naming.config(configDigest));
   if (!fs.existsSync(configFile)) writeFileAtomic(configFile, configRaw);
   return { img, configRaw, configDigest, layers };
+}
+
+/** Whether the image's config is a Docker one (its manifest is Docker schema 2 or names a Docker config). */
+function hasDockerConfig(img: ImageRecord): boolean {
+  if (img.manifestMediaType === MT.dockerManifest) return true;
+  try {
+    return !!img.manifest && JSON.parse(img.manifest).config?.mediaType === MT.dockerConfig;
+  } catch {
+    return false;
+  }
 }
 
 /** The manifest for an exported image; the stored manifest bytes when they describe exactly these blobs. */
@@ -214,7 +228,7 @@ export function updateOciIndex(dir: string, add: Descriptor[]): void {
 
 /** Write a `dir:` transport layout for one image into the (empty) `dir`. */
 export async function writeDirLayout(store: Store, img: ImageRecord, dir: string, kind: 'oci' | 'docker', compress: boolean): Promise<void> {
-  const e = await exportImage(store, img, dir, dirNaming, compress);
+  const e = await exportImage(store, img, dir, dirNaming, compress, { oci: kind === 'oci' });
   const m = manifestFor(e, kind);
   writeFileAtomic(path.join(dir, 'manifest.json'), m.body);
   writeFileAtomic(path.join(dir, 'version'), DIR_VERSION);

@@ -101,7 +101,7 @@ export async function saveImages(store: Store, imgs: SaveInput[], opts: SaveOpti
     case 'oci-archive': {
       const staging = storeStagingDir(store);
       try {
-        const e = await exportImage(store, first.img, staging, ociNaming, true);
+        const e = await exportImage(store, first.img, staging, ociNaming, !opts.uncompressed, { oci: true });
         updateOciIndex(staging, [writeOciManifest(staging, e, nameForInput(first.img, first.input))]);
         await writeTarOutput(staging, opts.output);
       } finally {

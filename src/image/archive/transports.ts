@@ -41,7 +41,7 @@ export async function writeToTransport(store: Store, img: ImageRecord, destinati
       case 'oci-archive': {
         const staging = storeStagingDir(store);
         try {
-          const e = await exportImage(store, img, staging, ociNaming, true);
+          const e = await exportImage(store, img, staging, ociNaming, true, { oci: true });
           updateOciIndex(staging, [writeOciManifest(staging, e, t.image)]);
           await writeTarOutput(staging, t.path);
         } finally {
@@ -52,7 +52,7 @@ export async function writeToTransport(store: Store, img: ImageRecord, destinati
       case 'oci': {
         if (fs.existsSync(t.path) && !fs.statSync(t.path).isDirectory()) throw new PierError(`${t.path}: not a directory`);
         fs.mkdirSync(t.path, { recursive: true });
-        const e = await exportImage(store, img, t.path, ociNaming, true);
+        const e = await exportImage(store, img, t.path, ociNaming, true, { oci: true });
         updateOciIndex(t.path, [writeOciManifest(t.path, e, t.image)]);
         return;
       }
