@@ -13,6 +13,7 @@ import { ApiError, errorBody, sendError } from './errors';
 import { registerDockerRoutes } from './docker';
 import { registerLibpodRoutes } from './libpod';
 import { log } from '../util/log';
+import { defaultServiceSocket } from '../config/paths';
 
 export interface ServiceOptions {
   /** unix:///path, tcp://host:port, or undefined to use LISTEN_FDS (systemd) or the default socket. */
@@ -308,9 +309,7 @@ export function parseServiceUri(uri: string): ServiceUri {
 
 /** /run/pier/pier.sock for root, $XDG_RUNTIME_DIR/pier/pier.sock for users. */
 export function defaultServiceUri(_cfg?: EngineConfig, env: NodeJS.ProcessEnv = process.env): string {
-  if (process.getuid?.() === 0) return 'unix:///run/pier/pier.sock';
-  const xdg = env.XDG_RUNTIME_DIR || `/run/user/${process.getuid?.()}`;
-  return `unix://${xdg}/pier/pier.sock`;
+  return `unix://${defaultServiceSocket(env)}`;
 }
 
 /** Removes a socket file nobody answers on (left by a killed service); refuses a live one. */

@@ -25,6 +25,8 @@ export interface GlobalOptions {
   eventsBackend?: string;
   /** --cgroup-manager: cgroupfs, or systemd (accepted; pier manages cgroups itself). */
   cgroupManager?: string;
+  /** --volumepath. */
+  volumePath?: string;
 }
 
 export interface EngineConfig {
@@ -37,6 +39,8 @@ export interface EngineConfig {
   runtime?: string;
   /** --conmon path. */
   conmon?: string;
+  /** Named volumes' directory: --volumepath, else containers.conf's volume_path, else under the graph root. */
+  volumePath?: string;
   /** containers.conf-style settings merged from the files read. */
   engine: Record<string, any>;
   /** The config files read, for `info`. */
@@ -140,6 +144,7 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     registriesConf: g.registriesConf || env.CONTAINERS_REGISTRIES_CONF || undefined,
     runtime: g.runtime || undefined,
     conmon: g.conmon || engine.engine?.conmon_path?.[0] || undefined,
+    volumePath: g.volumePath ? path.resolve(g.volumePath) : typeof engine.engine?.volume_path === 'string' && engine.engine.volume_path ? path.resolve(engine.engine.volume_path) : undefined,
     engine,
     configFiles,
   };

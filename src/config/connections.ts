@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PierError, UsageError, NotFoundError } from '../util/errors';
+import { defaultServiceSocket } from './paths';
 
 export interface Connection {
   uri: string;
@@ -61,6 +62,5 @@ export function resolveRemote(g: { remote?: boolean; url?: string; connection?: 
   if (!g.remote) return undefined;
   const doc = readConnections(env);
   if (doc.default && doc.connections[doc.default]) return { ...doc.connections[doc.default], identity: g.identity ?? doc.connections[doc.default].identity };
-  const uid = process.getuid?.() ?? 0;
-  return { uri: uid === 0 ? 'unix:///run/pier/pier.sock' : `unix://${env.XDG_RUNTIME_DIR || `/run/user/${uid}`}/pier/pier.sock`, identity: g.identity };
+  return { uri: `unix://${defaultServiceSocket(env)}`, identity: g.identity };
 }

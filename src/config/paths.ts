@@ -40,3 +40,8 @@ export function containersConfigDirs(dirs: UserDirs): string[] {
   if (dirs.rootless) out.push(path.join(process.env.XDG_CONFIG_HOME || path.join(dirs.home, '.config'), 'containers'));
   return out;
 }
+
+/** The service's default socket: /run/pier/pier.sock for root, $XDG_RUNTIME_DIR/pier/pier.sock for users. */
+export function defaultServiceSocket(env: NodeJS.ProcessEnv = process.env, uid = process.getuid ? process.getuid() : 0): string {
+  return uid === 0 ? '/run/pier/pier.sock' : `${env.XDG_RUNTIME_DIR || `/run/user/${uid}`}/pier/pier.sock`;
+}

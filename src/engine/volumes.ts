@@ -27,6 +27,8 @@ import { resolveInRoot } from './spec/rootfs-path';
 export interface VolumeRoots {
   graphRoot: string;
   runRoot: string;
+  /** The volumes' directory when not <graphRoot>/volumes. */
+  volumePath?: string;
 }
 
 /** A volume as pier knows it. */
@@ -100,7 +102,7 @@ interface VolumeRunState {
 // Paths and small file helpers
 
 export function volumesDir(roots: VolumeRoots): string {
-  return path.join(roots.graphRoot, 'volumes');
+  return roots.volumePath ?? path.join(roots.graphRoot, 'volumes');
 }
 
 function volDir(roots: VolumeRoots, name: string): string {

@@ -13,6 +13,8 @@ export interface StoreOptions {
   runRoot: string;
   /** Requested driver ('' = keep the store's, else detect). */
   driver?: string;
+  /** Where named volumes live (--volumepath, containers.conf volume_path); default <graphRoot>/volumes. */
+  volumePath?: string;
 }
 
 /** Whether the kernel's overlayfs works with upper dirs under `root`. */
@@ -56,6 +58,7 @@ export class Store {
 
   get graphRoot(): string { return this.opts.graphRoot; }
   get runRoot(): string { return this.opts.runRoot; }
+  get volumePath(): string { return this.opts.volumePath ?? path.join(this.opts.graphRoot, 'volumes'); }
 
   private meta(key: string): string | undefined {
     const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as any;

@@ -101,6 +101,33 @@ test('usage rules podman\'s help test checks: no command, --all with --latest, -
   assert.doesNotMatch(hc, /Options:/);
 });
 
+test('info reports what podman\'s does (distribution, log driver, graph status, sockets...) in go-yaml\'s layout; --volumepath moves volumes', () => {
+  const info = JSON.parse(s.ok(['info', '--format', 'json']));
+  const osr = fs.readFileSync('/etc/os-release', 'utf8');
+  assert.equal(info.host.distribution.distribution, /^ID=(.*)$/m.exec(osr)![1].replace(/"/g, ''));
+  assert.equal(info.host.logDriver, 'k8s-file');
+  assert.equal(info.host.networkBackend, 'netavark');
+  assert.deepEqual(info.host.idMappings, { gidmap: null, uidmap: null });
+  assert.match(info.host.uptime, /^\d+h \d+m \d+\.00s \(Approximately \d+\.\d\d days\)$/);
+  assert.ok(info.host.cgroupControllers.includes('memory'));
+  assert.ok(info.store.graphRootAllocated > 0 && info.store.graphRootUsed > 0);
+  assert.deepEqual(info.store.graphOptions, {});
+  assert.deepEqual(Object.keys(info), ['host', 'plugins', 'registries', 'store', 'version']);
+  assert.deepEqual(Object.keys(info.version), ['APIVersion', 'Built', 'BuiltTime', 'GitCommit', 'NodeVersion', 'Os', 'OsArch', 'Version']);
+  const yaml = s.ok(['info']);
+  assert.match(yaml, /^ {2}cgroupControllers:\n {2}- /m, 'sequences at their key\'s indent');
+  assert.match(yaml, /^ {2}distribution:\n(?: {4}.*\n)* {4}version: "\d+"$/m, 'a numeric-looking string is quoted');
+  assert.match(yaml, /^ {4}version: 'conmon version [^']*, commit: [^']*'$/m, 'a string with ": " is single-quoted');
+  assert.match(yaml, /^registries: \{\}$/m);
+  const vols = path.join(s.dir, 'elsewhere');
+  s.ok(['--volumepath', vols, 'volume', 'create', 'movedvol']);
+  assert.ok(fs.existsSync(path.join(vols, 'movedvol')));
+  assert.match(s.ok(['--volumepath', vols, 'volume', 'ls', '-q']), /^movedvol$/m);
+  assert.doesNotMatch(s.ok(['volume', 'ls', '-q']), /movedvol/);
+  assert.equal(s.ok(['--volumepath', vols, 'info', '--format', '{{.Store.VolumePath}}']).trim(), vols);
+  s.ok(['--volumepath', vols, 'volume', 'rm', 'movedvol']);
+});
+
 test('the help command, and the root help lists commands sorted, hidden ones left out (as podman)', () => {
   const rootHelp = s.ok(['--help']);
   const listed = rootHelp.split('Available Commands:\n')[1].split('\n\n')[0].split('\n').map((l) => l.trim().split(/\s+/)[0]);

@@ -131,6 +131,7 @@ export function rootCommand(): CommandDef {
       { name: 'connection', short: 'c', type: 'string', help: 'Connection to use for remote Pier service (CONTAINER_CONNECTION)' },
       { name: 'identity', type: 'string', help: 'path to SSH identity file, (CONTAINER_SSHKEY)' },
       { name: 'noout', type: 'bool', help: 'do not output to stdout' },
+      { name: 'volumepath', type: 'string', help: 'Path to the volume directory in which volume data is stored' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
     subcommands: TOP_LEVEL.map(([a, name, summary, aliases]) => ({

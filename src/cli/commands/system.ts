@@ -67,18 +67,46 @@ const infoCmd: CommandDef = {
   },
 };
 
-function toYaml(v: unknown, indent = ''): string {
-  if (v === null || typeof v !== 'object') return String(v);
+/**
+ * YAML as podman prints `info` (go-yaml): sequences at their key's indent, `{}` for empty maps,
+ * strings that would read as another type in double quotes, other unsafe plain strings in single
+ * quotes, multi-line strings as `|-` blocks.
+ */
+export function toYaml(v: unknown, indent = ''): string {
   const lines: string[] = [];
+  const entry = (prefix: string, x: unknown, inner: string) => {
+    if (x !== null && typeof x === 'object') {
+      const empty = Array.isArray(x) ? x.length === 0 : Object.keys(x).length === 0;
+      if (empty) lines.push(`${prefix} ${Array.isArray(x) ? '[]' : '{}'}`);
+      else lines.push(prefix, toYaml(x, Array.isArray(x) ? inner.slice(2) : inner));
+    } else if (typeof x === 'string' && x.includes('\n')) {
+      lines.push(`${prefix} |-`, ...x.replace(/\n$/, '').split('\n').map((l) => (l ? inner + l : '')));
+    } else {
+      lines.push(`${prefix} ${yamlScalar(x)}`);
+    }
+  };
   if (Array.isArray(v)) {
-    for (const x of v) lines.push(`${indent}- ${typeof x === 'object' ? JSON.stringify(x) : x}`);
-    return lines.join('\n');
-  }
-  for (const [k, x] of Object.entries(v as object)) {
-    if (x !== null && typeof x === 'object' && (!Array.isArray(x) || x.length)) lines.push(`${indent}${k}:`, toYaml(x, indent + '  '));
-    else lines.push(`${indent}${k}: ${Array.isArray(x) ? '[]' : x === '' ? '""' : x}`);
+    for (const x of v) {
+      if (x !== null && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length) {
+        const sub = toYaml(x, indent + '  ').split('\n');
+        lines.push(`${indent}- ${sub[0].slice(indent.length + 2)}`, ...sub.slice(1));
+      } else entry(`${indent}-`, x, indent + '  ');
+    }
+  } else {
+    for (const [k, x] of Object.entries(v as object)) entry(`${indent}${k}:`, x, indent + '  ');
   }
   return lines.join('\n');
+}
+
+function yamlScalar(x: unknown): string {
+  if (x === null || x === undefined) return 'null';
+  if (typeof x !== 'string') return String(x);
+  if (x === '') return '""';
+  // Would read back as a number, bool or null: double-quoted.
+  if (/^(true|false|yes|no|on|off|y|n|null|~)$/i.test(x) || /^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$/.test(x) || /^0x[0-9a-f]+$/i.test(x) || /^[-+]?\.(inf|nan)$/i.test(x)) return JSON.stringify(x);
+  // Not safe as a plain scalar: single-quoted.
+  if (/^[-?:,[\]{}#&*!|>'"%@`\s]/.test(x) || /\s$/.test(x) || x.includes(': ') || x.includes(' #') || x.endsWith(':')) return `'${x.replace(/'/g, "''")}'`;
+  return x;
 }
 
 const completionCmd: CommandDef = {

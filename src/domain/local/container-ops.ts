@@ -134,8 +134,7 @@ export function containerPruneFilter(filters: string[]): (c: ContainerRecord) =>
 /** A volume directory of the store (<graphRoot>/volumes/<name>). */
 interface VolumeDir { name: string; dir: string; data: string; labels: Record<string, string>; createdAt: number }
 
-function volumeDirs(graphRoot: string): VolumeDir[] {
-  const root = path.join(graphRoot, 'volumes');
+function volumeDirs(root: string): VolumeDir[] {
   let names: string[] = [];
   try { names = fs.readdirSync(root); } catch { return []; }
   const out: VolumeDir[] = [];
@@ -361,7 +360,7 @@ export class LocalContainerOps {
         Created: c.created, Status: c.state.status, Names: c.name,
       };
     });
-    const volumeReports: SystemDfVolumeReport[] = volumeDirs(store.graphRoot).map((v) => {
+    const volumeReports: SystemDfVolumeReport[] = volumeDirs(store.volumePath).map((v) => {
       const size = dirSize(v.data);
       const links = users.get(v.name)?.length ?? 0;
       return { VolumeName: v.name, Links: links, Size: size, ReclaimableSize: links ? 0 : size };
@@ -406,7 +405,7 @@ export class LocalContainerOps {
     if (opts.volumes) {
       const users = this.volumeUsers();
       const match = volumePruneFilter(filters);
-      for (const v of volumeDirs(this.store.graphRoot)) {
+      for (const v of volumeDirs(this.store.volumePath)) {
         if (users.has(v.name) || !match(v)) continue;
         const size = dirSize(v.data);
         try {

@@ -30,7 +30,7 @@ export class LocalImageEngine implements ImageEngine {
   constructor(readonly cfg: EngineConfig) {}
 
   get store(): Store {
-    return (this._store ??= new Store({ graphRoot: this.cfg.graphRoot, runRoot: this.cfg.runRoot, driver: this.cfg.storageDriver }));
+    return (this._store ??= new Store({ graphRoot: this.cfg.graphRoot, runRoot: this.cfg.runRoot, driver: this.cfg.storageDriver, volumePath: this.cfg.volumePath }));
   }
 
   /** Unqualified-search registries, for local short-name lookups. */

@@ -7,6 +7,8 @@ import type { EngineConfig } from '../../config/config';
 import type { LocalContainerEngine } from './containers';
 import type { LocalImageEngine } from './images';
 import { goArch } from '../../util/arch';
+import { BUILTIN_DEFAULT_CAPABILITIES, containersSettings } from '../../config/config';
+import { defaultServiceSocket } from '../../config/paths';
 
 /** The client part of `pier version` (and of info's `version`). */
 export function clientVersion() {
@@ -30,7 +32,7 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
   const versionOf = (bin: string, args: string[] = ['--version']) => {
     const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 5000 });
-    return (r.stdout || '').split('\n').filter(Boolean).join(', ');
+    return (r.stdout || '').trimEnd();
   };
   const rt = (() => { try { return containers.lifecycle.runtime(); } catch { return undefined; } })();
   const { findConmon } = require('../../engine/conmon') as typeof import('../../engine/conmon');
@@ -39,32 +41,124 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
   return {
     host: {
       arch: goArch(),
+      cgroupControllers: cgroupControllers(),
       cgroupManager: cfg.engine.engine?.cgroup_manager === 'systemd' ? 'systemd' : 'cgroupfs',
       cgroupVersion: cgroupMode() === 'unified' ? 'v2' : 'v1',
-      conmon: { package: 'conmon', path: conmonPath, version: conmonPath ? versionOf(conmonPath) : '' },
+      conmon: { package: conmonPath ? packageOf(conmonPath, 'conmon') : 'conmon', path: conmonPath, version: conmonPath ? versionOf(conmonPath).split('\n').join(', ') : '' },
+      cpuUtilization: cpuUtilization(),
       cpus: os.cpus().length,
+      distribution: distribution(),
       eventLogger: ['none', 'journald'].includes(cfg.engine.engine?.events_logger) ? cfg.engine.engine.events_logger : 'file',
       hostname: os.hostname(),
+      idMappings: { gidmap: null, uidmap: null },
       kernel: os.release(),
+      logDriver: containersSettings(cfg).logDriver ?? 'k8s-file',
       memFree: os.freemem(),
       memTotal: os.totalmem(),
-      ociRuntime: rt ? { name: rt.name, package: rt.name, path: rt.path, version: versionOf(rt.path) } : {},
+      networkBackend: 'netavark',
+      ociRuntime: rt ? { name: rt.name, package: packageOf(rt.path, rt.name), path: rt.path, version: versionOf(rt.path) } : {},
       os: 'linux',
-      security: { rootless: cfg.dirs.rootless, seccompEnabled: true, seccompProfilePath: fs.existsSync('/usr/share/containers/seccomp.json') ? '/usr/share/containers/seccomp.json' : '' },
-      uptime: `${Math.floor(os.uptime())}s`,
+      remoteSocket: { path: defaultServiceSocket(), ...(fs.existsSync(defaultServiceSocket()) ? { exists: true } : {}) },
+      security: {
+        apparmorEnabled: readText('/sys/module/apparmor/parameters/enabled').trim() === 'Y',
+        capabilities: (cfg.engine.containers?.default_capabilities ? containersSettings(cfg).capabilities : BUILTIN_DEFAULT_CAPABILITIES).join(','),
+        rootless: cfg.dirs.rootless,
+        seccompEnabled: true,
+        seccompProfilePath: fs.existsSync('/usr/share/containers/seccomp.json') ? '/usr/share/containers/seccomp.json' : '',
+        selinuxEnabled: fs.existsSync('/sys/fs/selinux/enforce'),
+      },
+      serviceIsRemote: false,
+      ...swap(),
+      uptime: uptimeText(os.uptime()),
     },
+    plugins: { authorization: null, log: ['k8s-file', 'json-file', 'none', 'passthrough'], network: ['bridge', 'macvlan'], volume: ['local'] },
+    registries: (() => {
+      try { const search = images.searchRegistries(); return search.length ? { search } : {}; } catch { return {}; }
+    })(),
     store: {
       configFile: cfg.configFiles.join(', '),
       containerStore: { number: rows.length, paused: count('paused'), running: count('running'), stopped: rows.length - count('running') - count('paused') },
       graphDriverName: store.driver,
+      graphOptions: {},
       graphRoot: store.graphRoot,
+      ...graphRootUsage(store.graphRoot),
+      graphStatus: graphStatus(store.driver, store.graphRoot),
+      imageCopyTmpDir: process.env.TMPDIR || '/var/tmp',
       imageStore: { number: imgs.length },
       runRoot: store.runRoot,
-      volumePath: path.join(store.graphRoot, 'volumes'),
+      volumePath: store.volumePath,
     },
-    registries: (() => {
-      try { return { search: images.searchRegistries() }; } catch { return {}; }
-    })(),
-    version: clientVersion(),
+    version: infoVersion(),
   };
+}
+
+function readText(file: string): string {
+  try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
+}
+
+/** The cgroup v1 controllers with a hierarchy (/proc/cgroups), or v2's cgroup.controllers. */
+function cgroupControllers(): string[] {
+  const v2 = readText('/sys/fs/cgroup/cgroup.controllers').trim();
+  if (v2) return v2.split(/\s+/);
+  return readText('/proc/cgroups').split('\n').filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split('\t')).filter((f) => f[1] !== '0' && f[3] === '1' && fs.existsSync(`/sys/fs/cgroup/${f[0]}`)).map((f) => f[0]);
+}
+
+/** Since boot, from /proc/stat's cpu line, in podman's three percentages. */
+function cpuUtilization(): { idlePercent: number; systemPercent: number; userPercent: number } {
+  const f = (readText('/proc/stat').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + (b || 0), 0) || 1;
+  const pct = (n: number) => Math.round((n / total) * 10000) / 100;
+  return { idlePercent: pct(f[3] ?? 0), systemPercent: pct(f[2] ?? 0), userPercent: pct(f[0] ?? 0) };
+}
+
+/** /etc/os-release's ID, VERSION_ID and VERSION_CODENAME. */
+function distribution(): Record<string, string> {
+  const kv = new Map(readText('/etc/os-release').split('\n').map((l) => /^([A-Z_]+)=(.*)$/.exec(l)).filter((m): m is RegExpExecArray => !!m).map((m) => [m[1], m[2].replace(/^"|"$/g, '')]));
+  return { ...(kv.get('VERSION_CODENAME') ? { codename: kv.get('VERSION_CODENAME')! } : {}), distribution: kv.get('ID') ?? 'unknown', version: kv.get('VERSION_ID') ?? 'unknown' };
+}
+
+function swap(): { swapFree: number; swapTotal: number } {
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(readText('/proc/meminfo'))?.[1] ?? 0) * 1024;
+  return { swapFree: kb('SwapFree'), swapTotal: kb('SwapTotal') };
+}
+
+/** podman's uptime: `16h 13m 26.00s (Approximately 0.67 days)`. */
+function uptimeText(secs: number): string {
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  return `${h}h ${m}m ${Math.floor(secs % 60).toFixed(2)}s (Approximately ${(h / 24).toFixed(2)} days)`;
+}
+
+/** info's `version`, in podman's key order (NodeVersion where podman has GoVersion). */
+function infoVersion(): Record<string, unknown> {
+  const v = clientVersion();
+  return { APIVersion: v.APIVersion, Built: v.Built, BuiltTime: 'Thu Jan  1 00:00:00 1970', GitCommit: '', NodeVersion: v.NodeVersion, Os: v.Os, OsArch: v.OsArch, Version: v.Version };
+}
+
+/** The Debian package that installed `file`, as podman names it (`conmon_2.1.6+ds1-1_amd64`), else `fallback`. */
+function packageOf(file: string, fallback: string): string {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const owner = spawnSync('dpkg', ['-S', file], { encoding: 'utf8', timeout: 5000 });
+  const pkg = /^([^:\s]+)(:[^:]+)?: /.exec(owner.stdout ?? '')?.[1];
+  if (owner.status !== 0 || !pkg) return fallback;
+  const q = spawnSync('dpkg-query', ['-W', '-f', '${Package}_${Version}_${Architecture}', pkg], { encoding: 'utf8', timeout: 5000 });
+  return q.status === 0 && q.stdout ? q.stdout.trim() : fallback;
+}
+
+function graphRootUsage(root: string): { graphRootAllocated?: number; graphRootUsed?: number } {
+  try {
+    const st = fs.statfsSync(root);
+    return { graphRootAllocated: st.blocks * st.bsize, graphRootUsed: (st.blocks - st.bfree) * st.bsize };
+  } catch { return {}; }
+}
+
+/** The backing filesystem's name as containers/storage prints it, by statfs magic. */
+const FS_NAMES: Record<number, string> = { 0xef53: 'extfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x01021994: 'tmpfs', 0x794c7630: 'overlayfs', 0x2fc12fc1: 'zfs' };
+
+function graphStatus(driver: string, root: string): Record<string, string> {
+  let backing = '<unknown>';
+  try { backing = FS_NAMES[fs.statfsSync(root).type] ?? backing; } catch { /* missing root */ }
+  if (driver !== 'overlay') return {};
+  return { 'Backing Filesystem': backing, 'Native Overlay Diff': 'true', 'Supports d_type': 'true', 'Using metacopy': 'false' };
 }
