@@ -3,7 +3,7 @@ import { parse, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountE
 import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
-import { log, setLogLevel, trace } from '../util/log';
+import { isLogLevel, log, setLogLevel, trace } from '../util/log';
 import { checkContainersConfEnv, ConfigFileError } from '../config/config';
 import { discardStdout, stdoutMade, watchStdio, writeStderr } from '../util/stdio';
 
@@ -25,6 +25,11 @@ export async function main(argv: string[]): Promise<void> {
   }
   const { path, args, opts, help } = parsed;
   const cmd = path[path.length - 1];
+  // Already remote (CONTAINER_HOST, CONTAINER_CONNECTION, --url, --connection): help leaves --remote out, as podman's.
+  if (process.env.CONTAINER_HOST || process.env.CONTAINER_CONNECTION || parsed.changed.has('url') || parsed.changed.has('connection')) {
+    const remote = root.flags?.find((f) => f.name === 'remote');
+    if (remote) remote.hidden = true;
+  }
   if (help || (!cmd.run && cmd !== root) || (cmd === root && !opts.version)) {
     if (cmd === root && !help && args.length) fail(`unrecognized command \`pier ${args[0]}\``, EXIT_ENGINE, "Try 'pier --help' for more information");
     if (!help && !cmd.run && args.length === 0) {
@@ -39,8 +44,19 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`pier version ${PIER_VERSION}\n`);
     return;
   }
+  // --log-level, or docker's -D/--debug; a bad level, or both flags, end as podman's: one line, exit 1.
+  if (opts.debug) {
+    if (parsed.changed.has('log-level')) { writeStderr('Setting --log-level and --debug is not allowed\n'); process.exit(1); }
+    opts.logLevel = 'debug';
+  }
+  if (!isLogLevel(opts.logLevel)) {
+    writeStderr(`Log Level ${JSON.stringify(opts.logLevel)} is not supported, choose from: trace, debug, info, warn, warning, error, fatal, panic\n`);
+    process.exit(1);
+  }
+  setLogLevel(opts.logLevel);
+  log.info(`${process.argv[1]} filtering at log level ${opts.logLevel}`);
+  log.debug(`Called ${commandPath(path)} (${process.argv.slice(1).join(' ')})`);
   try {
-    if (opts.logLevel) setLogLevel(opts.logLevel);
     checkArgs(cmd, path, args);
     // Every command with both --all and --latest refuses the pair (ps and port combine them).
     if (opts.all && opts.latest && !['ps', 'port'].includes(cmd.name) && cmd.flags?.some((f) => f.name === 'all') && cmd.flags.some((f) => f.name === 'latest')) {

@@ -124,7 +124,8 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
   const engine: Record<string, any> = {};
   for (const f of containersConfFiles(dirs, env)) {
     const t = readToml(f);
-    if (t) { configFiles.push(f); mergeTables(engine, t); }
+    if (t) { configFiles.push(f); mergeTables(engine, t); log.debug(`Merged system config ${JSON.stringify(f)}`); }
+    else log.trace(`No configuration file ${JSON.stringify(f)}`);
   }
   // The global flags win over the files' [engine] keys, checked as podman checks them.
   if (g.eventsBackend !== undefined) {
@@ -135,6 +136,7 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     if (!['cgroupfs', 'systemd'].includes(g.cgroupManager)) throw new PierError('configuring runtime: cgroup manager must be one of cgroupfs and systemd: invalid argument');
     (engine.engine ??= {}).cgroup_manager = g.cgroupManager;
   }
+  log.trace(`containers.conf files read: ${JSON.stringify(configFiles)}`);
   const driver = g.storageDriver || env.STORAGE_DRIVER || own?.storage?.driver || containersStorage?.storage?.driver || '';
   return {
     dirs,

@@ -7,6 +7,11 @@ export type LogLevel = (typeof LEVELS)[number];
 
 let threshold = LEVELS.indexOf('warn');
 
+/** Whether `level` is one --log-level takes. */
+export function isLogLevel(level: string): boolean {
+  return level === 'warning' || LEVELS.includes(level as LogLevel);
+}
+
 export function setLogLevel(level: string): void {
   const l = level === 'warning' ? 'warn' : level;
   const i = LEVELS.indexOf(l as LogLevel);
@@ -22,6 +27,7 @@ function emit(level: LogLevel, msg: string): void {
 }
 
 export const log = {
+  trace: (m: string) => emit('trace', m),
   debug: (m: string) => emit('debug', m),
   info: (m: string) => emit('info', m),
   warn: (m: string) => emit('warn', m),

@@ -128,6 +128,21 @@ test('info reports what podman\'s does (distribution, log driver, graph status, 
   s.ok(['--volumepath', vols, 'volume', 'rm', 'movedvol']);
 });
 
+test('--log-level and -D/--debug as podman: bad level or both flags exit 1 with one line; levels filter logrus lines; --remote hidden once remote', () => {
+  const bad = s.run(['--log-level=telepathic', 'info']);
+  assert.deepEqual([bad.code, bad.stdout, bad.stderr], [1, '', 'Log Level "telepathic" is not supported, choose from: trace, debug, info, warn, warning, error, fatal, panic\n']);
+  const both = s.run(['--debug', '--log-level=panic', 'info']);
+  assert.deepEqual([both.code, both.stderr], [1, 'Setting --log-level and --debug is not allowed\n']);
+  const levels = (lvl: string[]) => new Set([...s.run([...lvl, 'ps']).stderr.matchAll(/ level=(\w+) /g)].map((m) => m[1]));
+  assert.deepEqual([...levels(['--log-level=trace'])].sort(), ['debug', 'info', 'trace']);
+  assert.deepEqual([...levels(['--log-level=info'])], ['info']);
+  assert.deepEqual([...levels(['-D'])].sort(), ['debug', 'info']);
+  assert.equal(levels(['--log-level=warning']).size, 0);
+  assert.match(s.ok(['--help']), / --remote /);
+  assert.doesNotMatch(s.ok(['--url', 'unix:///nowhere.sock', '--help']), / --remote /);
+  assert.doesNotMatch(s.ok(['--help'], { env: { ...process.env, CONTAINER_HOST: 'unix:///nowhere.sock' } }), / --remote /);
+});
+
 test('the help command, and the root help lists commands sorted, hidden ones left out (as podman)', () => {
   const rootHelp = s.ok(['--help']);
   const listed = rootHelp.split('Available Commands:\n')[1].split('\n\n')[0].split('\n').map((l) => l.trim().split(/\s+/)[0]);
