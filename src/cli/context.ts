@@ -18,6 +18,8 @@ const REMOTE_COMMANDS = new RegExp('^(' + [
   'build', 'buildx build', 'image build', 'events', 'system events', 'system (df|prune|info)', 'info', '(container )?healthcheck run', 'healthcheck run',
   'version', 'system version',
 ].join('|') + ')$');
+/** Commands podman has in local mode only (podman-remote refuses them). */
+const ABI_ONLY = /^((container |image )?(mount|unmount|umount)|system (migrate|renumber|reset))$/;
 /** Commands that always act locally, even with CONTAINER_HOST set. */
 const REMOTE_LOCAL_ONLY = /^pier (system connection|system service|container cleanup|completion|login|logout|help)/;
 
@@ -46,6 +48,8 @@ export class Ctx {
     if (!conn) return;
     if (!REMOTE_COMMANDS.test(this.commandName.replace(/^pier /, ''))) {
       const { PierError } = require('../util/errors') as typeof import('../util/errors');
+      // Commands podman offers in its local (ABI) mode only get podman-remote's refusal.
+      if (ABI_ONLY.test(this.commandName.replace(/^pier /, ''))) throw new PierError(`cannot use command "${this.commandName}" with the remote pier client`);
       throw new PierError(`${this.commandName} is not supported in remote mode yet`);
     }
     let url = conn.uri;

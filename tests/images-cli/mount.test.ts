@@ -8,6 +8,19 @@ import { TestStore, busyboxStore, REMOTE } from '../helpers/cli';
 
 const IMG = 'localhost/busybox:latest';
 
+describe('image mount with the remote client', { skip: !REMOTE && 'remote mode only' }, () => {
+  test('is refused as podman-remote refuses it', () => {
+    const s = new TestStore();
+    try {
+      for (const cmd of [['image', 'mount'], ['image', 'unmount', '-a']]) {
+        const r = s.run(cmd);
+        assert.equal(r.code, 125);
+        assert.equal(r.stderr, `Error: cannot use command "pier ${cmd.slice(0, 2).join(' ')}" with the remote pier client\n`);
+      }
+    } finally { s.cleanup(); }
+  });
+});
+
 describe('image mount', { skip: REMOTE && 'local only (podman has image mount in ABI mode only)' }, () => {
   let s: TestStore;
   let iid: string;
