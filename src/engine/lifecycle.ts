@@ -743,7 +743,7 @@ function cannotInvoke<T>(fn: () => T): T {
 
 /**
  * podman's working directory rule, checked at start: a workdir the user gave (-w) must exist
- * in the container, as a directory, unless a mount provides it; the image's WORKDIR (or one the
+ * in the container, as a directory, unless a mount provides it (or a path under it); the image's WORKDIR (or one the
  * caller asked to create: Docker's API, build steps) is made when missing, owned by the
  * container's user. Errors exit `run` with 126.
  */
@@ -751,7 +751,10 @@ export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { des
   const given = c.config.workdir || '/';
   const wd = path.posix.normalize(given);
   if (wd === '/') return;
-  if (mounts.some((m) => wd === m.destination || wd.startsWith(m.destination.replace(/\/?$/, '/')))) return;
+  // As podman's isPathOnMount: the workdir is a mount's destination, inside one, or one of its
+  // parents (the runtime makes the directories leading to a mount).
+  const under = (a: string, b: string) => a === b || a.startsWith(b.replace(/\/?$/, '/'));
+  if (mounts.some((m) => { const d = path.posix.normalize(m.destination); return under(wd, d) || under(d, wd); })) return;
   const host = resolveInRoot(rootfs, wd);
   const reason = (e: unknown) => /^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message;
   try {
