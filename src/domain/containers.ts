@@ -169,6 +169,11 @@ export interface RunOnlyOptions {
   warn?: (w: string) => void;
   /** --preserve-fds: pass this process's fds 3..3+N-1 to the container's first start (local only). */
   preserveFds?: number;
+  /**
+   * --attach: the only streams attached (lower case stdin, stdout, stderr); unset attaches all.
+   * With neither stdout nor stderr attached the container's ID is printed once it started.
+   */
+  attach?: string[];
 }
 
 export interface HealthConfig {

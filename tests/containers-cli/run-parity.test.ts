@@ -10,6 +10,22 @@ import { TestStore, busyboxStoreForFile } from '../helpers/cli';
 let s: TestStore;
 busyboxStoreForFile((st) => { s = st; });
 const IMG = 'localhost/busybox';
+const inspect = (id: string, fmt: string) => s.ok(['inspect', '--format', fmt, id]).trim();
+
+test('run --attach stdin: the output is not attached, the container ID is printed', () => {
+  const r = s.run(['run', '--name', 'att-in', '--network', 'none', '--attach', 'stdin', IMG, 'echo', 'hello']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${inspect('att-in', '{{.Id}}')}\n`);
+  // Only the streams named are attached.
+  const out = s.run(['run', '--rm', '--network', 'none', '-a', 'stdout', IMG, 'sh', '-c', 'echo out; echo err >&2']);
+  assert.equal(out.stdout, 'out\n');
+  assert.equal(out.stderr, '');
+  const err = s.run(['run', '--rm', '--network', 'none', '-a', 'STDERR', IMG, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  assert.equal(err.code, 3);
+  assert.equal(err.stdout, '');
+  assert.equal(err.stderr, 'err\n');
+  s.ok(['rm', 'att-in']);
+});
 
 test('exec -i passes binary input through whole, detach keys inside it included', () => {
   const id = s.ok(['run', '-d', '--network', 'none', IMG, 'sleep', '300']).trim();

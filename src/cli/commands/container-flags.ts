@@ -198,6 +198,8 @@ export interface ParsedCreate {
   rmi: boolean;
   /** --preserve-fds (run): fds 3..3+N-1 of this process go to the container. */
   preserveFds?: number;
+  /** run --attach: the streams named (lower case). */
+  attach?: string[];
 }
 
 /**
@@ -957,13 +959,17 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (opts.certDir) pullOptions.certDir = String(opts.certDir);
   if (Object.keys(pullOptions).length) c.pullOptions = pullOptions;
 
+  let attach: string[] | undefined;
   if (has('attach')) {
+    attach = [];
     for (const a of splitCSV(opts.attach)) {
+      attach.push(a.toLowerCase());
       if (!['stdin', 'stdout', 'stderr'].includes(a.toLowerCase())) {
         throw new UsageError(`invalid stream "${a}" for --attach - must be one of stdin, stdout, or stderr: invalid argument`);
       }
     }
     if (opts.detach) throw new UsageError('--attach and --detach cannot be set at the same time');
+    if (kind === 'run' && c.logDriver === 'passthrough') throw new UsageError('cannot specify --attach with --log-driver=passthrough: invalid argument');
   }
 
   let detachKeys: string | undefined;
@@ -982,5 +988,6 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     quiet: !!opts.quiet,
     rmi: kind === 'run' && !!opts.rmi,
     ...(preserveFds ? { preserveFds } : {}),
+    ...(kind === 'run' && attach ? { attach } : {}),
   };
 }

@@ -509,19 +509,29 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   /** Start with the terminal attached; returns the exit code (or undefined when detached). */
-  private async startAttached(c: ContainerRecord, o: { interactive?: boolean; detachKeys?: string; sigProxy?: boolean; preserveFds?: number }, io: RunIO): Promise<number | undefined> {
+  private async startAttached(c: ContainerRecord, o: { interactive?: boolean; detachKeys?: string; sigProxy?: boolean; preserveFds?: number; streams?: string[] }, io: RunIO): Promise<number | undefined> {
     let session: Awaited<ReturnType<typeof attach>> | undefined;
     const tty = !!c.config.create.tty;
+    // --attach (as podman's run): only the streams named; stdin also with -i. Input reaches
+    // the container only where its stdin is open (-i).
+    const want = (s: string) => !o.streams || o.streams.includes(s);
     const stdin = o.interactive ? io.stdin ?? null : null;
+    const out = want('stdout'), err = want('stderr');
     return this.attached(c, io, tty, stdin, o.sigProxy, () => session, async () => {
       await this.lifecycle.start(c.id, {
         preserveFds: o.preserveFds,
         beforeStart: async (_c, bundle) => {
           if (c.config.logDriver === 'passthrough') return;
           // The output streams are looked up at the first output (see processIO).
-          session = await attach({ dir: bundle, stdin, get stdout() { return io.stdout; }, get stderr() { return tty ? io.stdout : io.stderr; }, detachKeys: o.detachKeys });
+          session = await attach({
+            dir: bundle, stdin, detachKeys: o.detachKeys,
+            get stdout() { return out ? io.stdout : null; },
+            get stderr() { return !err ? null : tty ? io.stdout : io.stderr; },
+          });
         },
       });
+      // podman prints the ID of a container started with neither stdout nor stderr attached.
+      if (!out && !err) io.stdout.write(`${c.id}\n`);
     });
   }
 
@@ -590,7 +600,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const release = o.rm ? this.lifecycle.claimCleanup(id) : () => undefined;
     try {
       const c = this.containers.get(id)!;
-      exitCode = await this.startAttached(c, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy, preserveFds: o.preserveFds },
+      exitCode = await this.startAttached(c, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy, preserveFds: o.preserveFds, streams: o.attach },
         io ?? processIO(!!c.config.create.tty));
     } catch (e) {
       release();
