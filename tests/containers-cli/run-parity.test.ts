@@ -27,6 +27,12 @@ test('run --attach stdin: the output is not attached, the container ID is printe
   s.ok(['rm', 'att-in']);
 });
 
+test('--kernel-memory is accepted and only warned about (podman\'s noop)', () => {
+  const r = s.run(['run', '--rm', '--network', 'none', '--kernel-memory', '100', IMG, 'false']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /level=warning msg="The --kernel-memory flag is no longer supported. This flag is a noop."/);
+});
+
 test('exec -i passes binary input through whole, detach keys inside it included', () => {
   const id = s.ok(['run', '-d', '--network', 'none', IMG, 'sleep', '300']).trim();
   // 1.5 MB of random data holds the default detach keys (ctrl-p, ctrl-q) many times over.

@@ -9,6 +9,7 @@ import type { CreateOptions, HealthConfig, HealthOnFailure, RestartPolicy } from
 import type { Platform, PullOptions } from '../../domain/images';
 import { PierError, UsageError, errnoText, readFileErrorText } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
+import { log } from '../../util/log';
 import { parseGoDuration } from '../../image/filters';
 import { parseDeviceCgroupRule } from '../../engine/spec/devices';
 import { dedupeDeviceValues, parseThrottleDevice, parseWeightDevice } from '../../engine/spec/resources';
@@ -101,6 +102,7 @@ export function createFlags(kind: RunKind): FlagDef[] {
     s('ip', 'Specify a static IPv4 address for the container'),
     s('ip6', 'Specify a static IPv6 address for the container'),
     s('ipc', 'IPC namespace to use'),
+    s('kernel-memory', 'DEPRECATED: Option is just hear for compatibility with Docker', { hidden: true }),
     sa('label', 'Set metadata on container', { short: 'l' }),
     ss('label-file', 'Read in a line delimited file of labels'),
     s('log-driver', 'Logging driver for the container', { default: 'k8s-file' }),
@@ -664,6 +666,8 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     }
   }
   if (has('timeout')) uintValue(opts, 'timeout');
+  // Deprecated in the runtime spec: podman accepts any value and only warns.
+  if (has('kernel-memory')) log.warn('The --kernel-memory flag is no longer supported. This flag is a noop.');
   // --init-ctr (create only): podman checks --pod itself (not --pod-id-file) before the value.
   if (kind === 'create' && has('init-ctr')) {
     if (!has('pod')) throw new UsageError('must specify pod value with init-ctr');
