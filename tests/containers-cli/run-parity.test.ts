@@ -33,6 +33,17 @@ test('--kernel-memory is accepted and only warned about (podman\'s noop)', () =>
   assert.match(r.stderr, /level=warning msg="The --kernel-memory flag is no longer supported. This flag is a noop."/);
 });
 
+test('inspect: ImageName completes the name given (registry, :latest); ImageDigest is the image\'s', () => {
+  s.ok(['tag', IMG, 'localhost/some/other']);
+  const id = s.ok(['create', '--network', 'none', 'localhost/some/other', 'true']).trim();
+  assert.equal(inspect(id, '{{.ImageName}}'), 'localhost/some/other:latest');
+  assert.equal(s.ok(['ps', '-a', '--filter', `id=${id}`, '--format', '{{.Image}}']).trim(), 'localhost/some/other:latest');
+  assert.equal(inspect(id, '{{.ImageDigest}}'), s.ok(['image', 'inspect', '--format', '{{.Digest}}', IMG]).trim());
+  assert.match(inspect(id, '{{.ImageDigest}}'), /^sha256:[0-9a-f]{64}$/);
+  s.ok(['rm', id]);
+  s.ok(['rmi', 'localhost/some/other']);
+});
+
 test('exec -i passes binary input through whole, detach keys inside it included', () => {
   const id = s.ok(['run', '-d', '--network', 'none', IMG, 'sleep', '300']).trim();
   // 1.5 MB of random data holds the default detach keys (ctrl-p, ctrl-q) many times over.

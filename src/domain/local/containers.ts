@@ -810,7 +810,9 @@ export class LocalContainerEngine implements ContainerEngine {
     if (!names) return c.imageName;
     const tagged = names.filter((n) => !n.includes('@'));
     const want = c.imageName;
-    return tagged.find((n) => n === want || n.endsWith('/' + want) || n.endsWith('/' + want + ':latest')) ?? tagged[0] ?? c.imageName;
+    // The name given, completed as podman resolves it (registry, `:latest`).
+    const matches = (w: string) => (n: string) => n === w || n.endsWith('/' + w);
+    return tagged.find(matches(want)) ?? tagged.find(matches(want + ':latest')) ?? tagged[0] ?? c.imageName;
   }
 
   async list(opts: PsOptions): Promise<ContainerSummary[]> {
@@ -862,6 +864,7 @@ export class LocalContainerEngine implements ContainerEngine {
         RestoredAt: zero,
       },
       Image: c.imageId ?? '',
+      ImageDigest: (() => { const img = c.imageId ? this.store.images.get(c.imageId) : undefined; return img ? img.manifestDigest ?? img.digests[0] ?? '' : ''; })(),
       ImageName: this.imageDisplayName(c),
       Rootfs: o.rootfs ? o.image : '',
       Pod: c.podId ?? '',
