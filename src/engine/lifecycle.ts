@@ -397,6 +397,9 @@ export class Lifecycle {
       noHosts: !!o.noHosts || shared !== undefined,
       noResolvConf: mode === 'none' || mode.startsWith('container:') || !!o.dns?.includes('none'),
       hostNetwork: mode === 'host', rootless: this.cfg.dirs.rootless,
+      privileged: !!o.privileged,
+      // podman's test, a plain prefix of the path: a bind mount's source above the graph root.
+      graphRootMounted: c.config.mounts.some((m) => m.type === 'bind' && this.store.graphRoot.startsWith(m.source)),
     });
     if (shared) Object.assign(files, shared);
     const accounts = o.passwd === false ? {} : this.accountFiles(c, rootfs, o.readOnly === true);

@@ -44,6 +44,15 @@ test('inspect: ImageName completes the name given (registry, :latest); ImageDige
   s.ok(['rmi', 'localhost/some/other']);
 });
 
+test('/run/.containerenv is empty unless the container is privileged', () => {
+  assert.equal(s.ok(['run', '--rm', '--network', 'none', IMG, 'stat', '-c', '%s', '/run/.containerenv']), '0\n');
+  const out = s.ok(['run', '--rm', '--network', 'none', '--privileged', '--name', 'envpriv', IMG, 'sh', '-c', '. /run/.containerenv; echo $name; echo $id; echo $rootless']);
+  const [name, id, rootless] = out.trimEnd().split('\n');
+  assert.equal(name, 'envpriv');
+  assert.match(id, /^[0-9a-f]{64}$/);
+  assert.match(rootless, /^[01]$/);
+});
+
 test('exec -i passes binary input through whole, detach keys inside it included', () => {
   const id = s.ok(['run', '-d', '--network', 'none', IMG, 'sleep', '300']).trim();
   // 1.5 MB of random data holds the default detach keys (ctrl-p, ctrl-q) many times over.
