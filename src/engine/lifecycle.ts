@@ -221,7 +221,7 @@ export class Lifecycle {
           id: c.id, name: c.name, bundle: d.userdata, exitDir: this.exitDir, persistDir: d.run, socketDir: d.run,
           runtime: this.runtime(c), stateRoot: this.stateRoot(c), terminal: !!c.config.create.tty,
           stdin: !!c.config.create.interactive,
-          logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax ?? containersSettings(this.cfg).logSizeMax,
+          logDriver: (c.config.logDriver === 'json-file' ? 'k8s-file' : c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax ?? containersSettings(this.cfg).logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
           timeoutSeconds: c.config.create.timeout, preserveFds: hooks.preserveFds,

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
+import * as path from 'node:path';
 import { TestStore, busyboxStoreForFile } from '../helpers/cli';
 
 let s: TestStore;
@@ -51,6 +52,23 @@ test('/run/.containerenv is empty unless the container is privileged', () => {
   assert.equal(name, 'envpriv');
   assert.match(id, /^[0-9a-f]{64}$/);
   assert.match(rootless, /^[01]$/);
+});
+
+test('inspect LogConfig: no path for the none driver, json-file kept, max-size in decimal units, tag', () => {
+  const id = s.ok(['create', '--log-driver', 'none', IMG, 'true']).trim();
+  assert.equal(inspect(id, '{{.HostConfig.LogConfig.Type}}:{{.HostConfig.LogConfig.Path}}:{{.HostConfig.LogConfig.Size}}'), 'none::0B');
+  const withPath = s.ok(['create', '--log-driver', 'none', '--log-opt', `path=${path.join(s.dir, 'x.log')}`, IMG, 'true']).trim();
+  assert.equal(inspect(withPath, '{{.HostConfig.LogConfig.Path}}'), path.join(s.dir, 'x.log'));
+  const sized = s.ok(['create', '--log-opt', 'max-size=5.099m', '--log-opt', 'tag=mytag', IMG, 'true']).trim();
+  assert.equal(inspect(sized, '{{.HostConfig.LogConfig.Size}} {{.HostConfig.LogConfig.Tag}}'), '5.099MB mytag');
+  // json-file is shown as given and its logs can be read.
+  const json = s.ok(['run', '--log-driver', 'json-file', '--network', 'none', IMG, 'echo', 'from-json-file']).trim();
+  assert.equal(json, 'from-json-file');
+  const jid = s.ok(['ps', '-a', '-l', '-q', '--no-trunc']).trim();
+  assert.equal(inspect(jid, '{{.HostConfig.LogConfig.Type}}'), 'json-file');
+  assert.match(inspect(jid, '{{.HostConfig.LogConfig.Path}}'), /\/ctr\.log$/);
+  assert.equal(s.ok(['logs', jid]), 'from-json-file\n');
+  s.ok(['rm', id, withPath, sized, jid]);
 });
 
 test('exec -i passes binary input through whole, detach keys inside it included', () => {

@@ -26,6 +26,7 @@ import { OciRuntimeError, OCI_RUNTIME_ERROR } from '../../engine/runtime';
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
 import { log, trace } from '../../util/log';
+import { parseHumanSize } from '../../util/units';
 import { syncWritable } from '../../util/stdio';
 import { containersSettings } from '../../config/config';
 import { applyContainersConf, PROXY_ENV } from './conf-defaults';
@@ -353,9 +354,11 @@ export class LocalContainerEngine implements ContainerEngine {
       hostname,
       stopSignal,
       stopTimeout: o.stopTimeout ?? 10,
-      logDriver: logDriver === 'json-file' ? 'k8s-file' : logDriver,
+      // As given (podman shows json-file in inspect); it writes the k8s-file format.
+      logDriver,
       logPath: logOpts.path ?? path.join(dirs.userdata, 'ctr.log'),
-      logSizeMax: logOpts['max-size'] ? parseSize(logOpts['max-size']) : undefined,
+      // podman reads max-size with go-units FromHumanSize: decimal units (1m = 1000000).
+      logSizeMax: logOpts['max-size'] ? parseHumanSize(logOpts['max-size']) : undefined,
       // Pinned at create (podman's OCIRuntime): --runtime as given, else the default resolved now.
       runtime: this.cfg.runtime || this.lifecycle.runtime().name,
       topLayer: img?.topLayer ?? null,
@@ -799,6 +802,18 @@ export class LocalContainerEngine implements ContainerEngine {
   /** Image names by id, read once per command (ps lists many containers of few images). */
   private imageNames = new Map<string, string[] | null>();
 
+  /** inspect's HostConfig.LogConfig, as podman shows it. */
+  private logConfig(c: ContainerRecord): Record<string, unknown> {
+    const opts = Object.fromEntries((c.config.create.logOpts ?? []).map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
+    const { goHumanSize } = require('../../cli/format/units') as typeof import('../../cli/format/units');
+    // Drivers without a log file have no path unless one was given (podman makes ctr.log only for k8s-file).
+    const fileless = ['none', 'passthrough', 'journald'].includes(c.config.logDriver);
+    return {
+      Type: c.config.logDriver, Config: null, Path: fileless && opts.path === undefined ? '' : c.config.logPath,
+      Tag: opts.tag ?? '', Size: goHumanSize(Math.max(0, c.config.logSizeMax ?? 0)),
+    };
+  }
+
   imageDisplayName(c: ContainerRecord): string {
     if (!c.imageId) return c.imageName;
     this.freshCaches();
@@ -931,7 +946,7 @@ export class LocalContainerEngine implements ContainerEngine {
         CgroupManager: 'cgroupfs',
         CgroupMode: o.cgroupns ?? 'host',
         ContainerIDFile: '',
-        LogConfig: { Type: c.config.logDriver, Config: null, Path: c.config.logPath, Tag: '', Size: '0B' },
+        LogConfig: this.logConfig(c),
         NetworkMode: c.config.networkMode,
         PortBindings: {},
         RestartPolicy: { Name: c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
@@ -1063,7 +1078,7 @@ export class LocalContainerEngine implements ContainerEngine {
   async logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }): Promise<void> {
     const cs = nameOrIds.map((n) => this.lifecycle.get(n));
     for (const c of cs) {
-      if (c.config.logDriver !== 'k8s-file') throw new PierError(`failed to obtain logs for Container '${c.name}': this container is using the '${c.config.logDriver}' log driver, cannot read logs: this container is not using a log driver that supports reading logs`);
+      if (c.config.logDriver !== 'k8s-file' && c.config.logDriver !== 'json-file') throw new PierError(`failed to obtain logs for Container '${c.name}': this container is using the '${c.config.logDriver}' log driver, cannot read logs: this container is not using a log driver that supports reading logs`);
     }
     const prefix = (c: ContainerRecord) => (opts.names || cs.length > 1 ? `${shortId(c.id)} ` : '');
     const emit = (c: ContainerRecord, e: { stream: string; text: string; time: string }) => {
