@@ -19,6 +19,8 @@ export interface GlobalOptions {
   logLevel?: string;
   registriesConf?: string;
   runtime?: string;
+  /** --runtime-flag values (without their leading `--`). */
+  runtimeFlag?: string[];
   conmon?: string;
   tmpdir?: string;
 }
@@ -31,6 +33,8 @@ export interface EngineConfig {
   registriesConf?: string;
   /** --runtime (a name or path); else containers.conf, else the first that works. */
   runtime?: string;
+  /** --runtime-flag: global flags given to every runtime call, each as `--VALUE` (podman's). */
+  runtimeFlags?: string[];
   /** --conmon path. */
   conmon?: string;
   /** containers.conf-style settings merged from the files read. */
@@ -126,6 +130,7 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     storageDriver: driver === 'overlay2' ? 'overlay' : driver,
     registriesConf: g.registriesConf || env.CONTAINERS_REGISTRIES_CONF || undefined,
     runtime: g.runtime || undefined,
+    ...(g.runtimeFlag?.length ? { runtimeFlags: g.runtimeFlag.map((f) => `--${f}`) } : {}),
     conmon: g.conmon || engine.engine?.conmon_path?.[0] || undefined,
     engine,
     configFiles,

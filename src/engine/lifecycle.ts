@@ -55,15 +55,20 @@ export class Lifecycle {
     if (own) {
       const known = this._runtimes.get(own);
       if (known) return known;
-      const rt = findRuntime({ name: own, runtimes: this.cfg.engine.engine?.runtimes, cacheDir: this.store.runRoot });
+      const rt = this.withFlags(findRuntime({ name: own, runtimes: this.cfg.engine.engine?.runtimes, cacheDir: this.store.runRoot }));
       this._runtimes.set(own, rt);
       return rt;
     }
-    return (this._runtime ??= findRuntime({
+    return (this._runtime ??= this.withFlags(findRuntime({
       name: this.cfg.runtime || this.cfg.engine.engine?.runtime || undefined,
       runtimes: this.cfg.engine.engine?.runtimes,
       cacheDir: this.store.runRoot,
-    }));
+    })));
+  }
+
+  /** --runtime-flag: this command's global runtime flags go to every runtime call it makes. */
+  private withFlags(rt: OciRuntime): OciRuntime {
+    return this.cfg.runtimeFlags?.length ? { ...rt, flags: this.cfg.runtimeFlags } : rt;
   }
 
   private readonly _runtimes = new Map<string, OciRuntime>();

@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TestStore, busyboxStoreForFile } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile, REMOTE } from '../helpers/cli';
 
 let s: TestStore;
 busyboxStoreForFile((st) => { s = st; });
@@ -69,6 +70,22 @@ test('inspect LogConfig: no path for the none driver, json-file kept, max-size i
   assert.match(inspect(jid, '{{.HostConfig.LogConfig.Path}}'), /\/ctr\.log$/);
   assert.equal(s.ok(['logs', jid]), 'from-json-file\n');
   s.ok(['rm', id, withPath, sized, jid]);
+});
+
+test('--runtime given as a path is shown as that path; --runtime-flag reaches the runtime', { skip: REMOTE && 'global runtime options are local' }, () => {
+  const runc = s.ok(['info', '--format', '{{.Host.OCIRuntime.Path}}']).trim();
+  const copy = path.join(s.dir, 'myruntime');
+  fs.copyFileSync(runc, copy);
+  fs.chmodSync(copy, 0o755);
+  const id = s.ok(['--runtime', copy, 'run', '-d', '--network', 'none', IMG, 'sleep', '60']).trim();
+  assert.equal(inspect(id, '{{.OCIRuntime}}'), copy);
+  s.ok(['--runtime', copy, 'rm', '-f', '-t', '0', id]);
+
+  const before = s.ok(['ps', '-a', '-q']);
+  const r = s.run(['--runtime-flag', 'invalidflag', 'run', '--rm', '--network', 'none', IMG, 'true']);
+  assert.equal(r.code, 126, r.stderr);
+  assert.match(r.stderr, /invalidflag/);
+  assert.equal(s.ok(['ps', '-a', '-q']), before, 'the --rm container is gone');
 });
 
 test('exec -i passes binary input through whole, detach keys inside it included', () => {

@@ -122,6 +122,7 @@ export function rootCommand(): CommandDef {
       { name: 'registries-conf', type: 'string', help: 'Path to the registries.conf file (CONTAINERS_REGISTRIES_CONF)' },
       { name: 'config', type: 'string', help: 'Ignored: exists for Docker compatibility (as podman\'s)', hidden: true },
       { name: 'runtime', type: 'string', help: 'Path to the OCI-compatible binary used to run containers' },
+      { name: 'runtime-flag', type: 'stringArray', help: 'add global flags for the container runtime' },
       { name: 'conmon', type: 'string', help: 'Path of the conmon binary' },
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'remote', short: 'r', type: 'bool', help: 'Access remote Pier service' },

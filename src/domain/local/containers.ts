@@ -889,7 +889,8 @@ export class LocalContainerEngine implements ContainerEngine {
       HostsPath: existingPath(path.join(d.run, 'hosts')),
       StaticDir: d.userdata,
       OCIConfigPath: path.join(d.userdata, 'config.json'),
-      OCIRuntime: (() => { try { return this.lifecycle.runtime(c).name; } catch { return ''; } })(),
+      // As pinned at create: a --runtime path stays a path (podman's OCIRuntime).
+      OCIRuntime: c.config.runtime || (() => { try { return this.lifecycle.runtime(c).name; } catch { return ''; } })(),
       ConmonPidFile: o.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
       PidFile: o.pidFile ?? path.join(d.run, 'pidfile'),
       Name: c.name,
