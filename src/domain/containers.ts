@@ -146,6 +146,8 @@ export interface CreateOptions {
   replace?: boolean;
   /** A rootfs directory instead of an image (--rootfs). */
   rootfs?: boolean;
+  /** --rootfs DIR:O: DIR is an overlay's lower layer (changes kept apart), not written to. */
+  rootfsOverlay?: boolean;
   pod?: string;
   /** --init-ctr: a pod init container, run to completion at each pod start (always) or at the first only (once). */
   initContainerType?: InitContainerType;

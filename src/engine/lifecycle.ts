@@ -8,7 +8,7 @@ import { Store } from '../storage/store';
 import type { EngineConfig } from '../config/config';
 import type { ContainerState } from '../domain/containers';
 import { ContainerStore, ContainerRecord } from './container-store';
-import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
+import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
 import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
@@ -201,7 +201,7 @@ export class Lifecycle {
       }
       const d = containerDirs(this.store, c.id);
       trace('start: mount');
-      const rootfs = mountRootfs(this.store, c.id, c.config.topLayer, { volatile: !!c.config.create.rm });
+      const rootfs = mountContainerRootfs(this.store, c, { volatile: !!c.config.create.rm });
       trace('start: spec');
       let netns: string | undefined;
       try {

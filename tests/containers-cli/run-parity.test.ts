@@ -1,9 +1,10 @@
 // run/create details found by running podman 4.3.1's own system tests (030-run.bats,
 // 075-exec.bats) against pier: --attach, --kernel-memory, the image name and digest inspect
 // shows, /run/.containerenv, the log configuration, --runtime paths and --runtime-flag, and
-// exec -i with binary input. Real runc + conmon.
+// exec -i with binary input, --rootfs. Real runc + conmon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -98,4 +99,22 @@ test('exec -i passes binary input through whole, detach keys inside it included'
   const sum = s.ok(['exec', id, 'sha256sum', '/tmp/big']).split(' ')[0];
   assert.equal(sum, crypto.createHash('sha256').update(data).digest('hex'));
   s.ok(['rm', '-f', '-t', '0', id]);
+});
+
+test('--rootfs runs on the directory given; with :O its changes stay out of it', () => {
+  const dir = path.join(s.dir, 'rootfs');
+  fs.mkdirSync(dir);
+  const id = s.ok(['create', IMG]).trim();
+  const tar = path.join(s.dir, 'rootfs.tar');
+  s.ok(['export', '-o', tar, id]);
+  s.ok(['rm', id]);
+  assert.equal(spawnSync('tar', ['-C', dir, '-xf', tar]).status, 0);
+
+  assert.equal(s.ok(['run', '--rm', '--network', 'none', '--rootfs', dir, 'sh', '-c', 'echo direct > /written; cat /written']), 'direct\n');
+  assert.equal(fs.readFileSync(path.join(dir, 'written'), 'utf8'), 'direct\n');
+  const ov = s.ok(['run', '--name', 'rootfs-ov', '--network', 'none', '--rootfs', `${dir}:O`, 'sh', '-c', 'echo overlay > /kept-apart; cat /kept-apart']);
+  assert.equal(ov, 'overlay\n');
+  assert.ok(!fs.existsSync(path.join(dir, 'kept-apart')));
+  assert.equal(inspect('rootfs-ov', '{{.Rootfs}}|{{.ImageDigest}}'), `${dir}|`);
+  s.ok(['rm', 'rootfs-ov']);
 });

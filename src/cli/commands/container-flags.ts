@@ -681,6 +681,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (opts.rootfs) {
     c.rootfs = true;
     c.image = path.resolve(args[0].replace(/:O$/, ''));
+    if (args[0].endsWith(':O')) c.rootfsOverlay = true;
   }
   if (has('name')) c.name = String(opts.name);
   if (opts.tty) c.tty = true;
