@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Store } from '../storage/store';
 import type { EngineConfig } from '../config/config';
 import type { ContainerState } from '../domain/containers';
-import { ContainerStore, ContainerRecord } from './container-store';
+import { ContainerStore, ContainerRecord, resolvedImageName } from './container-store';
 import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
@@ -394,7 +394,7 @@ export class Lifecycle {
       ownEntries = [{ ip: '127.0.0.1', names }];
     }
     const files = writeEtcFiles({
-      dir: runDir, id: c.id, name: c.name, image: c.imageName, imageId: c.imageId ?? '', hostname: c.config.hostname,
+      dir: runDir, id: c.id, name: c.name, image: o.privileged ? resolvedImageName(c, c.imageId ? this.store.images.namesIfExists(c.imageId) : null) : '', imageId: c.imageId ?? '', hostname: c.config.hostname,
       addHost: o.addHost, dns, dnsSearch, dnsOption: conf.dnsOption, ownEntries,
       hostContainersInternalIP: hostContainersInternalIP(settings.hostContainersInternalIP, gateways),
       baseHostsFile: settings.baseHostsFile, rootfs,

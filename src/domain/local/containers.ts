@@ -11,7 +11,7 @@ import type {
 import { PartialRemoveError } from '../containers';
 import { LocalImageEngine } from './images';
 import { Lifecycle } from '../../engine/lifecycle';
-import { ContainerRecord, ContainerConfig, initialState } from '../../engine/container-store';
+import { ContainerRecord, ContainerConfig, initialState, resolvedImageName } from '../../engine/container-store';
 import { containerDirs, createContainerStorage, removeContainerStorage } from '../../engine/rootfs';
 import { randomName, NAME_RE } from '../../engine/names';
 import { attach } from '../../engine/attach';
@@ -815,19 +815,14 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   imageDisplayName(c: ContainerRecord): string {
-    if (!c.imageId) return c.imageName;
+    if (!c.imageId || c.config.create.rootfs) return resolvedImageName(c, null);
     this.freshCaches();
     let names = this.imageNames.get(c.imageId);
     if (names === undefined) {
       names = this.store.images.namesIfExists(c.imageId);
       this.imageNames.set(c.imageId, names);
     }
-    if (!names) return c.imageName;
-    const tagged = names.filter((n) => !n.includes('@'));
-    const want = c.imageName;
-    // The name given, completed as podman resolves it (registry, `:latest`).
-    const matches = (w: string) => (n: string) => n === w || n.endsWith('/' + w);
-    return tagged.find(matches(want)) ?? tagged.find(matches(want + ':latest')) ?? tagged[0] ?? c.imageName;
+    return resolvedImageName(c, names);
   }
 
   async list(opts: PsOptions): Promise<ContainerSummary[]> {
