@@ -122,3 +122,17 @@ test('--rootfs runs on the directory given; with :O its changes stay out of it',
   assert.equal(s.ok(['ps', '-a', '--filter', 'name=rootfs-ov', '--format', '{{.Image}}|{{.Names}}']), '|rootfs-ov\n');
   s.ok(['rm', 'rootfs-ov']);
 });
+
+test('exec -i: the detach keys typed one by one detach; podman\'s error, exit 255, the process runs on', async () => {
+  const id = s.ok(['run', '-d', '--network', 'none', IMG, 'sleep', '300']).trim();
+  const p = s.runAsync(['exec', '-i', id, 'sh', '-c', 'sleep 30; echo end']);
+  await new Promise((r) => setTimeout(r, 1500));
+  p.child.stdin!.write(Buffer.from([0x10]));
+  await new Promise((r) => setTimeout(r, 300));
+  p.child.stdin!.write(Buffer.from([0x11]));
+  const r = await p;
+  assert.equal(r.code, 255);
+  assert.equal(r.stderr, 'Error: detached from container\n');
+  assert.match(s.ok(['exec', id, 'ps']), /sleep 30/);
+  s.ok(['rm', '-f', '-t', '0', id]);
+});

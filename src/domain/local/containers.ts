@@ -1142,6 +1142,7 @@ export class LocalContainerEngine implements ContainerEngine {
       void streams.stdout;
       process.on('SIGWINCH', onResize);
     }
+    let detached = false;
     try {
       const r = await execInContainer({
         containerId: c.id, name: c.name, execDir, process: p, terminal: !!o.tty,
@@ -1150,11 +1151,14 @@ export class LocalContainerEngine implements ContainerEngine {
         preserveFds: o.preserveFds,
         onAttach: (a) => { session = a; if (ttyIn) onResize(); hooks.onAttach?.(a); },
       });
+      // Detached with the keys: the process runs on (its session dir stays with it); podman
+      // reports it as an error, exit 255.
+      if (r.detached) { detached = true; throw new PierError('detached from container', 255); }
       return r.exitCode;
     } finally {
       if (ttyIn) { ttyIn.setRawMode(false); process.off('SIGWINCH', onResize); }
       if (o.interactive && streams.stdin && 'pause' in streams.stdin) (streams.stdin as NodeJS.ReadStream).pause();
-      fs.rmSync(execDir, { recursive: true, force: true });
+      if (!detached) fs.rmSync(execDir, { recursive: true, force: true });
     }
   }
 
