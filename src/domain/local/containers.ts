@@ -818,7 +818,10 @@ export class LocalContainerEngine implements ContainerEngine {
     if (!c.imageId || c.config.create.rootfs) return resolvedImageName(c, null);
     this.freshCaches();
     let names = this.imageNames.get(c.imageId);
-    if (names === undefined) {
+    // Read again when the cached names lack the one given (tagged since: a long-running service).
+    const byId = /^(sha256:)?[0-9a-f]{1,64}$/.test(c.imageName) || c.imageName.includes('@');
+    const known = (ns: string[] | null | undefined) => !!ns && (byId || ns.includes(c.imageName) || ns.some((n) => n.endsWith('/' + c.imageName) || n.endsWith(`/${c.imageName}:latest`) || n === `${c.imageName}:latest`));
+    if (names === undefined || (names && !known(names))) {
       names = this.store.images.namesIfExists(c.imageId);
       this.imageNames.set(c.imageId, names);
     }
