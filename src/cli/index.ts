@@ -80,7 +80,7 @@ export async function main(argv: string[]): Promise<void> {
     {
       remote: opts.remote, url: opts.url, connection: opts.connection, identity: opts.identity,
       root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, logLevel: opts.logLevel,
-      registriesConf: opts.registriesConf, runtime: opts.runtime, conmon: opts.conmon, tmpdir: opts.tmpdir,
+      registriesConf: opts.registriesConf, runtime: opts.runtime, runtimeFlag: opts.runtimeFlag, conmon: opts.conmon, tmpdir: opts.tmpdir,
       eventsBackend: opts.eventsBackend, cgroupManager: opts.cgroupManager, volumePath: opts.volumepath,
     },
     commandPath(path),

@@ -19,6 +19,8 @@ export interface GlobalOptions {
   logLevel?: string;
   registriesConf?: string;
   runtime?: string;
+  /** --runtime-flag values (without their leading `--`). */
+  runtimeFlag?: string[];
   conmon?: string;
   tmpdir?: string;
   /** --events-backend: file, journald (recorded to the file, as pier has no journald writer) or none. */
@@ -37,6 +39,8 @@ export interface EngineConfig {
   registriesConf?: string;
   /** --runtime (a name or path); else containers.conf, else the first that works. */
   runtime?: string;
+  /** --runtime-flag: global flags given to every runtime call, each as `--VALUE` (podman's). */
+  runtimeFlags?: string[];
   /** --conmon path. */
   conmon?: string;
   /** Named volumes' directory: --volumepath, else containers.conf's volume_path, else under the graph root. */
@@ -145,6 +149,7 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     storageDriver: driver === 'overlay2' ? 'overlay' : driver,
     registriesConf: g.registriesConf || env.CONTAINERS_REGISTRIES_CONF || undefined,
     runtime: g.runtime || undefined,
+    ...(g.runtimeFlag?.length ? { runtimeFlags: g.runtimeFlag.map((f) => `--${f}`) } : {}),
     conmon: g.conmon || engine.engine?.conmon_path?.[0] || undefined,
     volumePath: g.volumePath ? path.resolve(g.volumePath) : typeof engine.engine?.volume_path === 'string' && engine.engine.volume_path ? path.resolve(engine.engine.volume_path) : undefined,
     engine,

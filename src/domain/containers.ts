@@ -146,6 +146,8 @@ export interface CreateOptions {
   replace?: boolean;
   /** A rootfs directory instead of an image (--rootfs). */
   rootfs?: boolean;
+  /** --rootfs DIR:O: DIR is an overlay's lower layer (changes kept apart), not written to. */
+  rootfsOverlay?: boolean;
   pod?: string;
   /** --init-ctr: a pod init container, run to completion at each pod start (always) or at the first only (once). */
   initContainerType?: InitContainerType;
@@ -169,6 +171,11 @@ export interface RunOnlyOptions {
   warn?: (w: string) => void;
   /** --preserve-fds: pass this process's fds 3..3+N-1 to the container's first start (local only). */
   preserveFds?: number;
+  /**
+   * --attach: the only streams attached (lower case stdin, stdout, stderr); unset attaches all.
+   * With neither stdout nor stderr attached the container's ID is printed once it started.
+   */
+  attach?: string[];
 }
 
 export interface HealthConfig {

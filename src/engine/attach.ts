@@ -276,27 +276,24 @@ export async function attach(opts: AttachOptions): Promise<AttachSession> {
     resolveDone({ detached });
   });
 
-  // stdin → socket, watching for the detach sequence.
+  // stdin → socket, watching for the detach sequence. As podman's CopyDetachable, the keys
+  // count only when they arrive on their own (typed: each read holds nothing but keys of the
+  // sequence); bytes that merely occur inside piped data (exec -i < file) are passed through.
   let held: number[] = [];
   const onData = (chunk: Buffer | string) => {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (!detachSeq.length) { t.write(buf); return; }
-    const pass: number[] = [];
-    for (const b of buf) {
-      if (b === detachSeq[held.length]) {
-        held.push(b);
-        if (held.length === detachSeq.length) {
-          if (pass.length) t.write(Buffer.from(pass));
-          held = [];
-          session.detach();
-          return;
-        }
-        continue;
+    const keys = buf.length > 0 && buf.length <= detachSeq.length - held.length && buf.every((b, i) => b === detachSeq[held.length + i]);
+    if (keys) {
+      held.push(...buf);
+      if (held.length === detachSeq.length) {
+        held = [];
+        session.detach();
       }
-      if (held.length) { pass.push(...held); held = []; }
-      if (b === detachSeq[0]) held.push(b); else pass.push(b);
+      return;
     }
-    if (pass.length) t.write(Buffer.from(pass));
+    if (held.length) { t.write(Buffer.from(held)); held = []; }
+    t.write(buf);
   };
   const onEnd = () => {
     if (held.length) { t.write(Buffer.from(held)); held = []; }

@@ -22,7 +22,7 @@ import { hexOf, sha256 } from '../util/digest';
 import { PierError, UsageError, errorMessage } from '../util/errors';
 import type { Lifecycle } from './lifecycle';
 import type { ContainerRecord } from './container-store';
-import { containerDirs, mountRootfs, unmountRootfs } from './rootfs';
+import { containerDirs, mountContainerRootfs, unmountRootfs } from './rootfs';
 import { addFsEntry, archiveXattrs, isOpaqueDir, isWhiteout, rootfsMounted, withContainerRootfs } from './container-files';
 
 export interface CommitOptions {
@@ -354,7 +354,7 @@ export async function commitContainer(store: Store, source: Lifecycle | Containe
     const c = source;
     if (!opts.squash) return commitFrom(store, c, () => containerLayerTar(store, c, { mtime: opts.timestamp, skipEnginePaths: opts.skipEnginePaths }), name, opts);
     const was = rootfsMounted(store, c.id);
-    const rootfs = mountRootfs(store, c.id, c.config.topLayer);
+    const rootfs = mountContainerRootfs(store, c);
     try {
       return await commitFrom(store, c, () => writeDirAsTar(rootfs, { xattrs: (abs) => archiveXattrs(abs) }), name, opts);
     } finally {

@@ -197,7 +197,7 @@ function conmonEnv(extra: NodeJS.ProcessEnv | undefined, pipes: Record<string, n
 /** Arguments common to create and exec: runtime, log level, runtime flags, exit command. */
 function sharedArgs(o: ConmonCommon): string[] {
   const args: string[] = ['--api-version', '1', '-r', o.runtime.path];
-  for (const a of ['--root', o.stateRoot, '--log-format=json', ...(o.runtimeArgs ?? [])]) args.push('--runtime-arg', a);
+  for (const a of [...(o.runtime.flags ?? []), '--root', o.stateRoot, '--log-format=json', ...(o.runtimeArgs ?? [])]) args.push('--runtime-arg', a);
   args.push('--log-level', o.logLevel ?? 'warning');
   if (o.exitCommand && o.exitCommand.length) {
     args.push('--exit-command', o.exitCommand[0]);

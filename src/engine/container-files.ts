@@ -18,7 +18,7 @@ import { native, nativeAvailable } from '../util/native';
 import { PierError, NotFoundError } from '../util/errors';
 import type { Lifecycle } from './lifecycle';
 import type { ContainerRecord } from './container-store';
-import { containerDirs, isMounted, mountCountFile, mountRootfs, unmountRootfs, userMountCount } from './rootfs';
+import { containerDirs, isMounted, mountCountFile, mountContainerRootfs, unmountRootfs, userMountCount } from './rootfs';
 export { userMountCount } from './rootfs';
 import { resolveUser } from './spec';
 
@@ -527,7 +527,7 @@ export async function withContainerRootfs<T>(lc: Lifecycle, nameOrId: string, fn
   return lc.withLock(id, async () => {
     const c = lc.sync(lc.containers.lookup(id));
     const was = rootfsMounted(lc.store, id);
-    const rootfs = mountRootfs(lc.store, id, c.config.topLayer);
+    const rootfs = mountContainerRootfs(lc.store, c);
     try {
       return await fn(c, rootfs);
     } finally {
@@ -544,7 +544,7 @@ export async function mountContainer(lc: Lifecycle, nameOrId: string): Promise<{
   const id = lc.containers.lookup(nameOrId).id;
   return lc.withLock(id, async () => {
     const c = lc.containers.lookup(id);
-    const mountpoint = mountRootfs(lc.store, id, c.config.topLayer);
+    const mountpoint = mountContainerRootfs(lc.store, c);
     setUserMountCount(lc.store, id, userMountCount(lc.store, id) + 1);
     return { id, mountpoint };
   });

@@ -67,6 +67,21 @@ export interface ContainerRecord {
   podId: string | null;
 }
 
+/**
+ * The image name podman records for a container (inspect's ImageName, ps's IMAGE,
+ * /run/.containerenv's image): the image's tag the name given resolves to (registry and
+ * `:latest` completed), else its first tag, else the name given; none for --rootfs.
+ * `names` are the image's names (null when the image is gone).
+ */
+export function resolvedImageName(c: ContainerRecord, names: string[] | null): string {
+  if (c.config.create.rootfs) return '';
+  if (!c.imageId || !names) return c.imageName;
+  const tagged = names.filter((n) => !n.includes('@'));
+  const want = c.imageName;
+  const matches = (w: string) => (n: string) => n === w || n.endsWith('/' + w);
+  return tagged.find(matches(want)) ?? tagged.find(matches(want + ':latest')) ?? tagged[0] ?? c.imageName;
+}
+
 export function initialState(): ContainerState {
   return {
     status: 'created', pid: 0, conmonPid: 0, exitCode: 0, startedAt: '', finishedAt: '', oomKilled: false, error: '',

@@ -46,6 +46,10 @@ export interface EtcFilesOptions {
   /** --network none, --dns none: no /etc/resolv.conf is written (the image's own stays). */
   noResolvConf?: boolean;
   rootless: boolean;
+  /** --privileged: /run/.containerenv describes the container (else it is empty). */
+  privileged?: boolean;
+  /** A bind mount's source holds the store's graph root (podman's graphRootMounted=1). */
+  graphRootMounted?: boolean;
 }
 
 /** An --add-host value, `HOST:IP`, checked as podman 4.3 does (no `host-gateway`, no brackets). */
@@ -211,14 +215,18 @@ export function writeEtcFiles(o: EtcFilesOptions): { hosts?: string; hostname: s
   fs.writeFileSync(files.hostname, o.hostname + '\n');
   if (files.resolvConf) writeInPlace(resolv, resolvConf(o));
   else rmFile(resolv);
-  fs.writeFileSync(files.containerEnv, [
+  // As podman: the container's details only for a privileged container; otherwise the file is
+  // empty, or just says that the store's graph root is mounted into the container.
+  const graphRootLine = o.graphRootMounted ? 'graphRootMounted=1' : '';
+  fs.writeFileSync(files.containerEnv, !o.privileged ? graphRootLine : [
     'engine="pier"',
     `name="${o.name}"`,
     `id="${o.id}"`,
     `image="${o.image}"`,
     `imageid="${o.imageId}"`,
     `rootless=${o.rootless ? 1 : 0}`,
-  ].join('\n') + '\n');
+    graphRootLine,
+  ].join('\n'));
   return files;
 }
 

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { Store } from '../storage/store';
 import type { EngineConfig } from '../config/config';
 import type { ContainerState } from '../domain/containers';
-import { ContainerStore, ContainerRecord } from './container-store';
-import { containerDirs, mountRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
+import { ContainerStore, ContainerRecord, resolvedImageName } from './container-store';
+import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
 import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
@@ -55,15 +55,20 @@ export class Lifecycle {
     if (own) {
       const known = this._runtimes.get(own);
       if (known) return known;
-      const rt = findRuntime({ name: own, runtimes: this.cfg.engine.engine?.runtimes, cacheDir: this.store.runRoot });
+      const rt = this.withFlags(findRuntime({ name: own, runtimes: this.cfg.engine.engine?.runtimes, cacheDir: this.store.runRoot }));
       this._runtimes.set(own, rt);
       return rt;
     }
-    return (this._runtime ??= findRuntime({
+    return (this._runtime ??= this.withFlags(findRuntime({
       name: this.cfg.runtime || this.cfg.engine.engine?.runtime || undefined,
       runtimes: this.cfg.engine.engine?.runtimes,
       cacheDir: this.store.runRoot,
-    }));
+    })));
+  }
+
+  /** --runtime-flag: this command's global runtime flags go to every runtime call it makes. */
+  private withFlags(rt: OciRuntime): OciRuntime {
+    return this.cfg.runtimeFlags?.length ? { ...rt, flags: this.cfg.runtimeFlags } : rt;
   }
 
   private readonly _runtimes = new Map<string, OciRuntime>();
@@ -196,7 +201,7 @@ export class Lifecycle {
       }
       const d = containerDirs(this.store, c.id);
       trace('start: mount');
-      const rootfs = mountRootfs(this.store, c.id, c.config.topLayer, { volatile: !!c.config.create.rm });
+      const rootfs = mountContainerRootfs(this.store, c, { volatile: !!c.config.create.rm });
       trace('start: spec');
       let netns: string | undefined;
       try {
@@ -221,7 +226,7 @@ export class Lifecycle {
           id: c.id, name: c.name, bundle: d.userdata, exitDir: this.exitDir, persistDir: d.run, socketDir: d.run,
           runtime: this.runtime(c), stateRoot: this.stateRoot(c), terminal: !!c.config.create.tty,
           stdin: !!c.config.create.interactive,
-          logDriver: (c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax ?? containersSettings(this.cfg).logSizeMax,
+          logDriver: (c.config.logDriver === 'json-file' ? 'k8s-file' : c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax ?? containersSettings(this.cfg).logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
           timeoutSeconds: c.config.create.timeout, preserveFds: hooks.preserveFds,
@@ -389,7 +394,7 @@ export class Lifecycle {
       ownEntries = [{ ip: '127.0.0.1', names }];
     }
     const files = writeEtcFiles({
-      dir: runDir, id: c.id, name: c.name, image: c.imageName, imageId: c.imageId ?? '', hostname: c.config.hostname,
+      dir: runDir, id: c.id, name: c.name, image: o.privileged ? resolvedImageName(c, c.imageId ? this.store.images.namesIfExists(c.imageId) : null) : '', imageId: c.imageId ?? '', hostname: c.config.hostname,
       addHost: o.addHost, dns, dnsSearch, dnsOption: conf.dnsOption, ownEntries,
       hostContainersInternalIP: hostContainersInternalIP(settings.hostContainersInternalIP, gateways),
       baseHostsFile: settings.baseHostsFile, rootfs,
@@ -397,6 +402,9 @@ export class Lifecycle {
       noHosts: !!o.noHosts || shared !== undefined,
       noResolvConf: mode === 'none' || mode.startsWith('container:') || !!o.dns?.includes('none'),
       hostNetwork: mode === 'host', rootless: this.cfg.dirs.rootless,
+      privileged: !!o.privileged,
+      // podman's test, a plain prefix of the path: a bind mount's source above the graph root.
+      graphRootMounted: c.config.mounts.some((m) => m.type === 'bind' && this.store.graphRoot.startsWith(m.source)),
     });
     if (shared) Object.assign(files, shared);
     const accounts = o.passwd === false ? {} : this.accountFiles(c, rootfs, o.readOnly === true);
@@ -743,7 +751,7 @@ function cannotInvoke<T>(fn: () => T): T {
 
 /**
  * podman's working directory rule, checked at start: a workdir the user gave (-w) must exist
- * in the container, as a directory, unless a mount provides it; the image's WORKDIR (or one the
+ * in the container, as a directory, unless a mount provides it (or a path under it); the image's WORKDIR (or one the
  * caller asked to create: Docker's API, build steps) is made when missing, owned by the
  * container's user. Errors exit `run` with 126.
  */
@@ -751,7 +759,10 @@ export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { des
   const given = c.config.workdir || '/';
   const wd = path.posix.normalize(given);
   if (wd === '/') return;
-  if (mounts.some((m) => wd === m.destination || wd.startsWith(m.destination.replace(/\/?$/, '/')))) return;
+  // As podman's isPathOnMount: the workdir is a mount's destination, inside one, or one of its
+  // parents (the runtime makes the directories leading to a mount).
+  const under = (a: string, b: string) => a === b || a.startsWith(b.replace(/\/?$/, '/'));
+  if (mounts.some((m) => { const d = path.posix.normalize(m.destination); return under(wd, d) || under(d, wd); })) return;
   const host = resolveInRoot(rootfs, wd);
   const reason = (e: unknown) => /^[A-Z]+: ([^,]+)/.exec((e as Error).message)?.[1] ?? (e as Error).message;
   try {

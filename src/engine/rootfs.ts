@@ -6,6 +6,7 @@ import { Store } from '../storage/store';
 import { native } from '../util/native';
 import { rmTree } from '../util/rmtree';
 import { PierError } from '../util/errors';
+import type { ContainerRecord } from './container-store';
 
 export interface ContainerDirs {
   /** Persistent per-container dir: the writable layer and userdata. */
@@ -80,13 +81,27 @@ function volatileSupported(): boolean {
   return volatileOk;
 }
 
+/**
+ * The root file system of a container (idempotent): its image's layers mounted, or for
+ * --rootfs the directory given, used in place; with `:O` that directory is the lower layer of
+ * an overlay whose changes stay in the container's own layer (as podman's).
+ */
+export function mountContainerRootfs(store: Store, c: Pick<ContainerRecord, 'id'> & { config: Pick<ContainerRecord['config'], 'topLayer' | 'create'> },
+  opts: { volatile?: boolean } = {}): string {
+  const o = c.config.create;
+  if (!o.rootfs) return mountRootfs(store, c.id, c.config.topLayer, opts);
+  if (!o.rootfsOverlay) return o.image;
+  if (store.driver !== 'overlay') throw new PierError(`--rootfs ${o.image}:O needs the overlay storage driver`);
+  return mountRootfs(store, c.id, null, { ...opts, lowerDirs: [o.image] });
+}
+
 /** Mount the container's rootfs (idempotent); returns its path. */
-export function mountRootfs(store: Store, id: string, topLayer: string | null, opts: { volatile?: boolean } = {}): string {
+export function mountRootfs(store: Store, id: string, topLayer: string | null, opts: { volatile?: boolean; lowerDirs?: string[] } = {}): string {
   const d = containerDirs(store, id);
   if (store.driver !== 'overlay') return d.rootfs;
   if (isMounted(d.rootfs)) return d.rootfs;
   const overlayDir = store.layers.driverDir;
-  let lowers = store.layers.chain(topLayer).reverse().map((l) => `l/${l.link}`);
+  let lowers = opts.lowerDirs ?? store.layers.chain(topLayer).reverse().map((l) => `l/${l.link}`);
   if (!lowers.length) {
     const empty = path.join(overlayDir, 'empty');
     fs.mkdirSync(empty, { recursive: true });

@@ -13,6 +13,8 @@ export interface OciRuntime {
   name: string;
   /** Absolute path of the binary. */
   path: string;
+  /** Global flags put before every command (--runtime-flag). */
+  flags?: string[];
 }
 
 /** Options shared by the runtime CLI wrappers. */
@@ -237,7 +239,7 @@ interface RunResult { code: number; stdout: string; stderr: string }
 async function run(rt: OciRuntime, opts: RuntimeCallOptions, args: string[], input?: string): Promise<RunResult> {
   const { spawnCollect } = require('../util/spawn') as typeof import('../util/spawn');
   try {
-    return await spawnCollect(rt.path, ['--root', opts.root, ...args], { input, timeoutMs: 120_000 });
+    return await spawnCollect(rt.path, [...(rt.flags ?? []), '--root', opts.root, ...args], { input, timeoutMs: 120_000 });
   } catch (e) {
     throw new PierError(`${rt.name}: ${(e as Error).message}: ${OCI_RUNTIME_ERROR}`);
   }

@@ -137,7 +137,7 @@ describe('containers: resource and runtime flags', () => {
     const before = s.ok(['ps', '-a', '-q']);
     const cases: [string[], string][] = [
       [['--device-read-bps', '/dev/nonexistent-dev:1mb'], 'could not parse throttle device at /dev/nonexistent-dev: no such file or directory'],
-      [['--device-write-iops', '/dev/null:10'], 'could not parse throttle device at /dev/null: not a block device'],
+      [['--device-write-iops', '/dev/shm:10'], 'could not parse throttle device at /dev/shm: not a block device'],
       [['--blkio-weight-device', '/dev/nonexistent-dev:100'], "failed to inspect '/dev/nonexistent-dev' in --blkio-weight-device: no such file or directory"],
       [['--device-read-bps', '/dev/sda:abc'], 'invalid rate for device: /dev/sda:abc. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb'],
       [['--blkio-weight-device', '/dev/sda:5'], 'invalid weight for device: /dev/sda:5'],

@@ -4,6 +4,8 @@
 // container: exit code -1, run exits 255). Real runc + conmon.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { TestStore, busyboxStore } from '../helpers/cli';
 
 let s: TestStore;
@@ -55,6 +57,9 @@ test('-w naming a file: podman\'s "not a directory" error; a workdir inside a mo
   assert.equal(s.ok(['run', '--rm', '--network', 'none', '-v', '/data', '-w', '/data/a/b', IMG, 'pwd']), '/data/a/b\n');
   assert.equal(s.ok(['run', '--rm', '--network', 'none', '--tmpfs', '/scratch', '-w', '/scratch/x', IMG, 'pwd']), '/scratch/x\n');
   assert.equal(s.ok(['run', '--rm', '--network', 'none', '-w', '/proc/self', IMG, 'pwd']), '/proc/1\n');
+  // A workdir that only leads to a mount (podman's isPathOnMount): the runtime makes it.
+  fs.writeFileSync(path.join(s.dir, 'content'), 'under-a-mount\n');
+  assert.equal(s.ok(['run', '--rm', '--network', 'none', '-w', '/notinimage', '-v', `${path.join(s.dir, 'content')}:/notinimage/foo`, IMG, 'cat', 'foo']), 'under-a-mount\n');
 });
 
 test('the image\'s missing WORKDIR is created, owned by the container\'s user; the same path given with -w is not', () => {

@@ -153,8 +153,9 @@ test('block I/O weights and throttles name the device by major:minor', (t) => {
   assert.deepEqual(Object.keys(bio!), ['weight', 'weightDevice', 'throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice']);
   assert.throws(() => resourcesOf({ deviceReadBps: ['/dev/nonexistent-dev:1'] }), /^UsageError: could not parse throttle device at \/dev\/nonexistent-dev: no such file or directory$/);
   assert.throws(() => resourcesOf({ blkioWeightDevice: ['/dev/nonexistent-dev:100'] }), /^UsageError: failed to inspect '\/dev\/nonexistent-dev' in --blkio-weight-device: no such file or directory$/);
-  // Not block devices: podman would write 0:0 (or the char device) and fail at start.
-  assert.throws(() => resourcesOf({ deviceWriteIops: ['/dev/null:5'] }), /could not parse throttle device at \/dev\/null: not a block device/);
+  // Not devices: podman would write 0:0 and fail at start. A throttle takes a char device's numbers (podman's).
+  assert.throws(() => resourcesOf({ deviceWriteIops: ['/dev/shm:5'] }), /could not parse throttle device at \/dev\/shm: not a block device/);
+  assert.deepEqual(resourcesOf({ deviceReadBps: ['/dev/zero:1048576'] }).blockIO!.throttleReadBpsDevice, [{ major: 1, minor: 5, rate: 1048576 }]);
   assert.throws(() => resourcesOf({ blkioWeightDevice: ['/dev/shm:100'] }), /failed to inspect '\/dev\/shm' in --blkio-weight-device: not a block device/);
 });
 

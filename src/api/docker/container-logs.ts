@@ -30,7 +30,7 @@ export async function containerLogs(r: ApiRequest, id: string): Promise<void> {
   const wantOut = qbool(r, 'stdout');
   const wantErr = qbool(r, 'stderr');
   if (!wantOut && !wantErr) throw new ApiError(400, 'you must choose at least one stream');
-  if (c.config.logDriver !== 'k8s-file') throw new ApiError(501, `configured logging driver does not support reading`);
+  if (c.config.logDriver !== 'k8s-file' && c.config.logDriver !== 'json-file') throw new ApiError(501, `configured logging driver does not support reading`);
   const tty = !!c.config.create.tty;
   const follow = qbool(r, 'follow');
   const timestamps = qbool(r, 'timestamps');

@@ -9,6 +9,7 @@ import type { CreateOptions, HealthConfig, HealthOnFailure, RestartPolicy } from
 import type { Platform, PullOptions } from '../../domain/images';
 import { PierError, UsageError, errnoText, readFileErrorText } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
+import { log } from '../../util/log';
 import { parseGoDuration } from '../../image/filters';
 import { parseDeviceCgroupRule } from '../../engine/spec/devices';
 import { dedupeDeviceValues, parseThrottleDevice, parseWeightDevice } from '../../engine/spec/resources';
@@ -101,6 +102,7 @@ export function createFlags(kind: RunKind): FlagDef[] {
     s('ip', 'Specify a static IPv4 address for the container'),
     s('ip6', 'Specify a static IPv6 address for the container'),
     s('ipc', 'IPC namespace to use'),
+    s('kernel-memory', 'DEPRECATED: Option is just hear for compatibility with Docker', { hidden: true }),
     sa('label', 'Set metadata on container', { short: 'l' }),
     ss('label-file', 'Read in a line delimited file of labels'),
     s('log-driver', 'Logging driver for the container', { default: 'k8s-file' }),
@@ -198,6 +200,8 @@ export interface ParsedCreate {
   rmi: boolean;
   /** --preserve-fds (run): fds 3..3+N-1 of this process go to the container. */
   preserveFds?: number;
+  /** run --attach: the streams named (lower case). */
+  attach?: string[];
 }
 
 /**
@@ -662,6 +666,8 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     }
   }
   if (has('timeout')) uintValue(opts, 'timeout');
+  // Deprecated in the runtime spec: podman accepts any value and only warns.
+  if (has('kernel-memory')) log.warn('The --kernel-memory flag is no longer supported. This flag is a noop.');
   // --init-ctr (create only): podman checks --pod itself (not --pod-id-file) before the value.
   if (kind === 'create' && has('init-ctr')) {
     if (!has('pod')) throw new UsageError('must specify pod value with init-ctr');
@@ -675,6 +681,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (opts.rootfs) {
     c.rootfs = true;
     c.image = path.resolve(args[0].replace(/:O$/, ''));
+    if (args[0].endsWith(':O')) c.rootfsOverlay = true;
   }
   if (has('name')) c.name = String(opts.name);
   if (opts.tty) c.tty = true;
@@ -957,13 +964,17 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (opts.certDir) pullOptions.certDir = String(opts.certDir);
   if (Object.keys(pullOptions).length) c.pullOptions = pullOptions;
 
+  let attach: string[] | undefined;
   if (has('attach')) {
+    attach = [];
     for (const a of splitCSV(opts.attach)) {
+      attach.push(a.toLowerCase());
       if (!['stdin', 'stdout', 'stderr'].includes(a.toLowerCase())) {
         throw new UsageError(`invalid stream "${a}" for --attach - must be one of stdin, stdout, or stderr: invalid argument`);
       }
     }
     if (opts.detach) throw new UsageError('--attach and --detach cannot be set at the same time');
+    if (kind === 'run' && c.logDriver === 'passthrough') throw new UsageError('cannot specify --attach with --log-driver=passthrough: invalid argument');
   }
 
   let detachKeys: string | undefined;
@@ -982,5 +993,6 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     quiet: !!opts.quiet,
     rmi: kind === 'run' && !!opts.rmi,
     ...(preserveFds ? { preserveFds } : {}),
+    ...(kind === 'run' && attach ? { attach } : {}),
   };
 }

@@ -608,7 +608,7 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
       }
       // podman-remote has no --preserve-fds: the service cannot reach this process's fds.
       if (p.preserveFds && ctx.remoteUri) throw new FlagValueError('unknown flag: --preserve-fds');
-      const r = await eng.run({ ...p.create, detach: p.detach, detachKeys: p.detachKeys, sigProxy: p.sigProxy, preserveFds: p.preserveFds, warn: (w) => writeStderr(`${w}\n`) });
+      const r = await eng.run({ ...p.create, detach: p.detach, detachKeys: p.detachKeys, sigProxy: p.sigProxy, preserveFds: p.preserveFds, attach: p.attach, warn: (w) => writeStderr(`${w}\n`) });
       writeCid(r.id);
       if (p.detach) {
         ctx.out(r.id);

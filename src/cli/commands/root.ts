@@ -124,6 +124,7 @@ export function rootCommand(): CommandDef {
       { name: 'config', type: 'string', help: 'Ignored: exists for Docker compatibility (as podman\'s)', hidden: true },
       { name: 'runtime', type: 'string', help: 'Path to the OCI-compatible binary used to run containers' },
       { name: 'cgroup-manager', type: 'string', help: 'Cgroup manager to use ("cgroupfs"|"systemd")' },
+      { name: 'runtime-flag', type: 'stringArray', help: 'add global flags for the container runtime' },
       { name: 'conmon', type: 'string', help: 'Path of the conmon binary' },
       { name: 'events-backend', type: 'string', help: 'Events backend to use ("file"|"journald"|"none")' },
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },

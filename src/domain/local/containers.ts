@@ -11,7 +11,7 @@ import type {
 import { PartialRemoveError } from '../containers';
 import { LocalImageEngine } from './images';
 import { Lifecycle } from '../../engine/lifecycle';
-import { ContainerRecord, ContainerConfig, initialState } from '../../engine/container-store';
+import { ContainerRecord, ContainerConfig, initialState, resolvedImageName } from '../../engine/container-store';
 import { containerDirs, createContainerStorage, removeContainerStorage } from '../../engine/rootfs';
 import { randomName, NAME_RE } from '../../engine/names';
 import { attach } from '../../engine/attach';
@@ -26,6 +26,7 @@ import { OciRuntimeError, OCI_RUNTIME_ERROR } from '../../engine/runtime';
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
 import { log, trace } from '../../util/log';
+import { parseHumanSize } from '../../util/units';
 import { syncWritable } from '../../util/stdio';
 import { containersSettings } from '../../config/config';
 import { applyContainersConf, PROXY_ENV } from './conf-defaults';
@@ -353,9 +354,11 @@ export class LocalContainerEngine implements ContainerEngine {
       hostname,
       stopSignal,
       stopTimeout: o.stopTimeout ?? 10,
-      logDriver: logDriver === 'json-file' ? 'k8s-file' : logDriver,
+      // As given (podman shows json-file in inspect); it writes the k8s-file format.
+      logDriver,
       logPath: logOpts.path ?? path.join(dirs.userdata, 'ctr.log'),
-      logSizeMax: logOpts['max-size'] ? parseSize(logOpts['max-size']) : undefined,
+      // podman reads max-size with go-units FromHumanSize: decimal units (1m = 1000000).
+      logSizeMax: logOpts['max-size'] ? parseHumanSize(logOpts['max-size']) : undefined,
       // Pinned at create (podman's OCIRuntime): --runtime as given, else the default resolved now.
       runtime: this.cfg.runtime || this.lifecycle.runtime().name,
       topLayer: img?.topLayer ?? null,
@@ -509,19 +512,29 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   /** Start with the terminal attached; returns the exit code (or undefined when detached). */
-  private async startAttached(c: ContainerRecord, o: { interactive?: boolean; detachKeys?: string; sigProxy?: boolean; preserveFds?: number }, io: RunIO): Promise<number | undefined> {
+  private async startAttached(c: ContainerRecord, o: { interactive?: boolean; detachKeys?: string; sigProxy?: boolean; preserveFds?: number; streams?: string[] }, io: RunIO): Promise<number | undefined> {
     let session: Awaited<ReturnType<typeof attach>> | undefined;
     const tty = !!c.config.create.tty;
+    // --attach (as podman's run): only the streams named; stdin also with -i. Input reaches
+    // the container only where its stdin is open (-i).
+    const want = (s: string) => !o.streams || o.streams.includes(s);
     const stdin = o.interactive ? io.stdin ?? null : null;
+    const out = want('stdout'), err = want('stderr');
     return this.attached(c, io, tty, stdin, o.sigProxy, () => session, async () => {
       await this.lifecycle.start(c.id, {
         preserveFds: o.preserveFds,
         beforeStart: async (_c, bundle) => {
           if (c.config.logDriver === 'passthrough') return;
           // The output streams are looked up at the first output (see processIO).
-          session = await attach({ dir: bundle, stdin, get stdout() { return io.stdout; }, get stderr() { return tty ? io.stdout : io.stderr; }, detachKeys: o.detachKeys });
+          session = await attach({
+            dir: bundle, stdin, detachKeys: o.detachKeys,
+            get stdout() { return out ? io.stdout : null; },
+            get stderr() { return !err ? null : tty ? io.stdout : io.stderr; },
+          });
         },
       });
+      // podman prints the ID of a container started with neither stdout nor stderr attached.
+      if (!out && !err) io.stdout.write(`${c.id}\n`);
     });
   }
 
@@ -590,7 +603,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const release = o.rm ? this.lifecycle.claimCleanup(id) : () => undefined;
     try {
       const c = this.containers.get(id)!;
-      exitCode = await this.startAttached(c, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy, preserveFds: o.preserveFds },
+      exitCode = await this.startAttached(c, { interactive: o.interactive, detachKeys: o.detachKeys, sigProxy: o.sigProxy, preserveFds: o.preserveFds, streams: o.attach },
         io ?? processIO(!!c.config.create.tty));
     } catch (e) {
       release();
@@ -789,18 +802,30 @@ export class LocalContainerEngine implements ContainerEngine {
   /** Image names by id, read once per command (ps lists many containers of few images). */
   private imageNames = new Map<string, string[] | null>();
 
+  /** inspect's HostConfig.LogConfig, as podman shows it. */
+  private logConfig(c: ContainerRecord): Record<string, unknown> {
+    const opts = Object.fromEntries((c.config.create.logOpts ?? []).map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
+    const { goHumanSize } = require('../../cli/format/units') as typeof import('../../cli/format/units');
+    // Drivers without a log file have no path unless one was given (podman makes ctr.log only for k8s-file).
+    const fileless = ['none', 'passthrough', 'journald'].includes(c.config.logDriver);
+    return {
+      Type: c.config.logDriver, Config: null, Path: fileless && opts.path === undefined ? '' : c.config.logPath,
+      Tag: opts.tag ?? '', Size: goHumanSize(Math.max(0, c.config.logSizeMax ?? 0)),
+    };
+  }
+
   imageDisplayName(c: ContainerRecord): string {
-    if (!c.imageId) return c.imageName;
+    if (!c.imageId || c.config.create.rootfs) return resolvedImageName(c, null);
     this.freshCaches();
     let names = this.imageNames.get(c.imageId);
-    if (names === undefined) {
+    // Read again when the cached names lack the one given (tagged since: a long-running service).
+    const byId = /^(sha256:)?[0-9a-f]{1,64}$/.test(c.imageName) || c.imageName.includes('@');
+    const known = (ns: string[] | null | undefined) => !!ns && (byId || ns.includes(c.imageName) || ns.some((n) => n.endsWith('/' + c.imageName) || n.endsWith(`/${c.imageName}:latest`) || n === `${c.imageName}:latest`));
+    if (names === undefined || (names && !known(names))) {
       names = this.store.images.namesIfExists(c.imageId);
       this.imageNames.set(c.imageId, names);
     }
-    if (!names) return c.imageName;
-    const tagged = names.filter((n) => !n.includes('@'));
-    const want = c.imageName;
-    return tagged.find((n) => n === want || n.endsWith('/' + want) || n.endsWith('/' + want + ':latest')) ?? tagged[0] ?? c.imageName;
+    return resolvedImageName(c, names);
   }
 
   async list(opts: PsOptions): Promise<ContainerSummary[]> {
@@ -852,6 +877,7 @@ export class LocalContainerEngine implements ContainerEngine {
         RestoredAt: zero,
       },
       Image: c.imageId ?? '',
+      ImageDigest: (() => { const img = c.imageId ? this.store.images.get(c.imageId) : undefined; return img ? img.manifestDigest ?? img.digests[0] ?? '' : ''; })(),
       ImageName: this.imageDisplayName(c),
       Rootfs: o.rootfs ? o.image : '',
       Pod: c.podId ?? '',
@@ -861,7 +887,8 @@ export class LocalContainerEngine implements ContainerEngine {
       HostsPath: existingPath(path.join(d.run, 'hosts')),
       StaticDir: d.userdata,
       OCIConfigPath: path.join(d.userdata, 'config.json'),
-      OCIRuntime: (() => { try { return this.lifecycle.runtime(c).name; } catch { return ''; } })(),
+      // As pinned at create: a --runtime path stays a path (podman's OCIRuntime).
+      OCIRuntime: c.config.runtime || (() => { try { return this.lifecycle.runtime(c).name; } catch { return ''; } })(),
       ConmonPidFile: o.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
       PidFile: o.pidFile ?? path.join(d.run, 'pidfile'),
       Name: c.name,
@@ -918,7 +945,7 @@ export class LocalContainerEngine implements ContainerEngine {
         CgroupManager: 'cgroupfs',
         CgroupMode: o.cgroupns ?? 'host',
         ContainerIDFile: '',
-        LogConfig: { Type: c.config.logDriver, Config: null, Path: c.config.logPath, Tag: '', Size: '0B' },
+        LogConfig: this.logConfig(c),
         NetworkMode: c.config.networkMode,
         PortBindings: {},
         RestartPolicy: { Name: c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
@@ -1050,7 +1077,7 @@ export class LocalContainerEngine implements ContainerEngine {
   async logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }): Promise<void> {
     const cs = nameOrIds.map((n) => this.lifecycle.get(n));
     for (const c of cs) {
-      if (c.config.logDriver !== 'k8s-file') throw new PierError(`failed to obtain logs for Container '${c.name}': this container is using the '${c.config.logDriver}' log driver, cannot read logs: this container is not using a log driver that supports reading logs`);
+      if (c.config.logDriver !== 'k8s-file' && c.config.logDriver !== 'json-file') throw new PierError(`failed to obtain logs for Container '${c.name}': this container is using the '${c.config.logDriver}' log driver, cannot read logs: this container is not using a log driver that supports reading logs`);
     }
     const prefix = (c: ContainerRecord) => (opts.names || cs.length > 1 ? `${shortId(c.id)} ` : '');
     const emit = (c: ContainerRecord, e: { stream: string; text: string; time: string }) => {
@@ -1118,6 +1145,7 @@ export class LocalContainerEngine implements ContainerEngine {
       void streams.stdout;
       process.on('SIGWINCH', onResize);
     }
+    let detached = false;
     try {
       const r = await execInContainer({
         containerId: c.id, name: c.name, execDir, process: p, terminal: !!o.tty,
@@ -1126,11 +1154,14 @@ export class LocalContainerEngine implements ContainerEngine {
         preserveFds: o.preserveFds,
         onAttach: (a) => { session = a; if (ttyIn) onResize(); hooks.onAttach?.(a); },
       });
+      // Detached with the keys: the process runs on (its session dir stays with it); podman
+      // reports it as an error, exit 255.
+      if (r.detached) { detached = true; throw new PierError('detached from container', 255); }
       return r.exitCode;
     } finally {
       if (ttyIn) { ttyIn.setRawMode(false); process.off('SIGWINCH', onResize); }
       if (o.interactive && streams.stdin && 'pause' in streams.stdin) (streams.stdin as NodeJS.ReadStream).pause();
-      fs.rmSync(execDir, { recursive: true, force: true });
+      if (!detached) fs.rmSync(execDir, { recursive: true, force: true });
     }
   }
 

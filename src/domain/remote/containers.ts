@@ -60,9 +60,11 @@ export class RemoteContainers implements ContainerEngine {
   }
 
   /** Attach (hijacked), start when asked, pump until the streams close. */
-  private async attachSession(id: string, io: RemoteIO, o: { stdin: boolean; start: boolean; detachKeys?: string; tty?: boolean }): Promise<number | undefined> {
+  private async attachSession(id: string, io: RemoteIO, o: { stdin: boolean; start: boolean; detachKeys?: string; tty?: boolean; streams?: string[] }): Promise<number | undefined> {
     const tty = o.tty ?? !!((await this.inspect(id)) as any).Config?.Tty;
-    const sock = await this.c.hijack(`/libpod/containers/${enc(id)}/attach${q({ stdin: o.stdin, stdout: true, stderr: true, stream: true, detachKeys: o.detachKeys ?? undefined })}`);
+    // run --attach: only the streams named (as the local engine).
+    const out = !o.streams || o.streams.includes('stdout'), err = !o.streams || o.streams.includes('stderr');
+    const sock = await this.c.hijack(`/libpod/containers/${enc(id)}/attach${q({ stdin: o.stdin, stdout: out ? true : 'false', stderr: err ? true : 'false', stream: true, detachKeys: o.detachKeys ?? undefined })}`);
     const resize = (h: number, w: number) => { void this.c.json('POST', `/libpod/containers/${enc(id)}/resize${q({ h, w })}`).catch(() => undefined); };
     const pumping = pump(sock, io, { tty, stdin: o.stdin, resize: tty ? resize : undefined });
     if (o.start) {
@@ -73,6 +75,7 @@ export class RemoteContainers implements ContainerEngine {
         await pumping;
         throw e;
       }
+      if (!out && !err) io.stdout.write(`${id}\n`);
     }
     if (tty) { const sz = terminalSize(io); if (sz) resize(sz.h, sz.w); }
     await pumping;
@@ -95,7 +98,7 @@ export class RemoteContainers implements ContainerEngine {
     }
   }
 
-  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; warn?: (w: string) => void }, io?: RemoteIO): Promise<{ id: string; exitCode?: number }> {
+  async run(o: CreateOptions & { detach?: boolean; detachKeys?: string; sigProxy?: boolean; attach?: string[]; warn?: (w: string) => void }, io?: RemoteIO): Promise<{ id: string; exitCode?: number }> {
     const { id, warnings } = await this.create(o);
     for (const w of warnings) o.warn?.(w);
     if (o.detach) {
@@ -109,7 +112,7 @@ export class RemoteContainers implements ContainerEngine {
     }
     let exitCode: number | undefined;
     try {
-      exitCode = await this.attachSession(id, io ?? processIO(), { stdin: !!o.interactive, start: true, detachKeys: o.detachKeys, tty: !!o.tty });
+      exitCode = await this.attachSession(id, io ?? processIO(), { stdin: !!o.interactive, start: true, detachKeys: o.detachKeys, tty: !!o.tty, streams: o.attach });
     } catch (e) {
       // A start that failed: the container goes with its anonymous volumes (podman-remote's run --rm).
       if (o.rm) await this.remove(id, { force: true, ignore: true, timeout: 0, volumes: true }).catch(() => undefined);

@@ -47,8 +47,9 @@ export function cpusToQuota(cpus: number): number {
 
 /**
  * A block device's major:minor, for --blkio-weight-device (`weight`) or the --device-*-bps/iops
- * throttles (`throttle`), with podman's errors. A path that is not a block device is refused
- * here (podman would write 0:0 or the char device's numbers and fail when the runtime applies it).
+ * throttles (`throttle`), with podman's errors. A throttle takes a character device's numbers
+ * too, as podman's (cgroup v2 limits `1:5` for /dev/zero; v1's runtime refuses it at start).
+ * A path that is no device is refused here (podman would write 0:0 and fail at start).
  */
 export function blockDeviceNumbers(dev: string, kind: 'weight' | 'throttle'): { major: number; minor: number } {
   const fail = (why: string): never => {
@@ -56,7 +57,7 @@ export function blockDeviceNumbers(dev: string, kind: 'weight' | 'throttle'): { 
   };
   let st: fs.BigIntStats | undefined;
   try { st = fs.statSync(dev, { bigint: true }); } catch (e) { fail(errnoText(e)); }
-  if (!st!.isBlockDevice()) fail('not a block device');
+  if (!st!.isBlockDevice() && !(kind === 'throttle' && st!.isCharacterDevice())) fail('not a block device');
   return splitDevNumber(st!.rdev);
 }
 
