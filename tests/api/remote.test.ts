@@ -84,9 +84,13 @@ describe('remote client', () => {
     assert.match(remote(['--url', url(), 'pod', 'create', '--name', 'rpod']).stdout, /^[0-9a-f]{64}$/m);
     assert.match(remote(['--url', url(), 'pod', 'ps', '--format', '{{.Name}} {{.Status}}']).stdout, /^rpod Created$/m);
     assert.equal(remote(['--url', url(), 'pod', 'rm', 'rpod']).code, 0);
-    const unsupported = remote(['--url', url(), 'mount']);
+    const unsupported = remote(['--url', url(), 'network', 'reload', '-a']);
     assert.equal(unsupported.code, 125);
     assert.match(unsupported.stderr, /not supported in remote mode/);
+    // What podman has in local mode only gets podman-remote's refusal.
+    const abiOnly = remote(['--url', url(), 'mount']);
+    assert.equal(abiOnly.code, 125);
+    assert.equal(abiOnly.stderr, 'Error: cannot use command "pier mount" with the remote pier client\n');
     const down = remote(['--url', 'unix:///nonexistent/pier.sock', 'ps']);
     assert.equal(down.code, 125);
     assert.match(down.stderr, /unable to connect to the pier service/);
