@@ -10,6 +10,14 @@ export function normalizeLocalName(name: string): string {
   return refName(ref, true);
 }
 
+/**
+ * Whether the stored (fully qualified) image name `name` is the one the user wrote as `given`:
+ * the same, or ending in it after a `/`, with or without the default `:latest`.
+ */
+export function matchesGivenName(name: string, given: string): boolean {
+  return name === given || name === `${given}:latest` || name.endsWith(`/${given}`) || name.endsWith(`/${given}:latest`);
+}
+
 /** `registry/repo:tag` (tag defaults to latest unless a digest is given). */
 export function refName(ref: ImageReference, defaultTag: boolean): string {
   const base = `${ref.registry}/${ref.repository}`;

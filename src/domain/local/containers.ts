@@ -10,6 +10,7 @@ import type {
 } from '../containers';
 import { PartialRemoveError } from '../containers';
 import { LocalImageEngine } from './images';
+import { matchesGivenName } from '../../image/lookup';
 import { Lifecycle } from '../../engine/lifecycle';
 import { ContainerRecord, ContainerConfig, initialState, resolvedImageName } from '../../engine/container-store';
 import { containerDirs, createContainerStorage, removeContainerStorage } from '../../engine/rootfs';
@@ -820,7 +821,7 @@ export class LocalContainerEngine implements ContainerEngine {
     let names = this.imageNames.get(c.imageId);
     // Read again when the cached names lack the one given (tagged since: a long-running service).
     const byId = /^(sha256:)?[0-9a-f]{1,64}$/.test(c.imageName) || c.imageName.includes('@');
-    const known = (ns: string[] | null | undefined) => !!ns && (byId || ns.includes(c.imageName) || ns.some((n) => n.endsWith('/' + c.imageName) || n.endsWith(`/${c.imageName}:latest`) || n === `${c.imageName}:latest`));
+    const known = (ns: string[] | null | undefined) => !!ns && (byId || ns.some((n) => matchesGivenName(n, c.imageName)));
     if (names === undefined || (names && !known(names))) {
       names = this.store.images.namesIfExists(c.imageId);
       this.imageNames.set(c.imageId, names);

@@ -7,7 +7,7 @@ import type {
   ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, ImageMountReport, SaveOptions, ImportOptions, SearchResult,
 } from '../images';
 import { IMAGE_IN_USE, removeExitCode } from '../images';
-import { lookupImage, mustLookup, normalizeLocalName } from '../../image/lookup';
+import { lookupImage, matchesGivenName, mustLookup, normalizeLocalName } from '../../image/lookup';
 import { NotFoundError, PierError, ConflictError, UsageError, errorMessage } from '../../util/errors';
 import { compileImageFilters } from '../../image/filters';
 
@@ -182,7 +182,7 @@ export class LocalImageEngine implements ImageEngine {
     for (const n of names) {
       const full = normalizeLocalName(n);
       const target = lookupImage(this.store, n, () => this.searchRegistries());
-      const name = target?.id === img.id ? img.names.find((x) => x === full) ?? img.names.find((x) => x.endsWith('/' + n) || x.endsWith('/' + n + ':latest')) : undefined;
+      const name = target?.id === img.id ? img.names.find((x) => x === full) ?? img.names.find((x) => matchesGivenName(x, n)) : undefined;
       if (!name || !this.store.images.removeName(img.id, name)) throw new NotFoundError(`${n}: tag not known`);
       this.event('untag', img.id, name);
     }
@@ -234,9 +234,11 @@ export class LocalImageEngine implements ImageEngine {
    */
   private async removeOne(img: ImageRecord, input: string, force: boolean, report: RemoveReport, removed: Set<string>): Promise<void> {
     const tags = img.names.filter((n) => !n.includes('@'));
-    // The remove event names the image as it was asked for: the full name it matched, or the ID as given.
+    // The name the input matched (none by ID or digest); the remove event names the image by it, else as given.
     const byName = input && !img.id.startsWith(input.replace(/^sha256:/, ''));
-    const asked = byName ? img.names.find((n) => n === input || n === normalizeLocalName(input) || n.endsWith('/' + input) || n.endsWith('/' + input + ':latest')) ?? input : input;
+    const full = byName ? normalizeLocalName(input) : undefined;
+    const matched = full ? img.names.find((n) => n === full || matchesGivenName(n, input)) : undefined;
+    const asked = matched ?? input;
     if (input && tags.length > 1) {
       const byId = img.id.startsWith(input);
       const byDigest = input.startsWith('sha256:');
@@ -244,16 +246,13 @@ export class LocalImageEngine implements ImageEngine {
         report.errors.push(`unable to delete image "${img.id}" by ${byId ? 'ID' : 'digest'} with more than one tag ([${tags.join(' ')}]): please force removal`);
         return;
       }
-      if (!byId && !byDigest) {
-        const full = img.names.find((n) => n === input || n === normalizeLocalName(input) || n.endsWith('/' + input) || n.endsWith('/' + input + ':latest'));
-        if (full) {
-          this.store.images.removeName(img.id, full);
-          report.untagged.push(full);
-          // libimage writes a remove event for every image it was asked to remove, untagged only or not.
-          this.event('untag', img.id, full);
-          this.event('remove', img.id, full);
-          return;
-        }
+      if (!byId && !byDigest && matched) {
+        this.store.images.removeName(img.id, matched);
+        report.untagged.push(matched);
+        // libimage writes a remove event for every image it was asked to remove, untagged only or not.
+        this.event('untag', img.id, matched);
+        this.event('remove', img.id, matched);
+        return;
       }
     }
     const users = this.containersUsing(img.id);
