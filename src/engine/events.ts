@@ -63,12 +63,6 @@ export interface EventLogOptions {
 
 export const DEFAULT_EVENTS_LOG_MAX_SIZE = 1_000_000;
 
-/** This process's event log options (containers.conf and --events-backend), set once by the engine. */
-let configured: EventLogOptions = {};
-export function configureEventLog(opts: EventLogOptions): void {
-  configured = opts;
-}
-
 /** The event log file of a run root. */
 let logPath: [string, string] | undefined;
 export function eventsLogPath(runRoot: string): string {
@@ -84,14 +78,21 @@ export function rotatedLogPath(file: string): string {
 // ---------------------------------------------------------------------------------------
 // Configuration
 
+const optionsOf = new WeakMap<object, EventLogOptions>();
+
 /**
  * Event log options from the merged containers.conf (`cfg.engine` of EngineConfig):
  * `[engine] events_logfile_max_size` and `events_logger = "none"`. `events_logfile_path`
  * is ignored on purpose: pier never shares podman's files.
  */
 export function eventLogOptions(conf: Record<string, any> | undefined): EventLogOptions {
-  const engine = conf?.engine ?? {};
+  if (!conf) return {};
+  // Read once per configuration: every event a command writes asks again.
+  const known = optionsOf.get(conf);
+  if (known) return known;
+  const engine = conf.engine ?? {};
   const opts: EventLogOptions = {};
+  optionsOf.set(conf, opts);
   const raw = engine.events_logfile_max_size;
   if (typeof raw === 'number' && raw >= 0) opts.maxSize = Math.floor(raw);
   else if (typeof raw === 'string' && raw !== '') {
@@ -284,7 +285,7 @@ function eventNanos(t: Date | undefined): bigint {
  * Appends one event to `<runRoot>/events/events.log`. Cheap (open, one append, fstat,
  * close; no reads) and never throws: failures are logged at debug level.
  */
-export function emitEvent(runRoot: string, ev: EventInput, opts: EventLogOptions = configured): void {
+export function emitEvent(runRoot: string, ev: EventInput, opts: EventLogOptions = {}): void {
   if (opts.disabled) return;
   const file = eventsLogPath(runRoot);
   try {

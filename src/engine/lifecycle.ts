@@ -16,7 +16,7 @@ import { parseSysctls } from './spec/sysctl';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
 import { withFileLock } from '../util/lock';
-import { emitEvent } from './events';
+import { emitEvent, eventLogOptions } from './events';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
 import { PierError, ConflictError, UsageError, EXIT_CANNOT_INVOKE, EXIT_ENGINE } from '../util/errors';
 import { signalName } from '../util/signals';
@@ -102,7 +102,7 @@ export class Lifecycle {
     emitEvent(this.store.runRoot, {
       Type: 'container', Status: status, ID: c.id, Name: c.name, Image: c.imageName,
       Attributes: { ...c.config.labels, ...(extra.Attributes ?? {}) }, ...(extra.ContainerExitCode !== undefined ? { ContainerExitCode: extra.ContainerExitCode } : {}),
-    });
+    }, eventLogOptions(this.cfg.engine));
   }
 
   /** Where the per-container lock files live. */

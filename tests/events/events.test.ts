@@ -71,6 +71,9 @@ test('--events-backend: none records nothing and events refuses to read; a bad b
   const since = new Date().toISOString();
   s.ok(['--events-backend', 'none', 'tag', 'localhost/busybox', 'evt-none:1']);
   assert.equal(s.ok(['events', '--stream=false', '--since', since, '--filter', 'type=image']), '');
+  const quiet = s.ok(['--events-backend', 'none', 'create', '--network', 'none', 'localhost/busybox', 'true']).trim();
+  s.ok(['--events-backend', 'none', 'rm', quiet]);
+  assert.equal(s.ok(['events', '--stream=false', '--since', since, '--filter', 'type=container']), '', 'container events follow the backend too');
   s.ok(['--events-backend=file', 'rmi', 'evt-none:1']);
   assert.match(s.ok(['events', '--stream=false', '--since', since, '--filter', 'type=image']), /image untag .* localhost\/evt-none:1/);
   // The same from containers.conf: nothing written (the writers ignored the key before).

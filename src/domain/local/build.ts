@@ -8,9 +8,9 @@ export class LocalBuildEngine implements BuildEngine {
 
   async build(opts: BuildOptions, out: BuildOutput): Promise<{ id: string }> {
     const { Builder } = require('../../build/executor') as typeof import('../../build/executor');
-    const { emitEvent } = require('../../engine/events') as typeof import('../../engine/events');
+    const { emitEvent, eventLogOptions } = require('../../engine/events') as typeof import('../../engine/events');
     const r = await new Builder(this.ce, opts, out).build();
-    emitEvent(this.ce.store.runRoot, { Type: 'image', Status: 'build', ID: r.id, Name: opts.tags?.[0] ?? '' });
+    emitEvent(this.ce.store.runRoot, { Type: 'image', Status: 'build', ID: r.id, Name: opts.tags?.[0] ?? '' }, eventLogOptions(this.ce.cfg.engine));
     return r;
   }
 }

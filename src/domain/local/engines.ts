@@ -18,12 +18,7 @@ export class LocalEngines implements Engines {
   private _containers?: LocalContainerEngine;
   private _networks?: LocalNetworkEngine;
 
-  constructor(readonly cfg: EngineConfig) {
-    // Every event this process writes follows containers.conf's events_logger and
-    // events_logfile_max_size (and --events-backend).
-    const { configureEventLog, eventLogOptions } = require('../../engine/events') as typeof import('../../engine/events');
-    configureEventLog(eventLogOptions(cfg.engine));
-  }
+  constructor(readonly cfg: EngineConfig) {}
 
   images(): ImageEngine {
     if (!this._images) {

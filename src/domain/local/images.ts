@@ -45,8 +45,8 @@ export class LocalImageEngine implements ImageEngine {
 
   /** Record an image event in the event log (`pier events`). */
   private event(status: string, id: string, name: string): void {
-    const { emitEvent } = require('../../engine/events') as typeof import('../../engine/events');
-    emitEvent(this.store.runRoot, { Type: 'image', Status: status, ID: id, Name: name });
+    const { emitEvent, eventLogOptions } = require('../../engine/events') as typeof import('../../engine/events');
+    emitEvent(this.store.runRoot, { Type: 'image', Status: status, ID: id, Name: name }, eventLogOptions(this.cfg.engine));
   }
 
   lookup(nameOrId: string): ImageRecord {

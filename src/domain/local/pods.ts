@@ -7,7 +7,7 @@ import type { ContainerRecord } from '../../engine/container-store';
 import { PodStore, PodRecord, PodConfig } from '../../engine/pod-store';
 import { randomId } from '../../util/digest';
 import { randomName, NAME_RE } from '../../engine/names';
-import { emitEvent } from '../../engine/events';
+import { emitEvent, eventLogOptions } from '../../engine/events';
 import { ConflictError, NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
 
 const RUNNING = ['running', 'paused', 'stopping'];
@@ -38,7 +38,7 @@ export class LocalPodEngine implements PodEngine {
   }
 
   private event(p: PodRecord, status: string): void {
-    emitEvent(this.ce.store.runRoot, { Type: 'pod', Status: status, ID: p.id, Name: p.name });
+    emitEvent(this.ce.store.runRoot, { Type: 'pod', Status: status, ID: p.id, Name: p.name }, eventLogOptions(this.ce.cfg.engine));
   }
 
   private members(p: PodRecord): ContainerRecord[] {
