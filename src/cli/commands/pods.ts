@@ -22,8 +22,8 @@ function pods(ctx: Ctx): PodEngine {
 
 /** The pods a command acts on: its arguments, --all or --latest (exclusive, as podman checks). */
 async function targets(ctx: Ctx, args: string[], opts: any, verb: string): Promise<string[]> {
-  if ((opts.all || opts.latest) && args.length) throw new UsageError('--all, --latest and pods cannot be used together');
-  if (opts.all && opts.latest) throw new UsageError('--all and --latest cannot be used together');
+  // --all with --latest, and --latest with names, are refused for every command in cli/index.ts.
+  if (opts.all && args.length) throw new UsageError('--all, --latest and pods cannot be used together');
   if (opts.all) return pods(ctx).ids();
   if (opts.latest) {
     const ids = await pods(ctx).ids();
