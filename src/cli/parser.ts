@@ -264,8 +264,9 @@ export function helpText(root: CommandDef, path: CommandDef[]): string {
   out.push(cmd.summary, '');
   if (cmd.description) out.push('Description:', ...cmd.description.split('\n').map((l) => (l ? '  ' + l : '')), '');
   out.push('Usage:');
+  const own = cmd === root ? [...(root.flags ?? []), { ...HELP_FLAG, short: undefined, help: `Help for ${root.name}` }] : [...(cmd.flags ?? [])];
   // "[options]" only where an Options section follows.
-  const hasOptions = (cmd === root ? root.flags ?? [] : cmd.flags ?? []).some((f) => !f.hidden) || cmd === root;
+  const hasOptions = own.some((f) => !f.hidden);
   const usage = cmd.usage !== undefined ? cmd.usage : cmd.subcommands?.length ? '[command]' : '[options]';
   out.push(`  ${name} ${hasOptions ? usage : usage.replace(/^\[options\] ?/, '')}`.trimEnd());
   out.push('');
@@ -277,8 +278,7 @@ export function helpText(root: CommandDef, path: CommandDef[]): string {
     const w = Math.max(...subs.map((s) => s.name.length));
     out.push('Available Commands:', ...subs.map((s) => `  ${s.name.padEnd(w)}  ${s.summary}`), '');
   }
-  const own = cmd === root ? [...(root.flags ?? []), { ...HELP_FLAG, short: undefined, help: `Help for ${root.name}` }] : [...(cmd.flags ?? [])];
-  if (own.some((f) => !f.hidden)) out.push('Options:', flagTable(own), '');
+  if (hasOptions) out.push('Options:', flagTable(own), '');
   if (cmd !== root && root.flags?.length && !cmd.subcommands?.length) {
     // podman shows global flags only in the root help; keep leaf help concise.
   }
