@@ -29,6 +29,7 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
   const imgs = store.images.list();
   const rows = await containers.list({ all: true });
   const count = (st: string) => rows.filter((r) => r.State === st).length;
+  const rootFs = statfsOf(store.graphRoot);
   const versionOf = (bin: string, args: string[] = ['--version']) => {
     const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync(bin, args, { encoding: 'utf8', timeout: 5000 });
@@ -81,8 +82,8 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
       graphDriverName: store.driver,
       graphOptions: {},
       graphRoot: store.graphRoot,
-      ...graphRootUsage(store.graphRoot),
-      graphStatus: graphStatus(store.driver, store.graphRoot),
+      ...graphRootUsage(rootFs),
+      graphStatus: graphStatus(store.driver, rootFs),
       imageCopyTmpDir: process.env.TMPDIR || '/var/tmp',
       imageStore: { number: imgs.length },
       runRoot: store.runRoot,
@@ -119,7 +120,8 @@ function distribution(): Record<string, string> {
 }
 
 function swap(): { swapFree: number; swapTotal: number } {
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(readText('/proc/meminfo'))?.[1] ?? 0) * 1024;
+  const meminfo = readText('/proc/meminfo');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? 0) * 1024;
   return { swapFree: kb('SwapFree'), swapTotal: kb('SwapTotal') };
 }
 
@@ -146,19 +148,20 @@ function packageOf(file: string, fallback: string): string {
   return q.status === 0 && q.stdout ? q.stdout.trim() : fallback;
 }
 
-function graphRootUsage(root: string): { graphRootAllocated?: number; graphRootUsed?: number } {
-  try {
-    const st = fs.statfsSync(root);
-    return { graphRootAllocated: st.blocks * st.bsize, graphRootUsed: (st.blocks - st.bfree) * st.bsize };
-  } catch { return {}; }
+/** statfs of the graph root (undefined when it cannot be read). */
+function statfsOf(root: string): fs.StatsFs | undefined {
+  try { return fs.statfsSync(root); } catch { return undefined; }
+}
+
+function graphRootUsage(st: fs.StatsFs | undefined): { graphRootAllocated?: number; graphRootUsed?: number } {
+  return st ? { graphRootAllocated: st.blocks * st.bsize, graphRootUsed: (st.blocks - st.bfree) * st.bsize } : {};
 }
 
 /** The backing filesystem's name as containers/storage prints it, by statfs magic. */
 const FS_NAMES: Record<number, string> = { 0xef53: 'extfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x01021994: 'tmpfs', 0x794c7630: 'overlayfs', 0x2fc12fc1: 'zfs' };
 
-function graphStatus(driver: string, root: string): Record<string, string> {
-  let backing = '<unknown>';
-  try { backing = FS_NAMES[fs.statfsSync(root).type] ?? backing; } catch { /* missing root */ }
+function graphStatus(driver: string, st: fs.StatsFs | undefined): Record<string, string> {
   if (driver !== 'overlay') return {};
+  const backing = (st && FS_NAMES[st.type]) ?? '<unknown>';
   return { 'Backing Filesystem': backing, 'Native Overlay Diff': 'true', 'Supports d_type': 'true', 'Using metacopy': 'false' };
 }
