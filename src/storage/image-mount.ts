@@ -39,14 +39,14 @@ function isMountPoint(target: string): boolean {
 }
 
 /** The path an image with this top layer is (or would be) mounted at. */
-export function imageMountPoint(store: Store, layer: string): string {
+function mountPointOf(store: Store, layer: string): string {
   return store.driver === 'overlay' ? path.join(store.layers.driverDir, layer, 'merged') : store.layers.diffDir(layer);
 }
 
 /** The mount point of the layer when `image mount` holds it, else ''. */
-export function imageMountpoint(store: Store, layer: string | null): string {
+export function mountedImagePath(store: Store, layer: string | null): string {
   if (!layer || readCount(store, layer) === 0) return '';
-  const target = imageMountPoint(store, layer);
+  const target = mountPointOf(store, layer);
   return store.driver !== 'overlay' || isMountPoint(target) ? target : '';
 }
 
@@ -55,7 +55,7 @@ export function mountImageLayer(store: Store, layer: string | null): string {
   if (!layer) throw new PierError('image has no layers to mount');
   // The database's write lock serialises concurrent mounts and unmounts of the store.
   return immediate(store.db, () => {
-    const target = imageMountPoint(store, layer);
+    const target = mountPointOf(store, layer);
     if (store.driver === 'overlay' && !isMountPoint(target)) {
       const overlayDir = store.layers.driverDir;
       const chain = store.layers.chain(layer).reverse();
@@ -99,7 +99,7 @@ function unmountTarget(target: string): void {
 export function unmountImageLayer(store: Store, layer: string, force: boolean): void {
   immediate(store.db, () => {
     const n = force ? 0 : Math.max(0, readCount(store, layer) - 1);
-    if (n === 0 && store.driver === 'overlay') unmountTarget(imageMountPoint(store, layer));
+    if (n === 0 && store.driver === 'overlay') unmountTarget(mountPointOf(store, layer));
     writeCount(store, layer, n);
   });
 }
@@ -107,6 +107,6 @@ export function unmountImageLayer(store: Store, layer: string, force: boolean): 
 /** Drop any image mount of a layer about to be deleted (its directory goes with it). */
 export function releaseImageLayer(store: Store, layer: string): void {
   if (!fs.existsSync(countFile(store, layer))) return;
-  if (store.driver === 'overlay') unmountTarget(imageMountPoint(store, layer));
+  if (store.driver === 'overlay') unmountTarget(mountPointOf(store, layer));
   writeCount(store, layer, 0);
 }

@@ -292,7 +292,7 @@ export class LocalImageEngine implements ImageEngine {
     for (const img of images) {
       let mountPoint: string;
       if (listOnly) {
-        mountPoint = m.imageMountpoint(this.store, img.topLayer);
+        mountPoint = m.mountedImagePath(this.store, img.topLayer);
         if (!mountPoint) continue;
       } else {
         mountPoint = m.mountImageLayer(this.store, img.topLayer);
@@ -311,7 +311,7 @@ export class LocalImageEngine implements ImageEngine {
     const images = namesOrIds.length ? namesOrIds.map((n) => this.lookup(n)) : this.store.images.list().reverse();
     const out: string[] = [];
     for (const img of images) {
-      if (!img.topLayer || !m.imageMountpoint(this.store, img.topLayer)) continue; // not mounted: skipped
+      if (!img.topLayer || !m.mountedImagePath(this.store, img.topLayer)) continue; // not mounted: skipped
       m.unmountImageLayer(this.store, img.topLayer, !!opts.force);
       this.event('unmount', img.id, '');
       out.push(img.id);
