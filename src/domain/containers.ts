@@ -159,6 +159,38 @@ export interface CreateOptions {
 
 export type InitContainerType = 'always' | 'once';
 
+/** How a container joins one network: a --network value's name and options, with the flags that apply to it. */
+export interface NetworkAttachment {
+  name: string;
+  aliases: string[];
+  staticIps: string[];
+  staticMac?: string;
+  interfaceName?: string;
+}
+
+/**
+ * The `i`th --network value (`name:alias=a,ip=x,ip6=y,mac=m,interface_name=i`) as podman's
+ * PerNetworkOptions: --network-alias goes to every network, --ip, --ip6 and --mac-address to the
+ * first. The local engine and the remote client's SpecGenerator both read values this way.
+ */
+export function networkAttachment(o: Pick<CreateOptions, 'networkAliases' | 'ip' | 'ip6' | 'macAddress'>, value: string, i: number): NetworkAttachment {
+  const colon = value.indexOf(':');
+  const a: NetworkAttachment = { name: colon < 0 ? value : value.slice(0, colon), aliases: [...(o.networkAliases ?? [])], staticIps: [] };
+  for (const opt of colon < 0 ? [] : value.slice(colon + 1).split(',')) {
+    const eq = opt.indexOf('=');
+    const [k, v] = [opt.slice(0, eq), opt.slice(eq + 1)];
+    if (k === 'alias') a.aliases.push(v);
+    else if (k === 'ip' || k === 'ip6') a.staticIps.push(v);
+    else if (k === 'mac') a.staticMac = v;
+    else if (k === 'interface_name') a.interfaceName = v;
+  }
+  if (i === 0) {
+    for (const ip of [o.ip, o.ip6]) if (ip) a.staticIps.push(ip);
+    if (o.macAddress) a.staticMac = o.macAddress;
+  }
+  return a;
+}
+
 /** The actions of --health-on-failure (podman 4.3), in the order of podman's numbering after 'invalid'. */
 export const HEALTH_ON_FAILURE_ACTIONS = ['none', 'kill', 'restart', 'stop'] as const;
 export type HealthOnFailure = typeof HEALTH_ON_FAILURE_ACTIONS[number];

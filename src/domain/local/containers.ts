@@ -8,7 +8,7 @@ import type {
   RunOnlyOptions,
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
-import { PartialRemoveError } from '../containers';
+import { PartialRemoveError, networkAttachment } from '../containers';
 import { LocalImageEngine } from './images';
 import { matchesGivenName } from '../../image/lookup';
 import { Lifecycle } from '../../engine/lifecycle';
@@ -469,22 +469,13 @@ export class LocalContainerEngine implements ContainerEngine {
     const netStore = NetworkStore.forConfig(this.cfg);
     const networks: Record<string, import('../../network/netavark').ContainerNetworkSettings> = {};
     values.forEach((v, i) => {
-      const colon = v.indexOf(':');
-      let name = colon < 0 ? v : v.slice(0, colon);
-      if (name === 'bridge' || name === 'default') name = 'pier';
-      const def = netStore.get(name);
+      const a = networkAttachment(o, v, i);
+      const def = netStore.get(a.name === 'bridge' || a.name === 'default' ? 'pier' : a.name);
       const settings: import('../../network/netavark').ContainerNetworkSettings = {};
-      const aliases = [...(o.networkAliases ?? [])];
-      for (const opt of colon < 0 ? [] : v.slice(colon + 1).split(',')) {
-        const [k, val] = [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)];
-        if (k === 'alias') aliases.push(val);
-        else if (k === 'ip' || k === 'ip6') settings.staticIps = [...(settings.staticIps ?? []), val];
-        else if (k === 'mac') settings.staticMac = val;
-        else if (k === 'interface_name') settings.interfaceName = val;
-      }
-      if (i === 0) for (const ip of [o.ip, o.ip6]) if (ip) settings.staticIps = [...(settings.staticIps ?? []), ip];
-      if (i === 0 && o.macAddress) settings.staticMac = o.macAddress;
-      if (aliases.length) settings.aliases = aliases;
+      if (a.staticIps.length) settings.staticIps = a.staticIps;
+      if (a.staticMac) settings.staticMac = a.staticMac;
+      if (a.interfaceName) settings.interfaceName = a.interfaceName;
+      if (a.aliases.length) settings.aliases = a.aliases;
       networks[def.name] = settings;
     });
     if (o.publishAll) {

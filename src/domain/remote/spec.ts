@@ -1,7 +1,7 @@
 // pier's CreateOptions as the body of POST /libpod/containers/create: podman's SpecGenerator
 // fields (so the shape is what podman-remote sends), plus `pier_create_options`, the options
 // exactly as the CLI parsed them, which a pier service prefers (every flag keeps its meaning).
-import type { CreateOptions } from '../containers';
+import { networkAttachment, type CreateOptions } from '../containers';
 
 function envMap(env?: string[]): Record<string, string> | undefined {
   if (!env?.length) return undefined;
@@ -60,31 +60,10 @@ function cgroupRule(r: string): Record<string, unknown> {
   return { allow: true, type, major: num(major), minor: num(minor), access: access || undefined };
 }
 
-/**
- * One --network value as the SpecGenerator's Networks entry (podman's PerNetworkOptions): its
- * `name:alias=a,ip=x,ip6=y,mac=m,interface_name=i` options, --network-alias on every network
- * and --ip/--ip6/--mac-address on the (single) first one.
- */
+/** One --network value as the SpecGenerator's Networks entry (podman's PerNetworkOptions). */
 function perNetwork(o: CreateOptions, value: string, i: number): [string, Record<string, unknown>] {
-  const colon = value.indexOf(':');
-  const name = colon < 0 ? value : value.slice(0, colon);
-  const aliases = [...(o.networkAliases ?? [])];
-  const ips: string[] = [];
-  let mac: string | undefined;
-  let ifname: string | undefined;
-  for (const opt of colon < 0 ? [] : value.slice(colon + 1).split(',')) {
-    const eq = opt.indexOf('=');
-    const [k, v] = [opt.slice(0, eq), opt.slice(eq + 1)];
-    if (k === 'alias') aliases.push(v);
-    else if (k === 'ip' || k === 'ip6') ips.push(v);
-    else if (k === 'mac') mac = v;
-    else if (k === 'interface_name') ifname = v;
-  }
-  if (i === 0) {
-    for (const ip of [o.ip, o.ip6]) if (ip) ips.push(ip);
-    if (o.macAddress) mac = o.macAddress;
-  }
-  return [name, { aliases: aliases.length ? aliases : undefined, static_ips: ips.length ? ips : undefined, static_mac: mac, interface_name: ifname }];
+  const a = networkAttachment(o, value, i);
+  return [a.name, { aliases: a.aliases.length ? a.aliases : undefined, static_ips: a.staticIps.length ? a.staticIps : undefined, static_mac: a.staticMac, interface_name: a.interfaceName }];
 }
 
 export function specGenerator(o: CreateOptions): Record<string, unknown> {
