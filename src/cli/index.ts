@@ -60,11 +60,11 @@ export async function main(argv: string[]): Promise<void> {
     checkArgs(cmd, path, args);
     // Every command with both --all and --latest refuses the pair (ps and port combine them).
     if (opts.all && opts.latest && !['ps', 'port'].includes(cmd.name) && cmd.flags?.some((f) => f.name === 'all') && cmd.flags.some((f) => f.name === 'latest')) {
-      throw new ArgCountError('--all and --latest cannot be used together');
+      throw new ArgCountError(isPodStats(path) ? LATEST_ALL_ARGS : '--all and --latest cannot be used together');
     }
     // ...and --latest with names (where the arguments are names: exec, top and port take others).
     if (opts.latest && args.length && !['ps', 'port', 'exec', 'top'].includes(cmd.name) && cmd.flags?.some((f) => f.name === 'latest')) {
-      throw new ArgCountError(`--latest and ${path.some((c) => c.name === 'pod') ? 'pods' : 'containers'} cannot be used together`);
+      throw new ArgCountError(latestWithNames(path));
     }
   } catch (e) {
     fail(errorMessage(e), EXIT_ENGINE, e instanceof ArgCountError ? undefined : `See '${commandPath(path)} --help'`);
@@ -130,3 +130,24 @@ function flushStdout(): Promise<void> {
 }
 
 export type { CommandDef };
+
+/** podman's one message for `pod stats` given more than one of --all, --latest and names. */
+const LATEST_ALL_ARGS = '--all, --latest and arguments cannot be used together';
+
+function isPodStats(path: readonly CommandDef[]): boolean {
+  return path.length >= 2 && path[path.length - 2].name === 'pod' && path[path.length - 1].name === 'stats';
+}
+
+/**
+ * podman's wording for --latest given with names, which differs by command: the inspect commands
+ * say "arguments", `pod logs` "pods", `pod stats` its own three-way line, the rest "containers"
+ * (pod rm/stop/kill/... share the containers' check there).
+ */
+function latestWithNames(path: readonly CommandDef[]): string {
+  const name = path[path.length - 1].name;
+  const pod = path.some((c) => c.name === 'pod');
+  if (name === 'inspect') return '--latest and arguments cannot be used together';
+  if (pod && name === 'logs') return '--latest and pods cannot be used together';
+  if (isPodStats(path)) return LATEST_ALL_ARGS;
+  return '--latest and containers cannot be used together';
+}

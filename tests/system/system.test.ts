@@ -92,6 +92,17 @@ test('usage rules podman\'s help test checks: no command, --all with --latest, -
   }
   assert.equal(s.run(['network', 'reload', '-l', 'x']).stderr, 'Error: --latest and containers cannot be used together\n');
   assert.equal(s.run(['pod', 'logs', '-l', 'x']).stderr, 'Error: --latest and pods cannot be used together\n');
+  // The rest word it as podman 4.3.1 does, per command.
+  for (const cmd of [['pod', 'rm'], ['pod', 'stop'], ['pod', 'kill']]) {
+    assert.equal(s.run([...cmd, '-l', 'x']).stderr, 'Error: --latest and containers cannot be used together\n', cmd.join(' '));
+    assert.equal(s.run([...cmd, '-a', 'x']).stderr, 'Error: no arguments are needed with --all\n', cmd.join(' '));
+  }
+  for (const cmd of [['inspect'], ['container', 'inspect'], ['pod', 'inspect']]) {
+    assert.equal(s.run([...cmd, '-l', 'x']).stderr, 'Error: --latest and arguments cannot be used together\n', cmd.join(' '));
+  }
+  for (const flags of [['-l', 'x'], ['-a', 'x'], ['-a', '-l']]) {
+    assert.equal(s.run(['pod', 'stats', ...flags]).stderr, 'Error: --all, --latest and arguments cannot be used together\n', flags.join(' '));
+  }
   assert.equal(s.run(['pod', 'logs', 'x0', 'x1']).stderr, 'Error: accepts at most 1 arg(s), received 2\n');
   assert.equal(s.run(['port', 'x0', 'x1', 'x2']).stderr, 'Error: `port` accepts at most 2 arguments\n');
   // Groups read `[command]`; "[options]" only where an Options section follows.

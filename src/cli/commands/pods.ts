@@ -23,7 +23,10 @@ function pods(ctx: Ctx): PodEngine {
 /** The pods a command acts on: its arguments, --all or --latest (exclusive, as podman checks). */
 async function targets(ctx: Ctx, args: string[], opts: any, verb: string): Promise<string[]> {
   // --all with --latest, and --latest with names, are refused for every command in cli/index.ts.
-  if (opts.all && args.length) throw new UsageError('--all, --latest and pods cannot be used together');
+  // podman's words: `pod stats` has its own check, the others share the containers' one.
+  if (opts.all && args.length) {
+    throw new UsageError(verb === 'stats' ? '--all, --latest and arguments cannot be used together' : 'no arguments are needed with --all');
+  }
   if (opts.all) return pods(ctx).ids();
   if (opts.latest) {
     const ids = await pods(ctx).ids();
