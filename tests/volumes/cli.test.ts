@@ -159,6 +159,19 @@ describe('pier volume rm / prune', () => {
     assert.equal(r.stderr, 'Error: choose either one or more volumes or all\n');
   });
 
+  test('rm --force ignores volumes that do not exist (exit 0, no output); --time needs --force', () => {
+    let r = s.expect(['volume', 'rm', '--force', 'bogus'], 0);
+    assert.equal(r.stdout + r.stderr, '');
+    s.ok(['volume', 'create', 'forced']);
+    r = s.expect(['volume', 'rm', '-f', 'bogus1', 'forced', 'bogus2'], 0);
+    assert.equal(r.stdout, 'forced\n');
+    assert.equal(r.stderr, '');
+    r = s.expect(['volume', 'rm', 'bogus'], 1);
+    assert.equal(r.stderr, 'Error: no volume with name "bogus" found: no such volume\n');
+    r = s.expect(['volume', 'rm', '-t', '3', 'bogus'], 125);
+    assert.equal(r.stderr, 'Error: --force option must be specified to use the --time option\n');
+  });
+
   test('rm refuses a volume used by a container: exit 2; -a removes the rest', () => {
     s.ok(['volume', 'create', 'used']);
     s.ok(['volume', 'create', 'free']);

@@ -176,6 +176,7 @@ const rmCmd: CommandDef = {
   ],
   async run(ctx: Ctx, args, opts) {
     if ((args.length > 0 && opts.all) || (args.length === 0 && !opts.all)) throw new UsageError('choose either one or more volumes or all');
+    if (opts.changed?.has('time') && !opts.force) throw new UsageError('--force option must be specified to use the --time option');
     const engine = volumeEngine(ctx);
     const names = opts.all ? (await engine.list()).map((v) => v.Name) : args;
     const errors: string[] = [];
@@ -185,7 +186,11 @@ const rmCmd: CommandDef = {
         await engine.remove(n, { force: !!opts.force, timeout: opts.changed?.has('time') ? opts.time : undefined });
         ctx.out(n);
       } catch (e) {
-        if (e instanceof NotFoundError) { errors.push(errorMessage(e)); code = 1; continue; }
+        if (e instanceof NotFoundError) {
+          // podman: with --force a volume that does not exist is not an error.
+          if (!opts.force) { errors.push(errorMessage(e)); code = 1; }
+          continue;
+        }
         if (isVolumeInUse(e)) { errors.push(errorMessage(e)); code = 2; continue; }
         throw e;
       }
