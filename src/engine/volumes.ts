@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConflictError, NotFoundError, PierError, UsageError } from '../util/errors';
+import { ConflictError, NotFoundError, PierError, UsageError, errnoText } from '../util/errors';
 import { withFileLock } from '../util/lock';
 import { native } from '../util/native';
 import { randomHex, randomId } from '../util/digest';
@@ -222,6 +222,12 @@ function checkLocalOptions(opts: Record<string, string>): { options: Record<stri
       if (key === 'timeout' && !/^\d+$/.test(val)) throw new UsageError(`cannot convert Timeout ${val} to an integer: invalid argument`);
     }
   }
+  // podman stats the device of a `type=bind` volume when it is created.
+  if (options.type?.toLowerCase() === 'bind' && options.device !== undefined) {
+    try { fs.statSync(options.device); } catch (e) {
+      throw new UsageError(`invalid volume option device for driver 'local': stat ${options.device}: ${errnoText(e)}`);
+    }
+  }
   if ((options.type === 'none' || !options.type) && options.device && /(^|,)r?bind(,|$)/.test(options.o ?? '') && !path.isAbsolute(options.device)) {
     throw new UsageError(`bind mount device ${options.device} must be an absolute path`);
   }
@@ -248,6 +254,8 @@ export function mountCall(vol: Pick<Volume, 'options'>): { source: string; fstyp
   const type = vol.options.type ?? '';
   let flags = 0;
   let bind = false;
+  // `type=bind` is `mount -o bind`, as podman runs it.
+  if (type.toLowerCase() === 'bind') { bind = true; flags |= c.MS_BIND; }
   const data: string[] = [];
   for (const item of (vol.options.o ?? '').split(',').filter(Boolean)) {
     if (item === 'bind' || item === 'rbind') {

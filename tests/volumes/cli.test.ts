@@ -276,6 +276,23 @@ describe('pier volume with mount options', () => {
   const s = new VolStore();
   after(() => s.cleanup());
 
+  test('type=bind: the device must exist at create (podman stats it), exit 125 and nothing created', () => {
+    let r = s.expect(['volume', 'create', '-o', 'type=bind', '-o', 'device=/bogus', 'bv'], 125);
+    assert.equal(r.stderr, "Error: invalid volume option device for driver 'local': stat /bogus: no such file or directory\n");
+    assert.equal(s.run(['volume', 'exists', 'bv']).code, 1);
+    const host = path.join(s.dir, 'bind-src');
+    fs.mkdirSync(host);
+    fs.writeFileSync(path.join(host, 'myfile'), 'on the host');
+    assert.equal(s.ok(['volume', 'create', '-o', 'type=bind', '-o', `device=${host}`, 'bv']), 'bv\n');
+    // Mounted as `mount -o bind`: the host's files are the volume's.
+    const out = path.join(s.dir, 'bv.tar');
+    s.ok(['volume', 'export', '-o', out, 'bv']);
+    assert.equal(spawnSync('tar', ['-xOf', out, 'myfile']).stdout.toString(), 'on the host');
+    s.ok(['volume', 'rm', 'bv']);
+    assert.ok(fs.existsSync(path.join(host, 'myfile')), 'the host directory is left alone');
+  });
+
+
   test('a tmpfs volume is mounted only while in use: import/export go through the mount', () => {
     s.ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=4m', 'tv']);
     const tar = path.join(s.dir, 't.tar');

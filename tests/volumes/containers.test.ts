@@ -46,3 +46,12 @@ test('a running container sees the volume content: import, write from the contai
   assert.equal(content, 'written\n');
   s.ok(['volume', 'rm', 'shared']);
 });
+
+test('a type=bind volume shows its host directory inside the container', () => {
+  const host = path.join(s.dir, 'bind-host');
+  fs.mkdirSync(host);
+  fs.writeFileSync(path.join(host, 'myfile'), '');
+  s.ok(['volume', 'create', '-o', 'type=bind', '-o', `device=${host}`, 'bvol']);
+  assert.equal(s.ok(['run', '--rm', '-v', 'bvol:/vol:z', 'localhost/busybox', 'stat', '-c', '%u:%s %n', '/vol/myfile']), '0:0 /vol/myfile\n');
+  s.ok(['volume', 'rm', 'bvol']);
+});
