@@ -509,9 +509,10 @@ export interface CopyUpOptions {
  * First use of a volume by a container whose (mounted) root file system is `rootfs`:
  * - NeedsChown: the volume's root takes the container user's owner, then the owner and mode
  *   of `containerPath` in the rootfs when that exists;
- * - NeedsCopyUp: if the volume is empty and `containerPath` is a directory in the rootfs,
- *   its content is copied in (owners, modes, times, xattrs, symlinks as links, hard links).
- * Both flags are then cleared. Never follows symlinks out of `rootfs`. Call it after
+ * - NeedsCopyUp: if the volume is empty and `containerPath` is a non-empty directory in the
+ *   rootfs, its content is copied in (owners, modes, times, xattrs, symlinks as links, hard
+ *   links) and the flag is cleared; otherwise it stays for the next container.
+ * NeedsChown is cleared on first use. Never follows symlinks out of `rootfs`. Call it after
  * mountVolume (so mount-backed volumes receive the content). Returns true if files were copied.
  */
 export async function copyUpIfNeeded(roots: VolumeRoots, name: string, rootfs: string, containerPath: string, o: CopyUpOptions = {}): Promise<boolean> {
@@ -534,13 +535,15 @@ export async function copyUpIfNeeded(roots: VolumeRoots, name: string, rootfs: s
       f.needsChown = false;
     }
     let copied = false;
+    // As podman: NeedsCopyUp stays set until content is actually copied (a later container
+    // with files at its mount point still fills the volume).
     if (f.needsCopyUp) {
       const noCopy = o.noCopy || 'nocopy' in f.options || f.options.copy === 'false';
-      if (!noCopy && st?.isDirectory() && fs.readdirSync(mp).length === 0) {
+      if (!noCopy && st?.isDirectory() && fs.readdirSync(src).length > 0 && fs.readdirSync(mp).length === 0) {
+        f.needsCopyUp = false;
         copyTree(src, mp);
         copied = true;
       }
-      f.needsCopyUp = false;
     }
     // Persist unless the volume was removed meanwhile (it cannot be: we hold its lock).
     writeAtomic(path.join(volDir(roots, name), CONFIG), JSON.stringify(f, null, 2) + '\n');

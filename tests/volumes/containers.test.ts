@@ -55,3 +55,15 @@ test('a type=bind volume shows its host directory inside the container', () => {
   assert.equal(s.ok(['run', '--rm', '-v', 'bvol:/vol:z', 'localhost/busybox', 'stat', '-c', '%u:%s %n', '/vol/myfile']), '0:0 /vol/myfile\n');
   s.ok(['volume', 'rm', 'bvol']);
 });
+
+test('NeedsCopyUp stays set while a container mounts the volume over an empty directory; content later is copied up', () => {
+  s.ok(['volume', 'create', 'cu']);
+  const flags = () => s.ok(['volume', 'inspect', '--format', '{{.NeedsCopyUp}} {{.NeedsChown}}', 'cu']);
+  assert.equal(flags(), 'true true\n');
+  s.ok(['run', '--rm', '--volume', 'cu:/vol', 'localhost/busybox', 'true']);
+  assert.equal(flags(), 'true false\n', 'nothing to copy from an empty /vol: still waiting for its copy-up');
+  s.ok(['run', '--rm', '--volume', 'cu:/etc', 'localhost/busybox', 'ls', '/etc/passwd']);
+  assert.equal(flags(), 'false false\n');
+  assert.ok(fs.existsSync(path.join(s.root, 'volumes', 'cu', '_data', 'passwd')), '/etc was copied into the volume');
+  s.ok(['volume', 'rm', 'cu']);
+});

@@ -271,7 +271,8 @@ test('copy-up never follows a mount point symlink out of the rootfs', async () =
     const a = createVolume(r, { name: 'esc' });
     assert.equal(await copyUpIfNeeded(r, 'esc', rootfs, '/data'), false);
     assert.deepEqual(fs.readdirSync(a.mountpoint), []);
-    assert.equal(getVolume(r, 'esc').needsCopyUp, false);
+    // Nothing was copied: as podman, the volume still waits for its first copy-up.
+    assert.equal(getVolume(r, 'esc').needsCopyUp, true);
     const b = createVolume(r, { name: 'abs' });
     assert.equal(await copyUpIfNeeded(r, 'abs', rootfs, '/abs'), true);
     assert.deepEqual(fs.readdirSync(b.mountpoint), ['inside.txt']);
@@ -280,7 +281,7 @@ test('copy-up never follows a mount point symlink out of the rootfs', async () =
   }
 });
 
-test('copy-up skips non-empty volumes, nocopy volumes and missing paths', async () => {
+test('copy-up skips non-empty volumes, nocopy volumes, empty and missing paths; NeedsCopyUp stays until a copy happens', async () => {
   const r = tempRoots();
   try {
     const rootfs = makeRootfs(r.dir);
@@ -288,11 +289,23 @@ test('copy-up skips non-empty volumes, nocopy volumes and missing paths', async 
     fs.writeFileSync(path.join(full.mountpoint, 'mine'), 'mine');
     assert.equal(await copyUpIfNeeded(r, 'full', rootfs, '/data'), false);
     assert.deepEqual(fs.readdirSync(full.mountpoint), ['mine']);
-    assert.equal(getVolume(r, 'full').needsCopyUp, false);
+    assert.equal(getVolume(r, 'full').needsCopyUp, true);
+
+    // podman: an empty mount point copies nothing and leaves NeedsCopyUp set (NeedsChown is
+    // cleared by the first use); the next container with content there fills the volume.
+    fs.mkdirSync(path.join(rootfs, 'empty'));
+    const later = createVolume(r, { name: 'later' });
+    assert.equal(await copyUpIfNeeded(r, 'later', rootfs, '/empty'), false);
+    assert.equal(getVolume(r, 'later').needsCopyUp, true);
+    assert.equal(getVolume(r, 'later').needsChown, false);
+    assert.equal(await copyUpIfNeeded(r, 'later', rootfs, '/data'), true);
+    assert.equal(getVolume(r, 'later').needsCopyUp, false);
+    assert.equal(fs.readFileSync(path.join(later.mountpoint, 'file.txt'), 'utf8'), 'hello');
 
     const nc = createVolume(r, { name: 'nc', options: { nocopy: '' } });
     assert.equal(await copyUpIfNeeded(r, 'nc', rootfs, '/data'), false);
     assert.deepEqual(fs.readdirSync(nc.mountpoint), []);
+    assert.equal(getVolume(r, 'nc').needsCopyUp, true);
 
     const opt = createVolume(r, { name: 'optnc' });
     assert.equal(await copyUpIfNeeded(r, 'optnc', rootfs, '/data', { noCopy: true }), false);
