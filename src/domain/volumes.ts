@@ -54,4 +54,8 @@ export interface VolumeEngine {
   export(name: string, out: NodeJS.WritableStream): Promise<void>;
   /** Extract a tar stream into the volume. */
   import(name: string, input: Readable): Promise<void>;
+  /** `volume mount`: mount it (counted) and return its host path. Local only. */
+  mount(name: string): Promise<string>;
+  /** `volume unmount`: drop one `volume mount`; the last unmounts. Local only. */
+  unmount(name: string): Promise<void>;
 }

@@ -494,6 +494,26 @@ export async function unmountVolume(roots: VolumeRoots, name: string, user: stri
   });
 }
 
+/** Mount users recorded by `volume mount` (each call one more; not containers, so they never block removal). */
+const CLI_USER = 'volume-mount-';
+
+/**
+ * `volume mount`: a volume backed by a mount (type/device options) is mounted and counted one
+ * more user; a plain directory needs no mount (podman's no-op). Returns the host path.
+ */
+export async function mountVolumeForUser(roots: VolumeRoots, name: string): Promise<string> {
+  const vol = getVolume(roots, name);
+  if (!volumeNeedsMount(vol)) return vol.mountpoint;
+  return mountVolume(roots, name, `${CLI_USER}${randomHex(8)}`);
+}
+
+/** `volume unmount`: drop one `volume mount` user; the last user unmounts. A no-op when none is left. */
+export async function unmountVolumeForUser(roots: VolumeRoots, name: string): Promise<void> {
+  getVolume(roots, name);
+  const user = readRunState(roots, name).mountedBy.find((u) => u.startsWith(CLI_USER));
+  if (user) await unmountVolume(roots, name, user);
+}
+
 // ---------------------------------------------------------------------------------------
 // Copy-up and ownership
 

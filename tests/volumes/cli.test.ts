@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { ContainerStore, initialState, ContainerRecord } from '../../src/engine/container-store';
 import { closeAll } from '../../src/storage/db';
 import { VolStore } from './helpers';
+import { REMOTE } from '../helpers/cli';
 
 function record(id: string, volume: string): ContainerRecord {
   return {
@@ -292,6 +293,49 @@ describe('pier volume with mount options', () => {
     assert.ok(fs.existsSync(path.join(host, 'myfile')), 'the host directory is left alone');
   });
 
+  test('volume mount / unmount: plain volumes need no mount; mount-backed ones are counted', () => {
+    s.ok(['volume', 'create', 'plain']);
+    s.ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', 'mv']);
+    if (REMOTE) {
+      // podman-remote refuses these (local mode only).
+      let r = s.expect(['volume', 'mount', 'plain'], 125);
+      assert.match(r.stderr, /^Error: cannot use command "pier volume mount" with the remote pier client\n$/);
+      r = s.expect(['volume', 'unmount', 'plain'], 125);
+      assert.match(r.stderr, /^Error: cannot use command "pier volume unmount" with the remote pier client\n$/);
+      s.ok(['volume', 'rm', 'plain', 'mv']);
+      return;
+    }
+    const plainMp = path.join(s.root, 'volumes', 'plain', '_data');
+    assert.equal(s.ok(['volume', 'mount', 'plain']), `${plainMp}\n`);
+    assert.equal(s.ok(['volume', 'inspect', '--format', '{{.MountCount}}', 'plain']), '0\n');
+    assert.equal(s.ok(['volume', 'unmount', 'plain']), 'plain\n');
+
+    const mp = path.join(s.root, 'volumes', 'mv', '_data');
+    const mounted = () => fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === mp);
+    assert.equal(s.ok(['volume', 'mount', 'mv']), `${mp}\n`);
+    assert.ok(mounted());
+    fs.writeFileSync(path.join(mp, 'f'), 'x');
+    s.ok(['volume', 'mount', 'mv']);
+    assert.equal(s.ok(['volume', 'inspect', '--format', '{{.MountCount}}', 'mv']), '2\n');
+    assert.equal(s.ok(['volume', 'unmount', 'mv']), 'mv\n');
+    assert.ok(mounted(), 'still mounted for the other user');
+    assert.equal(s.ok(['volume', 'unmount', 'mv']), 'mv\n');
+    assert.ok(!mounted(), 'the last unmount unmounts');
+    assert.equal(s.ok(['volume', 'unmount', 'mv']), 'mv\n', 'unmounting an unmounted volume is a no-op');
+    assert.equal(s.ok(['volume', 'inspect', '--format', '{{.MountCount}}', 'mv']), '0\n');
+
+    let r = s.expect(['volume', 'mount', 'nosuch'], 125);
+    assert.equal(r.stderr, 'Error: no volume with name "nosuch" found: no such volume\n');
+    r = s.expect(['volume', 'unmount', 'nosuch'], 125);
+    assert.equal(r.stderr, 'Error: no volume with name "nosuch" found: no such volume\n');
+    r = s.expect(['volume', 'mount'], 125);
+    assert.equal(r.stderr, 'Error: accepts 1 arg(s), received 0\n');
+    // A `volume mount` does not keep the volume from being removed (podman unmounts it).
+    s.ok(['volume', 'mount', 'mv']);
+    assert.equal(s.ok(['volume', 'rm', 'mv']), 'mv\n');
+    assert.ok(!mounted());
+    s.ok(['volume', 'rm', 'plain']);
+  });
 
   test('a tmpfs volume is mounted only while in use: import/export go through the mount', () => {
     s.ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=4m', 'tv']);

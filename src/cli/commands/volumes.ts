@@ -1,4 +1,4 @@
-// `pier volume create|ls|inspect|rm|prune|exists|export|import`: they only call the
+// `pier volume create|ls|inspect|rm|prune|exists|export|import|mount|unmount`: they only call the
 // VolumeEngine and print what podman 4.3 prints.
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -321,6 +321,33 @@ async function decompressed(input: Readable): Promise<Readable> {
   return out;
 }
 
+const mountCmd: CommandDef = {
+  name: 'mount',
+  summary: 'Mount volume',
+  description: 'Mount a volume and return the mountpoint',
+  usage: 'NAME',
+  example: 'pier volume mount myvol',
+  minArgs: 1,
+  maxArgs: 1,
+  async run(ctx: Ctx, args) {
+    ctx.out(await volumeEngine(ctx).mount(args[0]));
+  },
+};
+
+const unmountCmd: CommandDef = {
+  name: 'unmount',
+  summary: 'Unmount volume',
+  description: 'Unmount a volume',
+  usage: 'NAME',
+  example: 'pier volume unmount myvol',
+  minArgs: 1,
+  maxArgs: 1,
+  async run(ctx: Ctx, args) {
+    await volumeEngine(ctx).unmount(args[0]);
+    ctx.out(args[0]);
+  },
+};
+
 /** `pier volume` and its subcommands. */
 export function volumeGroup(): CommandDef {
   return {
@@ -328,6 +355,6 @@ export function volumeGroup(): CommandDef {
     summary: 'Manage volumes',
     description: 'Volumes are created in and can be shared between containers',
     usage: '[command]',
-    subcommands: [createCmd, existsCmd, exportCmd, importCmd, inspectCmd, lsCmd('ls', ['list']), pruneCmd, rmCmd],
+    subcommands: [createCmd, existsCmd, exportCmd, importCmd, inspectCmd, lsCmd('ls', ['list']), mountCmd, pruneCmd, rmCmd, unmountCmd],
   };
 }

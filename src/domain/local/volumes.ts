@@ -8,7 +8,7 @@ import type { DB } from '../../storage/db';
 import { ContainerStore } from '../../engine/container-store';
 import {
   Volume, VolumeRoots, createVolume, getVolume, findVolume, listVolumes, removeVolume, mountVolume, unmountVolume,
-  VolumeInUseError,
+  VolumeInUseError, mountVolumeForUser, unmountVolumeForUser,
 } from '../../engine/volumes';
 import { writeDirAsTar } from '../../storage/tar/writer';
 import { extractLayer } from '../../storage/tar/extract';
@@ -195,6 +195,14 @@ export class LocalVolumeEngine implements VolumeEngine {
       }
     }
     return removed;
+  }
+
+  async mount(name: string): Promise<string> {
+    return mountVolumeForUser(this.store, name);
+  }
+
+  async unmount(name: string): Promise<void> {
+    await unmountVolumeForUser(this.store, name);
   }
 
   /** Mount the volume for the duration of `fn` (a no-op for plain directories). */

@@ -48,6 +48,8 @@ class RemoteVolumes implements VolumeEngine {
     const text = await readText(res);
     if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, text);
   }
+  async mount(): Promise<string> { return notRemote('volume mount'); }
+  async unmount(): Promise<void> { return notRemote('volume unmount'); }
 }
 
 class RemotePods implements PodEngine {
