@@ -219,6 +219,8 @@ export interface ContainersSettings {
   stopTimeout?: number;
   /** `[engine] pull_policy` (always, missing, never, newer), when set. */
   pullPolicy?: 'always' | 'missing' | 'never' | 'newer';
+  /** `[engine] image_volume_mode`: --image-volume's default (bind, tmpfs, ignore; podman's: bind). */
+  imageVolumeMode: 'bind' | 'tmpfs' | 'ignore';
 }
 
 const settingsCache = new WeakMap<object, ContainersSettings>();
@@ -251,6 +253,8 @@ function parseContainersSettings(c: Record<string, any>, e: Record<string, any>)
   const pull = str(e.pull_policy).toLowerCase();
   const pullPolicy = ({ always: 'always', missing: 'missing', ifmissing: 'missing', never: 'never', newer: 'newer', ifnewer: 'newer' } as const)[pull as 'always'];
   if (pull && !pullPolicy) bad('pull_policy', e.pull_policy);
+  const imageVolumeMode = str(e.image_volume_mode) || 'bind';
+  if (!['bind', 'tmpfs', 'ignore'].includes(imageVolumeMode)) throw new PierError(`invalid image volume mode "${imageVolumeMode}" required value: bind, tmpfs, ignore`);
   return {
     env: Array.isArray(c.env) ? c.env.map(String) : [...DEFAULT_CONTAINER_ENV],
     baseHostsFile: str(c.base_hosts_file),
@@ -283,5 +287,6 @@ function parseContainersSettings(c: Record<string, any>, e: Record<string, any>)
     cgroupns: str(c.cgroupns),
     stopTimeout: num(e.stop_timeout),
     pullPolicy,
+    imageVolumeMode: imageVolumeMode as ContainersSettings['imageVolumeMode'],
   };
 }

@@ -47,6 +47,8 @@ export interface CreateOptions {
   volumes?: string[];
   mounts?: string[];
   tmpfs?: string[];
+  /** --image-volume: the image's VOLUMEs as anonymous volumes (bind), tmpfs, or not at all (unset: containers.conf's image_volume_mode). */
+  imageVolume?: 'bind' | 'tmpfs' | 'ignore';
   /** --secret values, parsed (domain/secrets parseSecretFlag). */
   secrets?: import('./secrets').SecretRequest[];
   /** --volumes-from CONTAINER[:OPTIONS] values. */

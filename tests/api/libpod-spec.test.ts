@@ -61,3 +61,13 @@ test('init_container_type: --init-ctr both ways, absent when unset', () => {
   assert.equal('init_container_type' in plain, false);
   assert.equal(specToCreate(plain).initContainerType, undefined);
 });
+
+test('image_volume_mode (bind is podman\'s anonymous) both ways', () => {
+  const b = podmanBody({ image: 'img', command: [], imageVolume: 'bind' });
+  assert.equal(b.image_volume_mode, 'anonymous');
+  assert.equal(specToCreate(b).imageVolume, 'bind');
+  assert.equal(specToCreate(podmanBody({ image: 'img', command: [], imageVolume: 'tmpfs' })).imageVolume, 'tmpfs');
+  const plain = podmanBody({ image: 'img', command: [] });
+  assert.equal(plain.image_volume_mode, undefined);
+  assert.throws(() => specToCreate({ image: 'img', image_volume_mode: 'bogus' }), /invalid ImageVolumeMode "bogus", value must be one of ignore,tmpfs,anonymous/);
+});

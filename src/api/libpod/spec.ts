@@ -69,6 +69,12 @@ export function specToCreate(b: any): CreateOptions {
     const opts = strList(v.Options) ?? [];
     volumes.push(v.Name ? [v.Name, v.Dest, ...(opts.length ? [opts.join(',')] : [])].join(':') : v.Dest);
   }
+  // The image's VOLUMEs' mode (podman's `anonymous` is bind).
+  if (b.image_volume_mode) {
+    const mode = String(b.image_volume_mode).toLowerCase();
+    if (mode !== 'anonymous' && mode !== 'tmpfs' && mode !== 'ignore') throw new ApiError(400, `invalid ImageVolumeMode "${b.image_volume_mode}", value must be one of ignore,tmpfs,anonymous`);
+    o.imageVolume = mode === 'anonymous' ? 'bind' : mode;
+  }
   if (volumes.length) o.volumes = volumes;
   if (strList(b.volumes_from)) o.volumesFrom = strList(b.volumes_from);
   if (tmpfs.length) o.tmpfs = tmpfs;

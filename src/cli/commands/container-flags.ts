@@ -422,6 +422,12 @@ export function validateVolume(v: string): void {
   if (parts.length === 3) checkOpts(parts[2]);
 }
 
+/** --image-volume (and containers.conf's image_volume_mode): bind, tmpfs or ignore. */
+export function parseImageVolumeMode(v: string): 'bind' | 'tmpfs' | 'ignore' {
+  if (v === 'bind' || v === 'tmpfs' || v === 'ignore') return v;
+  throw new UsageError(`invalid image volume mode "${v}" required value: bind, tmpfs, ignore`);
+}
+
 const MOUNT_KEYS: Record<string, string[]> = {
   common: ['type', 'dst', 'destination', 'target', 'ro', 'readonly', 'rw', 'U', 'chown', 'idmap', 'suid', 'nosuid', 'exec', 'noexec', 'dev', 'nodev', 'z', 'Z', 'relabel', 'consistency'],
   bind: ['src', 'source', 'bind-propagation', 'bind-nonrecursive'],
@@ -735,6 +741,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     c.tmpfs = [...opts.tmpfs];
   }
   if (opts.volumesFrom?.length) c.volumesFrom = [...opts.volumesFrom];
+  if (has('image-volume')) c.imageVolume = parseImageVolumeMode(String(opts.imageVolume));
   if (opts.secret?.length) {
     const { parseSecretFlag } = require('../../domain/secrets') as typeof import('../../domain/secrets');
     c.secrets = (opts.secret as string[]).map(parseSecretFlag);

@@ -137,17 +137,42 @@ export class LocalContainerEngine implements ContainerEngine {
     return img;
   }
 
-  private parseMounts(o: CreateOptions, imageVolumes: string[]): ContainerConfig['mounts'] {
-    const out: ContainerConfig['mounts'] = [];
-    // Volumes are created only after every mount parsed, so bad input creates nothing.
-    const pending: { name?: string; destination: string; options: string[] }[] = [];
-    const addVolume = (name: string | undefined, dst: string, options: string[]) => {
-      pending.push({ name, destination: dst, options });
-      out.push({ type: 'volume', name, source: '', destination: dst, options });
+  private parseMounts(o: CreateOptions, imageVolumes: string[], imageVolumeMode: string): ContainerConfig['mounts'] {
+    type Mount = ContainerConfig['mounts'][number];
+    /** Which flag a mount came from: podman unifies -v, --mount and --tmpfs with different rules. */
+    type From = 'volume' | 'mount' | 'tmpfs';
+    const entries: { m: Mount; from: From }[] = [];
+    const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    /**
+     * podman's rules for two mounts at one destination: the same mount twice is kept once
+     * (-v: a bind of the same source and options, or the same volume; -v and --mount alike, the
+     * volume's options too; --tmpfs: the same options, or a --mount tmpfs there already);
+     * anything else, and any repeat within --mount, is a duplicate destination.
+     */
+    const isRepeat = (a: { m: Mount; from: From }, b: { m: Mount; from: From }): boolean => {
+      const froms = new Set([a.from, b.from]);
+      if (a.from === 'mount' && b.from === 'mount') return false;
+      if (froms.has('tmpfs')) {
+        if (a.from === 'tmpfs' && b.from === 'tmpfs') return sameList(a.m.options, b.m.options);
+        const other = a.from === 'tmpfs' ? b : a;
+        return other.from === 'mount' && other.m.type === 'tmpfs';
+      }
+      if (a.m.type !== b.m.type) return false;
+      if (a.m.type === 'bind') return a.m.source === b.m.source && sameList(a.m.options, b.m.options);
+      if (a.m.type === 'volume') return (a.m.name ?? '') === (b.m.name ?? '') && (a.from === b.from || sameList(a.m.options, b.m.options));
+      return false;
     };
+    const add = (m: Mount, from: From) => {
+      const prev = entries.find((e) => e.m.destination === m.destination);
+      if (!prev) { entries.push({ m, from }); return; }
+      if (isRepeat(prev, { m, from })) return;
+      throw new UsageError(`${m.destination}: duplicate mount destination`);
+    };
+    // Volumes are created only after every mount parsed, so bad input creates nothing.
+    const volume = (name: string | undefined, dst: string, options: string[]): Mount => ({ type: 'volume', name, source: '', destination: dst, options });
     for (const v of o.volumes ?? []) {
       const parts = v.split(':');
-      if (parts.length === 1) { addVolume(undefined, parts[0], []); continue; }
+      if (parts.length === 1) { add(volume(undefined, parts[0], []), 'volume'); continue; }
       if (parts.length > 3) throw new UsageError(`invalid volume specification: "${v}"`);
       const [src, dst, opt] = parts;
       if (!dst.startsWith('/')) throw new UsageError(`invalid container path "${dst}", must be an absolute path`);
@@ -155,10 +180,10 @@ export class LocalContainerEngine implements ContainerEngine {
       if (src.startsWith('/') || src.startsWith('.')) {
         const abs = path.resolve(src);
         if (!fs.existsSync(abs)) throw new UsageError(`statfs ${abs}: no such file or directory`);
-        out.push({ type: 'bind', source: abs, destination: dst, options });
+        add({ type: 'bind', source: abs, destination: dst, options }, 'volume');
       } else {
         if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(src)) throw new UsageError(`invalid volume name "${src}"`);
-        addVolume(src, dst, options);
+        add(volume(src, dst, options), 'volume');
       }
     }
     for (const m of o.mounts ?? []) {
@@ -179,27 +204,31 @@ export class LocalContainerEngine implements ContainerEngine {
         if (!src) throw new UsageError(`must set source path for bind mount: invalid mount option "${m}"`);
         const abs = path.resolve(src);
         if (!fs.existsSync(abs)) throw new UsageError(`statfs ${abs}: no such file or directory`);
-        out.push({ type: 'bind', source: abs, destination: dst, options });
+        add({ type: 'bind', source: abs, destination: dst, options }, 'mount');
       } else if (type === 'tmpfs') {
         if (kv['tmpfs-size']) options.push(`size=${kv['tmpfs-size']}`);
         if (kv['tmpfs-mode']) options.push(`mode=${kv['tmpfs-mode']}`);
-        out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options });
+        add({ type: 'tmpfs', source: 'tmpfs', destination: dst, options }, 'mount');
       } else if (type === 'volume') {
-        addVolume(kv.source ?? kv.src, dst, options);
+        add(volume(kv.source ?? kv.src, dst, options), 'mount');
       } else throw new UsageError(`invalid filesystem type "${type}"`);
     }
     for (const t of o.tmpfs ?? []) {
       const i = t.indexOf(':');
       const dst = i < 0 ? t : t.slice(0, i);
-      out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: i < 0 ? [] : t.slice(i + 1).split(',') });
+      add({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: i < 0 ? [] : t.slice(i + 1).split(',') }, 'tmpfs');
     }
+    const out = entries.map((e) => e.m);
     // --volumes-from: the other containers' volumes and bind mounts where the user mounted nothing.
     for (const m of this.volumesFrom(o.volumesFrom ?? [])) if (!out.some((x) => x.destination === m.destination)) out.push(m);
-    for (const v of imageVolumes) if (!out.some((m) => m.destination === v)) addVolume(undefined, v, []);
-    const seen = new Set<string>();
-    for (const m of out) {
-      if (seen.has(m.destination)) throw new UsageError(`${m.destination}: duplicate mount destination`);
-      seen.add(m.destination);
+    // The image's VOLUMEs (--image-volume): anonymous volumes (bind), tmpfs mounts, or nothing (ignore).
+    if (imageVolumeMode !== 'ignore') {
+      for (const v of imageVolumes) {
+        const dst = path.posix.normalize(v);
+        if (out.some((m) => m.destination === v || m.destination === dst)) continue;
+        if (imageVolumeMode === 'tmpfs') out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: ['rprivate', 'rw', 'nodev', 'exec'] });
+        else out.push(volume(undefined, v, []));
+      }
     }
     for (const m of out) {
       if (m.type !== 'volume') continue;
@@ -366,7 +395,7 @@ export class LocalContainerEngine implements ContainerEngine {
       imageConfig: ic,
       labels: { ...(ic.Labels ?? {}), ...(o.labels ?? {}) },
       annotations: { ...(o.annotations ?? {}) },
-      mounts: this.parseMounts(o, Object.keys(ic.Volumes ?? {})),
+      mounts: this.parseMounts(o, Object.keys(ic.Volumes ?? {}), o.imageVolume ?? settings.imageVolumeMode),
       networkMode,
       networks: net.networks,
       portMappings: net.ports,

@@ -74,7 +74,7 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     image: o.image, name: o.name, command: o.command?.length ? o.command : undefined, entrypoint: o.entrypoint,
     env: envMap(o.env), labels: o.labels, annotations: o.annotations, work_dir: o.workdir, create_working_dir: o.createWorkdir, user: o.user, groups: o.groupAdd,
     manage_password: o.passwd === false ? false : undefined, passwd_entry: o.passwdEntry, hostusers: o.hostUsers,
-    volumes_from: o.volumesFrom, dependencyContainers: o.requires, timeout: o.timeout,
+    volumes_from: o.volumesFrom, image_volume_mode: o.imageVolume === 'bind' ? 'anonymous' : o.imageVolume, dependencyContainers: o.requires, timeout: o.timeout,
     hostname: o.hostname, terminal: o.tty, stdin: o.interactive, remove: o.rm, pod: o.pod, init_container_type: o.initContainerType,
     portmappings: portMappings(o.publish), publish_image_ports: o.publishAll, expose: o.expose,
     netns: namespace(o.network), Networks: nets.length ? Object.fromEntries(nets.map((n, i) => perNetwork(o, n, i))) : undefined,

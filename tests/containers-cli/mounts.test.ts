@@ -1,0 +1,88 @@
+// Mount details found by running podman 4.3.1's own system tests (160-volumes.bats) against
+// pier: the same mount given twice, and --image-volume (and containers.conf's image_volume_mode).
+// Real runc + conmon.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TestStore, busyboxStoreForFile, REMOTE, PIER } from '../helpers/cli';
+
+let s: TestStore;
+busyboxStoreForFile((st) => { s = st; });
+const IMG = 'localhost/busybox';
+const run = (...args: string[]) => s.run(['run', '--rm', '--network', 'none', ...args]);
+
+test('the same mount twice is kept once (podman); different mounts at one destination are refused', () => {
+  const v1 = path.join(s.dir, 'dup1');
+  const v2 = path.join(s.dir, 'dup2');
+  fs.mkdirSync(v1);
+  fs.mkdirSync(v2);
+  const accepted = [
+    ['-v', `${v1}:/vol1`, '-v', `${v1}:/vol1`],
+    ['-v', 'dupvol:/vol1', '-v', 'dupvol:/vol1'],
+    ['-v', 'dupvol:/vol1', '-v', 'dupvol:/vol1:ro'],
+    ['-v', '/anon', '-v', '/anon'],
+    ['--tmpfs', '/vol1', '--tmpfs', '/vol1'],
+    ['--tmpfs', '/vol1', '--mount', 'type=tmpfs,dst=/vol1'],
+    ['-v', `${v1}:/vol1`, '--mount', `type=bind,src=${v1},dst=/vol1`],
+    ['-v', 'dupvol:/vol1', '--mount', 'type=volume,src=dupvol,dst=/vol1'],
+  ];
+  for (const a of accepted) {
+    const r = run(...a, IMG, 'true');
+    assert.equal(r.code, 0, `${a.join(' ')}: ${r.stderr}`);
+  }
+  const refused: [string[], string][] = [
+    [['-v', `${v1}:${v1}`, '-v', `${v2}:${v1}`], v1],
+    [['-v', `${v1}:/vol1`, '-v', `${v1}:/vol1:ro`], '/vol1'],
+    [['-v', 'dupvol:/vol1', '-v', 'othervol:/vol1'], '/vol1'],
+    [['--tmpfs', v1, '--tmpfs', `${v1}:ro`], v1],
+    [['-v', 'dupvol:/vol2', '--tmpfs', '/vol2'], '/vol2'],
+    [['-v', `${v1}:/vol1`, '--tmpfs', '/vol1'], '/vol1'],
+    [['--mount', `type=bind,src=${v1},dst=/vol1`, '--mount', `type=bind,src=${v1},dst=/vol1`], '/vol1'],
+  ];
+  for (const [a, dest] of refused) {
+    const r = run(...a, IMG, 'true');
+    assert.equal(r.code, 125, a.join(' '));
+    assert.equal(r.stderr, `Error: ${dest}: duplicate mount destination\n`, a.join(' '));
+  }
+  assert.equal(s.ok(['volume', 'ls', '-q']), 'dupvol\n', 'nothing created for the refused ones');
+  s.ok(['volume', 'rm', 'dupvol']);
+});
+
+test('--image-volume: the image\'s VOLUMEs as anonymous volumes (bind), tmpfs, or not at all', () => {
+  const ctx = path.join(s.dir, 'volume-image');
+  fs.mkdirSync(ctx);
+  fs.writeFileSync(path.join(ctx, 'Containerfile'), `FROM ${IMG}\nVOLUME /data\n`);
+  s.ok(['build', '-q', '-t', 'localhost/volume_image', ctx]);
+  const fsType = (...args: string[]) => run(...args, 'localhost/volume_image', 'stat', '-f', '-c', '%T', '/data');
+  let r = fsType('--image-volume', 'tmpfs');
+  assert.equal(r.stdout, 'tmpfs\n', r.stderr);
+  r = fsType('--image-volume', 'ignore');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, "stat: can't read file system information for '/data': No such file or directory\n");
+  r = fsType('--image-volume', 'bind');
+  assert.equal(r.code, 0, r.stderr);
+  assert.notEqual(r.stdout, 'tmpfs\n');
+  // tmpfs/ignore make no volume; bind an anonymous one (gone with --rm).
+  assert.equal(s.ok(['volume', 'ls', '-q']), '');
+  r = fsType('--image-volume', 'foo');
+  assert.equal(r.code, 125);
+  assert.equal(r.stderr, 'Error: invalid image volume mode "foo" required value: bind, tmpfs, ignore\n');
+  // A user mount at the same place wins over the image's volume.
+  r = run('--image-volume', 'tmpfs', '-v', 'uservol:/data', 'localhost/volume_image', 'stat', '-f', '-c', '%T', '/data');
+  assert.notEqual(r.stdout, 'tmpfs\n');
+  s.ok(['volume', 'rm', 'uservol']);
+
+  if (!REMOTE) {
+    // containers.conf [engine] image_volume_mode is the default; the flag still wins.
+    const conf = path.join(s.dir, 'image-volume.conf');
+    fs.writeFileSync(conf, '[engine]\nimage_volume_mode="tmpfs"\n');
+    const direct = (...args: string[]) => spawnSync(process.execPath, [PIER, ...s.localArgs(), 'run', '--rm', '--network', 'none', ...args, 'localhost/volume_image', 'stat', '-f', '-c', '%T', '/data'],
+      { env: s.env({ CONTAINERS_CONF: conf }), encoding: 'utf8' });
+    assert.equal(direct().stdout, 'tmpfs\n');
+    assert.notEqual(direct('--image-volume', 'bind').stdout, 'tmpfs\n');
+    assert.equal(direct('--image-volume', 'ignore').status, 1);
+  }
+  s.ok(['rmi', 'localhost/volume_image']);
+});
