@@ -1,6 +1,7 @@
 // The container half of the engine's domain interface (CLI and API call only this).
 import type { PullOptions } from './images';
-import { PierError } from '../util/errors';
+import { posix } from 'node:path';
+import { PierError, UsageError } from '../util/errors';
 
 export type ContainerStatus = 'configured' | 'created' | 'initialized' | 'running' | 'stopping' | 'paused' | 'stopped' | 'exited' | 'removing';
 
@@ -168,6 +169,49 @@ export interface NetworkAttachment {
   staticIps: string[];
   staticMac?: string;
   interfaceName?: string;
+}
+
+/** A `--mount type=image,...` value: the image (as named) and where it goes, read-only unless rw=true. */
+export interface ImageMountSpec {
+  source: string;
+  destination: string;
+  readWrite: boolean;
+}
+
+/**
+ * Parse `--mount type=image,src=IMAGE,dst=PATH[,rw|readwrite=true|false]` as podman's
+ * getImageVolume does (the parts are comma separated; `consistency` is accepted and ignored).
+ */
+export function parseImageMount(value: string): ImageMountSpec {
+  const out: ImageMountSpec = { source: '', destination: '', readWrite: false };
+  let typeSeen = false;
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const val = eq < 0 ? undefined : part.slice(eq + 1);
+    if (key === 'type' && !typeSeen && val !== undefined) { typeSeen = true; continue; }
+    switch (key) {
+      case 'src': case 'source':
+        if (val === undefined) throw new UsageError(`${key}: must provide an argument for option`);
+        out.source = val;
+        break;
+      case 'target': case 'dst': case 'destination':
+        if (val === undefined) throw new UsageError(`${key}: must provide an argument for option`);
+        if (!val.startsWith('/')) throw new UsageError(`invalid container path "${val}", must be an absolute path`);
+        out.destination = posix.normalize(val).replace(/(.)\/$/, '$1');
+        break;
+      case 'rw': case 'readwrite':
+        if (val === 'true') out.readWrite = true;
+        else if (val !== 'false') throw new UsageError(`invalid rw value "${val ?? ''}": invalid mount option`);
+        break;
+      case 'consistency':
+        break;
+      default:
+        throw new UsageError(`${key}: invalid mount option`);
+    }
+  }
+  if (!out.source || !out.destination) throw new UsageError('must set source and destination for image volume');
+  return out;
 }
 
 /**

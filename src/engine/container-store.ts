@@ -30,8 +30,11 @@ export interface ContainerConfig {
   secrets?: import('./secrets').ContainerSecret[];
   /** --secret type=env: variable → secret name (its data is read at each start, as podman does). */
   secretEnv?: Record<string, string>;
-  /** Resolved mounts: host source or volume, destination, options. */
-  mounts: { type: 'bind' | 'volume' | 'tmpfs'; source: string; destination: string; options: string[]; name?: string }[];
+  /**
+   * Resolved mounts: host source or volume, destination, options. An `image` mount's source is
+   * the image as the user named it (looked up at each start), its options `ro` or `rw`.
+   */
+  mounts: { type: 'bind' | 'volume' | 'tmpfs' | 'image'; source: string; destination: string; options: string[]; name?: string }[];
   networkMode: string;
   /** Bridge networks to join (name → settings); empty for none/host/container: modes. */
   networks?: Record<string, import('../network/netavark').ContainerNetworkSettings>;

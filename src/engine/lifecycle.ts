@@ -18,6 +18,8 @@ import { createContainer, startContainer, readExitCode, processAlive, waitForExi
 import { withFileLock } from '../util/lock';
 import { emitEvent, eventLogOptions } from './events';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
+import { mountImageVolumes, releaseImageVolumes } from './image-volumes';
+import type { OciMount } from './spec/types';
 import { PierError, ConflictError, UsageError, EXIT_CANNOT_INVOKE, EXIT_ENGINE } from '../util/errors';
 import { signalName } from '../util/signals';
 import { log, trace } from '../util/log';
@@ -215,8 +217,9 @@ export class Lifecycle {
         if (c.config.mounts.some((m) => m.type === 'volume')) {
           await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: user.uid, gid: user.gid });
         }
+        const imageMounts = mountImageVolumes(this.store, c, () => this.searchRegistries());
         const shared = await this.joinSharedEtcFiles(c, d.run);
-        const spec = this.specFor(c, rootfs, d.run, user, netns, shared);
+        const spec = this.specFor(c, rootfs, d.run, user, netns, shared, imageMounts);
         trace('start: write spec');
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
@@ -249,6 +252,7 @@ export class Lifecycle {
         await this.deleteRuntimeState(c);
         this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));
         await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
+        releaseImageVolumes(this.store, c.id);
         await this.teardownNetwork(c.id);
         await this.releaseSharedHosts(c.id);
         unmountRootfs(this.store, c.id);
@@ -366,7 +370,18 @@ export class Lifecycle {
     rmFile(marker);
   }
 
-  private specFor(c: ContainerRecord, rootfs: string, runDir: string, user: ReturnType<typeof resolveContainerUser>, netns?: string, shared?: { hosts?: string; resolvConf?: string }): ReturnType<typeof generateSpec> {
+  /** registries.conf's unqualified-search registries (for short image names), read when needed. */
+  private searchRegistries(): string[] {
+    const { loadRegistriesConf } = require('../image/config/registries') as typeof import('../image/config/registries');
+    try {
+      return loadRegistriesConf({ path: this.cfg.registriesConf }).unqualifiedSearchRegistries ?? [];
+    } catch {
+      return [];
+    }
+  }
+
+  private specFor(c: ContainerRecord, rootfs: string, runDir: string, user: ReturnType<typeof resolveContainerUser>, netns?: string, shared?: { hosts?: string; resolvConf?: string },
+    imageMounts: Map<string, OciMount> = new Map()): ReturnType<typeof generateSpec> {
     const o = c.config.create;
     const mode = c.config.networkMode;
     const settings = containersSettings(this.cfg);
@@ -457,7 +472,8 @@ export class Lifecycle {
       terminal: !!o.tty,
       readOnly: o.readOnly,
       readOnlyTmpfs: o.readOnlyTmpfs,
-      mounts: c.config.mounts.map((m) => ({ type: m.type === 'volume' ? 'bind' : m.type, source: m.source, destination: m.destination, options: m.options })),
+      mounts: c.config.mounts.map((m) => (m.type === 'image' ? imageMounts.get(m.destination)!
+        : { type: m.type === 'volume' ? 'bind' : m.type, source: m.source, destination: m.destination, options: m.options })),
       engineFiles: {
         hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf, containerEnv: files.containerEnv,
         passwd: accounts.passwd, group: accounts.group, secrets: secretMounts,
@@ -644,6 +660,7 @@ export class Lifecycle {
       if (userMountCount(this.store, c.id) === 0) unmountRootfs(this.store, c.id);
       trace('cleanup: unmounted');
       await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
+      releaseImageVolumes(this.store, c.id);
       trace('cleanup: volumes');
       await this.teardownNetwork(c.id);
       await this.releaseSharedHosts(c.id);
@@ -713,6 +730,7 @@ export class Lifecycle {
       if (!cur) return;
       await this.deleteRuntimeState(cur);
       await unmountContainerVolumes(this.store, c.id, cur.config.mounts as VolumeMountRef[]).catch(() => undefined);
+      releaseImageVolumes(this.store, c.id);
       await this.teardownNetwork(c.id);
       await this.releaseSharedHosts(c.id);
       this.removeNow(cur);

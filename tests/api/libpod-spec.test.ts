@@ -62,12 +62,16 @@ test('init_container_type: --init-ctr both ways, absent when unset', () => {
   assert.equal(specToCreate(plain).initContainerType, undefined);
 });
 
-test('image_volume_mode (bind is podman\'s anonymous) both ways', () => {
-  const b = podmanBody({ image: 'img', command: [], imageVolume: 'bind' });
+test('image_volumes (--mount type=image) and image_volume_mode (bind is podman\'s anonymous) both ways', () => {
+  const b = podmanBody({ image: 'img', command: [], mounts: ['type=image,src=alpine,dst=/im,rw=true', 'type=tmpfs,dst=/t'], imageVolume: 'bind' });
+  assert.deepEqual(b.image_volumes, [{ Source: 'alpine', Destination: '/im', ReadWrite: true }]);
   assert.equal(b.image_volume_mode, 'anonymous');
-  assert.equal(specToCreate(b).imageVolume, 'bind');
+  const o = specToCreate(b);
+  assert.deepEqual(o.mounts, ['type=image,source=alpine,destination=/im,rw=true']);
+  assert.equal(o.imageVolume, 'bind');
   assert.equal(specToCreate(podmanBody({ image: 'img', command: [], imageVolume: 'tmpfs' })).imageVolume, 'tmpfs');
   const plain = podmanBody({ image: 'img', command: [] });
+  assert.equal(plain.image_volumes, undefined);
   assert.equal(plain.image_volume_mode, undefined);
   assert.throws(() => specToCreate({ image: 'img', image_volume_mode: 'bogus' }), /invalid ImageVolumeMode "bogus", value must be one of ignore,tmpfs,anonymous/);
 });

@@ -1,6 +1,6 @@
-// Mount details found by running podman 4.3.1's own system tests (160-volumes.bats) against
-// pier: the same mount given twice, and --image-volume (and containers.conf's image_volume_mode).
-// Real runc + conmon.
+// Mount details found by running podman 4.3.1's own system tests (160-volumes.bats,
+// 060-mount.bats) against pier: the same mount given twice, --image-volume (and containers.conf's
+// image_volume_mode), and --mount type=image. Real runc + conmon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,8 @@ let s: TestStore;
 busyboxStoreForFile((st) => { s = st; });
 const IMG = 'localhost/busybox';
 const run = (...args: string[]) => s.run(['run', '--rm', '--network', 'none', ...args]);
+/** The image's /etc/passwd seen at /image-mount is the container's own (the fixture has no diff). */
+const SAME_PASSWD = ['sh', '-c', '[ "$(cat /etc/passwd)" = "$(cat /image-mount/etc/passwd)" ] && echo same'];
 
 test('the same mount twice is kept once (podman); different mounts at one destination are refused', () => {
   const v1 = path.join(s.dir, 'dup1');
@@ -40,6 +42,7 @@ test('the same mount twice is kept once (podman); different mounts at one destin
     [['-v', 'dupvol:/vol2', '--tmpfs', '/vol2'], '/vol2'],
     [['-v', `${v1}:/vol1`, '--tmpfs', '/vol1'], '/vol1'],
     [['--mount', `type=bind,src=${v1},dst=/vol1`, '--mount', `type=bind,src=${v1},dst=/vol1`], '/vol1'],
+    [['--mount', `type=image,src=${IMG},dst=/im`, '-v', '/im'], '/im'],
   ];
   for (const [a, dest] of refused) {
     const r = run(...a, IMG, 'true');
@@ -85,4 +88,68 @@ test('--image-volume: the image\'s VOLUMEs as anonymous volumes (bind), tmpfs, o
     assert.equal(direct('--image-volume', 'ignore').status, 1);
   }
   s.ok(['rmi', 'localhost/volume_image']);
+});
+
+test('--mount type=image: read-only unless rw=true/readwrite=true; inspect shows it', () => {
+  let r = run('--mount', `type=image,src=${IMG},dst=/image-mount`, IMG, ...SAME_PASSWD);
+  assert.equal(r.stdout, 'same\n', r.stderr);
+  r = run('--mount', `type=image,src=${IMG},dst=/image-mount`, IMG, 'touch', '/image-mount/read-only');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'touch: /image-mount/read-only: Read-only file system\n');
+  for (const rw of ['rw=true', 'readwrite=true']) {
+    r = run('--mount', `type=image,src=${IMG},dst=/image-mount,${rw}`, IMG, 'sh', '-c', 'touch /image-mount/readwrite && ls /image-mount/readwrite');
+    assert.equal(r.stdout, '/image-mount/readwrite\n', r.stderr);
+  }
+  // The writes went to the container's own layer over the image, not into the image.
+  r = run('--mount', `type=image,src=${IMG},dst=/image-mount`, IMG, 'ls', '/image-mount/readwrite');
+  assert.equal(r.code, 1);
+
+  const id = s.ok(['run', '-d', '--network', 'none', '--mount', `type=image,src=${IMG},dst=/image-mount,rw=true`, IMG, 'sleep', '300']).trim();
+  const mounts = JSON.parse(s.ok(['inspect', '--format', '{{json .Mounts}}', id]));
+  assert.deepEqual(mounts, [{ Type: 'image', Source: IMG, Destination: '/image-mount', Driver: '', Mode: '', Options: null, RW: true, Propagation: '' }]);
+  assert.equal(s.ok(['inspect', '--format', '{{(index .Mounts 0).Type}} {{(index .Mounts 0).Source}} {{(index .Mounts 0).RW}}', id]), `image ${IMG} true\n`);
+  assert.equal(s.ok(['exec', id, 'ls', '/image-mount/bin/busybox']), '/image-mount/bin/busybox\n');
+  s.ok(['rm', '-f', '-t', '0', id]);
+});
+
+test('--mount type=image: bad values are refused as podman refuses them', () => {
+  const cases: [string, string][] = [
+    ['type=image,dst=/x', 'must set source and destination for image volume'],
+    [`type=image,src=${IMG}`, 'must set source and destination for image volume'],
+    [`type=image,src=${IMG},dst=x`, 'invalid container path "x", must be an absolute path'],
+    [`type=image,src=${IMG},dst=/x,rw=maybe`, 'invalid rw value "maybe": invalid mount option'],
+    [`type=image,src=${IMG},dst=/x,ro`, 'ro: invalid mount option'],
+  ];
+  for (const [m, err] of cases) {
+    const r = run('--mount', m, IMG, 'true');
+    assert.equal(r.code, 125, m);
+    assert.equal(r.stderr, `Error: ${err}\n`, m);
+  }
+  // An image that does not exist fails the start (podman looks it up then), exit 126.
+  const r = run('--mount', 'type=image,src=nosuch,dst=/x', IMG, 'true');
+  assert.equal(r.code, 126);
+  assert.equal(r.stderr, 'Error: creating image volume "nosuch":"/x": nosuch: image not known\n');
+  assert.equal(s.ok(['ps', '-aq']), '', '--rm removed the container');
+});
+
+test('--mount type=image holds an image mount while the container runs (local: image mount / umount)', { skip: REMOTE && 'image mount is local only' }, () => {
+  const iid = s.ok(['image', 'inspect', '--format', '{{.ID}}', IMG]).trim();
+  run('--mount', `type=image,src=${IMG},dst=/image-mount`, IMG, 'true');
+  assert.equal(s.ok(['image', 'umount', IMG]), '', 'the container\'s image mount went with it');
+
+  // Another user's mount stays.
+  s.ok(['image', 'mount', IMG]);
+  run('--mount', `type=image,src=${IMG},dst=/image-mount`, IMG, 'true');
+  assert.equal(s.ok(['image', 'umount', IMG]), `${iid}\n`);
+  assert.equal(s.ok(['image', 'umount', IMG]), '');
+
+  // A running container's mount is counted; unmounting it on the host leaves the container's files.
+  const id = s.ok(['run', '-d', '--network', 'none', '--mount', `type=image,src=${iid},dst=/image-mount,readwrite=true`, IMG, 'sleep', '300']).trim();
+  assert.match(s.ok(['image', 'mount']), new RegExp(`^${IMG}:latest +/`));
+  assert.equal(s.ok(['image', 'umount', IMG]), `${iid}\n`);
+  assert.equal(s.ok(['image', 'umount', IMG]), '');
+  assert.equal(s.ok(['exec', id, ...SAME_PASSWD]), 'same\n');
+  s.ok(['rm', '-f', '-t', '0', id]);
+  assert.equal(s.ok(['image', 'mount']), '');
+  assert.ok(!fs.existsSync(path.join(s.root, 'containers', id)), 'its overlay dirs went with it');
 });

@@ -156,7 +156,7 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
+      Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs' && m.type !== 'image').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
       ContainerIDFile: '',
       LogConfig: { Type: c.config.logDriver === 'k8s-file' ? 'json-file' : c.config.logDriver, Config: {} },
       NetworkMode: mode,

@@ -69,7 +69,10 @@ export function specToCreate(b: any): CreateOptions {
     const opts = strList(v.Options) ?? [];
     volumes.push(v.Name ? [v.Name, v.Dest, ...(opts.length ? [opts.join(',')] : [])].join(':') : v.Dest);
   }
-  // The image's VOLUMEs' mode (podman's `anonymous` is bind).
+  // Image mounts ({Source, Destination, ReadWrite}) and the image's VOLUMEs' mode (podman's `anonymous` is bind).
+  for (const v of Array.isArray(b.image_volumes) ? b.image_volumes : []) {
+    mounts.push(`type=image,source=${v.Source ?? ''},destination=${v.Destination ?? ''}${v.ReadWrite ? ',rw=true' : ''}`);
+  }
   if (b.image_volume_mode) {
     const mode = String(b.image_volume_mode).toLowerCase();
     if (mode !== 'anonymous' && mode !== 'tmpfs' && mode !== 'ignore') throw new ApiError(400, `invalid ImageVolumeMode "${b.image_volume_mode}", value must be one of ignore,tmpfs,anonymous`);

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FlagDef, Opts } from '../parser';
-import { HEALTH_ON_FAILURE_ACTIONS } from '../../domain/containers';
+import { HEALTH_ON_FAILURE_ACTIONS, parseImageMount } from '../../domain/containers';
 import type { CreateOptions, HealthConfig, HealthOnFailure, RestartPolicy } from '../../domain/containers';
 import type { Platform, PullOptions } from '../../domain/images';
 import { PierError, UsageError, errnoText, readFileErrorText } from '../../util/errors';
@@ -435,7 +435,7 @@ const MOUNT_KEYS: Record<string, string[]> = {
   tmpfs: ['tmpfs-size', 'tmpfs-mode', 'tmpcopyup', 'notmpcopyup'],
 };
 
-/** --mount type=bind|volume|tmpfs,src=...,dst=...[,options]. */
+/** --mount type=bind|volume|tmpfs|image,src=...,dst=...[,options]. */
 export function validateMount(m: string): void {
   const kv = new Map<string, string | undefined>();
   for (const part of splitCSV([m])) {
@@ -446,6 +446,7 @@ export function validateMount(m: string): void {
   if (type === undefined) {
     throw new UsageError('incorrect mount format: should be --mount type=<bind|tmpfs|volume>,[src=<host-dir|volume-name>,]target=<ctr-dir>[,options]');
   }
+  if (type === 'image') { parseImageMount(m); return; }
   if (!['bind', 'volume', 'tmpfs'].includes(type)) throw new UsageError(`invalid filesystem type "${type}"`);
   for (const k of kv.keys()) {
     if (!MOUNT_KEYS.common.includes(k) && !MOUNT_KEYS[type].includes(k)) throw new UsageError(`${k}: invalid mount option`);

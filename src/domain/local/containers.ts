@@ -8,7 +8,7 @@ import type {
   RunOnlyOptions,
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
-import { PartialRemoveError, networkAttachment } from '../containers';
+import { PartialRemoveError, networkAttachment, parseImageMount } from '../containers';
 import { LocalImageEngine } from './images';
 import { matchesGivenName } from '../../image/lookup';
 import { Lifecycle } from '../../engine/lifecycle';
@@ -143,6 +143,10 @@ export class LocalContainerEngine implements ContainerEngine {
     type From = 'volume' | 'mount' | 'tmpfs';
     const entries: { m: Mount; from: From }[] = [];
     const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const imageMount = (value: string): Mount => {
+      const p = parseImageMount(value);
+      return { type: 'image', source: p.source, destination: p.destination, options: [p.readWrite ? 'rw' : 'ro'] };
+    };
     /**
      * podman's rules for two mounts at one destination: the same mount twice is kept once
      * (-v: a bind of the same source and options, or the same volume; -v and --mount alike, the
@@ -194,6 +198,7 @@ export class LocalContainerEngine implements ContainerEngine {
         if (i < 0) flags.push(p); else kv[p.slice(0, i)] = p.slice(i + 1);
       }
       const type = kv.type ?? 'volume';
+      if (type === 'image') { add(imageMount(m), 'mount'); continue; }
       const dst = kv.destination ?? kv.dst ?? kv.target;
       if (!dst) throw new UsageError(`must set target path: invalid mount option "${m}"`);
       const ro = flags.includes('ro') || flags.includes('readonly') || kv.ro === 'true' || kv.readonly === 'true';
@@ -241,7 +246,7 @@ export class LocalContainerEngine implements ContainerEngine {
 
   /**
    * The mounts --volumes-from copies (podman's): every volume and bind mount of each container
-   * (tmpfs mounts are not shared), a later container's winning at the same destination. With
+   * (tmpfs and image mounts are not shared), a later container's winning at the same destination. With
    * OPTIONS (ro, rw, z) those replace the mount's own ro/rw/z; without, its mode is kept.
    */
   private volumesFrom(values: string[]): ContainerConfig['mounts'] {
@@ -270,7 +275,7 @@ export class LocalContainerEngine implements ContainerEngine {
         throw e;
       }
       for (const m of src.config.mounts) {
-        if (m.type === 'tmpfs') { log.warn(`Unable to match volume ${m.destination} from container ${src.id} for volumes-from`); continue; }
+        if (m.type === 'tmpfs' || m.type === 'image') { log.warn(`Unable to match volume ${m.destination} from container ${src.id} for volumes-from`); continue; }
         const options = given ? [...m.options.filter((x) => x !== 'ro' && x !== 'rw' && x !== 'z'), ...given] : [...m.options];
         byDest.delete(m.destination);
         byDest.set(m.destination, { ...m, options });
@@ -922,10 +927,13 @@ export class LocalContainerEngine implements ContainerEngine {
       BoundingCaps: spec.process?.capabilities?.bounding ?? null,
       ExecIDs: [],
       GraphDriver: { Name: this.store.driver, Data: this.store.driver === 'overlay' ? { UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs } },
-      Mounts: c.config.mounts.map((m) => ({
-        Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: m.source, Destination: m.destination, Driver: m.type === 'volume' ? 'local' : '',
-        Mode: '', Options: m.options, RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
-      })),
+      // podman's order: named volumes, image mounts, then binds; tmpfs mounts are not listed.
+      Mounts: ['volume', 'image', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => (m.type === 'image'
+        ? { Type: 'image', Source: m.source, Destination: m.destination, Driver: '', Mode: '', Options: null, RW: m.options.includes('rw'), Propagation: '' }
+        : {
+          Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: m.source, Destination: m.destination, Driver: m.type === 'volume' ? 'local' : '',
+          Mode: '', Options: m.options, RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
+        })),
       Dependencies: c.config.dependencies ?? [],
       NetworkSettings: this.networkSettings(c),
       Namespace: '',
@@ -962,7 +970,7 @@ export class LocalContainerEngine implements ContainerEngine {
         ...(o.chrootDirs?.length ? { ChrootDirs: o.chrootDirs } : {}),
       },
       HostConfig: {
-        Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
+        Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs' && m.type !== 'image').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
         CgroupManager: 'cgroupfs',
         CgroupMode: o.cgroupns ?? 'host',
         ContainerIDFile: '',

@@ -1,7 +1,7 @@
 // pier's CreateOptions as the body of POST /libpod/containers/create: podman's SpecGenerator
 // fields (so the shape is what podman-remote sends), plus `pier_create_options`, the options
 // exactly as the CLI parsed them, which a pier service prefers (every flag keeps its meaning).
-import { networkAttachment, type CreateOptions } from '../containers';
+import { networkAttachment, parseImageMount, type CreateOptions } from '../containers';
 
 function envMap(env?: string[]): Record<string, string> | undefined {
   if (!env?.length) return undefined;
@@ -66,6 +66,15 @@ function perNetwork(o: CreateOptions, value: string, i: number): [string, Record
   return [a.name, { aliases: a.aliases.length ? a.aliases : undefined, static_ips: a.staticIps.length ? a.staticIps : undefined, static_mac: a.staticMac, interface_name: a.interfaceName }];
 }
 
+/** --mount type=image values as the SpecGenerator's image_volumes. */
+function imageVolumes(mounts?: string[]): Record<string, unknown>[] | undefined {
+  const out = (mounts ?? []).filter((m) => m.split(',').includes('type=image')).map((m) => {
+    const p = parseImageMount(m);
+    return { Source: p.source, Destination: p.destination, ReadWrite: p.readWrite };
+  });
+  return out.length ? out : undefined;
+}
+
 export function specGenerator(o: CreateOptions): Record<string, unknown> {
   let nets = o.networks?.length ? o.networks : o.network && !NS_MODES.has(o.network) && !o.network.includes(':') ? [o.network] : [];
   // --ip/--ip6/--mac-address on the default network: it is named so it can carry them.
@@ -74,7 +83,8 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     image: o.image, name: o.name, command: o.command?.length ? o.command : undefined, entrypoint: o.entrypoint,
     env: envMap(o.env), labels: o.labels, annotations: o.annotations, work_dir: o.workdir, create_working_dir: o.createWorkdir, user: o.user, groups: o.groupAdd,
     manage_password: o.passwd === false ? false : undefined, passwd_entry: o.passwdEntry, hostusers: o.hostUsers,
-    volumes_from: o.volumesFrom, image_volume_mode: o.imageVolume === 'bind' ? 'anonymous' : o.imageVolume, dependencyContainers: o.requires, timeout: o.timeout,
+    volumes_from: o.volumesFrom, image_volume_mode: o.imageVolume === 'bind' ? 'anonymous' : o.imageVolume,
+    image_volumes: imageVolumes(o.mounts), dependencyContainers: o.requires, timeout: o.timeout,
     hostname: o.hostname, terminal: o.tty, stdin: o.interactive, remove: o.rm, pod: o.pod, init_container_type: o.initContainerType,
     portmappings: portMappings(o.publish), publish_image_ports: o.publishAll, expose: o.expose,
     netns: namespace(o.network), Networks: nets.length ? Object.fromEntries(nets.map((n, i) => perNetwork(o, n, i))) : undefined,
