@@ -110,6 +110,16 @@ test('--mount type=image: read-only unless rw=true/readwrite=true; inspect shows
   assert.equal(s.ok(['inspect', '--format', '{{(index .Mounts 0).Type}} {{(index .Mounts 0).Source}} {{(index .Mounts 0).RW}}', id]), `image ${IMG} true\n`);
   assert.equal(s.ok(['exec', id, 'ls', '/image-mount/bin/busybox']), '/image-mount/bin/busybox\n');
   s.ok(['rm', '-f', '-t', '0', id]);
+
+  // podman's order: named volumes, image mounts, binds; tmpfs mounts are not listed. HostConfig.Binds:
+  // volumes, then binds (no image mounts).
+  const host = path.join(s.dir, 'inspect-bind');
+  fs.mkdirSync(host);
+  const c = s.ok(['create', '--network', 'none', '-v', `${host}:/b`, '--tmpfs', '/t', '--mount', `type=image,src=${IMG},dst=/im`, '-v', 'inspvol:/v', IMG, 'true']).trim();
+  assert.equal(s.ok(['inspect', '--format', '{{range .Mounts}}{{.Type}}:{{.Destination}}:{{.RW}} {{end}}', c]), 'volume:/v:true image:/im:false bind:/b:true \n');
+  assert.deepEqual(JSON.parse(s.ok(['inspect', '--format', '{{json .HostConfig.Binds}}', c])).map((b: string) => b.split(':')[1]), ['/v', '/b']);
+  s.ok(['rm', '-v', c]);
+  s.ok(['volume', 'rm', 'inspvol']);
 });
 
 test('--mount type=image: bad values are refused as podman refuses them', () => {

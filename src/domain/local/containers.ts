@@ -970,7 +970,7 @@ export class LocalContainerEngine implements ContainerEngine {
         ...(o.chrootDirs?.length ? { ChrootDirs: o.chrootDirs } : {}),
       },
       HostConfig: {
-        Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs' && m.type !== 'image').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
+        Binds: ['volume', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
         CgroupManager: 'cgroupfs',
         CgroupMode: o.cgroupns ?? 'host',
         ContainerIDFile: '',
