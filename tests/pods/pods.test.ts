@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { TestStore, busyboxStoreForFile } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile, REMOTE } from '../helpers/cli';
 import { get, retry } from '../helpers/http';
 
 let s: TestStore;
@@ -174,6 +174,59 @@ describe('pods', () => {
     assert.match(r.stderr, /^Error: no pod with name or ID nosuchpod found: no such pod\n$/);
     s.ok(['pod', 'rm', '-f', '-t', '0', name]);
     s.ok(['rm', `e-${name}`]);
+  });
+
+  test('create options as podman 4.3 (200-pod.bats): --share +NS, --share none, --infra-command, --exit-policy', () => {
+    const name = `opt-${tag}`;
+    // A leading + adds to the default set.
+    s.ok(['pod', 'create', '--name', name, '--share', '+pid']);
+    assert.deepEqual(inspect('pod', name, '{{.SharedNamespaces}}').slice(1, -1).split(' ').sort(), ['ipc', 'net', 'pid', 'uts']);
+    // Sharing nothing, a pod gets no infra container unless --infra says so.
+    s.ok(['pod', 'create', '--replace', '--name', name, '--share', 'none']);
+    assert.equal(inspect('pod', name, '{{.SharedNamespaces}} {{.InfraContainerID}}|{{.NumContainers}}'), '[] |0');
+    // --infra-command is the infra container's entrypoint, replacing the image's.
+    s.ok(['pod', 'create', '--replace', '--name', name, '--infra-image', 'localhost/busybox', '--infra-command', '/bin/sleep 1000']);
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    assert.equal(s.ok(['container', 'inspect', '--format', '{{.Config.Entrypoint}}|{{.Path}}|{{.Args}}', infra]).trim(), '/bin/sleep 1000|/bin/sleep|[1000]');
+    s.ok(['pod', 'start', name]);
+    assert.match(s.ok(['pod', 'top', name, 'args']), /sleep 1000/);
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+    // The exit policy is checked by the engine (remote: the service), in podman's words.
+    const bad = s.run(['pod', 'create', '--exit-policy', 'invalid']);
+    assert.equal(bad.code, 125);
+    assert.equal(bad.stderr, 'Error: running pod create option: invalid pod exit policy: "invalid"\n');
+    // Without an infra container: podman's errors for what needs one.
+    for (const [args, msg] of [
+      [['--share', 'ipc'], 'cannot set share(ipc) namespaces without an infra container'],
+      [['-p', '8080:80'], 'you must have an infra container to publish port bindings to the host'],
+      [['--ip', '10.88.0.9'], 'cannot set --ip without infra container: invalid argument'],
+      [['--dns', '1.1.1.1'], 'NoInfra and DNSServer are mutually exclusive pod options: invalid pod spec'],
+      [['--network', 'host'], 'NoInfra and network modes cannot be used together'],
+    ] as const) {
+      const r = s.run(['pod', 'create', '--infra=false', ...args]);
+      assert.equal(r.code, 125, args.join(' '));
+      assert.equal(r.stderr, `Error: ${msg}\n`, args.join(' '));
+    }
+    assert.equal(s.ok(['pod', 'ps', '-q', '--filter', `name=${name}`]), '');
+  });
+
+  test('containers.conf [engine] infra_image is the default infra image (pod create, --pod new:)', { skip: REMOTE && 'CONTAINERS_CONF only affects the server side' }, () => {
+    const conf = path.join(s.dir, 'infra.conf');
+    fs.writeFileSync(conf, '[engine]\ninfra_image = "localhost/busybox"\n');
+    const env = { CONTAINERS_CONF: conf };
+    const pod = s.ok(['pod', 'create', '--name', `conf-${tag}`], { env }).trim();
+    const infra = inspect('pod', pod, '{{.InfraContainerID}}');
+    assert.equal(s.ok(['container', 'inspect', '--format', '{{.ImageName}}', infra]).trim(), 'localhost/busybox:latest');
+    s.ok(['create', '--pod', `new:conf2-${tag}`, 'localhost/busybox', 'true'], { env });
+    const infra2 = inspect('pod', `conf2-${tag}`, '{{.InfraContainerID}}');
+    assert.equal(s.ok(['container', 'inspect', '--format', '{{.ImageName}}', infra2]).trim(), 'localhost/busybox:latest');
+    // An image that cannot be had fails the create, leaving no pod.
+    fs.writeFileSync(conf, '[engine]\ninfra_image = "localhost/no/such:image"\n');
+    const r = s.run(['pod', 'create', '--name', `conf3-${tag}`], { env });
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /localhost\/no\/such:image/);
+    assert.equal(s.run(['pod', 'exists', `conf3-${tag}`]).code, 1);
+    s.ok(['pod', 'rm', '-f', '-t', '0', `conf-${tag}`, `conf2-${tag}`]);
   });
 
   test('bad input: invalid names, share values and port specs change nothing', () => {
