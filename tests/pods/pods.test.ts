@@ -229,6 +229,22 @@ describe('pods', () => {
     s.ok(['pod', 'rm', '-f', '-t', '0', `conf-${tag}`, `conf2-${tag}`]);
   });
 
+  test('pod rm: a missing pod is exit 1 and removes none; --force says nothing of it; --time needs --force', () => {
+    const name = `rm-${tag}`;
+    const id = s.ok(['pod', 'create', '--name', name]).trim();
+    const r = s.run(['pod', 'rm', name, `bogus-${tag}`]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `Error: no pod with name or ID bogus-${tag} found: no such pod\n`);
+    assert.equal(r.stdout, '');
+    assert.equal(s.run(['pod', 'exists', name]).code, 0, 'nothing was removed');
+    const f = s.run(['pod', 'rm', '--force', `bogus-${tag}`]);
+    assert.deepEqual([f.code, f.stdout, f.stderr], [0, '', '']);
+    const t = s.run(['pod', 'rm', '-t', '0', name]);
+    assert.equal(t.code, 125);
+    assert.equal(t.stderr, 'Error: --force option must be specified to use the --time option\n');
+    assert.equal(s.ok(['pod', 'rm', '-f', name, `bogus-${tag}`]), `${id}\n`);
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [

@@ -186,11 +186,27 @@ const rmCmd: CommandDef = {
     { name: 'time', short: 't', type: 'int', default: 10, help: 'Seconds to wait for pod stop before killing the container' },
   ],
   async run(ctx: Ctx, args, opts) {
+    if (opts.changed?.has('time') && !opts.force) throw new UsageError('--force option must be specified to use the --time option');
     const fromFiles = (opts.podIdFile ?? []).map((f: string) => fs.readFileSync(f, 'utf8').trim());
-    const names = fromFiles.length && !args.length && !opts.all && !opts.latest ? fromFiles : await targets(ctx, [...args, ...fromFiles], opts, 'remove');
+    let names: string[] = fromFiles.length && !args.length && !opts.all && !opts.latest ? fromFiles : await targets(ctx, [...args, ...fromFiles], opts, 'remove');
+    if (!opts.all && !opts.latest) {
+      // podman looks every pod up before removing any: a missing one is exit 1 (and nothing
+      // removed), unless --ignore or --force (which says nothing of it) skips it.
+      const missing: string[] = [];
+      for (const n of names) if (!(await pods(ctx).exists(n))) missing.push(n);
+      if (missing.length && !opts.ignore && !opts.force) throw new PierError(`no pod with name or ID ${missing[0]} found: no such pod`, 1);
+      names = names.filter((n) => !missing.includes(n));
+    }
     return perPod(ctx, names, async (n) => {
-      const r = await pods(ctx).remove(n, { force: !!opts.force, ignore: !!opts.ignore, timeout: opts.changed?.has('time') ? opts.time : undefined });
-      return r?.Id;
+      try {
+        const r = await pods(ctx).remove(n, { force: !!opts.force, ignore: !!opts.ignore, timeout: opts.changed?.has('time') ? opts.time : undefined });
+        return r?.Id;
+      } catch (e) {
+        // Gone meanwhile: no error with --force, else podman's exit 1.
+        if (!(e instanceof NotFoundError) && !/no such pod/.test(errorMessage(e))) throw e;
+        if (opts.force) return undefined;
+        throw new PierError(errorMessage(e), 1);
+      }
     });
   },
 };
