@@ -318,6 +318,13 @@ export class LocalContainerEngine implements ContainerEngine {
     o = verified.resources;
     const networkMode = net.mode;
     const dependencies = this.dependencies({ ...o, network: networkMode });
+    if (o.ipc?.startsWith('container:')) {
+      // podman: a container made with --ipc private keeps its IPC namespace to itself.
+      const donor = this.containers.lookup(o.ipc.slice('container:'.length));
+      if (donor.config.create.ipc === 'private') {
+        throw new PierError(`joining IPC of container ${donor.id} is not allowed: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+      }
+    }
     const hostname = o.hostname ?? (networkMode === 'host' ? os.hostname() : shortId(id));
     const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
     const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)
