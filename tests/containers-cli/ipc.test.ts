@@ -63,3 +63,14 @@ test('--ipc private cannot be joined: podman\'s error at create, exit 125, nothi
   assert.equal(s.ok(['ps', '-aq']), before);
   s.ok(['rm', '-f', '-t', '0', id]);
 });
+
+test('--hostname needs a UTS namespace of the container\'s own', () => {
+  s.ok(['run', '-d', '--name', 'uts-donor', IMG, 'sleep', '1000']);
+  for (const uts of ['host', 'container:uts-donor', 'ns:/proc/1/ns/uts']) {
+    const r = s.run(['create', '--uts', uts, '--hostname', 'x', IMG, 'true']);
+    assert.equal(r.code, 125, uts);
+    assert.equal(r.stderr, 'Error: invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration\n', uts);
+  }
+  assert.equal(s.ok(['run', '--rm', '--uts', 'private', '--hostname', 'xx', IMG, 'hostname']), 'xx\n');
+  s.ok(['rm', '-f', '-t', '0', 'uts-donor']);
+});

@@ -245,6 +245,33 @@ describe('pods', () => {
     assert.equal(s.ok(['pod', 'rm', '-f', name, `bogus-${tag}`]), `${id}\n`);
   });
 
+  test('members share the infra\'s /dev/shm; --hostname goes to a new pod, and is refused in a pod\'s UTS namespace', () => {
+    const name = `shm-${tag}`;
+    s.ok(['pod', 'create', '--name', name]);
+    s.ok(['run', '--rm', '--pod', name, 'localhost/busybox', 'sh', '-c', 'echo hi > /dev/shm/test1']);
+    assert.equal(s.ok(['run', '--rm', '--pod', name, 'localhost/busybox', 'cat', '/dev/shm/test1']), 'hi\n');
+    const r = s.run(['run', '--rm', '--pod', name, '--hostname', 'foobar', 'localhost/busybox', 'hostname']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration\n');
+    // Once the pod stops its shm is unmounted; removed, nothing of it is left mounted.
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    s.ok(['pod', 'stop', '-t', '0', name]);
+    const mounted = () => fs.readFileSync('/proc/self/mounts', 'utf8').includes(`${infra}/userdata/shm `);
+    if (!REMOTE) assert.equal(mounted(), false);
+    s.ok(['pod', 'rm', name]);
+    assert.equal(mounted(), false);
+    // With a UTS namespace of its own (the pod does not share uts) the hostname is the container's.
+    s.ok(['pod', 'create', '--name', name, '--share', 'ipc,net']);
+    assert.equal(s.ok(['run', '--rm', '--pod', name, '--hostname', 'foobar', 'localhost/busybox', 'hostname']), 'foobar\n');
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+    // --pod new:NAME --hostname: the new pod's hostname, which the container shares.
+    assert.equal(s.ok(['run', '--rm', '--pod', `new:${name}`, '--hostname', 'foobar', 'localhost/busybox', 'hostname']), 'foobar\n');
+    assert.equal(inspect('pod', name, '{{.Hostname}}'), 'foobar');
+    s.ok(['pod', 'rm', name]);
+    assert.equal(s.ok(['run', '--rm', '--pod', `new:${name}`, 'localhost/busybox', 'hostname']), `${name}\n`);
+    s.ok(['pod', 'rm', name]);
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [

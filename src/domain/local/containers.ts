@@ -295,6 +295,10 @@ export class LocalContainerEngine implements ContainerEngine {
       if (o.initContainerType !== 'always' && o.initContainerType !== 'once') throw new UsageError(`${o.initContainerType} is invalid init container type`);
       if (!o.pod) throw new UsageError('init containers must be created in a pod: invalid argument');
     }
+    // A hostname needs a UTS namespace of the container's own (podman's spec validation).
+    if (o.hostname && o.uts && o.uts !== 'private') {
+      throw new UsageError('invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
+    }
     if (o.pod && !o.infraOf) {
       const joined = await this.joinPod(o);
       o = joined.opts;
@@ -426,8 +430,9 @@ export class LocalContainerEngine implements ContainerEngine {
     if (ref.startsWith('new:')) {
       const name = ref.slice(4);
       if (!name) throw new UsageError('new pod name must be at least one character');
-      ref = await pods.create({ name, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress, dns: o.dns, addHost: o.addHost });
-      o = { ...o, publish: undefined, publishAll: false, networks: undefined, network: undefined, networkAliases: undefined, ip: undefined, ip6: undefined, macAddress: undefined, dns: undefined, addHost: undefined };
+      // podman gives the new pod the container's --hostname (and network options), not the container.
+      ref = await pods.create({ name, hostname: o.hostname, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress, dns: o.dns, addHost: o.addHost });
+      o = { ...o, hostname: undefined, publish: undefined, publishAll: false, networks: undefined, network: undefined, networkAliases: undefined, ip: undefined, ip6: undefined, macAddress: undefined, dns: undefined, addHost: undefined };
     }
     const pod = pods.pods.lookup(ref);
     // podman: init containers run when the pod starts, so a running pod takes none.
@@ -435,6 +440,9 @@ export class LocalContainerEngine implements ContainerEngine {
     if (!pod.infraId) return { opts: o, podId: pod.id };
     const share = pod.config.share;
     const infra = `container:${pod.infraId}`;
+    if (o.hostname && o.uts === undefined && share.includes('uts')) {
+      throw new UsageError('invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration');
+    }
     if (share.includes('net')) {
       if (o.addHost?.length) {
         throw new UsageError('invalid config provided: extra host entries must be specified on the pod: network cannot be configured when it is shared with a pod');
