@@ -272,6 +272,25 @@ describe('pods', () => {
     s.ok(['pod', 'rm', name]);
   });
 
+  test('rm --depend of an infra container removes its pod; rm --all --force removes pods with their infra', () => {
+    const name = `dep-${tag}`;
+    const ctr = s.ok(['create', '--pod', `new:${name}`, 'localhost/busybox', 'true']).trim();
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    const plain = s.run(['container', 'rm', infra]);
+    assert.equal(plain.code, 125);
+    assert.match(plain.stderr, /and cannot be removed without removing the pod\n$/);
+    assert.deepEqual(s.ok(['container', 'rm', '--depend', infra]).split('\n').filter(Boolean).sort(), [ctr, infra].sort());
+    assert.equal(s.run(['pod', 'exists', name]).code, 1);
+    const c1 = s.ok(['create', '--pod', `new:${name}`, 'localhost/busybox', 'sleep', '1000']).trim();
+    s.ok(['start', c1]);
+    const infra2 = inspect('pod', name, '{{.InfraContainerID}}');
+    const other = s.ok(['create', '--name', `other-${tag}`, 'localhost/busybox', 'true']).trim();
+    const out = s.ok(['container', 'rm', '--force', '--all', '-t', '0']).split('\n').filter(Boolean);
+    for (const id of [c1, infra2, other]) assert.ok(out.includes(id), `${id} in ${out}`);
+    assert.equal(s.run(['pod', 'exists', name]).code, 1);
+    assert.equal(s.ok(['ps', '-aq']), '');
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [

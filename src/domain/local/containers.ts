@@ -661,6 +661,12 @@ export class LocalContainerEngine implements ContainerEngine {
       if (opts.ignore && e instanceof NotFoundError) return [];
       throw e;
     }
+    // podman: what depends on a pod's infra container is its pod, removed whole.
+    if (opts.depend && c.config.isInfra && c.podId) {
+      const { LocalPodEngine } = require('./pods') as typeof import('./pods');
+      const r = await new LocalPodEngine(this).remove(c.podId, { force: opts.force, timeout: opts.timeout });
+      return r?.RemovedCtrs ?? [];
+    }
     if (opts.depend) return this.removeWithDependents(c, opts);
     await this.lifecycle.remove(c.id, { force: opts.force, timeout: opts.timeout });
     if (opts.volumes) await this.removeAnonymousVolumes(c);
