@@ -18,7 +18,7 @@ import { createContainer, startContainer, readExitCode, processAlive, waitForExi
 import { withFileLock } from '../util/lock';
 import { emitEvent, eventLogOptions } from './events';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
-import { PierError, ConflictError, UsageError, EXIT_CANNOT_INVOKE, EXIT_ENGINE } from '../util/errors';
+import { PierError, ConflictError, UsageError, EXIT_CANNOT_INVOKE, EXIT_ENGINE, errorMessage } from '../util/errors';
 import { signalName } from '../util/signals';
 import { log, trace } from '../util/log';
 import { rmFile } from '../util/rmtree';
@@ -657,6 +657,33 @@ export class Lifecycle {
   async cleanup(id: string): Promise<{ removed: boolean; restarted: boolean }> {
     const c0 = this.containers.find(id);
     if (!c0) return { removed: false, restarted: false };
+    const r = await this.cleanupLocked(c0);
+    if (c0.podId && !c0.config.isInfra) await this.stopPodIfOnlyInfraRemains(c0).catch((e) => log.debug(`stopping pod ${c0.podId}: ${errorMessage(e)}`));
+    return r;
+  }
+
+  /**
+   * A pod with exit policy `stop` stops once its last container other than the infra has
+   * exited (podman's stopIfOnlyInfraRemains): a member that is created, running or paused, or
+   * that will restart, keeps it up.
+   */
+  private async stopPodIfOnlyInfraRemains(c: ContainerRecord): Promise<void> {
+    const pod = this.pods().get(c.podId!);
+    if (!pod || pod.config.exitPolicy !== 'stop' || !pod.infraId) return;
+    const self = this.containers.find(c.id);
+    if (self && (RUNNING.includes(this.sync(self).state.status) || this.shouldRestart(this.sync(self)))) return;
+    for (const id of this.pods().containerIds(pod.id)) {
+      if (id === pod.infraId || id === c.id) continue;
+      const m = this.containers.find(id);
+      if (m && !['exited', 'stopped', 'removing', 'stopping'].includes(this.sync(m).state.status)) return;
+    }
+    const infra = this.containers.find(pod.infraId);
+    if (!infra || this.sync(infra).state.status !== 'running') return;
+    await this.stop(infra.id);
+    emitEvent(this.store.runRoot, { Type: 'pod', Status: 'stop', ID: pod.id, Name: pod.name }, eventLogOptions(this.cfg.engine));
+  }
+
+  private cleanupLocked(c0: ContainerRecord): Promise<{ removed: boolean; restarted: boolean }> {
     return this.withLock(c0.id, async () => {
       const c = this.containers.find(c0.id);
       if (!c) return { removed: false, restarted: false };

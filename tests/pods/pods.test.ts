@@ -291,6 +291,21 @@ describe('pods', () => {
     assert.equal(s.ok(['ps', '-aq']), '');
   });
 
+  test('exit policy stop: the pod stops when its last container exits; continue leaves the infra running', () => {
+    const stop = s.ok(['pod', 'create', '--exit-policy', 'stop']).trim();
+    s.ok(['run', '--pod', stop, 'localhost/busybox', 'true']);
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'Exited'; i++) {
+      state = inspect('pod', stop, '{{.State}}');
+      if (state !== 'Exited') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+    assert.equal(state, 'Exited');
+    const cont = s.ok(['pod', 'create', '--exit-policy', 'continue']).trim();
+    s.ok(['run', '--pod', cont, 'localhost/busybox', 'true']);
+    assert.equal(inspect('pod', cont, '{{.State}}'), 'Degraded');
+    s.ok(['pod', 'rm', '-f', '-t', '0', stop, cont]);
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [
