@@ -306,6 +306,19 @@ describe('pods', () => {
     s.ok(['pod', 'rm', '-f', '-t', '0', stop, cont]);
   });
 
+  test('a member shows the pod\'s published ports (ps, port, inspect)', () => {
+    const name = `ports-${tag}`;
+    s.ok(['pod', 'create', '--name', name, '-p', '127.0.0.1::80']);
+    const id = s.ok(['run', '-d', '--pod', name, 'localhost/busybox', 'sleep', '1000']).trim();
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    const hostPort = s.ok(['port', infra, '80']).trim();
+    assert.match(hostPort, /^127\.0\.0\.1:\d+$/);
+    assert.equal(s.ok(['port', id, '80']).trim(), hostPort);
+    assert.equal(s.ok(['ps', '--filter', `id=${id}`, '--format', '{{.Ports}}']).trim(), `${hostPort}->80/tcp`);
+    assert.equal(inspect('container', id, '{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}'), hostPort.split(':')[1]);
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [

@@ -764,6 +764,7 @@ export class LocalContainerEngine implements ContainerEngine {
 
   summary(c: ContainerRecord): ContainerSummary {
     const s = c.state;
+    const ports = this.portMappings(c);
     return {
       AutoRemove: !!c.config.create.rm,
       Command: [...c.config.entrypoint, ...c.config.cmd],
@@ -784,7 +785,7 @@ export class LocalContainerEngine implements ContainerEngine {
       Pid: s.pid,
       Pod: c.podId ?? '',
       PodName: c.podId ? this.podName(c.podId) : '',
-      Ports: (s.network?.ports ?? c.config.portMappings ?? []).length ? (s.network?.ports ?? c.config.portMappings ?? []) : null,
+      Ports: ports.length ? ports : null,
       Size: null,
       StartedAt: s.startedAt ? Math.floor(Date.parse(s.startedAt) / 1000) : -62135596800,
       State: s.status,
@@ -1011,8 +1012,30 @@ export class LocalContainerEngine implements ContainerEngine {
     return out;
   }
 
+  /**
+   * The container whose network namespace this one uses: itself, or for --network container:X
+   * (a pod's members) X, followed along (podman answers ports and network settings from it).
+   */
+  private netnsOwner(c: ContainerRecord): ContainerRecord {
+    let cur = c;
+    for (let i = 0; i < 10 && cur.config.networkMode.startsWith('container:'); i++) {
+      const next = this.containers.find(cur.config.networkMode.slice('container:'.length));
+      if (!next) break;
+      cur = this.lifecycle.sync(next);
+    }
+    return cur;
+  }
+
+  /** The ports published for the container's network namespace (random host ports resolved once it runs). */
+  private portMappings(c: ContainerRecord): import('../../network/types').PortMapping[] {
+    const o = this.netnsOwner(c);
+    return o.state.network?.ports ?? o.config.portMappings ?? [];
+  }
+
   /** podman's NetworkSettings: the first network's address at the top, every network under Networks. */
-  networkSettings(c: ContainerRecord): Record<string, unknown> {
+  networkSettings(c0: ContainerRecord): Record<string, unknown> {
+    // A container in another's network namespace shows that one's settings.
+    const c = this.netnsOwner(c0);
     const { formatPortMapping } = require('../../network/ports') as typeof import('../../network/ports');
     const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
     const mappings = c.state.network?.ports ?? c.config.portMappings ?? [];
@@ -1052,8 +1075,7 @@ export class LocalContainerEngine implements ContainerEngine {
 
   /** The host ports published for a container (random ones resolved once it runs). */
   ports(nameOrId: string): import('../../network/types').PortMapping[] {
-    const c = this.lifecycle.get(nameOrId);
-    return c.state.network?.ports ?? c.config.portMappings ?? [];
+    return this.portMappings(this.lifecycle.get(nameOrId));
   }
 
   /** Containers configured on a network (for `network rm`). */
