@@ -74,3 +74,11 @@ test('--hostname needs a UTS namespace of the container\'s own', () => {
   assert.equal(s.ok(['run', '--rm', '--uts', 'private', '--hostname', 'xx', IMG, 'hostname']), 'xx\n');
   s.ok(['rm', '-f', '-t', '0', 'uts-donor']);
 });
+
+test('inspect Args: podman\'s, the arguments after the first, or the one when there is just one', () => {
+  const id = s.ok(['create', '--entrypoint', '/bin/true', IMG]).trim();
+  assert.equal(s.ok(['inspect', '--format', '{{.Path}}|{{.Args}}', id]).trim(), '/bin/true|[/bin/true]');
+  const two = s.ok(['create', IMG, 'echo', 'a']).trim();
+  assert.equal(s.ok(['inspect', '--format', '{{.Path}}|{{.Args}}', two]).trim(), 'echo|[a]');
+  s.ok(['rm', id, two]);
+});

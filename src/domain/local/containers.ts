@@ -871,7 +871,8 @@ export class LocalContainerEngine implements ContainerEngine {
       Id: c.id,
       Created: new Date(c.created).toISOString(),
       Path: args[0] ?? '',
-      Args: args.slice(1),
+      // podman's: the arguments after the first, or with just one, that one.
+      Args: args.length > 1 ? args.slice(1) : args,
       State: {
         OciVersion: '1.0.2-dev',
         Status: s.status,
