@@ -8,10 +8,10 @@ import { Store } from '../storage/store';
 import type { EngineConfig } from '../config/config';
 import type { ContainerState } from '../domain/containers';
 import { ContainerStore, ContainerRecord, resolvedImageName } from './container-store';
-import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStorage, userMountCount } from './rootfs';
+import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStorage, userMountCount, shmDir, mountShm, unmountShm, isMounted } from './rootfs';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
-import { generateSpec, writeSpec, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
+import { generateSpec, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
 import { parseSysctls } from './spec/sysctl';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
@@ -20,7 +20,7 @@ import { emitEvent, eventLogOptions } from './events';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
 import { mountImageVolumes, releaseImageVolumes } from './image-volumes';
 import type { OciMount } from './spec/types';
-import { PierError, ConflictError, UsageError, EXIT_CANNOT_INVOKE, EXIT_ENGINE } from '../util/errors';
+import { PierError, ConflictError, UsageError, EXIT_CANNOT_INVOKE, EXIT_ENGINE, errorMessage } from '../util/errors';
 import { signalName } from '../util/signals';
 import { log, trace } from '../util/log';
 import { rmFile } from '../util/rmtree';
@@ -219,7 +219,7 @@ export class Lifecycle {
         }
         const imageMounts = mountImageVolumes(this.store, c, () => this.searchRegistries());
         const shared = await this.joinSharedEtcFiles(c, d.run);
-        const spec = this.specFor(c, rootfs, d.run, user, netns, shared, imageMounts);
+        const spec = this.specFor(c, rootfs, d.run, user, netns, shared, this.shmFor(c), imageMounts);
         trace('start: write spec');
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
@@ -255,6 +255,7 @@ export class Lifecycle {
         releaseImageVolumes(this.store, c.id);
         await this.teardownNetwork(c.id);
         await this.releaseSharedHosts(c.id);
+        unmountShm(this.store, c.id);
         unmountRootfs(this.store, c.id);
         throw e;
       }
@@ -380,7 +381,35 @@ export class Lifecycle {
     }
   }
 
-  private specFor(c: ContainerRecord, rootfs: string, runDir: string, user: ReturnType<typeof resolveContainerUser>, netns?: string, shared?: { hosts?: string; resolvConf?: string },
+  /**
+   * The container's /dev/shm as podman 4.3 gives it: --ipc host the host's /dev/shm, none no
+   * /dev/shm, container:X X's (so both see the same files; a joined container that has none
+   * gives the joiner one of its own), else a tmpfs of the container's own, mounted now on the
+   * host (userdata/shm) for others to join. Undefined `path`: a private tmpfs in the spec.
+   */
+  private shmFor(c: ContainerRecord): { path?: string; none?: boolean } {
+    const ipc = c.config.create.ipc ?? '';
+    if (ipc === 'host') return { path: '/dev/shm' };
+    if (ipc === 'none') return { none: true };
+    if (ipc.startsWith('container:')) {
+      let donor = this.containers.find(ipc.slice('container:'.length));
+      for (let i = 0; donor && i < 10; i++) {
+        const dipc = donor.config.create.ipc ?? '';
+        if (dipc === 'host') return { path: '/dev/shm' };
+        if (dipc === 'none') break;
+        if (!dipc.startsWith('container:')) {
+          const dir = shmDir(this.store, donor.id);
+          if (isMounted(dir)) return { path: dir };
+          break;
+        }
+        donor = this.containers.find(dipc.slice('container:'.length));
+      }
+    }
+    return { path: mountShm(this.store, c.id, c.config.create.shmSize ?? DEFAULT_SHM_SIZE) };
+  }
+
+  private specFor(c: ContainerRecord, rootfs: string, runDir: string, user: ReturnType<typeof resolveContainerUser>, netns?: string,
+    shared?: { hosts?: string; resolvConf?: string }, shm: { path?: string; none?: boolean } = {},
     imageMounts: Map<string, OciMount> = new Map()): ReturnType<typeof generateSpec> {
     const o = c.config.create;
     const mode = c.config.networkMode;
@@ -479,6 +508,8 @@ export class Lifecycle {
         passwd: accounts.passwd, group: accounts.group, secrets: secretMounts,
       },
       shmSize: o.shmSize,
+      shmPath: shm.path,
+      noShm: shm.none,
       devices: o.devices,
       deviceCgroupRules: o.deviceCgroupRules,
       personality: o.personality,
@@ -552,11 +583,12 @@ export class Lifecycle {
 
   private nsSetting(v: string, kind: string): 'private' | 'host' | { path: string } {
     if (v === 'host') return 'host';
-    if (v === 'private' || v === 'shareable' || v === '') return 'private';
+    // --ipc none: a namespace of its own without /dev/shm (shmFor).
+    if (v === 'private' || v === 'shareable' || v === '' || (v === 'none' && kind === 'ipc')) return 'private';
     if (v.startsWith('ns:')) return { path: v.slice(3) };
     if (v.startsWith('container:')) {
       const other = this.get(v.slice('container:'.length));
-      if (other.state.status !== 'running' || !other.state.pid) throw new ConflictError(`cannot join namespace of container ${other.id}: container is not running`);
+      if (other.state.status !== 'running' || !other.state.pid) throw new ConflictError(`cannot get namespace path unless container ${other.id} is running: container is stopped`);
       // Joining a container that shares the host's namespace is sharing the host's: the spec
       // says so, so that what is refused for the host's namespace (the default net.* and ipc
       // sysctls, which runc will not set there) is left out here too.
@@ -641,6 +673,33 @@ export class Lifecycle {
   async cleanup(id: string): Promise<{ removed: boolean; restarted: boolean }> {
     const c0 = this.containers.find(id);
     if (!c0) return { removed: false, restarted: false };
+    const r = await this.cleanupLocked(c0);
+    if (c0.podId && !c0.config.isInfra) await this.stopPodIfOnlyInfraRemains(c0).catch((e) => log.debug(`stopping pod ${c0.podId}: ${errorMessage(e)}`));
+    return r;
+  }
+
+  /**
+   * A pod with exit policy `stop` stops once its last container other than the infra has
+   * exited (podman's stopIfOnlyInfraRemains): a member that is created, running or paused, or
+   * that will restart, keeps it up.
+   */
+  private async stopPodIfOnlyInfraRemains(c: ContainerRecord): Promise<void> {
+    const pod = this.pods().get(c.podId!);
+    if (!pod || pod.config.exitPolicy !== 'stop' || !pod.infraId) return;
+    const self = this.containers.find(c.id);
+    if (self && (RUNNING.includes(this.sync(self).state.status) || this.shouldRestart(this.sync(self)))) return;
+    for (const id of this.pods().containerIds(pod.id)) {
+      if (id === pod.infraId || id === c.id) continue;
+      const m = this.containers.find(id);
+      if (m && !['exited', 'stopped', 'removing', 'stopping'].includes(this.sync(m).state.status)) return;
+    }
+    const infra = this.containers.find(pod.infraId);
+    if (!infra || this.sync(infra).state.status !== 'running') return;
+    await this.stop(infra.id);
+    emitEvent(this.store.runRoot, { Type: 'pod', Status: 'stop', ID: pod.id, Name: pod.name }, eventLogOptions(this.cfg.engine));
+  }
+
+  private cleanupLocked(c0: ContainerRecord): Promise<{ removed: boolean; restarted: boolean }> {
     return this.withLock(c0.id, async () => {
       const c = this.containers.find(c0.id);
       if (!c) return { removed: false, restarted: false };
@@ -658,6 +717,7 @@ export class Lifecycle {
       trace('cleanup: unmount');
       // A `pier mount` by the user keeps the rootfs mounted after the container exits.
       if (userMountCount(this.store, c.id) === 0) unmountRootfs(this.store, c.id);
+      unmountShm(this.store, c.id);
       trace('cleanup: unmounted');
       await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
       releaseImageVolumes(this.store, c.id);

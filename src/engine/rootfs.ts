@@ -136,8 +136,50 @@ export function unmountRootfs(store: Store, id: string): void {
   }
 }
 
+/**
+ * The container's own /dev/shm on the host (podman's userdata/shm): a tmpfs mounted while the
+ * container runs and bound at its /dev/shm, so that containers joining its IPC namespace
+ * (--ipc container:ID, a pod's members) bind the same one.
+ */
+export function shmDir(store: Store, id: string): string {
+  return `${containerDirs(store, id).userdata}/shm`;
+}
+
+/**
+ * Mount the container's shm tmpfs of `sizeBytes` (a stale one is replaced); returns its path, or
+ * undefined where this process may not mount (the container then gets a tmpfs of its own).
+ */
+export function mountShm(store: Store, id: string, sizeBytes: number): string | undefined {
+  const dir = shmDir(store, id);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  unmountShm(store, id);
+  const c = native().constants;
+  try {
+    native().mount('shm', dir, 'tmpfs', c.MS_NOSUID | c.MS_NODEV | c.MS_NOEXEC, `mode=1777,size=${sizeBytes}`);
+  } catch (e: any) {
+    if (e.code === 'EPERM') return undefined;
+    throw new PierError(`mounting shm tmpfs on ${dir}: ${e.message}`);
+  }
+  return dir;
+}
+
+/** Unmount the container's shm tmpfs, if mounted (a container joined to it keeps its own bind). */
+export function unmountShm(store: Store, id: string): void {
+  const dir = shmDir(store, id);
+  for (let i = 0; i < 10; i++) {
+    try {
+      native().umount2(dir, 0);
+    } catch (e: any) {
+      if (e.code === 'EINVAL' || e.code === 'ENOENT' || e.code === 'EPERM') return;
+      if (e.code !== 'EBUSY') throw new PierError(`unmounting shm tmpfs ${dir}: ${e.message}`);
+      native().umount2(dir, native().constants.MNT_DETACH);
+    }
+  }
+}
+
 /** Remove all of a container's storage (after unmounting). */
 export function removeContainerStorage(store: Store, id: string): void {
+  unmountShm(store, id);
   unmountRootfs(store, id);
   const d = containerDirs(store, id);
   rmTree(d.base);

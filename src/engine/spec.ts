@@ -110,6 +110,8 @@ export interface SpecOptions {
   shmSize?: number;
   /** Bind this host directory at /dev/shm instead of a private tmpfs (shared IPC, --ipc=host uses /dev/shm). */
   shmPath?: string;
+  /** No /dev/shm at all (--ipc none). */
+  noShm?: boolean;
   /** --device values. */
   devices?: string[];
   /** --device-cgroup-rule values. */
@@ -235,7 +237,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   }
   const base: OciMount[] = [...systemMounts(privileged)];
   const shmHostPath = opts.shmPath ?? (ns.ipc === 'host' ? '/dev/shm' : undefined);
-  base.push(shmMount(opts.shmSize ?? DEFAULT_SHM_SIZE, shmHostPath));
+  if (!opts.noShm) base.push(shmMount(opts.shmSize ?? DEFAULT_SHM_SIZE, shmHostPath));
   if (readOnly && opts.readOnlyTmpfs !== false) base.push(...readOnlyTmpfsMounts());
   base.push(...extraMounts);
   if (opts.tz !== undefined && opts.tz !== '') {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { TestStore, busyboxStoreForFile } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile, REMOTE } from '../helpers/cli';
 import { get, retry } from '../helpers/http';
 
 let s: TestStore;
@@ -174,6 +174,149 @@ describe('pods', () => {
     assert.match(r.stderr, /^Error: no pod with name or ID nosuchpod found: no such pod\n$/);
     s.ok(['pod', 'rm', '-f', '-t', '0', name]);
     s.ok(['rm', `e-${name}`]);
+  });
+
+  test('create options as podman 4.3 (200-pod.bats): --share +NS, --share none, --infra-command, --exit-policy', () => {
+    const name = `opt-${tag}`;
+    // A leading + adds to the default set.
+    s.ok(['pod', 'create', '--name', name, '--share', '+pid']);
+    assert.deepEqual(inspect('pod', name, '{{.SharedNamespaces}}').slice(1, -1).split(' ').sort(), ['ipc', 'net', 'pid', 'uts']);
+    // Sharing nothing, a pod gets no infra container unless --infra says so.
+    s.ok(['pod', 'create', '--replace', '--name', name, '--share', 'none']);
+    assert.equal(inspect('pod', name, '{{.SharedNamespaces}} {{.InfraContainerID}}|{{.NumContainers}}'), '[] |0');
+    // --infra-command is the infra container's entrypoint, replacing the image's.
+    s.ok(['pod', 'create', '--replace', '--name', name, '--infra-image', 'localhost/busybox', '--infra-command', '/bin/sleep 1000']);
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    assert.equal(s.ok(['container', 'inspect', '--format', '{{.Config.Entrypoint}}|{{.Path}}|{{.Args}}', infra]).trim(), '/bin/sleep 1000|/bin/sleep|[1000]');
+    s.ok(['pod', 'start', name]);
+    assert.match(s.ok(['pod', 'top', name, 'args']), /sleep 1000/);
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+    // The exit policy is checked by the engine (remote: the service), in podman's words.
+    const bad = s.run(['pod', 'create', '--exit-policy', 'invalid']);
+    assert.equal(bad.code, 125);
+    assert.equal(bad.stderr, 'Error: running pod create option: invalid pod exit policy: "invalid"\n');
+    // Without an infra container: podman's errors for what needs one.
+    for (const [args, msg] of [
+      [['--share', 'ipc'], 'cannot set share(ipc) namespaces without an infra container'],
+      [['-p', '8080:80'], 'you must have an infra container to publish port bindings to the host'],
+      [['--ip', '10.88.0.9'], 'cannot set --ip without infra container: invalid argument'],
+      [['--dns', '1.1.1.1'], 'NoInfra and DNSServer are mutually exclusive pod options: invalid pod spec'],
+      [['--network', 'host'], 'NoInfra and network modes cannot be used together'],
+    ] as const) {
+      const r = s.run(['pod', 'create', '--infra=false', ...args]);
+      assert.equal(r.code, 125, args.join(' '));
+      assert.equal(r.stderr, `Error: ${msg}\n`, args.join(' '));
+    }
+    assert.equal(s.ok(['pod', 'ps', '-q', '--filter', `name=${name}`]), '');
+  });
+
+  test('containers.conf [engine] infra_image is the default infra image (pod create, --pod new:)', { skip: REMOTE && 'CONTAINERS_CONF only affects the server side' }, () => {
+    const conf = path.join(s.dir, 'infra.conf');
+    fs.writeFileSync(conf, '[engine]\ninfra_image = "localhost/busybox"\n');
+    const env = { CONTAINERS_CONF: conf };
+    const pod = s.ok(['pod', 'create', '--name', `conf-${tag}`], { env }).trim();
+    const infra = inspect('pod', pod, '{{.InfraContainerID}}');
+    assert.equal(s.ok(['container', 'inspect', '--format', '{{.ImageName}}', infra]).trim(), 'localhost/busybox:latest');
+    s.ok(['create', '--pod', `new:conf2-${tag}`, 'localhost/busybox', 'true'], { env });
+    const infra2 = inspect('pod', `conf2-${tag}`, '{{.InfraContainerID}}');
+    assert.equal(s.ok(['container', 'inspect', '--format', '{{.ImageName}}', infra2]).trim(), 'localhost/busybox:latest');
+    // An image that cannot be had fails the create, leaving no pod.
+    fs.writeFileSync(conf, '[engine]\ninfra_image = "localhost/no/such:image"\n');
+    const r = s.run(['pod', 'create', '--name', `conf3-${tag}`], { env });
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /localhost\/no\/such:image/);
+    assert.equal(s.run(['pod', 'exists', `conf3-${tag}`]).code, 1);
+    s.ok(['pod', 'rm', '-f', '-t', '0', `conf-${tag}`, `conf2-${tag}`]);
+  });
+
+  test('pod rm: a missing pod is exit 1 and removes none; --force says nothing of it; --time needs --force', () => {
+    const name = `rm-${tag}`;
+    const id = s.ok(['pod', 'create', '--name', name]).trim();
+    const r = s.run(['pod', 'rm', name, `bogus-${tag}`]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `Error: no pod with name or ID bogus-${tag} found: no such pod\n`);
+    assert.equal(r.stdout, '');
+    assert.equal(s.run(['pod', 'exists', name]).code, 0, 'nothing was removed');
+    const f = s.run(['pod', 'rm', '--force', `bogus-${tag}`]);
+    assert.deepEqual([f.code, f.stdout, f.stderr], [0, '', '']);
+    const t = s.run(['pod', 'rm', '-t', '0', name]);
+    assert.equal(t.code, 125);
+    assert.equal(t.stderr, 'Error: --force option must be specified to use the --time option\n');
+    assert.equal(s.ok(['pod', 'rm', '-f', name, `bogus-${tag}`]), `${id}\n`);
+  });
+
+  test('members share the infra\'s /dev/shm; --hostname goes to a new pod, and is refused in a pod\'s UTS namespace', () => {
+    const name = `shm-${tag}`;
+    s.ok(['pod', 'create', '--name', name]);
+    s.ok(['run', '--rm', '--pod', name, 'localhost/busybox', 'sh', '-c', 'echo hi > /dev/shm/test1']);
+    assert.equal(s.ok(['run', '--rm', '--pod', name, 'localhost/busybox', 'cat', '/dev/shm/test1']), 'hi\n');
+    const r = s.run(['run', '--rm', '--pod', name, '--hostname', 'foobar', 'localhost/busybox', 'hostname']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration\n');
+    // Once the pod stops its shm is unmounted; removed, nothing of it is left mounted.
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    s.ok(['pod', 'stop', '-t', '0', name]);
+    const mounted = () => fs.readFileSync('/proc/self/mounts', 'utf8').includes(`${infra}/userdata/shm `);
+    if (!REMOTE) assert.equal(mounted(), false);
+    s.ok(['pod', 'rm', name]);
+    assert.equal(mounted(), false);
+    // With a UTS namespace of its own (the pod does not share uts) the hostname is the container's.
+    s.ok(['pod', 'create', '--name', name, '--share', 'ipc,net']);
+    assert.equal(s.ok(['run', '--rm', '--pod', name, '--hostname', 'foobar', 'localhost/busybox', 'hostname']), 'foobar\n');
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+    // --pod new:NAME --hostname: the new pod's hostname, which the container shares.
+    assert.equal(s.ok(['run', '--rm', '--pod', `new:${name}`, '--hostname', 'foobar', 'localhost/busybox', 'hostname']), 'foobar\n');
+    assert.equal(inspect('pod', name, '{{.Hostname}}'), 'foobar');
+    s.ok(['pod', 'rm', name]);
+    assert.equal(s.ok(['run', '--rm', '--pod', `new:${name}`, 'localhost/busybox', 'hostname']), `${name}\n`);
+    s.ok(['pod', 'rm', name]);
+  });
+
+  test('rm --depend of an infra container removes its pod; rm --all --force removes pods with their infra', () => {
+    const name = `dep-${tag}`;
+    const ctr = s.ok(['create', '--pod', `new:${name}`, 'localhost/busybox', 'true']).trim();
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    const plain = s.run(['container', 'rm', infra]);
+    assert.equal(plain.code, 125);
+    assert.match(plain.stderr, /and cannot be removed without removing the pod\n$/);
+    assert.deepEqual(s.ok(['container', 'rm', '--depend', infra]).split('\n').filter(Boolean).sort(), [ctr, infra].sort());
+    assert.equal(s.run(['pod', 'exists', name]).code, 1);
+    const c1 = s.ok(['create', '--pod', `new:${name}`, 'localhost/busybox', 'sleep', '1000']).trim();
+    s.ok(['start', c1]);
+    const infra2 = inspect('pod', name, '{{.InfraContainerID}}');
+    const other = s.ok(['create', '--name', `other-${tag}`, 'localhost/busybox', 'true']).trim();
+    const out = s.ok(['container', 'rm', '--force', '--all', '-t', '0']).split('\n').filter(Boolean);
+    for (const id of [c1, infra2, other]) assert.ok(out.includes(id), `${id} in ${out}`);
+    assert.equal(s.run(['pod', 'exists', name]).code, 1);
+    assert.equal(s.ok(['ps', '-aq']), '');
+  });
+
+  test('exit policy stop: the pod stops when its last container exits; continue leaves the infra running', () => {
+    const stop = s.ok(['pod', 'create', '--exit-policy', 'stop']).trim();
+    s.ok(['run', '--pod', stop, 'localhost/busybox', 'true']);
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'Exited'; i++) {
+      state = inspect('pod', stop, '{{.State}}');
+      if (state !== 'Exited') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+    assert.equal(state, 'Exited');
+    const cont = s.ok(['pod', 'create', '--exit-policy', 'continue']).trim();
+    s.ok(['run', '--pod', cont, 'localhost/busybox', 'true']);
+    assert.equal(inspect('pod', cont, '{{.State}}'), 'Degraded');
+    s.ok(['pod', 'rm', '-f', '-t', '0', stop, cont]);
+  });
+
+  test('a member shows the pod\'s published ports (ps, port, inspect)', () => {
+    const name = `ports-${tag}`;
+    s.ok(['pod', 'create', '--name', name, '-p', '127.0.0.1::80']);
+    const id = s.ok(['run', '-d', '--pod', name, 'localhost/busybox', 'sleep', '1000']).trim();
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    const hostPort = s.ok(['port', infra, '80']).trim();
+    assert.match(hostPort, /^127\.0\.0\.1:\d+$/);
+    assert.equal(s.ok(['port', id, '80']).trim(), hostPort);
+    assert.equal(s.ok(['ps', '--filter', `id=${id}`, '--format', '{{.Ports}}']).trim(), `${hostPort}->80/tcp`);
+    assert.equal(inspect('container', id, '{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}'), hostPort.split(':')[1]);
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
   });
 
   test('bad input: invalid names, share values and port specs change nothing', () => {

@@ -16,6 +16,9 @@ test('--version and version', () => {
   assert.equal(r.stdout, `pier version ${pkg.version}\n`);
   assert.match(s.ok(['version']), new RegExp(`^Version:\\s+${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
   assert.equal(s.ok(['version', '--format', '{{.Client.Version}}']).trim(), pkg.version);
+  // No server (local): podman runs a template naming .Server fields against the client's version.
+  const osArch = s.ok(['version', '--format', '{{.Client.OsArch}}']).trim();
+  assert.equal(s.ok(['version', '--format', '{{.Server.Version}}-{{.Server.OsArch}}']).trim(), `${pkg.version}-${osArch}`);
 });
 
 test('info reports host, runtime and store', () => {

@@ -13,7 +13,7 @@ function nsFlag(ns: NS): string | undefined {
   switch (ns.nsmode) {
     case 'path': return `ns:${ns.value}`;
     case 'container': return `container:${ns.value}`;
-    case 'host': case 'private': case 'none': case 'bridge': case 'slirp4netns': case 'pasta': return ns.nsmode;
+    case 'host': case 'private': case 'shareable': case 'none': case 'bridge': case 'slirp4netns': case 'pasta': return ns.nsmode;
     default: return undefined;
   }
 }

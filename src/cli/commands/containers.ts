@@ -92,7 +92,7 @@ function readCidfiles(files: string[]): string[] {
   });
 }
 
-interface Target { name: string; display: string }
+interface Target { name: string; display: string; infra?: boolean }
 
 /**
  * The containers a multi-container command acts on: names given (printed as given), or
@@ -113,7 +113,7 @@ async function targets(ctx: Ctx, args: string[], opts: Opts, sel: { states?: str
     rows = filterContainers(rows, filters);
     // With names too, podman keeps the matching containers whose full ID or name is one of them.
     if (filters.length && args.length) rows = rows.filter((r) => args.includes(r.Id) || r.Names.some((n) => args.includes(n)));
-    return rows.map((r) => ({ name: r.Id, display: r.Id }));
+    return rows.map((r) => ({ name: r.Id, display: r.Id, ...(r.IsInfra ? { infra: true } : {}) }));
   }
   const list = [...args.map((a) => ({ name: a, display: a })), ...cids.map((c) => ({ name: c, display: c }))];
   if (!list.length) throw new UsageError('you must provide at least one name or id');
@@ -813,12 +813,19 @@ function rmCmd(group: boolean): CommandDef {
         }
       }
       const errors: { msg: string; code: number }[] = [];
-      for (const t of list) {
+      // --all: as podman, each infra container first, with what depends on it (its pod, removed
+      // whole); the containers that went with a pod are not removed again.
+      const infraFirst = opts.all ? [...list.filter((t) => t.infra), ...list.filter((t) => !t.infra)] : list;
+      const gone = new Set<string>();
+      for (const t of infraFirst) {
+        if (gone.has(t.name)) continue;
+        const depend = !!opts.depend || (!!opts.all && !!t.infra);
         try {
-          const removed = await eng.remove(t.name, { force: !!opts.force, volumes: !!opts.volumes, ignore, timeout, depend: !!opts.depend });
+          const removed = await eng.remove(t.name, { force: !!opts.force, volumes: !!opts.volumes, ignore, timeout, depend });
+          removed.forEach((id) => gone.add(id));
           if (!removed.length) continue;
           // With --depend podman prints the full id of every container removed.
-          if (opts.depend) ctx.out(removed.join('\n'));
+          if (depend) ctx.out(removed.join('\n'));
           else ctx.out(t.display);
         } catch (e) {
           if (e instanceof PartialRemoveError) {

@@ -98,23 +98,33 @@ const createCmd: CommandDef = {
   ],
   async run(ctx: Ctx, args, opts) {
     if (args.length && opts.name) throw new UsageError('cannot specify --name and NAME at the same time');
-    if (!['continue', 'stop'].includes(opts.exitPolicy)) throw new UsageError(`invalid pod exit policy: "${opts.exitPolicy}"`);
     const labels: Record<string, string> = {};
     for (const f of opts.labelFile ?? []) {
       for (const l of fs.readFileSync(f, 'utf8').split('\n').map((x: string) => x.trim()).filter((x: string) => x && !x.startsWith('#'))) Object.assign(labels, keyValues([l]));
     }
     Object.assign(labels, keyValues(opts.label ?? []));
+    // podman: a pod sharing no namespace gets no infra container unless --infra was given; a
+    // leading `+` adds to the default set (ipc, net, uts).
+    const shareText = String(opts.share);
+    const infra = opts.changed?.has('infra') ? opts.infra !== false : !(shareText === 'none' || shareText === '');
+    if (!infra) {
+      for (const [flag, name] of [['ip', 'ip'], ['mac-address', 'mac'], ['network-alias', 'network-alias']]) {
+        if (opts.changed?.has(flag)) throw new UsageError(`cannot set --${name} without infra container: invalid argument`);
+      }
+      if (opts.changed?.has('share') && shareText !== 'none' && shareText !== '') throw new UsageError(`cannot set share(${shareText}) namespaces without an infra container`);
+      if (opts.publish?.length) throw new UsageError('you must have an infra container to publish port bindings to the host');
+    }
+    const share = infra ? [...(shareText.startsWith('+') ? ['ipc', 'net', 'uts'] : []), ...shareText.replace(/^\+/, '').split(',').map((s) => s.trim()).filter(Boolean)] : [];
     const o: PodCreateOptions = {
-      name: args[0] ?? opts.name, hostname: opts.hostname, labels, share: String(opts.share).split(',').map((s) => s.trim()).filter(Boolean),
-      infra: opts.infra !== false, infraImage: opts.infraImage, infraName: opts.infraName,
-      infraCommand: opts.infraCommand ? (opts.infraCommand.trim().startsWith('[') ? JSON.parse(opts.infraCommand) : opts.infraCommand.split(' ')) : undefined,
+      name: args[0] ?? opts.name, hostname: opts.hostname, labels, share: [...new Set(share)],
+      infra, infraImage: infra ? opts.infraImage : undefined, infraName: infra ? opts.infraName : undefined,
+      infraCommand: infra && opts.infraCommand ? (opts.infraCommand.trim().startsWith('[') ? JSON.parse(opts.infraCommand) : opts.infraCommand.split(' ')) : undefined,
       publish: opts.publish?.length ? opts.publish : undefined, networks: opts.network?.length ? opts.network : undefined,
       networkAliases: opts.networkAlias?.length ? opts.networkAlias : undefined, addHost: opts.addHost?.length ? opts.addHost : undefined,
       dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined,
       dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined, ip: opts.ip, macAddress: opts.macAddress,
       exitPolicy: opts.exitPolicy, replace: !!opts.replace, createCommand: ['pier', ...process.argv.slice(2)],
     };
-    if (!o.infra && (opts.changed?.has('share') && o.share!.length)) throw new UsageError('you must have an infra container to share namespaces');
     const id = await pods(ctx).create(o);
     if (opts.podIdFile) fs.writeFileSync(opts.podIdFile, id);
     ctx.out(id);
@@ -176,11 +186,27 @@ const rmCmd: CommandDef = {
     { name: 'time', short: 't', type: 'int', default: 10, help: 'Seconds to wait for pod stop before killing the container' },
   ],
   async run(ctx: Ctx, args, opts) {
+    if (opts.changed?.has('time') && !opts.force) throw new UsageError('--force option must be specified to use the --time option');
     const fromFiles = (opts.podIdFile ?? []).map((f: string) => fs.readFileSync(f, 'utf8').trim());
-    const names = fromFiles.length && !args.length && !opts.all && !opts.latest ? fromFiles : await targets(ctx, [...args, ...fromFiles], opts, 'remove');
+    let names: string[] = fromFiles.length && !args.length && !opts.all && !opts.latest ? fromFiles : await targets(ctx, [...args, ...fromFiles], opts, 'remove');
+    if (!opts.all && !opts.latest) {
+      // podman looks every pod up before removing any: a missing one is exit 1 (and nothing
+      // removed), unless --ignore or --force (which says nothing of it) skips it.
+      const missing: string[] = [];
+      for (const n of names) if (!(await pods(ctx).exists(n))) missing.push(n);
+      if (missing.length && !opts.ignore && !opts.force) throw new PierError(`no pod with name or ID ${missing[0]} found: no such pod`, 1);
+      names = names.filter((n) => !missing.includes(n));
+    }
     return perPod(ctx, names, async (n) => {
-      const r = await pods(ctx).remove(n, { force: !!opts.force, ignore: !!opts.ignore, timeout: opts.changed?.has('time') ? opts.time : undefined });
-      return r?.Id;
+      try {
+        const r = await pods(ctx).remove(n, { force: !!opts.force, ignore: !!opts.ignore, timeout: opts.changed?.has('time') ? opts.time : undefined });
+        return r?.Id;
+      } catch (e) {
+        // Gone meanwhile: no error with --force, else podman's exit 1.
+        if (!(e instanceof NotFoundError) && !/no such pod/.test(errorMessage(e))) throw e;
+        if (opts.force) return undefined;
+        throw new PierError(errorMessage(e), 1);
+      }
     });
   },
 };

@@ -29,7 +29,13 @@ const versionCmd: CommandDef = {
   async run(ctx: Ctx, _args, opts) {
     const v = versionInfo();
     if (opts.format === 'json' || opts.format === '{{json .}}') { ctx.out(JSON.stringify(v, null, 4)); return; }
-    if (opts.format) { ctx.out(await formatWith(opts.format, v)); return; }
+    if (opts.format) {
+      // As podman without a server (local): a template naming .Server fields is run against the
+      // client's version, `.Server.` read as `.` (podman's fallback for older templates).
+      const f = String(opts.format);
+      ctx.out(f.includes('.Server.') ? await formatWith(f.replace(/\.Server\./g, '.'), v.Client) : await formatWith(f, v));
+      return;
+    }
     const c = v.Client;
     ctx.out([
       'Client:       Pier Engine',

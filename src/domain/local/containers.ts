@@ -329,6 +329,10 @@ export class LocalContainerEngine implements ContainerEngine {
       if (o.initContainerType !== 'always' && o.initContainerType !== 'once') throw new UsageError(`${o.initContainerType} is invalid init container type`);
       if (!o.pod) throw new UsageError('init containers must be created in a pod: invalid argument');
     }
+    // A hostname needs a UTS namespace of the container's own (podman's spec validation).
+    if (o.hostname && o.uts && o.uts !== 'private') {
+      throw new UsageError('invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
+    }
     if (o.pod && !o.infraOf) {
       const joined = await this.joinPod(o);
       o = joined.opts;
@@ -352,6 +356,13 @@ export class LocalContainerEngine implements ContainerEngine {
     o = verified.resources;
     const networkMode = net.mode;
     const dependencies = this.dependencies({ ...o, network: networkMode });
+    if (o.ipc?.startsWith('container:')) {
+      // podman: a container made with --ipc private keeps its IPC namespace to itself.
+      const donor = this.containers.lookup(o.ipc.slice('container:'.length));
+      if (donor.config.create.ipc === 'private') {
+        throw new PierError(`joining IPC of container ${donor.id} is not allowed: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+      }
+    }
     const hostname = o.hostname ?? (networkMode === 'host' ? os.hostname() : shortId(id));
     const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
     const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)
@@ -453,8 +464,9 @@ export class LocalContainerEngine implements ContainerEngine {
     if (ref.startsWith('new:')) {
       const name = ref.slice(4);
       if (!name) throw new UsageError('new pod name must be at least one character');
-      ref = await pods.create({ name, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress, dns: o.dns, addHost: o.addHost });
-      o = { ...o, publish: undefined, publishAll: false, networks: undefined, network: undefined, networkAliases: undefined, ip: undefined, ip6: undefined, macAddress: undefined, dns: undefined, addHost: undefined };
+      // podman gives the new pod the container's --hostname (and network options), not the container.
+      ref = await pods.create({ name, hostname: o.hostname, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress, dns: o.dns, addHost: o.addHost });
+      o = { ...o, hostname: undefined, publish: undefined, publishAll: false, networks: undefined, network: undefined, networkAliases: undefined, ip: undefined, ip6: undefined, macAddress: undefined, dns: undefined, addHost: undefined };
     }
     const pod = pods.pods.lookup(ref);
     // podman: init containers run when the pod starts, so a running pod takes none.
@@ -462,6 +474,9 @@ export class LocalContainerEngine implements ContainerEngine {
     if (!pod.infraId) return { opts: o, podId: pod.id };
     const share = pod.config.share;
     const infra = `container:${pod.infraId}`;
+    if (o.hostname && o.uts === undefined && share.includes('uts')) {
+      throw new UsageError('invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration');
+    }
     if (share.includes('net')) {
       if (o.addHost?.length) {
         throw new UsageError('invalid config provided: extra host entries must be specified on the pod: network cannot be configured when it is shared with a pod');
@@ -680,6 +695,12 @@ export class LocalContainerEngine implements ContainerEngine {
       if (opts.ignore && e instanceof NotFoundError) return [];
       throw e;
     }
+    // podman: what depends on a pod's infra container is its pod, removed whole.
+    if (opts.depend && c.config.isInfra && c.podId) {
+      const { LocalPodEngine } = require('./pods') as typeof import('./pods');
+      const r = await new LocalPodEngine(this).remove(c.podId, { force: opts.force, timeout: opts.timeout });
+      return r?.RemovedCtrs ?? [];
+    }
     if (opts.depend) return this.removeWithDependents(c, opts);
     await this.lifecycle.remove(c.id, { force: opts.force, timeout: opts.timeout });
     if (opts.volumes) await this.removeAnonymousVolumes(c);
@@ -777,6 +798,7 @@ export class LocalContainerEngine implements ContainerEngine {
 
   summary(c: ContainerRecord): ContainerSummary {
     const s = c.state;
+    const ports = this.portMappings(c);
     return {
       AutoRemove: !!c.config.create.rm,
       Command: [...c.config.entrypoint, ...c.config.cmd],
@@ -797,7 +819,7 @@ export class LocalContainerEngine implements ContainerEngine {
       Pid: s.pid,
       Pod: c.podId ?? '',
       PodName: c.podId ? this.podName(c.podId) : '',
-      Ports: (s.network?.ports ?? c.config.portMappings ?? []).length ? (s.network?.ports ?? c.config.portMappings ?? []) : null,
+      Ports: ports.length ? ports : null,
       Size: null,
       StartedAt: s.startedAt ? Math.floor(Date.parse(s.startedAt) / 1000) : -62135596800,
       State: s.status,
@@ -883,7 +905,8 @@ export class LocalContainerEngine implements ContainerEngine {
       Id: c.id,
       Created: new Date(c.created).toISOString(),
       Path: args[0] ?? '',
-      Args: args.slice(1),
+      // podman's: the arguments after the first, or with just one, that one.
+      Args: args.length > 1 ? args.slice(1) : args,
       State: {
         OciVersion: '1.0.2-dev',
         Status: s.status,
@@ -1027,8 +1050,30 @@ export class LocalContainerEngine implements ContainerEngine {
     return out;
   }
 
+  /**
+   * The container whose network namespace this one uses: itself, or for --network container:X
+   * (a pod's members) X, followed along (podman answers ports and network settings from it).
+   */
+  private netnsOwner(c: ContainerRecord): ContainerRecord {
+    let cur = c;
+    for (let i = 0; i < 10 && cur.config.networkMode.startsWith('container:'); i++) {
+      const next = this.containers.find(cur.config.networkMode.slice('container:'.length));
+      if (!next) break;
+      cur = this.lifecycle.sync(next);
+    }
+    return cur;
+  }
+
+  /** The ports published for the container's network namespace (random host ports resolved once it runs). */
+  private portMappings(c: ContainerRecord): import('../../network/types').PortMapping[] {
+    const o = this.netnsOwner(c);
+    return o.state.network?.ports ?? o.config.portMappings ?? [];
+  }
+
   /** podman's NetworkSettings: the first network's address at the top, every network under Networks. */
-  networkSettings(c: ContainerRecord): Record<string, unknown> {
+  networkSettings(c0: ContainerRecord): Record<string, unknown> {
+    // A container in another's network namespace shows that one's settings.
+    const c = this.netnsOwner(c0);
     const { formatPortMapping } = require('../../network/ports') as typeof import('../../network/ports');
     const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
     const mappings = c.state.network?.ports ?? c.config.portMappings ?? [];
@@ -1068,8 +1113,7 @@ export class LocalContainerEngine implements ContainerEngine {
 
   /** The host ports published for a container (random ones resolved once it runs). */
   ports(nameOrId: string): import('../../network/types').PortMapping[] {
-    const c = this.lifecycle.get(nameOrId);
-    return c.state.network?.ports ?? c.config.portMappings ?? [];
+    return this.portMappings(this.lifecycle.get(nameOrId));
   }
 
   /** Containers configured on a network (for `network rm`). */

@@ -49,12 +49,26 @@ export class LocalPodEngine implements PodEngine {
     if (o.name !== undefined && !NAME_RE.test(o.name)) {
       throw new UsageError(`invalid pod name "${o.name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument`);
     }
-    const share = o.share ?? ['ipc', 'net', 'uts'];
-    for (const s of share) if (!SHAREABLE.includes(s)) throw new UsageError(`invalid kernel namespace to share: ${s}. Options are: cgroup, ipc, net, pid, uts or none`);
     const infra = o.infra ?? true;
+    const share = o.share ?? (infra ? ['ipc', 'net', 'uts'] : []);
+    for (const s of share) if (!SHAREABLE.includes(s)) throw new UsageError(`invalid kernel namespace to share: ${s}. Options are: cgroup, ipc, net, pid, uts or none`);
+    if (o.exitPolicy !== undefined && o.exitPolicy !== 'continue' && o.exitPolicy !== 'stop') {
+      throw new PierError(`running pod create option: invalid pod exit policy: "${o.exitPolicy}"`);
+    }
     if (!infra) {
-      const netOpts = o.publish?.length || o.networks?.length || o.ip || o.ip6 || o.macAddress || o.dns?.length || o.addHost?.length;
-      if (netOpts) throw new UsageError('you must have an infra container to publish ports or set network options');
+      // podman's pod spec validation, in its words.
+      const exclusive = (what: string, who = 'NoInfra') => new UsageError(`${who} and ${what} are mutually exclusive pod options: invalid pod spec`);
+      if (o.infraCommand?.length) throw exclusive('InfraCommand');
+      if (o.infraImage) throw exclusive('InfraImage');
+      if (o.infraName) throw exclusive('InfraName');
+      if (share.some((s) => s !== 'none')) throw exclusive('SharedNamespaces');
+      if (o.networks?.length) throw new UsageError('NoInfra and network modes cannot be used together');
+      if (o.ip || o.ip6 || o.macAddress || o.networkAliases?.length) throw new UsageError('cannot set networks options without infra container');
+      if (o.dnsOption?.length) throw exclusive('DNSOption');
+      if (o.dnsSearch?.length) throw exclusive('DNSSearch', 'NoInfo');
+      if (o.dns?.length) throw exclusive('DNSServer');
+      if (o.addHost?.length) throw exclusive('HostAdd');
+      if (o.publish?.length) throw new UsageError('you must have an infra container to publish port bindings to the host');
     }
     if (o.name && o.replace) {
       const old = this.pods.find(o.name);
@@ -82,13 +96,16 @@ export class LocalPodEngine implements PodEngine {
     }
     if (infra) {
       try {
-        let image = o.infraImage;
+        // --infra-image, else containers.conf's [engine] infra_image, else the locally built pause image.
+        const confImage = this.ce.cfg.engine?.engine?.infra_image;
+        let image = o.infraImage || (typeof confImage === 'string' && confImage ? confImage : undefined);
         if (!image) {
           const { ensurePauseImage } = require('../../engine/pause-image') as typeof import('../../engine/pause-image');
           image = await ensurePauseImage(this.ce.images);
         }
         const { id: infraId } = await this.ce.create({
-          image, command: o.infraCommand ?? [], name: o.infraName ?? `${id.slice(0, 12)}-infra`,
+          // --infra-command replaces the image's entrypoint (podman's infra Entrypoint), with no command.
+          image, command: [], ...(o.infraCommand?.length ? { entrypoint: o.infraCommand } : {}), name: o.infraName ?? `${id.slice(0, 12)}-infra`,
           hostname: o.hostname ?? rec.name, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases,
           addHost: o.addHost, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress,
           cgroupParent: o.cgroupParent, infraOf: id, pull: 'missing',

@@ -24,7 +24,7 @@ function portMappings(publish?: string[]): Record<string, unknown>[] | undefined
   return out;
 }
 
-const NS_MODES = new Set(['host', 'private', 'none', 'bridge', 'slirp4netns']);
+const NS_MODES = new Set(['host', 'private', 'shareable', 'none', 'bridge', 'slirp4netns']);
 
 function namespace(v?: string): Record<string, string> | undefined {
   if (!v) return undefined;
