@@ -864,7 +864,8 @@ export class LocalContainerEngine implements ContainerEngine {
         Error: s.error,
         StartedAt: s.startedAt || zero,
         FinishedAt: s.finishedAt || zero,
-        ...(s.health ? { Health: { Status: s.health.status, FailingStreak: s.health.failingStreak, Log: s.health.log } } : {}),
+        // podman 4.3 always has Health: the zero value (Log null) without a healthcheck or a result.
+        Health: { Status: s.health?.status ?? '', FailingStreak: s.health?.failingStreak ?? 0, Log: s.health?.log ?? null },
         CheckpointedAt: zero,
         RestoredAt: zero,
       },
