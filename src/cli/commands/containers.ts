@@ -1305,6 +1305,8 @@ export function containerGroup(): CommandDef {
     psCmd('list', ['ls'], true),
     psCmd('ps', undefined, true),
     pruneCmd,
+    // Loaded when used (it brings the image commands' registry flags).
+    { name: 'runlabel', summary: 'Execute the command described by an image label', load: () => (require('./runlabel') as typeof import('./runlabel')).runlabelCmd },
     ...containerGroupOpsCommands(),
     ...containerFilesSubcommands(),
   ].sort(byName);
