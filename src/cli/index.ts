@@ -5,7 +5,7 @@ import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
 import { isLogLevel, log, setLogLevel, trace } from '../util/log';
 import { checkContainersConfEnv, ConfigFileError } from '../config/config';
-import { discardStdout, stdoutMade, watchStdio, writeStderr } from '../util/stdio';
+import { discardStdout, stdoutMade, watchStdio, writeStderr, writeStdout } from '../util/stdio';
 
 function fail(msg: string, code: number, hint?: string): never {
   writeStderr(`Error: ${msg}\n${hint ? `${hint}\n` : ''}`);
@@ -91,6 +91,9 @@ export async function main(argv: string[]): Promise<void> {
     await flushStdout();
     process.exit(typeof code === 'number' ? code : 0);
   } catch (e) {
+    // A template that failed while executing: what it wrote before is printed, as Go's does.
+    const partial = (e as { partialOutput?: unknown })?.partialOutput;
+    if (typeof partial === 'string' && partial) writeStdout(partial);
     await flushStdout();
     if (process.env.PIER_DEBUG_STACK) process.stderr.write(String((e as Error)?.stack) + '\n');
     if (e instanceof ConfigFileError) configFailure(e);

@@ -36,6 +36,8 @@ export interface CommandDef {
   maxArgs?: number;
   /** When false, the first positional argument ends flag parsing (run, exec). */
   interspersed?: boolean;
+  /** Every word after the command is an argument, flags included (cobra's DisableFlagParsing). */
+  disableFlagParsing?: boolean;
   subcommands?: CommandDef[];
   /** Old long flag names accepted for current ones (podman's pflag normalizers): old → new. */
   flagAliases?: Readonly<Record<string, string>>;
@@ -211,7 +213,12 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
     // A positional: either a subcommand name or an argument.
     if (!sawPositional && cur.subcommands?.length) {
       const sub = findSub(cur, a);
-      if (sub) { path.push(sub); initFlags(sub.flags); continue; }
+      if (sub) {
+        path.push(sub);
+        initFlags(sub.flags);
+        if (sub.disableFlagParsing) flagsDone = true;
+        continue;
+      }
       if (!cur.run) {
         throw new UsageError(`unrecognized command \`${commandPath(path)} ${a}\``);
       }
