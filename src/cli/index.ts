@@ -1,5 +1,5 @@
 // The CLI's main: parse argv, dispatch to the command, map errors to podman's exit codes.
-import { parse, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountError } from './parser';
+import { parse, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountError, UnknownCommandError } from './parser';
 import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     parsed = parse(root, argv);
   } catch (e) {
-    fail(errorMessage(e), EXIT_ENGINE, /unrecognized command/.test(errorMessage(e)) ? "Try 'pier --help' for more information" : `See '${guessCommandPath(root, argv)} --help'`);
+    fail(errorMessage(e), EXIT_ENGINE, e instanceof UnknownCommandError ? `Try '${e.groupPath} --help' for more information` : `See '${guessCommandPath(root, argv)} --help'`);
   }
   const { path, args, opts, help } = parsed;
   const cmd = path[path.length - 1];

@@ -163,6 +163,7 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
 
   let flagsDone = false;
   let sawPositional = false;
+  let unknown: UnknownCommandError | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const cur = path[path.length - 1];
@@ -220,14 +221,50 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
         continue;
       }
       if (!cur.run) {
-        throw new UsageError(`unrecognized command \`${commandPath(path)} ${a}\``);
+        // As cobra: the flags are parsed first (an unknown flag is the error), then the word.
+        unknown ??= new UnknownCommandError(commandPath(path), a, suggestionsFor(cur, a, cur === root ? 2 : 0));
+        sawPositional = true;
+        args.push(a);
+        continue;
       }
     }
     sawPositional = true;
     args.push(a);
     if (cur.interspersed === false) flagsDone = true;
   }
+  // With --help the group's help is shown (podman's, for `podman bad --help`: the root's).
+  if (unknown && !help) throw unknown;
   return { path, args, opts, changed, help };
+}
+
+/** A word that names no subcommand of a group: podman's message, with cobra's suggestions. */
+export class UnknownCommandError extends UsageError {
+  constructor(readonly groupPath: string, word: string, suggestions: string[]) {
+    super(`unrecognized command \`${groupPath} ${word}\`${suggestions.length ? `\n\nDid you mean this?\n\t${suggestions.join('\n\t')}\n` : ''}`);
+  }
+}
+
+/** Case-insensitive Levenshtein distance (cobra's ld). */
+function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= t.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[t.length];
+}
+
+/**
+ * cobra's SuggestionsFor: the visible subcommands within `distance` edits of the word or starting
+ * with it (podman's root allows 2 edits, its groups none: only prefixes).
+ */
+export function suggestionsFor(cmd: CommandDef, word: string, distance: number): string[] {
+  return (cmd.subcommands ?? [])
+    .filter((c) => !c.hidden && (editDistance(word, c.name) <= distance || c.name.toLowerCase().startsWith(word.toLowerCase())))
+    .map((c) => c.name);
 }
 
 /** Validate the number of positional arguments of the selected command. */

@@ -59,6 +59,22 @@ test('help, unknown commands and flags', () => {
   const a = s.run(['image', 'exists']);
   assert.equal(a.code, 125);
   assert.match(a.stderr, /^Error: accepts 1 arg\(s\), received 0$/m);
+  // As cobra: the flags are parsed before the word is found to be no command (podman's 300-cli-parsing).
+  const both = s.run(['bad', '--invalid']);
+  assert.deepEqual([both.code, both.stderr], [125, "Error: unknown flag: --invalid\nSee 'pier --help'\n"]);
+  const groupFlag = s.run(['image', 'bad', '--invalid']);
+  assert.deepEqual([groupFlag.code, groupFlag.stderr], [125, "Error: unknown flag: --invalid\nSee 'pier image --help'\n"]);
+  // A group's unknown subcommand points at that group's help; cobra's suggestions (root: 2 edits, groups: prefixes).
+  const sub = s.run(['image', 'lss']);
+  assert.deepEqual([sub.code, sub.stderr], [125, "Error: unrecognized command `pier image lss`\nTry 'pier image --help' for more information\n"]);
+  const prefix = s.run(['image', 'l']);
+  assert.equal(prefix.stderr, "Error: unrecognized command `pier image l`\n\nDid you mean this?\n\tlist\n\tload\n\nTry 'pier image --help' for more information\n");
+  const near = s.run(['imag']);
+  assert.equal(near.stderr, "Error: unrecognized command `pier imag`\n\nDid you mean this?\n\timage\n\timages\n\ttag\n\nTry 'pier --help' for more information\n");
+  // With --help, the help of the group the word was under.
+  const help = s.run(['image', 'bad', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Manage images\n/);
 });
 
 test('--noout drops standard output only; old flag names; kill and pod kill check the signal first (as podman)', () => {
