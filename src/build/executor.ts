@@ -11,7 +11,7 @@ import type { BuildOptions, BuildOutput } from '../domain/build';
 import type { LocalContainerEngine } from '../domain/local/containers';
 import type { ImageRecord } from '../storage/images';
 import type { ContainerConfig as ImageConfigBody } from '../image/archive/changes';
-import { parseContainerfile, expandVars, parseKeyValues, splitWords, Instruction, ParsedFile } from './parser';
+import { parseContainerfile, expandVars, labelPairs, parseKeyValues, splitWords, Instruction, ParsedFile } from './parser';
 import { loadIgnore } from './ignore';
 import { BuildPlatform, parsePlatform, buildHostPlatform, platformArgs, platformString, imageFits } from './platform';
 import { copyIntoRootfs, CopySource, contentDigest } from './copy';
@@ -289,8 +289,8 @@ export class Builder {
     const cfg = state.config;
     const vars = this.vars(state);
     const shellForm = (s: string) => [...((cfg.Shell as string[] | undefined) ?? DEFAULT_SHELL), s];
-    const meta = async (mutate: () => void, createdBy: string) => {
-      const key = this.cacheKey(state, ins, '');
+    const meta = async (mutate: () => void, createdBy: string, extra = '') => {
+      const key = this.cacheKey(state, ins, extra);
       const hit = this.cached(key);
       if (hit) return this.useCache(state, hit);
       mutate();
@@ -326,12 +326,13 @@ export class Builder {
         }, `/bin/sh -c #(nop) ENV ${pairs.map(([k, v]) => `${k}=${expandVars(v ?? '', vars)}`).join(' ')}`);
       }
       case 'LABEL': {
-        const pairs = parseKeyValues(ins.args, true);
+        const pairs = labelPairs(ins.args, vars);
         return meta(() => {
           const labels: Record<string, string> = { ...((cfg.Labels as Record<string, string> | undefined) ?? {}) };
-          for (const [k, v] of pairs) labels[expandVars(k, vars)] = expandVars(v ?? '', vars);
+          for (const [k, v] of pairs) labels[k] = v;
           cfg.Labels = labels;
-        }, `/bin/sh -c #(nop) LABEL ${ins.args}`);
+          // The labels made are in the key: results cached before LABEL words were processed this way miss.
+        }, `/bin/sh -c #(nop) LABEL ${ins.args}`, JSON.stringify(pairs));
       }
       case 'MAINTAINER':
         return meta(() => { state.author = ins.args; }, `/bin/sh -c #(nop) MAINTAINER ${ins.args}`);

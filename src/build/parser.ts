@@ -171,6 +171,86 @@ export function expandVars(s: string, vars: Record<string, string | undefined>, 
 }
 
 /**
+ * One Dockerfile word as LABEL (and docker's other word-processing instructions) evaluates it:
+ * quotes are removed and variables expanded in a single pass, so `\$X` and '$X' stay literal
+ * ("$X" is expanded; inside double quotes only the escape before `"`, `$` or itself is dropped).
+ * Whitespace is kept as written.
+ */
+export function processWord(s: string, vars: Record<string, string | undefined>, escape = '\\'): string {
+  let out = '';
+  let i = 0;
+  // A `$...` at i: its expansion (through expandVars) and where it ends.
+  const dollar = (): void => {
+    let end = i + 1;
+    if (s[end] === '{') {
+      const close = s.indexOf('}', end + 1);
+      if (close < 0) throw new PierError(`missing '}' in ${s}`);
+      end = close + 1;
+    } else {
+      while (end < s.length && /[A-Za-z0-9_]/.test(s[end])) end++;
+    }
+    out += end === i + 1 ? '$' : expandVars(s.slice(i, end), vars, escape);
+    i = end;
+  };
+  while (i < s.length) {
+    const c = s[i];
+    if (c === escape) {
+      if (i + 1 < s.length) out += s[i + 1];
+      else out += c;
+      i += 2;
+    } else if (c === "'") {
+      const close = s.indexOf("'", i + 1);
+      if (close < 0) throw new PierError('unexpected end of statement while looking for matching single-quote');
+      out += s.slice(i + 1, close);
+      i = close + 1;
+    } else if (c === '"') {
+      i++;
+      for (;;) {
+        if (i >= s.length) throw new PierError('unexpected end of statement while looking for matching double-quote');
+        const d = s[i];
+        if (d === '"') { i++; break; }
+        if (d === escape && i + 1 < s.length) {
+          const e = s[i + 1];
+          out += e === '"' || e === '$' || e === escape ? e : d + e;
+          i += 2;
+        } else if (d === '$') {
+          dollar();
+        } else {
+          out += d;
+          i++;
+        }
+      }
+    } else if (c === '$') {
+      dollar();
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * LABEL's pairs, each key and value processed as a word (processWord): `k=v k2="v 2"`, or the
+ * legacy `LABEL key value with spaces` (no '=' in the first word), whose value is the rest of
+ * the line with its spacing.
+ */
+export function labelPairs(args: string, vars: Record<string, string | undefined>, escape = '\\'): [string, string][] {
+  const words = splitWords(args, escape);
+  if (words.length && !words[0].raw.includes('=')) {
+    const line = args.trim();
+    const sp = line.search(/\s/);
+    if (sp < 0) return [[processWord(line, vars, escape), '']];
+    return [[processWord(line.slice(0, sp), vars, escape), processWord(line.slice(sp).trimStart(), vars, escape)]];
+  }
+  return words.map((w) => {
+    const word = processWord(w.raw, vars, escape);
+    const eq = word.indexOf('=');
+    return eq < 0 ? [word, ''] : [word.slice(0, eq), word.slice(eq + 1)];
+  });
+}
+
+/**
  * Splits `k=v k2="v 2"` (ENV, LABEL, ARG) into pairs, honouring quotes and escapes; the legacy
  * `ENV key value with spaces` form (no '=' in the first word) gives one pair.
  */

@@ -19,9 +19,9 @@ const REMOTE_COMMANDS = new RegExp('^(' + [
   'version', 'system version',
 ].join('|') + ')$');
 /** Commands podman has in local mode only (podman-remote refuses them). */
-const ABI_ONLY = /^((container |image )?(mount|unmount|umount)|volume (mount|unmount)|system (migrate|renumber|reset))$/;
+const ABI_ONLY = /^((container |image )?(mount|unmount|umount)|volume (mount|unmount)|container runlabel|system (migrate|renumber|reset))$/;
 /** Commands that always act locally, even with CONTAINER_HOST set. */
-const REMOTE_LOCAL_ONLY = /^pier (system connection|system service|container cleanup|completion|login|logout|help)/;
+const REMOTE_LOCAL_ONLY = /^pier (system connection|system service|container cleanup|completion|__complete|login|logout|help)/;
 
 export class Ctx {
   private _cfg?: EngineConfig;

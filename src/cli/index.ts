@@ -1,11 +1,11 @@
 // The CLI's main: parse argv, dispatch to the command, map errors to podman's exit codes.
-import { parse, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountError } from './parser';
+import { parse, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountError, UnknownCommandError } from './parser';
 import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
 import { isLogLevel, log, setLogLevel, trace } from '../util/log';
 import { checkContainersConfEnv, ConfigFileError } from '../config/config';
-import { discardStdout, stdoutMade, watchStdio, writeStderr } from '../util/stdio';
+import { discardStdout, stdoutMade, watchStdio, writeStderr, writeStdout } from '../util/stdio';
 
 function fail(msg: string, code: number, hint?: string): never {
   writeStderr(`Error: ${msg}\n${hint ? `${hint}\n` : ''}`);
@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     parsed = parse(root, argv);
   } catch (e) {
-    fail(errorMessage(e), EXIT_ENGINE, /unrecognized command/.test(errorMessage(e)) ? "Try 'pier --help' for more information" : `See '${guessCommandPath(root, argv)} --help'`);
+    fail(errorMessage(e), EXIT_ENGINE, e instanceof UnknownCommandError ? `Try '${e.groupPath} --help' for more information` : `See '${guessCommandPath(root, argv)} --help'`);
   }
   const { path, args, opts, help } = parsed;
   const cmd = path[path.length - 1];
@@ -91,6 +91,9 @@ export async function main(argv: string[]): Promise<void> {
     await flushStdout();
     process.exit(typeof code === 'number' ? code : 0);
   } catch (e) {
+    // A template that failed while executing: what it wrote before is printed, as Go's does.
+    const partial = (e as { partialOutput?: unknown })?.partialOutput;
+    if (typeof partial === 'string' && partial) writeStdout(partial);
     await flushStdout();
     if (process.env.PIER_DEBUG_STACK) process.stderr.write(String((e as Error)?.stack) + '\n');
     if (e instanceof ConfigFileError) configFailure(e);

@@ -36,6 +36,8 @@ export interface CommandDef {
   maxArgs?: number;
   /** When false, the first positional argument ends flag parsing (run, exec). */
   interspersed?: boolean;
+  /** Every word after the command is an argument, flags included (cobra's DisableFlagParsing). */
+  disableFlagParsing?: boolean;
   subcommands?: CommandDef[];
   /** Old long flag names accepted for current ones (podman's pflag normalizers): old → new. */
   flagAliases?: Readonly<Record<string, string>>;
@@ -161,6 +163,7 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
 
   let flagsDone = false;
   let sawPositional = false;
+  let unknown: UnknownCommandError | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const cur = path[path.length - 1];
@@ -211,16 +214,57 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
     // A positional: either a subcommand name or an argument.
     if (!sawPositional && cur.subcommands?.length) {
       const sub = findSub(cur, a);
-      if (sub) { path.push(sub); initFlags(sub.flags); continue; }
+      if (sub) {
+        path.push(sub);
+        initFlags(sub.flags);
+        if (sub.disableFlagParsing) flagsDone = true;
+        continue;
+      }
       if (!cur.run) {
-        throw new UsageError(`unrecognized command \`${commandPath(path)} ${a}\``);
+        // As cobra: the flags are parsed first (an unknown flag is the error), then the word.
+        unknown ??= new UnknownCommandError(commandPath(path), a, suggestionsFor(cur, a, cur === root ? 2 : 0));
+        sawPositional = true;
+        args.push(a);
+        continue;
       }
     }
     sawPositional = true;
     args.push(a);
     if (cur.interspersed === false) flagsDone = true;
   }
+  // With --help the group's help is shown (podman's, for `podman bad --help`: the root's).
+  if (unknown && !help) throw unknown;
   return { path, args, opts, changed, help };
+}
+
+/** A word that names no subcommand of a group: podman's message, with cobra's suggestions. */
+export class UnknownCommandError extends UsageError {
+  constructor(readonly groupPath: string, word: string, suggestions: string[]) {
+    super(`unrecognized command \`${groupPath} ${word}\`${suggestions.length ? `\n\nDid you mean this?\n\t${suggestions.join('\n\t')}\n` : ''}`);
+  }
+}
+
+/** Case-insensitive Levenshtein distance (cobra's ld). */
+function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= t.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[t.length];
+}
+
+/**
+ * cobra's SuggestionsFor: the visible subcommands within `distance` edits of the word or starting
+ * with it (podman's root allows 2 edits, its groups none: only prefixes).
+ */
+export function suggestionsFor(cmd: CommandDef, word: string, distance: number): string[] {
+  return (cmd.subcommands ?? [])
+    .filter((c) => !c.hidden && (editDistance(word, c.name) <= distance || c.name.toLowerCase().startsWith(word.toLowerCase())))
+    .map((c) => c.name);
 }
 
 /** Validate the number of positional arguments of the selected command. */

@@ -20,6 +20,13 @@ export interface ContainerConfig {
   logPath: string;
   logSizeMax?: number;
   runtime: string;
+  /**
+   * The cgroup manager in force when the container was created (--cgroup-manager or
+   * containers.conf's cgroup_manager), as podman records it for inspect's
+   * HostConfig.CgroupManager. pier itself always places containers with cgroupfs (docs/configuration.md).
+   * Missing in containers made before it was recorded: cgroupfs.
+   */
+  cgroupManager?: 'cgroupfs' | 'systemd';
   /** The image's top layer (the rootfs's lower layers). */
   topLayer: string | null;
   /** The image's config (healthcheck, volumes, exposed ports...), for inspect. */

@@ -19,6 +19,8 @@ import { containerDirs } from './rootfs';
 import { execInContainer } from './conmon';
 import { goDuration } from './stats';
 import { randomId } from '../util/digest';
+import { nowNanos } from '../util/clock';
+import { dateFromNanos, rfc3339Nano } from '../util/nanotime';
 import { PierError, ConflictError, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND, errorMessage } from '../util/errors';
 import { log } from '../util/log';
 
@@ -124,7 +126,7 @@ export async function runHealthcheck(lifecycle: Lifecycle, nameOrId: string): Pr
   delete proc.consoleSize;
   const execDir = path.join(d.run, 'exec', randomId().slice(0, 16));
   const out = new OutputSink();
-  const start = new Date();
+  const start = dateFromNanos(nowNanos());
   let exitCode: number;
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -153,19 +155,31 @@ export async function runHealthcheck(lifecycle: Lifecycle, nameOrId: string): Pr
     clearTimeout(timer);
     fs.rmSync(execDir, { recursive: true, force: true });
   }
-  const end = new Date();
-  if (timedOut || end.getTime() - start.getTime() > settings.timeout / 1e6) {
-    exitCode = -1;
-    out.write(`healthcheck command exceeded timeout of ${goDuration(settings.timeout)}\n`);
-  }
-  let output = out.text();
-  if (output.length > MAX_HEALTH_OUTPUT) output = output.slice(0, MAX_HEALTH_OUTPUT);
-  const entry: HealthLogEntry = { Start: start.toISOString(), End: end.toISOString(), ExitCode: exitCode, Output: output };
+  const end = dateFromNanos(nowNanos());
+  // podman records any non-zero exit as 1 (and -1 for a timeout).
+  if (exitCode !== 0) exitCode = 1;
+  const overTime = timedOut || end.getTime() - start.getTime() > settings.timeout / 1e6;
+  if (overTime) exitCode = -1;
+  const entry: HealthLogEntry = { Start: rfc3339Nano(start), End: rfc3339Nano(end), ExitCode: exitCode, Output: healthOutput(out.text()) };
   const startedAt = c.state.startedAt ? Date.parse(c.state.startedAt) : 0;
   const inStartPeriod = settings.startPeriod > 0 && start.getTime() < startedAt + settings.startPeriod / 1e6;
   const rec = lifecycle.containers.updateState(c.id, (s) => ({ ...s, health: applyHealthResult(s.health, entry, { retries: settings.retries, inStartPeriod }) }));
   if (rec.state.health!.status === HEALTH_UNHEALTHY) await onFailure(lifecycle, rec);
+  // As podman 4.3: the result is recorded and the on-failure action taken, then the check fails.
+  if (overTime) throw new PierError(`healthcheck command exceeded timeout of ${goDuration(settings.timeout)}`);
   return { result: exitCode === 0 ? HEALTH_HEALTHY : HEALTH_UNHEALTHY, health: rec.state.health!, entry };
+}
+
+/**
+ * A check's recorded output as podman keeps it: the lines of stdout and stderr (both into one
+ * pipe) joined by newlines, so without the final newline, and cut to 500 bytes.
+ */
+export function healthOutput(text: string): string {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const joined = lines.map((l) => l.replace(/\r$/, '')).join('\n');
+  const bytes = Buffer.from(joined, 'utf8');
+  return bytes.length > MAX_HEALTH_OUTPUT ? bytes.subarray(0, MAX_HEALTH_OUTPUT).toString('utf8') : joined;
 }
 
 /**

@@ -73,6 +73,29 @@ describe('build', () => {
     assert.equal(s.ok(['ps', '-a', '-q']), '', 'no build containers are left');
   });
 
+  test('LABEL words as buildah evaluates them: quotes removed and variables expanded in one pass; the legacy form keeps its spacing', () => {
+    const dir = context({
+      'Containerfile': [
+        'FROM localhost/busybox',
+        'ENV FOO=bar',
+        'LABEL  INSTALL  /usr/bin/podman  run  --rm  \\${OPT1}  -e NAME=\\${NAME} \\$IMAGE',
+        "LABEL single 'a $FOO ${X}' b",
+        'LABEL double "a \\$FOO $FOO \\x"',
+        "LABEL mixed $FOO ${FOO} \\$FOO '$FOO' \"$FOO\"",
+        'LABEL "quoted.key"="v $FOO" plain=\\$FOO',
+        '',
+      ].join('\n'),
+    });
+    build(dir, ['-t', 'labels']);
+    const labels = cfg('labels').Labels;
+    assert.equal(labels.INSTALL, '/usr/bin/podman  run  --rm  ${OPT1}  -e NAME=${NAME} $IMAGE');
+    assert.equal(labels.single, 'a $FOO ${X} b');
+    assert.equal(labels.double, 'a $FOO bar \\x');
+    assert.equal(labels.mixed, 'bar bar $FOO $FOO bar');
+    assert.equal(labels['quoted.key'], 'v bar');
+    assert.equal(labels.plain, '$FOO');
+  });
+
   test('multi-stage: COPY --from a stage, FROM a previous stage, --target', () => {
     const dir = context({
       'Containerfile': [

@@ -18,23 +18,35 @@ test('healthcheck run: healthy and unhealthy verdicts are recorded in the state'
     assert.equal(health.FailingStreak, 0);
     assert.equal(health.Log.length, 1);
     assert.equal(health.Log[0].ExitCode, 0);
-    assert.equal(health.Log[0].Output, 'fine\n');
+    // podman keeps the output's lines joined by newlines: no final newline.
+    assert.equal(health.Log[0].Output, 'fine');
+    // RFC 3339 times with nanoseconds, as podman records them.
+    assert.match(health.Log[0].Start, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
     assert.ok(Date.parse(health.Log[0].End) >= Date.parse(health.Log[0].Start));
+    // podman 4.3's State also answers to .Healthcheck in templates (the same results), not in its JSON.
+    assert.equal(s.inspect('good', '{{json .State.Healthcheck}}'), s.inspect('good', '{{json .State.Health}}'));
+    assert.equal(s.inspect('good', '{{.State.Healthcheck.Status}}'), 'healthy');
+    assert.equal('Healthcheck' in JSON.parse(s.inspect('good', '{{json .State}}')), false);
+    assert.equal('Healthcheck' in JSON.parse(s.ok(['container', 'inspect', 'good']))[0].State, false);
 
-    s.ok(['run', '-d', '--name', 'bad', '--health-cmd', 'echo broken >&2; exit 1', '--health-retries', '1', '--health-interval', 'disable', 'localhost/busybox', 'sleep', '1000']);
+    s.ok(['run', '-d', '--name', 'bad', '--health-cmd', '(echo broken; echo; echo twice) >&2; exit 3', '--health-retries', '1', '--health-interval', 'disable', 'localhost/busybox', 'sleep', '1000']);
     const bad = s.run(['healthcheck', 'run', 'bad']);
     assert.equal(bad.code, 1);
     assert.equal(bad.stdout, 'unhealthy\n');
     assert.equal(s.inspect('bad', '{{.State.Health.Status}} {{.State.Health.FailingStreak}}'), 'unhealthy 1');
     const badLog = JSON.parse(s.inspect('bad', '{{json .State.Health.Log}}'));
+    // Any failing exit status is recorded as 1; both streams' lines, empty ones kept.
     assert.equal(badLog[0].ExitCode, 1);
-    assert.equal(badLog[0].Output, 'broken\n');
+    assert.equal(badLog[0].Output, 'broken\n\ntwice');
 
     // Only the last five results are kept.
     for (let i = 0; i < 5; i++) s.run(['healthcheck', 'run', 'good']);
     assert.equal(JSON.parse(s.inspect('good', '{{json .State.Health.Log}}')).length, 5);
 
     s.ok(['run', '-d', '--name', 'plain', 'localhost/busybox', 'sleep', '1000']);
+    // Without a healthcheck, Health is podman's zero value (under both names).
+    assert.equal(s.inspect('plain', '{{json .State.Health}}'), '{"Status":"","FailingStreak":0,"Log":null}');
+    assert.equal(s.inspect('plain', '{{json .State.Healthcheck}}'), '{"Status":"","FailingStreak":0,"Log":null}');
     const none = s.run(['healthcheck', 'run', 'plain']);
     assert.equal(none.code, 125);
     assert.match(none.stderr, /has no defined healthcheck/);
@@ -55,11 +67,14 @@ test('healthcheck run: a command exceeding the timeout is killed and fails', asy
     const t0 = Date.now();
     const r = s.run(['healthcheck', 'run', 'slow']);
     assert.ok(Date.now() - t0 < 15_000, 'did not wait for the whole command');
-    assert.equal(r.code, 1, r.stderr);
-    assert.equal(r.stdout, 'unhealthy\n');
+    // podman 4.3: the result is recorded (exit -1), then the command fails with the timeout.
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'Error: healthcheck command exceeded timeout of 1s\n');
     const log = JSON.parse(s.inspect('slow', '{{json .State.Health.Log}}'));
     assert.equal(log[0].ExitCode, -1);
-    assert.match(log[0].Output, /exceeded timeout of 1s/);
+    assert.equal(log[0].Output, '');
+    assert.equal(s.inspect('slow', '{{.State.Health.Status}} {{.State.Health.FailingStreak}}'), 'unhealthy 1');
     // The check's process is gone from the container.
     assert.doesNotMatch(s.ok(['top', 'slow', 'args']), /sleep 30/);
   } finally {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TestStore, PIER, Result } from '../helpers/cli';
+import { TestStore, PIER, REMOTE, Result } from '../helpers/cli';
 import { writeDockerArchive, busyboxImage } from '../fixtures/images';
 
 const BIN = process.env.PIER_TEST_BIN ?? PIER;
@@ -121,6 +121,32 @@ describe('container commands end to end', () => {
     assert.equal(forced.stderr, '');
     assert.equal(run(['container', 'exists', other]).code, 1);
     assert.equal(run(['rm', '-f', 'nope']).code, 0);
+  });
+
+  // podman-remote has no --cgroup-manager (the service's configuration decides).
+  test('--cgroup-manager is recorded per container and shown by inspect; pier places it with cgroupfs', { skip: REMOTE }, () => {
+    assert.equal(ok(['info', '--format', '{{.Host.CgroupManager}}']), 'cgroupfs\n');
+    assert.equal(ok(['--cgroup-manager=systemd', 'info', '--format', '{{.Host.CgroupManager}}']), 'systemd\n');
+    const r = run(['--cgroup-manager=systemd', 'run', '--name', 'sdcg', IMAGE, 'cat', '/proc/self/cgroup']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    // Placed by pier with cgroupfs all the same: no systemd scope.
+    const id = ok(['inspect', '--format', '{{.Id}}', 'sdcg']).trim();
+    assert.match(r.stdout, new RegExp(`^0::/pier_parent/pier-${id}$`, 'm'));
+    assert.equal(ok(['container', 'inspect', '--format', '{{.HostConfig.CgroupManager}}', 'sdcg']), 'systemd\n');
+    // The recorded value stays, whatever a later command is given; starting again just works.
+    assert.equal(ok(['--cgroup-manager=cgroupfs', 'container', 'inspect', '--format', '{{.HostConfig.CgroupManager}}', 'sdcg']), 'systemd\n');
+    assert.equal(ok(['start', '-a', 'sdcg']), r.stdout);
+    assert.equal(ok(['inspect', '--format', '{{.HostConfig.CgroupManager}}', 'sdcg']), 'systemd\n');
+    // Default: cgroupfs; HostConfig.CgroupParent is empty for the default parent, else the one given.
+    ok(['create', '--name', 'fscg', IMAGE, 'true']);
+    assert.equal(ok(['inspect', '--format', '{{.HostConfig.CgroupManager}}|{{.HostConfig.CgroupParent}}', 'fscg']), 'cgroupfs|\n');
+    ok(['create', '--name', 'parentcg', '--cgroup-parent', '/pier_test_parent', IMAGE, 'true']);
+    assert.equal(ok(['inspect', '--format', '{{.HostConfig.CgroupParent}}', 'parentcg']), '/pier_test_parent\n');
+    const bad = run(['--cgroup-manager=upstart', 'ps']);
+    assert.equal(bad.code, 125);
+    assert.equal(bad.stderr, 'Error: configuring runtime: cgroup manager must be one of cgroupfs and systemd: invalid argument\n');
+    ok(['rm', 'sdcg', 'fscg', 'parentcg']);
   });
 
   test('--env-file is read by pier, not by node: a missing file gets podman\'s error and 125', () => {

@@ -62,6 +62,22 @@ test('help, unknown commands and flags', () => {
   const a = s.run(['image', 'exists']);
   assert.equal(a.code, 125);
   assert.match(a.stderr, /^Error: accepts 1 arg\(s\), received 0$/m);
+  // As cobra: the flags are parsed before the word is found to be no command (podman's 300-cli-parsing).
+  const both = s.run(['bad', '--invalid']);
+  assert.deepEqual([both.code, both.stderr], [125, "Error: unknown flag: --invalid\nSee 'pier --help'\n"]);
+  const groupFlag = s.run(['image', 'bad', '--invalid']);
+  assert.deepEqual([groupFlag.code, groupFlag.stderr], [125, "Error: unknown flag: --invalid\nSee 'pier image --help'\n"]);
+  // A group's unknown subcommand points at that group's help; cobra's suggestions (root: 2 edits, groups: prefixes).
+  const sub = s.run(['image', 'lss']);
+  assert.deepEqual([sub.code, sub.stderr], [125, "Error: unrecognized command `pier image lss`\nTry 'pier image --help' for more information\n"]);
+  const prefix = s.run(['image', 'l']);
+  assert.equal(prefix.stderr, "Error: unrecognized command `pier image l`\n\nDid you mean this?\n\tlist\n\tload\n\nTry 'pier image --help' for more information\n");
+  const near = s.run(['imag']);
+  assert.equal(near.stderr, "Error: unrecognized command `pier imag`\n\nDid you mean this?\n\timage\n\timages\n\ttag\n\nTry 'pier --help' for more information\n");
+  // With --help, the help of the group the word was under.
+  const help = s.run(['image', 'bad', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Manage images\n/);
 });
 
 test('--noout drops standard output only; old flag names; kill and pod kill check the signal first (as podman)', () => {
@@ -179,4 +195,90 @@ test('a late `container cleanup` on a removed store does not create it again', (
   const r = spawnSync(process.execPath, [PIER, '--root', root, '--runroot', runroot, 'container', 'cleanup', 'a'.repeat(64)], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(fs.existsSync(root), false);
+});
+
+test('__complete / __completeNoDesc: cobra\'s protocol for subcommands, flags and --format values', () => {
+  const r = s.run(['__complete', 'volume', '']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines[lines.length - 1], ':4');
+  assert.ok(lines.includes('ls\tList volumes'), r.stdout);
+  assert.equal(r.stderr, 'Completion ended with directive: ShellCompDirectiveNoFileComp\n');
+  assert.equal(s.ok(['__completeNoDesc', 'volume', 'l']), 'ls\n:4\n');
+  assert.equal(s.ok(['__complete', 'ps', '--fo']), '--format\tPretty-print containers to JSON or using a Go template\n:4\n');
+  // --format: podman's template fields for the command's type (a struct ends in '.'), json, fixed words.
+  const ps = s.run(['__completeNoDesc', 'ps', '--format', '{{.Na']);
+  assert.equal(ps.stdout, '{{.Names}}\n{{.Namespaces.\n:6\n');
+  assert.equal(ps.stderr, 'Completion ended with directive: ShellCompDirectiveNoSpace, ShellCompDirectiveNoFileComp\n');
+  assert.equal(s.ok(['__completeNoDesc', 'ps', '--format={{ .ID }} {{.Sta']), '{{ .ID }} {{.State}}\n{{ .ID }} {{.Status}}\n{{ .ID }} {{.StartedAt}}\n:6\n');
+  assert.equal(s.ok(['__completeNoDesc', 'container', 'inspect', '--format', '{{.Sta']), '{{.State.\n{{.StaticDir}}\n:6\n');
+  assert.equal(s.ok(['__completeNoDesc', 'volume', 'ls', '--format', 'j']), 'json\n:4\n');
+  assert.equal(s.ok(['__completeNoDesc', 'diff', '--format', '{{.']), ':4\n');
+  assert.equal(s.ok(['__completeNoDesc', 'inspect', '--format', '']), ':4\n');
+  assert.equal(s.ok(['__completeNoDesc', 'commit', '--format', '']), 'oci\ndocker\n:4\n');
+  assert.equal(s.ok(['__completeNoDesc', 'version', '--format', '{{.']), '{{.Client.\n{{.Server.\n:6\n');
+  // Global options before it, and words it does not know, are fine.
+  assert.equal(s.ok(['--log-level', 'error', '__completeNoDesc', 'images', '--format', '{{.Repo']), '{{.Repository}}\n{{.RepoTags}}\n{{.RepoDigests}}\n:6\n');
+  assert.equal(s.ok(['__completeNoDesc', 'run', '--rm', 'busybox', '']), ':0\n');
+  // Hidden: not in help.
+  assert.doesNotMatch(s.ok(['--help']), /__complete/);
+});
+
+test('every command whose --format completes to Go template fields takes {{"\\n"}} (podman\'s 610-format check)', () => {
+  const { formatCompletion } = require('../../src/cli/complete') as typeof import('../../src/cli/complete');
+  const { rootCommand } = require('../../src/cli/commands/root') as typeof import('../../src/cli/commands/root');
+  const { loadAll } = require('../../src/cli/parser') as typeof import('../../src/cli/parser');
+  // Each path with a template type is a real command with a --format flag.
+  const root = loadAll(rootCommand());
+  const templated: string[] = [];
+  const walk = (c: import('../../src/cli/parser').CommandDef, p: string[]) => {
+    for (const sub of c.subcommands ?? []) {
+      const path = [...p, sub.name];
+      const fc = formatCompletion(path.join(' '));
+      if (fc) assert.ok(sub.flags?.some((f) => f.name === 'format'), `${path.join(' ')} has no --format`);
+      if (fc && typeof fc === 'object' && 'fields' in fc) templated.push(path.join(' '));
+      walk(sub, path);
+    }
+  };
+  walk(root, []);
+  assert.ok(templated.length >= 25, templated.join(', '));
+  // Commands that run without a container, image or network: only newlines come out, exit 0.
+  for (const cmd of [['info'], ['system', 'info'], ['version'], ['events', '--stream=false'], ['images'], ['ps', '-a'], ['volume', 'ls'],
+    ['network', 'ls'], ['pod', 'ps'], ['secret', 'ls'], ['system', 'connection', 'list'], ['volume', 'inspect', '-a']]) {
+    const r = s.run([...cmd, '--format', '{{"\\n"}}']);
+    assert.equal(r.code, 0, `${cmd.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, /^\n*$/, `${cmd.join(' ')}: ${JSON.stringify(r.stdout)}`);
+    assert.equal(r.stderr, '', cmd.join(' '));
+  }
+});
+
+test('info and version --format as podman 4.3: template names, unparsable normalized formats, JSON layout, the .Server fallback', () => {
+  // {{"\n"}} does not parse once \n is a newline: the format is used as written, \t staying literal.
+  assert.equal(s.ok(['info', '--format', '{{.Host.Arch}}\\t{{"\\n"}}x']), `${s.ok(['info', '--format', '{{.Host.Arch}}']).trim()}\\t\nx`);
+  const bad = s.run(['info', '--format', '{{.Foo']);
+  assert.deepEqual([bad.code, bad.stderr], [125, 'Error: template: info:1: unclosed action\n']);
+  // JSON: info indented by two spaces, version on one line.
+  assert.match(s.ok(['info', '--format', 'json']), /^\{\n {2}"host": \{\n {4}"arch": /);
+  const v = s.ok(['version', '--format', 'json']);
+  assert.equal(v.split('\n').length, 2);
+  assert.equal(JSON.parse(v).Client.APIVersion, '4.3.1');
+  // No server locally: podman runs `.Server.X` templates again on the client.
+  assert.equal(s.ok(['version', '--format', '{{.Server.APIVersion}}']), '4.3.1\n');
+  // ...keeping what the first run printed, and failing on the client as podman does.
+  const mixed = s.run(['version', '--format', '{{.Client.APIVersion}} {{.Server.APIVersion}}']);
+  assert.equal(mixed.code, 125);
+  assert.equal(mixed.stdout, '4.3.1 ');
+  assert.equal(mixed.stderr, 'Error: template: version:1:9: executing "version" at <.Client.APIVersion>: can\'t evaluate field Client in type *define.Version\n');
+});
+
+test('a template failing while it runs: what it printed before comes out, then the error', () => {
+  s.ok(['volume', 'create', 'partial1']);
+  try {
+    const r = s.run(['volume', 'ls', '--format', '{{.Name}} {{.Nope}}']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stdout, 'partial1 ');
+    assert.match(r.stderr, /^Error: template: .*can't evaluate field Nope in type /);
+  } finally {
+    s.ok(['volume', 'rm', 'partial1']);
+  }
 });

@@ -1103,6 +1103,19 @@ const pruneCmd: CommandDef = {
 };
 
 /**
+ * podman 4.3's inspect State has a Healthcheck() method returning State.Health (kept for old
+ * templates such as `{{json .State.Healthcheck}}`); it is not part of the JSON. Here it is a
+ * non-enumerable property, which templates find and JSON output skips.
+ */
+export function withHealthcheckAlias(data: Record<string, unknown>): Record<string, unknown> {
+  const state = data.State;
+  if (state && typeof state === 'object' && !Object.prototype.hasOwnProperty.call(state, 'Healthcheck')) {
+    Object.defineProperty(state, 'Healthcheck', { enumerable: false, get: () => (state as Record<string, unknown>).Health });
+  }
+  return data;
+}
+
+/**
  * Inspect containers by name (for `container inspect` and `pier inspect`): prints the JSON
  * array or the template per container; missing names fail like podman. With `notFound`
  * the error text for a missing name can be changed (`no such object: "x"` for `inspect`).
@@ -1128,7 +1141,7 @@ export async function inspectContainers(
   const errors: string[] = [];
   for (const n of list) {
     try {
-      found.push(await engine(ctx).inspect(n, { size: !!opts.size }));
+      found.push(withHealthcheckAlias(await engine(ctx).inspect(n, { size: !!opts.size })));
     } catch (e) {
       const msg = e instanceof NotFoundError || /no such container/.test(errorMessage(e)) ? `no such container ${n}` : errorMessage(e);
       errors.push(opts.notFound ? opts.notFound(n, msg) : msg);
@@ -1299,6 +1312,8 @@ export function containerGroup(): CommandDef {
     psCmd('list', ['ls'], true),
     psCmd('ps', undefined, true),
     pruneCmd,
+    // Loaded when used (it brings the image commands' registry flags).
+    { name: 'runlabel', summary: 'Execute the command described by an image label', load: () => (require('./runlabel') as typeof import('./runlabel')).runlabelCmd },
     ...containerGroupOpsCommands(),
     ...containerFilesSubcommands(),
   ].sort(byName);

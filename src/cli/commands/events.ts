@@ -65,10 +65,20 @@ export function eventTemplateData(e: EventRecord): object {
   return o;
 }
 
-/** podman's report.Parse with OriginUnknown: normalized, ranged only for `table`. */
+/**
+ * podman's report.Parse with OriginUnknown: normalized, ranged only for `table`; a format that
+ * does not parse once normalized (`{{"\n"}}`: the escape became a newline inside the quotes) is
+ * parsed as written.
+ */
 function compileEventFormat(format: string): Template {
-  const f = format.startsWith('table ') ? `{{range .}}${normalizeFormat(format)}{{end -}}` : normalizeFormat(format);
-  return compileTemplate(f, { name: 'events' });
+  const table = format.startsWith('table ');
+  const f = table ? `{{range .}}${normalizeFormat(format)}{{end -}}` : normalizeFormat(format);
+  try {
+    return compileTemplate(f, { name: 'events' });
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+    return compileTemplate(table ? `{{range .}}${format}{{end -}}` : format, { name: 'events' });
+  }
 }
 
 /** How each event is printed, from --format and --no-trunc. */
@@ -81,7 +91,10 @@ function eventPrinter(opts: Opts): (e: EventRecord) => string {
       try {
         return tmpl.execute(eventTemplateData(e));
       } catch (err) {
-        if (err instanceof TemplateError && err.partialOutput) writeStdout(err.partialOutput);
+        if (err instanceof TemplateError && err.partialOutput) {
+          writeStdout(err.partialOutput);
+          err.partialOutput = undefined;
+        }
         throw err;
       }
     };

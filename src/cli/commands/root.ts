@@ -141,7 +141,30 @@ export function rootCommand(): CommandDef {
     })),
   };
   root.subcommands!.push({ name: 'help', summary: 'Help about any command', load: () => helpCommand(root) });
+  for (const [name, descriptions] of [['__complete', true], ['__completeNoDesc', false]] as const) {
+    root.subcommands!.push({ name, summary: COMPLETE_SUMMARY, hidden: true, load: () => completeCommand(root, name, descriptions) });
+  }
   return root;
+}
+
+const COMPLETE_SUMMARY = 'Request shell completion choices for the specified command-line';
+
+/** cobra's hidden `__complete` (`__completeNoDesc`): the candidates for a command line (src/cli/complete.ts). */
+function completeCommand(root: CommandDef, name: string, descriptions: boolean): CommandDef {
+  return {
+    name,
+    summary: COMPLETE_SUMMARY,
+    usage: '[command-line]',
+    hidden: true,
+    disableFlagParsing: true,
+    run: (_ctx, args) => {
+      const { completionOutput } = require('../complete') as typeof import('../complete');
+      const out = completionOutput(root, args, descriptions);
+      process.stdout.write(out.stdout);
+      writeStderr(out.stderr);
+      return 0;
+    },
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import { completionScript } from '../completion';
 import { UsageError } from '../../util/errors';
+import { writeStdout } from '../../util/stdio';
 import { systemOpsCommands } from './system-ops';
 import { eventsCommand } from './events';
 import { serviceCommand } from './service';
@@ -14,9 +15,49 @@ export function versionInfo() {
   return { Client: clientVersion() };
 }
 
-async function formatWith(format: string, data: unknown): Promise<string> {
-  const { compileTemplate } = require('../format/gotemplate') as typeof import('../format/gotemplate');
-  return compileTemplate(format.replace(/\\n/g, '\n').replace(/\\t/g, '\t')).execute(data);
+/**
+ * podman's report.Parse with OriginUnknown (info, version): the format normalized (\\t, \\n,
+ * a final newline; `table` ranges over it); if that does not parse (`{{"\\n"}}`: a newline in
+ * a quoted string), the format as written. `name` is the template's, in error messages.
+ */
+function compileReport(format: string, name: string): import('../format/gotemplate').Template {
+  const { compileTemplate, TemplateError } = require('../format/gotemplate') as typeof import('../format/gotemplate');
+  const { normalizeFormat } = require('../format/output') as typeof import('../format/output');
+  const table = format.startsWith('table ');
+  try {
+    return compileTemplate(table ? `{{range .}}${normalizeFormat(format)}{{end -}}` : normalizeFormat(format), { name });
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+    return compileTemplate(table ? `{{range .}}${format}{{end -}}` : format, { name });
+  }
+}
+
+function formatWith(format: string, data: unknown, name: string): string {
+  return compileReport(format, name).execute(data);
+}
+
+/**
+ * `version --format TEMPLATE` as podman 4.3: run on the report; when that fails (locally there is
+ * no Server: `{{.Server.Version}}`), what it printed stays and the template runs again on the
+ * client's version with `.Server.` read as `.` (podman's fallback for old templates).
+ */
+function formatVersion(format: string, v: ReturnType<typeof versionInfo>): string {
+  const { TemplateError } = require('../format/gotemplate') as typeof import('../format/gotemplate');
+  const { asStruct } = require('../format/govalue') as typeof import('../format/govalue');
+  const client = asStruct({ ...v.Client }, '*define.Version');
+  const report = asStruct({ Client: client, ...('Server' in v ? { Server: asStruct({ ...(v as any).Server }, '*define.Version') } : {}) }, '*entities.SystemVersionReport');
+  try {
+    return formatWith(format, report, 'version');
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+    const printed = e.partialOutput ?? '';
+    try {
+      return printed + formatWith(format.split('.Server.').join('.'), client, 'version');
+    } catch (e2) {
+      if (e2 instanceof TemplateError) e2.partialOutput = printed + (e2.partialOutput ?? '');
+      throw e2;
+    }
+  }
 }
 
 const versionCmd: CommandDef = {
@@ -28,14 +69,10 @@ const versionCmd: CommandDef = {
   flags: [{ name: 'format', short: 'f', type: 'string', help: 'Change the output format to JSON or a Go template' }],
   async run(ctx: Ctx, _args, opts) {
     const v = versionInfo();
-    if (opts.format === 'json' || opts.format === '{{json .}}') { ctx.out(JSON.stringify(v, null, 4)); return; }
-    if (opts.format) {
-      // As podman without a server (local): a template naming .Server fields is run against the
-      // client's version, `.Server.` read as `.` (podman's fallback for older templates).
-      const f = String(opts.format);
-      ctx.out(f.includes('.Server.') ? await formatWith(f.replace(/\.Server\./g, '.'), v.Client) : await formatWith(f, v));
-      return;
-    }
+    const { isJSONFormat } = require('../format/output') as typeof import('../format/output');
+    // podman marshals the report on one line.
+    if (isJSONFormat(opts.format)) { ctx.out(JSON.stringify(v)); return; }
+    if (opts.changed?.has('format')) { writeStdout(formatVersion(String(opts.format ?? ''), v)); return; }
     const c = v.Client;
     ctx.out([
       'Client:       Pier Engine',
@@ -67,8 +104,14 @@ const infoCmd: CommandDef = {
       const { systemInfo } = require('../../domain/local/system-info') as typeof import('../../domain/local/system-info');
       info = await systemInfo(ctx.cfg, ctx.images() as any, ctx.containers() as any);
     }
-    if (opts.format === 'json' || opts.format === '{{json .}}') { ctx.out(JSON.stringify(info, null, 4)); return; }
-    if (opts.format) { ctx.out(await formatWith(opts.format, info)); return; }
+    const { isJSONFormat } = require('../format/output') as typeof import('../format/output');
+    if (isJSONFormat(opts.format)) {
+      // podman: json.MarshalIndent with two spaces (HTML characters escaped).
+      const { goJSON } = require('../format/gojson') as typeof import('../format/gojson');
+      ctx.out(goJSON(info, { indent: '  ', escapeHTML: true }));
+      return;
+    }
+    if (opts.changed?.has('format')) { writeStdout(formatWith(String(opts.format ?? ''), info, 'info')); return; }
     ctx.out(toYaml(info));
   },
 };

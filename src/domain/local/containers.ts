@@ -407,6 +407,7 @@ export class LocalContainerEngine implements ContainerEngine {
       logSizeMax: logOpts['max-size'] ? parseHumanSize(logOpts['max-size']) : undefined,
       // Pinned at create (podman's OCIRuntime): --runtime as given, else the default resolved now.
       runtime: this.cfg.runtime || this.lifecycle.runtime().name,
+      cgroupManager: this.cfg.engine.engine?.cgroup_manager === 'systemd' ? 'systemd' : 'cgroupfs',
       topLayer: img?.topLayer ?? null,
       imageConfig: ic,
       labels: { ...(ic.Labels ?? {}), ...(o.labels ?? {}) },
@@ -921,7 +922,8 @@ export class LocalContainerEngine implements ContainerEngine {
         Error: s.error,
         StartedAt: s.startedAt || zero,
         FinishedAt: s.finishedAt || zero,
-        ...(s.health ? { Health: { Status: s.health.status, FailingStreak: s.health.failingStreak, Log: s.health.log } } : {}),
+        // podman 4.3 always has Health: the zero value (Log null) without a healthcheck or a result.
+        Health: { Status: s.health?.status ?? '', FailingStreak: s.health?.failingStreak ?? 0, Log: s.health?.log ?? null },
         CheckpointedAt: zero,
         RestoredAt: zero,
       },
@@ -994,7 +996,8 @@ export class LocalContainerEngine implements ContainerEngine {
       },
       HostConfig: {
         Binds: ['volume', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
-        CgroupManager: 'cgroupfs',
+        // The manager recorded at create (podman's per-container CgroupManager).
+        CgroupManager: c.config.cgroupManager ?? 'cgroupfs',
         CgroupMode: o.cgroupns ?? 'host',
         ContainerIDFile: '',
         LogConfig: this.logConfig(c),
@@ -1025,6 +1028,8 @@ export class LocalContainerEngine implements ContainerEngine {
         MemorySwappiness: o.memorySwappiness ?? 0,
         MemoryReservation: o.memoryReservation ?? 0,
         NanoCpus: nanoCpus(o),
+        // As podman: only a --cgroup-parent given (the default parent shows as '').
+        CgroupParent: o.cgroupParent ?? '',
         CpuShares: o.cpuShares ?? 0,
         ...blkioInspect(o),
         CpuPeriod: o.cpus ? DEFAULT_CPU_PERIOD : o.cpuPeriod ?? 0,
