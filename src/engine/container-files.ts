@@ -15,7 +15,7 @@ import { TarWriter, TarHeaderOptions, devNumbers, writeDirAsTar } from '../stora
 import { TarReader, TarEntry } from '../storage/tar/reader';
 import { cleanEntryPath } from '../storage/tar/extract';
 import { native, nativeAvailable } from '../util/native';
-import { PierError, NotFoundError } from '../util/errors';
+import { PierError, NotFoundError, errnoText } from '../util/errors';
 import type { Lifecycle } from './lifecycle';
 import type { ContainerRecord } from './container-store';
 import { containerDirs, isMounted, mountCountFile, mountContainerRootfs, unmountRootfs, userMountCount } from './rootfs';
@@ -228,6 +228,8 @@ export interface ExtractIntoOptions {
   relativeNames?: boolean;
   /** When set, input that does not start with a tar entry fails with this message (and nothing is written). */
   notArchive?: string;
+  /** Skip device nodes (podman never creates them on the host). */
+  ignoreDevices?: boolean;
 }
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC } = fs.constants;
@@ -329,6 +331,7 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
       const e = next.value;
       const rel = cleanEntryPath(e.name);
       if (rel === '') continue; // the archive's root: the destination exists already
+      if (opts.ignoreDevices && (e.type === 'char' || e.type === 'block')) continue;
       const relComps = rel.split('/');
       const parent = ensureDir([...opts.dir, ...relComps.slice(0, -1)], e);
       const name = relComps[relComps.length - 1];
@@ -370,14 +373,24 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
         st = null;
       }
       const o = owner(e);
+      /** A failed system call creating the entry, worded as podman's (buildah copier's) error. */
+      const creating = (err: unknown, call: string): PierError => {
+        if (err instanceof PierError || !(err as NodeJS.ErrnoException)?.code) return err as PierError;
+        return fail(`copier: put: error creating ${shown}: ${call ? `${call}: ` : ''}${errnoText(err)}`);
+      };
       switch (e.type) {
         case 'dir':
-          fs.mkdirSync(target, { mode: 0o700 });
+          try { fs.mkdirSync(target, { mode: 0o700 }); } catch (err) { throw creating(err, `mkdir ${shownPath}`); }
           chown(target, o.uid, o.gid);
           deferred.push({ host: target, mode: e.mode, mtime: e.mtime });
           continue;
         case 'file': {
-          const fd = fs.openSync(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+          let fd: number;
+          try {
+            fd = fs.openSync(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+          } catch (err) {
+            throw creating(err, `copier: put: error opening file ${shown} for writing: open ${shownPath}`);
+          }
           await writeEntry(e, fd, () => {
             try { fs.fchownSync(fd, o.uid, o.gid); } catch (err: any) { if (isRoot || err.code !== 'EPERM') throw err; }
             fs.fchmodSync(fd, e.mode & 0o7777);
@@ -385,7 +398,7 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
           break;
         }
         case 'symlink':
-          fs.symlinkSync(e.linkname, target);
+          try { fs.symlinkSync(e.linkname, target); } catch (err) { throw creating(err, `symlink ${e.linkname} ${shownPath}`); }
           chown(target, o.uid, o.gid);
           break;
         case 'hardlink': {
@@ -395,14 +408,14 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
           const src = hostPathOf(view, [...lp.comps, lc[lc.length - 1]]);
           const sst = lstatOrNull(src);
           if (!linkRel || !sst || sst.isDirectory()) throw fail(`creating ${shown}: hard link target ${JSON.stringify(e.linkname)} is not a file of the archive`);
-          fs.linkSync(src, target);
+          try { fs.linkSync(src, target); } catch (err) { throw creating(err, `link ${e.linkname} ${shownPath}`); }
           continue;
         }
         case 'char':
         case 'block':
         case 'fifo': {
           const kind = e.type === 'char' ? S_IFCHR : e.type === 'block' ? S_IFBLK : S_IFIFO;
-          native().mknod(target, kind | (e.mode & 0o777), e.devmajor, e.devminor);
+          try { native().mknod(target, kind | (e.mode & 0o777), e.devmajor, e.devminor); } catch (err) { throw creating(err, ''); }
           chown(target, o.uid, o.gid);
           fs.chmodSync(target, e.mode & 0o7777);
           break;
@@ -477,8 +490,25 @@ export function statSource(src: CopyEndpoint): CopySource {
   return { resolved: r, isDir, topName: contentsOnly ? '' : r.comps[r.comps.length - 1] };
 }
 
+/**
+ * podman copies nothing out of a container's /dev, /proc or /sys (they are excluded from every
+ * read, and `/` is copied without them): a file there fails as podman's does, a directory
+ * copies as nothing (true).
+ */
+function excludedSource(src: CopyEndpoint, s: CopySource): boolean {
+  const first = s.resolved.comps[0];
+  if (first === undefined || !src.rootExcludes?.includes(first)) return false;
+  if (!s.isDir) throw new PierError('copying from container: copier: get: copied no items: no such file or directory');
+  return true;
+}
+
 /** The source as a tar stream (for `cp SRC -`). */
 export function sourceTar(src: CopyEndpoint, s: CopySource = statSource(src)): Readable {
+  if (excludedSource(src, s)) {
+    const w = new TarWriter();
+    void w.finish().catch(() => undefined);
+    return w.stream;
+  }
   return viewTar(src.view, s.resolved, {
     topName: s.topName, owner: src.readOwner, exclude: s.resolved.comps.length === 0 ? src.rootExcludes : undefined,
   });
@@ -488,6 +518,7 @@ export function sourceTar(src: CopyEndpoint, s: CopySource = statSource(src)): R
 export async function copyPath(src: CopyEndpoint, dst: CopyEndpoint, opts: { overwrite?: boolean; what?: string } = {}): Promise<void> {
   const s = statSource(src);
   if (dst.view.host) checkHostDestination(dst.path);
+  const nothing = excludedSource(src, s);
   const d = resolveInView(dst.view, dst.path, true);
   let dir: string[];
   let topName = s.topName;
@@ -502,6 +533,7 @@ export async function copyPath(src: CopyEndpoint, dst: CopyEndpoint, opts: { ove
     const parent = resolveInView(dst.view, '/' + d.comps.slice(0, -1).join('/'), true);
     if (!parent.st?.isDirectory()) throw notFound(dst);
     const newName = d.comps[d.comps.length - 1];
+    if (nothing) return;
     if (s.isDir && !s.topName) {
       // `SRC/.` into a new directory: create it, then copy the contents.
       fs.mkdirSync(d.host, { mode: s.resolved.st!.mode & 0o7777 });
@@ -513,10 +545,13 @@ export async function copyPath(src: CopyEndpoint, dst: CopyEndpoint, opts: { ove
       topName = newName;
     }
   }
+  if (nothing) return;
   const tar = viewTar(src.view, s.resolved, {
     topName, owner: src.readOwner, exclude: s.resolved.comps.length === 0 ? src.rootExcludes : undefined,
   });
-  await extractIntoView(dst.view, tar, { dir, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what, relativeNames: dst.view.host });
+  await extractIntoView(dst.view, tar, {
+    dir, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what, relativeNames: dst.view.host, ignoreDevices: dst.view.host,
+  });
 }
 
 /**
@@ -563,7 +598,8 @@ export async function copyFromStream(input: Readable, dst: CopyEndpoint, opts: {
   if (!d.st && dst.path.endsWith('/')) throw notFound(dst);
   if (!d.st?.isDirectory()) throw new PierError('destination must be a directory when copying from stdin');
   await extractIntoView(dst.view, input, {
-    dir: d.comps, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what, relativeNames: dst.view.host, notArchive: NOT_AN_ARCHIVE,
+    dir: d.comps, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what, relativeNames: dst.view.host, ignoreDevices: dst.view.host,
+    notArchive: NOT_AN_ARCHIVE,
   });
 }
 

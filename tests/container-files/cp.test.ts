@@ -245,6 +245,44 @@ describe('cp', () => {
     assert.equal(env.exec(id, ['cat', '/clash/file/foo/f']), 'in-dir\n');
   });
 
+  test("nothing is read from a container's /dev, /proc or /sys; device nodes are not created on the host", async () => {
+    const out = env.tmp('out-excl');
+    for (const p of ['/proc/1/status', '/dev/null', '/sys/kernel/mm']) {
+      const r = env.cli(['cp', `c1:${p}`, path.join(out, 'x')]);
+      if (p === '/sys/kernel/mm') {
+        // A directory there copies as nothing.
+        assert.equal(r.code, 0, r.stderr);
+        continue;
+      }
+      assert.equal(r.code, 125, p);
+      assert.equal(r.stderr, 'Error: copying from container: copier: get: copied no items: no such file or directory\n');
+    }
+    assert.deepEqual(fs.readdirSync(out), []);
+    const empty = env.cliBytes(['cp', 'c1:/proc/1', '-']);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.deepEqual(tarListBuffer(empty.stdout), []);
+    const devs = await tarToBuffer([
+      { type: 'dir', name: 'devs/' },
+      { type: 'char', name: 'devs/nul', major: 1, minor: 3 },
+      { type: 'file', name: 'devs/file', content: 'x\n' },
+    ]);
+    env.ok(['cp', '-', 'c1:/'], { input: devs });
+    assert.equal(env.exec(id, ['stat', '-c', '%F', '/devs/nul']), 'character special file\n');
+    env.ok(['cp', 'c1:/devs', out]);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'devs')), ['file']);
+    // Into a container they are created.
+    env.ok(['cp', 'c1:/devs', 'c1:/tmp']);
+    assert.equal(env.exec(id, ['stat', '-c', '%F', '/tmp/devs/nul']), 'character special file\n');
+  });
+
+  test('a failed creation in the container is worded as podman', () => {
+    const src = env.tmp('in-proc');
+    fs.writeFileSync(path.join(src, 'f'), 'f\n');
+    const r = env.cli(['cp', path.join(src, 'f'), 'c1:/proc/x']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: copying to container: copier: put: error creating "/proc/x": copier: put: error opening file "/proc/x" for writing: open /proc/x: no such file or directory\n');
+  });
+
   test('copies never replace a mount point (nor empty a volume under it)', () => {
     const src = env.tmp('in-mp');
     fs.writeFileSync(path.join(src, 'vol'), 'not a volume\n');
