@@ -590,16 +590,19 @@ export async function isTarArchive(input: Readable): Promise<boolean> {
 }
 
 /**
- * `cp - DEST`: extract a tar stream (plain or gzip) into an existing directory. Input that
- * does not start with a tar entry is refused before anything is written.
+ * `cp - DEST`: extract a tar stream (plain or gzip) into an existing directory. With
+ * `notArchive` (stdin), input that does not start with a tar entry is refused with that
+ * message before anything is written. Device nodes are left out on the host unless
+ * `keepDevices` (a private staging directory).
  */
-export async function copyFromStream(input: Readable, dst: CopyEndpoint, opts: { overwrite?: boolean; what?: string } = {}): Promise<void> {
+export async function copyFromStream(input: Readable, dst: CopyEndpoint,
+  opts: { overwrite?: boolean; what?: string; notArchive?: string; keepDevices?: boolean } = {}): Promise<void> {
   const d = resolveInView(dst.view, dst.path, true);
   if (!d.st && dst.path.endsWith('/')) throw notFound(dst);
   if (!d.st?.isDirectory()) throw new PierError('destination must be a directory when copying from stdin');
   await extractIntoView(dst.view, input, {
-    dir: d.comps, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what, relativeNames: dst.view.host, ignoreDevices: dst.view.host,
-    notArchive: NOT_AN_ARCHIVE,
+    dir: d.comps, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what, relativeNames: dst.view.host,
+    ignoreDevices: dst.view.host && !opts.keepDevices, notArchive: opts.notArchive,
   });
 }
 
@@ -832,7 +835,7 @@ export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: 
 
   if (src.kind === 'stream') {
     const input = opts.stdin ?? process.stdin;
-    await withEndpoint(dst, true, (ep) => copyFromStream(input, ep!, { overwrite: opts.overwrite, what }));
+    await withEndpoint(dst, true, (ep) => copyFromStream(input, ep!, { overwrite: opts.overwrite, what, notArchive: NOT_AN_ARCHIVE }));
     return;
   }
   if (dst.kind === 'stream') {

@@ -84,9 +84,12 @@ export class RemoteContainerFiles implements ContainerFilesEngine {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-cp-'));
       try {
         const host = ce.hostView();
-        await ce.copyFromStream(tar, { view: host, path: tmp, given: tmp });
+        // Staged for another container: device nodes kept (they are skipped on the way to the host).
+        await ce.copyFromStream(tar, { view: host, path: tmp, given: tmp }, { keepDevices: d.kind === 'container' });
         const entries = fs.readdirSync(tmp);
         const contentsOnly = path.posix.basename(s.path) === '.' || s.path.replace(/\/+$/, '') === '';
+        // An empty archive for a named source: a directory podman copies nothing from (/proc...).
+        if (!entries.length && !contentsOnly) return;
         const from = contentsOnly || entries.length !== 1 ? `${tmp}/.` : path.join(tmp, entries[0]);
         if (d.kind === 'container') {
           await this.copyInto(from, src, d, opts);
