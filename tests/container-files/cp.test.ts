@@ -104,6 +104,11 @@ describe('cp', () => {
     assert.equal(fs.readFileSync(path.join(out, 'a'), 'utf8') + fs.readFileSync(path.join(out, 'b'), 'utf8'), 'top\ntop\n');
     const help = env.ok(['cp', '--help']);
     assert.doesNotMatch(help, /--pause|--extract/);
+    // podman 4.3.1's flags are --archive and --overwrite: docker's -L is not one of them.
+    assert.deepEqual(help.match(/^\s+(-\w, )?--[\w-]+/gm)!.map((l) => l.trim()), ['-a, --archive', '--overwrite']);
+    const r = env.cli(['cp', '-L', 'c1:/data/top', out]);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^Error: unknown shorthand flag: 'L' in -L\n/);
   });
 
   test('a destination on the host must be a directory or a regular file (/dev/stdout is not: `-` is)', () => {
