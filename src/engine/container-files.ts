@@ -15,7 +15,7 @@ import { TarWriter, TarHeaderOptions, devNumbers, writeDirAsTar } from '../stora
 import { TarReader, TarEntry } from '../storage/tar/reader';
 import { cleanEntryPath } from '../storage/tar/extract';
 import { native, nativeAvailable } from '../util/native';
-import { PierError, NotFoundError } from '../util/errors';
+import { PierError, NotFoundError, errnoText } from '../util/errors';
 import type { Lifecycle } from './lifecycle';
 import type { ContainerRecord } from './container-store';
 import { containerDirs, isMounted, mountCountFile, mountContainerRootfs, unmountRootfs, userMountCount } from './rootfs';
@@ -35,13 +35,20 @@ export interface PathMount {
 export interface FsView {
   root: string;
   mounts: PathMount[];
+  /**
+   * Paths inside the view where something is mounted (`/etc/hosts`, a volume...): never
+   * removed or replaced by a copy; a file there is rewritten in place.
+   */
+  mountPoints?: Set<string>;
   /** How error messages name it: `container NAME`, `the host`. */
   label: string;
+  /** The host's own file system. */
+  host?: boolean;
 }
 
 /** The host's own file system (paths resolve as usual). */
 export function hostView(): FsView {
-  return { root: '/', mounts: [], label: 'the host' };
+  return { root: '/', mounts: [], label: 'the host', host: true };
 }
 
 const MAX_SYMLINKS = 255;
@@ -72,7 +79,10 @@ export function hostPathOf(view: FsView, comps: string[]): string {
       bestLen = d.length;
     }
   }
-  return best ? path.join(best.source, ...comps.slice(bestLen)) : path.join(view.root, ...comps);
+  if (best) return path.join(best.source, ...comps.slice(bestLen));
+  // The root itself with a trailing slash: a running container's root is /proc/PID/root, a
+  // magic link that must be entered, not lstat'ed.
+  return comps.length ? path.join(view.root, ...comps) : view.root.endsWith('/') ? view.root : `${view.root}/`;
 }
 
 /** A path resolved inside a view. */
@@ -214,6 +224,12 @@ export interface ExtractIntoOptions {
   overwrite?: boolean;
   /** For error messages: "copying to container" etc. */
   what?: string;
+  /** Name entries in messages relative to `dir` (`/foo`), as podman does on the host side. */
+  relativeNames?: boolean;
+  /** When set, input that does not start with a tar entry fails with this message (and nothing is written). */
+  notArchive?: string;
+  /** Skip device nodes (podman never creates them on the host). */
+  ignoreDevices?: boolean;
 }
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC } = fs.constants;
@@ -271,7 +287,6 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
     try { fs.lchownSync(p, uid, gid); } catch (e: any) { if (isRoot || e.code !== 'EPERM') throw e; }
   };
   const owner = (e: TarEntry) => opts.owner ?? { uid: e.uid, gid: e.gid };
-  const base = '/' + opts.dir.join('/');
 
   /** Make sure the view directory `comps` exists; returns its resolved components. */
   const ensureDir = (comps: string[], e: TarEntry): string[] => {
@@ -290,82 +305,130 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
     return r.comps;
   };
 
+  /** Whether a mount point of the view is `p` or lies under it. */
+  const holdsMountPoint = (p: string) => {
+    for (const m of view.mountPoints ?? []) if (m === p || m.startsWith(p === '/' ? '/' : `${p}/`)) return true;
+    return false;
+  };
+
   const reader = new TarReader(await maybeGunzip(input));
-  for await (const e of reader.entries()) {
-    const rel = cleanEntryPath(e.name);
-    if (rel === '') continue; // the archive's root: the destination exists already
-    const relComps = rel.split('/');
-    const parent = ensureDir([...opts.dir, ...relComps.slice(0, -1)], e);
-    const name = relComps[relComps.length - 1];
-    const target = hostPathOf(view, [...parent, name]);
-    const shown = JSON.stringify(path.posix.join(base, rel));
-    let st = lstatOrNull(target);
-    if (st && e.type === 'dir' && st.isSymbolicLink()) {
-      // A symlink to a directory inside the view is as good as the directory.
-      const r = resolveInView(view, '/' + [...parent, name].join('/'), true);
-      if (r.st?.isDirectory()) continue;
-    }
-    if (st?.isFile() && e.type === 'file' && view.mounts.some((m) => m.source === target)) {
-      // A file bind mount (e.g. a running container's /etc/hosts): write in place, keeping the inode it sees.
-      await writeEntry(e, fs.openSync(target, O_WRONLY | O_TRUNC | O_NOFOLLOW));
-      continue;
-    }
-    if (st) {
-      const isDir = st.isDirectory();
-      if (e.type === 'dir' && isDir) {
-        deferred.push({ host: target, mode: e.mode, mtime: e.mtime });
-        continue;
+  const entries = reader.entries();
+  let first = true;
+  try {
+    for (;;) {
+      let next: IteratorResult<TarEntry>;
+      try {
+        next = await entries.next();
+      } catch (err) {
+        if (first && opts.notArchive) throw new PierError(opts.notArchive);
+        throw err;
       }
-      if (isDir !== (e.type === 'dir') && !opts.overwrite) {
-        throw fail(`creating ${shown}: ${isDir ? 'cannot overwrite directory with non-directory' : 'cannot overwrite non-directory with directory'}: file exists`);
-      }
-      fs.rmSync(target, { recursive: true, force: true });
-      st = null;
-    }
-    const o = owner(e);
-    switch (e.type) {
-      case 'dir':
-        fs.mkdirSync(target, { mode: 0o700 });
-        chown(target, o.uid, o.gid);
-        deferred.push({ host: target, mode: e.mode, mtime: e.mtime });
-        continue;
-      case 'file': {
-        const fd = fs.openSync(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-        await writeEntry(e, fd, () => {
-          try { fs.fchownSync(fd, o.uid, o.gid); } catch (err: any) { if (isRoot || err.code !== 'EPERM') throw err; }
-          fs.fchmodSync(fd, e.mode & 0o7777);
-        });
+      if (next.done) {
+        if (first && opts.notArchive) throw new PierError(opts.notArchive);
         break;
       }
-      case 'symlink':
-        fs.symlinkSync(e.linkname, target);
-        chown(target, o.uid, o.gid);
-        break;
-      case 'hardlink': {
-        const linkRel = cleanEntryPath(e.linkname, e.name);
-        const lc = linkRel.split('/');
-        const lp = resolveInView(view, '/' + [...opts.dir, ...lc.slice(0, -1)].join('/'), true);
-        const src = hostPathOf(view, [...lp.comps, lc[lc.length - 1]]);
-        const sst = lstatOrNull(src);
-        if (!linkRel || !sst || sst.isDirectory()) throw fail(`creating ${shown}: hard link target ${JSON.stringify(e.linkname)} is not a file of the archive`);
-        fs.linkSync(src, target);
+      first = false;
+      const e = next.value;
+      const rel = cleanEntryPath(e.name);
+      if (rel === '') continue; // the archive's root: the destination exists already
+      if (opts.ignoreDevices && (e.type === 'char' || e.type === 'block')) continue;
+      const relComps = rel.split('/');
+      const parent = ensureDir([...opts.dir, ...relComps.slice(0, -1)], e);
+      const name = relComps[relComps.length - 1];
+      const viewPath = '/' + [...parent, name].join('/');
+      const target = hostPathOf(view, [...parent, name]);
+      const shownPath = opts.relativeNames ? `/${rel}` : viewPath;
+      const shown = JSON.stringify(shownPath);
+      let st = lstatOrNull(target);
+      if (st && e.type === 'dir' && st.isSymbolicLink()) {
+        // A symlink to a directory inside the view is as good as the directory.
+        const r = resolveInView(view, viewPath, true);
+        if (r.st?.isDirectory()) continue;
+      }
+      const mountPoint = view.mountPoints?.has(viewPath) ?? false;
+      if (st?.isFile() && e.type === 'file' && mountPoint) {
+        // A file mounted there (e.g. a running container's /etc/hosts): write in place, keeping the inode it sees.
+        await writeEntry(e, fs.openSync(target, O_WRONLY | O_TRUNC | O_NOFOLLOW));
         continue;
       }
-      case 'char':
-      case 'block':
-      case 'fifo': {
-        const kind = e.type === 'char' ? S_IFCHR : e.type === 'block' ? S_IFBLK : S_IFIFO;
-        native().mknod(target, kind | (e.mode & 0o777), e.devmajor, e.devminor);
-        chown(target, o.uid, o.gid);
-        fs.chmodSync(target, e.mode & 0o7777);
-        break;
+      if (st) {
+        const isDir = st.isDirectory();
+        if (e.type === 'dir' && isDir) {
+          deferred.push({ host: target, mode: e.mode, mtime: e.mtime });
+          continue;
+        }
+        if (isDir !== (e.type === 'dir') && !opts.overwrite) {
+          // podman's (buildah copier's) wording, with the failing system call as Go prints it.
+          const cause = e.type === 'dir' ? `mkdir ${shownPath}: file exists`
+            : e.type === 'file' ? `copier: put: error creating file at ${shown}: open ${shownPath}: file exists`
+              : e.type === 'symlink' ? `symlink ${e.linkname} ${shownPath}: file exists`
+                : e.type === 'hardlink' ? `link ${e.linkname} ${shownPath}: file exists` : 'file exists';
+          throw fail(`copier: put: error creating ${shown}: ${cause}`);
+        }
+        // Never delete what is mounted (or the contents of a volume under it).
+        if (holdsMountPoint(viewPath)) {
+          throw fail(`copier: put: error removing item to be overwritten ${shown}: unlinkat ${shownPath}: device or resource busy`);
+        }
+        fs.rmSync(target, { recursive: true, force: true });
+        st = null;
       }
+      const o = owner(e);
+      /** A failed system call creating the entry, worded as podman's (buildah copier's) error. */
+      const creating = (err: unknown, call: string): PierError => {
+        if (err instanceof PierError || !(err as NodeJS.ErrnoException)?.code) return err as PierError;
+        return fail(`copier: put: error creating ${shown}: ${call ? `${call}: ` : ''}${errnoText(err)}`);
+      };
+      switch (e.type) {
+        case 'dir':
+          try { fs.mkdirSync(target, { mode: 0o700 }); } catch (err) { throw creating(err, `mkdir ${shownPath}`); }
+          chown(target, o.uid, o.gid);
+          deferred.push({ host: target, mode: e.mode, mtime: e.mtime });
+          continue;
+        case 'file': {
+          let fd: number;
+          try {
+            fd = fs.openSync(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+          } catch (err) {
+            throw creating(err, `copier: put: error opening file ${shown} for writing: open ${shownPath}`);
+          }
+          await writeEntry(e, fd, () => {
+            try { fs.fchownSync(fd, o.uid, o.gid); } catch (err: any) { if (isRoot || err.code !== 'EPERM') throw err; }
+            fs.fchmodSync(fd, e.mode & 0o7777);
+          });
+          break;
+        }
+        case 'symlink':
+          try { fs.symlinkSync(e.linkname, target); } catch (err) { throw creating(err, `symlink ${e.linkname} ${shownPath}`); }
+          chown(target, o.uid, o.gid);
+          break;
+        case 'hardlink': {
+          const linkRel = cleanEntryPath(e.linkname, e.name);
+          const lc = linkRel.split('/');
+          const lp = resolveInView(view, '/' + [...opts.dir, ...lc.slice(0, -1)].join('/'), true);
+          const src = hostPathOf(view, [...lp.comps, lc[lc.length - 1]]);
+          const sst = lstatOrNull(src);
+          if (!linkRel || !sst || sst.isDirectory()) throw fail(`creating ${shown}: hard link target ${JSON.stringify(e.linkname)} is not a file of the archive`);
+          try { fs.linkSync(src, target); } catch (err) { throw creating(err, `link ${e.linkname} ${shownPath}`); }
+          continue;
+        }
+        case 'char':
+        case 'block':
+        case 'fifo': {
+          const kind = e.type === 'char' ? S_IFCHR : e.type === 'block' ? S_IFBLK : S_IFIFO;
+          try { native().mknod(target, kind | (e.mode & 0o777), e.devmajor, e.devminor); } catch (err) { throw creating(err, ''); }
+          chown(target, o.uid, o.gid);
+          fs.chmodSync(target, e.mode & 0o7777);
+          break;
+        }
+      }
+      for (const [k, v] of Object.entries(e.xattrs)) {
+        if (k.startsWith('trusted.overlay.')) continue;
+        try { native().lsetxattr(target, k, v); } catch { /* unsupported here: best effort, as podman */ }
+      }
+      try { fs.lutimesSync(target, e.mtime, e.mtime); } catch { /* e.g. a symlink on an odd fs */ }
     }
-    for (const [k, v] of Object.entries(e.xattrs)) {
-      if (k.startsWith('trusted.overlay.')) continue;
-      try { native().lsetxattr(target, k, v); } catch { /* unsupported here: best effort, as podman */ }
-    }
-    try { fs.lutimesSync(target, e.mtime, e.mtime); } catch { /* e.g. a symlink on an odd fs */ }
+  } finally {
+    await entries.return(undefined);
   }
   for (const d of deferred.reverse()) {
     if (!lstatOrNull(d.host)?.isDirectory()) continue;
@@ -427,8 +490,25 @@ export function statSource(src: CopyEndpoint): CopySource {
   return { resolved: r, isDir, topName: contentsOnly ? '' : r.comps[r.comps.length - 1] };
 }
 
+/**
+ * podman copies nothing out of a container's /dev, /proc or /sys (they are excluded from every
+ * read, and `/` is copied without them): a file there fails as podman's does, a directory
+ * copies as nothing (true).
+ */
+function excludedSource(src: CopyEndpoint, s: CopySource): boolean {
+  const first = s.resolved.comps[0];
+  if (first === undefined || !src.rootExcludes?.includes(first)) return false;
+  if (!s.isDir) throw new PierError('copying from container: copier: get: copied no items: no such file or directory');
+  return true;
+}
+
 /** The source as a tar stream (for `cp SRC -`). */
 export function sourceTar(src: CopyEndpoint, s: CopySource = statSource(src)): Readable {
+  if (excludedSource(src, s)) {
+    const w = new TarWriter();
+    void w.finish().catch(() => undefined);
+    return w.stream;
+  }
   return viewTar(src.view, s.resolved, {
     topName: s.topName, owner: src.readOwner, exclude: s.resolved.comps.length === 0 ? src.rootExcludes : undefined,
   });
@@ -437,6 +517,8 @@ export function sourceTar(src: CopyEndpoint, s: CopySource = statSource(src)): R
 /** Copy SRC to DEST with docker's rules (file → dir, dir → new dir, `dir/.` → contents). */
 export async function copyPath(src: CopyEndpoint, dst: CopyEndpoint, opts: { overwrite?: boolean; what?: string } = {}): Promise<void> {
   const s = statSource(src);
+  if (dst.view.host) checkHostDestination(dst.path);
+  const nothing = excludedSource(src, s);
   const d = resolveInView(dst.view, dst.path, true);
   let dir: string[];
   let topName = s.topName;
@@ -451,6 +533,7 @@ export async function copyPath(src: CopyEndpoint, dst: CopyEndpoint, opts: { ove
     const parent = resolveInView(dst.view, '/' + d.comps.slice(0, -1).join('/'), true);
     if (!parent.st?.isDirectory()) throw notFound(dst);
     const newName = d.comps[d.comps.length - 1];
+    if (nothing) return;
     if (s.isDir && !s.topName) {
       // `SRC/.` into a new directory: create it, then copy the contents.
       fs.mkdirSync(d.host, { mode: s.resolved.st!.mode & 0o7777 });
@@ -462,18 +545,65 @@ export async function copyPath(src: CopyEndpoint, dst: CopyEndpoint, opts: { ove
       topName = newName;
     }
   }
+  if (nothing) return;
   const tar = viewTar(src.view, s.resolved, {
     topName, owner: src.readOwner, exclude: s.resolved.comps.length === 0 ? src.rootExcludes : undefined,
   });
-  await extractIntoView(dst.view, tar, { dir, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what });
+  await extractIntoView(dst.view, tar, {
+    dir, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what, relativeNames: dst.view.host, ignoreDevices: dst.view.host,
+  });
 }
 
-/** `cp - DEST`: extract a tar stream (plain or gzip) into an existing directory. */
-export async function copyFromStream(input: Readable, dst: CopyEndpoint, opts: { overwrite?: boolean; what?: string } = {}): Promise<void> {
+/**
+ * podman's check of a host destination: what it names (following every link, as the kernel
+ * does), or its parent when it does not exist, must be a directory or a regular file
+ * (`/dev/stdout`, a pipe or a device is refused; `-` is how a tar goes to stdout).
+ */
+function checkHostDestination(p: string): void {
+  const bare = p.replace(/\/\.?$/, '') || '/';
+  let shown = p;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(bare);
+  } catch (e: any) {
+    if (p.endsWith('/') || (e.code !== 'ENOENT' && e.code !== 'ENOTDIR')) return; // reported as not found
+    shown = path.dirname(bare);
+    try { st = fs.statSync(shown); } catch { return; }
+  }
+  if (!st.isDirectory() && !st.isFile()) throw new PierError(`invalid destination: ${JSON.stringify(shown)} must be a directory or a regular file`);
+}
+
+/** The message for a `cp - DEST` input that is not a tar archive (plain or gzip). */
+export const NOT_AN_ARCHIVE = 'source must be a (compressed) tar archive when copying from stdin';
+
+/** Whether a stream (plain or gzip) starts with a readable tar entry (podman's test for `cp -`). */
+export async function isTarArchive(input: Readable): Promise<boolean> {
+  const entries = new TarReader(await maybeGunzip(input)).entries();
+  try {
+    return !(await entries.next()).done;
+  } catch {
+    return false;
+  } finally {
+    await entries.return(undefined).catch(() => undefined);
+    input.destroy();
+  }
+}
+
+/**
+ * `cp - DEST`: extract a tar stream (plain or gzip) into an existing directory. With
+ * `notArchive` (stdin), input that does not start with a tar entry is refused with that
+ * message before anything is written. Device nodes are left out on the host unless
+ * `keepDevices` (a private staging directory).
+ */
+export async function copyFromStream(input: Readable, dst: CopyEndpoint,
+  opts: { overwrite?: boolean; what?: string; notArchive?: string; keepDevices?: boolean } = {}): Promise<void> {
   const d = resolveInView(dst.view, dst.path, true);
-  if (!d.st) throw notFound(dst);
-  if (!d.st.isDirectory()) throw new PierError('destination must be a directory when copying from stdin');
-  await extractIntoView(dst.view, input, { dir: d.comps, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what });
+  if (!d.st && dst.path.endsWith('/')) throw notFound(dst);
+  if (!d.st?.isDirectory()) throw new PierError('destination must be a directory when copying from stdin');
+  await extractIntoView(dst.view, input, {
+    dir: d.comps, owner: dst.writeOwner, overwrite: opts.overwrite, what: opts.what, relativeNames: dst.view.host,
+    ignoreDevices: dst.view.host && !opts.keepDevices, notArchive: opts.notArchive,
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -496,16 +626,51 @@ export function rootfsMounted(store: Store, id: string): boolean {
   return store.driver !== 'overlay' || isMounted(containerDirs(store, id).rootfs);
 }
 
-/** The container's view: its rootfs plus volumes, binds and (while running) the engine's /etc files. */
-export function containerView(store: Store, c: ContainerRecord, rootfs: string): FsView {
-  const mounts: PathMount[] = [];
-  const d = containerDirs(store, c.id);
-  if (isRunning(c)) {
-    for (const [dest, file] of [['/etc/hosts', 'hosts'], ['/etc/hostname', 'hostname'], ['/etc/resolv.conf', 'resolv.conf'], ['/run/.containerenv', '.containerenv']]) {
-      const src = path.join(d.run, file);
-      if (fs.existsSync(src)) mounts.push({ destination: dest, source: src });
-    }
+/** Decodes the octal escapes (`\040` for a space...) of a /proc/PID/mountinfo field. */
+function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Mount points of process `pid`, as paths relative to its root; null when it is gone. */
+export function processMountPoints(pid: number): Set<string> | null {
+  let text: string;
+  try { text = fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'); } catch { return null; }
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (f.length < 5) continue;
+    const p = unescapeMountField(f[4]);
+    // Mounts outside the process's root are listed with paths it cannot reach: skip them.
+    if (p.startsWith('/')) out.add('/' + components(p).join('/'));
   }
+  return out;
+}
+
+/**
+ * A running container's own view: its root as its processes see it (/proc/PID/root), so that
+ * everything mounted in its mount namespace (tmpfs, volumes, binds, the engine's /etc files)
+ * is where the container sees it. Resolution still walks it component by component and
+ * never follows a symlink out of it. Null when the process is gone.
+ */
+function runningView(c: ContainerRecord): FsView | null {
+  const pid = c.state.pid;
+  if (!isRunning(c) || !(pid > 0)) return null;
+  const root = `/proc/${pid}/root`;
+  const mountPoints = processMountPoints(pid);
+  if (!mountPoints) return null;
+  try { if (!fs.statSync(`${root}/`).isDirectory()) return null; } catch { return null; }
+  return { root, mounts: [], mountPoints, label: `container ${c.name}` };
+}
+
+/**
+ * The container's view. Running: the root its processes see (all its mounts in place).
+ * Otherwise: its rootfs with volumes and bind mounts over it (a tmpfs has no content then:
+ * what is copied there lands in the rootfs, under the mount).
+ */
+export function containerView(store: Store, c: ContainerRecord, rootfs: string): FsView {
+  const live = runningView(c);
+  if (live) return live;
+  const mounts: PathMount[] = [];
   for (const m of c.config.mounts ?? []) {
     if (m.type !== 'bind' && m.type !== 'volume') continue;
     let source = m.source;
@@ -515,7 +680,7 @@ export function containerView(store: Store, c: ContainerRecord, rootfs: string):
     if (i >= 0) mounts.splice(i, 1);
     mounts.push({ destination: dest, source });
   }
-  return { root: rootfs, mounts, label: `container ${c.name}` };
+  return { root: rootfs, mounts, mountPoints: new Set(mounts.map((m) => m.destination)), label: `container ${c.name}` };
 }
 
 /**
@@ -606,6 +771,30 @@ function withTail(given: string, normalized: string): string {
   return base;
 }
 
+/**
+ * A container path as given on the command line, made absolute: a relative one is relative
+ * to the container's working directory (podman's rule); `/.` and `/` tails are kept.
+ */
+export function containerPath(c: ContainerRecord, given: string): string {
+  const abs = given.startsWith('/') ? given : path.posix.join('/', c.config.workdir || '/', given);
+  return withTail(given, '/' + components(abs).join('/'));
+}
+
+/**
+ * podman's argument checks for `cp SRC DEST`: both paths given and at least one side a
+ * container (`-` counts as a host path here: `cp - -` names no container).
+ */
+export function checkCopyArgs(srcArg: string, dstArg: string): void {
+  const s = parseCopyArg(srcArg);
+  const d = parseCopyArg(dstArg);
+  const emptyPath = (a: CopyArg, raw: string) => raw === '' || (a.kind === 'container' && a.path === '');
+  if (emptyPath(s, srcArg) || emptyPath(d, dstArg)) {
+    throw new PierError(`invalid arguments ${JSON.stringify(srcArg)}, ${JSON.stringify(dstArg)}: you must specify paths`);
+  }
+  if (s.kind !== 'container' && d.kind !== 'container') throw new PierError('name or ID cannot be empty');
+  if ((s.kind === 'container' && !s.container) || (d.kind === 'container' && !d.container)) throw new PierError('name or ID cannot be empty');
+}
+
 /** The process's own ids: what files copied out of a container belong to. */
 function hostOwner(): { uid: number; gid: number } {
   return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -615,10 +804,12 @@ function hostOwner(): { uid: number; gid: number } {
 export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: string, opts: ContainerCopyOptions = {}): Promise<void> {
   const src = parseCopyArg(srcArg);
   const dst = parseCopyArg(dstArg);
-  if (src.kind === 'stream' && dst.kind === 'stream') throw new PierError('"-" may only be used once: copying from stdin to stdout is not supported');
-  if (src.kind !== 'container' && dst.kind !== 'container') throw new PierError('name or ID cannot be empty');
-  if ((src.kind === 'container' && !src.container) || (dst.kind === 'container' && !dst.container)) throw new PierError('name or ID cannot be empty');
-  const what = dst.kind === 'container' ? 'copying to container' : 'copying from container';
+  checkCopyArgs(srcArg, dstArg);
+  // podman checks that each named container exists before anything else.
+  for (const a of [src, dst]) {
+    if (a.kind === 'container' && !lc.containers.find(a.container)) throw new NotFoundError(`container ${JSON.stringify(a.container)} does not exist`);
+  }
+  const what = dst.kind === 'container' ? 'copying to container' : 'copying to host';
 
   const hostEndpoint = (a: { path: string }, write: boolean): CopyEndpoint => ({
     view: hostView(), path: withTail(a.path, path.resolve(a.path)), given: a.path, ...(write ? { writeOwner: hostOwner() } : {}),
@@ -629,7 +820,7 @@ export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: 
     if (a.kind === 'host') return fn(hostEndpoint(a, write));
     return withContainerRootfs(lc, a.container, async (c, rootfs) => {
       const view = containerView(lc.store, c, rootfs);
-      const ep: CopyEndpoint = { view, path: withTail(a.path, '/' + components(a.path).join('/')), given: a.path, rootExcludes: ['dev', 'proc', 'sys'] };
+      const ep: CopyEndpoint = { view, path: containerPath(c, a.path), given: a.path, rootExcludes: ['dev', 'proc', 'sys'] };
       if (write) {
         if (opts.archive !== false) {
           const u = resolveUser(rootfs, c.config.user || '0');
@@ -644,7 +835,7 @@ export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: 
 
   if (src.kind === 'stream') {
     const input = opts.stdin ?? process.stdin;
-    await withEndpoint(dst, true, (ep) => copyFromStream(input, ep!, { overwrite: opts.overwrite, what }));
+    await withEndpoint(dst, true, (ep) => copyFromStream(input, ep!, { overwrite: opts.overwrite, what, notArchive: NOT_AN_ARCHIVE }));
     return;
   }
   if (dst.kind === 'stream') {
@@ -660,7 +851,7 @@ export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: 
   if (src.kind === 'container' && dst.kind === 'container' &&
     lc.containers.lookup(src.container).id === lc.containers.lookup(dst.container).id) {
     await withEndpoint(src, false, async (s) => {
-      const d: CopyEndpoint = { ...s!, path: withTail(dst.path, '/' + components(dst.path).join('/')), given: dst.path, readOwner: undefined };
+      const d: CopyEndpoint = { ...s!, path: containerPath(lc.containers.lookup(dst.container), dst.path), given: dst.path, readOwner: undefined };
       if (opts.archive !== false) {
         const c = lc.containers.lookup(src.container);
         const u = resolveUser(s!.view.root, c.config.user || '0');
@@ -861,11 +1052,12 @@ export function goFileMode(st: fs.Stats): number {
 export async function statContainerPath(lc: Lifecycle, nameOrId: string, p: string): Promise<ContainerPathStat> {
   return withContainerRootfs(lc, nameOrId, async (c, rootfs) => {
     const view = containerView(lc.store, c, rootfs);
-    const r = resolveInView(view, p, false);
+    const abs = containerPath(c, p);
+    const r = resolveInView(view, abs, false);
     if (!r.st) throw new NotFoundError(`Could not find the file ${p} in container ${c.name}`);
     let linkTarget = '';
     if (r.st.isSymbolicLink()) {
-      const t = resolveInView(view, p, true);
+      const t = resolveInView(view, abs, true);
       linkTarget = '/' + t.comps.join('/');
     }
     return {

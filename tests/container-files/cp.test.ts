@@ -78,7 +78,54 @@ describe('cp', () => {
     assert.equal(r.code, 125);
     r = env.cli(['cp', 'nosuchctr:/etc/passwd', out]);
     assert.equal(r.code, 125);
-    assert.match(r.stderr, /no container with name or ID "nosuchctr" found/);
+    assert.equal(r.stderr, 'Error: container "nosuchctr" does not exist\n');
+    r = env.cli(['cp', '-', 'nosuchctr:/tmp'], { input: '' });
+    assert.equal(r.stderr, 'Error: container "nosuchctr" does not exist\n');
+  });
+
+  test("argument errors are podman's: empty paths, no container side", () => {
+    const out = path.join(env.tmp('out-args'), 'x');
+    let r = env.cli(['cp', 'c1:', out]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, `Error: invalid arguments "c1:", "${out}": you must specify paths\n`);
+    assert.equal(fs.existsSync(out), false);
+    r = env.cli(['cp', 'c1:/etc/passwd', 'c1:']);
+    assert.equal(r.stderr, 'Error: invalid arguments "c1:/etc/passwd", "c1:": you must specify paths\n');
+    // `-` is a host-side path: `cp - -` names no container.
+    r = env.cli(['cp', '-', '-']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: name or ID cannot be empty\n');
+  });
+
+  test('--pause (a deprecated no-op podman 4.3 still accepts) and hidden --extract', () => {
+    const out = env.tmp('out-pause');
+    env.ok(['cp', '--pause=false', 'c1:/data/top', path.join(out, 'a')]);
+    env.ok(['cp', '--pause', '--extract', 'c1:/data/top', path.join(out, 'b')]);
+    assert.equal(fs.readFileSync(path.join(out, 'a'), 'utf8') + fs.readFileSync(path.join(out, 'b'), 'utf8'), 'top\ntop\n');
+    const help = env.ok(['cp', '--help']);
+    assert.doesNotMatch(help, /--pause|--extract/);
+    // podman 4.3.1's flags are --archive and --overwrite: docker's -L is not one of them.
+    assert.deepEqual(help.match(/^\s+(-\w, )?--[\w-]+/gm)!.map((l) => l.trim()), ['-a, --archive', '--overwrite']);
+    const r = env.cli(['cp', '-L', 'c1:/data/top', out]);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^Error: unknown shorthand flag: 'L' in -L\n/);
+  });
+
+  test('a destination on the host must be a directory or a regular file (/dev/stdout is not: `-` is)', () => {
+    // spawnSync gives the CLI a pipe for stdout.
+    let r = env.cli(['cp', 'c1:/data/top', '/dev/stdout']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: invalid destination: "/dev/stdout" must be a directory or a regular file\n');
+    assert.equal(r.stdout, '');
+    r = env.cli(['cp', 'c1:/data/top', '/dev/null']);
+    assert.equal(r.stderr, 'Error: invalid destination: "/dev/null" must be a directory or a regular file\n');
+    // A missing destination: its parent is what must be a directory.
+    r = env.cli(['cp', 'c1:/data/top', '/dev/null/x']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: invalid destination: "/dev/null" must be a directory or a regular file\n');
+    // The source is checked first.
+    r = env.cli(['cp', 'c1:/nonexistent', '/dev/stdout']);
+    assert.equal(r.stderr, 'Error: "/nonexistent" could not be found on container c1: no such file or directory\n');
   });
 
   test('symlinks in the container resolve inside it when reading', () => {
@@ -157,13 +204,150 @@ describe('cp', () => {
     const src = env.tmp('in4');
     fs.writeFileSync(path.join(src, 'sub'), 'now a file\n');
     let r = env.cli(['cp', path.join(src, 'sub'), 'c1:/data/']);
-    // `sub` exists in /data as a directory: the file goes into it? No: into /data, where it clashes.
+    // `sub` exists in /data as a directory: the file goes into /data, where it clashes.
     assert.equal(r.code, 125);
-    assert.match(r.stderr, /cannot overwrite directory with non-directory/);
+    assert.equal(r.stderr, 'Error: copying to container: copier: put: error creating "/data/sub": copier: put: error creating file at "/data/sub": open /data/sub: file exists\n');
+    assert.equal(env.exec(id, ['cat', '/data/sub/f']), 'hi\n');
     r = env.cli(['cp', '--overwrite', path.join(src, 'sub'), 'c1:/data/']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(env.exec(id, ['cat', '/data/sub']), 'now a file\n');
     env.exec(id, ['sh', '-c', 'rm /data/sub; mkdir -p /data/sub; echo hi > /data/sub/f']);
+  });
+
+  test("file/directory clashes in every direction: podman's error, --overwrite replaces", () => {
+    const host = env.tmp('clash');
+    env.exec(id, ['sh', '-c', 'mkdir -p /clash/dir/foo /clash/file; echo in-dir > /clash/dir/foo/f; echo a-file > /clash/file/foo']);
+    // Container to container (here the same one): a file onto a directory, a directory onto a file.
+    let r = env.cli(['cp', 'c1:/clash/file/foo', 'as-tester:/tmp']);
+    assert.equal(r.code, 0, r.stderr);
+    env.exec('as-tester', ['sh', '-c', 'rm /tmp/foo; mkdir /tmp/foo']);
+    r = env.cli(['cp', 'c1:/clash/file/foo', 'as-tester:/tmp']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: copying to container: copier: put: error creating "/tmp/foo": copier: put: error creating file at "/tmp/foo": open /tmp/foo: file exists\n');
+    env.ok(['cp', '--overwrite', 'c1:/clash/file/foo', 'as-tester:/tmp']);
+    assert.equal(env.exec('as-tester', ['cat', '/tmp/foo']), 'a-file\n');
+    r = env.cli(['cp', 'c1:/clash/dir/foo', 'as-tester:/tmp']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: copying to container: copier: put: error creating "/tmp/foo": mkdir /tmp/foo: file exists\n');
+    env.ok(['cp', '--overwrite', 'c1:/clash/dir/foo', 'as-tester:/tmp']);
+    assert.equal(env.exec('as-tester', ['cat', '/tmp/foo/f']), 'in-dir\n');
+    // Container to host: names are relative to the destination directory, as podman shows them.
+    fs.mkdirSync(path.join(host, 'foo'));
+    r = env.cli(['cp', 'c1:/clash/file/foo', host]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: copying to host: copier: put: error creating "/foo": copier: put: error creating file at "/foo": open /foo: file exists\n');
+    assert.equal(fs.statSync(path.join(host, 'foo')).isDirectory(), true);
+    env.ok(['cp', '--overwrite', 'c1:/clash/file/foo', host]);
+    assert.equal(fs.readFileSync(path.join(host, 'foo'), 'utf8'), 'a-file\n');
+    r = env.cli(['cp', 'c1:/clash/dir/foo', host]);
+    assert.equal(r.stderr, 'Error: copying to host: copier: put: error creating "/foo": mkdir /foo: file exists\n');
+    env.ok(['cp', '--overwrite', 'c1:/clash/dir/foo', host]);
+    assert.equal(fs.readFileSync(path.join(host, 'foo', 'f'), 'utf8'), 'in-dir\n');
+    // Host to container.
+    r = env.cli(['cp', path.join(host, 'foo'), 'c1:/clash/file']);
+    assert.equal(r.stderr, 'Error: copying to container: copier: put: error creating "/clash/file/foo": mkdir /clash/file/foo: file exists\n');
+    env.ok(['cp', '--overwrite', path.join(host, 'foo'), 'c1:/clash/file']);
+    assert.equal(env.exec(id, ['cat', '/clash/file/foo/f']), 'in-dir\n');
+  });
+
+  test("nothing is read from a container's /dev, /proc or /sys; device nodes are not created on the host", async () => {
+    const out = env.tmp('out-excl');
+    for (const p of ['/proc/1/status', '/dev/null', '/sys/kernel/mm']) {
+      const r = env.cli(['cp', `c1:${p}`, path.join(out, 'x')]);
+      if (p === '/sys/kernel/mm') {
+        // A directory there copies as nothing.
+        assert.equal(r.code, 0, r.stderr);
+        continue;
+      }
+      assert.equal(r.code, 125, p);
+      assert.equal(r.stderr, 'Error: copying from container: copier: get: copied no items: no such file or directory\n');
+    }
+    assert.deepEqual(fs.readdirSync(out), []);
+    const empty = env.cliBytes(['cp', 'c1:/proc/1', '-']);
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.deepEqual(tarListBuffer(empty.stdout), []);
+    const devs = await tarToBuffer([
+      { type: 'dir', name: 'devs/' },
+      { type: 'char', name: 'devs/nul', major: 1, minor: 3 },
+      { type: 'file', name: 'devs/file', content: 'x\n' },
+    ]);
+    env.ok(['cp', '-', 'c1:/'], { input: devs });
+    assert.equal(env.exec(id, ['stat', '-c', '%F', '/devs/nul']), 'character special file\n');
+    env.ok(['cp', 'c1:/devs', out]);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'devs')), ['file']);
+    // Into a container they are created.
+    env.ok(['cp', 'c1:/devs', 'c1:/tmp']);
+    assert.equal(env.exec(id, ['stat', '-c', '%F', '/tmp/devs/nul']), 'character special file\n');
+  });
+
+  test('a failed creation in the container is worded as podman', () => {
+    const src = env.tmp('in-proc');
+    fs.writeFileSync(path.join(src, 'f'), 'f\n');
+    const r = env.cli(['cp', path.join(src, 'f'), 'c1:/proc/x']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: copying to container: copier: put: error creating "/proc/x": copier: put: error opening file "/proc/x" for writing: open /proc/x: no such file or directory\n');
+  });
+
+  test('copies never replace a mount point (nor empty a volume under it)', () => {
+    const src = env.tmp('in-mp');
+    fs.writeFileSync(path.join(src, 'vol'), 'not a volume\n');
+    const r = env.cli(['cp', '--overwrite', path.join(src, 'vol'), 'c1:/']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: copying to container: copier: put: error removing item to be overwritten "/vol": unlinkat /vol: device or resource busy\n');
+    assert.equal(fs.readFileSync(path.join(vol, 'in-volume'), 'utf8'), 'from the volume\n');
+    assert.equal(env.exec(id, ['cat', '/vol/in-volume']), 'from the volume\n');
+  });
+
+  test('relative container paths are relative to the working directory', async () => {
+    await env.container(['sh', '-c', 'mkdir -p /tmp/subdir; echo rel > /tmp/relfile; exec sleep 1000'], { name: 'wd', workdir: '/tmp', start: true });
+    await eventually(() => env.cli(['exec', 'wd', 'test', '-e', '/tmp/relfile']).code === 0);
+    const src = env.tmp('in-wd');
+    fs.writeFileSync(path.join(src, 'h0'), 'h0\n');
+    fs.writeFileSync(path.join(src, 'h1'), 'h1\n');
+    env.ok(['cp', path.join(src, 'h0'), 'wd:.']);
+    env.ok(['cp', path.join(src, 'h1'), 'wd:./']);
+    env.ok(['cp', path.join(src, 'h0'), 'wd:renamed']);
+    env.ok(['cp', path.join(src, 'h0'), 'wd:subdir']);
+    assert.equal(env.exec('wd', ['cat', '/tmp/h0', '/tmp/h1', '/tmp/renamed', '/tmp/subdir/h0']), 'h0\nh1\nh0\nh0\n');
+    const out = env.tmp('out-wd');
+    env.ok(['cp', 'wd:relfile', out]);
+    env.ok(['cp', 'wd:subdir', path.join(out, 'sd')]);
+    assert.equal(fs.readFileSync(path.join(out, 'relfile'), 'utf8'), 'rel\n');
+    assert.equal(fs.readFileSync(path.join(out, 'sd', 'h0'), 'utf8'), 'h0\n');
+    // Container to container, relative on both sides.
+    env.ok(['cp', 'wd:relfile', 'wd:subdir/copied']);
+    assert.equal(env.exec('wd', ['cat', '/tmp/subdir/copied']), 'rel\n');
+    // A stopped container too.
+    await env.engine.lifecycle.stop(env.engine.containers.lookup('wd').id, 0);
+    env.ok(['cp', path.join(src, 'h1'), 'wd:stopped-copy']);
+    env.ok(['cp', 'wd:stopped-copy', path.join(out, 'back')]);
+    assert.equal(fs.readFileSync(path.join(out, 'back'), 'utf8'), 'h1\n');
+  });
+
+  test("a running container's tmpfs: copies in and out go to the file system it sees", async () => {
+    await env.container(['sh', '-c', 'echo from-ctr > /tmp/inside; exec sleep 1000'], { name: 'tm', tmpfs: ['/tmp'], start: true });
+    await eventually(() => env.cli(['exec', 'tm', 'test', '-e', '/tmp/inside']).code === 0);
+    const src = env.tmp('in-tmpfs');
+    fs.writeFileSync(path.join(src, 'file'), 'to the tmpfs\n');
+    env.ok(['cp', path.join(src, 'file'), 'tm:/tmp']);
+    assert.equal(env.exec('tm', ['cat', '/tmp/file']), 'to the tmpfs\n');
+    const out = env.tmp('out-tmpfs');
+    env.ok(['cp', 'tm:/tmp/inside', out]);
+    assert.equal(fs.readFileSync(path.join(out, 'inside'), 'utf8'), 'from-ctr\n');
+    const tar = env.cliBytes(['cp', 'tm:/tmp', '-']);
+    assert.deepEqual(tarListBuffer(tar.stdout).sort(), ['tmp/', 'tmp/file', 'tmp/inside']);
+    // Nothing went to the rootfs under the mount.
+    const d = containerDirs(env.store, env.engine.containers.lookup('tm').id);
+    assert.equal(fs.existsSync(path.join(d.diff, 'tmp', 'file')), false);
+  });
+
+  test('a created container with a tmpfs: the copy lands in the rootfs under the mount (as podman)', async () => {
+    const tm2 = await env.container(['sleep', '1000'], { name: 'tm2', tmpfs: ['/tmp'] });
+    const src = env.tmp('in-tmpfs2');
+    fs.writeFileSync(path.join(src, 'file'), 'copied up\n');
+    env.ok(['cp', path.join(src, 'file'), 'tm2:/tmp']);
+    await env.engine.lifecycle.start(tm2);
+    assert.equal(env.exec('tm2', ['cat', '/tmp/file']), 'copied up\n');
   });
 
   test('tar streams: - to stdout and - from stdin (plain and gzip)', async () => {
@@ -186,6 +370,22 @@ describe('cp', () => {
     assert.equal(env.exec(id, ['sh', '-c', 'cat /tmp/streamed/l /tmp/gz-file; stat -c %a /tmp/streamed/a']), 'A\nG\n600\n');
     const notDir = env.cli(['cp', '-', 'c1:/etc/passwd'], { input: tar });
     assert.equal(notDir.stderr, 'Error: destination must be a directory when copying from stdin\n');
+    // A missing destination is not a directory either; with a trailing slash it is not found.
+    let e2 = env.cli(['cp', '-', 'c1:/tmp/IdoNotExist'], { input: tar });
+    assert.equal(e2.code, 125);
+    assert.equal(e2.stderr, 'Error: destination must be a directory when copying from stdin\n');
+    e2 = env.cli(['cp', '-', 'c1:/tmp/IdoNotExist/'], { input: tar });
+    assert.equal(e2.stderr, 'Error: "/tmp/IdoNotExist/" could not be found on container c1: no such file or directory\n');
+    // Input that is not a (compressed) tar archive is refused, and nothing is written.
+    const before = env.exec(id, ['ls', '-a', '/tmp']);
+    for (const input of ['just some text\n', '', 'x'.repeat(2048)]) {
+      e2 = env.cli(['cp', '-', 'c1:/tmp'], { input });
+      assert.equal(e2.code, 125);
+      assert.equal(e2.stderr, 'Error: source must be a (compressed) tar archive when copying from stdin\n');
+    }
+    e2 = env.cli(['cp', '-', 'c1:/tmp'], { input: require('node:zlib').gzipSync('gzipped text, no tar\n') });
+    assert.equal(e2.stderr, 'Error: source must be a (compressed) tar archive when copying from stdin\n');
+    assert.equal(env.exec(id, ['ls', '-a', '/tmp']), before);
     // The domain API streams too.
     const chunks: Buffer[] = [];
     const sink = new (require('node:stream').Writable)({ write(c: Buffer, _e: string, cb: () => void) { chunks.push(c); cb(); } });

@@ -10,8 +10,11 @@ import { spawn } from 'node:child_process';
 import { REPO } from '../helpers/cli';
 
 const SUITES = ['tests/containers-cli', 'tests/images-cli', 'tests/build', 'tests/pods', 'tests/volumes', 'tests/secrets'];
-/** Terminal tests (tmux: run -it, detach, attach, exec -it through hijacked connections). */
-const EXTRA = ['tests/containers/tty.test.ts'];
+/**
+ * Terminal tests (tmux: run -it, detach, attach, exec -it through hijacked connections), and
+ * `cp` (the remote client's own copy rules over the archive endpoints).
+ */
+const EXTRA = ['tests/containers/tty.test.ts', 'tests/container-files/cp.test.ts'];
 
 // No test is excluded from the remote run: the few remote-only differences (load prints no copy
 // progress, as podman-remote) are asserted in place under REMOTE.

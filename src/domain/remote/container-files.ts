@@ -69,20 +69,33 @@ export class RemoteContainerFiles implements ContainerFilesEngine {
     const ce = require('../../engine/container-files') as typeof import('../../engine/container-files');
     const s = ce.parseCopyArg(src);
     const d = ce.parseCopyArg(dest);
-    if (s.kind === 'container' && d.kind === 'container') throw new PierError('copying from a container to another container is not supported in remote mode');
-    if (s.kind !== 'container' && d.kind !== 'container') throw new PierError('copying between two local paths is not supported: one of SRC or DEST must be a container path');
+    ce.checkCopyArgs(src, dest);
+    for (const a of [s, d]) {
+      if (a.kind !== 'container') continue;
+      if ((await this.c.status('GET', `/libpod/containers/${enc(a.container)}/exists`)) !== 204) {
+        throw new NotFoundError(`container ${JSON.stringify(a.container)} does not exist`);
+      }
+    }
     if (s.kind === 'container') {
       const tar = await this.getArchive(s.container, s.path);
       if (d.kind === 'stream') { await pipeline(tar, opts.stdout ?? process.stdout); return; }
-      // Unpacked into a private directory first, then copied with the local copy rules.
+      // Unpacked into a private directory first, then copied with the local copy rules
+      // (to the host) or sent on as a copy from that directory (to another container).
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-cp-'));
       try {
         const host = ce.hostView();
-        await ce.copyFromStream(tar, { view: host, path: tmp, given: tmp });
+        // Staged for another container: device nodes kept (they are skipped on the way to the host).
+        await ce.copyFromStream(tar, { view: host, path: tmp, given: tmp }, { keepDevices: d.kind === 'container' });
         const entries = fs.readdirSync(tmp);
         const contentsOnly = path.posix.basename(s.path) === '.' || s.path.replace(/\/+$/, '') === '';
+        // An empty archive for a named source: a directory podman copies nothing from (/proc...).
+        if (!entries.length && !contentsOnly) return;
         const from = contentsOnly || entries.length !== 1 ? `${tmp}/.` : path.join(tmp, entries[0]);
-        await ce.copyPath({ view: host, path: from, given: src }, { view: host, path: path.resolve(d.path), given: d.path }, { overwrite: opts.overwrite });
+        if (d.kind === 'container') {
+          await this.copyInto(from, src, d, opts);
+          return;
+        }
+        await ce.copyPath({ view: host, path: from, given: src }, { view: host, path: path.resolve(d.path), given: d.path }, { overwrite: opts.overwrite, what: 'copying to host' });
       } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
       }
@@ -92,13 +105,28 @@ export class RemoteContainerFiles implements ContainerFilesEngine {
     const dc = (d as { container: string; path: string });
     if (s.kind === 'stream') {
       const { st, path: real } = await this.statFollow(dc.container, dc.path);
-      if (!st) throw new NotFoundError(`"${dc.path}" could not be found on container ${dc.container}: no such file or directory`);
-      if (!(st.mode & DIR_BIT)) throw new PierError('destination must be a directory when copying from stdin');
-      await this.putArchive(dc.container, real, opts.stdin ?? process.stdin, opts);
+      if (!st && dc.path.endsWith('/')) throw new NotFoundError(`"${dc.path}" could not be found on container ${dc.container}: no such file or directory`);
+      if (!st || !(st.mode & DIR_BIT)) throw new PierError('destination must be a directory when copying from stdin');
+      // As podman: stdin is read in full first, so that what is not a tar archive is refused here.
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-cp-'));
+      try {
+        const file = path.join(tmp, 'stdin');
+        await pipeline(opts.stdin ?? process.stdin, fs.createWriteStream(file, { mode: 0o600 }));
+        if (!(await ce.isTarArchive(fs.createReadStream(file)))) throw new PierError(ce.NOT_AN_ARCHIVE);
+        await this.putArchive(dc.container, real, fs.createReadStream(file), opts);
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
       return;
     }
+    await this.copyInto(s.path, s.path, dc, opts);
+  }
+
+  /** Copy the host path `from` (named `given` in messages) to a container path, with docker's rules. */
+  private async copyInto(from: string, given: string, dc: { container: string; path: string }, opts: CopyRequest): Promise<void> {
+    const ce = require('../../engine/container-files') as typeof import('../../engine/container-files');
     const host = ce.hostView();
-    const source = ce.statSource({ view: host, path: path.resolve(s.path) + (s.path.endsWith('/.') ? '/.' : ''), given: s.path });
+    const source = ce.statSource({ view: host, path: path.resolve(from) + (from.endsWith('/.') ? '/.' : ''), given });
     const { st, path: real } = await this.statFollow(dc.container, dc.path);
     let dir: string;
     let topName = source.topName;
@@ -109,10 +137,11 @@ export class RemoteContainerFiles implements ContainerFilesEngine {
       dir = path.posix.dirname(real);
       topName = path.posix.basename(real);
     } else {
-      const parent = dc.path.endsWith('/') ? undefined : await this.statFollow(dc.container, path.posix.dirname(dc.path.replace(/\/+$/, '') || '/'));
+      // A symlink into nirvana: what it points to is created (podman's rule).
+      const parent = dc.path.endsWith('/') ? undefined : await this.statFollow(dc.container, path.posix.dirname(real.replace(/\/+$/, '') || '/'));
       if (!parent?.st || !(parent.st.mode & DIR_BIT)) throw new NotFoundError(`"${dc.path}" could not be found on container ${dc.container}: no such file or directory`);
       dir = parent.path;
-      topName = path.posix.basename(dc.path);
+      topName = path.posix.basename(real);
     }
     const tar = ce.viewTar(host, source.resolved, { topName });
     await this.putArchive(dc.container, dir, tar, opts);
