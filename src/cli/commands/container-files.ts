@@ -44,6 +44,9 @@ function cpCmd(prefix: string): CommandDef {
     flags: [
       { name: 'archive', short: 'a', type: 'bool', default: true, help: 'Chown copied files to the primary uid/gid of the destination container.' },
       { name: 'overwrite', type: 'bool', help: 'Allow to overwrite directories with non-directories and vice versa' },
+      // docker cp's -L, kept for docker users (symlinks in SRC_PATH always resolve inside the
+      // container); hidden, as podman 4.3.1 has no such flag and its help lists none.
+      { name: 'follow-link', short: 'L', type: 'bool', hidden: true, help: 'Follow symbolic links in SRC_PATH' },
       // Deprecated no-ops that podman 4.3 still accepts (hidden there too).
       { name: 'extract', type: 'bool', hidden: true, help: 'Deprecated...' },
       { name: 'pause', type: 'bool', default: true, hidden: true, help: 'Deprecated' },
