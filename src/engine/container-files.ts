@@ -18,7 +18,8 @@ import { native, nativeAvailable } from '../util/native';
 import { PierError, NotFoundError, errnoText } from '../util/errors';
 import type { Lifecycle } from './lifecycle';
 import type { ContainerRecord } from './container-store';
-import { containerDirs, isMounted, mountCountFile, mountContainerRootfs, unmountRootfs, userMountCount } from './rootfs';
+import { isMountPoint, mountPoints } from '../util/mountinfo';
+import { containerDirs, mountCountFile, mountContainerRootfs, unmountRootfs, userMountCount } from './rootfs';
 export { userMountCount } from './rootfs';
 import { resolveUser } from './spec';
 
@@ -623,27 +624,15 @@ function setUserMountCount(store: Store, id: string, n: number): void {
 
 /** Whether the container's rootfs is mounted (vfs: always there). */
 export function rootfsMounted(store: Store, id: string): boolean {
-  return store.driver !== 'overlay' || isMounted(containerDirs(store, id).rootfs);
-}
-
-/** Decodes the octal escapes (`\040` for a space...) of a /proc/PID/mountinfo field. */
-function unescapeMountField(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return store.driver !== 'overlay' || isMountPoint(containerDirs(store, id).rootfs);
 }
 
 /** Mount points of process `pid`, as paths relative to its root; null when it is gone. */
 export function processMountPoints(pid: number): Set<string> | null {
-  let text: string;
-  try { text = fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'); } catch { return null; }
-  const out = new Set<string>();
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5) continue;
-    const p = unescapeMountField(f[4]);
-    // Mounts outside the process's root are listed with paths it cannot reach: skip them.
-    if (p.startsWith('/')) out.add('/' + components(p).join('/'));
-  }
-  return out;
+  const all = mountPoints(pid);
+  if (!all) return null;
+  // Mounts outside the process's root are listed with paths it cannot reach: skip them.
+  return new Set(all.filter((p) => p.startsWith('/')).map((p) => '/' + components(p).join('/')));
 }
 
 /**
@@ -726,7 +715,7 @@ export async function unmountContainer(lc: Lifecycle, nameOrId: string, opts: { 
     const n = opts.force ? 0 : Math.max(0, userMountCount(lc.store, id) - 1);
     setUserMountCount(lc.store, id, n);
     if (n > 0 || isRunning(c)) return { id, unmounted: false };
-    const was = lc.store.driver === 'overlay' && isMounted(containerDirs(lc.store, id).rootfs);
+    const was = lc.store.driver === 'overlay' && isMountPoint(containerDirs(lc.store, id).rootfs);
     unmountRootfs(lc.store, id);
     return { id, unmounted: was };
   });
@@ -745,7 +734,7 @@ export function mountedContainers(lc: Lifecycle): MountedContainer[] {
     const c = lc.sync(c0);
     const d = containerDirs(lc.store, c.id);
     const mounted = lc.store.driver === 'overlay'
-      ? isMounted(d.rootfs)
+      ? isMountPoint(d.rootfs)
       : userMountCount(lc.store, c.id) > 0 || isRunning(c);
     if (mounted) out.push({ id: c.id, names: [c.name], mountpoint: d.rootfs });
   }

@@ -8,7 +8,8 @@ import { Store } from '../storage/store';
 import type { EngineConfig } from '../config/config';
 import type { ContainerState } from '../domain/containers';
 import { ContainerStore, ContainerRecord, resolvedImageName } from './container-store';
-import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStorage, userMountCount, shmDir, mountShm, unmountShm, isMounted } from './rootfs';
+import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStorage, userMountCount, shmDir, mountShm, unmountShm } from './rootfs';
+import { isMountPoint } from '../util/mountinfo';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
 import { generateSpec, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
@@ -399,7 +400,7 @@ export class Lifecycle {
         if (dipc === 'none') break;
         if (!dipc.startsWith('container:')) {
           const dir = shmDir(this.store, donor.id);
-          if (isMounted(dir)) return { path: dir };
+          if (isMountPoint(dir)) return { path: dir };
           break;
         }
         donor = this.containers.find(dipc.slice('container:'.length));

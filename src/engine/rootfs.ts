@@ -1,6 +1,7 @@
 // A container's root file system: a writable layer over its image's layers (overlay), or a
 // private copy of the image's tree (vfs). Mounted at start, unmounted at cleanup.
 import * as fs from 'node:fs';
+import { isMountPoint } from '../util/mountinfo';
 import * as path from 'node:path';
 import { Store } from '../storage/store';
 import { native } from '../util/native';
@@ -65,12 +66,6 @@ export function createContainerStorage(store: Store, id: string, topLayer: strin
   return d;
 }
 
-export function isMounted(target: string): boolean {
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  const esc = target.replace(/ /g, '\\040');
-  return mounts.split('\n').some((l) => l.split(' ')[4] === esc);
-}
-
 let volatileOk: boolean | undefined;
 /** overlayfs takes `volatile` since Linux 5.10. */
 function volatileSupported(): boolean {
@@ -99,7 +94,7 @@ export function mountContainerRootfs(store: Store, c: Pick<ContainerRecord, 'id'
 export function mountRootfs(store: Store, id: string, topLayer: string | null, opts: { volatile?: boolean; lowerDirs?: string[] } = {}): string {
   const d = containerDirs(store, id);
   if (store.driver !== 'overlay') return d.rootfs;
-  if (isMounted(d.rootfs)) return d.rootfs;
+  if (isMountPoint(d.rootfs)) return d.rootfs;
   const overlayDir = store.layers.driverDir;
   let lowers = opts.lowerDirs ?? store.layers.chain(topLayer).reverse().map((l) => `l/${l.link}`);
   if (!lowers.length) {
@@ -126,7 +121,7 @@ export function mountRootfs(store: Store, id: string, topLayer: string | null, o
 export function unmountRootfs(store: Store, id: string): void {
   const d = containerDirs(store, id);
   if (store.driver !== 'overlay') return;
-  for (let i = 0; i < 10 && isMounted(d.rootfs); i++) {
+  for (let i = 0; i < 10 && isMountPoint(d.rootfs); i++) {
     try {
       native().umount2(d.rootfs, 0);
     } catch (e: any) {

@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { ConflictError, NotFoundError, PierError, UsageError, errnoText } from '../util/errors';
 import { withFileLock } from '../util/lock';
 import { native } from '../util/native';
+import { isMountPoint, mountPoints } from '../util/mountinfo';
 import { randomHex, randomId } from '../util/digest';
 import { resolveInRoot } from './spec/rootfs-path';
 
@@ -408,32 +409,21 @@ export async function removeVolume(roots: VolumeRoots, name: string, o: RemoveVo
 
 /** rm -rf that refuses to descend into anything still mounted below `dir`. */
 function removeTree(dir: string): void {
-  const below = mountpoints().filter((m) => m === dir || m.startsWith(dir + '/'));
+  const below = (mountPoints() ?? []).filter((m) => m === dir || m.startsWith(dir + '/'));
   for (const m of below.sort().reverse()) unmountPath(m);
-  if (mountpoints().some((m) => m === dir || m.startsWith(dir + '/'))) throw new PierError(`cannot remove ${dir}: something is still mounted below it`);
+  if ((mountPoints() ?? []).some((m) => m === dir || m.startsWith(dir + '/'))) throw new PierError(`cannot remove ${dir}: something is still mounted below it`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------------------
 // Mounting
 
-/** Mount points of this mount namespace (octal escapes decoded). */
-function mountpoints(): string[] {
-  let text: string;
-  try { text = fs.readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return []; }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length > 4) out.push(f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
-}
 
 /** True when `p` is a mount point. */
 export function isMountpoint(p: string): boolean {
   let real: string;
   try { real = fs.realpathSync(p); } catch { return false; }
-  return mountpoints().includes(real);
+  return isMountPoint(real);
 }
 
 function unmountPath(p: string): void {

@@ -7,22 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
 import { nativeWith } from '../util/native';
-
-/** Mount points of the calling process (decoded paths). */
-function mountPoints(): Set<string> {
-  const out = new Set<string>();
-  let text = '';
-  try { text = fs.readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return out; }
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length > 4) out.add(f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
-}
+import { isMountPoint } from '../util/mountinfo';
 
 /** True when `file` is a mounted network namespace. */
 export function isNetns(file: string): boolean {
-  return mountPoints().has(path.resolve(file));
+  return isMountPoint(path.resolve(file));
 }
 
 /** The netns file of container `id`. */

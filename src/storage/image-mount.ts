@@ -8,6 +8,7 @@ import type { Store } from './store';
 import { immediate } from './db';
 import { native } from '../util/native';
 import { PierError } from '../util/errors';
+import { isMountPoint } from '../util/mountinfo';
 
 /** Where the counts live: the run root, so they go with the mounts at reboot. */
 function countFile(store: Store, layer: string): string {
@@ -31,11 +32,6 @@ function writeCount(store: Store, layer: string, n: number): void {
   }
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, String(n));
-}
-
-function isMountPoint(target: string): boolean {
-  const esc = target.replace(/ /g, '\\040');
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === esc);
 }
 
 /** The path an image with this top layer is (or would be) mounted at. */

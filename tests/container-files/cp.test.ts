@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Env, tarListBuffer, eventually } from './helpers';
 import { tarToBuffer } from '../../src/storage/tar/writer';
-import { containerDirs, isMounted } from '../../src/engine/rootfs';
+import { containerDirs } from '../../src/engine/rootfs';
+import { isMountPoint as isMounted } from '../../src/util/mountinfo';
 import { FIXTURE_PASSWD } from '../fixtures/images';
 
 const SETUP = [

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Env, tarList, tarListBuffer, eventually } from './helpers';
-import { containerDirs, isMounted } from '../../src/engine/rootfs';
+import { containerDirs } from '../../src/engine/rootfs';
+import { isMountPoint as isMounted } from '../../src/util/mountinfo';
 import { userMountCount } from '../../src/engine/container-files';
 
 const CHANGES = [

@@ -15,6 +15,7 @@ import { parseTimeOrDuration } from '../../image/filters';
 import { randomId } from '../../util/digest';
 import { ConflictError, PierError, UsageError, errorMessage } from '../../util/errors';
 import { log } from '../../util/log';
+import { mountPoints } from '../../util/mountinfo';
 
 // ---------------------------------------------------------------------------------------
 // Report types (podman's entities)
@@ -180,15 +181,7 @@ function volumePruneFilter(filters: string[]): (v: VolumeDir) => boolean {
 
 /** Mount points at or below one of the dirs, deepest first. */
 function mountsBelow(dirs: string[]): string[] {
-  let text = '';
-  try { text = fs.readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return []; }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5) continue;
-    const mp = f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (dirs.some((d) => mp === d || mp.startsWith(d + '/'))) out.push(mp);
-  }
+  const out = (mountPoints() ?? []).filter((mp) => dirs.some((d) => mp === d || mp.startsWith(d + '/')));
   return out.sort((a, b) => b.length - a.length);
 }
 
