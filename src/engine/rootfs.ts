@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { isMountPoint } from '../util/mountinfo';
 import * as path from 'node:path';
 import { Store } from '../storage/store';
+import { applyRootPerms } from '../storage/layers';
 import { native } from '../util/native';
 import { rmTree } from '../util/rmtree';
 import { PierError } from '../util/errors';
@@ -56,12 +57,15 @@ export function createContainerStorage(store: Store, id: string, topLayer: strin
   fs.mkdirSync(d.run, { recursive: true, mode: 0o700 });
   if (store.driver === 'overlay') {
     for (const p of [d.diff, d.work, d.rootfs]) fs.mkdirSync(p, { recursive: true, mode: 0o755 });
+    // The container's / shows its writable layer's root: the image's mode and owner (0555 for most).
+    applyRootPerms(d.diff, store.layers.rootPerms(topLayer));
   } else if (topLayer) {
     const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync('cp', ['-a', '--reflink=auto', store.layers.diffDir(topLayer), d.diff]);
     if (r.status !== 0) throw new PierError(`copying image tree: ${r.stderr.toString().trim()}`);
   } else {
     fs.mkdirSync(d.diff, { recursive: true, mode: 0o755 });
+    applyRootPerms(d.diff, store.layers.rootPerms(null));
   }
   return d;
 }

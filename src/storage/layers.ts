@@ -56,6 +56,18 @@ export interface ApplyOptions {
 
 const STAGING_PREFIX = '.staging-';
 
+/** The mode of a base layer's root directory, as containers/storage's overlay driver gives it. */
+export const BASE_LAYER_ROOT_MODE = 0o555;
+
+export interface RootPerms { mode: number; uid: number; gid: number }
+
+/** Give a layer's (or a container's writable layer's) root directory its mode and owner. */
+export function applyRootPerms(dir: string, p: RootPerms): void {
+  const st = fs.statSync(dir);
+  if (st.uid !== p.uid || st.gid !== p.gid) fs.chownSync(dir, p.uid, p.gid);
+  if ((st.mode & 0o7777) !== p.mode) fs.chmodSync(dir, p.mode);
+}
+
 function isAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e: any) { return e.code === 'EPERM'; }
 }
@@ -187,6 +199,9 @@ export class LayerStore {
         fs.mkdirSync(dest, { mode: 0o755 });
       }
       const { diffId, size } = await this.extract(input, dest, blobTmp);
+      // A layer's root takes its parent's mode and owner, and a base layer's root is 0555, whatever
+      // the archive's own `./` entry says: podman (containers/storage) gives images' / as r-x for all.
+      applyRootPerms(dest, this.rootPerms(parent));
       if (opts.expectedDiffId && diffId !== opts.expectedDiffId) {
         throw new PierError(`layer content digest mismatch: expected ${opts.expectedDiffId}, got ${diffId}`);
       }
@@ -196,6 +211,15 @@ export class LayerStore {
       fs.rmSync(staging, { recursive: true, force: true });
       if (blobTmp) fs.rmSync(blobTmp, { force: true });
     }
+  }
+
+  /** The mode and owner a new layer's root gets from `parent` (0555 and our ids for a base layer). */
+  rootPerms(parent: string | null): RootPerms {
+    if (parent) {
+      const st = fs.statSync(this.diffDir(parent));
+      return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    }
+    return { mode: BASE_LAYER_ROOT_MODE, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   }
 
   private async extract(input: Readable, dest: string, blobTmp: string | null): Promise<{ diffId: string; size: number }> {

@@ -137,4 +137,23 @@ describe('commit', () => {
     assert.equal(h.comment, undefined);
     assert.ok(env.ok(['image', 'diff', res.id]).includes('A /built\n'));
   });
+  test("an image's / is 0555 as podman gives it, whatever a layer's ./ entry or a commit says", async () => {
+    // A base layer's root is r-x for all, each layer above and each container inherit it.
+    assert.equal(env.ok(['run', '--rm', 'busybox', 'stat', '-c', '%a %u', '/']), '555 0\n');
+    await env.container(['sleep', '1000'], { name: 'perm', start: true });
+    env.ok(['exec', 'perm', 'chmod', '700', '/']);
+    env.ok(['commit', '-q', 'perm', 'permimg']);
+    env.ok(['rm', '-f', '-t', '0', 'perm']);
+    assert.equal(env.ok(['run', '--rm', 'permimg', 'stat', '-c', '%a', '/']), '555\n');
+    // An imported archive whose ./ entry is 0700 still gives 0555.
+    const dir = env.tmp('imp');
+    fs.chmodSync(dir, 0o700);
+    fs.copyFileSync('/bin/busybox', path.join(dir, 'busybox'));
+    fs.chmodSync(path.join(dir, 'busybox'), 0o755);
+    const tarFile = path.join(env.tmp('impt'), 'imp.tar');
+    const { spawnSync } = await import('node:child_process');
+    assert.equal(spawnSync('tar', ['-C', dir, '-cf', tarFile, '.']).status, 0);
+    env.ok(['import', '-q', tarFile, 'impimg']);
+    assert.equal(env.ok(['run', '--rm', 'impimg', '/busybox', 'stat', '-c', '%a', '/']), '555\n');
+  });
 });
