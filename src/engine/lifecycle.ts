@@ -82,7 +82,10 @@ export class Lifecycle {
    * runc process when conmon recorded the exit (deleteStoppedRuncState).
    */
   private async deleteRuntimeState(c: ContainerRecord): Promise<void> {
-    const rt = this.runtime(c);
+    let rt: OciRuntime;
+    // A container whose runtime cannot be found (a bad --runtime at create, or uninstalled since)
+    // has no state that runtime could delete: removing it must not fail on that.
+    try { rt = this.runtime(c); } catch { return; }
     const root = runtimeStateRoot(this.store.runRoot, rt);
     if ((rt.name === 'runc' || rt.name === 'crun') && !fs.existsSync(path.join(root, c.id))) return;
     // The exit code is recorded, so the process is gone: runc's state can go without a runc process.

@@ -91,6 +91,30 @@ test('--runtime given as a path is shown as that path; --runtime-flag reaches th
   assert.equal(s.ok(['ps', '-a', '-q']), before, 'the --rm container is gone');
 });
 
+test('a runtime that cannot be found fails every command up front; containers of a vanished runtime can still be removed', { skip: REMOTE && 'global runtime options are local' }, () => {
+  const before = s.ok(['ps', '-a', '-q']);
+  for (const args of [['--runtime', 'idonotexist', 'ps'], ['--runtime', 'idonotexist', 'run', '--rm', IMG, 'true'], ['--runtime', 'idonotexist', 'rm', '-a']]) {
+    const r = s.run(args);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stderr, 'Error: default OCI runtime "idonotexist" not found: invalid argument\n');
+  }
+  const conf = path.join(s.dir, 'bad-runtime.conf');
+  fs.writeFileSync(conf, '[engine]\nruntime="idonotexist"\n');
+  const viaConf = s.run(['images'], { env: { CONTAINERS_CONF: conf } });
+  assert.equal(viaConf.code, 125, viaConf.stderr);
+  assert.match(viaConf.stderr, /"idonotexist" not found/);
+  assert.equal(s.ok(['ps', '-a', '-q']), before, 'nothing was created');
+  // A container created with a runtime that is gone since: rm still removes it.
+  const runc = s.ok(['info', '--format', '{{.Host.OCIRuntime.Path}}']).trim();
+  const copy = path.join(s.dir, 'goneruntime');
+  fs.copyFileSync(runc, copy);
+  fs.chmodSync(copy, 0o755);
+  const id = s.ok(['--runtime', copy, 'create', '--network', 'none', IMG, 'true']).trim();
+  fs.rmSync(copy);
+  s.ok(['rm', id]);
+  assert.equal(s.ok(['ps', '-a', '-q']), before);
+});
+
 test('exec -i passes binary input through whole, detach keys inside it included', () => {
   const id = s.ok(['run', '-d', '--network', 'none', IMG, 'sleep', '300']).trim();
   // 1.5 MB of random data holds the default detach keys (ctrl-p, ctrl-q) many times over.

@@ -18,7 +18,16 @@ export class LocalEngines implements Engines {
   private _containers?: LocalContainerEngine;
   private _networks?: LocalNetworkEngine;
 
-  constructor(readonly cfg: EngineConfig) {}
+  constructor(readonly cfg: EngineConfig) {
+    // As podman: a runtime named by --runtime or containers.conf that cannot be found fails every
+    // command up front, before anything is created (`default OCI runtime "X" not found`). Only a
+    // lookup of the name; the first-usable-runtime probe stays lazy.
+    const name = cfg.runtime || cfg.engine.engine?.runtime;
+    if (name) {
+      const { findRuntime } = require('../../engine/runtime') as typeof import('../../engine/runtime');
+      findRuntime({ name, runtimes: cfg.engine.engine?.runtimes });
+    }
+  }
 
   images(): ImageEngine {
     if (!this._images) {
