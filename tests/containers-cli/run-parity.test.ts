@@ -61,6 +61,10 @@ test('/run/.containerenv is empty unless the container is privileged', () => {
 test('inspect LogConfig: no path for the none driver, json-file kept, max-size in decimal units, tag', () => {
   const id = s.ok(['create', '--log-driver', 'none', IMG, 'true']).trim();
   assert.equal(inspect(id, '{{.HostConfig.LogConfig.Type}}:{{.HostConfig.LogConfig.Path}}:{{.HostConfig.LogConfig.Size}}'), 'none::0B');
+  // Nothing to read: libpod's error (podman's service, for the remote client, words it as its compat handler).
+  const nolog = s.run(['logs', id]);
+  assert.equal(nolog.code, 125);
+  assert.equal(nolog.stderr, `Error: ${REMOTE ? `failed to obtain logs for Container '${inspect(id, '{{.Name}}')}': ` : ''}this container is using the 'none' log driver, cannot read logs: this container is not logging output\n`);
   const withPath = s.ok(['create', '--log-driver', 'none', '--log-opt', `path=${path.join(s.dir, 'x.log')}`, IMG, 'true']).trim();
   assert.equal(inspect(withPath, '{{.HostConfig.LogConfig.Path}}'), path.join(s.dir, 'x.log'));
   const sized = s.ok(['create', '--log-opt', 'max-size=5.099m', '--log-opt', 'tag=mytag', IMG, 'true']).trim();

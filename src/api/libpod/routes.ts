@@ -137,7 +137,12 @@ export function registerLibpodApiRoutes(router: Router): void {
     }
   });
   router.get('/libpod/containers/{name}/logs', async (r) => {
-    try { await streamLogs(r, [r.params.name]); } catch (e) { nf(e, 'container'); }
+    try { await streamLogs(r, [r.params.name]); } catch (e) {
+      // podman's service words it as its compat handler does.
+      const { NoLogsError } = require('../../domain/local/containers') as typeof import('../../domain/local/containers');
+      if (e instanceof NoLogsError) throw new ApiError(500, `failed to obtain logs for Container '${e.container}': ${e.message}`);
+      nf(e, 'container');
+    }
   });
   router.post('/libpod/containers/{name}/attach', async (r) => {
     // A running container's streams now; a created one's when it starts (POST .../start), as

@@ -107,6 +107,11 @@ function readEnvFile(file: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
+/** `logs` of a container whose log driver keeps nothing to read (none, passthrough): libpod's wording. */
+export class NoLogsError extends PierError {
+  constructor(readonly container: string, message: string) { super(message); }
+}
+
 export class LocalContainerEngine implements ContainerEngine {
   readonly lifecycle: Lifecycle;
 
@@ -1155,7 +1160,7 @@ export class LocalContainerEngine implements ContainerEngine {
   async logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }): Promise<void> {
     const cs = nameOrIds.map((n) => this.lifecycle.get(n));
     for (const c of cs) {
-      if (c.config.logDriver !== 'k8s-file' && c.config.logDriver !== 'json-file') throw new PierError(`failed to obtain logs for Container '${c.name}': this container is using the '${c.config.logDriver}' log driver, cannot read logs: this container is not using a log driver that supports reading logs`);
+      if (c.config.logDriver !== 'k8s-file' && c.config.logDriver !== 'json-file') throw new NoLogsError(c.name, `this container is using the '${c.config.logDriver}' log driver, cannot read logs: this container is not logging output`);
     }
     const prefix = (c: ContainerRecord) => (opts.names || cs.length > 1 ? `${shortId(c.id)} ` : '');
     const emit = (c: ContainerRecord, e: { stream: string; text: string; time: string }) => {
