@@ -529,16 +529,32 @@ export class LocalContainerEngine implements ContainerEngine {
         throw new UsageError('invalid config provided: networks must be defined when the pod is created: network cannot be configured when it is shared with a pod');
       }
     }
+    // podman copies the infra container's volumes, devices and shm size to each member
+    // (libpod's InfraInherit); the member's cgroup goes under the pod's.
+    const pc = pod.config;
+    const ipc = o.ipc ?? (share.includes('ipc') ? infra : undefined);
+    let shmSize = o.shmSize;
+    if (pc.shmSize !== undefined && ipc !== infra) {
+      if (ipc === 'host' || ipc === 'none') throw new UsageError(`invalid config provided: cannot set shmsize when running in the {${ipc} } IPC Namespace`);
+      shmSize = pc.shmSize;
+    }
+    const uts = o.uts ?? (share.includes('uts') ? infra : undefined);
+    // In a pod whose infra has the host's UTS namespace a member keeps its own name (its ID), as podman's.
+    const podHostname = pc.uts === 'host' ? undefined : pc.hostname ?? pod.name;
     return {
       podId: pod.id,
       opts: {
         ...o,
         network: share.includes('net') ? infra : o.network,
         networks: share.includes('net') ? undefined : o.networks,
-        ipc: o.ipc ?? (share.includes('ipc') ? infra : undefined),
-        uts: o.uts ?? (share.includes('uts') ? infra : undefined),
+        ipc,
+        uts,
         pid: o.pid ?? (share.includes('pid') ? infra : undefined),
-        hostname: o.hostname ?? (share.includes('uts') ? pod.config.hostname ?? pod.name : undefined),
+        hostname: o.hostname ?? (uts === infra ? podHostname : undefined),
+        ...(pc.memberVolumes?.length ? { volumes: [...pc.memberVolumes, ...(o.volumes ?? [])] } : {}),
+        ...(pc.devices?.length ? { devices: [...new Set([...pc.devices, ...(o.devices ?? [])])] } : {}),
+        ...(shmSize !== undefined ? { shmSize } : {}),
+        ...(pc.cgroupPath && !o.cgroupParent ? { cgroupParent: pc.cgroupPath } : {}),
       },
     };
   }
