@@ -300,11 +300,15 @@ const rmCmd: CommandDef = {
     const fromFiles = (opts.podIdFile ?? []).map((f: string) => fs.readFileSync(f, 'utf8').trim());
     let names: string[] = fromFiles.length && !args.length && !opts.all && !opts.latest ? fromFiles : await targets(ctx, [...args, ...fromFiles], opts, 'remove');
     if (!opts.all && !opts.latest) {
-      // podman looks every pod up before removing any: a missing one is exit 1 (and nothing
-      // removed), unless --ignore or --force (which says nothing of it) skips it.
+      // podman looks every pod up before removing any: a missing one (the first is named) is exit
+      // 1 and none is removed; with --force that is exit 0, silently, still removing none;
+      // --ignore removes the others.
       const missing: string[] = [];
       for (const n of names) if (!(await pods(ctx).exists(n))) missing.push(n);
-      if (missing.length && !opts.ignore && !opts.force) throw new PierError(`no pod with name or ID ${missing[0]} found: no such pod`, 1);
+      if (missing.length && !opts.ignore) {
+        if (opts.force) return 0;
+        throw new PierError(`no pod with name or ID ${missing[0]} found: no such pod`, 1);
+      }
       names = names.filter((n) => !missing.includes(n));
     }
     return perPod(ctx, names, async (n) => {
