@@ -203,6 +203,10 @@ describe('pod create: cgroup and resource flags', () => {
     const id = s.ok(['pod', 'create', '--name', name, '--cgroup-parent', parent, '--memory', '50m']).trim();
     assert.equal(inspect('pod', name, '{{.CgroupParent}} {{.CgroupPath}}'), `${parent} ${parent}/${id}`);
     assert.equal(s.ok(['pod', 'ps', '--filter', `name=${name}`, '--format', '{{.Cgroup}}']).trim(), parent);
+    // pod ps --ns: podman's CGROUP and NAMESPACES columns.
+    const ns = s.ok(['pod', 'ps', '--ns', '--filter', `name=${name}`]).split('\n');
+    assert.match(ns[0], /^POD ID\s+NAME\s+STATUS\s+CREATED\s+INFRA ID\s+CGROUP\s+NAMESPACES\s+# OF CONTAINERS$/);
+    assert.match(ns[1], new RegExp(`\\s${parent}\\s+1$`));
     if (V1) assert.equal(cgRead(`${parent}/${id}`, 'memory', 'memory.limit_in_bytes'), String(50 * 1024 * 1024));
     const ctr = s.ok(['run', '-d', '--pod', name, BB, 'sleep', '1000']).trim();
     assert.equal(procCgroup(Number(inspect('container', ctr, '{{.State.Pid}}'))), `${parent}/${id}/pier-${ctr}`);

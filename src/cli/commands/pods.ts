@@ -365,7 +365,7 @@ const existsCmd: CommandDef = {
 
 const PS_HEADERS: Record<string, string> = {
   ID: 'POD ID', Created: 'CREATED', InfraID: 'INFRA ID', NumberOfContainers: '# OF CONTAINERS', ContainerNames: 'NAMES',
-  ContainerIds: 'IDS', ContainerStatuses: 'STATUS', Networks: 'NETWORKS', Cgroup: 'CGROUP',
+  ContainerIds: 'IDS', ContainerStatuses: 'STATUS', Networks: 'NETWORKS', Cgroup: 'CGROUP', Namespace: 'NAMESPACES',
 };
 
 function psRow(p: PodSummary, noTrunc: boolean, now: number): Record<string, unknown> {
@@ -426,7 +426,7 @@ function psCmd(name: string, aliases: string[]): CommandDef {
       if (opts.ctrIds) cols += '\t{{.ContainerIds}}';
       if (opts.ctrNames) cols += '\t{{.ContainerNames}}';
       if (opts.ctrStatus) cols += '\t{{.ContainerStatuses}}';
-      if (opts.ns) cols += '\t{{.Cgroup}}';
+      if (opts.ns) cols += '\t{{.Cgroup}}\t{{.Namespace}}';
       if (!opts.ctrIds && !opts.ctrNames && !opts.ctrStatus) cols += '\t{{.NumberOfContainers}}';
       const now = Date.now();
       const format = opts.changed?.has('format') ? opts.format : undefined;
