@@ -183,7 +183,8 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
           value = argv[++i];
         }
       }
-      set(f, value, `--${name}`);
+      // pflag names a flag with a shorthand by both in its errors, whichever form was used.
+      set(f, value, f.short ? `-${f.short}, --${f.name}` : `--${name}`);
       continue;
     }
     if (a.startsWith('-') && a.length > 1) {

@@ -21,10 +21,47 @@ export interface PodCreateOptions {
   ip?: string;
   ip6?: string;
   macAddress?: string;
+  /** Parent of the pod's cgroup (cgroupfs; default pier's /pier_parent). */
   cgroupParent?: string;
+  /** Members' cgroups go under the pod's cgroup, which carries `resources` (podman's --share-parent, default true). */
+  shareParent?: boolean;
+  /** Limits written to the pod's cgroup when it is made (podman: not to the infra container's own). */
+  resources?: PodResources;
+  // The infra container's own settings (podman's pod create fills the infra's spec with them).
+  // Members inherit the volumes, the named volumes of --volumes-from, the devices and the shm size;
+  // the sysctls reach them through the namespaces they share with the infra container.
+  volumes?: string[];
+  volumesFrom?: string[];
+  devices?: string[];
+  securityOpt?: string[];
+  sysctl?: string[];
+  /** Bytes of the infra's /dev/shm, which members sharing its IPC namespace see. */
+  shmSize?: number;
+  noHosts?: boolean;
+  /** The infra container's PID and UTS namespace modes (host, private, ns:PATH, container:X). */
+  pid?: string;
+  uts?: string;
+  infraConmonPidFile?: string;
   exitPolicy?: 'continue' | 'stop';
   replace?: boolean;
   createCommand?: string[];
+}
+
+/** podman's pod resource flags, values parsed (bytes, device:rate). */
+export interface PodResources {
+  memory?: number;
+  /** Memory plus swap, bytes; -1 unlimited; default twice the memory. */
+  memorySwap?: number;
+  cpus?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  blkioWeight?: number;
+  /** `/dev/sda:200` */
+  blkioWeightDevice?: string[];
+  /** `/dev/sda:1048576` (bytes per second) */
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
 }
 
 export interface PodContainerSummary {

@@ -23,7 +23,7 @@ function parentDirs(root: string, parent: string): string[] {
 }
 
 /**
- * Removes the `pier-<id>` cgroups under the parent that hold no process and are older than
+ * Removes the `pier-<id>` cgroups under the parent (and in its pods' cgroups) that hold no process and are older than
  * `minAgeMs`. The kernel refuses to remove a cgroup with processes or children (EBUSY), so a
  * running container's cgroup is never touched; the age keeps clear of a container being
  * created right now (runc makes its cgroups before it moves the process in), from any store on
@@ -33,10 +33,19 @@ export function sweepStaleCgroups(opts: { root?: string; parent?: string; minAge
   const minAge = opts.minAgeMs ?? 60_000;
   const now = opts.now ?? Date.now();
   const removed: string[] = [];
-  for (const dir of parentDirs(opts.root ?? CGROUP_ROOT, opts.parent ?? DEFAULT_CGROUP_PARENT)) {
+  const parents = parentDirs(opts.root ?? CGROUP_ROOT, opts.parent ?? DEFAULT_CGROUP_PARENT);
+  const dirs = [...parents];
+  for (let i = 0; i < dirs.length; i++) {
+    const dir = dirs[i];
     let names: string[];
     try { names = fs.readdirSync(dir); } catch { continue; }
     for (const name of names) {
+      // A pod's cgroup (<parent>/<pod id>) holds its members': looked into, never removed here
+      // (a pod not started yet has an empty one that carries its limits).
+      if (/^[0-9a-f]{64}$/.test(name) && parents.includes(dir)) {
+        dirs.push(path.join(dir, name));
+        continue;
+      }
       if (!/^pier-[0-9a-f]{64}$/.test(name)) continue;
       const cg = path.join(dir, name);
       try {

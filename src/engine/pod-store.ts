@@ -11,6 +11,13 @@ export type PodConfig = Omit<PodCreateOptions, 'name' | 'replace' | 'labels' | '
   share: string[];
   infra: boolean;
   exitPolicy: 'continue' | 'stop';
+  /** The pod's cgroup (cgroupfs: `<parent>/<pod id>`), its members' cgroup parent; unset without one. */
+  cgroupPath?: string;
+  /**
+   * The infra container's mounts members get (-v SRC:DST[:OPTS] / NAME:DST[:OPTS]): its volumes
+   * and the named volumes of its --volumes-from (podman's "user volumes" of the infra).
+   */
+  memberVolumes?: string[];
 };
 
 export interface PodRecord {
@@ -36,6 +43,10 @@ export class PodStore {
       if (e.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`adding pod to state: name "${p.name}" is in use: pod already exists`);
       throw e;
     }
+  }
+
+  setConfig(id: string, config: PodConfig): void {
+    this.db.prepare('UPDATE pods SET config = ? WHERE id = ?').run(JSON.stringify(config), id);
   }
 
   setInfra(id: string, infraId: string | null): void {

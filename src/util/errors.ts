@@ -37,6 +37,7 @@ const ERRNO_TEXT: Record<string, string> = {
   ENOTDIR: 'not a directory', EISDIR: 'is a directory', ELOOP: 'too many levels of symbolic links',
   EEXIST: 'file exists', EROFS: 'read-only file system', ENOSPC: 'no space left on device',
   EBUSY: 'device or resource busy', ENAMETOOLONG: 'file name too long', EINVAL: 'invalid argument',
+  ERANGE: 'numerical result out of range',
 };
 
 /**

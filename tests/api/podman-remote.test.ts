@@ -102,3 +102,23 @@ test('podman-remote: --requires, --volumes-from, --timeout and -w as its SpecGen
   assert.match(wd.stderr, /workdir "\/nonexistent" does not exist on container/);
   assert.equal(podman(['rm', '-f', '-t', '0', 'pr-user', 'pr-base']).code, 0);
 });
+
+test('podman-remote: pod create with limits and infra options (its PodSpecGenerator): the pod cgroup, members\' volumes, devices, shm', () => {
+  const dir = path.join(s.dir, 'podvol');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'f'), 'pod-bind\n');
+  const id = podman(['pod', 'create', '--name', 'rpod', '--memory', '100m', '--cpus', '0.5', '--cpu-shares', '512', '-v', `${dir}:/vd:ro`, '-v', 'rpvol:/rv',
+    '--device', '/dev/null:/dev/pn', '--shm-size', '5m', '--sysctl', 'net.ipv4.ip_forward=1', '--security-opt', 'no-new-privileges', '--label', 'a=b']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const j = JSON.parse(s.ok(['pod', 'inspect', 'rpod']));
+  assert.deepEqual([j.CgroupPath, j.memory_limit, j.memory_swap, j.cpu_quota, j.cpu_shares, j.security_opt, j.Labels],
+    [`/pier_parent/${id}`, 100 * 1024 * 1024, 200 * 1024 * 1024, 50000, 512, ['no-new-privileges'], { a: 'b' }]);
+  if (fs.existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes')) {
+    assert.equal(fs.readFileSync(`/sys/fs/cgroup/memory/pier_parent/${id}/memory.limit_in_bytes`, 'utf8').trim(), String(100 * 1024 * 1024));
+  }
+  const r = podman(['run', '--rm', '--pod', 'rpod', 'localhost/busybox', 'sh', '-c', 'cat /vd/f; ls -d /rv /dev/pn; df -k /dev/shm | tail -1; cat /proc/sys/net/ipv4/ip_forward']);
+  assert.match(r.stdout, /^pod-bind\n\/dev\/pn\n\/rv\n\S+\s+5120\s.*\n1\n$/, r.stderr);
+  assert.equal(podman(['pod', 'rm', '-f', 'rpod']).code, 0);
+  assert.ok(!fs.existsSync(`/sys/fs/cgroup/memory/pier_parent/${id}`));
+  s.run(['volume', 'rm', 'rpvol']);
+});

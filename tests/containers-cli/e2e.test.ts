@@ -4,6 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { TestStore, PIER, REMOTE, Result } from '../helpers/cli';
 import { writeDockerArchive, busyboxImage } from '../fixtures/images';
@@ -180,5 +181,27 @@ describe('container commands end to end', () => {
     assert.equal(c.code, 125);
     assert.equal(c.stderr, 'Error: invalid argument "abc" for "--cpus" flag: strconv.ParseFloat: parsing "abc": invalid syntax\nSee \'pier run --help\'\n');
     assert.equal(ok(['ps', '-a', '-q']), before);
+  });
+
+  test('what podman checks when it makes the spec fails the create (125), not the start: host-namespace sysctls, namespace paths, profiles', () => {
+    const before = ok(['ps', '-a', '-q']);
+    let apparmor = false;
+    try { apparmor = fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y'; } catch { /* none */ }
+    for (const [args, msg] of [
+      [['--network', 'host', '--sysctl', 'net.ipv4.ip_forward=1'], "sysctl net.ipv4.ip_forward=1 can't be set since Network Namespace set to host: invalid argument"],
+      [['--ipc', 'host', '--sysctl', 'fs.mqueue.msg_max=20'], "sysctl fs.mqueue.msg_max=20 can't be set since IPC Namespace set to host: invalid argument"],
+      [['--uts', 'ns:/nonexist'], 'cannot find specified UTS namespace path: stat /nonexist: no such file or directory'],
+      [['--pid', 'ns:/nonexist'], 'cannot find specified PID namespace path: stat /nonexist: no such file or directory'],
+      [['--security-opt', 'seccomp=/nonexist.json'], 'opening seccomp profile failed: open /nonexist.json: no such file or directory'],
+      ...(apparmor ? [] : [[['--security-opt', 'apparmor=foo'], 'apparmor profile "foo" specified, but Apparmor is not enabled on this system']]),
+    ] as [string[], string][]) {
+      const r = run(['create', ...args, IMAGE, 'true']);
+      assert.deepEqual([r.code, r.stderr], [125, `Error: ${msg}\n`], args.join(' '));
+    }
+    assert.equal(ok(['ps', '-a', '-q']), before);
+    // In the host's UTS namespace HOSTNAME is the host's name; /etc/hostname keeps the ID (podman's).
+    const id = ok(['create', '--uts', 'host', IMAGE, 'sh', '-c', 'hostname; cat /etc/hostname; echo $HOSTNAME']).trim();
+    assert.equal(ok(['start', '-a', id]), `${os.hostname()}\n${id.slice(0, 12)}\n${os.hostname()}\n`);
+    ok(['rm', id]);
   });
 });

@@ -281,6 +281,9 @@ describe('run/create flag parsing', () => {
     err(['--cpus', '1', '--cpu-quota', '50000', 'img'], /^--cpu-quota and --cpus cannot be set together$/);
     err(['--cpus', '0', '--cpu-period', '0', 'img'], /^--cpu-period and --cpus cannot be set together$/);
     assert.ok(err(['--cpu-period', '-5', 'img'], /^invalid argument "-5" for "--cpu-period" flag: strconv.ParseUint: parsing "-5": invalid syntax$/) instanceof FlagValueError);
+    // pflag names a flag that has a shorthand by both, in its long form too.
+    assert.throws(() => p(['--cpu-shares', 'abc', 'img']), /^UsageError: invalid argument "abc" for "-c, --cpu-shares" flag: strconv.ParseUint: parsing "abc": invalid syntax$/);
+    assert.throws(() => p(['-c', 'abc', 'img']), /invalid argument "abc" for "-c, --cpu-shares" flag/);
     assert.throws(() => p(['--cpu-period', 'abc', 'img']), /invalid argument "abc" for "--cpu-period" flag: strconv.ParseUint: parsing "abc": invalid syntax/);
     assert.throws(() => p(['--cpu-quota', 'abc', 'img']), /invalid argument "abc" for "--cpu-quota" flag: strconv.ParseInt: parsing "abc": invalid syntax/);
     err(['--blkio-weight', 'abc', 'img'], /^invalid value for blkio-weight: strconv.ParseUint: parsing "abc": invalid syntax$/);
@@ -324,6 +327,16 @@ describe('run/create flag parsing', () => {
     err(['--device', '/dev/null:rel', 'img'], /^invalid device mode: rel$/);
     err(['--sysctl', 'bad', 'img'], /^bad is invalid, sysctl values must be in the form of KEY=VALUE$/);
     err(['--sysctl', 'kernel.foo=1', 'img'], /^sysctl 'kernel.foo' is not allowed$/);
+    // podman 4.3's ValidateSysctls: eight kernel keys, net.* and fs.mqueue.*, no spaces around the =.
+    err(['--sysctl', 'kernel.hostname=x', 'img'], /^sysctl 'kernel.hostname' is not allowed$/);
+    err(['--sysctl', 'kernel.shmfoo=1', 'img'], /^sysctl 'kernel.shmfoo' is not allowed$/);
+    err(['--sysctl', 'net.ipv4.ip_forward= 1', 'img'], /^'net.ipv4.ip_forward= 1' is invalid, extra spaces found$/);
+    err(['--sysctl', 'net.a=b=c', 'img'], /^'net.a=b=c' is invalid, extra spaces found$/);
+    assert.deepEqual(p(['--sysctl', 'kernel.shm_rmid_forced=1', '--sysctl', 'fs.mqueue.msg_max=20', 'img']).create.sysctl, ['kernel.shm_rmid_forced=1', 'fs.mqueue.msg_max=20']);
+    // A /dev/shm size needs an IPC namespace of the container's own (podman's spec check).
+    err(['--ipc', 'host', '--shm-size', '1m', 'img'], /^invalid config provided: cannot set shmsize when running in the \{host \} IPC Namespace$/);
+    err(['--ipc', 'none', '--shm-size', '1m', 'img'], /^invalid config provided: cannot set shmsize when running in the \{none \} IPC Namespace$/);
+    assert.equal(p(['--ipc', 'host', 'img']).create.shmSize, undefined);
     err(['--ipc', 'foo', 'img'], /^unrecognized namespace mode foo passed$/);
     err(['--pid', 'container:', 'img'], /^invalid config provided: namespace mode container requires a value$/);
   });

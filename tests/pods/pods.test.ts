@@ -229,20 +229,29 @@ describe('pods', () => {
     s.ok(['pod', 'rm', '-f', '-t', '0', `conf-${tag}`, `conf2-${tag}`]);
   });
 
-  test('pod rm: a missing pod is exit 1 and removes none; --force says nothing of it; --time needs --force', () => {
+  test('pod rm with a missing pod (podman 4.3): exit 1 naming the first, none removed; --force: exit 0, silent, none removed; --ignore removes the others', () => {
     const name = `rm-${tag}`;
+    const name2 = `rm2-${tag}`;
     const id = s.ok(['pod', 'create', '--name', name]).trim();
-    const r = s.run(['pod', 'rm', name, `bogus-${tag}`]);
-    assert.equal(r.code, 1);
-    assert.equal(r.stderr, `Error: no pod with name or ID bogus-${tag} found: no such pod\n`);
-    assert.equal(r.stdout, '');
+    const id2 = s.ok(['pod', 'create', '--name', name2]).trim();
+    const r = s.run(['pod', 'rm', name, `bogus-${tag}`, name2, `bogus2-${tag}`]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `Error: no pod with name or ID bogus-${tag} found: no such pod\n`]);
     assert.equal(s.run(['pod', 'exists', name]).code, 0, 'nothing was removed');
+    assert.equal(s.run(['pod', 'exists', name2]).code, 0, 'nothing was removed');
     const f = s.run(['pod', 'rm', '--force', `bogus-${tag}`]);
     assert.deepEqual([f.code, f.stdout, f.stderr], [0, '', '']);
+    // --force with a missing pod among others: podman 4.3.1 removes none of them and says nothing.
+    const fm = s.run(['pod', 'rm', '-f', name, `bogus-${tag}`, name2]);
+    assert.deepEqual([fm.code, fm.stdout, fm.stderr], [0, '', '']);
+    assert.equal(s.run(['pod', 'exists', name]).code, 0);
+    assert.equal(s.run(['pod', 'exists', name2]).code, 0);
     const t = s.run(['pod', 'rm', '-t', '0', name]);
     assert.equal(t.code, 125);
     assert.equal(t.stderr, 'Error: --force option must be specified to use the --time option\n');
-    assert.equal(s.ok(['pod', 'rm', '-f', name, `bogus-${tag}`]), `${id}\n`);
+    // --ignore skips the missing ones and removes the rest.
+    assert.equal(s.ok(['pod', 'rm', '-i', name, `bogus-${tag}`]), `${id}\n`);
+    assert.equal(s.ok(['pod', 'rm', '-f', '-i', `bogus-${tag}`, name2]), `${id2}\n`);
+    assert.equal(s.run(['pod', 'exists', name2]).code, 1);
   });
 
   test('members share the infra\'s /dev/shm; --hostname goes to a new pod, and is refused in a pod\'s UTS namespace', () => {

@@ -18,7 +18,10 @@ test('stale empty pier-<id> cgroups are removed; busy, young and foreign ones ar
   const base = path.join(hierarchy(), parent);
   const id = () => `pier-${randomBytes(32).toString('hex')}`;
   const [stale, busy, other] = [id(), id(), 'not-a-container'];
-  for (const n of [stale, busy, other]) fs.mkdirSync(path.join(base, n), { recursive: true });
+  // A pod's cgroup (<parent>/<pod id>) with a member's leftover in it.
+  const pod = randomBytes(32).toString('hex');
+  const inPod = path.join(pod, id());
+  for (const n of [stale, busy, other, inPod]) fs.mkdirSync(path.join(base, n), { recursive: true });
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     fs.writeFileSync(path.join(base, busy, 'cgroup.procs'), String(sleeper.pid));
@@ -26,15 +29,16 @@ test('stale empty pier-<id> cgroups are removed; busy, young and foreign ones ar
     assert.deepEqual(sweepStaleCgroups({ parent, minAgeMs: 60_000 }), []);
     // As if a minute had passed: the empty one goes, the one with a process stays (EBUSY).
     const removed = sweepStaleCgroups({ parent, now: Date.now() + 120_000 });
-    assert.deepEqual(removed, [path.join(base, stale)]);
+    assert.deepEqual(removed.sort(), [path.join(base, stale), path.join(base, inPod)].sort());
     assert.ok(!fs.existsSync(path.join(base, stale)));
+    assert.ok(fs.existsSync(path.join(base, pod)), 'a pod cgroup is never swept');
     assert.ok(fs.existsSync(path.join(base, busy)));
     assert.ok(fs.existsSync(path.join(base, other)));
   } finally {
     sleeper.kill('SIGKILL');
     await new Promise((r) => sleeper.once('exit', r));
     // The killed process leaves its cgroup a moment later.
-    for (const dir of [path.join(base, busy), path.join(base, other), path.join(base, stale), base]) {
+    for (const dir of [path.join(base, busy), path.join(base, other), path.join(base, stale), path.join(base, inPod), path.join(base, pod), base]) {
       for (let i = 0; i < 50 && fs.existsSync(dir); i++) {
         try { fs.rmdirSync(dir); } catch { await new Promise((r) => setTimeout(r, 100)); }
       }

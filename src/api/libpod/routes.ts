@@ -8,7 +8,7 @@ import type { CreateOptions } from '../../domain/containers';
 import { PartialRemoveError } from '../../domain/containers';
 import { NotFoundError, errorMessage } from '../../util/errors';
 import { frame, dockerFilters } from '../docker/containers';
-import { specToCreate } from './spec';
+import { specToCreate, specToPodCreate } from './spec';
 import { PassThrough, Writable } from 'node:stream';
 
 const bool = (v: string | null) => v === '1' || v === 'true';
@@ -283,8 +283,7 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/pods/json', async (r) => r.send(200, await r.engines.pods().list({ filters: filtersOf(r) })));
   router.post('/libpod/pods/create', async (r) => {
     const b = (await r.json()) ?? {};
-    const o = b.pier_pod_options ?? { name: b.name, hostname: b.hostname, labels: b.labels, infra: b.no_infra ? false : undefined, share: b.shared_namespaces };
-    r.send(201, { Id: await r.engines.pods().create(o) });
+    r.send(201, { Id: await r.engines.pods().create(specToPodCreate(b)) });
   });
   router.get('/libpod/pods/{name}/json', async (r) => {
     try { r.send(200, await r.engines.pods().inspect(r.params.name)); } catch (e) { nf(e, 'pod'); }

@@ -3,6 +3,7 @@
 // options exactly as parsed), which wins when present.
 import { ApiError } from '../errors';
 import type { CreateOptions, HealthConfig, HealthOnFailure } from '../../domain/containers';
+import type { PodCreateOptions, PodResources } from '../../domain/pods';
 import { signalName } from '../../util/signals';
 
 type NS = { nsmode?: string; value?: string } | undefined;
@@ -23,6 +24,92 @@ const strList = (v: unknown): string[] | undefined => (Array.isArray(v) && v.len
 function healthOf(h: any): HealthConfig | undefined {
   if (!h || !Array.isArray(h.Test) || !h.Test.length) return undefined;
   return { Test: h.Test, Interval: h.Interval || undefined, Timeout: h.Timeout || undefined, StartPeriod: h.StartPeriod || undefined, Retries: h.Retries || undefined };
+}
+
+/** SpecGenerator port mappings → -p values. */
+function publishOf(list: any[]): string[] {
+  return list.map((p: any) => {
+    const range = Number(p.range) > 1 ? Number(p.range) : 1;
+    const cport = range > 1 ? `${p.container_port}-${p.container_port + range - 1}` : String(p.container_port);
+    const hport = p.host_port ? (range > 1 ? `${p.host_port}-${p.host_port + range - 1}` : String(p.host_port)) : '';
+    return `${p.host_ip ? p.host_ip + ':' : ''}${hport}:${cport}/${p.protocol || 'tcp'}`;
+  });
+}
+
+/**
+ * podman's PodSpecGenerator (POST /libpod/pods/create as podman-remote 4.3 sends it: the pod's
+ * fields with its infra container's spec folded in) → PodCreateOptions. pier's own client sends
+ * `pier_pod_options`, which wins.
+ */
+export function specToPodCreate(b: any): PodCreateOptions {
+  if (b?.pier_pod_options) return b.pier_pod_options as PodCreateOptions;
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw new ApiError(400, 'the body must be a JSON object');
+  const o: PodCreateOptions = {};
+  if (b.name) o.name = String(b.name);
+  if (b.hostname) o.hostname = String(b.hostname);
+  if (b.labels && typeof b.labels === 'object') o.labels = { ...b.labels };
+  if (b.no_infra) o.infra = false;
+  if (Array.isArray(b.shared_namespaces)) o.share = b.shared_namespaces.map(String);
+  if (b.infra_image) o.infraImage = String(b.infra_image);
+  if (b.infra_name) o.infraName = String(b.infra_name);
+  if (strList(b.infra_command)) o.infraCommand = strList(b.infra_command);
+  if (b.infra_conmon_pid_file) o.infraConmonPidFile = String(b.infra_conmon_pid_file);
+  if (b.exit_policy) o.exitPolicy = b.exit_policy;
+  if (strList(b.pod_create_command)) o.createCommand = strList(b.pod_create_command);
+  if (Array.isArray(b.portmappings) && b.portmappings.length) o.publish = publishOf(b.portmappings);
+  const nets = b.Networks ?? b.networks;
+  if (nets && typeof nets === 'object' && Object.keys(nets).length) o.networks = Object.keys(nets);
+  if (b.netns?.nsmode && ['host', 'none', 'private', 'slirp4netns'].includes(b.netns.nsmode)) o.networks = [b.netns.nsmode];
+  if (b.dns_server) o.dns = strList(b.dns_server);
+  if (b.dns_search) o.dnsSearch = strList(b.dns_search);
+  if (b.dns_option) o.dnsOption = strList(b.dns_option);
+  if (b.hostadd) o.addHost = strList(b.hostadd);
+  if (b.no_manage_hosts) o.noHosts = true;
+  if (b.cgroup_parent) o.cgroupParent = String(b.cgroup_parent);
+  if (typeof b.share_parent === 'boolean') o.shareParent = b.share_parent;
+  const pid = nsFlag(b.pidns);
+  if (pid) o.pid = pid;
+  const uts = nsFlag(b.utsns);
+  if (uts) o.uts = uts;
+  if (b.userns?.nsmode && b.userns.nsmode !== 'host' && b.userns.nsmode !== 'default') {
+    throw new ApiError(400, `the --userns=${b.userns.nsmode} option is not supported by pier`);
+  }
+  if (strList(b.pod_devices)) o.devices = strList(b.pod_devices);
+  if (b.sysctl && typeof b.sysctl === 'object' && Object.keys(b.sysctl).length) o.sysctl = Object.entries(b.sysctl).map(([k, v]) => `${k}=${v}`);
+  if (strList(b.security_opt)) o.securityOpt = strList(b.security_opt);
+  if (typeof b.shm_size === 'number' && b.shm_size > 0) o.shmSize = b.shm_size;
+  if (strList(b.volumes_from)) o.volumesFrom = strList(b.volumes_from);
+  const volumes: string[] = [];
+  for (const m of Array.isArray(b.mounts) ? b.mounts : []) {
+    if (m?.type !== 'bind' || !m.source || !m.destination) continue;
+    const opts = (m.options ?? []).filter((x: string) => x !== 'rbind' && x !== 'bind');
+    volumes.push(`${m.source}:${m.destination}${opts.length ? `:${opts.join(',')}` : ''}`);
+  }
+  for (const v of Array.isArray(b.volumes) ? b.volumes : []) {
+    if (!v?.Dest) continue;
+    const opts = Array.isArray(v.Options) && v.Options.length ? `:${v.Options.join(',')}` : '';
+    volumes.push(v.Name ? `${v.Name}:${v.Dest}${opts}` : v.Dest);
+  }
+  if (volumes.length) o.volumes = volumes;
+  // The limits: podman-remote folds the infra spec's linux resources into resource_limits.
+  const rl = b.resource_limits ?? {};
+  const r: PodResources = {};
+  if (rl.memory?.limit) r.memory = Number(rl.memory.limit);
+  if (rl.memory?.swap) r.memorySwap = Number(rl.memory.swap);
+  if (rl.cpu?.quota > 0 && rl.cpu?.period > 0) r.cpus = rl.cpu.quota / rl.cpu.period;
+  if (rl.cpu?.shares) r.cpuShares = Number(rl.cpu.shares);
+  if (rl.cpu?.cpus) r.cpusetCpus = String(rl.cpu.cpus);
+  if (rl.cpu?.mems) r.cpusetMems = String(rl.cpu.mems);
+  if (rl.blockIO?.weight) r.blkioWeight = Number(rl.blockIO.weight);
+  const byPath = (m: any, key: string) => (m && typeof m === 'object' ? Object.entries(m).map(([dev, v]: [string, any]) => `${dev}:${v?.[key]}`) : []);
+  const wd = byPath(b.weightDevice, 'weight');
+  if (wd.length) r.blkioWeightDevice = wd;
+  const rbps = byPath(b.throttleReadBpsDevice, 'rate');
+  if (rbps.length) r.deviceReadBps = rbps;
+  const wbps = byPath(b.throttleWriteBpsDevice, 'rate');
+  if (wbps.length) r.deviceWriteBps = wbps;
+  if (Object.keys(r).length) o.resources = r;
+  return o;
 }
 
 export function specToCreate(b: any): CreateOptions {
@@ -110,14 +197,7 @@ export function specToCreate(b: any): CreateOptions {
     });
     if (!o.network) o.network = o.networks[0];
   }
-  if (Array.isArray(b.portmappings) && b.portmappings.length) {
-    o.publish = b.portmappings.map((p: any) => {
-      const range = Number(p.range) > 1 ? Number(p.range) : 1;
-      const cport = range > 1 ? `${p.container_port}-${p.container_port + range - 1}` : String(p.container_port);
-      const hport = p.host_port ? (range > 1 ? `${p.host_port}-${p.host_port + range - 1}` : String(p.host_port)) : '';
-      return `${p.host_ip ? p.host_ip + ':' : ''}${hport}:${cport}/${p.protocol || 'tcp'}`;
-    });
-  }
+  if (Array.isArray(b.portmappings) && b.portmappings.length) o.publish = publishOf(b.portmappings);
   if (b.publish_image_ports) o.publishAll = true;
   if (b.expose && typeof b.expose === 'object') o.expose = Object.entries(b.expose).map(([port, proto]) => `${port}/${proto || 'tcp'}`);
   if (b.dns_server) o.dns = strList(b.dns_server);

@@ -578,13 +578,16 @@ export function validateDetachKeys(keys: string): void {
   }
 }
 
-const SYSCTL_PREFIXES = ['net.', 'fs.mqueue.', 'kernel.shm', 'kernel.msg'];
-const SYSCTL_EXACT = ['kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced', 'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.domainname', 'kernel.hostname'];
+// podman 4.3's namespaced sysctls (ValidateSysctls).
+const SYSCTL_PREFIXES = ['net.', 'fs.mqueue.'];
+const SYSCTL_EXACT = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
 
 export function validateSysctl(s: string): void {
-  const eq = s.indexOf('=');
-  if (eq <= 0) throw new UsageError(`${s} is invalid, sysctl values must be in the form of KEY=VALUE`);
-  const key = s.slice(0, eq);
+  const parts = s.split('=');
+  if (parts.length < 2) throw new UsageError(`${s} is invalid, sysctl values must be in the form of KEY=VALUE`);
+  // podman rebuilds KEY=VALUE from the first two parts, trimmed: spaces (or a second =) differ.
+  if (`${parts[0].trim()}=${parts[1].trim()}` !== s) throw new UsageError(`'${s}' is invalid, extra spaces found`);
+  const key = parts[0];
   if (!SYSCTL_EXACT.includes(key) && !SYSCTL_PREFIXES.some((p) => key.startsWith(p))) throw new UsageError(`sysctl '${key}' is not allowed`);
 }
 
@@ -892,6 +895,10 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (has('userns')) validateUserns(String(opts.userns));
   for (const ns of ['ipc', 'pid', 'uts', 'cgroupns'] as const) {
     if (has(ns)) { validateNamespace(ns, String(opts[ns])); if (opts[ns]) c[ns] = String(opts[ns]); }
+  }
+  // podman's spec validation: a /dev/shm size needs an IPC namespace of the container's own.
+  if (c.shmSize !== undefined && (c.ipc === 'host' || c.ipc === 'none')) {
+    throw new UsageError(`invalid config provided: cannot set shmsize when running in the {${c.ipc} } IPC Namespace`);
   }
   if (has('cgroup-parent') && opts.cgroupParent) c.cgroupParent = String(opts.cgroupParent);
   const cgroupConf = splitCSV(opts.cgroupConf);

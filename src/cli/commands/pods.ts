@@ -1,9 +1,11 @@
 // `pier pod ...`: create, start, stop, restart, kill, pause, unpause, rm, ps/ls, inspect, top,
 // stats, logs, exists, prune, clone. They call the PodEngine and print what podman 4.3 prints.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CommandDef, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
-import type { PodEngine, PodSummary, PodCreateOptions } from '../../domain/pods';
+import type { PodEngine, PodSummary, PodCreateOptions, PodResources } from '../../domain/pods';
 import { NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
@@ -65,6 +67,73 @@ function keyValues(list: string[]): Record<string, string> {
 // ---------------------------------------------------------------------------------------
 // create
 
+/** The flags `pod create` shares with `run`/`create` (podman's infra-container flags), as they read there. */
+const SHARED_CREATE_FLAGS = [
+  'add-host', 'blkio-weight', 'blkio-weight-device', 'cgroup-parent', 'cpu-shares', 'cpus', 'cpuset-cpus', 'cpuset-mems',
+  'device', 'device-read-bps', 'device-write-bps', 'dns', 'dns-option', 'dns-search', 'gidmap', 'help', 'hostname', 'ip',
+  'ip6', 'label', 'label-file', 'mac-address', 'memory', 'memory-swap', 'network', 'network-alias', 'no-hosts', 'pid',
+  'publish', 'security-opt', 'shm-size', 'subgidname', 'subuidname', 'sysctl', 'uidmap', 'userns', 'uts', 'volume',
+  'volumes-from',
+];
+
+function podCreateFlags(): CommandDef['flags'] {
+  const { createFlags } = require('./container-flags') as typeof import('./container-flags');
+  const shared = createFlags('create').filter((f) => SHARED_CREATE_FLAGS.includes(f.name));
+  return [
+    ...shared,
+    { name: 'exit-policy', type: 'string', default: 'continue', help: 'Behaviour when the last container exits' },
+    { name: 'infra', type: 'bool', default: true, help: 'Create an infra container associated with the pod to share namespaces with' },
+    { name: 'infra-command', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
+    { name: 'infra-conmon-pidfile', type: 'string', help: 'Path to the file that will receive the PID of conmon' },
+    { name: 'infra-image', type: 'string', help: 'Image to use to override builtin infra container' },
+    { name: 'infra-name', type: 'string', help: 'Assign a name to the container' },
+    { name: 'name', short: 'n', type: 'string', help: 'Assign a name to the pod' },
+    { name: 'pod-id-file', type: 'string', help: 'Write the pod ID to the file' },
+    { name: 'replace', type: 'bool', help: 'If a pod with the same name exists, replace it' },
+    { name: 'share', type: 'string', default: 'ipc,net,uts', help: 'A comma delimited list of kernel namespaces the pod will share' },
+    { name: 'share-parent', type: 'bool', default: true, help: "Set the pod's cgroup as the cgroup parent for all containers joining the pod" },
+  ];
+}
+
+/** docker's ParseUintList (`0-2,4`), podman's check of --cpuset-cpus. */
+function parseUintList(v: string): number[] {
+  const out = new Set<number>();
+  if (v === '') return [];
+  const bad = () => new UsageError(`could not parse list: invalid format: ${v}`);
+  const int = (x: string) => { if (!/^[+-]?\d+$/.test(x)) throw bad(); return Number(x); };
+  for (const r of v.split(',')) {
+    if (!r.includes('-')) { out.add(int(r)); continue; }
+    const i = r.indexOf('-');
+    const lo = int(r.slice(0, i));
+    const hi = int(r.slice(i + 1));
+    if (hi < lo) throw bad();
+    for (let n = lo; n <= hi; n++) out.add(n);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+/**
+ * podman 4.3's pod create rewrites --cpuset-cpus against --cpus (else the host's CPU count):
+ * from the first CPU above that number on, the set is the CPUs before it, or `0-N` when there
+ * are none.
+ */
+export function podCpusetCpus(cpusetCpus: string, cpus: number | undefined, numCPU = os.availableParallelism?.() ?? os.cpus().length): string {
+  const cores = parseUintList(cpusetCpus);
+  const max = Math.trunc(cpus ? cpus : numCPU);
+  let copy = '';
+  let result = cpusetCpus;
+  cores.forEach((core, i) => {
+    if (core > max) {
+      if (copy === '') copy = `0-${max}`;
+      result = copy;
+    } else if (i !== 0) copy += `,${core}`;
+    else copy = String(core);
+  });
+  return result;
+}
+
+let podCreateFlagList: CommandDef['flags'] | undefined;
+
 const createCmd: CommandDef = {
   name: 'create',
   flagAliases: OLD_FLAG_NAMES,
@@ -73,63 +142,104 @@ const createCmd: CommandDef = {
   usage: '[options] [NAME]',
   example: 'pier pod create\npier pod create --label foo=bar mypod\npier pod create --publish 8443:443',
   maxArgs: 1,
-  flags: [
-    { name: 'add-host', type: 'stringArray', valueName: 'host:ip', help: 'Add a custom host-to-IP mapping (host:ip)' },
-    { name: 'dns', type: 'stringArray', valueName: 'ip', help: 'Set custom DNS servers' },
-    { name: 'dns-option', type: 'stringArray', valueName: 'option', help: 'Set custom DNS options' },
-    { name: 'dns-search', type: 'stringArray', valueName: 'domain', help: 'Set custom DNS search domains' },
-    { name: 'exit-policy', type: 'string', default: 'continue', help: 'Behaviour when the last container exits' },
-    { name: 'hostname', type: 'string', help: 'Set container hostname' },
-    { name: 'infra', type: 'bool', default: true, help: 'Create an infra container associated with the pod to share namespaces with' },
-    { name: 'infra-command', type: 'string', valueName: 'command', help: 'The command to run on the infra container when the pod is started' },
-    { name: 'infra-image', type: 'string', valueName: 'image', help: 'The image of the infra container to associate with the pod' },
-    { name: 'infra-name', type: 'string', help: 'The name used as infra container name' },
-    { name: 'ip', type: 'string', help: 'Specify a static IPv4 address for the container' },
-    { name: 'label', short: 'l', type: 'stringArray', help: 'Set metadata on pod (default [])' },
-    { name: 'label-file', type: 'stringArray', help: 'Read in a line delimited file of labels' },
-    { name: 'mac-address', type: 'string', help: 'Container MAC address (e.g. 92:d0:c6:0a:29:33)' },
-    { name: 'name', short: 'n', type: 'string', help: 'Assign a name to the pod' },
-    { name: 'network', type: 'stringArray', help: 'Connect a container to a network' },
-    { name: 'network-alias', type: 'stringArray', help: 'Add network-scoped alias for the container' },
-    { name: 'pod-id-file', type: 'string', help: 'Write the pod ID to the file' },
-    { name: 'publish', short: 'p', type: 'stringArray', help: "Publish a container's port, or a range of ports, to the host (default [])" },
-    { name: 'replace', type: 'bool', help: 'If a pod with the same name exists, replace it' },
-    { name: 'share', type: 'string', default: 'ipc,net,uts', help: 'A comma delimited list of kernel namespaces the pod will share' },
-  ],
+  get flags() { return (podCreateFlagList ??= podCreateFlags()); },
   async run(ctx: Ctx, args, opts) {
-    if (args.length && opts.name) throw new UsageError('cannot specify --name and NAME at the same time');
-    const labels: Record<string, string> = {};
-    for (const f of opts.labelFile ?? []) {
-      for (const l of fs.readFileSync(f, 'utf8').split('\n').map((x: string) => x.trim()).filter((x: string) => x && !x.startsWith('#'))) Object.assign(labels, keyValues([l]));
+    try {
+      return await podCreate(ctx, args, opts);
+    } catch (e) {
+      const { FlagValueError } = require('./container-flags') as typeof import('./container-flags');
+      if (!(e instanceof FlagValueError)) throw e;
+      writeStderr(`Error: ${e.message}\nSee 'pier pod create --help'\n`);
+      return e.exitCode;
     }
-    Object.assign(labels, keyValues(opts.label ?? []));
-    // podman: a pod sharing no namespace gets no infra container unless --infra was given; a
-    // leading `+` adds to the default set (ipc, net, uts).
-    const shareText = String(opts.share);
-    const infra = opts.changed?.has('infra') ? opts.infra !== false : !(shareText === 'none' || shareText === '');
-    if (!infra) {
-      for (const [flag, name] of [['ip', 'ip'], ['mac-address', 'mac'], ['network-alias', 'network-alias']]) {
-        if (opts.changed?.has(flag)) throw new UsageError(`cannot set --${name} without infra container: invalid argument`);
-      }
-      if (opts.changed?.has('share') && shareText !== 'none' && shareText !== '') throw new UsageError(`cannot set share(${shareText}) namespaces without an infra container`);
-      if (opts.publish?.length) throw new UsageError('you must have an infra container to publish port bindings to the host');
-    }
-    const share = infra ? [...(shareText.startsWith('+') ? ['ipc', 'net', 'uts'] : []), ...shareText.replace(/^\+/, '').split(',').map((s) => s.trim()).filter(Boolean)] : [];
-    const o: PodCreateOptions = {
-      name: args[0] ?? opts.name, hostname: opts.hostname, labels, share: [...new Set(share)],
-      infra, infraImage: infra ? opts.infraImage : undefined, infraName: infra ? opts.infraName : undefined,
-      infraCommand: infra && opts.infraCommand ? (opts.infraCommand.trim().startsWith('[') ? JSON.parse(opts.infraCommand) : opts.infraCommand.split(' ')) : undefined,
-      publish: opts.publish?.length ? opts.publish : undefined, networks: opts.network?.length ? opts.network : undefined,
-      networkAliases: opts.networkAlias?.length ? opts.networkAlias : undefined, addHost: opts.addHost?.length ? opts.addHost : undefined,
-      dns: opts.dns?.length ? opts.dns : undefined, dnsSearch: opts.dnsSearch?.length ? opts.dnsSearch : undefined,
-      dnsOption: opts.dnsOption?.length ? opts.dnsOption : undefined, ip: opts.ip, macAddress: opts.macAddress,
-      exitPolicy: opts.exitPolicy, replace: !!opts.replace, createCommand: ['pier', ...process.argv.slice(2)],
-    };
-    const id = await pods(ctx).create(o);
-    if (opts.podIdFile) fs.writeFileSync(opts.podIdFile, id);
-    ctx.out(id);
   },
 };
+
+async function podCreate(ctx: Ctx, args: string[], opts: any): Promise<number | void> {
+  const { parseCreateOptions, parseRAM, splitCSV, FlagValueError } = require('./container-flags') as typeof import('./container-flags');
+  const changed: Set<string> = opts.changed ?? new Set();
+  if (args.length && opts.name) throw new UsageError('cannot specify --name and NAME at the same time');
+  const labels: Record<string, string> = {};
+  for (const f of splitCSV(opts.labelFile)) {
+    for (const l of fs.readFileSync(f, 'utf8').split('\n').map((x: string) => x.trim()).filter((x: string) => x && !x.startsWith('#'))) Object.assign(labels, keyValues([l]));
+  }
+  Object.assign(labels, keyValues(opts.label ?? []));
+  // --cpus is a float flag: its syntax is checked whatever else is given.
+  let cpus: number | undefined;
+  if (changed.has('cpus')) {
+    const v = String(opts.cpus);
+    if (v.trim() === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v.trim())) {
+      throw new FlagValueError(`invalid argument "${v}" for "--cpus" flag: strconv.ParseFloat: parsing "${v}": invalid syntax`);
+    }
+    cpus = Number(v);
+  }
+  // podman: a pod sharing no namespace gets no infra container unless --infra was given; a
+  // leading `+` adds to the default set (ipc, net, uts).
+  const shareText = String(opts.share);
+  const infra = changed.has('infra') ? opts.infra !== false : !(shareText === 'none' || shareText === '');
+  if (!infra) {
+    if (changed.has('no-hosts')) throw new UsageError('cannot specify --no-hosts without an infra container');
+    for (const [flag, name] of [['ip', 'ip'], ['ip6', 'ip6'], ['mac-address', 'mac'], ['network-alias', 'network-alias']]) {
+      if (changed.has(flag)) throw new UsageError(`cannot set --${name} without infra container: invalid argument`);
+    }
+    if (changed.has('share') && shareText !== 'none' && shareText !== '') throw new UsageError(`cannot set share(${shareText}) namespaces without an infra container`);
+    if (opts.publish?.length) throw new UsageError('you must have an infra container to publish port bindings to the host');
+  }
+  const share = infra ? [...(shareText.startsWith('+') ? ['ipc', 'net', 'uts'] : []), ...shareText.replace(/^\+/, '').split(',').map((s) => s.trim()).filter(Boolean)] : [];
+  const o: PodCreateOptions = {
+    name: args[0] ?? opts.name, hostname: changed.has('hostname') && opts.hostname !== '' ? opts.hostname : undefined, labels, share: [...new Set(share)],
+    infra, infraImage: infra ? opts.infraImage : undefined, infraName: infra ? opts.infraName : undefined,
+    infraCommand: infra && opts.infraCommand ? (opts.infraCommand.trim().startsWith('[') ? JSON.parse(opts.infraCommand) : opts.infraCommand.split(' ')) : undefined,
+    exitPolicy: opts.exitPolicy, replace: !!opts.replace, createCommand: ['pier', ...process.argv.slice(2)],
+  };
+  // The network options (kept for the engine's NoInfra checks) and, with an infra container, its
+  // options, parsed and checked as run's; --memory, --memory-swap and --cpus as podman's pod
+  // create takes them (the kernel judges the values). Without an infra container podman looks
+  // at none of the others.
+  const NETWORK_FLAGS = ['add-host', 'dns', 'dns-option', 'dns-search', 'network', 'network-alias', 'publish', 'ip', 'ip6', 'mac-address', 'no-hosts',
+    // and pier refuses user namespaces in any case.
+    'gidmap', 'subgidname', 'subuidname', 'uidmap', 'userns'];
+  const own = ['memory', 'memory-swap', 'cpus', 'label', 'label-file', 'hostname', 'help'];
+  const INFRA_FLAGS = SHARED_CREATE_FLAGS.filter((n) => !own.includes(n));
+  const c = parseCreateOptions('create', ['infra'], {
+    ...opts, changed: new Set([...changed].filter((n) => (infra ? INFRA_FLAGS.includes(n) : NETWORK_FLAGS.includes(n)))),
+  }).create;
+  Object.assign(o, {
+    publish: c.publish, networks: c.networks, networkAliases: c.networkAliases, addHost: c.addHost, dns: c.dns,
+    dnsSearch: c.dnsSearch, dnsOption: c.dnsOption, ip: c.ip, ip6: c.ip6, macAddress: c.macAddress,
+  });
+  if (infra) {
+    Object.assign(o, {
+      volumes: c.volumes, volumesFrom: c.volumesFrom, devices: c.devices, securityOpt: c.securityOpt, sysctl: c.sysctl,
+      shmSize: c.shmSize, noHosts: c.noHosts || undefined, pid: c.pid, uts: c.uts, cgroupParent: c.cgroupParent,
+      shareParent: opts.shareParent !== false,
+      infraConmonPidFile: opts.infraConmonPidfile ? path.resolve(String(opts.infraConmonPidfile)) : undefined,
+    });
+    const r: PodResources = {};
+    const ram = (v: string): number => {
+      const n = parseRAM(v);
+      if (n === undefined) throw new UsageError(`invalid value for memory: invalid size: '${v}'`);
+      return n;
+    };
+    if (changed.has('memory') && opts.memory !== '') r.memory = ram(String(opts.memory));
+    if (changed.has('memory-swap') && opts.memorySwap !== '') r.memorySwap = opts.memorySwap === '-1' ? -1 : ram(String(opts.memorySwap));
+    if (cpus !== undefined && cpus > 0) r.cpus = cpus;
+    if (c.cpuShares) r.cpuShares = c.cpuShares;
+    if (c.cpusetCpus) r.cpusetCpus = podCpusetCpus(c.cpusetCpus, cpus);
+    if (c.cpusetMems) r.cpusetMems = c.cpusetMems;
+    if (c.blkioWeight !== undefined) r.blkioWeight = c.blkioWeight;
+    if (c.blkioWeightDevice) r.blkioWeightDevice = c.blkioWeightDevice;
+    if (c.deviceReadBps) r.deviceReadBps = c.deviceReadBps;
+    if (c.deviceWriteBps) r.deviceWriteBps = c.deviceWriteBps;
+    if (Object.keys(r).length) o.resources = r;
+    if (share.includes('cgroup') && o.shareParent) {
+      throw new UsageError("cannot define the pod as the cgroup parent at the same time as joining the infra container's cgroupNS: invalid argument");
+    }
+  }
+  const id = await pods(ctx).create(o);
+  if (opts.podIdFile) fs.writeFileSync(opts.podIdFile, id);
+  ctx.out(id);
+}
 
 // ---------------------------------------------------------------------------------------
 // start, stop, restart, kill, pause, unpause
@@ -190,11 +300,15 @@ const rmCmd: CommandDef = {
     const fromFiles = (opts.podIdFile ?? []).map((f: string) => fs.readFileSync(f, 'utf8').trim());
     let names: string[] = fromFiles.length && !args.length && !opts.all && !opts.latest ? fromFiles : await targets(ctx, [...args, ...fromFiles], opts, 'remove');
     if (!opts.all && !opts.latest) {
-      // podman looks every pod up before removing any: a missing one is exit 1 (and nothing
-      // removed), unless --ignore or --force (which says nothing of it) skips it.
+      // podman looks every pod up before removing any: a missing one (the first is named) is exit
+      // 1 and none is removed; with --force that is exit 0, silently, still removing none;
+      // --ignore removes the others.
       const missing: string[] = [];
       for (const n of names) if (!(await pods(ctx).exists(n))) missing.push(n);
-      if (missing.length && !opts.ignore && !opts.force) throw new PierError(`no pod with name or ID ${missing[0]} found: no such pod`, 1);
+      if (missing.length && !opts.ignore) {
+        if (opts.force) return 0;
+        throw new PierError(`no pod with name or ID ${missing[0]} found: no such pod`, 1);
+      }
       names = names.filter((n) => !missing.includes(n));
     }
     return perPod(ctx, names, async (n) => {
@@ -251,7 +365,7 @@ const existsCmd: CommandDef = {
 
 const PS_HEADERS: Record<string, string> = {
   ID: 'POD ID', Created: 'CREATED', InfraID: 'INFRA ID', NumberOfContainers: '# OF CONTAINERS', ContainerNames: 'NAMES',
-  ContainerIds: 'IDS', ContainerStatuses: 'STATUS', Networks: 'NETWORKS', Cgroup: 'CGROUP',
+  ContainerIds: 'IDS', ContainerStatuses: 'STATUS', Networks: 'NETWORKS', Cgroup: 'CGROUP', Namespace: 'NAMESPACES',
 };
 
 function psRow(p: PodSummary, noTrunc: boolean, now: number): Record<string, unknown> {
@@ -312,7 +426,7 @@ function psCmd(name: string, aliases: string[]): CommandDef {
       if (opts.ctrIds) cols += '\t{{.ContainerIds}}';
       if (opts.ctrNames) cols += '\t{{.ContainerNames}}';
       if (opts.ctrStatus) cols += '\t{{.ContainerStatuses}}';
-      if (opts.ns) cols += '\t{{.Cgroup}}';
+      if (opts.ns) cols += '\t{{.Cgroup}}\t{{.Namespace}}';
       if (!opts.ctrIds && !opts.ctrNames && !opts.ctrStatus) cols += '\t{{.NumberOfContainers}}';
       const now = Date.now();
       const format = opts.changed?.has('format') ? opts.format : undefined;
@@ -322,6 +436,33 @@ function psCmd(name: string, aliases: string[]): CommandDef {
       if (out) writeStdout(out);
     },
   };
+}
+
+/**
+ * `pod inspect --format`: podman's InspectPodData with its Go field names (the JSON has
+ * podman's tags, cpu_period... and leaves out empty fields) and zero values for what is left out.
+ */
+function podTemplateView(d: Record<string, any>): Record<string, unknown> {
+  const ic = d.InfraConfig;
+  return asStruct({
+    ID: d.Id, Name: d.Name, Namespace: d.Namespace ?? '', Created: d.Created, CreateCommand: d.CreateCommand ?? [],
+    ExitPolicy: d.ExitPolicy ?? '', State: d.State, Hostname: d.Hostname ?? '', Labels: d.Labels ?? {},
+    CreateCgroup: !!d.CreateCgroup, CgroupParent: d.CgroupParent ?? '', CgroupPath: d.CgroupPath ?? '', CreateInfra: !!d.CreateInfra,
+    InfraContainerID: d.InfraContainerID ?? '',
+    InfraConfig: ic ? asStruct({
+      PortBindings: ic.PortBindings, HostNetwork: ic.HostNetwork, StaticIP: ic.StaticIP, StaticMAC: ic.StaticMAC,
+      NoManageResolvConf: ic.NoManageResolvConf, DNSServer: ic.DNSServer ?? [], DNSSearch: ic.DNSSearch ?? [], DNSOption: ic.DNSOption ?? [],
+      NoManageHosts: ic.NoManageHosts, HostAdd: ic.HostAdd ?? [], Networks: ic.Networks ?? [], NetworkOptions: ic.NetworkOptions ?? {},
+      CPUPeriod: ic.cpu_period ?? 0, CPUQuota: ic.cpu_quota ?? 0, CPUSetCPUs: ic.cpuset_cpus ?? '',
+      PidNS: ic.pid_ns ?? '', UserNS: ic.userns ?? '', UtsNS: ic.uts_ns ?? '',
+    }, '*define.InspectPodInfraConfig') : null,
+    SharedNamespaces: d.SharedNamespaces ?? [], NumContainers: d.NumContainers ?? 0, Containers: d.Containers ?? [],
+    CPUPeriod: d.cpu_period ?? 0, CPUQuota: d.cpu_quota ?? 0, CPUShares: d.cpu_shares ?? 0, CPUSetCPUs: d.cpuset_cpus ?? '',
+    CPUSetMems: d.cpuset_mems ?? '', Mounts: d.mounts ?? [], Devices: d.devices ?? [], BlkioDeviceReadBps: d.device_read_bps ?? [],
+    BlkioDeviceWriteBps: d.device_write_bps ?? [], VolumesFrom: d.volumes_from ?? [], SecurityOpts: d.security_opt ?? [],
+    MemoryLimit: d.memory_limit ?? 0, MemorySwap: d.memory_swap ?? 0, BlkioWeight: d.blkio_weight ?? 0,
+    BlkioWeightDevice: d.blkio_weight_device ?? [],
+  }, 'define.InspectPodData');
 }
 
 const inspectCmd: CommandDef = {
@@ -347,7 +488,7 @@ const inspectCmd: CommandDef = {
       if (found.length === 1) ctx.out(goJSON(found[0], { indent: '     ', escapeHTML: false }));
       else if (found.length) ctx.out(goJSON(found, { indent: '     ', escapeHTML: false }));
     } else if (found.length) {
-      ctx.out(formatInspect(found.map((f) => asStruct(f, 'define.InspectPodData')), format));
+      ctx.out(formatInspect(found.map(podTemplateView), format));
     }
     if (errors.length) {
       for (const e of errors.slice(0, -1)) writeStderr(`Error: ${e}\n`);

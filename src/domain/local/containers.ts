@@ -22,7 +22,7 @@ import { lookupHostUser, resolveUser, userFileOverrides } from '../../engine/spe
 import { cpusToQuota, DEFAULT_CPU_PERIOD, verifyResources } from '../../engine/spec/resources';
 import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
-import { PierError, NotFoundError, UsageError, ConflictError, errorMessage, EXIT_ENGINE, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../../util/errors';
+import { PierError, NotFoundError, UsageError, ConflictError, errorMessage, errnoText, EXIT_ENGINE, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../../util/errors';
 import { OciRuntimeError, OCI_RUNTIME_ERROR } from '../../engine/runtime';
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
@@ -63,6 +63,41 @@ function processIO(tty: boolean): RunIO {
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * What podman checks when it generates a container's spec (so at create, exit 125): the user's
+ * sysctls against the namespaces shared with the host, namespace paths that must exist, the
+ * seccomp profile file and an AppArmor profile on a host without AppArmor.
+ */
+export function checkCreateSettings(o: CreateOptions, networkMode: string): void {
+  for (const kv of o.sysctl ?? []) {
+    const eq = kv.indexOf('=');
+    const k = eq < 0 ? kv : kv.slice(0, eq).trim();
+    const v = eq < 0 ? '' : kv.slice(eq + 1);
+    const clash = o.ipc === 'host' && k.startsWith('fs.mqueue.') ? 'IPC'
+      : networkMode === 'host' && k.startsWith('net.') ? 'Network'
+        : o.uts === 'host' && (k.startsWith('kernel.domainname') || k.startsWith('kernel.hostname')) ? 'UTS' : undefined;
+    if (clash) throw new UsageError(`sysctl ${k}=${v} can't be set since ${clash} Namespace set to host: invalid argument`);
+  }
+  for (const [kind, v] of [['PID', o.pid], ['IPC', o.ipc], ['UTS', o.uts], ['cgroup', o.cgroupns]] as const) {
+    if (!v?.startsWith('ns:')) continue;
+    const p = v.slice(3);
+    try { fs.statSync(p); } catch (e) { throw new UsageError(`cannot find specified ${kind} namespace path: stat ${p}: ${errnoText(e)}`); }
+  }
+  for (const so of o.securityOpt ?? []) {
+    const i = so.search(/[=:]/);
+    const k = i < 0 ? so : so.slice(0, i);
+    const v = i < 0 ? '' : so.slice(i + 1);
+    if (k === 'seccomp' && v !== '' && v !== 'unconfined' && v !== 'default' && !o.privileged) {
+      try { fs.accessSync(v, fs.constants.R_OK); } catch (e) { throw new UsageError(`opening seccomp profile failed: open ${v}: ${errnoText(e)}`); }
+    }
+    if (k === 'apparmor' && v !== '' && v !== 'unconfined') {
+      let enabled = false;
+      try { enabled = fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y'; } catch { /* no AppArmor */ }
+      if (!enabled) throw new UsageError(`apparmor profile ${JSON.stringify(v)} specified, but Apparmor is not enabled on this system`);
+    }
+  }
+}
 
 /**
  * --add-host, --no-hosts and --dns* against each other and the network mode, as podman 4.3
@@ -360,6 +395,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const verified = verifyResources(o);
     o = verified.resources;
     const networkMode = net.mode;
+    checkCreateSettings(o, networkMode);
     const dependencies = this.dependencies({ ...o, network: networkMode });
     if (o.ipc?.startsWith('container:')) {
       // podman: a container made with --ipc private keeps its IPC namespace to itself.
@@ -381,7 +417,11 @@ export class LocalContainerEngine implements ContainerEngine {
     if (o.unsetEnvAll) env = [];
     else if (o.unsetEnv?.length) env = env.filter((e) => !o.unsetEnv!.includes(e.split('=')[0]));
     env = mergeEnv(env, hostEnv, envFiles, o.env ?? []);
-    env = mergeEnv(env, env.some((e) => e.startsWith('HOSTNAME=')) ? [] : [`HOSTNAME=${hostname}`]);
+    // podman: in the host's UTS namespace (its own --uts host, or that of the container whose UTS
+    // namespace it joins, e.g. a pod's infra) HOSTNAME is the host's name; /etc/hostname keeps the ID.
+    const utsDonor = o.uts?.startsWith('container:') ? this.containers.find(o.uts.slice('container:'.length)) : undefined;
+    const hostUts = !o.hostname && (o.uts === 'host' || utsDonor?.config.create.uts === 'host');
+    env = mergeEnv(env, env.some((e) => e.startsWith('HOSTNAME=')) ? [] : [`HOSTNAME=${hostUts ? os.hostname() : hostname}`]);
     const stopSignal = o.stopSignal ? parseSignal(o.stopSignal) : ic.StopSignal ? parseSignal(ic.StopSignal) : 15;
     const logOpts = Object.fromEntries((o.logOpts ?? []).map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
     const logDriver = o.logDriver ?? 'k8s-file';
@@ -494,16 +534,32 @@ export class LocalContainerEngine implements ContainerEngine {
         throw new UsageError('invalid config provided: networks must be defined when the pod is created: network cannot be configured when it is shared with a pod');
       }
     }
+    // podman copies the infra container's volumes, devices and shm size to each member
+    // (libpod's InfraInherit); the member's cgroup goes under the pod's.
+    const pc = pod.config;
+    const ipc = o.ipc ?? (share.includes('ipc') ? infra : undefined);
+    let shmSize = o.shmSize;
+    if (pc.shmSize !== undefined && ipc !== infra) {
+      if (ipc === 'host' || ipc === 'none') throw new UsageError(`invalid config provided: cannot set shmsize when running in the {${ipc} } IPC Namespace`);
+      shmSize = pc.shmSize;
+    }
+    const uts = o.uts ?? (share.includes('uts') ? infra : undefined);
+    // In a pod whose infra has the host's UTS namespace a member keeps its own name (its ID), as podman's.
+    const podHostname = pc.uts === 'host' ? undefined : pc.hostname ?? pod.name;
     return {
       podId: pod.id,
       opts: {
         ...o,
         network: share.includes('net') ? infra : o.network,
         networks: share.includes('net') ? undefined : o.networks,
-        ipc: o.ipc ?? (share.includes('ipc') ? infra : undefined),
-        uts: o.uts ?? (share.includes('uts') ? infra : undefined),
+        ipc,
+        uts,
         pid: o.pid ?? (share.includes('pid') ? infra : undefined),
-        hostname: o.hostname ?? (share.includes('uts') ? pod.config.hostname ?? pod.name : undefined),
+        hostname: o.hostname ?? (uts === infra ? podHostname : undefined),
+        ...(pc.memberVolumes?.length ? { volumes: [...pc.memberVolumes, ...(o.volumes ?? [])] } : {}),
+        ...(pc.devices?.length ? { devices: [...new Set([...pc.devices, ...(o.devices ?? [])])] } : {}),
+        ...(shmSize !== undefined ? { shmSize } : {}),
+        ...(pc.cgroupPath && !o.cgroupParent ? { cgroupParent: pc.cgroupPath } : {}),
       },
     };
   }

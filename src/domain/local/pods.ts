@@ -9,9 +9,28 @@ import { randomId } from '../../util/digest';
 import { randomName, NAME_RE } from '../../engine/names';
 import { emitEvent, eventLogOptions } from '../../engine/events';
 import { ConflictError, NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
+import { DEFAULT_CGROUP_PARENT } from '../../engine/spec';
+import * as path from 'node:path';
 
 const RUNNING = ['running', 'paused', 'stopping'];
 const SHAREABLE = ['cgroup', 'ipc', 'net', 'pid', 'uts', 'none'];
+
+/**
+ * What members get of the infra container's mounts (podman copies the infra's "user volumes"):
+ * the pod's --volume mounts and its named volumes, those of --volumes-from included (that
+ * option's bind mounts stay the infra's own, as in podman 4.3), as -v values.
+ */
+function memberVolumesOf(infra: ContainerRecord, volumes: string[]): string[] {
+  const given = new Set(volumes.map((v) => { const p = v.split(':'); return p.length === 1 ? p[0] : p[1]; }));
+  const imageVolumes = new Set(Object.keys(infra.config.imageConfig?.Volumes ?? {}));
+  const out: string[] = [];
+  for (const m of infra.config.mounts) {
+    const opts = m.options.length ? `:${m.options.join(',')}` : '';
+    if (m.type === 'bind' && given.has(m.destination)) out.push(`${m.source}:${m.destination}${opts}`);
+    else if (m.type === 'volume' && m.name && (given.has(m.destination) || !imageVolumes.has(m.destination))) out.push(`${m.name}:${m.destination}${opts}`);
+  }
+  return out;
+}
 
 /** podman's pod status from its containers' states. */
 export function podStatus(states: string[]): string {
@@ -69,7 +88,25 @@ export class LocalPodEngine implements PodEngine {
       if (o.dns?.length) throw exclusive('DNSServer');
       if (o.addHost?.length) throw exclusive('HostAdd');
       if (o.publish?.length) throw new UsageError('you must have an infra container to publish port bindings to the host');
+      if (o.noHosts) throw new UsageError('cannot specify --no-hosts without an infra container');
+      // podman: the infra container's settings, the pod's cgroup and its limits go with the infra container.
+      o = {
+        ...o, volumes: undefined, volumesFrom: undefined, devices: undefined, securityOpt: undefined, sysctl: undefined, shmSize: undefined,
+        pid: undefined, uts: undefined, infraConmonPidFile: undefined, resources: undefined, cgroupParent: undefined, shareParent: undefined,
+      };
     }
+    const shareParent = infra && o.shareParent !== false;
+    if (shareParent && share.includes('cgroup')) {
+      throw new UsageError("cannot define the pod as the cgroup parent at the same time as joining the infra container's cgroupNS: invalid argument");
+    }
+    const cgroupfs = this.ce.cfg.engine?.engine?.cgroup_manager !== 'systemd';
+    if (infra && cgroupfs && o.cgroupParent && path.posix.basename(o.cgroupParent).endsWith('.slice')) {
+      throw new UsageError('systemd slice received as cgroup parent when using cgroupfs: invalid argument');
+    }
+    const { podLimits, createPodCgroup, removePodCgroup } = require('../../engine/pod-cgroup') as typeof import('../../engine/pod-cgroup');
+    // Devices are looked up (and bad ones refused) before anything is made.
+    const limits = podLimits(o.resources ?? {});
+    if (!cgroupfs && Object.keys(limits).length) throw new UsageError('pod resource limits need the cgroupfs cgroup manager');
     if (o.name && o.replace) {
       const old = this.pods.find(o.name);
       if (old) await this.remove(old.id, { force: true, timeout: 0 });
@@ -80,12 +117,19 @@ export class LocalPodEngine implements PodEngine {
       o.publish.forEach((p) => parsePublish(p));
     }
     const id = randomId();
+    // cgroupfs: the pod's cgroup, <parent>/<pod id>, parent of its members' (podman's --share-parent).
+    const parent = o.cgroupParent ? (o.cgroupParent.startsWith('/') ? o.cgroupParent : `/${o.cgroupParent}`) : DEFAULT_CGROUP_PARENT;
+    const cgroupPath = shareParent && cgroupfs ? path.posix.join(parent, id) : undefined;
     const config: PodConfig = {
       hostname: o.hostname, labels: o.labels ?? {}, share: share.filter((s) => s !== 'none'), infra,
       infraImage: o.infraImage, infraCommand: o.infraCommand, infraName: o.infraName,
       publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, addHost: o.addHost, dns: o.dns,
       dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress, cgroupParent: o.cgroupParent,
       exitPolicy: o.exitPolicy ?? 'continue', createCommand: o.createCommand,
+      ...(infra ? {
+        shareParent, resources: o.resources, volumes: o.volumes, volumesFrom: o.volumesFrom, devices: o.devices, securityOpt: o.securityOpt,
+        sysctl: o.sysctl, shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, infraConmonPidFile: o.infraConmonPidFile, cgroupPath,
+      } : {}),
     };
     let rec: PodRecord = { id, name: o.name ?? '', created: Date.now(), config, infraId: null };
     for (let attempt = 0; ; attempt++) {
@@ -95,7 +139,9 @@ export class LocalPodEngine implements PodEngine {
       }
     }
     if (infra) {
+      let madeCgroup = false;
       try {
+        if (cgroupPath) { createPodCgroup(cgroupPath, limits); madeCgroup = true; }
         // --infra-image, else containers.conf's [engine] infra_image, else the locally built pause image.
         const confImage = this.ce.cfg.engine?.engine?.infra_image;
         let image = o.infraImage || (typeof confImage === 'string' && confImage ? confImage : undefined);
@@ -103,17 +149,28 @@ export class LocalPodEngine implements PodEngine {
           const { ensurePauseImage } = require('../../engine/pause-image') as typeof import('../../engine/pause-image');
           image = await ensurePauseImage(this.ce.images);
         }
+        // The pod's hostname needs a UTS namespace of the infra's own.
+        const ownUts = o.uts === undefined || o.uts === '' || o.uts === 'private';
         const { id: infraId } = await this.ce.create({
           // --infra-command replaces the image's entrypoint (podman's infra Entrypoint), with no command.
           image, command: [], ...(o.infraCommand?.length ? { entrypoint: o.infraCommand } : {}), name: o.infraName ?? `${id.slice(0, 12)}-infra`,
-          hostname: o.hostname ?? rec.name, publish: o.publish, networks: o.networks, networkAliases: o.networkAliases,
+          hostname: o.hostname ?? (ownUts ? rec.name : undefined), publish: o.publish, networks: o.networks, networkAliases: o.networkAliases,
           addHost: o.addHost, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress,
-          cgroupParent: o.cgroupParent, infraOf: id, pull: 'missing',
+          cgroupParent: cgroupPath ?? o.cgroupParent, infraOf: id, pull: 'missing',
+          volumes: o.volumes, volumesFrom: o.volumesFrom, devices: o.devices, securityOpt: o.securityOpt, sysctl: o.sysctl,
+          shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, conmonPidFile: o.infraConmonPidFile,
         });
+        const infraRec = this.ce.containers.get(infraId);
+        const memberVolumes = infraRec ? memberVolumesOf(infraRec, o.volumes ?? []) : [];
+        if (memberVolumes.length) {
+          config.memberVolumes = memberVolumes;
+          this.pods.setConfig(id, config);
+        }
         this.pods.setInfra(id, infraId);
-        rec = { ...rec, infraId };
+        rec = { ...rec, config, infraId };
       } catch (e) {
         this.pods.delete(id);
+        if (madeCgroup) removePodCgroup(cgroupPath!);
         throw e;
       }
     }
@@ -254,6 +311,10 @@ export class LocalPodEngine implements PodEngine {
       removed.push(infra.id);
     }
     this.pods.delete(p.id);
+    if (p.config.cgroupPath) {
+      const { removePodCgroup } = require('../../engine/pod-cgroup') as typeof import('../../engine/pod-cgroup');
+      removePodCgroup(p.config.cgroupPath);
+    }
     this.event(p, 'remove');
     return { Id: p.id, RemovedCtrs: removed };
   }
@@ -262,7 +323,9 @@ export class LocalPodEngine implements PodEngine {
     const members = this.members(p);
     const infra = members.find((c) => c.id === p.infraId);
     return {
-      Cgroup: p.config.cgroupParent ?? '',
+      // podman: the pod's cgroup parent (cgroupfs: /libpod_parent by default, pier's /pier_parent).
+      Cgroup: p.config.cgroupParent && p.config.infra ? p.config.cgroupParent
+        : this.ce.cfg.engine?.engine?.cgroup_manager === 'systemd' ? 'machine.slice' : DEFAULT_CGROUP_PARENT,
       Containers: members.map((c) => ({ Id: c.id, Names: c.name, Status: c.state.status, RestartCount: c.state.restartCount ?? 0 })),
       Created: new Date(p.created).toISOString(),
       Id: p.id,
@@ -292,39 +355,80 @@ export class LocalPodEngine implements PodEngine {
         (ports[key] ??= []).push({ HostIp: m.host_ip, HostPort: String(m.host_port + i) });
       }
     }
+    const c = p.config;
+    // podman reads the pod's limits through its CPU settings: with none of --cpus, --cpu-shares,
+    // --cpuset-cpus or --cpuset-mems, inspect shows none of them (the cgroup has them all the same).
+    let lim: import('../../engine/pod-cgroup').PodLimits = {};
+    if (c.resources) {
+      const { podLimits } = require('../../engine/pod-cgroup') as typeof import('../../engine/pod-cgroup');
+      try { lim = podLimits(c.resources); } catch { lim = {}; }
+    }
+    const shown = lim.cpu ? lim : {};
+    const throttle = (l: { path: string; rate: number }[] | undefined) => (l?.length ? l.map((d) => ({ Path: d.path, Rate: d.rate })) : undefined);
+    // The infra container's own view: its namespaces, security options and the mounts members share.
+    const nsMode = (v: string | undefined): string => (v === 'host' ? 'host' : v?.startsWith('ns:') ? v : 'private');
+    let mounts: unknown[] | undefined;
+    let securityOpt: string[] | undefined;
+    if (infra) {
+      const ci = await this.ce.inspect(infra.id).catch(() => undefined) as Record<string, any> | undefined;
+      const dests = new Set((c.memberVolumes ?? []).map((v) => v.split(':')[1]));
+      const m = ((ci?.Mounts ?? []) as { Destination: string }[]).filter((x) => dests.has(x.Destination));
+      if (m.length) mounts = m;
+      // podman lists the infra's no-new-privileges, label, seccomp and apparmor settings.
+      const so = ((ci?.HostConfig?.SecurityOpt ?? []) as string[]).filter((x) => /^(no-new-privileges|(label|seccomp|apparmor)[=:])/.test(x));
+      if (so.length) securityOpt = so;
+    }
+    const empty = <T>(v: T[] | undefined): T[] | undefined => (v?.length ? v : undefined);
     return {
       Id: p.id,
       Name: p.name,
       Created: new Date(p.created).toISOString(),
-      CreateCommand: p.config.createCommand ?? [],
-      ExitPolicy: p.config.exitPolicy,
+      CreateCommand: empty(c.createCommand),
+      ExitPolicy: c.exitPolicy,
       State: s.Status,
-      Hostname: p.config.hostname ?? (p.config.infra ? p.name : ''),
-      Labels: p.config.labels,
-      CreateCgroup: true,
-      CgroupParent: p.config.cgroupParent ?? '',
-      CreateInfra: p.config.infra,
-      InfraContainerID: p.infraId ?? '',
-      InfraConfig: p.config.infra ? {
+      Hostname: c.hostname ?? '',
+      Labels: Object.keys(c.labels).length ? c.labels : undefined,
+      CreateCgroup: !!c.cgroupPath,
+      CgroupParent: s.Cgroup,
+      CgroupPath: c.cgroupPath,
+      CreateInfra: c.infra,
+      InfraContainerID: p.infraId ?? undefined,
+      InfraConfig: c.infra ? {
         PortBindings: ports,
         HostNetwork: infra?.config.networkMode === 'host',
-        StaticIP: p.config.ip ?? '',
-        StaticMAC: p.config.macAddress ?? '',
+        StaticIP: c.ip ?? '',
+        StaticMAC: c.macAddress ?? '',
         NoManageResolvConf: false,
-        DNSServer: p.config.dns ?? null,
-        DNSSearch: p.config.dnsSearch ?? null,
-        DNSOption: p.config.dnsOption ?? null,
-        NoManageHosts: false,
-        HostAdd: p.config.addHost ?? null,
+        DNSServer: c.dns ?? null,
+        DNSSearch: c.dnsSearch ?? null,
+        DNSOption: c.dnsOption ?? null,
+        NoManageHosts: !!c.noHosts,
+        HostAdd: c.addHost ?? null,
         Networks: s.Networks,
         NetworkOptions: null,
-        pid_ns: 'private',
+        cpu_period: shown.cpu?.period,
+        cpu_quota: shown.cpu?.quota,
+        cpuset_cpus: shown.cpu?.cpus || undefined,
+        pid_ns: nsMode(c.pid),
         userns: 'host',
-        uts_ns: 'private',
+        uts_ns: nsMode(c.uts),
       } : undefined,
-      SharedNamespaces: p.config.infra ? p.config.share : [],
+      SharedNamespaces: c.infra ? empty(c.share) : undefined,
       NumContainers: s.Containers.length,
-      Containers: s.Containers.map((c) => ({ Id: c.Id, Name: c.Names, State: c.Status })),
+      Containers: empty(s.Containers.map((x) => ({ Id: x.Id, Name: x.Names, State: x.Status }))),
+      cpu_period: shown.cpu?.period,
+      cpu_quota: shown.cpu?.quota,
+      cpu_shares: shown.cpu?.shares,
+      cpuset_cpus: shown.cpu?.cpus || undefined,
+      cpuset_mems: shown.cpu?.mems || undefined,
+      mounts,
+      device_read_bps: throttle(shown.blockIO?.throttleReadBpsDevice),
+      device_write_bps: throttle(shown.blockIO?.throttleWriteBpsDevice),
+      volumes_from: empty(c.volumesFrom),
+      security_opt: securityOpt,
+      memory_limit: shown.memory?.limit || undefined,
+      memory_swap: shown.memory?.swap || undefined,
+      blkio_weight: shown.blockIO?.weight || undefined,
     };
   }
 
@@ -359,7 +463,9 @@ export class LocalPodEngine implements PodEngine {
       name: opts.name ?? `${p.name}-clone`, hostname: c.hostname, labels: c.labels, share: c.share, infra: c.infra,
       infraImage: c.infraImage, infraCommand: c.infraCommand, publish: opts.destroy ? c.publish : undefined, networks: c.networks,
       networkAliases: c.networkAliases, addHost: c.addHost, dns: c.dns, dnsSearch: c.dnsSearch, dnsOption: c.dnsOption,
-      cgroupParent: c.cgroupParent, exitPolicy: c.exitPolicy,
+      cgroupParent: c.cgroupParent, exitPolicy: c.exitPolicy, shareParent: c.shareParent, resources: c.resources,
+      volumes: c.volumes, volumesFrom: c.volumesFrom, devices: c.devices, securityOpt: c.securityOpt, sysctl: c.sysctl,
+      shmSize: c.shmSize, noHosts: c.noHosts, pid: c.pid, uts: c.uts,
     });
     if (opts.destroy) await this.remove(p.id, { force: true });
     if (opts.start) await this.start(id);
