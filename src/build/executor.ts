@@ -312,18 +312,18 @@ export class Builder {
         return;
       }
       case 'ENV': {
-        const pairs = parseKeyValues(ins.args, true);
+        // Each word is evaluated as buildah does (processWord, as LABEL): quotes removed and
+        // variables expanded in one pass against the values before this instruction, so `\$X`
+        // and '$X' stay literal and `ENV A=2 B=$A` gives B the earlier A.
+        const pairs = labelPairs(ins.args, vars);
         return meta(() => {
           let env = [...((cfg.Env as string[] | undefined) ?? [])];
-          const cur = { ...vars };
-          for (const [k, raw] of pairs) {
-            const v = expandVars(raw ?? '', cur);
-            cur[k] = v;
+          for (const [k, v] of pairs) {
             env = env.filter((e) => !e.startsWith(k + '='));
             env.push(`${k}=${v}`);
           }
           cfg.Env = env;
-        }, `/bin/sh -c #(nop) ENV ${pairs.map(([k, v]) => `${k}=${expandVars(v ?? '', vars)}`).join(' ')}`);
+        }, `/bin/sh -c #(nop) ENV ${ins.args}`, JSON.stringify(pairs));
       }
       case 'LABEL': {
         const pairs = labelPairs(ins.args, vars);

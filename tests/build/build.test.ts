@@ -96,6 +96,30 @@ describe('build', () => {
     assert.equal(labels.plain, '$FOO');
   });
 
+  test('ENV words as buildah evaluates them: \\$ and single quotes stay literal, one ENV sees the values before it, the legacy form keeps its spacing', () => {
+    const dir = context({
+      'Containerfile': [
+        'FROM localhost/busybox',
+        'ENV A=1',
+        'ENV A=2 B=$A C=${A}x',
+        `ENV L1 hello   "big  world" \\$A $A 'q $A'`,
+        `ENV D="\\$HOME" E='$HOME' F=\\$HOME G="a\\"b" H=a\\ b I="x\\\\y"`,
+        'ENV J=$NOPE K=${NOPE:-def}',
+        '',
+      ].join('\n'),
+    });
+    build(dir, ['-t', 'envwords']);
+    const env: string[] = cfg('envwords').Env;
+    assert.deepEqual(env.filter((e) => !e.startsWith('PATH=')), [
+      'A=2', 'B=1', 'C=1x', 'L1=hello   big  world $A 2 q $A', 'D=$HOME', 'E=$HOME', 'F=$HOME', 'G=a"b', 'H=a b', 'I=x\\y', 'J=', 'K=def',
+    ]);
+    // The history names the instruction as written, as buildah's does.
+    const hist = s.ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'envwords']).split('\n');
+    assert.equal(hist[1], '/bin/sh -c #(nop) ENV D="\\$HOME" E=\'$HOME\' F=\\$HOME G="a\\"b" H=a\\ b I="x\\\\y"');
+    assert.equal(hist[3], '/bin/sh -c #(nop) ENV A=2 B=$A C=${A}x');
+    assert.equal(s.ok(['run', '--rm', '--network', 'none', 'envwords', 'sh', '-c', 'echo "$F"']), '$HOME\n');
+  });
+
   test('multi-stage: COPY --from a stage, FROM a previous stage, --target', () => {
     const dir = context({
       'Containerfile': [
