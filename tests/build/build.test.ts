@@ -120,6 +120,17 @@ describe('build', () => {
     assert.equal(s.ok(['run', '--rm', '--network', 'none', 'envwords', 'sh', '-c', 'echo "$F"']), '$HOME\n');
   });
 
+  test('COPY of a directory to a path that does not exist makes that directory; hard links stay linked', () => {
+    const dir = context({ 'Containerfile': 'FROM localhost/busybox\nCOPY . /test\nCOPY sub /sub2\n', 'sub/deeper/f.txt': 'f\n' });
+    fs.linkSync(path.join(dir, 'Containerfile'), path.join(dir, 'hardlink1'));
+    fs.linkSync(path.join(dir, 'Containerfile'), path.join(dir, 'sub', 'hardlink2'));
+    build(dir, ['-t', 'copydir']);
+    assert.equal(runIn('copydir', 'cat', '/test/sub/deeper/f.txt', '/sub2/deeper/f.txt'), 'f\nf\n');
+    const inodes = runIn('copydir', 'stat', '-c', '%i', '/test/Containerfile', '/test/hardlink1', '/test/sub/hardlink2').trim().split('\n');
+    assert.equal(new Set(inodes).size, 1, inodes.join(' '));
+    assert.equal(s.run(['run', '--rm', '--network', 'none', 'copydir', 'ls', '/Containerfile']).code, 1, 'nothing lands in /');
+  });
+
   test('multi-stage: COPY --from a stage, FROM a previous stage, --target', () => {
     const dir = context({
       'Containerfile': [
