@@ -54,6 +54,13 @@ export class Lifecycle {
    * first that works here.
    */
   runtime(c?: ContainerRecord): OciRuntime {
+    const rt = this.runtimeOf(c);
+    // A build step's --runtime-flag values come after the command's own.
+    const extra = c?.config.create?.runtimeFlags;
+    return extra?.length ? { ...rt, flags: [...(rt.flags ?? []), ...extra.map((f) => `--${f}`)] } : rt;
+  }
+
+  private runtimeOf(c?: ContainerRecord): OciRuntime {
     const own = c?.config.runtime;
     if (own) {
       const known = this._runtimes.get(own);
@@ -82,7 +89,15 @@ export class Lifecycle {
    * runc process when conmon recorded the exit (deleteStoppedRuncState).
    */
   private async deleteRuntimeState(c: ContainerRecord): Promise<void> {
-    const rt = this.runtime(c);
+    let rt: OciRuntime;
+    try {
+      rt = this.runtime(c);
+    } catch (e) {
+      // A runtime that cannot be found never ran the container if it left no state: nothing to delete.
+      const name = c.config.runtime ? path.basename(c.config.runtime) : '';
+      if (name && !fs.existsSync(path.join(runtimeStateRoot(this.store.runRoot, { name }), c.id))) return;
+      throw e;
+    }
     const root = runtimeStateRoot(this.store.runRoot, rt);
     if ((rt.name === 'runc' || rt.name === 'crun') && !fs.existsSync(path.join(root, c.id))) return;
     // The exit code is recorded, so the process is gone: runc's state can go without a runc process.
