@@ -174,7 +174,10 @@ export async function copyIntoRootfs(rootfs: string, sources: CopySource[], dest
   const existing = resolveInView(view, destPath, true);
   const matched = sources.map((s) => (s.kind === 'path' ? matchSource(s) : []));
   const count = sources.reduce((n, s, i) => n + (s.kind === 'path' ? matched[i].length : 1), 0);
-  const destIsDir = dest.endsWith('/') || dest === '.' || o.multiple || count > 1 || !!existing.st?.isDirectory();
+  // A directory source's contents go into the destination, which is then a directory (Docker's
+  // `COPY . /app` makes /app).
+  const dirSource = matched.some((list) => list.some((m) => fs.lstatSync(m.abs).isDirectory()));
+  const destIsDir = dest.endsWith('/') || dest === '.' || o.multiple || count > 1 || dirSource || !!existing.st?.isDirectory();
   if (count > 1 && !dest.endsWith('/') && !existing.st?.isDirectory()) {
     throw new PierError(`adding multiple sources to non-directory destination "${dest}": destination must be a directory and end with a "/"`);
   }

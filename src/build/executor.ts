@@ -11,14 +11,16 @@ import type { BuildOptions, BuildOutput } from '../domain/build';
 import type { LocalContainerEngine } from '../domain/local/containers';
 import type { ImageRecord } from '../storage/images';
 import type { ContainerConfig as ImageConfigBody } from '../image/archive/changes';
-import { parseContainerfile, expandVars, labelPairs, parseKeyValues, splitWords, Instruction, ParsedFile } from './parser';
+import { parseContainerfile, expandVars, labelPairs, parseKeyValues, processWord, splitWords, Instruction, ParsedFile } from './parser';
 import { loadIgnore } from './ignore';
 import { BuildPlatform, parsePlatform, buildHostPlatform, platformArgs, platformString, imageFits } from './platform';
 import { copyIntoRootfs, CopySource, contentDigest } from './copy';
 import { commitContainer, writeConfigImage } from '../engine/commit';
 import { containerDirs, mountRootfs, unmountRootfs } from '../engine/rootfs';
 import { PierError, UsageError, NotFoundError, errorMessage, errnoText } from '../util/errors';
+import { OciRuntimeError } from '../engine/runtime';
 import { immediate } from '../storage/db';
+import { log } from '../util/log';
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const PREDEFINED_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
@@ -28,6 +30,8 @@ interface Stage {
   name?: string;
   from: Instruction;
   steps: Instruction[];
+  /** --from: the image that replaces this (the first) stage's FROM. */
+  fromOverride?: string;
 }
 
 interface StageState {
@@ -57,6 +61,17 @@ export class Builder {
   /** With --layers=false: the images there were before the build, and those it wrote. */
   private existing?: Set<string>;
   private readonly newImages = new Set<string>();
+  /** The step running is the last of the last stage: its id line comes with COMMIT (finish()). */
+  private finalStep = false;
+  /** ...and it was a cache hit (podman prints no COMMIT line then, unless the image is tagged). */
+  private finalCached = false;
+  /** The `[n/N] ` of the stage running. */
+  private prefix = '';
+  /** How many steps (ONBUILD triggers included) the stage built last had. */
+  private stageSteps = 0;
+  /** --build-context URLs, fetched and extracted once: name → directory. */
+  private readonly fetchedContexts = new Map<string, string>();
+  private tmpDir?: string;
 
   constructor(private readonly ce: LocalContainerEngine, opts: BuildOptions, private readonly out: BuildOutput) {
     this.store = ce.store;
@@ -82,17 +97,44 @@ export class Builder {
     } else if (!path.isAbsolute(f) && !fs.existsSync(f) && fs.existsSync(path.join(ctx, f))) {
       f = path.join(ctx, f);
     }
+    let text: string;
     try {
-      return { text: fs.readFileSync(f, 'utf8'), file: f };
+      text = fs.readFileSync(f, 'utf8');
     } catch (e) {
       throw new UsageError(`reading Containerfile ${f}: ${errnoText(e)}`);
     }
+    return { text: f.endsWith('.in') ? this.preprocess(f, text) : text, file: f };
+  }
+
+  /**
+   * A Containerfile named *.in goes through the C preprocessor first (buildah's `cpp -E -iquote
+   * CONTEXT -traditional -undef`, then $BUILDAH_CPPFLAGS and --cpp-flag), so it can #include others.
+   */
+  private preprocess(file: string, text: string): string {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    const args = ['-E', '-iquote', this.opts.contextDir, '-traditional', '-undef', '-'];
+    if (process.env.BUILDAH_CPPFLAGS) args.push(...splitWords(process.env.BUILDAH_CPPFLAGS).map((w) => w.value));
+    args.push(...(this.opts.cppFlags ?? []));
+    const r = spawnSync('cpp', args, { input: text, maxBuffer: 64 * 1024 * 1024 });
+    if (r.error) {
+      const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new PierError(missing ? 'exec: "cpp": executable file not found in $PATH: .in support requires cpp to be installed' : `preprocessing ${file}: ${r.error.message}`);
+    }
+    const out = r.stdout?.toString() ?? '';
+    if (r.status !== 0) {
+      if (r.stderr?.length) process.stderr.write(`WARN[0000] Ignoring ${r.stderr.toString()}\n`);
+      if (!out) throw new PierError(`preprocessing ${file}: preprocessor produced no output: exit status ${r.status ?? 1}`);
+    }
+    return out;
   }
 
   async build(): Promise<{ id: string }> {
     if (!fs.existsSync(this.opts.contextDir) || !fs.statSync(this.opts.contextDir).isDirectory()) {
       throw new UsageError(`context directory ${this.opts.contextDir} does not exist or is not a directory`);
     }
+    // The OCI runtime is looked up first, as podman does at start: a missing one fails the
+    // build before any container is made.
+    this.ce.lifecycle.runtime();
     const { text, file } = this.readContainerfile();
     this.file = file;
     const parsed = parseContainerfile(text, file);
@@ -104,16 +146,20 @@ export class Builder {
     }
     const globalArgs = this.globalArgs(parsed);
     const unused = new Set(Object.keys(this.opts.buildArgs ?? {}));
+    // --skip-unused-stages (default): only the target and the stages it needs are built.
+    const needed = this.opts.skipUnusedStages === false ? undefined : this.neededStages(stages, last, globalArgs);
+    const bases = this.stagesUsedAsBase(stages, last, globalArgs);
     if (!this.opts.layers) this.existing = new Set(this.store.images.list().map((i) => i.id));
     let result: ImageRecord | undefined;
     let finalImage: string | undefined;
     try {
       for (let i = 0; i <= last; i++) {
-        result = await this.runStage(stages[i], stages.length > 1 ? last + 1 : 1, globalArgs, unused, i === last);
+        if (needed && !needed.has(i)) continue;
+        result = await this.runStage(stages[i], last + 1, globalArgs, unused, i === last, bases.has(i));
         this.stageImages.set(String(i), result.id);
         if (stages[i].name) this.stageImages.set(stages[i].name!, result.id);
       }
-      finalImage = await this.finish(result!);
+      finalImage = await this.finish(result!, this.stageSteps);
       if (unused.size && !this.opts.quiet) {
         this.print(`[Warning] one or more build args were not consumed: [${[...unused].sort().join(' ')}]`);
       }
@@ -121,7 +167,58 @@ export class Builder {
     } finally {
       for (const id of this.tmpContainers) await this.removeContainer(id);
       if (!this.opts.layers) this.dropIntermediates(finalImage ?? '');
+      if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
     }
+  }
+
+  /** The stages a stage refers to: its FROM, COPY/ADD --from and RUN --mount from= (a --build-context of that name wins). */
+  private stageDeps(stages: Stage[], stage: Stage, globalArgs: Record<string, string | undefined>): { base?: number; all: number[] } {
+    const byRef = (ref: string): number | undefined => {
+      const r = ref.toLowerCase();
+      if (this.opts.buildContexts?.[ref]) return undefined;
+      const earlier = stages.slice(0, stage.index);
+      if (/^\d+$/.test(r)) return Number(r) < stage.index ? Number(r) : undefined;
+      return earlier.find((s) => s.name === r)?.index;
+    };
+    const base = stage.fromOverride ? undefined : byRef(expandVars(stage.from.args.split(/\s+/)[0], globalArgs));
+    const all = base !== undefined ? [base] : [];
+    for (const ins of stage.steps) {
+      const refs: string[] = [];
+      if ((ins.name === 'COPY' || ins.name === 'ADD') && typeof ins.flags.from === 'string') refs.push(ins.flags.from);
+      if (ins.name === 'RUN') {
+        for (const m of (ins.flags.mount as string[] | undefined) ?? []) {
+          const f = m.split(',').find((p) => p.startsWith('from='));
+          if (f) refs.push(f.slice(5));
+        }
+      }
+      for (const r of refs) {
+        const i = byRef(expandVars(r, globalArgs));
+        if (i !== undefined) all.push(i);
+      }
+    }
+    return { base, all };
+  }
+
+  /** The target stage and, transitively, every stage it needs. */
+  private neededStages(stages: Stage[], last: number, globalArgs: Record<string, string | undefined>): Set<number> {
+    const needed = new Set<number>();
+    const mark = (i: number) => {
+      if (needed.has(i)) return;
+      needed.add(i);
+      for (const d of this.stageDeps(stages, stages[i], globalArgs).all) mark(d);
+    };
+    mark(last);
+    return needed;
+  }
+
+  /** Stages a later stage starts FROM (without --layers, podman commits and reports only those). */
+  private stagesUsedAsBase(stages: Stage[], last: number, globalArgs: Record<string, string | undefined>): Set<number> {
+    const out = new Set<number>();
+    for (let i = 1; i <= last; i++) {
+      const b = this.stageDeps(stages, stages[i], globalArgs).base;
+      if (b !== undefined) out.add(b);
+    }
+    return out;
   }
 
   /** Splits the instructions into stages; ARGs before the first FROM are global. */
@@ -137,6 +234,7 @@ export class Builder {
       } else out[out.length - 1].steps.push(ins);
     }
     if (!out.length) throw new BuildError(`${this.file}: no FROM instruction`);
+    if (this.opts.from) out[0].fromOverride = this.opts.from;
     return out;
   }
 
@@ -161,8 +259,10 @@ export class Builder {
    */
   private async resolveBase(ref: string, platform?: BuildPlatform): Promise<ImageRecord> {
     const want = platform ?? this.target;
+    const ctx = this.opts.buildContexts?.[ref];
+    if (ctx?.type === 'image') ref = ctx.ref;
     if (ref.toLowerCase() === 'scratch') return this.scratchImage(want);
-    const stage = this.stageImages.get(ref.toLowerCase());
+    const stage = ctx ? undefined : this.stageImages.get(ref.toLowerCase());
     if (stage) return this.store.images.get(stage)!;
     const policy = this.opts.pull ?? 'missing';
     const fits = (img: ImageRecord) => !want || imageFits(JSON.parse(img.configRaw), want);
@@ -216,13 +316,25 @@ export class Builder {
     }
   }
 
-  private async runStage(stage: Stage, stageCount: number, globalArgs: Record<string, string | undefined>, unused: Set<string>, isLast: boolean): Promise<ImageRecord> {
+  private async runStage(stage: Stage, stageCount: number, globalArgs: Record<string, string | undefined>, unused: Set<string>, isLast: boolean, usedAsBase: boolean): Promise<ImageRecord> {
     const prefix = stageCount > 1 ? `[${stage.index + 1}/${stageCount}] ` : '';
+    this.prefix = prefix;
     const total = stage.steps.length + 1;
-    const fromRef = expandVars(stage.from.args.split(/\s+/)[0], globalArgs);
-    this.print(`${prefix}STEP 1/${total}: FROM ${fromRef}${stage.name ? ` AS ${stage.name}` : ''}`);
+    let fromRef = stage.fromOverride ?? expandVars(stage.from.args.split(/\s+/)[0], globalArgs);
+    const ctx = this.opts.buildContexts?.[fromRef];
+    if (ctx?.type === 'image') fromRef = ctx.ref;
+    // An earlier stage shows as its image's id, as podman shows it.
+    const shown = (!ctx && this.stageImages.get(fromRef.toLowerCase())) || fromRef;
+    this.print(`${prefix}STEP 1/${total}: FROM ${shown}${stage.name ? ` AS ${stage.name}` : ''}`);
     const fromPlatform = stage.from.flags.platform as string | undefined;
-    const base = await this.resolveBase(fromRef, fromPlatform ? parsePlatform(expandVars(fromPlatform, globalArgs)) : undefined);
+    let base: ImageRecord;
+    try {
+      base = await this.resolveBase(fromRef, fromPlatform ? parsePlatform(expandVars(fromPlatform, globalArgs)) : undefined);
+    } catch (e) {
+      // podman's wording for a base image that cannot be had.
+      if (e instanceof PierError && !(e instanceof UsageError)) throw new PierError(`creating build container: ${e.message}`, e.exitCode);
+      throw e;
+    }
     this.lastBase = base.id;
     const baseCfg = JSON.parse(base.configRaw);
     const state: StageState = {
@@ -242,30 +354,59 @@ export class Builder {
       steps.push(...p.map((x) => ({ ...x, line: stage.from.line })));
     }
     steps.push(...stage.steps);
+    this.stageSteps = steps.length;
     let n = 1;
-    for (const ins of steps) {
+    for (const [i, ins] of steps.entries()) {
       n++;
       const display = ins.original.replace(/\s+/g, ' ');
       this.print(`${prefix}STEP ${Math.min(n, total + triggers.length)}/${total + triggers.length}: ${display}`);
+      this.finalStep = isLast && i === steps.length - 1;
       try {
         await this.step(ins, state, globalArgs, unused);
       } catch (e) {
         if (e instanceof BuildError || e instanceof UsageError) throw e;
-        throw new BuildError(`error building at STEP "${display}": ${errorMessage(e)}`);
+        // A RUN the runtime could not start fails as runc did, with status 1 (podman's exit code).
+        throw new BuildError(`building at STEP "${stepMessage(ins)}": ${errorMessage(e)}`, e instanceof OciRuntimeError ? 1 : undefined);
+      } finally {
+        this.finalStep = false;
       }
     }
-    if (!isLast) this.print(`--> ${state.image.id.slice(0, 12)}`);
+    if (!isLast) {
+      // Without --layers, podman commits (and reports) a stage only when a later one starts from
+      // it; a stage without steps reports its image either way.
+      if (!this.opts.layers && usedAsBase && steps.length) this.commitProgress(state.image);
+      if (!steps.length || (!this.opts.layers && usedAsBase)) this.print(`--> ${state.image.id.slice(0, 11)}`);
+    }
     return state.image;
+  }
+
+  /** A step's result: `--> <id>` (podman's 11 characters), with --layers and unless finish() reports it. */
+  private stepDone(id: string, cached = false): void {
+    if (this.finalStep) { this.finalCached = cached; return; }
+    if (this.opts.layers) this.print(`--> ${id.slice(0, 11)}`);
+  }
+
+  /** The lines podman's image copy prints when a build without --layers commits. */
+  private commitProgress(img: ImageRecord): void {
+    this.print('Getting image source signatures');
+    for (const l of img.topLayer ? this.store.layers.chain(img.topLayer) : []) this.print(`Copying blob ${l.diffId}`);
+    this.print(`Copying config sha256:${img.id}`);
+    this.print('Writing manifest to image destination');
+    this.print('Storing signatures');
   }
 
   private cacheKey(state: StageState, ins: Instruction, extra: string): string {
     const args = [...state.declared].sort().map((k) => `${k}=${state.args[k] ?? ''}`);
-    return createHash('sha256').update(JSON.stringify([state.image.id, ins.name, ins.flags, ins.args, ins.heredocs, args, extra, this.opts.format, this.opts.timestamp ?? null])).digest('hex');
+    // --env/--unsetenv change every step's image, so they are part of the key when given.
+    const envs = this.opts.env?.length || this.opts.unsetEnv?.length ? [[this.opts.env ?? [], this.opts.unsetEnv ?? []]] : [];
+    return createHash('sha256').update(JSON.stringify([state.image.id, ins.name, ins.flags, ins.args, ins.heredocs, args, extra, this.opts.format, this.opts.timestamp ?? null, ...envs])).digest('hex');
   }
 
   private cached(key: string): ImageRecord | undefined {
     if (!this.opts.layers || this.opts.noCache) return undefined;
-    const row = this.store.db.prepare('SELECT image_id FROM build_cache WHERE key = ?').get(key) as { image_id: string } | undefined;
+    const row = this.store.db.prepare('SELECT image_id, created FROM build_cache WHERE key = ?').get(key) as { image_id: string; created: number } | undefined;
+    // --cache-ttl: an older entry is not used (and is replaced by the step's new result).
+    if (row && this.opts.cacheTtlMs && Date.now() - row.created > this.opts.cacheTtlMs) return undefined;
     return row ? this.store.images.get(row.image_id) : undefined;
   }
 
@@ -289,17 +430,20 @@ export class Builder {
     const cfg = state.config;
     const vars = this.vars(state);
     const shellForm = (s: string) => [...((cfg.Shell as string[] | undefined) ?? DEFAULT_SHELL), s];
+    // The history entry of a step that is not RUN, COPY or ADD: the instruction as written (buildah's).
+    const nop = `/bin/sh -c #(nop) ${ins.original}`;
     const meta = async (mutate: () => void, createdBy: string, extra = '') => {
       const key = this.cacheKey(state, ins, extra);
       const hit = this.cached(key);
       if (hit) return this.useCache(state, hit);
       mutate();
+      this.applyBuildEnv(cfg);
       const r = writeConfigImage(this.store, state.image, {
         config: cfg, createdBy, timestamp: this.opts.timestamp, format: this.opts.format, author: state.author, platform: state.platform,
       });
       state.image = this.store.images.get(this.made(r.id))!;
       this.remember(key, r.id);
-      this.print(`--> ${r.id.slice(0, 12)}`);
+      this.stepDone(r.id);
     };
     switch (ins.name) {
       case 'ARG': {
@@ -312,18 +456,18 @@ export class Builder {
         return;
       }
       case 'ENV': {
-        const pairs = parseKeyValues(ins.args, true);
+        // Each word is evaluated as buildah does (processWord, as LABEL): quotes removed and
+        // variables expanded in one pass against the values before this instruction, so `\$X`
+        // and '$X' stay literal and `ENV A=2 B=$A` gives B the earlier A.
+        const pairs = labelPairs(ins.args, vars);
         return meta(() => {
           let env = [...((cfg.Env as string[] | undefined) ?? [])];
-          const cur = { ...vars };
-          for (const [k, raw] of pairs) {
-            const v = expandVars(raw ?? '', cur);
-            cur[k] = v;
+          for (const [k, v] of pairs) {
             env = env.filter((e) => !e.startsWith(k + '='));
             env.push(`${k}=${v}`);
           }
           cfg.Env = env;
-        }, `/bin/sh -c #(nop) ENV ${pairs.map(([k, v]) => `${k}=${expandVars(v ?? '', vars)}`).join(' ')}`);
+        }, nop, JSON.stringify(pairs));
       }
       case 'LABEL': {
         const pairs = labelPairs(ins.args, vars);
@@ -332,31 +476,34 @@ export class Builder {
           for (const [k, v] of pairs) labels[k] = v;
           cfg.Labels = labels;
           // The labels made are in the key: results cached before LABEL words were processed this way miss.
-        }, `/bin/sh -c #(nop) LABEL ${ins.args}`, JSON.stringify(pairs));
+        }, nop, JSON.stringify(pairs));
       }
       case 'MAINTAINER':
-        return meta(() => { state.author = ins.args; }, `/bin/sh -c #(nop) MAINTAINER ${ins.args}`);
+        return meta(() => { state.author = ins.args; }, nop);
       case 'USER': {
         const u = expandVars(ins.args, vars);
-        return meta(() => { cfg.User = u; }, `/bin/sh -c #(nop) USER ${u}`);
+        return meta(() => { cfg.User = u; }, nop);
       }
       case 'EXPOSE': {
         const ports = expandVars(ins.args, vars).split(/\s+/).filter(Boolean).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
         for (const p of ports) if (!/^\d+(-\d+)?\/(tcp|udp|sctp)$/.test(p)) throw new BuildError(`${this.file}:${ins.line}: invalid containerPort: ${p}`);
-        return meta(() => { cfg.ExposedPorts = { ...((cfg.ExposedPorts as Record<string, object>) ?? {}), ...Object.fromEntries(ports.map((p) => [p, {}])) }; }, `/bin/sh -c #(nop) EXPOSE ${ports.join(' ')}`);
+        return meta(() => { cfg.ExposedPorts = { ...((cfg.ExposedPorts as Record<string, object>) ?? {}), ...Object.fromEntries(ports.map((p) => [p, {}])) }; }, nop);
       }
       case 'VOLUME': {
-        const vols = ins.json ?? expandVars(ins.args, vars).split(/\s+/).filter(Boolean);
-        return meta(() => { cfg.Volumes = { ...((cfg.Volumes as Record<string, object>) ?? {}), ...Object.fromEntries(vols.map((v) => [v, {}])) }; }, `/bin/sh -c #(nop) VOLUME ${JSON.stringify(vols)}`);
+        // Split on whitespace, then each word evaluated as buildah does (quotes removed, variables
+        // expanded).
+        const words = ins.json ?? ins.args.split(/\s+/).filter(Boolean);
+        const vols = ins.json ?? words.map((w) => processWord(w, vars)).filter(Boolean);
+        return meta(() => { cfg.Volumes = { ...((cfg.Volumes as Record<string, object>) ?? {}), ...Object.fromEntries(vols.map((v) => [v, {}])) }; }, nop, JSON.stringify(vols));
       }
       case 'STOPSIGNAL': {
         const sig = expandVars(ins.args, vars);
-        return meta(() => { cfg.StopSignal = sig; }, `/bin/sh -c #(nop) STOPSIGNAL ${sig}`);
+        return meta(() => { cfg.StopSignal = sig; }, nop);
       }
       case 'CMD': {
         const cmd = ins.json ?? shellForm(ins.args);
         state.cmdSet = true;
-        return meta(() => { cfg.Cmd = cmd; }, `/bin/sh -c #(nop) CMD ${JSON.stringify(cmd)}`);
+        return meta(() => { cfg.Cmd = cmd; }, nop);
       }
       case 'ENTRYPOINT': {
         const ep = ins.json ?? (ins.args ? shellForm(ins.args) : []);
@@ -364,20 +511,20 @@ export class Builder {
           cfg.Entrypoint = ep;
           // An ENTRYPOINT resets the CMD inherited from the base image.
           if (!state.cmdSet) delete cfg.Cmd;
-        }, `/bin/sh -c #(nop) ENTRYPOINT ${JSON.stringify(ep)}`);
+        }, nop);
       }
       case 'SHELL': {
         if (!ins.json || !ins.json.length) throw new BuildError(`${this.file}:${ins.line}: SHELL requires the arguments to be in JSON form`);
-        return meta(() => { cfg.Shell = ins.json!; }, `/bin/sh -c #(nop) SHELL ${JSON.stringify(ins.json)}`);
+        return meta(() => { cfg.Shell = ins.json!; }, nop);
       }
       case 'ONBUILD': {
         const trigger = ins.args;
         const kw = trigger.split(/\s+/)[0].toUpperCase();
         if (['ONBUILD', 'FROM', 'MAINTAINER'].includes(kw)) throw new BuildError(`${this.file}:${ins.line}: ${kw} isn't allowed as an ONBUILD trigger`);
-        return meta(() => { cfg.OnBuild = [...((cfg.OnBuild as string[] | undefined) ?? []), trigger]; }, `/bin/sh -c #(nop) ONBUILD ${trigger}`);
+        return meta(() => { cfg.OnBuild = [...((cfg.OnBuild as string[] | undefined) ?? []), trigger]; }, nop);
       }
       case 'HEALTHCHECK':
-        return meta(() => { cfg.Healthcheck = this.healthcheck(ins); }, `/bin/sh -c #(nop) HEALTHCHECK ${ins.args}`);
+        return meta(() => { cfg.Healthcheck = this.healthcheck(ins); }, nop);
       case 'WORKDIR': {
         const dir = path.posix.resolve((cfg.WorkingDir as string | undefined) || '/', expandVars(ins.args, vars));
         const key = this.cacheKey(state, ins, dir);
@@ -395,15 +542,16 @@ export class Builder {
           fs.chownSync(target, u.uid, u.gid);
         }
         unmountRootfs(this.store, id);
+        this.applyBuildEnv(cfg);
         if (existed) {
           await this.removeContainer(id);
-          const r = writeConfigImage(this.store, state.image, { config: cfg, createdBy: `/bin/sh -c #(nop) WORKDIR ${dir}`, timestamp: this.opts.timestamp, format: this.opts.format, platform: state.platform });
+          const r = writeConfigImage(this.store, state.image, { config: cfg, createdBy: nop, timestamp: this.opts.timestamp, format: this.opts.format, platform: state.platform });
           state.image = this.store.images.get(this.made(r.id))!;
         } else {
-          await this.commitStep(state, id, `/bin/sh -c #(nop) WORKDIR ${dir}`);
+          await this.commitStep(state, id, nop);
         }
         this.remember(key, state.image.id);
-        this.print(`--> ${state.image.id.slice(0, 12)}`);
+        this.stepDone(state.image.id);
         return;
       }
       case 'RUN':
@@ -416,11 +564,32 @@ export class Builder {
     }
   }
 
+  /**
+   * --env and --unsetenv, applied to the config of every image a step writes (as buildah does at
+   * each commit, so the RUN steps after the first see them): NAME=VALUE with $VAR and ${VAR} in
+   * VALUE taken from the image's variables, NAME- and --unsetenv NAME remove NAME.
+   */
+  private applyBuildEnv(cfg: ImageConfigBody): void {
+    if (!this.opts.env?.length && !this.opts.unsetEnv?.length) return;
+    let env = [...((cfg.Env as string[] | undefined) ?? [])];
+    const drop = (k: string) => { env = env.filter((e) => e.split('=')[0] !== k); };
+    for (const spec of this.opts.env ?? []) {
+      const eq = spec.indexOf('=');
+      if (eq < 0) { if (spec.endsWith('-')) drop(spec.slice(0, -1)); continue; }
+      const k = spec.slice(0, eq);
+      const v = expandImageVars(spec.slice(eq + 1), env);
+      drop(k);
+      env.push(`${k}=${v}`);
+    }
+    for (const k of this.opts.unsetEnv ?? []) drop(k);
+    cfg.Env = env;
+  }
+
   private useCache(state: StageState, hit: ImageRecord): void {
     this.print(`--> Using cache ${hit.id}`);
     state.image = hit;
     state.config = JSON.parse(hit.configRaw).config ?? {};
-    this.print(`--> ${hit.id.slice(0, 12)}`);
+    this.stepDone(hit.id, true);
   }
 
   private healthcheck(ins: Instruction): Record<string, unknown> {
@@ -464,6 +633,7 @@ export class Builder {
 
   /** Commits a working container as the stage's next image. */
   private async commitStep(state: StageState, id: string, createdBy: string): Promise<void> {
+    this.applyBuildEnv(state.config);
     const c = this.ce.containers.get(id)!;
     const r = await commitContainer(this.store, c, {
       config: state.config, createdBy, historyComment: '', format: this.opts.format, timestamp: this.opts.timestamp, skipEnginePaths: true,
@@ -506,32 +676,60 @@ export class Builder {
     let id: string | undefined;
     try {
       ({ id } = await this.ce.create({
+        ...this.runStepSettings(),
         image: state.image.id, entrypoint: [], command: argv, env: argEnv, user: (cfg.User as string) || undefined,
         workdir: (cfg.WorkingDir as string) || undefined, createWorkdir: true, network, mounts,
         pull: 'never', labels: { 'io.pier.build': 'true' }, buildStep: true, ...(this.opts.noHosts ? { noHosts: true } : {}),
-        ulimits: undefined,
+        ...(this.opts.stdin ? { interactive: true } : {}),
       }));
       this.tmpContainers.add(id);
       // This process owns the container's clean-up (conmon's exit command steps aside).
       fs.mkdirSync(path.dirname(this.ce.lifecycle.attachedMarker(id)), { recursive: true });
       const release = this.ce.lifecycle.claimCleanup(id);
       const sink = new Writable({ write: (chunk, _e, cb) => { if (!this.opts.quiet) this.out.write(chunk.toString()); cb(); } });
-      const stdin = new PassThrough();
-      stdin.end();
-      const code = await this.ce.start(id, { attach: true }, { stdin, stdout: sink, stderr: sink });
+      // --stdin: the build's stdin, which a RUN after the one that read it to its end sees ended.
+      let stdin: NodeJS.ReadableStream | undefined = this.opts.stdin;
+      if (!stdin || (stdin as NodeJS.ReadableStream & { readableEnded?: boolean }).readableEnded) {
+        const none = new PassThrough();
+        none.end();
+        stdin = none;
+      }
+      const code = await this.ce.start(id, { attach: true, interactive: !!this.opts.stdin }, { stdin: stdin as any, stdout: sink, stderr: sink });
       await this.ce.lifecycle.cleanup(id).catch(() => undefined);
       release();
       if (code !== 0) {
         if (!this.opts.forceRm && this.opts.rm === false) this.tmpContainers.delete(id);
-        throw new BuildError(`error building at STEP "${ins.original.replace(/\s+/g, ' ')}": while running runtime: exit status ${code ?? 1}`);
+        // podman exits with the RUN's status.
+        throw new BuildError(`building at STEP "${stepMessage(ins)}": while running runtime: exit status ${code ?? 1}`, code ?? 1);
       }
-      this.pruneMountPoints(id, state.image, mounts.map((m) => /(?:^|,)destination=([^,]+)/.exec(m)?.[1]).filter((x): x is string => !!x));
+      // Mount points made for RUN --mount and --volume are not part of the step's result.
+      const volumeTargets = (this.opts.run?.volumes ?? []).map((v) => splitVolume(v)[1]).filter((x): x is string => !!x);
+      this.pruneMountPoints(id, state.image, [...mounts.map((m) => /(?:^|,)destination=([^,]+)/.exec(m)?.[1]).filter((x): x is string => !!x), ...volumeTargets]);
       await this.commitStep(state, id, `/bin/sh -c ${ins.json ? JSON.stringify(ins.json) : ins.args}`);
       this.remember(key, state.image.id);
-      this.print(`--> ${state.image.id.slice(0, 12)}`);
+      this.stepDone(state.image.id);
     } finally {
       cleanups.forEach((f) => f());
     }
+  }
+
+  /** The build's settings for every RUN container: podman build's --cap-add, --memory, --dns, --volume... */
+  private runStepSettings(): Partial<import('../domain/containers').CreateOptions> {
+    const r = this.opts.run;
+    if (!r) return {};
+    const out: Partial<import('../domain/containers').CreateOptions> = {
+      addHost: r.addHost, capAdd: r.capAdd, capDrop: r.capDrop, cgroupParent: r.cgroupParent,
+      cgroupns: r.cgroupns, ipc: r.ipc, pid: r.pid, uts: r.uts,
+      cpuPeriod: r.cpuPeriod, cpuQuota: r.cpuQuota, cpuShares: r.cpuShares, cpusetCpus: r.cpusetCpus, cpusetMems: r.cpusetMems,
+      memory: r.memory, memorySwap: r.memorySwap, devices: r.devices, dns: r.dns, dnsOption: r.dnsOption, dnsSearch: r.dnsSearch,
+      securityOpt: r.securityOpt, shmSize: r.shmSize, ulimits: r.ulimits, volumes: r.volumes, runtimeFlags: r.runtimeFlags,
+      httpProxy: r.httpProxy,
+    };
+    for (const k of Object.keys(out) as (keyof typeof out)[]) {
+      const v = out[k];
+      if (v === undefined || (Array.isArray(v) && !v.length)) delete out[k];
+    }
+    return out;
   }
 
   /**
@@ -586,14 +784,16 @@ export class Builder {
       case 'bind': {
         if (!target) throw new BuildError('RUN --mount=type=bind needs a target');
         let root = this.opts.contextDir;
-        if (kv.from) root = await this.imageRootfs(kv.from, cleanups, keys);
+        const ctxDir = kv.from ? await this.contextDirOf(kv.from) : undefined;
+        if (ctxDir) root = ctxDir;
+        else if (kv.from) root = await this.imageRootfs(kv.from, cleanups, keys);
         const src = safeJoin(root, kv.source ?? kv.src ?? '.');
         if (!fs.existsSync(src)) throw new BuildError(`RUN --mount=type=bind: ${kv.source ?? kv.src ?? '.'}: no such file or directory`);
         // What the step sees through the mount is part of its cache key (the context's files by
         // content, with the ignore file's rules; another stage or image by its id).
-        if (!kv.from) {
-          const ignore = loadIgnore(this.opts.contextDir, this.opts.ignoreFile);
-          keys.push(`bind:${target}:` + await contentDigest([{ kind: 'path', root, pattern: kv.source ?? kv.src ?? '.', ignore: ignore.empty ? undefined : ignore, fromContext: true }]));
+        if (!kv.from || ctxDir) {
+          const ignore = ctxDir ? undefined : loadIgnore(this.opts.contextDir, this.opts.ignoreFile);
+          keys.push(`bind:${target}:` + await contentDigest([{ kind: 'path', root, pattern: kv.source ?? kv.src ?? '.', ignore: ignore && !ignore.empty ? ignore : undefined, fromContext: true }]));
         }
         return `type=bind,source=${src},destination=${target}${kv.rw === 'true' ? '' : ',ro'}`;
       }
@@ -625,13 +825,39 @@ export class Builder {
 
   /** The mounted rootfs of a stage or image (for COPY --from and RUN --mount from=). */
   private async imageRootfs(ref: string, cleanups: (() => void)[], keys?: string[]): Promise<string> {
-    const img = this.stageImages.has(ref.toLowerCase()) ? this.store.images.get(this.stageImages.get(ref.toLowerCase())!)! : await this.resolveBase(ref);
+    const img = !this.opts.buildContexts?.[ref] && this.stageImages.has(ref.toLowerCase()) ? this.store.images.get(this.stageImages.get(ref.toLowerCase())!)! : await this.resolveBase(ref);
     keys?.push(`from:${ref}:${img.id}`);
     const { id } = await this.ce.create({ image: img.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never', labels: { 'io.pier.build': 'true' } });
     this.tmpContainers.add(id);
     const rootfs = mountRootfs(this.store, id, img.topLayer);
     cleanups.push(() => { unmountRootfs(this.store, id); });
     return rootfs;
+  }
+
+  /**
+   * A --build-context that is a directory (or a tarball URL, fetched and extracted once): its
+   * directory; undefined for other names (an image context, a stage, an image).
+   */
+  private async contextDirOf(ref: string): Promise<string | undefined> {
+    const ctx = this.opts.buildContexts?.[ref];
+    if (!ctx || ctx.type === 'image') return undefined;
+    if (ctx.type === 'dir') return ctx.path;
+    const have = this.fetchedContexts.get(ref);
+    if (have) return have;
+    let body: Buffer;
+    try {
+      const res = await fetch(ctx.url);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      body = Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      throw new BuildError(`downloading build context "${ref}" from ${ctx.url}: ${errorMessage(e)}`);
+    }
+    this.tmpDir ??= fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'pier-build-contexts-'));
+    const { extractBuildContext } = require('./context') as typeof import('./context');
+    const { Readable } = require('node:stream') as typeof import('node:stream');
+    const dir = await extractBuildContext(Readable.from([body]), fs.mkdtempSync(path.join(this.tmpDir, 'url-')), `extracting build context "${ref}"`);
+    this.fetchedContexts.set(ref, dir);
+    return dir;
   }
 
   private async copy(ins: Instruction, state: StageState, vars: Record<string, string | undefined>): Promise<void> {
@@ -644,9 +870,12 @@ export class Builder {
     const srcs = expanded.slice(0, -1);
     const cleanups: (() => void)[] = [];
     try {
-      const from = ins.flags.from as string | undefined;
-      const root = from ? await this.imageRootfs(expandVars(from, vars), cleanups) : this.opts.contextDir;
-      const ignore = from ? undefined : loadIgnore(this.opts.contextDir, this.opts.ignoreFile);
+      const fromRef = ins.flags.from !== undefined ? expandVars(ins.flags.from as string, vars) : undefined;
+      // --from a --build-context directory copies as from the build context (files owned by root).
+      const ctxDir = fromRef !== undefined ? await this.contextDirOf(fromRef) : undefined;
+      const from = ctxDir ? undefined : fromRef;
+      const root = ctxDir ?? (from ? await this.imageRootfs(from, cleanups) : this.opts.contextDir);
+      const ignore = from || ctxDir ? undefined : loadIgnore(this.opts.contextDir, this.opts.ignoreFile);
       const sources: CopySource[] = [];
       for (const h of ins.heredocs) {
         sources.push({ kind: 'content', name: h.name, content: h.quoted ? h.content : expandVars(h.content, vars) });
@@ -674,18 +903,20 @@ export class Builder {
       }
       await this.commitStep(state, id, `/bin/sh -c #(nop) ${ins.name} ${srcs.join(' ')} ${dest}`.replace(/\s+/g, ' '));
       this.remember(key, state.image.id);
-      this.print(`--> ${state.image.id.slice(0, 12)}`);
+      this.stepDone(state.image.id);
     } finally {
       cleanups.forEach((f) => f());
     }
   }
 
   /** Build-wide labels and annotations, --squash-all, the tags; prints COMMIT and the id. */
-  private async finish(img: ImageRecord): Promise<string> {
+  private async finish(img: ImageRecord, lastStageSteps: number): Promise<string> {
     const tags = this.opts.tags ?? [];
     const { normalizeLocalName } = require('../image/lookup') as typeof import('../image/lookup');
     const names = tags.map((t) => normalizeLocalName(t));
-    this.print(`COMMIT${names.length ? ' ' + names[0] : ''}`);
+    // podman names the image as given, and says nothing when the last step came from the cache
+    // and there is no name to give it.
+    if (!this.finalCached || tags.length) this.print(`${this.prefix}COMMIT${tags.length ? ' ' + tags[0] : ''}`);
     let id = img.id;
     const cfg = JSON.parse(img.configRaw);
     const extraLabels = this.opts.labels ?? {};
@@ -699,8 +930,10 @@ export class Builder {
         : `/bin/sh -c #(nop) ANNOTATION ${Object.entries(annotations).map(([k, v]) => `${k}=${v}`).join(' ')}`;
       id = this.made(writeConfigImage(this.store, img, { config, createdBy, timestamp: this.opts.timestamp, format: this.opts.format, annotations }).id);
     }
-    if (this.opts.squash && this.lastBase && this.lastBase !== id) {
-      // --squash: everything the last stage added, as one layer on its base image's layers.
+    if ((this.opts.squash || !this.opts.layers) && !this.opts.squashAll && this.lastBase && this.lastBase !== id) {
+      // --squash, and any build without --layers (buildah commits a stage once): everything the
+      // last stage added, as one layer on its base image's layers. The steps keep their history
+      // entries, the last one carrying the layer.
       const base = this.store.images.get(this.lastBase)!;
       const cur = this.store.images.get(id)!;
       const mk = async (img: ImageRecord) => {
@@ -712,9 +945,13 @@ export class Builder {
       const b = await mk(base);
       try {
         const { treeDiffTar, commitLayerOnto } = require('../engine/commit') as typeof import('../engine/commit');
+        const baseHistory: unknown[] = JSON.parse(base.configRaw).history ?? [];
+        const steps: Record<string, unknown>[] = (JSON.parse(cur.configRaw).history ?? []).slice(baseHistory.length)
+          .map((h: Record<string, unknown>) => ({ ...h, empty_layer: true }));
+        if (steps.length) delete steps[steps.length - 1].empty_layer;
         const r = await commitLayerOnto(this.store, base, () => treeDiffTar(a.root, b.root, { mtime: this.opts.timestamp }), {
           config: JSON.parse(cur.configRaw).config ?? {}, createdBy: '/bin/sh -c #(nop) squashed', historyComment: '', format: this.opts.format, timestamp: this.opts.timestamp,
-          annotations,
+          annotations, historyEntries: steps,
         });
         id = this.made(r.id);
       } finally {
@@ -733,13 +970,97 @@ export class Builder {
       await this.removeContainer(cid);
       id = this.made(r.id);
     }
-    for (const n of names) this.store.images.addName(id, n);
-    this.print(`--> ${id.slice(0, 12)}`);
-    for (const n of names) this.print(`Successfully tagged ${n}`);
+    // The final image's own settings: --env/--unsetenv when the stage had no step to carry them,
+    // --os-version, --os-feature, --omit-history.
+    const envOnly = !lastStageSteps && !!(this.opts.env?.length || this.opts.unsetEnv?.length);
+    if (envOnly || this.opts.osVersion || this.opts.osFeatures?.length || this.opts.omitHistory) {
+      const { rewriteImageConfig } = require('../engine/commit') as typeof import('../engine/commit');
+      id = this.made(rewriteImageConfig(this.store, this.store.images.get(id)!, (c) => {
+        if (envOnly) this.applyBuildEnv((c.config ??= {}) as ImageConfigBody);
+        if (this.opts.osVersion) c['os.version'] = this.opts.osVersion;
+        if (this.opts.osFeatures?.length) {
+          let features: string[] = Array.isArray(c['os.features']) ? c['os.features'] : [];
+          for (const f of this.opts.osFeatures) {
+            features = f.endsWith('-') ? features.filter((x) => x !== f.slice(0, -1)) : [...features.filter((x) => x !== f), f];
+          }
+          if (features.length) c['os.features'] = features; else delete c['os.features'];
+        }
+        if (this.opts.omitHistory) delete c.history;
+      }, { format: this.opts.format, annotations }).id);
+    }
+    if (!this.opts.layers) this.commitProgress(this.store.images.get(id)!);
+    if (this.opts.output) await this.exportOutput(id);
+    this.print(`--> ${id.slice(0, 11)}`);
+    // The first name goes first in the image's names, the others after the ones it had (podman's
+    // order); every name the image has is reported.
+    names.forEach((n, i) => this.store.images.addName(id, n, { first: i === 0 }));
+    if (names.length) for (const n of this.store.images.get(id)!.names) this.print(`Successfully tagged ${n}`);
     // The image id is the one line -q still prints.
     this.out.write(id + '\n');
     return id;
   }
+
+  /** --output: the final image's file system into a directory, a tar file or the CLI's stdout. */
+  private async exportOutput(id: string): Promise<void> {
+    const o = this.opts.output!;
+    const img = this.store.images.get(id)!;
+    const { id: cid } = await this.ce.create({ image: id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never', labels: { 'io.pier.build': 'true' } });
+    this.tmpContainers.add(cid);
+    const rootfs = mountRootfs(this.store, cid, img.topLayer);
+    const { writeDirAsTar } = require('../storage/tar/writer') as typeof import('../storage/tar/writer');
+    const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
+    try {
+      if (o.type === 'local') {
+        const dest = path.resolve(o.dest);
+        try { fs.mkdirSync(dest, { recursive: true, mode: 0o700 }); } catch (e) { throw new PierError(`failed while creating the destination path "${dest}": ${errnoText(e)}`); }
+        const { extractIntoView } = require('../engine/container-files') as typeof import('../engine/container-files');
+        await extractIntoView({ root: dest, mounts: [], label: 'the build output' }, writeDirAsTar(rootfs), { dir: [], overwrite: true, what: `failed while performing untar at "${dest}"` });
+      } else if ('stream' in o) {
+        await pipeline(writeDirAsTar(rootfs), o.stream, { end: false });
+      } else {
+        const dest = path.resolve(o.dest);
+        let file: fs.WriteStream;
+        try { fs.closeSync(fs.openSync(dest, 'w')); file = fs.createWriteStream(dest); } catch (e) { throw new PierError(`failed while creating destination tar at "${dest}": ${errnoText(e)}`); }
+        await pipeline(writeDirAsTar(rootfs), file);
+      }
+    } finally {
+      unmountRootfs(this.store, cid);
+      await this.removeContainer(cid);
+    }
+  }
+}
+
+/**
+ * $VAR and ${VAR} in a --env value, from the image's variables (Go's os.Expand, as buildah uses
+ * it): a variable the image does not set is replaced by its name, with the error buildah logs.
+ */
+function expandImageVars(value: string, env: string[]): string {
+  return value.replace(/\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, braced: string | undefined, bare: string | undefined) => {
+    const name = braced ?? bare ?? '';
+    const hit = env.find((e) => e.split('=')[0] === name);
+    if (hit !== undefined) return hit.slice(name.length + 1);
+    log.error(`error expanding variable "${name}": no value set in image`);
+    return name;
+  });
+}
+
+/** HOST-DIR:CONTAINER-DIR[:OPTIONS], `\\:` being a colon in a path (buildah's SplitStringWithColonEscape). */
+export function splitVolume(v: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] === '\\' && v[i + 1] === ':') { cur += ':'; i++; continue; }
+    if (v[i] === ':') { out.push(cur); cur = ''; continue; }
+    cur += v[i];
+  }
+  out.push(cur);
+  return out;
+}
+
+/** A step as podman's errors name it: the instruction as written, an exec form's words joined by spaces. */
+function stepMessage(ins: Instruction): string {
+  const text = ins.json ? ins.original.slice(0, ins.original.length - ins.args.length) + ins.json.join(' ') : ins.original;
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** COPY/ADD arguments: whitespace-separated, with the usual quotes. */

@@ -46,7 +46,72 @@ export interface BuildOptions {
   ignoreFile?: string;
   /** TLS, credentials and certificates for pulling base images. */
   registry?: RegistryOptions;
+  /** The settings of the containers RUN steps run in. */
+  run?: RunStepOptions;
+  /** --stdin: what RUN steps read on their stdin (default: nothing). */
+  stdin?: NodeJS.ReadableStream;
+  /** --env NAME=VALUE (VALUE expanded against the image's variables) and --env NAME- (removes it): set at every step's commit. */
+  env?: string[];
+  /** --unsetenv NAME: removed at every step's commit. */
+  unsetEnv?: string[];
+  /** --from: the image that replaces the first FROM's. */
+  from?: string;
+  /** --omit-history: the image has no history. */
+  omitHistory?: boolean;
+  /** --os-version, --os-feature (NAME, or NAME- to drop one of the base image's): the image config's os.version and os.features. */
+  osVersion?: string;
+  osFeatures?: string[];
+  /** --output: the final image's file system exported to a directory or a tar file (stream: `-`, the CLI's stdout). */
+  output?: BuildOutputTarget;
+  /** --skip-unused-stages (default true): stages the target does not need are not built. */
+  skipUnusedStages?: boolean;
+  /** --build-context NAME=VALUE: another directory, an image or a tarball URL for FROM, COPY --from and RUN --mount from=. */
+  buildContexts?: Record<string, BuildContextSource>;
+  /** --cache-ttl: cached steps older than this many milliseconds are not used (0 or unset: no limit). */
+  cacheTtlMs?: number;
+  /** --cpp-flag: flags for cpp, which preprocesses a Containerfile named *.in. */
+  cppFlags?: string[];
 }
+
+/** The settings of RUN steps' containers (podman build's --cap-add, --memory, --dns, --volume...). */
+export interface RunStepOptions {
+  addHost?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  cgroupParent?: string;
+  /** Namespaces: private (default), host, or a path to join. */
+  cgroupns?: string;
+  ipc?: string;
+  pid?: string;
+  uts?: string;
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  /** Bytes; memorySwap -1 is unlimited. */
+  memory?: number;
+  memorySwap?: number;
+  devices?: string[];
+  dns?: string[];
+  dnsOption?: string[];
+  dnsSearch?: string[];
+  /** label=..., apparmor=..., seccomp=... */
+  securityOpt?: string[];
+  /** Bytes. */
+  shmSize?: number;
+  ulimits?: string[];
+  /** HOST-DIR:CONTAINER-DIR[:OPTIONS] bind mounts for every RUN; what is written there stays out of the image. */
+  volumes?: string[];
+  /** Global flags for the OCI runtime (each without its leading `--`). */
+  runtimeFlags?: string[];
+  /** The proxy variables (http_proxy...) of the engine's environment go into RUN steps, not the image. */
+  httpProxy?: boolean;
+}
+
+export type BuildOutputTarget = { type: 'local'; dest: string } | { type: 'tar'; dest: string } | { type: 'tar'; stream: NodeJS.WritableStream };
+
+export type BuildContextSource = { type: 'dir'; path: string } | { type: 'image'; ref: string } | { type: 'url'; url: string };
 
 export interface BuildOutput {
   /** Step lines and RUN output, in order. */

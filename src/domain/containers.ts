@@ -156,6 +156,8 @@ export interface CreateOptions {
   initContainerType?: InitContainerType;
   /** Internal: a build's RUN step, whose environment has no TERM nor containers.conf env (as buildah's). */
   buildStep?: boolean;
+  /** Internal (build --runtime-flag): global flags for this container's runtime calls, each without its leading `--`. */
+  runtimeFlags?: string[];
   /** Internal: this container is the infra container of the pod with this id. */
   infraOf?: string;
 }

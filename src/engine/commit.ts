@@ -52,6 +52,11 @@ export interface CommitOptions {
   skipEnginePaths?: boolean;
   /** OCI manifest annotations (build --annotation). */
   annotations?: Record<string, string>;
+  /**
+   * The history entries of the new layer, in place of the one made from createdBy (build
+   * --squash: the folded steps' entries, the last one carrying the layer).
+   */
+  historyEntries?: Record<string, unknown>[];
 }
 
 export interface CommitResult {
@@ -281,7 +286,7 @@ async function commitFrom(store: Store, c: ContainerRecord, tar: () => Readable,
     const chain = store.layers.chain(layer.id);
     const now = opts.timestamp !== undefined ? new Date(opts.timestamp * 1000).toISOString() : new Date().toISOString();
     const baseName = img?.names.find((n) => !n.includes('@')) ?? c.imageName;
-    const history = [
+    const history = opts.historyEntries?.length ? [...(opts.squash ? [] : base.history ?? []), ...opts.historyEntries] : [
       ...(opts.squash ? [] : base.history ?? []),
       {
         created: now,
@@ -317,6 +322,19 @@ async function commitFrom(store: Store, c: ContainerRecord, tar: () => Readable,
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * The image again with its config changed by `mutate` and no new history entry (build's
+ * --omit-history, --os-version...): same layers, a new config and manifest.
+ */
+export function rewriteImageConfig(store: Store, img: { configRaw: string; topLayer: string | null }, mutate: (cfg: ImageConfig & Record<string, any>) => void,
+  opts: { format?: 'oci' | 'docker'; annotations?: Record<string, string> } = {}): CommitResult {
+  const cfg = JSON.parse(img.configRaw);
+  mutate(cfg);
+  const chain = img.topLayer ? store.layers.chain(img.topLayer) : [];
+  const rec = storeImage(store, JSON.stringify(cfg), chain, img.topLayer, opts.format !== 'docker', undefined, opts.annotations);
+  return { id: rec.id, layerId: img.topLayer ?? '' };
 }
 
 /** Writes the manifest for a config and its layer chain and stores the image (named if `name`). */

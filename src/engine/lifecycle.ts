@@ -54,6 +54,13 @@ export class Lifecycle {
    * first that works here.
    */
   runtime(c?: ContainerRecord): OciRuntime {
+    const rt = this.runtimeOf(c);
+    // A build step's --runtime-flag values come after the command's own.
+    const extra = c?.config.create?.runtimeFlags;
+    return extra?.length ? { ...rt, flags: [...(rt.flags ?? []), ...extra.map((f) => `--${f}`)] } : rt;
+  }
+
+  private runtimeOf(c?: ContainerRecord): OciRuntime {
     const own = c?.config.runtime;
     if (own) {
       const known = this._runtimes.get(own);

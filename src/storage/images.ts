@@ -132,9 +132,12 @@ export class ImageStore {
     });
   }
 
-  private addNameTx(id: string, name: string): void {
+  private addNameTx(id: string, name: string, first = false): void {
+    // The image's names keep their order: a new one after the others (or, `first`, before them).
+    const r = this.db.prepare('SELECT MIN(added) AS lo, MAX(added) AS hi FROM image_names WHERE image_id = ? AND name != ?').get(id, name) as { lo: number | null; hi: number | null };
+    const added = first ? (r.lo !== null ? r.lo - 1 : Date.now()) : Math.max(Date.now(), (r.hi ?? 0) + 1);
     this.db.prepare('INSERT INTO image_names (name, image_id, added) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, added = excluded.added')
-      .run(name, id, Date.now());
+      .run(name, id, added);
   }
 
   /**
@@ -150,10 +153,11 @@ export class ImageStore {
     this.db.prepare('UPDATE images SET names_history = ? WHERE id = ?').run(JSON.stringify(history), id);
   }
 
-  addName(id: string, name: string): void {
+  /** Gives the image `name` (taking it from another image), after its other names or, `first`, before them. */
+  addName(id: string, name: string, opts: { first?: boolean } = {}): void {
     immediate(this.db, () => {
       if (!this.db.prepare('SELECT 1 FROM images WHERE id = ?').get(id)) throw new NotFoundError(`${id}: image not known`);
-      this.addNameTx(id, name);
+      this.addNameTx(id, name, opts.first);
       this.recordNamesTx(id);
     });
   }

@@ -40,7 +40,7 @@ describe('build', () => {
     assert.match(first.out, /^STEP 1\/9: FROM localhost\/busybox$/m);
     assert.match(first.out, /^STEP 6\/9: RUN echo/m);
     assert.match(first.out, /^hello from pier build$/m, 'RUN output is shown');
-    assert.match(first.out, /^COMMIT localhost\/simple:latest$/m);
+    assert.match(first.out, /^COMMIT simple$/m, 'the name as given');
     assert.match(first.out, /^Successfully tagged localhost\/simple:latest$/m);
     assert.match(first.id, /^[0-9a-f]{64}$/);
     const c = cfg('simple');
@@ -94,6 +94,90 @@ describe('build', () => {
     assert.equal(labels.mixed, 'bar bar $FOO $FOO bar');
     assert.equal(labels['quoted.key'], 'v bar');
     assert.equal(labels.plain, '$FOO');
+  });
+
+  test('ENV words as buildah evaluates them: \\$ and single quotes stay literal, one ENV sees the values before it, the legacy form keeps its spacing', () => {
+    const dir = context({
+      'Containerfile': [
+        'FROM localhost/busybox',
+        'ENV A=1',
+        'ENV A=2 B=$A C=${A}x',
+        `ENV L1 hello   "big  world" \\$A $A 'q $A'`,
+        `ENV D="\\$HOME" E='$HOME' F=\\$HOME G="a\\"b" H=a\\ b I="x\\\\y"`,
+        'ENV J=$NOPE K=${NOPE:-def}',
+        '',
+      ].join('\n'),
+    });
+    build(dir, ['-t', 'envwords']);
+    const env: string[] = cfg('envwords').Env;
+    assert.deepEqual(env.filter((e) => !e.startsWith('PATH=')), [
+      'A=2', 'B=1', 'C=1x', 'L1=hello   big  world $A 2 q $A', 'D=$HOME', 'E=$HOME', 'F=$HOME', 'G=a"b', 'H=a b', 'I=x\\y', 'J=', 'K=def',
+    ]);
+    // The history names the instruction as written, as buildah's does.
+    const hist = s.ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'envwords']).split('\n');
+    assert.equal(hist[1], '/bin/sh -c #(nop) ENV D="\\$HOME" E=\'$HOME\' F=\\$HOME G="a\\"b" H=a\\ b I="x\\\\y"');
+    assert.equal(hist[3], '/bin/sh -c #(nop) ENV A=2 B=$A C=${A}x');
+    assert.equal(s.ok(['run', '--rm', '--network', 'none', 'envwords', 'sh', '-c', 'echo "$F"']), '$HOME\n');
+  });
+
+  test('output lines as podman prints them: 11-character ids, COMMIT with the name as given, every name of the image, no COMMIT for an untagged cache hit', () => {
+    const dir = context({ 'Containerfile': 'FROM localhost/busybox\nRUN echo hi > /x\nENV A=1\n' });
+    const id11 = '([0-9a-f]{11})';
+    const first = s.run(['build', '-t', 'outname', dir]);
+    assert.equal(first.code, 0, first.stderr);
+    const m = new RegExp(`^STEP 1/3: FROM localhost/busybox\\nSTEP 2/3: RUN echo hi > /x\\n--> ${id11}\\nSTEP 3/3: ENV A=1\\nCOMMIT outname\\n--> ${id11}\\n`
+      + 'Successfully tagged localhost/outname:latest\\n([0-9a-f]{64})\\n$').exec(first.stdout);
+    assert.ok(m, first.stdout);
+    assert.equal(m![3].slice(0, 11), m![2]);
+    // All from the cache, no name: no COMMIT line.
+    const again = s.ok(['build', dir]);
+    assert.match(again, new RegExp(`STEP 3/3: ENV A=1\\n--> Using cache ${m![3]}\\n--> ${m![2]}\\n${m![3]}\\n$`));
+    assert.doesNotMatch(again, /COMMIT/);
+    // The first name goes first; every name the image has is reported, the others after it.
+    const tagged = s.ok(['build', '-t', 'other:v1', '-t', 'third', dir]);
+    assert.match(tagged, new RegExp(`--> Using cache ${m![3]}\\nCOMMIT other:v1\\n--> ${m![2]}\\nSuccessfully tagged localhost/other:v1\\n`
+      + 'Successfully tagged localhost/outname:latest\\nSuccessfully tagged localhost/third:latest\\n'));
+    // Several stages: COMMIT has the stage prefix; a FROM of an earlier stage shows its image id; no
+    // extra id line at the end of a stage.
+    const multi = context({ 'Containerfile': 'FROM localhost/busybox AS a\nRUN echo a > /a\nFROM a AS b\nRUN echo b\n' });
+    const mo = s.ok(['build', '--no-cache', multi]);
+    const mm = new RegExp(`^\\[1/2\\] STEP 1/2: FROM localhost/busybox AS a\\n\\[1/2\\] STEP 2/2: RUN echo a > /a\\n--> ${id11}\\n`
+      + `\\[2/2\\] STEP 1/2: FROM ([0-9a-f]{64}) AS b\\n\\[2/2\\] STEP 2/2: RUN echo b\\nb\\n\\[2/2\\] COMMIT\\n--> ${id11}\\n[0-9a-f]{64}\\n$`).exec(mo);
+    assert.ok(mm, mo);
+    assert.equal(mm![2].slice(0, 11), mm![1]);
+    // Without --layers: no id per step; the commit's copy lines, then the id.
+    const flat = s.ok(['build', '--layers=false', dir]);
+    assert.match(flat, /^STEP 1\/3: FROM localhost\/busybox\nSTEP 2\/3: RUN echo hi > \/x\nSTEP 3\/3: ENV A=1\nCOMMIT\nGetting image source signatures\n(Copying blob sha256:[0-9a-f]{64}\n)+Copying config sha256:([0-9a-f]{64})\nWriting manifest to image destination\nStoring signatures\n--> [0-9a-f]{11}\n[0-9a-f]{64}\n$/);
+    // ... and its new layers are one (buildah commits the stage once), the steps keeping their history.
+    const flatId = flat.trim().split('\n').pop()!;
+    const baseLayers = JSON.parse(s.ok(['image', 'inspect', 'localhost/busybox']))[0].RootFS.Layers.length;
+    assert.equal(JSON.parse(s.ok(['image', 'inspect', flatId]))[0].RootFS.Layers.length, baseLayers + 1);
+    assert.deepEqual(s.ok(['history', '--format', '{{.CreatedBy}}', flatId]).split('\n').slice(0, 2), ['/bin/sh -c #(nop) ENV A=1', '/bin/sh -c echo hi > /x']);
+    assert.equal(s.ok(['build', '-q', dir]), `${m![3]}\n`, '-q prints the id only');
+  });
+
+  test('VOLUME words as buildah evaluates them: quotes removed and variables expanded; the history has the instruction as written', () => {
+    const dir = context({ 'Containerfile': "FROM localhost/busybox\nENV D=/data\nVOLUME $D \"/quoted\" ['/etc/foo', '/etc/bar']\nCMD [\"cat\",   \"/x\"]\nEXPOSE 80 90/udp\n" });
+    build(dir, ['-t', 'volwords']);
+    assert.deepEqual(Object.keys(cfg('volwords').Volumes).sort(), ['/data', '/etc/bar]', '/quoted', '[/etc/foo,'].sort());
+    assert.deepEqual(s.ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'volwords']).split('\n').slice(0, 3), [
+      '/bin/sh -c #(nop) EXPOSE 80 90/udp', '/bin/sh -c #(nop) CMD ["cat",   "/x"]', `/bin/sh -c #(nop) VOLUME $D "/quoted" ['/etc/foo', '/etc/bar']`,
+    ]);
+    // Words are split on whitespace first, so a quote cannot hold a space (podman fails the same way).
+    const bad = s.run(['build', context({ 'Containerfile': 'FROM localhost/busybox\nVOLUME "/a b"\n' })]);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /unexpected end of statement while looking for matching double-quote/);
+  });
+
+  test('COPY of a directory to a path that does not exist makes that directory; hard links stay linked', () => {
+    const dir = context({ 'Containerfile': 'FROM localhost/busybox\nCOPY . /test\nCOPY sub /sub2\n', 'sub/deeper/f.txt': 'f\n' });
+    fs.linkSync(path.join(dir, 'Containerfile'), path.join(dir, 'hardlink1'));
+    fs.linkSync(path.join(dir, 'Containerfile'), path.join(dir, 'sub', 'hardlink2'));
+    build(dir, ['-t', 'copydir']);
+    assert.equal(runIn('copydir', 'cat', '/test/sub/deeper/f.txt', '/sub2/deeper/f.txt'), 'f\nf\n');
+    const inodes = runIn('copydir', 'stat', '-c', '%i', '/test/Containerfile', '/test/hardlink1', '/test/sub/hardlink2').trim().split('\n');
+    assert.equal(new Set(inodes).size, 1, inodes.join(' '));
+    assert.equal(s.run(['run', '--rm', '--network', 'none', 'copydir', 'ls', '/Containerfile']).code, 1, 'nothing lands in /');
   });
 
   test('multi-stage: COPY --from a stage, FROM a previous stage, --target', () => {
@@ -329,7 +413,7 @@ describe('build', () => {
     }
   });
 
-  test('errors: a syntax error names file and line; a failing RUN reports its exit code and leaves nothing; escaping the context is refused', () => {
+  test('errors: a syntax error names file and line; a failing RUN fails with its exit status (podman\'s wording) and leaves nothing; escaping the context is refused', () => {
     const syntax = context({ 'Containerfile': 'FROM localhost/busybox\nRUN true\nFROBNICATE now\n' });
     const r1 = s.run(['build', syntax]);
     assert.equal(r1.code, 125);
@@ -337,8 +421,12 @@ describe('build', () => {
     const before = s.ok(['images', '-a', '-q']);
     const failing = context({ 'Containerfile': 'FROM localhost/busybox\nRUN echo partial > /p\nRUN exit 3\n' });
     const r2 = s.run(['build', '--no-cache', failing]);
-    assert.equal(r2.code, 125);
-    assert.match(r2.stderr, /error building at STEP "RUN exit 3": while running runtime: exit status 3/);
+    assert.equal(r2.code, 3, 'podman exits with the RUN\'s status');
+    assert.match(r2.stderr, /^Error: building at STEP "RUN exit 3": while running runtime: exit status 3$/m);
+    // An exec-form RUN the runtime cannot start: named with its words, exit status 1 (runc's).
+    const notFound = s.run(['build', '--no-cache', context({ 'Containerfile': 'FROM localhost/busybox\nRUN ["/nonexistent", "x"]\n' })]);
+    assert.equal(notFound.code, 1, notFound.stderr);
+    assert.match(notFound.stderr, /^Error: building at STEP "RUN \/nonexistent x": /m);
     assert.equal(s.ok(['ps', '-a', '-q']), '', 'no intermediate containers are left');
     const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(path.join(s.root, 'overlay-containers')) || l.includes(`${s.root}/containers/`));
     assert.deepEqual(mounts, [], 'no mounts are left');

@@ -154,6 +154,15 @@ describe('build cache', () => {
     assert.equal(runIn('nolayers', 'cat', '/x', '/f', '/y'), 'x\nfy\n');
     assert.equal(build(dir, ['--layers=false']).hits, 0);
     assert.equal(build(dir).hits, 0, 'a --layers=false build left nothing to reuse');
+    // $BUILDAH_LAYERS=false (or 0) is only the default: a --layers given wins, as in podman.
+    const hits = (args: string[], env: NodeJS.ProcessEnv) => {
+      const r = s.run(['build', ...args, dir], { env });
+      assert.equal(r.code, 0, r.stderr);
+      return (r.stdout.match(/^--> Using cache /gm) ?? []).length;
+    };
+    assert.equal(hits([], { BUILDAH_LAYERS: 'false' }), 0);
+    assert.equal(hits(['--layers=1'], { BUILDAH_LAYERS: 'false' }), 4);
+    assert.equal(hits(['--layers=false'], { BUILDAH_LAYERS: '1' }), 0);
   });
 
   test('two concurrent builds of one Containerfile both succeed and leave no containers', async () => {

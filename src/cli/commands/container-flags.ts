@@ -641,7 +641,7 @@ const THROTTLE_FLAGS = [
   ['device-read-iops', 'deviceReadIops', 'iops'], ['device-write-iops', 'deviceWriteIops', 'iops'],
 ] as const;
 
-function uintValue(opts: Opts, name: string, short?: string): number {
+export function uintValue(opts: Opts, name: string, short?: string): number {
   const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
   const v = opts[key] as number;
   if (v < 0) {

@@ -408,7 +408,8 @@ export class LocalContainerEngine implements ContainerEngine {
     const envFiles = (o.envFile ?? []).flatMap(readEnvFile);
     const hostEnv = o.envHost ? Object.entries(process.env).map(([k, v]) => `${k}=${v}`)
       // --http-proxy: the engine's proxy variables (podman's default, from containers.conf).
-      : !o.buildStep && (o.httpProxy ?? settings.httpProxy) ? PROXY_ENV.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`) : [];
+      // A build step gets them only when the build asks (build --http-proxy, buildah's default).
+      : (o.buildStep ? o.httpProxy === true : (o.httpProxy ?? settings.httpProxy)) ? PROXY_ENV.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`) : [];
     // The defaults (pier's, containers.conf's env, the image's), --env-merge and --unsetenv on
     // them, then the user's: --env-host, --env-file, --env.
     let env = o.buildStep ? mergeEnv([DEFAULT_PATH, 'container=pier'], ic.Env ?? [])

@@ -325,7 +325,8 @@ export class LocalImageEngine implements ImageEngine {
     const hist = img.config.history ?? [];
     const out: HistoryEntry[] = [];
     let li = 0;
-    const entries = hist.length ? hist : layers.map(() => ({} as any));
+    // As podman: one row per history entry, none for an image without history (build --omit-history).
+    const entries = hist;
     entries.forEach((h: any, i: number) => {
       const layer = h.empty_layer ? undefined : layers[li++];
       out.push({
