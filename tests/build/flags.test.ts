@@ -122,14 +122,15 @@ describe('build: RUN settings', () => {
     assert.match(s.ok(['build', '--no-cache', reads], { input: 'line1\n' }), /^got:$/m, 'without --stdin RUN reads nothing');
   });
 
-  test('a runtime that cannot be found fails the build before anything is made; a container pinned to one can still be removed', { skip: REMOTE && 'the service picks the runtime' }, () => {
+  test('a runtime that cannot be found fails the build before anything is made', { skip: REMOTE && 'the service picks the runtime' }, () => {
     const dir = context({ 'Containerfile': 'FROM localhost/busybox\nRUN true\n' });
     const r = s.run(['--runtime', 'idonotexist', 'build', '--no-cache', dir]);
     assert.equal(r.code, 125);
     assert.match(r.stderr, /^Error: default OCI runtime "idonotexist" not found: invalid argument$/m);
     assert.equal(s.ok(['ps', '-a', '-q']), '', 'no build container is left');
-    const id = s.ok(['--runtime', 'idonotexist', 'create', 'localhost/busybox', 'true']).trim();
-    s.ok(['rm', id]);
+    // As podman, every command fails up front with such a runtime (removing a container whose
+    // runtime vanished since is in containers-cli/run-parity).
+    assert.equal(s.run(['--runtime', 'idonotexist', 'create', 'localhost/busybox', 'true']).code, 125);
     assert.equal(s.ok(['ps', '-a', '-q']), '');
   });
 
