@@ -419,8 +419,8 @@ export class Lifecycle {
     const mode = c.config.networkMode;
     const settings = containersSettings(this.cfg);
     const conf = confDns(o, settings);
-    let dns = conf.dns;
-    let dnsSearch = conf.dnsSearch;
+    let networkDNS: { servers: string[]; search: string[] } | undefined;
+    let ipv6 = false;
     const names = [c.config.hostname, c.name];
     let ownEntries: HostEntry[] | undefined;
     const gateways: string[] = [];
@@ -431,19 +431,16 @@ export class Lifecycle {
       for (const st of Object.values(netState.status)) {
         for (const iface of Object.values(st.interfaces ?? {})) for (const a of iface.subnets ?? []) if (a.gateway) gateways.push(a.gateway);
       }
-      const d = containerDNS(netState.status);
-      if (d.servers.length) {
-        // aardvark-dns answers for the network's names and forwards the rest.
-        dns = d.servers;
-        dnsSearch = [...d.search, ...(conf.dnsSearch ?? hostSearchDomains())];
-      }
+      // aardvark-dns answers for the network's names and forwards the rest.
+      networkDNS = containerDNS(netState.status);
+      ipv6 = ownEntries.some((e) => e.ip.includes(':'));
     } else if (mode === 'none' || mode.startsWith('container:')) {
       // Only lo: a network namespace of its own, or another container's without networks.
       ownEntries = [{ ip: '127.0.0.1', names }];
     }
     const files = writeEtcFiles({
       dir: runDir, id: c.id, name: c.name, image: o.privileged ? resolvedImageName(c, c.imageId ? this.store.images.namesIfExists(c.imageId) : null) : '', imageId: c.imageId ?? '', hostname: c.config.hostname,
-      addHost: o.addHost, dns, dnsSearch, dnsOption: conf.dnsOption, ownEntries,
+      addHost: o.addHost, dns: conf.dns, dnsSearch: conf.dnsSearch, dnsOption: conf.dnsOption, networkDNS, ipv6, netnsPath: netns ?? (mode.startsWith('ns:') ? mode.slice(3) : undefined), ownEntries,
       hostContainersInternalIP: hostContainersInternalIP(settings.hostContainersInternalIP, gateways),
       baseHostsFile: settings.baseHostsFile, rootfs,
       // With another container's network these come from it (joinSharedEtcFiles).
@@ -863,15 +860,6 @@ export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { des
     fs.chownSync(host, user.uid, user.gid);
   } catch (e) {
     throw new PierError(`creating container ${c.id} workdir: mkdir ${host}: ${reason(e)}`, EXIT_CANNOT_INVOKE);
-  }
-}
-
-/** The host's resolv.conf search domains (kept behind aardvark's own). */
-function hostSearchDomains(): string[] {
-  try {
-    return fs.readFileSync('/etc/resolv.conf', 'utf8').split('\n').filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
-  } catch {
-    return [];
   }
 }
 

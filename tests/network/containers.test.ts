@@ -179,6 +179,32 @@ describe('containers on networks', () => {
     s.ok(['network', 'rm', n1, n2]);
   });
 
+  test('resolv.conf on a network with aardvark-dns: its resolver first; containers.conf dns_servers/dns_searches replace it (podman 4.3)', () => {
+    const net = `dns-${tag}`;
+    s.ok(['network', 'create', net]);
+    try {
+      const gw = (JSON.parse(s.ok(['network', 'inspect', net]))[0].subnets as { gateway: string }[])[0].gateway;
+      const hostOptions = fs.readFileSync('/etc/resolv.conf', 'utf8').split('\n').filter((l) => /^\s*options\s/.test(l)).pop()?.trim();
+      const optionsLine = hostOptions ? `${hostOptions.replace(/\s+/g, ' ')}\n` : '';
+      const resolv = (args: string[], env?: NodeJS.ProcessEnv) => s.ok(['run', '--rm', ...args, 'localhost/busybox', 'cat', '/etc/resolv.conf'], { env });
+      const own = resolv(['--network', net]).split('\n');
+      assert.match(own[0], /^search dns\.podman( |$)/);
+      assert.equal(own[1], `nameserver ${gw}`, 'aardvark-dns first, the host\'s resolvers after it');
+      const conf = path.join(s.dir, 'dns-containers.conf');
+      fs.writeFileSync(conf, '[containers]\ndns_searches = ["example.com"]\ndns_servers = ["1.1.1.1", "100.100.100.100", "1.0.0.1", "8.8.8.8"]\n');
+      const want = `search example.com\nnameserver 1.1.1.1\nnameserver 100.100.100.100\nnameserver 1.0.0.1\nnameserver 8.8.8.8\n${optionsLine}`;
+      assert.equal(resolv(['--network', net], { CONTAINERS_CONF: conf }), want, 'no dns.podman, no aardvark');
+      assert.equal(resolv([], { CONTAINERS_CONF: conf }), want);
+      // search domains alone replace dns.podman; the resolvers stay
+      const searched = resolv(['--network', net, '--dns-search', 'example.org']).split('\n');
+      assert.match(searched[0], /^search example\.org( |$)/);
+      assert.doesNotMatch(searched[0], /dns\.podman/);
+      assert.equal(searched[1], `nameserver ${gw}`);
+    } finally {
+      s.run(['network', 'rm', '-f', net]);
+    }
+  });
+
   test('bad port specs and unknown networks are refused and create nothing', () => {
     const before = s.ok(['ps', '-a', '-q']);
     for (const [args, re] of [
