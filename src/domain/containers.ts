@@ -369,10 +369,14 @@ export interface ContainerEngine {
   wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }): Promise<number>;
   logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }): Promise<void>;
   exec(nameOrId: string, opts: ExecOptions): Promise<number>;
+  /** `exec -d`: starts the process, returns its exec session's ID without waiting for it. */
+  execDetached(nameOrId: string, opts: ExecOptions): Promise<string>;
   /** Attach to a running container: its exit code, or undefined when the user detached. */
   attach(nameOrId: string, opts: { noStdin?: boolean; detachKeys?: string; sigProxy?: boolean }): Promise<number | undefined>;
   /** What conmon's exit command calls when a container exits. */
   cleanup(nameOrId: string, opts?: { rm?: boolean; rmi?: boolean }): Promise<void>;
+  /** What conmon's exit command calls when a detached exec session's process exits. */
+  cleanupExec(nameOrId: string, sessionId: string): Promise<void>;
   /** All container ids (for -a flags). */
   ids(opts?: { all?: boolean; latest?: boolean; filters?: string[] }): Promise<string[]>;
   restart(nameOrId: string, opts: { timeout?: number }): Promise<void>;

@@ -594,6 +594,44 @@ export function execArgs(o: ExecOptions, sessionId: string, specFile: string): s
 }
 
 /**
+ * Starts a process in a running container through conmon and returns once it runs, without
+ * attaching (`exec -d`): its output is dropped, conmon outlives us and runs `exitCommand` when
+ * the process exits. Resolves with the process's pid; a command that cannot be run rejects as
+ * execInContainer does.
+ */
+export async function execDetachedInContainer(o: ExecOptions & { sessionId: string }): Promise<number> {
+  const conmon = o.conmonPath ?? findConmon();
+  fs.mkdirSync(path.join(o.execDir, 'exits'), { recursive: true });
+  const specFile = path.join(o.execDir, 'exec-process.json');
+  fs.writeFileSync(specFile, JSON.stringify({ ...o.process, terminal: !!o.terminal }));
+  const c = spawnConmon(conmon, execArgs({ ...o, stdin: null }, o.sessionId, specFile), o, true);
+  const timeout = o.syncTimeoutMs ?? 120_000;
+  try {
+    writeStart(c.start);
+    // As podman: conmon says it is ready to be attached to; nobody attaches, the process starts.
+    const ready = await c.attachPipe!.next(timeout);
+    if (!ready || ready.data < 0) {
+      const code = ready ? null : await c.firstExit;
+      if (ready?.message) throw ociRuntimeError(o.runtime.name, ready.message);
+      throw conmonFailure(`conmon failed to exec in container ${o.containerId}`, c.stderr(), code);
+    }
+    writeStart(c.start);
+    const started = await c.sync.next(timeout);
+    if (!started || started.data < 0) {
+      if (started?.message) throw ociRuntimeError(o.runtime.name, started.message);
+      const code = await c.firstExit;
+      throw conmonFailure(`exec in container ${o.containerId} failed`, c.stderr(), code);
+    }
+    return started.data;
+  } catch (e) {
+    if (e instanceof PierError && /^timed out/.test(e.message)) killStuckConmon(c);
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+/**
  * Runs a process in a running container through conmon (`runtime exec`), attached: output
  * goes to the given streams (or is collected), stdin is forwarded, and the process's exit
  * code is returned (128+signal when killed). A command that cannot be run rejects with a
