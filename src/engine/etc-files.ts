@@ -253,11 +253,34 @@ export function resolvConf(o: ResolvConfInput): string {
     if (search.length === 0 || (keepHost && searches.length > 0)) searches = [...searches, ...resolvLastList(base, 'search')];
     if (options.length === 0 || keepHost) options.push(...resolvLastList(base, 'options'));
   }
+  return formatResolv(servers, searches, options);
+}
+
+function formatResolv(servers: string[], search: string[], options: string[]): string {
   const lines: string[] = [];
-  if (searches.length && searches.join(' ').trim() !== '.') lines.push(`search ${searches.join(' ')}`);
+  if (search.length && search.join(' ').trim() !== '.') lines.push(`search ${search.join(' ')}`);
   for (const s of servers) lines.push(`nameserver ${s}`);
   if (options.length && options.join(' ').trim() !== '') lines.push(`options ${options.join(' ')}`);
   return lines.join('\n') + (lines.length ? '\n' : '');
+}
+
+/**
+ * `network connect` of a running container: the new network's resolvers go in front of those
+ * in its resolv.conf (podman's resolvconf.Add); no file (--dns none, --network none), no change.
+ */
+export function addResolvNameservers(file: string, servers: string[]): void {
+  if (!servers.length) return;
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
+  writeInPlace(file, formatResolv([...servers, ...resolvServers(text)], resolvLastList(text, 'search'), resolvLastList(text, 'options')));
+}
+
+/** `network disconnect`: the network's resolvers leave the running container's resolv.conf. */
+export function removeResolvNameservers(file: string, servers: string[]): void {
+  if (!servers.length) return;
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
+  writeInPlace(file, formatResolv(resolvServers(text).filter((s) => !servers.includes(s)), resolvLastList(text, 'search'), resolvLastList(text, 'options')));
 }
 
 /** The container's /etc/hosts. */

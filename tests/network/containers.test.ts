@@ -205,6 +205,44 @@ describe('containers on networks', () => {
     }
   });
 
+  test('network disconnect/connect of a container with a published port: forwarding follows, a new address, resolv.conf updated (podman 4.3)', async () => {
+    const [n1, n2] = [`pf1-${tag}`, `pf2-${tag}`];
+    s.ok(['network', 'create', n1]);
+    s.ok(['network', 'create', n2]);
+    const web = `pfweb-${tag}`;
+    try {
+      s.ok(['run', '-d', '--name', web, '--network', n1, '-p', '127.0.0.1::80', 'localhost/busybox', 'sh', '-c',
+        'mkdir -p /srv && echo forwarded > /srv/index.html && exec httpd -f -p 80 -h /srv']);
+      const port = Number(s.ok(['port', web, '80']).trim().split(':')[1]);
+      assert.equal(await retry(() => get(port)), 'forwarded\n');
+      const addr = (net: string) => s.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}} {{(index .NetworkSettings.Networks "${net}").MacAddress}}`, web]).trim();
+      const gw = (net: string) => (JSON.parse(s.ok(['network', 'inspect', net]))[0].subnets as { gateway: string }[])[0].gateway;
+      const servers = () => s.ok(['exec', web, 'cat', '/etc/resolv.conf']).split('\n').filter((l) => l.startsWith('nameserver ')).map((l) => l.slice(11));
+      const [ip1, mac1] = addr(n1).split(' ');
+      assert.equal(servers()[0], gw(n1));
+
+      s.ok(['network', 'disconnect', n1, web]);
+      await assert.rejects(get(port), 'no forwarding without the network');
+      assert.ok(!servers().includes(gw(n1)), 'its resolver left resolv.conf');
+
+      s.ok(['network', 'connect', n1, web]);
+      assert.equal(await retry(() => get(port)), 'forwarded\n', 'forwarding back with the network');
+      const [ip2, mac2] = addr(n1).split(' ');
+      assert.notEqual(ip2, ip1, 'a new address (round robin)');
+      assert.notEqual(mac2, mac1);
+      assert.equal(servers()[0], gw(n1), 'its resolver first again');
+
+      // a second network gets the forwarding too: it still answers once the first is gone
+      s.ok(['network', 'connect', n2, web]);
+      assert.deepEqual(servers().slice(0, 2), [gw(n2), gw(n1)]);
+      s.ok(['network', 'disconnect', n1, web]);
+      assert.equal(await retry(() => get(port)), 'forwarded\n');
+    } finally {
+      s.run(['rm', '-f', '-t', '0', web]);
+      s.run(['network', 'rm', '-f', n1, n2]);
+    }
+  });
+
   test('bad port specs and unknown networks are refused and create nothing', () => {
     const before = s.ok(['ps', '-a', '-q']);
     for (const [args, re] of [
