@@ -63,6 +63,8 @@ interface ConmonCommon {
    * podman passes them) and the runtime passes them on to the container process.
    */
   preserveFds?: number;
+  /** More of this process's fds for conmon to inherit after its pipes (reserved host ports). */
+  extraFds?: number[];
 }
 
 export interface CreateContainerOptions extends ConmonCommon {
@@ -256,12 +258,14 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
   const base = 3 + preserved.length;
   const pipes: Record<string, number> = { _OCI_SYNCPIPE: base, _OCI_STARTPIPE: base + 1 };
   if (withAttachPipe) pipes._OCI_ATTACHPIPE = base + 2;
+  const extra = o.extraFds ?? [];
   if (!passthrough) {
-    const fast = spawnConmonNative(conmon, args, conmonEnv(o.env, pipes), withAttachPipe, preserved);
+    const fast = spawnConmonNative(conmon, args, conmonEnv(o.env, pipes), withAttachPipe, preserved, extra);
     if (fast) return fast;
   }
   const stdio: StdioOptions = [...(passthrough ?? ['ignore', 'ignore', 'pipe']), ...preserved, 'pipe', 'pipe'];
   if (withAttachPipe) stdio.push('pipe');
+  stdio.push(...extra);
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const child = spawn(conmon, args, { stdio, detached: true, env: conmonEnv(o.env, pipes) });
   let errText = '';
@@ -289,7 +293,7 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
  * Same descriptors as the libuv path (stderr, sync, start and attach pipes on fds 2-5).
  * Null when the addon is unavailable or the spawn fails (the libuv path then reports it).
  */
-function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean, preserved: number[] = []): SpawnedConmon | null {
+function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean, preserved: number[] = [], extra: number[] = []): SpawnedConmon | null {
   const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('watchFd');
   if (!addon) return null;
   const { childExit, envList, watchPipe } = require('../util/spawn') as typeof import('../util/spawn');
@@ -302,10 +306,10 @@ function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEn
       const [r, w] = addon.pipe();
       made.push(i === 2 ? [w, r] : [r, w]);
     }
-    const fds = [-1, -1, made[0][1], ...preserved, ...made.slice(1).map(([, child]) => child)];
+    const fds = [-1, -1, made[0][1], ...preserved, ...made.slice(1).map(([, child]) => child), ...extra];
     // posix_spawn's dup2s run in order: a pipe below the last target could be overwritten before
     // its own dup2 (possible with many preserved fds); the libuv path handles that case.
-    if (made.some(([, child]) => child < fds.length)) throw new Error('a pipe fd is among the target fds');
+    if (made.some(([, child]) => child < fds.length) || extra.some((fd) => fd < fds.length)) throw new Error('a pipe fd is among the target fds');
     pid = addon.spawnDetached(conmon, [conmon, ...args], envList(env), fds);
   } catch (e) {
     log.debug(`posix_spawn of conmon failed, using child_process: ${(e as Error).message}`);

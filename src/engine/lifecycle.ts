@@ -210,6 +210,7 @@ export class Lifecycle {
       const rootfs = mountContainerRootfs(this.store, c, { volatile: !!c.config.create.rm });
       trace('start: spec');
       let netns: string | undefined;
+      let reserved: import('../network/ports').PortReservation | undefined;
       try {
         if (c.config.networks && Object.keys(c.config.networks).length) {
           trace('start: network');
@@ -228,6 +229,12 @@ export class Lifecycle {
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
         rmFile(path.join(this.exitDir, c.id));
+        // podman (rootful): the published host ports stay bound, held by conmon, while it runs.
+        const published = c.state.network?.ports ?? [];
+        if (published.length && !this.cfg.dirs.rootless) {
+          const { reservePorts } = require('../network/ports') as typeof import('../network/ports');
+          reserved = await reservePorts(published);
+        }
         trace('start: conmon');
         const created = await createContainer({
           id: c.id, name: c.name, bundle: d.userdata, exitDir: this.exitDir, persistDir: d.run, socketDir: d.run,
@@ -236,8 +243,10 @@ export class Lifecycle {
           logDriver: (c.config.logDriver === 'json-file' ? 'k8s-file' : c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax ?? containersSettings(this.cfg).logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
-          timeoutSeconds: c.config.create.timeout, preserveFds: hooks.preserveFds,
+          timeoutSeconds: c.config.create.timeout, preserveFds: hooks.preserveFds, extraFds: reserved?.fds,
         });
+        reserved?.close();
+        reserved = undefined;
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
         if (hooks.initOnly) { this.event(c, 'init'); return c; }
         trace('start: attach');
@@ -253,6 +262,7 @@ export class Lifecycle {
         }
         return started;
       } catch (e) {
+        reserved?.close();
         await this.deleteRuntimeState(c);
         this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));
         await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);

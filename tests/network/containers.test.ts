@@ -243,6 +243,31 @@ describe('containers on networks', () => {
     }
   });
 
+  test('published host ports stay bound (held by conmon) while the container runs, as podman reserves them', async () => {
+    const name = `resv-${tag}`;
+    const net = await import('node:net');
+    const canBind = (port: number) => new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+    });
+    try {
+      s.ok(['run', '-d', '--name', name, '-p', '127.0.0.1::8080', 'localhost/busybox', 'sleep', '1000']);
+      const port = Number(s.ok(['port', name, '8080']).trim().split(':')[1]);
+      assert.equal(await canBind(port), false, 'the host port is taken');
+      const conmon = s.ok(['inspect', '--format', '{{.State.ConmonPid}}', name]).trim();
+      const sockets = fs.readdirSync(`/proc/${conmon}/fd`).filter((fd) => /^socket:/.test(fs.readlinkSync(`/proc/${conmon}/fd/${fd}`)));
+      assert.ok(sockets.length >= 1, 'conmon holds the socket');
+      const r = s.run(['run', '--rm', '-p', `127.0.0.1:${port}:80`, 'localhost/busybox', 'true']);
+      assert.equal(r.code, 126);
+      assert.equal(r.stderr, `Error: cannot listen on the TCP port: listen tcp4 127.0.0.1:${port}: bind: address already in use\n`);
+      s.ok(['rm', '-f', '-t', '0', name]);
+      assert.equal(await retry(async () => { if (!(await canBind(port))) throw new Error('still bound'); return true; }), true, 'released with the container');
+    } finally {
+      s.run(['rm', '-f', '-t', '0', name]);
+    }
+  });
+
   test('bad port specs and unknown networks are refused and create nothing', () => {
     const before = s.ok(['ps', '-a', '-q']);
     for (const [args, re] of [
