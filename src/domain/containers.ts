@@ -278,7 +278,7 @@ export interface ContainerState {
   stoppedByUser: boolean;
   health?: { status: string; failingStreak: number; log: { Start: string; End: string; ExitCode: number; Output: string }[] };
   /** What netavark set up while the container runs: per-network status and the ports in effect. */
-  network?: { status: Record<string, import('../network/types').StatusBlock>; ports: import('../network/types').PortMapping[] };
+  network?: { status: Record<string, import('../network/types').StatusBlock>; ports: import('../network/types').PortMapping[]; slirpPid?: number };
 }
 
 export interface PsOptions {

@@ -268,6 +268,38 @@ describe('containers on networks', () => {
     }
   });
 
+  test('--network slirp4netns[:cidr=...]: tap0 at CIDR+100, its DNS (+3) first, its address in /etc/hosts, ports forwarded; bad options fail the start', async () => {
+    const name = `slirp-${tag}`;
+    const out = s.ok(['run', '--rm', '--name', name, '--hostname', name, '--network', 'slirp4netns:cidr=10.199.77.0/24', 'localhost/busybox', 'sh', '-c',
+      'ip -4 -o addr show tap0; echo ---; cat /etc/hosts; echo ---; cat /etc/resolv.conf']);
+    const [addr, hosts, resolv] = out.split('---\n');
+    assert.match(addr, /inet 10\.199\.77\.100\/24 /);
+    assert.match(hosts, new RegExp(`^10\\.199\\.77\\.100\\t${name} ${name}$`, 'm'));
+    assert.match(resolv, /^nameserver 10\.199\.77\.3\n/m);
+    assert.equal(resolv.split('\n').find((l) => l.startsWith('nameserver')), 'nameserver 10.199.77.3', 'slirp4netns\'s forwarder first');
+    // default cidr; a published port is forwarded by slirp4netns; it goes with the container
+    const web = `slweb-${tag}`;
+    try {
+      s.ok(['run', '-d', '--name', web, '--network', 'slirp4netns:port_handler=slirp4netns', '-p', '127.0.0.1::80', 'localhost/busybox', 'sh', '-c',
+        'mkdir -p /srv && echo via-slirp > /srv/index.html && exec httpd -f -p 80 -h /srv']);
+      const port = Number(s.ok(['port', web, '80']).trim().split(':')[1]);
+      assert.equal(await retry(() => get(port)), 'via-slirp\n');
+      assert.match(s.ok(['exec', web, 'ip', '-4', '-o', 'addr', 'show', 'tap0']), /inet 10\.0\.2\.100\/24 /);
+      const slirpPids = () => spawnSync('pgrep', ['-f', `slirp4netns.*pier-${s.ok(['inspect', '--format', '{{.Id}}', web]).trim()}`], { encoding: 'utf8' }).stdout.trim();
+      assert.notEqual(slirpPids(), '');
+      const id = s.ok(['inspect', '--format', '{{.Id}}', web]).trim();
+      s.ok(['rm', '-f', '-t', '0', web]);
+      await retry(async () => { if (spawnSync('pgrep', ['-f', `slirp4netns.*pier-${id}`]).status === 0) throw new Error('slirp4netns still runs'); });
+    } finally {
+      s.run(['rm', '-f', '-t', '0', web]);
+    }
+    for (const [opt, msg] of [['foo=bar', 'unknown option for slirp4netns: "foo=bar"'], ['cidr=abc', 'invalid cidr "abc"'], ['mtu=1', 'invalid mtu "1"']]) {
+      const r = s.run(['run', '--rm', '--network', `slirp4netns:${opt}`, 'localhost/busybox', 'true']);
+      assert.equal(r.code, 126, opt);
+      assert.equal(r.stderr, `Error: ${msg}\n`);
+    }
+  });
+
   test('bad port specs and unknown networks are refused and create nothing', () => {
     const before = s.ok(['ps', '-a', '-q']);
     for (const [args, re] of [

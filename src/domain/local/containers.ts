@@ -421,6 +421,7 @@ export class LocalContainerEngine implements ContainerEngine {
       networkMode,
       networks: net.networks,
       portMappings: net.ports,
+      ...(net.slirpOptions ? { slirpOptions: net.slirpOptions } : {}),
       restart: o.restart ?? { name: '', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
       ...(o.infraOf ? { isInfra: true } : {}),
@@ -509,12 +510,23 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   /** --network/-p/-P → the networks to join and the ports to publish. */
-  private resolveNetworks(o: CreateOptions, ic: Record<string, any>): { mode: string; networks: Record<string, import('../../network/netavark').ContainerNetworkSettings>; ports: import('../../network/types').PortMapping[]; warnings: string[] } {
+  private resolveNetworks(o: CreateOptions, ic: Record<string, any>): { mode: string; networks: Record<string, import('../../network/netavark').ContainerNetworkSettings>; ports: import('../../network/types').PortMapping[]; warnings: string[]; slirpOptions?: string[] } {
     const values = o.networks?.length ? o.networks : [o.network ?? 'bridge'];
     const special = (v: string) => /^(none|host|private|slirp4netns|pasta)$/.test(v) || v.startsWith('container:') || v.startsWith('ns:');
     const warnings: string[] = [];
     const { parsePublish, publishAll } = require('../../network/ports') as typeof import('../../network/ports');
     let ports = (o.publish ?? []).flatMap(parsePublish);
+    const slirp = values.length === 1 && /^slirp4netns(:|$)/.test(values[0]) ? values[0] : undefined;
+    if (slirp) {
+      // slirp4netns publishes ports itself; its options are read at each start.
+      const opts = slirp.includes(':') ? slirp.slice(slirp.indexOf(':') + 1).split(',').filter((x) => x !== '') : [];
+      if (o.publishAll) {
+        const exposed: Record<string, unknown> = { ...(ic.ExposedPorts ?? {}) };
+        for (const e of o.expose ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
+        ports = [...ports, ...publishAll(exposed, ports)];
+      }
+      return { mode: 'slirp4netns', networks: {}, ports, warnings, ...(opts.length ? { slirpOptions: opts } : {}) };
+    }
     if (values.some(special)) {
       if (values.length > 1) throw new UsageError(`cannot set multiple networks without bridge network mode, selected mode ${values.find(special)}: invalid argument`);
       if (ports.length || o.publishAll) warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
