@@ -280,7 +280,7 @@ export interface ContainerState {
   stoppedByUser: boolean;
   health?: { status: string; failingStreak: number; log: { Start: string; End: string; ExitCode: number; Output: string }[] };
   /** What netavark set up while the container runs: per-network status and the ports in effect. */
-  network?: { status: Record<string, import('../network/types').StatusBlock>; ports: import('../network/types').PortMapping[] };
+  network?: { status: Record<string, import('../network/types').StatusBlock>; ports: import('../network/types').PortMapping[]; slirpPid?: number };
 }
 
 export interface PsOptions {
@@ -371,10 +371,14 @@ export interface ContainerEngine {
   wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }): Promise<number>;
   logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }): Promise<void>;
   exec(nameOrId: string, opts: ExecOptions): Promise<number>;
+  /** `exec -d`: starts the process, returns its exec session's ID without waiting for it. */
+  execDetached(nameOrId: string, opts: ExecOptions): Promise<string>;
   /** Attach to a running container: its exit code, or undefined when the user detached. */
   attach(nameOrId: string, opts: { noStdin?: boolean; detachKeys?: string; sigProxy?: boolean }): Promise<number | undefined>;
   /** What conmon's exit command calls when a container exits. */
   cleanup(nameOrId: string, opts?: { rm?: boolean; rmi?: boolean }): Promise<void>;
+  /** What conmon's exit command calls when a detached exec session's process exits. */
+  cleanupExec(nameOrId: string, sessionId: string): Promise<void>;
   /** All container ids (for -a flags). */
   ids(opts?: { all?: boolean; latest?: boolean; filters?: string[] }): Promise<string[]>;
   restart(nameOrId: string, opts: { timeout?: number }): Promise<void>;

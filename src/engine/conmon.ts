@@ -63,6 +63,8 @@ interface ConmonCommon {
    * podman passes them) and the runtime passes them on to the container process.
    */
   preserveFds?: number;
+  /** More of this process's fds for conmon to inherit after its pipes (reserved host ports). */
+  extraFds?: number[];
 }
 
 export interface CreateContainerOptions extends ConmonCommon {
@@ -256,12 +258,14 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
   const base = 3 + preserved.length;
   const pipes: Record<string, number> = { _OCI_SYNCPIPE: base, _OCI_STARTPIPE: base + 1 };
   if (withAttachPipe) pipes._OCI_ATTACHPIPE = base + 2;
+  const extra = o.extraFds ?? [];
   if (!passthrough) {
-    const fast = spawnConmonNative(conmon, args, conmonEnv(o.env, pipes), withAttachPipe, preserved);
+    const fast = spawnConmonNative(conmon, args, conmonEnv(o.env, pipes), withAttachPipe, preserved, extra);
     if (fast) return fast;
   }
   const stdio: StdioOptions = [...(passthrough ?? ['ignore', 'ignore', 'pipe']), ...preserved, 'pipe', 'pipe'];
   if (withAttachPipe) stdio.push('pipe');
+  stdio.push(...extra);
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const child = spawn(conmon, args, { stdio, detached: true, env: conmonEnv(o.env, pipes) });
   let errText = '';
@@ -289,7 +293,7 @@ function spawnConmon(conmon: string, args: string[], o: ConmonCommon, withAttach
  * Same descriptors as the libuv path (stderr, sync, start and attach pipes on fds 2-5).
  * Null when the addon is unavailable or the spawn fails (the libuv path then reports it).
  */
-function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean, preserved: number[] = []): SpawnedConmon | null {
+function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEnv, withAttachPipe: boolean, preserved: number[] = [], extra: number[] = []): SpawnedConmon | null {
   const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('watchFd');
   if (!addon) return null;
   const { childExit, envList, watchPipe } = require('../util/spawn') as typeof import('../util/spawn');
@@ -302,10 +306,10 @@ function spawnConmonNative(conmon: string, args: string[], env: NodeJS.ProcessEn
       const [r, w] = addon.pipe();
       made.push(i === 2 ? [w, r] : [r, w]);
     }
-    const fds = [-1, -1, made[0][1], ...preserved, ...made.slice(1).map(([, child]) => child)];
+    const fds = [-1, -1, made[0][1], ...preserved, ...made.slice(1).map(([, child]) => child), ...extra];
     // posix_spawn's dup2s run in order: a pipe below the last target could be overwritten before
     // its own dup2 (possible with many preserved fds); the libuv path handles that case.
-    if (made.some(([, child]) => child < fds.length)) throw new Error('a pipe fd is among the target fds');
+    if (made.some(([, child]) => child < fds.length) || extra.some((fd) => fd < fds.length)) throw new Error('a pipe fd is among the target fds');
     pid = addon.spawnDetached(conmon, [conmon, ...args], envList(env), fds);
   } catch (e) {
     log.debug(`posix_spawn of conmon failed, using child_process: ${(e as Error).message}`);
@@ -591,6 +595,44 @@ export function execArgs(o: ExecOptions, sessionId: string, specFile: string): s
   if (o.preserveFds && o.preserveFds > 0) args.push('--runtime-opt', '--preserve-fds', '--runtime-opt', String(o.preserveFds));
   args.push('-e', '--exec-attach', '--exec-process-spec', specFile);
   return args;
+}
+
+/**
+ * Starts a process in a running container through conmon and returns once it runs, without
+ * attaching (`exec -d`): its output is dropped, conmon outlives us and runs `exitCommand` when
+ * the process exits. Resolves with the process's pid; a command that cannot be run rejects as
+ * execInContainer does.
+ */
+export async function execDetachedInContainer(o: ExecOptions & { sessionId: string }): Promise<number> {
+  const conmon = o.conmonPath ?? findConmon();
+  fs.mkdirSync(path.join(o.execDir, 'exits'), { recursive: true });
+  const specFile = path.join(o.execDir, 'exec-process.json');
+  fs.writeFileSync(specFile, JSON.stringify({ ...o.process, terminal: !!o.terminal }));
+  const c = spawnConmon(conmon, execArgs({ ...o, stdin: null }, o.sessionId, specFile), o, true);
+  const timeout = o.syncTimeoutMs ?? 120_000;
+  try {
+    writeStart(c.start);
+    // As podman: conmon says it is ready to be attached to; nobody attaches, the process starts.
+    const ready = await c.attachPipe!.next(timeout);
+    if (!ready || ready.data < 0) {
+      const code = ready ? null : await c.firstExit;
+      if (ready?.message) throw ociRuntimeError(o.runtime.name, ready.message);
+      throw conmonFailure(`conmon failed to exec in container ${o.containerId}`, c.stderr(), code);
+    }
+    writeStart(c.start);
+    const started = await c.sync.next(timeout);
+    if (!started || started.data < 0) {
+      if (started?.message) throw ociRuntimeError(o.runtime.name, started.message);
+      const code = await c.firstExit;
+      throw conmonFailure(`exec in container ${o.containerId} failed`, c.stderr(), code);
+    }
+    return started.data;
+  } catch (e) {
+    if (e instanceof PierError && /^timed out/.test(e.message)) killStuckConmon(c);
+    throw e;
+  } finally {
+    c.release();
+  }
 }
 
 /**

@@ -47,6 +47,8 @@ export interface ContainerConfig {
   networks?: Record<string, import('../network/netavark').ContainerNetworkSettings>;
   /** Published ports (host port 0 = pick one at start). */
   portMappings?: import('../network/types').PortMapping[];
+  /** --network slirp4netns:OPTIONS: the options (checked at each start, as podman). */
+  slirpOptions?: string[];
   restart: { name: string; maximumRetryCount: number };
   healthcheck?: CreateOptions['healthcheck'];
   /** The infra container of its pod (removed only with the pod). */

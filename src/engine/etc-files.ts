@@ -31,6 +31,11 @@ export interface EtcFilesOptions {
   dns?: string[];
   dnsSearch?: string[];
   dnsOption?: string[];
+  /** The networks' resolvers and search domains (aardvark-dns), see resolvConf. */
+  networkDNS?: { servers: string[]; search: string[] };
+  /** The container has an IPv6 address (the host's IPv6 resolvers stay). */
+  ipv6?: boolean;
+  netnsPath?: string;
   /** host networking: the host's resolvers on its loopback stay usable. */
   hostNetwork: boolean;
   /** The container's own entries (its addresses with its hostname and name). */
@@ -151,34 +156,131 @@ export function hostLocalIP(): string | undefined {
   return v6;
 }
 
-function hostResolvConf(): string {
-  for (const f of ['/run/systemd/resolve/resolv.conf', '/etc/resolv.conf']) {
-    try {
-      const text = fs.readFileSync(f, 'utf8');
-      // A resolver on the host's loopback is unreachable from the container's own netns.
-      if (f === '/etc/resolv.conf' || !/nameserver\s+127\./.test(text)) return text;
-    } catch { /* next */ }
-  }
-  return '';
+const IPV4 = String.raw`(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)`;
+const IPV6 = String.raw`(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?`;
+const NS_LINE = new RegExp(String.raw`^\s*nameserver\s*(${IPV4}|${IPV6})\s*$`);
+const LOCAL_NS_LINE = new RegExp(String.raw`^nameserver\s+(?:127\.(?:[0-9]{1,3}\.){2}[0-9]{1,3}|::1\s*$)`);
+const V6_NS_LINE = new RegExp(String.raw`^nameserver\s+${IPV6}`);
+
+/** A resolv.conf's lines with their comments cut off. */
+function resolvLines(text: string): string[] {
+  return text.split('\n').map((l) => { const i = l.indexOf('#'); return i < 0 ? l : l.slice(0, i); });
+}
+function resolvServers(text: string): string[] {
+  return resolvLines(text).flatMap((l) => { const m = NS_LINE.exec(l); return m ? [m[1]] : []; });
+}
+/** `search` and `options`: the last such line counts, as libc reads them. */
+function resolvLastList(text: string, key: 'search' | 'options'): string[] {
+  let out: string[] = [];
+  for (const l of resolvLines(text)) if (new RegExp(String.raw`^\s*${key}(\s|$)`).test(l)) out = l.trim().split(/\s+/).slice(1);
+  return out;
 }
 
-export function resolvConf(o: Pick<EtcFilesOptions, 'dns' | 'dnsSearch' | 'dnsOption' | 'hostNetwork'>): string {
-  const base = hostResolvConf();
-  let servers = base.split('\n').filter((l) => /^\s*nameserver\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
-  let search = base.split('\n').filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
-  let options = base.split('\n').filter((l) => /^\s*options\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
-  if (!o.hostNetwork) servers = servers.filter((s) => !s.startsWith('127.') && s !== '::1');
-  if (o.dns?.length) {
-    if (o.dns.includes('none')) servers = [];
-    else servers = o.dns;
+/**
+ * The resolv.conf the container's is built from: the host's /etc/resolv.conf (for a network
+ * namespace made by `ip netns`, /etc/netns/NAME/resolv.conf). In a network namespace of its own,
+ * a lone local stub resolver (systemd-resolved's 127.0.0.53, NetworkManager's 127.0.0.1) is
+ * replaced by the real servers behind it.
+ */
+function baseResolvConf(netnsPath: string | undefined, hostNetwork: boolean, hostFile = '/etc/resolv.conf'): string {
+  let file = hostFile;
+  if (!hostNetwork && netnsPath && !netnsPath.startsWith('/proc/')) {
+    const own = path.join('/etc/netns', path.basename(netnsPath), 'resolv.conf');
+    if (fs.existsSync(own)) file = own;
   }
-  if (o.dnsSearch?.length) search = o.dnsSearch.includes('.') ? [] : o.dnsSearch;
-  if (o.dnsOption?.length) options = o.dnsOption;
+  let text = '';
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+  if (hostNetwork) return text;
+  const servers = resolvServers(text);
+  const stub = servers.length !== 1 ? undefined
+    : servers[0] === '127.0.0.53' ? '/run/systemd/resolve/resolv.conf'
+      : servers[0] === '127.0.0.1' ? '/run/NetworkManager/no-stub-resolv.conf' : undefined;
+  if (stub) { try { text = fs.readFileSync(stub, 'utf8'); } catch { /* keep the stub's */ } }
+  return text;
+}
+
+export interface ResolvConfInput {
+  /** containers.conf dns_servers then --dns. */
+  dns?: string[];
+  /** containers.conf dns_searches then --dns-search. */
+  dnsSearch?: string[];
+  /** containers.conf dns_options then --dns-option. */
+  dnsOption?: string[];
+  /** The resolvers of the container's networks (aardvark-dns) and their search domains. */
+  networkDNS?: { servers: string[]; search: string[] };
+  /** host networking: the host's file as it is (its loopback resolvers stay usable). */
+  hostNetwork: boolean;
+  /** The container has an IPv6 address: the host's IPv6 resolvers stay. */
+  ipv6?: boolean;
+  /** The network namespace's path (for `ip netns` namespaces' own resolv.conf). */
+  netnsPath?: string;
+  /** Tests only: the host file read instead of /etc/resolv.conf. */
+  hostResolvConf?: string;
+}
+
+/**
+ * The container's /etc/resolv.conf, by podman 4.3's rules. Servers given by containers.conf or
+ * --dns are the only ones. Without them, the networks' resolvers (aardvark-dns) come first,
+ * followed by the host's, and the networks' search domain (dns.podman) comes before the host's.
+ * Search domains given by containers.conf or --dns-search replace the networks' ("." clears
+ * them all); options given replace the host's unless the host's servers are kept.
+ */
+export function resolvConf(o: ResolvConfInput): string {
+  let servers = [...(o.dns ?? [])];
+  let search: string[] = [];
+  const keepHost = servers.length === 0;
+  if (keepHost) {
+    servers = [...(o.networkDNS?.servers ?? [])];
+    search = [...(o.networkDNS?.search ?? [])];
+  }
+  if (o.dnsSearch?.length) search = [...o.dnsSearch];
+  const options = [...(o.dnsOption ?? [])];
+  const unset = search.includes('.');
+  let searches = unset ? [] : search;
+  if (!(servers.length && options.length && search.length && !keepHost)) {
+    let base = baseResolvConf(o.netnsPath, o.hostNetwork, o.hostResolvConf);
+    if (!o.hostNetwork) {
+      // Loopback resolvers are unreachable from the container's namespace; IPv6 ones need IPv6.
+      let lines = base.split('\n').filter((l) => !LOCAL_NS_LINE.test(l));
+      if (!o.ipv6) lines = lines.filter((l) => !V6_NS_LINE.test(l));
+      base = lines.join('\n');
+      if (resolvServers(base).length === 0) {
+        base += '\nnameserver 8.8.8.8\nnameserver 8.8.4.4';
+        if (o.ipv6) base += '\nnameserver 2001:4860:4860::8888\nnameserver 2001:4860:4860::8844';
+      }
+    }
+    if (servers.length === 0 || keepHost) servers.push(...resolvServers(base));
+    if (search.length === 0 || (keepHost && searches.length > 0)) searches = [...searches, ...resolvLastList(base, 'search')];
+    if (options.length === 0 || keepHost) options.push(...resolvLastList(base, 'options'));
+  }
+  return formatResolv(servers, searches, options);
+}
+
+function formatResolv(servers: string[], search: string[], options: string[]): string {
   const lines: string[] = [];
-  if (search.length) lines.push(`search ${search.join(' ')}`);
+  if (search.length && search.join(' ').trim() !== '.') lines.push(`search ${search.join(' ')}`);
   for (const s of servers) lines.push(`nameserver ${s}`);
-  if (options.length) lines.push(`options ${options.join(' ')}`);
+  if (options.length && options.join(' ').trim() !== '') lines.push(`options ${options.join(' ')}`);
   return lines.join('\n') + (lines.length ? '\n' : '');
+}
+
+/**
+ * `network connect` of a running container: the new network's resolvers go in front of those
+ * in its resolv.conf (podman's resolvconf.Add); no file (--dns none, --network none), no change.
+ */
+export function addResolvNameservers(file: string, servers: string[]): void {
+  if (!servers.length) return;
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
+  writeInPlace(file, formatResolv([...servers, ...resolvServers(text)], resolvLastList(text, 'search'), resolvLastList(text, 'options')));
+}
+
+/** `network disconnect`: the network's resolvers leave the running container's resolv.conf. */
+export function removeResolvNameservers(file: string, servers: string[]): void {
+  if (!servers.length) return;
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return; }
+  writeInPlace(file, formatResolv(resolvServers(text).filter((s) => !servers.includes(s)), resolvLastList(text, 'search'), resolvLastList(text, 'options')));
 }
 
 /** The container's /etc/hosts. */

@@ -217,10 +217,15 @@ export class Lifecycle {
       const rootfs = mountContainerRootfs(this.store, c, { volatile: !!c.config.create.rm });
       trace('start: spec');
       let netns: string | undefined;
+      let reserved: import('../network/ports').PortReservation | undefined;
+      let slirp: import('../network/slirp').SlirpProcess | undefined;
       try {
         if (c.config.networks && Object.keys(c.config.networks).length) {
           trace('start: network');
           netns = await this.setupNetwork(c);
+          c = this.containers.get(c.id)!;
+        } else if (c.config.networkMode === 'slirp4netns') {
+          ({ netns, slirp } = await this.setupSlirp(c));
           c = this.containers.get(c.id)!;
         }
         // As podman: the user is resolved once, before its /etc/passwd and /etc/group entries are added (specFor).
@@ -235,6 +240,12 @@ export class Lifecycle {
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
         rmFile(path.join(this.exitDir, c.id));
+        // podman (rootful): the published host ports stay bound, held by conmon, while it runs.
+        const published = c.state.network?.ports ?? [];
+        if (published.length && !this.cfg.dirs.rootless && !slirp) {
+          const { reservePorts } = require('../network/ports') as typeof import('../network/ports');
+          reserved = await reservePorts(published);
+        }
         trace('start: conmon');
         const created = await createContainer({
           id: c.id, name: c.name, bundle: d.userdata, exitDir: this.exitDir, persistDir: d.run, socketDir: d.run,
@@ -244,7 +255,13 @@ export class Lifecycle {
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
           timeoutSeconds: c.config.create.timeout, preserveFds: hooks.preserveFds,
+          // conmon holds the reserved ports, and slirp4netns's exit pipe (it ends with conmon).
+          extraFds: [...(reserved?.fds ?? []), ...(slirp ? [slirp.exitFd] : [])],
         });
+        reserved?.close();
+        reserved = undefined;
+        slirp?.close();
+        slirp = undefined;
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
         if (hooks.initOnly) { this.event(c, 'init'); return c; }
         trace('start: attach');
@@ -260,6 +277,8 @@ export class Lifecycle {
         }
         return started;
       } catch (e) {
+        reserved?.close();
+        slirp?.close();
         await this.deleteRuntimeState(c);
         this.containers.updateState(c.id, (s) => ({ ...s, status: s.startedAt ? 'exited' : 'created', pid: 0, conmonPid: 0, error: (e as Error).message }));
         await unmountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[]).catch(() => undefined);
@@ -334,9 +353,39 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * --network slirp4netns: a namespace of the container's own, wired up by slirp4netns (which
+   * also forwards the published ports). The options are checked here, at each start, as podman.
+   */
+  private async setupSlirp(c: ContainerRecord): Promise<{ netns: string; slirp: import('../network/slirp').SlirpProcess }> {
+    const { parseSlirpOptions, startSlirp } = require('../network/slirp') as typeof import('../network/slirp');
+    const { createNetns, removeNetns } = require('../network/netavark') as typeof import('../network/netavark');
+    const { resolveHostPorts } = require('../network/ports') as typeof import('../network/ports');
+    const options = parseSlirpOptions(c.config.slirpOptions ?? []);
+    const ports = await resolveHostPorts(c.config.portMappings ?? []);
+    const ns = createNetns(this.store.runRoot, c.id);
+    try {
+      const slirp = await startSlirp({ containerId: c.id, netnsPath: ns, options, runDir: containerDirs(this.store, c.id).run, ports });
+      this.containers.updateState(c.id, (s) => ({ ...s, network: { status: {}, ports, slirpPid: slirp.pid } }));
+      return { netns: ns, slirp };
+    } catch (e) {
+      removeNetns(ns);
+      throw e;
+    }
+  }
+
   /** Undo setupNetwork (a no-op for containers without bridge networks). */
   async teardownNetwork(id: string): Promise<void> {
     const c = this.containers.get(id);
+    if (c?.config.networkMode === 'slirp4netns') {
+      // slirp4netns ends with conmon (its exit pipe); make sure, then drop the namespace.
+      const pid = c.state.network?.slirpPid;
+      if (pid) { try { if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slirp4netns')) process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+      const { removeNetns, netnsPath } = require('../network/netavark') as typeof import('../network/netavark');
+      removeNetns(netnsPath(this.store.runRoot, id));
+      if (c.state.network) this.containers.updateState(id, (s) => ({ ...s, network: undefined }));
+      return;
+    }
     if (!c || !c.config.networks || !Object.keys(c.config.networks).length) return;
     const { NetworkStore } = require('../network/store') as typeof import('../network/store');
     const { removeNetns, netnsPath, teardownContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
@@ -426,8 +475,8 @@ export class Lifecycle {
     const mode = c.config.networkMode;
     const settings = containersSettings(this.cfg);
     const conf = confDns(o, settings);
-    let dns = conf.dns;
-    let dnsSearch = conf.dnsSearch;
+    let networkDNS: { servers: string[]; search: string[] } | undefined;
+    let ipv6 = false;
     const names = [c.config.hostname, c.name];
     let ownEntries: HostEntry[] | undefined;
     const gateways: string[] = [];
@@ -438,19 +487,25 @@ export class Lifecycle {
       for (const st of Object.values(netState.status)) {
         for (const iface of Object.values(st.interfaces ?? {})) for (const a of iface.subnets ?? []) if (a.gateway) gateways.push(a.gateway);
       }
-      const d = containerDNS(netState.status);
-      if (d.servers.length) {
-        // aardvark-dns answers for the network's names and forwards the rest.
-        dns = d.servers;
-        dnsSearch = [...d.search, ...(conf.dnsSearch ?? hostSearchDomains())];
-      }
+      // aardvark-dns answers for the network's names and forwards the rest.
+      networkDNS = containerDNS(netState.status);
+      ipv6 = ownEntries.some((e) => e.ip.includes(':'));
     } else if (mode === 'none' || mode.startsWith('container:')) {
       // Only lo: a network namespace of its own, or another container's without networks.
       ownEntries = [{ ip: '127.0.0.1', names }];
     }
+    if (mode === 'slirp4netns') {
+      // tap0 is CIDR+100; slirp4netns's DNS forwarder (+3) goes before the host's resolvers.
+      const { parseSlirpOptions, slirpAddresses } = require('../network/slirp') as typeof import('../network/slirp');
+      const so = parseSlirpOptions(c.config.slirpOptions ?? []);
+      const a = slirpAddresses(so.cidr);
+      ownEntries = [{ ip: a.ip, names }];
+      networkDNS = { servers: [a.dns], search: [] };
+      ipv6 = so.enableIPv6;
+    }
     const files = writeEtcFiles({
       dir: runDir, id: c.id, name: c.name, image: o.privileged ? resolvedImageName(c, c.imageId ? this.store.images.namesIfExists(c.imageId) : null) : '', imageId: c.imageId ?? '', hostname: c.config.hostname,
-      addHost: o.addHost, dns, dnsSearch, dnsOption: conf.dnsOption, ownEntries,
+      addHost: o.addHost, dns: conf.dns, dnsSearch: conf.dnsSearch, dnsOption: conf.dnsOption, networkDNS, ipv6, netnsPath: netns ?? (mode.startsWith('ns:') ? mode.slice(3) : undefined), ownEntries,
       hostContainersInternalIP: hostContainersInternalIP(settings.hostContainersInternalIP, gateways),
       baseHostsFile: settings.baseHostsFile, rootfs,
       // With another container's network these come from it (joinSharedEtcFiles).
@@ -870,15 +925,6 @@ export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { des
     fs.chownSync(host, user.uid, user.gid);
   } catch (e) {
     throw new PierError(`creating container ${c.id} workdir: mkdir ${host}: ${reason(e)}`, EXIT_CANNOT_INVOKE);
-  }
-}
-
-/** The host's resolv.conf search domains (kept behind aardvark's own). */
-function hostSearchDomains(): string[] {
-  try {
-    return fs.readFileSync('/etc/resolv.conf', 'utf8').split('\n').filter((l) => /^\s*search\s/.test(l)).flatMap((l) => l.trim().split(/\s+/).slice(1));
-  } catch {
-    return [];
   }
 }
 

@@ -17,6 +17,8 @@ export interface ClaimFile {
   owners: string[];
   /** Address → container id. */
   allocations: Record<string, string>;
+  /** Subnet → the address handed out last (not a static one): the next search starts after it. */
+  lastIP?: Record<string, string>;
 }
 
 const queues = new Map<string, Promise<unknown>>();
@@ -192,11 +194,19 @@ export function allocate(runDir: string, def: NetworkDef, defFile: string, conta
       out.push(s);
       return;
     }
-    for (let n = p.first; n <= p.last; n++) {
+    // As podman's IPAM: round robin, from the address after the one handed out last (a
+    // reconnected or restarted container gets a new address), back to the start at the end.
+    const subnet = subnets[i];
+    const prev = c!.lastIP?.[subnet] !== undefined ? parseIP(c!.lastIP[subnet]) : undefined;
+    const start = prev && contains(p.net, prev) && prev.n + 1n >= p.first && prev.n + 1n <= p.last ? prev.n + 1n : p.first;
+    const span = p.last - p.first + 1n;
+    for (let k = 0n; k < span; k++) {
+      const n = p.first + ((start - p.first + k) % span);
       if (n === p.gateway) continue;
       const s = formatIP({ v6: p.net.v6, n });
       if (c!.allocations[s]) continue;
       c!.allocations[s] = containerId;
+      c!.lastIP = { ...(c!.lastIP ?? {}), [subnet]: s };
       out.push(s);
       return;
     }

@@ -332,6 +332,8 @@ export async function connectContainerNetwork(o: { store: NetworkStore; containe
     const one: NetworkOptions = {
       container_id: o.containerId, container_name: saved.options.container_name,
       networks: { [key]: per }, network_info: { [key]: { ...def, name: key } },
+      // As podman: the container's published ports are forwarded to this network too.
+      ...(saved.options.port_mappings ? { port_mappings: saved.options.port_mappings } : {}),
       ...(saved.options.dns_servers ? { dns_servers: saved.options.dns_servers } : {}),
     };
     let out: Record<string, StatusBlock>;

@@ -1,7 +1,7 @@
 // Published ports: parse `-p [[ip:][hostPort]:]containerPort[/proto]` (ranges, IPv6 in
 // brackets, several protocols), turn image ExposedPorts into `-P` mappings, pick random
 // host ports and refuse host ports already bound on the host or published by another
-// container (netavark's DNAT rules do not bind sockets, so both checks are needed).
+// container, and reserve them (bound sockets that conmon holds) while a container runs.
 // net and dgram load on first use: most containers publish no ports.
 const net = () => require('node:net') as typeof import('node:net');
 import { PierError, UsageError } from '../util/errors';
@@ -139,6 +139,68 @@ export async function resolveHostPorts(mappings: PortMapping[], taken: PortMappi
     out.push({ ...m, host_port: found });
   }
   return out;
+}
+
+/** Bound host sockets that keep published ports busy (podman's port reservation). */
+export interface PortReservation {
+  /** The sockets' fds, for conmon to inherit and hold while the container runs. */
+  fds: number[];
+  /** Closes pier's copies (conmon keeps its own). */
+  close(): void;
+}
+
+/** The file descriptor behind a listening net.Server or bound dgram socket (Unix). */
+function socketFd(sock: object): number | undefined {
+  if (sock instanceof net().Server) {
+    const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+  }
+  // dgram keeps its handle in a symbol-keyed state object.
+  for (const sym of Object.getOwnPropertySymbols(sock)) {
+    const fd = (sock as Record<symbol, { handle?: { fd?: number } }>)[sym]?.handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) return fd;
+  }
+  return undefined;
+}
+
+/**
+ * Bind every published host port (TCP and UDP; SCTP cannot be reserved) so nothing else on the
+ * host can take it while the container runs, as podman does for a rootful container: conmon
+ * inherits the sockets and never reads them (netavark's DNAT rules send the traffic on to the
+ * container). A port already bound fails with podman's error.
+ */
+export async function reservePorts(mappings: PortMapping[]): Promise<PortReservation> {
+  const socks: Array<{ close(): void }> = [];
+  const fds: number[] = [];
+  const close = () => { for (const s of socks) { try { s.close(); } catch { /* closed */ } } };
+  try {
+    for (const m of mappings) {
+      if (m.protocol !== 'tcp' && m.protocol !== 'udp') continue;
+      const v6 = !!m.host_ip && net().isIPv6(m.host_ip);
+      for (let i = 0; i < m.range; i++) {
+        const port = m.host_port + i;
+        const sock = await new Promise<{ close(): void }>((resolve, reject) => {
+          const fail = () => reject(new PierError(describe(m, port)));
+          if (m.protocol === 'udp') {
+            const u = (require('node:dgram') as typeof import('node:dgram')).createSocket(v6 ? 'udp6' : 'udp4');
+            u.once('error', () => { try { u.close(); } catch { /* closed */ } fail(); });
+            u.bind({ port, address: m.host_ip || '0.0.0.0', exclusive: true }, () => resolve(u));
+            return;
+          }
+          const t = net().createServer();
+          t.once('error', fail);
+          t.listen({ port, host: m.host_ip || '0.0.0.0', exclusive: true }, () => resolve(t));
+        });
+        socks.push(sock);
+        const fd = socketFd(sock);
+        if (fd !== undefined) fds.push(fd);
+      }
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { fds, close };
 }
 
 /** podman's `port`/ps rendering of one mapping: `0.0.0.0:8080->80/tcp`. */

@@ -73,6 +73,35 @@ describe('container commands end to end', () => {
     assert.equal(run(['container', 'exists', 'sleeper']).code, 1);
   });
 
+  test('exec -d prints the exec session ID and returns while the process runs', () => {
+    ok(['run', '-d', '--name', 'execd', IMAGE, 'sleep', '1000']);
+    try {
+      const t0 = Date.now();
+      const r = run(['exec', '-d', 'execd', 'sh', '-c', 'echo up > /tmp/marker; echo out; exec sleep 300']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^[0-9a-f]{64}\n$/, 'only the session ID: the process\'s output is not ours');
+      assert.ok(Date.now() - t0 < 30_000, 'returned without waiting for the process');
+      let marker = '';
+      for (let i = 0; i < 50 && marker !== 'up\n'; i++) { marker = run(['exec', 'execd', 'cat', '/tmp/marker']).stdout; spawnSync('sleep', ['0.1']); }
+      assert.equal(marker, 'up\n');
+      assert.match(ok(['exec', 'execd', 'ps', '-o', 'args']), /sleep 300/);
+      if (!REMOTE) {
+        // podman: a command that cannot be run is an engine error here (125), not 127
+        const bad = run(['exec', '-d', 'execd', 'nonexistent-cmd']);
+        assert.equal(bad.code, 125);
+        assert.match(bad.stderr, /executable file not found in \$PATH/);
+        // the session's directory goes when its process exits (conmon's exit command)
+        const execRoot = path.join(ts.runroot, 'containers', ok(['inspect', '--format', '{{.Id}}', 'execd']).trim(), 'exec');
+        ok(['exec', 'execd', 'sh', '-c', 'kill $(pidof sleep | tr " " "\\n" | sort -n | tail -1)']);
+        let left = ['x'];
+        for (let i = 0; i < 100 && left.length; i++) { left = fs.existsSync(execRoot) ? fs.readdirSync(execRoot) : []; spawnSync('sleep', ['0.1']); }
+        assert.deepEqual(left, []);
+      }
+    } finally {
+      run(['rm', '-f', '-t', '0', 'execd']);
+    }
+  });
+
   test('attached run streams output and propagates the exit code', () => {
     const r = run(['run', '--rm', '-l', 'e2e=rm', IMAGE, 'sh', '-c', 'echo hello; echo oops >&2; exit 3']);
     assert.equal(r.code, 3);

@@ -80,3 +80,19 @@ test('network ls/create/inspect/exists/rm/prune', () => {
     assert.equal(c.ok(['network', 'ls', '-q']), 'pier\n');
   } finally { c.cleanup(); }
 });
+
+test('network rm --force skips a network that does not exist; --time needs --force', () => {
+  const c = new NetCli();
+  try {
+    c.ok(['network', 'create', 'gone-soon']);
+    let r = c.run(['network', 'rm', '--force', 'bogus']);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', '']);
+    // the others named are still removed, the missing one is not reported
+    r = c.run(['network', 'rm', '-f', 'bogus', 'gone-soon']);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'gone-soon\n', '']);
+    r = c.run(['network', 'rm', '-t', '5', 'bogus']);
+    assert.deepEqual([r.code, r.stderr], [125, 'Error: --force option must be specified to use the --time option\n']);
+    r = c.run(['network', 'rm', '-f', '-t', '0', 'bogus']);
+    assert.equal(r.code, 0);
+  } finally { c.cleanup(); }
+});

@@ -179,6 +179,127 @@ describe('containers on networks', () => {
     s.ok(['network', 'rm', n1, n2]);
   });
 
+  test('resolv.conf on a network with aardvark-dns: its resolver first; containers.conf dns_servers/dns_searches replace it (podman 4.3)', () => {
+    const net = `dns-${tag}`;
+    s.ok(['network', 'create', net]);
+    try {
+      const gw = (JSON.parse(s.ok(['network', 'inspect', net]))[0].subnets as { gateway: string }[])[0].gateway;
+      const hostOptions = fs.readFileSync('/etc/resolv.conf', 'utf8').split('\n').filter((l) => /^\s*options\s/.test(l)).pop()?.trim();
+      const optionsLine = hostOptions ? `${hostOptions.replace(/\s+/g, ' ')}\n` : '';
+      const resolv = (args: string[], env?: NodeJS.ProcessEnv) => s.ok(['run', '--rm', ...args, 'localhost/busybox', 'cat', '/etc/resolv.conf'], { env });
+      const own = resolv(['--network', net]).split('\n');
+      assert.match(own[0], /^search dns\.podman( |$)/);
+      assert.equal(own[1], `nameserver ${gw}`, 'aardvark-dns first, the host\'s resolvers after it');
+      const conf = path.join(s.dir, 'dns-containers.conf');
+      fs.writeFileSync(conf, '[containers]\ndns_searches = ["example.com"]\ndns_servers = ["1.1.1.1", "100.100.100.100", "1.0.0.1", "8.8.8.8"]\n');
+      const want = `search example.com\nnameserver 1.1.1.1\nnameserver 100.100.100.100\nnameserver 1.0.0.1\nnameserver 8.8.8.8\n${optionsLine}`;
+      assert.equal(resolv(['--network', net], { CONTAINERS_CONF: conf }), want, 'no dns.podman, no aardvark');
+      assert.equal(resolv([], { CONTAINERS_CONF: conf }), want);
+      // search domains alone replace dns.podman; the resolvers stay
+      const searched = resolv(['--network', net, '--dns-search', 'example.org']).split('\n');
+      assert.match(searched[0], /^search example\.org( |$)/);
+      assert.doesNotMatch(searched[0], /dns\.podman/);
+      assert.equal(searched[1], `nameserver ${gw}`);
+    } finally {
+      s.run(['network', 'rm', '-f', net]);
+    }
+  });
+
+  test('network disconnect/connect of a container with a published port: forwarding follows, a new address, resolv.conf updated (podman 4.3)', async () => {
+    const [n1, n2] = [`pf1-${tag}`, `pf2-${tag}`];
+    s.ok(['network', 'create', n1]);
+    s.ok(['network', 'create', n2]);
+    const web = `pfweb-${tag}`;
+    try {
+      s.ok(['run', '-d', '--name', web, '--network', n1, '-p', '127.0.0.1::80', 'localhost/busybox', 'sh', '-c',
+        'mkdir -p /srv && echo forwarded > /srv/index.html && exec httpd -f -p 80 -h /srv']);
+      const port = Number(s.ok(['port', web, '80']).trim().split(':')[1]);
+      assert.equal(await retry(() => get(port)), 'forwarded\n');
+      const addr = (net: string) => s.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}} {{(index .NetworkSettings.Networks "${net}").MacAddress}}`, web]).trim();
+      const gw = (net: string) => (JSON.parse(s.ok(['network', 'inspect', net]))[0].subnets as { gateway: string }[])[0].gateway;
+      const servers = () => s.ok(['exec', web, 'cat', '/etc/resolv.conf']).split('\n').filter((l) => l.startsWith('nameserver ')).map((l) => l.slice(11));
+      const [ip1, mac1] = addr(n1).split(' ');
+      assert.equal(servers()[0], gw(n1));
+
+      s.ok(['network', 'disconnect', n1, web]);
+      await assert.rejects(get(port), 'no forwarding without the network');
+      assert.ok(!servers().includes(gw(n1)), 'its resolver left resolv.conf');
+
+      s.ok(['network', 'connect', n1, web]);
+      assert.equal(await retry(() => get(port)), 'forwarded\n', 'forwarding back with the network');
+      const [ip2, mac2] = addr(n1).split(' ');
+      assert.notEqual(ip2, ip1, 'a new address (round robin)');
+      assert.notEqual(mac2, mac1);
+      assert.equal(servers()[0], gw(n1), 'its resolver first again');
+
+      // a second network gets the forwarding too: it still answers once the first is gone
+      s.ok(['network', 'connect', n2, web]);
+      assert.deepEqual(servers().slice(0, 2), [gw(n2), gw(n1)]);
+      s.ok(['network', 'disconnect', n1, web]);
+      assert.equal(await retry(() => get(port)), 'forwarded\n');
+    } finally {
+      s.run(['rm', '-f', '-t', '0', web]);
+      s.run(['network', 'rm', '-f', n1, n2]);
+    }
+  });
+
+  test('published host ports stay bound (held by conmon) while the container runs, as podman reserves them', async () => {
+    const name = `resv-${tag}`;
+    const net = await import('node:net');
+    const canBind = (port: number) => new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+    });
+    try {
+      s.ok(['run', '-d', '--name', name, '-p', '127.0.0.1::8080', 'localhost/busybox', 'sleep', '1000']);
+      const port = Number(s.ok(['port', name, '8080']).trim().split(':')[1]);
+      assert.equal(await canBind(port), false, 'the host port is taken');
+      const conmon = s.ok(['inspect', '--format', '{{.State.ConmonPid}}', name]).trim();
+      const sockets = fs.readdirSync(`/proc/${conmon}/fd`).filter((fd) => /^socket:/.test(fs.readlinkSync(`/proc/${conmon}/fd/${fd}`)));
+      assert.ok(sockets.length >= 1, 'conmon holds the socket');
+      const r = s.run(['run', '--rm', '-p', `127.0.0.1:${port}:80`, 'localhost/busybox', 'true']);
+      assert.equal(r.code, 126);
+      assert.equal(r.stderr, `Error: cannot listen on the TCP port: listen tcp4 127.0.0.1:${port}: bind: address already in use\n`);
+      s.ok(['rm', '-f', '-t', '0', name]);
+      assert.equal(await retry(async () => { if (!(await canBind(port))) throw new Error('still bound'); return true; }), true, 'released with the container');
+    } finally {
+      s.run(['rm', '-f', '-t', '0', name]);
+    }
+  });
+
+  test('--network slirp4netns[:cidr=...]: tap0 at CIDR+100, its DNS (+3) first, its address in /etc/hosts, ports forwarded; bad options fail the start', async () => {
+    const name = `slirp-${tag}`;
+    const out = s.ok(['run', '--rm', '--name', name, '--hostname', name, '--network', 'slirp4netns:cidr=10.199.77.0/24', 'localhost/busybox', 'sh', '-c',
+      'ip -4 -o addr show tap0; echo ---; cat /etc/hosts; echo ---; cat /etc/resolv.conf']);
+    const [addr, hosts, resolv] = out.split('---\n');
+    assert.match(addr, /inet 10\.199\.77\.100\/24 /);
+    assert.match(hosts, new RegExp(`^10\\.199\\.77\\.100\\t${name} ${name}$`, 'm'));
+    assert.match(resolv, /^nameserver 10\.199\.77\.3\n/m);
+    assert.equal(resolv.split('\n').find((l) => l.startsWith('nameserver')), 'nameserver 10.199.77.3', 'slirp4netns\'s forwarder first');
+    // default cidr; a published port is forwarded by slirp4netns; it goes with the container
+    const web = `slweb-${tag}`;
+    try {
+      s.ok(['run', '-d', '--name', web, '--network', 'slirp4netns:port_handler=slirp4netns', '-p', '127.0.0.1::80', 'localhost/busybox', 'sh', '-c',
+        'mkdir -p /srv && echo via-slirp > /srv/index.html && exec httpd -f -p 80 -h /srv']);
+      const port = Number(s.ok(['port', web, '80']).trim().split(':')[1]);
+      assert.equal(await retry(() => get(port)), 'via-slirp\n');
+      assert.match(s.ok(['exec', web, 'ip', '-4', '-o', 'addr', 'show', 'tap0']), /inet 10\.0\.2\.100\/24 /);
+      const slirpPids = () => spawnSync('pgrep', ['-f', `slirp4netns.*pier-${s.ok(['inspect', '--format', '{{.Id}}', web]).trim()}`], { encoding: 'utf8' }).stdout.trim();
+      assert.notEqual(slirpPids(), '');
+      const id = s.ok(['inspect', '--format', '{{.Id}}', web]).trim();
+      s.ok(['rm', '-f', '-t', '0', web]);
+      await retry(async () => { if (spawnSync('pgrep', ['-f', `slirp4netns.*pier-${id}`]).status === 0) throw new Error('slirp4netns still runs'); });
+    } finally {
+      s.run(['rm', '-f', '-t', '0', web]);
+    }
+    for (const [opt, msg] of [['foo=bar', 'unknown option for slirp4netns: "foo=bar"'], ['cidr=abc', 'invalid cidr "abc"'], ['mtu=1', 'invalid mtu "1"']]) {
+      const r = s.run(['run', '--rm', '--network', `slirp4netns:${opt}`, 'localhost/busybox', 'true']);
+      assert.equal(r.code, 126, opt);
+      assert.equal(r.stderr, `Error: ${msg}\n`);
+    }
+  });
+
   test('bad port specs and unknown networks are refused and create nothing', () => {
     const before = s.ok(['ps', '-a', '-q']);
     for (const [args, re] of [

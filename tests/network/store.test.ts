@@ -153,3 +153,27 @@ test('host-local IPAM: sequential, static, conflicts, lease range and release', 
     assert.deepEqual(fs.readdirSync(path.join(s.runDir, 'ipam')), []);
   } finally { t.done(); }
 });
+
+test('host-local IPAM hands addresses out round robin as podman\'s: a freed address is not reused next', async () => {
+  const t = tmp();
+  try {
+    const s = t.store();
+    const n = await s.create({ name: 'rr', subnets: ['10.199.10.0/24'], ipRanges: ['10.199.10.16/30'] });
+    const file = s.fileOf('rr');
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((x) => x.repeat(64));
+    await withHostLock(s.runDir, () => {
+      assert.deepEqual(allocate(s.runDir, n, file, a), ['10.199.10.17']);
+      release(s.runDir, n, a);
+      assert.deepEqual(allocate(s.runDir, n, file, b), ['10.199.10.18'], 'after the last one handed out');
+      release(s.runDir, n, b);
+      assert.deepEqual(allocate(s.runDir, n, file, c), ['10.199.10.17'], 'back to the start at the end of the range');
+      // a static address does not move the round robin; taken ones are skipped
+      assert.deepEqual(allocate(s.runDir, n, file, a, ['10.199.10.18']), ['10.199.10.18']);
+      assert.throws(() => allocate(s.runDir, n, file, d), /failed to find free IP in range: 10\.199\.10\.17 - 10\.199\.10\.18/);
+      release(s.runDir, n, c);
+      assert.deepEqual(allocate(s.runDir, n, file, d), ['10.199.10.17']);
+      for (const id of [a, b, c, d]) release(s.runDir, n, id);
+    });
+    await s.remove('rr');
+  } finally { t.done(); }
+});

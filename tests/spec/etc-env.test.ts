@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   addSharedHostsEntry, buildHosts, formatHosts, hostContainersInternalIP, hostsFile, parseAddHost, parseHosts, readBaseHosts,
-  removeSharedHostsEntry, writeEtcFiles, type EtcFilesOptions,
+  removeSharedHostsEntry, resolvConf, writeEtcFiles, type EtcFilesOptions,
 } from '../../src/engine/etc-files';
 import { containersSettings, DEFAULT_CONTAINER_ENV } from '../../src/config/config';
 import { applyEnvMerge, expandEnvWord } from '../../src/domain/local/env-merge';
@@ -159,4 +159,32 @@ test('--env-merge changes only variables the defaults set, in order, each seeing
   assert.deepEqual(applyEnvMerge(env, ['PATH=${PATH}:/x', 'NEW=${PATH}', 'TERM=a', 'container=${TERM}-${container}']),
     ['PATH=/bin:/x', 'TERM=a', 'container=a-pier']);
   assert.deepEqual(applyEnvMerge(env, ['PATH=a=b']), ['PATH=a=b', 'TERM=xterm', 'container=pier']);
+});
+
+test('resolv.conf by podman 4.3\'s rules: given servers replace all, else the networks\' resolvers then the host\'s', () => {
+  const host = write('host-resolv.conf', '# comment\nsearch a.example b.example\nnameserver 127.0.0.53\nnameserver 10.1.1.1 # x\nnameserver fd00::1\noptions ndots:2\noptions timeout:1\n');
+  const r = (o: Partial<Parameters<typeof resolvConf>[0]>) => resolvConf({ hostNetwork: false, hostResolvConf: host, ...o });
+  // the host's, less its loopback resolvers and (without IPv6) its IPv6 ones; the last options line
+  assert.equal(r({}), 'search a.example b.example\nnameserver 10.1.1.1\noptions timeout:1\n');
+  assert.equal(r({ ipv6: true }), 'search a.example b.example\nnameserver 10.1.1.1\nnameserver fd00::1\noptions timeout:1\n');
+  assert.equal(r({ hostNetwork: true }), 'search a.example b.example\nnameserver 127.0.0.53\nnameserver 10.1.1.1\nnameserver fd00::1\noptions timeout:1\n');
+  // host servers kept: given search domains and options go first, the host's follow
+  assert.equal(r({ dnsSearch: ['x'] }), 'search x a.example b.example\nnameserver 10.1.1.1\noptions timeout:1\n');
+  assert.equal(r({ dnsOption: ['y'] }), 'search a.example b.example\nnameserver 10.1.1.1\noptions y timeout:1\n');
+  assert.equal(r({ dnsSearch: ['.'] }), 'nameserver 10.1.1.1\noptions timeout:1\n');
+  // given servers: no host server; given search domains replace the host's
+  assert.equal(r({ dns: ['1.1.1.1'] }), 'search a.example b.example\nnameserver 1.1.1.1\noptions timeout:1\n');
+  assert.equal(r({ dns: ['1.1.1.1'], dnsSearch: ['x'] }), 'search x\nnameserver 1.1.1.1\noptions timeout:1\n');
+  assert.equal(r({ dns: ['1.1.1.1'], dnsSearch: ['x'], dnsOption: ['y'] }), 'search x\nnameserver 1.1.1.1\noptions y\n');
+  // aardvark-dns: its servers and dns.podman first, the host's after; given servers or search domains replace them
+  const networkDNS = { servers: ['10.89.3.1'], search: ['dns.podman'] };
+  assert.equal(r({ networkDNS }), 'search dns.podman a.example b.example\nnameserver 10.89.3.1\nnameserver 10.1.1.1\noptions timeout:1\n');
+  assert.equal(r({ networkDNS, dnsSearch: ['example.com'] }), 'search example.com a.example b.example\nnameserver 10.89.3.1\nnameserver 10.1.1.1\noptions timeout:1\n');
+  assert.equal(r({ networkDNS, dns: ['1.1.1.1', '100.100.100.100'], dnsSearch: ['example.com'] }), 'search example.com\nnameserver 1.1.1.1\nnameserver 100.100.100.100\noptions timeout:1\n');
+  // only loopback resolvers left: Google's public ones, as podman
+  const local = write('host-local.conf', 'nameserver 127.0.0.1\nnameserver ::1\n');
+  assert.equal(resolvConf({ hostNetwork: false, hostResolvConf: local }), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  assert.equal(resolvConf({ hostNetwork: false, hostResolvConf: local, ipv6: true }),
+    'nameserver 8.8.8.8\nnameserver 8.8.4.4\nnameserver 2001:4860:4860::8888\nnameserver 2001:4860:4860::8844\n');
+  assert.equal(resolvConf({ hostNetwork: true, hostResolvConf: local }), 'nameserver 127.0.0.1\nnameserver ::1\n');
 });

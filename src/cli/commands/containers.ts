@@ -983,11 +983,22 @@ function execCmd(group: boolean): CommandDef {
       if (!(await eng.exists(name))) throw new NotFoundError(`no container with name or ID "${name}" found: no such container`);
       if (!command.length) throw new PierError('must provide a non-empty command to start an exec session: invalid argument', 255);
       try {
-        const code = await eng.exec(name, {
+        const execOpts = {
           command, interactive: !!opts.interactive, tty: !!opts.tty, detach: !!opts.detach, user: opts.user || undefined, workdir: opts.workdir || undefined,
           env: env.length ? env : undefined, privileged: !!opts.privileged, detachKeys, preserveFds: preserveFds || undefined,
-        });
-        return code;
+        };
+        // -d: podman prints the exec session's ID once the process runs, and returns.
+        // A command that cannot be run is then a plain engine error (125), not 126/127.
+        if (opts.detach) {
+          let id: string;
+          try { id = await eng.execDetached(name, execOpts); } catch (e) {
+            if (e instanceof PierError && (e.exitCode === 126 || e.exitCode === 127)) throw new PierError(e.message, 125);
+            throw e;
+          }
+          ctx.out(id);
+          return 0;
+        }
+        return await eng.exec(name, execOpts);
       } catch (e) {
         const msg = errorMessage(e);
         if (/can only create exec sessions on running containers/.test(msg)) throw new PierError(msg, 255);
@@ -1043,7 +1054,12 @@ const cleanupCmd: CommandDef = {
     { name: 'rmi', type: 'bool', help: 'After cleanup, remove the image entirely' },
   ],
   async run(ctx: Ctx, args, opts) {
-    if (opts.exec) return; // exec sessions clean up after themselves
+    if (opts.exec) {
+      // conmon's exit command for a detached exec session (`exec -d`): its directory goes.
+      if (!fs.existsSync(path.join(ctx.cfg.graphRoot, 'pier.db'))) return;
+      for (const a of args) await engine(ctx).cleanupExec(a, String(opts.exec));
+      return;
+    }
     // conmon may run this after the whole store was removed (system reset, a deleted test
     // store): there is nothing to clean, and opening the store would create it again.
     if (!fs.existsSync(path.join(ctx.cfg.graphRoot, 'pier.db'))) return;

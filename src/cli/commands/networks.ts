@@ -183,6 +183,7 @@ function rmCmd(): CommandDef {
       { name: 'time', short: 't', type: 'int', valueName: 'int', default: 10, help: 'Seconds to wait for running containers to stop before killing the container' },
     ],
     async run(ctx: Ctx, args, opts) {
+      if (opts.changed?.has('time') && !opts.force) throw new UsageError('--force option must be specified to use the --time option');
       const errors: string[] = [];
       let code = 0;
       for (const a of args) {
@@ -190,7 +191,10 @@ function rmCmd(): CommandDef {
           const name = await networks(ctx).remove(a, { force: !!opts.force, timeout: opts.time });
           ctx.out(name);
         } catch (e) {
-          if (e instanceof NotFoundError) { errors.push(errorMessage(e)); code = code || 1; continue; }
+          // --force also means a network that does not exist is no error (podman skips it silently).
+          const missing = e instanceof NotFoundError || /network not found/.test(errorMessage(e));
+          if (missing && opts.force) continue;
+          if (missing) { errors.push(errorMessage(e)); code = code || 1; continue; }
           if (isNetworkInUse(e)) { errors.push(errorMessage(e)); code = 2; continue; }
           errors.push(errorMessage(e)); code = 125;
         }

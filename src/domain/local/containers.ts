@@ -16,7 +16,7 @@ import { ContainerRecord, ContainerConfig, initialState, resolvedImageName } fro
 import { containerDirs, createContainerStorage, removeContainerStorage } from '../../engine/rootfs';
 import { randomName, NAME_RE } from '../../engine/names';
 import { attach } from '../../engine/attach';
-import { waitForExit, readExitCode, execInContainer } from '../../engine/conmon';
+import { waitForExit, readExitCode, execInContainer, execDetachedInContainer } from '../../engine/conmon';
 import { readLogEntries, streamLogs, formatEntry } from '../../engine/logs';
 import { lookupHostUser, resolveUser, userFileOverrides } from '../../engine/spec';
 import { cpusToQuota, DEFAULT_CPU_PERIOD, verifyResources } from '../../engine/spec/resources';
@@ -462,6 +462,7 @@ export class LocalContainerEngine implements ContainerEngine {
       networkMode,
       networks: net.networks,
       portMappings: net.ports,
+      ...(net.slirpOptions ? { slirpOptions: net.slirpOptions } : {}),
       restart: o.restart ?? { name: '', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
       ...(o.infraOf ? { isInfra: true } : {}),
@@ -566,12 +567,23 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   /** --network/-p/-P → the networks to join and the ports to publish. */
-  private resolveNetworks(o: CreateOptions, ic: Record<string, any>): { mode: string; networks: Record<string, import('../../network/netavark').ContainerNetworkSettings>; ports: import('../../network/types').PortMapping[]; warnings: string[] } {
+  private resolveNetworks(o: CreateOptions, ic: Record<string, any>): { mode: string; networks: Record<string, import('../../network/netavark').ContainerNetworkSettings>; ports: import('../../network/types').PortMapping[]; warnings: string[]; slirpOptions?: string[] } {
     const values = o.networks?.length ? o.networks : [o.network ?? 'bridge'];
     const special = (v: string) => /^(none|host|private|slirp4netns|pasta)$/.test(v) || v.startsWith('container:') || v.startsWith('ns:');
     const warnings: string[] = [];
     const { parsePublish, publishAll } = require('../../network/ports') as typeof import('../../network/ports');
     let ports = (o.publish ?? []).flatMap(parsePublish);
+    const slirp = values.length === 1 && /^slirp4netns(:|$)/.test(values[0]) ? values[0] : undefined;
+    if (slirp) {
+      // slirp4netns publishes ports itself; its options are read at each start.
+      const opts = slirp.includes(':') ? slirp.slice(slirp.indexOf(':') + 1).split(',').filter((x) => x !== '') : [];
+      if (o.publishAll) {
+        const exposed: Record<string, unknown> = { ...(ic.ExposedPorts ?? {}) };
+        for (const e of o.expose ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
+        ports = [...ports, ...publishAll(exposed, ports)];
+      }
+      return { mode: 'slirp4netns', networks: {}, ports, warnings, ...(opts.length ? { slirpOptions: opts } : {}) };
+    }
     if (values.some(special)) {
       if (values.length > 1) throw new UsageError(`cannot set multiple networks without bridge network mode, selected mode ${values.find(special)}: invalid argument`);
       if (ports.length || o.publishAll) warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
@@ -1240,9 +1252,8 @@ export class LocalContainerEngine implements ContainerEngine {
     }));
   }
 
-  async exec(nameOrId: string, o: ExecOptions, io?: RunIO, hooks: { onAttach?: (s: import('../../engine/attach').AttachSession) => void } = {}): Promise<number> {
-    const c = this.lifecycle.get(nameOrId);
-    if (c.state.status !== 'running') throw new ConflictError(`can only create exec sessions on running containers: container state improper`);
+  /** The OCI process of an exec session in container `c` (its spec's, changed by the options). */
+  private execProcess(c: ContainerRecord, o: ExecOptions): Record<string, any> {
     const d = containerDirs(this.store, c.id);
     const spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8'));
     const p = { ...spec.process };
@@ -1273,6 +1284,44 @@ export class LocalContainerEngine implements ContainerEngine {
       p.capabilities = { bounding: all, effective: all, permitted: all };
     }
     delete p.consoleSize;
+    return p;
+  }
+
+  /**
+   * `exec -d`: starts the process and returns its exec session's ID once it runs; conmon keeps
+   * it and runs `container cleanup --exec` (which removes the session's directory) at its exit.
+   */
+  async execDetached(nameOrId: string, o: ExecOptions): Promise<string> {
+    const c = this.lifecycle.get(nameOrId);
+    if (c.state.status !== 'running') throw new ConflictError(`can only create exec sessions on running containers: container state improper`);
+    const p = this.execProcess(c, o);
+    const sessionId = randomId();
+    const execDir = path.join(containerDirs(this.store, c.id).run, 'exec', sessionId.slice(0, 16));
+    try {
+      await execDetachedInContainer({
+        containerId: c.id, name: c.name, execDir, sessionId, process: p, terminal: !!o.tty, stdin: null,
+        runtime: this.lifecycle.runtime(c), stateRoot: this.lifecycle.stateRoot(c), conmonPath: this.cfg.conmon,
+        preserveFds: o.preserveFds, exitCommand: this.lifecycle.pierCommand(['container', 'cleanup', '--exec', sessionId, c.id]),
+      });
+    } catch (e) {
+      fs.rmSync(execDir, { recursive: true, force: true });
+      throw e;
+    }
+    return sessionId;
+  }
+
+  /** Removes a finished detached exec session's directory (conmon's exit command). */
+  async cleanupExec(nameOrId: string, sessionId: string): Promise<void> {
+    const c = this.containers.find(nameOrId);
+    if (!c || !/^[0-9a-f]{16,64}$/.test(sessionId)) return;
+    fs.rmSync(path.join(containerDirs(this.store, c.id).run, 'exec', sessionId.slice(0, 16)), { recursive: true, force: true });
+  }
+
+  async exec(nameOrId: string, o: ExecOptions, io?: RunIO, hooks: { onAttach?: (s: import('../../engine/attach').AttachSession) => void } = {}): Promise<number> {
+    const c = this.lifecycle.get(nameOrId);
+    if (c.state.status !== 'running') throw new ConflictError(`can only create exec sessions on running containers: container state improper`);
+    const d = containerDirs(this.store, c.id);
+    const p = this.execProcess(c, o);
     const streams = io ?? processIO(!!o.tty);
     const execDir = path.join(d.run, 'exec', randomId().slice(0, 16));
     const ttyIn = o.interactive && o.tty && (streams.stdin as NodeJS.ReadStream)?.isTTY ? streams.stdin as NodeJS.ReadStream : undefined;

@@ -56,8 +56,11 @@ export class LocalNetworkEngine implements NetworkEngine {
     if (RUNNING.includes(c.state.status) && mode !== 'none') {
       const status = await connectContainerNetwork({ store: this.store, containerId: c.id, network: def.name, settings });
       ce.containers.updateState(c.id, (st) => ({ ...st, network: { ports: st.network?.ports ?? [], status: { ...(st.network?.status ?? {}), [def.name]: status } } }));
-      const { addHostsEntries } = require('../../engine/etc-files') as typeof import('../../engine/etc-files');
+      const { addHostsEntries, addResolvNameservers } = require('../../engine/etc-files') as typeof import('../../engine/etc-files');
       addHostsEntries(this.hostsFile(c.id), this.hostsEntries(c, { [def.name]: status }));
+      // podman: the network's resolvers first in resolv.conf (IPv6 ones only with an IPv6 address).
+      const ipv6 = containerIPs({ ...(c.state.network?.status ?? {}), [def.name]: status }).some((ip) => ip.includes(':'));
+      addResolvNameservers(this.runFile(c.id, 'resolv.conf'), (status.dns_server_ips ?? []).filter((ip) => ipv6 || !ip.includes(':')));
     } else if (RUNNING.includes(c.state.status)) {
       throw new PierError(`container ${c.name} runs without networking (--network none): stop it before connecting it to a network`);
     }
@@ -75,7 +78,8 @@ export class LocalNetworkEngine implements NetworkEngine {
       const status = c.state.network?.status?.[def.name];
       await disconnectContainerNetwork({ store: this.store, containerId: c.id, network: def.name });
       if (status) {
-        const { removeHostsEntries } = require('../../engine/etc-files') as typeof import('../../engine/etc-files');
+        const { removeHostsEntries, removeResolvNameservers } = require('../../engine/etc-files') as typeof import('../../engine/etc-files');
+        removeResolvNameservers(this.runFile(c.id, 'resolv.conf'), status.dns_server_ips ?? []);
         removeHostsEntries(this.hostsFile(c.id), this.hostsEntries(c, { [def.name]: status }));
       }
       ce.containers.updateState(c.id, (st) => {
@@ -94,8 +98,13 @@ export class LocalNetworkEngine implements NetworkEngine {
 
   /** The running container's own hosts file (absent with --no-hosts or another container's network). */
   private hostsFile(id: string): string {
+    return this.runFile(id, 'hosts');
+  }
+
+  /** A file of the container's run dir (hosts, resolv.conf). */
+  private runFile(id: string, name: string): string {
     const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
-    return path.join(containerDirs(this.containers().store, id).run, 'hosts');
+    return path.join(containerDirs(this.containers().store, id).run, name);
   }
 
   /** The hosts lines of a container's addresses on these networks: each address with its hostname and name. */

@@ -128,15 +128,22 @@ export class RemoteContainers implements ContainerEngine {
     return this.attachSession(info.Id, io ?? processIO(), { stdin: !opts.noStdin && !!info.Config?.OpenStdin, start: false, detachKeys: opts.detachKeys, tty: !!info.Config?.Tty });
   }
 
-  async exec(nameOrId: string, o: ExecOptions, io: RemoteIO = processIO()): Promise<number> {
-    const { Id } = await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/exec`, {
+  async execDetached(nameOrId: string, o: ExecOptions): Promise<string> {
+    const { Id } = await this.createExec(nameOrId, { ...o, detach: true });
+    await this.c.json('POST', `/libpod/exec/${Id}/start`, { Detach: true });
+    return Id;
+  }
+
+  private createExec(nameOrId: string, o: ExecOptions): Promise<{ Id: string }> {
+    return this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/exec`, {
       AttachStdin: !!o.interactive && !o.detach, AttachStdout: !o.detach, AttachStderr: !o.detach, Cmd: o.command, DetachKeys: o.detachKeys,
       Env: [...(o.envFile ?? []).flatMap(readEnvFileLines), ...(o.env ?? [])], Privileged: !!o.privileged, Tty: !!o.tty, User: o.user ?? '', WorkingDir: o.workdir ?? '',
     });
-    if (o.detach) {
-      await this.c.json('POST', `/libpod/exec/${Id}/start`, { Detach: true });
-      return 0;
-    }
+  }
+
+  async exec(nameOrId: string, o: ExecOptions, io: RemoteIO = processIO()): Promise<number> {
+    if (o.detach) { await this.execDetached(nameOrId, o); return 0; }
+    const { Id } = await this.createExec(nameOrId, o);
     const tty = !!o.tty;
     const sz = tty ? terminalSize(io) : undefined;
     const sock = await this.c.hijack(`/libpod/exec/${Id}/start`, { Detach: false, Tty: tty, ...(sz ?? {}) });
@@ -179,6 +186,7 @@ export class RemoteContainers implements ContainerEngine {
       demux((b) => out.stdout(b), (b) => out.stderr(b)))));
   }
   async cleanup(): Promise<void> { return notRemote('container cleanup'); }
+  async cleanupExec(): Promise<void> { return notRemote('container cleanup'); }
   async ids(opts: { all?: boolean; latest?: boolean; filters?: string[] } = {}) {
     const rows = await this.list({ all: opts.all, last: opts.latest ? 1 : undefined, filters: opts.filters });
     return rows.map((r) => r.Id);

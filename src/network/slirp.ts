@@ -1,0 +1,182 @@
+// --network slirp4netns[:OPTIONS]: user-mode networking through slirp4netns, as podman 4.3 sets
+// it up for a rootful container. pier makes the network namespace, slirp4netns puts a tap0 into
+// it (the container is CIDR+100, the gateway +2, slirp's DNS forwarder +3) and exits when the
+// write end of its exit pipe closes: conmon inherits that end, so slirp4netns lives as long as
+// the container's conmon. Published ports are forwarded by slirp4netns itself (its API socket's
+// add_hostfwd), for either port_handler.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PierError } from '../util/errors';
+import { formatIP, parseCIDR } from './ipnet';
+import type { PortMapping } from './types';
+
+export const SLIRP_DEFAULT_CIDR = '10.0.2.0/24';
+const SLIRP_MTU = 65520;
+const SLIRP_SOCKET_DIR = '/run/pier/slirp';
+
+export interface SlirpOptions {
+  cidr?: string;
+  disableHostLoopback: boolean;
+  enableIPv6: boolean;
+  mtu: number;
+  outboundAddr?: string;
+  outboundAddr6?: string;
+  /** port_handler=slirp4netns (else rootlesskit; both are served by slirp4netns here). */
+  slirpHostForward: boolean;
+}
+
+/** The options of `slirp4netns:OPT=V,...`; podman's errors for bad ones (at start, as podman). */
+export function parseSlirpOptions(opts: string[]): SlirpOptions {
+  const o: SlirpOptions = { disableHostLoopback: true, enableIPv6: true, mtu: SLIRP_MTU, slirpHostForward: false };
+  const bool = (name: string, v: string): boolean => {
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    throw new PierError(`invalid value of ${name} for slirp4netns: "${v}"`);
+  };
+  const { isIPv4, isIPv6 } = require('node:net') as typeof import('node:net');
+  const isInterface = (n: string) => Object.keys((require('node:os') as typeof import('node:os')).networkInterfaces()).includes(n);
+  for (const opt of opts) {
+    const i = opt.indexOf('=');
+    if (i < 0) throw new PierError(`unknown option for slirp4netns: "${opt}"`);
+    const [k, v] = [opt.slice(0, i), opt.slice(i + 1)];
+    switch (k) {
+      case 'cidr': {
+        const n = parseCIDR(v);
+        if (!n || n.v6) throw new PierError(`invalid cidr "${v}"`);
+        o.cidr = v;
+        break;
+      }
+      case 'port_handler':
+        if (v !== 'slirp4netns' && v !== 'rootlesskit') throw new PierError(`unknown port_handler for slirp4netns: "${v}"`);
+        o.slirpHostForward = v === 'slirp4netns';
+        break;
+      case 'allow_host_loopback': o.disableHostLoopback = !bool(k, v); break;
+      case 'enable_ipv6': o.enableIPv6 = bool(k, v); break;
+      case 'outbound_addr':
+        if (!isIPv4(v) && !isInterface(v)) throw new PierError(`invalid outbound_addr "${v}"`);
+        o.outboundAddr = v;
+        break;
+      case 'outbound_addr6':
+        if (!isIPv6(v) && !isInterface(v)) throw new PierError(`invalid outbound_addr6: "${v}"`);
+        o.outboundAddr6 = v;
+        break;
+      case 'mtu': {
+        const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
+        if (!(n >= 68)) throw new PierError(`invalid mtu "${v}"`);
+        o.mtu = n;
+        break;
+      }
+      default: throw new PierError(`unknown option for slirp4netns: "${opt}"`);
+    }
+  }
+  if (o.outboundAddr6 && !o.enableIPv6) throw new PierError('enable_ipv6=true is required for outbound_addr6');
+  return o;
+}
+
+/** The addresses slirp4netns gives in `cidr`: the container's (+100), the gateway (+2), DNS (+3). */
+export function slirpAddresses(cidr = SLIRP_DEFAULT_CIDR): { ip: string; gateway: string; dns: string; prefix: number } {
+  const n = parseCIDR(cidr)!;
+  const at = (k: bigint) => formatIP({ v6: false, n: n.base + k });
+  return { ip: at(100n), gateway: at(2n), dns: at(3n), prefix: n.prefix };
+}
+
+function findSlirp(): string {
+  for (const dir of (process.env.PATH || '/usr/local/bin:/usr/bin:/bin').split(':').concat(['/usr/bin', '/usr/sbin'])) {
+    const f = path.join(dir || '.', 'slirp4netns');
+    try { fs.accessSync(f, fs.constants.X_OK); return f; } catch { /* next */ }
+  }
+  throw new PierError('could not find slirp4netns, the network namespace can\'t be configured: exec: "slirp4netns": executable file not found in $PATH');
+}
+
+export interface SlirpProcess {
+  pid: number;
+  /** The exit pipe's write end: hand it to conmon (extraFds), then close(). */
+  exitFd: number;
+  close(): void;
+}
+
+/**
+ * Starts slirp4netns for the namespace at `netnsPath` and waits until tap0 is up; forwards
+ * `ports` (host ports already chosen). On failure nothing is left running.
+ */
+export async function startSlirp(o: { containerId: string; netnsPath: string; options: SlirpOptions; runDir: string; ports: PortMapping[] }): Promise<SlirpProcess> {
+  const bin = findSlirp();
+  const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('spawnDetached');
+  if (!addon) throw new PierError('slirp4netns needs pier\'s native addon');
+  const { envList } = require('../util/spawn') as typeof import('../util/spawn');
+  const opt = o.options;
+  const args = [bin];
+  if (opt.disableHostLoopback) args.push('--disable-host-loopback');
+  args.push(`--mtu=${opt.mtu}`, '--enable-sandbox', '--enable-seccomp');
+  if (opt.cidr) args.push(`--cidr=${opt.cidr}`);
+  if (opt.enableIPv6) args.push('--enable-ipv6');
+  if (opt.outboundAddr) args.push(`--outbound-addr=${opt.outboundAddr}`);
+  if (opt.outboundAddr6) args.push(`--outbound-addr6=${opt.outboundAddr6}`);
+  args.push('-c', '-e', '3', '-r', '4');
+  fs.mkdirSync(o.runDir, { recursive: true });
+  // A unix socket path must stay under 108 bytes: a short host-wide dir, as podman's tmpdir.
+  const apiSocket = path.join(SLIRP_SOCKET_DIR, `${o.containerId}.net`);
+  fs.mkdirSync(SLIRP_SOCKET_DIR, { recursive: true, mode: 0o700 });
+  fs.rmSync(apiSocket, { force: true });
+  if (o.ports.length) args.push('--api-socket', apiSocket);
+  args.push('--netns-type=path', o.netnsPath, 'tap0');
+  const logFile = path.join(o.runDir, 'slirp4netns.log');
+  const log = fs.openSync(logFile, 'w', 0o600);
+  const [exitR, exitW] = addon.pipe();
+  const [readyR, readyW] = addon.pipe();
+  const closeFd = (fd: number) => { try { fs.closeSync(fd); } catch { /* closed */ } };
+  let pid: number;
+  try {
+    // its own mount namespace (--enable-sandbox pivots its root), as podman starts it
+    const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((f) => fs.existsSync(f));
+    const argv = unshare ? [unshare, '--mount', '--propagation', 'private', '--', ...args] : args;
+    pid = addon.spawnDetached(argv[0], argv, envList(process.env), [-1, log, log, exitR, readyW]);
+  } catch (e) {
+    for (const fd of [exitR, exitW, readyR, readyW, log]) closeFd(fd);
+    throw new PierError(`failed to start slirp4netns process: ${(e as Error).message}`);
+  }
+  for (const fd of [exitR, readyW, log]) closeFd(fd);
+  const fail = (why: string): never => {
+    closeFd(exitW);
+    fs.rmSync(apiSocket, { force: true });
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    let text = '';
+    try { text = fs.readFileSync(logFile, 'utf8').trim(); } catch { /* none */ }
+    throw new PierError(`slirp4netns failed: ${why}${text ? `: ${JSON.stringify(text)}` : ''}`);
+  };
+  // slirp4netns writes "1" to the ready fd once tap0 is configured; EOF means it died.
+  const buf = Buffer.alloc(1);
+  let n = 0;
+  try { n = fs.readSync(readyR, buf, 0, 1, null); } catch { n = 0; } finally { closeFd(readyR); }
+  if (n !== 1) fail('it exited before the network was ready');
+  const proc: SlirpProcess = { pid, exitFd: exitW, close: () => closeFd(exitW) };
+  try {
+    for (const m of o.ports) await forwardPort(apiSocket, m, slirpAddresses(opt.cidr).ip);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  // The forwards are in place; nothing else talks to slirp4netns.
+  fs.rmSync(apiSocket, { force: true });
+  return proc;
+}
+
+/** add_hostfwd for each port of a mapping (podman's "failed to expose ports via slirp4netns"). */
+async function forwardPort(socket: string, m: PortMapping, guest: string): Promise<void> {
+  const net = require('node:net') as typeof import('node:net');
+  for (const proto of m.protocol.split(',')) {
+    for (let i = 0; i < m.range; i++) {
+      const req = { execute: 'add_hostfwd', arguments: { proto, host_addr: m.host_ip || '0.0.0.0', host_port: m.host_port + i, guest_addr: guest, guest_port: m.container_port + i } };
+      const answer = await new Promise<string>((resolve, reject) => {
+        const c = net.connect(socket);
+        let data = '';
+        c.on('connect', () => c.end(JSON.stringify(req)));
+        c.on('data', (d) => (data += d));
+        c.on('end', () => resolve(data));
+        c.on('error', reject);
+      });
+      let parsed: { error?: { desc?: string } } = {};
+      try { parsed = JSON.parse(answer); } catch { /* below */ }
+      if (parsed.error || !answer) throw new PierError(`failed to expose ports via slirp4netns: ${JSON.stringify(parsed.error?.desc ?? answer)}`);
+    }
+  }
+}
