@@ -123,6 +123,25 @@ describe('container commands end to end', () => {
     assert.equal(run(['rm', '-f', 'nope']).code, 0);
   });
 
+  test('inspect and ps print Go maps with sorted keys (podman\'s encoding/json), structs in field order', () => {
+    const id = ok(['create', '--name', 'maps', '-l', 'zz=1', '-l', 'aa=2', '-l', '10=x', '-l', '9=y', '--annotation', 'zz=1', '--annotation', 'aa=2',
+      '-p', '8080:80', '-p', '1234:443/udp', '--tmpfs', '/zz', '--tmpfs', '/aa:size=1m', IMAGE, 'true']).trim();
+    const fmt = (f: string) => ok(['inspect', '--format', f, id]).trim();
+    // (The image has a label of its own: org.pier.fixture.)
+    assert.equal(fmt('{{json .Config.Labels}}'), '{"10":"x","9":"y","aa":"2","org.pier.fixture":"busybox","zz":"1"}');
+    assert.equal(fmt('{{.Config.Labels}}'), 'map[10:x 9:y aa:2 org.pier.fixture:busybox zz:1]');
+    assert.equal(fmt('{{json .Config.Annotations}}'), '{"aa":"2","zz":"1"}');
+    assert.equal(fmt('{{json .NetworkSettings.Ports}}'), '{"443/udp":[{"HostIp":"","HostPort":"1234"}],"80/tcp":[{"HostIp":"","HostPort":"8080"}]}');
+    assert.equal(fmt('{{json .HostConfig.Tmpfs}}'), '{"/aa":"size=1m","/zz":""}');
+    // The whole document: maps sorted, the Config struct in podman's field order.
+    const text = ok(['inspect', id]);
+    assert.match(text, /\n {15}"Labels": \{\n {20}"10": "x",\n {20}"9": "y",\n {20}"aa": "2",\n {20}"org.pier.fixture": "busybox",\n {20}"zz": "1"\n {15}\},\n {15}"Annotations": \{\n {20}"aa": "2",\n {20}"zz": "1"\n {15}\},\n {15}"StopSignal"/);
+    assert.match(text, /"Ports": \{\n {20}"443\/udp": \[/);
+    assert.equal(ok(['ps', '-a', '--filter', `id=${id}`, '--format', '{{json .Labels}}']), '{"10":"x","9":"y","aa":"2","org.pier.fixture":"busybox","zz":"1"}\n');
+    assert.match(ok(['ps', '-a', '--filter', `id=${id}`, '--format', 'json']), /\n {4}"Labels": \{\n {6}"10": "x",\n {6}"9": "y",\n {6}"aa": "2",\n {6}"org.pier.fixture": "busybox",\n {6}"zz": "1"\n {4}\},\n/);
+    ok(['rm', id]);
+  });
+
   // podman-remote has no --cgroup-manager (the service's configuration decides).
   test('--cgroup-manager is recorded per container and shown by inspect; pier places it with cgroupfs', { skip: REMOTE }, () => {
     assert.equal(ok(['info', '--format', '{{.Host.CgroupManager}}']), 'cgroupfs\n');

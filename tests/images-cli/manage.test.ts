@@ -27,6 +27,26 @@ describe('image management commands', () => {
     assert.deepEqual(arr[1].RootFS.Layers, imgs.lone.diffIds);
   });
 
+  test('image inspect and images: Go maps (labels, exposed ports, volumes, annotations) with sorted keys', async () => {
+    const store = openStore(ts);
+    try {
+      await seedImage(store, {
+        layers: [{ 'etc/maps': 'maps\n' }], names: ['localhost/maps:1'], created: '2024-01-01T00:00:00Z',
+        labels: { zz: '1', aa: '2', 10: 'x', 9: 'y' }, config: { ExposedPorts: { '80/tcp': {}, '443/tcp': {} }, Volumes: { '/z': {}, '/a': {} } },
+      });
+    } finally {
+      closeAll();
+    }
+    const labels = '{"10":"x","9":"y","aa":"2","zz":"1"}';
+    assert.equal(ts.ok(['image', 'inspect', '--format', '{{json .Labels}} {{json .Config.Labels}} {{json .Config.ExposedPorts}} {{json .Config.Volumes}}', 'maps:1']),
+      `${labels} ${labels} {"443/tcp":{},"80/tcp":{}} {"/a":{},"/z":{}}\n`);
+    const text = ts.ok(['image', 'inspect', 'maps:1']);
+    assert.match(text, /\n {10}"Labels": \{\n {15}"10": "x",\n {15}"9": "y",\n {15}"aa": "2",\n {15}"zz": "1"\n {10}\},\n/);
+    assert.match(text, /"ExposedPorts": \{\n {20}"443\/tcp": \{\},\n {20}"80\/tcp": \{\}\n/);
+    assert.equal(ts.ok(['images', '--filter', 'reference=localhost/maps', '--format', '{{json .Labels}} {{.Labels}}']), `${labels} map[10:x 9:y aa:2 zz:1]\n`);
+    assert.match(ts.ok(['images', '--filter', 'reference=localhost/maps', '--format', 'json']), /\n {8}"Labels": \{\n {12}"10": "x",\n {12}"9": "y",\n {12}"aa": "2",\n {12}"zz": "1"\n {8}\},\n/);
+  });
+
   test('inspect --format and pier inspect --type', () => {
     assert.equal(ts.ok(['image', 'inspect', '--format', '{{.Id}} {{.Os}}', 'child']), `${imgs.child.id} linux\n`);
     assert.equal(ts.ok(['inspect', '-f', '{{.Id}}', 'child']), `${imgs.child.id}\n`);

@@ -8,6 +8,7 @@ import { NotFoundError, UsageError, errorMessage } from '../../util/errors';
 import { dockerFilters } from './containers';
 import { qbool } from './common';
 import { DOCKER_API_VERSION } from '../router';
+import { goMap } from '../../util/gomap';
 
 function imageName(r: ApiRequest): string {
   return r.params.name.replace(/^sha256:/, '');
@@ -52,7 +53,7 @@ export function registerImageRoutes(router: Router): void {
     r.send(200, rows.map((i) => ({ i, tags: matching(i.RepoTags), digests: matching(i.RepoDigests, (d) => d.split('@')[0]) })).map(({ i, tags, digests }) => ({
       Id: `sha256:${i.Id}`, ParentId: i.ParentId ? `sha256:${i.ParentId}` : '', RepoTags: tags.length ? tags : ['<none>:<none>'],
       RepoDigests: digests.length ? digests : ['<none>@<none>'], Created: i.Created, Size: i.Size, SharedSize: -1, VirtualSize: i.VirtualSize,
-      Labels: i.Labels ?? {}, Containers: i.Containers,
+      Labels: goMap(i.Labels), Containers: i.Containers,
     })));
   });
 

@@ -33,6 +33,7 @@ import { containersSettings } from '../../config/config';
 import { applyContainersConf, PROXY_ENV } from './conf-defaults';
 import { parseAddHost } from '../../engine/etc-files';
 import { applyEnvMerge } from './env-merge';
+import { goMap } from '../../util/gomap';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
@@ -812,7 +813,7 @@ export class LocalContainerEngine implements ContainerEngine {
       Image: this.imageDisplayName(c),
       ImageID: c.imageId ?? '',
       IsInfra: !!c.config.isInfra,
-      Labels: Object.keys(c.config.labels).length ? c.config.labels : null,
+      Labels: Object.keys(c.config.labels).length ? goMap(c.config.labels) : null,
       Mounts: c.config.mounts.map((m) => m.destination),
       Names: [c.name],
       Namespaces: {},
@@ -951,7 +952,7 @@ export class LocalContainerEngine implements ContainerEngine {
       EffectiveCaps: spec.process?.capabilities?.effective ?? null,
       BoundingCaps: spec.process?.capabilities?.bounding ?? null,
       ExecIDs: [],
-      GraphDriver: { Name: this.store.driver, Data: this.store.driver === 'overlay' ? { UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs } },
+      GraphDriver: { Name: this.store.driver, Data: goMap(this.store.driver === 'overlay' ? { UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs }) },
       // podman's order: named volumes, image mounts, then binds; tmpfs mounts are not listed.
       Mounts: ['volume', 'image', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => (m.type === 'image'
         ? { Type: 'image', Source: m.source, Destination: m.destination, Driver: '', Mode: '', Options: null, RW: m.options.includes('rw'), Propagation: '' }
@@ -980,8 +981,8 @@ export class LocalContainerEngine implements ContainerEngine {
         WorkingDir: c.config.workdir,
         Entrypoint: c.config.entrypoint.join(' '),
         OnBuild: null,
-        Labels: c.config.labels,
-        Annotations: c.config.annotations,
+        Labels: goMap(c.config.labels),
+        Annotations: goMap(c.config.annotations),
         StopSignal: c.config.stopSignal,
         ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
         HealthcheckOnFailureAction: o.healthOnFailure ?? 'none',
@@ -1018,7 +1019,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly,
         SecurityOpt: o.securityOpt ?? [],
-        Tmpfs: Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')])),
+        Tmpfs: goMap(Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')]))),
         UTSMode: o.uts ?? 'private',
         // pier makes no user namespace: --userns is '' or host, which podman shows as ''.
         UsernsMode: '',
@@ -1044,7 +1045,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Init: !!o.init,
         OomScoreAdj: o.oomScoreAdj ?? 0,
         Devices: (o.devices ?? []).map((dv) => { const [h, cp, perm] = dv.split(':'); return { PathOnHost: h, PathInContainer: cp ?? h, CgroupPermissions: perm ?? 'rwm' }; }),
-        CgroupConf: o.cgroupConf ?? null,
+        CgroupConf: o.cgroupConf ? goMap(o.cgroupConf) : null,
       },
     };
     if (opts.size) {
@@ -1079,15 +1080,7 @@ export class LocalContainerEngine implements ContainerEngine {
   networkSettings(c0: ContainerRecord): Record<string, unknown> {
     // A container in another's network namespace shows that one's settings.
     const c = this.netnsOwner(c0);
-    const { formatPortMapping } = require('../../network/ports') as typeof import('../../network/ports');
-    const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
-    const mappings = c.state.network?.ports ?? c.config.portMappings ?? [];
-    for (const m of mappings) {
-      for (let i = 0; i < m.range; i++) {
-        (ports[`${m.container_port + i}/${m.protocol}`] ??= []).push({ HostIp: m.host_ip, HostPort: m.host_port ? String(m.host_port + i) : '' });
-      }
-    }
-    void formatPortMapping;
+    const ports = this.inspectPorts(c);
     const networks: Record<string, unknown> = {};
     let first: Record<string, any> | undefined;
     for (const [name, block] of Object.entries(c.state.network?.status ?? {})) {
@@ -1112,8 +1105,19 @@ export class LocalContainerEngine implements ContainerEngine {
       IPv6Gateway: first?.IPv6Gateway ?? '', GlobalIPv6Address: first?.GlobalIPv6Address ?? '', GlobalIPv6PrefixLen: first?.GlobalIPv6PrefixLen ?? 0,
       MacAddress: first?.MacAddress ?? '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
       Ports: ports, SandboxKey: running && Object.keys(networks).length ? path.join(this.store.runRoot, 'netns', `pier-${c.id}`) : '',
-      ...(Object.keys(networks).length ? { Networks: networks } : {}),
+      ...(Object.keys(networks).length ? { Networks: goMap(networks) } : {}),
     };
+  }
+
+  /** NetworkSettings.Ports: each published port's host bindings. */
+  private inspectPorts(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null> {
+    const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+    for (const m of c.state.network?.ports ?? c.config.portMappings ?? []) {
+      for (let i = 0; i < m.range; i++) {
+        (ports[`${m.container_port + i}/${m.protocol}`] ??= [])!.push({ HostIp: m.host_ip, HostPort: m.host_port ? String(m.host_port + i) : '' });
+      }
+    }
+    return goMap(ports);
   }
 
   /** The host ports published for a container (random ones resolved once it runs). */

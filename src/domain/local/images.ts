@@ -10,6 +10,7 @@ import { IMAGE_IN_USE, removeExitCode } from '../images';
 import { lookupImage, matchesGivenName, mustLookup, normalizeLocalName } from '../../image/lookup';
 import { NotFoundError, PierError, ConflictError, UsageError, errorMessage } from '../../util/errors';
 import { compileImageFilters } from '../../image/filters';
+import { goMap, goMapOrNull, markGoMaps } from '../../util/gomap';
 
 export function splitName(name: string): { repo: string; tag: string } {
   const at = name.indexOf('@');
@@ -90,7 +91,7 @@ export class LocalImageEngine implements ImageEngine {
       Size: img.size,
       SharedSize: 0,
       VirtualSize: img.size,
-      Labels: img.config.config?.Labels ?? null,
+      Labels: goMapOrNull(img.config.config?.Labels),
       Containers: 0,
       Names: img.names,
       Digest: img.manifestDigest ?? img.digests[0] ?? '',
@@ -142,7 +143,7 @@ export class LocalImageEngine implements ImageEngine {
       Parent: parentOf.get(img.id) ?? '',
       Comment: cfg.comment ?? '',
       Created: created,
-      Config: cfg.config ?? {},
+      Config: markGoMaps({ ...(cfg.config ?? {}) }, ['ExposedPorts', 'Volumes', 'Labels']),
       Version: cfg.docker_version ?? '',
       Author: cfg.author ?? '',
       Architecture: cfg.architecture ?? '',
@@ -150,10 +151,10 @@ export class LocalImageEngine implements ImageEngine {
       ...(cfg.variant ? { Variant: cfg.variant } : {}),
       Size: img.size,
       VirtualSize: img.size,
-      GraphDriver: { Name: this.store.driver, Data: driverData },
+      GraphDriver: { Name: this.store.driver, Data: goMap(driverData) },
       RootFS: { Type: 'layers', Layers: layers.map((l) => l.diffId) },
-      Labels: cfg.config?.Labels ?? null,
-      Annotations: (() => { try { return img.manifest ? JSON.parse(img.manifest).annotations ?? {} : {}; } catch { return {}; } })(),
+      Labels: goMapOrNull(cfg.config?.Labels),
+      Annotations: goMap((() => { try { return img.manifest ? JSON.parse(img.manifest).annotations ?? {} : {}; } catch { return {}; } })()),
       ManifestType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
       User: cfg.config?.User ?? '',
       History: cfg.history ?? [],

@@ -9,6 +9,7 @@ import { randomId } from '../../util/digest';
 import { randomName, NAME_RE } from '../../engine/names';
 import { emitEvent, eventLogOptions } from '../../engine/events';
 import { ConflictError, NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
+import { goMap } from '../../util/gomap';
 
 const RUNNING = ['running', 'paused', 'stopping'];
 const SHAREABLE = ['cgroup', 'ipc', 'net', 'pid', 'uts', 'none'];
@@ -272,7 +273,7 @@ export class LocalPodEngine implements PodEngine {
       Networks: infra ? Object.keys(infra.config.networks ?? {}) : [],
       // podman leaves init containers out of the pod's status (they are exited once the pod runs).
       Status: podStatus(members.filter((c) => !c.config.initContainerType).map((c) => c.state.status)),
-      Labels: p.config.labels,
+      Labels: goMap(p.config.labels),
     };
   }
 
@@ -300,13 +301,13 @@ export class LocalPodEngine implements PodEngine {
       ExitPolicy: p.config.exitPolicy,
       State: s.Status,
       Hostname: p.config.hostname ?? (p.config.infra ? p.name : ''),
-      Labels: p.config.labels,
+      Labels: goMap(p.config.labels),
       CreateCgroup: true,
       CgroupParent: p.config.cgroupParent ?? '',
       CreateInfra: p.config.infra,
       InfraContainerID: p.infraId ?? '',
       InfraConfig: p.config.infra ? {
-        PortBindings: ports,
+        PortBindings: goMap(ports),
         HostNetwork: infra?.config.networkMode === 'host',
         StaticIP: p.config.ip ?? '',
         StaticMAC: p.config.macAddress ?? '',
