@@ -1003,7 +1003,8 @@ export class LocalContainerEngine implements ContainerEngine {
         ContainerIDFile: '',
         LogConfig: this.logConfig(c),
         NetworkMode: c.config.networkMode,
-        PortBindings: {},
+        // podman's: the port map of a container on networks of its own (none, host, container:X: empty).
+        PortBindings: c.config.networkMode === 'bridge' ? this.inspectPorts(c) : goMap({}),
         RestartPolicy: { Name: c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
         AutoRemove: !!o.rm,
         VolumesFrom: o.volumesFrom?.length ? o.volumesFrom : null,
@@ -1109,13 +1110,21 @@ export class LocalContainerEngine implements ContainerEngine {
     };
   }
 
-  /** NetworkSettings.Ports: each published port's host bindings. */
+  /**
+   * podman's port map (makeInspectPortBindings) of a container configuring its own network: each
+   * published port's host bindings, then its exposed ports (the image's, --expose) not published,
+   * as null. For NetworkSettings.Ports and HostConfig.PortBindings.
+   */
   private inspectPorts(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null> {
     const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
     for (const m of c.state.network?.ports ?? c.config.portMappings ?? []) {
       for (let i = 0; i < m.range; i++) {
         (ports[`${m.container_port + i}/${m.protocol}`] ??= [])!.push({ HostIp: m.host_ip, HostPort: m.host_port ? String(m.host_port + i) : '' });
       }
+    }
+    if (c.config.networkMode === 'bridge') {
+      const { exposedPortKeys } = require('../../network/ports') as typeof import('../../network/ports');
+      for (const k of exposedPortKeys(c.config.imageConfig?.ExposedPorts, c.config.create.expose)) if (!(k in ports)) ports[k] = null;
     }
     return goMap(ports);
   }
