@@ -135,7 +135,7 @@ describe('container commands end to end', () => {
     const ports = '{"443/udp":[{"HostIp":"","HostPort":"1234"}],"5000/udp":null,"5001/udp":null,"80/tcp":[{"HostIp":"","HostPort":"8080"}],"9999/tcp":null}';
     assert.equal(fmt('{{json .NetworkSettings.Ports}}'), ports);
     assert.equal(fmt('{{json .HostConfig.PortBindings}}'), ports);
-    assert.equal(fmt('{{json .HostConfig.Tmpfs}}'), '{"/aa":"size=1m","/zz":""}');
+    assert.equal(fmt('{{json .HostConfig.Tmpfs}}'), '{"/aa":"size=1m,rw,rprivate,nosuid,nodev,tmpcopyup","/zz":"rw,rprivate,nosuid,nodev,tmpcopyup"}');
     // The whole document: maps sorted, the Config struct in podman's field order.
     const text = ok(['inspect', id]);
     assert.match(text, /\n {15}"Labels": \{\n {20}"10": "x",\n {20}"9": "y",\n {20}"aa": "2",\n {20}"org.pier.fixture": "busybox",\n {20}"zz": "1"\n {15}\},\n {15}"Annotations": \{\n {20}"aa": "2",\n {20}"zz": "1"\n {15}\},\n {15}"StopSignal"/);

@@ -33,6 +33,7 @@ import { containersSettings } from '../../config/config';
 import { applyContainersConf, PROXY_ENV } from './conf-defaults';
 import { parseAddHost } from '../../engine/etc-files';
 import { applyEnvMerge } from './env-merge';
+import { podmanMountOptions, inspectMountFields } from '../../engine/spec/mounts';
 import { goMap } from '../../util/gomap';
 
 export interface RunIO {
@@ -64,6 +65,8 @@ function processIO(tty: boolean): RunIO {
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The options podman gives the mounts it makes for the image's VOLUMEs (anonymous volumes or tmpfs). */
+const IMAGE_VOLUME_OPTIONS = ['rprivate', 'rw', 'nodev', 'exec'];
 
 /**
  * --add-host, --no-hosts and --dns* against each other and the network mode, as podman 4.3
@@ -232,8 +235,8 @@ export class LocalContainerEngine implements ContainerEngine {
       for (const v of imageVolumes) {
         const dst = path.posix.normalize(v);
         if (out.some((m) => m.destination === v || m.destination === dst)) continue;
-        if (imageVolumeMode === 'tmpfs') out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: ['rprivate', 'rw', 'nodev', 'exec'] });
-        else out.push(volume(undefined, v, []));
+        if (imageVolumeMode === 'tmpfs') out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: [...IMAGE_VOLUME_OPTIONS], imageVolume: true });
+        else out.push({ ...volume(undefined, v, []), imageVolume: true });
       }
     }
     for (const m of out) {
@@ -248,7 +251,7 @@ export class LocalContainerEngine implements ContainerEngine {
   /**
    * The mounts --volumes-from copies (podman's): every volume and bind mount of each container
    * (tmpfs and image mounts are not shared), a later container's winning at the same destination. With
-   * OPTIONS (ro, rw, z) those replace the mount's own ro/rw/z; without, its mode is kept.
+   * OPTIONS (ro, rw, z) those replace the mount's own options; without, they are kept.
    */
   private volumesFrom(values: string[]): ContainerConfig['mounts'] {
     const byDest = new Map<string, ContainerConfig['mounts'][number]>();
@@ -277,9 +280,10 @@ export class LocalContainerEngine implements ContainerEngine {
       }
       for (const m of src.config.mounts) {
         if (m.type === 'tmpfs' || m.type === 'image') { log.warn(`Unable to match volume ${m.destination} from container ${src.id} for volumes-from`); continue; }
-        const options = given ? [...m.options.filter((x) => x !== 'ro' && x !== 'rw' && x !== 'z'), ...given] : [...m.options];
+        // podman: given options replace the mount's (all of them, and its recorded defaults).
+        const { imageVolume, ...rest } = m;
         byDest.delete(m.destination);
-        byDest.set(m.destination, { ...m, options });
+        byDest.set(m.destination, given ? { ...rest, options: [...given] } : { ...m, options: [...m.options] });
       }
     }
     return [...byDest.values()];
@@ -903,6 +907,9 @@ export class LocalContainerEngine implements ContainerEngine {
     const args = [...c.config.entrypoint, ...c.config.cmd];
     let spec: any = {};
     try { spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8')); } catch { /* not started */ }
+    // Each user mount's options as podman records them (with its defaults), for Mounts, Binds and Tmpfs.
+    const recorded = new Map(c.config.mounts.filter((m) => m.type !== 'image').map((m) => [m, podmanMountOptions(
+      m.type === 'tmpfs' ? 'tmpfs' : m.type === 'volume' ? 'volume' : 'bind', m.imageVolume ? IMAGE_VOLUME_OPTIONS : m.options, m.type === 'bind' ? m.source : undefined)]));
     const out: Record<string, unknown> = {
       Id: c.id,
       Created: new Date(c.created).toISOString(),
@@ -954,12 +961,14 @@ export class LocalContainerEngine implements ContainerEngine {
       ExecIDs: [],
       GraphDriver: { Name: this.store.driver, Data: goMap(this.store.driver === 'overlay' ? { UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs }) },
       // podman's order: named volumes, image mounts, then binds; tmpfs mounts are not listed.
-      Mounts: ['volume', 'image', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => (m.type === 'image'
-        ? { Type: 'image', Source: m.source, Destination: m.destination, Driver: '', Mode: '', Options: null, RW: m.options.includes('rw'), Propagation: '' }
-        : {
+      Mounts: ['volume', 'image', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => {
+        if (m.type === 'image') return { Type: 'image', Source: m.source, Destination: m.destination, Driver: '', Mode: '', Options: null, RW: m.options.includes('rw'), Propagation: '' };
+        const f = inspectMountFields(recorded.get(m)!);
+        return {
           Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: m.source, Destination: m.destination, Driver: m.type === 'volume' ? 'local' : '',
-          Mode: '', Options: m.options, RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
-        })),
+          Mode: f.Mode, Options: f.Options, RW: f.RW, Propagation: f.Propagation,
+        };
+      }),
       Dependencies: c.config.dependencies ?? [],
       NetworkSettings: this.networkSettings(c),
       Namespace: '',
@@ -996,7 +1005,7 @@ export class LocalContainerEngine implements ContainerEngine {
         ...(o.chrootDirs?.length ? { ChrootDirs: o.chrootDirs } : {}),
       },
       HostConfig: {
-        Binds: ['volume', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
+        Binds: ['volume', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => `${m.name ?? m.source}:${m.destination}:${recorded.get(m)!.join(',')}`),
         // The manager recorded at create (podman's per-container CgroupManager).
         CgroupManager: c.config.cgroupManager ?? 'cgroupfs',
         CgroupMode: o.cgroupns ?? 'host',
@@ -1020,7 +1029,8 @@ export class LocalContainerEngine implements ContainerEngine {
         Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly,
         SecurityOpt: o.securityOpt ?? [],
-        Tmpfs: goMap(Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')]))),
+        // The user's tmpfs mounts (podman lists no --image-volume tmpfs ones).
+        Tmpfs: goMap(Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs' && !m.imageVolume).map((m) => [m.destination, recorded.get(m)!.join(',')]))),
         UTSMode: o.uts ?? 'private',
         // pier makes no user namespace: --userns is '' or host, which podman shows as ''.
         UsernsMode: '',
