@@ -228,3 +228,12 @@ test('inspect Mounts, HostConfig.Binds and Tmpfs: the options podman 4.3.1 recor
   s.ok(['rmi', 'localhost/opts_volume_image']);
 });
 
+test('inspect GraphDriver.Data: the image\'s layers as LowerDir, MergedDir only while mounted (podman\'s overlay driver)', () => {
+  const c = s.ok(['create', '--network', 'none', IMG, 'sleep', '100']).trim();
+  const keys = () => s.ok(['inspect', '--format', '{{range $k, $v := .GraphDriver.Data}}{{$k}} {{end}}', c]).trim();
+  assert.equal(keys(), 'LowerDir UpperDir WorkDir');
+  assert.match(s.ok(['inspect', '--format', '{{json .GraphDriver.Data}}', c]), /^\{"LowerDir":"[^"]+\/diff","UpperDir":"[^"]+","WorkDir":"[^"]+"\}\n$/);
+  s.ok(['start', c]);
+  assert.equal(keys(), 'LowerDir MergedDir UpperDir WorkDir');
+  s.ok(['rm', '-f', '-t', '0', c]);
+});

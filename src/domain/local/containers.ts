@@ -35,6 +35,7 @@ import { parseAddHost } from '../../engine/etc-files';
 import { applyEnvMerge } from './env-merge';
 import { podmanMountOptions, inspectMountFields } from '../../engine/spec/mounts';
 import { goMap } from '../../util/gomap';
+import { isMountPoint } from '../../util/mountinfo';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
@@ -959,7 +960,7 @@ export class LocalContainerEngine implements ContainerEngine {
       EffectiveCaps: spec.process?.capabilities?.effective ?? null,
       BoundingCaps: spec.process?.capabilities?.bounding ?? null,
       ExecIDs: [],
-      GraphDriver: { Name: this.store.driver, Data: goMap(this.store.driver === 'overlay' ? { UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs }) },
+      GraphDriver: { Name: this.store.driver, Data: this.graphDriverData(c) },
       // podman's order: named volumes, image mounts, then binds; tmpfs mounts are not listed.
       Mounts: ['volume', 'image', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => {
         if (m.type === 'image') return { Type: 'image', Source: m.source, Destination: m.destination, Driver: '', Mode: '', Options: null, RW: m.options.includes('rw'), Propagation: '' };
@@ -1065,6 +1066,27 @@ export class LocalContainerEngine implements ContainerEngine {
       out.SizeRootFs = rw + (c.imageId ? this.store.images.get(c.imageId)?.size ?? 0 : 0);
     }
     return out;
+  }
+
+  /**
+   * GraphDriver.Data as podman's overlay driver reports it: the image's layers (top first) as
+   * LowerDir, MergedDir only while the rootfs is mounted, UpperDir and WorkDir.
+   */
+  private graphDriverData(c: ContainerRecord): Record<string, string> {
+    const d = containerDirs(this.store, c.id);
+    if (this.store.driver !== 'overlay') return goMap({ Dir: d.rootfs });
+    const o = c.config.create;
+    let lowers: string[] = [];
+    try {
+      lowers = o.rootfs ? (o.rootfsOverlay ? [o.image] : [])
+        : this.store.layers.chain(c.config.topLayer).reverse().map((l) => this.store.layers.diffDir(l.id));
+    } catch { /* a layer gone: no LowerDir */ }
+    const data: Record<string, string> = {};
+    if (lowers.length) data.LowerDir = lowers.join(':');
+    if (isMountPoint(d.rootfs)) data.MergedDir = d.rootfs;
+    data.UpperDir = d.diff;
+    data.WorkDir = d.work;
+    return goMap(data);
   }
 
   /**
