@@ -1025,7 +1025,7 @@ export class LocalContainerEngine implements ContainerEngine {
         DnsSearch: o.dnsSearch ?? [],
         ExtraHosts: o.addHost ?? [],
         GroupAdd: o.groupAdd ?? [],
-        IpcMode: o.ipc ?? 'shareable',
+        IpcMode: this.ipcModeShown(o.ipc),
         PidMode: o.pid ?? 'private',
         Privileged: !!o.privileged,
         ReadonlyRootfs: !!o.readOnly,
@@ -1087,6 +1087,21 @@ export class LocalContainerEngine implements ContainerEngine {
     data.UpperDir = d.diff;
     data.WorkDir = d.work;
     return goMap(data);
+  }
+
+  /**
+   * HostConfig.IpcMode as podman 4.3.1 reports it: `container:ID` (the full id) for a joined
+   * container's namespace (pod members: the infra's), `ns:PATH` for a namespace path, and
+   * "shareable" for every other mode (host, none, private, shareable and the default: podman
+   * tells them apart only by checks that never apply).
+   */
+  private ipcModeShown(ipc: string | undefined): string {
+    if (ipc?.startsWith('container:')) {
+      const ref = ipc.slice('container:'.length);
+      return `container:${this.containers.find(ref)?.id ?? ref}`;
+    }
+    if (ipc?.startsWith('ns:')) return ipc;
+    return 'shareable';
   }
 
   /**
