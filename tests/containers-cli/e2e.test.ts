@@ -142,6 +142,19 @@ describe('container commands end to end', () => {
     assert.match(text, /"Ports": \{\n {20}"443\/udp": \[/);
     assert.equal(ok(['ps', '-a', '--filter', `id=${id}`, '--format', '{{json .Labels}}']), '{"10":"x","9":"y","aa":"2","org.pier.fixture":"busybox","zz":"1"}\n');
     assert.match(ok(['ps', '-a', '--filter', `id=${id}`, '--format', 'json']), /\n {4}"Labels": \{\n {6}"10": "x",\n {6}"9": "y",\n {6}"aa": "2",\n {6}"org.pier.fixture": "busybox",\n {6}"zz": "1"\n {4}\},\n/);
+    // HostConfig is podman's InspectContainerHostConfig: its fields, in its order.
+    const info = JSON.parse(text)[0];
+    assert.deepEqual(Object.keys(info.HostConfig), [
+      'Binds', 'CgroupManager', 'CgroupMode', 'ContainerIDFile', 'LogConfig', 'NetworkMode', 'PortBindings', 'RestartPolicy', 'AutoRemove', 'VolumeDriver',
+      'VolumesFrom', 'CapAdd', 'CapDrop', 'Dns', 'DnsOptions', 'DnsSearch', 'ExtraHosts', 'GroupAdd', 'IpcMode', 'Cgroup', 'Cgroups', 'Links', 'OomScoreAdj',
+      'PidMode', 'Privileged', 'PublishAllPorts', 'ReadonlyRootfs', 'SecurityOpt', 'Tmpfs', 'UTSMode', 'UsernsMode', 'ShmSize', 'Runtime', 'ConsoleSize',
+      'Isolation', 'CpuShares', 'Memory', 'NanoCpus', 'CgroupParent', 'BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps',
+      'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'CpuPeriod', 'CpuQuota', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpusetCpus', 'CpusetMems', 'Devices',
+      'DiskQuota', 'KernelMemory', 'MemoryReservation', 'MemorySwap', 'MemorySwappiness', 'OomKillDisable', 'Init', 'PidsLimit', 'Ulimits', 'CpuCount',
+      'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth', 'CgroupConf',
+    ]);
+    assert.deepEqual([info.HostConfig.Cgroups, info.HostConfig.Runtime, info.HostConfig.ConsoleSize, info.HostConfig.Links, info.IsInfra, info.IsService],
+      ['default', 'oci', [0, 0], null, false, false]);
     // Without a network of its own a container has no port map (podman: host, none, container:X).
     const host = ok(['create', '--network', 'host', '--expose', '9999', IMAGE, 'true']).trim();
     assert.equal(ok(['inspect', '--format', '{{json .NetworkSettings.Ports}} {{json .HostConfig.PortBindings}}', host]), '{} {}\n');

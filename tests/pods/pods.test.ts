@@ -324,6 +324,7 @@ describe('pods', () => {
     s.ok(['pod', 'create', '--name', name, '--label', 'zz=1', '--label', 'aa=2', '--label', '10=x', '--label', '9=y', '-p', '127.0.0.1:18080:80', '-p', '127.0.0.1:17070:70']);
     const labels = '{"10":"x","9":"y","aa":"2","zz":"1"}';
     assert.equal(inspect('pod', name, '{{json .Labels}} {{.Labels}}'), `${labels} map[10:x 9:y aa:2 zz:1]`);
+    assert.equal(inspect('container', inspect('pod', name, '{{.InfraContainerID}}'), '{{.IsInfra}} {{.IsService}}'), 'true false');
     assert.equal(inspect('pod', name, '{{json .InfraConfig.PortBindings}}'),
       '{"70/tcp":[{"HostIp":"127.0.0.1","HostPort":"17070"}],"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"18080"}]}');
     assert.match(s.ok(['pod', 'inspect', name]), /\n {5}"Labels": \{\n {10}"10": "x",\n {10}"9": "y",\n {10}"aa": "2",\n {10}"zz": "1"\n {5}\},\n/);
