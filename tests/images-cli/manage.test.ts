@@ -47,6 +47,28 @@ describe('image management commands', () => {
     assert.match(ts.ok(['images', '--filter', 'reference=localhost/maps', '--format', 'json']), /\n {8}"Labels": \{\n {12}"10": "x",\n {12}"9": "y",\n {12}"aa": "2",\n {12}"zz": "1"\n {8}\},\n/);
   });
 
+  test('image inspect: Config is the OCI ImageConfig (its order, omitempty), Healthcheck apart, times as Go prints them', async () => {
+    const store = openStore(ts);
+    try {
+      await seedImage(store, {
+        layers: [{ 'etc/oci': 'oci\n' }], names: ['localhost/oci:1'], created: '2024-01-01T00:00:00.500Z',
+        history: [{ created_by: '/bin/sh -c #(nop) ADD file:x in /', empty_layer: false, comment: '' }],
+        config: {
+          Hostname: 'h', Domainname: '', Cmd: ['sh'], WorkingDir: '/w', Entrypoint: null, User: '1000', OnBuild: ['RUN true'], StopSignal: 'SIGINT',
+          Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 30000000000, Timeout: 0, StartPeriod: 1000000000, Retries: 2 }, ArgsEscaped: true, Volumes: {},
+        },
+      });
+    } finally {
+      closeAll();
+    }
+    const img = JSON.parse(ts.ok(['image', 'inspect', 'oci:1']))[0];
+    assert.deepEqual(Object.keys(img.Config), ['User', 'Env', 'Cmd', 'WorkingDir', 'StopSignal']);
+    assert.equal(Object.keys(img).pop(), 'Healthcheck');
+    assert.equal(JSON.stringify(img.Healthcheck), '{"Test":["CMD-SHELL","true"],"StartPeriod":1000000000,"Interval":30000000000,"Retries":2}');
+    assert.equal(img.Created, '2024-01-01T00:00:00.5Z');
+    assert.deepEqual(img.History, [{ created: '2024-01-01T00:00:00.5Z', created_by: '/bin/sh -c #(nop) ADD file:x in /' }]);
+  });
+
   test('inspect --format and pier inspect --type', () => {
     assert.equal(ts.ok(['image', 'inspect', '--format', '{{.Id}} {{.Os}}', 'child']), `${imgs.child.id} linux\n`);
     assert.equal(ts.ok(['inspect', '-f', '{{.Id}}', 'child']), `${imgs.child.id}\n`);
