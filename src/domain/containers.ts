@@ -356,6 +356,12 @@ export class PartialRemoveError extends PierError {
   }
 }
 
+/** The Go maps of a container's inspect (util/gomap): their keys print sorted, as podman's. */
+export const CONTAINER_INSPECT_MAPS = [
+  'Config.Labels', 'Config.Annotations', 'GraphDriver.Data', 'NetworkSettings.Ports', 'NetworkSettings.Networks',
+  'HostConfig.PortBindings', 'HostConfig.Tmpfs', 'HostConfig.CgroupConf', 'HostConfig.LogConfig.Config',
+];
+
 export interface ContainerEngine {
   create(opts: CreateOptions): Promise<{ id: string; warnings: string[] }>;
   start(nameOrId: string, opts?: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number | void>;

@@ -134,6 +134,9 @@ export interface ImageMountReport {
   path: string;
 }
 
+/** The Go maps of an image's inspect (util/gomap): their keys print sorted, as podman's. */
+export const IMAGE_INSPECT_MAPS = ['Config.ExposedPorts', 'Config.Volumes', 'Config.Labels', 'GraphDriver.Data', 'Labels', 'Annotations'];
+
 export interface ImageEngine {
   pull(ref: string, opts: PullOptions): Promise<string[]>;
   push(source: string, destination: string | undefined, opts: PushOptions): Promise<string>;

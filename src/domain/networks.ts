@@ -5,6 +5,9 @@ import type { ContainerNetworkSettings } from '../network/netavark';
 
 export type { NetworkDef, CreateNetworkOptions, ContainerNetworkSettings };
 
+/** The Go maps of a network (podman's types.Network, util/gomap): their keys print sorted. */
+export const NETWORK_MAPS = ['labels', 'options', 'ipam_options'];
+
 export interface NetworkEngine {
   create(o: CreateNetworkOptions): Promise<NetworkDef>;
   /** Filters `key=value`: name, id, driver, label, label!, until, dangling. */

@@ -91,6 +91,9 @@ export interface PodReport {
   Errs: string[];
 }
 
+/** The Go maps of a pod's inspect (util/gomap): their keys print sorted, as podman's. */
+export const POD_INSPECT_MAPS = ['Labels', 'InfraConfig.PortBindings'];
+
 export interface PodEngine {
   create(o: PodCreateOptions): Promise<string>;
   start(nameOrId: string): Promise<PodReport>;

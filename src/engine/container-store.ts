@@ -40,8 +40,10 @@ export interface ContainerConfig {
   /**
    * Resolved mounts: host source or volume, destination, options. An `image` mount's source is
    * the image as the user named it (looked up at each start), its options `ro` or `rw`.
+   * `imageVolume`: the anonymous volume made for one of the image's VOLUMEs (podman records
+   * those with options of its own, which inspect shows).
    */
-  mounts: { type: 'bind' | 'volume' | 'tmpfs' | 'image'; source: string; destination: string; options: string[]; name?: string }[];
+  mounts: { type: 'bind' | 'volume' | 'tmpfs' | 'image'; source: string; destination: string; options: string[]; name?: string; imageVolume?: true }[];
   networkMode: string;
   /** Bridge networks to join (name → settings); empty for none/host/container: modes. */
   networks?: Record<string, import('../network/netavark').ContainerNetworkSettings>;

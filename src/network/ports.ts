@@ -66,6 +66,21 @@ export function parsePublish(spec: string): PortMapping[] {
   return protos.map((protocol) => ({ host_ip: hostIp, container_port: cs, host_port: hs, range: ce - cs + 1, protocol }));
 }
 
+/**
+ * The exposed ports ("80/tcp" keys) of a container: the image's ExposedPorts and --expose
+ * values (`port[-end][/proto]`, tcp by default), ranges expanded, each once; malformed ones skipped.
+ */
+export function exposedPortKeys(imageExposed: Record<string, unknown> | undefined, expose: readonly string[] | undefined): string[] {
+  const out = new Set<string>();
+  for (const e of [...Object.keys(imageExposed ?? {}), ...(expose ?? [])]) {
+    const [port, proto = 'tcp'] = e.split('/');
+    let range: [number, number];
+    try { range = parsePortRange(port, 'containerPort'); } catch { continue; }
+    for (let p = range[0]; p <= range[1]; p++) out.add(`${p}/${proto}`);
+  }
+  return [...out];
+}
+
 /** `-P`: a mapping to a random host port for every exposed port ("80/tcp" keys) not already published. */
 export function publishAll(exposed: Record<string, unknown> | string[], published: PortMapping[] = []): PortMapping[] {
   const keys = Array.isArray(exposed) ? exposed : Object.keys(exposed);

@@ -29,3 +29,12 @@ export function dateFromRFC3339(s: string): NanoDate {
   const m = /\.(\d+)(?=Z|[+-]\d\d:\d\d$)/.exec(s);
   return withNanos(Date.parse(s), (m?.[1] ?? '').padEnd(9, '0').slice(0, 9));
 }
+
+/**
+ * An RFC 3339 time string as Go re-marshals the time.Time it parses (image configs' created):
+ * the fraction's trailing zeros dropped ("…29.200Z" → "…29.2Z", "….000Z" → "Z"), offset kept.
+ */
+export function goTimeText(s: string): string {
+  return s.replace(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d*?)0*)?(Z|[+-]\d\d:\d\d)$/, (_m, base: string, frac: string | undefined, zone: string) =>
+    `${base}${frac ? `.${frac}` : ''}${zone}`);
+}

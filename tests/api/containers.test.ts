@@ -33,6 +33,22 @@ function demux(b: Buffer): [number, string][] {
   return out;
 }
 
+test('Go maps in the replies (labels, exposed ports, port bindings, tmpfs, networks) have sorted keys, as Docker\'s encoding/json', async () => {
+  const cr = await request(svc.socket, 'POST', '/v1.41/containers/create?name=maps1', {
+    Image: 'busybox', Cmd: ['true'], Labels: { zz: '1', aa: '2' }, ExposedPorts: { '80/tcp': {}, '443/tcp': {} },
+    HostConfig: { Tmpfs: { '/zz': '', '/aa': 'size=1m' }, PortBindings: { '80/tcp': [{ HostPort: '18081' }], '443/tcp': [{ HostPort: '18443' }] } },
+  });
+  assert.equal(cr.status, 201, cr.text);
+  const text = (await request(svc.socket, 'GET', '/v1.41/containers/maps1/json')).text;
+  assert.match(text, /"Labels":\{"aa":"2",("org\.pier\.fixture":"busybox",)?"zz":"1"\}/);
+  assert.match(text, /"ExposedPorts":\{"443\/tcp":\{\},"80\/tcp":\{\}\}/);
+  assert.match(text, /"PortBindings":\{"443\/tcp":\[[^\]]*\],"80\/tcp":\[/);
+  assert.match(text, /"Tmpfs":\{"\/aa":"size=1m","\/zz":""\}/);
+  const list = (await request(svc.socket, 'GET', '/v1.41/containers/json?all=1&filters=%7B%22name%22%3A%5B%22maps1%22%5D%7D')).text;
+  assert.match(list, /"Labels":\{"aa":"2",("org\.pier\.fixture":"busybox",)?"zz":"1"\}/);
+  assert.equal((await request(svc.socket, 'DELETE', '/v1.41/containers/maps1')).status, 204);
+});
+
 test('create, inspect (Docker shape), start, 304s, wait, logs (multiplexed), remove', async () => {
   const cr = await request(svc.socket, 'POST', '/v1.41/containers/create?name=shape1', {
     Image: 'busybox', Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], Env: ['A=1'], Labels: { l: 'v' },

@@ -206,6 +206,10 @@ describe('docker images API', () => {
     assert.equal(i.Comment, 'from the api');
     assert.deepEqual(i.Config.Cmd, ['/bin/sh']);
     assert.ok(i.Config.Env.includes('IMPORTED=1'));
+    // Docker's container.Config (built from the image's OCI config, as podman's compat API).
+    const raw = (await request(svc.socket, 'GET', '/images/localhost/imported:v1/json')).json();
+    assert.deepEqual(Object.keys(raw.Config), ['Hostname', 'Domainname', 'User', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce',
+      'Env', 'Cmd', 'Image', 'Volumes', 'WorkingDir', 'Entrypoint', 'OnBuild', 'Labels']);
     assert.equal(i.RootFS.Layers.length, 1);
 
     const stdin = spawnSync('docker', ['import', '-', 'localhost/imported:stdin'], { env: { ...process.env, DOCKER_HOST: `unix://${svc.socket}`, DOCKER_CONFIG: dockerConfig }, input: fs.readFileSync(tar), encoding: 'utf8' });

@@ -309,7 +309,8 @@ describe('build', () => {
 
   test('ONBUILD triggers run in the child build; ENTRYPOINT, SHELL, STOPSIGNAL, VOLUME, HEALTHCHECK', () => {
     build(context({ 'Containerfile': 'FROM localhost/busybox\nONBUILD RUN touch /onbuild-ran\nONBUILD COPY marker.txt /\n' }), ['-t', 'onbuild-base']);
-    assert.deepEqual(cfg('onbuild-base').OnBuild, ['RUN touch /onbuild-ran', 'COPY marker.txt /']);
+    // podman's image inspect Config is the OCI ImageConfig: the triggers are kept in the image but not shown (they run below).
+    assert.equal(cfg('onbuild-base').OnBuild, undefined);
     const dir = context({
       'Containerfile': [
         'FROM onbuild-base',
@@ -330,7 +331,9 @@ describe('build', () => {
     assert.ok('/data' in c.Volumes);
     assert.deepEqual(c.Entrypoint, ['echo', 'ep']);
     const img = JSON.parse(s.ok(['image', 'inspect', 'onbuild-child']))[0];
-    assert.deepEqual(img.Config.Healthcheck?.Test ?? img.HealthCheck?.Test, ['CMD-SHELL', 'true']);
+    // podman's image inspect: the HEALTHCHECK in Healthcheck, not in the (OCI) Config.
+    assert.deepEqual(img.Healthcheck?.Test, ['CMD-SHELL', 'true']);
+    assert.equal(img.Config.Healthcheck, undefined);
     assert.equal(s.ok(['run', '--rm', '--network', 'none', '--entrypoint', 'cat', 'onbuild-child', '/marker.txt', '/shell']), 'marker\nshell-ok\n');
     assert.equal(s.ok(['run', '--rm', '--network', 'none', '--entrypoint', 'ls', 'onbuild-child', '/onbuild-ran']), '/onbuild-ran\n');
   });

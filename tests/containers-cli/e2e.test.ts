@@ -153,6 +153,44 @@ describe('container commands end to end', () => {
     assert.equal(run(['rm', '-f', 'nope']).code, 0);
   });
 
+  test('inspect and ps print Go maps with sorted keys (podman\'s encoding/json), structs in field order', () => {
+    const id = ok(['create', '--name', 'maps', '-l', 'zz=1', '-l', 'aa=2', '-l', '10=x', '-l', '9=y', '--annotation', 'zz=1', '--annotation', 'aa=2',
+      '-p', '8080:80', '-p', '1234:443/udp', '--expose', '9999', '--expose', '5000-5001/udp', '--tmpfs', '/zz', '--tmpfs', '/aa:size=1m', IMAGE, 'true']).trim();
+    const fmt = (f: string) => ok(['inspect', '--format', f, id]).trim();
+    // (The image has a label of its own: org.pier.fixture.)
+    assert.equal(fmt('{{json .Config.Labels}}'), '{"10":"x","9":"y","aa":"2","org.pier.fixture":"busybox","zz":"1"}');
+    assert.equal(fmt('{{.Config.Labels}}'), 'map[10:x 9:y aa:2 org.pier.fixture:busybox zz:1]');
+    assert.equal(fmt('{{json .Config.Annotations}}'), '{"aa":"2","zz":"1"}');
+    // podman's port map: the published ports, then the exposed ones (--expose, the image's) as null.
+    const ports = '{"443/udp":[{"HostIp":"","HostPort":"1234"}],"5000/udp":null,"5001/udp":null,"80/tcp":[{"HostIp":"","HostPort":"8080"}],"9999/tcp":null}';
+    assert.equal(fmt('{{json .NetworkSettings.Ports}}'), ports);
+    assert.equal(fmt('{{json .HostConfig.PortBindings}}'), ports);
+    assert.equal(fmt('{{json .HostConfig.Tmpfs}}'), '{"/aa":"size=1m,rw,rprivate,nosuid,nodev,tmpcopyup","/zz":"rw,rprivate,nosuid,nodev,tmpcopyup"}');
+    // The whole document: maps sorted, the Config struct in podman's field order.
+    const text = ok(['inspect', id]);
+    assert.match(text, /\n {15}"Labels": \{\n {20}"10": "x",\n {20}"9": "y",\n {20}"aa": "2",\n {20}"org.pier.fixture": "busybox",\n {20}"zz": "1"\n {15}\},\n {15}"Annotations": \{\n {20}"aa": "2",\n {20}"zz": "1"\n {15}\},\n {15}"StopSignal"/);
+    assert.match(text, /"Ports": \{\n {20}"443\/udp": \[/);
+    assert.equal(ok(['ps', '-a', '--filter', `id=${id}`, '--format', '{{json .Labels}}']), '{"10":"x","9":"y","aa":"2","org.pier.fixture":"busybox","zz":"1"}\n');
+    assert.match(ok(['ps', '-a', '--filter', `id=${id}`, '--format', 'json']), /\n {4}"Labels": \{\n {6}"10": "x",\n {6}"9": "y",\n {6}"aa": "2",\n {6}"org.pier.fixture": "busybox",\n {6}"zz": "1"\n {4}\},\n/);
+    // HostConfig is podman's InspectContainerHostConfig: its fields, in its order.
+    const info = JSON.parse(text)[0];
+    assert.deepEqual(Object.keys(info.HostConfig), [
+      'Binds', 'CgroupManager', 'CgroupMode', 'ContainerIDFile', 'LogConfig', 'NetworkMode', 'PortBindings', 'RestartPolicy', 'AutoRemove', 'VolumeDriver',
+      'VolumesFrom', 'CapAdd', 'CapDrop', 'Dns', 'DnsOptions', 'DnsSearch', 'ExtraHosts', 'GroupAdd', 'IpcMode', 'Cgroup', 'Cgroups', 'Links', 'OomScoreAdj',
+      'PidMode', 'Privileged', 'PublishAllPorts', 'ReadonlyRootfs', 'SecurityOpt', 'Tmpfs', 'UTSMode', 'UsernsMode', 'ShmSize', 'Runtime', 'ConsoleSize',
+      'Isolation', 'CpuShares', 'Memory', 'NanoCpus', 'CgroupParent', 'BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps',
+      'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'CpuPeriod', 'CpuQuota', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpusetCpus', 'CpusetMems', 'Devices',
+      'DiskQuota', 'KernelMemory', 'MemoryReservation', 'MemorySwap', 'MemorySwappiness', 'OomKillDisable', 'Init', 'PidsLimit', 'Ulimits', 'CpuCount',
+      'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth', 'CgroupConf',
+    ]);
+    assert.deepEqual([info.HostConfig.Cgroups, info.HostConfig.Runtime, info.HostConfig.ConsoleSize, info.HostConfig.Links, info.IsInfra, info.IsService],
+      ['default', 'oci', [0, 0], null, false, false]);
+    // Without a network of its own a container has no port map (podman: host, none, container:X).
+    const host = ok(['create', '--network', 'host', '--expose', '9999', IMAGE, 'true']).trim();
+    assert.equal(ok(['inspect', '--format', '{{json .NetworkSettings.Ports}} {{json .HostConfig.PortBindings}}', host]), '{} {}\n');
+    ok(['rm', id, host]);
+  });
+
   // podman-remote has no --cgroup-manager (the service's configuration decides).
   test('--cgroup-manager is recorded per container and shown by inspect; pier places it with cgroupfs', { skip: REMOTE }, () => {
     assert.equal(ok(['info', '--format', '{{.Host.CgroupManager}}']), 'cgroupfs\n');

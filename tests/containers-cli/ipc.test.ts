@@ -82,3 +82,24 @@ test('inspect Args: podman\'s, the arguments after the first, or the one when th
   assert.equal(s.ok(['inspect', '--format', '{{.Path}}|{{.Args}}', two]).trim(), 'echo|[a]');
   s.ok(['rm', id, two]);
 });
+
+test('inspect HostConfig.IpcMode: podman 4.3.1\'s values (container:ID for a joined namespace, else "shareable")', () => {
+  const donor = s.ok(['create', '--name', 'ipcmode-donor', IMG, 'true']).trim();
+  const mode = (id: string) => s.ok(['inspect', '--format', '{{.HostConfig.IpcMode}}', id]).trim();
+  const ids: string[] = [donor];
+  for (const ipc of [undefined, 'host', 'none', 'private', 'shareable']) {
+    const id = s.ok(['create', ...(ipc ? ['--ipc', ipc] : []), IMG, 'true']).trim();
+    ids.push(id);
+    assert.equal(mode(id), 'shareable', ipc ?? 'default');
+  }
+  const joined = s.ok(['create', '--ipc', 'container:ipcmode-donor', IMG, 'true']).trim();
+  assert.equal(mode(joined), `container:${donor}`);
+  // A pod's members join its infra container's IPC namespace (shared by default).
+  s.ok(['pod', 'create', '--name', 'ipcmode-pod']);
+  const infra = s.ok(['pod', 'inspect', '--format', '{{.InfraContainerID}}', 'ipcmode-pod']).trim();
+  const member = s.ok(['create', '--pod', 'ipcmode-pod', IMG, 'true']).trim();
+  assert.equal(mode(member), `container:${infra}`);
+  assert.equal(mode(infra), 'shareable');
+  s.ok(['pod', 'rm', '-f', 'ipcmode-pod']);
+  s.ok(['rm', joined, ...ids]);
+});

@@ -163,3 +163,77 @@ test('--mount type=image holds an image mount while the container runs (local: i
   assert.equal(s.ok(['image', 'mount']), '');
   assert.ok(!fs.existsSync(path.join(s.root, 'containers', id)), 'its overlay dirs went with it');
 });
+
+test('inspect Mounts, HostConfig.Binds and Tmpfs: the options podman 4.3.1 records, with its defaults', () => {
+  const dirs = ['b1', 'b2', 'b3'].map((d) => { const p = path.join(s.dir, `opts-${d}`); fs.mkdirSync(p); return p; });
+  const [b1, b2, b3] = dirs;
+  const c = s.ok(['create', '--network', 'none', '-v', 'optvol:/nv', '-v', 'optvol2:/nv2:ro,z', '-v', '/anon', '-v', `${b1}:/b1`, '-v', `${b2}:/b2:ro,z`,
+    '-v', `${b3}:/b3:U,rshared`, '--mount', `type=bind,src=${b1},dst=/b4,ro=true`, '--mount', 'type=volume,src=optvol3,dst=/nv3',
+    '--tmpfs', '/t1', '--mount', 'type=tmpfs,dst=/t2,tmpfs-size=1m', IMG, 'true']).trim();
+  const info = JSON.parse(s.ok(['inspect', c]))[0];
+  const anon = info.Mounts.find((m: any) => m.Destination === '/anon').Name;
+  const vol = (name: string) => path.join(s.root, 'volumes', name, '_data');
+  const volume = (Name: string, Destination: string, Mode: string, RW: boolean) =>
+    ({ Type: 'volume', Name, Source: vol(Name), Destination, Driver: 'local', Mode, Options: ['nosuid', 'nodev', 'rbind'], RW, Propagation: 'rprivate' });
+  const bind = (Source: string, Destination: string, Mode: string, Options: string[], RW: boolean, Propagation: string) =>
+    ({ Type: 'bind', Source, Destination, Driver: '', Mode, Options, RW, Propagation });
+  const byDest = (ms: any[]) => [...ms].sort((a, b) => a.Destination.localeCompare(b.Destination));
+  assert.deepEqual(byDest(info.Mounts), byDest([
+    volume('optvol', '/nv', '', true), volume('optvol2', '/nv2', 'z', false), volume(anon, '/anon', '', true), volume('optvol3', '/nv3', '', true),
+    bind(b1, '/b1', '', ['rbind'], true, 'rprivate'), bind(b2, '/b2', 'z', ['rbind'], false, 'rprivate'),
+    bind(b3, '/b3', '', ['U', 'rbind'], true, 'rshared'), bind(b1, '/b4', '', ['rbind'], false, 'rprivate'),
+  ]));
+  assert.deepEqual([...info.HostConfig.Binds].sort(), [
+    `${anon}:/anon:rw,rprivate,nosuid,nodev,rbind`, `${b1}:/b1:rw,rprivate,rbind`, `${b1}:/b4:ro,rprivate,rbind`, `${b2}:/b2:ro,z,rprivate,rbind`,
+    `${b3}:/b3:U,rshared,rw,rbind`, 'optvol2:/nv2:ro,z,rprivate,nosuid,nodev,rbind', 'optvol3:/nv3:rw,rprivate,nosuid,nodev,rbind', 'optvol:/nv:rw,rprivate,nosuid,nodev,rbind',
+  ].sort());
+  assert.equal(s.ok(['inspect', '--format', '{{json .HostConfig.Tmpfs}}', c]), '{"/t1":"rw,rprivate,nosuid,nodev,tmpcopyup","/t2":"size=1m,rw,rprivate,nosuid,nodev,tmpcopyup"}\n');
+  s.ok(['rm', '-v', c]);
+  s.ok(['volume', 'rm', 'optvol', 'optvol2', 'optvol3']);
+
+  // A bind's source on a nosuid,nodev,noexec file system gets those (podman reads them with statfs).
+  if (process.getuid?.() === 0) {
+    const ns = path.join(s.dir, 'opts-nosuid');
+    fs.mkdirSync(ns);
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec', 'tmpfs', ns]).status, 0);
+    try {
+      fs.mkdirSync(path.join(ns, 'sub'));
+      const n = s.ok(['create', '--network', 'none', '-v', `${ns}/sub:/x`, '-v', `${ns}:/y:suid,exec`, IMG, 'true']).trim();
+      assert.deepEqual(JSON.parse(s.ok(['inspect', '--format', '{{json .HostConfig.Binds}}', n])),
+        [`${ns}/sub:/x:rw,rprivate,noexec,nosuid,nodev,rbind`, `${ns}:/y:suid,exec,rw,rprivate,nodev,rbind`]);
+      s.ok(['rm', n]);
+    } finally {
+      spawnSync('umount', [ns]);
+    }
+  }
+
+  // The image's VOLUMEs: podman's own options (rprivate,rw,nodev,exec); --image-volume tmpfs ones are not listed.
+  // --volumes-from copies the options, or with ro/rw/z replaces them.
+  const ctx = path.join(s.dir, 'opts-volume-image');
+  fs.mkdirSync(ctx);
+  fs.writeFileSync(path.join(ctx, 'Containerfile'), `FROM ${IMG}\nVOLUME /data\n`);
+  s.ok(['build', '-q', '-t', 'localhost/opts_volume_image', ctx]);
+  const iv = s.ok(['create', '--network', 'none', 'localhost/opts_volume_image', 'true']).trim();
+  const ivInfo = JSON.parse(s.ok(['inspect', iv]))[0];
+  const ivName = ivInfo.Mounts[0].Name;
+  assert.deepEqual(ivInfo.Mounts.map((m: any) => [m.Destination, m.Mode, m.Options, m.RW, m.Propagation]), [['/data', '', ['nodev', 'exec', 'nosuid', 'rbind'], true, 'rprivate']]);
+  assert.deepEqual(ivInfo.HostConfig.Binds, [`${ivName}:/data:rprivate,rw,nodev,exec,nosuid,rbind`]);
+  const from = (opt: string) => JSON.parse(s.ok(['inspect', '--format', '{{json .HostConfig.Binds}}',
+    s.ok(['create', '--network', 'none', '--volumes-from', `${iv}${opt}`, IMG, 'true']).trim()]));
+  assert.deepEqual(from(''), [`${ivName}:/data:rprivate,rw,nodev,exec,nosuid,rbind`]);
+  assert.deepEqual(from(':ro,z'), [`${ivName}:/data:ro,z,rprivate,nosuid,nodev,rbind`]);
+  const it = s.ok(['create', '--network', 'none', '--image-volume', 'tmpfs', 'localhost/opts_volume_image', 'true']).trim();
+  assert.equal(s.ok(['inspect', '--format', '{{json .Mounts}} {{json .HostConfig.Binds}} {{json .HostConfig.Tmpfs}}', it]), '[] [] {}\n');
+  s.ok(['rm', '-a', '-v']);
+  s.ok(['rmi', 'localhost/opts_volume_image']);
+});
+
+test('inspect GraphDriver.Data: the image\'s layers as LowerDir, MergedDir only while mounted (podman\'s overlay driver)', () => {
+  const c = s.ok(['create', '--network', 'none', IMG, 'sleep', '100']).trim();
+  const keys = () => s.ok(['inspect', '--format', '{{range $k, $v := .GraphDriver.Data}}{{$k}} {{end}}', c]).trim();
+  assert.equal(keys(), 'LowerDir UpperDir WorkDir');
+  assert.match(s.ok(['inspect', '--format', '{{json .GraphDriver.Data}}', c]), /^\{"LowerDir":"[^"]+\/diff","UpperDir":"[^"]+","WorkDir":"[^"]+"\}\n$/);
+  s.ok(['start', c]);
+  assert.equal(keys(), 'LowerDir MergedDir UpperDir WorkDir');
+  s.ok(['rm', '-f', '-t', '0', c]);
+});

@@ -91,6 +91,12 @@ describe('ps rows', () => {
     assert.equal(psJSONText([], NOW), '[]');
   });
 
+  test('labels are a Go map: sorted keys in JSON and in templates', () => {
+    const labeled = { ...exited, Labels: { zz: '1', aa: '2', 9: 'y', 10: 'x' } };
+    assert.match(psJSONText([labeled], NOW), /\n {4}"Labels": \{\n {6}"10": "x",\n {6}"9": "y",\n {6}"aa": "2",\n {6}"zz": "1"\n {4}\},\n/);
+    assert.equal(formatList([psRow(labeled, { now: NOW })], '{{json .Labels}} {{.Labels}}', ''), '{"10":"x","9":"y","aa":"2","zz":"1"} map[10:x 9:y aa:2 zz:1]\n');
+  });
+
   test('ports column', () => {
     assert.equal(portsString(null), '');
     assert.equal(portsString([{ host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' }]), '0.0.0.0:8080->80/tcp');

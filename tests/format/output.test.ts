@@ -133,3 +133,24 @@ test('headings: overrides, podman defaults and camel-case splitting', () => {
   assert.equal(headerFor('ID', { ID: 'container id' }), 'CONTAINER ID');
   assert.equal(headerFor('id', { ID: 'container id' }), 'CONTAINER ID');
 });
+
+test('Go maps (util/gomap): sorted keys in JSON, templates and fmt; struct-like objects keep their order', async () => {
+  const { goMap, markGoMaps, compareGoStrings } = await import('../../src/util/gomap');
+  const { goJSON } = await import('../../src/cli/format/gojson');
+  // Go sorts map keys bytewise: "10" < "9" < "B" < "aa" (JavaScript puts integer-like keys first, numerically).
+  const labels = goMap({ zz: '1', aa: '2', 9: 'y', 10: 'x', B: 'z' });
+  assert.equal(goJSON(labels), '{"10":"x","9":"y","B":"z","aa":"2","zz":"1"}');
+  assert.equal(JSON.stringify(goMap({ zz: '1', aa: '2' })), '{"aa":"2","zz":"1"}');
+  const obj = { Zeta: 1, Labels: labels, Alpha: 2 };
+  assert.equal(goJSON(obj), '{"Zeta":1,"Labels":{"10":"x","9":"y","B":"z","aa":"2","zz":"1"},"Alpha":2}');
+  assert.equal(formatInspect([obj], '{{json .Labels}} {{.Labels}} {{range $k, $v := .Labels}}{{$k}}{{end}}'),
+    '{"10":"x","9":"y","B":"z","aa":"2","zz":"1"} map[10:x 9:y B:z aa:2 zz:1] 109Baazz\n');
+  assert.match(formatInspect([obj]), /"Labels": \{\n {15}"10": "x",\n {15}"9": "y",\n {15}"B": "z",/);
+  // Code point order, not UTF-16's: U+10000 (a surrogate pair) sorts after U+FFFD.
+  assert.ok(compareGoStrings('\u{10000}', '\ufffd') > 0);
+  assert.equal(goJSON(goMap({ '\u{10000}': 1, '\ufffd': 2 })), '{"\ufffd":2,"\u{10000}":1}');
+  // A remote reply parsed from JSON: markGoMaps makes its maps Go maps again, under arrays too.
+  const parsed = JSON.parse('{"Config":{"Labels":{"9":"y","10":"x"}},"Rows":[{"Labels":{"b":"1","a":"2"}}],"Other":{"b":1,"a":2}}');
+  markGoMaps(parsed, ['Config.Labels', 'Rows.*.Labels', 'Missing.Labels']);
+  assert.equal(goJSON(parsed), '{"Config":{"Labels":{"10":"x","9":"y"}},"Rows":[{"Labels":{"a":"2","b":"1"}}],"Other":{"b":1,"a":2}}');
+});

@@ -16,6 +16,8 @@ export interface SeedSpec {
   parent?: Seeded;
   names?: string[];
   labels?: Record<string, string>;
+  /** More fields of the image's config (ExposedPorts, Volumes...). */
+  config?: Record<string, unknown>;
   created: string;
   /** History entries of the new layers (default: one ADD per layer). */
   history?: HistoryEntry[];
@@ -54,7 +56,7 @@ export async function seedImage(store: Store, spec: SeedSpec): Promise<Seeded> {
     created: spec.created,
     architecture: 'amd64',
     os: 'linux',
-    config: { Env: ['PATH=/usr/bin:/bin'], ...(spec.labels ? { Labels: spec.labels } : {}) },
+    config: { Env: ['PATH=/usr/bin:/bin'], ...(spec.labels ? { Labels: spec.labels } : {}), ...(spec.config ?? {}) },
     rootfs: { type: 'layers', diff_ids: diffIds },
     history,
   };

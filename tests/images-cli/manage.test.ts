@@ -27,6 +27,48 @@ describe('image management commands', () => {
     assert.deepEqual(arr[1].RootFS.Layers, imgs.lone.diffIds);
   });
 
+  test('image inspect and images: Go maps (labels, exposed ports, volumes, annotations) with sorted keys', async () => {
+    const store = openStore(ts);
+    try {
+      await seedImage(store, {
+        layers: [{ 'etc/maps': 'maps\n' }], names: ['localhost/maps:1'], created: '2024-01-01T00:00:00Z',
+        labels: { zz: '1', aa: '2', 10: 'x', 9: 'y' }, config: { ExposedPorts: { '80/tcp': {}, '443/tcp': {} }, Volumes: { '/z': {}, '/a': {} } },
+      });
+    } finally {
+      closeAll();
+    }
+    const labels = '{"10":"x","9":"y","aa":"2","zz":"1"}';
+    assert.equal(ts.ok(['image', 'inspect', '--format', '{{json .Labels}} {{json .Config.Labels}} {{json .Config.ExposedPorts}} {{json .Config.Volumes}}', 'maps:1']),
+      `${labels} ${labels} {"443/tcp":{},"80/tcp":{}} {"/a":{},"/z":{}}\n`);
+    const text = ts.ok(['image', 'inspect', 'maps:1']);
+    assert.match(text, /\n {10}"Labels": \{\n {15}"10": "x",\n {15}"9": "y",\n {15}"aa": "2",\n {15}"zz": "1"\n {10}\},\n/);
+    assert.match(text, /"ExposedPorts": \{\n {20}"443\/tcp": \{\},\n {20}"80\/tcp": \{\}\n/);
+    assert.equal(ts.ok(['images', '--filter', 'reference=localhost/maps', '--format', '{{json .Labels}} {{.Labels}}']), `${labels} map[10:x 9:y aa:2 zz:1]\n`);
+    assert.match(ts.ok(['images', '--filter', 'reference=localhost/maps', '--format', 'json']), /\n {8}"Labels": \{\n {12}"10": "x",\n {12}"9": "y",\n {12}"aa": "2",\n {12}"zz": "1"\n {8}\},\n/);
+  });
+
+  test('image inspect: Config is the OCI ImageConfig (its order, omitempty), Healthcheck apart, times as Go prints them', async () => {
+    const store = openStore(ts);
+    try {
+      await seedImage(store, {
+        layers: [{ 'etc/oci': 'oci\n' }], names: ['localhost/oci:1'], created: '2024-01-01T00:00:00.500Z',
+        history: [{ created_by: '/bin/sh -c #(nop) ADD file:x in /', empty_layer: false, comment: '' }],
+        config: {
+          Hostname: 'h', Domainname: '', Cmd: ['sh'], WorkingDir: '/w', Entrypoint: null, User: '1000', OnBuild: ['RUN true'], StopSignal: 'SIGINT',
+          Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 30000000000, Timeout: 0, StartPeriod: 1000000000, Retries: 2 }, ArgsEscaped: true, Volumes: {},
+        },
+      });
+    } finally {
+      closeAll();
+    }
+    const img = JSON.parse(ts.ok(['image', 'inspect', 'oci:1']))[0];
+    assert.deepEqual(Object.keys(img.Config), ['User', 'Env', 'Cmd', 'WorkingDir', 'StopSignal']);
+    assert.equal(Object.keys(img).pop(), 'Healthcheck');
+    assert.equal(JSON.stringify(img.Healthcheck), '{"Test":["CMD-SHELL","true"],"StartPeriod":1000000000,"Interval":30000000000,"Retries":2}');
+    assert.equal(img.Created, '2024-01-01T00:00:00.5Z');
+    assert.deepEqual(img.History, [{ created: '2024-01-01T00:00:00.5Z', created_by: '/bin/sh -c #(nop) ADD file:x in /' }]);
+  });
+
   test('inspect --format and pier inspect --type', () => {
     assert.equal(ts.ok(['image', 'inspect', '--format', '{{.Id}} {{.Os}}', 'child']), `${imgs.child.id} linux\n`);
     assert.equal(ts.ok(['inspect', '-f', '{{.Id}}', 'child']), `${imgs.child.id}\n`);

@@ -96,3 +96,19 @@ test('network rm --force skips a network that does not exist; --time needs --for
     assert.equal(r.code, 0);
   } finally { c.cleanup(); }
 });
+
+test('network inspect and ls: labels, options and IPAM options are Go maps (sorted keys)', () => {
+  const c = new NetCli();
+  try {
+    c.ok(['network', 'create', '--subnet', '10.199.41.0/24', '--label', 'zz=1', '--label', 'aa=2', '-o', 'mtu=1400', '-o', 'isolate=true', 'mapsnet']);
+    assert.equal(c.ok(['network', 'inspect', '--format', '{{json .Labels}} {{json .Options}} {{.Labels}}', 'mapsnet']),
+      '{"aa":"2","zz":"1"} {"isolate":"true","mtu":"1400"} map[aa:2 zz:1]\n');
+    const text = c.ok(['network', 'inspect', 'mapsnet']);
+    assert.match(text, /"labels": \{\n {15}"aa": "2",\n {15}"zz": "1"\n {10}\},\n {10}"options": \{\n {15}"isolate": "true",\n {15}"mtu": "1400"\n {10}\},/);
+    assert.match(c.ok(['network', 'ls', '--filter', 'name=mapsnet', '--format', 'json']), /"labels": \{\n {6}"aa": "2",\n {6}"zz": "1"\n {4}\}/);
+    assert.equal(c.ok(['network', 'ls', '--filter', 'name=mapsnet', '--format', '{{.Labels}}']), 'aa=2,zz=1\n');
+    c.ok(['network', 'rm', 'mapsnet']);
+  } finally {
+    c.cleanup();
+  }
+});

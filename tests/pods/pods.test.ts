@@ -328,6 +328,20 @@ describe('pods', () => {
     s.ok(['pod', 'rm', '-f', '-t', '0', name]);
   });
 
+  test('pod inspect and pod ps: Go maps (labels, port bindings) with sorted keys', () => {
+    const name = `maps-${tag}`;
+    s.ok(['pod', 'create', '--name', name, '--label', 'zz=1', '--label', 'aa=2', '--label', '10=x', '--label', '9=y', '-p', '127.0.0.1:18080:80', '-p', '127.0.0.1:17070:70']);
+    const labels = '{"10":"x","9":"y","aa":"2","zz":"1"}';
+    assert.equal(inspect('pod', name, '{{json .Labels}} {{.Labels}}'), `${labels} map[10:x 9:y aa:2 zz:1]`);
+    assert.equal(inspect('container', inspect('pod', name, '{{.InfraContainerID}}'), '{{.IsInfra}} {{.IsService}}'), 'true false');
+    assert.equal(inspect('pod', name, '{{json .InfraConfig.PortBindings}}'),
+      '{"70/tcp":[{"HostIp":"127.0.0.1","HostPort":"17070"}],"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"18080"}]}');
+    assert.match(s.ok(['pod', 'inspect', name]), /\n {5}"Labels": \{\n {10}"10": "x",\n {10}"9": "y",\n {10}"aa": "2",\n {10}"zz": "1"\n {5}\},\n/);
+    assert.equal(s.ok(['pod', 'ps', '--filter', `name=${name}`, '--format', '{{json .Labels}}']), `${labels}\n`);
+    assert.match(s.ok(['pod', 'ps', '--filter', `name=${name}`, '--format', 'json']), /"Labels": \{\n\s+"10": "x",\n\s+"9": "y",\n\s+"aa": "2",\n\s+"zz": "1"\n/);
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [

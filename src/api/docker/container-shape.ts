@@ -9,6 +9,7 @@ import type { PortMapping } from '../../network/types';
 import { containerDirs } from '../../engine/rootfs';
 import { dirSize } from '../../domain/local/container-ops';
 import { signalName } from '../../util/signals';
+import { goMap } from '../../util/gomap';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -61,7 +62,7 @@ function portMap(c: ContainerRecord, running: boolean): Record<string, { HostIp:
       (out[key] ??= []).push({ HostIp: m.host_ip || '0.0.0.0', HostPort: m.host_port ? String(m.host_port + i) : '' });
     }
   }
-  return out;
+  return goMap(out);
 }
 
 function portBindings(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[]> {
@@ -71,7 +72,7 @@ function portBindings(c: ContainerRecord): Record<string, { HostIp: string; Host
       (out[`${m.container_port + i}/${m.protocol}`] ??= []).push({ HostIp: m.host_ip, HostPort: m.host_port ? String(m.host_port + i) : '' });
     }
   }
-  return out;
+  return goMap(out);
 }
 
 function endpoints(c: ContainerRecord): Record<string, Record<string, unknown>> {
@@ -99,7 +100,7 @@ function endpoints(c: ContainerRecord): Record<string, Record<string, unknown>> 
       DriverOpts: null,
     };
   }
-  return out;
+  return goMap(out);
 }
 
 function mounts(c: ContainerRecord): Record<string, unknown>[] {
@@ -158,7 +159,7 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
     HostConfig: {
       Binds: c.config.mounts.filter((m) => m.type !== 'tmpfs' && m.type !== 'image').map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
       ContainerIDFile: '',
-      LogConfig: { Type: c.config.logDriver === 'k8s-file' ? 'json-file' : c.config.logDriver, Config: {} },
+      LogConfig: { Type: c.config.logDriver === 'k8s-file' ? 'json-file' : c.config.logDriver, Config: goMap({}) },
       NetworkMode: mode,
       PortBindings: portBindings(c),
       RestartPolicy: { Name: c.config.restart.name === 'no' ? '' : c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
@@ -183,7 +184,7 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
       PublishAllPorts: !!o.publishAll,
       ReadonlyRootfs: !!o.readOnly,
       SecurityOpt: o.securityOpt ?? null,
-      Tmpfs: Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')])),
+      Tmpfs: goMap(Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')]))),
       UTSMode: o.uts ?? '',
       UsernsMode: '',
       ShmSize: o.shmSize ?? 65536000,
@@ -218,7 +219,7 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
       MaskedPaths: null,
       ReadonlyPaths: null,
     },
-    GraphDriver: { Name: engine.store.driver, Data: engine.store.driver === 'overlay' ? { LowerDir: '', UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs } },
+    GraphDriver: { Name: engine.store.driver, Data: goMap(engine.store.driver === 'overlay' ? { LowerDir: '', UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs }) },
     Mounts: mounts(c),
     Config: {
       Hostname: c.config.hostname,
@@ -227,7 +228,7 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
       AttachStdin: !!o.interactive,
       AttachStdout: true,
       AttachStderr: true,
-      ExposedPorts: Object.fromEntries(exposedPorts(c).map((p) => [p, {}])),
+      ExposedPorts: goMap(Object.fromEntries(exposedPorts(c).map((p) => [p, {}]))),
       Tty: !!o.tty,
       OpenStdin: !!o.interactive,
       StdinOnce: false,
@@ -235,11 +236,11 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
       Cmd: c.config.cmd.length ? c.config.cmd : null,
       ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
       Image: c.imageName,
-      Volumes: Object.fromEntries(c.config.mounts.filter((m) => m.type === 'volume').map((m) => [m.destination, {}])),
+      Volumes: goMap(Object.fromEntries(c.config.mounts.filter((m) => m.type === 'volume').map((m) => [m.destination, {}]))),
       WorkingDir: c.config.workdir,
       Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : null,
       OnBuild: null,
-      Labels: c.config.labels ?? {},
+      Labels: goMap(c.config.labels),
       StopSignal: signalName(c.config.stopSignal),
       StopTimeout: c.config.stopTimeout,
     },

@@ -16,6 +16,7 @@ import { serviceState } from './service-state';
 import { containerLogs } from './container-logs';
 import { validateCreateBody } from './create-validate';
 import { dockerInspect as dockerContainerJSON } from './container-shape';
+import { goMap } from '../../util/gomap';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -200,10 +201,10 @@ export function listEntry(c: ContainerSummary): Record<string, unknown> {
   })));
   return {
     Id: c.Id, Names: c.Names.map((n) => `/${n}`), Image: c.Image, ImageID: c.ImageID ? `sha256:${c.ImageID}` : '',
-    Command: (c.Command ?? []).join(' '), Created: c.Created, Ports: ports, Labels: c.Labels ?? {},
+    Command: (c.Command ?? []).join(' '), Created: c.Created, Ports: ports, Labels: goMap(c.Labels),
     State: dockerState(c.State), Status: dockerStatus(c),
     HostConfig: { NetworkMode: c.Networks.length ? c.Networks[0] : 'default' },
-    NetworkSettings: { Networks: Object.fromEntries(c.Networks.map((n) => [n, {}])) },
+    NetworkSettings: { Networks: goMap(Object.fromEntries(c.Networks.map((n) => [n, {}]))) },
     Mounts: c.Mounts.map((m) => ({ Destination: m })),
     SizeRw: c.Size?.rwSize, SizeRootFs: c.Size?.rootFsSize,
   };

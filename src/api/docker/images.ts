@@ -8,6 +8,24 @@ import { NotFoundError, UsageError, errorMessage } from '../../util/errors';
 import { dockerFilters } from './containers';
 import { qbool } from './common';
 import { DOCKER_API_VERSION } from '../router';
+import { goMap } from '../../util/gomap';
+
+/**
+ * Docker's container.Config for an image (GET /images/{name}/json), from the image's OCI config
+ * as inspect gives it (as podman's compat API builds it) and its HEALTHCHECK.
+ */
+function dockerImageConfig(i: Record<string, any>): Record<string, unknown> {
+  const c = (i.Config ?? {}) as Record<string, any>;
+  const h = i.Healthcheck as Record<string, unknown> | undefined;
+  return {
+    Hostname: '', Domainname: '', User: c.User ?? '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+    ...(c.ExposedPorts ? { ExposedPorts: goMap(c.ExposedPorts) } : {}),
+    Tty: false, OpenStdin: false, StdinOnce: false, Env: c.Env ?? null, Cmd: c.Cmd ?? null,
+    ...(h ? { Healthcheck: Object.fromEntries(['Test', 'Interval', 'Timeout', 'StartPeriod', 'Retries'].filter((k) => h[k] !== undefined).map((k) => [k, h[k]])) } : {}),
+    Image: '', Volumes: c.Volumes ? goMap(c.Volumes) : null, WorkingDir: c.WorkingDir ?? '', Entrypoint: c.Entrypoint ?? null, OnBuild: null,
+    Labels: c.Labels ? goMap(c.Labels) : null, ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+  };
+}
 
 function imageName(r: ApiRequest): string {
   return r.params.name.replace(/^sha256:/, '');
@@ -52,7 +70,7 @@ export function registerImageRoutes(router: Router): void {
     r.send(200, rows.map((i) => ({ i, tags: matching(i.RepoTags), digests: matching(i.RepoDigests, (d) => d.split('@')[0]) })).map(({ i, tags, digests }) => ({
       Id: `sha256:${i.Id}`, ParentId: i.ParentId ? `sha256:${i.ParentId}` : '', RepoTags: tags.length ? tags : ['<none>:<none>'],
       RepoDigests: digests.length ? digests : ['<none>@<none>'], Created: i.Created, Size: i.Size, SharedSize: -1, VirtualSize: i.VirtualSize,
-      Labels: i.Labels ?? {}, Containers: i.Containers,
+      Labels: goMap(i.Labels), Containers: i.Containers,
     })));
   });
 
@@ -61,7 +79,7 @@ export function registerImageRoutes(router: Router): void {
     r.send(200, {
       Id: `sha256:${i.Id}`, RepoTags: i.RepoTags ?? [], RepoDigests: i.RepoDigests ?? [], Parent: i.Parent ? `sha256:${i.Parent}` : '',
       Comment: i.Comment ?? '', Created: i.Created, Container: '', ContainerConfig: {}, DockerVersion: '', Author: i.Author ?? '',
-      Config: i.Config ?? {}, Architecture: i.Architecture, Os: i.Os, Size: i.Size, VirtualSize: i.VirtualSize ?? i.Size,
+      Config: dockerImageConfig(i), Architecture: i.Architecture, Os: i.Os, Size: i.Size, VirtualSize: i.VirtualSize ?? i.Size,
       GraphDriver: i.GraphDriver ?? { Name: 'overlay', Data: {} }, RootFS: i.RootFS ?? { Type: 'layers', Layers: [] }, Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
     });
   });

@@ -7,6 +7,7 @@ import { NotFoundError, ConflictError, errorMessage } from '../../util/errors';
 import type { NetworkDef } from '../../network/types';
 import type { LocalContainerEngine } from '../../domain/local/containers';
 import { dockerFilters } from './containers';
+import { goMap } from '../../util/gomap';
 
 function netStore(r: ApiRequest) {
   const { NetworkStore } = require('../../network/store') as typeof import('../../network/store');
@@ -53,9 +54,9 @@ function dockerNetwork(r: ApiRequest, n: NetworkDef): Record<string, unknown> {
   }
   return {
     Name: n.name === 'pier' ? 'bridge' : n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: n.driver, EnableIPv6: n.ipv6_enabled,
-    IPAM: { Driver: 'default', Options: {}, Config: (n.subnets ?? []).map((s) => ({ Subnet: s.subnet, ...(s.gateway ? { Gateway: s.gateway } : {}), ...(ipRange(s) ? { IPRange: ipRange(s) } : {}) })) },
+    IPAM: { Driver: 'default', Options: goMap({}), Config: (n.subnets ?? []).map((s) => ({ Subnet: s.subnet, ...(s.gateway ? { Gateway: s.gateway } : {}), ...(ipRange(s) ? { IPRange: ipRange(s) } : {}) })) },
     Internal: n.internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
-    Containers: containers, Options: n.options ?? {}, Labels: n.labels ?? {},
+    Containers: goMap(containers), Options: goMap(n.options), Labels: goMap(n.labels),
   };
 }
 

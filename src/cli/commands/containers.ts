@@ -22,6 +22,7 @@ import { containerFilesSubcommands } from './container-files';
 import { createFlags, parseCreateOptions, fdInherited, FlagValueError, RunKind, splitCSV, resolveEnv, parseEnvFile, DEFAULT_DETACH_KEYS, validateDetachKeys } from './container-flags';
 import { writeStdout, writeStderr } from '../../util/stdio';
 import { output } from '../format/lazy-output';
+import { goMap } from '../../util/gomap';
 
 export { parseCreateOptions, createFlags } from './container-flags';
 
@@ -251,7 +252,7 @@ export function psRow(s: ContainerSummary, opts: { noTrunc?: boolean; now?: numb
     State: status,
     Ports: portsString(s.Ports),
     Names: s.Names?.[0] ?? '',
-    Labels: s.Labels ?? {},
+    Labels: goMap(s.Labels),
     Mounts: s.Mounts ?? [],
     Networks: (s.Networks ?? []).join(','),
     Pid: s.Pid,
@@ -281,7 +282,7 @@ export function psJSON(s: ContainerSummary, now = Date.now()): Record<string, un
   const created = createdMs(s);
   return {
     AutoRemove: s.AutoRemove, Command: s.Command, CreatedAt: humanDuration(now - created) + ' ago', Exited: s.Exited, ExitedAt: s.ExitedAt,
-    ExitCode: s.ExitCode, Id: s.Id, Image: s.Image, ImageID: s.ImageID, IsInfra: s.IsInfra, Labels: s.Labels && Object.keys(s.Labels).length ? s.Labels : null,
+    ExitCode: s.ExitCode, Id: s.Id, Image: s.Image, ImageID: s.ImageID, IsInfra: s.IsInfra, Labels: s.Labels && Object.keys(s.Labels).length ? goMap(s.Labels) : null,
     Mounts: s.Mounts ?? [], Names: s.Names, Namespaces: s.Namespaces ?? {}, Networks: s.Networks ?? [], Pid: s.Pid, Pod: s.Pod ?? '', PodName: s.PodName ?? '',
     Ports: s.Ports, Size: s.Size, StartedAt: s.StartedAt, State: s.State, Status: statusString(s, now), Created: Math.floor(created / 1000),
   };

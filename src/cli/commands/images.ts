@@ -19,6 +19,7 @@ import { tabwriter } from '../format/tabwriter';
 import { humanSize, timeAgo } from '../format/units';
 import { asStruct } from '../format/gotemplate';
 import { writeStdout, writeStderr } from '../../util/stdio';
+import { goMap } from '../../util/gomap';
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -219,7 +220,7 @@ export function imageRows(images: ImageSummary[], noTrunc: boolean): ImageRow[] 
       IsReadOnly: !!s.ReadOnly,
       History: (s.History ?? []).join(', '),
       Containers: s.Containers,
-      Labels: s.Labels ?? {},
+      Labels: goMap(s.Labels),
       Dangling: s.Dangling,
       SharedSize: s.SharedSize,
       VirtualSize: s.VirtualSize,
@@ -255,7 +256,7 @@ export function sortImageRows(rows: ImageRow[], key: string): ImageRow[] {
 function imageJSON(s: ImageSummary): Record<string, unknown> {
   const o: Record<string, unknown> = {
     Id: s.Id, ParentId: s.ParentId, RepoTags: s.RepoTags, RepoDigests: s.RepoDigests, Size: s.Size, SharedSize: s.SharedSize,
-    VirtualSize: s.VirtualSize, Labels: s.Labels && Object.keys(s.Labels).length ? s.Labels : null, Containers: s.Containers,
+    VirtualSize: s.VirtualSize, Labels: s.Labels && Object.keys(s.Labels).length ? goMap(s.Labels) : null, Containers: s.Containers,
   };
   if (s.ReadOnly) o.ReadOnly = true;
   if (s.Names?.length) o.Names = s.Names;

@@ -9,6 +9,7 @@ import { asStruct } from '../format/govalue';
 import type { NetworkInUseError as NetworkInUseErrorType } from '../../network/store';
 import type { NetworkEngine, NetworkDef, ContainerNetworkSettings } from '../../domain/networks';
 import { writeStdout, writeStderr } from '../../util/stdio';
+import { goMap } from '../../util/gomap';
 
 /** A NetworkInUseError (network/store.ts is loaded only when a removal failed). */
 const isNetworkInUse = (e: unknown): e is NetworkInUseErrorType =>
@@ -66,9 +67,9 @@ function networkStruct(n: NetworkDef, listRow: boolean): object {
     Internal: n.internal,
     DNSEnabled: n.dns_enabled,
     // `network ls` rows print labels as k=v,k=v (podman's ListPrintReports.Labels()).
-    Labels: listRow ? Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') : labels,
-    Options: n.options ?? {},
-    IPAMOptions: n.ipam_options ?? {},
+    Labels: listRow ? Object.entries(goMap(labels)).map(([k, v]) => `${k}=${v}`).join(',') : goMap(labels),
+    Options: goMap(n.options),
+    IPAMOptions: goMap(n.ipam_options),
   }, listRow ? 'network.ListPrintReports' : 'types.Network');
 }
 

@@ -14,6 +14,7 @@ import { humanDuration } from '../format/units';
 import { tabwriter } from '../format/tabwriter';
 import { writeStdout, writeStderr } from '../../util/stdio';
 import { parseSignal } from '../../util/signals';
+import { goMap } from '../../util/gomap';
 
 const latestFlag = { name: 'latest', short: 'l', type: 'bool' as const, help: 'Act on the latest pod pier is aware of' };
 const allFlag = (what: string) => ({ name: 'all', short: 'a', type: 'bool' as const, help: `${what} all pods` });
@@ -382,7 +383,7 @@ function psRow(p: PodSummary, noTrunc: boolean, now: number): Record<string, unk
     ContainerIds: p.Containers.map((c) => (noTrunc ? c.Id : c.Id.slice(0, 12))).join(','),
     ContainerStatuses: p.Containers.map((c) => c.Status).join(','),
     Networks: p.Networks.join(','),
-    Labels: p.Labels,
+    Labels: goMap(p.Labels),
   }, '*pods.ListPodReporter');
 }
 

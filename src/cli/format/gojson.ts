@@ -1,6 +1,8 @@
 // Go's encoding/json output: optional HTML escaping of <, > and & (json.Marshal's default),
-// \u2028/\u2029 escaping, \u00XX for other control characters, RFC 3339 times, Maps with
-// sorted keys, []byte as base64. Plain objects keep their key order (they stand for structs).
+// \u2028/\u2029 escaping, \u00XX for other control characters, RFC 3339 times, Maps and goMap()
+// objects (util/gomap) with sorted keys, []byte as base64. Other plain objects keep their key
+// order (they stand for structs).
+import { compareGoStrings, isGoMap } from '../../util/gomap';
 
 export interface GoJSONOptions {
   /** Indent unit, e.g. 4 spaces; omitted = compact. */
@@ -71,8 +73,8 @@ export function goJSON(value: unknown, opts: GoJSONOptions = {}): string {
         return '[' + o.map((x) => nl + (enc(x, depth + 1) ?? 'null')).join(',') + close + ']';
       }
       const entries: [string, unknown][] = o instanceof Map
-        ? [...o.entries()].map(([k, x]) => [String(k), x] as [string, unknown]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-        : Object.entries(o);
+        ? [...o.entries()].map(([k, x]) => [String(k), x] as [string, unknown]).sort((a, b) => compareGoStrings(a[0], b[0]))
+        : isGoMap(o) ? Object.entries(o).sort((a, b) => compareGoStrings(a[0], b[0])) : Object.entries(o);
       const parts: string[] = [];
       for (const [k, x] of entries) {
         const s = enc(x, depth + 1);

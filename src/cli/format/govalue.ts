@@ -3,6 +3,8 @@
 // other numbers = float64, arrays = slices, plain objects and Maps = maps,
 // objects registered with asStruct() (or class instances) = structs, Dates = time.Time.
 
+import { compareGoStrings } from '../../util/gomap';
+
 export type GoKind =
   | 'invalid' | 'nil' | 'string' | 'int' | 'float' | 'bool'
   | 'slice' | 'map' | 'struct' | 'time' | 'func';
@@ -56,7 +58,7 @@ export function mapEntries(v: unknown): [string, unknown][] {
 
 /** Map entries sorted by key, as Go's fmt and range do. */
 export function sortedEntries(v: unknown): [string, unknown][] {
-  return mapEntries(v).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return mapEntries(v).sort((a, b) => compareGoStrings(a[0], b[0]));
 }
 
 /** Elements of a slice-kind value. */

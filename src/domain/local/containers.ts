@@ -33,6 +33,9 @@ import { containersSettings } from '../../config/config';
 import { applyContainersConf, PROXY_ENV } from './conf-defaults';
 import { parseAddHost } from '../../engine/etc-files';
 import { applyEnvMerge } from './env-merge';
+import { podmanMountOptions, inspectMountFields } from '../../engine/spec/mounts';
+import { goMap } from '../../util/gomap';
+import { isMountPoint } from '../../util/mountinfo';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
@@ -63,6 +66,8 @@ function processIO(tty: boolean): RunIO {
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The options podman gives the mounts it makes for the image's VOLUMEs (anonymous volumes or tmpfs). */
+const IMAGE_VOLUME_OPTIONS = ['rprivate', 'rw', 'nodev', 'exec'];
 
 /**
  * What podman checks when it generates a container's spec (so at create, exit 125): the user's
@@ -271,8 +276,8 @@ export class LocalContainerEngine implements ContainerEngine {
       for (const v of imageVolumes) {
         const dst = path.posix.normalize(v);
         if (out.some((m) => m.destination === v || m.destination === dst)) continue;
-        if (imageVolumeMode === 'tmpfs') out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: ['rprivate', 'rw', 'nodev', 'exec'] });
-        else out.push(volume(undefined, v, []));
+        if (imageVolumeMode === 'tmpfs') out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: [...IMAGE_VOLUME_OPTIONS], imageVolume: true });
+        else out.push({ ...volume(undefined, v, []), imageVolume: true });
       }
     }
     for (const m of out) {
@@ -287,7 +292,7 @@ export class LocalContainerEngine implements ContainerEngine {
   /**
    * The mounts --volumes-from copies (podman's): every volume and bind mount of each container
    * (tmpfs and image mounts are not shared), a later container's winning at the same destination. With
-   * OPTIONS (ro, rw, z) those replace the mount's own ro/rw/z; without, its mode is kept.
+   * OPTIONS (ro, rw, z) those replace the mount's own options; without, they are kept.
    */
   private volumesFrom(values: string[]): ContainerConfig['mounts'] {
     const byDest = new Map<string, ContainerConfig['mounts'][number]>();
@@ -316,9 +321,10 @@ export class LocalContainerEngine implements ContainerEngine {
       }
       for (const m of src.config.mounts) {
         if (m.type === 'tmpfs' || m.type === 'image') { log.warn(`Unable to match volume ${m.destination} from container ${src.id} for volumes-from`); continue; }
-        const options = given ? [...m.options.filter((x) => x !== 'ro' && x !== 'rw' && x !== 'z'), ...given] : [...m.options];
+        // podman: given options replace the mount's (all of them, and its recorded defaults).
+        const { imageVolume, ...rest } = m;
         byDest.delete(m.destination);
-        byDest.set(m.destination, { ...m, options });
+        byDest.set(m.destination, given ? { ...rest, options: [...given] } : { ...m, options: [...m.options] });
       }
     }
     return [...byDest.values()];
@@ -886,7 +892,7 @@ export class LocalContainerEngine implements ContainerEngine {
       Image: this.imageDisplayName(c),
       ImageID: c.imageId ?? '',
       IsInfra: !!c.config.isInfra,
-      Labels: Object.keys(c.config.labels).length ? c.config.labels : null,
+      Labels: Object.keys(c.config.labels).length ? goMap(c.config.labels) : null,
       Mounts: c.config.mounts.map((m) => m.destination),
       Names: [c.name],
       Namespaces: {},
@@ -976,6 +982,9 @@ export class LocalContainerEngine implements ContainerEngine {
     const args = [...c.config.entrypoint, ...c.config.cmd];
     let spec: any = {};
     try { spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8')); } catch { /* not started */ }
+    // Each user mount's options as podman records them (with its defaults), for Mounts, Binds and Tmpfs.
+    const recorded = new Map(c.config.mounts.filter((m) => m.type !== 'image').map((m) => [m, podmanMountOptions(
+      m.type === 'tmpfs' ? 'tmpfs' : m.type === 'volume' ? 'volume' : 'bind', m.imageVolume ? IMAGE_VOLUME_OPTIONS : m.options, m.type === 'bind' ? m.source : undefined)]));
     const out: Record<string, unknown> = {
       Id: c.id,
       Created: new Date(c.created).toISOString(),
@@ -1025,18 +1034,21 @@ export class LocalContainerEngine implements ContainerEngine {
       EffectiveCaps: spec.process?.capabilities?.effective ?? null,
       BoundingCaps: spec.process?.capabilities?.bounding ?? null,
       ExecIDs: [],
-      GraphDriver: { Name: this.store.driver, Data: this.store.driver === 'overlay' ? { UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs } },
+      GraphDriver: { Name: this.store.driver, Data: this.graphDriverData(c) },
       // podman's order: named volumes, image mounts, then binds; tmpfs mounts are not listed.
-      Mounts: ['volume', 'image', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => (m.type === 'image'
-        ? { Type: 'image', Source: m.source, Destination: m.destination, Driver: '', Mode: '', Options: null, RW: m.options.includes('rw'), Propagation: '' }
-        : {
+      Mounts: ['volume', 'image', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => {
+        if (m.type === 'image') return { Type: 'image', Source: m.source, Destination: m.destination, Driver: '', Mode: '', Options: null, RW: m.options.includes('rw'), Propagation: '' };
+        const f = inspectMountFields(recorded.get(m)!);
+        return {
           Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: m.source, Destination: m.destination, Driver: m.type === 'volume' ? 'local' : '',
-          Mode: '', Options: m.options, RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
-        })),
+          Mode: f.Mode, Options: f.Options, RW: f.RW, Propagation: f.Propagation,
+        };
+      }),
       Dependencies: c.config.dependencies ?? [],
       NetworkSettings: this.networkSettings(c),
       Namespace: '',
-      IsInfra: false,
+      IsInfra: !!c.config.isInfra,
+      IsService: false,
       Config: {
         Hostname: c.config.hostname,
         Domainname: '',
@@ -1054,8 +1066,8 @@ export class LocalContainerEngine implements ContainerEngine {
         WorkingDir: c.config.workdir,
         Entrypoint: c.config.entrypoint.join(' '),
         OnBuild: null,
-        Labels: c.config.labels,
-        Annotations: c.config.annotations,
+        Labels: goMap(c.config.labels),
+        Annotations: goMap(c.config.annotations),
         StopSignal: c.config.stopSignal,
         ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
         HealthcheckOnFailureAction: o.healthOnFailure ?? 'none',
@@ -1068,17 +1080,20 @@ export class LocalContainerEngine implements ContainerEngine {
         Passwd: o.passwd !== false,
         ...(o.chrootDirs?.length ? { ChrootDirs: o.chrootDirs } : {}),
       },
+      // podman's InspectContainerHostConfig, in its field order.
       HostConfig: {
-        Binds: ['volume', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => `${m.name ?? m.source}:${m.destination}${m.options.length ? ':' + m.options.join(',') : ''}`),
+        Binds: ['volume', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => `${m.name ?? m.source}:${m.destination}:${recorded.get(m)!.join(',')}`),
         // The manager recorded at create (podman's per-container CgroupManager).
         CgroupManager: c.config.cgroupManager ?? 'cgroupfs',
         CgroupMode: o.cgroupns ?? 'host',
         ContainerIDFile: '',
         LogConfig: this.logConfig(c),
         NetworkMode: c.config.networkMode,
-        PortBindings: {},
+        // podman's: the port map of a container on networks of its own (none, host, container:X: empty).
+        PortBindings: c.config.networkMode === 'bridge' ? this.inspectPorts(c) : goMap({}),
         RestartPolicy: { Name: c.config.restart.name, MaximumRetryCount: c.config.restart.maximumRetryCount },
         AutoRemove: !!o.rm,
+        VolumeDriver: '',
         VolumesFrom: o.volumesFrom?.length ? o.volumesFrom : null,
         CapAdd: o.capAdd ?? [],
         CapDrop: o.capDrop ?? [],
@@ -1087,24 +1102,30 @@ export class LocalContainerEngine implements ContainerEngine {
         DnsSearch: o.dnsSearch ?? [],
         ExtraHosts: o.addHost ?? [],
         GroupAdd: o.groupAdd ?? [],
-        IpcMode: o.ipc ?? 'shareable',
+        IpcMode: this.ipcModeShown(o.ipc),
+        Cgroup: '',
+        Cgroups: 'default',
+        Links: null,
+        OomScoreAdj: o.oomScoreAdj ?? 0,
         PidMode: o.pid ?? 'private',
         Privileged: !!o.privileged,
+        PublishAllPorts: !!o.publishAll,
         ReadonlyRootfs: !!o.readOnly,
         SecurityOpt: o.securityOpt ?? [],
-        Tmpfs: Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')])),
+        // The user's tmpfs mounts (podman lists no --image-volume tmpfs ones).
+        Tmpfs: goMap(Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs' && !m.imageVolume).map((m) => [m.destination, recorded.get(m)!.join(',')]))),
         UTSMode: o.uts ?? 'private',
         // pier makes no user namespace: --userns is '' or host, which podman shows as ''.
         UsernsMode: '',
         ShmSize: o.shmSize ?? 65536000,
+        Runtime: 'oci',
+        ConsoleSize: [0, 0],
+        Isolation: '',
+        CpuShares: o.cpuShares ?? 0,
         Memory: o.memory ?? 0,
-        MemorySwap: o.memorySwap ?? 0,
-        MemorySwappiness: o.memorySwappiness ?? 0,
-        MemoryReservation: o.memoryReservation ?? 0,
         NanoCpus: nanoCpus(o),
         // As podman: only a --cgroup-parent given (the default parent shows as '').
         CgroupParent: o.cgroupParent ?? '',
-        CpuShares: o.cpuShares ?? 0,
         ...blkioInspect(o),
         CpuPeriod: o.cpus ? DEFAULT_CPU_PERIOD : o.cpuPeriod ?? 0,
         CpuQuota: o.cpus ? cpusToQuota(o.cpus) : o.cpuQuota ?? 0,
@@ -1112,13 +1133,22 @@ export class LocalContainerEngine implements ContainerEngine {
         CpuRealtimeRuntime: o.cpuRtRuntime ?? 0,
         CpusetCpus: o.cpusetCpus ?? '',
         CpusetMems: o.cpusetMems ?? '',
+        Devices: (o.devices ?? []).map((dv) => { const [h, cp, perm] = dv.split(':'); return { PathOnHost: h, PathInContainer: cp ?? h, CgroupPermissions: perm ?? 'rwm' }; }),
+        DiskQuota: 0,
+        KernelMemory: 0,
+        MemoryReservation: o.memoryReservation ?? 0,
+        MemorySwap: o.memorySwap ?? 0,
+        MemorySwappiness: o.memorySwappiness ?? 0,
         OomKillDisable: !!o.oomKillDisable,
+        // (omitempty in podman: only with --init; kept for templates, which see podman's struct field.)
+        Init: !!o.init,
         PidsLimit: o.pidsLimit ?? 2048,
         Ulimits: (o.ulimits ?? []).map((u) => ({ Name: `RLIMIT_${u.split('=')[0].toUpperCase()}`, Soft: Number(u.split('=')[1]?.split(':')[0]), Hard: Number(u.split('=')[1]?.split(':')[1] ?? u.split('=')[1]?.split(':')[0]) })),
-        Init: !!o.init,
-        OomScoreAdj: o.oomScoreAdj ?? 0,
-        Devices: (o.devices ?? []).map((dv) => { const [h, cp, perm] = dv.split(':'); return { PathOnHost: h, PathInContainer: cp ?? h, CgroupPermissions: perm ?? 'rwm' }; }),
-        CgroupConf: o.cgroupConf ?? null,
+        CpuCount: 0,
+        CpuPercent: 0,
+        IOMaximumIOps: 0,
+        IOMaximumBandwidth: 0,
+        CgroupConf: o.cgroupConf ? goMap(o.cgroupConf) : null,
       },
     };
     if (opts.size) {
@@ -1127,6 +1157,42 @@ export class LocalContainerEngine implements ContainerEngine {
       out.SizeRootFs = rw + (c.imageId ? this.store.images.get(c.imageId)?.size ?? 0 : 0);
     }
     return out;
+  }
+
+  /**
+   * GraphDriver.Data as podman's overlay driver reports it: the image's layers (top first) as
+   * LowerDir, MergedDir only while the rootfs is mounted, UpperDir and WorkDir.
+   */
+  private graphDriverData(c: ContainerRecord): Record<string, string> {
+    const d = containerDirs(this.store, c.id);
+    if (this.store.driver !== 'overlay') return goMap({ Dir: d.rootfs });
+    const o = c.config.create;
+    let lowers: string[] = [];
+    try {
+      lowers = o.rootfs ? (o.rootfsOverlay ? [o.image] : [])
+        : this.store.layers.chain(c.config.topLayer).reverse().map((l) => this.store.layers.diffDir(l.id));
+    } catch { /* a layer gone: no LowerDir */ }
+    const data: Record<string, string> = {};
+    if (lowers.length) data.LowerDir = lowers.join(':');
+    if (isMountPoint(d.rootfs)) data.MergedDir = d.rootfs;
+    data.UpperDir = d.diff;
+    data.WorkDir = d.work;
+    return goMap(data);
+  }
+
+  /**
+   * HostConfig.IpcMode as podman 4.3.1 reports it: `container:ID` (the full id) for a joined
+   * container's namespace (pod members: the infra's), `ns:PATH` for a namespace path, and
+   * "shareable" for every other mode (host, none, private, shareable and the default: podman
+   * tells them apart only by checks that never apply).
+   */
+  private ipcModeShown(ipc: string | undefined): string {
+    if (ipc?.startsWith('container:')) {
+      const ref = ipc.slice('container:'.length);
+      return `container:${this.containers.find(ref)?.id ?? ref}`;
+    }
+    if (ipc?.startsWith('ns:')) return ipc;
+    return 'shareable';
   }
 
   /**
@@ -1153,15 +1219,7 @@ export class LocalContainerEngine implements ContainerEngine {
   networkSettings(c0: ContainerRecord): Record<string, unknown> {
     // A container in another's network namespace shows that one's settings.
     const c = this.netnsOwner(c0);
-    const { formatPortMapping } = require('../../network/ports') as typeof import('../../network/ports');
-    const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
-    const mappings = c.state.network?.ports ?? c.config.portMappings ?? [];
-    for (const m of mappings) {
-      for (let i = 0; i < m.range; i++) {
-        (ports[`${m.container_port + i}/${m.protocol}`] ??= []).push({ HostIp: m.host_ip, HostPort: m.host_port ? String(m.host_port + i) : '' });
-      }
-    }
-    void formatPortMapping;
+    const ports = this.inspectPorts(c);
     const networks: Record<string, unknown> = {};
     let first: Record<string, any> | undefined;
     for (const [name, block] of Object.entries(c.state.network?.status ?? {})) {
@@ -1186,8 +1244,27 @@ export class LocalContainerEngine implements ContainerEngine {
       IPv6Gateway: first?.IPv6Gateway ?? '', GlobalIPv6Address: first?.GlobalIPv6Address ?? '', GlobalIPv6PrefixLen: first?.GlobalIPv6PrefixLen ?? 0,
       MacAddress: first?.MacAddress ?? '', Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
       Ports: ports, SandboxKey: running && Object.keys(networks).length ? path.join(this.store.runRoot, 'netns', `pier-${c.id}`) : '',
-      ...(Object.keys(networks).length ? { Networks: networks } : {}),
+      ...(Object.keys(networks).length ? { Networks: goMap(networks) } : {}),
     };
+  }
+
+  /**
+   * podman's port map (makeInspectPortBindings) of a container configuring its own network: each
+   * published port's host bindings, then its exposed ports (the image's, --expose) not published,
+   * as null. For NetworkSettings.Ports and HostConfig.PortBindings.
+   */
+  private inspectPorts(c: ContainerRecord): Record<string, { HostIp: string; HostPort: string }[] | null> {
+    const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+    for (const m of c.state.network?.ports ?? c.config.portMappings ?? []) {
+      for (let i = 0; i < m.range; i++) {
+        (ports[`${m.container_port + i}/${m.protocol}`] ??= [])!.push({ HostIp: m.host_ip, HostPort: m.host_port ? String(m.host_port + i) : '' });
+      }
+    }
+    if (c.config.networkMode === 'bridge') {
+      const { exposedPortKeys } = require('../../network/ports') as typeof import('../../network/ports');
+      for (const k of exposedPortKeys(c.config.imageConfig?.ExposedPorts, c.config.create.expose)) if (!(k in ports)) ports[k] = null;
+    }
+    return goMap(ports);
   }
 
   /** The host ports published for a container (random ones resolved once it runs). */

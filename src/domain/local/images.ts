@@ -10,6 +10,40 @@ import { IMAGE_IN_USE, removeExitCode } from '../images';
 import { lookupImage, matchesGivenName, mustLookup, normalizeLocalName } from '../../image/lookup';
 import { NotFoundError, PierError, ConflictError, UsageError, errorMessage } from '../../util/errors';
 import { compileImageFilters } from '../../image/filters';
+import { goMap, goMapOrNull } from '../../util/gomap';
+import { goTimeText } from '../../util/nanotime';
+
+/** Go's omitempty: nothing, "", false, 0, and empty slices and maps are left out. */
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === '' || v === false || v === 0) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && Object.keys(v as object).length === 0;
+}
+
+/** The fields of `src` in the order given, empty ones left out, maps made Go maps (sorted keys). */
+function omitEmpty(src: Record<string, any>, fields: string[], maps: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (!isEmpty(src[f])) out[f] = maps.includes(f) ? goMap(src[f]) : src[f];
+  return out;
+}
+
+/**
+ * image inspect's Config as podman prints it: the OCI ImageConfig struct (libimage converts a
+ * Docker config to it), its fields in order and omitempty; Docker-only fields are not in it.
+ */
+function ociImageConfig(c: Record<string, any> | undefined): Record<string, unknown> {
+  return omitEmpty(c ?? {}, ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal'], ['ExposedPorts', 'Volumes', 'Labels']);
+}
+
+/** A history entry as the OCI History struct: created (re-marshalled), created_by, author, comment, empty_layer. */
+function ociHistory(h: Record<string, any>): Record<string, unknown> {
+  return omitEmpty({ ...h, created: typeof h.created === 'string' ? goTimeText(h.created) : h.created }, ['created', 'created_by', 'author', 'comment', 'empty_layer']);
+}
+
+/** A Docker image's HEALTHCHECK as podman's Healthcheck (Schema2HealthConfig: Test, StartPeriod, Interval, Timeout, Retries). */
+function schema2Healthcheck(h: Record<string, any>): Record<string, unknown> {
+  return omitEmpty(h, ['Test', 'StartPeriod', 'Interval', 'Timeout', 'Retries']);
+}
 
 export function splitName(name: string): { repo: string; tag: string } {
   const at = name.indexOf('@');
@@ -90,7 +124,7 @@ export class LocalImageEngine implements ImageEngine {
       Size: img.size,
       SharedSize: 0,
       VirtualSize: img.size,
-      Labels: img.config.config?.Labels ?? null,
+      Labels: goMapOrNull(img.config.config?.Labels),
       Containers: 0,
       Names: img.names,
       Digest: img.manifestDigest ?? img.digests[0] ?? '',
@@ -124,7 +158,7 @@ export class LocalImageEngine implements ImageEngine {
     const parentOf = this.parentMap(images);
     const cfg = img.config;
     const layers = this.store.layers.chain(img.topLayer);
-    const created = cfg.created ?? new Date(img.created).toISOString();
+    const created = goTimeText(cfg.created ?? new Date(img.created).toISOString());
     const driverData: Record<string, string> = {};
     if (this.store.driver === 'overlay' && layers.length) {
       const top = layers[layers.length - 1];
@@ -142,7 +176,7 @@ export class LocalImageEngine implements ImageEngine {
       Parent: parentOf.get(img.id) ?? '',
       Comment: cfg.comment ?? '',
       Created: created,
-      Config: cfg.config ?? {},
+      Config: ociImageConfig(cfg.config),
       Version: cfg.docker_version ?? '',
       Author: cfg.author ?? '',
       Architecture: cfg.architecture ?? '',
@@ -150,14 +184,15 @@ export class LocalImageEngine implements ImageEngine {
       ...(cfg.variant ? { Variant: cfg.variant } : {}),
       Size: img.size,
       VirtualSize: img.size,
-      GraphDriver: { Name: this.store.driver, Data: driverData },
+      GraphDriver: { Name: this.store.driver, Data: goMap(driverData) },
       RootFS: { Type: 'layers', Layers: layers.map((l) => l.diffId) },
-      Labels: cfg.config?.Labels ?? null,
-      Annotations: (() => { try { return img.manifest ? JSON.parse(img.manifest).annotations ?? {} : {}; } catch { return {}; } })(),
+      Labels: goMapOrNull(cfg.config?.Labels),
+      Annotations: goMap((() => { try { return img.manifest ? JSON.parse(img.manifest).annotations ?? {} : {}; } catch { return {}; } })()),
       ManifestType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
       User: cfg.config?.User ?? '',
-      History: cfg.history ?? [],
+      History: (cfg.history ?? []).map(ociHistory),
       NamesHistory: img.namesHistory,
+      ...(cfg.config?.Healthcheck ? { Healthcheck: schema2Healthcheck(cfg.config.Healthcheck) } : {}),
     };
   }
 

@@ -9,8 +9,13 @@ import { attachedContainers, connectContainerNetwork, containerIPs, disconnectCo
 import type { StatusBlock } from '../../network/types';
 import type { HostEntry } from '../../engine/etc-files';
 import { ConflictError, NotFoundError, PierError, errorMessage } from '../../util/errors';
+import { NETWORK_MAPS } from '../networks';
+import { markGoMaps } from '../../util/gomap';
 
 const RUNNING = ['running', 'paused', 'stopping'];
+
+/** A network as the engine answers it: a copy, its maps Go maps (sorted keys). */
+const networkOut = (n: NetworkDef): NetworkDef => markGoMaps({ ...n }, NETWORK_MAPS);
 
 export class LocalNetworkEngine implements NetworkEngine {
   readonly store: NetworkStore;
@@ -26,9 +31,9 @@ export class LocalNetworkEngine implements NetworkEngine {
     return String(info.Id ?? nameOrId);
   }
 
-  create(o: CreateNetworkOptions): Promise<NetworkDef> { return this.store.create(o); }
-  list(filters: string[] = []): Promise<NetworkDef[]> { return this.store.list(filters, this.usedBy); }
-  async inspect(nameOrId: string): Promise<NetworkDef> { return this.store.get(nameOrId); }
+  async create(o: CreateNetworkOptions): Promise<NetworkDef> { return networkOut(await this.store.create(o)); }
+  async list(filters: string[] = []): Promise<NetworkDef[]> { return (await this.store.list(filters, this.usedBy)).map(networkOut); }
+  async inspect(nameOrId: string): Promise<NetworkDef> { return networkOut(this.store.get(nameOrId)); }
   async exists(nameOrId: string): Promise<boolean> { return this.store.exists(nameOrId); }
 
   remove(nameOrId: string, o: { force?: boolean; timeout?: number } = {}): Promise<string> {

@@ -11,6 +11,7 @@ import { emitEvent, eventLogOptions } from '../../engine/events';
 import { ConflictError, NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
 import { DEFAULT_CGROUP_PARENT } from '../../engine/spec';
 import * as path from 'node:path';
+import { goMap } from '../../util/gomap';
 
 const RUNNING = ['running', 'paused', 'stopping'];
 const SHAREABLE = ['cgroup', 'ipc', 'net', 'pid', 'uts', 'none'];
@@ -335,7 +336,7 @@ export class LocalPodEngine implements PodEngine {
       Networks: infra ? Object.keys(infra.config.networks ?? {}) : [],
       // podman leaves init containers out of the pod's status (they are exited once the pod runs).
       Status: podStatus(members.filter((c) => !c.config.initContainerType).map((c) => c.state.status)),
-      Labels: p.config.labels,
+      Labels: goMap(p.config.labels),
     };
   }
 
@@ -387,14 +388,14 @@ export class LocalPodEngine implements PodEngine {
       ExitPolicy: c.exitPolicy,
       State: s.Status,
       Hostname: c.hostname ?? '',
-      Labels: Object.keys(c.labels).length ? c.labels : undefined,
+      Labels: Object.keys(c.labels).length ? goMap(c.labels) : undefined,
       CreateCgroup: !!c.cgroupPath,
       CgroupParent: s.Cgroup,
       CgroupPath: c.cgroupPath,
       CreateInfra: c.infra,
       InfraContainerID: p.infraId ?? undefined,
       InfraConfig: c.infra ? {
-        PortBindings: ports,
+        PortBindings: goMap(ports),
         HostNetwork: infra?.config.networkMode === 'host',
         StaticIP: c.ip ?? '',
         StaticMAC: c.macAddress ?? '',

@@ -4,21 +4,17 @@ import type { DB } from '../../storage/db';
 import { SecretStore, SecretRecord } from '../../engine/secrets';
 import { PierError, UsageError } from '../../util/errors';
 import { dateFromNanos } from '../../util/nanotime';
+import { goMap } from '../../util/gomap';
 
 /** The podman shape of a secret (labels included; the data never). */
 export function secretInfo(r: SecretRecord): SecretInfo {
   const created = dateFromNanos(r.created);
   return {
     ID: r.id, CreatedAt: created, UpdatedAt: dateFromNanos(r.created),
-    Spec: { Name: r.name, Driver: { Name: r.driver, Options: sortedKeys(r.driverOptions) }, Labels: sortedKeys(r.labels) },
+    Spec: { Name: r.name, Driver: { Name: r.driver, Options: goMap(r.driverOptions) }, Labels: goMap(r.labels) },
   };
 }
 
-function sortedKeys(o: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(o).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = o[k];
-  return out;
-}
 
 /** podman's secret filters: name and id, both regular expressions. */
 export function compileSecretFilters(filters: string[]): (r: SecretRecord) => boolean {

@@ -15,6 +15,7 @@ import { extractLayer } from '../../storage/tar/extract';
 import { native } from '../../util/native';
 import { NotFoundError, PierError, UsageError } from '../../util/errors';
 import { parseTimeOrDuration } from '../../image/filters';
+import { goMap } from '../../util/gomap';
 
 export interface LocalVolumeDeps {
   /** Containers using a volume (default: scan the container records' mounts). */
@@ -29,7 +30,7 @@ export interface LocalVolumeDeps {
 export function volumeInspect(v: Volume): VolumeInspect {
   const out: VolumeInspect = {
     Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: new Date(v.createdAt),
-    Labels: sortedKeys(v.labels), Scope: 'local', Options: sortedKeys(v.options), MountCount: v.mountCount,
+    Labels: goMap(v.labels), Scope: 'local', Options: goMap(v.options), MountCount: v.mountCount,
   };
   // Keep podman's field order: UID, GID and Anonymous come before MountCount.
   const ordered: any = {};
@@ -46,12 +47,6 @@ export function volumeInspect(v: Volume): VolumeInspect {
   return ordered as VolumeInspect;
 }
 
-/** A copy with keys in byte order (Go prints maps sorted). */
-function sortedKeys(o: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(o).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = o[k];
-  return out;
-}
 
 type Pred = (v: Volume) => boolean;
 

@@ -2,7 +2,8 @@
 // attach and exec go through hijacked connections (./attach), with the local terminal raw and
 // its size sent to the service.
 import type { ContainerEngine, CreateOptions, PsOptions, ContainerSummary, LogOptions, ExecOptions } from '../containers';
-import { PartialRemoveError } from '../containers';
+import { PartialRemoveError, CONTAINER_INSPECT_MAPS } from '../containers';
+import { markGoMaps } from '../../util/gomap';
 import type { ImageEngine } from '../images';
 import type { PortMapping } from '../../network/types';
 import { ApiClient, demux, exitCodeOf } from './client';
@@ -172,9 +173,11 @@ export class RemoteContainers implements ContainerEngine {
   async list(opts: PsOptions): Promise<ContainerSummary[]> {
     const rows = await this.c.json<(Omit<ContainerSummary, 'Created'> & { Created: string | number })[]>('GET', `/libpod/containers/json${q({ all: opts.all, size: opts.size, last: opts.last, sync: opts.sync, filters: filters(opts.filters) })}`);
     // The API's Created is a time; the CLI's rows carry unix seconds.
-    return rows.map((c) => ({ ...c, Created: typeof c.Created === 'string' ? Math.floor(Date.parse(c.Created) / 1000) : c.Created }));
+    return markGoMaps(rows.map((c) => ({ ...c, Created: typeof c.Created === 'string' ? Math.floor(Date.parse(c.Created) / 1000) : c.Created })), ['*.Labels']);
   }
-  async inspect(nameOrId: string, opts: { size?: boolean } = {}) { return this.c.json('GET', `/libpod/containers/${enc(nameOrId)}/json${q({ size: opts.size })}`); }
+  async inspect(nameOrId: string, opts: { size?: boolean } = {}) {
+    return markGoMaps(await this.c.json<Record<string, unknown>>('GET', `/libpod/containers/${enc(nameOrId)}/json${q({ size: opts.size })}`), CONTAINER_INSPECT_MAPS);
+  }
   async exists(nameOrId: string) { return (await this.c.status('GET', `/libpod/containers/${enc(nameOrId)}/exists`)) === 204; }
   async wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }) {
     return this.c.json<number>('POST', `/libpod/containers/${enc(nameOrId)}/wait${q({ condition: opts.conditions, interval: opts.interval ? `${opts.interval}ms` : undefined })}`);

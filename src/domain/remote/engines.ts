@@ -6,6 +6,8 @@ import type { ContainerEngine } from '../containers';
 import type { ImageEngine } from '../images';
 import type { VolumeEngine, VolumeInspect, VolumeCreateOptions, VolumeRemoveOptions } from '../volumes';
 import type { PodEngine, PodCreateOptions, PodSummary, PodReport } from '../pods';
+import { POD_INSPECT_MAPS } from '../pods';
+import { markGoMaps } from '../../util/gomap';
 import type { BuildEngine } from '../build';
 import { ApiClient, errorFrom, readText } from './client';
 import { pipeline } from 'node:stream/promises';
@@ -23,7 +25,7 @@ import { q, enc, filters, notRemote } from './query';
 export { notRemote };
 
 /** The API's CreatedAt is a string; the CLI formats a Date. */
-const volumeOf = (v: VolumeInspect): VolumeInspect => ({ ...v, CreatedAt: new Date(v.CreatedAt) });
+const volumeOf = (v: VolumeInspect): VolumeInspect => markGoMaps({ ...v, CreatedAt: new Date(v.CreatedAt) }, ['Labels', 'Options']);
 
 class RemoteVolumes implements VolumeEngine {
   constructor(private c: ApiClient) {}
@@ -71,8 +73,8 @@ class RemotePods implements PodEngine {
       throw e;
     }
   }
-  async list(o: { filters?: string[] }): Promise<PodSummary[]> { return this.c.json('GET', `/libpod/pods/json${q({ filters: filters(o.filters) })}`); }
-  async inspect(n: string): Promise<Record<string, unknown>> { return this.c.json('GET', `/libpod/pods/${enc(n)}/json`); }
+  async list(o: { filters?: string[] }): Promise<PodSummary[]> { return markGoMaps(await this.c.json<PodSummary[]>('GET', `/libpod/pods/json${q({ filters: filters(o.filters) })}`), ['*.Labels']); }
+  async inspect(n: string): Promise<Record<string, unknown>> { return markGoMaps(await this.c.json<Record<string, unknown>>('GET', `/libpod/pods/${enc(n)}/json`), POD_INSPECT_MAPS); }
   async exists(n: string) { return (await this.c.status('GET', `/libpod/pods/${enc(n)}/exists`)) === 204; }
   async prune(): Promise<string[]> { return ((await this.c.json<{ Id: string }[]>('POST', '/libpod/pods/prune')) ?? []).map((x) => x.Id); }
   async ids() { return (await this.list({})).map((p) => p.Id); }

@@ -9,9 +9,11 @@ import type {
   ImageEngine, PullOptions, PushOptions, ImageSummary, ImageListOptions, RemoveReport, HistoryEntry, SaveOptions, ImportOptions,
   SearchResult, RegistryOptions, ProgressSink,
 } from '../images';
+import { IMAGE_INSPECT_MAPS } from '../images';
 import { ApiClient, errorFrom, readText } from './client';
 import { q, enc, filters } from './query';
 import { PierError } from '../../util/errors';
+import { markGoMaps } from '../../util/gomap';
 
 /** The registry host of a fully qualified reference (short names are resolved by the service). */
 function registryOf(ref: string): string | undefined {
@@ -93,8 +95,9 @@ export class RemoteImages implements ImageEngine {
   async list(opts: ImageListOptions): Promise<ImageSummary[]> {
     const { parseFilter } = require('../../image/filters') as typeof import('../../image/filters');
     for (const f of opts.filters ?? []) parseFilter(f);
-    return this.c.json('GET', `/libpod/images/json${q({ all: opts.all, filters: filters(opts.filters) })}`); }
-  async inspect(nameOrId: string) { return this.c.json('GET', `/libpod/images/${nameOrId}/json`); }
+    return markGoMaps(await this.c.json<ImageSummary[]>('GET', `/libpod/images/json${q({ all: opts.all, filters: filters(opts.filters) })}`), ['*.Labels']);
+  }
+  async inspect(nameOrId: string) { return markGoMaps(await this.c.json<Record<string, unknown>>('GET', `/libpod/images/${nameOrId}/json`), IMAGE_INSPECT_MAPS); }
   async exists(nameOrId: string) { return (await this.c.status('GET', `/libpod/images/${nameOrId}/exists`)) === 204; }
 
   async tag(nameOrId: string, newNames: string[]) {

@@ -2,6 +2,8 @@
 // the create body is podman's types.Network plus `pier_network_options`, the CLI's options as
 // parsed, which a pier service prefers).
 import type { NetworkEngine, NetworkDef, CreateNetworkOptions, ContainerNetworkSettings } from '../networks';
+import { NETWORK_MAPS } from '../networks';
+import { markGoMaps } from '../../util/gomap';
 import { ApiClient } from './client';
 import { q, enc, filters, notRemote } from './query';
 import { NetworkInUseError } from '../../network/store';
@@ -12,15 +14,15 @@ export class RemoteNetworks implements NetworkEngine {
 
   async create(o: CreateNetworkOptions): Promise<NetworkDef> {
     const subnets = (o.subnets ?? []).map((subnet, i) => ({ subnet, gateway: o.gateways?.[i] }));
-    return this.c.json('POST', `/libpod/networks/create${q({ ignore: o.ignore })}`, {
+    return markGoMaps(await this.c.json<NetworkDef>('POST', `/libpod/networks/create${q({ ignore: o.ignore })}`, {
       name: o.name, driver: o.driver, subnets: subnets.length ? subnets : undefined, internal: !!o.internal, dns_enabled: !o.disableDns,
       ipv6_enabled: !!o.ipv6, options: o.options, labels: o.labels, network_interface: o.interfaceName,
       ipam_options: o.ipamDriver ? { driver: o.ipamDriver } : undefined, pier_network_options: o,
-    });
+    }), NETWORK_MAPS);
   }
 
-  list(f: string[] = []): Promise<NetworkDef[]> { return this.c.json('GET', `/libpod/networks/json${q({ filters: filters(f) })}`); }
-  inspect(nameOrId: string): Promise<NetworkDef> { return this.c.json('GET', `/libpod/networks/${enc(nameOrId)}/json`); }
+  async list(f: string[] = []): Promise<NetworkDef[]> { return markGoMaps(await this.c.json<NetworkDef[]>('GET', `/libpod/networks/json${q({ filters: filters(f) })}`), NETWORK_MAPS.map((p) => `*.${p}`)); }
+  async inspect(nameOrId: string): Promise<NetworkDef> { return markGoMaps(await this.c.json<NetworkDef>('GET', `/libpod/networks/${enc(nameOrId)}/json`), NETWORK_MAPS); }
   async exists(nameOrId: string): Promise<boolean> { return (await this.c.status('GET', `/libpod/networks/${enc(nameOrId)}/exists`)) === 204; }
 
   async remove(nameOrId: string, o: { force?: boolean; timeout?: number } = {}): Promise<string> {

@@ -5,11 +5,12 @@ import { ApiClient, errorFrom, readText } from './client';
 import { q, enc, filters } from './query';
 import { UsageError } from '../../util/errors';
 import { dateFromRFC3339 } from '../../util/nanotime';
+import { markGoMaps } from '../../util/gomap';
 
 /** The API's times are strings; the CLI formats dates (with their nanoseconds). */
 const infoOf = (s: SecretInfo): SecretInfo => ({
   ...s, CreatedAt: dateFromRFC3339(String(s.CreatedAt)), UpdatedAt: dateFromRFC3339(String(s.UpdatedAt)),
-  Spec: { ...s.Spec, Labels: s.Spec.Labels ?? {} },
+  Spec: markGoMaps({ ...s.Spec, Labels: s.Spec.Labels ?? {}, Driver: markGoMaps({ ...s.Spec.Driver }, ['Options']) }, ['Labels']),
 });
 
 export class RemoteSecrets implements SecretEngine {

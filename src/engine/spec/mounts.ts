@@ -1,6 +1,7 @@
 /** The container's mount table: podman's default file systems, user mounts and their options. */
 import * as path from 'node:path';
 import { UsageError } from '../../util/errors';
+import { mountOptionsOf } from '../../util/mountinfo';
 import type { OciMount } from './types';
 
 /** A mount asked for by the user (volumes already resolved to host paths by the caller). */
@@ -108,4 +109,59 @@ export function rootfsPropagationFor(mounts: readonly OciMount[]): string | unde
 export function sortMounts(mounts: OciMount[]): OciMount[] {
   const depth = (m: OciMount): number => m.destination.split('/').filter((c) => c !== '').length;
   return mounts.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m) - depth(b.m) || a.i - b.i).map((x) => x.m);
+}
+
+/**
+ * The options podman 4.3.1 records for a user mount (its util.ProcessOptions at create), which
+ * inspect shows (HostConfig.Binds and Tmpfs, Mounts[].Options): the given ones in their order
+ * (`consistency` and `notmpcopyup` dropped), then rw and rprivate unless given, the noexec,
+ * nosuid and nodev of the bind source's file system (volumes and tmpfs: nosuid,nodev) unless
+ * given, tmpcopyup for a tmpfs and rbind for the others. Not the spec's options (userMount).
+ */
+export function podmanMountOptions(type: 'bind' | 'volume' | 'tmpfs', given: readonly string[], source?: string): string[] {
+  const out: string[] = [];
+  let write = false, prop = false, exec = false, suid = false, dev = false, copyup = false, bind = false;
+  for (const o of given) {
+    const key = o.split('=')[0];
+    if (key === 'consistency') continue;
+    if (key === 'notmpcopyup') { copyup = true; continue; }
+    if (key === 'ro' || key === 'rw') write = true;
+    else if (PROPAGATIONS.has(key)) prop = true;
+    else if (key === 'exec' || key === 'noexec') exec = true;
+    else if (key === 'suid' || key === 'nosuid') suid = true;
+    else if (key === 'dev' || key === 'nodev') dev = true;
+    else if (key === 'tmpcopyup') copyup = true;
+    else if (key === 'bind' || key === 'rbind') bind = true;
+    out.push(o);
+  }
+  if (!write) out.push('rw');
+  if (!prop) out.push('rprivate');
+  let defaults = { noexec: false, nosuid: true, nodev: true };
+  if (type === 'bind' && source) {
+    const flags = mountOptionsOf(source);
+    if (flags) defaults = { noexec: flags.includes('noexec'), nosuid: flags.includes('nosuid'), nodev: flags.includes('nodev') };
+  }
+  if (!exec && defaults.noexec) out.push('noexec');
+  if (!suid && defaults.nosuid) out.push('nosuid');
+  if (!dev && defaults.nodev) out.push('nodev');
+  if (type === 'tmpfs' && !copyup) out.push('tmpcopyup');
+  if (type !== 'tmpfs' && !bind) out.push('rbind');
+  return out;
+}
+
+/**
+ * podman's inspect view of a mount's recorded options (parseMountOptionsForInspect): ro makes
+ * RW false, rw is dropped, the propagation and z/Z move to their own fields, the rest stay.
+ */
+export function inspectMountFields(options: readonly string[]): { Mode: string; Options: string[]; RW: boolean; Propagation: string } {
+  let rw = true, propagation = '', mode = '';
+  const rest: string[] = [];
+  for (const o of options) {
+    if (o === 'ro') rw = false;
+    else if (o === 'rw') continue;
+    else if (PROPAGATIONS.has(o)) propagation = o;
+    else if (o === 'z' || o === 'Z') mode = o;
+    else rest.push(o);
+  }
+  return { Mode: mode, Options: rest, RW: rw, Propagation: propagation };
 }
