@@ -47,22 +47,12 @@ export interface PodCreateOptions {
   createCommand?: string[];
 }
 
-/** podman's pod resource flags, values parsed (bytes, device:rate). */
-export interface PodResources {
-  memory?: number;
-  /** Memory plus swap, bytes; -1 unlimited; default twice the memory. */
-  memorySwap?: number;
-  cpus?: number;
-  cpuShares?: number;
-  cpusetCpus?: string;
-  cpusetMems?: string;
-  blkioWeight?: number;
-  /** `/dev/sda:200` */
-  blkioWeightDevice?: string[];
-  /** `/dev/sda:1048576` (bytes per second) */
-  deviceReadBps?: string[];
-  deviceWriteBps?: string[];
-}
+/**
+ * podman's pod resource flags, values parsed as for a container (bytes, `DEV:VALUE` rates and
+ * weights); --memory-swap defaults to twice the memory for a pod.
+ */
+export type PodResources = Pick<import('./containers').CreateOptions,
+  'memory' | 'memorySwap' | 'cpus' | 'cpuShares' | 'cpusetCpus' | 'cpusetMems' | 'blkioWeight' | 'blkioWeightDevice' | 'deviceReadBps' | 'deviceWriteBps'>;
 
 export interface PodContainerSummary {
   Id: string;
