@@ -146,6 +146,12 @@ export class Builder {
     }
     const globalArgs = this.globalArgs(parsed);
     const unused = new Set(Object.keys(this.opts.buildArgs ?? {}));
+    // Interrupted (the CLI got SIGINT/SIGTERM): the running step's container is killed, which
+    // ends the step; the containers go in the finally below, and the build fails.
+    const onAbort = () => {
+      for (const id of this.tmpContainers) void this.ce.lifecycle.kill(id, 9).catch(() => undefined);
+    };
+    this.out.abort?.addEventListener('abort', onAbort, { once: true });
     // --skip-unused-stages (default): only the target and the stages it needs are built.
     const needed = this.opts.skipUnusedStages === false ? undefined : this.neededStages(stages, last, globalArgs);
     const bases = this.stagesUsedAsBase(stages, last, globalArgs);
@@ -164,7 +170,11 @@ export class Builder {
         this.print(`[Warning] one or more build args were not consumed: [${[...unused].sort().join(' ')}]`);
       }
       return { id: finalImage };
+    } catch (e) {
+      if (this.out.abort?.aborted) throw new PierError('build interrupted');
+      throw e;
     } finally {
+      this.out.abort?.removeEventListener('abort', onAbort);
       for (const id of this.tmpContainers) await this.removeContainer(id);
       if (!this.opts.layers) this.dropIntermediates(finalImage ?? '');
       if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
@@ -694,7 +704,8 @@ export class Builder {
         none.end();
         stdin = none;
       }
-      const code = await this.ce.start(id, { attach: true, interactive: !!this.opts.stdin }, { stdin: stdin as any, stdout: sink, stderr: sink });
+      // As buildah: signals are not passed to the RUN's process (an interrupted build ends the step).
+      const code = await this.ce.start(id, { attach: true, interactive: !!this.opts.stdin, sigProxy: false }, { stdin: stdin as any, stdout: sink, stderr: sink });
       await this.ce.lifecycle.cleanup(id).catch(() => undefined);
       release();
       if (code !== 0) {

@@ -116,6 +116,11 @@ export type BuildContextSource = { type: 'dir'; path: string } | { type: 'image'
 export interface BuildOutput {
   /** Step lines and RUN output, in order. */
   write(text: string): void;
+  /**
+   * Aborted when the CLI got SIGINT/SIGTERM (local builds): the running step's container is
+   * killed and the build's containers removed, and the build fails.
+   */
+  abort?: AbortSignal;
 }
 
 export interface BuildEngine {

@@ -122,6 +122,22 @@ describe('build: RUN settings', () => {
     assert.match(s.ok(['build', '--no-cache', reads], { input: 'line1\n' }), /^got:$/m, 'without --stdin RUN reads nothing');
   });
 
+  test('SIGTERM or SIGINT ends a build in a long RUN at once: its containers are removed, exit 128+signal', { skip: REMOTE && 'the signal reaches the client only' }, async () => {
+    const dir = context({ 'Containerfile': 'FROM localhost/busybox\nRUN sleep 60\n' });
+    for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      const run = s.runAsync(['build', '--no-cache', dir]);
+      let seen = '';
+      await new Promise<void>((resolve) => run.child.stdout!.on('data', (d: Buffer) => { seen += d; if (seen.includes('STEP 2/2')) resolve(); }));
+      await new Promise((r) => setTimeout(r, 1500)); // the RUN's container is running
+      const t0 = Date.now();
+      run.child.kill(sig);
+      const r = await run;
+      assert.equal(r.code, code, r.stderr);
+      assert.ok(Date.now() - t0 < 10_000, 'the build ended within seconds, not after the RUN');
+      assert.equal(s.ok(['ps', '-a', '-q']), '', 'no build container is left');
+    }
+  });
+
   test('a runtime that cannot be found fails the build before anything is made', { skip: REMOTE && 'the service picks the runtime' }, () => {
     const dir = context({ 'Containerfile': 'FROM localhost/busybox\nRUN true\n' });
     const r = s.run(['--runtime', 'idonotexist', 'build', '--no-cache', dir]);

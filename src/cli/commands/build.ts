@@ -466,7 +466,25 @@ function buildCmd(name: string): CommandDef {
           skipUnusedStages: opts.skipUnusedStages !== false, buildContexts, cacheTtlMs,
           cppFlags: opts.cppFlag?.length ? [...opts.cppFlag] : undefined,
         };
-        const { id } = await ctx.engines.build().build(bo, { write });
+        // SIGINT/SIGTERM end the build: its containers are removed, and pier exits 128+signal.
+        const abort = new AbortController();
+        let signalled: NodeJS.Signals | undefined;
+        const onSignal = (sig: NodeJS.Signals) => { signalled ??= sig; abort.abort(); };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        let id: string;
+        try {
+          ({ id } = await ctx.engines.build().build(bo, { write, abort: abort.signal }));
+        } catch (e) {
+          if (signalled) {
+            fs.rmSync(tmp, { recursive: true, force: true });
+            process.exit(128 + (signalled === 'SIGINT' ? 2 : 15));
+          }
+          throw e;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
         if (opts.iidfile) fs.writeFileSync(opts.iidfile, `sha256:${id}`);
       } catch (e) {
         if (e instanceof PierError) throw e;

@@ -616,11 +616,11 @@ export class LocalContainerEngine implements ContainerEngine {
     return { mode: 'bridge', networks, ports, warnings };
   }
 
-  async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string } = {}, io?: RunIO): Promise<number | void> {
+  async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string; sigProxy?: boolean } = {}, io?: RunIO): Promise<number | void> {
     const c = this.lifecycle.get(nameOrId);
     try {
       if (!opts.attach) { await this.lifecycle.start(c.id); return; }
-      return await this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys }, io ?? processIO(!!c.config.create.tty));
+      return await this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys, sigProxy: opts.sigProxy }, io ?? processIO(!!c.config.create.tty));
     } catch (e) {
       // podman's wording for what the runtime refused: `unable to start container "ID": ...`,
       // with a plain OCI runtime error's class in front (`OCI runtime error: unable to ...`).
