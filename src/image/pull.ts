@@ -197,6 +197,8 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
     }
     throw rewrap(lastErr, `copying layer ${layer.digest} from ${where}`);
   });
+  // Layers stored in parallel could not all take their parent's root mode as they were stored.
+  if (ids.length) store.layers.settleRootPerms(ids[ids.length - 1]);
 
   progress.line(`Copying config ${m.config.digest}`);
   progress.line('Writing manifest to image destination');

@@ -201,7 +201,8 @@ export class LayerStore {
       const { diffId, size } = await this.extract(input, dest, blobTmp);
       // A layer's root takes its parent's mode and owner, and a base layer's root is 0555, whatever
       // the archive's own `./` entry says: podman (containers/storage) gives images' / as r-x for all.
-      applyRootPerms(dest, this.rootPerms(parent));
+      // A pull stores layers in parallel: a parent not stored yet is settled after (settleRootPerms).
+      if (!parent || this.get(parent)) applyRootPerms(dest, this.rootPerms(parent));
       if (opts.expectedDiffId && diffId !== opts.expectedDiffId) {
         throw new PierError(`layer content digest mismatch: expected ${opts.expectedDiffId}, got ${diffId}`);
       }
@@ -210,6 +211,18 @@ export class LayerStore {
     } finally {
       fs.rmSync(staging, { recursive: true, force: true });
       if (blobTmp) fs.rmSync(blobTmp, { force: true });
+    }
+  }
+
+  /**
+   * Gives each layer of the chain ending at `top` its root's mode and owner, base first: for
+   * layers stored in parallel (a pull), whose parent was not there yet when they were.
+   */
+  settleRootPerms(top: string | null): void {
+    let parent: string | null = null;
+    for (const l of this.chain(top)) {
+      applyRootPerms(this.diffDir(l.id), this.rootPerms(parent));
+      parent = l.id;
     }
   }
 

@@ -116,6 +116,11 @@ describe('pull', () => {
       assert.equal(info.GraphDriver.Name, driver);
       assert.equal(info.RootFS.Layers.length, 3);
       withRootfs(s, `${reg.host}/lib/multilayer`, checkMultilayer);
+      if (driver === 'overlay') {
+        // Layers stored in parallel still end with podman's roots: 0555 from the base up.
+        const data = JSON.parse(s.ok(['image', 'inspect', '--format', '{{json .GraphDriver.Data}}', `${reg.host}/lib/multilayer`]));
+        for (const d of [data.UpperDir, ...data.LowerDir.split(':')]) assert.equal(fs.statSync(d).mode & 0o7777, 0o555, d);
+      }
     }, { driver }));
   }
 
