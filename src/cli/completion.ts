@@ -282,12 +282,13 @@ Register-ArgumentCompleter -CommandName '${prog}' -Native -ScriptBlock {
     $empty = $upto -gt 0 -and $line.Substring(0, $upto) -match '\\s$'
     $rest = @()
     if ($words.Count -gt 1) { $rest = $words[1..($words.Count - 1)] }
-    # An empty argument is dropped by PowerShell before 7.3 unless given as "".
+    # The empty word: '' ; PowerShell before 7.3 (or in Legacy argument passing) drops an empty
+    # argument, but passes the two characters "" that the native command line turns into one.
     $blank = "''"
-    if ($PSVersionTable.PSVersion -lt [version]'7.3.0' -or $PSNativeCommandArgumentPassing -eq 'Legacy') { $blank = '""' }
+    if ($PSVersionTable.PSVersion -lt [version]'7.3.0' -or $PSNativeCommandArgumentPassing -eq 'Legacy') { $blank = '''""''' }
     $quoted = @($rest | ForEach-Object { "'" + ($_ -replace "'", "''") + "'" })
     if ($empty -or $words.Count -le 1) { $quoted += $blank }
-    $out = @(Invoke-Expression "& '$($words[0])' ${request} $($quoted -join ' ') 2>$null")
+    $out = @(Invoke-Expression "& '$($words[0])' ${request} $($quoted -join ' ') 2>\`$null")
     $directive = 0
     if ($out.Count -gt 0 -and $out[-1] -like ':*') {
         $directive = [int]($out[-1].Substring(1))
