@@ -17,6 +17,8 @@ export function cacheKey(args: string[]): string {
       if (words.length) break;
       continue;
     }
+    // Shell completion (`__complete`, `__completeNoDesc`): one cache for every TAB.
+    if (!words.length && (a === '__complete' || a === '__completeNoDesc')) return 'complete';
     if (!/^[a-z][a-z-]{0,29}$/.test(a)) break;
     words.push(a);
     if (!GROUPS.has(a)) break;

@@ -134,6 +134,22 @@ export function openDb(dir: string): DB {
   return db;
 }
 
+/**
+ * The database under `dir` opened read-only, for readers that must not change the store
+ * (shell completion): no directory or file is created, no migration runs. Undefined when
+ * there is no database yet, or it cannot be opened.
+ */
+export function openDbReadOnly(dir: string): DB | undefined {
+  const file = path.join(dir, 'pier.db');
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const Database = require('better-sqlite3') as typeof BetterSqlite3;
+    return new Database(file, { readonly: true, fileMustExist: true, timeout: 5_000, nativeBinding: nativeBinding() as any });
+  } catch {
+    return undefined;
+  }
+}
+
 function migrate(db: DB): void {
   const current = () => db.pragma('user_version', { simple: true }) as number;
   if (current() >= MIGRATIONS.length) return;

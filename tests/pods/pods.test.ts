@@ -342,6 +342,21 @@ describe('pods', () => {
     s.ok(['pod', 'rm', '-f', '-t', '0', name]);
   });
 
+  test('pod ps --filter: values of one key are alternatives (labels all required), keys all apply', () => {
+    const a = `fa-${tag}`;
+    const b = `fb-${tag}`;
+    s.ok(['pod', 'create', '--name', a, '--label', 'x=1', '--label', 'y=2']);
+    s.ok(['pod', 'create', '--name', b, '--label', 'x=1']);
+    s.ok(['run', '-d', '--pod', b, '--name', `fb-member-${tag}`, 'localhost/busybox:latest', 'sleep', '1000']);
+    const names = (...filters: string[]) => s.ok(['pod', 'ps', '--format', '{{.Name}}', ...filters.flatMap((f) => ['--filter', f])]).split('\n').filter((n) => n.endsWith(tag)).sort();
+    assert.deepEqual(names('status=running', 'status=created'), [a, b]);
+    assert.deepEqual(names('status=running', 'status=degraded'), [b]);
+    assert.deepEqual(names('name=^fa-', 'name=^fb-'), [a, b]);
+    assert.deepEqual(names('label=x=1', 'label=y=2'), [a]);
+    assert.deepEqual(names('status=created', 'label=x=1'), [a]);
+    s.ok(['pod', 'rm', '-f', '-t', '0', a, b]);
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [

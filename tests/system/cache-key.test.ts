@@ -16,3 +16,9 @@ test('the command path names the code cache; global option values and arguments 
   assert.equal(cacheKey(['run', 'Bad/Name']), 'run');
   assert.equal(cacheKey(['../../etc']), '');
 });
+
+test('shell completion (every TAB) has a cache of its own, whatever it completes', () => {
+  assert.equal(cacheKey(['__complete', 'ps', '--']), 'complete');
+  assert.equal(cacheKey(['--root', '/x', '__completeNoDesc', 'run', 'img', '']), 'complete');
+  assert.equal(cacheKey(['run', '__complete']), 'run');
+});

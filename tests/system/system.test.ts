@@ -1,4 +1,4 @@
-// version, info, completion and the CLI's general behaviour (help, unknown commands/flags).
+// version, info, __complete and the CLI's general behaviour (help, unknown commands/flags).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -32,23 +32,7 @@ test('info reports host, runtime and store', () => {
   assert.match(s.ok(['system', 'info']), /^host:$/m);
 });
 
-test('completion scripts for bash, zsh and fish', () => {
-  const bash = s.ok(['completion', 'bash']);
-  // Drive the generated bash completion function for `pier ima<TAB>` and `pier image <TAB>`.
-  const script = `${bash}\nCOMP_WORDS=(pier ima); COMP_CWORD=1; _pier_complete; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(pier image ''); COMP_CWORD=2; _pier_complete; echo "\${COMPREPLY[*]}"\nCOMP_WORDS=(pier pull --a); COMP_CWORD=2; _pier_complete; echo "\${COMPREPLY[*]}"`;
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
-  const [l1, l2, l3] = r.stdout.split('\n');
-  assert.deepEqual(l1.split(' ').sort(), ['image', 'images']);
-  assert.ok(l2.split(' ').includes('ls') && l2.split(' ').includes('prune'), l2);
-  assert.ok(l3.split(' ').includes('--all-tags') && l3.split(' ').includes('--arch'), l3);
-  assert.match(s.ok(['completion', 'zsh']), /^#compdef pier/);
-  assert.match(s.ok(['completion', 'fish']), /complete -c pier .*-a pull/);
-  const f = path.join(s.dir, 'comp.bash');
-  s.ok(['completion', 'bash', '-f', f]);
-  assert.equal(fs.readFileSync(f, 'utf8'), bash);
-  const bad = s.run(['completion', 'tcsh']);
-  assert.equal(bad.code, 125);
-});
+// The completion scripts: tests/containers-cli/completion.test.ts.
 
 test('help, unknown commands and flags', () => {
   assert.match(s.ok(['--help']), /^Usage:\n  pier \[options\] \[command\]$/m);

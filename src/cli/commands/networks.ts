@@ -80,7 +80,7 @@ function createCmd(): CommandDef {
     name: 'create',
     summary: 'network create',
     description: 'Create networks for containers and pods',
-    usage: '[options] [NETWORK]',
+    usage: '[options] [NAME]',
     example: ['pier network create pier1', 'pier network create --subnet 192.5.0.0/16 --gateway 192.5.0.3 --ip-range 192.5.1.0/24 net', 'pier network create --ipv6 net6'].join('\n'),
     maxArgs: 1,
     flags: [

@@ -5,6 +5,7 @@
 // to the definitions they stand for.
 import { findSub, helpText, type CommandDef } from '../parser';
 import { writeStderr } from '../../util/stdio';
+import { trace } from '../../util/log';
 
 /** The definitions of one area of commands, built once on first use. */
 function area(build: () => CommandDef[]): () => CommandDef[] {
@@ -157,9 +158,14 @@ function completeCommand(root: CommandDef, name: string, descriptions: boolean):
     usage: '[command-line]',
     hidden: true,
     disableFlagParsing: true,
-    run: (_ctx, args) => {
+    minArgs: 1,
+    run: async (ctx, args) => {
       const { completionOutput } = require('../complete') as typeof import('../complete');
-      const out = completionOutput(root, args, descriptions);
+      const { storeObjects } = require('../complete-objects') as typeof import('../complete-objects');
+      // The global options given before `__complete` (ctx.globals) and in the words completed
+      // name the store (or, remote, the service).
+      const out = await completionOutput(root, args, descriptions, storeObjects, ctx.globals);
+      trace('completed');
       process.stdout.write(out.stdout);
       writeStderr(out.stderr);
       return 0;

@@ -2,8 +2,8 @@
 import { byName } from '../../util/compare';
 import { CommandDef } from '../parser';
 import { Ctx } from '../context';
-import { completionScript } from '../completion';
-import { UsageError } from '../../util/errors';
+import { completionScript, SHELLS, type Shell } from '../completion';
+import { PierError, UsageError, errnoText } from '../../util/errors';
 import { writeStdout } from '../../util/stdio';
 import { systemOpsCommands } from './system-ops';
 import { eventsCommand } from './events';
@@ -162,23 +162,30 @@ const completionCmd: CommandDef = {
   name: 'completion',
   summary: 'Generate shell autocompletions',
   hidden: true,
-  description: 'Generate shell autocompletions.\nValid arguments are bash, zsh and fish.\nPlease refer to the man page to see how you can load these completions.',
-  usage: '[options] {bash|zsh|fish}',
+  description: 'Generate shell autocompletions.\nValid arguments are bash, zsh, fish and powershell.\n'
+    + 'The scripts ask pier for the candidates on every TAB (the hidden __complete command);\n'
+    + 'each script says how to load it, and docs/completion.md has the details.',
+  usage: '[options] {bash|zsh|fish|powershell}',
   minArgs: 1,
   maxArgs: 1,
   example: 'pier completion bash\npier completion zsh -f _pier\npier completion fish --no-desc',
   flags: [
     { name: 'file', short: 'f', type: 'string', help: 'Output the completion to file rather than stdout.' },
-    { name: 'no-desc', type: 'bool', help: 'Do not include descriptions in the completion output.' },
+    { name: 'no-desc', type: 'bool', help: "Don't include descriptions in the completion output." },
   ],
   async run(ctx: Ctx, args, opts) {
     const shell = args[0];
-    if (!['bash', 'zsh', 'fish'].includes(shell)) throw new UsageError(`unsupported shell "${shell}": valid arguments are bash, zsh and fish`);
-    const { rootCommand } = require('./root') as typeof import('./root');
-    const { loadAll } = require('../parser') as typeof import('../parser');
-    const script = completionScript(loadAll(rootCommand()), shell as 'bash' | 'zsh' | 'fish', !opts.noDesc);
-    if (opts.file) require('node:fs').writeFileSync(opts.file, script);
-    else ctx.out(script);
+    if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`invalid argument "${shell}" for "pier completion"`);
+    const script = completionScript('pier', shell as Shell, !opts.noDesc);
+    if (opts.file) {
+      try {
+        require('node:fs').writeFileSync(opts.file, script);
+      } catch (e) {
+        throw new PierError(`open ${opts.file}: ${errnoText(e)}`);
+      }
+    } else {
+      ctx.out(script);
+    }
   },
 };
 

@@ -342,7 +342,13 @@ export class LocalPodEngine implements PodEngine {
 
   async list(opts: { filters?: string[] } = {}): Promise<PodSummary[]> {
     const rows = this.pods.list().map((p) => this.summary(p));
-    return rows.filter((r) => (opts.filters ?? []).every((f) => podFilter(r, f)));
+    // As podman: a pod matches when, for every key, one of that key's values matches (all of them for label).
+    const byKey = new Map<string, string[]>();
+    for (const f of opts.filters ?? []) {
+      const k = f.includes('=') ? f.slice(0, f.indexOf('=')) : f;
+      byKey.set(k, [...(byKey.get(k) ?? []), f]);
+    }
+    return rows.filter((r) => [...byKey].every(([k, fs]) => (k === 'label' ? fs.every((f) => podFilter(r, f)) : fs.some((f) => podFilter(r, f)))));
   }
 
   async inspect(nameOrId: string): Promise<Record<string, unknown>> {
