@@ -3,6 +3,8 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 
 // V8's heap option for every start: a 3 MiB young generation from the start (V8 begins with
 // 1 MiB), so a command's allocations fit without a scavenge; each scavenge cost ~2.5-4 ms plus
@@ -36,13 +38,55 @@ const common = {
   write: false,
 };
 const cli = await build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' });
-// The entry names code caches after this bundle's hash: a pier still running the previous bundle
+
+// The core bundle (dist/core.js): the same CLI without the modules no container command uses
+// (the service, build, shell completion, the other areas' command definitions). A V8 code cache
+// carries a compiled skeleton of every function in its script, used or not: `run` loads ~110 KB
+// less cache and ~160 fewer pages from this one (docs/performance.md). dist/pier.js picks it for
+// the commands coreCommandKeys() lists. A left-out module is replaced by one that fails loudly.
+const OUTSIDE_CORE = ['src/api/', 'src/build/', 'src/cli/complete', 'src/cli/completion.ts', 'src/cli/commands/build.ts',
+  'src/cli/commands/images.ts', 'src/cli/commands/pods.ts', 'src/cli/commands/networks.ts', 'src/cli/commands/volumes.ts',
+  'src/cli/commands/secrets.ts', 'src/cli/commands/system', 'src/cli/commands/service.ts', 'src/cli/commands/events.ts',
+  'src/cli/commands/connection.ts', 'src/cli/commands/runlabel.ts'];
+// The only places core code may reach a left-out module: the lazy loaders of other commands,
+// which a core command never calls. Any other import of one fails the build.
+const CORE_EDGES = new Set(['src/cli/commands/root.ts', 'src/cli/commands/containers.ts -> src/cli/commands/runlabel.ts',
+  'src/domain/local/build.ts -> src/build/executor.ts']);
+const outside = (file) => OUTSIDE_CORE.some((p) => file.startsWith(p));
+const leaveOut = {
+  name: 'outside-core',
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, (args) => {
+      const rel = path.relative(process.cwd(), args.path);
+      if (!outside(rel)) return undefined;
+      const msg = JSON.stringify(`internal error: ${rel} is not in pier's core bundle`);
+      return { loader: 'js', contents: `module.exports = new Proxy({}, { get(_, k) { if (k === '__esModule') return true; throw new Error(${msg}); } });` };
+    });
+  },
+};
+const core = await build({ ...common, metafile: true, plugins: [leaveOut], entryPoints: ['src/cli/index.ts'], outfile: 'dist/core.js' });
+for (const [file, input] of Object.entries(core.metafile.inputs)) {
+  if (outside(file) || CORE_EDGES.has(file)) continue;
+  for (const imp of input.imports) {
+    if (outside(imp.path) && !CORE_EDGES.has(`${file} -> ${imp.path}`)) {
+      throw new Error(`${file} imports ${imp.path}, which the core bundle leaves out: move the import, or the module in (scripts/build.mjs)`);
+    }
+  }
+}
+// The commands that run from it, read from the command table itself.
+const keysModule = await build({ ...common, stdin: { contents: "module.exports = require('./src/cli/commands/root').coreCommandKeys();", resolveDir: process.cwd(), loader: 'js' } });
+const keysOut = { exports: {} };
+new Function('module', 'exports', 'require', keysModule.outputFiles[0].text)(keysOut, keysOut.exports, createRequire(import.meta.url));
+const coreKeys = keysOut.exports;
+
+// The entry names code caches after each bundle's hash: a pier still running the previous bundle
 // writes its cache under its own name, never one that a new process would pair with new source
 // (V8 checks a cache against the source's length only).
-const buildId = createHash('sha256').update(cli.outputFiles[0].contents).digest('hex').slice(0, 12);
+const hash = (out) => createHash('sha256').update(out.outputFiles[0].contents).digest('hex').slice(0, 12);
 const entry = await build({
   ...common, external: [...common.external, './cli.js'], entryPoints: ['src/main.ts'], outfile: 'dist/pier.js',
-  banner: { js: `#!${shebangNode()}` }, define: { ...common.define, PIER_BUILD: JSON.stringify(buildId) },
+  banner: { js: `#!${shebangNode()}` },
+  define: { ...common.define, PIER_BUILD: JSON.stringify(hash(cli)), PIER_CORE_BUILD: JSON.stringify(hash(core)), PIER_CORE_KEYS: JSON.stringify(coreKeys) },
 });
 // Namespace imports of Node's built-in modules (`import * as fs from 'node:fs'`) need no ESM
 // interop wrapper: __toESM would copy every export of fs, path, os... once per importing module
@@ -61,7 +105,9 @@ mkdirSync('dist', { recursive: true });
 install('dist/pier.js', unwrapBuiltins(entry.outputFiles[0].text), 0o755);
 // The CLI bundle is one function expression taking CommonJS's arguments: dist/pier.js maps the
 // file and compiles it as it stands, with no wrapped copy of it in memory (see main.ts).
-install('dist/cli.js', `(function (exports, require, module, __filename, __dirname) {${unwrapBuiltins(cli.outputFiles[0].text)}\n})`, 0o644);
+for (const [file, out] of [['dist/cli.js', cli], ['dist/core.js', core]]) {
+  install(file, `(function (exports, require, module, __filename, __dirname) {${unwrapBuiltins(out.outputFiles[0].text)}\n})`, 0o644);
+}
 // A fresh bundle invalidates the V8 code cache; the first run after the build writes a new one.
 rmSync('dist/cache', { recursive: true, force: true });
 rmSync('dist/cli.js.cache', { force: true });

@@ -1,5 +1,6 @@
 // Entry point of the `pier` binary. Kept tiny: `--version` is answered here without
-// loading the CLI bundle; everything else runs dist/cli.js, compiled with a V8 code cache
+// loading the CLI bundle; everything else runs dist/cli.js (the container commands dist/core.js,
+// the same CLI without the code they never use), compiled with a V8 code cache
 // per command (dist/cache/<command>-<bundle hash>.cache), so the bundle is not re-parsed on every start
 // and each command deserializes only the code it runs. Bundle and cache are mapped, not read.
 import * as fs from 'node:fs';
@@ -46,13 +47,15 @@ function optionsTag(s: string): string {
 }
 
 function loadCli(): { main(argv: string[]): Promise<void> } {
-  const file = path.join(__dirname, 'cli.js');
+  const key = cacheKey(argv) || 'pier';
+  // The container commands run from the core bundle, the same CLI with less code (scripts/build.mjs).
+  const core = typeof PIER_CORE_KEYS === 'object' && PIER_CORE_KEYS.includes(key);
+  const file = path.join(__dirname, core ? 'core.js' : 'cli.js');
   const native = addon();
   // The bundle is ASCII (the build escapes the rest), so latin1 needs no UTF-8 decoding; it is
   // a function expression taking CommonJS's (exports, require, module, __filename, __dirname).
   const source = contents(native, file, true);
-  const key = cacheKey(argv) || 'pier';
-  const build = typeof PIER_BUILD === 'string' ? PIER_BUILD : 'dev';
+  const build = core ? PIER_CORE_BUILD : typeof PIER_BUILD === 'string' ? PIER_BUILD : 'dev';
   // V8 rejects a cache made under other V8 options (the shebang's, or none with `node pier.js`):
   // each option set gets its own file, so the two ways of starting pier do not overwrite each other's.
   const opts = process.execArgv.length ? `-${optionsTag(process.execArgv.join(' '))}` : '';

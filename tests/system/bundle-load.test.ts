@@ -8,16 +8,55 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../../src/util/native';
 import { REPO, TestStore, busyboxStore } from '../helpers/cli';
+import { coreCommandKeys } from '../../src/cli/commands/root';
 
 const BUNDLE = path.join(REPO, 'dist', 'cli.js');
+const CORE = path.join(REPO, 'dist', 'core.js');
 
-test('the bundle is pure ASCII and one function expression of CommonJS arguments', () => {
-  const bytes = fs.readFileSync(BUNDLE);
+test('both bundles are pure ASCII and one function expression of CommonJS arguments', () => {
+  for (const bundle of [BUNDLE, CORE]) {
+    checkBundle(bundle);
+  }
+});
+
+function checkBundle(bundle: string): void {
+  const bytes = fs.readFileSync(bundle);
   const high = bytes.findIndex((b) => b > 0x7f);
   assert.equal(high, -1, `non-ASCII byte at ${high}: ${bytes.subarray(Math.max(0, high - 40), high + 10).toString()}`);
   const text = bytes.toString('latin1');
   assert.match(text, /^\(function \(exports, require, module, __filename, __dirname\) \{/);
   assert.match(text, /\n\}\)$/);
+}
+
+test('container commands run from the core bundle, the rest from the full one; each has caches of its own', () => {
+  const entry = fs.readFileSync(path.join(REPO, 'dist', 'pier.js'), 'latin1');
+  const keys = coreCommandKeys();
+  for (const k of ['run', 'create', 'start', 'ps', 'rm', 'stop', 'exec', 'logs', 'container-cleanup', 'container-ls', 'container-inspect']) assert.ok(keys.includes(k), k);
+  for (const k of ['images', 'build', 'pod-create', 'system-service', 'complete', 'container-runlabel', 'inspect', 'volume-ls']) assert.ok(!keys.includes(k), k);
+  assert.ok(entry.includes(JSON.stringify(keys)), 'dist/pier.js holds the core command list of this source');
+  const st = new TestStore();
+  try {
+    const cacheDir = path.join(REPO, 'dist', 'cache');
+    const direct = (args: string[]) => spawnSync(path.join(REPO, 'dist', 'pier.js'), [...st.localArgs(), ...args], { env: st.env(), encoding: 'utf8' });
+    for (const args of [['container', 'ls', '-q'], ['volume', 'ls', '-q']]) assert.equal(direct(args).status, 0);
+    const hashOf = (prefix: string) => {
+      const f = fs.readdirSync(cacheDir).find((n) => n.startsWith(prefix) && /^[a-z-]+-[0-9a-f]{12}-[0-9a-f]+\.cache$/.test(n));
+      assert.ok(f, `no cache for ${prefix}`);
+      return f.slice(prefix.length).split('-')[0];
+    };
+    // A cache is named after the bundle it was made from: one hash per bundle.
+    assert.notEqual(hashOf('container-ls-'), hashOf('volume-ls-'));
+  } finally {
+    st.cleanup();
+  }
+});
+
+test('the core bundle fails loudly where it reaches a module it leaves out', () => {
+  // `container runlabel` is outside the core: its module is a stand-in in core.js.
+  const text = fs.readFileSync(CORE, 'latin1');
+  assert.match(text, /internal error: src\/cli\/commands\/runlabel\.ts is not in pier's core bundle/);
+  assert.doesNotMatch(text, /internal error: src\/cli\/commands\/containers\.ts is not/);
+  assert.ok(fs.statSync(CORE).size < fs.statSync(BUNDLE).size * 0.8, 'the core bundle is smaller');
 });
 
 test('mapFile maps a file as a latin1 string or a Buffer, equal to reading it', () => {
