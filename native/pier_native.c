@@ -33,6 +33,8 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <dlfcn.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
 
 #define MAX_ARGS 6
 
@@ -586,6 +588,31 @@ static napi_value js_realtime_ns(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+/* The host's IPv4 address for host.containers.internal (etc-files.ts hostLocalIP): of the
+ * interfaces that are up and running and not loopback, in getifaddrs order (the order
+ * os.networkInterfaces() keeps), the first usable IPv4 address; null for none (the caller then
+ * looks for IPv6 itself). The same walk as node's, without building an object and a CIDR string
+ * for every address of every veth on the host. */
+static napi_value js_local_address(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct ifaddrs *list;
+  if (getifaddrs(&list) != 0) return throw_errno(env, errno, "getifaddrs", NULL);
+  char v4[INET_ADDRSTRLEN] = "";
+  for (struct ifaddrs *i = list; i && !v4[0]; i = i->ifa_next) {
+    if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || !(i->ifa_flags & IFF_RUNNING) || (i->ifa_flags & IFF_LOOPBACK)) continue;
+    if (i->ifa_addr->sa_family != AF_INET) continue;
+    const struct in_addr *a = &((const struct sockaddr_in *)i->ifa_addr)->sin_addr;
+    uint32_t h = ntohl(a->s_addr);
+    /* not 0.0.0.0/8, 169.254.0.0/16 or the broadcast address */
+    if ((h >> 24) != 0 && (h >> 16) != 0xa9fe && h != 0xffffffffu) inet_ntop(AF_INET, a, v4, sizeof v4);
+  }
+  freeifaddrs(list);
+  napi_value ret;
+  if (!v4[0]) napi_get_null(env, &ret);
+  else napi_create_string_utf8(env, v4, NAPI_AUTO_LENGTH, &ret);
+  return ret;
+}
+
 struct netns_job { const char *file; int err; const char *what; };
 
 /* Runs on its own thread: a new network namespace for this thread only, kept alive by a
@@ -853,6 +880,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"waitpidNohang", NULL, js_waitpid_nohang, NULL, NULL, NULL, napi_enumerable, NULL},
     {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"realtimeNs", NULL, js_realtime_ns, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"localAddress", NULL, js_local_address, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmdirsAsync", NULL, js_rmdirs_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setNonblock", NULL, js_set_nonblock, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mapFile", NULL, js_map_file, NULL, NULL, NULL, napi_enumerable, NULL},

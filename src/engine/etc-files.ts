@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { PierError, UsageError, EXIT_NOT_FOUND, errnoText } from '../util/errors';
 import { resolveInRoot } from './spec/rootfs-path';
 import { rmFile } from '../util/rmtree';
+import { nativeWith } from '../util/native';
 
 export const HOST_CONTAINERS_INTERNAL = 'host.containers.internal';
 
@@ -142,6 +143,9 @@ export function hostContainersInternalIP(confValue: string | undefined, gateways
 
 /** The host's first global unicast IPv4 address, else its last IPv6 one. */
 export function hostLocalIP(): string | undefined {
+  // The addon finds the IPv4 one without node's per-address objects (~2.5 ms with many veths).
+  const v4 = nativeWith('localAddress')?.localAddress();
+  if (v4) return v4;
   let v6: string | undefined;
   for (const addrs of Object.values(os.networkInterfaces())) {
     for (const a of addrs ?? []) {

@@ -53,6 +53,8 @@ export interface NativeAddon {
   createNetns(file: string): void;
   /** clock_gettime(CLOCK_REALTIME): ns since the epoch. */
   realtimeNs(): bigint;
+  /** The host's first usable non-loopback IPv4 address (see etc-files.ts hostLocalIP); null for none. */
+  localAddress(): string | null;
   /** On a thread-pool thread, rmdir(2) of each of `dirs`; missing ones are fine. Null, or "ECODE path" of the first failure. */
   rmdirsAsync(dirs: string[]): Promise<string | null>;
   /** fcntl(F_SETFL, O_NONBLOCK). */

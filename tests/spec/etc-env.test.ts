@@ -7,12 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  addSharedHostsEntry, buildHosts, formatHosts, hostContainersInternalIP, hostsFile, parseAddHost, parseHosts, readBaseHosts,
+  addSharedHostsEntry, buildHosts, formatHosts, hostContainersInternalIP, hostLocalIP, hostsFile, parseAddHost, parseHosts, readBaseHosts,
   removeSharedHostsEntry, resolvConf, writeEtcFiles, type EtcFilesOptions,
 } from '../../src/engine/etc-files';
 import { containersSettings, DEFAULT_CONTAINER_ENV } from '../../src/config/config';
 import { applyEnvMerge, expandEnvWord } from '../../src/domain/local/env-merge';
 import { PierError, UsageError } from '../../src/util/errors';
+import { native } from '../../src/util/native';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-etc-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -95,6 +96,17 @@ test('host.containers.internal: containers.conf, else the first gateway (IPv4 fi
   assert.equal(hostContainersInternalIP('', ['fd00::1', '10.89.0.1', '10.88.0.1'], host), '10.89.0.1');
   assert.equal(hostContainersInternalIP('', ['fd00::1'], host), 'fd00::1');
   assert.equal(hostContainersInternalIP(undefined, [], host), '192.0.2.2');
+});
+
+test('the host\'s address: the addon\'s walk of the interfaces finds the IPv4 address os.networkInterfaces() gives first', () => {
+  let first: string | null = null;
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (first === null && !a.internal && a.family === 'IPv4' && !/^(0\.|169\.254\.)/.test(a.address) && a.address !== '255.255.255.255') first = a.address;
+    }
+  }
+  assert.equal(native().localAddress(), first);
+  if (first) assert.equal(hostLocalIP(), first);
 });
 
 test('writeEtcFiles: --no-hosts and no resolv.conf leave no file behind (nor one from an earlier start)', () => {

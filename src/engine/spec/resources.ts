@@ -161,30 +161,33 @@ export function cgroupSupport(): CgroupSupport {
  * cannot apply are dropped with a warning, bad values are refused (UsageError), and the
  * devices of block I/O settings must exist. Returns the settings to keep and the warnings.
  */
-export function verifyResources<T extends ResourceOptions>(r: T, support: CgroupSupport = cgroupSupport()): { resources: T; warnings: string[] } {
+export function verifyResources<T extends ResourceOptions>(r: T, probed?: CgroupSupport): { resources: T; warnings: string[] } {
+  // Probed only when a setting needs it: most containers set none (it reads mountinfo).
+  let known = probed;
+  const support = () => (known ??= cgroupSupport());
   const out: T = { ...r };
   const warnings: string[] = [];
-  if (out.oomKillDisable && !support.oomKillDisable) {
+  if (out.oomKillDisable && !support().oomKillDisable) {
     warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
     delete out.oomKillDisable;
   }
-  if (out.memorySwappiness !== undefined && out.memorySwappiness >= 0 && !support.memorySwappiness) {
+  if (out.memorySwappiness !== undefined && out.memorySwappiness >= 0 && !support().memorySwappiness) {
     warnings.push('Your kernel does not support memory swappiness capabilities, or the cgroup is not mounted. Memory swappiness discarded.');
     delete out.memorySwappiness;
   }
   const cpusSet = out.cpus !== undefined && out.cpus > 0;
-  if ((out.cpuPeriod !== undefined || cpusSet) && !support.cpuCfsPeriod) {
+  if ((out.cpuPeriod !== undefined || cpusSet) && !support().cpuCfsPeriod) {
     warnings.push('Your kernel does not support CPU cfs period or the cgroup is not mounted. Period discarded.');
     delete out.cpuPeriod;
   }
-  if ((out.cpuQuota !== undefined || cpusSet) && !support.cpuCfsQuota) {
+  if ((out.cpuQuota !== undefined || cpusSet) && !support().cpuCfsQuota) {
     warnings.push('Your kernel does not support CPU cfs quota or the cgroup is not mounted. Quota discarded.');
     delete out.cpuQuota;
   }
-  if (cpusSet && (!support.cpuCfsPeriod || !support.cpuCfsQuota)) delete out.cpus;
+  if (cpusSet && (!support().cpuCfsPeriod || !support().cpuCfsQuota)) delete out.cpus;
   checkValues(out);
   if (out.blkioWeight !== undefined) {
-    if (!support.blkioWeight) {
+    if (!support().blkioWeight) {
       warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
       delete out.blkioWeight;
     } else if (out.blkioWeight < 10 || out.blkioWeight > 1000) {
