@@ -90,6 +90,20 @@ test('--image-volume: the image\'s VOLUMEs as anonymous volumes (bind), tmpfs, o
   s.ok(['rmi', 'localhost/volume_image']);
 });
 
+test('a relative VOLUME in the image is mounted under /, not the WORKDIR (podman)', () => {
+  const ctx = path.join(s.dir, 'relvol-image');
+  fs.mkdirSync(ctx);
+  fs.writeFileSync(path.join(ctx, 'Containerfile'), `FROM ${IMG}\nWORKDIR /w\nVOLUME data\n`);
+  s.ok(['build', '-q', '-t', 'localhost/relvol_image', ctx]);
+  for (const mode of ['bind', 'tmpfs']) {
+    const r = run('--image-volume', mode, 'localhost/relvol_image', 'sh', '-c', 'grep -c " /data " /proc/mounts; test ! -e /w/data && echo not-in-workdir');
+    assert.equal(r.code, 0, `${mode}: ${r.stderr}`);
+    assert.equal(r.stdout, '1\nnot-in-workdir\n', mode);
+  }
+  assert.equal(s.ok(['volume', 'ls', '-q']), '');
+  s.ok(['rmi', 'localhost/relvol_image']);
+});
+
 test('--mount type=image: read-only unless rw=true/readwrite=true; inspect shows it', () => {
   let r = run('--mount', `type=image,src=${IMG},dst=/image-mount`, IMG, ...SAME_PASSWD);
   assert.equal(r.stdout, 'same\n', r.stderr);

@@ -274,10 +274,11 @@ export class LocalContainerEngine implements ContainerEngine {
     // The image's VOLUMEs (--image-volume): anonymous volumes (bind), tmpfs mounts, or nothing (ignore).
     if (imageVolumeMode !== 'ignore') {
       for (const v of imageVolumes) {
-        const dst = path.posix.normalize(v);
+        // A relative VOLUME (`VOLUME data`) is under / (not the WORKDIR), as podman mounts it.
+        const dst = path.posix.join('/', v);
         if (out.some((m) => m.destination === v || m.destination === dst)) continue;
         if (imageVolumeMode === 'tmpfs') out.push({ type: 'tmpfs', source: 'tmpfs', destination: dst, options: [...IMAGE_VOLUME_OPTIONS], imageVolume: true });
-        else out.push({ ...volume(undefined, v, []), imageVolume: true });
+        else out.push({ ...volume(undefined, dst, []), imageVolume: true });
       }
     }
     for (const m of out) {
