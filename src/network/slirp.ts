@@ -80,7 +80,7 @@ export function slirpAddresses(cidr = SLIRP_DEFAULT_CIDR): { ip: string; gateway
   return { ip: at(100n), gateway: at(2n), dns: at(3n), prefix: n.prefix };
 }
 
-function findSlirp(): string {
+export function findSlirp(): string {
   for (const dir of (process.env.PATH || '/usr/local/bin:/usr/bin:/bin').split(':').concat(['/usr/bin', '/usr/sbin'])) {
     const f = path.join(dir || '.', 'slirp4netns');
     try { fs.accessSync(f, fs.constants.X_OK); return f; } catch { /* next */ }

@@ -28,6 +28,10 @@ test('info reports host, runtime and store', () => {
   assert.ok(['overlay', 'vfs'].includes(info.store.graphDriverName));
   assert.match(info.host.ociRuntime.name, /^(runc|crun)$/);
   assert.match(info.host.conmon.version, /conmon version/);
+  // setup installs slirp4netns: podman lists it with its package and version.
+  assert.equal(info.host.slirp4netns.executable, '/usr/bin/slirp4netns');
+  assert.match(info.host.slirp4netns.package, /^slirp4netns_\S+_amd64$/);
+  assert.match(info.host.slirp4netns.version, /^slirp4netns version \d/);
   assert.equal(s.ok(['info', '--format', '{{.Store.GraphRoot}}']).trim(), s.root);
   assert.match(s.ok(['system', 'info']), /^host:$/m);
 });

@@ -69,6 +69,13 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
         selinuxEnabled: fs.existsSync('/sys/fs/selinux/enforce'),
       },
       serviceIsRemote: false,
+      // podman lists the slirp4netns it would use (for --network slirp4netns), when it finds one.
+      ...(() => {
+        const { findSlirp } = require('../../network/slirp') as typeof import('../../network/slirp');
+        let exe: string;
+        try { exe = findSlirp(); } catch { return {}; }
+        return { slirp4netns: { executable: exe, package: packageOf(exe, 'slirp4netns'), version: versionOf(exe) } };
+      })(),
       ...swap(),
       uptime: uptimeText(os.uptime()),
     },
