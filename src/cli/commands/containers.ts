@@ -23,6 +23,8 @@ import { createFlags, parseCreateOptions, fdInherited, FlagValueError, RunKind, 
 import { writeStdout, writeStderr } from '../../util/stdio';
 import { output } from '../format/lazy-output';
 import { goMap } from '../../util/gomap';
+import { commandLine } from '../../util/argv';
+import { clientAnnotations } from '../../engine/annotations';
 
 export { parseCreateOptions, createFlags } from './container-flags';
 
@@ -589,6 +591,9 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
         throw new PierError(`container id file exists. Ensure another container is not using it or delete ${p.cidfile}`);
       }
       if (!p.quiet) p.create.pullOptions = { ...(p.create.pullOptions ?? {}), progress: stderrSink };
+      // Recorded with the container as podman's client does: this command line, and the client's annotations.
+      p.create.createCommand = commandLine();
+      p.create.annotations = clientAnnotations(p.create, p.cidfile);
       const writeCid = (id: string) => {
         if (!p.cidfile) return;
         try {
@@ -1120,15 +1125,21 @@ const pruneCmd: CommandDef = {
 };
 
 /**
- * podman 4.3's inspect State has a Healthcheck() method returning State.Health (kept for old
- * templates such as `{{json .State.Healthcheck}}`); it is not part of the JSON. Here it is a
- * non-enumerable property, which templates find and JSON output skips.
+ * What templates see of podman 4.3's inspect struct beyond its JSON, as non-enumerable
+ * properties (templates find them, JSON output skips them): State's Healthcheck() method
+ * returning State.Health (kept for old templates such as `{{json .State.Healthcheck}}`), and
+ * the zero values of the omitempty fields the JSON left out (a created container's
+ * OCIConfigPath and ConmonPid, a CreateCommand the API never recorded).
  */
-export function withHealthcheckAlias(data: Record<string, unknown>): Record<string, unknown> {
+export function withTemplateFields(data: Record<string, unknown>): Record<string, unknown> {
+  const hidden = (o: unknown, key: string, desc: PropertyDescriptor) => {
+    if (o && typeof o === 'object' && (o as Record<string, unknown>)[key] === undefined) Object.defineProperty(o, key, { enumerable: false, configurable: true, ...desc });
+  };
   const state = data.State;
-  if (state && typeof state === 'object' && !Object.prototype.hasOwnProperty.call(state, 'Healthcheck')) {
-    Object.defineProperty(state, 'Healthcheck', { enumerable: false, get: () => (state as Record<string, unknown>).Health });
-  }
+  hidden(state, 'Healthcheck', { get: () => (state as Record<string, unknown>).Health });
+  hidden(state, 'ConmonPid', { value: 0 });
+  hidden(data, 'OCIConfigPath', { value: '' });
+  hidden(data.Config, 'CreateCommand', { value: null });
   return data;
 }
 
@@ -1158,7 +1169,7 @@ export async function inspectContainers(
   const errors: string[] = [];
   for (const n of list) {
     try {
-      found.push(withHealthcheckAlias(await engine(ctx).inspect(n, { size: !!opts.size })));
+      found.push(withTemplateFields(await engine(ctx).inspect(n, { size: !!opts.size })));
     } catch (e) {
       const msg = e instanceof NotFoundError || /no such container/.test(errorMessage(e)) ? `no such container ${n}` : errorMessage(e);
       errors.push(opts.notFound ? opts.notFound(n, msg) : msg);
