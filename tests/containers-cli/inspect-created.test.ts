@@ -1,7 +1,7 @@
 // inspect of a container that has not run yet, as podman 4.3.1's (which generates the spec at
-// create): the create's command line, the capability sets and the annotations are there from
-// the create on and stay; what only a start makes (the OCI config file, conmon's pid, the
-// start's annotations) comes with the first start. Real runc + conmon.
+// create): the create's command line, the capability sets, the annotations and the random host
+// ports are there from the create on and stay; what only a start makes (the OCI config file,
+// conmon's pid, the start's annotations) comes with the first start. Real runc + conmon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -124,4 +124,41 @@ test('annotations: podman\'s defaults and flags from the create on; a start adds
     assert.deepEqual(json(id).Config.Annotations, { ...DEFAULTS, 'io.kubernetes.cri-o.ContainerType': 'container', 'io.kubernetes.cri-o.SandboxID': sandbox });
   }
   s.ok(['pod', 'rm', '-f', '-t', '0', 'ann-pod', 'ann-bare']);
+});
+
+test('random host ports are picked at create and kept across starts; `port` shows a running container\'s only', () => {
+  s.ok(['create', '--name', 'rp', '-p', '80', '-p', '127.0.0.1::81/udp', '-p', '9000-9001', '--expose', '7000', '-P', IMG, 'sleep', '1000']);
+  const bindings = () => JSON.parse(inspect('rp', '{{json .HostConfig.PortBindings}}')) as Record<string, { HostIp: string; HostPort: string }[]>;
+  const before = bindings();
+  assert.deepEqual(Object.keys(before).sort(), ['7000/tcp', '80/tcp', '81/udp', '9000/tcp', '9001/tcp']);
+  for (const [k, b] of Object.entries(before)) {
+    assert.equal(b.length, 1, k);
+    assert.ok(Number(b[0].HostPort) >= 1024, `${k}: a host port is picked at create (${b[0].HostPort})`);
+  }
+  assert.equal(before['81/udp'][0].HostIp, '127.0.0.1');
+  assert.equal(Number(before['9001/tcp'][0].HostPort), Number(before['9000/tcp'][0].HostPort) + 1, 'a range stays a range');
+  assert.deepEqual(JSON.parse(inspect('rp', '{{json .NetworkSettings.Ports}}')), before);
+  const ps = s.ok(['ps', '-a', '--filter', 'name=^rp$', '--format', '{{.Ports}}']);
+  assert.match(ps, new RegExp(`0\\.0\\.0\\.0:${before['80/tcp'][0].HostPort}->80/tcp`));
+  // podman's port: nothing for a container that does not run, not even for a port asked for.
+  assert.deepEqual(s.run(['port', 'rp']), { code: 0, stdout: '', stderr: '' });
+  assert.deepEqual(s.run(['port', 'rp', '80']), { code: 0, stdout: '', stderr: '' });
+  const lines = (b: typeof before) => Object.entries(b).map(([k, v]) => `${k} -> ${v[0].HostIp || '0.0.0.0'}:${v[0].HostPort}`).sort();
+  s.ok(['start', 'rp']);
+  assert.deepEqual(bindings(), before);
+  assert.deepEqual(s.ok(['port', 'rp']).trim().split('\n').sort(), lines(before));
+  assert.equal(s.ok(['port', 'rp', '9001']), `0.0.0.0:${before['9001/tcp'][0].HostPort}\n`);
+  const miss = s.run(['port', 'rp', '9999']);
+  assert.deepEqual([miss.code, miss.stderr], [125, 'Error: failed to find published port "9999"\n']);
+  // --all: every line starts with the short ID and a tab.
+  const id = inspect('rp', '{{.Id}}');
+  assert.ok(s.ok(['port', '--all']).trim().split('\n').includes(`${id.slice(0, 12)}\t80/tcp -> 0.0.0.0:${before['80/tcp'][0].HostPort}`));
+  assert.equal(s.run(['port', '--all', 'rp']).stderr, 'Error: no arguments are needed with --all\n');
+  s.ok(['restart', '-t', '0', 'rp']);
+  assert.deepEqual(bindings(), before, 'the same ports after a restart');
+  assert.deepEqual(s.ok(['port', 'rp']).trim().split('\n').sort(), lines(before));
+  s.ok(['stop', '-t', '0', 'rp']);
+  assert.deepEqual(bindings(), before);
+  assert.equal(s.ok(['port', 'rp']), '');
+  s.ok(['rm', 'rp']);
 });

@@ -447,6 +447,9 @@ export class LocalContainerEngine implements ContainerEngine {
       secretStore = new SecretStore(this.store.db, this.store.graphRoot);
       secrets = resolveSecrets(secretStore, o.secrets);
     }
+    // podman picks the random host ports now; the container keeps them.
+    const { assignHostPorts } = require('../../network/ports') as typeof import('../../network/ports');
+    const portMappings = await assignHostPorts(net.ports);
     const dirs = containerDirs(this.store, id);
     const config: ContainerConfig = {
       create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined },
@@ -473,7 +476,7 @@ export class LocalContainerEngine implements ContainerEngine {
       mounts: this.parseMounts(o, Object.keys(ic.Volumes ?? {}), o.imageVolume ?? settings.imageVolumeMode),
       networkMode,
       networks: net.networks,
-      portMappings: net.ports,
+      portMappings,
       ...(net.slirpOptions ? { slirpOptions: net.slirpOptions } : {}),
       restart: o.restart ?? { name: '', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
@@ -1289,9 +1292,10 @@ export class LocalContainerEngine implements ContainerEngine {
     return goMap(ports);
   }
 
-  /** The host ports published for a container (random ones resolved once it runs). */
+  /** The host ports published for a running container (podman's `port`: none for a container not running). */
   ports(nameOrId: string): import('../../network/types').PortMapping[] {
-    return this.portMappings(this.lifecycle.get(nameOrId));
+    const c = this.lifecycle.get(nameOrId);
+    return c.state.status === 'running' ? this.portMappings(c) : [];
   }
 
   /** Containers configured on a network (for `network rm`). */
