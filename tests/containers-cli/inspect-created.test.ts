@@ -76,6 +76,11 @@ test('before the first start: the spec\'s capability sets, podman\'s CapAdd/CapD
     if (!REMOTE) assert.ok(fs.existsSync(started.OCIConfigPath));
     s.ok(['rm', id]);
   }
+  // `init` makes the spec and starts conmon (podman's initialized state).
+  const init = s.ok(['create', IMG, 'true']).trim();
+  s.ok(['init', init]);
+  assert.match(inspect(init, '{{.State.Status}} {{.State.ConmonPid}} {{.OCIConfigPath}}'), /^initialized [1-9]\d* \S+\/config\.json$/);
+  s.ok(['rm', '-f', '-t', '0', init]);
   // A privileged container has every capability the engine has; CapDrop lists the rest of the known ones.
   const priv = json(s.ok(['create', '--privileged', IMG, 'true']).trim());
   assert.ok(priv.BoundingCaps.includes('CAP_SYS_ADMIN') && priv.BoundingCaps.includes('CAP_NET_RAW'));

@@ -1017,7 +1017,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Dead: false,
         Pid: s.pid,
         // podman's: while conmon runs (left out otherwise, omitempty).
-        ConmonPid: ['running', 'paused', 'stopping'].includes(s.status) && s.conmonPid ? s.conmonPid : undefined,
+        ConmonPid: ['initialized', 'running', 'paused', 'stopping'].includes(s.status) && s.conmonPid ? s.conmonPid : undefined,
         ExitCode: s.exitCode,
         Error: s.error,
         StartedAt: s.startedAt || zero,
