@@ -31,6 +31,11 @@ export interface CreateOptions {
   envMerge?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /**
+   * The command line that made the container (podman's CreateCommand: the `create`/`run`, or
+   * `pod create` for an infra container), shown by inspect as recorded; none through the API.
+   */
+  createCommand?: string[];
   workdir?: string;
   /** Create a missing --workdir at start (Docker's API, build steps) instead of failing as podman's -w does. */
   createWorkdir?: boolean;

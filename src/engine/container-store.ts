@@ -47,7 +47,7 @@ export interface ContainerConfig {
   networkMode: string;
   /** Bridge networks to join (name → settings); empty for none/host/container: modes. */
   networks?: Record<string, import('../network/netavark').ContainerNetworkSettings>;
-  /** Published ports (host port 0 = pick one at start). */
+  /** Published ports: random host ports are picked at create (host port 0, in containers made before: one at each start). */
   portMappings?: import('../network/types').PortMapping[];
   /** --network slirp4netns:OPTIONS: the options (checked at each start, as podman). */
   slirpOptions?: string[];

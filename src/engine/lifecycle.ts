@@ -12,7 +12,7 @@ import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStor
 import { isMountPoint } from '../util/mountinfo';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
-import { generateSpec, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
+import { generateSpec, processApparmorProfile, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
 import { parseSysctls } from './spec/sysctl';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
@@ -20,11 +20,14 @@ import { withFileLock } from '../util/lock';
 import { emitEvent, eventLogOptions } from './events';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
 import { mountImageVolumes, releaseImageVolumes } from './image-volumes';
-import type { OciMount } from './spec/types';
+import type { OciCapabilities, OciMount } from './spec/types';
+import { processCapabilities } from './spec/caps';
 import { PierError, ConflictError, UsageError, EXIT_CANNOT_INVOKE, EXIT_ENGINE, errorMessage } from '../util/errors';
 import { signalName } from '../util/signals';
 import { log, trace } from '../util/log';
 import { rmFile } from '../util/rmtree';
+import { rfc3339Nano } from '../util/nanotime';
+import { startAnnotations } from './annotations';
 
 const RUNNING: ContainerState['status'][] = ['running', 'paused', 'stopping'];
 /** In a container's run dir: the line it added to the /etc/hosts it shares (joinSharedEtcFiles). */
@@ -594,7 +597,7 @@ export class Lifecycle {
       namespaces: ns,
       cgroupParent: o.cgroupParent,
       oomScoreAdj: o.oomScoreAdj,
-      annotations: c.config.annotations,
+      annotations: startAnnotations(c.config.annotations, rfc3339Nano(new Date(c.created))),
       stopSignal: c.config.stopSignal,
       init: o.init,
       initPath: o.initPath,
@@ -929,6 +932,21 @@ export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { des
 }
 
 /** --security-opt values → spec options. */
+/**
+ * The process part of the spec podman generates at create, for inspect before a first start
+ * (pier writes its spec at start), from what the start's spec is made of: the capability sets,
+ * for the user as named (podman's rule: none, `root` or `0` is root), and the AppArmor profile.
+ * Nothing is mounted, read or written.
+ */
+export function createTimeProcess(c: ContainerRecord): { capabilities: OciCapabilities; apparmorProfile?: string } {
+  const o = c.config.create;
+  const user = (c.config.user ?? '').split(':')[0];
+  const capabilities = processCapabilities({ privileged: !!o.privileged, capAdd: o.capAdd, capDrop: o.capDrop, defaults: c.config.confDefaults?.capabilities },
+    user === '' || user === 'root' || user === '0');
+  const apparmorProfile = processApparmorProfile(!!o.privileged, parseSecurityOpts(o.securityOpt ?? []).apparmorProfile);
+  return { capabilities, ...(apparmorProfile ? { apparmorProfile } : {}) };
+}
+
 export function parseSecurityOpts(opts: string[]): Pick<SpecOptions, 'seccomp' | 'apparmorProfile' | 'noNewPrivileges' | 'mask' | 'unmask'> {
   const out: ReturnType<typeof parseSecurityOpts> = {};
   for (const o of opts) {

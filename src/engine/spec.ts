@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../util/errors';
 import { defaultSeccomp, loadSeccompProfile } from './seccomp';
-import { addedCapabilities, boundingCapabilities } from './spec/caps';
+import { processCapabilities } from './spec/caps';
 import { hostDevices, parseDeviceCgroupRule, parseDeviceSpec, resolveDevices } from './spec/devices';
 import { buildResources, type ResourceOptions } from './spec/resources';
 import { buildRlimits, readHostLimits, type HostLimits } from './spec/limits';
@@ -18,7 +18,7 @@ import {
 } from './spec/mounts';
 import { buildSysctls, parseSysctls, type SysctlNamespace } from './spec/sysctl';
 import type {
-  OciCapabilities, OciDevice, OciDeviceRule, OciIdMapping, OciMount, OciNamespace, OciNamespaceType, OciSeccomp, OciSpec,
+  OciDevice, OciDeviceRule, OciIdMapping, OciMount, OciNamespace, OciNamespaceType, OciSeccomp, OciSpec,
 } from './spec/types';
 
 export { GroupAddError, resolveUser, type ResolvedUser, type UserFiles } from './spec/user';
@@ -167,6 +167,11 @@ export interface SpecOptions {
   personality?: string;
 }
 
+/** The process's AppArmor profile: the one asked for, except for a privileged container or `unconfined`. */
+export function processApparmorProfile(privileged: boolean, profile: string | undefined): string | undefined {
+  return !privileged && profile && profile !== 'unconfined' ? profile : undefined;
+}
+
 /** Build the OCI runtime spec for a container. */
 export function generateSpec(opts: SpecOptions): OciSpec {
   const privileged = opts.privileged === true;
@@ -188,21 +193,8 @@ export function generateSpec(opts: SpecOptions): OciSpec {
     args = [INIT_DESTINATION, '--', ...args];
   }
 
-  const bounding = boundingCapabilities({ privileged, capAdd: opts.capAdd, capDrop: opts.capDrop, defaults: opts.defaultCapabilities });
-  const capabilities: OciCapabilities = { bounding };
-  if (user.uid === 0) {
-    capabilities.effective = [...bounding];
-    capabilities.permitted = [...bounding];
-  } else {
-    // Non-root users get only what was explicitly added, made ambient so it survives exec.
-    const added = addedCapabilities(opts.capAdd).filter((c) => bounding.includes(c));
-    if (added.length > 0) {
-      capabilities.effective = added;
-      capabilities.inheritable = [...added];
-      capabilities.permitted = [...added];
-      capabilities.ambient = [...added];
-    }
-  }
+  const capabilities = processCapabilities({ privileged, capAdd: opts.capAdd, capDrop: opts.capDrop, defaults: opts.defaultCapabilities }, user.uid === 0);
+  const bounding = capabilities.bounding!;
 
   const process: OciSpec['process'] = {
     user: ociUser,
@@ -217,7 +209,8 @@ export function generateSpec(opts: SpecOptions): OciSpec {
     if (opts.consoleSize) process.consoleSize = { ...opts.consoleSize };
   }
   if (opts.noNewPrivileges) process.noNewPrivileges = true;
-  if (!privileged && opts.apparmorProfile && opts.apparmorProfile !== 'unconfined') process.apparmorProfile = opts.apparmorProfile;
+  const apparmorProfile = processApparmorProfile(privileged, opts.apparmorProfile);
+  if (apparmorProfile) process.apparmorProfile = apparmorProfile;
   if (opts.oomScoreAdj !== undefined) {
     if (!Number.isInteger(opts.oomScoreAdj) || opts.oomScoreAdj < -1000 || opts.oomScoreAdj > 1000) {
       throw new UsageError('oom-score-adj must be between -1000 and 1000');

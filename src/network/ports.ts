@@ -1,7 +1,7 @@
 // Published ports: parse `-p [[ip:][hostPort]:]containerPort[/proto]` (ranges, IPv6 in
 // brackets, several protocols), turn image ExposedPorts into `-P` mappings, pick random
-// host ports and refuse host ports already bound on the host or published by another
-// container, and reserve them (bound sockets that conmon holds) while a container runs.
+// host ports (at create, as podman), refuse host ports already bound on the host or published
+// by another container, and reserve them (bound sockets that conmon holds) while a container runs.
 // net and dgram load on first use: most containers publish no ports.
 const net = () => require('node:net') as typeof import('node:net');
 import { PierError, UsageError } from '../util/errors';
@@ -152,6 +152,53 @@ export async function resolveHostPorts(mappings: PortMapping[], taken: PortMappi
     }
     if (!found) throw new PierError(`failed to find a free ${m.protocol} host port for container port ${m.container_port}`);
     out.push({ ...m, host_port: found });
+  }
+  return out;
+}
+
+/** A TCP port the kernel finds free now (podman's GetRandomPort: listen on port 0, close). */
+function kernelFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net().createServer();
+    srv.once('error', reject);
+    srv.listen({ port: 0 }, () => {
+      const port = (srv.address() as import('node:net').AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * podman's create: every mapping without a host port gets one now, which the container keeps
+ * across its starts: a port the kernel finds free (the rest of a range following it) that
+ * none of the container's mappings of the protocol uses, in up to 15 tries. Host ports given
+ * are left as they are: a start checks that they are free.
+ */
+export async function assignHostPorts(mappings: PortMapping[]): Promise<PortMapping[]> {
+  if (!mappings.some((m) => !m.host_port)) return mappings;
+  const used = new Map<string, Set<number>>();
+  const take = (m: PortMapping) => {
+    const set = used.get(m.protocol) ?? new Set<number>();
+    for (let i = 0; i < m.range; i++) set.add(m.host_port + i);
+    used.set(m.protocol, set);
+  };
+  for (const m of mappings) if (m.host_port) take(m);
+  const out: PortMapping[] = [];
+  for (const m of mappings) {
+    if (m.host_port) { out.push(m); continue; }
+    let found = 0;
+    for (let attempt = 0; attempt < 15 && !found; attempt++) {
+      const port = await kernelFreePort();
+      if (port + m.range > 65535) continue;
+      const set = used.get(m.protocol);
+      let clash = false;
+      for (let i = 0; i < m.range && !clash; i++) clash = !!set?.has(port + i);
+      if (!clash) found = port;
+    }
+    if (!found) throw new PierError(`failed to find an open port to expose container port ${m.container_port} ${m.range > 1 ? `with range ${m.range} ` : ''}on the host`);
+    const assigned = { ...m, host_port: found };
+    take(assigned);
+    out.push(assigned);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { busyboxStore, TestStore } from '../helpers/cli';
+import { busyboxStore, PIER, TestStore } from '../helpers/cli';
 import { startService, request, Service } from '../helpers/api';
 
 let store: TestStore;
@@ -250,4 +250,33 @@ test('/info, /system/df and /events in Docker shapes', async () => {
   assert.equal(typeof events[0].timeNano, 'number');
   const bad = await request(svc.socket, 'GET', `/events?filters=${encodeURIComponent(JSON.stringify({ bogus: ['x'] }))}`);
   assert.equal(bad.status, 400);
+});
+
+test('what a create through the API records (as podman 4.3\'s handlers): the compat one the service\'s command line and client annotations, a libpod one what its spec says', async () => {
+  const cr = await request(svc.socket, 'POST', '/v1.41/containers/create?name=rec-compat', {
+    Image: 'busybox', Cmd: ['true'], Tty: true, HostConfig: { SecurityOpt: ['seccomp=unconfined'] },
+  });
+  assert.equal(cr.status, 201, cr.text);
+  const compat = (await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/rec-compat/json')).json();
+  assert.deepEqual(compat.Config.CreateCommand, [PIER, ...store.localArgs(), 'system', 'service', '--time', '0', `unix://${svc.socket}`]);
+  assert.deepEqual(compat.Config.Annotations, {
+    'io.kubernetes.cri-o.TTY': 'true', 'io.podman.annotations.autoremove': 'FALSE', 'io.podman.annotations.init': 'FALSE',
+    'io.podman.annotations.privileged': 'FALSE', 'io.podman.annotations.publish-all': 'FALSE', 'io.podman.annotations.seccomp': 'unconfined',
+  });
+  // Never started: the create-time spec's capabilities; no OCI config file, no conmon (podman's omitempty).
+  assert.equal(compat.BoundingCaps.length, 11);
+  assert.deepEqual(compat.EffectiveCaps, compat.BoundingCaps);
+  assert.equal('OCIConfigPath' in compat, false);
+  assert.equal('ConmonPid' in compat.State, false);
+  const lp = await request(svc.socket, 'POST', '/v4.3.1/libpod/containers/create', { image: 'busybox', command: ['true'], name: 'rec-libpod' });
+  assert.equal(lp.status, 201, lp.text);
+  const libpod = (await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/rec-libpod/json')).json();
+  assert.equal('CreateCommand' in libpod.Config, false);
+  assert.deepEqual(libpod.Config.Annotations, {
+    'io.podman.annotations.autoremove': 'FALSE', 'io.podman.annotations.init': 'FALSE', 'io.podman.annotations.privileged': 'FALSE', 'io.podman.annotations.publish-all': 'FALSE',
+  });
+  const given = ['podman', 'create', 'busybox', 'true'];
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/containers/create', { image: 'busybox', command: ['true'], name: 'rec-given', containerCreateCommand: given })).status, 201);
+  assert.deepEqual((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/rec-given/json')).json().Config.CreateCommand, given);
+  for (const n of ['rec-compat', 'rec-libpod', 'rec-given']) assert.equal((await request(svc.socket, 'DELETE', `/v1.41/containers/${n}`)).status, 204);
 });

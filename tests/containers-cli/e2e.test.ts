@@ -160,7 +160,9 @@ describe('container commands end to end', () => {
     // (The image has a label of its own: org.pier.fixture.)
     assert.equal(fmt('{{json .Config.Labels}}'), '{"10":"x","9":"y","aa":"2","org.pier.fixture":"busybox","zz":"1"}');
     assert.equal(fmt('{{.Config.Labels}}'), 'map[10:x 9:y aa:2 org.pier.fixture:busybox zz:1]');
-    assert.equal(fmt('{{json .Config.Annotations}}'), '{"aa":"2","zz":"1"}');
+    // The user's among podman's own (its client's TTY, its create's flags), sorted.
+    assert.equal(fmt('{{json .Config.Annotations}}'), '{"aa":"2","io.kubernetes.cri-o.TTY":"false","io.podman.annotations.autoremove":"FALSE",'
+      + '"io.podman.annotations.init":"FALSE","io.podman.annotations.privileged":"FALSE","io.podman.annotations.publish-all":"FALSE","zz":"1"}');
     // podman's port map: the published ports, then the exposed ones (--expose, the image's) as null.
     const ports = '{"443/udp":[{"HostIp":"","HostPort":"1234"}],"5000/udp":null,"5001/udp":null,"80/tcp":[{"HostIp":"","HostPort":"8080"}],"9999/tcp":null}';
     assert.equal(fmt('{{json .NetworkSettings.Ports}}'), ports);
@@ -168,7 +170,7 @@ describe('container commands end to end', () => {
     assert.equal(fmt('{{json .HostConfig.Tmpfs}}'), '{"/aa":"size=1m,rw,rprivate,nosuid,nodev,tmpcopyup","/zz":"rw,rprivate,nosuid,nodev,tmpcopyup"}');
     // The whole document: maps sorted, the Config struct in podman's field order.
     const text = ok(['inspect', id]);
-    assert.match(text, /\n {15}"Labels": \{\n {20}"10": "x",\n {20}"9": "y",\n {20}"aa": "2",\n {20}"org.pier.fixture": "busybox",\n {20}"zz": "1"\n {15}\},\n {15}"Annotations": \{\n {20}"aa": "2",\n {20}"zz": "1"\n {15}\},\n {15}"StopSignal"/);
+    assert.match(text, /\n {15}"Labels": \{\n {20}"10": "x",\n {20}"9": "y",\n {20}"aa": "2",\n {20}"org.pier.fixture": "busybox",\n {20}"zz": "1"\n {15}\},\n {15}"Annotations": \{\n {20}"aa": "2",\n {20}"io\.kubernetes\.cri-o\.TTY": "false",\n(?: {20}"io\.podman\.annotations\.[a-z-]+": "FALSE",\n){4} {20}"zz": "1"\n {15}\},\n {15}"StopSignal"/);
     assert.match(text, /"Ports": \{\n {20}"443\/udp": \[/);
     assert.equal(ok(['ps', '-a', '--filter', `id=${id}`, '--format', '{{json .Labels}}']), '{"10":"x","9":"y","aa":"2","org.pier.fixture":"busybox","zz":"1"}\n');
     assert.match(ok(['ps', '-a', '--filter', `id=${id}`, '--format', 'json']), /\n {4}"Labels": \{\n {6}"10": "x",\n {6}"9": "y",\n {6}"aa": "2",\n {6}"org.pier.fixture": "busybox",\n {6}"zz": "1"\n {4}\},\n/);

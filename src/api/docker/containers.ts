@@ -17,6 +17,8 @@ import { containerLogs } from './container-logs';
 import { validateCreateBody } from './create-validate';
 import { dockerInspect as dockerContainerJSON } from './container-shape';
 import { goMap } from '../../util/gomap';
+import { commandLine } from '../../util/argv';
+import { clientAnnotations } from '../../engine/annotations';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -174,6 +176,9 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
       return opts.length ? `${n}:${opts.join(',')}` : n;
     });
   }
+  // podman's compat handler fills the spec as its CLI does: the service's own command line and the client's annotations.
+  o.createCommand = commandLine();
+  o.annotations = clientAnnotations(o);
   for (const k of Object.keys(o) as (keyof CreateOptions)[]) if (o[k] === undefined) delete o[k];
   if (!o.volumes?.length) delete o.volumes;
   if (!o.mounts?.length) delete o.mounts;

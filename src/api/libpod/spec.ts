@@ -128,6 +128,7 @@ export function specToCreate(b: any): CreateOptions {
   if (b.envmerge) o.envMerge = strList(b.envmerge);
   if (b.labels) o.labels = b.labels;
   if (b.annotations) o.annotations = b.annotations;
+  if (strList(b.containerCreateCommand)) o.createCommand = strList(b.containerCreateCommand);
   if (b.work_dir) o.workdir = String(b.work_dir);
   if (b.create_working_dir) o.createWorkdir = true;
   if (b.user) o.user = String(b.user);

@@ -23,6 +23,8 @@ import { createFlags, parseCreateOptions, fdInherited, FlagValueError, RunKind, 
 import { writeStdout, writeStderr } from '../../util/stdio';
 import { output } from '../format/lazy-output';
 import { goMap } from '../../util/gomap';
+import { commandLine } from '../../util/argv';
+import { clientAnnotations } from '../../engine/annotations';
 
 export { parseCreateOptions, createFlags } from './container-flags';
 
@@ -589,6 +591,9 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
         throw new PierError(`container id file exists. Ensure another container is not using it or delete ${p.cidfile}`);
       }
       if (!p.quiet) p.create.pullOptions = { ...(p.create.pullOptions ?? {}), progress: stderrSink };
+      // Recorded with the container as podman's client does: this command line, and the client's annotations.
+      p.create.createCommand = commandLine();
+      p.create.annotations = clientAnnotations(p.create, p.cidfile);
       const writeCid = (id: string) => {
         if (!p.cidfile) return;
         try {
@@ -1120,15 +1125,21 @@ const pruneCmd: CommandDef = {
 };
 
 /**
- * podman 4.3's inspect State has a Healthcheck() method returning State.Health (kept for old
- * templates such as `{{json .State.Healthcheck}}`); it is not part of the JSON. Here it is a
- * non-enumerable property, which templates find and JSON output skips.
+ * What templates see of podman 4.3's inspect struct beyond its JSON, as non-enumerable
+ * properties (templates find them, JSON output skips them): State's Healthcheck() method
+ * returning State.Health (kept for old templates such as `{{json .State.Healthcheck}}`), and
+ * the zero values of the omitempty fields the JSON left out (a created container's
+ * OCIConfigPath and ConmonPid, a CreateCommand the API never recorded).
  */
-export function withHealthcheckAlias(data: Record<string, unknown>): Record<string, unknown> {
+export function withTemplateFields(data: Record<string, unknown>): Record<string, unknown> {
+  const hidden = (o: unknown, key: string, desc: PropertyDescriptor) => {
+    if (o && typeof o === 'object' && (o as Record<string, unknown>)[key] === undefined) Object.defineProperty(o, key, { enumerable: false, configurable: true, ...desc });
+  };
   const state = data.State;
-  if (state && typeof state === 'object' && !Object.prototype.hasOwnProperty.call(state, 'Healthcheck')) {
-    Object.defineProperty(state, 'Healthcheck', { enumerable: false, get: () => (state as Record<string, unknown>).Health });
-  }
+  hidden(state, 'Healthcheck', { get: () => (state as Record<string, unknown>).Health });
+  hidden(state, 'ConmonPid', { value: 0 });
+  hidden(data, 'OCIConfigPath', { value: '' });
+  hidden(data.Config, 'CreateCommand', { value: null });
   return data;
 }
 
@@ -1158,7 +1169,7 @@ export async function inspectContainers(
   const errors: string[] = [];
   for (const n of list) {
     try {
-      found.push(withHealthcheckAlias(await engine(ctx).inspect(n, { size: !!opts.size })));
+      found.push(withTemplateFields(await engine(ctx).inspect(n, { size: !!opts.size })));
     } catch (e) {
       const msg = e instanceof NotFoundError || /no such container/.test(errorMessage(e)) ? `no such container ${n}` : errorMessage(e);
       errors.push(opts.notFound ? opts.notFound(n, msg) : msg);
@@ -1249,37 +1260,32 @@ function portCmd(group: boolean): CommandDef {
     ],
     run: withHint(full, async (ctx: Ctx, args, opts) => {
       const eng = engine(ctx) as import('../../domain/local/containers').LocalContainerEngine;
-      let want: { port: number; proto: string } | undefined;
-      let names: string[];
-      if (opts.all) {
-        if (args.length > 1 || (args.length === 1 && !/^\d/.test(args[0]))) throw new UsageError('the --all and --latest options do not require arguments');
-        if (args[0]) want = parsePortArg(args[0]);
-        names = (await eng.list({ all: false })).map((r) => r.Id);
-      } else if (opts.latest) {
-        if (args.length > 1) throw new UsageError('the --all and --latest options do not require arguments');
-        if (args[0]) want = parsePortArg(args[0]);
-        names = [(await latestContainer(ctx)).Id];
-      } else {
-        if (!args.length) throw new UsageError('you must supply a running container name or id');
-        if (args.length > 2) throw new UsageError('`port` accepts at most 2 arguments');
-        if (args[1]) want = parsePortArg(args[1]);
-        names = [args[0]];
-      }
+      // podman's checks, in its order; with --latest a single argument is the port.
+      if (opts.all && opts.latest) throw new UsageError('--all and --latest cannot be used together');
+      if (opts.all && args.length) throw new UsageError('no arguments are needed with --all');
+      if (!args.length && !opts.latest && !opts.all) throw new UsageError('you must supply a running container name or id');
+      if (args.length > 2) throw new UsageError('`port` accepts at most 2 arguments');
+      const portArg = opts.latest ? (args.length === 1 ? args[0] : undefined) : args[1];
+      const want = portArg ? parsePortArg(portArg) : undefined;
+      const names = opts.all ? (await eng.list({ all: false })).map((r) => r.Id) : opts.latest ? [(await latestContainer(ctx)).Id] : [args[0]];
       const out: string[] = [];
       for (const n of names) {
+        // Only a running container's (podman's): none for a created or stopped one.
         const ports = await eng.ports(n);
+        if (!ports.length) continue;
+        // With --all each line starts with the container's short ID and a tab.
+        const prefix = opts.all ? `${n.slice(0, 12)}\t` : '';
         const lines: string[] = [];
         for (const m of ports) {
           for (let i = 0; i < m.range; i++) {
             const cp = m.container_port + i;
             const host = `${m.host_ip || '0.0.0.0'}:${m.host_port + i}`;
-            if (want) { if (want.port === cp && want.proto === m.protocol) lines.push(host); }
-            else lines.push(`${cp}/${m.protocol} -> ${host}`);
+            if (want) { if (want.port === cp && want.proto === m.protocol) { lines.push(prefix + host); break; } }
+            else lines.push(`${prefix}${cp}/${m.protocol} -> ${host}`);
           }
         }
-        if (opts.all && lines.length) out.push(n.slice(0, 12));
+        if (want && !lines.length) throw new PierError(`failed to find published port ${JSON.stringify(portArg)}`);
         out.push(...lines);
-        if (want && !lines.length && !opts.all) throw new PierError(`failed to find published port "${want.port}/${want.proto}"`);
       }
       if (out.length) ctx.out(out.join('\n'));
     }),

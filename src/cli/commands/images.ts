@@ -402,7 +402,7 @@ const inspectCmd: CommandDef = {
       throw new UsageError(`invalid type "${type}": must be "image", "container", "pod", "network", "volume", or "all"`);
     }
     if (opts.size && type === 'image') throw new UsageError(`size is not supported for type "image"`);
-    const { inspectContainers, withHealthcheckAlias } = require('./containers') as typeof import('./containers');
+    const { inspectContainers, withTemplateFields } = require('./containers') as typeof import('./containers');
     if (opts.latest || type === 'container') {
       return inspectContainers(ctx, args, { format: opts.format, size: opts.size, latest: opts.latest });
     }
@@ -414,7 +414,7 @@ const inspectCmd: CommandDef = {
       const errors: string[] = [];
       for (const n of args) {
         try {
-          if (await ctx.containers().exists(n)) found.push(withHealthcheckAlias(await ctx.containers().inspect(n, { size: !!opts.size })));
+          if (await ctx.containers().exists(n)) found.push(withTemplateFields(await ctx.containers().inspect(n, { size: !!opts.size })));
           else found.push(await ctx.images().inspect(n));
         } catch {
           errors.push(`no such object: "${n}"`);

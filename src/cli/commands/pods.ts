@@ -15,6 +15,7 @@ import { tabwriter } from '../format/tabwriter';
 import { writeStdout, writeStderr } from '../../util/stdio';
 import { parseSignal } from '../../util/signals';
 import { goMap } from '../../util/gomap';
+import { commandLine } from '../../util/argv';
 
 const latestFlag = { name: 'latest', short: 'l', type: 'bool' as const, help: 'Act on the latest pod pier is aware of' };
 const allFlag = (what: string) => ({ name: 'all', short: 'a', type: 'bool' as const, help: `${what} all pods` });
@@ -191,7 +192,7 @@ async function podCreate(ctx: Ctx, args: string[], opts: any): Promise<number | 
     name: args[0] ?? opts.name, hostname: changed.has('hostname') && opts.hostname !== '' ? opts.hostname : undefined, labels, share: [...new Set(share)],
     infra, infraImage: infra ? opts.infraImage : undefined, infraName: infra ? opts.infraName : undefined,
     infraCommand: infra && opts.infraCommand ? (opts.infraCommand.trim().startsWith('[') ? JSON.parse(opts.infraCommand) : opts.infraCommand.split(' ')) : undefined,
-    exitPolicy: opts.exitPolicy, replace: !!opts.replace, createCommand: ['pier', ...process.argv.slice(2)],
+    exitPolicy: opts.exitPolicy, replace: !!opts.replace, createCommand: commandLine(),
   };
   // The network options (kept for the engine's NoInfra checks) and, with an infra container, its
   // options, parsed and checked as run's; --memory, --memory-swap and --cpus as podman's pod

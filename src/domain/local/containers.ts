@@ -9,9 +9,12 @@ import type {
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
 import { PartialRemoveError, networkAttachment, parseImageMount } from '../containers';
-import { LocalImageEngine } from './images';
+import { LocalImageEngine, imageAnnotations } from './images';
+import { createAnnotations, ANNOTATION_CID_FILE } from '../../engine/annotations';
 import { matchesGivenName } from '../../image/lookup';
-import { Lifecycle } from '../../engine/lifecycle';
+import { Lifecycle, createTimeProcess } from '../../engine/lifecycle';
+import { capabilityChanges } from '../../engine/spec/caps';
+import type { OciCapabilities } from '../../engine/spec/types';
 import { ContainerRecord, ContainerConfig, initialState, resolvedImageName } from '../../engine/container-store';
 import { containerDirs, createContainerStorage, removeContainerStorage } from '../../engine/rootfs';
 import { randomName, NAME_RE } from '../../engine/names';
@@ -380,10 +383,13 @@ export class LocalContainerEngine implements ContainerEngine {
     if (o.hostname && o.uts && o.uts !== 'private') {
       throw new UsageError('invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
     }
+    // A pod member's sandbox (podman's annotation): the pod's infra container, or the pod.
+    let sandboxId: string | undefined;
     if (o.pod && !o.infraOf) {
       const joined = await this.joinPod(o);
       o = joined.opts;
       podId = joined.podId;
+      sandboxId = joined.sandboxId;
     }
     if (!o.buildStep && !o.infraOf) o = applyContainersConf(o, settings);
     if (o.init && o.initPath && !fs.existsSync(o.initPath)) {
@@ -442,6 +448,9 @@ export class LocalContainerEngine implements ContainerEngine {
       secretStore = new SecretStore(this.store.db, this.store.graphRoot);
       secrets = resolveSecrets(secretStore, o.secrets);
     }
+    // podman picks the random host ports now; the container keeps them.
+    const { assignHostPorts } = require('../../network/ports') as typeof import('../../network/ports');
+    const portMappings = await assignHostPorts(net.ports);
     const dirs = containerDirs(this.store, id);
     const config: ContainerConfig = {
       create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined },
@@ -464,11 +473,11 @@ export class LocalContainerEngine implements ContainerEngine {
       topLayer: img?.topLayer ?? null,
       imageConfig: ic,
       labels: { ...(ic.Labels ?? {}), ...(o.labels ?? {}) },
-      annotations: { ...(o.annotations ?? {}) },
+      annotations: createAnnotations(o, imageAnnotations(img), sandboxId),
       mounts: this.parseMounts(o, Object.keys(ic.Volumes ?? {}), o.imageVolume ?? settings.imageVolumeMode),
       networkMode,
       networks: net.networks,
-      portMappings: net.ports,
+      portMappings,
       ...(net.slirpOptions ? { slirpOptions: net.slirpOptions } : {}),
       restart: o.restart ?? { name: '', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
@@ -512,7 +521,7 @@ export class LocalContainerEngine implements ContainerEngine {
    * --pod NAME (or new:NAME, which creates the pod with this container's ports and networks): the
    * container joins the namespaces the pod shares with its infra container.
    */
-  private async joinPod(o: CreateOptions): Promise<{ opts: CreateOptions; podId: string }> {
+  private async joinPod(o: CreateOptions): Promise<{ opts: CreateOptions; podId: string; sandboxId: string }> {
     const { LocalPodEngine } = require('./pods') as typeof import('./pods');
     const pods = new LocalPodEngine(this);
     let ref = o.pod!;
@@ -526,7 +535,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const pod = pods.pods.lookup(ref);
     // podman: init containers run when the pod starts, so a running pod takes none.
     if (o.initContainerType && pods.running(pod)) throw new PierError('cannot add init-ctr to a running pod');
-    if (!pod.infraId) return { opts: o, podId: pod.id };
+    if (!pod.infraId) return { opts: o, podId: pod.id, sandboxId: pod.id };
     const share = pod.config.share;
     const infra = `container:${pod.infraId}`;
     if (o.hostname && o.uts === undefined && share.includes('uts')) {
@@ -557,6 +566,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const podHostname = pc.uts === 'host' ? undefined : pc.hostname ?? pod.name;
     return {
       podId: pod.id,
+      sandboxId: pod.infraId,
       opts: {
         ...o,
         network: share.includes('net') ? infra : o.network,
@@ -981,8 +991,14 @@ export class LocalContainerEngine implements ContainerEngine {
     const o = c.config.create;
     const zero = '0001-01-01T00:00:00Z';
     const args = [...c.config.entrypoint, ...c.config.cmd];
-    let spec: any = {};
+    // The spec of the last start; before the first, what podman's create-time spec holds.
+    let spec: any;
     try { spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8')); } catch { /* not started */ }
+    const proc: { capabilities?: OciCapabilities; apparmorProfile?: string } = spec ? spec.process ?? {} : createdProcess(c);
+    const annotations: Record<string, string> = spec ? spec.annotations ?? {} : c.config.annotations;
+    const bounding = proc.capabilities?.bounding ?? [];
+    const imageName = this.imageDisplayName(c);
+    const capChanges = capabilityChanges(bounding, !!o.privileged);
     // Each user mount's options as podman records them (with its defaults), for Mounts, Binds and Tmpfs.
     const recorded = new Map(c.config.mounts.filter((m) => m.type !== 'image').map((m) => [m, podmanMountOptions(
       m.type === 'tmpfs' ? 'tmpfs' : m.type === 'volume' ? 'volume' : 'bind', m.imageVolume ? IMAGE_VOLUME_OPTIONS : m.options, m.type === 'bind' ? m.source : undefined)]));
@@ -1001,7 +1017,8 @@ export class LocalContainerEngine implements ContainerEngine {
         OOMKilled: s.oomKilled,
         Dead: false,
         Pid: s.pid,
-        ConmonPid: s.conmonPid,
+        // podman's: while conmon runs (left out otherwise, omitempty).
+        ConmonPid: ['initialized', 'running', 'paused', 'stopping'].includes(s.status) && s.conmonPid ? s.conmonPid : undefined,
         ExitCode: s.exitCode,
         Error: s.error,
         StartedAt: s.startedAt || zero,
@@ -1013,7 +1030,7 @@ export class LocalContainerEngine implements ContainerEngine {
       },
       Image: c.imageId ?? '',
       ImageDigest: (() => { const img = c.imageId ? this.store.images.get(c.imageId) : undefined; return img ? img.manifestDigest ?? img.digests[0] ?? '' : ''; })(),
-      ImageName: this.imageDisplayName(c),
+      ImageName: imageName,
       Rootfs: o.rootfs ? o.image : '',
       Pod: c.podId ?? '',
       // As podman: empty before the first start and when the container gets no such file.
@@ -1021,7 +1038,8 @@ export class LocalContainerEngine implements ContainerEngine {
       HostnamePath: existingPath(path.join(d.run, 'hostname')),
       HostsPath: existingPath(path.join(d.run, 'hosts')),
       StaticDir: d.userdata,
-      OCIConfigPath: path.join(d.userdata, 'config.json'),
+      // As podman: once a start has written it.
+      OCIConfigPath: spec ? path.join(d.userdata, 'config.json') : undefined,
       // As pinned at create: a --runtime path stays a path (podman's OCIRuntime).
       OCIRuntime: c.config.runtime || (() => { try { return this.lifecycle.runtime(c).name; } catch { return ''; } })(),
       ConmonPidFile: o.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
@@ -1031,9 +1049,10 @@ export class LocalContainerEngine implements ContainerEngine {
       Driver: this.store.driver,
       MountLabel: '',
       ProcessLabel: '',
-      AppArmorProfile: spec.process?.apparmorProfile ?? '',
-      EffectiveCaps: spec.process?.capabilities?.effective ?? null,
-      BoundingCaps: spec.process?.capabilities?.bounding ?? null,
+      AppArmorProfile: proc.apparmorProfile ?? '',
+      // Empty sets are left out of a spec: null.
+      EffectiveCaps: proc.capabilities?.effective?.length ? proc.capabilities.effective : null,
+      BoundingCaps: bounding.length ? bounding : null,
       ExecIDs: [],
       GraphDriver: { Name: this.store.driver, Data: this.graphDriverData(c) },
       // podman's order: named volumes, image mounts, then binds; tmpfs mounts are not listed.
@@ -1062,17 +1081,19 @@ export class LocalContainerEngine implements ContainerEngine {
         StdinOnce: false,
         Env: c.config.env,
         Cmd: c.config.cmd.length ? c.config.cmd : null,
-        Image: c.imageName,
+        // podman's: the image's resolved name, as ImageName.
+        Image: imageName,
         Volumes: null,
         WorkingDir: c.config.workdir,
         Entrypoint: c.config.entrypoint.join(' '),
         OnBuild: null,
         Labels: goMap(c.config.labels),
-        Annotations: goMap(c.config.annotations),
+        Annotations: Object.keys(annotations).length ? goMap(annotations) : null,
         StopSignal: c.config.stopSignal,
         ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
         HealthcheckOnFailureAction: o.healthOnFailure ?? 'none',
-        CreateCommand: process.argv.slice(1),
+        // As recorded at create (none through the API: left out, as podman's omitempty).
+        CreateCommand: o.createCommand,
         ...(o.tz ? { Timezone: o.tz } : {}),
         Umask: o.umask ?? '0022',
         ...(c.config.secrets?.length ? { Secrets: c.config.secrets.map((x) => ({ Name: x.name, ID: x.id, UID: x.uid, GID: x.gid, Mode: x.mode })) } : {}),
@@ -1087,7 +1108,7 @@ export class LocalContainerEngine implements ContainerEngine {
         // The manager recorded at create (podman's per-container CgroupManager).
         CgroupManager: c.config.cgroupManager ?? 'cgroupfs',
         CgroupMode: o.cgroupns ?? 'host',
-        ContainerIDFile: '',
+        ContainerIDFile: annotations[ANNOTATION_CID_FILE] ?? '',
         LogConfig: this.logConfig(c),
         NetworkMode: c.config.networkMode,
         // podman's: the port map of a container on networks of its own (none, host, container:X: empty).
@@ -1096,8 +1117,9 @@ export class LocalContainerEngine implements ContainerEngine {
         AutoRemove: !!o.rm,
         VolumeDriver: '',
         VolumesFrom: o.volumesFrom?.length ? o.volumesFrom : null,
-        CapAdd: o.capAdd ?? [],
-        CapDrop: o.capDrop ?? [],
+        // podman's: the bounding set against the OCI generator's defaults.
+        CapAdd: capChanges.add,
+        CapDrop: capChanges.drop,
         Dns: o.dns ?? [],
         DnsOptions: o.dnsOption ?? [],
         DnsSearch: o.dnsSearch ?? [],
@@ -1223,21 +1245,24 @@ export class LocalContainerEngine implements ContainerEngine {
     const ports = this.inspectPorts(c);
     const networks: Record<string, unknown> = {};
     let first: Record<string, any> | undefined;
-    for (const [name, block] of Object.entries(c.state.network?.status ?? {})) {
-      const iface = Object.values(block.interfaces ?? {})[0];
+    // Each network's entry: its addresses once the container is on it (empty before).
+    const entry = (name: string, iface?: NonNullable<NonNullable<typeof c.state.network>['status'][string]['interfaces']>[string]) => {
       const v4 = iface?.subnets?.find((x) => !x.ipnet.includes(':'));
       const v6 = iface?.subnets?.find((x) => x.ipnet.includes(':'));
-      const entry = {
+      return {
         EndpointID: '', Gateway: v4?.gateway ?? '', IPAddress: v4?.ipnet.split('/')[0] ?? '', IPPrefixLen: v4 ? Number(v4.ipnet.split('/')[1]) : 0,
         IPv6Gateway: v6?.gateway ?? '', GlobalIPv6Address: v6?.ipnet.split('/')[0] ?? '', GlobalIPv6PrefixLen: v6 ? Number(v6.ipnet.split('/')[1]) : 0,
         MacAddress: iface?.mac_address ?? '', NetworkID: name, DriverOpts: null, IPAMConfig: null, Links: null,
         Aliases: [shortId(c.id), ...(c.config.networks?.[name]?.aliases ?? [])],
       };
-      networks[name] = entry;
-      first ??= entry;
+    };
+    for (const [name, block] of Object.entries(c.state.network?.status ?? {})) {
+      const e = entry(name, Object.values(block.interfaces ?? {})[0]);
+      networks[name] = e;
+      first ??= e;
     }
     if (!Object.keys(networks).length) {
-      for (const name of Object.keys(c.config.networks ?? {})) networks[name] = { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', NetworkID: name, Aliases: [shortId(c.id)] };
+      for (const name of Object.keys(c.config.networks ?? {})) networks[name] = entry(name);
     }
     const running = c.state.status === 'running' || c.state.status === 'paused';
     return {
@@ -1268,9 +1293,10 @@ export class LocalContainerEngine implements ContainerEngine {
     return goMap(ports);
   }
 
-  /** The host ports published for a container (random ones resolved once it runs). */
+  /** The host ports published for a running container (podman's `port`: none for a container not running). */
   ports(nameOrId: string): import('../../network/types').PortMapping[] {
-    return this.portMappings(this.lifecycle.get(nameOrId));
+    const c = this.lifecycle.get(nameOrId);
+    return c.state.status === 'running' ? this.portMappings(c) : [];
   }
 
   /** Containers configured on a network (for `network rm`). */
@@ -1454,6 +1480,11 @@ export class LocalContainerEngine implements ContainerEngine {
   exitCode(id: string): number | null {
     return readExitCode(this.lifecycle.exitDir, id);
   }
+}
+
+/** The process part of a never-started container's spec (none if its settings would not make one). */
+function createdProcess(c: ContainerRecord): { capabilities?: OciCapabilities; apparmorProfile?: string } {
+  try { return createTimeProcess(c); } catch { return {}; }
 }
 
 /** inspect's NanoCpus: podman derives it from a quota over the default 100000 µs period only. */

@@ -45,6 +45,11 @@ function schema2Healthcheck(h: Record<string, any>): Record<string, unknown> {
   return omitEmpty(h, ['Test', 'StartPeriod', 'Interval', 'Timeout', 'Retries']);
 }
 
+/** An image's annotations: its manifest's (image inspect's Annotations; a new container takes them). */
+export function imageAnnotations(img: { manifest?: string | null } | null | undefined): Record<string, string> {
+  try { return img?.manifest ? JSON.parse(img.manifest).annotations ?? {} : {}; } catch { return {}; }
+}
+
 export function splitName(name: string): { repo: string; tag: string } {
   const at = name.indexOf('@');
   if (at >= 0) return { repo: name.slice(0, at), tag: '<none>' };
@@ -187,7 +192,7 @@ export class LocalImageEngine implements ImageEngine {
       GraphDriver: { Name: this.store.driver, Data: goMap(driverData) },
       RootFS: { Type: 'layers', Layers: layers.map((l) => l.diffId) },
       Labels: goMapOrNull(cfg.config?.Labels),
-      Annotations: goMap((() => { try { return img.manifest ? JSON.parse(img.manifest).annotations ?? {} : {}; } catch { return {}; } })()),
+      Annotations: goMap(imageAnnotations(img)),
       ManifestType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
       User: cfg.config?.User ?? '',
       History: (cfg.history ?? []).map(ociHistory),

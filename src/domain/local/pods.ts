@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError, PierError, UsageError, errorMessage } fro
 import { DEFAULT_CGROUP_PARENT } from '../../engine/spec';
 import * as path from 'node:path';
 import { goMap } from '../../util/gomap';
+import { clientAnnotations } from '../../engine/annotations';
 
 const RUNNING = ['running', 'paused', 'stopping'];
 const SHAREABLE = ['cgroup', 'ipc', 'net', 'pid', 'uts', 'none'];
@@ -160,6 +161,8 @@ export class LocalPodEngine implements PodEngine {
           cgroupParent: cgroupPath ?? o.cgroupParent, infraOf: id, pull: 'missing',
           volumes: o.volumes, volumesFrom: o.volumesFrom, devices: o.devices, securityOpt: o.securityOpt, sysctl: o.sysctl,
           shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, conmonPidFile: o.infraConmonPidFile,
+          // podman's pod create fills the infra's spec as its create's: the same command line and client annotations.
+          createCommand: o.createCommand, annotations: clientAnnotations({ securityOpt: o.securityOpt }),
         });
         const infraRec = this.ce.containers.get(infraId);
         const memberVolumes = infraRec ? memberVolumesOf(infraRec, o.volumes ?? []) : [];

@@ -228,10 +228,11 @@ export class RemoteContainers implements ContainerEngine {
     return [r.Titles ?? [], ...(r.Processes ?? [])];
   }
 
-  /** The host ports published for a container, from its inspect (NetworkSettings.Ports). */
+  /** The host ports published for a running container, from its inspect (NetworkSettings.Ports); none for one not running. */
   async ports(nameOrId: string): Promise<PortMapping[]> {
     const info = await this.inspect(nameOrId) as any;
     const out: PortMapping[] = [];
+    if (info.State?.Status !== 'running') return out;
     for (const [key, binds] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
       const [port, proto] = key.split('/');
       for (const b of (binds as { HostIp: string; HostPort: string }[] | null) ?? []) {

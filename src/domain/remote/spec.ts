@@ -81,7 +81,7 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
   if (!nets.length && !o.network && (o.ip || o.ip6 || o.macAddress)) nets = ['bridge'];
   const spec: Record<string, unknown> = {
     image: o.image, name: o.name, command: o.command?.length ? o.command : undefined, entrypoint: o.entrypoint,
-    env: envMap(o.env), labels: o.labels, annotations: o.annotations, work_dir: o.workdir, create_working_dir: o.createWorkdir, user: o.user, groups: o.groupAdd,
+    env: envMap(o.env), labels: o.labels, annotations: o.annotations, containerCreateCommand: o.createCommand, work_dir: o.workdir, create_working_dir: o.createWorkdir, user: o.user, groups: o.groupAdd,
     manage_password: o.passwd === false ? false : undefined, passwd_entry: o.passwdEntry, hostusers: o.hostUsers,
     volumes_from: o.volumesFrom, image_volume_mode: o.imageVolume === 'bind' ? 'anonymous' : o.imageVolume,
     image_volumes: imageVolumes(o.mounts), dependencyContainers: o.requires, timeout: o.timeout,

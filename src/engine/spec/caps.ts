@@ -1,6 +1,7 @@
 /** Linux capability sets for containers (podman's defaults and --cap-add/--cap-drop rules). */
 import * as fs from 'node:fs';
 import { UsageError } from '../../util/errors';
+import type { OciCapabilities } from './types';
 
 /** Capability names indexed by their number (linux/capability.h). */
 export const CAPABILITY_NAMES: readonly string[] = [
@@ -93,4 +94,46 @@ export function addedCapabilities(capAdd: readonly string[] | undefined): string
   const add = expand(capAdd ?? []);
   if (add.includes('ALL')) return allCapabilities().sort();
   return [...new Set(add)].sort();
+}
+
+/**
+ * The process's capability sets: the bounding set; a root process has it all effective and
+ * permitted, another user only what --cap-add names (made ambient so that it survives exec).
+ */
+export function processCapabilities(input: CapabilityInput, root: boolean): OciCapabilities {
+  const bounding = boundingCapabilities(input);
+  const capabilities: OciCapabilities = { bounding };
+  if (root) {
+    capabilities.effective = [...bounding];
+    capabilities.permitted = [...bounding];
+  } else {
+    const added = addedCapabilities(input.capAdd).filter((c) => bounding.includes(c));
+    if (added.length > 0) {
+      capabilities.effective = added;
+      capabilities.inheritable = [...added];
+      capabilities.permitted = [...added];
+      capabilities.ambient = [...added];
+    }
+  }
+  return capabilities;
+}
+
+/** The OCI generator's default bounding set (the Docker list), which podman's inspect compares a container's to. */
+const GENERATOR_DEFAULT_CAPABILITIES: readonly string[] = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+/**
+ * inspect's HostConfig.CapAdd and CapDrop as podman 4.3 derives them from the spec's bounding
+ * set: what it has beyond the OCI generator's defaults (every known capability when privileged),
+ * in the set's order, and what it lacks of them, sorted.
+ */
+export function capabilityChanges(bounding: readonly string[], privileged: boolean): { add: string[]; drop: string[] } {
+  const base = new Set(privileged ? CAPABILITY_NAMES : GENERATOR_DEFAULT_CAPABILITIES);
+  const add: string[] = [];
+  for (const c of bounding) {
+    if (!base.delete(c)) add.push(c);
+  }
+  return { add, drop: [...base].sort() };
 }
