@@ -735,7 +735,8 @@ export class Lifecycle {
     }
     this.event(c, 'stop');
     const r = await this.cleanup(c.id);
-    return r.removed ? c : this.get(c.id);
+    // Gone already: another cleanup removed it meanwhile (the service's watcher of an --rm container).
+    return r.removed ? c : this.containers.find(c.id) ?? c;
   }
 
   /** After the process exited: record the exit, release the runtime state and the mount. */

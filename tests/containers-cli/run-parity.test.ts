@@ -30,6 +30,15 @@ test('run --attach stdin: the output is not attached, the container ID is printe
   s.ok(['rm', 'att-in']);
 });
 
+test('rm -f of a running --rm container removes it and prints its ID (remote: the service\'s own cleanup of it does not get in the way)', () => {
+  for (let i = 0; i < 3; i++) {
+    const id = s.ok(['run', '-d', '--rm', '--network', 'none', IMG, 'sleep', '100']).trim();
+    const r = s.run(['rm', '-f', '-t', '0', id]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, `${id}\n`, '']);
+    assert.equal(s.run(['container', 'exists', id]).code, 1);
+  }
+});
+
 test('--kernel-memory is accepted and only warned about (podman\'s noop)', () => {
   const r = s.run(['run', '--rm', '--network', 'none', '--kernel-memory', '100', IMG, 'false']);
   assert.equal(r.code, 1);
