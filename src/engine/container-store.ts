@@ -11,6 +11,12 @@ export interface ContainerConfig {
   entrypoint: string[];
   cmd: string[];
   env: string[];
+  /**
+   * The HOSTNAME each start adds to the process's environment (after HOME), as podman's does
+   * when the environment has none: not part of `env`, so inspect before the first start and exec
+   * do not show it. Missing in containers made before: their `env` holds HOSTNAME itself.
+   */
+  hostnameEnv?: string;
   workdir: string;
   user: string;
   hostname: string;

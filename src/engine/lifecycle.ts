@@ -532,7 +532,7 @@ export class Lifecycle {
       if (v) (ns as any)[k] = this.nsSetting(v, k === 'cgroup' ? 'cgroup' : k);
     }
     const sec = parseSecurityOpts(o.securityOpt ?? []);
-    let env = c.config.env.some((e) => e.startsWith('HOME=')) ? c.config.env : [...c.config.env, `HOME=${home || '/'}`];
+    let env = startEnv(c, home || '/');
     let secretMounts: EngineFiles['secrets'];
     if (c.config.secrets?.length || c.config.secretEnv) {
       const s = require('./secrets') as typeof import('./secrets');
@@ -933,6 +933,32 @@ export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { des
 }
 
 /** --security-opt values → spec options. */
+/**
+ * The environment a start gives the container's process, before secrets: the container's, then
+ * HOME (unless set) and HOSTNAME (unless set), as podman's start adds them.
+ */
+export function startEnv(c: ContainerRecord, home: string): string[] {
+  const env = c.config.env.some((e) => e.startsWith('HOME=')) ? [...c.config.env] : [...c.config.env, `HOME=${home}`];
+  if (c.config.hostnameEnv !== undefined && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.hostnameEnv}`);
+  return env;
+}
+
+/**
+ * inspect's Config.Env, as podman's: the last start's (its spec: HOME and HOSTNAME added, the
+ * values of env secrets left out), else the container's own from create.
+ */
+export function inspectEnv(c: ContainerRecord, spec: { process?: { env?: string[] } } | undefined): string[] {
+  const env = spec?.process?.env;
+  if (!env) return c.config.env;
+  const secret = new Set(Object.keys(c.config.secretEnv ?? {}));
+  return secret.size ? env.filter((e) => !secret.has(e.split('=')[0])) : env;
+}
+
+/** The environment an exec starts from: the last start's, without the HOSTNAME the start added (podman's exec has none). */
+export function execBaseEnv(c: ContainerRecord, specEnv: string[]): string[] {
+  return c.config.hostnameEnv !== undefined ? specEnv.filter((e) => e !== `HOSTNAME=${c.config.hostnameEnv}`) : specEnv;
+}
+
 /**
  * The process part of the spec podman generates at create, for inspect before a first start
  * (pier writes its spec at start), from what the start's spec is made of: the capability sets,

@@ -167,3 +167,23 @@ test('random host ports are picked at create and kept across starts; `port` show
   assert.equal(s.ok(['port', 'rp']), '');
   s.ok(['rm', 'rp']);
 });
+
+test('Config.Env: the create\'s environment until the first start, then the start\'s (HOME, then HOSTNAME); exec gets no HOSTNAME', () => {
+  const id = s.ok(['create', '--network', 'none', '-e', 'A=1', IMG, 'sleep', '60']).trim();
+  try {
+    const env = () => JSON.parse(inspect(id, '{{json .Config.Env}}')) as string[];
+    const before = env();
+    assert.ok(before.includes('A=1'), before.join(' '));
+    assert.ok(!before.some((e) => e.startsWith('HOSTNAME=') || e.startsWith('HOME=')), before.join(' '));
+    s.ok(['start', id]);
+    assert.deepEqual(env(), [...before, 'HOME=/root', `HOSTNAME=${id.slice(0, 12)}`]);
+    const ex = s.ok(['exec', id, 'env']).split('\n');
+    assert.ok(!ex.some((e) => e.startsWith('HOSTNAME=')), ex.join(' '));
+    assert.ok(ex.includes('HOME=/root'));
+    // The process itself has it, after HOME (podman's order); one given with -e is kept as given.
+    assert.match(s.ok(['run', '--rm', '--network', 'none', IMG, 'env']), /^HOME=\/root\nHOSTNAME=[0-9a-f]{12}\n$/m);
+    assert.match(s.ok(['run', '--rm', '--network', 'none', '-e', 'HOSTNAME=mine', IMG, 'env']), /^HOSTNAME=mine$/m);
+  } finally {
+    s.run(['rm', '-f', '-t', '0', id]);
+  }
+});

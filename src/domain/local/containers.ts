@@ -12,7 +12,7 @@ import { PartialRemoveError, networkAttachment, parseImageMount } from '../conta
 import { LocalImageEngine, imageAnnotations } from './images';
 import { createAnnotations, ANNOTATION_CID_FILE } from '../../engine/annotations';
 import { matchesGivenName } from '../../image/lookup';
-import { Lifecycle, createTimeProcess } from '../../engine/lifecycle';
+import { Lifecycle, createTimeProcess, execBaseEnv, inspectEnv } from '../../engine/lifecycle';
 import { capabilityChanges } from '../../engine/spec/caps';
 import type { OciCapabilities } from '../../engine/spec/types';
 import { ContainerRecord, ContainerConfig, initialState, resolvedImageName } from '../../engine/container-store';
@@ -435,7 +435,7 @@ export class LocalContainerEngine implements ContainerEngine {
     // namespace it joins, e.g. a pod's infra) HOSTNAME is the host's name; /etc/hostname keeps the ID.
     const utsDonor = o.uts?.startsWith('container:') ? this.containers.find(o.uts.slice('container:'.length)) : undefined;
     const hostUts = !o.hostname && (o.uts === 'host' || utsDonor?.config.create.uts === 'host');
-    env = mergeEnv(env, env.some((e) => e.startsWith('HOSTNAME=')) ? [] : [`HOSTNAME=${hostUts ? os.hostname() : hostname}`]);
+    const hostnameEnv = env.some((e) => e.startsWith('HOSTNAME=')) ? undefined : hostUts ? os.hostname() : hostname;
     const stopSignal = o.stopSignal ? parseSignal(o.stopSignal) : ic.StopSignal ? parseSignal(ic.StopSignal) : 15;
     const logOpts = Object.fromEntries((o.logOpts ?? []).map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
     const logDriver = o.logDriver ?? 'k8s-file';
@@ -457,6 +457,7 @@ export class LocalContainerEngine implements ContainerEngine {
       entrypoint,
       cmd,
       env,
+      ...(hostnameEnv !== undefined ? { hostnameEnv } : {}),
       workdir: o.workdir ?? ic.WorkingDir ?? '/',
       user: o.user ?? ic.User ?? '',
       hostname,
@@ -1079,7 +1080,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Tty: !!o.tty,
         OpenStdin: !!o.interactive,
         StdinOnce: false,
-        Env: c.config.env,
+        Env: inspectEnv(c, spec),
         Cmd: c.config.cmd.length ? c.config.cmd : null,
         // podman's: the image's resolved name, as ImageName.
         Image: imageName,
@@ -1375,7 +1376,7 @@ export class LocalContainerEngine implements ContainerEngine {
     p.user = { ...p.user, uid: u.uid, gid: u.gid };
     if (gids.length) p.user.additionalGids = gids;
     else delete p.user.additionalGids;
-    let env: string[] = p.env ?? [];
+    let env: string[] = execBaseEnv(c, p.env ?? []);
     if (!c.config.env.some((e) => e.startsWith('HOME='))) {
       // HOME was set for the container's own process: the exec'd one gets its user's, as the runtime gives it.
       const home = resolveUser(d.rootfs, String(u.uid), [], userFiles).home;
