@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { TarWriter } from '../storage/tar/writer';
-import { addFsEntry, extractIntoView, resolveInView, FsView } from '../engine/container-files';
+import { addFsEntry, extractIntoView, isTarArchive, resolveInView, FsView } from '../engine/container-files';
 import type { IgnoreMatcher } from './ignore';
 import { PierError } from '../util/errors';
 
@@ -131,16 +131,9 @@ function prefixed(ig: IgnoreMatcher, dirRel: string): IgnoreMatcher {
   return { empty: ig.empty, ignored: (r: string) => ig.ignored(`${dirRel}/${r}`), mayIncludeUnder: (r: string) => ig.mayIncludeUnder(`${dirRel}/${r}`) } as IgnoreMatcher;
 }
 
-function isArchive(file: string): boolean {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(262);
-    const n = fs.readSync(fd, b, 0, 262, 0);
-    if (n >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true;
-    return n >= 262 && b.toString('latin1', 257, 262) === 'ustar';
-  } finally {
-    fs.closeSync(fd);
-  }
+/** ADD's test for a local archive (buildah's): once decompressed, it starts with a tar entry. */
+function isArchive(file: string): Promise<boolean> {
+  return isTarArchive(fs.createReadStream(file));
 }
 
 async function download(url: string, checksum?: string): Promise<Buffer> {
@@ -224,7 +217,7 @@ export async function copyIntoRootfs(rootfs: string, sources: CopySource[], dest
           for (const e of entries) await addFsEntry(w, e.r, e.a, e.st, links, owner(e.st, s.fromContext), undefined, { fileMode: o.chmod, xattrs: false });
           continue;
         }
-        if (o.extractArchives && st.isFile() && isArchive(m.abs)) { archives.push(m.abs); continue; }
+        if (o.extractArchives && st.isFile() && await isArchive(m.abs)) { archives.push(m.abs); continue; }
         const name = fileName ?? path.posix.basename(m.rel || m.abs);
         await addFsEntry(w, name, m.abs, st, links, owner(st, s.fromContext), undefined, { fileMode: o.chmod, xattrs: false });
       }

@@ -14,6 +14,7 @@ import { ImageRecord } from '../storage/images';
 import { TarWriter, TarHeaderOptions, devNumbers, writeDirAsTar } from '../storage/tar/writer';
 import { TarReader, TarEntry } from '../storage/tar/reader';
 import { cleanEntryPath } from '../storage/tar/extract';
+import { decompressedArchive } from '../storage/tar/decompress';
 import { native, nativeAvailable } from '../util/native';
 import { PierError, NotFoundError, errnoText } from '../util/errors';
 import type { Lifecycle } from './lifecycle';
@@ -251,29 +252,6 @@ const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 
-function isGzip(head: Buffer): boolean {
-  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
-
-/** A stream that transparently gunzips gzip input. */
-export async function maybeGunzip(input: Readable): Promise<Readable> {
-  const head: Buffer = await new Promise((resolve, reject) => {
-    const onReadable = () => {
-      const c: Buffer | null = input.read();
-      if (c === null) return;
-      done(); input.unshift(c); resolve(c);
-    };
-    const onEnd = () => { done(); resolve(Buffer.alloc(0)); };
-    const onError = (e: Error) => { done(); reject(e); };
-    const done = () => { input.off('readable', onReadable); input.off('end', onEnd); input.off('error', onError); };
-    input.on('readable', onReadable); input.on('end', onEnd); input.on('error', onError);
-  });
-  if (!isGzip(head)) return input;
-  const gunzip = (require('node:zlib') as typeof import('node:zlib')).createGunzip();
-  input.on('error', (e) => gunzip.destroy(e));
-  return input.pipe(gunzip);
-}
-
 /**
  * Extract an archive into a directory of a view. Every entry's parent is resolved inside
  * the view (symlinks followed within it, never out of it); final components are never
@@ -312,7 +290,7 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
     return false;
   };
 
-  const reader = new TarReader(await maybeGunzip(input));
+  const reader = new TarReader(await decompressedArchive(input));
   const entries = reader.entries();
   let first = true;
   try {
@@ -574,12 +552,12 @@ function checkHostDestination(p: string): void {
   if (!st.isDirectory() && !st.isFile()) throw new PierError(`invalid destination: ${JSON.stringify(shown)} must be a directory or a regular file`);
 }
 
-/** The message for a `cp - DEST` input that is not a tar archive (plain or gzip). */
+/** The message for a `cp - DEST` input that is not a (compressed) tar archive. */
 export const NOT_AN_ARCHIVE = 'source must be a (compressed) tar archive when copying from stdin';
 
-/** Whether a stream (plain or gzip) starts with a readable tar entry (podman's test for `cp -`). */
+/** Whether a stream (plain or compressed) starts with a readable tar entry (podman's test for `cp -`). */
 export async function isTarArchive(input: Readable): Promise<boolean> {
-  const entries = new TarReader(await maybeGunzip(input)).entries();
+  const entries = new TarReader(await decompressedArchive(input)).entries();
   try {
     return !(await entries.next()).done;
   } catch {
@@ -591,7 +569,7 @@ export async function isTarArchive(input: Readable): Promise<boolean> {
 }
 
 /**
- * `cp - DEST`: extract a tar stream (plain or gzip) into an existing directory. With
+ * `cp - DEST`: extract a tar stream (plain or compressed) into an existing directory. With
  * `notArchive` (stdin), input that does not start with a tar entry is refused with that
  * message before anything is written. Device nodes are left out on the host unless
  * `keepDevices` (a private staging directory).

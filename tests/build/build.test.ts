@@ -416,6 +416,27 @@ describe('build', () => {
     }
   });
 
+  test('ADD extracts bzip2, xz and zstd tarballs too (as buildah); a compressed file that holds no tar is copied as it is', () => {
+    const dir = context({ 'Containerfile': '' });
+    fs.mkdirSync(path.join(dir, 'src'));
+    fs.writeFileSync(path.join(dir, 'src', 'inner.txt'), 'inside the tar\n');
+    const tar = spawnSync('tar', ['-cf', '-', '-C', path.join(dir, 'src'), '.']).stdout;
+    const lines = ['FROM localhost/busybox'];
+    for (const [tool, ext] of [['bzip2', 'bz2'], ['xz', 'xz'], ['zstd', 'zst']]) {
+      fs.writeFileSync(path.join(dir, `bundle.tar.${ext}`), spawnSync(tool, ['-c'], { input: tar }).stdout);
+      fs.writeFileSync(path.join(dir, `note.txt.${ext}`), spawnSync(tool, ['-c'], { input: 'just a note\n' }).stdout);
+      lines.push(`ADD bundle.tar.${ext} /unpacked-${ext}/`, `ADD note.txt.${ext} /notes/`);
+    }
+    fs.writeFileSync(path.join(dir, 'note.txt.gz'), spawnSync('gzip', ['-c'], { input: 'just a note\n' }).stdout);
+    lines.push('ADD note.txt.gz /notes/');
+    fs.writeFileSync(path.join(dir, 'Containerfile'), lines.join('\n') + '\n');
+    build(dir, ['-t', 'added-packed']);
+    assert.equal(runIn('added-packed', 'sh', '-c', 'cat /unpacked-bz2/inner.txt /unpacked-xz/inner.txt /unpacked-zst/inner.txt'), 'inside the tar\n'.repeat(3));
+    assert.equal(runIn('added-packed', 'ls', '/notes'), 'note.txt.bz2\nnote.txt.gz\nnote.txt.xz\nnote.txt.zst\n');
+    const sizes = ['bz2', 'gz', 'xz', 'zst'].map((e) => `${fs.statSync(path.join(dir, `note.txt.${e}`)).size}\n`).join('');
+    assert.equal(runIn('added-packed', 'sh', '-c', 'cd /notes && stat -c %s note.txt.bz2 note.txt.gz note.txt.xz note.txt.zst'), sizes);
+  });
+
   test('errors: a syntax error names file and line; a failing RUN fails with its exit status (podman\'s wording) and leaves nothing; escaping the context is refused', () => {
     const syntax = context({ 'Containerfile': 'FROM localhost/busybox\nRUN true\nFROBNICATE now\n' });
     const r1 = s.run(['build', syntax]);

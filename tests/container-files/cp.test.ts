@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Env, tarListBuffer, eventually } from './helpers';
 import { tarToBuffer } from '../../src/storage/tar/writer';
+import { execFileSync } from 'node:child_process';
 import { containerDirs } from '../../src/engine/rootfs';
 import { isMountPoint as isMounted } from '../../src/util/mountinfo';
 import { FIXTURE_PASSWD } from '../fixtures/images';
@@ -395,6 +396,17 @@ describe('cp', () => {
     assert.deepEqual(tarListBuffer(Buffer.concat(chunks)), ['top']);
     await env.files.copy('-', 'c1:/tmp', { stdin: Readable.from([await tarToBuffer([{ type: 'file', name: 'api-file', content: 'api\n' }])]) });
     assert.equal(env.exec(id, ['cat', '/tmp/api-file']), 'api\n');
+  });
+
+  test('- from stdin: bzip2, xz and zstd archives too (podman sniffs the compression); compressed non-archives are refused', async () => {
+    const tar = await tarToBuffer([{ type: 'dir', name: 'packed/' }, { type: 'file', name: 'packed/f', content: 'packed\n' }]);
+    for (const tool of ['bzip2', 'xz', 'zstd']) {
+      env.ok(['cp', '-', 'c1:/tmp/'], { input: execFileSync(tool, ['-c'], { input: tar }) });
+      assert.equal(env.exec(id, ['sh', '-c', 'cat /tmp/packed/f; rm -r /tmp/packed']), 'packed\n');
+      const r = env.cli(['cp', '-', 'c1:/tmp'], { input: execFileSync(tool, ['-c'], { input: 'compressed text, no tar\n' }) });
+      assert.equal(r.code, 125);
+      assert.equal(r.stderr, 'Error: source must be a (compressed) tar archive when copying from stdin\n');
+    }
   });
 
   test('volumes: reads and writes under a volume go to its host directory', () => {
