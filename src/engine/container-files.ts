@@ -234,7 +234,7 @@ export interface ExtractIntoOptions {
   ignoreDevices?: boolean;
 }
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
 /** Write an entry's body to `fd`, run `then` on it, close it. */
 async function writeEntry(e: TarEntry, fd: number, then?: () => void): Promise<void> {
@@ -251,6 +251,18 @@ async function writeEntry(e: TarEntry, fd: number, then?: () => void): Promise<v
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
+
+/**
+ * How podman (buildah's copier) words the failed removal of the mount point `mp` an entry of
+ * type `type` would replace: a directory's os.Remove, else os.RemoveAll's unlinkat, whose error
+ * names the parent and the base joined by a slash (`//vol` for `/vol`).
+ */
+function busyRemoval(type: TarEntry['type'], mp: string, shown: string): string {
+  if (type === 'dir') return `remove ${mp}: device or resource busy`;
+  const slash = mp.lastIndexOf('/');
+  const unlinkat = `unlinkat ${mp.slice(0, slash) || '/'}/${mp.slice(slash + 1)}: device or resource busy`;
+  return type === 'file' ? `copier: put: error removing item to be overwritten ${shown}: ${unlinkat}` : unlinkat;
+}
 
 /**
  * Extract an archive into a directory of a view. Every entry's parent is resolved inside
@@ -284,10 +296,10 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
     return r.comps;
   };
 
-  /** Whether a mount point of the view is `p` or lies under it. */
-  const holdsMountPoint = (p: string) => {
-    for (const m of view.mountPoints ?? []) if (m === p || m.startsWith(p === '/' ? '/' : `${p}/`)) return true;
-    return false;
+  /** A mount point of the view that is `p` or lies under it (podman's removal fails there). */
+  const mountPointAt = (p: string): string | undefined => {
+    for (const m of view.mountPoints ?? []) if (m === p || m.startsWith(p === '/' ? '/' : `${p}/`)) return m;
+    return undefined;
   };
 
   const reader = new TarReader(await decompressedArchive(input));
@@ -324,12 +336,6 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
         const r = resolveInView(view, viewPath, true);
         if (r.st?.isDirectory()) continue;
       }
-      const mountPoint = view.mountPoints?.has(viewPath) ?? false;
-      if (st?.isFile() && e.type === 'file' && mountPoint) {
-        // A file mounted there (e.g. a running container's /etc/hosts): write in place, keeping the inode it sees.
-        await writeEntry(e, fs.openSync(target, O_WRONLY | O_TRUNC | O_NOFOLLOW));
-        continue;
-      }
       if (st) {
         const isDir = st.isDirectory();
         if (e.type === 'dir' && isDir) {
@@ -344,10 +350,10 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
                 : e.type === 'hardlink' ? `link ${e.linkname} ${shownPath}: file exists` : 'file exists';
           throw fail(`copier: put: error creating ${shown}: ${cause}`);
         }
-        // Never delete what is mounted (or the contents of a volume under it).
-        if (holdsMountPoint(viewPath)) {
-          throw fail(`copier: put: error removing item to be overwritten ${shown}: unlinkat ${shownPath}: device or resource busy`);
-        }
+        // Never delete what is mounted (a volume, a running container's /etc/hosts) or what holds it:
+        // podman's removal fails there, as the container's own `rm` would.
+        const mp = mountPointAt(viewPath);
+        if (mp) throw fail(`copier: put: error creating ${shown}: ${busyRemoval(e.type, mp, shown)}`);
         fs.rmSync(target, { recursive: true, force: true });
         st = null;
       }
