@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   runc crun conmon netavark aardvark-dns slirp4netns passt fuse-overlayfs uidmap catatonit
   iptables golang-github-containers-common docker-registry busybox-static apache2-utils openssl tmux hyperfine
-  python3 make g++ git ca-certificates curl zstd
+  python3 make g++ git ca-certificates curl zstd bzip2 xz-utils
   python3-docker docker-compose openssh-server openssh-client
   # podman 4.3's remote client drives pier's Libpod API in tests/api/podman-remote (pier never runs it).
   podman

@@ -1,4 +1,4 @@
-// A build context that arrives as a tar (a file, stdin, an API request body; gzip'd or not):
+// A build context that arrives as a tar (a file, stdin, an API request body; compressed or not):
 // extracted into `<tmp>/context` with the container-copy extractor, so no entry lands outside it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { TarWriter } from '../storage/tar/writer';
-import { addFsEntry, extractIntoView, resolveInView, FsView } from '../engine/container-files';
+import { addFsEntry, extractIntoView, isTarArchive, resolveInView, FsView } from '../engine/container-files';
 import type { IgnoreMatcher } from './ignore';
 import { PierError } from '../util/errors';
 
@@ -74,24 +74,41 @@ function matchSource(s: Extract<CopySource, { kind: 'path' }>): Match[] {
       if (real !== root && !real.startsWith(root + '/')) throw new PierError(`${s.pattern}: path is outside of the build context`);
     }
   }
-  const kept = s.ignore ? cur.filter((m) => m.rel === '' || !s.ignore!.ignored(m.rel)) : cur;
-  if (!kept.length) {
+  if (!cur.length) {
     throw new PierError(hasGlob(s.pattern)
       ? `no items matching glob "${s.pattern}" copied`
       : `checking on sources under "${s.root}": copier: stat: "/${clean}": no such file or directory`);
   }
+  if (!s.ignore) return cur;
+  // buildah: an excluded match is skipped, unless it is a directory an exception names something
+  // under, whose walk then finds what is re-included; a source that leaves nothing fails.
+  const ig = s.ignore;
+  const kept = cur.filter((m) => {
+    if (!ig.ignored(m.rel)) return true;
+    if (!ig.includeDirectoryAnyway(m.rel) || !fs.lstatSync(m.abs).isDirectory()) return false;
+    let found = false;
+    walk(m.abs, '', prefixed(ig, m.rel), () => { found = true; });
+    return found;
+  });
+  if (!kept.length) {
+    const using = ig.file ? ` using ${ig.file}` : '';
+    throw new PierError(`no items matching glob "${path.join(s.root, clean)}" copied (${cur.length} filtered out${using}): no such file or directory`);
+  }
   return kept;
 }
 
+/** The ignore rules a walk applies, to paths relative to the directory walked. */
+type WalkRules = Pick<IgnoreMatcher, 'ignored' | 'descendInto'>;
+
 /** Walks a directory (sorted), skipping what the ignore rules leave out. */
-function walk(abs: string, rel: string, ignore: IgnoreMatcher | undefined, fn: (abs: string, rel: string, st: fs.Stats) => void): void {
+function walk(abs: string, rel: string, ignore: WalkRules | undefined, fn: (abs: string, rel: string, st: fs.Stats) => void): void {
   for (const n of fs.readdirSync(abs).sort()) {
     const a = path.join(abs, n);
     const r = rel ? `${rel}/${n}` : n;
     const st = fs.lstatSync(a);
     if (ignore && ignore.ignored(r)) {
       // An excluded directory may still hold re-included (!pattern) entries.
-      if (st.isDirectory() && ignore.mayIncludeUnder(r)) walk(a, r, ignore, fn);
+      if (st.isDirectory() && ignore.descendInto(r)) walk(a, r, ignore, fn);
       continue;
     }
     fn(a, r, st);
@@ -125,22 +142,15 @@ export async function contentDigest(sources: CopySource[]): Promise<string> {
   return h.digest('hex');
 }
 
-/** An ignore matcher for paths relative to a subdirectory of the context. */
-function prefixed(ig: IgnoreMatcher, dirRel: string): IgnoreMatcher {
+/** The ignore rules for paths relative to a subdirectory of the context. */
+function prefixed(ig: IgnoreMatcher, dirRel: string): WalkRules {
   if (!dirRel) return ig;
-  return { empty: ig.empty, ignored: (r: string) => ig.ignored(`${dirRel}/${r}`), mayIncludeUnder: (r: string) => ig.mayIncludeUnder(`${dirRel}/${r}`) } as IgnoreMatcher;
+  return { ignored: (r: string) => ig.ignored(`${dirRel}/${r}`), descendInto: (r: string) => ig.descendInto(`${dirRel}/${r}`) };
 }
 
-function isArchive(file: string): boolean {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(262);
-    const n = fs.readSync(fd, b, 0, 262, 0);
-    if (n >= 2 && b[0] === 0x1f && b[1] === 0x8b) return true;
-    return n >= 262 && b.toString('latin1', 257, 262) === 'ustar';
-  } finally {
-    fs.closeSync(fd);
-  }
+/** ADD's test for a local archive (buildah's): once decompressed, it starts with a tar entry. */
+function isArchive(file: string): Promise<boolean> {
+  return isTarArchive(fs.createReadStream(file));
 }
 
 async function download(url: string, checksum?: string): Promise<Buffer> {
@@ -224,7 +234,7 @@ export async function copyIntoRootfs(rootfs: string, sources: CopySource[], dest
           for (const e of entries) await addFsEntry(w, e.r, e.a, e.st, links, owner(e.st, s.fromContext), undefined, { fileMode: o.chmod, xattrs: false });
           continue;
         }
-        if (o.extractArchives && st.isFile() && isArchive(m.abs)) { archives.push(m.abs); continue; }
+        if (o.extractArchives && st.isFile() && await isArchive(m.abs)) { archives.push(m.abs); continue; }
         const name = fileName ?? path.posix.basename(m.rel || m.abs);
         await addFsEntry(w, name, m.abs, st, links, owner(st, s.fromContext), undefined, { fileMode: o.chmod, xattrs: false });
       }

@@ -12,7 +12,7 @@ import type { LocalContainerEngine } from '../domain/local/containers';
 import type { ImageRecord } from '../storage/images';
 import type { ContainerConfig as ImageConfigBody } from '../image/archive/changes';
 import { parseContainerfile, expandVars, labelPairs, parseKeyValues, processWord, splitWords, Instruction, ParsedFile } from './parser';
-import { loadIgnore } from './ignore';
+import { loadIgnore, IgnoreMatcher } from './ignore';
 import { BuildPlatform, parsePlatform, buildHostPlatform, platformArgs, platformString, imageFits } from './platform';
 import { copyIntoRootfs, CopySource, contentDigest } from './copy';
 import { commitContainer, writeConfigImage } from '../engine/commit';
@@ -85,6 +85,11 @@ export class Builder {
 
   private print(s: string): void {
     if (!this.opts.quiet) this.out.write(s.endsWith('\n') ? s : s + '\n');
+  }
+
+  /** The ignore file's rules (read at each step that copies from the context). */
+  private ignoreRules(): IgnoreMatcher {
+    return loadIgnore(this.opts.contextDir, this.opts.ignoreFile, this.opts.containerfileText === undefined ? this.file : undefined);
   }
 
   private readContainerfile(): { text: string; file: string } {
@@ -803,7 +808,7 @@ export class Builder {
         // What the step sees through the mount is part of its cache key (the context's files by
         // content, with the ignore file's rules; another stage or image by its id).
         if (!kv.from || ctxDir) {
-          const ignore = ctxDir ? undefined : loadIgnore(this.opts.contextDir, this.opts.ignoreFile);
+          const ignore = ctxDir ? undefined : this.ignoreRules();
           keys.push(`bind:${target}:` + await contentDigest([{ kind: 'path', root, pattern: kv.source ?? kv.src ?? '.', ignore: ignore && !ignore.empty ? ignore : undefined, fromContext: true }]));
         }
         return `type=bind,source=${src},destination=${target}${kv.rw === 'true' ? '' : ',ro'}`;
@@ -886,7 +891,7 @@ export class Builder {
       const ctxDir = fromRef !== undefined ? await this.contextDirOf(fromRef) : undefined;
       const from = ctxDir ? undefined : fromRef;
       const root = ctxDir ?? (from ? await this.imageRootfs(from, cleanups) : this.opts.contextDir);
-      const ignore = from || ctxDir ? undefined : loadIgnore(this.opts.contextDir, this.opts.ignoreFile);
+      const ignore = from || ctxDir ? undefined : this.ignoreRules();
       const sources: CopySource[] = [];
       for (const h of ins.heredocs) {
         sources.push({ kind: 'content', name: h.name, content: h.quoted ? h.content : expandVars(h.content, vars) });

@@ -14,6 +14,7 @@ import { ImageRecord } from '../storage/images';
 import { TarWriter, TarHeaderOptions, devNumbers, writeDirAsTar } from '../storage/tar/writer';
 import { TarReader, TarEntry } from '../storage/tar/reader';
 import { cleanEntryPath } from '../storage/tar/extract';
+import { decompressedArchive } from '../storage/tar/decompress';
 import { native, nativeAvailable } from '../util/native';
 import { PierError, NotFoundError, errnoText } from '../util/errors';
 import type { Lifecycle } from './lifecycle';
@@ -233,7 +234,7 @@ export interface ExtractIntoOptions {
   ignoreDevices?: boolean;
 }
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
 /** Write an entry's body to `fd`, run `then` on it, close it. */
 async function writeEntry(e: TarEntry, fd: number, then?: () => void): Promise<void> {
@@ -251,27 +252,16 @@ const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 
-function isGzip(head: Buffer): boolean {
-  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
-
-/** A stream that transparently gunzips gzip input. */
-export async function maybeGunzip(input: Readable): Promise<Readable> {
-  const head: Buffer = await new Promise((resolve, reject) => {
-    const onReadable = () => {
-      const c: Buffer | null = input.read();
-      if (c === null) return;
-      done(); input.unshift(c); resolve(c);
-    };
-    const onEnd = () => { done(); resolve(Buffer.alloc(0)); };
-    const onError = (e: Error) => { done(); reject(e); };
-    const done = () => { input.off('readable', onReadable); input.off('end', onEnd); input.off('error', onError); };
-    input.on('readable', onReadable); input.on('end', onEnd); input.on('error', onError);
-  });
-  if (!isGzip(head)) return input;
-  const gunzip = (require('node:zlib') as typeof import('node:zlib')).createGunzip();
-  input.on('error', (e) => gunzip.destroy(e));
-  return input.pipe(gunzip);
+/**
+ * How podman (buildah's copier) words the failed removal of the mount point `mp` an entry of
+ * type `type` would replace: a directory's os.Remove, else os.RemoveAll's unlinkat, whose error
+ * names the parent and the base joined by a slash (`//vol` for `/vol`).
+ */
+function busyRemoval(type: TarEntry['type'], mp: string, shown: string): string {
+  if (type === 'dir') return `remove ${mp}: device or resource busy`;
+  const slash = mp.lastIndexOf('/');
+  const unlinkat = `unlinkat ${mp.slice(0, slash) || '/'}/${mp.slice(slash + 1)}: device or resource busy`;
+  return type === 'file' ? `copier: put: error removing item to be overwritten ${shown}: ${unlinkat}` : unlinkat;
 }
 
 /**
@@ -306,13 +296,13 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
     return r.comps;
   };
 
-  /** Whether a mount point of the view is `p` or lies under it. */
-  const holdsMountPoint = (p: string) => {
-    for (const m of view.mountPoints ?? []) if (m === p || m.startsWith(p === '/' ? '/' : `${p}/`)) return true;
-    return false;
+  /** A mount point of the view that is `p` or lies under it (podman's removal fails there). */
+  const mountPointAt = (p: string): string | undefined => {
+    for (const m of view.mountPoints ?? []) if (m === p || m.startsWith(p === '/' ? '/' : `${p}/`)) return m;
+    return undefined;
   };
 
-  const reader = new TarReader(await maybeGunzip(input));
+  const reader = new TarReader(await decompressedArchive(input));
   const entries = reader.entries();
   let first = true;
   try {
@@ -346,12 +336,6 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
         const r = resolveInView(view, viewPath, true);
         if (r.st?.isDirectory()) continue;
       }
-      const mountPoint = view.mountPoints?.has(viewPath) ?? false;
-      if (st?.isFile() && e.type === 'file' && mountPoint) {
-        // A file mounted there (e.g. a running container's /etc/hosts): write in place, keeping the inode it sees.
-        await writeEntry(e, fs.openSync(target, O_WRONLY | O_TRUNC | O_NOFOLLOW));
-        continue;
-      }
       if (st) {
         const isDir = st.isDirectory();
         if (e.type === 'dir' && isDir) {
@@ -366,10 +350,10 @@ export async function extractIntoView(view: FsView, input: Readable, opts: Extra
                 : e.type === 'hardlink' ? `link ${e.linkname} ${shownPath}: file exists` : 'file exists';
           throw fail(`copier: put: error creating ${shown}: ${cause}`);
         }
-        // Never delete what is mounted (or the contents of a volume under it).
-        if (holdsMountPoint(viewPath)) {
-          throw fail(`copier: put: error removing item to be overwritten ${shown}: unlinkat ${shownPath}: device or resource busy`);
-        }
+        // Never delete what is mounted (a volume, a running container's /etc/hosts) or what holds it:
+        // podman's removal fails there, as the container's own `rm` would.
+        const mp = mountPointAt(viewPath);
+        if (mp) throw fail(`copier: put: error creating ${shown}: ${busyRemoval(e.type, mp, shown)}`);
         fs.rmSync(target, { recursive: true, force: true });
         st = null;
       }
@@ -574,12 +558,12 @@ function checkHostDestination(p: string): void {
   if (!st.isDirectory() && !st.isFile()) throw new PierError(`invalid destination: ${JSON.stringify(shown)} must be a directory or a regular file`);
 }
 
-/** The message for a `cp - DEST` input that is not a tar archive (plain or gzip). */
+/** The message for a `cp - DEST` input that is not a (compressed) tar archive. */
 export const NOT_AN_ARCHIVE = 'source must be a (compressed) tar archive when copying from stdin';
 
-/** Whether a stream (plain or gzip) starts with a readable tar entry (podman's test for `cp -`). */
+/** Whether a stream (plain or compressed) starts with a readable tar entry (podman's test for `cp -`). */
 export async function isTarArchive(input: Readable): Promise<boolean> {
-  const entries = new TarReader(await maybeGunzip(input)).entries();
+  const entries = new TarReader(await decompressedArchive(input)).entries();
   try {
     return !(await entries.next()).done;
   } catch {
@@ -591,7 +575,7 @@ export async function isTarArchive(input: Readable): Promise<boolean> {
 }
 
 /**
- * `cp - DEST`: extract a tar stream (plain or gzip) into an existing directory. With
+ * `cp - DEST`: extract a tar stream (plain or compressed) into an existing directory. With
  * `notArchive` (stdin), input that does not start with a tar entry is refused with that
  * message before anything is written. Device nodes are left out on the host unless
  * `keepDevices` (a private staging directory).

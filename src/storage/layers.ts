@@ -9,6 +9,7 @@ import type { Readable, Transform } from 'node:stream';
 const stream = () => require('node:stream') as typeof import('node:stream');
 import { DB, immediate } from './db';
 import { extractLayer } from './tar/extract';
+import { decompressor, detectCompression } from './tar/decompress';
 import { sha256, hexOf, randomBytes, randomHex } from '../util/digest';
 import { PierError } from '../util/errors';
 
@@ -175,7 +176,7 @@ export class LayerStore {
   }
 
   /**
-   * Apply a layer stream (gzip-compressed or plain tar) on top of `parent`.
+   * Apply a layer stream (plain tar, or compressed as detectCompression tells) on top of `parent`.
    * Verifies the diff id, keeps the compressed blob if asked, and commits atomically.
    * Returns the existing record when another process stored the same layer first.
    */
@@ -260,8 +261,8 @@ export class LayerStore {
         },
       }));
     }
-    if (head[0] === 0x1f && head[1] === 0x8b) stages.push((require('node:zlib') as typeof import('node:zlib')).createGunzip({ chunkSize: 256 * 1024 }));
-    else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) stages.push(zstdDecompressor());
+    const compression = detectCompression(head);
+    if (compression) stages.push(decompressor(compression, `decompressing ${compression} layer`, { chunkSize: 256 * 1024 }));
     const pipelineP = (require('node:stream/promises') as typeof import('node:stream/promises')).pipeline;
     const piped = (pipelineP as (...s: NodeJS.ReadableStream[] | any[]) => Promise<void>)(input, ...stages, hasher);
     piped.catch(() => undefined);
@@ -339,26 +340,4 @@ export class LayerStore {
     }
     return paths;
   }
-}
-
-/**
- * A zstd decompressor (Node 20's zlib has none): Debian's `zstd -dc` as a stream stage. A non-zero
- * exit (corrupt input) fails the stream with zstd's message.
- */
-function zstdDecompressor(): NodeJS.ReadWriteStream {
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
-  const { PassThrough } = require('node:stream') as typeof import('node:stream');
-  const child = spawn('zstd', ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => { err += d; });
-  // The output ends only once zstd has exited, so a corrupt input fails the stream with zstd's
-  // message before the tar reader sees a short archive.
-  const out = new PassThrough();
-  child.stdout.pipe(out, { end: false });
-  const duplex = stream().Duplex.from({ writable: child.stdin, readable: out });
-  const fail = (msg: string) => { const e = new PierError(`decompressing zstd layer: ${msg}`); out.destroy(e); duplex.destroy(e); };
-  child.on('error', (e) => fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'zstd is not installed' : e.message));
-  child.on('close', (code) => { if (code) fail(err.trim().replace(/^zstd: /, '') || `zstd exited ${code}`); else out.end(); });
-  duplex.on('close', () => { if (child.exitCode === null) child.kill(); });
-  return duplex;
 }

@@ -1,10 +1,11 @@
-// `import`: rootfs tarballs (plain, gzip, over HTTP) to one-layer images, with --change and -m.
+// `import`: rootfs tarballs (plain, gzip, bzip2, xz, zstd, over HTTP) to one-layer images, with --change and -m.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import { importTarball } from '../../src/image/archive/import';
 import { applyChanges } from '../../src/image/archive/changes';
@@ -99,6 +100,31 @@ test('import a plain tarball over HTTP without a name; bad input stores nothing'
   await assert.rejects(importTarball(s2.store, path.join(dir, 'nope.tar'), {}), /no such file/);
   assert.equal(s2.store.images.list().length, 0);
   assert.equal(s2.store.layers.all().length, 0);
+});
+
+test('bzip2, xz and zstd rootfs tarballs (podman takes them too) are stored as the plain tar', async (t) => {
+  const s = newStore('vfs');
+  const dir = tmpDir();
+  t.after(() => { s.cleanup(); fs.rmSync(dir, { recursive: true, force: true }); });
+  const tar = await rootfsTar();
+  const diffId = 'sha256:' + require('node:crypto').createHash('sha256').update(tar).digest('hex');
+  for (const tool of ['bzip2', 'xz', 'zstd']) {
+    const file = path.join(dir, `rootfs.tar.${tool}`);
+    fs.writeFileSync(file, execFileSync(tool, ['-c'], { input: tar }));
+    const img = s.store.images.get(await importTarball(s.store, file, { reference: `packed-${tool}` }))!;
+    assert.equal(readFromImage(s.store, img, 'etc/os-release'), 'ID=pier-test\n', tool);
+    assert.deepEqual(img.config.rootfs!.diff_ids, [diffId], tool);
+    // The layer's blob is the plain tar: its digest is the diff id, its media type says so.
+    const layer = s.store.layers.get(img.topLayer!)!;
+    assert.equal(layer.compressedDigest, diffId, tool);
+    assert.equal(layer.compressedMediaType, 'application/vnd.oci.image.layer.v1.tar', tool);
+  }
+  // A corrupt one fails with the decompressor's reason and stores nothing more.
+  const before = s.store.layers.all().length;
+  const bad = path.join(dir, 'bad.tar.xz');
+  fs.writeFileSync(bad, execFileSync('xz', ['-c'], { input: tar }).subarray(0, 100));
+  await assert.rejects(importTarball(s.store, bad, {}), /^PierError: decompressing xz tarball: Unexpected end of input$/);
+  assert.equal(s.store.layers.all().length, before);
 });
 
 test('--change parsing follows podman', () => {

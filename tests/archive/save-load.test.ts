@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { saveImages } from '../../src/image/archive/save';
 import { loadArchive } from '../../src/image/archive/load';
 import { busyboxImage, multilayerImage, writeDockerArchive, writeOciLayout, hex, FIXTURE_PASSWD } from '../fixtures/images';
@@ -155,7 +156,7 @@ test('saving by id leaves the image untagged', async (t) => {
   assert.deepEqual(b.store.images.get(bb.id)!.names, []);
 });
 
-test('loads docker save archives (legacy <id>/layer.tar layout), plain and gzip-compressed', async (t) => {
+test('loads docker save archives (legacy <id>/layer.tar layout), plain and gzip-, bzip2-, xz- and zstd-compressed', async (t) => {
   const out = tmpDir();
   t.after(() => fs.rmSync(out, { recursive: true, force: true }));
   const bb = await busyboxImage('docker');
@@ -164,7 +165,13 @@ test('loads docker save archives (legacy <id>/layer.tar layout), plain and gzip-
   await writeDockerArchive(file, [{ image: bb, repoTags: ['busybox:latest'] }, { image: ml, repoTags: ['example.com/ml:1', 'ml:2'] }]);
   const gz = path.join(out, 'docker-save.tar.gz');
   fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(file)));
-  for (const f of [file, gz]) {
+  // podman 4.3 loads these three too (containers/image sniffs the compression).
+  const others = ['bzip2', 'xz', 'zstd'].map((tool) => {
+    const f = path.join(out, `docker-save.tar.${tool}`);
+    fs.writeFileSync(f, execFileSync(tool, ['-c', file], { maxBuffer: 64 << 20 }));
+    return f;
+  });
+  for (const f of [file, gz, ...others]) {
     const s = newStore('vfs');
     t.after(s.cleanup);
     const lines: string[] = [];
@@ -213,8 +220,9 @@ test('corrupted or truncated archives are refused and nothing is stored', async 
   flipped[idx] ^= 0x20;
   const truncated = good.subarray(0, Math.floor(good.length * 0.6));
   const gzTruncated = zlib.gzipSync(good).subarray(0, 3000);
+  const xzTruncated = execFileSync('xz', ['-c'], { input: good }).subarray(0, 3000);
   const garbage = Buffer.from('this is not an archive at all\n'.repeat(50));
-  const cases: [string, Buffer][] = [['flipped', flipped], ['truncated', truncated], ['gz-truncated', gzTruncated], ['garbage', garbage]];
+  const cases: [string, Buffer][] = [['flipped', flipped], ['truncated', truncated], ['gz-truncated', gzTruncated], ['xz-truncated', xzTruncated], ['garbage', garbage]];
   for (const [name, data] of cases) {
     const f = path.join(out, `${name}.tar`);
     fs.writeFileSync(f, data);

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { TestStore, busyboxStoreForFile } from '../helpers/cli';
+import { TestStore, busyboxStoreForFile, REMOTE } from '../helpers/cli';
 import { buildHelpers } from './helpers';
 
 let s: TestStore;
@@ -15,6 +15,7 @@ const { context, build, runIn } = buildHelpers(() => s);
 
 
 
+const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const cfg = (img: string) => JSON.parse(s.ok(['image', 'inspect', img]))[0].Config;
 
 busyboxStoreForFile((x) => { s = x; });
@@ -220,6 +221,58 @@ describe('build', () => {
     assert.deepEqual(runIn('dockerignored', 'ls', '-A', '/ctx').split('\n').filter(Boolean).sort(), ['.dockerignore', 'Dockerfile', 'a.txt']);
   });
 
+  test(".dockerignore exceptions under excluded directories, `**`, leading and trailing `/`: buildah's results", () => {
+    const files = ['a.log', 'b/c.log', 'b/keep.log', 'dir/drop.txt', 'dir/keep.txt', 'dir/sub/keep.txt', 'dir/sub/x.log', 'keep.log', 'other/file', 'top.txt'];
+    const all = ['.dockerignore', 'Containerfile', 'a.log', 'b', 'b/c.log', 'b/keep.log', 'dir', 'dir/drop.txt', 'dir/keep.txt', 'dir/sub', 'dir/sub/keep.txt', 'dir/sub/x.log', 'keep.log', 'other', 'other/file', 'top.txt'];
+    const without = (...gone: string[]) => all.filter((f) => !gone.includes(f));
+    const dirGone = ['dir', 'dir/drop.txt', 'dir/keep.txt', 'dir/sub', 'dir/sub/keep.txt', 'dir/sub/x.log'];
+    // What podman 4.3.1 (buildah 1.28) copies with `COPY . /ctx/` for each ignore file.
+    const cases: [string, string[]][] = [
+      ['dir\n!dir/keep.txt\n', without('dir/drop.txt', 'dir/sub', 'dir/sub/keep.txt', 'dir/sub/x.log')],
+      ['dir/\n!dir/keep.txt\n', without('dir/drop.txt', 'dir/sub', 'dir/sub/keep.txt', 'dir/sub/x.log')],
+      ['/dir\n!/dir/keep.txt\n', without('dir/drop.txt', 'dir/sub', 'dir/sub/keep.txt', 'dir/sub/x.log')],
+      ['**\n!dir/keep.txt\n', ['dir', 'dir/keep.txt']],
+      // An exception that does not start with the directory's path does not make it walked.
+      ['dir\n!**/keep.txt\n', without(...dirGone)],
+      ['dir/**\n!dir/sub/*.txt\n', without('dir/drop.txt', 'dir/keep.txt', 'dir/sub/x.log')],
+      ['dir\n!dir/sub\ndir/sub/x.log\n', without('dir/drop.txt', 'dir/keep.txt', 'dir/sub/x.log')],
+      ['**/*.log\n!**/keep.log\n', without('a.log', 'b/c.log', 'dir/sub/x.log')],
+      ['.dockerignore\nContainerfile\nother/\n!other/file\n', without('.dockerignore', 'Containerfile')],
+      // Blanks are trimmed after the slashes: this `/dir` is anchored at the root and matches nothing.
+      [' # not a comment\n  /dir  \n', all],
+    ];
+    for (const [i, [ignore, want]] of cases.entries()) {
+      const dir = context({ 'Containerfile': 'FROM localhost/busybox\nCOPY . /ctx/\n', '.dockerignore': ignore, ...Object.fromEntries(files.map((f) => [f, f])) });
+      build(dir, ['-t', `reincluded-${i}`]);
+      const got = runIn(`reincluded-${i}`, 'find', '/ctx', '-mindepth', '1').split('\n').filter(Boolean).map((f) => f.slice('/ctx/'.length)).sort();
+      assert.deepEqual(got, want, JSON.stringify(ignore));
+    }
+  });
+
+  test('.dockerignore and a COPY source: an excluded directory is copied for the exceptions under it, else the source fails as buildah\'s; <Containerfile>.dockerignore wins; bad patterns', () => {
+    const files = { 'dir/keep.txt': 'k', 'dir/drop.txt': 'd', 'a.log': 'a', 'b.log': 'b', 'x.txt': 'x', 'y.txt': 'y' };
+    // The Containerfile's own ignore file is used, not the context's (which would leave out x.txt).
+    const dir = context({ 'Containerfile': 'FROM localhost/busybox\nCOPY dir /x/\nCOPY *.txt /t/\n', '.dockerignore': 'x.txt\n', 'Containerfile.dockerignore': 'dir\n!dir/keep.txt\n', ...files });
+    build(dir, ['-t', 'copy-excluded']);
+    assert.equal(runIn('copy-excluded', 'sh', '-c', 'cd / && find x t -type f | sort'), 't/x.txt\nt/y.txt\nx/keep.txt\n');
+    // Nothing left of a source: podman's error names the glob, the matches left out and the file.
+    const bad: [string, string, string][] = [
+      ['dir\n', 'COPY dir /x/', `no items matching glob "{CTX}/dir" copied (1 filtered out using {CTX}/.dockerignore): no such file or directory`],
+      ['dir\n!dir/nothere\n', 'COPY dir /x/', `no items matching glob "{CTX}/dir" copied (1 filtered out using {CTX}/.dockerignore): no such file or directory`],
+      ['*.log\n', 'COPY *.log /x/', `no items matching glob "{CTX}/*.log" copied (2 filtered out using {CTX}/.dockerignore): no such file or directory`],
+      ['!\n', 'COPY . /x/', 'processing excludes list [!]: illegal exclusion pattern: "!"'],
+      ['a.log\n[\n', 'COPY . /x/', 'processing excludes list [a.log []: syntax error in pattern'],
+    ];
+    for (const [ignore, step, msg] of bad) {
+      const ctx = context({ 'Containerfile': `FROM localhost/busybox\n${step}\n`, '.dockerignore': ignore, ...files });
+      const r = s.run(['build', ctx]);
+      assert.equal(r.code, 125, r.stderr);
+      // Remote, the context is the service's copy of it.
+      if (REMOTE) assert.match(r.stderr, new RegExp(`^Error: building at STEP "${esc(step)}": ${esc(msg).replaceAll('\\{CTX\\}', '/\\S+')}\n$`));
+      else assert.equal(r.stderr, `Error: building at STEP "${step}": ${msg.replaceAll('{CTX}', ctx)}\n`);
+    }
+  });
+
   test('ARG scoping: global ARG in FROM, redeclared in the stage; --build-arg overrides; ENV expands ARG', () => {
     const dir = context({
       'Containerfile': [
@@ -414,6 +467,27 @@ describe('build', () => {
     } finally {
       server.close();
     }
+  });
+
+  test('ADD extracts bzip2, xz and zstd tarballs too (as buildah); a compressed file that holds no tar is copied as it is', () => {
+    const dir = context({ 'Containerfile': '' });
+    fs.mkdirSync(path.join(dir, 'src'));
+    fs.writeFileSync(path.join(dir, 'src', 'inner.txt'), 'inside the tar\n');
+    const tar = spawnSync('tar', ['-cf', '-', '-C', path.join(dir, 'src'), '.']).stdout;
+    const lines = ['FROM localhost/busybox'];
+    for (const [tool, ext] of [['bzip2', 'bz2'], ['xz', 'xz'], ['zstd', 'zst']]) {
+      fs.writeFileSync(path.join(dir, `bundle.tar.${ext}`), spawnSync(tool, ['-c'], { input: tar }).stdout);
+      fs.writeFileSync(path.join(dir, `note.txt.${ext}`), spawnSync(tool, ['-c'], { input: 'just a note\n' }).stdout);
+      lines.push(`ADD bundle.tar.${ext} /unpacked-${ext}/`, `ADD note.txt.${ext} /notes/`);
+    }
+    fs.writeFileSync(path.join(dir, 'note.txt.gz'), spawnSync('gzip', ['-c'], { input: 'just a note\n' }).stdout);
+    lines.push('ADD note.txt.gz /notes/');
+    fs.writeFileSync(path.join(dir, 'Containerfile'), lines.join('\n') + '\n');
+    build(dir, ['-t', 'added-packed']);
+    assert.equal(runIn('added-packed', 'sh', '-c', 'cat /unpacked-bz2/inner.txt /unpacked-xz/inner.txt /unpacked-zst/inner.txt'), 'inside the tar\n'.repeat(3));
+    assert.equal(runIn('added-packed', 'ls', '/notes'), 'note.txt.bz2\nnote.txt.gz\nnote.txt.xz\nnote.txt.zst\n');
+    const sizes = ['bz2', 'gz', 'xz', 'zst'].map((e) => `${fs.statSync(path.join(dir, `note.txt.${e}`)).size}\n`).join('');
+    assert.equal(runIn('added-packed', 'sh', '-c', 'cd /notes && stat -c %s note.txt.bz2 note.txt.gz note.txt.xz note.txt.zst'), sizes);
   });
 
   test('errors: a syntax error names file and line; a failing RUN fails with its exit status (podman\'s wording) and leaves nothing; escaping the context is refused', () => {

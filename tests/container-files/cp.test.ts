@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Env, tarListBuffer, eventually } from './helpers';
-import { tarToBuffer } from '../../src/storage/tar/writer';
+import { tarToBuffer, type TarEntry as TarSpec } from '../../src/storage/tar/writer';
+import { execFileSync } from 'node:child_process';
 import { containerDirs } from '../../src/engine/rootfs';
 import { isMountPoint as isMounted } from '../../src/util/mountinfo';
 import { FIXTURE_PASSWD } from '../fixtures/images';
@@ -295,7 +296,8 @@ describe('cp', () => {
     fs.writeFileSync(path.join(src, 'vol'), 'not a volume\n');
     const r = env.cli(['cp', '--overwrite', path.join(src, 'vol'), 'c1:/']);
     assert.equal(r.code, 125);
-    assert.equal(r.stderr, 'Error: copying to container: copier: put: error removing item to be overwritten "/vol": unlinkat /vol: device or resource busy\n');
+    // podman's wording: Go's os.RemoveAll names the parent and the base joined by a slash.
+    assert.equal(r.stderr, 'Error: copying to container: copier: put: error creating "/vol": copier: put: error removing item to be overwritten "/vol": unlinkat //vol: device or resource busy\n');
     assert.equal(fs.readFileSync(path.join(vol, 'in-volume'), 'utf8'), 'from the volume\n');
     assert.equal(env.exec(id, ['cat', '/vol/in-volume']), 'from the volume\n');
   });
@@ -397,6 +399,17 @@ describe('cp', () => {
     assert.equal(env.exec(id, ['cat', '/tmp/api-file']), 'api\n');
   });
 
+  test('- from stdin: bzip2, xz and zstd archives too (podman sniffs the compression); compressed non-archives are refused', async () => {
+    const tar = await tarToBuffer([{ type: 'dir', name: 'packed/' }, { type: 'file', name: 'packed/f', content: 'packed\n' }]);
+    for (const tool of ['bzip2', 'xz', 'zstd']) {
+      env.ok(['cp', '-', 'c1:/tmp/'], { input: execFileSync(tool, ['-c'], { input: tar }) });
+      assert.equal(env.exec(id, ['sh', '-c', 'cat /tmp/packed/f; rm -r /tmp/packed']), 'packed\n');
+      const r = env.cli(['cp', '-', 'c1:/tmp'], { input: execFileSync(tool, ['-c'], { input: 'compressed text, no tar\n' }) });
+      assert.equal(r.code, 125);
+      assert.equal(r.stderr, 'Error: source must be a (compressed) tar archive when copying from stdin\n');
+    }
+  });
+
   test('volumes: reads and writes under a volume go to its host directory', () => {
     const out = env.tmp('out5');
     env.ok(['cp', 'c1:/vol/in-volume', out]);
@@ -408,13 +421,37 @@ describe('cp', () => {
     assert.equal(env.exec(id, ['cat', '/vol/to-volume']), 'written\n');
   });
 
-  test("a running container's /etc/hostname and /etc/hosts are the ones it sees", () => {
+  test("a running container's /etc/hostname, /etc/hosts, /etc/resolv.conf: read as it sees them, never replaced (mounted: podman's EBUSY)", async () => {
     const out = env.tmp('out7');
     env.ok(['cp', 'c1:/etc/hostname', out]);
     assert.equal(fs.readFileSync(path.join(out, 'hostname'), 'utf8'), `${id.slice(0, 12)}\n`);
-    fs.writeFileSync(path.join(out, 'hosts'), '127.0.0.1 replaced-by-cp\n');
-    env.ok(['cp', path.join(out, 'hosts'), 'c1:/etc/hosts']);
-    assert.equal(env.exec(id, ['cat', '/etc/hosts']), '127.0.0.1 replaced-by-cp\n');
+    const hosts = env.exec(id, ['cat', '/etc/hosts']);
+    assert.match(hosts, /host\.containers\.internal/);
+    const streamed = env.cliBytes(['cp', 'c1:/etc/hosts', '-']);
+    assert.equal(streamed.code, 0, streamed.stderr);
+    assert.deepEqual(tarListBuffer(streamed.stdout), ['hosts']);
+    assert.ok(streamed.stdout.includes(Buffer.from(hosts)));
+    const src = path.join(out, 'new-hosts');
+    fs.writeFileSync(src, '127.0.0.1 replaced-by-cp\n');
+    for (const f of ['hosts', 'hostname', 'resolv.conf']) {
+      const seen = env.exec(id, ['cat', `/etc/${f}`]);
+      const r = env.cli(['cp', src, `c1:/etc/${f}`]);
+      assert.equal(r.code, 125);
+      assert.equal(r.stderr, `Error: copying to container: copier: put: error creating "/etc/${f}": copier: put: error removing item to be overwritten "/etc/${f}": unlinkat /etc/${f}: device or resource busy\n`);
+      assert.equal(env.exec(id, ['cat', `/etc/${f}`]), seen);
+    }
+    // A symlink or a directory of a tar stream in its place: each entry type's own podman error.
+    const cases: [TarSpec, string[], string][] = [
+      [{ type: 'symlink', name: 'hosts', target: '/tmp/x' }, [], 'unlinkat /etc/hosts: device or resource busy'],
+      [{ type: 'dir', name: 'hosts/' }, [], 'mkdir /etc/hosts: file exists'],
+      [{ type: 'dir', name: 'hosts/' }, ['--overwrite'], 'remove /etc/hosts: device or resource busy'],
+    ];
+    for (const [entry, flags, cause] of cases) {
+      const r = env.cli(['cp', ...flags, '-', 'c1:/etc'], { input: await tarToBuffer([entry]) });
+      assert.equal(r.code, 125);
+      assert.equal(r.stderr, `Error: copying to container: copier: put: error creating "/etc/hosts": ${cause}\n`);
+    }
+    assert.equal(env.exec(id, ['cat', '/etc/hosts']), hosts);
   });
 
   test('container to container', () => {
@@ -439,5 +476,8 @@ describe('cp', () => {
     assert.equal(isMounted(d.rootfs), false);
     // The change is in the container's writable layer.
     assert.equal(fs.readFileSync(path.join(d.diff, 'etc', 'added'), 'utf8'), 'into stopped\n');
+    // Nothing is mounted on /etc/hosts while it is stopped: the copy lands in the rootfs (as podman's).
+    env.ok(['cp', path.join(src, 'f'), 'stopped:/etc/hosts']);
+    assert.equal(fs.readFileSync(path.join(d.diff, 'etc', 'hosts'), 'utf8'), 'into stopped\n');
   });
 });

@@ -250,6 +250,19 @@ describe('pier volume export / import', () => {
     s.ok(['volume', 'create', 'dst3']);
     s.ok(['volume', 'import', 'dst3', gz]);
     assert.equal(fs.readFileSync(path.join(s.root, 'volumes', 'dst3', '_data', 'sub', 'f.txt'), 'utf8'), 'payload');
+    // And bzip2, xz and zstd ones (as podman's), from a file and from stdin.
+    for (const tool of ['bzip2', 'xz', 'zstd']) {
+      const packed = spawnSync(tool, ['-c', file]).stdout;
+      const f = path.join(s.dir, `vol.tar.${tool}`);
+      fs.writeFileSync(f, packed);
+      s.ok(['volume', 'create', `${tool}-file`]);
+      s.ok(['volume', 'import', `${tool}-file`, f]);
+      s.ok(['volume', 'create', `${tool}-stdin`]);
+      s.ok(['volume', 'import', `${tool}-stdin`, '-'], { input: packed });
+      for (const v of [`${tool}-file`, `${tool}-stdin`]) {
+        assert.equal(fs.readFileSync(path.join(s.root, 'volumes', v, '_data', 'sub', 'f.txt'), 'utf8'), 'payload', v);
+      }
+    }
   });
 
   test('export/import errors', () => {

@@ -9,6 +9,7 @@ import type { BuildOptions, BuildContextSource, BuildOutputTarget, RunStepOption
 import { UsageError, PierError, errnoText } from '../../util/errors';
 import { authfileFlag, credsFlag, tlsVerifyFlag, registryOptions, checkAuthFile } from './images';
 import { writeStdout, writeStderr } from '../../util/stdio';
+import { detectCompression } from '../../storage/tar/decompress';
 
 function keyValues(list: string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -499,9 +500,7 @@ function buildCmd(name: string): CommandDef {
 
 /** A tar archive (ustar magic at 257), or gzip, bzip2, xz or zstd data. */
 function looksLikeArchive(b: Buffer): boolean {
-  const starts = (...bytes: number[]) => bytes.every((x, i) => b[i] === x);
-  return (b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar')
-    || starts(0x1f, 0x8b) || starts(0x42, 0x5a, 0x68) || starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00) || starts(0x28, 0xb5, 0x2f, 0xfd);
+  return (b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar') || detectCompression(b) !== null;
 }
 
 export function buildCommand(): CommandDef {

@@ -6,6 +6,7 @@ import { CommandDef } from '../parser';
 import { Ctx } from '../context';
 import type { VolumeEngine, VolumeInspect } from '../../domain/volumes';
 import { NotFoundError, PierError, UsageError, errorMessage, errnoText } from '../../util/errors';
+import { decompressedArchive } from '../../storage/tar/decompress';
 const isVolumeInUse = (e: unknown): boolean => e instanceof (require('../../engine/volumes') as typeof import('../../engine/volumes')).VolumeInUseError;
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
@@ -290,36 +291,9 @@ const importCmd: CommandDef = {
       }
       input = fs.createReadStream(src);
     }
-    await engine.import(name, await decompressed(input));
+    await engine.import(name, await decompressedArchive(input));
   },
 };
-
-/** The tar stream, gunzipped when it starts with the gzip magic. */
-async function decompressed(input: Readable): Promise<Readable> {
-  const first: Buffer = await new Promise((resolve, reject) => {
-    const onReadable = () => {
-      const chunk = input.read() as Buffer | null;
-      if (chunk === null) return;
-      cleanup(); resolve(chunk);
-    };
-    const onEnd = () => { cleanup(); resolve(Buffer.alloc(0)); };
-    const onError = (e: Error) => { cleanup(); reject(e); };
-    const cleanup = () => { input.off('readable', onReadable); input.off('end', onEnd); input.off('error', onError); };
-    input.on('readable', onReadable); input.on('end', onEnd); input.on('error', onError);
-  });
-  const { PassThrough } = require('node:stream') as typeof import('node:stream');
-  const out = new PassThrough();
-  if (first.length) out.write(first);
-  input.pipe(out);
-  input.on('error', (e) => out.destroy(e));
-  if (first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
-    const gunzip = (require('node:zlib') as typeof import('node:zlib')).createGunzip();
-    out.pipe(gunzip);
-    out.on('error', (e) => gunzip.destroy(e));
-    return gunzip;
-  }
-  return out;
-}
 
 const mountCmd: CommandDef = {
   name: 'mount',

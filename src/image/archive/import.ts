@@ -1,4 +1,4 @@
-// `pier import`: a root filesystem tarball (plain or gzip; file, stdin or http(s) URL)
+// `pier import`: a root filesystem tarball (plain or compressed; file, stdin or http(s) URL)
 // becomes a one-layer image, its config shaped by --change instructions and -m.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,6 +10,7 @@ import type { ImportOptions, ProgressSink } from '../../domain/images';
 import { hexOf, sha256 } from '../../util/digest';
 import { PierError, UsageError, errorMessage } from '../../util/errors';
 import { applyChanges } from './changes';
+import { MAGIC_BYTES, decompressor, detectCompression, peekStream } from '../../storage/tar/decompress';
 import { MT, storeStagingDir } from './layout';
 import { rollbackLayers } from './load';
 
@@ -63,8 +64,13 @@ export async function importTarball(store: Store, source: string, opts: ImportOp
     const tmp = path.join(staging, 'layer');
     const h = createHash('sha256');
     let size = 0;
-    await pipeline(await openSource(source),
-      new Transform({ transform(c: Buffer, _e, cb) { h.update(c); size += c.length; cb(null, c); } }),
+    // A gzip tarball is kept as the layer's blob; bzip2, xz and zstd ones (podman takes them too)
+    // are stored as the plain tar.
+    const { head: magic, stream: raw } = await peekStream(await openSource(source), MAGIC_BYTES);
+    const c = detectCompression(magic);
+    const stages: NodeJS.ReadWriteStream[] = c && c !== 'gzip' ? [decompressor(c, `decompressing ${c} tarball`)] : [];
+    await (pipeline as (...s: unknown[]) => Promise<void>)(raw, ...stages,
+      new Transform({ transform(ch: Buffer, _e, cb) { h.update(ch); size += ch.length; cb(null, ch); } }),
       fs.createWriteStream(tmp, { mode: 0o600 }));
     if (size === 0) throw new PierError(`${source}: empty tarball`);
     const digest = 'sha256:' + h.digest('hex');

@@ -1,13 +1,13 @@
-// Reading image layouts: a docker-archive / oci-archive tarball (plain or gzip, from a
+// Reading image layouts: a docker-archive / oci-archive tarball (plain or compressed, from a
 // file or stdin) unpacked safely into a staging directory, or a directory as given; then
 // the images it holds (docker-archive manifest.json, OCI index.json, `dir:` manifest.json)
 // with every config and blob checked against its digest.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readTar } from '../../storage/tar/reader';
+import { decompressedStream } from '../../storage/tar/decompress';
 import { cleanEntryPath } from '../../storage/tar/extract';
 import { hexOf, sha256 } from '../../util/digest';
 import { PierError } from '../../util/errors';
@@ -60,44 +60,10 @@ export class LayoutFiles {
   }
 }
 
-/** Gather a stream's first `n` bytes and return them with a stream of the whole input. */
-async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
-  const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const got: Buffer[] = [];
-  let len = 0;
-  let done = false;
-  while (len < n) {
-    const r = await it.next();
-    if (r.done) { done = true; break; }
-    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
-    got.push(b);
-    len += b.length;
-  }
-  const head = Buffer.concat(got);
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
-    }
-  }
-  return { head: head.subarray(0, n), stream: Readable.from(rest(), { objectMode: false }) };
-}
-
-/** The archive's tar stream: gzip is undone; other compressions are refused. */
+/** The archive's tar stream: gzip, bzip2, xz and zstd are undone. */
 export async function decompressed(input: Readable): Promise<Readable> {
-  const { head, stream } = await peek(input, 6);
+  const { stream, head } = await decompressedStream(input, (c) => `decompressing ${c} archive`);
   if (head.length === 0) throw new PierError('archive is empty');
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = zlib.createGunzip();
-    stream.on('error', (e) => gunzip.destroy(e));
-    return stream.pipe(gunzip);
-  }
-  if (head.subarray(0, 3).toString('latin1') === 'BZh') throw new PierError('bzip2-compressed archives are not supported');
-  if (head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) throw new PierError('xz-compressed archives are not supported');
-  if (head.readUInt32BE(0) === 0x28b52ffd) throw new PierError('zstd-compressed archives are not supported');
   return stream;
 }
 
