@@ -318,7 +318,8 @@ export function writeEtcFiles(o: EtcFilesOptions): { hosts?: string; hostname: s
   };
   if (files.hosts) writeInPlace(hosts, hostsFile(o));
   else rmFile(hosts);
-  fs.writeFileSync(files.hostname, o.hostname + '\n');
+  // Without a newline, as podman 4.3 writes it.
+  fs.writeFileSync(files.hostname, o.hostname);
   if (files.resolvConf) writeInPlace(resolv, resolvConf(o));
   else rmFile(resolv);
   // As podman: the container's details only for a privileged container; otherwise the file is

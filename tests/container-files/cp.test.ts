@@ -424,7 +424,7 @@ describe('cp', () => {
   test("a running container's /etc/hostname, /etc/hosts, /etc/resolv.conf: read as it sees them, never replaced (mounted: podman's EBUSY)", async () => {
     const out = env.tmp('out7');
     env.ok(['cp', 'c1:/etc/hostname', out]);
-    assert.equal(fs.readFileSync(path.join(out, 'hostname'), 'utf8'), `${id.slice(0, 12)}\n`);
+    assert.equal(fs.readFileSync(path.join(out, 'hostname'), 'utf8'), id.slice(0, 12), 'no newline, as podman writes it');
     const hosts = env.exec(id, ['cat', '/etc/hosts']);
     assert.match(hosts, /host\.containers\.internal/);
     const streamed = env.cliBytes(['cp', 'c1:/etc/hosts', '-']);

@@ -269,7 +269,7 @@ describe('container commands end to end', () => {
     }
     assert.equal(ok(['ps', '-a', '-q']), before);
     // In the host's UTS namespace HOSTNAME is the host's name; /etc/hostname keeps the ID (podman's).
-    const id = ok(['create', '--uts', 'host', IMAGE, 'sh', '-c', 'hostname; cat /etc/hostname; echo $HOSTNAME']).trim();
+    const id = ok(['create', '--uts', 'host', IMAGE, 'sh', '-c', 'hostname; cat /etc/hostname; echo; echo $HOSTNAME']).trim();
     assert.equal(ok(['start', '-a', id]), `${os.hostname()}\n${id.slice(0, 12)}\n${os.hostname()}\n`);
     ok(['rm', id]);
   });

@@ -378,7 +378,7 @@ describe('pod create: the infra container\'s flags', () => {
     s.ok(['pod', 'create', '--name', name, '--uts', 'host']);
     // The host's name, in HOSTNAME too; /etc/hostname is the member's ID, as podman's.
     const ctr = s.ok(['create', '--pod', name, BB, 'sh', '-c', 'hostname; echo $HOSTNAME; cat /etc/hostname']).trim();
-    assert.equal(s.ok(['start', '-a', ctr]), `${os.hostname()}\n${os.hostname()}\n${ctr.slice(0, 12)}\n`);
+    assert.equal(s.ok(['start', '-a', ctr]), `${os.hostname()}\n${os.hostname()}\n${ctr.slice(0, 12)}`);
     assert.equal(podJSON(name).InfraConfig.uts_ns, 'host');
     s.ok(['pod', 'rm', '-f', '-t', '0', name]);
     refused(['--uts', 'host', '--hostname', 'foo'], 'invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
