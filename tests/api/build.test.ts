@@ -55,6 +55,20 @@ test('docker build (classic builder) through the socket', async () => {
   assert.equal(s.ok(['ps', '-a', '-q']), '', 'no build containers are left');
 });
 
+test('docker build\'s RUN settings reach the RUN steps: --add-host, --shm-size, --ulimit, --memory, --cpu-shares', async () => {
+  const dir = path.join(s.dir, 'runopts');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM localhost/busybox\nRUN grep h1 /etc/hosts; ulimit -n; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares; df -k /dev/shm | tail -1\n');
+  const r = await run('docker', ['build', '--no-cache', '--add-host', 'h1:10.1.2.3', '--shm-size', '70m', '--ulimit', 'nofile=2048:4096',
+    '--memory', '64m', '--cpu-shares', '512', dir], { DOCKER_BUILDKIT: '0' });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^10\.1\.2\.3\s+h1$/m);
+  assert.match(r.stdout, /^2048$/m);
+  assert.match(r.stdout, new RegExp(`^${64 * 1024 * 1024}$`, 'm'));
+  assert.match(r.stdout, /^512$/m);
+  assert.match(r.stdout, /^shm\s+71680\s/m);
+});
+
 test('docker-py images.build', async () => {
   const r = await run('/usr/bin/python3', ['-c', `import docker
 c = docker.DockerClient(base_url='unix://${svc.socket}')

@@ -17,6 +17,48 @@ function jsonParam(v: string | null): Record<string, string> {
   } catch { return {}; }
 }
 
+/** A number parameter, undefined when absent or 0 (docker's client sends 0 for unset). */
+function numParam(v: string | null): number | undefined {
+  const n = v ? Number(v) : NaN;
+  return Number.isFinite(n) && n !== 0 ? n : undefined;
+}
+
+/** `extrahosts`: a JSON list, or docker's comma- (or space-) separated host:ip pairs. */
+function hostsParam(v: string | null): string[] | undefined {
+  if (!v) return undefined;
+  try { const l = JSON.parse(v); if (Array.isArray(l)) return l.map(String); } catch { /* plain list */ }
+  const l = v.split(/[,\s]+/).filter(Boolean);
+  return l.length ? l : undefined;
+}
+
+/** `ulimits`: Docker's JSON list of {Name, Soft, Hard}, as NAME=SOFT:HARD. */
+function ulimitsParam(v: string | null): string[] | undefined {
+  if (!v) return undefined;
+  try {
+    const l = JSON.parse(v) as { Name: string; Soft: number; Hard: number }[] | null;
+    return Array.isArray(l) && l.length ? l.map((u) => `${u.Name}=${u.Soft}:${u.Hard}`) : undefined;
+  } catch { return undefined; }
+}
+
+/** The RUN steps' settings among Docker's build parameters (only those given). */
+function runParams(q: URLSearchParams): import('../../domain/build').RunStepOptions | undefined {
+  const run: import('../../domain/build').RunStepOptions = {
+    addHost: hostsParam(q.get('extrahosts')),
+    memory: numParam(q.get('memory')),
+    memorySwap: numParam(q.get('memswap')),
+    cpuShares: numParam(q.get('cpushares')),
+    cpuPeriod: numParam(q.get('cpuperiod')),
+    cpuQuota: numParam(q.get('cpuquota')),
+    cpusetCpus: q.get('cpusetcpus') || undefined,
+    cpusetMems: q.get('cpusetmems') || undefined,
+    cgroupParent: q.get('cgroupparent') || undefined,
+    shmSize: numParam(q.get('shmsize')),
+    ulimits: ulimitsParam(q.get('ulimits')),
+  };
+  const given = Object.fromEntries(Object.entries(run).filter(([, v]) => v !== undefined));
+  return Object.keys(given).length ? given : undefined;
+}
+
 export function registerBuildRoutes(router: Router): void {
   router.post('/build', async (r) => {
     const { extractBuildContext } = require('../../build/context') as typeof import('../../build/context');
@@ -48,6 +90,8 @@ export function registerBuildRoutes(router: Router): void {
         forceRm: q.get('forcerm') === '1' || q.get('forcerm') === 'true',
         platform: q.get('platform') || undefined,
         network: q.get('networkmode') && q.get('networkmode') !== 'default' ? q.get('networkmode')! : undefined,
+        squash: q.get('squash') === '1' || q.get('squash') === 'true' || undefined,
+        run: runParams(q),
         registry,
       }, { write: (s) => send({ stream: s }) });
       send({ aux: { ID: `sha256:${id}` } });
