@@ -41,6 +41,8 @@ export interface CreateOptions {
   createWorkdir?: boolean;
   user?: string;
   groupAdd?: string[];
+  /** --sdnotify: container (default), conmon or ignore; recorded for inspect (pier passes no NOTIFY_SOCKET). */
+  sdnotify?: string;
   /** --passwd=false: no /etc/passwd and /etc/group entries for the user (default true). */
   passwd?: boolean;
   /** --passwd-entry: the template of the /etc/passwd entries pier adds. */

@@ -187,3 +187,22 @@ test('Config.Env: the create\'s environment until the first start, then the star
     s.run(['rm', '-f', '-t', '0', id]);
   }
 });
+
+test('Config.sdNotifyMode (--sdnotify, checked as podman checks it) and State.CgroupPath while the container runs', () => {
+  const id = s.ok(['create', '--network', 'none', IMG, 'sleep', '60']).trim();
+  try {
+    assert.equal(json(id).Config.sdNotifyMode, 'container');
+    assert.equal(json(id).State.CgroupPath, undefined);
+    s.ok(['start', id]);
+    assert.match(json(id).State.CgroupPath, new RegExp(`^/.+${id}`));
+    s.ok(['stop', '-t', '0', id]);
+    assert.equal(json(id).State.CgroupPath, undefined, 'gone once it stopped');
+  } finally {
+    s.run(['rm', '-f', '-t', '0', id]);
+  }
+  const c = s.ok(['create', '--network', 'none', '--sdnotify', 'ignore', IMG, 'true']).trim();
+  assert.equal(json(c).Config.sdNotifyMode, 'ignore');
+  s.ok(['rm', c]);
+  const bad = s.run(['create', '--sdnotify', 'foo', IMG, 'true']);
+  assert.deepEqual([bad.code, bad.stderr], [125, 'Error: invalid config provided: invalid argument: invalid sdnotify value "foo": must be container, conmon or ignore\n']);
+});

@@ -135,6 +135,7 @@ export function specToCreate(b: any): CreateOptions {
   if (b.groups) o.groupAdd = strList(b.groups);
   if (b.manage_password === false) o.passwd = false;
   if (b.passwd_entry) o.passwdEntry = String(b.passwd_entry);
+  if (b.sdnotifyMode) o.sdnotify = String(b.sdnotifyMode);
   if (b.hostusers) o.hostUsers = strList(b.hostusers);
   if (b.hostname) o.hostname = String(b.hostname);
   o.tty = !!b.terminal;

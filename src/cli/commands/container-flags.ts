@@ -733,6 +733,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (groups.length) c.groupAdd = groups;
   if (kind === 'run' && opts.passwd === false) c.passwd = false;
   if (has('passwd-entry') && opts.passwdEntry !== '') c.passwdEntry = String(opts.passwdEntry);
+  if (has('sdnotify')) c.sdnotify = String(opts.sdnotify);
   const hostUsers = splitCSV(opts.hostuser).filter((u) => u !== '');
   if (hostUsers.length) c.hostUsers = hostUsers;
   if (has('hostname') && opts.hostname !== '') c.hostname = String(opts.hostname);

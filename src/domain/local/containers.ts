@@ -379,6 +379,9 @@ export class LocalContainerEngine implements ContainerEngine {
       if (o.initContainerType !== 'always' && o.initContainerType !== 'once') throw new UsageError(`${o.initContainerType} is invalid init container type`);
       if (!o.pod) throw new UsageError('init containers must be created in a pod: invalid argument');
     }
+    if (o.sdnotify !== undefined && !['container', 'conmon', 'ignore'].includes(o.sdnotify)) {
+      throw new UsageError(`invalid config provided: invalid argument: invalid sdnotify value "${o.sdnotify}": must be container, conmon or ignore`);
+    }
     // A hostname needs a UTS namespace of the container's own (podman's spec validation).
     if (o.hostname && o.uts && o.uts !== 'private') {
       throw new UsageError('invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
@@ -1026,6 +1029,9 @@ export class LocalContainerEngine implements ContainerEngine {
         FinishedAt: s.finishedAt || zero,
         // podman 4.3 always has Health: the zero value (Log null) without a healthcheck or a result.
         Health: { Status: s.health?.status ?? '', FailingStreak: s.health?.failingStreak ?? 0, Log: s.health?.log ?? null },
+        // podman's: the container's cgroup while it runs (omitted otherwise).
+        CgroupPath: ['running', 'paused', 'stopping'].includes(s.status) && spec?.linux?.cgroupsPath
+          ? (require('../../engine/stats') as typeof import('../../engine/stats')).cgroupsPathToFs(spec.linux.cgroupsPath) : undefined,
         CheckpointedAt: zero,
         RestoredAt: zero,
       },
@@ -1101,6 +1107,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Timeout: o.timeout ?? 0,
         StopTimeout: c.config.stopTimeout,
         Passwd: o.passwd !== false,
+        sdNotifyMode: o.sdnotify ?? 'container',
         ...(o.chrootDirs?.length ? { ChrootDirs: o.chrootDirs } : {}),
       },
       // podman's InspectContainerHostConfig, in its field order.
