@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { TestStore, REMOTE, busyboxStoreForFile } from '../helpers/cli';
 import { request, startService } from '../helpers/api';
 import { buildHelpers } from './helpers';
+import { workingContainerName } from '../../src/build/executor';
 
 let s: TestStore;
 const { context } = buildHelpers(() => s);
@@ -43,6 +44,22 @@ async function killedBuild(from: string): Promise<string> {
 }
 
 describe('build containers are external', () => {
+  test('named as buildah names them: the image\'s base name (the name it has holding the one given), a 12-digit id or digest, working-container for scratch', () => {
+    const id = 'ab'.repeat(32);
+    const cases: [string, string[], string][] = [
+      ['', [], 'working-container'],
+      ['busybox', ['localhost/busybox:latest'], 'busybox-working-container'],
+      ['other', ['localhost/busybox:latest', 'docker.io/library/other:1'], 'other-working-container'],
+      [id, [], `${id.slice(0, 12)}-working-container`],
+      [id, ['localhost/named:1'], 'named-working-container'],
+      [`sha256:${id}`, [], `${id.slice(0, 12)}-working-container`],
+      // buildah cuts at the first colon before the last slash: a registry's port goes with it.
+      ['localhost:5000/foo:1', ['localhost:5000/foo:1'], 'localhost-working-container'],
+      [`quay.io/x/y@sha256:${id}`, [], 'y-working-container'],
+    ];
+    for (const [spec, names, want] of cases) assert.equal(workingContainerName(spec, names), want, `${spec} ${names}`);
+  });
+
   test('while a build runs: listed only by ps --external (buildah\'s name, command and status), found only by exists --external, kept by rm -a and container prune, no events', async () => {
     // Each RUN (in the host's network, the build's default) waits until this server lets it end.
     let go = false;
