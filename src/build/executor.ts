@@ -17,7 +17,7 @@ import { BuildPlatform, parsePlatform, buildHostPlatform, platformArgs, platform
 import { copyIntoRootfs, CopySource, contentDigest } from './copy';
 import { commitContainer, writeConfigImage } from '../engine/commit';
 import { containerDirs, mountRootfs, unmountRootfs } from '../engine/rootfs';
-import { PierError, UsageError, NotFoundError, errorMessage, errnoText } from '../util/errors';
+import { PierError, UsageError, NotFoundError, ConflictError, errorMessage, errnoText } from '../util/errors';
 import { OciRuntimeError } from '../engine/runtime';
 import { immediate } from '../storage/db';
 import { log } from '../util/log';
@@ -36,6 +36,13 @@ interface Stage {
 
 interface StageState {
   image: ImageRecord;
+  /**
+   * The stage's FROM as buildah takes it, which names the stage's first container: the image as
+   * written, an earlier stage by its image's id, '' for scratch.
+   */
+  fromSpec: string;
+  /** The image the stage started from (containers of later images are named by their ids). */
+  baseId: string;
   config: ImageConfigBody;
   args: Record<string, string | undefined>;
   /** Build args declared in this stage (they enter RUN's environment and cache keys). */
@@ -354,6 +361,8 @@ export class Builder {
     const baseCfg = JSON.parse(base.configRaw);
     const state: StageState = {
       image: base,
+      fromSpec: fromRef.toLowerCase() === 'scratch' ? '' : shown,
+      baseId: base.id,
       config: JSON.parse(JSON.stringify(baseCfg.config ?? {})),
       args: {},
       declared: new Set(),
@@ -636,9 +645,38 @@ export class Builder {
 
   /** A container from the current image that nothing runs in (for COPY, ADD, WORKDIR). */
   private async workingContainer(state: StageState): Promise<string> {
-    const { id } = await this.ce.create({ image: state.image.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never', labels: { 'io.pier.build': 'true' } });
+    return this.idleContainer(state.image, this.stageSpec(state));
+  }
+
+  /** How buildah names the image of the stage's next container: the FROM for the base, else the image's id. */
+  private stageSpec(state: StageState): string {
+    return state.image.id === state.baseId ? state.fromSpec : state.image.id;
+  }
+
+  /** A container from `img` that nothing runs in (files are copied into or out of its rootfs); see buildContainer. */
+  private async idleContainer(img: ImageRecord, spec: string): Promise<string> {
+    const id = await this.buildContainer({ image: img.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never' }, spec, img);
     this.tmpContainers.add(id);
     return id;
+  }
+
+  /**
+   * Creates one of the build's containers: external ones (as buildah's are to podman: not in
+   * `ps -a`, no events), named as buildah names them, `<image>-working-container` with `-1`,
+   * `-2`... when that name is taken. `spec` is the image as buildah was given it.
+   */
+  private async buildContainer(o: import('../domain/containers').CreateOptions, spec: string, img: ImageRecord): Promise<string> {
+    const base = workingContainerName(spec, img.names);
+    for (let attempt = 0; ; attempt++) {
+      let name = base;
+      for (let i = 1; this.ce.containers.byName(name, { external: true }); i++) name = `${base}-${i}`;
+      try {
+        return (await this.ce.create({ ...o, name, external: true })).id;
+      } catch (e) {
+        // Another build took the name meanwhile: the next free one.
+        if (!(e instanceof ConflictError) || attempt >= 20) throw e;
+      }
+    }
   }
 
   private async removeContainer(id: string): Promise<void> {
@@ -690,13 +728,13 @@ export class Builder {
     if (hit) { cleanups.forEach((f) => f()); return this.useCache(state, hit); }
     let id: string | undefined;
     try {
-      ({ id } = await this.ce.create({
+      id = await this.buildContainer({
         ...this.runStepSettings(),
         image: state.image.id, entrypoint: [], command: argv, env: argEnv, user: (cfg.User as string) || undefined,
         workdir: (cfg.WorkingDir as string) || undefined, createWorkdir: true, network, mounts,
-        pull: 'never', labels: { 'io.pier.build': 'true' }, buildStep: true, ...(this.opts.noHosts ? { noHosts: true } : {}),
+        pull: 'never', buildStep: true, ...(this.opts.noHosts ? { noHosts: true } : {}),
         ...(this.opts.stdin ? { interactive: true } : {}),
-      }));
+      }, this.stageSpec(state), state.image);
       this.tmpContainers.add(id);
       // This process owns the container's clean-up (conmon's exit command steps aside).
       fs.mkdirSync(path.dirname(this.ce.lifecycle.attachedMarker(id)), { recursive: true });
@@ -710,7 +748,7 @@ export class Builder {
         stdin = none;
       }
       // As buildah: signals are not passed to the RUN's process (an interrupted build ends the step).
-      const code = await this.ce.start(id, { attach: true, interactive: !!this.opts.stdin, sigProxy: false }, { stdin: stdin as any, stdout: sink, stderr: sink });
+      const code = await this.ce.start(id, { attach: true, interactive: !!this.opts.stdin, sigProxy: false, external: true }, { stdin: stdin as any, stdout: sink, stderr: sink });
       await this.ce.lifecycle.cleanup(id).catch(() => undefined);
       release();
       if (code !== 0) {
@@ -841,10 +879,10 @@ export class Builder {
 
   /** The mounted rootfs of a stage or image (for COPY --from and RUN --mount from=). */
   private async imageRootfs(ref: string, cleanups: (() => void)[], keys?: string[]): Promise<string> {
-    const img = !this.opts.buildContexts?.[ref] && this.stageImages.has(ref.toLowerCase()) ? this.store.images.get(this.stageImages.get(ref.toLowerCase())!)! : await this.resolveBase(ref);
+    const stage = !this.opts.buildContexts?.[ref] && this.stageImages.has(ref.toLowerCase());
+    const img = stage ? this.store.images.get(this.stageImages.get(ref.toLowerCase())!)! : await this.resolveBase(ref);
     keys?.push(`from:${ref}:${img.id}`);
-    const { id } = await this.ce.create({ image: img.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never', labels: { 'io.pier.build': 'true' } });
-    this.tmpContainers.add(id);
+    const id = await this.idleContainer(img, stage ? img.id : ref);
     const rootfs = mountRootfs(this.store, id, img.topLayer);
     cleanups.push(() => { unmountRootfs(this.store, id); });
     return rootfs;
@@ -953,8 +991,7 @@ export class Builder {
       const base = this.store.images.get(this.lastBase)!;
       const cur = this.store.images.get(id)!;
       const mk = async (img: ImageRecord) => {
-        const { id: cid } = await this.ce.create({ image: img.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never' });
-        this.tmpContainers.add(cid);
+        const cid = await this.idleContainer(img, img.id);
         return { cid, root: mountRootfs(this.store, cid, img.topLayer) };
       };
       const a = await mk(cur);
@@ -976,8 +1013,7 @@ export class Builder {
     }
     if (this.opts.squashAll) {
       const cur = this.store.images.get(id)!;
-      const { id: cid } = await this.ce.create({ image: cur.id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never' });
-      this.tmpContainers.add(cid);
+      const cid = await this.idleContainer(cur, cur.id);
       const c = this.ce.containers.get(cid)!;
       const r = await commitContainer(this.store, c, {
         config: JSON.parse(cur.configRaw).config ?? {}, squash: true, createdBy: '/bin/sh -c #(nop) squashed', historyComment: '',
@@ -1020,8 +1056,7 @@ export class Builder {
   private async exportOutput(id: string): Promise<void> {
     const o = this.opts.output!;
     const img = this.store.images.get(id)!;
-    const { id: cid } = await this.ce.create({ image: id, command: ['/bin/sh'], entrypoint: [], network: 'none', pull: 'never', labels: { 'io.pier.build': 'true' } });
-    this.tmpContainers.add(cid);
+    const cid = await this.idleContainer(img, id);
     const rootfs = mountRootfs(this.store, cid, img.topLayer);
     const { writeDirAsTar } = require('../storage/tar/writer') as typeof import('../storage/tar/writer');
     const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
@@ -1058,6 +1093,32 @@ function expandImageVars(value: string, env: string[]): string {
     log.error(`error expanding variable "${name}": no value set in image`);
     return name;
   });
+}
+
+/**
+ * The name buildah gives a container from an image given as `spec` ('' for scratch), whose
+ * names are `names`: `<prefix>-working-container`, the prefix being the image's base name (the
+ * name it has that holds the one given, else its first) or a 12-digit id.
+ */
+export function workingContainerName(spec: string, names: string[]): string {
+  if (!spec) return 'working-container';
+  let imageSpec = spec;
+  if (names.length) {
+    const given = imageNamePrefix(spec);
+    imageSpec = names.find((n) => n.includes(given)) ?? names[0];
+  }
+  return `${imageNamePrefix(imageSpec)}-working-container`;
+}
+
+/** buildah's imageNamePrefix: a digest or an id as 12 digits; a name up to its first `:`, its last `/`-part, up to `@`. */
+function imageNamePrefix(name: string): string {
+  let p = name;
+  const digest = /^sha(?:256|384|512):([a-f0-9]+)$/.exec(p);
+  if (digest) p = digest[1].slice(0, 12);
+  if (/^[a-f0-9]{64}$/.test(p)) p = p.slice(0, 12);
+  p = p.split(':')[0];
+  p = p.split('/').pop()!;
+  return p.split('@')[0];
 }
 
 /** HOST-DIR:CONTAINER-DIR[:OPTIONS], `\\:` being a colon in a path (buildah's SplitStringWithColonEscape). */

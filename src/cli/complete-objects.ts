@@ -173,8 +173,10 @@ class LocalObjects implements ObjectSource {
     return exited ? 'exited' : s.status;
   }
 
+  /** Not a build's (external) containers, which commands do not find by name (a store not yet migrated has none). */
   private containerRows(): { id: string; name: string; state: string; pod_id: string | null }[] {
-    return this.all('SELECT id, name, state, pod_id FROM containers ORDER BY created');
+    const cols = 'SELECT id, name, state, pod_id FROM containers';
+    try { return this.db?.prepare(`${cols} WHERE external = 0 ORDER BY created`).all() as any[] ?? []; } catch { return this.all(`${cols} ORDER BY created`); }
   }
 
   containers(statuses?: string[]): ContainerItem[] {

@@ -163,6 +163,8 @@ export interface CreateOptions {
   initContainerType?: InitContainerType;
   /** Internal: a build's RUN step, whose environment has no TERM nor containers.conf env (as buildah's). */
   buildStep?: boolean;
+  /** Internal: a build's container, made external (ContainerRecord.external: ps -a, events, inspect... leave it out). */
+  external?: boolean;
   /** Internal (build --runtime-flag): global flags for this container's runtime calls, each without its leading `--`. */
   runtimeFlags?: string[];
   /** Internal: this container is the infra container of the pod with this id. */
@@ -296,6 +298,8 @@ export interface PsOptions {
   filters?: string[];
   size?: boolean;
   sync?: boolean;
+  /** --external: the build's containers too, as rows with State `storage` (neither -a nor filters apply to them). */
+  external?: boolean;
 }
 
 /** One row of `ps --format json`, podman's field names. */
@@ -312,10 +316,11 @@ export interface ContainerSummary {
   ImageID: string;
   IsInfra: boolean;
   Labels: Record<string, string> | null;
-  Mounts: string[];
+  /** null for a build's container (podman's storage containers). */
+  Mounts: string[] | null;
   Names: string[];
   Namespaces: Record<string, string>;
-  Networks: string[];
+  Networks: string[] | null;
   Pid: number;
   Pod: string;
   PodName: string;
@@ -380,7 +385,8 @@ export interface ContainerEngine {
   remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean; ignore?: boolean; timeout?: number; depend?: boolean }): Promise<string[]>;
   list(opts: PsOptions): Promise<ContainerSummary[]>;
   inspect(nameOrId: string, opts?: { size?: boolean }): Promise<Record<string, unknown>>;
-  exists(nameOrId: string): Promise<boolean>;
+  /** `external`: a build's container counts too (`container exists --external`). */
+  exists(nameOrId: string, opts?: { external?: boolean }): Promise<boolean>;
   wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }): Promise<number>;
   logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }): Promise<void>;
   exec(nameOrId: string, opts: ExecOptions): Promise<number>;

@@ -154,7 +154,8 @@ export interface ImageEngine {
   mount?(namesOrIds: string[], opts: { all?: boolean }): Promise<ImageMountReport[]>;
   /** `image unmount`: one mount fewer (or all with `force`); returns the ids of the images that were mounted. */
   unmount?(namesOrIds: string[], opts: { all?: boolean; force?: boolean }): Promise<string[]>;
-  prune(opts: { all?: boolean; filters?: string[] }): Promise<{ id: string; size: number }[]>;
+  /** `external`: images whose only users are a build's containers go too, those containers first. */
+  prune(opts: { all?: boolean; filters?: string[]; external?: boolean }): Promise<{ id: string; size: number }[]>;
   tree(nameOrId: string, whatrequires?: boolean): Promise<string>;
   save(namesOrIds: string[], opts: SaveOptions): Promise<void>;
   load(input: string, opts: { progress?: ProgressSink }): Promise<string[]>;

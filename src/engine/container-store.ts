@@ -85,6 +85,17 @@ export interface ContainerRecord {
   config: ContainerConfig;
   state: ContainerState;
   podId: string | null;
+  /**
+   * A build's container (podman's "external" or storage containers, which buildah makes): only
+   * `ps --external`, `container exists --external`, `rm -f`, `rmi -f` and `image prune --external`
+   * see it; it has no events. Lookups by name or ID leave it out unless asked (ContainerScope).
+   */
+  external?: boolean;
+}
+
+/** Whether a lookup or listing includes the external (build) containers. */
+export interface ContainerScope {
+  external?: boolean;
 }
 
 /**
@@ -112,8 +123,13 @@ export function initialState(): ContainerState {
 function row(r: any): ContainerRecord {
   return {
     id: r.id, name: r.name, imageId: r.image_id, imageName: r.image_name, created: r.created,
-    config: JSON.parse(r.config), state: JSON.parse(r.state), podId: r.pod_id,
+    config: JSON.parse(r.config), state: JSON.parse(r.state), podId: r.pod_id, ...(r.external ? { external: true } : {}),
   };
+}
+
+/** The SQL condition that leaves external containers out unless the scope includes them. */
+function scoped(scope: ContainerScope | undefined): string {
+  return scope?.external ? '' : ' AND external = 0';
 }
 
 export class ContainerStore {
@@ -121,47 +137,57 @@ export class ContainerStore {
 
   insert(c: ContainerRecord): void {
     try {
-      this.db.prepare('INSERT INTO containers (id, name, image_id, image_name, created, config, state, pod_id) VALUES (?,?,?,?,?,?,?,?)')
-        .run(c.id, c.name, c.imageId, c.imageName, c.created, JSON.stringify(c.config), JSON.stringify(c.state), c.podId);
+      this.db.prepare('INSERT INTO containers (id, name, image_id, image_name, created, config, state, pod_id, external) VALUES (?,?,?,?,?,?,?,?,?)')
+        .run(c.id, c.name, c.imageId, c.imageName, c.created, JSON.stringify(c.config), JSON.stringify(c.state), c.podId, c.external ? 1 : 0);
     } catch (e: any) {
       if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /name/.test(e.message)) {
-        const other = this.byName(c.name);
+        const other = this.byName(c.name, { external: true });
         throw new ConflictError(`the container name "${c.name}" is already in use by ${other?.id ?? 'another container'}. You have to remove that container to be able to reuse that name: that name is already in use`);
       }
       throw e;
     }
   }
 
+  /** By full id, external containers included (the engine's own lookups of ids it holds). */
   get(id: string): ContainerRecord | undefined {
     const r = this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id);
     return r ? row(r) : undefined;
   }
 
-  byName(name: string): ContainerRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM containers WHERE name = ?').get(name);
+  byName(name: string, scope?: ContainerScope): ContainerRecord | undefined {
+    const r = this.db.prepare(`SELECT * FROM containers WHERE name = ?${scoped(scope)}`).get(name);
     return r ? row(r) : undefined;
   }
 
-  /** By full id, unique id prefix, or name (podman's order: name, then id prefix). */
-  lookup(nameOrId: string): ContainerRecord {
-    const byName = this.byName(nameOrId);
+  /**
+   * By full id, unique id prefix, or name (podman's order: name, then id prefix), as a user
+   * names a container: external containers only when the scope includes them.
+   */
+  lookup(nameOrId: string, scope?: ContainerScope): ContainerRecord {
+    const byName = this.byName(nameOrId, scope);
     if (byName) return byName;
     const full = this.get(nameOrId);
-    if (full) return full;
+    if (full && (!full.external || scope?.external)) return full;
     if (/^[a-f0-9]+$/.test(nameOrId)) {
-      const rows = this.db.prepare("SELECT * FROM containers WHERE id >= ? AND id < ? || 'g' LIMIT 2").all(nameOrId, nameOrId) as any[];
+      const rows = this.db.prepare(`SELECT * FROM containers WHERE id >= ? AND id < ? || 'g'${scoped(scope)} LIMIT 2`).all(nameOrId, nameOrId) as any[];
       if (rows.length > 1) throw new PierError(`more than one result for container "${nameOrId}": container already exists`);
       if (rows.length === 1) return row(rows[0]);
     }
     throw new NotFoundError(`no container with name or ID "${nameOrId}" found: no such container`);
   }
 
-  find(nameOrId: string): ContainerRecord | undefined {
-    try { return this.lookup(nameOrId); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; }
+  find(nameOrId: string, scope?: ContainerScope): ContainerRecord | undefined {
+    try { return this.lookup(nameOrId, scope); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; }
   }
 
-  list(): ContainerRecord[] {
-    return (this.db.prepare('SELECT * FROM containers ORDER BY created DESC').all() as any[]).map(row);
+  /** Newest first; the external containers only when the scope includes them. */
+  list(scope?: ContainerScope): ContainerRecord[] {
+    return (this.db.prepare(`SELECT * FROM containers WHERE 1${scoped(scope)} ORDER BY created DESC`).all() as any[]).map(row);
+  }
+
+  /** The external (build) containers, oldest first. */
+  external(): ContainerRecord[] {
+    return (this.db.prepare('SELECT * FROM containers WHERE external = 1 ORDER BY created').all() as any[]).map(row);
   }
 
   /** The containers whose dependencies name `id` (only their rows are parsed). */
@@ -205,6 +231,7 @@ export class ContainerStore {
     this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
   }
 
+  /** Image id → the containers using it, external ones included (they keep their image from rmi and prune too). */
   imagesInUse(): Map<string, string[]> {
     const m = new Map<string, string[]>();
     for (const r of this.db.prepare('SELECT id, image_id FROM containers WHERE image_id IS NOT NULL').all() as any[]) {

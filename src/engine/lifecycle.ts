@@ -115,6 +115,8 @@ export class Lifecycle {
 
   /** Record a container event in the event log (`pier events`). */
   event(c: ContainerRecord, status: string, extra: { ContainerExitCode?: number; Attributes?: Record<string, string> } = {}): void {
+    // A build's containers have none (podman's build writes only its image events).
+    if (c.external) return;
     emitEvent(this.store.runRoot, {
       Type: 'container', Status: status, ID: c.id, Name: c.name, Image: c.imageName,
       Attributes: { ...c.config.labels, ...(extra.Attributes ?? {}) }, ...(extra.ContainerExitCode !== undefined ? { ContainerExitCode: extra.ContainerExitCode } : {}),
@@ -190,8 +192,21 @@ export class Lifecycle {
     return rec;
   }
 
+  /** A container as the user names it (external containers are not found). */
   get(nameOrId: string): ContainerRecord {
     return this.sync(this.containers.lookup(nameOrId));
+  }
+
+  /**
+   * A container the engine holds the id of (callers resolved the user's name first): external
+   * (build) containers included.
+   */
+  private record(id: string): ContainerRecord {
+    return this.containers.get(id) ?? this.containers.lookup(id);
+  }
+
+  private byId(id: string): ContainerRecord {
+    return this.sync(this.record(id));
   }
 
   /** Start a created or exited container: mount, write the bundle, create under conmon, start. */
@@ -199,7 +214,7 @@ export class Lifecycle {
     await this.startPodInfra(id);
     await this.startDependencies(id);
     return this.withLock(id, async () => {
-      let c = this.sync(this.containers.lookup(id));
+      let c = this.byId(id);
       if (c.state.status === 'running') return c;
       if (c.state.status === 'initialized') {
         // `pier init` already created it under conmon: only the process is left to start.
@@ -305,7 +320,7 @@ export class Lifecycle {
 
   /** A pod member needs its infra container running first (it joins the infra's namespaces). */
   private async startPodInfra(id: string): Promise<void> {
-    const c = this.containers.lookup(id);
+    const c = this.record(id);
     if (!c.podId || c.config.isInfra) return;
     const pod = this.pods().get(c.podId);
     if (!pod?.infraId) return;
@@ -318,7 +333,7 @@ export class Lifecycle {
    * paused are started first, as podman does; any failing fails this start (podman's wording).
    */
   private async startDependencies(id: string): Promise<void> {
-    const deps = this.containers.lookup(id).config.dependencies ?? [];
+    const deps = this.record(id).config.dependencies ?? [];
     const failures: string[] = [];
     for (const dep of deps) {
       const d = this.containers.get(dep);
@@ -671,7 +686,7 @@ export class Lifecycle {
 
   /** Send a signal to the container's process. */
   async kill(id: string, signal: number): Promise<ContainerRecord> {
-    const c = this.get(id);
+    const c = this.byId(id);
     if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'stopping') {
       throw new ConflictError(`can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
     }
@@ -682,7 +697,7 @@ export class Lifecycle {
 
   /** Stop: the stop signal, then SIGKILL after the timeout; waits for the exit. */
   async stop(id: string, timeoutSec?: number): Promise<ContainerRecord> {
-    let c = this.get(id);
+    let c = this.byId(id);
     if (c.state.status === 'created' || c.state.status === 'exited' || c.state.status === 'stopped' || c.state.status === 'configured') {
       if (!c.state.stoppedByUser) c = this.containers.updateState(c.id, (s) => ({ ...s, stoppedByUser: true }));
       return c;
@@ -736,12 +751,12 @@ export class Lifecycle {
     this.event(c, 'stop');
     const r = await this.cleanup(c.id);
     // Gone already: another cleanup removed it meanwhile (the service's watcher of an --rm container).
-    return r.removed ? c : this.containers.find(c.id) ?? c;
+    return r.removed ? c : this.containers.get(c.id) ?? c;
   }
 
   /** After the process exited: record the exit, release the runtime state and the mount. */
   async cleanup(id: string): Promise<{ removed: boolean; restarted: boolean }> {
-    const c0 = this.containers.find(id);
+    const c0 = this.containers.get(id) ?? this.containers.find(id);
     if (!c0) return { removed: false, restarted: false };
     const r = await this.cleanupLocked(c0);
     if (c0.podId && !c0.config.isInfra) await this.stopPodIfOnlyInfraRemains(c0).catch((e) => log.debug(`stopping pod ${c0.podId}: ${errorMessage(e)}`));
@@ -771,7 +786,7 @@ export class Lifecycle {
 
   private cleanupLocked(c0: ContainerRecord): Promise<{ removed: boolean; restarted: boolean }> {
     return this.withLock(c0.id, async () => {
-      const c = this.containers.find(c0.id);
+      const c = this.containers.get(c0.id);
       if (!c) return { removed: false, restarted: false };
       const synced = this.sync(c);
       if (RUNNING.includes(synced.state.status)) return { removed: false, restarted: false };
@@ -829,7 +844,7 @@ export class Lifecycle {
   }
 
   async remove(id: string, opts: { force?: boolean; timeout?: number; removingPod?: boolean }): Promise<ContainerRecord> {
-    const c = this.get(id);
+    const c = this.byId(id);
     if (c.config.isInfra && c.podId && !opts.removingPod) {
       const pod = this.pods().get(c.podId);
       if (pod) throw new ConflictError(`container ${c.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
@@ -856,7 +871,7 @@ export class Lifecycle {
 
   private async removeStopped(c: ContainerRecord): Promise<void> {
     await this.withLock(c.id, async () => {
-      const cur = this.containers.find(c.id);
+      const cur = this.containers.get(c.id);
       if (!cur) return;
       await this.deleteRuntimeState(cur);
       await unmountContainerVolumes(this.store, c.id, cur.config.mounts as VolumeMountRef[]).catch(() => undefined);

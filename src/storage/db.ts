@@ -80,6 +80,10 @@ CREATE TABLE secrets (
 `, `
 -- Every name an image has had, newest first (containers/storage's NamesHistory).
 ALTER TABLE images ADD COLUMN names_history TEXT NOT NULL DEFAULT '[]';
+`, `
+-- 1 for a build's containers: podman's "external" (storage) containers, which ps -a, rm -a,
+-- events, inspect and the API's lists leave out.
+ALTER TABLE containers ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
 `];
 
 

@@ -71,7 +71,7 @@ describe('build', () => {
     // Intermediate images are hidden from `images` (shown with -a), as podman does.
     const listed = s.ok(['images', '--format', '{{.ID}}']).split('\n').filter(Boolean);
     assert.ok(listed.length < s.ok(['images', '-a', '--format', '{{.ID}}']).split('\n').filter(Boolean).length);
-    assert.equal(s.ok(['ps', '-a', '-q']), '', 'no build containers are left');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '', 'no build containers are left');
   });
 
   test('LABEL words as buildah evaluates them: quotes removed and variables expanded in one pass; the legacy form keeps its spacing', () => {
@@ -436,7 +436,7 @@ describe('build', () => {
     assert.equal(s.ok(['run', '--rm', '--network', 'none', 'squashed-new']), 'one\ntwo\nf\n');
     assert.equal(runIn('squashed-new', 'sh', '-c', 'ls /tmp/gone /etc/group 2>&1 | wc -l').trim(), '2');
     assert.equal(runIn('squashed-new', 'sh', '-c', 'test -e /etc/group && echo present || echo deleted'), 'deleted\n');
-    assert.equal(s.ok(['ps', '-a', '-q']), '');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '');
   });
 
   test('ADD extracts local tarballs and fetches URLs with --checksum', async () => {
@@ -504,7 +504,7 @@ describe('build', () => {
     const notFound = s.run(['build', '--no-cache', context({ 'Containerfile': 'FROM localhost/busybox\nRUN ["/nonexistent", "x"]\n' })]);
     assert.equal(notFound.code, 1, notFound.stderr);
     assert.match(notFound.stderr, /^Error: building at STEP "RUN \/nonexistent x": /m);
-    assert.equal(s.ok(['ps', '-a', '-q']), '', 'no intermediate containers are left');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '', 'no intermediate containers are left');
     const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(path.join(s.root, 'overlay-containers')) || l.includes(`${s.root}/containers/`));
     assert.deepEqual(mounts, [], 'no mounts are left');
     assert.ok(s.ok(['images', '-a', '-q']).split('\n').length >= before.split('\n').length);
@@ -517,6 +517,6 @@ describe('build', () => {
     const r4 = s.run(['build', missing]);
     assert.equal(r4.code, 125);
     assert.match(r4.stderr, /no such file or directory/);
-    assert.equal(s.ok(['ps', '-a', '-q']), '');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '');
   });
 });

@@ -118,7 +118,7 @@ describe('build cache', () => {
     const missing = s.run(['build', context({ 'Containerfile': 'FROM localhost/busybox\nRUN --mount=type=bind,source=nothere,target=/x true\n' })]);
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /nothere: no such file or directory/);
-    assert.equal(s.ok(['ps', '-a', '-q']), '');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '');
   });
 
   test('ADD of a URL without --checksum is keyed by what the server returns', async () => {
@@ -172,7 +172,7 @@ describe('build cache', () => {
     assert.equal(b.code, 0, b.stderr);
     assert.equal(s.ok(['run', '--rm', '--network', 'none', 'conc-a']), 'done\n');
     assert.equal(s.ok(['run', '--rm', '--network', 'none', 'conc-b']), 'done\n');
-    assert.equal(s.ok(['ps', '-a', '-q']), '');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '');
     assert.deepEqual(ran(build(dir).out), [], 'the cache holds one of them');
   });
 });

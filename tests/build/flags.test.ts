@@ -112,7 +112,7 @@ describe('build: RUN settings', () => {
     const bad = s.run(['build', '--no-cache', '--runtime-flag', 'invalidflag', dir]);
     assert.equal(bad.code, 1, bad.stderr);
     assert.match(bad.stderr, /invalidflag/);
-    assert.equal(s.ok(['ps', '-a', '-q']), '', 'nothing left');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '', 'nothing left');
     assert.match(build(dir, ['--no-cache', '--runtime-flag', 'log-format=json']).out, /^ran$/m);
     const reads = context({ 'Containerfile': 'FROM localhost/busybox\nRUN read a; echo "got:$a"\nRUN cat; echo second-done\n' });
     const fed = s.run(['build', '--no-cache', '--stdin', reads], { input: 'line1\nline2\n' });
@@ -134,7 +134,7 @@ describe('build: RUN settings', () => {
       const r = await run;
       assert.equal(r.code, code, r.stderr);
       assert.ok(Date.now() - t0 < 10_000, 'the build ended within seconds, not after the RUN');
-      assert.equal(s.ok(['ps', '-a', '-q']), '', 'no build container is left');
+      assert.equal(s.ok(['ps', '-a', '--external', '-q']), '', 'no build container is left');
     }
   });
 
@@ -143,11 +143,11 @@ describe('build: RUN settings', () => {
     const r = s.run(['--runtime', 'idonotexist', 'build', '--no-cache', dir]);
     assert.equal(r.code, 125);
     assert.match(r.stderr, /^Error: default OCI runtime "idonotexist" not found: invalid argument$/m);
-    assert.equal(s.ok(['ps', '-a', '-q']), '', 'no build container is left');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '', 'no build container is left');
     // As podman, every command fails up front with such a runtime (removing a container whose
     // runtime vanished since is in containers-cli/run-parity).
     assert.equal(s.run(['--runtime', 'idonotexist', 'create', 'localhost/busybox', 'true']).code, 125);
-    assert.equal(s.ok(['ps', '-a', '-q']), '');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '');
   });
 
   test('bad values get podman\'s errors', () => {
@@ -180,7 +180,7 @@ describe('build: RUN settings', () => {
       [['--ssh', 'default'], /^Error: SSH agent forwarding \(--ssh\) is not supported by pier$/m],
     ];
     for (const [args, re] of cases) assert.match(fails([...args, dir]), re, args.join(' '));
-    assert.equal(s.ok(['ps', '-a', '-q']), '');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '');
   });
 
   test('accepted as podman accepts them: --jobs, --isolation, --compress, -D, --identity-label, --disable-content-trust, --retry, buildx --load', () => {

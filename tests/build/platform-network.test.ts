@@ -120,7 +120,7 @@ describe('RUN networks', () => {
     assert.doesNotMatch(all.out, /Using cache/);
     assert.equal(runIn('nets-none', 'cat', '/default').trim(), 'lo');
     assert.ok(runIn('nets-none', 'cat', '/host').trim().split(' ').length > 1, 'RUN --network=host wins over --network none');
-    assert.equal(s.ok(['ps', '-a', '-q']), '');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '');
   });
 
   test('RUN --network with another value is an error naming file and line', () => {
@@ -128,6 +128,6 @@ describe('RUN networks', () => {
     const r = s.run(['build', dir]);
     assert.equal(r.code, 125);
     assert.match(r.stderr, /Containerfile:2: RUN --network=bogus: unsupported network mode/);
-    assert.equal(s.ok(['ps', '-a', '-q']), '');
+    assert.equal(s.ok(['ps', '-a', '--external', '-q']), '');
   });
 });

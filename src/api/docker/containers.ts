@@ -208,9 +208,9 @@ export function listEntry(c: ContainerSummary): Record<string, unknown> {
     Id: c.Id, Names: c.Names.map((n) => `/${n}`), Image: c.Image, ImageID: c.ImageID ? `sha256:${c.ImageID}` : '',
     Command: (c.Command ?? []).join(' '), Created: c.Created, Ports: ports, Labels: goMap(c.Labels),
     State: dockerState(c.State), Status: dockerStatus(c),
-    HostConfig: { NetworkMode: c.Networks.length ? c.Networks[0] : 'default' },
-    NetworkSettings: { Networks: goMap(Object.fromEntries(c.Networks.map((n) => [n, {}]))) },
-    Mounts: c.Mounts.map((m) => ({ Destination: m })),
+    HostConfig: { NetworkMode: c.Networks?.length ? c.Networks[0] : 'default' },
+    NetworkSettings: { Networks: goMap(Object.fromEntries((c.Networks ?? []).map((n) => [n, {}]))) },
+    Mounts: (c.Mounts ?? []).map((m) => ({ Destination: m })),
     SizeRw: c.Size?.rwSize, SizeRootFs: c.Size?.rootFsSize,
   };
 }

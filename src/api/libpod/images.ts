@@ -124,7 +124,7 @@ export function registerLibpodImageRoutes(router: Router): void {
 
   router.post('/libpod/images/prune', async (r) => {
     const { dockerFilters } = require('../docker/containers') as typeof import('../docker/containers');
-    const rows = await r.engines.images().prune({ all: bool(r.query.get('all')), filters: dockerFilters(r.query.get('filters')) });
+    const rows = await r.engines.images().prune({ all: bool(r.query.get('all')), external: bool(r.query.get('external')), filters: dockerFilters(r.query.get('filters')) });
     r.send(200, rows.map((x) => ({ Id: x.id, Size: x.size })));
   });
 

@@ -50,8 +50,16 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/containers/json', async (r) => {
     const { filterContainers } = require('../../cli/commands/containers') as typeof import('../../cli/commands/containers');
     const filters = filtersOf(r);
-    let rows = await r.engines.containers().list({ all: bool(r.query.get('all')), size: bool(r.query.get('size')), filters, last: r.query.get('last') ? Number(r.query.get('last')) : undefined });
+    const last = r.query.get('last') ? Number(r.query.get('last')) : undefined;
+    const listed = await r.engines.containers().list({ all: bool(r.query.get('all')), size: bool(r.query.get('size')), filters, last, external: bool(r.query.get('external')) });
+    // external=true: the build's containers, which neither `all` nor the filters select.
+    const external = listed.filter((c) => c.State === 'storage');
+    let rows = listed.filter((c) => c.State !== 'storage');
     if (filters.length) rows = filterContainers(rows, filters);
+    if (external.length) {
+      rows = [...rows, ...external].sort((a, b) => a.Created - b.Created);
+      if (last && last > 0) rows = rows.slice(0, last);
+    }
     // podman's ListContainer: Created is a time (RFC 3339), not the CLI's unix seconds.
     r.send(200, rows.map((c) => ({ ...c, Created: new Date(c.Created * 1000).toISOString() })));
   });
@@ -88,7 +96,8 @@ export function registerLibpodApiRoutes(router: Router): void {
     try { r.send(200, await r.engines.containers().inspect(r.params.name, { size: bool(r.query.get('size')) })); } catch (e) { nf(e, 'container'); }
   });
   router.get('/libpod/containers/{name}/exists', async (r) => {
-    r.send((await r.engines.containers().exists(r.params.name)) ? 204 : 404, (await r.engines.containers().exists(r.params.name)) ? undefined : { cause: 'no such container', message: `no container with name or ID "${r.params.name}" found: no such container`, response: 404 });
+    const found = await r.engines.containers().exists(r.params.name, { external: bool(r.query.get('external')) });
+    r.send(found ? 204 : 404, found ? undefined : { cause: 'no such container', message: `no container with name or ID "${r.params.name}" found: no such container`, response: 404 });
   });
   const simple = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/containers/{name}/${verb}`, async (r) => {
     try { await fn(r); } catch (e) { nf(e, 'container'); }

@@ -74,8 +74,12 @@ function createdMs(s: ContainerSummary): number {
 }
 
 /** All containers, oldest first (podman's listing order). */
-async function allContainers(ctx: Ctx, size = false): Promise<ContainerSummary[]> {
-  const rows = await engine(ctx).list({ all: true, size });
+async function allContainers(ctx: Ctx, size = false, external = false): Promise<ContainerSummary[]> {
+  return byCreation(await engine(ctx).list({ all: true, size, external }));
+}
+
+/** Oldest first (rows created at the same time keep their order). */
+function byCreation(rows: ContainerSummary[]): ContainerSummary[] {
   return rows.map((r, i) => [r, i] as const).sort((a, b) => createdMs(a[0]) - createdMs(b[0]) || a[1] - b[1]).map(([r]) => r);
 }
 
@@ -285,7 +289,7 @@ export function psJSON(s: ContainerSummary, now = Date.now()): Record<string, un
   return {
     AutoRemove: s.AutoRemove, Command: s.Command, CreatedAt: humanDuration(now - created) + ' ago', Exited: s.Exited, ExitedAt: s.ExitedAt,
     ExitCode: s.ExitCode, Id: s.Id, Image: s.Image, ImageID: s.ImageID, IsInfra: s.IsInfra, Labels: s.Labels && Object.keys(s.Labels).length ? goMap(s.Labels) : null,
-    Mounts: s.Mounts ?? [], Names: s.Names, Namespaces: s.Namespaces ?? {}, Networks: s.Networks ?? [], Pid: s.Pid, Pod: s.Pod ?? '', PodName: s.PodName ?? '',
+    Mounts: s.Mounts === null ? null : s.Mounts ?? [], Names: s.Names, Namespaces: s.Namespaces ?? {}, Networks: s.Networks === null ? null : s.Networks ?? [], Pid: s.Pid, Pod: s.Pod ?? '', PodName: s.PodName ?? '',
     Ports: s.Ports, Size: s.Size, StartedAt: s.StartedAt, State: s.State, Status: statusString(s, now), Created: Math.floor(created / 1000),
   };
 }
@@ -483,8 +487,11 @@ const PS_HEADERS: Record<string, string> = {
 };
 
 /** Select, filter and sort ps rows as podman does (exported for the API server). */
-export async function psSelect(ctx: Ctx, opts: { all?: boolean; last?: number; latest?: boolean; filters?: string[]; size?: boolean; sort?: string }): Promise<ContainerSummary[]> {
-  const all = await allContainers(ctx, !!opts.size);
+export async function psSelect(ctx: Ctx, opts: { all?: boolean; last?: number; latest?: boolean; filters?: string[]; size?: boolean; sort?: string; external?: boolean }): Promise<ContainerSummary[]> {
+  const listed = await allContainers(ctx, !!opts.size, !!opts.external);
+  // --external: the build's containers, whatever -a and the filters say (podman appends them).
+  const external = listed.filter((r) => r.State === 'storage');
+  const all = external.length ? listed.filter((r) => r.State !== 'storage') : listed;
   const filters = opts.filters ?? [];
   const groups = parsePsFilters(filters);
   let rows = all;
@@ -492,6 +499,11 @@ export async function psSelect(ctx: Ctx, opts: { all?: boolean; last?: number; l
   if (!opts.all && last < 0 && !groups.has('status')) rows = rows.filter((r) => r.State === 'running');
   rows = filterContainers(rows, filters, { all });
   if (last >= 0) rows = last === 0 ? rows : rows.slice(-last);
+  if (external.length) {
+    // podman then keeps the n oldest of them all.
+    rows = byCreation([...rows, ...external]);
+    if (last > 0) rows = rows.slice(0, last);
+  }
   if (opts.sort) rows = sortContainers(rows, opts.sort);
   return rows;
 }
@@ -541,7 +553,7 @@ function psCmd(name: string, aliases: string[] | undefined, group: boolean): Com
 async function psRender(ctx: Ctx, opts: any, changed: Set<string>, format: string, name: string): Promise<string> {
   const rows = await psSelect(ctx, {
     all: !!opts.all, last: opts.last, latest: !!opts.latest, filters: splitCSV(opts.filter), size: !!opts.size || /\.Size\b/.test(format),
-    sort: changed.has('sort') ? opts.sort : undefined,
+    sort: changed.has('sort') ? opts.sort : undefined, external: !!opts.external,
   });
   if (output().isJSONFormat(format)) {
     return psJSONText(rows) + '\n';
@@ -812,10 +824,11 @@ function rmCmd(group: boolean): CommandDef {
       // 4.3 then removed none of the others either, silently: that is not copied).
       const ignore = !!(opts.ignore || opts.force);
       const list = await targets(ctx, args, opts, { allStates: true });
-      // podman looks every name up before removing anything.
+      // podman looks every name up before removing anything (a build's container is found by
+      // name or ID too: it refuses to remove it without --force).
       if (!ignore) {
         for (const t of list) {
-          if (!(await eng.exists(t.name))) throw new PierError(`no container with name or ID "${t.name}" found: no such container`, 1);
+          if (!(await eng.exists(t.name, { external: true }))) throw new PierError(`no container with name or ID "${t.name}" found: no such container`, 1);
         }
       }
       const errors: { msg: string; code: number }[] = [];
@@ -1041,8 +1054,8 @@ const existsCmd: CommandDef = {
   flags: [{ name: 'external', type: 'bool', help: 'Check external storage containers as well as Pier containers' }],
   minArgs: 1,
   maxArgs: 1,
-  async run(ctx: Ctx, args) {
-    return (await engine(ctx).exists(args[0])) ? 0 : 1;
+  async run(ctx: Ctx, args, opts) {
+    return (await engine(ctx).exists(args[0], { external: !!opts.external })) ? 0 : 1;
   },
 };
 

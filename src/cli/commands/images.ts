@@ -672,7 +672,7 @@ const pruneCmd: CommandDef = {
       if (answer === null) throw new PierError('EOF');
       if (!answer.toLowerCase().startsWith('y')) return;
     }
-    const removed = await ctx.images().prune({ all: !!opts.all, filters: opts.filter ?? [] });
+    const removed = await ctx.images().prune({ all: !!opts.all, filters: opts.filter ?? [], external: !!opts.external });
     if (removed.length) ctx.out(removed.map((r) => r.id).join('\n'));
   },
 };

@@ -363,12 +363,13 @@ export class LocalContainerEngine implements ContainerEngine {
     for (const u of o.hostUsers ?? []) {
       try { lookupHostUser(u); } catch (e) { throw new UsageError(`--hostuser: ${errorMessage(e)}`); }
     }
+    // Names are shared with the build's (external) containers: --replace removes one too, as podman's.
     if (o.name && o.replace) {
-      const old = this.containers.byName(o.name);
+      const old = this.containers.byName(o.name, { external: true });
       if (old) await this.lifecycle.remove(old.id, { force: true, timeout: 0 });
     }
-    if (o.name && this.containers.byName(o.name)) {
-      const other = this.containers.byName(o.name)!;
+    const other = o.name ? this.containers.byName(o.name, { external: true }) : undefined;
+    if (other) {
       throw new ConflictError(`creating container storage: the container name "${o.name}" is already in use by ${other.id}. You have to remove that container to be able to reuse that name: that name is already in use`);
     }
     const settings = containersSettings(this.cfg);
@@ -497,6 +498,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
     const rec: ContainerRecord = {
       id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId,
+      ...(o.external ? { external: true } : {}),
     };
     for (let attempt = 0; ; attempt++) {
       rec.name = o.name ?? randomName();
@@ -631,8 +633,9 @@ export class LocalContainerEngine implements ContainerEngine {
     return { mode: 'bridge', networks, ports, warnings };
   }
 
-  async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string; sigProxy?: boolean } = {}, io?: RunIO): Promise<number | void> {
-    const c = this.lifecycle.get(nameOrId);
+  /** `external`: the build starting its own container (by id), which users cannot name. */
+  async start(nameOrId: string, opts: { attach?: boolean; interactive?: boolean; detachKeys?: string; sigProxy?: boolean; external?: boolean } = {}, io?: RunIO): Promise<number | void> {
+    const c = this.lifecycle.sync(this.containers.lookup(nameOrId, { external: opts.external }));
     try {
       if (!opts.attach) { await this.lifecycle.start(c.id); return; }
       return await this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys, sigProxy: opts.sigProxy }, io ?? processIO(!!c.config.create.tty));
@@ -788,7 +791,11 @@ export class LocalContainerEngine implements ContainerEngine {
   async remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean; ignore?: boolean; timeout?: number; depend?: boolean }): Promise<string[]> {
     let c: ContainerRecord;
     try { c = this.containers.lookup(nameOrId); } catch (e) {
-      if (opts.ignore && e instanceof NotFoundError) return [];
+      if (!(e instanceof NotFoundError)) throw e;
+      // podman removes a storage (build) container named by its name or id, with --force only.
+      const ext = this.containers.find(nameOrId, { external: true });
+      if (ext) return this.removeExternal(ext, nameOrId, !!opts.force);
+      if (opts.ignore) return [];
       throw e;
     }
     // podman: what depends on a pod's infra container is its pod, removed whole.
@@ -800,6 +807,16 @@ export class LocalContainerEngine implements ContainerEngine {
     if (opts.depend) return this.removeWithDependents(c, opts);
     await this.lifecycle.remove(c.id, { force: opts.force, timeout: opts.timeout });
     if (opts.volumes) await this.removeAnonymousVolumes(c);
+    return [c.id];
+  }
+
+  /**
+   * A build's container: it is mounted as long as it exists (buildah's are, for their whole
+   * stage), which podman refuses to remove without force.
+   */
+  private async removeExternal(c: ContainerRecord, input: string, force: boolean): Promise<string[]> {
+    if (!force) throw new ConflictError(`container "${input}" is mounted and cannot be removed without using force: container state improper`);
+    await this.lifecycle.remove(c.id, { force: true, timeout: 0 });
     return [c.id];
   }
 
@@ -833,7 +850,7 @@ export class LocalContainerEngine implements ContainerEngine {
   /** Drop the anonymous volumes of a removed container that no other container uses. */
   async removeAnonymousVolumes(c: ContainerRecord): Promise<void> {
     await removeAnonymousVolumes(this.store, c.config.mounts,
-      (n) => this.containers.list().filter((x) => x.config.mounts.some((m) => m.type === 'volume' && m.name === n)).map((x) => x.id));
+      (n) => this.containers.list({ external: true }).filter((x) => x.config.mounts.some((m) => m.type === 'volume' && m.name === n)).map((x) => x.id));
   }
 
   async restart(nameOrId: string, opts: { timeout?: number }): Promise<void> {
@@ -861,8 +878,8 @@ export class LocalContainerEngine implements ContainerEngine {
     this.lifecycle.event({ ...c, name: newName }, 'rename');
   }
 
-  async exists(nameOrId: string): Promise<boolean> {
-    return !!this.containers.find(nameOrId);
+  async exists(nameOrId: string, opts: { external?: boolean } = {}): Promise<boolean> {
+    return !!this.containers.find(nameOrId, { external: !!opts.external });
   }
 
   async ids(opts: { all?: boolean; latest?: boolean } = {}): Promise<string[]> {
@@ -985,7 +1002,23 @@ export class LocalContainerEngine implements ContainerEngine {
         r.Size = { rootFsSize: img + rw, rwSize: rw };
       }
     }
+    // After the others, as podman appends them (its callers order rows by creation).
+    if (opts.external) rows.push(...this.containers.external().map((c) => this.externalSummary(c)));
     return rows;
+  }
+
+  /**
+   * A build's container as podman lists a storage container: state `storage`, command
+   * `buildah`, the image by the first name it has had, nothing else known.
+   */
+  private externalSummary(c: ContainerRecord): ContainerSummary {
+    const img = c.imageId ? this.store.images.get(c.imageId) : undefined;
+    return {
+      AutoRemove: false, Command: ['buildah'], Created: Math.floor(c.created / 1000), CreatedAt: new Date(c.created).toISOString(),
+      Exited: false, ExitedAt: 0, ExitCode: 0, Id: c.id, Image: img?.namesHistory[0] ?? '', ImageID: c.imageId ?? '',
+      IsInfra: false, Labels: null, Mounts: null, Names: [c.name], Namespaces: {}, Networks: null, Pid: 0, Pod: '', PodName: '',
+      Ports: null, Size: null, StartedAt: 0, State: 'storage', Status: 'Storage',
+    };
   }
 
   async inspect(nameOrId: string, opts: { size?: boolean } = {}): Promise<Record<string, unknown>> {
@@ -1467,7 +1500,8 @@ export class LocalContainerEngine implements ContainerEngine {
   }
 
   async cleanup(nameOrId: string, opts: { rm?: boolean; rmi?: boolean } = {}): Promise<void> {
-    const c = this.containers.find(nameOrId);
+    // conmon's exit command names the container by id, a build's (external) one too.
+    const c = this.containers.find(nameOrId, { external: true });
     if (!c) return;
     const r = await this.lifecycle.cleanup(c.id);
     if (r.removed) {
@@ -1475,7 +1509,7 @@ export class LocalContainerEngine implements ContainerEngine {
       if (c.config.create.rmi || opts.rmi) await this.images.remove([c.config.create.image], {}).catch(() => undefined);
       return;
     }
-    const cur = this.containers.find(c.id);
+    const cur = this.containers.get(c.id);
     if (cur && this.lifecycle.shouldRestart(this.lifecycle.sync(cur))) {
       this.containers.updateState(c.id, (s) => ({ ...s, restartCount: s.restartCount + 1 }));
       try { await this.lifecycle.start(c.id); } catch (e) {

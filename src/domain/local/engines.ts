@@ -36,6 +36,8 @@ export class LocalEngines implements Engines {
       // Images used by containers are protected from removal.
       engine.containersUsing = (id: string) => this.containers().imagesInUse().get(id) ?? [];
       engine.removeContainersUsing = (id: string) => this.removeContainersUsing(id);
+      engine.isExternalContainer = (id: string) => !!(this.containers() as LocalContainerEngine).containers.get(id)?.external;
+      engine.removeExternalContainer = async (id: string) => { await (this.containers() as LocalContainerEngine).lifecycle.remove(id, { force: true, timeout: 0 }); };
       this._images = engine;
     }
     return this._images;

@@ -232,6 +232,12 @@ export class LocalImageEngine implements ImageEngine {
   layerInUse: (layerId: string) => boolean = () => false;
   /** Containers using an image: filled in by the container engine. */
   containersUsing: (imageId: string) => string[] = () => [];
+
+  /** Whether a container (by id) is a build's, external one; filled in by the container engine. */
+  isExternalContainer: (id: string) => boolean = () => false;
+
+  /** Removes a build's (external) container (`image prune --external`); filled in by the container engine. */
+  removeExternalContainer: (id: string) => Promise<void> = async () => undefined;
   /**
    * `rmi --force`: removes the containers using an image (a pod's infra container takes its pod
    * along), as libpod's callback for libimage does. Filled in by the container engine.
@@ -381,18 +387,24 @@ export class LocalImageEngine implements ImageEngine {
     return out.reverse();
   }
 
-  async prune(opts: { all?: boolean; filters?: string[] }): Promise<{ id: string; size: number }[]> {
+  async prune(opts: { all?: boolean; filters?: string[]; external?: boolean }): Promise<{ id: string; size: number }[]> {
     const out: { id: string; size: number }[] = [];
+    // An image a container uses stays; with --external, unless they all are a build's (podman's containers=external).
+    const unused = (id: string) => {
+      const users = this.containersUsing(id);
+      return !users.length || (!!opts.external && users.every((c) => this.isExternalContainer(c)));
+    };
     // Repeat: removing an image can make its parent dangling.
     for (;;) {
       let rows = await this.list({ all: true, filters: opts.filters });
-      rows = rows.filter((r) => (opts.all ? true : r.Dangling) && this.containersUsing(r.Id).length === 0);
+      rows = rows.filter((r) => (opts.all ? true : r.Dangling) && unused(r.Id));
       const parents = new Set(rows.map((r) => r.ParentId).filter(Boolean));
       const removable = rows.filter((r) => !parents.has(r.Id) || opts.all);
       if (!removable.length) break;
       let progressed = false;
       for (const r of removable) {
         if (!this.store.images.get(r.Id)) continue;
+        for (const c of this.containersUsing(r.Id)) await this.removeExternalContainer(c);
         this.store.deleteImage(r.Id, this.layerInUse);
         out.push({ id: r.Id, size: r.Size });
         progressed = true;

@@ -119,7 +119,8 @@ export class LocalVolumeEngine implements VolumeEngine {
       }
       return m;
     }
-    for (const c of new ContainerStore(this.store.db).list()) {
+    // A build's (external) containers count too.
+    for (const c of new ContainerStore(this.store.db).list({ external: true })) {
       for (const mt of c.config.mounts ?? []) {
         if (mt.type !== 'volume' || !mt.name) continue;
         const ids = m.get(mt.name) ?? [];

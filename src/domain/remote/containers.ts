@@ -171,14 +171,14 @@ export class RemoteContainers implements ContainerEngine {
     return r.map((x) => x.Id);
   }
   async list(opts: PsOptions): Promise<ContainerSummary[]> {
-    const rows = await this.c.json<(Omit<ContainerSummary, 'Created'> & { Created: string | number })[]>('GET', `/libpod/containers/json${q({ all: opts.all, size: opts.size, last: opts.last, sync: opts.sync, filters: filters(opts.filters) })}`);
+    const rows = await this.c.json<(Omit<ContainerSummary, 'Created'> & { Created: string | number })[]>('GET', `/libpod/containers/json${q({ all: opts.all, size: opts.size, last: opts.last, sync: opts.sync, external: opts.external, filters: filters(opts.filters) })}`);
     // The API's Created is a time; the CLI's rows carry unix seconds.
     return markGoMaps(rows.map((c) => ({ ...c, Created: typeof c.Created === 'string' ? Math.floor(Date.parse(c.Created) / 1000) : c.Created })), ['*.Labels']);
   }
   async inspect(nameOrId: string, opts: { size?: boolean } = {}) {
     return markGoMaps(await this.c.json<Record<string, unknown>>('GET', `/libpod/containers/${enc(nameOrId)}/json${q({ size: opts.size })}`), CONTAINER_INSPECT_MAPS);
   }
-  async exists(nameOrId: string) { return (await this.c.status('GET', `/libpod/containers/${enc(nameOrId)}/exists`)) === 204; }
+  async exists(nameOrId: string, opts: { external?: boolean } = {}) { return (await this.c.status('GET', `/libpod/containers/${enc(nameOrId)}/exists${q({ external: opts.external })}`)) === 204; }
   async wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }) {
     return this.c.json<number>('POST', `/libpod/containers/${enc(nameOrId)}/wait${q({ condition: opts.conditions, interval: opts.interval ? `${opts.interval}ms` : undefined })}`);
   }

@@ -124,8 +124,8 @@ export class RemoteImages implements ImageEngine {
 
   async history(nameOrId: string): Promise<HistoryEntry[]> { return this.c.json('GET', `/libpod/images/${nameOrId}/history`); }
 
-  async prune(opts: { all?: boolean; filters?: string[] }): Promise<{ id: string; size: number }[]> {
-    const rows = await this.c.json<{ Id: string; Size: number }[]>('POST', `/libpod/images/prune${q({ all: opts.all, filters: filters(opts.filters) })}`);
+  async prune(opts: { all?: boolean; filters?: string[]; external?: boolean }): Promise<{ id: string; size: number }[]> {
+    const rows = await this.c.json<{ Id: string; Size: number }[]>('POST', `/libpod/images/prune${q({ all: opts.all, external: opts.external, filters: filters(opts.filters) })}`);
     return (rows ?? []).map((r) => ({ id: r.Id, size: r.Size }));
   }
 
