@@ -681,7 +681,11 @@ export class Builder {
 
   private async removeContainer(id: string): Promise<void> {
     this.tmpContainers.delete(id);
+    const rec = this.ce.containers.get(id);
     await this.ce.lifecycle.remove(id, { force: true, timeout: 0 }).catch(() => undefined);
+    // The anonymous volumes of the image's VOLUMEs go with it (a step's writes there are not
+    // part of the image, as with buildah): a build leaves no volume behind.
+    if (rec && !this.ce.containers.get(id)) await this.ce.removeAnonymousVolumes(rec).catch(() => undefined);
   }
 
   /** Commits a working container as the stage's next image. */

@@ -74,6 +74,17 @@ describe('build', () => {
     assert.equal(s.ok(['ps', '-a', '--external', '-q']), '', 'no build containers are left');
   });
 
+  test('FROM an image with a VOLUME: RUN sees the volume, its writes there stay out of the image, and no volume is left behind', () => {
+    const base = context({ 'Containerfile': 'FROM localhost/busybox\nRUN mkdir /data && echo seed > /data/seed\nVOLUME /data\n' });
+    build(base, ['-t', 'volbase']);
+    const volumes = s.ok(['volume', 'ls', '-q']);
+    const dir = context({ 'Containerfile': 'FROM volbase\nRUN cat /data/seed && echo x > /data/new && echo y > /other\nCOPY Containerfile /c\n' });
+    build(dir, ['-t', 'volchild']);
+    assert.equal(s.ok(['volume', 'ls', '-q']), volumes, 'the steps\' anonymous volumes are gone');
+    assert.equal(runIn('volchild', 'sh', '-c', 'ls /data; cat /other'), 'seed\ny\n');
+    s.ok(['rmi', 'volchild', 'volbase']);
+  });
+
   test('LABEL words as buildah evaluates them: quotes removed and variables expanded in one pass; the legacy form keeps its spacing', () => {
     const dir = context({
       'Containerfile': [
