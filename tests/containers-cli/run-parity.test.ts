@@ -39,6 +39,20 @@ test('rm -f of a running --rm container removes it and prints its ID (remote: th
   }
 });
 
+test('create/run --replace: the container of that name is removed first and its name printed, as podman\'s client does', () => {
+  const first = s.ok(['create', '--name', 'rep', IMG, 'true']).trim();
+  const out = s.ok(['create', '--replace', '--name', 'rep', IMG, 'true']).split('\n');
+  assert.equal(out[0], 'rep');
+  assert.match(out[1], /^[0-9a-f]{64}$/);
+  assert.notEqual(out[1], first);
+  const ran = s.ok(['run', '-d', '--replace', '--name', 'rep', '--network', 'none', IMG, 'sleep', '60']).split('\n');
+  assert.equal(ran[0], 'rep');
+  // Nothing to replace: only the ID.
+  s.ok(['rm', '-f', '-t', '0', 'rep']);
+  assert.match(s.ok(['create', '--replace', '--name', 'rep', IMG, 'true']), /^[0-9a-f]{64}\n$/);
+  s.ok(['rm', 'rep']);
+});
+
 test('--kernel-memory is accepted and only warned about (podman\'s noop)', () => {
   const r = s.run(['run', '--rm', '--network', 'none', '--kernel-memory', '100', IMG, 'false']);
   assert.equal(r.code, 1);

@@ -616,6 +616,11 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
       };
       const eng = engine(ctx);
       trace('cli: engine ready');
+      // --replace: podman's client removes the container of that name first, and prints its name as rm does.
+      if (p.create.replace && p.create.name) {
+        const removed = await eng.remove(p.create.name, { force: true, ignore: true, timeout: 0 });
+        if (removed.length) ctx.out(p.create.name);
+      }
       if (!isRun) {
         const { id, warnings } = await eng.create(p.create);
         for (const w of warnings) writeStderr(`${w}\n`);
