@@ -160,7 +160,6 @@ const pruneCmd: CommandDef = {
   maxArgs: 0,
   flags: [
     { name: 'all', short: 'a', type: 'bool', help: 'Remove all unused data' },
-    { name: 'external', type: 'bool', help: 'Remove container data in storage not controlled by pier', hidden: true },
     { name: 'filter', type: 'stringArray', help: "Provide filter values (e.g. 'label=<key>=<value>')" },
     { name: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation.  The default is false' },
     { name: 'volumes', type: 'bool', help: 'Prune volumes' },
