@@ -82,7 +82,11 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
       .filter((r) => r !== target.repository);
     await parallel(layers, 4, async (l) => {
       const short = hexOf(l.digest).slice(0, 12);
-      if ((await client.blobExists(target.repository, l.digest)) !== null) {
+      // containers/image first tries to reuse each layer: a failed existence check is reported as that.
+      const exists = await client.blobExists(target.repository, l.digest).catch((e) => {
+        throw new PierError(`trying to reuse blob ${l.digest} at destination: ${errorMessage(e)}`, (e as any)?.exitCode);
+      });
+      if (exists !== null) {
         progress.line(`Copying blob ${short} skipped: already exists`);
         return;
       }

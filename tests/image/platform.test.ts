@@ -104,5 +104,5 @@ test('Link pagination, media type guessing and error mapping', () => {
   assert.ok(denied instanceof RegistryError);
   assert.equal(denied.message, 'x: denied: requested access to the resource is denied');
   assert.equal(httpError('x', 502, Buffer.from('<html>')).message, 'x: received unexpected HTTP status: 502 Bad Gateway');
-  assert.equal(httpError('x', 401, Buffer.alloc(0)).message, 'x: authentication required');
+  assert.equal(httpError('x', 401, Buffer.alloc(0)).message, 'x: unauthorized: authentication required');
 });

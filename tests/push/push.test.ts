@@ -66,9 +66,18 @@ describe('push', () => {
       const ref = `${dst.host}/mine/imported:1`;
       const bad = await a.runAsync(['push', '--tls-verify=false', '--creds', `${dst.username}:nope`, 'localhost/imported', ref]);
       assert.equal(bad.code, 125);
-      assert.match(bad.stderr, /unauthorized|invalid username\/password|authentication required/i);
+      // containers/image's wording: the refused blob check of the first layer, as a reuse attempt.
+      assert.match(bad.stderr, new RegExp(`^Error: trying to reuse blob (sha256:[0-9a-f]{64}) at destination: checking whether a blob \\1 exists in ${dst.host}/mine/imported: unauthorized: authentication required$`, 'm'));
       const ok = await a.runAsync(['push', '--tls-verify=false', '--creds', `${dst.username}:${dst.password}`, 'localhost/imported', ref]);
       assert.equal(ok.code, 0, ok.stderr);
+      // --format docker is podman's other name for v2s2.
+      const v2s2 = await a.runAsync(['push', '-q', '--tls-verify=false', '--format', 'docker', '--creds', `${dst.username}:${dst.password}`, 'localhost/imported', `${dst.host}/mine/imported:docker`]);
+      assert.equal(v2s2.code, 0, v2s2.stderr);
+      const m = await new RegistryClient(dst).getManifest('mine/imported', 'docker');
+      assert.equal(JSON.parse(m.body.toString()).mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+      const badFormat = a.run(['push', '--format', 'Docker', 'localhost/imported', ref]);
+      assert.equal(badFormat.code, 125);
+      assert.equal(badFormat.stderr.trim(), `Error: unknown format "Docker". Choose on of the supported formats: 'oci', 'v2s1', or 'v2s2'`);
       const pulled = await b.runAsync(['pull', '-q', '--tls-verify=false', '--creds', `${dst.username}:${dst.password}`, ref]);
       assert.equal(pulled.code, 0, pulled.stderr);
       assert.equal(pulled.stdout.trim(), id, 'same image id (config digest) after the round trip');

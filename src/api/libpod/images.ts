@@ -113,7 +113,7 @@ export function registerLibpodImageRoutes(router: Router): void {
       const digest = await r.engines.images().push(name, r.query.get('destination') || undefined, {
         ...registryQuery(r), progress: quiet ? undefined : { line: (l: string) => send({ stream: l + '\n' }) },
         compressionFormat: r.query.get('compressionFormat') || undefined, removeSignatures: bool(r.query.get('removeSignatures')),
-        format: format === 'oci' || format === 'v2s2' ? format : undefined,
+        format: format === 'oci' || format === 'v2s2' ? format : format === 'docker' ? 'v2s2' : undefined,
       });
       send({ manifestdigest: digest });
     } catch (e) {

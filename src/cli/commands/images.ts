@@ -773,11 +773,12 @@ function pushCmd(prefix: string): CommandDef {
       if (opts.signBy || opts.signBySigstorePrivateKey || opts.signPassphraseFile) throw new PierError('signing images is not supported by pier');
       let format: 'oci' | 'v2s2' | undefined;
       if (opts.format) {
-        if (!['oci', 'v2s2', 'v2s1'].includes(opts.format)) {
+        // podman takes 'docker' as another name of v2s2.
+        if (!['oci', 'v2s2', 'v2s1', 'docker'].includes(opts.format)) {
           throw new UsageError(`unknown format "${opts.format}". Choose on of the supported formats: 'oci', 'v2s1', or 'v2s2'`);
         }
         if (opts.format === 'v2s1') throw new PierError('the v2s1 (Docker schema 1) manifest format is not supported');
-        format = opts.format;
+        format = opts.format === 'oci' ? 'oci' : 'v2s2';
       }
       if (opts.compressionFormat && opts.compressionFormat !== 'gzip') {
         throw new PierError(`unsupported compression format "${opts.compressionFormat}": only gzip is supported`);

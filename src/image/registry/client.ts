@@ -476,7 +476,7 @@ export class RegistryClient {
 
   /** HEAD a blob: its size, or null when the repository does not have it. */
   async blobExists(repo: string, digest: string): Promise<number | null> {
-    const context = `checking whether blob ${digest} exists in ${this.host}/${repo}`;
+    const context = `checking whether a blob ${digest} exists in ${this.host}/${repo}`;
     const res = await this.request({ method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, scopes: [this.repoScope(repo)], ok: [200, 404], context });
     discard(res);
     if (res.statusCode === 404) return null;

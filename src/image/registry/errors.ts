@@ -105,7 +105,8 @@ export function httpError(context: string, status: number, body: Buffer): PierEr
   const entries = parseErrorBody(body);
   let detail: string;
   if (entries && entries.length) detail = entries.map(describeEntry).join('; ');
-  else if (status === 401) detail = 'authentication required';
+  // distribution's client: a 401 without an error body is ErrorCodeUnauthorized's own text.
+  else if (status === 401) detail = 'unauthorized: authentication required';
   else if (status === 403) detail = 'requested access to the resource is denied';
   else if (status === 404) detail = 'not found';
   else if (status === 429) detail = 'toomanyrequests: too many requests';
