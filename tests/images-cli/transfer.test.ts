@@ -77,6 +77,53 @@ describe('save, load, import', () => {
     assert.equal(info.Id, q.stdout.trim().slice(7));
     void imgs;
   });
+
+  test('load -i and import from an http URL (redirects followed); download failures', async () => {
+    const archive = path.join(ts.dir, 'served.tar');
+    ts.ok(['save', '-q', '-o', archive, 'localhost/base:1']);
+    const rootfs = path.join(ts.dir, 'served-rootfs.tar');
+    fs.writeFileSync(rootfs, await tarToBuffer([{ type: 'file', name: 'from-url.txt', content: 'url\n', mode: 0o644 }]));
+    const http = await import('node:http');
+    const server = http.createServer((req, res) => {
+      if (req.url === '/moved') { res.writeHead(302, { location: '/image.tar' }); res.end(); return; }
+      const file = req.url === '/image.tar' ? archive : req.url === '/rootfs.tar' ? rootfs : undefined;
+      if (!file) { res.writeHead(404); res.end('404 page not found\n'); return; }
+      res.writeHead(200);
+      fs.createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    try {
+      ts.ok(['tag', 'localhost/base:1', 'localhost/keep:1']);
+      ts.ok(['rmi', 'localhost/base:1']);
+      const l = await ts.runAsync(['load', '-q', '-i', `${base}/moved`]);
+      assert.equal(l.code, 0, l.stderr);
+      assert.equal(l.stdout, 'Loaded image: localhost/base:1\n');
+      // The status is not checked: a 404 page is a payload in no image format.
+      const notFound = await ts.runAsync(['load', '-i', `${base}/nope.tar`]);
+      assert.equal(notFound.code, 125);
+      assert.match(notFound.stderr, /^Error: payload does not match any of the supported image formats:/);
+      const refused = await ts.runAsync(['load', '-i', 'http://127.0.0.1:1/x.tar']);
+      assert.equal(refused.code, 125);
+      assert.equal(refused.stderr, 'Error: downloading http://127.0.0.1:1/x.tar: Get "http://127.0.0.1:1/x.tar": dial tcp 127.0.0.1:1: connect: connection refused\n');
+      const missing = ts.run(['load', '-i', path.join(ts.dir, 'missing.tar')]);
+      assert.equal(missing.code, 125);
+      assert.equal(missing.stderr, `Error: stat ${path.join(ts.dir, 'missing.tar')}: no such file or directory\n`);
+
+      const imp = await ts.runAsync(['import', '-q', `${base}/rootfs.tar`, 'localhost/fromurl:1']);
+      assert.equal(imp.code, 0, imp.stderr);
+      const lines = imp.stdout.trim().split('\n');
+      // libimage announces the download, even with -q (podman-remote: its service does).
+      if (!REMOTE) assert.equal(lines.shift(), `Downloading from "${base}/rootfs.tar"`);
+      assert.match(lines.join('\n'), /^sha256:[0-9a-f]{64}$/);
+      assert.equal(JSON.parse(ts.ok(['image', 'inspect', 'localhost/fromurl:1']))[0].Id, lines[0].slice(7));
+      const impRefused = await ts.runAsync(['import', 'http://127.0.0.1:1/x.tar']);
+      assert.equal(impRefused.code, 125);
+      assert.match(impRefused.stderr, /^Error: downloading http:\/\/127\.0\.0\.1:1\/x\.tar: Get "http:\/\/127\.0\.0\.1:1\/x\.tar": dial tcp 127\.0\.0\.1:1: connect: connection refused\n$/);
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe('registry commands', () => {

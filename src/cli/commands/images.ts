@@ -851,11 +851,24 @@ function loadCmd(): CommandDef {
     async run(ctx: Ctx, _args, opts) {
       let input = opts.input as string | undefined;
       let cleanup = () => undefined as void;
+      const { isHttpUrl, downloadToFile } = require('../../image/download') as typeof import('../../image/download');
       if (!input) {
         if (process.stdin.isTTY) throw new UsageError('cannot read from terminal, use command-line redirection or the --input flag');
         const t = await stdinToTempFile(ctx, 'load.tar');
         input = t.file;
         cleanup = t.cleanup;
+      } else if (isHttpUrl(input)) {
+        // As podman does, the client downloads the archive and loads the file.
+        const dir = fs.mkdtempSync(path.join(ctx.globals.tmpdir || os.tmpdir(), 'pier-'));
+        cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+        try {
+          input = await downloadToFile(input, dir);
+        } catch (e) {
+          cleanup();
+          throw e;
+        }
+      } else if (!fs.existsSync(input)) {
+        throw new PierError(`stat ${input}: no such file or directory`);
       }
       try {
         const names = await ctx.images().load(input, { progress: opts.quiet ? undefined : stderrSink });
@@ -897,6 +910,9 @@ function importCmd(prefix: string): CommandDef {
         cleanup = t.cleanup;
       } else if (!/^https?:\/\//.test(source)) {
         source = path.resolve(source);
+      } else if (!ctx.remoteUri) {
+        // libimage announces the download on stdout, -q or not (podman-remote's service does, on its own).
+        ctx.out(`Downloading from ${JSON.stringify(source)}`);
       }
       try {
         const platform = opts.arch || opts.os || opts.variant ? { arch: opts.arch || undefined, os: opts.os || undefined, variant: opts.variant || undefined } : undefined;

@@ -16,19 +16,11 @@ import { rollbackLayers } from './load';
 
 const silent: ProgressSink = { line: () => undefined };
 
-/** The source as a byte stream: '-' is stdin, http(s) URLs are fetched, anything else a file. */
-async function openSource(source: string): Promise<Readable> {
+/** The source as a byte stream: '-' is stdin, http(s) URLs are downloaded into `dir` first, anything else a file. */
+async function openSource(source: string, dir: string): Promise<Readable> {
   if (source === '-') return process.stdin;
-  if (/^https?:\/\//i.test(source)) {
-    let res: Response;
-    try {
-      res = await fetch(source, { redirect: 'follow' });
-    } catch (e) {
-      throw new PierError(`fetching ${source}: ${errorMessage((e as any)?.cause ?? e)}`);
-    }
-    if (!res.ok || !res.body) throw new PierError(`fetching ${source}: invalid status code ${res.status}`);
-    return Readable.fromWeb(res.body as any);
-  }
+  const { isHttpUrl, downloadToFile } = require('../download') as typeof import('../download');
+  if (isHttpUrl(source)) return fs.createReadStream(await downloadToFile(source, dir));
   let st: fs.Stats;
   try {
     st = fs.statSync(source);
@@ -66,7 +58,7 @@ export async function importTarball(store: Store, source: string, opts: ImportOp
     let size = 0;
     // A gzip tarball is kept as the layer's blob; bzip2, xz and zstd ones (podman takes them too)
     // are stored as the plain tar.
-    const { head: magic, stream: raw } = await peekStream(await openSource(source), MAGIC_BYTES);
+    const { head: magic, stream: raw } = await peekStream(await openSource(source, staging), MAGIC_BYTES);
     const c = detectCompression(magic);
     const stages: NodeJS.ReadWriteStream[] = c && c !== 'gzip' ? [decompressor(c, `decompressing ${c} tarball`)] : [];
     await (pipeline as (...s: unknown[]) => Promise<void>)(raw, ...stages,
