@@ -2,7 +2,7 @@
 // repository of the same registry are mounted) or to an archive/layout transport.
 import * as fs from 'node:fs';
 import { Store } from '../storage/store';
-import { ImageRecord } from '../storage/images';
+import { ImageRecord, manifestAnnotations } from '../storage/images';
 import { EngineConfig } from '../config/config';
 import type { PushOptions, ProgressSink } from '../domain/images';
 import { parseReference, ImageReference } from './reference';
@@ -40,11 +40,14 @@ async function manifestFor(store: Store, img: ImageRecord, format?: 'oci' | 'v2s
     const b = await layerBlob(store, l);
     layers.push({ digest: b.digest, size: b.size, mediaType: oci ? MEDIA.ociLayerGzip : MEDIA.dockerLayerGzip, layerId: l.id });
   }
+  // Manifest annotations go along in an OCI manifest (a Docker one has no place for them).
+  const annotations = oci ? manifestAnnotations(img) : {};
   const manifest = {
     schemaVersion: 2,
     mediaType: oci ? MEDIA.ociManifest : MEDIA.dockerManifest,
     config: { mediaType: oci ? MEDIA.ociConfig : MEDIA.dockerConfig, digest: `sha256:${img.id}`, size: Buffer.byteLength(img.configRaw) },
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    ...(Object.keys(annotations).length ? { annotations } : {}),
   };
   return { body: Buffer.from(JSON.stringify(manifest)), mediaType: manifest.mediaType, layers };
 }

@@ -32,6 +32,16 @@ export interface ImageRecord {
   namesHistory: string[];
 }
 
+/** An image's manifest annotations (OCI manifests carry them; others have none). */
+export function manifestAnnotations(img: { manifest?: string | null } | null | undefined): Record<string, string> {
+  try {
+    const a = img?.manifest ? JSON.parse(img.manifest).annotations : undefined;
+    return a && typeof a === 'object' && !Array.isArray(a) ? a : {};
+  } catch {
+    return {};
+  }
+}
+
 export interface NewImage {
   id: string;
   configRaw: string;

@@ -79,18 +79,18 @@ for (const driver of drivers()) {
   });
 }
 
-test('oci-dir and docker-dir round trip, with and without --compress', async (t) => {
+test('docker-dir round trip, with and without --compress; a foreign non-empty dir is refused', async (t) => {
   const a = newStore('vfs');
   const out = tmpDir();
   cleanupAfter(t, a.cleanup, () => fs.rmSync(out, { recursive: true, force: true }));
   const bb = await busyboxImage('docker');
   const src = await seed(a.store, bb, [BUSYBOX]);
-  for (const [format, compress] of [['oci-dir', false], ['docker-dir', true], ['oci-dir', true]] as const) {
-    const dir = path.join(out, `${format}-${compress}`);
-    await saveImages(a.store, [{ input: 'busybox', img: src }], { output: dir, format, compress });
+  for (const compress of [false, true]) {
+    const dir = path.join(out, `docker-dir-${compress}`);
+    await saveImages(a.store, [{ input: 'busybox', img: src }], { output: dir, format: 'docker-dir', compress });
     assert.equal(fs.readFileSync(path.join(dir, 'version'), 'utf8'), 'Directory Transport Version: 1.1\n');
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    assert.equal(m.mediaType, format === 'oci-dir' ? 'application/vnd.oci.image.manifest.v1+json' : 'application/vnd.docker.distribution.manifest.v2+json');
+    assert.equal(m.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
     assert.equal(m.config.digest, `sha256:${src.id}`);
     for (const b of [m.config, ...m.layers]) assert.equal(sha256File(path.join(dir, hex(b.digest))), b.digest);
     const layerFile = path.join(dir, hex(m.layers[0].digest));
@@ -105,13 +105,94 @@ test('oci-dir and docker-dir round trip, with and without --compress', async (t)
     assert.equal(readFromImage(b.store, b.store.images.get(src.id)!, 'etc/group').length > 0, true);
   }
   // saving again over a dir layout replaces it; a foreign non-empty dir is refused
-  const dir = path.join(out, 'oci-dir-false');
-  await saveImages(a.store, [{ input: 'busybox', img: src }], { output: dir, format: 'oci-dir' });
+  const dir = path.join(out, 'docker-dir-false');
+  await saveImages(a.store, [{ input: 'busybox', img: src }], { output: dir, format: 'docker-dir' });
   const foreign = path.join(out, 'foreign');
   fs.mkdirSync(foreign);
   fs.writeFileSync(path.join(foreign, 'keep.txt'), 'x');
-  await assert.rejects(saveImages(a.store, [{ input: 'busybox', img: src }], { output: foreign, format: 'oci-dir' }), /refusing to overwrite/);
+  await assert.rejects(saveImages(a.store, [{ input: 'busybox', img: src }], { output: foreign, format: 'docker-dir' }), /refusing to overwrite/);
   assert.deepEqual(fs.readdirSync(foreign), ['keep.txt']);
+  await assert.rejects(saveImages(a.store, [{ input: 'busybox', img: src }], { output: path.join(out, 'x'), format: 'oci-dir', compress: true }),
+    /^UsageError: --compress can only be set when --format is 'docker-dir'$/);
+});
+
+test('oci-dir is an OCI image layout (as podman\'s oci: destination): gzip layers unless --uncompressed, images added to an existing layout', async (t) => {
+  const a = newStore('vfs');
+  const out = tmpDir();
+  cleanupAfter(t, a.cleanup, () => fs.rmSync(out, { recursive: true, force: true }));
+  const bb = await seed(a.store, await busyboxImage('oci'), [BUSYBOX]);
+  const ml = await seed(a.store, await multilayerImage('oci'), [MULTI]);
+  const dir = path.join(out, 'layout');
+  await saveImages(a.store, [{ input: 'busybox', img: bb }], { output: dir, format: 'oci-dir' });
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['blobs', 'index.json', 'oci-layout']);
+  let { manifests } = validateOciLayout(dir);
+  assert.deepEqual(manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']), [BUSYBOX]);
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'blobs', 'sha256', hex(manifests[0].digest)), 'utf8'));
+  for (const l of m.layers) {
+    assert.equal(l.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+    const head = fs.readFileSync(path.join(dir, 'blobs', 'sha256', hex(l.digest))).subarray(0, 2);
+    assert.ok(head[0] === 0x1f && head[1] === 0x8b, 'gzip layer');
+  }
+  // A second image joins the layout; the same name again replaces its entry.
+  await saveImages(a.store, [{ input: MULTI, img: ml }], { output: dir, format: 'oci-dir' });
+  await saveImages(a.store, [{ input: 'busybox', img: bb }], { output: dir, format: 'oci-dir' });
+  ({ manifests } = validateOciLayout(dir));
+  assert.deepEqual(manifests.map((d) => d.annotations['org.opencontainers.image.ref.name']).sort(), [BUSYBOX, MULTI].sort());
+  const b = newStore('vfs');
+  t.after(b.cleanup);
+  const { pullFromTransport } = await import('../../src/image/archive/transports');
+  await pullFromTransport(b.store, `oci:${dir}:${MULTI}`);
+  assert.equal(b.store.images.byName(MULTI)!.id, ml.id);
+
+  const plain = path.join(out, 'plain');
+  await saveImages(a.store, [{ input: 'busybox', img: bb }], { output: plain, format: 'oci-dir', uncompressed: true });
+  ({ manifests } = validateOciLayout(plain));
+  const pm = JSON.parse(fs.readFileSync(path.join(plain, 'blobs', 'sha256', hex(manifests[0].digest)), 'utf8'));
+  for (const l of pm.layers) assert.equal(l.mediaType, 'application/vnd.oci.image.layer.v1.tar');
+  const c = newStore('vfs');
+  t.after(c.cleanup);
+  assert.deepEqual(await loadArchive(c.store, plain), [BUSYBOX]);
+  assert.equal(c.store.images.byName(BUSYBOX)!.id, bb.id);
+
+  const file = path.join(out, 'file');
+  fs.writeFileSync(file, 'x');
+  await assert.rejects(saveImages(a.store, [{ input: 'busybox', img: bb }], { output: file, format: 'oci-dir' }),
+    new RegExp(`^PierError: initializing destination oci:${file}:${BUSYBOX}: open ${file}/index.json: not a directory$`));
+});
+
+test('an image\'s manifest annotations survive oci-archive and oci-dir round trips', async (t) => {
+  const a = newStore('vfs');
+  const out = tmpDir();
+  cleanupAfter(t, a.cleanup, () => fs.rmSync(out, { recursive: true, force: true }));
+  const bb = await seed(a.store, await busyboxImage('docker'), [BUSYBOX]);
+  // The image as a build with --annotation leaves it: an OCI manifest with annotations, whose
+  // layer blobs are not the ones a save writes (so the manifest is written anew).
+  const annotations = { 'org.opencontainers.image.base.name': 'docker.io/library/busybox:latest', foo: 'bar' };
+  const manifest = JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${bb.id}`, size: Buffer.byteLength(bb.configRaw) },
+    layers: a.store.layers.chain(bb.topLayer).map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.diffId, size: l.uncompressedSize })),
+    annotations,
+  });
+  const { sha256 } = await import('../../src/util/digest');
+  a.store.images.put({ id: bb.id, configRaw: bb.configRaw, topLayer: bb.topLayer, size: bb.size, names: ['localhost/annotated:1'],
+    manifest, manifestDigest: sha256(manifest), manifestMediaType: 'application/vnd.oci.image.manifest.v1+json' });
+  const img = a.store.images.byName('localhost/annotated:1')!;
+  const archive = path.join(out, 'a.tar');
+  await saveImages(a.store, [{ input: 'localhost/annotated:1', img }], { output: archive, format: 'oci-archive' });
+  const dir = path.join(out, 'layout');
+  await saveImages(a.store, [{ input: 'localhost/annotated:1', img }], { output: dir, format: 'oci-dir' });
+  const { manifestAnnotations } = await import('../../src/storage/images');
+  for (const input of [archive, dir]) {
+    const b = newStore('vfs');
+    t.after(b.cleanup);
+    assert.deepEqual(await loadArchive(b.store, input), ['localhost/annotated:1']);
+    assert.deepEqual(manifestAnnotations(b.store.images.byName('localhost/annotated:1')), annotations, input);
+  }
+  // A Docker manifest has no place for them.
+  const dd = path.join(out, 'docker-dir');
+  await saveImages(a.store, [{ input: 'localhost/annotated:1', img }], { output: dd, format: 'docker-dir' });
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dd, 'manifest.json'), 'utf8')).annotations, undefined);
 });
 
 test('several images in one docker-archive (multi-image) and extra tags without it', async (t) => {

@@ -819,7 +819,7 @@ function saveCmd(prefix: string): CommandDef {
       if (!args.length) throw new UsageError('need at least 1 argument');
       const format = String(opts.format || 'docker-archive');
       if (!SAVE_FORMATS.includes(format)) throw new UsageError(`format value must be one of ${SAVE_FORMATS.join(' ')}`);
-      if (opts.compress && format !== 'docker-dir' && format !== 'oci-dir') throw new UsageError("--compress can only be set when --format is 'docker-dir'");
+      if (opts.changed?.has('compress') && format !== 'docker-dir') throw new UsageError("--compress can only be set when --format is 'docker-dir'");
       const save = (output: string) => ctx.images().save(args, { output, format: format as SaveOptions['format'], compress: !!opts.compress, multiImageArchive: !!opts.multiImageArchive, uncompressed: !!opts.uncompressed });
       if (opts.output) { await save(opts.output); return; }
       if (process.stdout.isTTY) throw new UsageError('refusing to save to terminal. Use -o flag or redirect');

@@ -2,7 +2,7 @@
 // archives and login through src/image.
 import { EngineConfig } from '../../config/config';
 import { Store } from '../../storage/store';
-import { ImageRecord } from '../../storage/images';
+import { ImageRecord, manifestAnnotations } from '../../storage/images';
 import type {
   ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, ImageMountReport, SaveOptions, ImportOptions, SearchResult,
 } from '../images';
@@ -47,7 +47,7 @@ function schema2Healthcheck(h: Record<string, any>): Record<string, unknown> {
 
 /** An image's annotations: its manifest's (image inspect's Annotations; a new container takes them). */
 export function imageAnnotations(img: { manifest?: string | null } | null | undefined): Record<string, string> {
-  try { return img?.manifest ? JSON.parse(img.manifest).annotations ?? {} : {}; } catch { return {}; }
+  return manifestAnnotations(img);
 }
 
 export function splitName(name: string): { repo: string; tag: string } {

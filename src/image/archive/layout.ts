@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Store } from '../../storage/store';
-import { ImageRecord } from '../../storage/images';
+import { ImageRecord, manifestAnnotations } from '../../storage/images';
 import { layerBlob, layerTar } from '../../storage/diff';
 import { writeDirAsTar } from '../../storage/tar/writer';
 import { hexOf, sha256 } from '../../util/digest';
@@ -180,11 +180,14 @@ export function manifestFor(e: ExportedImage, kind: 'oci' | 'docker'): { body: B
     } catch { /* generate one */ }
   }
   const layerType = (c: boolean) => kind === 'oci' ? (c ? MT.ociLayerGzip : MT.ociLayer) : (c ? MT.dockerLayerGzip : MT.dockerLayer);
+  // The image's manifest annotations survive in an OCI manifest (a Docker one has no place for them).
+  const annotations = kind === 'oci' ? manifestAnnotations(e.img) : {};
   const manifest = {
     schemaVersion: 2,
     mediaType: want,
     config: { mediaType: kind === 'oci' ? MT.ociConfig : MT.dockerConfig, digest: e.configDigest, size: Buffer.byteLength(e.configRaw) },
     layers: e.layers.map((l) => ({ mediaType: layerType(l.compressed), digest: l.digest, size: l.size })),
+    ...(Object.keys(annotations).length ? { annotations } : {}),
   };
   const body = Buffer.from(JSON.stringify(manifest));
   return { body, mediaType: want, digest: sha256(body) };
@@ -224,6 +227,17 @@ export function updateOciIndex(dir: string, add: Descriptor[]): void {
   }
   writeFileAtomic(path.join(dir, 'oci-layout'), OCI_LAYOUT);
   writeFileAtomic(indexFile, JSON.stringify(index));
+}
+
+/**
+ * Write `img` into the OCI image layout `dir` (created when missing). Other images of an
+ * existing layout stay; an entry with the same ref name is replaced.
+ */
+export async function writeOciLayout(store: Store, img: ImageRecord, dir: string, refName: string | undefined, compress: boolean): Promise<void> {
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new PierError(`open ${path.join(dir, 'index.json')}: not a directory`);
+  fs.mkdirSync(dir, { recursive: true });
+  const e = await exportImage(store, img, dir, ociNaming, compress, { oci: true });
+  updateOciIndex(dir, [writeOciManifest(dir, e, refName)]);
 }
 
 /** Write a `dir:` transport layout for one image into the (empty) `dir`. */

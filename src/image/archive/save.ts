@@ -1,15 +1,16 @@
-// `pier save`: images to a docker-archive or oci-archive tarball, or to a `dir:` layout
-// with an OCI (oci-dir) or Docker schema 2 (docker-dir) manifest. Output appears only
-// once complete (temp file or dir renamed into place).
+// `pier save`: images to a docker-archive or oci-archive tarball, an OCI image layout
+// directory (oci-dir) or a `dir:` layout with a Docker schema 2 manifest (docker-dir).
+// Archives and docker-dir appear only once complete (temp file or dir renamed into place);
+// oci-dir adds the image to the layout as containers/image's oci: transport does.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../../storage/store';
 import { ImageRecord } from '../../storage/images';
 import type { SaveOptions } from '../../domain/images';
-import { PierError, UsageError } from '../../util/errors';
+import { PierError, UsageError, errorMessage } from '../../util/errors';
 import { chainId } from '../../storage/layers';
 import {
-  exportImage, dockerArchiveNaming, ociNaming, writeOciManifest, updateOciIndex, writeDirLayout,
+  exportImage, dockerArchiveNaming, ociNaming, writeOciManifest, updateOciIndex, writeDirLayout, writeOciLayout,
   storeStagingDir, stagingDirFor, writeTarOutput, replaceDir, nameForInput, ExportedImage,
 } from './layout';
 
@@ -83,9 +84,7 @@ export async function saveImages(store: Store, imgs: SaveInput[], opts: SaveOpti
   if (opts.multiImageArchive && format !== 'docker-archive') {
     throw new UsageError(`unsupported format "${format}" for saving multiple images (only docker-archive)`);
   }
-  if (opts.compress && format !== 'oci-dir' && format !== 'docker-dir') {
-    throw new UsageError('--compress can only be set when --format is either \'oci-dir\' or \'docker-dir\'');
-  }
+  if (opts.compress && format !== 'docker-dir') throw new UsageError("--compress can only be set when --format is 'docker-dir'");
   const first = imgs[0];
   switch (format) {
     case 'docker-archive': {
@@ -109,12 +108,22 @@ export async function saveImages(store: Store, imgs: SaveInput[], opts: SaveOpti
       }
       return;
     }
-    case 'oci-dir':
+    case 'oci-dir': {
+      // An OCI image layout (containers/image's oci: transport), gzip layers unless --uncompressed.
+      if (!opts.output || opts.output === '-') throw new UsageError(`--output must be a directory for format ${format}`);
+      const tag = nameForInput(first.img, first.input);
+      try {
+        await writeOciLayout(store, first.img, opts.output, tag, !opts.uncompressed);
+      } catch (e) {
+        throw new PierError(`initializing destination oci:${opts.output}:${tag ?? ''}: ${errorMessage(e)}`);
+      }
+      return;
+    }
     case 'docker-dir': {
       if (!opts.output || opts.output === '-') throw new UsageError(`--output must be a directory for format ${format}`);
       const staging = stagingDirFor(opts.output);
       try {
-        await writeDirLayout(store, first.img, staging, format === 'oci-dir' ? 'oci' : 'docker', !!opts.compress);
+        await writeDirLayout(store, first.img, staging, 'docker', !!opts.compress);
         replaceDir(staging, opts.output, ['version', 'manifest.json']);
       } finally {
         fs.rmSync(staging, { recursive: true, force: true });

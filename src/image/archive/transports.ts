@@ -7,7 +7,7 @@ import type { ProgressSink } from '../../domain/images';
 import { PierError, UsageError, errorMessage } from '../../util/errors';
 import { parseTransportReference, TransportReference } from '../reference';
 import {
-  exportImage, ociNaming, writeOciManifest, updateOciIndex, writeDirLayout, storeStagingDir, stagingDirFor,
+  exportImage, ociNaming, writeOciManifest, updateOciIndex, writeDirLayout, writeOciLayout, storeStagingDir, stagingDirFor,
   writeTarOutput, replaceDir, MT, REF_NAME_ANNOTATION,
 } from './layout';
 import { writeDockerArchiveDir } from './save';
@@ -50,10 +50,7 @@ export async function writeToTransport(store: Store, img: ImageRecord, destinati
         return;
       }
       case 'oci': {
-        if (fs.existsSync(t.path) && !fs.statSync(t.path).isDirectory()) throw new PierError(`${t.path}: not a directory`);
-        fs.mkdirSync(t.path, { recursive: true });
-        const e = await exportImage(store, img, t.path, ociNaming, true, { oci: true });
-        updateOciIndex(t.path, [writeOciManifest(t.path, e, t.image)]);
+        await writeOciLayout(store, img, t.path, t.image, true);
         return;
       }
       case 'dir': {
