@@ -69,6 +69,28 @@ describe('image management commands', () => {
     assert.deepEqual(img.History, [{ created: '2024-01-01T00:00:00.5Z', created_by: '/bin/sh -c #(nop) ADD file:x in /' }]);
   });
 
+  test('Parent as libimage finds it: an image on the same or the parent layer whose history is this one\'s but the last entry', async () => {
+    const store = openStore(ts);
+    let sibA: Seeded, sibB: Seeded, deep: Seeded, foreign: Seeded;
+    try {
+      // Two metadata-only children of base (same top layer, one more history entry each).
+      sibA = await seedImage(store, { layers: [], parent: imgs.base, created: '2024-01-01T00:00:00Z', history: [{ created_by: '/bin/sh -c #(nop) ENV A=1', empty_layer: true } as never] });
+      sibB = await seedImage(store, { layers: [], parent: imgs.base, created: '2024-01-02T00:00:00Z', history: [{ created_by: '/bin/sh -c #(nop) ENV B=1', empty_layer: true } as never] });
+      // Two layers above base with no image in between: no parent.
+      deep = await seedImage(store, { layers: [{ 'etc/d1': '1\n' }, { 'etc/d2': '2\n' }], parent: imgs.base, created: '2024-01-03T00:00:00Z' });
+      // On base's layers but with a history that does not extend base's: no parent.
+      foreign = await seedImage(store, { layers: [{ 'etc/f': 'f\n' }], parent: { ...imgs.base, history: [{ created_by: 'something else' }] } as Seeded, created: '2024-01-04T00:00:00Z' });
+    } finally {
+      closeAll();
+    }
+    const parent = (id: string) => ts.ok(['image', 'inspect', '--format', '{{.Parent}}', id]).trim();
+    assert.equal(parent(sibA.id), imgs.base.id);
+    assert.equal(parent(sibB.id), imgs.base.id);
+    assert.equal(parent(imgs.child.id), imgs.mid.id);
+    assert.equal(parent(deep.id), '');
+    assert.equal(parent(foreign.id), '');
+  });
+
   test('inspect --format and pier inspect --type', () => {
     assert.equal(ts.ok(['image', 'inspect', '--format', '{{.Id}} {{.Os}}', 'child']), `${imgs.child.id} linux\n`);
     assert.equal(ts.ok(['inspect', '-f', '{{.Id}}', 'child']), `${imgs.child.id}\n`);

@@ -50,6 +50,31 @@ export function imageAnnotations(img: { manifest?: string | null } | null | unde
   return manifestAnnotations(img);
 }
 
+type HistoryEntry_ = { created?: string; created_by?: string; author?: string; comment?: string; empty_layer?: boolean };
+
+/** A history entry's created time as an instant with nanoseconds ('' when there is none). */
+function historyInstant(h: HistoryEntry_): string {
+  if (!h.created) return '';
+  const ms = Date.parse(h.created);
+  const frac = /\.(\d+)/.exec(h.created)?.[1] ?? '';
+  return Number.isNaN(ms) ? h.created : `${Math.floor(ms / 1000)}.${frac.padEnd(9, '0').slice(0, 9)}`;
+}
+
+/** libimage's areParentAndChild: the child has the parent's layers (and maybe more) and its history plus one entry. */
+function isParentAndChild(parent: ImageRecord['config'], child: ImageRecord['config']): boolean {
+  const pd = parent.rootfs?.diff_ids ?? [];
+  const cd = child.rootfs?.diff_ids ?? [];
+  if (pd.length > cd.length || pd.some((d, i) => d !== cd[i])) return false;
+  const ph: HistoryEntry_[] = parent.history ?? [];
+  const ch: HistoryEntry_[] = child.history ?? [];
+  if (ph.length + 1 !== ch.length) return false;
+  return ph.every((a, i) => {
+    const b = ch[i];
+    return historyInstant(a) === historyInstant(b) && (a.created_by ?? '') === (b.created_by ?? '') && (a.author ?? '') === (b.author ?? '') &&
+      (a.comment ?? '') === (b.comment ?? '') && !!a.empty_layer === !!b.empty_layer;
+  });
+}
+
 export function splitName(name: string): { repo: string; tag: string } {
   const at = name.indexOf('@');
   if (at >= 0) return { repo: name.slice(0, at), tag: '<none>' };
@@ -92,28 +117,24 @@ export class LocalImageEngine implements ImageEngine {
     return mustLookup(this.store, nameOrId, () => this.searchRegistries());
   }
 
-  /** Images whose top layer is an ancestor of another image's layers: podman's "intermediate". */
+  /**
+   * Each image's parent, as libimage's layer tree finds it: among the images on the same top
+   * layer and on its parent layer (images without layers: the other such images), the first
+   * whose layers the image starts with and whose history is the image's but its last entry.
+   */
   private parentMap(images: ImageRecord[]): Map<string, string> {
-    const byTop = new Map<string, ImageRecord>();
-    // Images on the same top layer (a build's metadata-only steps): the one with the shorter
-    // history is the parent, as podman orders them.
-    const histLen = (i: ImageRecord) => (Array.isArray((i.config as any).history) ? (i.config as any).history.length : 0);
-    const groups = new Map<string, ImageRecord[]>();
-    for (const i of images) if (i.topLayer) (groups.get(i.topLayer) ?? groups.set(i.topLayer, []).get(i.topLayer)!).push(i);
-    const parentOf = new Map<string, string>();
-    for (const [top, g] of groups) {
-      g.sort((a, b) => histLen(a) - histLen(b));
-      byTop.set(top, g[g.length - 1]);
-      for (let k = 1; k < g.length; k++) if (histLen(g[k - 1]) < histLen(g[k])) parentOf.set(g[k].id, g[k - 1].id);
-    }
+    const onLayer = new Map<string, ImageRecord[]>();
     for (const i of images) {
-      if (!i.topLayer || parentOf.has(i.id)) continue;
-      let cur = this.store.layers.get(i.topLayer)?.parent ?? null;
-      while (cur) {
-        const p = byTop.get(cur);
-        if (p) { parentOf.set(i.id, p.id); break; }
-        cur = this.store.layers.get(cur)?.parent ?? null;
-      }
+      const k = i.topLayer ?? '';
+      (onLayer.get(k) ?? onLayer.set(k, []).get(k)!).push(i);
+    }
+    const parentOf = new Map<string, string>();
+    for (const child of images) {
+      let candidates = onLayer.get(child.topLayer ?? '') ?? [];
+      const below = child.topLayer ? this.store.layers.get(child.topLayer)?.parent : undefined;
+      if (below) candidates = candidates.concat(onLayer.get(below) ?? []);
+      const parent = candidates.find((c) => c.id !== child.id && isParentAndChild(c.config, child.config));
+      if (parent) parentOf.set(child.id, parent.id);
     }
     return parentOf;
   }
