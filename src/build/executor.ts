@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import type { BuildOptions, BuildOutput } from '../domain/build';
 import type { LocalContainerEngine } from '../domain/local/containers';
-import type { ImageRecord } from '../storage/images';
+import { ImageRecord, manifestAnnotations } from '../storage/images';
 import type { ContainerConfig as ImageConfigBody } from '../image/archive/changes';
 import { parseContainerfile, expandVars, labelPairs, parseKeyValues, processWord, splitWords, Instruction, ParsedFile } from './parser';
 import { loadIgnore, IgnoreMatcher } from './ignore';
@@ -51,6 +51,8 @@ interface StageState {
   platform?: { os: string; architecture: string; variant?: string };
   /** CMD was set in this stage (an ENTRYPOINT only resets an inherited CMD). */
   cmdSet?: boolean;
+  /** The stage's FROM: its image, the reference as written, and whether it is scratch. */
+  from: { img: ImageRecord; ref: string; scratch: boolean };
 }
 
 export class BuildError extends PierError {}
@@ -63,6 +65,8 @@ export class Builder {
   private file = 'Containerfile';
   /** The base image of the stage built last (what --squash keeps as separate layers). */
   private lastBase?: string;
+  /** The last stage's FROM (a build without --layers commits once, from it). */
+  private lastFrom?: StageState['from'];
   /** --platform: the platform images are looked up and pulled for (default: the host's). */
   private readonly target?: BuildPlatform;
   /** With --layers=false: the images there were before the build, and those it wrote. */
@@ -151,6 +155,11 @@ export class Builder {
     this.file = file;
     const parsed = parseContainerfile(text, file);
     const stages = this.stages(parsed);
+    // --label: as buildah, one `LABEL "key"="value"` step each at the end of the file's last stage.
+    const { goQuote } = require('../cli/format/gofmt') as typeof import('../cli/format/gofmt');
+    for (const [k, v] of Object.entries(this.opts.labels ?? {})) {
+      if (k) stages[stages.length - 1].steps.push(...parseContainerfile(`LABEL ${goQuote(k)}=${goQuote(v)}`, file).instructions);
+    }
     let last = stages.length - 1;
     if (this.opts.target) {
       last = stages.findIndex((s) => s.name === this.opts.target!.toLowerCase());
@@ -359,7 +368,10 @@ export class Builder {
     }
     this.lastBase = base.id;
     const baseCfg = JSON.parse(base.configRaw);
+    const from = { img: base, ref: fromRef, scratch: fromRef.toLowerCase() === 'scratch' };
+    this.lastFrom = from;
     const state: StageState = {
+      from,
       image: base,
       fromSpec: fromRef.toLowerCase() === 'scratch' ? '' : shown,
       baseId: base.id,
@@ -464,6 +476,7 @@ export class Builder {
       this.applyBuildEnv(cfg);
       const r = writeConfigImage(this.store, state.image, {
         config: cfg, createdBy, timestamp: this.opts.timestamp, format: this.opts.format, author: state.author, platform: state.platform,
+        annotations: this.stepAnnotations(state),
       });
       state.image = this.store.images.get(this.made(r.id))!;
       this.remember(key, r.id);
@@ -569,7 +582,9 @@ export class Builder {
         this.applyBuildEnv(cfg);
         if (existed) {
           await this.removeContainer(id);
-          const r = writeConfigImage(this.store, state.image, { config: cfg, createdBy: nop, timestamp: this.opts.timestamp, format: this.opts.format, platform: state.platform });
+          const r = writeConfigImage(this.store, state.image, {
+            config: cfg, createdBy: nop, timestamp: this.opts.timestamp, format: this.opts.format, platform: state.platform, annotations: this.stepAnnotations(state),
+          });
           state.image = this.store.images.get(this.made(r.id))!;
         } else {
           await this.commitStep(state, id, nop);
@@ -688,13 +703,27 @@ export class Builder {
     if (rec && !this.ce.containers.get(id)) await this.ce.removeAnonymousVolumes(rec).catch(() => undefined);
   }
 
+  /**
+   * The manifest annotations of the image a step commits: the base-image ones of the image
+   * before the step (buildah starts each step's builder from it) and --annotation.
+   */
+  private stepAnnotations(state: StageState): Record<string, string> {
+    const atFrom = state.image.id === state.from.img.id;
+    return this.commitAnnotations(state.image, atFrom ? state.from.ref : state.image.id, atFrom && state.from.scratch);
+  }
+
+  private commitAnnotations(base: ImageRecord, ref: string, scratch: boolean): Record<string, string> {
+    const { baseImageAnnotations } = require('./base-annotations') as typeof import('./base-annotations');
+    return { ...baseImageAnnotations(base, ref, scratch), ...(this.opts.annotations ?? {}) };
+  }
+
   /** Commits a working container as the stage's next image. */
   private async commitStep(state: StageState, id: string, createdBy: string): Promise<void> {
     this.applyBuildEnv(state.config);
     const c = this.ce.containers.get(id)!;
     const r = await commitContainer(this.store, c, {
       config: state.config, createdBy, historyComment: '', format: this.opts.format, timestamp: this.opts.timestamp, skipEnginePaths: true,
-      author: state.author,
+      author: state.author, annotations: this.stepAnnotations(state),
     });
     state.image = this.store.images.get(this.made(r.id))!;
     await this.removeContainer(id);
@@ -977,17 +1006,18 @@ export class Builder {
     if (!this.finalCached || tags.length) this.print(`${this.prefix}COMMIT${tags.length ? ' ' + tags[0] : ''}`);
     let id = img.id;
     const cfg = JSON.parse(img.configRaw);
-    const extraLabels = this.opts.labels ?? {};
+    // --label came as steps; --annotation went into every step's commit. A last stage without
+    // steps is committed anew only to carry annotations (buildah's commit of a bare FROM).
     const annotations = this.opts.annotations ?? {};
-    if (Object.keys(annotations).length && this.opts.format === 'docker') this.print('WARNING: annotations are not supported by the docker image format: they are dropped');
-    if (Object.keys(extraLabels).length || Object.keys(annotations).length) {
-      // --label and --annotation: one more image on top of the last step (its config, or its manifest).
-      const config = Object.keys(extraLabels).length ? { ...(cfg.config ?? {}), Labels: { ...(cfg.config?.Labels ?? {}), ...extraLabels } } : (cfg.config ?? {});
-      const createdBy = Object.keys(extraLabels).length
-        ? `/bin/sh -c #(nop) LABEL ${Object.entries(extraLabels).map(([k, v]) => `${k}=${v}`).join(' ')}`
-        : `/bin/sh -c #(nop) ANNOTATION ${Object.entries(annotations).map(([k, v]) => `${k}=${v}`).join(' ')}`;
-      id = this.made(writeConfigImage(this.store, img, { config, createdBy, timestamp: this.opts.timestamp, format: this.opts.format, annotations }).id);
+    const from = this.lastFrom!;
+    if (!lastStageSteps && Object.keys(annotations).length) {
+      id = this.made(writeConfigImage(this.store, img, {
+        config: cfg.config ?? {}, createdBy: '/bin/sh -c #(nop) ', timestamp: this.opts.timestamp, format: this.opts.format,
+        annotations: this.commitAnnotations(from.img, from.ref, from.scratch),
+      }).id);
     }
+    // Without --layers (and with --squash, --squash-all) buildah commits the last stage once, from its FROM.
+    const onceAnnotations = this.commitAnnotations(from.img, from.ref, from.scratch);
     if ((this.opts.squash || !this.opts.layers) && !this.opts.squashAll && this.lastBase && this.lastBase !== id) {
       // --squash, and any build without --layers (buildah commits a stage once): everything the
       // last stage added, as one layer on its base image's layers. The steps keep their history
@@ -1008,7 +1038,7 @@ export class Builder {
         if (steps.length) delete steps[steps.length - 1].empty_layer;
         const r = await commitLayerOnto(this.store, base, () => treeDiffTar(a.root, b.root, { mtime: this.opts.timestamp }), {
           config: JSON.parse(cur.configRaw).config ?? {}, createdBy: '/bin/sh -c #(nop) squashed', historyComment: '', format: this.opts.format, timestamp: this.opts.timestamp,
-          annotations, historyEntries: steps,
+          annotations: onceAnnotations, historyEntries: steps,
         });
         id = this.made(r.id);
       } finally {
@@ -1021,7 +1051,7 @@ export class Builder {
       const c = this.ce.containers.get(cid)!;
       const r = await commitContainer(this.store, c, {
         config: JSON.parse(cur.configRaw).config ?? {}, squash: true, createdBy: '/bin/sh -c #(nop) squashed', historyComment: '',
-        format: this.opts.format, timestamp: this.opts.timestamp, skipEnginePaths: true, annotations,
+        format: this.opts.format, timestamp: this.opts.timestamp, skipEnginePaths: true, annotations: onceAnnotations,
       });
       await this.removeContainer(cid);
       id = this.made(r.id);
@@ -1042,7 +1072,7 @@ export class Builder {
           if (features.length) c['os.features'] = features; else delete c['os.features'];
         }
         if (this.opts.omitHistory) delete c.history;
-      }, { format: this.opts.format, annotations }).id);
+      }, { format: this.opts.format, annotations: manifestAnnotations(this.store.images.get(id)) }).id);
     }
     if (!this.opts.layers) this.commitProgress(this.store.images.get(id)!);
     if (this.opts.output) await this.exportOutput(id);

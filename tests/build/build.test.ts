@@ -218,6 +218,58 @@ describe('build', () => {
     assert.match(bad.stderr, /target "nope" was not found/);
   });
 
+  test('OCI base-image annotations as buildah 1.28 writes them: each commit names the image before its step; --annotation, --label as podman applies them', () => {
+    const BD = 'org.opencontainers.image.base.digest';
+    const BN = 'org.opencontainers.image.base.name';
+    const info = (img: string) => JSON.parse(s.ok(['image', 'inspect', img]))[0];
+    const bb = info('localhost/busybox');
+    // Each step's builder starts from the image before it: the first step's base is the FROM image,
+    // a later step's the previous step's image, whose base.name it inherits.
+    const chain = context({ 'Containerfile': 'FROM localhost/busybox\nENV A=1\nENV B=2\n' });
+    build(chain, ['--no-cache', '-t', 'ann-chain']);
+    const last = info('ann-chain');
+    const prev = info(last.Parent);
+    assert.deepEqual(prev.Annotations, { [BD]: bb.Digest, [BN]: 'localhost/busybox:latest' });
+    assert.deepEqual(last.Annotations, { [BD]: prev.Digest, [BN]: 'localhost/busybox:latest' });
+    // Without --layers the stage is committed once, from its FROM.
+    build(chain, ['--layers=false', '-t', 'ann-once']);
+    assert.deepEqual(info('ann-once').Annotations, { [BD]: bb.Digest, [BN]: 'localhost/busybox:latest' });
+    // FROM by id names the image by its name; FROM scratch has both empty.
+    build(context({ 'Containerfile': `FROM ${bb.Id}\nENV A=1\n` }), ['--no-cache', '-t', 'ann-byid']);
+    assert.deepEqual(info('ann-byid').Annotations, { [BD]: bb.Digest, [BN]: 'localhost/busybox:latest' });
+    build(context({ 'Containerfile': 'FROM scratch\nCOPY f /f\n', f: 'x' }), ['-t', 'ann-scratch']);
+    assert.deepEqual(info('ann-scratch').Annotations, { [BD]: '', [BN]: '' });
+    // FROM an earlier stage: that stage's image, its base.name inherited.
+    build(context({ 'Containerfile': 'FROM localhost/busybox AS a\nENV X=1\nFROM a\nENV Y=2\n' }), ['--no-cache', '-t', 'ann-stages']);
+    const staged = info('ann-stages');
+    assert.deepEqual(staged.Annotations, { [BD]: info(staged.Parent).Digest, [BN]: 'localhost/busybox:latest' });
+    // --annotation in every commit (overriding a base one), none in the docker format; a FROM
+    // image's own annotations carry on.
+    build(chain, ['--no-cache', '--annotation', 'k=v', '--annotation', `${BN}=mine`, '--annotation', 'bare', '-t', 'ann-flags']);
+    assert.deepEqual(info('ann-flags').Annotations, { [BD]: info(info('ann-flags').Parent).Digest, [BN]: 'mine', k: 'v', bare: '' });
+    assert.deepEqual(info(info('ann-flags').Parent).Annotations, { [BD]: bb.Digest, [BN]: 'mine', k: 'v', bare: '' });
+    assert.equal(info('ann-flags').History.at(-1).created_by, '/bin/sh -c #(nop) ENV B=2', 'no history entry of its own');
+    build(chain, ['--no-cache', '--format', 'docker', '--annotation', 'k=v', '-t', 'ann-docker']);
+    assert.deepEqual(info('ann-docker').Annotations, {});
+    build(context({ 'Containerfile': 'FROM localhost/ann-flags\nENV C=3\n' }), ['-t', 'ann-child']);
+    const child = info('ann-child');
+    assert.deepEqual(child.Annotations, { [BD]: info('ann-flags').Digest, [BN]: 'localhost/ann-flags:latest', k: 'v', bare: '' });
+    // A bare FROM is committed anew only to carry --annotation.
+    const bare = build(context({ 'Containerfile': 'FROM localhost/busybox\n' }), ['--annotation', 'q=r', '-t', 'ann-bare']);
+    assert.notEqual(bare.id, bb.Id);
+    assert.deepEqual(info('ann-bare').Annotations, { [BD]: bb.Digest, [BN]: 'localhost/busybox:latest', q: 'r' });
+    assert.equal(info('ann-bare').History.at(-1).created_by, '/bin/sh -c #(nop) ');
+    // --label: a `LABEL "key"="value"` step each at the end; one without '=' has an empty value.
+    const labelled = build(chain, ['--label', 'a=b', '--label', 'c=d e', '--label', 'flag', '-t', 'ann-labels']);
+    assert.match(labelled.out, /^STEP 4\/6: LABEL "a"="b"$/m);
+    assert.match(labelled.out, /^STEP 5\/6: LABEL "c"="d e"$/m);
+    assert.match(labelled.out, /^STEP 6\/6: LABEL "flag"=""$/m);
+    const li = info('ann-labels');
+    assert.deepEqual([li.Labels.a, li.Labels.c, li.Labels.flag], ['b', 'd e', '']);
+    assert.deepEqual(li.History.slice(-3).map((h: { created_by: string }) => h.created_by),
+      ['/bin/sh -c #(nop) LABEL "a"="b"', '/bin/sh -c #(nop) LABEL "c"="d e"', '/bin/sh -c #(nop) LABEL "flag"=""']);
+  });
+
   test('.containerignore with exceptions; .dockerignore when there is no .containerignore', () => {
     const dir = context({
       'Containerfile': 'FROM localhost/busybox\nCOPY . /ctx/\n',

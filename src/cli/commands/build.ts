@@ -19,6 +19,8 @@ function keyValues(list: string[], what: string): Record<string, string> {
       // --build-arg NAME takes the value from the environment, as docker does.
       if (what === 'build-arg' && eq < 0 && process.env[item] !== undefined) { out[item] = process.env[item]!; continue; }
       if (what === 'build-arg' && eq < 0) continue;
+      // buildah: a --label or --annotation without '=' has an empty value (one without a key is skipped).
+      if (what === 'label' || what === 'annotation') { if (eq < 0) out[item] = ''; continue; }
       throw new UsageError(`invalid --${what} "${item}": must be NAME=VALUE`);
     }
     out[item.slice(0, eq)] = item.slice(eq + 1);
