@@ -67,6 +67,10 @@ describe('image management commands', () => {
     assert.equal(JSON.stringify(img.Healthcheck), '{"Test":["CMD-SHELL","true"],"StartPeriod":1000000000,"Interval":30000000000,"Retries":2}');
     assert.equal(img.Created, '2024-01-01T00:00:00.5Z');
     assert.deepEqual(img.History, [{ created: '2024-01-01T00:00:00.5Z', created_by: '/bin/sh -c #(nop) ADD file:x in /' }]);
+    // Templates see Go's structs: times as time.Time prints, History by its Go field names with zero values.
+    const tpl = '{{.Created}}|{{range .History}}{{.CreatedBy}}/{{.Created}}/{{.EmptyLayer}}/{{.Comment}}/{{.Author}}{{end}}';
+    assert.equal(ts.ok(['image', 'inspect', '--format', tpl, 'oci:1']), '2024-01-01 00:00:00.5 +0000 UTC|/bin/sh -c #(nop) ADD file:x in //2024-01-01 00:00:00.5 +0000 UTC/false//\n');
+    assert.equal(ts.ok(['inspect', '--format', '{{.Created}}', 'oci:1']), '2024-01-01 00:00:00.5 +0000 UTC\n');
   });
 
   test('Parent as libimage finds it: an image on the same or the parent layer whose history is this one\'s but the last entry', async () => {

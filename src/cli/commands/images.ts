@@ -333,12 +333,31 @@ function imagesCmd(name: string, aliases: string[] | undefined, prefix: string):
 // ---------------------------------------------------------------------------------------
 // inspect
 
+/**
+ * An image inspect result as templates see podman's struct: Created a time (printed as Go
+ * prints a time.Time; the JSON stays RFC 3339), and each History entry with its Go field names
+ * (Created, CreatedBy, Author, Comment, EmptyLayer) and zero values, hidden from the JSON.
+ */
+export function imageTemplateFields(data: Record<string, unknown>): Record<string, unknown> {
+  const { dateFromRFC3339 } = require('../../util/nanotime') as typeof import('../../util/nanotime');
+  const time = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(v) ? dateFromRFC3339(v) : v);
+  data.Created = time(data.Created);
+  for (const h of Array.isArray(data.History) ? data.History as Record<string, unknown>[] : []) {
+    if (!h || typeof h !== 'object') continue;
+    const fields: Record<string, unknown> = {
+      Created: h.created === undefined ? null : time(h.created), CreatedBy: h.created_by ?? '', Author: h.author ?? '', Comment: h.comment ?? '', EmptyLayer: h.empty_layer ?? false,
+    };
+    for (const [k, value] of Object.entries(fields)) Object.defineProperty(h, k, { enumerable: false, configurable: true, value });
+  }
+  return data;
+}
+
 async function inspectImages(ctx: Ctx, names: string[], format: string, notFound: (name: string, msg: string) => string): Promise<void> {
   const found: Record<string, unknown>[] = [];
   const errors: string[] = [];
   for (const n of names) {
     try {
-      found.push(await ctx.images().inspect(n));
+      found.push(imageTemplateFields(await ctx.images().inspect(n)));
     } catch (e) {
       errors.push(notFound(n, errorMessage(e)));
     }
@@ -415,7 +434,7 @@ const inspectCmd: CommandDef = {
       for (const n of args) {
         try {
           if (await ctx.containers().exists(n)) found.push(withTemplateFields(await ctx.containers().inspect(n, { size: !!opts.size })));
-          else found.push(await ctx.images().inspect(n));
+          else found.push(imageTemplateFields(await ctx.images().inspect(n)));
         } catch {
           errors.push(`no such object: "${n}"`);
         }
