@@ -75,6 +75,16 @@ describe('push', () => {
       assert.equal(v2s2.code, 0, v2s2.stderr);
       const m = await new RegistryClient(dst).getManifest('mine/imported', 'docker');
       assert.equal(JSON.parse(m.body.toString()).mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+      // A built image's manifest annotations go along (its layers are compressed anew for the push).
+      const ctx = path.join(a.dir, 'ctx');
+      fs.mkdirSync(ctx);
+      fs.writeFileSync(path.join(ctx, 'Containerfile'), 'FROM localhost/imported\nENV X=1\n');
+      assert.equal(a.run(['build', '-q', '--annotation', 'k=v', '-t', 'localhost/annotated', ctx]).code, 0);
+      const pushed = await a.runAsync(['push', '-q', '--tls-verify=false', '--creds', `${dst.username}:${dst.password}`, 'localhost/annotated', `${dst.host}/mine/annotated:1`]);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const am = JSON.parse((await new RegistryClient(dst).getManifest('mine/annotated', '1')).body.toString());
+      assert.equal(am.annotations.k, 'v');
+      assert.equal(am.annotations['org.opencontainers.image.base.name'], 'localhost/imported:latest');
       const badFormat = a.run(['push', '--format', 'Docker', 'localhost/imported', ref]);
       assert.equal(badFormat.code, 125);
       assert.equal(badFormat.stderr.trim(), `Error: unknown format "Docker". Choose on of the supported formats: 'oci', 'v2s1', or 'v2s2'`);
