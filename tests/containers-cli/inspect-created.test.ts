@@ -206,3 +206,16 @@ test('Config.sdNotifyMode (--sdnotify, checked as podman checks it) and State.Cg
   const bad = s.run(['create', '--sdnotify', 'foo', IMG, 'true']);
   assert.deepEqual([bad.code, bad.stderr], [125, 'Error: invalid config provided: invalid argument: invalid sdnotify value "foo": must be container, conmon or ignore\n']);
 });
+
+test('inspect templates print the times as podman\'s time.Time fields; the JSON keeps RFC 3339', () => {
+  const id = s.ok(['create', '--network', 'none', IMG, 'true']).trim();
+  try {
+    const [created, started] = inspect(id, '{{.Created}}|{{.State.StartedAt}}').split('|');
+    assert.match(created, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC$/);
+    assert.equal(started, '0001-01-01 00:00:00 +0000 UTC');
+    assert.match(json(id).Created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    assert.equal(json(id).State.StartedAt, '0001-01-01T00:00:00Z');
+  } finally {
+    s.run(['rm', id]);
+  }
+});
