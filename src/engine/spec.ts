@@ -328,6 +328,11 @@ export function writeSpec(bundleDir: string, spec: OciSpec): string {
   return file;
 }
 
+/** The `config.json` a start wrote into a bundle directory; undefined when there is none (never started). */
+export function readSpec(bundleDir: string): OciSpec | undefined {
+  try { return JSON.parse(fs.readFileSync(path.join(bundleDir, 'config.json'), 'utf8')) as OciSpec; } catch { return undefined; }
+}
+
 // ---------------------------------------------------------------------------
 
 interface NormalizedNamespaces {

@@ -31,6 +31,14 @@ export function dateFromRFC3339(s: string): NanoDate {
 }
 
 /**
+ * A value as a template sees a Go time.Time field: an RFC 3339 UTC string becomes a NanoDate
+ * (printed as Go prints a time, and as the same RFC 3339 text in JSON); anything else is kept.
+ */
+export function templateTime(v: unknown): unknown {
+  return typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(v) ? dateFromRFC3339(v) : v;
+}
+
+/**
  * An RFC 3339 time string as Go re-marshals the time.Time it parses (image configs' created):
  * the fraction's trailing zeros dropped ("…29.200Z" → "…29.2Z", "….000Z" → "Z"), offset kept.
  */

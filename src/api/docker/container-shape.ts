@@ -11,6 +11,7 @@ import { dirSize } from '../../domain/local/container-ops';
 import { signalName } from '../../util/signals';
 import { goMap } from '../../util/gomap';
 import { inspectEnv } from '../../engine/lifecycle';
+import { readSpec } from '../../engine/spec';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -233,7 +234,7 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
       Tty: !!o.tty,
       OpenStdin: !!o.interactive,
       StdinOnce: false,
-      Env: inspectEnv(c, lastSpec(d.userdata)),
+      Env: inspectEnv(c, readSpec(d.userdata)),
       Cmd: c.config.cmd.length ? c.config.cmd : null,
       ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
       Image: c.imageName,
@@ -272,11 +273,6 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
     out.SizeRootFs = rw + (c.imageId ? engine.store.images.get(c.imageId)?.size ?? 0 : 0);
   }
   return out;
-}
-
-/** The spec the last start wrote (undefined before the first). */
-function lastSpec(userdata: string): { process?: { env?: string[] } } | undefined {
-  try { return JSON.parse(fs.readFileSync(path.join(userdata, 'config.json'), 'utf8')); } catch { return undefined; }
 }
 
 function existing(file: string): string {

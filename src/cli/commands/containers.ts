@@ -1160,11 +1160,10 @@ export function withTemplateFields(data: Record<string, unknown>): Record<string
   hidden(data.Config, 'CreateCommand', { value: null });
   // Times as templates see podman's time.Time fields (`2006-01-02 15:04:05.999999999 -0700 MST`);
   // the JSON prints them as before (RFC 3339).
-  const { dateFromRFC3339 } = require('../../util/nanotime') as typeof import('../../util/nanotime');
+  const { templateTime } = require('../../util/nanotime') as typeof import('../../util/nanotime');
   const asTime = (o: unknown, key: string) => {
     const r = o as Record<string, unknown> | undefined;
-    const v = r?.[key];
-    if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(v)) r![key] = dateFromRFC3339(v);
+    if (r && key in r) r[key] = templateTime(r[key]);
   };
   asTime(data, 'Created');
   for (const k of ['StartedAt', 'FinishedAt', 'CheckpointedAt', 'RestoredAt']) asTime(state, k);

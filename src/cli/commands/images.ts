@@ -339,8 +339,7 @@ function imagesCmd(name: string, aliases: string[] | undefined, prefix: string):
  * (Created, CreatedBy, Author, Comment, EmptyLayer) and zero values, hidden from the JSON.
  */
 export function imageTemplateFields(data: Record<string, unknown>): Record<string, unknown> {
-  const { dateFromRFC3339 } = require('../../util/nanotime') as typeof import('../../util/nanotime');
-  const time = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(v) ? dateFromRFC3339(v) : v);
+  const { templateTime: time } = require('../../util/nanotime') as typeof import('../../util/nanotime');
   data.Created = time(data.Created);
   for (const h of Array.isArray(data.History) ? data.History as Record<string, unknown>[] : []) {
     if (!h || typeof h !== 'object') continue;

@@ -21,7 +21,7 @@ import { randomName, NAME_RE } from '../../engine/names';
 import { attach } from '../../engine/attach';
 import { waitForExit, readExitCode, execInContainer, execDetachedInContainer } from '../../engine/conmon';
 import { readLogEntries, streamLogs, formatEntry } from '../../engine/logs';
-import { lookupHostUser, resolveUser, userFileOverrides } from '../../engine/spec';
+import { lookupHostUser, readSpec, resolveUser, userFileOverrides } from '../../engine/spec';
 import { cpusToQuota, DEFAULT_CPU_PERIOD, verifyResources } from '../../engine/spec/resources';
 import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
@@ -1029,8 +1029,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const zero = '0001-01-01T00:00:00Z';
     const args = [...c.config.entrypoint, ...c.config.cmd];
     // The spec of the last start; before the first, what podman's create-time spec holds.
-    let spec: any;
-    try { spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8')); } catch { /* not started */ }
+    const spec: any = readSpec(d.userdata);
     const proc: { capabilities?: OciCapabilities; apparmorProfile?: string } = spec ? spec.process ?? {} : createdProcess(c);
     const annotations: Record<string, string> = spec ? spec.annotations ?? {} : c.config.annotations;
     const bounding = proc.capabilities?.bounding ?? [];
