@@ -47,6 +47,9 @@ test('help, unknown commands and flags', () => {
   const f = s.run(['images', '--nope']);
   assert.equal(f.code, 125);
   assert.equal(f.stderr, "Error: unknown flag: --nope\nSee 'pier images --help'\n");
+  // podman 4.3.1's system prune has no --external.
+  const ext = s.run(['system', 'prune', '--external', '-f']);
+  assert.deepEqual([ext.code, ext.stderr], [125, "Error: unknown flag: --external\nSee 'pier system prune --help'\n"]);
   const a = s.run(['image', 'exists']);
   assert.equal(a.code, 125);
   assert.match(a.stderr, /^Error: accepts 1 arg\(s\), received 0$/m);
