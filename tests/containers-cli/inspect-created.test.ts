@@ -219,3 +219,29 @@ test('inspect templates print the times as podman\'s time.Time fields; the JSON 
     s.run(['rm', id]);
   }
 });
+
+test('templates see the zero values of the fields podman\'s JSON omits when empty (not <no value>), the JSON still omits them', () => {
+  const id = s.ok(['create', '--network', 'none', '-v', '/tmp:/hosttmp', IMG, 'true']).trim();
+  try {
+    const fields = ['.State.CgroupPath', '.State.ConmonPid', '.State.Checkpointed', '.State.Restored', '.State.CheckpointLog',
+      '.Config.Healthcheck', '.Config.Secrets', '.Config.ChrootDirs', '.Config.Passwd', '.Config.SystemdMode', '.Config.Timezone',
+      '.HostConfig.IDMappings', '.HostConfig.Init', '.NetworkSettings.Networks', '.NetworkSettings.SecondaryIPAddresses', '.SizeRw', '.SizeRootFs'];
+    const got = inspect(id, fields.map((f) => `{{${f}}}`).join('|')).split('|');
+    // podman 4.3.1's output for the same template.
+    assert.deepEqual(Object.fromEntries(fields.map((f, i) => [f, got[i]])), {
+      '.State.CgroupPath': '', '.State.ConmonPid': '0', '.State.Checkpointed': 'false', '.State.Restored': 'false', '.State.CheckpointLog': '',
+      '.Config.Healthcheck': '<nil>', '.Config.Secrets': '[]', '.Config.ChrootDirs': '[]', '.Config.Passwd': 'true',
+      '.Config.SystemdMode': 'false', '.Config.Timezone': '', '.HostConfig.IDMappings': '<nil>', '.HostConfig.Init': 'false',
+      '.NetworkSettings.Networks': 'map[]', '.NetworkSettings.SecondaryIPAddresses': '[]', '.SizeRw': '<nil>', '.SizeRootFs': '0',
+    });
+    // Go's nil slice and map print as JSON null; a bind mount's volume Name is ''.
+    assert.equal(inspect(id, '{{json .State.CgroupPath}} {{json .NetworkSettings.Networks}} {{range .Mounts}}[{{.Name}}]{{end}}'), '"" null []');
+    const j = json(id);
+    for (const k of ['CgroupPath', 'ConmonPid', 'Checkpointed', 'Restored']) assert.equal(k in j.State, false, k);
+    assert.equal('IDMappings' in j.HostConfig, false);
+    assert.equal('Networks' in j.NetworkSettings, false);
+    assert.equal('Name' in j.Mounts[0], false);
+  } finally {
+    s.run(['rm', id]);
+  }
+});

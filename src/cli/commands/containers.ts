@@ -1146,18 +1146,42 @@ const pruneCmd: CommandDef = {
  * What templates see of podman 4.3's inspect struct beyond its JSON, as non-enumerable
  * properties (templates find them, JSON output skips them): State's Healthcheck() method
  * returning State.Health (kept for old templates such as `{{json .State.Healthcheck}}`), and
- * the zero values of the omitempty fields the JSON left out (a created container's
- * OCIConfigPath and ConmonPid, a CreateCommand the API never recorded).
+ * the zero values of the struct's omitempty fields the JSON leaves out (OMITTED), so that
+ * `{{.State.CgroupPath}}` of a stopped container prints '' and `{{.HostConfig.IDMappings}}`
+ * `<nil>` as podman's do, not `<no value>`.
  */
 export function withTemplateFields(data: Record<string, unknown>): Record<string, unknown> {
+  const { goNilSlice, goNilMap } = require('../format/govalue') as typeof import('../format/govalue');
   const hidden = (o: unknown, key: string, desc: PropertyDescriptor) => {
-    if (o && typeof o === 'object' && (o as Record<string, unknown>)[key] === undefined) Object.defineProperty(o, key, { enumerable: false, configurable: true, ...desc });
+    if (!o || typeof o !== 'object') return;
+    const lower = key.toLowerCase();
+    const rec = o as Record<string, unknown>;
+    const same = Object.keys(o).find((k) => k.toLowerCase() === lower);
+    if (same !== undefined && rec[same] !== undefined) return;
+    if (same !== undefined) delete rec[same];
+    else if (Object.prototype.hasOwnProperty.call(o, key)) return;
+    Object.defineProperty(o, key, { enumerable: false, configurable: true, ...desc });
+  };
+  const zeros = (o: unknown, fields: Record<string, () => unknown>) => {
+    for (const [k, zero] of Object.entries(fields)) hidden(o, k, { value: zero() });
   };
   const state = data.State;
   hidden(state, 'Healthcheck', { get: () => (state as Record<string, unknown>).Health });
-  hidden(state, 'ConmonPid', { value: 0 });
-  hidden(data, 'OCIConfigPath', { value: '' });
-  hidden(data.Config, 'CreateCommand', { value: null });
+  const net = data.NetworkSettings as Record<string, unknown> | undefined;
+  const basicNet = { SecondaryIPAddresses: goNilSlice, SecondaryIPv6Addresses: goNilSlice, AdditionalMacAddresses: goNilSlice };
+  zeros(data, { OCIConfigPath: () => '', SizeRw: () => null, SizeRootFs: () => 0 });
+  zeros(state, {
+    ConmonPid: () => 0, Checkpointed: () => false, CgroupPath: () => '', CheckpointLog: () => '', CheckpointPath: () => '',
+    RestoreLog: () => '', Restored: () => false,
+  });
+  zeros(data.Config, {
+    CreateCommand: goNilSlice, Healthcheck: () => null, HealthcheckOnFailureAction: () => '', Timezone: () => '', SystemdMode: () => false,
+    Umask: () => '', Secrets: goNilSlice, Passwd: () => null, ChrootDirs: goNilSlice, SdNotifyMode: () => '', SdNotifySocket: () => '',
+  });
+  zeros(data.HostConfig, { IDMappings: () => null, Init: () => false, CgroupManager: () => '' });
+  zeros(net, { ...basicNet, Networks: goNilMap });
+  for (const n of Object.values((net?.Networks as Record<string, unknown> | undefined) ?? {})) zeros(n, { ...basicNet, NetworkID: () => '', Aliases: goNilSlice });
+  for (const m of (Array.isArray(data.Mounts) ? data.Mounts : [])) zeros(m, { Name: () => '' });
   // Times as templates see podman's time.Time fields (`2006-01-02 15:04:05.999999999 -0700 MST`);
   // the JSON prints them as before (RFC 3339).
   const { templateTime } = require('../../util/nanotime') as typeof import('../../util/nanotime');

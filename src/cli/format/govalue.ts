@@ -137,3 +137,15 @@ export function goTimeString(d: Date): string {
   else if (ms) s += '.' + p(ms, 3).replace(/0+$/, '');
   return s + ' +0000 UTC';
 }
+
+/**
+ * Go's nil slice and nil map as template values: fmt prints them as `[]` and `map[]`, and
+ * encoding/json as `null` (an empty JavaScript array or object would print `[]` / `{}`).
+ */
+export function goNilSlice(): unknown[] {
+  return Object.defineProperty([], 'toJSON', { value: () => null });
+}
+
+export function goNilMap(): Record<string, unknown> {
+  return Object.defineProperty({}, 'toJSON', { value: () => null });
+}
