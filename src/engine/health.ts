@@ -16,6 +16,7 @@ import type { ContainerState, HealthConfig } from '../domain/containers';
 import type { ContainerRecord } from './container-store';
 import type { Lifecycle } from './lifecycle';
 import { containerDirs } from './rootfs';
+import { startedSpec } from './spec';
 import { execInContainer } from './conmon';
 import { goDuration } from './stats';
 import { randomId } from '../util/digest';
@@ -118,11 +119,8 @@ export async function runHealthcheck(lifecycle: Lifecycle, nameOrId: string): Pr
   if (c.state.status !== 'running') throw new ConflictError(`container ${c.id} is not running`);
   const settings = healthSettings(hc);
   const d = containerDirs(lifecycle.store, c.id);
-  let spec: any;
-  try { spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8')); } catch (e) {
-    throw new PierError(`reading the OCI spec of container ${c.id}: ${errorMessage(e)}`);
-  }
-  const proc = { ...spec.process, args: cmd, terminal: false };
+  const spec = startedSpec(d.userdata, c.id);
+  const proc: Record<string, unknown> = { ...spec.process, args: cmd, terminal: false };
   delete proc.consoleSize;
   const execDir = path.join(d.run, 'exec', randomId().slice(0, 16));
   const out = new OutputSink();

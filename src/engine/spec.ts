@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UsageError } from '../util/errors';
+import { PierError, UsageError } from '../util/errors';
 import { defaultSeccomp, loadSeccompProfile } from './seccomp';
 import { processCapabilities } from './spec/caps';
 import { hostDevices, parseDeviceCgroupRule, parseDeviceSpec, resolveDevices } from './spec/devices';
@@ -331,6 +331,13 @@ export function writeSpec(bundleDir: string, spec: OciSpec): string {
 /** The `config.json` a start wrote into a bundle directory; undefined when there is none (never started). */
 export function readSpec(bundleDir: string): OciSpec | undefined {
   try { return JSON.parse(fs.readFileSync(path.join(bundleDir, 'config.json'), 'utf8')) as OciSpec; } catch { return undefined; }
+}
+
+/** readSpec for what needs the spec of a started container (exec, healthchecks, top): one clear error without it. */
+export function startedSpec(bundleDir: string, containerId: string): OciSpec {
+  const spec = readSpec(bundleDir);
+  if (!spec) throw new PierError(`container ${containerId} has no OCI spec (${path.join(bundleDir, 'config.json')} is missing or unreadable)`);
+  return spec;
 }
 
 // ---------------------------------------------------------------------------

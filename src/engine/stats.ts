@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { ContainerRecord } from './container-store';
 import type { Lifecycle } from './lifecycle';
 import { containerDirs } from './rootfs';
+import { readSpec } from './spec';
 
 // ---------------------------------------------------------------------------------------
 // Finding a container's cgroup
@@ -124,12 +125,8 @@ export function containerCgroup(opts: { pid?: number; cgroupsPath?: string; moun
 
 /** The bundle's `linux.cgroupsPath` for a container ('' when unknown). */
 export function bundleCgroupsPath(bundleDir: string): string {
-  try {
-    const spec = JSON.parse(fs.readFileSync(path.join(bundleDir, 'config.json'), 'utf8'));
-    return typeof spec?.linux?.cgroupsPath === 'string' ? spec.linux.cgroupsPath : '';
-  } catch {
-    return '';
-  }
+  const p = readSpec(bundleDir)?.linux?.cgroupsPath;
+  return typeof p === 'string' ? p : '';
 }
 
 /** The cgroup of a container record (running or not). */

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { LocalContainerEngine } from './containers';
 import type { ContainerRecord } from '../../engine/container-store';
 import { containerDirs } from '../../engine/rootfs';
+import { startedSpec } from '../../engine/spec';
 import { cgroupOf, cgroupPids, containerStats, ContainerStats } from '../../engine/stats';
 import { topRows, translateDescriptors, UnknownDescriptorError } from '../../engine/top';
 import { runHealthcheck, HealthcheckRun, healthMonitorLoop, startHealthMonitor, stopHealthMonitor } from '../../engine/health';
@@ -230,8 +231,8 @@ export class LocalContainerOps {
 
   private async topWithPs(c: ContainerRecord, args: string[]): Promise<string[][]> {
     const d = containerDirs(this.store, c.id);
-    const spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8'));
-    const proc = { ...spec.process, args: ['ps', ...args], terminal: false };
+    const spec = startedSpec(d.userdata, c.id);
+    const proc: Record<string, unknown> = { ...spec.process, args: ['ps', ...args], terminal: false };
     delete proc.consoleSize;
     const execDir = path.join(d.run, 'exec', randomId().slice(0, 16));
     let r;

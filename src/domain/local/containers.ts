@@ -21,7 +21,7 @@ import { randomName, NAME_RE } from '../../engine/names';
 import { attach } from '../../engine/attach';
 import { waitForExit, readExitCode, execInContainer, execDetachedInContainer } from '../../engine/conmon';
 import { readLogEntries, streamLogs, formatEntry } from '../../engine/logs';
-import { lookupHostUser, readSpec, resolveUser, userFileOverrides } from '../../engine/spec';
+import { lookupHostUser, readSpec, resolveUser, startedSpec, userFileOverrides } from '../../engine/spec';
 import { cpusToQuota, DEFAULT_CPU_PERIOD, verifyResources } from '../../engine/spec/resources';
 import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
@@ -1399,8 +1399,8 @@ export class LocalContainerEngine implements ContainerEngine {
   /** The OCI process of an exec session in container `c` (its spec's, changed by the options). */
   private execProcess(c: ContainerRecord, o: ExecOptions): Record<string, any> {
     const d = containerDirs(this.store, c.id);
-    const spec = JSON.parse(fs.readFileSync(path.join(d.userdata, 'config.json'), 'utf8'));
-    const p = { ...spec.process };
+    const spec = startedSpec(d.userdata, c.id);
+    const p: Record<string, any> = { ...spec.process };
     p.args = o.command;
     p.terminal = !!o.tty;
     if (o.workdir) p.cwd = o.workdir;
