@@ -71,6 +71,25 @@ export function toContainer(map: OciIdMapping[], id: number): number | undefined
   return undefined;
 }
 
+/**
+ * --userns: '' and host (none of the container's own), auto[:OPTIONS], container:ID and ns:PATH.
+ * keep-id and nomap are podman's rootless modes, which as root it refuses; so is `private`
+ * without mappings (--uidmap and the like are the way to give them).
+ */
+export function validateUserns(value: string, uid = process.getuid ? process.getuid() : 0): void {
+  if (value === '' || value === 'host') return;
+  const [mode, arg] = value.split(/:(.*)/s, 2);
+  if ((mode === 'keep-id' || value === 'nomap') && uid === 0) throw new UsageError(`${mode} is only supported in rootless mode`);
+  if ((mode === 'container' || mode === 'ns') && !arg) {
+    throw new UsageError(`invalid config provided: namespace mode ${mode === 'ns' ? 'path' : mode} requires a value`);
+  }
+  if (mode === 'container' || mode === 'ns') return;
+  if (mode === 'auto') { parseAutoOptions(value); return; }
+  if (value === 'private') throw new UsageError('must provide at least one UID or GID mapping to configure a user namespace');
+  if (mode === 'keep-id' || value === 'nomap') throw new UsageError(`the --userns=${value} option needs rootless mode`);
+  throw new UsageError(`unrecognized namespace mode ${value} passed`);
+}
+
 /** The overflow ID the kernel shows for unmapped IDs. */
 export const OVERFLOW_ID = 65534;
 
@@ -285,4 +304,15 @@ export function usernsFd(m: IdMappings): number {
 /** The podman form of mappings for inspect (HostConfig.IDMappings). */
 export function inspectIdMappings(m: IdMappings): { UidMap: string[]; GidMap: string[] } {
   return { UidMap: m.uidMap.map(formatIdMapping), GidMap: m.gidMap.map(formatIdMapping) };
+}
+
+/**
+ * inspect's HostConfig.UsernsMode as podman 4.3 shows it: private for explicit mappings,
+ * container:ID and ns:PATH as given, '' for the host's namespace and for auto.
+ */
+export function usernsModeShown(userns: string | undefined, m: IdMappings | undefined): string {
+  if (!m) return '';
+  const mode = userns ?? '';
+  if (mode.startsWith('container:') || mode.startsWith('ns:')) return mode;
+  return mode.startsWith('auto') ? '' : 'private';
 }

@@ -13,7 +13,9 @@ import { log } from '../../util/log';
 import { parseGoDuration } from '../../image/filters';
 import { parseDeviceCgroupRule } from '../../engine/spec/devices';
 import { dedupeDeviceValues, parseThrottleDevice, parseWeightDevice } from '../../engine/spec/resources';
-import { parseAutoOptions, parseIdMapFlag } from '../../engine/userns';
+import { parseIdMapFlag, validateUserns } from '../../engine/userns';
+
+export { validateUserns };
 
 /** A bad flag value that podman reports with a `See 'podman run --help'` hint. */
 export class FlagValueError extends UsageError {
@@ -519,25 +521,6 @@ export function validateNamespace(kind: 'ipc' | 'pid' | 'uts' | 'cgroupns', valu
     return;
   }
   if (arg !== undefined || !simple[kind].includes(mode)) throw new UsageError(`unrecognized namespace mode ${value} passed`);
-}
-
-/**
- * --userns: '' and host (none of the container's own), auto[:OPTIONS], container:ID and ns:PATH.
- * keep-id and nomap are podman's rootless modes, which as root it refuses; so is `private`
- * without mappings (--uidmap and the like are the way to give them).
- */
-export function validateUserns(value: string, uid = process.getuid ? process.getuid() : 0): void {
-  if (value === '' || value === 'host') return;
-  const [mode, arg] = value.split(/:(.*)/s, 2);
-  if ((mode === 'keep-id' || value === 'nomap') && uid === 0) throw new UsageError(`${mode} is only supported in rootless mode`);
-  if ((mode === 'container' || mode === 'ns') && !arg) {
-    throw new UsageError(`invalid config provided: namespace mode ${mode === 'ns' ? 'path' : mode} requires a value`);
-  }
-  if (mode === 'container' || mode === 'ns') return;
-  if (mode === 'auto') { parseAutoOptions(value); return; }
-  if (value === 'private') throw new UsageError('must provide at least one UID or GID mapping to configure a user namespace');
-  if (mode === 'keep-id' || value === 'nomap') throw new UsageError(`the --userns=${value} option needs rootless mode`);
-  throw new UsageError(`unrecognized namespace mode ${value} passed`);
 }
 
 /** --userns, --uidmap, --gidmap, --subuidname, --subgidname into CreateOptions, checked as podman checks them. */

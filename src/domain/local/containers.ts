@@ -40,7 +40,7 @@ import { podmanMountOptions, inspectMountFields } from '../../engine/spec/mounts
 import { goMap } from '../../util/gomap';
 import { isMountPoint } from '../../util/mountinfo';
 import { withFileLock } from '../../util/lock';
-import type { IdMappings } from '../../engine/userns';
+import { inspectIdMappings, usernsModeShown, type IdMappings } from '../../engine/userns';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
@@ -376,6 +376,7 @@ export class LocalContainerEngine implements ContainerEngine {
   private idMappingsFor(o: CreateOptions): IdMappings | undefined {
     const u = require('../../engine/userns') as typeof import('../../engine/userns');
     const mode = o.userns ?? '';
+    u.validateUserns(mode);
     if (mode.startsWith('container:')) {
       const other = this.containers.lookup(mode.slice('container:'.length));
       if (!other.config.idMappings) throw new UsageError(`container ${other.id} has no user namespace of its own to share`);
@@ -514,6 +515,11 @@ export class LocalContainerEngine implements ContainerEngine {
     const idMappings = this.idMappingsFor(o);
     if (idMappings && o.rootfs) throw new UsageError('user namespaces are not supported with --rootfs by pier');
     if (idMappings && this.store.driver !== 'overlay') throw new UsageError('user namespaces need the overlay storage driver in pier');
+    // The runtime joins such a user namespace before the network namespace, which must then be
+    // one that user namespace owns: pier makes a bridge's (and the host's is the host's).
+    if (idMappings && /^(container|ns):/.test(o.userns ?? '') && networkMode !== 'none' && !networkMode.startsWith('container:')) {
+      throw new UsageError(`joining another user namespace (--userns=${o.userns}) needs --network none or another container's network in pier`);
+    }
     const config: ContainerConfig = {
       create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined },
       entrypoint,
@@ -1248,8 +1254,8 @@ export class LocalContainerEngine implements ContainerEngine {
         // The user's tmpfs mounts (podman lists no --image-volume tmpfs ones).
         Tmpfs: goMap(Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs' && !m.imageVolume).map((m) => [m.destination, recorded.get(m)!.join(',')]))),
         UTSMode: o.uts ?? 'private',
-        // pier makes no user namespace: --userns is '' or host, which podman shows as ''.
-        UsernsMode: '',
+        UsernsMode: usernsModeShown(o.userns, c.config.idMappings),
+        ...(c.config.idMappings ? { IDMappings: inspectIdMappings(c.config.idMappings) } : {}),
         ShmSize: o.shmSize ?? 65536000,
         Runtime: 'oci',
         ConsoleSize: [0, 0],
