@@ -864,6 +864,174 @@ static napi_value js_inotify_dir(napi_env env, napi_callback_info info) {
   return ret;
 }
 
+/* ---- user namespaces and idmapped mounts ---- */
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+struct pier_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+static int write_file(const char *file, const char *text) {
+  int fd = open(file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t len = strlen(text);
+  ssize_t n = write(fd, text, len);
+  int e = errno;
+  close(fd);
+  if (n != (ssize_t)len) { errno = n < 0 ? e : EIO; return -1; }
+  return 0;
+}
+
+/* userns(uidMap, gidMap): an fd (O_CLOEXEC) of a new user namespace whose uid_map and gid_map
+ * are the texts given ("inside outside count" lines). A child is cloned into the namespace,
+ * blocked on a pipe while its maps are written and the namespace opened, then ended. */
+static napi_value js_userns(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 2, argv)) return NULL;
+  char *uidmap = get_string(env, argv[0], "uidMap");
+  if (!uidmap) return NULL;
+  char *gidmap = get_string(env, argv[1], "gidMap");
+  if (!gidmap) { free(uidmap); return NULL; }
+  int pfd[2];
+  napi_value ret = NULL;
+  if (pipe2(pfd, O_CLOEXEC) != 0) { ret = throw_errno(env, errno, "pipe2", NULL); goto out; }
+  long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
+  if (pid < 0) { int e = errno; close(pfd[0]); close(pfd[1]); ret = throw_errno(env, e, "clone", NULL); goto out; }
+  if (pid == 0) {
+    char ch;
+    close(pfd[1]);
+    while (read(pfd[0], &ch, 1) < 0 && errno == EINTR) {}
+    _exit(0);
+  }
+  close(pfd[0]);
+  char file[64];
+  const char *what = NULL;
+  int err = 0, fd = -1;
+  snprintf(file, sizeof file, "/proc/%ld/uid_map", pid);
+  if (write_file(file, uidmap) != 0) { err = errno; what = "write uid_map"; }
+  if (!err) {
+    snprintf(file, sizeof file, "/proc/%ld/gid_map", pid);
+    if (write_file(file, gidmap) != 0) { err = errno; what = "write gid_map"; }
+  }
+  if (!err) {
+    snprintf(file, sizeof file, "/proc/%ld/ns/user", pid);
+    fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { err = errno; what = "open"; }
+  }
+  close(pfd[1]);
+  int st;
+  while (waitpid((pid_t)pid, &st, 0) < 0 && errno == EINTR) {}
+  if (err) ret = throw_errno(env, err, what, NULL);
+  else napi_create_int32(env, fd, &ret);
+out:
+  free(uidmap);
+  free(gidmap);
+  return ret;
+}
+
+/* idmapMount(source, target, usernsFd): `source` bound at `target` (an existing directory) as
+ * an idmapped mount whose ids are mapped through the user namespace of usernsFd: open_tree's
+ * detached copy, mount_setattr(MOUNT_ATTR_IDMAP), move_mount. */
+static napi_value js_idmap_mount(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 3, argv)) return NULL;
+  uint32_t nsfd;
+  if (get_u32(env, argv[2], "usernsFd", &nsfd)) return NULL;
+  char *src = get_string(env, argv[0], "source");
+  if (!src) return NULL;
+  char *target = get_string(env, argv[1], "target");
+  if (!target) { free(src); return NULL; }
+  napi_value ret = undefined(env);
+  long fd = syscall(SYS_open_tree, AT_FDCWD, src, (unsigned)(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  if (fd < 0) { ret = throw_errno(env, errno, "open_tree", src); goto out; }
+  struct pier_mount_attr attr = { MOUNT_ATTR_IDMAP, 0, 0, nsfd };
+  if (syscall(SYS_mount_setattr, (int)fd, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
+    ret = throw_errno(env, errno, "mount_setattr", src);
+  } else if (syscall(SYS_move_mount, (int)fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    ret = throw_errno(env, errno, "move_mount", target);
+  }
+  close((int)fd);
+out:
+  free(src);
+  free(target);
+  return ret;
+}
+
+/* usernsMaps(path): [uid_map, gid_map] of the user namespace at `path` (an nsfs file), read
+ * from a child that joins it and waits on a pipe while its maps are read. */
+static napi_value js_userns_maps(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  char *path = get_string(env, argv[0], "path");
+  if (!path) return NULL;
+  napi_value ret = NULL;
+  int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0) { ret = throw_errno(env, errno, "open", path); free(path); return ret; }
+  int pfd[2], sfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0 || pipe2(sfd, O_CLOEXEC) != 0) { ret = throw_errno(env, errno, "pipe2", NULL); close(nsfd); free(path); return ret; }
+  long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0) { ret = throw_errno(env, errno, "clone", NULL); goto done; }
+  if (pid == 0) {
+    char ch = setns(nsfd, CLONE_NEWUSER) == 0 ? 0 : (char)errno;
+    close(pfd[1]);
+    if (write(sfd[1], &ch, 1) < 0) _exit(1);
+    while (read(pfd[0], &ch, 1) < 0 && errno == EINTR) {}
+    _exit(0);
+  }
+  close(pfd[0]); pfd[0] = -1;
+  close(sfd[1]); sfd[1] = -1;
+  char status = 0;
+  ssize_t got;
+  while ((got = read(sfd[0], &status, 1)) < 0 && errno == EINTR) {}
+  int err = got == 1 ? status : EIO;
+  const char *what = "setns";
+  char maps[2][4096];
+  for (int i = 0; !err && i < 2; i++) {
+    char file[64];
+    snprintf(file, sizeof file, "/proc/%ld/%s", pid, i ? "gid_map" : "uid_map");
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { err = errno; what = "open"; break; }
+    ssize_t n = read(fd, maps[i], sizeof maps[i] - 1);
+    if (n < 0) { err = errno; what = "read"; }
+    else maps[i][n] = 0;
+    close(fd);
+  }
+  close(pfd[1]); pfd[1] = -1;
+  int st;
+  while (waitpid((pid_t)pid, &st, 0) < 0 && errno == EINTR) {}
+  if (err) ret = throw_errno(env, err, what, path);
+  else {
+    napi_create_array_with_length(env, 2, &ret);
+    for (int i = 0; i < 2; i++) {
+      napi_value v;
+      napi_create_string_utf8(env, maps[i], NAPI_AUTO_LENGTH, &v);
+      napi_set_element(env, ret, i, v);
+    }
+  }
+done:
+  for (int i = 0; i < 2; i++) { if (pfd[i] >= 0) close(pfd[i]); if (sfd[i] >= 0) close(sfd[i]); }
+  close(nsfd);
+  free(path);
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -889,6 +1057,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"unrefWatch", NULL, js_unref_watch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pidfdOpen", NULL, js_pidfd_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"inotifyDir", NULL, js_inotify_dir, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"userns", NULL, js_userns, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"idmapMount", NULL, js_idmap_mount, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"usernsMaps", NULL, js_userns_maps, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

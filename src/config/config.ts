@@ -49,6 +49,19 @@ export interface EngineConfig {
   engine: Record<string, any>;
   /** The config files read, for `info`. */
   configFiles: string[];
+  /** Where user namespaces take their host IDs from (--subuidname, --userns=auto). */
+  userns: UsernsConfig;
+}
+
+/** /etc/subuid and /etc/subgid (PIER_SUBUID_FILE, PIER_SUBGID_FILE override them) and storage.conf's auto-userns keys. */
+export interface UsernsConfig {
+  subuidFile: string;
+  subgidFile: string;
+  /** root-auto-userns-user: whose ranges --userns=auto takes (default `containers`). */
+  autoUser: string;
+  /** auto-userns-min-size / auto-userns-max-size (defaults 1024 and 65536). */
+  autoMinSize: number;
+  autoMaxSize: number;
 }
 
 /**
@@ -154,6 +167,18 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     volumePath: g.volumePath ? path.resolve(g.volumePath) : typeof engine.engine?.volume_path === 'string' && engine.engine.volume_path ? path.resolve(engine.engine.volume_path) : undefined,
     engine,
     configFiles,
+    userns: usernsConfig(own?.storage?.options ?? containersStorage?.storage?.options, env),
+  };
+}
+
+function usernsConfig(options: Record<string, any> | undefined, env: NodeJS.ProcessEnv): UsernsConfig {
+  const num = (v: unknown, d: number) => (typeof v === 'number' && v > 0 ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : d);
+  return {
+    subuidFile: env.PIER_SUBUID_FILE || '/etc/subuid',
+    subgidFile: env.PIER_SUBGID_FILE || '/etc/subgid',
+    autoUser: typeof options?.root_auto_userns_user === 'string' && options.root_auto_userns_user ? options.root_auto_userns_user : 'containers',
+    autoMinSize: num(options?.auto_userns_min_size, 1024),
+    autoMaxSize: num(options?.auto_userns_max_size, 65536),
   };
 }
 

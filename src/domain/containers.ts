@@ -140,6 +140,14 @@ export interface CreateOptions {
   pid?: string;
   uts?: string;
   cgroupns?: string;
+  /** --userns: '', host, auto[:OPTIONS], container:ID or ns:PATH (a user namespace needs root). */
+  userns?: string;
+  /** --uidmap / --gidmap: CONTAINER:HOST:SIZE mappings (either one alone serves for both). */
+  uidMap?: string[];
+  gidMap?: string[];
+  /** --subuidname / --subgidname: ranges of /etc/subuid and /etc/subgid (either one alone serves for both). */
+  subuidName?: string;
+  subgidName?: string;
   cgroupParent?: string;
   logDriver?: string;
   logOpts?: string[];

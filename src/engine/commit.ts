@@ -23,7 +23,7 @@ import { PierError, UsageError, errorMessage } from '../util/errors';
 import type { Lifecycle } from './lifecycle';
 import type { ContainerRecord } from './container-store';
 import { containerDirs, mountContainerRootfs, unmountRootfs } from './rootfs';
-import { addFsEntry, archiveXattrs, isOpaqueDir, isWhiteout, rootfsMounted, withContainerRootfs } from './container-files';
+import { addFsEntry, archiveXattrs, containerOwners, isOpaqueDir, isWhiteout, rootfsMounted, withContainerRootfs } from './container-files';
 
 export interface CommitOptions {
   /** Name of the new image; a short name becomes localhost/NAME:latest. */
@@ -173,9 +173,10 @@ export function containerLayerTar(store: Store, c: ContainerRecord, o: { mtime?:
       changes = changes.filter((ch) => !(ch.kind === 'entry' && ENGINE_FILES.has(ch.rel) && ch.st.isFile() && ch.st.size === 0));
     }
     const links = new Map<string, string>();
+    const owners = containerOwners(c);
     for (const ch of changes) {
       if (ch.kind === 'whiteout') await w.addFile(ch.rel, Buffer.alloc(0), { mode: 0, uid: 0, gid: 0, ...(o.mtime !== undefined ? { mtime: o.mtime } : {}) });
-      else await addFsEntry(w, ch.rel, ch.abs, ch.st, links, undefined, o.mtime);
+      else await addFsEntry(w, ch.rel, ch.abs, ch.st, links, owners?.(ch.st.uid, ch.st.gid), o.mtime);
     }
     await w.finish();
   })().catch((e) => w.destroy(e instanceof Error ? e : new Error(String(e))));
@@ -374,7 +375,7 @@ export async function commitContainer(store: Store, source: Lifecycle | Containe
     const was = rootfsMounted(store, c.id);
     const rootfs = mountContainerRootfs(store, c);
     try {
-      return await commitFrom(store, c, () => writeDirAsTar(rootfs, { xattrs: (abs) => archiveXattrs(abs) }), name, opts);
+      return await commitFrom(store, c, () => writeDirAsTar(rootfs, { xattrs: (abs) => archiveXattrs(abs), mapOwner: containerOwners(c) }), name, opts);
     } finally {
       if (!was) unmountRootfs(store, c.id);
     }
@@ -390,7 +391,7 @@ export async function commitContainer(store: Store, source: Lifecycle | Containe
   try {
     if (opts.squash) {
       return await withContainerRootfs(lc, id, (c, rootfs) =>
-        commitFrom(store, c, () => writeDirAsTar(rootfs, { xattrs: (abs) => archiveXattrs(abs) }), name, opts));
+        commitFrom(store, c, () => writeDirAsTar(rootfs, { xattrs: (abs) => archiveXattrs(abs), mapOwner: containerOwners(c) }), name, opts));
     }
     return await lc.withLock(id, () => {
       const c = lc.sync(lc.containers.lookup(id));

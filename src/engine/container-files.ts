@@ -21,6 +21,7 @@ import type { Lifecycle } from './lifecycle';
 import type { ContainerRecord } from './container-store';
 import { isMountPoint, mountPoints } from '../util/mountinfo';
 import { containerDirs, mountCountFile, mountContainerRootfs, unmountRootfs, userMountCount } from './rootfs';
+import { ownerToContainer, ownerToHost } from './userns';
 export { userMountCount } from './rootfs';
 import { resolveUser } from './spec';
 
@@ -797,7 +798,7 @@ export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: 
       if (write) {
         if (opts.archive !== false) {
           const u = resolveUser(rootfs, c.config.user || '0');
-          ep.writeOwner = { uid: u.uid, gid: u.gid };
+          ep.writeOwner = hostIds(c, u);
         }
       } else {
         ep.readOwner = hostOwner();
@@ -828,7 +829,7 @@ export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: 
       if (opts.archive !== false) {
         const c = lc.containers.lookup(src.container);
         const u = resolveUser(s!.view.root, c.config.user || '0');
-        d.writeOwner = { uid: u.uid, gid: u.gid };
+        d.writeOwner = hostIds(c, u);
       }
       await copyPath(s!, d, { overwrite: opts.overwrite, what });
     });
@@ -842,11 +843,25 @@ export async function copyContainerFiles(lc: Lifecycle, srcArg: string, dstArg: 
   else await withEndpoint(src, false, (s) => withEndpoint(dst, true, (d) => copy(s, d)));
 }
 
+/** The host's IDs of the container's `u` (as its user namespace maps them, if it has one). */
+function hostIds(c: ContainerRecord, u: { uid: number; gid: number }): { uid: number; gid: number } {
+  return c.config.idMappings ? ownerToHost(c.config.idMappings, u.uid, u.gid) : { uid: u.uid, gid: u.gid };
+}
+
+/**
+ * The owners a container's files have in an archive of them (export, commit): the container's
+ * view, so that its root's files stay root's in a user namespace of its own.
+ */
+export function containerOwners(c: ContainerRecord): ((uid: number, gid: number) => { uid: number; gid: number }) | undefined {
+  const m = c.config.idMappings;
+  return m ? (uid, gid) => ownerToContainer(m, uid, gid) : undefined;
+}
+
 /** `pier export`: the container's whole file system (merged view) as a tar stream into `out`. */
 export async function exportContainer(lc: Lifecycle, nameOrId: string, out: NodeJS.WritableStream, opts: { end?: boolean } = {}): Promise<void> {
-  await withContainerRootfs(lc, nameOrId, async (_c, rootfs) => {
+  await withContainerRootfs(lc, nameOrId, async (c, rootfs) => {
     const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
-    await pipeline(writeDirAsTar(rootfs, { xattrs: (abs) => archiveXattrs(abs) }), out, { end: opts.end ?? true });
+    await pipeline(writeDirAsTar(rootfs, { xattrs: (abs) => archiveXattrs(abs), mapOwner: containerOwners(c) }), out, { end: opts.end ?? true });
   });
 }
 

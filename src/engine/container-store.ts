@@ -35,6 +35,12 @@ export interface ContainerConfig {
   cgroupManager?: 'cgroupfs' | 'systemd';
   /** The image's top layer (the rootfs's lower layers). */
   topLayer: string | null;
+  /**
+   * A user namespace of its own (--uidmap, --subuidname, --userns=auto, container:ID, ns:PATH):
+   * its ID mappings, resolved at create. The image's layers are mounted idmapped through them;
+   * the writable layer keeps host IDs, as podman's.
+   */
+  idMappings?: import('./userns').IdMappings;
   /** The image's config (healthcheck, volumes, exposed ports...), for inspect. */
   imageConfig: Record<string, any>;
   labels: Record<string, string>;

@@ -12,6 +12,7 @@ import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStor
 import { isMountPoint } from '../util/mountinfo';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
+import { mappedRoot, ownerToHost } from './userns';
 import { generateSpec, processApparmorProfile, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
 import { parseSysctls } from './spec/sysctl';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
@@ -248,9 +249,12 @@ export class Lifecycle {
         }
         // As podman: the user is resolved once, before its /etc/passwd and /etc/group entries are added (specFor).
         const user = cannotInvoke(() => this.containerUser(c, rootfs));
+        // The container's user as the host sees it (its namespace's mapping of it).
+        const hostUser = c.config.idMappings ? ownerToHost(c.config.idMappings, user.uid, user.gid) : { uid: user.uid, gid: user.gid };
         if (c.config.mounts.some((m) => m.type === 'volume')) {
-          await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, { uid: user.uid, gid: user.gid });
+          await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, hostUser);
         }
+        chownUMounts(c.config.mounts, hostUser);
         const imageMounts = mountImageVolumes(this.store, c, () => this.searchRegistries());
         const shared = await this.joinSharedEtcFiles(c, d.run);
         const spec = this.specFor(c, rootfs, d.run, user, netns, shared, this.shmFor(c), imageMounts);
@@ -546,6 +550,11 @@ export class Lifecycle {
     for (const [k, v] of [['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts], ['cgroup', o.cgroupns]] as const) {
       if (v) (ns as any)[k] = this.nsSetting(v, k === 'cgroup' ? 'cgroup' : k);
     }
+    const idm = c.config.idMappings;
+    if (idm) {
+      const mode = o.userns ?? '';
+      ns.user = mode.startsWith('container:') || mode.startsWith('ns:') ? this.nsSetting(mode, 'user') : 'private';
+    }
     const sec = parseSecurityOpts(o.securityOpt ?? []);
     let env = startEnv(c, home || '/');
     let secretMounts: EngineFiles['secrets'];
@@ -610,6 +619,7 @@ export class Lifecycle {
       resources: { ...currentResources(o), oomKillDisable: o.oomKillDisable },
       sysctls: o.sysctl,
       namespaces: ns,
+      ...(idm ? { uidMappings: idm.uidMap, gidMappings: idm.gidMap } : {}),
       cgroupParent: o.cgroupParent,
       oomScoreAdj: o.oomScoreAdj,
       annotations: startAnnotations(c.config.annotations, rfc3339Nano(new Date(c.created))),
@@ -620,8 +630,16 @@ export class Lifecycle {
       chrootDirs: o.chrootDirs,
       cgroupConf: o.cgroupConf,
     };
+    if (idm) {
+      // As podman: what the engine made for the container is its root's.
+      const root = mappedRoot(idm);
+      const own = [files.hosts, files.hostname, files.resolvConf, files.containerEnv, accounts.passwd, accounts.group,
+        shm.path !== '/dev/shm' ? shm.path : undefined, ...(secretMounts ?? []).map((m) => m.source)]
+        .filter((f): f is string => !!f && (f.startsWith(runDir) || f.startsWith(containerDirs(this.store, c.id).userdata)));
+      for (const f of own) { try { fs.chownSync(f, root.uid, root.gid); } catch { /* gone */ } }
+    }
     const spec = generateSpec(opts);
-    prepareWorkdir(c, rootfs, spec.mounts ?? [], user);
+    prepareWorkdir(c, rootfs, spec.mounts ?? [], idm ? ownerToHost(idm, user.uid, user.gid) : user);
     return spec;
   }
 
@@ -677,7 +695,8 @@ export class Lifecycle {
       // says so, so that what is refused for the host's namespace (the default net.* and ipc
       // sysctls, which runc will not set there) is left out here too.
       const o = other.config.create;
-      const otherMode = kind === 'net' ? other.config.networkMode : kind === 'ipc' ? o.ipc : kind === 'uts' ? o.uts : kind === 'pid' ? o.pid : o.cgroupns;
+      const otherMode = kind === 'net' ? other.config.networkMode : kind === 'ipc' ? o.ipc : kind === 'uts' ? o.uts : kind === 'pid' ? o.pid
+        : kind === 'user' ? (other.config.idMappings ? 'private' : 'host') : o.cgroupns;
       if (otherMode === 'host') return 'host';
       return { path: `/proc/${other.state.pid}/ns/${kind}` };
     }
@@ -918,6 +937,24 @@ function cannotInvoke<T>(fn: () => T): T {
  * caller asked to create: Docker's API, build steps) is made when missing, owned by the
  * container's user. Errors exit `run` with 126.
  */
+/**
+ * The `U` option of bind mounts and volumes: their source, recursively, owned by the container's
+ * user as the host sees it (`hostUser`), as podman chowns them at each start.
+ */
+export function chownUMounts(mounts: ContainerRecord['config']['mounts'], hostUser: { uid: number; gid: number }): void {
+  const walk = (p: string) => {
+    let st: fs.Stats;
+    try { st = fs.lstatSync(p); } catch { return; }
+    if (st.uid !== hostUser.uid || st.gid !== hostUser.gid) fs.lchownSync(p, hostUser.uid, hostUser.gid);
+    if (st.isDirectory()) for (const n of fs.readdirSync(p)) walk(path.join(p, n));
+  };
+  for (const m of mounts) {
+    if ((m.type === 'bind' || m.type === 'volume') && m.options.some((o) => o.split(',').includes('U'))) {
+      try { walk(m.source); } catch (e) { throw new PierError(`chowning ${m.source} for the U option: ${(e as Error).message}`); }
+    }
+  }
+}
+
 export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { destination: string }[], user: { uid: number; gid: number }): void {
   const given = c.config.workdir || '/';
   const wd = path.posix.normalize(given);

@@ -8,7 +8,9 @@ import { applyRootPerms } from '../storage/layers';
 import { native } from '../util/native';
 import { rmTree } from '../util/rmtree';
 import { PierError } from '../util/errors';
+import { mappedRoot as mappedRootOf, ownerToHost as ownerToHostOf, usernsFd } from './userns';
 import type { ContainerRecord } from './container-store';
+import type { IdMappings } from './userns';
 
 export interface ContainerDirs {
   /** Persistent per-container dir: the writable layer and userdata. */
@@ -50,15 +52,26 @@ function buildDirs(store: Store, id: string): ContainerDirs {
   };
 }
 
-/** Create the container's writable layer (and, for vfs, its private copy of the image). */
-export function createContainerStorage(store: Store, id: string, topLayer: string | null): ContainerDirs {
+/**
+ * Create the container's writable layer (and, for vfs, its private copy of the image). With a
+ * user namespace, as podman: the directories on the way to the rootfs and the engine's files
+ * are searchable (0711) by the container's root, its userdata and run dirs owned by it.
+ */
+export function createContainerStorage(store: Store, id: string, topLayer: string | null, idMappings?: IdMappings): ContainerDirs {
   const d = containerDirs(store, id);
   fs.mkdirSync(d.userdata, { recursive: true, mode: 0o700 });
   fs.mkdirSync(d.run, { recursive: true, mode: 0o700 });
+  const root = idMappings ? mappedRootOf(idMappings) : undefined;
+  if (root) {
+    for (const dir of [store.graphRoot, path.dirname(d.base), d.base, store.runRoot, path.dirname(d.run)]) fs.chmodSync(dir, fs.statSync(dir).mode & 0o7777 | 0o711);
+    for (const dir of [d.userdata, d.run]) fs.chownSync(dir, root.uid, root.gid);
+  }
   if (store.driver === 'overlay') {
     for (const p of [d.diff, d.work, d.rootfs]) fs.mkdirSync(p, { recursive: true, mode: 0o755 });
-    // The container's / shows its writable layer's root: the image's mode and owner (0555 for most).
-    applyRootPerms(d.diff, store.layers.rootPerms(topLayer));
+    // The container's / shows its writable layer's root: the image's mode and owner (0555 for
+    // most), the owner as the container's namespace maps it.
+    const perms = store.layers.rootPerms(topLayer);
+    applyRootPerms(d.diff, root ? { ...perms, ...ownerToHostOf(idMappings!, perms.uid, perms.gid) } : perms);
   } else if (topLayer) {
     const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync('cp', ['-a', '--reflink=auto', store.layers.diffDir(topLayer), d.diff]);
@@ -85,17 +98,21 @@ function volatileSupported(): boolean {
  * --rootfs the directory given, used in place; with `:O` that directory is the lower layer of
  * an overlay whose changes stay in the container's own layer (as podman's).
  */
-export function mountContainerRootfs(store: Store, c: Pick<ContainerRecord, 'id'> & { config: Pick<ContainerRecord['config'], 'topLayer' | 'create'> },
+export function mountContainerRootfs(store: Store, c: Pick<ContainerRecord, 'id'> & { config: Pick<ContainerRecord['config'], 'topLayer' | 'create' | 'idMappings'> },
   opts: { volatile?: boolean } = {}): string {
   const o = c.config.create;
-  if (!o.rootfs) return mountRootfs(store, c.id, c.config.topLayer, opts);
+  if (!o.rootfs) return mountRootfs(store, c.id, c.config.topLayer, { ...opts, idMappings: c.config.idMappings });
   if (!o.rootfsOverlay) return o.image;
   if (store.driver !== 'overlay') throw new PierError(`--rootfs ${o.image}:O needs the overlay storage driver`);
   return mountRootfs(store, c.id, null, { ...opts, lowerDirs: [o.image] });
 }
 
-/** Mount the container's rootfs (idempotent); returns its path. */
-export function mountRootfs(store: Store, id: string, topLayer: string | null, opts: { volatile?: boolean; lowerDirs?: string[] } = {}): string {
+/**
+ * Mount the container's rootfs (idempotent); returns its path. With `idMappings` each image
+ * layer is a lower layer through an idmapped mount (its files unchanged on disk, seen owned by
+ * the IDs the container's namespace maps them to); the writable layer keeps host IDs.
+ */
+export function mountRootfs(store: Store, id: string, topLayer: string | null, opts: { volatile?: boolean; lowerDirs?: string[]; idMappings?: IdMappings } = {}): string {
   const d = containerDirs(store, id);
   if (store.driver !== 'overlay') return d.rootfs;
   if (isMountPoint(d.rootfs)) return d.rootfs;
@@ -106,8 +123,53 @@ export function mountRootfs(store: Store, id: string, topLayer: string | null, o
     fs.mkdirSync(empty, { recursive: true });
     lowers = ['empty'];
   }
+  if (opts.idMappings) {
+    const mapped = idmapLowers(d, lowers.map((l) => path.join(overlayDir, l)), opts.idMappings);
+    try {
+      return mountOverlay(d, mapped.dir, mapped.names, opts.volatile);
+    } finally {
+      mapped.release();
+    }
+  }
+  return mountOverlay(d, overlayDir, lowers, opts.volatile);
+}
+
+/**
+ * Each of `lowers` bound idmapped at `<run>/idmap/N`; release() unmounts and removes them
+ * (the overlay mounted over them keeps its own references).
+ */
+function idmapLowers(d: ContainerDirs, lowers: string[], m: IdMappings): { dir: string; names: string[]; release: () => void } {
+  const dir = path.join(d.run, 'idmap');
+  const names: string[] = [];
+  const release = () => {
+    for (const n of names) {
+      try { native().umount2(path.join(dir, n), native().constants.MNT_DETACH); } catch { /* not mounted */ }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  release();
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const fd = usernsFd(m);
+  try {
+    lowers.forEach((lower, i) => {
+      const n = String(i);
+      fs.mkdirSync(path.join(dir, n));
+      native().idmapMount(lower, path.join(dir, n), fd);
+      names.push(n);
+    });
+  } catch (e: any) {
+    release();
+    throw new PierError(`mounting the image's layers idmapped: ${e.message}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { dir, names, release };
+}
+
+/** The overlay of `lowers` (relative to `overlayDir`) and the container's writable layer at its rootfs. */
+function mountOverlay(d: ContainerDirs, overlayDir: string, lowers: string[], volatile?: boolean): string {
   // `volatile` (as podman uses for --rm containers): no syncs of the upper layer, nor on unmount.
-  const data = `lowerdir=${lowers.join(':')},upperdir=${d.diff},workdir=${d.work}${opts.volatile && volatileSupported() ? ',volatile' : ''}`;
+  const data = `lowerdir=${lowers.join(':')},upperdir=${d.diff},workdir=${d.work}${volatile && volatileSupported() ? ',volatile' : ''}`;
   if (data.length > 4000) throw new PierError(`too many image layers (${lowers.length}) to mount`);
   // Relative lower dirs keep the option string short; the kernel resolves them from our cwd.
   const cwd = process.cwd();

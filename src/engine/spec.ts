@@ -16,7 +16,7 @@ import {
   engineFileMount, readOnlyTmpfsMounts, rootfsPropagationFor, shmMount, sortMounts, systemMounts, userMount,
   type MountRequest,
 } from './spec/mounts';
-import { buildSysctls, parseSysctls, type SysctlNamespace } from './spec/sysctl';
+import { buildSysctls, DEFAULT_SYSCTLS, parseSysctls, sysctlNamespace, type SysctlNamespace } from './spec/sysctl';
 import type {
   OciDevice, OciDeviceRule, OciIdMapping, OciMount, OciNamespace, OciNamespaceType, OciSeccomp, OciSpec,
 } from './spec/types';
@@ -229,6 +229,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
     seen.add(m.destination);
   }
   const base: OciMount[] = [...systemMounts(privileged)];
+  if (ns.user !== 'host') adjustForUserns(base, ns, opts.gidMappings ?? [], privileged);
   const shmHostPath = opts.shmPath ?? (ns.ipc === 'host' ? '/dev/shm' : undefined);
   if (!opts.noShm) base.push(shmMount(opts.shmSize ?? DEFAULT_SHM_SIZE, shmHostPath));
   if (readOnly && opts.readOnlyTmpfs !== false) base.push(...readOnlyTmpfsMounts());
@@ -259,7 +260,14 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   if (ns.network === 'host') hostNs.add('network');
   if (ns.ipc === 'host') hostNs.add('ipc');
   if (ns.uts === 'host') hostNs.add('uts');
-  const sysctl = buildSysctls(parseSysctls(opts.sysctls ?? []), hostNs, opts.defaultSysctls);
+  // In a user namespace of its own, the runtime cannot set the defaults of the namespaces that
+  // user namespace does not own (a network namespace the engine made, a joined IPC or UTS one).
+  let defaultSysctls = opts.defaultSysctls;
+  if (ns.user !== 'host') {
+    const owned = (k: SysctlNamespace) => (k === 'network' ? ns.network : k === 'ipc' ? ns.ipc : ns.uts) === 'private';
+    defaultSysctls = Object.fromEntries(Object.entries(defaultSysctls ?? DEFAULT_SYSCTLS).filter(([k]) => { const n = sysctlNamespace(k); return !n || owned(n); }));
+  }
+  const sysctl = buildSysctls(parseSysctls(opts.sysctls ?? []), hostNs, defaultSysctls);
   if (Object.keys(sysctl).length > 0) linux.sysctl = sysctl;
 
   // Devices.
@@ -341,6 +349,29 @@ export function startedSpec(bundleDir: string, containerId: string): OciSpec {
 }
 
 // ---------------------------------------------------------------------------
+
+/**
+ * What a container in a user namespace of its own can mount, as podman arranges it: sysfs and
+ * the cgroup file system only in a network namespace its user namespace owns (else the host's
+ * /sys is bound, read-only unless privileged), mqueue only in an IPC namespace it owns (else the
+ * host's /dev/mqueue is bound), and devpts's gid=5 only when gid 5 is mapped.
+ */
+function adjustForUserns(mounts: OciMount[], ns: NormalizedNamespaces, gidMappings: OciIdMapping[], privileged: boolean): void {
+  const at = (dest: string) => mounts.findIndex((m) => m.destination === dest);
+  const bind = (dest: string, options: string[]) => { mounts[at(dest)] = { destination: dest, type: 'bind', source: dest, options }; };
+  if (ns.network !== 'private') {
+    const r = privileged ? 'rw' : 'ro';
+    bind('/sys', ['rprivate', 'nosuid', 'noexec', 'nodev', r, 'rbind']);
+    bind('/sys/fs/cgroup', ['rprivate', 'nosuid', 'noexec', 'nodev', r, 'rbind']);
+  }
+  if (ns.ipc !== 'private') {
+    if (fs.existsSync('/dev/mqueue')) bind('/dev/mqueue', ['bind', 'nosuid', 'noexec', 'nodev']);
+    else mounts.splice(at('/dev/mqueue'), 1);
+  }
+  const gid5 = gidMappings.some((m) => m.containerID <= 5 && 5 < m.containerID + m.size);
+  const pts = mounts[at('/dev/pts')];
+  if (pts && !gid5) pts.options = pts.options!.filter((o) => o !== 'gid=5');
+}
 
 interface NormalizedNamespaces {
   pid: NamespaceSetting;

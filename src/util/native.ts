@@ -1,6 +1,6 @@
 /**
  * Lazy loader for pier's own N-API addon (native/pier_native.c): the Linux syscalls
- * Node lacks (mknod, *xattr, mount, pidfd, inotify), file mappings and fd watches on the
+ * Node lacks (mknod, *xattr, mount, idmapped mounts and user namespaces, pidfd, inotify), file mappings and fd watches on the
  * event loop. Functions throw Errors whose `code` is the errno name ('EPERM', 'ENOTSUP', ...),
  * like Node's fs errors.
  */
@@ -74,6 +74,12 @@ export interface NativeAddon {
   pidfdOpen(pid: number): number;
   /** A non-blocking inotify fd watching a directory for files written, renamed in or created. */
   inotifyDir(dir: string): number;
+  /** An fd (close-on-exec) of a new user namespace with these uid_map and gid_map texts ("inside outside count" lines). */
+  userns(uidMap: string, gidMap: string): number;
+  /** `source` bound at the directory `target` as an idmapped mount through the user namespace of `usernsFd`. */
+  idmapMount(source: string, target: string, usernsFd: number): void;
+  /** The uid_map and gid_map texts of the user namespace at `path` (an nsfs file). */
+  usernsMaps(path: string): [string, string];
   readonly constants: NativeConstants;
 }
 

@@ -426,27 +426,39 @@ describe('run/create flag parsing', () => {
     assert.equal(r.create.name, 'c');
   });
 
-  test('flags pier cannot honour are refused, not ignored', () => {
-    err(['--gidmap', '0:100000:5000', 'img'], /^the --gidmap option is not supported by pier$/);
-    err(['--uidmap', '0:100000:5000', 'img'], /^the --uidmap option is not supported by pier$/);
-    // NOOPs and defaults are accepted.
+  test('NOOPs and defaults are accepted', () => {
     assert.equal(p(['--disable-content-trust', '--http-proxy=false', '--systemd', 'false', '--memory-swappiness', '-1', 'img']).create.image, 'img');
   });
 
-  test('--userns: the modes needing no user namespace are taken, the others refused (podman 4.3 as root)', () => {
-    assert.equal(p(['--userns', 'host', 'img']).create.image, 'img');
-    assert.equal(p(['--userns=', 'img']).create.image, 'img');
+  test('--uidmap, --gidmap, --subuidname, --subgidname: kept as given, malformed maps and --userns with them refused (podman 4.3)', () => {
+    const c = p(['--uidmap', '0:100000:5000', '--uidmap', '5000:200000:10', '--gidmap', '0:300000:10', '--subuidname', 'a', 'img']).create;
+    assert.deepEqual([c.uidMap, c.gidMap, c.subuidName, c.subgidName], [['0:100000:5000', '5000:200000:10'], ['0:300000:10'], 'a', undefined]);
+    err(['--uidmap', '0:100000', 'img'], /^initializing ID mappings: UID setting is malformed expected \["uint32:uint32:uint32"\]: \["0:100000"\]$/);
+    err(['--gidmap', 'a:1:2', 'img'], /^initializing ID mappings: GID setting is malformed expected \["uint32:uint32:uint32"\]: \["a:1:2"\]$/);
+    for (const u of ['auto', 'host', '', 'private']) {
+      err(['--userns', u, '--uidmap', '0:1:1', 'img'], /^--userns and --uidmap\/--gidmap\/--subuidname\/--subgidname are mutually exclusive$/);
+    }
+    err(['--userns', 'auto', '--subgidname', 'x', 'img'], /mutually exclusive$/);
+  });
+
+  test("--userns: host and '' are no namespace; auto, container: and ns: are taken; private without maps and rootless modes refused (podman 4.3 as root)", () => {
+    assert.equal(p(['--userns', 'host', 'img']).create.userns, 'host');
+    assert.equal(p(['--userns=', 'img']).create.userns, undefined);
+    for (const v of ['auto', 'auto:size=5', 'auto:size=5,uidmapping=0:1:2,gidmapping=0:3:4', 'ns:/proc/1/ns/user', 'container:abc']) {
+      assert.equal(p(['--userns', v, 'img']).create.userns, v);
+    }
     if (process.getuid?.() === 0) {
       err(['--userns', 'keep-id', 'img'], /^keep-id is only supported in rootless mode$/);
       err(['--userns', 'keep-id:uid=5', 'img'], /^keep-id is only supported in rootless mode$/);
       err(['--userns', 'nomap', 'img'], /^nomap is only supported in rootless mode$/);
     }
-    for (const v of ['auto', 'auto:size=5', 'private', 'ns:/proc/1/ns/user', 'container:abc']) {
-      err(['--userns', v, 'img'], new RegExp(`^the --userns=${v} option is not supported by pier$`));
-    }
+    err(['--userns', 'private', 'img'], /^must provide at least one UID or GID mapping to configure a user namespace$/);
+    err(['--userns', 'auto:size=abc', 'img'], /^strconv.ParseUint: parsing "abc": invalid syntax$/);
+    err(['--userns', 'auto:foo=1', 'img'], /^unknown option specified: "foo"$/);
+    err(['--userns', 'auto:uidmapping=1:2', 'img'], /^initializing ID mappings: UID setting is malformed/);
     err(['--userns', 'ns:', 'img'], /^invalid config provided: namespace mode path requires a value$/);
     err(['--userns', 'container:', 'img'], /^invalid config provided: namespace mode container requires a value$/);
-    for (const v of ['foo', 'Host', 'host:x', 'nomap:x']) err(['--userns', v, 'img'], new RegExp(`^unrecognized namespace mode ${v} passed$`));
+    for (const v of ['foo', 'Host', 'host:x', 'nomap:x', 'autox']) err(['--userns', v, 'img'], new RegExp(`^unrecognized namespace mode ${v} passed$`));
   });
 
   test('--memory-swappiness: 0 to 100 kept, negative is the default, above 100 refused', () => {

@@ -102,8 +102,6 @@ describe('container users and groups', () => {
     const id = ok(['create', '--userns', 'host', IMAGE, 'true']).trim();
     assert.equal(ok(['inspect', '--format', '{{json .HostConfig.UsernsMode}}', id]), '""\n');
     ok(['rm', '-f', id]);
-    const r = run(['create', '--userns', 'auto', IMAGE, 'true']);
-    assert.deepEqual([r.code, r.stderr], [125, 'Error: the --userns=auto option is not supported by pier\n']);
   });
 
   test('--read-only: the entries are in bind-mounted copies', () => {

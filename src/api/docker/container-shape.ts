@@ -1,5 +1,6 @@
 // A container in the Docker Engine API's shape for GET /containers/{id}/json (ContainerJSON), built
 // from pier's container record (Docker's field names and types, not podman's inspect).
+import { usernsModeShown } from '../../engine/userns';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LocalContainerEngine } from '../../domain/local/containers';
@@ -188,7 +189,7 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
       SecurityOpt: o.securityOpt ?? null,
       Tmpfs: goMap(Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')]))),
       UTSMode: o.uts ?? '',
-      UsernsMode: '',
+      UsernsMode: usernsModeShown(o.userns, c.config.idMappings),
       ShmSize: o.shmSize ?? 65536000,
       Runtime: c.config.runtime || 'runc',
       Isolation: '',

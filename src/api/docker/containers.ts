@@ -125,6 +125,7 @@ export function createOptionsFromDocker(body: any, name: string | null): CreateO
     shmSize: hc.ShmSize || undefined,
     sysctl: hc.Sysctls ? Object.entries(hc.Sysctls).map(([k, v]) => `${k}=${v}`) : undefined,
     ipc: hc.IpcMode || undefined,
+    userns: hc.UsernsMode && hc.UsernsMode !== 'host' ? String(hc.UsernsMode) : undefined,
     pid: hc.PidMode || undefined,
     uts: hc.UTSMode || undefined,
     logDriver: hc.LogConfig?.Type && hc.LogConfig.Type !== 'json-file' ? hc.LogConfig.Type : undefined,

@@ -14,7 +14,7 @@ const CONFIG: Record<string, Kind> = {
 const HOST_CONFIG: Record<string, Kind> = {
   Binds: 'strings', Links: 'strings', VolumesFrom: 'strings', CapAdd: 'strings', CapDrop: 'strings', Dns: 'strings', DnsOptions: 'strings', DnsSearch: 'strings',
   ExtraHosts: 'strings', GroupAdd: 'strings', SecurityOpt: 'strings', NetworkMode: 'string', IpcMode: 'string', PidMode: 'string', UTSMode: 'string',
-  CgroupnsMode: 'string', CgroupParent: 'string', CpusetCpus: 'string', CpusetMems: 'string', Runtime: 'string',
+  CgroupnsMode: 'string', UsernsMode: 'string', CgroupParent: 'string', CpusetCpus: 'string', CpusetMems: 'string', Runtime: 'string',
   Memory: 'number', MemorySwap: 'number', MemoryReservation: 'number', NanoCpus: 'number', CpuShares: 'number', CpuPeriod: 'number', CpuQuota: 'number',
   PidsLimit: 'number', ShmSize: 'number', OomScoreAdj: 'number', BlkioWeight: 'number',
   AutoRemove: 'boolean', Privileged: 'boolean', PublishAllPorts: 'boolean', ReadonlyRootfs: 'boolean', Init: 'boolean',

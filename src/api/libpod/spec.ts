@@ -19,6 +19,32 @@ function nsFlag(ns: NS): string | undefined {
   }
 }
 
+/**
+ * The SpecGenerator's userns and idmappings (podman's remote client: --uidmap/--gidmap and
+ * --subuidname resolved to idmappings with nsmode private; auto with AutoUserNsOpts; container
+ * and path modes) into CreateOptions.
+ */
+function usernsOptions(b: Record<string, any>): Partial<CreateOptions> {
+  const mode = b.userns?.nsmode ?? '';
+  const idm = b.idmappings ?? {};
+  const maps = (list: unknown) => (Array.isArray(list) ? list.map((m: any) => `${m.container_id ?? 0}:${m.host_id ?? 0}:${m.size ?? 0}`) : []);
+  if (mode === '' || mode === 'default' || mode === 'host') return {};
+  if (mode === 'private') {
+    const uidMap = maps(idm.UIDMap), gidMap = maps(idm.GIDMap);
+    if (!uidMap.length && !gidMap.length) throw new ApiError(400, 'must provide at least one UID or GID mapping to configure a user namespace');
+    return { ...(uidMap.length ? { uidMap } : {}), ...(gidMap.length ? { gidMap } : {}) };
+  }
+  if (mode === 'auto') {
+    if (b.userns.value) return { userns: `auto:${b.userns.value}` };
+    const a = idm.AutoUserNsOpts ?? {};
+    const opts = [...(a.Size ? [`size=${a.Size}`] : []), ...maps(a.AdditionalUIDMappings).map((m) => `uidmapping=${m}`), ...maps(a.AdditionalGIDMappings).map((m) => `gidmapping=${m}`)];
+    return { userns: opts.length ? `auto:${opts.join(',')}` : 'auto' };
+  }
+  const ns = nsFlag(b.userns);
+  if (ns?.startsWith('container:') || ns?.startsWith('ns:')) return { userns: ns };
+  throw new ApiError(400, `the --userns=${mode} option is not supported by pier`);
+}
+
 const strList = (v: unknown): string[] | undefined => (Array.isArray(v) && v.length ? v.map(String) : undefined);
 
 function healthOf(h: any): HealthConfig | undefined {
@@ -71,9 +97,7 @@ export function specToPodCreate(b: any): PodCreateOptions {
   if (pid) o.pid = pid;
   const uts = nsFlag(b.utsns);
   if (uts) o.uts = uts;
-  if (b.userns?.nsmode && b.userns.nsmode !== 'host' && b.userns.nsmode !== 'default') {
-    throw new ApiError(400, `the --userns=${b.userns.nsmode} option is not supported by pier`);
-  }
+  Object.assign(o, usernsOptions(b));
   if (strList(b.pod_devices)) o.devices = strList(b.pod_devices);
   if (b.sysctl && typeof b.sysctl === 'object' && Object.keys(b.sysctl).length) o.sysctl = Object.entries(b.sysctl).map(([k, v]) => `${k}=${v}`);
   if (strList(b.security_opt)) o.securityOpt = strList(b.security_opt);

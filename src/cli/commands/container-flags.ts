@@ -13,6 +13,9 @@ import { log } from '../../util/log';
 import { parseGoDuration } from '../../image/filters';
 import { parseDeviceCgroupRule } from '../../engine/spec/devices';
 import { dedupeDeviceValues, parseThrottleDevice, parseWeightDevice } from '../../engine/spec/resources';
+import { parseIdMapFlag, validateUserns } from '../../engine/userns';
+
+export { validateUserns };
 
 /** A bad flag value that podman reports with a `See 'podman run --help'` hint. */
 export class FlagValueError extends UsageError {
@@ -33,12 +36,6 @@ const ss = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef =
 const sa = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef => ({ name, type: 'stringArray', help, ...extra });
 const int = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef => ({ name, type: 'int', help, ...extra });
 const uint = (name: string, help: string, extra: Partial<FlagDef> = {}): FlagDef => ({ name, type: 'int', valueName: 'uint', help, ...extra });
-
-/** Flags that parse but that pier cannot honour: setting them is an error. */
-const UNSUPPORTED = [
-  'gidmap',
-  'subgidname', 'subuidname', 'uidmap',
-];
 
 /** The flag table of `run` (kind 'run') or `create`, in podman 4.3's wording. */
 export function createFlags(kind: RunKind): FlagDef[] {
@@ -526,21 +523,20 @@ export function validateNamespace(kind: 'ipc' | 'pid' | 'uts' | 'cgroupns', valu
   if (arg !== undefined || !simple[kind].includes(mode)) throw new UsageError(`unrecognized namespace mode ${value} passed`);
 }
 
-/**
- * --userns: pier makes no user namespace, so only the modes that need none are taken: '' (the
- * default) and host. keep-id and nomap are podman's rootless modes; as root podman refuses them.
- */
-export function validateUserns(value: string, uid = process.getuid ? process.getuid() : 0): void {
-  if (value === '' || value === 'host') return;
-  const [mode, arg] = value.split(/:(.*)/s, 2);
-  if ((mode === 'keep-id' || value === 'nomap') && uid === 0) throw new UsageError(`${mode} is only supported in rootless mode`);
-  if ((mode === 'container' || mode === 'ns') && !arg) {
-    throw new UsageError(`invalid config provided: namespace mode ${mode === 'ns' ? 'path' : mode} requires a value`);
+/** --userns, --uidmap, --gidmap, --subuidname, --subgidname into CreateOptions, checked as podman checks them. */
+function parseUsernsFlags(opts: Opts, has: (n: string) => boolean, c: CreateOptions): void {
+  const uidMap = splitCSV(opts.uidmap);
+  const gidMap = splitCSV(opts.gidmap);
+  const mapped = uidMap.length || gidMap.length || has('subuidname') || has('subgidname');
+  if (has('userns') && mapped) throw new UsageError('--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive');
+  if (has('userns')) {
+    validateUserns(String(opts.userns));
+    if (opts.userns !== '') c.userns = String(opts.userns);
   }
-  if (['keep-id', 'auto', 'container', 'ns'].includes(mode) || value === 'nomap' || value === 'private') {
-    throw new UsageError(`the --userns=${value} option is not supported by pier`);
-  }
-  throw new UsageError(`unrecognized namespace mode ${value} passed`);
+  if (uidMap.length) { parseIdMapFlag(uidMap, 'UID'); c.uidMap = uidMap; }
+  if (gidMap.length) { parseIdMapFlag(gidMap, 'GID'); c.gidMap = gidMap; }
+  if (has('subuidname') && opts.subuidname) c.subuidName = String(opts.subuidname);
+  if (has('subgidname') && opts.subgidname) c.subgidName = String(opts.subgidname);
 }
 
 const NETWORK_MODES = ['none', 'host', 'bridge', 'default', 'private', 'slirp4netns', 'pasta'];
@@ -662,12 +658,6 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (args.length < 1) throw new UsageError(`requires at least 1 arg(s), only received ${args.length}`);
   const changed: Set<string> = opts.changed ?? new Set();
   const has = (n: string) => changed.has(n);
-  for (const n of UNSUPPORTED) {
-    if (!has(n)) continue;
-    // Explicit defaults are harmless.
-    if ((n === 'publish-all' || n === 'no-hosts' || n === 'unsetenv-all') && !opts[n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())]) continue;
-    throw new UsageError(`the --${n} option is not supported by pier`);
-  }
   let preserveFds: number | undefined;
   if (kind === 'run' && has('preserve-fds') && uintValue(opts, 'preserve-fds') > 0) {
     preserveFds = Number(opts.preserveFds);
@@ -893,7 +883,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   const sysctls = splitCSV(opts.sysctl);
   for (const sc of sysctls) validateSysctl(sc);
   if (sysctls.length) c.sysctl = sysctls;
-  if (has('userns')) validateUserns(String(opts.userns));
+  parseUsernsFlags(opts, has, c);
   for (const ns of ['ipc', 'pid', 'uts', 'cgroupns'] as const) {
     if (has(ns)) { validateNamespace(ns, String(opts[ns])); if (opts[ns]) c[ns] = String(opts[ns]); }
   }

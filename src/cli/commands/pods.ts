@@ -158,7 +158,7 @@ const createCmd: CommandDef = {
 };
 
 async function podCreate(ctx: Ctx, args: string[], opts: any): Promise<number | void> {
-  const { parseCreateOptions, parseRAM, splitCSV, FlagValueError } = require('./container-flags') as typeof import('./container-flags');
+  const { parseCreateOptions, parseRAM, splitCSV, FlagValueError, validateUserns } = require('./container-flags') as typeof import('./container-flags');
   const changed: Set<string> = opts.changed ?? new Set();
   if (args.length && opts.name) throw new UsageError('cannot specify --name and NAME at the same time');
   const labels: Record<string, string> = {};
@@ -198,9 +198,13 @@ async function podCreate(ctx: Ctx, args: string[], opts: any): Promise<number | 
   // options, parsed and checked as run's; --memory, --memory-swap and --cpus as podman's pod
   // create takes them (the kernel judges the values). Without an infra container podman looks
   // at none of the others.
-  const NETWORK_FLAGS = ['add-host', 'dns', 'dns-option', 'dns-search', 'network', 'network-alias', 'publish', 'ip', 'ip6', 'mac-address', 'no-hosts',
-    // and pier refuses user namespaces in any case.
-    'gidmap', 'subgidname', 'subuidname', 'uidmap', 'userns'];
+  const NETWORK_FLAGS = ['add-host', 'dns', 'dns-option', 'dns-search', 'network', 'network-alias', 'publish', 'ip', 'ip6', 'mac-address', 'no-hosts', 'userns'];
+  // A pod's user namespace is not pier's yet (its containers' are).
+  for (const n of ['gidmap', 'subgidname', 'subuidname', 'uidmap']) if (changed.has(n)) throw new UsageError(`the --${n} option is not supported by pier`);
+  if (changed.has('userns')) {
+    validateUserns(String(opts.userns));
+    if (opts.userns !== '' && opts.userns !== 'host') throw new UsageError(`the --userns=${opts.userns} option is not supported by pier`);
+  }
   const own = ['memory', 'memory-swap', 'cpus', 'label', 'label-file', 'hostname', 'help'];
   const INFRA_FLAGS = SHARED_CREATE_FLAGS.filter((n) => !own.includes(n));
   const c = parseCreateOptions('create', ['infra'], {

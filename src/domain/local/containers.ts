@@ -39,6 +39,8 @@ import { applyEnvMerge } from './env-merge';
 import { podmanMountOptions, inspectMountFields } from '../../engine/spec/mounts';
 import { goMap } from '../../util/gomap';
 import { isMountPoint } from '../../util/mountinfo';
+import { withFileLock } from '../../util/lock';
+import { inspectIdMappings, usernsModeShown, type IdMappings } from '../../engine/userns';
 
 export interface RunIO {
   stdin?: NodeJS.ReadStream | NodeJS.ReadableStream | null;
@@ -87,7 +89,7 @@ export function checkCreateSettings(o: CreateOptions, networkMode: string): void
         : o.uts === 'host' && (k.startsWith('kernel.domainname') || k.startsWith('kernel.hostname')) ? 'UTS' : undefined;
     if (clash) throw new UsageError(`sysctl ${k}=${v} can't be set since ${clash} Namespace set to host: invalid argument`);
   }
-  for (const [kind, v] of [['PID', o.pid], ['IPC', o.ipc], ['UTS', o.uts], ['cgroup', o.cgroupns]] as const) {
+  for (const [kind, v] of [['PID', o.pid], ['IPC', o.ipc], ['UTS', o.uts], ['cgroup', o.cgroupns], ['user', o.userns]] as const) {
     if (!v?.startsWith('ns:')) continue;
     const p = v.slice(3);
     try { fs.statSync(p); } catch (e) { throw new UsageError(`cannot find specified ${kind} namespace path: stat ${p}: ${errnoText(e)}`); }
@@ -105,6 +107,16 @@ export function checkCreateSettings(o: CreateOptions, networkMode: string): void
       if (!enabled) throw new UsageError(`apparmor profile ${JSON.stringify(v)} specified, but Apparmor is not enabled on this system`);
     }
   }
+}
+
+/** podman: the container's user (a number, or root when none is set) must be one its namespace maps. */
+function checkUserMapped(config: ContainerConfig): void {
+  const m = config.idMappings;
+  if (!m) return;
+  const user = (config.user || '0').split(':')[0];
+  if (!/^\d+$/.test(user)) return;
+  const { toHost } = require('../../engine/userns') as typeof import('../../engine/userns');
+  if (toHost(m.uidMap, Number(user)) === undefined) throw new UsageError(`container ID ${user} cannot be mapped to a host ID`);
 }
 
 /**
@@ -348,11 +360,55 @@ export class LocalContainerEngine implements ContainerEngine {
       }
       if (!ids.includes(id)) ids.push(id);
     };
-    for (const [kind, v] of [['net', o.network], ['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts], ['cgroup', o.cgroupns]] as const) {
+    for (const [kind, v] of [['net', o.network], ['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts], ['cgroup', o.cgroupns], ['user', o.userns]] as const) {
       if (v?.startsWith('container:')) add(v.slice('container:'.length), (m) => `looking up container to share ${kind} namespace with: ${m}`);
     }
     for (const r of o.requires ?? []) add(r, (m) => `"${r}" is not a valid container, cannot be used as a dependency: ${m}`);
     return ids;
+  }
+
+  /**
+   * The ID mappings of a new container's user namespace (none for the host's): --uidmap and
+   * --gidmap (either alone serves for both), --subuidname/--subgidname ranges, those of the
+   * container whose namespace it joins, or those of the namespace at ns:PATH. --userns=auto's
+   * are picked at insert (autoIdMappings).
+   */
+  private idMappingsFor(o: CreateOptions): IdMappings | undefined {
+    const u = require('../../engine/userns') as typeof import('../../engine/userns');
+    const mode = o.userns ?? '';
+    u.validateUserns(mode);
+    if (mode.startsWith('container:')) {
+      const other = this.containers.lookup(mode.slice('container:'.length));
+      if (!other.config.idMappings) throw new UsageError(`container ${other.id} has no user namespace of its own to share`);
+      o.userns = `container:${other.id}`;
+      return other.config.idMappings;
+    }
+    if (mode.startsWith('ns:')) return u.namespaceMappings(mode.slice(3));
+    if (!o.uidMap?.length && !o.gidMap?.length && !o.subuidName && !o.subgidName) return undefined;
+    if (mode !== '') throw new UsageError('--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive');
+    const m: IdMappings = { uidMap: u.parseIdMapFlag(o.uidMap ?? [], 'UID'), gidMap: u.parseIdMapFlag(o.gidMap ?? [], 'GID') };
+    if (o.subuidName || o.subgidName) {
+      const sub = u.subIdMappings(this.cfg.userns, o.subuidName ?? o.subgidName!, o.subgidName ?? o.subuidName!);
+      if (!m.uidMap.length) m.uidMap = sub.uidMap;
+      if (!m.gidMap.length) m.gidMap = sub.gidMap;
+    }
+    if (!m.uidMap.length) m.uidMap = m.gidMap.map((x) => ({ ...x }));
+    if (!m.gidMap.length) m.gidMap = m.uidMap.map((x) => ({ ...x }));
+    u.checkMappings(m);
+    return m;
+  }
+
+  /** --userns=auto's mappings, clear of every other container's (the caller holds userns.lock). */
+  private autoIdMappings(mode: string, config: ContainerConfig): IdMappings {
+    const u = require('../../engine/userns') as typeof import('../../engine/userns');
+    const chain = config.topLayer ? this.store.layers.chain(config.topLayer) : [];
+    const dirs = chain.map((l) => this.store.layers.diffDir(l.id));
+    const etc = (file: string) => {
+      for (const d of dirs) { try { return fs.readFileSync(path.join(d, 'etc', file), 'utf8'); } catch { /* a lower layer */ } }
+      return undefined;
+    };
+    const used = this.containers.list({ external: true }).flatMap((c) => (c.config.idMappings ? [c.config.idMappings] : []));
+    return u.autoMappings(this.cfg.userns, u.parseAutoOptions(mode), () => u.imageIdSize(dirs, etc), used, (msg) => log.error(msg));
   }
 
   async create(o: CreateOptions): Promise<{ id: string; warnings: string[] }> {
@@ -456,6 +512,14 @@ export class LocalContainerEngine implements ContainerEngine {
     const { assignHostPorts } = require('../../network/ports') as typeof import('../../network/ports');
     const portMappings = await assignHostPorts(net.ports);
     const dirs = containerDirs(this.store, id);
+    const idMappings = this.idMappingsFor(o);
+    if (idMappings && o.rootfs) throw new UsageError('user namespaces are not supported with --rootfs by pier');
+    if (idMappings && this.store.driver !== 'overlay') throw new UsageError('user namespaces need the overlay storage driver in pier');
+    // The runtime joins such a user namespace before the network namespace, which must then be
+    // one that user namespace owns: pier makes a bridge's (and the host's is the host's).
+    if (idMappings && /^(container|ns):/.test(o.userns ?? '') && networkMode !== 'none' && !networkMode.startsWith('container:')) {
+      throw new UsageError(`joining another user namespace (--userns=${o.userns}) needs --network none or another container's network in pier`);
+    }
     const config: ContainerConfig = {
       create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined },
       entrypoint,
@@ -476,6 +540,7 @@ export class LocalContainerEngine implements ContainerEngine {
       runtime: this.cfg.runtime || this.lifecycle.runtime().name,
       cgroupManager: this.cfg.engine.engine?.cgroup_manager === 'systemd' ? 'systemd' : 'cgroupfs',
       topLayer: img?.topLayer ?? null,
+      ...(idMappings ? { idMappings } : {}),
       imageConfig: ic,
       labels: { ...(ic.Labels ?? {}), ...(o.labels ?? {}) },
       annotations: createAnnotations(o, imageAnnotations(img), sandboxId),
@@ -493,6 +558,7 @@ export class LocalContainerEngine implements ContainerEngine {
       ...(secrets?.mounts.length ? { secrets: secrets.mounts } : {}),
       ...(secrets && Object.keys(secrets.env).length ? { secretEnv: secrets.env } : {}),
     };
+    if (idMappings) checkUserMapped(config);
     if (o.rm && config.restart.name !== 'no' && config.restart.name !== '') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
     if (o.healthOnFailure && o.healthOnFailure !== 'none' && !config.healthcheck) throw new PierError(`cannot set on-failure action to ${o.healthOnFailure} without a health check`);
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
@@ -500,15 +566,25 @@ export class LocalContainerEngine implements ContainerEngine {
       id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId,
       ...(o.external ? { external: true } : {}),
     };
-    for (let attempt = 0; ; attempt++) {
-      rec.name = o.name ?? randomName();
-      try { this.containers.insert(rec); break; } catch (e) {
-        if (o.name || !(e instanceof ConflictError) || attempt > 20) { await cleanupVolumes(); throw e; }
+    const insert = async () => {
+      for (let attempt = 0; ; attempt++) {
+        rec.name = o.name ?? randomName();
+        try { this.containers.insert(rec); break; } catch (e) {
+          if (o.name || !(e instanceof ConflictError) || attempt > 20) { await cleanupVolumes(); throw e; }
+        }
       }
-    }
+    };
+    // --userns=auto picks IDs no other container maps: the choice and the insert hold one lock.
+    if (o.userns?.startsWith('auto')) {
+      await withFileLock(path.join(this.store.graphRoot, 'userns.lock'), async () => {
+        try { config.idMappings = this.autoIdMappings(o.userns!, config); } catch (e) { await cleanupVolumes(); throw e; }
+        checkUserMapped(config);
+        await insert();
+      });
+    } else await insert();
     trace('create: inserted');
     try {
-      createContainerStorage(this.store, id, config.topLayer);
+      createContainerStorage(this.store, id, config.topLayer, config.idMappings);
       if (secretStore && config.secrets) {
         const { copySecrets } = require('../../engine/secrets') as typeof import('../../engine/secrets');
         copySecrets(secretStore, dirs.userdata, config.secrets);
@@ -1178,8 +1254,8 @@ export class LocalContainerEngine implements ContainerEngine {
         // The user's tmpfs mounts (podman lists no --image-volume tmpfs ones).
         Tmpfs: goMap(Object.fromEntries(c.config.mounts.filter((m) => m.type === 'tmpfs' && !m.imageVolume).map((m) => [m.destination, recorded.get(m)!.join(',')]))),
         UTSMode: o.uts ?? 'private',
-        // pier makes no user namespace: --userns is '' or host, which podman shows as ''.
-        UsernsMode: '',
+        UsernsMode: usernsModeShown(o.userns, c.config.idMappings),
+        ...(c.config.idMappings ? { IDMappings: inspectIdMappings(c.config.idMappings) } : {}),
         ShmSize: o.shmSize ?? 65536000,
         Runtime: 'oci',
         ConsoleSize: [0, 0],

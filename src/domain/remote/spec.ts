@@ -34,6 +34,16 @@ function namespace(v?: string): Record<string, string> | undefined {
   return { nsmode: 'bridge' };
 }
 
+/** SpecGenerator's userns and idmappings, as podman's remote client sends them (--subuidname is resolved by the service). */
+function usernsSpec(o: CreateOptions): Record<string, unknown> {
+  const maps = (list: string[] | undefined) => (list ?? []).map((v) => { const [c, h, n] = v.split(':').map(Number); return { container_id: c, host_id: h, size: n }; });
+  if (o.uidMap?.length || o.gidMap?.length) return { userns: { nsmode: 'private' }, idmappings: { UIDMap: maps(o.uidMap), GIDMap: maps(o.gidMap) } };
+  const u = o.userns;
+  if (!u) return {};
+  if (u.startsWith('auto')) return { userns: { nsmode: 'auto', ...(u.length > 4 ? { value: u.slice(5) } : {}) }, idmappings: { AutoUserNs: true } };
+  return { userns: namespace(u) };
+}
+
 /** SpecGenerator's resource_limits (an OCI LinuxResources): what podman-remote sends for the flags. */
 function resourceLimits(o: CreateOptions): Record<string, unknown> | undefined {
   const drop = (x: Record<string, unknown>) => { for (const k of Object.keys(x)) if (x[k] === undefined) delete x[k]; return Object.keys(x).length ? x : undefined; };
@@ -100,6 +110,7 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     personality: o.personality ? { domain: o.personality } : undefined, conmon_pid_file: o.conmonPidFile,
     sysctl: o.sysctl?.length ? Object.fromEntries(o.sysctl.map((s) => { const i = s.indexOf('='); return [s.slice(0, i), s.slice(i + 1)]; })) : undefined,
     ipcns: namespace(o.ipc), pidns: namespace(o.pid), utsns: namespace(o.uts), cgroupns: namespace(o.cgroupns),
+    ...usernsSpec(o),
     cgroup_parent: o.cgroupParent, log_configuration: o.logDriver ? { driver: o.logDriver } : undefined,
     health_check_on_failure_action: o.healthOnFailure ? ({ none: 0, kill: 2, restart: 3, stop: 4 } as const)[o.healthOnFailure] || undefined : undefined,
     chroot_directories: o.chrootDirs, cgroup_conf: o.cgroupConf,
