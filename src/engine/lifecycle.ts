@@ -932,12 +932,6 @@ function cannotInvoke<T>(fn: () => T): T {
 }
 
 /**
- * podman's working directory rule, checked at start: a workdir the user gave (-w) must exist
- * in the container, as a directory, unless a mount provides it (or a path under it); the image's WORKDIR (or one the
- * caller asked to create: Docker's API, build steps) is made when missing, owned by the
- * container's user. Errors exit `run` with 126.
- */
-/**
  * The `U` option of bind mounts and volumes: their source, recursively, owned by the container's
  * user as the host sees it (`hostUser`), as podman chowns them at each start.
  */
@@ -955,6 +949,12 @@ export function chownUMounts(mounts: ContainerRecord['config']['mounts'], hostUs
   }
 }
 
+/**
+ * podman's working directory rule, checked at start: a workdir the user gave (-w) must exist
+ * in the container, as a directory, unless a mount provides it (or a path under it); the image's WORKDIR (or one the
+ * caller asked to create: Docker's API, build steps) is made when missing, owned by the
+ * container's user. Errors exit `run` with 126.
+ */
 export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { destination: string }[], user: { uid: number; gid: number }): void {
   const given = c.config.workdir || '/';
   const wd = path.posix.normalize(given);
