@@ -34,6 +34,7 @@ const EVENTS_FIELDS = ['Recycle', 'ToHumanReadable', 'ContainerExitCode}}', 'ID}
   'HealthStatus}}', 'Details.', 'PodID}}', 'Attributes.'];
 
 const FORMAT_COMPLETIONS: Record<string, FormatCompletion> = {
+  'generate systemd': 'json',
   'ps': { fields: PS_FIELDS },
   'container ps': { fields: PS_FIELDS },
   'container list': { fields: PS_FIELDS },

@@ -18,6 +18,7 @@ import { DIRECTIVE, directiveName } from './complete-directives';
 import { completeFormat, formatCompletion } from './complete-format';
 import type { ObjectSource } from './complete-objects';
 import type { GlobalOptions } from '../config/config';
+import { SYSTEMD_RESTART_POLICIES } from '../domain/generate';
 
 export { DIRECTIVE, directiveName, formatCompletion };
 
@@ -228,6 +229,7 @@ const ARGS: Record<string, Completer> = {
   'container update': ctrs(),
   'container wait': ctrs(),
   'healthcheck run': ctrs('running'),
+  'generate systemd': firstArg(concat((c, t) => containers(c, t), (c, t) => pods(c, t))),
   'diff': checked(concat((c, t) => containers(c, t), images)),
   'inspect': checked(concat((c, t) => containers(c, t), images, (c, t) => pods(c, t), (c, t) => networks(c, t), volumes)),
   'image build': defaultOneArg,
@@ -752,6 +754,10 @@ const FLAGS: Record<string, Record<string, Completer>> = {
   'system prune': { filter: pruneFilters },
   'inspect': { format: none, type: fixed(['all', 'container', 'image', 'network', 'pod', 'volume']) },
   'system connection add': { identity: fileDefault },
+  'generate systemd': {
+    'restart-policy': fixed(SYSTEMD_RESTART_POLICIES),
+    'container-prefix': none, 'pod-prefix': none, separator: none, 'restart-sec': none, wants: none, requires: none,
+  },
 };
 
 /** The completer of a flag's value on this command; undefined: none registered (the shell's default). */

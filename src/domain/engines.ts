@@ -7,6 +7,7 @@ import type { PodEngine } from './pods';
 import type { BuildEngine } from './build';
 import type { NetworkEngine } from './networks';
 import type { SecretEngine } from './secrets';
+import type { GenerateEngine } from './generate';
 
 export interface Engines {
   images(): ImageEngine;
@@ -16,4 +17,5 @@ export interface Engines {
   build(): BuildEngine;
   networks(): NetworkEngine;
   secrets(): SecretEngine;
+  generate(): GenerateEngine;
 }

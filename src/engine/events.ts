@@ -132,7 +132,8 @@ export function formatRFC3339Nano(ns: bigint): string {
   return dateTime(d, 'T') + frac + zone;
 }
 
-function zoneAbbrev(d: Date, off: number): string {
+/** The zone's abbreviation at `d` (MST), as Go prints it: UTC, else a name, else the numeric offset. */
+export function zoneAbbrev(d: Date, off: number): string {
   const numeric = `${off >= 0 ? '+' : '-'}${pad(Math.floor(Math.abs(off) / 60))}${pad(Math.abs(off) % 60)}`;
   let name: string | undefined;
   try {

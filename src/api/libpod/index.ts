@@ -11,6 +11,7 @@ import { registerLibpodBuildRoutes } from './build';
 import { registerLibpodEventRoutes } from './events';
 import { registerLibpodSystemRoutes } from './system';
 import { registerLibpodSecretRoutes } from './secrets';
+import { registerLibpodGenerateRoutes } from './generate';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -31,5 +32,6 @@ export function registerLibpodRoutes(router: Router): void {
   registerLibpodEventRoutes(router);
   registerLibpodSystemRoutes(router);
   registerLibpodSecretRoutes(router);
+  registerLibpodGenerateRoutes(router);
   registerLibpodApiRoutes(router);
 }

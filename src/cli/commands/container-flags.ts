@@ -703,6 +703,9 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
 
   const labelFiles = splitCSV(opts.labelFile);
   if (labelFiles.length || opts.label?.length) c.labels = parseLabels(labelFiles, opts.label ?? []);
+  // Run by a generated unit (docs/systemd.md): the unit's name becomes a label, as podman records it.
+  const unit = process.env.PODMAN_SYSTEMD_UNIT;
+  if (unit !== undefined) c.labels = { ...c.labels, PODMAN_SYSTEMD_UNIT: unit };
   const annotations = splitCSV(opts.annotation);
   if (annotations.length) {
     c.annotations = {};

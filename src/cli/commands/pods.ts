@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { CommandDef, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
 import type { PodEngine, PodSummary, PodCreateOptions, PodResources } from '../../domain/pods';
-import { NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
+import { NotFoundError, PierError, UsageError, errorMessage, readFileErrorText } from '../../util/errors';
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
 import { asStruct } from '../format/govalue';
@@ -25,6 +25,19 @@ function pods(ctx: Ctx): PodEngine {
 }
 
 /** The pods a command acts on: its arguments, --all or --latest (exclusive, as podman checks). */
+/** --pod-id-file values: the first line of each file (podman's ReadPodIDFiles). */
+function readPodIdFiles(files: string[] | undefined): string[] {
+  return (files ?? []).map((f) => {
+    try {
+      return fs.readFileSync(f, 'utf8').split('\n')[0];
+    } catch (e) {
+      throw new PierError(`reading pod ID file: ${readFileErrorText(e, f)}`);
+    }
+  });
+}
+
+const podIdFileFlag = (help: string) => ({ name: 'pod-id-file', type: 'stringArray' as const, help });
+
 async function targets(ctx: Ctx, args: string[], opts: any, verb: string): Promise<string[]> {
   // --all with --latest, and --latest with names, are refused for every command in cli/index.ts.
   // podman's words: `pod stats` has its own check, the others share the containers' one.
@@ -262,6 +275,10 @@ function lifecycleCmd(name: string, summary: string, verb: string, fn: (e: PodEn
     async run(ctx: Ctx, args, opts) {
       // A bad signal is refused before any pod is looked up (podman).
       if (name === 'kill') parseSignal(String(opts.signal ?? 'KILL'));
+      if (opts.podIdFile?.length) {
+        if (opts.all || opts.latest) throw new UsageError('--all, --latest, and --pod-id-file cannot be used together');
+        args = [...args, ...readPodIdFiles(opts.podIdFile)];
+      }
       const names = await targets(ctx, args, opts, verb);
       return perPod(ctx, names, async (n) => {
         await fn(pods(ctx), n, opts);
@@ -271,9 +288,11 @@ function lifecycleCmd(name: string, summary: string, verb: string, fn: (e: PodEn
   };
 }
 
-const startCmd = lifecycleCmd('start', 'Start one or more pods', 'start', (e, n) => e.start(n));
+const startCmd = lifecycleCmd('start', 'Start one or more pods', 'start', (e, n) => e.start(n), [podIdFileFlag('Read the pod ID from the file')]);
 const stopCmd = lifecycleCmd('stop', 'Stop one or more pods', 'stop', (e, n, o) => e.stop(n, { timeout: o.changed?.has('time') ? o.time : undefined, ignore: o.ignore }), [
   { name: 'ignore', short: 'i', type: 'bool', help: 'Ignore errors when a specified pod is missing' },
+  // podman 4.3.1's help text for it (a slip: stop reads the file).
+  podIdFileFlag('Write the pod ID to the file'),
   { name: 'time', short: 't', type: 'int', default: 10, help: 'Seconds to wait for pod stop before killing the container' },
 ]);
 const restartCmd = lifecycleCmd('restart', 'Restart one or more pods', 'restart', (e, n) => e.restart(n));
@@ -298,12 +317,12 @@ const rmCmd: CommandDef = {
     { name: 'force', short: 'f', type: 'bool', help: 'Force removal of a running pod by first stopping all containers, then removing all containers in the pod.  The default is false' },
     { name: 'ignore', short: 'i', type: 'bool', help: 'Ignore errors when a specified pod is missing' },
     latestFlag,
-    { name: 'pod-id-file', type: 'stringArray', help: 'Read the pod ID from the file' },
+    podIdFileFlag('Read the pod ID from the file'),
     { name: 'time', short: 't', type: 'int', default: 10, help: 'Seconds to wait for pod stop before killing the container' },
   ],
   async run(ctx: Ctx, args, opts) {
     if (opts.changed?.has('time') && !opts.force) throw new UsageError('--force option must be specified to use the --time option');
-    const fromFiles = (opts.podIdFile ?? []).map((f: string) => fs.readFileSync(f, 'utf8').trim());
+    const fromFiles = readPodIdFiles(opts.podIdFile);
     let names: string[] = fromFiles.length && !args.length && !opts.all && !opts.latest ? fromFiles : await targets(ctx, [...args, ...fromFiles], opts, 'remove');
     if (!opts.all && !opts.latest) {
       // podman looks every pod up before removing any: a missing one (the first is named) is exit

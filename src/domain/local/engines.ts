@@ -8,6 +8,7 @@ import type { PodEngine } from '../pods';
 import type { BuildEngine } from '../build';
 import type { NetworkEngine } from '../networks';
 import type { SecretEngine } from '../secrets';
+import type { GenerateEngine } from '../generate';
 import type { LocalNetworkEngine } from './networks';
 import type { LocalImageEngine } from './images';
 import type { LocalContainerEngine } from './containers';
@@ -90,6 +91,11 @@ export class LocalEngines implements Engines {
     const { LocalSecretEngine } = require('./secrets') as typeof import('./secrets');
     const store = (this.images() as LocalImageEngine).store;
     return new LocalSecretEngine(store.db, store.graphRoot);
+  }
+
+  generate(): GenerateEngine {
+    const { LocalGenerateEngine } = require('./generate') as typeof import('./generate');
+    return new LocalGenerateEngine(this.containers() as LocalContainerEngine);
   }
 
   networks(): NetworkEngine {

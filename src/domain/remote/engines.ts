@@ -20,6 +20,7 @@ import { RemoteContainerFiles } from './container-files';
 import { RemoteBuild } from './build';
 import type { NetworkEngine } from '../networks';
 import type { SecretEngine } from '../secrets';
+import type { GenerateEngine, SystemdOptions } from '../generate';
 import { q, enc, filters, notRemote } from './query';
 
 export { notRemote };
@@ -110,6 +111,18 @@ export class RemoteEngines implements Engines {
     const { RemoteSecrets } = require('./secrets') as typeof import('./secrets');
     return new RemoteSecrets(this.client);
   }
+  generate(): GenerateEngine {
+    const c = this.client;
+    return {
+      // podman's bindings' parameter names; the service fills in what is left out.
+      systemd: (name: string, o: SystemdOptions) => c.json<Record<string, string>>('GET', `/libpod/generate/${enc(name)}/systemd${q({
+        useName: o.useName, new: o.new, noHeader: o.noHeader, templateUnitFile: o.template, restartPolicy: o.restartPolicy,
+        restartSec: o.restartSec, startTimeout: o.startTimeout, stopTimeout: o.stopTimeout, containerPrefix: o.containerPrefix,
+        podPrefix: o.podPrefix, separator: o.separator, wants: o.wants, after: o.after, requires: o.requires, additionalEnvVariables: o.env,
+      })}`),
+    };
+  }
+
   /** The service's events (what `pier events` prints in remote mode). */
   async *events(o: { since?: string; until?: string; filters?: string[]; stream: boolean; signal?: AbortSignal }): AsyncGenerator<import('../../engine/events').EventRecord> {
     const res = await this.client.raw('GET', `/libpod/events${q({ since: o.since, until: o.until, filters: filters(o.filters), stream: String(o.stream) })}`);
