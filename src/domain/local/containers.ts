@@ -914,7 +914,12 @@ export class LocalContainerEngine implements ContainerEngine {
     }
     const made = await this.create(cloneCreateOptions(c, { ...o, name }, { image, pod, warn: (m) => log.warn(m) }));
     if (o.destroy) await this.lifecycle.remove(c.id, { force: o.force, timeout: c.config.stopTimeout });
-    if (o.run) await this.lifecycle.start(made.id);
+    // A start that fails is an engine error here (exit 125), as podman's clone --run (only run uses 126/127).
+    if (o.run) {
+      try { await this.lifecycle.start(made.id); } catch (e) {
+        throw e instanceof PierError && e.exitCode !== EXIT_ENGINE ? new PierError(e.message, EXIT_ENGINE, e.httpStatus) : e;
+      }
+    }
     return made;
   }
 
