@@ -1,7 +1,7 @@
 // The container half of the engine's domain interface (CLI and API call only this).
 import type { PullOptions } from './images';
 import { posix } from 'node:path';
-import { PierError, UsageError } from '../util/errors';
+import { PierError, UsageError, EXIT_ENGINE } from '../util/errors';
 
 export type ContainerStatus = 'configured' | 'created' | 'initialized' | 'running' | 'stopping' | 'paused' | 'stopped' | 'exited' | 'removing';
 
@@ -270,6 +270,14 @@ export function networkAttachment(o: Pick<CreateOptions, 'networkAliases' | 'ip'
     if (o.macAddress) a.staticMac = o.macAddress;
   }
   return a;
+}
+
+/**
+ * A failure as an engine error (exit 125): what `container clone --run` makes of a start that
+ * fails, as podman's (only `run` exits 126/127 for a command it cannot invoke or find).
+ */
+export function asEngineError(e: unknown): unknown {
+  return e instanceof PierError && e.exitCode !== EXIT_ENGINE ? new PierError(e.message, EXIT_ENGINE, e.httpStatus) : e;
 }
 
 /** The actions of --health-on-failure (podman 4.3), in the order of podman's numbering after 'invalid'. */

@@ -8,7 +8,7 @@ import type {
   RunOnlyOptions, CloneOptions,
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
-import { PartialRemoveError, networkAttachment, parseImageMount } from '../containers';
+import { PartialRemoveError, asEngineError, networkAttachment, parseImageMount } from '../containers';
 import { LocalImageEngine, imageAnnotations } from './images';
 import { createAnnotations, ANNOTATION_CID_FILE } from '../../engine/annotations';
 import { matchesGivenName } from '../../image/lookup';
@@ -916,9 +916,7 @@ export class LocalContainerEngine implements ContainerEngine {
     if (o.destroy) await this.lifecycle.remove(c.id, { force: o.force, timeout: c.config.stopTimeout });
     // A start that fails is an engine error here (exit 125), as podman's clone --run (only run uses 126/127).
     if (o.run) {
-      try { await this.lifecycle.start(made.id); } catch (e) {
-        throw e instanceof PierError && e.exitCode !== EXIT_ENGINE ? new PierError(e.message, EXIT_ENGINE, e.httpStatus) : e;
-      }
+      try { await this.lifecycle.start(made.id); } catch (e) { throw asEngineError(e); }
     }
     return made;
   }

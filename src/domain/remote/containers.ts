@@ -2,7 +2,7 @@
 // attach and exec go through hijacked connections (./attach), with the local terminal raw and
 // its size sent to the service.
 import type { CloneOptions, ContainerEngine, CreateOptions, PsOptions, ContainerSummary, LogOptions, ExecOptions } from '../containers';
-import { PartialRemoveError, CONTAINER_INSPECT_MAPS } from '../containers';
+import { PartialRemoveError, CONTAINER_INSPECT_MAPS, asEngineError } from '../containers';
 import { markGoMaps } from '../../util/gomap';
 import type { ImageEngine } from '../images';
 import type { PortMapping } from '../../network/types';
@@ -207,7 +207,9 @@ export class RemoteContainers implements ContainerEngine {
    */
   async clone(nameOrId: string, o: CloneOptions): Promise<{ id: string; warnings: string[] }> {
     if (o.image) await this.ensureImage({ image: o.image, command: [], pullOptions: o.pullOptions });
-    const r = await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/clone`, { ...o, pullOptions: undefined });
+    let r;
+    // (The client reads 126/127 from a runtime's message: a clone's failed start is 125.)
+    try { r = await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/clone`, { ...o, pullOptions: undefined }); } catch (e) { throw asEngineError(e); }
     return { id: r.Id as string, warnings: (r.Warnings ?? []) as string[] };
   }
 
