@@ -199,6 +199,8 @@ const firstArg = (fn: Completer): Completer => checked((c, t) => (c.args.length 
 const ARGS: Record<string, Completer> = {
   'container attach': ctrs('running'),
   'container cleanup': ctrs('exited'),
+  // CONTAINER NAME IMAGE: a container, nothing for the name, an image.
+  'container clone': checked((c, t) => (c.args.length === 0 ? containers(c, t) : c.args.length === 2 ? images(c, t) : R([], NOFILE))),
   'container commit': checked((c, t) => (c.args.length === 0 ? containers(c, t) : c.args.length === 1 ? images(c, t) : R([], NOFILE))),
   'container cp': checked(cpArgs),
   'container create': checked(createRunArgs),

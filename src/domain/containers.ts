@@ -1,7 +1,7 @@
 // The container half of the engine's domain interface (CLI and API call only this).
 import type { PullOptions } from './images';
 import { posix } from 'node:path';
-import { PierError, UsageError } from '../util/errors';
+import { PierError, UsageError, EXIT_ENGINE } from '../util/errors';
 
 export type ContainerStatus = 'configured' | 'created' | 'initialized' | 'running' | 'stopping' | 'paused' | 'stopped' | 'exited' | 'removing';
 
@@ -177,6 +177,30 @@ export interface CreateOptions {
   runtimeFlags?: string[];
   /** Internal: this container is the infra container of the pod with this id. */
   infraOf?: string;
+  /**
+   * Internal (container clone): the original's volumes by destination. The clone's anonymous
+   * volumes and image volumes there are these (shared, as podman's clone shares them), and the
+   * original's image volumes stay even where the clone's image has none. Not recorded.
+   */
+  cloneVolumes?: { destination: string; name: string; imageVolume?: boolean }[];
+}
+
+/** `container clone`: what the copy changes (podman's ContainerCloneOptions). */
+export interface CloneOptions {
+  /** NAME (or --name); unset: ORIGINAL-clone, then -clone1, -clone2... as podman picks. */
+  name?: string;
+  /** IMAGE: the clone's image instead of the original's (pulled when missing). */
+  image?: string;
+  pullOptions?: PullOptions;
+  /** --pod: the (existing) pod the clone joins instead of the original's. */
+  pod?: string;
+  /** The resource flags given, parsed as create's: they replace the original's settings. */
+  resources?: import('../engine/update').UpdateOptions;
+  /** --destroy: remove the original once the clone exists (--force: even when it runs). */
+  destroy?: boolean;
+  force?: boolean;
+  /** --run: start the clone (detached). */
+  run?: boolean;
 }
 
 export type InitContainerType = 'always' | 'once';
@@ -254,6 +278,14 @@ export function networkAttachment(o: Pick<CreateOptions, 'networkAliases' | 'ip'
     if (o.macAddress) a.staticMac = o.macAddress;
   }
   return a;
+}
+
+/**
+ * A failure as an engine error (exit 125): what `container clone --run` makes of a start that
+ * fails, as podman's (only `run` exits 126/127 for a command it cannot invoke or find).
+ */
+export function asEngineError(e: unknown): unknown {
+  return e instanceof PierError && e.exitCode !== EXIT_ENGINE ? new PierError(e.message, EXIT_ENGINE, e.httpStatus) : e;
 }
 
 /** The actions of --health-on-failure (podman 4.3), in the order of podman's numbering after 'invalid'. */
@@ -414,6 +446,8 @@ export interface ContainerEngine {
   pause(nameOrId: string): Promise<void>;
   unpause(nameOrId: string): Promise<void>;
   rename(nameOrId: string, newName: string): Promise<void>;
+  /** `container clone`: a new container with the original's configuration; its id and create's warnings. */
+  clone(nameOrId: string, opts: CloneOptions): Promise<{ id: string; warnings: string[] }>;
   /** The image ids containers use (for rmi's in-use check). */
   imagesInUse(): Map<string, string[]>;
 }

@@ -75,6 +75,11 @@ export interface ContainerConfig {
    */
   dependencies?: string[];
   /**
+   * The create options joining a pod changed (the pod's namespaces, hostname, volumes...), as
+   * they were given (null: unset), so `container clone` can join the pod again, or another.
+   */
+  podGiven?: Record<string, unknown>;
+  /**
    * containers.conf defaults pinned at create (as podman writes them into the container's
    * spec then): `default_capabilities`, `default_sysctls`, `seccomp_profile`. Missing in
    * containers made before pier read them: the engine's old defaults apply.

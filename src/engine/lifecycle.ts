@@ -864,6 +864,21 @@ export class Lifecycle {
 
   async remove(id: string, opts: { force?: boolean; timeout?: number; removingPod?: boolean }): Promise<ContainerRecord> {
     const c = this.byId(id);
+    this.checkRemovable(c, opts);
+    if (RUNNING.includes(c.state.status)) {
+      // Owned across the stop and the removal: the exit command's check must not fall between.
+      return this.owningCleanup(c.id, async () => {
+        const stopped = await this.stop(c.id, opts.timeout ?? 0);
+        await this.removeStopped(stopped);
+        return stopped;
+      });
+    }
+    await this.removeStopped(c);
+    return c;
+  }
+
+  /** Throws what remove() would refuse `c` for: an infra container, a running one without force, one others depend on. */
+  checkRemovable(c: ContainerRecord, opts: { force?: boolean; removingPod?: boolean }): void {
     if (c.config.isInfra && c.podId && !opts.removingPod) {
       const pod = this.pods().get(c.podId);
       if (pod) throw new ConflictError(`container ${c.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
@@ -876,16 +891,6 @@ export class Lifecycle {
     if (dependents.length) {
       throw new PierError(`container ${c.id} has dependent containers which must be removed before it: ${dependents.map((x) => x.id).join(',')}: container already exists`);
     }
-    if (RUNNING.includes(c.state.status)) {
-      // Owned across the stop and the removal: the exit command's check must not fall between.
-      return this.owningCleanup(c.id, async () => {
-        const stopped = await this.stop(c.id, opts.timeout ?? 0);
-        await this.removeStopped(stopped);
-        return stopped;
-      });
-    }
-    await this.removeStopped(c);
-    return c;
   }
 
   private async removeStopped(c: ContainerRecord): Promise<void> {

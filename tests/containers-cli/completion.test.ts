@@ -90,6 +90,11 @@ describe('__complete against a store', () => {
     assert.deepEqual(comp('ps', ''), { items: [], directive: 4 });
     // A command without arguments in its usage is not given file names either.
     assert.deepEqual(comp('volume', 'prune', ''), { items: [], directive: 4 });
+    // container clone CONTAINER NAME IMAGE: a container, nothing for the name, an image, then nothing.
+    assert.ok(items('container', 'clone', 'c-').includes('c-exited'));
+    assert.deepEqual(comp('container', 'clone', 'c-exited', ''), { items: [], directive: 4 });
+    assert.ok(items('container', 'clone', 'c-exited', 'copy', '').includes(IMAGE));
+    assert.deepEqual(comp('container', 'clone', 'c-exited', 'copy', IMAGE, ''), { items: [], directive: 4 });
   });
 
   test('pods, volumes, networks, secrets, images', () => {

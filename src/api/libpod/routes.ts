@@ -4,7 +4,7 @@
 // options, plus `pier_create_options` (pier's full CreateOptions, sent by pier's remote client).
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
-import type { CreateOptions } from '../../domain/containers';
+import type { CloneOptions, CreateOptions } from '../../domain/containers';
 import { PartialRemoveError } from '../../domain/containers';
 import { NotFoundError, errorMessage } from '../../util/errors';
 import { frame, dockerFilters } from '../docker/containers';
@@ -91,6 +91,18 @@ export function registerLibpodApiRoutes(router: Router): void {
     const o = specToCreate(await r.json());
     const { id, warnings } = await r.engines.containers().create(o);
     r.send(201, { Id: id, Warnings: warnings });
+  });
+  // pier's own (podman 4.3's remote client cannot clone): the CLI's CloneOptions as JSON.
+  router.post('/libpod/containers/{name}/clone', async (r) => {
+    const b = (await r.json()) ?? {};
+    const o: CloneOptions = {
+      name: typeof b.name === 'string' ? b.name : undefined, image: typeof b.image === 'string' ? b.image : undefined,
+      pod: typeof b.pod === 'string' ? b.pod : undefined, resources: b.resources && typeof b.resources === 'object' ? b.resources : undefined,
+      destroy: b.destroy === true, force: b.force === true, run: b.run === true,
+    };
+    let made;
+    try { made = await r.engines.containers().clone(r.params.name, o); } catch (e) { nf(e, 'container'); }
+    r.send(201, { Id: made!.id, Warnings: made!.warnings });
   });
   router.get('/libpod/containers/{name}/json', async (r) => {
     try { r.send(200, await r.engines.containers().inspect(r.params.name, { size: bool(r.query.get('size')) })); } catch (e) { nf(e, 'container'); }

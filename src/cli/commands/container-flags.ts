@@ -832,7 +832,7 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
   if (c.memory && c.memorySwap !== undefined && c.memorySwap !== -1 && c.memorySwap !== 0 && c.memorySwap < c.memory) {
     throw new UsageError('minimum memoryswap limit should be larger than memory limit, see usage');
   }
-  if (c.memorySwap !== undefined && c.memorySwap > 0 && !c.memory) throw new UsageError('you must provide a memory limit when setting memory swap');
+  if (c.memorySwap !== undefined && c.memorySwap > 0 && !c.memory) throw new UsageError('you should always set a memory limit when using a memoryswap limit, see usage');
   if (has('cpus')) {
     const v = String(opts.cpus);
     const n = Number(v);

@@ -642,6 +642,46 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
 }
 
 // ---------------------------------------------------------------------------------------
+// container clone
+
+/** The create flags `container clone` takes (podman's CloneMode): the resource ones, --name and --pod. */
+const CLONE_CREATE_FLAGS = new Set(['blkio-weight', 'blkio-weight-device', 'cpu-period', 'cpu-quota', 'cpu-rt-period', 'cpu-rt-runtime', 'cpu-shares',
+  'cpus', 'cpuset-cpus', 'cpuset-mems', 'device-read-bps', 'device-write-bps', 'memory', 'memory-reservation', 'memory-swap', 'memory-swappiness', 'name', 'pod']);
+
+const cloneCmd: CommandDef = {
+  name: 'clone',
+  summary: 'Clone an existing container',
+  description: 'Creates a copy of an existing container.',
+  usage: '[options] CONTAINER NAME IMAGE',
+  example: 'pier container clone container_name new_name image_name',
+  minArgs: 1,
+  maxArgs: 3,
+  flags: ([
+    ...createFlags('create').filter((f) => CLONE_CREATE_FLAGS.has(f.name)),
+    { name: 'destroy', type: 'bool', help: 'destroy the original container' },
+    { name: 'force', short: 'f', type: 'bool', help: 'force the existing container to be destroyed' },
+    { name: 'run', type: 'bool', help: 'run the new container' },
+  ] as FlagDef[]).sort(byName),
+  run: withHint('container clone', async (ctx: Ctx, args, opts) => {
+    // The resource flags mean what create's do (same values, same errors).
+    const { create } = parseCreateOptions('create', [args[0]], opts);
+    if (opts.force && !opts.destroy) throw new UsageError('cannot set --force without --destroy: invalid argument');
+    const { currentResources } = require('../../engine/update') as typeof import('../../engine/update');
+    const r = await engine(ctx).clone(args[0], {
+      name: args[1] ?? create.name, image: args[2], pod: create.pod, resources: currentResources(create),
+      destroy: !!opts.destroy, force: !!opts.force, run: !!opts.run,
+      ...(args[2] ? { pullOptions: { progress: stderrSink } } : {}),
+    });
+    // podman prints each warning of completing the spec so: a line on stdout, the warning on stderr.
+    for (const w of r.warnings) {
+      ctx.out('Could not properly complete the spec as expected:');
+      writeStderr(`${w}\n`);
+    }
+    ctx.out(r.id);
+  }),
+};
+
+// ---------------------------------------------------------------------------------------
 // start, stop, kill, restart, pause, unpause, rm
 
 function startCmd(group: boolean): CommandDef {
@@ -1381,6 +1421,7 @@ export function containerGroup(): CommandDef {
   const subs = [
     ...common(true),
     cleanupCmd,
+    cloneCmd,
     existsCmd,
     inspectCmd,
     psCmd('list', ['ls'], true),

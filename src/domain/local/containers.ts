@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineConfig } from '../../config/config';
 import type {
-  RunOnlyOptions,
+  RunOnlyOptions, CloneOptions,
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
-import { PartialRemoveError, networkAttachment, parseImageMount } from '../containers';
+import { PartialRemoveError, asEngineError, networkAttachment, parseImageMount } from '../containers';
 import { LocalImageEngine, imageAnnotations } from './images';
 import { createAnnotations, ANNOTATION_CID_FILE } from '../../engine/annotations';
 import { matchesGivenName } from '../../image/lookup';
@@ -296,6 +296,12 @@ export class LocalContainerEngine implements ContainerEngine {
         else out.push({ ...volume(undefined, dst, []), imageVolume: true });
       }
     }
+    // A clone's anonymous and image volumes are the original's (podman's clone shares them).
+    for (const v of o.cloneVolumes ?? []) {
+      const m = out.find((x) => x.destination === v.destination);
+      if (m?.type === 'volume' && !m.name) m.name = v.name;
+      else if (!m && v.imageVolume) out.push({ ...volume(v.name, v.destination, []), imageVolume: true });
+    }
     for (const m of out) {
       if (m.type !== 'volume') continue;
       const v = volumeForMount(this.store, m.name);
@@ -445,11 +451,13 @@ export class LocalContainerEngine implements ContainerEngine {
     }
     // A pod member's sandbox (podman's annotation): the pod's infra container, or the pod.
     let sandboxId: string | undefined;
+    let podGiven: Record<string, unknown> | undefined;
     if (o.pod && !o.infraOf) {
       const joined = await this.joinPod(o);
       o = joined.opts;
       podId = joined.podId;
       sandboxId = joined.sandboxId;
+      podGiven = joined.given;
     }
     if (!o.buildStep && !o.infraOf) o = applyContainersConf(o, settings);
     if (o.init && o.initPath && !fs.existsSync(o.initPath)) {
@@ -521,7 +529,7 @@ export class LocalContainerEngine implements ContainerEngine {
       throw new UsageError(`joining another user namespace (--userns=${o.userns}) needs --network none or another container's network in pier`);
     }
     const config: ContainerConfig = {
-      create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined },
+      create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined, cloneVolumes: undefined },
       entrypoint,
       cmd,
       env,
@@ -554,6 +562,7 @@ export class LocalContainerEngine implements ContainerEngine {
       ...(o.infraOf ? { isInfra: true } : {}),
       ...(o.initContainerType ? { initContainerType: o.initContainerType } : {}),
       ...(dependencies.length ? { dependencies } : {}),
+      ...(podGiven && Object.keys(podGiven).length ? { podGiven } : {}),
       ...(o.buildStep ? {} : { confDefaults: { capabilities: settings.capabilities, sysctls: settings.sysctls, ...(settings.seccompProfile ? { seccompProfile: settings.seccompProfile } : {}) } }),
       ...(secrets?.mounts.length ? { secrets: secrets.mounts } : {}),
       ...(secrets && Object.keys(secrets.env).length ? { secretEnv: secrets.env } : {}),
@@ -561,7 +570,8 @@ export class LocalContainerEngine implements ContainerEngine {
     if (idMappings) checkUserMapped(config);
     if (o.rm && config.restart.name !== 'no' && config.restart.name !== '') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
     if (o.healthOnFailure && o.healthOnFailure !== 'none' && !config.healthcheck) throw new PierError(`cannot set on-failure action to ${o.healthOnFailure} without a health check`);
-    const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, () => []).catch(() => undefined);
+    // Only the volumes no other container uses (a clone's are the original's).
+    const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, (n) => this.volumeUsers(n)).catch(() => undefined);
     const rec: ContainerRecord = {
       id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId,
       ...(o.external ? { external: true } : {}),
@@ -603,7 +613,7 @@ export class LocalContainerEngine implements ContainerEngine {
    * --pod NAME (or new:NAME, which creates the pod with this container's ports and networks): the
    * container joins the namespaces the pod shares with its infra container.
    */
-  private async joinPod(o: CreateOptions): Promise<{ opts: CreateOptions; podId: string; sandboxId: string }> {
+  private async joinPod(o: CreateOptions): Promise<{ opts: CreateOptions; podId: string; sandboxId: string; given?: Record<string, unknown> }> {
     const { LocalPodEngine } = require('./pods') as typeof import('./pods');
     const pods = new LocalPodEngine(this);
     let ref = o.pod!;
@@ -646,23 +656,24 @@ export class LocalContainerEngine implements ContainerEngine {
     const uts = o.uts ?? (share.includes('uts') ? infra : undefined);
     // In a pod whose infra has the host's UTS namespace a member keeps its own name (its ID), as podman's.
     const podHostname = pc.uts === 'host' ? undefined : pc.hostname ?? pod.name;
-    return {
-      podId: pod.id,
-      sandboxId: pod.infraId,
-      opts: {
-        ...o,
-        network: share.includes('net') ? infra : o.network,
-        networks: share.includes('net') ? undefined : o.networks,
-        ipc,
-        uts,
-        pid: o.pid ?? (share.includes('pid') ? infra : undefined),
-        hostname: o.hostname ?? (uts === infra ? podHostname : undefined),
-        ...(pc.memberVolumes?.length ? { volumes: [...pc.memberVolumes, ...(o.volumes ?? [])] } : {}),
-        ...(pc.devices?.length ? { devices: [...new Set([...pc.devices, ...(o.devices ?? [])])] } : {}),
-        ...(shmSize !== undefined ? { shmSize } : {}),
-        ...(pc.cgroupPath && !o.cgroupParent ? { cgroupParent: pc.cgroupPath } : {}),
-      },
+    const opts: CreateOptions = {
+      ...o,
+      network: share.includes('net') ? infra : o.network,
+      networks: share.includes('net') ? undefined : o.networks,
+      ipc,
+      uts,
+      pid: o.pid ?? (share.includes('pid') ? infra : undefined),
+      hostname: o.hostname ?? (uts === infra ? podHostname : undefined),
+      ...(pc.memberVolumes?.length ? { volumes: [...pc.memberVolumes, ...(o.volumes ?? [])] } : {}),
+      ...(pc.devices?.length ? { devices: [...new Set([...pc.devices, ...(o.devices ?? [])])] } : {}),
+      ...(shmSize !== undefined ? { shmSize } : {}),
+      ...(pc.cgroupPath && !o.cgroupParent ? { cgroupParent: pc.cgroupPath } : {}),
     };
+    // What the join changed, as given (null: unset), recorded for `container clone`.
+    const given: Record<string, unknown> = {};
+    const was = o as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(opts)) if (JSON.stringify(v) !== JSON.stringify(was[k])) given[k] = was[k] ?? null;
+    return { podId: pod.id, sandboxId: pod.infraId, opts, given };
   }
 
   /** --network/-p/-P → the networks to join and the ports to publish. */
@@ -925,8 +936,12 @@ export class LocalContainerEngine implements ContainerEngine {
 
   /** Drop the anonymous volumes of a removed container that no other container uses. */
   async removeAnonymousVolumes(c: ContainerRecord): Promise<void> {
-    await removeAnonymousVolumes(this.store, c.config.mounts,
-      (n) => this.containers.list({ external: true }).filter((x) => x.config.mounts.some((m) => m.type === 'volume' && m.name === n)).map((x) => x.id));
+    await removeAnonymousVolumes(this.store, c.config.mounts, (n) => this.volumeUsers(n));
+  }
+
+  /** The containers that mount the volume `name`. */
+  private volumeUsers(name: string): string[] {
+    return this.containers.list({ external: true }).filter((x) => x.config.mounts.some((m) => m.type === 'volume' && m.name === name)).map((x) => x.id);
   }
 
   async restart(nameOrId: string, opts: { timeout?: number }): Promise<void> {
@@ -952,6 +967,34 @@ export class LocalContainerEngine implements ContainerEngine {
     const c = this.containers.lookup(nameOrId);
     this.containers.rename(c.id, newName);
     this.lifecycle.event({ ...c, name: newName }, 'rename');
+  }
+
+  /**
+   * `container clone`: create() from the original's recorded options (./clone); then --destroy
+   * removes the original (its stop timeout, as podman's) and --run starts the clone.
+   */
+  async clone(nameOrId: string, o: CloneOptions): Promise<{ id: string; warnings: string[] }> {
+    const c = this.lifecycle.sync(this.containers.lookup(nameOrId));
+    if (o.name && !NAME_RE.test(o.name)) throw new UsageError('running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument');
+    // Checked before the clone exists, so a refusal leaves nothing made (podman's clone stays).
+    if (o.destroy) this.lifecycle.checkRemovable(c, { force: o.force });
+    const { cloneCreateOptions, cloneName } = require('./clone') as typeof import('./clone');
+    const { LocalPodEngine } = require('./pods') as typeof import('./pods');
+    const podRef = o.pod || c.podId;
+    const pod = podRef ? new LocalPodEngine(this).pods.lookup(podRef) : undefined;
+    const name = o.name || cloneName(c.name, (n) => !!this.containers.byName(n, { external: true }));
+    // The original's image by the name it was given while that still names it, else by id.
+    let image = c.config.create.image;
+    if (c.imageId && !c.config.create.rootfs) {
+      try { if (this.images.lookup(image).id !== c.imageId) image = c.imageId; } catch (e) { if (!(e instanceof NotFoundError)) throw e; image = c.imageId; }
+    }
+    const made = await this.create(cloneCreateOptions(c, { ...o, name }, { image, pod, warn: (m) => log.warn(m) }));
+    if (o.destroy) await this.lifecycle.remove(c.id, { force: o.force, timeout: c.config.stopTimeout });
+    // A start that fails is an engine error here (exit 125), as podman's clone --run (only run uses 126/127).
+    if (o.run) {
+      try { await this.lifecycle.start(made.id); } catch (e) { throw asEngineError(e); }
+    }
+    return made;
   }
 
   async exists(nameOrId: string, opts: { external?: boolean } = {}): Promise<boolean> {
