@@ -578,6 +578,27 @@ static napi_value js_set_nonblock(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* ttySize(fd): [rows, columns] of the terminal on fd (TIOCGWINSZ); null when fd is no terminal. */
+static napi_value js_tty_size(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return NULL;
+  uint32_t fd;
+  if (get_u32(env, argv[0], "fd", &fd)) return NULL;
+  struct winsize ws;
+  napi_value out;
+  if (ioctl((int)fd, TIOCGWINSZ, &ws) != 0) {
+    napi_get_null(env, &out);
+    return out;
+  }
+  napi_value rows, cols;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_uint32(env, ws.ws_row, &rows);
+  napi_create_uint32(env, ws.ws_col, &cols);
+  napi_set_element(env, out, 0, rows);
+  napi_set_element(env, out, 1, cols);
+  return out;
+}
+
 /* realtimeNs(): clock_gettime(CLOCK_REALTIME) in ns since the epoch, as a BigInt. */
 static napi_value js_realtime_ns(napi_env env, napi_callback_info info) {
   (void)info;
@@ -1051,6 +1072,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"localAddress", NULL, js_local_address, NULL, NULL, NULL, napi_enumerable, NULL},
     {"rmdirsAsync", NULL, js_rmdirs_async, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setNonblock", NULL, js_set_nonblock, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"ttySize", NULL, js_tty_size, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mapFile", NULL, js_map_file, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchFd", NULL, js_watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unwatchFd", NULL, js_unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},

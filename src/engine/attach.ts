@@ -76,6 +76,32 @@ export function resizeTerminal(dir: string, height: number, width: number): void
   try { fs.writeSync(fd, `1 ${Math.max(0, Math.floor(height))} ${Math.max(0, Math.floor(width))}\n`); } finally { fs.closeSync(fd); }
 }
 
+/** Where a size asked for before the container's conmon listens is kept for its start (resizeOrKeep). */
+const KEPT_SIZE = 'winsize';
+
+/**
+ * resizeTerminal, or, while no conmon listens on the container's `ctl` (a container not started
+ * yet: a remote `run -it` resizes between its attach and its start), the size kept for the start.
+ */
+export function resizeOrKeep(dir: string, height: number, width: number): void {
+  try {
+    resizeTerminal(dir, height, width);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENXIO' && code !== 'ENOENT') throw e;
+    fs.writeFileSync(path.join(dir, KEPT_SIZE), `${Math.floor(height)} ${Math.floor(width)}`);
+  }
+}
+
+/** At a start, once conmon listens and before the process runs: the size resizeOrKeep kept, applied and forgotten. */
+export function applyKeptSize(dir: string): void {
+  let kept: string;
+  try { kept = fs.readFileSync(path.join(dir, KEPT_SIZE), 'utf8'); } catch { return; }
+  fs.rmSync(path.join(dir, KEPT_SIZE), { force: true });
+  const [h, w] = kept.split(' ').map(Number);
+  try { resizeTerminal(dir, h, w); } catch { /* conmon went away */ }
+}
+
 /** Asks conmon to reopen the container's log file (after it was rotated by someone else). */
 export function reopenLogs(dir: string): void {
   const fd = fs.openSync(path.join(dir, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);

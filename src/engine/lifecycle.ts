@@ -287,6 +287,7 @@ export class Lifecycle {
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
         if (hooks.initOnly) { this.event(c, 'init'); return c; }
         trace('start: attach');
+        if (c.config.create.tty) (require('./attach') as typeof import('./attach')).applyKeptSize(d.userdata);
         if (hooks.beforeStart) await hooks.beforeStart(c, d.userdata);
         trace('start: runtime start');
         await startContainer(this.runtime(c), c.id, { root: this.stateRoot(c) });

@@ -59,6 +59,8 @@ export interface NativeAddon {
   rmdirsAsync(dirs: string[]): Promise<string | null>;
   /** fcntl(F_SETFL, O_NONBLOCK). */
   setNonblock(fd: number): void;
+  /** [rows, columns] of the terminal on `fd` (TIOCGWINSZ), null when it is no terminal. */
+  ttySize(fd: number): [number, number] | null;
   /** The file mapped read-only: a Buffer, or a latin1 string (null where Node lacks external strings). */
   mapFile(file: string, asLatin1: boolean): string | Buffer | null;
   /**

@@ -91,3 +91,21 @@ test('exec -it: a terminal of the pane\'s size, input, resize and the exit code;
   assert.equal(piped.stdout, 'PIPED INPUT\n');
   assert.equal(piped.code, 3);
 });
+
+test('the container terminal takes the size of the terminal on stdin (stdout piped), before the command runs; run -it without a terminal warns', async () => {
+  // stdin is the tmux pane's terminal, stdout a pipe: the size comes from stdin, as podman's.
+  tmux('new-session', '-d', '-s', 'sz', '-x', '90', '-y', '27',
+    `for i in 1 2 3; do ${pierCmd('run -it --rm --network none localhost/busybox busybox stty size')} | tr -d '\\r' | sed 's/^/size=/'; done; echo SZ-EXIT=$?; sleep 60`);
+  const out = await waitFor('sz', /SZ-EXIT=0/);
+  assert.deepEqual(out.split('\n').filter((l) => l.startsWith('size=')), ['size=27 90', 'size=27 90', 'size=27 90']);
+  tmux('new-session', '-d', '-s', 'szex', '-x', '70', '-y', '21', `${pierCmd('run -d --name tty-sz --network none localhost/busybox sleep 60')} >/dev/null; ` +
+    `${pierCmd('exec -it tty-sz busybox stty size')} | tr -d '\\r' | sed 's/^/size=/'; echo EX-EXIT=$?; sleep 60`);
+  const ex = await waitFor('szex', /EX-EXIT=0/);
+  assert.match(ex, /^size=21 70$/m);
+  s.ok(['rm', '-f', '-t', '0', 'tty-sz']);
+  // No terminal on stdin: podman's warning, and the command still runs.
+  const r = s.run(['run', '-t', '-i', '--rm', '--network', 'none', 'localhost/busybox', 'echo', 'hello']);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.replace(/\r/g, ''), 'hello\n');
+  assert.match(r.stderr, /level=warning msg="The input device is not a TTY. The --tty and --interactive flags might not work properly"/);
+});

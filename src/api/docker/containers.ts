@@ -353,9 +353,9 @@ export function registerContainerRoutes(router: Router): void {
 
   router.post('/containers/{id}/resize', async (r) => {
     const id = await findId(r);
-    const { resizeTerminal } = require('../../engine/attach') as typeof import('../../engine/attach');
+    const { resizeOrKeep } = require('../../engine/attach') as typeof import('../../engine/attach');
     const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
-    try { resizeTerminal(containerDirs(local(r).store, id).userdata, Number(r.query.get('h')), Number(r.query.get('w'))); } catch { /* not a tty */ }
+    try { resizeOrKeep(containerDirs(local(r).store, id).userdata, Number(r.query.get('h')), Number(r.query.get('w'))); } catch { /* not a tty */ }
     r.send(200, {});
   });
 

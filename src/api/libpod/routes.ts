@@ -209,9 +209,9 @@ export function registerLibpodApiRoutes(router: Router): void {
   });
   router.post('/libpod/containers/{name}/resize', async (r) => {
     const ce = r.engines.containers() as import('../../domain/local/containers').LocalContainerEngine;
-    const { resizeTerminal } = require('../../engine/attach') as typeof import('../../engine/attach');
+    const { resizeOrKeep } = require('../../engine/attach') as typeof import('../../engine/attach');
     const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
-    try { resizeTerminal(containerDirs(ce.store, ce.containers.lookup(r.params.name).id).userdata, Number(r.query.get('h')), Number(r.query.get('w'))); } catch { /* not a tty */ }
+    try { resizeOrKeep(containerDirs(ce.store, ce.containers.lookup(r.params.name).id).userdata, Number(r.query.get('h')), Number(r.query.get('w'))); } catch { /* not a tty */ }
     r.send(200, {});
   });
 

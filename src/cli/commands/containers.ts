@@ -15,7 +15,7 @@ import { parseGoDuration, parseTimeOrDuration } from '../../image/filters';
 import { goJSON } from '../format/gojson';
 import { goHumanSize, humanDuration } from '../format/units';
 import { asStruct, goTimeString } from '../format/govalue';
-import { trace } from '../../util/log';
+import { log, trace } from '../../util/log';
 import { stderrProgress } from '../progress';
 import { containerGroupOpsCommands } from './container-ops';
 import { containerFilesSubcommands } from './container-files';
@@ -599,6 +599,10 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
       trace('cli: parse options');
       const p = parseCreateOptions(kind, args, opts);
       trace('cli: options parsed');
+      // podman 4.3's run warns (and goes on) when -it is asked for without a terminal on stdin.
+      if (isRun && opts.tty && opts.interactive && !require('node:tty').isatty(0)) {
+        log.warn('The input device is not a TTY. The --tty and --interactive flags might not work properly');
+      }
       if (p.cidfile && fs.existsSync(p.cidfile)) {
         throw new PierError(`container id file exists. Ensure another container is not using it or delete ${p.cidfile}`);
       }

@@ -21,6 +21,7 @@ import { randomName, NAME_RE } from '../../engine/names';
 import { attach } from '../../engine/attach';
 import { waitForExit, readExitCode, execInContainer, execDetachedInContainer } from '../../engine/conmon';
 import { readLogEntries, streamLogs, formatEntry } from '../../engine/logs';
+import { userTerminalSize } from '../../util/tty-size';
 import { lookupHostUser, readSpec, resolveUser, startedSpec, userFileOverrides } from '../../engine/spec';
 import { cpusToQuota, DEFAULT_CPU_PERIOD, verifyResources } from '../../engine/spec/resources';
 import { parseSignal } from '../../util/signals';
@@ -758,6 +759,10 @@ export class LocalContainerEngine implements ContainerEngine {
             get stdout() { return out ? io.stdout : null; },
             get stderr() { return !err ? null : tty ? io.stdout : io.stderr; },
           });
+          // The terminal's size before the process runs (as podman's first resize), so that its
+          // first look at it (`run -it IMG stty size`) already sees the user's.
+          const size = tty ? userTerminalSize(stdin, io.stdout) : undefined;
+          if (size) session.resize(size.rows, size.columns);
         },
       });
       // podman prints the ID of a container started with neither stdout nor stderr attached.
@@ -782,7 +787,7 @@ export class LocalContainerEngine implements ContainerEngine {
   private async attached(c: ContainerRecord, io: RunIO, tty: boolean, stdin: RunIO['stdin'], sigProxy: boolean | undefined,
     session: () => Awaited<ReturnType<typeof attach>> | undefined, connect: () => Promise<void>): Promise<number | undefined> {
     const ttyIn = stdin && (stdin as NodeJS.ReadStream).isTTY ? (stdin as NodeJS.ReadStream) : undefined;
-    const onResize = () => { const s = io.stdout as NodeJS.WriteStream; if (session() && s.columns) session()!.resize(s.rows, s.columns); };
+    const onResize = () => { const z = userTerminalSize(stdin, io.stdout); if (session() && z) { try { session()!.resize(z.rows, z.columns); } catch { /* the container (and its conmon) ended */ } } };
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
     const proxies: [string, () => void][] = [];
     try {
@@ -1590,7 +1595,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const ttyIn = o.interactive && o.tty && (streams.stdin as NodeJS.ReadStream)?.isTTY ? streams.stdin as NodeJS.ReadStream : undefined;
     // The exec's terminal takes the size of ours, now and on SIGWINCH.
     let session: import('../../engine/attach').AttachSession | undefined;
-    const onResize = () => { const t = streams.stdout as NodeJS.WriteStream; if (session && t.isTTY && t.columns) { try { session.resize(t.rows, t.columns); } catch { /* ended */ } } };
+    const onResize = () => { const z = userTerminalSize(streams.stdin, streams.stdout); if (session && z) { try { session.resize(z.rows, z.columns); } catch { /* ended */ } } };
     if (ttyIn) {
       ttyIn.setRawMode(true);
       // stdout first: its own SIGWINCH listener (which refreshes its size) must run before ours.

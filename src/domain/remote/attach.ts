@@ -4,6 +4,7 @@
 // the service.
 import type { Duplex } from 'node:stream';
 import { demux } from './client';
+import { userTerminalSize } from '../../util/tty-size';
 
 export interface RemoteIO {
   stdin?: NodeJS.ReadableStream | null;
@@ -13,10 +14,10 @@ export interface RemoteIO {
 
 export const processIO = (): RemoteIO => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
 
-/** The local terminal's size, when stdout is one. */
+/** The local terminal's size (stdin's, as podman's client, else stdout's). */
 export function terminalSize(io: RemoteIO): { h: number; w: number } | undefined {
-  const s = io.stdout as NodeJS.WriteStream;
-  return s.isTTY && s.rows && s.columns ? { h: s.rows, w: s.columns } : undefined;
+  const z = userTerminalSize(io.stdin, io.stdout);
+  return z ? { h: z.rows, w: z.columns } : undefined;
 }
 
 /**

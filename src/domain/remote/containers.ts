@@ -68,6 +68,10 @@ export class RemoteContainers implements ContainerEngine {
     const sock = await this.c.hijack(`/libpod/containers/${enc(id)}/attach${q({ stdin: o.stdin, stdout: out ? true : 'false', stderr: err ? true : 'false', stream: true, detachKeys: o.detachKeys ?? undefined })}`);
     const resize = (h: number, w: number) => { void this.c.json('POST', `/libpod/containers/${enc(id)}/resize${q({ h, w })}`).catch(() => undefined); };
     const pumping = pump(sock, io, { tty, stdin: o.stdin, resize: tty ? resize : undefined });
+    // As podman's client: the terminal's size right after the attach, before a start (the service
+    // keeps it for the start when the container has no conmon yet).
+    const size = tty ? terminalSize(io) : undefined;
+    if (size) await this.c.json('POST', `/libpod/containers/${enc(id)}/resize${q({ h: size.h, w: size.w })}`).catch(() => undefined);
     if (o.start) {
       try {
         await this.c.json('POST', `/libpod/containers/${enc(id)}/start${q({ detachKeys: o.detachKeys ?? undefined })}`);
@@ -78,7 +82,6 @@ export class RemoteContainers implements ContainerEngine {
       }
       if (!out && !err) io.stdout.write(`${id}\n`);
     }
-    if (tty) { const sz = terminalSize(io); if (sz) resize(sz.h, sz.w); }
     await pumping;
     return this.afterAttach(id, o.stdin);
   }
