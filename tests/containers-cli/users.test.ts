@@ -57,6 +57,16 @@ describe('container users and groups', () => {
     assert.equal(groups(['-u', 'tester:nogroup', '--group-add', 'wheel']), 'Groups:\t10 65534 ');
   });
 
+  test('--group-add keep-groups: podman\'s annotation for crun, only alone, not through the remote client', () => {
+    const r = ts.run(['run', '--rm', '--group-add', 'keep-groups', '--group-add', '457', 'localhost/busybox', 'true']);
+    assert.deepEqual([r.code, r.stderr], [125, "Error: the '--group-add keep-groups' option is not allowed with any other --group-add options\n"]);
+    const remote = ts.run(['--url', 'unix:///nonexistent.sock', 'create', '--group-add', 'keep-groups', 'localhost/busybox', 'true']);
+    assert.deepEqual([remote.code, remote.stderr], [125, "Error: the '--group-add keep-groups' option is not supported in remote mode\n"]);
+    const id = ts.ok(['create', '--group-add', 'keep-groups', 'localhost/busybox', 'true']).trim();
+    assert.equal(ts.ok(['inspect', '--format', '{{index .Config.Annotations "run.oci.keep_original_groups"}} {{.HostConfig.GroupAdd}}', id]).trim(), '1 []');
+    ts.ok(['rm', id]);
+  });
+
   test('-u UID with no entry: podman\'s passwd and group entries in the container only', () => {
     const name = 'numeric-user';
     const out = lines(ok(['run', '--name', name, '--network', 'none', '-u', '1234', IMAGE, 'sh', '-c', SHOW]));

@@ -722,7 +722,13 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     c.workdir = String(opts.workdir);
   }
   if (has('user') && opts.user !== '') c.user = String(opts.user);
-  const groups = splitCSV(opts.groupAdd).filter((g) => g !== '');
+  let groups = splitCSV(opts.groupAdd).filter((g) => g !== '');
+  // keep-groups: podman's annotation for crun (which keeps the caller's supplementary groups; runc ignores it), alone.
+  if (groups.includes('keep-groups')) {
+    if (groups.length > 1) throw new UsageError("the '--group-add keep-groups' option is not allowed with any other --group-add options");
+    c.annotations = { ...(c.annotations ?? {}), 'run.oci.keep_original_groups': '1' };
+    groups = [];
+  }
   if (groups.length) c.groupAdd = groups;
   if (kind === 'run' && opts.passwd === false) c.passwd = false;
   if (has('passwd-entry') && opts.passwdEntry !== '') c.passwdEntry = String(opts.passwdEntry);

@@ -599,6 +599,9 @@ function createLikeCmd(kind: RunKind, group: boolean): CommandDef {
       trace('cli: parse options');
       const p = parseCreateOptions(kind, args, opts);
       trace('cli: options parsed');
+      if (ctx.remoteUri && p.create.annotations?.['run.oci.keep_original_groups'] === '1' && String(opts.groupAdd ?? '').includes('keep-groups')) {
+        throw new PierError("the '--group-add keep-groups' option is not supported in remote mode");
+      }
       // podman 4.3's run warns (and goes on) when -it is asked for without a terminal on stdin.
       if (isRun && opts.tty && opts.interactive && !require('node:tty').isatty(0)) {
         log.warn('The input device is not a TTY. The --tty and --interactive flags might not work properly');
