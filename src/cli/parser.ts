@@ -320,8 +320,10 @@ export function helpText(root: CommandDef, path: CommandDef[]): string {
   // cobra lists commands sorted by name.
   const subs = (cmd.subcommands ?? []).filter((s) => !s.hidden).sort(byName);
   if (subs.length) {
-    const w = Math.max(...subs.map((s) => s.name.length));
-    out.push('Available Commands:', ...subs.map((s) => `  ${s.name.padEnd(w)}  ${s.summary}`), '');
+    // cobra pads names to the longest of the group's commands (hidden ones too, not its
+    // completion requests), at least 11, then one space.
+    const w = Math.max(11, ...(cmd.subcommands ?? []).filter((s) => !s.name.startsWith('__')).map((s) => s.name.length));
+    out.push('Available Commands:', ...subs.map((s) => `  ${s.name.padEnd(w)} ${s.summary}`), '');
   }
   if (hasOptions) out.push('Options:', flagTable(own), '');
   if (cmd !== root && root.flags?.length && !cmd.subcommands?.length) {

@@ -88,3 +88,14 @@ describe('container command help', () => {
     assert.deepEqual(ps.opts.filter, ['status=exited']);
   });
 });
+
+test('group help pads command names as cobra does: to the longest name, at least 11 characters, then one space', () => {
+  const lines = help('container').split('\n');
+  assert.ok(lines.includes('  attach      Attach to a running container'), lines.join('\n'));
+  assert.ok(lines.includes("  unmount     Unmounts working container's root filesystem"));
+  const wide: CommandDef = { name: 'g', summary: 'group', subcommands: [
+    { name: 'a', summary: 'short', run: async () => 0 }, { name: 'a-very-long-name', summary: 'long', run: async () => 0 }] };
+  const text = helpText({ name: 'pier', summary: 'x', subcommands: [wide] }, parse({ name: 'pier', summary: 'x', subcommands: [wide] }, ['g', '--help']).path);
+  assert.match(text, /^ {2}a {16}short$/m);
+  assert.match(text, /^ {2}a-very-long-name long$/m);
+});

@@ -199,7 +199,7 @@ function umountCmd(prefix: string): CommandDef {
   return {
     name: 'unmount',
     aliases: ['umount'],
-    summary: "Unmount working container's root filesystem",
+    summary: "Unmounts working container's root filesystem",
     description: 'Container storage increments a mount counter each time a container is mounted.\n\nWhen a container is unmounted, the mount counter is decremented. The container\'s root filesystem is physically unmounted only when the mount counter reaches zero indicating no other processes are using the mount.\n\nAn unmount can be forced with the --force flag.\n',
     usage: '[options] CONTAINER [CONTAINER...]',
     example: [`pier ${prefix}unmount ctrID`, `pier ${prefix}unmount ctrID1 ctrID2 ctrID3`, `pier ${prefix}unmount --all`].join('\n'),

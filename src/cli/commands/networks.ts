@@ -123,7 +123,7 @@ function lsCmd(): CommandDef {
   return {
     name: 'ls',
     aliases: ['list'],
-    summary: 'List networks',
+    summary: 'network list',
     description: 'List networks',
     usage: '[options]',
     example: 'pier network list',
@@ -148,7 +148,7 @@ function lsCmd(): CommandDef {
 
 const inspectCmd: CommandDef = {
   name: 'inspect',
-  summary: 'network inspect',
+  summary: 'Inspect network',
   description: 'Displays the network configuration for one or more networks.',
   usage: '[options] NETWORK [NETWORK...]',
   example: ['pier network inspect pier', 'pier network inspect --format "{{.Name}} {{.Subnets}}" pier'].join('\n'),

@@ -74,7 +74,7 @@ export const TOP_LEVEL: ReadonlyArray<readonly [Area, string, string, string[]?]
   ['containerFiles', 'export', "Export container's filesystem contents as a tar archive"],
   ['containerFiles', 'diff', "Display the changes to the object's file system"],
   ['containerFiles', 'mount', "Mount a working container's root filesystem"],
-  ['containerFiles', 'unmount', "Unmount working container's root filesystem", ['umount']],
+  ['containerFiles', 'unmount', "Unmounts working container's root filesystem", ['umount']],
   ['containerFiles', 'commit', 'Create new image based on the changed container'],
   ['images', 'images', 'List images in local storage'],
   ['images', 'pull', 'Pull an image from a registry'],

@@ -231,7 +231,7 @@ const pruneCmd: CommandDef = {
 
 const existsCmd: CommandDef = {
   name: 'exists',
-  summary: 'Check if volume exists',
+  summary: 'Volume exists',
   description: 'If the given volume exists, pier volume exists exits with 0, otherwise the exit code will be 1.',
   usage: 'VOLUME',
   example: 'pier volume exists myvol',
