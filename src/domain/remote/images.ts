@@ -183,5 +183,14 @@ export class RemoteImages implements ImageEngine {
     return this.c.json('GET', `/libpod/images/search${q({ term, limit: opts.limit, tlsVerify: tls(opts.tlsVerify), filters: filters(opts.filters), listTags: opts.listTags })}`,
       undefined, authHeader(term, opts));
   }
-}
 
+  // Manifest lists: the Libpod API's /libpod/manifests endpoints.
+  async manifestCreate(): Promise<string> { throw new PierError('TODO'); }
+  async manifestExists(): Promise<boolean> { throw new PierError('TODO'); }
+  async manifestInspect(): Promise<string> { throw new PierError('TODO'); }
+  async manifestAdd(): Promise<string> { throw new PierError('TODO'); }
+  async manifestAnnotate(): Promise<string> { throw new PierError('TODO'); }
+  async manifestRemove(): Promise<string> { throw new PierError('TODO'); }
+  async manifestRm(): Promise<RemoveReport> { throw new PierError('TODO'); }
+  async manifestPush(): Promise<string> { throw new PierError('TODO'); }
+}
