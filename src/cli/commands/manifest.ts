@@ -51,9 +51,9 @@ const createCmd: CommandDef = {
   usage: '[options] LIST [IMAGE...]',
   example: [
     'pier manifest create mylist:v1.11',
-    '  pier manifest create mylist:v1.11 arch-specific-image-to-add',
-    '  pier manifest create mylist:v1.11 arch-specific-image-to-add another-arch-specific-image-to-add',
-    '  pier manifest create --all mylist:v1.11 transport:tagged-image-to-add',
+    'pier manifest create mylist:v1.11 arch-specific-image-to-add',
+    'pier manifest create mylist:v1.11 arch-specific-image-to-add another-arch-specific-image-to-add',
+    'pier manifest create --all mylist:v1.11 transport:tagged-image-to-add',
   ].join('\n'),
   flags: [
     { name: 'all', type: 'bool', help: "add all of the lists' images if the images to add are lists" },
@@ -230,12 +230,12 @@ export function manifestGroup(): CommandDef {
     usage: '[command]',
     example: [
       'pier manifest add mylist:v1.11 image:v1.11-amd64',
-      '  pier manifest create localhost/list',
-      '  pier manifest inspect localhost/list',
-      '  pier manifest annotate --annotation left=right mylist:v1.11 image:v1.11-amd64',
-      '  pier manifest push mylist:v1.11 docker://quay.io/myuser/image:v1.11',
-      '  pier manifest remove mylist:v1.11 sha256:15352d97781ffdf357bf3459c037be3efac4133dc9070c2dce7eca7c05c3e736',
-      '  pier manifest rm mylist:v1.11',
+      'pier manifest create localhost/list',
+      'pier manifest inspect localhost/list',
+      'pier manifest annotate --annotation left=right mylist:v1.11 image:v1.11-amd64',
+      'pier manifest push mylist:v1.11 docker://quay.io/myuser/image:v1.11',
+      'pier manifest remove mylist:v1.11 sha256:15352d97781ffdf357bf3459c037be3efac4133dc9070c2dce7eca7c05c3e736',
+      'pier manifest rm mylist:v1.11',
     ].join('\n'),
     subcommands: [addCmd, annotateCmd, createCmd, existsCmd, inspectCmd, pushCmd, removeCmd, rmCmd],
   };
