@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { startRegistry, Registry } from '../fixtures/registry';
 import { multiarchIndex, pushImage, RegistryClient, TestImage, hex } from '../fixtures/images';
 import { spawnSync } from 'node:child_process';
-import { PIER, TestStore, REMOTE } from '../helpers/cli';
+import { PIER, TestStore, REMOTE, busyboxStore } from '../helpers/cli';
 
 let reg: Registry;
 let amd64: TestImage;
@@ -200,4 +200,28 @@ describe('manifest', () => {
     assert.equal(s.run(['manifest', 'exists', 'half']).code, 1);
     assert.equal(JSON.parse(s.ok(['manifest', 'inspect', 'l'])).manifests, null);
   }));
+
+  test('build --manifest adds each built image to the list, making it when missing', async () => {
+    const s = await busyboxStore();
+    try {
+      const ctx = path.join(s.dir, 'ctx');
+      fs.mkdirSync(ctx);
+      const ids: string[] = [];
+      for (const v of ['1', '2']) {
+        fs.writeFileSync(path.join(ctx, 'Containerfile'), `FROM localhost/busybox\nENV V=${v}\n`);
+        ids.push(s.ok(['build', '-q', '--manifest', 'built', ctx]).trim().replace(/^sha256:/, ''));
+      }
+      const list = JSON.parse(s.ok(['manifest', 'inspect', 'built']));
+      const digests = ids.map((id) => JSON.parse(s.ok(['image', 'inspect', '--format', '{{json .Digest}}', id])));
+      assert.deepEqual(list.manifests.map((e: any) => e.digest), digests);
+      assert.ok(list.manifests.every((e: any) => e.platform.os === 'linux' && e.platform.architecture));
+      // A name that is an image, not a list, is refused after the build.
+      fs.writeFileSync(path.join(ctx, 'Containerfile'), 'FROM localhost/busybox\nENV V=3\n');
+      const r = s.run(['build', '-q', '--manifest', 'localhost/busybox', ctx]);
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /^Error: creating image to hold manifest list: image name "localhost\/busybox:latest" is already associated with image "[0-9a-f]{64}": that name is already in use\n$/);
+    } finally {
+      s.cleanup();
+    }
+  });
 });
