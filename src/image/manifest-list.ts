@@ -11,7 +11,7 @@ import type { Store } from '../storage/store';
 import type { ImageRecord } from '../storage/images';
 export { isManifestList } from '../storage/images';
 import type { EngineConfig } from '../config/config';
-import type { Platform, ProgressSink, RegistryOptions } from '../domain/images';
+import type { ManifestAnnotateOptions, ProgressSink, RegistryOptions } from '../domain/images';
 import { goJSON } from '../cli/format/gojson';
 import { goMap } from '../util/gomap';
 import { NotFoundError, PierError, errorMessage } from '../util/errors';
@@ -54,16 +54,8 @@ const nonEmpty = <T>(a: T[] | undefined): T[] | undefined => (a && a.length ? [.
 const nonEmptyMap = (m: Record<string, string> | undefined): Record<string, string> | undefined =>
   (m && Object.keys(m).length ? goMap(m) : undefined);
 
-/** What `manifest annotate` (and `manifest add`'s platform flags) change on an instance. */
-export interface AnnotateOptions {
-  annotations?: Record<string, string>;
-  arch?: string;
-  features?: string[];
-  os?: string;
-  osFeatures?: string[];
-  osVersion?: string;
-  variant?: string;
-}
+/** What `manifest annotate` (and `manifest add`'s platform flags) change on an instance: annotations parsed. */
+export type AnnotateOptions = Omit<ManifestAnnotateOptions, 'annotations'> & { annotations?: Record<string, string> };
 
 /** A manifest list or image index: its instances, with the fields of both formats. */
 export class ListModel {
