@@ -137,7 +137,56 @@ export interface ImageMountReport {
 /** The Go maps of an image's inspect (util/gomap): their keys print sorted, as podman's. */
 export const IMAGE_INSPECT_MAPS = ['Config.ExposedPorts', 'Config.Volumes', 'Config.Labels', 'GraphDriver.Data', 'Labels', 'Annotations'];
 
-export interface ImageEngine {
+/** `manifest add`: what to read (as pull does) and what to set on the instances added. */
+export interface ManifestAddOptions extends RegistryOptions {
+  all?: boolean;
+  /** KEY=VALUE */
+  annotations?: string[];
+  arch?: string;
+  features?: string[];
+  os?: string;
+  osVersion?: string;
+  variant?: string;
+}
+
+/** `manifest annotate`: what to set on one instance. */
+export interface ManifestAnnotateOptions {
+  annotations?: string[];
+  arch?: string;
+  features?: string[];
+  os?: string;
+  osFeatures?: string[];
+  osVersion?: string;
+  variant?: string;
+}
+
+export interface ManifestPushOptions extends RegistryOptions {
+  /** Push the instances too (default), else only the list. */
+  all?: boolean;
+  format?: 'oci' | 'v2s2';
+  digestFile?: string;
+  progress?: ProgressSink;
+  /** Remove the local list once pushed. */
+  rm?: boolean;
+}
+
+/**
+ * Manifest lists kept in the store (podman's `manifest` commands). The methods that change a
+ * list return its id; inspect returns the JSON text podman prints.
+ */
+export interface ManifestEngine {
+  manifestCreate(name: string, images: string[], opts: { all?: boolean; amend?: boolean; tlsVerify?: boolean }): Promise<string>;
+  manifestExists(name: string): Promise<boolean>;
+  manifestInspect(name: string): Promise<string>;
+  manifestAdd(name: string, images: string[], opts: ManifestAddOptions): Promise<string>;
+  manifestAnnotate(name: string, digest: string, opts: ManifestAnnotateOptions): Promise<string>;
+  manifestRemove(name: string, digest: string): Promise<string>;
+  manifestRm(names: string[]): Promise<RemoveReport>;
+  /** Returns the digest of the list pushed. */
+  manifestPush(name: string, destination: string, opts: ManifestPushOptions): Promise<string>;
+}
+
+export interface ImageEngine extends ManifestEngine {
   pull(ref: string, opts: PullOptions): Promise<string[]>;
   push(source: string, destination: string | undefined, opts: PushOptions): Promise<string>;
   list(opts: ImageListOptions): Promise<ImageSummary[]>;

@@ -3,6 +3,7 @@ import { Store } from '../storage/store';
 import { ImageRecord } from '../storage/images';
 import { NotFoundError, PierError } from '../util/errors';
 import { parseReference, ImageReference } from './reference';
+import { selectPlatform, wantedPlatformText } from './registry/platform';
 
 /** The fully qualified name podman gives a local name: short names go under localhost/. */
 export function normalizeLocalName(name: string): string {
@@ -83,3 +84,21 @@ export function mustLookup(store: Store, input: string, search: SearchRegistries
   if (!img) throw new NotFoundError(`${input}: image not known`);
   return img;
 }
+
+/**
+ * The local image a list's instance for `platform` (default: this host's) is, as libimage's
+ * LookupInstance finds it: the instance the platform chooses, then an image known by its digest.
+ */
+export function lookupInstance(store: Store, list: ImageRecord, platform: { os?: string; arch?: string; variant?: string } = {}): ImageRecord {
+  const index = JSON.parse(list.manifest ?? '{}');
+  const want = { os: platform.os, arch: platform.arch, variant: platform.variant };
+  const hit = selectPlatform(index, want);
+  if (!hit) {
+    const kind = list.manifestMediaType === 'application/vnd.oci.image.index.v1+json' ? 'image index' : 'manifest list';
+    throw new NotFoundError(`no image found in ${kind} for ${wantedPlatformText(want)}: image not known`);
+  }
+  const img = store.images.list().find((i) => !i.listInstances && (i.digests.includes(hit.digest) || i.manifestDigest === hit.digest));
+  if (!img) throw new NotFoundError(`could not find image instance ${hit.digest} of manifest list ${list.id} in local containers storage: image not known`);
+  return img;
+}
+

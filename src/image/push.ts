@@ -52,8 +52,14 @@ async function manifestFor(store: Store, img: ImageRecord, format?: 'oci' | 'v2s
   return { body: Buffer.from(JSON.stringify(manifest)), mediaType: manifest.mediaType, layers };
 }
 
+/** How a manifest list's push puts an instance: under its own digest, reporting what it wrote. */
+export interface InstancePush {
+  byDigest?: boolean;
+  result?: (r: { digest: string; mediaType: string; size: number }) => void;
+}
+
 export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecord, source: string, destination: string | undefined,
-  opts: PushOptions): Promise<string> {
+  opts: PushOptions, instance: InstancePush = {}): Promise<string> {
   const progress = opts.progress ?? silent;
   let dest = destination ?? source;
   if (/^(docker-archive|oci-archive|oci|dir):/.test(dest)) {
@@ -110,9 +116,10 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
       await client.uploadBlob(target.repository, `sha256:${img.id}`, configBuf.length, () => require('node:stream').Readable.from([configBuf]));
     }
     progress.line('Writing manifest to image destination');
-    const digest = await client.putManifest(target.repository, ref.digest ?? ref.tag ?? 'latest', mediaType, body);
+    const digest = await client.putManifest(target.repository, instance.byDigest ? sha256(body) : ref.digest ?? ref.tag ?? 'latest', mediaType, body);
     progress.line('Storing signatures');
     const manifestDigest = digest || sha256(body);
+    instance.result?.({ digest: manifestDigest, mediaType, size: body.length });
     if (opts.digestFile) fs.writeFileSync(opts.digestFile, manifestDigest);
     store.images.put({
       id: img.id, configRaw: img.configRaw, topLayer: img.topLayer, size: img.size,

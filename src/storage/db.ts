@@ -84,6 +84,10 @@ ALTER TABLE images ADD COLUMN names_history TEXT NOT NULL DEFAULT '[]';
 -- 1 for a build's containers: podman's "external" (storage) containers, which ps -a, rm -a,
 -- events, inspect and the API's lists leave out.
 ALTER TABLE containers ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
+`, `
+-- A manifest list (podman's "manifest list" images): where each instance's manifest was found
+-- (JSON: instance digest -> containers-storage:ID or docker://REFERENCE); NULL for an image.
+ALTER TABLE images ADD COLUMN list_instances TEXT;
 `];
 
 

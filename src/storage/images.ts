@@ -2,6 +2,7 @@
 // configs in SQLite. A name belongs to at most one image; tagging moves it.
 import { DB, immediate } from './db';
 import { NotFoundError, PierError } from '../util/errors';
+import { randomId } from '../util/digest';
 
 export interface ImageConfig {
   architecture?: string;
@@ -30,6 +31,16 @@ export interface ImageRecord {
   names: string[];
   /** Every name the image has had, most recent first (containers/storage's NamesHistory). */
   namesHistory: string[];
+  /**
+   * For a manifest list: where each instance was found (instance digest -> containers-storage:ID
+   * or docker://REFERENCE), its `manifest` being the list itself. Undefined for an image.
+   */
+  listInstances?: Record<string, string>;
+}
+
+/** Whether an image record is a manifest list (podman's list images: no layers, the list as manifest). */
+export function isManifestList(img: ImageRecord | undefined): img is ImageRecord & { listInstances: Record<string, string> } {
+  return !!img?.listInstances;
 }
 
 /** An image's manifest annotations (OCI manifests carry them; others have none). */
@@ -60,6 +71,12 @@ function uniq<T>(a: T[]): T[] {
   return [...new Set(a)];
 }
 
+/** A manifest list's repo digests: each of its names' repository at the list's digest (libimage's). */
+function listRepoDigests(names: string[], digest: string | null): string[] {
+  if (!digest) return [];
+  return uniq(names.map((n) => `${n.replace(/@.*$/, '').replace(/:[^/:]*$/, '')}@${digest}`));
+}
+
 export class ImageStore {
   constructor(readonly db: DB) {}
 
@@ -67,8 +84,9 @@ export class ImageStore {
     return {
       id: r.id, created: r.created, config: JSON.parse(r.config), configRaw: r.config, manifest: r.manifest,
       manifestDigest: r.manifest_digest, manifestMediaType: r.manifest_media_type, topLayer: r.top_layer,
-      size: r.size, digests: JSON.parse(r.digests), repoDigests: JSON.parse(r.repo_digests), names,
+      size: r.size, digests: JSON.parse(r.digests), repoDigests: r.list_instances ? listRepoDigests(names, r.manifest_digest) : JSON.parse(r.repo_digests), names,
       namesHistory: JSON.parse(r.names_history ?? '[]'),
+      ...(r.list_instances ? { listInstances: JSON.parse(r.list_instances) } : {}),
     };
   }
 
@@ -169,6 +187,34 @@ export class ImageStore {
       if (!this.db.prepare('SELECT 1 FROM images WHERE id = ?').get(id)) throw new NotFoundError(`${id}: image not known`);
       this.addNameTx(id, name, opts.first);
       this.recordNamesTx(id);
+    });
+  }
+
+  /**
+   * Stores a manifest list: a new record (a random id, `names`) when `id` is undefined, else the
+   * list's new content. Its digest is the list's own (the old one is forgotten, as containers/storage
+   * forgets a replaced manifest), and its size that of the list and its instance map (podman's).
+   */
+  putList(id: string | undefined, list: { manifest: string; mediaType: string; digest: string; instances: Record<string, string> }, names: string[] = []): ImageRecord {
+    const instances = JSON.stringify(list.instances);
+    const size = Buffer.byteLength(list.manifest) + Buffer.byteLength(instances);
+    return immediate(this.db, () => {
+      if (id === undefined) {
+        id = randomId();
+        for (const n of names) {
+          const owner = this.db.prepare('SELECT image_id FROM image_names WHERE name = ?').get(n) as { image_id: string } | undefined;
+          if (owner) throw new PierError(`image name "${n}" is already associated with image "${owner.image_id}": that name is already in use`);
+        }
+        this.db.prepare(`INSERT INTO images (id, created, config, manifest, manifest_digest, manifest_media_type, top_layer, size, digests, repo_digests, list_instances)
+          VALUES (?,?,?,?,?,?,NULL,?,?,'[]',?)`).run(id, Date.now(), '{}', list.manifest, list.digest, list.mediaType, size, JSON.stringify([list.digest]), instances);
+        for (const n of names) this.addNameTx(id, n);
+        if (names.length) this.recordNamesTx(id);
+      } else {
+        const r = this.db.prepare('UPDATE images SET manifest = ?, manifest_digest = ?, manifest_media_type = ?, size = ?, digests = ?, list_instances = ? WHERE id = ?')
+          .run(list.manifest, list.digest, list.mediaType, size, JSON.stringify([list.digest]), instances, id);
+        if (r.changes === 0) throw new NotFoundError(`${id}: image not known`);
+      }
+      return this.get(id)!;
     });
   }
 

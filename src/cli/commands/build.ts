@@ -43,12 +43,11 @@ async function extractContext(source: string | Buffer, tmp: string): Promise<str
 
 /** podman's flags that pier does not implement: accepted by the parser, an error when used. */
 const UNSUPPORTED: Record<string, string> = {
-  'all-platforms': 'building for every platform of the base image needs --manifest, which pier does not support: build once per platform',
+  'all-platforms': 'building for every platform of the base image (--all-platforms) is not supported by pier: build once per platform (--platform) with --manifest',
   'cache-from': 'registry-backed build caches (--cache-from) are not supported by pier',
   'cache-to': 'registry-backed build caches (--cache-to) are not supported by pier',
   'decryption-key': 'encrypted images (--decryption-key) are not supported by pier',
   'hooks-dir': 'OCI hooks (--hooks-dir) are not supported by pier',
-  manifest: 'manifest lists (--manifest) are not supported by pier',
   'sign-by': 'signing images (--sign-by) is not supported by pier',
   ssh: 'SSH agent forwarding (--ssh) is not supported by pier',
   userns: 'user namespaces for RUN (--userns) are not supported by pier',
@@ -489,6 +488,8 @@ function buildCmd(name: string): CommandDef {
           process.off('SIGTERM', onSignal);
         }
         if (opts.iidfile) fs.writeFileSync(opts.iidfile, `sha256:${id}`);
+        // --manifest: the image goes into the list, which is made when there is none (buildah's).
+        if (opts.manifest) await ctx.images().manifestCreate(opts.manifest, [`containers-storage:${id}`], { amend: true });
       } catch (e) {
         if (e instanceof PierError) throw e;
         throw new PierError((e as Error).message);

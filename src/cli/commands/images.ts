@@ -112,7 +112,7 @@ async function stdinToTempFile(ctx: Ctx, name: string): Promise<{ file: string; 
  * Fails with several errors as one, as podman's errorhandling.JoinErrors does: a single error
  * as it is, more as "N errors occurred:" and a tab-indented "* error" line for each.
  */
-function failJoined(errors: string[], exitCode: number): never {
+export function failJoined(errors: string[], exitCode: number): never {
   if (errors.length === 1) throw new PierError(errors[0], exitCode);
   throw new PierError(`${errors.length} errors occurred:\n${errors.map((e) => `\t* ${e.replace(/\n/g, '\n\t')}`).join('\n')}`, exitCode);
 }

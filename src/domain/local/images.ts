@@ -5,9 +5,16 @@ import { Store } from '../../storage/store';
 import { ImageRecord, manifestAnnotations } from '../../storage/images';
 import type {
   ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, ImageMountReport, SaveOptions, ImportOptions, SearchResult,
+  ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions,
 } from '../images';
 import { IMAGE_IN_USE, removeExitCode } from '../images';
-import { lookupImage, matchesGivenName, mustLookup, normalizeLocalName } from '../../image/lookup';
+import { lookupImage, lookupInstance, matchesGivenName, mustLookup, normalizeLocalName } from '../../image/lookup';
+import { isManifestList } from '../../storage/images';
+
+/** The manifest-list module, loaded when a list is used (not by every container command). */
+function lists(): typeof import('../../image/manifest-list') {
+  return require('../../image/manifest-list') as typeof import('../../image/manifest-list');
+}
 import { NotFoundError, PierError, ConflictError, UsageError, errorMessage } from '../../util/errors';
 import { compileImageFilters } from '../../image/filters';
 import { goMap, goMapOrNull } from '../../util/gomap';
@@ -113,7 +120,17 @@ export class LocalImageEngine implements ImageEngine {
     emitEvent(this.store.runRoot, { Type: 'image', Status: status, ID: id, Name: name }, eventLogOptions(this.cfg.engine));
   }
 
+  /**
+   * The image a name or id stands for: a manifest list stands for its instance for this host
+   * among the local images (libimage's lookup), which fails when there is none.
+   */
   lookup(nameOrId: string): ImageRecord {
+    const img = this.lookupRecord(nameOrId);
+    return isManifestList(img) ? lookupInstance(this.store, img) : img;
+  }
+
+  /** The image record a name or id names, a manifest list itself. */
+  lookupRecord(nameOrId: string): ImageRecord {
     return mustLookup(this.store, nameOrId, () => this.searchRegistries());
   }
 
@@ -227,7 +244,8 @@ export class LocalImageEngine implements ImageEngine {
   }
 
   async tag(nameOrId: string, newNames: string[]): Promise<void> {
-    const img = this.lookup(nameOrId);
+    // A manifest list is tagged itself (podman looks it up with ManifestList set).
+    const img = this.lookupRecord(nameOrId);
     const names = newNames.map((n) => normalizeLocalName(n));
     // The tag event names the image as given (libimage), not normalized.
     names.forEach((n, i) => { this.store.images.addName(img.id, n); this.event('tag', img.id, newNames[i]); });
@@ -273,11 +291,15 @@ export class LocalImageEngine implements ImageEngine {
       for (const img of this.store.images.list().reverse()) targets.push({ input: img.id, img });
     } else {
       for (const input of namesOrIds) {
-        const img = lookupImage(this.store, input, () => this.searchRegistries());
+        let img = lookupImage(this.store, input, () => this.searchRegistries());
         if (!img) {
           if (opts.ignore) continue;
           report.errors.push(`${input}: image not known`);
           continue;
+        }
+        // A manifest list's name removes its local instance for this host, else the list (libimage).
+        if (isManifestList(img)) {
+          try { img = lookupInstance(this.store, img); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
         }
         targets.push({ input, img });
       }
@@ -451,7 +473,15 @@ export class LocalImageEngine implements ImageEngine {
 
   async push(source: string, destination: string | undefined, opts: PushOptions): Promise<string> {
     const { pushImage } = require('../../image/push') as typeof import('../../image/push');
-    const img = this.lookup(source);
+    let img: ImageRecord;
+    try {
+      img = this.lookup(source);
+    } catch (e) {
+      // A list without a local instance for this host is pushed as a list, with its instances (podman).
+      const rec = e instanceof NotFoundError ? lookupImage(this.store, source, () => this.searchRegistries()) : undefined;
+      if (!isManifestList(rec)) throw e;
+      return this.manifestPush(source, destination ?? source, { ...opts, all: true });
+    }
     const digest = await pushImage(this.store, this.cfg, img, source, destination, opts);
     this.event('push', img.id, destination ?? source);
     return digest;
@@ -484,6 +514,136 @@ export class LocalImageEngine implements ImageEngine {
     return id;
   }
 
+  // -----------------------------------------------------------------------------------------
+  // Manifest lists
+
+  /** The manifest list a name or id names: podman's errors when there is none, or it is an image. */
+  private lookupList(name: string): ImageRecord {
+    const img = lookupImage(this.store, name, () => this.searchRegistries());
+    if (!img) throw new NotFoundError(`${name}: image not known`);
+    if (!isManifestList(img)) throw lists().notAManifestList(img.names.find((n) => matchesGivenName(n, name)) ?? name);
+    return img;
+  }
+
+  /** containers-storage: names of images to add, looked up as the storage transport does (lists themselves). */
+  private storageLookup = (n: string): ImageRecord | undefined => lookupImage(this.store, n, () => this.searchRegistries());
+
+  async manifestCreate(name: string, images: string[], opts: { all?: boolean; amend?: boolean; tlsVerify?: boolean }): Promise<string> {
+    if (!name) throw new PierError('no name specified for creating a manifest list');
+    const full = normalizeLocalName(name);
+    const owner = this.store.images.byName(full);
+    let rec: ImageRecord;
+    let created = false;
+    if (owner) {
+      const inUse = `creating image to hold manifest list: image name "${full}" is already associated with image "${owner.id}": that name is already in use`;
+      if (!opts.amend || !isManifestList(owner)) throw new ConflictError(inUse);
+      rec = owner;
+    } else {
+      rec = lists().saveList(this.store, undefined, new (lists().ListModel)(), {}, [full]);
+      created = true;
+    }
+    if (!images.length) return rec.id;
+    try {
+      await this.addImages(rec, images, { all: opts.all, ...(opts.tlsVerify !== undefined ? { tlsVerify: opts.tlsVerify } : {}) });
+    } catch (e) {
+      // Nothing half-done: a list this command made goes again when an image cannot be added.
+      if (created) this.store.deleteImage(rec.id);
+      throw e;
+    }
+    return rec.id;
+  }
+
+  /** Adds images to a list and applies `annotate` to each instance added; one save at the end. */
+  private async addImages(rec: ImageRecord, images: string[], opts: ManifestAddOptions): Promise<string[]> {
+    const list = lists().loadList(rec);
+    const instances = { ...(rec.listInstances ?? {}) };
+    const annotations = lists().parseAnnotations(opts.annotations);
+    const added: string[] = [];
+    for (const spec of images) {
+      const d = await lists().addToList(this.store, this.cfg, list, instances, spec, opts, this.storageLookup);
+      list.annotate(d, { annotations, arch: opts.arch, features: opts.features, os: opts.os, osVersion: opts.osVersion, variant: opts.variant });
+      added.push(d);
+    }
+    lists().saveList(this.store, rec.id, list, instances);
+    return added;
+  }
+
+  async manifestExists(name: string): Promise<boolean> {
+    const img = lookupImage(this.store, name, () => this.searchRegistries());
+    if (!img) return false;
+    if (!isManifestList(img)) throw lists().notAManifestList(img.names.find((n) => matchesGivenName(n, name)) ?? name);
+    return true;
+  }
+
+  async manifestInspect(name: string): Promise<string> {
+    const img = lookupImage(this.store, name, () => this.searchRegistries());
+    if (isManifestList(img)) return lists().loadList(img).inspectText();
+    // No local list by that name: the registry's (podman inspects the name remotely).
+    const { log } = require('../../util/log') as typeof import('../../util/log');
+    return lists().inspectRemote(this.cfg, name, {}, (w) => log.warn(w));
+  }
+
+  async manifestAdd(name: string, images: string[], opts: ManifestAddOptions): Promise<string> {
+    if (images.length < 1) throw new PierError('manifest add requires at least one image');
+    const rec = this.lookupList(name);
+    await this.addImages(rec, images, opts);
+    return rec.id;
+  }
+
+  async manifestAnnotate(name: string, digest: string, opts: ManifestAnnotateOptions): Promise<string> {
+    checkDigest(digest);
+    const rec = this.lookupList(name);
+    const list = lists().loadList(rec);
+    list.annotate(digest, { ...opts, annotations: lists().parseAnnotations(opts.annotations) });
+    lists().saveList(this.store, rec.id, list, rec.listInstances ?? {});
+    return rec.id;
+  }
+
+  async manifestRemove(name: string, digest: string): Promise<string> {
+    checkDigest(digest);
+    const rec = this.lookupList(name);
+    const list = lists().loadList(rec);
+    list.remove(digest);
+    const instances = { ...(rec.listInstances ?? {}) };
+    delete instances[digest];
+    lists().saveList(this.store, rec.id, list, instances);
+    return rec.id;
+  }
+
+  async manifestRm(names: string[]): Promise<RemoveReport> {
+    const report: RemoveReport = { untagged: [], deleted: [], errors: [], exitCode: 0 };
+    const removed = new Set<string>();
+    for (const input of names) {
+      let rec: ImageRecord;
+      try {
+        rec = this.lookupList(input);
+      } catch (e) {
+        report.errors.push(errorMessage(e));
+        continue;
+      }
+      const current = this.store.images.get(rec.id);
+      if (current && !removed.has(rec.id)) await this.removeOne(current, input, false, report, removed);
+    }
+    report.exitCode = removeExitCode(report.errors);
+    return report;
+  }
+
+  async manifestPush(name: string, destination: string, opts: ManifestPushOptions): Promise<string> {
+    let rec: ImageRecord;
+    try {
+      rec = this.lookupList(name);
+    } catch (e) {
+      throw new PierError(`retrieving local image from image name ${name}: ${errorMessage(e)}`);
+    }
+    const digest = await lists().pushList(this.store, this.cfg, rec, destination, { ...opts, all: opts.all !== false });
+    this.event('push', rec.id, destination);
+    if (opts.rm) {
+      const r = await this.manifestRm([rec.id]);
+      if (r.errors.length) throw new PierError(`removing manifest after push: ${r.errors[0]}`);
+    }
+    return digest;
+  }
+
   async login(registry: string, opts: { username: string; password: string; authfile?: string; tlsVerify?: boolean; certDir?: string; verifyOnly?: boolean }): Promise<void> {
     const { login } = require('../../image/login') as typeof import('../../image/login');
     return login(this.cfg, registry, opts);
@@ -498,6 +658,22 @@ export class LocalImageEngine implements ImageEngine {
     const { search } = require('../../image/search') as typeof import('../../image/search');
     return search(this.cfg, term, opts);
   }
+}
+
+/** go-digest's Parse, for `manifest annotate` and `manifest remove`: podman's error for a bad digest. */
+function checkDigest(d: string): void {
+  const i = d.indexOf(':');
+  let why = '';
+  if (i <= 0 || i + 1 === d.length) why = 'invalid checksum digest format';
+  else {
+    const alg = d.slice(0, i);
+    const hex = d.slice(i + 1);
+    const lengths: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+    if (!(alg in lengths)) why = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*$/.test(alg) && /^[a-zA-Z0-9=_-]+$/.test(hex) ? 'unsupported digest algorithm' : 'invalid checksum digest format';
+    else if (hex.length !== lengths[alg]) why = 'invalid checksum digest length';
+    else if (!/^[a-f0-9]+$/.test(hex)) why = 'invalid checksum digest format';
+  }
+  if (why) throw new PierError(`invalid image digest "${d}": ${why}`);
 }
 
 export { ConflictError, UsageError };

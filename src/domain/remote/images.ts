@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type {
   ImageEngine, PullOptions, PushOptions, ImageSummary, ImageListOptions, RemoveReport, HistoryEntry, SaveOptions, ImportOptions,
-  SearchResult, RegistryOptions, ProgressSink,
+  SearchResult, RegistryOptions, ProgressSink, ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions,
 } from '../images';
-import { IMAGE_INSPECT_MAPS } from '../images';
+import { IMAGE_INSPECT_MAPS, removeExitCode } from '../images';
 import { ApiClient, errorFrom, readText } from './client';
 import { q, enc, filters } from './query';
 import { PierError } from '../../util/errors';
@@ -183,5 +183,90 @@ export class RemoteImages implements ImageEngine {
     return this.c.json('GET', `/libpod/images/search${q({ term, limit: opts.limit, tlsVerify: tls(opts.tlsVerify), filters: filters(opts.filters), listTags: opts.listTags })}`,
       undefined, authHeader(term, opts));
   }
-}
 
+  // Manifest lists: the Libpod API's /libpod/manifests endpoints.
+
+  async manifestCreate(name: string, images: string[], opts: { all?: boolean; amend?: boolean; tlsVerify?: boolean }): Promise<string> {
+    return (await this.c.json<{ Id: string }>('POST', `/libpod/manifests/${enc(name)}${q({ images, all: opts.all, amend: opts.amend, tlsVerify: tls(opts.tlsVerify) })}`)).Id;
+  }
+
+  async manifestExists(name: string): Promise<boolean> {
+    const st = await this.c.status('GET', `/libpod/manifests/${enc(name)}/exists`);
+    if (st === 204) return true;
+    if (st === 404) return false;
+    await this.c.json('GET', `/libpod/manifests/${enc(name)}/exists`); // throws the service's error
+    return false;
+  }
+
+  async manifestInspect(name: string): Promise<string> {
+    const { goJSON } = require('../../cli/format/gojson') as typeof import('../../cli/format/gojson');
+    const { goMap } = require('../../util/gomap') as typeof import('../../util/gomap');
+    const list = await this.c.json<Record<string, any>>('GET', `/libpod/manifests/${enc(name)}/json`);
+    // Annotations are Go maps (sorted keys), as the service printed them.
+    if (list.annotations) list.annotations = goMap(list.annotations);
+    for (const m of Array.isArray(list.manifests) ? list.manifests : []) if (m.annotations) m.annotations = goMap(m.annotations);
+    return goJSON(list, { indent: '    ', escapeHTML: true });
+  }
+
+  /** PUT /libpod/manifests/{name}: one operation; the first error the report has is thrown. */
+  private async modify(name: string, body: Record<string, unknown>, o: RegistryOptions = {}, ref?: string): Promise<string> {
+    const res = await this.c.raw('PUT', `/libpod/manifests/${enc(name)}${q({ tlsVerify: tls(o.tlsVerify) })}`, body, authHeader(ref, o));
+    const text = await readText(res);
+    let report: { Id?: string; errors?: string[]; message?: string } = {};
+    try { report = JSON.parse(text); } catch { /* not JSON */ }
+    if (report.errors?.length) throw new PierError(String(report.errors[0]));
+    if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, text);
+    return report.Id ?? '';
+  }
+
+  async manifestAdd(name: string, images: string[], opts: ManifestAddOptions): Promise<string> {
+    return this.modify(name, {
+      operation: 'update', images, all: !!opts.all, annotation: opts.annotations, arch: opts.arch, features: opts.features,
+      os: opts.os, os_version: opts.osVersion, variant: opts.variant,
+    }, opts, images[0]);
+  }
+
+  async manifestAnnotate(name: string, digest: string, opts: ManifestAnnotateOptions): Promise<string> {
+    return this.modify(name, {
+      operation: 'annotate', images: [digest], annotation: opts.annotations, arch: opts.arch, features: opts.features, os: opts.os,
+      os_features: opts.osFeatures, os_version: opts.osVersion, variant: opts.variant,
+    });
+  }
+
+  async manifestRemove(name: string, digest: string): Promise<string> {
+    return this.modify(name, { operation: 'remove', images: [digest] });
+  }
+
+  async manifestRm(names: string[]): Promise<RemoveReport> {
+    const report: RemoveReport = { untagged: [], deleted: [], errors: [], exitCode: 0 };
+    for (const name of names) {
+      try {
+        const r = await this.c.json<{ Deleted?: string[]; Untagged?: string[]; Errors?: string[] }>('DELETE', `/libpod/manifests/${enc(name)}`);
+        report.untagged.push(...(r.Untagged ?? []));
+        report.deleted.push(...(r.Deleted ?? []));
+        report.errors.push(...(r.Errors ?? []));
+      } catch (e) {
+        report.errors.push((e as Error).message);
+      }
+    }
+    report.exitCode = removeExitCode(report.errors);
+    return report;
+  }
+
+  async manifestPush(name: string, destination: string, opts: ManifestPushOptions): Promise<string> {
+    let digest = '';
+    let err: string | undefined;
+    await this.c.stream('POST', `/libpod/manifests/${enc(name)}/registry/${enc(destination)}${q({ all: opts.all !== false, format: opts.format, tlsVerify: tls(opts.tlsVerify), quiet: 'false' })}`,
+      jsonLines((m) => {
+        progressLine(opts.progress)(m);
+        if (m.error) err = m.error;
+        else if (m.Id) digest = m.Id;
+      }), undefined, authHeader(destination, opts));
+    if (err) throw new PierError(err);
+    if (opts.rm) {
+      const r = await this.manifestRm([name]);
+      if (r.errors.length) throw new PierError(`removing manifest after push: ${r.errors[0]}`);
+    }
+    return digest;
+  }
+}

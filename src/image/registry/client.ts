@@ -20,7 +20,7 @@ import {
 } from './errors';
 import { TlsOptions, discard, isRedirect, readBody, send } from './http';
 
-export { selectPlatform, choosePlatform, hostPlatform, normalizeArch } from './platform';
+export { selectPlatform, choosePlatform, hostPlatform, normalizeArch, wantedPlatformText } from './platform';
 export type { PlatformSpec, ManifestIndex, IndexEntry } from './platform';
 
 export const MEDIA_TYPES = {

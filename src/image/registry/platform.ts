@@ -141,6 +141,12 @@ export function selectPlatform(index: ManifestIndex, want: PlatformSpec = {}): I
   return undefined;
 }
 
+/** The platform wanted, as containers/image 5.23 names it in errors: `architecture amd64, variant "", OS linux`. */
+export function wantedPlatformText(want: PlatformSpec = {}): string {
+  const w = wantedPlatforms(want);
+  return `architecture ${w.arch}, variant "${w.variants[0]}", OS ${w.os}`;
+}
+
 /** selectPlatform that throws containers/image's error when nothing matches. */
 export function choosePlatform(index: ManifestIndex, want: PlatformSpec = {}): IndexEntry {
   const hit = selectPlatform(index, want);
