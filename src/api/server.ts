@@ -105,8 +105,18 @@ export class ApiService {
         this.server.listen(u.port, u.host, () => resolve());
       });
     }
+    this.logStart(uri);
     this.armIdle();
     return uri;
+  }
+
+  /** podman's lines when its service starts (info: where; debug: the CORS setting). */
+  private logStart(uri: string): void {
+    const addr = this.server.address();
+    const where = typeof addr === 'string' ? addr : addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : uri;
+    log.info(`API service listening on ${JSON.stringify(where)}. URI: ${JSON.stringify(uri)}`);
+    if (this.opts.cors) log.debug(`CORS Headers were set to ${JSON.stringify(this.opts.cors)}`);
+    else log.debug('CORS Headers were not set');
   }
 
   /** Resolves when the service stopped (idle timeout or close()). */
@@ -295,16 +305,30 @@ function readAll(req: http.IncomingMessage, limit: number, head?: Buffer): Promi
 
 export type ServiceUri = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
+/**
+ * The service's listening address, read as podman's (Go's url.Parse): `unix:///path` or
+ * `unix:/path`; `tcp://host:port` or `tcp:host:port` (an empty host: every address). pier also
+ * takes a bare absolute path as a unix socket.
+ */
 export function parseServiceUri(uri: string): ServiceUri {
-  if (uri.startsWith('unix://')) {
-    const p = uri.slice('unix://'.length);
+  if (uri.startsWith('/')) return { kind: 'unix', path: uri };
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(uri);
+  // Go: no scheme at all is a path (refused below); a colon before any '/' without one is invalid.
+  if (!m && /^[^/]*:/.test(uri)) throw new ApiError(400, `${uri} is an invalid socket destination`);
+  const scheme = m ? m[1].toLowerCase() : '';
+  const rest = m ? m[2] : uri;
+  if (scheme === 'unix') {
+    const p = rest.startsWith('//') ? rest.slice(2) : rest;
     if (!p.startsWith('/')) throw new ApiError(400, `invalid socket path in ${uri}: must be absolute`);
     return { kind: 'unix', path: p };
   }
-  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]*):(\d+)\/?$/.exec(uri);
-  if (m) return { kind: 'tcp', host: m[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) };
-  if (uri.startsWith('/')) return { kind: 'unix', path: uri };
-  throw new ApiError(400, `${uri} is not a supported schema (use unix:// or tcp://)`);
+  if (scheme === 'tcp') {
+    const hostPort = (rest.startsWith('//') ? rest.slice(2) : rest).replace(/\/$/, '');
+    const hp = /^(\[[^\]]+\]|[^:/[\]]*):(\d+)$/.exec(hostPort);
+    if (!hp || Number(hp[2]) > 65535) throw new ApiError(400, `unable to create socket ${hostPort}: listen tcp: address ${hostPort}: invalid address`);
+    return { kind: 'tcp', host: hp[1].replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(hp[2]) };
+  }
+  throw new ApiError(400, `API Service endpoint scheme ${JSON.stringify(scheme)} is not supported. Try tcp://${uri} or unix:/${uri}`);
 }
 
 /** /run/pier/pier.sock for root, $XDG_RUNTIME_DIR/pier/pier.sock for users. */

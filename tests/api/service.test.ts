@@ -159,3 +159,42 @@ test('SIGTERM stops the service within seconds even while a client holds an even
   assert.equal(svc.child.exitCode, 0);
   assert.ok(!fs.existsSync(svc.socket), 'the socket file is removed');
 });
+
+test('listening addresses as podman reads them (tcp:HOST:PORT, unix:/PATH), its errors for others, --cors headers and log line', async () => {
+  for (const [uri, msg] of [
+    ['localhost:9292', 'API Service endpoint scheme "localhost" is not supported. Try tcp://localhost:9292 or unix:/localhost:9292'],
+    ['9292', 'API Service endpoint scheme "" is not supported. Try tcp://9292 or unix:/9292'],
+    ['1:2', '1:2 is an invalid socket destination'],
+    ['unix://relative.sock', 'invalid socket path in unix://relative.sock: must be absolute'],
+  ]) {
+    const r = store.run(['system', 'service', '-t', '1', uri]);
+    assert.deepEqual([r.code, r.stderr], [125, `Error: ${msg}\n`], uri);
+  }
+  // tcp:HOST:PORT (no //), with CORS: the header on every answer, and podman's debug line.
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [PIER, ...store.globalArgs(), '--log-level=debug', 'system', 'service', '--cors=*', '-t', '5', `tcp:127.0.0.1:${port}`],
+    { env: store.env(), stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  try {
+    let res: Response | undefined;
+    for (let i = 0; i < 100 && !res; i++) {
+      try { res = await fetch(`http://127.0.0.1:${port}/_ping`); } catch { await new Promise((r) => setTimeout(r, 100)); }
+    }
+    assert.ok(res, `no service on ${port}:\n${log}`);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.match(log, /level=debug msg="CORS Headers were set to \\"\*\\""/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  // unix:/PATH (one slash).
+  const sock = path.join(store.dir, 'one-slash.sock');
+  const svc = spawn(process.execPath, [PIER, ...store.globalArgs(), 'system', 'service', '-t', '5', `unix:${sock}`], { env: store.env(), stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    const r = spawnSync('curl', ['-s', '--unix-socket', sock, 'http://d/_ping'], { encoding: 'utf8' });
+    assert.equal(r.stdout, 'OK');
+  } finally {
+    svc.kill('SIGTERM');
+  }
+});
