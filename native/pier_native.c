@@ -20,6 +20,7 @@
 #include <sys/mount.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -73,6 +74,11 @@ static const char *errno_name(int e) {
     case ENODATA: return "ENODATA";
     case EOPNOTSUPP: return "ENOTSUP";
     case EDQUOT: return "EDQUOT";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case ENOTSOCK: return "ENOTSOCK";
+    case EPROTOTYPE: return "EPROTOTYPE";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ENOBUFS: return "ENOBUFS";
     default: return "EUNKNOWN";
   }
 }
@@ -356,9 +362,28 @@ static void set_const(napi_env env, napi_value obj, const char *name, double v) 
 }
 
 /*
+ * connect(2) of `fd` to the unix socket `dir`/`name`, reached through /proc/self/fd/<dirfd>/<name>
+ * so long paths still fit in sun_path. 0, or -1 with errno set.
+ */
+static int connect_in_dir(int fd, const char *dir, const char *name) {
+  int dfd = open(dir, O_PATH | O_CLOEXEC | O_DIRECTORY);
+  if (dfd < 0) return -1;
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  int n = snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, name);
+  int r = -1;
+  if (n < 0 || (size_t)n >= sizeof addr.sun_path) errno = ENAMETOOLONG;
+  else r = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+  int e = errno;
+  close(dfd);
+  errno = e;
+  return r;
+}
+
+/*
  * seqpacketConnect(dir, name) -> fd: connect a SOCK_SEQPACKET unix socket (conmon's attach
- * socket), reaching it through /proc/self/fd/<dirfd>/<name> so long paths still fit in
- * sun_path. The fd is blocking; each read returns one packet.
+ * socket) through connect_in_dir. The fd is blocking; each read returns one packet.
  */
 static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
   napi_value argv[MAX_ARGS];
@@ -368,30 +393,63 @@ static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
   char *name = get_string(env, argv[1], "name");
   if (!name) { free(dir); return NULL; }
   napi_value ret = NULL;
-  int dfd = open(dir, O_PATH | O_CLOEXEC | O_DIRECTORY);
-  if (dfd < 0) { ret = throw_errno(env, errno, "open", dir); goto out; }
   int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0) { ret = throw_errno(env, errno, "socket", dir); close(dfd); goto out; }
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  int n = snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, name);
-  if (n < 0 || (size_t)n >= sizeof addr.sun_path) {
-    close(fd); close(dfd);
-    ret = throw_errno(env, ENAMETOOLONG, "connect", name);
-    goto out;
-  }
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+  if (fd < 0) { ret = throw_errno(env, errno, "socket", dir); goto out; }
+  if (connect_in_dir(fd, dir, name) != 0) {
     int e = errno;
-    close(fd); close(dfd);
+    close(fd);
     ret = throw_errno(env, e, "connect", dir);
     goto out;
   }
-  close(dfd);
   napi_create_int32(env, fd, &ret);
 out:
   free(dir);
   free(name);
+  return ret;
+}
+
+/*
+ * sendDatagram(path, message): sd_notify(3)'s send: a new SOCK_DGRAM unix socket connected to
+ * `path` (a leading '@' names an abstract socket; a path too long for sun_path goes through
+ * connect_in_dir) and `message` written on it as one datagram. Throws with syscall "connect"
+ * or "write".
+ */
+static napi_value js_send_datagram(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 2, argv)) return NULL;
+  char *sock = get_string(env, argv[0], "path");
+  if (!sock) return NULL;
+  char *msg = get_string(env, argv[1], "message");
+  if (!msg) { free(sock); return NULL; }
+  napi_value ret = NULL;
+  size_t len = strlen(sock);
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) { ret = throw_errno(env, errno, "socket", sock); goto out; }
+  int r;
+  if (len > 0 && len < sizeof(((struct sockaddr_un *)0)->sun_path)) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, sock, len);
+    socklen_t alen = sizeof addr;
+    if (sock[0] == '@') { addr.sun_path[0] = '\0'; alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len); }
+    r = connect(fd, (struct sockaddr *)&addr, alen);
+  } else if (len > 0 && sock[0] != '@' && strrchr(sock, '/')) {
+    char *slash = strrchr(sock, '/');
+    *slash = '\0';
+    r = connect_in_dir(fd, slash == sock ? "/" : sock, slash + 1);
+    *slash = '/';
+  } else {
+    errno = len ? ENAMETOOLONG : EINVAL;
+    r = -1;
+  }
+  if (r != 0) { ret = throw_errno(env, errno, "connect", sock); close(fd); goto out; }
+  if (send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0) { ret = throw_errno(env, errno, "write", sock); close(fd); goto out; }
+  close(fd);
+  ret = undefined(env);
+out:
+  free(sock);
+  free(msg);
   return ret;
 }
 
@@ -1063,6 +1121,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lutimens", NULL, js_lutimens, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sendDatagram", NULL, js_send_datagram, NULL, NULL, NULL, napi_enumerable, NULL},
     {"shutdownSocket", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
     {"spawnDetached", NULL, js_spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,6 +1,7 @@
 // The REST service (`pier system service`): one HTTP server answering the Docker-compatible and the
 // Libpod APIs over the same engines the CLI uses. It listens on a unix socket, a TCP address or a
-// socket passed by systemd (LISTEN_FDS), and exits after `idleSeconds` without requests (0 = never).
+// socket passed by systemd (LISTEN_FDS), tells systemd it is ready when started with NOTIFY_SOCKET
+// (engine/sdnotify.ts), and exits after `idleSeconds` without requests (0 = never).
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as fs from 'node:fs';
@@ -13,6 +14,7 @@ import { ApiError, errorBody, sendError } from './errors';
 import { registerDockerRoutes } from './docker';
 import { registerLibpodRoutes } from './libpod';
 import { log } from '../util/log';
+import { notifyServiceReady } from '../engine/sdnotify';
 import { defaultServiceSocket } from '../config/paths';
 
 export interface ServiceOptions {
@@ -81,6 +83,7 @@ export class ApiService {
       });
       delete process.env.LISTEN_FDS; delete process.env.LISTEN_PID; delete process.env.LISTEN_FDNAMES;
       this.armIdle();
+      notifyServiceReady();
       return 'fd://3';
     }
     const uri = this.opts.uri ?? defaultServiceUri(this.cfg);
@@ -107,6 +110,7 @@ export class ApiService {
     }
     this.logStart(uri);
     this.armIdle();
+    notifyServiceReady();
     return uri;
   }
 

@@ -41,8 +41,10 @@ export interface CreateOptions {
   createWorkdir?: boolean;
   user?: string;
   groupAdd?: string[];
-  /** --sdnotify: container (default), conmon or ignore; recorded for inspect (pier passes no NOTIFY_SOCKET). */
+  /** --sdnotify: container (default), conmon or ignore (engine/sdnotify.ts). */
   sdnotify?: string;
+  /** Not an option: the NOTIFY_SOCKET create found in its environment, recorded by the local engine (engine/sdnotify.ts). */
+  sdnotifySocket?: string;
   /** --passwd=false: no /etc/passwd and /etc/group entries for the user (default true). */
   passwd?: boolean;
   /** --passwd-entry: the template of the /etc/passwd entries pier adds. */

@@ -93,6 +93,8 @@ export interface CreateContainerOptions extends ConmonCommon {
   logPath?: string;
   logSizeMax?: number;
   logTag?: string;
+  /** --sdnotify-socket: the host socket conmon relays the container's READY=1/WATCHDOG=1 to (engine/sdnotify.ts). */
+  sdnotifySocket?: string;
   /** Kill the container after this many seconds (conmon -T). */
   timeoutSeconds?: number;
   noPivot?: boolean;
@@ -231,6 +233,7 @@ export function createContainerArgs(o: CreateContainerOptions): string[] {
   args.push(...logArgs(o.logDriver ?? 'k8s-file', o.logPath));
   if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
   if (o.logTag) args.push('--log-tag', o.logTag);
+  if (o.sdnotifySocket) args.push(`--sdnotify-socket=${o.sdnotifySocket}`);
   if (o.terminal) args.push('-t');
   else if (o.stdin) args.push('-i');
   if (o.timeoutSeconds && o.timeoutSeconds > 0) args.push('-T', String(o.timeoutSeconds));

@@ -29,6 +29,7 @@ import { log, trace } from '../util/log';
 import { rmFile } from '../util/rmtree';
 import { rfc3339Nano } from '../util/nanotime';
 import { startAnnotations } from './annotations';
+import { CONTAINER_NOTIFY_SOCKET, containerNotifySocket, notifyStarted } from './sdnotify';
 
 const RUNNING: ContainerState['status'][] = ['running', 'paused', 'stopping'];
 /** In a container's run dir: the line it added to the /etc/hosts it shares (joinSharedEtcFiles). */
@@ -222,7 +223,9 @@ export class Lifecycle {
         if (hooks.initOnly) return c;
         if (hooks.beforeStart) await hooks.beforeStart(c, containerDirs(this.store, c.id).userdata);
         await startContainer(this.runtime(c), c.id, { root: this.stateRoot(c) });
-        return this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
+        const started = this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
+        notifyStarted(started);
+        return started;
       }
       if (c.state.status === 'paused') throw new ConflictError(`container ${c.id} is paused: unpause it first`);
       if (c.state.status === 'removing') throw new ConflictError(`container ${c.id} is being removed`);
@@ -276,7 +279,7 @@ export class Lifecycle {
           logDriver: (c.config.logDriver === 'json-file' ? 'k8s-file' : c.config.logDriver as any) || 'k8s-file', logPath: c.config.logPath, logSizeMax: c.config.logSizeMax ?? containersSettings(this.cfg).logSizeMax,
           exitCommand: this.exitCommand(c), conmonPath: this.cfg.conmon,
           pidFile: c.config.create.pidFile ?? path.join(d.run, 'pidfile'), conmonPidFile: c.config.create.conmonPidFile ?? path.join(d.run, 'conmon.pid'),
-          timeoutSeconds: c.config.create.timeout, preserveFds: hooks.preserveFds,
+          timeoutSeconds: c.config.create.timeout, preserveFds: hooks.preserveFds, sdnotifySocket: containerNotifySocket(c),
           // conmon holds the reserved ports, and slirp4netns's exit pipe (it ends with conmon).
           extraFds: [...(reserved?.fds ?? []), ...(slirp ? [slirp.exitFd] : [])],
         });
@@ -293,6 +296,7 @@ export class Lifecycle {
         await startContainer(this.runtime(c), c.id, { root: this.stateRoot(c) });
         trace('start: started');
         const started = this.containers.updateState(c.id, (s) => ({ ...s, status: 'running', startedAt: new Date().toISOString(), exitCode: 0, finishedAt: '' }));
+        notifyStarted(started);
         this.event(started, 'start');
         if (started.config.healthcheck) {
           const { startHealthMonitor } = require('./health') as typeof import('./health');
@@ -599,7 +603,7 @@ export class Lifecycle {
         : { type: m.type === 'volume' ? 'bind' : m.type, source: m.source, destination: m.destination, options: m.options })),
       engineFiles: {
         hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf, containerEnv: files.containerEnv,
-        passwd: accounts.passwd, group: accounts.group, secrets: secretMounts,
+        passwd: accounts.passwd, group: accounts.group, secrets: secretMounts, notifyDir: this.notifyDir(c),
       },
       shmSize: o.shmSize,
       shmPath: shm.path,
@@ -642,6 +646,14 @@ export class Lifecycle {
     const spec = generateSpec(opts);
     prepareWorkdir(c, rootfs, spec.mounts ?? [], idm ? ownerToHost(idm, user.uid, user.gid) : user);
     return spec;
+  }
+
+  /** With a socket for the container to notify (engine/sdnotify.ts): the bundle's notify/ directory, where conmon binds it. */
+  private notifyDir(c: ContainerRecord): string | undefined {
+    if (!containerNotifySocket(c)) return undefined;
+    const dir = path.join(containerDirs(this.store, c.id).userdata, 'notify');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    return dir;
   }
 
   /** The container's user as its process gets it (podman's look-up: user-mounted files, --hostuser accounts). */
@@ -996,7 +1008,10 @@ export function prepareWorkdir(c: ContainerRecord, rootfs: string, mounts: { des
  * HOME (unless set) and HOSTNAME (unless set), as podman's start adds them.
  */
 export function startEnv(c: ContainerRecord, home: string): string[] {
-  const env = c.config.env.some((e) => e.startsWith('HOME=')) ? [...c.config.env] : [...c.config.env, `HOME=${home}`];
+  const env = [...c.config.env];
+  // As podman's: the container's NOTIFY_SOCKET (engine/sdnotify.ts) replaces its own, before HOME.
+  if (containerNotifySocket(c)) setEnv(env, `NOTIFY_SOCKET=${CONTAINER_NOTIFY_SOCKET}`);
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${home}`);
   if (c.config.hostnameEnv !== undefined && !env.some((e) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${c.config.hostnameEnv}`);
   return env;
 }
@@ -1012,9 +1027,22 @@ export function inspectEnv(c: ContainerRecord, spec: { process?: { env?: string[
   return secret.size ? env.filter((e) => !secret.has(e.split('=')[0])) : env;
 }
 
-/** The environment an exec starts from: the last start's, without the HOSTNAME the start added (podman's exec has none). */
+/**
+ * The environment an exec starts from: the last start's, without the HOSTNAME and NOTIFY_SOCKET
+ * the start added (podman's exec has neither; a NOTIFY_SOCKET of the container's own stays).
+ */
 export function execBaseEnv(c: ContainerRecord, specEnv: string[]): string[] {
-  return c.config.hostnameEnv !== undefined ? specEnv.filter((e) => e !== `HOSTNAME=${c.config.hostnameEnv}`) : specEnv;
+  const env = c.config.hostnameEnv !== undefined ? specEnv.filter((e) => e !== `HOSTNAME=${c.config.hostnameEnv}`) : specEnv;
+  if (!containerNotifySocket(c)) return env;
+  const own = c.config.env.find((e) => e.startsWith('NOTIFY_SOCKET='));
+  return env.flatMap((e) => (e === `NOTIFY_SOCKET=${CONTAINER_NOTIFY_SOCKET}` ? (own ? [own] : []) : [e]));
+}
+
+/** Sets `entry` (`KEY=value`) in place of the key's entry, else at the end. */
+function setEnv(env: string[], entry: string): void {
+  const key = entry.slice(0, entry.indexOf('=') + 1);
+  const i = env.findIndex((e) => e.startsWith(key));
+  if (i >= 0) env[i] = entry; else env.push(entry);
 }
 
 /**

@@ -235,11 +235,21 @@ export function ociRuntimeError(runtimeName: string, message: string): OciRuntim
 
 interface RunResult { code: number; stdout: string; stderr: string }
 
+/**
+ * The runtime's environment: pier's, without NOTIFY_SOCKET (as podman's runtime calls): with it,
+ * `runc start` would wait for the container's READY=1 itself (engine/sdnotify.ts does podman's).
+ */
+function runtimeEnv(): NodeJS.ProcessEnv | undefined {
+  if (process.env.NOTIFY_SOCKET === undefined) return undefined;
+  const { NOTIFY_SOCKET: _, ...env } = process.env;
+  return env;
+}
+
 /** `runtime --root ROOT args...` (posix_spawn through spawnCollect; killed after 120 s). */
 async function run(rt: OciRuntime, opts: RuntimeCallOptions, args: string[], input?: string): Promise<RunResult> {
   const { spawnCollect } = require('../util/spawn') as typeof import('../util/spawn');
   try {
-    return await spawnCollect(rt.path, [...(rt.flags ?? []), '--root', opts.root, ...args], { input, timeoutMs: 120_000 });
+    return await spawnCollect(rt.path, [...(rt.flags ?? []), '--root', opts.root, ...args], { input, timeoutMs: 120_000, env: runtimeEnv() });
   } catch (e) {
     throw new PierError(`${rt.name}: ${(e as Error).message}: ${OCI_RUNTIME_ERROR}`);
   }

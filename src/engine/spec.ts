@@ -75,6 +75,8 @@ export interface EngineFiles {
   /** /etc/passwd and /etc/group copies of a --read-only container (see setUpAccountFiles). */
   passwd?: string;
   group?: string;
+  /** The bundle's notify/ directory, /run/notify: conmon's sd-notify socket for the container (engine/sdnotify.ts). */
+  notifyDir?: string;
   /** --secret type=mount: host file → container path (podman's options: bind, rprivate). */
   secrets?: Array<{ source: string; destination: string }>;
 }
@@ -240,7 +242,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   const files = opts.engineFiles ?? {};
   const fileMounts: Array<[string, string | undefined]> = [
     ['/etc/hosts', files.hosts], ['/etc/hostname', files.hostname], ['/etc/resolv.conf', files.resolvConf], ['/run/.containerenv', files.containerEnv],
-    ['/etc/passwd', files.passwd], ['/etc/group', files.group],
+    ['/etc/passwd', files.passwd], ['/etc/group', files.group], ['/run/notify', files.notifyDir],
   ];
   for (const [dest, src] of fileMounts) if (src !== undefined) base.push(engineFileMount(dest, src, readOnly));
   for (const sm of files.secrets ?? []) {

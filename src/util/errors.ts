@@ -37,7 +37,8 @@ const ERRNO_TEXT: Record<string, string> = {
   ENOTDIR: 'not a directory', EISDIR: 'is a directory', ELOOP: 'too many levels of symbolic links',
   EEXIST: 'file exists', EROFS: 'read-only file system', ENOSPC: 'no space left on device',
   EBUSY: 'device or resource busy', ENAMETOOLONG: 'file name too long', EINVAL: 'invalid argument',
-  ERANGE: 'numerical result out of range',
+  ERANGE: 'numerical result out of range', ECONNREFUSED: 'connection refused', ENOTSOCK: 'socket operation on non-socket',
+  EPROTOTYPE: 'protocol wrong type for socket',
 };
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Lazy loader for pier's own N-API addon (native/pier_native.c): the Linux syscalls
- * Node lacks (mknod, *xattr, mount, idmapped mounts and user namespaces, pidfd, inotify), file mappings and fd watches on the
+ * Node lacks (mknod, *xattr, mount, idmapped mounts and user namespaces, pidfd, inotify, unix datagrams), file mappings and fd watches on the
  * event loop. Functions throw Errors whose `code` is the errno name ('EPERM', 'ENOTSUP', ...),
  * like Node's fs errors.
  */
@@ -38,6 +38,11 @@ export interface NativeAddon {
   lutimens(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
   /** Connect conmon's SOCK_SEQPACKET attach socket `dir/name`; returns a blocking fd. */
   seqpacketConnect(dir: string, name: string): number;
+  /**
+   * One datagram `message` on a new unix SOCK_DGRAM socket connected to `path` (sd_notify's
+   * NOTIFY_SOCKET; `@name` is an abstract socket). Errors carry syscall `connect` or `write`.
+   */
+  sendDatagram(path: string, message: string): void;
   /** shutdown(2): 0 read, 1 write, 2 both. */
   shutdownSocket(fd: number, how: number): void;
   /** pipe2(O_CLOEXEC): [read end, write end]. */

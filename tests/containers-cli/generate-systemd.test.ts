@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { busyboxStoreForFile, PIER, REMOTE, REPO, TestStore } from '../helpers/cli';
 import { request } from '../helpers/api';
+import { NotifyListener } from '../helpers/notify';
 
 let s: TestStore;
 busyboxStoreForFile((x) => (s = x));
@@ -32,9 +33,9 @@ function commandWords(line: string, spec: Record<string, string>): string[] {
   return words;
 }
 
-/** Runs a unit's `key` commands as systemd would, with the unit's Environment= settings; exit 0 required. */
-function runUnit(unit: string, key: string, spec: Record<string, string>): void {
-  const env: NodeJS.ProcessEnv = {};
+/** Runs a unit's `key` commands as systemd would, with the unit's Environment= settings (and `extra`); exit 0 required. */
+function runUnit(unit: string, key: string, spec: Record<string, string>, extra: NodeJS.ProcessEnv = {}): void {
+  const env: NodeJS.ProcessEnv = { ...extra };
   for (const e of values(unit, 'Environment')) for (const w of commandWords(e, spec)) env[w.slice(0, w.indexOf('='))] = w.slice(w.indexOf('=') + 1);
   for (const line of values(unit, key)) {
     const [cmd, ...args] = commandWords(line, spec);
@@ -124,17 +125,23 @@ test('--new: the recorded create command, rewritten for systemd', () => {
   assert.deepEqual(values(gen('--new', '--restart-policy', 'no', 'fresh'), 'StartLimitBurst'), []);
 });
 
-test("--new's command lines run: the container starts, stop removes it", () => {
+test("--new's command lines run: the container starts and tells systemd (Type=notify), stop removes it", async (t) => {
   s.ok(['create', '--name', 'svc', '--stop-signal', 'KILL', 'localhost/busybox', 'sleep', '1000']);
   const unit = gen('--new', '-n', '-e', storeConf(), 'svc');
   s.ok(['rm', 'svc']);
   const runtimeDir = fs.mkdtempSync(path.join(s.dir, 'xdg-'));
   const spec = { t: runtimeDir, n: 'container-svc.service' };
   const cidFile = path.join(runtimeDir, 'container-svc.service.ctr-id');
+  // systemd's NOTIFY_SOCKET for the Type=notify unit: the conmon pid (NotifyAccess=all) and READY=1.
+  const notify = await new NotifyListener(path.join(s.dir, 'systemd-notify.sock'), s.dir).ready();
+  t.after(() => notify.close());
   runUnit(unit, 'ExecStartPre', spec);
-  runUnit(unit, 'ExecStart', spec);
+  runUnit(unit, 'ExecStart', spec, { NOTIFY_SOCKET: notify.address });
   const cid = fs.readFileSync(cidFile, 'utf8').trim();
   assert.equal(s.ok(['inspect', '--format', '{{.State.Status}} {{.Id}} {{index .Config.Labels "PODMAN_SYSTEMD_UNIT"}}', 'svc']).trim(), `running ${cid} container-svc.service`);
+  // (Remotely the create command, and so ExecStart, names the service, whose engine has no NOTIFY_SOCKET.)
+  if (!REMOTE) assert.deepEqual(await notify.wait(1), [`MAINPID=${s.ok(['inspect', '--format', '{{.State.ConmonPid}}', 'svc']).trim()}\nREADY=1`]);
+  else assert.ok(values(unit, 'ExecStart')[0].includes('--url'));
   // Started again (a restart after a crash): --replace takes the old one's place.
   runUnit(unit, 'ExecStartPre', spec);
   runUnit(unit, 'ExecStart', spec);

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addonCandidates, native } from '../../src/util/native';
 import { cleanup, tmpdir } from './helpers';
+import { NotifyListener } from '../helpers/notify';
 
 test('loader finds the built addon under the repo root', () => {
   const repoAddon = path.resolve(__dirname, '..', '..', 'native', 'build', 'Release', 'pier_native.node');
@@ -126,4 +127,35 @@ test('spawnDetached: posix_spawn in a new session with the given fds; waitpidNoh
   }
   assert.equal(code, 7);
   assert.throws(() => n.spawnDetached('/nonexistent/binary', ['x'], [], []), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+});
+
+test('sendDatagram: one datagram to a unix socket by path (also past sun_path\'s length) or @abstract name; errno errors', async () => {
+  const dir = tmpdir();
+  const listeners: NotifyListener[] = [];
+  try {
+    const n = native();
+    const long = path.join(dir, 'd'.repeat(60), 'e'.repeat(60));
+    fs.mkdirSync(long, { recursive: true });
+    for (const address of [path.join(dir, 'n.sock'), path.join(long, 'n.sock'), `@pier-native-test-${process.pid}`]) {
+      const l = await new NotifyListener(address, dir).ready();
+      listeners.push(l);
+      n.sendDatagram(address, 'MAINPID=1\nREADY=1');
+      n.sendDatagram(address, 'WATCHDOG=1');
+      assert.deepEqual(await l.wait(2), ['MAINPID=1\nREADY=1', 'WATCHDOG=1']);
+    }
+    assert.ok(path.join(long, 'n.sock').length > 108);
+    const missing = (address: string, code: string) => assert.throws(() => n.sendDatagram(address, 'READY=1'), (err: NodeJS.ErrnoException) => {
+      assert.equal(err.code, code);
+      assert.equal(err.syscall, 'connect');
+      return true;
+    });
+    missing(path.join(dir, 'none.sock'), 'ENOENT');
+    missing(path.join(long, 'none.sock'), 'ENOENT');
+    missing(`@pier-native-test-none-${process.pid}`, 'ECONNREFUSED');
+    fs.writeFileSync(path.join(dir, 'plain'), '');
+    missing(path.join(dir, 'plain'), 'ECONNREFUSED');
+  } finally {
+    for (const l of listeners) l.close();
+    cleanup(dir);
+  }
 });

@@ -11,6 +11,7 @@ import type {
 import { PartialRemoveError, asEngineError, networkAttachment, parseImageMount } from '../containers';
 import { LocalImageEngine, imageAnnotations } from './images';
 import { createAnnotations, ANNOTATION_CID_FILE } from '../../engine/annotations';
+import { recordedNotifySocket } from '../../engine/sdnotify';
 import { matchesGivenName } from '../../image/lookup';
 import { Lifecycle, createTimeProcess, execBaseEnv, inspectEnv } from '../../engine/lifecycle';
 import { capabilityChanges } from '../../engine/spec/caps';
@@ -530,7 +531,7 @@ export class LocalContainerEngine implements ContainerEngine {
       throw new UsageError(`joining another user namespace (--userns=${o.userns}) needs --network none or another container's network in pier`);
     }
     const config: ContainerConfig = {
-      create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined, cloneVolumes: undefined },
+      create: { ...o, noHosts: noHosts || undefined, pullOptions: undefined, cloneVolumes: undefined, sdnotifySocket: recordedNotifySocket(o) },
       entrypoint,
       cmd,
       env,
@@ -1264,6 +1265,7 @@ export class LocalContainerEngine implements ContainerEngine {
         StopTimeout: c.config.stopTimeout,
         Passwd: o.passwd !== false,
         sdNotifyMode: o.sdnotify ?? 'container',
+        ...(o.sdnotifySocket ? { sdNotifySocket: o.sdnotifySocket } : {}),
         ...(o.chrootDirs?.length ? { ChrootDirs: o.chrootDirs } : {}),
       },
       // podman's InspectContainerHostConfig, in its field order.
