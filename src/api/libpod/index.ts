@@ -12,6 +12,7 @@ import { registerLibpodEventRoutes } from './events';
 import { registerLibpodSystemRoutes } from './system';
 import { registerLibpodSecretRoutes } from './secrets';
 import { registerLibpodGenerateRoutes } from './generate';
+import { registerLibpodKubeRoutes } from './kube';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -33,5 +34,6 @@ export function registerLibpodRoutes(router: Router): void {
   registerLibpodSystemRoutes(router);
   registerLibpodSecretRoutes(router);
   registerLibpodGenerateRoutes(router);
+  registerLibpodKubeRoutes(router);
   registerLibpodApiRoutes(router);
 }

@@ -22,6 +22,10 @@ const AREAS = {
   volumeGroup: area(() => [(require('./volumes') as typeof import('./volumes')).volumeGroup()]),
   secretGroup: area(() => [(require('./secrets') as typeof import('./secrets')).secretGroup()]),
   generateGroup: area(() => [(require('./generate') as typeof import('./generate')).generateGroup()]),
+  kubeGroup: area(() => {
+    const k = require('./kube') as typeof import('./kube');
+    return [k.kubeGroup(), k.playGroup()];
+  }),
   containers: area(() => (require('./containers') as typeof import('./containers')).containerCommands()),
   containerOps: area(() => (require('./container-ops') as typeof import('./container-ops')).containerOpsCommands()),
   containerFiles: area(() => (require('./container-files') as typeof import('./container-files')).containerFilesCommands()),
@@ -38,7 +42,7 @@ const AREAS = {
 export type Area = keyof typeof AREAS;
 
 /** Top-level commands that work but are not listed in help, as in podman. */
-const HIDDEN = new Set(['buildx', 'completion']);
+const HIDDEN = new Set(['buildx', 'completion', 'play']);
 
 /** The top-level commands: [area, name, summary, aliases]; help lists them sorted by name. */
 export const TOP_LEVEL: ReadonlyArray<readonly [Area, string, string, string[]?]> = [
@@ -49,6 +53,8 @@ export const TOP_LEVEL: ReadonlyArray<readonly [Area, string, string, string[]?]
   ['volumeGroup', 'volume', 'Manage volumes'],
   ['secretGroup', 'secret', 'Manage secrets'],
   ['generateGroup', 'generate', 'Generate structured data based on containers, pods or volumes'],
+  ['kubeGroup', 'kube', 'Play containers, pods or volumes from a structured file'],
+  ['kubeGroup', 'play', 'Play containers, pods or volumes from a structured file'],
   ['containers', 'attach', 'Attach to a running container'],
   ['containers', 'port', 'List port mappings or a specific mapping for the container'],
   ['containers', 'init', 'Initialize one or more containers'],
