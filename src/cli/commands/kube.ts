@@ -192,6 +192,7 @@ export function kubeGroup(): CommandDef {
 export function playGroup(): CommandDef {
   return {
     name: 'play',
+    hidden: true,
     summary: 'Play containers, pods or volumes from a structured file',
     description: 'Play structured data (e.g., Kubernetes YAML) based on containers, pods or volumes.',
     usage: '',
