@@ -255,22 +255,24 @@ class Emitter {
     if (style === 'literal' && (!a.blockAllowed || this.simpleKeyContext)) style = 'double';
     this.increaseIndent(true, false);
     const breaks = !this.simpleKeyContext;
-    if (style === 'plain') this.writePlain(value, breaks);
-    else if (style === 'single') this.writeSingle(value, breaks);
+    if (style === 'plain' || style === 'single') this.writePlainOrSingle(value, breaks, style === 'single');
     else if (style === 'double') this.writeDouble(value, breaks);
     else this.writeLiteral(value);
     this.popIndent();
   }
 
-  private writePlain(value: string, allowBreaks: boolean): void {
+  /** libyaml's plain and single-quoted writers (one loop: they differ in the quotes and where a fold may go). */
+  private writePlainOrSingle(value: string, allowBreaks: boolean, single: boolean): void {
     const chars = [...value];
-    if (!this.whitespace) this.put(' ');
+    if (single) this.writeIndicator("'", true, false, false);
+    else if (!this.whitespace) this.put(' ');
     let spaces = false;
     let breaks = false;
     for (let i = 0; i < chars.length; i++) {
       const c = chars[i];
       if (isSpace(c)) {
-        if (allowBreaks && !spaces && this.column > BEST_WIDTH && !isSpace(chars[i + 1])) this.writeIndent();
+        const inside = !single || (i > 0 && i < chars.length - 1);
+        if (allowBreaks && !spaces && this.column > BEST_WIDTH && inside && !isSpace(chars[i + 1])) this.writeIndent();
         else this.put(c);
         spaces = true;
       } else if (isBreak(c)) {
@@ -280,42 +282,14 @@ class Emitter {
         breaks = true;
       } else {
         if (breaks) this.writeIndent();
+        if (single && c === "'") this.put("'");
         this.put(c);
         this.indention = false;
         spaces = false;
         breaks = false;
       }
     }
-    this.whitespace = false;
-    this.indention = false;
-  }
-
-  private writeSingle(value: string, allowBreaks: boolean): void {
-    const chars = [...value];
-    this.writeIndicator("'", true, false, false);
-    let spaces = false;
-    let breaks = false;
-    for (let i = 0; i < chars.length; i++) {
-      const c = chars[i];
-      if (isSpace(c)) {
-        if (allowBreaks && !spaces && this.column > BEST_WIDTH && i > 0 && i < chars.length - 1 && !isSpace(chars[i + 1])) this.writeIndent();
-        else this.put(c);
-        spaces = true;
-      } else if (isBreak(c)) {
-        if (!breaks && c === '\n') this.putBreak();
-        this.putBreak();
-        this.indention = true;
-        breaks = true;
-      } else {
-        if (breaks) this.writeIndent();
-        if (c === "'") this.put("'");
-        this.put(c);
-        this.indention = false;
-        spaces = false;
-        breaks = false;
-      }
-    }
-    this.writeIndicator("'", false, false, false);
+    if (single) this.writeIndicator("'", false, false, false);
     this.whitespace = false;
     this.indention = false;
   }
