@@ -8,6 +8,7 @@ import type { BuildEngine } from './build';
 import type { NetworkEngine } from './networks';
 import type { SecretEngine } from './secrets';
 import type { GenerateEngine } from './generate';
+import type { KubeEngine } from './kube';
 
 export interface Engines {
   images(): ImageEngine;
@@ -18,4 +19,5 @@ export interface Engines {
   networks(): NetworkEngine;
   secrets(): SecretEngine;
   generate(): GenerateEngine;
+  kube(): KubeEngine;
 }

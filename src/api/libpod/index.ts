@@ -13,6 +13,7 @@ import { registerLibpodSystemRoutes } from './system';
 import { registerLibpodSecretRoutes } from './secrets';
 import { registerLibpodGenerateRoutes } from './generate';
 import { registerLibpodManifestRoutes } from './manifests';
+import { registerLibpodKubeRoutes } from './kube';
 
 export function registerLibpodRoutes(router: Router): void {
   const ping = (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
@@ -35,5 +36,6 @@ export function registerLibpodRoutes(router: Router): void {
   registerLibpodSecretRoutes(router);
   registerLibpodGenerateRoutes(router);
   registerLibpodManifestRoutes(router);
+  registerLibpodKubeRoutes(router);
   registerLibpodApiRoutes(router);
 }

@@ -112,6 +112,6 @@ export function generateGroup(): CommandDef {
     summary: 'Generate structured data based on containers, pods or volumes',
     description: 'Generate structured data (e.g., Kubernetes YAML or systemd units) based on containers, pods or volumes.',
     usage: '[command]',
-    subcommands: [systemdCmd],
+    subcommands: [(require('./kube') as typeof import('./kube')).generateKubeCmd(), systemdCmd],
   };
 }

@@ -23,6 +23,10 @@ const AREAS = {
   secretGroup: area(() => [(require('./secrets') as typeof import('./secrets')).secretGroup()]),
   generateGroup: area(() => [(require('./generate') as typeof import('./generate')).generateGroup()]),
   manifestGroup: area(() => [(require('./manifest') as typeof import('./manifest')).manifestGroup()]),
+  kubeGroup: area(() => {
+    const k = require('./kube') as typeof import('./kube');
+    return [k.kubeGroup(), k.playGroup()];
+  }),
   containers: area(() => (require('./containers') as typeof import('./containers')).containerCommands()),
   containerOps: area(() => (require('./container-ops') as typeof import('./container-ops')).containerOpsCommands()),
   containerFiles: area(() => (require('./container-files') as typeof import('./container-files')).containerFilesCommands()),
@@ -39,7 +43,7 @@ const AREAS = {
 export type Area = keyof typeof AREAS;
 
 /** Top-level commands that work but are not listed in help, as in podman. */
-const HIDDEN = new Set(['buildx', 'completion']);
+const HIDDEN = new Set(['buildx', 'completion', 'play']);
 
 /** The top-level commands: [area, name, summary, aliases]; help lists them sorted by name. */
 export const TOP_LEVEL: ReadonlyArray<readonly [Area, string, string, string[]?]> = [
@@ -51,6 +55,8 @@ export const TOP_LEVEL: ReadonlyArray<readonly [Area, string, string, string[]?]
   ['secretGroup', 'secret', 'Manage secrets'],
   ['generateGroup', 'generate', 'Generate structured data based on containers, pods or volumes'],
   ['manifestGroup', 'manifest', 'Manipulate manifest lists and image indexes'],
+  ['kubeGroup', 'kube', 'Play containers, pods or volumes from a structured file'],
+  ['kubeGroup', 'play', 'Play containers, pods or volumes from a structured file'],
   ['containers', 'attach', 'Attach to a running container'],
   ['containers', 'port', 'List port mappings or a specific mapping for the container'],
   ['containers', 'init', 'Initialize one or more containers'],

@@ -9,6 +9,7 @@ import type { BuildEngine } from '../build';
 import type { NetworkEngine } from '../networks';
 import type { SecretEngine } from '../secrets';
 import type { GenerateEngine } from '../generate';
+import type { KubeEngine } from '../kube';
 import type { LocalNetworkEngine } from './networks';
 import type { LocalImageEngine } from './images';
 import type { LocalContainerEngine } from './containers';
@@ -96,6 +97,11 @@ export class LocalEngines implements Engines {
   generate(): GenerateEngine {
     const { LocalGenerateEngine } = require('./generate') as typeof import('./generate');
     return new LocalGenerateEngine(this.containers() as LocalContainerEngine);
+  }
+
+  kube(): KubeEngine {
+    const { LocalKubeEngine } = require('./kube') as typeof import('./kube');
+    return new LocalKubeEngine(this.containers() as LocalContainerEngine, this);
   }
 
   networks(): NetworkEngine {

@@ -21,6 +21,7 @@ import { RemoteBuild } from './build';
 import type { NetworkEngine } from '../networks';
 import type { SecretEngine } from '../secrets';
 import type { GenerateEngine, SystemdOptions } from '../generate';
+import type { KubeEngine, PlayKubeOptions } from '../kube';
 import { q, enc, filters, notRemote } from './query';
 
 export { notRemote };
@@ -120,6 +121,34 @@ export class RemoteEngines implements Engines {
         restartSec: o.restartSec, startTimeout: o.startTimeout, stopTimeout: o.stopTimeout, containerPrefix: o.containerPrefix,
         podPrefix: o.podPrefix, separator: o.separator, wants: o.wants, after: o.after, requires: o.requires, additionalEnvVariables: o.env,
       })}`),
+    };
+  }
+
+  kube(): KubeEngine {
+    const c = this.client;
+    /** The YAML as the request's body; the answer's JSON (errors as the service words them). */
+    const send = async (method: string, p: string, yaml: string) => {
+      const { Readable: R } = require('node:stream') as typeof import('node:stream');
+      const res = await c.upload(method, p, R.from([Buffer.from(yaml)]), { 'Content-Type': 'application/yaml' });
+      const text = await readText(res);
+      if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, text);
+      return JSON.parse(text);
+    };
+    return {
+      generate: async (names: string[], o: { service?: boolean }) => {
+        const res = await c.raw('GET', `/libpod/generate/kube${q({ names, service: o.service })}`);
+        const text = await readText(res);
+        if ((res.statusCode ?? 500) >= 300) throw errorFrom(res.statusCode ?? 500, text);
+        return text;
+      },
+      play: (yaml: string, o: PlayKubeOptions) => {
+        if (o.configMaps?.length) throw new UsageError('unknown flag: --configmap');
+        return send('POST', `/libpod/play/kube${q({
+          network: o.networks, logDriver: o.logDriver, logOptions: o.logOptions, noHosts: o.noHosts, tlsVerify: o.tlsVerify === undefined ? undefined : String(o.tlsVerify), start: o.start === undefined ? undefined : String(o.start), replace: o.replace,
+          annotations: o.annotations && Object.keys(o.annotations).length ? JSON.stringify(o.annotations) : undefined,
+        })}`, yaml);
+      },
+      down: (yaml: string) => send('DELETE', '/libpod/play/kube', yaml),
     };
   }
 

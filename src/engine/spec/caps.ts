@@ -119,7 +119,7 @@ export function processCapabilities(input: CapabilityInput, root: boolean): OciC
 }
 
 /** The OCI generator's default bounding set (the Docker list), which podman's inspect compares a container's to. */
-const GENERATOR_DEFAULT_CAPABILITIES: readonly string[] = [
+export const GENERATOR_DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];

@@ -1,0 +1,69 @@
+// The Libpod API's Kubernetes endpoints (podman 4.3.1): GET /libpod/generate/kube (and
+// /libpod/kube/generate) answers the YAML text; POST /libpod/play/kube (/libpod/kube/play) plays
+// the YAML body and answers podman's PlayKubeReport; DELETE tears the body's pods down.
+import type { Router, ApiRequest } from '../router';
+import { ApiError } from '../errors';
+import { errorMessage } from '../../util/errors';
+import type { PlayKubeOptions } from '../../domain/kube';
+
+function boolParam(r: ApiRequest, key: string, dflt: boolean): boolean {
+  const v = r.query.get(key);
+  if (v === null || v === '') return dflt;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  throw new ApiError(400, `failed to parse parameters for ${r.req.url}: schema: error converting value for "${key}"`);
+}
+
+export function registerLibpodKubeRoutes(router: Router): void {
+  const generate = async (r: ApiRequest) => {
+    let text: string;
+    try {
+      text = await r.engines.kube().generate(r.query.getAll('names'), { service: boolParam(r, 'service', false) });
+    } catch (e) {
+      throw new ApiError(500, `generating YAML: ${errorMessage(e)}`);
+    }
+    // podman answers the text with the content type its reader case sets.
+    r.res!.writeHead(200, { 'Content-Type': 'application/x-tar', 'Content-Length': String(Buffer.byteLength(text)) });
+    r.res!.end(text);
+  };
+  router.get('/libpod/generate/kube', generate);
+  router.get('/libpod/kube/generate', generate);
+
+  const play = async (r: ApiRequest) => {
+    const annotations: Record<string, string> = {};
+    const raw = r.query.get('annotations');
+    if (raw) {
+      try { Object.assign(annotations, JSON.parse(raw)); } catch { throw new ApiError(400, `failed to parse parameters for ${r.req.url}: schema: error converting value for "annotations"`); }
+    }
+    const o: PlayKubeOptions = {
+      annotations, networks: r.query.getAll('network'), logDriver: r.query.get('logDriver') || undefined, logOptions: r.query.getAll('logOptions'),
+      noHosts: boolParam(r, 'noHosts', false), quiet: true,
+      ...(r.query.has('tlsVerify') ? { tlsVerify: boolParam(r, 'tlsVerify', true) } : {}),
+      ...(r.query.has('start') ? { start: boolParam(r, 'start', true) } : {}),
+      replace: boolParam(r, 'replace', false),
+    };
+    const body = (await r.body()).toString();
+    let report;
+    try {
+      report = await r.engines.kube().play(body, o);
+    } catch (e) {
+      throw new ApiError(500, `playing YAML file: ${errorMessage(e)}`);
+    }
+    r.send(200, report);
+  };
+  router.post('/libpod/play/kube', play);
+  router.post('/libpod/kube/play', play);
+
+  const down = async (r: ApiRequest) => {
+    const body = (await r.body()).toString();
+    let report;
+    try {
+      report = await r.engines.kube().down(body);
+    } catch (e) {
+      throw new ApiError(500, `tearing down YAML file: ${errorMessage(e)}`);
+    }
+    r.send(200, report);
+  };
+  router.delete('/libpod/play/kube', down);
+  router.delete('/libpod/kube/play', down);
+}

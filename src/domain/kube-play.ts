@@ -1,0 +1,437 @@
+// `kube play` and `kube down` over the domain's engines, as podman 4.3.1's PlayKube and
+// PlayKubeDown: the YAML's Pods and Deployments become a pod and its containers made by the
+// engines' own create (the YAML only translated into their options), PersistentVolumeClaims
+// volumes, ConfigMaps the values of env and configMap volumes. A play that fails removes what it made.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Engines } from './engines';
+import type { CreateOptions } from './containers';
+import type { PodCreateOptions } from './pods';
+import type { KubeEngine, PlayKubeDownReport, PlayKubeOptions, PlayKubeReport } from './kube';
+import { expect, kubeDocuments, parseQuantity, type KubeDoc } from '../engine/kube/parse';
+import { MAX_KUBE_ANNOTATION } from '../engine/kube/generate';
+import { NotFoundError, PierError, errorMessage } from '../util/errors';
+
+/** The network pods join when --network is not given (podman's podman-default-kube-network). */
+export const KUBE_DEFAULT_NETWORK = 'pier-default-kube-network';
+
+type Obj = Record<string, any>;
+
+interface ConfigMap { name: string; data: Record<string, string>; binaryData: Record<string, Buffer> }
+
+interface KubeVolume { type: 'bind' | 'named' | 'configMap' | 'emptyDir'; source: string; items?: Map<string, Buffer>; optional?: boolean }
+
+function configMapOf(d: KubeDoc): ConfigMap {
+  const meta = (d.metadata ?? {}) as Obj;
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries((d.data ?? {}) as Obj)) {
+    expect(v, 'string', 'ConfigMap.data', 'string', 'Kube ConfigMap');
+    data[k] = v as string;
+  }
+  const binaryData: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries((d.binaryData ?? {}) as Obj)) binaryData[k] = Buffer.from(String(v), 'base64');
+  return { name: String(meta.name ?? ''), data, binaryData };
+}
+
+/** podman's VolumeFromSource for the kinds pier plays: hostPath, persistentVolumeClaim, configMap, emptyDir. */
+function kubeVolume(v: Obj, configMaps: ConfigMap[]): KubeVolume {
+  if (v.hostPath) {
+    const p = String(v.hostPath.path ?? '');
+    const type = v.hostPath.type ?? '';
+    switch (type) {
+      case 'DirectoryOrCreate':
+        fs.mkdirSync(p, { recursive: true, mode: 0o755 });
+        break;
+      case 'FileOrCreate':
+        if (!fs.existsSync(p)) fs.closeSync(fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_CREAT, 0o644));
+        break;
+      case 'Socket': {
+        let st;
+        try { st = fs.statSync(p); } catch (e) { throw new PierError(`checking HostPathSocket: stat ${p}: no such file or directory`); }
+        if (!st.isSocket()) throw new PierError(`checking HostPathSocket: path ${p} is not a socket`);
+        break;
+      }
+      case 'Directory': case 'File': case '':
+        break;
+      default:
+        throw new PierError(`invalid HostPath type ${JSON.stringify(type)}`);
+    }
+    if (!p.startsWith('/')) throw new PierError(`in parsing HostPath in YAML: invalid host path, must be an absolute path "${p}"`);
+    return { type: 'bind', source: p };
+  }
+  if (v.persistentVolumeClaim) return { type: 'named', source: String(v.persistentVolumeClaim.claimName ?? '') };
+  if (v.configMap) {
+    const name = String(v.configMap.name ?? '');
+    const cm = configMaps.find((c) => c.name === name);
+    if (!cm) {
+      if (v.configMap.optional === true) return { type: 'configMap', source: name, optional: true, items: new Map() };
+      throw new PierError(`no such ConfigMap ${JSON.stringify(name)}`);
+    }
+    for (const k of Object.keys(cm.data)) {
+      if (k in cm.binaryData) throw new PierError(`the ConfigMap ${JSON.stringify(cm.name)} is invalid: duplicate key ${JSON.stringify(k)} present in data and binaryData`);
+    }
+    const items = new Map<string, Buffer>();
+    const list = (v.configMap.items ?? []) as Obj[];
+    if (list.length) {
+      for (const it of list) {
+        const key = String(it.key);
+        if (key in cm.data) items.set(String(it.path), Buffer.from(cm.data[key]));
+        else if (key in cm.binaryData) items.set(String(it.path), cm.binaryData[key]);
+      }
+    } else {
+      for (const [k, val] of Object.entries(cm.data)) items.set(k, Buffer.from(val));
+      for (const [k, val] of Object.entries(cm.binaryData)) items.set(k, val);
+    }
+    return { type: 'configMap', source: cm.name, items };
+  }
+  if (v.emptyDir !== undefined) return { type: 'emptyDir', source: String(v.name) };
+  throw new PierError('HostPath, ConfigMap, EmptyDir, and PersistentVolumeClaim are currently the only supported VolumeSource');
+}
+
+/** podman's parseMountPath: PATH[:OPTIONS], `ro` for readOnly, the propagation mode. */
+function mountOptions(mountPath: string, readOnly: boolean, propagation?: string): { dest: string; options: string[] } {
+  const parts = mountPath.split(':');
+  if (parts.length > 2) throw new PierError(`${JSON.stringify(mountPath)} incorrect volume format, should be ctr-dir[:option]`);
+  const dest = parts[0];
+  const options = parts.length > 1 ? parts[1].split(',') : [];
+  if (!dest.startsWith('/')) throw new PierError(`parsing MountPath: invalid container path "${dest}", must be an absolute path`);
+  if (readOnly) options.push('ro');
+  if (propagation !== undefined) {
+    const p = ({ None: 'private', HostToContainer: 'rslave', Bidirectional: 'rshared' } as Record<string, string>)[propagation];
+    if (!p) throw new PierError(`unknown propagation mode ${JSON.stringify(propagation)}`);
+    options.push(p);
+  }
+  return { dest, options };
+}
+
+const RESTART: Record<string, CreateOptions['restart']> = {
+  Always: { name: 'always', maximumRetryCount: 0 }, OnFailure: { name: 'on-failure', maximumRetryCount: 0 }, Never: { name: 'no', maximumRetryCount: 0 },
+};
+const PULL: Record<string, CreateOptions['pull']> = { always: 'always', missing: 'missing', ifnotpresent: 'missing', never: 'never', newer: 'newer', ifnewer: 'newer' };
+
+export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
+  constructor(private readonly e: Engines) {}
+
+  async play(text: string, o: PlayKubeOptions): Promise<PlayKubeReport> {
+    const docs = kubeDocuments(text);
+    if (o.replace) {
+      try { await this.down(text); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
+    }
+    const report: PlayKubeReport = { Pods: [], Volumes: [] };
+    const made = { pods: [] as string[], volumes: [] as string[] };
+    try {
+      if (!o.networks?.length) await this.e.networks().create({ name: KUBE_DEFAULT_NETWORK, ignore: true });
+      const configMaps: ConfigMap[] = [];
+      let validKinds = 0;
+      for (const d of docs) {
+        switch (d.kind) {
+          case 'Pod': {
+            const meta = (d.metadata ?? {}) as Obj;
+            const annotations: Record<string, string> = { ...((meta.annotations ?? {}) as Record<string, string>) };
+            for (const [k, v] of Object.entries(annotations)) {
+              if (String(v).length > MAX_KUBE_ANNOTATION) throw new PierError(`invalid annotation ${JSON.stringify(k)}=${JSON.stringify(v)} value length exceeds Kubernetetes max ${MAX_KUBE_ANNOTATION}`);
+            }
+            Object.assign(annotations, o.annotations ?? {});
+            report.Pods.push(await this.playPod(String(meta.name ?? ''), { metadata: meta, spec: d.spec ?? {} }, o, annotations, configMaps, made));
+            validKinds++;
+            break;
+          }
+          case 'Deployment': {
+            const meta = (d.metadata ?? {}) as Obj;
+            const name = String(meta.name ?? '');
+            if (!name) throw new PierError('deployment does not have a name');
+            const replicas = d.spec?.replicas ?? 1;
+            expect(replicas, 'number', 'Deployment.spec.replicas', 'int32', 'Kube Deployment');
+            for (let i = 0; i < replicas; i++) {
+              const podName = `${name}-pod-${i}`;
+              try {
+                report.Pods.push(await this.playPod(podName, d.spec?.template ?? {}, o, { ...((meta.annotations ?? {}) as Record<string, string>) }, configMaps, made));
+              } catch (e) {
+                throw new PierError(`encountered while bringing up pod ${podName}: ${errorMessage(e)}`);
+              }
+            }
+            validKinds++;
+            break;
+          }
+          case 'PersistentVolumeClaim':
+            report.Volumes.push({ Name: await this.playPVC(d, made) });
+            validKinds++;
+            break;
+          case 'ConfigMap':
+            configMaps.push(configMapOf(d));
+            break;
+          default:
+            // podman logs other kinds (at info level) and goes on.
+            break;
+        }
+      }
+      if (validKinds === 0) {
+        if (configMaps.length) throw new PierError('ConfigMaps in podman are not a standalone object and must be used in a container');
+        throw new PierError('YAML document does not contain any supported kube kind');
+      }
+      return report;
+    } catch (e) {
+      for (const id of made.pods.reverse()) await this.e.pods().remove(id, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
+      for (const v of made.volumes) await this.e.volumes().remove(v, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async playPVC(d: KubeDoc, made: { volumes: string[] }): Promise<string> {
+    const meta = (d.metadata ?? {}) as Obj;
+    const name = String(meta.name ?? '');
+    if (!name.trim()) throw new PierError('persistent volume claim name can not be empty');
+    const options: Record<string, string> = {};
+    let driver: string | undefined;
+    for (const [k, v] of Object.entries((meta.annotations ?? {}) as Record<string, string>)) {
+      switch (k) {
+        case 'volume.podman.io/driver': driver = v; break;
+        case 'volume.podman.io/device': options.device = v; break;
+        case 'volume.podman.io/type': options.type = v; break;
+        case 'volume.podman.io/uid':
+          if (!/^[+-]?\d+$/.test(v)) throw new PierError(`cannot convert uid ${v} to integer: strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+          options.UID = v;
+          break;
+        case 'volume.podman.io/gid':
+          if (!/^[+-]?\d+$/.test(v)) throw new PierError(`cannot convert gid ${v} to integer: strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
+          options.GID = v;
+          break;
+        case 'volume.podman.io/mount-options': options.o = v; break;
+      }
+    }
+    const v = await this.e.volumes().create({ name, driver, labels: (meta.labels ?? {}) as Record<string, string>, options });
+    made.volumes.push(v.Name);
+    return v.Name;
+  }
+
+  private async playPod(podName: string, tpl: Obj, o: PlayKubeOptions, annotations: Record<string, string>, configMaps0: ConfigMap[], made: { pods: string[]; volumes: string[] }) {
+    if (!podName) throw new PierError('pod does not have a name');
+    const meta = (tpl.metadata ?? {}) as Obj;
+    const spec = (tpl.spec ?? {}) as Obj;
+    const containers = (spec.containers ?? []) as Obj[];
+    const initContainers = (spec.initContainers ?? []) as Obj[];
+    for (const c of [...containers, ...initContainers]) {
+      expect(c.name, 'string', 'Container.spec.containers.name', 'string', 'Kube Pod');
+      expect(c.image, 'string', 'Container.spec.containers.image', 'string', 'Kube Pod');
+      expect(c.command, 'array', 'Container.spec.containers.command', '[]string', 'Kube Pod');
+      expect(c.args, 'array', 'Container.spec.containers.args', '[]string', 'Kube Pod');
+      for (const e of (c.env ?? []) as Obj[]) expect(e.value, 'string', 'EnvVar.spec.containers.env.value', 'string', 'Kube Pod');
+    }
+    const labels = { ...((meta.labels ?? {}) as Record<string, string>) };
+    const hostNetwork = spec.hostNetwork === true;
+    const podOpts: PodCreateOptions = {
+      name: podName, labels, share: ['ipc', 'net', 'uts', ...(spec.shareProcessNamespace === true ? ['pid'] : [])],
+      hostname: spec.hostname || podName, exitPolicy: 'stop', noHosts: o.noHosts,
+    };
+    if (spec.hostAliases) {
+      if (o.noHosts) throw new PierError('HostAliases in yaml file will not work with --no-hosts');
+      podOpts.addHost = (spec.hostAliases as Obj[]).flatMap((a) => ((a.hostnames ?? []) as string[]).map((h) => `${h}:${a.ip}`));
+    }
+    // podman's getPodPorts: each container port published, on the same host port unless one is given.
+    podOpts.publish = containers.flatMap((c) => ((c.ports ?? []) as Obj[]).map((p) => {
+      let hostPort = Number(p.hostPort ?? 0);
+      let containerPort = Number(p.containerPort ?? 0);
+      if (hostPort && !containerPort) containerPort = hostPort;
+      if (!hostPort && containerPort) hostPort = containerPort;
+      const proto = String(p.protocol ?? 'tcp').toLowerCase();
+      return hostPort ? `${p.hostIP ? `${p.hostIP}:` : ''}${hostPort}:${containerPort}/${proto}` : '';
+    }).filter(Boolean));
+    const dns = spec.dnsConfig as Obj | undefined;
+    if (dns) {
+      if (dns.nameservers?.length) podOpts.dns = dns.nameservers;
+      if (dns.searches?.length) podOpts.dnsSearch = dns.searches;
+      if (dns.options?.length) podOpts.dnsOption = (dns.options as Obj[]).map((x) => (x.value !== undefined ? `${x.name}:${x.value}` : String(x.name)));
+    }
+    podOpts.networks = hostNetwork ? ['host'] : o.networks?.length ? o.networks : [KUBE_DEFAULT_NETWORK];
+
+    const configMaps = [...configMaps0];
+    for (const f of o.configMaps ?? []) {
+      const cm = readConfigMap(f.path, f.text);
+      if (configMaps.some((c) => c.name === cm.name)) throw new PierError(`ambiguous configuration: the same config map ${cm.name} is present in YAML and in --configmaps ${f.path} file`);
+      configMaps.push(cm);
+    }
+    const volumes = new Map<string, KubeVolume>();
+    for (const v of (spec.volumes ?? []) as Obj[]) {
+      try {
+        volumes.set(String(v.name), kubeVolume(v, configMaps));
+      } catch (e) {
+        throw new PierError(`failed to create volume ${JSON.stringify(String(v.name))}: ${errorMessage(e)}`);
+      }
+    }
+    for (const v of volumes.values()) {
+      if (v.type !== 'configMap' || v.optional) continue;
+      const vol = await this.e.volumes().create({ name: v.source, ignoreIfExists: true });
+      for (const [k, data] of v.items ?? []) fs.writeFileSync(path.join(vol.Mountpoint, k), data);
+    }
+    const restart = RESTART[spec.restartPolicy] ?? RESTART.Always;
+
+    // Checked before the pod is made (podman checks each as it creates its container).
+    const seen = new Set<string>();
+    for (const c of [...initContainers, ...containers]) {
+      if (seen.has(c.name)) throw new PierError(`the pod ${JSON.stringify(podName)} is invalid; duplicate container name ${JSON.stringify(c.name)} detected`);
+      seen.add(c.name);
+    }
+    const podId = await this.e.pods().create(podOpts);
+    made.pods.push(podId);
+    const initType = annotations['io.podman.annotations.init.container.type'] || 'once';
+    const initIds: string[] = [];
+    const ids: string[] = [];
+    for (const [list, init] of [[initContainers, true], [containers, false]] as const) {
+      for (const c of list) {
+        const opts = this.containerOptions(c, { podName, podId, init: init ? initType : undefined, o, labels, annotations, configMaps, volumes, restart, podSecurity: (spec.securityContext ?? {}) as Obj });
+        const { id } = await this.e.containers().create(opts);
+        (init ? initIds : ids).push(id);
+      }
+    }
+    const errs: string[] = [];
+    if (o.start !== false) {
+      const r = await this.e.pods().start(podId);
+      for (const err of r.Errs) errs.push(`starting container ${err}`);
+    }
+    return { ID: podId, Containers: ids, InitContainers: initIds, Logs: [], ContainerErrors: errs };
+  }
+
+  /** podman's ToSpecGen, as pier's create options. */
+  private containerOptions(c: Obj, x: { podName: string; podId: string; init?: string; o: PlayKubeOptions; labels: Record<string, string>; annotations: Record<string, string>;
+    configMaps: ConfigMap[]; volumes: Map<string, KubeVolume>; restart: CreateOptions['restart']; podSecurity: Obj }): CreateOptions {
+    const image = String(c.image ?? '');
+    if (!image) throw new PierError(`container ${JSON.stringify(c.name)} of pod ${JSON.stringify(x.podName)} has no image`);
+    const policy = c.imagePullPolicy ? PULL[String(c.imagePullPolicy).toLowerCase()] : 'newer';
+    if (!policy) throw new PierError(`unsupported pull policy ${JSON.stringify(String(c.imagePullPolicy).toLowerCase())}`);
+    const opts: CreateOptions = {
+      image, command: [], name: `${x.podName}-${c.name}`, pod: x.podId, tty: c.tty === true, interactive: c.stdin === true,
+      restart: x.restart, pull: policy, pullOptions: { tlsVerify: x.o.tlsVerify, authfile: x.o.authfile, ...(x.o.creds ? { creds: x.o.creds } : {}) },
+      annotations: { ...x.annotations }, labels: { ...x.labels }, sdnotify: 'ignore',
+    };
+    if (x.init) opts.initContainerType = x.init as CreateOptions['initContainerType'];
+    if (x.o.logDriver) opts.logDriver = x.o.logDriver;
+    if (x.o.logOptions?.length) opts.logOpts = x.o.logOptions;
+    // Auto-update labels from the pod's annotations (KEY or KEY/CONTAINER).
+    for (const label of ['io.containers.autoupdate', 'io.containers.autoupdate.authfile']) {
+      const v = x.annotations[`${label}/${c.name}`] ?? x.annotations[label];
+      if (v) opts.labels![label] = v;
+    }
+    const sc = (c.securityContext ?? {}) as Obj;
+    if (sc.readOnlyRootFilesystem !== undefined) opts.readOnly = sc.readOnlyRootFilesystem === true;
+    if (sc.privileged !== undefined) opts.privileged = sc.privileged === true;
+    if (sc.allowPrivilegeEscalation === false) opts.securityOpt = ['no-new-privileges'];
+    if (sc.capabilities?.add) opts.capAdd = (sc.capabilities.add as string[]).map(String);
+    if (sc.capabilities?.drop) opts.capDrop = (sc.capabilities.drop as string[]).map(String);
+    const runAsUser = sc.runAsUser ?? x.podSecurity.runAsUser;
+    const runAsGroup = sc.runAsGroup ?? x.podSecurity.runAsGroup;
+    if (runAsUser !== undefined || runAsGroup !== undefined) opts.user = `${runAsUser ?? 0}${runAsGroup !== undefined ? `:${runAsGroup}` : ''}`;
+    if (x.podSecurity.supplementalGroups?.length) opts.groupAdd = (x.podSecurity.supplementalGroups as number[]).map(String);
+
+    const limits = (c.resources?.limits ?? {}) as Obj;
+    const requests = (c.resources?.requests ?? {}) as Obj;
+    if (limits.cpu !== undefined) {
+      const milli = Math.ceil(parseQuantity(limits.cpu) * 1000);
+      if (milli > 0) opts.cpus = milli / 1000;
+    }
+    if (limits.memory !== undefined) {
+      const n = Math.trunc(parseQuantity(limits.memory));
+      if (n > 0) opts.memory = n;
+    }
+    if (requests.memory !== undefined) {
+      const n = Math.trunc(parseQuantity(requests.memory));
+      if (n > 0) opts.memoryReservation = n;
+    }
+    // Kubernetes' command replaces the entrypoint (and the image's command); args replace the command.
+    if (Array.isArray(c.command) && c.command.length) opts.entrypoint = c.command.map(String);
+    if (Array.isArray(c.args) && c.args.length) opts.command = c.args.map(String);
+    if (c.workingDir) opts.workdir = String(c.workingDir);
+
+    const env: string[] = [];
+    for (const e of (c.env ?? []) as Obj[]) {
+      const v = this.envValue(e, x);
+      if (v !== undefined) env.push(`${e.name}=${v}`);
+    }
+    for (const from of (c.envFrom ?? []) as Obj[]) {
+      if (from.configMapRef) {
+        const cm = x.configMaps.find((m) => m.name === from.configMapRef.name);
+        if (cm) for (const [k, v] of Object.entries(cm.data)) env.push(`${k}=${v}`);
+        else if (from.configMapRef.optional !== true) throw new PierError(`configmap ${from.configMapRef.name} not found`);
+      } else if (from.secretRef) throw new PierError('secretRef in envFrom is not supported by pier');
+    }
+    if (env.length) opts.env = env;
+
+    const vols: string[] = [];
+    for (const m of (c.volumeMounts ?? []) as Obj[]) {
+      const src = x.volumes.get(String(m.name));
+      if (!src) throw new PierError(`volume mount ${m.name} specified for container but not configured in volumes`);
+      if (src.optional) continue;
+      const { dest, options } = mountOptions(String(m.mountPath ?? ''), m.readOnly === true, m.mountPropagation);
+      vols.push(`${src.source}:${dest}${options.length ? `:${options.join(',')}` : ''}`);
+    }
+    if (vols.length) opts.volumes = vols;
+    return opts;
+  }
+
+  private envValue(e: Obj, x: { podName: string; podId: string; labels: Record<string, string>; annotations: Record<string, string>; configMaps: ConfigMap[] }): string | undefined {
+    const from = e.valueFrom as Obj | undefined;
+    if (!from) return String(e.value ?? '');
+    if (from.configMapKeyRef) {
+      const ref = from.configMapKeyRef as Obj;
+      const cm = x.configMaps.find((m) => m.name === ref.name);
+      let err = `cannot set env ${e.name}: configmap ${ref.name} not found`;
+      if (cm) {
+        if (ref.key in cm.data) return cm.data[ref.key];
+        err = `cannot set env ${e.name}: key ${ref.key} not found in configmap ${ref.name}`;
+      }
+      if (ref.optional !== true) throw new PierError(err);
+      return undefined;
+    }
+    if (from.secretKeyRef) throw new PierError(`cannot set env ${e.name}: secretKeyRef is not supported by pier`);
+    if (from.fieldRef) {
+      const p = String(from.fieldRef.fieldPath ?? '');
+      if (p === 'metadata.name') return x.podName;
+      if (p === 'metadata.uid') return x.podId;
+      const l = /^metadata.labels\['(.+)'\]$/.exec(p);
+      if (l) return x.labels[l[1]] ?? '';
+      const a = /^metadata.annotations\['(.+)'\]$/.exec(p);
+      if (a) return x.annotations[a[1]] ?? '';
+      throw new PierError(`can not set env ${e.name}. Reason: fieldPath ${p} is either not valid or not supported`);
+    }
+    return String(e.value ?? '');
+  }
+
+  async down(text: string): Promise<PlayKubeDownReport> {
+    const names: string[] = [];
+    for (const d of kubeDocuments(text)) {
+      if (d.kind === 'Pod') names.push(String(d.metadata?.name ?? ''));
+      else if (d.kind === 'Deployment') {
+        const n = d.spec?.replicas ?? 1;
+        for (let i = 0; i < n; i++) names.push(`${d.metadata?.name ?? ''}-pod-${i}`);
+      }
+    }
+    const pods = this.e.pods();
+    // podman's PodStop and PodRm: every name looked up first, a missing one the error.
+    const ids: string[] = [];
+    for (const n of names) {
+      if (!(await pods.exists(n))) throw new NotFoundError(`no pod with name or ID ${n} found: no such pod`);
+    }
+    const report: PlayKubeDownReport = { StopReport: [], RmReport: [] };
+    for (const n of names) {
+      const r = await pods.stop(n, {});
+      report.StopReport.push({ Errs: r.Errs, Id: r.Id, RawInput: n });
+      ids.push(r.Id);
+    }
+    for (const id of ids) {
+      try {
+        await pods.remove(id, {});
+        report.RmReport.push({ Id: id });
+      } catch (e) {
+        report.RmReport.push({ Id: id, Err: errorMessage(e) });
+      }
+    }
+    return report;
+  }
+}
+
+/** A --configmap file: one ConfigMap document. */
+function readConfigMap(file: string, text: string): ConfigMap {
+  const docs = kubeDocuments(text);
+  const d = docs[0] ?? {};
+  if (d.kind !== 'ConfigMap') throw new PierError(`${JSON.stringify(file)}: invalid YAML kind: ${JSON.stringify(String(d.kind ?? ''))}. [ConfigMap] is the only supported by --configmap`);
+  return configMapOf(d);
+}

@@ -1,0 +1,43 @@
+// The Kubernetes half of the engine's domain interface: `generate kube`, `kube play` and
+// `kube down` (the Libpod API's GET /libpod/generate/kube, POST and DELETE /libpod/play/kube).
+
+/** `kube play`'s options (podman's PlayKubeOptions that pier implements). */
+export interface PlayKubeOptions {
+  /** --start=false: create the pods without starting them (default: start). */
+  start?: boolean;
+  /** --replace: remove the YAML's pods first. */
+  replace?: boolean;
+  /** --network: the pods' network(s) or mode (default: pier-default-kube-network, created when missing). */
+  networks?: string[];
+  /** --configmap files' contents (YAML ConfigMaps), with the path each came from. */
+  configMaps?: { path: string; text: string }[];
+  logDriver?: string;
+  logOptions?: string[];
+  /** --annotation KEY=VALUE: added to every pod's annotations. */
+  annotations?: Record<string, string>;
+  noHosts?: boolean;
+  quiet?: boolean;
+  tlsVerify?: boolean;
+  authfile?: string;
+  /** --creds USERNAME[:PASSWORD]. */
+  creds?: string;
+}
+
+/** podman's PlayKubeReport (its JSON field names). */
+export interface PlayKubeReport {
+  Pods: { ID: string; Containers: string[]; InitContainers: string[]; Logs: string[]; ContainerErrors: string[] }[];
+  Volumes: { Name: string }[];
+}
+
+/** podman's report of `kube down` (PlayKubeReport's StopReport and RmReport). */
+export interface PlayKubeDownReport {
+  StopReport: { Errs: string[]; Id: string; RawInput: string }[];
+  RmReport: { Err?: string; Id: string }[];
+}
+
+export interface KubeEngine {
+  /** The YAML of containers, pods and volumes (named or by id), podman 4.3.1's text. */
+  generate(namesOrIds: string[], o: { service?: boolean }): Promise<string>;
+  play(yaml: string, o: PlayKubeOptions): Promise<PlayKubeReport>;
+  down(yaml: string): Promise<PlayKubeDownReport>;
+}

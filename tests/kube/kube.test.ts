@@ -1,0 +1,328 @@
+// `pier generate kube`, `pier kube play` and `pier kube down` on a real runtime: the YAML of a
+// container and of a pod as podman 4.3.1 prints it, a played Pod's containers (env, ConfigMap,
+// volumes, ports) checked from inside, down removing them, the round trip, and the errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { busyboxStoreForFile, REMOTE, TestStore } from '../helpers/cli';
+
+let s: TestStore;
+busyboxStoreForFile((x) => (s = x));
+
+/** An engine error as the CLI prints it: through the service, with the prefix podman's handler adds (its remote client prints it too). */
+const err = (prefix: string, msg: string) => `Error: ${REMOTE ? `${prefix}: ` : ''}${msg}`;
+
+/** The text without the line that changes each time. */
+const stable = (y: string) => y.replace(/creationTimestamp: "[^"]+"/g, 'creationTimestamp: T');
+
+test('generate kube of a container: podman 4.3.1 fields, order and quoting', () => {
+  const dir = fs.mkdtempSync(path.join(s.dir, 'gen-'));
+  fs.writeFileSync(path.join(dir, 'file'), 'x');
+  s.ok(['volume', 'create', 'gvol']);
+  s.ok(['create', '--name', 'gen_c', '-e', 'FOO=bar', '-e', 'N=1000', '-p', '8080:80', '-p', '127.0.0.1:9090:90/udp',
+    '-v', `${dir}:/data`, '-v', `${dir}/file:/f:ro`, '-v', 'gvol:/vol', '--cap-add', 'NET_ADMIN', '--cap-drop', 'CHOWN',
+    '--memory', '64m', '--cpus', '1.5', '-w', '/tmp', '--user', '1000:1000', '--annotation', 'x=y', 'localhost/busybox', 'sleep', '1000']);
+  const out = s.ok(['generate', 'kube', 'gen_c']);
+  const base = dir.replace(/^\//, '').replace(/\//g, '-');
+  assert.equal(stable(out), `# Save the output of this file and use kubectl create -f to import
+# it into Kubernetes.
+#
+# Created with pier-0.1.0
+
+# NOTE: If you generated this yaml from an unprivileged and rootless pier container on an SELinux
+# enabled system, check the pier generate kube documentation for steps to follow to ensure that your pod/container
+# has the right permissions to access the volumes added.
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  annotations:
+    io.kubernetes.cri-o.TTY/genc: "false"
+    io.podman.annotations.autoremove/genc: "FALSE"
+    io.podman.annotations.init/genc: "FALSE"
+    io.podman.annotations.privileged/genc: "FALSE"
+    io.podman.annotations.publish-all/genc: "FALSE"
+    x/genc: "y"
+  creationTimestamp: T
+  labels:
+    app: genc-pod
+  name: genc-pod
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - command:
+    - sleep
+    - "1000"
+    env:
+    - name: FOO
+      value: bar
+    - name: "N"
+      value: "1000"
+    image: localhost/busybox:latest
+    name: genc
+    ports:
+    - containerPort: 80
+      hostPort: 8080
+    - containerPort: 90
+      hostIP: 127.0.0.1
+      hostPort: 9090
+      protocol: UDP
+    resources:
+      limits:
+        cpu: 1500m
+        memory: 64Mi
+    securityContext:
+      capabilities:
+        add:
+        - CAP_NET_ADMIN
+        drop:
+        - CAP_CHOWN
+        - CAP_MKNOD
+        - CAP_NET_RAW
+        - CAP_AUDIT_WRITE
+      runAsGroup: 1000
+      runAsUser: 1000
+    volumeMounts:
+    - mountPath: /data
+      name: ${base}-host-0
+    - mountPath: /f
+      name: ${base}-file-host-1
+      readOnly: true
+    - mountPath: /vol
+      name: gvol-pvc
+    workingDir: /tmp
+  enableServiceLinks: false
+  volumes:
+  - hostPath:
+      path: ${dir}
+      type: Directory
+    name: ${base}-host-0
+  - hostPath:
+      path: ${dir}/file
+      type: File
+    name: ${base}-file-host-1
+  - name: gvol-pvc
+    persistentVolumeClaim:
+      claimName: gvol
+
+`);
+  // A long argument folds at 80 columns as Go's yaml.v2 folds it; a volume is a claim.
+  s.ok(['create', '--name', 'gen_long', 'localhost/busybox', 'sh', '-c', 'echo this is a rather long command line that goes past the eighty column limit of the yaml emitter; sleep 1']);
+  assert.match(s.ok(['generate', 'kube', 'gen_long']), /\n    - echo this is a rather long command line that goes past the eighty column limit\n      of the yaml emitter; sleep 1\n/);
+  assert.match(s.ok(['generate', 'kube', 'gvol']), /\nkind: PersistentVolumeClaim\nmetadata:\n  annotations:\n    volume.podman.io\/driver: local\n[^]*spec:\n  accessModes:\n  - ReadWriteOnce\n  resources:\n    requests:\n      storage: 1Gi\nstatus: \{\}\n/);
+});
+
+test('generate kube of a pod: members, the infra ports on the first, restartPolicy, status; --service', () => {
+  s.ok(['pod', 'create', '--name', 'genpod', '-p', '18181:80']);
+  s.ok(['create', '--pod', 'genpod', '--name', 'gp1', '-e', 'A=1', 'localhost/busybox', 'sleep', '1000']);
+  s.ok(['create', '--pod', 'genpod', '--name', 'gp2', '--restart', 'always', 'localhost/busybox']);
+  const out = stable(s.ok(['generate', 'kube', 'genpod']));
+  const podId = s.ok(['pod', 'inspect', '--format', '{{.InfraContainerID}}', 'genpod']).trim();
+  assert.match(out, new RegExp(`    io.kubernetes.cri-o.SandboxID/gp1: ${podId.slice(0, 63)}\n`));
+  assert.ok(out.includes(`  containers:
+  - command:
+    - sleep
+    - "1000"
+    env:
+    - name: A
+      value: "1"
+    image: localhost/busybox:latest
+    name: gp1
+    ports:
+    - containerPort: 80
+      hostPort: 18181
+    resources: {}
+    securityContext:
+      capabilities:
+        drop:
+        - CAP_MKNOD
+        - CAP_NET_RAW
+        - CAP_AUDIT_WRITE
+  - image: localhost/busybox:latest
+    name: gp2
+    resources: {}
+`), out);
+  assert.ok(out.includes('  hostname: genpod\n  restartPolicy: Never\nstatus: {}\n'), out);
+  const svc = s.ok(['generate', 'kube', '--service', 'genpod']);
+  assert.match(svc, /\nkind: Service\n[^]*  ports:\n  - name: "80"\n    nodePort: 3\d{4}\n    port: 80\n    targetPort: 80\n  selector:\n    app: genpod\n  type: NodePort\n---\napiVersion: v1\nkind: Pod\n/);
+  // A member alone is refused; an unknown name too.
+  const r = s.run(['generate', 'kube', 'gp1']);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /^Error: (generating YAML: )?container [0-9a-f]{64} is associated with pod [0-9a-f]{64}: use generate on the pod itself\n$/);
+  const n = s.run(['generate', 'kube', 'nosuch']);
+  assert.deepEqual([n.code, n.stderr], [125, `${err('generating YAML', 'name or ID "nosuch" not found')}\n`]);
+  s.ok(['pod', 'rm', '-f', '-t', '0', 'genpod']);
+});
+
+const POD_YAML = (hostDir: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: kcm
+data:
+  k1: v1
+  greeting: hello
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: kpvc
+  labels:
+    l: x
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: kweb
+  labels:
+    app: kweb
+spec:
+  restartPolicy: Never
+  containers:
+  - name: box
+    image: localhost/busybox
+    command: [sh, -c]
+    args: ["echo started; sleep 1000"]
+    workingDir: /data
+    env:
+    - name: FOO
+      value: bar
+    - name: FROMCM
+      valueFrom:
+        configMapKeyRef: {name: kcm, key: k1}
+    ports:
+    - containerPort: 80
+      hostPort: 18282
+    volumeMounts:
+    - name: hp
+      mountPath: /hp
+    - name: data
+      mountPath: /data
+    - name: cfg
+      mountPath: /cfg
+      readOnly: true
+    - name: scratch
+      mountPath: /scratch
+  volumes:
+  - name: hp
+    hostPath:
+      path: ${hostDir}
+      type: DirectoryOrCreate
+  - name: data
+    persistentVolumeClaim:
+      claimName: kpvc
+  - name: cfg
+    configMap:
+      name: kcm
+  - name: scratch
+    emptyDir: {}
+`;
+
+test('kube play: a Pod with env, a ConfigMap, hostPath, claim and emptyDir volumes, ports; kube down removes it', () => {
+  const hostDir = path.join(s.dir, 'play-host', 'sub');
+  const file = path.join(s.dir, 'pod.yaml');
+  fs.writeFileSync(file, POD_YAML(hostDir));
+  const out = s.ok(['kube', 'play', file]);
+  const podId = s.ok(['pod', 'inspect', '--format', '{{.ID}}', 'kweb']).trim();
+  const ctrId = s.ok(['inspect', '--format', '{{.Id}}', 'kweb-box']).trim();
+  assert.equal(out, `Volumes:\nkpvc\nPod:\n${podId}\nContainer:\n${ctrId}\n\n`);
+  // DirectoryOrCreate made the host directory.
+  assert.ok(fs.statSync(hostDir).isDirectory());
+  const inside = s.ok(['exec', 'kweb-box', 'sh', '-c', 'echo "$FOO $FROMCM"; pwd; cat /cfg/greeting; echo; ls /cfg; touch /hp/made /data/x /scratch/y && echo ok; touch /cfg/z 2>/dev/null || echo ro; hostname']);
+  assert.equal(inside, 'bar v1\n/data\nhello\ngreeting\nk1\nok\nro\nkweb\n');
+  assert.ok(fs.existsSync(path.join(hostDir, 'made')));
+  assert.equal(s.ok(['inspect', '--format', '{{.HostConfig.RestartPolicy.Name}} {{.Config.Labels.app}} {{.Pod}}', 'kweb-box']).trim(), `no kweb ${podId}`);
+  assert.equal(s.ok(['inspect', '--format', '{{json .Config.Entrypoint}} {{json .Config.Cmd}}', 'kweb-box']).trim(), '"sh -c" ["echo started; sleep 1000"]');
+  assert.match(s.ok(['port', 'kweb-box']), /^80\/tcp -> 0\.0\.0\.0:18282\n$/);
+  assert.equal(s.ok(['volume', 'inspect', '--format', '{{.Labels.l}}', 'kpvc']).trim(), 'x');
+  assert.equal(s.ok(['pod', 'inspect', '--format', '{{json .InfraConfig.Networks}}', 'kweb']).trim(), '["pier-default-kube-network"]');
+
+  const down = s.ok(['kube', 'down', file]);
+  assert.equal(down, `Pods stopped:\n${podId}\nPods removed:\n${podId}\n`);
+  assert.equal(s.run(['pod', 'exists', 'kweb']).code, 1);
+  assert.equal(s.run(['container', 'exists', 'kweb-box']).code, 1);
+  // The claim's volume stays (podman 4.3), so playing again fails on it, one line, nothing left.
+  assert.equal(s.run(['volume', 'exists', 'kpvc']).code, 0);
+  const again = s.run(['kube', 'play', file]);
+  assert.deepEqual([again.code, again.stderr], [125, `${err('playing YAML file', 'volume with name kpvc already exists: volume already exists')}\n`]);
+  assert.equal(s.run(['pod', 'exists', 'kweb']).code, 1);
+  const gone = s.run(['kube', 'down', file]);
+  assert.deepEqual([gone.code, gone.stdout, gone.stderr], [125, '', `${err('tearing down YAML file', 'no pod with name or ID kweb found: no such pod')}\n`]);
+  s.ok(['volume', 'rm', 'kpvc', 'kcm', 'scratch']);
+});
+
+test('round trip: generate kube of a pod, remove it, play the YAML back', () => {
+  s.ok(['pod', 'create', '--name', 'rt', '-p', '18383:8080']);
+  s.ok(['run', '-d', '--pod', 'rt', '--name', 'rtc', '-e', 'COLOR=blue', 'localhost/busybox', 'sleep', '1000']);
+  const yaml = s.ok(['generate', 'kube', 'rt']);
+  const file = path.join(s.dir, 'rt.yaml');
+  fs.writeFileSync(file, yaml);
+  s.ok(['kube', 'down', file]);
+  assert.equal(s.run(['pod', 'exists', 'rt']).code, 1);
+  const out = s.ok(['kube', 'play', '--start=false', file]);
+  assert.match(out, /^Pod:\n[0-9a-f]{64}\nContainer:\n[0-9a-f]{64}\n\n$/);
+  // Containers are named POD-CONTAINER; --start=false leaves them created.
+  assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', 'rt-rtc']).trim(), 'created');
+  s.ok(['pod', 'start', 'rt']);
+  assert.equal(s.ok(['exec', 'rt-rtc', 'sh', '-c', 'echo $COLOR']), 'blue\n');
+  assert.match(s.ok(['port', 'rt-rtc']), /8080\/tcp -> 0\.0\.0\.0:18383/);
+  // --replace removes the pod first and plays it again.
+  const again = s.ok(['kube', 'play', '--replace', '--start=false', file]);
+  assert.match(again, /^Pod:\n/);
+  s.ok(['kube', 'down', file]);
+});
+
+test('kube play of a Deployment: POD-pod-N pods; -: stdin; --configmap file', () => {
+  const cm = path.join(s.dir, 'cm.yaml');
+  fs.writeFileSync(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extcm\ndata:\n  mode: fast\n');
+  const dep = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: dep
+spec:
+  replicas: 1
+  template:
+    metadata:
+      labels:
+        app: dep
+    spec:
+      containers:
+      - name: w
+        image: localhost/busybox
+        command: ["sleep", "1000"]
+        env:
+        - name: MODE
+          valueFrom:
+            configMapKeyRef: {name: extcm, key: mode}
+`;
+  const args = REMOTE ? ['kube', 'play', '-'] : ['kube', 'play', '--configmap', cm, '-'];
+  const input = REMOTE ? dep.replace(/valueFrom:\n.*\n/, 'value: fast\n') : dep;
+  const out = s.ok(args, { input });
+  assert.match(out, /^Pod:\n[0-9a-f]{64}\nContainer:\n[0-9a-f]{64}\n\n$/);
+  assert.equal(s.ok(['exec', 'dep-pod-0-w', 'sh', '-c', 'echo $MODE']), 'fast\n');
+  assert.equal(s.ok(['kube', 'down', '-'], { input: dep }).split('\n')[0], 'Pods stopped:');
+  assert.equal(s.run(['pod', 'exists', 'dep-pod-0']).code, 1);
+});
+
+test('kube play errors: one line, exit 125, nothing left behind', () => {
+  const cases: [string, string][] = [
+    ['a: [\n', 'Error: multi doc yaml could not be split: yaml: line 2: '],
+    ['kind: Service\nmetadata: {name: s}\n', 'Error: YAML document does not contain any supported kube kind\n'],
+    ['kind: ConfigMap\nmetadata: {name: c}\n', 'Error: ConfigMaps in podman are not a standalone object and must be used in a container\n'],
+    ['kind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - name: a\n    image: localhost/nosuch-image\n    imagePullPolicy: Never\n', 'Error: localhost/nosuch-image: image not known\n'],
+    ['kind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - name: a\n    image: localhost/busybox\n    env:\n    - {name: X, value: 1}\n',
+      'Error: unable to read YAML as Kube Pod: json: cannot unmarshal number into Go struct field EnvVar.spec.containers.env.value of type string\n'],
+    ['kind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - name: a\n    image: localhost/busybox\n    volumeMounts:\n    - {name: nope, mountPath: /x}\n',
+      'Error: volume mount nope specified for container but not configured in volumes\n'],
+  ];
+  for (const [yaml, e] of cases) {
+    const r = s.run(['kube', 'play', '-'], { input: yaml });
+    assert.equal(r.code, 125, yaml);
+    assert.ok(r.stderr.startsWith(err('playing YAML file', e.slice('Error: '.length))) && r.stderr.split('\n').length === 2, `${yaml}: ${r.stderr}`);
+    assert.equal(s.run(['pod', 'exists', 'bad']).code, 1, yaml);
+  }
+  const missing = s.run(['kube', 'play', path.join(s.dir, 'nope.yaml')]);
+  assert.deepEqual([missing.code, missing.stderr], [125, `Error: open ${path.join(s.dir, 'nope.yaml')}: no such file or directory\n`]);
+  const args = s.run(['kube', 'down']);
+  assert.deepEqual([args.code, args.stderr.split('\n')[0]], [125, 'Error: accepts 1 arg(s), received 0']);
+});
