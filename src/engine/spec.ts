@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError, UsageError } from '../util/errors';
 import { defaultSeccomp, loadSeccompProfile } from './seccomp';
+import { toHost } from './userns';
 import { processCapabilities } from './spec/caps';
 import { hostDevices, parseDeviceCgroupRule, parseDeviceSpec, resolveDevices } from './spec/devices';
 import { buildResources, type ResourceOptions } from './spec/resources';
@@ -370,7 +371,7 @@ function adjustForUserns(mounts: OciMount[], ns: NormalizedNamespaces, gidMappin
     if (fs.existsSync('/dev/mqueue')) bind('/dev/mqueue', ['bind', 'nosuid', 'noexec', 'nodev']);
     else mounts.splice(at('/dev/mqueue'), 1);
   }
-  const gid5 = gidMappings.some((m) => m.containerID <= 5 && 5 < m.containerID + m.size);
+  const gid5 = toHost(gidMappings, 5) !== undefined;
   const pts = mounts[at('/dev/pts')];
   if (pts && !gid5) pts.options = pts.options!.filter((o) => o !== 'gid=5');
 }

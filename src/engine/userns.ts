@@ -7,6 +7,7 @@ import { PierError, UsageError } from '../util/errors';
 import { native } from '../util/native';
 import type { UsernsConfig } from '../config/config';
 import type { OciIdMapping } from './spec/types';
+import { parseGroup, parsePasswd } from './spec/user';
 
 export interface IdMappings {
   uidMap: OciIdMapping[];
@@ -114,12 +115,9 @@ export function readSubIds(file: string, name: string): Array<{ start: number; s
   try { text = fs.readFileSync(file, 'utf8'); } catch { /* no file: no ranges */ }
   const names = new Set([name]);
   // A user's entries may name it by uid.
-  try {
-    for (const l of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = l.split(':');
-      if (f[0] === name && f[2] !== undefined) names.add(f[2]);
-    }
-  } catch { /* none */ }
+  let passwd = '';
+  try { passwd = fs.readFileSync('/etc/passwd', 'utf8'); } catch { /* none */ }
+  for (const p of parsePasswd(passwd)) if (p.name === name) names.add(String(p.uid));
   const out: Array<{ start: number; size: number }> = [];
   for (const line of text.split('\n')) {
     const f = line.trim().split(':');
@@ -268,15 +266,9 @@ export function imageIdSize(layerDirs: string[], etcDir: (file: string) => strin
     }
   };
   for (const d of layerDirs) walk(d);
-  for (const [file, fields] of [['passwd', [2, 3]], ['group', [2]]] as const) {
-    const text = etcDir(file);
-    if (!text) continue;
-    for (const l of text.split('\n')) {
-      const f = l.split(':');
-      if (f[0] === 'nobody' || f[0] === 'nogroup') continue;
-      for (const i of fields) if (f[i] !== undefined && UINT32.test(f[i])) see(Number(f[i]));
-    }
-  }
+  const named = (n: string) => n !== 'nobody' && n !== 'nogroup';
+  for (const p of parsePasswd(etcDir('passwd') ?? '')) if (named(p.name)) { see(p.uid); see(p.gid); }
+  for (const g of parseGroup(etcDir('group') ?? '')) if (named(g.name)) see(g.gid);
   return size;
 }
 
