@@ -2,6 +2,7 @@
 // the units of a container or pod as a JSON map of service name → unit text.
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
+import { schemaBool, schemaUint } from '../query-params';
 import { errorMessage } from '../../util/errors';
 import { containersSettings } from '../../config/config';
 
@@ -16,30 +17,16 @@ function foldedQuery(r: ApiRequest): Query {
   return { get: (k) => m.get(k.toLowerCase())?.[0] ?? null, getAll: (k) => m.get(k.toLowerCase()) ?? [] };
 }
 
-/** A uint query parameter as podman's schema decoder reads one (400 when it is not). */
-function uintParam(r: ApiRequest, q: Query, key: string): number | undefined {
-  const v = q.get(key);
-  if (v === null) return undefined;
-  if (!/^\d+$/.test(v)) throw new ApiError(400, `failed to parse parameters for ${r.req.url}: schema: error converting value for "${key}"`);
-  return Number(v);
-}
-
-function boolParam(r: ApiRequest, q: Query, key: string): boolean {
-  const v = q.get(key);
-  if (v === null || v === '') return false;
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  throw new ApiError(400, `failed to parse parameters for ${r.req.url}: schema: error converting value for "${key}"`);
-}
-
 export function registerLibpodGenerateRoutes(router: Router): void {
   router.get('/libpod/generate/{name}/systemd', async (r) => {
     // podman's defaults: the stop timeout is containers.conf's (not the container's) unless given.
     const q = foldedQuery(r);
+    const bool = (k: string) => schemaBool(r, k, q.get(k));
+    const uint = (k: string) => schemaUint(r, k, q.get(k));
     const opts = {
-      useName: boolParam(r, q, 'useName'), new: boolParam(r, q, 'new'), noHeader: boolParam(r, q, 'noHeader'), template: boolParam(r, q, 'templateUnitFile'),
-      restartPolicy: q.get('restartPolicy') ?? undefined, restartSec: uintParam(r, q, 'restartSec') ?? 0,
-      startTimeout: uintParam(r, q, 'startTimeout') ?? 0, stopTimeout: uintParam(r, q, 'stopTimeout') ?? containersSettings(r.cfg).stopTimeout ?? 10,
+      useName: bool('useName'), new: bool('new'), noHeader: bool('noHeader'), template: bool('templateUnitFile'),
+      restartPolicy: q.get('restartPolicy') ?? undefined, restartSec: uint('restartSec') ?? 0,
+      startTimeout: uint('startTimeout') ?? 0, stopTimeout: uint('stopTimeout') ?? containersSettings(r.cfg).stopTimeout ?? 10,
       containerPrefix: q.get('containerPrefix') ?? 'container', podPrefix: q.get('podPrefix') ?? 'pod', separator: q.get('separator') ?? '-',
       wants: q.getAll('wants'), after: q.getAll('after'), requires: q.getAll('requires'), env: q.getAll('additionalEnvVariables'),
     };

@@ -3,16 +3,12 @@
 // the YAML body and answers podman's PlayKubeReport; DELETE tears the body's pods down.
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
+import { badParam, schemaBool } from '../query-params';
 import { errorMessage } from '../../util/errors';
 import type { PlayKubeOptions } from '../../domain/kube';
 
-function boolParam(r: ApiRequest, key: string, dflt: boolean): boolean {
-  const v = r.query.get(key);
-  if (v === null || v === '') return dflt;
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  throw new ApiError(400, `failed to parse parameters for ${r.req.url}: schema: error converting value for "${key}"`);
-}
+/** A bool query parameter (podman's strconv reading; absent or empty: `dflt`). */
+const boolParam = (r: ApiRequest, key: string, dflt: boolean) => schemaBool(r, key, r.query.get(key), dflt);
 
 export function registerLibpodKubeRoutes(router: Router): void {
   const generate = async (r: ApiRequest) => {
@@ -33,7 +29,7 @@ export function registerLibpodKubeRoutes(router: Router): void {
     const annotations: Record<string, string> = {};
     const raw = r.query.get('annotations');
     if (raw) {
-      try { Object.assign(annotations, JSON.parse(raw)); } catch { throw new ApiError(400, `failed to parse parameters for ${r.req.url}: schema: error converting value for "annotations"`); }
+      try { Object.assign(annotations, JSON.parse(raw)); } catch { throw badParam(r, 'annotations'); }
     }
     const o: PlayKubeOptions = {
       annotations, networks: r.query.getAll('network'), logDriver: r.query.get('logDriver') || undefined, logOptions: r.query.getAll('logOptions'),
