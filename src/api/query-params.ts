@@ -22,3 +22,8 @@ export function schemaUint(r: ApiRequest, key: string, v: string | null): number
   if (!/^\d+$/.test(v)) throw badParam(r, key);
   return Number(v);
 }
+
+/** The query parameter `key` read as a bool (schemaBool); absent or empty: `dflt`. */
+export function queryBool(r: ApiRequest, key: string, dflt = false): boolean {
+  return schemaBool(r, key, r.query.get(key), dflt);
+}

@@ -55,6 +55,23 @@ test('Docker-style errors: too new a version, unknown endpoint, wrong method; Li
   }
 });
 
+test('Libpod bool query parameters read as podman\'s schema decoder does: a value that does not convert is a 400', async () => {
+  const svc = await startService(store);
+  try {
+    for (const p of ['/v4.3.1/libpod/generate/kube?names=x&service=maybe', '/v4.3.1/libpod/containers/json?all=yes', '/v4.3.1/libpod/images/json?all=2']) {
+      const r = await request(svc.socket, 'GET', p);
+      assert.equal(r.status, 400, p);
+      assert.match(r.json().message, /schema: error converting value for "(service|all)"/, p);
+    }
+    // strconv.ParseBool's other spellings are accepted.
+    const ok = await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/json?all=T');
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.json(), []);
+  } finally {
+    await svc.stop();
+  }
+});
+
 test('the Docker CLI negotiates the API version with the service', async () => {
   const svc = await startService(store);
   try {

@@ -4,12 +4,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Router } from '../router';
+import type { Router, ApiRequest } from '../router';
+import { queryBool } from '../query-params';
 import type { BuildOptions, BuildContextSource, RunStepOptions } from '../../domain/build';
 import { errorMessage, UsageError } from '../../util/errors';
 import { registryQuery } from './images';
 
-const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 function jsonMap(v: string | null): Record<string, string> | undefined {
   if (!v) return undefined;
@@ -40,7 +40,8 @@ function num(v: string | null): number | undefined {
  * nsoptions (buildah's [{Name, Host, Path}]), cpu*, memory, memswap, devices, dns*, shmsize,
  * ulimits, seccomp, apparmor, labelopts, httpproxy.
  */
-function runStepQuery(qp: URLSearchParams): RunStepOptions | undefined {
+function runStepQuery(req: ApiRequest): RunStepOptions | undefined {
+  const qp = req.query;
   const r: RunStepOptions = {
     addHost: jsonList(qp.get('extrahosts'), 'extrahosts'), capAdd: jsonList(qp.get('addcaps'), 'addcaps'), capDrop: jsonList(qp.get('dropcaps'), 'dropcaps'),
     cgroupParent: qp.get('cgroupparent') || undefined,
@@ -48,7 +49,7 @@ function runStepQuery(qp: URLSearchParams): RunStepOptions | undefined {
     cpusetCpus: qp.get('cpusetcpus') || undefined, cpusetMems: qp.get('cpusetmems') || undefined,
     memory: num(qp.get('memory')), memorySwap: num(qp.get('memswap')), devices: jsonList(qp.get('devices'), 'devices'),
     dns: jsonList(qp.get('dnsservers'), 'dnsservers'), dnsOption: jsonList(qp.get('dnsoptions'), 'dnsoptions'), dnsSearch: jsonList(qp.get('dnssearch'), 'dnssearch'),
-    ulimits: jsonList(qp.get('ulimits'), 'ulimits'), httpProxy: bool(qp.get('httpproxy')) || undefined,
+    ulimits: jsonList(qp.get('ulimits'), 'ulimits'), httpProxy: queryBool(req, 'httpproxy') || undefined,
   };
   // podman's default /dev/shm (64m) is the same as a container's: only another size is kept.
   const shm = num(qp.get('shmsize'));
@@ -146,19 +147,19 @@ export function registerLibpodBuildRoutes(router: Router): void {
         contextDir: ctx,
         containerfile: outside(dockerfile),
         tags: qp.getAll('t'), buildArgs: jsonMap(qp.get('buildargs')), labels: jsonMap(qp.get('labels')), annotations: jsonMap(qp.get('annotations')),
-        target: qp.get('target') || undefined, noCache: bool(qp.get('nocache')), layers: qp.get('layers') === null ? true : bool(qp.get('layers')),
-        pull: (pullpolicy && ['always', 'missing', 'never', 'newer'].includes(pullpolicy) ? pullpolicy : bool(qp.get('pull')) ? 'always' : 'missing') as BuildOptions['pull'],
-        squash: bool(qp.get('squash')), squashAll: bool(qp.get('squashall')),
-        format: fmt && /docker/.test(fmt) ? 'docker' : 'oci', noHosts: bool(qp.get('nohosts')),
-        timestamp: qp.get('timestamp') ? Number(qp.get('timestamp')) : undefined, quiet: bool(qp.get('q')),
-        rm: qp.get('rm') === null ? true : bool(qp.get('rm')), forceRm: bool(qp.get('forcerm')), platform: qp.get('platform') || undefined,
+        target: qp.get('target') || undefined, noCache: queryBool(r, 'nocache'), layers: queryBool(r, 'layers', true),
+        pull: (pullpolicy && ['always', 'missing', 'never', 'newer'].includes(pullpolicy) ? pullpolicy : queryBool(r, 'pull') ? 'always' : 'missing') as BuildOptions['pull'],
+        squash: queryBool(r, 'squash'), squashAll: queryBool(r, 'squashall'),
+        format: fmt && /docker/.test(fmt) ? 'docker' : 'oci', noHosts: queryBool(r, 'nohosts'),
+        timestamp: qp.get('timestamp') ? Number(qp.get('timestamp')) : undefined, quiet: queryBool(r, 'q'),
+        rm: queryBool(r, 'rm', true), forceRm: queryBool(r, 'forcerm'), platform: qp.get('platform') || undefined,
         network: qp.get('networkmode') && qp.get('networkmode') !== 'default' ? qp.get('networkmode')! : undefined,
         ignoreFile: outside(ignore ?? undefined), secrets, registry: registryQuery(r),
-        run: runStepQuery(qp), env: qp.getAll('setenv').length ? qp.getAll('setenv') : undefined,
+        run: runStepQuery(r), env: qp.getAll('setenv').length ? qp.getAll('setenv') : undefined,
         unsetEnv: qp.getAll('unsetenv').length ? qp.getAll('unsetenv') : undefined, from: qp.get('from') || undefined,
-        omitHistory: bool(qp.get('omithistory')), osVersion: qp.get('osversion') || undefined,
+        omitHistory: queryBool(r, 'omithistory'), osVersion: qp.get('osversion') || undefined,
         osFeatures: qp.getAll('osfeature').length ? qp.getAll('osfeature') : undefined,
-        skipUnusedStages: qp.get('skipunusedstages') === null ? true : bool(qp.get('skipunusedstages')),
+        skipUnusedStages: queryBool(r, 'skipunusedstages', true),
         buildContexts, cacheTtlMs, cppFlags: jsonList(qp.get('cppflags'), 'cppflags'),
       };
       const { id } = await r.engines.build().build(o, { write: (s) => send({ stream: s }) });

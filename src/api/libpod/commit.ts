@@ -2,10 +2,10 @@
 // changes (GET /libpod/images/{name}/changes).
 import type { Router } from '../router';
 import { ApiError } from '../errors';
+import { queryBool } from '../query-params';
 import { localContainers } from '../docker/common';
 import { NotFoundError, errorMessage } from '../../util/errors';
 
-const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 export function registerLibpodCommitRoutes(router: Router): void {
   router.post('/libpod/commit', async (r) => {
@@ -19,8 +19,8 @@ export function registerLibpodCommitRoutes(router: Router): void {
     try {
       const id = await containerFilesEngine(localContainers(r)).commit(container, {
         name: repo ? (tag ? `${repo}:${tag}` : repo) : undefined, author: r.query.get('author') || undefined, message: r.query.get('comment') || undefined,
-        changes: r.query.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean), pause: r.query.get('pause') === null ? undefined : bool(r.query.get('pause')),
-        format: (format || undefined) as 'oci' | 'docker' | undefined, squash: bool(r.query.get('squash')), includeVolumes: bool(r.query.get('includeVolumes')),
+        changes: r.query.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean), pause: r.query.get('pause') === null ? undefined : queryBool(r, 'pause'),
+        format: (format || undefined) as 'oci' | 'docker' | undefined, squash: queryBool(r, 'squash'), includeVolumes: queryBool(r, 'includeVolumes'),
       });
       r.send(201, { Id: id });
     } catch (e) {

@@ -8,18 +8,18 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
+import { queryBool, schemaBool } from '../query-params';
 import type { SaveOptions, RegistryOptions } from '../../domain/images';
 import { NotFoundError, errorMessage } from '../../util/errors';
 import { registryCreds } from '../docker/images';
 
-const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 const SAVE_FORMATS = ['docker-archive', 'oci-archive', 'oci-dir', 'docker-dir'];
 
 /** Registry options from the query (tlsVerify) and X-Registry-Auth. */
 export function registryQuery(r: ApiRequest): RegistryOptions {
   const o: RegistryOptions = {};
   const tls = r.query.get('tlsVerify');
-  if (tls !== null && tls !== '') o.tlsVerify = bool(tls);
+  if (tls !== null && tls !== '') o.tlsVerify = schemaBool(r, 'tlsVerify', tls);
   const creds = registryCreds(r);
   if (creds) o.creds = creds;
   return o;
@@ -44,7 +44,7 @@ async function sendExport(r: ApiRequest, names: string[]): Promise<void> {
     const out = path.join(dir, format.endsWith('-dir') ? 'out' : 'out.tar');
     try {
       await r.engines.images().save(names, {
-        output: out, format: format as SaveOptions['format'], compress: bool(r.query.get('compress')),
+        output: out, format: format as SaveOptions['format'], compress: queryBool(r, 'compress'),
         multiImageArchive: names.length > 1 && format === 'docker-archive',
       });
     } catch (e) {
@@ -107,12 +107,12 @@ export function registerLibpodImageRoutes(router: Router): void {
     const res = r.res!;
     res.writeHead(200, { 'Content-Type': 'application/json' });
     const send = (o: unknown) => { if (!res.destroyed) res.write(JSON.stringify(o) + '\n'); };
-    const quiet = bool(r.query.get('quiet'));
+    const quiet = queryBool(r, 'quiet');
     const format = r.query.get('format');
     try {
       const digest = await r.engines.images().push(name, r.query.get('destination') || undefined, {
         ...registryQuery(r), progress: quiet ? undefined : { line: (l: string) => send({ stream: l + '\n' }) },
-        compressionFormat: r.query.get('compressionFormat') || undefined, removeSignatures: bool(r.query.get('removeSignatures')),
+        compressionFormat: r.query.get('compressionFormat') || undefined, removeSignatures: queryBool(r, 'removeSignatures'),
         format: format === 'oci' || format === 'v2s2' ? format : format === 'docker' ? 'v2s2' : undefined,
       });
       send({ manifestdigest: digest });
@@ -124,7 +124,7 @@ export function registerLibpodImageRoutes(router: Router): void {
 
   router.post('/libpod/images/prune', async (r) => {
     const { dockerFilters } = require('../docker/containers') as typeof import('../docker/containers');
-    const rows = await r.engines.images().prune({ all: bool(r.query.get('all')), external: bool(r.query.get('external')), filters: dockerFilters(r.query.get('filters')) });
+    const rows = await r.engines.images().prune({ all: queryBool(r, 'all'), external: queryBool(r, 'external'), filters: dockerFilters(r.query.get('filters')) });
     r.send(200, rows.map((x) => ({ Id: x.id, Size: x.size })));
   });
 
@@ -136,12 +136,12 @@ export function registerLibpodImageRoutes(router: Router): void {
     const reg = registryQuery(r);
     r.send(200, await r.engines.images().search(term, {
       limit: limit ? Number(limit) : undefined, tlsVerify: reg.tlsVerify, creds: reg.creds,
-      filters: dockerFilters(r.query.get('filters')), listTags: bool(r.query.get('listTags')),
+      filters: dockerFilters(r.query.get('filters')), listTags: queryBool(r, 'listTags'),
     }));
   });
 
   router.get('/libpod/images/{name*}/tree', async (r) => {
-    try { r.send(200, { Tree: await r.engines.images().tree(r.params.name, bool(r.query.get('whatrequires'))) }); } catch (e) {
+    try { r.send(200, { Tree: await r.engines.images().tree(r.params.name, queryBool(r, 'whatrequires')) }); } catch (e) {
       if (e instanceof NotFoundError) throw new ApiError(404, errorMessage(e));
       throw e;
     }

@@ -3,18 +3,16 @@
 // the YAML body and answers podman's PlayKubeReport; DELETE tears the body's pods down.
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
-import { badParam, schemaBool } from '../query-params';
+import { badParam, queryBool } from '../query-params';
 import { errorMessage } from '../../util/errors';
 import type { PlayKubeOptions } from '../../domain/kube';
 
-/** A bool query parameter (podman's strconv reading; absent or empty: `dflt`). */
-const boolParam = (r: ApiRequest, key: string, dflt: boolean) => schemaBool(r, key, r.query.get(key), dflt);
-
 export function registerLibpodKubeRoutes(router: Router): void {
   const generate = async (r: ApiRequest) => {
+    const service = queryBool(r, 'service');
     let text: string;
     try {
-      text = await r.engines.kube().generate(r.query.getAll('names'), { service: boolParam(r, 'service', false) });
+      text = await r.engines.kube().generate(r.query.getAll('names'), { service });
     } catch (e) {
       throw new ApiError(500, `generating YAML: ${errorMessage(e)}`);
     }
@@ -33,10 +31,10 @@ export function registerLibpodKubeRoutes(router: Router): void {
     }
     const o: PlayKubeOptions = {
       annotations, networks: r.query.getAll('network'), logDriver: r.query.get('logDriver') || undefined, logOptions: r.query.getAll('logOptions'),
-      noHosts: boolParam(r, 'noHosts', false), quiet: true,
-      ...(r.query.has('tlsVerify') ? { tlsVerify: boolParam(r, 'tlsVerify', true) } : {}),
-      ...(r.query.has('start') ? { start: boolParam(r, 'start', true) } : {}),
-      replace: boolParam(r, 'replace', false),
+      noHosts: queryBool(r, 'noHosts'), quiet: true,
+      ...(r.query.has('tlsVerify') ? { tlsVerify: queryBool(r, 'tlsVerify', true) } : {}),
+      ...(r.query.has('start') ? { start: queryBool(r, 'start', true) } : {}),
+      replace: queryBool(r, 'replace'),
     };
     const body = (await r.body()).toString();
     let report;

@@ -4,11 +4,11 @@
 // {stream} lines then {Id} or {error} unless quiet). Registry credentials come in X-Registry-Auth.
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
+import { queryBool, schemaBool } from '../query-params';
 import type { ManifestAddOptions } from '../../domain/images';
 import { errorMessage } from '../../util/errors';
 import { registryQuery } from './images';
 
-const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 /** ManifestModifyOptions: the operation, its images and the add/annotate fields (podman's JSON names). */
 interface ModifyBody {
@@ -45,9 +45,9 @@ export function registerLibpodManifestRoutes(router: Router): void {
   router.post('/libpod/manifests/{name*}/registry/{destination*}', async (r) => {
     const name = r.params.name;
     const format = r.query.get('format');
-    const quiet = r.query.get('quiet') === null ? true : bool(r.query.get('quiet'));
+    const quiet = queryBool(r, 'quiet', true);
     const opts = {
-      ...registryQuery(r), all: bool(r.query.get('all')),
+      ...registryQuery(r), all: queryBool(r, 'all'),
       format: format === 'oci' ? 'oci' as const : format === 'v2s2' || format === 'docker' ? 'v2s2' as const : undefined,
     };
     if (format && !opts.format) throw new ApiError(400, `unknown format "${format}". Choose one of the supported formats: 'oci' or 'v2s2'`);
@@ -94,7 +94,7 @@ export function registerLibpodManifestRoutes(router: Router): void {
     const images = r.query.getAll('images').concat(r.query.getAll('image'));
     const tls = r.query.get('tlsVerify');
     const id = await r.engines.images().manifestCreate(name, images, {
-      all: bool(r.query.get('all')), amend: bool(r.query.get('amend')), ...(tls ? { tlsVerify: bool(tls) } : {}),
+      all: queryBool(r, 'all'), amend: queryBool(r, 'amend'), ...(tls ? { tlsVerify: schemaBool(r, 'tlsVerify', tls) } : {}),
     });
     const body = (await r.json()) as ModifyBody | undefined;
     if (body?.images?.length) {

@@ -3,12 +3,12 @@
 // prune ([{Name, Error}]), connect and disconnect — over the domain's NetworkEngine.
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
+import { queryBool } from '../query-params';
 import type { CreateNetworkOptions } from '../../domain/networks';
 import { NetworkInUseError } from '../../network/store';
 import { NotFoundError, errorMessage } from '../../util/errors';
 import { dockerFilters } from '../docker/containers';
 
-const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 function nf(e: unknown): never {
   if (e instanceof NotFoundError) throw new ApiError(404, errorMessage(e));
@@ -35,7 +35,7 @@ export function registerLibpodNetworkRoutes(router: Router): void {
   router.post('/libpod/networks/create', async (r) => {
     const b = (await r.json()) ?? {};
     if (typeof b !== 'object' || Array.isArray(b)) throw new ApiError(400, 'the body must be a JSON object');
-    r.send(200, await nets(r).create(networkCreateOptions(b, bool(r.query.get('ignore')))));
+    r.send(200, await nets(r).create(networkCreateOptions(b, queryBool(r, 'ignore'))));
   });
   router.post('/libpod/networks/prune', async (r) => {
     const names = await nets(r).prune(dockerFilters(r.query.get('filters')));
@@ -51,7 +51,7 @@ export function registerLibpodNetworkRoutes(router: Router): void {
   router.delete('/libpod/networks/{name}', async (r) => {
     try {
       const t = r.query.get('timeout');
-      const name = await nets(r).remove(r.params.name, { force: bool(r.query.get('force')), timeout: t ? Number(t) : undefined });
+      const name = await nets(r).remove(r.params.name, { force: queryBool(r, 'force'), timeout: t ? Number(t) : undefined });
       r.send(200, [{ Name: name, Err: null }]);
     } catch (e) { nf(e); }
   });

@@ -4,6 +4,7 @@
 // options, plus `pier_create_options` (pier's full CreateOptions, sent by pier's remote client).
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
+import { queryBool } from '../query-params';
 import type { CloneOptions, CreateOptions } from '../../domain/containers';
 import { PartialRemoveError } from '../../domain/containers';
 import { NotFoundError, errorMessage } from '../../util/errors';
@@ -11,7 +12,6 @@ import { frame, dockerFilters } from '../docker/containers';
 import { specToCreate, specToPodCreate } from './spec';
 import { PassThrough, Writable } from 'node:stream';
 
-const bool = (v: string | null) => v === '1' || v === 'true';
 const filtersOf = (r: ApiRequest) => dockerFilters(r.query.get('filters'));
 
 function nf(e: unknown, what: string): never {
@@ -36,10 +36,10 @@ async function streamLogs(r: ApiRequest, ids: string[]): Promise<void> {
   const res = r.res!;
   let started = false;
   const head = () => { if (!started) { started = true; res.writeHead(200, { 'Content-Type': 'application/vnd.docker.multiplexed-stream' }); res.flushHeaders(); } };
-  if (bool(r.query.get('follow'))) head();
+  if (queryBool(r, 'follow')) head();
   await r.engines.containers().logs(ids, {
-    follow: bool(r.query.get('follow')), timestamps: bool(r.query.get('timestamps')), tail: n !== undefined && n >= 0 ? n : undefined,
-    since, until, names: bool(r.query.get('names')),
+    follow: queryBool(r, 'follow'), timestamps: queryBool(r, 'timestamps'), tail: n !== undefined && n >= 0 ? n : undefined,
+    since, until, names: queryBool(r, 'names'),
   }, { stdout: (b) => { head(); if (!res.destroyed) res.write(frame(1, b)); }, stderr: (b) => { head(); if (!res.destroyed) res.write(frame(2, b)); } });
   head();
   res.end();
@@ -51,7 +51,7 @@ export function registerLibpodApiRoutes(router: Router): void {
     const { filterContainers } = require('../../cli/commands/containers') as typeof import('../../cli/commands/containers');
     const filters = filtersOf(r);
     const last = r.query.get('last') ? Number(r.query.get('last')) : undefined;
-    const listed = await r.engines.containers().list({ all: bool(r.query.get('all')), size: bool(r.query.get('size')), filters, last, external: bool(r.query.get('external')) });
+    const listed = await r.engines.containers().list({ all: queryBool(r, 'all'), size: queryBool(r, 'size'), filters, last, external: queryBool(r, 'external') });
     // external=true: the build's containers, which neither `all` nor the filters select.
     const external = listed.filter((c) => c.State === 'storage');
     let rows = listed.filter((c) => c.State !== 'storage');
@@ -105,10 +105,10 @@ export function registerLibpodApiRoutes(router: Router): void {
     r.send(201, { Id: made!.id, Warnings: made!.warnings });
   });
   router.get('/libpod/containers/{name}/json', async (r) => {
-    try { r.send(200, await r.engines.containers().inspect(r.params.name, { size: bool(r.query.get('size')) })); } catch (e) { nf(e, 'container'); }
+    try { r.send(200, await r.engines.containers().inspect(r.params.name, { size: queryBool(r, 'size') })); } catch (e) { nf(e, 'container'); }
   });
   router.get('/libpod/containers/{name}/exists', async (r) => {
-    const found = await r.engines.containers().exists(r.params.name, { external: bool(r.query.get('external')) });
+    const found = await r.engines.containers().exists(r.params.name, { external: queryBool(r, 'external') });
     r.send(found ? 204 : 404, found ? undefined : { cause: 'no such container', message: `no container with name or ID "${r.params.name}" found: no such container`, response: 404 });
   });
   const simple = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/containers/{name}/${verb}`, async (r) => {
@@ -146,7 +146,7 @@ export function registerLibpodApiRoutes(router: Router): void {
   });
   router.delete('/libpod/containers/{name}', async (r) => {
     try {
-      const ids = await r.engines.containers().remove(r.params.name, { force: bool(r.query.get('force')), volumes: bool(r.query.get('v')), ignore: bool(r.query.get('ignore')), timeout: r.query.get('timeout') ? Number(r.query.get('timeout')) : undefined, depend: bool(r.query.get('depend')) });
+      const ids = await r.engines.containers().remove(r.params.name, { force: queryBool(r, 'force'), volumes: queryBool(r, 'v'), ignore: queryBool(r, 'ignore'), timeout: r.query.get('timeout') ? Number(r.query.get('timeout')) : undefined, depend: queryBool(r, 'depend') });
       r.send(200, ids.map((Id) => ({ Id, Err: null })));
     } catch (e) {
       // rm --depend: a report per container, podman's shape.
@@ -179,7 +179,7 @@ export function registerLibpodApiRoutes(router: Router): void {
     const tty = !!c!.config.create.tty;
     const detachKeys = r.query.get('detachKeys') ?? '';
     const sock = r.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-    const stdin = bool(r.query.get('stdin')) ? new PassThrough() : null;
+    const stdin = queryBool(r, 'stdin') ? new PassThrough() : null;
     if (stdin) sock.pipe(stdin); else sock.resume();
     const w = (n: 1 | 2, on: boolean) => new Writable({ write(ch: Buffer, _e, cb) { if (on && !sock.destroyed && !sock.writableEnded) sock.write(tty ? ch : frame(n, ch)); cb(); } });
     const stdout = w(1, r.query.get('stdout') !== 'false');
@@ -216,7 +216,7 @@ export function registerLibpodApiRoutes(router: Router): void {
   });
 
   // ----- images
-  router.get('/libpod/images/json', async (r) => r.send(200, await r.engines.images().list({ all: bool(r.query.get('all')), filters: filtersOf(r) })));
+  router.get('/libpod/images/json', async (r) => r.send(200, await r.engines.images().list({ all: queryBool(r, 'all'), filters: filtersOf(r) })));
   router.get('/libpod/images/{name*}/json', async (r) => {
     try { r.send(200, await r.engines.images().inspect(r.params.name)); } catch (e) { nf(e, 'image'); }
   });
@@ -233,7 +233,7 @@ export function registerLibpodApiRoutes(router: Router): void {
     r.send(201);
   });
   router.delete('/libpod/images/remove', async (r) => {
-    const rep = await r.engines.images().remove(r.query.getAll('images'), { force: bool(r.query.get('force')), all: bool(r.query.get('all')), ignore: bool(r.query.get('ignore')) });
+    const rep = await r.engines.images().remove(r.query.getAll('images'), { force: queryBool(r, 'force'), all: queryBool(r, 'all'), ignore: queryBool(r, 'ignore') });
     r.send(200, { Deleted: rep.deleted, Untagged: rep.untagged, Errors: rep.errors, ExitCode: rep.exitCode });
   });
   router.post('/libpod/images/pull', async (r) => {
@@ -261,9 +261,9 @@ export function registerLibpodApiRoutes(router: Router): void {
       const variant = r.query.get('variant') || undefined;
       const retry = r.query.get('retry');
       const ids = await r.engines.images().pull(ref, {
-        ...registryQuery(r), allTags: bool(r.query.get('allTags')), platform: arch || os || variant ? { arch, os, variant } : undefined,
+        ...registryQuery(r), allTags: queryBool(r, 'allTags'), platform: arch || os || variant ? { arch, os, variant } : undefined,
         retry: retry ? Number(retry) : undefined,
-        progress: bool(r.query.get('quiet')) ? undefined : { line: (l: string) => send({ stream: l + '\n' }) },
+        progress: queryBool(r, 'quiet') ? undefined : { line: (l: string) => send({ stream: l + '\n' }) },
       });
       send({ id: ids[0], images: ids });
     } catch (e) {
@@ -283,7 +283,7 @@ export function registerLibpodApiRoutes(router: Router): void {
   });
   router.get('/libpod/volumes/{name}/exists', async (r) => r.send((await r.engines.volumes().exists(r.params.name)) ? 204 : 404));
   router.delete('/libpod/volumes/{name}', async (r) => {
-    try { await r.engines.volumes().remove(r.params.name, { force: bool(r.query.get('force')) }); } catch (e) { nf(e, 'volume'); }
+    try { await r.engines.volumes().remove(r.params.name, { force: queryBool(r, 'force') }); } catch (e) { nf(e, 'volume'); }
     r.send(204);
   });
   router.get('/libpod/volumes/{name}/export', async (r) => {
@@ -323,7 +323,7 @@ export function registerLibpodApiRoutes(router: Router): void {
   podVerb('unpause', (r) => r.engines.pods().unpause(r.params.name));
   router.delete('/libpod/pods/{name}', async (r) => {
     try {
-      const rep = await r.engines.pods().remove(r.params.name, { force: bool(r.query.get('force')), timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined });
+      const rep = await r.engines.pods().remove(r.params.name, { force: queryBool(r, 'force'), timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined });
       r.send(200, rep ?? { Id: r.params.name, RemovedCtrs: [] });
     } catch (e) { nf(e, 'pod'); }
   });

@@ -3,10 +3,10 @@
 // GET /libpod/containers/{name}/healthcheck (runs the check: {Status, FailingStreak, Log}).
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
+import { queryBool } from '../query-params';
 import { dockerFilters } from '../docker/containers';
 import { NotFoundError, errorMessage } from '../../util/errors';
 
-const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 function ops(r: ApiRequest) {
   const { LocalContainerOps } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
@@ -16,7 +16,7 @@ function ops(r: ApiRequest) {
 export function registerLibpodSystemRoutes(router: Router): void {
   router.get('/libpod/system/df', async (r) => r.send(200, await ops(r).df()));
   router.post('/libpod/system/prune', async (r) => {
-    r.send(200, await ops(r).prune({ all: bool(r.query.get('all')), volumes: bool(r.query.get('volumes')), filters: dockerFilters(r.query.get('filters')) }));
+    r.send(200, await ops(r).prune({ all: queryBool(r, 'all'), volumes: queryBool(r, 'volumes'), filters: dockerFilters(r.query.get('filters')) }));
   });
   router.get('/libpod/containers/{name}/healthcheck', async (r) => {
     try {
