@@ -59,7 +59,7 @@ describe('manifest', () => {
       '{\n    "schemaVersion": 2,\n    "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",\n    "manifests": null\n}\n');
     assert.equal(s.ok(['manifest', 'add', 'mylist', `containers-storage:${reg.host}/lib/img:arm64`]).trim(), id);
     assert.equal(s.ok(['manifest', 'add', 'mylist', `docker://${reg.host}/lib/img:amd64`]).trim(), id);
-    const annotate = ['manifest', 'annotate', '--annotation', 'a=b,c=d', '--os-version', '1.0', '--variant', 'vv', 'mylist', arm64.digest];
+    const annotate = ['manifest', 'annotate', '--annotation', 'a=b,c=d,"e=f,g"', '--os-version', '1.0', '--variant', 'vv', 'mylist', arm64.digest];
     if (REMOTE) {
       // podman offers annotate in its local mode only; the list is annotated locally here.
       fails(s, annotate, 'cannot use command "pier manifest annotate" with the remote pier client');
@@ -75,7 +75,7 @@ describe('manifest', () => {
       manifests: [
         {
           mediaType: 'application/vnd.oci.image.manifest.v1+json', size: arm64.manifest.length, digest: arm64.digest,
-          platform: { architecture: 'arm64', os: 'linux', 'os.version': '1.0', variant: 'vv' }, annotations: { a: 'b', c: 'd' },
+          platform: { architecture: 'arm64', os: 'linux', 'os.version': '1.0', variant: 'vv' }, annotations: { a: 'b', c: 'd', e: 'f,g' },
         },
         { mediaType: 'application/vnd.oci.image.manifest.v1+json', size: amd64.manifest.length, digest: amd64.digest, platform: { architecture: 'amd64', os: 'linux' } },
       ],

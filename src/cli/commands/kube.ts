@@ -6,10 +6,10 @@ import type { CommandDef, Opts } from '../parser';
 import type { Ctx } from '../context';
 import type { PlayKubeOptions } from '../../domain/kube';
 import { PierError, UsageError, errnoText } from '../../util/errors';
+import { splitCSV } from './container-flags';
 import { writeStderr, writeStdout } from '../../util/stdio';
 
 /** A StringSlice flag's values (pflag splits each on commas). */
-const slice = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(',')).filter((x) => x !== '');
 
 /** The YAML of KUBEFILE: a file, `-` for stdin, or an http(s) URL (podman's readerFromArg). */
 async function readKubeFile(arg: string): Promise<string> {
@@ -72,7 +72,7 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
     try { fs.statSync(opts.authfile); } catch (e) { throw new PierError(`stat ${opts.authfile}: ${errnoText(e)}`); }
   }
   const annotations: Record<string, string> = {};
-  for (const a of slice(opts.annotation)) {
+  for (const a of splitCSV(opts.annotation)) {
     const i = a.indexOf('=');
     // podman indexes the value part whether or not there is one: no `=` is its crash, pier's error.
     if (i < 0) throw new UsageError(`annotation ${JSON.stringify(a)} must include an '=' sign`);
@@ -81,12 +81,12 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
     annotations[a.slice(0, i)] = v;
   }
   const o: PlayKubeOptions = {
-    annotations, networks: opts.network ?? [], logDriver: opts.logDriver, logOptions: slice(opts.logOpt), noHosts: !!opts.noHosts,
+    annotations, networks: opts.network ?? [], logDriver: opts.logDriver, logOptions: splitCSV(opts.logOpt), noHosts: !!opts.noHosts,
     quiet: !!opts.quiet, replace: !!opts.replace, authfile: opts.authfile || undefined, creds: opts.creds || undefined,
   };
   if (changed.has('start')) o.start = !!opts.start;
   if (changed.has('tls-verify')) o.tlsVerify = !!opts.tlsVerify;
-  const maps = slice(opts.configmap);
+  const maps = splitCSV(opts.configmap);
   if (maps.length && ctx.remoteUri) throw new UsageError('unknown flag: --configmap');
   o.configMaps = maps.map((p) => {
     try { return { path: p, text: fs.readFileSync(p, 'utf8') }; } catch (e) { throw new PierError(`open ${p}: ${errnoText(e)}`); }

@@ -7,6 +7,7 @@ import { Ctx } from '../context';
 import type { ManifestAddOptions } from '../../domain/images';
 import { PierError, UsageError } from '../../util/errors';
 import { authfileFlag, checkAuthFile, failJoined, registryOptions } from './images';
+import { splitCSV } from './container-flags';
 import { stderrProgress } from '../progress';
 
 const tlsVerify: FlagDef = { name: 'tls-verify', type: 'bool', default: true, help: 'require HTTPS and verify certificates when accessing the registry' };
@@ -21,9 +22,10 @@ const os: FlagDef = { name: 'os', type: 'string', valueName: 'OS', help: 'overri
 const osVersion: FlagDef = { name: 'os-version', type: 'string', valueName: 'version', help: 'override the OS version of the specified image' };
 const variant: FlagDef = { name: 'variant', type: 'string', valueName: 'Variant', help: 'override the Variant of the specified image' };
 
-/** pflag's StringSlice: each value split at commas. */
+/** pflag's StringSlice (CSV records, quotes keep commas); none given: undefined. */
 function slice(v: string[] | undefined): string[] | undefined {
-  return v?.length ? v.flatMap((s) => s.split(',')) : undefined;
+  const out = splitCSV(v);
+  return out.length ? out : undefined;
 }
 
 /** --tls-verify (when given) and the hidden --insecure, as podman's manifest commands take them. */
