@@ -1,7 +1,8 @@
 // `kube play` and `kube down` over the domain's engines, as podman 4.3.1's PlayKube and
 // PlayKubeDown: the YAML's Pods and Deployments become a pod and its containers made by the
 // engines' own create (the YAML only translated into their options), PersistentVolumeClaims
-// volumes, ConfigMaps the values of env and configMap volumes. A play that fails removes what it made.
+// volumes, ConfigMaps the values of env and configMap volumes, Secrets secrets (for secretKeyRef,
+// envFrom.secretRef and secret volumes). A play that fails removes what it made.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engines } from './engines';
@@ -10,6 +11,8 @@ import type { PodCreateOptions } from './pods';
 import type { KubeEngine, PlayKubeDownReport, PlayKubeOptions, PlayKubeReport } from './kube';
 import { expect, kubeDocuments, parseQuantity, type KubeDoc } from '../engine/kube/parse';
 import { MAX_KUBE_ANNOTATION } from '../engine/kube/generate';
+import { goYAML } from '../engine/kube/yaml';
+import { parse as parseYAML } from 'yaml';
 import { NotFoundError, PierError, errorMessage } from '../util/errors';
 
 /** The network pods join when --network is not given (podman's podman-default-kube-network). */
@@ -19,7 +22,41 @@ type Obj = Record<string, any>;
 
 interface ConfigMap { name: string; data: Record<string, string>; binaryData: Record<string, Buffer> }
 
-interface KubeVolume { type: 'bind' | 'named' | 'configMap' | 'emptyDir'; source: string; items?: Map<string, Buffer>; optional?: boolean }
+interface KubeVolume { type: 'bind' | 'named' | 'configMap' | 'secret' | 'emptyDir'; source: string; items?: Map<string, Buffer>; optional?: boolean }
+
+/** Secrets' key/value pairs by secret name (null: no such secret), read before a pod's containers are made. */
+type SecretValues = Map<string, Map<string, Buffer> | Error>;
+
+/** The value of a `data` map entry: base64, as Kubernetes' []byte fields read it. */
+function base64Value(v: unknown, where: string): Buffer {
+  const t = String(v ?? '');
+  if (t.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(t)) throw new PierError(`unable to read YAML as kube secret: illegal base64 data in ${where}`);
+  return Buffer.from(t, 'base64');
+}
+
+/**
+ * A secret's pairs as kube play reads them: a Secret document that kube play stored (`data`
+ * base64-decoded, `stringData` as is), or a JSON map of key to base64 value as podman's
+ * k8sSecretFromSecretManager reads secrets made with `secret create`.
+ */
+function secretPairs(name: string, raw: Buffer): Map<string, Buffer> {
+  let v: unknown;
+  try { v = parseYAML(raw.toString('utf8')); } catch { v = undefined; }
+  const out = new Map<string, Buffer>();
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Obj;
+    if (o.kind === 'Secret') {
+      for (const [k, val] of Object.entries((o.data ?? {}) as Obj)) out.set(k, base64Value(val, `secret ${name} key ${k}`));
+      for (const [k, val] of Object.entries((o.stringData ?? {}) as Obj)) out.set(k, Buffer.from(String(val)));
+      return out;
+    }
+    if (Object.values(o).every((x) => typeof x === 'string')) {
+      for (const [k, val] of Object.entries(o)) out.set(k, base64Value(val, `secret ${name} key ${k}`));
+      return out;
+    }
+  }
+  throw new PierError(`secret ${name} is not valid JSON: it is neither a Secret document nor a map of keys to base64 values`);
+}
 
 function configMapOf(d: KubeDoc): ConfigMap {
   const meta = (d.metadata ?? {}) as Obj;
@@ -33,8 +70,19 @@ function configMapOf(d: KubeDoc): ConfigMap {
   return { name: String(meta.name ?? ''), data, binaryData };
 }
 
-/** podman's VolumeFromSource for the kinds pier plays: hostPath, persistentVolumeClaim, configMap, emptyDir. */
-function kubeVolume(v: Obj, configMaps: ConfigMap[]): KubeVolume {
+/** The files of a configMap or secret volume: `items` (key to path) when listed, else every key. */
+function volumeItems(pairs: Map<string, Buffer>, list: Obj[]): Map<string, Buffer> {
+  if (!list.length) return new Map(pairs);
+  const items = new Map<string, Buffer>();
+  for (const it of list) {
+    const data = pairs.get(String(it.key));
+    if (data) items.set(String(it.path), data);
+  }
+  return items;
+}
+
+/** podman's VolumeFromSource for the kinds pier plays: hostPath, persistentVolumeClaim, configMap, secret, emptyDir. */
+function kubeVolume(v: Obj, configMaps: ConfigMap[], secrets: SecretValues): KubeVolume {
   if (v.hostPath) {
     const p = String(v.hostPath.path ?? '');
     const type = v.hostPath.type ?? '';
@@ -70,22 +118,22 @@ function kubeVolume(v: Obj, configMaps: ConfigMap[]): KubeVolume {
     for (const k of Object.keys(cm.data)) {
       if (k in cm.binaryData) throw new PierError(`the ConfigMap ${JSON.stringify(cm.name)} is invalid: duplicate key ${JSON.stringify(k)} present in data and binaryData`);
     }
-    const items = new Map<string, Buffer>();
-    const list = (v.configMap.items ?? []) as Obj[];
-    if (list.length) {
-      for (const it of list) {
-        const key = String(it.key);
-        if (key in cm.data) items.set(String(it.path), Buffer.from(cm.data[key]));
-        else if (key in cm.binaryData) items.set(String(it.path), cm.binaryData[key]);
-      }
-    } else {
-      for (const [k, val] of Object.entries(cm.data)) items.set(k, Buffer.from(val));
-      for (const [k, val] of Object.entries(cm.binaryData)) items.set(k, val);
+    const pairs = new Map<string, Buffer>();
+    for (const [k, val] of Object.entries(cm.data)) pairs.set(k, Buffer.from(val));
+    for (const [k, val] of Object.entries(cm.binaryData)) pairs.set(k, val);
+    return { type: 'configMap', source: cm.name, items: volumeItems(pairs, (v.configMap.items ?? []) as Obj[]) };
+  }
+  if (v.secret) {
+    const name = String(v.secret.secretName ?? '');
+    const pairs = secrets.get(name) ?? new NotFoundError(`no secret with name or id ${JSON.stringify(name)}: no such secret`);
+    if (pairs instanceof Error) {
+      if (v.secret.optional === true && pairs instanceof NotFoundError) return { type: 'secret', source: name, optional: true, items: new Map() };
+      throw pairs;
     }
-    return { type: 'configMap', source: cm.name, items };
+    return { type: 'secret', source: name, items: volumeItems(pairs, (v.secret.items ?? []) as Obj[]) };
   }
   if (v.emptyDir !== undefined) return { type: 'emptyDir', source: String(v.name) };
-  throw new PierError('HostPath, ConfigMap, EmptyDir, and PersistentVolumeClaim are currently the only supported VolumeSource');
+  throw new PierError('HostPath, ConfigMap, Secret, EmptyDir, and PersistentVolumeClaim are currently the only supported VolumeSource');
 }
 
 /** podman's parseMountPath: PATH[:OPTIONS], `ro` for readOnly, the propagation mode. */
@@ -118,7 +166,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       try { await this.down(text); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
     }
     const report: PlayKubeReport = { Pods: [], Volumes: [] };
-    const made = { pods: [] as string[], volumes: [] as string[] };
+    const made = { pods: [] as string[], volumes: [] as string[], secrets: [] as string[] };
     try {
       if (!o.networks?.length) await this.e.networks().create({ name: KUBE_DEFAULT_NETWORK, ignore: true });
       const configMaps: ConfigMap[] = [];
@@ -160,6 +208,10 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
           case 'ConfigMap':
             configMaps.push(configMapOf(d));
             break;
+          case 'Secret':
+            (report.Secrets ??= []).push({ CreateReport: { ID: await this.playSecret(d, made) } });
+            validKinds++;
+            break;
           default:
             // podman logs other kinds (at info level) and goes on.
             break;
@@ -173,8 +225,55 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     } catch (e) {
       for (const id of made.pods.reverse()) await this.e.pods().remove(id, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
       for (const v of made.volumes) await this.e.volumes().remove(v, { force: true }).catch(() => undefined);
+      for (const id of made.secrets) await this.e.secrets().remove(id).catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The secrets a pod's volumes and containers' env refer to, each read once (an Error: missing or unreadable). */
+  private async secretValues(spec: Obj): Promise<SecretValues> {
+    const names = new Set<string>();
+    for (const v of (spec.volumes ?? []) as Obj[]) if (v.secret) names.add(String(v.secret.secretName ?? ''));
+    for (const c of [...((spec.containers ?? []) as Obj[]), ...((spec.initContainers ?? []) as Obj[])]) {
+      for (const e of (c.env ?? []) as Obj[]) if (e.valueFrom?.secretKeyRef) names.add(String(e.valueFrom.secretKeyRef.name ?? ''));
+      for (const f of (c.envFrom ?? []) as Obj[]) if (f.secretRef) names.add(String(f.secretRef.name ?? ''));
+    }
+    const out: SecretValues = new Map();
+    for (const name of names) {
+      try {
+        out.set(name, secretPairs(name, await this.e.secrets().data(name)));
+      } catch (e) {
+        out.set(name, e as Error);
+      }
+    }
+    return out;
+  }
+
+  /** podman's playKubeSecret: the document stored (as YAML) as a secret of its name, replacing one unless that is immutable. */
+  private async playSecret(d: KubeDoc, made: { secrets: string[] }): Promise<string> {
+    const meta = (d.metadata ?? {}) as Obj;
+    const name = String(meta.name ?? '');
+    const doc: Obj = { apiVersion: d.apiVersion, kind: 'Secret', metadata: { ...meta, creationTimestamp: null } };
+    if (d.data !== undefined) {
+      if (typeof d.data !== 'object' || d.data === null || Array.isArray(d.data)) throw new PierError('unable to read YAML as kube secret: data must be a map');
+      for (const [k, v] of Object.entries(d.data as Obj)) base64Value(v, `data.${k}`);
+      doc.data = d.data;
+    }
+    if (d.stringData !== undefined) doc.stringData = d.stringData;
+    if (d.immutable !== undefined) doc.immutable = d.immutable === true;
+    if (d.type !== undefined) doc.type = String(d.type);
+    const secrets = this.e.secrets();
+    let old: Buffer | undefined;
+    try { old = await secrets.data(name); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
+    if (old) {
+      let immutable = false;
+      try { immutable = (parseYAML(old.toString('utf8')) as Obj)?.immutable === true; } catch { /* not a document kube play stored */ }
+      if (immutable) throw new PierError('cannot remove colliding secret as it is set to immutable');
+      await secrets.remove(name);
+    }
+    const id = await secrets.create({ name, data: Buffer.from(goYAML(doc)) });
+    made.secrets.push(id);
+    return id;
   }
 
   private async playPVC(d: KubeDoc, made: { volumes: string[] }): Promise<string> {
@@ -250,16 +349,17 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       if (configMaps.some((c) => c.name === cm.name)) throw new PierError(`ambiguous configuration: the same config map ${cm.name} is present in YAML and in --configmaps ${f.path} file`);
       configMaps.push(cm);
     }
+    const secrets = await this.secretValues(spec);
     const volumes = new Map<string, KubeVolume>();
     for (const v of (spec.volumes ?? []) as Obj[]) {
       try {
-        volumes.set(String(v.name), kubeVolume(v, configMaps));
+        volumes.set(String(v.name), kubeVolume(v, configMaps, secrets));
       } catch (e) {
         throw new PierError(`failed to create volume ${JSON.stringify(String(v.name))}: ${errorMessage(e)}`);
       }
     }
     for (const v of volumes.values()) {
-      if (v.type !== 'configMap' || v.optional) continue;
+      if ((v.type !== 'configMap' && v.type !== 'secret') || v.optional) continue;
       const vol = await this.e.volumes().create({ name: v.source, ignoreIfExists: true });
       for (const [k, data] of v.items ?? []) fs.writeFileSync(path.join(vol.Mountpoint, k), data);
     }
@@ -278,7 +378,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     const ids: string[] = [];
     for (const [list, init] of [[initContainers, true], [containers, false]] as const) {
       for (const c of list) {
-        const opts = this.containerOptions(c, { podName, podId, init: init ? initType : undefined, o, labels, annotations, configMaps, volumes, restart, podSecurity: (spec.securityContext ?? {}) as Obj });
+        const opts = this.containerOptions(c, { podName, podId, init: init ? initType : undefined, o, labels, annotations, configMaps, secrets, volumes, restart, podSecurity: (spec.securityContext ?? {}) as Obj });
         const { id } = await this.e.containers().create(opts);
         (init ? initIds : ids).push(id);
       }
@@ -293,7 +393,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
 
   /** podman's ToSpecGen, as pier's create options. */
   private containerOptions(c: Obj, x: { podName: string; podId: string; init?: string; o: PlayKubeOptions; labels: Record<string, string>; annotations: Record<string, string>;
-    configMaps: ConfigMap[]; volumes: Map<string, KubeVolume>; restart: CreateOptions['restart']; podSecurity: Obj }): CreateOptions {
+    configMaps: ConfigMap[]; secrets: SecretValues; volumes: Map<string, KubeVolume>; restart: CreateOptions['restart']; podSecurity: Obj }): CreateOptions {
     const image = String(c.image ?? '');
     if (!image) throw new PierError(`container ${JSON.stringify(c.name)} of pod ${JSON.stringify(x.podName)} has no image`);
     const policy = c.imagePullPolicy ? PULL[String(c.imagePullPolicy).toLowerCase()] : 'newer';
@@ -351,7 +451,11 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
         const cm = x.configMaps.find((m) => m.name === from.configMapRef.name);
         if (cm) for (const [k, v] of Object.entries(cm.data)) env.push(`${k}=${v}`);
         else if (from.configMapRef.optional !== true) throw new PierError(`configmap ${from.configMapRef.name} not found`);
-      } else if (from.secretRef) throw new PierError('secretRef in envFrom is not supported by pier');
+      } else if (from.secretRef) {
+        const pairs = x.secrets.get(String(from.secretRef.name));
+        if (pairs instanceof Map) for (const [k, v] of pairs) env.push(`${k}=${v.toString()}`);
+        else if (from.secretRef.optional !== true && pairs) throw pairs;
+      }
     }
     if (env.length) opts.env = env;
 
@@ -367,7 +471,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     return opts;
   }
 
-  private envValue(e: Obj, x: { podName: string; podId: string; labels: Record<string, string>; annotations: Record<string, string>; configMaps: ConfigMap[] }): string | undefined {
+  private envValue(e: Obj, x: { podName: string; podId: string; labels: Record<string, string>; annotations: Record<string, string>; configMaps: ConfigMap[]; secrets: SecretValues }): string | undefined {
     const from = e.valueFrom as Obj | undefined;
     if (!from) return String(e.value ?? '');
     if (from.configMapKeyRef) {
@@ -381,7 +485,18 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       if (ref.optional !== true) throw new PierError(err);
       return undefined;
     }
-    if (from.secretKeyRef) throw new PierError(`cannot set env ${e.name}: secretKeyRef is not supported by pier`);
+    if (from.secretKeyRef) {
+      const ref = from.secretKeyRef as Obj;
+      const pairs = x.secrets.get(String(ref.name));
+      let err = pairs instanceof Error ? pairs.message : '';
+      if (pairs instanceof Map) {
+        const v = pairs.get(String(ref.key));
+        if (v) return v.toString();
+        err = `secret ${ref.name} has not ${ref.key} key`;
+      }
+      if (ref.optional !== true) throw new PierError(`cannot set env ${e.name}: ${err}`);
+      return undefined;
+    }
     if (from.fieldRef) {
       const p = String(from.fieldRef.fieldPath ?? '');
       if (p === 'metadata.name') return x.podName;

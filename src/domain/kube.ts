@@ -27,6 +27,8 @@ export interface PlayKubeOptions {
 export interface PlayKubeReport {
   Pods: { ID: string; Containers: string[]; InitContainers: string[]; Logs: string[]; ContainerErrors: string[] }[];
   Volumes: { Name: string }[];
+  /** The secrets made from Secret documents (podman's PlaySecret). */
+  Secrets?: { CreateReport: { ID: string } }[];
 }
 
 /** podman's report of `kube down` (PlayKubeReport's StopReport and RmReport). */

@@ -32,6 +32,8 @@ export interface SecretEngine {
   inspect(nameOrId: string): Promise<SecretInfo>;
   /** Removes it (containers using it keep their copies); returns its id. */
   remove(nameOrId: string): Promise<string>;
+  /** The secret's data, by name, id or id prefix (what engine-side users such as kube play read). */
+  data(nameOrId: string): Promise<Buffer>;
 }
 
 /** A `--secret` value as parsed: the secret and how the container sees it. */

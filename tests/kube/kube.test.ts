@@ -304,6 +304,73 @@ spec:
   assert.equal(s.run(['pod', 'exists', 'dep-pod-0']).code, 1);
 });
 
+test('kube play of Secrets: stored as secrets; secretKeyRef, envFrom.secretRef and secret volumes; immutable; secret create JSON maps', () => {
+  // A secret made with `secret create` holding podman's JSON map of key to base64 value.
+  s.ok(['secret', 'create', 'jsonsec', '-'], { input: JSON.stringify({ token: Buffer.from('t0k').toString('base64') }) });
+  const yaml = `apiVersion: v1
+kind: Secret
+metadata: {name: ksec}
+data:
+  user: ${Buffer.from('admin').toString('base64')}
+  pass: ${Buffer.from('s3cret').toString('base64')}
+stringData:
+  plain: hello
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: ksec-fixed}
+immutable: true
+data: {k: ${Buffer.from('v').toString('base64')}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ks}
+spec:
+  containers:
+  - name: c
+    image: localhost/busybox
+    command: [sleep, "1000"]
+    env:
+    - name: USER
+      valueFrom:
+        secretKeyRef: {name: ksec, key: user}
+    - name: TOKEN
+      valueFrom:
+        secretKeyRef: {name: jsonsec, key: token}
+    - name: NOPE
+      valueFrom:
+        secretKeyRef: {name: absent, key: x, optional: true}
+    envFrom:
+    - secretRef: {name: ksec-fixed}
+    volumeMounts:
+    - {name: sv, mountPath: /sec, readOnly: true}
+    - {name: picked, mountPath: /picked}
+  volumes:
+  - name: sv
+    secret: {secretName: ksec}
+  - name: picked
+    secret:
+      secretName: ksec-fixed
+      items: [{key: k, path: kfile}]
+`;
+  const out = s.ok(['kube', 'play', '-'], { input: yaml });
+  assert.match(out, /^Pod:\n[0-9a-f]{64}\nContainer:\n[0-9a-f]{64}\n\n$/);
+  assert.deepEqual(s.ok(['secret', 'ls', '--format', '{{.Name}}']).trim().split('\n').sort(), ['jsonsec', 'ksec', 'ksec-fixed']);
+  const inside = s.ok(['exec', 'ks-c', 'sh', '-c', 'echo "$USER $TOKEN $k ${NOPE-unset}"; ls /sec; cat /sec/pass; echo; cat /sec/plain; echo; ls /picked; cat /picked/kfile']);
+  assert.equal(inside, 'admin t0k v unset\npass\nplain\nuser\ns3cret\nhello\nkfile\nv');
+  s.ok(['pod', 'rm', '-f', '-t', '0', 'ks']);
+  // Playing the Secret again replaces it, unless it is immutable.
+  const again = s.run(['kube', 'play', '-'], { input: yaml });
+  assert.deepEqual([again.code, again.stderr], [125, `${err('playing YAML file', 'cannot remove colliding secret as it is set to immutable')}\n`]);
+  assert.equal(s.run(['pod', 'exists', 'ks']).code, 1);
+  // A missing secret that is not optional: one line, nothing made.
+  const miss = s.run(['kube', 'play', '-'], { input: 'kind: Pod\nmetadata: {name: ks2}\nspec:\n  containers:\n  - name: c\n    image: localhost/busybox\n    env:\n    - name: X\n      valueFrom:\n        secretKeyRef: {name: absent, key: x}\n' });
+  assert.deepEqual([miss.code, miss.stderr], [125, `${err('playing YAML file', 'cannot set env X: no secret with name or id "absent": no such secret')}\n`]);
+  assert.equal(s.run(['pod', 'exists', 'ks2']).code, 1);
+  s.ok(['secret', 'rm', 'jsonsec', 'ksec', 'ksec-fixed']);
+  s.ok(['volume', 'rm', 'ksec', 'ksec-fixed']);
+});
+
 test('kube play errors: one line, exit 125, nothing left behind', () => {
   const cases: [string, string][] = [
     ['a: [\n', 'Error: multi doc yaml could not be split: yaml: line 2: '],

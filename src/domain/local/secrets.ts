@@ -54,4 +54,8 @@ export class LocalSecretEngine implements SecretEngine {
   async remove(nameOrId: string): Promise<string> {
     return this.store.remove(nameOrId).id;
   }
+
+  async data(nameOrId: string): Promise<Buffer> {
+    return this.store.data(this.store.lookup(nameOrId));
+  }
 }

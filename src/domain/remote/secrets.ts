@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { SecretEngine, SecretInfo, SecretCreateOptions } from '../secrets';
 import { ApiClient, errorFrom, readText } from './client';
 import { q, enc, filters } from './query';
-import { UsageError } from '../../util/errors';
+import { PierError, UsageError } from '../../util/errors';
 import { dateFromRFC3339 } from '../../util/nanotime';
 import { markGoMaps } from '../../util/gomap';
 
@@ -42,5 +42,10 @@ export class RemoteSecrets implements SecretEngine {
     const id = (await this.inspect(nameOrId)).ID;
     await this.c.json('DELETE', `/libpod/secrets/${enc(nameOrId)}`);
     return id;
+  }
+
+  /** The Libpod API (4.3) never answers a secret's data; only the service side reads it. */
+  async data(nameOrId: string): Promise<Buffer> {
+    throw new PierError(`reading the data of secret ${nameOrId} is not possible through the remote API`);
   }
 }
