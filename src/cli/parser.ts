@@ -259,13 +259,31 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
+ * The order podman 4.3.1 registers its top-level commands in (its packages' init order: the
+ * containers package's files, then generate, healthcheck, images, kube, machine, manifest,
+ * networks, pods, secrets, system, volumes, then main's own), which is the order cobra offers
+ * suggestions at the root in. Commands podman lacks come after, by name.
+ */
+const ROOT_ORDER = [
+  'attach', 'commit', 'container', 'cp', 'create', 'exec', 'export', 'init', 'kill', 'logs', 'mount', 'pause', 'port', 'ps',
+  'rename', 'restart', 'rm', 'run', 'start', 'stats', 'stop', 'top', 'unmount', 'unpause', 'update', 'wait', 'generate',
+  'healthcheck', 'build', 'buildx', 'history', 'image', 'import', 'images', 'load', 'pull', 'push', 'rmi', 'save', 'search',
+  'tag', 'untag', 'kube', 'machine', 'manifest', 'network', 'pod', 'secret', 'events', 'info', 'system', 'unshare', 'version',
+  'volume', 'auto-update', 'diff', 'inspect', 'login', 'logout', 'help',
+];
+
+/**
  * cobra's SuggestionsFor: the visible subcommands within `distance` edits of the word or starting
- * with it (podman's root allows 2 edits, its groups none: only prefixes).
+ * with it (podman's root allows 2 edits, its groups none: only prefixes), in the order they were
+ * registered (podman's, at the root; by name in groups, as pier's groups list them).
  */
 export function suggestionsFor(cmd: CommandDef, word: string, distance: number): string[] {
-  return (cmd.subcommands ?? [])
+  const names = (cmd.subcommands ?? [])
     .filter((c) => !c.hidden && (editDistance(word, c.name) <= distance || c.name.toLowerCase().startsWith(word.toLowerCase())))
     .map((c) => c.name);
+  if (distance === 0) return names;
+  const rank = (n: string) => (ROOT_ORDER.includes(n) ? ROOT_ORDER.indexOf(n) : ROOT_ORDER.length);
+  return names.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Validate the number of positional arguments of the selected command. */

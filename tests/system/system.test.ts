@@ -65,6 +65,8 @@ test('help, unknown commands and flags', () => {
   assert.equal(prefix.stderr, "Error: unrecognized command `pier image l`\n\nDid you mean this?\n\tlist\n\tload\n\nTry 'pier image --help' for more information\n");
   const near = s.run(['imag']);
   assert.equal(near.stderr, "Error: unrecognized command `pier imag`\n\nDid you mean this?\n\timage\n\timages\n\ttag\n\nTry 'pier --help' for more information\n");
+  // At the root, in the order podman registers its commands (its containers package, then images, then pods).
+  assert.match(s.run(['pul']).stderr, /Did you mean this\?\n\tps\n\trun\n\tpull\n\tpush\n\tpod\n\n/);
   // With --help, the help of the group the word was under.
   const help = s.run(['image', 'bad', '--help']);
   assert.equal(help.code, 0);
