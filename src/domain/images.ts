@@ -30,6 +30,12 @@ export interface PullOptions extends RegistryOptions {
   allTags?: boolean;
   platform?: Platform;
   progress?: ProgressSink;
+  /**
+   * Pull policy newer (libimage's hasDifferentDigest): the local image's digests. A candidate
+   * whose manifest (for the platform) is one of them is not pulled, quietly, and neither is its
+   * "Trying to pull" line printed; the pull then answers no id.
+   */
+  localDigests?: string[];
 }
 
 export interface PushOptions extends RegistryOptions {

@@ -54,6 +54,8 @@ interface PullContext {
   cfg: EngineConfig;
   opts: PullOptions;
   progress: ProgressSink;
+  /** Prints the candidate's "Trying to pull" line, when PullOptions.localDigests defers it. */
+  announce?: () => void;
 }
 
 function refString(ref: ImageReference): string {
@@ -79,15 +81,21 @@ export async function pullImage(store: Store, cfg: EngineConfig, input: string, 
       if (ref.tag || ref.digest) throw new PierError(`tag or digest can't be used with --all-tags`);
       return pullAllTags(ctx, conf, ref);
     }
-    progress.line(`Trying to pull ${refString(ref)}...`);
+    const announce = () => progress.line(`Trying to pull ${refString(ref)}...`);
+    if (opts.localDigests) ctx.announce = announce;
+    else announce();
     try {
-      return [await pullOne(ctx, conf, ref)];
+      const id = await pullOne(ctx, conf, ref);
+      if (id !== undefined) return [id];
+      continue;
     } catch (e) {
       if (candidates.length === 1) throw e;
       errors.push(`  * ${refString(ref)}: ${errorMessage(e)}`);
       if (!(e instanceof NotFoundError) && !/manifest unknown|name unknown|not found|unauthorized|denied/i.test(errorMessage(e))) break;
     }
   }
+  // Pull policy newer: no candidate was newer than the local image.
+  if (!errors.length && opts.localDigests) return [];
   throw new PierError(`${errors.length} error${errors.length === 1 ? '' : 's'} occurred while pulling:\n${errors.join('\n')}`);
 }
 
@@ -99,12 +107,13 @@ async function pullAllTags(ctx: PullContext, conf: ReturnType<typeof loadRegistr
   for (const tag of tags) {
     const r = ref.withTag(tag);
     ctx.progress.line(`Trying to pull ${refString(r)}...`);
-    ids.push(await pullOne(ctx, conf, r));
+    const id = await pullOne(ctx, conf, r);
+    if (id !== undefined) ids.push(id);
   }
   return [...new Set(ids)];
 }
 
-async function pullOne(ctx: PullContext, conf: ReturnType<typeof loadRegistriesConf>, ref: ImageReference): Promise<string> {
+async function pullOne(ctx: PullContext, conf: ReturnType<typeof loadRegistriesConf>, ref: ImageReference): Promise<string | undefined> {
   checkPolicy(loadPolicy({}), 'docker', ref);
   assertNotBlocked(conf, ref);
   const endpoints = findRegistry(conf, ref);
@@ -121,7 +130,8 @@ async function pullOne(ctx: PullContext, conf: ReturnType<typeof loadRegistriesC
   throw lastErr ?? new PierError(`no endpoint to pull ${refString(ref)} from`);
 }
 
-async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageReference, named: ImageReference): Promise<string> {
+/** The image pulled; undefined when PullOptions.localDigests has the candidate's manifest (not newer). */
+async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageReference, named: ImageReference): Promise<string | undefined> {
   const { store, progress } = ctx;
   const reference = src.digest ?? src.tag ?? 'latest';
   const where = `docker://${refString(named)}`;
@@ -145,6 +155,8 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
   if (manifest.mediaType === MEDIA.dockerSchema1 || manifest.mediaType === MEDIA.dockerSchema1Signed) {
     throw new PierError(`${where}: Docker schema 1 images are not supported`);
   }
+  if (ctx.opts.localDigests?.includes(manifest.digest)) return undefined;
+  ctx.announce?.();
   const m = JSON.parse(manifest.body.toString('utf8'));
   if (!m.config?.digest || !Array.isArray(m.layers)) throw new PierError(`${where}: invalid manifest`);
   progress.line('Getting image source signatures');

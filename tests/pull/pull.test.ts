@@ -146,6 +146,30 @@ describe('pull', () => {
     assert.match(r.stderr, /no image found in manifest list for architecture s390x/);
   }));
 
+  test('create: pull policy newer pulls only a newer image, quietly otherwise; a platform picks and checks the image (libimage)', withStore((s) => {
+    const tls = '--tls-verify=false';
+    const first = s.run(['create', '--pull', 'newer', tls, `${reg.host}/lib/busybox`, 'true']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /^Trying to pull /);
+    // The registry has nothing newer: nothing pulled and nothing printed.
+    const again = s.run(['create', '--pull', 'newer', tls, `${reg.host}/lib/busybox`, 'true']);
+    assert.deepEqual([again.code, again.stderr], [0, '']);
+    // --arch: the list's arm64 instance, pulled (policy missing becomes newer), no warning.
+    const arm = s.run(['create', '--arch', 'arm64', tls, `${reg.host}/lib/multiarch`, 'true']);
+    assert.equal(arm.code, 0, arm.stderr);
+    assert.doesNotMatch(arm.stderr, /WARNING/);
+    assert.equal(s.ok(['inspect', '--format', '{{.ImageName}}', arm.stdout.trim()]).trim(), `${reg.host}/lib/multiarch:latest`);
+    assert.equal(s.ok(['image', 'inspect', '--format', '{{.Architecture}}', s.ok(['inspect', '--format', '{{.Image}}', arm.stdout.trim()]).trim()]).trim(), 'arm64');
+    // Without a platform the local arm64 image is used, with libimage's warning.
+    const host = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
+    const plain = s.run(['create', '--pull', 'never', `${reg.host}/lib/multiarch`, 'true']);
+    assert.equal(plain.code, 0, plain.stderr);
+    if (host !== 'arm64') assert.equal(plain.stderr, `WARNING: image platform ({arm64 linux  [] }) does not match the expected platform ({${host} linux  [] })\n`);
+    // A platform the local image is not: not this image (policy never: image not known).
+    const other = s.run(['create', '--arch', 's390x', '--pull', 'never', `${reg.host}/lib/multiarch`, 'true']);
+    assert.deepEqual([other.code, other.stderr], [125, `Error: ${reg.host}/lib/multiarch: image not known\n`]);
+  }));
+
   test('--all-tags pulls every tag', withStore(async (s) => {
     await pushImage(reg, 'lib/tags', 'a', busybox);
     await pushImage(reg, 'lib/tags', 'b', busyboxOci);

@@ -183,19 +183,46 @@ export class LocalContainerEngine implements ContainerEngine {
     return this.containers.imagesInUse();
   }
 
+  /**
+   * The image a container is made from, as libimage's Pull with the create's pull policy finds
+   * it: with a platform asked for (--arch, --os, --variant, --platform), a list's instance for it,
+   * a local image of another platform is not it (unless named by id), and the policy is at least
+   * `newer` (podman: local images may declare wrong platforms). An image whose platform is not
+   * the one expected (the asked one, else the host's) gets libimage's warning.
+   */
   private async resolveImage(o: CreateOptions): Promise<ImageRecord> {
-    const policy = o.pull ?? 'missing';
-    let img = policy === 'always' ? undefined : (() => { try { return this.images.lookup(o.image); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; } })();
+    const want = o.pullOptions?.platform ?? {};
+    const custom = !!(want.os || want.arch || want.variant);
+    let policy = o.pull ?? 'missing';
+    if (custom && policy !== 'always' && policy !== 'never') policy = 'newer';
+    const { platformMismatch, hostPlatform } = require('../../image/registry/platform') as typeof import('../../image/registry/platform');
+    const host = hostPlatform();
+    // As libimage, only what differs from the host narrows the local lookup.
+    const narrow = { variant: want.variant, arch: want.arch && want.arch !== host.arch ? want.arch : undefined, os: want.os && want.os !== host.os ? want.os : undefined };
+    const local = (): ImageRecord | undefined => {
+      let found: ImageRecord;
+      try { found = this.images.lookup(o.image, narrow); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; }
+      const byId = found.id.startsWith(o.image.replace(/^sha256:/, ''));
+      const plat = { os: found.config.os, arch: found.config.architecture, variant: found.config.variant };
+      if ((narrow.arch || narrow.os || narrow.variant) && !byId && platformMismatch(plat, narrow)) return undefined;
+      return found;
+    };
+    let img = policy === 'always' ? undefined : local();
     if (!img || policy === 'newer') {
       if (policy === 'never') throw new NotFoundError(`${o.image}: image not known`);
       try {
-        const ids = await this.images.pull(o.image, { ...(o.pullOptions ?? {}) });
-        img = this.store.images.get(ids[0]);
+        const ids = await this.images.pull(o.image, { ...(o.pullOptions ?? {}), ...(img ? { localDigests: img.digests } : {}) });
+        if (ids.length) img = this.store.images.get(ids[0]);
       } catch (e) {
         if (!img) throw e;
       }
     }
     if (!img) throw new NotFoundError(`${o.image}: image not known`);
+    const mismatch = platformMismatch({ os: img.config.os, arch: img.config.architecture, variant: img.config.variant }, want);
+    if (mismatch) {
+      if (o.pullOptions?.progress) o.pullOptions.progress.line(`WARNING: ${mismatch}`);
+      else log.warn(mismatch);
+    }
     return img;
   }
 

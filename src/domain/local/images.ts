@@ -5,7 +5,7 @@ import { Store } from '../../storage/store';
 import { ImageRecord, manifestAnnotations } from '../../storage/images';
 import type {
   ImageEngine, ImageSummary, ImageListOptions, PullOptions, PushOptions, RemoveReport, HistoryEntry, ImageMountReport, SaveOptions, ImportOptions, SearchResult,
-  ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions,
+  ManifestAddOptions, ManifestAnnotateOptions, ManifestPushOptions, Platform,
 } from '../images';
 import { IMAGE_IN_USE, removeExitCode } from '../images';
 import { lookupImage, lookupInstance, matchesGivenName, mustLookup, normalizeLocalName } from '../../image/lookup';
@@ -124,9 +124,9 @@ export class LocalImageEngine implements ImageEngine {
    * The image a name or id stands for: a manifest list stands for its instance for this host
    * among the local images (libimage's lookup), which fails when there is none.
    */
-  lookup(nameOrId: string): ImageRecord {
+  lookup(nameOrId: string, platform?: Platform): ImageRecord {
     const img = this.lookupRecord(nameOrId);
-    return isManifestList(img) ? lookupInstance(this.store, img) : img;
+    return isManifestList(img) ? lookupInstance(this.store, img, platform) : img;
   }
 
   /** The image record a name or id names, a manifest list itself. */

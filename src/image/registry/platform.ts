@@ -155,3 +155,21 @@ export function choosePlatform(index: ManifestIndex, want: PlatformSpec = {}): I
   const kind = index.mediaType === 'application/vnd.oci.image.index.v1+json' ? 'image index' : 'manifest list';
   throw new PierError(`no image found in ${kind} for architecture "${w.arch}", variant "${w.variants[0]}", OS "${w.os}"`);
 }
+
+/**
+ * containerd's platform matching as libimage's matchesPlatform does it: both platforms parsed
+ * (empty parts: the host's os and arch) and normalised, then compared exactly. Undefined when they
+ * match, else libimage's error text, with each platform as Go prints a v1.Platform.
+ */
+export function platformMismatch(image: PlatformSpec, expected: PlatformSpec): string | undefined {
+  const host = hostPlatform();
+  const parse = (p: PlatformSpec) => {
+    const { arch, variant } = normalizeArch(p.arch || host.arch, p.variant ?? '');
+    return { os: normalizeOS(p.os || host.os), arch, variant };
+  };
+  const a = parse(image);
+  const b = parse(expected);
+  if (a.os === b.os && a.arch === b.arch && a.variant === b.variant) return undefined;
+  const text = (p: { os: string; arch: string; variant: string }) => `{${p.arch} ${p.os}  [] ${p.variant}}`;
+  return `image platform (${text(a)}) does not match the expected platform (${text(b)})`;
+}
