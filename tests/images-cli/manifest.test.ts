@@ -201,6 +201,23 @@ describe('manifest', () => {
     assert.equal(JSON.parse(s.ok(['manifest', 'inspect', 'l'])).manifests, null);
   }));
 
+  test('concurrent adds to one list all land (the list is read and written under a lock)', withStore(async (s) => {
+    // Six distinct local images, from six small tarballs.
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const dir = fs.mkdtempSync(path.join(s.dir, 'img-'));
+      fs.writeFileSync(path.join(dir, 'f'), `image ${i}\n`);
+      const tar = path.join(s.dir, `i${i}.tar`);
+      assert.equal(spawnSync('tar', ['-C', dir, '-cf', tar, 'f']).status, 0);
+      ids.push(s.ok(['import', '-q', tar, `localhost/conc:${i}`]).trim());
+    }
+    s.ok(['manifest', 'create', 'conclist']);
+    const runs = await Promise.all(ids.map((_, i) => s.runAsync(['manifest', 'add', 'conclist', `containers-storage:localhost/conc:${i}`])));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(s.ok(['manifest', 'inspect', 'conclist']));
+    assert.equal(list.manifests.length, 6);
+  }));
+
   test('build --manifest adds each built image to the list, making it when missing', async () => {
     const s = await busyboxStore();
     try {

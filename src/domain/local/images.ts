@@ -1,5 +1,6 @@
 // The in-process image engine: local image management over the store, and pull/push,
 // archives and login through src/image.
+import * as path from 'node:path';
 import { EngineConfig } from '../../config/config';
 import { Store } from '../../storage/store';
 import { ImageRecord, manifestAnnotations } from '../../storage/images';
@@ -525,6 +526,19 @@ export class LocalImageEngine implements ImageEngine {
     return img;
   }
 
+  /**
+   * Runs a read-modify-write of a list under the store's manifest lock, with the list's record
+   * read again inside it, so that concurrent adds, annotations and removals are not lost.
+   */
+  private async withList<T>(rec: ImageRecord, fn: (fresh: ImageRecord) => Promise<T> | T): Promise<T> {
+    const { withFileLock } = require('../../util/lock') as typeof import('../../util/lock');
+    return withFileLock(path.join(this.store.graphRoot, 'manifests.lock'), () => {
+      const fresh = this.store.images.get(rec.id);
+      if (!fresh || !isManifestList(fresh)) throw new NotFoundError(`${rec.id}: image not known`);
+      return fn(fresh);
+    });
+  }
+
   /** containers-storage: names of images to add, looked up as the storage transport does (lists themselves). */
   private storageLookup = (n: string): ImageRecord | undefined => lookupImage(this.store, n, () => this.searchRegistries());
 
@@ -544,7 +558,7 @@ export class LocalImageEngine implements ImageEngine {
     }
     if (!images.length) return rec.id;
     try {
-      await this.addImages(rec, images, { all: opts.all, ...(opts.tlsVerify !== undefined ? { tlsVerify: opts.tlsVerify } : {}) });
+      await this.withList(rec, (fresh) => this.addImages(fresh, images, { all: opts.all, ...(opts.tlsVerify !== undefined ? { tlsVerify: opts.tlsVerify } : {}) }));
     } catch (e) {
       // Nothing half-done: a list this command made goes again when an image cannot be added.
       if (created) this.store.deleteImage(rec.id);
@@ -586,28 +600,32 @@ export class LocalImageEngine implements ImageEngine {
   async manifestAdd(name: string, images: string[], opts: ManifestAddOptions): Promise<string> {
     if (images.length < 1) throw new PierError('manifest add requires at least one image');
     const rec = this.lookupList(name);
-    await this.addImages(rec, images, opts);
+    await this.withList(rec, (fresh) => this.addImages(fresh, images, opts));
     return rec.id;
   }
 
   async manifestAnnotate(name: string, digest: string, opts: ManifestAnnotateOptions): Promise<string> {
     checkDigest(digest);
-    const rec = this.lookupList(name);
-    const list = lists().loadList(rec);
-    list.annotate(digest, { ...opts, annotations: lists().parseAnnotations(opts.annotations) });
-    lists().saveList(this.store, rec.id, list, rec.listInstances ?? {});
-    return rec.id;
+    const rec0 = this.lookupList(name);
+    return this.withList(rec0, (rec) => {
+      const list = lists().loadList(rec);
+      list.annotate(digest, { ...opts, annotations: lists().parseAnnotations(opts.annotations) });
+      lists().saveList(this.store, rec.id, list, rec.listInstances ?? {});
+      return rec.id;
+    });
   }
 
   async manifestRemove(name: string, digest: string): Promise<string> {
     checkDigest(digest);
-    const rec = this.lookupList(name);
-    const list = lists().loadList(rec);
-    list.remove(digest);
-    const instances = { ...(rec.listInstances ?? {}) };
-    delete instances[digest];
-    lists().saveList(this.store, rec.id, list, instances);
-    return rec.id;
+    const rec0 = this.lookupList(name);
+    return this.withList(rec0, (rec) => {
+      const list = lists().loadList(rec);
+      list.remove(digest);
+      const instances = { ...(rec.listInstances ?? {}) };
+      delete instances[digest];
+      lists().saveList(this.store, rec.id, list, instances);
+      return rec.id;
+    });
   }
 
   async manifestRm(names: string[]): Promise<RemoveReport> {
