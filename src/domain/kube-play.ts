@@ -136,6 +136,35 @@ function kubeVolume(v: Obj, configMaps: ConfigMap[], secrets: SecretValues): Kub
   throw new PierError('HostPath, ConfigMap, Secret, EmptyDir, and PersistentVolumeClaim are currently the only supported VolumeSource');
 }
 
+/**
+ * podman's setupLivenessProbe: an exec, httpGet (curl) or tcpSocket (nc) probe as a CMD-SHELL
+ * healthcheck (the command split at spaces, as podman's makeHealthCheck does), with Kubernetes'
+ * defaults for the period (10 s), failure threshold (3) and timeout (1 s).
+ */
+function livenessHealthcheck(probe: Obj | undefined): CreateOptions['healthcheck'] {
+  if (!probe || typeof probe !== 'object') return undefined;
+  const fail = 'exit 1';
+  let cmd: string;
+  if (probe.exec) cmd = `${((probe.exec.command ?? []) as unknown[]).map(String).join(' ')} || ${fail}`;
+  else if (probe.httpGet) {
+    const g = probe.httpGet as Obj;
+    cmd = `curl -f ${g.scheme || 'HTTP'}://${g.host || 'localhost'}:${portNumber(g.port)}${g.path || '/'} || ${fail}`;
+  } else if (probe.tcpSocket) cmd = `nc -z -v ${probe.tcpSocket.host ?? ''} ${portNumber(probe.tcpSocket.port)} || ${fail}`;
+  else return undefined;
+  const secs = (v: unknown, dflt: number) => (typeof v === 'number' && v >= 1 ? v : dflt) * 1e9;
+  return {
+    Test: ['CMD-SHELL', ...cmd.split(' ')], Interval: secs(probe.periodSeconds, 10), Retries: typeof probe.failureThreshold === 'number' && probe.failureThreshold >= 1 ? probe.failureThreshold : 3,
+    Timeout: secs(probe.timeoutSeconds, 1), StartPeriod: Math.max(0, Number(probe.initialDelaySeconds ?? 0)) * 1e9,
+  };
+}
+
+/** An IntOrString port as Go's IntValue reads it: a number, or a string's number (0 when it is a name). */
+function portNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  const n = /^[+-]?\d+$/.test(String(v ?? '')) ? Number(v) : 0;
+  return n;
+}
+
 /** podman's parseMountPath: PATH[:OPTIONS], `ro` for readOnly, the propagation mode. */
 function mountOptions(mountPath: string, readOnly: boolean, propagation?: string): { dest: string; options: string[] } {
   const parts = mountPath.split(':');
@@ -440,6 +469,13 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     if (Array.isArray(c.command) && c.command.length) opts.entrypoint = c.command.map(String);
     if (Array.isArray(c.args) && c.args.length) opts.command = c.args.map(String);
     if (c.workingDir) opts.workdir = String(c.workingDir);
+    const probe = livenessHealthcheck(c.livenessProbe);
+    if (probe) {
+      opts.healthcheck = probe;
+      // podman 4.3.1 compares the policy with "always" and "onfailure" (which never matches its
+      // "on-failure"): only Always restarts an unhealthy container.
+      if (x.restart?.name === 'always') opts.healthOnFailure = 'restart';
+    }
 
     const env: string[] = [];
     for (const e of (c.env ?? []) as Obj[]) {

@@ -28,6 +28,9 @@ test('healthcheck run: healthy and unhealthy verdicts are recorded in the state'
     assert.equal(s.inspect('good', '{{.State.Healthcheck.Status}}'), 'healthy');
     assert.equal('Healthcheck' in JSON.parse(s.inspect('good', '{{json .State}}')), false);
     assert.equal('Healthcheck' in JSON.parse(s.ok(['container', 'inspect', 'good']))[0].State, false);
+    // The config's durations: Go time.Durations in templates, numbers in JSON, zero ones omitted (omitempty).
+    assert.equal(s.inspect('good', '{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.StartPeriod}} {{printf "%d" .Config.Healthcheck.Timeout}}'), '0s 0s 30000000000');
+    assert.deepEqual(Object.keys(JSON.parse(s.inspect('good', '{{json .Config.Healthcheck}}'))), ['Test', 'Timeout', 'Retries']);
 
     s.ok(['run', '-d', '--name', 'bad', '--health-cmd', '(echo broken; echo; echo twice) >&2; exit 3', '--health-retries', '1', '--health-interval', 'disable', 'localhost/busybox', 'sleep', '1000']);
     const bad = s.run(['healthcheck', 'run', 'bad']);

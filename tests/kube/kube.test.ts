@@ -371,6 +371,46 @@ spec:
   s.ok(['volume', 'rm', 'ksec', 'ksec-fixed']);
 });
 
+test('kube play: liveness probes become healthchecks (exec, httpGet, tcpSocket), as podman 4.3.1 makes them', () => {
+  const yaml = `apiVersion: v1
+kind: Pod
+metadata: {name: kp}
+spec:
+  containers:
+  - name: ex
+    image: localhost/busybox
+    command: [sleep, "1000"]
+    livenessProbe:
+      exec: {command: [cat, /tmp/alive]}
+      periodSeconds: 5
+      failureThreshold: 2
+      initialDelaySeconds: 3
+  - name: web
+    image: localhost/busybox
+    command: [sleep, "1000"]
+    livenessProbe:
+      httpGet: {path: /healthz, port: 8080}
+  - name: tcp
+    image: localhost/busybox
+    command: [sleep, "1000"]
+    livenessProbe:
+      tcpSocket: {host: 127.0.0.1, port: 9000}
+      timeoutSeconds: 4
+`;
+  s.ok(['kube', 'play', '-'], { input: yaml });
+  const hc = (c: string) => JSON.parse(s.ok(['inspect', '--format', '{{json .Config.Healthcheck}}', c]));
+  assert.deepEqual(hc('kp-ex'), { Test: ['CMD-SHELL', 'cat', '/tmp/alive', '||', 'exit', '1'], StartPeriod: 3e9, Interval: 5e9, Timeout: 1e9, Retries: 2 });
+  assert.deepEqual(hc('kp-web').Test, ['CMD-SHELL', 'curl', '-f', 'HTTP://localhost:8080/healthz', '||', 'exit', '1']);
+  assert.deepEqual(hc('kp-tcp'), { Test: ['CMD-SHELL', 'nc', '-z', '-v', '127.0.0.1', '9000', '||', 'exit', '1'], Interval: 10e9, Timeout: 4e9, Retries: 3 });
+  // The pod's restartPolicy (Always, the default) restarts an unhealthy container.
+  assert.equal(s.ok(['inspect', '--format', '{{.Config.HealthcheckOnFailureAction}}', 'kp-ex']).trim(), 'restart');
+  // The probe runs: unhealthy until the file exists.
+  assert.equal(s.run(['healthcheck', 'run', 'kp-ex']).code, 1);
+  s.ok(['exec', 'kp-ex', 'touch', '/tmp/alive']);
+  assert.equal(s.run(['healthcheck', 'run', 'kp-ex']).code, 0);
+  s.ok(['pod', 'rm', '-f', '-t', '0', 'kp']);
+});
+
 test('kube play errors: one line, exit 125, nothing left behind', () => {
   const cases: [string, string][] = [
     ['a: [\n', 'Error: multi doc yaml could not be split: yaml: line 2: '],

@@ -18,7 +18,7 @@ import { output } from '../format/lazy-output';
 
 // Engine modules loaded only by the commands that need them (not at every start).
 const topModule = () => require('../../engine/top') as typeof import('../../engine/top');
-const goDuration = (ns: number) => (require('../../engine/stats') as typeof import('../../engine/stats')).goDuration(ns);
+import { goDuration } from '../../util/go-duration';
 
 /** The container operations of the context's (local) engine. */
 export function containerOps(ctx: Ctx): LocalContainerOps {

@@ -1226,6 +1226,16 @@ export function withTemplateFields(data: Record<string, unknown>): Record<string
     Umask: () => '', Secrets: goNilSlice, Passwd: () => null, ChrootDirs: goNilSlice, SdNotifyMode: () => '', SdNotifySocket: () => '',
   });
   zeros(data.HostConfig, { IDMappings: () => null, Init: () => false, CgroupManager: () => '' });
+  // The healthcheck's durations are Go time.Durations ("30s" in a template, numbers in JSON).
+  const hc = (data.Config as Record<string, unknown> | undefined)?.Healthcheck as Record<string, unknown> | undefined;
+  if (hc && typeof hc === 'object') {
+    const { GoDuration } = require('../format/govalue') as typeof import('../format/govalue');
+    for (const k of ['StartPeriod', 'Interval', 'Timeout']) {
+      if (typeof hc[k] === 'number') hc[k] = new GoDuration(hc[k] as number);
+      else hidden(hc, k, { value: new GoDuration(0) });
+    }
+    zeros(hc, { Test: goNilSlice, Retries: () => 0 });
+  }
   zeros(net, { ...basicNet, Networks: goNilMap });
   for (const n of Object.values((net?.Networks as Record<string, unknown> | undefined) ?? {})) zeros(n, { ...basicNet, NetworkID: () => '', Aliases: goNilSlice });
   for (const m of (Array.isArray(data.Mounts) ? data.Mounts : [])) zeros(m, { Name: () => '' });

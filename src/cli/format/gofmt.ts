@@ -1,7 +1,8 @@
 // Go's fmt package for template values: %v printing, Sprint, Sprintln and Sprintf
 // with Go's verbs, flags, width/precision and its %!verb(type=value) error forms.
 import { formatFloat } from './gofloat';
-import { goTimeString, goTypeName, kindOf, sliceItems, sortedEntries, mapEntries } from './govalue';
+import { goDuration } from '../../util/go-duration';
+import { GoDuration, goTimeString, goTypeName, kindOf, sliceItems, sortedEntries, mapEntries } from './govalue';
 import { goQuote } from '../../util/goquote';
 
 export { goQuote };
@@ -33,7 +34,7 @@ function pad(s: string, f: Flags, zeroOk = true): string {
 }
 
 function toBigInt(v: unknown): bigint {
-  return typeof v === 'bigint' ? v : BigInt(v as number);
+  return typeof v === 'bigint' ? v : BigInt(Number(v));
 }
 
 function fmtInteger(v: unknown, verb: string, f: Flags): string | undefined {
@@ -120,6 +121,9 @@ function formatArg(v: unknown, verb: string, f: Flags, depth: number): string {
     case 'bool':
       return verb === 'v' || verb === 't' ? pad(String(v), f) : badVerb(v, verb);
     case 'int': {
+      if (v instanceof GoDuration && (verb === 'v' || verb === 's')) {
+        return pad(goDuration(v.ns), f);
+      }
       const r = fmtInteger(v, verb, f);
       if (r !== undefined) return r;
       // Go rejects float verbs on ints, but JSON cannot tell 2.0 from 2: accept them.

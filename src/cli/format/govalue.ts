@@ -12,6 +12,16 @@ export type GoKind =
 const structTypes = new WeakMap<object, string>();
 
 /**
+ * A Go time.Duration field: an int64 of nanoseconds (its kind, its number in JSON and in
+ * comparisons) that %v and %s print through its String() method ("1m30s").
+ */
+export class GoDuration {
+  constructor(readonly ns: number) {}
+  valueOf(): number { return this.ns; }
+  toJSON(): number { return this.ns; }
+}
+
+/**
  * Marks an object as a Go struct: a missing field is then an execution error
  * ("can't evaluate field X in type T") instead of `<no value>`, and `%v` prints `{v1 v2}`.
  */
@@ -45,6 +55,7 @@ export function kindOf(v: unknown): GoKind {
   const o = v as object;
   if (Array.isArray(o) || ArrayBuffer.isView(o)) return 'slice';
   if (o instanceof Date) return 'time';
+  if (o instanceof GoDuration) return 'int';
   if (o instanceof Map) return 'map';
   if (structTypes.has(o)) return 'struct';
   return isPlainObject(o) ? 'map' : 'struct';
@@ -79,7 +90,7 @@ export function goTypeName(v: unknown): string {
     case 'nil': return 'interface {}';
     case 'string': return 'string';
     case 'bool': return 'bool';
-    case 'int': return 'int';
+    case 'int': return v instanceof GoDuration ? 'time.Duration' : 'int';
     case 'float': return 'float64';
     case 'func': return 'func';
     case 'time': return 'time.Time';

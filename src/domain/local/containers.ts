@@ -1281,7 +1281,7 @@ export class LocalContainerEngine implements ContainerEngine {
         Labels: goMap(c.config.labels),
         Annotations: Object.keys(annotations).length ? goMap(annotations) : null,
         StopSignal: c.config.stopSignal,
-        ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
+        ...(c.config.healthcheck ? { Healthcheck: healthcheckJSON(c.config.healthcheck) } : {}),
         HealthcheckOnFailureAction: o.healthOnFailure ?? 'none',
         // As recorded at create (none through the API: left out, as podman's omitempty).
         CreateCommand: o.createCommand,
@@ -1750,4 +1750,12 @@ function runStartError(e: unknown): unknown {
   const msg = errorMessage(e);
   const code = /not found|no such file|executable path is empty/i.test(msg) ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
   return e instanceof OciRuntimeError ? new OciRuntimeError(msg, code) : new PierError(msg, code);
+}
+
+/** A healthcheck as podman's Schema2HealthConfig marshals it: every field omitempty. */
+function healthcheckJSON(h: NonNullable<ContainerConfig['healthcheck']>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (h.Test?.length) out.Test = h.Test;
+  for (const k of ['StartPeriod', 'Interval', 'Timeout', 'Retries'] as const) if (h[k]) out[k] = h[k];
+  return out;
 }
