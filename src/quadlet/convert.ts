@@ -223,6 +223,9 @@ export function convertContainer(unit: UnitFile, ctx: ConvertContext): UnitFile 
   service.add(UNIT, 'RequiresMountsFor', '%t/containers');
   // ExecStop removes what conmon may have left; ExecStopPost also runs when conmon was killed.
   const rm = [ctx.pier, 'rm', '-f', '-i', '--cidfile=%t/%N.cid'];
+  // pier, as podman 4.3, leaves a removed container's ID file behind (podman 4.4 removes it),
+  // and `run --cidfile` refuses an existing file: each start removes the last one's first.
+  service.addCommand(SERVICE, 'ExecStartPre', ['/bin/rm', '-f', '%t/%N.cid'], '-');
   service.addCommand(SERVICE, 'ExecStop', rm);
   service.addCommand(SERVICE, 'ExecStopPost', rm, '-');
 
