@@ -27,8 +27,8 @@ export interface ConvertContext {
 export class ConvertError extends Error {}
 
 // The keys of each section pier's generator takes: podman 4.6's, less those whose pier flag
-// does not exist (the startup healthchecks; kube play's --publish, --userns and service
-// container options). A key outside these lists makes the file an error, as an unknown key does in podman's.
+// does not exist (the startup healthchecks; kube play's --userns and service container
+// options). A key outside these lists makes the file an error, as an unknown key does in podman's.
 const CONTAINER_KEYS = new Set(['AddCapability', 'AddDevice', 'Annotation', 'AutoUpdate', 'ContainerName', 'DropCapability',
   'Environment', 'EnvironmentFile', 'EnvironmentHost', 'Exec', 'ExposeHostPort', 'Group', 'HealthCmd', 'HealthInterval',
   'HealthOnFailure', 'HealthRetries', 'HealthStartPeriod', 'HealthTimeout', 'HostName', 'IP', 'IP6', 'Image', 'Label',
@@ -38,7 +38,7 @@ const CONTAINER_KEYS = new Set(['AddCapability', 'AddDevice', 'Annotation', 'Aut
   'Sysctl', 'Timezone', 'Tmpfs', 'Unmask', 'User', 'UserNS', 'VolatileTmp', 'Volume', 'WorkingDir']);
 const VOLUME_KEYS = new Set(['Copy', 'Device', 'Group', 'Label', 'Options', 'PodmanArgs', 'Type', 'User']);
 const NETWORK_KEYS = new Set(['DisableDNS', 'Driver', 'Gateway', 'IPAMDriver', 'IPRange', 'IPv6', 'Internal', 'Label', 'Options', 'PodmanArgs', 'Subnet']);
-const KUBE_KEYS = new Set(['ConfigMap', 'LogDriver', 'Network', 'PodmanArgs', 'Yaml']);
+const KUBE_KEYS = new Set(['ConfigMap', 'LogDriver', 'Network', 'PodmanArgs', 'PublishPort', 'Yaml']);
 
 /** The keys each kind of file takes (for docs and --help). */
 export const SUPPORTED_KEYS: Record<string, ReadonlySet<string>> = { container: CONTAINER_KEYS, volume: VOLUME_KEYS, network: NETWORK_KEYS, kube: KUBE_KEYS };
@@ -457,6 +457,7 @@ export function convertKube(unit: UnitFile, ctx: ConvertContext): UnitFile {
   addLogDriver(unit, G, cmd);
   addNetworks(unit, G, service, cmd);
   for (const c of unit.lookupAllStrv(G, 'ConfigMap')) cmd.add('--configmap', absolutePath(unit, c));
+  addPublishPorts(unit, G, cmd);
   cmd.add(...unit.lookupAllArgs(G, 'PodmanArgs'));
   cmd.add(yaml);
   service.addCommand(SERVICE, 'ExecStart', cmd.words);

@@ -264,10 +264,11 @@ test('the units run: the volume and network services create what they declare, t
   runUnit(web, 'ExecStopPost', spec('web.service'));
 });
 
-test('a .kube unit plays its YAML and takes it down', () => {
+test('a .kube unit plays its YAML, its PublishPort= overriding the YAML\'s, and takes it down', async () => {
+  const [port, yamlPort] = [await freePort(), await freePort()];
   const dir = writeFiles(path.join(s.dir, 'kube'), {
-    'app.kube': `[Kube]\nYaml=app.yaml\nNetwork=none\n\n[Service]\n${storeEnvironment()}\n`,
-    'app.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: qpod\nspec:\n  containers:\n  - name: main\n    image: localhost/busybox:latest\n    imagePullPolicy: Never\n    command: ["sh", "-c", "trap \'exit 0\' TERM; sleep 1000 & wait"]\n    env:\n    - name: FROM_YAML\n      value: "1"\n',
+    'app.kube': `[Kube]\nYaml=app.yaml\nPublishPort=127.0.0.1:${port}:8080\n\n[Service]\n${storeEnvironment()}\n`,
+    'app.yaml': `apiVersion: v1\nkind: Pod\nmetadata:\n  name: qpod\nspec:\n  containers:\n  - name: main\n    image: localhost/busybox:latest\n    imagePullPolicy: Never\n    command: ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /etc & wait"]\n    ports:\n    - containerPort: 8080\n      hostPort: ${yamlPort}\n    env:\n    - name: FROM_YAML\n      value: "1"\n`,
   });
   const { units, code, stderr } = dryrun(dir);
   assert.equal(code, 0, stderr);
@@ -276,6 +277,9 @@ test('a .kube unit plays its YAML and takes it down', () => {
   runUnit(app, 'ExecStart', spec);
   assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', 'qpod-main']).trim(), 'running');
   assert.ok(s.ok(['exec', 'qpod-main', 'env']).includes('FROM_YAML=1\n'));
+  assert.equal(app.lookup('Service', 'ExecStart'), `${PIER_EXE} kube play --replace --publish 127.0.0.1:${port}:8080 ${dir}/app.yaml`);
+  assert.equal((await (await fetch(`http://127.0.0.1:${port}/hostname`)).text()).trim(), 'qpod');
+  assert.equal(s.ok(['port', 'qpod-main']), `8080/tcp -> 127.0.0.1:${port}\n`);
   // A restart replaces the pod.
   runUnit(app, 'ExecStart', spec);
   runUnit(app, 'ExecStop', spec);
