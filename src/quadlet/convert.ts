@@ -351,8 +351,10 @@ function mountValue(unit: UnitFile, service: UnitFile, m: string): string {
   return [`type=${type ?? ''}`, ...params.filter(([k]) => k !== 'type').map(([k, v]) => `${k}=${v}`)].join(',');
 }
 
-/** A oneshot service that creates something once and stays "active". */
-function oneshot(service: UnitFile, cmd: Command): UnitFile {
+/** A oneshot service that creates something once (its labels, PodmanArgs= and name last) and stays "active". */
+function oneshot(unit: UnitFile, group: string, service: UnitFile, cmd: Command, name: string): UnitFile {
+  cmd.pairs('--label', unit.lookupAllKeyVal(group, 'Label'));
+  cmd.add(...unit.lookupAllArgs(group, 'PodmanArgs'), name);
   service.addCommand(SERVICE, 'ExecStart', cmd.words);
   service.set(SERVICE, 'Type', 'oneshot');
   service.set(SERVICE, 'RemainAfterExit', 'yes');
@@ -397,10 +399,7 @@ export function convertNetwork(unit: UnitFile, ctx: ConvertContext): UnitFile {
   if (ipam) cmd.add(`--ipam-driver=${ipam}`);
   if (unit.lookupBoolean(G, 'IPv6')) cmd.add('--ipv6');
   for (const o of driverOptions(unit, G, 'Options')) cmd.add('--opt', o);
-  cmd.pairs('--label', unit.lookupAllKeyVal(G, 'Label'));
-  cmd.add(...unit.lookupAllArgs(G, 'PodmanArgs'));
-  cmd.add(networkNames(unit.filename).name);
-  return oneshot(service, cmd);
+  return oneshot(unit, G, service, cmd, networkNames(unit.filename).name);
 }
 
 export function convertVolume(unit: UnitFile, ctx: ConvertContext): UnitFile {
@@ -428,10 +427,7 @@ export function convertVolume(unit: UnitFile, ctx: ConvertContext): UnitFile {
     mountOpts.push(options);
   }
   if (mountOpts.length) cmd.add('--opt', `o=${mountOpts.join(',')}`);
-  cmd.pairs('--label', unit.lookupAllKeyVal(G, 'Label'));
-  cmd.add(...unit.lookupAllArgs(G, 'PodmanArgs'));
-  cmd.add(volumeNames(unit.filename).name);
-  return oneshot(service, cmd);
+  return oneshot(unit, G, service, cmd, volumeNames(unit.filename).name);
 }
 
 /**

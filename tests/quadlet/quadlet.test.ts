@@ -142,7 +142,7 @@ test('the generator: usage, flags and errors as quadlet has them', () => {
 
 test('the units: quadlet\'s layout with pier as the command; systemd-analyze verify accepts them; [Install] applied', () => {
   const dir = writeFiles(path.join(s.dir, 'layout'), {
-    'web.container': '# the web\n[Unit]\nDescription=web\n\n[Container]\nImage=localhost/busybox\nExec=httpd -f -p "8080"\nEnvironment=A=1 "B=two words"\nLabel=app=web\nVolume=data.volume:/data:ro\nNetwork=net.network\nPublishPort=0.0.0.0:8080:8080\nNotify=yes\nRunInit=yes\nHealthCmd=true\nHostName=h1\nPodmanArgs=--stop-timeout 3\n\n[Service]\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\nAlias=www.service\n',
+    'web.container': '# the web\n[Unit]\nDescription=web\n\n[Container]\nImage=localhost/busybox\nExec=httpd -f -p "8080"\nEnvironment=A=1 "B=two words"\nLabel=app=web\nVolume=data.volume:/data:ro\nNetwork=net.network\nPublishPort=0.0.0.0:8080:8080\nNotify=yes\nRunInit=yes\nHealthCmd=true\nHostName=h1\nMount=type=volume,source=data.volume,destination=/m\nMount=dst=/b,type=bind,src=./b,ro=true\nPodmanArgs=--stop-timeout 3\n\n[Service]\nRestart=always\n\n[Install]\nWantedBy=multi-user.target\nAlias=www.service\n',
     'data.volume': '[Volume]\nLabel=a=b\nUser=root\nGroup=0\nCopy=no\n',
     'net.network': '[Network]\nSubnet=10.89.7.0/24\nGateway=10.89.7.1\nIPRange=10.89.7.128/25\nInternal=yes\nOptions=mtu=1400\n',
     'app.kube': '[Kube]\nYaml=app.yaml\nConfigMap=cm.yaml\nNetwork=net.network\n',
@@ -152,16 +152,16 @@ test('the units: quadlet\'s layout with pier as the command; systemd-analyze ver
   assert.deepEqual(Object.keys(units).sort(), ['app.service', 'data-volume.service', 'net-network.service', 'web.service']);
   const web = units['web.service'];
   assert.equal(web.lookup('Unit', 'SourcePath'), `${dir}/web.container`);
-  assert.deepEqual(web.lookupAll('Unit', 'Requires'), ['net-network.service', 'data-volume.service']);
-  assert.deepEqual(web.lookupAll('Unit', 'After'), ['net-network.service', 'data-volume.service']);
-  assert.equal(web.lookup('Unit', 'RequiresMountsFor'), '%t/containers');
+  assert.deepEqual(web.lookupAll('Unit', 'Requires'), ['net-network.service', 'data-volume.service', 'data-volume.service']);
+  assert.deepEqual(web.lookupAll('Unit', 'After'), ['net-network.service', 'data-volume.service', 'data-volume.service']);
+  assert.deepEqual(web.lookupAll('Unit', 'RequiresMountsFor'), ['%t/containers', `${dir}/b`]);
   for (const [k, v] of [['Type', 'notify'], ['NotifyAccess', 'all'], ['KillMode', 'mixed'], ['Delegate', 'yes'], ['SyslogIdentifier', '%N'], ['Restart', 'always'], ['Environment', 'PODMAN_SYSTEMD_UNIT=%n']]) {
     assert.equal(web.lookup('Service', k), v, k);
   }
   assert.equal(web.lookup('Service', 'ExecStartPre'), '-/bin/rm -f %t/%N.cid');
   assert.equal(web.lookup('Service', 'ExecStop'), `${PIER_EXE} rm -f -i --cidfile=%t/%N.cid`);
   assert.equal(web.lookup('Service', 'ExecStopPost'), `-${PIER_EXE} rm -f -i --cidfile=%t/%N.cid`);
-  assert.equal(web.lookup('Service', 'ExecStart'), `${PIER_EXE} run --name=systemd-%N --cidfile=%t/%N.cid --replace --rm --cgroups=split --network=systemd-net --init --sdnotify=container -d -v systemd-data:/data:ro --publish 8080:8080 --env A=1 --env "B=two words" --label app=web --health-cmd true --hostname h1 --stop-timeout 3 localhost/busybox httpd -f -p 8080`);
+  assert.equal(web.lookup('Service', 'ExecStart'), `${PIER_EXE} run --name=systemd-%N --cidfile=%t/%N.cid --replace --rm --cgroups=split --network=systemd-net --init --sdnotify=container -d -v systemd-data:/data:ro --publish 8080:8080 --env A=1 --env "B=two words" --label app=web --mount type=volume,source=systemd-data,destination=/m --mount type=bind,dst=/b,src=${dir}/b,ro=true --health-cmd true --hostname h1 --stop-timeout 3 localhost/busybox httpd -f -p 8080`);
   // The [Container] section stays, as X-Container; the others pass through.
   assert.equal(web.lookup('X-Container', 'Image'), 'localhost/busybox');
   assert.equal(web.hasGroup('Container'), false);
@@ -285,4 +285,22 @@ test('a .kube unit plays its YAML, its PublishPort= overriding the YAML\'s, and 
   runUnit(app, 'ExecStop', spec);
   assert.equal(s.run(['pod', 'exists', 'qpod']).code, 1);
   runUnit(app, 'ExecStopPost', spec);
+});
+
+test('user units: -user, or a program name holding "user", reads $XDG_CONFIG_HOME/pier/systemd and allows RemapUsers=keep-id', () => {
+  const config = path.join(s.dir, 'xdg-config');
+  writeFiles(path.join(config, 'pier', 'systemd'), { 'mine.container': '[Container]\nImage=localhost/busybox\nRemapUsers=keep-id\nRemapUid=1000\n' });
+  const link = path.join(s.dir, 'pier-user-generator');
+  fs.symlinkSync(QUADLET, link);
+  const env = { ...process.env, XDG_CONFIG_HOME: config, PIER_QUADLET_UNIT_DIRS: '', NODE_EXTRA_CA_CERTS: '' };
+  for (const [program, args] of [[QUADLET, ['-user']], [link, []]] as const) {
+    const r = spawnSync(process.execPath, [program, '-dryrun', ...args], { env, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^---mine\.service---\n/);
+    assert.match(r.stdout, /\nExecStart=.* --userns=keep-id:uid=1000 localhost\/busybox\n/);
+  }
+  // As a system generator it reads other directories; the same file there is an error.
+  const sys = quadlet(path.join(config, 'pier', 'systemd'), '-dryrun');
+  assert.equal(sys.code, 1);
+  assert.match(sys.stderr, /converting "mine\.container": RemapUsers=keep-id is unsupported for system units\n/);
 });
