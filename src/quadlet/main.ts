@@ -86,7 +86,7 @@ class Logger {
     let logged = false;
     if (!this.noKmsg) {
       try {
-        if (this.kmsg === undefined) this.kmsg = fs.openSync('/dev/kmsg', 'w');
+        if (this.kmsg === undefined) this.kmsg = fs.openSync('/dev/kmsg', fs.constants.O_WRONLY);
         fs.writeSync(this.kmsg, line);
         logged = true;
       } catch {
