@@ -1,5 +1,6 @@
 // Bundles pier into dist/: a tiny entry (dist/pier.js) that answers --version without
-// loading the rest, and the CLI bundle (dist/cli.js) it loads for everything else.
+// loading the rest, the CLI bundle (dist/cli.js) it loads for everything else, and the
+// quadlet generator (dist/pier-quadlet).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -112,6 +113,11 @@ install('dist/pier.js', unwrapBuiltins(entry.outputFiles[0].text), 0o755);
 for (const [file, out] of [['dist/cli.js', cli], ['dist/core.js', core]]) {
   install(file, `(function (exports, require, module, __filename, __dirname) {${unwrapBuiltins(out.outputFiles[0].text)}\n})`, 0o644);
 }
+// The quadlet generator (dist/pier-quadlet): a bundle of its own, loading nothing of the CLI.
+const quadlet = await build({
+  ...common, entryPoints: ['src/quadlet/main.ts'], outfile: 'dist/pier-quadlet', banner: { js: `#!${shebangNode()}` },
+});
+install('dist/pier-quadlet', unwrapBuiltins(quadlet.outputFiles[0].text), 0o755);
 // A fresh bundle invalidates the V8 code cache; the first run after the build writes a new one.
 rmSync('dist/cache', { recursive: true, force: true });
 rmSync('dist/cli.js.cache', { force: true });

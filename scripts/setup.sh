@@ -54,6 +54,10 @@ fi
 echo "setup: building pier"
 node scripts/build.mjs
 
-# PIER_NO_LINK=1 (used by extra git worktrees) leaves /usr/local/bin/pier alone.
-if [ -z "${PIER_NO_LINK:-}" ]; then ln -sf "$PWD/dist/pier.js" /usr/local/bin/pier; fi
+# PIER_NO_LINK=1 (used by extra git worktrees) leaves /usr/local/bin/pier alone. The quadlet
+# generator goes on PATH too (not into systemd's generator directories: docs/quadlet.md).
+if [ -z "${PIER_NO_LINK:-}" ]; then
+  ln -sf "$PWD/dist/pier.js" /usr/local/bin/pier
+  ln -sf "$PWD/dist/pier-quadlet" /usr/local/bin/pier-quadlet
+fi
 echo "setup: done ($(node dist/pier.js --version))"

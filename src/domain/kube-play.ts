@@ -14,6 +14,7 @@ import { MAX_KUBE_ANNOTATION } from '../engine/kube/generate';
 import { goYAML } from '../engine/kube/yaml';
 import { parse as parseYAML } from 'yaml';
 import { NotFoundError, PierError, errorMessage } from '../util/errors';
+import { parsePublish } from '../network/ports';
 
 /** The network pods join when --network is not given (podman's podman-default-kube-network). */
 export const KUBE_DEFAULT_NETWORK = 'pier-default-kube-network';
@@ -364,6 +365,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       const proto = String(p.protocol ?? 'tcp').toLowerCase();
       return hostPort ? `${p.hostIP ? `${p.hostIP}:` : ''}${hostPort}:${containerPort}/${proto}` : '';
     }).filter(Boolean));
+    if (o.publish?.length) podOpts.publish = mergePublish(podOpts.publish, o.publish);
     const dns = spec.dnsConfig as Obj | undefined;
     if (dns) {
       if (dns.nameservers?.length) podOpts.dns = dns.nameservers;
@@ -585,4 +587,12 @@ function readConfigMap(file: string, text: string): ConfigMap {
   const d = docs[0] ?? {};
   if (d.kind !== 'ConfigMap') throw new PierError(`${JSON.stringify(file)}: invalid YAML kind: ${JSON.stringify(String(d.kind ?? ''))}. [ConfigMap] is the only supported by --configmap`);
   return configMapOf(d);
+}
+
+/** --publish's ports first, then the YAML's whose container port and protocol none of them covers (podman 4.5's merge). */
+function mergePublish(fromYaml: string[], fromFlag: string[]): string[] {
+  const flagMaps = fromFlag.flatMap((p) => parsePublish(p));
+  const covered = (spec: string) => parsePublish(spec).every((y) => flagMaps.some((f) => f.protocol === y.protocol &&
+    y.container_port >= f.container_port && y.container_port < f.container_port + f.range));
+  return [...fromFlag, ...fromYaml.filter((y) => !covered(y))];
 }

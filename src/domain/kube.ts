@@ -21,6 +21,11 @@ export interface PlayKubeOptions {
   authfile?: string;
   /** --creds USERNAME[:PASSWORD]. */
   creds?: string;
+  /**
+   * --publish (podman 4.5's; hidden in pier, whose flags are podman 4.3's): `-p` values merged
+   * with the YAML's ports, replacing a YAML port of the same container port and protocol.
+   */
+  publish?: string[];
 }
 
 /** podman's PlayKubeReport (its JSON field names). */

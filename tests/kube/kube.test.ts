@@ -433,3 +433,12 @@ test('kube play errors: one line, exit 125, nothing left behind', () => {
   const args = s.run(['kube', 'down']);
   assert.deepEqual([args.code, args.stderr.split('\n')[0]], [125, 'Error: accepts 1 arg(s), received 0']);
 });
+
+test('kube play --publish (podman 4.5\'s, hidden): merged with the YAML\'s ports, replacing those of its container ports', () => {
+  const yaml = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: kpub\nspec:\n  containers:\n  - name: box\n    image: localhost/busybox\n    ports:\n    - containerPort: 80\n      hostPort: 18383\n    - containerPort: 81\n      hostPort: 18384\n';
+  s.ok(['kube', 'play', '--start=false', '--publish', '127.0.0.1:18385:80', '-'], { input: yaml });
+  const ports = JSON.parse(s.ok(['pod', 'inspect', '--format', '{{json .InfraConfig.PortBindings}}', 'kpub']));
+  assert.deepEqual(ports, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18385' }], '81/tcp': [{ HostIp: '', HostPort: '18384' }] });
+  assert.equal(s.ok(['kube', 'play', '--help']).includes('--publish'), false);
+  s.ok(['kube', 'down', '-'], { input: yaml });
+});

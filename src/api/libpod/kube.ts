@@ -36,6 +36,8 @@ export function registerLibpodKubeRoutes(router: Router): void {
       ...(r.query.has('start') ? { start: queryBool(r, 'start', true) } : {}),
       replace: queryBool(r, 'replace'),
     };
+    // podman 4.5's parameter, for kube play's --publish.
+    if (r.query.getAll('publishPorts').length) o.publish = r.query.getAll('publishPorts');
     const body = (await r.body()).toString();
     let report;
     try {

@@ -60,6 +60,8 @@ const playFlags: CommandDef['flags'] = [
   { name: 'log-opt', type: 'stringArray', valueName: 'strings', help: 'Logging driver options' },
   { name: 'network', type: 'stringArray', help: 'Connect pod to network(s) or network mode' },
   { name: 'no-hosts', type: 'bool', help: "Do not create /etc/hosts within the pod's containers, instead use the version from the image" },
+  // podman 4.5's (pier's flags are podman 4.3's): hidden, for quadlet's PublishPort= (docs/quadlet.md).
+  { name: 'publish', type: 'stringArray', hidden: true, valueName: 'strings', help: "Publish a container's port, or a range of ports, to the host" },
   { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress output information when pulling images' },
   { name: 'replace', type: 'bool', help: 'Delete and recreate pods defined in the YAML file' },
   { name: 'start', type: 'bool', default: true, help: 'Start the pod after creating it' },
@@ -84,6 +86,7 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
     annotations, networks: opts.network ?? [], logDriver: opts.logDriver, logOptions: splitCSV(opts.logOpt), noHosts: !!opts.noHosts,
     quiet: !!opts.quiet, replace: !!opts.replace, authfile: opts.authfile || undefined, creds: opts.creds || undefined,
   };
+  if (slice(opts.publish).length) o.publish = slice(opts.publish);
   if (changed.has('start')) o.start = !!opts.start;
   if (changed.has('tls-verify')) o.tlsVerify = !!opts.tlsVerify;
   const maps = splitCSV(opts.configmap);
