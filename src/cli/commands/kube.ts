@@ -86,7 +86,7 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
     annotations, networks: opts.network ?? [], logDriver: opts.logDriver, logOptions: splitCSV(opts.logOpt), noHosts: !!opts.noHosts,
     quiet: !!opts.quiet, replace: !!opts.replace, authfile: opts.authfile || undefined, creds: opts.creds || undefined,
   };
-  if (slice(opts.publish).length) o.publish = slice(opts.publish);
+  if (splitCSV(opts.publish).length) o.publish = splitCSV(opts.publish);
   if (changed.has('start')) o.start = !!opts.start;
   if (changed.has('tls-verify')) o.tlsVerify = !!opts.tlsVerify;
   const maps = splitCSV(opts.configmap);
