@@ -64,6 +64,23 @@ describe('docker CLI through pier system service', () => {
     assert.match(ok(['image', 'inspect', '--format', '{{.Id}}', 'localhost/busybox']), /^sha256:[0-9a-f]{64}$/m);
   });
 
+  test('docker commit: a container\'s changes, -c instructions, message and author in a new image', () => {
+    ok(['run', '--name', 'dcommit', '--network', 'none', 'localhost/busybox', 'sh', '-c', 'echo made > /made']);
+    const id = ok(['commit', '-c', 'ENV COMMITTED=yes', '-c', 'CMD ["cat", "/made"]', '-m', 'from docker', '-a', 'tester', 'dcommit', 'localhost/dcommitted:v1']).trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    const img = JSON.parse(ok(['image', 'inspect', 'localhost/dcommitted:v1']))[0];
+    assert.equal(img.Id, id);
+    assert.equal(img.Author, 'tester');
+    assert.equal(img.Comment, 'from docker');
+    assert.ok(img.Config.Env.includes('COMMITTED=yes'));
+    assert.equal(ok(['run', '--rm', '--network', 'none', 'localhost/dcommitted:v1']), 'made\n');
+    const missing = docker(['commit', 'nosuchcontainer', 'localhost/x']);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /no such container/i);
+    ok(['rm', 'dcommit']);
+    ok(['rmi', 'localhost/dcommitted:v1']);
+  });
+
   test('a published port answers from the host', async () => {
     ok(['run', '-d', '--name', 'dport', '-p', '127.0.0.1::8080', 'localhost/busybox', 'sh', '-c', 'mkdir -p /w && echo via-docker > /w/index.html && exec httpd -f -p 8080 -h /w']);
     const port = ok(['port', 'dport', '8080/tcp']).trim().split('\n')[0];
