@@ -76,9 +76,10 @@ test('checkPolicy applies the most specific scope and podman\'s rejection messag
   checkPolicy(p, parseTransportReference('dir:/anything'));
 });
 
-test('signature requirements are refused clearly', () => {
+test('signedBy requirements are handed to the puller; sigstore ones are refused clearly', () => {
   const p = parsePolicy(POLICY);
-  assert.throws(() => checkPolicy(p, docker('signed.io/x')), /Source image rejected: policy requirement "signedBy" .* is not supported by pier/);
+  assert.deepEqual(checkPolicy(p, docker('signed.io/x')), [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k.gpg' }]);
+  assert.deepEqual(checkPolicy(p, docker('busybox')), []);
   const sig = parsePolicy(JSON.stringify({ default: [{ type: 'sigstoreSigned', keyPath: '/k.pub' }] }));
   assert.throws(() => checkPolicy(sig, docker('any.io/x')), /"sigstoreSigned"/);
 });
@@ -98,6 +99,11 @@ test('strict parsing', () => {
     ['{"default": [{"type": "reject"}], "extra": 1}', /Unknown key "extra"/],
     ['{"default": [{"type": "reject"}], "transports": {"docker": {"foo.*.com": [{"type": "reject"}]}}}', /Invalid scope/],
     ['not json', /invalid policy in "p.json"/],
+    ['{"default": [{"type": "signedBy", "keyPath": "/k"}]}', /Field "keyType" is missing/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys"}]}', /exactly one of keyPath, keyPaths and keyData/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "keyData": "AA=="}]}', /exactly one of keyPath, keyPaths and keyData/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "signedIdentity": {"type": "nope"}}]}', /Unknown policy reference match type "nope"/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "signedIdentity": {"type": "exactReference"}}]}', /Field "dockerReference" is missing/],
   ];
   for (const [text, re] of bad) assert.throws(() => parsePolicy(text, 'p.json'), re, text);
 });

@@ -25,7 +25,7 @@ export const imageSignCmd: CommandDef = {
   summary: 'Sign an image',
   description: 'Create a signature file that can be used later to verify the image.',
   usage: '[options] IMAGE [IMAGE...]',
-  example: 'pier image sign --sign-by mykey imageID\n  pier image sign --sign-by mykey --directory ./mykeydir imageID',
+  example: 'pier image sign --sign-by mykey imageID\npier image sign --sign-by mykey --directory ./mykeydir imageID',
   flags: [
     { name: 'all', short: 'a', type: 'bool', help: 'Sign all the manifests of the multi-architecture image' },
     authfileFlag,
@@ -90,7 +90,7 @@ export function imageTrustGroup(): CommandDef {
   return {
     name: 'trust',
     summary: 'Manage container image trust policy',
-    description: 'Manages which registries you trust as a source of container images based on their location.\n  The location is determined by the transport and the registry host of the image.  Using this container image docker://quay.io/podman/stable as an example, docker is the transport and quay.io is the registry host.',
+    description: 'Manages which registries you trust as a source of container images based on their location.\nThe location is determined by the transport and the registry host of the image.  Using this container image docker://quay.io/podman/stable as an example, docker is the transport and quay.io is the registry host.',
     usage: '[command]',
     subcommands: [trustSetCmd, trustShowCmd],
   };
