@@ -27,11 +27,13 @@ function gpg(args: string[], input?: Buffer | string): Buffer {
   return r.stdout;
 }
 
-function policy(name: string, keyFile: string, signedIdentity?: object): string {
+/** A policy requiring, for the registry, signatures by the key(s): keyPath, keyPaths (an array), or keyData ({ data }). */
+function policy(name: string, key: string | string[] | { data: Buffer }, signedIdentity?: object): string {
   const file = path.join(dir, name);
+  const keys = typeof key === 'string' ? { keyPath: key } : Array.isArray(key) ? { keyPaths: key } : { keyData: key.data.toString('base64') };
   fs.writeFileSync(file, JSON.stringify({
     default: [{ type: 'insecureAcceptAnything' }],
-    transports: { docker: { [H]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: keyFile, ...(signedIdentity ? { signedIdentity } : {}) }] } },
+    transports: { docker: { [H]: [{ type: 'signedBy', keyType: 'GPGKeys', ...keys, ...(signedIdentity ? { signedIdentity } : {}) }] } },
   }));
   return file;
 }
@@ -66,6 +68,8 @@ before(async () => {
 });
 
 after(async () => {
+  // The gpg-agents of the test keyrings go with them.
+  if (dir) for (const home of ['gnupg', 'other']) spawnSync('gpgconf', ['--homedir', path.join(dir, home), '--kill', 'all']);
   signer?.cleanup();
   puller?.cleanup();
   await reg?.stop();
@@ -110,7 +114,7 @@ describe('simple signing', () => {
     // The same manifest under another tag: the signature names :1.
     signer.ok(['push', '-q', '--tls-verify=false', 'localhost/busybox', `${H}/signed/busybox:2`], { env });
     refused(`${H}/signed/busybox:2`, good, new RegExp(`^Error: Source image rejected: Signature for identity ${H}/signed/busybox:1 is not accepted\\n$`));
-    const repoPolicy = policy('repo.json', path.join(dir, 'key.gpg'), { type: 'matchRepository' });
+    const repoPolicy = policy('repo.json', { data: fs.readFileSync(path.join(dir, 'key.gpg')) }, { type: 'matchRepository' });
     const r = puller.run(['pull', '-q', '--tls-verify=false', '--signature-policy', repoPolicy, `${H}/signed/busybox:2`], { env });
     assert.equal(r.code, 0, `matchRepository accepts any tag of the repository: ${r.stderr}`);
     // A good signature of another manifest, put where lib/busybox's would be.
@@ -136,7 +140,8 @@ describe('simple signing', () => {
     assert.equal(payload.critical.identity['docker-reference'], `${H}/img/busybox:latest`);
     // Into the registries.d lookaside: the pull is then accepted.
     signer.ok(['image', 'sign', '--sign-by', 'signer@example.com', `docker://${H}/img/busybox:latest`], { env });
-    const r = puller.run(['pull', '-q', '--tls-verify=false', '--signature-policy', path.join(dir, 'policy.json'), `${H}/img/busybox`], { env });
+    const either = policy('either.json', [path.join(dir, 'other.gpg'), path.join(dir, 'key.gpg')]);
+    const r = puller.run(['pull', '-q', '--tls-verify=false', '--signature-policy', either, `${H}/img/busybox`], { env });
     assert.equal(r.code, 0, r.stderr);
 
     const errors: Array<[string[], string]> = [
@@ -156,6 +161,21 @@ describe('simple signing', () => {
     const push = signer.run(['push', '--tls-verify=false', '--sign-by', 'nobody@example.com', 'localhost/busybox', `${H}/signed/busybox:3`], { env });
     assert.equal(push.code, 125);
     assert.match(push.stderr, /^Error: creating signature: key "nobody@example.com" not found\n$/m);
+  });
+
+  test('push --sign-passphrase-file unlocks a protected key; a wrong passphrase is gpg\'s refusal', () => {
+    gpg(['--passphrase', 'sekret', '--quick-gen-key', 'Locked <locked@example.com>', 'ed25519', 'sign', 'never']);
+    fs.writeFileSync(path.join(dir, 'wrong-pass'), 'nope\n');
+    fs.writeFileSync(path.join(dir, 'pass'), 'sekret\nsecond line ignored\n');
+    const push = (file: string) => signer.run(['push', '-q', '--tls-verify=false', '--sign-by', 'locked@example.com', '--sign-passphrase-file', file, 'localhost/busybox', `${H}/locked/busybox:1`], { env });
+    const bad = push(path.join(dir, 'wrong-pass'));
+    assert.equal(bad.code, 125);
+    assert.equal(bad.stderr, 'Error: creating signature: Bad passphrase\n');
+    const ok = push(path.join(dir, 'pass'));
+    assert.equal(ok.code, 0, ok.stderr);
+    const digest = fs.readdirSync(path.join(dir, 'sigs/locked'))[0].replace(/^busybox@sha256=/, 'sha256:');
+    const payload = JSON.parse(gpg(['--decrypt'], fs.readFileSync(path.join(sigDir('locked/busybox', digest), 'signature-1'))).toString());
+    assert.equal(payload.critical.identity['docker-reference'], `${H}/locked/busybox:1`);
   });
 });
 

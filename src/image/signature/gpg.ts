@@ -68,7 +68,8 @@ function signResult(r: GpgResult, keyIdentity: string): Buffer {
   if (r.code !== 0 || !r.status.some((l) => l.startsWith('SIG_CREATED '))) {
     // INV_SGNR 9: no secret key (containers/image's wording for a key it cannot find).
     if (r.status.some((l) => /^INV_SGNR (0|9) /.test(l))) throw new PierError(`key ${JSON.stringify(keyIdentity)} not found`);
-    throw new PierError(`signing with key ${JSON.stringify(keyIdentity)}: ${gpgComplaint(r)}`);
+    // gpgme's reason alone, as containers/image reports it ("Bad passphrase").
+    throw new PierError(gpgComplaint(r).replace(/^signing failed: /, ''));
   }
   return r.stdout;
 }
@@ -99,7 +100,7 @@ export class EphemeralKeyring {
     const fprs: string[] = [];
     try {
       for (const k of keys) {
-        const r = await runGpg(['--homedir', home, '--import'], k);
+        const r = await runGpg(['--homedir', home, '--no-autostart', '--import'], k);
         for (const l of r.status) {
           const m = /^IMPORT_OK \d+ ([0-9A-F]+)/.exec(l);
           if (m && !fprs.includes(m[1])) fprs.push(m[1]);
@@ -116,7 +117,7 @@ export class EphemeralKeyring {
   async verify(signature: Buffer): Promise<Verified> {
     const out = path.join(this.home, `payload-${process.pid}-${Date.now()}`);
     try {
-      const r = await runGpg(['--homedir', this.home, '--trust-model', 'always', '--yes', '--output', out, '--decrypt'], signature);
+      const r = await runGpg(['--homedir', this.home, '--no-autostart', '--trust-model', 'always', '--yes', '--output', out, '--decrypt'], signature);
       const valid = r.status.filter((l) => l.startsWith('VALIDSIG '));
       const sigs = r.status.filter((l) => /^(GOODSIG|BADSIG|EXPSIG|EXPKEYSIG|REVKEYSIG|ERRSIG) /.test(l));
       if (sigs.length > 1) throw new PierError(`Invalid GPG signature: Unexpected GPG signature count ${sigs.length}`);
@@ -154,7 +155,7 @@ function describeFailure(r: GpgResult): string {
 export async function keyFileIdentities(file: string): Promise<string[]> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-gpg-'));
   try {
-    const r = await runGpg(['--homedir', home, '--with-colons', '--show-keys', file]);
+    const r = await runGpg(['--homedir', home, '--no-autostart', '--with-colons', '--show-keys', file]);
     const ids: string[] = [];
     for (const line of r.stdout.toString().split('\n')) {
       if (!line.startsWith('uid:') && !line.startsWith('pub:')) continue;
