@@ -99,11 +99,12 @@ test('strict parsing', () => {
     ['{"default": [{"type": "reject"}], "extra": 1}', /Unknown key "extra"/],
     ['{"default": [{"type": "reject"}], "transports": {"docker": {"foo.*.com": [{"type": "reject"}]}}}', /Invalid scope/],
     ['not json', /invalid policy in "p.json"/],
-    ['{"default": [{"type": "signedBy", "keyPath": "/k"}]}', /Field "keyType" is missing/],
-    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys"}]}', /exactly one of keyPath, keyPaths and keyData/],
-    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "keyData": "AA=="}]}', /exactly one of keyPath, keyPaths and keyData/],
+    ['{"default": [{"type": "signedBy", "keyPath": "/k"}]}', /invalid keyType ""/],
+    ['{"default": [{"type": "signedBy", "keyType": "PGP", "keyPath": "/k"}]}', /Unrecognized keyType value "PGP"/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys"}]}', /Exactly one of keyPath, keyPaths and keyData must be specified, none of them present/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "keyData": "AA=="}]}', /more than one present/],
     ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "signedIdentity": {"type": "nope"}}]}', /Unknown policy reference match type "nope"/],
-    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "signedIdentity": {"type": "exactReference"}}]}', /Field "dockerReference" is missing/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "signedIdentity": {"type": "exactReference"}}]}', /Key "dockerReference" missing in a JSON object/],
   ];
   for (const [text, re] of bad) assert.throws(() => parsePolicy(text, 'p.json'), re, text);
 });

@@ -70,12 +70,14 @@ function validateSignedBy(r: Record<string, unknown>, file: string): void {
   for (const k of Object.keys(r)) {
     if (!['type', 'keyType', 'keyPath', 'keyPaths', 'keyData', 'signedIdentity'].includes(k)) throw invalid(file, `Unknown key "${k}"`);
   }
-  if (r.keyType === undefined) throw invalid(file, 'Field "keyType" is missing');
-  if (!['GPGKeys', 'signedByGPGKeys', 'X509Certificates', 'signedByX509CAs'].includes(String(r.keyType))) {
-    throw invalid(file, `Unknown key type "${String(r.keyType)}"`);
+  if (r.keyType !== undefined && !['GPGKeys', 'signedByGPGKeys', 'X509Certificates', 'signedByX509CAs'].includes(String(r.keyType))) {
+    throw invalid(file, `Unrecognized keyType value "${String(r.keyType)}"`);
   }
   const sources = ['keyPath', 'keyPaths', 'keyData'].filter((k) => r[k] !== undefined);
-  if (sources.length !== 1) throw invalid(file, 'exactly one of keyPath, keyPaths and keyData must be specified');
+  if (sources.length !== 1) {
+    throw invalid(file, `Exactly one of keyPath, keyPaths and keyData must be specified, ${sources.length ? 'more than one' : 'none of them'} present`);
+  }
+  if (r.keyType === undefined) throw invalid(file, 'invalid keyType ""');
   if (r.keyPath !== undefined && typeof r.keyPath !== 'string') throw invalid(file, '"keyPath" must be a string');
   if (r.keyPaths !== undefined && (!Array.isArray(r.keyPaths) || r.keyPaths.some((p) => typeof p !== 'string'))) throw invalid(file, '"keyPaths" must be an array of strings');
   if (r.keyData !== undefined && typeof r.keyData !== 'string') throw invalid(file, '"keyData" must be a base64 string');
@@ -85,7 +87,7 @@ function validateSignedBy(r: Record<string, unknown>, file: string): void {
     const want = IDENTITY_KEYS[id.type];
     if (!want) throw invalid(file, `Unknown policy reference match type "${id.type}"`);
     for (const k of Object.keys(id)) if (k !== 'type' && !want.includes(k)) throw invalid(file, `Unknown key "${k}"`);
-    for (const k of want) if (typeof id[k] !== 'string') throw invalid(file, `Field "${k}" is missing`);
+    for (const k of want) if (typeof id[k] !== 'string') throw invalid(file, `Key "${k}" missing in a JSON object`);
   }
 }
 
