@@ -42,6 +42,10 @@ test('payload: what is signed parses back; anything unexpected is an invalid sig
     [{ critical: crit, optional: { timestamp: 1.5 } }, /not an integer/],
   ];
   for (const [doc, re] of bad) assert.throws(() => parsePayload(Buffer.from(JSON.stringify(doc))), re);
+  // sigstore's payload: its own type, and "optional": null as cosign writes it.
+  const cosign = { critical: { ...crit, type: 'cosign container image signature' }, optional: null };
+  assert.deepEqual(parsePayload(Buffer.from(JSON.stringify(cosign)), 'cosign container image signature'), { dockerReference: 'x/y:1', manifestDigest: D });
+  assert.throws(() => parsePayload(Buffer.from(JSON.stringify({ critical: crit, optional: null }))), /optional is not a JSON object/);
 });
 
 test('stored blobs: bare OpenPGP, the prefixed simple-signing form, sigstore skipped, garbage refused', () => {

@@ -6,11 +6,12 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startRegistry, Registry } from '../fixtures/registry';
-import { busyboxImage, pushImage, TestImage } from '../fixtures/images';
+import { busyboxImage, pushImage, RegistryClient, TestImage } from '../fixtures/images';
 import { TestStore, busyboxStore, REMOTE } from '../helpers/cli';
 
 let reg: Registry;
@@ -177,6 +178,71 @@ describe('simple signing', { skip: REMOTE && 'signing is local only' }, () => {
     const digest = fs.readdirSync(path.join(dir, 'sigs/locked'))[0].replace(/^busybox@sha256=/, 'sha256:');
     const payload = JSON.parse(gpg(['--decrypt'], fs.readFileSync(path.join(sigDir('locked/busybox', digest), 'signature-1'))).toString());
     assert.equal(payload.critical.identity['docker-reference'], `${H}/locked/busybox:1`);
+  });
+});
+
+describe('sigstoreSigned', { skip: REMOTE && 'local only' }, () => {
+  /** A cosign-style attachment: payload layer, base64 signature annotation, under the sha256-<hex>.sig tag. */
+  async function attach(repo: string, digest: string, identity: string, key: crypto.KeyObject): Promise<void> {
+    const payload = Buffer.from(JSON.stringify({
+      critical: { identity: { 'docker-reference': identity }, image: { 'docker-manifest-digest': digest }, type: 'cosign container image signature' },
+      optional: null,
+    }));
+    const sha = (b: Buffer) => 'sha256:' + crypto.createHash('sha256').update(b).digest('hex');
+    const config = Buffer.from('{}');
+    const c = new RegistryClient(reg);
+    try {
+      await c.putBlob(repo, { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length, data: config });
+      await c.putBlob(repo, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: sha(payload), size: payload.length, data: payload });
+      const m = {
+        schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+        layers: [{
+          mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: sha(payload), size: payload.length,
+          annotations: { 'dev.cosignproject.cosign/signature': crypto.sign('sha256', payload, key).toString('base64') },
+        }],
+      };
+      await c.putManifest(repo, digest.replace(':', '-') + '.sig', Buffer.from(JSON.stringify(m)), m.mediaType);
+    } finally {
+      c.close();
+    }
+  }
+
+  test('signatures attached in the registry are verified with the policy\'s public key', async () => {
+    // Attachments are read only where registries.d enables them.
+    const home = path.join(dir, 'sigstore-home');
+    fs.mkdirSync(path.join(home, '.config/containers/registries.d'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.config/containers/registries.d/d.yaml'),
+      `default-docker:\n  lookaside: file://${path.join(dir, 'sigs')}\n  use-sigstore-attachments: true\n`);
+    const senv = { ...env, HOME: home };
+    const pair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const other = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    fs.writeFileSync(path.join(dir, 'cosign.pub'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    fs.writeFileSync(path.join(dir, 'other.pub'), other.publicKey.export({ type: 'spki', format: 'pem' }));
+    const pol = (name: string, keyPath: string) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, JSON.stringify({
+        default: [{ type: 'insecureAcceptAnything' }],
+        transports: { docker: { [H]: [{ type: 'sigstoreSigned', keyPath, signedIdentity: { type: 'matchRepoDigestOrExact' } }] } },
+      }));
+      return file;
+    };
+    const good = pol('sigstore.json', path.join(dir, 'cosign.pub'));
+    await pushImage(reg, 'cosign/busybox', 'v1', fixture);
+    await pushImage(reg, 'cosign/busybox', 'v2', fixture);
+    const pull = (ref: string, policyFile = good) => puller.run(['pull', '-q', '--tls-verify=false', '--signature-policy', policyFile, ref], { env: senv });
+    const unsigned = pull(`${H}/cosign/busybox:v1`);
+    assert.equal(unsigned.stderr, 'Error: Source image rejected: A signature was required, but no signature exists\n');
+    await attach('cosign/busybox', fixture.digest, `${H}/cosign/busybox:v1`, pair.privateKey);
+    const ok = pull(`${H}/cosign/busybox:v1`);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(pull(`${H}/cosign/busybox:v2`).stderr, `Error: Source image rejected: Signature for identity ${H}/cosign/busybox:v1 is not accepted\n`);
+    assert.equal(pull(`${H}/cosign/busybox:v1`, pol('other.json', path.join(dir, 'other.pub'))).stderr,
+      'Error: Source image rejected: cryptographic signature verification failed: invalid signature\n');
+    // Simple signing signatures do not count for sigstoreSigned.
+    const simple = pull(`${H}/signed/busybox:1`);
+    assert.equal(simple.stderr, 'Error: Source image rejected: A signature was required, but no signature exists (1 non-sigstore signatures, 0 sigstore non-signature attachments)\n');
+    for (const r of [`${H}/cosign/busybox:v2`, `${H}/signed/busybox:1`]) assert.equal(puller.run(['image', 'exists', r]).code, 1);
   });
 });
 

@@ -1,7 +1,7 @@
 // Signature policy (containers-policy.json(5)): which images may be pulled/used, by transport
-// and scope. pier implements insecureAcceptAnything, reject and signedBy (GPG simple signing,
-// checked by the puller through image/signature/simple.ts); sigstoreSigned and signedBaseLayer
-// are recognised but refused with a clear error.
+// and scope. pier implements insecureAcceptAnything, reject, signedBy (GPG simple signing) and
+// sigstoreSigned with a public key (both checked by the puller through image/signature/);
+// signedBaseLayer is recognised but refused with a clear error.
 //
 // Lookup of the file: explicit path (--signature-policy), else $HOME/.config/containers/policy.json,
 // else /etc/containers/policy.json. Unlike containers/image, which fails when no policy file
@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PierError } from '../../util/errors';
+import { PierError, readFileErrorText } from '../../util/errors';
 import { ImageReference, TransportReference, transportString } from '../reference';
 
 export const SYSTEM_POLICY = '/etc/containers/policy.json';
@@ -56,6 +56,7 @@ function parseRequirements(v: unknown, file: string, where: string): Requirement
       throw invalid(file, `Unknown key in "${t}" requirement`);
     }
     if (t === 'signedBy') validateSignedBy(r as Record<string, unknown>, file);
+    if (t === 'sigstoreSigned') validateSigstoreSigned(r as Record<string, unknown>, file);
     return r as Requirement;
   });
 }
@@ -81,14 +82,27 @@ function validateSignedBy(r: Record<string, unknown>, file: string): void {
   if (r.keyPath !== undefined && typeof r.keyPath !== 'string') throw invalid(file, '"keyPath" must be a string');
   if (r.keyPaths !== undefined && (!Array.isArray(r.keyPaths) || r.keyPaths.some((p) => typeof p !== 'string'))) throw invalid(file, '"keyPaths" must be an array of strings');
   if (r.keyData !== undefined && typeof r.keyData !== 'string') throw invalid(file, '"keyData" must be a base64 string');
-  if (r.signedIdentity !== undefined) {
-    const id = r.signedIdentity as Record<string, unknown>;
-    if (typeof id !== 'object' || id === null || typeof id.type !== 'string') throw invalid(file, '"signedIdentity" must be an object with a "type"');
-    const want = IDENTITY_KEYS[id.type];
-    if (!want) throw invalid(file, `Unknown policy reference match type "${id.type}"`);
-    for (const k of Object.keys(id)) if (k !== 'type' && !want.includes(k)) throw invalid(file, `Unknown key "${k}"`);
-    for (const k of want) if (typeof id[k] !== 'string') throw invalid(file, `Key "${k}" missing in a JSON object`);
+  if (r.signedIdentity !== undefined) validateIdentity(r.signedIdentity, file);
+}
+
+function validateIdentity(v: unknown, file: string): void {
+  const id = v as Record<string, unknown>;
+  if (typeof id !== 'object' || id === null || typeof id.type !== 'string') throw invalid(file, '"signedIdentity" must be an object with a "type"');
+  const want = IDENTITY_KEYS[id.type];
+  if (!want) throw invalid(file, `Unknown policy reference match type "${id.type}"`);
+  for (const k of Object.keys(id)) if (k !== 'type' && !want.includes(k)) throw invalid(file, `Unknown key "${k}"`);
+  for (const k of want) if (typeof id[k] !== 'string') throw invalid(file, `Key "${k}" missing in a JSON object`);
+}
+
+/** sigstoreSigned with a public key (podman 4.3's form): keyPath or keyData, and a signedIdentity. */
+function validateSigstoreSigned(r: Record<string, unknown>, file: string): void {
+  for (const k of Object.keys(r)) {
+    if (!['type', 'keyPath', 'keyData', 'signedIdentity'].includes(k)) throw invalid(file, `Unknown key "${k}"`);
   }
+  if (r.keyPath !== undefined && r.keyData !== undefined) throw invalid(file, 'keyPath and keyData cannot be used simultaneously');
+  if (r.keyPath === undefined && r.keyData === undefined) throw invalid(file, 'At least one of keyPath and keyData must be specified');
+  if (r.signedIdentity === undefined) throw invalid(file, 'signedIdentity not specified');
+  validateIdentity(r.signedIdentity, file);
 }
 
 /** Parse policy.json text strictly (unknown top-level keys, empty requirement lists are errors). */
@@ -150,7 +164,8 @@ export function loadPolicy(opts: LoadPolicyOptions = {}): Policy {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !opts.path) continue;
-      throw new PierError(`reading signature policy "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? `open ${file}: no such file or directory` : (err as Error).message}`);
+      // containers/image reports the failed read alone (`open F: no such file or directory`).
+      throw new PierError(readFileErrorText(err, file));
     }
     return parsePolicy(text, file);
   }
@@ -218,8 +233,8 @@ export function requirementsFor(policy: Policy, transport: string, scopes: strin
 /**
  * Check what can be checked of the policy before the image is read. Throws PierError
  * `Source image rejected: Running image docker://busybox:latest is rejected by policy.`
- * for reject, and a clear "not supported" error for sigstoreSigned and signedBaseLayer.
- * Returns the signedBy requirements, which the caller checks against the image's signatures
+ * for reject, and a clear "not supported" error for signedBaseLayer. Returns the signedBy and
+ * sigstoreSigned requirements, which the caller checks against the image's signatures
  * (only docker:// images can have them here).
  */
 export function checkPolicy(policy: Policy, t: TransportReference): Requirement[];
@@ -236,6 +251,7 @@ export function checkPolicy(policy: Policy, a: TransportReference | 'docker', b?
       case 'reject':
         throw new PierError(`Source image rejected: Running image ${transportString(t)} is rejected by policy.`);
       case 'signedBy':
+      case 'sigstoreSigned':
         if (t.transport !== 'docker') {
           throw new PierError(`Source image rejected: A signature was required, but no signature exists`);
         }

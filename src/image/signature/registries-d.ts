@@ -17,6 +17,8 @@ export interface RegistryNamespace {
   'lookaside-staging'?: string;
   sigstore?: string;
   'sigstore-staging'?: string;
+  /** Read (and write) sigstore signatures as OCI attachments in the registry. */
+  'use-sigstore-attachments'?: boolean;
 }
 
 export interface RegistriesD {
@@ -43,6 +45,7 @@ function namespaceOf(v: unknown): RegistryNamespace {
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
     const key = (['lookaside', 'lookaside-staging', 'sigstore', 'sigstore-staging'] as const).find((n) => n === k.toLowerCase());
     if (key && typeof val === 'string') out[key] = val;
+    if (k.toLowerCase() === 'use-sigstore-attachments' && typeof val === 'boolean') out['use-sigstore-attachments'] = val;
   }
   return out;
 }
@@ -95,6 +98,15 @@ function topLevel(ns: RegistryNamespace | undefined, write: boolean): string {
   if (!ns) return '';
   if (write && (ns['lookaside-staging'] || ns['sigstore-staging'])) return (ns['lookaside-staging'] || ns['sigstore-staging'])!;
   return ns.lookaside || ns.sigstore || '';
+}
+
+/** Whether sigstore attachments are used for an image: the most specific namespace that says, else default-docker. */
+export function useSigstoreAttachments(conf: RegistriesD, ref: ImageReference): boolean {
+  for (const scope of dockerScopes(ref)) {
+    const v = conf.docker[scope]?.['use-sigstore-attachments'];
+    if (v !== undefined) return v;
+  }
+  return conf.defaultDocker?.['use-sigstore-attachments'] ?? false;
 }
 
 /** The configured lookaside location for a scope (as `image trust show` lists it): read location. */

@@ -30,8 +30,9 @@ export function signManifest(manifest: Buffer, dockerReference: string, keyIdent
   return gpgSign(signaturePayload(dockerReference, sha256(manifest)), keyIdentity, passphrase);
 }
 
+/** containers/image's InvalidSignatureError: the reason alone. */
 function invalidSig(msg: string): PierError {
-  return new PierError(`Invalid signature: ${msg}`);
+  return new PierError(msg);
 }
 
 function exactObject(v: unknown, keys: string[], where: string): Record<string, unknown> {
@@ -42,8 +43,11 @@ function exactObject(v: unknown, keys: string[], where: string): Record<string, 
   return o;
 }
 
-/** Parse a verified payload strictly: exactly the critical fields, the right type. */
-export function parsePayload(payload: Buffer): { dockerReference: string; manifestDigest: string } {
+/**
+ * Parse a verified payload strictly: exactly the critical fields, the right type (simple
+ * signing's, or sigstore's, whose "optional" may be null as cosign writes it).
+ */
+export function parsePayload(payload: Buffer, type = SIGNATURE_TYPE): { dockerReference: string; manifestDigest: string } {
   let doc: unknown;
   try {
     doc = JSON.parse(payload.toString('utf8'));
@@ -51,11 +55,12 @@ export function parsePayload(payload: Buffer): { dockerReference: string; manife
     throw invalidSig((e as Error).message);
   }
   const top = exactObject(doc, ['critical', 'optional'], 'signature');
-  if (typeof top.optional !== 'object' || top.optional === null || Array.isArray(top.optional)) throw invalidSig('optional is not a JSON object');
-  const ts = (top.optional as Record<string, unknown>).timestamp;
+  const optional = top.optional === null && type !== SIGNATURE_TYPE ? {} : top.optional;
+  if (typeof optional !== 'object' || optional === null || Array.isArray(optional)) throw invalidSig('optional is not a JSON object');
+  const ts = (optional as Record<string, unknown>).timestamp;
   if (ts !== undefined && (typeof ts !== 'number' || !Number.isInteger(ts))) throw invalidSig('Field optional.timestamp is not is not an integer');
   const critical = exactObject(top.critical, ['type', 'image', 'identity'], 'critical');
-  if (critical.type !== SIGNATURE_TYPE) throw invalidSig(`Unrecognized signature type ${String(critical.type)}`);
+  if (critical.type !== type) throw invalidSig(`Unrecognized signature type ${String(critical.type)}`);
   const image = exactObject(critical.image, ['docker-manifest-digest'], 'critical.image');
   const identity = exactObject(critical.identity, ['docker-reference'], 'critical.identity');
   if (typeof image['docker-manifest-digest'] !== 'string' || typeof identity['docker-reference'] !== 'string') throw invalidSig('fields must be strings');
