@@ -108,7 +108,6 @@ test('strict parsing', () => {
     ['{"default": [{"type": "signedBy", "keyType": "GPGKeys"}]}', /Exactly one of keyPath, keyPaths and keyData must be specified, none of them present/],
     ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "keyData": "AA=="}]}', /more than one present/],
     ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "signedIdentity": {"type": "nope"}}]}', /Unknown policy reference match type "nope"/],
-    ['{"default": [{"type": "sigstoreSigned", "keyPath": "/k"}]}', /signedIdentity not specified/],
     ['{"default": [{"type": "sigstoreSigned", "signedIdentity": {"type": "matchExact"}}]}', /At least one of keyPath and keyData must be specified/],
     ['{"default": [{"type": "sigstoreSigned", "keyPath": "/k", "keyData": "", "signedIdentity": {"type": "matchExact"}}]}', /keyPath and keyData cannot be used simultaneously/],
     ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "signedIdentity": {"type": "exactReference"}}]}', /Key "dockerReference" missing in a JSON object/],

@@ -94,15 +94,14 @@ function validateIdentity(v: unknown, file: string): void {
   for (const k of want) if (typeof id[k] !== 'string') throw invalid(file, `Key "${k}" missing in a JSON object`);
 }
 
-/** sigstoreSigned with a public key (podman 4.3's form): keyPath or keyData, and a signedIdentity. */
+/** sigstoreSigned with a public key (podman 4.3's form): keyPath or keyData, an optional signedIdentity. */
 function validateSigstoreSigned(r: Record<string, unknown>, file: string): void {
   for (const k of Object.keys(r)) {
     if (!['type', 'keyPath', 'keyData', 'signedIdentity'].includes(k)) throw invalid(file, `Unknown key "${k}"`);
   }
   if (r.keyPath !== undefined && r.keyData !== undefined) throw invalid(file, 'keyPath and keyData cannot be used simultaneously');
   if (r.keyPath === undefined && r.keyData === undefined) throw invalid(file, 'At least one of keyPath and keyData must be specified');
-  if (r.signedIdentity === undefined) throw invalid(file, 'signedIdentity not specified');
-  validateIdentity(r.signedIdentity, file);
+  if (r.signedIdentity !== undefined) validateIdentity(r.signedIdentity, file);
 }
 
 /** Parse policy.json text strictly (unknown top-level keys, empty requirement lists are errors). */
