@@ -6,6 +6,7 @@ import type { ImageEngine } from '../../domain/images';
 import { PierError } from '../../util/errors';
 import { tabwriter } from '../format/tabwriter';
 import { authfileFlag } from './images';
+import { splitCSV } from './container-flags';
 
 type SigningEngine = Required<Pick<ImageEngine, 'sign' | 'trustShow' | 'trustSet'>>;
 
@@ -13,11 +14,6 @@ function engine(ctx: Ctx): SigningEngine {
   const e = ctx.images();
   if (!e.sign || !e.trustShow || !e.trustSet) throw new PierError('signing and trust policies are not supported by this engine');
   return e as SigningEngine;
-}
-
-/** A Go string-slice flag's values: each occurrence split at commas. */
-function sliceValues(v: unknown): string[] {
-  return ((v as string[] | undefined) ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '');
 }
 
 export const imageSignCmd: CommandDef = {
@@ -82,7 +78,7 @@ const trustSetCmd: CommandDef = {
   minArgs: 1,
   maxArgs: 1,
   async run(ctx: Ctx, args: string[], opts: Opts) {
-    await engine(ctx).trustSet(args[0], { policyPath: opts.policypath || undefined, type: String(opts.type ?? 'signedBy'), pubKeysFiles: sliceValues(opts.pubkeysfile) });
+    await engine(ctx).trustSet(args[0], { policyPath: opts.policypath || undefined, type: String(opts.type ?? 'signedBy'), pubKeysFiles: splitCSV(opts.pubkeysfile) });
   },
 };
 
