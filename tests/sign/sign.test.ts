@@ -304,5 +304,7 @@ describe('image trust', () => {
     const p = signer.run(['--url', 'unix:///nonexistent.sock', 'push', '--sign-by', 'x', 'localhost/busybox', `${H}/x/y`]);
     assert.equal(p.code, 125);
     assert.equal(p.stderr, 'Error: signing images (--sign-by) is not supported by the remote pier client\n');
+    const pull = signer.run(['--url', 'unix:///nonexistent.sock', 'pull', '--signature-policy', '/p.json', `${H}/x/y`]);
+    assert.equal(pull.stderr, 'Error: --signature-policy is not supported by the remote pier client\n');
   });
 });

@@ -751,6 +751,8 @@ function pullCmd(prefix: string): CommandDef {
     minArgs: 1,
     async run(ctx: Ctx, args, opts) {
       checkAuthFile(opts.authfile);
+      // podman-remote has no --signature-policy: the service's own policy applies.
+      if (opts.signaturePolicy && ctx.remoteUri) throw new PierError('--signature-policy is not supported by the remote pier client');
       const platform = parsePlatform(opts);
       const reg = registryOptions(opts);
       for (const ref of args) {
