@@ -262,8 +262,11 @@ const ARGS: Record<string, Completer> = {
   'image rm': imgs,
   'image save': imgs,
   'image search': none,
+  'image sign': imgs,
   'image tag': imgs,
   'image tree': imgs,
+  'image trust set': checked(registries),
+  'image trust show': checked(registries),
   'image unmount': imgs,
   'image untag': imgs,
   'login': checked(registries),
@@ -737,6 +740,8 @@ const BUILD_FLAGS: Record<string, Completer> = {
 
 /** Per-command flag values where a name means something else there. */
 const FLAGS: Record<string, Record<string, Completer>> = {
+  'image sign': { directory: fileDefault },
+  'image trust set': { pubkeysfile: fileDefault, type: fixed(['signedBy', 'accept', 'reject']) },
   'container list': { filter: psFilters, sort: fixed(['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status']) },
   'container start': { filter: psFilters },
   'container stop': { filter: psFilters },

@@ -316,7 +316,8 @@ function flagLine(f: FlagDef): [string, string] {
 function flagTable(flags: FlagDef[]): string {
   const rows = flags.filter((f) => !f.hidden).sort(byName).map(flagLine);
   const w = Math.max(0, ...rows.map((r) => r[0].length));
-  return rows.map(([l, h]) => `  ${l.padEnd(w)}   ${h}`).join('\n');
+  // pflag indents a multi-line usage's further lines to the column of its first.
+  return rows.map(([l, h]) => `  ${l.padEnd(w)}   ${h.replace(/\n/g, '\n' + ' '.repeat(w + 5))}`).join('\n');
 }
 
 /** Help text in podman's layout. */

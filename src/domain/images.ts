@@ -28,6 +28,8 @@ export interface ProgressSink {
 
 export interface PullOptions extends RegistryOptions {
   allTags?: boolean;
+  /** policy.json to use instead of the user's or the system's (--signature-policy; local only). */
+  signaturePolicy?: string;
   platform?: Platform;
   progress?: ProgressSink;
   /**
@@ -45,6 +47,10 @@ export interface PushOptions extends RegistryOptions {
   removeSignatures?: boolean;
   digestFile?: string;
   format?: 'oci' | 'v2s2';
+  /** Sign the pushed manifest with this GPG key (simple signing; local only). */
+  signBy?: string;
+  /** The passphrase of the signing key (--sign-passphrase-file). */
+  signPassphrase?: string;
 }
 
 /** One row of `images`, with podman's JSON field names. */
@@ -209,6 +215,12 @@ export interface ImageEngine extends ManifestEngine {
   mount?(namesOrIds: string[], opts: { all?: boolean }): Promise<ImageMountReport[]>;
   /** `image unmount`: one mount fewer (or all with `force`); returns the ids of the images that were mounted. */
   unmount?(namesOrIds: string[], opts: { all?: boolean; force?: boolean }): Promise<string[]>;
+  /** `image sign` (simple signing of docker:// images; local engines only). */
+  sign?(names: string[], opts: import('../image/signature/sign').SignOptions): Promise<void>;
+  /** `image trust show`: the policy as entries (local engines only). */
+  trustShow?(opts: { policyPath?: string; registriesDir?: string; raw?: boolean }): Promise<{ raw: string; entries: import('../image/config/trust').TrustEntry[] }>;
+  /** `image trust set`: replace one scope's requirements in the policy file. */
+  trustSet?(scope: string, opts: { policyPath?: string; type: string; pubKeysFiles: string[] }): Promise<void>;
   /** `external`: images whose only users are a build's containers go too, those containers first. */
   prune(opts: { all?: boolean; filters?: string[]; external?: boolean }): Promise<{ id: string; size: number }[]>;
   tree(nameOrId: string, whatrequires?: boolean): Promise<string>;

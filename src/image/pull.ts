@@ -8,7 +8,9 @@ import { EngineConfig } from '../config/config';
 import type { PullOptions, ProgressSink, Platform } from '../domain/images';
 import { parseReference, isShortName, ImageReference } from './reference';
 import { loadRegistriesConf, findRegistry, resolveShortName, assertNotBlocked } from './config/registries';
-import { loadPolicy, checkPolicy } from './config/policy';
+import { loadPolicy, checkPolicy, Requirement } from './config/policy';
+import type { SignedByRequirement } from './signature/simple';
+import type { SigstoreRequirement } from './signature/sigstore';
 import { RegistryClient, selectPlatform, MEDIA_TYPES } from './registry/client';
 import { clientFor } from './registry/connect';
 import { PierError, NotFoundError, errorMessage } from '../util/errors';
@@ -114,14 +116,14 @@ async function pullAllTags(ctx: PullContext, conf: ReturnType<typeof loadRegistr
 }
 
 async function pullOne(ctx: PullContext, conf: ReturnType<typeof loadRegistriesConf>, ref: ImageReference): Promise<string | undefined> {
-  checkPolicy(loadPolicy({}), 'docker', ref);
+  const signatureReqs = checkPolicy(loadPolicy({ path: ctx.opts.signaturePolicy }), 'docker', ref);
   assertNotBlocked(conf, ref);
   const endpoints = findRegistry(conf, ref);
   let lastErr: unknown;
   for (const ep of endpoints) {
     try {
       const client = clientFor(ctx.cfg, ep.ref, { ...ctx.opts, insecure: ep.insecure });
-      return await pullFrom(ctx, client, ep.ref, ref);
+      return await pullFrom(ctx, client, ep.ref, ref, signatureReqs);
     } catch (e) {
       lastErr = e;
       if (ep !== endpoints[endpoints.length - 1]) log.info(`pulling from mirror ${ep.ref.registry} failed: ${errorMessage(e)}`);
@@ -131,7 +133,7 @@ async function pullOne(ctx: PullContext, conf: ReturnType<typeof loadRegistriesC
 }
 
 /** The image pulled; undefined when PullOptions.localDigests has the candidate's manifest (not newer). */
-async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageReference, named: ImageReference): Promise<string | undefined> {
+async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageReference, named: ImageReference, signatureReqs: Requirement[]): Promise<string | undefined> {
   const { store, progress } = ctx;
   const reference = src.digest ?? src.tag ?? 'latest';
   const where = `docker://${refString(named)}`;
@@ -157,9 +159,12 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
   }
   if (ctx.opts.localDigests?.includes(manifest.digest)) return undefined;
   ctx.announce?.();
+  // The policy is checked before anything is copied; signatures found are reported as podman does.
+  const signatures = signatureReqs.length ? await checkSignatures(ctx, client, src, named, top, signatureReqs) : 0;
   const m = JSON.parse(manifest.body.toString('utf8'));
   if (!m.config?.digest || !Array.isArray(m.layers)) throw new PierError(`${where}: invalid manifest`);
   progress.line('Getting image source signatures');
+  if (signatures) progress.line('Checking if image destination supports signatures');
 
   const configBuf = await readAll(await client.getBlob(src.repository, m.config.digest, m.config.size));
   if (sha256(configBuf) !== m.config.digest) throw new PierError(`config digest mismatch: expected ${m.config.digest}`);
@@ -231,6 +236,32 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
     digests,
   });
   return img.id;
+}
+
+/**
+ * The policy's signedBy and sigstoreSigned requirements, each checked against the signatures
+ * of the top-level manifest: simple signing ones from the lookaside of the name pulled
+ * (containers-registries.d(5)), sigstore ones from the registry's attachments when
+ * registries.d enables them. Returns how many signatures there are.
+ */
+async function checkSignatures(ctx: PullContext, client: RegistryClient, src: ImageReference, named: ImageReference,
+  top: { digest: string; body: Buffer }, reqs: Requirement[]): Promise<number> {
+  const { loadRegistriesD, useSigstoreAttachments } = require('./signature/registries-d') as typeof import('./signature/registries-d');
+  const { imageSignatures, checkSignedBy } = require('./signature/simple') as typeof import('./signature/simple');
+  const { sigstoreAttachments, checkSigstoreSigned } = require('./signature/sigstore') as typeof import('./signature/sigstore');
+  const intended = named.digest ? named : named.withDefaultTag();
+  try {
+    const conf = loadRegistriesD();
+    const simple = await imageSignatures(conf, intended, top.digest, ctx.opts.tlsVerify !== false);
+    const attached = useSigstoreAttachments(conf, intended) ? await sigstoreAttachments(client, src, top.digest) : [];
+    for (const r of reqs) {
+      if (r.type === 'sigstoreSigned') checkSigstoreSigned(r as SigstoreRequirement, intended, top.body, attached, simple.length);
+      else await checkSignedBy(r as SignedByRequirement, intended, top.body, simple);
+    }
+    return simple.length + attached.length;
+  } catch (e) {
+    throw new PierError(`Source image rejected: ${errorMessage(e)}`);
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

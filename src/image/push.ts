@@ -63,6 +63,7 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
   const progress = opts.progress ?? silent;
   let dest = destination ?? source;
   if (/^(docker-archive|oci-archive|oci|dir):/.test(dest)) {
+    if (opts.signBy) throw new PierError(`signing is supported for docker:// destinations only: ${dest}`);
     const { writeToTransport } = require('./archive/transports') as typeof import('./archive/transports');
     progress.line('Getting image source signatures');
     await writeToTransport(store, img, dest);
@@ -117,8 +118,28 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
     }
     progress.line('Writing manifest to image destination');
     const digest = await client.putManifest(target.repository, instance.byDigest ? sha256(body) : ref.digest ?? ref.tag ?? 'latest', mediaType, body);
-    progress.line('Storing signatures');
     const manifestDigest = digest || sha256(body);
+    if (opts.signBy) {
+      const { signManifest, putSignatures } = require('./signature/simple') as typeof import('./signature/simple');
+      const { loadRegistriesD, lookasideBase } = require('./signature/registries-d') as typeof import('./signature/registries-d');
+      // The identity is the destination as written (with :latest when it names no tag).
+      const identity = ref.digest ? ref : ref.withDefaultTag();
+      progress.line('Signing manifest using simple signing');
+      let sig: Buffer;
+      try {
+        sig = await signManifest(body, identity.toString(), opts.signBy, opts.signPassphrase);
+      } catch (e) {
+        throw new PierError(`creating signature: ${errorMessage(e)}`);
+      }
+      progress.line('Storing signatures');
+      try {
+        putSignatures(lookasideBase(loadRegistriesD(), identity, true), manifestDigest, [sig]);
+      } catch (e) {
+        throw new PierError(`writing signatures: ${errorMessage(e)}`);
+      }
+    } else {
+      progress.line('Storing signatures');
+    }
     instance.result?.({ digest: manifestDigest, mediaType, size: body.length });
     if (opts.digestFile) fs.writeFileSync(opts.digestFile, manifestDigest);
     store.images.put({
@@ -129,6 +150,7 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
     return manifestDigest;
   } catch (e) {
     const msg = errorMessage(e);
-    throw new PierError(msg.startsWith('trying to reuse') || msg.includes(where) ? msg : `writing to ${where}: ${msg}`, (e as any).exitCode);
+    const whole = msg.startsWith('trying to reuse') || msg.startsWith('creating signature: ') || msg.startsWith('writing signatures: ') || msg.includes(where);
+    throw new PierError(whole ? msg : `writing to ${where}: ${msg}`, (e as any).exitCode);
   }
 }

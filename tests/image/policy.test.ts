@@ -76,11 +76,16 @@ test('checkPolicy applies the most specific scope and podman\'s rejection messag
   checkPolicy(p, parseTransportReference('dir:/anything'));
 });
 
-test('signature requirements are refused clearly', () => {
+test('signedBy and sigstoreSigned requirements are handed to the puller; signedBaseLayer is refused clearly', () => {
   const p = parsePolicy(POLICY);
-  assert.throws(() => checkPolicy(p, docker('signed.io/x')), /Source image rejected: policy requirement "signedBy" .* is not supported by pier/);
-  const sig = parsePolicy(JSON.stringify({ default: [{ type: 'sigstoreSigned', keyPath: '/k.pub' }] }));
-  assert.throws(() => checkPolicy(sig, docker('any.io/x')), /"sigstoreSigned"/);
+  assert.deepEqual(checkPolicy(p, docker('signed.io/x')), [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k.gpg' }]);
+  assert.deepEqual(checkPolicy(p, docker('busybox')), []);
+  const sig = parsePolicy(JSON.stringify({ default: [{ type: 'sigstoreSigned', keyPath: '/k.pub', signedIdentity: { type: 'matchRepository' } }] }));
+  assert.equal(checkPolicy(sig, docker('any.io/x'))[0].type, 'sigstoreSigned');
+  // Only docker:// images have signatures here.
+  assert.throws(() => checkPolicy(sig, parseTransportReference('oci:/srv/x')), /^Error: Source image rejected: A signature was required, but no signature exists$|A signature was required/);
+  const base = parsePolicy(JSON.stringify({ default: [{ type: 'signedBaseLayer', baseLayerIdentity: { type: 'matchRepository' } }] }));
+  assert.throws(() => checkPolicy(base, docker('any.io/x')), /"signedBaseLayer"/);
 });
 
 test('requirementsFor falls back to the transport default then the global default', () => {
@@ -98,6 +103,14 @@ test('strict parsing', () => {
     ['{"default": [{"type": "reject"}], "extra": 1}', /Unknown key "extra"/],
     ['{"default": [{"type": "reject"}], "transports": {"docker": {"foo.*.com": [{"type": "reject"}]}}}', /Invalid scope/],
     ['not json', /invalid policy in "p.json"/],
+    ['{"default": [{"type": "signedBy", "keyPath": "/k"}]}', /invalid keyType ""/],
+    ['{"default": [{"type": "signedBy", "keyType": "PGP", "keyPath": "/k"}]}', /Unrecognized keyType value "PGP"/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys"}]}', /Exactly one of keyPath, keyPaths and keyData must be specified, none of them present/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "keyData": "AA=="}]}', /more than one present/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "signedIdentity": {"type": "nope"}}]}', /Unknown policy reference match type "nope"/],
+    ['{"default": [{"type": "sigstoreSigned", "signedIdentity": {"type": "matchExact"}}]}', /At least one of keyPath and keyData must be specified/],
+    ['{"default": [{"type": "sigstoreSigned", "keyPath": "/k", "keyData": "", "signedIdentity": {"type": "matchExact"}}]}', /keyPath and keyData cannot be used simultaneously/],
+    ['{"default": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k", "signedIdentity": {"type": "exactReference"}}]}', /Key "dockerReference" missing in a JSON object/],
   ];
   for (const [text, re] of bad) assert.throws(() => parsePolicy(text, 'p.json'), re, text);
 });

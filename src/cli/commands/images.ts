@@ -11,7 +11,7 @@ import { CommandDef, FlagDef, Opts, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
 import type { ImageEngine, ImageSummary, HistoryEntry, ProgressSink, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
 import { IMAGE_NOT_KNOWN } from '../../domain/images';
-import { PierError, UsageError, errorMessage } from '../../util/errors';
+import { PierError, UsageError, errorMessage, readFileErrorText } from '../../util/errors';
 import { parseGoDuration } from '../../image/filters';
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
@@ -743,6 +743,7 @@ function pullCmd(prefix: string): CommandDef {
       { name: 'os', type: 'string', valueName: 'OS', help: 'Use OS instead of the running OS for choosing images' },
       { name: 'platform', type: 'string', help: 'Specify the platform for selecting the image.  (Conflicts with arch and os)' },
       { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress output information when pulling images' },
+      { name: 'signature-policy', type: 'string', help: 'Path to a signature-policy file', hidden: true },
       tlsVerifyFlag,
       { name: 'variant', type: 'string', help: 'Use VARIANT instead of the running architecture variant for choosing images' },
       ...retryFlags,
@@ -750,14 +751,28 @@ function pullCmd(prefix: string): CommandDef {
     minArgs: 1,
     async run(ctx: Ctx, args, opts) {
       checkAuthFile(opts.authfile);
+      // podman-remote has no --signature-policy: the service's own policy applies.
+      if (opts.signaturePolicy && ctx.remoteUri) throw new PierError('--signature-policy is not supported by the remote pier client');
       const platform = parsePlatform(opts);
       const reg = registryOptions(opts);
       for (const ref of args) {
-        const ids = await ctx.images().pull(ref, { ...reg, allTags: !!opts.allTags, platform, progress: opts.quiet ? undefined : stderrSink });
+        const ids = await ctx.images().pull(ref, { ...reg, allTags: !!opts.allTags, platform, progress: opts.quiet ? undefined : stderrSink, signaturePolicy: opts.signaturePolicy || undefined });
         if (ids.length) ctx.out(ids.join('\n'));
       }
     },
   };
+}
+
+/** The passphrase in a file: its first line, as gpg and containers/image read it. */
+function readPassphraseFile(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PierError(readFileErrorText(e, file));
+  }
+  const nl = text.indexOf('\n');
+  return nl === -1 ? text : text.slice(0, nl);
 }
 
 function pushCmd(prefix: string): CommandDef {
@@ -788,7 +803,9 @@ function pushCmd(prefix: string): CommandDef {
     maxArgs: 2,
     async run(ctx: Ctx, args, opts) {
       checkAuthFile(opts.authfile);
-      if (opts.signBy || opts.signBySigstorePrivateKey || opts.signPassphraseFile) throw new PierError('signing images is not supported by pier');
+      if (opts.signBySigstorePrivateKey) throw new PierError('signing images with sigstore keys (--sign-by-sigstore-private-key) is not supported by pier');
+      if (opts.signBy && ctx.remoteUri) throw new PierError('signing images (--sign-by) is not supported by the remote pier client');
+      const signPassphrase = opts.signPassphraseFile ? readPassphraseFile(opts.signPassphraseFile) : undefined;
       let format: 'oci' | 'v2s2' | undefined;
       if (opts.format) {
         // podman takes 'docker' as another name of v2s2.
@@ -804,6 +821,7 @@ function pushCmd(prefix: string): CommandDef {
       await ctx.images().push(args[0], args[1], {
         ...registryOptions(opts), progress: opts.quiet ? undefined : stderrSink, compressionFormat: opts.compressionFormat || undefined,
         removeSignatures: !!opts.removeSignatures, digestFile: opts.digestfile || undefined, format,
+        signBy: opts.signBy || undefined, signPassphrase,
       });
     },
   };
@@ -1130,8 +1148,10 @@ export function imageGroup(): CommandDef {
       rmiCmd('rm', p),
       saveCmd(p),
       { ...searchCmd },
+      (require('./sign') as typeof import('./sign')).imageSignCmd,
       tagCmd(p),
       treeCmd,
+      (require('./sign') as typeof import('./sign')).imageTrustGroup(),
       imageUnmountCmd,
       untagCmd(p),
       ...imageFilesSubcommands(),

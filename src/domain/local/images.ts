@@ -1,5 +1,6 @@
 // The in-process image engine: local image management over the store, and pull/push,
 // archives and login through src/image.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineConfig } from '../../config/config';
 import { Store } from '../../storage/store';
@@ -16,7 +17,7 @@ import { isManifestList } from '../../storage/images';
 function lists(): typeof import('../../image/manifest-list') {
   return require('../../image/manifest-list') as typeof import('../../image/manifest-list');
 }
-import { NotFoundError, PierError, ConflictError, UsageError, errorMessage } from '../../util/errors';
+import { NotFoundError, PierError, ConflictError, UsageError, errorMessage, readFileErrorText } from '../../util/errors';
 import { compileImageFilters } from '../../image/filters';
 import { goMap, goMapOrNull } from '../../util/gomap';
 import { goTimeText } from '../../util/nanotime';
@@ -481,11 +482,35 @@ export class LocalImageEngine implements ImageEngine {
       // A list without a local instance for this host is pushed as a list, with its instances (podman).
       const rec = e instanceof NotFoundError ? lookupImage(this.store, source, () => this.searchRegistries()) : undefined;
       if (!isManifestList(rec)) throw e;
+      if (opts.signBy) throw new PierError('signing manifest lists (push --sign-by) is not supported by pier');
       return this.manifestPush(source, destination ?? source, { ...opts, all: true });
     }
     const digest = await pushImage(this.store, this.cfg, img, source, destination, opts);
     this.event('push', img.id, destination ?? source);
     return digest;
+  }
+
+  async sign(names: string[], opts: import('../../image/signature/sign').SignOptions): Promise<void> {
+    const { signImages } = require('../../image/signature/sign') as typeof import('../../image/signature/sign');
+    await signImages(this.cfg, names, opts);
+  }
+
+  async trustShow(opts: { policyPath?: string; registriesDir?: string; raw?: boolean }) {
+    const trust = require('../../image/config/trust') as typeof import('../../image/config/trust');
+    const { registriesDirPath } = require('../../image/signature/registries-d') as typeof import('../../image/signature/registries-d');
+    const file = trust.trustPolicyPath(opts.policyPath);
+    let raw: string;
+    try {
+      raw = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new PierError(readFileErrorText(e, file));
+    }
+    return { raw, entries: opts.raw ? [] : await trust.describePolicy(file, registriesDirPath(opts.registriesDir)) };
+  }
+
+  async trustSet(scope: string, opts: { policyPath?: string; type: string; pubKeysFiles: string[] }): Promise<void> {
+    const trust = require('../../image/config/trust') as typeof import('../../image/config/trust');
+    trust.setTrust(trust.trustPolicyPath(opts.policyPath), scope, opts.type, opts.pubKeysFiles);
   }
 
   async save(namesOrIds: string[], opts: SaveOptions): Promise<void> {

@@ -1,6 +1,7 @@
 // Signature policy (containers-policy.json(5)): which images may be pulled/used, by transport
-// and scope. pier implements insecureAcceptAnything and reject; signature-based requirements
-// (signedBy, sigstoreSigned, ...) are recognised but refused with a clear error.
+// and scope. pier implements insecureAcceptAnything, reject, signedBy (GPG simple signing) and
+// sigstoreSigned with a public key (both checked by the puller through image/signature/);
+// signedBaseLayer is recognised but refused with a clear error.
 //
 // Lookup of the file: explicit path (--signature-policy), else $HOME/.config/containers/policy.json,
 // else /etc/containers/policy.json. Unlike containers/image, which fails when no policy file
@@ -8,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PierError } from '../../util/errors';
+import { PierError, readFileErrorText } from '../../util/errors';
 import { ImageReference, TransportReference, transportString } from '../reference';
 
 export const SYSTEM_POLICY = '/etc/containers/policy.json';
@@ -54,8 +55,53 @@ function parseRequirements(v: unknown, file: string, where: string): Requirement
     if ((t === 'insecureAcceptAnything' || t === 'reject') && Object.keys(r).some((k) => k !== 'type')) {
       throw invalid(file, `Unknown key in "${t}" requirement`);
     }
+    if (t === 'signedBy') validateSignedBy(r as Record<string, unknown>, file);
+    if (t === 'sigstoreSigned') validateSigstoreSigned(r as Record<string, unknown>, file);
     return r as Requirement;
   });
+}
+
+const IDENTITY_KEYS: Record<string, string[]> = {
+  matchExact: [], matchRepoDigestOrExact: [], matchRepository: [],
+  exactReference: ['dockerReference'], exactRepository: ['dockerRepository'], remapIdentity: ['prefix', 'signedPrefix'],
+};
+
+/** The fields of a signedBy requirement, as containers/image checks them when it reads the policy. */
+function validateSignedBy(r: Record<string, unknown>, file: string): void {
+  for (const k of Object.keys(r)) {
+    if (!['type', 'keyType', 'keyPath', 'keyPaths', 'keyData', 'signedIdentity'].includes(k)) throw invalid(file, `Unknown key "${k}"`);
+  }
+  if (r.keyType !== undefined && !['GPGKeys', 'signedByGPGKeys', 'X509Certificates', 'signedByX509CAs'].includes(String(r.keyType))) {
+    throw invalid(file, `Unrecognized keyType value "${String(r.keyType)}"`);
+  }
+  const sources = ['keyPath', 'keyPaths', 'keyData'].filter((k) => r[k] !== undefined);
+  if (sources.length !== 1) {
+    throw invalid(file, `Exactly one of keyPath, keyPaths and keyData must be specified, ${sources.length ? 'more than one' : 'none of them'} present`);
+  }
+  if (r.keyType === undefined) throw invalid(file, 'invalid keyType ""');
+  if (r.keyPath !== undefined && typeof r.keyPath !== 'string') throw invalid(file, '"keyPath" must be a string');
+  if (r.keyPaths !== undefined && (!Array.isArray(r.keyPaths) || r.keyPaths.some((p) => typeof p !== 'string'))) throw invalid(file, '"keyPaths" must be an array of strings');
+  if (r.keyData !== undefined && typeof r.keyData !== 'string') throw invalid(file, '"keyData" must be a base64 string');
+  if (r.signedIdentity !== undefined) validateIdentity(r.signedIdentity, file);
+}
+
+function validateIdentity(v: unknown, file: string): void {
+  const id = v as Record<string, unknown>;
+  if (typeof id !== 'object' || id === null || typeof id.type !== 'string') throw invalid(file, '"signedIdentity" must be an object with a "type"');
+  const want = IDENTITY_KEYS[id.type];
+  if (!want) throw invalid(file, `Unknown policy reference match type "${id.type}"`);
+  for (const k of Object.keys(id)) if (k !== 'type' && !want.includes(k)) throw invalid(file, `Unknown key "${k}"`);
+  for (const k of want) if (typeof id[k] !== 'string') throw invalid(file, `Key "${k}" missing in a JSON object`);
+}
+
+/** sigstoreSigned with a public key (podman 4.3's form): keyPath or keyData, an optional signedIdentity. */
+function validateSigstoreSigned(r: Record<string, unknown>, file: string): void {
+  for (const k of Object.keys(r)) {
+    if (!['type', 'keyPath', 'keyData', 'signedIdentity'].includes(k)) throw invalid(file, `Unknown key "${k}"`);
+  }
+  if (r.keyPath !== undefined && r.keyData !== undefined) throw invalid(file, 'keyPath and keyData cannot be used simultaneously');
+  if (r.keyPath === undefined && r.keyData === undefined) throw invalid(file, 'At least one of keyPath and keyData must be specified');
+  if (r.signedIdentity !== undefined) validateIdentity(r.signedIdentity, file);
 }
 
 /** Parse policy.json text strictly (unknown top-level keys, empty requirement lists are errors). */
@@ -117,7 +163,8 @@ export function loadPolicy(opts: LoadPolicyOptions = {}): Policy {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !opts.path) continue;
-      throw new PierError(`reading signature policy "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? `open ${file}: no such file or directory` : (err as Error).message}`);
+      // containers/image reports the failed read alone (`open F: no such file or directory`).
+      throw new PierError(readFileErrorText(err, file));
     }
     return parsePolicy(text, file);
   }
@@ -183,24 +230,35 @@ export function requirementsFor(policy: Policy, transport: string, scopes: strin
 }
 
 /**
- * Check that the image may be used. Throws PierError
+ * Check what can be checked of the policy before the image is read. Throws PierError
  * `Source image rejected: Running image docker://busybox:latest is rejected by policy.`
- * for reject, and a clear "not supported" error for signature requirements.
+ * for reject, and a clear "not supported" error for signedBaseLayer. Returns the signedBy and
+ * sigstoreSigned requirements, which the caller checks against the image's signatures
+ * (only docker:// images can have them here).
  */
-export function checkPolicy(policy: Policy, t: TransportReference): void;
-export function checkPolicy(policy: Policy, transport: 'docker', ref: ImageReference): void;
-export function checkPolicy(policy: Policy, a: TransportReference | 'docker', b?: ImageReference): void {
+export function checkPolicy(policy: Policy, t: TransportReference): Requirement[];
+export function checkPolicy(policy: Policy, transport: 'docker', ref: ImageReference): Requirement[];
+export function checkPolicy(policy: Policy, a: TransportReference | 'docker', b?: ImageReference): Requirement[] {
   const t: TransportReference = typeof a === 'string' ? { transport: 'docker', ref: b as ImageReference } : a;
   const { transport, scopes } = policyScopes(t);
   const reqs = requirementsFor(policy, transport, scopes);
+  const signed: Requirement[] = [];
   for (const r of reqs) {
     switch (r.type) {
       case 'insecureAcceptAnything':
         break;
       case 'reject':
         throw new PierError(`Source image rejected: Running image ${transportString(t)} is rejected by policy.`);
+      case 'signedBy':
+      case 'sigstoreSigned':
+        if (t.transport !== 'docker') {
+          throw new PierError(`Source image rejected: A signature was required, but no signature exists`);
+        }
+        signed.push(r);
+        break;
       default:
         throw new PierError(`Source image rejected: policy requirement "${r.type}" for ${transportString(t)} is not supported by pier (signature verification is not implemented)`);
     }
   }
+  return signed;
 }
