@@ -69,7 +69,8 @@ export class AutoUpdater {
   private assemble(): { units: Map<string, Task[]>; errors: string[] } {
     const units = new Map<string, Task[]>();
     const errors: string[] = [];
-    for (const stored of this.ce.containers.list()) {
+    // Oldest first (podman: its database's order, by ID).
+    for (const stored of this.ce.containers.list().reverse()) {
       const c = this.ce.lifecycle.sync(stored);
       if (c.state.status !== 'running') continue;
       const labels = c.config.labels ?? {};
