@@ -134,6 +134,80 @@ describe('auto-update', () => {
     }
   });
 
+  test('a real systemd manager restarts a unit made by generate systemd --new: updated, then rolled back', async () => {
+    const s = new TestStore();
+    const name = `${reg.host}/lib/web:latest`;
+    // Managers run as root share cgroup paths: a unit name of its own keeps two runs apart.
+    const ctr = `web-${path.basename(s.dir).slice(-6).toLowerCase()}`;
+    const unit = `container-${ctr}.service`;
+    const xdg = path.join(s.dir, 'xdg');
+    const sdEnv: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: xdg, XDG_CONFIG_HOME: path.join(s.dir, 'config'), XDG_DATA_HOME: path.join(s.dir, 'data') };
+    delete sdEnv.NODE_EXTRA_CA_CERTS;
+    const systemctl = (...args: string[]) => spawnSync('systemctl', ['--user', ...args], { env: sdEnv, encoding: 'utf8' });
+    let manager: ChildProcess | undefined;
+    try {
+      // Every command of the unit acts on this store, and reaches the registry over plain HTTP.
+      fs.writeFileSync(s.registriesConf, `unqualified-search-registries = []\n[[registry]]\nlocation = "${reg.host}"\ninsecure = true\n`);
+      const storageConf = path.join(s.dir, 'storage.conf');
+      fs.writeFileSync(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${s.root}"\nrunroot = "${s.runroot}"\n`);
+      await pushImage(reg, 'lib/web', 'latest', v1);
+      s.ok(['pull', '-q', name]);
+      s.ok(['create', '--name', ctr, '--network', 'none', '--stop-signal', 'KILL', '--label', 'io.containers.autoupdate=registry', name, 'sleep', '1000']);
+      const unitDir = path.join(xdg, 'systemd', 'user');
+      fs.mkdirSync(unitDir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(path.join(unitDir, unit),
+        s.ok(['generate', 'systemd', '--new', '--name', '--restart-policy', 'no', '-e', `PIER_STORAGE_CONF=${storageConf}`, ctr]));
+      s.ok(['rm', ctr]);
+
+      // systemd's user manager: its private D-Bus socket is what pier (as root) reaches at
+      // /run/systemd/private, in a mount namespace of its own.
+      manager = spawn('/lib/systemd/systemd', ['--user'], { env: sdEnv, stdio: 'ignore' });
+      const socket = path.join(xdg, 'systemd', 'private');
+      for (const deadline = Date.now() + 10_000; !fs.existsSync(socket);) {
+        assert.ok(Date.now() < deadline && manager.exitCode === null, 'systemd --user did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const start = systemctl('start', unit);
+      assert.equal(start.status, 0, start.stderr);
+      const inspect = () => s.ok(['inspect', '--format', '{{.Id}} {{.Image}} {{.State.Status}} {{index .Config.Labels "PODMAN_SYSTEMD_UNIT"}}', ctr]).trim().split(' ');
+      const [first, firstImage, , unitLabel] = inspect();
+      assert.deepEqual([firstImage, unitLabel], [v1.configDigest.slice(7), unit]);
+
+      const autoUpdate = () => spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
+        'mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/system && touch /run/systemd/private && mount --bind "$SOCK" /run/systemd/private && exec "$@"',
+        'sh', process.execPath, PIER, ...s.globalArgs(), 'auto-update', '--format', '{{.Unit}} {{.Updated}}'], { env: s.env({ SOCK: socket }), encoding: 'utf8' });
+
+      // v2 in the registry: pulled, and the unit's restart makes a new container from it.
+      await pushImage(reg, 'lib/web', 'latest', v2);
+      let r = autoUpdate();
+      assert.deepEqual([r.status, r.stdout], [0, `${unit} true\n`], r.stderr);
+      const [second, secondImage, secondState] = inspect();
+      assert.notEqual(second, first);
+      assert.deepEqual([secondImage, secondState], [v2.configDigest.slice(7), 'running']);
+
+      // An image the container cannot run from: the restart fails, the name goes back to v2 and
+      // the unit is restarted once more from it.
+      importTiny(s, 'localhost/broken');
+      s.ok(['push', '-q', 'localhost/broken', name]);
+      r = autoUpdate();
+      assert.deepEqual([r.status, r.stdout], [0, `${unit} rolled back\n`], r.stderr);
+      assert.ok(r.stderr.includes(`level=warning msg="Restarting unit ${unit} with the updated image failed: Job for ${unit} failed because the control process exited with error code; rolling back"`), r.stderr);
+      const [third, thirdImage, thirdState] = inspect();
+      assert.notEqual(third, second);
+      assert.deepEqual([thirdImage, thirdState], [v2.configDigest.slice(7), 'running']);
+      assert.equal(imageId(s, name), v2.configDigest.slice(7));
+    } finally {
+      if (manager) {
+        systemctl('stop', unit);
+        manager.kill('SIGTERM');
+        for (let i = 0; i < 100 && manager.exitCode === null && manager.signalCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+        manager.kill('SIGKILL');
+      }
+      s.run(['rm', '-a', '-f', '-t', '0']);
+      s.cleanup();
+    }
+  });
+
   test('podman-remote 4.3 has no auto-update: refused', () => {
     const s = new TestStore();
     try {
