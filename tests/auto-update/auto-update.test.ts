@@ -57,10 +57,15 @@ describe('auto-update', () => {
       s.ok(['tag', name, 'shortname:latest', 'localhost/app:latest']);
       const short = s.run(['create', '--label', 'io.containers.autoupdate=registry', 'shortname:latest', 'true']);
       assert.deepEqual([short.code, short.stderr], [125, 'Error: short name: auto updates require fully-qualified image reference: "shortname:latest"\n']);
+      const archive = path.join(s.dir, 'app.tar');
+      s.ok(['save', '-o', archive, name]);
+      const transport = s.run(['create', '--label', 'io.containers.autoupdate=image', `docker-archive:${archive}`, 'true']);
+      assert.deepEqual([transport.code, transport.stderr.split('\n').slice(-2)], [125, ['Error: auto updates require the docker image transport but image is of transport "docker-archive"', '']]);
       assert.equal(s.ok(['ps', '-aq']), '', 'nothing was created');
 
       const unit = (u: string) => ({ env: { PODMAN_SYSTEMD_UNIT: u } });
-      const reg1 = s.ok(['run', '-d', '--network', 'none', '--name', 'reg', '--label', 'io.containers.autoupdate=registry', name, 'sleep', '1000'], unit('reg.service')).trim();
+      // `image`: registry's older name (reported as registry).
+      const reg1 = s.ok(['run', '-d', '--network', 'none', '--name', 'reg', '--label', 'io.containers.autoupdate=image', name, 'sleep', '1000'], unit('reg.service')).trim();
       const loc = s.ok(['run', '-d', '--network', 'none', '--name', 'loc', '--label', 'io.containers.autoupdate=local', 'localhost/app:latest', 'sleep', '1000'], unit('loc.service')).trim();
       // Ignored: no label, the disabled policy, not running.
       s.ok(['run', '-d', '--network', 'none', '--name', 'plain', name, 'sleep', '1000'], unit('plain.service'));
