@@ -124,16 +124,22 @@ describe('auto-update', () => {
       assert.equal(imageId(s, name), oldId, 'rolled back to the image reg runs');
       assert.equal(imageId(s, 'localhost/app:latest'), oldId, 'rolled back to the image loc runs');
 
+      // kube play: the policy from the pod's annotations (KEY/CONTAINER), the unit from the environment.
+      const yaml = path.join(s.dir, 'kp.yaml');
+      fs.writeFileSync(yaml, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: kp\n  annotations:\n    io.containers.autoupdate/app: registry\n`
+        + `spec:\n  containers:\n  - name: app\n    image: ${name}\n    command: [sleep, "1000"]\n`);
+      s.ok(['kube', 'play', '--network', 'none', yaml], unit('kp.service'));
       // Containers that cannot take part are errors; the others are still reported.
       s.ok(['run', '-d', '--network', 'none', '--name', 'nounit', '--label', 'io.containers.autoupdate=registry', name, 'sleep', '1000']);
       const nounit = s.ok(['inspect', '--format', '{{.Id}}', 'nounit']).trim();
       s.ok(['run', '-d', '--network', 'none', '--name', 'bogus', '--label', 'io.containers.autoupdate=bogus', name, 'sleep', '1000'], unit('bogus.service'));
-      r = s.run(['auto-update', '--dry-run', '--tls-verify=false', '--format', '{{.ContainerName}}']);
+      r = s.run(['auto-update', '--dry-run', '--tls-verify=false', '--format', '{{.ContainerName}} {{.Updated}}']);
       assert.equal(r.code, 125);
-      assert.equal(r.stdout, 'loc\nreg\n');
+      assert.equal(r.stdout, 'kp-app pending\nloc false\nreg pending\n');
       assert.equal(r.stderr, `Error: 2 errors occurred:\n\t* auto-updating container "${nounit}": no PODMAN_SYSTEMD_UNIT label found\n`
         + '\t* invalid auto-update policy "bogus": valid policies are ["disabled" "image" "local" "registry"]\n');
     } finally {
+      s.run(['pod', 'rm', '-a', '-f', '-t', '0']);
       s.run(['rm', '-a', '-f', '-t', '0']);
       s.cleanup();
     }
