@@ -12,6 +12,9 @@ import { startRegistry, Registry } from '../fixtures/registry';
 import { busyboxImage, multilayerImage, pushImage, TestImage } from '../fixtures/images';
 import { PIER, TestStore } from '../helpers/cli';
 
+// The unit label comes from this variable: only where a test sets it.
+delete process.env.PODMAN_SYSTEMD_UNIT;
+
 let reg: Registry;
 let v1: TestImage;
 let v2: TestImage;
