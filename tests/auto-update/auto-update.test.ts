@@ -51,6 +51,7 @@ describe('auto-update', () => {
       // Nothing to do: no output, no event.
       const none = s.run(['auto-update']);
       assert.deepEqual([none.code, none.stdout, none.stderr], [0, '', '']);
+      assert.equal(s.ok(['events', '--stream=false', '--filter', 'type=system']), '');
       const extra = s.run(['auto-update', 'foo']);
       assert.deepEqual([extra.code, extra.stderr], [125, 'Error: `pier auto-update` takes no arguments\n']);
 
@@ -156,7 +157,7 @@ describe('auto-update', () => {
     const unit = `container-${ctr}.service`;
     const xdg = path.join(s.dir, 'xdg');
     const sdEnv: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: xdg, XDG_CONFIG_HOME: path.join(s.dir, 'config'), XDG_DATA_HOME: path.join(s.dir, 'data') };
-    delete sdEnv.NODE_EXTRA_CA_CERTS;
+    for (const k of ['NODE_EXTRA_CA_CERTS', 'NOTIFY_SOCKET', 'DBUS_SESSION_BUS_ADDRESS']) delete sdEnv[k];
     const systemctl = (...args: string[]) => spawnSync('systemctl', ['--user', ...args], { env: sdEnv, encoding: 'utf8' });
     let manager: ChildProcess | undefined;
     try {
