@@ -12,7 +12,8 @@ DEB_PACKAGES=(
   python3-docker docker-compose openssh-server openssh-client
   # podman 4.3's remote client drives pier's Libpod API in tests/api/podman-remote (pier never runs it).
   podman
-  # systemd-analyze verify checks the units of `pier generate systemd` (tests/containers-cli/generate-systemd).
+  # systemd-analyze verify checks the units of `pier generate systemd` (tests/containers-cli/generate-systemd);
+  # tests/auto-update runs its user manager (`systemd --user`) and systemctl restarts units through it.
   systemd
 )
 

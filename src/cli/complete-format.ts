@@ -35,6 +35,7 @@ const EVENTS_FIELDS = ['Recycle', 'ToHumanReadable', 'ContainerExitCode}}', 'ID}
 
 const FORMAT_COMPLETIONS: Record<string, FormatCompletion> = {
   'generate systemd': 'json',
+  'auto-update': { fields: ['Unit}}', 'Container}}', 'ContainerName}}', 'ContainerID}}', 'Image}}', 'Policy}}', 'Updated}}'] },
   'ps': { fields: PS_FIELDS },
   'container ps': { fields: PS_FIELDS },
   'container list': { fields: PS_FIELDS },

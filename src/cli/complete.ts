@@ -239,6 +239,7 @@ const ARGS: Record<string, Completer> = {
   'manifest push': imgs,
   'manifest remove': imgs,
   'manifest rm': imgs,
+  'auto-update': none,
   'generate systemd': firstArg(concat((c, t) => containers(c, t), (c, t) => pods(c, t))),
   'generate kube': concat((c, t) => containers(c, t), (c, t) => pods(c, t), volumes),
   'kube generate': concat((c, t) => containers(c, t), (c, t) => pods(c, t), volumes),

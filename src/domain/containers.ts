@@ -1,5 +1,5 @@
 // The container half of the engine's domain interface (CLI and API call only this).
-import type { PullOptions } from './images';
+import type { ProgressSink, PullOptions } from './images';
 import { posix } from 'node:path';
 import { PierError, UsageError, EXIT_ENGINE } from '../util/errors';
 
@@ -416,6 +416,33 @@ export const CONTAINER_INSPECT_MAPS = [
   'HostConfig.PortBindings', 'HostConfig.Tmpfs', 'HostConfig.CgroupConf', 'HostConfig.LogConfig.Config',
 ];
 
+/** `auto-update`'s options (podman's AutoUpdateOptions, with 4.6's --tls-verify). */
+export interface AutoUpdateOptions {
+  /** The auth file for registries (a container's io.containers.autoupdate.authfile label wins). */
+  authfile?: string;
+  /** Check only: nothing is pulled or restarted; an available update shows as "pending". */
+  dryRun?: boolean;
+  /** After a failed restart, tag the previous image again and restart the unit once more. */
+  rollback: boolean;
+  /** undefined: registries.conf decides. */
+  tlsVerify?: boolean;
+  /** Where pulls report their progress. */
+  progress?: ProgressSink;
+}
+
+/** One container's outcome (podman's AutoUpdateReport). */
+export interface AutoUpdateReport {
+  containerId: string;
+  containerName: string;
+  /** The image name the container was created with. */
+  imageName: string;
+  policy: string;
+  /** The systemd unit it runs in. */
+  unit: string;
+  /** true, false, pending, failed or rolled back. */
+  updated: string;
+}
+
 export interface ContainerEngine {
   create(opts: CreateOptions): Promise<{ id: string; warnings: string[] }>;
   start(nameOrId: string, opts?: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number | void>;
@@ -452,4 +479,10 @@ export interface ContainerEngine {
   clone(nameOrId: string, opts: CloneOptions): Promise<{ id: string; warnings: string[] }>;
   /** The image ids containers use (for rmi's in-use check). */
   imagesInUse(): Map<string, string[]>;
+  /**
+   * `auto-update` (local engines only: podman-remote 4.3 has none): the reports of the containers
+   * it looked at and the errors met on the way, each on its own (one container's failure does
+   * not stop the others').
+   */
+  autoUpdate?(opts: AutoUpdateOptions): Promise<{ reports: AutoUpdateReport[]; errors: string[] }>;
 }

@@ -15,6 +15,7 @@ import { goYAML } from '../engine/kube/yaml';
 import { parse as parseYAML } from 'yaml';
 import { NotFoundError, PierError, errorMessage } from '../util/errors';
 import { parsePublish } from '../network/ports';
+import { SYSTEMD_UNIT_ENV } from '../engine/systemd';
 
 /** The network pods join when --network is not given (podman's podman-default-kube-network). */
 export const KUBE_DEFAULT_NETWORK = 'pier-default-kube-network';
@@ -442,6 +443,8 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       const v = x.annotations[`${label}/${c.name}`] ?? x.annotations[label];
       if (v) opts.labels![label] = v;
     }
+    // The unit this runs in, for auto-update (podman reads it here, in the engine: a service's own).
+    if (process.env[SYSTEMD_UNIT_ENV]) opts.labels![SYSTEMD_UNIT_ENV] = process.env[SYSTEMD_UNIT_ENV]!;
     const sc = (c.securityContext ?? {}) as Obj;
     if (sc.readOnlyRootFilesystem !== undefined) opts.readOnly = sc.readOnlyRootFilesystem === true;
     if (sc.privileged !== undefined) opts.privileged = sc.privileged === true;

@@ -11,7 +11,7 @@ import type { Store } from '../storage/store';
 import type { ImageRecord } from '../storage/images';
 export { isManifestList } from '../storage/images';
 import type { EngineConfig } from '../config/config';
-import type { ManifestAnnotateOptions, ProgressSink, RegistryOptions } from '../domain/images';
+import type { ManifestAnnotateOptions, Platform, ProgressSink, RegistryOptions } from '../domain/images';
 import { goJSON } from '../cli/format/gojson';
 import { goMap } from '../util/gomap';
 import { NotFoundError, PierError, errorMessage } from '../util/errors';
@@ -210,6 +210,7 @@ export interface AddOptions extends RegistryOptions {
 }
 
 /** A docker:// reference's registry connection: the first of its registries.conf endpoints that answers. */
+/** The registry's top manifest for `ref` (through registries.conf's mirrors and blocks) and the client that read it. */
 async function openRegistry(cfg: EngineConfig, ref: ImageReference, opts: RegistryOptions & { push?: boolean }):
   Promise<{ client: RegistryClient; ref: ImageReference; top: Manifest }> {
   const conf = loadRegistriesConf({ path: cfg.registriesConf });
@@ -377,6 +378,24 @@ export async function inspectRemote(cfg: EngineConfig, name: string, opts: Regis
     throw new PierError(`parsing manifest blob ${JSON.stringify(text)} as a ${JSON.stringify(found.mediaType)}: Treating single images as manifest lists is not implemented`);
   }
   return goJSON(ListModel.fromBlob(found.body).docker(false), { indent: '    ', escapeHTML: true });
+}
+
+// -------------------------------------------------------------------------------------------
+// auto-update's check
+
+/**
+ * The digest of the image a pull of `name` would get now (libimage's HasDifferentDigest): the
+ * registry's manifest, or in a list the instance for `platform` (the local image's).
+ */
+export async function registryImageDigest(cfg: EngineConfig, name: string, platform: Platform, opts: RegistryOptions): Promise<string> {
+  const { hostPlatform } = require('./pull') as typeof import('./pull');
+  const ref = parseReference(name.replace(/^docker:\/\//, '')).withDefaultTag();
+  const { top } = await openRegistry(cfg, ref, opts);
+  if (!LIST_TYPES.includes(top.mediaType)) return top.digest;
+  const want = { ...hostPlatform(), ...Object.fromEntries(Object.entries(platform).filter(([, v]) => v)) };
+  const child = selectPlatform(JSON.parse(top.body.toString('utf8')), want);
+  if (!child) throw new PierError(`no image found in manifest list for architecture ${want.arch}, variant "${want.variant ?? ''}", OS ${want.os}`);
+  return child.digest;
 }
 
 // -------------------------------------------------------------------------------------------

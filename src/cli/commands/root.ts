@@ -31,6 +31,7 @@ const AREAS = {
   containerOps: area(() => (require('./container-ops') as typeof import('./container-ops')).containerOpsCommands()),
   containerFiles: area(() => (require('./container-files') as typeof import('./container-files')).containerFilesCommands()),
   images: area(() => (require('./images') as typeof import('./images')).imageCommands()),
+  autoUpdate: area(() => [(require('./auto-update') as typeof import('./auto-update')).autoUpdateCommand()]),
   events: area(() => [(require('./events') as typeof import('./events')).eventsCommand()]),
   build: area(() => {
     const b = require('./build') as typeof import('./build');
@@ -99,6 +100,7 @@ export const TOP_LEVEL: ReadonlyArray<readonly [Area, string, string, string[]?]
   ['images', 'logout', 'Logout of a container registry'],
   ['images', 'search', 'Search registry for image'],
   ['events', 'events', 'Show pier events'],
+  ['autoUpdate', 'auto-update', 'Auto update containers according to their auto-update policy'],
   ['build', 'build', 'Build an image using instructions from Containerfiles'],
   ['build', 'buildx', 'Build images'],
   ['system', 'version', 'Display the Pier version information'],

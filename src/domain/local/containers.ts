@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineConfig } from '../../config/config';
 import type {
-  RunOnlyOptions, CloneOptions,
+  RunOnlyOptions, CloneOptions, AutoUpdateOptions, AutoUpdateReport,
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
 import { PartialRemoveError, asEngineError, networkAttachment, parseImageMount } from '../containers';
@@ -181,6 +181,11 @@ export class LocalContainerEngine implements ContainerEngine {
 
   imagesInUse(): Map<string, string[]> {
     return this.containers.imagesInUse();
+  }
+
+  async autoUpdate(opts: AutoUpdateOptions): Promise<{ reports: AutoUpdateReport[]; errors: string[] }> {
+    const { AutoUpdater } = require('./auto-update') as typeof import('./auto-update');
+    return new AutoUpdater(this, opts).run();
   }
 
   /**
@@ -599,6 +604,9 @@ export class LocalContainerEngine implements ContainerEngine {
     if (idMappings) checkUserMapped(config);
     if (o.rm && config.restart.name !== 'no' && config.restart.name !== '') throw new UsageError('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
     if (o.healthOnFailure && o.healthOnFailure !== 'none' && !config.healthcheck) throw new PierError(`cannot set on-failure action to ${o.healthOnFailure} without a health check`);
+    if (config.labels['io.containers.autoupdate'] !== undefined && !o.rootfs) {
+      (require('../../engine/auto-update') as typeof import('../../engine/auto-update')).checkAutoUpdateImage(config.labels, o.image);
+    }
     // Only the volumes no other container uses (a clone's are the original's).
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, (n) => this.volumeUsers(n)).catch(() => undefined);
     const rec: ContainerRecord = {
