@@ -167,6 +167,8 @@ describe('container commands end to end', () => {
     const ports = '{"443/udp":[{"HostIp":"","HostPort":"1234"}],"5000/udp":null,"5001/udp":null,"80/tcp":[{"HostIp":"","HostPort":"8080"}],"9999/tcp":null}';
     assert.equal(fmt('{{json .NetworkSettings.Ports}}'), ports);
     assert.equal(fmt('{{json .HostConfig.PortBindings}}'), ports);
+    // To a template, each binding is podman's InspectHostPort struct.
+    assert.equal(fmt('{{.NetworkSettings.Ports}}'), 'map[443/udp:[{ 1234}] 5000/udp:[] 5001/udp:[] 80/tcp:[{ 8080}] 9999/tcp:[]]');
     assert.equal(fmt('{{json .HostConfig.Tmpfs}}'), '{"/aa":"size=1m,rw,rprivate,nosuid,nodev,tmpcopyup","/zz":"rw,rprivate,nosuid,nodev,tmpcopyup"}');
     // The whole document: maps sorted, the Config struct in podman's field order.
     const text = ok(['inspect', id]);

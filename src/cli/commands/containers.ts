@@ -1226,6 +1226,10 @@ export function withTemplateFields(data: Record<string, unknown>): Record<string
     Umask: () => '', Secrets: goNilSlice, Passwd: () => null, ChrootDirs: goNilSlice, SdNotifyMode: () => '', SdNotifySocket: () => '',
   });
   zeros(data.HostConfig, { IDMappings: () => null, Init: () => false, CgroupManager: () => '' });
+  // Port bindings are structs ({HostIP HostPort}) to templates, as podman's InspectHostPort.
+  const { asStructSlices } = require('../format/govalue') as typeof import('../format/govalue');
+  asStructSlices((data.HostConfig as Record<string, unknown> | undefined)?.PortBindings, 'define.InspectHostPort', goNilSlice);
+  asStructSlices(net?.Ports, 'define.InspectHostPort', goNilSlice);
   // The healthcheck's durations are Go time.Durations ("30s" in a template, numbers in JSON).
   const hc = (data.Config as Record<string, unknown> | undefined)?.Healthcheck as Record<string, unknown> | undefined;
   if (hc && typeof hc === 'object') {

@@ -9,7 +9,7 @@ import type { PodEngine, PodSummary, PodCreateOptions, PodResources } from '../.
 import { NotFoundError, PierError, UsageError, errorMessage, readFileErrorText } from '../../util/errors';
 import { formatList, formatInspect, isJSONFormat } from '../format/output';
 import { goJSON } from '../format/gojson';
-import { asStruct } from '../format/govalue';
+import { asStruct, asStructSlices } from '../format/govalue';
 import { humanDuration } from '../format/units';
 import { tabwriter } from '../format/tabwriter';
 import { writeStdout, writeStderr } from '../../util/stdio';
@@ -475,7 +475,7 @@ function podTemplateView(d: Record<string, any>): Record<string, unknown> {
     CreateCgroup: !!d.CreateCgroup, CgroupParent: d.CgroupParent ?? '', CgroupPath: d.CgroupPath ?? '', CreateInfra: !!d.CreateInfra,
     InfraContainerID: d.InfraContainerID ?? '',
     InfraConfig: ic ? asStruct({
-      PortBindings: ic.PortBindings, HostNetwork: ic.HostNetwork, StaticIP: ic.StaticIP, StaticMAC: ic.StaticMAC,
+      PortBindings: asStructSlices(ic.PortBindings, 'define.InspectHostPort'), HostNetwork: ic.HostNetwork, StaticIP: ic.StaticIP, StaticMAC: ic.StaticMAC,
       NoManageResolvConf: ic.NoManageResolvConf, DNSServer: ic.DNSServer ?? [], DNSSearch: ic.DNSSearch ?? [], DNSOption: ic.DNSOption ?? [],
       NoManageHosts: ic.NoManageHosts, HostAdd: ic.HostAdd ?? [], Networks: ic.Networks ?? [], NetworkOptions: ic.NetworkOptions ?? {},
       CPUPeriod: ic.cpu_period ?? 0, CPUQuota: ic.cpu_quota ?? 0, CPUSetCPUs: ic.cpuset_cpus ?? '',

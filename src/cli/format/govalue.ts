@@ -30,6 +30,21 @@ export function asStruct<T extends object>(obj: T, typeName = 'struct'): T {
   return obj;
 }
 
+/**
+ * Marks the elements of a map of slices (podman's port bindings: map[string][]InspectHostPort)
+ * as structs, and its null slices as Go's nil slices (`[]` to a template, null in JSON).
+ */
+export function asStructSlices<T>(map: T, typeName: string, nilSlice?: () => unknown): T {
+  if (map && typeof map === 'object') {
+    const m = map as Record<string, unknown>;
+    for (const [k, list] of Object.entries(m)) {
+      if (Array.isArray(list)) for (const x of list) if (x && typeof x === 'object') asStruct(x, typeName);
+      if (list === null && nilSlice) m[k] = nilSlice();
+    }
+  }
+  return map;
+}
+
 /** The struct type name given to asStruct(), if any. */
 export function structTypeOf(v: object): string | undefined {
   return structTypes.get(v);
