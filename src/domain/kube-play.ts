@@ -261,6 +261,21 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     }
   }
 
+  /**
+   * podman's --build: builds `image` from CONTEXT/NAME/Containerfile (or Dockerfile), NAME being
+   * the image name up to its first `:`, its last path component, up to `@` (imageNamePrefix), when
+   * --build is given, or when it is not and the image is missing. True when it built.
+   */
+  private async buildImage(image: string, o: PlayKubeOptions): Promise<boolean> {
+    if (o.contextDir === undefined || o.build === false) return false;
+    const name = image.split(':')[0].split('/').pop()!.split('@')[0];
+    const file = ['Containerfile', 'Dockerfile'].map((f) => path.join(o.contextDir!, name, f)).find((f) => fs.existsSync(f));
+    if (!file) return false;
+    if (o.build !== true && await this.e.images().exists(image)) return false;
+    await this.e.build().build({ contextDir: path.dirname(file), containerfile: file, tags: [image] }, { write: o.buildOutput ?? (() => undefined) });
+    return true;
+  }
+
   /** The secrets a pod's volumes and containers' env refer to, each read once (an Error: missing or unreadable). */
   private async secretValues(spec: Obj): Promise<SecretValues> {
     const names = new Set<string>();
@@ -403,6 +418,11 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       if (seen.has(c.name)) throw new PierError(`the pod ${JSON.stringify(podName)} is invalid; duplicate container name ${JSON.stringify(c.name)} detected`);
       seen.add(c.name);
     }
+    // Images with a build directory are built first (podman's getImageAndLabelInfo).
+    const built = new Set<string>();
+    for (const c of [...initContainers, ...containers]) {
+      if (!built.has(c.image) && await this.buildImage(String(c.image), o)) built.add(c.image);
+    }
     const podId = await this.e.pods().create(podOpts);
     made.pods.push(podId);
     const initType = annotations['io.podman.annotations.init.container.type'] || 'once';
@@ -410,7 +430,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     const ids: string[] = [];
     for (const [list, init] of [[initContainers, true], [containers, false]] as const) {
       for (const c of list) {
-        const opts = this.containerOptions(c, { podName, podId, init: init ? initType : undefined, o, labels, annotations, configMaps, secrets, volumes, restart, podSecurity: (spec.securityContext ?? {}) as Obj });
+        const opts = this.containerOptions(c, { built: built.has(c.image), podName, podId, init: init ? initType : undefined, o, labels, annotations, configMaps, secrets, volumes, restart, podSecurity: (spec.securityContext ?? {}) as Obj });
         const { id } = await this.e.containers().create(opts);
         (init ? initIds : ids).push(id);
       }
@@ -424,12 +444,14 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
   }
 
   /** podman's ToSpecGen, as pier's create options. */
-  private containerOptions(c: Obj, x: { podName: string; podId: string; init?: string; o: PlayKubeOptions; labels: Record<string, string>; annotations: Record<string, string>;
+  private containerOptions(c: Obj, x: { built: boolean; podName: string; podId: string; init?: string; o: PlayKubeOptions; labels: Record<string, string>; annotations: Record<string, string>;
     configMaps: ConfigMap[]; secrets: SecretValues; volumes: Map<string, KubeVolume>; restart: CreateOptions['restart']; podSecurity: Obj }): CreateOptions {
     const image = String(c.image ?? '');
     if (!image) throw new PierError(`container ${JSON.stringify(c.name)} of pod ${JSON.stringify(x.podName)} has no image`);
-    const policy = c.imagePullPolicy ? PULL[String(c.imagePullPolicy).toLowerCase()] : 'newer';
+    let policy = c.imagePullPolicy ? PULL[String(c.imagePullPolicy).toLowerCase()] : 'newer';
     if (!policy) throw new PierError(`unsupported pull policy ${JSON.stringify(String(c.imagePullPolicy).toLowerCase())}`);
+    // An image just built is used as it is (podman looks it up instead of pulling).
+    if (x.built) policy = 'never';
     const opts: CreateOptions = {
       image, command: [], name: `${x.podName}-${c.name}`, pod: x.podId, tty: c.tty === true, interactive: c.stdin === true,
       restart: x.restart, pull: policy, pullOptions: { tlsVerify: x.o.tlsVerify, authfile: x.o.authfile, ...(x.o.creds ? { creds: x.o.creds } : {}) },

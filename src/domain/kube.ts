@@ -26,6 +26,15 @@ export interface PlayKubeOptions {
    * with the YAML's ports, replacing a YAML port of the same container port and protocol.
    */
   publish?: string[];
+  /**
+   * --build: a container's image built from CONTEXT/NAME/Containerfile (or Dockerfile), NAME the
+   * image name's last path component: true always, false never, unset when the image is missing.
+   */
+  build?: boolean;
+  /** --context-dir, else the CLI's working directory; unset: nothing is built (the remote client). */
+  contextDir?: string;
+  /** Where build steps are written (the CLI's stdout, as podman's). */
+  buildOutput?: (text: string) => void;
 }
 
 /** podman's PlayKubeReport (its JSON field names). */

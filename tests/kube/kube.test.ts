@@ -411,6 +411,27 @@ spec:
   s.ok(['pod', 'rm', '-f', '-t', '0', 'kp']);
 });
 
+test('kube play --build, --context-dir: images built from NAME/Containerfile when missing, or always with --build', () => {
+  const ctxDir = fs.mkdtempSync(path.join(s.dir, 'kctx-'));
+  fs.mkdirSync(path.join(ctxDir, 'userimage'));
+  const containerfile = path.join(ctxDir, 'userimage', 'Containerfile');
+  fs.writeFileSync(containerfile, 'FROM localhost/busybox\nUSER bin\n');
+  const yaml = 'kind: Pod\nmetadata: {name: kb}\nspec:\n  containers:\n  - name: t\n    image: quay.io/libpod/userimage\n    command: [id]\n';
+  const user = () => s.ok(['inspect', '--format', '{{.Config.User}}', 'kb-t']).trim();
+  // Missing: built (its steps on stdout, before the report), then used as it is.
+  const first = s.ok(['kube', 'play', '--context-dir', ctxDir, '--start=false', '-'], { input: yaml });
+  assert.match(first, /^STEP 1\/2: FROM localhost\/busybox\nSTEP 2\/2: USER bin\n[^]*Successfully tagged quay.io\/libpod\/userimage:latest\n[0-9a-f]{64}\nPod:\n/);
+  assert.equal(user(), 'bin');
+  fs.writeFileSync(containerfile, 'FROM localhost/busybox\nUSER daemon\n');
+  // Present: not built again, unless --build says so.
+  assert.match(s.ok(['kube', 'play', '--replace', '--context-dir', ctxDir, '--start=false', '-'], { input: yaml }), /^Pod:\n/);
+  assert.equal(user(), 'bin');
+  s.ok(['kube', 'play', '--replace', '--build', '--context-dir', ctxDir, '--start=false', '-'], { input: yaml });
+  assert.equal(user(), 'daemon');
+  s.ok(['pod', 'rm', '-f', '-t', '0', 'kb']);
+  s.ok(['rmi', '-f', 'quay.io/libpod/userimage']);
+});
+
 test('kube play errors: one line, exit 125, nothing left behind', () => {
   const cases: [string, string][] = [
     ['a: [\n', 'Error: multi doc yaml could not be split: yaml: line 2: '],

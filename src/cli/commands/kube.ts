@@ -53,7 +53,9 @@ async function teardown(ctx: Ctx, yaml: string): Promise<void> {
 const playFlags: CommandDef['flags'] = [
   { name: 'annotation', type: 'stringArray', valueName: 'strings', help: 'Add annotations to pods (key=value)' },
   { name: 'authfile', type: 'string', help: 'Path of the authentication file. Use REGISTRY_AUTH_FILE environment variable to override' },
+  { name: 'build', type: 'bool', help: 'Build all images in a YAML (given Containerfiles exist)' },
   { name: 'configmap', type: 'stringArray', valueName: 'Pathname', help: 'Pathname of a YAML file containing a kubernetes configmap' },
+  { name: 'context-dir', type: 'string', help: 'Path to top level of context directory' },
   { name: 'creds', type: 'string', valueName: 'Credentials', help: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' },
   { name: 'down', type: 'bool', hidden: true, help: 'Stop pods defined in the YAML file' },
   { name: 'log-driver', type: 'string', default: 'k8s-file', help: 'Logging driver for the container' },
@@ -94,6 +96,14 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
   o.configMaps = maps.map((p) => {
     try { return { path: p, text: fs.readFileSync(p, 'utf8') }; } catch (e) { throw new PierError(`open ${p}: ${errnoText(e)}`); }
   });
+  // --build and --context-dir are podman's local-mode flags; the remote client builds nothing.
+  if (ctx.remoteUri) {
+    for (const f of ['build', 'context-dir']) if (changed.has(f)) throw new UsageError(`unknown flag: --${f}`);
+  } else {
+    if (changed.has('build')) o.build = !!opts.build;
+    o.contextDir = opts.contextDir || process.cwd();
+    o.buildOutput = writeStdout;
+  }
   const yaml = await readKubeFile(args[0]);
   if (opts.down) return teardown(ctx, yaml);
   const report = await ctx.engines.kube().play(yaml, o);
