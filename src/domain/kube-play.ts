@@ -13,7 +13,7 @@ import { expect, kubeDocuments, parseQuantity, type KubeDoc } from '../engine/ku
 import { MAX_KUBE_ANNOTATION } from '../engine/kube/generate';
 import { goYAML } from '../engine/kube/yaml';
 import { parse as parseYAML } from 'yaml';
-import { NotFoundError, PierError, errorMessage } from '../util/errors';
+import { NotFoundError, PierError, UsageError, errorMessage } from '../util/errors';
 import { parsePublish } from '../network/ports';
 import { SYSTEMD_UNIT_ENV } from '../engine/systemd';
 
@@ -262,6 +262,29 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
   }
 
   /**
+   * podman's --ip and --mac-address: the next pod's static address on its one bridge network (an
+   * error for other modes or several networks), a warning once they run out.
+   */
+  private staticAddresses(podOpts: PodCreateOptions, o: PlayKubeOptions, i: number): void {
+    const nets = podOpts.networks ?? [];
+    const mode = nets[0]?.split(':')[0] ?? '';
+    const bridge = !['none', 'host', 'private', 'slirp4netns', 'pasta', 'container', 'ns'].includes(mode);
+    const { log } = require('../util/log') as typeof import('../util/log');
+    const ips = o.staticIPs ?? [];
+    if (ips.length > i) {
+      if (!bridge) throw new UsageError('static ip addresses can only be set when the network mode is bridge: invalid argument');
+      if (nets.length !== 1) throw new UsageError('cannot set static ip addresses for more than network, use netname:ip=<ip> syntax to specify ips for more than network: invalid argument');
+      if (ips[i].includes(':')) podOpts.ip6 = ips[i]; else podOpts.ip = ips[i];
+    } else if (ips.length) log.warn('No more static ips left using a random one');
+    const macs = o.staticMACs ?? [];
+    if (macs.length > i) {
+      if (!bridge) throw new UsageError('static mac address can only be set when the network mode is bridge: invalid argument');
+      if (nets.length !== 1) throw new UsageError('cannot set static mac address for more than network, use netname:mac=<mac> syntax to specify mac for more than network: invalid argument');
+      podOpts.macAddress = macs[i];
+    } else if (ips.length) log.warn('No more static macs left using a random one');
+  }
+
+  /**
    * podman's --build: builds `image` from CONTEXT/NAME/Containerfile (or Dockerfile), NAME being
    * the image name up to its first `:`, its last path component, up to `@` (imageNamePrefix), when
    * --build is given, or when it is not and the image is missing. True when it built.
@@ -389,6 +412,8 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       if (dns.options?.length) podOpts.dnsOption = (dns.options as Obj[]).map((x) => (x.value !== undefined ? `${x.name}:${x.value}` : String(x.name)));
     }
     podOpts.networks = hostNetwork ? ['host'] : o.networks?.length ? o.networks : [KUBE_DEFAULT_NETWORK];
+    // The pods this play made before this one: its index into --ip and --mac-address.
+    this.staticAddresses(podOpts, o, made.pods.length);
 
     const configMaps = [...configMaps0];
     for (const f of o.configMaps ?? []) {

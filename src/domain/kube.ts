@@ -35,6 +35,10 @@ export interface PlayKubeOptions {
   contextDir?: string;
   /** Where build steps are written (the CLI's stdout, as podman's). */
   buildOutput?: (text: string) => void;
+  /** --ip: static addresses given to the pods in the order they are made (IPv4 or IPv6). */
+  staticIPs?: string[];
+  /** --mac-address: static MAC addresses, likewise. */
+  staticMACs?: string[];
 }
 
 /** podman's PlayKubeReport (its JSON field names). */

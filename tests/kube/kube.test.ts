@@ -432,6 +432,27 @@ test('kube play --build, --context-dir: images built from NAME/Containerfile whe
   s.ok(['rmi', '-f', 'quay.io/libpod/userimage']);
 });
 
+test('kube play --ip and --mac-address: static addresses for the pods in the order they are made', () => {
+  s.ok(['network', 'create', '--subnet', '10.250.213.0/24', 'kipnet']);
+  const yaml = 'kind: Deployment\nmetadata: {name: kip}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: c\n        image: localhost/busybox\n        command: [sleep, "1000"]\n';
+  const r = s.run(['kube', 'play', '--network', 'kipnet', '--ip', '10.250.213.50', '--mac-address', '02:11:22:33:44:55', '-'], { input: yaml });
+  assert.equal(r.code, 0, r.stderr);
+  // The second pod gets random ones, with podman's warnings.
+  assert.match(r.stderr, /No more static ips left using a random one/);
+  assert.equal(s.ok(['exec', 'kip-pod-0-c', 'sh', '-c', 'ip -4 -o addr show eth0 | grep -o "inet [0-9.]*"; cat /sys/class/net/eth0/address']), 'inet 10.250.213.50\n02:11:22:33:44:55\n');
+  assert.doesNotMatch(s.ok(['exec', 'kip-pod-1-c', 'cat', '/sys/class/net/eth0/address']), /02:11:22:33:44:55/);
+  s.ok(['pod', 'rm', '-f', '-t', '0', 'kip-pod-0', 'kip-pod-1']);
+  const none = s.run(['kube', 'play', '--network', 'none', '--ip', '10.250.213.50', '-'], { input: yaml });
+  assert.equal(none.code, 125);
+  assert.match(none.stderr, /static ip addresses can only be set when the network mode is bridge: invalid argument\n$/);
+  const bad = s.run(['kube', 'play', '--ip', 'nope', '-'], { input: yaml });
+  assert.deepEqual([bad.code, bad.stderr], [125, 'Error: invalid argument "nope" for "--ip" flag: invalid string being converted to IP address: nope\n']);
+  const mac = s.run(['kube', 'play', '--mac-address', 'zz', '-'], { input: yaml });
+  assert.deepEqual([mac.code, mac.stderr], [125, 'Error: address zz: invalid MAC address\n']);
+  assert.equal(s.run(['pod', 'exists', 'kip-pod-0']).code, 1);
+  s.ok(['network', 'rm', 'kipnet']);
+});
+
 test('kube play errors: one line, exit 125, nothing left behind', () => {
   const cases: [string, string][] = [
     ['a: [\n', 'Error: multi doc yaml could not be split: yaml: line 2: '],

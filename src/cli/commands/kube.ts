@@ -2,6 +2,7 @@
 // `pier generate kube`: Kubernetes YAML in and out, made by the engine (domain KubeEngine,
 // locally or through the service).
 import * as fs from 'node:fs';
+import { isIP } from 'node:net';
 import type { CommandDef, Opts } from '../parser';
 import type { Ctx } from '../context';
 import type { PlayKubeOptions } from '../../domain/kube';
@@ -58,8 +59,10 @@ const playFlags: CommandDef['flags'] = [
   { name: 'context-dir', type: 'string', help: 'Path to top level of context directory' },
   { name: 'creds', type: 'string', valueName: 'Credentials', help: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' },
   { name: 'down', type: 'bool', hidden: true, help: 'Stop pods defined in the YAML file' },
+  { name: 'ip', type: 'stringArray', valueName: 'ipSlice', default: [], help: 'Static IP addresses to assign to the pods' },
   { name: 'log-driver', type: 'string', default: 'k8s-file', help: 'Logging driver for the container' },
   { name: 'log-opt', type: 'stringArray', valueName: 'strings', help: 'Logging driver options' },
+  { name: 'mac-address', type: 'stringArray', valueName: 'strings', help: 'Static MAC addresses to assign to the pods' },
   { name: 'network', type: 'stringArray', help: 'Connect pod to network(s) or network mode' },
   { name: 'no-hosts', type: 'bool', help: "Do not create /etc/hosts within the pod's containers, instead use the version from the image" },
   // podman 4.5's (pier's flags are podman 4.3's): hidden, for quadlet's PublishPort= (docs/quadlet.md).
@@ -89,6 +92,22 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
     quiet: !!opts.quiet, replace: !!opts.replace, authfile: opts.authfile || undefined, creds: opts.creds || undefined,
   };
   if (splitCSV(opts.publish).length) o.publish = splitCSV(opts.publish);
+  // pflag's IPSlice: each value checked as an address (net.ParseIP).
+  const ips = splitCSV(opts.ip);
+  for (const ip of ips) {
+    if (!isIP(ip)) throw new UsageError(`invalid argument ${JSON.stringify(opts.ip.join(','))} for "--ip" flag: invalid string being converted to IP address: ${ip}`);
+  }
+  if (ips.length) o.staticIPs = ips;
+  // net.ParseMAC's forms: 6, 8 or 20 bytes, as xx:xx..., xx-xx... or xxxx.xxxx....
+  const macs = splitCSV(opts.macAddress);
+  for (const mac of macs) {
+    const groups = mac.includes('.') ? mac.split('.') : mac.split(mac.includes('-') ? '-' : ':');
+    const dotted = mac.includes('.') && groups.every((g) => /^[0-9a-fA-F]{4}$/.test(g));
+    const colon = !mac.includes('.') && groups.every((g) => /^[0-9a-fA-F]{2}$/.test(g));
+    const bytes = dotted ? groups.length * 2 : colon ? groups.length : 0;
+    if (![6, 8, 20].includes(bytes)) throw new PierError(`address ${mac}: invalid MAC address`);
+  }
+  if (macs.length) o.staticMACs = macs;
   if (changed.has('start')) o.start = !!opts.start;
   if (changed.has('tls-verify')) o.tlsVerify = !!opts.tlsVerify;
   const maps = splitCSV(opts.configmap);
