@@ -1111,6 +1111,83 @@ done:
   return ret;
 }
 
+/* execve(file, argv, envp): replaces this process (all its threads) with `file`; returns only
+ * by throwing. Used to re-execute pier inside its rootless user namespace (through nsenter),
+ * which a multi-threaded process cannot join itself, and by `pier unshare`. Fds 0-2 are kept. */
+static napi_value js_execve(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 3, argv)) return NULL;
+  napi_value ret = NULL;
+  char *file = get_string(env, argv[0], "file");
+  char **args = file ? get_strv(env, argv[1], "argv") : NULL;
+  char **envp = args ? get_strv(env, argv[2], "envp") : NULL;
+  if (envp) {
+    /* Node blocks signals on its threads and may leave dispositions set: the new program starts clean. */
+    sigset_t none;
+    sigemptyset(&none);
+    for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    /* Node marks its stdio close-on-exec at start: the new program keeps them. */
+    for (int fd = 0; fd < 3; fd++) fcntl(fd, F_SETFD, 0);
+    execve(file, args, envp);
+    ret = throw_errno(env, errno, "execve", file);
+  }
+  free(file);
+  free_strv(args);
+  free_strv(envp);
+  return ret;
+}
+
+/* spawnUserns(file, argv, envp): [pid, fd]. A child cloned into a new user and mount namespace,
+ * in its own session with /dev/null on fds 0-2, blocked until one byte is written to `fd` (the
+ * caller writes its uid_map and gid_map first, e.g. with newuidmap/newgidmap); it then takes
+ * uid and gid 0 in the namespace and executes `file`. Closing `fd` without writing ends it. */
+static napi_value js_spawn_userns(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 3, argv)) return NULL;
+  napi_value ret = NULL;
+  char *file = get_string(env, argv[0], "file");
+  char **args = file ? get_strv(env, argv[1], "argv") : NULL;
+  char **envp = args ? get_strv(env, argv[2], "envp") : NULL;
+  int pfd[2] = {-1, -1};
+  if (!envp) goto out;
+  if (pipe2(pfd, O_CLOEXEC) != 0) { ret = throw_errno(env, errno, "pipe2", NULL); goto out; }
+  long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), NULL, NULL, NULL, NULL);
+  if (pid < 0) { ret = throw_errno(env, errno, "clone", NULL); goto out; }
+  if (pid == 0) {
+    char ch;
+    sigset_t none;
+    close(pfd[1]);
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
+    ssize_t n;
+    while ((n = read(pfd[0], &ch, 1)) < 0 && errno == EINTR) {}
+    if (n != 1) _exit(1);
+    if (syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0) _exit(1);
+    for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (chdir("/") != 0) _exit(1);
+    execve(file, args, envp);
+    _exit(127);
+  }
+  close(pfd[0]); pfd[0] = -1;
+  napi_value p, f;
+  napi_create_array_with_length(env, 2, &ret);
+  napi_create_int32(env, (int32_t)pid, &p);
+  napi_create_int32(env, pfd[1], &f);
+  pfd[1] = -1;
+  napi_set_element(env, ret, 0, p);
+  napi_set_element(env, ret, 1, f);
+out:
+  for (int i = 0; i < 2; i++) if (pfd[i] >= 0) close(pfd[i]);
+  free(file);
+  free_strv(args);
+  free_strv(envp);
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -1141,6 +1218,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"userns", NULL, js_userns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"idmapMount", NULL, js_idmap_mount, NULL, NULL, NULL, napi_enumerable, NULL},
     {"usernsMaps", NULL, js_userns_maps, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"execve", NULL, js_execve, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"spawnUserns", NULL, js_spawn_userns, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

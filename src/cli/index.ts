@@ -87,6 +87,8 @@ export async function main(argv: string[]): Promise<void> {
   );
   try {
     await ctx.prepareRemote();
+    // Rootless: a local command runs inside the user's namespace (pier re-executes itself there).
+    if (!ctx.remoteUri && process.getuid?.() !== 0) await rootlessUserns(ctx.commandName);
     const code = await cmd.run!(ctx, args, { ...opts, changed: parsed.changed });
     await flushStdout();
     process.exit(typeof code === 'number' ? code : 0);
@@ -99,6 +101,19 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof ConfigFileError) configFailure(e);
     fail(errorMessage(e), e instanceof PierError ? e.exitCode : EXIT_ENGINE);
   }
+}
+
+/** Commands that do not need the rootless user namespace. */
+const NO_USERNS = /^pier (version|system version|help|completion|__complete\S*|login|logout|system connection( \S+)?)$/;
+/** Commands whose mounts would be invisible outside the namespace: podman refuses them outside `unshare`. */
+const UNSHARE_ONLY = /^pier ((container |image )?(mount|unmount|umount)|volume (mount|unmount))$/;
+
+/** Enters the user namespace for `command` (returns only when it needs none), or refuses the mount commands. */
+async function rootlessUserns(command: string): Promise<void> {
+  if (NO_USERNS.test(command)) return;
+  if (UNSHARE_ONLY.test(command)) throw new PierError(`cannot run command ${JSON.stringify(command)} in rootless mode, must execute \`pier unshare\` first`);
+  const { enterUserns } = require('../engine/rootless') as typeof import('../engine/rootless');
+  await enterUserns();
 }
 
 /** A config podman would not run with: logged as an error (podman's logrus line), exit 1. */

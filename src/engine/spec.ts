@@ -287,7 +287,8 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   }
 
   const cgroupsPath = computeCgroupsPath(opts);
-  linux.resources = buildResources(opts.resources ?? {}, deviceRules);
+  // No cgroup (rootless on cgroup v1): nothing to limit, as podman's empty resources.
+  linux.resources = cgroupsPath === '' ? {} : buildResources(opts.resources ?? {}, deviceRules);
   if (opts.cgroupConf && Object.keys(opts.cgroupConf).length) linux.resources.unified = { ...opts.cgroupConf };
   if (cgroupsPath !== '') linux.cgroupsPath = cgroupsPath;
   if (devices.length > 0) linux.devices = devices;
