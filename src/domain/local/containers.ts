@@ -715,7 +715,8 @@ export class LocalContainerEngine implements ContainerEngine {
 
   /** --network/-p/-P → the networks to join and the ports to publish. */
   private resolveNetworks(o: CreateOptions, ic: Record<string, any>): { mode: string; networks: Record<string, import('../../network/netavark').ContainerNetworkSettings>; ports: import('../../network/types').PortMapping[]; warnings: string[]; slirpOptions?: string[] } {
-    const values = o.networks?.length ? o.networks : [o.network ?? 'bridge'];
+    // Rootless, the default is slirp4netns (podman's default_rootless_network_cmd).
+    const values = o.networks?.length ? o.networks : [o.network ?? (this.cfg.dirs.rootless ? 'slirp4netns' : 'bridge')];
     const special = (v: string) => /^(none|host|private|slirp4netns|pasta)$/.test(v) || v.startsWith('container:') || v.startsWith('ns:');
     const warnings: string[] = [];
     const { parsePublish, publishAll } = require('../../network/ports') as typeof import('../../network/ports');
