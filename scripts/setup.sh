@@ -33,6 +33,17 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
+# The rootless tests (tests/rootless) run pier as this user: a home of its own and subordinate
+# ids in /etc/subuid and /etc/subgid, a range after every range listed there (useradd may have
+# given it one already).
+if ! id pier-rootless >/dev/null 2>&1; then
+  useradd --create-home --shell /bin/bash pier-rootless
+fi
+if ! grep -q '^pier-rootless:' /etc/subuid || ! grep -q '^pier-rootless:' /etc/subgid; then
+  start=$(cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: 'BEGIN { m = 100000 } NF >= 3 && $2 + $3 > m { m = $2 + $3 } END { print m }')
+  usermod --add-subuids "$start-$((start + 65535))" --add-subgids "$start-$((start + 65535))" pier-rootless
+fi
+
 # npm packages: reinstall only when package-lock.json changed.
 stamp=node_modules/.pier-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)

@@ -1,0 +1,186 @@
+// Rootless mode: the built pier run by a non-root user (scripts/setup.sh makes `pier-rootless`,
+// with ranges in /etc/subuid and /etc/subgid), through setpriv, each store in a temp dir of the
+// user's own with its own XDG_RUNTIME_DIR, so its own pause process, killed at the end.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PIER } from '../helpers/cli';
+import { busyboxImage, writeDockerArchive } from '../fixtures/images';
+
+const USER = 'pier-rootless';
+/** A uid with neither a passwd entry nor subordinate ids. */
+const NO_SUBIDS_UID = 4242;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+interface Result { code: number; stdout: string; stderr: string }
+
+/** A store of one user under a temp dir that user owns: root, runroot, HOME and XDG_RUNTIME_DIR. */
+class UserStore {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-rootless-'));
+  readonly root = path.join(this.dir, 'root');
+  readonly runroot = path.join(this.dir, 'run');
+  readonly xdg = path.join(this.dir, 'xdg');
+  readonly home = path.join(this.dir, 'home');
+
+  constructor(readonly uid: number, readonly gid: number, private readonly named: boolean) {
+    for (const d of [this.xdg, this.home]) fs.mkdirSync(d, { mode: 0o700 });
+    for (const d of [this.dir, this.xdg, this.home]) fs.chownSync(d, uid, gid);
+  }
+
+  run(args: string[]): Result {
+    const creds = ['--reuid', String(this.uid), '--regid', String(this.gid), this.named ? '--init-groups' : '--clear-groups'];
+    const r = spawnSync('setpriv', [...creds, '--', process.execPath, PIER, '--root', this.root, '--runroot', this.runroot, ...args], {
+      cwd: this.dir, timeout: 60_000,
+      env: { PATH: process.env.PATH, HOME: this.home, XDG_RUNTIME_DIR: this.xdg, ...(this.named ? { USER } : {}) },
+    });
+    return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+
+  ok(args: string[]): string {
+    const r = this.run(args);
+    assert.equal(r.code, 0, `pier ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  get pauseFile(): string {
+    return path.join(this.xdg, 'pier', 'pause.pid');
+  }
+
+  pausePid(): number {
+    return Number(fs.readFileSync(this.pauseFile, 'utf8'));
+  }
+
+  /** Kills the pause process (its namespaces, and the mounts in them, go with it), then removes everything. */
+  cleanup(): void {
+    if (fs.existsSync(this.pauseFile)) {
+      this.run(['rm', '-a', '-f', '-t', '0']);
+      const pid = this.pausePid();
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}/ns/user`); i++) sleepSync(20);
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function idOf(flag: '-u' | '-g', name: string): number {
+  return Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
+}
+
+/** The first subordinate id of `name` in `file`. */
+function subStart(file: string, name: string): number {
+  const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  assert.ok(line, `${file} has no range for ${name} (scripts/setup.sh adds one)`);
+  return Number(line.split(':')[1]);
+}
+
+describe('rootless', () => {
+  let user: UserStore;
+  let uid: number;
+  let gid: number;
+
+  before(async () => {
+    uid = idOf('-u', USER);
+    gid = idOf('-g', USER);
+    user = new UserStore(uid, gid, true);
+    const archive = path.join(user.dir, 'busybox.tar');
+    await writeDockerArchive(archive, [{ image: await busyboxImage(), repoTags: ['localhost/busybox:latest'] }]);
+    fs.chownSync(archive, uid, gid);
+  });
+  after(() => user.cleanup());
+
+  test('load as the user: storage in the user namespace, owned by the user on the host', () => {
+    const out = user.ok(['load', '-i', path.join(user.dir, 'busybox.tar')]);
+    assert.match(out, /Loaded image: localhost\/busybox:latest/);
+    assert.match(user.ok(['images', '--format', '{{.Repository}}']), /^localhost\/busybox$/m);
+    // Files root owns in the image are the user's own on the host (uid 0 inside = the user).
+    const st = fs.statSync(path.join(user.root, 'overlay'));
+    assert.equal(st.uid, uid);
+    const pid = user.pausePid();
+    assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'catatonit');
+  });
+
+  test('unshare: the maps of the namespace, its environment, the same pause process every time', () => {
+    const pid = user.pausePid();
+    const maps = user.ok(['unshare', 'cat', '/proc/self/uid_map', '/proc/self/gid_map']).trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+    const su = subStart('/etc/subuid', USER);
+    const sg = subStart('/etc/subgid', USER);
+    assert.deepEqual(maps, [[0, uid, 1], [1, su, 65536], [0, gid, 1], [1, sg, 65536]]);
+    const env = user.ok(['unshare', 'sh', '-c', 'id -u; echo $CONTAINERS_GRAPHROOT; echo $CONTAINERS_RUNROOT']);
+    assert.equal(env, `0\n${user.root}\n${user.runroot}\n`);
+    assert.equal(user.pausePid(), pid);
+    // podman's exit codes: the command's own, 127 not found, 126 not executable.
+    assert.equal(user.run(['unshare', 'sh', '-c', 'exit 3']).code, 3);
+    const missing = user.run(['unshare', 'no-such-command']);
+    assert.equal(missing.code, 127);
+    assert.equal(missing.stderr, 'Error: exec: "no-such-command": executable file not found in $PATH\n');
+    assert.equal(user.run(['unshare', '/etc']).code, 126);
+    const info = JSON.parse(user.ok(['info', '--format', 'json']));
+    assert.equal(info.host.security.rootless, true);
+    assert.deepEqual(info.host.idMappings.uidmap, [{ container_id: 0, host_id: uid, size: 1 }, { container_id: 1, host_id: su, size: 65536 }]);
+  });
+
+  test('run --rm --network none: uid 0 inside, the user (and its subordinate ids) on the host', () => {
+    const vol = path.join(user.dir, 'vol');
+    fs.mkdirSync(vol);
+    fs.chownSync(vol, uid, gid);
+    const out = user.ok(['run', '--rm', '--network', 'none', '-v', `${vol}:/v`, 'localhost/busybox',
+      'sh', '-c', 'id -u; id -g; touch /v/mine; touch /v/theirs; chown 1:1 /v/theirs']);
+    assert.equal(out, '0\n0\n');
+    assert.equal(fs.statSync(path.join(vol, 'mine')).uid, uid);
+    assert.equal(fs.statSync(path.join(vol, 'mine')).gid, gid);
+    assert.equal(fs.statSync(path.join(vol, 'theirs')).uid, subStart('/etc/subuid', USER));
+    assert.equal(user.ok(['ps', '-a', '-q']), '');
+  });
+
+  test('run -d, ps, stop, rm; resource limits dropped with podman warning; no mount left', () => {
+    user.ok(['run', '-d', '--name', 'd1', '--network', 'none', 'localhost/busybox', 'sleep', '1000']);
+    assert.match(user.ok(['ps', '--format', '{{.Names}} {{.Status}}']), /^d1 Up /m);
+    user.ok(['stop', '-t', '0', 'd1']);
+    assert.match(user.ok(['ps', '-a', '--format', '{{.Names}} {{.Status}}']), /^d1 Exited \(137\)/m);
+    user.ok(['rm', 'd1']);
+    assert.equal(user.ok(['ps', '-a', '-q']), '');
+    const limited = user.run(['run', '--rm', '--network', 'none', '--memory', '10m', 'localhost/busybox', 'true']);
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.equal(limited.stderr, 'Resource limits are not supported and ignored on cgroups V1 rootless systems\n');
+    // The namespace's mount table holds nothing of the store once its containers are gone.
+    assert.equal(user.ok(['unshare', 'cat', '/proc/self/mountinfo']).split('\n').filter((l) => l.includes(user.dir)).join('\n'), '');
+    // Mounting is for inside `pier unshare` only, as podman's.
+    const mount = user.run(['mount']);
+    assert.equal(mount.code, 125);
+    assert.equal(mount.stderr, 'Error: cannot run command "pier mount" in rootless mode, must execute `pier unshare` first\n');
+  });
+
+  test('a stale pause pid file: a new namespace is made, with the same maps', () => {
+    const old = user.pausePid();
+    process.kill(old, 'SIGKILL');
+    for (let i = 0; i < 100 && fs.existsSync(`/proc/${old}/ns/user`); i++) sleepSync(20);
+    assert.equal(user.ok(['unshare', 'id', '-u']), '0\n');
+    assert.notEqual(user.pausePid(), old);
+    assert.match(user.ok(['images', '--format', '{{.Repository}}']), /^localhost\/busybox$/m);
+  });
+});
+
+test('rootless without /etc/subuid entries: podman error and single mapping', (t) => {
+  const store = new UserStore(NO_SUBIDS_UID, NO_SUBIDS_UID, false);
+  t.after(() => store.cleanup());
+  const r = store.run(['unshare', 'cat', '/proc/self/uid_map']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split(/\s+/).map(Number), [0, NO_SUBIDS_UID, 1]);
+  const lines = r.stderr.trim().split('\n');
+  assert.match(lines[lines.length - 2], /level=error msg="cannot find UID\/GID for user : no subuid ranges found for user \\"\\" in \/etc\/subuid - check rootless mode in man pages."$/);
+  assert.match(lines[lines.length - 1], /level=warning msg="Using rootless single mapping into the namespace\. This might break some images\./);
+  // Made once: the next command joins it, with nothing to say.
+  assert.equal(store.run(['unshare', 'true']).stderr, '');
+});
+
+test('unshare as root is refused as podman', () => {
+  const r = spawnSync(process.execPath, [PIER, 'unshare', 'true'], { encoding: 'utf8' });
+  assert.equal(r.status, 125);
+  assert.equal(r.stderr, 'Error: please use unshare with rootless\n');
+});
