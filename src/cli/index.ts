@@ -103,15 +103,12 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** Commands that do not need the rootless user namespace. */
-const NO_USERNS = /^pier (version|system version|help|completion|__complete\S*|login|logout|system connection( \S+)?)$/;
-/** Commands whose mounts would be invisible outside the namespace: podman refuses them outside `unshare`. */
-const UNSHARE_ONLY = /^pier ((container |image )?(mount|unmount|umount)|volume (mount|unmount))$/;
-
 /** Enters the user namespace for `command` (returns only when it needs none), or refuses the mount commands. */
 async function rootlessUserns(command: string): Promise<void> {
-  if (NO_USERNS.test(command)) return;
-  if (UNSHARE_ONLY.test(command)) throw new PierError(`cannot run command ${JSON.stringify(command)} in rootless mode, must execute \`pier unshare\` first`);
+  const { usernsNeed } = require('../config/userns-join') as typeof import('../config/userns-join');
+  const need = usernsNeed(command.replace(/^pier ?/, '').replace(/ /g, '-'));
+  if (need === 'none') return;
+  if (need === 'unshare-only') throw new PierError(`cannot run command ${JSON.stringify(command)} in rootless mode, must execute \`pier unshare\` first`);
   const { enterUserns } = require('../engine/rootless') as typeof import('../engine/rootless');
   await enterUserns();
 }

@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ROOTLESS_GID_ENV, ROOTLESS_UID_ENV, userDirs, type UserDirs } from '../config/paths';
+import { userDirs, type UserDirs } from '../config/paths';
+import { findTool, joinCommand, livePause, pausePidFile } from '../config/userns-join';
 import { EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND, PierError } from '../util/errors';
 import { log } from '../util/log';
 import { native } from '../util/native';
@@ -56,34 +57,6 @@ export function namespaceMaps(uid: number, gid: number, subuid = '/etc/subuid', 
     return out;
   };
   return { uid: uids, gid: gids, uidMap: maps(uid, uids), gidMap: maps(gid, gids) };
-}
-
-/** The pause process's pid file: in the user's run dir ($XDG_RUNTIME_DIR/pier, else /tmp/pier-run-UID/pier). */
-export function pausePidFile(dirs: UserDirs = userDirs()): string {
-  return path.join(dirs.runDir, 'pause.pid');
-}
-
-/** The pid in the pause pid file when that process lives and holds a user namespace other than ours; else null. */
-export function livePause(file: string): number | null {
-  let pid: number;
-  try { pid = parseInt(fs.readFileSync(file, 'utf8'), 10); } catch { return null; }
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    // A recycled pid is some other process: the pause process is catatonit, in a namespace of its own.
-    if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'catatonit') return null;
-    if (fs.readlinkSync(`/proc/${pid}/ns/user`) === fs.readlinkSync('/proc/self/ns/user')) return null;
-    return pid;
-  } catch {
-    return null;
-  }
-}
-
-function findTool(name: string, extra: string[] = []): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/bin', '/usr/sbin', '/bin', '/sbin'];
-  for (const f of [...extra, ...dirs.map((d) => path.join(d, name))]) {
-    try { fs.accessSync(f, fs.constants.X_OK); return f; } catch { /* next */ }
-  }
-  return null;
 }
 
 /** podman's warning when "/" is not a shared mount (mounts made later on the host do not reach the namespace). */
@@ -165,11 +138,8 @@ export async function enterUserns(): Promise<never> {
   const pid = await ensurePause(dirs);
   const nsenter = findTool('nsenter');
   if (!nsenter) throw new PierError('cannot find nsenter (util-linux), needed to join the rootless user namespace');
-  const env = { ...process.env, [ROOTLESS_UID_ENV]: String(dirs.uid), [ROOTLESS_GID_ENV]: String(process.getgid ? process.getgid() : dirs.uid) };
-  // --wd keeps the working directory: joining a mount namespace moves it to the namespace's root.
-  const argv = [nsenter, '--preserve-credentials', '-U', '-m', `--wd=${process.cwd()}`, '-t', String(pid), '--',
-    process.execPath, ...process.execArgv, '--', process.argv[1], ...process.argv.slice(2)];
-  return native().execve(nsenter, argv, envList(env));
+  const [file, argv, env] = joinCommand(nsenter, pid, dirs.uid, process.getgid ? process.getgid() : dirs.uid);
+  return native().execve(file, argv, envList(env));
 }
 
 /**
