@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PIER } from '../helpers/cli';
-import { busyboxImage, writeDockerArchive } from '../fixtures/images';
+import { busyboxImage, multilayerImage, writeDockerArchive } from '../fixtures/images';
+import { pushImage } from '../fixtures/push';
+import { startRegistry, type Registry } from '../fixtures/registry';
 
 const USER = 'pier-rootless';
 /** A uid with neither a passwd entry nor subordinate ids. */
@@ -103,6 +105,23 @@ describe('rootless', () => {
     assert.equal(st.uid, uid);
     const pid = user.pausePid();
     assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'catatonit');
+  });
+
+  test('pull as the user: the image\'s owners land on the subordinate ids', async () => {
+    const reg: Registry = await startRegistry({ auth: 'none' });
+    try {
+      await pushImage(reg, 'lib/multilayer', 'latest', await multilayerImage('docker'));
+      user.ok(['pull', '-q', '--tls-verify=false', `${reg.host}/lib/multilayer`]);
+    } finally {
+      await reg.stop();
+    }
+    const inside = user.ok(['run', '--rm', '--network', 'none', `${reg.host}/lib/multilayer`, 'stat', '-c', '%u:%g', '/data/owned.txt']);
+    assert.equal(inside, '1000:1000\n');
+    const layers = path.join(user.root, 'overlay');
+    const file = fs.readdirSync(layers).map((l) => path.join(layers, l, 'diff', 'data', 'owned.txt')).find((f) => fs.existsSync(f));
+    assert.ok(file, 'owned.txt is in a layer');
+    assert.equal(fs.statSync(file).uid, subStart('/etc/subuid', USER) + 999);
+    assert.equal(fs.statSync(file).gid, subStart('/etc/subgid', USER) + 999);
   });
 
   test('unshare: the maps of the namespace, its environment, the same pause process every time', () => {
