@@ -925,6 +925,7 @@ export class Lifecycle {
   async pause(id: string): Promise<void> {
     const c = this.get(id);
     if (c.state.status !== 'running') throw new ConflictError(`"${c.name}" is not running, can't pause: container state improper`);
+    if (this.cfg.dirs.rootless) throw new PierError('can not pause containers on rootless containers with cgroup V1: this container does not have a cgroup');
     await runtimePause(this.runtime(c), c.id, { root: this.stateRoot(c) });
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'paused' }));
     this.event(c, 'pause');

@@ -157,9 +157,15 @@ describe('rootless', () => {
     assert.equal(user.ok(['ps', '-a', '-q']), '');
   });
 
-  test('run -d, ps, stop, rm; resource limits dropped with podman warning; no mount left', () => {
+  test('run -d, ps, top, stop, rm; stats and pause refused; resource limits dropped with podman warning; no mount left', () => {
     user.ok(['run', '-d', '--name', 'd1', '--network', 'none', 'localhost/busybox', 'sleep', '1000']);
     assert.match(user.ok(['ps', '--format', '{{.Names}} {{.Status}}']), /^d1 Up /m);
+    // No cgroup: top lists the container's pid namespace; stats and pause refuse, as podman's.
+    assert.deepEqual(user.ok(['top', 'd1', 'user', 'pid', 'args']).trim().split('\n').map((l) => l.trim().split(/\s+/)), [['USER', 'PID', 'COMMAND'], ['root', '1', 'sleep', '1000']]);
+    const stats = user.run(['stats', '--no-stream', 'd1']);
+    assert.deepEqual([stats.code, stats.stderr], [125, 'Error: stats is not supported in rootless mode without cgroups v2\n']);
+    const pause = user.run(['pause', 'd1']);
+    assert.deepEqual([pause.code, pause.stderr], [125, 'Error: can not pause containers on rootless containers with cgroup V1: this container does not have a cgroup\n']);
     user.ok(['stop', '-t', '0', 'd1']);
     assert.match(user.ok(['ps', '-a', '--format', '{{.Names}} {{.Status}}']), /^d1 Exited \(137\)/m);
     user.ok(['rm', 'd1']);
