@@ -627,7 +627,7 @@ export class Lifecycle {
       ...(idm ? { uidMappings: idm.uidMap, gidMappings: idm.gidMap } : {}),
       cgroupParent: o.cgroupParent,
       // Rootless (cgroup v1, as podman's cgroupfs manager there): no cgroup of its own.
-      ...(this.cfg.dirs.rootless ? { cgroupsPath: '' } : {}),
+      ...(this.cfg.dirs.rootless ? { cgroupsPath: '', rootless: true } : {}),
       oomScoreAdj: o.oomScoreAdj,
       annotations: startAnnotations(c.config.annotations, rfc3339Nano(new Date(c.created))),
       stopSignal: c.config.stopSignal,
