@@ -24,14 +24,20 @@ export function pausePidFile(dirs: UserDirs): string {
 export function livePause(file: string): number | null {
   let pid: number;
   try { pid = parseInt(fs.readFileSync(file, 'utf8'), 10); } catch { return null; }
-  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return isPause(pid) ? pid : null;
+}
+
+/** Whether `pid` is a live pause process: catatonit, in a user namespace other than ours. */
+export function isPause(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     // A recycled pid is some other process: the pause process is catatonit, in a namespace of its own.
-    if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'catatonit') return null;
-    if (fs.readlinkSync(`/proc/${pid}/ns/user`) === fs.readlinkSync('/proc/self/ns/user')) return null;
-    return pid;
+    if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'catatonit') return false;
+    // A dead one not yet reaped (a zombie) has no mount namespace left.
+    fs.readlinkSync(`/proc/${pid}/ns/mnt`);
+    return fs.readlinkSync(`/proc/${pid}/ns/user`) !== fs.readlinkSync('/proc/self/ns/user');
   } catch {
-    return null;
+    return false;
   }
 }
 

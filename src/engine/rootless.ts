@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { userDirs, type UserDirs } from '../config/paths';
-import { findTool, joinCommand, livePause, pausePidFile } from '../config/userns-join';
+import { findTool, isPause, joinCommand, livePause, pausePidFile } from '../config/userns-join';
 import { EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND, PierError } from '../util/errors';
 import { log } from '../util/log';
 import { native } from '../util/native';
@@ -83,10 +83,50 @@ function runMapTool(tool: string, pid: number, map: [number, number, number][]):
   }
 }
 
-/** Starts the pause process in a new user and mount namespace; returns its pid once the maps are written. */
-function createPause(uid: number, gid: number): number {
+function findCatatonit(): string {
   const catatonit = findTool('catatonit', ['/usr/libexec/podman/catatonit', '/usr/libexec/catatonit/catatonit']);
   if (!catatonit) throw new PierError('cannot find catatonit, the rootless pause process: install the catatonit package');
+  return catatonit;
+}
+
+function findNsenter(): string {
+  const nsenter = findTool('nsenter');
+  if (!nsenter) throw new PierError('cannot find nsenter (util-linux), needed to join the rootless user namespace');
+  return nsenter;
+}
+
+/**
+ * A conmon of the store's containers (under `runRoot`) still running in a user namespace other
+ * than ours: the namespace outlived its pause process (killed), and holds their mounts.
+ */
+function orphanedNamespace(runRoot: string): number | null {
+  const dir = path.join(runRoot, 'containers');
+  let ids: string[];
+  try { ids = fs.readdirSync(dir); } catch { return null; }
+  const self = fs.readlinkSync('/proc/self/ns/user');
+  for (const id of ids) {
+    try {
+      const pid = parseInt(fs.readFileSync(path.join(dir, id, 'conmon.pid'), 'utf8'), 10);
+      if (pid > 0 && fs.readlinkSync(`/proc/${pid}/ns/user`) !== self) return pid;
+    } catch { /* not running */ }
+  }
+  return null;
+}
+
+/** A new pause process in the namespaces of `pid` (podman joins a conmon's the same way): nsenter executing catatonit there. */
+async function pauseIn(pid: number): Promise<number> {
+  const nsenter = findNsenter();
+  const argv = [nsenter, '--preserve-credentials', '-U', '-m', '-t', String(pid), '--', findCatatonit(), '-P'];
+  const pause = native().spawnDetached(nsenter, argv, envList(process.env), [-1, -1, -1]);
+  // Once it is catatonit, it is in there (nsenter joins, then executes it).
+  for (let i = 0; i < 1000 && !isPause(pause); i++) await new Promise((r) => setTimeout(r, 2));
+  if (!isPause(pause)) throw new PierError(`cannot join the user namespace of conmon ${pid}`);
+  return pause;
+}
+
+/** Starts the pause process in a new user and mount namespace; returns its pid once the maps are written. */
+function createPause(uid: number, gid: number): number {
+  const catatonit = findCatatonit();
   warnUnsharedRoot();
   const maps = namespaceMaps(uid, gid);
   const [pid, fd] = native().spawnUserns(catatonit, [catatonit, '-P'], envList(process.env));
@@ -112,16 +152,21 @@ function createPause(uid: number, gid: number): number {
   return pid;
 }
 
-/** The pause process's pid: the live one of the pid file, else a new one (made under a lock, the pid file written atomically). */
-export async function ensurePause(dirs: UserDirs = userDirs()): Promise<number> {
+/**
+ * The pause process's pid: the live one of the pid file, else a new one (made under a lock, the
+ * pid file written atomically): in the namespace of the store's running containers when their
+ * pause process died (`runRoot`), else in a new namespace.
+ */
+export async function ensurePause(dirs: UserDirs = userDirs(), runRoot?: string): Promise<number> {
   const file = pausePidFile(dirs);
   const live = livePause(file);
   if (live) return live;
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  return withFileLock(`${file}.lock`, () => {
+  return withFileLock(`${file}.lock`, async () => {
     const again = livePause(file);
     if (again) return again;
-    const pid = createPause(dirs.uid, process.getgid ? process.getgid() : dirs.uid);
+    const orphaned = runRoot ? orphanedNamespace(runRoot) : null;
+    const pid = orphaned ? await pauseIn(orphaned) : createPause(dirs.uid, process.getgid ? process.getgid() : dirs.uid);
     const tmp = `${file}.${process.pid}`;
     fs.writeFileSync(tmp, String(pid), { mode: 0o600 });
     fs.renameSync(tmp, file);
@@ -133,11 +178,10 @@ export async function ensurePause(dirs: UserDirs = userDirs()): Promise<number> 
  * Re-executes this very pier command inside the user's namespace (creating it first when
  * needed): the process is replaced, so this returns only by throwing.
  */
-export async function enterUserns(): Promise<never> {
+export async function enterUserns(runRoot?: string): Promise<never> {
   const dirs = userDirs();
-  const pid = await ensurePause(dirs);
-  const nsenter = findTool('nsenter');
-  if (!nsenter) throw new PierError('cannot find nsenter (util-linux), needed to join the rootless user namespace');
+  const pid = await ensurePause(dirs, runRoot);
+  const nsenter = findNsenter();
   const [file, argv, env] = joinCommand(nsenter, pid, dirs.uid, process.getgid ? process.getgid() : dirs.uid);
   return native().execve(file, argv, envList(env));
 }

@@ -64,7 +64,7 @@ class UserStore {
       this.run(['rm', '-a', '-f', '-t', '0']);
       const pid = this.pausePid();
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-      for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}/ns/user`); i++) sleepSync(20);
+      for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}/ns/mnt`); i++) sleepSync(20);
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
@@ -181,12 +181,25 @@ describe('rootless', () => {
     assert.equal(mount.stderr, 'Error: cannot run command "pier mount" in rootless mode, must execute `pier unshare` first\n');
   });
 
-  test('a stale pause pid file: a new namespace is made, with the same maps', () => {
-    const old = user.pausePid();
-    process.kill(old, 'SIGKILL');
-    for (let i = 0; i < 100 && fs.existsSync(`/proc/${old}/ns/user`); i++) sleepSync(20);
+  test('a pause process gone: its namespace joined again through a running container, else a new one', () => {
+    const kill = () => {
+      const pid = user.pausePid();
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}/ns/mnt`); i++) sleepSync(20);
+      return pid;
+    };
+    // A container still runs in the namespace (its conmon holds it): pier gets back in there.
+    user.ok(['run', '-d', '--name', 'k1', '--network', 'none', 'localhost/busybox', 'sleep', '1000']);
+    const first = kill();
+    assert.match(user.ok(['ps', '--format', '{{.Names}} {{.Status}}']), /^k1 Up /m);
+    assert.notEqual(user.pausePid(), first);
+    assert.equal(user.ok(['exec', 'k1', 'echo', 'in']), 'in\n');
+    user.ok(['rm', '-f', '-t', '0', 'k1']);
+    assert.equal(user.ok(['unshare', 'cat', '/proc/self/mountinfo']).split('\n').filter((l) => l.includes(user.dir)).join('\n'), '');
+    // Nothing runs: a new namespace, with the same maps and the same store.
+    const second = kill();
     assert.equal(user.ok(['unshare', 'id', '-u']), '0\n');
-    assert.notEqual(user.pausePid(), old);
+    assert.notEqual(user.pausePid(), second);
     assert.match(user.ok(['images', '--format', '{{.Repository}}']), /^localhost\/busybox$/m);
   });
 });
