@@ -198,7 +198,7 @@ const unshareCmd: CommandDef = {
   summary: 'Run a command in a modified user namespace',
   description: 'Runs a command in a modified user namespace.',
   usage: '[options] [COMMAND [ARG...]]',
-  example: 'pier unshare id\n  pier unshare cat /proc/self/uid_map,\n  pier unshare pier-script.sh',
+  example: 'pier unshare id\npier unshare cat /proc/self/uid_map,\npier unshare pier-script.sh',
   interspersed: false,
   flags: [{ name: 'rootless-netns', type: 'bool', help: 'Join the rootless network namespace used for CNI and netavark networking' }],
   run(ctx: Ctx, args, opts) {
