@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PIER } from '../helpers/cli';
+import { PIER, REPO } from '../helpers/cli';
 import { busyboxImage, multilayerImage, writeDockerArchive } from '../fixtures/images';
 import { pushImage } from '../fixtures/push';
 import { startRegistry, type Registry } from '../fixtures/registry';
@@ -21,6 +21,25 @@ function sleepSync(ms: number): void {
 }
 
 interface Result { code: number; stdout: string; stderr: string }
+
+/**
+ * The built pier as the users can run it: the checkout's own when others may read it, else a
+ * copy of what it runs from (the bundles, pier's addon, better-sqlite3's) in a shared temp dir.
+ */
+function runnablePier(): string {
+  const readable = (p: string) => { try { fs.accessSync(p, fs.constants.R_OK); return (fs.statSync(p).mode & 0o004) !== 0; } catch { return false; } };
+  const dirs: string[] = [];
+  for (let d = path.dirname(PIER); d !== path.dirname(d); d = path.dirname(d)) dirs.push(d);
+  if (readable(PIER) && dirs.every((d) => (fs.statSync(d).mode & 0o001) !== 0)) return PIER;
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-rootless-bin-'));
+  fs.chmodSync(copy, 0o755);
+  for (const rel of ['dist', 'package.json', 'native/build/Release/pier_native.node', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node']) {
+    fs.cpSync(path.join(REPO, rel), path.join(copy, rel), { recursive: true });
+  }
+  process.once('exit', () => fs.rmSync(copy, { recursive: true, force: true }));
+  return path.join(copy, 'dist', 'pier.js');
+}
+const USER_PIER = runnablePier();
 
 /** A store of one user under a temp dir that user owns: root, runroot, HOME and XDG_RUNTIME_DIR. */
 class UserStore {
@@ -37,7 +56,7 @@ class UserStore {
 
   run(args: string[]): Result {
     const creds = ['--reuid', String(this.uid), '--regid', String(this.gid), this.named ? '--init-groups' : '--clear-groups'];
-    const r = spawnSync('setpriv', [...creds, '--', process.execPath, PIER, '--root', this.root, '--runroot', this.runroot, ...args], {
+    const r = spawnSync('setpriv', [...creds, '--', process.execPath, USER_PIER, '--root', this.root, '--runroot', this.runroot, ...args], {
       cwd: this.dir, timeout: 60_000,
       env: { PATH: process.env.PATH, HOME: this.home, XDG_RUNTIME_DIR: this.xdg, ...(this.named ? { USER } : {}) },
     });
