@@ -44,6 +44,12 @@ if ! grep -q '^pier-rootless:' /etc/subuid || ! grep -q '^pier-rootless:' /etc/s
   usermod --add-subuids "$start-$((start + 65535))" --add-subgids "$start-$((start + 65535))" pier-rootless
 fi
 
+# slirp4netns, rootless containers' default network, opens /dev/net/tun as the user: Debian's
+# udev makes it 0666; a VM without udev may leave it 0600.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" = 600 ]; then
+  chmod 0666 /dev/net/tun
+fi
+
 # npm packages: reinstall only when package-lock.json changed.
 stamp=node_modules/.pier-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)

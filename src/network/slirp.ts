@@ -123,7 +123,9 @@ export async function startSlirp(o: { containerId: string; netnsPath: string; op
   fs.mkdirSync(o.runDir, { recursive: true });
   // A unix socket path must stay under 108 bytes: a short host-wide dir, as podman's tmpdir.
   const socketDir = slirpSocketDir();
-  const apiSocket = path.join(socketDir, `${o.containerId}.net`);
+  let apiSocket = path.join(socketDir, `${o.containerId}.net`);
+  // A user's run dir may be long: the short id then (a unix socket path stays under 108 bytes).
+  if (Buffer.byteLength(apiSocket) >= 108) apiSocket = path.join(socketDir, `${o.containerId.slice(0, 12)}.net`);
   fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   fs.rmSync(apiSocket, { force: true });
   if (o.ports.length) args.push('--api-socket', apiSocket);

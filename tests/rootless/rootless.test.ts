@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { PIER, REPO } from '../helpers/cli';
 import { busyboxImage, multilayerImage, writeDockerArchive } from '../fixtures/images';
 import { pushImage } from '../fixtures/push';
-import { startRegistry, type Registry } from '../fixtures/registry';
+import { freePort, startRegistry, type Registry } from '../fixtures/registry';
 
 const USER = 'pier-rootless';
 /** A uid with neither a passwd entry nor subordinate ids. */
@@ -198,6 +198,25 @@ describe('rootless', () => {
     const mount = user.run(['mount']);
     assert.equal(mount.code, 125);
     assert.equal(mount.stderr, 'Error: cannot run command "pier mount" in rootless mode, must execute `pier unshare` first\n');
+  });
+
+  test('default network slirp4netns, with -p forwarded by it', async () => {
+    const tap = user.ok(['run', '--rm', 'localhost/busybox', 'ip', '-4', '-o', 'addr', 'show', 'tap0']);
+    assert.match(tap, /inet 10\.0\.2\.100\/24/);
+    const port = await freePort();
+    user.ok(['run', '-d', '--name', 'web', '-p', `${port}:80`, 'localhost/busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    try {
+      assert.match(user.ok(['port', 'web']), new RegExp(`^80/tcp -> 0\\.0\\.0\\.0:${port}$`, 'm'));
+      let body = '';
+      for (let i = 0; i < 50 && !body; i++) {
+        body = await fetch(`http://127.0.0.1:${port}/hostname`).then((r) => r.text()).catch(() => '');
+        if (!body) await new Promise((r) => setTimeout(r, 100));
+      }
+      // The container's /etc/hostname: its short id.
+      assert.equal(body.trim(), user.ok(['inspect', '--format', '{{.Id}}', 'web']).slice(0, 12));
+    } finally {
+      user.ok(['rm', '-f', '-t', '0', 'web']);
+    }
   });
 
   test('a pause process gone: its namespace joined again through a running container, else a new one', () => {
