@@ -174,6 +174,11 @@ describe('rootless', () => {
     assert.equal(fs.statSync(path.join(vol, 'mine')).gid, gid);
     assert.equal(fs.statSync(path.join(vol, 'theirs')).uid, subStart('/etc/subuid', USER));
     assert.equal(user.ok(['ps', '-a', '-q']), '');
+    // No rootless bridge networks yet: refused before anything is made.
+    const bridge = user.run(['create', '--network', 'bridge', 'localhost/busybox', 'true']);
+    assert.equal(bridge.code, 125);
+    assert.equal(bridge.stderr, 'Error: bridge networks are not supported in rootless mode yet: use --network slirp4netns, none or host (network bridge)\n');
+    assert.equal(user.ok(['ps', '-a', '-q']), '');
   });
 
   test('run -d, ps, top, stop, rm; stats and pause refused; resource limits dropped with podman warning; no mount left', () => {
