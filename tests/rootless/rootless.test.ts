@@ -260,8 +260,10 @@ test('rootless without /etc/subuid entries: podman error and single mapping', (t
   assert.equal(store.run(['unshare', 'true']).stderr, '');
 });
 
-test('unshare as root is refused as podman', () => {
+test('unshare as root, and with the remote client, is refused as podman', () => {
   const r = spawnSync(process.execPath, [PIER, 'unshare', 'true'], { encoding: 'utf8' });
   assert.equal(r.status, 125);
   assert.equal(r.stderr, 'Error: please use unshare with rootless\n');
+  const remote = spawnSync(process.execPath, [PIER, '--remote', 'unshare', 'true'], { encoding: 'utf8' });
+  assert.deepEqual([remote.status, remote.stderr], [125, 'Error: cannot use command "pier unshare" with the remote pier client\n']);
 });
