@@ -489,17 +489,46 @@ static char **get_strv(napi_env env, napi_value arr, const char *what) {
   return v;
 }
 
+/* [a, b] as a JS array of two numbers. */
+static napi_value int_pair(napi_env env, int32_t a, int32_t b) {
+  napi_value arr, va, vb;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_int32(env, a, &va);
+  napi_create_int32(env, b, &vb);
+  napi_set_element(env, arr, 0, va);
+  napi_set_element(env, arr, 1, vb);
+  return arr;
+}
+
+/* The (file, argv, envp) arguments of an exec: all NULL (an exception pending) when one is bad. */
+struct exec_args { char *file; char **argv; char **envp; };
+
+static int get_exec_args(napi_env env, napi_value *argv, struct exec_args *ea) {
+  ea->file = get_string(env, argv[0], "file");
+  ea->argv = ea->file ? get_strv(env, argv[1], "argv") : NULL;
+  ea->envp = ea->argv ? get_strv(env, argv[2], "envp") : NULL;
+  return ea->envp ? 0 : -1;
+}
+
+static void free_exec_args(struct exec_args *ea) {
+  free(ea->file);
+  free_strv(ea->argv);
+  free_strv(ea->envp);
+}
+
+/* Default dispositions and no blocked signal, for a program about to be executed. */
+static void reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* pipe(): [readFd, writeFd], both close-on-exec. */
 static napi_value js_pipe(napi_env env, napi_callback_info info) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return throw_errno(env, errno, "pipe2", NULL);
-  napi_value arr, a, b;
-  napi_create_array_with_length(env, 2, &arr);
-  napi_create_int32(env, fds[0], &a);
-  napi_create_int32(env, fds[1], &b);
-  napi_set_element(env, arr, 0, a);
-  napi_set_element(env, arr, 1, b);
-  return arr;
+  return int_pair(env, fds[0], fds[1]);
 }
 
 /*
@@ -512,13 +541,12 @@ static napi_value js_spawn_detached(napi_env env, napi_callback_info info) {
   napi_value argv[MAX_ARGS];
   if (get_args(env, info, 4, argv)) return NULL;
   napi_value ret = NULL;
-  char *file = get_string(env, argv[0], "file");
-  char **args = file ? get_strv(env, argv[1], "argv") : NULL;
-  char **envp = args ? get_strv(env, argv[2], "envp") : NULL;
+  struct exec_args ea;
+  int ok = get_exec_args(env, argv, &ea) == 0;
   uint32_t nfds = 0;
-  if (envp && napi_get_array_length(env, argv[3], &nfds) != napi_ok) throw_type(env, "fds must be an array");
-  if (!envp || nfds > 64) {
-    if (envp) throw_type(env, "too many fds");
+  if (ok && napi_get_array_length(env, argv[3], &nfds) != napi_ok) throw_type(env, "fds must be an array");
+  if (!ok || nfds > 64) {
+    if (ok) throw_type(env, "too many fds");
     goto out;
   }
   posix_spawn_file_actions_t fa;
@@ -542,15 +570,13 @@ static napi_value js_spawn_detached(napi_env env, napi_callback_info info) {
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid;
-  int rc = posix_spawn(&pid, file, &fa, &attr, args, envp);
+  int rc = posix_spawn(&pid, ea.file, &fa, &attr, ea.argv, ea.envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) ret = throw_errno(env, rc, "posix_spawn", file);
+  if (rc != 0) ret = throw_errno(env, rc, "posix_spawn", ea.file);
   else napi_create_int32(env, pid, &ret);
 out:
-  free(file);
-  free_strv(args);
-  free_strv(envp);
+  free_exec_args(&ea);
   return ret;
 }
 
@@ -1111,6 +1137,63 @@ done:
   return ret;
 }
 
+/* execve(file, argv, envp): replaces this process (all its threads) with `file`; returns only
+ * by throwing. Used to re-execute pier inside its rootless user namespace (through nsenter),
+ * which a multi-threaded process cannot join itself, and by `pier unshare`. Fds 0-2 are kept. */
+static napi_value js_execve(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 3, argv)) return NULL;
+  struct exec_args ea;
+  napi_value ret = NULL;
+  if (get_exec_args(env, argv, &ea) == 0) {
+    /* Node blocks signals on its threads and may leave dispositions set: the new program starts clean. */
+    reset_signals();
+    /* Node marks its stdio close-on-exec at start: the new program keeps them. */
+    for (int fd = 0; fd < 3; fd++) fcntl(fd, F_SETFD, 0);
+    execve(ea.file, ea.argv, ea.envp);
+    ret = throw_errno(env, errno, "execve", ea.file);
+  }
+  free_exec_args(&ea);
+  return ret;
+}
+
+/* spawnUserns(file, argv, envp): [pid, fd]. A child cloned into a new user and mount namespace,
+ * in its own session with /dev/null on fds 0-2, blocked until one byte is written to `fd` (the
+ * caller writes its uid_map and gid_map first, e.g. with newuidmap/newgidmap); it then takes
+ * uid and gid 0 in the namespace and executes `file`. Closing `fd` without writing ends it. */
+static napi_value js_spawn_userns(napi_env env, napi_callback_info info) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 3, argv)) return NULL;
+  struct exec_args ea;
+  napi_value ret = NULL;
+  int pfd[2] = {-1, -1};
+  if (get_exec_args(env, argv, &ea) != 0) goto out;
+  if (pipe2(pfd, O_CLOEXEC) != 0) { ret = throw_errno(env, errno, "pipe2", NULL); goto out; }
+  long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD), NULL, NULL, NULL, NULL);
+  if (pid < 0) { ret = throw_errno(env, errno, "clone", NULL); goto out; }
+  if (pid == 0) {
+    char ch;
+    close(pfd[1]);
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
+    ssize_t n;
+    while ((n = read(pfd[0], &ch, 1)) < 0 && errno == EINTR) {}
+    if (n != 1) _exit(1);
+    if (syscall(SYS_setresgid, 0, 0, 0) != 0 || syscall(SYS_setresuid, 0, 0, 0) != 0) _exit(1);
+    reset_signals();
+    if (chdir("/") != 0) _exit(1);
+    execve(ea.file, ea.argv, ea.envp);
+    _exit(127);
+  }
+  ret = int_pair(env, (int32_t)pid, pfd[1]);
+  pfd[1] = -1;
+out:
+  for (int i = 0; i < 2; i++) if (pfd[i] >= 0) close(pfd[i]);
+  free_exec_args(&ea);
+  return ret;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -1141,6 +1224,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"userns", NULL, js_userns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"idmapMount", NULL, js_idmap_mount, NULL, NULL, NULL, napi_enumerable, NULL},
     {"usernsMaps", NULL, js_userns_maps, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"execve", NULL, js_execve, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"spawnUserns", NULL, js_spawn_userns, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

@@ -33,6 +33,23 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
+# The rootless tests (tests/rootless) run pier as this user: a home of its own and subordinate
+# ids in /etc/subuid and /etc/subgid, a range after every range listed there (useradd may have
+# given it one already).
+if ! id pier-rootless >/dev/null 2>&1; then
+  useradd --create-home --shell /bin/bash pier-rootless
+fi
+if ! grep -q '^pier-rootless:' /etc/subuid || ! grep -q '^pier-rootless:' /etc/subgid; then
+  start=$(cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: 'BEGIN { m = 100000 } NF >= 3 && $2 + $3 > m { m = $2 + $3 } END { print m }')
+  usermod --add-subuids "$start-$((start + 65535))" --add-subgids "$start-$((start + 65535))" pier-rootless
+fi
+
+# slirp4netns, rootless containers' default network, opens /dev/net/tun as the user: Debian's
+# udev makes it 0666; a VM without udev may leave it 0600.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" = 600 ]; then
+  chmod 0666 /dev/net/tun
+fi
+
 # npm packages: reinstall only when package-lock.json changed.
 stamp=node_modules/.pier-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)

@@ -1,7 +1,7 @@
 // The name of the V8 code cache a pier invocation uses (see main.ts): its command path.
 
 /** Global options that take a value (the value is not the command's name). */
-const VALUE_FLAGS = new Set(['--root', '--runroot', '--storage-driver', '--storage-opt', '--log-level', '--registries-conf',
+export const VALUE_FLAGS = new Set(['--root', '--runroot', '--storage-driver', '--storage-opt', '--log-level', '--registries-conf',
   '--config', '--runtime', '--conmon', '--tmpdir', '--url', '--connection', '-c', '--identity', '--cgroup-manager', '--events-backend', '--volumepath', '--runtime-flag']);
 /** Commands whose first argument is a subcommand. */
 const GROUPS = new Set(['container', 'image', 'network', 'pod', 'volume', 'system', 'buildx', 'manifest', 'generate', 'connection']);

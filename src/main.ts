@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cacheKey } from './cache-key';
+import { joinEarly } from './config/userns-join';
 
 const argv = process.argv.slice(2);
 const version = typeof PIER_VERSION === 'string' ? PIER_VERSION : '0.0.0-dev';
@@ -48,10 +49,12 @@ function optionsTag(s: string): string {
 
 function loadCli(): { main(argv: string[]): Promise<void> } {
   const key = cacheKey(argv) || 'pier';
+  const native = addon();
+  // Rootless: into the user's namespace before the bundle loads, when it exists (config/userns-join.ts).
+  if (process.getuid && process.getuid() !== 0) joinEarly(argv, cacheKey(argv), (native as any)?.execve);
   // The container commands run from the core bundle, the same CLI with less code (scripts/build.mjs).
   const core = typeof PIER_CORE_KEYS === 'object' && PIER_CORE_KEYS.includes(key);
   const file = path.join(__dirname, core ? 'core.js' : 'cli.js');
-  const native = addon();
   // The bundle is ASCII (the build escapes the rest), so latin1 needs no UTF-8 decoding; it is
   // a function expression taking CommonJS's (exports, require, module, __filename, __dirname).
   const source = contents(native, file, true);

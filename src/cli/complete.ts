@@ -325,6 +325,8 @@ const ARGS: Record<string, Completer> = {
   'system reset': none,
   'system service': defaultOneArg,
   'system version': none,
+  // COMMAND [ARG...]: the shell's own (podman's ShellCompDirectiveDefault).
+  'unshare': fileDefault,
   'completion': (c, t) => (c.args.length === 0 ? R(['bash', 'zsh', 'fish', 'powershell'].filter((s) => s.startsWith(t)), NOFILE) : R([], DEFAULT)),
   'help': helpArgs,
 };

@@ -19,7 +19,7 @@ const REMOTE_COMMANDS = new RegExp('^(' + [
   'version', 'system version', 'generate (systemd|kube)', 'kube (play|down|generate)', 'play kube', 'manifest (create|add|inspect|push|remove|rm|exists)',
 ].join('|') + ')$');
 /** Commands podman has in local mode only (podman-remote refuses them). */
-const ABI_ONLY = /^(auto-update|(container |image )?(mount|unmount|umount)|volume (mount|unmount)|container runlabel|system (migrate|renumber|reset)|manifest annotate|image (sign|trust( set| show)?))$/;
+const ABI_ONLY = /^(auto-update|unshare|(container |image )?(mount|unmount|umount)|volume (mount|unmount)|container runlabel|system (migrate|renumber|reset)|manifest annotate|image (sign|trust( set| show)?))$/;
 /** Commands that always act locally, even with CONTAINER_HOST set. */
 const REMOTE_LOCAL_ONLY = /^pier (system connection|system service|container cleanup|completion|__complete|login|logout|help)/;
 

@@ -87,6 +87,8 @@ export async function main(argv: string[]): Promise<void> {
   );
   try {
     await ctx.prepareRemote();
+    // Rootless: a local command runs inside the user's namespace (pier re-executes itself there).
+    if (!ctx.remoteUri && process.getuid?.() !== 0) await rootlessUserns(ctx);
     const code = await cmd.run!(ctx, args, { ...opts, changed: parsed.changed });
     await flushStdout();
     process.exit(typeof code === 'number' ? code : 0);
@@ -99,6 +101,17 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof ConfigFileError) configFailure(e);
     fail(errorMessage(e), e instanceof PierError ? e.exitCode : EXIT_ENGINE);
   }
+}
+
+/** Enters the user namespace for the command (returns only when it needs none), or refuses the mount commands. */
+async function rootlessUserns(ctx: Ctx): Promise<void> {
+  const command = ctx.commandName;
+  const { usernsNeed } = require('../config/userns-join') as typeof import('../config/userns-join');
+  const need = usernsNeed(command.replace(/^pier ?/, '').replace(/ /g, '-'));
+  if (need === 'none') return;
+  if (need === 'unshare-only') throw new PierError(`cannot run command ${JSON.stringify(command)} in rootless mode, must execute \`pier unshare\` first`);
+  const { enterUserns } = require('../engine/rootless') as typeof import('../engine/rootless');
+  await enterUserns(ctx.cfg.runRoot);
 }
 
 /** A config podman would not run with: logged as an error (podman's logrus line), exit 1. */

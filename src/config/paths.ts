@@ -16,7 +16,27 @@ export interface UserDirs {
   configDir: string;
 }
 
-export function userDirs(env: NodeJS.ProcessEnv = process.env, uid = process.getuid ? process.getuid() : 0): UserDirs {
+/**
+ * Set by pier when it re-executes itself inside its rootless user namespace (engine/rootless.ts):
+ * the user's uid and gid outside, where getuid() inside answers 0.
+ */
+export const ROOTLESS_UID_ENV = '_PIER_ROOTLESS_UID';
+export const ROOTLESS_GID_ENV = '_PIER_ROOTLESS_GID';
+
+/** The invoking user's uid: inside pier's rootless user namespace, the one it has outside. */
+export function hostUid(env: NodeJS.ProcessEnv = process.env): number {
+  const uid = process.getuid ? process.getuid() : 0;
+  if (uid !== 0) return uid;
+  const outer = Number(env[ROOTLESS_UID_ENV]);
+  return Number.isInteger(outer) && outer > 0 ? outer : 0;
+}
+
+/** Whether this process runs inside pier's rootless user namespace (re-executed there, or `pier unshare`). */
+export function inRootlessUserns(env: NodeJS.ProcessEnv = process.env): boolean {
+  return hostUid(env) !== (process.getuid ? process.getuid() : 0);
+}
+
+export function userDirs(env: NodeJS.ProcessEnv = process.env, uid = hostUid(env)): UserDirs {
   const home = env.HOME || os.homedir();
   if (uid === 0) {
     return { uid, rootless: false, home, dataDir: '/var/lib/pier', runDir: '/run/pier', configDir: '/etc/pier' };
@@ -42,6 +62,6 @@ export function containersConfigDirs(dirs: UserDirs): string[] {
 }
 
 /** The service's default socket: /run/pier/pier.sock for root, $XDG_RUNTIME_DIR/pier/pier.sock for users. */
-export function defaultServiceSocket(env: NodeJS.ProcessEnv = process.env, uid = process.getuid ? process.getuid() : 0): string {
+export function defaultServiceSocket(env: NodeJS.ProcessEnv = process.env, uid = hostUid(env)): string {
   return uid === 0 ? '/run/pier/pier.sock' : `${env.XDG_RUNTIME_DIR || `/run/user/${uid}`}/pier/pier.sock`;
 }

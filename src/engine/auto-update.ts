@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { isShortName, transportOf } from '../image/reference';
 import { PierError, errnoText } from '../util/errors';
 import { goQuote } from '../util/goquote';
+import { hostUid } from '../config/paths';
 
 /** The label naming a container's auto-update policy. */
 export const AUTO_UPDATE_LABEL = 'io.containers.autoupdate';
@@ -44,7 +45,8 @@ export function checkAutoUpdateImage(labels: Record<string, string>, imageName: 
 
 /** Which systemd manager restarts units: the system's for root, else the user's (as podman). */
 function userManager(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() !== 0;
+  // The user's own uid: in the rootless user namespace getuid() answers 0.
+  return hostUid() !== 0;
 }
 
 /** The manager's private D-Bus socket (what podman dials, and systemctl as root). */

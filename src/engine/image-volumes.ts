@@ -21,6 +21,7 @@ import { mountImageLayer, unmountImageLayer } from '../storage/image-mount';
 import { mustLookup, type SearchRegistries } from '../image/lookup';
 import { NotFoundError, PierError, EXIT_CANNOT_INVOKE } from '../util/errors';
 import { rmFile, rmTree } from '../util/rmtree';
+import { overlayUserxattr } from '../storage/overlay-xattr';
 
 const STATE = 'image-volumes.json';
 const DIR = 'image-volumes';
@@ -83,6 +84,7 @@ export function mountImageVolumes(store: Store, c: ContainerRecord, search: Sear
         options.push(`lowerdir=${mountPoint}:${path.join(dir, 'lower')}`);
       }
       options.push('private');
+      if (overlayUserxattr()) options.push('userxattr');
       out.set(m.destination, { destination: m.destination, type: 'overlay', source: 'overlay', options });
     });
   } catch (e) {

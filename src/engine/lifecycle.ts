@@ -626,6 +626,8 @@ export class Lifecycle {
       namespaces: ns,
       ...(idm ? { uidMappings: idm.uidMap, gidMappings: idm.gidMap } : {}),
       cgroupParent: o.cgroupParent,
+      // Rootless (cgroup v1, as podman's cgroupfs manager there): no cgroup of its own.
+      ...(this.cfg.dirs.rootless ? { cgroupsPath: '', rootless: true } : {}),
       oomScoreAdj: o.oomScoreAdj,
       annotations: startAnnotations(c.config.annotations, rfc3339Nano(new Date(c.created))),
       stopSignal: c.config.stopSignal,
@@ -777,7 +779,8 @@ export class Lifecycle {
       }
     }
     if (readExitCode(this.exitDir, c.id) === null) {
-      await runtimeKill(rt, c.id, 9, { root, all: true }).catch(() => undefined);
+      // Every process of its cgroup; rootless it has none (runc refuses --all then): its init.
+      await runtimeKill(rt, c.id, 9, { root, all: !this.cfg.dirs.rootless }).catch(() => undefined);
       await waitForExit(this.exitDir, c.id, 30_000).catch(() => undefined);
     }
     this.event(c, 'stop');
@@ -922,6 +925,7 @@ export class Lifecycle {
   async pause(id: string): Promise<void> {
     const c = this.get(id);
     if (c.state.status !== 'running') throw new ConflictError(`"${c.name}" is not running, can't pause: container state improper`);
+    if (this.cfg.dirs.rootless) throw new PierError('can not pause containers on rootless containers with cgroup V1: this container does not have a cgroup');
     await runtimePause(this.runtime(c), c.id, { root: this.stateRoot(c) });
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'paused' }));
     this.event(c, 'pause');

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Store } from '../storage/store';
 import { applyRootPerms } from '../storage/layers';
 import { native } from '../util/native';
+import { overlayUserxattr } from '../storage/overlay-xattr';
 import { rmTree } from '../util/rmtree';
 import { PierError } from '../util/errors';
 import { mappedRoot as mappedRootOf, ownerToHost as ownerToHostOf, usernsFd } from './userns';
@@ -169,7 +170,7 @@ function idmapLowers(d: ContainerDirs, lowers: string[], m: IdMappings): { dir: 
 /** The overlay of `lowers` (relative to `overlayDir`) and the container's writable layer at its rootfs. */
 function mountOverlay(d: ContainerDirs, overlayDir: string, lowers: string[], volatile?: boolean): string {
   // `volatile` (as podman uses for --rm containers): no syncs of the upper layer, nor on unmount.
-  const data = `lowerdir=${lowers.join(':')},upperdir=${d.diff},workdir=${d.work}${volatile && volatileSupported() ? ',volatile' : ''}`;
+  const data = `lowerdir=${lowers.join(':')},upperdir=${d.diff},workdir=${d.work}${volatile && volatileSupported() ? ',volatile' : ''}${overlayUserxattr()}`;
   if (data.length > 4000) throw new PierError(`too many image layers (${lowers.length}) to mount`);
   // Relative lower dirs keep the option string short; the kernel resolves them from our cwd.
   const cwd = process.cwd();

@@ -156,6 +156,8 @@ export interface SpecOptions {
   cgroupParent?: string;
   /** Overrides the computed cgroupsPath; `''` leaves it unset (--cgroups=disabled). */
   cgroupsPath?: string;
+  /** Run by a rootless user (engine/rootless.ts): the container is in pier's user namespace. */
+  rootless?: boolean;
   oomScoreAdj?: number;
   annotations?: Record<string, string>;
   /** Recorded as the org.opencontainers.image.stopSignal annotation (number). */
@@ -233,6 +235,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   }
   const base: OciMount[] = [...systemMounts(privileged)];
   if (ns.user !== 'host') adjustForUserns(base, ns, opts.gidMappings ?? [], privileged);
+  else if (opts.rootless && ns.network === 'host') rootlessHostNetwork(base, privileged);
   const shmHostPath = opts.shmPath ?? (ns.ipc === 'host' ? '/dev/shm' : undefined);
   if (!opts.noShm) base.push(shmMount(opts.shmSize ?? DEFAULT_SHM_SIZE, shmHostPath));
   if (readOnly && opts.readOnlyTmpfs !== false) base.push(...readOnlyTmpfsMounts());
@@ -287,7 +290,8 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   }
 
   const cgroupsPath = computeCgroupsPath(opts);
-  linux.resources = buildResources(opts.resources ?? {}, deviceRules);
+  // No cgroup (rootless on cgroup v1): nothing to limit, as podman's empty resources.
+  linux.resources = cgroupsPath === '' ? {} : buildResources(opts.resources ?? {}, deviceRules);
   if (opts.cgroupConf && Object.keys(opts.cgroupConf).length) linux.resources.unified = { ...opts.cgroupConf };
   if (cgroupsPath !== '') linux.cgroupsPath = cgroupsPath;
   if (devices.length > 0) linux.devices = devices;
@@ -303,6 +307,8 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   if (propagation !== undefined) linux.rootfsPropagation = propagation;
   if (!privileged) {
     const { masked, readonly } = maskedPaths(opts.mask ?? [], opts.unmask ?? []);
+    // podman hides the host's /sys/kernel that rootlessHostNetwork binds.
+    if (opts.rootless && ns.network === 'host' && ns.user === 'host') masked.push('/sys/kernel');
     if (masked.length > 0) linux.maskedPaths = masked;
     if (readonly.length > 0) linux.readonlyPaths = readonly;
   }
@@ -374,6 +380,17 @@ function adjustForUserns(mounts: OciMount[], ns: NormalizedNamespaces, gidMappin
   const gid5 = toHost(gidMappings, 5) !== undefined;
   const pts = mounts[at('/dev/pts')];
   if (pts && !gid5) pts.options = pts.options!.filter((o) => o !== 'gid=5');
+}
+
+/**
+ * Rootless with the host's network namespace (one the user namespace does not own) sysfs cannot
+ * be mounted: as podman, the host's /sys is bound (read-only unless privileged), with no cgroup mount.
+ */
+function rootlessHostNetwork(mounts: OciMount[], privileged: boolean): void {
+  const sys = mounts.findIndex((m) => m.destination === '/sys');
+  mounts[sys] = { destination: '/sys', type: 'bind', source: '/sys', options: ['rprivate', 'nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro', 'rbind'] };
+  const cgroup = mounts.findIndex((m) => m.destination === '/sys/fs/cgroup');
+  if (cgroup >= 0) mounts.splice(cgroup, 1);
 }
 
 interface NormalizedNamespaces {

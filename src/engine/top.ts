@@ -267,6 +267,23 @@ function bootTime(): number {
  * row per process, sorted by pid. `rootPid` is the container's main process, whose root and
  * namespaces give user names and id mappings.
  */
+/** Host pids of the processes in the pid namespace of `pid` (for a container without a cgroup). */
+export function pidNamespaceMembers(pid: number, procRoot = '/proc'): number[] {
+  let ns: string;
+  try { ns = fs.readlinkSync(`${procRoot}/${pid}/ns/pid`); } catch { return []; }
+  const out: number[] = [];
+  for (const name of fs.readdirSync(procRoot)) {
+    if (!/^\d+$/.test(name)) continue;
+    try { if (fs.readlinkSync(`${procRoot}/${name}/ns/pid`) === ns) out.push(Number(name)); } catch { /* gone, or not ours */ }
+  }
+  return out;
+}
+
+/** Whether `pid` is in this process's user namespace: its ids need no mapping then (rootless containers). */
+function inOurUserns(pid: number): boolean {
+  try { return fs.readlinkSync(`/proc/${pid}/ns/user`) === fs.readlinkSync('/proc/self/ns/user'); } catch { return false; }
+}
+
 export function topRows(hostPids: number[], rootPid: number, descriptors: string[]): string[][] {
   const descs = translateDescriptors(descriptors);
   const procs = hostPids.map((p) => readProc(p)).filter((p): p is ProcInfo => !!p).sort((a, b) => a.pid - b.pid);
@@ -277,8 +294,8 @@ export function topRows(hostPids: number[], rootPid: number, descriptors: string
     groups: readIdFile(path.join(root, 'etc/group')),
     hostUsers: readIdFile('/etc/passwd'),
     hostGroups: readIdFile('/etc/group'),
-    uidMap: readIdMap(`/proc/${rootPid}/uid_map`),
-    gidMap: readIdMap(`/proc/${rootPid}/gid_map`),
+    uidMap: inOurUserns(rootPid) ? [] : readIdMap(`/proc/${rootPid}/uid_map`),
+    gidMap: inOurUserns(rootPid) ? [] : readIdMap(`/proc/${rootPid}/gid_map`),
     bootTime: bootTime(),
     now: performance.timeOrigin + performance.now(),
   };

@@ -32,6 +32,17 @@ export function currentResources(create: CreateOptions): UpdateOptions {
   return out;
 }
 
+/**
+ * Drops every resource limit of `create` (oom-kill-disable included); true when there was one.
+ * Rootless on cgroup v1 a container gets no cgroup of its own, so podman ignores its limits.
+ */
+export function dropResources(create: CreateOptions): boolean {
+  const src = create as unknown as Record<string, unknown>;
+  let had = false;
+  for (const k of [...KEYS, 'oomKillDisable']) if (src[k] !== undefined) { delete src[k]; had = true; }
+  return had;
+}
+
 /** Merges an update into stored settings (swap follows memory when it was derived from it). */
 export function mergeResources(cur: UpdateOptions, upd: UpdateOptions): UpdateOptions {
   const out: UpdateOptions = { ...cur };

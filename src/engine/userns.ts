@@ -4,6 +4,7 @@
 // idmapped mounts of the image's layers (rootfs.ts).
 import * as fs from 'node:fs';
 import { PierError, UsageError } from '../util/errors';
+import { hostUid } from '../config/paths';
 import { native } from '../util/native';
 import type { UsernsConfig } from '../config/config';
 import type { OciIdMapping } from './spec/types';
@@ -77,7 +78,7 @@ export function toContainer(map: OciIdMapping[], id: number): number | undefined
  * keep-id and nomap are podman's rootless modes, which as root it refuses; so is `private`
  * without mappings (--uidmap and the like are the way to give them).
  */
-export function validateUserns(value: string, uid = process.getuid ? process.getuid() : 0): void {
+export function validateUserns(value: string, uid = hostUid()): void {
   if (value === '' || value === 'host') return;
   const [mode, arg] = value.split(/:(.*)/s, 2);
   if ((mode === 'keep-id' || value === 'nomap') && uid === 0) throw new UsageError(`${mode} is only supported in rootless mode`);
@@ -87,7 +88,7 @@ export function validateUserns(value: string, uid = process.getuid ? process.get
   if (mode === 'container' || mode === 'ns') return;
   if (mode === 'auto') { parseAutoOptions(value); return; }
   if (value === 'private') throw new UsageError('must provide at least one UID or GID mapping to configure a user namespace');
-  if (mode === 'keep-id' || value === 'nomap') throw new UsageError(`the --userns=${value} option needs rootless mode`);
+  if (mode === 'keep-id' || value === 'nomap') throw new UsageError(`the --userns=${value} option is not supported by pier in rootless mode yet`);
   throw new UsageError(`unrecognized namespace mode ${value} passed`);
 }
 

@@ -13,6 +13,7 @@ import { spawnCollect } from '../util/spawn';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
+import { hostUid } from '../config/paths';
 import { NetworkStore } from './store';
 import { NetworkDef, NetworkOptions, PerNetworkOptions, PortMapping, StatusBlock } from './types';
 import { allocate, release, withHostLock, writeJSONAtomic } from './ipam';
@@ -134,7 +135,7 @@ function runNetavark(runDir: string, command: 'setup' | 'teardown', netns: strin
   const netavark = findHelper('netavark', helperDirs);
   if (!netavark) throw new PierError('could not find "netavark" in one of [' + HELPER_DIRS.join(' ') + ']');
   const aardvark = findHelper('aardvark-dns', helperDirs);
-  const args = ['--config', runDir, '--rootless', String((process.getuid?.() ?? 0) !== 0)];
+  const args = ['--config', runDir, '--rootless', String(hostUid() !== 0)];
   if (aardvark) args.push('--aardvark-binary', aardvark);
   args.push(command, netns);
   fs.mkdirSync(runDir, { recursive: true });

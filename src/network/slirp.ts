@@ -14,6 +14,13 @@ export const SLIRP_DEFAULT_CIDR = '10.0.2.0/24';
 const SLIRP_MTU = 65520;
 const SLIRP_SOCKET_DIR = '/run/pier/slirp';
 
+/** Where the API sockets go: a short dir, root's host-wide, a rootless user's in its run dir. */
+function slirpSocketDir(): string {
+  const { userDirs } = require('../config/paths') as typeof import('../config/paths');
+  const dirs = userDirs();
+  return dirs.rootless ? path.join(dirs.runDir, 'slirp') : SLIRP_SOCKET_DIR;
+}
+
 export interface SlirpOptions {
   cidr?: string;
   disableHostLoopback: boolean;
@@ -115,8 +122,11 @@ export async function startSlirp(o: { containerId: string; netnsPath: string; op
   args.push('-c', '-e', '3', '-r', '4');
   fs.mkdirSync(o.runDir, { recursive: true });
   // A unix socket path must stay under 108 bytes: a short host-wide dir, as podman's tmpdir.
-  const apiSocket = path.join(SLIRP_SOCKET_DIR, `${o.containerId}.net`);
-  fs.mkdirSync(SLIRP_SOCKET_DIR, { recursive: true, mode: 0o700 });
+  const socketDir = slirpSocketDir();
+  let apiSocket = path.join(socketDir, `${o.containerId}.net`);
+  // A user's run dir may be long: the short id then (a unix socket path stays under 108 bytes).
+  if (Buffer.byteLength(apiSocket) >= 108) apiSocket = path.join(socketDir, `${o.containerId.slice(0, 12)}.net`);
+  fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   fs.rmSync(apiSocket, { force: true });
   if (o.ports.length) args.push('--api-socket', apiSocket);
   args.push('--netns-type=path', o.netnsPath, 'tap0');

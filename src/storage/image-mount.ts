@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Store } from './store';
 import { immediate } from './db';
 import { native } from '../util/native';
+import { overlayUserxattr } from './overlay-xattr';
 import { PierError } from '../util/errors';
 import { isMountPoint } from '../util/mountinfo';
 
@@ -61,7 +62,7 @@ export function mountImageLayer(store: Store, layer: string | null): string {
         fs.mkdirSync(path.join(overlayDir, 'empty'), { recursive: true });
         lowers.push('empty');
       }
-      const data = `lowerdir=${lowers.join(':')}`;
+      const data = `lowerdir=${lowers.join(':')}${overlayUserxattr()}`;
       if (data.length > 4000) throw new PierError(`too many image layers (${lowers.length}) to mount`);
       fs.mkdirSync(target, { recursive: true, mode: 0o755 });
       // Relative lower dirs keep the option string short; the kernel resolves them from our cwd.

@@ -6,6 +6,7 @@ import { LayerStore, Driver } from './layers';
 import { ImageStore } from './images';
 import { PierError } from '../util/errors';
 import { native } from '../util/native';
+import { overlayUserxattr } from './overlay-xattr';
 import { log, trace } from '../util/log';
 
 export interface StoreOptions {
@@ -24,7 +25,7 @@ export function overlaySupported(root: string): boolean {
     for (const d of ['lower', 'upper', 'work', 'merged']) fs.mkdirSync(path.join(base, d));
     fs.writeFileSync(path.join(base, 'lower', 'f'), 'x');
     native().mount('overlay', path.join(base, 'merged'), 'overlay', 0,
-      `lowerdir=${path.join(base, 'lower')},upperdir=${path.join(base, 'upper')},workdir=${path.join(base, 'work')}`);
+      `lowerdir=${path.join(base, 'lower')},upperdir=${path.join(base, 'upper')},workdir=${path.join(base, 'work')}${overlayUserxattr()}`);
     native().umount2(path.join(base, 'merged'), 0);
     return true;
   } catch (e: any) {

@@ -87,6 +87,14 @@ export interface NativeAddon {
   idmapMount(source: string, target: string, usernsFd: number): void;
   /** The uid_map and gid_map texts of the user namespace at `path` (an nsfs file). */
   usernsMaps(path: string): [string, string];
+  /** execve(2): replaces the whole process (signals reset to default, none blocked); returns only by throwing. */
+  execve(file: string, argv: string[], envp: string[]): never;
+  /**
+   * [pid, fd]: a child cloned into a new user and mount namespace (own session, /dev/null on
+   * fds 0-2), blocked until one byte is written to `fd`; it then takes uid/gid 0 there and
+   * executes `file`. Closing `fd` unwritten ends it. The caller writes its id maps meanwhile.
+   */
+  spawnUserns(file: string, argv: string[], envp: string[]): [number, number];
   readonly constants: NativeConstants;
 }
 

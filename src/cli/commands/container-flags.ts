@@ -14,6 +14,9 @@ import { parseGoDuration } from '../../image/filters';
 import { parseDeviceCgroupRule } from '../../engine/spec/devices';
 import { dedupeDeviceValues, parseThrottleDevice, parseWeightDevice } from '../../engine/spec/resources';
 import { parseIdMapFlag, validateUserns } from '../../engine/userns';
+import { dropResources } from '../../engine/update';
+import { inRootlessUserns } from '../../config/paths';
+import { writeStderr } from '../../util/stdio';
 
 export { validateUserns };
 
@@ -997,6 +1000,10 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     detachKeys = String(opts.detachKeys ?? DEFAULT_DETACH_KEYS);
     validateDetachKeys(detachKeys);
     if (opts.rmi) c.rmi = true;
+  }
+  // Rootless on cgroup v1 a container has no cgroup of its own: podman drops its limits, with a warning.
+  if (process.getuid?.() === 0 && inRootlessUserns() && !fs.existsSync('/sys/fs/cgroup/cgroup.controllers') && dropResources(c)) {
+    writeStderr('Resource limits are not supported and ignored on cgroups V1 rootless systems\n');
   }
   const cidfile = opts.cidfile ? String(opts.cidfile) : undefined;
   return {

@@ -106,6 +106,7 @@ export const TOP_LEVEL: ReadonlyArray<readonly [Area, string, string, string[]?]
   ['system', 'version', 'Display the Pier version information'],
   ['system', 'info', 'Display pier system information'],
   ['system', 'completion', 'Generate shell autocompletions'],
+  ['system', 'unshare', 'Run a command in a modified user namespace'],
   ['system', 'system', 'Manage pier'],
 ];
 

@@ -189,11 +189,35 @@ const completionCmd: CommandDef = {
   },
 };
 
+/**
+ * `pier unshare [COMMAND [ARG...]]`: the command (default $SHELL) inside the rootless user
+ * namespace, which the CLI entered before running this (cli/index.ts); the process is replaced.
+ */
+const unshareCmd: CommandDef = {
+  name: 'unshare',
+  summary: 'Run a command in a modified user namespace',
+  description: 'Runs a command in a modified user namespace.',
+  usage: '[options] [COMMAND [ARG...]]',
+  example: 'pier unshare id\npier unshare cat /proc/self/uid_map,\npier unshare pier-script.sh',
+  interspersed: false,
+  flags: [{ name: 'rootless-netns', type: 'bool', help: 'Join the rootless network namespace used for CNI and netavark networking' }],
+  run(ctx: Ctx, args, opts) {
+    const { inRootlessUserns } = require('../../config/paths') as typeof import('../../config/paths');
+    if (!inRootlessUserns()) throw new PierError('please use unshare with rootless');
+    if (opts.rootlessNetns) throw new PierError('--rootless-netns: pier has no rootless network namespace (bridge networks are not supported in rootless mode yet)');
+    const argv = args.length ? args : [process.env.SHELL ?? ''];
+    if (!argv[0]) throw new PierError('exec: no command');
+    const { execCommand } = require('../../engine/rootless') as typeof import('../../engine/rootless');
+    execCommand(argv, { ...process.env, CONTAINERS_GRAPHROOT: ctx.cfg.graphRoot, CONTAINERS_RUNROOT: ctx.cfg.runRoot });
+  },
+};
+
 export function systemCommands(): CommandDef[] {
   return [
     versionCmd,
     infoCmd,
     completionCmd,
+    unshareCmd,
     {
       name: 'system',
       summary: 'Manage pier',

@@ -7,7 +7,8 @@ import type { ContainerRecord } from '../../engine/container-store';
 import { containerDirs } from '../../engine/rootfs';
 import { startedSpec } from '../../engine/spec';
 import { cgroupOf, cgroupPids, containerStats, ContainerStats } from '../../engine/stats';
-import { topRows, translateDescriptors, UnknownDescriptorError } from '../../engine/top';
+import { pidNamespaceMembers, topRows, translateDescriptors, UnknownDescriptorError } from '../../engine/top';
+import { cgroupMode } from '../../engine/runtime';
 import { runHealthcheck, HealthcheckRun, healthMonitorLoop, startHealthMonitor, stopHealthMonitor } from '../../engine/health';
 import { updateContainer, UpdateOptions } from '../../engine/update';
 import { execInContainer } from '../../engine/conmon';
@@ -223,8 +224,9 @@ export class LocalContainerOps {
       return this.topWithPs(c, descriptors);
     }
     await execDone(c.state.pid);
-    const cg = cgroupOf(this.lifecycle, c);
-    let pids = cg ? cgroupPids(cg) : [];
+    // Rootless (cgroup v1) a container has no cgroup: its processes are those of its pid namespace.
+    const cg = this.engine.cfg.dirs.rootless ? null : cgroupOf(this.lifecycle, c);
+    let pids = cg ? cgroupPids(cg) : this.engine.cfg.dirs.rootless ? pidNamespaceMembers(c.state.pid) : [];
     if (!pids.length) pids = [c.state.pid];
     return topRows(pids, c.state.pid, descriptors);
   }
@@ -256,6 +258,7 @@ export class LocalContainerOps {
 
   /** The containers `stats` reports: the named ones, all (-a), or the running ones. */
   statsTargets(names: string[], all: boolean): ContainerRecord[] {
+    if (this.engine.cfg.dirs.rootless && cgroupMode() !== 'unified') throw new PierError('stats is not supported in rootless mode without cgroups v2');
     if (names.length) return names.map((n) => this.lifecycle.get(n));
     const list = this.lifecycle.containers.list().map((c) => this.lifecycle.sync(c));
     return all ? list : list.filter((c) => c.state.status === 'running' || c.state.status === 'paused');

@@ -715,7 +715,8 @@ export class LocalContainerEngine implements ContainerEngine {
 
   /** --network/-p/-P → the networks to join and the ports to publish. */
   private resolveNetworks(o: CreateOptions, ic: Record<string, any>): { mode: string; networks: Record<string, import('../../network/netavark').ContainerNetworkSettings>; ports: import('../../network/types').PortMapping[]; warnings: string[]; slirpOptions?: string[] } {
-    const values = o.networks?.length ? o.networks : [o.network ?? 'bridge'];
+    // Rootless, the default is slirp4netns (podman's default_rootless_network_cmd).
+    const values = o.networks?.length ? o.networks : [o.network ?? (this.cfg.dirs.rootless ? 'slirp4netns' : 'bridge')];
     const special = (v: string) => /^(none|host|private|slirp4netns|pasta)$/.test(v) || v.startsWith('container:') || v.startsWith('ns:');
     const warnings: string[] = [];
     const { parsePublish, publishAll } = require('../../network/ports') as typeof import('../../network/ports');
@@ -736,6 +737,8 @@ export class LocalContainerEngine implements ContainerEngine {
       if (ports.length || o.publishAll) warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
       return { mode: values[0] === 'private' ? 'none' : values[0], networks: {}, ports: [], warnings };
     }
+    // podman runs netavark in a rootless network namespace of its own there; pier has none yet.
+    if (this.cfg.dirs.rootless) throw new PierError(`bridge networks are not supported in rootless mode yet: use --network slirp4netns, none or host (network ${values.join(', ')})`);
     const { NetworkStore } = require('../../network/store') as typeof import('../../network/store');
     const netStore = NetworkStore.forConfig(this.cfg);
     const networks: Record<string, import('../../network/netavark').ContainerNetworkSettings> = {};

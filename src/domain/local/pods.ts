@@ -121,7 +121,8 @@ export class LocalPodEngine implements PodEngine {
     const id = randomId();
     // cgroupfs: the pod's cgroup, <parent>/<pod id>, parent of its members' (podman's --share-parent).
     const parent = o.cgroupParent ? (o.cgroupParent.startsWith('/') ? o.cgroupParent : `/${o.cgroupParent}`) : DEFAULT_CGROUP_PARENT;
-    const cgroupPath = shareParent && cgroupfs ? path.posix.join(parent, id) : undefined;
+    // Rootless (cgroup v1) there are no cgroups to make: the pod has none, as its containers.
+    const cgroupPath = shareParent && cgroupfs && !this.ce.cfg.dirs.rootless ? path.posix.join(parent, id) : undefined;
     const config: PodConfig = {
       hostname: o.hostname, labels: o.labels ?? {}, share: share.filter((s) => s !== 'none'), infra,
       infraImage: o.infraImage, infraCommand: o.infraCommand, infraName: o.infraName,

@@ -42,7 +42,8 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
   return {
     host: {
       arch: goArch(),
-      cgroupControllers: cgroupControllers(),
+      // Rootless on cgroup v1 there is no cgroup to delegate: podman lists none.
+      cgroupControllers: cfg.dirs.rootless && cgroupMode() !== 'unified' ? [] : cgroupControllers(),
       cgroupManager: cfg.engine.engine?.cgroup_manager === 'systemd' ? 'systemd' : 'cgroupfs',
       cgroupVersion: cgroupMode() === 'unified' ? 'v2' : 'v1',
       conmon: { package: conmonPath ? packageOf(conmonPath, 'conmon') : 'conmon', path: conmonPath, version: conmonPath ? versionOf(conmonPath).split('\n').join(', ') : '' },
@@ -51,7 +52,8 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
       distribution: distribution(),
       eventLogger: ['none', 'journald'].includes(cfg.engine.engine?.events_logger) ? cfg.engine.engine.events_logger : 'file',
       hostname: os.hostname(),
-      idMappings: { gidmap: null, uidmap: null },
+      // Rootless: the maps of the user namespace this runs in (rootless.ts); root has none.
+      idMappings: cfg.dirs.rootless ? { gidmap: idMap('/proc/self/gid_map'), uidmap: idMap('/proc/self/uid_map') } : { gidmap: null, uidmap: null },
       kernel: os.release(),
       logDriver: containersSettings(cfg).logDriver ?? 'k8s-file',
       memFree: os.freemem(),
@@ -158,6 +160,12 @@ function packageOf(file: string, fallback: string): string {
 /** statfs of the graph root (undefined when it cannot be read). */
 function statfsOf(root: string): fs.StatsFs | undefined {
   try { return fs.statfsSync(root); } catch { return undefined; }
+}
+
+/** A /proc/PID/[ug]id_map as podman's info lists it. */
+function idMap(file: string): { container_id: number; host_id: number; size: number }[] {
+  return readText(file).split('\n').map((l) => l.trim().split(/\s+/).map(Number)).filter((f) => f.length === 3 && f.every(Number.isInteger))
+    .map(([c, h, n]) => ({ container_id: c, host_id: h, size: n }));
 }
 
 function graphRootUsage(st: fs.StatsFs | undefined): { graphRootAllocated?: number; graphRootUsed?: number } {

@@ -1,5 +1,6 @@
 /** Resource limits (--ulimit) and the clamped defaults podman applies to root containers. */
 import * as fs from 'node:fs';
+import { inRootlessUserns } from '../../config/paths';
 import { UsageError } from '../../util/errors';
 import type { OciRlimit, Uint64 } from './types';
 
@@ -61,7 +62,8 @@ export function readHostLimits(): HostLimits {
   const nrOpen = Number((read('/proc/sys/fs/nr_open') ?? String(RLIMIT_DEFAULT)).trim()) || RLIMIT_DEFAULT;
   const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(read('/proc/self/status') ?? '');
   const CAP_SYS_RESOURCE = 24n;
-  const canRaise = capEff !== null && ((BigInt('0x' + capEff[1]) >> CAP_SYS_RESOURCE) & 1n) === 1n;
+  // Capabilities in a rootless user namespace raise no limit beyond the user's own hard ones.
+  const canRaise = capEff !== null && ((BigInt('0x' + capEff[1]) >> CAP_SYS_RESOURCE) & 1n) === 1n && !inRootlessUserns();
   return { limits, pidMax, nrOpen, canRaise };
 }
 

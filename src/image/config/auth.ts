@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PierError, UsageError } from '../../util/errors';
+import { hostUid } from '../../config/paths';
 
 export interface Credentials {
   username: string;
@@ -40,7 +41,7 @@ export function primaryAuthFile(o: AuthPathOptions = {}): { path: string; explic
   const env = envOf(o);
   if (o.authFile) return { path: o.authFile, explicit: true };
   if (env.REGISTRY_AUTH_FILE) return { path: env.REGISTRY_AUTH_FILE, explicit: true };
-  const uid = o.uid ?? (process.getuid ? process.getuid() : 0);
+  const uid = o.uid ?? hostUid(env);
   if (uid !== 0 && env.XDG_RUNTIME_DIR) return { path: path.join(env.XDG_RUNTIME_DIR, 'containers/auth.json'), explicit: false };
   return { path: `/run/containers/${uid}/auth.json`, explicit: false };
 }

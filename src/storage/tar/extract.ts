@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { PierError } from '../../util/errors';
 import { native } from '../../util/native';
+import { overlayOpaqueXattr } from '../overlay-xattr';
 import { TarEntry, TarReader } from './reader';
 
 export interface ExtractOptions {
@@ -242,7 +243,7 @@ class Extractor {
       const abs = this.abs(dir);
       if (this.opts.mode === 'overlay') {
         if (dir) this.written.add(dir);
-        setXattr(abs, OPAQUE_XATTR, Buffer.from('y'), e.name);
+        setXattr(abs, overlayOpaqueXattr(), Buffer.from('y'), e.name);
       } else {
         this.removeLower(dir);
       }
@@ -365,7 +366,8 @@ class Extractor {
     for (const [name, value] of Object.entries(e.xattrs)) {
       if (name.startsWith('trusted.overlay.')) {
         // overlayfs' own markers: only the opaque flag is meaningful in a layer, and only for overlay.
-        if (name !== OPAQUE_XATTR || this.opts.mode !== 'overlay' || e.type !== 'dir') continue;
+        if (name === OPAQUE_XATTR && this.opts.mode === 'overlay' && e.type === 'dir') setXattr(target, overlayOpaqueXattr(), value, e.name);
+        continue;
       }
       setXattr(target, name, value, e.name, e.type === 'symlink');
     }

@@ -1,0 +1,269 @@
+// Rootless mode: the built pier run by a non-root user (scripts/setup.sh makes `pier-rootless`,
+// with ranges in /etc/subuid and /etc/subgid), through setpriv, each store in a temp dir of the
+// user's own with its own XDG_RUNTIME_DIR, so its own pause process, killed at the end.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PIER, REPO } from '../helpers/cli';
+import { busyboxImage, multilayerImage, writeDockerArchive } from '../fixtures/images';
+import { pushImage } from '../fixtures/push';
+import { freePort, startRegistry, type Registry } from '../fixtures/registry';
+
+const USER = 'pier-rootless';
+/** A uid with neither a passwd entry nor subordinate ids. */
+const NO_SUBIDS_UID = 4242;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+interface Result { code: number; stdout: string; stderr: string }
+
+/**
+ * The built pier as the users can run it: the checkout's own when others may read it, else a
+ * copy of what it runs from (the bundles, pier's addon, better-sqlite3's) in a shared temp dir.
+ */
+function runnablePier(): string {
+  const readable = (p: string) => { try { fs.accessSync(p, fs.constants.R_OK); return (fs.statSync(p).mode & 0o004) !== 0; } catch { return false; } };
+  const dirs: string[] = [];
+  for (let d = path.dirname(PIER); d !== path.dirname(d); d = path.dirname(d)) dirs.push(d);
+  if (readable(PIER) && dirs.every((d) => (fs.statSync(d).mode & 0o001) !== 0)) return PIER;
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-rootless-bin-'));
+  fs.chmodSync(copy, 0o755);
+  for (const rel of ['dist', 'package.json', 'native/build/Release/pier_native.node', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node']) {
+    fs.cpSync(path.join(REPO, rel), path.join(copy, rel), { recursive: true });
+  }
+  process.once('exit', () => fs.rmSync(copy, { recursive: true, force: true }));
+  return path.join(copy, 'dist', 'pier.js');
+}
+const USER_PIER = runnablePier();
+
+/** A store of one user under a temp dir that user owns: root, runroot, HOME and XDG_RUNTIME_DIR. */
+class UserStore {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-rootless-'));
+  readonly root = path.join(this.dir, 'root');
+  readonly runroot = path.join(this.dir, 'run');
+  readonly xdg = path.join(this.dir, 'xdg');
+  readonly home = path.join(this.dir, 'home');
+
+  constructor(readonly uid: number, readonly gid: number, private readonly named: boolean) {
+    for (const d of [this.xdg, this.home]) fs.mkdirSync(d, { mode: 0o700 });
+    for (const d of [this.dir, this.xdg, this.home]) fs.chownSync(d, uid, gid);
+  }
+
+  run(args: string[]): Result {
+    const creds = ['--reuid', String(this.uid), '--regid', String(this.gid), this.named ? '--init-groups' : '--clear-groups'];
+    const r = spawnSync('setpriv', [...creds, '--', process.execPath, USER_PIER, '--root', this.root, '--runroot', this.runroot, ...args], {
+      cwd: this.dir, timeout: 60_000,
+      env: { PATH: process.env.PATH, HOME: this.home, XDG_RUNTIME_DIR: this.xdg, ...(this.named ? { USER } : {}) },
+    });
+    return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+
+  ok(args: string[]): string {
+    const r = this.run(args);
+    assert.equal(r.code, 0, `pier ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  get pauseFile(): string {
+    return path.join(this.xdg, 'pier', 'pause.pid');
+  }
+
+  pausePid(): number {
+    return Number(fs.readFileSync(this.pauseFile, 'utf8'));
+  }
+
+  /** Kills the pause process (its namespaces, and the mounts in them, go with it), then removes everything. */
+  cleanup(): void {
+    if (fs.existsSync(this.pauseFile)) {
+      this.run(['rm', '-a', '-f', '-t', '0']);
+      const pid = this.pausePid();
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}/ns/mnt`); i++) sleepSync(20);
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function idOf(flag: '-u' | '-g', name: string): number {
+  return Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
+}
+
+/** The first subordinate id of `name` in `file`. */
+function subStart(file: string, name: string): number {
+  const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  assert.ok(line, `${file} has no range for ${name} (scripts/setup.sh adds one)`);
+  return Number(line.split(':')[1]);
+}
+
+describe('rootless', () => {
+  let user: UserStore;
+  let uid: number;
+  let gid: number;
+
+  before(async () => {
+    uid = idOf('-u', USER);
+    gid = idOf('-g', USER);
+    user = new UserStore(uid, gid, true);
+    const archive = path.join(user.dir, 'busybox.tar');
+    await writeDockerArchive(archive, [{ image: await busyboxImage(), repoTags: ['localhost/busybox:latest'] }]);
+    fs.chownSync(archive, uid, gid);
+  });
+  after(() => user.cleanup());
+
+  test('load as the user: storage in the user namespace, owned by the user on the host', () => {
+    const out = user.ok(['load', '-i', path.join(user.dir, 'busybox.tar')]);
+    assert.match(out, /Loaded image: localhost\/busybox:latest/);
+    assert.match(user.ok(['images', '--format', '{{.Repository}}']), /^localhost\/busybox$/m);
+    // Files root owns in the image are the user's own on the host (uid 0 inside = the user).
+    const st = fs.statSync(path.join(user.root, 'overlay'));
+    assert.equal(st.uid, uid);
+    const pid = user.pausePid();
+    assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'catatonit');
+  });
+
+  test('pull as the user: the image\'s owners land on the subordinate ids', async () => {
+    const reg: Registry = await startRegistry({ auth: 'none' });
+    try {
+      await pushImage(reg, 'lib/multilayer', 'latest', await multilayerImage('docker'));
+      user.ok(['pull', '-q', '--tls-verify=false', `${reg.host}/lib/multilayer`]);
+    } finally {
+      await reg.stop();
+    }
+    const inside = user.ok(['run', '--rm', '--network', 'none', `${reg.host}/lib/multilayer`, 'stat', '-c', '%u:%g', '/data/owned.txt']);
+    assert.equal(inside, '1000:1000\n');
+    const layers = path.join(user.root, 'overlay');
+    const file = fs.readdirSync(layers).map((l) => path.join(layers, l, 'diff', 'data', 'owned.txt')).find((f) => fs.existsSync(f));
+    assert.ok(file, 'owned.txt is in a layer');
+    assert.equal(fs.statSync(file).uid, subStart('/etc/subuid', USER) + 999);
+    assert.equal(fs.statSync(file).gid, subStart('/etc/subgid', USER) + 999);
+  });
+
+  test('unshare: the maps of the namespace, its environment, the same pause process every time', () => {
+    const pid = user.pausePid();
+    const maps = user.ok(['unshare', 'cat', '/proc/self/uid_map', '/proc/self/gid_map']).trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+    const su = subStart('/etc/subuid', USER);
+    const sg = subStart('/etc/subgid', USER);
+    assert.deepEqual(maps, [[0, uid, 1], [1, su, 65536], [0, gid, 1], [1, sg, 65536]]);
+    const env = user.ok(['unshare', 'sh', '-c', 'id -u; echo $CONTAINERS_GRAPHROOT; echo $CONTAINERS_RUNROOT']);
+    assert.equal(env, `0\n${user.root}\n${user.runroot}\n`);
+    assert.equal(user.pausePid(), pid);
+    // podman's exit codes: the command's own, 127 not found, 126 not executable.
+    assert.equal(user.run(['unshare', 'sh', '-c', 'exit 3']).code, 3);
+    const missing = user.run(['unshare', 'no-such-command']);
+    assert.equal(missing.code, 127);
+    assert.equal(missing.stderr, 'Error: exec: "no-such-command": executable file not found in $PATH\n');
+    assert.equal(user.run(['unshare', '/etc']).code, 126);
+    const info = JSON.parse(user.ok(['info', '--format', 'json']));
+    assert.equal(info.host.security.rootless, true);
+    assert.deepEqual(info.host.idMappings.uidmap, [{ container_id: 0, host_id: uid, size: 1 }, { container_id: 1, host_id: su, size: 65536 }]);
+  });
+
+  test('run --rm --network none: uid 0 inside, the user (and its subordinate ids) on the host', () => {
+    const vol = path.join(user.dir, 'vol');
+    fs.mkdirSync(vol);
+    fs.chownSync(vol, uid, gid);
+    const out = user.ok(['run', '--rm', '--network', 'none', '-v', `${vol}:/v`, 'localhost/busybox',
+      'sh', '-c', 'id -u; id -g; touch /v/mine; touch /v/theirs; chown 1:1 /v/theirs']);
+    assert.equal(out, '0\n0\n');
+    assert.equal(fs.statSync(path.join(vol, 'mine')).uid, uid);
+    assert.equal(fs.statSync(path.join(vol, 'mine')).gid, gid);
+    assert.equal(fs.statSync(path.join(vol, 'theirs')).uid, subStart('/etc/subuid', USER));
+    assert.equal(user.ok(['ps', '-a', '-q']), '');
+    // No rootless bridge networks yet: refused before anything is made.
+    const bridge = user.run(['create', '--network', 'bridge', 'localhost/busybox', 'true']);
+    assert.equal(bridge.code, 125);
+    assert.equal(bridge.stderr, 'Error: bridge networks are not supported in rootless mode yet: use --network slirp4netns, none or host (network bridge)\n');
+    assert.equal(user.ok(['ps', '-a', '-q']), '');
+  });
+
+  test('run -d, ps, top, stop, rm; stats and pause refused; resource limits dropped with podman warning; no mount left', () => {
+    user.ok(['run', '-d', '--name', 'd1', '--network', 'none', 'localhost/busybox', 'sleep', '1000']);
+    assert.match(user.ok(['ps', '--format', '{{.Names}} {{.Status}}']), /^d1 Up /m);
+    // No cgroup: top lists the container's pid namespace; stats and pause refuse, as podman's.
+    assert.deepEqual(user.ok(['top', 'd1', 'user', 'pid', 'args']).trim().split('\n').map((l) => l.trim().split(/\s+/)), [['USER', 'PID', 'COMMAND'], ['root', '1', 'sleep', '1000']]);
+    const stats = user.run(['stats', '--no-stream', 'd1']);
+    assert.deepEqual([stats.code, stats.stderr], [125, 'Error: stats is not supported in rootless mode without cgroups v2\n']);
+    const pause = user.run(['pause', 'd1']);
+    assert.deepEqual([pause.code, pause.stderr], [125, 'Error: can not pause containers on rootless containers with cgroup V1: this container does not have a cgroup\n']);
+    user.ok(['stop', '-t', '0', 'd1']);
+    assert.match(user.ok(['ps', '-a', '--format', '{{.Names}} {{.Status}}']), /^d1 Exited \(137\)/m);
+    user.ok(['rm', 'd1']);
+    assert.equal(user.ok(['ps', '-a', '-q']), '');
+    const limited = user.run(['run', '--rm', '--network', 'none', '--memory', '10m', 'localhost/busybox', 'true']);
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.equal(limited.stderr, 'Resource limits are not supported and ignored on cgroups V1 rootless systems\n');
+    // The namespace's mount table holds nothing of the store once its containers are gone.
+    assert.equal(user.ok(['unshare', 'cat', '/proc/self/mountinfo']).split('\n').filter((l) => l.includes(user.dir)).join('\n'), '');
+    // Mounting is for inside `pier unshare` only, as podman's.
+    const mount = user.run(['mount']);
+    assert.equal(mount.code, 125);
+    assert.equal(mount.stderr, 'Error: cannot run command "pier mount" in rootless mode, must execute `pier unshare` first\n');
+  });
+
+  test('default network slirp4netns, with -p forwarded by it', async () => {
+    const tap = user.ok(['run', '--rm', 'localhost/busybox', 'ip', '-4', '-o', 'addr', 'show', 'tap0']);
+    assert.match(tap, /inet 10\.0\.2\.100\/24/);
+    const port = await freePort();
+    user.ok(['run', '-d', '--name', 'web', '-p', `${port}:80`, 'localhost/busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    try {
+      assert.match(user.ok(['port', 'web']), new RegExp(`^80/tcp -> 0\\.0\\.0\\.0:${port}$`, 'm'));
+      let body = '';
+      for (let i = 0; i < 50 && !body; i++) {
+        body = await fetch(`http://127.0.0.1:${port}/hostname`).then((r) => r.text()).catch(() => '');
+        if (!body) await new Promise((r) => setTimeout(r, 100));
+      }
+      // The container's /etc/hostname: its short id.
+      assert.equal(body.trim(), user.ok(['inspect', '--format', '{{.Id}}', 'web']).slice(0, 12));
+    } finally {
+      user.ok(['rm', '-f', '-t', '0', 'web']);
+    }
+  });
+
+  test('a pause process gone: its namespace joined again through a running container, else a new one', () => {
+    const kill = () => {
+      const pid = user.pausePid();
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}/ns/mnt`); i++) sleepSync(20);
+      return pid;
+    };
+    // A container still runs in the namespace (its conmon holds it): pier gets back in there.
+    user.ok(['run', '-d', '--name', 'k1', '--network', 'none', 'localhost/busybox', 'sleep', '1000']);
+    const first = kill();
+    assert.match(user.ok(['ps', '--format', '{{.Names}} {{.Status}}']), /^k1 Up /m);
+    assert.notEqual(user.pausePid(), first);
+    assert.equal(user.ok(['exec', 'k1', 'echo', 'in']), 'in\n');
+    user.ok(['rm', '-f', '-t', '0', 'k1']);
+    assert.equal(user.ok(['unshare', 'cat', '/proc/self/mountinfo']).split('\n').filter((l) => l.includes(user.dir)).join('\n'), '');
+    // Nothing runs: a new namespace, with the same maps and the same store.
+    const second = kill();
+    assert.equal(user.ok(['unshare', 'id', '-u']), '0\n');
+    assert.notEqual(user.pausePid(), second);
+    assert.match(user.ok(['images', '--format', '{{.Repository}}']), /^localhost\/busybox$/m);
+  });
+});
+
+test('rootless without /etc/subuid entries: podman error and single mapping', (t) => {
+  const store = new UserStore(NO_SUBIDS_UID, NO_SUBIDS_UID, false);
+  t.after(() => store.cleanup());
+  const r = store.run(['unshare', 'cat', '/proc/self/uid_map']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split(/\s+/).map(Number), [0, NO_SUBIDS_UID, 1]);
+  const lines = r.stderr.trim().split('\n');
+  assert.match(lines[lines.length - 2], /level=error msg="cannot find UID\/GID for user : no subuid ranges found for user \\"\\" in \/etc\/subuid - check rootless mode in man pages."$/);
+  assert.match(lines[lines.length - 1], /level=warning msg="Using rootless single mapping into the namespace\. This might break some images\./);
+  // Made once: the next command joins it, with nothing to say.
+  assert.equal(store.run(['unshare', 'true']).stderr, '');
+});
+
+test('unshare as root, and with the remote client, is refused as podman', () => {
+  const r = spawnSync(process.execPath, [PIER, 'unshare', 'true'], { encoding: 'utf8' });
+  assert.equal(r.status, 125);
+  assert.equal(r.stderr, 'Error: please use unshare with rootless\n');
+  const remote = spawnSync(process.execPath, [PIER, '--remote', 'unshare', 'true'], { encoding: 'utf8' });
+  assert.deepEqual([remote.status, remote.stderr], [125, 'Error: cannot use command "pier unshare" with the remote pier client\n']);
+});
