@@ -100,6 +100,21 @@ describe('simple signing', { skip: REMOTE && 'signing is local only' }, () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /Getting image source signatures\nChecking if image destination supports signatures\n/);
     puller.ok(['rmi', `${H}/signed/busybox:1`]);
+    // create's pull (a core-bundle command) under the user's policy, which requires the signature.
+    const home = env.HOME!;
+    fs.mkdirSync(path.join(home, '.config/containers'), { recursive: true });
+    fs.copyFileSync(policy('policy.json', path.join(dir, 'key.gpg')), path.join(home, '.config/containers/policy.json'));
+    try {
+      const made = puller.run(['create', '--tls-verify=false', `${H}/signed/busybox:1`, 'true'], { env });
+      assert.equal(made.code, 0, made.stderr);
+      const unsigned = puller.run(['create', '--tls-verify=false', `${H}/lib/busybox`, 'true'], { env });
+      assert.equal(unsigned.code, 125);
+      assert.match(unsigned.stderr, /Source image rejected: A signature was required, but no signature exists\n$/);
+      puller.ok(['rm', '-a']);
+      puller.ok(['rmi', `${H}/signed/busybox:1`]);
+    } finally {
+      fs.rmSync(path.join(home, '.config/containers/policy.json'));
+    }
   });
 
   test('pulls are refused for a wrong key, a tampered signature, an unsigned image, another identity or digest', () => {
