@@ -233,16 +233,24 @@ function readMonitor(lifecycle: Lifecycle, id: string): MonitorRecord | undefine
   try { return JSON.parse(fs.readFileSync(monitorFile(lifecycle, id), 'utf8')); } catch { return undefined; }
 }
 
-/** True when systemd runs the host (PID 1), as sd_booted() decides. */
+/**
+ * True when systemd runs the host (PID 1) and its manager answers on its private socket: sd_booted()'s
+ * /run/systemd/system alone can be stale (a VM or container whose PID 1 is something else), where
+ * systemd-run could only fail.
+ */
 export function systemdBooted(): boolean {
-  return fs.existsSync('/run/systemd/system');
+  return fs.existsSync('/run/systemd/system') && fs.existsSync('/run/systemd/private');
 }
 
-/** How periodic checks run here: `PIER_HEALTHCHECK_TIMER=systemd|monitor` overrides detection. */
+/**
+ * How periodic checks run here: `PIER_HEALTHCHECK_TIMER=systemd|monitor` overrides detection;
+ * rootless pier (whose transient units would belong to the user's manager) uses monitor processes.
+ */
 export function timerKind(): 'systemd' | 'monitor' {
   const env = process.env.PIER_HEALTHCHECK_TIMER;
   if (env === 'systemd' || env === 'monitor') return env;
-  return systemdBooted() ? 'systemd' : 'monitor';
+  const { inRootlessUserns } = require('../config/paths') as typeof import('../config/paths');
+  return systemdBooted() && !inRootlessUserns() && (process.getuid?.() ?? 0) === 0 ? 'systemd' : 'monitor';
 }
 
 /** The pier command line (node, entry, global flags) that conmon's exit command also uses. */
