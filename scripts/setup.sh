@@ -12,6 +12,8 @@ DEB_PACKAGES=(
   python3-docker docker-compose openssh-server openssh-client
   # podman 4.3's remote client drives pier's Libpod API in tests/api/podman-remote (pier never runs it).
   podman
+  # pier signs and verifies image signatures with gpg (image sign, push --sign-by, signedBy policies).
+  gpg gpg-agent
   # systemd-analyze verify checks the units of `pier generate systemd` (tests/containers-cli/generate-systemd);
   # tests/auto-update runs its user manager (`systemd --user`) and systemctl restarts units through it.
   systemd
