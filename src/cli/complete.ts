@@ -778,8 +778,8 @@ const FLAGS: Record<string, Record<string, Completer>> = {
   'system prune': { filter: pruneFilters },
   'inspect': { format: none, type: fixed(['all', 'container', 'image', 'network', 'pod', 'volume']) },
   'system connection add': { identity: fileDefault },
-  'kube play': { configmap: fileDefault },
-  'play kube': { configmap: fileDefault },
+  'kube play': { configmap: fileDefault, 'context-dir': fileDefault },
+  'play kube': { configmap: fileDefault, 'context-dir': fileDefault },
   'generate kube': { filename: fileDefault },
   'kube generate': { filename: fileDefault },
   'generate systemd': {
