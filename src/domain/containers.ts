@@ -157,6 +157,8 @@ export interface CreateOptions {
   pullOptions?: PullOptions;
   platform?: string;
   tz?: string;
+  /** --systemd (default true: systemd mode when the command is an init; always; false). */
+  systemd?: 'true' | 'false' | 'always';
   umask?: string;
   oomScoreAdj?: number;
   healthcheck?: HealthConfig;

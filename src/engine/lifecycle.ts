@@ -634,6 +634,7 @@ export class Lifecycle {
       init: o.init,
       initPath: o.initPath,
       tz: o.tz,
+      systemd: (require('./systemd-mode') as typeof import('./systemd-mode')).systemdMode(o.systemd, [...c.config.entrypoint, ...c.config.cmd]),
       chrootDirs: o.chrootDirs,
       cgroupConf: o.cgroupConf,
     };

@@ -104,6 +104,8 @@ export interface SpecOptions {
   consoleSize?: { height: number; width: number };
   /** --read-only */
   readOnly?: boolean;
+  /** systemd mode (engine/systemd-mode.ts): tmpfs for systemd, its cgroup hierarchy, no host ttyN devices. */
+  systemd?: boolean;
   /** --read-only-tmpfs (default true): tmpfs on /run, /tmp, /var/tmp when read-only. */
   readOnlyTmpfs?: boolean;
   /** -v/--mount/--tmpfs, volumes resolved to host paths; user mounts replace defaults at the same destination. */
@@ -204,7 +206,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   const process: OciSpec['process'] = {
     user: ociUser,
     args,
-    env: [...(opts.env ?? [])],
+    env: [...(opts.env ?? []), ...(opts.systemd ? [`container_uuid=${opts.id.slice(0, 32)}`] : [])],
     cwd: opts.cwd && opts.cwd !== '' ? opts.cwd : '/',
     capabilities,
     rlimits: buildRlimits(opts.ulimits ?? [], opts.hostLimits ?? readHostLimits()),
@@ -239,6 +241,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   const shmHostPath = opts.shmPath ?? (ns.ipc === 'host' ? '/dev/shm' : undefined);
   if (!opts.noShm) base.push(shmMount(opts.shmSize ?? DEFAULT_SHM_SIZE, shmHostPath));
   if (readOnly && opts.readOnlyTmpfs !== false) base.push(...readOnlyTmpfsMounts());
+  if (opts.systemd) base.push(...systemdMounts(base, userMounts));
   base.push(...extraMounts);
   if (opts.tz !== undefined && opts.tz !== '') {
     base.push({ destination: '/etc/localtime', type: 'bind', source: resolveTimezone(opts.tz), options: ['bind', 'ro', 'rprivate'] });
@@ -282,7 +285,8 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   let devices: OciDevice[] = resolved.devices;
   const deviceRules: OciDeviceRule[] = [];
   if (privileged) {
-    const all = hostDevices();
+    // systemd mode: no host ttyN devices, which systemd would take for its consoles (podman 4.3).
+    const all = hostDevices().filter((d) => !(opts.systemd && d.path.startsWith('/dev/tty')));
     devices = [...all.filter((d) => !devices.some((u) => u.path === d.path)), ...devices];
     deviceRules.push({ allow: true, access: 'rwm' });
   } else {
@@ -311,6 +315,9 @@ export function generateSpec(opts: SpecOptions): OciSpec {
     if (opts.rootless && ns.network === 'host' && ns.user === 'host') masked.push('/sys/kernel');
     if (masked.length > 0) linux.maskedPaths = masked;
     if (readonly.length > 0) linux.readonlyPaths = readonly;
+  }
+  if (opts.systemd && mounts.some((m) => m.destination === '/sys/fs/cgroup/systemd')) {
+    linux.maskedPaths = [...(linux.maskedPaths ?? []), '/sys/fs/cgroup/systemd/release_agent'];
   }
 
   const spec: OciSpec = {
@@ -513,5 +520,27 @@ function reorder(spec: OciSpec): OciSpec {
   const keys: Array<keyof OciSpec['linux']> = ['uidMappings', 'gidMappings', 'sysctl', 'resources', 'cgroupsPath', 'namespaces', 'devices', 'seccomp', 'rootfsPropagation', 'maskedPaths', 'readonlyPaths', 'mountLabel', 'personality'];
   for (const k of keys) if (l[k] !== undefined) (linux as unknown as Record<string, unknown>)[k] = l[k];
   out.linux = linux;
+  return out;
+}
+
+/**
+ * podman's setupSystemd: tmpfs on /run, /run/lock, /tmp and /var/log/journal where nothing is
+ * mounted, and on cgroup v1 the host's systemd hierarchy (its release_agent masked); on v2 the
+ * cgroup file system read-write.
+ */
+function systemdMounts(base: readonly OciMount[], user: readonly OciMount[]): OciMount[] {
+  const taken = (d: string) => base.some((m) => m.destination === d) || user.some((m) => m.destination === d);
+  const out: OciMount[] = [];
+  for (const d of ['/run', '/run/lock', '/tmp', '/var/log/journal']) {
+    if (!taken(d)) out.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
+  }
+  let unified = false;
+  try { unified = fs.statfsSync('/sys/fs/cgroup').type === 0x63677270; } catch { /* no cgroup fs */ }
+  if (unified) {
+    const i = base.findIndex((m) => m.destination === '/sys/fs/cgroup');
+    if (i >= 0 && !taken('/sys/fs/cgroup/systemd')) (base as OciMount[])[i] = { ...base[i], options: base[i].options?.filter((o) => o !== 'ro').concat('rw') };
+  } else if (fs.existsSync('/sys/fs/cgroup/systemd') && !taken('/sys/fs/cgroup/systemd')) {
+    out.push({ destination: '/sys/fs/cgroup/systemd', type: 'bind', source: '/sys/fs/cgroup/systemd', options: ['bind', 'rprivate'] });
+  }
   return out;
 }

@@ -323,6 +323,7 @@ export function specToCreate(b: any): CreateOptions {
     o.healthOnFailure = a;
   }
   if (b.timezone) o.tz = String(b.timezone);
+  if (b.systemd === 'true' || b.systemd === 'false' || b.systemd === 'always') o.systemd = b.systemd;
   if (strList(b.chroot_directories)) o.chrootDirs = strList(b.chroot_directories);
   if (b.cgroup_conf && typeof b.cgroup_conf === 'object' && Object.keys(b.cgroup_conf).length) {
     o.cgroupConf = Object.fromEntries(Object.entries(b.cgroup_conf).map(([k, v]) => [k, String(v)]));

@@ -925,6 +925,11 @@ export function parseCreateOptions(kind: RunKind, args: string[], opts: Opts, ho
     if (!/^[0-7]{1,4}$/.test(String(opts.umask))) throw new UsageError(`running container create option: invalid umask string ${opts.umask}: invalid argument`);
     c.umask = String(opts.umask);
   }
+  if (has('systemd')) {
+    const v = String(opts.systemd);
+    if (v !== 'true' && v !== 'false' && v !== 'always') throw new UsageError('invalid config provided: --systemd values must be one of "true, false, always": invalid configuration');
+    c.systemd = v;
+  }
   if (has('tz') && opts.tz) {
     const tz = String(opts.tz);
     if (tz !== 'local') {

@@ -538,7 +538,10 @@ export class LocalContainerEngine implements ContainerEngine {
     const utsDonor = o.uts?.startsWith('container:') ? this.containers.find(o.uts.slice('container:'.length)) : undefined;
     const hostUts = !o.hostname && (o.uts === 'host' || utsDonor?.config.create.uts === 'host');
     const hostnameEnv = env.some((e) => e.startsWith('HOSTNAME=')) ? undefined : hostUts ? os.hostname() : hostname;
-    const stopSignal = o.stopSignal ? parseSignal(o.stopSignal) : ic.StopSignal ? parseSignal(ic.StopSignal) : 15;
+    // systemd mode stops with SIGRTMIN+3 unless the user or the image says otherwise (podman).
+    const { systemdMode, SYSTEMD_STOP_SIGNAL } = require('../../engine/systemd-mode') as typeof import('../../engine/systemd-mode');
+    const stopSignal = o.stopSignal ? parseSignal(o.stopSignal) : ic.StopSignal ? parseSignal(ic.StopSignal)
+      : systemdMode(o.systemd, [...entrypoint, ...cmd]) ? SYSTEMD_STOP_SIGNAL : 15;
     const logOpts = Object.fromEntries((o.logOpts ?? []).map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
     const logDriver = o.logDriver ?? 'k8s-file';
     if (!['k8s-file', 'none', 'passthrough', 'json-file'].includes(logDriver)) throw new UsageError(`unsupported log driver: ${logDriver}`);
@@ -1297,6 +1300,7 @@ export class LocalContainerEngine implements ContainerEngine {
         // As recorded at create (none through the API: left out, as podman's omitempty).
         CreateCommand: o.createCommand,
         ...(o.tz ? { Timezone: o.tz } : {}),
+        ...((require('../../engine/systemd-mode') as typeof import('../../engine/systemd-mode')).systemdMode(o.systemd, [...c.config.entrypoint, ...c.config.cmd]) ? { SystemdMode: true } : {}),
         Umask: o.umask ?? '0022',
         ...(c.config.secrets?.length ? { Secrets: c.config.secrets.map((x) => ({ Name: x.name, ID: x.id, UID: x.uid, GID: x.gid, Mode: x.mode })) } : {}),
         Timeout: o.timeout ?? 0,

@@ -114,7 +114,7 @@ export function specGenerator(o: CreateOptions): Record<string, unknown> {
     cgroup_parent: o.cgroupParent, log_configuration: o.logDriver ? { driver: o.logDriver } : undefined,
     health_check_on_failure_action: o.healthOnFailure ? ({ none: 0, kill: 2, restart: 3, stop: 4 } as const)[o.healthOnFailure] || undefined : undefined,
     chroot_directories: o.chrootDirs, cgroup_conf: o.cgroupConf,
-    timezone: o.tz, umask: o.umask, httpproxy: o.httpProxy, oom_score_adj: o.oomScoreAdj, shm_size: o.shmSize,
+    timezone: o.tz, systemd: o.systemd, umask: o.umask, httpproxy: o.httpProxy, oom_score_adj: o.oomScoreAdj, shm_size: o.shmSize,
     secrets: o.secrets?.some((x) => x.type !== 'env')
       ? o.secrets.filter((x) => x.type !== 'env').map((x) => ({ Source: x.source, Target: x.target ?? '', UID: x.uid ?? 0, GID: x.gid ?? 0, Mode: x.mode ?? 0 })) : undefined,
     secret_env: o.secrets?.some((x) => x.type === 'env')
