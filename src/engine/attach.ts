@@ -93,6 +93,14 @@ export function resizeOrKeep(dir: string, height: number, width: number): void {
   }
 }
 
+/** The size resizeOrKeep kept for the next start, if any (left in place for applyKeptSize). */
+export function keptSize(dir: string): { height: number; width: number } | undefined {
+  let kept: string;
+  try { kept = fs.readFileSync(path.join(dir, KEPT_SIZE), 'utf8'); } catch { return undefined; }
+  const [height, width] = kept.split(' ').map(Number);
+  return height > 0 && width > 0 ? { height, width } : undefined;
+}
+
 /** At a start, once conmon listens and before the process runs: the size resizeOrKeep kept, applied and forgotten. */
 export function applyKeptSize(dir: string): void {
   let kept: string;

@@ -212,7 +212,9 @@ export class Lifecycle {
   }
 
   /** Start a created or exited container: mount, write the bundle, create under conmon, start. */
-  async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean; preserveFds?: number } = {}): Promise<ContainerRecord> {
+  async start(id: string, hooks: { beforeStart?: (c: ContainerRecord, bundle: string) => Promise<void>; initOnly?: boolean; preserveFds?: number;
+    /** The terminal's size for the spec (process.consoleSize): the runtime sizes the pty as it makes it. */
+    consoleSize?: { height: number; width: number } } = {}): Promise<ContainerRecord> {
     await this.startPodInfra(id);
     await this.startDependencies(id);
     return this.withLock(id, async () => {
@@ -260,7 +262,8 @@ export class Lifecycle {
         chownUMounts(c.config.mounts, hostUser);
         const imageMounts = mountImageVolumes(this.store, c, () => this.searchRegistries());
         const shared = await this.joinSharedEtcFiles(c, d.run);
-        const spec = this.specFor(c, rootfs, d.run, user, netns, shared, this.shmFor(c), imageMounts);
+        const spec = this.specFor(c, rootfs, d.run, user, netns, shared, this.shmFor(c), imageMounts,
+          c.config.create.tty ? hooks.consoleSize ?? (require('./attach') as typeof import('./attach')).keptSize(d.userdata) : undefined);
         trace('start: write spec');
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
@@ -497,7 +500,7 @@ export class Lifecycle {
 
   private specFor(c: ContainerRecord, rootfs: string, runDir: string, user: ReturnType<typeof resolveContainerUser>, netns?: string,
     shared?: { hosts?: string; resolvConf?: string }, shm: { path?: string; none?: boolean } = {},
-    imageMounts: Map<string, OciMount> = new Map()): ReturnType<typeof generateSpec> {
+    imageMounts: Map<string, OciMount> = new Map(), consoleSize?: { height: number; width: number }): ReturnType<typeof generateSpec> {
     const o = c.config.create;
     const mode = c.config.networkMode;
     const settings = containersSettings(this.cfg);
@@ -634,6 +637,7 @@ export class Lifecycle {
       init: o.init,
       initPath: o.initPath,
       tz: o.tz,
+      ...(consoleSize ? { consoleSize } : {}),
       systemd: (require('./systemd-mode') as typeof import('./systemd-mode')).systemdMode(o.systemd, [...c.config.entrypoint, ...c.config.cmd]),
       chrootDirs: o.chrootDirs,
       cgroupConf: o.cgroupConf,

@@ -790,9 +790,14 @@ export class LocalContainerEngine implements ContainerEngine {
     const want = (s: string) => !o.streams || o.streams.includes(s);
     const stdin = o.interactive ? io.stdin ?? null : null;
     const out = want('stdout'), err = want('stderr');
+    // The terminal's size goes into the spec too: runc sizes the pty as it makes it, so the first
+    // look at it (`run -it IMG stty size`) sees the user's even when conmon applies the resize
+    // below only after the process started (a loaded host).
+    const size0 = tty ? userTerminalSize(stdin, io.stdout) : undefined;
     return this.attached(c, io, tty, stdin, o.sigProxy, () => session, async () => {
       await this.lifecycle.start(c.id, {
         preserveFds: o.preserveFds,
+        ...(size0 ? { consoleSize: { height: size0.rows, width: size0.columns } } : {}),
         beforeStart: async (_c, bundle) => {
           if (c.config.logDriver === 'passthrough') return;
           // The output streams are looked up at the first output (see processIO).
