@@ -26,7 +26,7 @@ interface ConfigMap { name: string; data: Record<string, string>; binaryData: Re
 
 interface KubeVolume { type: 'bind' | 'named' | 'configMap' | 'secret' | 'emptyDir'; source: string; items?: Map<string, Buffer>; optional?: boolean }
 
-/** Secrets' key/value pairs by secret name (null: no such secret), read before a pod's containers are made. */
+/** Secrets' key/value pairs by secret name (an Error: missing or unreadable), read before a pod's containers are made. */
 type SecretValues = Map<string, Map<string, Buffer> | Error>;
 
 /** The value of a `data` map entry: base64, as Kubernetes' []byte fields read it. */
@@ -163,8 +163,7 @@ function livenessHealthcheck(probe: Obj | undefined): CreateOptions['healthcheck
 /** An IntOrString port as Go's IntValue reads it: a number, or a string's number (0 when it is a name). */
 function portNumber(v: unknown): number {
   if (typeof v === 'number') return v;
-  const n = /^[+-]?\d+$/.test(String(v ?? '')) ? Number(v) : 0;
-  return n;
+  return /^[+-]?\d+$/.test(String(v ?? '')) ? Number(v) : 0;
 }
 
 /** podman's parseMountPath: PATH[:OPTIONS], `ro` for readOnly, the propagation mode. */

@@ -30,6 +30,7 @@ import { rmFile } from '../util/rmtree';
 import { rfc3339Nano } from '../util/nanotime';
 import { startAnnotations } from './annotations';
 import { CONTAINER_NOTIFY_SOCKET, containerNotifySocket, notifyStarted } from './sdnotify';
+import { systemdMode } from './systemd-mode';
 
 const RUNNING: ContainerState['status'][] = ['running', 'paused', 'stopping'];
 /** In a container's run dir: the line it added to the /etc/hosts it shares (joinSharedEtcFiles). */
@@ -638,7 +639,7 @@ export class Lifecycle {
       initPath: o.initPath,
       tz: o.tz,
       ...(consoleSize ? { consoleSize } : {}),
-      systemd: (require('./systemd-mode') as typeof import('./systemd-mode')).systemdMode(o.systemd, [...c.config.entrypoint, ...c.config.cmd]),
+      systemd: systemdMode(o.systemd, [...c.config.entrypoint, ...c.config.cmd]),
       chrootDirs: o.chrootDirs,
       cgroupConf: o.cgroupConf,
     };

@@ -241,7 +241,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
   const shmHostPath = opts.shmPath ?? (ns.ipc === 'host' ? '/dev/shm' : undefined);
   if (!opts.noShm) base.push(shmMount(opts.shmSize ?? DEFAULT_SHM_SIZE, shmHostPath));
   if (readOnly && opts.readOnlyTmpfs !== false) base.push(...readOnlyTmpfsMounts());
-  if (opts.systemd) base.push(...systemdMounts(base, userMounts));
+  if (opts.systemd) addSystemdMounts(base, userMounts);
   base.push(...extraMounts);
   if (opts.tz !== undefined && opts.tz !== '') {
     base.push({ destination: '/etc/localtime', type: 'bind', source: resolveTimezone(opts.tz), options: ['bind', 'ro', 'rprivate'] });
@@ -524,23 +524,23 @@ function reorder(spec: OciSpec): OciSpec {
 }
 
 /**
- * podman's setupSystemd: tmpfs on /run, /run/lock, /tmp and /var/log/journal where nothing is
- * mounted, and on cgroup v1 the host's systemd hierarchy (its release_agent masked); on v2 the
- * cgroup file system read-write.
+ * podman's setupSystemd, on the default mounts `base`: tmpfs added on /run, /run/lock, /tmp and
+ * /var/log/journal where nothing is mounted; on cgroup v1 the host's systemd hierarchy added (its
+ * release_agent is masked with the other paths), on v2 the cgroup mount made read-write.
  */
-function systemdMounts(base: readonly OciMount[], user: readonly OciMount[]): OciMount[] {
+function addSystemdMounts(base: OciMount[], user: readonly OciMount[]): void {
   const taken = (d: string) => base.some((m) => m.destination === d) || user.some((m) => m.destination === d);
-  const out: OciMount[] = [];
+  const add: OciMount[] = [];
   for (const d of ['/run', '/run/lock', '/tmp', '/var/log/journal']) {
-    if (!taken(d)) out.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
+    if (!taken(d)) add.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
   }
   let unified = false;
   try { unified = fs.statfsSync('/sys/fs/cgroup').type === 0x63677270; } catch { /* no cgroup fs */ }
   if (unified) {
     const i = base.findIndex((m) => m.destination === '/sys/fs/cgroup');
-    if (i >= 0 && !taken('/sys/fs/cgroup/systemd')) (base as OciMount[])[i] = { ...base[i], options: base[i].options?.filter((o) => o !== 'ro').concat('rw') };
+    if (i >= 0 && !taken('/sys/fs/cgroup/systemd')) base[i] = { ...base[i], options: base[i].options?.filter((o) => o !== 'ro').concat('rw') };
   } else if (fs.existsSync('/sys/fs/cgroup/systemd') && !taken('/sys/fs/cgroup/systemd')) {
-    out.push({ destination: '/sys/fs/cgroup/systemd', type: 'bind', source: '/sys/fs/cgroup/systemd', options: ['bind', 'rprivate'] });
+    add.push({ destination: '/sys/fs/cgroup/systemd', type: 'bind', source: '/sys/fs/cgroup/systemd', options: ['bind', 'rprivate'] });
   }
-  return out;
+  base.push(...add);
 }

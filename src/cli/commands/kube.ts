@@ -91,7 +91,8 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
     annotations, networks: opts.network ?? [], logDriver: opts.logDriver, logOptions: splitCSV(opts.logOpt), noHosts: !!opts.noHosts,
     quiet: !!opts.quiet, replace: !!opts.replace, authfile: opts.authfile || undefined, creds: opts.creds || undefined,
   };
-  if (splitCSV(opts.publish).length) o.publish = splitCSV(opts.publish);
+  const publish = splitCSV(opts.publish);
+  if (publish.length) o.publish = publish;
   // pflag's IPSlice: each value checked as an address (net.ParseIP).
   const ips = splitCSV(opts.ip);
   for (const ip of ips) {

@@ -24,6 +24,7 @@ import { waitForExit, readExitCode, execInContainer, execDetachedInContainer } f
 import { readLogEntries, streamLogs, formatEntry } from '../../engine/logs';
 import { userTerminalSize } from '../../util/tty-size';
 import { lookupHostUser, readSpec, resolveUser, startedSpec, userFileOverrides } from '../../engine/spec';
+import { systemdMode, SYSTEMD_STOP_SIGNAL } from '../../engine/systemd-mode';
 import { cpusToQuota, DEFAULT_CPU_PERIOD, verifyResources } from '../../engine/spec/resources';
 import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
@@ -208,8 +209,7 @@ export class LocalContainerEngine implements ContainerEngine {
       let found: ImageRecord;
       try { found = this.images.lookup(o.image, narrow); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; }
       const byId = found.id.startsWith(o.image.replace(/^sha256:/, ''));
-      const plat = { os: found.config.os, arch: found.config.architecture, variant: found.config.variant };
-      if ((narrow.arch || narrow.os || narrow.variant) && !byId && platformMismatch(plat, narrow)) return undefined;
+      if ((narrow.arch || narrow.os || narrow.variant) && !byId && platformMismatch(imagePlatform(found), narrow)) return undefined;
       return found;
     };
     let img = policy === 'always' ? undefined : local();
@@ -223,7 +223,7 @@ export class LocalContainerEngine implements ContainerEngine {
       }
     }
     if (!img) throw new NotFoundError(`${o.image}: image not known`);
-    const mismatch = platformMismatch({ os: img.config.os, arch: img.config.architecture, variant: img.config.variant }, want);
+    const mismatch = platformMismatch(imagePlatform(img), want);
     if (mismatch) {
       if (o.pullOptions?.progress) o.pullOptions.progress.line(`WARNING: ${mismatch}`);
       else log.warn(mismatch);
@@ -539,7 +539,6 @@ export class LocalContainerEngine implements ContainerEngine {
     const hostUts = !o.hostname && (o.uts === 'host' || utsDonor?.config.create.uts === 'host');
     const hostnameEnv = env.some((e) => e.startsWith('HOSTNAME=')) ? undefined : hostUts ? os.hostname() : hostname;
     // systemd mode stops with SIGRTMIN+3 unless the user or the image says otherwise (podman).
-    const { systemdMode, SYSTEMD_STOP_SIGNAL } = require('../../engine/systemd-mode') as typeof import('../../engine/systemd-mode');
     const stopSignal = o.stopSignal ? parseSignal(o.stopSignal) : ic.StopSignal ? parseSignal(ic.StopSignal)
       : systemdMode(o.systemd, [...entrypoint, ...cmd]) ? SYSTEMD_STOP_SIGNAL : 15;
     const logOpts = Object.fromEntries((o.logOpts ?? []).map((l) => { const i = l.indexOf('='); return [l.slice(0, i), l.slice(i + 1)]; }));
@@ -790,14 +789,14 @@ export class LocalContainerEngine implements ContainerEngine {
     const want = (s: string) => !o.streams || o.streams.includes(s);
     const stdin = o.interactive ? io.stdin ?? null : null;
     const out = want('stdout'), err = want('stderr');
-    // The terminal's size goes into the spec too: runc sizes the pty as it makes it, so the first
-    // look at it (`run -it IMG stty size`) sees the user's even when conmon applies the resize
-    // below only after the process started (a loaded host).
-    const size0 = tty ? userTerminalSize(stdin, io.stdout) : undefined;
+    // The terminal's size goes into the spec: runc sizes the pty as it makes it, so the first look
+    // at it (`run -it IMG stty size`) sees the user's even when conmon applies the resize below
+    // only after the process started (a loaded host).
+    const size = tty ? userTerminalSize(stdin, io.stdout) : undefined;
     return this.attached(c, io, tty, stdin, o.sigProxy, () => session, async () => {
       await this.lifecycle.start(c.id, {
         preserveFds: o.preserveFds,
-        ...(size0 ? { consoleSize: { height: size0.rows, width: size0.columns } } : {}),
+        ...(size ? { consoleSize: { height: size.rows, width: size.columns } } : {}),
         beforeStart: async (_c, bundle) => {
           if (c.config.logDriver === 'passthrough') return;
           // The output streams are looked up at the first output (see processIO).
@@ -806,9 +805,7 @@ export class LocalContainerEngine implements ContainerEngine {
             get stdout() { return out ? io.stdout : null; },
             get stderr() { return !err ? null : tty ? io.stdout : io.stderr; },
           });
-          // The terminal's size before the process runs (as podman's first resize), so that its
-          // first look at it (`run -it IMG stty size`) already sees the user's.
-          const size = tty ? userTerminalSize(stdin, io.stdout) : undefined;
+          // The same size through conmon before the process runs (as podman's first resize).
           if (size) session.resize(size.rows, size.columns);
         },
       });
@@ -1305,7 +1302,7 @@ export class LocalContainerEngine implements ContainerEngine {
         // As recorded at create (none through the API: left out, as podman's omitempty).
         CreateCommand: o.createCommand,
         ...(o.tz ? { Timezone: o.tz } : {}),
-        ...((require('../../engine/systemd-mode') as typeof import('../../engine/systemd-mode')).systemdMode(o.systemd, [...c.config.entrypoint, ...c.config.cmd]) ? { SystemdMode: true } : {}),
+        ...(systemdMode(o.systemd, [...c.config.entrypoint, ...c.config.cmd]) ? { SystemdMode: true } : {}),
         Umask: o.umask ?? '0022',
         ...(c.config.secrets?.length ? { Secrets: c.config.secrets.map((x) => ({ Name: x.name, ID: x.id, UID: x.uid, GID: x.gid, Mode: x.mode })) } : {}),
         Timeout: o.timeout ?? 0,
@@ -1778,4 +1775,9 @@ function healthcheckJSON(h: NonNullable<ContainerConfig['healthcheck']>): Record
   if (h.Test?.length) out.Test = h.Test;
   for (const k of ['StartPeriod', 'Interval', 'Timeout', 'Retries'] as const) if (h[k]) out[k] = h[k];
   return out;
+}
+
+/** An image's platform as its config declares it. */
+function imagePlatform(img: ImageRecord): { os?: string; arch?: string; variant?: string } {
+  return { os: img.config.os, arch: img.config.architecture, variant: img.config.variant };
 }
