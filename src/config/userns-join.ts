@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOTLESS_GID_ENV, ROOTLESS_UID_ENV, userDirs, type UserDirs } from './paths';
 import { VALUE_FLAGS } from '../cache-key';
+import { isExecutableFile, lookPath } from '../util/look-path';
 
 /** What a command (its cache key, `container-ls`) needs: the namespace, nothing, or a refusal outside `pier unshare`. */
 export function usernsNeed(key: string): 'join' | 'none' | 'unshare-only' {
@@ -43,11 +44,8 @@ export function isPause(pid: number): boolean {
 
 /** An executable `name` from PATH (then /usr/bin, /usr/sbin, /bin, /sbin), or the first of `first` that is one. */
 export function findTool(name: string, first: string[] = []): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/bin', '/usr/sbin', '/bin', '/sbin'];
-  for (const f of [...first, ...dirs.map((d) => path.join(d, name))]) {
-    try { fs.accessSync(f, fs.constants.X_OK); return f; } catch { /* next */ }
-  }
-  return null;
+  for (const f of first) if (isExecutableFile(f)) return f;
+  return lookPath(name, (process.env.PATH ?? '').split(':').filter(Boolean).join(':'), ['/usr/bin', '/usr/sbin', '/bin', '/sbin']) ?? null;
 }
 
 /**

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { PierError } from '../util/errors';
+import { isExecutableFile, lookPath } from '../util/look-path';
 import { log, trace } from '../util/log';
 import { OciRuntime, ociRuntimeError, runtimeStart, startCreatedRunc } from './runtime';
 import { attach, AttachSession } from './attach';
@@ -25,13 +26,13 @@ export const DEFAULT_CONMON_PATHS = [
 
 /** Finds conmon: an explicit path (--conmon), containers.conf conmon_path entries, defaults, $PATH. */
 export function findConmon(explicit?: string, confPaths: string[] = []): string {
-  const ok = (p: string) => { try { fs.accessSync(p, fs.constants.X_OK); return fs.statSync(p).isFile(); } catch { return false; } };
   if (explicit) {
-    if (!ok(explicit)) throw new PierError(`invalid --conmon path "${explicit}": no such file or directory`);
+    if (!isExecutableFile(explicit)) throw new PierError(`invalid --conmon path "${explicit}": no such file or directory`);
     return path.resolve(explicit);
   }
-  for (const p of [...confPaths, ...DEFAULT_CONMON_PATHS]) if (ok(p)) return p;
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && ok(path.join(dir, 'conmon'))) return path.join(dir, 'conmon');
+  for (const p of [...confPaths, ...DEFAULT_CONMON_PATHS]) if (isExecutableFile(p)) return p;
+  const found = lookPath('conmon');
+  if (found) return found;
   throw new PierError('could not find a working conmon binary (configured options: /usr/bin/conmon, ...): invalid argument');
 }
 

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { userDirs, type UserDirs } from '../config/paths';
 import { findTool, isPause, joinCommand, livePause, pausePidFile } from '../config/userns-join';
 import { EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND, PierError } from '../util/errors';
+import { lookPath, notFoundInPath } from '../util/look-path';
 import { log } from '../util/log';
 import { native } from '../util/native';
 import { envList } from '../util/spawn';
@@ -193,10 +194,8 @@ export async function enterUserns(runRoot?: string): Promise<never> {
 export function execCommand(argv: string[], env: NodeJS.ProcessEnv): never {
   let file = argv[0];
   if (!file.includes('/')) {
-    const found = (env.PATH ?? '').split(':').map((d) => path.join(d || '.', file)).find((f) => {
-      try { return fs.statSync(f).isFile() && (fs.accessSync(f, fs.constants.X_OK), true); } catch { return false; }
-    });
-    if (!found) throw new PierError(`exec: ${JSON.stringify(file)}: executable file not found in $PATH`, EXIT_NOT_FOUND);
+    const found = lookPath(file, env.PATH);
+    if (!found) throw new PierError(notFoundInPath(file), EXIT_NOT_FOUND);
     file = found;
   }
   try {

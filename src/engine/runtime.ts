@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError, EXIT_CANNOT_INVOKE, EXIT_ENGINE, EXIT_NOT_FOUND } from '../util/errors';
 import { rmdirsAsync, rmFile, rmTree } from '../util/rmtree';
+import { isExecutableFile, lookPath } from '../util/look-path';
 
 /** A resolved OCI runtime binary. */
 export interface OciRuntime {
@@ -45,31 +46,11 @@ export interface FindRuntimeOptions {
   cacheDir?: string;
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) return false;
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function searchPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    if (!dir) continue;
-    const f = path.join(dir, name);
-    if (isExecutable(f)) return f;
-  }
-  return undefined;
-}
-
 /** The first existing binary for a runtime name: configured paths, defaults, then $PATH. */
 export function lookupRuntimePath(name: string, runtimes: Record<string, string[]> = {}): string | undefined {
   const list = [...(runtimes[name] ?? []), ...(DEFAULT_RUNTIME_PATHS[name] ?? [])];
-  for (const p of list) if (isExecutable(p)) return p;
-  return searchPath(name);
+  for (const p of list) if (isExecutableFile(p)) return p;
+  return lookPath(name, process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
 }
 
 /** How the host mounts cgroups: v2 only, v1 only, or v1 with a v2 hierarchy at /sys/fs/cgroup/unified. */
@@ -155,7 +136,7 @@ export function findRuntime(opts: FindRuntimeOptions = {}): OciRuntime {
   if (opts.name) {
     const want = opts.name;
     if (want.includes('/')) {
-      if (!isExecutable(want)) throw new PierError(`default OCI runtime "${want}" not found: invalid argument`);
+      if (!isExecutableFile(want)) throw new PierError(`default OCI runtime "${want}" not found: invalid argument`);
       return { name: path.basename(want), path: path.resolve(want) };
     }
     const p = lookupRuntimePath(want, runtimes);

@@ -13,6 +13,7 @@ import { spawnCollect } from '../util/spawn';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
+import { lookPath } from '../util/look-path';
 import { hostUid } from '../config/paths';
 import { NetworkStore } from './store';
 import { NetworkDef, NetworkOptions, PerNetworkOptions, PortMapping, StatusBlock } from './types';
@@ -70,11 +71,7 @@ interface SavedAttachment {
 export function findHelper(name: string, extraDirs: string[] = []): string | undefined {
   const env = process.env[name === 'netavark' ? 'PIER_NETAVARK' : 'PIER_AARDVARK_DNS'];
   if (env) return env;
-  for (const d of [...extraDirs, ...HELPER_DIRS]) {
-    const p = path.join(d, name);
-    try { fs.accessSync(p, fs.constants.X_OK); return p; } catch { /* next */ }
-  }
-  return undefined;
+  return lookPath(name, '', [...extraDirs, ...HELPER_DIRS].filter(Boolean));
 }
 
 function savedPath(store: NetworkStore, id: string): string {

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
+import { lookPath } from '../util/look-path';
 import { formatIP, parseCIDR } from './ipnet';
 import type { PortMapping } from './types';
 
@@ -88,10 +89,8 @@ export function slirpAddresses(cidr = SLIRP_DEFAULT_CIDR): { ip: string; gateway
 }
 
 export function findSlirp(): string {
-  for (const dir of (process.env.PATH || '/usr/local/bin:/usr/bin:/bin').split(':').concat(['/usr/bin', '/usr/sbin'])) {
-    const f = path.join(dir || '.', 'slirp4netns');
-    try { fs.accessSync(f, fs.constants.X_OK); return f; } catch { /* next */ }
-  }
+  const found = lookPath('slirp4netns', process.env.PATH || '/usr/local/bin:/usr/bin:/bin', ['/usr/bin', '/usr/sbin']);
+  if (found) return found;
   throw new PierError('could not find slirp4netns, the network namespace can\'t be configured: exec: "slirp4netns": executable file not found in $PATH');
 }
 

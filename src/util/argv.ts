@@ -1,6 +1,7 @@
 // This process's command line as podman records its os.Args (a container's or pod's CreateCommand).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { lookPath } from './look-path';
 
 /**
  * The program as the user typed it, then the arguments. The kernel hands an interpreted script
@@ -14,20 +15,11 @@ export function commandLine(argv: readonly string[] = process.argv): string[] {
 
 function programName(script: string): string {
   const name = path.basename(script);
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      if (!fs.statSync(candidate).isFile()) continue;
-      fs.accessSync(candidate, fs.constants.X_OK);
-    } catch {
-      continue;
-    }
-    try {
-      return fs.realpathSync(candidate) === fs.realpathSync(script) ? name : script;
-    } catch {
-      return script;
-    }
+  const candidate = lookPath(name, (process.env.PATH ?? '').split(':').filter(Boolean).join(':'));
+  if (!candidate) return script;
+  try {
+    return fs.realpathSync(candidate) === fs.realpathSync(script) ? name : script;
+  } catch {
+    return script;
   }
-  return script;
 }

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import type { CommandDef, FlagDef, Opts } from '../parser';
 import type { Ctx } from '../context';
 import { PierError, NotFoundError, errorMessage } from '../../util/errors';
+import { lookPath, notFoundInPath } from '../../util/look-path';
 import { writeStderr, writeStdout } from '../../util/stdio';
 import { stderrProgress } from '../progress';
 import { authfileFlag, checkAuthFile, credsFlag, registryOptions, tlsVerifyFlag } from './images';
@@ -215,16 +216,11 @@ function forwardedGlobals(ctx: Ctx): string[] {
 }
 
 /** Go's exec: a program without a slash is looked up in $PATH (an executable regular file). */
-function lookPath(file: string): string {
+function resolveProgram(file: string): string {
   if (file.includes('/')) return file;
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    const p = path.join(dir || '.', file);
-    try {
-      const st = fs.statSync(p);
-      if (st.isFile() && (st.mode & 0o111) !== 0) return p;
-    } catch { /* not there */ }
-  }
-  throw new Error(`exec: ${JSON.stringify(file)}: executable file not found in $PATH`);
+  const found = lookPath(file);
+  if (!found) throw new Error(notFoundInPath(file));
+  return found;
 }
 
 /** Go's ExitError text for a signal's death. */
@@ -238,7 +234,7 @@ const SIGNAL_TEXT: Record<string, string> = {
 function execute(file: string, args: string[], env: NodeJS.ProcessEnv, quiet: boolean): Promise<string> {
   return new Promise((resolve) => {
     let program: string;
-    try { program = lookPath(file); } catch (e) { resolve(errorMessage(e)); return; }
+    try { program = resolveProgram(file); } catch (e) { resolve(errorMessage(e)); return; }
     const child = spawn(program, args, { env, stdio: quiet ? 'ignore' : 'inherit', argv0: file });
     child.once('error', (e: NodeJS.ErrnoException) => {
       const why = e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such file or directory' : e.message;
