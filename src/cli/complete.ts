@@ -241,6 +241,7 @@ const ARGS: Record<string, Completer> = {
   'manifest rm': imgs,
   'auto-update': none,
   'generate systemd': firstArg(concat((c, t) => containers(c, t), (c, t) => pods(c, t))),
+  'generate spec': firstArg(concat((c, t) => containers(c, t), (c, t) => pods(c, t))),
   'generate kube': concat((c, t) => containers(c, t), (c, t) => pods(c, t), volumes),
   'kube generate': concat((c, t) => containers(c, t), (c, t) => pods(c, t), volumes),
   'kube play': defaultOneArg,
@@ -781,6 +782,7 @@ const FLAGS: Record<string, Record<string, Completer>> = {
   'kube play': { configmap: fileDefault, 'context-dir': fileDefault },
   'play kube': { configmap: fileDefault, 'context-dir': fileDefault },
   'generate kube': { filename: fileDefault },
+  'generate spec': { filename: fileDefault },
   'kube generate': { filename: fileDefault },
   'generate systemd': {
     'restart-policy': fixed(SYSTEMD_RESTART_POLICIES),

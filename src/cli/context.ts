@@ -16,7 +16,7 @@ const REMOTE_COMMANDS = new RegExp('^(' + [
   'volume (create|ls|list|inspect|rm|remove|prune|exists|export|import)', 'pod (create|ps|ls|list|start|stop|restart|kill|pause|unpause|rm|remove|inspect|exists|prune|top|stats|logs)',
   'network (create|ls|list|inspect|rm|remove|prune|exists|connect|disconnect)', 'secret (create|ls|list|inspect|rm)',
   'build', 'buildx build', 'image build', 'events', 'system events', 'system (df|prune|info)', 'info', '(container )?healthcheck run', 'healthcheck run',
-  'version', 'system version', 'generate (systemd|kube)', 'kube (play|down|generate)', 'play kube', 'manifest (create|add|inspect|push|remove|rm|exists)',
+  'version', 'system version', 'generate (systemd|kube|spec)', 'kube (play|down|generate)', 'play kube', 'manifest (create|add|inspect|push|remove|rm|exists)',
 ].join('|') + ')$');
 /** Commands podman has in local mode only (podman-remote refuses them). */
 const ABI_ONLY = /^(auto-update|unshare|(container |image )?(mount|unmount|umount)|volume (mount|unmount)|container runlabel|system (migrate|renumber|reset)|manifest annotate|image (sign|trust( set| show)?))$/;

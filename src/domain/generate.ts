@@ -1,5 +1,6 @@
 // The generate half of the engine's domain interface: systemd units for a container or pod
-// (`pier generate systemd`, the Libpod API's GET /libpod/generate/{name}/systemd).
+// (`pier generate systemd`, the Libpod API's GET /libpod/generate/{name}/systemd), and the
+// Specgen JSON of one (`pier generate spec`, which podman's API does not offer).
 
 /** What `generate systemd` asks for (the CLI's flags; the Libpod API's query). */
 export interface SystemdOptions {
@@ -34,4 +35,9 @@ export const SYSTEMD_RESTART_POLICIES = ['no', 'on-success', 'on-failure', 'on-a
 export interface GenerateEngine {
   /** The units of a container (one) or a pod (its own and one per other container): service name → text. */
   systemd(nameOrId: string, opts: SystemdOptions): Promise<Record<string, string>>;
+  /**
+   * `generate spec`: a container's or pod's Specgen (what the Libpod API's create endpoints take);
+   * `rename`: named as a clone would be (NAME-clone...), not as the original.
+   */
+  spec(nameOrId: string, opts: { rename: boolean }): Promise<Record<string, unknown>>;
 }

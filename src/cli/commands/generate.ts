@@ -1,5 +1,6 @@
 // `pier generate systemd`: systemd units for a container or pod (podman 4.3.1's), made by the
-// engine (engine/systemd through the domain's GenerateEngine, locally or by the service).
+// engine (engine/systemd through the domain's GenerateEngine, locally or by the service); and
+// `pier generate spec`: a container's or pod's Specgen JSON.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommandDef, TIMEOUT_FLAG_NAME } from '../parser';
@@ -106,12 +107,42 @@ const systemdCmd: CommandDef = {
   },
 };
 
+const specCmd: CommandDef = {
+  name: 'spec',
+  summary: 'Generate Specgen JSON based on containers or pods',
+  description: 'Generate Specgen JSON based on containers or pods',
+  usage: '[options] {CONTAINER|POD}',
+  example: 'pier generate spec ctrID',
+  minArgs: 1,
+  maxArgs: 1,
+  flags: [
+    { name: 'compact', short: 'c', type: 'bool', help: 'Print the json in a compact format for consumption' },
+    { name: 'filename', short: 'f', type: 'string', help: 'Write output to the specified path' },
+    { name: 'name', short: 'n', type: 'bool', default: true, help: 'Specify a new name for the generated spec' },
+  ],
+  async run(ctx: Ctx, args, opts) {
+    const spec = await ctx.engines.generate().spec(args[0], { rename: opts.name !== false });
+    // podman: json.Marshal, or MarshalIndent with a one-space indent; HTML characters escaped.
+    const text = goJSON(spec, { indent: opts.compact ? undefined : ' ', escapeHTML: true });
+    if (opts.filename) {
+      try {
+        fs.writeFileSync(opts.filename, text, { mode: 0o644 });
+      } catch (e) {
+        throw new PierError(`open ${opts.filename}: ${errnoText(e)}`);
+      }
+      writeStdout(`${opts.filename}\n`);
+      return;
+    }
+    writeStdout(`${text}\n`);
+  },
+};
+
 export function generateGroup(): CommandDef {
   return {
     name: 'generate',
     summary: 'Generate structured data based on containers, pods or volumes',
     description: 'Generate structured data (e.g., Kubernetes YAML or systemd units) based on containers, pods or volumes.',
     usage: '[command]',
-    subcommands: [(require('./kube') as typeof import('./kube')).generateKubeCmd(), systemdCmd],
+    subcommands: [(require('./kube') as typeof import('./kube')).generateKubeCmd(), specCmd, systemdCmd],
   };
 }

@@ -1027,6 +1027,17 @@ export class LocalContainerEngine implements ContainerEngine {
     if (o.name && !NAME_RE.test(o.name)) throw new UsageError('running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument');
     // Checked before the clone exists, so a refusal leaves nothing made (podman's clone stays).
     if (o.destroy) this.lifecycle.checkRemovable(c, { force: o.force });
+    const made = await this.create(this.cloneOptions(c, o, (m) => log.warn(m)));
+    if (o.destroy) await this.lifecycle.remove(c.id, { force: o.force, timeout: c.config.stopTimeout });
+    // A start that fails is an engine error here (exit 125), as podman's clone --run (only run uses 126/127).
+    if (o.run) {
+      try { await this.lifecycle.start(made.id); } catch (e) { throw asEngineError(e); }
+    }
+    return made;
+  }
+
+  /** The options a clone of `c` is created with (./clone), its name picked as podman's when not given. */
+  cloneOptions(c: ContainerRecord, o: CloneOptions, warn: (msg: string) => void): CreateOptions {
     const { cloneCreateOptions, cloneName } = require('./clone') as typeof import('./clone');
     const { LocalPodEngine } = require('./pods') as typeof import('./pods');
     const podRef = o.pod || c.podId;
@@ -1037,13 +1048,7 @@ export class LocalContainerEngine implements ContainerEngine {
     if (c.imageId && !c.config.create.rootfs) {
       try { if (this.images.lookup(image).id !== c.imageId) image = c.imageId; } catch (e) { if (!(e instanceof NotFoundError)) throw e; image = c.imageId; }
     }
-    const made = await this.create(cloneCreateOptions(c, { ...o, name }, { image, pod, warn: (m) => log.warn(m) }));
-    if (o.destroy) await this.lifecycle.remove(c.id, { force: o.force, timeout: c.config.stopTimeout });
-    // A start that fails is an engine error here (exit 125), as podman's clone --run (only run uses 126/127).
-    if (o.run) {
-      try { await this.lifecycle.start(made.id); } catch (e) { throw asEngineError(e); }
-    }
-    return made;
+    return cloneCreateOptions(c, { ...o, name }, { image, pod, warn });
   }
 
   async exists(nameOrId: string, opts: { external?: boolean } = {}): Promise<boolean> {

@@ -21,6 +21,30 @@ function executable(): string {
 export class LocalGenerateEngine implements GenerateEngine {
   constructor(private readonly ce: LocalContainerEngine) {}
 
+  async spec(nameOrId: string, o: { rename: boolean }): Promise<Record<string, unknown>> {
+    const { containerSpecgen, podSpecgen } = require('./generate-spec') as typeof import('./generate-spec');
+    const c = this.ce.containers.find(nameOrId);
+    if (c) {
+      const opts = this.ce.cloneOptions(c, {}, () => { /* the clone's warnings are create's */ });
+      return containerSpecgen(c, { ...opts, name: o.rename ? opts.name : c.name });
+    }
+    const pods = new PodStore(this.ce.containers.db);
+    let pod;
+    try {
+      pod = pods.lookup(nameOrId);
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      throw new NotFoundError(`could not find a pod or container with the id ${nameOrId}`);
+    }
+    const infra = pod.infraId ? this.ce.containers.get(pod.infraId) : undefined;
+    let name = pod.name;
+    if (o.rename) {
+      const { cloneName } = require('./clone') as typeof import('./clone');
+      name = cloneName(pod.name, (n) => { try { return pods.lookup(n).name === n; } catch { return false; } });
+    }
+    return podSpecgen(pod, name, infra);
+  }
+
   private unitContainer(c: ContainerRecord): UnitContainer {
     const create = c.config.create;
     return {

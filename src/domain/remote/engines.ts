@@ -12,7 +12,7 @@ import type { BuildEngine } from '../build';
 import { ApiClient, errorFrom, readText } from './client';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { UsageError } from '../../util/errors';
+import { PierError, UsageError } from '../../util/errors';
 import { RemoteContainers } from './containers';
 import { RemoteImages } from './images';
 import { RemoteNetworks } from './networks';
@@ -121,6 +121,8 @@ export class RemoteEngines implements Engines {
         restartSec: o.restartSec, startTimeout: o.startTimeout, stopTimeout: o.stopTimeout, containerPrefix: o.containerPrefix,
         podPrefix: o.podPrefix, separator: o.separator, wants: o.wants, after: o.after, requires: o.requires, additionalEnvVariables: o.env,
       })}`),
+      // podman's API has no endpoint for it; podman-remote refuses the same way.
+      spec: async () => { throw new PierError('GenerateSpec is not supported on the remote API'); },
     };
   }
 
