@@ -388,7 +388,7 @@ export async function inspectRemote(cfg: EngineConfig, name: string, opts: Regis
  * registry's manifest, or in a list the instance for `platform` (the local image's).
  */
 export async function registryImageDigest(cfg: EngineConfig, name: string, platform: Platform, opts: RegistryOptions): Promise<string> {
-  const { hostPlatform } = require('./pull') as typeof import('./pull');
+  const { hostPlatform } = require('./registry/platform') as typeof import('./registry/platform');
   const ref = parseReference(name.replace(/^docker:\/\//, '')).withDefaultTag();
   const { top } = await openRegistry(cfg, ref, opts);
   if (!LIST_TYPES.includes(top.mediaType)) return top.digest;

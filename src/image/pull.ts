@@ -11,7 +11,7 @@ import { loadRegistriesConf, findRegistry, resolveShortName, assertNotBlocked } 
 import { loadPolicy, checkPolicy, Requirement } from './config/policy';
 import type { SignedByRequirement } from './signature/simple';
 import type { SigstoreRequirement } from './signature/sigstore';
-import { RegistryClient, selectPlatform, MEDIA_TYPES } from './registry/client';
+import { RegistryClient, selectPlatform, hostPlatform, MEDIA_TYPES } from './registry/client';
 import { clientFor } from './registry/connect';
 import { PierError, NotFoundError, errorMessage } from '../util/errors';
 import { hexOf, sha256 } from '../util/digest';
@@ -44,11 +44,6 @@ export async function parallel<T>(items: T[], limit: number, fn: (x: T, i: numbe
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failed !== undefined) throw failed;
-}
-
-export function hostPlatform(): Required<Pick<Platform, 'os' | 'arch'>> & Platform {
-  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
-  return { os: 'linux', arch };
 }
 
 interface PullContext {

@@ -46,7 +46,7 @@ test('generate spec: podman\'s Specgen of a container and a pod, made again thro
 
   // The Libpod API makes the copy from it.
   const made = await request(s.service(), 'POST', '/v4.3.1/libpod/containers/create', JSON.parse(fs.readFileSync(file, 'utf8')));
-  assert.equal(made.status, 201, made.body);
+  assert.equal(made.status, 201, made.body.toString());
   const fmt = '{{.Config.Hostname}} {{.Config.WorkingDir}} {{index .Config.Labels "team"}} {{range .Mounts}}{{.Destination}}:{{.RW}}:{{.Name}} {{end}}{{.HostConfig.PortBindings}} {{.Config.Cmd}}';
   assert.equal(s.ok(['inspect', '--format', fmt, 'orig-clone']), s.ok(['inspect', '--format', fmt, 'orig']));
   assert.ok(s.ok(['inspect', '--format', '{{.Config.Env}}', 'orig-clone']).includes('FOO=bar'));
@@ -58,7 +58,7 @@ test('generate spec: podman\'s Specgen of a container and a pod, made again thro
   assert.equal(pspec.labels.x, 'y');
   assert.deepEqual(pspec.portmappings, [{ host_ip: '', container_port: 90, host_port: 19090, range: 1, protocol: 'tcp' }]);
   const pmade = await request(s.service(), 'POST', '/v4.3.1/libpod/pods/create', pspec);
-  assert.equal(pmade.status, 201, pmade.body);
+  assert.equal(pmade.status, 201, pmade.body.toString());
   assert.equal(s.ok(['pod', 'inspect', '--format', '{{.Hostname}} {{index .Labels "x"}}', 'gpod-clone']).trim(), 'ph y');
 
   // podman's errors.

@@ -209,7 +209,7 @@ export function ociLayoutImages(files: LayoutFiles, select?: (d: any, i: number)
     const mt = doc.mediaType ?? desc.mediaType;
     if (mt === MT.ociIndex || mt === MT.dockerList || Array.isArray(doc.manifests)) {
       if (depth > 4) throw new PierError('index nesting too deep');
-      const { hostPlatform } = require('../pull') as typeof import('../pull');
+      const { hostPlatform } = require('../registry/platform') as typeof import('../registry/platform');
       const host = hostPlatform();
       const children = (doc.manifests as any[]).filter((m) => !m.platform || (m.platform.os === host.os && m.platform.architecture === host.arch));
       if (!children.length) throw new PierError(`no image found in index ${desc.digest} for architecture ${host.arch}, OS ${host.os}`);
