@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { GenerateEngine, SystemdOptions } from '../generate';
 import type { LocalContainerEngine } from './containers';
 import type { ContainerRecord } from '../../engine/container-store';
-import { PodStore } from '../../engine/pod-store';
+import { PodStore, type PodRecord } from '../../engine/pod-store';
 import { containerDirs } from '../../engine/rootfs';
 import { containerUnits, podUnits, type UnitContainer, type UnitContext } from '../../engine/systemd';
 import { NotFoundError, PierError, errorMessage } from '../../util/errors';
@@ -28,14 +28,7 @@ export class LocalGenerateEngine implements GenerateEngine {
       const opts = this.ce.cloneOptions(c, {}, () => { /* the clone's warnings are create's */ });
       return containerSpecgen(c, { ...opts, name: o.rename ? opts.name : c.name });
     }
-    const pods = new PodStore(this.ce.containers.db);
-    let pod;
-    try {
-      pod = pods.lookup(nameOrId);
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
-      throw new NotFoundError(`could not find a pod or container with the id ${nameOrId}`);
-    }
+    const { pods, pod } = this.pod(nameOrId, () => new NotFoundError(`could not find a pod or container with the id ${nameOrId}`));
     const infra = pod.infraId ? this.ce.containers.get(pod.infraId) : undefined;
     let name = pod.name;
     if (o.rename) {
@@ -43,6 +36,17 @@ export class LocalGenerateEngine implements GenerateEngine {
       name = cloneName(pod.name, (n) => { try { return pods.lookup(n).name === n; } catch { return false; } });
     }
     return podSpecgen(pod, name, infra);
+  }
+
+  /** The pod store and the pod named `nameOrId`; `missing` makes the error when there is none. */
+  private pod(nameOrId: string, missing: (e: NotFoundError) => Error): { pods: PodStore; pod: PodRecord } {
+    const pods = new PodStore(this.ce.containers.db);
+    try {
+      return { pods, pod: pods.lookup(nameOrId) };
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      throw missing(e);
+    }
   }
 
   private unitContainer(c: ContainerRecord): UnitContainer {
@@ -68,14 +72,7 @@ export class LocalGenerateEngine implements GenerateEngine {
       if (!(e instanceof NotFoundError)) throw e;
       ctrErr = e;
     }
-    const pods = new PodStore(this.ce.containers.db);
-    let pod;
-    try {
-      pod = pods.lookup(nameOrId);
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
-      throw new PierError(`${nameOrId} does not refer to a container or pod: ${errorMessage(e)}: ${errorMessage(ctrErr)}`);
-    }
+    const { pods, pod } = this.pod(nameOrId, (e) => new PierError(`${nameOrId} does not refer to a container or pod: ${errorMessage(e)}: ${errorMessage(ctrErr)}`));
     const members = pods.containerIds(pod.id).map((id) => this.ce.containers.get(id)).filter((c): c is ContainerRecord => !!c);
     const infra = members.find((c) => c.id === pod.infraId);
     return podUnits({
