@@ -8,6 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { PierError, errnoText } from '../../util/errors';
 import { sha256 } from '../../util/digest';
+import { signaturePayload } from './simple';
 import { SigstoreSignature, SIGSTORE_SIGNATURE_ANNOTATION, SIGSTORE_SIGNATURE_MIME, SIGSTORE_SIGNATURE_TYPE } from './sigstore';
 
 const PEM_TYPE = 'ENCRYPTED COSIGN PRIVATE KEY';
@@ -159,18 +160,6 @@ export function loadCosignPrivateKey(pem: Buffer, passphrase: string): crypto.Ke
   return key;
 }
 
-/** The payload of a sigstore signature of a manifest digest for a Docker reference. */
-export function sigstorePayload(dockerReference: string, manifestDigest: string): Buffer {
-  return Buffer.from(JSON.stringify({
-    critical: {
-      identity: { 'docker-reference': dockerReference },
-      image: { 'docker-manifest-digest': manifestDigest },
-      type: SIGSTORE_SIGNATURE_TYPE,
-    },
-    optional: { creator: `pier ${typeof PIER_VERSION === 'string' ? PIER_VERSION : 'dev'}`, timestamp: Math.floor(Date.now() / 1000) },
-  }));
-}
-
 /** A sigstore signature of `manifest` for `dockerReference` with the key in `keyFile`. */
 export function sigstoreSignManifest(manifest: Buffer, dockerReference: string, keyFile: string, passphrase: string): SigstoreSignature {
   let pem: Buffer;
@@ -185,7 +174,7 @@ export function sigstoreSignManifest(manifest: Buffer, dockerReference: string, 
   } catch (e) {
     throw new PierError(`initializing private key: ${(e as Error).message}`);
   }
-  const payload = sigstorePayload(dockerReference, sha256(manifest));
+  const payload = signaturePayload(dockerReference, sha256(manifest), SIGSTORE_SIGNATURE_TYPE);
   const sig = crypto.sign(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', payload, key);
   return { mimeType: SIGSTORE_SIGNATURE_MIME, payload, annotations: { [SIGSTORE_SIGNATURE_ANNOTATION]: sig.toString('base64') } };
 }

@@ -13,13 +13,13 @@ import { RegistriesD, lookasideBase, signatureURL } from './registries-d';
 
 export const SIGNATURE_TYPE = 'atomic container signature';
 
-/** The JSON payload of a signature. */
-export function signaturePayload(dockerReference: string, manifestDigest: string): Buffer {
+/** The JSON payload of a signature (simple signing's, or with sigstore's type). */
+export function signaturePayload(dockerReference: string, manifestDigest: string, type = SIGNATURE_TYPE): Buffer {
   return Buffer.from(JSON.stringify({
     critical: {
       identity: { 'docker-reference': dockerReference },
       image: { 'docker-manifest-digest': manifestDigest },
-      type: SIGNATURE_TYPE,
+      type,
     },
     optional: { creator: `pier ${typeof PIER_VERSION === 'string' ? PIER_VERSION : 'dev'}`, timestamp: Math.floor(Date.now() / 1000) },
   }));
