@@ -434,6 +434,11 @@ describe('image trust', () => {
     const p = signer.run(['--url', 'unix:///nonexistent.sock', 'push', '--sign-by', 'x', 'localhost/busybox', `${H}/x/y`]);
     assert.equal(p.code, 125);
     assert.equal(p.stderr, 'Error: signing images (--sign-by) is not supported by the remote pier client\n');
+    for (const cmd of [['build', '--sign-by', 'x', dir], ['manifest', 'push', '--sign-by-sigstore-private-key', 'k', 'list', `docker://${H}/x/y`]]) {
+      const r = signer.run(['--url', 'unix:///nonexistent.sock', ...cmd]);
+      assert.equal(r.code, 125);
+      assert.equal(r.stderr, `Error: signing images (${cmd[1] === 'push' ? '--sign-by-sigstore-private-key' : '--sign-by'}) is not supported by the remote pier client\n`);
+    }
     const pull = signer.run(['--url', 'unix:///nonexistent.sock', 'pull', '--signature-policy', '/p.json', `${H}/x/y`]);
     assert.equal(pull.stderr, 'Error: --signature-policy is not supported by the remote pier client\n');
   });
