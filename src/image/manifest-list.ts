@@ -433,7 +433,7 @@ export async function pushList(store: Store, cfg: EngineConfig, listImg: ImageRe
   const list = loadList(listImg);
   const listType = opts.format === 'oci' ? MEDIA_TYPES.ociIndex : opts.format === 'v2s2' ? MEDIA_TYPES.dockerList : listImg.manifestMediaType ?? undefined;
   const chosen = opts.all ? list.entries : [];
-  progress.line('Getting image list signatures');
+  if (!opts.removeSignatures) progress.line('Getting image list signatures');
   progress.line(`Copying ${chosen.length} of ${list.entries.length} images in list`);
   const { pushImage, signatures } = require('./push') as typeof import('./push');
   const { loadRegistriesD } = require('./signature/registries-d') as typeof import('./signature/registries-d');
