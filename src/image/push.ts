@@ -100,7 +100,8 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
     if (carried.length) {
       const oci = /^oci(-archive)?:/.test(dest);
       // What containers/image names the destination: an OCI reference always has its ":image" part.
-      const name = oci && dest.split(':').length < 3 ? `${dest}:` : dest;
+      const archive = /^docker-archive:([^:]*):(.+)$/.exec(dest);
+      const name = oci && dest.split(':').length < 3 ? `${dest}:` : archive ? `docker-archive:${archive[1]}:${parseReference(archive[2]).toString()}` : dest;
       if (oci) throw new PierError(`Can not copy signatures to ${name}: Pushing signatures for OCI images is not supported`);
       if (dest.startsWith('docker-archive:')) throw new PierError(`Can not copy signatures to ${name}: Storing signatures for docker tar files is not supported`);
       // dir: holds uncompressed layers, so another manifest than the one signed.
