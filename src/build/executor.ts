@@ -1075,6 +1075,8 @@ export class Builder {
       }, { format: this.opts.format, annotations: manifestAnnotations(this.store.images.get(id)) }).id);
     }
     if (!this.opts.layers) this.commitProgress(this.store.images.get(id)!);
+    // --sign-by signs what the build commits (not a final step taken from the cache as it is).
+    if (this.opts.signBy && (!this.finalCached || id !== img.id)) await this.sign(id, names[0]);
     if (this.opts.output) await this.exportOutput(id);
     this.print(`--> ${id.slice(0, 11)}`);
     // The first name goes first in the image's names, the others after the ones it had (podman's
@@ -1084,6 +1086,25 @@ export class Builder {
     // The image id is the one line -q still prints.
     this.out.write(id + '\n');
     return id;
+  }
+
+  /**
+   * build --sign-by: a simple signing signature of the image's manifest, kept with the image,
+   * for its first name (buildah's temporary name for an image without one).
+   */
+  private async sign(id: string, name: string | undefined): Promise<void> {
+    const { signManifest } = require('../image/signature/simple') as typeof import('../image/signature/simple');
+    const img = this.store.images.get(id)!;
+    const identity = name ?? `docker.io/library/${require('node:crypto').randomBytes(32).toString('hex')}-tmp:latest`;
+    let sig: Buffer;
+    try {
+      sig = await signManifest(Buffer.from(img.manifest!, 'utf8'), identity, this.opts.signBy!);
+    } catch (e) {
+      // The commit failed: its image does not stay behind.
+      if (!img.names.length) try { this.store.deleteImage(id); } catch { /* in use: left for prune */ }
+      throw new PierError(`creating signature: ${errorMessage(e)}`);
+    }
+    this.store.images.setSignatures(id, img.manifestDigest!, [sig]);
   }
 
   /** --output: the final image's file system into a directory, a tar file or the CLI's stdout. */

@@ -14,6 +14,8 @@ export interface BuildOptions {
   /** The Containerfile's text (e.g. `-f -`); wins over `containerfile`. */
   containerfileText?: string;
   tags?: string[];
+  /** Sign the image (its manifest, for its first tag) with this GPG key as it is committed, keeping the signature with it. */
+  signBy?: string;
   buildArgs?: Record<string, string>;
   target?: string;
   /** Cache each step as an image and reuse it (default true). */

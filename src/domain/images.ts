@@ -49,6 +49,8 @@ export interface PushOptions extends RegistryOptions {
   format?: 'oci' | 'v2s2';
   /** Sign the pushed manifest with this GPG key (simple signing; local only). */
   signBy?: string;
+  /** Sign the pushed manifest with the sigstore (cosign) private key in this file. */
+  signBySigstorePrivateKey?: string;
   /** The passphrase of the signing key (--sign-passphrase-file). */
   signPassphrase?: string;
 }
@@ -172,7 +174,7 @@ export interface ManifestAnnotateOptions {
   variant?: string;
 }
 
-export interface ManifestPushOptions extends RegistryOptions {
+export interface ManifestPushOptions extends RegistryOptions, Pick<PushOptions, 'removeSignatures' | 'signBy' | 'signBySigstorePrivateKey' | 'signPassphrase'> {
   /** Push the instances too (default), else only the list. */
   all?: boolean;
   format?: 'oci' | 'v2s2';

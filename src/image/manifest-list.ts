@@ -11,7 +11,9 @@ import type { Store } from '../storage/store';
 import type { ImageRecord } from '../storage/images';
 export { isManifestList } from '../storage/images';
 import type { EngineConfig } from '../config/config';
-import type { ManifestAnnotateOptions, Platform, ProgressSink, RegistryOptions } from '../domain/images';
+import type { ManifestAnnotateOptions, Platform, ProgressSink, PushOptions, RegistryOptions } from '../domain/images';
+import type { RegistriesD } from './signature/registries-d';
+import type { Signature } from './signature/stored';
 import { goJSON } from '../cli/format/gojson';
 import { goMap } from '../util/gomap';
 import { NotFoundError, PierError, errorMessage } from '../util/errors';
@@ -401,7 +403,7 @@ export async function registryImageDigest(cfg: EngineConfig, name: string, platf
 // -------------------------------------------------------------------------------------------
 // manifest push
 
-export interface ListPushOptions extends RegistryOptions {
+export interface ListPushOptions extends RegistryOptions, Pick<PushOptions, 'removeSignatures' | 'signBy' | 'signBySigstorePrivateKey' | 'signPassphrase'> {
   /** Push the instances too (podman's default), else only the list. */
   all?: boolean;
   format?: 'oci' | 'v2s2';
@@ -431,9 +433,11 @@ export async function pushList(store: Store, cfg: EngineConfig, listImg: ImageRe
   const list = loadList(listImg);
   const listType = opts.format === 'oci' ? MEDIA_TYPES.ociIndex : opts.format === 'v2s2' ? MEDIA_TYPES.dockerList : listImg.manifestMediaType ?? undefined;
   const chosen = opts.all ? list.entries : [];
-  progress.line('Getting image list signatures');
+  if (!opts.removeSignatures) progress.line('Getting image list signatures');
   progress.line(`Copying ${chosen.length} of ${list.entries.length} images in list`);
-  const { pushImage } = require('./push') as typeof import('./push');
+  const { pushImage, signatures } = require('./push') as typeof import('./push');
+  const { loadRegistriesD } = require('./signature/registries-d') as typeof import('./signature/registries-d');
+  const sigConf = loadRegistriesD();
   try {
     for (const [i, e] of chosen.entries()) {
       progress.line(`Copying image ${e.digest} (${i + 1}/${chosen.length})`);
@@ -442,14 +446,14 @@ export async function pushList(store: Store, cfg: EngineConfig, listImg: ImageRe
       if (local) {
         let done: typeof pushed | undefined;
         await pushImage(store, cfg, local, local.id, `${ref.registry}/${ref.repository}`, { ...opts, digestFile: undefined, progress },
-          { byDigest: true, result: (r) => { done = r; } });
+          { byDigest: true, identity: ref, result: (r) => { done = r; } });
         pushed = done!;
       } else {
         const from = listImg.listInstances?.[e.digest];
         if (!from?.startsWith('docker://')) {
           throw new NotFoundError(`reading manifest ${e.digest} of list ${listImg.id}: instance ${e.digest} is no local image: image not known`);
         }
-        pushed = await copyFromRegistry(cfg, parseReference(from.slice('docker://'.length)), e.digest, client, ref, opts, progress);
+        pushed = await copyFromRegistry(cfg, parseReference(from.slice('docker://'.length)), e.digest, client, ref, opts, progress, sigConf);
       }
       if (pushed.digest !== e.digest) {
         e.digest = pushed.digest;
@@ -460,7 +464,10 @@ export async function pushList(store: Store, cfg: EngineConfig, listImg: ImageRe
     progress.line('Writing manifest list to image destination');
     const { body, mediaType } = list.serialize(listType);
     const digest = await client.putManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest', mediaType, Buffer.from(body));
+    // The list is signed as the destination names it (the list itself has no signatures to carry).
+    const made = await signatures(Buffer.from(body), ref, opts, progress);
     progress.line('Storing list signatures');
+    await putSigned(sigConf, client, ref, digest, made);
     if (opts.digestFile) fs.writeFileSync(opts.digestFile, digest);
     return digest;
   } catch (e) {
@@ -469,12 +476,38 @@ export async function pushList(store: Store, cfg: EngineConfig, listImg: ImageRe
   }
 }
 
-/** Copies one image by digest from the registry it was added from into the destination repository. */
+/** Writes signatures at a registry destination (pushes' "writing signatures:" errors). */
+async function putSigned(conf: RegistriesD, client: RegistryClient, ref: ImageReference, digest: string, sigs: Signature[]): Promise<void> {
+  if (!sigs.length) return;
+  const { putRegistrySignatures } = require('./signature/stored') as typeof import('./signature/stored');
+  try {
+    await putRegistrySignatures(conf, client, ref, digest, sigs);
+  } catch (e) {
+    throw new PierError(`writing signatures: ${errorMessage(e)}`);
+  }
+}
+
+/**
+ * Copies one image by digest from the registry it was added from into the destination
+ * repository, with the signatures the source has for it (unless --remove-signatures) and
+ * any the push makes.
+ */
 async function copyFromRegistry(cfg: EngineConfig, from: ImageReference, digest: string, dest: RegistryClient, to: ImageReference,
-  opts: RegistryOptions, progress: ProgressSink): Promise<{ digest: string; mediaType: string; size: number }> {
-  const src = await openRegistry(cfg, new ImageReference(from.registry, from.repository, undefined, digest), opts);
+  opts: ListPushOptions, progress: ProgressSink, conf: RegistriesD): Promise<{ digest: string; mediaType: string; size: number }> {
+  const srcRef = new ImageReference(from.registry, from.repository, undefined, digest);
+  const src = await openRegistry(cfg, srcRef, opts);
   const m = JSON.parse(src.top.body.toString('utf8'));
-  progress.line('Getting image source signatures');
+  let carried: Signature[] = [];
+  if (!opts.removeSignatures) {
+    progress.line('Getting image source signatures');
+    const { registrySignatures } = require('./signature/stored') as typeof import('./signature/stored');
+    try {
+      carried = await registrySignatures(conf, src.client, src.ref, srcRef, src.top.digest, opts.tlsVerify !== false);
+    } catch (e) {
+      throw new PierError(`reading signatures: ${errorMessage(e)}`);
+    }
+    if (carried.length) progress.line('Checking if image destination supports signatures');
+  }
   const blobs: { digest: string; size: number; config?: boolean }[] = [...(m.layers ?? []), { ...m.config, config: true }];
   const sameRegistry = src.ref.registry === to.registry;
   for (const b of blobs) {
@@ -495,7 +528,10 @@ async function copyFromRegistry(cfg: EngineConfig, from: ImageReference, digest:
   }
   progress.line('Writing manifest to image destination');
   await dest.putManifest(to.repository, src.top.digest, src.top.mediaType, src.top.body);
+  const { signatures } = require('./push') as typeof import('./push');
+  const made = await signatures(src.top.body, to, opts, progress);
   progress.line('Storing signatures');
+  await putSigned(conf, dest, to, src.top.digest, [...carried, ...made]);
   return { digest: src.top.digest, mediaType: src.top.mediaType, size: src.top.body.length };
 }
 

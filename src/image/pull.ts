@@ -154,12 +154,24 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
   }
   if (ctx.opts.localDigests?.includes(manifest.digest)) return undefined;
   ctx.announce?.();
-  // The policy is checked before anything is copied; signatures found are reported as podman does.
-  const signatures = signatureReqs.length ? await checkSignatures(ctx, client, src, named, top, signatureReqs) : 0;
+  // The policy is checked (on the top-level manifest's signatures) before anything is copied.
+  const { loadRegistriesD } = require('./signature/registries-d') as typeof import('./signature/registries-d');
+  const { registrySignatures, signatureBlob } = require('./signature/stored') as typeof import('./signature/stored');
+  const intended = named.digest ? named : named.withDefaultTag();
+  const sigConf = loadRegistriesD();
+  const sourceSignatures = (digest: string) => registrySignatures(sigConf, client, src, intended, digest, ctx.opts.tlsVerify !== false);
+  const topSignatures = signatureReqs.length ? await checkSignatures(top, signatureReqs, intended, () => sourceSignatures(top.digest)) : undefined;
   const m = JSON.parse(manifest.body.toString('utf8'));
   if (!m.config?.digest || !Array.isArray(m.layers)) throw new PierError(`${where}: invalid manifest`);
   progress.line('Getting image source signatures');
-  if (signatures) progress.line('Checking if image destination supports signatures');
+  // The signatures of the image copied (a list's instance's own) are kept with it in the store.
+  let signatures;
+  try {
+    signatures = manifest === top && topSignatures ? topSignatures : await sourceSignatures(manifest.digest);
+  } catch (e) {
+    throw new PierError(`reading signatures: ${errorMessage(e)}`);
+  }
+  if (signatures.length) progress.line('Checking if image destination supports signatures');
 
   const configBuf = await readAll(await client.getBlob(src.repository, m.config.digest, m.config.size));
   if (sha256(configBuf) !== m.config.digest) throw new PierError(`config digest mismatch: expected ${m.config.digest}`);
@@ -229,6 +241,7 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
     names,
     repoDigests: digests.map((d) => `${repo}@${d}`),
     digests,
+    signatures: { [manifest.digest]: signatures.map(signatureBlob) },
   });
   return img.id;
 }
@@ -237,23 +250,21 @@ async function pullFrom(ctx: PullContext, client: RegistryClient, src: ImageRefe
  * The policy's signedBy and sigstoreSigned requirements, each checked against the signatures
  * of the top-level manifest: simple signing ones from the lookaside of the name pulled
  * (containers-registries.d(5)), sigstore ones from the registry's attachments when
- * registries.d enables them. Returns how many signatures there are.
+ * registries.d enables them. Returns the signatures.
  */
-async function checkSignatures(ctx: PullContext, client: RegistryClient, src: ImageReference, named: ImageReference,
-  top: { digest: string; body: Buffer }, reqs: Requirement[]): Promise<number> {
-  const { loadRegistriesD, useSigstoreAttachments } = require('./signature/registries-d') as typeof import('./signature/registries-d');
-  const { imageSignatures, checkSignedBy } = require('./signature/simple') as typeof import('./signature/simple');
-  const { sigstoreAttachments, checkSigstoreSigned } = require('./signature/sigstore') as typeof import('./signature/sigstore');
-  const intended = named.digest ? named : named.withDefaultTag();
+async function checkSignatures(top: { digest: string; body: Buffer }, reqs: Requirement[], intended: ImageReference,
+  read: () => Promise<import('./signature/stored').Signature[]>) {
+  const { checkSignedBy, simpleSigningBlob } = require('./signature/simple') as typeof import('./signature/simple');
+  const { checkSigstoreSigned } = require('./signature/sigstore') as typeof import('./signature/sigstore');
   try {
-    const conf = loadRegistriesD();
-    const simple = await imageSignatures(conf, intended, top.digest, ctx.opts.tlsVerify !== false);
-    const attached = useSigstoreAttachments(conf, intended) ? await sigstoreAttachments(client, src, top.digest) : [];
+    const all = await read();
+    const simple = all.flatMap((s) => s.kind === 'simple' ? simpleSigningBlob(s.blob) ?? [] : []);
+    const attached = all.flatMap((s) => s.kind === 'sigstore' ? [s.sig] : []);
     for (const r of reqs) {
       if (r.type === 'sigstoreSigned') checkSigstoreSigned(r as SigstoreRequirement, intended, top.body, attached, simple.length);
       else await checkSignedBy(r as SignedByRequirement, intended, top.body, simple);
     }
-    return simple.length + attached.length;
+    return all;
   } catch (e) {
     throw new PierError(`Source image rejected: ${errorMessage(e)}`);
   }

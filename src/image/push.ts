@@ -52,8 +52,35 @@ async function manifestFor(store: Store, img: ImageRecord, format?: 'oci' | 'v2s
   return { body: Buffer.from(JSON.stringify(manifest)), mediaType: manifest.mediaType, layers };
 }
 
+const INVALIDATES_SIGNATURES = 'Copying this image would require changing layer representation, which we cannot do: "Would invalidate signatures"';
+
+/**
+ * The signatures push --sign-by and --sign-by-sigstore-private-key make of a manifest for the
+ * identity (the destination as written, with :latest when it names no tag).
+ */
+export async function signatures(body: Buffer, identity: ImageReference, opts: PushOptions, progress: ProgressSink): Promise<import('./signature/stored').Signature[]> {
+  const out: import('./signature/stored').Signature[] = [];
+  try {
+    if (opts.signBy) {
+      const { signManifest } = require('./signature/simple') as typeof import('./signature/simple');
+      progress.line('Signing manifest using simple signing');
+      out.push({ kind: 'simple', blob: await signManifest(body, identity.toString(), opts.signBy, opts.signPassphrase) });
+    }
+    if (opts.signBySigstorePrivateKey) {
+      const { sigstoreSignManifest } = require('./signature/sigstore-sign') as typeof import('./signature/sigstore-sign');
+      progress.line('Signing manifest using a sigstore signature');
+      out.push({ kind: 'sigstore', sig: sigstoreSignManifest(body, identity.toString(), opts.signBySigstorePrivateKey, opts.signPassphrase ?? '') });
+    }
+  } catch (e) {
+    throw new PierError(`creating signature: ${errorMessage(e)}`);
+  }
+  return out;
+}
+
 /** How a manifest list's push puts an instance: under its own digest, reporting what it wrote. */
 export interface InstancePush {
+  /** The identity signatures name (a list's instances: the list's destination). */
+  identity?: ImageReference;
   byDigest?: boolean;
   result?: (r: { digest: string; mediaType: string; size: number }) => void;
 }
@@ -62,10 +89,24 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
   opts: PushOptions, instance: InstancePush = {}): Promise<string> {
   const progress = opts.progress ?? silent;
   let dest = destination ?? source;
+  // The image's own signatures go along (containers/image's copy), unless --remove-signatures.
+  const { storedSignatures } = require('./signature/stored') as typeof import('./signature/stored');
+  const carried = opts.removeSignatures ? [] : storedSignatures(img);
+  if (!opts.removeSignatures) progress.line('Getting image source signatures');
+  if (carried.length) progress.line('Checking if image destination supports signatures');
   if (/^(docker-archive|oci-archive|oci|dir):/.test(dest)) {
-    if (opts.signBy) throw new PierError(`signing is supported for docker:// destinations only: ${dest}`);
+    if (opts.signBy || opts.signBySigstorePrivateKey) throw new PierError(`signing is supported for docker:// destinations only: ${dest}`);
     const { writeToTransport } = require('./archive/transports') as typeof import('./archive/transports');
-    progress.line('Getting image source signatures');
+    if (carried.length) {
+      const oci = /^oci(-archive)?:/.test(dest);
+      // What containers/image names the destination: an OCI reference always has its ":image" part.
+      const archive = /^docker-archive:([^:]*):(.+)$/.exec(dest);
+      const name = oci && dest.split(':').length < 3 ? `${dest}:` : archive ? `docker-archive:${archive[1]}:${parseReference(archive[2]).toString()}` : dest;
+      if (oci) throw new PierError(`Can not copy signatures to ${name}: Pushing signatures for OCI images is not supported`);
+      if (dest.startsWith('docker-archive:')) throw new PierError(`Can not copy signatures to ${name}: Storing signatures for docker tar files is not supported`);
+      // dir: holds uncompressed layers, so another manifest than the one signed.
+      throw new PierError(INVALIDATES_SIGNATURES);
+    }
     await writeToTransport(store, img, dest);
     progress.line('Writing manifest to image destination');
     return img.id;
@@ -84,7 +125,8 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
   const where = `docker://${refName(ref, true)}`;
   try {
     const { body, mediaType, layers } = await manifestFor(store, img, opts.format);
-    progress.line('Getting image source signatures');
+    // Signatures hold for the manifest they name: one that must be rewritten cannot keep them.
+    if (carried.length && sha256(body) !== img.manifestDigest) throw new PierError(INVALIDATES_SIGNATURES);
     const sameRegistryRepos = img.repoDigests.concat(img.names)
       .map((n) => n.split('@')[0].replace(/:[^/:]*$/, ''))
       .filter((n) => n.startsWith(target.registry + '/'))
@@ -119,26 +161,18 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
     progress.line('Writing manifest to image destination');
     const digest = await client.putManifest(target.repository, instance.byDigest ? sha256(body) : ref.digest ?? ref.tag ?? 'latest', mediaType, body);
     const manifestDigest = digest || sha256(body);
-    if (opts.signBy) {
-      const { signManifest, putSignatures } = require('./signature/simple') as typeof import('./signature/simple');
-      const { loadRegistriesD, lookasideBase } = require('./signature/registries-d') as typeof import('./signature/registries-d');
-      // The identity is the destination as written (with :latest when it names no tag).
-      const identity = ref.digest ? ref : ref.withDefaultTag();
-      progress.line('Signing manifest using simple signing');
-      let sig: Buffer;
+    const identity = instance.identity ?? (ref.digest ? ref : ref.withDefaultTag());
+    const made = await signatures(body, identity, opts, progress);
+    progress.line('Storing signatures');
+    const all = [...carried, ...made];
+    if (all.length) {
+      const { putRegistrySignatures } = require('./signature/stored') as typeof import('./signature/stored');
+      const { loadRegistriesD } = require('./signature/registries-d') as typeof import('./signature/registries-d');
       try {
-        sig = await signManifest(body, identity.toString(), opts.signBy, opts.signPassphrase);
-      } catch (e) {
-        throw new PierError(`creating signature: ${errorMessage(e)}`);
-      }
-      progress.line('Storing signatures');
-      try {
-        putSignatures(lookasideBase(loadRegistriesD(), identity, true), manifestDigest, [sig]);
+        await putRegistrySignatures(loadRegistriesD(), client, identity, manifestDigest, all);
       } catch (e) {
         throw new PierError(`writing signatures: ${errorMessage(e)}`);
       }
-    } else {
-      progress.line('Storing signatures');
     }
     instance.result?.({ digest: manifestDigest, mediaType, size: body.length });
     if (opts.digestFile) fs.writeFileSync(opts.digestFile, manifestDigest);
@@ -150,7 +184,7 @@ export async function pushImage(store: Store, cfg: EngineConfig, img: ImageRecor
     return manifestDigest;
   } catch (e) {
     const msg = errorMessage(e);
-    const whole = msg.startsWith('trying to reuse') || msg.startsWith('creating signature: ') || msg.startsWith('writing signatures: ') || msg.includes(where);
+    const whole = msg.startsWith('trying to reuse') || msg === INVALIDATES_SIGNATURES || msg.startsWith('creating signature: ') || msg.startsWith('writing signatures: ') || msg.includes(where);
     throw new PierError(whole ? msg : `writing to ${where}: ${msg}`, (e as any).exitCode);
   }
 }

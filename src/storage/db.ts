@@ -88,6 +88,10 @@ ALTER TABLE containers ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
 -- A manifest list (podman's "manifest list" images): where each instance's manifest was found
 -- (JSON: instance digest -> containers-storage:ID or docker://REFERENCE); NULL for an image.
 ALTER TABLE images ADD COLUMN list_instances TEXT;
+`, `
+-- The signatures kept with an image (containers/storage's "signatures" big data): JSON,
+-- manifest digest -> the signature blobs (base64) of that manifest; NULL when none.
+ALTER TABLE images ADD COLUMN signatures TEXT;
 `];
 
 

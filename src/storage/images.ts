@@ -36,6 +36,8 @@ export interface ImageRecord {
    * or docker://REFERENCE), its `manifest` being the list itself. Undefined for an image.
    */
   listInstances?: Record<string, string>;
+  /** Signatures kept with the image: manifest digest -> signature blobs (containers/image's storage form). */
+  signatures?: Record<string, Buffer[]>;
 }
 
 /** Whether an image record is a manifest list (podman's list images: no layers, the list as manifest). */
@@ -65,6 +67,24 @@ export interface NewImage {
   repoDigests?: string[];
   /** Other manifest digests the image is known by (e.g. its manifest list's). */
   digests?: string[];
+  /** Signatures of manifest digests: they replace what the image had for those digests. */
+  signatures?: Record<string, Buffer[]>;
+}
+
+function decodeSignatures(raw: string | null): Record<string, Buffer[]> | undefined {
+  if (!raw) return undefined;
+  const o = JSON.parse(raw) as Record<string, string[]>;
+  return Object.fromEntries(Object.entries(o).map(([d, l]) => [d, l.map((b) => Buffer.from(b, 'base64'))]));
+}
+
+/** Merge signatures per manifest digest (an empty list forgets a digest's); null when none are left. */
+function mergeSignatures(raw: string | null, add: Record<string, Buffer[]> | undefined): string | null {
+  const o: Record<string, string[]> = raw ? JSON.parse(raw) : {};
+  for (const [d, l] of Object.entries(add ?? {})) {
+    if (l.length) o[d] = l.map((b) => b.toString('base64'));
+    else delete o[d];
+  }
+  return Object.keys(o).length ? JSON.stringify(o) : null;
 }
 
 function uniq<T>(a: T[]): T[] {
@@ -87,6 +107,7 @@ export class ImageStore {
       size: r.size, digests: JSON.parse(r.digests), repoDigests: r.list_instances ? listRepoDigests(names, r.manifest_digest) : JSON.parse(r.repo_digests), names,
       namesHistory: JSON.parse(r.names_history ?? '[]'),
       ...(r.list_instances ? { listInstances: JSON.parse(r.list_instances) } : {}),
+      ...(r.signatures ? { signatures: decodeSignatures(r.signatures) } : {}),
     };
   }
 
@@ -145,14 +166,16 @@ export class ImageStore {
       const existing = this.db.prepare('SELECT * FROM images WHERE id = ?').get(img.id) as any;
       const digests = uniq([...(img.manifestDigest ? [img.manifestDigest] : []), ...(img.digests ?? [])]);
       if (!existing) {
-        this.db.prepare(`INSERT INTO images (id, created, config, manifest, manifest_digest, manifest_media_type, top_layer, size, digests, repo_digests)
-          VALUES (?,?,?,?,?,?,?,?,?,?)`).run(img.id, Date.now(), img.configRaw, img.manifest ?? null, img.manifestDigest ?? null,
-          img.manifestMediaType ?? null, img.topLayer, img.size, JSON.stringify(digests), JSON.stringify(uniq(img.repoDigests ?? [])));
+        this.db.prepare(`INSERT INTO images (id, created, config, manifest, manifest_digest, manifest_media_type, top_layer, size, digests, repo_digests, signatures)
+          VALUES (?,?,?,?,?,?,?,?,?,?,?)`).run(img.id, Date.now(), img.configRaw, img.manifest ?? null, img.manifestDigest ?? null,
+          img.manifestMediaType ?? null, img.topLayer, img.size, JSON.stringify(digests), JSON.stringify(uniq(img.repoDigests ?? [])),
+          mergeSignatures(null, img.signatures));
       } else {
         const allDigests = uniq([...JSON.parse(existing.digests), ...digests]);
         const repoDigests = uniq([...JSON.parse(existing.repo_digests), ...(img.repoDigests ?? [])]);
         this.db.prepare('UPDATE images SET digests = ?, repo_digests = ?, manifest = COALESCE(?, manifest), manifest_digest = COALESCE(?, manifest_digest), manifest_media_type = COALESCE(?, manifest_media_type) WHERE id = ?')
           .run(JSON.stringify(allDigests), JSON.stringify(repoDigests), img.manifest ?? null, img.manifestDigest ?? null, img.manifestMediaType ?? null, img.id);
+        if (img.signatures) this.db.prepare('UPDATE images SET signatures = ? WHERE id = ?').run(mergeSignatures(existing.signatures, img.signatures), img.id);
       }
       for (const n of img.names ?? []) this.addNameTx(img.id, n);
       if (img.names?.length) this.recordNamesTx(img.id);
@@ -215,6 +238,15 @@ export class ImageStore {
         if (r.changes === 0) throw new NotFoundError(`${id}: image not known`);
       }
       return this.get(id)!;
+    });
+  }
+
+  /** Replace the signatures an image keeps for a manifest digest. */
+  setSignatures(id: string, manifestDigest: string, sigs: Buffer[]): void {
+    immediate(this.db, () => {
+      const r = this.db.prepare('SELECT signatures FROM images WHERE id = ?').get(id) as { signatures: string | null } | undefined;
+      if (!r) throw new NotFoundError(`${id}: image not known`);
+      this.db.prepare('UPDATE images SET signatures = ? WHERE id = ?').run(mergeSignatures(r.signatures, { [manifestDigest]: sigs }), id);
     });
   }
 

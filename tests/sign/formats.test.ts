@@ -74,3 +74,14 @@ test('signedIdentity rules', () => {
   assert.equal(identityMatches(remap, parseReference('mirror.local/a/b:1'), 'quay.io/a/b:1'), true);
   assert.equal(identityMatches(remap, parseReference('mirror.local/ab:1'), 'quay.io/ab:1'), false);
 });
+
+test('stored signatures: simple signing kept bare, sigstore ones as "\\0sigstore-json\\n" JSON, both read back', () => {
+  const { signatureBlob, signatureFromBlob } = require('../../src/image/signature/stored') as typeof import('../../src/image/signature/stored');
+  const pgp = Buffer.from([0xa3, 0x01, 0x02]);
+  assert.deepEqual(signatureBlob({ kind: 'simple', blob: pgp }), pgp);
+  assert.deepEqual(signatureFromBlob(Buffer.concat([Buffer.from('\0simple-signing\n'), pgp])), { kind: 'simple', blob: pgp });
+  const sig = { mimeType: 'application/vnd.dev.cosign.simplesigning.v1+json', payload: Buffer.from('{"x":1}'), annotations: { 'dev.cosignproject.cosign/signature': 'c2ln' } };
+  const blob = signatureBlob({ kind: 'sigstore', sig });
+  assert.equal(blob.toString(), '\0sigstore-json\n{"mimeType":"application/vnd.dev.cosign.simplesigning.v1+json","payload":"eyJ4IjoxfQ==","annotations":{"dev.cosignproject.cosign/signature":"c2ln"}}');
+  assert.deepEqual(signatureFromBlob(blob), { kind: 'sigstore', sig });
+});

@@ -2,7 +2,8 @@
 // image sign write lookaside signatures (registries.d in a private $HOME); pull enforces a
 // signedBy policy (wrong key, tampered signature, unsigned image, identity and digest
 // mismatches are refused, nothing is stored); image trust set/show as podman 4.3.1 writes
-// and prints them; podman-remote's refusals.
+// and prints them; signatures kept with pulled and built images and carried by push; manifest push
+// and build --sign-by; sigstore (cosign key) signing; podman-remote's refusals.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -194,7 +195,91 @@ describe('simple signing', { skip: REMOTE && 'signing is local only' }, () => {
     const payload = JSON.parse(gpg(['--decrypt'], fs.readFileSync(path.join(sigDir('locked/busybox', digest), 'signature-1'))).toString());
     assert.equal(payload.critical.identity['docker-reference'], `${H}/locked/busybox:1`);
   });
+  test('signatures are kept with pulled and built images and go along when pushed, unless they cannot', () => {
+    // A pull keeps the signature it found; a push of the same manifest writes it at the destination.
+    const pulled = puller.run(['pull', '--tls-verify=false', `${H}/signed/busybox:1`], { env });
+    assert.match(pulled.stderr, /Getting image source signatures\nChecking if image destination supports signatures\n/);
+    const sig = fs.readFileSync(path.join(sigDir('signed/busybox', signedDigest), 'signature-1'));
+    const carried = puller.run(['push', '--tls-verify=false', `${H}/signed/busybox:1`, `${H}/carried/busybox:1`], { env });
+    assert.equal(carried.code, 0, carried.stderr);
+    assert.match(carried.stderr, /^Getting image source signatures\nChecking if image destination supports signatures\n/);
+    assert.deepEqual(fs.readFileSync(path.join(sigDir('carried/busybox', signedDigest), 'signature-1')), sig);
+    // Destinations that cannot hold them, and pushes that would change the signed manifest, are refused.
+    const refusals: Array<[string[], string]> = [
+      [[`docker-archive:${path.join(dir, 'x.tar')}`], `Can not copy signatures to docker-archive:${path.join(dir, 'x.tar')}: Storing signatures for docker tar files is not supported`],
+      [[`oci:${path.join(dir, 'x-oci')}`], `Can not copy signatures to oci:${path.join(dir, 'x-oci')}:: Pushing signatures for OCI images is not supported`],
+      [['--format', 'v2s2', '--tls-verify=false', `${H}/carried/busybox:v2s2`], 'Copying this image would require changing layer representation, which we cannot do: "Would invalidate signatures"'],
+    ];
+    for (const [args, msg] of refusals) {
+      const r = puller.run(['push', `${H}/signed/busybox:1`, ...args], { env });
+      assert.equal(r.code, 125, args.join(' '));
+      assert.equal(r.stderr.split('\n').slice(-2)[0], `Error: ${msg}`);
+    }
+    assert.equal(fs.existsSync(path.join(dir, 'x.tar')), false);
+    const removed = puller.run(['push', '--remove-signatures', '--tls-verify=false', `${H}/signed/busybox:1`, `${H}/bare/busybox:1`], { env });
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.doesNotMatch(removed.stderr, /Getting image source signatures|Checking if image destination/);
+    assert.equal(fs.existsSync(sigDir('bare/busybox', signedDigest)), false);
+    puller.ok(['rmi', `${H}/signed/busybox:1`]);
+
+    // build --sign-by signs the committed image for its name; the push takes the signature along.
+    const ctxDir = path.join(dir, 'build');
+    fs.mkdirSync(ctxDir);
+    fs.writeFileSync(path.join(ctxDir, 'Containerfile'), 'FROM localhost/busybox\nLABEL signed=yes\n');
+    const bad = signer.run(['build', '--sign-by', 'nobody@example.com', '-t', 'unsigned', ctxDir], { env });
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /Error: creating signature: key "nobody@example.com" not found\n$/);
+    assert.equal(signer.run(['image', 'exists', 'unsigned']).code, 1);
+    signer.ok(['build', '-q', '--sign-by', 'signer@example.com', '-t', 'built', ctxDir], { env });
+    const df = path.join(dir, 'built-digest');
+    signer.ok(['push', '-q', '--tls-verify=false', '--digestfile', df, 'built', `${H}/built/busybox:1`], { env });
+    const builtSig = fs.readFileSync(path.join(sigDir('built/busybox', fs.readFileSync(df, 'utf8')), 'signature-1'));
+    assert.equal(JSON.parse(gpg(['--decrypt'], builtSig).toString()).critical.identity['docker-reference'], 'localhost/built:latest');
+    const exact = policy('built.json', path.join(dir, 'key.gpg'), { type: 'exactReference', dockerReference: 'localhost/built:latest' });
+    const r = puller.run(['pull', '-q', '--tls-verify=false', '--signature-policy', exact, `${H}/built/busybox:1`], { env });
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('manifest push --sign-by signs the list and each instance it pushes, for the destination', () => {
+    // (The source's own signatures would go along: the garbage one an earlier test left is removed.)
+    fs.rmSync(sigDir('lib/busybox', fixture.digest), { recursive: true });
+    signer.ok(['manifest', 'create', 'signed-list']);
+    signer.ok(['manifest', 'add', '--tls-verify=false', 'signed-list', `docker://${H}/lib/busybox`]);
+    const df = path.join(dir, 'list-digest');
+    const r = signer.run(['manifest', 'push', '--tls-verify=false', '--sign-by', 'signer@example.com', '--digestfile', df, 'signed-list', `docker://${H}/list/busybox:1`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Writing manifest to image destination\nSigning manifest using simple signing\nStoring signatures\nWriting manifest list to image destination\nSigning manifest using simple signing\nStoring list signatures\n$/);
+    for (const digest of [fs.readFileSync(df, 'utf8'), fixture.digest]) {
+      const payload = JSON.parse(gpg(['--decrypt'], fs.readFileSync(path.join(sigDir('list/busybox', digest), 'signature-1'))).toString());
+      assert.deepEqual(payload.critical.identity, { 'docker-reference': `${H}/list/busybox:1` });
+      assert.equal(payload.critical.image['docker-manifest-digest'], digest);
+    }
+  });
 });
+
+/**
+ * A cosign private key (ECDSA P-256, passphrase "sekret", scrypt N=32768) and its public key, made
+ * with PyNaCl's secretbox and hashlib's scrypt: not by pier's code.
+ */
+const COSIGN_KEY = [
+  '-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----',
+  'eyJrZGYiOnsibmFtZSI6InNjcnlwdCIsInBhcmFtcyI6eyJOIjozMjc2OCwiciI6',
+  'OCwicCI6MX0sInNhbHQiOiJ5ZnErWHRrL2NnM3hSSHQrcGxZSkszbEIvTE9JSWlu',
+  'dnYrYThZTHk4aE5zPSJ9LCJjaXBoZXIiOnsibmFtZSI6Im5hY2wvc2VjcmV0Ym94',
+  'Iiwibm9uY2UiOiJmTE1wS3A5L2FkS2MzUGJXc1FQVGRQMmhXaUpSYmpIRyJ9LCJj',
+  'aXBoZXJ0ZXh0IjoiNm0xNGRCR0hURkVTd1ZxWHJyVjVBVm1mWldQNEdzcld2bk9x',
+  'VFVkTDhyYTZyWitSM0I5UzRaM1lwamtBbGkxYWNTckF0TVE0RXJkRjF1cEdIcG5X',
+  'V1BZRitnQ1U5bFllSVhmMG44THNjYm5kQlpvaGExYldSRDFCWlljTUYzYW1McGVC',
+  'aGFpUCtCL29keUFpMktZdmZPNm80QWkzVE9UV3gva0I0eURDbDl5cVRiMC9ZVVJv',
+  'eEwzWlZDbnYwRk9XczAwZWFjL1hpODI5VVE9PSJ9',
+  '-----END ENCRYPTED COSIGN PRIVATE KEY-----',
+].join('\n') + '\n';
+const COSIGN_PUB = [
+  '-----BEGIN PUBLIC KEY-----',
+  'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+6+D5l5Qjm/qeY81SWfCcbh/geba',
+  'Y5vCJ5i9jyegXlWJzrVf3fMEBUHz6etAkwzsLwLaqDhOj9cApavSC3oX9Q==',
+  '-----END PUBLIC KEY-----',
+].join('\n') + '\n';
 
 describe('sigstoreSigned', { skip: REMOTE && 'local only' }, () => {
   /** A cosign-style attachment: payload layer, base64 signature annotation, under the sha256-<hex>.sig tag. */
@@ -259,6 +344,36 @@ describe('sigstoreSigned', { skip: REMOTE && 'local only' }, () => {
     assert.equal(simple.stderr, 'Error: Source image rejected: A signature was required, but no signature exists (1 non-sigstore signatures, 0 sigstore non-signature attachments)\n');
     for (const r of [`${H}/cosign/busybox:v2`, `${H}/signed/busybox:1`]) assert.equal(puller.run(['image', 'exists', r]).code, 1);
   });
+  test('push --sign-by-sigstore-private-key attaches a signature the policy accepts; pushes of the pulled image carry it', () => {
+    const home = path.join(dir, 'sigstore-home');
+    const senv = { ...env, HOME: home };
+    fs.writeFileSync(path.join(dir, 'cosign.key'), COSIGN_KEY);
+    fs.writeFileSync(path.join(dir, 'fixture.pub'), COSIGN_PUB);
+    fs.writeFileSync(path.join(dir, 'cosign-pass'), 'sekret\n');
+    const push = (dest: string, pass: string, e: NodeJS.ProcessEnv = senv) => signer.run(['push', '--tls-verify=false', '--sign-by-sigstore-private-key', path.join(dir, 'cosign.key'),
+      '--sign-passphrase-file', pass, 'localhost/busybox', dest], { env: e });
+    const wrong = push(`${H}/sigstore/busybox:1`, path.join(dir, 'wrong-pass'));
+    assert.equal(wrong.stderr.split('\n').slice(-2)[0], 'Error: creating signature: initializing private key: decrypt: encrypted: decryption failed');
+    // Without use-sigstore-attachments there is nowhere to write it.
+    assert.match(push(`${H}/sigstore/busybox:1`, path.join(dir, 'cosign-pass'), env).stderr, /\nError: writing signatures: writing sigstore attachments is disabled by configuration\n$/);
+    const ok = push(`${H}/sigstore/busybox:1`, path.join(dir, 'cosign-pass'));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /Writing manifest to image destination\nSigning manifest using a sigstore signature\nStoring signatures\n$/);
+    const pol = path.join(dir, 'fixture-policy.json');
+    fs.writeFileSync(pol, JSON.stringify({
+      default: [{ type: 'insecureAcceptAnything' }],
+      transports: { docker: { [H]: [{ type: 'sigstoreSigned', keyPath: path.join(dir, 'fixture.pub'), signedIdentity: { type: 'exactRepository', dockerRepository: `${H}/sigstore/busybox` } }] } },
+    }));
+    const pulled = puller.run(['pull', '--tls-verify=false', '--signature-policy', pol, `${H}/sigstore/busybox:1`], { env: senv });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    // The pulled image's attachment goes along to another repository, where the policy accepts it too.
+    puller.ok(['push', '-q', '--tls-verify=false', `${H}/sigstore/busybox:1`, `${H}/sigstore-copy/busybox:1`], { env: senv });
+    puller.ok(['rmi', `${H}/sigstore/busybox:1`]);
+    const copied = puller.run(['pull', '-q', '--tls-verify=false', '--signature-policy', pol, `${H}/sigstore-copy/busybox:1`], { env: senv });
+    assert.equal(copied.code, 0, copied.stderr);
+    const both = signer.run(['push', '--sign-by', 'x', '--sign-by-sigstore-private-key', 'k', '--sign-passphrase-file', 'p', 'localhost/busybox', `${H}/x/y`]);
+    assert.equal(both.stderr, 'Error: only one of --sign-by and sign-by-sigstore-private-key can be used with --sign-passphrase-file\n');
+  });
 });
 
 describe('image trust', () => {
@@ -319,6 +434,11 @@ describe('image trust', () => {
     const p = signer.run(['--url', 'unix:///nonexistent.sock', 'push', '--sign-by', 'x', 'localhost/busybox', `${H}/x/y`]);
     assert.equal(p.code, 125);
     assert.equal(p.stderr, 'Error: signing images (--sign-by) is not supported by the remote pier client\n');
+    for (const cmd of [['build', '--sign-by', 'x', dir], ['manifest', 'push', '--sign-by-sigstore-private-key', 'k', 'list', `docker://${H}/x/y`]]) {
+      const r = signer.run(['--url', 'unix:///nonexistent.sock', ...cmd]);
+      assert.equal(r.code, 125);
+      assert.equal(r.stderr, `Error: signing images (${cmd[1] === 'push' ? '--sign-by-sigstore-private-key' : '--sign-by'}) is not supported by the remote pier client\n`);
+    }
     const pull = signer.run(['--url', 'unix:///nonexistent.sock', 'pull', '--signature-policy', '/p.json', `${H}/x/y`]);
     assert.equal(pull.stderr, 'Error: --signature-policy is not supported by the remote pier client\n');
   });

@@ -48,7 +48,6 @@ const UNSUPPORTED: Record<string, string> = {
   'cache-to': 'registry-backed build caches (--cache-to) are not supported by pier',
   'decryption-key': 'encrypted images (--decryption-key) are not supported by pier',
   'hooks-dir': 'OCI hooks (--hooks-dir) are not supported by pier',
-  'sign-by': 'signing images (--sign-by) is not supported by pier',
   ssh: 'SSH agent forwarding (--ssh) is not supported by pier',
   userns: 'user namespaces for RUN (--userns) are not supported by pier',
   'userns-uid-map': 'user namespaces for RUN (--userns-uid-map) are not supported by pier',
@@ -375,6 +374,7 @@ function buildCmd(name: string): CommandDef {
       if (opts.squashAll && !has('layers')) layers = false;
       const remote = !!ctx.remoteUri;
       if (remote && has('output')) throw new UsageError("'--output' option is not supported in remote mode");
+      if (remote && opts.signBy) throw new PierError('signing images (--sign-by) is not supported by the remote pier client');
       // Host paths, the terminal and runtime flags stay on this side (podman-remote hides --volume).
       for (const f of ['volume', 'stdin', 'runtime-flag']) {
         if (remote && has(f)) throw new UsageError(`'--${f}' option is not supported in remote mode`);
@@ -456,7 +456,7 @@ function buildCmd(name: string): CommandDef {
         }
         const bo: BuildOptions = {
           contextDir, containerfile: files.length === 1 && located[0] ? located[0] : undefined, containerfileText,
-          tags: opts.tag ?? [], buildArgs, target: opts.target, layers,
+          tags: opts.tag ?? [], signBy: opts.signBy || undefined, buildArgs, target: opts.target, layers,
           noCache: !!opts.noCache, pull: pull as BuildOptions['pull'], squashAll: !!opts.squashAll, squash: !!opts.squash, format: format.startsWith('docker') ? 'docker' : 'oci',
           labels: keyValues(opts.label ?? [], 'label'), annotations: keyValues(opts.annotation ?? [], 'annotation'), secrets,
           noHosts: !!opts.noHosts, timestamp: has('timestamp') ? Number(opts.timestamp) : undefined, quiet: !!opts.quiet,

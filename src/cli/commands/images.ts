@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommandDef, FlagDef, Opts, OLD_FLAG_NAMES } from '../parser';
 import { Ctx } from '../context';
-import type { ImageEngine, ImageSummary, HistoryEntry, ProgressSink, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
+import type { ImageEngine, ImageSummary, HistoryEntry, ProgressSink, PushOptions, RegistryOptions, Platform, SearchResult, SaveOptions } from '../../domain/images';
 import { IMAGE_NOT_KNOWN } from '../../domain/images';
 import { PierError, UsageError, errorMessage, readFileErrorText } from '../../util/errors';
 import { parseGoDuration } from '../../image/filters';
@@ -763,6 +763,30 @@ function pullCmd(prefix: string): CommandDef {
   };
 }
 
+/**
+ * The signing options of push and manifest push (podman's PrepareSigningPassphrase): the
+ * passphrase of --sign-passphrase-file for the one key given, else, for a sigstore key, one
+ * asked for on the terminal. Signing is local only.
+ */
+export async function signingOptions(ctx: Ctx, opts: Record<string, any>): Promise<Pick<PushOptions, 'signBy' | 'signBySigstorePrivateKey' | 'signPassphrase'>> {
+  if (opts.signBy && ctx.remoteUri) throw new PierError('signing images (--sign-by) is not supported by the remote pier client');
+  if (opts.signBySigstorePrivateKey && ctx.remoteUri) throw new PierError('signing images (--sign-by-sigstore-private-key) is not supported by the remote pier client');
+  if (opts.signPassphraseFile && opts.signBy && opts.signBySigstorePrivateKey) {
+    throw new PierError('only one of --sign-by and sign-by-sigstore-private-key can be used with --sign-passphrase-file');
+  }
+  let signPassphrase: string | undefined;
+  if (opts.signPassphraseFile) signPassphrase = readPassphraseFile(opts.signPassphraseFile);
+  else if (opts.signBySigstorePrivateKey) {
+    signPassphrase = '';
+    if (process.stdin.isTTY) {
+      writeStdout('Key Passphrase: ');
+      signPassphrase = (await readHiddenLine()) ?? '';
+      writeStdout('\n');
+    }
+  }
+  return { signBy: opts.signBy || undefined, signBySigstorePrivateKey: opts.signBySigstorePrivateKey || undefined, signPassphrase };
+}
+
 /** The passphrase in a file: its first line, as gpg and containers/image read it. */
 function readPassphraseFile(file: string): string {
   let text: string;
@@ -803,9 +827,7 @@ function pushCmd(prefix: string): CommandDef {
     maxArgs: 2,
     async run(ctx: Ctx, args, opts) {
       checkAuthFile(opts.authfile);
-      if (opts.signBySigstorePrivateKey) throw new PierError('signing images with sigstore keys (--sign-by-sigstore-private-key) is not supported by pier');
-      if (opts.signBy && ctx.remoteUri) throw new PierError('signing images (--sign-by) is not supported by the remote pier client');
-      const signPassphrase = opts.signPassphraseFile ? readPassphraseFile(opts.signPassphraseFile) : undefined;
+      const signing = await signingOptions(ctx, opts);
       let format: 'oci' | 'v2s2' | undefined;
       if (opts.format) {
         // podman takes 'docker' as another name of v2s2.
@@ -821,7 +843,7 @@ function pushCmd(prefix: string): CommandDef {
       await ctx.images().push(args[0], args[1], {
         ...registryOptions(opts), progress: opts.quiet ? undefined : stderrSink, compressionFormat: opts.compressionFormat || undefined,
         removeSignatures: !!opts.removeSignatures, digestFile: opts.digestfile || undefined, format,
-        signBy: opts.signBy || undefined, signPassphrase,
+        ...signing,
       });
     },
   };

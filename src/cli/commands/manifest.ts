@@ -6,7 +6,7 @@ import { CommandDef, FlagDef, Opts } from '../parser';
 import { Ctx } from '../context';
 import type { ManifestAddOptions } from '../../domain/images';
 import { PierError, UsageError } from '../../util/errors';
-import { authfileFlag, checkAuthFile, failJoined, registryOptions } from './images';
+import { authfileFlag, checkAuthFile, failJoined, registryOptions, signingOptions } from './images';
 import { splitCSV } from './container-flags';
 import { stderrProgress } from '../progress';
 
@@ -158,7 +158,7 @@ const pushCmd: CommandDef = {
     const reg = registryFlags(opts);
     if (!args[0]) throw new PierError(`invalid image name "${args[0]}"`);
     if (!args[1]) throw new PierError(`invalid destination "${args[1]}"`);
-    if (opts.signBy || opts.signBySigstorePrivateKey || opts.signPassphraseFile) throw new PierError('signing images is not supported by pier');
+    const signing = await signingOptions(ctx, opts);
     let format: 'oci' | 'v2s2' | undefined;
     if (opts.format) {
       if (!['oci', 'v2s2', 'docker'].includes(opts.format)) {
@@ -171,6 +171,7 @@ const pushCmd: CommandDef = {
     }
     const digest = await ctx.images().manifestPush(args[0], args[1], {
       ...reg, all: opts.all !== false, format, rm: !!opts.rm, progress: opts.quiet ? undefined : stderrProgress(),
+      removeSignatures: !!opts.removeSignatures, ...signing,
     });
     if (opts.digestfile) fs.writeFileSync(opts.digestfile, digest, { mode: 0o644 });
   },

@@ -482,7 +482,6 @@ export class LocalImageEngine implements ImageEngine {
       // A list without a local instance for this host is pushed as a list, with its instances (podman).
       const rec = e instanceof NotFoundError ? lookupImage(this.store, source, () => this.searchRegistries()) : undefined;
       if (!isManifestList(rec)) throw e;
-      if (opts.signBy) throw new PierError('signing manifest lists (push --sign-by) is not supported by pier');
       return this.manifestPush(source, destination ?? source, { ...opts, all: true });
     }
     const digest = await pushImage(this.store, this.cfg, img, source, destination, opts);

@@ -13,13 +13,13 @@ import { RegistriesD, lookasideBase, signatureURL } from './registries-d';
 
 export const SIGNATURE_TYPE = 'atomic container signature';
 
-/** The JSON payload of a signature. */
-export function signaturePayload(dockerReference: string, manifestDigest: string): Buffer {
+/** The JSON payload of a signature (simple signing's, or with sigstore's type). */
+export function signaturePayload(dockerReference: string, manifestDigest: string, type = SIGNATURE_TYPE): Buffer {
   return Buffer.from(JSON.stringify({
     critical: {
       identity: { 'docker-reference': dockerReference },
       image: { 'docker-manifest-digest': manifestDigest },
-      type: SIGNATURE_TYPE,
+      type,
     },
     optional: { creator: `pier ${typeof PIER_VERSION === 'string' ? PIER_VERSION : 'dev'}`, timestamp: Math.floor(Date.now() / 1000) },
   }));
@@ -127,19 +127,17 @@ export function simpleSigningBlob(blob: Buffer): Buffer | undefined {
   throw new PierError(`unrecognized signature format ${JSON.stringify(name)}`);
 }
 
-function collect(sigs: Buffer[], blob: Buffer, where: string): void {
-  let sig: Buffer | undefined;
+function formatError(blob: Buffer, where: string): void {
   try {
-    sig = simpleSigningBlob(blob);
+    simpleSigningBlob(blob);
   } catch (e) {
     throw new PierError(`parsing signature ${where}: ${(e as Error).message}`);
   }
-  if (sig) sigs.push(sig);
 }
 
-/** Read signature-1, signature-2, ... from the lookaside until one is missing. */
-export async function readSignatures(base: URL, manifestDigest: string, tlsVerify = true): Promise<Buffer[]> {
-  const sigs: Buffer[] = [];
+/** The signature blobs signature-1, signature-2, ... of the lookaside, until one is missing. */
+export async function readLookaside(base: URL, manifestDigest: string, tlsVerify = true): Promise<Buffer[]> {
+  const blobs: Buffer[] = [];
   for (let i = 0; ; i++) {
     const u = signatureURL(base, manifestDigest, i);
     if (u.protocol === 'file:') {
@@ -148,22 +146,30 @@ export async function readSignatures(base: URL, manifestDigest: string, tlsVerif
       try {
         blob = fs.readFileSync(file);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return sigs;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return blobs;
         throw new PierError(readFileErrorText(e, file));
       }
-      collect(sigs, blob, JSON.stringify(file));
+      formatError(blob, JSON.stringify(file));
+      blobs.push(blob);
     } else if (u.protocol === 'http:' || u.protocol === 'https:') {
       const res = await send({ method: 'GET', url: u, tls: { verify: tlsVerify }, connectTimeoutMs: 30_000, idleTimeoutMs: 60_000 });
-      if (res.statusCode === 404) { discard(res); return sigs; }
+      if (res.statusCode === 404) { discard(res); return blobs; }
       if (res.statusCode !== 200) {
         discard(res);
         throw new PierError(`reading signature from ${u.href}: status ${res.statusCode} (${res.statusMessage ?? ''})`);
       }
-      collect(sigs, await readBody(res, MAX_SIGNATURE_SIZE), u.href);
+      const blob = await readBody(res, MAX_SIGNATURE_SIZE);
+      formatError(blob, u.href);
+      blobs.push(blob);
     } else {
       throw new PierError(`Unsupported scheme when reading signature from ${u.href}`);
     }
   }
+}
+
+/** The simple signing signatures (OpenPGP messages) of the lookaside. */
+export async function readSignatures(base: URL, manifestDigest: string, tlsVerify = true): Promise<Buffer[]> {
+  return (await readLookaside(base, manifestDigest, tlsVerify)).flatMap((b) => simpleSigningBlob(b) ?? []);
 }
 
 // ---------------------------------------------------------------------------------------
