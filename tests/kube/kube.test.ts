@@ -526,7 +526,7 @@ test('kube play --service-container: HASH-service made first, started by the pod
   s.ok(['pod', 'start', 'svcp']);
   assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', name]).trim(), 'running');
   assert.equal(s.ok(['kube', 'down', file]), `Pods stopped:\n${podId}\nPods removed:\n${podId}\n`);
-  assert.equal(s.ok(['ps', '-a', '-q']), '');
+  assert.deepEqual([name, 'svcp-main'].map((n) => s.run(['container', 'exists', n]).code), [1, 1]);
   const r = s.run(['kube', 'play', '--service-container=true', '--start=false', file]);
   assert.deepEqual([r.code, r.stderr], [125, 'Error: --service-container does not work with --start=stop\n']);
 });
