@@ -5,8 +5,6 @@ import type { PodEngine, PodCreateOptions, PodSummary, PodReport } from '../pods
 import type { LocalContainerEngine } from './containers';
 import type { ContainerRecord } from '../../engine/container-store';
 import { PodStore, PodRecord, PodConfig, podStatus } from '../../engine/pod-store';
-
-export { podStatus };
 import { randomId } from '../../util/digest';
 import { randomName, NAME_RE } from '../../engine/names';
 import { emitEvent, eventLogOptions } from '../../engine/events';
@@ -16,6 +14,9 @@ import * as path from 'node:path';
 import { goMap } from '../../util/gomap';
 import { clientAnnotations } from '../../engine/annotations';
 import { removePodService, startPodService, stopPodService } from '../../engine/service-container';
+
+/** podman's pod status (engine/pod-store.ts), for the completions that read it from here. */
+export { podStatus };
 
 const RUNNING = ['running', 'paused', 'stopping'];
 const SHAREABLE = ['cgroup', 'ipc', 'net', 'pid', 'uts', 'none'];
