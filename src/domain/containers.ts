@@ -181,6 +181,8 @@ export interface CreateOptions {
   runtimeFlags?: string[];
   /** Internal: this container is the infra container of the pod with this id. */
   infraOf?: string;
+  /** Internal: kube play's service container (engine/service-container.ts); with no image, the pods' pause image. */
+  service?: boolean;
   /**
    * Internal (container clone): the original's volumes by destination. The clone's anonymous
    * volumes and image volumes there are these (shared, as podman's clone shares them), and the

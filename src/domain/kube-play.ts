@@ -3,6 +3,7 @@
 // engines' own create (the YAML only translated into their options), PersistentVolumeClaims
 // volumes, ConfigMaps the values of env and configMap volumes, Secrets secrets (for secretKeyRef,
 // envFrom.secretRef and secret volumes). A play that fails removes what it made.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engines } from './engines';
@@ -16,11 +17,15 @@ import { parse as parseYAML } from 'yaml';
 import { NotFoundError, PierError, UsageError, errorMessage } from '../util/errors';
 import { parsePublish } from '../network/ports';
 import { SYSTEMD_UNIT_ENV } from '../engine/systemd';
+import { sendNotify } from '../engine/sdnotify';
 
 /** The network pods join when --network is not given (podman's podman-default-kube-network). */
 export const KUBE_DEFAULT_NETWORK = 'pier-default-kube-network';
 
 type Obj = Record<string, any>;
+
+/** What a play made so far, removed if it fails: pods, volumes, secrets and the service container. */
+interface Made { pods: string[]; volumes: string[]; secrets: string[]; service?: string }
 
 interface ConfigMap { name: string; data: Record<string, string>; binaryData: Record<string, Buffer> }
 
@@ -196,12 +201,15 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       try { await this.down(text); } catch (e) { if (!(e instanceof NotFoundError)) throw e; }
     }
     const report: PlayKubeReport = { Pods: [], Volumes: [] };
-    const made = { pods: [] as string[], volumes: [] as string[], secrets: [] as string[] };
+    if (o.serviceContainer && o.start === false) throw new PierError('running a service container requires starting the pod(s)');
+    const made: Made = { pods: [], volumes: [], secrets: [] };
     try {
       if (!o.networks?.length) await this.e.networks().create({ name: KUBE_DEFAULT_NETWORK, ignore: true });
       const configMaps: ConfigMap[] = [];
       let validKinds = 0;
       for (const d of docs) {
+        // The service container is made before the first pod, which starts it.
+        if (o.serviceContainer && !made.service && (d.kind === 'Pod' || d.kind === 'Deployment')) made.service = await this.createService(text, o);
         switch (d.kind) {
           case 'Pod': {
             const meta = (d.metadata ?? {}) as Obj;
@@ -251,12 +259,54 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
         if (configMaps.length) throw new PierError('ConfigMaps in podman are not a standalone object and must be used in a container');
         throw new PierError('YAML document does not contain any supported kube kind');
       }
+      if (made.service && report.Pods.length) await this.notifyService(made.service);
       return report;
     } catch (e) {
       for (const id of made.pods.reverse()) await this.e.pods().remove(id, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
+      if (made.service) await this.e.containers().remove(made.service, { force: true, ignore: true, timeout: 0 }).catch(() => undefined);
       for (const v of made.volumes) await this.e.volumes().remove(v, { force: true }).catch(() => undefined);
       for (const id of made.secrets) await this.e.secrets().remove(id).catch(() => undefined);
       throw e;
+    }
+  }
+
+  /**
+   * podman's createServiceContainer: `<first 12 hex digits of the YAML's sha256>-service`, of the
+   * pods' pause image, without a network, stopped at once (no stop timeout), sd-notify ignored
+   * (kube play tells systemd itself); with --replace, one of that name is removed first.
+   */
+  private async createService(text: string, o: PlayKubeOptions): Promise<string> {
+    const name = `${createHash('sha256').update(text).digest('hex').slice(0, 12)}-service`;
+    if (o.replace) {
+      try {
+        await this.e.containers().remove(name, { force: true, ignore: true, timeout: 0 });
+      } catch (e) {
+        throw new PierError(`replacing service container: ${errorMessage(e)}`);
+      }
+    }
+    try {
+      const { id } = await this.e.containers().create({
+        image: '', service: true, command: [], name, network: 'none', stopTimeout: 0, sdnotify: 'ignore', imageVolume: 'bind', pull: 'missing',
+        ...(o.createCommand ? { createCommand: o.createCommand } : {}),
+      });
+      return id;
+    } catch (e) {
+      throw new PierError(`creating service container: ${errorMessage(e)}`);
+    }
+  }
+
+  /**
+   * The pods are up: as podman's, MAINPID (the service container's conmon) and READY=1 to the
+   * NOTIFY_SOCKET of the environment, when there is one (systemd's Type=notify unit of a .kube).
+   */
+  private async notifyService(id: string): Promise<void> {
+    const socket = process.env.NOTIFY_SOCKET;
+    if (!socket) return;
+    const state = (await this.e.containers().inspect(id)).State as { ConmonPid: number };
+    try {
+      sendNotify(socket, `MAINPID=${state.ConmonPid}\nREADY=1`);
+    } catch (e) {
+      throw new PierError(errorMessage(e));
     }
   }
 
@@ -371,7 +421,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     return v.Name;
   }
 
-  private async playPod(podName: string, tpl: Obj, o: PlayKubeOptions, annotations: Record<string, string>, configMaps0: ConfigMap[], made: { pods: string[]; volumes: string[] }) {
+  private async playPod(podName: string, tpl: Obj, o: PlayKubeOptions, annotations: Record<string, string>, configMaps0: ConfigMap[], made: Made) {
     if (!podName) throw new PierError('pod does not have a name');
     const meta = (tpl.metadata ?? {}) as Obj;
     const spec = (tpl.spec ?? {}) as Obj;
@@ -388,7 +438,8 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     const hostNetwork = spec.hostNetwork === true;
     const podOpts: PodCreateOptions = {
       name: podName, labels, share: ['ipc', 'net', 'uts', ...(spec.shareProcessNamespace === true ? ['pid'] : [])],
-      hostname: spec.hostname || podName, exitPolicy: 'stop', noHosts: o.noHosts,
+      hostname: spec.hostname || podName, exitPolicy: 'stop', noHosts: o.noHosts, infraSdnotify: 'ignore',
+      ...(made.service ? { serviceContainer: made.service } : {}),
     };
     if (spec.hostAliases) {
       if (o.noHosts) throw new PierError('HostAliases in yaml file will not work with --no-hosts');

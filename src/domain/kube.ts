@@ -39,6 +39,14 @@ export interface PlayKubeOptions {
   staticIPs?: string[];
   /** --mac-address: static MAC addresses, likewise. */
   staticMACs?: string[];
+  /**
+   * --service-container (podman's hidden flag, for systemd units): a service container made
+   * before the pods, which they start, stop and remove (engine/service-container.ts); once the
+   * pods run, MAINPID (its conmon) and READY=1 go to NOTIFY_SOCKET. Needs start.
+   */
+  serviceContainer?: boolean;
+  /** The command line the service container records (the CLI's, as podman's os.Args). */
+  createCommand?: string[];
 }
 
 /** podman's PlayKubeReport (its JSON field names). */

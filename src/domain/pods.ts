@@ -45,6 +45,10 @@ export interface PodCreateOptions {
   exitPolicy?: 'continue' | 'stop';
   replace?: boolean;
   createCommand?: string[];
+  /** Internal (kube play): the id of the service container the pod belongs to (engine/service-container.ts). */
+  serviceContainer?: string;
+  /** Internal (kube play): the infra container's --sdnotify (podman's kube play: ignore). */
+  infraSdnotify?: string;
 }
 
 /**

@@ -67,6 +67,11 @@ export interface ContainerConfig {
   healthcheck?: CreateOptions['healthcheck'];
   /** The infra container of its pod (removed only with the pod). */
   isInfra?: boolean;
+  /**
+   * A service container (kube play --service-container): the pods it serves (their configs
+   * name it) start it and stop it, and it is not removed while one of them runs.
+   */
+  isService?: boolean;
   /** --init-ctr: a pod init container (run to completion by `pod start`, before the other members). */
   initContainerType?: import('../domain/containers').InitContainerType;
   /**

@@ -31,6 +31,7 @@ import { rfc3339Nano } from '../util/nanotime';
 import { startAnnotations } from './annotations';
 import { CONTAINER_NOTIFY_SOCKET, containerNotifySocket, notifyStarted } from './sdnotify';
 import { systemdMode } from './systemd-mode';
+import { checkServiceRemovable, stopPodService } from './service-container';
 
 const RUNNING: ContainerState['status'][] = ['running', 'paused', 'stopping'];
 /** In a container's run dir: the line it added to the /etc/hosts it shares (joinSharedEtcFiles). */
@@ -801,6 +802,8 @@ export class Lifecycle {
     if (!c0) return { removed: false, restarted: false };
     const r = await this.cleanupLocked(c0);
     if (c0.podId && !c0.config.isInfra) await this.stopPodIfOnlyInfraRemains(c0).catch((e) => log.debug(`stopping pod ${c0.podId}: ${errorMessage(e)}`));
+    // The last of its pods stopped takes the pods' service container down (kube play's).
+    if (c0.podId) await stopPodService(this, c0.podId);
     return r;
   }
 
@@ -905,6 +908,7 @@ export class Lifecycle {
       const pod = this.pods().get(c.podId);
       if (pod) throw new ConflictError(`container ${c.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
     }
+    checkServiceRemovable(this, c);
     if (RUNNING.includes(c.state.status) && !opts.force) {
       throw new ConflictError(`cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
     }

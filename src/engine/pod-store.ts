@@ -5,7 +5,7 @@ import type { PodCreateOptions } from '../domain/pods';
 import { ConflictError, NotFoundError, PierError } from '../util/errors';
 
 /** A pod's stored options: what it was created with (name and --replace aside), defaults filled in. */
-export type PodConfig = Omit<PodCreateOptions, 'name' | 'replace' | 'labels' | 'share' | 'infra' | 'exitPolicy'> & {
+export type PodConfig = Omit<PodCreateOptions, 'name' | 'replace' | 'labels' | 'share' | 'infra' | 'exitPolicy' | 'infraSdnotify'> & {
   labels: Record<string, string>;
   /** Namespaces members share with the infra container (podman's --share; default ipc, net, uts). */
   share: string[];
@@ -18,7 +18,26 @@ export type PodConfig = Omit<PodCreateOptions, 'name' | 'replace' | 'labels' | '
    * and the named volumes of its --volumes-from (podman's "user volumes" of the infra).
    */
   memberVolumes?: string[];
+  /** Set while `pod restart` runs: the pod's service container stays up meanwhile, as podman's. */
+  restarting?: boolean;
 };
+
+/** podman's pod status from its containers' states. */
+export function podStatus(states: string[]): string {
+  const n = states.length;
+  if (n === 0) return 'Created';
+  const count = (f: (s: string) => boolean) => states.filter(f).length;
+  const running = count((s) => s === 'running');
+  const paused = count((s) => s === 'paused');
+  const stopped = count((s) => s === 'exited' || s === 'stopped');
+  if (running === n) return 'Running';
+  if (running > 0) return 'Degraded';
+  if (paused === n) return 'Paused';
+  if (paused > 0) return 'Degraded';
+  if (stopped === n) return 'Exited';
+  if (stopped > 0) return 'Stopped';
+  return 'Created';
+}
 
 export interface PodRecord {
   id: string;

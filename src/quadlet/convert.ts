@@ -431,9 +431,10 @@ export function convertVolume(unit: UnitFile, ctx: ConvertContext): UnitFile {
 }
 
 /**
- * A `.kube` file: `pier kube play --replace` of its YAML, `pier kube down` of it on stop. pier's
- * kube play has no service container (podman's `--service-container`, whose conmon tells
- * systemd the pods are up), so the service is a oneshot that stays active, not Type=notify.
+ * A `.kube` file: `pier kube play --replace --service-container=true` of its YAML, as podman
+ * 4.6's: a Type=notify service whose main process is the service container's conmon (kube play
+ * sends MAINPID and READY=1 once the pods run), so the service lives as long as the pods; `kube
+ * down` of it when the service has stopped (its failure ignored: nothing left to take down).
  */
 export function convertKube(unit: UnitFile, ctx: ConvertContext): UnitFile {
   const service = startService(unit, KUBE, KUBE_KEYS, '', true);
@@ -444,12 +445,10 @@ export function convertKube(unit: UnitFile, ctx: ConvertContext): UnitFile {
   checkKillMode(service);
   service.add(SERVICE, 'Environment', 'PODMAN_SYSTEMD_UNIT=%n');
   service.add(UNIT, 'RequiresMountsFor', '%t/containers');
-  const type = service.lookup(SERVICE, 'Type');
-  if (type !== undefined && type !== 'oneshot') throw new ConvertError(`invalid service Type '${type}'`);
-  service.set(SERVICE, 'Type', 'oneshot');
-  service.set(SERVICE, 'RemainAfterExit', 'yes');
+  service.set(SERVICE, 'Type', 'notify');
+  service.set(SERVICE, 'NotifyAccess', 'all');
   if (!unit.hasKey(SERVICE, 'SyslogIdentifier')) service.set(SERVICE, 'SyslogIdentifier', '%N');
-  const cmd = new Command(ctx.pier, 'kube', 'play', '--replace');
+  const cmd = new Command(ctx.pier, 'kube', 'play', '--replace', '--service-container=true');
   addLogDriver(unit, G, cmd);
   addNetworks(unit, G, service, cmd);
   for (const c of unit.lookupAllStrv(G, 'ConfigMap')) cmd.add('--configmap', absolutePath(unit, c));
@@ -457,8 +456,8 @@ export function convertKube(unit: UnitFile, ctx: ConvertContext): UnitFile {
   cmd.add(...unit.lookupAllArgs(G, 'PodmanArgs'));
   cmd.add(yaml);
   service.addCommand(SERVICE, 'ExecStart', cmd.words);
-  // Stopping takes the pods down; ExecStopPost again (when ExecStart failed half-way), its failure ignored.
-  service.addCommand(SERVICE, 'ExecStop', [ctx.pier, 'kube', 'down', yaml]);
+  // Stopping the service stops the service container (conmon passes systemd's SIGTERM on), or the
+  // pods' exits did; then the pods are taken down, which removes it.
   service.addCommand(SERVICE, 'ExecStopPost', [ctx.pier, 'kube', 'down', yaml], '-');
   return service;
 }

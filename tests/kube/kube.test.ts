@@ -3,9 +3,11 @@
 // volumes, ports) checked from inside, down removing them, the round trip, and the errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { busyboxStoreForFile, REMOTE, TestStore } from '../helpers/cli';
+import { NotifyListener } from '../helpers/notify';
 
 let s: TestStore;
 busyboxStoreForFile((x) => (s = x));
@@ -483,4 +485,48 @@ test('kube play --publish (podman 4.5\'s, hidden): merged with the YAML\'s ports
   assert.deepEqual(ports, { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18385' }], '81/tcp': [{ HostIp: '', HostPort: '18384' }] });
   assert.equal(s.ok(['kube', 'play', '--help']).includes('--publish'), false);
   s.ok(['kube', 'down', '-'], { input: yaml });
+});
+
+test('kube play --service-container: HASH-service made first, started by the pods, stopped once they exit, removed with them; MAINPID to NOTIFY_SOCKET', async (t) => {
+  const yaml = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: svcp\nspec:\n  restartPolicy: Never\n  containers:\n  - name: main\n    image: localhost/busybox:latest\n    command: ["sh", "-c", "trap \'exit 0\' TERM; sleep 1000 & wait"]\n';
+  const file = path.join(s.dir, 'svc.yaml');
+  fs.writeFileSync(file, yaml);
+  if (REMOTE) {
+    // podman-remote 4.3 has no such flag (nor its API such a parameter).
+    const r = s.run(['kube', 'play', '--service-container=true', file]);
+    assert.deepEqual([r.code, r.stderr], [125, 'Error: unknown flag: --service-container\n']);
+    return;
+  }
+  const name = `${createHash('sha256').update(yaml).digest('hex').slice(0, 12)}-service`;
+  const notify = await new NotifyListener(path.join(s.dir, 'svc-notify.sock'), s.dir).ready();
+  t.after(() => notify.close());
+  s.ok(['kube', 'play', '--service-container=true', file], { env: { NOTIFY_SOCKET: notify.address } });
+  const svc = JSON.parse(s.ok(['inspect', name]))[0];
+  const podId = s.ok(['pod', 'inspect', '--format', '{{.ID}}', 'svcp']).trim();
+  assert.deepEqual([svc.IsService, svc.IsInfra, svc.Pod, svc.State.Status, svc.HostConfig.NetworkMode, svc.Config.StopTimeout, svc.Config.sdNotifyMode, svc.Path],
+    [true, false, '', 'running', 'none', 0, 'ignore', '/catatonit']);
+  assert.equal(s.ok(['inspect', '--format', '{{.IsService}}', 'svcp-main']).trim(), 'false');
+  // Its conmon is the main process systemd is told of; the infra container tells it nothing.
+  assert.deepEqual(await notify.wait(1), [`MAINPID=${svc.State.ConmonPid}\nREADY=1`]);
+  // Not removable while its pod runs, not even forced (podman's error).
+  for (const args of [['rm', name], ['rm', '-f', name]]) {
+    const r = s.run(args);
+    assert.deepEqual([r.code, r.stderr], [125, `Error: container ${svc.Id} is the service container of pod(s) ${podId} and cannot be removed without removing the pod(s)\n`]);
+  }
+  // A pod restart leaves it up; the pod's containers exiting (exit policy stop) take it down, killed.
+  s.ok(['pod', 'restart', 'svcp']);
+  assert.equal(s.ok(['inspect', '--format', '{{.State.ConmonPid}}', name]).trim(), String(svc.State.ConmonPid));
+  s.ok(['kill', 'svcp-main']);
+  for (let i = 0; s.ok(['inspect', '--format', '{{.State.Status}}', name]).trim() !== 'exited'; i++) {
+    assert.ok(i < 100, 'the service container did not stop');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(s.ok(['inspect', '--format', '{{.State.ExitCode}}', name]).trim(), '137');
+  // The pod started again starts it again; kube down removes it with the pod.
+  s.ok(['pod', 'start', 'svcp']);
+  assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', name]).trim(), 'running');
+  assert.equal(s.ok(['kube', 'down', file]), `Pods stopped:\n${podId}\nPods removed:\n${podId}\n`);
+  assert.deepEqual([name, 'svcp-main'].map((n) => s.run(['container', 'exists', n]).code), [1, 1]);
+  const r = s.run(['kube', 'play', '--service-container=true', '--start=false', file]);
+  assert.deepEqual([r.code, r.stderr], [125, 'Error: --service-container does not work with --start=stop\n']);
 });

@@ -4,12 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { busyboxStoreForFile, REPO, TestStore } from '../helpers/cli';
 import { NotifyListener } from '../helpers/notify';
 import { escapeWord, splitWords, UnitFile } from '../../src/quadlet/unitfile';
+import { processAlive } from '../../src/engine/conmon';
 
 const QUADLET = path.join(REPO, 'dist', 'pier-quadlet');
 const PIER_EXE = fs.realpathSync(path.join(REPO, 'dist', 'pier.js'));
@@ -172,7 +174,8 @@ test('the units: quadlet\'s layout with pier as the command; systemd-analyze ver
     assert.deepEqual(['Type', 'RemainAfterExit'].map((k) => units[u].lookup('Service', k)), ['oneshot', 'yes'], u);
   }
   const app = units['app.service'];
-  assert.equal(app.lookup('Service', 'ExecStart'), `${PIER_EXE} kube play --replace --network=systemd-net --configmap ${dir}/cm.yaml ${dir}/app.yaml`);
+  assert.equal(app.lookup('Service', 'ExecStart'), `${PIER_EXE} kube play --replace --service-container=true --network=systemd-net --configmap ${dir}/cm.yaml ${dir}/app.yaml`);
+  assert.deepEqual(['Type', 'NotifyAccess', 'KillMode', 'ExecStop'].map((k) => app.lookup('Service', k)), ['notify', 'all', 'mixed', undefined]);
   assert.equal(app.lookup('Service', 'ExecStopPost'), `-${PIER_EXE} kube down ${dir}/app.yaml`);
 
   // Written as a generator writes them: each verified by systemd, the [Install] links made.
@@ -264,7 +267,7 @@ test('the units run: the volume and network services create what they declare, t
   runUnit(web, 'ExecStopPost', spec('web.service'));
 });
 
-test('a .kube unit plays its YAML, its PublishPort= overriding the YAML\'s, and takes it down', async () => {
+test('a .kube unit plays its YAML with a service container whose conmon systemd is told of, its PublishPort= overriding the YAML\'s, and takes it down', async (t) => {
   const [port, yamlPort] = [await freePort(), await freePort()];
   const dir = writeFiles(path.join(s.dir, 'kube'), {
     'app.kube': `[Kube]\nYaml=app.yaml\nPublishPort=127.0.0.1:${port}:8080\n\n[Service]\n${storeEnvironment()}\n`,
@@ -274,17 +277,32 @@ test('a .kube unit plays its YAML, its PublishPort= overriding the YAML\'s, and 
   assert.equal(code, 0, stderr);
   const app = units['app.service'];
   const spec = { n: 'app.service', N: 'app', t: s.dir };
-  runUnit(app, 'ExecStart', spec);
+  const notify = await new NotifyListener(path.join(s.dir, 'kube-notify.sock'), s.dir).ready();
+  t.after(() => notify.close());
+  runUnit(app, 'ExecStart', spec, { NOTIFY_SOCKET: notify.address });
   assert.equal(s.ok(['inspect', '--format', '{{.State.Status}}', 'qpod-main']).trim(), 'running');
+  // The service's main process: the service container's conmon.
+  const service = `${createHash('sha256').update(fs.readFileSync(path.join(dir, 'app.yaml'))).digest('hex').slice(0, 12)}-service`;
+  const conmon = Number(s.ok(['inspect', '--format', '{{.State.ConmonPid}}', service]));
+  assert.deepEqual(await notify.wait(1), [`MAINPID=${conmon}\nREADY=1`]);
   assert.ok(s.ok(['exec', 'qpod-main', 'env']).includes('FROM_YAML=1\n'));
-  assert.equal(app.lookup('Service', 'ExecStart'), `${PIER_EXE} kube play --replace --publish 127.0.0.1:${port}:8080 ${dir}/app.yaml`);
+  assert.equal(app.lookup('Service', 'ExecStart'), `${PIER_EXE} kube play --replace --service-container=true --publish 127.0.0.1:${port}:8080 ${dir}/app.yaml`);
   assert.equal((await (await fetch(`http://127.0.0.1:${port}/hostname`)).text()).trim(), 'qpod');
   assert.equal(s.ok(['port', 'qpod-main']), `8080/tcp -> 127.0.0.1:${port}\n`);
-  // A restart replaces the pod.
+  // A restart replaces the pod and the service container.
   runUnit(app, 'ExecStart', spec);
-  runUnit(app, 'ExecStop', spec);
-  assert.equal(s.run(['pod', 'exists', 'qpod']).code, 1);
+  const main = Number(s.ok(['inspect', '--format', '{{.State.ConmonPid}}', service]));
+  assert.notEqual(main, conmon);
+  // Stopped as systemd stops it (KillMode=mixed): SIGTERM to the main process, which passes it
+  // on and exits with the container; then ExecStopPost takes the pods, and it, down.
+  process.kill(main, 'SIGTERM');
+  for (let i = 0; processAlive(main); i++) {
+    assert.ok(i < 200, 'conmon did not exit');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   runUnit(app, 'ExecStopPost', spec);
+  assert.equal(s.run(['pod', 'exists', 'qpod']).code, 1);
+  assert.equal(s.ok(['ps', '-a', '-q']), '');
 });
 
 test('user units: -user, or a program name holding "user", reads $XDG_CONFIG_HOME/pier/systemd and allows RemapUsers=keep-id', () => {

@@ -892,9 +892,14 @@ function rmCmd(group: boolean): CommandDef {
         if (gone.has(t.name)) continue;
         const depend = !!opts.depend || (!!opts.all && !!t.infra);
         try {
-          const removed = await eng.remove(t.name, { force: !!opts.force, volumes: !!opts.volumes, ignore, timeout, depend });
+          const removed = await eng.remove(t.name, { force: !!opts.force, volumes: !!opts.volumes, ignore: ignore || !!opts.all, timeout, depend });
           removed.forEach((id) => gone.add(id));
-          if (!removed.length) continue;
+          // --all: one gone meanwhile went with the pods it served (a kube play service container,
+          // which podman reports removed).
+          if (!removed.length) {
+            if (opts.all) ctx.out(t.display);
+            continue;
+          }
           // With --depend podman prints the full id of every container removed.
           if (depend) ctx.out(removed.join('\n'));
           else ctx.out(t.display);

@@ -9,6 +9,7 @@ import type { PlayKubeOptions } from '../../domain/kube';
 import { PierError, UsageError, errnoText } from '../../util/errors';
 import { splitCSV } from './container-flags';
 import { writeStderr, writeStdout } from '../../util/stdio';
+import { commandLine } from '../../util/argv';
 
 /** A StringSlice flag's values (pflag splits each on commas). */
 
@@ -69,12 +70,17 @@ const playFlags: CommandDef['flags'] = [
   { name: 'publish', type: 'stringArray', hidden: true, valueName: 'strings', help: "Publish a container's port, or a range of ports, to the host" },
   { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress output information when pulling images' },
   { name: 'replace', type: 'bool', help: 'Delete and recreate pods defined in the YAML file' },
+  // podman's, hidden: meant for systemd units (quadlet's .kube), not for users.
+  { name: 'service-container', type: 'bool', hidden: true, help: 'Starts a service container before all pods' },
   { name: 'start', type: 'bool', default: true, help: 'Start the pod after creating it' },
   { name: 'tls-verify', type: 'bool', default: true, help: 'Require HTTPS and verify certificates when contacting registries' },
 ];
 
 async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | void> {
   const changed: Set<string> = opts.changed ?? new Set();
+  // podman-remote has no --service-container (its API takes none in 4.3).
+  if (ctx.remoteUri && changed.has('service-container')) throw new UsageError('unknown flag: --service-container');
+  if (opts.serviceContainer && !opts.start) throw new PierError('--service-container does not work with --start=stop');
   if (opts.authfile) {
     try { fs.statSync(opts.authfile); } catch (e) { throw new PierError(`stat ${opts.authfile}: ${errnoText(e)}`); }
   }
@@ -120,6 +126,8 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
   if (ctx.remoteUri) {
     for (const f of ['build', 'context-dir']) if (changed.has(f)) throw new UsageError(`unknown flag: --${f}`);
   } else {
+    if (opts.serviceContainer) o.serviceContainer = true;
+    o.createCommand = commandLine();
     if (changed.has('build')) o.build = !!opts.build;
     o.contextDir = opts.contextDir || process.cwd();
     o.buildOutput = writeStdout;

@@ -451,7 +451,16 @@ export class LocalContainerEngine implements ContainerEngine {
     return u.autoMappings(this.cfg.userns, u.parseAutoOptions(mode), () => u.imageIdSize(dirs, etc), used, (msg) => log.error(msg));
   }
 
+  /** The image of pods' infra containers (and service containers): containers.conf's [engine] infra_image, else the locally built pause image. */
+  async infraImage(): Promise<string> {
+    const confImage = this.cfg.engine?.engine?.infra_image;
+    if (typeof confImage === 'string' && confImage) return confImage;
+    const { ensurePauseImage } = require('../../engine/pause-image') as typeof import('../../engine/pause-image');
+    return ensurePauseImage(this.images);
+  }
+
   async create(o: CreateOptions): Promise<{ id: string; warnings: string[] }> {
+    if (o.service && !o.image) o = { ...o, image: await this.infraImage() };
     if (o.name !== undefined && !NAME_RE.test(o.name)) {
       throw new UsageError(`invalid container name "${o.name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument`);
     }
@@ -596,6 +605,7 @@ export class LocalContainerEngine implements ContainerEngine {
       restart: o.restart ?? { name: '', maximumRetryCount: 0 },
       healthcheck: o.noHealthcheck ? undefined : o.healthcheck ?? (ic.Healthcheck && ic.Healthcheck.Test?.[0] !== 'NONE' ? ic.Healthcheck : undefined),
       ...(o.infraOf ? { isInfra: true } : {}),
+      ...(o.service ? { isService: true } : {}),
       ...(o.initContainerType ? { initContainerType: o.initContainerType } : {}),
       ...(dependencies.length ? { dependencies } : {}),
       ...(podGiven && Object.keys(podGiven).length ? { podGiven } : {}),
@@ -1280,7 +1290,7 @@ export class LocalContainerEngine implements ContainerEngine {
       NetworkSettings: this.networkSettings(c),
       Namespace: '',
       IsInfra: !!c.config.isInfra,
-      IsService: false,
+      IsService: !!c.config.isService,
       Config: {
         Hostname: c.config.hostname,
         Domainname: '',

@@ -4,7 +4,7 @@
 import type { PodEngine, PodCreateOptions, PodSummary, PodReport } from '../pods';
 import type { LocalContainerEngine } from './containers';
 import type { ContainerRecord } from '../../engine/container-store';
-import { PodStore, PodRecord, PodConfig } from '../../engine/pod-store';
+import { PodStore, PodRecord, PodConfig, podStatus } from '../../engine/pod-store';
 import { randomId } from '../../util/digest';
 import { randomName, NAME_RE } from '../../engine/names';
 import { emitEvent, eventLogOptions } from '../../engine/events';
@@ -13,6 +13,10 @@ import { DEFAULT_CGROUP_PARENT } from '../../engine/spec';
 import * as path from 'node:path';
 import { goMap } from '../../util/gomap';
 import { clientAnnotations } from '../../engine/annotations';
+import { removePodService, startPodService, stopPodService } from '../../engine/service-container';
+
+/** podman's pod status (engine/pod-store.ts), for the completions that read it from here. */
+export { podStatus };
 
 const RUNNING = ['running', 'paused', 'stopping'];
 const SHAREABLE = ['cgroup', 'ipc', 'net', 'pid', 'uts', 'none'];
@@ -32,23 +36,6 @@ function memberVolumesOf(infra: ContainerRecord, volumes: string[]): string[] {
     else if (m.type === 'volume' && m.name && (given.has(m.destination) || !imageVolumes.has(m.destination))) out.push(`${m.name}:${m.destination}${opts}`);
   }
   return out;
-}
-
-/** podman's pod status from its containers' states. */
-export function podStatus(states: string[]): string {
-  const n = states.length;
-  if (n === 0) return 'Created';
-  const count = (f: (s: string) => boolean) => states.filter(f).length;
-  const running = count((s) => s === 'running');
-  const paused = count((s) => s === 'paused');
-  const stopped = count((s) => s === 'exited' || s === 'stopped');
-  if (running === n) return 'Running';
-  if (running > 0) return 'Degraded';
-  if (paused === n) return 'Paused';
-  if (paused > 0) return 'Degraded';
-  if (stopped === n) return 'Exited';
-  if (stopped > 0) return 'Stopped';
-  return 'Created';
 }
 
 export class LocalPodEngine implements PodEngine {
@@ -118,6 +105,9 @@ export class LocalPodEngine implements PodEngine {
       const { parsePublish } = require('../../network/ports') as typeof import('../../network/ports');
       o.publish.forEach((p) => parsePublish(p));
     }
+    if (o.serviceContainer && !this.ce.containers.get(o.serviceContainer)?.config.isService) {
+      throw new NotFoundError(`looking up service container: no container with name or ID "${o.serviceContainer}" found: no such container`);
+    }
     const id = randomId();
     // cgroupfs: the pod's cgroup, <parent>/<pod id>, parent of its members' (podman's --share-parent).
     const parent = o.cgroupParent ? (o.cgroupParent.startsWith('/') ? o.cgroupParent : `/${o.cgroupParent}`) : DEFAULT_CGROUP_PARENT;
@@ -128,7 +118,7 @@ export class LocalPodEngine implements PodEngine {
       infraImage: o.infraImage, infraCommand: o.infraCommand, infraName: o.infraName,
       publish: o.publish, networks: o.networks, networkAliases: o.networkAliases, addHost: o.addHost, dns: o.dns,
       dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress, cgroupParent: o.cgroupParent,
-      exitPolicy: o.exitPolicy ?? 'continue', createCommand: o.createCommand,
+      exitPolicy: o.exitPolicy ?? 'continue', createCommand: o.createCommand, serviceContainer: o.serviceContainer,
       ...(infra ? {
         shareParent, resources: o.resources, volumes: o.volumes, volumesFrom: o.volumesFrom, devices: o.devices, securityOpt: o.securityOpt,
         sysctl: o.sysctl, shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, infraConmonPidFile: o.infraConmonPidFile, cgroupPath,
@@ -146,12 +136,7 @@ export class LocalPodEngine implements PodEngine {
       try {
         if (cgroupPath) { createPodCgroup(cgroupPath, limits); madeCgroup = true; }
         // --infra-image, else containers.conf's [engine] infra_image, else the locally built pause image.
-        const confImage = this.ce.cfg.engine?.engine?.infra_image;
-        let image = o.infraImage || (typeof confImage === 'string' && confImage ? confImage : undefined);
-        if (!image) {
-          const { ensurePauseImage } = require('../../engine/pause-image') as typeof import('../../engine/pause-image');
-          image = await ensurePauseImage(this.ce.images);
-        }
+        const image = o.infraImage || await this.ce.infraImage();
         // The pod's hostname needs a UTS namespace of the infra's own.
         const ownUts = o.uts === undefined || o.uts === '' || o.uts === 'private';
         const { id: infraId } = await this.ce.create({
@@ -163,7 +148,7 @@ export class LocalPodEngine implements PodEngine {
           volumes: o.volumes, volumesFrom: o.volumesFrom, devices: o.devices, securityOpt: o.securityOpt, sysctl: o.sysctl,
           shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, conmonPidFile: o.infraConmonPidFile,
           // podman's pod create fills the infra's spec as its create's: the same command line and client annotations.
-          createCommand: o.createCommand, annotations: clientAnnotations({ securityOpt: o.securityOpt }),
+          createCommand: o.createCommand, annotations: clientAnnotations({ securityOpt: o.securityOpt }), sdnotify: o.infraSdnotify,
         });
         const infraRec = this.ce.containers.get(infraId);
         const memberVolumes = infraRec ? memberVolumesOf(infraRec, o.volumes ?? []) : [];
@@ -230,6 +215,7 @@ export class LocalPodEngine implements PodEngine {
 
   async start(nameOrId: string, opts: { skipInit?: boolean } = {}): Promise<PodReport> {
     const p = this.pods.lookup(nameOrId);
+    await startPodService(this.ce.lifecycle, p);
     const { infra, others: all } = this.split(p);
     const inits = all.filter((c) => c.config.initContainerType);
     const others = all.filter((c) => !c.config.initContainerType);
@@ -259,14 +245,24 @@ export class LocalPodEngine implements PodEngine {
     const { infra, others } = this.split(p);
     const errs = await this.each(others, (c) => this.ce.lifecycle.stop(c.id, opts.timeout));
     if (infra) errs.push(...await this.each([infra], (c) => this.ce.lifecycle.stop(c.id, opts.timeout)));
+    await stopPodService(this.ce.lifecycle, p.id);
     this.event(p, 'stop');
     return this.report(p, errs, 'stopping');
   }
 
   async restart(nameOrId: string): Promise<PodReport> {
-    await this.stop(nameOrId, {});
-    // podman's pod restart restarts the pod's containers but runs no init container.
-    const r = await this.start(nameOrId, { skipInit: true });
+    const p = this.pods.lookup(nameOrId);
+    // The pod's service container (kube play's) stays up while its containers restart.
+    if (p.config.serviceContainer) this.pods.setConfig(p.id, { ...p.config, restarting: true });
+    let r: PodReport;
+    try {
+      await this.stop(p.id, {});
+      // podman's pod restart restarts the pod's containers but runs no init container.
+      r = await this.start(p.id, { skipInit: true });
+    } finally {
+      const cur = this.pods.get(p.id);
+      if (cur?.config.restarting) this.pods.setConfig(p.id, { ...cur.config, restarting: undefined });
+    }
     this.event(this.pods.lookup(nameOrId), 'restart');
     return r;
   }
@@ -316,6 +312,7 @@ export class LocalPodEngine implements PodEngine {
       removed.push(infra.id);
     }
     this.pods.delete(p.id);
+    await removePodService(this.ce.lifecycle, p);
     if (p.config.cgroupPath) {
       const { removePodCgroup } = require('../../engine/pod-cgroup') as typeof import('../../engine/pod-cgroup');
       removePodCgroup(p.config.cgroupPath);
