@@ -31,6 +31,14 @@ export function hostUid(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(outer) && outer > 0 ? outer : 0;
 }
 
+/** The invoking user's gid (as hostUid). */
+export function hostGid(env: NodeJS.ProcessEnv = process.env): number {
+  const gid = process.getgid ? process.getgid() : 0;
+  if (gid !== 0 || hostUid(env) === 0) return gid;
+  const outer = Number(env[ROOTLESS_GID_ENV]);
+  return Number.isInteger(outer) && outer >= 0 ? outer : 0;
+}
+
 /** Whether this process runs inside pier's rootless user namespace (re-executed there, or `pier unshare`). */
 export function inRootlessUserns(env: NodeJS.ProcessEnv = process.env): boolean {
   return hostUid(env) !== (process.getuid ? process.getuid() : 0);

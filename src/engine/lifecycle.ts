@@ -12,7 +12,9 @@ import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStor
 import { isMountPoint } from '../util/mountinfo';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
-import { mappedRoot, ownerToHost } from './userns';
+import { isNetns, usernsPath } from '../network/netns';
+import { idMapText, keepIdAddsUser, mappedRoot, ownerToHost, usernsProcessGid } from './userns';
+import { hostGid, hostUid } from '../config/paths';
 import { generateSpec, processApparmorProfile, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
 import { parseSysctls } from './spec/sysctl';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
@@ -395,13 +397,17 @@ export class Lifecycle {
     const { resolveHostPorts } = require('../network/ports') as typeof import('../network/ports');
     const options = parseSlirpOptions(c.config.slirpOptions ?? []);
     const ports = await resolveHostPorts(c.config.portMappings ?? []);
-    const ns = createNetns(this.store.runRoot, c.id);
+    const { createUsernsNetns, usernsPath } = require('../network/netns') as typeof import('../network/netns');
+    // Rootless with ID mappings: the network namespace is its user namespace's, made with it (createUsernsNetns).
+    const idm = this.cfg.dirs.rootless ? c.config.idMappings : undefined;
+    const ns = idm ? createUsernsNetns(this.store.runRoot, c.id, idMapText(idm.uidMap), idMapText(idm.gidMap)) : createNetns(this.store.runRoot, c.id);
     try {
       const slirp = await startSlirp({ containerId: c.id, netnsPath: ns, options, runDir: containerDirs(this.store, c.id).run, ports });
       this.containers.updateState(c.id, (s) => ({ ...s, network: { status: {}, ports, slirpPid: slirp.pid } }));
       return { netns: ns, slirp };
     } catch (e) {
       removeNetns(ns);
+      removeNetns(usernsPath(this.store.runRoot, c.id));
       throw e;
     }
   }
@@ -413,8 +419,9 @@ export class Lifecycle {
       // slirp4netns ends with conmon (its exit pipe); make sure, then drop the namespace.
       const pid = c.state.network?.slirpPid;
       if (pid) { try { if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slirp4netns')) process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
-      const { removeNetns, netnsPath } = require('../network/netavark') as typeof import('../network/netavark');
+      const { removeNetns, netnsPath, usernsPath } = require('../network/netns') as typeof import('../network/netns');
       removeNetns(netnsPath(this.store.runRoot, id));
+      removeNetns(usernsPath(this.store.runRoot, id));
       if (c.state.network) this.containers.updateState(id, (s) => ({ ...s, network: undefined }));
       return;
     }
@@ -563,7 +570,9 @@ export class Lifecycle {
     const idm = c.config.idMappings;
     if (idm) {
       const mode = o.userns ?? '';
-      ns.user = mode.startsWith('container:') || mode.startsWith('ns:') ? this.nsSetting(mode, 'user') : 'private';
+      const made = usernsPath(this.store.runRoot, c.id);
+      ns.user = mode.startsWith('container:') || mode.startsWith('ns:') ? this.nsSetting(mode, 'user')
+        : netns && this.cfg.dirs.rootless && isNetns(made) ? { path: made } : 'private';
     }
     const sec = parseSecurityOpts(o.securityOpt ?? []);
     let env = startEnv(c, home || '/');
@@ -630,6 +639,7 @@ export class Lifecycle {
       sysctls: o.sysctl,
       namespaces: ns,
       ...(idm ? { uidMappings: idm.uidMap, gidMappings: idm.gidMap } : {}),
+      ...(typeof ns.user === 'object' && typeof ns.network === 'object' && ns.user.path === usernsPath(this.store.runRoot, c.id) ? { netnsOwned: true } : {}),
       cgroupParent: o.cgroupParent,
       // Rootless (cgroup v1, as podman's cgroupfs manager there): no cgroup of its own.
       ...(this.cfg.dirs.rootless ? { cgroupsPath: '', rootless: true } : {}),
@@ -670,7 +680,10 @@ export class Lifecycle {
     const o = c.config.create;
     const files = userFileOverrides(c.config.mounts, containerDirs(this.store, c.id).userdata);
     try {
-      return resolveContainerUser(rootfs, c.config.user ?? '', o.groupAdd ?? [], o.hostUsers ?? [], files);
+      const user = resolveContainerUser(rootfs, c.config.user ?? '', o.groupAdd ?? [], o.hostUsers ?? [], files);
+      // keep-id and nomap: the namespace's own gid (keep-id's, or 0) comes first among the groups, whatever the user (podman).
+      const nsGid = usernsProcessGid(o.userns);
+      return nsGid === undefined ? user : { ...user, additionalGids: [...new Set([nsGid, ...user.additionalGids])] };
     } catch (e) {
       if (e instanceof GroupAddError) throw new UsageError(`looking up supplemental groups for container ${c.id}: ${e.message}`);
       throw e;
@@ -687,6 +700,7 @@ export class Lifecycle {
       return setUpAccountFiles({
         id: c.id, rootfs, userdata: containerDirs(this.store, c.id).userdata, readOnly,
         user: c.config.user ?? '', hostUsers: o.hostUsers, passwdEntry: o.passwdEntry, workdir: c.config.workdir || '/',
+        currentUser: keepIdAddsUser(o.userns) ? { uid: hostUid(), gid: hostGid() } : undefined,
         mountDestinations, volumeDestinations: c.config.mounts.filter((m) => m.type === 'volume').map((m) => m.destination),
         userMounted: {
           passwd: binds.some((m) => cleanDest(m.destination) === '/etc/passwd'),

@@ -1,6 +1,7 @@
 // A container's root file system: a writable layer over its image's layers (overlay), or a
 // private copy of the image's tree (vfs). Mounted at start, unmounted at cleanup.
 import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { isMountPoint } from '../util/mountinfo';
 import * as path from 'node:path';
 import { Store } from '../storage/store';
@@ -9,7 +10,9 @@ import { native } from '../util/native';
 import { overlayUserxattr } from '../storage/overlay-xattr';
 import { rmTree } from '../util/rmtree';
 import { PierError } from '../util/errors';
-import { mappedRoot as mappedRootOf, ownerToHost as ownerToHostOf, usernsFd } from './userns';
+import { idMapText, mappedRoot as mappedRootOf, ownerToHost as ownerToHostOf, usernsFd } from './userns';
+import { copyTree } from '../util/copy-tree';
+import { inRootlessUserns } from '../config/paths';
 import type { ContainerRecord } from './container-store';
 import type { IdMappings } from './userns';
 
@@ -111,7 +114,8 @@ export function mountContainerRootfs(store: Store, c: Pick<ContainerRecord, 'id'
 /**
  * Mount the container's rootfs (idempotent); returns its path. With `idMappings` each image
  * layer is a lower layer through an idmapped mount (its files unchanged on disk, seen owned by
- * the IDs the container's namespace maps them to); the writable layer keeps host IDs.
+ * the IDs the container's namespace maps them to), or rootless a copy of it with its owners
+ * mapped (mappedLayerCopy); the writable layer keeps host IDs.
  */
 export function mountRootfs(store: Store, id: string, topLayer: string | null, opts: { volatile?: boolean; lowerDirs?: string[]; idMappings?: IdMappings } = {}): string {
   const d = containerDirs(store, id);
@@ -124,6 +128,11 @@ export function mountRootfs(store: Store, id: string, topLayer: string | null, o
     fs.mkdirSync(empty, { recursive: true });
     lowers = ['empty'];
   }
+  if (opts.idMappings && inRootlessUserns()) {
+    // Idmapped mounts need privilege over the layers' file system, which a user namespace lacks.
+    const chain = store.layers.chain(topLayer).reverse();
+    return mountOverlay(d, overlayDir, chain.length ? chain.map((l) => mappedLayerCopy(overlayDir, l.id, opts.idMappings!)) : lowers, opts.volatile);
+  }
   if (opts.idMappings) {
     const mapped = idmapLowers(d, lowers.map((l) => path.join(overlayDir, l)), opts.idMappings);
     try {
@@ -133,6 +142,36 @@ export function mountRootfs(store: Store, id: string, topLayer: string | null, o
     }
   }
   return mountOverlay(d, overlayDir, lowers, opts.volatile);
+}
+
+/**
+ * Rootless (as containers/storage does there): a copy of layer `id` with its files' owners
+ * mapped as `m` maps them, made once per layer and mappings and kept in the layer's own
+ * directory (removed with it). Returns its path relative to `overlayDir`.
+ */
+function mappedLayerCopy(overlayDir: string, id: string, m: IdMappings): string {
+  const key = createHash('sha256').update(idMapText(m.uidMap)).update('/').update(idMapText(m.gidMap)).digest('hex').slice(0, 12);
+  const rel = path.join(id, `mapped-${key}`);
+  const dest = path.join(overlayDir, rel);
+  if (fs.existsSync(dest)) return rel;
+  const tmp = `${dest}.tmp-${process.pid}`;
+  rmTree(tmp);
+  try {
+    fs.mkdirSync(tmp, { mode: 0o700 });
+    const diff = path.join(overlayDir, id, 'diff');
+    copyTree(diff, tmp, (uid, gid) => ownerToHostOf(m, uid, gid));
+    const st = fs.statSync(diff);
+    const root = ownerToHostOf(m, st.uid, st.gid);
+    fs.chownSync(tmp, root.uid, root.gid);
+    fs.chmodSync(tmp, st.mode & 0o7777);
+    fs.renameSync(tmp, dest);
+  } catch (e: any) {
+    rmTree(tmp);
+    // Another pier made it meanwhile.
+    if (fs.existsSync(dest)) return rel;
+    throw new PierError(`copying layer ${id} with the container's ID mappings: ${e.message}`);
+  }
+  return rel;
 }
 
 /**

@@ -158,6 +158,8 @@ export interface SpecOptions {
   cgroupParent?: string;
   /** Overrides the computed cgroupsPath; `''` leaves it unset (--cgroups=disabled). */
   cgroupsPath?: string;
+  /** The network namespace given by path is one the container's user namespace owns (sysfs can be mounted in it). */
+  netnsOwned?: boolean;
   /** Run by a rootless user (engine/rootless.ts): the container is in pier's user namespace. */
   rootless?: boolean;
   oomScoreAdj?: number;
@@ -236,7 +238,7 @@ export function generateSpec(opts: SpecOptions): OciSpec {
     seen.add(m.destination);
   }
   const base: OciMount[] = [...systemMounts(privileged)];
-  if (ns.user !== 'host') adjustForUserns(base, ns, opts.gidMappings ?? [], privileged);
+  if (ns.user !== 'host') adjustForUserns(base, opts.netnsOwned ? { ...ns, network: 'private' } : ns, opts.gidMappings ?? [], privileged);
   else if (opts.rootless && ns.network === 'host') rootlessHostNetwork(base, privileged);
   const shmHostPath = opts.shmPath ?? (ns.ipc === 'host' ? '/dev/shm' : undefined);
   if (!opts.noShm) base.push(shmMount(opts.shmSize ?? DEFAULT_SHM_SIZE, shmHostPath));

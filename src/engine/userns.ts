@@ -4,7 +4,8 @@
 // idmapped mounts of the image's layers (rootfs.ts).
 import * as fs from 'node:fs';
 import { PierError, UsageError } from '../util/errors';
-import { hostUid } from '../config/paths';
+import { hostGid, hostUid } from '../config/paths';
+import { log } from '../util/log';
 import { native } from '../util/native';
 import type { UsernsConfig } from '../config/config';
 import type { OciIdMapping } from './spec/types';
@@ -74,9 +75,9 @@ export function toContainer(map: OciIdMapping[], id: number): number | undefined
 }
 
 /**
- * --userns: '' and host (none of the container's own), auto[:OPTIONS], container:ID and ns:PATH.
- * keep-id and nomap are podman's rootless modes, which as root it refuses; so is `private`
- * without mappings (--uidmap and the like are the way to give them).
+ * --userns: '' and host (none of the container's own), auto[:OPTIONS], container:ID, ns:PATH,
+ * and the rootless modes keep-id[:OPTIONS] and nomap, which as root podman refuses; so is
+ * `private` without mappings (--uidmap and the like are the way to give them).
  */
 export function validateUserns(value: string, uid = hostUid()): void {
   if (value === '' || value === 'host') return;
@@ -88,8 +89,89 @@ export function validateUserns(value: string, uid = hostUid()): void {
   if (mode === 'container' || mode === 'ns') return;
   if (mode === 'auto') { parseAutoOptions(value); return; }
   if (value === 'private') throw new UsageError('must provide at least one UID or GID mapping to configure a user namespace');
-  if (mode === 'keep-id' || value === 'nomap') throw new UsageError(`the --userns=${value} option is not supported by pier in rootless mode yet`);
+  if (mode === 'keep-id') { parseKeepIdOptions(value); return; }
+  if (value === 'nomap') return;
   throw new UsageError(`unrecognized namespace mode ${value} passed`);
+}
+
+/** `keep-id[:uid=N,gid=M]`: the IDs the user's own become inside, as podman reads them. */
+export function parseKeepIdOptions(value: string): { uid?: number; gid?: number } {
+  const out: { uid?: number; gid?: number } = {};
+  const rest = value.slice('keep-id'.length);
+  // `keep-id:` with nothing after is plain keep-id.
+  if (rest === '' || rest === ':') return out;
+  for (const opt of rest.slice(1).split(',')) {
+    const eq = opt.indexOf('=');
+    if (eq < 0) throw new UsageError(`invalid option specified: ${JSON.stringify(opt)}`);
+    const k = opt.slice(0, eq), v = opt.slice(eq + 1);
+    if (k !== 'uid' && k !== 'gid') throw new UsageError(`unknown option specified: ${JSON.stringify(k)}`);
+    if (!UINT32.test(v) || Number(v) > 0xffffffff) throw new UsageError(`strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
+    out[k] = Number(v);
+  }
+  return out;
+}
+
+/** podman adds the running user to /etc/passwd and /etc/group for a plain keep-id (none with its options). */
+export function keepIdAddsUser(userns: string | undefined): boolean {
+  if (!userns?.startsWith('keep-id')) return false;
+  const o = parseKeepIdOptions(userns);
+  return o.uid === undefined && o.gid === undefined;
+}
+
+/** The gid podman's keep-id (the user's, or its gid= option) and nomap (0) give the process first of its groups. */
+export function usernsProcessGid(userns: string | undefined): number | undefined {
+  if (userns === 'nomap') return 0;
+  return userns?.startsWith('keep-id') ? parseKeepIdOptions(userns).gid ?? hostGid() : undefined;
+}
+
+/**
+ * The sizes of the rootless namespace's ranges besides the user's own (its subordinate ranges,
+ * in order), from the namespace this process runs in. podman's keep-id and nomap refuse to go
+ * without them, after logging why.
+ */
+function subordinateSizes(mode: string): { uids: number[]; gids: number[] } {
+  const sizes = (file: string) => {
+    let text = '';
+    try { text = fs.readFileSync(file, 'utf8'); } catch { /* none */ }
+    return parseIdMapText(text).filter((m) => m.containerID !== 0).map((m) => m.size);
+  };
+  const uids = sizes('/proc/self/uid_map'), gids = sizes('/proc/self/gid_map');
+  if (!uids.length || !gids.length) {
+    const { namespaceMaps } = require('./rootless') as typeof import('./rootless');
+    const maps = namespaceMaps(hostUid(), hostGid());
+    if ('error' in maps) log.error(maps.error);
+    throw new UsageError(`${mode} requires additional UIDs or GIDs defined in /etc/subuid and /etc/subgid to function correctly: %!w(<nil>)`);
+  }
+  return { uids, gids };
+}
+
+const total = (sizes: number[]) => sizes.reduce((a, n) => a + n, 0);
+
+/**
+ * --userns=keep-id (rootless): the user's uid and gid (or those the options give) map to the
+ * namespace's 0, i.e. the user on the host; the IDs below them to the subordinate IDs from 1 on,
+ * and those above to the same IDs. Also returns the uid and gid the container runs as.
+ */
+export function keepIdMappings(value: string, uid = hostUid(), gid = hostGid()): IdMappings & { uid: number; gid: number } {
+  const o = parseKeepIdOptions(value);
+  const n = subordinateSizes('keep-id');
+  const one = (id: number, max: number): OciIdMapping[] => [
+    { containerID: 0, hostID: 1, size: Math.min(id, max) },
+    { containerID: id, hostID: 0, size: 1 },
+    ...(max > id ? [{ containerID: id + 1, hostID: id + 1, size: max - id }] : []),
+  ];
+  const u = o.uid ?? uid, g = o.gid ?? gid;
+  return { uidMap: one(u, total(n.uids)), gidMap: one(g, total(n.gids)), uid: u, gid: g };
+}
+
+/** --userns=nomap (rootless): only the subordinate ranges, from 0 on; the user's own ID is not mapped. */
+export function noMapMappings(): IdMappings {
+  const n = subordinateSizes('nomap');
+  const one = (sizes: number[]): OciIdMapping[] => {
+    let next = 0;
+    return sizes.map((size) => { const m = { containerID: next, hostID: next + 1, size }; next += size; return m; });
+  };
+  return { uidMap: one(n.uids), gidMap: one(n.gids) };
 }
 
 /** The overflow ID the kernel shows for unmapped IDs. */

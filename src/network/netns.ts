@@ -57,6 +57,55 @@ export function createNetns(runRoot: string, id: string): string {
   return file;
 }
 
+/** The user namespace file that goes with a container's network namespace (createUsernsNetns). */
+export function usernsPath(runRoot: string, id: string): string {
+  return path.join(runRoot, 'netns', `pier-${id}-user`);
+}
+
+/**
+ * Rootless, for a container with ID mappings of its own: its user namespace, made now with
+ * `uidMap` and `gidMap` (uid_map texts), and a network namespace that user namespace owns, both
+ * kept as nsfs files (usernsPath, netnsPath), which the container joins. The runtime's exec
+ * joins a container's user namespace first and can then enter only namespaces it owns: a network
+ * namespace made by the rootless namespace itself would be out of its reach. A child made in a
+ * new user namespace unshares its network namespace; both are bound, then the child ends.
+ */
+export function createUsernsNetns(runRoot: string, id: string, uidMap: string, gidMap: string): string {
+  const netFile = netnsPath(runRoot, id);
+  const userFile = usernsPath(runRoot, id);
+  if (isNetns(netFile) && isNetns(userFile)) return netFile;
+  const { findTool } = require('../config/userns-join') as typeof import('../config/userns-join');
+  const { envList } = require('../util/spawn') as typeof import('../util/spawn');
+  const addon = nativeWith('spawnUserns')!;
+  const unshare = findTool('unshare');
+  if (!unshare) throw new PierError('cannot find unshare (util-linux), needed for the container\'s network namespace');
+  fs.mkdirSync(path.dirname(netFile), { recursive: true, mode: 0o755 });
+  const [pid, fd] = addon.spawnUserns(unshare, [unshare, '--net', '--', 'sleep', 'infinity'], envList(process.env));
+  try {
+    fs.writeFileSync(`/proc/${pid}/uid_map`, uidMap);
+    fs.writeFileSync(`/proc/${pid}/gid_map`, gidMap);
+    fs.writeSync(fd, 'x');
+    const own = fs.readlinkSync('/proc/self/ns/net');
+    const unshared = () => { try { return fs.readlinkSync(`/proc/${pid}/ns/net`) !== own; } catch { return false; } };
+    for (let i = 0; i < 2000 && !unshared(); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    if (!unshared()) throw new PierError('the network namespace was not made');
+    for (const [kind, file] of [['user', userFile], ['net', netFile]]) {
+      fs.closeSync(fs.openSync(file, 'a', 0o644));
+      addon.mount(`/proc/${pid}/ns/${kind}`, file, '', addon.constants.MS_BIND, '');
+    }
+    run('nsenter', [`--net=${netFile}`, 'ip', 'link', 'set', 'lo', 'up']);
+  } catch (e) {
+    removeNetns(netFile);
+    removeNetns(userFile);
+    throw e instanceof PierError ? e : new PierError(`creating the user and network namespaces of container ${id}: ${(e as Error).message}`);
+  } finally {
+    fs.closeSync(fd);
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (let i = 0; i < 1000 && addon.waitpidNohang(pid) === null; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  }
+  return netFile;
+}
+
 /** Unmount and delete a namespace file made by createNetns; missing files are fine. */
 export function removeNetns(file: string): void {
   if (isNetns(file)) {

@@ -43,6 +43,7 @@ import { podmanMountOptions, inspectMountFields } from '../../engine/spec/mounts
 import { goMap } from '../../util/gomap';
 import { isMountPoint } from '../../util/mountinfo';
 import { withFileLock } from '../../util/lock';
+import { hostGid, hostUid } from '../../config/paths';
 import { inspectIdMappings, usernsModeShown, type IdMappings } from '../../engine/userns';
 
 export interface RunIO {
@@ -110,6 +111,13 @@ export function checkCreateSettings(o: CreateOptions, networkMode: string): void
       if (!enabled) throw new UsageError(`apparmor profile ${JSON.stringify(v)} specified, but Apparmor is not enabled on this system`);
     }
   }
+}
+
+/** The user a --userns=keep-id container runs as by default: `UID:GID` of its mappings. */
+function keepIdUser(mode: string): string {
+  const { parseKeepIdOptions } = require('../../engine/userns') as typeof import('../../engine/userns');
+  const k = parseKeepIdOptions(mode);
+  return `${k.uid ?? hostUid()}:${k.gid ?? hostGid()}`;
 }
 
 /** podman: the container's user (a number, or root when none is set) must be one its namespace maps. */
@@ -424,7 +432,13 @@ export class LocalContainerEngine implements ContainerEngine {
       return other.config.idMappings;
     }
     if (mode.startsWith('ns:')) return u.namespaceMappings(mode.slice(3));
-    if (!o.uidMap?.length && !o.gidMap?.length && !o.subuidName && !o.subgidName) return undefined;
+    const given = !!(o.uidMap?.length || o.gidMap?.length || o.subuidName || o.subgidName);
+    if (mode === 'nomap' && !given) return u.noMapMappings();
+    if (mode.startsWith('keep-id') && !given) {
+      const { uidMap, gidMap } = u.keepIdMappings(mode);
+      return { uidMap, gidMap };
+    }
+    if (!given) return undefined;
     if (mode !== '') throw new UsageError('--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive');
     const m: IdMappings = { uidMap: u.parseIdMapFlag(o.uidMap ?? [], 'UID'), gidMap: u.parseIdMapFlag(o.gidMap ?? [], 'GID') };
     if (o.subuidName || o.subgidName) {
@@ -580,7 +594,8 @@ export class LocalContainerEngine implements ContainerEngine {
       env,
       ...(hostnameEnv !== undefined ? { hostnameEnv } : {}),
       workdir: o.workdir ?? ic.WorkingDir ?? '/',
-      user: o.user ?? ic.User ?? '',
+      // keep-id: the container runs as the user's IDs (or those its options name) unless -u says otherwise.
+      user: o.user || (o.userns?.startsWith('keep-id') ? keepIdUser(o.userns) : undefined) || (o.user ?? ic.User ?? ''),
       hostname,
       stopSignal,
       stopTimeout: o.stopTimeout ?? 10,

@@ -54,6 +54,10 @@ export interface AccountOptions {
   volumeDestinations?: string[];
   /** Host account look-up (default: lookupHostUser). */
   lookupHost?: (nameOrUid: string) => HostUser;
+  /** --userns=keep-id (rootless): the running user's uid and gid, added as podman adds them when the image lacks them. */
+  currentUser?: { uid: number; gid: number };
+  /** Host group look-up by gid (default: lookupHostGroup). */
+  lookupGroup?: (gid: number) => { name: string; gid: number };
 }
 
 /** What podman would append to /etc/passwd, and the HOME its first --hostuser entry sets when HOME is unset. */
@@ -65,9 +69,8 @@ export function passwdAdditions(o: AccountOptions): { text: string; home?: strin
   let text = '';
   let home: string | undefined;
 
-  for (const hu of o.hostUsers ?? []) {
-    const u = lookupHost(hu);
-    if (findUser(passwd, u.username) || findUser(passwd, String(u.uid))) continue;
+  const hostEntry = (u: HostUser) => {
+    if (findUser(passwd, u.username) || findUser(passwd, String(u.uid))) return;
     // The account's own home when it is mounted into the container, else the working directory.
     let dir = o.workdir;
     for (let d = cleanPath(u.home); d !== '/' && d !== '.' && d !== ''; d = path.posix.dirname(d)) {
@@ -78,13 +81,22 @@ export function passwdAdditions(o: AccountOptions): { text: string; home?: strin
     text += o.passwdEntry !== undefined && o.passwdEntry !== ''
       ? fillTemplate(o.passwdEntry, u.username, String(u.uid), String(u.gid), u.name, dir)
       : `${u.username}:*:${u.uid}:${u.gid}:${u.name}:${dir}:/bin/sh\n`;
+  };
+  for (const hu of o.hostUsers ?? []) hostEntry(lookupHost(hu));
+  // The current user's uid counts as added even when the image has the account already.
+  let addedUid = 0;
+  if (o.currentUser && o.currentUser.uid !== 0) {
+    let u: HostUser;
+    try { u = lookupHost(String(o.currentUser.uid)); } catch (e) { throw new PierError(`failed to get current user: ${(e as Error).message}`); }
+    hostEntry(u);
+    addedUid = o.currentUser.uid;
   }
 
   if (o.user !== '') {
     const [userPart, groupPart = ''] = splitOnce(o.user);
     const uid = parseUint32(userPart);
     // Only a numeric user without an entry gets one.
-    if (uid !== undefined && !findUser(passwd, userPart)) {
+    if (uid !== undefined && !(addedUid !== 0 && uid === addedUid) && !findUser(passwd, userPart)) {
       let gid = 0;
       if (groupPart !== '') {
         const n = parseUint32(groupPart);
@@ -103,16 +115,40 @@ export function passwdAdditions(o: AccountOptions): { text: string; home?: strin
   return { text, home };
 }
 
-/** What podman would append to /etc/group: the numeric group of the user spec when it has no entry. */
-export function groupAdditions(o: Pick<AccountOptions, 'rootfs' | 'user'>): string {
-  if (o.user === '') return '';
+/**
+ * What podman would append to /etc/group: the current user's group (keep-id) and the numeric
+ * group of the user spec, each when the image has no such group.
+ */
+export function groupAdditions(o: Pick<AccountOptions, 'rootfs' | 'user' | 'currentUser' | 'lookupHost' | 'lookupGroup'>): string {
+  const groups = parseGroup(readFileInRoot(o.rootfs, '/etc/group') ?? '');
+  let text = '';
+  let addedGid = 0;
+  if (o.currentUser && o.currentUser.gid !== 0) {
+    let g: { name: string; gid: number };
+    try { g = (o.lookupGroup ?? lookupHostGroup)(o.currentUser.gid); } catch (e) { throw new PierError(`failed to get current group: ${(e as Error).message}`); }
+    if (!findGroup(groups, g.name) && !findGroup(groups, String(g.gid))) {
+      const member = o.currentUser.uid !== 0 ? (o.lookupHost ?? lookupHostUser)(String(o.currentUser.uid)).username : '';
+      text += `${g.name}:x:${g.gid}:${member}\n`;
+      addedGid = g.gid;
+    }
+  }
+  if (o.user === '') return text;
   const [userPart, groupPart] = splitOnce(o.user);
   // No group given: the user part is taken as the group (podman's way).
   const group = groupPart ?? userPart;
   const gid = parseUint32(group);
-  if (gid === undefined) return '';
-  if (findGroup(parseGroup(readFileInRoot(o.rootfs, '/etc/group') ?? ''), group)) return '';
-  return `${gid}:x:${gid}:${userPart}\n`;
+  if (gid === undefined || (addedGid !== 0 && gid === addedGid)) return text;
+  if (findGroup(groups, group)) return text;
+  return `${text}${gid}:x:${gid}:${userPart}\n`;
+}
+
+/** A host group by gid, from the host's /etc/group (Go's `group: unknown groupid N` when missing). */
+export function lookupHostGroup(gid: number): { name: string; gid: number } {
+  let text = '';
+  try { text = fs.readFileSync('/etc/group', 'utf8'); } catch { /* none */ }
+  const g = parseGroup(text).find((e) => e.gid === gid);
+  if (!g) throw new PierError(`group: unknown groupid ${gid}`);
+  return { name: g.name, gid: g.gid };
 }
 
 export interface AccountFilesOptions extends AccountOptions {
@@ -149,7 +185,7 @@ export function setUpAccountFiles(o: AccountFilesOptions): AccountFilesResult {
     if (o.userMounted?.[file]) continue;
     const copy = path.join(o.userdata, file);
     if (fs.existsSync(copy)) { out[file] = copy; continue; }
-    if (o.user === '' && !(o.hostUsers ?? []).length) continue;
+    if (o.user === '' && !(o.hostUsers ?? []).length && !o.currentUser) continue;
     const text = additions();
     if (text === '') continue;
     const inContainer = `/etc/${file}`;
