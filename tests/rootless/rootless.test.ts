@@ -224,6 +224,42 @@ describe('rootless', () => {
     }
   });
 
+  test('--userns=keep-id and nomap: the user\'s own ids inside (or none), mapped as podman maps them', () => {
+    // nomap's root is not the user: it must be able to pass through to the store (as podman's, 0711).
+    fs.chmodSync(user.dir, 0o711);
+    const vol = path.join(user.dir, 'keep');
+    fs.mkdirSync(vol);
+    fs.writeFileSync(path.join(vol, 'mine'), '');
+    for (const p of [vol, path.join(vol, 'mine')]) fs.chownSync(p, uid, gid);
+    const rest = 65536 - uid;
+    // keep-id: runs as the user, added to /etc/passwd and /etc/group; its files are the user's on the host.
+    const keep = user.ok(['run', '--rm', '--network', 'none', '--userns=keep-id', '-v', `${vol}:/v`, 'localhost/busybox',
+      'sh', '-c', 'id; tail -1 /etc/passwd; tail -1 /etc/group; echo $HOME; touch /v/made; cat /proc/self/uid_map']).split('\n');
+    assert.deepEqual(keep.slice(0, 4), [`uid=${uid}(${USER}) gid=${gid}(${USER}) groups=${gid}(${USER})`, `${USER}:*:${uid}:${gid}::/:/bin/sh`, `${USER}:x:${gid}:${USER}`, '/']);
+    assert.deepEqual(keep.slice(4, 7).map((l) => l.trim().split(/\s+/).map(Number)), [[0, 1, uid], [uid, 0, 1], [uid + 1, uid + 1, rest]]);
+    assert.deepEqual([fs.statSync(path.join(vol, 'made')).uid, fs.statSync(path.join(vol, 'made')).gid], [uid, gid]);
+    // nomap: the user's id is not mapped: its files show as the overflow id, and cannot be written.
+    const nomap = user.ok(['run', '--rm', '--network', 'none', '--userns=nomap', '-v', `${vol}:/v`, 'localhost/busybox',
+      'sh', '-c', 'id; stat -c %u:%g /v/mine; touch /v/mine 2>/dev/null || echo denied']);
+    assert.equal(nomap, 'uid=0(root) gid=0(root) groups=0(root),10(wheel)\n65534:65534\ndenied\n');
+    // keep-id's options: the user's ids map to those; inspect as podman's.
+    user.ok(['create', '--name', 'kid', '--network', 'none', '--userns=keep-id:uid=200,gid=300', 'localhost/busybox', 'true']);
+    const shown = JSON.parse(user.ok(['inspect', '--format', '[{{json .HostConfig.UsernsMode}},{{json .HostConfig.IDMappings}},{{json .Config.User}}]', 'kid']));
+    assert.deepEqual(shown, ['private', { UidMap: ['0:1:200', '200:0:1', '201:201:65336'], GidMap: ['0:1:300', '300:0:1', '301:301:65236'] }, '200:300']);
+    user.ok(['rm', 'kid']);
+    const bad = user.run(['create', '--userns=keep-id:size=1', 'localhost/busybox', 'true']);
+    assert.deepEqual([bad.code, bad.stderr], [125, 'Error: unknown option specified: "size"\n']);
+    // With slirp4netns the container's network namespace is its user namespace's: exec gets in.
+    user.ok(['run', '-d', '--name', 'kd', '--userns=keep-id', 'localhost/busybox', 'sleep', '1000']);
+    try {
+      assert.equal(user.ok(['exec', 'kd', 'id']), `uid=${uid}(${USER}) gid=${gid}(${USER})\n`);
+      assert.match(user.ok(['exec', 'kd', 'ip', '-4', '-o', 'addr', 'show', 'tap0']), /inet 10\.0\.2\.100\/24/);
+    } finally {
+      user.ok(['rm', '-f', '-t', '0', 'kd']);
+    }
+    assert.equal(fs.readdirSync(path.join(user.runroot, 'netns')).join(), '');
+  });
+
   test('a pause process gone: its namespace joined again through a running container, else a new one', () => {
     const kill = () => {
       const pid = user.pausePid();
@@ -258,6 +294,10 @@ test('rootless without /etc/subuid entries: podman error and single mapping', (t
   assert.match(lines[lines.length - 1], /level=warning msg="Using rootless single mapping into the namespace\. This might break some images\./);
   // Made once: the next command joins it, with nothing to say.
   assert.equal(store.run(['unshare', 'true']).stderr, '');
+  // keep-id and nomap need subordinate ids (podman's error).
+  const keep = store.run(['create', '--userns=keep-id', '--rootfs', '/', 'true']);
+  assert.equal(keep.code, 125);
+  assert.match(keep.stderr, /level=error msg="cannot find UID\/GID for user : no subuid ranges found.*\nError: keep-id requires additional UIDs or GIDs defined in \/etc\/subuid and \/etc\/subgid to function correctly: %!w\(<nil>\)\n$/);
 });
 
 test('unshare as root, and with the remote client, is refused as podman', () => {
