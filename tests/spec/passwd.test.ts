@@ -77,6 +77,22 @@ test('--hostuser: host accounts the container lacks, home kept only when mounted
   assert.throws(() => passwdAdditions({ ...base, hostUsers: ['nosuch'] }), /^PierError: user: unknown user nosuch$/);
 }));
 
+test('keep-id: the running user and its group, unless the image has them; its numeric user spec then adds nothing', () => withRootfs((root) => {
+  const lookupGroup = (gid: number) => ({ name: gid === 1000 ? 'cloud' : 'list', gid });
+  const o = { rootfs: root, workdir: '/', lookupHost: host, lookupGroup };
+  // The image has uid 1000 (tester) and gid 1000: nothing added, not even for the 1000:1000 spec.
+  assert.deepEqual(passwdAdditions({ ...o, user: '1000:1000', currentUser: { uid: 1000, gid: 1000 } }), { text: '', home: undefined });
+  assert.equal(groupAdditions({ ...o, user: '1000:1000', currentUser: { uid: 1000, gid: 1000 } }), '');
+  // Missing: added once (podman's lines), with HOME the workdir; -u 5 gets its own entries after.
+  withRootfs((bare) => {
+    const b = { ...o, rootfs: bare };
+    assert.deepEqual(passwdAdditions({ ...b, user: '1000:1000', currentUser: { uid: 1000, gid: 1000 } }), { text: 'cloud:*:1000:1000::/:/bin/sh\n', home: '/' });
+    assert.equal(groupAdditions({ ...b, user: '1000:1000', currentUser: { uid: 1000, gid: 1000 } }), 'cloud:x:1000:cloud\n');
+    assert.equal(passwdAdditions({ ...b, user: '5', currentUser: { uid: 1000, gid: 38 } }).text, 'cloud:*:1000:1000::/:/bin/sh\n5:*:5:0:container user:/:/bin/sh\n');
+    assert.equal(groupAdditions({ ...b, user: '5', currentUser: { uid: 1000, gid: 38 } }), 'list:x:38:cloud\n5:x:5:5\n');
+  }, { passwd: PASSWD.split('\n')[0] + '\n', group: 'root:x:0:\n' });
+}));
+
 test('lookupHostUser: uid first, then name; GECOS up to its first comma', () => {
   assert.deepEqual(host('1'), { username: 'daemon', uid: 1, gid: 1, name: 'daemon', home: '/usr/sbin' });
   assert.deepEqual(host('list'), { username: 'list', uid: 38, gid: 38, name: 'Mailing List Manager', home: '/var/list' });
