@@ -40,6 +40,9 @@ function usernsOptions(b: Record<string, any>): Partial<CreateOptions> {
     const opts = [...(a.Size ? [`size=${a.Size}`] : []), ...maps(a.AdditionalUIDMappings).map((m) => `uidmapping=${m}`), ...maps(a.AdditionalGIDMappings).map((m) => `gidmapping=${m}`)];
     return { userns: opts.length ? `auto:${opts.join(',')}` : 'auto' };
   }
+  // The rootless modes (podman's specgen names nomap `no-map`).
+  if (mode === 'keep-id') return { userns: b.userns.value ? `keep-id:${b.userns.value}` : 'keep-id' };
+  if (mode === 'no-map') return { userns: 'nomap' };
   const ns = nsFlag(b.userns);
   if (ns?.startsWith('container:') || ns?.startsWith('ns:')) return { userns: ns };
   throw new ApiError(400, `the --userns=${mode} option is not supported by pier`);

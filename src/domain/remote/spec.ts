@@ -41,6 +41,8 @@ function usernsSpec(o: CreateOptions): Record<string, unknown> {
   const u = o.userns;
   if (!u) return {};
   if (u.startsWith('auto')) return { userns: { nsmode: 'auto', ...(u.length > 4 ? { value: u.slice(5) } : {}) }, idmappings: { AutoUserNs: true } };
+  if (u.startsWith('keep-id')) return { userns: { nsmode: 'keep-id', ...(u.length > 8 ? { value: u.slice(8) } : {}) } };
+  if (u === 'nomap') return { userns: { nsmode: 'no-map' } };
   return { userns: namespace(u) };
 }
 
