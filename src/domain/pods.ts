@@ -41,6 +41,8 @@ export interface PodCreateOptions {
   /** The infra container's PID and UTS namespace modes (host, private, ns:PATH, container:X). */
   pid?: string;
   uts?: string;
+  /** The infra container's user namespace (rootless keep-id or nomap), which members join. */
+  userns?: string;
   infraConmonPidFile?: string;
   exitPolicy?: 'continue' | 'stop';
   replace?: boolean;

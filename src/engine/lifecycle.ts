@@ -639,7 +639,7 @@ export class Lifecycle {
       sysctls: o.sysctl,
       namespaces: ns,
       ...(idm ? { uidMappings: idm.uidMap, gidMappings: idm.gidMap } : {}),
-      ...(typeof ns.user === 'object' && typeof ns.network === 'object' && ns.user.path === usernsPath(this.store.runRoot, c.id) ? { netnsOwned: true } : {}),
+      ...(this.netnsOwned(c, ns) ? { netnsOwned: true } : {}),
       cgroupParent: o.cgroupParent,
       // Rootless (cgroup v1, as podman's cgroupfs manager there): no cgroup of its own.
       ...(this.cfg.dirs.rootless ? { cgroupsPath: '', rootless: true } : {}),
@@ -665,6 +665,19 @@ export class Lifecycle {
     const spec = generateSpec(opts);
     prepareWorkdir(c, rootfs, spec.mounts ?? [], idm ? ownerToHost(idm, user.uid, user.gid) : user);
     return spec;
+  }
+
+  /**
+   * Whether the network namespace the container joins by path is its user namespace's (rootless):
+   * the pair pier made for it, or those of a container (a pod's infra) that has such a pair.
+   */
+  private netnsOwned(c: ContainerRecord, ns: NamespaceOptions): boolean {
+    if (!this.cfg.dirs.rootless || typeof ns.user !== 'object' || typeof ns.network !== 'object') return false;
+    if (ns.user.path === usernsPath(this.store.runRoot, c.id)) return true;
+    const userns = c.config.create.userns ?? '';
+    if (!userns.startsWith('container:') || c.config.networkMode !== userns) return false;
+    const other = this.containers.get(userns.slice('container:'.length));
+    return !!other && isNetns(usernsPath(this.store.runRoot, other.id));
   }
 
   /** With a socket for the container to notify (engine/sdnotify.ts): the bundle's notify/ directory, where conmon binds it. */

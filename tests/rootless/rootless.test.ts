@@ -258,6 +258,18 @@ describe('rootless', () => {
       user.ok(['rm', '-f', '-t', '0', 'kd']);
     }
     assert.equal(fs.readdirSync(path.join(user.runroot, 'netns')).join(), '');
+    // A pod's: its infra container's, which the members join, running as its user (no account added).
+    user.ok(['pod', 'create', '--name', 'kpod', '--userns=keep-id']);
+    try {
+      assert.equal(user.ok(['pod', 'inspect', '--format', '{{.InfraConfig.UserNS}}', 'kpod']), 'private\n');
+      const member = user.ok(['run', '--rm', '--pod', 'kpod', 'localhost/busybox', 'sh', '-c', 'id; tail -1 /etc/passwd; cat /proc/self/uid_map']).split('\n');
+      assert.deepEqual(member.slice(0, 2), [`uid=${uid}(${uid}) gid=${gid}(${gid}) groups=${gid}(${gid})`, `${uid}:*:${uid}:${gid}:container user:/:/bin/sh`]);
+      assert.deepEqual(member[3].trim().split(/\s+/).map(Number), [uid, 0, 1]);
+      const both = user.run(['create', '--pod', 'kpod', '--userns=keep-id', 'localhost/busybox', 'true']);
+      assert.deepEqual([both.code, both.stderr], [125, 'Error: --userns and --pod cannot be set together\n']);
+    } finally {
+      user.ok(['pod', 'rm', '-f', '-t', '0', 'kpod']);
+    }
   });
 
   test('a pause process gone: its namespace joined again through a running container, else a new one', () => {

@@ -532,6 +532,8 @@ function parseUsernsFlags(opts: Opts, has: (n: string) => boolean, c: CreateOpti
   const gidMap = splitCSV(opts.gidmap);
   const mapped = uidMap.length || gidMap.length || has('subuidname') || has('subgidname');
   if (has('userns') && mapped) throw new UsageError('--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive');
+  // A pod's members take its user namespace.
+  if (has('userns') && has('pod') && !String(opts.pod).startsWith('new:')) throw new UsageError('--userns and --pod cannot be set together');
   if (has('userns')) {
     validateUserns(String(opts.userns));
     if (opts.userns !== '') c.userns = String(opts.userns);

@@ -212,11 +212,13 @@ async function podCreate(ctx: Ctx, args: string[], opts: any): Promise<number | 
   // create takes them (the kernel judges the values). Without an infra container podman looks
   // at none of the others.
   const NETWORK_FLAGS = ['add-host', 'dns', 'dns-option', 'dns-search', 'network', 'network-alias', 'publish', 'ip', 'ip6', 'mac-address', 'no-hosts', 'userns'];
-  // A pod's user namespace is not pier's yet (its containers' are).
+  // Pods take no ID mappings of their own in pier yet (only --userns=keep-id and nomap, rootless).
   for (const n of ['gidmap', 'subgidname', 'subuidname', 'uidmap']) if (changed.has(n)) throw new UsageError(`the --${n} option is not supported by pier`);
   if (changed.has('userns')) {
     validateUserns(String(opts.userns));
-    if (opts.userns !== '' && opts.userns !== 'host') throw new UsageError(`the --userns=${opts.userns} option is not supported by pier`);
+    // The rootless modes go to the infra container, whose namespace the members join.
+    const rootlessMode = infra && (String(opts.userns).startsWith('keep-id') || opts.userns === 'nomap');
+    if (opts.userns !== '' && opts.userns !== 'host' && !rootlessMode) throw new UsageError(`the --userns=${opts.userns} option is not supported by pier`);
   }
   const own = ['memory', 'memory-swap', 'cpus', 'label', 'label-file', 'hostname', 'help'];
   const INFRA_FLAGS = SHARED_CREATE_FLAGS.filter((n) => !own.includes(n));
@@ -230,7 +232,7 @@ async function podCreate(ctx: Ctx, args: string[], opts: any): Promise<number | 
   if (infra) {
     Object.assign(o, {
       volumes: c.volumes, volumesFrom: c.volumesFrom, devices: c.devices, securityOpt: c.securityOpt, sysctl: c.sysctl,
-      shmSize: c.shmSize, noHosts: c.noHosts || undefined, pid: c.pid, uts: c.uts, cgroupParent: c.cgroupParent,
+      shmSize: c.shmSize, noHosts: c.noHosts || undefined, pid: c.pid, uts: c.uts, userns: c.userns === 'host' ? undefined : c.userns, cgroupParent: c.cgroupParent,
       shareParent: opts.shareParent !== false,
       infraConmonPidFile: opts.infraConmonPidfile ? path.resolve(String(opts.infraConmonPidfile)) : undefined,
     });

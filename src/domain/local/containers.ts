@@ -718,6 +718,9 @@ export class LocalContainerEngine implements ContainerEngine {
       shmSize = pc.shmSize;
     }
     const uts = o.uts ?? (share.includes('uts') ? infra : undefined);
+    // A pod with a user namespace (keep-id, nomap): its members join the infra's, and run as its user unless -u says otherwise.
+    const infraRec = this.containers.get(pod.infraId);
+    const userns = infraRec?.config.idMappings ? { userns: infra, ...(o.user ? {} : infraRec.config.user ? { user: infraRec.config.user } : {}) } : {};
     // In a pod whose infra has the host's UTS namespace a member keeps its own name (its ID), as podman's.
     const podHostname = pc.uts === 'host' ? undefined : pc.hostname ?? pod.name;
     const opts: CreateOptions = {
@@ -727,6 +730,7 @@ export class LocalContainerEngine implements ContainerEngine {
       ipc,
       uts,
       pid: o.pid ?? (share.includes('pid') ? infra : undefined),
+      ...userns,
       hostname: o.hostname ?? (uts === infra ? podHostname : undefined),
       ...(pc.memberVolumes?.length ? { volumes: [...pc.memberVolumes, ...(o.volumes ?? [])] } : {}),
       ...(pc.devices?.length ? { devices: [...new Set([...pc.devices, ...(o.devices ?? [])])] } : {}),

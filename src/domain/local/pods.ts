@@ -121,7 +121,7 @@ export class LocalPodEngine implements PodEngine {
       exitPolicy: o.exitPolicy ?? 'continue', createCommand: o.createCommand, serviceContainer: o.serviceContainer,
       ...(infra ? {
         shareParent, resources: o.resources, volumes: o.volumes, volumesFrom: o.volumesFrom, devices: o.devices, securityOpt: o.securityOpt,
-        sysctl: o.sysctl, shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, infraConmonPidFile: o.infraConmonPidFile, cgroupPath,
+        sysctl: o.sysctl, shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, userns: o.userns, infraConmonPidFile: o.infraConmonPidFile, cgroupPath,
       } : {}),
     };
     let rec: PodRecord = { id, name: o.name ?? '', created: Date.now(), config, infraId: null };
@@ -146,7 +146,7 @@ export class LocalPodEngine implements PodEngine {
           addHost: o.addHost, dns: o.dns, dnsSearch: o.dnsSearch, dnsOption: o.dnsOption, ip: o.ip, ip6: o.ip6, macAddress: o.macAddress,
           cgroupParent: cgroupPath ?? o.cgroupParent, infraOf: id, pull: 'missing',
           volumes: o.volumes, volumesFrom: o.volumesFrom, devices: o.devices, securityOpt: o.securityOpt, sysctl: o.sysctl,
-          shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, conmonPidFile: o.infraConmonPidFile,
+          shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, userns: o.userns, conmonPidFile: o.infraConmonPidFile,
           // podman's pod create fills the infra's spec as its create's: the same command line and client annotations.
           createCommand: o.createCommand, annotations: clientAnnotations({ securityOpt: o.securityOpt }), sdnotify: o.infraSdnotify,
         });
@@ -418,7 +418,7 @@ export class LocalPodEngine implements PodEngine {
         cpu_quota: shown.cpu?.quota,
         cpuset_cpus: shown.cpu?.cpus || undefined,
         pid_ns: nsMode(c.pid),
-        userns: 'host',
+        userns: infra?.config.idMappings ? 'private' : 'host',
         uts_ns: nsMode(c.uts),
       } : undefined,
       SharedNamespaces: c.infra ? empty(c.share) : undefined,
