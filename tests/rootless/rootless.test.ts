@@ -238,6 +238,11 @@ describe('rootless', () => {
     assert.deepEqual(keep.slice(0, 4), [`uid=${uid}(${USER}) gid=${gid}(${USER}) groups=${gid}(${USER})`, `${USER}:*:${uid}:${gid}::/:/bin/sh`, `${USER}:x:${gid}:${USER}`, '/']);
     assert.deepEqual(keep.slice(4, 7).map((l) => l.trim().split(/\s+/).map(Number)), [[0, 1, uid], [uid, 0, 1], [uid + 1, uid + 1, rest]]);
     assert.deepEqual([fs.statSync(path.join(vol, 'made')).uid, fs.statSync(path.join(vol, 'made')).gid], [uid, gid]);
+    // The layers' copy with mapped owners keeps whiteouts, opaque dirs, owners, modes and hard links.
+    const multilayer = user.ok(['images', '--format', '{{.Repository}}']).split('\n').find((r) => r.endsWith('/lib/multilayer'));
+    const data = user.ok(['run', '--rm', '--network', 'none', '--userns=keep-id', multilayer!, 'sh', '-c',
+      'cd /data; ls -A opaque; ls . | grep -c deleted; stat -c "%u:%g %a" owned.txt setuid-bin; stat -c %i hardlink-a.txt hardlink-b.txt | uniq | wc -l']);
+    assert.equal(data, 'new.txt\n0\n1000:1000 640\n0:0 4755\n1\n');
     // nomap: the user's id is not mapped: its files show as the overflow id, and cannot be written.
     const nomap = user.ok(['run', '--rm', '--network', 'none', '--userns=nomap', '-v', `${vol}:/v`, 'localhost/busybox',
       'sh', '-c', 'id; stat -c %u:%g /v/mine; touch /v/mine 2>/dev/null || echo denied']);
