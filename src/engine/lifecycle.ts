@@ -12,7 +12,7 @@ import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStor
 import { isMountPoint } from '../util/mountinfo';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
-import { isNetns, usernsPath } from '../network/netns';
+import { createUsernsNetns, isNetns, usernsPath } from '../network/netns';
 import { idMapText, keepIdAddsUser, mappedRoot, ownerToHost, usernsProcessGid } from './userns';
 import { hostGid, hostUid } from '../config/paths';
 import { generateSpec, processApparmorProfile, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
@@ -397,7 +397,6 @@ export class Lifecycle {
     const { resolveHostPorts } = require('../network/ports') as typeof import('../network/ports');
     const options = parseSlirpOptions(c.config.slirpOptions ?? []);
     const ports = await resolveHostPorts(c.config.portMappings ?? []);
-    const { createUsernsNetns, usernsPath } = require('../network/netns') as typeof import('../network/netns');
     // Rootless with ID mappings: the network namespace is its user namespace's, made with it (createUsernsNetns).
     const idm = this.cfg.dirs.rootless ? c.config.idMappings : undefined;
     const ns = idm ? createUsernsNetns(this.store.runRoot, c.id, idMapText(idm.uidMap), idMapText(idm.gidMap)) : createNetns(this.store.runRoot, c.id);
@@ -419,7 +418,7 @@ export class Lifecycle {
       // slirp4netns ends with conmon (its exit pipe); make sure, then drop the namespace.
       const pid = c.state.network?.slirpPid;
       if (pid) { try { if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slirp4netns')) process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
-      const { removeNetns, netnsPath, usernsPath } = require('../network/netns') as typeof import('../network/netns');
+      const { removeNetns, netnsPath } = require('../network/netavark') as typeof import('../network/netavark');
       removeNetns(netnsPath(this.store.runRoot, id));
       removeNetns(usernsPath(this.store.runRoot, id));
       if (c.state.network) this.containers.updateState(id, (s) => ({ ...s, network: undefined }));

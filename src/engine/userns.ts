@@ -150,9 +150,9 @@ const total = (sizes: number[]) => sizes.reduce((a, n) => a + n, 0);
 /**
  * --userns=keep-id (rootless): the user's uid and gid (or those the options give) map to the
  * namespace's 0, i.e. the user on the host; the IDs below them to the subordinate IDs from 1 on,
- * and those above to the same IDs. Also returns the uid and gid the container runs as.
+ * and those above to the same IDs.
  */
-export function keepIdMappings(value: string, uid = hostUid(), gid = hostGid()): IdMappings & { uid: number; gid: number } {
+export function keepIdMappings(value: string, uid = hostUid(), gid = hostGid()): IdMappings {
   const o = parseKeepIdOptions(value);
   const n = subordinateSizes('keep-id');
   const one = (id: number, max: number): OciIdMapping[] => [
@@ -161,7 +161,7 @@ export function keepIdMappings(value: string, uid = hostUid(), gid = hostGid()):
     ...(max > id ? [{ containerID: id + 1, hostID: id + 1, size: max - id }] : []),
   ];
   const u = o.uid ?? uid, g = o.gid ?? gid;
-  return { uidMap: one(u, total(n.uids)), gidMap: one(g, total(n.gids)), uid: u, gid: g };
+  return { uidMap: one(u, total(n.uids)), gidMap: one(g, total(n.gids)) };
 }
 
 /** --userns=nomap (rootless): only the subordinate ranges, from 0 on; the user's own ID is not mapped. */

@@ -434,10 +434,7 @@ export class LocalContainerEngine implements ContainerEngine {
     if (mode.startsWith('ns:')) return u.namespaceMappings(mode.slice(3));
     const given = !!(o.uidMap?.length || o.gidMap?.length || o.subuidName || o.subgidName);
     if (mode === 'nomap' && !given) return u.noMapMappings();
-    if (mode.startsWith('keep-id') && !given) {
-      const { uidMap, gidMap } = u.keepIdMappings(mode);
-      return { uidMap, gidMap };
-    }
+    if (mode.startsWith('keep-id') && !given) return u.keepIdMappings(mode);
     if (!given) return undefined;
     if (mode !== '') throw new UsageError('--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive');
     const m: IdMappings = { uidMap: u.parseIdMapFlag(o.uidMap ?? [], 'UID'), gidMap: u.parseIdMapFlag(o.gidMap ?? [], 'GID') };
