@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PierError } from '../../util/errors';
+import { hostUid } from '../../config/paths';
 import { ImageReference } from '../reference';
 import { dockerScopes } from '../config/policy';
 
@@ -125,9 +126,9 @@ export function lookasideForScope(conf: RegistriesD, scope: string): string {
   return ns ? (ns.lookaside || ns.sigstore || '') : '';
 }
 
-/** The built-in lookaside when nothing is configured: /var/lib/containers/sigstore for root. */
+/** The built-in lookaside when nothing is configured: /var/lib/containers/sigstore for root (not a rootless user, uid 0 in its namespace). */
 export function builtinLookaside(): string {
-  return process.geteuid?.() === 0 ? 'file:///var/lib/containers/sigstore' : `file://${path.join(home(), '.local/share/containers/sigstore')}`;
+  return hostUid() === 0 ? 'file:///var/lib/containers/sigstore' : `file://${path.join(home(), '.local/share/containers/sigstore')}`;
 }
 
 /**
