@@ -12,7 +12,7 @@ import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStor
 import { isMountPoint } from '../util/mountinfo';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
-import { createUsernsNetns, isNetns, usernsPath } from '../network/netns';
+import { createNetns, createUsernsNetns, isNetns, usernsPath } from '../network/netns';
 import { idMapText, keepIdAddsUser, mappedRoot, ownerToHost, usernsProcessGid } from './userns';
 import { hostGid, hostUid } from '../config/paths';
 import { generateSpec, processApparmorProfile, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
@@ -369,11 +369,22 @@ export class Lifecycle {
     return this.containers.dependents(id);
   }
 
+  /**
+   * The network namespace a container gets for its networks: with ID mappings of its own, one its
+   * user namespace owns, made with it (createUsernsNetns; runc's exec joins the user namespace
+   * first and could not enter one the host's owns, which is why podman has the runtime make it).
+   */
+  private containerNetns(c: ContainerRecord): string {
+    const userns = c.config.create.userns ?? '';
+    const idm = userns.startsWith('container:') || userns.startsWith('ns:') ? undefined : c.config.idMappings;
+    return idm ? createUsernsNetns(this.store.runRoot, c.id, idMapText(idm.uidMap), idMapText(idm.gidMap)) : createNetns(this.store.runRoot, c.id);
+  }
+
   /** Join the container's bridge networks: a network namespace of its own set up by netavark. */
   private async setupNetwork(c: ContainerRecord): Promise<string> {
     const { NetworkStore } = require('../network/store') as typeof import('../network/store');
-    const { createNetns, removeNetns, setupContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
-    const ns = createNetns(this.store.runRoot, c.id);
+    const { removeNetns, setupContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
+    const ns = this.containerNetns(c);
     try {
       const r = await setupContainerNetwork({
         store: NetworkStore.forConfig(this.cfg), containerId: c.id, name: c.name, networks: c.config.networks ?? {},
@@ -383,6 +394,7 @@ export class Lifecycle {
       return ns;
     } catch (e) {
       removeNetns(ns);
+      removeNetns(usernsPath(this.store.runRoot, c.id));
       throw e;
     }
   }
@@ -393,13 +405,11 @@ export class Lifecycle {
    */
   private async setupSlirp(c: ContainerRecord): Promise<{ netns: string; slirp: import('../network/slirp').SlirpProcess }> {
     const { parseSlirpOptions, startSlirp } = require('../network/slirp') as typeof import('../network/slirp');
-    const { createNetns, removeNetns } = require('../network/netavark') as typeof import('../network/netavark');
+    const { removeNetns } = require('../network/netavark') as typeof import('../network/netavark');
     const { resolveHostPorts } = require('../network/ports') as typeof import('../network/ports');
     const options = parseSlirpOptions(c.config.slirpOptions ?? []);
     const ports = await resolveHostPorts(c.config.portMappings ?? []);
-    // Rootless with ID mappings: the network namespace is its user namespace's, made with it (createUsernsNetns).
-    const idm = this.cfg.dirs.rootless ? c.config.idMappings : undefined;
-    const ns = idm ? createUsernsNetns(this.store.runRoot, c.id, idMapText(idm.uidMap), idMapText(idm.gidMap)) : createNetns(this.store.runRoot, c.id);
+    const ns = this.containerNetns(c);
     try {
       const slirp = await startSlirp({ containerId: c.id, netnsPath: ns, options, runDir: containerDirs(this.store, c.id).run, ports });
       this.containers.updateState(c.id, (s) => ({ ...s, network: { status: {}, ports, slirpPid: slirp.pid } }));
@@ -430,6 +440,7 @@ export class Lifecycle {
     await teardownContainerNetwork({ store: NetworkStore.forConfig(this.cfg), containerId: id })
       .catch((e) => log.warn(`tearing down the network of ${id}: ${(e as Error).message}`));
     removeNetns(netnsPath(this.store.runRoot, id));
+    removeNetns(usernsPath(this.store.runRoot, id));
     if (c.state.network) this.containers.updateState(id, (s) => ({ ...s, network: undefined }));
   }
 
@@ -571,7 +582,7 @@ export class Lifecycle {
       const mode = o.userns ?? '';
       const made = usernsPath(this.store.runRoot, c.id);
       ns.user = mode.startsWith('container:') || mode.startsWith('ns:') ? this.nsSetting(mode, 'user')
-        : netns && this.cfg.dirs.rootless && isNetns(made) ? { path: made } : 'private';
+        : netns && isNetns(made) ? { path: made } : 'private';
     }
     const sec = parseSecurityOpts(o.securityOpt ?? []);
     let env = startEnv(c, home || '/');
@@ -667,11 +678,11 @@ export class Lifecycle {
   }
 
   /**
-   * Whether the network namespace the container joins by path is its user namespace's (rootless):
-   * the pair pier made for it, or those of a container (a pod's infra) that has such a pair.
+   * Whether the network namespace the container joins by path is its user namespace's: the pair
+   * pier made for it, or those of a container (a pod's infra) that has such a pair.
    */
   private netnsOwned(c: ContainerRecord, ns: NamespaceOptions): boolean {
-    if (!this.cfg.dirs.rootless || typeof ns.user !== 'object' || typeof ns.network !== 'object') return false;
+    if (typeof ns.user !== 'object' || typeof ns.network !== 'object') return false;
     if (ns.user.path === usernsPath(this.store.runRoot, c.id)) return true;
     const userns = c.config.create.userns ?? '';
     if (!userns.startsWith('container:') || c.config.networkMode !== userns) return false;

@@ -1,7 +1,6 @@
 // A container's root file system: a writable layer over its image's layers (overlay), or a
 // private copy of the image's tree (vfs). Mounted at start, unmounted at cleanup.
 import * as fs from 'node:fs';
-import { createHash } from 'node:crypto';
 import { isMountPoint } from '../util/mountinfo';
 import * as path from 'node:path';
 import { Store } from '../storage/store';
@@ -150,6 +149,8 @@ export function mountRootfs(store: Store, id: string, topLayer: string | null, o
  * directory (removed with it). Returns its path relative to `overlayDir`.
  */
 function mappedLayerCopy(overlayDir: string, id: string, m: IdMappings): string {
+  // crypto is required here, not imported: every container start loads this module (bundle-load.test.ts).
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   const key = createHash('sha256').update(idMapText(m.uidMap)).update('/').update(idMapText(m.gidMap)).digest('hex').slice(0, 12);
   const rel = path.join(id, `mapped-${key}`);
   const dest = path.join(overlayDir, rel);

@@ -1,8 +1,8 @@
 // Persistent network namespaces as nsfs bind mounts on files under `<runRoot>/netns`
 // (pier's own dir, never /run/netns), created by a thread of pier's native addon (as
 // util-linux `unshare --net=FILE` does; those tools are the fallback) and removed by
-// unmounting the file. The runtime joins the namespace by that path.
-import { execFileSync } from 'node:child_process';
+// unmounting the file. The runtime joins the namespace by that path. child_process is loaded only
+// by the fallbacks that run tools (container starts import this module; see bundle-load.test.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
@@ -19,9 +19,13 @@ export function netnsPath(runRoot: string, id: string): string {
   return path.join(runRoot, 'netns', `pier-${id}`);
 }
 
+function execFileSync(): typeof import('node:child_process').execFileSync {
+  return (require('node:child_process') as typeof import('node:child_process')).execFileSync;
+}
+
 function run(cmd: string, args: string[]): void {
   try {
-    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync()(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e: any) {
     const msg = String(e.stderr || e.message).trim();
     throw new PierError(`${cmd} ${args.join(' ')}: ${msg}`);
@@ -112,7 +116,7 @@ export function removeNetns(file: string): void {
     const addon = nativeWith('umount2');
     try {
       if (addon) addon.umount2(file, addon.constants.MNT_DETACH);
-      else execFileSync('umount', ['-l', file], { stdio: 'ignore' });
+      else execFileSync()('umount', ['-l', file], { stdio: 'ignore' });
     } catch { /* checked below */ }
     if (isNetns(file)) throw new PierError(`failed to unmount network namespace ${file}`);
   }
@@ -122,7 +126,7 @@ export function removeNetns(file: string): void {
 /** Run a command inside the namespace (for tests and connect/disconnect hooks). */
 export function execInNetns(file: string, cmd: string, args: string[], opts: { timeoutMs?: number } = {}): { code: number; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync('nsenter', [`--net=${file}`, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 20_000 });
+    const stdout = execFileSync()('nsenter', [`--net=${file}`, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 20_000 });
     return { code: 0, stdout, stderr: '' };
   } catch (e: any) {
     return { code: typeof e.status === 'number' ? e.status : 1, stdout: String(e.stdout ?? ''), stderr: String(e.stderr ?? e.message) };

@@ -59,6 +59,12 @@ describe('user namespaces (root)', () => {
       ['         0     300000       2000', '1']);
     const r = ts.run(['run', '--rm', '-u', '1000', '--uidmap', '0:100000:10', IMAGE, 'true']);
     assert.deepEqual([r.code, r.stderr], [125, 'Error: container ID 1000 cannot be mapped to a host ID\n']);
+    // On a bridge network the namespace is its user namespace's, so exec (which joins the user
+    // namespace first) can enter it, and sysfs is its own; both files go with the container.
+    const id = ok(['run', '-d', ...MAP, IMAGE, 'sleep', '100']).trim();
+    assert.deepEqual(lines(ok(['exec', id, 'sh', '-c', 'id -u; ls /sys/class/net'])), ['0', 'eth0', 'lo']);
+    ok(['rm', '-f', '-t', '0', id]);
+    if (!REMOTE) assert.deepEqual(fs.readdirSync(path.join(ts.runroot, 'netns')).filter((f) => f.includes(id)), []);
   });
 
   test('what the container\'s root writes: host ids on the host, root\'s in commit, export, cp and diff', () => {
