@@ -263,6 +263,7 @@ const ARGS: Record<string, Completer> = {
   'image push': imgs,
   'image rm': imgs,
   'image save': imgs,
+  'image scp': firstArg(imgs),
   'image search': none,
   'image sign': imgs,
   'image tag': imgs,

@@ -57,7 +57,9 @@ export function findTool(name: string, first: string[] = []): string | null {
 export function joinCommand(nsenter: string, pid: number, uid: number, gid: number): [string, string[], NodeJS.ProcessEnv] {
   const argv = [nsenter, '--preserve-credentials', '-U', '-m', `--wd=${process.cwd()}`, '-t', String(pid), '--',
     process.execPath, ...process.execArgv, '--', process.argv[1], ...process.argv.slice(2)];
-  return [nsenter, argv, { ...process.env, [ROOTLESS_UID_ENV]: String(uid), [ROOTLESS_GID_ENV]: String(gid) }];
+  // Without HOME, inside the namespace (uid 0) the home would be root's: the user's goes along, as podman finds it by uid.
+  const home = process.env.HOME || (require('node:os') as typeof import('node:os')).homedir();
+  return [nsenter, argv, { ...process.env, HOME: home, [ROOTLESS_UID_ENV]: String(uid), [ROOTLESS_GID_ENV]: String(gid) }];
 }
 
 /** Whether `argv` asks for remote mode: a global flag before the command, or a long one anywhere. */

@@ -1169,6 +1169,7 @@ export function imageGroup(): CommandDef {
       pushCmd(p),
       rmiCmd('rm', p),
       saveCmd(p),
+      (require('./image-scp') as typeof import('./image-scp')).imageScpCmd,
       { ...searchCmd },
       (require('./sign') as typeof import('./sign')).imageSignCmd,
       tagCmd(p),

@@ -13,6 +13,7 @@ import { PierError, NotFoundError, errorMessage } from '../../util/errors';
 import { lookPath, notFoundInPath } from '../../util/look-path';
 import { writeStderr, writeStdout } from '../../util/stdio';
 import { stderrProgress } from '../progress';
+import { forwardedGlobals, selfCommand, selfPath } from '../self-command';
 import { authfileFlag, checkAuthFile, credsFlag, registryOptions, tlsVerifyFlag } from './images';
 
 // ---------------------------------------------------------------------------------------
@@ -184,36 +185,6 @@ export function runlabelArgv(input: RunlabelInput): string[] {
 // ---------------------------------------------------------------------------------------
 // Running it
 
-/** pier as a command: node, its heap flags and pier's entry script (as this process runs). */
-function selfCommand(): string[] {
-  const heap = process.execArgv.filter((a) => /^--(min|max)-semi-space-size=\d+$/.test(a));
-  return [process.execPath, ...heap, selfPath()];
-}
-
-/** The pier program as invoked (podman's os.Args[0]). */
-function selfPath(): string {
-  return process.argv[1] ? path.resolve(process.argv[1]) : 'pier';
-}
-
-/** This command's global options that choose the store and engine, for the pier the label runs. */
-function forwardedGlobals(ctx: Ctx): string[] {
-  const g = ctx.globals;
-  const out: string[] = [];
-  const add = (flag: string, v: string | undefined) => { if (v) out.push(`--${flag}`, v); };
-  add('root', g.root);
-  add('runroot', g.runroot);
-  add('storage-driver', g.storageDriver);
-  add('registries-conf', g.registriesConf);
-  add('runtime', g.runtime);
-  for (const f of g.runtimeFlag ?? []) out.push('--runtime-flag', f);
-  add('conmon', g.conmon);
-  add('tmpdir', g.tmpdir);
-  add('events-backend', g.eventsBackend);
-  add('cgroup-manager', g.cgroupManager);
-  add('volumepath', g.volumePath);
-  if (g.logLevel && g.logLevel !== 'warn') add('log-level', g.logLevel);
-  return out;
-}
 
 /** Go's exec: a program without a slash is looked up in $PATH (an executable regular file). */
 function resolveProgram(file: string): string {
