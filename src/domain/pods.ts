@@ -107,5 +107,9 @@ export interface PodEngine {
   ids(): Promise<string[]>;
   /** The pod's container ids (infra included unless asked), oldest first. */
   containerIds(nameOrId: string, opts?: { infra?: boolean }): Promise<string[]>;
-  clone(nameOrId: string, opts: { name?: string; start?: boolean; destroy?: boolean }): Promise<string>;
+  /**
+   * `pod clone`: a new pod with the original's settings (`changes`, the flags given, replacing
+   * them; labels added) and a clone of each of its containers; --destroy removes the original.
+   */
+  clone(nameOrId: string, opts: { name?: string; start?: boolean; destroy?: boolean; changes?: Partial<PodCreateOptions> }): Promise<string>;
 }

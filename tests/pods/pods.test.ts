@@ -357,6 +357,28 @@ describe('pods', () => {
     s.ok(['pod', 'rm', '-f', '-t', '0', a, b]);
   });
 
+  test('pod clone: the pod and a clone of each member (podman\'s -clone names), the flags given replacing the original\'s; --start, --destroy', () => {
+    const orig = `clo-${tag}`;
+    s.ok(['pod', 'create', '--name', orig, '--label', 'a=b']);
+    s.ok(['create', '--pod', orig, '--name', `m-${tag}`, 'localhost/busybox', 'sleep', '100']);
+    const infra = inspect('pod', orig, '{{.InfraContainerID}}');
+    const infraName = inspect('container', infra, '{{.Name}}');
+    const copy = s.ok(['pod', 'clone', orig]).trim();
+    assert.match(copy, /^[0-9a-f]{64}$/);
+    const members = (pod: string) => s.ok(['ps', '-a', '--filter', `pod=${pod}`, '--format', '{{.Names}}']).trim().split('\n').sort();
+    assert.deepEqual(members(`${orig}-clone`), [`${infraName}-clone`, `m-${tag}-clone`].sort());
+    // Flags change the copy; labels are added to the original's (podman 4.3.1 drops --label and
+    // the pod's --hostname, keeping only the infra container's).
+    s.ok(['pod', 'clone', '--name', `${orig}-b`, '--hostname', 'hx', '--label', 'c=d', '--memory', '64m', '--cpus', '1', '--shm-size', '10m',
+      '--infra-name', `inf-${tag}`, '--start', '--destroy', orig]);
+    assert.equal(inspect('pod', `${orig}-b`, '{{.Hostname}} {{index .Labels "a"}}{{index .Labels "c"}} {{.MemoryLimit}} {{.CPUQuota}} {{.State}}'), 'hx bd 67108864 100000 Running');
+    assert.deepEqual(members(`${orig}-b`), [`inf-${tag}`, `m-${tag}-clone1`].sort());
+    assert.equal(s.ok(['exec', `m-${tag}-clone1`, 'sh', '-c', 'hostname; df -k /dev/shm | tail -1']).split('\n')[0], 'hx');
+    assert.equal(inspect('container', `inf-${tag}`, '{{.HostConfig.ShmSize}}'), '10485760');
+    assert.equal(s.run(['pod', 'exists', orig]).code, 1);
+    s.ok(['pod', 'rm', '-f', '-t', '0', `${orig}-clone`, `${orig}-b`]);
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [

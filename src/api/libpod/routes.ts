@@ -309,6 +309,17 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/pods/{name}/json', async (r) => {
     try { r.send(200, await r.engines.pods().inspect(r.params.name)); } catch (e) { nf(e, 'pod'); }
   });
+  // pier's own (as its container clone endpoint): pod clone's options as JSON, `changes` as PodCreateOptions.
+  router.post('/libpod/pods/{name}/clone', async (r) => {
+    const b = (await r.json()) ?? {};
+    const o = {
+      name: typeof b.name === 'string' ? b.name : undefined, start: b.start === true, destroy: b.destroy === true,
+      changes: b.changes && typeof b.changes === 'object' && !Array.isArray(b.changes) ? b.changes : undefined,
+    };
+    let id: string;
+    try { id = await r.engines.pods().clone(r.params.name, o); } catch (e) { nf(e, 'pod'); }
+    r.send(201, { Id: id! });
+  });
   router.post('/libpod/pods/prune', async (r) => r.send(200, (await r.engines.pods().prune()).map((Id) => ({ Id, Err: null }))));
   router.get('/libpod/pods/{name}/exists', async (r) => r.send((await r.engines.pods().exists(r.params.name)) ? 204 : 404));
   const podVerb = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/pods/{name}/${verb}`, async (r) => {

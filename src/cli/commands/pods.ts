@@ -171,6 +171,14 @@ const createCmd: CommandDef = {
 };
 
 async function podCreate(ctx: Ctx, args: string[], opts: any): Promise<number | void> {
+  const o = podCreateOptions(args, opts);
+  const id = await pods(ctx).create(o);
+  if (opts.podIdFile) fs.writeFileSync(opts.podIdFile, id);
+  ctx.out(id);
+}
+
+/** pod create's (and pod clone's) flags as PodCreateOptions, checked as podman checks them. */
+function podCreateOptions(args: string[], opts: any): PodCreateOptions {
   const { parseCreateOptions, parseRAM, splitCSV, FlagValueError, validateUserns } = require('./container-flags') as typeof import('./container-flags');
   const changed: Set<string> = opts.changed ?? new Set();
   if (args.length && opts.name) throw new UsageError('cannot specify --name and NAME at the same time');
@@ -257,9 +265,7 @@ async function podCreate(ctx: Ctx, args: string[], opts: any): Promise<number | 
       throw new UsageError("cannot define the pod as the cgroup parent at the same time as joining the infra container's cgroupNS: invalid argument");
     }
   }
-  const id = await pods(ctx).create(o);
-  if (opts.podIdFile) fs.writeFileSync(opts.podIdFile, id);
-  ctx.out(id);
+  return o;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -624,20 +630,51 @@ const logsCmd: CommandDef = {
   },
 };
 
+/** pod clone's flags: pod create's for the infra container and the pod's resources (podman 4.3's list), and its own. */
+const CLONE_FLAGS = [
+  'blkio-weight', 'blkio-weight-device', 'cgroup-parent', 'cpu-shares', 'cpus', 'cpuset-cpus', 'cpuset-mems', 'device',
+  'device-read-bps', 'device-write-bps', 'gidmap', 'help', 'hostname', 'infra-command', 'infra-conmon-pidfile', 'infra-name',
+  'label', 'label-file', 'memory', 'memory-swap', 'pid', 'security-opt', 'shm-size', 'subgidname', 'subuidname', 'sysctl',
+  'uidmap', 'userns', 'uts', 'volume', 'volumes-from',
+];
+/** Which PodCreateOptions each of them sets (the resource flags: `resources`). */
+const CLONE_KEYS: Record<string, keyof PodCreateOptions> = {
+  'cgroup-parent': 'cgroupParent', device: 'devices', hostname: 'hostname', 'infra-command': 'infraCommand',
+  'infra-conmon-pidfile': 'infraConmonPidFile', 'infra-name': 'infraName', label: 'labels', 'label-file': 'labels', pid: 'pid',
+  'security-opt': 'securityOpt', 'shm-size': 'shmSize', sysctl: 'sysctl', userns: 'userns', uts: 'uts', volume: 'volumes',
+  'volumes-from': 'volumesFrom',
+};
+
+let cloneFlagList: CommandDef['flags'] | undefined;
+
 const cloneCmd: CommandDef = {
   name: 'clone',
+  flagAliases: OLD_FLAG_NAMES,
   summary: 'Clone an existing pod',
   description: 'Create an exact copy of a pod and the containers within it',
   usage: '[options] POD NAME',
+  example: 'pier pod clone pod_name new_name',
   minArgs: 1,
   maxArgs: 2,
-  flags: [
-    { name: 'destroy', type: 'bool', help: 'destroy the original pod' },
-    { name: 'name', short: 'n', type: 'string', help: 'name the new pod' },
-    { name: 'start', type: 'bool', help: 'start the new pod' },
-  ],
+  get flags() {
+    const own: NonNullable<CommandDef['flags']> = [
+      { name: 'destroy', type: 'bool', help: 'destroy the original pod' },
+      { name: 'name', short: 'n', type: 'string', help: 'name the new pod' },
+      { name: 'start', type: 'bool', help: 'start the new pod' },
+    ];
+    return (cloneFlagList ??= [...(podCreateFlags() ?? []).filter((f) => CLONE_FLAGS.includes(f.name)), ...own].sort((a, b) => (a.name < b.name ? -1 : 1)));
+  },
   async run(ctx: Ctx, args, opts) {
-    const id = await pods(ctx).clone(args[0], { name: args[1] ?? opts.name, start: !!opts.start, destroy: !!opts.destroy });
+    // The flags given change the copy (the others keep the original's settings).
+    const changed: Set<string> = opts.changed ?? new Set();
+    const given = podCreateOptions([], { ...opts, name: undefined, share: 'ipc,net,uts', changed: new Set([...changed].filter((n) => CLONE_FLAGS.includes(n))) });
+    const changes: Partial<PodCreateOptions> = {};
+    for (const flag of changed) {
+      const key = CLONE_KEYS[flag];
+      if (key) (changes as Record<string, unknown>)[key] = given[key];
+    }
+    if (given.resources) changes.resources = given.resources;
+    const id = await pods(ctx).clone(args[0], { name: args[1] ?? opts.name, start: !!opts.start, destroy: !!opts.destroy, changes });
     ctx.out(id);
   },
 };

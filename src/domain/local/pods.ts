@@ -464,17 +464,31 @@ export class LocalPodEngine implements PodEngine {
     return this.pods.containerIds(p.id).filter((id) => opts.infra !== false || id !== p.infraId);
   }
 
-  async clone(nameOrId: string, opts: { name?: string; start?: boolean; destroy?: boolean }): Promise<string> {
+  async clone(nameOrId: string, opts: { name?: string; start?: boolean; destroy?: boolean; changes?: Partial<PodCreateOptions> }): Promise<string> {
     const p = this.pods.lookup(nameOrId);
     const c = p.config;
+    const ch = opts.changes ?? {};
+    const { cloneName } = require('./clone') as typeof import('./clone');
+    const podTaken = (n: string) => { try { return this.pods.lookup(n).name === n; } catch { return false; } };
+    const infra = p.infraId ? this.ce.containers.get(p.infraId) : undefined;
+    // podman's names: POD-clone (-clone1...), the infra container's likewise, unless given.
     const id = await this.create({
-      name: opts.name ?? `${p.name}-clone`, hostname: c.hostname, labels: c.labels, share: c.share, infra: c.infra,
+      name: opts.name || cloneName(p.name, podTaken), hostname: c.hostname, share: c.share, infra: c.infra,
       infraImage: c.infraImage, infraCommand: c.infraCommand, publish: opts.destroy ? c.publish : undefined, networks: c.networks,
       networkAliases: c.networkAliases, addHost: c.addHost, dns: c.dns, dnsSearch: c.dnsSearch, dnsOption: c.dnsOption,
-      cgroupParent: c.cgroupParent, exitPolicy: c.exitPolicy, shareParent: c.shareParent, resources: c.resources,
+      cgroupParent: c.cgroupParent, exitPolicy: c.exitPolicy, shareParent: c.shareParent,
       volumes: c.volumes, volumesFrom: c.volumesFrom, devices: c.devices, securityOpt: c.securityOpt, sysctl: c.sysctl,
-      shmSize: c.shmSize, noHosts: c.noHosts, pid: c.pid, uts: c.uts,
+      shmSize: c.shmSize, noHosts: c.noHosts, pid: c.pid, uts: c.uts, userns: c.userns,
+      infraName: infra ? cloneName(infra.name, (n) => !!this.ce.containers.byName(n, { external: true })) : undefined,
+      ...ch,
+      labels: { ...c.labels, ...(ch.labels ?? {}) },
+      resources: ch.resources ? { ...(c.resources ?? {}), ...ch.resources } : c.resources,
     });
+    // Its containers, cloned into it (their namespaces the new pod's), in the order they were made.
+    for (const cid of this.pods.containerIds(p.id)) {
+      if (cid === p.infraId) continue;
+      await this.ce.clone(cid, { pod: id });
+    }
     if (opts.destroy) await this.remove(p.id, { force: true });
     if (opts.start) await this.start(id);
     return id;

@@ -84,7 +84,9 @@ class RemotePods implements PodEngine {
     const p = await this.inspect(n) as any;
     return (p.Containers ?? []).map((c: any) => c.Id).filter((id: string) => o.infra !== false || id !== p.InfraContainerID);
   }
-  async clone(): Promise<string> { return notRemote('pod clone'); }
+  async clone(nameOrId: string, o: { name?: string; start?: boolean; destroy?: boolean; changes?: Partial<PodCreateOptions> }): Promise<string> {
+    return (await this.c.json('POST', `/libpod/pods/${enc(nameOrId)}/clone`, o)).Id as string;
+  }
 }
 
 export class RemoteEngines implements Engines {
