@@ -89,6 +89,7 @@ test('volume create --driver errors: unknown plugin, missing socket, the plugin 
     'Error: creating volume "x3" in plugin tv: on /VolumeDriver.Create on volume x3 in volume plugin tv: no space left\n');
   fails(['volume', 'create', '--driver', 'tv', 'loc'], 125, 'Error: volume with name loc already exists: volume already exists\n');
   assert.equal(ok(['volume', 'ls', '-q']), 'loc\nv1\nv2\n');
+  fails(['--url', 'unix:///nonexistent.sock', 'volume', 'reload'], 125, 'Error: volume reload is not supported for remote clients\n');
   requests();
 });
 
@@ -110,7 +111,12 @@ test('containers mount a plugin volume through the plugin, and unmount it when t
   ok(['stop', '-t', '0', id]);
   assert.equal(ok(['volume', 'inspect', '--format', '{{.Mountpoint}}|{{.MountCount}} {{.Status}}', 'v1']), '|0 map[mounts:0]\n');
   ok(['rm', id]);
-  assert.deepEqual(requests().filter((r) => r.path !== '/VolumeDriver.Get').map((r) => r.path), ['/VolumeDriver.Mount', '/VolumeDriver.Unmount']);
+  // volume mount / unmount: one more user while mounted.
+  assert.equal(ok(['volume', 'mount', 'v1']), `${path.join(vols, 'v1')}\n`);
+  assert.equal(ok(['volume', 'inspect', '--format', '{{.MountCount}}', 'v1']), '1\n');
+  assert.equal(ok(['volume', 'unmount', 'v1']), 'v1\n');
+  assert.deepEqual(requests().filter((r) => r.path !== '/VolumeDriver.Get').map((r) => r.path),
+    ['/VolumeDriver.Mount', '/VolumeDriver.Unmount', '/VolumeDriver.Mount', '/VolumeDriver.Unmount']);
 });
 
 test('volume rm has the plugin remove it', () => {

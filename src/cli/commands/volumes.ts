@@ -311,7 +311,7 @@ const mountCmd: CommandDef = {
 const reloadCmd: CommandDef = {
   name: 'reload',
   summary: 'reload all volumes from volume plugins',
-  description: 'Check all configured volume plugins and update the libpod database with all available volumes.\n\n  Existing volumes are also removed from the database when they are no longer present in the plugin.',
+  description: 'Check all configured volume plugins and update the database with all available volumes.\n\nExisting volumes are also removed from the database when they are no longer present in the plugin.',
   usage: '',
   maxArgs: 0,
   async run(ctx: Ctx) {
