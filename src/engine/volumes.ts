@@ -270,6 +270,7 @@ function checkLocalOptions(opts: Record<string, string>): ParsedOptions {
   const gid = opts.gid ?? opts.GID;
   const direct = { uid: uid === undefined ? undefined : parseId('UID', uid), gid: gid === undefined ? undefined : parseId('GID', gid) };
   const parsed = parseOOption(opts);
+  if (parsed.timeout !== undefined) throw new UsageError('running volume create option: Volume driver timeout can only be used with non-local volume drivers: invalid argument');
   const options = parsed.options;
   parsed.uid ??= direct.uid;
   parsed.gid ??= direct.gid;

@@ -88,6 +88,7 @@ test('volume create --driver errors: unknown plugin, missing socket, the plugin 
   fails(['volume', 'create', '--driver', 'tv', '-o', 'fail=no space left', 'x3'], 125,
     'Error: creating volume "x3" in plugin tv: on /VolumeDriver.Create on volume x3 in volume plugin tv: no space left\n');
   fails(['volume', 'create', '--driver', 'tv', 'loc'], 125, 'Error: volume with name loc already exists: volume already exists\n');
+  fails(['volume', 'create', '-o', 'o=timeout=3', 'x4'], 125, 'Error: running volume create option: Volume driver timeout can only be used with non-local volume drivers: invalid argument\n');
   assert.equal(ok(['volume', 'ls', '-q']), 'loc\nv1\nv2\n');
   fails(['--url', 'unix:///nonexistent.sock', 'volume', 'reload'], 125, 'Error: volume reload is not supported for remote clients\n');
   requests();
