@@ -13,7 +13,7 @@ const REMOTE_COMMANDS = new RegExp('^(' + [
   '(container )?(ps|ls|list|create|run|start|stop|kill|rm|remove|restart|pause|unpause|rename|logs|wait|exists|init|exec|attach|port|cp|export|diff|commit|top|stats|update)', 'container clone',
   '(container )?inspect', 'inspect', 'images', 'image (ls|list|inspect|exists|rm|remove|tag|untag|history|pull|push|prune|tree|save|load|import|search|diff|scp)',
   'pull', 'push', 'rmi', 'tag', 'untag', 'history', 'save', 'load', 'import', 'search',
-  'volume (create|ls|list|inspect|rm|remove|prune|exists|export|import)', 'pod (create|clone|ps|ls|list|start|stop|restart|kill|pause|unpause|rm|remove|inspect|exists|prune|top|stats|logs)',
+  'volume (create|ls|list|inspect|rm|remove|prune|exists|export|import|reload)', 'pod (create|clone|ps|ls|list|start|stop|restart|kill|pause|unpause|rm|remove|inspect|exists|prune|top|stats|logs)',
   'network (create|ls|list|inspect|rm|remove|prune|exists|connect|disconnect)', 'secret (create|ls|list|inspect|rm)',
   'build', 'buildx build', 'image build', 'events', 'system events', 'system (df|prune|info)', 'info', '(container )?healthcheck run', 'healthcheck run',
   'version', 'system version', 'generate (systemd|kube|spec)', 'kube (play|down|generate)', 'play kube', 'manifest (create|add|inspect|push|remove|rm|exists)',

@@ -171,6 +171,21 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
   };
 }
 
+/**
+ * containers.conf `[engine.volume_plugins]` (plugin name → the path of its unix socket) and
+ * `[engine] volume_plugin_timeout` (seconds), as the volume store takes them.
+ */
+export function volumePluginSettings(cfg: Pick<EngineConfig, 'engine'>): { volumePlugins?: Record<string, string>; volumePluginTimeout?: number } {
+  const e = cfg.engine?.engine;
+  const plugins = e?.volume_plugins;
+  const out: { volumePlugins?: Record<string, string>; volumePluginTimeout?: number } = {};
+  if (plugins && typeof plugins === 'object') {
+    out.volumePlugins = Object.fromEntries(Object.entries(plugins).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  }
+  if (typeof e?.volume_plugin_timeout === 'number' && e.volume_plugin_timeout > 0) out.volumePluginTimeout = e.volume_plugin_timeout;
+  return out;
+}
+
 function usernsConfig(options: Record<string, any> | undefined, env: NodeJS.ProcessEnv): UsernsConfig {
   const num = (v: unknown, d: number) => (typeof v === 'number' && v > 0 ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : d);
   return {

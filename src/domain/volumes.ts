@@ -7,6 +7,8 @@ export interface VolumeInspect {
   Driver: string;
   Mountpoint: string;
   CreatedAt: Date;
+  /** A plugin's volume: the status its plugin reports (omitted when empty). */
+  Status?: Record<string, unknown>;
   Labels: Record<string, string>;
   Scope: string;
   Options: Record<string, string>;
@@ -16,12 +18,21 @@ export interface VolumeInspect {
   MountCount: number;
   NeedsCopyUp?: boolean;
   NeedsChown?: boolean;
+  /** Seconds a plugin may take for this volume (`-o o=timeout=N`; a plugin's volume: volume_plugin_timeout by default). */
+  Timeout?: number;
+}
+
+/** `volume reload`: the plugins' volumes recorded and forgotten, and what failed. */
+export interface VolumeReloadReport {
+  added: string[];
+  removed: string[];
+  errors: string[];
 }
 
 export interface VolumeCreateOptions {
   /** Default: 64 random hex digits. */
   name?: string;
-  /** Only `local`. */
+  /** `local` (the default) or a volume plugin's name (containers.conf `[engine.volume_plugins]`). */
   driver?: string;
   labels?: Record<string, string>;
   /** Driver options (`-o k=v`): type, device, o, [no]copy. */
@@ -58,4 +69,6 @@ export interface VolumeEngine {
   mount(name: string): Promise<string>;
   /** `volume unmount`: drop one `volume mount`; the last unmounts. Local only. */
   unmount(name: string): Promise<void>;
+  /** `volume reload`: record the volumes the plugins have and pier does not, forget those they no longer have. Local only. */
+  reload?(): Promise<VolumeReloadReport>;
 }

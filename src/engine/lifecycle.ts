@@ -261,7 +261,12 @@ export class Lifecycle {
         // The container's user as the host sees it (its namespace's mapping of it).
         const hostUser = c.config.idMappings ? ownerToHost(c.config.idMappings, user.uid, user.gid) : { uid: user.uid, gid: user.gid };
         if (c.config.mounts.some((m) => m.type === 'volume')) {
-          await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, hostUser);
+          const pluginPaths = await mountContainerVolumes(this.store, c.id, c.config.mounts as VolumeMountRef[], rootfs, hostUser);
+          // A plugin's volume is bound from where its plugin mounted it for this run.
+          if (pluginPaths.size) {
+            const mounts = c.config.mounts.map((m) => (m.type === 'volume' && m.name && pluginPaths.has(m.name) ? { ...m, source: pluginPaths.get(m.name)! } : m));
+            c = { ...c, config: { ...c.config, mounts } };
+          }
         }
         chownUMounts(c.config.mounts, hostUser);
         const imageMounts = mountImageVolumes(this.store, c, () => this.searchRegistries());

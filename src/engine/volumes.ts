@@ -14,10 +14,15 @@
  *
  * Volumes with `type`/`device` options are mounted with mount(2) on `_data` when the first
  * user mounts them and unmounted when the last one goes.
+ *
+ * A volume of a plugin (another driver, named in containers.conf's `[engine.volume_plugins]`)
+ * has only its record here: the plugin keeps its content. Its first user has the plugin mount
+ * it (the mount point the plugin answers is kept in the run state), its last user unmounts it.
+ * The plugin client (./volume-plugin) is loaded only for such volumes.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConflictError, NotFoundError, PierError, UsageError, errnoText } from '../util/errors';
+import { ConflictError, NotFoundError, PierError, UsageError, errnoText, EXIT_CANNOT_INVOKE } from '../util/errors';
 import { withFileLock } from '../util/lock';
 import { native } from '../util/native';
 import { isMountPoint, mountPoints } from '../util/mountinfo';
@@ -31,13 +36,18 @@ export interface VolumeRoots {
   runRoot: string;
   /** The volumes' directory when not <graphRoot>/volumes. */
   volumePath?: string;
+  /** containers.conf `[engine.volume_plugins]`: plugin name → its socket. */
+  volumePlugins?: Record<string, string>;
+  /** containers.conf `volume_plugin_timeout` (seconds; podman's default 5). */
+  volumePluginTimeout?: number;
 }
 
 /** A volume as pier knows it. */
 export interface Volume {
   name: string;
-  driver: 'local';
-  /** Host path of the volume's content (`_data`). */
+  /** `local`, or the name of the volume plugin that keeps it. */
+  driver: string;
+  /** Host path of the volume's content (`_data`); a plugin's volume: where the plugin mounted it ('' while unmounted). */
   mountpoint: string;
   /** Creation time, ms since the epoch. */
   createdAt: number;
@@ -53,6 +63,8 @@ export interface Volume {
   needsChown: boolean;
   /** Users (containers) that have it mounted now. */
   mountCount: number;
+  /** `-o o=timeout=N`: seconds a plugin may take to answer for this volume. */
+  timeout?: number;
 }
 
 export interface CreateVolumeOptions {
@@ -84,7 +96,7 @@ const LOCAL_OPTS = new Set(['type', 'device', 'o', 'copy', 'nocopy', 'uid', 'gid
 interface VolumeFile {
   version: 1;
   name: string;
-  driver: 'local';
+  driver: string;
   createdAt: number;
   labels: Record<string, string>;
   options: Record<string, string>;
@@ -93,11 +105,14 @@ interface VolumeFile {
   anonymous: boolean;
   needsCopyUp: boolean;
   needsChown: boolean;
+  timeout?: number;
 }
 
 /** What <runRoot>/volumes/<name>.json holds. */
 interface VolumeRunState {
   mountedBy: string[];
+  /** A plugin's volume while mounted: the path its plugin mounted it at. */
+  mountPoint?: string;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -164,15 +179,33 @@ function writeRunState(roots: VolumeRoots, name: string, s: VolumeRunState): voi
 }
 
 function toVolume(roots: VolumeRoots, f: VolumeFile): Volume {
+  const state = readRunState(roots, f.name);
+  const driver = f.driver || 'local';
   const v: Volume = {
-    name: f.name, driver: 'local', mountpoint: dataDir(roots, f.name), createdAt: f.createdAt,
+    name: f.name, driver, mountpoint: driver === 'local' ? dataDir(roots, f.name) : state.mountPoint ?? '', createdAt: f.createdAt,
     labels: { ...f.labels }, options: { ...f.options }, anonymous: !!f.anonymous,
     needsCopyUp: !!f.needsCopyUp, needsChown: !!f.needsChown,
-    mountCount: readRunState(roots, f.name).mountedBy.length,
+    mountCount: state.mountedBy.length,
   };
   if (f.uid !== undefined) v.uid = f.uid;
   if (f.gid !== undefined) v.gid = f.gid;
+  if (f.timeout !== undefined) v.timeout = f.timeout;
   return v;
+}
+
+/** Whether the volume is kept by a volume plugin (any driver but local). */
+export function usesPlugin(v: Pick<Volume, 'driver'>): boolean {
+  return v.driver !== 'local';
+}
+
+/** The plugin client module, loaded on first use. */
+function pluginModule(): typeof import('./volume-plugin') {
+  return require('./volume-plugin') as typeof import('./volume-plugin');
+}
+
+/** The volume plugin `driver` of the store's configuration, activated. */
+export function pluginOf(roots: VolumeRoots, driver: string, timeout?: number): Promise<import('./volume-plugin').VolumePlugin> {
+  return pluginModule().volumePlugin(driver, roots.volumePlugins, timeout ?? roots.volumePluginTimeout);
 }
 
 function readVolumeFile(roots: VolumeRoots, name: string): VolumeFile | undefined {
@@ -200,28 +233,51 @@ function parseId(key: string, v: string): number {
   return parseInt(v, 10);
 }
 
-/** Validate local driver options; returns the options to store and the volume's UID/GID. */
-function checkLocalOptions(opts: Record<string, string>): { options: Record<string, string>; uid?: number; gid?: number } {
-  const options: Record<string, string> = {};
-  let uid: number | undefined;
-  let gid: number | undefined;
-  for (const [k, v] of Object.entries(opts)) {
-    if (!LOCAL_OPTS.has(k)) throw new UsageError(`invalid mount option ${k} for driver 'local': invalid argument`);
-    if (k === 'uid' || k === 'UID') uid = parseId('UID', v);
-    if (k === 'gid' || k === 'GID') gid = parseId('GID', v);
-    options[k] = v;
+interface ParsedOptions { options: Record<string, string>; uid?: number; gid?: number; timeout?: number }
+
+/**
+ * What podman reads from `-o o=...` for every driver: `uid=` and `gid=` (also kept as the UID and
+ * GID options) and `timeout=` (taken out of `o`: the seconds a plugin may take).
+ */
+function parseOOption(opts: Record<string, string>): ParsedOptions {
+  const out: ParsedOptions = { options: { ...opts } };
+  if (opts.o === undefined) return out;
+  const kept: string[] = [];
+  for (const item of opts.o.split(',').filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    const val = eq < 0 ? '' : item.slice(eq + 1);
+    if (key === 'uid') { out.uid = parseId('UID', val); out.options.UID = val; }
+    if (key === 'gid') { out.gid = parseId('GID', val); out.options.GID = val; }
+    if (key === 'timeout') {
+      if (!/^\d+$/.test(val)) throw new UsageError(`cannot convert Timeout ${val} to an integer: invalid argument`);
+      out.timeout = parseInt(val, 10);
+      continue;
+    }
+    kept.push(item);
   }
-  if (options.o !== undefined) {
-    for (const item of options.o.split(',').filter(Boolean)) {
-      const eq = item.indexOf('=');
-      const key = eq < 0 ? item : item.slice(0, eq);
-      const val = eq < 0 ? '' : item.slice(eq + 1);
-      if (key === 'uid') { uid = parseId('UID', val); options.UID = val; }
-      if (key === 'gid') { gid = parseId('GID', val); options.GID = val; }
-      if ((key === 'size' || key === 'inodes') && !options.type) {
-        throw new UsageError('volume options size and inodes not supported. Filesystem does not support Project Quota');
-      }
-      if (key === 'timeout' && !/^\d+$/.test(val)) throw new UsageError(`cannot convert Timeout ${val} to an integer: invalid argument`);
+  if (kept.length) out.options.o = kept.join(',');
+  else delete out.options.o;
+  return out;
+}
+
+/** Validate local driver options; returns the options to store and the volume's UID/GID. */
+function checkLocalOptions(opts: Record<string, string>): ParsedOptions {
+  for (const k of Object.keys(opts)) {
+    if (!LOCAL_OPTS.has(k)) throw new UsageError(`invalid mount option ${k} for driver 'local': invalid argument`);
+  }
+  const uid = opts.uid ?? opts.UID;
+  const gid = opts.gid ?? opts.GID;
+  const direct = { uid: uid === undefined ? undefined : parseId('UID', uid), gid: gid === undefined ? undefined : parseId('GID', gid) };
+  const parsed = parseOOption(opts);
+  if (parsed.timeout !== undefined) throw new UsageError('running volume create option: Volume driver timeout can only be used with non-local volume drivers: invalid argument');
+  const options = parsed.options;
+  parsed.uid ??= direct.uid;
+  parsed.gid ??= direct.gid;
+  for (const item of (options.o ?? '').split(',')) {
+    const key = item.split('=')[0];
+    if ((key === 'size' || key === 'inodes') && !options.type) {
+      throw new UsageError('volume options size and inodes not supported. Filesystem does not support Project Quota');
     }
   }
   // podman stats the device of a `type=bind` volume when it is created.
@@ -233,12 +289,12 @@ function checkLocalOptions(opts: Record<string, string>): { options: Record<stri
   if ((options.type === 'none' || !options.type) && options.device && /(^|,)r?bind(,|$)/.test(options.o ?? '') && !path.isAbsolute(options.device)) {
     throw new UsageError(`bind mount device ${options.device} must be an absolute path`);
   }
-  return { options, uid, gid };
+  return parsed;
 }
 
-/** True when the volume is backed by a mount (local driver with `type` or `device`). */
-export function volumeNeedsMount(vol: Pick<Volume, 'options'>): boolean {
-  return !!(vol.options.type || vol.options.device);
+/** True when the volume is backed by a mount: a local one with `type` or `device`, or a plugin's. */
+export function volumeNeedsMount(vol: Pick<Volume, 'options' | 'driver'>): boolean {
+  return usesPlugin(vol) || !!(vol.options.type || vol.options.device);
 }
 
 const MOUNT_FLAGS: Record<string, [keyof ReturnType<typeof native>['constants'], boolean]> = {
@@ -283,35 +339,89 @@ export function mountCall(vol: Pick<Volume, 'options'>): { source: string; fstyp
 // ---------------------------------------------------------------------------------------
 // Create, read, list, remove
 
-/** Create a volume; fails with "volume already exists" if the name is taken (unless ignoreIfExists). */
-export function createVolume(roots: VolumeRoots, o: CreateVolumeOptions = {}): Volume {
-  const driver = o.driver || 'local';
-  if (driver !== 'local') throw new PierError(`volume plugin ${driver} not found: no such volume plugin`);
+/** The name for a new volume (random when not given), refused when malformed. */
+function newVolumeName(o: CreateVolumeOptions): string {
   const name = o.name || randomId();
   if (!VOLUME_NAME_RE.test(name)) throw new UsageError('running volume create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument');
+  return name;
+}
+
+/** The record of a new volume from its parsed options. */
+function newVolumeFile(name: string, driver: string, o: CreateVolumeOptions, p: ParsedOptions): VolumeFile {
+  const file: VolumeFile = {
+    version: 1, name, driver, createdAt: Date.now(), labels: { ...(o.labels ?? {}) }, options: p.options,
+    anonymous: !!o.anonymous, needsCopyUp: true, needsChown: p.uid === undefined && p.gid === undefined,
+  };
+  if (p.uid !== undefined) file.uid = p.uid;
+  if (p.gid !== undefined) file.gid = p.gid;
+  if (p.timeout !== undefined) file.timeout = p.timeout;
+  return file;
+}
+
+function alreadyExists(name: string): ConflictError {
+  return new ConflictError(`volume with name ${name} already exists: volume already exists`);
+}
+
+/**
+ * Create a local volume; fails with "volume already exists" if the name is taken (unless
+ * ignoreIfExists). Other drivers are volume plugins: createPluginVolume.
+ */
+export function createVolume(roots: VolumeRoots, o: CreateVolumeOptions = {}): Volume {
+  const driver = o.driver || 'local';
+  const name = newVolumeName(o);
+  if (driver !== 'local') throw new PierError(`volume ${name} uses volume plugin ${driver} but it could not be retrieved: volume plugins need createPluginVolume`);
   const existing = readVolumeFile(roots, name);
   if (existing) {
     if (o.ignoreIfExists) return toVolume(roots, existing);
-    throw new ConflictError(`volume with name ${name} already exists: volume already exists`);
+    throw alreadyExists(name);
   }
-  const { options, uid, gid } = checkLocalOptions(o.options ?? {});
-  const file: VolumeFile = {
-    version: 1, name, driver: 'local', createdAt: Date.now(), labels: { ...(o.labels ?? {}) }, options,
-    anonymous: !!o.anonymous, needsCopyUp: true, needsChown: uid === undefined && gid === undefined,
-  };
-  if (uid !== undefined) file.uid = uid;
-  if (gid !== undefined) file.gid = gid;
+  const parsed = checkLocalOptions(o.options ?? {});
+  return writeNewVolume(roots, newVolumeFile(name, 'local', o, parsed), !!o.ignoreIfExists);
+}
 
+/**
+ * Create a volume kept by the volume plugin `o.driver`: the plugin makes it (unless it has one of
+ * that name already, which is taken as it is), then pier records it. `inPlugin: false` only
+ * records it (`volume reload` of a volume the plugin lists).
+ */
+export async function createPluginVolume(roots: VolumeRoots, o: CreateVolumeOptions & { driver: string; inPlugin?: boolean }): Promise<Volume> {
+  const parsed = parseOOption(o.options ?? {});
+  const name = newVolumeName(o);
+  const existing = readVolumeFile(roots, name);
+  if (existing) {
+    if (o.ignoreIfExists) return toVolume(roots, existing);
+    throw alreadyExists(name);
+  }
+  let plugin: import('./volume-plugin').VolumePlugin;
+  try { plugin = await pluginOf(roots, o.driver, parsed.timeout); } catch (e: any) {
+    throw new PierError(`volume ${name} uses volume plugin ${o.driver} but it could not be retrieved: ${e.message}`);
+  }
+  if (o.inPlugin !== false) {
+    const has = await plugin.get(name).catch(() => undefined);
+    if (!has) {
+      try { await plugin.create(name, parsed.options); } catch (e: any) {
+        throw new PierError(`creating volume "${name}" in plugin ${o.driver}: ${e.message}`);
+      }
+    }
+  }
+  return writeNewVolume(roots, newVolumeFile(name, o.driver, o, parsed), !!o.ignoreIfExists);
+}
+
+/** Put a new volume's record (and, for a local volume, its `_data`) in place, exclusively. */
+function writeNewVolume(roots: VolumeRoots, file: VolumeFile, ignoreIfExists: boolean): Volume {
+  const name = file.name;
   const dir = volumesDir(roots);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const staging = path.join(dir, `.staging-${tmpName()}`);
   fs.mkdirSync(staging, 0o700);
   try {
-    fs.mkdirSync(path.join(staging, DATA), 0o755);
-    fs.chmodSync(path.join(staging, DATA), 0o755); // regardless of the umask
-    if (uid !== undefined || gid !== undefined) {
-      fs.chownSync(staging, uid ?? 0, gid ?? 0);
-      fs.chownSync(path.join(staging, DATA), uid ?? 0, gid ?? 0);
+    if (file.driver === 'local') {
+      fs.mkdirSync(path.join(staging, DATA), 0o755);
+      fs.chmodSync(path.join(staging, DATA), 0o755); // regardless of the umask
+      if (file.uid !== undefined || file.gid !== undefined) {
+        fs.chownSync(staging, file.uid ?? 0, file.gid ?? 0);
+        fs.chownSync(path.join(staging, DATA), file.uid ?? 0, file.gid ?? 0);
+      }
     }
     writeAtomic(path.join(staging, CONFIG), JSON.stringify(file, null, 2) + '\n');
     try {
@@ -319,9 +429,9 @@ export function createVolume(roots: VolumeRoots, o: CreateVolumeOptions = {}): V
     } catch (e: any) {
       if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST' && e.code !== 'ENOTDIR') throw e;
       // Someone else created it first (or a leftover non-volume entry holds the name).
-      const winner = readVolumeFile(roots, name) ?? adoptLegacy(roots, name, file);
-      if (winner && o.ignoreIfExists) return toVolume(roots, winner);
-      throw new ConflictError(`volume with name ${name} already exists: volume already exists`);
+      const winner = readVolumeFile(roots, name) ?? (file.driver === 'local' ? adoptLegacy(roots, name, file) : undefined);
+      if (winner && ignoreIfExists) return toVolume(roots, winner);
+      throw alreadyExists(name);
     }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -383,11 +493,14 @@ export interface RemoveVolumeOptions {
   usedBy?: (name: string) => string[];
   /** Whether a recorded mount user (container id) still exists; gone ones do not block removal. */
   isMountUserAlive?: (user: string) => boolean;
+  /** A plugin's volume: forget it without asking the plugin (`volume reload` of one the plugin no longer has). */
+  keepInPlugin?: boolean;
 }
 
 /** Remove a volume and its content. In-use volumes are refused (VolumeInUseError) unless `force`. */
 export async function removeVolume(roots: VolumeRoots, name: string, o: RemoveVolumeOptions = {}): Promise<void> {
-  await withVolumeLock(roots, name, () => {
+  let removalError: PierError | undefined;
+  await withVolumeLock(roots, name, async () => {
     const f = readVolumeFile(roots, name);
     if (!f) throw notFound(name);
     const users = o.usedBy?.(name) ?? [];
@@ -397,6 +510,7 @@ export async function removeVolume(roots: VolumeRoots, name: string, o: RemoveVo
       if (users.length) throw new VolumeInUseError(name, users);
       if (state.mountedBy.length) throw new VolumeInUseError(name, state.mountedBy);
     }
+    if (usesPlugin(toVolume(roots, f))) removalError = await removeFromPlugin(roots, f, state, o);
     const data = dataDir(roots, name);
     if (isMountpoint(data)) unmountPath(data);
     if (isMountpoint(data)) throw new PierError(`volume ${name}: ${data} is still mounted`);
@@ -406,6 +520,29 @@ export async function removeVolume(roots: VolumeRoots, name: string, o: RemoveVo
     writeRunState(roots, name, { mountedBy: [] });
     removeTree(trash);
   });
+  // As podman: a plugin that cannot be asked does not keep the volume, but the removal reports it.
+  if (removalError) throw removalError;
+}
+
+/**
+ * The plugin's part of removing its volume (holding the volume's lock): unmount it if still
+ * mounted, then have the plugin remove it. Throws when the plugin refuses (the volume stays);
+ * returns the error to report when the plugin cannot be asked (the volume goes all the same).
+ */
+async function removeFromPlugin(roots: VolumeRoots, f: VolumeFile, state: VolumeRunState, o: RemoveVolumeOptions): Promise<PierError | undefined> {
+  let plugin: import('./volume-plugin').VolumePlugin;
+  try { plugin = await pluginOf(roots, f.driver, f.timeout); } catch {
+    return o.keepInPlugin ? undefined : new PierError(`cannot remove volume ${f.name} from plugin ${f.driver}, but it has been removed from pier: required plugin missing`);
+  }
+  if (state.mountPoint !== undefined) await plugin.unmount(f.name, PLUGIN_MOUNT_ID).catch(() => undefined);
+  if (o.keepInPlugin) return undefined;
+  try { await plugin.get(f.name); } catch (e: any) {
+    return new PierError(`volume ${f.name} could not be retrieved from plugin ${f.driver}, but it has been removed from pier: ${e.message}`);
+  }
+  try { await plugin.remove(f.name); } catch (e: any) {
+    throw new PierError(`volume ${f.name} could not be removed from plugin ${f.driver}: ${e.message}`);
+  }
+  return undefined;
 }
 
 /** rm -rf that refuses to descend into anything still mounted below `dir`. */
@@ -443,11 +580,12 @@ function unmountPath(p: string): void {
  * to bind into the container. Volumes with mount options are mounted by their first user.
  */
 export async function mountVolume(roots: VolumeRoots, name: string, user: string): Promise<string> {
-  return withVolumeLock(roots, name, () => {
+  return withVolumeLock(roots, name, async () => {
     const f = readVolumeFile(roots, name);
     if (!f) throw notFound(name);
     const vol = toVolume(roots, f);
     const state = readRunState(roots, name);
+    if (usesPlugin(vol)) return mountPluginVolume(roots, f, state, user);
     if (volumeNeedsMount(vol) && !isMountpoint(vol.mountpoint)) {
       const m = mountCall(vol);
       try {
@@ -471,13 +609,46 @@ export async function mountVolume(roots: VolumeRoots, name: string, user: string
   });
 }
 
+/**
+ * The id pier gives a plugin for every mount of a volume: pier counts the volume's users itself,
+ * asking the plugin to mount it for the first and to unmount it after the last (podman's
+ * pseudo-container id, the sha256 of "placeholder\n", so a plugin sees both engines alike).
+ */
+export const PLUGIN_MOUNT_ID = '2f73349cfc4630255319c6c8dfc1b46a8996ace9d14d8e07563b165915918ec2';
+
+/** mountVolume of a plugin's volume (holding its lock): the first user has the plugin mount it. */
+async function mountPluginVolume(roots: VolumeRoots, f: VolumeFile, state: VolumeRunState, user: string): Promise<string> {
+  if (state.mountPoint === undefined || state.mountedBy.length === 0) {
+    let plugin: import('./volume-plugin').VolumePlugin;
+    try { plugin = await pluginOf(roots, f.driver, f.timeout); } catch {
+      throw new PierError(`volume plugin ${f.driver} (needed by volume ${f.name}) missing: required plugin missing`);
+    }
+    state.mountPoint = await plugin.mount(f.name, PLUGIN_MOUNT_ID);
+    state.mountedBy = [];
+  }
+  if (!state.mountedBy.includes(user)) state.mountedBy.push(user);
+  writeRunState(roots, f.name, state);
+  return state.mountPoint;
+}
+
 /** Drop `user`'s mount; the last user unmounts a mount-backed volume. Unknown users are ignored. */
 export async function unmountVolume(roots: VolumeRoots, name: string, user: string): Promise<void> {
-  await withVolumeLock(roots, name, () => {
+  await withVolumeLock(roots, name, async () => {
     const state = readRunState(roots, name);
+    const wasUser = state.mountedBy.includes(user);
     state.mountedBy = state.mountedBy.filter((u) => u !== user);
     const f = readVolumeFile(roots, name);
-    if (state.mountedBy.length === 0 && f && volumeNeedsMount(toVolume(roots, f))) {
+    if (wasUser && f && state.mountedBy.length === 0 && state.mountPoint !== undefined && usesPlugin(toVolume(roots, f))) {
+      // The plugin's mount is forgotten even when the plugin cannot be reached (the error is reported).
+      writeRunState(roots, name, state);
+      let plugin: import('./volume-plugin').VolumePlugin;
+      try { plugin = await pluginOf(roots, f.driver, f.timeout); } catch {
+        throw new PierError(`volume plugin ${f.driver} (needed by volume ${name}) missing: required plugin missing`);
+      }
+      await plugin.unmount(name, PLUGIN_MOUNT_ID);
+      return;
+    }
+    if (state.mountedBy.length === 0 && f && !usesPlugin(toVolume(roots, f)) && volumeNeedsMount(toVolume(roots, f))) {
       const mp = dataDir(roots, name);
       if (isMountpoint(mp)) unmountPath(mp);
     }
@@ -531,11 +702,14 @@ export async function copyUpIfNeeded(roots: VolumeRoots, name: string, rootfs: s
     const f = readVolumeFile(roots, name);
     if (!f) throw notFound(name);
     if (!f.needsCopyUp && !f.needsChown) return false;
-    const mp = dataDir(roots, name);
+    // A plugin's volume is where its plugin mounted it, and never chowned (not pier's to change).
+    const plugin = usesPlugin(toVolume(roots, f));
+    const mp = plugin ? readRunState(roots, name).mountPoint : dataDir(roots, name);
+    if (!mp) return false;
     const src = resolveInRoot(rootfs, containerPath);
     let st: fs.Stats | undefined;
     try { st = fs.lstatSync(src); } catch { st = undefined; }
-    if (f.needsChown) {
+    if (f.needsChown && !plugin) {
       if (f.uid === undefined && f.gid === undefined) {
         if (o.uid !== undefined || o.gid !== undefined) fs.lchownSync(mp, o.uid ?? 0, o.gid ?? 0);
         if (st?.isDirectory()) {
@@ -585,15 +759,23 @@ export function volumeForMount(roots: VolumeRoots, name?: string): Volume {
 /**
  * At container start, with the container's rootfs mounted: mount every volume of `mounts`
  * for `containerId` and do the first-use copy-up / chown into it. On failure the volumes
- * mounted so far are released again.
+ * mounted so far are released again. Returns the host paths of the plugins' volumes (by
+ * name): where their plugins mounted them for this run.
  */
 export async function mountContainerVolumes(roots: VolumeRoots, containerId: string, mounts: VolumeMountRef[], rootfs: string,
-  user: { uid?: number; gid?: number } = {}): Promise<void> {
+  user: { uid?: number; gid?: number } = {}): Promise<Map<string, string>> {
   const done: string[] = [];
+  const pluginPaths = new Map<string, string>();
   try {
     for (const m of mounts) {
       if (m.type !== 'volume' || !m.name) continue;
-      await mountVolume(roots, m.name, containerId);
+      let at: string;
+      try { at = await mountVolume(roots, m.name, containerId); } catch (e: any) {
+        const v = findVolume(roots, m.name);
+        if (!v || !usesPlugin(v)) throw e;
+        throw new PierError(`mounting volume ${m.name} for container ${containerId}: ${e.message}`, EXIT_CANNOT_INVOKE);
+      }
+      if (at !== dataDir(roots, m.name)) pluginPaths.set(m.name, at);
       done.push(m.name);
       await copyUpIfNeeded(roots, m.name, rootfs, m.destination, { ...user, noCopy: m.options.includes('nocopy') });
     }
@@ -601,13 +783,29 @@ export async function mountContainerVolumes(roots: VolumeRoots, containerId: str
     for (const n of done.reverse()) await unmountVolume(roots, n, containerId).catch(() => undefined);
     throw e;
   }
+  return pluginPaths;
 }
 
-/** At container cleanup (stopped/exited): release `containerId`'s mounts of its volumes. Never throws for missing volumes. */
+/**
+ * At container cleanup (stopped/exited): release `containerId`'s mounts of its volumes. Never
+ * throws for missing volumes; a plugin's failure to unmount is thrown after all are released.
+ */
 export async function unmountContainerVolumes(roots: VolumeRoots, containerId: string, mounts: VolumeMountRef[]): Promise<void> {
+  let failed: unknown;
   for (const m of mounts) {
-    if (m.type === 'volume' && m.name) await unmountVolume(roots, m.name, containerId);
+    if (m.type === 'volume' && m.name) await unmountVolume(roots, m.name, containerId).catch((e) => { failed ??= e; });
   }
+  if (failed) throw failed;
+}
+
+/**
+ * What a container's inspect shows of its volume mount: the volume's driver, and for a
+ * plugin's volume the path its plugin mounted it at ('' while unmounted) instead of the
+ * recorded source.
+ */
+export function volumeMountShown(roots: VolumeRoots, m: { name?: string; source: string }): { Source: string; Driver: string } {
+  const v = m.name ? findVolume(roots, m.name) : undefined;
+  return v && usesPlugin(v) ? { Source: v.mountpoint, Driver: v.driver } : { Source: m.source, Driver: 'local' };
 }
 
 /**

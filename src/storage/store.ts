@@ -16,6 +16,9 @@ export interface StoreOptions {
   driver?: string;
   /** Where named volumes live (--volumepath, containers.conf volume_path); default <graphRoot>/volumes. */
   volumePath?: string;
+  /** containers.conf `[engine.volume_plugins]` (name → socket) and `volume_plugin_timeout`. */
+  volumePlugins?: Record<string, string>;
+  volumePluginTimeout?: number;
 }
 
 /** Whether the kernel's overlayfs works with upper dirs under `root`. */
@@ -60,6 +63,8 @@ export class Store {
   get graphRoot(): string { return this.opts.graphRoot; }
   get runRoot(): string { return this.opts.runRoot; }
   get volumePath(): string { return this.opts.volumePath ?? path.join(this.opts.graphRoot, 'volumes'); }
+  get volumePlugins(): Record<string, string> | undefined { return this.opts.volumePlugins; }
+  get volumePluginTimeout(): number | undefined { return this.opts.volumePluginTimeout; }
 
   private meta(key: string): string | undefined {
     const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as any;

@@ -50,7 +50,7 @@ describe('pier volume create / ls / inspect', () => {
     r = s.expect(['volume', 'create', '-o', 'foo=bar', 'x1'], 125);
     assert.equal(r.stderr, "Error: invalid mount option foo for driver 'local': invalid argument\n");
     r = s.expect(['volume', 'create', '--driver', 'nfsplugin', 'x2'], 125);
-    assert.match(r.stderr, /volume plugin nfsplugin not found/);
+    assert.equal(r.stderr, 'Error: volume x2 uses volume plugin nfsplugin but it could not be retrieved: no volume plugin with name nfsplugin available: required plugin missing\n');
     r = s.expect(['volume', 'create', 'a', 'b'], 125);
     assert.equal(r.stderr, 'Error: accepts at most 1 arg(s), received 2\n');
     assert.equal(s.run(['volume', 'exists', 'x1']).code, 1);

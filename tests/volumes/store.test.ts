@@ -39,7 +39,7 @@ test('create, get, list and remove; state kept in volume.json next to _data', as
     assert.equal(createVolume(r, { name: 'alpha', ignoreIfExists: true }).createdAt, a.createdAt);
     assert.throws(() => createVolume(r, { name: 'bad/name' }), /names must match \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\]\*/);
     assert.throws(() => createVolume(r, { name: '.hidden' }), UsageError);
-    assert.throws(() => createVolume(r, { name: 'x', driver: 'nfs-plugin' }), /volume plugin nfs-plugin not found/);
+    assert.throws(() => createVolume(r, { name: 'x', driver: 'nfs-plugin' }), /volume x uses volume plugin nfs-plugin but it could not be retrieved/);
     assert.throws(() => createVolume(r, { name: 'x', options: { foo: 'bar' } }), /invalid mount option foo for driver 'local': invalid argument/);
     assert.throws(() => createVolume(r, { name: 'x', options: { o: 'size=10m' } }), /Project Quota/);
 

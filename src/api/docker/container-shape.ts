@@ -13,6 +13,7 @@ import { signalName } from '../../util/signals';
 import { goMap } from '../../util/gomap';
 import { inspectEnv } from '../../engine/lifecycle';
 import { readSpec } from '../../engine/spec';
+import { volumeMountShown } from '../../engine/volumes';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -106,12 +107,15 @@ function endpoints(c: ContainerRecord): Record<string, Record<string, unknown>> 
   return goMap(out);
 }
 
-function mounts(c: ContainerRecord): Record<string, unknown>[] {
-  return c.config.mounts.map((m) => ({
-    Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: m.source, Destination: m.destination,
-    Driver: m.type === 'volume' ? 'local' : '', Mode: m.options.filter((x) => x === 'ro' || x === 'rw' || x === 'z' || x === 'Z').join(','),
-    RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
-  }));
+function mounts(engine: LocalContainerEngine, c: ContainerRecord): Record<string, unknown>[] {
+  return c.config.mounts.map((m) => {
+    const shown = m.type === 'volume' ? volumeMountShown(engine.store, m) : { Source: m.source, Driver: '' };
+    return {
+      Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: shown.Source, Destination: m.destination,
+      Driver: shown.Driver, Mode: m.options.filter((x) => x === 'ro' || x === 'rw' || x === 'z' || x === 'Z').join(','),
+      RW: !m.options.includes('ro'), Propagation: m.type === 'bind' ? 'rprivate' : '',
+    };
+  });
 }
 
 /** Docker's ContainerJSON for GET /containers/{id}/json. */
@@ -223,7 +227,7 @@ export function dockerInspect(engine: LocalContainerEngine, c: ContainerRecord, 
       ReadonlyPaths: null,
     },
     GraphDriver: { Name: engine.store.driver, Data: goMap(engine.store.driver === 'overlay' ? { LowerDir: '', UpperDir: d.diff, WorkDir: d.work, MergedDir: d.rootfs } : { Dir: d.rootfs }) },
-    Mounts: mounts(c),
+    Mounts: mounts(engine, c),
     Config: {
       Hostname: c.config.hostname,
       Domainname: '',

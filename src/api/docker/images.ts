@@ -9,6 +9,7 @@ import { dockerFilters } from './containers';
 import { qbool } from './common';
 import { DOCKER_API_VERSION } from '../router';
 import { goMap } from '../../util/gomap';
+import { volumePluginSettings } from '../../config/config';
 
 /**
  * Docker's container.Config for an image (GET /images/{name}/json), from the image's OCI config
@@ -144,7 +145,7 @@ export function registerImageRoutes(router: Router): void {
       ContainersRunning: rows.filter((c) => c.State === 'running').length,
       ContainersPaused: rows.filter((c) => c.State === 'paused').length,
       ContainersStopped: rows.filter((c) => c.State !== 'running' && c.State !== 'paused').length,
-      Images: images.length, Driver: r.cfg.storageDriver ?? 'overlay', DriverStatus: [], Plugins: { Volume: ['local'], Network: ['bridge', 'macvlan'], Log: ['k8s-file', 'none', 'passthrough'] },
+      Images: images.length, Driver: r.cfg.storageDriver ?? 'overlay', DriverStatus: [], Plugins: { Volume: ['local', ...Object.keys(volumePluginSettings(r.cfg).volumePlugins ?? {})], Network: ['bridge', 'macvlan'], Log: ['k8s-file', 'none', 'passthrough'] },
       MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, IPv4Forwarding: true, Debug: false,
       NFd: 0, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'k8s-file', CgroupDriver: 'cgroupfs', CgroupVersion: '1',
       KernelVersion: os.release(), OperatingSystem: 'Debian GNU/Linux 12 (bookworm)', OSVersion: '12', OSType: 'linux', Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,

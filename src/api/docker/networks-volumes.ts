@@ -156,7 +156,7 @@ export function registerNetworkVolumeRoutes(router: Router): void {
 
   const dockerVolume = (v: any) => ({
     Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: v.CreatedAt instanceof Date ? v.CreatedAt.toISOString() : v.CreatedAt,
-    Labels: v.Labels ?? {}, Scope: 'local', Options: v.Options ?? {}, UsageData: { Size: -1, RefCount: v.MountCount ?? 0 },
+    Labels: v.Labels ?? {}, Scope: 'local', Options: v.Options ?? {}, ...(v.Status ? { Status: v.Status } : {}), UsageData: { Size: -1, RefCount: v.MountCount ?? 0 },
   });
 
   router.get('/volumes', async (r) => {

@@ -1,4 +1,4 @@
-// `pier volume create|ls|inspect|rm|prune|exists|export|import|mount|unmount`: they only call the
+// `pier volume create|ls|inspect|rm|prune|exists|export|import|mount|unmount|reload`: they only call the
 // VolumeEngine and print what podman 4.3 prints.
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -66,9 +66,9 @@ function readStdinLine(): Promise<string | null> {
 /** Every field a template may ask for (podman's struct has them even when JSON omits them). */
 function templateRow(v: VolumeInspect, type: string): VolumeInspect {
   return asStruct({
-    Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: v.CreatedAt, Status: {}, Labels: v.Labels,
+    Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: v.CreatedAt, Status: v.Status ?? {}, Labels: v.Labels,
     Scope: v.Scope, Options: v.Options, UID: v.UID ?? 0, GID: v.GID ?? 0, Anonymous: !!v.Anonymous,
-    MountCount: v.MountCount, NeedsCopyUp: !!v.NeedsCopyUp, NeedsChown: !!v.NeedsChown, Timeout: 0,
+    MountCount: v.MountCount, NeedsCopyUp: !!v.NeedsCopyUp, NeedsChown: !!v.NeedsChown, Timeout: v.Timeout ?? 0,
   } as VolumeInspect, type);
 }
 
@@ -308,6 +308,23 @@ const mountCmd: CommandDef = {
   },
 };
 
+const reloadCmd: CommandDef = {
+  name: 'reload',
+  summary: 'reload all volumes from volume plugins',
+  description: 'Check all configured volume plugins and update the database with all available volumes.\n\nExisting volumes are also removed from the database when they are no longer present in the plugin.',
+  usage: '',
+  maxArgs: 0,
+  async run(ctx: Ctx) {
+    const engine = volumeEngine(ctx);
+    if (!engine.reload) throw new PierError('volume reload is not supported for remote clients');
+    const report = await engine.reload();
+    for (const [title, names] of [['Added', report.added], ['Removed', report.removed]] as const) {
+      if (names.length) ctx.out(`${title}:\n${names.join('\n')}`);
+    }
+    if (report.errors.length) failWith(report.errors, 125);
+  },
+};
+
 const unmountCmd: CommandDef = {
   name: 'unmount',
   summary: 'Unmount volume',
@@ -329,6 +346,6 @@ export function volumeGroup(): CommandDef {
     summary: 'Manage volumes',
     description: 'Volumes are created in and can be shared between containers',
     usage: '[command]',
-    subcommands: [createCmd, existsCmd, exportCmd, importCmd, inspectCmd, lsCmd('ls', ['list']), mountCmd, pruneCmd, rmCmd, unmountCmd],
+    subcommands: [createCmd, existsCmd, exportCmd, importCmd, inspectCmd, lsCmd('ls', ['list']), mountCmd, pruneCmd, reloadCmd, rmCmd, unmountCmd],
   };
 }

@@ -31,7 +31,7 @@ import { randomId } from '../../util/digest';
 import { PierError, NotFoundError, UsageError, ConflictError, errorMessage, errnoText, EXIT_ENGINE, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../../util/errors';
 import { OciRuntimeError, OCI_RUNTIME_ERROR } from '../../engine/runtime';
 import { ImageRecord } from '../../storage/images';
-import { volumeForMount, removeAnonymousVolumes } from '../../engine/volumes';
+import { volumeForMount, removeAnonymousVolumes, volumeMountShown } from '../../engine/volumes';
 import { log, trace } from '../../util/log';
 import { parseHumanSize } from '../../util/units';
 import { syncWritable } from '../../util/stdio';
@@ -1297,8 +1297,9 @@ export class LocalContainerEngine implements ContainerEngine {
       Mounts: ['volume', 'image', 'bind'].flatMap((type) => c.config.mounts.filter((m) => m.type === type)).map((m) => {
         if (m.type === 'image') return { Type: 'image', Source: m.source, Destination: m.destination, Driver: '', Mode: '', Options: null, RW: m.options.includes('rw'), Propagation: '' };
         const f = inspectMountFields(recorded.get(m)!);
+        const shown = m.type === 'volume' ? volumeMountShown(this.store, m) : { Source: m.source, Driver: '' };
         return {
-          Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: m.source, Destination: m.destination, Driver: m.type === 'volume' ? 'local' : '',
+          Type: m.type, ...(m.name ? { Name: m.name } : {}), Source: shown.Source, Destination: m.destination, Driver: shown.Driver,
           Mode: f.Mode, Options: f.Options, RW: f.RW, Propagation: f.Propagation,
         };
       }),

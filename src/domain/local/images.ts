@@ -2,7 +2,7 @@
 // archives and login through src/image.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EngineConfig } from '../../config/config';
+import { EngineConfig, volumePluginSettings } from '../../config/config';
 import { Store } from '../../storage/store';
 import { ImageRecord, manifestAnnotations } from '../../storage/images';
 import type {
@@ -103,7 +103,7 @@ export class LocalImageEngine implements ImageEngine {
   constructor(readonly cfg: EngineConfig) {}
 
   get store(): Store {
-    return (this._store ??= new Store({ graphRoot: this.cfg.graphRoot, runRoot: this.cfg.runRoot, driver: this.cfg.storageDriver, volumePath: this.cfg.volumePath }));
+    return (this._store ??= new Store({ graphRoot: this.cfg.graphRoot, runRoot: this.cfg.runRoot, driver: this.cfg.storageDriver, volumePath: this.cfg.volumePath, ...volumePluginSettings(this.cfg) }));
   }
 
   /** Unqualified-search registries, for local short-name lookups. */

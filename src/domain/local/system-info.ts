@@ -7,7 +7,7 @@ import type { EngineConfig } from '../../config/config';
 import type { LocalContainerEngine } from './containers';
 import type { LocalImageEngine } from './images';
 import { goArch } from '../../util/arch';
-import { BUILTIN_DEFAULT_CAPABILITIES, containersSettings } from '../../config/config';
+import { BUILTIN_DEFAULT_CAPABILITIES, containersSettings, volumePluginSettings } from '../../config/config';
 import { defaultServiceSocket } from '../../config/paths';
 
 /** The client part of `pier version` (and of info's `version`). */
@@ -81,7 +81,7 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
       ...swap(),
       uptime: uptimeText(os.uptime()),
     },
-    plugins: { authorization: null, log: ['k8s-file', 'json-file', 'none', 'passthrough'], network: ['bridge', 'macvlan'], volume: ['local'] },
+    plugins: { authorization: null, log: ['k8s-file', 'json-file', 'none', 'passthrough'], network: ['bridge', 'macvlan'], volume: ['local', ...Object.keys(volumePluginSettings(cfg).volumePlugins ?? {})] },
     registries: (() => {
       try { const search = images.searchRegistries(); return search.length ? { search } : {}; } catch { return {}; }
     })(),

@@ -3,12 +3,12 @@
 import * as crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { VolumeEngine, VolumeInspect, VolumeCreateOptions, VolumeRemoveOptions } from '../volumes';
+import type { VolumeEngine, VolumeInspect, VolumeCreateOptions, VolumeRemoveOptions, VolumeReloadReport } from '../volumes';
 import type { DB } from '../../storage/db';
 import { ContainerStore } from '../../engine/container-store';
 import {
   Volume, VolumeRoots, createVolume, getVolume, findVolume, listVolumes, removeVolume, mountVolume, unmountVolume,
-  VolumeInUseError, mountVolumeForUser, unmountVolumeForUser,
+  VolumeInUseError, mountVolumeForUser, unmountVolumeForUser, usesPlugin, pluginOf, createPluginVolume,
 } from '../../engine/volumes';
 import { writeDirAsTar } from '../../storage/tar/writer';
 import { extractLayer } from '../../storage/tar/extract';
@@ -16,6 +16,7 @@ import { native } from '../../util/native';
 import { NotFoundError, PierError, UsageError } from '../../util/errors';
 import { parseTimeOrDuration } from '../../image/filters';
 import { goMap } from '../../util/gomap';
+import { log } from '../../util/log';
 
 export interface LocalVolumeDeps {
   /** Containers using a volume (default: scan the container records' mounts). */
@@ -26,10 +27,11 @@ export interface LocalVolumeDeps {
   removeContainer?: (id: string, timeout?: number) => Promise<void>;
 }
 
-/** The podman inspect shape of a volume. */
-export function volumeInspect(v: Volume): VolumeInspect {
+/** The podman inspect shape of a volume (`status`: what its plugin reports; `timeout`: the plugin's default). */
+export function volumeInspect(v: Volume, plugin: { status?: Record<string, unknown>; timeout?: number } = {}): VolumeInspect {
   const out: VolumeInspect = {
     Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: new Date(v.createdAt),
+    ...(plugin.status && Object.keys(plugin.status).length ? { Status: plugin.status } : {}),
     Labels: goMap(v.labels), Scope: 'local', Options: goMap(v.options), MountCount: v.mountCount,
   };
   // Keep podman's field order: UID, GID and Anonymous come before MountCount.
@@ -44,6 +46,8 @@ export function volumeInspect(v: Volume): VolumeInspect {
   }
   if (v.needsCopyUp) ordered.NeedsCopyUp = true;
   if (v.needsChown) ordered.NeedsChown = true;
+  const timeout = v.timeout ?? plugin.timeout;
+  if (timeout) ordered.Timeout = timeout;
   return ordered as VolumeInspect;
 }
 
@@ -148,17 +152,81 @@ export class LocalVolumeEngine implements VolumeEngine {
   }
 
   async create(o: VolumeCreateOptions): Promise<VolumeInspect> {
+    if (o.driver && o.driver !== 'local') return this.describe(await createPluginVolume(this.store, { ...o, driver: o.driver }));
     return volumeInspect(createVolume(this.store, o));
+  }
+
+  /** The inspect data of `v`; a plugin's volume with the status its plugin reports (podman fails when it cannot ask). */
+  private async describe(v: Volume): Promise<VolumeInspect> {
+    if (!usesPlugin(v)) return volumeInspect(v);
+    let plugin: Awaited<ReturnType<typeof pluginOf>>;
+    try { plugin = await pluginOf(this.store, v.driver, v.timeout); } catch (e: any) {
+      log.error(`Volume ${v.name} uses volume plugin ${v.driver}, but it cannot be accessed - some functionality may not be available: ${e.message}`);
+      throw new PierError(`volume ${v.name} uses volume plugin ${v.driver} but it is not available, cannot inspect: required plugin missing`);
+    }
+    let status: Record<string, unknown> | undefined;
+    try { status = (await plugin.get(v.name))?.Status; } catch (e: any) {
+      throw new PierError(`retrieving volume ${v.name} information from plugin ${v.driver}: ${e.message}`);
+    }
+    const { DEFAULT_PLUGIN_TIMEOUT } = require('../../engine/volume-plugin') as typeof import('../../engine/volume-plugin');
+    return volumeInspect(v, { status, timeout: this.store.volumePluginTimeout ?? DEFAULT_PLUGIN_TIMEOUT });
   }
 
   async list(filters: string[] = []): Promise<VolumeInspect[]> {
     const usage = filters.some((f) => f.startsWith('dangling=')) ? this.usage() : new Map<string, string[]>();
     const pred = compileVolumeFilters(filters, (n) => (usage.get(n)?.length ?? 0) > 0);
-    return listVolumes(this.store).filter(pred).map(volumeInspect);
+    const out: VolumeInspect[] = [];
+    for (const v of listVolumes(this.store).filter(pred)) out.push(await this.describe(v));
+    return out;
   }
 
   async inspect(name: string): Promise<VolumeInspect> {
-    return volumeInspect(getVolume(this.store, name));
+    return this.describe(getVolume(this.store, name));
+  }
+
+  /**
+   * `volume reload` (podman's UpdateVolumePlugins): every configured plugin's volumes that pier
+   * has no volume of that name for are recorded; pier's plugin volumes that no plugin lists any
+   * more are forgotten (the plugin is not asked to remove them). Failures are collected, not fatal.
+   */
+  async reload(): Promise<VolumeReloadReport> {
+    const report: VolumeReloadReport = { added: [], removed: [], errors: [] };
+    const listed = new Set<string>();
+    for (const driver of Object.keys(this.store.volumePlugins ?? {})) {
+      let vols: { Name: string }[];
+      try {
+        const plugin = await pluginOf(this.store, driver);
+        try { vols = await plugin.list(); } catch (e: any) {
+          report.errors.push(`failed to read volumes from plugin "${driver}": ${e.message}`);
+          continue;
+        }
+      } catch (e: any) {
+        report.errors.push(e.message);
+        continue;
+      }
+      for (const { Name } of vols) {
+        listed.add(Name);
+        if (findVolume(this.store, Name)) continue;
+        try {
+          await createPluginVolume(this.store, { name: Name, driver, inPlugin: false });
+          report.added.push(Name);
+        } catch (e: any) {
+          if (!/volume already exists$/.test(e.message)) report.errors.push(e.message);
+        }
+      }
+    }
+    for (const v of listVolumes(this.store)) {
+      if (!usesPlugin(v) || listed.has(v.name)) continue;
+      try {
+        await removeVolume(this.store, v.name, { usedBy: (n) => this.usedBy(n), isMountUserAlive: (u) => this.isMountUserAlive(u), keepInPlugin: true });
+        report.removed.push(v.name);
+      } catch (e: any) {
+        if (e instanceof NotFoundError) continue;
+        if (e instanceof VolumeInUseError) report.errors.push(`volume was removed from the plugin "${v.driver}" but containers still require it: ${e.message}`);
+        else report.errors.push(e.message);
+      }
+    }
+    return report;
   }
 
   async exists(name: string): Promise<boolean> {
