@@ -629,7 +629,7 @@ export class Lifecycle {
       readOnly: o.readOnly,
       readOnlyTmpfs: o.readOnlyTmpfs,
       mounts: c.config.mounts.map((m) => (m.type === 'image' ? imageMounts.get(m.destination)!
-        : { type: m.type === 'volume' ? 'bind' : m.type, source: m.source, destination: m.destination, options: m.options })),
+        : { type: m.type === 'volume' ? 'bind' : m.type, source: m.source, destination: m.destination, options: m.options, ...(m.type === 'volume' ? { volume: true } : {}) })),
       engineFiles: {
         hosts: files.hosts, hostname: files.hostname, resolvConf: files.resolvConf, containerEnv: files.containerEnv,
         passwd: accounts.passwd, group: accounts.group, secrets: secretMounts, notifyDir: this.notifyDir(c),

@@ -242,6 +242,13 @@ test('inspect Mounts, HostConfig.Binds and Tmpfs: the options podman 4.3.1 recor
   s.ok(['rmi', 'localhost/opts_volume_image']);
 });
 
+test('a named volume is mounted nosuid,nodev unless suid,dev are given; a bind keeps its source\'s flags (podman\'s spec)', () => {
+  const out = s.ok(['run', '--rm', '-v', 'nsvol:/a', '-v', 'nsvol2:/b:suid,dev', '-v', `${s.dir}:/c`, 'localhost/busybox', 'sh', '-c',
+    'for d in /a /b /c; do echo $d $(grep " $d " /proc/mounts | cut -d" " -f4 | tr , "\n" | grep -xE "nosuid|nodev" | tr "\n" " "); done']);
+  assert.deepEqual(out.trim().split('\n').map((l) => l.trim()), ['/a nosuid nodev', '/b', '/c']);
+  s.ok(['volume', 'rm', 'nsvol', 'nsvol2']);
+});
+
 test('inspect GraphDriver.Data: the image\'s layers as LowerDir, MergedDir only while mounted (podman\'s overlay driver)', () => {
   const c = s.ok(['create', '--network', 'none', IMG, 'sleep', '100']).trim();
   const keys = () => s.ok(['inspect', '--format', '{{range $k, $v := .GraphDriver.Data}}{{$k}} {{end}}', c]).trim();

@@ -13,6 +13,8 @@ export interface MountRequest {
   destination: string;
   /** As the user gave them: ro, rw, z, Z, shared, rslave, nosuid, size=64m, mode=1777, bind... */
   options?: string[];
+  /** A named volume's directory (bound as `bind`): nosuid,nodev unless given, as podman. */
+  volume?: boolean;
 }
 
 const PROPAGATIONS = new Set(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable']);
@@ -63,13 +65,14 @@ export function userMount(req: MountRequest): OciMount {
   const destination = path.posix.normalize(req.destination).replace(/(.)\/$/, '$1');
   const given = (req.options ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter((o) => o !== '');
   const opts: string[] = [];
-  let write = false, prop = false, bind = false, suid = false, dev = false, copyup = false;
+  let write = false, prop = false, bind = false, exec = false, suid = false, dev = false, copyup = false;
   for (const o of given) {
     if (IGNORED.has(o)) { if (o === 'notmpcopyup') copyup = true; continue; }
     if (o === 'O') throw new UsageError('overlay mounts (O) must be set up by the caller');
     if (o === 'ro' || o === 'rw') { if (write) throw new UsageError(`cannot pass 'ro' and 'rw' options more than once`); write = true; }
     else if (PROPAGATIONS.has(o)) { if (prop) throw new UsageError(`cannot pass multiple propagation options`); prop = true; }
     else if (o === 'bind' || o === 'rbind') { if (bind) throw new UsageError(`cannot pass 'bind' and 'rbind' options more than once`); bind = true; }
+    else if (o === 'exec' || o === 'noexec') exec = true;
     else if (o === 'suid' || o === 'nosuid') suid = true;
     else if (o === 'dev' || o === 'nodev') dev = true;
     else if (o === 'tmpcopyup') copyup = true;
@@ -79,6 +82,12 @@ export function userMount(req: MountRequest): OciMount {
     if (req.source === undefined || req.source === '') throw new UsageError(`bind mount to ${destination} has no source`);
     if (!write) opts.push('rw');
     if (!prop) opts.push('rprivate');
+    // As podman's spec: a volume is nosuid,nodev, a bind keeps the noexec, nosuid and nodev of its
+    // source's file system (a plain bind would drop them), unless the options say otherwise.
+    const fsFlags = req.volume ? ['nosuid', 'nodev'] : mountOptionsOf(req.source) ?? [];
+    if (!exec && fsFlags.includes('noexec')) opts.push('noexec');
+    if (!suid && fsFlags.includes('nosuid')) opts.push('nosuid');
+    if (!dev && fsFlags.includes('nodev')) opts.push('nodev');
     if (!bind) opts.push('rbind');
     return { destination, type: 'bind', source: req.source, options: opts };
   }
