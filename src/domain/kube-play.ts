@@ -434,12 +434,14 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       expect(c.args, 'array', 'Container.spec.containers.args', '[]string', 'Kube Pod');
       for (const e of (c.env ?? []) as Obj[]) expect(e.value, 'string', 'EnvVar.spec.containers.env.value', 'string', 'Kube Pod');
     }
+    // The seccomp annotations are checked before anything is made (podman's InitializeSeccompPaths).
+    const seccomp = seccompProfiles(annotations, o.seccompProfileRoot ?? '/var/lib/kubelet/seccomp');
     const labels = { ...((meta.labels ?? {}) as Record<string, string>) };
     const hostNetwork = spec.hostNetwork === true;
     const podOpts: PodCreateOptions = {
       name: podName, labels, share: ['ipc', 'net', 'uts', ...(spec.shareProcessNamespace === true ? ['pid'] : [])],
       hostname: spec.hostname || podName, exitPolicy: 'stop', noHosts: o.noHosts, infraSdnotify: 'ignore',
-      ...(made.service ? { serviceContainer: made.service } : {}),
+      ...(made.service ? { serviceContainer: made.service } : {}), ...(o.userns ? { userns: o.userns } : {}),
     };
     if (spec.hostAliases) {
       if (o.noHosts) throw new PierError('HostAliases in yaml file will not work with --no-hosts');
@@ -505,7 +507,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     const ids: string[] = [];
     for (const [list, init] of [[initContainers, true], [containers, false]] as const) {
       for (const c of list) {
-        const opts = this.containerOptions(c, { built: built.has(c.image), podName, podId, init: init ? initType : undefined, o, labels, annotations, configMaps, secrets, volumes, restart, podSecurity: (spec.securityContext ?? {}) as Obj });
+        const opts = this.containerOptions(c, { built: built.has(c.image), podName, podId, init: init ? initType : undefined, o, labels, annotations, configMaps, secrets, volumes, restart, podSecurity: (spec.securityContext ?? {}) as Obj, seccomp: seccomp.containers[c.name] ?? seccomp.pod });
         const { id } = await this.e.containers().create(opts);
         (init ? initIds : ids).push(id);
       }
@@ -519,7 +521,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
   }
 
   /** podman's ToSpecGen, as pier's create options. */
-  private containerOptions(c: Obj, x: { built: boolean; podName: string; podId: string; init?: string; o: PlayKubeOptions; labels: Record<string, string>; annotations: Record<string, string>;
+  private containerOptions(c: Obj, x: { built: boolean; podName: string; podId: string; init?: string; o: PlayKubeOptions; labels: Record<string, string>; annotations: Record<string, string>; seccomp?: string;
     configMaps: ConfigMap[]; secrets: SecretValues; volumes: Map<string, KubeVolume>; restart: CreateOptions['restart']; podSecurity: Obj }): CreateOptions {
     const image = String(c.image ?? '');
     if (!image) throw new PierError(`container ${JSON.stringify(c.name)} of pod ${JSON.stringify(x.podName)} has no image`);
@@ -529,7 +531,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     if (x.built) policy = 'never';
     const opts: CreateOptions = {
       image, command: [], name: `${x.podName}-${c.name}`, pod: x.podId, tty: c.tty === true, interactive: c.stdin === true,
-      restart: x.restart, pull: policy, pullOptions: { tlsVerify: x.o.tlsVerify, authfile: x.o.authfile, ...(x.o.creds ? { creds: x.o.creds } : {}) },
+      restart: x.restart, pull: policy, pullOptions: { tlsVerify: x.o.tlsVerify, authfile: x.o.authfile, ...(x.o.creds ? { creds: x.o.creds } : {}), ...(x.o.certDir ? { certDir: x.o.certDir } : {}) },
       annotations: { ...x.annotations }, labels: { ...x.labels }, sdnotify: 'ignore',
     };
     if (x.init) opts.initContainerType = x.init as CreateOptions['initContainerType'];
@@ -546,6 +548,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     if (sc.readOnlyRootFilesystem !== undefined) opts.readOnly = sc.readOnlyRootFilesystem === true;
     if (sc.privileged !== undefined) opts.privileged = sc.privileged === true;
     if (sc.allowPrivilegeEscalation === false) opts.securityOpt = ['no-new-privileges'];
+    if (x.seccomp) opts.securityOpt = [...(opts.securityOpt ?? []), `seccomp=${x.seccomp}`];
     if (sc.capabilities?.add) opts.capAdd = (sc.capabilities.add as string[]).map(String);
     if (sc.capabilities?.drop) opts.capDrop = (sc.capabilities.drop as string[]).map(String);
     const runAsUser = sc.runAsUser ?? x.podSecurity.runAsUser;
@@ -695,4 +698,35 @@ function mergePublish(fromYaml: string[], fromFlag: string[]): string[] {
   const covered = (spec: string) => parsePublish(spec).every((y) => flagMaps.some((f) => f.protocol === y.protocol &&
     y.container_port >= f.container_port && y.container_port < f.container_port + f.range));
   return [...fromFlag, ...fromYaml.filter((y) => !covered(y))];
+}
+
+const SECCOMP_CONTAINER_PREFIX = 'container.seccomp.security.alpha.kubernetes.io/';
+
+/**
+ * The seccomp profiles of a pod's annotations, as podman 4.3 reads them (Kubernetes' alpha
+ * annotations): `seccomp.security.alpha.kubernetes.io/pod` for every container, and
+ * `container.seccomp.security.alpha.kubernetes.io/NAME` for one. `runtime/default` (and
+ * `docker/default`) is the default profile (no option), `unconfined` none, `localhost/FILE` the
+ * file under `root`; anything else is podman's error. Values are --security-opt seccomp= values
+ * ('' and undefined: the default profile).
+ */
+export function seccompProfiles(annotations: Record<string, string>, root: string): { pod?: string; containers: Record<string, string> } {
+  const value = (v: string): string | undefined => {
+    if (v === 'runtime/default' || v === 'docker/default') return undefined;
+    if (v === 'unconfined') return 'unconfined';
+    const parts = v.split('/');
+    if (parts[0] === 'localhost') return path.join(root, parts[1] ?? '');
+    throw new PierError(`invalid seccomp path: ${v}`);
+  };
+  const out: { pod?: string; containers: Record<string, string> } = { containers: {} };
+  for (const [k, v] of Object.entries(annotations)) {
+    if (!k.startsWith(SECCOMP_CONTAINER_PREFIX)) continue;
+    const parts = k.split('/');
+    if (parts.length !== 2) throw new PierError(`expected annotation ${SECCOMP_CONTAINER_PREFIX} to be of format ${SECCOMP_CONTAINER_PREFIX}<CONTAINER_NAME>`);
+    // The default profile is kept as '' so the container does not take the pod's.
+    out.containers[parts[1]] = value(v) ?? '';
+  }
+  const pod = annotations['seccomp.security.alpha.kubernetes.io/pod'];
+  if (pod !== undefined) out.pod = value(pod);
+  return out;
 }

@@ -21,6 +21,12 @@ export interface PlayKubeOptions {
   authfile?: string;
   /** --creds USERNAME[:PASSWORD]. */
   creds?: string;
+  /** --cert-dir: the registries' TLS certificates and keys. */
+  certDir?: string;
+  /** --seccomp-profile-root: where `localhost/NAME` seccomp annotations find NAME (default /var/lib/kubelet/seccomp). */
+  seccompProfileRoot?: string;
+  /** --userns: the pods' user namespace (pod create's --userns). */
+  userns?: string;
   /**
    * --publish (podman 4.5's; hidden in pier, whose flags are podman 4.3's): `-p` values merged
    * with the YAML's ports, replacing a YAML port of the same container port and protocol.

@@ -455,6 +455,28 @@ test('kube play --ip and --mac-address: static addresses for the pods in the ord
   s.ok(['network', 'rm', 'kipnet']);
 });
 
+test('kube play seccomp annotations: the pod\'s profile, a container\'s runtime/default or unconfined; --seccomp-profile-root', () => {
+  const root = fs.mkdtempSync(path.join(s.dir, 'seccomp-'));
+  fs.writeFileSync(path.join(root, 'nomkdir.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
+  const yaml = (pod: string) => ['kind: Pod', 'metadata:', '  name: ksc', '  annotations:', `    seccomp.security.alpha.kubernetes.io/pod: ${pod}`,
+    '    container.seccomp.security.alpha.kubernetes.io/def: runtime/default', '    container.seccomp.security.alpha.kubernetes.io/unc: unconfined',
+    'spec:', '  restartPolicy: Never', '  containers:',
+    ...['lim', 'def', 'unc'].flatMap((n) => [`  - name: ${n}`, '    image: localhost/busybox',
+      '    command: [sh, -c, "mkdir /tmp/x && echo made || echo refused; grep Seccomp: /proc/self/status"]']), ''].join('\n');
+  const local = REMOTE ? [] : ['--seccomp-profile-root', root];
+  s.ok(['kube', 'play', '--start=false', ...local, '-'], { input: yaml(REMOTE ? 'unconfined' : 'localhost/nomkdir.json') });
+  const out = (n: string) => s.ok(['start', '-a', `ksc-${n}`]).replace(/\s+/g, ' ').trim();
+  assert.equal(out('lim'), REMOTE ? 'made Seccomp: 0' : 'refused Seccomp: 2');
+  assert.equal(out('def'), 'made Seccomp: 2');
+  assert.equal(out('unc'), 'made Seccomp: 0');
+  s.ok(['pod', 'rm', '-f', '-t', '0', 'ksc']);
+  const bad = s.run(['kube', 'play', '-'], { input: yaml('bogus/x') });
+  assert.equal(bad.code, 125);
+  // (The service's error names the step, as podman's API handler does.)
+  assert.equal(bad.stderr.trim(), `Error: ${REMOTE ? 'playing YAML file: ' : ''}invalid seccomp path: bogus/x`);
+  assert.equal(s.run(['pod', 'exists', 'ksc']).code, 1);
+});
+
 test('kube play errors: one line, exit 125, nothing left behind', () => {
   const cases: [string, string][] = [
     ['a: [\n', 'Error: multi doc yaml could not be split: yaml: line 2: '],

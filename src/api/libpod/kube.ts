@@ -38,6 +38,7 @@ export function registerLibpodKubeRoutes(router: Router): void {
     };
     // podman 4.5's parameter, for kube play's --publish.
     if (r.query.getAll('publishPorts').length) o.publish = r.query.getAll('publishPorts');
+    if (r.query.get('userns')) o.userns = r.query.get('userns')!;
     const body = (await r.body()).toString();
     let report;
     try {

@@ -56,6 +56,7 @@ const playFlags: CommandDef['flags'] = [
   { name: 'annotation', type: 'stringArray', valueName: 'strings', help: 'Add annotations to pods (key=value)' },
   { name: 'authfile', type: 'string', help: 'Path of the authentication file. Use REGISTRY_AUTH_FILE environment variable to override' },
   { name: 'build', type: 'bool', help: 'Build all images in a YAML (given Containerfiles exist)' },
+  { name: 'cert-dir', type: 'string', valueName: 'Pathname', help: 'Pathname of a directory containing TLS certificates and keys' },
   { name: 'configmap', type: 'stringArray', valueName: 'Pathname', help: 'Pathname of a YAML file containing a kubernetes configmap' },
   { name: 'context-dir', type: 'string', help: 'Path to top level of context directory' },
   { name: 'creds', type: 'string', valueName: 'Credentials', help: 'Credentials (USERNAME:PASSWORD) to use for authenticating to a registry' },
@@ -70,10 +71,12 @@ const playFlags: CommandDef['flags'] = [
   { name: 'publish', type: 'stringArray', hidden: true, valueName: 'strings', help: "Publish a container's port, or a range of ports, to the host" },
   { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress output information when pulling images' },
   { name: 'replace', type: 'bool', help: 'Delete and recreate pods defined in the YAML file' },
+  { name: 'seccomp-profile-root', type: 'string', default: '/var/lib/kubelet/seccomp', help: 'Directory path for seccomp profiles' },
   // podman's, hidden: meant for systemd units (quadlet's .kube), not for users.
   { name: 'service-container', type: 'bool', hidden: true, help: 'Starts a service container before all pods' },
   { name: 'start', type: 'bool', default: true, help: 'Start the pod after creating it' },
   { name: 'tls-verify', type: 'bool', default: true, help: 'Require HTTPS and verify certificates when contacting registries' },
+  { name: 'userns', type: 'string', help: 'User namespace to use' },
 ];
 
 async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | void> {
@@ -96,6 +99,7 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
   const o: PlayKubeOptions = {
     annotations, networks: opts.network ?? [], logDriver: opts.logDriver, logOptions: splitCSV(opts.logOpt), noHosts: !!opts.noHosts,
     quiet: !!opts.quiet, replace: !!opts.replace, authfile: opts.authfile || undefined, creds: opts.creds || undefined,
+    certDir: opts.certDir || undefined, seccompProfileRoot: opts.seccompProfileRoot || undefined, userns: opts.userns || undefined,
   };
   const publish = splitCSV(opts.publish);
   if (publish.length) o.publish = publish;
@@ -122,9 +126,9 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
   o.configMaps = maps.map((p) => {
     try { return { path: p, text: fs.readFileSync(p, 'utf8') }; } catch (e) { throw new PierError(`open ${p}: ${errnoText(e)}`); }
   });
-  // --build and --context-dir are podman's local-mode flags; the remote client builds nothing.
+  // --build, --context-dir, --cert-dir and --seccomp-profile-root are podman's local-mode flags (podman-remote 4.3 has none of them).
   if (ctx.remoteUri) {
-    for (const f of ['build', 'context-dir']) if (changed.has(f)) throw new UsageError(`unknown flag: --${f}`);
+    for (const f of ['build', 'context-dir', 'cert-dir', 'seccomp-profile-root']) if (changed.has(f)) throw new UsageError(`unknown flag: --${f}`);
   } else {
     if (opts.serviceContainer) o.serviceContainer = true;
     o.createCommand = commandLine();

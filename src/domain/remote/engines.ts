@@ -150,7 +150,7 @@ export class RemoteEngines implements Engines {
         return send('POST', `/libpod/play/kube${q({
           network: o.networks, logDriver: o.logDriver, logOptions: o.logOptions, noHosts: o.noHosts, tlsVerify: o.tlsVerify === undefined ? undefined : String(o.tlsVerify), start: o.start === undefined ? undefined : String(o.start), replace: o.replace,
           annotations: o.annotations && Object.keys(o.annotations).length ? JSON.stringify(o.annotations) : undefined,
-          publishPorts: o.publish,
+          publishPorts: o.publish, userns: o.userns,
         })}`, yaml);
       },
       down: (yaml: string) => send('DELETE', '/libpod/play/kube', yaml),
