@@ -372,8 +372,8 @@ export class Lifecycle {
   /** Join the container's bridge networks: a network namespace of its own set up by netavark. */
   private async setupNetwork(c: ContainerRecord): Promise<string> {
     const { NetworkStore } = require('../network/store') as typeof import('../network/store');
-    const { createNetns, removeNetns, setupContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
-    const ns = createNetns(this.store.runRoot, c.id);
+    const { removeNetns, setupContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
+    const ns = this.ownNetns(c);
     try {
       const r = await setupContainerNetwork({
         store: NetworkStore.forConfig(this.cfg), containerId: c.id, name: c.name, networks: c.config.networks ?? {},
@@ -383,8 +383,19 @@ export class Lifecycle {
       return ns;
     } catch (e) {
       removeNetns(ns);
+      removeNetns(usernsPath(this.store.runRoot, c.id));
       throw e;
     }
+  }
+
+  /**
+   * The container's own network namespace, made now; rootless with ID mappings of its own, it is
+   * its user namespace's, made with it (createUsernsNetns).
+   */
+  private ownNetns(c: ContainerRecord): string {
+    const { createNetns } = require('../network/netavark') as typeof import('../network/netavark');
+    const idm = this.cfg.dirs.rootless ? c.config.idMappings : undefined;
+    return idm ? createUsernsNetns(this.store.runRoot, c.id, idMapText(idm.uidMap), idMapText(idm.gidMap)) : createNetns(this.store.runRoot, c.id);
   }
 
   /**
@@ -393,13 +404,11 @@ export class Lifecycle {
    */
   private async setupSlirp(c: ContainerRecord): Promise<{ netns: string; slirp: import('../network/slirp').SlirpProcess }> {
     const { parseSlirpOptions, startSlirp } = require('../network/slirp') as typeof import('../network/slirp');
-    const { createNetns, removeNetns } = require('../network/netavark') as typeof import('../network/netavark');
+    const { removeNetns } = require('../network/netavark') as typeof import('../network/netavark');
     const { resolveHostPorts } = require('../network/ports') as typeof import('../network/ports');
     const options = parseSlirpOptions(c.config.slirpOptions ?? []);
     const ports = await resolveHostPorts(c.config.portMappings ?? []);
-    // Rootless with ID mappings: the network namespace is its user namespace's, made with it (createUsernsNetns).
-    const idm = this.cfg.dirs.rootless ? c.config.idMappings : undefined;
-    const ns = idm ? createUsernsNetns(this.store.runRoot, c.id, idMapText(idm.uidMap), idMapText(idm.gidMap)) : createNetns(this.store.runRoot, c.id);
+    const ns = this.ownNetns(c);
     try {
       const slirp = await startSlirp({ containerId: c.id, netnsPath: ns, options, runDir: containerDirs(this.store, c.id).run, ports });
       this.containers.updateState(c.id, (s) => ({ ...s, network: { status: {}, ports, slirpPid: slirp.pid } }));
@@ -430,6 +439,7 @@ export class Lifecycle {
     await teardownContainerNetwork({ store: NetworkStore.forConfig(this.cfg), containerId: id })
       .catch((e) => log.warn(`tearing down the network of ${id}: ${(e as Error).message}`));
     removeNetns(netnsPath(this.store.runRoot, id));
+    removeNetns(usernsPath(this.store.runRoot, id));
     if (c.state.network) this.containers.updateState(id, (s) => ({ ...s, network: undefined }));
   }
 
