@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PIER, REPO } from '../helpers/cli';
@@ -249,6 +250,13 @@ describe('rootless', () => {
         if (!body) await new Promise((r) => setTimeout(r, 100));
       }
       assert.equal(body.trim(), shortId);
+      // A port the user may not bind: podman's rootlessport error, nothing left.
+      const unprivileged = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+      let low = unprivileged - 24;
+      while (!(await new Promise((resolve) => { const t = net.createServer().once('error', () => resolve(false)).listen(low, () => t.close(() => resolve(true))); }))) low++;
+      const refused = user.run(['run', '--rm', '--network', 'rlnet', '-p', `${low}:80`, 'localhost/busybox', 'true']);
+      assert.deepEqual([refused.code, refused.stderr], [126, `Error: rootlessport cannot expose privileged port ${low}, you can add 'net.ipv4.ip_unprivileged_port_start=${low}' to /etc/sysctl.conf (currently ${unprivileged}), or choose a larger port number (>= ${unprivileged}): listen tcp 0.0.0.0:${low}: bind: permission denied\n`]);
+      assert.equal(user.ok(['ps', '-a', '--format', '{{.Names}}']), 'web\n');
       // unshare --rootless-netns joins it.
       assert.match(user.ok(['unshare', '--rootless-netns', 'ip', '-o', 'link', 'show']), /: tap0: .*: pier\d+: /s);
       const pid = slirpPid();
