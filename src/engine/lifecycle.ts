@@ -560,7 +560,8 @@ export class Lifecycle {
     const files = writeEtcFiles({
       dir: runDir, id: c.id, name: c.name, image: o.privileged ? resolvedImageName(c, c.imageId ? this.store.images.namesIfExists(c.imageId) : null) : '', imageId: c.imageId ?? '', hostname: c.config.hostname,
       addHost: o.addHost, dns: conf.dns, dnsSearch: conf.dnsSearch, dnsOption: conf.dnsOption, networkDNS, ipv6, netnsPath: netns ?? (mode.startsWith('ns:') ? mode.slice(3) : undefined), ownEntries,
-      hostContainersInternalIP: hostContainersInternalIP(settings.hostContainersInternalIP, gateways),
+      // Rootless, the gateways are in the rootless netns: the host's address, as podman's.
+      hostContainersInternalIP: hostContainersInternalIP(settings.hostContainersInternalIP, this.cfg.dirs.rootless ? [] : gateways),
       baseHostsFile: settings.baseHostsFile, rootfs,
       // With another container's network these come from it (joinSharedEtcFiles).
       noHosts: !!o.noHosts || shared !== undefined,

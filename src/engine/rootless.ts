@@ -192,6 +192,11 @@ export async function enterUserns(runRoot?: string): Promise<never> {
  * a command not found exits 127, one that cannot be executed 126, with podman's messages.
  */
 export function execCommand(argv: string[], env: NodeJS.ProcessEnv): never {
+  return native().execve(commandFile(argv, env), argv, envList(env));
+}
+
+/** The executable `argv[0]` names (PATH searched as Go's exec); podman's errors when it is none. */
+export function commandFile(argv: string[], env: NodeJS.ProcessEnv): string {
   let file = argv[0];
   if (!file.includes('/')) {
     const found = lookPath(file, env.PATH);
@@ -205,5 +210,25 @@ export function execCommand(argv: string[], env: NodeJS.ProcessEnv): never {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new PierError(`fork/exec ${file}: ${missing ? 'no such file or directory' : 'permission denied'}`, missing ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE);
   }
-  return native().execve(file, argv, envList(env));
+  return file;
+}
+
+/**
+ * `pier unshare --rootless-netns`: the command in the user's rootless network namespace too (made
+ * when missing, removed after it when no container uses it, as podman's); its exit code.
+ */
+export async function runInRootlessNetns(netRunDir: string, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const file = commandFile(argv, env);
+  const { withHostLock } = require('../network/ipam') as typeof import('../network/ipam');
+  const rn = require('../network/rootless-netns') as typeof import('../network/rootless-netns');
+  const rns = await withHostLock(netRunDir, async () => rn.ensureRootlessNetns(netRunDir));
+  try {
+    const r = spawnSync(findNsenter(), [`--net=${rns.netns}`, '--', file, ...argv.slice(1)], { stdio: 'inherit', env, argv0: argv[0] } as any);
+    return r.status ?? 128 + (r.signal ? os.constants.signals[r.signal] : 0);
+  } finally {
+    const { NetworkStore } = require('../network/store') as typeof import('../network/store');
+    const { attachedContainers } = require('../network/netavark') as typeof import('../network/netavark');
+    const store = new NetworkStore({ configDir: '', runDir: netRunDir });
+    await withHostLock(netRunDir, async () => { if (!attachedContainers(store).length) rn.removeRootlessNetns(netRunDir); });
+  }
 }

@@ -19,6 +19,7 @@ import { NetworkStore } from './store';
 import { NetworkDef, NetworkOptions, PerNetworkOptions, PortMapping, StatusBlock } from './types';
 import { allocate, release, withHostLock, writeJSONAtomic } from './ipam';
 import { resolveHostPorts } from './ports';
+import { ensureRootlessNetns, existingRootlessNetns, removeRootlessNetns } from './rootless-netns';
 
 import { createNetns, removeNetns, isNetns, execInNetns } from './netns';
 
@@ -65,6 +66,8 @@ interface SavedAttachment {
   names: Record<string, string>;
   /** pier network name → definition file (IPAM owner). */
   files: Record<string, string>;
+  /** Rootless: the ids of the rootless netns's slirp4netns forwards of the published ports. */
+  hostfwd?: number[];
 }
 
 /** Find a helper binary (netavark, aardvark-dns). */
@@ -127,16 +130,35 @@ function netavarkEnv(runDir: string): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Run netavark with `options` on stdin; resolves with its parsed JSON output. */
+/** A rootless user's bridges live in its rootless network namespace (rootless-netns.ts). */
+function rootless(): boolean {
+  return hostUid() !== 0;
+}
+
+/**
+ * Run netavark with `options` on stdin; resolves with its parsed JSON output. Rootless it runs in
+ * the user's rootless network namespace (made for a setup; a teardown without one has nothing
+ * to undo), and the published ports' host addresses are left to slirp4netns: netavark's rules
+ * there take any address, the ports arriving on tap0's.
+ */
 function runNetavark(runDir: string, command: 'setup' | 'teardown', netns: string, options: NetworkOptions, helperDirs: string[] = []): Promise<any> {
   const netavark = findHelper('netavark', helperDirs);
   if (!netavark) throw new PierError('could not find "netavark" in one of [' + HELPER_DIRS.join(' ') + ']');
   const aardvark = findHelper('aardvark-dns', helperDirs);
-  const args = ['--config', runDir, '--rootless', String(hostUid() !== 0)];
+  const args = ['--config', runDir, '--rootless', String(rootless())];
   if (aardvark) args.push('--aardvark-binary', aardvark);
   args.push(command, netns);
   fs.mkdirSync(runDir, { recursive: true });
-  return spawnCollect(netavark, args, { env: netavarkEnv(runDir), input: JSON.stringify(options) }).then(
+  let file = netavark;
+  if (rootless()) {
+    const rns = command === 'setup' ? ensureRootlessNetns(runDir) : existingRootlessNetns(runDir);
+    if (!rns) return Promise.resolve({});
+    const { findTool } = require('../config/userns-join') as typeof import('../config/userns-join');
+    file = findTool('nsenter') ?? 'nsenter';
+    args.unshift(`--net=${rns.netns}`, '--', netavark);
+    if (options.port_mappings) options = { ...options, port_mappings: options.port_mappings.map((m) => ({ ...m, host_ip: '' })) };
+  }
+  return spawnCollect(file, args, { env: netavarkEnv(runDir), input: JSON.stringify(options) }).then(
     ({ code, stdout: out, stderr: err }) => {
       let parsed: any;
       try { parsed = out.trim() ? JSON.parse(out) : {}; } catch { parsed = undefined; }
@@ -204,15 +226,50 @@ export async function setupContainerNetwork(o: SetupOptions): Promise<SetupResul
       if (o.dnsServers?.length) saved.options.dns_servers = o.dnsServers;
       writeJSONAtomic(savedPath(o.store, o.containerId), saved);
       const out: Record<string, StatusBlock> = await runNetavark(runDir, 'setup', o.netnsPath, saved.options, o.helperDirs);
+      if (rootless() && ports.length) await forwardRootlessPorts(o.store, o.containerId, saved, o.helperDirs);
       const status: Record<string, StatusBlock> = {};
       for (const [k, v] of Object.entries(out)) status[saved.names[k] ?? k] = v;
       return { status, portMappings: ports };
     } catch (e) {
       // netavark undoes its own partial work; drop ours.
       forget(o.store, o.containerId, saved);
+      if (rootless()) dropIdleRootlessNetns(o.store);
       throw e;
     }
   });
+}
+
+/**
+ * Rootless: slirp4netns of the rootless netns forwards the published host ports to tap0's
+ * address (the same port), where netavark's DNAT rules take them to the container; the
+ * forwards' ids are saved for the teardown. On failure netavark's setup is undone.
+ */
+async function forwardRootlessPorts(store: NetworkStore, id: string, saved: SavedAttachment, helperDirs?: string[]): Promise<void> {
+  const rns = existingRootlessNetns(store.runDir);
+  saved.hostfwd = [];
+  try {
+    if (!rns) throw new PierError('the rootless network namespace is gone');
+    const { forwardPort } = require('./slirp') as typeof import('./slirp');
+    for (const m of saved.options.port_mappings ?? []) saved.hostfwd.push(...await forwardPort(rns.apiSocket, m, rns.tapAddress, true));
+    writeJSONAtomic(savedPath(store, id), saved);
+  } catch (e) {
+    await unforwardRootlessPorts(store, saved);
+    await runNetavark(store.runDir, 'teardown', saved.netnsPath, saved.options, helperDirs).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Removes the slirp4netns forwards of forwardRootlessPorts (gone with the namespace when it is). */
+async function unforwardRootlessPorts(store: NetworkStore, saved: SavedAttachment): Promise<void> {
+  const rns = existingRootlessNetns(store.runDir);
+  if (!rns) return;
+  const { slirpRequest } = require('./slirp') as typeof import('./slirp');
+  for (const id of saved.hostfwd ?? []) await slirpRequest(rns.apiSocket, { execute: 'remove_hostfwd', arguments: { id } }).catch(() => undefined);
+}
+
+/** Rootless: the rootless netns goes when no container is attached any more (podman's cleanup). */
+function dropIdleRootlessNetns(store: NetworkStore): void {
+  if (!attachedContainers(store).length) removeRootlessNetns(store.runDir);
 }
 
 /** Release the addresses of a saved attachment and delete it. Call under withHostLock. */
@@ -241,7 +298,10 @@ export async function teardownContainerNetwork(o: TeardownOptions): Promise<void
     if (!saved) return;
     const netns = o.netnsPath ?? saved.netnsPath;
     let err: unknown;
-    if (isNetns(netns)) {
+    await unforwardRootlessPorts(o.store, saved);
+    if (rootless() && !existingRootlessNetns(o.store.runDir)) {
+      // The rootless netns went (its bridges, rules and DNS server with it): nothing to undo.
+    } else if (isNetns(netns)) {
       try { await runNetavark(o.store.runDir, 'teardown', netns, saved.options, o.helperDirs); } catch (e) { err = e; }
     } else {
       // The namespace went first (its veths with it): a scratch namespace holding stand-in
@@ -257,6 +317,7 @@ export async function teardownContainerNetwork(o: TeardownOptions): Promise<void
       }
     }
     forget(o.store, o.containerId, saved);
+    if (rootless()) dropIdleRootlessNetns(o.store);
     if (err) throw err;
   });
 }
@@ -275,7 +336,10 @@ async function waitForDeadVeths(store: NetworkStore, id: string, saved: SavedAtt
     for (let i = 0; i < 50; i++) {
       let ports = 0;
       try {
-        ports = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', 'master', bridge], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) || '[]').length;
+        // Rootless, the bridges are in the rootless netns.
+        const rns = rootless() ? existingRootlessNetns(store.runDir) : undefined;
+        const [cmd, args] = rns ? ['nsenter', [`--net=${rns.netns}`, 'ip', '-j', 'link', 'show', 'master', bridge]] : ['ip', ['-j', 'link', 'show', 'master', bridge]];
+        ports = JSON.parse(execFileSync(cmd, args as string[], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) || '[]').length;
       } catch { break; }
       if (ports <= expected) break;
       await new Promise((r) => setTimeout(r, 100));

@@ -37,7 +37,11 @@ function run(cmd: string, args: string[]): void {
  * `<runRoot>/netns/pier-<id>`, with its loopback up.
  */
 export function createNetns(runRoot: string, id: string): string {
-  const file = netnsPath(runRoot, id);
+  return createNetnsAt(netnsPath(runRoot, id));
+}
+
+/** createNetns at the path `file`. */
+export function createNetnsAt(file: string): string {
   if (isNetns(file)) return file;
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
   fs.closeSync(fs.openSync(file, 'a', 0o644));

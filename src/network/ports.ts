@@ -4,6 +4,7 @@
 // by another container, and reserve them (bound sockets that conmon holds) while a container runs.
 // net and dgram load on first use: most containers publish no ports.
 const net = () => require('node:net') as typeof import('node:net');
+import * as fs from 'node:fs';
 import { PierError, UsageError } from '../util/errors';
 import { PortMapping } from './types';
 
@@ -102,20 +103,32 @@ function overlapping(a: PortMapping, b: PortMapping): boolean {
   return a.host_port < b.host_port + b.range && b.host_port < a.host_port + a.range;
 }
 
-/** Can `port` be bound on `ip` ('' = any) for `proto` right now? */
-function probe(proto: string, ip: string, port: number): Promise<boolean> {
+/** Can `port` be bound on `ip` ('' = any) for `proto` right now? True, else the bind's error code. */
+function probe(proto: string, ip: string, port: number): Promise<true | string> {
   return new Promise((resolve) => {
+    const failed = (e: NodeJS.ErrnoException) => resolve(e.code ?? 'EADDRINUSE');
     if (proto === 'udp') {
       const s = (require('node:dgram') as typeof import('node:dgram')).createSocket(ip && net().isIPv6(ip) ? 'udp6' : 'udp4');
-      s.once('error', () => { s.close(); resolve(false); });
+      s.once('error', (e) => { s.close(); failed(e); });
       s.bind({ port, address: ip || undefined, exclusive: true }, () => s.close(() => resolve(true)));
       return;
     }
     // sctp cannot be probed from Node; tcp is the best approximation.
     const srv = net().createServer();
-    srv.once('error', () => resolve(false));
+    srv.once('error', failed);
     srv.listen({ port, host: ip || undefined, exclusive: true }, () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port below net.ipv4.ip_unprivileged_port_start that a rootless user cannot bind: podman's
+ * rootlessport error (its port driver's wording).
+ */
+function privileged(m: PortMapping, port: number): string {
+  let start = 1024;
+  try { start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim()) || start; } catch { /* default */ }
+  const host = m.host_ip ? (net().isIPv6(m.host_ip) ? `[${m.host_ip}]` : m.host_ip) : '0.0.0.0';
+  return `rootlessport cannot expose privileged port ${port}, you can add 'net.ipv4.ip_unprivileged_port_start=${port}' to /etc/sysctl.conf (currently ${start}), or choose a larger port number (>= ${start}): listen ${m.protocol === 'udp' ? 'udp' : 'tcp'} ${host}:${port}: bind: permission denied`;
 }
 
 function describe(m: PortMapping, port: number): string {
@@ -136,7 +149,9 @@ export async function resolveHostPorts(mappings: PortMapping[], taken: PortMappi
     if (m.host_port) {
       for (const t of against) if (overlapping(m, t)) throw new PierError(describe(m, Math.max(m.host_port, t.host_port)));
       for (let i = 0; i < m.range; i++) {
-        if (!(await probe(m.protocol, m.host_ip, m.host_port + i))) throw new PierError(describe(m, m.host_port + i));
+        const free = await probe(m.protocol, m.host_ip, m.host_port + i);
+        if (free === 'EACCES') throw new PierError(privileged(m, m.host_port + i));
+        if (free !== true) throw new PierError(describe(m, m.host_port + i));
       }
       out.push({ ...m });
       continue;
@@ -147,7 +162,7 @@ export async function resolveHostPorts(mappings: PortMapping[], taken: PortMappi
       const cand = { ...m, host_port: start };
       if (against.some((t) => overlapping(cand, t))) continue;
       let ok = true;
-      for (let i = 0; i < m.range && ok; i++) ok = await probe(m.protocol, m.host_ip, start + i);
+      for (let i = 0; i < m.range && ok; i++) ok = (await probe(m.protocol, m.host_ip, start + i)) === true;
       if (ok) found = start;
     }
     if (!found) throw new PierError(`failed to find a free ${m.protocol} host port for container port ${m.container_port}`);

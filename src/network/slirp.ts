@@ -101,16 +101,8 @@ export interface SlirpProcess {
   close(): void;
 }
 
-/**
- * Starts slirp4netns for the namespace at `netnsPath` and waits until tap0 is up; forwards
- * `ports` (host ports already chosen). On failure nothing is left running.
- */
-export async function startSlirp(o: { containerId: string; netnsPath: string; options: SlirpOptions; runDir: string; ports: PortMapping[] }): Promise<SlirpProcess> {
-  const bin = findSlirp();
-  const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('spawnDetached');
-  if (!addon) throw new PierError('slirp4netns needs pier\'s native addon');
-  const { envList } = require('../util/spawn') as typeof import('../util/spawn');
-  const opt = o.options;
+/** slirp4netns's arguments for `options` (podman's), up to its API socket and namespace. */
+function slirpArgs(bin: string, opt: SlirpOptions): string[] {
   const args = [bin];
   if (opt.disableHostLoopback) args.push('--disable-host-loopback');
   args.push(`--mtu=${opt.mtu}`, '--enable-sandbox', '--enable-seccomp');
@@ -118,25 +110,34 @@ export async function startSlirp(o: { containerId: string; netnsPath: string; op
   if (opt.enableIPv6) args.push('--enable-ipv6');
   if (opt.outboundAddr) args.push(`--outbound-addr=${opt.outboundAddr}`);
   if (opt.outboundAddr6) args.push(`--outbound-addr6=${opt.outboundAddr6}`);
-  args.push('-c', '-e', '3', '-r', '4');
-  fs.mkdirSync(o.runDir, { recursive: true });
-  // A unix socket path must stay under 108 bytes: a short host-wide dir, as podman's tmpdir.
-  const socketDir = slirpSocketDir();
-  let apiSocket = path.join(socketDir, `${o.containerId}.net`);
-  // A user's run dir may be long: the short id then (a unix socket path stays under 108 bytes).
-  if (Buffer.byteLength(apiSocket) >= 108) apiSocket = path.join(socketDir, `${o.containerId.slice(0, 12)}.net`);
-  fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
-  fs.rmSync(apiSocket, { force: true });
-  if (o.ports.length) args.push('--api-socket', apiSocket);
+  return args;
+}
+
+/**
+ * Spawns slirp4netns (detached, in a mount namespace of its own: --enable-sandbox pivots its
+ * root, as podman starts it) for the namespace at `netnsPath`, and waits until tap0 is
+ * configured. With `exitPipe` it ends when the returned write end closes (-e); without it runs
+ * until killed. `apiSocket` is served when given. On failure nothing is left running.
+ */
+function spawnSlirp(o: { netnsPath: string; options: SlirpOptions; logFile: string; apiSocket?: string; exitPipe: boolean }): { pid: number; exitFd: number; fail(why: string): never } {
+  const bin = findSlirp();
+  const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('spawnDetached');
+  if (!addon) throw new PierError('slirp4netns needs pier\'s native addon');
+  const { envList } = require('../util/spawn') as typeof import('../util/spawn');
+  const args = [...slirpArgs(bin, o.options), '-c', ...(o.exitPipe ? ['-e', '3'] : []), '-r', '4'];
+  if (o.apiSocket) {
+    fs.mkdirSync(path.dirname(o.apiSocket), { recursive: true, mode: 0o700 });
+    fs.rmSync(o.apiSocket, { force: true });
+    args.push('--api-socket', o.apiSocket);
+  }
   args.push('--netns-type=path', o.netnsPath, 'tap0');
-  const logFile = path.join(o.runDir, 'slirp4netns.log');
-  const log = fs.openSync(logFile, 'w', 0o600);
-  const [exitR, exitW] = addon.pipe();
+  fs.mkdirSync(path.dirname(o.logFile), { recursive: true });
+  const log = fs.openSync(o.logFile, 'w', 0o600);
+  const [exitR, exitW] = o.exitPipe ? addon.pipe() : [-1, -1];
   const [readyR, readyW] = addon.pipe();
-  const closeFd = (fd: number) => { try { fs.closeSync(fd); } catch { /* closed */ } };
+  const closeFd = (fd: number) => { try { if (fd >= 0) fs.closeSync(fd); } catch { /* closed */ } };
   let pid: number;
   try {
-    // its own mount namespace (--enable-sandbox pivots its root), as podman starts it
     const unshare = ['/usr/bin/unshare', '/bin/unshare'].find((f) => fs.existsSync(f));
     const argv = unshare ? [unshare, '--mount', '--propagation', 'private', '--', ...args] : args;
     pid = addon.spawnDetached(argv[0], argv, envList(process.env), [-1, log, log, exitR, readyW]);
@@ -147,10 +148,10 @@ export async function startSlirp(o: { containerId: string; netnsPath: string; op
   for (const fd of [exitR, readyW, log]) closeFd(fd);
   const fail = (why: string): never => {
     closeFd(exitW);
-    fs.rmSync(apiSocket, { force: true });
+    if (o.apiSocket) fs.rmSync(o.apiSocket, { force: true });
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     let text = '';
-    try { text = fs.readFileSync(logFile, 'utf8').trim(); } catch { /* none */ }
+    try { text = fs.readFileSync(o.logFile, 'utf8').trim(); } catch { /* none */ }
     throw new PierError(`slirp4netns failed: ${why}${text ? `: ${JSON.stringify(text)}` : ''}`);
   };
   // slirp4netns writes "1" to the ready fd once tap0 is configured; EOF means it died.
@@ -158,34 +159,66 @@ export async function startSlirp(o: { containerId: string; netnsPath: string; op
   let n = 0;
   try { n = fs.readSync(readyR, buf, 0, 1, null); } catch { n = 0; } finally { closeFd(readyR); }
   if (n !== 1) fail('it exited before the network was ready');
-  const proc: SlirpProcess = { pid, exitFd: exitW, close: () => closeFd(exitW) };
+  return { pid, exitFd: exitW, fail };
+}
+
+/**
+ * Starts slirp4netns for the namespace at `netnsPath` and waits until tap0 is up; forwards
+ * `ports` (host ports already chosen). On failure nothing is left running.
+ */
+export async function startSlirp(o: { containerId: string; netnsPath: string; options: SlirpOptions; runDir: string; ports: PortMapping[] }): Promise<SlirpProcess> {
+  fs.mkdirSync(o.runDir, { recursive: true });
+  // A unix socket path must stay under 108 bytes: a short host-wide dir, as podman's tmpdir.
+  const socketDir = slirpSocketDir();
+  let apiSocket = path.join(socketDir, `${o.containerId}.net`);
+  // A user's run dir may be long: the short id then (a unix socket path stays under 108 bytes).
+  if (Buffer.byteLength(apiSocket) >= 108) apiSocket = path.join(socketDir, `${o.containerId.slice(0, 12)}.net`);
+  const s = spawnSlirp({ netnsPath: o.netnsPath, options: o.options, logFile: path.join(o.runDir, 'slirp4netns.log'), apiSocket: o.ports.length ? apiSocket : undefined, exitPipe: true });
+  const proc: SlirpProcess = { pid: s.pid, exitFd: s.exitFd, close: () => { try { fs.closeSync(s.exitFd); } catch { /* closed */ } } };
   try {
-    for (const m of o.ports) await forwardPort(apiSocket, m, slirpAddresses(opt.cidr).ip);
+    for (const m of o.ports) await forwardPort(apiSocket, m, slirpAddresses(o.options.cidr).ip);
   } catch (e) {
-    fail((e as Error).message);
+    s.fail((e as Error).message);
   }
   // The forwards are in place; nothing else talks to slirp4netns.
   fs.rmSync(apiSocket, { force: true });
   return proc;
 }
 
-/** add_hostfwd for each port of a mapping (podman's "failed to expose ports via slirp4netns"). */
-async function forwardPort(socket: string, m: PortMapping, guest: string): Promise<void> {
+/**
+ * slirp4netns for a namespace that outlives any one container (the rootless network namespace):
+ * no exit pipe (it runs until killed), its API socket kept for later forwards. Returns its pid.
+ */
+export function startDetachedSlirp(o: { netnsPath: string; options: SlirpOptions; logFile: string; apiSocket: string }): number {
+  return spawnSlirp({ ...o, exitPipe: false }).pid;
+}
+
+/** One request to slirp4netns's API socket; its `return` (podman's "failed to expose ports via slirp4netns" on an error). */
+export async function slirpRequest(socket: string, req: { execute: string; arguments: Record<string, unknown> }): Promise<any> {
   const net = require('node:net') as typeof import('node:net');
+  const answer = await new Promise<string>((resolve, reject) => {
+    const c = net.connect(socket);
+    let data = '';
+    c.on('connect', () => c.end(JSON.stringify(req)));
+    c.on('data', (d) => (data += d));
+    c.on('end', () => resolve(data));
+    c.on('error', reject);
+  });
+  let parsed: { error?: { desc?: string }; return?: unknown } = {};
+  try { parsed = JSON.parse(answer); } catch { /* below */ }
+  if (parsed.error || !answer) throw new PierError(`failed to expose ports via slirp4netns: ${JSON.stringify(parsed.error?.desc ?? answer)}`);
+  return parsed.return;
+}
+
+/** add_hostfwd for each port of a mapping, to `guest` (its container port, else the host port); the forwards' ids. */
+export async function forwardPort(socket: string, m: PortMapping, guest: string, guestPortIsHost = false): Promise<number[]> {
+  const ids: number[] = [];
   for (const proto of m.protocol.split(',')) {
     for (let i = 0; i < m.range; i++) {
-      const req = { execute: 'add_hostfwd', arguments: { proto, host_addr: m.host_ip || '0.0.0.0', host_port: m.host_port + i, guest_addr: guest, guest_port: m.container_port + i } };
-      const answer = await new Promise<string>((resolve, reject) => {
-        const c = net.connect(socket);
-        let data = '';
-        c.on('connect', () => c.end(JSON.stringify(req)));
-        c.on('data', (d) => (data += d));
-        c.on('end', () => resolve(data));
-        c.on('error', reject);
-      });
-      let parsed: { error?: { desc?: string } } = {};
-      try { parsed = JSON.parse(answer); } catch { /* below */ }
-      if (parsed.error || !answer) throw new PierError(`failed to expose ports via slirp4netns: ${JSON.stringify(parsed.error?.desc ?? answer)}`);
+      const args = { proto, host_addr: m.host_ip || '0.0.0.0', host_port: m.host_port + i, guest_addr: guest, guest_port: (guestPortIsHost ? m.host_port : m.container_port) + i };
+      const r = await slirpRequest(socket, { execute: 'add_hostfwd', arguments: args });
+      if (typeof r?.id === 'number') ids.push(r.id);
     }
   }
+  return ids;
 }

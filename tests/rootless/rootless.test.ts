@@ -3,8 +3,9 @@
 // user's own with its own XDG_RUNTIME_DIR, so its own pause process, killed at the end.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PIER } from '../helpers/cli';
@@ -158,11 +159,6 @@ describe('rootless', () => {
     assert.equal(fs.statSync(path.join(vol, 'mine')).gid, gid);
     assert.equal(fs.statSync(path.join(vol, 'theirs')).uid, subStart('/etc/subuid', USER));
     assert.equal(user.ok(['ps', '-a', '-q']), '');
-    // No rootless bridge networks yet: refused before anything is made.
-    const bridge = user.run(['create', '--network', 'bridge', 'localhost/busybox', 'true']);
-    assert.equal(bridge.code, 125);
-    assert.equal(bridge.stderr, 'Error: bridge networks are not supported in rootless mode yet: use --network slirp4netns, none or host (network bridge)\n');
-    assert.equal(user.ok(['ps', '-a', '-q']), '');
   });
 
   test('run -d, ps, top, stop, rm; stats and pause refused; resource limits dropped with podman warning; no mount left', () => {
@@ -205,6 +201,61 @@ describe('rootless', () => {
       assert.equal(body.trim(), user.ok(['inspect', '--format', '{{.Id}}', 'web']).slice(0, 12));
     } finally {
       user.ok(['rm', '-f', '-t', '0', 'web']);
+    }
+  });
+
+  test('bridge network in the rootless netns: by IP and name, out through its slirp4netns, -p from the host; gone with its last container', async () => {
+    const rootlessNetns = path.join(user.xdg, 'pier', 'networks', 'rootless-netns');
+    const slirpPid = () => Number(fs.readFileSync(path.join(rootlessNetns, 'slirp4netns.pid'), 'utf8'));
+    // A server of the host's, on its own address (slirp4netns does not let them reach the host's
+    // loopback), in a process of its own (the user's commands below block this one).
+    const hostIP = execFileSync('ip', ['-4', '-o', 'route', 'get', '1.1.1.1'], { encoding: 'utf8' }).match(/ src (\S+)/)![1];
+    const server = spawn(process.execPath, ['-e', `const s = require('node:http').createServer((q, r) => r.end('from-host\\n')).listen(0, '${hostIP}', () => console.log(s.address().port))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const hostPort = Number(await new Promise<string>((resolve) => server.stdout!.once('data', (d) => resolve(String(d)))));
+    const port = await freePort();
+    assert.equal(user.ok(['network', 'create', 'rlnet']), 'rlnet\n');
+    try {
+      user.ok(['run', '-d', '--name', 'web', '--network', 'rlnet', '-p', `${port}:80`, 'localhost/busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+      const ip = user.ok(['inspect', '--format', '{{(index .NetworkSettings.Networks "rlnet").IPAddress}}', 'web']).trim();
+      assert.match(ip, /^10\.\d+\.\d+\.\d+$/);
+      // The bridge, veths and the DNS server live in the rootless netns, served by a slirp4netns of its own.
+      assert.match(fs.readFileSync(`/proc/${slirpPid()}/cmdline`, 'utf8'), /slirp4netns/);
+      const get = (to: string, p: number, file = '/hostname') => `printf 'GET ${file} HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${to} ${p} | tail -n 1`;
+      // busybox-static's wget crashes in glibc's static resolver: names through busybox nslookup.
+      const out = user.ok(['run', '--rm', '--network', 'rlnet', 'localhost/busybox', 'sh', '-c',
+        `a=$(nslookup web | awk '/^Address/ {x=$NF} END {print x}'); echo "$a"; ${get(ip, 80)}; echo; ${get(hostIP, hostPort, '/')}; grep host.containers.internal /etc/hosts`]);
+      const shortId = user.ok(['inspect', '--format', '{{.Id}}', 'web']).slice(0, 12);
+      assert.deepEqual(out.trim().split('\n').map((l) => l.trim()), [ip, shortId, 'from-host', `${hostIP}\thost.containers.internal`]);
+      // The published port, from the host.
+      assert.match(user.ok(['port', 'web']), new RegExp(`^80/tcp -> 0\\.0\\.0\\.0:${port}$`, 'm'));
+      let body = '';
+      for (let i = 0; i < 50 && !body; i++) {
+        body = await fetch(`http://127.0.0.1:${port}/hostname`).then((r) => r.text()).catch(() => '');
+        if (!body) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(body.trim(), shortId);
+      // A port the user may not bind: podman's rootlessport error, nothing left.
+      const unprivileged = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+      let low = unprivileged - 24;
+      while (!(await new Promise((resolve) => { const t = net.createServer().once('error', () => resolve(false)).listen(low, () => t.close(() => resolve(true))); }))) low++;
+      const refused = user.run(['run', '--rm', '--network', 'rlnet', '-p', `${low}:80`, 'localhost/busybox', 'true']);
+      assert.deepEqual([refused.code, refused.stderr], [126, `Error: rootlessport cannot expose privileged port ${low}, you can add 'net.ipv4.ip_unprivileged_port_start=${low}' to /etc/sysctl.conf (currently ${unprivileged}), or choose a larger port number (>= ${unprivileged}): listen tcp 0.0.0.0:${low}: bind: permission denied\n`]);
+      assert.equal(user.ok(['ps', '-a', '--format', '{{.Names}}']), 'web\n');
+      // unshare --rootless-netns joins it.
+      assert.match(user.ok(['unshare', '--rootless-netns', 'ip', '-o', 'link', 'show']), /: tap0: .*: pier\d+: /s);
+      const pid = slirpPid();
+      user.ok(['rm', '-f', '-t', '0', 'web']);
+      // No container on a bridge: the namespace and its slirp4netns are gone, the port is free again.
+      assert.ok(!fs.existsSync(path.join(rootlessNetns, 'netns')), 'rootless netns removed');
+      // (a zombie until an init that reaps reaps it)
+      const running = () => { try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
+      for (let i = 0; i < 50 && running(); i++) sleepSync(20);
+      assert.ok(!running(), 'slirp4netns ended');
+      assert.equal(await fetch(`http://127.0.0.1:${port}/`).then(() => 'answered', () => 'refused'), 'refused');
+    } finally {
+      server.kill();
+      user.run(['rm', '-f', '-t', '0', 'web']);
+      user.ok(['network', 'rm', 'rlnet']);
     }
   });
 

@@ -201,14 +201,18 @@ const unshareCmd: CommandDef = {
   example: 'pier unshare id\npier unshare cat /proc/self/uid_map,\npier unshare pier-script.sh',
   interspersed: false,
   flags: [{ name: 'rootless-netns', type: 'bool', help: 'Join the rootless network namespace used for CNI and netavark networking' }],
-  run(ctx: Ctx, args, opts) {
+  async run(ctx: Ctx, args, opts) {
     const { inRootlessUserns } = require('../../config/paths') as typeof import('../../config/paths');
     if (!inRootlessUserns()) throw new PierError('please use unshare with rootless');
-    if (opts.rootlessNetns) throw new PierError('--rootless-netns: pier has no rootless network namespace (bridge networks are not supported in rootless mode yet)');
     const argv = args.length ? args : [process.env.SHELL ?? ''];
     if (!argv[0]) throw new PierError('exec: no command');
-    const { execCommand } = require('../../engine/rootless') as typeof import('../../engine/rootless');
-    execCommand(argv, { ...process.env, CONTAINERS_GRAPHROOT: ctx.cfg.graphRoot, CONTAINERS_RUNROOT: ctx.cfg.runRoot });
+    const { execCommand, runInRootlessNetns } = require('../../engine/rootless') as typeof import('../../engine/rootless');
+    const env = { ...process.env, CONTAINERS_GRAPHROOT: ctx.cfg.graphRoot, CONTAINERS_RUNROOT: ctx.cfg.runRoot };
+    if (opts.rootlessNetns) {
+      const { NetworkStore } = require('../../network/store') as typeof import('../../network/store');
+      return runInRootlessNetns(NetworkStore.forConfig(ctx.cfg).runDir, argv, env);
+    }
+    execCommand(argv, env);
   },
 };
 

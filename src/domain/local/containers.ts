@@ -765,8 +765,6 @@ export class LocalContainerEngine implements ContainerEngine {
       if (ports.length || o.publishAll) warnings.push('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
       return { mode: values[0] === 'private' ? 'none' : values[0], networks: {}, ports: [], warnings };
     }
-    // podman runs netavark in a rootless network namespace of its own there; pier has none yet.
-    if (this.cfg.dirs.rootless) throw new PierError(`bridge networks are not supported in rootless mode yet: use --network slirp4netns, none or host (network ${values.join(', ')})`);
     const { NetworkStore } = require('../../network/store') as typeof import('../../network/store');
     const netStore = NetworkStore.forConfig(this.cfg);
     const networks: Record<string, import('../../network/netavark').ContainerNetworkSettings> = {};
