@@ -531,7 +531,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     if (x.built) policy = 'never';
     const opts: CreateOptions = {
       image, command: [], name: `${x.podName}-${c.name}`, pod: x.podId, tty: c.tty === true, interactive: c.stdin === true,
-      restart: x.restart, pull: policy, pullOptions: { tlsVerify: x.o.tlsVerify, authfile: x.o.authfile, ...(x.o.creds ? { creds: x.o.creds } : {}), ...(x.o.certDir ? { certDir: x.o.certDir } : {}) },
+      restart: x.restart, pull: policy, pullOptions: { tlsVerify: x.o.tlsVerify, authfile: x.o.authfile, ...(x.o.creds ? { creds: x.o.creds } : {}), ...(x.o.certDir ? { certDir: x.o.certDir } : {}), ...(x.o.progress ? { progress: x.o.progress } : {}) },
       annotations: { ...x.annotations }, labels: { ...x.labels }, sdnotify: 'ignore',
     };
     if (x.init) opts.initContainerType = x.init as CreateOptions['initContainerType'];

@@ -21,6 +21,8 @@ export interface PlayKubeOptions {
   authfile?: string;
   /** --creds USERNAME[:PASSWORD]. */
   creds?: string;
+  /** Where pulls report their progress (local; none with --quiet, as podman's). */
+  progress?: import('./images').ProgressSink;
   /** --cert-dir: the registries' TLS certificates and keys. */
   certDir?: string;
   /** --seccomp-profile-root: where `localhost/NAME` seccomp annotations find NAME (default /var/lib/kubelet/seccomp). */

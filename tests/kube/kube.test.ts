@@ -8,6 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { busyboxStoreForFile, REMOTE, TestStore } from '../helpers/cli';
 import { NotifyListener } from '../helpers/notify';
+import { startRegistry } from '../fixtures/registry';
+import { busyboxImage } from '../fixtures/images';
+import { pushImage } from '../fixtures/push';
 
 let s: TestStore;
 busyboxStoreForFile((x) => (s = x));
@@ -475,6 +478,26 @@ test('kube play seccomp annotations: the pod\'s profile, a container\'s runtime/
   // (The service's error names the step, as podman's API handler does.)
   assert.equal(bad.stderr.trim(), `Error: ${REMOTE ? 'playing YAML file: ' : ''}invalid seccomp path: bogus/x`);
   assert.equal(s.run(['pod', 'exists', 'ksc']).code, 1);
+});
+
+test('kube play pulls a missing image with podman\'s progress on stderr (none with --quiet, nor from the service)', async () => {
+  const reg = await startRegistry({ auth: 'none' });
+  try {
+    await pushImage(reg, 'lib/kpull', 'latest', await busyboxImage('docker'));
+    const yaml = `kind: Pod\nmetadata: {name: kpull}\nspec:\n  containers:\n  - name: c\n    image: ${reg.host}/lib/kpull:latest\n    command: ["true"]\n`;
+    const r = s.run(['kube', 'play', '--tls-verify=false', '--start=false', '-'], { input: yaml });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Pod:\n[0-9a-f]{64}\nContainer:\n[0-9a-f]{64}\n\n$/);
+    if (REMOTE) assert.equal(r.stderr, '');
+    else assert.match(r.stderr, new RegExp(`^Trying to pull ${reg.host}/lib/kpull:latest\\.\\.\\.\nGetting image source signatures\n(Copying blob .*\n)+Copying config sha256:[0-9a-f]{64}\nWriting manifest to image destination\nStoring signatures\n$`));
+    s.ok(['pod', 'rm', '-f', 'kpull']);
+    s.ok(['rmi', `${reg.host}/lib/kpull:latest`]);
+    const q = s.run(['kube', 'play', '-q', '--tls-verify=false', '--start=false', '-'], { input: yaml });
+    assert.deepEqual([q.code, q.stderr], [0, '']);
+    s.ok(['pod', 'rm', '-f', 'kpull']);
+  } finally {
+    await reg.stop();
+  }
 });
 
 test('kube play errors: one line, exit 125, nothing left behind', () => {

@@ -101,6 +101,8 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
     quiet: !!opts.quiet, replace: !!opts.replace, authfile: opts.authfile || undefined, creds: opts.creds || undefined,
     certDir: opts.certDir || undefined, seccompProfileRoot: opts.seccompProfileRoot || undefined, userns: opts.userns || undefined,
   };
+  // Pulls print podman's progress on stderr unless --quiet (local: the service's pulls are silent, as podman-remote's).
+  if (!opts.quiet && !ctx.remoteUri) o.progress = (require('../progress') as typeof import('../progress')).stderrProgress();
   const publish = splitCSV(opts.publish);
   if (publish.length) o.publish = publish;
   // pflag's IPSlice: each value checked as an address (net.ParseIP).
