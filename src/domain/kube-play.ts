@@ -10,11 +10,11 @@ import type { Engines } from './engines';
 import type { CreateOptions } from './containers';
 import type { PodCreateOptions } from './pods';
 import type { KubeEngine, PlayKubeDownReport, PlayKubeOptions, PlayKubeReport } from './kube';
-import { expect, kubeDocuments, parseQuantity, type KubeDoc } from '../engine/kube/parse';
+import { expect, kubeDocuments, kubeString, parseQuantity, type KubeDoc } from '../engine/kube/parse';
 import { MAX_KUBE_ANNOTATION } from '../engine/kube/generate';
 import { goYAML } from '../engine/kube/yaml';
 import { parse as parseYAML } from 'yaml';
-import { NotFoundError, PierError, UsageError, errorMessage } from '../util/errors';
+import { NotFoundError, PierError, UsageError, errnoText, errorMessage } from '../util/errors';
 import { parsePublish } from '../network/ports';
 import { SYSTEMD_UNIT_ENV } from '../engine/systemd';
 import { sendNotify } from '../engine/sdnotify';
@@ -29,7 +29,7 @@ interface Made { pods: string[]; volumes: string[]; secrets: string[]; service?:
 
 interface ConfigMap { name: string; data: Record<string, string>; binaryData: Record<string, Buffer> }
 
-interface KubeVolume { type: 'bind' | 'named' | 'configMap' | 'secret' | 'emptyDir'; source: string; items?: Map<string, Buffer>; optional?: boolean }
+interface KubeVolume { type: 'bind' | 'named' | 'configMap' | 'secret' | 'emptyDir' | 'device'; source: string; items?: Map<string, Buffer>; optional?: boolean }
 
 /** Secrets' key/value pairs by secret name (an Error: missing or unreadable), read before a pod's containers are made. */
 type SecretValues = Map<string, Map<string, Buffer> | Error>;
@@ -70,7 +70,7 @@ function configMapOf(d: KubeDoc): ConfigMap {
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries((d.data ?? {}) as Obj)) {
     expect(v, 'string', 'ConfigMap.data', 'string', 'Kube ConfigMap');
-    data[k] = v as string;
+    data[k] = kubeString(v) ?? '';
   }
   const binaryData: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries((d.binaryData ?? {}) as Obj)) binaryData[k] = Buffer.from(String(v), 'base64');
@@ -105,6 +105,16 @@ function kubeVolume(v: Obj, configMaps: ConfigMap[], secrets: SecretValues): Kub
         try { st = fs.statSync(p); } catch (e) { throw new PierError(`checking HostPathSocket: stat ${p}: no such file or directory`); }
         if (!st.isSocket()) throw new PierError(`checking HostPathSocket: path ${p} is not a socket`);
         break;
+      }
+      case 'CharDevice': case 'BlockDevice': {
+        // A device node: the container gets it as a device at the mount path (podman's checks:
+        // a BlockDevice only must not be a character device).
+        const what = type === 'CharDevice' ? 'HostPathCharDevice' : 'HostPathBlockDevice';
+        let st;
+        try { st = fs.statSync(p); } catch (e) { throw new PierError(`checking ${what}: stat ${p}: ${errnoText(e)}`); }
+        if (type === 'CharDevice' && !st.isCharacterDevice()) throw new PierError(`checking HostPathCharDevice: path ${p} is not a character device`);
+        if (type === 'BlockDevice' && st.isCharacterDevice()) throw new PierError(`checking HostPathDevice: path ${p} is not a block device`);
+        return { type: 'device', source: p };
       }
       case 'Directory': case 'File': case '':
         break;
@@ -433,6 +443,11 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       expect(c.command, 'array', 'Container.spec.containers.command', '[]string', 'Kube Pod');
       expect(c.args, 'array', 'Container.spec.containers.args', '[]string', 'Kube Pod');
       for (const e of (c.env ?? []) as Obj[]) expect(e.value, 'string', 'EnvVar.spec.containers.env.value', 'string', 'Kube Pod');
+      // Scalars of string fields as their text (`value: 1`, `name: 5`, `command: [sleep, 100]`).
+      c.name = kubeString(c.name);
+      c.image = kubeString(c.image);
+      for (const k of ['command', 'args']) if (Array.isArray(c[k])) c[k] = (c[k] as unknown[]).map((x) => kubeString(x) ?? '');
+      for (const e of (c.env ?? []) as Obj[]) if (e.value !== undefined && e.value !== null) e.value = kubeString(e.value);
     }
     // The seccomp annotations are checked before anything is made (podman's InitializeSeccompPaths).
     const seccomp = seccompProfiles(annotations, o.seccompProfileRoot ?? '/var/lib/kubelet/seccomp');
@@ -532,7 +547,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
     const opts: CreateOptions = {
       image, command: [], name: `${x.podName}-${c.name}`, pod: x.podId, tty: c.tty === true, interactive: c.stdin === true,
       restart: x.restart, pull: policy, pullOptions: { tlsVerify: x.o.tlsVerify, authfile: x.o.authfile, ...(x.o.creds ? { creds: x.o.creds } : {}), ...(x.o.certDir ? { certDir: x.o.certDir } : {}), ...(x.o.progress ? { progress: x.o.progress } : {}) },
-      annotations: { ...x.annotations }, labels: { ...x.labels }, sdnotify: 'ignore',
+      annotations: { ...x.annotations }, labels: { ...x.labels }, sdnotify: 'ignore', kubeEnv: true,
     };
     if (x.init) opts.initContainerType = x.init as CreateOptions['initContainerType'];
     if (x.o.logDriver) opts.logDriver = x.o.logDriver;
@@ -606,6 +621,7 @@ export class KubePlayer implements Pick<KubeEngine, 'play' | 'down'> {
       if (!src) throw new PierError(`volume mount ${m.name} specified for container but not configured in volumes`);
       if (src.optional) continue;
       const { dest, options } = mountOptions(String(m.mountPath ?? ''), m.readOnly === true, m.mountPropagation);
+      if (src.type === 'device') { (opts.devices ??= []).push(`${src.source}:${dest}`); continue; }
       vols.push(`${src.source}:${dest}${options.length ? `:${options.join(',')}` : ''}`);
     }
     if (vols.length) opts.volumes = vols;

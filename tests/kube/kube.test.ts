@@ -500,14 +500,30 @@ test('kube play pulls a missing image with podman\'s progress on stderr (none wi
   }
 });
 
+test('kube play reads YAML as Kubernetes does: scalars of string fields as their text, yes/on as booleans only in bool fields; env without TERM; CharDevice hostPaths', () => {
+  const yaml = (dev: string) => ['kind: Pod', 'metadata: {name: kscal}', 'spec:', '  restartPolicy: Never', '  containers:', '  - name: c', '    image: localhost/busybox',
+    '    command: [sh, -c, "env | sort | tr \'\\n\' \' \'; ls -l /dev/mynull | cut -c1"]', '    env:',
+    ...[['A', 'yes'], ['B', 'on'], ['C', 'n'], ['D', '0777'], ['E', '1_000'], ['F', 'true'], ['G', '1.50']].flatMap(([k, v]) => [`    - name: ${k}`, `      value: ${v}`]),
+    '    volumeMounts:', '    - {name: d, mountPath: /dev/mynull, readOnly: no}', '  volumes:', `  - {name: d, hostPath: {path: ${dev}, type: CharDevice}}`, ''].join('\n');
+  s.ok(['kube', 'play', '--start=false', '-'], { input: yaml('/dev/null') });
+  assert.equal(s.ok(['start', '-a', 'kscal-c']).trim(),
+    'A=yes B=on C=n D=511 E=1000 F=true G=1.5 HOME=/root HOSTNAME=kscal PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PWD=/ SHLVL=1 c');
+  s.ok(['pod', 'rm', '-f', 'kscal']);
+  const bad = s.run(['kube', 'play', '-'], { input: yaml('/etc/hostname') });
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /^Error: (playing YAML file: )?failed to create volume "d": checking HostPathCharDevice: path \/etc\/hostname is not a character device\n$/);
+  assert.equal(s.run(['pod', 'exists', 'kscal']).code, 1);
+});
+
 test('kube play errors: one line, exit 125, nothing left behind', () => {
   const cases: [string, string][] = [
     ['a: [\n', 'Error: multi doc yaml could not be split: yaml: line 2: '],
     ['kind: Service\nmetadata: {name: s}\n', 'Error: YAML document does not contain any supported kube kind\n'],
     ['kind: ConfigMap\nmetadata: {name: c}\n', 'Error: ConfigMaps in podman are not a standalone object and must be used in a container\n'],
     ['kind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - name: a\n    image: localhost/nosuch-image\n    imagePullPolicy: Never\n', 'Error: localhost/nosuch-image: image not known\n'],
-    ['kind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - name: a\n    image: localhost/busybox\n    env:\n    - {name: X, value: 1}\n',
-      'Error: unable to read YAML as Kube Pod: json: cannot unmarshal number into Go struct field EnvVar.spec.containers.env.value of type string\n'],
+    // (A scalar is taken as its text: `value: 1` is "1", `value: yes` is "yes", as in podman.)
+    ['kind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - name: a\n    image: localhost/busybox\n    env:\n    - {name: X, value: [a]}\n',
+      'Error: unable to read YAML as Kube Pod: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal array into Go struct field EnvVar.spec.containers.env.value of type string\n'],
     ['kind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - name: a\n    image: localhost/busybox\n    volumeMounts:\n    - {name: nope, mountPath: /x}\n',
       'Error: volume mount nope specified for container but not configured in volumes\n'],
   ];

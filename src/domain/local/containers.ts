@@ -547,7 +547,8 @@ export class LocalContainerEngine implements ContainerEngine {
       : (o.buildStep ? o.httpProxy === true : (o.httpProxy ?? settings.httpProxy)) ? PROXY_ENV.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`) : [];
     // The defaults (pier's, containers.conf's env, the image's), --env-merge and --unsetenv on
     // them, then the user's: --env-host, --env-file, --env.
-    let env = o.buildStep ? mergeEnv([DEFAULT_PATH, 'container=pier'], ic.Env ?? [])
+    let env = o.kubeEnv ? mergeEnv([DEFAULT_PATH], ic.Env ?? [])
+      : o.buildStep ? mergeEnv([DEFAULT_PATH, 'container=pier'], ic.Env ?? [])
       : mergeEnv([DEFAULT_PATH, 'TERM=xterm', 'container=pier'], settings.env, ic.Env ?? []);
     if (o.envMerge?.length) env = applyEnvMerge(env, o.envMerge);
     if (o.unsetEnvAll) env = [];

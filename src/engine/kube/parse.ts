@@ -6,11 +6,53 @@ import { PierError } from '../../util/errors';
 
 export type KubeDoc = Record<string, any>;
 
+/**
+ * YAML 1.1 as Kubernetes' decoder (sigs.k8s.io/yaml) ends up reading it: octal and `_` numbers as
+ * 1.1's, but only true/false spelled out as booleans (y, yes, on, n, no, off keep their text in
+ * the string fields where they appear, as `value: yes` does for podman; BOOL_FIELDS turns them
+ * into booleans where Kubernetes has a bool), and dates as text.
+ */
+type YamlTag = { tag?: string; test?: RegExp };
+function kubeTags(tags: YamlTag[]): YamlTag[] {
+  return tags.filter((t) => t.tag !== 'tag:yaml.org,2002:timestamp').map((t) => {
+    if (t.tag !== 'tag:yaml.org,2002:bool' || !t.test) return t;
+    return { ...t, test: t.test.test('true') ? /^(?:[Tt]rue|TRUE)$/ : /^(?:[Ff]alse|FALSE)$/ };
+  });
+}
+
+/** Kubernetes' bool fields that pier reads: there YAML 1.1's other spellings are booleans too. */
+const BOOL_FIELDS = new Set(['privileged', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation', 'runAsNonRoot', 'hostNetwork',
+  'hostPID', 'hostIPC', 'shareProcessNamespace', 'optional', 'readOnly', 'immutable', 'stdin', 'stdinOnce', 'tty',
+  'automountServiceAccountToken', 'enableServiceLinks', 'setHostnameAsFQDN', 'hostUsers']);
+const YAML11_BOOL: Record<string, boolean> = Object.fromEntries([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((w) => [w, true]),
+  ...['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF'].map((w) => [w, false]),
+]);
+
+function boolFields(v: unknown): void {
+  if (Array.isArray(v)) { for (const x of v) boolFields(x); return; }
+  if (!v || typeof v !== 'object') return;
+  const o = v as Record<string, unknown>;
+  for (const [k, x] of Object.entries(o)) {
+    if (typeof x === 'string' && BOOL_FIELDS.has(k) && x in YAML11_BOOL) o[k] = YAML11_BOOL[x];
+    else boolFields(x);
+  }
+}
+
+/**
+ * A scalar of a Kubernetes string field as its decoder makes it: numbers and booleans become
+ * their text (Go's formatting), strings stay, absent stays absent (check the type with expect()).
+ */
+export function kubeString(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  return typeof v === 'string' ? v : String(v);
+}
+
 /** podman's splitMultiDocYAML + sortKubeKinds. */
 export function kubeDocuments(text: string): KubeDoc[] {
   let docs;
   try {
-    docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: false });
+    docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: false, customTags: kubeTags as never });
   } catch (e) {
     throw new PierError(`multi doc yaml could not be split: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -25,6 +67,7 @@ export function kubeDocuments(text: string): KubeDoc[] {
     }
     const v = d.toJS({ maxAliasCount: 100 });
     if (v === null || v === undefined) continue;
+    boolFields(v);
     if (typeof v !== 'object' || Array.isArray(v)) throw new PierError(`unable to sort kube kinds: json: cannot unmarshal ${Array.isArray(v) ? 'array' : goType(v)} into Go value of type v1.ObjectReference`);
     out.push(v as KubeDoc);
   }
@@ -43,17 +86,23 @@ export function goType(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'object') return 'object';
+  if (typeof v === 'boolean') return 'bool';
   return typeof v;
 }
 
 /**
  * Checks a value against the Go type of a Kubernetes field as encoding/json does on unmarshal
  * (what podman's ghodss/yaml decode reports): `field` is the Go struct path (EnvVar.value).
+ * Scalars pass for string fields (kubeString gives their text).
  */
 export function expect(v: unknown, type: 'string' | 'number' | 'boolean' | 'object' | 'array', field: string, goTypeName: string, what: string): void {
   if (v === undefined || v === null) return;
   const t = goType(v);
-  if (t !== type) throw new PierError(`unable to read YAML as ${what}: json: cannot unmarshal ${t} into Go struct field ${field} of type ${goTypeName}`);
+  // A string field takes any scalar: the decoder writes numbers and booleans as their text.
+  if (type === 'string' && (t === 'number' || t === 'bool')) return;
+  if (t !== (type === 'boolean' ? 'bool' : type)) {
+    throw new PierError(`unable to read YAML as ${what}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${t} into Go struct field ${field} of type ${goTypeName}`);
+  }
 }
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
