@@ -52,11 +52,11 @@ function readStdinLine(): Promise<string | null> {
 }
 
 /** podman's types.Network as a Go struct for templates. */
-function networkStruct(n: NetworkDef, listRow: boolean): object {
+function networkStruct(n: NetworkDef, listRow: boolean, noTrunc = false): object {
   const labels = n.labels ?? {};
   return asStruct({
     Name: n.name,
-    ID: listRow ? n.id.slice(0, 12) : n.id,
+    ID: listRow && !noTrunc ? n.id.slice(0, 12) : n.id,
     Driver: n.driver,
     NetworkInterface: n.network_interface ?? '',
     Created: new Date(n.created),
@@ -131,6 +131,7 @@ function lsCmd(): CommandDef {
     flags: [
       { name: 'filter', short: 'f', type: 'stringArray', valueName: 'strings', help: 'Provide filter values (e.g. \'name=podman\')', hideDefault: true },
       { name: 'format', type: 'string', help: 'Pretty-print networks to JSON or using a Go template' },
+      { name: 'no-trunc', type: 'bool', help: 'Do not truncate the network ID' },
       { name: 'noheading', type: 'bool', help: 'Do not print headers' },
       { name: 'quiet', short: 'q', type: 'bool', help: 'display only names' },
     ],
@@ -139,7 +140,7 @@ function lsCmd(): CommandDef {
       const format: string | undefined = opts.format || undefined;
       if (isJSONFormat(format)) { ctx.out(goJSON(nets, { indent: '  ', escapeHTML: true })); return; }
       if (opts.quiet && !format) { if (nets.length) ctx.out(nets.map((n) => n.name).join('\n')); return; }
-      ctx.out(formatList(nets.map((n) => networkStruct(n, true)), format, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}', {
+      ctx.out(formatList(nets.map((n) => networkStruct(n, true, !!opts.noTrunc)), format, 'table {{.ID}}\t{{.Name}}\t{{.Driver}}', {
         noHeading: !!opts.noheading, headers: { ID: 'NETWORK ID' }, name: 'list',
       }));
     },
