@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import type { Router } from '../router';
 import { errorMessage } from '../../util/errors';
 import { buildAuthFile, buildTlsVerify } from './registry-auth';
+import { parseReference } from '../../image/reference';
+import { refName } from '../../image/lookup';
 
 function jsonParam(v: string | null): Record<string, string> {
   if (!v) return {};
@@ -75,17 +77,20 @@ export function registerBuildRoutes(router: Router): void {
       let dockerfileText = '';
       try { dockerfileText = fs.readFileSync(path.join(ctx, (dockerfile ?? 'Dockerfile').replace(/^\/+/, '')), 'utf8'); } catch { /* the build reports it */ }
       // Credentials for base images (X-Registry-Config) and Docker's plain HTTP for loopback registries.
+      // Docker's names: a short tag is docker.io/library/NAME (podman's compat build too), not localhost/NAME.
+      const tags = q.getAll('t').map(dockerTagName);
+      const quiet = q.get('q') === '1' || q.get('q') === 'true';
       const registry = { authfile: buildAuthFile(r, tmp), tlsVerify: buildTlsVerify(dockerfileText) };
       const { id } = await r.engines.build().build({
         contextDir: ctx,
         containerfile: dockerfile ? path.join(ctx, dockerfile.replace(/^\/+/, '')) : undefined,
-        tags: q.getAll('t'),
+        tags,
         buildArgs: jsonParam(q.get('buildargs')),
         labels: jsonParam(q.get('labels')),
         target: q.get('target') || undefined,
         noCache: q.get('nocache') === '1' || q.get('nocache') === 'true',
         pull: q.get('pull') === '1' || q.get('pull') === 'true' ? 'always' : 'missing',
-        quiet: q.get('q') === '1' || q.get('q') === 'true',
+        quiet,
         rm: q.get('rm') !== '0' && q.get('rm') !== 'false',
         forceRm: q.get('forcerm') === '1' || q.get('forcerm') === 'true',
         platform: q.get('platform') || undefined,
@@ -95,8 +100,11 @@ export function registerBuildRoutes(router: Router): void {
         registry,
       }, { write: (s) => send({ stream: s }) });
       send({ aux: { ID: `sha256:${id}` } });
-      send({ stream: `Successfully built ${id.slice(0, 12)}\n` });
-      for (const t of q.getAll('t')) send({ stream: `Successfully tagged ${t.lastIndexOf(':') > t.lastIndexOf('/') ? t : `${t}:latest`}\n` });
+      // docker build -q prints the image's id alone.
+      if (!quiet) {
+        send({ stream: `Successfully built ${id.slice(0, 12)}\n` });
+        for (const t of q.getAll('t')) send({ stream: `Successfully tagged ${t.lastIndexOf(':') > t.lastIndexOf('/') ? t : `${t}:latest`}\n` });
+      }
     } catch (e) {
       if (!started) { res.writeHead(200, { 'Content-Type': 'application/json' }); started = true; }
       send({ errorDetail: { message: errorMessage(e) }, error: errorMessage(e) });
@@ -105,4 +113,9 @@ export function registerBuildRoutes(router: Router): void {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
+}
+
+/** A build tag as Docker names it (`app:1` → docker.io/library/app:1); a bad one is left for the build to refuse. */
+function dockerTagName(t: string): string {
+  try { return refName(parseReference(t), true); } catch { return t; }
 }

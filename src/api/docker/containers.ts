@@ -194,11 +194,17 @@ function dockerStatus(c: ContainerSummary, now = Date.now()): string {
   const { humanDuration } = require('../../cli/format/units') as typeof import('../../cli/format/units');
   const since = (t: number) => humanDuration(now - t * 1000);
   switch (c.State) {
-    case 'running': return `Up ${since(c.StartedAt)}`;
+    case 'running': return `Up ${since(c.StartedAt)}${health(c)}`;
     case 'paused': return `Up ${since(c.StartedAt)} (Paused)`;
     case 'exited': case 'stopped': return `Exited (${c.ExitCode}) ${since(c.ExitedAt)} ago`;
     default: return 'Created';
   }
+}
+
+/** Docker's health suffix of a running container's status: ` (healthy)`, ` (health: starting)`. */
+function health(c: ContainerSummary): string {
+  const h = / \((healthy|unhealthy|starting)\)$/.exec(c.Status ?? '')?.[1];
+  return !h ? '' : h === 'starting' ? ' (health: starting)' : ` (${h})`;
 }
 
 export function listEntry(c: ContainerSummary): Record<string, unknown> {
@@ -230,10 +236,21 @@ async function findId(r: ApiRequest): Promise<string> {
 
 export async function startContainer(r: ApiRequest, id: string): Promise<void> {
   const ce = local(r);
-  const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
   const waiting = pendingAttach.get(id) ?? [];
   pendingAttach.delete(id);
   serviceState.prepareStart(ce, id);
+  try {
+    await startOnce(ce, id, waiting);
+  } catch (e) {
+    await serviceState.startFailed(ce, id);
+    throw e;
+  }
+  // An auto-removed container is cleaned up and removed by this process as soon as it exits.
+  serviceState.watch(ce, id);
+}
+
+async function startOnce(ce: LocalContainerEngine, id: string, waiting: NonNullable<ReturnType<typeof pendingAttach.get>>): Promise<void> {
+  const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
   await ce.lifecycle.start(id, waiting.length ? {
     beforeStart: async (_c, bundle) => {
       for (const w of waiting) {
@@ -243,8 +260,6 @@ export async function startContainer(r: ApiRequest, id: string): Promise<void> {
       }
     },
   } : {});
-  // An auto-removed container is cleaned up and removed by this process as soon as it exits.
-  serviceState.watch(ce, id);
 }
 
 /** Waits for a condition; resolves with the exit code (removed containers: their last one). */
@@ -287,6 +302,9 @@ export function registerContainerRoutes(router: Router): void {
       r.send(201, { Id: id, Warnings: warnings });
     } catch (e) {
       if (e instanceof ConflictError) throw new ApiError(409, `Conflict. ${(e as Error).message}`);
+      // Not the image (looked up above): a network, a volumes-from container... The Docker CLI
+      // takes a 404 from create for a missing image and would try to pull it (podman answers 500).
+      if (e instanceof NotFoundError) throw new ApiError(500, `container create: ${(e as Error).message}`);
       throw e;
     }
   });
