@@ -114,6 +114,7 @@ describe('docker networks and volumes', () => {
     assert.equal(ins.Name, v);
     assert.equal(ins.Driver, 'local');
     assert.deepEqual(ins.Labels, { kind: 'data' });
+    assert.match(ins.CreatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'RFC 3339 to the second, as Docker');
     assert.match(ok(['volume', 'ls', '--filter', 'label=kind=data', '--format', '{{.Name}}']), new RegExp(`^${v}$`, 'm'));
     ok(['run', '--rm', '--network', 'none', '-v', `${v}:/data`, 'localhost/busybox', 'sh', '-c', 'echo persisted > /data/f']);
     assert.equal(ok(['run', '--rm', '--network', 'none', '-v', `${v}:/data:ro`, 'localhost/busybox', 'cat', '/data/f']), 'persisted\n');
