@@ -48,12 +48,16 @@ describe('docker CLI through pier system service', () => {
     assert.doesNotMatch(net.stderr, /Unable to find image|pull/i);
   });
 
-  test('ps shows the health in the status; info names the storage driver and the host\'s OS', () => {
+  test('ps shows the health in the status, -l the latest stopped container; builder prune; info names the storage driver and the host\'s OS', () => {
     ok(['run', '-d', '--name', 'dhealth', '--network', 'none', '--health-cmd', 'true', '--health-interval', '1s', 'localhost/busybox', 'sleep', '100']);
     let st = '';
     for (let i = 0; i < 100 && !/\(healthy\)$/.test(st); i++) { st = ok(['ps', '--filter', 'name=dhealth', '--format', '{{.Status}}']).trim(); spawnSync('sleep', ['0.1']); }
     assert.match(st, /^Up .* \(healthy\)$/);
-    ok(['rm', '-f', 'dhealth']);
+    // -l: the latest container, stopped ones too; builder prune (docker system prune asks it too).
+    ok(['create', '--name', 'dlatest', '--network', 'none', 'localhost/busybox', 'true']);
+    assert.equal(ok(['ps', '-l', '--format', '{{.Names}}']), 'dlatest\n');
+    assert.equal(ok(['builder', 'prune', '-f']), 'Total reclaimed space: 0B\n');
+    ok(['rm', '-f', 'dhealth', 'dlatest']);
     const os = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))![1];
     assert.equal(ok(['info', '--format', '{{.Driver}}|{{.OperatingSystem}}']).trim(), `${s.ok(['info', '--format', '{{.Store.GraphDriverName}}']).trim()}|${os}`);
   });

@@ -62,6 +62,10 @@ function runParams(q: URLSearchParams): import('../../domain/build').RunStepOpti
 }
 
 export function registerBuildRoutes(router: Router): void {
+  // docker builder prune, docker system prune: pier's classic builder keeps no cache apart from
+  // its intermediate images, which image prune removes; nothing else is there to delete.
+  router.post('/build/prune', async (r) => { r.send(200, { CachesDeleted: [], SpaceReclaimed: 0 }); });
+
   router.post('/build', async (r) => {
     const { extractBuildContext } = require('../../build/context') as typeof import('../../build/context');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-api-build-'));

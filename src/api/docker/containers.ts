@@ -310,8 +310,9 @@ export function registerContainerRoutes(router: Router): void {
   });
 
   router.get('/containers/json', async (r) => {
-    const all = bool(r.query.get('all'));
     const limit = Number(r.query.get('limit') ?? -1);
+    // Docker: a limit (docker ps -l, -n N) counts stopped containers too.
+    const all = bool(r.query.get('all')) || limit > 0;
     const filters = dockerFilters(r.query.get('filters'));
     let rows = await local(r).list({ all: all || filters.length > 0, size: bool(r.query.get('size')), filters });
     const { filterContainers } = require('../../cli/commands/containers') as typeof import('../../cli/commands/containers');
