@@ -62,6 +62,18 @@ describe('docker CLI through pier system service', () => {
     assert.equal(ok(['info', '--format', '{{.Driver}}|{{.OperatingSystem}}']).trim(), `${s.ok(['info', '--format', '{{.Store.GraphDriverName}}']).trim()}|${os}`);
   });
 
+  test('docker stop between two runs of a restart policy ends the restarts', () => {
+    ok(['run', '-d', '--name', 'drestart', '--network', 'none', '--restart', 'always', 'localhost/busybox', 'sh', '-c', 'sleep 1; exit 2']);
+    let st = '';
+    for (let i = 0; i < 60 && st !== 'exited'; i++) { spawnSync('sleep', ['0.1']); st = ok(['inspect', '--format', '{{.State.Status}}', 'drestart']).trim(); }
+    assert.equal(st, 'exited', 'caught between two runs');
+    const count = ok(['inspect', '--format', '{{.RestartCount}}', 'drestart']);
+    assert.equal(ok(['stop', 'drestart']), 'drestart\n');
+    spawnSync('sleep', ['2']);
+    assert.equal(ok(['inspect', '--format', '{{.State.Status}} {{.RestartCount}}', 'drestart']), `exited ${count}`);
+    ok(['rm', 'drestart']);
+  });
+
   test('run -d, ps, inspect, logs, exec, stop, rm', () => {
     const id = ok(['run', '-d', '--name', 'dweb', '--network', 'none', 'localhost/busybox', 'sh', '-c', 'echo started; exec sleep 100']).trim();
     assert.match(id, /^[0-9a-f]{64}$/);

@@ -262,6 +262,25 @@ async function startOnce(ce: LocalContainerEngine, id: string, waiting: NonNulla
   } : {});
 }
 
+/**
+ * Stops a container that is not running: marks it stopped by the user so no restart follows. A
+ * restart already under way (its exit's cleanup decided before the mark) is waited for a moment
+ * and stopped. True when it had to be stopped.
+ */
+async function stopBetweenRestarts(r: ApiRequest, id: string, policy: string, timeout?: number): Promise<boolean> {
+  const ce = local(r);
+  await ce.lifecycle.stop(id);
+  if (!policy || policy === 'no') return false;
+  for (let i = 0; i < 20; i++) {
+    const rec = ce.containers.get(id);
+    if (!rec) return false;
+    const st = ce.lifecycle.sync(rec).state.status;
+    if (st === 'running' || st === 'paused') { await ce.stop(id, { timeout }); return true; }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return false;
+}
+
 /** Waits for a condition; resolves with the exit code (removed containers: their last one). */
 async function waitFor(r: ApiRequest, id: string, condition: string, abort: AbortSignal): Promise<number> {
   const ce = local(r);
@@ -339,8 +358,13 @@ export function registerContainerRoutes(router: Router): void {
   router.post('/containers/{id}/stop', async (r) => {
     const id = await findId(r);
     const c = local(r).lifecycle.sync(local(r).containers.get(id)!);
-    if (c.state.status !== 'running' && c.state.status !== 'paused') { r.send(304); return; }
     const t = r.query.get('t') ?? r.query.get('timeout');
+    if (c.state.status !== 'running' && c.state.status !== 'paused') {
+      // Between two runs of a restart policy: the stop still ends the restarts, as Docker's does.
+      if (await stopBetweenRestarts(r, id, c.config.restart.name, t !== null ? Number(t) : undefined)) r.send(204);
+      else r.send(304);
+      return;
+    }
     await local(r).stop(id, { timeout: t !== null ? Number(t) : undefined });
     r.send(204);
   });
