@@ -48,7 +48,7 @@ describe('docker CLI through pier system service', () => {
     assert.doesNotMatch(net.stderr, /Unable to find image|pull/i);
   });
 
-  test('ps shows the health in the status, -l the latest stopped container; builder prune; info names the storage driver and the host\'s OS', () => {
+  test('ps shows the health in the status, -l the latest stopped container; builder prune; info names the storage driver and the host\'s OS; df -v dates', () => {
     ok(['run', '-d', '--name', 'dhealth', '--network', 'none', '--health-cmd', 'true', '--health-interval', '1s', 'localhost/busybox', 'sleep', '100']);
     let st = '';
     for (let i = 0; i < 100 && !/\(healthy\)$/.test(st); i++) { st = ok(['ps', '--filter', 'name=dhealth', '--format', '{{.Status}}']).trim(); spawnSync('sleep', ['0.1']); }
@@ -60,6 +60,9 @@ describe('docker CLI through pier system service', () => {
     ok(['rm', '-f', 'dhealth', 'dlatest']);
     const os = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))![1];
     assert.equal(ok(['info', '--format', '{{.Driver}}|{{.OperatingSystem}}']).trim(), `${s.ok(['info', '--format', '{{.Store.GraphDriverName}}']).trim()}|${os}`);
+    assert.match(ok(['info']), /^ Swarm: inactive$/m);
+    // The image's creation date (the fixture's is 2024-01-01), not "Less than a second ago".
+    assert.match(ok(['system', 'df', '-v']), /^localhost\/busybox\s+latest\s+[0-9a-f]{12}\s+\d+ years ago\s/m);
   });
 
   test('docker stop between two runs of a restart policy ends the restarts', () => {

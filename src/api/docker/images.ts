@@ -153,6 +153,9 @@ export function registerImageRoutes(router: Router): void {
       Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: PIER_VERSION, DockerRootDir: r.cfg.graphRoot,
       Runtimes: { runc: { path: 'runc' } }, DefaultRuntime: 'runc', SecurityOptions: ['name=seccomp,profile=default'], Warnings: [],
       ApiVersion: DOCKER_API_VERSION,
+      // docker info prints `Swarm: inactive` from this; pier has no swarm mode (podman answers the same).
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: false,
     });
   });
 }

@@ -49,7 +49,7 @@ export function registerSystemInfoRoutes(router: Router): void {
       const tag = i.Repository !== '<none>' ? `${i.Repository}:${i.Tag}` : undefined;
       if (cur) { if (tag) (cur.RepoTags as string[]).push(tag); continue; }
       images.set(id, {
-        Id: id, ParentId: '', RepoTags: tag ? [tag] : [], RepoDigests: [], Created: i.Created, Size: i.Size, SharedSize: i.SharedSize,
+        Id: id, ParentId: '', RepoTags: tag ? [tag] : [], RepoDigests: [], Created: Math.floor(i.Created / 1000), Size: i.Size, SharedSize: i.SharedSize,
         VirtualSize: i.Size, Labels: {}, Containers: i.Containers,
       });
     }
