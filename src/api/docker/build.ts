@@ -8,8 +8,7 @@ import * as path from 'node:path';
 import type { Router } from '../router';
 import { errorMessage } from '../../util/errors';
 import { buildAuthFile, buildTlsVerify } from './registry-auth';
-import { parseReference } from '../../image/reference';
-import { refName } from '../../image/lookup';
+import { dockerTagName } from './common';
 
 function jsonParam(v: string | null): Record<string, string> {
   if (!v) return {};
@@ -117,9 +116,4 @@ export function registerBuildRoutes(router: Router): void {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
-}
-
-/** A build tag as Docker names it (`app:1` → docker.io/library/app:1); a bad one is left for the build to refuse. */
-function dockerTagName(t: string): string {
-  try { return refName(parseReference(t), true); } catch { return t; }
 }
