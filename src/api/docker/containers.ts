@@ -271,7 +271,7 @@ async function stopBetweenRestarts(r: ApiRequest, id: string, policy: string, ti
   const ce = local(r);
   await ce.lifecycle.stop(id);
   if (!policy || policy === 'no') return false;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 30; i++) {
     const rec = ce.containers.get(id);
     if (!rec) return false;
     const st = ce.lifecycle.sync(rec).state.status;
