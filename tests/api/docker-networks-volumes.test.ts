@@ -119,6 +119,12 @@ describe('docker networks and volumes', () => {
     ok(['run', '--rm', '--network', 'none', '-v', `${v}:/data`, 'localhost/busybox', 'sh', '-c', 'echo persisted > /data/f']);
     assert.equal(ok(['run', '--rm', '--network', 'none', '-v', `${v}:/data:ro`, 'localhost/busybox', 'cat', '/data/f']), 'persisted\n');
     ok(['create', '--name', `${tag}user`, '-v', `${v}:/data`, 'localhost/busybox', 'true']);
+    // ps --filter volume=: the volume's name, NAME:DESTINATION, or (Docker's) the destination.
+    for (const f of [v, `${v}:/data`, '/data']) assert.equal(ok(['ps', '-a', '--filter', `volume=${f}`, '--format', '{{.Names}}']), `${tag}user\n`, f);
+    assert.equal(ok(['ps', '-a', '--filter', `volume=${v}:/other`, '--format', '{{.Names}}']), '');
+    // pier's own ps as podman's: the name, not the destination.
+    assert.equal(s.ok(['ps', '-a', '--filter', `volume=${v}`, '--format', '{{.Names}}']), `${tag}user\n`);
+    assert.equal(s.ok(['ps', '-a', '--filter', 'volume=/data', '--format', '{{.Names}}']), '');
     const inUse = docker(['volume', 'rm', v]);
     assert.notEqual(inUse.code, 0);
     assert.match(inUse.stderr, /being used|in use/);

@@ -335,7 +335,7 @@ export function registerContainerRoutes(router: Router): void {
     const filters = dockerFilters(r.query.get('filters'));
     let rows = await local(r).list({ all: all || filters.length > 0, size: bool(r.query.get('size')), filters });
     const { filterContainers } = require('../../cli/commands/containers') as typeof import('../../cli/commands/containers');
-    if (filters.length) rows = filterContainers(rows, filters);
+    if (filters.length) rows = filterContainers(rows, filters, { destinations: true });
     if (!all && filters.length) rows = rows.filter((c) => filters.some((f) => f.startsWith('status=')) || c.State === 'running' || c.State === 'paused');
     if (limit > 0) rows = rows.slice(0, limit);
     r.send(200, rows.map(listEntry));
