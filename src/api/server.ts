@@ -53,6 +53,8 @@ export class ApiService {
   private active = 0;
   private idleTimer?: NodeJS.Timeout;
   private socketPath?: string;
+  /** The inode of the socket this service made: a successor may own the path by the time it exits. */
+  private socketIno?: number;
   private closed?: Promise<void>;
   private resolveClosed?: () => void;
   /** Every open connection, hijacked and upgraded ones too (the HTTP server stops tracking those). */
@@ -102,6 +104,7 @@ export class ApiService {
         process.umask(old);
       }
       this.socketPath = u.path;
+      this.socketIno = fs.statSync(u.path).ino;
     } else {
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', reject);
@@ -140,7 +143,8 @@ export class ApiService {
     force.unref();
     await closed;
     clearTimeout(force);
-    if (this.socketPath) fs.rmSync(this.socketPath, { force: true });
+    // Not a successor's socket: a new service may have bound the path while this one drained.
+    if (this.socketPath && fs.statSync(this.socketPath, { throwIfNoEntry: false })?.ino === this.socketIno) fs.rmSync(this.socketPath, { force: true });
     this.wait();
     this.resolveClosed?.();
   }

@@ -379,6 +379,8 @@ export interface ContainerSummary {
   Status: string;
   /** Not in podman's JSON: for the restart-policy filter. */
   RestartPolicy?: string;
+  /** Not in podman's JSON: for the volume filter (a named volume's name or a bind mount's host path). */
+  VolumeSources?: { source: string; destination: string }[];
 }
 
 export interface LogOptions {

@@ -48,6 +48,12 @@ test('docker build (classic builder) through the socket', async () => {
   assert.match(r.stdout, /Successfully tagged dbuilt:v1/);
   assert.equal(s.ok(['run', '--rm', '--network', 'none', 'dbuilt:v1']), 'built for docker\nfrom the context\n');
   assert.equal(s.ok(['image', 'inspect', '--format', '{{index .Config.Labels "via"}}', 'dbuilt:v1']).trim(), 'docker');
+  // A short tag is Docker's docker.io/library name (docker images shows it bare), not localhost/.
+  assert.equal(s.ok(['image', 'inspect', '--format', '{{index .RepoTags 0}}', 'dbuilt:v1']).trim(), 'docker.io/library/dbuilt:v1');
+  // -q: the image id alone (the layers are cached).
+  const q = await run('docker', ['build', '-q', '-t', 'dbuilt:q', '--build-arg', 'WHO=docker', '--label', 'via=docker', ctx], { DOCKER_BUILDKIT: '0' });
+  assert.equal(q.code, 0, q.stderr);
+  assert.equal(q.stdout, `${s.ok(['image', 'inspect', '--format', '{{.Id}}', 'dbuilt:q']).trim()}\n`);
   const bad = path.join(s.dir, 'bad');
   fs.mkdirSync(bad);
   fs.writeFileSync(path.join(bad, 'Dockerfile'), 'FROM localhost/busybox\nRUN exit 7\n');
@@ -79,7 +85,7 @@ print(img.tags)
 print(c.containers.run('pybuilt:1', network_mode='none', remove=True).decode(), end='')
 `]);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, "['localhost/pybuilt:1']\nbuilt for python\nfrom the context\n");
+  assert.equal(r.stdout, "['docker.io/library/pybuilt:1']\nbuilt for python\nfrom the context\n");
 });
 
 test('docker build from a base image in a registry that needs a login: credentials from the CLI (X-Registry-Config), gzip context, a registry tag', async () => {

@@ -3,6 +3,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { TestStore } from '../helpers/cli';
 import { Service, closeService, openService, startService } from '../helpers/api';
@@ -10,8 +11,8 @@ import { Service, closeService, openService, startService } from '../helpers/api
 let s: TestStore;
 let svc: Service;
 
-function docker(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${svc.socket}` }, encoding: 'utf8', input, timeout: 60_000 });
+function docker(args: string[], input?: string, timeout = 60_000): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${svc.socket}` }, encoding: 'utf8', input, timeout, killSignal: 'SIGKILL' });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 function ok(args: string[], input?: string): string {
@@ -33,6 +34,49 @@ describe('docker CLI through pier system service', () => {
     assert.equal(s.ok(['ps', '-a', '-q']), '', 'the --rm containers are gone');
     const missing = docker(['run', '--rm', '--pull', 'never', 'localhost/nosuchimage']);
     assert.notEqual(missing.code, 0);
+  });
+
+  test('run --rm of a command that cannot start: Docker\'s 127, the container removed, no hang; a missing network is no pull', () => {
+    // The CLI waits for the auto-removal before it reports a failed start.
+    const r = docker(['run', '--rm', '--name', 'dnocmd', '--network', 'none', 'localhost/busybox', 'nosuchcmd'], undefined, 20_000);
+    assert.equal(r.code, 127, r.stderr);
+    assert.match(r.stderr, /executable file not found/);
+    assert.equal(s.ok(['ps', '-a', '-q']), '');
+    const net = docker(['run', '--rm', '--network', 'nosuchnet', 'localhost/busybox', 'true'], undefined, 20_000);
+    assert.equal(net.code, 125);
+    assert.match(net.stderr, /^docker: Error response from daemon: container create: .*nosuchnet.*network not found$/m);
+    assert.doesNotMatch(net.stderr, /Unable to find image|pull/i);
+  });
+
+  test('ps shows the health in the status, -l the latest stopped container; builder prune; info names the storage driver and the host\'s OS; df -v dates', () => {
+    ok(['run', '-d', '--name', 'dhealth', '--network', 'none', '--health-cmd', 'true', '--health-interval', '1s', 'localhost/busybox', 'sleep', '100']);
+    let st = '';
+    for (let i = 0; i < 100 && !/\(healthy\)$/.test(st); i++) { st = ok(['ps', '--filter', 'name=dhealth', '--format', '{{.Status}}']).trim(); spawnSync('sleep', ['0.1']); }
+    assert.match(st, /^Up .* \(healthy\)$/);
+    // -l: the latest container, stopped ones too; builder prune (docker system prune asks it too).
+    ok(['create', '--name', 'dlatest', '--network', 'none', 'localhost/busybox', 'true']);
+    assert.equal(ok(['ps', '-l', '--format', '{{.Names}}']), 'dlatest\n');
+    assert.equal(ok(['builder', 'prune', '-f']), 'Total reclaimed space: 0B\n');
+    ok(['rm', '-f', 'dhealth', 'dlatest']);
+    const os = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))![1];
+    assert.equal(ok(['info', '--format', '{{.Driver}}|{{.OperatingSystem}}']).trim(), `${s.ok(['info', '--format', '{{.Store.GraphDriverName}}']).trim()}|${os}`);
+    assert.match(ok(['info']), /^ Swarm: inactive$/m);
+    // The image's creation date (the fixture's is 2024-01-01), not "Less than a second ago".
+    assert.match(ok(['system', 'df', '-v']), /^localhost\/busybox\s+latest\s+[0-9a-f]{12}\s+\d+ years ago\s/m);
+  });
+
+  test('docker stop between two runs of a restart policy ends the restarts', () => {
+    ok(['run', '-d', '--name', 'drestart', '--network', 'none', '--restart', 'always', 'localhost/busybox', 'sh', '-c', 'sleep 1; exit 2']);
+    let st = '';
+    for (let i = 0; i < 60 && st !== 'exited'; i++) { spawnSync('sleep', ['0.1']); st = ok(['inspect', '--format', '{{.State.Status}}', 'drestart']).trim(); }
+    assert.equal(st, 'exited', 'caught between two runs');
+    assert.equal(ok(['stop', 'drestart']), 'drestart\n');
+    // (A restart its exit had already begun may have run and been stopped.) No more runs after that.
+    const after = ok(['inspect', '--format', '{{.State.Status}} {{.RestartCount}} {{.State.StartedAt}}', 'drestart']);
+    assert.match(after, /^exited /);
+    spawnSync('sleep', ['2']);
+    assert.equal(ok(['inspect', '--format', '{{.State.Status}} {{.RestartCount}} {{.State.StartedAt}}', 'drestart']), after);
+    ok(['rm', 'drestart']);
   });
 
   test('run -d, ps, inspect, logs, exec, stop, rm', () => {

@@ -212,8 +212,10 @@ describe('docker images API', () => {
       'Env', 'Cmd', 'Image', 'Volumes', 'WorkingDir', 'Entrypoint', 'OnBuild', 'Labels']);
     assert.equal(i.RootFS.Layers.length, 1);
 
-    const stdin = spawnSync('docker', ['import', '-', 'localhost/imported:stdin'], { env: { ...process.env, DOCKER_HOST: `unix://${svc.socket}`, DOCKER_CONFIG: dockerConfig }, input: fs.readFileSync(tar), encoding: 'utf8' });
+    const stdin = spawnSync('docker', ['import', '-', 'imported:stdin'], { env: { ...process.env, DOCKER_HOST: `unix://${svc.socket}`, DOCKER_CONFIG: dockerConfig }, input: fs.readFileSync(tar), encoding: 'utf8' });
     assert.equal(stdin.status, 0, stdin.stderr);
+    // A short name is Docker's docker.io/library/NAME (podman's compat import too), as commit and build name it.
+    assert.equal(docker(svc.socket, ['image', 'inspect', '--format', '{{json .RepoTags}}', 'imported:stdin']).stdout.trim(), '["docker.io/library/imported:stdin"]');
 
     const server = http.createServer((_q, res) => fs.createReadStream(tar).pipe(res));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -229,7 +231,7 @@ describe('docker images API', () => {
     const garbage = await request(svc.socket, 'POST', '/images/create?fromSrc=-&repo=localhost/garbage', Buffer.from('this is not a tarball at all'), { 'Content-Type': 'application/x-tar' });
     assert.equal(garbage.status, 400, garbage.text);
     assert.equal(docker(svc.socket, ['image', 'inspect', 'localhost/garbage']).code, 1);
-    for (const t of ['stdin', 'url', 'v1']) assert.equal(docker(svc.socket, ['rmi', `localhost/imported:${t}`]).code, 0);
+    for (const n of ['imported:stdin', 'localhost/imported:url', 'localhost/imported:v1']) assert.equal(docker(svc.socket, ['rmi', n]).code, 0);
   });
 
   test('prune: dangling only, then -a keeps images in use; Docker\'s ImagesDeleted and SpaceReclaimed', async () => {

@@ -114,10 +114,17 @@ describe('docker networks and volumes', () => {
     assert.equal(ins.Name, v);
     assert.equal(ins.Driver, 'local');
     assert.deepEqual(ins.Labels, { kind: 'data' });
+    assert.match(ins.CreatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'RFC 3339 to the second, as Docker');
     assert.match(ok(['volume', 'ls', '--filter', 'label=kind=data', '--format', '{{.Name}}']), new RegExp(`^${v}$`, 'm'));
     ok(['run', '--rm', '--network', 'none', '-v', `${v}:/data`, 'localhost/busybox', 'sh', '-c', 'echo persisted > /data/f']);
     assert.equal(ok(['run', '--rm', '--network', 'none', '-v', `${v}:/data:ro`, 'localhost/busybox', 'cat', '/data/f']), 'persisted\n');
     ok(['create', '--name', `${tag}user`, '-v', `${v}:/data`, 'localhost/busybox', 'true']);
+    // ps --filter volume=: the volume's name, NAME:DESTINATION, or (Docker's) the destination.
+    for (const f of [v, `${v}:/data`, '/data']) assert.equal(ok(['ps', '-a', '--filter', `volume=${f}`, '--format', '{{.Names}}']), `${tag}user\n`, f);
+    assert.equal(ok(['ps', '-a', '--filter', `volume=${v}:/other`, '--format', '{{.Names}}']), '');
+    // pier's own ps as podman's: the name, not the destination.
+    assert.equal(s.ok(['ps', '-a', '--filter', `volume=${v}`, '--format', '{{.Names}}']), `${tag}user\n`);
+    assert.equal(s.ok(['ps', '-a', '--filter', 'volume=/data', '--format', '{{.Names}}']), '');
     const inUse = docker(['volume', 'rm', v]);
     assert.notEqual(inUse.code, 0);
     assert.match(inUse.stderr, /being used|in use/);

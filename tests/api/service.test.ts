@@ -151,7 +151,7 @@ test('a second service on a live socket is refused; a stale socket file is repla
   }
 });
 
-test('SIGTERM stops the service within seconds even while a client holds an events stream and a hijacked connection open', async () => {
+test('SIGTERM stops the service within seconds even while a client holds an events stream and a hijacked connection open; a successor on the path keeps its socket', async () => {
   const svc = await startService(store);
   const net = await import('node:net');
   const open = (req: string) => new Promise<import('node:net').Socket>((resolve, reject) => {
@@ -164,6 +164,9 @@ test('SIGTERM stops the service within seconds even while a client holds an even
   await new Promise((r) => setTimeout(r, 300));
   const t0 = Date.now();
   svc.child.kill('SIGTERM');
+  // A successor binds the path while this one drains: the old one's exit leaves the new socket alone.
+  await new Promise((r) => setTimeout(r, 300));
+  const next = await startService(store, { socket: svc.socket });
   const exited = await Promise.race([
     new Promise<boolean>((resolve) => (svc.child.exitCode !== null ? resolve(true) : svc.child.on('exit', () => resolve(true)))),
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000)),
@@ -174,6 +177,11 @@ test('SIGTERM stops the service within seconds even while a client holds an even
   assert.ok(exited, 'the service was still running 15 s after SIGTERM');
   assert.ok(Date.now() - t0 < 10_000);
   assert.equal(svc.child.exitCode, 0);
+  try {
+    assert.equal((await request(next.socket, 'GET', '/_ping')).status, 200, 'the successor still answers on the path');
+  } finally {
+    await next.stop();
+  }
   assert.ok(!fs.existsSync(svc.socket), 'the socket file is removed');
 });
 

@@ -25,7 +25,7 @@ const hex = (c: string) => c.repeat(64);
 const running = ctr({ Id: hex('a'), Names: ['web'], State: 'running', StartedAt: NOW / 1000 - 5, Pid: 42, Created: NOW / 1000 - 300, Labels: { tier: 'app', env: 'prod' } });
 const exited = ctr({
   Id: hex('b'), Names: ['job'], State: 'exited', Exited: true, ExitCode: 3, ExitedAt: NOW / 1000 - 2, StartedAt: NOW / 1000 - 10, Created: NOW / 1000 - 200,
-  Command: ['sh', '-c', 'echo hello world; exit 3'], Labels: { tier: 'batch' }, Mounts: ['/data'],
+  Command: ['sh', '-c', 'echo hello world; exit 3'], Labels: { tier: 'batch' }, Mounts: ['/data'], VolumeSources: [{ source: 'jobdata', destination: '/data' }],
 });
 const created = ctr({ Id: hex('c'), Names: ['fresh'], Created: NOW / 1000 - 100, Image: 'docker.io/library/alpine:3.18', ImageID: hex('d') });
 const paused = ctr({ Id: 'ab' + hex('e').slice(2), Names: ['sleepy'], State: 'paused', StartedAt: NOW / 1000 - 3600, Created: NOW / 1000 - 50, Networks: ['podman'] });
@@ -131,7 +131,11 @@ describe('ps filters', () => {
     assert.deepEqual(f('ancestor=localhost/busybox:latest'), ['web', 'job', 'sleepy']);
     assert.deepEqual(f(`ancestor=${hex('d')}`), ['fresh']);
     assert.deepEqual(f('ancestor=busybox'), []);
-    assert.deepEqual(f('volume=/data'), ['job']);
+    // podman: the volume's name (or a bind mount's host path), NAME:DESTINATION both; not a destination alone.
+    assert.deepEqual(f('volume=jobdata'), ['job']);
+    assert.deepEqual(f('volume=jobdata:/data'), ['job']);
+    assert.deepEqual(f('volume=jobdata:/other'), []);
+    assert.deepEqual(f('volume=/data'), []);
     assert.deepEqual(f('before=fresh'), ['web', 'job']);
     assert.deepEqual(f('since=job'), ['fresh', 'sleepy']);
     assert.deepEqual(f('until=150s'), ['web', 'job']);

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { Router } from '../router';
 import { errorMessage } from '../../util/errors';
 import { buildAuthFile, buildTlsVerify } from './registry-auth';
+import { dockerTagName } from './common';
 
 function jsonParam(v: string | null): Record<string, string> {
   if (!v) return {};
@@ -60,6 +61,10 @@ function runParams(q: URLSearchParams): import('../../domain/build').RunStepOpti
 }
 
 export function registerBuildRoutes(router: Router): void {
+  // docker builder prune, docker system prune: pier's classic builder keeps no cache apart from
+  // its intermediate images, which image prune removes; nothing else is there to delete.
+  router.post('/build/prune', async (r) => { r.send(200, { CachesDeleted: [], SpaceReclaimed: 0 }); });
+
   router.post('/build', async (r) => {
     const { extractBuildContext } = require('../../build/context') as typeof import('../../build/context');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-api-build-'));
@@ -75,17 +80,20 @@ export function registerBuildRoutes(router: Router): void {
       let dockerfileText = '';
       try { dockerfileText = fs.readFileSync(path.join(ctx, (dockerfile ?? 'Dockerfile').replace(/^\/+/, '')), 'utf8'); } catch { /* the build reports it */ }
       // Credentials for base images (X-Registry-Config) and Docker's plain HTTP for loopback registries.
+      // Docker's names: a short tag is docker.io/library/NAME (podman's compat build too), not localhost/NAME.
+      const tags = q.getAll('t').map(dockerTagName);
+      const quiet = q.get('q') === '1' || q.get('q') === 'true';
       const registry = { authfile: buildAuthFile(r, tmp), tlsVerify: buildTlsVerify(dockerfileText) };
       const { id } = await r.engines.build().build({
         contextDir: ctx,
         containerfile: dockerfile ? path.join(ctx, dockerfile.replace(/^\/+/, '')) : undefined,
-        tags: q.getAll('t'),
+        tags,
         buildArgs: jsonParam(q.get('buildargs')),
         labels: jsonParam(q.get('labels')),
         target: q.get('target') || undefined,
         noCache: q.get('nocache') === '1' || q.get('nocache') === 'true',
         pull: q.get('pull') === '1' || q.get('pull') === 'true' ? 'always' : 'missing',
-        quiet: q.get('q') === '1' || q.get('q') === 'true',
+        quiet,
         rm: q.get('rm') !== '0' && q.get('rm') !== 'false',
         forceRm: q.get('forcerm') === '1' || q.get('forcerm') === 'true',
         platform: q.get('platform') || undefined,
@@ -95,8 +103,11 @@ export function registerBuildRoutes(router: Router): void {
         registry,
       }, { write: (s) => send({ stream: s }) });
       send({ aux: { ID: `sha256:${id}` } });
-      send({ stream: `Successfully built ${id.slice(0, 12)}\n` });
-      for (const t of q.getAll('t')) send({ stream: `Successfully tagged ${t.lastIndexOf(':') > t.lastIndexOf('/') ? t : `${t}:latest`}\n` });
+      // docker build -q prints the image's id alone.
+      if (!quiet) {
+        send({ stream: `Successfully built ${id.slice(0, 12)}\n` });
+        for (const t of q.getAll('t')) send({ stream: `Successfully tagged ${t.lastIndexOf(':') > t.lastIndexOf('/') ? t : `${t}:latest`}\n` });
+      }
     } catch (e) {
       if (!started) { res.writeHead(200, { 'Content-Type': 'application/json' }); started = true; }
       send({ errorDetail: { message: errorMessage(e) }, error: errorMessage(e) });

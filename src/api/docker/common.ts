@@ -37,3 +37,10 @@ export function qint(r: ApiRequest, name: string): number | undefined {
   if (!Number.isFinite(n)) throw new ApiError(400, `invalid value for ${name}: ${JSON.stringify(v)}`);
   return n;
 }
+
+/** A name as Docker gives it (`app:1` → docker.io/library/app:1, as podman's compat API too); a bad one is left for the engine to refuse. */
+export function dockerTagName(t: string): string {
+  const { parseReference } = require('../../image/reference') as typeof import('../../image/reference');
+  const { refName } = require('../../image/lookup') as typeof import('../../image/lookup');
+  try { return refName(parseReference(t), true); } catch { return t; }
+}

@@ -194,11 +194,17 @@ function dockerStatus(c: ContainerSummary, now = Date.now()): string {
   const { humanDuration } = require('../../cli/format/units') as typeof import('../../cli/format/units');
   const since = (t: number) => humanDuration(now - t * 1000);
   switch (c.State) {
-    case 'running': return `Up ${since(c.StartedAt)}`;
+    case 'running': return `Up ${since(c.StartedAt)}${health(c)}`;
     case 'paused': return `Up ${since(c.StartedAt)} (Paused)`;
     case 'exited': case 'stopped': return `Exited (${c.ExitCode}) ${since(c.ExitedAt)} ago`;
     default: return 'Created';
   }
+}
+
+/** Docker's health suffix of a running container's status: ` (healthy)`, ` (health: starting)`. */
+function health(c: ContainerSummary): string {
+  const h = / \((healthy|unhealthy|starting)\)$/.exec(c.Status ?? '')?.[1];
+  return !h ? '' : h === 'starting' ? ' (health: starting)' : ` (${h})`;
 }
 
 export function listEntry(c: ContainerSummary): Record<string, unknown> {
@@ -230,10 +236,21 @@ async function findId(r: ApiRequest): Promise<string> {
 
 export async function startContainer(r: ApiRequest, id: string): Promise<void> {
   const ce = local(r);
-  const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
   const waiting = pendingAttach.get(id) ?? [];
   pendingAttach.delete(id);
   serviceState.prepareStart(ce, id);
+  try {
+    await startOnce(ce, id, waiting);
+  } catch (e) {
+    await serviceState.startFailed(ce, id);
+    throw e;
+  }
+  // An auto-removed container is cleaned up and removed by this process as soon as it exits.
+  serviceState.watch(ce, id);
+}
+
+async function startOnce(ce: LocalContainerEngine, id: string, waiting: NonNullable<ReturnType<typeof pendingAttach.get>>): Promise<void> {
+  const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
   await ce.lifecycle.start(id, waiting.length ? {
     beforeStart: async (_c, bundle) => {
       for (const w of waiting) {
@@ -243,8 +260,25 @@ export async function startContainer(r: ApiRequest, id: string): Promise<void> {
       }
     },
   } : {});
-  // An auto-removed container is cleaned up and removed by this process as soon as it exits.
-  serviceState.watch(ce, id);
+}
+
+/**
+ * Stops a container that is not running: marks it stopped by the user so no restart follows. A
+ * restart already under way (its exit's cleanup decided before the mark) is waited for a moment
+ * and stopped. True when it had to be stopped.
+ */
+async function stopBetweenRestarts(r: ApiRequest, id: string, policy: string, timeout?: number): Promise<boolean> {
+  const ce = local(r);
+  await ce.lifecycle.stop(id);
+  if (!policy || policy === 'no') return false;
+  for (let i = 0; i < 30; i++) {
+    const rec = ce.containers.get(id);
+    if (!rec) return false;
+    const st = ce.lifecycle.sync(rec).state.status;
+    if (st === 'running' || st === 'paused') { await ce.stop(id, { timeout }); return true; }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return false;
 }
 
 /** Waits for a condition; resolves with the exit code (removed containers: their last one). */
@@ -287,17 +321,21 @@ export function registerContainerRoutes(router: Router): void {
       r.send(201, { Id: id, Warnings: warnings });
     } catch (e) {
       if (e instanceof ConflictError) throw new ApiError(409, `Conflict. ${(e as Error).message}`);
+      // Not the image (looked up above): a network, a volumes-from container... The Docker CLI
+      // takes a 404 from create for a missing image and would try to pull it (podman answers 500).
+      if (e instanceof NotFoundError) throw new ApiError(500, `container create: ${(e as Error).message}`);
       throw e;
     }
   });
 
   router.get('/containers/json', async (r) => {
-    const all = bool(r.query.get('all'));
     const limit = Number(r.query.get('limit') ?? -1);
+    // Docker: a limit (docker ps -l, -n N) counts stopped containers too.
+    const all = bool(r.query.get('all')) || limit > 0;
     const filters = dockerFilters(r.query.get('filters'));
     let rows = await local(r).list({ all: all || filters.length > 0, size: bool(r.query.get('size')), filters });
     const { filterContainers } = require('../../cli/commands/containers') as typeof import('../../cli/commands/containers');
-    if (filters.length) rows = filterContainers(rows, filters);
+    if (filters.length) rows = filterContainers(rows, filters, { destinations: true });
     if (!all && filters.length) rows = rows.filter((c) => filters.some((f) => f.startsWith('status=')) || c.State === 'running' || c.State === 'paused');
     if (limit > 0) rows = rows.slice(0, limit);
     r.send(200, rows.map(listEntry));
@@ -320,8 +358,13 @@ export function registerContainerRoutes(router: Router): void {
   router.post('/containers/{id}/stop', async (r) => {
     const id = await findId(r);
     const c = local(r).lifecycle.sync(local(r).containers.get(id)!);
-    if (c.state.status !== 'running' && c.state.status !== 'paused') { r.send(304); return; }
     const t = r.query.get('t') ?? r.query.get('timeout');
+    if (c.state.status !== 'running' && c.state.status !== 'paused') {
+      // Between two runs of a restart policy: the stop still ends the restarts, as Docker's does.
+      if (await stopBetweenRestarts(r, id, c.config.restart.name, t !== null ? Number(t) : undefined)) r.send(204);
+      else r.send(304);
+      return;
+    }
     await local(r).stop(id, { timeout: t !== null ? Number(t) : undefined });
     r.send(204);
   });

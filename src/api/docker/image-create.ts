@@ -23,6 +23,7 @@ import type { Platform } from '../../domain/images';
 import { ApiError } from '../errors';
 import { NotFoundError, PierError, UsageError, errorMessage } from '../../util/errors';
 import { registryCreds, tlsFor } from './registry-auth';
+import { dockerTagName } from './common';
 
 /** Writes JSON lines, sending the 200 header only with the first line (so early errors can be HTTP errors). */
 class JsonStream {
@@ -153,7 +154,7 @@ async function pull(r: ApiRequest, from: string): Promise<void> {
 async function importImage(r: ApiRequest, src: string): Promise<void> {
   const repo = r.query.get('repo') || '';
   const tag = r.query.get('tag') || '';
-  const reference = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
+  const reference = repo ? dockerTagName(tag ? `${repo}:${tag}` : repo) : undefined;
   const platform = parsePlatform(r.query.get('platform'));
   const changes = r.query.getAll('changes').filter(Boolean);
   const out = new JsonStream(r.res!);

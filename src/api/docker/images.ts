@@ -1,12 +1,13 @@
 // Docker Engine API: images (list, inspect, history, tag, delete, prune) and /info, over the
 // domain's ImageEngine. Pull and import: image-create.ts; push, save, load: image-transfer.ts;
 // search and /auth: registry.ts.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
 import { NotFoundError, UsageError, errorMessage } from '../../util/errors';
 import { dockerFilters } from './containers';
-import { qbool } from './common';
+import { qbool, localContainers } from './common';
 import { DOCKER_API_VERSION } from '../router';
 import { goMap } from '../../util/gomap';
 import { volumePluginSettings } from '../../config/config';
@@ -145,14 +146,25 @@ export function registerImageRoutes(router: Router): void {
       ContainersRunning: rows.filter((c) => c.State === 'running').length,
       ContainersPaused: rows.filter((c) => c.State === 'paused').length,
       ContainersStopped: rows.filter((c) => c.State !== 'running' && c.State !== 'paused').length,
-      Images: images.length, Driver: r.cfg.storageDriver ?? 'overlay', DriverStatus: [], Plugins: { Volume: ['local', ...Object.keys(volumePluginSettings(r.cfg).volumePlugins ?? {})], Network: ['bridge', 'macvlan'], Log: ['k8s-file', 'none', 'passthrough'] },
+      Images: images.length, Driver: localContainers(r).store.driver, DriverStatus: [], Plugins: { Volume: ['local', ...Object.keys(volumePluginSettings(r.cfg).volumePlugins ?? {})], Network: ['bridge', 'macvlan'], Log: ['k8s-file', 'none', 'passthrough'] },
       MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, IPv4Forwarding: true, Debug: false,
       NFd: 0, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'k8s-file', CgroupDriver: 'cgroupfs', CgroupVersion: '1',
-      KernelVersion: os.release(), OperatingSystem: 'Debian GNU/Linux 12 (bookworm)', OSVersion: '12', OSType: 'linux', Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
+      KernelVersion: os.release(), ...osRelease(), OSType: 'linux', Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
       NCPU: os.cpus().length, MemTotal: os.totalmem(), IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: {},
       Name: os.hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: PIER_VERSION, DockerRootDir: r.cfg.graphRoot,
       Runtimes: { runc: { path: 'runc' } }, DefaultRuntime: 'runc', SecurityOptions: ['name=seccomp,profile=default'], Warnings: [],
       ApiVersion: DOCKER_API_VERSION,
+      // docker info prints `Swarm: inactive` from this; pier has no swarm mode (podman answers the same).
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: false,
     });
   });
+}
+
+/** Docker's OperatingSystem and OSVersion: /etc/os-release's PRETTY_NAME and VERSION_ID. */
+function osRelease(): { OperatingSystem: string; OSVersion: string } {
+  let text = '';
+  try { text = fs.readFileSync('/etc/os-release', 'utf8'); } catch { /* none */ }
+  const get = (k: string) => new RegExp(`^${k}="?([^"\n]*)"?$`, 'm').exec(text)?.[1] ?? '';
+  return { OperatingSystem: get('PRETTY_NAME') || 'Linux', OSVersion: get('VERSION_ID') };
 }

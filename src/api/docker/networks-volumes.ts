@@ -155,7 +155,7 @@ export function registerNetworkVolumeRoutes(router: Router): void {
   // ----- volumes
 
   const dockerVolume = (v: any) => ({
-    Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: v.CreatedAt instanceof Date ? v.CreatedAt.toISOString() : v.CreatedAt,
+    Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: volumeCreatedAt(v.CreatedAt),
     Labels: v.Labels ?? {}, Scope: 'local', Options: v.Options ?? {}, ...(v.Status ? { Status: v.Status } : {}), UsageData: { Size: -1, RefCount: v.MountCount ?? 0 },
   });
 
@@ -194,4 +194,10 @@ export function registerNetworkVolumeRoutes(router: Router): void {
     const names = await r.engines.volumes().prune(dockerFilters(r.query.get('filters')));
     r.send(200, { VolumesDeleted: names, SpaceReclaimed: 0 });
   });
+}
+
+/** A volume's CreatedAt as Docker writes it: RFC 3339 to the second. */
+export function volumeCreatedAt(t: Date | string | number): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString().replace(/\.\d+Z$/, 'Z');
 }

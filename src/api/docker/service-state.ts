@@ -49,6 +49,21 @@ class ServiceState {
   }
 
   /**
+   * A start through the API failed: the claim goes, and an auto-removed (--rm) container is
+   * removed as Docker's daemon does (the Docker CLI waits for that removal before it reports).
+   */
+  async startFailed(engine: LocalContainerEngine, id: string): Promise<void> {
+    this.claims.get(id)?.();
+    this.claims.delete(id);
+    const rec = engine.lifecycle.containers.get(id);
+    if (rec?.config.create.rm) {
+      await engine.remove(id, { force: true, ignore: true, timeout: 0 }).catch((e) => log.debug(`removing ${id}: ${(e as Error).message}`));
+      if (!engine.lifecycle.containers.get(id)) await engine.removeAnonymousVolumes(rec).catch(() => undefined);
+    }
+    this.changed();
+  }
+
+  /**
    * Watches a container the service started until it exits: records the exit code, and cleans
    * up and removes an auto-removed container right away in this process.
    */

@@ -2,6 +2,7 @@
 import type { Router } from '../router';
 import { localContainers, qbool } from './common';
 import { dockerFilters, listEntry } from './containers';
+import { volumeCreatedAt } from './networks-volumes';
 import type { EventRecord } from '../../engine/events';
 import { streamEvents } from '../event-stream';
 
@@ -48,7 +49,7 @@ export function registerSystemInfoRoutes(router: Router): void {
       const tag = i.Repository !== '<none>' ? `${i.Repository}:${i.Tag}` : undefined;
       if (cur) { if (tag) (cur.RepoTags as string[]).push(tag); continue; }
       images.set(id, {
-        Id: id, ParentId: '', RepoTags: tag ? [tag] : [], RepoDigests: [], Created: i.Created, Size: i.Size, SharedSize: i.SharedSize,
+        Id: id, ParentId: '', RepoTags: tag ? [tag] : [], RepoDigests: [], Created: Math.floor(i.Created / 1000), Size: i.Size, SharedSize: i.SharedSize,
         VirtualSize: i.Size, Labels: {}, Containers: i.Containers,
       });
     }
@@ -57,7 +58,7 @@ export function registerSystemInfoRoutes(router: Router): void {
       Images: [...images.values()],
       Containers: rows.map(listEntry),
       Volumes: vols.map((v) => ({
-        Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: new Date(v.CreatedAt).toISOString(), Labels: v.Labels ?? {},
+        Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, CreatedAt: volumeCreatedAt(v.CreatedAt), Labels: v.Labels ?? {},
         Scope: 'local', Options: v.Options ?? {}, UsageData: { Size: volSize.get(v.Name)?.Size ?? 0, RefCount: volSize.get(v.Name)?.Links ?? 0 },
       })),
       BuildCache: [],

@@ -363,7 +363,7 @@ export function findContainer(rows: ContainerSummary[], nameOrId: string): Conta
  * volume, before, since, until, health, pod, network, restart-policy. `all` gives the
  * containers `before`/`since` may refer to (defaults to `rows`).
  */
-export function filterContainers(rows: ContainerSummary[], filters: string[], opts: { all?: ContainerSummary[]; now?: number } = {}): ContainerSummary[] {
+export function filterContainers(rows: ContainerSummary[], filters: string[], opts: { all?: ContainerSummary[]; now?: number; destinations?: boolean } = {}): ContainerSummary[] {
   if (!filters.length) return rows;
   const groups = parsePsFilters(filters);
   const all = opts.all ?? rows;
@@ -414,9 +414,15 @@ export function filterContainers(rows: ContainerSummary[], filters: string[], op
         }));
         break;
       case 'volume':
+        // podman: a named volume's name or a bind mount's host path, `SOURCE:DESTINATION` both;
+        // Docker's API also a destination alone.
         preds.push((r) => vals.some((v) => {
-          const [src, dst] = v.split(':');
-          return (r.Mounts ?? []).some((m) => (dst ? m === dst : m === src));
+          const i = v.indexOf(':');
+          const src = i < 0 ? v : v.slice(0, i);
+          const dst = i < 0 ? '' : v.slice(i + 1);
+          if (opts.destinations && !dst && (r.Mounts ?? []).includes(src)) return true;
+          if (!r.VolumeSources) return (r.Mounts ?? []).some((m) => (dst ? m === dst : m === src));
+          return r.VolumeSources.some((m) => m.source === src && (!dst || m.destination === dst));
         }));
         break;
       case 'before': {

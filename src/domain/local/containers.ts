@@ -1136,6 +1136,7 @@ export class LocalContainerEngine implements ContainerEngine {
       State: s.status,
       Status: this.status(s),
       RestartPolicy: c.config.restart.name,
+      VolumeSources: c.config.mounts.filter((m) => m.type === 'volume' || m.type === 'bind').map((m) => ({ source: m.type === 'volume' ? m.name ?? m.source : m.source, destination: m.destination })),
     };
   }
 
