@@ -389,7 +389,21 @@ export interface LogOptions {
   until?: string;
   tail?: number;
   timestamps?: boolean;
+  /** Each line starts with its container (always with several, or with `multi`): its name, else its short id. */
   names?: boolean;
+  /** Lines carry their container even for one (pod logs, podman's Multi). */
+  multi?: boolean;
+  /** --color: each container's lines in a color of podman's sequence (white, red, yellow...), by its place in the list. */
+  color?: boolean;
+}
+
+/** podman's log colors, given to the containers in the order they are listed. */
+export const LOG_COLORS = ['\x1b[37m', '\x1b[31m', '\x1b[33m', '\x1b[34m', '\x1b[35m', '\x1b[36m', '\x1b[32m'];
+
+/** A formatted log line in container number `i`'s color (the newline after the reset, as podman). */
+export function colorLogLine(line: string, i: number): string {
+  const nl = line.endsWith('\n') ? '\n' : '';
+  return `${LOG_COLORS[i % LOG_COLORS.length]}${nl ? line.slice(0, -1) : line}\x1b[0m${nl}`;
 }
 
 export interface ExecOptions {

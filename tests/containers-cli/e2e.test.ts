@@ -275,4 +275,21 @@ describe('container commands end to end', () => {
     assert.equal(ok(['start', '-a', id]), `${os.hostname()}\n${id.slice(0, 12)}\n${os.hostname()}\n`);
     ok(['rm', id]);
   });
+
+  test('logs of several containers: short ids before each one\'s lines, names with -n (not for one), --color in podman\'s colors; pod logs always name them', () => {
+    ok(['run', '--name', 'lga', IMAGE, 'echo', 'from-a']);
+    ok(['run', '--name', 'lgb', IMAGE, 'echo', 'from-b']);
+    const id = (n: string) => ok(['inspect', '--format', '{{.Id}}', n]).trim().slice(0, 12);
+    const sorted = (t: string) => t.trim().split('\n').sort();
+    assert.equal(ok(['logs', '-n', 'lga']), 'from-a\n');
+    assert.deepEqual(sorted(ok(['logs', 'lga', 'lgb'])), [`${id('lga')} from-a`, `${id('lgb')} from-b`].sort());
+    assert.deepEqual(sorted(ok(['logs', '-n', 'lga', 'lgb'])), ['lga from-a', 'lgb from-b']);
+    assert.deepEqual(sorted(ok(['logs', '--color', '-n', 'lga', 'lgb'])), ['\x1b[31mlgb from-b\x1b[0m', '\x1b[37mlga from-a\x1b[0m']);
+    ok(['pod', 'create', '--name', 'lgp']);
+    ok(['run', '--pod', 'lgp', '--name', 'lgc', IMAGE, 'echo', 'in-pod']);
+    assert.equal(ok(['pod', 'logs', 'lgp']), `${id('lgc')} in-pod\n`);
+    assert.equal(ok(['pod', 'logs', '-n', '--color', 'lgp']), '\x1b[37mlgc in-pod\x1b[0m\n');
+    ok(['pod', 'rm', '-f', 'lgp']);
+    ok(['rm', 'lga', 'lgb']);
+  });
 });

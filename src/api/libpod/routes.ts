@@ -39,7 +39,7 @@ async function streamLogs(r: ApiRequest, ids: string[]): Promise<void> {
   if (queryBool(r, 'follow')) head();
   await r.engines.containers().logs(ids, {
     follow: queryBool(r, 'follow'), timestamps: queryBool(r, 'timestamps'), tail: n !== undefined && n >= 0 ? n : undefined,
-    since, until, names: queryBool(r, 'names'),
+    since, until, multi: queryBool(r, 'names'), names: queryBool(r, 'usenames'),
   }, { stdout: (b) => { head(); if (!res.destroyed) res.write(frame(1, b)); }, stderr: (b) => { head(); if (!res.destroyed) res.write(frame(2, b)); } });
   head();
   res.end();

@@ -960,7 +960,7 @@ function logsCmd(group: boolean): CommandDef {
       }
       const tail = typeof opts.tail === 'number' && opts.tail >= 0 ? opts.tail : undefined;
       await engine(ctx).logs(names, {
-        follow: !!opts.follow, since: opts.since || undefined, until: opts.until || undefined, tail, timestamps: !!opts.timestamps, names: !!opts.names,
+        follow: !!opts.follow, since: opts.since || undefined, until: opts.until || undefined, tail, timestamps: !!opts.timestamps, names: !!opts.names, color: !!opts.color,
       }, {
         stdout: (b) => { writeStdout(b); },
         stderr: (b) => { writeStderr(b); },

@@ -604,6 +604,7 @@ const logsCmd: CommandDef = {
   usage: '[options] POD',
   maxArgs: 1,
   flags: [
+    { name: 'color', type: 'bool', help: 'Output the containers within a pod with different colors in the log' },
     { name: 'container', short: 'c', type: 'string', help: 'Filter logs by container name or id which belongs to pod' },
     { name: 'follow', short: 'f', type: 'bool', help: 'Follow log output.' },
     latestFlag,
@@ -625,7 +626,7 @@ const logsCmd: CommandDef = {
     if (!ids.length) throw new PierError(`pod ${name} has no containers to log`);
     await ctx.containers().logs(ids, {
       follow: !!opts.follow, since: opts.since, until: opts.until, tail: opts.tail >= 0 ? opts.tail : undefined,
-      timestamps: !!opts.timestamps, names: ids.length > 1 || !!opts.names,
+      timestamps: !!opts.timestamps, names: !!opts.names, multi: true, color: !!opts.color,
     }, { stdout: (b) => writeStdout(b), stderr: (b) => writeStderr(b) });
   },
 };

@@ -8,7 +8,7 @@ import type {
   RunOnlyOptions, CloneOptions, AutoUpdateOptions, AutoUpdateReport,
   ContainerEngine, CreateOptions, ContainerSummary, PsOptions, LogOptions, ExecOptions, ContainerState,
 } from '../containers';
-import { PartialRemoveError, asEngineError, networkAttachment, parseImageMount } from '../containers';
+import { PartialRemoveError, asEngineError, colorLogLine, networkAttachment, parseImageMount } from '../containers';
 import { LocalImageEngine, imageAnnotations } from './images';
 import { createAnnotations, ANNOTATION_CID_FILE } from '../../engine/annotations';
 import { recordedNotifySocket } from '../../engine/sdnotify';
@@ -1577,9 +1577,12 @@ export class LocalContainerEngine implements ContainerEngine {
     for (const c of cs) {
       if (c.config.logDriver !== 'k8s-file' && c.config.logDriver !== 'json-file') throw new NoLogsError(c.name, `this container is using the '${c.config.logDriver}' log driver, cannot read logs: this container is not logging output`);
     }
-    const prefix = (c: ContainerRecord) => (opts.names || cs.length > 1 ? `${shortId(c.id)} ` : '');
+    // podman: several containers (or pod logs) put each one's name (-n) or short id before its lines.
+    const multi = opts.multi || cs.length > 1;
+    const prefix = (c: ContainerRecord) => (multi ? `${opts.names ? c.name : shortId(c.id)} ` : '');
     const emit = (c: ContainerRecord, e: { stream: string; text: string; time: string }) => {
-      const line = prefix(c) + formatEntry(e as any, opts.timestamps);
+      let line = prefix(c) + formatEntry(e as any, opts.timestamps);
+      if (opts.color) line = colorLogLine(line, cs.indexOf(c));
       if (e.stream === 'stderr') out.stderr(line); else out.stdout(line);
     };
     const since = opts.since ? parseTimeArg(opts.since) : undefined;

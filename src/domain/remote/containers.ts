@@ -2,7 +2,7 @@
 // attach and exec go through hijacked connections (./attach), with the local terminal raw and
 // its size sent to the service.
 import type { CloneOptions, ContainerEngine, CreateOptions, PsOptions, ContainerSummary, LogOptions, ExecOptions } from '../containers';
-import { PartialRemoveError, CONTAINER_INSPECT_MAPS, asEngineError } from '../containers';
+import { PartialRemoveError, CONTAINER_INSPECT_MAPS, asEngineError, colorLogLine } from '../containers';
 import { markGoMaps } from '../../util/gomap';
 import type { ImageEngine } from '../images';
 import type { PortMapping } from '../../network/types';
@@ -186,10 +186,12 @@ export class RemoteContainers implements ContainerEngine {
     return this.c.json<number>('POST', `/libpod/containers/${enc(nameOrId)}/wait${q({ condition: opts.conditions, interval: opts.interval ? `${opts.interval}ms` : undefined })}`);
   }
   async logs(nameOrIds: string[], opts: LogOptions, out: { stdout(b: Buffer | string): void; stderr(b: Buffer | string): void }) {
-    // Several containers: each line carries its container's short id (the service adds it).
-    const names = nameOrIds.length > 1 || !!opts.names;
-    await Promise.all(nameOrIds.map((n) => this.c.stream('GET', `/libpod/containers/${enc(n)}/logs${q({ follow: opts.follow, since: opts.since, until: opts.until, tail: opts.tail, timestamps: opts.timestamps, names, stdout: true, stderr: true })}`,
-      demux((b) => out.stdout(b), (b) => out.stderr(b)))));
+    // Several containers (or pod logs): each line carries its container, short id or name (the service adds it);
+    // --color is the client's, each container's lines (one frame each) in its color.
+    const names = nameOrIds.length > 1 || !!opts.multi;
+    const paint = (i: number, b: Buffer | string) => (opts.color ? colorLogLine(b.toString(), i) : b);
+    await Promise.all(nameOrIds.map((n, i) => this.c.stream('GET', `/libpod/containers/${enc(n)}/logs${q({ follow: opts.follow, since: opts.since, until: opts.until, tail: opts.tail, timestamps: opts.timestamps, names, usenames: opts.names, stdout: true, stderr: true })}`,
+      demux((b) => out.stdout(paint(i, b)), (b) => out.stderr(paint(i, b))))));
   }
   async cleanup(): Promise<void> { return notRemote('container cleanup'); }
   async cleanupExec(): Promise<void> { return notRemote('container cleanup'); }
