@@ -10,8 +10,9 @@ import type { Ctx } from '../context';
 import { PierError } from '../../util/errors';
 import { log } from '../../util/log';
 import { writeStdout } from '../../util/stdio';
-import { forwardedGlobals, selfCommand } from '../self-command';
-import type { ScpLocation } from './image-scp';
+import { forwardedGlobals } from '../self-command';
+import { loadTagged, loadedImage, runPier, type ScpLocation } from './image-scp';
+import { parseSshUri, sshOptions } from '../../domain/remote/ssh';
 
 interface SshTarget { dest: string; port?: string; identity?: string }
 
@@ -24,16 +25,9 @@ function sshTarget(host: string): SshTarget {
     log.warn('Unknown connection name given. Please use system connection add to specify the default remote socket location');
     uri = `ssh://${host}`;
   }
-  const m = /^ssh:\/\/(?:([^@/]+)@)?([^:/]+)(?::(\d+))?(\/.*)?$/.exec(uri);
-  if (!m) throw new PierError(`connection ${host} is not an ssh:// destination: ${uri}`);
-  const [, user, hostname, port] = m;
-  return { dest: `${user || os.userInfo().username}@${hostname}`, port, identity: conn?.identity };
-}
-
-function sshOptions(t: SshTarget): string[] {
-  const known = process.env.PIER_SSH_KNOWN_HOSTS;
-  return ['-o', 'BatchMode=yes', ...(known ? ['-o', `UserKnownHostsFile=${known}`, '-o', 'StrictHostKeyChecking=accept-new'] : []),
-    ...(t.identity ? ['-i', t.identity] : []), ...(t.port ? ['-p', t.port] : [])];
+  const parts = parseSshUri(uri);
+  if (!parts) throw new PierError(`connection ${host} is not an ssh:// destination: ${uri}`);
+  return { dest: `${parts.user || os.userInfo().username}@${parts.host}`, port: parts.port, identity: conn?.identity };
 }
 
 /**
@@ -45,7 +39,7 @@ function ssh(t: SshTarget, words: string[], input?: string, output?: string): st
   const inFd = input === undefined ? 'ignore' : fs.openSync(input, 'r');
   const outFd = output === undefined ? 'pipe' : fs.openSync(output, 'w', 0o600);
   try {
-    const r = spawnSync('ssh', [...sshOptions(t), t.dest, words.map(quote).join(' ')], { stdio: [inFd, outFd, 'pipe'], maxBuffer: 64 << 20 });
+    const r = spawnSync('ssh', [...sshOptions(t.identity, t.port), t.dest, words.map(quote).join(' ')], { stdio: [inFd, outFd, 'pipe'], maxBuffer: 64 << 20 });
     if (r.error) throw new PierError(`exec: ${r.error.message}`);
     if (r.status !== 0) throw new PierError(`ssh ${t.dest} ${words[0]}: ${String(r.stderr).trim() || `exit status ${r.status}`}`);
     return output === undefined ? String(r.stdout) : '';
@@ -55,19 +49,16 @@ function ssh(t: SshTarget, words: string[], input?: string, output?: string): st
   }
 }
 
-/** This user's pier, with this command's store options. */
+/** This user's pier, with this command's store options and environment. */
 function localPier(ctx: Ctx, argv: string[], capture: boolean): string {
-  const cmd = [...selfCommand(), ...forwardedGlobals(ctx), ...argv];
-  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['inherit', capture ? 'pipe' : 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new PierError(`exit status ${r.status}`);
-  return capture ? String(r.stdout) : '';
+  return runPier(undefined, [...forwardedGlobals(ctx), ...argv], capture, true);
 }
 
 /** Loads `file` on the remote host (tagged `tag` if given), printing what its load printed. */
 function loadRemote(t: SshTarget, file: string, tag: string | undefined): void {
   const out = ssh(t, ['pier', 'image', 'load'], file).replace(/\n$/, '');
   if (out) writeStdout(`${out}\n`);
-  if (tag) ssh(t, ['pier', 'image', 'tag', out.split(' ').pop()!, tag]);
+  if (tag) ssh(t, ['pier', 'image', 'tag', loadedImage(out), tag]);
 }
 
 /** `HOST::IMAGE` to here (or to another host), or an image of here to `HOST::`. */
@@ -86,10 +77,7 @@ export async function remoteTransfer(ctx: Ctx, src: ScpLocation, dst: ScpLocatio
         try { ssh(from, ['rm', remoteFile]); } catch (e) { log.error(`Removing file on endpoint: ${(e as Error).message}`); }
       }
       if (dst.host) { loadRemote(sshTarget(dst.host), file, dst.tag); return; }
-      if (!dst.tag) { localPier(ctx, ['load', ...q, '--input', file], false); return; }
-      const out = localPier(ctx, ['load', ...q, '--input', file], true);
-      writeStdout(`${out.replace(/\n$/, '')}\n`);
-      localPier(ctx, ['tag', out.trim().split(' ').pop()!, dst.tag], false);
+      loadTagged((argv, capture) => localPier(ctx, argv, capture), file, dst.tag, q);
       return;
     }
     localPier(ctx, ['save', ...q, '--output', file, src.image], false);

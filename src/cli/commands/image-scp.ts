@@ -67,12 +67,15 @@ function currentUserName(): string {
 
 /**
  * A pier process of `as` (this process's own user when undefined): podman's clean environment
- * (PATH and TERM; pier's own PIER_* settings kept), the other user's credentials and no
- * supplementary groups. `capture`: its standard output is returned instead of shown.
+ * (PATH and TERM; pier's own PIER_* settings kept) unless `keepEnv`, the other user's credentials
+ * and no supplementary groups. `capture`: its standard output is returned instead of shown.
  */
-function runPier(as: HostUser | undefined, argv: string[], capture: boolean): string {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, TERM: process.env.TERM };
-  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('PIER_')) env[k] = v;
+export function runPier(as: HostUser | undefined, argv: string[], capture: boolean, keepEnv = false): string {
+  let env: NodeJS.ProcessEnv | undefined;
+  if (!keepEnv) {
+    env = { PATH: process.env.PATH, TERM: process.env.TERM };
+    for (const [k, v] of Object.entries(process.env)) if (k.startsWith('PIER_')) env[k] = v;
+  }
   const myUid = process.getuid ? process.getuid() : 0;
   let cmd = [...selfCommand(), ...argv];
   const opts: SpawnSyncOptions = { stdio: ['inherit', capture ? 'pipe' : 'inherit', 'inherit'], env };
@@ -85,6 +88,22 @@ function runPier(as: HostUser | undefined, argv: string[], capture: boolean): st
   if (r.error) throw new PierError(`exec: ${r.error.message}`);
   if (r.status !== 0) throw new PierError(`exit status ${r.status ?? 128 + (os.constants.signals[r.signal as NodeJS.Signals] ?? 0)}`);
   return capture ? String(r.stdout) : '';
+}
+
+/** The image a `load` says it loaded: the last word of its output (podman's ExtractImage). */
+export function loadedImage(out: string): string {
+  return out.trim().split(' ').pop()!;
+}
+
+/**
+ * `load` of `file` by `run` (a pier of the loading side); with `tag`, its output is shown and
+ * what it loaded is tagged `tag`.
+ */
+export function loadTagged(run: (argv: string[], capture: boolean) => string, file: string, tag: string | undefined, q: string[]): void {
+  if (!tag) { run(['load', ...q, '--input', file], false); return; }
+  const out = run(['load', ...q, '--input', file], true);
+  writeStdout(`${out.replace(/\n$/, '')}\n`);
+  run(['tag', loadedImage(out), tag], false);
 }
 
 /** A fresh, private file for the archive, owned by `owner` (who writes it) when that is another user. */
@@ -116,11 +135,7 @@ function localTransfer(ctx: Ctx, src: ScpLocation, dst: ScpLocation, quiet: bool
     runPier(from, [...flagsFor(from), 'save', ...q, '--output', file, src.image], false);
     // The loading user reads the file the saving one wrote.
     if (me === 0 && to.uid !== from.uid) fs.chownSync(file, to.uid, to.gid);
-    if (!dst.tag) { runPier(to, [...flagsFor(to), 'load', ...q, '--input', file], false); return; }
-    const out = runPier(to, [...flagsFor(to), 'load', ...q, '--input', file], true);
-    writeStdout(`${out.replace(/\n$/, '')}\n`);
-    const loaded = out.trim().split(' ').pop()!;
-    runPier(to, [...flagsFor(to), 'tag', loaded, dst.tag], false);
+    loadTagged((argv, capture) => runPier(to, [...flagsFor(to), ...argv], capture), file, dst.tag, q);
   } finally {
     fs.rmSync(file, { force: true });
   }

@@ -13,16 +13,27 @@ export interface Tunnel {
   close(): void;
 }
 
-export async function openSshTunnel(uri: string, identity?: string): Promise<Tunnel> {
+/** ssh://[user@]host[:port][/path]'s parts, or undefined for another form. */
+export function parseSshUri(uri: string): { user?: string; host: string; port?: string; path?: string } | undefined {
   const m = /^ssh:\/\/(?:([^@/]+)@)?([^:/]+)(?::(\d+))?(\/.*)?$/.exec(uri);
-  if (!m) throw new PierError(`invalid ssh URI ${uri}`);
-  const [, user, host, port, remotePath] = m;
+  return m ? { user: m[1], host: m[2], port: m[3], path: m[4] } : undefined;
+}
+
+/** OpenSSH's options for pier's connections: no prompts, PIER_SSH_KNOWN_HOSTS, the identity and port. */
+export function sshOptions(identity?: string, port?: string): string[] {
+  const known = process.env.PIER_SSH_KNOWN_HOSTS;
+  return ['-o', 'BatchMode=yes', ...(known ? ['-o', `UserKnownHostsFile=${known}`, '-o', 'StrictHostKeyChecking=accept-new'] : []),
+    ...(identity ? ['-i', identity] : []), ...(port ? ['-p', port] : [])];
+}
+
+export async function openSshTunnel(uri: string, identity?: string): Promise<Tunnel> {
+  const parts = parseSshUri(uri);
+  if (!parts) throw new PierError(`invalid ssh URI ${uri}`);
+  const { user, host, port, path: remotePath } = parts;
   const remote = remotePath && remotePath !== '/' ? remotePath : (user && user !== 'root' ? '/run/user/1000/pier/pier.sock' : '/run/pier/pier.sock');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-ssh-'));
   const local = path.join(dir, 'pier.sock');
-  const args = ['-N', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes',
-    ...(process.env.PIER_SSH_KNOWN_HOSTS ? ['-o', `UserKnownHostsFile=${process.env.PIER_SSH_KNOWN_HOSTS}`, '-o', 'StrictHostKeyChecking=accept-new'] : []),
-    ...(identity ? ['-i', identity] : []), ...(port ? ['-p', port] : []),
+  const args = ['-N', ...sshOptions(identity, port), '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes',
     '-L', `${local}:${remote}`, user ? `${user}@${host}` : host];
   const child = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
