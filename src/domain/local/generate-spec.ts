@@ -11,6 +11,7 @@ import type { CreateOptions } from '../containers';
 import { DEFAULT_SHM_SIZE } from '../../engine/spec';
 import { ANNOTATION_TTY } from '../../engine/annotations';
 import { specGenerator } from '../remote/spec';
+import { markGoMaps } from '../../util/gomap';
 
 type Json = Record<string, unknown>;
 
@@ -32,21 +33,11 @@ const FIELD_ORDER = [
   'health_check_on_failure_action',
 ];
 
-function sortedMap(m: unknown): unknown {
-  if (!m || typeof m !== 'object' || Array.isArray(m)) return m;
-  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 /** The fields in podman's order (others after them), the map-valued ones with sorted keys. */
 function ordered(o: Json): Json {
-  withSortedMaps(o, ['env', 'labels', 'annotations', 'sysctl', 'secret_env', 'Networks']);
+  markGoMaps(o, ['env', 'labels', 'annotations', 'sysctl', 'secret_env', 'Networks']);
   const rank = (k: string) => { const i = FIELD_ORDER.indexOf(k); return i < 0 ? FIELD_ORDER.length : i; };
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => rank(a) - rank(b)));
-}
-
-function withSortedMaps(o: Json, keys: string[]): Json {
-  for (const k of keys) if (k in o) o[k] = sortedMap(o[k]);
-  return o;
 }
 
 /** Drops undefined fields (Go's omitempty of the fields that have it). */
@@ -177,7 +168,7 @@ export function podSpecgen(p: PodRecord, name: string, infra: ContainerRecord | 
     else if (src.startsWith('/')) mounts.push({ destination: dst, type: 'bind', source: src, options: [...options, 'rbind'] });
     else volumes.push({ Name: src, Dest: dst, Options: options });
   }
-  return withSortedMaps(compact({
+  return markGoMaps(compact({
     name,
     hostname: c.hostname,
     labels: Object.keys(labels).length ? labels : undefined,
