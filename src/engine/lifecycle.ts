@@ -12,7 +12,7 @@ import { containerDirs, mountContainerRootfs, unmountRootfs, removeContainerStor
 import { isMountPoint } from '../util/mountinfo';
 import { addSharedHostsEntry, hostContainersInternalIP, removeSharedHostsEntry, writeEtcFiles, type HostEntry } from './etc-files';
 import { containersSettings, type ContainersSettings } from '../config/config';
-import { createNetns, createUsernsNetns, isNetns, usernsPath } from '../network/netns';
+import { createNetns, createUsernsNetns, isNetns, netnsPath, removeNetns, usernsPath } from '../network/netns';
 import { idMapText, keepIdAddsUser, mappedRoot, ownerToHost, usernsProcessGid } from './userns';
 import { hostGid, hostUid } from '../config/paths';
 import { generateSpec, processApparmorProfile, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
@@ -385,10 +385,16 @@ export class Lifecycle {
     return idm ? createUsernsNetns(this.store.runRoot, c.id, idMapText(idm.uidMap), idMapText(idm.gidMap)) : createNetns(this.store.runRoot, c.id);
   }
 
+  /** Removes what containerNetns made: the network namespace, and its user namespace if one was made with it. */
+  private removeContainerNetns(id: string): void {
+    removeNetns(netnsPath(this.store.runRoot, id));
+    removeNetns(usernsPath(this.store.runRoot, id));
+  }
+
   /** Join the container's bridge networks: a network namespace of its own set up by netavark. */
   private async setupNetwork(c: ContainerRecord): Promise<string> {
     const { NetworkStore } = require('../network/store') as typeof import('../network/store');
-    const { removeNetns, setupContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
+    const { setupContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
     const ns = this.containerNetns(c);
     try {
       const r = await setupContainerNetwork({
@@ -398,8 +404,7 @@ export class Lifecycle {
       this.containers.updateState(c.id, (s) => ({ ...s, network: { status: r.status, ports: r.portMappings } }));
       return ns;
     } catch (e) {
-      removeNetns(ns);
-      removeNetns(usernsPath(this.store.runRoot, c.id));
+      this.removeContainerNetns(c.id);
       throw e;
     }
   }
@@ -410,7 +415,6 @@ export class Lifecycle {
    */
   private async setupSlirp(c: ContainerRecord): Promise<{ netns: string; slirp: import('../network/slirp').SlirpProcess }> {
     const { parseSlirpOptions, startSlirp } = require('../network/slirp') as typeof import('../network/slirp');
-    const { removeNetns } = require('../network/netavark') as typeof import('../network/netavark');
     const { resolveHostPorts } = require('../network/ports') as typeof import('../network/ports');
     const options = parseSlirpOptions(c.config.slirpOptions ?? []);
     const ports = await resolveHostPorts(c.config.portMappings ?? []);
@@ -420,8 +424,7 @@ export class Lifecycle {
       this.containers.updateState(c.id, (s) => ({ ...s, network: { status: {}, ports, slirpPid: slirp.pid } }));
       return { netns: ns, slirp };
     } catch (e) {
-      removeNetns(ns);
-      removeNetns(usernsPath(this.store.runRoot, c.id));
+      this.removeContainerNetns(c.id);
       throw e;
     }
   }
@@ -432,20 +435,17 @@ export class Lifecycle {
     if (c?.config.networkMode === 'slirp4netns') {
       // slirp4netns ends with conmon (its exit pipe); make sure, then drop the namespace.
       const pid = c.state.network?.slirpPid;
-      if (pid) { try { if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slirp4netns')) process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
-      const { removeNetns, netnsPath } = require('../network/netavark') as typeof import('../network/netavark');
-      removeNetns(netnsPath(this.store.runRoot, id));
-      removeNetns(usernsPath(this.store.runRoot, id));
+      if (pid && (require('../network/slirp') as typeof import('../network/slirp')).isSlirpProcess(pid)) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+      this.removeContainerNetns(id);
       if (c.state.network) this.containers.updateState(id, (s) => ({ ...s, network: undefined }));
       return;
     }
     if (!c || !c.config.networks || !Object.keys(c.config.networks).length) return;
     const { NetworkStore } = require('../network/store') as typeof import('../network/store');
-    const { removeNetns, netnsPath, teardownContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
+    const { teardownContainerNetwork } = require('../network/netavark') as typeof import('../network/netavark');
     await teardownContainerNetwork({ store: NetworkStore.forConfig(this.cfg), containerId: id })
       .catch((e) => log.warn(`tearing down the network of ${id}: ${(e as Error).message}`));
-    removeNetns(netnsPath(this.store.runRoot, id));
-    removeNetns(usernsPath(this.store.runRoot, id));
+    this.removeContainerNetns(id);
     if (c.state.network) this.containers.updateState(id, (s) => ({ ...s, network: undefined }));
   }
 

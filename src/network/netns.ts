@@ -71,7 +71,7 @@ export function usernsPath(runRoot: string, id: string): string {
 }
 
 /**
- * Rootless, for a container with ID mappings of its own: its user namespace, made now with
+ * For a container with ID mappings of its own (root's or a rootless user's): its user namespace, made now with
  * `uidMap` and `gidMap` (uid_map texts), and a network namespace that user namespace owns, both
  * kept as nsfs files (usernsPath, netnsPath), which the container joins. The runtime's exec
  * joins a container's user namespace first and can then enter only namespaces it owns: a network

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createNetnsAt, isNetns, removeNetns } from './netns';
-import { parseSlirpOptions, slirpAddresses, startDetachedSlirp } from './slirp';
+import { isSlirpProcess, parseSlirpOptions, slirpAddresses, startDetachedSlirp } from './slirp';
 
 export interface RootlessNetns {
   /** The nsfs file of the namespace. */
@@ -30,11 +30,9 @@ function files(netRunDir: string) {
 
 /** The pid of the namespace's slirp4netns when it still runs. */
 function liveSlirp(pidFile: string): number | undefined {
-  try {
-    const pid = parseInt(fs.readFileSync(pidFile, 'utf8'), 10);
-    if (pid > 0 && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slirp4netns')) return pid;
-  } catch { /* none */ }
-  return undefined;
+  let pid: number;
+  try { pid = parseInt(fs.readFileSync(pidFile, 'utf8'), 10); } catch { return undefined; }
+  return isSlirpProcess(pid) ? pid : undefined;
 }
 
 /** The user's rootless network namespace when it exists (and slirp4netns serves it). */

@@ -88,6 +88,11 @@ export function slirpAddresses(cidr = SLIRP_DEFAULT_CIDR): { ip: string; gateway
   return { ip: at(100n), gateway: at(2n), dns: at(3n), prefix: n.prefix };
 }
 
+/** Whether `pid` is (still) a slirp4netns process (not a pid reused by another). */
+export function isSlirpProcess(pid: number): boolean {
+  try { return pid > 0 && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slirp4netns'); } catch { return false; }
+}
+
 export function findSlirp(): string {
   const found = lookPath('slirp4netns', process.env.PATH || '/usr/local/bin:/usr/bin:/bin', ['/usr/bin', '/usr/sbin']);
   if (found) return found;

@@ -59,6 +59,20 @@ export function engineFileMount(destination: string, source: string, readOnly: b
   return { destination, type: 'bind', source, options };
 }
 
+type FlagDefaults = { noexec: boolean; nosuid: boolean; nodev: boolean };
+const VOLUME_FLAGS: FlagDefaults = { noexec: false, nosuid: true, nodev: true };
+
+/**
+ * The noexec, nosuid and nodev podman gives a mount unless its options set them: those of a bind
+ * source's file system (a plain bind would drop them), nosuid,nodev for a volume or a tmpfs.
+ * Undefined for a bind whose source's file system is unknown (a missing source).
+ */
+function flagDefaults(type: 'bind' | 'volume' | 'tmpfs', source?: string): FlagDefaults | undefined {
+  if (type !== 'bind') return VOLUME_FLAGS;
+  const flags = source ? mountOptionsOf(source) : null;
+  return flags ? { noexec: flags.includes('noexec'), nosuid: flags.includes('nosuid'), nodev: flags.includes('nodev') } : undefined;
+}
+
 /** Turn a user mount into the spec form with podman's default options added. */
 export function userMount(req: MountRequest): OciMount {
   if (!req.destination.startsWith('/')) throw new UsageError(`invalid container path "${req.destination}", must be an absolute path`);
@@ -82,12 +96,11 @@ export function userMount(req: MountRequest): OciMount {
     if (req.source === undefined || req.source === '') throw new UsageError(`bind mount to ${destination} has no source`);
     if (!write) opts.push('rw');
     if (!prop) opts.push('rprivate');
-    // As podman's spec: a volume is nosuid,nodev, a bind keeps the noexec, nosuid and nodev of its
-    // source's file system (a plain bind would drop them), unless the options say otherwise.
-    const fsFlags = req.volume ? ['nosuid', 'nodev'] : mountOptionsOf(req.source) ?? [];
-    if (!exec && fsFlags.includes('noexec')) opts.push('noexec');
-    if (!suid && fsFlags.includes('nosuid')) opts.push('nosuid');
-    if (!dev && fsFlags.includes('nodev')) opts.push('nodev');
+    // (A missing source gets none: the runtime fails on it.)
+    const d = flagDefaults(req.volume ? 'volume' : 'bind', req.source);
+    if (!exec && d?.noexec) opts.push('noexec');
+    if (!suid && d?.nosuid) opts.push('nosuid');
+    if (!dev && d?.nodev) opts.push('nodev');
     if (!bind) opts.push('rbind');
     return { destination, type: 'bind', source: req.source, options: opts };
   }
@@ -125,7 +138,8 @@ export function sortMounts(mounts: OciMount[]): OciMount[] {
  * inspect shows (HostConfig.Binds and Tmpfs, Mounts[].Options): the given ones in their order
  * (`consistency` and `notmpcopyup` dropped), then rw and rprivate unless given, the noexec,
  * nosuid and nodev of the bind source's file system (volumes and tmpfs: nosuid,nodev) unless
- * given, tmpcopyup for a tmpfs and rbind for the others. Not the spec's options (userMount).
+ * given, tmpcopyup for a tmpfs and rbind for the others. The spec's options (userMount) take the
+ * same flag defaults.
  */
 export function podmanMountOptions(type: 'bind' | 'volume' | 'tmpfs', given: readonly string[], source?: string): string[] {
   const out: string[] = [];
@@ -145,11 +159,8 @@ export function podmanMountOptions(type: 'bind' | 'volume' | 'tmpfs', given: rea
   }
   if (!write) out.push('rw');
   if (!prop) out.push('rprivate');
-  let defaults = { noexec: false, nosuid: true, nodev: true };
-  if (type === 'bind' && source) {
-    const flags = mountOptionsOf(source);
-    if (flags) defaults = { noexec: flags.includes('noexec'), nosuid: flags.includes('nosuid'), nodev: flags.includes('nodev') };
-  }
+  // Inspect of a bind whose source is unknown shows a volume's defaults.
+  const defaults = flagDefaults(type, source) ?? VOLUME_FLAGS;
   if (!exec && defaults.noexec) out.push('noexec');
   if (!suid && defaults.nosuid) out.push('nosuid');
   if (!dev && defaults.nodev) out.push('nodev');
