@@ -118,10 +118,16 @@ export function keepIdAddsUser(userns: string | undefined): boolean {
   return o.uid === undefined && o.gid === undefined;
 }
 
+/** The IDs a keep-id container's user has inside: its options', else the user's own. */
+export function keepIdIds(value: string, uid = hostUid(), gid = hostGid()): { uid: number; gid: number } {
+  const o = parseKeepIdOptions(value);
+  return { uid: o.uid ?? uid, gid: o.gid ?? gid };
+}
+
 /** The gid podman's keep-id (the user's, or its gid= option) and nomap (0) give the process first of its groups. */
 export function usernsProcessGid(userns: string | undefined): number | undefined {
   if (userns === 'nomap') return 0;
-  return userns?.startsWith('keep-id') ? parseKeepIdOptions(userns).gid ?? hostGid() : undefined;
+  return userns?.startsWith('keep-id') ? keepIdIds(userns).gid : undefined;
 }
 
 /**
@@ -153,15 +159,14 @@ const total = (sizes: number[]) => sizes.reduce((a, n) => a + n, 0);
  * and those above to the same IDs.
  */
 export function keepIdMappings(value: string, uid = hostUid(), gid = hostGid()): IdMappings {
-  const o = parseKeepIdOptions(value);
+  const ids = keepIdIds(value, uid, gid);
   const n = subordinateSizes('keep-id');
   const one = (id: number, max: number): OciIdMapping[] => [
     { containerID: 0, hostID: 1, size: Math.min(id, max) },
     { containerID: id, hostID: 0, size: 1 },
     ...(max > id ? [{ containerID: id + 1, hostID: id + 1, size: max - id }] : []),
   ];
-  const u = o.uid ?? uid, g = o.gid ?? gid;
-  return { uidMap: one(u, total(n.uids)), gidMap: one(g, total(n.gids)) };
+  return { uidMap: one(ids.uid, total(n.uids)), gidMap: one(ids.gid, total(n.gids)) };
 }
 
 /** --userns=nomap (rootless): only the subordinate ranges, from 0 on; the user's own ID is not mapped. */

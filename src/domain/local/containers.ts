@@ -43,7 +43,6 @@ import { podmanMountOptions, inspectMountFields } from '../../engine/spec/mounts
 import { goMap } from '../../util/gomap';
 import { isMountPoint } from '../../util/mountinfo';
 import { withFileLock } from '../../util/lock';
-import { hostGid, hostUid } from '../../config/paths';
 import { inspectIdMappings, usernsModeShown, type IdMappings } from '../../engine/userns';
 
 export interface RunIO {
@@ -115,9 +114,9 @@ export function checkCreateSettings(o: CreateOptions, networkMode: string): void
 
 /** The user a --userns=keep-id container runs as by default: `UID:GID` of its mappings. */
 function keepIdUser(mode: string): string {
-  const { parseKeepIdOptions } = require('../../engine/userns') as typeof import('../../engine/userns');
-  const k = parseKeepIdOptions(mode);
-  return `${k.uid ?? hostUid()}:${k.gid ?? hostGid()}`;
+  const { keepIdIds } = require('../../engine/userns') as typeof import('../../engine/userns');
+  const k = keepIdIds(mode);
+  return `${k.uid}:${k.gid}`;
 }
 
 /** podman: the container's user (a number, or root when none is set) must be one its namespace maps. */
