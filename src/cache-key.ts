@@ -2,7 +2,8 @@
 
 /** Global options that take a value (the value is not the command's name). */
 export const VALUE_FLAGS = new Set(['--root', '--runroot', '--storage-driver', '--storage-opt', '--log-level', '--registries-conf',
-  '--config', '--runtime', '--conmon', '--tmpdir', '--url', '--connection', '-c', '--identity', '--cgroup-manager', '--events-backend', '--volumepath', '--runtime-flag']);
+  '--config', '--runtime', '--conmon', '--tmpdir', '--url', '--connection', '-c', '--identity', '--cgroup-manager', '--events-backend', '--volumepath', '--runtime-flag',
+  '--network-cmd-path', '--network-config-dir', '--ssh']);
 /** Commands whose first argument is a subcommand. */
 const GROUPS = new Set(['container', 'image', 'network', 'pod', 'volume', 'system', 'buildx', 'manifest', 'generate', 'connection']);
 

@@ -3,7 +3,7 @@ import { parse, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountE
 import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
-import { isLogLevel, log, setLogLevel, trace } from '../util/log';
+import { enableSyslog, isLogLevel, log, setLogLevel, trace } from '../util/log';
 import { checkContainersConfEnv, ConfigFileError } from '../config/config';
 import { discardStdout, stdoutMade, watchStdio, writeStderr, writeStdout } from '../util/stdio';
 
@@ -54,6 +54,10 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   setLogLevel(opts.logLevel);
+  if (opts.syslog) {
+    // podman's words and exit code when its syslog hook finds no syslog to talk to.
+    try { enableSyslog(); } catch (e) { writeStderr(`Failed to initialize syslog hook: ${(e as Error).message}\n`); process.exit(1); }
+  }
   log.info(`${process.argv[1]} filtering at log level ${opts.logLevel}`);
   log.debug(`Called ${commandPath(path)} (${process.argv.slice(1).join(' ')})`);
   try {
@@ -82,6 +86,7 @@ export async function main(argv: string[]): Promise<void> {
       root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, logLevel: opts.logLevel,
       registriesConf: opts.registriesConf, runtime: opts.runtime, runtimeFlag: opts.runtimeFlag, conmon: opts.conmon, tmpdir: opts.tmpdir,
       eventsBackend: opts.eventsBackend, cgroupManager: opts.cgroupManager, volumePath: opts.volumepath,
+      networkCmdPath: opts.networkCmdPath, networkConfigDir: opts.networkConfigDir, syslog: opts.syslog,
     },
     commandPath(path),
   );

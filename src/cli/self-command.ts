@@ -30,6 +30,9 @@ export function forwardedGlobals(ctx: Ctx): string[] {
   add('events-backend', g.eventsBackend);
   add('cgroup-manager', g.cgroupManager);
   add('volumepath', g.volumePath);
+  add('network-cmd-path', g.networkCmdPath);
+  add('network-config-dir', g.networkConfigDir);
+  if (g.syslog) out.push('--syslog');
   if (g.logLevel && g.logLevel !== 'warn') add('log-level', g.logLevel);
   return out;
 }

@@ -29,6 +29,12 @@ export interface GlobalOptions {
   cgroupManager?: string;
   /** --volumepath. */
   volumePath?: string;
+  /** --network-cmd-path: the slirp4netns binary. */
+  networkCmdPath?: string;
+  /** --network-config-dir: where network definitions are kept. */
+  networkConfigDir?: string;
+  /** --syslog: log messages go to syslog too. */
+  syslog?: boolean;
 }
 
 export interface EngineConfig {
@@ -45,6 +51,12 @@ export interface EngineConfig {
   conmon?: string;
   /** Named volumes' directory: --volumepath, else containers.conf's volume_path, else under the graph root. */
   volumePath?: string;
+  /** slirp4netns: --network-cmd-path, else containers.conf's network_cmd_path, else found in PATH. */
+  networkCmdPath?: string;
+  /** Network definitions: --network-config-dir, else <graph root>/networks (pier's own, never podman's). */
+  networkConfigDir?: string;
+  /** --syslog (passed on to the commands pier has conmon run). */
+  syslog?: boolean;
   /** containers.conf-style settings merged from the files read. */
   engine: Record<string, any>;
   /** The config files read, for `info`. */
@@ -165,6 +177,9 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     ...(g.runtimeFlag?.length ? { runtimeFlags: g.runtimeFlag.map((f) => `--${f}`) } : {}),
     conmon: g.conmon || engine.engine?.conmon_path?.[0] || undefined,
     volumePath: g.volumePath ? path.resolve(g.volumePath) : typeof engine.engine?.volume_path === 'string' && engine.engine.volume_path ? path.resolve(engine.engine.volume_path) : undefined,
+    networkCmdPath: g.networkCmdPath || (typeof engine.engine?.network_cmd_path === 'string' && engine.engine.network_cmd_path) || undefined,
+    networkConfigDir: g.networkConfigDir ? path.resolve(g.networkConfigDir) : undefined,
+    ...(g.syslog ? { syslog: true } : {}),
     engine,
     configFiles,
     userns: usernsConfig(own?.storage?.options ?? containersStorage?.storage?.options, env),

@@ -151,9 +151,14 @@ export class Lifecycle {
     const pierJs = path.resolve(__dirname, 'pier.js');
     const entry = fs.existsSync(pierJs) ? pierJs : path.resolve(__dirname, '..', '..', 'dist', 'pier.js');
     const heap = process.execArgv.filter((a) => /^--(min|max)-semi-space-size=\d+$/.test(a));
+    // The settings that choose where the cleanup looks and what it records, as podman's exit command passes them.
+    const e = this.cfg.engine?.engine ?? {};
+    const opt = (flag: string, v: unknown) => (typeof v === 'string' && v ? [flag, v] : []);
     return [process.execPath, ...heap, entry, '--root', this.store.graphRoot, '--runroot', this.store.runRoot,
-      '--storage-driver', this.store.driver, ...(this.cfg.runtime ? ['--runtime', this.cfg.runtime] : []),
-      '--log-level', 'error', ...args];
+      '--storage-driver', this.store.driver, ...opt('--runtime', this.cfg.runtime),
+      ...opt('--cgroup-manager', e.cgroup_manager), ...opt('--events-backend', e.events_logger),
+      ...opt('--volumepath', this.cfg.volumePath), ...opt('--network-config-dir', this.cfg.networkConfigDir),
+      ...(this.cfg.syslog ? ['--syslog'] : []), '--log-level', 'error', ...args];
   }
 
   /** The command conmon runs when the container exits. */
@@ -416,7 +421,7 @@ export class Lifecycle {
   private async setupSlirp(c: ContainerRecord): Promise<{ netns: string; slirp: import('../network/slirp').SlirpProcess }> {
     const { parseSlirpOptions, startSlirp } = require('../network/slirp') as typeof import('../network/slirp');
     const { resolveHostPorts } = require('../network/ports') as typeof import('../network/ports');
-    const options = parseSlirpOptions(c.config.slirpOptions ?? []);
+    const options = { ...parseSlirpOptions(c.config.slirpOptions ?? []), command: this.cfg.networkCmdPath };
     const ports = await resolveHostPorts(c.config.portMappings ?? []);
     const ns = this.containerNetns(c);
     try {

@@ -31,6 +31,8 @@ export interface SlirpOptions {
   outboundAddr6?: string;
   /** port_handler=slirp4netns (else rootlesskit; both are served by slirp4netns here). */
   slirpHostForward: boolean;
+  /** The slirp4netns binary (--network-cmd-path, containers.conf network_cmd_path); else found in PATH. */
+  command?: string;
 }
 
 /** The options of `slirp4netns:OPT=V,...`; podman's errors for bad ones (at start, as podman). */
@@ -93,7 +95,14 @@ export function isSlirpProcess(pid: number): boolean {
   try { return pid > 0 && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('slirp4netns'); } catch { return false; }
 }
 
-export function findSlirp(): string {
+export function findSlirp(command?: string): string {
+  // A configured path is used as given, never looked up.
+  if (command) {
+    try { fs.accessSync(command, fs.constants.X_OK); } catch (e) {
+      throw new PierError(`failed to start slirp4netns process: fork/exec ${command}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : 'permission denied'}`);
+    }
+    return command;
+  }
   const found = lookPath('slirp4netns', process.env.PATH || '/usr/local/bin:/usr/bin:/bin', ['/usr/bin', '/usr/sbin']);
   if (found) return found;
   throw new PierError('could not find slirp4netns, the network namespace can\'t be configured: exec: "slirp4netns": executable file not found in $PATH');
@@ -125,7 +134,7 @@ function slirpArgs(bin: string, opt: SlirpOptions): string[] {
  * until killed. `apiSocket` is served when given. On failure nothing is left running.
  */
 function spawnSlirp(o: { netnsPath: string; options: SlirpOptions; logFile: string; apiSocket?: string; exitPipe: boolean }): { pid: number; exitFd: number; fail(why: string): never } {
-  const bin = findSlirp();
+  const bin = findSlirp(o.options.command);
   const addon = (require('../util/native') as typeof import('../util/native')).nativeWith('spawnDetached');
   if (!addon) throw new PierError('slirp4netns needs pier\'s native addon');
   const { envList } = require('../util/spawn') as typeof import('../util/spawn');

@@ -69,8 +69,8 @@ export function nowRFC3339Nano(): string {
 }
 
 /** The default directories for an engine configuration. */
-export function networkDirs(cfg: Pick<EngineConfig, 'graphRoot' | 'dirs'>): NetworkStoreOptions {
-  return { configDir: path.join(cfg.graphRoot, 'networks'), runDir: path.join(cfg.dirs.runDir, 'networks') };
+export function networkDirs(cfg: Pick<EngineConfig, 'graphRoot' | 'dirs' | 'networkConfigDir'>): NetworkStoreOptions {
+  return { configDir: cfg.networkConfigDir ?? path.join(cfg.graphRoot, 'networks'), runDir: path.join(cfg.dirs.runDir, 'networks') };
 }
 
 export class NetworkStore {
@@ -82,7 +82,7 @@ export class NetworkStore {
     this.runDir = o.runDir;
   }
 
-  static forConfig(cfg: Pick<EngineConfig, 'graphRoot' | 'dirs'>): NetworkStore {
+  static forConfig(cfg: Pick<EngineConfig, 'graphRoot' | 'dirs' | 'networkConfigDir'>): NetworkStore {
     return new NetworkStore(networkDirs(cfg));
   }
 

@@ -23,7 +23,36 @@ function emit(level: LogLevel, msg: string): void {
   if (LEVELS.indexOf(level) < threshold) return;
   // logrus's text format, as podman prints it: RFC 3339 to the second, `warning` spelled out.
   const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  writeStderr(`time="${ts}" level=${level === 'warn' ? 'warning' : level} msg=${JSON.stringify(msg)}\n`);
+  const line = `time="${ts}" level=${level === 'warn' ? 'warning' : level} msg=${JSON.stringify(msg)}\n`;
+  writeStderr(line);
+  if (syslogSocket) toSyslog(level, line);
+}
+
+/** The syslog socket --syslog writes to (the first of the usual ones that exists). */
+let syslogSocket: string | undefined;
+const SYSLOG_SOCKETS = ['/dev/log', '/var/run/syslog', '/var/run/log'];
+/** syslog severities of the levels (logrus's syslog hook: panic and fatal are critical). */
+const SEVERITY: Record<LogLevel, number> = { panic: 2, fatal: 2, error: 3, warn: 4, info: 6, debug: 7, trace: 7 };
+
+/**
+ * --syslog: every message logged from here on also goes to the local syslog socket, as podman's
+ * syslog hook sends it (the same text line). Throws when there is no syslog socket.
+ */
+export function enableSyslog(sockets: readonly string[] = SYSLOG_SOCKETS): void {
+  syslogSocket = sockets.find((s) => { try { return fs.statSync(s).isSocket(); } catch { return false; } });
+  if (!syslogSocket) throw new Error('Unix syslog delivery error');
+}
+
+function toSyslog(level: LogLevel, line: string): void {
+  // RFC 3164 as a local socket takes it: <facility user | severity>, time, tag[pid].
+  const d = new Date();
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()];
+  const two = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${month} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  try {
+    const { native } = require('./native') as typeof import('./native');
+    native().sendDatagram(syslogSocket!, `<${8 + SEVERITY[level]}>${stamp} pier[${process.pid}]: ${line}`);
+  } catch { /* a syslog that went away loses the message, as the hook's does */ }
 }
 
 export const log = {

@@ -167,6 +167,10 @@ export function rootCommand(): CommandDef {
       { name: 'identity', type: 'string', help: 'path to SSH identity file, (CONTAINER_SSHKEY)' },
       { name: 'noout', type: 'bool', help: 'do not output to stdout' },
       { name: 'volumepath', type: 'string', help: 'Path to the volume directory in which volume data is stored' },
+      { name: 'network-cmd-path', type: 'string', help: 'Path to the command for configuring the network' },
+      { name: 'network-config-dir', type: 'string', help: 'Path of the configuration directory for networks' },
+      { name: 'ssh', type: 'string', help: 'define the ssh mode (pier always uses OpenSSH, podman\'s "native")', default: 'native' },
+      { name: 'syslog', type: 'bool', help: 'Output logging information to syslog as well as the console (default false)' },
       { name: 'version', short: 'v', type: 'bool', help: 'Version for pier' },
     ],
     subcommands: TOP_LEVEL.map(([a, name, summary, aliases]) => ({

@@ -75,7 +75,7 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
       ...(() => {
         const { findSlirp } = require('../../network/slirp') as typeof import('../../network/slirp');
         let exe: string;
-        try { exe = findSlirp(); } catch { return {}; }
+        try { exe = findSlirp(cfg.networkCmdPath); } catch { return {}; }
         return { slirp4netns: { executable: exe, package: packageOf(exe, 'slirp4netns'), version: versionOf(exe) } };
       })(),
       ...swap(),
