@@ -134,9 +134,17 @@ test('list: all, limit, filters (status, label, name), ports', async () => {
   assert.equal(bad.status, 400);
 
   // top and stats while it runs.
+  // podman's Docker endpoint runs `ps -ef` in the container by default (busybox's prints PID USER
+  // COMMAND, one cell per line); its Libpod one reports its own descriptors; both trim the cells.
   const top = (await request(svc.socket, 'GET', `/containers/${a}/top`)).json();
-  assert.ok(top.Titles.includes('PID'));
-  assert.ok(top.Processes.some((p: string[]) => p.join(' ').includes('sleep 60')));
+  assert.deepEqual(Object.keys(top), ['Processes', 'Titles']);
+  assert.deepEqual(top.Titles, ['PID   USER     COMMAND']);
+  assert.ok(top.Processes.some((p: string[]) => p.length === 1 && /^1 root +sleep 60$/.test(p[0])), JSON.stringify(top.Processes));
+  const ltop = (await request(svc.socket, 'GET', `/v4.3.1/libpod/containers/${a}/top`)).json();
+  assert.deepEqual(ltop.Titles, ['USER', 'PID', 'PPID', '%CPU', 'ELAPSED', 'TTY', 'TIME', 'COMMAND']);
+  assert.ok(ltop.Processes.some((p: string[]) => p[1] === '1' && p[7] === 'sleep 60'), JSON.stringify(ltop.Processes));
+  const own = (await request(svc.socket, 'GET', `/containers/${a}/top?ps_args=pid,user`)).json();
+  assert.deepEqual(own.Titles, ['PID', 'USER']);
   const stats = (await request(svc.socket, 'GET', `/containers/${a}/stats?stream=false`)).json();
   assert.equal(stats.id, a);
   assert.equal(stats.name, '/list-a');

@@ -450,9 +450,11 @@ export function registerContainerRoutes(router: Router): void {
     const id = await findId(r);
     const { LocalContainerOps } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
     const ops = new LocalContainerOps(local(r) as any);
-    const args = (r.query.get('ps_args') ?? '').split(/\s+/).filter(Boolean);
-    const rows = await ops.top(id, args);
-    r.send(200, { Titles: rows[0] ?? [], Processes: rows.slice(1) });
+    // podman's Docker endpoint runs `ps -ef` when no ps_args are given; its Libpod one takes its own descriptors.
+    const args = (r.query.get('ps_args') ?? (r.libpod ? '' : '-ef')).split(/\s+/).filter(Boolean);
+    // Cells as podman sends them: trimmed (a ps(1) run in the container pads its lines), processes first.
+    const rows = (await ops.top(id, args)).map((row) => row.map((cell) => cell.trim()));
+    r.send(200, { Processes: rows.slice(1), Titles: rows[0] ?? [] });
   });
 
   router.get('/containers/{id}/logs', async (r) => { await containerLogs(r, await findId(r)); });
