@@ -217,18 +217,19 @@ export function commandFile(argv: string[], env: NodeJS.ProcessEnv): string {
  * `pier unshare --rootless-netns`: the command in the user's rootless network namespace too (made
  * when missing, removed after it when no container uses it, as podman's); its exit code.
  */
-export async function runInRootlessNetns(netRunDir: string, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function runInRootlessNetns(store: Pick<import('../network/store').NetworkStore, 'runDir' | 'slirpCommand'>, argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const netRunDir = store.runDir;
   const file = commandFile(argv, env);
   const { withHostLock } = require('../network/ipam') as typeof import('../network/ipam');
   const rn = require('../network/rootless-netns') as typeof import('../network/rootless-netns');
-  const rns = await withHostLock(netRunDir, async () => rn.ensureRootlessNetns(netRunDir));
+  const rns = await withHostLock(netRunDir, async () => rn.ensureRootlessNetns(netRunDir, store.slirpCommand));
   try {
     const r = spawnSync(findNsenter(), [`--net=${rns.netns}`, '--', file, ...argv.slice(1)], { stdio: 'inherit', env, argv0: argv[0] } as any);
     return r.status ?? 128 + (r.signal ? os.constants.signals[r.signal] : 0);
   } finally {
     const { NetworkStore } = require('../network/store') as typeof import('../network/store');
     const { attachedContainers } = require('../network/netavark') as typeof import('../network/netavark');
-    const store = new NetworkStore({ configDir: '', runDir: netRunDir });
-    await withHostLock(netRunDir, async () => { if (!attachedContainers(store).length) rn.removeRootlessNetns(netRunDir); });
+    const attachments = new NetworkStore({ configDir: '', runDir: netRunDir });
+    await withHostLock(netRunDir, async () => { if (!attachedContainers(attachments).length) rn.removeRootlessNetns(netRunDir); });
   }
 }

@@ -141,7 +141,8 @@ function rootless(): boolean {
  * to undo), and the published ports' host addresses are left to slirp4netns: netavark's rules
  * there take any address, the ports arriving on tap0's.
  */
-function runNetavark(runDir: string, command: 'setup' | 'teardown', netns: string, options: NetworkOptions, helperDirs: string[] = []): Promise<any> {
+function runNetavark(store: Pick<NetworkStore, 'runDir' | 'slirpCommand'>, command: 'setup' | 'teardown', netns: string, options: NetworkOptions, helperDirs: string[] = []): Promise<any> {
+  const runDir = store.runDir;
   const netavark = findHelper('netavark', helperDirs);
   if (!netavark) throw new PierError('could not find "netavark" in one of [' + HELPER_DIRS.join(' ') + ']');
   const aardvark = findHelper('aardvark-dns', helperDirs);
@@ -151,7 +152,7 @@ function runNetavark(runDir: string, command: 'setup' | 'teardown', netns: strin
   fs.mkdirSync(runDir, { recursive: true });
   let file = netavark;
   if (rootless()) {
-    const rns = command === 'setup' ? ensureRootlessNetns(runDir) : existingRootlessNetns(runDir);
+    const rns = command === 'setup' ? ensureRootlessNetns(runDir, store.slirpCommand) : existingRootlessNetns(runDir);
     if (!rns) return Promise.resolve({});
     const { findTool } = require('../config/userns-join') as typeof import('../config/userns-join');
     file = findTool('nsenter') ?? 'nsenter';
@@ -225,7 +226,7 @@ export async function setupContainerNetwork(o: SetupOptions): Promise<SetupResul
       if (ports.length) saved.options.port_mappings = ports;
       if (o.dnsServers?.length) saved.options.dns_servers = o.dnsServers;
       writeJSONAtomic(savedPath(o.store, o.containerId), saved);
-      const out: Record<string, StatusBlock> = await runNetavark(runDir, 'setup', o.netnsPath, saved.options, o.helperDirs);
+      const out: Record<string, StatusBlock> = await runNetavark(o.store, 'setup', o.netnsPath, saved.options, o.helperDirs);
       if (rootless() && ports.length) await forwardRootlessPorts(o.store, o.containerId, saved, o.helperDirs);
       const status: Record<string, StatusBlock> = {};
       for (const [k, v] of Object.entries(out)) status[saved.names[k] ?? k] = v;
@@ -254,7 +255,7 @@ async function forwardRootlessPorts(store: NetworkStore, id: string, saved: Save
     writeJSONAtomic(savedPath(store, id), saved);
   } catch (e) {
     await unforwardRootlessPorts(store, saved);
-    await runNetavark(store.runDir, 'teardown', saved.netnsPath, saved.options, helperDirs).catch(() => undefined);
+    await runNetavark(store, 'teardown', saved.netnsPath, saved.options, helperDirs).catch(() => undefined);
     throw e;
   }
 }
@@ -302,7 +303,7 @@ export async function teardownContainerNetwork(o: TeardownOptions): Promise<void
     if (rootless() && !existingRootlessNetns(o.store.runDir)) {
       // The rootless netns went (its bridges, rules and DNS server with it): nothing to undo.
     } else if (isNetns(netns)) {
-      try { await runNetavark(o.store.runDir, 'teardown', netns, saved.options, o.helperDirs); } catch (e) { err = e; }
+      try { await runNetavark(o.store, 'teardown', netns, saved.options, o.helperDirs); } catch (e) { err = e; }
     } else {
       // The namespace went first (its veths with it): a scratch namespace holding stand-in
       // interfaces of the same names lets netavark still do a complete teardown (rules,
@@ -311,7 +312,7 @@ export async function teardownContainerNetwork(o: TeardownOptions): Promise<void
       const scratch = createNetns(path.join(o.store.runDir, 'scratch'), o.containerId);
       try {
         for (const per of Object.values(saved.options.networks)) { const peer = `scr${Math.random().toString(16).slice(2, 10)}`; execInNetns(scratch, 'ip', ['link', 'add', per.interface_name, 'type', 'veth', 'peer', 'name', peer]); }
-        await runNetavark(o.store.runDir, 'teardown', scratch, saved.options, o.helperDirs).catch(() => undefined);
+        await runNetavark(o.store, 'teardown', scratch, saved.options, o.helperDirs).catch(() => undefined);
       } finally {
         removeNetns(scratch);
       }
@@ -400,7 +401,7 @@ export async function connectContainerNetwork(o: { store: NetworkStore; containe
     };
     let out: Record<string, StatusBlock>;
     try {
-      out = await runNetavark(runDir, 'setup', saved.netnsPath, one, o.helperDirs);
+      out = await runNetavark(o.store, 'setup', saved.netnsPath, one, o.helperDirs);
     } catch (e) {
       release(runDir, def, o.containerId);
       throw e;
@@ -428,7 +429,7 @@ export async function disconnectContainerNetwork(o: { store: NetworkStore; conta
     };
     let err: unknown;
     if (fs.existsSync(saved.netnsPath)) {
-      try { await runNetavark(o.store.runDir, 'teardown', saved.netnsPath, one, o.helperDirs); } catch (e) { err = e; }
+      try { await runNetavark(o.store, 'teardown', saved.netnsPath, one, o.helperDirs); } catch (e) { err = e; }
     }
     release(o.store.runDir, saved.options.network_info[key], o.containerId);
     delete saved.files[saved.names[key]];
@@ -448,8 +449,8 @@ export async function reloadContainerNetwork(o: { store: NetworkStore; container
   return withHostLock(o.store.runDir, async () => {
     const saved = savedAttachment(o.store, o.containerId);
     if (!saved) throw new PierError(`container ${o.containerId} has no network namespace set up by pier`);
-    await runNetavark(o.store.runDir, 'teardown', saved.netnsPath, saved.options, o.helperDirs).catch(() => undefined);
-    const out: Record<string, StatusBlock> = await runNetavark(o.store.runDir, 'setup', saved.netnsPath, saved.options, o.helperDirs);
+    await runNetavark(o.store, 'teardown', saved.netnsPath, saved.options, o.helperDirs).catch(() => undefined);
+    const out: Record<string, StatusBlock> = await runNetavark(o.store, 'setup', saved.netnsPath, saved.options, o.helperDirs);
     const status: Record<string, StatusBlock> = {};
     for (const [k, v] of Object.entries(out)) status[saved.names[k] ?? k] = v;
     return status;

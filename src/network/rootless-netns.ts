@@ -43,7 +43,7 @@ export function existingRootlessNetns(netRunDir: string): RootlessNetns | undefi
 }
 
 /** The user's rootless network namespace, made with its slirp4netns when missing (or half gone). */
-export function ensureRootlessNetns(netRunDir: string): RootlessNetns {
+export function ensureRootlessNetns(netRunDir: string, slirpCommand?: string): RootlessNetns {
   const live = existingRootlessNetns(netRunDir);
   if (live) return live;
   removeRootlessNetns(netRunDir);
@@ -51,7 +51,7 @@ export function ensureRootlessNetns(netRunDir: string): RootlessNetns {
   fs.mkdirSync(f.dir, { recursive: true, mode: 0o700 });
   createNetnsAt(f.netns);
   try {
-    const pid = startDetachedSlirp({ netnsPath: f.netns, options: parseSlirpOptions([]), logFile: f.log, apiSocket: f.apiSocket });
+    const pid = startDetachedSlirp({ netnsPath: f.netns, options: { ...parseSlirpOptions([]), command: slirpCommand }, logFile: f.log, apiSocket: f.apiSocket });
     fs.writeFileSync(f.pidFile, String(pid), { mode: 0o600 });
   } catch (e) {
     removeNetns(f.netns);

@@ -35,6 +35,8 @@ export interface NetworkStoreOptions {
   configDir: string;
   /** Host-wide state: netavark --config dir, aardvark-dns, IPAM (`/run/pier/networks` for root). */
   runDir: string;
+  /** The slirp4netns of the rootless network namespace (--network-cmd-path); else found in PATH. */
+  slirpCommand?: string;
 }
 
 export interface CreateNetworkOptions {
@@ -69,20 +71,22 @@ export function nowRFC3339Nano(): string {
 }
 
 /** The default directories for an engine configuration. */
-export function networkDirs(cfg: Pick<EngineConfig, 'graphRoot' | 'dirs' | 'networkConfigDir'>): NetworkStoreOptions {
-  return { configDir: cfg.networkConfigDir ?? path.join(cfg.graphRoot, 'networks'), runDir: path.join(cfg.dirs.runDir, 'networks') };
+export function networkDirs(cfg: Pick<EngineConfig, 'graphRoot' | 'dirs' | 'networkConfigDir' | 'networkCmdPath'>): NetworkStoreOptions {
+  return { configDir: cfg.networkConfigDir ?? path.join(cfg.graphRoot, 'networks'), runDir: path.join(cfg.dirs.runDir, 'networks'), slirpCommand: cfg.networkCmdPath };
 }
 
 export class NetworkStore {
   readonly configDir: string;
   readonly runDir: string;
+  readonly slirpCommand?: string;
 
   constructor(o: NetworkStoreOptions) {
     this.configDir = o.configDir;
     this.runDir = o.runDir;
+    this.slirpCommand = o.slirpCommand;
   }
 
-  static forConfig(cfg: Pick<EngineConfig, 'graphRoot' | 'dirs' | 'networkConfigDir'>): NetworkStore {
+  static forConfig(cfg: Pick<EngineConfig, 'graphRoot' | 'dirs' | 'networkConfigDir' | 'networkCmdPath'>): NetworkStore {
     return new NetworkStore(networkDirs(cfg));
   }
 

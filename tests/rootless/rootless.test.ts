@@ -252,6 +252,11 @@ describe('rootless', () => {
       for (let i = 0; i < 50 && running(); i++) sleepSync(20);
       assert.ok(!running(), 'slirp4netns ended');
       assert.equal(await fetch(`http://127.0.0.1:${port}/`).then(() => 'answered', () => 'refused'), 'refused');
+      // --network-cmd-path: the namespace's slirp4netns is the one named (a wrapper that says so).
+      const wrapper = path.join(user.dir, 'my-slirp');
+      fs.writeFileSync(wrapper, `#!/bin/sh\necho "$@" > ${user.dir}/slirp-args\nexec /usr/bin/slirp4netns "$@"\n`, { mode: 0o755 });
+      user.ok(['--network-cmd-path', wrapper, 'unshare', '--rootless-netns', 'true']);
+      assert.match(fs.readFileSync(path.join(user.dir, 'slirp-args'), 'utf8'), /--api-socket \S+ --netns-type=path \S+ tap0/);
     } finally {
       server.kill();
       user.run(['rm', '-f', '-t', '0', 'web']);

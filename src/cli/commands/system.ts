@@ -210,7 +210,7 @@ const unshareCmd: CommandDef = {
     const env = { ...process.env, CONTAINERS_GRAPHROOT: ctx.cfg.graphRoot, CONTAINERS_RUNROOT: ctx.cfg.runRoot };
     if (opts.rootlessNetns) {
       const { NetworkStore } = require('../../network/store') as typeof import('../../network/store');
-      return runInRootlessNetns(NetworkStore.forConfig(ctx.cfg).runDir, argv, env);
+      return runInRootlessNetns(NetworkStore.forConfig(ctx.cfg), argv, env);
     }
     execCommand(argv, env);
   },
