@@ -5,6 +5,7 @@ import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
 import { enableSyslog, isLogLevel, log, setLogLevel, trace } from '../util/log';
 import { checkContainersConfEnv, ConfigFileError } from '../config/config';
+import { splitCSV } from '../util/csv';
 import { discardStdout, stdoutMade, watchStdio, writeStderr, writeStdout } from '../util/stdio';
 
 function fail(msg: string, code: number, hint?: string): never {
@@ -87,6 +88,7 @@ export async function main(argv: string[]): Promise<void> {
       registriesConf: opts.registriesConf, runtime: opts.runtime, runtimeFlag: opts.runtimeFlag, conmon: opts.conmon, tmpdir: opts.tmpdir,
       eventsBackend: opts.eventsBackend, cgroupManager: opts.cgroupManager, volumePath: opts.volumepath,
       networkCmdPath: opts.networkCmdPath, networkConfigDir: opts.networkConfigDir, syslog: opts.syslog,
+      hooksDir: parsed.changed.has('hooks-dir') ? splitCSV(opts.hooksDir) : undefined,
     },
     commandPath(path),
   );

@@ -33,6 +33,7 @@ export function forwardedGlobals(ctx: Ctx): string[] {
   add('network-cmd-path', g.networkCmdPath);
   add('network-config-dir', g.networkConfigDir);
   if (g.syslog) out.push('--syslog');
+  for (const d of g.hooksDir ?? []) out.push('--hooks-dir', d);
   if (g.logLevel && g.logLevel !== 'warn') add('log-level', g.logLevel);
   return out;
 }

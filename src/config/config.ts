@@ -35,6 +35,8 @@ export interface GlobalOptions {
   networkConfigDir?: string;
   /** --syslog: log messages go to syslog too. */
   syslog?: boolean;
+  /** --hooks-dir, when given (its values split as pflag's StringSlice). */
+  hooksDir?: string[];
 }
 
 export interface EngineConfig {
@@ -63,6 +65,26 @@ export interface EngineConfig {
   configFiles: string[];
   /** Where user namespaces take their host IDs from (--subuidname, --userns=auto). */
   userns: UsernsConfig;
+  /** OCI hook directories, by increasing precedence (see hooksDirs). */
+  hooksDirs: string[];
+}
+
+/** podman 4.3's built-in `hooks_dir` (containers/common's DefaultHooksDirs), for root and other users alike. */
+export const DEFAULT_HOOKS_DIRS: readonly string[] = ['/usr/share/containers/oci/hooks.d'];
+
+/**
+ * The OCI hook directories: --hooks-dir (an empty value among others is refused, as podman's
+ * WithHooksDir), else containers.conf `[engine] hooks_dir`, else podman 4.3's default. podman's
+ * man page also names /etc/containers/oci/hooks.d, but 4.3 reads it only when no directory is
+ * configured at all, which its built-in default rules out: so does pier.
+ */
+function hooksDirs(flag: string[] | undefined, engine: Record<string, any>): string[] {
+  if (flag) {
+    if (flag.includes('')) throw new PierError('configuring runtime: empty-string hook directories are not supported: invalid argument');
+    return flag;
+  }
+  const conf = engine.engine?.hooks_dir;
+  return Array.isArray(conf) ? conf.map(String) : [...DEFAULT_HOOKS_DIRS];
 }
 
 /** /etc/subuid and /etc/subgid (PIER_SUBUID_FILE, PIER_SUBGID_FILE override them) and storage.conf's auto-userns keys. */
@@ -183,6 +205,7 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     engine,
     configFiles,
     userns: usernsConfig(own?.storage?.options ?? containersStorage?.storage?.options, env),
+    hooksDirs: hooksDirs(g.hooksDir, engine),
   };
 }
 

@@ -15,7 +15,8 @@ import { containersSettings, type ContainersSettings } from '../config/config';
 import { createNetns, createUsernsNetns, isNetns, netnsPath, removeNetns, usernsPath } from '../network/netns';
 import { idMapText, keepIdAddsUser, mappedRoot, ownerToHost, usernsProcessGid } from './userns';
 import { hostGid, hostUid } from '../config/paths';
-import { generateSpec, processApparmorProfile, writeSpec, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
+import { loadHooks, injectHooks, runPrecreate, runPoststop, type OciHook } from './hooks';
+import { generateSpec, processApparmorProfile, writeSpec, serializeSpec, OCI_VERSION, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
 import { parseSysctls } from './spec/sysctl';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
 import { createContainer, startContainer, readExitCode, processAlive, waitForExit } from './conmon';
@@ -23,7 +24,7 @@ import { withFileLock } from '../util/lock';
 import { emitEvent, eventLogOptions } from './events';
 import { mountContainerVolumes, unmountContainerVolumes, VolumeMountRef } from './volumes';
 import { mountImageVolumes, releaseImageVolumes } from './image-volumes';
-import type { OciCapabilities, OciMount } from './spec/types';
+import type { OciCapabilities, OciMount, OciSpec } from './spec/types';
 import { processCapabilities } from './spec/caps';
 import { PierError, ConflictError, UsageError, EXIT_CANNOT_INVOKE, EXIT_ENGINE, errorMessage } from '../util/errors';
 import { signalName } from '../util/signals';
@@ -98,6 +99,11 @@ export class Lifecycle {
    * runc process when conmon recorded the exit (deleteStoppedRuncState).
    */
   private async deleteRuntimeState(c: ContainerRecord): Promise<void> {
+    await this.deleteRuntime(c);
+    await this.runPoststopHooks(c);
+  }
+
+  private async deleteRuntime(c: ContainerRecord): Promise<void> {
     let rt: OciRuntime;
     // A container whose runtime cannot be found (a bad --runtime at create, or uninstalled since)
     // has no state that runtime could delete: removing it must not fail on that.
@@ -107,6 +113,44 @@ export class Lifecycle {
     // The exit code is recorded, so the process is gone: runc's state can go without a runc process.
     if (readExitCode(this.exitDir, c.id) !== null && await deleteStoppedRuncState(rt, c.id, root)) return;
     await runtimeDelete(rt, c.id, { root, force: true }).catch(() => undefined);
+  }
+
+  /** The poststop hooks a start matched (engine/hooks.ts), kept in the run dir until the runtime's state goes. */
+  private poststopFile(id: string): string {
+    return path.join(containerDirs(this.store, id).run, 'poststop-hooks.json');
+  }
+
+  /**
+   * The OCI hooks of the hook directories that match this start, put into its spec; precreate
+   * hooks rewrite the spec. Returns the spec to write and the poststop hooks. A build's
+   * containers get none (buildah's own hook handling is not pier's).
+   */
+  private async applyHooks(c: ContainerRecord, spec: OciSpec): Promise<{ spec: OciSpec; poststop: OciHook[] }> {
+    if (c.external) return { spec, poststop: [] };
+    const hooks = loadHooks(this.cfg.hooksDirs);
+    if (!hooks.size) return { spec, poststop: [] };
+    const o = c.config.create;
+    // podman's: the mounts the user asked for (volumes, binds, tmpfs, --read-only's tmpfs).
+    const hasBindMounts = c.config.mounts.length > 0 || (!!o.readOnly && o.readOnlyTmpfs !== false);
+    const r = injectHooks(spec, hooks, c.config.annotations, hasBindMounts);
+    return { spec: r.precreate.length ? await runPrecreate(c.id, r.precreate, serializeSpec(r.spec)) : r.spec, poststop: r.poststop };
+  }
+
+  /**
+   * The poststop hooks of the container's last start, once (runc would run them at `delete`,
+   * which pier does not call): with the runtime's state of a stopped container on stdin.
+   */
+  private async runPoststopHooks(c: ContainerRecord): Promise<void> {
+    const file = this.poststopFile(c.id);
+    let hooks: OciHook[];
+    try { hooks = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return; }
+    rmFile(file);
+    const annotations = Object.entries(c.config.annotations ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const state = JSON.stringify({
+      ociVersion: OCI_VERSION, id: c.id, status: 'stopped', bundle: containerDirs(this.store, c.id).userdata,
+      ...(annotations.length ? { annotations: Object.fromEntries(annotations) } : {}),
+    });
+    await runPoststop(c.id, hooks, state);
   }
 
   /** Where the container's runtime keeps its state (`<runroot>/<runtime name>`). */
@@ -276,8 +320,8 @@ export class Lifecycle {
         chownUMounts(c.config.mounts, hostUser);
         const imageMounts = mountImageVolumes(this.store, c, () => this.searchRegistries());
         const shared = await this.joinSharedEtcFiles(c, d.run);
-        const spec = this.specFor(c, rootfs, d.run, user, netns, shared, this.shmFor(c), imageMounts,
-          c.config.create.tty ? hooks.consoleSize ?? (require('./attach') as typeof import('./attach')).keptSize(d.userdata) : undefined);
+        const { spec, poststop } = await this.applyHooks(c, this.specFor(c, rootfs, d.run, user, netns, shared, this.shmFor(c), imageMounts,
+          c.config.create.tty ? hooks.consoleSize ?? (require('./attach') as typeof import('./attach')).keptSize(d.userdata) : undefined));
         trace('start: write spec');
         fs.mkdirSync(d.userdata, { recursive: true });
         writeSpec(d.userdata, spec);
@@ -304,6 +348,7 @@ export class Lifecycle {
         reserved = undefined;
         slirp?.close();
         slirp = undefined;
+        if (poststop.length) fs.writeFileSync(this.poststopFile(c.id), JSON.stringify(poststop));
         c = this.containers.updateState(c.id, (s) => ({ ...s, status: hooks.initOnly ? 'initialized' : 'created', pid: created.pid, conmonPid: created.conmonPid, error: '', stoppedByUser: false }));
         if (hooks.initOnly) { this.event(c, 'init'); return c; }
         trace('start: attach');
@@ -891,6 +936,8 @@ export class Lifecycle {
       // The runtime's state (cgroups) goes on a pool thread while the mounts come down here.
       const runtimeDeleted = this.deleteRuntimeState(c);
       runtimeDeleted.catch(() => undefined); // awaited below; not unhandled should the unmount throw first
+      // Poststop hooks run before the storage goes, as podman's.
+      if (fs.existsSync(this.poststopFile(c.id))) await runtimeDeleted;
       trace('cleanup: unmount');
       // A `pier mount` by the user keeps the rootfs mounted after the container exits.
       if (userMountCount(this.store, c.id) === 0) unmountRootfs(this.store, c.id);

@@ -516,6 +516,7 @@ function reorder(spec: OciSpec): OciSpec {
   const out: OciSpec = { ociVersion: spec.ociVersion, process: spec.process, root: spec.root } as OciSpec;
   if (spec.hostname !== undefined) out.hostname = spec.hostname;
   out.mounts = spec.mounts;
+  if (spec.hooks !== undefined) out.hooks = spec.hooks;
   if (spec.annotations !== undefined) out.annotations = spec.annotations;
   const l = spec.linux;
   const linux = {} as OciSpec['linux'];

@@ -223,23 +223,9 @@ export function fdInherited(fd: number): boolean {
 // ---------------------------------------------------------------------------------------
 // Value parsers (exported for reuse and tests)
 
-/** pflag's StringSlice: each occurrence is a CSV record; `"a,b"` quoting keeps commas. */
-export function splitCSV(values: string[] | undefined): string[] {
-  const out: string[] = [];
-  for (const v of values ?? []) {
-    if (v === '') continue;
-    let cur = '';
-    let quoted = false;
-    for (let i = 0; i < v.length; i++) {
-      const c = v[i];
-      if (c === '"') {
-        if (quoted && v[i + 1] === '"') { cur += '"'; i++; } else quoted = !quoted;
-      } else if (c === ',' && !quoted) { out.push(cur); cur = ''; } else cur += c;
-    }
-    out.push(cur);
-  }
-  return out;
-}
+import { splitCSV } from '../../util/csv';
+
+export { splitCSV };
 
 /** go-units RAMInBytes: `<number>[<unit>]` with binary units b, k, m, g, t, p. */
 export function parseRAM(value: string): number | undefined {

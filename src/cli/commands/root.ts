@@ -160,6 +160,10 @@ export function rootCommand(): CommandDef {
       { name: 'runtime-flag', type: 'stringArray', help: 'add global flags for the container runtime' },
       { name: 'conmon', type: 'string', help: 'Path of the conmon binary' },
       { name: 'events-backend', type: 'string', help: 'Events backend to use ("file"|"journald"|"none")' },
+      {
+        name: 'hooks-dir', type: 'stringArray', valueName: 'strings', help: 'Set the OCI hooks directory path (may be set multiple times)',
+        default: ['/usr/share/containers/oci/hooks.d'],
+      },
       { name: 'tmpdir', type: 'string', help: 'Path to the tmp directory for libpod state content' },
       { name: 'remote', short: 'r', type: 'bool', help: 'Access remote Pier service' },
       { name: 'url', type: 'string', help: 'URL to access Pier service (CONTAINER_HOST)', hideDefault: true },

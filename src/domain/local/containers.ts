@@ -30,6 +30,7 @@ import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
 import { PierError, NotFoundError, UsageError, ConflictError, errorMessage, errnoText, EXIT_ENGINE, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../../util/errors';
 import { OciRuntimeError, OCI_RUNTIME_ERROR } from '../../engine/runtime';
+import { HooksError } from '../../engine/hooks';
 import { ImageRecord } from '../../storage/images';
 import { volumeForMount, removeAnonymousVolumes, volumeMountShown } from '../../engine/volumes';
 import { log, trace } from '../../util/log';
@@ -795,12 +796,13 @@ export class LocalContainerEngine implements ContainerEngine {
     } catch (e) {
       // podman's wording for what the runtime refused: `unable to start container "ID": ...`,
       // with a plain OCI runtime error's class in front (`OCI runtime error: unable to ...`).
-      if (!(e instanceof OciRuntimeError)) throw e;
+      // A bad hook file too (`setting up OCI Hooks: ...`).
+      if (!(e instanceof OciRuntimeError) && !(e instanceof HooksError)) throw e;
       const generic = `${OCI_RUNTIME_ERROR}: `;
       const msg = e.message.startsWith(generic)
         ? `${generic}unable to start container "${c.id}": ${e.message.slice(generic.length)}`
         : `unable to start container "${c.id}": ${e.message}`;
-      throw new OciRuntimeError(msg, e.exitCode);
+      throw e instanceof OciRuntimeError ? new OciRuntimeError(msg, e.exitCode) : new PierError(msg, e.exitCode);
     }
   }
 
