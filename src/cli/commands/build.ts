@@ -47,7 +47,7 @@ const UNSUPPORTED: Record<string, string> = {
   'cache-from': 'registry-backed build caches (--cache-from) are not supported by pier',
   'cache-to': 'registry-backed build caches (--cache-to) are not supported by pier',
   'decryption-key': 'encrypted images (--decryption-key) are not supported by pier',
-  'hooks-dir': 'OCI hooks (--hooks-dir) are not supported by pier',
+  'hooks-dir': 'OCI hooks for build steps (--hooks-dir) are not supported by pier',
   ssh: 'SSH agent forwarding (--ssh) is not supported by pier',
   userns: 'user namespaces for RUN (--userns) are not supported by pier',
   'userns-uid-map': 'user namespaces for RUN (--userns-uid-map) are not supported by pier',
