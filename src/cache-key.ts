@@ -3,7 +3,7 @@
 /** Global options that take a value (the value is not the command's name). */
 export const VALUE_FLAGS = new Set(['--root', '--runroot', '--storage-driver', '--storage-opt', '--log-level', '--registries-conf',
   '--config', '--runtime', '--conmon', '--tmpdir', '--url', '--connection', '-c', '--identity', '--cgroup-manager', '--events-backend', '--volumepath', '--runtime-flag',
-  '--network-cmd-path', '--network-config-dir', '--ssh']);
+  '--network-cmd-path', '--network-config-dir', '--ssh', '--namespace']);
 /** Commands whose first argument is a subcommand. */
 const GROUPS = new Set(['container', 'image', 'network', 'pod', 'volume', 'system', 'buildx', 'manifest', 'generate', 'connection']);
 

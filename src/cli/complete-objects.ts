@@ -173,10 +173,14 @@ class LocalObjects implements ObjectSource {
     return exited ? 'exited' : s.status;
   }
 
-  /** Not a build's (external) containers, which commands do not find by name (a store not yet migrated has none). */
+  /**
+   * Not a build's (external) containers, which commands do not find by name, and only the
+   * --namespace's when one is given (a store not yet migrated has neither column, nor containers in a namespace).
+   */
   private containerRows(): { id: string; name: string; state: string; pod_id: string | null }[] {
     const cols = 'SELECT id, name, state, pod_id FROM containers';
-    try { return this.db?.prepare(`${cols} WHERE external = 0 ORDER BY created`).all() as any[] ?? []; } catch { return this.all(`${cols} ORDER BY created`); }
+    const ns = this.cfg.namespace;
+    try { return this.db?.prepare(`${cols} WHERE external = 0${ns ? ' AND namespace = ?' : ''} ORDER BY created`).all(...(ns ? [ns] : [])) as any[] ?? []; } catch { return ns ? [] : this.all(`${cols} ORDER BY created`); }
   }
 
   containers(statuses?: string[]): ContainerItem[] {
@@ -191,7 +195,8 @@ class LocalObjects implements ObjectSource {
   }
 
   pods(statuses?: string[]): NamedItem[] {
-    const pods = this.all<{ id: string; name: string }>('SELECT id, name FROM pods ORDER BY created');
+    const ns = this.cfg.namespace;
+    const pods = this.all<{ id: string; name: string }>(`SELECT id, name FROM pods${ns ? ' WHERE namespace = ?' : ''} ORDER BY created`, ...(ns ? [ns] : []));
     if (!statuses) return pods;
     const { podStatus } = require('../domain/local/pods') as typeof import('../domain/local/pods');
     const members = new Map<string, string[]>();
@@ -294,7 +299,7 @@ class LocalObjects implements ObjectSource {
     if (!db) return undefined;
     try {
       const { ContainerStore } = require('../engine/container-store') as typeof import('../engine/container-store');
-      const c = new ContainerStore(db).lookup(nameOrId);
+      const c = new ContainerStore(db, this.cfg.namespace).lookup(nameOrId);
       const base = path.join(this.cfg.graphRoot, 'containers', c.id);
       // --rootfs: the directory itself (with :O, under the container's own upper layer).
       if (c.config.create.rootfs) return new RootFS(c.config.create.rootfsOverlay ? [path.join(base, 'diff'), c.config.create.image] : [c.config.create.image]);

@@ -881,7 +881,7 @@ function globalOptions(root: CommandDef, words: string[], base: GlobalOptions): 
   const fs = flagSet(root, root);
   const keys: Record<string, keyof GlobalOptions> = {
     root: 'root', runroot: 'runroot', 'storage-driver': 'storageDriver', volumepath: 'volumePath', 'registries-conf': 'registriesConf',
-    url: 'url', connection: 'connection', identity: 'identity',
+    url: 'url', connection: 'connection', identity: 'identity', namespace: 'namespace',
   };
   for (let i = 0; i < words.length; i++) {
     const w = words[i];

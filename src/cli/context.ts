@@ -46,8 +46,10 @@ export class Ctx {
     if (REMOTE_LOCAL_ONLY.test(this.commandName)) return;
     const conn = resolveRemote(this.globals);
     if (!conn) return;
+    const { PierError } = require('../util/errors') as typeof import('../util/errors');
+    // podman-remote has no --namespace (the service's own, if any, applies).
+    if (this.globals.namespace !== undefined) throw new PierError('unknown flag: --namespace');
     if (!REMOTE_COMMANDS.test(this.commandName.replace(/^pier /, ''))) {
-      const { PierError } = require('../util/errors') as typeof import('../util/errors');
       // Commands podman offers in its local (ABI) mode only get podman-remote's refusal.
       if (ABI_ONLY.test(this.commandName.replace(/^pier /, ''))) throw new PierError(`cannot use command "${this.commandName}" with the remote pier client`);
       throw new PierError(`${this.commandName} is not supported in remote mode yet`);

@@ -26,10 +26,11 @@ export async function main(argv: string[]): Promise<void> {
   }
   const { path, args, opts, help } = parsed;
   const cmd = path[path.length - 1];
-  // Already remote (CONTAINER_HOST, CONTAINER_CONNECTION, --url, --connection): help leaves --remote out, as podman's.
-  if (process.env.CONTAINER_HOST || process.env.CONTAINER_CONNECTION || parsed.changed.has('url') || parsed.changed.has('connection')) {
-    const remote = root.flags?.find((f) => f.name === 'remote');
-    if (remote) remote.hidden = true;
+  // Already remote (CONTAINER_HOST, CONTAINER_CONNECTION, --url, --connection): help leaves --remote out, as podman's;
+  // remote at all (--remote too), it leaves out --namespace, which podman-remote does not have.
+  const remoteEnv = !!(process.env.CONTAINER_HOST || process.env.CONTAINER_CONNECTION || parsed.changed.has('url') || parsed.changed.has('connection'));
+  for (const f of root.flags ?? []) {
+    if ((f.name === 'remote' && remoteEnv) || (f.name === 'namespace' && (remoteEnv || opts.remote))) f.hidden = true;
   }
   if (help || (!cmd.run && cmd !== root) || (cmd === root && !opts.version)) {
     if (cmd === root && !help && args.length) fail(`unrecognized command \`pier ${args[0]}\``, EXIT_ENGINE, "Try 'pier --help' for more information");
@@ -87,7 +88,7 @@ export async function main(argv: string[]): Promise<void> {
       root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, logLevel: opts.logLevel,
       registriesConf: opts.registriesConf, runtime: opts.runtime, runtimeFlag: opts.runtimeFlag, conmon: opts.conmon, tmpdir: opts.tmpdir,
       eventsBackend: opts.eventsBackend, cgroupManager: opts.cgroupManager, volumePath: opts.volumepath,
-      networkCmdPath: opts.networkCmdPath, networkConfigDir: opts.networkConfigDir, syslog: opts.syslog,
+      networkCmdPath: opts.networkCmdPath, networkConfigDir: opts.networkConfigDir, syslog: opts.syslog, namespace: opts.namespace,
       hooksDir: parsed.changed.has('hooks-dir') ? splitCSV(opts.hooksDir) : undefined,
     },
     commandPath(path),

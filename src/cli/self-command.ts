@@ -22,6 +22,7 @@ export function forwardedGlobals(ctx: Ctx): string[] {
   add('root', g.root);
   add('runroot', g.runroot);
   add('storage-driver', g.storageDriver);
+  add('namespace', g.namespace);
   add('registries-conf', g.registriesConf);
   add('runtime', g.runtime);
   for (const f of g.runtimeFlag ?? []) out.push('--runtime-flag', f);

@@ -37,6 +37,8 @@ export interface GlobalOptions {
   syslog?: boolean;
   /** --hooks-dir, when given (its values split as pflag's StringSlice). */
   hooksDir?: string[];
+  /** --namespace: the libpod namespace (a view of the containers and pods made in it). */
+  namespace?: string;
 }
 
 export interface EngineConfig {
@@ -63,6 +65,12 @@ export interface EngineConfig {
   engine: Record<string, any>;
   /** The config files read, for `info`. */
   configFiles: string[];
+  /**
+   * The libpod namespace: --namespace, else containers.conf's `[engine] namespace` (an empty
+   * flag leaves the file's, as podman's). New containers and pods join it, and only those in it
+   * are seen; '' (the default) sees every namespace's.
+   */
+  namespace: string;
   /** Where user namespaces take their host IDs from (--subuidname, --userns=auto). */
   userns: UsernsConfig;
   /** OCI hook directories, by increasing precedence (see hooksDirs). */
@@ -204,6 +212,7 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     ...(g.syslog ? { syslog: true } : {}),
     engine,
     configFiles,
+    namespace: g.namespace || (typeof engine.engine?.namespace === 'string' ? engine.engine.namespace : ''),
     userns: usernsConfig(own?.storage?.options ?? containersStorage?.storage?.options, env),
     hooksDirs: hooksDirs(g.hooksDir, engine),
   };

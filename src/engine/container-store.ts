@@ -107,11 +107,27 @@ export interface ContainerRecord {
    * see it; it has no events. Lookups by name or ID leave it out unless asked (ContainerScope).
    */
   external?: boolean;
+  /** The libpod namespace it was created in (global --namespace); unset for none. */
+  namespace?: string;
 }
 
-/** Whether a lookup or listing includes the external (build) containers. */
+/**
+ * Whether a lookup or listing includes the external (build) containers, and those of every
+ * libpod namespace (the engine's own checks: a volume or image in use) rather than the view's.
+ */
 export interface ContainerScope {
   external?: boolean;
+  allNamespaces?: boolean;
+}
+
+/** A container or pod named (by name or full ID) from another libpod namespace than its own. */
+export class NamespaceMismatchError extends PierError {
+  constructor(message: string) { super(message); this.name = 'NamespaceMismatchError'; }
+}
+
+/** podman's error for a container or pod of another libpod namespace. Names are unique across namespaces. */
+export function namespaceMismatch(kind: 'container' | 'pod', id: string, namespace: string | undefined, view: string): NamespaceMismatchError {
+  return new NamespaceMismatchError(`cannot retrieve ${kind} ${id} as it is part of namespace ${JSON.stringify(namespace ?? '')} and we are in namespace ${JSON.stringify(view)}: target is in a different namespace`);
 }
 
 /**
@@ -140,21 +156,34 @@ function row(r: any): ContainerRecord {
   return {
     id: r.id, name: r.name, imageId: r.image_id, imageName: r.image_name, created: r.created,
     config: JSON.parse(r.config), state: JSON.parse(r.state), podId: r.pod_id, ...(r.external ? { external: true } : {}),
+    ...(r.namespace ? { namespace: r.namespace } : {}),
   };
 }
 
-/** The SQL condition that leaves external containers out unless the scope includes them. */
-function scoped(scope: ContainerScope | undefined): string {
-  return scope?.external ? '' : ' AND external = 0';
-}
-
 export class ContainerStore {
-  constructor(readonly db: DB) {}
+  /**
+   * `namespace`: the libpod namespace this command sees (global --namespace); '' for all. In
+   * one, lists and ID-prefix lookups leave out the other namespaces' containers (not the
+   * external ones, which have none), and a name or full ID of one of those is an error.
+   */
+  constructor(readonly db: DB, readonly namespace = '') {}
+
+  /** The SQL condition (and its parameter) for the containers a listing or ID-prefix lookup sees. */
+  private scoped(scope: ContainerScope | undefined): [string, string[]] {
+    const ext = scope?.external ? '' : ' AND external = 0';
+    return this.namespace && !scope?.allNamespaces ? [`${ext} AND (namespace = ? OR external = 1)`, [this.namespace]] : [ext, []];
+  }
+
+  /** `c`, when this command's namespace sees it (see the constructor); else podman's mismatch error. */
+  visible(c: ContainerRecord, scope: ContainerScope | undefined): ContainerRecord {
+    if (this.namespace && !scope?.allNamespaces && !c.external && (c.namespace ?? '') !== this.namespace) throw namespaceMismatch('container', c.id, c.namespace, this.namespace);
+    return c;
+  }
 
   insert(c: ContainerRecord): void {
     try {
-      this.db.prepare('INSERT INTO containers (id, name, image_id, image_name, created, config, state, pod_id, external) VALUES (?,?,?,?,?,?,?,?,?)')
-        .run(c.id, c.name, c.imageId, c.imageName, c.created, JSON.stringify(c.config), JSON.stringify(c.state), c.podId, c.external ? 1 : 0);
+      this.db.prepare('INSERT INTO containers (id, name, image_id, image_name, created, config, state, pod_id, external, namespace) VALUES (?,?,?,?,?,?,?,?,?,?)')
+        .run(c.id, c.name, c.imageId, c.imageName, c.created, JSON.stringify(c.config), JSON.stringify(c.state), c.podId, c.external ? 1 : 0, c.namespace ?? '');
     } catch (e: any) {
       if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /name/.test(e.message)) {
         const other = this.byName(c.name, { external: true });
@@ -170,22 +199,25 @@ export class ContainerStore {
     return r ? row(r) : undefined;
   }
 
+  /** By name, in any namespace (names are unique across them): external containers only when the scope includes them. */
   byName(name: string, scope?: ContainerScope): ContainerRecord | undefined {
-    const r = this.db.prepare(`SELECT * FROM containers WHERE name = ?${scoped(scope)}`).get(name);
+    const r = this.db.prepare(`SELECT * FROM containers WHERE name = ?${scope?.external ? '' : ' AND external = 0'}`).get(name);
     return r ? row(r) : undefined;
   }
 
   /**
    * By full id, unique id prefix, or name (podman's order: name, then id prefix), as a user
-   * names a container: external containers only when the scope includes them.
+   * names a container: external containers only when the scope includes them; one of another
+   * namespace than this command's is an error (a prefix matches only this namespace's).
    */
   lookup(nameOrId: string, scope?: ContainerScope): ContainerRecord {
     const byName = this.byName(nameOrId, scope);
-    if (byName) return byName;
+    if (byName) return this.visible(byName, scope);
     const full = this.get(nameOrId);
-    if (full && (!full.external || scope?.external)) return full;
+    if (full && (!full.external || scope?.external)) return this.visible(full, scope);
     if (/^[a-f0-9]+$/.test(nameOrId)) {
-      const rows = this.db.prepare(`SELECT * FROM containers WHERE id >= ? AND id < ? || 'g'${scoped(scope)} LIMIT 2`).all(nameOrId, nameOrId) as any[];
+      const [cond, params] = this.scoped(scope);
+      const rows = this.db.prepare(`SELECT * FROM containers WHERE id >= ? AND id < ? || 'g'${cond} LIMIT 2`).all(nameOrId, nameOrId, ...params) as any[];
       if (rows.length > 1) throw new PierError(`more than one result for container "${nameOrId}": container already exists`);
       if (rows.length === 1) return row(rows[0]);
     }
@@ -196,9 +228,10 @@ export class ContainerStore {
     try { return this.lookup(nameOrId, scope); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; }
   }
 
-  /** Newest first; the external containers only when the scope includes them. */
+  /** Newest first; the external containers only when the scope includes them; this command's namespace's (see the constructor). */
   list(scope?: ContainerScope): ContainerRecord[] {
-    return (this.db.prepare(`SELECT * FROM containers WHERE 1${scoped(scope)} ORDER BY created DESC`).all() as any[]).map(row);
+    const [cond, params] = this.scoped(scope);
+    return (this.db.prepare(`SELECT * FROM containers WHERE 1${cond} ORDER BY created DESC`).all(...params) as any[]).map(row);
   }
 
   /** The external (build) containers, oldest first. */

@@ -55,7 +55,7 @@ export class Lifecycle {
   private _runtime?: OciRuntime;
 
   constructor(readonly store: Store, readonly cfg: EngineConfig) {
-    this.containers = new ContainerStore(store.db);
+    this.containers = new ContainerStore(store.db, cfg.namespace);
   }
 
   /**
@@ -195,11 +195,12 @@ export class Lifecycle {
     const pierJs = path.resolve(__dirname, 'pier.js');
     const entry = fs.existsSync(pierJs) ? pierJs : path.resolve(__dirname, '..', '..', 'dist', 'pier.js');
     const heap = process.execArgv.filter((a) => /^--(min|max)-semi-space-size=\d+$/.test(a));
-    // The settings that choose where the cleanup looks and what it records, as podman's exit command passes them.
+    // The settings that choose where the cleanup looks and what it records, as podman's exit command passes them
+    // (and the libpod namespace, which podman's leaves out: a cleanup in it sees the same container).
     const e = this.cfg.engine?.engine ?? {};
     const opt = (flag: string, v: unknown) => (typeof v === 'string' && v ? [flag, v] : []);
     return [process.execPath, ...heap, entry, '--root', this.store.graphRoot, '--runroot', this.store.runRoot,
-      '--storage-driver', this.store.driver, ...opt('--runtime', this.cfg.runtime),
+      '--storage-driver', this.store.driver, ...opt('--runtime', this.cfg.runtime), ...opt('--namespace', this.cfg.namespace),
       ...opt('--cgroup-manager', e.cgroup_manager), ...opt('--events-backend', e.events_logger),
       ...opt('--volumepath', this.cfg.volumePath), ...opt('--network-config-dir', this.cfg.networkConfigDir),
       ...(this.cfg.syslog ? ['--syslog'] : []), '--log-level', 'error', ...args];
@@ -384,7 +385,7 @@ export class Lifecycle {
   /** The pods table (pods are records in the same database). */
   pods(): import('./pod-store').PodStore {
     const { PodStore } = require('./pod-store') as typeof import('./pod-store');
-    return (this._pods ??= new PodStore(this.containers.db));
+    return (this._pods ??= new PodStore(this.containers.db, this.containers.namespace));
   }
 
   private _pods?: import('./pod-store').PodStore;

@@ -3,6 +3,7 @@
 import type { DB } from '../storage/db';
 import type { PodCreateOptions } from '../domain/pods';
 import { ConflictError, NotFoundError, PierError } from '../util/errors';
+import { namespaceMismatch } from './container-store';
 
 /** A pod's stored options: what it was created with (name and --replace aside), defaults filled in. */
 export type PodConfig = Omit<PodCreateOptions, 'name' | 'replace' | 'labels' | 'share' | 'infra' | 'exitPolicy' | 'infraSdnotify'> & {
@@ -45,19 +46,28 @@ export interface PodRecord {
   created: number;
   config: PodConfig;
   infraId: string | null;
+  /** The libpod namespace it was created in (global --namespace); unset for none. Its containers are in it too. */
+  namespace?: string;
 }
 
 function row(r: any): PodRecord {
-  return { id: r.id, name: r.name, created: r.created, config: JSON.parse(r.config), infraId: r.infra_id };
+  return { id: r.id, name: r.name, created: r.created, config: JSON.parse(r.config), infraId: r.infra_id, ...(r.namespace ? { namespace: r.namespace } : {}) };
 }
 
 export class PodStore {
-  constructor(readonly db: DB) {}
+  /** `namespace`: the libpod namespace this command sees, as ContainerStore's; '' for all. */
+  constructor(readonly db: DB, readonly namespace = '') {}
+
+  /** `p`, when this command's namespace sees it; else podman's mismatch error. */
+  private visible(p: PodRecord): PodRecord {
+    if (this.namespace && (p.namespace ?? '') !== this.namespace) throw namespaceMismatch('pod', p.id, p.namespace, this.namespace);
+    return p;
+  }
 
   insert(p: PodRecord): void {
     try {
-      this.db.prepare('INSERT INTO pods (id, name, created, config, infra_id) VALUES (?,?,?,?,?)')
-        .run(p.id, p.name, p.created, JSON.stringify(p.config), p.infraId);
+      this.db.prepare('INSERT INTO pods (id, name, created, config, infra_id, namespace) VALUES (?,?,?,?,?,?)')
+        .run(p.id, p.name, p.created, JSON.stringify(p.config), p.infraId, p.namespace ?? '');
     } catch (e: any) {
       if (e.code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`adding pod to state: name "${p.name}" is in use: pod already exists`);
       throw e;
@@ -77,14 +87,26 @@ export class PodStore {
     return r ? row(r) : undefined;
   }
 
-  /** By name, full id or unique id prefix. */
+  /** By name, in any namespace (names are unique across them). */
+  byName(name: string): PodRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM pods WHERE name = ?').get(name);
+    return r ? row(r) : undefined;
+  }
+
+  /** The SQL condition (and its parameter) for the pods a listing or ID-prefix lookup sees. */
+  private scoped(): [string, string[]] {
+    return this.namespace ? [' AND namespace = ?', [this.namespace]] : ['', []];
+  }
+
+  /** By name, full id or unique id prefix: one of another namespace than this command's is an error (a prefix matches only this namespace's). */
   lookup(nameOrId: string): PodRecord {
-    const byName = this.db.prepare('SELECT * FROM pods WHERE name = ?').get(nameOrId);
-    if (byName) return row(byName);
+    const byName = this.byName(nameOrId);
+    if (byName) return this.visible(byName);
     const full = this.get(nameOrId);
-    if (full) return full;
+    if (full) return this.visible(full);
     if (/^[a-f0-9]+$/.test(nameOrId)) {
-      const rows = this.db.prepare("SELECT * FROM pods WHERE id >= ? AND id < ? || 'g' LIMIT 2").all(nameOrId, nameOrId) as any[];
+      const [cond, params] = this.scoped();
+      const rows = this.db.prepare(`SELECT * FROM pods WHERE id >= ? AND id < ? || 'g'${cond} LIMIT 2`).all(nameOrId, nameOrId, ...params) as any[];
       if (rows.length > 1) throw new PierError(`more than one result for pod "${nameOrId}"`);
       if (rows.length === 1) return row(rows[0]);
     }
@@ -95,8 +117,10 @@ export class PodStore {
     try { return this.lookup(nameOrId); } catch (e) { if (e instanceof NotFoundError) return undefined; throw e; }
   }
 
+  /** Newest first: this command's namespace's. */
   list(): PodRecord[] {
-    return (this.db.prepare('SELECT * FROM pods ORDER BY created DESC').all() as any[]).map(row);
+    const [cond, params] = this.scoped();
+    return (this.db.prepare(`SELECT * FROM pods WHERE 1${cond} ORDER BY created DESC`).all(...params) as any[]).map(row);
   }
 
   /** Member container ids, infra included, oldest first. */

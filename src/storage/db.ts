@@ -92,6 +92,11 @@ ALTER TABLE images ADD COLUMN list_instances TEXT;
 -- The signatures kept with an image (containers/storage's "signatures" big data): JSON,
 -- manifest digest -> the signature blobs (base64) of that manifest; NULL when none.
 ALTER TABLE images ADD COLUMN signatures TEXT;
+`, `
+-- The libpod namespace (global --namespace, containers.conf [engine] namespace) a container or
+-- pod was created in: '' for none. A command given one sees only that namespace's.
+ALTER TABLE containers ADD COLUMN namespace TEXT NOT NULL DEFAULT '';
+ALTER TABLE pods ADD COLUMN namespace TEXT NOT NULL DEFAULT '';
 `];
 
 

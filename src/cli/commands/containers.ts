@@ -1266,6 +1266,11 @@ export function withTemplateFields(data: Record<string, unknown>): Record<string
   return data;
 }
 
+/** A container of another libpod namespace (--namespace) fails inspect at once, as podman's, where a missing one is listed. */
+export function throwIfOtherNamespace(e: unknown): void {
+  if (e instanceof (require('../../engine/container-store') as typeof import('../../engine/container-store')).NamespaceMismatchError) throw e;
+}
+
 /**
  * Inspect containers by name (for `container inspect` and `pier inspect`): prints the JSON
  * array or the template per container; missing names fail like podman. With `notFound`
@@ -1294,6 +1299,7 @@ export async function inspectContainers(
     try {
       found.push(withTemplateFields(await engine(ctx).inspect(n, { size: !!opts.size })));
     } catch (e) {
+      throwIfOtherNamespace(e);
       const msg = e instanceof NotFoundError || /no such container/.test(errorMessage(e)) ? `no such container ${n}` : errorMessage(e);
       errors.push(opts.notFound ? opts.notFound(n, msg) : msg);
     }

@@ -420,7 +420,7 @@ const inspectCmd: CommandDef = {
       throw new UsageError(`invalid type "${type}": must be "image", "container", "pod", "network", "volume", or "all"`);
     }
     if (opts.size && type === 'image') throw new UsageError(`size is not supported for type "image"`);
-    const { inspectContainers, withTemplateFields } = require('./containers') as typeof import('./containers');
+    const { inspectContainers, withTemplateFields, throwIfOtherNamespace } = require('./containers') as typeof import('./containers');
     if (opts.latest || type === 'container') {
       return inspectContainers(ctx, args, { format: opts.format, size: opts.size, latest: opts.latest });
     }
@@ -434,7 +434,8 @@ const inspectCmd: CommandDef = {
         try {
           if (await ctx.containers().exists(n)) found.push(withTemplateFields(await ctx.containers().inspect(n, { size: !!opts.size })));
           else found.push(imageTemplateFields(await ctx.images().inspect(n)));
-        } catch {
+        } catch (e) {
+          throwIfOtherNamespace(e);
           errors.push(`no such object: "${n}"`);
         }
       }

@@ -152,6 +152,7 @@ export function rootCommand(): CommandDef {
       { name: 'storage-driver', type: 'string', help: 'Select which storage driver is used to manage storage of images and containers (overlay, vfs)' },
       { name: 'storage-opt', type: 'stringArray', help: 'Used to pass an option to the storage driver' },
       { name: 'debug', short: 'D', type: 'bool', help: 'Docker compatibility: --log-level=debug', hidden: true },
+      { name: 'namespace', type: 'string', help: 'Set the libpod namespace, used to create separate views of the containers and pods on the system' },
       { name: 'log-level', type: 'string', help: 'Log messages above specified level (trace, debug, info, warn, warning, error, fatal, panic)', default: 'warn' },
       { name: 'registries-conf', type: 'string', help: 'Path to the registries.conf file (CONTAINERS_REGISTRIES_CONF)' },
       { name: 'config', type: 'string', help: 'Ignored: exists for Docker compatibility (as podman\'s)', hidden: true },

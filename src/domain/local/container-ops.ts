@@ -300,7 +300,7 @@ export class LocalContainerOps {
   /** Volume name → ids of the containers whose mounts use it. */
   private volumeUsers(): Map<string, string[]> {
     const m = new Map<string, string[]>();
-    for (const c of this.lifecycle.containers.list({ external: true })) {
+    for (const c of this.lifecycle.containers.list({ external: true, allNamespaces: true })) {
       for (const mt of c.config.mounts ?? []) {
         if (mt.type !== 'volume') continue;
         const name = mt.name ?? path.basename(path.dirname(mt.source));
@@ -473,7 +473,8 @@ export class LocalContainerOps {
    */
   async reset(): Promise<void> {
     const lc = this.lifecycle;
-    for (const c of lc.containers.list({ external: true })) {
+    // Everything goes, whatever its libpod namespace (the store itself is removed).
+    for (const c of lc.containers.list({ external: true, allNamespaces: true })) {
       stopHealthMonitor(lc, c.id);
       try {
         await lc.remove(c.id, { force: true, timeout: 0 });

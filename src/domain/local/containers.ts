@@ -458,7 +458,7 @@ export class LocalContainerEngine implements ContainerEngine {
       for (const d of dirs) { try { return fs.readFileSync(path.join(d, 'etc', file), 'utf8'); } catch { /* a lower layer */ } }
       return undefined;
     };
-    const used = this.containers.list({ external: true }).flatMap((c) => (c.config.idMappings ? [c.config.idMappings] : []));
+    const used = this.containers.list({ external: true, allNamespaces: true }).flatMap((c) => (c.config.idMappings ? [c.config.idMappings] : []));
     return u.autoMappings(this.cfg.userns, u.parseAutoOptions(mode), () => u.imageIdSize(dirs, etc), used, (msg) => log.error(msg));
   }
 
@@ -482,6 +482,7 @@ export class LocalContainerEngine implements ContainerEngine {
     // Names are shared with the build's (external) containers: --replace removes one too, as podman's.
     if (o.name && o.replace) {
       const old = this.containers.byName(o.name, { external: true });
+      if (old) this.containers.visible(old, { external: true });
       if (old) await this.lifecycle.remove(old.id, { force: true, timeout: 0 });
     }
     const other = o.name ? this.containers.byName(o.name, { external: true }) : undefined;
@@ -506,8 +507,9 @@ export class LocalContainerEngine implements ContainerEngine {
     // A pod member's sandbox (podman's annotation): the pod's infra container, or the pod.
     let sandboxId: string | undefined;
     let podGiven: Record<string, unknown> | undefined;
+    const id = randomId();
     if (o.pod && !o.infraOf) {
-      const joined = await this.joinPod(o);
+      const joined = await this.joinPod(o, id);
       o = joined.opts;
       podId = joined.podId;
       sandboxId = joined.sandboxId;
@@ -521,7 +523,6 @@ export class LocalContainerEngine implements ContainerEngine {
     const img = o.rootfs ? null : await this.resolveImage(o);
     trace('create: image resolved');
     const ic: Record<string, any> = img?.config.config ?? {};
-    const id = randomId();
     const entrypoint = o.entrypoint !== undefined ? o.entrypoint : (ic.Entrypoint ?? []);
     const cmd = o.command.length ? o.command : o.entrypoint !== undefined ? [] : (ic.Cmd ?? []);
     if (!entrypoint.length && !cmd.length) throw new UsageError('no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
@@ -636,7 +637,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const cleanupVolumes = () => removeAnonymousVolumes(this.store, config.mounts, (n) => this.volumeUsers(n)).catch(() => undefined);
     const rec: ContainerRecord = {
       id, name: '', imageId: img?.id ?? null, imageName: o.image, created: Date.now(), config, state: initialState(), podId,
-      ...(o.external ? { external: true } : {}),
+      ...(o.external ? { external: true } : this.containers.namespace ? { namespace: this.containers.namespace } : {}),
     };
     const insert = async () => {
       for (let attempt = 0; ; attempt++) {
@@ -675,7 +676,7 @@ export class LocalContainerEngine implements ContainerEngine {
    * --pod NAME (or new:NAME, which creates the pod with this container's ports and networks): the
    * container joins the namespaces the pod shares with its infra container.
    */
-  private async joinPod(o: CreateOptions): Promise<{ opts: CreateOptions; podId: string; sandboxId: string; given?: Record<string, unknown> }> {
+  private async joinPod(o: CreateOptions, id: string): Promise<{ opts: CreateOptions; podId: string; sandboxId: string; given?: Record<string, unknown> }> {
     const { LocalPodEngine } = require('./pods') as typeof import('./pods');
     const pods = new LocalPodEngine(this);
     let ref = o.pod!;
@@ -687,6 +688,10 @@ export class LocalContainerEngine implements ContainerEngine {
       o = { ...o, hostname: undefined, publish: undefined, publishAll: false, networks: undefined, network: undefined, networkAliases: undefined, ip: undefined, ip6: undefined, macAddress: undefined, dns: undefined, addHost: undefined };
     }
     const pod = pods.pods.lookup(ref);
+    // A pod's containers are in its libpod namespace (this command's, when it has one: the lookup checked).
+    if ((pod.namespace ?? '') !== this.containers.namespace) {
+      throw new PierError(`container ${id} is in namespace ${this.containers.namespace} and pod ${pod.id} is in namespace ${pod.namespace ?? ''}: target is in a different namespace`);
+    }
     // podman: init containers run when the pod starts, so a running pod takes none.
     if (o.initContainerType && pods.running(pod)) throw new PierError('cannot add init-ctr to a running pod');
     if (!pod.infraId) return { opts: o, podId: pod.id, sandboxId: pod.id };
@@ -1016,7 +1021,7 @@ export class LocalContainerEngine implements ContainerEngine {
 
   /** The containers that mount the volume `name`. */
   private volumeUsers(name: string): string[] {
-    return this.containers.list({ external: true }).filter((x) => x.config.mounts.some((m) => m.type === 'volume' && m.name === name)).map((x) => x.id);
+    return this.containers.list({ external: true, allNamespaces: true }).filter((x) => x.config.mounts.some((m) => m.type === 'volume' && m.name === name)).map((x) => x.id);
   }
 
   async restart(nameOrId: string, opts: { timeout?: number }): Promise<void> {
@@ -1306,7 +1311,7 @@ export class LocalContainerEngine implements ContainerEngine {
       }),
       Dependencies: c.config.dependencies ?? [],
       NetworkSettings: this.networkSettings(c),
-      Namespace: '',
+      Namespace: c.namespace ?? '',
       IsInfra: !!c.config.isInfra,
       IsService: !!c.config.isService,
       Config: {
@@ -1542,9 +1547,9 @@ export class LocalContainerEngine implements ContainerEngine {
     return c.state.status === 'running' ? this.portMappings(c) : [];
   }
 
-  /** Containers configured on a network (for `network rm`). */
+  /** Containers configured on a network (for `network rm`), whatever their libpod namespace. */
   networkUsers(name: string): string[] {
-    return this.containers.list().filter((c) => Object.keys(c.config.networks ?? {}).includes(name)).map((c) => c.id);
+    return this.containers.list({ allNamespaces: true }).filter((c) => Object.keys(c.config.networks ?? {}).includes(name)).map((c) => c.id);
   }
 
   /**

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { GenerateEngine, SystemdOptions } from '../generate';
 import type { LocalContainerEngine } from './containers';
 import type { ContainerRecord } from '../../engine/container-store';
-import { PodStore, type PodRecord } from '../../engine/pod-store';
+import type { PodStore, PodRecord } from '../../engine/pod-store';
 import { containerDirs } from '../../engine/rootfs';
 import { containerUnits, podUnits, type UnitContainer, type UnitContext } from '../../engine/systemd';
 import { NotFoundError, PierError, errorMessage } from '../../util/errors';
@@ -40,7 +40,7 @@ export class LocalGenerateEngine implements GenerateEngine {
 
   /** The pod store and the pod named `nameOrId`; `missing` makes the error when there is none. */
   private pod(nameOrId: string, missing: (e: NotFoundError) => Error): { pods: PodStore; pod: PodRecord } {
-    const pods = new PodStore(this.ce.containers.db);
+    const pods = this.ce.lifecycle.pods();
     try {
       return { pods, pod: pods.lookup(nameOrId) };
     } catch (e) {

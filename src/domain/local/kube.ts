@@ -6,7 +6,6 @@ import type { KubeEngine, PlayKubeOptions } from '../kube';
 import { KubePlayer } from '../kube-play';
 import type { LocalContainerEngine } from './containers';
 import type { ContainerRecord } from '../../engine/container-store';
-import { PodStore } from '../../engine/pod-store';
 import { createTimeProcess, parseSecurityOpts } from '../../engine/lifecycle';
 import { withContainerRootfs } from '../../engine/container-files';
 import { resolveUser } from '../../engine/spec/user';
@@ -79,7 +78,7 @@ export class LocalKubeEngine implements KubeEngine {
   }
 
   async generate(namesOrIds: string[], opts: { service?: boolean }): Promise<string> {
-    const pods = new PodStore(this.ce.containers.db);
+    const pods = this.ce.lifecycle.pods();
     const ctrs: KubeContainerInput[] = [];
     const podInputs: KubePodInput[] = [];
     const vols: KubeVolumeInput[] = [];

@@ -42,7 +42,7 @@ export class LocalPodEngine implements PodEngine {
   readonly pods: PodStore;
 
   constructor(readonly ce: LocalContainerEngine) {
-    this.pods = new PodStore(ce.containers.db);
+    this.pods = ce.lifecycle.pods();
   }
 
   private event(p: PodRecord, status: string): void {
@@ -100,7 +100,8 @@ export class LocalPodEngine implements PodEngine {
       const old = this.pods.find(o.name);
       if (old) await this.remove(old.id, { force: true, timeout: 0 });
     }
-    if (o.name && this.pods.find(o.name)) throw new ConflictError(`adding pod to state: name "${o.name}" is in use: pod already exists`);
+    // Pod names are unique across libpod namespaces.
+    if (o.name && this.pods.byName(o.name)) throw new ConflictError(`adding pod to state: name "${o.name}" is in use: pod already exists`);
     if (o.publish?.length) {
       const { parsePublish } = require('../../network/ports') as typeof import('../../network/ports');
       o.publish.forEach((p) => parsePublish(p));
@@ -124,7 +125,7 @@ export class LocalPodEngine implements PodEngine {
         sysctl: o.sysctl, shmSize: o.shmSize, noHosts: o.noHosts, pid: o.pid, uts: o.uts, userns: o.userns, infraConmonPidFile: o.infraConmonPidFile, cgroupPath,
       } : {}),
     };
-    let rec: PodRecord = { id, name: o.name ?? '', created: Date.now(), config, infraId: null };
+    let rec: PodRecord = { id, name: o.name ?? '', created: Date.now(), config, infraId: null, ...(this.pods.namespace ? { namespace: this.pods.namespace } : {}) };
     for (let attempt = 0; ; attempt++) {
       if (!o.name) rec.name = randomName();
       try { this.pods.insert(rec); break; } catch (e) {
@@ -333,7 +334,7 @@ export class LocalPodEngine implements PodEngine {
       Id: p.id,
       InfraId: p.infraId ?? '',
       Name: p.name,
-      Namespace: '',
+      Namespace: p.namespace ?? '',
       Networks: infra ? Object.keys(infra.config.networks ?? {}) : [],
       // podman leaves init containers out of the pod's status (they are exited once the pod runs).
       Status: podStatus(members.filter((c) => !c.config.initContainerType).map((c) => c.state.status)),
@@ -390,6 +391,7 @@ export class LocalPodEngine implements PodEngine {
     return {
       Id: p.id,
       Name: p.name,
+      Namespace: p.namespace || undefined,
       Created: new Date(p.created).toISOString(),
       CreateCommand: empty(c.createCommand),
       ExitPolicy: c.exitPolicy,
