@@ -11,6 +11,7 @@ test('the command path names the code cache; global option values and arguments 
   assert.equal(cacheKey(['system', 'connection', 'add', 'x', 'ssh://h']), 'system-connection-add');
   assert.equal(cacheKey(['-c', 'prod', 'image', 'pull', 'alpine']), 'image-pull');
   assert.equal(cacheKey(['--runtime-flag', 'debug', 'run', 'img']), 'run');
+  assert.equal(cacheKey(['--namespace', 'ns1', 'ps', '-a']), 'ps');
   assert.equal(cacheKey(['inspect', 'mycontainer']), 'inspect');
   assert.equal(cacheKey(['--help']), '');
   assert.equal(cacheKey(['run', 'Bad/Name']), 'run');
