@@ -2,7 +2,7 @@
 // concurrent creates never produce duplicates; state changes are single transactions.
 import { DB, immediate } from '../storage/db';
 import type { CreateOptions, ContainerState } from '../domain/containers';
-import { ConflictError, NotFoundError, PierError } from '../util/errors';
+import { ConflictError, NAMESPACE_MISMATCH, NamespaceMismatchError, NotFoundError, PierError } from '../util/errors';
 
 /** A container's settings, resolved against its image at create time. */
 export interface ContainerConfig {
@@ -120,14 +120,9 @@ export interface ContainerScope {
   allNamespaces?: boolean;
 }
 
-/** A container or pod named (by name or full ID) from another libpod namespace than its own. */
-export class NamespaceMismatchError extends PierError {
-  constructor(message: string) { super(message); this.name = 'NamespaceMismatchError'; }
-}
-
 /** podman's error for a container or pod of another libpod namespace. Names are unique across namespaces. */
 export function namespaceMismatch(kind: 'container' | 'pod', id: string, namespace: string | undefined, view: string): NamespaceMismatchError {
-  return new NamespaceMismatchError(`cannot retrieve ${kind} ${id} as it is part of namespace ${JSON.stringify(namespace ?? '')} and we are in namespace ${JSON.stringify(view)}: target is in a different namespace`);
+  return new NamespaceMismatchError(`cannot retrieve ${kind} ${id} as it is part of namespace ${JSON.stringify(namespace ?? '')} and we are in namespace ${JSON.stringify(view)}${NAMESPACE_MISMATCH}`);
 }
 
 /**

@@ -26,6 +26,14 @@ export class UsageError extends PierError {
   constructor(message: string) { super(message, EXIT_ENGINE, 400); this.name = 'UsageError'; }
 }
 
+/** A container or pod named (by name or full ID) from another libpod namespace (global --namespace) than its own. */
+export class NamespaceMismatchError extends PierError {
+  constructor(message: string) { super(message); this.name = 'NamespaceMismatchError'; }
+}
+
+/** The end of podman's NamespaceMismatchError messages (an API error's text is recognised by it). */
+export const NAMESPACE_MISMATCH = ': target is in a different namespace';
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestStore, busyboxStore } from '../helpers/cli';
+import { startService } from '../helpers/api';
 
 let s: TestStore;
 const IMG = 'localhost/busybox';
@@ -141,4 +142,23 @@ test('containers.conf [engine] namespace is the default; the remote client has n
   }
   assert.doesNotMatch(s.ok(['--remote', '--help']), /--namespace/);
   assert.match(s.ok(['--help']), /--namespace string +Set the libpod namespace, used to create separate views of the containers and pods on the system\n/);
+});
+
+test('a service started with --namespace serves that namespace\'s view to remote clients', async () => {
+  const own = nsOk('nsa', ['create', '--name', 's-a', '--network', 'none', IMG, 'true']).trim();
+  const other = s.ok(['create', '--name', 's-none', '--network', 'none', IMG, 'true']).trim();
+  const svc = await startService(s, { extraArgs: ['--namespace', 'nsa'] });
+  try {
+    const remote = (args: string[]) => s.run(['--url', `unix://${svc.socket}`, ...args]);
+    assert.equal(remote(['ps', '-a', '-q', '--no-trunc']).stdout, `${own}\n`);
+    const r = remote(['container', 'inspect', 's-none']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, mismatch('container', other, '', 'nsa'));
+    const made = remote(['create', '--name', 's-remote', IMG, 'true']);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(s.ok(['inspect', '--format', '{{.Namespace}}', 's-remote']), 'nsa\n');
+  } finally {
+    await svc.stop();
+  }
+  s.ok(['rm', 's-a', 's-none', 's-remote']);
 });

@@ -9,7 +9,7 @@ import { Ctx } from '../context';
 import type { ContainerEngine, ContainerSummary } from '../../domain/containers';
 import { PartialRemoveError } from '../../domain/containers';
 import type { ProgressSink } from '../../domain/images';
-import { PierError, NotFoundError, UsageError, errorMessage } from '../../util/errors';
+import { PierError, NotFoundError, UsageError, NamespaceMismatchError, errorMessage } from '../../util/errors';
 import { parseSignal } from '../../util/signals';
 import { parseGoDuration, parseTimeOrDuration } from '../../image/filters';
 import { goJSON } from '../format/gojson';
@@ -1268,7 +1268,7 @@ export function withTemplateFields(data: Record<string, unknown>): Record<string
 
 /** A container of another libpod namespace (--namespace) fails inspect at once, as podman's, where a missing one is listed. */
 export function throwIfOtherNamespace(e: unknown): void {
-  if (e instanceof (require('../../engine/container-store') as typeof import('../../engine/container-store')).NamespaceMismatchError) throw e;
+  if (e instanceof NamespaceMismatchError) throw e;
 }
 
 /**

@@ -28,7 +28,7 @@ import { systemdMode, SYSTEMD_STOP_SIGNAL } from '../../engine/systemd-mode';
 import { cpusToQuota, DEFAULT_CPU_PERIOD, verifyResources } from '../../engine/spec/resources';
 import { parseSignal } from '../../util/signals';
 import { randomId } from '../../util/digest';
-import { PierError, NotFoundError, UsageError, ConflictError, errorMessage, errnoText, EXIT_ENGINE, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../../util/errors';
+import { PierError, NotFoundError, UsageError, ConflictError, NamespaceMismatchError, NAMESPACE_MISMATCH, errorMessage, errnoText, EXIT_ENGINE, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../../util/errors';
 import { OciRuntimeError, OCI_RUNTIME_ERROR } from '../../engine/runtime';
 import { HooksError } from '../../engine/hooks';
 import { ImageRecord } from '../../storage/images';
@@ -690,7 +690,7 @@ export class LocalContainerEngine implements ContainerEngine {
     const pod = pods.pods.lookup(ref);
     // A pod's containers are in its libpod namespace (this command's, when it has one: the lookup checked).
     if ((pod.namespace ?? '') !== this.containers.namespace) {
-      throw new PierError(`container ${id} is in namespace ${this.containers.namespace} and pod ${pod.id} is in namespace ${pod.namespace ?? ''}: target is in a different namespace`);
+      throw new NamespaceMismatchError(`container ${id} is in namespace ${this.containers.namespace} and pod ${pod.id} is in namespace ${pod.namespace ?? ''}${NAMESPACE_MISMATCH}`);
     }
     // podman: init containers run when the pod starts, so a running pod takes none.
     if (o.initContainerType && pods.running(pod)) throw new PierError('cannot add init-ctr to a running pod');

@@ -3,7 +3,7 @@
 // hijacked (upgraded) connections for attach.
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { PierError, NotFoundError, ConflictError, UsageError } from '../../util/errors';
+import { PierError, NotFoundError, ConflictError, UsageError, NamespaceMismatchError, NAMESPACE_MISMATCH } from '../../util/errors';
 
 export const LIBPOD_PREFIX = '/v4.3.1/libpod';
 
@@ -35,6 +35,7 @@ export function errorFrom(status: number, body: string): PierError {
   if (typeof exit === 'number' && exit !== 125) return new PierError(msg, exit);
   if (exitCodeOf(msg) !== 125) return new PierError(msg, exitCodeOf(msg));
   if (status === 404) return new NotFoundError(msg);
+  if (msg.endsWith(NAMESPACE_MISMATCH)) return new NamespaceMismatchError(msg);
   if (status === 409) return new ConflictError(msg);
   if (status === 400) return new UsageError(msg);
   return new PierError(msg);
