@@ -933,6 +933,7 @@ export class Lifecycle {
         const st = await runtimeState(this.runtime(c), c.id, { root: this.stateRoot(c) }).catch(() => null);
         if (st && st.status === 'running') return { removed: false, restarted: false };
       }
+      this.endHealthchecks(c);
       trace('cleanup: runtime delete');
       // The runtime's state (cgroups) goes on a pool thread while the mounts come down here.
       const runtimeDeleted = this.deleteRuntimeState(c);
@@ -970,8 +971,18 @@ export class Lifecycle {
     return false;
   }
 
+  /**
+   * A stopped container's periodic healthchecks end with it (its monitor process, or its timer
+   * unit), as podman removes its timer: a monitor would otherwise wait out its interval first.
+   */
+  private endHealthchecks(c: ContainerRecord): void {
+    if (!c.config.healthcheck) return;
+    (require('./health') as typeof import('./health')).stopHealthMonitor(this, c.id);
+  }
+
   /** Remove the record and storage; the caller holds the lock and made sure it is stopped. */
   removeNow(c: ContainerRecord): void {
+    this.endHealthchecks(c);
     trace('remove: state');
     this.containers.updateState(c.id, (s) => ({ ...s, status: 'removing' }));
     trace('remove: storage');

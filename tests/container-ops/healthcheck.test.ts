@@ -115,6 +115,27 @@ test('periodic healthchecks turn the container unhealthy and stop with it', asyn
   }
 });
 
+test('stop and rm -f end the healthcheck monitor at once, not after its interval', async () => {
+  const s = await storeWithBusybox();
+  try {
+    const monitorOf = (id: string): number | undefined => {
+      try { return JSON.parse(fs.readFileSync(path.join(s.runroot, 'healthcheck', `${id}.json`), 'utf8')).pid; } catch { return undefined; }
+    };
+    for (const how of [['stop', '-t', '0'], ['rm', '-f', '-t', '0']]) {
+      const id = s.ok(['run', '-d', '--health-cmd', 'true', '--health-interval', '1h', 'localhost/busybox', 'sleep', '1000']).trim();
+      const pid = monitorOf(id);
+      if (!pid) continue; // a systemd timer (a host booted with systemd): the unit is stopped instead
+      assert.ok(alive(pid), 'monitor runs');
+      s.ok([...how, id]);
+      assert.ok(await waitFor(() => !alive(pid), 3_000), `monitor ended by ${how[0]}`);
+      assert.equal(monitorOf(id), undefined);
+      s.run(['rm', '-f', '-t', '0', id]);
+    }
+  } finally {
+    await s.dispose();
+  }
+});
+
 test('--health-on-failure: kill, stop and restart act once a check leaves the container unhealthy', async () => {
   const s = await storeWithBusybox();
   try {
