@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError, errnoText, readFileErrorText } from '../util/errors';
 import { log } from '../util/log';
-import { goDecode, goSyntaxError, type GoStruct } from '../util/gojson';
+import { goDecode, goSyntaxError, type GoStruct } from '../util/go-json-errors';
 import type { OciSpec } from './spec/types';
 
 /** One hook as the runtime spec has it. */
