@@ -75,6 +75,8 @@ export function loadHooks(dirs: readonly string[]): Map<string, HookFile> {
   const hooks = new Map<string, HookFile>();
   for (const dir of dirs) {
     log.debug(`reading hooks from ${dir}`);
+    // Most hosts have no hook directory: told without an exception (~0.3 ms each in every start).
+    if (!fs.statSync(dir, { throwIfNoEntry: false })) continue;
     let names: string[];
     try {
       names = fs.readdirSync(dir).sort();

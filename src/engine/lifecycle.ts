@@ -142,6 +142,8 @@ export class Lifecycle {
    */
   private async runPoststopHooks(c: ContainerRecord): Promise<void> {
     const file = this.poststopFile(c.id);
+    // Nearly every container has none: no exception thrown for that on every cleanup.
+    if (!fs.existsSync(file)) return;
     let hooks: OciHook[];
     try { hooks = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return; }
     rmFile(file);
