@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError, errnoText, readFileErrorText } from '../util/errors';
 import { log } from '../util/log';
+import { goSignalText } from '../util/signals';
 import { goDecode, goSyntaxError, type GoStruct } from '../util/go-json-errors';
 import type { OciSpec } from './spec/types';
 
@@ -306,13 +307,9 @@ export function runHook(hook: OciHook, input: string): Promise<{ stdout: string;
       const result = { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
       if (timedOut) reject(Object.assign(new Error('context deadline exceeded'), result));
       else if (code === 0) resolve(result);
-      else reject(Object.assign(new Error(`executing ${goList(hook.args)}: ${signal ? `signal: ${signalText(signal)}` : `exit status ${code}`}`), result));
+      else reject(Object.assign(new Error(`executing ${goList(hook.args)}: ${signal ? `signal: ${goSignalText(signal)}` : `exit status ${code}`}`), result));
     });
   });
-}
-
-function signalText(sig: NodeJS.Signals): string {
-  return ({ SIGKILL: 'killed', SIGTERM: 'terminated', SIGSEGV: 'segmentation fault', SIGABRT: 'aborted', SIGINT: 'interrupt', SIGHUP: 'hangup', SIGPIPE: 'broken pipe' } as Record<string, string>)[sig] ?? sig;
 }
 
 /**

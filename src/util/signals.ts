@@ -35,3 +35,14 @@ export function signalName(n: number): string {
   for (const [k, v] of Object.entries(SIGNALS)) if (v === n && k !== 'SIGCLD' && k !== 'SIGIOT' && k !== 'SIGPOLL') return k;
   return String(n);
 }
+
+/** Go's text for a signal's death in an ExitError (`signal: killed`), the name itself for others. */
+const GO_SIGNAL_TEXT: Record<string, string> = {
+  SIGHUP: 'hangup', SIGINT: 'interrupt', SIGQUIT: 'quit', SIGILL: 'illegal instruction', SIGABRT: 'aborted',
+  SIGBUS: 'bus error', SIGFPE: 'floating point exception', SIGKILL: 'killed', SIGSEGV: 'segmentation fault',
+  SIGPIPE: 'broken pipe', SIGALRM: 'alarm clock', SIGTERM: 'terminated', SIGUSR1: 'user defined signal 1', SIGUSR2: 'user defined signal 2',
+};
+
+export function goSignalText(signal: string): string {
+  return GO_SIGNAL_TEXT[signal] ?? signal;
+}

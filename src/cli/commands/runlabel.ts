@@ -11,6 +11,7 @@ import type { CommandDef, FlagDef, Opts } from '../parser';
 import type { Ctx } from '../context';
 import { PierError, NotFoundError, errorMessage } from '../../util/errors';
 import { lookPath, notFoundInPath } from '../../util/look-path';
+import { goSignalText } from '../../util/signals';
 import { writeStderr, writeStdout } from '../../util/stdio';
 import { stderrProgress } from '../progress';
 import { forwardedGlobals, selfCommand, selfPath } from '../self-command';
@@ -194,13 +195,6 @@ function resolveProgram(file: string): string {
   return found;
 }
 
-/** Go's ExitError text for a signal's death. */
-const SIGNAL_TEXT: Record<string, string> = {
-  SIGHUP: 'hangup', SIGINT: 'interrupt', SIGQUIT: 'quit', SIGILL: 'illegal instruction', SIGABRT: 'aborted',
-  SIGBUS: 'bus error', SIGFPE: 'floating point exception', SIGKILL: 'killed', SIGSEGV: 'segmentation fault',
-  SIGPIPE: 'broken pipe', SIGALRM: 'alarm clock', SIGTERM: 'terminated', SIGUSR1: 'user defined signal 1', SIGUSR2: 'user defined signal 2',
-};
-
 /** Runs argv (its program already resolved); resolves with Go's error text, or '' on success. */
 function execute(file: string, args: string[], env: NodeJS.ProcessEnv, quiet: boolean): Promise<string> {
   return new Promise((resolve) => {
@@ -212,7 +206,7 @@ function execute(file: string, args: string[], env: NodeJS.ProcessEnv, quiet: bo
       resolve(`fork/exec ${program}: ${why}`);
     });
     child.once('exit', (code, signal) => {
-      if (signal) resolve(`signal: ${SIGNAL_TEXT[signal] ?? signal}`);
+      if (signal) resolve(`signal: ${goSignalText(signal)}`);
       else resolve(code ? `exit status ${code}` : '');
     });
   });
