@@ -5,6 +5,7 @@ import { SYSTEMD_RESTART_POLICIES, type SystemdOptions } from '../domain/generat
 import { PierError } from '../util/errors';
 import { goQuote } from '../util/goquote';
 import { zoneAbbrev } from './events';
+import { goStamp } from '../util/nanotime';
 
 /** A container as its unit needs it. */
 export interface UnitContainer {
@@ -397,11 +398,8 @@ function podUnit(p: UnitPod, infra: UnitContainer, o: SystemdOptions, ctx: UnitC
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** Go's time.UnixDate layout in the local zone: `Mon Jan _2 15:04:05 MST 2006`. */
 export function unixDate(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ` +
-    `${zoneAbbrev(d, -d.getTimezoneOffset())} ${d.getFullYear()}`;
+  return `${DAYS[d.getDay()]} ${goStamp(d)} ${zoneAbbrev(d, -d.getTimezoneOffset())} ${d.getFullYear()}`;
 }

@@ -45,13 +45,10 @@ export function enableSyslog(sockets: readonly string[] = SYSLOG_SOCKETS): void 
 
 function toSyslog(level: LogLevel, line: string): void {
   // RFC 3164 as a local socket takes it: <facility user | severity>, time, tag[pid].
-  const d = new Date();
-  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()];
-  const two = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${month} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
   try {
     const { native } = require('./native') as typeof import('./native');
-    native().sendDatagram(syslogSocket!, `<${8 + SEVERITY[level]}>${stamp} pier[${process.pid}]: ${line}`);
+    const { goStamp } = require('./nanotime') as typeof import('./nanotime');
+    native().sendDatagram(syslogSocket!, `<${8 + SEVERITY[level]}>${goStamp(new Date())} pier[${process.pid}]: ${line}`);
   } catch { /* a syslog that went away loses the message, as the hook's does */ }
 }
 
