@@ -83,7 +83,9 @@ export async function unpackArchive(input: Readable, dir: string): Promise<Layou
         case 'file':
           files.links.delete(rel);
           fs.mkdirSync(path.dirname(dest), { recursive: true });
-          await pipeline(e.stream(), fs.createWriteStream(dest, { mode: 0o600 }));
+          // Opened here, not by the stream: its asynchronous open could still create the file after
+          // a failed entry's caller has removed the staging dir (rmdir then fails with ENOTEMPTY).
+          await pipeline(e.stream(), fs.createWriteStream(dest, { fd: fs.openSync(dest, 'w', 0o600) }));
           break;
         case 'symlink':
           files.links.set(rel, { target: e.linkname, hard: false });
