@@ -708,8 +708,17 @@ export class Builder {
    * before the step (buildah starts each step's builder from it) and --annotation.
    */
   private stepAnnotations(state: StageState): Record<string, string> {
-    const atFrom = state.image.id === state.from.img.id;
-    return this.commitAnnotations(state.image, atFrom ? state.from.ref : state.image.id, atFrom && state.from.scratch);
+    return { ...this.baseAnnotations(state), ...(this.opts.annotations ?? {}) };
+  }
+
+  /**
+   * The base-image annotations of the image before a step (`fromStage`: of the stage's FROM, as a
+   * build without --layers keeps one builder per stage).
+   */
+  private baseAnnotations(state: StageState, fromStage = false): Record<string, string> {
+    const { baseImageAnnotations } = require('./base-annotations') as typeof import('./base-annotations');
+    if (fromStage || state.image.id === state.from.img.id) return baseImageAnnotations(state.from.img, state.from.ref, state.from.scratch);
+    return baseImageAnnotations(state.image, state.image.id, false);
   }
 
   private commitAnnotations(base: ImageRecord, ref: string, scratch: boolean): Record<string, string> {
@@ -766,6 +775,11 @@ export class Builder {
         image: state.image.id, entrypoint: [], command: argv, env: argEnv, user: (cfg.User as string) || undefined,
         workdir: (cfg.WorkingDir as string) || undefined, createWorkdir: true, network, mounts,
         pull: 'never', buildStep: true, ...(this.opts.noHosts ? { noHosts: true } : {}),
+        // As buildah's: matched against its builder's annotations, and the build's --volume or the image's VOLUMEs.
+        buildHooks: {
+          ...(this.opts.hooksDirs ? { dirs: this.opts.hooksDirs } : {}), annotations: this.baseAnnotations(state, !this.opts.layers),
+          hasBindMounts: !!this.opts.run?.volumes?.length || Object.keys(cfg.Volumes ?? {}).length > 0,
+        },
         ...(this.opts.stdin ? { interactive: true } : {}),
       }, this.stageSpec(state), state.image);
       this.tmpContainers.add(id);

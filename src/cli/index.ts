@@ -1,5 +1,5 @@
 // The CLI's main: parse argv, dispatch to the command, map errors to podman's exit codes.
-import { parse, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountError, UnknownCommandError } from './parser';
+import { parse, optKey, checkArgs, helpText, commandPath, findSub, CommandDef, ArgCountError, UnknownCommandError } from './parser';
 import { rootCommand } from './commands/root';
 import { Ctx } from './context';
 import { PierError, EXIT_ENGINE, errorMessage } from '../util/errors';
@@ -25,6 +25,9 @@ export async function main(argv: string[]): Promise<void> {
     fail(errorMessage(e), EXIT_ENGINE, e instanceof UnknownCommandError ? `Try '${e.groupPath} --help' for more information` : `See '${guessCommandPath(root, argv)} --help'`);
   }
   const { path, args, opts, help } = parsed;
+  // The global flags: a command's own flag of the same name (build --hooks-dir) is not one.
+  const g = { ...opts, ...parsed.shadowed.opts };
+  const globalSet = (name: string) => parsed.shadowed.changed.has(name) || (parsed.changed.has(name) && !(optKey(name) in parsed.shadowed.opts));
   const cmd = path[path.length - 1];
   // Already remote (CONTAINER_HOST, CONTAINER_CONNECTION, --url, --connection): help leaves --remote out, as podman's;
   // remote at all (--remote too), it leaves out --namespace, which podman-remote does not have.
@@ -47,7 +50,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   // --log-level, or docker's -D/--debug; a bad level, or both flags, end as podman's: one line, exit 1.
-  if (opts.debug) {
+  if (g.debug) {
     if (parsed.changed.has('log-level')) { writeStderr('Setting --log-level and --debug is not allowed\n'); process.exit(1); }
     opts.logLevel = 'debug';
   }
@@ -84,12 +87,12 @@ export async function main(argv: string[]): Promise<void> {
   }
   const ctx = new Ctx(
     {
-      remote: opts.remote, url: opts.url, connection: opts.connection, identity: opts.identity,
+      remote: opts.remote, url: opts.url, connection: opts.connection, identity: g.identity,
       root: opts.root, runroot: opts.runroot, storageDriver: opts.storageDriver, logLevel: opts.logLevel,
-      registriesConf: opts.registriesConf, runtime: opts.runtime, runtimeFlag: opts.runtimeFlag, conmon: opts.conmon, tmpdir: opts.tmpdir,
+      registriesConf: opts.registriesConf, runtime: opts.runtime, runtimeFlag: g.runtimeFlag, conmon: opts.conmon, tmpdir: opts.tmpdir,
       eventsBackend: opts.eventsBackend, cgroupManager: opts.cgroupManager, volumePath: opts.volumepath,
       networkCmdPath: opts.networkCmdPath, networkConfigDir: opts.networkConfigDir, syslog: opts.syslog, namespace: opts.namespace,
-      hooksDir: parsed.changed.has('hooks-dir') ? splitCSV(opts.hooksDir) : undefined,
+      hooksDir: globalSet('hooks-dir') ? splitCSV(g.hooksDir) : undefined,
     },
     commandPath(path),
   );

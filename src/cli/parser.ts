@@ -58,6 +58,12 @@ export interface ParseResult {
   /** Flags the user set explicitly (names). */
   changed: Set<string>;
   help: boolean;
+  /**
+   * The root's (global) flags that the selected command has a flag of its own for (build's
+   * --hooks-dir, info's --debug): their values and whether set. As cobra's, the command's flag
+   * is the one in `opts` and `changed`; the global one is set only before the command's name.
+   */
+  shadowed: { opts: Opts; changed: Set<string> };
 }
 
 /** podman's AliasFlags: flag names older podmans used, for run, create, ps, pod create... */
@@ -137,27 +143,32 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
     for (const f of flags ?? []) if (!(optKey(f.name) in opts)) opts[optKey(f.name)] = defaultFor(f);
   };
   initFlags(root.flags);
+  const rootNames = new Set((root.flags ?? []).map((f) => f.name));
+  // The values of a command's flags named as a global one, kept apart until the end.
+  const own = { opts: {} as Opts, changed: new Set<string>() };
 
   const set = (f: FlagDef, value: string | undefined, display: string) => {
-    const key = optKey(f.name);
     if (f.name === 'help') { help = true; return; }
-    changed.add(f.name);
+    const shadowing = rootNames.has(f.name) && !root.flags!.includes(f);
+    const [o, ch] = shadowing ? [own.opts, own.changed] : [opts, changed];
+    const key = optKey(f.name);
+    ch.add(f.name);
     switch (f.type) {
-      case 'bool': opts[key] = value === undefined ? true : parseBool(f.name, value); break;
-      case 'count': opts[key] = (opts[key] ?? 0) + 1; break;
+      case 'bool': o[key] = value === undefined ? true : parseBool(f.name, value); break;
+      case 'count': o[key] = (o[key] ?? 0) + 1; break;
       case 'int': {
         const v = value ?? '';
         if (!/^-?\d+$/.test(v)) {
           throw new UsageError(`invalid argument "${v}" for "${display}" flag: strconv.${f.valueName === 'uint' ? 'ParseUint' : 'ParseInt'}: parsing "${v}": invalid syntax`);
         }
-        opts[key] = parseInt(v, 10);
+        o[key] = parseInt(v, 10);
         break;
       }
       case 'stringArray':
-        if (!changed.has(f.name + '\0')) { opts[key] = []; changed.add(f.name + '\0'); }
-        opts[key].push(value ?? '');
+        if (!ch.has(f.name + '\0')) { o[key] = []; ch.add(f.name + '\0'); }
+        o[key].push(value ?? '');
         break;
-      default: opts[key] = value ?? '';
+      default: o[key] = value ?? '';
     }
   };
 
@@ -235,7 +246,19 @@ export function parse(root: CommandDef, argv: string[]): ParseResult {
   }
   // With --help the group's help is shown (podman's, for `podman bad --help`: the root's).
   if (unknown && !help) throw unknown;
-  return { path, args, opts, changed, help };
+  const shadowed = { opts: {} as Opts, changed: new Set<string>() };
+  const cmd = path[path.length - 1];
+  for (const f of cmd === root ? [] : cmd.flags ?? []) {
+    if (!rootNames.has(f.name)) continue;
+    const key = optKey(f.name);
+    shadowed.opts[key] = opts[key];
+    if (changed.has(f.name)) shadowed.changed.add(f.name);
+    opts[key] = key in own.opts ? own.opts[key] : defaultFor(f);
+    changed.delete(f.name);
+    changed.delete(f.name + '\0');
+    if (own.changed.has(f.name)) changed.add(f.name);
+  }
+  return { path, args, opts, changed, help, shadowed };
 }
 
 /** A word that names no subcommand of a group: podman's message, with cobra's suggestions. */

@@ -50,6 +50,8 @@ export interface BuildOptions {
   registry?: RegistryOptions;
   /** The settings of the containers RUN steps run in. */
   run?: RunStepOptions;
+  /** --hooks-dir: the OCI hook directories of RUN containers (none: buildah's implicit ones, as root). */
+  hooksDirs?: string[];
   /** --stdin: what RUN steps read on their stdin (default: nothing). */
   stdin?: NodeJS.ReadableStream;
   /** --env NAME=VALUE (VALUE expanded against the image's variables) and --env NAME- (removes it): set at every step's commit. */

@@ -175,6 +175,11 @@ export interface CreateOptions {
   initContainerType?: InitContainerType;
   /** Internal: a build's RUN step, whose environment has no TERM nor containers.conf env (as buildah's). */
   buildStep?: boolean;
+  /**
+   * Internal: a build step's OCI hooks (buildah's): the build's --hooks-dir directories (none:
+   * buildah's implicit ones), and what they are matched against.
+   */
+  buildHooks?: { dirs?: string[]; annotations: Record<string, string>; hasBindMounts: boolean };
   /** Internal: a kube play container, whose environment is the image's and the YAML's only (podman's: no TERM, container or containers.conf env). */
   kubeEnv?: boolean;
   /** Internal: a build's container, made external (ContainerRecord.external: ps -a, events, inspect... leave it out). */

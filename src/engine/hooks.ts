@@ -12,6 +12,7 @@ import { log } from '../util/log';
 import { goSignalText } from '../util/signals';
 import { goDecode, goSyntaxError, type GoStruct } from '../util/go-json-errors';
 import type { OciSpec } from './spec/types';
+import { DEFAULT_HOOKS_DIRS } from '../config/config';
 
 /** One hook as the runtime spec has it. */
 export interface OciHook {
@@ -43,7 +44,9 @@ const ENGINE_STAGES = ['precreate', 'poststop'];
 
 /** A hook file or directory podman would refuse: the start fails with it. */
 export class HooksError extends PierError {
-  constructor(message: string) { super(`setting up OCI Hooks: ${message}`); this.name = 'HooksError'; }
+  /** What is wrong, without the start's `setting up OCI Hooks: ` (a build step says it otherwise). */
+  readonly reason: string;
+  constructor(message: string) { super(`setting up OCI Hooks: ${message}`); this.name = 'HooksError'; this.reason = message; }
 }
 
 /** A hook file's error, and whether Go's errors.Is(err, fs.ErrNotExist) holds for it. */
@@ -71,8 +74,9 @@ const HOOK_010: GoStruct = {
  * The hooks of `dirs` by file name (a later directory's file replaces an earlier one's). A
  * missing directory is skipped; a directory with a bad file fails, unless the first error in it
  * (by name) was a file that does not exist, which podman 4.3 takes for a missing directory.
+ * `engineStages`: the stages besides the runtime's that files may name (a build's: none).
  */
-export function loadHooks(dirs: readonly string[]): Map<string, HookFile> {
+export function loadHooks(dirs: readonly string[], engineStages: readonly string[] = ENGINE_STAGES): Map<string, HookFile> {
   const hooks = new Map<string, HookFile>();
   for (const dir of dirs) {
     log.debug(`reading hooks from ${dir}`);
@@ -92,7 +96,7 @@ export function loadHooks(dirs: readonly string[]): Map<string, HookFile> {
       if (!name.endsWith('.json')) continue;
       const file = path.join(dir, name);
       try {
-        hooks.set(name, readHook(file));
+        hooks.set(name, readHook(file, engineStages));
         log.debug(`added hook ${file}`);
       } catch (e) {
         // A dangling link is skipped.
@@ -106,14 +110,14 @@ export function loadHooks(dirs: readonly string[]): Map<string, HookFile> {
   return hooks;
 }
 
-function readHook(file: string): HookFile {
+function readHook(file: string, engineStages: readonly string[]): HookFile {
   let text: string;
   try { text = fs.readFileSync(file, 'utf8'); } catch (e) {
     throw new FileError(readFileErrorText(e, file), (e as NodeJS.ErrnoException).code === 'ENOENT');
   }
   let hook: HookFile;
   try { hook = parseHook(text); } catch (e) { throw new FileError(`parsing hook ${JSON.stringify(file)}: ${(e as Error).message}`); }
-  validate(hook);
+  validate(hook, engineStages);
   return hook;
 }
 
@@ -161,7 +165,7 @@ function parseHook010(raw: unknown): HookFile {
 }
 
 /** podman's load-time checks, in its order and words. */
-function validate(h: HookFile): void {
+function validate(h: HookFile, engineStages: readonly string[]): void {
   if (!h.hook.path) throw new FileError('missing required property: hook.path');
   try { fs.statSync(h.hook.path); } catch (e) {
     throw new FileError(`stat ${h.hook.path}: ${errnoText(e)}`, (e as NodeJS.ErrnoException).code === 'ENOENT');
@@ -173,7 +177,7 @@ function validate(h: HookFile): void {
   for (const c of h.when.commands ?? []) checkRegexp(c, `invalid command ${JSON.stringify(c)}`);
   if (h.stages === undefined) throw new FileError('missing required property: stages');
   for (const s of h.stages) {
-    if (!(OCI_STAGES as readonly string[]).includes(s) && !ENGINE_STAGES.includes(s)) throw new FileError(`unknown stage ${JSON.stringify(s)}`);
+    if (!(OCI_STAGES as readonly string[]).includes(s) && !engineStages.includes(s)) throw new FileError(`unknown stage ${JSON.stringify(s)}`);
   }
 }
 
@@ -240,12 +244,13 @@ export interface EngineHooks {
 
 /**
  * Puts the matching hooks of `hooks` into `spec` (a new object, `hooks` after `mounts` as podman
- * writes it), sorted by file name, case folded; returns the precreate and poststop ones.
+ * writes it), sorted by file name, case folded, after those it has; returns the precreate and
+ * poststop ones, and whether any hook matched.
  * `annotations` are the container's own (its create-time ones, as podman matches them).
  */
-export function injectHooks(spec: OciSpec, hooks: Map<string, HookFile>, annotations: Record<string, string>, hasBindMounts: boolean): { spec: OciSpec } & EngineHooks {
+export function injectHooks(spec: OciSpec, hooks: Map<string, HookFile>, annotations: Record<string, string>, hasBindMounts: boolean): { spec: OciSpec; matched: boolean } & EngineHooks {
   const byStage: Record<string, OciHook[]> = {};
-  let any = false;
+  let matched = false;
   const names = [...hooks.keys()].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
   for (const name of names) {
     const h = hooks.get(name)!;
@@ -253,7 +258,7 @@ export function injectHooks(spec: OciSpec, hooks: Map<string, HookFile>, annotat
     try { hit = matches(h.when, spec, annotations, hasBindMounts); } catch (e) { throw new HooksError(`matching hook ${JSON.stringify(name)}: ${(e as Error).message}`); }
     if (!hit) { log.debug(`hook ${name} did not match`); continue; }
     log.debug(`hook ${name} matched; adding to stages [${h.stages.join(' ')}]`);
-    any = true;
+    matched = true;
     const hook: OciHook = { path: h.hook.path };
     if (h.hook.args) hook.args = h.hook.args;
     if (h.hook.env) hook.env = h.hook.env;
@@ -261,9 +266,13 @@ export function injectHooks(spec: OciSpec, hooks: Map<string, HookFile>, annotat
     for (const s of h.stages) (byStage[s] ??= []).push(hook);
   }
   const engine = { precreate: byStage.precreate ?? [], poststop: byStage.poststop ?? [] };
-  if (!any) return { spec, ...engine };
+  if (!matched) return { spec, matched, ...engine };
+  const had = (spec as { hooks?: Record<string, OciHook[]> }).hooks ?? {};
   const oci: Record<string, OciHook[]> = {};
-  for (const s of OCI_STAGES) if (s !== 'poststop' && byStage[s]) oci[s] = byStage[s];
+  for (const s of OCI_STAGES) {
+    const all = [...(had[s] ?? []), ...(s !== 'poststop' ? byStage[s] ?? [] : [])];
+    if (all.length) oci[s] = all;
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(spec)) {
     if (k === 'hooks') continue;
@@ -271,7 +280,35 @@ export function injectHooks(spec: OciSpec, hooks: Map<string, HookFile>, annotat
     if (k === 'mounts') out.hooks = oci;
   }
   if (!('hooks' in out)) out.hooks = oci;
-  return { spec: out as unknown as OciSpec, ...engine };
+  return { spec: out as unknown as OciSpec, matched, ...engine };
+}
+
+/** podman 4.3's other hook directory, which a build reads (as root) when given none. */
+const OVERRIDE_HOOKS_DIR = '/etc/containers/oci/hooks.d';
+
+/**
+ * A build step's hooks, as buildah 1.28 (podman 4.3's build) sets them up: the build's
+ * --hooks-dir directories (`dirs`), else, as root only, /usr/share/containers/oci/hooks.d and
+ * then /etc/containers/oci/hooks.d, each on its own (with buildah's deprecation warning once
+ * any hook matched). Files may name the runtime's stages only (no precreate); poststop hooks
+ * are pier's to run, as for any container. A bad file throws a HooksError.
+ */
+export function injectBuildHooks(spec: OciSpec, dirs: readonly string[] | undefined, rootless: boolean, annotations: Record<string, string>, hasBindMounts: boolean): { spec: OciSpec; poststop: OciHook[] } {
+  if (dirs?.length) {
+    const r = injectHooks(spec, loadHooks(dirs, []), annotations, hasBindMounts);
+    return { spec: r.spec, poststop: r.poststop };
+  }
+  if (rootless) return { spec, poststop: [] };
+  const poststop: OciHook[] = [];
+  let matched = false;
+  for (const dir of [DEFAULT_HOOKS_DIRS[0], OVERRIDE_HOOKS_DIR]) {
+    const r = injectHooks(spec, loadHooks([dir], []), annotations, hasBindMounts);
+    matched ||= r.matched;
+    if (matched) log.warn(`Implicit hook directories are deprecated; set --hooks-dir=${JSON.stringify(dir)} explicitly to continue to load ociHooks from this directory`);
+    spec = r.spec;
+    poststop.push(...r.poststop);
+  }
+  return { spec, poststop };
 }
 
 /** Go's `%v` of a string slice. */

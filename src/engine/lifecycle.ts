@@ -15,7 +15,7 @@ import { containersSettings, type ContainersSettings } from '../config/config';
 import { createNetns, createUsernsNetns, isNetns, netnsPath, removeNetns, usernsPath } from '../network/netns';
 import { idMapText, keepIdAddsUser, mappedRoot, ownerToHost, usernsProcessGid } from './userns';
 import { hostGid, hostUid } from '../config/paths';
-import { loadHooks, injectHooks, runPrecreate, runPoststop, type OciHook } from './hooks';
+import { loadHooks, injectHooks, injectBuildHooks, runPrecreate, runPoststop, HooksError, type OciHook } from './hooks';
 import { generateSpec, processApparmorProfile, writeSpec, serializeSpec, OCI_VERSION, DEFAULT_SHM_SIZE, GroupAddError, resolveUser, resolveInRoot, resolveContainerUser, setUpAccountFiles, userFileOverrides, SpecOptions, NamespaceOptions, EngineFiles } from './spec';
 import { parseSysctls } from './spec/sysctl';
 import { findRuntime, runtimeStateRoot, runtimeKill, runtimeDelete, deleteStoppedRuncState, runtimeState, runtimePause, runtimeResume, OciRuntime } from './runtime';
@@ -122,11 +122,19 @@ export class Lifecycle {
 
   /**
    * The OCI hooks of the hook directories that match this start, put into its spec; precreate
-   * hooks rewrite the spec. Returns the spec to write and the poststop hooks. A build's
-   * containers get none (buildah's own hook handling is not pier's).
+   * hooks rewrite the spec. Returns the spec to write and the poststop hooks. A build step's
+   * are buildah's (engine/hooks.ts injectBuildHooks), failing in its words.
    */
   private async applyHooks(c: ContainerRecord, spec: OciSpec): Promise<{ spec: OciSpec; poststop: OciHook[] }> {
-    if (c.external) return { spec, poststop: [] };
+    if (c.external) {
+      const b = c.config.create.buildHooks;
+      if (!b) return { spec, poststop: [] };
+      try {
+        return injectBuildHooks(spec, b.dirs, this.cfg.dirs.rootless, b.annotations, b.hasBindMounts);
+      } catch (e) {
+        throw e instanceof HooksError ? new PierError(`unable to setup OCI hooks: ${e.reason}`) : e;
+      }
+    }
     const hooks = loadHooks(this.cfg.hooksDirs);
     if (!hooks.size) return { spec, poststop: [] };
     const o = c.config.create;

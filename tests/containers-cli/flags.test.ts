@@ -475,3 +475,24 @@ describe('run/create flag parsing', () => {
     assert.deepEqual(splitCSV(['']), []);
   });
 });
+
+test('a command\'s flag named as a global one is its own (cobra\'s shadowing): build --hooks-dir, info --debug', () => {
+  const sa = (name: string) => ({ name, type: 'stringArray' as const, help: '' });
+  const tree: CommandDef = {
+    name: 'pier', summary: '', flags: [sa('hooks-dir'), { name: 'debug', type: 'bool', help: '' }],
+    subcommands: [
+      { name: 'build', summary: '', flags: [sa('hooks-dir')], run: () => 0 },
+      { name: 'info', summary: '', flags: [{ name: 'debug', type: 'bool', help: '' }], run: () => 0 },
+      { name: 'ps', summary: '', run: () => 0 },
+    ],
+  };
+  const r = parse(tree, ['--hooks-dir', 'g', 'build', '--hooks-dir', 'a', '--hooks-dir', 'b']);
+  assert.deepEqual([r.opts.hooksDir, r.changed.has('hooks-dir')], [['a', 'b'], true]);
+  assert.deepEqual([r.shadowed.opts.hooksDir, r.shadowed.changed.has('hooks-dir')], [['g'], true]);
+  const only = parse(tree, ['--hooks-dir', 'g', 'build']);
+  assert.deepEqual([only.opts.hooksDir, only.changed.has('hooks-dir'), only.shadowed.opts.hooksDir], [[], false, ['g']]);
+  const info = parse(tree, ['info', '--debug']);
+  assert.deepEqual([info.opts.debug, info.shadowed.opts.debug, info.shadowed.changed.has('debug')], [true, false, false]);
+  // Not shadowed: the global flag as ever.
+  assert.deepEqual(parse(tree, ['ps', '--hooks-dir', 'x']).opts.hooksDir, ['x']);
+});

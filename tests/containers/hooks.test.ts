@@ -1,7 +1,8 @@
 // OCI hooks as podman 4.3 runs them: hook files from --hooks-dir (else containers.conf's
 // hooks_dir), matched per start and put into config.json's hooks by file name; precreate hooks
 // rewrite the config; poststop hooks run by pier, once, whichever way the container is cleaned
-// up; bad files fail the start in podman's words. Real runc + conmon, /bin/sh hook scripts.
+// up; bad files fail the start in podman's words; build steps get build --hooks-dir's, as buildah.
+// Real runc + conmon, /bin/sh hook scripts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -180,4 +181,29 @@ test('bad hook files fail the start in podman\'s words; a bad --hooks-dir list f
   const empty = s.run(['--hooks-dir', 'a,,b', 'ps', '-q']);
   assert.deepEqual([empty.code, empty.stderr], [125, 'Error: configuring runtime: empty-string hook directories are not supported: invalid argument\n']);
   s.ok(['rm', id]);
+});
+
+test('build: RUN containers get build --hooks-dir\'s runtime hooks (not the global --hooks-dir\'s), matched as buildah matches them', () => {
+  const log = path.join(s.dir, 'build.log');
+  const sh = script(s.dir, log);
+  const dir = hooksDir('build', {
+    'prestart.json': hook(sh, 'prestart', ['prestart']),
+    'poststop.json': hook(sh, 'poststop', ['poststop']),
+    // buildah's builder annotations: --annotation only from the second step (its base image was committed with it).
+    'ann.json': hook(sh, 'ann', ['prestart'], { annotations: { '^team$': '^blue$' } }),
+  });
+  const global = hooksDir('build-global', { 'g.json': hook(sh, 'global', ['prestart']) });
+  const ctx = hooksDir('build-ctx', { Containerfile: `FROM ${IMG}\nRUN echo one\nRUN echo two\n` });
+  const out = s.ok(['--hooks-dir', global, 'build', '--hooks-dir', dir, '--annotation', 'team=blue', '--network', 'none', '--no-cache', ctx]);
+  assert.match(out, /^one$[\s\S]*^two$/m);
+  const e = entries(log);
+  assert.deepEqual(e.map(([a]) => a), ['prestart', 'poststop', 'ann', 'prestart', 'poststop']);
+  assert.equal(e[1][1].status, 'stopped');
+  assert.equal(e[1][1].id, e[0][1].id);
+  // A precreate hook is podman's, not buildah's: the step fails, leaving no container behind.
+  const pre = hooksDir('build-pre', { 'p.json': hook(sh, 'pre', ['precreate']) });
+  const r = s.run(['build', '--hooks-dir', pre, '--network', 'none', '--no-cache', ctx]);
+  assert.equal(r.stderr, 'Error: building at STEP "RUN echo one": unable to setup OCI hooks: unknown stage "precreate"\n');
+  assert.equal(r.code, 125);
+  assert.equal(s.ok(['ps', '-a', '-q', '--external']), '');
 });

@@ -47,7 +47,6 @@ const UNSUPPORTED: Record<string, string> = {
   'cache-from': 'registry-backed build caches (--cache-from) are not supported by pier',
   'cache-to': 'registry-backed build caches (--cache-to) are not supported by pier',
   'decryption-key': 'encrypted images (--decryption-key) are not supported by pier',
-  'hooks-dir': 'OCI hooks for build steps (--hooks-dir) are not supported by pier',
   ssh: 'SSH agent forwarding (--ssh) is not supported by pier',
   userns: 'user namespaces for RUN (--userns) are not supported by pier',
   'userns-uid-map': 'user namespaces for RUN (--userns-uid-map) are not supported by pier',
@@ -462,6 +461,8 @@ function buildCmd(name: string): CommandDef {
           noHosts: !!opts.noHosts, timestamp: has('timestamp') ? Number(opts.timestamp) : undefined, quiet: !!opts.quiet,
           rm: opts.rm !== false, forceRm: !!opts.forceRm, platform, network: opts.network, ignoreFile: opts.ignorefile,
           registry, run, stdin: opts.stdin ? process.stdin : undefined,
+          // podman-remote takes --hooks-dir but sends nothing of it: the service's build uses its own default.
+          hooksDirs: has('hooks-dir') && !remote ? [...opts.hooksDir] : undefined,
           env: env.length ? env : undefined, unsetEnv: runFlagHelpers().splitCSV(opts.unsetenv).length ? runFlagHelpers().splitCSV(opts.unsetenv) : undefined,
           from: opts.from || undefined, omitHistory: !!opts.omitHistory, osVersion: opts.osVersion || undefined,
           osFeatures: opts.osFeature?.length ? [...opts.osFeature] : undefined, output,
