@@ -580,20 +580,45 @@ out:
   return ret;
 }
 
+/* Reaps the child pid (its number the call's one argument) if it ended: 1 with *status, 0 while it runs, -1 having thrown. */
+static int reap_nohang(napi_env env, napi_callback_info info, int *status) {
+  napi_value argv[MAX_ARGS];
+  if (get_args(env, info, 1, argv)) return -1;
+  uint32_t pid;
+  if (get_u32(env, argv[0], "pid", &pid)) return -1;
+  pid_t r;
+  do { r = waitpid((pid_t)pid, status, WNOHANG); } while (r < 0 && errno == EINTR);
+  if (r < 0) { throw_errno(env, errno, "waitpid", NULL); return -1; }
+  return r != 0;
+}
+
 /* waitpidNohang(pid): null while the child runs; else its exit code (128+signal if killed). */
 static napi_value js_waitpid_nohang(napi_env env, napi_callback_info info) {
-  napi_value argv[MAX_ARGS];
-  if (get_args(env, info, 1, argv)) return NULL;
-  uint32_t pid;
-  if (get_u32(env, argv[0], "pid", &pid)) return NULL;
   int status;
-  pid_t r;
-  do { r = waitpid((pid_t)pid, &status, WNOHANG); } while (r < 0 && errno == EINTR);
-  if (r < 0) return throw_errno(env, errno, "waitpid", NULL);
+  int r = reap_nohang(env, info, &status);
+  if (r < 0) return NULL;
   napi_value ret;
   if (r == 0) { napi_get_null(env, &ret); return ret; }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
   napi_create_int32(env, code, &ret);
+  return ret;
+}
+
+/* waitpidStatus(pid): as waitpidNohang, but {code, signal}: signal is the number of the signal that killed it, else 0. */
+static napi_value js_waitpid_status(napi_env env, napi_callback_info info) {
+  int status;
+  int r = reap_nohang(env, info, &status);
+  if (r < 0) return NULL;
+  napi_value ret;
+  if (r == 0) { napi_get_null(env, &ret); return ret; }
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : sig ? 128 + sig : 255;
+  napi_value v;
+  napi_create_object(env, &ret);
+  napi_create_int32(env, code, &v);
+  napi_set_named_property(env, ret, "code", v);
+  napi_create_int32(env, sig, &v);
+  napi_set_named_property(env, ret, "signal", v);
   return ret;
 }
 
@@ -1209,6 +1234,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
     {"spawnDetached", NULL, js_spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL},
     {"waitpidNohang", NULL, js_waitpid_nohang, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"waitpidStatus", NULL, js_waitpid_status, NULL, NULL, NULL, napi_enumerable, NULL},
     {"createNetns", NULL, js_create_netns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"realtimeNs", NULL, js_realtime_ns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"localAddress", NULL, js_local_address, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -319,34 +319,20 @@ const goList = (a: readonly string[] | undefined) => `[${(a ?? []).join(' ')}]`;
  * only, `input` on stdin; killed at its timeout (`context deadline exceeded`). Resolves to its
  * stdout; rejects in podman's words (`executing [ARGS]: exit status 3`).
  */
-export function runHook(hook: OciHook, input: string): Promise<{ stdout: string; stderr: string }> {
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const args = hook.args ?? [];
-    let child: import('node:child_process').ChildProcess;
-    try {
-      child = spawn(hook.path, args.slice(1), { argv0: args[0] ?? hook.path, env: Object.fromEntries((hook.env ?? []).map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)])), stdio: ['pipe', 'pipe', 'pipe'] });
-    } catch (e) {
-      reject(new Error(`fork/exec ${hook.path}: ${errnoText(e)}`));
-      return;
-    }
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.stderr!.on('data', (d: Buffer) => err.push(d));
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(input);
-    let timedOut = false;
-    const timer = hook.timeout !== undefined ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, hook.timeout * 1000) : undefined;
-    child.on('error', (e) => { if (timer) clearTimeout(timer); reject(new Error(`fork/exec ${hook.path}: ${errnoText(e)}`)); });
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      const result = { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-      if (timedOut) reject(Object.assign(new Error('context deadline exceeded'), result));
-      else if (code === 0) resolve(result);
-      else reject(Object.assign(new Error(`executing ${goList(hook.args)}: ${signal ? `signal: ${goSignalText(signal)}` : `exit status ${code}`}`), result));
-    });
-  });
+export async function runHook(hook: OciHook, input: string): Promise<{ stdout: string; stderr: string }> {
+  const { spawnCollect } = require('../util/spawn') as typeof import('../util/spawn');
+  const args = hook.args ?? [];
+  const env = Object.fromEntries((hook.env ?? []).map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]));
+  let r: import('../util/spawn').SpawnResult;
+  try {
+    r = await spawnCollect(hook.path, args.slice(1), { argv0: args[0] ?? hook.path, env, input, ...(hook.timeout !== undefined ? { timeoutMs: hook.timeout * 1000 } : {}) });
+  } catch (e) {
+    throw new Error(`fork/exec ${hook.path}: ${errnoText(e)}`);
+  }
+  const result = { stdout: r.stdout, stderr: r.stderr };
+  if (r.timedOut) throw Object.assign(new Error('context deadline exceeded'), result);
+  if (r.code !== 0) throw Object.assign(new Error(`executing ${goList(hook.args)}: ${r.signal ? `signal: ${goSignalText(r.signal)}` : `exit status ${r.code}`}`), result);
+  return result;
 }
 
 /**

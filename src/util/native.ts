@@ -54,6 +54,8 @@ export interface NativeAddon {
   spawnDetached(file: string, argv: string[], envp: string[], fds: number[]): number;
   /** waitpid(pid, WNOHANG): null while it runs, else the exit code (128+signal when killed). */
   waitpidNohang(pid: number): number | null;
+  /** As waitpidNohang, with the number of the signal that killed it (0: it exited). */
+  waitpidStatus(pid: number): { code: number; signal: number } | null;
   /** A new network namespace (loopback up) bind-mounted on the existing file `file`. */
   createNetns(file: string): void;
   /** clock_gettime(CLOCK_REALTIME): ns since the epoch. */

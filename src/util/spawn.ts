@@ -5,7 +5,16 @@
 import * as fs from 'node:fs';
 import { nativeWith, type FdWatchHandle, type NativeAddon } from './native';
 
-export interface SpawnResult { code: number; stdout: string; stderr: string }
+export interface SpawnResult {
+  /** The exit code (128+signal when killed). */
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The signal that ended it, when one did (where the addon tells it, or without the addon). */
+  signal?: NodeJS.Signals;
+  /** It was killed at spawnCollect's timeoutMs. */
+  timedOut?: boolean;
+}
 
 /** An environment as posix_spawn's `KEY=value` list (unset values left out). */
 export function envList(env: NodeJS.ProcessEnv): string[] {
@@ -54,24 +63,28 @@ export function watchPipe(addon: NativeAddon, fd: number, onData: (chunk: Buffer
  * The exit of `pid`, a child made by the addon's spawnDetached (libuv does not watch it): its
  * pidfd watched on the event loop (waitpid polled every 2 ms where pidfds are missing);
  * `unref()` lets this process exit while it is still pending. Resolves with the exit code
- * (128+signal), or null when it cannot be waited for.
+ * (128+signal), or null when it cannot be waited for; `status` also with the signal that
+ * killed it (0: none, or an addon that does not tell).
  */
-export function childExit(addon: NativeAddon, pid: number): { exited: Promise<number | null>; unref(): void } {
+export function childExit(addon: NativeAddon, pid: number): { exited: Promise<number | null>; status: Promise<{ code: number; signal: number } | null>; unref(): void } {
   let timer: NodeJS.Timeout | undefined;
   let watch: FdWatchHandle | undefined;
   let pidfd = -1;
-  const exited = new Promise<number | null>((resolve) => {
+  const reap = typeof addon.waitpidStatus === 'function'
+    ? () => addon.waitpidStatus(pid)
+    : () => { const code = addon.waitpidNohang(pid); return code === null ? null : { code, signal: 0 }; };
+  const status = new Promise<{ code: number; signal: number } | null>((resolve) => {
     const check = (): boolean => {
-      let code: number | null;
-      try { code = addon.waitpidNohang(pid); } catch { code = -1; }
-      if (code === null) return false;
+      let st: { code: number; signal: number } | null;
+      try { st = reap(); } catch { st = { code: -1, signal: 0 }; }
+      if (st === null) return false;
       if (timer) clearInterval(timer);
       timer = undefined;
       if (watch) addon.unwatchFd(watch);
       watch = undefined;
       if (pidfd >= 0) { try { fs.closeSync(pidfd); } catch { /* closed */ } }
       pidfd = -1;
-      resolve(code < 0 ? null : code);
+      resolve(st.code < 0 ? null : st);
       return true;
     };
     if (check()) return;
@@ -80,27 +93,28 @@ export function childExit(addon: NativeAddon, pid: number): { exited: Promise<nu
     if (pidfd >= 0) watch = addon.watchFd(pidfd, check);
     else timer = setInterval(check, 2);
   });
-  return { exited, unref: () => { timer?.unref(); if (watch) addon.unrefWatch(watch); } };
+  return { exited: status.then((st) => st?.code ?? null), status, unref: () => { timer?.unref(); if (watch) addon.unrefWatch(watch); } };
 }
 
 /**
  * Runs `file args` with `input` on stdin; resolves with its exit code (128+signal) and output.
- * With `timeoutMs`, a child still running then is killed (SIGKILL: code 137).
+ * With `timeoutMs` (0 and less too), a child still running then is killed (SIGKILL: code 137, `timedOut`).
+ * `argv0`: the child's argv[0] (default `file`).
  */
-export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<SpawnResult> {
+export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; argv0?: string } = {}): Promise<SpawnResult> {
   const env = opts.env ?? process.env;
   const addon = nativeWith('watchFd');
-  if (!addon) return viaChildProcess(file, args, env, opts.input, opts.timeoutMs);
+  if (!addon) return viaChildProcess(file, args, env, opts);
   const pipes: Array<[number, number]> = [];
   let pid: number;
   try {
     for (let i = 0; i < 3; i++) pipes.push(addon.pipe());
     // The child gets stdin's read end and stdout's and stderr's write ends.
-    pid = addon.spawnDetached(file, [file, ...args], envList(env), [pipes[0][0], pipes[1][1], pipes[2][1]]);
+    pid = addon.spawnDetached(file, [opts.argv0 ?? file, ...args], envList(env), [pipes[0][0], pipes[1][1], pipes[2][1]]);
   } catch (e) {
     for (const [r, w] of pipes) for (const fd of [r, w]) { try { fs.closeSync(fd); } catch { /* closed */ } }
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EACCES') return Promise.reject(e);
-    return viaChildProcess(file, args, env, opts.input, opts.timeoutMs);
+    return viaChildProcess(file, args, env, opts);
   }
   for (const fd of [pipes[0][0], pipes[1][1], pipes[2][1]]) fs.closeSync(fd);
   writeInput(addon, pipes[0][1], opts.input ?? '');
@@ -108,12 +122,21 @@ export function spawnCollect(file: string, args: string[], opts: { env?: NodeJS.
     const parts: Buffer[] = [];
     watchPipe(addon, fd, (c) => parts.push(Buffer.from(c)), () => resolve(Buffer.concat(parts).toString('utf8')));
   });
-  const { exited } = childExit(addon, pid);
-  const timer = opts.timeoutMs ? setTimeout(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs) : undefined;
-  return Promise.all([exited, read(pipes[1][0]), read(pipes[2][0])]).then(([code, stdout, stderr]) => {
-    clearTimeout(timer);
-    return { code: code ?? 255, stdout, stderr };
+  const { status } = childExit(addon, pid);
+  let timedOut = false;
+  const timer = opts.timeoutMs !== undefined ? setTimeout(() => { timedOut = true; try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs) : undefined;
+  // Once reaped, its pid may be another process's.
+  void status.then(() => clearTimeout(timer));
+  return Promise.all([status, read(pipes[1][0]), read(pipes[2][0])]).then(([st, stdout, stderr]) => {
+    const signal = st?.signal ? signalName(st.signal) : undefined;
+    return { code: st?.code ?? 255, stdout, stderr, ...(signal ? { signal } : {}), ...(timedOut ? { timedOut } : {}) };
   });
+}
+
+/** A signal's name (SIGKILL) from its number. */
+function signalName(n: number): NodeJS.Signals | undefined {
+  const { signals } = (require('node:os') as typeof import('node:os')).constants;
+  return (Object.keys(signals) as NodeJS.Signals[]).find((k) => signals[k] === n);
 }
 
 /**
@@ -141,17 +164,23 @@ function writeInput(addon: NativeAddon, fd: number, input: string): void {
   stdin.end(data.subarray(done));
 }
 
-function viaChildProcess(file: string, args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs?: number): Promise<SpawnResult> {
+function viaChildProcess(file: string, args: string[], env: NodeJS.ProcessEnv, opts: { input?: string; timeoutMs?: number; argv0?: string }): Promise<SpawnResult> {
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.argv0 !== undefined ? { argv0: opts.argv0 } : {}) });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer = opts.timeoutMs !== undefined ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs) : undefined;
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code, sig) => resolve({ code: code ?? (sig ? 128 : 255), stdout, stderr }));
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      const n = sig ? (require('node:os') as typeof import('node:os')).constants.signals[sig] : undefined;
+      resolve({ code: code ?? (n ? 128 + n : 255), stdout, stderr, ...(sig ? { signal: sig } : {}), ...(timedOut ? { timedOut } : {}) });
+    });
     child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
+    child.stdin.end(opts.input ?? '');
   });
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestStore, busyboxStoreForFile } from '../helpers/cli';
+import { BUSYBOX_BIN } from '../fixtures/images';
 
 let s: TestStore;
 busyboxStoreForFile((x) => { s = x; });
@@ -99,6 +100,25 @@ test('poststop runs once on every cleanup path: stop, rm -f, the exit command, r
   s.ok(['rm', stopped, exited]);
   const ids = entries(log).map(([, st]) => st.id);
   assert.deepEqual([...ids].sort(), [stopped, removed, exited, inited].sort());
+});
+
+test('a failing hook in Go\'s words: exit status, signal: killed, context deadline exceeded; args[0] is its argv[0]', () => {
+  const sh = path.join(s.dir, 'fail.sh');
+  fs.writeFileSync(sh, '#!/bin/sh\ncase "$1" in kill) kill -9 $$;; sleep) exec sleep 5;; esac\n', { mode: 0o755 });
+  const dir = hooksDir('fail', {
+    // busybox runs the applet its argv[0] names (without one, its help, status 0).
+    'a.json': { version: '1.0.0', hook: { path: BUSYBOX_BIN, args: ['false'] }, when: { always: true }, stages: ['poststop'] },
+    'b.json': hook(sh, 'kill', ['poststop']),
+    'c.json': hook(sh, 'sleep', ['poststop'], { always: true }, { timeout: 1 }),
+  });
+  const r = s.run(['--hooks-dir', dir, 'run', '--rm', '--network', 'none', IMG, 'true']);
+  assert.equal(r.code, 0);
+  const warnings = r.stderr.split('\n').filter(Boolean).map((l) => /msg="Container [0-9a-f]{64}: (.*)"$/.exec(l)?.[1] ?? l);
+  assert.deepEqual(warnings, [
+    'poststop hook 0: executing [false]: exit status 1',
+    'poststop hook 1: executing [hook.sh kill]: signal: killed',
+    'poststop hook 2: context deadline exceeded',
+  ]);
 });
 
 test('when: annotations (regexps on key and value), commands (on argv[0]), hasBindMounts, always; file-name order, case folded', () => {
