@@ -26,8 +26,8 @@ function cause(status: number, msg: string): string {
   }
   if (status === 409) return 'container state improper';
   if (status === 400) return 'bad parameter';
-  const secret = /: (secret name in use|invalid secret name)$/.exec(msg);
-  if (secret) return secret[1];
+  const kind = /: (secret name in use|invalid secret name|target is in a different namespace)$/.exec(msg);
+  if (kind) return kind[1];
   return msg;
 }
 

@@ -151,9 +151,13 @@ test('a service started with --namespace serves that namespace\'s view to remote
   try {
     const remote = (args: string[]) => s.run(['--url', `unix://${svc.socket}`, ...args]);
     assert.equal(remote(['ps', '-a', '-q', '--no-trunc']).stdout, `${own}\n`);
-    const r = remote(['container', 'inspect', 's-none']);
-    assert.equal(r.code, 125);
-    assert.equal(r.stderr, mismatch('container', other, '', 'nsa'));
+    // As podman-remote: inspect and rm look the container up (the service's error); exists is its answer's status.
+    for (const args of [['container', 'inspect', 's-none'], ['inspect', 's-none'], ['rm', 's-none']]) {
+      const r = remote(args);
+      assert.deepEqual([r.code, r.stderr, r.stdout], [125, mismatch('container', other, '', 'nsa'), ''], args.join(' '));
+    }
+    const exists = remote(['container', 'exists', 's-none']);
+    assert.deepEqual([exists.code, exists.stderr], [1, '']);
     const made = remote(['create', '--name', 's-remote', IMG, 'true']);
     assert.equal(made.code, 0, made.stderr);
     assert.equal(s.ok(['inspect', '--format', '{{.Namespace}}', 's-remote']), 'nsa\n');

@@ -1118,7 +1118,13 @@ const existsCmd: CommandDef = {
   minArgs: 1,
   maxArgs: 1,
   async run(ctx: Ctx, args, opts) {
-    return (await engine(ctx).exists(args[0], { external: !!opts.external })) ? 0 : 1;
+    try {
+      return (await engine(ctx).exists(args[0], { external: !!opts.external })) ? 0 : 1;
+    } catch (e) {
+      // podman-remote's exists is the answer's success alone: another namespace's container is not there.
+      if (ctx.remoteUri && e instanceof NamespaceMismatchError) return 1;
+      throw e;
+    }
   },
 };
 

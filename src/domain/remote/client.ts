@@ -74,6 +74,14 @@ export class ApiClient {
     return res.statusCode ?? 0;
   }
 
+  /** Whether an object exists (204, else 404); another answer (another namespace's container) throws its error. */
+  async exists(p: string): Promise<boolean> {
+    const res = await this.raw('GET', p);
+    const code = res.statusCode ?? 500;
+    if (code === 204 || code === 404) { res.resume(); return code === 204; }
+    throw errorFrom(code, await readText(res));
+  }
+
   /** A streamed response; each chunk goes to `onData`; errors in the status line throw. */
   async stream(method: string, p: string, onData: (chunk: Buffer) => void, body?: unknown, headers: Record<string, string> = {}): Promise<void> {
     const res = await this.raw(method, p, body, headers);

@@ -181,7 +181,8 @@ export class RemoteContainers implements ContainerEngine {
   async inspect(nameOrId: string, opts: { size?: boolean } = {}) {
     return markGoMaps(await this.c.json<Record<string, unknown>>('GET', `/libpod/containers/${enc(nameOrId)}/json${q({ size: opts.size })}`), CONTAINER_INSPECT_MAPS);
   }
-  async exists(nameOrId: string, opts: { external?: boolean } = {}) { return (await this.c.status('GET', `/libpod/containers/${enc(nameOrId)}/exists${q({ external: opts.external })}`)) === 204; }
+  /** As the local engine's: another namespace's container (a namespaced service) is its error, not a missing one. */
+  async exists(nameOrId: string, opts: { external?: boolean } = {}) { return this.c.exists(`/libpod/containers/${enc(nameOrId)}/exists${q({ external: opts.external })}`); }
   async wait(nameOrId: string, opts: { conditions?: string[]; interval?: number }) {
     return this.c.json<number>('POST', `/libpod/containers/${enc(nameOrId)}/wait${q({ condition: opts.conditions, interval: opts.interval ? `${opts.interval}ms` : undefined })}`);
   }
