@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestStore, busyboxStoreForFile } from '../helpers/cli';
+import { startService } from '../helpers/api';
 import { BUSYBOX_BIN } from '../fixtures/images';
 
 let s: TestStore;
@@ -226,4 +227,27 @@ test('build: RUN containers get build --hooks-dir\'s runtime hooks (not the glob
   assert.equal(r.stderr, 'Error: building at STEP "RUN echo one": unable to setup OCI hooks: unknown stage "precreate"\n');
   assert.equal(r.code, 125);
   assert.equal(s.ok(['ps', '-a', '-q', '--external']), '');
+});
+
+test('a bad hook file in start\'s words: local start --attach, and remote start, start --attach and run against a service', async () => {
+  const dir = hooksDir('stage-remote', { 's.json': { version: '1.0.0', hook: { path: '/bin/true' }, when: { always: true }, stages: ['bogus'] } });
+  const why = 'setting up OCI Hooks: unknown stage "bogus"';
+  const id = s.ok(['create', '--network', 'none', IMG, 'true']).trim();
+  const local = s.run(['--hooks-dir', dir, 'start', '-a', id]);
+  assert.deepEqual([local.code, local.stderr], [125, `Error: unable to start container ${id}: ${why}\n`]);
+  const svc = await startService(s, { extraArgs: ['--hooks-dir', dir] });
+  try {
+    const remote = (args: string[]) => s.run(['--url', `unix://${svc.socket}`, ...args]);
+    const st = remote(['start', id]);
+    assert.deepEqual([st.code, st.stderr], [125, `Error: unable to start container "${id}": ${why}\n`]);
+    // podman's attach endpoint initializes the container: its words come first.
+    const sa = remote(['start', '-a', id]);
+    assert.deepEqual([sa.code, sa.stderr], [125, `Error: unable to start container ${id}: preparing container ${id} for attach: ${why}\n`]);
+    const run = remote(['run', '--rm', '--network', 'none', IMG, 'true']);
+    assert.equal(run.code, 126);
+    assert.match(run.stderr, new RegExp(`^Error: preparing container [0-9a-f]{64} for attach: ${why}\n$`));
+  } finally {
+    await svc.stop();
+  }
+  s.ok(['rm', id]);
 });

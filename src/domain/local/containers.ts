@@ -799,15 +799,17 @@ export class LocalContainerEngine implements ContainerEngine {
       if (!opts.attach) { await this.lifecycle.start(c.id); return; }
       return await this.startAttached(c, { interactive: opts.interactive, detachKeys: opts.detachKeys, sigProxy: opts.sigProxy }, io ?? processIO(!!c.config.create.tty));
     } catch (e) {
-      // podman's wording for what the runtime refused: `unable to start container "ID": ...`,
-      // with a plain OCI runtime error's class in front (`OCI runtime error: unable to ...`).
-      // A bad hook file too (`setting up OCI Hooks: ...`).
+      // podman's wording for what the runtime refused: `unable to start container "ID": ...`
+      // (the ID unquoted with --attach), with a plain OCI runtime error's class in front (`OCI
+      // runtime error: unable to ...`). A bad hook file too (`setting up OCI Hooks: ...`).
       if (!(e instanceof OciRuntimeError) && !(e instanceof HooksError)) throw e;
       const generic = `${OCI_RUNTIME_ERROR}: `;
+      const id = opts.attach ? c.id : `"${c.id}"`;
       const msg = e.message.startsWith(generic)
-        ? `${generic}unable to start container "${c.id}": ${e.message.slice(generic.length)}`
-        : `unable to start container "${c.id}": ${e.message}`;
-      throw e instanceof OciRuntimeError ? new OciRuntimeError(msg, e.exitCode) : new PierError(msg, e.exitCode);
+        ? `${generic}unable to start container ${id}: ${e.message.slice(generic.length)}`
+        : `unable to start container ${id}: ${e.message}`;
+      // podman's start exits 125 whatever the runtime's class (run's 126/127 are not start's).
+      throw e instanceof OciRuntimeError ? new OciRuntimeError(msg, EXIT_ENGINE) : new PierError(msg, EXIT_ENGINE);
     }
   }
 

@@ -62,7 +62,8 @@ export class RemoteContainers implements ContainerEngine {
 
   /** Attach (hijacked), start when asked, pump until the streams close. */
   private async attachSession(id: string, io: RemoteIO, o: { stdin: boolean; start: boolean; detachKeys?: string; tty?: boolean; streams?: string[] }): Promise<number | undefined> {
-    const tty = o.tty ?? !!((await this.inspect(id)) as any).Config?.Tty;
+    const info = o.tty === undefined ? await this.inspect(id) as any : undefined;
+    const tty = o.tty ?? !!info.Config?.Tty;
     // run --attach: only the streams named (as the local engine).
     const out = !o.streams || o.streams.includes('stdout'), err = !o.streams || o.streams.includes('stderr');
     const sock = await this.c.hijack(`/libpod/containers/${enc(id)}/attach${q({ stdin: o.stdin, stdout: out ? true : 'false', stderr: err ? true : 'false', stream: true, detachKeys: o.detachKeys ?? undefined })}`);
@@ -78,7 +79,8 @@ export class RemoteContainers implements ContainerEngine {
       } catch (e) {
         sock.destroy();
         await pumping;
-        throw e;
+        // podman's attach endpoint initializes the container, in these words when that fails.
+        throw initError(e) ? new PierError(`preparing container ${info?.Id ?? id} for attach: ${e.message}`, e.exitCode) : e;
       }
       if (!out && !err) io.stdout.write(`${id}\n`);
     }
@@ -91,13 +93,16 @@ export class RemoteContainers implements ContainerEngine {
       if (!opts.attach) { await this.c.json('POST', `/libpod/containers/${enc(nameOrId)}/start`); return; }
       return await this.attachSession(nameOrId, io ?? processIO(), { stdin: !!opts.interactive, start: true, detachKeys: opts.detachKeys });
     } catch (e) {
-      // The runtime's refusal in podman's `start` wording, as locally: `unable to start container "ID": ...`.
-      const runtime = e instanceof PierError && /^OCI runtime error: |: OCI (permission denied|runtime attempted to invoke)/.test(e.message);
-      if (!runtime || /unable to start container "/.test((e as Error).message)) throw e;
+      // The runtime's refusal or a bad hook file in podman-remote's `start` words: `unable to start
+      // container "ID": ...`, or with --attach `unable to start container ID: preparing container ID
+      // for attach: ...`.
+      const msg = (e as Error).message;
+      const attachInit = !!opts.attach && e instanceof PierError && msg.startsWith('preparing container ');
+      if (!attachInit && (!initError(e) || /unable to start container "/.test(msg))) throw e;
       let id = nameOrId;
       try { id = (await this.c.json<{ Id: string }>('GET', `/libpod/containers/${enc(nameOrId)}/json`)).Id; } catch { /* keep the name */ }
+      if (attachInit) throw new PierError(`unable to start container ${id}: ${msg}`, EXIT_ENGINE);
       const generic = 'OCI runtime error: ';
-      const msg = (e as Error).message;
       throw new PierError(msg.startsWith(generic) ? `${generic}unable to start container "${id}": ${msg.slice(generic.length)}` : `unable to start container "${id}": ${msg}`, EXIT_ENGINE);
     }
   }
@@ -268,6 +273,11 @@ function readEnvFileLines(file: string): string[] {
 }
 
 /** A failed start in `run` exits 127 when it names something not found, else 126, as locally. */
+/** An error of a container's initialization: the runtime's refusal, a bad OCI hook file. */
+function initError(e: unknown): e is PierError {
+  return e instanceof PierError && /^OCI runtime error: |: OCI (permission denied|runtime attempted to invoke)|^setting up OCI Hooks: /.test(e.message);
+}
+
 function runStartError(e: unknown): unknown {
   if (!(e instanceof PierError) || e.exitCode !== EXIT_ENGINE) return e;
   return new PierError(e.message, /not found|no such file/i.test(e.message) ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE);
