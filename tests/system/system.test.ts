@@ -15,6 +15,10 @@ test('--version and version', () => {
   const r = spawnSync(process.execPath, [PIER, '--version'], { encoding: 'utf8' });
   assert.equal(r.stdout, `pier version ${pkg.version}\n`);
   assert.match(s.ok(['version']), new RegExp(`^Version:\\s+${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
+  assert.match(s.ok(['version']), /^API Version: {2}4\.3\.1\nNode Version: v\d+\.\d+\.\d+\nBuilt: {8}Thu Jan {2}1 00:00:00 1970\nOS\/Arch: /m);
+  // podman's fields, GoVersion empty: templates naming it work.
+  assert.deepEqual(Object.keys(JSON.parse(s.ok(['version', '--format', 'json'])).Client), ['APIVersion', 'Version', 'GoVersion', 'NodeVersion', 'GitCommit', 'BuiltTime', 'Built', 'OsArch', 'Os']);
+  assert.equal(s.ok(['version', '--format', '{{.Client.GoVersion}}|{{.Client.GitCommit}}|{{.Client.Built}}']), '||0\n');
   assert.equal(s.ok(['version', '--format', '{{.Client.Version}}']).trim(), pkg.version);
   // No server (local): podman runs a template naming .Server fields against the client's version.
   const osArch = s.ok(['version', '--format', '{{.Client.OsArch}}']).trim();
@@ -135,9 +139,17 @@ test('info reports what podman\'s does (distribution, log driver, graph status, 
   assert.ok(info.host.cgroupControllers.includes('memory'));
   assert.ok(info.store.graphRootAllocated > 0 && info.store.graphRootUsed > 0);
   assert.deepEqual(info.store.graphOptions, {});
-  assert.deepEqual(Object.keys(info), ['host', 'plugins', 'registries', 'store', 'version']);
-  assert.deepEqual(Object.keys(info.version), ['APIVersion', 'Built', 'BuiltTime', 'GitCommit', 'NodeVersion', 'Os', 'OsArch', 'Version']);
+  // JSON in the order of podman's structs (its YAML sorts the keys); pier is no Go program and has no buildah.
+  assert.deepEqual(Object.keys(info), ['host', 'store', 'registries', 'plugins', 'version']);
+  assert.deepEqual(Object.keys(info.version), ['APIVersion', 'Version', 'GoVersion', 'NodeVersion', 'GitCommit', 'BuiltTime', 'Built', 'OsArch', 'Os']);
+  assert.deepEqual(Object.keys(info.host).slice(0, 4), ['arch', 'buildahVersion', 'cgroupManager', 'cgroupVersion']);
+  assert.deepEqual(Object.keys(info.host.cpuUtilization), ['userPercent', 'systemPercent', 'idlePercent']);
+  assert.deepEqual([info.host.buildahVersion, info.host.linkmode, info.version.GoVersion, info.version.NodeVersion], ['', 'dynamic', '', process.version]);
+  assert.equal(s.ok(['info', '--format', '{{.Host.Linkmode}} {{.Version.GoVersion}}.']), 'dynamic .\n');
   const yaml = s.ok(['info']);
+  assert.match(yaml, /^host:\n {2}arch: \S+\n {2}buildahVersion: ""\n {2}cgroupControllers:\n/);
+  assert.match(yaml, /\n {2}cpuUtilization:\n(?: {4}.*\n){3} {2}cpus: /);
+  assert.match(yaml, /\nversion:\n {2}APIVersion: 4\.3\.1\n {2}Built: 0\n(?:.*\n)*\n$/, 'sorted; a blank line last, as podman\'s');
   assert.match(yaml, /^ {2}cgroupControllers:\n {2}- /m, 'sequences at their key\'s indent');
   assert.match(yaml, /^ {2}distribution:\n(?: {4}.*\n)* {4}version: "\d+"$/m, 'a numeric-looking string is quoted');
   assert.match(yaml, /^ {4}version: 'conmon version [^']*, commit: [^']*'$/m, 'a string with ": " is single-quoted');

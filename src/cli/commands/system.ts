@@ -74,11 +74,13 @@ const versionCmd: CommandDef = {
     if (isJSONFormat(opts.format)) { ctx.out(JSON.stringify(v)); return; }
     if (opts.changed?.has('format')) { writeStdout(formatVersion(String(opts.format ?? ''), v)); return; }
     const c = v.Client;
+    // podman's lines, Node's version where podman's has Go's.
     ctx.out([
       'Client:       Pier Engine',
       `Version:      ${c.Version}`,
       `API Version:  ${c.APIVersion}`,
       `Node Version: ${c.NodeVersion}`,
+      `Built:        ${c.BuiltTime}`,
       `OS/Arch:      ${c.OsArch}`,
     ].join('\n'));
   },
@@ -112,7 +114,8 @@ const infoCmd: CommandDef = {
       return;
     }
     if (opts.changed?.has('format')) { writeStdout(formatWith(String(opts.format ?? ''), info, 'info')); return; }
-    ctx.out(toYaml(info));
+    // podman prints go-yaml's text (ending in a newline) with Println: a blank line last.
+    ctx.out(toYaml(info) + '\n\n');
   },
 };
 
@@ -142,7 +145,9 @@ export function toYaml(v: unknown, indent = ''): string {
       } else entry(`${indent}-`, x, indent + '  ');
     }
   } else {
-    for (const [k, x] of Object.entries(v as object)) entry(`${indent}${k}:`, x, indent + '  ');
+    // podman's YAML comes through JSON and a map: keys sorted (its JSON keeps the structs' order).
+    const { compareGoStrings } = require('../../util/gomap') as typeof import('../../util/gomap');
+    for (const [k, x] of Object.entries(v as object).sort(([a], [b]) => compareGoStrings(a, b))) entry(`${indent}${k}:`, x, indent + '  ');
   }
   return lines.join('\n');
 }

@@ -10,13 +10,19 @@ import { goArch } from '../../util/arch';
 import { BUILTIN_DEFAULT_CAPABILITIES, containersSettings, volumePluginSettings } from '../../config/config';
 import { defaultServiceSocket } from '../../config/paths';
 
-/** The client part of `pier version` (and of info's `version`). */
+/**
+ * The client part of `pier version` (and of info's `version`), in podman's key order. pier is not
+ * built with Go: GoVersion is empty (templates that read it still work) and NodeVersion, pier's
+ * own key, names the runtime; no build time is recorded (Built 0, as Debian's podman).
+ */
 export function clientVersion() {
   return {
     APIVersion: '4.3.1',
     Version: PIER_VERSION,
+    GoVersion: '',
     NodeVersion: process.version,
-    BuiltTime: '',
+    GitCommit: '',
+    BuiltTime: 'Thu Jan  1 00:00:00 1970',
     Built: 0,
     OsArch: `linux/${goArch()}`,
     Os: 'linux',
@@ -42,13 +48,15 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
   return {
     host: {
       arch: goArch(),
-      // Rootless on cgroup v1 there is no cgroup to delegate: podman lists none.
-      cgroupControllers: cfg.dirs.rootless && cgroupMode() !== 'unified' ? [] : cgroupControllers(),
+      // pier's build is its own (buildah 1.28's behaviour, no buildah).
+      buildahVersion: '',
       cgroupManager: cfg.engine.engine?.cgroup_manager === 'systemd' ? 'systemd' : 'cgroupfs',
       cgroupVersion: cgroupMode() === 'unified' ? 'v2' : 'v1',
+      // Rootless on cgroup v1 there is no cgroup to delegate: podman lists none.
+      cgroupControllers: cfg.dirs.rootless && cgroupMode() !== 'unified' ? [] : cgroupControllers(),
       conmon: { package: conmonPath ? packageOf(conmonPath, 'conmon') : 'conmon', path: conmonPath, version: conmonPath ? versionOf(conmonPath).split('\n').join(', ') : '' },
-      cpuUtilization: cpuUtilization(),
       cpus: os.cpus().length,
+      cpuUtilization: cpuUtilization(),
       distribution: distribution(),
       eventLogger: ['none', 'journald'].includes(cfg.engine.engine?.events_logger) ? cfg.engine.engine.events_logger : 'file',
       hostname: os.hostname(),
@@ -62,6 +70,7 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
       ociRuntime: rt ? { name: rt.name, package: packageOf(rt.path, rt.name), path: rt.path, version: versionOf(rt.path) } : {},
       os: 'linux',
       remoteSocket: { path: defaultServiceSocket(), ...(fs.existsSync(defaultServiceSocket()) ? { exists: true } : {}) },
+      serviceIsRemote: false,
       security: {
         apparmorEnabled: readText('/sys/module/apparmor/parameters/enabled').trim() === 'Y',
         capabilities: (cfg.engine.containers?.default_capabilities ? containersSettings(cfg).capabilities : BUILTIN_DEFAULT_CAPABILITIES).join(','),
@@ -70,7 +79,6 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
         seccompProfilePath: fs.existsSync('/usr/share/containers/seccomp.json') ? '/usr/share/containers/seccomp.json' : '',
         selinuxEnabled: fs.existsSync('/sys/fs/selinux/enforce'),
       },
-      serviceIsRemote: false,
       // podman lists the slirp4netns it would use (for --network slirp4netns), when it finds one.
       ...(() => {
         const { findSlirp } = require('../../network/slirp') as typeof import('../../network/slirp');
@@ -80,11 +88,9 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
       })(),
       ...swap(),
       uptime: uptimeText(os.uptime()),
+      // podman's Go link mode; pier runs on a dynamically linked node, its addon loaded at run time.
+      linkmode: 'dynamic',
     },
-    plugins: { authorization: null, log: ['k8s-file', 'json-file', 'none', 'passthrough'], network: ['bridge', 'macvlan'], volume: ['local', ...Object.keys(volumePluginSettings(cfg).volumePlugins ?? {})] },
-    registries: (() => {
-      try { const search = images.searchRegistries(); return search.length ? { search } : {}; } catch { return {}; }
-    })(),
     store: {
       configFile: cfg.configFiles.join(', '),
       containerStore: { number: rows.length, paused: count('paused'), running: count('running'), stopped: rows.length - count('running') - count('paused') },
@@ -98,7 +104,11 @@ export async function systemInfo(cfg: EngineConfig, images: LocalImageEngine, co
       runRoot: store.runRoot,
       volumePath: store.volumePath,
     },
-    version: infoVersion(),
+    registries: (() => {
+      try { const search = images.searchRegistries(); return search.length ? { search } : {}; } catch { return {}; }
+    })(),
+    plugins: { volume: ['local', ...Object.keys(volumePluginSettings(cfg).volumePlugins ?? {})], network: ['bridge', 'macvlan'], log: ['k8s-file', 'json-file', 'none', 'passthrough'], authorization: null },
+    version: clientVersion(),
   };
 }
 
@@ -115,17 +125,17 @@ function cgroupControllers(): string[] {
 }
 
 /** Since boot, from /proc/stat's cpu line, in podman's three percentages. */
-function cpuUtilization(): { idlePercent: number; systemPercent: number; userPercent: number } {
+function cpuUtilization(): { userPercent: number; systemPercent: number; idlePercent: number } {
   const f = (readText('/proc/stat').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
   const total = f.reduce((a, b) => a + (b || 0), 0) || 1;
   const pct = (n: number) => Math.round((n / total) * 10000) / 100;
-  return { idlePercent: pct(f[3] ?? 0), systemPercent: pct(f[2] ?? 0), userPercent: pct(f[0] ?? 0) };
+  return { userPercent: pct(f[0] ?? 0), systemPercent: pct(f[2] ?? 0), idlePercent: pct(f[3] ?? 0) };
 }
 
 /** /etc/os-release's ID, VERSION_ID and VERSION_CODENAME. */
 function distribution(): Record<string, string> {
   const kv = new Map(readText('/etc/os-release').split('\n').map((l) => /^([A-Z_]+)=(.*)$/.exec(l)).filter((m): m is RegExpExecArray => !!m).map((m) => [m[1], m[2].replace(/^"|"$/g, '')]));
-  return { ...(kv.get('VERSION_CODENAME') ? { codename: kv.get('VERSION_CODENAME')! } : {}), distribution: kv.get('ID') ?? 'unknown', version: kv.get('VERSION_ID') ?? 'unknown' };
+  return { distribution: kv.get('ID') ?? 'unknown', version: kv.get('VERSION_ID') ?? 'unknown', ...(kv.get('VERSION_CODENAME') ? { codename: kv.get('VERSION_CODENAME')! } : {}) };
 }
 
 function swap(): { swapFree: number; swapTotal: number } {
@@ -139,12 +149,6 @@ function uptimeText(secs: number): string {
   const h = Math.floor(secs / 3600);
   const m = Math.floor((secs % 3600) / 60);
   return `${h}h ${m}m ${Math.floor(secs % 60).toFixed(2)}s (Approximately ${(h / 24).toFixed(2)} days)`;
-}
-
-/** info's `version`, in podman's key order (NodeVersion where podman has GoVersion). */
-function infoVersion(): Record<string, unknown> {
-  const v = clientVersion();
-  return { APIVersion: v.APIVersion, Built: v.Built, BuiltTime: 'Thu Jan  1 00:00:00 1970', GitCommit: '', NodeVersion: v.NodeVersion, Os: v.Os, OsArch: v.OsArch, Version: v.Version };
 }
 
 /** The Debian package that installed `file`, as podman names it (`conmon_2.1.6+ds1-1_amd64`), else `fallback`. */
