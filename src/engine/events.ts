@@ -59,6 +59,8 @@ export interface EventLogOptions {
   maxSize?: number;
   /** Don't record anything (containers.conf `events_logger = "none"`). */
   disabled?: boolean;
+  /** The log file instead of `<runRoot>/events/events.log` (containers.conf `events_logfile_path`). */
+  path?: string;
 }
 
 export const DEFAULT_EVENTS_LOG_MAX_SIZE = 1_000_000;
@@ -82,8 +84,7 @@ const optionsOf = new WeakMap<object, EventLogOptions>();
 
 /**
  * Event log options from the merged containers.conf (`cfg.engine` of EngineConfig):
- * `[engine] events_logfile_max_size` and `events_logger = "none"`. `events_logfile_path`
- * is ignored on purpose: pier never shares podman's files.
+ * `[engine] events_logfile_path`, `events_logfile_max_size` and `events_logger = "none"`.
  */
 export function eventLogOptions(conf: Record<string, any> | undefined): EventLogOptions {
   if (!conf) return {};
@@ -101,6 +102,8 @@ export function eventLogOptions(conf: Record<string, any> | undefined): EventLog
     else opts.maxSize = n;
   }
   if (engine.events_logger === 'none') opts.disabled = true;
+  // podman: an empty path is its default (pier's is in the run root).
+  if (typeof engine.events_logfile_path === 'string' && engine.events_logfile_path !== '') opts.path = engine.events_logfile_path;
   return opts;
 }
 
@@ -288,7 +291,7 @@ function eventNanos(t: Date | undefined): bigint {
  */
 export function emitEvent(runRoot: string, ev: EventInput, opts: EventLogOptions = {}): void {
   if (opts.disabled) return;
-  const file = eventsLogPath(runRoot);
+  const file = opts.path ?? eventsLogPath(runRoot);
   try {
     const { Time, ...rest } = ev;
     const line = eventToJSON({ ...rest, Time: formatRFC3339Nano(eventNanos(Time)) }) + '\n';
@@ -489,6 +492,8 @@ export interface ReadEventsOptions {
   /** Read the existing events first; default: unless following without since/until. */
   fromStart?: boolean;
   signal?: AbortSignal;
+  /** The log file (EventLogOptions.path), else `<runRoot>/events/events.log`. */
+  file?: string;
   /** Poll interval while following (default 250 ms; fs.watch usually wakes sooner). */
   pollMs?: number;
 }
@@ -500,7 +505,7 @@ export interface ReadEventsOptions {
  * for invalid filters or times (before yielding anything).
  */
 export async function* readEvents(runRoot: string, opts: ReadEventsOptions = {}): AsyncGenerator<EventRecord> {
-  const file = eventsLogPath(runRoot);
+  const file = opts.file ?? eventsLogPath(runRoot);
   const { match, untilNs } = eventMatcher(opts.filters ?? [], opts.since, opts.until);
   const follow = !!opts.follow;
   const fromStart = opts.fromStart ?? (!follow || !!opts.since || !!opts.until);

@@ -88,3 +88,18 @@ test('--events-backend: none records nothing and events refuses to read; a bad b
   const cg = s.run(['--cgroup-manager', 'foo', 'ps']);
   assert.deepEqual([cg.code, cg.stderr], [125, 'Error: configuring runtime: cgroup manager must be one of cgroupfs and systemd: invalid argument\n']);
 });
+
+test('containers.conf events_logfile_path: the file events are written to and read from', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const file = `${s.dir}/custom-events/podman-events.log`;
+  const conf = `${s.dir}/events-path.conf`;
+  fs.writeFileSync(conf, `[engine]\nevents_logfile_path = ${JSON.stringify(file)}\n`);
+  const env = { ...process.env, CONTAINERS_CONF: conf };
+  s.ok(['tag', 'localhost/busybox', 'evt-path:1'], { env });
+  // podman's line, in a directory made for it (0700).
+  assert.match(fs.readFileSync(file, 'utf8'), /^\{"ID":"[0-9a-f]{64}","Name":"evt-path:1","Status":"tag","Time":"[^"]+","Type":"image","Attributes":null\}\n$/);
+  assert.equal(fs.statSync(`${s.dir}/custom-events`).mode & 0o777, 0o700);
+  assert.equal(s.ok(['events', '--stream=false', '--format', '{{.Status}} {{.Name}}'], { env }), 'tag evt-path:1\n');
+  assert.doesNotMatch(s.ok(['events', '--stream=false', '--filter', 'type=image']), /evt-path/);
+  s.ok(['rmi', 'evt-path:1'], { env });
+});

@@ -3,7 +3,7 @@ import type { Router } from '../router';
 import { localContainers, qbool } from './common';
 import { dockerFilters, listEntry } from './containers';
 import { volumeCreatedAt } from './networks-volumes';
-import type { EventRecord } from '../../engine/events';
+import { eventLogOptions, type EventRecord } from '../../engine/events';
 import { streamEvents } from '../event-stream';
 
 
@@ -71,6 +71,6 @@ export function registerSystemInfoRoutes(router: Router): void {
     const until = r.query.get('until') || undefined;
     const filters = dockerFilters(r.query.get('filters')).map((f) => f.replace(/^event=die$/, 'event=died').replace(/^event=destroy$/, 'event=remove'));
     const follow = !until || qbool(r, 'follow', true);
-    await streamEvents(r, e.store.runRoot, { since, until, filters, follow, fromStart: !!since }, dockerEvent);
+    await streamEvents(r, e.store.runRoot, { file: eventLogOptions(r.cfg.engine).path, since, until, filters, follow, fromStart: !!since }, dockerEvent);
   });
 }

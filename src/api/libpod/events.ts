@@ -3,7 +3,7 @@
 // holds it (its nanosecond time as a string), which pier's remote client prints from.
 import type { Router } from '../router';
 import { dockerFilters } from '../docker/containers';
-import type { EventRecord } from '../../engine/events';
+import { eventLogOptions, type EventRecord } from '../../engine/events';
 import { streamEvents } from '../event-stream';
 
 function libpodEvent(e: EventRecord): Record<string, unknown> {
@@ -24,6 +24,7 @@ function libpodEvent(e: EventRecord): Record<string, unknown> {
 export function registerLibpodEventRoutes(router: Router): void {
   router.get('/libpod/events', async (r) => {
     await streamEvents(r, r.cfg.runRoot, {
+      file: eventLogOptions(r.cfg.engine).path,
       since: r.query.get('since') || undefined, until: r.query.get('until') || undefined,
       filters: dockerFilters(r.query.get('filters')), follow: r.query.get('stream') !== 'false',
     }, libpodEvent);

@@ -116,6 +116,7 @@ async function runEvents(ctx: Ctx, opts: Opts): Promise<number> {
     const events = remote
       ? remote.call(ctx.engines, { since: opts.since || undefined, until: opts.until || undefined, filters: opts.filter ?? [], stream, signal: ac.signal })
       : readEvents(ctx.cfg.runRoot, {
+        file: eventLogOptions(ctx.cfg.engine).path,
         since: opts.since || undefined,
         until: opts.until || undefined,
         filters: opts.filter ?? [],
