@@ -618,16 +618,18 @@ const logsCmd: CommandDef = {
   async run(ctx: Ctx, args, opts) {
     const name = opts.latest ? (await targets(ctx, [], opts, 'logs'))[0] : args[0];
     if (!name) throw new UsageError('specify a pod name or ID to log');
-    let ids = await pods(ctx).containerIds(name, { infra: false });
+    // podman 4.3's order: every container of the pod, infra included, by ID (its store's key
+    // order); --color's colors go by that index. One container's lines carry no prefix.
+    let ids = (await pods(ctx).containerIds(name)).sort();
     if (opts.container) {
       const want = (await ctx.containers().inspect(opts.container) as any).Id;
       if (!ids.includes(want)) throw new PierError(`container ${opts.container} is not in pod ${name}`);
       ids = [want];
     }
-    if (!ids.length) throw new PierError(`pod ${name} has no containers to log`);
+    if (!ids.length) return;
     await ctx.containers().logs(ids, {
       follow: !!opts.follow, since: opts.since, until: opts.until, tail: opts.tail >= 0 ? opts.tail : undefined,
-      timestamps: !!opts.timestamps, names: !!opts.names, multi: true, color: !!opts.color,
+      timestamps: !!opts.timestamps, names: !!opts.names, color: !!opts.color,
     }, { stdout: (b) => writeStdout(b), stderr: (b) => writeStderr(b) });
   },
 };
