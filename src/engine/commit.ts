@@ -4,10 +4,7 @@
 // exactly the bytes the layer was made from.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable, Transform } from 'node:stream';
 import { Store } from '../storage/store';
 import { ImageConfig } from '../storage/images';
 import { LayerRecord, chainId } from '../storage/layers';
@@ -207,9 +204,11 @@ export async function commitLayerOnto(store: Store, base: { id: string; topLayer
   return commitFrom(store, pseudo, tar, opts.name ? normalizeLocalName(opts.name) : undefined, opts);
 }
 
+// zlib, crypto and streams load when a layer is made, not for mount, diff or cp (which load this module).
 function hasher(): { t: Transform; digest: () => string; size: () => number } {
-  const h = createHash('sha256');
+  const h = (require('node:crypto') as typeof import('node:crypto')).createHash('sha256');
   let n = 0;
+  const { Transform } = require('node:stream') as typeof import('node:stream');
   const t = new Transform({ transform(c: Buffer, _e, cb) { h.update(c); n += c.length; cb(null, c); } });
   let d: string | undefined;
   return { t, digest: () => (d ??= 'sha256:' + h.digest('hex')), size: () => n };
@@ -273,6 +272,8 @@ async function commitFrom(store: Store, c: ContainerRecord, tar: () => Readable,
     const file = path.join(staging, 'layer.tar.gz');
     const u = hasher();
     const z = hasher();
+    const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
+    const zlib = require('node:zlib') as typeof import('node:zlib');
     await pipeline(tar(), u.t, zlib.createGzip({ level: 6 }), z.t, fs.createWriteStream(file, { mode: 0o600 }));
     const parent = opts.squash ? null : c.config.topLayer;
     const existing = store.layers.get(chainId(parent, u.digest()));

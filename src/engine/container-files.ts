@@ -24,6 +24,7 @@ import { containerDirs, mountCountFile, mountContainerRootfs, unmountRootfs, use
 import { ownerToContainer, ownerToHost } from './userns';
 export { userMountCount } from './rootfs';
 import { resolveUser } from './spec';
+import { rmFile } from '../util/rmtree';
 
 // ---------------------------------------------------------------------------------------
 // Views and path resolution
@@ -601,7 +602,7 @@ function isRunning(c: ContainerRecord): boolean {
 
 function setUserMountCount(store: Store, id: string, n: number): void {
   const f = mountCountFile(store, id);
-  if (n <= 0) { fs.rmSync(f, { force: true }); return; }
+  if (n <= 0) { rmFile(f); return; }
   fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
   fs.writeFileSync(`${f}.tmp`, String(n));
   fs.renameSync(`${f}.tmp`, f);

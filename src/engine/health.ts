@@ -9,7 +9,6 @@
 // check every interval while the container runs and exits once it stops or is removed. The
 // timer/monitor is recorded in <runRoot>/healthcheck/<id>.json so stopHealthMonitor() can
 // end it.
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerState, HealthConfig } from '../domain/containers';
@@ -274,6 +273,7 @@ export function startHealthMonitor(lifecycle: Lifecycle, c: ContainerRecord): vo
   if (timerKind() === 'systemd') {
     const unit = `pier-healthcheck-${c.id}-${randomId().slice(0, 8)}`;
     const secs = Math.max(1, Math.round(interval / SECOND));
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
     const r = spawnSync('systemd-run', ['--unit', unit, `--on-unit-inactive=${secs}s`, '--timer-property=AccuracySec=1s',
       ...pierCommand(lifecycle, c.id, ['healthcheck', 'run', c.id])], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (r.status === 0) {
@@ -284,6 +284,7 @@ export function startHealthMonitor(lifecycle: Lifecycle, c: ContainerRecord): vo
     log.warn(`creating the healthcheck timer of ${c.id}: ${r.stderr?.toString().trim() || r.error?.message}; using a monitor process`);
   }
   const cmd = pierCommand(lifecycle, c.id, ['healthcheck', 'monitor', c.id]);
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const child = spawn(cmd[0], cmd.slice(1), { detached: true, stdio: 'ignore', cwd: '/' });
   child.unref();
   rec.pid = child.pid;
@@ -295,7 +296,7 @@ export function stopHealthMonitor(lifecycle: Lifecycle, id: string): void {
   const rec = readMonitor(lifecycle, id);
   if (!rec) return;
   if (rec.unit) {
-    spawnSync('systemctl', ['stop', `${rec.unit}.timer`, `${rec.unit}.service`], { stdio: 'ignore' });
+    (require('node:child_process') as typeof import('node:child_process')).spawnSync('systemctl', ['stop', `${rec.unit}.timer`, `${rec.unit}.service`], { stdio: 'ignore' });
   }
   if (rec.pid && rec.pid !== process.pid && isMonitorProcess(rec.pid, id)) {
     try { process.kill(rec.pid, 'SIGTERM'); } catch { /* already gone */ }

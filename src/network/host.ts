@@ -1,10 +1,10 @@
 // What the host's network already uses: interface names, addresses and routes (through
 // iproute2's JSON output), so new networks never collide with podman, docker or the LAN.
-import { execFileSync } from 'node:child_process';
 import { IPNet, parseCIDR } from './ipnet';
 
 function ipJSON(args: string[]): any[] {
   try {
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
     return JSON.parse(execFileSync('ip', ['-j', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) || '[]');
   } catch {
     return [];

@@ -9,6 +9,7 @@ import { lock } from '../util/lock';
 import { ConflictError, PierError } from '../util/errors';
 import { NetworkDef } from './types';
 import { contains, formatIP, IPAddr, IPNet, lastAddr, parseCIDR, parseIP } from './ipnet';
+import { rmFile } from '../util/rmtree';
 
 export interface ClaimFile {
   /** Subnets of the network using this bridge. */
@@ -85,7 +86,7 @@ export function readClaim(runDir: string, key: string): ClaimFile | null {
 
 function writeClaim(runDir: string, key: string, c: ClaimFile | null): void {
   if (!c || (c.owners.length === 0 && Object.keys(c.allocations).length === 0)) {
-    fs.rmSync(claimPath(runDir, key), { force: true });
+    rmFile(claimPath(runDir, key));
     return;
   }
   writeJSONAtomic(claimPath(runDir, key), c);
@@ -101,7 +102,7 @@ export function liveClaims(runDir: string): Map<string, ClaimFile> {
     const key = n.slice(0, -5);
     const c = readClaim(runDir, key);
     if (c) out.set(key, c);
-    else fs.rmSync(claimPath(runDir, key), { force: true });
+    else rmFile(claimPath(runDir, key));
   }
   return out;
 }

@@ -1,6 +1,47 @@
 // IPv4/IPv6 address and CIDR arithmetic on bigints: parse, format, containment, overlap,
 // the n-th address of a subnet. Enough for IPAM and subnet validation; no dependencies.
-import { isIPv4, isIPv6 } from 'node:net';
+// node:net is not loaded for its isIPv4/isIPv6 (it brings streams along on every bridge run):
+// the two checks below accept what they accept.
+
+const V4_OCTET = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
+
+/** A dotted-quad IPv4 address: four decimal octets 0-255, no leading zeros. */
+export function isIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => V4_OCTET.test(p));
+}
+
+/**
+ * An IPv6 address: eight groups of 1-4 hex digits, or fewer with one `::`; the last 32 bits may
+ * be written as an IPv4 address; an optional `%zone` suffix.
+ */
+export function isIPv6(s: string): boolean {
+  let str = s;
+  const pct = str.indexOf('%');
+  if (pct >= 0) {
+    if (!/^[0-9a-zA-Z.:-]+$/.test(str.slice(pct + 1))) return false;
+    str = str.slice(0, pct);
+  }
+  const lastColon = str.lastIndexOf(':');
+  if (lastColon < 0) return false;
+  let groups = 0;
+  const last = str.slice(lastColon + 1);
+  if (last.includes('.')) {
+    if (!isIPv4(last)) return false;
+    str = str.slice(0, lastColon + 1) + '0';
+    groups = 1; // the IPv4 tail is two groups; '0' counts one of them
+  }
+  const dbl = str.indexOf('::');
+  if (dbl >= 0 && str.indexOf('::', dbl + 1) >= 0) return false;
+  for (const part of dbl >= 0 ? [str.slice(0, dbl), str.slice(dbl + 2)] : [str]) {
+    if (part === '') continue;
+    for (const g of part.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
+      groups++;
+    }
+  }
+  return dbl >= 0 ? groups <= 7 : groups === 8;
+}
 
 export interface IPAddr {
   v6: boolean;

@@ -8,7 +8,6 @@
 // container with the exact options used, so teardown undoes exactly what setup did.
 // Networks are named after their bridge when handed to netavark so every pier store on
 // the host shares one aardvark-dns config per bridge (aardvark binds <gateway>:53).
-import { execFileSync } from 'node:child_process';
 import { spawnCollect } from '../util/spawn';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,6 +21,7 @@ import { resolveHostPorts } from './ports';
 import { ensureRootlessNetns, existingRootlessNetns, removeRootlessNetns } from './rootless-netns';
 
 import { createNetns, removeNetns, isNetns, execInNetns } from './netns';
+import { rmFile } from '../util/rmtree';
 
 export { createNetns, removeNetns, netnsPath, isNetns, execInNetns } from './netns';
 
@@ -276,7 +276,7 @@ function dropIdleRootlessNetns(store: NetworkStore): void {
 /** Release the addresses of a saved attachment and delete it. Call under withHostLock. */
 function forget(store: NetworkStore, id: string, saved: SavedAttachment): void {
   for (const def of Object.values(saved.options.network_info)) release(store.runDir, def, id);
-  fs.rmSync(savedPath(store, id), { force: true });
+  rmFile(savedPath(store, id));
 }
 
 export interface TeardownOptions {
@@ -340,6 +340,7 @@ async function waitForDeadVeths(store: NetworkStore, id: string, saved: SavedAtt
         // Rootless, the bridges are in the rootless netns.
         const rns = rootless() ? existingRootlessNetns(store.runDir) : undefined;
         const [cmd, args] = rns ? ['nsenter', [`--net=${rns.netns}`, 'ip', '-j', 'link', 'show', 'master', bridge]] : ['ip', ['-j', 'link', 'show', 'master', bridge]];
+        const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
         ports = JSON.parse(execFileSync(cmd, args as string[], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) || '[]').length;
       } catch { break; }
       if (ports <= expected) break;

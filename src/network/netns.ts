@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { PierError } from '../util/errors';
 import { nativeWith } from '../util/native';
 import { isMountPoint } from '../util/mountinfo';
+import { rmFile } from '../util/rmtree';
 
 /** True when `file` is a mounted network namespace. */
 export function isNetns(file: string): boolean {
@@ -124,7 +125,7 @@ export function removeNetns(file: string): void {
     } catch { /* checked below */ }
     if (isNetns(file)) throw new PierError(`failed to unmount network namespace ${file}`);
   }
-  fs.rmSync(file, { force: true });
+  rmFile(file);
 }
 
 /** Run a command inside the namespace (for tests and connect/disconnect hooks). */

@@ -5,12 +5,11 @@
 // (then 10.91.0.0 ... 10.99.255.0), skipping anything used on the host (addresses,
 // routes), by this store's networks or claimed by another pier store (see ipam.ts).
 // podman uses 10.88.0.0/16 (default) and 10.89.x.0/24 (user networks); docker 172.17+/16.
-import { execFileSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConflictError, NotFoundError, PierError, UsageError } from '../util/errors';
 import { withFileLock } from '../util/lock';
+import { hexOf, randomBytes, randomHex, sha256 } from '../util/digest';
 import type { EngineConfig } from '../config/config';
 import { NetworkDef, NetworkDriver, SubnetDef } from './types';
 import { formatCIDR, formatIP, IPNet, lastAddr, nth, overlaps, parseCIDR, parseIP, contains } from './ipnet';
@@ -116,7 +115,7 @@ export class NetworkStore {
     try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { /* create */ }
     const def: NetworkDef = {
       name: DEFAULT_NETWORK,
-      id: crypto.createHash('sha256').update(DEFAULT_NETWORK).digest('hex'),
+      id: hexOf(sha256(DEFAULT_NETWORK)),
       driver: 'bridge',
       network_interface: DEFAULT_BRIDGE,
       created: nowRFC3339Nano(),
@@ -252,7 +251,7 @@ export class NetworkStore {
         }
         const def: NetworkDef = {
           name,
-          id: crypto.randomBytes(32).toString('hex'),
+          id: randomHex(32),
           driver,
           network_interface: iface,
           created: nowRFC3339Nano(),
@@ -362,7 +361,7 @@ function freeV4Subnet(used: IPNet[], stateDir?: string): IPNet {
 /** A free random unique-local /64 (fdXX:XXXX:XXXX:XXXX::/64). */
 function freeV6Subnet(used: IPNet[]): IPNet {
   for (let i = 0; i < 100; i++) {
-    const b = crypto.randomBytes(7);
+    const b = randomBytes(7);
     const groups = [0xfd00 | b[0], (b[1] << 8) | b[2], (b[3] << 8) | b[4], (b[5] << 8) | b[6]].map((g) => g.toString(16));
     const n = parseCIDR(`${groups.join(':')}::/64`)!;
     if (!used.some((u) => overlaps(u, n))) return n;
@@ -373,6 +372,7 @@ function freeV6Subnet(used: IPNet[]): IPNet {
 /** The interface of the host's default route (macvlan/ipvlan parent default). */
 function defaultRouteInterface(): string {
   try {
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
     const routes = JSON.parse(execFileSync('ip', ['-j', 'route', 'show', 'default'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     if (routes[0]?.dev) return routes[0].dev;
   } catch { /* none */ }

@@ -422,6 +422,12 @@ describe('pod create: the infra container\'s flags', () => {
     }
     refused(['--userns', 'auto'], 'the --userns=auto option is not supported by pier');
     refused(['--userns', 'keep-id'], 'keep-id is only supported in rootless mode');
+    // Without an infra container podman reads none of them: any value is accepted, members run as before.
+    const name = `noinfra-userns-${tag}`;
+    s.ok(['pod', 'create', '--name', name, '--infra=false', '--userns', 'keep-id', '--uidmap', '0:1:1', '--subuidname', 'x']);
+    s.ok(['pod', 'create', '--name', `${name}2`, '--infra=false', '--userns', 'bogus']);
+    assert.equal(s.ok(['run', '--rm', '--network', 'none', '--pod', name, BB, 'id', '-u']).trim(), '0');
+    s.ok(['pod', 'rm', '-f', name, `${name}2`]);
   });
 
   test('pod inspect shows the settings where podman 4.3 does, with its field names (JSON and --format)', { skip: REMOTE && 'same output; the local run covers it' }, () => {

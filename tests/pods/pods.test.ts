@@ -379,6 +379,32 @@ describe('pods', () => {
     s.ok(['pod', 'rm', '-f', '-t', '0', `${orig}-clone`, `${orig}-b`]);
   });
 
+  test('pod logs: every member, the infra too, in ID order (podman\'s); --color by that index; one container unprefixed; an empty pod logs nothing', () => {
+    const name = `logs-${tag}`;
+    s.ok(['pod', 'create', '--name', name]);
+    for (const m of ['a', 'b', 'c']) s.ok(['run', '--pod', name, '--name', `${name}-${m}`, 'localhost/busybox', 'sh', '-c', `echo ${m}1; echo ${m}2`]);
+    const ids = JSON.parse(s.ok(['pod', 'inspect', name])).Containers.map((c: { Id: string }) => c.Id).sort() as string[];
+    const infra = inspect('pod', name, '{{.InfraContainerID}}');
+    const letter = new Map(['a', 'b', 'c'].map((m) => [inspect('container', `${name}-${m}`, '{{.Id}}'), m]));
+    // Each member's lines with its short ID, members in ID order (the infra, which logs nothing, among them).
+    const expected = ids.filter((id) => id !== infra).flatMap((id) => [`${id.slice(0, 12)} ${letter.get(id)}1`, `${id.slice(0, 12)} ${letter.get(id)}2`]);
+    const colors = ['\x1b[37m', '\x1b[31m', '\x1b[33m', '\x1b[34m'];
+    if (!REMOTE) {
+      assert.deepEqual(s.ok(['pod', 'logs', name]).split('\n').filter(Boolean), expected);
+      const colored = s.ok(['pod', 'logs', '--color', name]).split('\n').filter(Boolean);
+      assert.deepEqual(colored, expected.map((l) => `${colors[ids.findIndex((i) => i.startsWith(l.slice(0, 12)))]}${l}\x1b[0m`));
+    } else {
+      // The remote client reads the members concurrently: the same lines, in any order.
+      assert.deepEqual(s.ok(['pod', 'logs', name]).split('\n').filter(Boolean).sort(), [...expected].sort());
+    }
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+    s.ok(['pod', 'create', '--name', name, '--infra=false']);
+    assert.equal(s.ok(['pod', 'logs', name]), '');
+    s.ok(['run', '--pod', name, '--name', `${name}-only`, 'localhost/busybox', 'echo', 'alone']);
+    assert.equal(s.ok(['pod', 'logs', name]), 'alone\n');
+    s.ok(['pod', 'rm', '-f', '-t', '0', name]);
+  });
+
   test('bad input: invalid names, share values and port specs change nothing', () => {
     const before = s.ok(['pod', 'ps', '-q']);
     const cases: [string[], RegExp][] = [

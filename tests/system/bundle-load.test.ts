@@ -135,22 +135,33 @@ test('started by its shebang, pier runs with its heap option, keeps a code cache
   }
 });
 
-test('run --rm loads none of node\'s socket, stream or rimraf modules (each costs milliseconds and fresh pages at every start)', async () => {
+test('run --rm (bridge and none), volume ls, network ls, mount and umount load none of node\'s socket, stream, crypto, child_process or rimraf modules (each costs milliseconds and fresh pages at every start)', async () => {
   const st = await busyboxStore();
   try {
-    // The store's first container does one-time set-up (and may spawn helpers); the run after it is what every run costs.
+    // The store's first containers do one-time set-up (the default network's file, the first
+    // netavark run); the commands after them are what every command costs.
     st.ok(['run', '--rm', '--network', 'none', 'localhost/busybox', 'true']);
+    st.ok(['run', '--rm', 'localhost/busybox', 'true']);
+    st.ok(['run', '-d', '--name', 'c1', '--network', 'none', 'localhost/busybox', 'sleep', '1000']);
     const hook = path.join(st.dir, 'hook.js');
     const list = path.join(st.dir, 'modules.txt');
     fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
-    const r = spawnSync(process.execPath, ['-r', hook, path.join(REPO, 'dist', 'pier.js'), ...st.localArgs(),
-      'run', '--rm', '--network', 'none', '--add-host', 'a.example:10.1.2.3', 'localhost/busybox', 'true'], { env: st.env(), encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    const loaded = fs.readFileSync(list, 'utf8').split('\n');
-    for (const m of ['NativeModule net', 'NativeModule stream', 'NativeModule internal/fs/rimraf', 'NativeModule child_process']) {
-      assert.ok(!loaded.includes(m), `${m} was loaded`);
+    const commands = [
+      ['run', '--rm', '--network', 'none', '--add-host', 'a.example:10.1.2.3', 'localhost/busybox', 'true'],
+      ['run', '--rm', 'localhost/busybox', 'true'],
+      ['mount', 'c1'], ['umount', 'c1'],
+      ['volume', 'ls'], ['network', 'ls'], ['image', 'inspect', 'localhost/busybox'],
+    ];
+    for (const args of commands) {
+      const r = spawnSync(process.execPath, ['-r', hook, path.join(REPO, 'dist', 'pier.js'), ...st.localArgs(), ...args], { env: st.env(), encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const loaded = fs.readFileSync(list, 'utf8').split('\n');
+      for (const m of ['NativeModule net', 'NativeModule stream', 'NativeModule internal/fs/rimraf', 'NativeModule child_process', 'NativeModule crypto', 'NativeModule zlib']) {
+        assert.ok(!loaded.includes(m), `pier ${args.join(' ')}: ${m} was loaded`);
+      }
     }
   } finally {
+    st.run(['rm', '-f', '-t', '0', 'c1']);
     st.cleanup();
   }
 });

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import type { SpawnSyncOptions } from 'node:child_process';
 import type { CommandDef } from '../parser';
 import type { Ctx } from '../context';
 import { PierError, UsageError, errorMessage } from '../../util/errors';
@@ -84,6 +84,7 @@ export function runPier(as: HostUser | undefined, argv: string[], capture: boole
     else if (as.uid === 0) cmd = ['sudo', ...cmd];
     else throw new PierError(`cannot run pier as ${as.name}: only root can transfer images between other users`);
   }
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(cmd[0], cmd.slice(1), opts);
   if (r.error) throw new PierError(`exec: ${r.error.message}`);
   if (r.status !== 0) throw new PierError(`exit status ${r.status ?? 128 + (os.constants.signals[r.signal as NodeJS.Signals] ?? 0)}`);

@@ -2,7 +2,7 @@
 // `pier generate kube`: Kubernetes YAML in and out, made by the engine (domain KubeEngine,
 // locally or through the service).
 import * as fs from 'node:fs';
-import { isIP } from 'node:net';
+import { isIPv4, isIPv6 } from '../../network/ipnet';
 import type { CommandDef, Opts } from '../parser';
 import type { Ctx } from '../context';
 import type { PlayKubeOptions } from '../../domain/kube';
@@ -108,7 +108,7 @@ async function runPlay(ctx: Ctx, args: string[], opts: Opts): Promise<number | v
   // pflag's IPSlice: each value checked as an address (net.ParseIP).
   const ips = splitCSV(opts.ip);
   for (const ip of ips) {
-    if (!isIP(ip)) throw new UsageError(`invalid argument ${JSON.stringify(opts.ip.join(','))} for "--ip" flag: invalid string being converted to IP address: ${ip}`);
+    if (!isIPv4(ip) && !isIPv6(ip)) throw new UsageError(`invalid argument ${JSON.stringify(opts.ip.join(','))} for "--ip" flag: invalid string being converted to IP address: ${ip}`);
   }
   if (ips.length) o.staticIPs = ips;
   // net.ParseMAC's forms: 6, 8 or 20 bytes, as xx:xx..., xx-xx... or xxxx.xxxx....

@@ -219,13 +219,14 @@ function podCreateOptions(args: string[], opts: any): PodCreateOptions {
   // options, parsed and checked as run's; --memory, --memory-swap and --cpus as podman's pod
   // create takes them (the kernel judges the values). Without an infra container podman looks
   // at none of the others.
-  const NETWORK_FLAGS = ['add-host', 'dns', 'dns-option', 'dns-search', 'network', 'network-alias', 'publish', 'ip', 'ip6', 'mac-address', 'no-hosts', 'userns'];
+  const NETWORK_FLAGS = ['add-host', 'dns', 'dns-option', 'dns-search', 'network', 'network-alias', 'publish', 'ip', 'ip6', 'mac-address', 'no-hosts'];
   // Pods take no ID mappings of their own in pier yet (only --userns=keep-id and nomap, rootless).
-  for (const n of ['gidmap', 'subgidname', 'subuidname', 'uidmap']) if (changed.has(n)) throw new UsageError(`the --${n} option is not supported by pier`);
-  if (changed.has('userns')) {
+  // Without an infra container podman reads none of the user namespace options (any value passes).
+  if (infra) for (const n of ['gidmap', 'subgidname', 'subuidname', 'uidmap']) if (changed.has(n)) throw new UsageError(`the --${n} option is not supported by pier`);
+  if (infra && changed.has('userns')) {
     validateUserns(String(opts.userns));
     // The rootless modes go to the infra container, whose namespace the members join.
-    const rootlessMode = infra && (String(opts.userns).startsWith('keep-id') || opts.userns === 'nomap');
+    const rootlessMode = String(opts.userns).startsWith('keep-id') || opts.userns === 'nomap';
     if (opts.userns !== '' && opts.userns !== 'host' && !rootlessMode) throw new UsageError(`the --userns=${opts.userns} option is not supported by pier`);
   }
   const own = ['memory', 'memory-swap', 'cpus', 'label', 'label-file', 'hostname', 'help'];
@@ -617,16 +618,18 @@ const logsCmd: CommandDef = {
   async run(ctx: Ctx, args, opts) {
     const name = opts.latest ? (await targets(ctx, [], opts, 'logs'))[0] : args[0];
     if (!name) throw new UsageError('specify a pod name or ID to log');
-    let ids = await pods(ctx).containerIds(name, { infra: false });
+    // podman 4.3's order: every container of the pod, infra included, by ID (its store's key
+    // order); --color's colors go by that index. One container's lines carry no prefix.
+    let ids = (await pods(ctx).containerIds(name)).sort();
     if (opts.container) {
       const want = (await ctx.containers().inspect(opts.container) as any).Id;
       if (!ids.includes(want)) throw new PierError(`container ${opts.container} is not in pod ${name}`);
       ids = [want];
     }
-    if (!ids.length) throw new PierError(`pod ${name} has no containers to log`);
+    if (!ids.length) return;
     await ctx.containers().logs(ids, {
       follow: !!opts.follow, since: opts.since, until: opts.until, tail: opts.tail >= 0 ? opts.tail : undefined,
-      timestamps: !!opts.timestamps, names: !!opts.names, multi: true, color: !!opts.color,
+      timestamps: !!opts.timestamps, names: !!opts.names, color: !!opts.color,
     }, { stdout: (b) => writeStdout(b), stderr: (b) => writeStderr(b) });
   },
 };

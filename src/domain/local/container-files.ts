@@ -6,7 +6,7 @@ import {
   copyContainerFiles, exportContainer, containerChanges, imageChanges, mountContainer, unmountContainer,
   mountedContainers, userMountCount, FsChange, MountedContainer,
 } from '../../engine/container-files';
-import { commitContainer, CommitOptions } from '../../engine/commit';
+import type { CommitOptions } from '../../engine/commit';
 import { NotFoundError, PierError } from '../../util/errors';
 
 export type { FsChange, MountedContainer, CommitOptions };
@@ -98,6 +98,8 @@ export class LocalContainerFilesEngine implements ContainerFilesEngine {
   }
 
   async commit(nameOrId: string, opts: CommitOptions = {}): Promise<string> {
+    // Loaded for commit only: it brings archive loading, crypto, zlib and streams (mount, cp, diff need none).
+    const { commitContainer } = require('../../engine/commit') as typeof import('../../engine/commit');
     return (await commitContainer(this.store, this.lc, { ...opts, container: nameOrId })).id;
   }
 

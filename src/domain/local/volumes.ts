@@ -1,8 +1,6 @@
 // The in-process volume engine: the volume store (src/engine/volumes) plus the checks that
 // need the containers (which volumes are in use) and the tar import/export of their content.
-import * as crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { VolumeEngine, VolumeInspect, VolumeCreateOptions, VolumeRemoveOptions, VolumeReloadReport } from '../volumes';
 import type { DB } from '../../storage/db';
 import { ContainerStore } from '../../engine/container-store';
@@ -17,6 +15,7 @@ import { NotFoundError, PierError, UsageError } from '../../util/errors';
 import { parseTimeOrDuration } from '../../image/filters';
 import { goMap } from '../../util/gomap';
 import { log } from '../../util/log';
+import { randomHex } from '../../util/digest';
 
 export interface LocalVolumeDeps {
   /** Containers using a volume (default: scan the container records' mounts). */
@@ -271,7 +270,7 @@ export class LocalVolumeEngine implements VolumeEngine {
 
   /** Mount the volume for the duration of `fn` (a no-op for plain directories). */
   private async withMounted<T>(name: string, fn: (dir: string) => Promise<T>): Promise<T> {
-    const user = `pier-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const user = `pier-${process.pid}-${randomHex(4)}`;
     const dir = await mountVolume(this.store, name, user);
     try {
       return await fn(dir);
@@ -284,6 +283,7 @@ export class LocalVolumeEngine implements VolumeEngine {
     if (!findVolume(this.store, name)) throw new NotFoundError(`no such volume ${name}`);
     await this.withMounted(name, async (dir) => {
       const tar = writeDirAsTar(dir, { xattrs: xattrsOf });
+      const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
       await pipeline(tar, out, { end: false });
     });
   }

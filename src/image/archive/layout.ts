@@ -3,14 +3,12 @@
 // layout index files, and atomic output (temp file or dir, then rename).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
-import { Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
 import { Store } from '../../storage/store';
 import { ImageRecord, manifestAnnotations } from '../../storage/images';
 import { layerBlob, layerTar } from '../../storage/diff';
 import { writeDirAsTar } from '../../storage/tar/writer';
-import { hexOf, sha256 } from '../../util/digest';
+import { hexOf, randomHex, sha256 } from '../../util/digest';
 import { PierError } from '../../util/errors';
 import { log } from '../../util/log';
 import { ociConfigFromDocker } from './oci-config';
@@ -69,7 +67,7 @@ export const dirNaming: BlobNaming = { layer: (d) => hexOf(d), config: (d) => he
 export const dockerArchiveNaming: BlobNaming = { layer: (d) => `${hexOf(d)}.tar`, config: (d) => `${hexOf(d)}.json` };
 
 function tmpName(dir: string, base = ''): string {
-  return path.join(dir, `.pier-tmp-${base}${process.pid}-${randomBytes(6).toString('hex')}`);
+  return path.join(dir, `.pier-tmp-${base}${process.pid}-${randomHex(6)}`);
 }
 
 /** Copy (reflink where possible) or hard-link `src` to `dest` unless it is there already. */
@@ -88,7 +86,10 @@ function placeFile(src: string, dest: string): void {
 
 /** Stream into `dir/<name(digest)>`, hashing on the way; returns digest and size. */
 async function writeHashed(src: Readable, dir: string, name: (digest: string) => string): Promise<{ digest: string; size: number }> {
-  const h = createHash('sha256');
+  // crypto and streams load here, not with the module (commit's, which mount, diff and cp load).
+  const h = (require('node:crypto') as typeof import('node:crypto')).createHash('sha256');
+  const { Transform } = require('node:stream') as typeof import('node:stream');
+  const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
   let size = 0;
   const tmp = tmpName(dir);
   fs.mkdirSync(dir, { recursive: true });
@@ -273,6 +274,7 @@ export function storeStagingDir(store: Store): string {
 
 /** Stream the directory as a tar (sorted, owner 0:0, mtime 0) to `out`. */
 export async function tarDirTo(dir: string, out: Writable): Promise<void> {
+  const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
   await pipeline(writeDirAsTar(dir, { mtime: 0, mapOwner: () => ({ uid: 0, gid: 0 }) }), out);
 }
 

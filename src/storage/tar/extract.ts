@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { PierError } from '../../util/errors';
 import { native } from '../../util/native';
 import { overlayOpaqueXattr } from '../overlay-xattr';
