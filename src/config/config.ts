@@ -181,10 +181,20 @@ export function resolveConfig(g: GlobalOptions, env: NodeJS.ProcessEnv = process
   if (own) configFiles.push(pierStorage);
   const containersStorage = readToml(dirs.rootless ? path.join(dirs.home, '.config/containers/storage.conf') : '/etc/containers/storage.conf');
   const engine: Record<string, any> = {};
+  // events_logfile_path names a file of podman's when it comes from the ecosystem's shared files:
+  // pier keeps its own event log unless its own containers.conf (or $CONTAINERS_CONF) sets one.
+  const ownConf = env.CONTAINERS_CONF || path.join(dirs.configDir, 'containers.conf');
+  let eventsLogfile: unknown;
   for (const f of containersConfFiles(dirs, env)) {
     const t = readToml(f);
-    if (t) { configFiles.push(f); mergeTables(engine, t); log.debug(`Merged system config ${JSON.stringify(f)}`); }
-    else log.trace(`No configuration file ${JSON.stringify(f)}`);
+    if (t) {
+      configFiles.push(f); mergeTables(engine, t); log.debug(`Merged system config ${JSON.stringify(f)}`);
+      if (f === ownConf && t.engine?.events_logfile_path !== undefined) eventsLogfile = t.engine.events_logfile_path;
+    } else log.trace(`No configuration file ${JSON.stringify(f)}`);
+  }
+  if (engine.engine) {
+    if (eventsLogfile === undefined) delete engine.engine.events_logfile_path;
+    else engine.engine.events_logfile_path = eventsLogfile;
   }
   // The global flags win over the files' [engine] keys, checked as podman checks them.
   if (g.eventsBackend !== undefined) {
