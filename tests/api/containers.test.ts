@@ -258,6 +258,12 @@ test('/info, /system/df and /events in Docker shapes', async () => {
   assert.equal(typeof events[0].timeNano, 'number');
   const bad = await request(svc.socket, 'GET', `/events?filters=${encodeURIComponent(JSON.stringify({ bogus: ['x'] }))}`);
   assert.equal(bad.status, 400);
+  // stream=false (podman's compat and libpod endpoints): the events so far, then the reply ends
+  for (const p of ['/events', '/libpod/events']) {
+    const past = await request(svc.socket, 'GET', `${p}?stream=false&since=${t0}&filters=${encodeURIComponent(JSON.stringify({ container: ['ev1'] }))}`);
+    assert.equal(past.status, 200, p);
+    assert.equal(past.text.trim().split('\n').length, 2, p);
+  }
 });
 
 test('what a create through the API records (as podman 4.3\'s handlers): the compat one the service\'s command line and client annotations, a libpod one what its spec says', async () => {

@@ -70,7 +70,8 @@ export function registerSystemInfoRoutes(router: Router): void {
     const since = r.query.get('since') || undefined;
     const until = r.query.get('until') || undefined;
     const filters = dockerFilters(r.query.get('filters')).map((f) => f.replace(/^event=die$/, 'event=died').replace(/^event=destroy$/, 'event=remove'));
-    const follow = !until || qbool(r, 'follow', true);
-    await streamEvents(r, e.store.runRoot, { since, until, filters, follow, fromStart: !!since }, dockerEvent);
+    // podman's compat endpoint takes libpod's `stream` (false: the events so far, then the end)
+    const follow = qbool(r, 'stream', true) && (!until || qbool(r, 'follow', true));
+    await streamEvents(r, e.store.runRoot, { since, until, filters, follow, fromStart: !!since || !follow }, dockerEvent);
   });
 }
