@@ -294,3 +294,56 @@ test('what a create through the API records (as podman 4.3\'s handlers): the com
   assert.deepEqual((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/rec-given/json')).json().Config.CreateCommand, given);
   for (const n of ['rec-compat', 'rec-libpod', 'rec-given']) assert.equal((await request(svc.socket, 'DELETE', `/v1.41/containers/${n}`)).status, 204);
 });
+
+test('attach (podman\'s handler): logs=true replays the log, stream=false then ends the reply; neither, or no stream at all, is a 400', async () => {
+  const id = (await request(svc.socket, 'POST', '/containers/create?name=att-logs', { Image: 'busybox', Cmd: ['sh', '-c', 'echo early; echo oops >&2; sleep 60'] })).json().Id;
+  assert.equal((await request(svc.socket, 'POST', `/containers/${id}/start`)).status, 204);
+  for (let i = 0; i < 100 && !(await request(svc.socket, 'GET', `/containers/${id}/logs?stdout=1&stderr=1`)).body.includes('oops'); i++) await new Promise((res) => setTimeout(res, 50));
+  const t0 = Date.now();
+  // No stream named: both output streams, as podman (the harness of its API tests relies on it).
+  const all = await request(svc.socket, 'POST', `/containers/${id}/attach?logs=true&stream=false`);
+  assert.equal(all.status, 200);
+  assert.deepEqual(demux(all.body).sort(), [[1, 'early\n'], [2, 'oops\n']]);
+  const out = await request(svc.socket, 'POST', `/v4.3.1/libpod/containers/${id}/attach?logs=1&stream=0&stdout=1&stderr=0`);
+  assert.deepEqual(demux(out.body), [[1, 'early\n']]);
+  assert.ok(Date.now() - t0 < 10_000, 'the replies ended without waiting for the container');
+  assert.equal((await request(svc.socket, 'POST', `/containers/${id}/attach?stream=false`)).status, 400);
+  assert.equal((await request(svc.socket, 'POST', `/containers/${id}/attach?stdout=0&stderr=0`)).json().message, 'at least one of stdin, stdout, stderr must be true');
+  assert.equal((await request(svc.socket, 'DELETE', `/containers/${id}?force=1`)).status, 204);
+});
+
+test('Libpod images as podman 4.3 answers them: exists\' 404 body, DELETE of one image, history\'s shape, {name}/get; the compat list leaves manifest lists out and takes API 1.24\'s filter', async () => {
+  const ne = (await request(svc.socket, 'GET', '/v4.3.1/libpod/images/nonesuch/exists')).json();
+  assert.deepEqual(ne, { cause: 'failed to find image nonesuch', message: 'failed to find image nonesuch', response: 404 });
+  const iid = (await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/json')).json().Id;
+  const hist = (await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/history')).json();
+  assert.deepEqual(Object.keys(hist[0]), ['Id', 'Created', 'CreatedBy', 'Tags', 'Size', 'Comment']);
+  assert.equal(hist[0].Id, iid);
+  assert.equal(typeof hist[0].Created, 'number');
+  const get = await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/get?compress=true');
+  assert.equal(get.status, 200);
+  assert.equal(get.headers['content-type'], 'application/octet; charset=us-ascii');
+  assert.ok(get.body.includes('oci-layout'), 'an oci-archive by default');
+  const bad = await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/get?format=foo');
+  assert.deepEqual([bad.status, bad.json().message], [500, 'unknown format "foo"']);
+  assert.equal((await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/get?compress=bar')).status, 400);
+
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/images/busybox/tag?repo=localhost/rm1&tag=t')).status, 201);
+  const rm = await request(svc.socket, 'DELETE', '/v4.3.1/libpod/images/localhost/rm1:t');
+  assert.equal(rm.status, 200, rm.text);
+  assert.deepEqual(rm.json(), { Untagged: ['localhost/rm1:t'], ExitCode: 0, Errors: [] });
+  assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/images/localhost/rm1:t')).json().cause, 'image not known');
+  const id = (await request(svc.socket, 'POST', '/containers/create?name=img-user', { Image: 'busybox', Cmd: ['true'] })).json().Id;
+  const busy = await request(svc.socket, 'DELETE', '/v4.3.1/libpod/images/busybox');
+  assert.equal(busy.status, 409, busy.text);
+  assert.equal((await request(svc.socket, 'DELETE', `/containers/${id}`)).status, 204);
+
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/manifests/localhost/ml1')).status, 201);
+  const names = (rows: any[]) => rows.flatMap((i) => i.RepoTags);
+  assert.ok(names((await request(svc.socket, 'GET', '/v4.3.1/libpod/images/json')).json()).includes('localhost/ml1:latest'));
+  assert.ok(!names((await request(svc.socket, 'GET', '/images/json')).json()).includes('localhost/ml1:latest'));
+  assert.deepEqual(names((await request(svc.socket, 'GET', '/v4.3.1/libpod/images/json?filters=%7B%22manifest%22%3A%5B%22true%22%5D%7D')).json()), ['localhost/ml1:latest']);
+  assert.deepEqual(names((await request(svc.socket, 'GET', '/images/json?filter=localhost/busybox')).json()), ['localhost/busybox:latest']);
+  assert.deepEqual((await request(svc.socket, 'GET', '/images/json?filter=nonesuch')).json(), []);
+  assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/manifests/localhost/ml1')).status, 200);
+});

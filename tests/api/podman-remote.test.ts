@@ -82,6 +82,12 @@ test('podman-remote: volumes, networks, pods, tags, info', () => {
   assert.equal(podman(['tag', 'localhost/busybox', 'localhost/bb:2']).code, 0);
   assert.equal(s.ok(['image', 'exists', 'localhost/bb:2']), '');
   assert.match(podman(['rmi', 'localhost/bb:2']).stdout, /Untagged: localhost\/bb:2/);
+  // history in podman's shape (Id, Created in unix seconds, ...), container prune's own endpoint
+  const iid = s.ok(['image', 'inspect', '--format', '{{.Id}}', 'localhost/busybox']).trim();
+  assert.match(podman(['image', 'history', '--no-trunc', '--format', '{{.ID}} {{.CreatedBy}}', 'localhost/busybox']).stdout, new RegExp(`^${iid} \\S`));
+  const dead = s.ok(['create', '--name', 'pr-dead', 'localhost/busybox', 'true']).trim();
+  assert.equal(podman(['container', 'prune', '-f']).stdout, `${dead}\n`);
+  assert.equal(s.run(['container', 'exists', 'pr-dead']).code, 1);
   assert.equal(podman(['info', '--format', '{{.Store.GraphRoot}}']).stdout.trim(), s.root);
 });
 

@@ -7,6 +7,7 @@ import { ApiError } from '../errors';
 import { queryBool } from '../query-params';
 import type { CloneOptions, CreateOptions } from '../../domain/containers';
 import { PartialRemoveError } from '../../domain/containers';
+import { IMAGE_IN_USE, RemoveReport } from '../../domain/images';
 import { NotFoundError, errorMessage } from '../../util/errors';
 import { frame, dockerFilters } from '../docker/containers';
 import { specToCreate, specToPodCreate } from './spec';
@@ -17,6 +18,11 @@ const filtersOf = (r: ApiRequest) => dockerFilters(r.query.get('filters'));
 function nf(e: unknown, what: string): never {
   if (e instanceof NotFoundError) throw new ApiError(404, errorMessage(e) || `no such ${what}`);
   throw e;
+}
+
+/** podman's LibpodImagesRemoveReport: Deleted and Untagged only when not empty. */
+function removeReport(rep: RemoveReport): Record<string, unknown> {
+  return { ...(rep.deleted.length ? { Deleted: rep.deleted } : {}), ...(rep.untagged.length ? { Untagged: rep.untagged } : {}), ExitCode: rep.exitCode, Errors: rep.errors };
 }
 
 /** podman's clients send Go's zero time for "unset". */
@@ -109,7 +115,8 @@ export function registerLibpodApiRoutes(router: Router): void {
   });
   router.get('/libpod/containers/{name}/exists', async (r) => {
     const found = await r.engines.containers().exists(r.params.name, { external: queryBool(r, 'external') });
-    r.send(found ? 204 : 404, found ? undefined : { cause: 'no such container', message: `no container with name or ID "${r.params.name}" found: no such container`, response: 404 });
+    if (!found) throw new ApiError(404, 'no such container');
+    r.send(204);
   });
   const simple = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/containers/{name}/${verb}`, async (r) => {
     try { await fn(r); } catch (e) { nf(e, 'container'); }
@@ -178,12 +185,15 @@ export function registerLibpodApiRoutes(router: Router): void {
     }
     const tty = !!c!.config.create.tty;
     const detachKeys = r.query.get('detachKeys') ?? '';
+    const { attachQuery, attachLogs } = require('../docker/containers') as typeof import('../docker/containers');
+    const ao = attachQuery(r);
     const sock = r.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-    const stdin = queryBool(r, 'stdin') ? new PassThrough() : null;
+    const stdin = ao.stdin ? new PassThrough() : null;
     if (stdin) sock.pipe(stdin); else sock.resume();
     const w = (n: 1 | 2, on: boolean) => new Writable({ write(ch: Buffer, _e, cb) { if (on && !sock.destroyed && !sock.writableEnded) sock.write(tty ? ch : frame(n, ch)); cb(); } });
-    const stdout = w(1, r.query.get('stdout') !== 'false');
-    const stderr = w(2, r.query.get('stderr') !== 'false');
+    const stdout = w(1, ao.stdout);
+    const stderr = w(2, ao.stderr);
+    if (await attachLogs(r, c!.id, ao, stdout, stderr, sock)) return;
     if (!running) {
       const { pendingAttach } = require('../docker/containers') as typeof import('../docker/containers');
       const list = pendingAttach.get(c!.id) ?? [];
@@ -220,9 +230,15 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/images/{name*}/json', async (r) => {
     try { r.send(200, await r.engines.images().inspect(r.params.name)); } catch (e) { nf(e, 'image'); }
   });
-  router.get('/libpod/images/{name*}/exists', async (r) => r.send((await r.engines.images().exists(r.params.name)) ? 204 : 404));
+  router.get('/libpod/images/{name*}/exists', async (r) => {
+    if (!(await r.engines.images().exists(r.params.name))) throw new ApiError(404, `failed to find image ${r.params.name}`, `failed to find image ${r.params.name}`);
+    r.send(204);
+  });
+  // podman's HistoryResponse (its compat handler's): Created in unix seconds, Tags null when none.
   router.get('/libpod/images/{name*}/history', async (r) => {
-    try { r.send(200, await r.engines.images().history(r.params.name)); } catch (e) { nf(e, 'image'); }
+    let h;
+    try { h = await r.engines.images().history(r.params.name); } catch (e) { nf(e, 'image'); }
+    r.send(200, h!.map((e) => ({ Id: e.id, Created: e.created, CreatedBy: e.createdBy, Tags: e.tags.length ? e.tags : null, Size: e.size, Comment: e.comment })));
   });
   router.post('/libpod/images/{name*}/tag', async (r) => {
     try { await r.engines.images().tag(r.params.name, [`${r.query.get('repo')}${r.query.get('tag') ? ':' + r.query.get('tag') : ''}`]); } catch (e) { nf(e, 'image'); }
@@ -234,7 +250,13 @@ export function registerLibpodApiRoutes(router: Router): void {
   });
   router.delete('/libpod/images/remove', async (r) => {
     const rep = await r.engines.images().remove(r.query.getAll('images'), { force: queryBool(r, 'force'), all: queryBool(r, 'all'), ignore: queryBool(r, 'ignore') });
-    r.send(200, { Deleted: rep.deleted, Untagged: rep.untagged, Errors: rep.errors, ExitCode: rep.exitCode });
+    r.send(200, removeReport(rep));
+  });
+  // One image: the report, or the errors as 404 (no such image), 409 (in use) or 500 (as podman).
+  router.delete('/libpod/images/{name*}', async (r) => {
+    const rep = await r.engines.images().remove([r.params.name], { force: queryBool(r, 'force') });
+    if (rep.exitCode === 0) { r.send(200, removeReport(rep)); return; }
+    throw new ApiError(rep.exitCode === 1 ? 404 : rep.exitCode === 2 ? 409 : 500, rep.errors.join('\n'), rep.exitCode === 2 ? IMAGE_IN_USE : undefined);
   });
   router.post('/libpod/images/pull', async (r) => {
     const ref = r.query.get('reference');
@@ -281,7 +303,10 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/volumes/{name}/json', async (r) => {
     try { r.send(200, await r.engines.volumes().inspect(r.params.name)); } catch (e) { nf(e, 'volume'); }
   });
-  router.get('/libpod/volumes/{name}/exists', async (r) => r.send((await r.engines.volumes().exists(r.params.name)) ? 204 : 404));
+  router.get('/libpod/volumes/{name}/exists', async (r) => {
+    if (!(await r.engines.volumes().exists(r.params.name))) throw new ApiError(404, 'no such volume');
+    r.send(204);
+  });
   router.delete('/libpod/volumes/{name}', async (r) => {
     try { await r.engines.volumes().remove(r.params.name, { force: queryBool(r, 'force') }); } catch (e) { nf(e, 'volume'); }
     r.send(204);
@@ -297,6 +322,10 @@ export function registerLibpodApiRoutes(router: Router): void {
     if (!(await r.engines.volumes().exists(r.params.name))) throw new ApiError(404, `no such volume ${r.params.name}`);
     await r.engines.volumes().import(r.params.name, r.req);
     r.send(204);
+  });
+  router.post('/libpod/containers/prune', async (r) => {
+    const { pruneContainers } = require('../docker/containers') as typeof import('../docker/containers');
+    r.send(200, await pruneContainers(r));
   });
   router.post('/libpod/volumes/prune', async (r) => r.send(200, (await r.engines.volumes().prune(filtersOf(r))).map((Id) => ({ Id, Size: 0 }))));
 
@@ -321,7 +350,10 @@ export function registerLibpodApiRoutes(router: Router): void {
     r.send(201, { Id: id! });
   });
   router.post('/libpod/pods/prune', async (r) => r.send(200, (await r.engines.pods().prune()).map((Id) => ({ Id, Err: null }))));
-  router.get('/libpod/pods/{name}/exists', async (r) => r.send((await r.engines.pods().exists(r.params.name)) ? 204 : 404));
+  router.get('/libpod/pods/{name}/exists', async (r) => {
+    if (!(await r.engines.pods().exists(r.params.name))) throw new ApiError(404, `no pod with name or ID ${r.params.name} found: no such pod`);
+    r.send(204);
+  });
   const podVerb = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/pods/{name}/${verb}`, async (r) => {
     try { await fn(r); } catch (e) { nf(e, 'pod'); }
     r.send(200, { Id: r.params.name, Errs: [] });
