@@ -25,7 +25,7 @@ function cause(status: number, msg: string): string {
     if (/: no such secret$/.test(msg)) return 'no such secret';
     return /image/i.test(msg) ? 'image not known' : /volume/i.test(msg) ? 'no such volume' : /network/i.test(msg) ? 'network not found' : /pod/i.test(msg) ? 'no such pod' : 'no such container';
   }
-  if (status === 409) return 'container state improper';
+  if (status === 409) return /: ([a-z]+ already exists)$/.exec(msg)?.[1] ?? 'container state improper';
   if (status === 400) return 'bad parameter';
   const secret = /: (secret name in use|invalid secret name)$/.exec(msg);
   if (secret) return secret[1];

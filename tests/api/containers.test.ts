@@ -347,3 +347,27 @@ test('Libpod images as podman 4.3 answers them: exists\' 404 body, DELETE of one
   assert.deepEqual((await request(svc.socket, 'GET', '/images/json?filter=nonesuch')).json(), []);
   assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/manifests/localhost/ml1')).status, 200);
 });
+
+test('bodies read as Go reads them (a field in any case, nothing after the first value); Libpod volume and pod answers as podman\'s', async () => {
+  const v = await request(svc.socket, 'POST', '/v4.3.1/libpod/volumes/create', '{"name":"gov1","Label":{"a":"1"},"Labels":{"b":"2"}}}');
+  assert.equal(v.status, 201, v.text);
+  assert.deepEqual([v.json().Name, v.json().Labels], ['gov1', { a: '1', b: '2' }]);
+  const dup = await request(svc.socket, 'POST', '/v4.3.1/libpod/volumes/create', { Name: 'gov1' });
+  assert.deepEqual([dup.status, dup.json().cause], [500, 'volume already exists']);
+  assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/volumes/gov1')).status, 204);
+  const c = await request(svc.socket, 'POST', '/v4.3.1/libpod/containers/create', { Image: 'busybox', Name: 'gofold', Command: ['true'] });
+  assert.equal(c.status, 201, c.text);
+  assert.equal((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/gofold/json')).json().Id, c.json().Id);
+  assert.equal((await request(svc.socket, 'DELETE', '/containers/gofold')).status, 204);
+
+  const pod = (await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/create', { name: 'gopod', no_infra: true })).json().Id;
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/create', { name: 'gopod' })).json().cause, 'pod already exists');
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/containers/create', { image: 'busybox', command: ['sleep', '60'], pod: 'gopod' })).status, 201);
+  assert.deepEqual((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/start')).json(), { Id: pod, Errs: null });
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/start')).status, 304);
+  const badT = await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/stop?t=x');
+  assert.deepEqual([badT.status, badT.json().cause], [400, 'schema: error converting value for "t"']);
+  assert.deepEqual((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/stop?t=0')).json(), { Id: pod, Errs: null });
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/stop')).status, 304);
+  assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/pods/gopod?force=true')).status, 200);
+});

@@ -4,11 +4,12 @@
 // options, plus `pier_create_options` (pier's full CreateOptions, sent by pier's remote client).
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
-import { queryBool } from '../query-params';
+import { queryBool, schemaInt } from '../query-params';
 import type { CloneOptions, CreateOptions } from '../../domain/containers';
 import { PartialRemoveError } from '../../domain/containers';
+import type { PodReport } from '../../domain/pods';
 import { IMAGE_IN_USE, RemoveReport } from '../../domain/images';
-import { NotFoundError, errorMessage } from '../../util/errors';
+import { NotFoundError, ConflictError, errorMessage } from '../../util/errors';
 import { frame, dockerFilters } from '../docker/containers';
 import { specToCreate, specToPodCreate } from './spec';
 import { PassThrough, Writable } from 'node:stream';
@@ -298,7 +299,17 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/volumes/json', async (r) => r.send(200, await r.engines.volumes().list(filtersOf(r))));
   router.post('/libpod/volumes/create', async (r) => {
     const b = (await r.json()) ?? {};
-    r.send(201, await r.engines.volumes().create({ name: b.Name || undefined, driver: b.Driver || undefined, labels: b.Labels, options: b.Options, ignoreIfExists: !!b.IgnoreIfExists }));
+    // Label is podman's older name for Labels (merged, Labels winning).
+    const labels = b.Label || b.Labels ? { ...b.Label, ...b.Labels } : undefined;
+    let v;
+    try {
+      v = await r.engines.volumes().create({ name: b.Name || undefined, driver: b.Driver || undefined, labels, options: b.Options, ignoreIfExists: !!b.IgnoreIfExists });
+    } catch (e) {
+      // podman answers a taken name with a 500 (its compat endpoint returns the volume).
+      if (e instanceof ConflictError) throw new ApiError(500, errorMessage(e), 'volume already exists');
+      throw e;
+    }
+    r.send(201, v);
   });
   router.get('/libpod/volumes/{name}/json', async (r) => {
     try { r.send(200, await r.engines.volumes().inspect(r.params.name)); } catch (e) { nf(e, 'volume'); }
@@ -354,16 +365,28 @@ export function registerLibpodApiRoutes(router: Router): void {
     if (!(await r.engines.pods().exists(r.params.name))) throw new ApiError(404, `no pod with name or ID ${r.params.name} found: no such pod`);
     r.send(204);
   });
-  const podVerb = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/pods/{name}/${verb}`, async (r) => {
-    try { await fn(r); } catch (e) { nf(e, 'pod'); }
-    r.send(200, { Id: r.params.name, Errs: [] });
+  // podman's pod reports: the pod's full ID, Errs null unless a container failed (then a 409);
+  // start on a running pod and stop on one that is not are 304s.
+  // fn reads the query first (a bad value is a 400 before any lookup, as podman's decoder).
+  const podVerb = (verb: string, fn: (r: ApiRequest) => () => Promise<PodReport | void>, unchanged?: (state: string) => boolean) => router.post(`/libpod/pods/{name}/${verb}`, async (r) => {
+    const run = fn(r);
+    let info: Record<string, unknown>;
+    try { info = await r.engines.pods().inspect(r.params.name); } catch (e) { nf(e, 'pod'); }
+    if (unchanged?.(String(info!.State))) { r.send(304); return; }
+    let rep: PodReport | void;
+    try { rep = await run(); } catch (e) { nf(e, 'pod'); }
+    const errs = rep?.Errs?.length ? rep.Errs : null;
+    r.send(errs ? 409 : 200, { Id: info!.Id, Errs: errs });
   });
-  podVerb('start', (r) => r.engines.pods().start(r.params.name));
-  podVerb('stop', (r) => r.engines.pods().stop(r.params.name, { timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined }));
-  podVerb('restart', (r) => r.engines.pods().restart(r.params.name));
-  podVerb('kill', (r) => r.engines.pods().kill(r.params.name, r.query.get('signal') || 'SIGKILL'));
-  podVerb('pause', (r) => r.engines.pods().pause(r.params.name));
-  podVerb('unpause', (r) => r.engines.pods().unpause(r.params.name));
+  podVerb('start', (r) => () => r.engines.pods().start(r.params.name), (state) => state === 'Running');
+  podVerb('stop', (r) => {
+    const t = schemaInt(r, 't');
+    return () => r.engines.pods().stop(r.params.name, { timeout: t ? t : undefined });
+  }, (state) => state !== 'Running');
+  podVerb('restart', (r) => () => r.engines.pods().restart(r.params.name));
+  podVerb('kill', (r) => () => r.engines.pods().kill(r.params.name, r.query.get('signal') || 'SIGKILL'));
+  podVerb('pause', (r) => () => r.engines.pods().pause(r.params.name));
+  podVerb('unpause', (r) => () => r.engines.pods().unpause(r.params.name));
   router.delete('/libpod/pods/{name}', async (r) => {
     try {
       const rep = await r.engines.pods().remove(r.params.name, { force: queryBool(r, 'force'), timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined });
