@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as fs from 'node:fs';
 import { busyboxStore, PIER, TestStore } from '../helpers/cli';
 import { startService, request, Service } from '../helpers/api';
 
@@ -370,4 +371,14 @@ test('bodies read as Go reads them (a field in any case, nothing after the first
   assert.deepEqual((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/stop?t=0')).json(), { Id: pod, Errs: null });
   assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/stop')).status, 304);
   assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/pods/gopod?force=true')).status, 200);
+});
+
+test('compat create: a missing absolute bind source is made (as dockerd); HostConfig fields match in any case', async () => {
+  const src = `${store.dir}/made-by-create/sub`;
+  const c = await request(svc.socket, 'POST', '/containers/create?name=mkbind', { Image: 'busybox', Cmd: ['true'], HostConfig: { Binds: [`${src}:/test1`], TmpFs: { '/mytmpfs': 'rw' } } });
+  assert.equal(c.status, 201, c.text);
+  assert.ok(fs.statSync(src).isDirectory());
+  const hc = (await request(svc.socket, 'GET', '/containers/mkbind/json')).json().HostConfig;
+  assert.deepEqual(Object.keys(hc.Tmpfs), ['/mytmpfs']);
+  assert.equal((await request(svc.socket, 'DELETE', '/containers/mkbind')).status, 204);
 });

@@ -357,6 +357,11 @@ export function registerContainerRoutes(router: Router): void {
       if (e instanceof NotFoundError) throw new ApiError(404, `No such image: ${o.image}`);
       throw e;
     }
+    // As dockerd and podman's compat create: a bind source that is a missing host path is made (0755).
+    for (const b of (body?.HostConfig?.Binds ?? []) as unknown[]) {
+      const parts = String(b).split(':');
+      if (parts.length > 1 && path.isAbsolute(parts[0]) && !fs.existsSync(parts[0])) fs.mkdirSync(parts[0], { recursive: true, mode: 0o755 });
+    }
     try {
       const { id, warnings } = await ce.create(o);
       r.send(201, { Id: id, Warnings: warnings });
