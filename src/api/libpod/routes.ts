@@ -346,6 +346,38 @@ export function registerLibpodApiRoutes(router: Router): void {
     const b = (await r.json()) ?? {};
     r.send(201, { Id: await r.engines.pods().create(specToPodCreate(b)) });
   });
+  // podman's pod top: the running containers' processes as one table ({Titles, Processes}); with
+  // stream, again every `delay` seconds until the client hangs up.
+  router.get('/libpod/pods/{name}/top', async (r) => {
+    const delay = schemaInt(r, 'delay') ?? 5;
+    const stream = queryBool(r, 'stream');
+    if (delay < 1) throw new ApiError(400, `"delay" parameter of value ${delay} < 1`);
+    const args = (r.query.get('ps_args') ?? '').split(/\s+/).filter(Boolean);
+    let ids: string[];
+    try { ids = await r.engines.pods().containerIds(r.params.name); } catch (e) { nf(e, 'pod'); }
+    const { LocalContainerOps } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
+    const ce = r.engines.containers() as import('../../domain/local/containers').LocalContainerEngine;
+    const ops = new LocalContainerOps(ce as any);
+    const table = async () => {
+      let titles: string[] | undefined;
+      const processes: string[][] = [];
+      for (const id of ids!) {
+        if (ce.lifecycle.sync(ce.containers.get(id)!).state.status !== 'running') continue;
+        const rows = (await ops.top(id, args)).map((row) => row.map((cell) => cell.trim()));
+        titles ??= rows[0];
+        processes.push(...rows.slice(1));
+      }
+      return titles ? { Processes: processes, Titles: titles } : undefined;
+    };
+    const first = await table();
+    if (!stream) { r.send(200, first); return; }
+    const res = r.res!;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    for (let body = first; !res.destroyed; body = await table()) {
+      if (body) res.write(JSON.stringify(body) + '\n');
+      await new Promise((done) => setTimeout(done, delay * 1000));
+    }
+  });
   router.get('/libpod/pods/{name}/json', async (r) => {
     try { r.send(200, await r.engines.pods().inspect(r.params.name)); } catch (e) { nf(e, 'pod'); }
   });
