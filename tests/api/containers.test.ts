@@ -359,6 +359,8 @@ test('bodies read as Go reads them (a field in any case, nothing after the first
   const c = await request(svc.socket, 'POST', '/v4.3.1/libpod/containers/create', { Image: 'busybox', Name: 'gofold', Command: ['true'] });
   assert.equal(c.status, 201, c.text);
   assert.equal((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/gofold/json')).json().Id, c.json().Id);
+  // limit is last's alias (the newest container, in any state)
+  assert.deepEqual((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/json?limit=1')).json().map((x: any) => x.Names), [['gofold']]);
   assert.equal((await request(svc.socket, 'DELETE', '/containers/gofold')).status, 204);
 
   const pod = (await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/create', { name: 'gopod', no_infra: true })).json().Id;

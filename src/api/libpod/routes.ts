@@ -57,7 +57,8 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/containers/json', async (r) => {
     const { filterContainers } = require('../../cli/commands/containers') as typeof import('../../cli/commands/containers');
     const filters = filtersOf(r);
-    const last = r.query.get('last') ? Number(r.query.get('last')) : undefined;
+    // limit, and last (its alias, which wins), as podman's
+    const last = (r.query.has('last') ? schemaInt(r, 'last') : schemaInt(r, 'limit')) || undefined;
     const listed = await r.engines.containers().list({ all: queryBool(r, 'all'), size: queryBool(r, 'size'), filters, last, external: queryBool(r, 'external') });
     // external=true: the build's containers, which neither `all` nor the filters select.
     const external = listed.filter((c) => c.State === 'storage');
