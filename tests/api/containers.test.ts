@@ -361,6 +361,12 @@ test('bodies read as Go reads them (a field in any case, nothing after the first
   assert.equal((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/gofold/json')).json().Id, c.json().Id);
   // limit is last's alias (the newest container, in any state)
   assert.deepEqual((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/json?limit=1')).json().map((x: any) => x.Names), [['gofold']]);
+  // libpod commit: 200; a comment needs format=docker (else a 500, as podman's)
+  const msg = await request(svc.socket, 'POST', '/v4.3.1/libpod/commit?container=gofold&comment=hi');
+  assert.deepEqual([msg.status, msg.json().message], [500, 'messages are only compatible with the docker image format (-f docker)']);
+  const cm = await request(svc.socket, 'POST', '/v4.3.1/libpod/commit?container=gofold');
+  assert.equal(cm.status, 200, cm.text);
+  assert.equal((await request(svc.socket, 'DELETE', `/v4.3.1/libpod/images/${cm.json().Id}`)).status, 200);
   assert.equal((await request(svc.socket, 'DELETE', '/containers/gofold')).status, 204);
 
   const pod = (await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/create', { name: 'gopod', no_infra: true })).json().Id;
