@@ -247,6 +247,7 @@ test('/info, /system/df and /events in Docker shapes', async () => {
   assert.ok(df.Images.some((i: any) => i.RepoTags.includes('localhost/busybox:latest')));
   assert.ok(df.Containers.some((c: any) => c.Id === id && typeof c.SizeRw === 'number'));
   assert.ok(Array.isArray(df.Volumes));
+  assert.equal(df.BuilderSize, 0);
   await request(svc.socket, 'DELETE', `/containers/${id}`);
   const until = Math.floor(Date.now() / 1000) + 1;
   const ev = await request(svc.socket, 'GET', `/events?since=${t0}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ container: ['ev1'] }))}`);

@@ -62,6 +62,7 @@ export function registerSystemInfoRoutes(router: Router): void {
         Scope: 'local', Options: v.Options ?? {}, UsageData: { Size: volSize.get(v.Name)?.Size ?? 0, RefCount: volSize.get(v.Name)?.Links ?? 0 },
       })),
       BuildCache: [],
+      BuilderSize: 0,
     });
   });
 
