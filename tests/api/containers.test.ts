@@ -365,9 +365,14 @@ test('bodies read as Go reads them (a field in any case, nothing after the first
   // libpod commit: 200; a comment needs format=docker (else a 500, as podman's)
   const msg = await request(svc.socket, 'POST', '/v4.3.1/libpod/commit?container=gofold&comment=hi');
   assert.deepEqual([msg.status, msg.json().message], [500, 'messages are only compatible with the docker image format (-f docker)']);
+  const t0 = Math.floor(Date.now() / 1000) - 1;
   const cm = await request(svc.socket, 'POST', '/v4.3.1/libpod/commit?container=gofold');
   assert.equal(cm.status, 200, cm.text);
   assert.equal((await request(svc.socket, 'DELETE', `/v4.3.1/libpod/images/${cm.json().Id}`)).status, 200);
+  // an image's removal is Docker's `delete` event (libpod's `remove`)
+  const evq = (p: string) => `${p}?stream=false&since=${t0}&filters=${encodeURIComponent(JSON.stringify({ type: ['image'], event: [p === '/events' ? 'delete' : 'remove'] }))}`;
+  assert.deepEqual((await request(svc.socket, 'GET', evq('/events'))).text.trim().split('\n').map((l) => [JSON.parse(l).Action, JSON.parse(l).Actor.ID]), [['delete', cm.json().Id]]);
+  assert.deepEqual((await request(svc.socket, 'GET', evq('/v4.3.1/libpod/events'))).text.trim().split('\n').map((l) => JSON.parse(l).Action), ['remove']);
   assert.equal((await request(svc.socket, 'DELETE', '/containers/gofold')).status, 204);
 
   const pod = (await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/create', { name: 'gopod', no_infra: true })).json().Id;
