@@ -5,7 +5,8 @@ import { PierError, errorMessage } from '../util/errors';
 
 /** An error with an explicit HTTP status (bad JSON, unknown endpoint, wrong version...). */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** cause: Libpod's `cause` when it is not the one the status and message suggest. */
+  constructor(readonly status: number, message: string, readonly libpodCause?: string) {
     super(message);
     this.name = 'ApiError';
   }
@@ -24,7 +25,7 @@ function cause(status: number, msg: string): string {
     if (/: no such secret$/.test(msg)) return 'no such secret';
     return /image/i.test(msg) ? 'image not known' : /volume/i.test(msg) ? 'no such volume' : /network/i.test(msg) ? 'network not found' : /pod/i.test(msg) ? 'no such pod' : 'no such container';
   }
-  if (status === 409) return 'container state improper';
+  if (status === 409) return /: ([a-z]+ already exists)$/.exec(msg)?.[1] ?? 'container state improper';
   if (status === 400) return 'bad parameter';
   const kind = /: (secret name in use|invalid secret name|target is in a different namespace)$/.exec(msg);
   if (kind) return kind[1];
@@ -37,7 +38,7 @@ export function errorBody(err: unknown, libpod: boolean): { status: number; body
   // pier_exit_code (an extension): the exit code pier's CLI gives this error (126, 127...), so the
   // remote client exits as the local one would.
   const exit = err instanceof PierError && err.exitCode !== 125 ? { pier_exit_code: err.exitCode } : {};
-  return { status, body: libpod ? { cause: cause(status, message), message, response: status, ...exit } : { message } };
+  return { status, body: libpod ? { cause: (err instanceof ApiError && err.libpodCause) || cause(status, message), message, response: status, ...exit } : { message } };
 }
 
 /** Sends an error unless the response already started (then the connection is cut). */

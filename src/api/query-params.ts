@@ -5,7 +5,8 @@ import { ApiError } from './errors';
 
 /** podman's answer to a query parameter whose value does not convert. */
 export function badParam(r: ApiRequest, key: string): ApiError {
-  return new ApiError(400, `failed to parse parameters for ${r.req.url}: schema: error converting value for "${key}"`);
+  const why = `schema: error converting value for "${key}"`;
+  return new ApiError(400, `failed to parse parameters for ${r.req.url}: ${why}`, why);
 }
 
 /** A bool parameter's value `v` as strconv.ParseBool reads it; absent or empty: `dflt`. */
@@ -20,6 +21,14 @@ export function schemaBool(r: ApiRequest, key: string, v: string | null, dflt = 
 export function schemaUint(r: ApiRequest, key: string, v: string | null): number | undefined {
   if (v === null) return undefined;
   if (!/^\d+$/.test(v)) throw badParam(r, key);
+  return Number(v);
+}
+
+/** An int parameter `key` as strconv.Atoi reads it; absent or empty: undefined. */
+export function schemaInt(r: ApiRequest, key: string): number | undefined {
+  const v = r.query.get(key);
+  if (v === null || v === '') return undefined;
+  if (!/^[+-]?\d+$/.test(v)) throw badParam(r, key);
   return Number(v);
 }
 

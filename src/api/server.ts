@@ -11,6 +11,7 @@ import type { Engines } from '../domain/engines';
 import type { EngineConfig } from '../config/config';
 import { ApiRequest, Router, splitVersion, checkDockerVersion, MAX_JSON_BODY, DOCKER_API_VERSION, LIBPOD_API_VERSION } from './router';
 import { ApiError, errorBody, sendError } from './errors';
+import { parseGoJson } from './go-json';
 import { registerDockerRoutes } from './docker';
 import { registerLibpodRoutes } from './libpod';
 import { log } from '../util/log';
@@ -226,7 +227,7 @@ export class ApiService {
           const b = await readBody();
           if (b.length === 0) return undefined;
           try {
-            return JSON.parse(b.toString('utf8')) as T;
+            return parseGoJson(b.toString('utf8')) as T;
           } catch (e) {
             throw new ApiError(400, `failed to decode JSON body: ${(e as Error).message}`);
           }

@@ -136,7 +136,7 @@ function lookupFor(key: string, value: string, lookup: ImageLookup): ImageSummar
 
 const BOOL_KEYS = new Set(['dangling', 'intermediate', 'readonly', 'containers', 'manifest']);
 
-function basePredicate(key: string, value: string, lookup: ImageLookup, isIntermediate: ImagePredicate): ImagePredicate {
+function basePredicate(key: string, value: string, lookup: ImageLookup, isIntermediate: ImagePredicate, isManifestList: ImagePredicate): ImagePredicate {
   switch (key) {
     case 'reference': {
       let target: string | undefined;
@@ -163,7 +163,7 @@ function basePredicate(key: string, value: string, lookup: ImageLookup, isInterm
     }
     case 'manifest': {
       const want = boolValue(key, value);
-      return () => want === false; // no local manifest lists are images here
+      return (s) => isManifestList(s) === want;
     }
     case 'containers': {
       const want = parseGoBool(value);
@@ -191,9 +191,9 @@ function basePredicate(key: string, value: string, lookup: ImageLookup, isInterm
 }
 
 /** One filter string compiled to a predicate (throws a UsageError on a bad filter). */
-export function imageFilter(filter: string, lookup: ImageLookup, isIntermediate: ImagePredicate): ImagePredicate {
+export function imageFilter(filter: string, lookup: ImageLookup, isIntermediate: ImagePredicate, isManifestList: ImagePredicate = () => false): ImagePredicate {
   const { key, value, negate } = parseFilter(filter);
-  const p = basePredicate(key, value, lookup, isIntermediate);
+  const p = basePredicate(key, value, lookup, isIntermediate, isManifestList);
   return negate ? (s) => !p(s) : p;
 }
 
@@ -202,7 +202,7 @@ export function imageFilter(filter: string, lookup: ImageLookup, isIntermediate:
  * same key match if any of them does, different keys must all match. A boolean filter given
  * twice with different values is an error.
  */
-export function compileImageFilters(filters: string[], lookup: ImageLookup, isIntermediate: ImagePredicate): ImagePredicate {
+export function compileImageFilters(filters: string[], lookup: ImageLookup, isIntermediate: ImagePredicate, isManifestList?: ImagePredicate): ImagePredicate {
   const groups = new Map<string, ImagePredicate[]>();
   const seenBool = new Map<string, string>();
   for (const f of filters) {
@@ -214,7 +214,7 @@ export function compileImageFilters(filters: string[], lookup: ImageLookup, isIn
     }
     const group = key === 'after' ? 'since' : key;
     const list = groups.get(group) ?? [];
-    list.push(imageFilter(f, lookup, isIntermediate));
+    list.push(imageFilter(f, lookup, isIntermediate, isManifestList));
     groups.set(group, list);
   }
   const all = [...groups.values()];

@@ -71,13 +71,15 @@ export async function pullImage(store: Store, cfg: EngineConfig, input: string, 
     return pullFromTransport(store, name, { progress });
   }
   const conf = loadRegistriesConf({ path: cfg.registriesConf });
+  if (opts.allTags) {
+    // As podman: the name is a docker reference (a short name is docker.io's), not a short-name search.
+    const ref = parseReference(name);
+    if (ref.tag || ref.digest) throw new PierError(`tag or digest can't be used with --all-tags`);
+    return pullAllTags(ctx, conf, ref);
+  }
   const candidates: ImageReference[] = isShortName(name) ? resolveShortName(conf, name) : [parseReference(name)];
   const errors: string[] = [];
   for (const ref of candidates) {
-    if (opts.allTags) {
-      if (ref.tag || ref.digest) throw new PierError(`tag or digest can't be used with --all-tags`);
-      return pullAllTags(ctx, conf, ref);
-    }
     const announce = () => progress.line(`Trying to pull ${refString(ref)}...`);
     if (opts.localDigests) ctx.announce = announce;
     else announce();

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as fs from 'node:fs';
 import { busyboxStore, PIER, TestStore } from '../helpers/cli';
 import { startService, request, Service } from '../helpers/api';
 
@@ -246,6 +247,7 @@ test('/info, /system/df and /events in Docker shapes', async () => {
   assert.ok(df.Images.some((i: any) => i.RepoTags.includes('localhost/busybox:latest')));
   assert.ok(df.Containers.some((c: any) => c.Id === id && typeof c.SizeRw === 'number'));
   assert.ok(Array.isArray(df.Volumes));
+  assert.equal(df.BuilderSize, 0);
   await request(svc.socket, 'DELETE', `/containers/${id}`);
   const until = Math.floor(Date.now() / 1000) + 1;
   const ev = await request(svc.socket, 'GET', `/events?since=${t0}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ container: ['ev1'] }))}`);
@@ -258,6 +260,12 @@ test('/info, /system/df and /events in Docker shapes', async () => {
   assert.equal(typeof events[0].timeNano, 'number');
   const bad = await request(svc.socket, 'GET', `/events?filters=${encodeURIComponent(JSON.stringify({ bogus: ['x'] }))}`);
   assert.equal(bad.status, 400);
+  // stream=false (podman's compat and libpod endpoints): the events so far, then the reply ends
+  for (const p of ['/events', '/libpod/events']) {
+    const past = await request(svc.socket, 'GET', `${p}?stream=false&since=${t0}&filters=${encodeURIComponent(JSON.stringify({ container: ['ev1'] }))}`);
+    assert.equal(past.status, 200, p);
+    assert.equal(past.text.trim().split('\n').length, 2, p);
+  }
 });
 
 test('what a create through the API records (as podman 4.3\'s handlers): the compat one the service\'s command line and client annotations, a libpod one what its spec says', async () => {
@@ -287,4 +295,104 @@ test('what a create through the API records (as podman 4.3\'s handlers): the com
   assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/containers/create', { image: 'busybox', command: ['true'], name: 'rec-given', containerCreateCommand: given })).status, 201);
   assert.deepEqual((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/rec-given/json')).json().Config.CreateCommand, given);
   for (const n of ['rec-compat', 'rec-libpod', 'rec-given']) assert.equal((await request(svc.socket, 'DELETE', `/v1.41/containers/${n}`)).status, 204);
+});
+
+test('attach (podman\'s handler): logs=true replays the log, stream=false then ends the reply; neither, or no stream at all, is a 400', async () => {
+  const id = (await request(svc.socket, 'POST', '/containers/create?name=att-logs', { Image: 'busybox', Cmd: ['sh', '-c', 'echo early; echo oops >&2; sleep 60'] })).json().Id;
+  assert.equal((await request(svc.socket, 'POST', `/containers/${id}/start`)).status, 204);
+  for (let i = 0; i < 100 && !(await request(svc.socket, 'GET', `/containers/${id}/logs?stdout=1&stderr=1`)).body.includes('oops'); i++) await new Promise((res) => setTimeout(res, 50));
+  const t0 = Date.now();
+  // No stream named: both output streams, as podman (the harness of its API tests relies on it).
+  const all = await request(svc.socket, 'POST', `/containers/${id}/attach?logs=true&stream=false`);
+  assert.equal(all.status, 200);
+  assert.deepEqual(demux(all.body).sort(), [[1, 'early\n'], [2, 'oops\n']]);
+  const out = await request(svc.socket, 'POST', `/v4.3.1/libpod/containers/${id}/attach?logs=1&stream=0&stdout=1&stderr=0`);
+  assert.deepEqual(demux(out.body), [[1, 'early\n']]);
+  assert.ok(Date.now() - t0 < 10_000, 'the replies ended without waiting for the container');
+  assert.equal((await request(svc.socket, 'POST', `/containers/${id}/attach?stream=false`)).status, 400);
+  assert.equal((await request(svc.socket, 'POST', `/containers/${id}/attach?stdout=0&stderr=0`)).json().message, 'at least one of stdin, stdout, stderr must be true');
+  assert.equal((await request(svc.socket, 'DELETE', `/containers/${id}?force=1`)).status, 204);
+});
+
+test('Libpod images as podman 4.3 answers them: exists\' 404 body, DELETE of one image, history\'s shape, {name}/get; the compat list leaves manifest lists out and takes API 1.24\'s filter', async () => {
+  const ne = (await request(svc.socket, 'GET', '/v4.3.1/libpod/images/nonesuch/exists')).json();
+  assert.deepEqual(ne, { cause: 'failed to find image nonesuch', message: 'failed to find image nonesuch', response: 404 });
+  const iid = (await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/json')).json().Id;
+  const hist = (await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/history')).json();
+  assert.deepEqual(Object.keys(hist[0]), ['Id', 'Created', 'CreatedBy', 'Tags', 'Size', 'Comment']);
+  assert.equal(hist[0].Id, iid);
+  assert.equal(typeof hist[0].Created, 'number');
+  const get = await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/get?compress=true');
+  assert.equal(get.status, 200);
+  assert.equal(get.headers['content-type'], 'application/octet; charset=us-ascii');
+  assert.ok(get.body.includes('oci-layout'), 'an oci-archive by default');
+  const bad = await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/get?format=foo');
+  assert.deepEqual([bad.status, bad.json().message], [500, 'unknown format "foo"']);
+  assert.equal((await request(svc.socket, 'GET', '/v4.3.1/libpod/images/busybox/get?compress=bar')).status, 400);
+
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/images/busybox/tag?repo=localhost/rm1&tag=t')).status, 201);
+  const rm = await request(svc.socket, 'DELETE', '/v4.3.1/libpod/images/localhost/rm1:t');
+  assert.equal(rm.status, 200, rm.text);
+  assert.deepEqual(rm.json(), { Untagged: ['localhost/rm1:t'], ExitCode: 0, Errors: [] });
+  assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/images/localhost/rm1:t')).json().cause, 'image not known');
+  const id = (await request(svc.socket, 'POST', '/containers/create?name=img-user', { Image: 'busybox', Cmd: ['true'] })).json().Id;
+  const busy = await request(svc.socket, 'DELETE', '/v4.3.1/libpod/images/busybox');
+  assert.equal(busy.status, 409, busy.text);
+  assert.equal((await request(svc.socket, 'DELETE', `/containers/${id}`)).status, 204);
+
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/manifests/localhost/ml1')).status, 201);
+  const names = (rows: any[]) => rows.flatMap((i) => i.RepoTags);
+  assert.ok(names((await request(svc.socket, 'GET', '/v4.3.1/libpod/images/json')).json()).includes('localhost/ml1:latest'));
+  assert.ok(!names((await request(svc.socket, 'GET', '/images/json')).json()).includes('localhost/ml1:latest'));
+  assert.deepEqual(names((await request(svc.socket, 'GET', '/v4.3.1/libpod/images/json?filters=%7B%22manifest%22%3A%5B%22true%22%5D%7D')).json()), ['localhost/ml1:latest']);
+  assert.deepEqual(names((await request(svc.socket, 'GET', '/images/json?filter=localhost/busybox')).json()), ['localhost/busybox:latest']);
+  assert.deepEqual((await request(svc.socket, 'GET', '/images/json?filter=nonesuch')).json(), []);
+  assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/manifests/localhost/ml1')).status, 200);
+});
+
+test('bodies read as Go reads them (a field in any case, nothing after the first value); Libpod volume and pod answers as podman\'s', async () => {
+  const v = await request(svc.socket, 'POST', '/v4.3.1/libpod/volumes/create', '{"name":"gov1","Label":{"a":"1"},"Labels":{"b":"2"}}}');
+  assert.equal(v.status, 201, v.text);
+  assert.deepEqual([v.json().Name, v.json().Labels], ['gov1', { a: '1', b: '2' }]);
+  const dup = await request(svc.socket, 'POST', '/v4.3.1/libpod/volumes/create', { Name: 'gov1' });
+  assert.deepEqual([dup.status, dup.json().cause], [500, 'volume already exists']);
+  assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/volumes/gov1')).status, 204);
+  const c = await request(svc.socket, 'POST', '/v4.3.1/libpod/containers/create', { Image: 'busybox', Name: 'gofold', Command: ['true'] });
+  assert.equal(c.status, 201, c.text);
+  assert.equal((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/gofold/json')).json().Id, c.json().Id);
+  // limit is last's alias (the newest container, in any state)
+  assert.deepEqual((await request(svc.socket, 'GET', '/v4.3.1/libpod/containers/json?limit=1')).json().map((x: any) => x.Names), [['gofold']]);
+  // libpod commit: 200; a comment needs format=docker (else a 500, as podman's)
+  const msg = await request(svc.socket, 'POST', '/v4.3.1/libpod/commit?container=gofold&comment=hi');
+  assert.deepEqual([msg.status, msg.json().message], [500, 'messages are only compatible with the docker image format (-f docker)']);
+  const t0 = Math.floor(Date.now() / 1000) - 1;
+  const cm = await request(svc.socket, 'POST', '/v4.3.1/libpod/commit?container=gofold');
+  assert.equal(cm.status, 200, cm.text);
+  assert.equal((await request(svc.socket, 'DELETE', `/v4.3.1/libpod/images/${cm.json().Id}`)).status, 200);
+  // an image's removal is Docker's `delete` event (libpod's `remove`)
+  const evq = (p: string) => `${p}?stream=false&since=${t0}&filters=${encodeURIComponent(JSON.stringify({ type: ['image'], event: [p === '/events' ? 'delete' : 'remove'] }))}`;
+  assert.deepEqual((await request(svc.socket, 'GET', evq('/events'))).text.trim().split('\n').map((l) => [JSON.parse(l).Action, JSON.parse(l).Actor.ID]), [['delete', cm.json().Id]]);
+  assert.deepEqual((await request(svc.socket, 'GET', evq('/v4.3.1/libpod/events'))).text.trim().split('\n').map((l) => JSON.parse(l).Action), ['remove']);
+  assert.equal((await request(svc.socket, 'DELETE', '/containers/gofold')).status, 204);
+
+  const pod = (await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/create', { name: 'gopod', no_infra: true })).json().Id;
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/create', { name: 'gopod' })).json().cause, 'pod already exists');
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/containers/create', { image: 'busybox', command: ['sleep', '60'], pod: 'gopod' })).status, 201);
+  assert.deepEqual((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/start')).json(), { Id: pod, Errs: null });
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/start')).status, 304);
+  const badT = await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/stop?t=x');
+  assert.deepEqual([badT.status, badT.json().cause], [400, 'schema: error converting value for "t"']);
+  assert.deepEqual((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/stop?t=0')).json(), { Id: pod, Errs: null });
+  assert.equal((await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/gopod/stop')).status, 304);
+  assert.equal((await request(svc.socket, 'DELETE', '/v4.3.1/libpod/pods/gopod?force=true')).status, 200);
+});
+
+test('compat create: a missing absolute bind source is made (as dockerd); HostConfig fields match in any case', async () => {
+  const src = `${store.dir}/made-by-create/sub`;
+  const c = await request(svc.socket, 'POST', '/containers/create?name=mkbind', { Image: 'busybox', Cmd: ['true'], HostConfig: { Binds: [`${src}:/test1`], TmpFs: { '/mytmpfs': 'rw' } } });
+  assert.equal(c.status, 201, c.text);
+  assert.ok(fs.statSync(src).isDirectory());
+  const hc = (await request(svc.socket, 'GET', '/containers/mkbind/json')).json().HostConfig;
+  assert.deepEqual(Object.keys(hc.Tmpfs), ['/mytmpfs']);
+  assert.equal((await request(svc.socket, 'DELETE', '/containers/mkbind')).status, 204);
 });

@@ -78,10 +78,18 @@ test('podman-remote: volumes, networks, pods, tags, info', () => {
   assert.equal(podman(['network', 'rm', 'pn1']).stdout, 'pn1\n');
   assert.match(podman(['pod', 'create', '--name', 'pp1']).stdout, /^[0-9a-f]{64}$/m);
   assert.match(podman(['pod', 'ps', '--format', '{{.Name}}']).stdout, /^pp1$/m);
-  assert.equal(podman(['pod', 'rm', 'pp1']).code, 0);
+  assert.equal(podman(['run', '-d', '--pod', 'pp1', 'localhost/busybox', 'sleep', '60']).code, 0);
+  assert.match(podman(['pod', 'top', 'pp1']).stdout, /^USER +PID .*\n(.*\n)*root +\d+ .* sleep 60$/m);
+  assert.equal(podman(['pod', 'rm', '-f', '-t', '0', 'pp1']).code, 0);
   assert.equal(podman(['tag', 'localhost/busybox', 'localhost/bb:2']).code, 0);
   assert.equal(s.ok(['image', 'exists', 'localhost/bb:2']), '');
   assert.match(podman(['rmi', 'localhost/bb:2']).stdout, /Untagged: localhost\/bb:2/);
+  // history in podman's shape (Id, Created in unix seconds, ...), container prune's own endpoint
+  const iid = s.ok(['image', 'inspect', '--format', '{{.Id}}', 'localhost/busybox']).trim();
+  assert.match(podman(['image', 'history', '--no-trunc', '--format', '{{.ID}} {{.CreatedBy}}', 'localhost/busybox']).stdout, new RegExp(`^${iid} \\S`));
+  const dead = s.ok(['create', '--name', 'pr-dead', 'localhost/busybox', 'true']).trim();
+  assert.equal(podman(['container', 'prune', '-f']).stdout, `${dead}\n`);
+  assert.equal(s.run(['container', 'exists', 'pr-dead']).code, 1);
   assert.equal(podman(['info', '--format', '{{.Store.GraphRoot}}']).stdout.trim(), s.root);
 });
 

@@ -23,6 +23,8 @@ test('answers /_ping and /version, unversioned and versioned, with API headers',
     assert.equal(v.status, 200);
     assert.equal(v.json().ApiVersion, '1.41');
     assert.equal(v.json().MinAPIVersion, '1.24');
+    // podman's engine component reports the Libpod API's versions
+    assert.deepEqual([v.json().Components[0].Details.APIVersion, v.json().Components[0].Details.MinAPIVersion], ['4.3.1', '4.0.0']);
     const lv = await request(svc.socket, 'GET', '/v4.3.1/libpod/version');
     assert.equal(lv.status, 200);
     // The socket keeps other users out.

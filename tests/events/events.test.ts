@@ -26,6 +26,14 @@ test('a container run records create, start, died, cleanup and remove; images re
   assert.match(human, /image tag [a-f0-9]{64} localhost\/evt:1/);
 });
 
+test('an attached run (no --rm) has recorded the exit when it returns, as podman\'s', () => {
+  const since = new Date(Date.now() - 1000).toISOString();
+  assert.equal(s.run(['run', '--name', 'evt2', '--network', 'none', 'localhost/busybox', 'false']).code, 1);
+  const died = s.ok(['events', '--stream=false', '--since', since, '--filter', 'event=died', '--filter', 'container=evt2', '--format', '{{.Status}} {{.ContainerExitCode}}']);
+  assert.equal(died.trim(), 'died 1');
+  s.ok(['rm', 'evt2']);
+});
+
 test('events streams new events until stopped', async () => {
   const p = s.runAsync(['events', '--filter', 'event=create', '--format', '{{.Name}}']);
   await new Promise((r) => setTimeout(r, 800));

@@ -179,6 +179,16 @@ describe('pull', () => {
     assert.deepEqual(names, [`${reg.host}/lib/tags:a`, `${reg.host}/lib/tags:b`]);
   }));
 
+  test('--all-tags takes a short name as docker.io\'s (no short-name search), and refuses a tag', withStore(async (s) => {
+    await pushImage(reg, 'library/alltags', 'x', busybox);
+    fs.writeFileSync(s.registriesConf, `unqualified-search-registries = ["example.invalid"]\n[[registry]]\nprefix = "docker.io"\nlocation = "${reg.host}"\ninsecure = true\n`);
+    const r = s.run(['pull', '-q', '--all-tags', 'alltags']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(s.ok(['images', '--format', '{{.Repository}}:{{.Tag}}']).trim(), 'docker.io/library/alltags:x');
+    const tagged = s.run(['pull', '--all-tags', 'alltags:x']);
+    assert.deepEqual([tagged.code, tagged.stderr], [125, "Error: tag or digest can't be used with --all-tags\n"]);
+  }));
+
   test('short names resolve through unqualified-search registries', withStore((s) => {
     fs.writeFileSync(s.registriesConf, `unqualified-search-registries = ["${reg.host}"]\n[[registry]]\nlocation = "${reg.host}"\ninsecure = true\n`);
     const r = s.run(['pull', '-q', 'lib/busybox']);

@@ -6,9 +6,10 @@ import * as path from 'node:path';
 import { PassThrough, Writable, Duplex } from 'node:stream';
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
+import { queryBool } from '../query-params';
 import type { CreateOptions, ContainerSummary } from '../../domain/containers';
 import type { LocalContainerEngine } from '../../domain/local/containers';
-import { NotFoundError, ConflictError } from '../../util/errors';
+import { NotFoundError, ConflictError, errorMessage } from '../../util/errors';
 import { randomId } from '../../util/digest';
 import { signalName } from '../../util/signals';
 import type { AttachSession } from '../../engine/attach';
@@ -223,6 +224,46 @@ export function listEntry(c: ContainerSummary): Record<string, unknown> {
 }
 
 /** Attachments waiting for /start: the container's streams go to these connections (the Libpod API's too). */
+/**
+ * An attach's query as podman reads it (its compat and libpod endpoints share one handler): stdout and
+ * stderr unless set false, stdin when set (never implied: a client's end would close the container's),
+ * at least one; logs (replay the log first) and stream (default true; false: end after the log), at
+ * least one.
+ */
+export function attachQuery(r: ApiRequest): { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean } {
+  const o = {
+    stdin: queryBool(r, 'stdin'), stdout: queryBool(r, 'stdout', true), stderr: queryBool(r, 'stderr', true),
+    logs: queryBool(r, 'logs'), stream: queryBool(r, 'stream', true),
+  };
+  if (!o.stdin && !o.stdout && !o.stderr) throw new ApiError(400, 'at least one of stdin, stdout, stderr must be true');
+  if (!o.stream && !o.logs) throw new ApiError(400, 'at least one of Logs or Stream must be set');
+  return o;
+}
+
+/** Replays the container's log into an attach (logs=true); true when the attach ends there (stream=false). */
+export async function attachLogs(r: ApiRequest, id: string, o: { logs: boolean; stream: boolean }, stdout: Writable, stderr: Writable, sock: Duplex): Promise<boolean> {
+  if (o.logs) await r.engines.containers().logs([id], {}, { stdout: (b) => stdout.write(b), stderr: (b) => stderr.write(b) });
+  if (o.stream) return false;
+  if (!sock.destroyed) sock.end();
+  return true;
+}
+
+/** Removes the stopped containers the prune filters select: podman's PruneReports (Err when a removal failed). */
+export async function pruneContainers(r: ApiRequest): Promise<{ Id: string; Size: number; Err?: string }[]> {
+  const ce = local(r);
+  const { containerPruneFilter, dirSize } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
+  const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
+  const keep = containerPruneFilter(dockerFilters(r.query.get('filters')));
+  const out: { Id: string; Size: number; Err?: string }[] = [];
+  for (const c0 of ce.containers.list()) {
+    const c = ce.lifecycle.sync(c0);
+    if (!['exited', 'created', 'stopped', 'configured'].includes(c.state.status) || c.config.isInfra || !keep(c)) continue;
+    const size = dirSize(containerDirs(ce.store, c.id).diff);
+    await ce.remove(c.id, { force: false }).then(() => { out.push({ Id: c.id, Size: size }); }, (e) => { out.push({ Id: c.id, Size: 0, Err: errorMessage(e) }); });
+  }
+  return out;
+}
+
 export const pendingAttach = new Map<string, { stdin: NodeJS.ReadableStream | null; stdout: Writable; stderr: Writable; socket: Duplex; detachKeys?: string }[]>();
 
 async function findId(r: ApiRequest): Promise<string> {
@@ -315,6 +356,11 @@ export function registerContainerRoutes(router: Router): void {
     try { ce.images.lookup(o.image); } catch (e) {
       if (e instanceof NotFoundError) throw new ApiError(404, `No such image: ${o.image}`);
       throw e;
+    }
+    // As dockerd and podman's compat create: a bind source that is a missing host path is made (0755).
+    for (const b of (body?.HostConfig?.Binds ?? []) as unknown[]) {
+      const parts = String(b).split(':');
+      if (parts.length > 1 && path.isAbsolute(parts[0]) && !fs.existsSync(parts[0])) fs.mkdirSync(parts[0], { recursive: true, mode: 0o755 });
     }
     try {
       const { id, warnings } = await ce.create(o);
@@ -431,19 +477,8 @@ export function registerContainerRoutes(router: Router): void {
   });
 
   router.post('/containers/prune', async (r) => {
-    const ce = local(r);
-    const { containerPruneFilter, dirSize } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
-    const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');
-    const keep = containerPruneFilter(dockerFilters(r.query.get('filters')));
-    const deleted: string[] = [];
-    let reclaimed = 0;
-    for (const c0 of ce.containers.list()) {
-      const c = ce.lifecycle.sync(c0);
-      if (!['exited', 'created', 'stopped', 'configured'].includes(c.state.status) || c.config.isInfra || !keep(c)) continue;
-      const size = dirSize(containerDirs(ce.store, c.id).diff);
-      await ce.remove(c.id, { force: false }).then(() => { deleted.push(c.id); reclaimed += size; }, () => undefined);
-    }
-    r.send(200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
+    const pruned = (await pruneContainers(r)).filter((p) => !p.Err);
+    r.send(200, { ContainersDeleted: pruned.length ? pruned.map((p) => p.Id) : null, SpaceReclaimed: pruned.reduce((n, p) => n + p.Size, 0) });
   });
 
   router.get('/containers/{id}/top', async (r) => {
@@ -464,15 +499,16 @@ export function registerContainerRoutes(router: Router): void {
     const ce = local(r);
     const c = ce.lifecycle.sync(ce.containers.get(id)!);
     const tty = !!c.config.create.tty;
+    const ao = attachQuery(r);
     const sock = r.hijack(tty ? RAW : MUX);
-    const wantIn = bool(r.query.get('stdin'));
     let stdin: PassThrough | null = null;
-    if (wantIn) {
+    if (ao.stdin) {
       stdin = new PassThrough();
       sock.pipe(stdin);
     } else sock.resume();
-    const stdout = bool(r.query.get('stdout')) ? sink(sock, 1, !tty) : new Writable({ write: (_c, _e, cb) => cb() });
-    const stderr = bool(r.query.get('stderr')) ? sink(sock, 2, !tty) : new Writable({ write: (_c, _e, cb) => cb() });
+    const stdout = ao.stdout ? sink(sock, 1, !tty) : new Writable({ write: (_c, _e, cb) => cb() });
+    const stderr = ao.stderr ? sink(sock, 2, !tty) : new Writable({ write: (_c, _e, cb) => cb() });
+    if (await attachLogs(r, id, ao, stdout, stderr, sock)) return;
     if (c.state.status === 'running') {
       const { attach } = require('../../engine/attach') as typeof import('../../engine/attach');
       const { containerDirs } = require('../../engine/rootfs') as typeof import('../../engine/rootfs');

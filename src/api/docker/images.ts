@@ -63,7 +63,10 @@ export function referenceMatcher(pattern: string): (name: string) => boolean {
 export function registerImageRoutes(router: Router): void {
   router.get('/images/json', async (r) => {
     const filters = dockerFilters(r.query.get('filters'));
-    const rows = await r.engines.images().list({ all: qbool(r, 'all'), filters });
+    // `filter` is API 1.24's reference filter; manifest lists are not images here (as podman's compat list).
+    const legacy = r.query.get('filter');
+    if (legacy) filters.push(`reference=${legacy}`);
+    const rows = await r.engines.images().list({ all: qbool(r, 'all'), filters: [...filters, 'manifest=false'] });
     // As dockerd: with reference filters an image lists only the names that match (docker images NAME
     // shows one row, not one per name of the image).
     const refs = filters.filter((f) => f.startsWith('reference=')).map((f) => referenceMatcher(f.slice('reference='.length)));

@@ -12,6 +12,7 @@ import { streamEvents } from '../event-stream';
 function dockerAction(e: EventRecord): string {
   if (e.Type === 'container' && e.Status === 'died') return 'die';
   if (e.Type === 'container' && e.Status === 'remove') return 'destroy';
+  if (e.Type === 'image' && e.Status === 'remove') return 'delete';
   if (e.Type === 'container' && e.Status === 'health_status' && e.HealthStatus) return `health_status: ${e.HealthStatus}`;
   return e.Status;
 }
@@ -62,6 +63,7 @@ export function registerSystemInfoRoutes(router: Router): void {
         Scope: 'local', Options: v.Options ?? {}, UsageData: { Size: volSize.get(v.Name)?.Size ?? 0, RefCount: volSize.get(v.Name)?.Links ?? 0 },
       })),
       BuildCache: [],
+      BuilderSize: 0,
     });
   });
 
@@ -69,8 +71,9 @@ export function registerSystemInfoRoutes(router: Router): void {
     const e = localContainers(r);
     const since = r.query.get('since') || undefined;
     const until = r.query.get('until') || undefined;
-    const filters = dockerFilters(r.query.get('filters')).map((f) => f.replace(/^event=die$/, 'event=died').replace(/^event=destroy$/, 'event=remove'));
-    const follow = !until || qbool(r, 'follow', true);
-    await streamEvents(r, e.store.runRoot, { file: eventLogOptions(r.cfg.engine).path, since, until, filters, follow, fromStart: !!since }, dockerEvent);
+    const filters = dockerFilters(r.query.get('filters')).map((f) => f.replace(/^event=die$/, 'event=died').replace(/^event=(destroy|delete)$/, 'event=remove'));
+    // podman's compat endpoint takes libpod's `stream` (false: the events so far, then the end)
+    const follow = qbool(r, 'stream', true) && (!until || qbool(r, 'follow', true));
+    await streamEvents(r, e.store.runRoot, { file: eventLogOptions(r.cfg.engine).path, since, until, filters, follow, fromStart: !!since || !follow }, dockerEvent);
   });
 }

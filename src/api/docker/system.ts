@@ -1,15 +1,16 @@
 // Docker API: /_ping and /version (what clients call first to negotiate the API version).
 import * as os from 'node:os';
 import type { Router } from '../router';
-import { DOCKER_API_VERSION, DOCKER_MIN_API_VERSION } from '../router';
+import { DOCKER_API_VERSION, DOCKER_MIN_API_VERSION, LIBPOD_API_VERSION } from '../router';
 import { goArch } from '../../util/arch';
 
 
 /** The body of GET /version (Docker's shape; Libpod's /version answers the same). */
 export function dockerVersion(): Record<string, unknown> {
+  // The engine component's details carry the Libpod API's versions (as podman's), the top level Docker's.
   const details = {
-    APIVersion: DOCKER_API_VERSION, Arch: goArch(), BuildTime: '', Experimental: 'false', GitCommit: '',
-    GoVersion: process.version, KernelVersion: os.release(), MinAPIVersion: DOCKER_MIN_API_VERSION, Os: 'linux',
+    APIVersion: LIBPOD_API_VERSION, Arch: goArch(), BuildTime: '', Experimental: 'false', GitCommit: '',
+    GoVersion: process.version, KernelVersion: os.release(), MinAPIVersion: '4.0.0', Os: 'linux',
   };
   return {
     Platform: { Name: 'linux/' + goArch() + '/debian-12' },

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Router, ApiRequest } from '../router';
 import { queryBool } from '../query-params';
+import { ApiError } from '../errors';
 import type { BuildOptions, BuildContextSource, RunStepOptions } from '../../domain/build';
 import { errorMessage, UsageError } from '../../util/errors';
 import { registryQuery } from './images';
@@ -83,6 +84,12 @@ function dockerfileParam(v: string | null): string | undefined {
 
 export function registerLibpodBuildRoutes(router: Router): void {
   router.post('/libpod/build', async (r) => {
+    // As podman's: a body that says it is not a tar is refused (the Docker endpoint takes any).
+    const ct = r.req.headers['content-type'];
+    if (ct && ct !== 'application/x-tar' && ct !== 'application/tar') {
+      const why = `Content-Type: ${ct} is not supported. Should be "application/x-tar"`;
+      throw new ApiError(400, `failed to parse query parameter 'Content-Type': ${JSON.stringify(ct)}: ${why}`, why);
+    }
     const { extractBuildContext } = require('../../build/context') as typeof import('../../build/context');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pier-libpod-build-'));
     const res = r.res!;

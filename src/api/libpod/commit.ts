@@ -14,7 +14,9 @@ export function registerLibpodCommitRoutes(router: Router): void {
     const repo = r.query.get('repo');
     const tag = r.query.get('tag');
     const format = r.query.get('format');
-    if (format && format !== 'oci' && format !== 'docker') throw new ApiError(400, `unrecognized image format "${format}"`);
+    // As podman's handler: format oci by default; an unknown one, or a comment without docker, is a 500.
+    if (format && format !== 'oci' && format !== 'docker') throw new ApiError(500, `unrecognized image format "${format}"`);
+    if (format !== 'docker' && r.query.get('comment')) throw new ApiError(500, 'messages are only compatible with the docker image format (-f docker)');
     const { containerFilesEngine } = require('../../domain/local/container-files') as typeof import('../../domain/local/container-files');
     try {
       const id = await containerFilesEngine(localContainers(r)).commit(container, {
@@ -22,7 +24,7 @@ export function registerLibpodCommitRoutes(router: Router): void {
         changes: r.query.getAll('changes').flatMap((c) => c.split('\n')).filter(Boolean), pause: r.query.get('pause') === null ? undefined : queryBool(r, 'pause'),
         format: (format || undefined) as 'oci' | 'docker' | undefined, squash: queryBool(r, 'squash'), includeVolumes: queryBool(r, 'includeVolumes'),
       });
-      r.send(201, { Id: id });
+      r.send(200, { Id: id });
     } catch (e) {
       if (e instanceof NotFoundError) throw new ApiError(404, errorMessage(e));
       throw e;

@@ -36,16 +36,23 @@ async function bodyToFile(r: ApiRequest, dir: string, name: string): Promise<str
   return file;
 }
 
-async function sendExport(r: ApiRequest, names: string[]): Promise<void> {
-  const format = r.query.get('format') || 'docker-archive';
-  if (!SAVE_FORMATS.includes(format)) throw new ApiError(400, `unsupported format "${format}"`);
+/** An archive as podman's handlers send a file (the directory formats come tarred, as a tar stream). */
+export const ARCHIVE_FILE_TYPE = 'application/octet; charset=us-ascii';
+
+/** {name}/get and export: podman's default format is oci-archive; an unknown one is a 500. */
+async function sendExport(r: ApiRequest, names: string[], unknownFormat: string): Promise<void> {
+  const format = r.query.get('format') || 'oci-archive';
+  const compress = queryBool(r, 'compress');
+  if (!SAVE_FORMATS.includes(format)) throw new ApiError(500, `${unknownFormat} "${format}"`);
+  if (names.length > 1 && format !== 'docker-archive') throw new ApiError(500, 'multi-image archives must use format of docker-archive');
   const dir = tmpdir('pier-libpod-export-');
   try {
     const out = path.join(dir, format.endsWith('-dir') ? 'out' : 'out.tar');
     try {
       await r.engines.images().save(names, {
-        output: out, format: format as SaveOptions['format'], compress: queryBool(r, 'compress'),
-        multiImageArchive: names.length > 1 && format === 'docker-archive',
+        // compress is the docker-dir layers' (podman's API ignores it for the archive formats)
+        output: out, format: format as SaveOptions['format'], compress: format === 'docker-dir' && compress,
+        multiImageArchive: names.length > 1,
       });
     } catch (e) {
       if (e instanceof NotFoundError) throw new ApiError(404, errorMessage(e));
@@ -57,7 +64,7 @@ async function sendExport(r: ApiRequest, names: string[]): Promise<void> {
       res.writeHead(200, { 'Content-Type': 'application/x-tar' });
       await pipeline(writeDirAsTar(out), res);
     } else {
-      res.writeHead(200, { 'Content-Type': 'application/x-tar', 'Content-Length': String(fs.statSync(out).size) });
+      res.writeHead(200, { 'Content-Type': ARCHIVE_FILE_TYPE, 'Content-Length': String(fs.statSync(out).size) });
       await pipeline(fs.createReadStream(out), res);
     }
   } finally {
@@ -80,10 +87,10 @@ export function registerLibpodImageRoutes(router: Router): void {
 
   router.get('/libpod/images/export', async (r) => {
     const refs = r.query.getAll('references');
-    if (!refs.length) throw new ApiError(400, 'references is required');
-    await sendExport(r, refs);
+    if (!refs.length) throw new ApiError(400, 'no references');
+    await sendExport(r, refs, 'unsupported format');
   });
-  router.get('/libpod/images/{name*}/get', async (r) => sendExport(r, [r.params.name]));
+  router.get('/libpod/images/{name*}/get', async (r) => sendExport(r, [r.params.name], 'unknown format'));
 
   router.post('/libpod/images/import', async (r) => {
     const dir = tmpdir('pier-libpod-import-');

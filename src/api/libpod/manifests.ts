@@ -74,7 +74,7 @@ export function registerLibpodManifestRoutes(router: Router): void {
   });
 
   router.get('/libpod/manifests/{name*}/exists', async (r) => {
-    if (!(await r.engines.images().manifestExists(r.params.name))) throw new ApiError(404, 'manifest not found');
+    if (!(await r.engines.images().manifestExists(r.params.name))) throw new ApiError(404, 'manifest not found', 'manifest not found');
     r.send(204);
   });
 

@@ -46,7 +46,7 @@ export function registerLibpodNetworkRoutes(router: Router): void {
   });
   router.get('/libpod/networks/{name}/exists', async (r) => {
     if (await nets(r).exists(r.params.name)) { r.send(204); return; }
-    throw new ApiError(404, `unable to find network with name or ID ${r.params.name}: network not found`);
+    throw new ApiError(404, 'network not found');
   });
   router.delete('/libpod/networks/{name}', async (r) => {
     try {

@@ -4,10 +4,12 @@
 // options, plus `pier_create_options` (pier's full CreateOptions, sent by pier's remote client).
 import type { Router, ApiRequest } from '../router';
 import { ApiError } from '../errors';
-import { queryBool } from '../query-params';
+import { queryBool, schemaInt } from '../query-params';
 import type { CloneOptions, CreateOptions } from '../../domain/containers';
 import { PartialRemoveError } from '../../domain/containers';
-import { NotFoundError, errorMessage } from '../../util/errors';
+import type { PodReport } from '../../domain/pods';
+import { IMAGE_IN_USE, RemoveReport } from '../../domain/images';
+import { NotFoundError, ConflictError, errorMessage } from '../../util/errors';
 import { frame, dockerFilters } from '../docker/containers';
 import { specToCreate, specToPodCreate } from './spec';
 import { PassThrough, Writable } from 'node:stream';
@@ -17,6 +19,11 @@ const filtersOf = (r: ApiRequest) => dockerFilters(r.query.get('filters'));
 function nf(e: unknown, what: string): never {
   if (e instanceof NotFoundError) throw new ApiError(404, errorMessage(e) || `no such ${what}`);
   throw e;
+}
+
+/** podman's LibpodImagesRemoveReport: Deleted and Untagged only when not empty. */
+function removeReport(rep: RemoveReport): Record<string, unknown> {
+  return { ...(rep.deleted.length ? { Deleted: rep.deleted } : {}), ...(rep.untagged.length ? { Untagged: rep.untagged } : {}), ExitCode: rep.exitCode, Errors: rep.errors };
 }
 
 /** podman's clients send Go's zero time for "unset". */
@@ -50,7 +57,8 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/containers/json', async (r) => {
     const { filterContainers } = require('../../cli/commands/containers') as typeof import('../../cli/commands/containers');
     const filters = filtersOf(r);
-    const last = r.query.get('last') ? Number(r.query.get('last')) : undefined;
+    // limit, and last (its alias, which wins), as podman's
+    const last = (r.query.has('last') ? schemaInt(r, 'last') : schemaInt(r, 'limit')) || undefined;
     const listed = await r.engines.containers().list({ all: queryBool(r, 'all'), size: queryBool(r, 'size'), filters, last, external: queryBool(r, 'external') });
     // external=true: the build's containers, which neither `all` nor the filters select.
     const external = listed.filter((c) => c.State === 'storage');
@@ -109,7 +117,8 @@ export function registerLibpodApiRoutes(router: Router): void {
   });
   router.get('/libpod/containers/{name}/exists', async (r) => {
     const found = await r.engines.containers().exists(r.params.name, { external: queryBool(r, 'external') });
-    r.send(found ? 204 : 404, found ? undefined : { cause: 'no such container', message: `no container with name or ID "${r.params.name}" found: no such container`, response: 404 });
+    if (!found) throw new ApiError(404, 'no such container');
+    r.send(204);
   });
   const simple = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/containers/{name}/${verb}`, async (r) => {
     try { await fn(r); } catch (e) { nf(e, 'container'); }
@@ -178,12 +187,15 @@ export function registerLibpodApiRoutes(router: Router): void {
     }
     const tty = !!c!.config.create.tty;
     const detachKeys = r.query.get('detachKeys') ?? '';
+    const { attachQuery, attachLogs } = require('../docker/containers') as typeof import('../docker/containers');
+    const ao = attachQuery(r);
     const sock = r.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-    const stdin = queryBool(r, 'stdin') ? new PassThrough() : null;
+    const stdin = ao.stdin ? new PassThrough() : null;
     if (stdin) sock.pipe(stdin); else sock.resume();
     const w = (n: 1 | 2, on: boolean) => new Writable({ write(ch: Buffer, _e, cb) { if (on && !sock.destroyed && !sock.writableEnded) sock.write(tty ? ch : frame(n, ch)); cb(); } });
-    const stdout = w(1, r.query.get('stdout') !== 'false');
-    const stderr = w(2, r.query.get('stderr') !== 'false');
+    const stdout = w(1, ao.stdout);
+    const stderr = w(2, ao.stderr);
+    if (await attachLogs(r, c!.id, ao, stdout, stderr, sock)) return;
     if (!running) {
       const { pendingAttach } = require('../docker/containers') as typeof import('../docker/containers');
       const list = pendingAttach.get(c!.id) ?? [];
@@ -220,9 +232,15 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/images/{name*}/json', async (r) => {
     try { r.send(200, await r.engines.images().inspect(r.params.name)); } catch (e) { nf(e, 'image'); }
   });
-  router.get('/libpod/images/{name*}/exists', async (r) => r.send((await r.engines.images().exists(r.params.name)) ? 204 : 404));
+  router.get('/libpod/images/{name*}/exists', async (r) => {
+    if (!(await r.engines.images().exists(r.params.name))) throw new ApiError(404, `failed to find image ${r.params.name}`, `failed to find image ${r.params.name}`);
+    r.send(204);
+  });
+  // podman's HistoryResponse (its compat handler's): Created in unix seconds, Tags null when none.
   router.get('/libpod/images/{name*}/history', async (r) => {
-    try { r.send(200, await r.engines.images().history(r.params.name)); } catch (e) { nf(e, 'image'); }
+    let h;
+    try { h = await r.engines.images().history(r.params.name); } catch (e) { nf(e, 'image'); }
+    r.send(200, h!.map((e) => ({ Id: e.id, Created: e.created, CreatedBy: e.createdBy, Tags: e.tags.length ? e.tags : null, Size: e.size, Comment: e.comment })));
   });
   router.post('/libpod/images/{name*}/tag', async (r) => {
     try { await r.engines.images().tag(r.params.name, [`${r.query.get('repo')}${r.query.get('tag') ? ':' + r.query.get('tag') : ''}`]); } catch (e) { nf(e, 'image'); }
@@ -234,7 +252,13 @@ export function registerLibpodApiRoutes(router: Router): void {
   });
   router.delete('/libpod/images/remove', async (r) => {
     const rep = await r.engines.images().remove(r.query.getAll('images'), { force: queryBool(r, 'force'), all: queryBool(r, 'all'), ignore: queryBool(r, 'ignore') });
-    r.send(200, { Deleted: rep.deleted, Untagged: rep.untagged, Errors: rep.errors, ExitCode: rep.exitCode });
+    r.send(200, removeReport(rep));
+  });
+  // One image: the report, or the errors as 404 (no such image), 409 (in use) or 500 (as podman).
+  router.delete('/libpod/images/{name*}', async (r) => {
+    const rep = await r.engines.images().remove([r.params.name], { force: queryBool(r, 'force') });
+    if (rep.exitCode === 0) { r.send(200, removeReport(rep)); return; }
+    throw new ApiError(rep.exitCode === 1 ? 404 : rep.exitCode === 2 ? 409 : 500, rep.errors.join('\n'), rep.exitCode === 2 ? IMAGE_IN_USE : undefined);
   });
   router.post('/libpod/images/pull', async (r) => {
     const ref = r.query.get('reference');
@@ -276,12 +300,25 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.get('/libpod/volumes/json', async (r) => r.send(200, await r.engines.volumes().list(filtersOf(r))));
   router.post('/libpod/volumes/create', async (r) => {
     const b = (await r.json()) ?? {};
-    r.send(201, await r.engines.volumes().create({ name: b.Name || undefined, driver: b.Driver || undefined, labels: b.Labels, options: b.Options, ignoreIfExists: !!b.IgnoreIfExists }));
+    // Label is podman's older name for Labels (merged, Labels winning).
+    const labels = b.Label || b.Labels ? { ...b.Label, ...b.Labels } : undefined;
+    let v;
+    try {
+      v = await r.engines.volumes().create({ name: b.Name || undefined, driver: b.Driver || undefined, labels, options: b.Options, ignoreIfExists: !!b.IgnoreIfExists });
+    } catch (e) {
+      // podman answers a taken name with a 500 (its compat endpoint returns the volume).
+      if (e instanceof ConflictError) throw new ApiError(500, errorMessage(e), 'volume already exists');
+      throw e;
+    }
+    r.send(201, v);
   });
   router.get('/libpod/volumes/{name}/json', async (r) => {
     try { r.send(200, await r.engines.volumes().inspect(r.params.name)); } catch (e) { nf(e, 'volume'); }
   });
-  router.get('/libpod/volumes/{name}/exists', async (r) => r.send((await r.engines.volumes().exists(r.params.name)) ? 204 : 404));
+  router.get('/libpod/volumes/{name}/exists', async (r) => {
+    if (!(await r.engines.volumes().exists(r.params.name))) throw new ApiError(404, 'no such volume');
+    r.send(204);
+  });
   router.delete('/libpod/volumes/{name}', async (r) => {
     try { await r.engines.volumes().remove(r.params.name, { force: queryBool(r, 'force') }); } catch (e) { nf(e, 'volume'); }
     r.send(204);
@@ -298,6 +335,10 @@ export function registerLibpodApiRoutes(router: Router): void {
     await r.engines.volumes().import(r.params.name, r.req);
     r.send(204);
   });
+  router.post('/libpod/containers/prune', async (r) => {
+    const { pruneContainers } = require('../docker/containers') as typeof import('../docker/containers');
+    r.send(200, await pruneContainers(r));
+  });
   router.post('/libpod/volumes/prune', async (r) => r.send(200, (await r.engines.volumes().prune(filtersOf(r))).map((Id) => ({ Id, Size: 0 }))));
 
   // ----- pods
@@ -305,6 +346,38 @@ export function registerLibpodApiRoutes(router: Router): void {
   router.post('/libpod/pods/create', async (r) => {
     const b = (await r.json()) ?? {};
     r.send(201, { Id: await r.engines.pods().create(specToPodCreate(b)) });
+  });
+  // podman's pod top: the running containers' processes as one table ({Titles, Processes}); with
+  // stream, again every `delay` seconds until the client hangs up.
+  router.get('/libpod/pods/{name}/top', async (r) => {
+    const delay = schemaInt(r, 'delay') ?? 5;
+    const stream = queryBool(r, 'stream');
+    if (delay < 1) throw new ApiError(400, `"delay" parameter of value ${delay} < 1`);
+    const args = (r.query.get('ps_args') ?? '').split(/\s+/).filter(Boolean);
+    let ids: string[];
+    try { ids = await r.engines.pods().containerIds(r.params.name); } catch (e) { nf(e, 'pod'); }
+    const { LocalContainerOps } = require('../../domain/local/container-ops') as typeof import('../../domain/local/container-ops');
+    const ce = r.engines.containers() as import('../../domain/local/containers').LocalContainerEngine;
+    const ops = new LocalContainerOps(ce as any);
+    const table = async () => {
+      let titles: string[] | undefined;
+      const processes: string[][] = [];
+      for (const id of ids!) {
+        if (ce.lifecycle.sync(ce.containers.get(id)!).state.status !== 'running') continue;
+        const rows = (await ops.top(id, args)).map((row) => row.map((cell) => cell.trim()));
+        titles ??= rows[0];
+        processes.push(...rows.slice(1));
+      }
+      return titles ? { Processes: processes, Titles: titles } : undefined;
+    };
+    const first = await table();
+    if (!stream) { r.send(200, first); return; }
+    const res = r.res!;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    for (let body = first; !res.destroyed; body = await table()) {
+      if (body) res.write(JSON.stringify(body) + '\n');
+      await new Promise((done) => setTimeout(done, delay * 1000));
+    }
   });
   router.get('/libpod/pods/{name}/json', async (r) => {
     try { r.send(200, await r.engines.pods().inspect(r.params.name)); } catch (e) { nf(e, 'pod'); }
@@ -321,17 +394,32 @@ export function registerLibpodApiRoutes(router: Router): void {
     r.send(201, { Id: id! });
   });
   router.post('/libpod/pods/prune', async (r) => r.send(200, (await r.engines.pods().prune()).map((Id) => ({ Id, Err: null }))));
-  router.get('/libpod/pods/{name}/exists', async (r) => r.send((await r.engines.pods().exists(r.params.name)) ? 204 : 404));
-  const podVerb = (verb: string, fn: (r: ApiRequest) => Promise<unknown>) => router.post(`/libpod/pods/{name}/${verb}`, async (r) => {
-    try { await fn(r); } catch (e) { nf(e, 'pod'); }
-    r.send(200, { Id: r.params.name, Errs: [] });
+  router.get('/libpod/pods/{name}/exists', async (r) => {
+    if (!(await r.engines.pods().exists(r.params.name))) throw new ApiError(404, `no pod with name or ID ${r.params.name} found: no such pod`);
+    r.send(204);
   });
-  podVerb('start', (r) => r.engines.pods().start(r.params.name));
-  podVerb('stop', (r) => r.engines.pods().stop(r.params.name, { timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined }));
-  podVerb('restart', (r) => r.engines.pods().restart(r.params.name));
-  podVerb('kill', (r) => r.engines.pods().kill(r.params.name, r.query.get('signal') || 'SIGKILL'));
-  podVerb('pause', (r) => r.engines.pods().pause(r.params.name));
-  podVerb('unpause', (r) => r.engines.pods().unpause(r.params.name));
+  // podman's pod reports: the pod's full ID, Errs null unless a container failed (then a 409);
+  // start on a running pod and stop on one that is not are 304s.
+  // fn reads the query first (a bad value is a 400 before any lookup, as podman's decoder).
+  const podVerb = (verb: string, fn: (r: ApiRequest) => () => Promise<PodReport | void>, unchanged?: (state: string) => boolean) => router.post(`/libpod/pods/{name}/${verb}`, async (r) => {
+    const run = fn(r);
+    let info: Record<string, unknown>;
+    try { info = await r.engines.pods().inspect(r.params.name); } catch (e) { nf(e, 'pod'); }
+    if (unchanged?.(String(info!.State))) { r.send(304); return; }
+    let rep: PodReport | void;
+    try { rep = await run(); } catch (e) { nf(e, 'pod'); }
+    const errs = rep?.Errs?.length ? rep.Errs : null;
+    r.send(errs ? 409 : 200, { Id: info!.Id, Errs: errs });
+  });
+  podVerb('start', (r) => () => r.engines.pods().start(r.params.name), (state) => state === 'Running');
+  podVerb('stop', (r) => {
+    const t = schemaInt(r, 't');
+    return () => r.engines.pods().stop(r.params.name, { timeout: t ? t : undefined });
+  }, (state) => state !== 'Running');
+  podVerb('restart', (r) => () => r.engines.pods().restart(r.params.name));
+  podVerb('kill', (r) => () => r.engines.pods().kill(r.params.name, r.query.get('signal') || 'SIGKILL'));
+  podVerb('pause', (r) => () => r.engines.pods().pause(r.params.name));
+  podVerb('unpause', (r) => () => r.engines.pods().unpause(r.params.name));
   router.delete('/libpod/pods/{name}', async (r) => {
     try {
       const rep = await r.engines.pods().remove(r.params.name, { force: queryBool(r, 'force'), timeout: r.query.get('t') ? Number(r.query.get('t')) : undefined });

@@ -925,6 +925,10 @@ export class LocalContainerEngine implements ContainerEngine {
       release();
       return { id };
     }
+    // The exit is recorded (its died event written) before run returns, as podman's run does;
+    // conmon's cleanup command may come later.
+    const exited = this.containers.get(id);
+    if (exited) this.lifecycle.sync(exited);
     // The container exited: release it now rather than waiting for conmon's cleanup command.
     if (o.rm) {
       const rec = this.containers.get(id);

@@ -192,7 +192,8 @@ export class LocalImageEngine implements ImageEngine {
     if (!opts.all) rows = rows.filter((r) => !intermediate(r));
     if (opts.filters?.length) {
       const lookup = (n: string) => { const i = lookupImage(this.store, n, () => this.searchRegistries()); return i ? this.summary(i, parentOf, children) : undefined; };
-      rows = rows.filter(compileImageFilters(opts.filters, lookup, intermediate));
+      const lists = new Set(images.filter((i) => isManifestList(i)).map((i) => i.id));
+      rows = rows.filter(compileImageFilters(opts.filters, lookup, intermediate, (s) => lists.has(s.Id)));
     }
     return rows;
   }

@@ -122,7 +122,10 @@ export class RemoteImages implements ImageEngine {
     return { deleted: r.Deleted ?? [], untagged: r.Untagged ?? [], errors: r.Errors ?? [], exitCode: r.ExitCode ?? 0 };
   }
 
-  async history(nameOrId: string): Promise<HistoryEntry[]> { return this.c.json('GET', `/libpod/images/${nameOrId}/history`); }
+  async history(nameOrId: string): Promise<HistoryEntry[]> {
+    const rows = await this.c.json<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }[]>('GET', `/libpod/images/${nameOrId}/history`);
+    return rows.map((h) => ({ id: h.Id, created: h.Created, createdBy: h.CreatedBy, size: h.Size, comment: h.Comment, tags: h.Tags ?? [] }));
+  }
 
   async prune(opts: { all?: boolean; filters?: string[]; external?: boolean }): Promise<{ id: string; size: number }[]> {
     const rows = await this.c.json<{ Id: string; Size: number }[]>('POST', `/libpod/images/prune${q({ all: opts.all, external: opts.external, filters: filters(opts.filters) })}`);
