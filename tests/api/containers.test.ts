@@ -371,8 +371,13 @@ test('bodies read as Go reads them (a field in any case, nothing after the first
   assert.equal((await request(svc.socket, 'DELETE', `/v4.3.1/libpod/images/${cm.json().Id}`)).status, 200);
   // an image's removal is Docker's `delete` event (libpod's `remove`)
   const evq = (p: string) => `${p}?stream=false&since=${t0}&filters=${encodeURIComponent(JSON.stringify({ type: ['image'], event: [p === '/events' ? 'delete' : 'remove'] }))}`;
-  assert.deepEqual((await request(svc.socket, 'GET', evq('/events'))).text.trim().split('\n').map((l) => [JSON.parse(l).Action, JSON.parse(l).Actor.ID]), [['delete', cm.json().Id]]);
-  assert.deepEqual((await request(svc.socket, 'GET', evq('/v4.3.1/libpod/events'))).text.trim().split('\n').map((l) => JSON.parse(l).Action), ['remove']);
+  // (since has whole seconds: the file's earlier tests may have removed images in that second too)
+  const compat = (await request(svc.socket, 'GET', evq('/events'))).text.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(compat.every((e) => e.Action === 'delete'), JSON.stringify(compat));
+  assert.deepEqual(compat.filter((e) => e.Actor.ID === cm.json().Id).map((e) => e.Action), ['delete']);
+  const libpod = (await request(svc.socket, 'GET', evq('/v4.3.1/libpod/events'))).text.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(libpod.every((e) => e.Action === 'remove'), JSON.stringify(libpod));
+  assert.equal(libpod.filter((e) => e.Actor.ID === cm.json().Id.replace(/^sha256:/, '')).length, 1, JSON.stringify(libpod));
   assert.equal((await request(svc.socket, 'DELETE', '/containers/gofold')).status, 204);
 
   const pod = (await request(svc.socket, 'POST', '/v4.3.1/libpod/pods/create', { name: 'gopod', no_infra: true })).json().Id;
