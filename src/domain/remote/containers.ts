@@ -66,9 +66,12 @@ export class RemoteContainers implements ContainerEngine {
     const tty = o.tty ?? !!info.Config?.Tty;
     // run --attach: only the streams named (as the local engine).
     const out = !o.streams || o.streams.includes('stdout'), err = !o.streams || o.streams.includes('stderr');
-    const sock = await this.c.hijack(`/libpod/containers/${enc(id)}/attach${q({ stdin: o.stdin, stdout: out ? true : 'false', stderr: err ? true : 'false', stream: true, detachKeys: o.detachKeys ?? undefined })}`);
+    // No stream at all (`run -a stdin` without -i): nothing to attach (the service refuses an
+    // attach of no stream, as podman's); the container is started and waited for.
+    const none = !o.stdin && !out && !err;
+    const sock = none ? undefined : await this.c.hijack(`/libpod/containers/${enc(id)}/attach${q({ stdin: o.stdin, stdout: out ? true : 'false', stderr: err ? true : 'false', stream: true, detachKeys: o.detachKeys ?? undefined })}`);
     const resize = (h: number, w: number) => { void this.c.json('POST', `/libpod/containers/${enc(id)}/resize${q({ h, w })}`).catch(() => undefined); };
-    const pumping = pump(sock, io, { tty, stdin: o.stdin, resize: tty ? resize : undefined });
+    const pumping = sock ? pump(sock, io, { tty, stdin: o.stdin, resize: tty ? resize : undefined }) : Promise.resolve();
     // As podman's client: the terminal's size right after the attach, before a start (the service
     // keeps it for the start when the container has no conmon yet).
     const size = tty ? terminalSize(io) : undefined;
@@ -77,7 +80,7 @@ export class RemoteContainers implements ContainerEngine {
       try {
         await this.c.json('POST', `/libpod/containers/${enc(id)}/start${q({ detachKeys: o.detachKeys ?? undefined })}`);
       } catch (e) {
-        sock.destroy();
+        sock?.destroy();
         await pumping;
         // podman's attach endpoint initializes the container, in these words when that fails.
         throw initError(e) ? new PierError(`preparing container ${info?.Id ?? id} for attach: ${e.message}`, e.exitCode) : e;
