@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PierError, UsageError, EXIT_NOT_FOUND, errnoText } from '../util/errors';
+import { isIPv4, isIPv6 } from '../network/ipnet';
 import { resolveInRoot } from './spec/rootfs-path';
 import { rmFile } from '../util/rmtree';
 import { nativeWith } from '../util/native';
@@ -67,16 +68,9 @@ export function parseAddHost(s: string): HostEntry {
   return { ip, names: [s.slice(0, i)] };
 }
 
-/** A dotted-quad IPv4 address (each part 0-255, no leading zeros, as Go's net.ParseIP). */
-function isIPv4(s: string): boolean {
-  return /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(s);
-}
-
+/** An IPv4 address, or an IPv6 one without a zone (as Go's net.ParseIP). */
 function validIP(s: string): boolean {
-  if (isIPv4(s)) return true;
-  if (!s.includes(':') || s.includes('%')) return false;
-  // IPv6 only: node:net (and the stream modules under it, ~10 ms to load) is not on the run path otherwise.
-  return (require('node:net') as typeof import('node:net')).isIPv6(s);
+  return isIPv4(s) || (!s.includes('%') && isIPv6(s));
 }
 
 /** The entries of a hosts file: comments and lines without a name dropped, whitespace normalised. */

@@ -6,6 +6,7 @@
 const net = () => require('node:net') as typeof import('node:net');
 import * as fs from 'node:fs';
 import { PierError, UsageError } from '../util/errors';
+import { isIPv4, isIPv6 } from './ipnet';
 import { PortMapping } from './types';
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp'];
@@ -38,7 +39,7 @@ export function parsePublish(spec: string): PortMapping[] {
     const end = rest.indexOf(']');
     if (end < 0 || rest[end + 1] !== ':') throw new UsageError(`invalid port format "${spec}"`);
     hostIp = rest.slice(1, end);
-    if (!net().isIPv6(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
+    if (!isIPv6(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
     rest = rest.slice(end + 2);
     if (!rest.includes(':')) rest = ':' + rest;
   }
@@ -49,7 +50,7 @@ export function parsePublish(spec: string): PortMapping[] {
   else if (parts.length === 2) [hostPart, ctrPart] = parts;
   else if (parts.length === 3 && !hostIp) {
     [hostIp, hostPart, ctrPart] = parts;
-    if (!net().isIPv4(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
+    if (!isIPv4(hostIp)) throw new UsageError(`invalid IP address "${hostIp}" in port mapping`);
   } else {
     throw new UsageError(`invalid port format "${spec}"`);
   }
@@ -108,7 +109,7 @@ function probe(proto: string, ip: string, port: number): Promise<true | string> 
   return new Promise((resolve) => {
     const failed = (e: NodeJS.ErrnoException) => resolve(e.code ?? 'EADDRINUSE');
     if (proto === 'udp') {
-      const s = (require('node:dgram') as typeof import('node:dgram')).createSocket(ip && net().isIPv6(ip) ? 'udp6' : 'udp4');
+      const s = (require('node:dgram') as typeof import('node:dgram')).createSocket(ip && isIPv6(ip) ? 'udp6' : 'udp4');
       s.once('error', (e) => { s.close(); failed(e); });
       s.bind({ port, address: ip || undefined, exclusive: true }, () => s.close(() => resolve(true)));
       return;
@@ -127,12 +128,12 @@ function probe(proto: string, ip: string, port: number): Promise<true | string> 
 function privileged(m: PortMapping, port: number): string {
   let start = 1024;
   try { start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim()) || start; } catch { /* default */ }
-  const host = m.host_ip ? (net().isIPv6(m.host_ip) ? `[${m.host_ip}]` : m.host_ip) : '0.0.0.0';
+  const host = m.host_ip ? (isIPv6(m.host_ip) ? `[${m.host_ip}]` : m.host_ip) : '0.0.0.0';
   return `rootlessport cannot expose privileged port ${port}, you can add 'net.ipv4.ip_unprivileged_port_start=${port}' to /etc/sysctl.conf (currently ${start}), or choose a larger port number (>= ${start}): listen ${m.protocol === 'udp' ? 'udp' : 'tcp'} ${host}:${port}: bind: permission denied`;
 }
 
 function describe(m: PortMapping, port: number): string {
-  const fam = m.host_ip && net().isIPv6(m.host_ip) ? '6' : '4';
+  const fam = m.host_ip && isIPv6(m.host_ip) ? '6' : '4';
   const host = m.host_ip ? (fam === '6' ? `[${m.host_ip}]` : m.host_ip) : '';
   return `cannot listen on the ${m.protocol.toUpperCase()} port: listen ${m.protocol}${fam} ${host}:${port}: bind: address already in use`;
 }
@@ -253,7 +254,7 @@ export async function reservePorts(mappings: PortMapping[]): Promise<PortReserva
   try {
     for (const m of mappings) {
       if (m.protocol !== 'tcp' && m.protocol !== 'udp') continue;
-      const v6 = !!m.host_ip && net().isIPv6(m.host_ip);
+      const v6 = !!m.host_ip && isIPv6(m.host_ip);
       for (let i = 0; i < m.range; i++) {
         const port = m.host_port + i;
         const sock = await new Promise<{ close(): void }>((resolve, reject) => {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PierError } from '../util/errors';
 import { lookPath } from '../util/look-path';
-import { formatIP, parseCIDR } from './ipnet';
+import { formatIP, isIPv4, isIPv6, parseCIDR } from './ipnet';
 import type { PortMapping } from './types';
 
 export const SLIRP_DEFAULT_CIDR = '10.0.2.0/24';
@@ -43,7 +43,6 @@ export function parseSlirpOptions(opts: string[]): SlirpOptions {
     if (v === 'false') return false;
     throw new PierError(`invalid value of ${name} for slirp4netns: "${v}"`);
   };
-  const { isIPv4, isIPv6 } = require('node:net') as typeof import('node:net');
   const isInterface = (n: string) => Object.keys((require('node:os') as typeof import('node:os')).networkInterfaces()).includes(n);
   for (const opt of opts) {
     const i = opt.indexOf('=');

@@ -551,8 +551,8 @@ export function validateNetwork(value: string): void {
 }
 
 function isIP(s: string): boolean {
-  const { isIP: netIsIP } = require('node:net') as typeof import('node:net');
-  return netIsIP(s) !== 0;
+  const { isIPv4, isIPv6 } = require('../../network/ipnet') as typeof import('../../network/ipnet');
+  return isIPv4(s) || isIPv6(s);
 }
 
 /** --detach-keys: a comma separated list of single characters and ctrl-<key>. */
